@@ -1,0 +1,27 @@
+# Every target does its own set-up: a fresh machine needs only python3 (3.11+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): requirements.lock pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)  ## run `release fioe 2020` on the bundled synthetic sample
+	$(BIN)/release fioe 2020
+	@echo "Bundle: releases/fioe/2020/ (public/, manifest.json, redaction_log.jsonl, review/)"
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## run the benchmarks (not part of the tests)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) releases build *.egg-info

@@ -1,0 +1,116 @@
+"""Command line: parse, call ``release.api``, render, exit. The only module importing click.
+
+Exit codes (see ``release.errors``): 0 success, 1 internal error, 2 usage error,
+3 configuration, 4 input, 5 blocking finding, 6 budget, 7 approval/publish refused,
+8 audit failure, 9 environment (missing model or key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from release.errors import ReleaseError
+
+DATASETS = ("fioe",)
+
+
+class RichProgress:
+    """Progress bars on stderr for long stages; the CLI passes a silent one with --json."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        self.console = Console(stderr=True)
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, MofNCompleteColumn
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=self.console, transient=False,
+                      disable=not self.console.is_terminal and total is None) as progress:
+            task = progress.add_task(name, total=total if total else 1)
+            yield lambda n: progress.advance(task, n)
+            progress.update(task, completed=total if total else 1)
+
+
+def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], str]) -> None:
+    click.echo(json.dumps(result, indent=2, default=str) if as_json else render(result))
+
+
+def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], str]) -> None:
+    try:
+        result = call()
+    except ReleaseError as error:
+        if as_json:
+            click.echo(json.dumps(error.to_dict(), indent=2, default=str))
+        click.echo(f"error: {error.one_line()}", err=True)
+        sys.exit(error.exit_code)
+    except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
+        if os.environ.get("RELEASE_DEBUG") == "1":
+            raise
+        click.echo(f"internal error ({type(error).__name__}); rerun with RELEASE_DEBUG=1 for a traceback",
+                   err=True)
+        sys.exit(1)
+    _emit(result, as_json, render)
+
+
+def _render_build(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} {result['year']}: bundle written to {result['bundle']} (status {result['status']})",
+             f"  redaction log entries: {result['redactions']}",
+             f"  findings: {result['findings']['warning']} warning(s), {result['findings']['info']} info"]
+    for warning in result.get("warnings", []):
+        where = ", ".join(f"{k} {warning[k]}" for k in ("file", "column") if warning.get(k))
+        count = f" ({warning['count']} rows)" if warning.get("count") else ""
+        lines.append(f"  warning: {where}: {warning['message']}{count}")
+    lines.append(f"  manifest sha256: {result['manifest_sha256']}")
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="release")
+def main() -> None:
+    """Privacy-preserving releases of police transparency data.
+
+    Build a draft bundle with `release fioe 2020`; review, approve, publish and audit it
+    with the other commands. Exit codes: 0 ok, 2 usage, 3 config, 4 input, 5 blocking
+    finding, 6 budget, 7 approval, 8 audit, 9 environment, 1 internal error.
+    """
+
+
+def _dataset_command(dataset: str) -> click.Command:
+    @click.command(name=dataset, help=f"Build the draft {dataset} release bundle for YEAR.\n\n"
+                   "Writes OUT/<dataset>/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). "
+                   "Without --input the bundled synthetic sample is used.")
+    @click.argument("year", type=click.IntRange(1990, 2100))
+    @click.option("--input", "input_dir", type=click.Path(path_type=Path), help="Raw export folder.")
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
+                  show_default=True, help="Releases folder.")
+    @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+                  help="Rules folder (default ./redaction_rules, else the installed copy).")
+    @click.option("--expectations", "expectations_dir", type=click.Path(path_type=Path),
+                  help="Expectation suites folder (default ./expectations, else the installed copy).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
+    def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
+                expectations_dir: Path | None, as_json: bool) -> None:
+        from release import api
+        progress = api._Silent() if as_json else RichProgress()
+        options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
+                                   rules_dir=rules_dir, expectations_dir=expectations_dir,
+                                   progress=progress)
+        _run(as_json, lambda: api.build_release(options), _render_build)
+    return command
+
+
+for _name in DATASETS:
+    main.add_command(_dataset_command(_name))
+
+
+if __name__ == "__main__":
+    main()

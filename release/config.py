@@ -1,0 +1,240 @@
+"""Dataset policies: YAML -> frozen typed models, in three phases (read, validate, build).
+
+A policy names every column the raw export may carry and what happens to it. Columns
+are allow-listed: anything the policy does not name is dropped and reported. Errors
+name the file and the key path (``redaction_rules/fioe.yaml: files.persons.columns.age.type``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from release.errors import ConfigError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- column rules: one small model per YAML `type` ---------------------------------
+
+class _Rule(_Frozen):
+    description: str = ""
+    required: bool = False
+
+
+class KeepRule(_Rule):
+    """Publish the value as given (trimmed), optionally mapped onto a codebook."""
+
+    type: Literal["keep"]
+    domain: tuple[str, ...] | None = None
+    spellings: dict[str, str] = Field(default_factory=dict)
+    # What to do with a value outside `domain`: publish "Other", blank it, or block.
+    on_unknown: Literal["other", "blank", "block"] = "other"
+
+
+class DropRule(_Rule):
+    """Not identifying, but not published either (e.g. an internal record number)."""
+
+    type: Literal["drop"]
+    reason: str
+
+
+TermKind = Literal[
+    "first_name", "middle_name", "last_name", "full_name", "alias", "dob",
+    "address", "phone", "license", "plate", "other",
+]
+
+
+class RawOnlyRule(_Rule):
+    """Identifying; never published. Its value feeds the record-linked PII terms."""
+
+    type: Literal["raw_only"]
+    term: TermKind
+
+
+class DatetimeRule(_Rule):
+    type: Literal["datetime"]
+    precision: Literal["minute", "hour", "day", "month"] = "hour"
+
+
+class StreetNameRule(_Rule):
+    """Street name only: any house number, unit or range is removed."""
+
+    type: Literal["street_name"]
+
+
+class AgeRule(_Rule):
+    """Whole years; outside [minimum, maximum] is blanked (and reported).
+
+    Minors are banded by the dataset's ``juvenile`` rule, not here.
+    """
+
+    type: Literal["age"]
+    minimum: int = 0
+    maximum: int = 110
+
+
+class IntegerRule(_Rule):
+    type: Literal["integer"]
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+class ZipRule(_Rule):
+    """Five-digit ZIP with its leading zero; anything else is blanked."""
+
+    type: Literal["zip"]
+
+
+class NarrativeRule(_Rule):
+    """Free text: published only after PII redaction and the second scan."""
+
+    type: Literal["narrative"]
+
+
+class OfficerRule(_Rule):
+    """An officer's name or ID: published per ``narrative.officer_policy`` (the City publishes them)."""
+
+    type: Literal["officer"]
+    roster: bool = True  # names in this column form the officer roster for the narratives
+
+
+ColumnRule = Annotated[
+    Union[KeepRule, DropRule, RawOnlyRule, DatetimeRule, StreetNameRule, AgeRule,
+          IntegerRule, ZipRule, NarrativeRule, OfficerRule],
+    Field(discriminator="type"),
+]
+
+RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
+              "zip", "narrative", "officer")
+
+
+class ParentLink(_Frozen):
+    file: str
+    column: str
+
+
+class FilePolicy(_Frozen):
+    raw_file: str
+    public_file: str  # may contain {year}
+    description: str = ""
+    key_column: str
+    date_column: str
+    aliases: dict[str, str] = Field(default_factory=dict)
+    parent: ParentLink | None = None
+    columns: dict[str, ColumnRule]
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> "FilePolicy":
+        for name in (self.key_column, self.date_column):
+            if name not in self.columns:
+                raise ValueError(f"'{name}' is not one of this file's columns")
+        for alias, target in self.aliases.items():
+            if target not in self.columns:
+                raise ValueError(f"alias '{alias}' points to unknown column '{target}'")
+        return self
+
+    def public_columns(self) -> list[str]:
+        return [name for name, rule in self.columns.items()
+                if rule.type not in ("drop", "raw_only")]
+
+    def raw_only_columns(self) -> dict[str, str]:
+        return {name: rule.term for name, rule in self.columns.items() if rule.type == "raw_only"}
+
+    def required_columns(self) -> list[str]:
+        return [name for name, rule in self.columns.items() if rule.required]
+
+
+class AgeBand(_Frozen):
+    label: str
+    maximum: int
+
+
+class JuvenilePolicy(_Frozen):
+    """A person under ``under`` years gets an age band; their reports lose the narrative,
+    the street and the time of day."""
+
+    enabled: bool = True
+    age_column: str  # "<file>.<column>"
+    under: int = 18
+    bands: tuple[AgeBand, ...]
+    withhold: tuple[str, ...] = ()          # "<file>.<column>" blanked in reports involving a minor
+    date_precision: Literal["day", "month"] = "month"
+    withheld_text: str = "[WITHHELD: JUVENILE]"
+
+
+class NarrativePolicy(_Frozen):
+    officer_policy: Literal["keep", "redact"] = "keep"
+    threshold: float = 0.35
+    second_scan_threshold: float = 0.25
+    rules_dir: str = "pii"
+
+
+class DatasetPolicy(_Frozen):
+    dataset: str
+    description: str = ""
+    files: dict[str, FilePolicy]
+    juvenile: JuvenilePolicy | None = None
+    narrative: NarrativePolicy | None = None
+    tables_file: str | None = None
+    approvals_required: int = 1
+
+    @model_validator(mode="after")
+    def _references(self) -> "DatasetPolicy":
+        for name, file in self.files.items():
+            if file.parent and file.parent.file not in self.files:
+                raise ValueError(f"files.{name}.parent names unknown file '{file.parent.file}'")
+        if self.juvenile:
+            for ref in (self.juvenile.age_column, *self.juvenile.withhold):
+                self.column_ref(ref)
+        return self
+
+    def column_ref(self, ref: str) -> tuple[str, str]:
+        file, _, column = ref.partition(".")
+        if file not in self.files or column not in self.files[file].columns:
+            raise ValueError(f"'{ref}' does not name a <file>.<column> of this policy")
+        return file, column
+
+
+def _key_path(loc: tuple[object, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif str(item) in RULE_TYPES or str(item).endswith("Rule"):
+            continue  # pydantic's discriminator tag, not a YAML key
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def read_yaml(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError("rule file not found", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML{where}", file=str(path)) from None
+
+
+def load_policy(path: Path) -> DatasetPolicy:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping at the top level", file=str(path))
+    try:
+        return DatasetPolicy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = _key_path(tuple(first["loc"]))
+        message = first["msg"]
+        if first["type"] == "union_tag_invalid":
+            message = f"unknown rule type; valid types: {', '.join(RULE_TYPES)}"
+        raise ConfigError(f"{key}: {message}" if key else message, file=str(path)) from None

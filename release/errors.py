@@ -1,0 +1,103 @@
+"""One exception tree for the whole toolkit; each class owns its exit code.
+
+    ReleaseError (1)                  base; never raised directly
+    ├── ConfigError (3)               a rule file, suite or option is wrong (the user's config)
+    ├── InputError (4)                the raw export cannot be read as the contract says
+    ├── BlockingFinding (5)           the data were read, but a check says "do not publish"
+    ├── BudgetError (6)               the privacy ledger refuses the spend
+    ├── ApprovalError (7)             approve/publish refused (missing or invalid approval, changed files)
+    ├── AuditFailure (8)              an audit check failed
+    └── EnvironmentProblem (9)        a pinned component (spaCy model, key file) is missing or broken
+
+Exit code 2 is click's usage error; 0 is success. Messages name file, row key, column and
+rule, and never carry a cell value: callers must build them from names and counts only.
+"""
+
+from __future__ import annotations
+
+
+class ReleaseError(Exception):
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row_key: str | None = None,
+        column: str | None = None,
+        rule: str | None = None,
+        details: list[dict[str, object]] | None = None,
+    ) -> None:
+        self.message = message
+        self.details = details or []
+        self.file = file
+        self.row_key = row_key
+        self.column = column
+        self.rule = rule
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = [
+            f"{label} {value}"
+            for label, value in (
+                ("file", self.file),
+                ("row", self.row_key),
+                ("column", self.column),
+                ("rule", self.rule),
+            )
+            if value
+        ]
+        prefix = f"{', '.join(where)}: " if where else ""
+        return f"{prefix}{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "file": self.file,
+            "row_key": self.row_key,
+            "column": self.column,
+            "rule": self.rule,
+            "details": self.details,
+        }
+
+
+class ConfigError(ReleaseError):
+    exit_code = 3
+
+
+class InputError(ReleaseError):
+    exit_code = 4
+
+
+class BlockingFinding(ReleaseError):
+    exit_code = 5
+
+
+class BudgetError(ReleaseError):
+    exit_code = 6
+
+
+class ApprovalError(ReleaseError):
+    exit_code = 7
+
+
+class AuditFailure(ReleaseError):
+    exit_code = 8
+
+
+class EnvironmentProblem(ReleaseError):
+    exit_code = 9
+
+
+EXIT_CODES: dict[str, int] = {
+    "success": 0,
+    "internal error": ReleaseError.exit_code,
+    "usage error (click)": 2,
+    **{cls.__name__: cls.exit_code for cls in (
+        ConfigError, InputError, BlockingFinding, BudgetError,
+        ApprovalError, AuditFailure, EnvironmentProblem,
+    )},
+}

@@ -1,0 +1,252 @@
+"""Apply each column's rule and the juvenile rule; keep only allow-listed columns.
+
+Each rule type is a small function registered under its YAML ``type``; the policy is
+validated at load, so an unknown type never reaches here. Per-row decisions that remove
+information (a house number, an exact age, a withheld narrative) become log events with
+an HMAC token of what was removed; column-level decisions (dropped columns, date
+precision) are recorded in the manifest through the policy's hash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from release.config import (AgeRule, DatasetPolicy, DatetimeRule, FilePolicy, IntegerRule,
+                            KeepRule)
+from release.keys import Tokenizer
+from release.model import Finding, RedactionEvent, Tables
+from release.stages.juvenile import age_band, parse_age
+from release.stages.load import ROW_KEY
+
+_MAX_KEYS = 20
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?")
+_HOUSE = re.compile(
+    r"^\s*(?:(?:rear|front|side)\s+(?:of\s+)?)?\#?\d+[a-z]?(?:\s*[-/&]\s*\d+[a-z]?)?\s*(?:,\s*)?",
+    re.IGNORECASE)
+_UNIT = re.compile(r"\s*(?:,\s*)?(?:\b(?:apt|apartment|unit|ste|suite|fl|floor|rm|room)\b\.?\s*|#)\s*\w+\s*$",
+                   re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"\b\d+[a-z]?\b(?<!\d(?:st|nd|rd|th))", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Context:
+    dataset: str
+    file: str          # raw file name, for findings and events
+    column: str
+    row_keys: pd.Series
+    tokenizer: Tokenizer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    values: pd.Series
+    changed: pd.Series          # rows whose value lost information (logged per row)
+    findings: tuple[Finding, ...] = ()
+    action: str = "generalize"
+    entity_type: str = ""
+
+
+def _finding(ctx: Context, mask: pd.Series, code: str, message: str, severity: str = "warning") -> Finding:
+    return Finding(stage="generalize", code=code, severity=severity,  # type: ignore[arg-type]
+                   message=message, file=ctx.file, column=ctx.column, rule=code,
+                   count=int(mask.sum()), row_keys=tuple(ctx.row_keys[mask].head(_MAX_KEYS)))
+
+
+def _unchanged(values: pd.Series) -> pd.Series:
+    return pd.Series(False, index=values.index)
+
+
+def rule_keep(values: pd.Series, rule: KeepRule, ctx: Context) -> Outcome:
+    spellings = {k.upper(): v for k, v in rule.spellings.items()}
+    mapped = values.map(lambda v: spellings.get(v.upper(), v) if isinstance(v, str) else v)
+    if rule.domain is None:
+        return Outcome(mapped, _unchanged(values))
+    unknown = mapped.notna() & ~mapped.isin(rule.domain)
+    findings: tuple[Finding, ...] = ()
+    if unknown.any():
+        severity = "blocking" if rule.on_unknown == "block" else "warning"
+        findings = (_finding(ctx, unknown, "value_outside_domain",
+                             f"values outside the codebook ({rule.on_unknown})", severity),)
+        replacement = "Other" if rule.on_unknown == "other" else None
+        mapped = mapped.where(~unknown, replacement)
+    return Outcome(mapped, _unchanged(values), findings)
+
+
+def rule_datetime(values: pd.Series, rule: DatetimeRule, ctx: Context) -> Outcome:
+    return Outcome(*_format_dates(values, rule.precision, ctx))
+
+
+def _format_dates(values: pd.Series, precision: str, ctx: Context) -> tuple[pd.Series, pd.Series, tuple[Finding, ...]]:
+    def fmt(value: object) -> str | None:
+        if not isinstance(value, str):
+            return None
+        match = _DATE.match(value)
+        if not match:
+            return None
+        y, m, d, hh, mm = match.groups()
+        if precision == "month":
+            return f"{y}-{m}"
+        if precision == "day" or hh is None:
+            return f"{y}-{m}-{d}"
+        return f"{y}-{m}-{d} {hh}:00" if precision == "hour" else f"{y}-{m}-{d} {hh}:{mm}"
+
+    out = values.map(fmt)
+    bad = values.notna() & out.isna()
+    findings = (_finding(ctx, bad, "date_unreadable", "unreadable dates blanked"),) if bad.any() else ()
+    return out, _unchanged(values), findings
+
+
+def strip_house_number(street: str) -> str:
+    name = _UNIT.sub("", _HOUSE.sub("", street))
+    name = _BARE_NUMBER.sub("", name)
+    return " ".join(name.replace(" ,", ",").split()).strip(" ,-")
+
+
+def rule_street_name(values: pd.Series, rule: object, ctx: Context) -> Outcome:
+    out = values.map(lambda v: (strip_house_number(v) or None) if isinstance(v, str) else v)
+    changed = values.notna() & (out != values)
+    return Outcome(out, changed.fillna(True), entity_type="STREET_ADDRESS", action="generalize")
+
+
+def _integers(values: pd.Series, minimum: int | None, maximum: int | None, ctx: Context,
+              code: str) -> tuple[pd.Series, tuple[Finding, ...]]:
+    numbers = parse_age(values) if code == "age_invalid" else pd.to_numeric(
+        values.where(values.astype("string").str.fullmatch(r"-?\d+", na=False)), errors="coerce").astype("Int64")
+    valid = numbers.notna()
+    if minimum is not None:
+        valid &= numbers >= minimum
+    if maximum is not None:
+        valid &= numbers <= maximum
+    valid = valid.fillna(False).astype(bool)
+    bad = values.notna() & ~valid
+    findings = (_finding(ctx, bad, code, "values not integers within the rule's range: blanked"),) if bad.any() else ()
+    return numbers.where(valid), findings
+
+
+def rule_integer(values: pd.Series, rule: IntegerRule, ctx: Context) -> Outcome:
+    numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "integer_invalid")
+    out = numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object)
+    return Outcome(out, _unchanged(values), findings)
+
+
+def rule_zip(values: pd.Series, rule: object, ctx: Context) -> Outcome:
+    def fmt(value: object) -> str | None:
+        if not isinstance(value, str):
+            return None
+        digits = value.split("-")[0].strip()
+        if digits.isdigit() and len(digits) in (4, 5):
+            return digits.zfill(5)  # a spreadsheet dropped the leading zero
+        return None
+    out = values.map(fmt)
+    bad = values.notna() & out.isna()
+    findings = (_finding(ctx, bad, "zip_invalid", "ZIP codes not of five digits: blanked"),) if bad.any() else ()
+    return Outcome(out, _unchanged(values), findings)
+
+
+def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
+    return Outcome(values, _unchanged(values))
+
+
+RULES: dict[str, Callable[..., Outcome]] = {
+    "keep": rule_keep, "datetime": rule_datetime, "street_name": rule_street_name,
+    "integer": rule_integer, "zip": rule_zip, "narrative": rule_passthrough,
+    "officer": rule_passthrough,
+    # "age" is handled with the juvenile rule below; "drop" and "raw_only" never reach here
+}
+
+
+def _events(ctx: Context, original: pd.Series, mask: pd.Series, action: str, entity_type: str,
+            rule_id: str) -> list[RedactionEvent]:
+    return [
+        RedactionEvent(
+            dataset=ctx.dataset, file=ctx.file, row_key=str(key), column=ctx.column, action=action,
+            entity_type=entity_type, detector="policy", detector_version="1", rule_id=rule_id,
+            score=1.0, start=-1, end=-1, out_start=-1, out_end=-1,
+            removed_length=len(str(value)), token=ctx.tokenizer.token(str(value)))
+        for key, value in zip(ctx.row_keys[mask], original[mask])
+    ]
+
+
+def _ages(values: pd.Series, rule: AgeRule, policy: DatasetPolicy, ctx: Context) -> Outcome:
+    numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
+    juvenile = policy.juvenile
+    under = juvenile.under if juvenile and juvenile.enabled else -1
+    minor = (numbers < under).fillna(False).astype(bool)
+
+    def fmt(n: object) -> str | None:
+        if pd.isna(n):
+            return None
+        return age_band(int(n), policy) if int(n) < under else str(int(n))
+    out = numbers.map(fmt).astype(object)
+    return Outcome(out, minor, findings, entity_type="AGE", action="generalize")
+
+
+def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minors: frozenset[str],
+                    tokenizer: Tokenizer) -> tuple[pd.DataFrame, list[Finding], list[RedactionEvent]]:
+    file_policy: FilePolicy = policy.files[name]
+    findings: list[Finding] = []
+    events: list[RedactionEvent] = []
+    out = pd.DataFrame(index=frame.index)
+    for column in file_policy.public_columns():
+        rule = file_policy.columns[column]
+        ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
+        if rule.type == "age":
+            result = _ages(frame[column], rule, policy, ctx)
+        else:
+            result = RULES[rule.type](frame[column], rule, ctx)
+        out[column] = result.values
+        findings += result.findings
+        if result.changed.any():
+            events += _events(ctx, frame[column], result.changed, result.action,
+                              result.entity_type or column.upper(), f"{rule.type}")
+    out, more_findings, more_events = _apply_juvenile(frame, out, name, policy, minors, tokenizer)
+    out[ROW_KEY] = frame[ROW_KEY]
+    return out, findings + more_findings, events + more_events
+
+
+def _apply_juvenile(frame: pd.DataFrame, out: pd.DataFrame, name: str, policy: DatasetPolicy,
+                    minors: frozenset[str], tokenizer: Tokenizer
+                    ) -> tuple[pd.DataFrame, list[Finding], list[RedactionEvent]]:
+    rule = policy.juvenile
+    if rule is None or not rule.enabled or not minors:
+        return out, [], []
+    file_policy = policy.files[name]
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    involved = frame[link].isin(minors)
+    if not involved.any():
+        return out, [], []
+    events: list[RedactionEvent] = []
+    date_ctx = Context(policy.dataset, file_policy.raw_file, file_policy.date_column, frame[ROW_KEY], tokenizer)
+    coarse, _, _ = _format_dates(frame[file_policy.date_column], rule.date_precision, date_ctx)
+    out[file_policy.date_column] = out[file_policy.date_column].where(~involved, coarse)
+    events += _events(date_ctx, frame[file_policy.date_column], involved & frame[file_policy.date_column].notna(),
+                      "generalize", "DATE_TIME", "juvenile.date_precision")
+    for ref in rule.withhold:
+        ref_file, column = policy.column_ref(ref)
+        if ref_file != name:
+            continue
+        ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
+        replacement = rule.withheld_text if file_policy.columns[column].type == "narrative" else None
+        has_value = involved & frame[column].notna()
+        out[column] = out[column].where(~involved, replacement).where(~involved | has_value, None)
+        events += _events(ctx, frame[column], has_value, "withhold", "JUVENILE_RECORD", "juvenile.withhold")
+    finding = Finding(stage="generalize", code="juvenile_rule", severity="info",
+                      message="rows of reports involving a minor: ages banded, listed columns withheld, dates coarsened",
+                      file=file_policy.raw_file, rule="juvenile", count=int(involved.sum()))
+    return out, [finding], events
+
+
+def generalize(tables: Tables, policy: DatasetPolicy, minors: frozenset[str],
+               tokenizer: Tokenizer) -> tuple[Tables, list[Finding], list[RedactionEvent]]:
+    frames: dict[str, pd.DataFrame] = {}
+    findings: list[Finding] = []
+    events: list[RedactionEvent] = []
+    for name in policy.files:
+        frames[name], found, caused = generalize_file(tables[name], name, policy, minors, tokenizer)
+        findings += found
+        events += caused
+    return Tables(frames), findings, events

@@ -1,0 +1,98 @@
+"""Does any raw-only value of a record appear verbatim in a public column of that record?
+
+Used twice: before publishing (its per-row flag feeds the public expectation suite) and by
+``release audit --raw`` years later. Matching is case-insensitive on word boundaries,
+after NFKC and whitespace folding. Single name parts (a first or last name alone) are not
+checked in officer columns, whose published names may share a subject's surname by
+chance. Results name file, row key and column; never the value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from release.config import DatasetPolicy
+from release.stages.load import ROW_KEY
+
+_NAME_PARTS = {"first_name", "middle_name", "last_name"}
+_MIN_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Leak:
+    file: str
+    row_key: str
+    column: str
+    kind: str
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _pattern(values: set[str]) -> re.Pattern[str] | None:
+    usable = sorted((v for v in values if sum(ch.isalnum() for ch in v) >= _MIN_CHARS), key=len, reverse=True)
+    if not usable:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in usable) + r")(?!\w)")
+
+
+def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str, dict[str, set[str]]]:
+    """record key -> {"all": every raw-only value, "full": all but single name parts}."""
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"all": set(), "full": set()})
+    for name, file_policy in policy.files.items():
+        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        frame = raw[name]
+        raw_only = {c: k for c, k in file_policy.raw_only_columns().items() if c in frame.columns}
+        for column, kind in raw_only.items():
+            for key, value in zip(frame[link], frame[column]):
+                if isinstance(key, str) and isinstance(value, str) and value.strip():
+                    folded = _fold(value)
+                    found[key]["all"].add(folded)
+                    if kind not in _NAME_PARTS:
+                        found[key]["full"].add(folded)
+        names = [c for c, k in raw_only.items() if k in _NAME_PARTS]
+        for row in frame[[link, *names]].itertuples(index=False):
+            parts = [p for p in row[1:] if isinstance(p, str) and p.strip()]
+            if len(parts) >= 2 and isinstance(row[0], str):
+                found[row[0]]["full"].add(_fold(" ".join(parts)))
+    return found
+
+
+def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
+               policy: DatasetPolicy) -> tuple[dict[str, pd.Series], list[Leak]]:
+    """Per public file a boolean Series (True = the row leaks) and the list of leaks.
+
+    ``public`` frames carry the published columns plus the link column and ``_row_key``.
+    """
+    values = raw_values(raw, policy)
+    patterns: dict[tuple[str, str], re.Pattern[str] | None] = {}
+    flags: dict[str, pd.Series] = {}
+    leaks: list[Leak] = []
+    for name, file_policy in policy.files.items():
+        frame = public[name]
+        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        officer_columns = {c for c, r in file_policy.columns.items() if r.type == "officer"}
+        columns = [c for c in file_policy.public_columns() if c in frame.columns]
+        flag = [False] * len(frame)
+        for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
+            key, row_key, cells = row[0], row[1], row[2:]
+            if key not in values:
+                continue
+            for column, cell in zip(columns, cells):
+                if not isinstance(cell, str) or not cell:
+                    continue
+                scope = "full" if column in officer_columns else "all"
+                if (key, scope) not in patterns:
+                    patterns[(key, scope)] = _pattern(values[key][scope])
+                pattern = patterns[(key, scope)]
+                if pattern is not None and pattern.search(_fold(cell)):
+                    flag[position] = True
+                    leaks.append(Leak(file_policy.public_file, str(row_key), column, "raw-only value"))
+        flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
+    return flags, leaks

@@ -1,0 +1,116 @@
+"""Write a bundle atomically: everything goes to a temporary folder beside the target,
+then one rename puts it in place. A crash leaves the previous state intact, and a
+blocked run leaves no ``public/`` folder at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+MANIFEST = "manifest.json"
+LOG = "redaction_log.jsonl"
+
+
+@dataclass(frozen=True)
+class PublicFile:
+    relpath: str              # e.g. "public/fioe_2020_contacts.csv"
+    frame: pd.DataFrame
+    description: str = ""
+    field_descriptions: Mapping[str, str] = field(default_factory=dict)
+    field_types: Mapping[str, str] = field(default_factory=dict)  # frictionless type names
+
+
+@dataclass(frozen=True)
+class Bundle:
+    public_files: tuple[PublicFile, ...]
+    log_lines: tuple[str, ...]
+    review_files: Mapping[str, str]        # relpath under review/ -> text
+    manifest: Mapping[str, object]         # without outputs; publish adds them
+    package_name: str
+    package_title: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _datapackage(bundle: Bundle) -> str:
+    from frictionless import Package, Resource, Schema, fields
+
+    kinds = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField}
+    resources = []
+    for public in bundle.public_files:
+        schema = Schema(fields=[
+            kinds.get(public.field_types.get(c, "string"), fields.StringField)(
+                name=str(c), description=public.field_descriptions.get(c, ""))
+            for c in public.frame.columns])
+        name = Path(public.relpath).stem.lower().replace(" ", "_")
+        resources.append(Resource(
+            name=name, path=str(Path(public.relpath).relative_to("public")), schema=schema,
+            description=public.description, format="csv", mediatype="text/csv", encoding="utf-8"))
+    package = Package(name=bundle.package_name, title=bundle.package_title, resources=resources)
+    return package.to_json()
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
+    """Write the bundle to ``target`` atomically and return the final manifest."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        outputs = []
+        for public in bundle.public_files:
+            path = staging / public.relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            public.frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
+        _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))
+        outputs.append({"path": "public/datapackage.json"})
+        _write_text(staging / LOG, "\n".join(bundle.log_lines) + "\n")
+        outputs.append({"path": LOG, "entries": len(bundle.log_lines) - 1})
+        for relpath, text in sorted(bundle.review_files.items()):
+            _write_text(staging / "review" / relpath, text)
+            outputs.append({"path": f"review/{relpath}"})
+        for item in outputs:
+            path = staging / str(item["path"])
+            item["sha256"] = sha256_file(path)
+            item["bytes"] = path.stat().st_size
+        manifest = dict(bundle.manifest)
+        manifest["outputs"] = outputs
+        _write_text(staging / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        _swap_into_place(staging, target)
+        return manifest
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.rename(target, retired / "bundle")
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(retired / "bundle", target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
