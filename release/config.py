@@ -191,7 +191,10 @@ class DatasetPolicy(_Frozen):
                 raise ValueError(f"files.{name}.parent names unknown file '{file.parent.file}'")
         if self.juvenile:
             for ref in (self.juvenile.age_column, *self.juvenile.withhold):
-                self.column_ref(ref)
+                try:
+                    self.column_ref(ref)
+                except ValueError as exc:
+                    raise ValueError(f"juvenile: {exc}") from None
         return self
 
     def column_ref(self, ref: str) -> tuple[str, str]:
@@ -234,7 +237,7 @@ def load_policy(path: Path) -> DatasetPolicy:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _key_path(tuple(first["loc"]))
-        message = first["msg"]
+        message = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "union_tag_invalid":
             message = f"unknown rule type; valid types: {', '.join(RULE_TYPES)}"
         raise ConfigError(f"{key}: {message}" if key else message, file=str(path)) from None

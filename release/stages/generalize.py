@@ -159,6 +159,12 @@ RULES: dict[str, Callable[..., Outcome]] = {
 }
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Published cells are text or None (never NaN/NA), so CSVs and checks agree."""
+    return pd.Series([v if isinstance(v, str) else None for v in values.tolist()],
+                     index=values.index, dtype=object)
+
+
 def _events(ctx: Context, original: pd.Series, mask: pd.Series, action: str, entity_type: str,
             rule_id: str) -> list[RedactionEvent]:
     return [
@@ -204,6 +210,7 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
             events += _events(ctx, frame[column], result.changed, result.action,
                               result.entity_type or column.upper(), f"{rule.type}")
     out, more_findings, more_events = _apply_juvenile(frame, out, name, policy, minors, tokenizer)
+    out = pd.DataFrame({c: _as_text(out[c]) for c in out.columns}, index=out.index)
     out[ROW_KEY] = frame[ROW_KEY]
     return out, findings + more_findings, events + more_events
 

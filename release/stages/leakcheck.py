@@ -1,6 +1,9 @@
-"""Does any raw-only value of a record appear verbatim in a public column of that record?
+"""Does a raw-only value appear verbatim in a public file?
 
-Used twice: before publishing (its per-row flag feeds the public expectation suite) and by
+Two checks. Per record: any raw-only value of a record (a first or last name alone
+included) in a public column of that same record. Across the release: any full
+identifying value of any record (full name, date of birth, address, phone, licence,
+plate) anywhere in any public file, found with one Aho–Corasick automaton. Used twice: before publishing (its per-row flag feeds the public expectation suite) and by
 ``release audit --raw`` years later. Matching is case-insensitive on word boundaries,
 after NFKC and whitespace folding. Single name parts (a first or last name alone) are not
 checked in officer columns, whose published names may share a subject's surname by
@@ -14,6 +17,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
+import ahocorasick
 import pandas as pd
 
 from release.config import DatasetPolicy
@@ -96,3 +100,33 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
                     leaks.append(Leak(file_policy.public_file, str(row_key), column, "raw-only value"))
         flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
     return flags, leaks
+
+
+def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
+                      policy: DatasetPolicy) -> list[Leak]:
+    """Any full raw-only value of any record, anywhere in any public column."""
+    automaton = ahocorasick.Automaton()
+    for scopes in raw_values(raw, policy).values():
+        for value in scopes["full"]:
+            if sum(ch.isalnum() for ch in value) >= 5:
+                automaton.add_word(value, len(value))
+    if len(automaton) == 0:
+        return []
+    automaton.make_automaton()
+    leaks: list[Leak] = []
+    for name, file_policy in policy.files.items():
+        frame = public[name]
+        columns = [c for c in file_policy.public_columns() if c in frame.columns]
+        for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
+            for column, cell in zip(columns, row[1:]):
+                if not isinstance(cell, str) or not cell:
+                    continue
+                text = _fold(cell)
+                for end, length in automaton.iter(text):
+                    start = end - length + 1
+                    before = text[start - 1] if start > 0 else " "
+                    after = text[end + 1] if end + 1 < len(text) else " "
+                    if not before.isalnum() and not after.isalnum():
+                        leaks.append(Leak(file_policy.public_file, str(row[0]), column, "raw-only value of a record"))
+                        break
+    return leaks

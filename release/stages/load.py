@@ -93,8 +93,9 @@ def _normalize_headers(frame: pd.DataFrame, policy: FilePolicy) -> pd.DataFrame:
 def _clean_values(frame: pd.DataFrame) -> pd.DataFrame:
     cleaned = {}
     for column in frame.columns:
-        stripped = frame[column].str.strip()
-        cleaned[column] = stripped.where(~stripped.isin(MISSING_TOKENS), None).astype(object)
+        values = [value.strip() if isinstance(value, str) else "" for value in frame[column].tolist()]
+        cleaned[column] = pd.Series([None if v in MISSING_TOKENS else v for v in values],
+                                    index=frame.index, dtype=object)
     return pd.DataFrame(cleaned, index=frame.index)
 
 

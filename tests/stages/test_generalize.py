@@ -1,0 +1,87 @@
+"""Column rules and the juvenile rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import contact, person, write_export
+
+from release.config import DatasetPolicy
+from release.keys import Tokenizer
+from release.stages.generalize import generalize, strip_house_number
+from release.stages.juvenile import minor_keys
+from release.stages.load import load_export
+
+KEY = Tokenizer(b"g" * 64)
+
+
+@pytest.mark.parametrize(
+    ("raw", "public"),
+    [("45 Blue Hill Ave", "Blue Hill Ave"), ("rear of 12 Magazine St", "Magazine St"),
+     ("100-104 Warren St", "Warren St"), ("22 Dudley St Apt 3", "Dudley St"),
+     ("12A CENTRE ST #4", "CENTRE ST"), ("WASHINGTON ST", "WASHINGTON ST"), ("E 1ST ST", "E 1ST ST")],
+    ids=["house", "rear-of", "range", "apartment", "letter-unit", "plain", "ordinal"])
+def test_street_name_keeps_name_only(raw: str, public: str) -> None:
+    assert strip_house_number(raw) == public
+
+
+def _run(folder: Path, policy: DatasetPolicy) -> tuple[dict[str, pd.DataFrame], list, list]:
+    loaded = load_export(folder, policy, 2020)
+    minors = minor_keys(loaded.tables, policy)
+    tables, findings, events = generalize(loaded.tables, policy, minors, KEY)
+    return tables.frames, findings, events
+
+
+def test_public_columns_only_and_values_generalized(tiny_export: Path, policy: DatasetPolicy) -> None:
+    frames, _, _ = _run(tiny_export, policy)
+    contacts = frames["contacts"]
+    assert list(contacts.columns[:-1]) == policy.files["contacts"].public_columns()
+    assert contacts["contact_date"].iloc[0] == "2020-03-04 17:00"
+    assert "first_name" not in frames["persons"].columns
+
+
+def test_juvenile_report_banded_withheld_coarsened(tiny_export: Path, policy: DatasetPolicy) -> None:
+    frames, findings, events = _run(tiny_export, policy)
+    contacts = frames["contacts"].set_index("_row_key")
+    persons = frames["persons"].set_index("_row_key")
+    assert persons.loc["FC20000002/p1", "age"] == "16-17"
+    assert persons.loc["FC20000002/p1", "contact_date"] == "2020-03"
+    assert contacts.loc["FC20000002", "contact_reason"] == "[WITHHELD: JUVENILE]"
+    assert contacts.loc["FC20000002", "street"] is None
+    assert contacts.loc["FC20000002", "contact_date"] == "2020-03"
+    assert persons.loc["FC20000001/p1", "age"] == "21"
+    withheld = [e for e in events if e.action == "withhold"]
+    assert {(e.row_key, e.column) for e in withheld} == {("FC20000002", "contact_reason"), ("FC20000002", "street")}
+    assert any(f.code == "juvenile_rule" for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("age", "public"),
+    [("13", "under 14"), ("14", "14-15"), ("17", "16-17"), ("18", "18"), ("-3", None), ("140", None), ("", None)],
+    ids=["13", "14", "17", "18", "negative", "too-old", "blank"])
+def test_age_rule(tmp_path: Path, policy: DatasetPolicy, age: str, public: str | None) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", age=age)])
+    frames, _, _ = _run(folder, policy)
+    assert frames["persons"]["age"].iloc[0] == public
+
+
+@pytest.mark.parametrize(
+    ("column", "raw", "public"),
+    [("state", "MASSACHUSETTS", "MA"), ("zip", "2124", "02124"), ("zip", "02124-1234", "02124"),
+     ("zip", "ABCDE", None), ("circumstance", "Frisked", "Other"), ("stop_duration", "abc", None),
+     ("vehicle_year", "1850", None)],
+    ids=["state-spelling", "zip-pad", "zip-plus4", "zip-bad", "outside-domain", "not-integer", "year-range"])
+def test_column_rules(tmp_path: Path, policy: DatasetPolicy, column: str, raw: str, public: str | None) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001", **{column: raw})], [person("FC20000001")])
+    frames, findings, _ = _run(folder, policy)
+    assert frames["contacts"][column].iloc[0] == public
+    assert raw not in repr(findings) or raw == public
+
+
+def test_events_carry_tokens_not_values(tiny_export: Path, policy: DatasetPolicy) -> None:
+    _, _, events = _run(tiny_export, policy)
+    text = repr(events)
+    assert "Observed group" not in text and "2004-01-02" not in text
+    assert all(len(e.token) == 64 for e in events)

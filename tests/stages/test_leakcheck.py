@@ -1,0 +1,73 @@
+"""The public leak check: a raw-only value of a record in a public column of that record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import contact, person, write_export
+
+from release.config import DatasetPolicy
+from release.keys import Tokenizer
+from release.stages.generalize import generalize
+from release.stages.juvenile import minor_keys
+from release.stages.leakcheck import find_global_leaks, find_leaks
+from release.stages.load import load_export
+
+KEY = Tokenizer(b"l" * 64)
+
+
+def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], str] | None = None):
+    loaded = load_export(folder, policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, minor_keys(loaded.tables, policy), KEY)
+    frames = {name: frame.copy() for name, frame in public.frames.items()}
+    for (name, column), value in (tamper or {}).items():
+        frames[name].loc[0, column] = value
+    return find_leaks(loaded.tables.frames, frames, policy)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "planted"),
+    [("contacts", "contact_reason", "Stopped with Zebulon Quartermaine today"),
+     ("contacts", "contact_reason", "lives at 12 MAGAZINE ST"),
+     ("contacts", "contact_reason", "plate 7zq-k92 seen"),
+     ("contacts", "weather", "Quartermaine"),
+     ("contacts", "contact_reason", "call 617-555-0142"),
+     ("persons", "build", "S12345678"),
+     ("contacts", "contact_officer_name", "ZEBULON QUARTERMAINE")],
+    ids=["full-name", "home-address", "plate-any-case", "surname-in-category", "phone",
+         "licence-in-persons", "full-name-in-officer-column"])
+def test_planted_raw_value_flagged(tmp_path: Path, policy: DatasetPolicy, table: str, column: str,
+                                   planted: str) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001")])
+    flags, leaks = _check(folder, policy, {(table, column): planted})
+    assert flags[table].iloc[0]
+    assert [(leak.row_key, leak.column) for leak in leaks] == [(f"FC20000001{'/p1' if table == 'persons' else ''}", column)]
+    assert planted not in repr(leaks)
+
+
+def test_clean_release_has_no_leak(tiny_export: Path, policy: DatasetPolicy) -> None:
+    flags, leaks = _check(tiny_export, policy, {("contacts", "contact_reason"): "Officers observed [PERSON 1]."})
+    assert leaks == []
+    assert not any(flag.any() for flag in flags.values())
+
+
+def test_surname_shared_with_officer_is_not_a_leak(tmp_path: Path, policy: DatasetPolicy) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001", contact_officer_name="QUARTERMAINE, ODO")],
+                          [person("FC20000001")])
+    _, leaks = _check(folder, policy)
+    assert leaks == []
+
+
+def test_other_records_values_do_not_count(tmp_path: Path, policy: DatasetPolicy) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001"), contact("FC20000002")],
+                          [person("FC20000001"), person("FC20000002", first_name="Ulla", last_name="Brightwater",
+                                                        alias="", dob="", home_address="", phone="", license_number="")])
+    loaded = load_export(folder, policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
+    frames = {n: f.copy() for n, f in public.frames.items()}
+    frames["contacts"].loc[1, "contact_reason"] = "Zebulon Quartermaine was elsewhere"  # record 1's name in record 2
+    _, leaks = find_leaks(loaded.tables.frames, frames, policy)
+    assert leaks == []  # not this record's value ...
+    global_leaks = find_global_leaks(loaded.tables.frames, frames, policy)
+    assert [(leak.row_key, leak.column) for leak in global_leaks] == [("FC20000002", "contact_reason")]  # ... but found across the release
