@@ -114,3 +114,43 @@ for _name in DATASETS:
 
 if __name__ == "__main__":
     main()
+
+
+def _render_scan(result: dict[str, Any]) -> str:
+    lines = [f"{result['file']} column {result['column']}: {result['rows_with_findings']} of {result['rows']} rows "
+             f"with possible PII (threshold {result['threshold']})",
+             f"{'entity type':<24}{'findings':>10}"]
+    lines += [f"{kind:<24}{count:>10}" for kind, count in result["by_type"].items()]
+    lines.append("Use --json for every finding's row key, type and offsets (never the text).")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--column", required=True, help="Column to scan.")
+@click.option("--key", "key_column", help="Column to name rows by (default: data row number).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.25, show_default=True,
+              help="Minimum detector score.")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
+def scan(file: Path, column: str, key_column: str | None, threshold: float, rules_dir: Path | None,
+         as_json: bool) -> None:
+    """Scan a CSV column for residual PII and report findings by type (never the text)."""
+    from release import api
+    _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
+                                        threshold=threshold,
+                                        progress=api._Silent() if as_json else RichProgress()), _render_scan)
+
+
+@main.command()
+@click.argument("dataset", type=click.Choice(DATASETS))
+@click.argument("year", type=click.IntRange(1990, 2100))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
+@click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
+@click.option("--reports", type=click.IntRange(1, 100000), default=None, help="Number of reports (default: a year's size).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool) -> None:
+    """Write a synthetic raw export (every name and value fictitious) for trying the tool."""
+    from release import api
+    _run(as_json, lambda: api.write_sample(dataset, year, out_dir, seed=seed, reports=reports),
+         lambda r: f"wrote {', '.join(r['files'])} to {r['folder']}")

@@ -303,3 +303,59 @@ def _check_summary(results: list) -> dict[str, int]:
         "failed_critical": sum(1 for r in results if not r.success and r.level == "critical"),
         "failed_warning": sum(1 for r in results if not r.success and r.level == "warning"),
     }
+
+
+def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_dir: Path | None = None,
+              threshold: float = 0.25, progress: Progress | None = None) -> dict[str, object]:
+    """Scan one CSV column for PII (for auditors and already-published files).
+
+    Reports counts by entity type and, per finding, the row key (``key_column`` or the
+    1-based data row number), entity type, offsets and detector rule — never the text.
+    """
+    from release.pii.engine import EngineSettings, PiiEngine
+
+    progress = progress or _Silent()
+    if not path.is_file():
+        raise InputError("file not found", file=str(path), rule="scan")
+    frame = load._parse(load._decode(path.read_bytes(), path.name)[0], path.name)
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    for wanted in (column, key_column):
+        if wanted and wanted not in frame.columns:
+            raise InputError("column not found", file=path.name, column=wanted, rule="scan")
+    rules = (rules_dir or paths.default_dir("redaction_rules")[0]) / "pii"
+    texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
+    keys = (frame[key_column].astype(str).tolist() if key_column
+            else [str(i) for i in range(1, len(frame) + 1)])
+    with progress.stage("load PII model"):
+        engine = PiiEngine(EngineSettings(rules_dir=rules, threshold=threshold))
+    unique = list(dict.fromkeys(texts))
+    with progress.stage("scan", total=len(unique)):
+        results = dict(zip(unique, engine.scan_many(unique, threshold=threshold)))
+    by_type: dict[str, int] = {}
+    rows_with_findings = 0
+    findings: list[dict[str, object]] = []
+    for key, text in zip(keys, texts):
+        hits = results.get(text, [])
+        rows_with_findings += bool(hits)
+        for hit in hits:
+            by_type[hit.entity_type] = by_type.get(hit.entity_type, 0) + 1
+            findings.append({"row_key": key, "column": column, "entity_type": hit.entity_type,
+                             "start": hit.start, "end": hit.end, "rule": hit.rule_id,
+                             "score": round(float(hit.score), 3)})
+    return {"file": path.name, "column": column, "rows": len(texts), "rows_with_findings": rows_with_findings,
+            "threshold": threshold, "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
+            "findings": findings, "engine": engine.versions()}
+
+
+def write_sample(dataset: str, year: int, out_dir: Path, *, seed: int | None = None,
+                 reports: int | None = None) -> dict[str, object]:
+    """A synthetic raw export in the contract's shape (every value fictitious)."""
+    from release.synth import fioe as synth_fioe
+
+    if dataset != "fioe":
+        raise ConfigError(f"no synthetic generator for dataset '{dataset}'", rule="sample")
+    data = synth_fioe.generate_fioe(year, seed=year if seed is None else seed,
+                                    n_reports=reports or 5600)
+    written = synth_fioe.write_fioe(data, out_dir)
+    return {"folder": str(out_dir), "files": [p.name for p in written],
+            "contacts": len(data.contacts), "persons": len(data.persons)}

@@ -80,3 +80,10 @@ def tiny_export(tmp_path: Path) -> Path:
     persons = [person("FC20000001"), person("FC20000002", first_name="Hortensia", last_name="Bramblewood",
                                              age="16", dob="2004-01-02")]
     return write_export(tmp_path / "raw", contacts, persons)
+
+
+@pytest.fixture(autouse=True)
+def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the user's key file."""
+    monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
+    monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path_factory.getbasetemp() / "keys" / "hmac.key"))
