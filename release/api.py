@@ -199,11 +199,11 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     events = list(events) + more_events
 
     with progress.stage("check public"):
-        flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy)
-        leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy)
+        flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy, year)
+        leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy, year)
         leaks = list(dict.fromkeys(leaks))
         for name, file_policy in policy.files.items():
-            leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file}
+            leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
             flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
         if engine is not None:
             report = report.extend(_second_scan(engine, public, policy))

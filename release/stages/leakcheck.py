@@ -1,13 +1,14 @@
 """Does a raw-only value appear verbatim in a public file?
 
 Two checks. Per record: any raw-only value of a record (a first or last name alone
-included) in a public column of that same record. Across the release: any full
+included, but only in free-text columns: a surname such as Washington is also a street
+and a category may equal a nickname) in a public column of that same record. Across the release: any full
 identifying value of any record (full name, date of birth, address, phone, licence,
 plate) anywhere in any public file, found with one Aho–Corasick automaton. Used twice: before publishing (its per-row flag feeds the public expectation suite) and by
 ``release audit --raw`` years later. Matching is case-insensitive on word boundaries,
 after NFKC and whitespace folding. Single name parts (a first or last name alone) are not
 checked in officer columns, whose published names may share a subject's surname by
-chance. Results name file, row key and column; never the value.
+chance; nor in structured columns. Results name file, row key and column; never the value.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pandas as pd
 from release.config import DatasetPolicy
 from release.stages.load import ROW_KEY
 
-_NAME_PARTS = {"first_name", "middle_name", "last_name"}
+_PERSON_NAME = ("first_name", "middle_name", "last_name")
+_NAME_PARTS = {*_PERSON_NAME, "alias"}  # checked in free text only
 _MIN_CHARS = 3
 
 
@@ -57,10 +59,13 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str,
             for key, value in zip(frame[link], frame[column]):
                 if isinstance(key, str) and isinstance(value, str) and value.strip():
                     folded = _fold(value)
+                    if kind == "address" and not any(ch.isdigit() for ch in folded):
+                        continue  # "homeless", a bare street or intersection: published as the street
                     found[key]["all"].add(folded)
                     if kind not in _NAME_PARTS:
                         found[key]["full"].add(folded)
-        names = [c for c, k in raw_only.items() if k in _NAME_PARTS]
+        names = sorted((c for c, k in raw_only.items() if k in _PERSON_NAME),
+                       key=lambda c: _PERSON_NAME.index(raw_only[c]))
         for row in frame[[link, *names]].itertuples(index=False):
             parts = [p for p in row[1:] if isinstance(p, str) and p.strip()]
             if len(parts) >= 2 and isinstance(row[0], str):
@@ -69,7 +74,7 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str,
 
 
 def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
-               policy: DatasetPolicy) -> tuple[dict[str, pd.Series], list[Leak]]:
+               policy: DatasetPolicy, year: int) -> tuple[dict[str, pd.Series], list[Leak]]:
     """Per public file a boolean Series (True = the row leaks) and the list of leaks.
 
     ``public`` frames carry the published columns plus the link column and ``_row_key``.
@@ -81,7 +86,8 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
     for name, file_policy in policy.files.items():
         frame = public[name]
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
-        officer_columns = {c for c, r in file_policy.columns.items() if r.type == "officer"}
+        free_text = {c for c, r in file_policy.columns.items() if r.type == "narrative"}
+        public_file = file_policy.public_file.format(year=year)
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         flag = [False] * len(frame)
         for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
@@ -91,19 +97,19 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
             for column, cell in zip(columns, cells):
                 if not isinstance(cell, str) or not cell:
                     continue
-                scope = "full" if column in officer_columns else "all"
+                scope = "all" if column in free_text else "full"
                 if (key, scope) not in patterns:
                     patterns[(key, scope)] = _pattern(values[key][scope])
                 pattern = patterns[(key, scope)]
                 if pattern is not None and pattern.search(_fold(cell)):
                     flag[position] = True
-                    leaks.append(Leak(file_policy.public_file, str(row_key), column, "raw-only value"))
+                    leaks.append(Leak(public_file, str(row_key), column, "raw-only value"))
         flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
     return flags, leaks
 
 
 def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
-                      policy: DatasetPolicy) -> list[Leak]:
+                      policy: DatasetPolicy, year: int) -> list[Leak]:
     """Any full raw-only value of any record, anywhere in any public column."""
     automaton = ahocorasick.Automaton()
     for scopes in raw_values(raw, policy).values():
@@ -127,6 +133,7 @@ def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFra
                     before = text[start - 1] if start > 0 else " "
                     after = text[end + 1] if end + 1 < len(text) else " "
                     if not before.isalnum() and not after.isalnum():
-                        leaks.append(Leak(file_policy.public_file, str(row[0]), column, "raw-only value of a record"))
+                        leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
+                                          "raw-only value of a record"))
                         break
     return leaks

@@ -23,7 +23,7 @@ def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], st
     frames = {name: frame.copy() for name, frame in public.frames.items()}
     for (name, column), value in (tamper or {}).items():
         frames[name].loc[0, column] = value
-    return find_leaks(loaded.tables.frames, frames, policy)
+    return find_leaks(loaded.tables.frames, frames, policy, 2020)
 
 
 @pytest.mark.parametrize(
@@ -31,11 +31,11 @@ def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], st
     [("contacts", "contact_reason", "Stopped with Zebulon Quartermaine today"),
      ("contacts", "contact_reason", "lives at 12 MAGAZINE ST"),
      ("contacts", "contact_reason", "plate 7zq-k92 seen"),
-     ("contacts", "weather", "Quartermaine"),
+     ("contacts", "weather", "Zebulon Quartermaine"),
      ("contacts", "contact_reason", "call 617-555-0142"),
      ("persons", "build", "S12345678"),
      ("contacts", "contact_officer_name", "ZEBULON QUARTERMAINE")],
-    ids=["full-name", "home-address", "plate-any-case", "surname-in-category", "phone",
+    ids=["full-name", "home-address", "plate-any-case", "full-name-in-category", "phone",
          "licence-in-persons", "full-name-in-officer-column"])
 def test_planted_raw_value_flagged(tmp_path: Path, policy: DatasetPolicy, table: str, column: str,
                                    planted: str) -> None:
@@ -52,9 +52,12 @@ def test_clean_release_has_no_leak(tiny_export: Path, policy: DatasetPolicy) -> 
     assert not any(flag.any() for flag in flags.values())
 
 
-def test_surname_shared_with_officer_is_not_a_leak(tmp_path: Path, policy: DatasetPolicy) -> None:
-    folder = write_export(tmp_path, [contact("FC20000001", contact_officer_name="QUARTERMAINE, ODO")],
-                          [person("FC20000001")])
+@pytest.mark.parametrize(("column", "value"), [("contact_officer_name", "QUARTERMAINE, ODO"),
+                                              ("street", "QUARTERMAINE ST"), ("weather", "Zeebo")],
+                         ids=["officer", "street", "category-equals-alias"])
+def test_name_part_in_structured_column_is_not_a_leak(tmp_path: Path, policy: DatasetPolicy, column: str,
+                                                      value: str) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001", **{column: value})], [person("FC20000001")])
     _, leaks = _check(folder, policy)
     assert leaks == []
 
@@ -67,7 +70,7 @@ def test_other_records_values_do_not_count(tmp_path: Path, policy: DatasetPolicy
     public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
     frames = {n: f.copy() for n, f in public.frames.items()}
     frames["contacts"].loc[1, "contact_reason"] = "Zebulon Quartermaine was elsewhere"  # record 1's name in record 2
-    _, leaks = find_leaks(loaded.tables.frames, frames, policy)
+    _, leaks = find_leaks(loaded.tables.frames, frames, policy, 2020)
     assert leaks == []  # not this record's value ...
-    global_leaks = find_global_leaks(loaded.tables.frames, frames, policy)
+    global_leaks = find_global_leaks(loaded.tables.frames, frames, policy, 2020)
     assert [(leak.row_key, leak.column) for leak in global_leaks] == [("FC20000002", "contact_reason")]  # ... but found across the release
