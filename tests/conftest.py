@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,8 +84,15 @@ def tiny_export(tmp_path: Path) -> Path:
     return write_export(tmp_path / "raw", contacts, persons)
 
 
-@pytest.fixture(autouse=True)
-def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never touch the user's key file."""
-    monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
-    monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path_factory.getbasetemp() / "keys" / "hmac.key"))
+@pytest.fixture(autouse=True, scope="session")
+def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never touch the user's key file (session-wide, before any module fixture)."""
+    saved = {k: os.environ.get(k) for k in ("RELEASE_HMAC_KEY", "RELEASE_HMAC_KEY_FILE")}
+    os.environ.pop("RELEASE_HMAC_KEY", None)
+    os.environ["RELEASE_HMAC_KEY_FILE"] = str(tmp_path_factory.getbasetemp() / "keys" / "hmac.key")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
