@@ -126,7 +126,7 @@ def _public_frames(public: Tables, policy: DatasetPolicy) -> dict[str, pd.DataFr
     return {name: public[name] for name in policy.files}
 
 
-def _second_scan(engine: object, public: Tables, policy: DatasetPolicy) -> list[Finding]:
+def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_year: int) -> list[Finding]:
     """Scan the public narratives again at a lower threshold; any hit blocks."""
     assert policy.narrative is not None
     findings: list[Finding] = []
@@ -143,7 +143,7 @@ def _second_scan(engine: object, public: Tables, policy: DatasetPolicy) -> list[
                     findings.append(Finding(
                         stage="second_scan", code="residual_pii", severity="blocking",
                         message=f"possible {hit.entity_type} left in the public text at offsets {hit.start}-{hit.end}",
-                        file=file_policy.public_file, row_key=str(row_key), column=column,
+                        file=file_policy.public_file.format(year=public_year), row_key=str(row_key), column=column,
                         rule=hit.rule_id, count=1))
     return findings
 
@@ -206,7 +206,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
             leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
             flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
         if engine is not None:
-            report = report.extend(_second_scan(engine, public, policy))
+            report = report.extend(_second_scan(engine, public, policy, year))
         public_tables = []
         for name, file_policy in policy.files.items():
             frame = public[name].copy()

@@ -99,7 +99,7 @@ def _clean_values(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cleaned, index=frame.index)
 
 
-def _row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
+def row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
     key = frame[policy.key_column].fillna("(no key)")
     ordinal = key.groupby(key).cumcount() + 1
     if policy.parent is None:
@@ -136,7 +136,7 @@ def load_file(input_dir: Path, policy: FilePolicy) -> tuple[pd.DataFrame, InputF
         if column not in frame.columns:
             frame[column] = None
     frame = frame[list(policy.columns)].copy()
-    frame[ROW_KEY] = _row_keys(frame, policy)
+    frame[ROW_KEY] = row_keys(frame, policy)
     info = InputFile(file, hashlib.sha256(raw).hexdigest(), len(raw), encoding, len(frame))
     return frame, info, findings
 

@@ -1,0 +1,160 @@
+"""Tiny release bundles built in tmp_path: load → fake redaction → generalize → write_bundle.
+
+The PII engine is not needed: ``_redact`` replaces the subject's full name in a narrative
+with ``[PERSON 1]`` and logs the event the real stage would log (offsets, HMAC token).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, contact, person, write_export
+
+from release.approvals import keygen
+from release.config import DatasetPolicy, load_policy
+from release.keys import Tokenizer
+from release.log import build_log
+from release.model import RedactionEvent, Tables
+from release.review import inputs_from_build, render_review
+from release.stages.generalize import generalize
+from release.stages.juvenile import minor_keys
+from release.stages.load import ROW_KEY, load_export
+from release.stages.publish import Bundle, PublicFile, sha256_file, write_bundle
+
+KEY = b"g" * 64
+TOKENIZER = Tokenizer(KEY)
+RULES = ROOT / "redaction_rules"
+NAME = "Zebulon Quartermaine"
+# every raw-only value of the fixture's people: none may appear in any message or packet
+RAW_VALUES = (NAME, "Zebulon", "Quartermaine", "Hortensia", "Bramblewood", "Zeebo", "03/14/1999",
+              "12 Magazine St", "617-555-0142", "S12345678", "45 Blue Hill Ave", "7ZQ-K92")
+TABLE = pd.DataFrame({
+    "race": ["Black", "White", "Asian", "Black"], "sex": ["Male", "Female", "Male", "Female"],
+    "value": ["25", "12", None, "40"], "lower": ["19", "12", None, "34"], "upper": ["31", "12", None, "46"],
+    "status": ["noisy", "exact", "suppressed", "noisy"]})
+
+
+@dataclass(frozen=True)
+class Built:
+    out_dir: Path
+    raw_dir: Path
+    bundle: Path
+    dataset: str = "fioe"
+    year: int = 2020
+
+    @property
+    def public_file(self) -> Path:
+        return self.bundle / "public" / f"fioe_{self.year}_contacts.csv"
+
+
+def _raw(folder: Path, year: int) -> Path:
+    short = str(year)[2:]
+    when = {"contact_date": f"{year}-03-04 17:25:00"}
+    contacts = [contact(f"FC{short}000001", contact_reason=f"Spoke with {NAME} near the park. Released.", **when),
+                contact(f"FC{short}000001", basis="Intel", contact_reason=f"Spoke with {NAME} near the park. Released.", **when),
+                contact(f"FC{short}000002", contact_reason="Observed group. Released.", **when),
+                contact(f"FC{short}000003", contact_reason=f"Met {NAME} at <script>alert(1)</script> & left.", **when)]
+    persons = [person(f"FC{short}000001", **when),
+               person(f"FC{short}000002", first_name="Hortensia", last_name="Bramblewood", age="16",
+                      dob="2004-01-02", **when),
+               person(f"FC{short}000003", **when)]
+    return write_export(folder, contacts, persons)
+
+
+def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> tuple[Tables, list[RedactionEvent]]:
+    frame = tables["contacts"].copy()
+    events, texts = [], []
+    for row_key, key, text in zip(frame[ROW_KEY], frame["fc_num"], frame["contact_reason"]):
+        start = text.find(NAME) if key not in withheld else -1
+        if start < 0:
+            texts.append(text)
+            continue
+        texts.append(text[:start] + "[PERSON 1]" + text[start + len(NAME):])
+        events.append(RedactionEvent(
+            dataset="fioe", file="fieldcontact.csv", row_key=row_key, column="contact_reason", action="redact",
+            entity_type="PERSON", detector="record_term", detector_version="test", rule_id="record.name",
+            score=0.45, start=start, end=start + len(NAME), out_start=start, out_end=start + 10,
+            removed_length=len(NAME), token=TOKENIZER.token(NAME), placeholder="[PERSON 1]"))
+    frame["contact_reason"] = pd.Series(texts, index=frame.index, dtype=object)
+    return tables.replace(contacts=frame), events
+
+
+def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame] | None = None,
+                 privacy: dict[str, object] | None = None, blocking: bool = False, approvals_required: int = 1,
+                 slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
+                 with_packet: bool = True) -> Built:
+    """Write ``root/out/fioe/<year>``; ``slip`` = (file, column, raw value) put into the file's first
+    row; ``extra_column`` = (file, column) published although the policy does not allow it."""
+    policy = load_policy(RULES / "fioe.yaml")
+    raw_dir = _raw(root / "raw" / str(year), year)
+    loaded = load_export(raw_dir, policy, year)
+    minors = minor_keys(loaded.tables, policy)
+    redacted, events = _redact(loaded.tables, policy, minors)
+    public, findings, more = generalize(redacted, policy, minors, TOKENIZER)
+    events += more
+    files = []
+    for name, file_policy in policy.files.items():
+        frame = public[name][file_policy.public_columns()].copy()
+        if slip and slip[0] == name:
+            frame.loc[frame.index[0], slip[1]] = slip[2]
+        if extra_column and extra_column[0] == name:
+            frame[extra_column[1]] = "1"
+        files.append(PublicFile(f"public/{file_policy.public_file.format(year=year)}", frame))
+    files += [PublicFile(f"public/tables/{name}.csv", frame) for name, frame in (tables or {}).items()]
+    log_lines = build_log(events, TOKENIZER)
+    found = [f.to_dict() for f in findings]
+    if blocking:
+        found.append({"stage": "second_scan", "code": "residual_pii", "severity": "blocking",
+                      "message": "possible PERSON left in the public text at offsets 3-9",
+                      "file": f"fioe_{year}_contacts.csv", "row_key": f"FC{str(year)[2:]}000001",
+                      "column": "contact_reason", "rule": "ner", "count": 1, "row_keys": []})
+    manifest: dict[str, object] = {
+        "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "test-run",
+        "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "test"},
+        "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
+        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(RULES / "fioe.yaml")}]},
+        "parameters": {"year": year, "approvals_required": approvals_required},
+        "hmac_key_id": TOKENIZER.key_id,
+        "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
+        "checks": {"blocking_findings": int(blocking)}, "findings": found}
+    if privacy is not None:
+        manifest["privacy"] = privacy
+    review_files = {"validation_public.json": json.dumps([{
+        "suite": "fioe_public", "table": "persons", "expectation": "expect_column_values_to_be_in_set",
+        "column": "sex", "level": "critical", "success": True, "element_count": 3, "unexpected_count": 0,
+        "unexpected_row_keys": []}])}
+    previous = root / "out" / "fioe" / str(year - 1)
+    if with_packet:
+        review_files["index.html"] = render_review(inputs_from_build(
+            files, log_lines, review_files, manifest, previous if previous.is_dir() else None))
+    target = root / "out" / "fioe" / str(year)
+    write_bundle(Bundle(tuple(files), tuple(log_lines), review_files, manifest, f"fioe-{year}", "FIOE"), target)
+    return Built(root / "out", raw_dir, target, year=year)
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> Built:
+    return build_bundle(tmp_path)
+
+
+@pytest.fixture()
+def make_bundle(tmp_path: Path) -> Callable[..., Built]:
+    return lambda **options: build_bundle(tmp_path, **options)
+
+
+@pytest.fixture()
+def signing_key(tmp_path: Path) -> Path:
+    path = tmp_path / "keys" / "reviewer.pem"
+    keygen(path)
+    return path
+
+
+def new_key(folder: Path, name: str) -> Path:
+    path = folder / "keys" / f"{name}.pem"
+    keygen(path)
+    return path

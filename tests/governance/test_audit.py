@@ -1,0 +1,243 @@
+"""The independent audit: each check fails on the tampering it exists for, and says where."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key
+
+from release.audit import AuditReport, audit, audit_or_raise
+from release.errors import AuditFailure
+from release.gate import approve
+
+
+def _run(built: Built, raw: bool = True, key: bytes | None = KEY, **options) -> AuditReport:
+    return audit("fioe", built.year, built.out_dir, built.raw_dir if raw else None, key, rules_dir=RULES, **options)
+
+
+def _spend(rho: float, unit: str = "person") -> dict[str, object]:
+    return {"table": "stops", "privacy_unit": unit, "mechanism": "gaussian", "rho": rho, "epsilon": None}
+
+
+def _status(report: AuditReport) -> dict[str, str]:
+    return {c.name: c.status for c in report.checks}
+
+
+def _problems(report: AuditReport, name: str) -> list[str]:
+    return next(list(c.problems) for c in report.checks if c.name == name)
+
+
+def _no_values(report: AuditReport) -> None:
+    text = json.dumps(report.to_dict())
+    assert not [v for v in RAW_VALUES if v.lower() in text.lower()]
+
+
+def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+    report = _run(built, scan=lambda texts: [[] for _ in texts], require_approval=True)
+    assert report.ok, report.to_dict()
+    assert _status(report) == {
+        "outputs_match_manifest": "pass", "redaction_log": "pass", "approvals": "pass",
+        "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
+        "suppression_audit": "not run", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
+    tokens = next(c for c in report.checks if c.name == "log_tokens").detail
+    assert tokens["matched"] == 8 and tokens["mismatched"] == 0
+    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES).ok
+
+
+def test_without_raw_key_or_scanner_those_checks_are_not_run(built: Built) -> None:
+    report = _run(built, raw=False, key=None)
+    assert report.ok
+    status = _status(report)
+    assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens")] == ["not run"] * 3
+    log = next(c for c in report.checks if c.name == "redaction_log")
+    assert log.detail["trailer_mac"] == "not checked (no key)"
+
+
+def _edit_public(built: Built) -> None:
+    built.public_file.write_text(built.public_file.read_text().replace("Sunny", "Rainy"))
+
+
+def _add_public(built: Built) -> None:
+    (built.bundle / "public" / "tables").mkdir(exist_ok=True)
+    (built.bundle / "public" / "tables" / "extra.csv").write_text("value,status\n3,noisy\n")
+
+
+def _mangle_public(built: Built) -> None:
+    built.public_file.write_bytes(b"\xff\xfe\x00garbage\n")
+
+
+def _drop_last_log_line(built: Built) -> None:
+    log = built.bundle / "redaction_log.jsonl"
+    log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")
+
+
+def _alter_approval(field: str) -> Callable[[Built], None]:
+    def alter(built: Built) -> None:
+        path = built.bundle / "approvals.jsonl"
+        line = json.loads(path.read_text())
+        if field == "signature":
+            raw = bytearray(base64.b64decode(line["signature"]))
+            raw[-1] ^= 1
+            line["signature"] = base64.b64encode(bytes(raw)).decode()
+        else:
+            line["payload"][field] = "changed"
+        path.write_text(json.dumps(line) + "\n")
+    return alter
+
+
+@dataclass(frozen=True)
+class Tamper:
+    change: Callable[[Built], None]
+    failing: tuple[str, ...]
+    where: str
+
+
+TAMPERING = {
+    "public-file-edited": Tamper(_edit_public, ("outputs_match_manifest",), "public/fioe_2020_contacts.csv"),
+    "unlisted-public-file": Tamper(_add_public, ("outputs_match_manifest", "privacy_ledger"), "public/tables/extra.csv"),
+    "public-file-mangled": Tamper(_mangle_public, ("outputs_match_manifest", "public_columns_allowed",
+                                                   "raw_values_absent"), "not a readable UTF-8 CSV"),
+    "log-last-line-removed": Tamper(_drop_last_log_line, ("outputs_match_manifest", "redaction_log"), "truncated"),
+    "approval-text-altered": Tamper(_alter_approval("note"), ("approvals",), "approvals.jsonl line 1"),
+    "approval-signature-altered": Tamper(_alter_approval("signature"), ("approvals",), "signature does not verify"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING.values()), ids=list(TAMPERING))
+def test_tampering_fails_the_audit(built: Built, signing_key: Path, case: Tamper) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "note")
+    case.change(built)
+    report = _run(built)
+    assert report.failed == list(case.failing)
+    assert any(case.where in p for name in case.failing for p in _problems(report, name))
+    with pytest.raises(AuditFailure) as caught:
+        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES)
+    assert caught.value.exit_code == 8
+    _no_values(report)
+
+
+@pytest.mark.parametrize(
+    ("slip", "when", "where"),
+    [(("contacts", "weather", "Sunny, Zebulon Quartermaine"), "built-in",
+      ("fioe_2020_contacts.csv", "FC20000001", "weather")),
+     (("contacts", "contact_reason", "Spoke with QUARTERMAINE."), "built-in",
+      ("fioe_2020_contacts.csv", "FC20000001", "contact_reason")),
+     (("persons", "build", "617-555-0142"), "built-in", ("fioe_2020_persons.csv", "FC20000001/p1", "build")),
+     (("contacts", "weather", "zebulon quartermaine"), "edited-after",
+      ("fioe_2020_contacts.csv", "FC20000001", "weather"))],
+    ids=["full-name-in-category-column", "surname-in-narrative", "phone-in-persons-file", "edited-after-build"])
+def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, str], when: str,
+                                             where: tuple[str, str, str]) -> None:
+    built: Built = make_bundle(slip=slip if when == "built-in" else None)
+    if when == "edited-after":
+        frame = pd.read_csv(built.public_file, dtype=str, keep_default_na=False)
+        frame.loc[0, slip[1]] = slip[2]
+        frame.to_csv(built.public_file, index=False, lineterminator="\n")
+    report = _run(built)
+    expected = ["raw_values_absent"] if when == "built-in" else ["outputs_match_manifest", "raw_values_absent"]
+    assert report.failed == expected
+    file, row_key, column = where
+    assert any(f"{file}, row {row_key}, column {column}:" in p for p in _problems(report, "raw_values_absent"))
+    _no_values(report)
+    with pytest.raises(AuditFailure) as caught:
+        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES)
+    assert slip[2].lower() not in json.dumps(caught.value.to_dict()).lower()
+
+
+def test_wrong_key_fails_trailer_and_tokens(built: Built) -> None:
+    report = _run(built, key=b"w" * 64)
+    assert report.failed == ["redaction_log", "log_tokens"]
+    assert next(c for c in report.checks if c.name == "log_tokens").detail["mismatched"] == 8
+
+
+def test_changed_raw_export_is_reported(built: Built) -> None:
+    raw = built.raw_dir / "fieldcontact.csv"
+    raw.write_text(raw.read_text().replace("Spoke with", "Spoke to"))
+    report = _run(built)
+    assert report.failed == ["raw_values_absent", "log_tokens"]
+    assert any("differs from the input recorded" in p for p in _problems(report, "raw_values_absent"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "failing"),
+    [({"value": "3", "status": "exact"}, ["table_cells"]),
+     ({"value": "3", "status": "exact", "threshold": "3"}, []),
+     ({"value": "12", "status": "exact", "threshold": "20"}, ["table_cells"]),
+     ({"value": "0", "status": "exact"}, []),
+     ({"value": "3", "status": "noisy"}, [])],
+    ids=["exact-under-default-11", "exact-at-own-threshold", "exact-under-own-threshold", "zero-is-allowed",
+         "noisy-small-cell-allowed"])
+def test_table_cells_under_threshold(make_bundle, rows: dict[str, str], failing: list[str]) -> None:
+    table = pd.DataFrame([{"race": "Other", "sex": "Male", "lower": "", "upper": "", "threshold": "", **rows}])
+    built: Built = make_bundle(tables={"small": table}, privacy={"spends": [_spend(0.1)], "rho_spent": 0.1})
+    report = _run(built)
+    assert report.failed == failing
+    if failing:
+        assert _problems(report, "table_cells") == ["public/tables/small.csv, row 1: exact cell under its threshold"]
+
+
+@pytest.mark.parametrize(
+    ("privacy", "ok"),
+    [(None, False), ({"spends": []}, False),
+     ({"spends": [_spend(0.1), _spend(0.2)], "rho_spent": 0.3, "rho_cap": 1.0}, True),
+     ({"spends": [_spend(0.6), _spend(0.6, "report")], "rho_spent": {"person": 0.6, "report": 0.6},
+       "rho_cap": 1.0}, True),
+     ({"spends": [_spend(0.5)], "rho_spent": 0.5, "rho_before": {"person": 0.6}, "rho_cap": 1.0}, False),
+     ({"spends": [_spend(0.1)], "rho_spent": 0.2}, False), ({"spends": [_spend(-0.1)]}, False)],
+    ids=["noisy-cells-without-privacy-section", "noisy-cells-without-spends", "within-cap",
+         "cap-is-per-privacy-unit", "over-cap-with-earlier-years", "total-differs", "negative-spend"])
+def test_privacy_ledger_from_the_manifest(make_bundle, privacy: dict | None, ok: bool) -> None:
+    built: Built = make_bundle(tables={"stops": TABLE}, privacy=privacy)
+    report = _run(built, raw=False)
+    assert report.failed == ([] if ok else ["privacy_ledger"])
+
+
+def test_injected_checks_decide(built: Built) -> None:
+    failing = _run(built, raw=False, suppression_audit=lambda b, m: (False, {"cells": 3}, ["table t: cell 2 recoverable"]),
+                   ledger_check=lambda b, m: (True, {"entries": 1}, []))
+    assert failing.failed == ["suppression_audit"]
+    assert _problems(failing, "suppression_audit") == ["table t: cell 2 recoverable"]
+
+
+def test_residual_pii_hits_are_located_not_quoted(built: Built) -> None:
+    @dataclass(frozen=True)
+    class Hit:
+        entity_type: str
+        start: int
+        end: int
+
+    report = _run(built, raw=False, scan=lambda texts: [[Hit("PERSON", 0, 5)] if "park" in t else [] for t in texts])
+    assert report.failed == ["residual_pii"]
+    assert _problems(report, "residual_pii") == [
+        "fioe_2020_contacts.csv, row FC20000001, column contact_reason: possible PERSON at offsets 0-5",
+        "fioe_2020_contacts.csv, row FC20000001#2, column contact_reason: possible PERSON at offsets 0-5"]
+
+
+def test_public_column_outside_the_allow_list(make_bundle) -> None:
+    built: Built = make_bundle(extra_column=("persons", "recnum"))
+    report = _run(built, raw=False)
+    assert report.failed == ["public_columns_allowed"]
+    assert _problems(report, "public_columns_allowed") == [
+        "public/fioe_2020_persons.csv, column recnum: not on the policy's allow-list"]
+
+
+def test_rules_that_differ_from_the_manifest_fail(built: Built, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    (rules / "fioe.yaml").write_text((rules / "fioe.yaml").read_text() + "\n# edited\n")
+    report = audit("fioe", 2020, built.out_dir, None, None, rules_dir=rules)
+    assert report.failed == ["public_columns_allowed"]
+
+
+def test_required_approvals_are_counted_when_asked(built: Built, tmp_path: Path) -> None:
+    assert _run(built, raw=False, require_approval=True).failed == ["approvals"]
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", new_key(tmp_path, "a"), "")
+    assert _run(built, raw=False, require_approval=True).ok
