@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from release.errors import ReleaseError
+from release.errors import AuditFailure, ReleaseError
 
 DATASETS = ("fioe",)
 
@@ -51,6 +51,10 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
         if as_json:
             click.echo(json.dumps(error.to_dict(), indent=2, default=str))
         click.echo(f"error: {error.one_line()}", err=True)
+        if not as_json and isinstance(error, AuditFailure):
+            for check in error.details:
+                for problem in check.get("problems", []):  # sanitized: names and counts only
+                    click.echo(f"  {check.get('name')}: {problem}", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
         if os.environ.get("RELEASE_DEBUG") == "1":
@@ -154,3 +158,93 @@ def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: in
     from release import api
     _run(as_json, lambda: api.write_sample(dataset, year, out_dir, seed=seed, reports=reports),
          lambda r: f"wrote {', '.join(r['files'])} to {r['folder']}")
+
+
+def _bundle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
+                           show_default=True, help="Releases folder.")(command)
+    command = click.argument("year", type=click.IntRange(1990, 2100))(command)
+    return click.argument("dataset")(command)
+
+
+def _render_lines(result: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
+
+
+@main.command()
+@_bundle_options
+@click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: bool) -> None:
+    """Show where the review packet (review/index.html) of a bundle is, and its status."""
+    from release import api
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser), _render_lines)
+
+
+@main.command()
+@_bundle_options
+@click.option("--log-id", required=True, help="The log entry's seq number or hash prefix.")
+@click.option("--decision", type=click.Choice(["redact", "keep"]), required=True)
+@click.option("--reviewer", required=True, help="Reviewer's name.")
+@click.option("--note", default="", help="Why.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def decide(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str, note: str,
+           as_json: bool) -> None:
+    """Record a reviewer's decision on a flagged redaction; applied on the next build."""
+    from release import api
+    _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note),
+         _render_lines)
+
+
+@main.command()
+@click.option("--out", "path", type=click.Path(path_type=Path), required=True,
+              help="Private key file to create (mode 0600); the public key goes to FILE.pub.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def keygen(path: Path, as_json: bool) -> None:
+    """Create an Ed25519 signing key pair for approving releases."""
+    from release import api
+    _run(as_json, lambda: api.keygen(path), _render_lines)
+
+
+@main.command()
+@_bundle_options
+@click.option("--reviewer", required=True, help="Reviewer's name.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help="Private key file.")
+@click.option("--note", default="", help="Approval note.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path, note: str, as_json: bool) -> None:
+    """Sign the bundle's manifest hash; refused for a bundle with a blocking finding or changed files."""
+    from release import api
+    _run(as_json, lambda: api.approve_release(dataset, year, out_dir, reviewer, key_path, note), _render_lines)
+
+
+@main.command()
+@_bundle_options
+@click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, as_json: bool) -> None:
+    """Copy public/ out; refused without the required approvals or if any file changed since."""
+    from release import api
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir), _render_lines)
+
+
+def _render_audit(result: dict[str, Any]) -> str:
+    lines = [f"audit of {result['bundle']}: {'PASS' if result['ok'] else 'FAIL'}"]
+    for check in result["checks"]:
+        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}")
+    return "\n".join(lines)
+
+
+@main.command()
+@_bundle_options
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path),
+              help="Raw export: also prove no raw value is public and recompute log tokens (needs the HMAC key).")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
+@click.option("--no-scan", is_flag=True, help="Skip the second PII scan of the public files.")
+@click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
+def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None, no_scan: bool,
+          as_json: bool) -> None:
+    """Verify a bundle independently: hashes, log chain, signatures, residual PII, columns, cells, budget."""
+    from release import api
+    _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan),
+         _render_audit)

@@ -291,6 +291,13 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
         "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
         "findings.json": json.dumps(report.to_list(), indent=2),
     }
+    # The packet is rendered before the manifest is written, so it is listed and hashed
+    # there and an approval covers the packet the reviewer read.
+    from release.review import inputs_from_build, render_review
+    previous = options.out_dir / options.dataset / str(year - 1)
+    review["index.html"] = render_review(inputs_from_build(
+        files, log_lines, review, manifest,
+        previous if (previous / publish.MANIFEST).is_file() else None))
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release")
@@ -359,3 +366,68 @@ def write_sample(dataset: str, year: int, out_dir: Path, *, seed: int | None = N
     written = synth_fioe.write_fioe(data, out_dir)
     return {"folder": str(out_dir), "files": [p.name for p in written],
             "contacts": len(data.contacts), "persons": len(data.persons)}
+
+
+# ---- review, approval, publication, audit ---------------------------------------------
+
+def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False) -> dict[str, object]:
+    from release import review
+    return review.review(dataset, year, out_dir, open_browser=open_browser)
+
+
+def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str,
+                    note: str = "") -> dict[str, object]:
+    from release import approvals
+    return approvals.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note)
+
+
+def keygen(path: Path) -> dict[str, object]:
+    from release import approvals
+    return dict(approvals.keygen(path))
+
+
+def approve_release(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path,
+                    note: str = "") -> dict[str, object]:
+    from release import gate
+    return gate.approve(dataset, year, out_dir, reviewer, key_path, note)
+
+
+def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path) -> dict[str, object]:
+    from release import gate
+    return gate.publish(dataset, year, out_dir, to_dir)
+
+
+def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
+    """Officer names as the bundle publishes them: the roster the build kept."""
+    names: set[str] = set()
+    for file_policy in policy.files.values():
+        path = out_dir / dataset / str(year) / "public" / file_policy.public_file.format(year=year)
+        columns = [c for c, r in file_policy.columns.items() if r.type == "officer" and r.roster]
+        if columns and path.is_file():
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c in columns)
+            names.update(v for c in frame.columns for v in frame[c] if v)
+    return tuple(sorted(names))
+
+
+def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
+                  rules_dir: Path | None = None, scan: bool = True) -> dict[str, object]:
+    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails."""
+    from release import audit
+    from release.keys import existing_key
+
+    rules = rules_dir or paths.default_dir("redaction_rules")[0]
+    scanner = None
+    if scan:
+        from release.pii.engine import EngineSettings, PiiEngine
+        policy = load_policy(rules / f"{dataset}.yaml")
+        narrative = policy.narrative
+        if narrative is not None:
+            engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
+                                              officers=_published_roster(dataset, year, out_dir, policy),
+                                              officer_policy=narrative.officer_policy,
+                                              threshold=narrative.threshold))
+            threshold = narrative.second_scan_threshold
+            scanner = lambda texts: engine.scan_many(texts, threshold=threshold)  # noqa: E731
+    report = audit.audit_or_raise(dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules,
+                                  scan=scanner)
+    return report.to_dict()

@@ -50,6 +50,15 @@ def load_or_create_key() -> bytes:
     return key
 
 
+def existing_key() -> bytes | None:
+    """The key if one is configured, without creating one (for auditors)."""
+    direct = os.environ.get("RELEASE_HMAC_KEY")
+    if direct:
+        return direct.encode("utf-8")
+    path = key_file()
+    return path.read_bytes().strip() if path.is_file() else None
+
+
 def normalize_value(value: str) -> str:
     """The form a value is tokenized in: NFKC, case-folded, inner whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())

@@ -105,8 +105,8 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
                                          [terms.get(key, RecordTerms()) for key, _ in ordered],
                                          progress=progress)
             values = frame[column].tolist()
-            for (key, _), result in zip(ordered, results):
-                for position in jobs[(key, _)]:
+            for (key, text), result in zip(ordered, results):
+                for position in jobs[(key, text)]:
                     values[position] = result.text
                     row_key = frame[ROW_KEY].iat[position]
                     events += [RedactionEvent(
@@ -115,7 +115,7 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
                         detector=r.detector, detector_version=detector_version, rule_id=r.rule_id,
                         score=round(float(r.score), 4), start=r.start, end=r.end,
                         out_start=r.out_start, out_end=r.out_end, removed_length=r.end - r.start,
-                        token=tokenizer.token(r.normalized_value), placeholder=r.placeholder)
+                        token=tokenizer.token(text[r.start:r.end]), placeholder=r.placeholder)
                         for r in result.replacements]
             frame[column] = pd.Series(values, index=frame.index, dtype=object)
             findings.append(Finding(stage="redact", code="narratives_redacted", severity="info",
