@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean browser
 
 $(STAMP): requirements.lock pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ demo: $(STAMP)  ## run `release fioe 2020` on the bundled synthetic sample
 	$(BIN)/release fioe 2020
 	@echo "Bundle: releases/fioe/2020/ (public/, manifest.json, redaction_log.jsonl, review/)"
 
-test: $(STAMP)  ## run the whole test suite
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:  ## Debian's headless Chromium, for the review-packet browser test
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser  ## run the whole test suite
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## run the benchmarks (not part of the tests)

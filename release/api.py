@@ -126,8 +126,10 @@ def _public_frames(public: Tables, policy: DatasetPolicy) -> dict[str, pd.DataFr
     return {name: public[name] for name in policy.files}
 
 
-def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_year: int) -> list[Finding]:
-    """Scan the public narratives again at a lower threshold; any hit blocks."""
+def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_year: int,
+                 kept: frozenset[tuple[str, str, int, int]] = frozenset()) -> list[Finding]:
+    """Scan the public narratives again at a lower threshold; any hit blocks, except text a
+    reviewer ruled "keep" (``kept``: row key, column, output offsets)."""
     assert policy.narrative is not None
     findings: list[Finding] = []
     for name, file_policy in policy.files.items():
@@ -140,6 +142,9 @@ def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_y
             hits = dict(zip(unique, engine.scan_many(unique, threshold=policy.narrative.second_scan_threshold)))  # type: ignore[attr-defined]
             for row_key, text in zip(frame[ROW_KEY], texts):
                 for hit in hits.get(text, []):
+                    if any(k[0] == row_key and k[1] == column and k[2] < hit.end and hit.start < k[3]
+                           for k in kept):
+                        continue
                     findings.append(Finding(
                         stage="second_scan", code="residual_pii", severity="blocking",
                         message=f"possible {hit.entity_type} left in the public text at offsets {hit.start}-{hit.end}",
@@ -178,6 +183,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
         for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
     narrative = policy.narrative
     engine = None
+    in_force: list = []
     events = []
     redacted = raw
     if narrative is not None:
@@ -188,9 +194,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold))
         texts = sum(int(raw[n][c].notna().sum()) for n, fp in policy.files.items()
                     for c, r in fp.columns.items() if r.type == "narrative")
+        in_force = _reviewer_decisions(options.dataset, year, options.out_dir)
         with progress.stage("redact narratives", total=texts) as advance:
-            redacted, found, events = redact.redact(raw, policy, engine, tokenizer,
-                                                    withheld_narratives, progress=advance)
+            redacted, found, events = redact.redact(
+                raw, policy, engine, tokenizer, withheld_narratives, progress=advance,
+                decisions=[redact.ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end,
+                                                   d.entity_type, d.token) for d in in_force])
         report = report.extend(found)
 
     with progress.stage("generalize"):
@@ -206,7 +215,8 @@ def build_release(options: BuildOptions) -> dict[str, object]:
             leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
             flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
         if engine is not None:
-            report = report.extend(_second_scan(engine, public, policy, year))
+            kept = frozenset((e.row_key, e.column, e.out_start, e.out_end) for e in events if e.action == "keep")
+            report = report.extend(_second_scan(engine, public, policy, year, kept))
         public_tables = []
         for name, file_policy in policy.files.items():
             frame = public[name].copy()
@@ -227,7 +237,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     target = options.out_dir / options.dataset / str(year)
     with progress.stage("publish"):
         bundle = _assemble(options, resolved, loaded, public, events, report, tokenizer,
-                           engine.versions() if engine else {}, raw_results, public_results)
+                           engine.versions() if engine else {}, raw_results, public_results, in_force)
         manifest = publish.write_bundle(bundle, target)
     return {
         "status": manifest["status"], "dataset": options.dataset, "year": year,
@@ -238,6 +248,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     }
 
 
+def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
+    """Decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds see them)."""
+    from release.approvals import decisions_in_force, load_decisions
+    return list(decisions_in_force(load_decisions(dataset, year, out_dir)).values())
+
+
 def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
     from release.stages.validate import TableData
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
@@ -245,7 +261,7 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
 
 def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
               events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
-              raw_results: list, public_results: list) -> publish.Bundle:
+              raw_results: list, public_results: list, decisions: list) -> publish.Bundle:
     policy = resolved.policy
     year = options.year
     files = []
@@ -285,6 +301,7 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
             "blocking_findings": len(report.blocking),
         },
         "findings": report.to_list(),
+        "review_decisions": [d.to_dict() for d in decisions],
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),

@@ -255,10 +255,27 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
     return _check("public_columns_allowed", problems, {"data_files": len(expected)})
 
 
+def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
+    """Output spans a reviewer ruled "keep" (logged as such): not residual PII."""
+    if bundle is None or not (bundle / LOG).is_file():
+        return set()
+    kept = set()
+    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the log check reports it
+        if isinstance(entry, dict) and entry.get("action") == "keep":
+            kept.add((str(entry.get("row_key")), str(entry.get("column")),
+                      int(entry.get("out_start", -1)), int(entry.get("out_end", -1))))
+    return kept
+
+
 def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
-                       scan: Scanner | None) -> AuditCheck:
+                       scan: Scanner | None, bundle: Path | None = None) -> AuditCheck:
     if scan is None:
         return _not_run("residual_pii", "no PII scanner supplied")
+    kept = _kept_spans(bundle)
     problems: list[str] = []
     texts_scanned = 0
     for name, frame in frames.items():
@@ -272,6 +289,9 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
             texts_scanned += len(unique)
             for row_key, text in zip(frame[ROW_KEY], texts):
                 for hit in hits.get(text, []):
+                    start, end = getattr(hit, "start", -1), getattr(hit, "end", -1)
+                    if any(k[0] == row_key and k[1] == column and k[2] < end and start < k[3] for k in kept):
+                        continue
                     problems.append(f"{file_policy.public_file.format(year=year)}, row {row_key}, column {column}: "
                                     f"possible {getattr(hit, 'entity_type', 'PII')} at offsets "
                                     f"{getattr(hit, 'start', '?')}-{getattr(hit, 'end', '?')}")
@@ -362,7 +382,7 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
         checks.append(_not_run("residual_pii", "policy not available"))
     else:
         checks.append(check_columns(policy, year, public, policy_problems))
-        checks.append(check_residual_pii(policy, year, frames, scan))
+        checks.append(check_residual_pii(policy, year, frames, scan, bundle))
     checks.append(check_table_cells(tables))
     checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
     checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check

@@ -10,7 +10,8 @@ orchestrator, so this module never imports Presidio.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Protocol, Sequence
 
 import pandas as pd
@@ -80,8 +81,88 @@ def officer_roster(tables: Tables, policy: DatasetPolicy) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+@dataclass(frozen=True)
+class ReviewerDecision:
+    """A reviewer's ruling on one span of one record's text (see ``release decide``)."""
+
+    decision: str      # "keep" | "redact"
+    row_key: str       # the report's key (identical texts of one report are redacted once)
+    column: str
+    start: int
+    end: int
+    entity_type: str
+    token: str         # HMAC of the span: a decision applies only while the raw text still holds it
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    entity_type: str
+    detector: str
+    score: float
+    rule_id: str
+    placeholder: str
+    kept: bool = False  # a reviewer kept this text: rendered as is, logged as "keep"
+
+
+def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[_Span, int, int]]]:
+    """Original text with each span replaced by its placeholder; never glued to a word."""
+    out: list[str] = []
+    placed: list[tuple[_Span, int, int]] = []
+    position = length = 0
+    for span in sorted(spans, key=lambda s: s.start):
+        chunk = text[position:span.start]
+        out.append(chunk)
+        length += len(chunk)
+        if span.kept:
+            placed.append((span, length, length + span.end - span.start))
+            out.append(text[span.start:span.end])
+            length += span.end - span.start
+            position = span.end
+            continue
+        if span.start > 0 and (text[span.start - 1].isalnum() or (not chunk and placed)):
+            out.append(" ")
+            length += 1
+        out.append(span.placeholder)
+        placed.append((span, length, length + len(span.placeholder)))
+        length += len(span.placeholder)
+        if span.end < len(text) and text[span.end].isalnum():
+            out.append(" ")
+            length += 1
+        position = span.end
+    out.append(text[position:])
+    return "".join(out), placed
+
+
+def apply_decisions(text: str, replacements: Sequence[object], decisions: Sequence[ReviewerDecision],
+                    tokenizer: Tokenizer) -> tuple[str, list[tuple[_Span, int, int]], list[ReviewerDecision], list[ReviewerDecision]]:
+    """Re-render one text after reviewer decisions; returns (text, spans, applied, stale)."""
+    spans = [_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder)  # type: ignore[attr-defined]
+             for r in replacements]
+    applied: list[ReviewerDecision] = []
+    stale: list[ReviewerDecision] = []
+    for decision in decisions:
+        if decision.end > len(text) or tokenizer.token(text[decision.start:decision.end]) != decision.token:
+            stale.append(decision)  # the raw text changed since the reviewer looked
+            continue
+        applied.append(decision)
+        overlapping = [s for s in spans if s.start < decision.end and decision.start < s.end]
+        if decision.decision == "keep":
+            spans = [s for s in spans if not (s.start == decision.start and s.end == decision.end)]
+            if not any(s.start < decision.end and decision.start < s.end for s in spans):
+                spans.append(_Span(decision.start, decision.end, decision.entity_type, "reviewer", 1.0,
+                                   "reviewer.keep", "", kept=True))
+        elif not overlapping:
+            spans.append(_Span(decision.start, decision.end, decision.entity_type, "reviewer", 1.0,
+                               "reviewer.redact", f"[{decision.entity_type}]"))
+    rendered, placed = _render(text, spans)
+    return rendered, placed, applied, stale
+
+
 def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
+           decisions: Sequence[ReviewerDecision] = (),
            ) -> tuple[Tables, list[Finding], list[RedactionEvent]]:
     terms = record_terms(tables, policy)
     versions = engine.versions()
@@ -105,18 +186,44 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
                                          [terms.get(key, RecordTerms()) for key, _ in ordered],
                                          progress=progress)
             values = frame[column].tolist()
+            by_record: dict[str, list[ReviewerDecision]] = defaultdict(list)
+            for decision in decisions:
+                if decision.column == column:
+                    by_record[decision.row_key.split("#")[0].split("/")[0]].append(decision)
+            applied_count = stale_keys = 0
+            stale_rows: list[str] = []
             for (key, text), result in zip(ordered, results):
+                if by_record.get(key):
+                    out_text, placed, applied, stale = apply_decisions(
+                        text, result.replacements, by_record[key], tokenizer)
+                    applied_count += len(applied)
+                    stale_keys += len(stale)
+                    stale_rows += [d.row_key for d in stale]
+                else:
+                    out_text = result.text
+                    placed = [(_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder),
+                               r.out_start, r.out_end) for r in result.replacements]
                 for position in jobs[(key, text)]:
-                    values[position] = result.text
+                    values[position] = out_text
                     row_key = frame[ROW_KEY].iat[position]
                     events += [RedactionEvent(
                         dataset=policy.dataset, file=file_policy.raw_file, row_key=row_key,
-                        column=column, action="redact", entity_type=r.entity_type,
-                        detector=r.detector, detector_version=detector_version, rule_id=r.rule_id,
-                        score=round(float(r.score), 4), start=r.start, end=r.end,
-                        out_start=r.out_start, out_end=r.out_end, removed_length=r.end - r.start,
-                        token=tokenizer.token(text[r.start:r.end]), placeholder=r.placeholder)
-                        for r in result.replacements]
+                        column=column, action="keep" if span.kept else "redact", entity_type=span.entity_type,
+                        detector=span.detector,
+                        detector_version="reviewer decision" if span.detector == "reviewer" else detector_version,
+                        rule_id=span.rule_id, score=round(float(span.score), 4), start=span.start, end=span.end,
+                        out_start=out_start, out_end=out_end, removed_length=span.end - span.start,
+                        token=tokenizer.token(text[span.start:span.end]), placeholder=span.placeholder)
+                        for span, out_start, out_end in placed]
+            if applied_count:
+                findings.append(Finding(stage="redact", code="reviewer_decisions_applied", severity="info",
+                                        message="reviewer decisions applied", file=file_policy.raw_file,
+                                        column=column, rule="review", count=applied_count))
+            if stale_keys:
+                findings.append(Finding(stage="redact", code="reviewer_decisions_stale", severity="warning",
+                                        message="reviewer decisions not applied: the raw text changed since review",
+                                        file=file_policy.raw_file, column=column, rule="review",
+                                        count=stale_keys, row_keys=tuple(stale_rows[:20])))
             frame[column] = pd.Series(values, index=frame.index, dtype=object)
             findings.append(Finding(stage="redact", code="narratives_redacted", severity="info",
                                     message="narratives analysed (identical texts of one report once)",
