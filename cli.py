@@ -19,7 +19,8 @@ import click
 
 from release.errors import AuditFailure, ReleaseError
 
-DATASETS = ("fioe",)
+DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
+            "in_custody_deaths", "best", "youthconnect")
 
 
 class RichProgress:

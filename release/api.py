@@ -21,7 +21,7 @@ from typing import Protocol
 import pandas as pd
 
 import release
-from release import paths
+from release import datasets, paths
 from release.config import DatasetPolicy, load_policy
 from release.errors import BlockingFinding, ConfigError, InputError
 from release.keys import Tokenizer, load_or_create_key
@@ -207,6 +207,15 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     report = report.extend(found)
     events = list(events) + more_events
 
+    derive = datasets.deriver(options.dataset)
+    derived = datasets.Derived()
+    if derive is not None:
+        with progress.stage("derive"):
+            derived = derive(datasets.DeriveContext(options.dataset, year, policy, raw, public, tokenizer))
+        public = public.replace(**dict(derived.public))
+        report = report.extend(derived.findings)
+        events += list(derived.events)
+
     with progress.stage("check public"):
         flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy, year)
         leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy, year)
@@ -222,6 +231,10 @@ def build_release(options: BuildOptions) -> dict[str, object]:
             frame = public[name].copy()
             frame["_raw_value_leak"] = flags[name]
             public_tables.append(validate_table(name, file_policy.public_file.format(year=year), frame))
+        for extra in derived.files:
+            frame = extra.frame.copy()
+            frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
+            public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
         public_results, found = validate(
             public_tables, resolved.expectations_dir / f"{options.dataset}_public.json",
             stage="validate_public")
@@ -237,7 +250,8 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     target = options.out_dir / options.dataset / str(year)
     with progress.stage("publish"):
         bundle = _assemble(options, resolved, loaded, public, events, report, tokenizer,
-                           engine.versions() if engine else {}, raw_results, public_results, in_force)
+                           engine.versions() if engine else {}, raw_results, public_results, in_force,
+                           derived)
         manifest = publish.write_bundle(bundle, target)
     return {
         "status": manifest["status"], "dataset": options.dataset, "year": year,
@@ -261,17 +275,21 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
 
 def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
               events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
-              raw_results: list, public_results: list, decisions: list) -> publish.Bundle:
+              raw_results: list, public_results: list, decisions: list,
+              derived: datasets.Derived) -> publish.Bundle:
     policy = resolved.policy
     year = options.year
     files = []
     for name, file_policy in policy.files.items():
+        if not file_policy.publish:
+            continue
         columns = file_policy.public_columns()
         frame = public[name][columns]
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
-            field_descriptions={c: file_policy.columns[c].description for c in columns}))
+            field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name))
+    files += list(derived.files)
     log_lines = build_log(events, tokenizer)
     counts: dict[str, int] = {}
     for event in events:
@@ -302,6 +320,7 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
         },
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
+        "dataset_notes": list(derived.notes),
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),

@@ -127,6 +127,12 @@ class FilePolicy(_Frozen):
     date_column: str
     aliases: dict[str, str] = Field(default_factory=dict)
     parent: ParentLink | None = None
+    # Years of rows kept: the release year and this many before it (rolling windows, e.g. a
+    # partner's monthly series published for the release year and the two before).
+    years_before: int = Field(default=0, ge=0, le=50)
+    # False for a raw file whose rows are only counted (e.g. firearms): its record-level
+    # public frame is checked but not published; the dataset module derives what is.
+    publish: bool = True
     columns: dict[str, ColumnRule]
 
     @model_validator(mode="after")
@@ -183,6 +189,9 @@ class DatasetPolicy(_Frozen):
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
     approvals_required: int = 1
+    # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
+    # dataset's own module in release/datasets/ against its own frozen model.
+    dataset_rules: dict[str, object] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> "DatasetPolicy":

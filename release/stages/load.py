@@ -25,7 +25,7 @@ from release.model import Finding, Tables
 
 MISSING_TOKENS = frozenset({"", "NULL", "NULL ", "None", "N/A", "NA", "null", "none", "n/a"})
 ROW_KEY = "_row_key"
-_YEAR = re.compile(r"^\s*(\d{4})-\d{1,2}-\d{1,2}")
+_YEAR = re.compile(r"^\s*(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?(?:[ T].*)?$")
 _MAX_KEYS = 20
 
 
@@ -145,10 +145,12 @@ def _year_filter(frame: pd.DataFrame, policy: FilePolicy, year: int) -> tuple[pd
     years = frame[policy.date_column].fillna("").str.extract(_YEAR, expand=False)
     findings: list[Finding] = []
     unparsed = years.isna()
-    other = ~unparsed & (years != str(year))
+    kept_years = {str(y) for y in range(year - policy.years_before, year + 1)}
+    other = ~unparsed & ~years.isin(kept_years)
     for mask, code, message in (
         (unparsed, "date_unreadable", "rows without a readable date: excluded"),
-        (other, "outside_year", f"rows dated outside {year}: excluded"),
+        (other, "outside_year", f"rows dated outside {min(kept_years)}-{year}: excluded"
+         if policy.years_before else f"rows dated outside {year}: excluded"),
     ):
         if mask.any():
             findings.append(Finding(

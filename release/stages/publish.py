@@ -27,6 +27,7 @@ class PublicFile:
     description: str = ""
     field_descriptions: Mapping[str, str] = field(default_factory=dict)
     field_types: Mapping[str, str] = field(default_factory=dict)  # frictionless type names
+    name: str = ""  # the table name its public expectation suite knows it by
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""Dataset-specific steps that a policy alone cannot express.
+
+Each dataset may have a module here exposing ``derive(context) -> Derived``. The
+orchestrator calls it after generalization and before the public checks: it can exclude
+rows by the dataset's counting rules, compute official tables (the FBI clearance method,
+daily firearm counts), protect small classes, and hand frames to the aggregate-tables
+path. It never does I/O and never sees anything but the frames it is given.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from release.config import DatasetPolicy
+from release.keys import Tokenizer
+from release.model import Finding, RedactionEvent, Tables
+from release.stages.publish import PublicFile
+
+
+@dataclass(frozen=True)
+class DeriveContext:
+    dataset: str
+    year: int
+    policy: DatasetPolicy
+    raw: Tables          # as loaded (raw-only columns present), rows within the policy's years
+    public: Tables       # after redaction and generalization: public columns + "_row_key"
+    tokenizer: Tokenizer
+
+
+@dataclass(frozen=True)
+class Derived:
+    # Replacement record-level public frames (same names as policy.files; public columns +
+    # "_row_key"), e.g. after exclusions or k-anonymity generalization. Absent names keep theirs.
+    public: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    # Extra public files (official exact tables, daily counts), relpath under the bundle.
+    files: tuple[PublicFile, ...] = ()
+    # Frames for the aggregate tables path (release.tables.build_tables), by frame name.
+    table_frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+    events: tuple[RedactionEvent, ...] = ()
+    # Plain-language lines for the review packet (what was excluded and why, counting rules).
+    notes: tuple[str, ...] = ()
+
+
+def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
+    """The dataset's ``derive`` function, or None when the policy alone suffices."""
+    try:
+        module = importlib.import_module(f"release.datasets.{dataset}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"release.datasets.{dataset}":
+            return None
+        raise
+    return getattr(module, "derive", None)
