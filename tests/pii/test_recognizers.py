@@ -1,0 +1,90 @@
+"""Each recognizer, table-driven, with hard negatives (public words that must stay)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from release.pii.engine import Redacted
+
+# (text, PII value that must be redacted, expected placeholder label)
+POSITIVE = [
+    ("Subject lives at 45 Blue Hill Ave in Dorchester.", "45 Blue Hill Ave", "ADDRESS"),
+    ("Observed in the rear of 12 Magazine St last night.", "12 Magazine St", "ADDRESS"),
+    ("Group gathered at 100-104 Warren St again.", "100-104 Warren St", "ADDRESS"),
+    ("He resides at 7 E. Cottage St Apt 2 with family.", "7 E. Cottage St Apt 2", "ADDRESS"),
+    ("She resides at 54 A St #3 in Southie.", "54 A St #3", "ADDRESS"),
+    ("Stopped in front of 88 Geneva near the store.", "88 Geneva", "ADDRESS"),
+    ("A black Honda with MA reg 1AB234 was stopped.", "1AB234", "PLATE"),
+    ("Vehicle bearing Reg. 7KL 992 fled the scene.", "7KL 992", "PLATE"),
+    ("The car (registration (NH 4411XY)) was parked.", "4411XY", "PLATE"),
+    ("Plate# 5RE699 came back revoked.", "5RE699", "PLATE"),
+    ("Operator provided MA license S12345678 to officers.", "S12345678", "ID"),
+    ("He presented LTC # 0045512 when asked.", "0045512", "ID"),
+    ("His SSN 123-45-6789 was on the form.", "123-45-6789", "SSN"),
+    ("Social 123 45 6789 was given verbally.", "123 45 6789", "SSN"),
+    ("Number on file 123.45.6789 per CJIS.", "123.45.6789", "SSN"),
+    ("Call him at (617) 555-0199 after six.", "(617) 555-0199", "PHONE"),
+    ("Cell 617.555.0199 was provided.", "617.555.0199", "PHONE"),
+    ("Reached at +1 617 555 0199 later.", "+1 617 555 0199", "PHONE"),
+    ("Gave number 6175550199 to officers.", "6175550199", "PHONE"),
+    ("Operator (DOB 03/14/1999) was released.", "03/14/1999", "DOB"),
+    ("Subject, born March 14, 1999, was advised.", "March 14, 1999", "DOB"),
+    ("D.O.B. 14 Mar 1999 per the operator.", "14 Mar 1999", "DOB"),
+    ("The 1999-03-14 date was checked.", "1999-03-14", "DOB"),
+    ("A 19 yoa male was observed.", "19", "AGE"),
+    ("The 17 y/o juvenile was sent home.", "17", "AGE"),
+    ("Officers spoke with a 17 year old female.", "17", "AGE"),
+    ("Encountered a male (B/M, 34) outside.", "34", "AGE"),
+    ("His email is tyrone.d@example.com per him.", "tyrone.d@example.com", "EMAIL"),
+    ("He posts as @boogie617 on Instagram.", "@boogie617", "HANDLE"),
+    ("Known on IG: kingpin_99 by the group.", "kingpin_99", "HANDLE"),
+    ("Known to officers aka Boogie in the area.", "Boogie", "PERSON"),
+    ("A male a/k/a \"Little Will\" was present.", "Little Will", "PERSON"),
+    ("Mr. Washington stated he was waiting.", "Washington", "PERSON"),
+    ("The owner, Smith, Tyrone, was not present.", "Smith, Tyrone", "PERSON"),
+    ("See incident I192012345 for details.", "I192012345", "CASE"),
+    ("Report filed under CC# 192012345-00 today.", "192012345-00", "CASE"),
+    ("VIN 1HGCM82633A004352 was recorded.", "1HGCM82633A004352", "VIN"),
+    ("Card 4111 1111 1111 1111 was found.", "4111 1111 1111 1111", "CARD"),
+    ("Officers observed Tyrone Davis walking.", "Tyrone Davis", "PERSON"),
+]
+
+# (text, words that must survive)
+NEGATIVE = [
+    ("Officers patrolled Blue Hill Ave near Warren St.", ["Blue", "Hill", "Ave", "Warren"]),
+    ("The B2 district covers Roxbury and Dorchester.", ["B2", "Roxbury", "Dorchester"]),
+    ("Units from BPD, MBTA and ATF responded to Mattapan.", ["BPD", "MBTA", "ATF", "Mattapan"]),
+    ("A gray Honda Accord was parked on Magazine St.", ["gray", "Honda", "Accord", "Magazine"]),
+    ("On Monday, July 17, 2020 officers conducted a stop.", ["Monday", "July", "17", "2020"]),
+    ("At 4:50 PM officers in the D101F observed 3 males.", ["4", "50", "D101F", "3", "males"]),
+    ("The suspect fled toward Harambee Park.", ["suspect", "fled", "Harambee", "Park"]),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "label"), POSITIVE, ids=[f"{p[2]}:{i}" for i, p in enumerate(POSITIVE)])
+def test_recognizer_redacts(redact: Callable[..., Redacted], survives: Callable[..., bool],
+                            text: str, value: str, label: str) -> None:
+    result = redact(text)
+    assert not survives(result, text, value)
+    start = text.index(value)
+    labels = {r.entity_type for r in result.replacements if r.start < start + len(value) and r.end > start}
+    assert label in labels
+
+
+@pytest.mark.parametrize(("text", "kept"), NEGATIVE, ids=[f"negative:{i}" for i in range(len(NEGATIVE))])
+def test_public_words_are_kept(redact: Callable[..., Redacted], survives: Callable[..., bool],
+                               text: str, kept: list[str]) -> None:
+    result = redact(text)
+    for word in kept:
+        assert survives(result, text, word), word
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The incident on 03/14/2020 was logged at 10:15.", "Officers returned on 7/4/2020 for follow up."],
+    ids=["incident-date", "short-date"],
+)
+def test_recent_dates_outside_dob_context_are_kept(redact: Callable[..., Redacted], text: str) -> None:
+    assert redact(text).text == text
