@@ -27,6 +27,17 @@ from release.stages.load import ROW_KEY
 _PERSON_NAME = ("first_name", "middle_name", "last_name")
 _NAME_PARTS = {*_PERSON_NAME, "alias"}  # checked in free text only
 _MIN_CHARS = 3
+_HOUSE_NUMBER = re.compile(r"(?<![\w])\d+(?!\d)(?!(?:st|nd|rd|th)\b)", re.IGNORECASE)
+
+
+def has_house_number(address: str) -> bool:
+    """An address identifies by its number; "E 4th St & Silver St" is a public street."""
+    return bool(_HOUSE_NUMBER.search(address))
+
+
+def _informative_case(text: str) -> bool:
+    """Mixed-case text: a name is written capitalised there, so "black hoodie" is not Black."""
+    return any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class Leak:
 
 
 def _fold(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return _fold_case_kept(text).lower()
 
 
 def _pattern(values: set[str]) -> re.Pattern[str] | None:
@@ -49,8 +60,9 @@ def _pattern(values: set[str]) -> re.Pattern[str] | None:
 
 
 def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str, dict[str, set[str]]]:
-    """record key -> {"all": every raw-only value, "full": all but single name parts}."""
-    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"all": set(), "full": set()})
+    """record key -> {"full": identifying values (full names included), "parts": single
+    name parts and aliases}."""
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"full": set(), "parts": set()})
     for name, file_policy in policy.files.items():
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
         frame = raw[name]
@@ -59,10 +71,11 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str,
             for key, value in zip(frame[link], frame[column]):
                 if isinstance(key, str) and isinstance(value, str) and value.strip():
                     folded = _fold(value)
-                    if kind == "address" and not any(ch.isdigit() for ch in folded):
+                    if kind == "address" and not has_house_number(folded):
                         continue  # "homeless", a bare street or intersection: published as the street
-                    found[key]["all"].add(folded)
-                    if kind not in _NAME_PARTS:
+                    if kind in _NAME_PARTS:
+                        found[key]["parts"].add(folded)
+                    else:
                         found[key]["full"].add(folded)
         names = sorted((c for c, k in raw_only.items() if k in _PERSON_NAME),
                        key=lambda c: _PERSON_NAME.index(raw_only[c]))
@@ -71,6 +84,30 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str,
             if len(parts) >= 2 and isinstance(row[0], str):
                 found[row[0]]["full"].add(_fold(" ".join(parts)))
     return found
+
+
+def _leaks_in(cell: str, values: dict[str, set[str]], free_text: bool,
+              patterns: dict[tuple[str, str], re.Pattern[str] | None], key: str) -> bool:
+    folded = _fold(cell)
+    for scope in ("full", "parts") if free_text else ("full",):
+        if (key, scope) not in patterns:
+            patterns[(key, scope)] = _pattern(values[scope])
+        pattern = patterns[(key, scope)]
+        if pattern is None:
+            continue
+        for match in pattern.finditer(folded):
+            if scope == "full" or not _informative_case(cell):
+                return True
+            # a single name part counts where it is written as a name: capitalised
+            original = _fold_case_kept(cell)
+            if original[match.start():match.start() + 1].isupper():
+                return True
+    return False
+
+
+def _fold_case_kept(text: str) -> str:
+    """``_fold`` without case folding, so offsets line up with the folded text."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
@@ -97,11 +134,7 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
             for column, cell in zip(columns, cells):
                 if not isinstance(cell, str) or not cell:
                     continue
-                scope = "all" if column in free_text else "full"
-                if (key, scope) not in patterns:
-                    patterns[(key, scope)] = _pattern(values[key][scope])
-                pattern = patterns[(key, scope)]
-                if pattern is not None and pattern.search(_fold(cell)):
+                if _leaks_in(cell, values[key], column in free_text, patterns, key):
                     flag[position] = True
                     leaks.append(Leak(public_file, str(row_key), column, "raw-only value"))
         flags[name] = pd.Series(flag, index=frame.index, dtype=bool)

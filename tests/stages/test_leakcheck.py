@@ -74,3 +74,24 @@ def test_other_records_values_do_not_count(tmp_path: Path, policy: DatasetPolicy
     assert leaks == []  # not this record's value ...
     global_leaks = find_global_leaks(loaded.tables.frames, frames, policy, 2020)
     assert [(leak.row_key, leak.column) for leak in global_leaks] == [("FC20000002", "contact_reason")]  # ... but found across the release
+
+
+@pytest.mark.parametrize(
+    ("narrative", "leaks"),
+    [("He wore a black hoodie.", False), ("Officers spoke with Black near the store.", True),
+     ("OFFICERS SPOKE WITH BLACK NEAR THE STORE.", True), ("officers spoke with black near the store.", True)],
+    ids=["ordinary-word-lowercase", "capitalised-name", "all-caps", "all-lowercase-text"])
+def test_name_part_that_is_a_word_counts_where_written_as_a_name(
+        tmp_path: Path, policy: DatasetPolicy, narrative: str, leaks: bool) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", first_name="Black")])
+    flags, found = _check(folder, policy, {("contacts", "contact_reason"): narrative})
+    assert bool(flags["contacts"].iloc[0]) is leaks
+
+
+@pytest.mark.parametrize(("address", "identifying"),
+                         [("E 4TH ST & SILVER ST", False), ("38 Park St", True), ("Homeless", False),
+                          ("rear of 12 W 6th St", True)],
+                         ids=["ordinal-intersection", "house-number", "homeless", "rear-of"])
+def test_addresses_identify_by_house_number(address: str, identifying: bool) -> None:
+    from release.stages.leakcheck import has_house_number
+    assert has_house_number(address.lower()) is identifying
