@@ -50,7 +50,14 @@ RESERVED_KWARGS = frozenset({
     "id", "meta", "notes", "result_format", "description", "catch_exceptions",
     "rendered_content", "severity", "windows", "batch_id"})
 # Tables of each dataset, for load_suites calls made without the tables at hand.
-DATASET_TABLES: Mapping[str, tuple[str, ...]] = {"fioe": ("contacts", "persons")}
+DATASET_TABLES: Mapping[str, tuple[str, ...]] = {
+    "fioe": ("contacts", "persons"),
+    "shootings": ("victims",),
+    "shots_fired": ("incidents",),
+    "firearms": ("firearms", "daily_counts"),
+    "homicide_clearance": ("homicides", "annual_clearance"),
+    "in_custody_deaths": ("deaths", "annual_deaths"),
+}
 
 Fail = Callable[[str, str], ReleaseError]
 _LOCK = threading.RLock()  # one GE context per process; GE objects are not thread-safe

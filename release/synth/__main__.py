@@ -1,4 +1,5 @@
-"""Command line for the synthetic exports: ``python -m release.synth fioe 2020 OUTDIR``.
+"""Command line for the synthetic exports: ``python -m release.synth fioe 2020 OUTDIR``
+(also ``shootings``, ``shots_fired``, ``firearms``, ``homicide_clearance``, ``in_custody_deaths``).
 
 Kept out of ``cli.py`` on purpose: this is a developer tool for making test data, not a
 step of a release, so it uses only the standard library and prints file names and counts.
@@ -8,10 +9,42 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
 from release.synth.fioe import generate_fioe, write_fioe
+
+# Single-file incident generators: dataset -> (generate, write, size option, its keyword, help).
+INCIDENT_GENERATORS: dict[str, tuple[Callable[..., list[dict[str, str]]], Callable[..., list[Path]],
+                                     str | None, str, str]] = {
+    "shootings": (shootings.generate_shootings, shootings.write_shootings, "--incidents",
+                  "incidents_per_year", "incidents per year (default 200)"),
+    "shots_fired": (shots_fired.generate_shots_fired, shots_fired.write_shots_fired, "--reports",
+                    "reports_per_year", "reports per year (default 1000)"),
+    "firearms": (firearms.generate_firearms, firearms.write_firearms, "--crime-guns",
+                 "crime_guns_per_year", "crime guns per year (default 650)"),
+    "homicide_clearance": (homicide_clearance.generate_homicides, homicide_clearance.write_homicides,
+                           "--cases", "cases_per_year", "cases per year (default 50)"),
+    "in_custody_deaths": (in_custody_deaths.generate_custody_deaths, in_custody_deaths.write_custody_deaths,
+                          None, "", ""),
+}
+
+
+def _incident_export(args: argparse.Namespace) -> int:
+    """Write one incident dataset's raw export (every year up to YEAR) and print its path."""
+    generate, write, option, keyword, _ = INCIDENT_GENERATORS[args.dataset]
+    kwargs: dict[str, int] = {"seed": args.seed}
+    if args.first_year is not None:
+        kwargs["first_year"] = args.first_year
+    if option and args.size is not None:
+        kwargs[keyword] = args.size
+    rows = generate(args.year, **kwargs)
+    for path in write(rows, args.out_dir):
+        print(path)
+    print(f"{len(rows)} rows")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     fioe.add_argument("--encoding", default="utf-8", help="utf-8 (default), utf-8-sig or cp1252")
     fioe.add_argument("--crlf", action="store_true", help="CRLF line endings")
     fioe.add_argument("--mentions", type=Path, help="also write the PII ground truth as JSON Lines here")
+    for dataset, (_, _, option, _, size_help) in INCIDENT_GENERATORS.items():
+        command = sub.add_parser(dataset, help=f"raw {dataset} export (every year up to YEAR)")
+        command.add_argument("year", type=int)
+        command.add_argument("out_dir", type=Path)
+        command.add_argument("--seed", type=int, default=2020, help="random seed (default 2020, the bundled sample's)")
+        command.add_argument("--first-year", type=int, help="first year of rows (default: the generator's)")
+        if option:
+            command.add_argument(option, dest="size", type=int, help=size_help)
     args = parser.parse_args(argv)
+    if args.dataset in INCIDENT_GENERATORS:
+        return _incident_export(args)
 
     data = generate_fioe(args.year, seed=args.seed, n_reports=args.reports, evasions=args.evasions,
                          case_mix=not args.no_case_mix)

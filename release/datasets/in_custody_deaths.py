@@ -1,0 +1,73 @@
+"""Deaths in custody: the exact annual total, one row per year, zeros written out.
+
+Counting rule (``dataset_rules`` of ``redaction_rules/in_custody_deaths.yaml``, model
+``CustodyDeathsRules``): each row of the case file is one death, counted in the calendar
+year of ``death_date``. The table has a row for every year from ``first_year`` to the
+release year, with an explicit 0 for a year without deaths (a missing row would be read
+as "no data", not "none"). The total is published exactly: the department must publish
+it, and it carries no attribute of the person. No breakdown is published (by manner of
+death, sex, race...): with a few deaths a year nearly every cell would fall under the
+small-cell rule (counts 1 to 10 suppressed) and the exact total would give the rest
+away. Names, dates of birth, demographics, location and the circumstances text are
+raw-only: they reach no public column.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from release.datasets import DeriveContext, Derived
+from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
+                                     parse_dates)
+from release.stages.publish import PublicFile
+
+FILE = "deaths"
+COLUMNS = ("year", "deaths")
+
+
+class CustodyDeathsRules(FrozenRules):
+    first_year: int = Field(default=2016, ge=1900, le=2100)
+
+
+def annual_deaths(death_dates: pd.Series, first_year: int, last_year: int) -> pd.DataFrame:
+    """Deaths per calendar year of ``death_dates`` (datetime64), every year present."""
+    years = death_dates.dt.year
+    return pd.DataFrame({"year": [str(y) for y in range(first_year, last_year + 1)],
+                         "deaths": [count_text(int((years == y).sum()))
+                                    for y in range(first_year, last_year + 1)]},
+                        columns=list(COLUMNS), dtype=object)
+
+
+def derive(ctx: DeriveContext) -> Derived:
+    rules = dataset_rules(ctx.policy, CustodyDeathsRules)
+    file = ctx.policy.files[FILE].raw_file
+    raw, public = ctx.raw[FILE], ctx.public[FILE]
+    aligned(raw, public, file)
+    dates = parse_dates(public["death_date"])
+    first = min(rules.first_year, ctx.year)
+    table = annual_deaths(dates, first, ctx.year)
+    findings = []
+    if dates.isna().any():
+        findings.append(finding(public, dates.isna(), code="death_not_countable", severity="blocking",
+                                message="death_date is not a readable date: the death cannot be put in a year",
+                                file=file, column="death_date", rule="dataset_rules.first_year"))
+    before = (dates.dt.year < first).fillna(False).astype(bool)
+    zero_years = [row.year for row in table.itertuples() if row.deaths == "0"]
+    notes = (
+        f"One row per year {first}-{ctx.year}: the number of deaths in custody in the calendar year of "
+        f"death, exactly; years without a death show 0 ({', '.join(zero_years) or 'none'}).",
+        "No breakdown (manner of death, sex, race, age, place) is published: with a few deaths a year "
+        "nearly every cell would be under the small-cell rule (counts 1 to 10 suppressed), and the "
+        "exact total would reveal the rest.",
+        "Names, dates of birth, demographics, location and the account of the circumstances are never "
+        "published.",
+        f"{int(before.sum())} death(s) before {first} are in the export and not in the table.",
+    )
+    file_out = PublicFile(
+        relpath=f"public/{ctx.dataset}_{ctx.year}_annual.csv", frame=table,
+        description=f"Deaths in Boston Police custody, {first}-{ctx.year}, one row per year.",
+        field_descriptions={"year": "Calendar year of death.",
+                            "deaths": "Number of deaths in custody in the year (0 when none)."},
+        field_types={"year": "integer", "deaths": "integer"}, name="annual_deaths")
+    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

@@ -1,0 +1,190 @@
+"""The five incident datasets end to end through the CLI, on small generated exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from release.keys import Tokenizer, load_or_create_key
+from release.log import verify_log
+from release.stages.publish import sha256_file
+from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
+
+# dataset -> (raw file, writes a small export into a folder)
+EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
+    "shootings": ("shootings.csv", lambda out: shootings.write_shootings(
+        shootings.generate_shootings(2020, seed=7, first_year=2019, incidents_per_year=30), out)),
+    "shots_fired": ("shots_fired.csv", lambda out: shots_fired.write_shots_fired(
+        shots_fired.generate_shots_fired(2020, seed=7, first_year=2019, reports_per_year=40), out)),
+    "firearms": ("firearms.csv", lambda out: firearms.write_firearms(
+        firearms.generate_firearms(2020, seed=7, first_year=2019, crime_guns_per_year=40), out)),
+    "homicide_clearance": ("homicides.csv", lambda out: homicide_clearance.write_homicides(
+        homicide_clearance.generate_homicides(2020, seed=7, first_year=2012, cases_per_year=8), out)),
+    "in_custody_deaths": ("in_custody_deaths.csv", lambda out: in_custody_deaths.write_custody_deaths(
+        in_custody_deaths.generate_custody_deaths(2020, seed=7), out)),
+}
+# the public data files of each bundle and their columns
+PUBLIC = {
+    "shootings": {"shootings_2020_victims.csv": [
+        "incident_num", "shooting_date", "district", "shooting_type_v2", "victim_gender", "victim_race",
+        "victim_ethnicity_NIBRS", "multi_victim"]},
+    "shots_fired": {"shots_fired_2020_incidents.csv": ["incident_num", "incident_date", "district",
+                                                       "ballistics_evidence"]},
+    "firearms": {"firearms_2020_daily_counts.csv": ["CollectionDate", "CrimeGunsRecovered",
+                                                    "GunsSurrenderedSafeguarded", "BuybackGunsRecovered"]},
+    "homicide_clearance": {"homicide_clearance_2020_annual.csv": [
+        "year", "new_homicides", "cleared", "cleared_of_year", "cleared_of_earlier_years", "cleared_by_arrest",
+        "cleared_exceptionally", "clearance_rate_percent"]},
+    "in_custody_deaths": {"in_custody_deaths_2020_annual.csv": ["year", "deaths"]},
+}
+# identifying raw-only columns (their values must appear in no public file) and the
+# categorical raw-only ones (their headers must appear in none)
+IDENTIFYING = {
+    "shootings": (["victim_name", "victim_dob", "incident_address", "latitude", "longitude"],
+                  ["self_inflicted", "justifiable"]),
+    "shots_fired": (["incident_address", "latitude", "longitude"], ["source", "confirmed"]),
+    "firearms": (["serial_number", "owner_name"], []),
+    "homicide_clearance": (["victim_name", "victim_dob", "suspect_name"], []),
+    "in_custody_deaths": (["name", "dob", "location", "circumstances"], ["sex", "race", "ethnicity"]),
+}
+# a required column whose absence must stop the load
+REQUIRED = {"shootings": "victim_ethnicity_NIBRS", "shots_fired": "confirmed", "firearms": "category",
+            "homicide_clearance": "ruled_homicide_date", "in_custody_deaths": "death_date"}
+DATASETS = list(EXPORTS)
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folders = {}
+    for dataset, (_, write) in EXPORTS.items():
+        folders[dataset] = tmp_path_factory.mktemp(f"raw-{dataset}")
+        write(folders[dataset])
+    return folders
+
+
+@pytest.fixture(scope="module")
+def built(exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict, str]]:
+    out = tmp_path_factory.mktemp("out")
+    bundles = {}
+    for dataset in DATASETS:
+        code, stdout, stderr = _invoke(dataset, "2020", "--input", str(exports[dataset]), "--out", str(out), "--json")
+        assert code == 0, stdout + stderr
+        bundles[dataset] = (out / dataset / "2020", json.loads(stdout), stderr)
+    return bundles
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], dataset: str) -> None:
+    bundle, result, stderr = built[dataset]
+    assert stderr == ""
+    assert sorted(p.name for p in (bundle / "public").iterdir()) == sorted([*PUBLIC[dataset], "datapackage.json"])
+    assert {p.name for p in bundle.iterdir()} == {"public", "manifest.json", "redaction_log.jsonl", "review"}
+    assert {p.name for p in (bundle / "review").iterdir()} >= {"index.html", "findings.json",
+                                                                "validation_raw.json", "validation_public.json"}
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "draft" and result["status"] == "draft"
+    assert manifest["checks"]["blocking_findings"] == 0
+    assert manifest["checks"]["validate_public"]["failed_critical"] == 0
+    assert manifest["checks"]["validate_public"]["expectations"] > 0
+    assert manifest["dataset_notes"]
+    listed = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    for path in (bundle / "public").rglob("*"):
+        assert listed[str(path.relative_to(bundle))] == sha256_file(path)
+    check = verify_log((bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines(),
+                       Tokenizer(load_or_create_key()))
+    assert check.ok, check.problems
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_public_files_have_the_declared_columns(built: dict[str, tuple[Path, dict, str]], dataset: str) -> None:
+    bundle = built[dataset][0]
+    for name, columns in PUBLIC[dataset].items():
+        with (bundle / "public" / name).open(encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            assert next(reader) == columns
+            assert sum(1 for _ in reader) > 0
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_no_raw_only_value_in_public_files(built: dict[str, tuple[Path, dict, str]], exports: dict[str, Path],
+                                           dataset: str) -> None:
+    bundle = built[dataset][0]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (bundle / "public").glob("*.csv")).casefold()
+    with (exports[dataset] / EXPORTS[dataset][0]).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    identifying, categorical = IDENTIFYING[dataset]
+    values = {row[c].strip() for row in rows for c in identifying
+              if sum(ch.isalnum() for ch in row[c]) >= 5
+              and (c not in ("incident_address", "location") or any(ch.isdigit() for ch in row[c]))}
+    assert values                                        # the export did carry identifying values
+    assert sorted(v for v in values if v.casefold() in text) == []
+    headers = {h for p in (bundle / "public").glob("*.csv")
+               for h in p.read_text(encoding="utf-8").splitlines()[0].split(",")}
+    assert not headers & set(identifying + categorical)
+
+
+def _drop_column(text: str, column: str) -> str:
+    rows = list(csv.DictReader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[c for c in rows[0] if c != column], extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_missing_required_column_blocks_naming_file_and_column(exports: dict[str, Path], tmp_path: Path,
+                                                               dataset: str) -> None:
+    raw_file = EXPORTS[dataset][0]
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    source = (exports[dataset] / raw_file).read_text(encoding="utf-8")
+    (folder / raw_file).write_text(_drop_column(source, REQUIRED[dataset]), encoding="utf-8")
+    code, _, stderr = _invoke(dataset, "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
+    assert code == 4
+    assert stderr.strip() == (f"error: file {raw_file}, column {REQUIRED[dataset]}, rule required: "
+                              "required column is missing")
+    assert not (tmp_path / "out" / dataset / "2020").exists()
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_bundled_sample_builds_without_input(tmp_path: Path, dataset: str) -> None:
+    code, stdout, stderr = _invoke(dataset, "2020", "--out", str(tmp_path), "--json")
+    assert code == 0, stdout + stderr
+    manifest = json.loads((tmp_path / dataset / "2020" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["origin"] == "bundled-sample"
+    assert [o["path"] for o in json.loads(stdout)["outputs"] if o["path"].endswith(".csv")] == [
+        f"public/{name}" for name in PUBLIC[dataset]]
+
+
+def test_shootings_bundle_logs_k_anonymity(built: dict[str, tuple[Path, dict, str]]) -> None:
+    manifest = json.loads((built["shootings"][0] / "manifest.json").read_text(encoding="utf-8"))
+    by_type = manifest["redaction_log"]["by_action_and_type"]
+    assert by_type and all(key.startswith(("generalize:", "suppress:")) for key in by_type)
+    assert any("k-anonymous with k = 5" in note for note in manifest["dataset_notes"])
+
+
+@pytest.mark.parametrize("dataset", ["shootings", "shots_fired"])
+def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Path, dict, str]],
+                                                       exports: dict[str, Path], dataset: str) -> None:
+    bundle = built[dataset][0]
+    code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(bundle.parents[1]),
+                                   "--raw", str(exports[dataset]), "--json")
+    assert code == 0, stdout + stderr
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["raw_values_absent"]["status"] == "pass"
+    assert checks["log_tokens"]["status"] == "pass"
+    assert checks["log_tokens"]["detail"]["mismatched"] == 0
