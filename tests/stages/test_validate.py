@@ -336,7 +336,7 @@ BAD_SUITES: list[tuple[str, str, str, str, str]] = [
      _edit(lambda d: d["tables"]["contacts"].update(expectations=[])),
      "tables.contacts.expectations", "at least 1"),
     ("name-not-file-name", "fioe_public.json", _edit(lambda d: None), "name", "file name"),
-    ("unknown-dataset", "parking_raw.json", _edit(lambda d: d.update(name="shootings_raw")),
+    ("unknown-dataset", "parking_raw.json", _edit(lambda d: d.update(name="parking_raw")),
      "name", "unknown dataset"),
     ("duplicate-key", "fioe_raw.json", '{"name": "fioe_raw", "name": "fioe_raw", "tables": {}}',
      "name", "duplicate key"),
