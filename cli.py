@@ -101,13 +101,15 @@ def _dataset_command(dataset: str) -> click.Command:
                   help="Rules folder (default ./redaction_rules, else the installed copy).")
     @click.option("--expectations", "expectations_dir", type=click.Path(path_type=Path),
                   help="Expectation suites folder (default ./expectations, else the installed copy).")
+    @click.option("--ledger", type=click.Path(path_type=Path),
+                  help="Privacy ledger (default $RELEASE_LEDGER, else OUT/privacy_ledger.sqlite).")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
-                expectations_dir: Path | None, as_json: bool) -> None:
+                expectations_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
         from release import api
         progress = api._Silent() if as_json else RichProgress()
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
-                                   rules_dir=rules_dir, expectations_dir=expectations_dir,
+                                   rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
                                    progress=progress)
         _run(as_json, lambda: api.build_release(options), _render_build)
     return command
@@ -148,11 +150,12 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rule
 
 
 @main.command()
-@click.argument("dataset", type=click.Choice(DATASETS))
+@click.argument("dataset", type=click.Choice([d for d in DATASETS if d not in ("best", "youthconnect")]))
 @click.argument("year", type=click.IntRange(1990, 2100))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
-@click.option("--reports", type=click.IntRange(1, 100000), default=None, help="Number of reports (default: a year's size).")
+@click.option("--reports", type=click.IntRange(1, 100000), default=None,
+              help="Size: reports (fioe), incidents, cases or guns per year (default: a year's size).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool) -> None:
     """Write a synthetic raw export (every name and value fictitious) for trying the tool."""
@@ -249,3 +252,47 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_di
     from release import api
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan),
          _render_audit)
+
+
+def _render_budget(result: dict[str, Any]) -> str:
+    lines = [f"privacy budget, ledger {result['ledger']}"]
+    if not result.get("years"):
+        return lines[0] + ": nothing spent yet"
+    lines.append(f"{'year':>6} {'privacy unit':<14}{'rho':>8}{'epsilon':>10}")
+    lines += [f"{y['year']:>6} {y['privacy_unit']:<14}{y['rho']:>8.3f}{y['epsilon']:>10.2f}" for y in result["years"]]
+    lines.append(f"{'unit':<14}{'spent rho':>10}{'cap rho':>9}{'left rho':>10}")
+    lines += [f"{u['privacy_unit']:<14}{u['spent_rho']:>10.3f}{u['cap_rho']:>9.3f}{u['remaining_rho']:>10.3f}"
+              for u in result["units"]]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("dataset")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
+              help="Releases folder.")
+@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> None:
+    """Privacy budget spent and left, per year and privacy unit, over all years."""
+    from release import api
+    _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), _render_budget)
+
+
+def _render_list(result: dict[str, Any]) -> str:
+    if not result["releases"]:
+        return "no releases yet"
+    lines = [f"{'dataset':<20}{'year':>6}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
+    lines += [f"{r['dataset']:<20}{r['year']:>6}  {r['status']:<10}{r['approvals']:>10}{r['rho_spent']:>11.3f}"
+              for r in result["releases"]]
+    return "\n".join(lines)
+
+
+@main.command(name="list")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
+              help="Releases folder.")
+@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def list_command(out_dir: Path, ledger: Path | None, as_json: bool) -> None:
+    """Datasets, years released, status and budget."""
+    from release import api
+    _run(as_json, lambda: api.list_releases(out_dir, ledger), _render_list)

@@ -8,7 +8,9 @@ The CLI calls these functions and renders what they return; nothing here prints.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import platform
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +24,8 @@ import pandas as pd
 
 import release
 from release import datasets, paths
+from release import tables as tables_api
+from release.ledger import Ledger
 from release.config import DatasetPolicy, load_policy
 from release.errors import BlockingFinding, ConfigError, InputError
 from release.keys import Tokenizer, load_or_create_key
@@ -55,6 +59,7 @@ class BuildOptions:
     out_dir: Path = Path("releases")
     rules_dir: Path | None = None
     expectations_dir: Path | None = None
+    ledger: Path | None = None
     progress: Progress = field(default_factory=_Silent)
 
 
@@ -154,29 +159,73 @@ def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_y
 
 
 def build_release(options: BuildOptions) -> dict[str, object]:
-    from release.pii.engine import EngineSettings, PiiEngine
-    from release.stages.validate import TableData, validate
-
+    """Build the draft bundle; raises on any blocking finding (nothing is written then)."""
     resolved = resolve(options)
-    policy = resolved.policy
-    year = options.year
     tokenizer = Tokenizer(load_or_create_key())
     progress = options.progress
-    report = Report()
+    loaded, raw_results, report = _load_and_validate(options, resolved)
+    public, events, engine, decisions, report = _transform(options, resolved, loaded, tokenizer, report)
+    derived = datasets.Derived()
+    derive = datasets.deriver(options.dataset)
+    if derive is not None:
+        with progress.stage("derive"):
+            derived = derive(datasets.DeriveContext(options.dataset, options.year, resolved.policy,
+                                                    loaded.tables, public, tokenizer))
+        public = public.replace(**dict(derived.public))
+        report = report.extend(derived.findings)
+        events += list(derived.events)
+    with _budget(options, resolved) as budget:
+        tables = None
+        if budget.specs:
+            with progress.stage("aggregate tables"):
+                tables = tables_api.build_tables(
+                    derived.table_frames, budget.specs, dataset=options.dataset, year=options.year,
+                    prior=_prior_tables(options, budget.specs), delta=budget.delta)
+            report = report.extend(tables.findings)
+        with progress.stage("check public"):
+            public_results, report = _check_public(options, resolved, loaded, public, events, engine,
+                                                   derived, report)
+        if not report.ok:
+            raise _blocking_error(report)
+        target = options.out_dir / options.dataset / str(options.year)
+        with progress.stage("publish"):
+            bundle = _assemble(options, resolved, loaded, public, events, report, tokenizer,
+                               engine.versions() if engine else {}, raw_results, public_results,
+                               decisions, derived, tables, budget)
+            manifest = publish.write_bundle(bundle, target)
+        budget.commit()
+    return {
+        "status": manifest["status"], "dataset": options.dataset, "year": options.year,
+        "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
+        "outputs": manifest["outputs"], "redactions": len(events),
+        "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
+        "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
+    }
 
-    with progress.stage("load"):
-        loaded = load.load_export(resolved.input_dir, policy, year)
-    report = report.extend(loaded.findings)
-    raw = loaded.tables
 
-    with progress.stage("validate raw"):
+def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.Loaded, list, Report]:
+    from release.stages.validate import validate
+
+    policy = resolved.policy
+    with options.progress.stage("load"):
+        loaded = load.load_export(resolved.input_dir, policy, options.year)
+    report = Report(loaded.findings)
+    with options.progress.stage("validate raw"):
         raw_results, found = validate(
-            [validate_table(name, fp.raw_file, raw[name]) for name, fp in policy.files.items()],
+            [validate_table(name, fp.raw_file, loaded.tables[name]) for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
     report = report.extend(found)
     if not report.ok:
         raise _blocking_error(report)
+    return loaded, raw_results, report
 
+
+def _transform(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, tokenizer: Tokenizer,
+               report: Report) -> tuple[Tables, list, object, list, Report]:
+    """Redact free text, then generalize every column: the public record-level frames."""
+    from release.pii.engine import EngineSettings, PiiEngine
+
+    policy, year, raw, progress = resolved.policy, options.year, loaded.tables, options.progress
     minors = juvenile.minor_keys(raw, policy)
     withheld_narratives = minors if policy.juvenile and any(
         policy.files[f].columns[c].type == "narrative"
@@ -184,7 +233,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     narrative = policy.narrative
     engine = None
     in_force: list = []
-    events = []
+    events: list = []
     redacted = raw
     if narrative is not None:
         with progress.stage("load PII model"):
@@ -201,65 +250,109 @@ def build_release(options: BuildOptions) -> dict[str, object]:
                 decisions=[redact.ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end,
                                                    d.entity_type, d.token) for d in in_force])
         report = report.extend(found)
-
     with progress.stage("generalize"):
         public, found, more_events = generalize_stage.generalize(redacted, policy, minors, tokenizer)
+    return public, list(events) + more_events, engine, in_force, report.extend(found)
+
+
+def _check_public(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
+                  events: list, engine: object, derived: datasets.Derived,
+                  report: Report) -> tuple[list, Report]:
+    """Leak checks, the second PII scan and the public expectation suite."""
+    from release.stages.validate import validate
+
+    policy, year, raw = resolved.policy, options.year, loaded.tables
+    flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy, year)
+    leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy, year)
+    leaks = list(dict.fromkeys(leaks))
+    for name, file_policy in policy.files.items():
+        leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
+        flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
+    if engine is not None:
+        kept = frozenset((e.row_key, e.column, e.out_start, e.out_end) for e in events if e.action == "keep")
+        report = report.extend(_second_scan(engine, public, policy, year, kept))
+    public_tables = []
+    for name, file_policy in policy.files.items():
+        frame = public[name].copy()
+        frame["_raw_value_leak"] = flags[name]
+        public_tables.append(validate_table(name, file_policy.public_file.format(year=year), frame))
+    for extra in derived.files:
+        frame = extra.frame.copy()
+        frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
+        public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
+    public_results, found = validate(
+        public_tables, resolved.expectations_dir / f"{options.dataset}_public.json", stage="validate_public")
     report = report.extend(found)
-    events = list(events) + more_events
+    report = report.extend([Finding(
+        stage="leak_check", code="raw_value_in_public", severity="blocking",
+        message="a raw-only value of this record appears in a public column",
+        file=leak.file, row_key=leak.row_key, column=leak.column, rule="raw-only") for leak in leaks])
+    return public_results, report
 
-    derive = datasets.deriver(options.dataset)
-    derived = datasets.Derived()
-    if derive is not None:
-        with progress.stage("derive"):
-            derived = derive(datasets.DeriveContext(options.dataset, year, policy, raw, public, tokenizer))
-        public = public.replace(**dict(derived.public))
-        report = report.extend(derived.findings)
-        events += list(derived.events)
 
-    with progress.stage("check public"):
-        flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy, year)
-        leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy, year)
-        leaks = list(dict.fromkeys(leaks))
-        for name, file_policy in policy.files.items():
-            leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
-            flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
-        if engine is not None:
-            kept = frozenset((e.row_key, e.column, e.out_start, e.out_end) for e in events if e.action == "keep")
-            report = report.extend(_second_scan(engine, public, policy, year, kept))
-        public_tables = []
-        for name, file_policy in policy.files.items():
-            frame = public[name].copy()
-            frame["_raw_value_leak"] = flags[name]
-            public_tables.append(validate_table(name, file_policy.public_file.format(year=year), frame))
-        for extra in derived.files:
-            frame = extra.frame.copy()
-            frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
-            public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
-        public_results, found = validate(
-            public_tables, resolved.expectations_dir / f"{options.dataset}_public.json",
-            stage="validate_public")
-        report = report.extend(found)
-        report = report.extend([Finding(
-            stage="leak_check", code="raw_value_in_public", severity="blocking",
-            message="a raw-only value of this record appears in a public column",
-            file=leak.file, row_key=leak.row_key, column=leak.column, rule="raw-only") for leak in leaks])
+@dataclass
+class _Budget:
+    """The privacy budget of this run: reserved before any noise, committed after the
+    bundle is written, given back if the run fails for any reason."""
 
-    if not report.ok:
-        raise _blocking_error(report)
+    ledger: Ledger | None
+    run_id: str
+    specs: list
+    delta: float
+    cap_rho: float
+    spends: list
+    committed: bool = False
 
-    target = options.out_dir / options.dataset / str(year)
-    with progress.stage("publish"):
-        bundle = _assemble(options, resolved, loaded, public, events, report, tokenizer,
-                           engine.versions() if engine else {}, raw_results, public_results, in_force,
-                           derived)
-        manifest = publish.write_bundle(bundle, target)
-    return {
-        "status": manifest["status"], "dataset": options.dataset, "year": year,
-        "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
-        "outputs": manifest["outputs"], "redactions": len(events),
-        "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
-        "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
-    }
+    def commit(self) -> None:
+        if self.ledger is not None and self.spends:
+            self.ledger.commit(self.run_id)
+        self.committed = True
+
+
+@contextlib.contextmanager
+def _budget(options: BuildOptions, resolved: Resolved) -> Iterator[_Budget]:
+    policy = resolved.policy
+    run_id = uuid.uuid4().hex
+    if not policy.tables_file:
+        yield _Budget(None, run_id, [], 0.0, 0.0, [])
+        return
+    tables_policy = tables_api.load_tables_policy(resolved.rules_dir / policy.tables_file)
+    specs = list(tables_policy.tables)
+    spends = tables_api.planned_spends(specs, options.dataset, options.year)
+    ledger = Ledger(ledger_path(options.out_dir, options.ledger))
+    budget = _Budget(ledger, run_id, specs, tables_policy.budget.delta, tables_policy.budget.cap_rho, spends)
+    if spends:
+        ledger.reserve(run_id=run_id, dataset=options.dataset, year=options.year, spends=spends,
+                       cap_rho=tables_policy.budget.cap_rho, delta=tables_policy.budget.delta)
+    try:
+        yield budget
+    finally:
+        if spends and not budget.committed:
+            ledger.cancel(run_id)
+
+
+def ledger_path(out_dir: Path, explicit: Path | None = None) -> Path:
+    """The privacy ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else ``OUT/privacy_ledger.sqlite``."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("RELEASE_LEDGER")
+    return Path(env) if env else out_dir / "privacy_ledger.sqlite"
+
+
+def _prior_tables(options: BuildOptions, specs: list) -> list:
+    """Exact tables this dataset published in earlier years: the suppression audit must
+    hold over all of them together."""
+    from release.gate import read_public_csv
+
+    prior = []
+    for spec in specs:
+        if spec.mechanism != "exact":
+            continue
+        for folder in sorted((options.out_dir / options.dataset).glob("[0-9][0-9][0-9][0-9]")):
+            path = folder / "public" / "tables" / f"{spec.name}.csv"
+            if int(folder.name) < options.year and path.is_file():
+                prior.append(tables_api.published_table(spec, read_public_csv(path), int(folder.name)))
+    return prior
 
 
 def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
@@ -276,7 +369,7 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
 def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
               events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
               raw_results: list, public_results: list, decisions: list,
-              derived: datasets.Derived) -> publish.Bundle:
+              derived: datasets.Derived, tables: object, budget: _Budget) -> publish.Bundle:
     policy = resolved.policy
     year = options.year
     files = []
@@ -290,6 +383,11 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
             description=file_policy.description,
             field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name))
     files += list(derived.files)
+    if tables is not None:
+        files += [publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
+                                     description=f"Aggregate table {name}, long form: dimensions, value, "
+                                                 "95% interval (lower, upper) and status.")
+                  for name, frame in tables.tables.items()]
     log_lines = build_log(events, tokenizer)
     counts: dict[str, int] = {}
     for event in events:
@@ -321,6 +419,7 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
+        "privacy": _privacy_section(tables, budget),
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
@@ -337,6 +436,25 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release")
+
+
+def _privacy_section(tables: object, budget: _Budget) -> dict[str, object]:
+    if tables is None:
+        return {}
+    by_unit: dict[str, float] = {}
+    for spend in budget.spends:
+        by_unit[spend.privacy_unit] = by_unit.get(spend.privacy_unit, 0.0) + spend.rho
+    return {
+        "ledger": str(budget.ledger.path) if budget.ledger is not None else None,
+        "run_id": budget.run_id,
+        "delta": budget.delta,
+        "rho_cap": budget.cap_rho,
+        "rho_spent": by_unit,
+        "spends": [dataclasses.asdict(s) for s in budget.spends],
+        "rows_dropped": tables.rows_dropped,  # type: ignore[attr-defined]
+        "tables": tables.privacy_summary,  # type: ignore[attr-defined]
+        "measurements": tables.measurements,  # type: ignore[attr-defined]
+    }
 
 
 def _check_summary(results: list) -> dict[str, int]:
@@ -393,15 +511,56 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
 def write_sample(dataset: str, year: int, out_dir: Path, *, seed: int | None = None,
                  reports: int | None = None) -> dict[str, object]:
     """A synthetic raw export in the contract's shape (every value fictitious)."""
+    from release.synth.__main__ import INCIDENT_GENERATORS
     from release.synth import fioe as synth_fioe
 
-    if dataset != "fioe":
+    seed = year if seed is None else seed
+    if dataset == "fioe":
+        data = synth_fioe.generate_fioe(year, seed=seed, n_reports=reports or 5600)
+        written = synth_fioe.write_fioe(data, out_dir)
+    elif dataset in INCIDENT_GENERATORS:
+        generate, write, option, keyword, _ = INCIDENT_GENERATORS[dataset]
+        kwargs: dict[str, int] = {"seed": seed}
+        if option and reports:
+            kwargs[keyword] = reports
+        written = write(generate(year, **kwargs), out_dir)
+    else:
         raise ConfigError(f"no synthetic generator for dataset '{dataset}'", rule="sample")
-    data = synth_fioe.generate_fioe(year, seed=year if seed is None else seed,
-                                    n_reports=reports or 5600)
-    written = synth_fioe.write_fioe(data, out_dir)
-    return {"folder": str(out_dir), "files": [p.name for p in written],
-            "contacts": len(data.contacts), "persons": len(data.persons)}
+    return {"folder": str(out_dir), "files": [p.name for p in written]}
+
+
+def budget_report(dataset: str, out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
+    """Privacy spent and left per year and privacy unit, from the ledger."""
+    path = ledger_path(out_dir, ledger)
+    if not path.is_file():
+        return {"dataset": dataset, "ledger": str(path), "years": [], "units": [], "note": "no ledger yet"}
+    return {"ledger": str(path), **Ledger(path).report(dataset).to_dict()}
+
+
+def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
+    """Every dataset with the years it has bundles for, their status and budget."""
+    from release.approvals import check_approvals
+    from release.gate import approvals_required
+
+    rows = []
+    for folder in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9]")):
+        manifest_path = folder / publish.MANIFEST
+        if not manifest_path.is_file():
+            continue
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        digest = publish.sha256_file(manifest_path)
+        approvals = len({c.key_id for c in check_approvals(folder, dataset=folder.parent.name,
+                                                           year=int(folder.name), manifest_sha256=digest) if c.ok})
+        status = ("approved" if approvals >= approvals_required(manifest) else str(manifest.get("status")))
+        privacy = manifest.get("privacy") or {}
+        rows.append({"dataset": folder.parent.name, "year": int(folder.name), "status": status,
+                     "approvals": approvals, "created_at": manifest.get("created_at"),
+                     "rho_spent": sum((privacy.get("rho_spent") or {}).values())})
+    budgets = {}
+    for dataset in sorted({r["dataset"] for r in rows}):
+        report = budget_report(dataset, out_dir, ledger)
+        budgets[dataset] = report.get("units", [])
+    return {"releases": rows, "budgets": budgets}
 
 
 # ---- review, approval, publication, audit ---------------------------------------------
