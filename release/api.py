@@ -419,6 +419,8 @@ def _assemble(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, pu
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
+        "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
+                          for f in derived.files],
         "privacy": _privacy_section(tables, budget),
     }
     review = {
@@ -605,7 +607,7 @@ def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPol
 
 
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
-                  rules_dir: Path | None = None, scan: bool = True) -> dict[str, object]:
+                  rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None) -> dict[str, object]:
     """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails."""
     from release import audit
     from release.keys import existing_key
@@ -623,6 +625,52 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
                                               threshold=narrative.threshold))
             threshold = narrative.second_scan_threshold
             scanner = lambda texts: engine.scan_many(texts, threshold=threshold)  # noqa: E731
-    report = audit.audit_or_raise(dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules,
-                                  scan=scanner)
+    policy = load_policy(rules / f"{dataset}.yaml")
+    specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
+             if policy.tables_file else [])
+    thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
+    report = audit.audit_or_raise(
+        dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
+        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else None,
+        ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
+        thresholds=thresholds)
     return report.to_dict()
+
+
+def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:
+    """The LP audit over this bundle's exact tables and every earlier year's."""
+    from release.gate import read_public_csv
+    from release.stages.suppress import audit_suppression
+
+    def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
+        published = []
+        for spec in specs:
+            if spec.mechanism != "exact":
+                continue
+            for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
+                path = folder / "public" / "tables" / f"{spec.name}.csv"
+                if int(folder.name) <= year and path.is_file():
+                    published.append(tables_api.published_table(spec, read_public_csv(path), int(folder.name)))
+        findings = audit_suppression(published)
+        problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
+        return not problems, {"tables": len(published), "findings": len(findings)}, problems
+    return check
+
+
+def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callable[..., tuple]:
+    """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
+    def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+        privacy = manifest.get("privacy") or {}
+        path = Path(privacy["ledger"]) if privacy.get("ledger") else ledger_path(out_dir, explicit)
+        problems: list[str] = []
+        if not path.is_file():
+            return False, {"ledger": str(path)}, ["the privacy ledger is missing"]
+        ledger = Ledger(path)
+        status = ledger.status(str(privacy.get("run_id")))
+        if privacy.get("spends") and status not in ("committed", "published"):
+            problems.append(f"the ledger does not hold this bundle's run as spent (status {status})")
+        report = ledger.report(dataset)
+        over = [u.privacy_unit for u in report.units if u.remaining_rho < -1e-9]
+        problems += [f"privacy unit {unit}: spent over the cap" for unit in over]
+        return not problems, {"ledger": str(path), "run_status": status, "units": len(report.units)}, problems
+    return check

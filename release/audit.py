@@ -129,7 +129,10 @@ def check_signatures(bundle: Path, manifest: dict[str, object], dataset: str, ye
                                           "distinct_valid_keys": valid, "required": required})
 
 
-def check_table_cells(tables: Mapping[str, pd.DataFrame]) -> AuditCheck:
+def check_table_cells(tables: Mapping[str, pd.DataFrame],
+                      thresholds: Mapping[str, float] | None = None) -> AuditCheck:
+    """No exact cell from 1 up to its table's threshold is published (``thresholds`` by
+    table name, from the policy; else a ``threshold`` column; else the default)."""
     problems: list[str] = []
     exact = 0
     for relpath, frame in sorted(tables.items()):
@@ -141,7 +144,9 @@ def check_table_cells(tables: Mapping[str, pd.DataFrame]) -> AuditCheck:
                 continue
             exact += 1
             value = _number(cells.get("value"))
-            threshold = _number(cells.get("threshold")) or DEFAULT_MIN_CELL_SIZE
+            declared = (thresholds or {}).get(Path(relpath).stem)
+            threshold = (declared + 1 if declared is not None else None) or _number(cells.get("threshold")) \
+                or DEFAULT_MIN_CELL_SIZE
             if value is not None and 0 < value < threshold:
                 problems.append(f"{relpath}, row {number}: exact cell under its threshold")
     return _check("table_cells", problems, {"tables": len(tables), "exact_cells": exact,
@@ -239,8 +244,14 @@ def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFr
 
 
 def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame],
-                  policy_problems: list[str]) -> AuditCheck:
-    expected = {f"public/{fp.public_file.format(year=year)}": fp for fp in policy.files.values()}
+                  policy_problems: list[str], manifest: Mapping[str, object] | None = None) -> AuditCheck:
+    """Record-level files: the policy's allow-list. Files a dataset module derives (daily
+    counts, official tables): the columns the signed manifest lists for them."""
+    expected: dict[str, set[str]] = {f"public/{fp.public_file.format(year=year)}": set(fp.public_columns())
+                                     for fp in policy.files.values() if fp.publish}
+    for item in (manifest or {}).get("derived_files", []) or []:  # type: ignore[union-attr]
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            expected[item["path"]] = {str(c) for c in item.get("columns", [])}
     problems = list(policy_problems)
     for relpath in sorted(public):
         if relpath.startswith(TABLES_DIR):
@@ -248,7 +259,7 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
         if relpath not in expected:
             problems.append(f"{relpath}: a data file the policy does not name")
             continue
-        allowed = set(expected[relpath].public_columns())
+        allowed = expected[relpath]
         problems += [f"{relpath}, column {c}: not on the policy's allow-list" for c in public[relpath].columns
                      if c not in allowed]
     problems += [f"{relpath}: named by the policy but not published" for relpath in expected if relpath not in public]
@@ -300,19 +311,33 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
 
 # ---- checks that need the raw export ------------------------------------------------------
 
+def _empty_public(file_policy: object) -> pd.DataFrame:
+    """The record frame of a raw file whose rows are only counted, never published."""
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column  # type: ignore[attr-defined]
+    return pd.DataFrame(columns=list(dict.fromkeys([link, ROW_KEY, *file_policy.public_columns()])))  # type: ignore[attr-defined]
+
+
 def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded: Loaded,
-                     manifest: Mapping[str, object], year: int) -> AuditCheck:
+                     manifest: Mapping[str, object], year: int,
+                     public: Mapping[str, pd.DataFrame] | None = None) -> AuditCheck:
+    """No raw-only value of any record in any public file: the record files (per record and
+    across records) and every other public file (derived counts, tables)."""
     problems: list[str] = []
     inputs = manifest.get("inputs")
     recorded = {f.get("name"): f.get("sha256") for f in (inputs.get("files") or []) if isinstance(f, dict)} \
         if isinstance(inputs, dict) else {}
     problems += [f"raw {i.name}: differs from the input recorded in the manifest"
                  for i in loaded.inputs if recorded.get(i.name) != i.sha256]
-    if set(frames) != set(policy.files):
+    published = {name for name, fp in policy.files.items() if fp.publish}
+    if set(frames) != published:
         problems.append("not every public data file could be read with its key column")
         return _check("raw_values_absent", problems, {})
-    per_record = leakcheck.find_leaks(loaded.tables.frames, dict(frames), policy, year)[1]
-    leaks = list(dict.fromkeys(per_record + leakcheck.find_global_leaks(loaded.tables.frames, dict(frames), policy, year)))
+    record_files = {name: frames.get(name, _empty_public(fp)) for name, fp in policy.files.items()}
+    record_paths = {f"public/{fp.public_file.format(year=year)}" for fp in policy.files.values()}
+    others = {Path(relpath).name: frame for relpath, frame in (public or {}).items() if relpath not in record_paths}
+    per_record = leakcheck.find_leaks(loaded.tables.frames, record_files, policy, year)[1]
+    leaks = list(dict.fromkeys(per_record + leakcheck.find_global_leaks(
+        loaded.tables.frames, record_files, policy, year, others)))
     problems += [f"{leak.file}, row {leak.row_key}, column {leak.column}: {leak.kind} in a public file"
                  for leak in leaks]
     return _check("raw_values_absent", problems, {"leaks": len(leaks), "rows_checked": sum(len(f) for f in frames.values())})
@@ -366,7 +391,7 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
 def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, hmac_key: bytes | None = None,
           *, rules_dir: Path | None = None, scan: Scanner | None = None,
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-          require_approval: bool = False) -> AuditReport:
+          require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle, AuditFailure)
     tokenizer = Tokenizer(hmac_key) if hmac_key else None
@@ -381,13 +406,13 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
         checks.append(_check("public_columns_allowed", policy_problems, {}))
         checks.append(_not_run("residual_pii", "policy not available"))
     else:
-        checks.append(check_columns(policy, year, public, policy_problems))
+        checks.append(check_columns(policy, year, public, policy_problems, manifest))
         checks.append(check_residual_pii(policy, year, frames, scan, bundle))
-    checks.append(check_table_cells(tables))
+    checks.append(check_table_cells(tables, thresholds))
     checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
     checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                   else check_ledger_in_manifest(manifest, tables))
-    checks += _raw_checks(policy, frames, manifest, bundle, year, raw_dir, tokenizer)
+    checks += _raw_checks(policy, frames, manifest, bundle, year, raw_dir, tokenizer, public)
     return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks))
 
 
@@ -403,7 +428,8 @@ def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
 
 
 def _raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame], manifest: Mapping[str, object],
-                bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None) -> list[AuditCheck]:
+                bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None,
+                public: Mapping[str, pd.DataFrame] | None = None) -> list[AuditCheck]:
     if raw_dir is None:
         return [_not_run("raw_values_absent", "no raw folder given"), _not_run("log_tokens", "no raw folder given")]
     if policy is None:
@@ -412,7 +438,7 @@ def _raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame]
         loaded = load_export(raw_dir, policy, year)
     except ReleaseError as exc:
         return [_check("raw_values_absent", [exc.one_line()], {}), _not_run("log_tokens", "raw export unreadable")]
-    checks = [check_raw_values(policy, frames, loaded, manifest, year)]
+    checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]
     checks.append(check_tokens(policy, loaded, bundle, tokenizer) if tokenizer
                   else _not_run("log_tokens", "no HMAC key given"))
     return checks
@@ -421,11 +447,11 @@ def _raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame]
 def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                    hmac_key: bytes | None = None, *, rules_dir: Path | None = None, scan: Scanner | None = None,
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-                   require_approval: bool = False) -> AuditReport:
+                   require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
     """``audit``, raising ``AuditFailure`` (exit 8) when any check failed."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
-                   require_approval=require_approval)
+                   require_approval=require_approval, thresholds=thresholds)
     if not report.ok:
         raise AuditFailure(f"audit failed: {len(report.failed)} check(s) failed: {', '.join(report.failed)}",
                            file=report.bundle, rule="audit", details=[c.to_dict() for c in report.checks])

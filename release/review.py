@@ -182,6 +182,9 @@ class Facts:
     rules_changed: int
     provenance: list[tuple[str, str]]
     low_confidence: float = LOW_CONFIDENCE
+    notes: tuple[str, ...] = ()
+    privacy_tables: tuple[Mapping[str, object], ...] = ()
+    privacy_budget: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -405,7 +408,11 @@ def collect_facts(inputs: PacketInputs) -> Facts:
                            for f in findings if any(w in f"{f.get('code')} {f.get('rule')}" for w in _SMALL_CELL_WORDS)],
         expectations=_expectations(inputs.validation), risk=_risk(data),
         previous_year=inputs.previous.year if inputs.previous else "", changes=changes,
-        budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines))
+        budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines),
+        notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
+        privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
+                             if isinstance(t, dict)),
+        privacy_budget=manifest.get("privacy") or None)  # type: ignore[arg-type]
 
 
 # ---- small HTML builders (every text goes through _e) --------------------------------
@@ -490,7 +497,32 @@ def _section_summary(f: Facts) -> str:
             f"per the redaction log ({f.log_entries:,} entries): {_e(removed)}.</p><p>Warnings: {f.warnings:,}. "
             f"Reviewer decisions applied in this build: {len(f.decisions):,}.</p>"
             + (_table(["Blocking finding", "File", "Column", "Row key", "Rule", "Rows"], f.blocking_rows, (5,))
-               if f.blocking_rows else "") + "</section>")
+               if f.blocking_rows else "")
+            + ("<h3>Counting rules and exclusions</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in f.notes) + "</ul>"
+               if f.notes else "") + "</section>")
+
+
+def _section_privacy(f: Facts) -> str:
+    """Plain language: what each published number means, its interval, the budget used and left."""
+    if not f.privacy_tables:
+        return ""
+    budget = f.privacy_budget or {}
+    spent = budget.get("rho_spent") or {}
+    cap = budget.get("rho_cap")
+    lines = [f"{unit}: rho {float(rho):.3g} spent by this release" + (f" (cap over all years {float(cap):.3g})" if cap else "")
+             for unit, rho in sorted(spent.items())]  # type: ignore[union-attr]
+    parts = ['<section id="privacy"><h2>Privacy of the tables</h2><p>Differential privacy limits what anyone can '
+             "learn about one person from the published numbers, whatever else they know. The budget (rho) "
+             "measures that limit: smaller is stronger; it adds up over tables and over years for the same "
+             "people, and the privacy ledger refuses a release that would pass the cap. "
+             "Run <code>release budget DATASET</code> for what is left.</p>"]
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+    for table in f.privacy_tables:
+        parts.append(f"<h3>{_e(table.get('table'))}</h3><p>{_e(table.get('meaning'))}</p>"
+                     f"<p><strong>Interval:</strong> {_e(table.get('interval'))}</p>"
+                     f"<p><strong>Privacy:</strong> {_e(table.get('privacy'))}</p>")
+    return "".join(parts) + "</section>"
 
 
 def _section_redactions(f: Facts) -> str:
@@ -576,7 +608,7 @@ def render_review(inputs: PacketInputs) -> str:
     title = f"Review packet: {facts.dataset} {facts.year}"
     body = "".join(section(facts) for section in (
         _section_summary, _section_redactions, _section_samples, _section_flagged, _section_juvenile,
-        _section_tables, _section_expectations, _section_risk, _section_changes, _section_provenance))
+        _section_tables, _section_privacy, _section_expectations, _section_risk, _section_changes, _section_provenance))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -185,7 +185,7 @@ def test_planted_name_in_raw_only_fields_never_escapes(small_export: Path, tmp_p
         if file.is_file() and file.parent.name != "public":
             text = file.read_text(encoding="utf-8")
             assert PLANTED_LAST not in text and PLANTED_FIRST not in text, file.name
-    for file in (out / "fioe" / "2020" / "public").iterdir():
+    for file in (out / "fioe" / "2020" / "public").rglob("*.*"):
         text = file.read_text(encoding="utf-8")
         if file.name.endswith("_persons.csv") or file.suffix == ".json":
             assert PLANTED_LAST not in text

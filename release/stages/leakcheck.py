@@ -141,32 +141,53 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
     return flags, leaks
 
 
-def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
-                      policy: DatasetPolicy, year: int) -> list[Leak]:
-    """Any full raw-only value of any record, anywhere in any public column."""
+def _automaton(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> "ahocorasick.Automaton | None":
     automaton = ahocorasick.Automaton()
     for scopes in raw_values(raw, policy).values():
         for value in scopes["full"]:
             if sum(ch.isalnum() for ch in value) >= 5:
                 automaton.add_word(value, len(value))
     if len(automaton) == 0:
-        return []
+        return None
     automaton.make_automaton()
+    return automaton
+
+
+def _contains(automaton: "ahocorasick.Automaton", cell: str) -> bool:
+    text = _fold(cell)
+    for end, length in automaton.iter(text):
+        start = end - length + 1
+        before = text[start - 1] if start > 0 else " "
+        after = text[end + 1] if end + 1 < len(text) else " "
+        if not before.isalnum() and not after.isalnum():
+            return True
+    return False
+
+
+def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
+                      policy: DatasetPolicy, year: int,
+                      other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
+    """Any full raw-only value of any record, anywhere in any public column: the record
+    files (by policy name) and any other public file (``other_files``, by file name; row
+    keys are then 1-based row numbers)."""
+    automaton = _automaton(raw, policy)
+    if automaton is None:
+        return []
     leaks: list[Leak] = []
     for name, file_policy in policy.files.items():
-        frame = public[name]
+        frame = public.get(name)
+        if frame is None:
+            continue
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
             for column, cell in zip(columns, row[1:]):
-                if not isinstance(cell, str) or not cell:
-                    continue
-                text = _fold(cell)
-                for end, length in automaton.iter(text):
-                    start = end - length + 1
-                    before = text[start - 1] if start > 0 else " "
-                    after = text[end + 1] if end + 1 < len(text) else " "
-                    if not before.isalnum() and not after.isalnum():
-                        leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
-                                          "raw-only value of a record"))
-                        break
+                if isinstance(cell, str) and cell and _contains(automaton, cell):
+                    leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
+                                      "raw-only value of a record"))
+                    break
+    for file, frame in (other_files or {}).items():
+        for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
+            for column, cell in zip(frame.columns, row):
+                if isinstance(cell, str) and cell and _contains(automaton, cell):
+                    leaks.append(Leak(file, str(number), str(column), "raw-only value of a record"))
     return leaks

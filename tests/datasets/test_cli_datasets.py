@@ -31,6 +31,7 @@ EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
         in_custody_deaths.generate_custody_deaths(2020, seed=7), out)),
 }
 # the public data files of each bundle and their columns
+WITH_TABLES = {"shootings"}  # declares an aggregate table (redaction_rules/shootings_tables.yaml)
 PUBLIC = {
     "shootings": {"shootings_2020_victims.csv": [
         "incident_num", "shooting_date", "district", "shooting_type_v2", "victim_gender", "victim_race",
@@ -89,7 +90,13 @@ def built(exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
 def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], dataset: str) -> None:
     bundle, result, stderr = built[dataset]
     assert stderr == ""
-    assert sorted(p.name for p in (bundle / "public").iterdir()) == sorted([*PUBLIC[dataset], "datapackage.json"])
+    with_tables = ["tables"] if dataset in WITH_TABLES else []
+    assert sorted(p.name for p in (bundle / "public").iterdir()) == sorted(
+        [*PUBLIC[dataset], "datapackage.json", *with_tables])
+    if with_tables:
+        for table in (bundle / "public" / "tables").iterdir():
+            header = table.read_text(encoding="utf-8").splitlines()[0].split(",")
+            assert header[-4:] == ["value", "lower", "upper", "status"]
     assert {p.name for p in bundle.iterdir()} == {"public", "manifest.json", "redaction_log.jsonl", "review"}
     assert {p.name for p in (bundle / "review").iterdir()} >= {"index.html", "findings.json",
                                                                 "validation_raw.json", "validation_public.json"}
@@ -100,7 +107,7 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     assert manifest["checks"]["validate_public"]["expectations"] > 0
     assert manifest["dataset_notes"]
     listed = {o["path"]: o["sha256"] for o in manifest["outputs"]}
-    for path in (bundle / "public").rglob("*"):
+    for path in (bundle / "public").rglob("*.*"):
         assert listed[str(path.relative_to(bundle))] == sha256_file(path)
     check = verify_log((bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines(),
                        Tokenizer(load_or_create_key()))
@@ -166,7 +173,8 @@ def test_bundled_sample_builds_without_input(tmp_path: Path, dataset: str) -> No
     assert code == 0, stdout + stderr
     manifest = json.loads((tmp_path / dataset / "2020" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"]["origin"] == "bundled-sample"
-    assert [o["path"] for o in json.loads(stdout)["outputs"] if o["path"].endswith(".csv")] == [
+    assert [o["path"] for o in json.loads(stdout)["outputs"]
+            if o["path"].endswith(".csv") and not o["path"].startswith("public/tables/")] == [
         f"public/{name}" for name in PUBLIC[dataset]]
 
 
@@ -177,7 +185,7 @@ def test_shootings_bundle_logs_k_anonymity(built: dict[str, tuple[Path, dict, st
     assert any("k-anonymous with k = 5" in note for note in manifest["dataset_notes"])
 
 
-@pytest.mark.parametrize("dataset", ["shootings", "shots_fired"])
+@pytest.mark.parametrize("dataset", DATASETS)
 def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Path, dict, str]],
                                                        exports: dict[str, Path], dataset: str) -> None:
     bundle = built[dataset][0]
@@ -188,3 +196,35 @@ def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Pat
     assert checks["raw_values_absent"]["status"] == "pass"
     assert checks["log_tokens"]["status"] == "pass"
     assert checks["log_tokens"]["detail"]["mismatched"] == 0
+
+
+@pytest.mark.parametrize("dataset", ["firearms", "homicide_clearance", "in_custody_deaths"])
+def test_audit_finds_a_raw_value_slipped_into_a_derived_file(built: dict[str, tuple[Path, dict, str]],
+                                                             exports: dict[str, Path], dataset: str,
+                                                             tmp_path: Path) -> None:
+    import shutil
+    out = tmp_path / "out"
+    shutil.copytree(built[dataset][0].parents[1], out)
+    raw_file = next(p for p in exports[dataset].iterdir() if p.suffix == ".csv")
+    from release.config import load_policy
+    rules = Path(__file__).resolve().parents[2] / "redaction_rules"
+    file_policy = next(iter(load_policy(rules / f"{dataset}.yaml").files.values()))
+    first_year = 2020 - file_policy.years_before
+    with raw_file.open(encoding="utf-8") as handle:  # a row the release loads, with a raw-only value
+        row = next(r for r in csv.DictReader(handle)
+                   if first_year <= int((r[file_policy.date_column] or "0")[:4] or 0) <= 2020
+                   and any(r.get(k) for k in ("serial_number", "victim_name", "name")))
+    secret = next(v for k, v in row.items() if k in ("serial_number", "victim_name", "name") and v)
+    public = out / dataset / "2020" / "public" / next(iter(PUBLIC[dataset]))
+    lines = public.read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[0] = secret
+    lines[1] = ",".join(cells)
+    public.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(out), "--raw", str(exports[dataset]),
+                                   "--json")
+    assert code == 8
+    checks = {c["name"]: c for c in json.loads(stdout)["details"]}
+    assert checks["raw_values_absent"]["status"] == "fail"
+    assert f"{public.name}, row 1, column" in checks["raw_values_absent"]["problems"][0]
+    assert secret not in stdout + stderr
