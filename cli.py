@@ -128,6 +128,7 @@ def _render_scan(result: dict[str, Any]) -> str:
              f"with possible PII (threshold {result['threshold']})",
              f"{'entity type':<24}{'findings':>10}"]
     lines += [f"{kind:<24}{count:>10}" for kind, count in result["by_type"].items()]
+    lines.append(f"not counted: {result['touching_earlier_redaction']} hits touching an earlier redaction marker")
     lines.append("Use --json for every finding's row key, type and offsets (never the text).")
     return "\n".join(lines)
 
@@ -138,19 +139,24 @@ def _render_scan(result: dict[str, Any]) -> str:
 @click.option("--key", "key_column", help="Column to name rows by (default: data row number).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.25, show_default=True,
               help="Minimum detector score.")
+@click.option("--roster-column", "roster_columns", multiple=True,
+              help="Column of published names (e.g. officers) to keep, not count; repeatable.")
+@click.option("--marker", default="XXX", show_default=True,
+              help="An earlier redaction's marker: hits touching it are counted apart (empty: none).")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
-def scan(file: Path, column: str, key_column: str | None, threshold: float, rules_dir: Path | None,
-         as_json: bool) -> None:
+def scan(file: Path, column: str, key_column: str | None, threshold: float, roster_columns: tuple[str, ...],
+         marker: str, rules_dir: Path | None, as_json: bool) -> None:
     """Scan a CSV column for residual PII and report findings by type (never the text)."""
     from release import api
     _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
-                                        threshold=threshold,
+                                        threshold=threshold, roster_columns=roster_columns,
+                                        marker=marker or None,
                                         progress=api._Silent() if as_json else RichProgress()), _render_scan)
 
 
 @main.command()
-@click.argument("dataset", type=click.Choice([d for d in DATASETS if d not in ("best", "youthconnect")]))
+@click.argument("dataset", type=click.Choice(DATASETS))
 @click.argument("year", type=click.IntRange(1990, 2100))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")

@@ -1,0 +1,43 @@
+"""`release scan`: findings by type, row key and offsets; never the text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import cli
+from conftest import write_csv
+
+ROWS = [
+    {"fc_num": "FC20000001", "officer": "KOWALCZYK, ODO",
+     "contact_reason": "Off. Odo Kowalczyk stopped Zebulon Quartermaine (DOB 03/14/1999) at 45 Blue Hill Ave. "
+                       "Call 617-555-0142."},
+    {"fc_num": "FC20000002", "officer": "KOWALCZYK, ODO",
+     "contact_reason": "Officers observed XXX near the store. FIO'd and released."},
+    {"fc_num": "FC20000003", "officer": "KOWALCZYK, ODO", "contact_reason": "Observed a group. Released."},
+]
+
+
+def test_scan_reports_types_and_offsets_never_text(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "public.csv", ROWS)
+    result = CliRunner().invoke(cli.main, ["scan", str(path), "--column", "contact_reason", "--key", "fc_num",
+                                           "--roster-column", "officer", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rows"] == 3 and report["rows_with_findings"] == 1
+    assert {"PERSON", "DOB", "ADDRESS", "PHONE"} <= set(report["by_type"])
+    assert {f["row_key"] for f in report["findings"]} == {"FC20000001"}
+    text = ROWS[0]["contact_reason"]
+    found = {text[f["start"]:f["end"]] for f in report["findings"]}
+    assert "Zebulon Quartermaine" in " ".join(found) and not any("Kowalczyk" in f for f in found)
+    for secret in ("Quartermaine", "617-555-0142", "Blue Hill", "03/14/1999"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_scan_names_missing_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "public.csv", ROWS)
+    result = CliRunner().invoke(cli.main, ["scan", str(path), "--column", "narrative"])
+    assert result.exit_code == 4
+    assert result.stderr.strip() == "error: file public.csv, column narrative, rule scan: column not found"
