@@ -57,6 +57,8 @@ DATASET_TABLES: Mapping[str, tuple[str, ...]] = {
     "firearms": ("firearms", "daily_counts"),
     "homicide_clearance": ("homicides", "annual_clearance"),
     "in_custody_deaths": ("deaths", "annual_deaths"),
+    "best": ("monthly",),
+    "youthconnect": ("referrals", "referral_totals", "demographics"),
 }
 
 Fail = Callable[[str, str], ReleaseError]

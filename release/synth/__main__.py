@@ -1,5 +1,6 @@
 """Command line for the synthetic exports: ``python -m release.synth fioe 2020 OUTDIR``
-(also ``shootings``, ``shots_fired``, ``firearms``, ``homicide_clearance``, ``in_custody_deaths``).
+(also ``shootings``, ``shots_fired``, ``firearms``, ``homicide_clearance``, ``in_custody_deaths``,
+and the partner aggregates ``best`` and ``youthconnect``).
 
 Kept out of ``cli.py`` on purpose: this is a developer tool for making test data, not a
 step of a release, so it uses only the standard library and prints file names and counts.
@@ -9,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import asdict
 from pathlib import Path
 
-from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
+from release.synth import (best, firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired,
+                           youthconnect)
 from release.synth.fioe import generate_fioe, write_fioe
 
-# Single-file incident generators: dataset -> (generate, write, size option, its keyword, help).
-INCIDENT_GENERATORS: dict[str, tuple[Callable[..., list[dict[str, str]]], Callable[..., list[Path]],
+# Incident and partner generators: dataset -> (generate, write, size option, its keyword, help).
+# ``generate`` returns what ``write`` takes (rows, or youthconnect's three files in one object).
+INCIDENT_GENERATORS: dict[str, tuple[Callable[..., Sized], Callable[..., list[Path]],
                                      str | None, str, str]] = {
     "shootings": (shootings.generate_shootings, shootings.write_shootings, "--incidents",
                   "incidents_per_year", "incidents per year (default 200)"),
@@ -29,6 +32,10 @@ INCIDENT_GENERATORS: dict[str, tuple[Callable[..., list[dict[str, str]]], Callab
                            "--cases", "cases_per_year", "cases per year (default 50)"),
     "in_custody_deaths": (in_custody_deaths.generate_custody_deaths, in_custody_deaths.write_custody_deaths,
                           None, "", ""),
+    "best": (best.generate_best, best.write_best, "--incidents", "mean_incidents_per_district_month",
+             "mean co-responded incidents per district and month (default 60)"),
+    "youthconnect": (youthconnect.generate_youthconnect, youthconnect.write_youthconnect, "--youth",
+                     "youth_per_month", "youth newly referred per month (default 30)"),
 }
 
 
