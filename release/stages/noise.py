@@ -1,0 +1,164 @@
+"""Noise: the only module that imports OpenDP (see noise.md for the privacy argument).
+
+Given counts whose per-unit contributions were bounded and verified by ``tabulate``, it
+derives the L1/L2 sensitivity of the whole published vector (cells and margins), builds
+an OpenDP integer measurement (discrete Gaussian under zCDP, or discrete Laplace under
+pure DP), calibrates its scale, checks ``meas.map(d_in) <= budget`` and refuses to
+release otherwise, and serializes the measurement. Only the ``contrib`` feature is
+enabled; a process that enabled ``idealized-numerics`` is refused. OpenDP exceptions stop
+here and become ``BlockingFinding``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+import opendp.prelude as dp
+from opendp.mod import GLOBAL_FEATURES, OpenDPException
+
+from release.errors import BlockingFinding, EnvironmentProblem
+
+dp.enable_features("contrib")
+
+NoisyMechanism = Literal["discrete_gaussian", "discrete_laplace"]
+FORBIDDEN_FEATURES = frozenset({"idealized-numerics", "floating-point"})
+OPENDP_VERSION: str = str(dp.__version__)
+
+
+def enabled_features() -> frozenset[str]:
+    return frozenset(GLOBAL_FEATURES)
+
+
+def _refuse_forbidden_features() -> None:
+    if enabled_features() & FORBIDDEN_FEATURES:
+        raise EnvironmentProblem("OpenDP's idealized-numerics feature is enabled in this process; "
+                                 "noise is refused (it reopens the floating-point attack)",
+                                 rule="opendp-features")
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """How far one privacy unit can move the published vector (cells and margins)."""
+
+    l1: int
+    l2_squared: int
+
+    @property
+    def l2(self) -> float:
+        """sqrt(l2_squared), rounded up to the next float so it never understates."""
+        root = math.sqrt(self.l2_squared)
+        while Fraction(root) ** 2 < self.l2_squared:
+            root = math.nextafter(root, math.inf)
+        return root
+
+
+def sensitivity(shape: tuple[int, ...], levels: list[tuple[int, ...]], *, max_rows_per_unit: int,
+                max_cells_per_unit: int, max_rows_per_cell: int) -> Sensitivity:
+    """Tight per-level L1/L2 bounds, summed over levels (derivation in noise.md).
+
+    One unit adds ``total = min(R, C*P)`` rows. In a level whose cells each pool ``fan`` base
+    cells, it touches at most ``min(C, cells)`` cells, each by at most
+    ``cap = min(total, P*min(fan, C))``; the L2 norm is largest when whole ``cap``s are
+    filled first.
+    """
+    total = min(max_rows_per_unit, max_cells_per_unit * max_rows_per_cell)
+    l1 = l2_squared = 0
+    for axes in levels:
+        cells = math.prod(shape[i] for i in axes)
+        fan = math.prod(shape[i] for i in range(len(shape)) if i not in axes)
+        support = min(max_cells_per_unit, cells)
+        cap = min(total, max_rows_per_cell * min(fan, max_cells_per_unit))
+        full, rest = divmod(total, cap)
+        if full >= support:
+            l1 += support * cap
+            l2_squared += support * cap * cap
+        else:
+            l1 += total
+            l2_squared += full * cap * cap + rest * rest
+    return Sensitivity(l1=l1, l2_squared=l2_squared)
+
+
+@dataclass(frozen=True)
+class NoisyRelease:
+    values: np.ndarray           # signed noisy integers, same order as the input vector
+    mechanism: NoisyMechanism
+    scale: float                 # OpenDP's scale: sigma (Gaussian) or b (Laplace)
+    d_in: float
+    budget: float                # declared rho (Gaussian) or epsilon (Laplace)
+    privacy_loss: float          # meas.map(d_in), checked <= budget
+    measurement: dict[str, Any]  # json-able record for the bundle
+
+
+def _make(mechanism: NoisyMechanism, scale: float) -> Any:
+    domain = dp.vector_domain(dp.atom_domain(T="i64"))
+    if mechanism == "discrete_gaussian":
+        return dp.m.make_gaussian(domain, dp.l2_distance(T=float), scale)
+    return dp.m.make_laplace(domain, dp.l1_distance(T="i64"), scale)
+
+
+def release_noisy(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, budget: float,
+                  bounds: Sensitivity) -> NoisyRelease:
+    """Add OpenDP integer noise to ``values`` (bounded counts) for a declared budget."""
+    _refuse_forbidden_features()
+    d_in: float = bounds.l2 if mechanism == "discrete_gaussian" else bounds.l1
+    try:
+        scale = float(dp.binary_search_param(lambda s: _make(mechanism, s), d_in=d_in,
+                                             d_out=budget, T=float))
+        meas = _make(mechanism, scale)
+        loss = float(meas.map(d_in))
+        if loss > budget:
+            raise BlockingFinding(f"privacy map {loss:.6g} exceeds the declared budget {budget:.6g}",
+                                  file=table, rule="privacy_map")
+        noisy = np.asarray(meas([int(v) for v in values]), dtype=np.int64)
+        serialized = json.loads(dp.serialize(meas))
+    except (OpenDPException, ValueError) as exc:
+        variant = getattr(exc, "variant", type(exc).__name__)
+        raise BlockingFinding(f"OpenDP could not build or run the measurement ({variant})",
+                              file=table, rule="opendp") from None
+    record = {
+        "table": table,
+        "opendp_version": OPENDP_VERSION,
+        "features": sorted(enabled_features()),
+        "mechanism": mechanism,
+        "output_measure": "zero_concentrated_divergence" if mechanism == "discrete_gaussian"
+        else "max_divergence",
+        "input_metric": "l2_distance" if mechanism == "discrete_gaussian" else "l1_distance",
+        "d_in": d_in,
+        "l1_sensitivity": bounds.l1,
+        "l2_sensitivity_squared": bounds.l2_squared,
+        "scale": scale,
+        "declared_budget": budget,
+        "privacy_loss": loss,
+        "vector_length": int(len(values)),
+        "serialized": serialized,
+    }
+    return NoisyRelease(values=noisy, mechanism=mechanism, scale=scale, d_in=d_in, budget=budget,
+                        privacy_loss=loss, measurement=record)
+
+
+def replay_privacy_loss(record: dict[str, Any]) -> float:
+    """Rebuild a recorded measurement from its serialization and map its d_in again (audit)."""
+    _refuse_forbidden_features()
+    try:
+        meas = dp.deserialize(json.dumps(record["serialized"]))
+        return float(meas.map(record["d_in"]))
+    except (OpenDPException, ValueError, KeyError, TypeError) as exc:
+        raise BlockingFinding(f"recorded measurement cannot be replayed ({type(exc).__name__})",
+                              file=str(record.get("table", "")), rule="opendp") from None
+
+
+@lru_cache(maxsize=4096)
+def accuracy(mechanism: NoisyMechanism, scale: float, alpha: float = 0.05) -> float:
+    """``a`` with P(|noise| >= a) <= alpha for this mechanism and scale (OpenDP's accuracy)."""
+    try:
+        if mechanism == "discrete_gaussian":
+            return float(dp.discrete_gaussian_scale_to_accuracy(scale, alpha))
+        return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
+    except OpenDPException as exc:
+        raise BlockingFinding(f"OpenDP accuracy failed ({exc.variant})", rule="opendp") from None
