@@ -35,6 +35,18 @@ def has_house_number(address: str) -> bool:
     return bool(_HOUSE_NUMBER.search(address))
 
 
+# A surname is often a place too ("Washington St", "Franklin Park", "Savin Hill Ave"); the
+# place is published, so a name part directly followed by a place word is not counted.
+_PLACE_AFTER = re.compile(
+    r"\s+(?:[a-z]+\s+)?(?:st|street|ave|av|avenue|rd|road|sq|square|park|pl|place|ter|terrace|blvd|"
+    r"boulevard|way|station|ct|court|dr|drive|hwy|highway|pkwy|parkway|cir|circle|ln|lane|row|wharf|"
+    r"playground|houses|development|school|high|academy|center|centre)\b\.?", re.IGNORECASE)
+
+
+def _part_of_place(folded: str, end: int) -> bool:
+    return bool(_PLACE_AFTER.match(folded, end))
+
+
 def _informative_case(text: str) -> bool:
     """Mixed-case text: a name is written capitalised there, so "black hoodie" is not Black."""
     return any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
@@ -96,7 +108,11 @@ def _leaks_in(cell: str, values: dict[str, set[str]], free_text: bool,
         if pattern is None:
             continue
         for match in pattern.finditer(folded):
-            if scope == "full" or not _informative_case(cell):
+            if scope == "full":
+                return True
+            if _part_of_place(folded, match.end()):
+                continue
+            if not _informative_case(cell):
                 return True
             # a single name part counts where it is written as a name: capitalised
             original = _fold_case_kept(cell)

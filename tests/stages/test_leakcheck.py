@@ -95,3 +95,15 @@ def test_name_part_that_is_a_word_counts_where_written_as_a_name(
 def test_addresses_identify_by_house_number(address: str, identifying: bool) -> None:
     from release.stages.leakcheck import has_house_number
     assert has_house_number(address.lower()) is identifying
+
+
+@pytest.mark.parametrize(
+    ("narrative", "leaks"),
+    [("Stopped at Washington St and Gibson St.", False), ("Seen near Washington Park.", False),
+     ("Members of the Savin Hill Ave group.", False), ("Washington stated he lived nearby.", True)],
+    ids=["street", "park", "two-word-place", "the-person"])
+def test_surname_that_is_a_place(tmp_path: Path, policy: DatasetPolicy, narrative: str, leaks: bool) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001")],
+                          [person("FC20000001", first_name="Hill", last_name="Washington")])
+    flags, _ = _check(folder, policy, {("contacts", "contact_reason"): narrative})
+    assert bool(flags["contacts"].iloc[0]) is leaks
