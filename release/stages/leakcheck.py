@@ -64,11 +64,12 @@ def _fold(text: str) -> str:
     return _fold_case_kept(text).lower()
 
 
-def _pattern(values: set[str]) -> re.Pattern[str] | None:
+def _pattern(values: set[str], hyphen_is_letter: bool = False) -> re.Pattern[str] | None:
     usable = sorted((v for v in values if sum(ch.isalnum() for ch in v) >= _MIN_CHARS), key=len, reverse=True)
     if not usable:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in usable) + r")(?!\w)")
+    edge = r"[\w\-]" if hyphen_is_letter else r"\w"  # "Jean" is not in "Jean-Pierre"
+    return re.compile(rf"(?<!{edge})(?:" + "|".join(re.escape(v) for v in usable) + rf")(?!{edge})")
 
 
 def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str, dict[str, set[str]]]:
@@ -103,7 +104,7 @@ def _leaks_in(cell: str, values: dict[str, set[str]], free_text: bool,
     folded = _fold(cell)
     for scope in ("full", "parts") if free_text else ("full",):
         if (key, scope) not in patterns:
-            patterns[(key, scope)] = _pattern(values[scope])
+            patterns[(key, scope)] = _pattern(values[scope], hyphen_is_letter=scope == "parts")
         pattern = patterns[(key, scope)]
         if pattern is None:
             continue

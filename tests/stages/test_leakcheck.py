@@ -107,3 +107,9 @@ def test_surname_that_is_a_place(tmp_path: Path, policy: DatasetPolicy, narrativ
                           [person("FC20000001", first_name="Hill", last_name="Washington")])
     flags, _ = _check(folder, policy, {("contacts", "contact_reason"): narrative})
     assert bool(flags["contacts"].iloc[0]) is leaks
+
+
+def test_name_part_inside_a_hyphenated_name_is_not_that_name(tmp_path: Path, policy: DatasetPolicy) -> None:
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", first_name="Jean")])
+    flags, _ = _check(folder, policy, {("contacts", "contact_reason"): "Officers Conlon and Jean-Pierre responded."})
+    assert not flags["contacts"].iloc[0]
