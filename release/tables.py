@@ -108,7 +108,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             "dataset": dataset, "year": year, "privacy_unit": spec.privacy_unit_name,
             "rho": spec.rho_spent, "delta": delta, "rounding": processed.rounding})
         summary.append(_noisy_summary(spec, released, processed.levels[0].value.size,
-                                      tables[spec.name], counts.rows_dropped, delta))
+                                      tables[spec.name], delta))
     published: list[PublishedTable] = []
     if exact:
         protection = protect([e for _, e in exact], prior)
@@ -120,7 +120,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             frame.loc[hidden, "status"] = "suppressed"
             tables[spec.name] = frame
             published.append(replace(entry.table, frame=frame))
-            summary.append(_exact_summary(spec, frame, counts_dropped=dropped[spec.name]))
+            summary.append(_exact_summary(spec, frame))
         findings.extend(audit_suppression([*prior, *published]))  # the mandatory gate
     return TablesResult(tables=tables, findings=findings, spends=planned_spends(specs, dataset, year),
                         measurements=measurements, privacy_summary=summary, rows_dropped=dropped,
@@ -153,7 +153,9 @@ def _tabulation_findings(spec: TableSpec, counts: TableCounts) -> list[Finding]:
 
 
 def _noisy_summary(spec: TableSpec, released: noise.NoisyRelease, cells: int, frame: pd.DataFrame,
-                   rows_dropped: int, delta: float) -> dict[str, object]:
+                   delta: float) -> dict[str, object]:
+    """Plain-language lines meant for the public: nothing here is an exact count of the data
+    (rows dropped by bounding are exact, so they stay in ``rows_dropped`` and the findings)."""
     widths = (frame["upper"] - frame["lower"]).astype(float)
     kind = "discrete Gaussian" if spec.mechanism == "discrete_gaussian" else "discrete Laplace"
     budget = (f"rho = {spec.rho:g} (zero-concentrated DP)" if spec.mechanism == "discrete_gaussian"
@@ -162,7 +164,7 @@ def _noisy_summary(spec: TableSpec, released: noise.NoisyRelease, cells: int, fr
     return {
         "table": spec.name, "mechanism": spec.mechanism, "privacy_unit": spec.privacy_unit_name,
         "rho": spec.rho_spent, "epsilon": spec.epsilon, "delta": delta, "epsilon_at_delta": epsilon,
-        "noise_scale": released.scale, "cells": cells, "rows_dropped": rows_dropped,
+        "noise_scale": released.scale, "cells": cells,
         "median_interval_width": float(widths.median()),
         "meaning": (f"Each number is {spec.description}, plus random {kind} noise (scale "
                     f"{released.scale:.3g}) so that no single {spec.privacy_unit_name} can be detected. "
@@ -173,16 +175,16 @@ def _noisy_summary(spec: TableSpec, released: noise.NoisyRelease, cells: int, fr
         "privacy": (f"This table spends {budget} per {spec.privacy_unit_name}, which implies "
                     f"epsilon = {epsilon:.3g} at delta = {delta:g}. Each {spec.privacy_unit_name} "
                     f"contributes at most {spec.max_rows_per_unit} rows in at most "
-                    f"{spec.max_cells_per_unit} cells; {rows_dropped} rows beyond that were left out."),
+                    f"{spec.max_cells_per_unit} cells; rows beyond that were left out."),
     }
 
 
-def _exact_summary(spec: TableSpec, frame: pd.DataFrame, counts_dropped: int) -> dict[str, object]:
+def _exact_summary(spec: TableSpec, frame: pd.DataFrame) -> dict[str, object]:
     rules = spec.suppression_rules
     hidden = int((frame["status"] == "suppressed").sum())
     return {
         "table": spec.name, "mechanism": "exact", "privacy_unit": spec.privacy_unit_name,
-        "rho": 0.0, "epsilon": None, "cells_suppressed": hidden, "rows_dropped": counts_dropped,
+        "rho": 0.0, "epsilon": None, "cells_suppressed": hidden,
         "meaning": (f"Each number is {spec.description}, exactly (no noise; not covered by the "
                     f"differential-privacy guarantee). Counts from 1 to {rules.threshold} are "
                     f"hidden, and other cells are hidden with them so that no hidden count can be "

@@ -2,8 +2,11 @@
 
 ``normalize`` (Unicode folding with offset maps, case restoration), ``skeleton``
 (separator-blind Aho-Corasick phrase matching), ``lexicon`` (English, names, public
-words), ``recognizers`` (YAML rules), ``terms`` (record-linked values), ``detect``
-(name filtering, uncommon words, roster, later mentions), ``placeholders`` (merging and
-numbered placeholders) and ``engine`` (the only module importing Presidio or spaCy).
-Import ``release.pii.engine`` for the API; this package import stays cheap.
+words, address words), ``recognizers`` (YAML rules), ``terms`` (record-linked values),
+``detect`` (name filtering, uncommon words, roster, later mentions), ``namewords`` and
+``names`` (full-name completion, coordination), ``address_parts`` and ``addresses``
+(address-block completion), ``assemble`` (a text's candidates, record-independent part
+once), ``placeholders`` (merging and numbered placeholders) and ``engine`` (the only
+module importing Presidio or spaCy). Import ``release.pii.engine`` for the API; this
+package import stays cheap.
 """

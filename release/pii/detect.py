@@ -25,7 +25,11 @@ from release.pii.terms import split_name
 
 NAME_LABELS = frozenset({"PERSON", "NAME", "OFFICER"})
 _NEXT_WORD = re.compile(r"[ ]([A-Za-z]+)\b")
+_PREVIOUS_WORD = re.compile(r"\b([A-Za-z]+)[ ]$")
 _POSSESSIVE = re.compile(r"['’]s$")
+_STREET_ABBREVIATIONS = frozenset({"st", "ave", "av", "rd", "blvd", "pl", "ct", "ter", "terr", "pkwy", "hwy", "ln", "sq",
+                                   "cir", "hl", "pk", "xing", "expy"})
+_DOTTED = re.compile(r"(?<![^\W_])(?:[A-Za-z]\.){2,}[A-Za-z]?(?![^\W_])")  # "A.K.A", "D.O.B."
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?![\w])")
 
 
@@ -73,13 +77,25 @@ class NameFilter:
         """Never part of a name: digits, stop words, titles, acronyms, police jargon, kept officers."""
         word = self.views.base.text[start:end]
         if len(word) == 1 and word.isupper() and word != "I":
-            return False  # a middle initial ("Hanne I. Kreutzmann" keeps its "I." only as a pronoun)
+            # a middle initial, unless it is a letter of a dotted abbreviation ("A.K.A. BIGGIE")
+            return self.in_dotted_abbreviation(start)
         low = word.lower().rstrip(".")
         if any(ch.isdigit() for ch in word) or self.lexicon.is_stop_or_title(low):
             return True
         if low in self.lexicon.acronyms or low in self.lexicon.jargon:
             return True
         return any(self.kept[start:end])
+
+    def in_dotted_abbreviation(self, start: int) -> bool:
+        """The letter at ``start`` belongs to a dotted abbreviation that is public ("A.K.A.", "D.O.B.")."""
+        text = self.views.base.text
+        match = _DOTTED.search(text, max(0, start - 12), start + 12)
+        while match is not None and match.end() <= start:
+            match = _DOTTED.search(text, match.end(), start + 12)
+        if match is None or match.start() > start:
+            return False
+        letters = match.group(0).replace(".", "").lower()
+        return letters in self.lexicon.acronyms or self.lexicon.is_stop_or_title(letters)
 
     def soft_public(self, start: int, end: int, *, common_is_public: bool) -> bool:
         """Public on its own (allow-listed, or ordinary English when asked) but can be a name."""
@@ -126,9 +142,22 @@ class NameFilter:
             for run in runs
             if run
             and not all(self.soft_public(s, e, common_is_public=common_is_public) for s, e in run)
-            and not (places and self.is_place(run))
+            and not (places and (self.is_place(run) or self._holds_place_word(run)))
+            and not self._ends_with_street_abbreviation(run)
             and not (candidate.detector == "ner" and self._ordinary_single_word(run))
         ]
+
+    def _holds_place_word(self, run: list[tuple[int, int]]) -> bool:
+        """'Logan Way/W': a place word inside the run, after its first word."""
+        text = self.views.base.text
+        return any(text[s].isupper() and text[s:e].lower() in self.lexicon.place_words for s, e in run[1:])
+
+    def _ends_with_street_abbreviation(self, run: list[tuple[int, int]]) -> bool:
+        """'observed at Temple Pl': a run ending in "St", "Ave", "Pl" is a street, even after a cue."""
+        if len(run) < 2:
+            return False
+        start, end = run[-1]
+        return self.views.base.text[start:end].lower() in _STREET_ABBREVIATIONS
 
     def is_place(self, run: list[tuple[int, int]]) -> bool:
         """'Harambee Park', 'Maverick Station': a name followed by a capitalised place word."""
@@ -138,6 +167,16 @@ class NameFilter:
             return True
         following = _NEXT_WORD.match(text, run[-1][1])
         return bool(following and following.group(1)[0].isupper() and following.group(1).lower() in place_words)
+
+    def part_of_place(self, start: int, end: int) -> bool:
+        """One word of a capitalised "Name + place word" pair: "Logan" or "Way" in "Logan Way"."""
+        if self.is_place([(start, end)]):
+            return True
+        text = self.views.base.text
+        if not text[start].isupper() or text[start:end].lower() not in self.lexicon.place_words:
+            return False
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
+        return bool(previous and previous.group(1)[0].isupper() and not self.hard_public(*previous.span(1)))
 
     def _ordinary_single_word(self, run: list[tuple[int, int]]) -> bool:
         """NER's lone 'Vehicle' at a sentence start (or in lower case) is not a name."""
@@ -198,6 +237,10 @@ class NameFilter:
             return False  # "Encountered Frank Santoro": the sentence's first word is not his name
         return not (self.views.is_public(start, end) and low not in self.lexicon.allow_words)
 
+    @staticmethod
+    def _inside(start: int, names: list[Candidate]) -> bool:
+        return any(c.start <= start < c.end for c in names)
+
     def later_mentions(self, names: list[Candidate]) -> list[Candidate]:
         """Every other occurrence of a redacted name token in this text."""
         base = self.views.base.text
@@ -223,6 +266,8 @@ class NameFilter:
                 continue
             if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
                 continue
+            if (self.views.inside_public_phrase(start, end) or self.part_of_place(start, end)) and not self._inside(start, names):
+                continue  # "Hill" of a subject named Hill inside "Savin Hill Ave" is the street
             source = sources[low]
             identity = source.identity if len(self.views.words(source.start, source.end)) == 1 else ""
             found.append(Candidate(start, end, source.entity_type, "propagation", source.score,

@@ -3,9 +3,10 @@
 Detection is a union: Presidio's AnalyzerEngine (explicit spaCy NER configuration,
 offline e-mail check, phone/card/SSN/IP/URL/IBAN recognizers) on a case-restored folded
 copy of each text; the YAML recognizers; uncommon capitalised words; the record's own
-terms; the officer roster; and later mentions of every name found. Each distinct text
-goes through NER once (``nlp.pipe`` in batches, two processes for big inputs, only
-tok2vec+ner enabled). Every Presidio or spaCy exception is translated into
+terms; the officer roster; full-name completion and address-block completion; and later
+mentions of every name found (``release.pii.assemble`` puts these together). Each
+distinct text goes through NER once (``nlp.pipe`` in batches, two processes for big
+inputs, only tok2vec+ner enabled). Every Presidio or spaCy exception is translated into
 ``release.errors`` here, without its message (it may quote the text).
 """
 
@@ -19,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import ConfigError, EnvironmentProblem, ReleaseError
-from release.pii.detect import NAME_LABELS, NameFilter, Roster
+from release.pii.assemble import Assembler, Prepared
+from release.pii.detect import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.parallel import run_units
 from release.pii.placeholders import Detection, Redacted, Replacement, detections, merge, render
-from release.pii.recognizers import NameRuleSpec, PatternRule, load_recognizers
+from release.pii.recognizers import PatternRule, load_recognizers
 from release.pii.rulefiles import rules_digest
-from release.pii.spans import Candidate, TextViews
-from release.pii.terms import RecordTerms, TermMatcher
+from release.pii.spans import TextViews
+from release.pii.terms import RecordTerms
 
 __all__ = ["Detection", "EngineSettings", "PiiEngine", "Redacted", "Replacement", "model_fingerprint"]
 
@@ -53,8 +55,6 @@ PRESIDIO_LABELS = {
     "IP_ADDRESS": "ID", "IBAN_CODE": "ID",
 }
 PIPES_KEPT = ("tok2vec", "ner")  # measured: Presidio needs no lemmas here (context is ours)
-NAME_CANDIDATE_SCORE = 0.6
-UNCOMMON_WORD_SCORE = 0.4
 MIN_TEXTS_FOR_PROCESSES = 256
 
 
@@ -95,6 +95,30 @@ def _offline_email_recognizer() -> Any:
     return OfflineEmailRecognizer()
 
 
+def _vocabulary(nlp: Any) -> tuple[set[str], set[str]]:
+    """English words from the model's lemma tables: all of them, and the non-nouns.
+
+    The noun list also holds many people's and places' names (WordNet's), which is why
+    names are decided by ``names.yaml`` and not by this vocabulary.
+    """
+    from spacy.strings import get_string_id
+
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    lemma_index = lookups.get_table("lemma_index")
+    exceptions = lookups.get_table("lemma_exc")  # irregular forms: met, ran, children
+    english: set[str] = set()
+    non_noun: set[str] = set()
+    for pos in ("noun", "verb", "adj", "adv"):
+        key = get_string_id(pos)
+        words = set(lemma_index[key]) if key in lemma_index else set()
+        if key in exceptions:
+            words |= set(exceptions[key])  # the irregular forms themselves
+        english |= words
+        if pos != "noun":
+            non_noun |= words
+    return english, non_noun
+
+
 class PiiEngine:
     """Loads the model and rules once; redacts and scans batches of texts."""
 
@@ -112,6 +136,7 @@ class PiiEngine:
                 f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
             ) from None
         self.roster = Roster(settings.officers, settings.officer_policy)
+        self.assembler = Assembler(self.lexicon, self.rules, self.roster, PRESIDIO_LABELS)
 
     def _load(self) -> None:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
@@ -140,13 +165,10 @@ class PiiEngine:
         self.nlp_engine = provider.create_engine()
         nlp = self.nlp_engine.get_nlp(LANGUAGE)
         nlp.select_pipes(enable=list(PIPES_KEPT))
-        lookups = nlp.get_pipe("lemmatizer").lookups
-        lemma_index = lookups.get_table("lemma_index")
-        english = {word for key in lemma_index for word in lemma_index[key]}
-        exceptions = lookups.get_table("lemma_exc")  # irregular forms: met, ran, children
-        english |= {form for key in exceptions for form in exceptions[key]}
+        english, non_noun = _vocabulary(nlp)
         self.lexicon: Lexicon = load_lexicon(
-            self.settings.rules_dir, english_words=english, stop_words=nlp.Defaults.stop_words
+            self.settings.rules_dir, english_words=english, stop_words=nlp.Defaults.stop_words,
+            non_noun_words=non_noun,
         )
         self.rules: list[PatternRule] = load_recognizers(self.settings.rules_dir, self.lexicon)
         registry = RecognizerRegistry(supported_languages=[LANGUAGE])
@@ -182,75 +204,13 @@ class PiiEngine:
         except Exception as exc:  # anything Presidio or spaCy raises stops here
             raise EnvironmentProblem(f"PII analysis failed ({type(exc).__name__})") from None
 
-    def _base_candidates(self, views: TextViews, results: list[Any], names: NameFilter) -> list[Candidate]:
-        """Everything that does not depend on the record: NER, recognizers, uncommon words."""
-        found: list[Candidate] = []
-        for result in results:
-            label = PRESIDIO_LABELS.get(result.entity_type)
-            if label is None:
-                continue
-            if label in NAME_LABELS:
-                score = result.score if label == "PERSON" else NAME_CANDIDATE_SCORE
-                raw = Candidate(result.start, result.end, label, "ner", score, f"spacy_{result.entity_type.lower()}")
-                found += names.trim(raw)
-            else:
-                found.append(Candidate(result.start, result.end, label, "presidio", result.score,
-                                       f"presidio_{result.entity_type.lower()}"))
-        for rule in self.rules:
-            spec = rule.spec
-            if isinstance(spec, NameRuleSpec) and spec.trim:
-                for candidate in rule.find(views):
-                    found += names.trim(candidate, strip_lowercase=spec.strip_lowercase, places=False)
-            else:
-                found += rule.find(views)
-        found += names.uncommon_words(UNCOMMON_WORD_SCORE)
-        return found
-
-    def _prepare(self, texts: Sequence[str]) -> dict[str, tuple[TextViews, NameFilter, list[Candidate]]]:
+    def _prepare(self, texts: Sequence[str]) -> dict[str, Prepared]:
         unique = list(dict.fromkeys(texts))
         views = [TextViews.build(text, self.lexicon) for text in unique]
-        prepared = {}
-        for text, view, results in zip(unique, views, self._analyse([v.restored for v in views])):
-            names = NameFilter(view, self.lexicon, self.roster.mask(view))
-            prepared[text] = (view, names, self._base_candidates(view, results, names))
-        return prepared
-
-    def _final(self, views: TextViews, names: NameFilter, base: list[Candidate],
-               terms: RecordTerms | None, threshold: float) -> list[Candidate]:
-        found = [c for c in base if c.score >= threshold]
-        if terms is not None:
-            matcher = TermMatcher(terms, self._usable_alone)
-            found += [
-                Candidate(start, end, variant.entity_type, "record_term", 1.0, variant.rule_id, variant.identity)
-                for start, end, variant in matcher.find(views.skeleton)
-                if self._plausible_term(views, start, end, variant.rule_id)
-            ]
-        found += self.roster.candidates(views)
-        found += names.later_mentions([c for c in found if c.entity_type in NAME_LABELS and c.detector != "roster"])
-        return found
-
-    def _plausible_term(self, views: TextViews, start: int, end: int, rule_id: str) -> bool:
-        """Weak variants (initials, names that are also ordinary words) must look like names."""
-        if rule_id == "term_name_initials":
-            found = views.base.text[start:end]
-            letters = [c for c in found if c.isalpha()]
-            initials = "".join(letters).lower()
-            if initials in self.lexicon.acronyms:
-                return False
-            if not all(c.isupper() for c in letters):
-                return "." in found and views.mode == "lower"  # "t. d." in all-lower text
-            # "J.S." always; "JS" in mixed-case text; in ALL-CAPS text only if not a word ("GO").
-            return "." in found or views.mode == "mixed" or not self.lexicon.is_common(initials)
-        if rule_id in ("term_name_part_weak", "term_alias_weak"):
-            if views.restored[start].isupper():
-                return True
-            word = views.base.text[start:end].lower()
-            return views.mode == "upper" and word not in self.lexicon.stop_words
-        return True
-
-    def _usable_alone(self, word: str) -> bool:
-        """A first or last name alone is searched only when it is not a stop or public word."""
-        return not self.lexicon.is_stop_or_title(word) and word not in self.lexicon.allow_words
+        return {
+            text: self.assembler.prepare(view, results)
+            for text, view, results in zip(unique, views, self._analyse([v.restored for v in views]))
+        }
 
     # ------------------------------------------------------------------ API
     def _work(self, unit: "_Unit") -> list[tuple[int, Any]]:
@@ -259,15 +219,14 @@ class PiiEngine:
         prepared = self._prepare(texts)
         out: list[tuple[int, Any]] = []
         for text, records in zip(texts, jobs):
-            views, names, base = prepared[text]
+            ready = prepared[text]
             for index, record in records:
                 if scan_threshold is None:
-                    threshold = self.settings.threshold
-                    clusters = merge(self._final(views, names, base, record, threshold), views)
-                    out.append((index, render(views, clusters)))
+                    clusters = merge(self.assembler.final(ready, record, self.settings.threshold), ready.views)
+                    out.append((index, render(ready.views, clusters)))
                 else:
-                    clusters = merge(self._final(views, names, base, None, scan_threshold), views)
-                    out.append((index, detections(views, clusters)))
+                    clusters = merge(self.assembler.final(ready, None, scan_threshold), ready.views)
+                    out.append((index, detections(ready.views, clusters)))
         return out
 
     def _run(self, texts: Sequence[str], records: Sequence[RecordTerms | None], scan_threshold: float | None,

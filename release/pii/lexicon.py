@@ -1,22 +1,27 @@
 """Word knowledge: what is common English, what is a name, what is public.
 
-Built from ``lexicon.yaml`` and ``allow_list.yaml`` plus the English vocabulary the
-engine passes in (the spaCy model's lemma index and stop words; this module never
-imports spaCy). It answers three questions for the detectors: is a word ordinary
-English (case restoration, the uncommon-word layer), is a word a title that is never
-part of a name, and which characters of a text are covered by public phrases
-(neighbourhoods, street names without a house number, districts, agencies, ...).
+Built from ``lexicon.yaml``, ``allow_list.yaml``, ``names.yaml`` and ``addresses.yaml``
+plus the English vocabulary the engine passes in (the spaCy model's lemma index split
+into nouns and other words, and its stop words; this module never imports spaCy). It
+answers the detectors' questions: is a word ordinary English (case restoration, the
+uncommon-word layer), is it a name (given names and surnames are never "common", even
+though the vocabulary's noun list holds many people's names), is a word a title that is
+never part of a name, which characters of a text are covered by public phrases
+(neighbourhoods, street names without a house number, districts, agencies, ...), and
+which words build addresses (street types, unit words, countries).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from release.pii.rulefiles import read_yaml, validate
+from release.pii.rulefiles import Model, read_yaml, validate
 from release.pii.skeleton import PhraseMatcher, Skeleton
 
 
@@ -43,6 +48,31 @@ class AllowListFile(BaseModel):
     colours: list[str] = Field(default_factory=list)
     calendar: list[str] = Field(default_factory=list)
     other: list[str] = Field(default_factory=list)
+
+
+class NamesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    given_names: list[str] = Field(default_factory=list)
+    ambiguous_given_names: list[str] = Field(default_factory=list)
+    surnames: list[str] = Field(default_factory=list)
+    surname_endings: list[str] = Field(default_factory=list)
+    ending_exceptions: list[str] = Field(default_factory=list)
+    particles: list[str] = Field(default_factory=list)
+    suffixes: list[str] = Field(default_factory=list)
+
+
+class AddressesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    street_types_after: list[str] = Field(default_factory=list)
+    street_types_before: list[str] = Field(default_factory=list)
+    street_types_foreign: list[str] = Field(default_factory=list)
+    street_type_endings: list[str] = Field(default_factory=list)
+    unit_words: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
 
 
 _SUFFIXES_TO_STRIP = (
@@ -95,13 +125,49 @@ class Lexicon:
     allow_matcher: PhraseMatcher[str]
     streets: tuple[str, ...]
     place_words: frozenset[str] = frozenset()
+    given_names: frozenset[str] = frozenset()  # not ordinary English: also in name_words
+    ambiguous_given_names: frozenset[str] = frozenset()  # Will, Mark, Grace: names only in pairs
+    particles: frozenset[str] = frozenset()
+    name_suffixes: frozenset[str] = frozenset()
+    non_noun: frozenset[str] = frozenset()  # verbs, adjectives, adverbs and their irregular forms
+    surname_ending: re.Pattern[str] | None = None
+    ending_exceptions: frozenset[str] = frozenset()
+    address_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unit_words: frozenset[str] = frozenset()
+    country_matcher: PhraseMatcher[str] | None = None
+
+    def has_surname_ending(self, word: str) -> bool:
+        """'jespersen', 'ivanova': a family-name ending on a word that is not a verb/adjective."""
+        return (
+            self.surname_ending is not None and len(word) >= 6 and self.surname_ending.search(word) is not None
+            and word not in self.ending_exceptions and word not in self.non_noun and word not in self.stop_words
+        )
+
+    def is_name_word(self, word: str) -> bool:
+        """A known given name or surname, or a word with a family-name ending (lower-case input)."""
+        return word in self.name_words or (word in self.dictionary and self.has_surname_ending(word))
+
+    def is_given_name(self, word: str) -> bool:
+        return word in self.given_names or word in self.ambiguous_given_names
+
+    def is_non_noun(self, word: str) -> bool:
+        """A verb, adjective or adverb, inflected or not ('stated', 'ran', 'quickly')."""
+        if word in self.non_noun or word in self.stop_words:
+            return True
+        for suffix, replacement in _SUFFIXES_TO_STRIP:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                if word[: len(word) - len(suffix)] + replacement in self.non_noun:
+                    return True
+        return False
 
     def is_common(self, word: str) -> bool:
         """True for an ordinary English word (lower-case input); names are never common."""
         if word in self.name_words:
             return False
-        if word in self.stop_words or word in self.dictionary:
+        if word in self.stop_words:
             return True
+        if word in self.dictionary:
+            return not self.has_surname_ending(word)
         for suffix, replacement in _SUFFIXES_TO_STRIP:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 stem = word[: len(word) - len(suffix)] + replacement
@@ -123,36 +189,65 @@ class Lexicon:
         return mask
 
 
+def _lower(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(w.lower().rstrip(".") for w in words)
+
+
+def _read(rules_dir: Path, name: str, model: type[Model]) -> Model:
+    path = rules_dir / name
+    return validate(model, read_yaml(path) or {}, path)
+
+
 def load_lexicon(
     rules_dir: Path,
     *,
     english_words: Iterable[str],
     stop_words: Iterable[str],
+    non_noun_words: Iterable[str] = (),
 ) -> Lexicon:
-    """Read and validate the two word files, then build the lexicon."""
-    lexicon_path = rules_dir / "lexicon.yaml"
-    allow_path = rules_dir / "allow_list.yaml"
-    lexicon_file = validate(LexiconFile, read_yaml(lexicon_path) or {}, lexicon_path)
-    allow_file = validate(AllowListFile, read_yaml(allow_path) or {}, allow_path)
+    """Read and validate the four word files, then build the lexicon."""
+    lexicon_file = _read(rules_dir, "lexicon.yaml", LexiconFile)
+    allow_file = _read(rules_dir, "allow_list.yaml", AllowListFile)
+    names_file = _read(rules_dir, "names.yaml", NamesFile)
+    address_file = _read(rules_dir, "addresses.yaml", AddressesFile)
 
     phrases = street_phrases(allow_file)
     for section in ("neighbourhoods", "districts", "agencies", "police_terms", "vehicles",
                     "colours", "calendar", "other"):
         phrases.extend(getattr(allow_file, section))
     allow_words = frozenset(p.lower() for p in phrases if " " not in p)
-    names = frozenset(w.lower() for w in lexicon_file.name_words)
-    dictionary = frozenset(w.lower() for w in english_words) | frozenset(
-        w.lower() for w in lexicon_file.common_words
-    )
+    stops = frozenset(w.lower() for w in stop_words)
+    jargon = _lower(lexicon_file.common_words)
+    titles = _lower(lexicon_file.titles)
+    acronyms = _lower(lexicon_file.acronyms)
+    # A name list can never make a stop word, title, acronym or public word a name.
+    never_names = stops | titles | acronyms | allow_words
+    given = _lower(names_file.given_names) - never_names - jargon
+    names = (_lower(lexicon_file.name_words) | given | (_lower(names_file.surnames) - jargon)) - never_names
+    dictionary = frozenset(w.lower() for w in english_words) | jargon
+    endings = sorted(_lower(names_file.surname_endings), key=len, reverse=True)
     return Lexicon(
         dictionary=dictionary,
-        stop_words=frozenset(w.lower() for w in stop_words),
+        stop_words=stops,
         name_words=names,
-        acronyms=frozenset(w.lower() for w in lexicon_file.acronyms),
-        titles=frozenset(w.lower().rstrip(".") for w in lexicon_file.titles),
+        acronyms=acronyms,
+        titles=titles,
         allow_words=allow_words,
-        jargon=frozenset(w.lower() for w in lexicon_file.common_words) - names,
+        jargon=jargon - names,
         allow_matcher=PhraseMatcher((p, "public") for p in phrases),
         streets=tuple(street_base_names(allow_file)),
-        place_words=frozenset(w.lower() for w in lexicon_file.place_words),
+        place_words=_lower(lexicon_file.place_words),
+        given_names=given,
+        ambiguous_given_names=(_lower(names_file.ambiguous_given_names) | _lower(names_file.given_names)) - given - titles,
+        particles=_lower(names_file.particles),
+        name_suffixes=_lower(names_file.suffixes),
+        non_noun=frozenset(w.lower() for w in non_noun_words),
+        surname_ending=re.compile("(?:" + "|".join(map(re.escape, endings)) + ")$") if endings else None,
+        ending_exceptions=_lower(names_file.ending_exceptions),
+        address_words={
+            key: tuple(sorted(_lower(getattr(address_file, key)), key=len, reverse=True))
+            for key in ("street_types_after", "street_types_before", "street_types_foreign", "street_type_endings")
+        },
+        unit_words=_lower(address_file.unit_words),
+        country_matcher=PhraseMatcher((c, "country") for c in address_file.countries),
     )

@@ -11,7 +11,9 @@ and a ``type`` naming one of the small classes registered in ``RULE_TYPES``:
   public words; by default cut at words that are never part of a name (``trim``).
 
 An unknown ``type`` fails at load with the file, the key path and the valid types.
-Patterns may use ``{streets}``, replaced by the allow-listed street names. Rules run
+Patterns may use ``{streets}``, replaced by the allow-listed street names, and
+``{street_types_after}``, ``{street_types_before}``, ``{street_types_foreign}``,
+``{street_type_endings}`` from ``addresses.yaml``. Rules run
 on the ``digits`` view (spaced digits collapsed) unless they ask for ``restored``
 (case-restored, for rules that need capitalisation) or ``normalized``.
 """
@@ -58,6 +60,7 @@ class NameRuleSpec(RuleSpec):
     respect_allow_list: bool = True
     trim: bool = True  # cut the capture at words that are never part of a name
     strip_lowercase: bool = False  # drop edge words the case-restored copy shows in lower case
+    reject_places: bool = False  # drop a capture followed by a place word ("Dr. Martin Luther King Blvd")
 
 
 class PatternRule:
@@ -179,9 +182,24 @@ class RecognizersFile(BaseModel):
     recognizers: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def _street_alternation(lexicon: Lexicon) -> str:
-    names = sorted(lexicon.streets, key=len, reverse=True)
-    return "(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + ")"
+def _alternation(phrases: list[str] | tuple[str, ...]) -> str:
+    ordered = sorted(phrases, key=len, reverse=True)
+    return "(?:" + "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in ordered) + ")"
+
+
+def _expansions(lexicon: Lexicon) -> dict[str, str]:
+    """``{streets}`` and the address word lists of ``addresses.yaml``, as regex alternations."""
+    found = {"{streets}": _alternation(lexicon.streets)}
+    for key, words in lexicon.address_words.items():
+        found["{" + key + "}"] = _alternation(words) if words else "(?!)"
+    return found
+
+
+def _expand(pattern: str, expansions: dict[str, str]) -> str:
+    for key, value in expansions.items():
+        if key in pattern:
+            pattern = pattern.replace(key, value)
+    return pattern
 
 
 def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
@@ -191,7 +209,7 @@ def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
     valid = ", ".join(sorted(RULE_TYPES))
     rules: list[PatternRule] = []
     seen: set[str] = set()
-    streets = _street_alternation(lexicon)
+    expansions = _expansions(lexicon)
     for index, raw in enumerate(top.recognizers):
         where = ("recognizers", index)
         kind = raw.get("type")
@@ -209,7 +227,7 @@ def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
         compiled = []
         for number, pattern in enumerate(spec.patterns):
             try:
-                compiled.append(re.compile(pattern.replace("{streets}", streets), flags))
+                compiled.append(re.compile(_expand(pattern, expansions), flags))
             except re.error as exc:
                 raise ConfigError(
                     f"{key_path(where + ('patterns', number))}: invalid regular expression ({exc.msg})",

@@ -19,7 +19,7 @@ from release.errors import ConfigError
 
 Model = TypeVar("Model", bound=BaseModel)
 
-RULE_FILES = ("recognizers.yaml", "allow_list.yaml", "lexicon.yaml")
+RULE_FILES = ("recognizers.yaml", "allow_list.yaml", "lexicon.yaml", "names.yaml", "addresses.yaml")
 
 
 def key_path(location: tuple[int | str, ...]) -> str:

@@ -78,5 +78,11 @@ class TextViews:
         """True when every character of the span lies inside an allow-listed phrase."""
         return all(self.public[start:end]) if end > start else True
 
+    def inside_public_phrase(self, start: int, end: int) -> bool:
+        """The span is part of a longer allow-listed phrase ("Hill" in "Savin Hill Ave"), not a public word alone."""
+        if not self.is_public(start, end):
+            return False
+        return (start > 0 and bool(self.public[start - 1])) or (end < len(self.public) and bool(self.public[end]))
+
     def touches_placeholder(self, start: int, end: int) -> bool:
         return any(self.placeholders[start:end])

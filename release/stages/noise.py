@@ -154,11 +154,18 @@ def replay_privacy_loss(record: dict[str, Any]) -> float:
 
 
 @lru_cache(maxsize=4096)
-def accuracy(mechanism: NoisyMechanism, scale: float, alpha: float = 0.05) -> float:
-    """``a`` with P(|noise| >= a) <= alpha for this mechanism and scale (OpenDP's accuracy)."""
+def accuracy(mechanism: NoisyMechanism, scale: float, alpha: float = 0.05, discrete: bool = True) -> float:
+    """``a`` with P(|noise| >= a) <= alpha (OpenDP's accuracy functions).
+
+    ``discrete``: the noise is the mechanism's own integer noise. Otherwise it is a linear
+    combination of many such draws (a least-squares estimate) and the continuous
+    distribution with the same scale is the approximation used (noise.md, section 6).
+    """
     try:
         if mechanism == "discrete_gaussian":
-            return float(dp.discrete_gaussian_scale_to_accuracy(scale, alpha))
-        return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
+            return float(dp.discrete_gaussian_scale_to_accuracy(scale, alpha) if discrete
+                         else dp.gaussian_scale_to_accuracy(scale, alpha))
+        return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha) if discrete
+                     else dp.laplacian_scale_to_accuracy(scale, alpha))
     except OpenDPException as exc:
         raise BlockingFinding(f"OpenDP accuracy failed ({exc.variant})", rule="opendp") from None

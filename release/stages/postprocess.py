@@ -9,8 +9,10 @@ Works on the noisy vector only (post-processing cannot weaken differential priva
    each estimate's standard error, to the least-squares values; margins published are
    the sums of the published cells, so they add up exactly;
 3. intervals: integers within OpenDP's 95% accuracy of the least-squares estimate, for
-   the noise scale of that estimate, widened to contain the published value and
-   clipped at zero. noise.md says where this is exact and where it is approximate.
+   the noise scale of that estimate (the mechanism's own integer noise when the estimate
+   is a single noisy value; the continuous distribution of that scale when it combines
+   many), widened to contain the published value and clipped at zero. noise.md says where
+   this is exact and where it is approximate.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from release.stages.tabulate import level_values, workload
 
 ALPHA = 0.05
 ROUNDING_TIME_LIMIT_S = 30.0
+ROUNDING_GAP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -93,16 +96,22 @@ def variance_factor(shape: tuple[int, ...], levels: list[tuple[int, ...]], axes:
 
 def round_consistently(estimate: np.ndarray, matrix: sparse.csr_matrix,
                        weights: np.ndarray) -> tuple[np.ndarray, str]:
-    """Non-negative integer base cells minimizing sum_i w_i |(A x)_i - (A x_hat)_i|."""
+    """Non-negative integer base cells minimizing sum_i w_i |(A x)_i - (A x_hat)_i|.
+
+    Each cell stays within one of its estimate's floor/ceiling (and >= 0): the optimum is
+    almost always there, and it keeps the program small (about 3 s for 1,300 cells).
+    """
     n, m = matrix.shape[1], matrix.shape[0]
+    low = np.maximum(np.floor(estimate) - 1, 0)
+    high = np.maximum(np.ceil(estimate) + 1, 0)
     target = matrix @ estimate
     eye = sparse.identity(m, format="csr")
     constraints = [LinearConstraint(sparse.hstack([matrix, -eye]), -np.inf, target),
                    LinearConstraint(sparse.hstack([-matrix, -eye]), -np.inf, -target)]
     result = milp(np.concatenate([np.zeros(n), weights]), constraints=constraints,
                   integrality=np.concatenate([np.ones(n), np.zeros(m)]),
-                  bounds=Bounds(np.zeros(n + m), np.full(n + m, np.inf)),
-                  options={"time_limit": ROUNDING_TIME_LIMIT_S, "disp": False})
+                  bounds=Bounds(np.concatenate([low, np.zeros(m)]), np.concatenate([high, np.full(m, np.inf)])),
+                  options={"time_limit": ROUNDING_TIME_LIMIT_S, "mip_rel_gap": ROUNDING_GAP, "disp": False})
     if result.x is not None:
         status = "optimal" if result.status == 0 else "time_limit"
         return np.rint(result.x[:n]).astype(np.int64), status
@@ -120,7 +129,8 @@ def postprocess(noisy: np.ndarray, shape: tuple[int, ...], levels: list[tuple[in
     for axes, factor in zip(levels, factors):
         est = np.round(level_values(estimate, shape, axes), 9)
         value = level_values(base, shape, axes).astype(np.int64)
-        half = noise.accuracy(mechanism, float(scale * math.sqrt(factor)), ALPHA)
+        exact = math.isclose(factor, 1.0)  # the estimate is one noisy value: its own distribution
+        half = noise.accuracy(mechanism, float(scale * math.sqrt(factor)), ALPHA, discrete=exact)
         lower = np.floor(est - half).astype(np.int64) + 1
         upper = np.ceil(est + half).astype(np.int64) - 1
         lower = np.maximum(0, np.minimum(lower, value))

@@ -4,10 +4,14 @@ Exact counts 1..threshold are hidden (primary). Complementary cells are then cho
 an integer program (HiGHS via ``scipy.optimize.milp``) minimizing what is hidden, with
 the classic per-equation protection constraints for every margin equation of this
 release's tables, linked tables of one family and earlier releases on record. Those
-constraints are necessary but not sufficient, so ``audit_suppression`` (LP min and max
-of every suppressed cell over everything published) runs after each solve and turns
-each failure into a cut: "one of the published cells this LP bound relies on must go".
-The loop ends when the audit passes; it is then also the mandatory final gate.
+constraints are necessary but not sufficient, so the LP audit (min and max of every
+suppressed cell over everything published) runs after each solve and turns each failure
+into a capacity cut from its LP duals (Fischetti & Salazar 2001). The loop ends when the
+audit passes (a greedy repair finishes it if rounds or time run out);
+``audit_suppression`` is then also the mandatory final gate.
+
+Sections: public types and entry points; the integer program; the linear structure of
+everything published (items = sums of base cells); the LP audit and its cuts.
 """
 
 from __future__ import annotations
@@ -110,8 +114,11 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
     failures: list[Finding] = []
     cuts: dict[int, Cut] = {}
     for rounds in range(1, MAX_ROUNDS + 1):
-        limit = max(1.0, min(ILP_TIME_LIMIT_S, deadline - time.monotonic()))
-        chosen, bound = _solve(plan.cost, rows, len(plan.decision), limit)
+        limit = max(5.0, min(ILP_TIME_LIMIT_S, deadline - time.monotonic()))
+        solved = _solve(plan.cost, rows, len(plan.decision), limit)
+        if solved is None:  # no pattern found in time: repair the last one instead
+            break
+        chosen, bound = solved
         lower_bound = max(lower_bound, bound)
         failures, cuts = plan.audit(chosen)
         if not failures:
@@ -133,8 +140,9 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
         count = len(unprotectable | set(cuts))
         findings.append(Finding(
             stage="suppress", code="suppression_unprotectable", severity="blocking",
-            message=f"{count} suppressed cells cannot reach their protection width whatever else "
-                    "is hidden (earlier releases pin them)", rule="protection_width", count=count))
+            message=f"{count} suppressed cells stay narrower than their protection width after "
+                    "complementary suppression (earlier releases or linked tables pin them)",
+            rule="protection_width", count=count))
     final = plan.always_hidden | {plan.decision[k] for k in np.flatnonzero(chosen)}
     suppressed = {e.table.name: np.array([i in final or i in plan.primary
                                           for i in system.row_items[e.table.name]], dtype=bool)
@@ -280,8 +288,8 @@ def _protection_rows(system: System, fixed: dict[int, int], column: dict[int, in
     return rows
 
 
-def _solve(cost: np.ndarray, rows: list[Row], n: int, time_limit: float) -> tuple[np.ndarray, float]:
-    """Cheapest pattern meeting every row; returns it and HiGHS's proven lower bound."""
+def _solve(cost: np.ndarray, rows: list[Row], n: int, time_limit: float) -> tuple[np.ndarray, float] | None:
+    """Cheapest pattern meeting every row and HiGHS's proven lower bound; None if none found in time."""
     if n == 0:
         return np.zeros(0, dtype=bool), 0.0
     constraints = []
@@ -297,7 +305,7 @@ def _solve(cost: np.ndarray, rows: list[Row], n: int, time_limit: float) -> tupl
     result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
                   options={"time_limit": time_limit, "mip_rel_gap": ILP_RELATIVE_GAP, "disp": False})
     if result.x is None:  # rows that no pattern meets were dropped, so only a time-out lands here
-        return np.ones(n, dtype=bool), 0.0
+        return None
     bound = getattr(result, "mip_dual_bound", None)
     return result.x > 0.5, float(bound) if bound is not None and math.isfinite(bound) else float(result.fun)
 

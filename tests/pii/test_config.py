@@ -35,6 +35,9 @@ BROKEN = [
     ("recognizers.yaml", "version: 1\nrecognizers: [\n", r"not valid YAML"),
     ("allow_list.yaml", "streets: [Blue Hill Ave]\nparks: [Franklin Park]\n", r"parks"),
     ("lexicon.yaml", "name_words: [[nested]]\n", r"name_words\[0\]"),
+    ("names.yaml", "version: 1\ngiven_names: [ada]\nnicknames: [Ace]\n", r"nicknames"),
+    ("names.yaml", "version: 2\n", r"version"),
+    ("addresses.yaml", "version: 1\nstreet_types_after: [close, [lane]]\n", r"street_types_after\[1\]"),
 ]
 
 
@@ -47,7 +50,8 @@ def _rules_with(tmp_path: Path, name: str, content: str) -> Path:
 
 @pytest.mark.parametrize(("name", "content", "message"), BROKEN,
                          ids=["unknown-type", "missing-type", "score-range", "bad-regex", "extra-key",
-                              "duplicate-id", "bad-yaml", "allow-extra-section", "lexicon-type"])
+                              "duplicate-id", "bad-yaml", "allow-extra-section", "lexicon-type",
+                              "names-extra-section", "names-version", "addresses-type"])
 def test_broken_rule_file(tmp_path: Path, name: str, content: str, message: str) -> None:
     rules = _rules_with(tmp_path, name, content)
     with pytest.raises(ConfigError, match=message) as caught:
@@ -82,6 +86,17 @@ def test_shipped_rules_load_and_every_type_is_used() -> None:
     assert {rule.spec.type for rule in rules} == set(RULE_TYPES)
 
 
-def test_rules_digest_changes_with_any_rule_file(tmp_path: Path) -> None:
-    rules = _rules_with(tmp_path, "allow_list.yaml", (RULES / "allow_list.yaml").read_text() + "\nother: [Zed]\n")
+@pytest.mark.parametrize("name", ["allow_list.yaml", "names.yaml", "addresses.yaml"])
+def test_rules_digest_changes_with_any_rule_file(tmp_path: Path, name: str) -> None:
+    rules = _rules_with(tmp_path, name, (RULES / name).read_text() + "\n# edited\n")
     assert rules_digest(rules) != rules_digest(RULES)
+
+
+@pytest.mark.parametrize("name", ["names.yaml", "addresses.yaml"])
+def test_missing_word_file(tmp_path: Path, name: str) -> None:
+    rules = tmp_path / "pii"
+    shutil.copytree(RULES, rules)
+    (rules / name).unlink()
+    with pytest.raises(ConfigError, match="rule file is missing") as caught:
+        load_lexicon(rules, english_words=[], stop_words=[])
+    assert caught.value.file == str(rules / name)

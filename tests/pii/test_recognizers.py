@@ -49,6 +49,39 @@ POSITIVE = [
     ("VIN 1HGCM82633A004352 was recorded.", "1HGCM82633A004352", "VIN"),
     ("Card 4111 1111 1111 1111 was found.", "4111 1111 1111 1111", "CARD"),
     ("Officers observed Tyrone Davis walking.", "Tyrone Davis", "PERSON"),
+    # international phone formats
+    ("Can you call me on 4471 2290 tomorrow?", "4471 2290", "PHONE"),
+    ("Nobody is answering at 88 412907 today.", "88 412907", "PHONE"),
+    ("Mobile: 0412 5567890 (after six)", "0412 5567890", "PHONE"),
+    ("Her number 0731-4480912 was on the form.", "0731-4480912", "PHONE"),
+    ("Front desk: 655 2310 office", "655 2310", "PHONE"),
+    ("Reached him on +44 20 7946 0958 yesterday.", "+44 20 7946 0958", "PHONE"),
+    ("Office line (02) 9374 4000 rang.", "(02) 9374 4000", "PHONE"),
+    # non-US street addresses
+    ("She lives at 27 Wexford Close in the village.", "27 Wexford Close", "ADDRESS"),
+    ("The shop is at 9 Rue des Lilas since May.", "9 Rue des Lilas", "ADDRESS"),
+    ("Send it to Via Garibaldi 48 please.", "Via Garibaldi 48", "ADDRESS"),
+    ("Their office is on Calle Mayor 12 now.", "Calle Mayor 12", "ADDRESS"),
+    ("Write to ul. Lipowa 7 instead.", "ul. Lipowa 7", "ADDRESS"),
+    ("He moved to Lindholmsvej 41 last year.", "Lindholmsvej 41", "ADDRESS"),
+    ("The flat at Bergstrasse 5 was empty.", "Bergstrasse 5", "ADDRESS"),
+    ("Parcel for Kastanjegata 19 arrived.", "Kastanjegata 19", "ADDRESS"),
+    ("Meet at Ostrander gate 14 tonight.", "Ostrander gate 14", "ADDRESS"),
+    ("Mail for Hunyadi u. 22. came back.", "Hunyadi u. 22", "ADDRESS"),
+    ("Ship to PSC 4120, Box 2231, APO AE 09140 now.", "PSC 4120, Box 2231, APO AE 09140", "ADDRESS"),
+    ("Her mail goes to Unit 3050 Box 120 by ship.", "Unit 3050 Box 120", "ADDRESS"),
+    ("Deliver the parcel to 40512 Alder 77\nand call first.", "40512 Alder 77", "ADDRESS"),
+    ("Send it to 14 \u039f\u03b4\u03cc\u03c2 \u0395\u03c1\u03bc\u03bf\u03cd 22 today.",
+     "14 \u039f\u03b4\u03cc\u03c2 \u0395\u03c1\u03bc\u03bf\u03cd 22", "ADDRESS"),
+    # names after cues, titles and in name fields
+    ("For a second opinion ask Dr. Fairweather today.", "Fairweather", "PERSON"),
+    ("Name:    Oskar T. Brennan", "Oskar T. Brennan", "PERSON"),
+    ("What is your last name? Quarshie", "Quarshie", "PERSON"),
+    ("Tell them, says Lindqvist, that we are closed.", "Lindqvist", "PERSON"),
+    ("Marja K. Lindholm chaired the meeting.", "Marja K. Lindholm", "PERSON"),
+    ("Nothing found. R. K. is the associate of the operator.", "R. K", "PERSON"),
+    ("Frisked; no weapons. J.M. stated he was waiting.", "J.M", "PERSON"),
+    ("Operator stopped. QW was queried in CJIS.", "QW", "PERSON"),
 ]
 
 # (text, words that must survive)
@@ -60,6 +93,18 @@ NEGATIVE = [
     ("On Monday, July 17, 2020 officers conducted a stop.", ["Monday", "July", "17", "2020"]),
     ("At 4:50 PM officers in the D101F observed 3 males.", ["4", "50", "D101F", "3", "males"]),
     ("The suspect fled toward Harambee Park.", ["suspect", "fled", "Harambee", "Park"]),
+    # hard negatives for the phone, address and name rules added for international formats
+    ("The case number 2020 1234 was noted.", ["2020", "1234"]),
+    ("Officers observed 2 dark green vehicles at 1530 hours.", ["2", "dark", "green", "1530"]),
+    ("He was told to wait at the boarding gate 23 by staff.", ["boarding", "gate", "23"]),
+    ("Officers drove down Dr. Martin Luther King Blvd to the scene.", ["Martin", "Luther", "King"]),
+    ("The group fled via Blue Hill Ave toward Grove Hall.", ["via", "Blue", "Hill", "Grove", "Hall"]),
+    ("He said Monday that he called Dispatch twice.", ["Monday", "Dispatch"]),
+    ("She wore a Canada Goose jacket from Italy.", ["Canada", "Goose", "Italy"]),
+    ("FROST IS KNOWN A.K.A. BIGGIE ON THE STREET.", ["A.K.A."]),
+    ("Later T. Davis left with a friend.", ["Later", "friend"]),
+    ("The U.S. was mentioned, BPD was there and ID was checked.", ["U.S.", "BPD", "ID"]),
+    ("THE CAR WAS TOWED AND THE VAN WAS SEARCHED.", ["CAR", "VAN"]),
 ]
 
 

@@ -104,3 +104,11 @@ def test_rho_spent_converts_pure_epsilon(tmp_path: Path) -> None:
     laplace = {**GOOD_TABLE, "mechanism": "discrete_laplace", "rho": None, "epsilon": 0.5}
     spec = load_tables_policy(write_policy(tmp_path, [laplace])).tables[0]
     assert spec.rho_spent == pytest.approx(0.125)
+
+
+@pytest.mark.parametrize("model", ["TableSpec", "DimensionSpec", "SuppressionSpec", "BudgetSpec", "TablesPolicy"])
+def test_every_key_is_documented(model: str) -> None:
+    import release.tables_spec as spec_module
+    readme = (ROOT / "redaction_rules" / "README_tables.md").read_text(encoding="utf-8")
+    for key in getattr(spec_module, model).model_fields:
+        assert f"`{key}`" in readme or f"`budget.{key}`" in readme, f"{model}.{key} is not documented"

@@ -1,0 +1,67 @@
+"""The release's second scan must find nothing in text the engine itself redacted.
+
+The release blocks on any hit of ``scan_many`` at the lower threshold, so a detector
+that fires on the engine's own output (a name half left beside a placeholder, a
+sentence end swallowed by a placeholder so NER reads the next word as a name) would
+stop every release. A small seeded synthetic FIOE corpus (ALL-CAPS, lower-case and
+evasive narratives; all people invented) is redacted with each record's terms and
+scanned again.
+"""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from release.pii.engine import EngineSettings, PiiEngine
+from release.pii.terms import RecordTerms
+from release.synth.fioe import generate_fioe
+
+SCAN_THRESHOLD = 0.25
+RULES = Path(__file__).resolve().parents[2] / "redaction_rules" / "pii"
+
+
+def _corpus(seed: int, reports: int) -> tuple[list[str], list[RecordTerms], tuple[str, ...]]:
+    data = generate_fioe(2020, seed=seed, n_reports=reports, evasions=True)
+    persons: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
+    for person in data.persons:
+        persons[person["fc_num"]].append(person)
+    texts, terms = [], []
+    for contact in data.contacts:
+        people = persons[contact["fc_num"]]
+        texts.append(contact["contact_reason"])
+        terms.append(RecordTerms(
+            name_parts=tuple((p["first_name"], p["middle_name"], p["last_name"]) for p in people),
+            aliases=tuple(p["alias"] for p in people if p["alias"]),
+            dobs=tuple(p["dob"] for p in people if p["dob"]),
+            addresses=tuple(p["home_address"] for p in people if p["home_address"]),
+            phones=tuple(p["phone"] for p in people if p["phone"]),
+        ))
+    return texts, terms, tuple(data.officers)
+
+
+@pytest.mark.parametrize("policy", ["keep", "redact"], ids=["officers-kept", "officers-redacted"])
+def test_second_scan_finds_nothing_in_redacted_narratives(policy: str) -> None:
+    texts, terms, officers = _corpus(7, 120)
+    engine = PiiEngine(EngineSettings(rules_dir=RULES, officers=officers, officer_policy=policy, n_process=1))
+    redacted = [r.text for r in engine.redact_many(texts, terms)]
+    hits = engine.scan_many(redacted, threshold=SCAN_THRESHOLD)
+    found = collections.Counter(d.rule_id for text_hits in hits for d in text_hits)
+    assert not found, dict(found)  # rule ids and counts only: never the text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Send it to 27 Wexford Close\n Suite 12\n Whitby\n United Kingdom 40291 please.",
+     "He lives at 530 Quincy St.  Needles were found nearby.",
+     "Marja K. Lindholm and Bowers met Will Fenwick at 9 Rue des Lilas.",
+     "FRONT PASSENGER FROST, LIAM A.K.A. BIGGIE. FROST IS ON PROBATION.",
+     "Call me on 4471 2290 or at the corner of Lindholmsvej 41 and Tamsin Road.",
+     "Units went to Logan Way/W Broadway first. Later the group was at Logan Way and W Broadway."],
+    ids=["address-block", "sentence-end", "names", "dotted-aka", "phone-and-corner", "street-named-like-a-person"],
+)
+def test_second_scan_finds_nothing_after_new_detectors(engine: PiiEngine, text: str) -> None:
+    redacted = engine.redact_many([text], [RecordTerms()])[0].text
+    assert engine.scan_many([redacted], threshold=SCAN_THRESHOLD) == [[]]
