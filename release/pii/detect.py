@@ -173,9 +173,12 @@ class NameFilter:
         if self.is_place([(start, end)]):
             return True
         text = self.views.base.text
-        if not text[start].isupper() or text[start:end].lower() not in self.lexicon.place_words:
+        # In ALL-CAPS text every word is capitalised; judge by the case-restored copy
+        # ("SHOWED LANE HAS": "showed" is an ordinary word, so LANE is not a street here).
+        cased = self.views.restored if self.views.mode == "upper" else text
+        if not cased[start].isupper() or text[start:end].lower() not in self.lexicon.place_words:
             return False
-        previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
+        previous = _PREVIOUS_WORD.search(cased, max(0, start - 40), start)
         return bool(previous and previous.group(1)[0].isupper() and not self.hard_public(*previous.span(1)))
 
     def _ordinary_single_word(self, run: list[tuple[int, int]]) -> bool:
