@@ -44,7 +44,7 @@ def _corpus(seed: int, reports: int) -> tuple[list[str], list[RecordTerms], tupl
 
 @pytest.mark.parametrize("policy", ["keep", "redact"], ids=["officers-kept", "officers-redacted"])
 def test_second_scan_finds_nothing_in_redacted_narratives(policy: str) -> None:
-    texts, terms, officers = _corpus(7, 120)
+    texts, terms, officers = _corpus(7, 80)
     engine = PiiEngine(EngineSettings(rules_dir=RULES, officers=officers, officer_policy=policy, n_process=1))
     redacted = [r.text for r in engine.redact_many(texts, terms)]
     hits = engine.scan_many(redacted, threshold=SCAN_THRESHOLD)
