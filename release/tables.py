@@ -26,7 +26,7 @@ from release.stages.tabulate import TableCounts, kept_axes, level_labels, level_
 from release.tables_spec import VALUE_COLUMNS, BudgetSpec, TableSpec, TablesPolicy, load_tables_policy
 
 __all__ = ["TablesResult", "build_tables", "load_table_specs", "load_tables_policy", "planned_spends",
-           "published_table", "PublishedTable", "Spend", "TableSpec", "TablesPolicy"]
+           "period_of", "published_table", "PublishedTable", "Spend", "TableSpec", "TablesPolicy"]
 DEFAULT_DELTA = BudgetSpec().delta
 
 
@@ -59,9 +59,15 @@ def published_table(spec: TableSpec, frame: pd.DataFrame, year: int, release: st
     if missing:
         raise ConfigError(f"tables.{spec.name}: published table lacks column {missing[0]}",
                           column=missing[0])
-    return PublishedTable(name=spec.name, dimensions=dims, frame=frame, period=str(year),
+    return PublishedTable(name=spec.name, dimensions=dims, frame=frame, period=period_of(spec, year),
                           family=spec.cell_family, protection_width=spec.suppression_rules.protection_width,
                           release=release or str(year))
+
+
+def period_of(spec: TableSpec, year: int) -> str:
+    """What a table's cells describe. A month dimension dates every cell itself (rolling
+    windows of different releases then share months); otherwise the cells are the year's."""
+    return "" if any(d.kind == "month" for d in spec.dimensions) else str(year)
 
 
 def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec], *, dataset: str,
@@ -87,7 +93,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             values = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
             frame = _long(labels, values, values, values, "exact")
             table = PublishedTable(name=spec.name, dimensions=counts.dimensions, frame=frame,
-                                   period=str(year), family=spec.cell_family,
+                                   period=period_of(spec, year), family=spec.cell_family,
                                    protection_width=spec.suppression_rules.protection_width,
                                    release=f"{dataset} {year}")
             exact.append((spec, ExactTable(table, spec.suppression_rules.threshold,

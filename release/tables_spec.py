@@ -201,6 +201,8 @@ class TablesPolicy(_Frozen):
 def check_family(family: str, members: list[TableSpec]) -> None:
     """Tables of one family count the same rows at different detail, so they can share cells."""
     finest = max(members, key=lambda t: len(t.dimensions))
+    if len({any(d.kind == "month" for d in t.dimensions) for t in members}) > 1:
+        raise ValueError(f"family '{family}': a month dimension must be in every table or in none")
     dims = {d.name: d for d in finest.dimensions}
     same = ("source", "where", "privacy_unit", "max_rows_per_unit", "max_cells_per_unit",
             "max_rows_per_cell")

@@ -32,8 +32,9 @@ from release.tables_spec import ALL
 
 MAX_ROUNDS = 25          # cutting-plane rounds before the greedy repair takes over
 MAX_REPAIRS = 200
-ILP_BUDGET_S = 180.0     # all ILP rounds together
-ILP_TIME_LIMIT_S = 60.0  # one ILP round
+ILP_BUDGET_S = 150.0     # all cutting-plane rounds together
+ILP_TIME_LIMIT_S = 30.0  # one ILP solve (HiGHS returns its best pattern when time is up)
+PROTECT_BUDGET_S = 900.0  # then stop: the remaining failures block the release
 ILP_RELATIVE_GAP = 0.005  # stop within 0.5% of the proven optimum (exact for small objectives)
 
 
@@ -43,7 +44,8 @@ class PublishedTable:
 
     Cells of tables with the same ``family`` and ``period`` are the same quantities, so
     an earlier release of the same table, or a coarser table of the same rows, constrains
-    what this one may reveal. ``period`` is what the counts describe (the data year).
+    what this one may reveal. ``period`` is what the counts describe: the data year, or
+    "" when a month dimension dates each cell (``release.tables.period_of``).
     """
 
     name: str
@@ -127,7 +129,8 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
         if not new_rows or time.monotonic() > deadline:
             break
         rows.extend(new_rows)
-    while failures and repairs < MAX_REPAIRS and plan.repair(cuts, chosen):
+    give_up = deadline - ILP_BUDGET_S + PROTECT_BUDGET_S
+    while failures and repairs < MAX_REPAIRS and time.monotonic() < give_up and plan.repair(cuts, chosen):
         repairs += 1
         failures, cuts = plan.audit(chosen)
     findings = list(system.findings)
@@ -141,7 +144,8 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
         findings.append(Finding(
             stage="suppress", code="suppression_unprotectable", severity="blocking",
             message=f"{count} suppressed cells stay narrower than their protection width after "
-                    "complementary suppression (earlier releases or linked tables pin them)",
+                    "complementary suppression (pinned by earlier releases or linked tables, or "
+                    "the search ran out of time)",
             rule="protection_width", count=count))
     final = plan.always_hidden | {plan.decision[k] for k in np.flatnonzero(chosen)}
     suppressed = {e.table.name: np.array([i in final or i in plan.primary
@@ -338,50 +342,64 @@ class System:
 
 
 def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
+    """Items (published quantities) as sums of base cells, and the margin equations.
+
+    Tables of one family and period share a grid of base cells over the union of their
+    categories; a row's ``All`` sums over *that table's* categories (a rolling month window
+    of last year's release covers other months than this year's). Items are identified by
+    their set of base cells, so the same quantity in two tables or releases is one item.
+    """
     groups: dict[tuple[str, str], list[PublishedTable]] = {}
     for table, _ in tables:
         groups.setdefault((table.cell_family, table.period), []).append(table)
     layout: dict[tuple[str, str], tuple[list[str], list[list[str]], np.ndarray]] = {}
-    findings: list[Finding] = []
     offset = 0
     for key, members in groups.items():
         dims: list[str] = []
         cats: list[list[str]] = []
         for table in members:
             for dim in table.dimensions:
-                seen = [v for v in pd.unique(table.frame[dim].astype(str)) if v != ALL]
                 if dim not in dims:
                     dims.append(dim)
-                    cats.append(list(seen))
-                elif set(seen) != set(cats[dims.index(dim)]):
-                    findings.append(_blocking("codebook_mismatch", table, "", "tables of one family "
-                                              "and period must share every codebook"))
-                    cats[dims.index(dim)] += [v for v in seen if v not in cats[dims.index(dim)]]
+                    cats.append([])
+                known = cats[dims.index(dim)]
+                known += [v for v in pd.unique(table.frame[dim].astype(str)) if v != ALL and v not in known]
         shape = tuple(len(c) for c in cats)
         layout[key] = (dims, cats, np.arange(math.prod(shape)).reshape(shape) + offset)
         offset += math.prod(shape)
     items: list[Item] = []
     index: dict[tuple[object, ...], int] = {}
+    shapes: list[tuple[tuple[str, str], tuple[object, ...]]] = []  # item -> (group, per-dim selection)
     row_items: dict[str, list[int]] = {}
+    findings: list[Finding] = []
     singleton = np.full(offset, -1, dtype=np.int64)
+
+    def item_for(gkey: tuple[str, str], selection: tuple[object, ...], label: str) -> int:
+        grid = layout[gkey][2]
+        members = np.sort(grid[np.ix_(*[np.atleast_1d(np.asarray(s)) for s in selection])].reshape(-1))
+        key = (gkey, members.tobytes())
+        if key not in index:
+            index[key] = len(items)
+            shapes.append((gkey, selection))
+            if len(members) == 1:
+                singleton[members[0]] = len(items)
+            items.append(Item(members=members, label=label, tables=[]))
+        return index[key]
+
     for table, role in tables:
         gkey = (table.cell_family, table.period)
-        dims, cats, grid = layout[gkey]
+        dims, cats = layout[gkey][0], layout[gkey][1]
         lookup = [{c: i for i, c in enumerate(cs)} for cs in cats]
         columns = [table.frame[d].astype(str).to_numpy() if d in table.dimensions else None for d in dims]
+        own = [tuple(sorted(lookup[k][v] for v in set(col) if v != ALL)) if col is not None
+               else tuple(range(len(cats[k]))) for k, col in enumerate(columns)]
         ids: list[int] = []
         conflicts = 0
         for r, (value, status) in enumerate(zip(table.frame["value"], table.frame["status"])):
-            pattern = tuple(-1 if col is None or col[r] == ALL or len(cats[k]) == 1 else lookup[k][col[r]]
-                            for k, col in enumerate(columns))
-            if (gkey, pattern) not in index:
-                members = grid[tuple(slice(None) if p < 0 else p for p in pattern)].reshape(-1)
-                label = "|".join(f"{d}={col[r]}" for d, col in zip(dims, columns) if col is not None)
-                index[(gkey, pattern)] = len(items)
-                if len(members) == 1:
-                    singleton[members[0]] = len(items)
-                items.append(Item(members=members, label=f"{table.name}: {label}", tables=[]))
-            i = index[(gkey, pattern)]
+            selection = tuple(own[k] if col is None or col[r] == ALL else lookup[k][col[r]]
+                              for k, col in enumerate(columns))
+            label = "|".join(f"{d}={col[r]}" for d, col in zip(dims, columns) if col is not None)
+            i = item_for(gkey, selection, f"{table.name}: {label}")
             item = items[i]
             ids.append(i)
             item.tables.append(table.name)
@@ -400,12 +418,16 @@ def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
             findings.append(_blocking("published_values_inconsistent", table, "", f"{conflicts} cells "
                                       "were published with different exact values", count=conflicts))
     equations: list[tuple[int, list[int]]] = []
-    for (gkey, pattern), i in index.items():
-        cats = layout[gkey][1]
-        for k, p in enumerate(pattern):
-            if p >= 0 or len(cats[k]) == 1:
+    for i, (gkey, selection) in enumerate(list(shapes)):
+        grid = layout[gkey][2]
+        for k, chosen in enumerate(selection):
+            if not isinstance(chosen, tuple) or len(chosen) < 2:
                 continue
-            children = [index.get((gkey, pattern[:k] + (c,) + pattern[k + 1:])) for c in range(len(cats[k]))]
+            children = []
+            for c in chosen:
+                sub = selection[:k] + (c,) + selection[k + 1:]
+                members = np.sort(grid[np.ix_(*[np.atleast_1d(np.asarray(s)) for s in sub])].reshape(-1))
+                children.append(index.get((gkey, members.tobytes())))
             if all(c is not None for c in children):
                 equations.append((i, [int(c) for c in children if c is not None]))
     return System(items=items, singleton=singleton, equations=equations, row_items=row_items,

@@ -16,11 +16,12 @@ TableFactory = Callable[..., PublishedTable]
 
 def build_table(counts: Sequence[Sequence[int]] | np.ndarray, margins: Sequence[tuple[int, ...]] = ((0,), (1,), ()),
                 *, name: str = "t", period: str = "2020", family: str = "", width: int = 10,
-                dims: tuple[str, ...] | None = None) -> PublishedTable:
+                dims: tuple[str, ...] | None = None,
+                categories: tuple[tuple[str, ...], ...] | None = None) -> PublishedTable:
     """Long-form exact table: cells, then each margin (``All`` in the summed dimensions)."""
     array = np.asarray(counts, dtype=np.int64)
     dims = dims or tuple("abcdef"[i] for i in range(array.ndim))
-    cats = tuple(tuple(f"{d}{j}" for j in range(n)) for d, n in zip(dims, array.shape))
+    cats = categories or tuple(tuple(f"{d}{j}" for j in range(n)) for d, n in zip(dims, array.shape))
     frames = []
     for axes in [tuple(range(array.ndim)), *margins]:
         frame = level_labels(dims, cats, tuple(axes))

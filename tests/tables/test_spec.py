@@ -112,3 +112,11 @@ def test_every_key_is_documented(model: str) -> None:
     readme = (ROOT / "redaction_rules" / "README_tables.md").read_text(encoding="utf-8")
     for key in getattr(spec_module, model).model_fields:
         assert f"`{key}`" in readme or f"`budget.{key}`" in readme, f"{model}.{key} is not documented"
+
+
+def test_family_members_agree_on_a_month_dimension(tmp_path: Path) -> None:
+    exact = {**GOOD_TABLE, "mechanism": "exact", "rho": None, "family": "fam"}
+    monthly = {**exact, "name": "monthly",
+               "dimensions": [*exact["dimensions"], {"name": "month", "kind": "month"}]}  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match="month dimension must be in every table or in none"):
+        load_tables_policy(write_policy(tmp_path, [exact, monthly]))

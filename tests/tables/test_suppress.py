@@ -143,3 +143,42 @@ def test_capacity_cuts_never_exclude_a_protecting_pattern(seed: int) -> None:
     for item, (coef, rhs) in cuts:  # a cut protects its item in patterns that hide it
         for hidden in (p for p in passing if item in p):
             assert sum(c for i, c in coef.items() if i in hidden) >= rhs - 1e-6
+
+
+@pytest.mark.parametrize(("rounds", "repairs", "passes"), [(1, 200, True), (1, 0, False)],
+                         ids=["greedy-repair-finishes", "out-of-time-blocks"])
+def test_when_the_cutting_planes_stop_repair_finishes_or_the_release_blocks(
+        monkeypatch: pytest.MonkeyPatch, rounds: int, repairs: int, passes: bool) -> None:
+    import release.stages.suppress as suppress
+    monkeypatch.setattr(suppress, "_protection_rows", lambda *args: [])  # start from primary only
+    monkeypatch.setattr(suppress, "MAX_ROUNDS", rounds)
+    monkeypatch.setattr(suppress, "MAX_REPAIRS", repairs)
+    table = build_table(TABLES["two-small-in-a-row"])
+    result = protect([ExactTable(table, 10, "value")])
+    clean = audit_suppression([hide(table, result.suppressed["t"])]) == []
+    assert clean is passes
+    assert ({f.code for f in result.findings} == set()) is passes
+    if not passes:
+        assert {f.severity for f in result.findings} == {"blocking"}
+
+
+def test_rolling_month_windows_of_two_releases_share_their_common_months() -> None:
+    """Last year's window (m1, m2) and this year's (m2, m3) both publish month m2."""
+    rows = ("x0", "x1", "x2")
+    last = build_table([[30, 3], [40, 50], [60, 45]], name="t", period="", dims=("place", "month"),
+                       categories=(rows, ("m1", "m2")))
+    this = build_table([[3, 35], [50, 44], [45, 52]], name="t", period="", dims=("place", "month"),
+                       categories=(rows, ("m2", "m3")))
+    last_published = hide(last, last.frame.index.isin([0, 1, 2, 3]).astype(bool))  # x0,x1 x m1,m2
+    assert audit_suppression([last_published]) == []
+    # hiding x0m2 this year with a rectangle through x2 publishes x1m2, which unlocks last year's
+    naive = hide(this, this.frame.index.isin([0, 1, 4, 5]).astype(bool))
+    assert audit_suppression([naive]) == []
+    assert audit_suppression([last_published, naive])  # together they leak
+    aware = protect([ExactTable(this, 10, "value")], prior=[last_published])
+    current = hide(this, aware.suppressed["t"])
+    assert audit_suppression([last_published, current]) == []
+    system = build_system([(last_published, "published"), (current, "published")])
+    shared = [item for item in system.items if len(item.tables) == 2]
+    assert {item.label.split(": ")[1] for item in shared} == {
+        "place=x0|month=m2", "place=x1|month=m2", "place=x2|month=m2", "place=All|month=m2"}
