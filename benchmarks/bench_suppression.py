@@ -6,8 +6,10 @@ Run: .venv/bin/python benchmarks/bench_suppression.py [--quick]
    optimum found by enumerating every complementary pattern (feasible only for tiny
    tables); both must pass the same LP audit.
 2. Large tables (10,000 base cells, with margins): cells hidden, rounds of the loop,
-   the final ILP's proven lower bound, and wall time of protect() and of one
-   audit_suppression() pass (goal: audit <= 60 s on this 2-core machine).
+   greedy repair passes, the best proven ILP lower bound, and wall time of protect()
+   (bounded by suppress.PROTECT_BUDGET_S; "audit findings" > 0 means it stopped there
+   and the release would be blocked) and of one audit_suppression() pass over the
+   result (goal: audit <= 60 s on this 2-core machine).
 Synthetic counts only.
 """
 
