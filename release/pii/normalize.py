@@ -146,12 +146,16 @@ def at_sentence_start(text: str, index: int) -> bool:
     return i < 0 or text[i] in _SENTENCE_MARKS
 
 
+# A placeholder this engine wrote ("[PERSON 2]"): not the writer's letter case.
+PLACEHOLDER = re.compile(r"\[([A-Z]+) (\d+)\]")
 _UPPER = re.compile(r"[^\W\d_a-z]")  # letters that are not lower-case ASCII (approximation)
 _LOWER = re.compile(r"[a-z]")
 
 
 def letter_case_mode(text: str) -> str:
-    """'upper', 'lower' or 'mixed', from the share of lower-case letters."""
+    """'upper', 'lower' or 'mixed', from the share of lower-case letters. Placeholders do
+    not count, so a redacted lower-case narrative is still read as lower-case."""
+    text = PLACEHOLDER.sub(" ", text)
     upper = len(text) - len(_UPPER.sub("", text))
     lower = len(text) - len(_LOWER.sub("", text))
     letters = upper + lower

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from release.pii.lexicon import Lexicon
 from release.pii.normalize import (
-    NormalizedText, collapse_spaced_digits, letter_case_mode, normalize, restore_case,
+    PLACEHOLDER, NormalizedText, collapse_spaced_digits, letter_case_mode, normalize, restore_case,
 )
 from release.pii.skeleton import Skeleton
 
-# A placeholder this engine wrote earlier ("[PERSON 2]"): never detected again.
-PLACEHOLDER = re.compile(r"\[([A-Z]+) (\d+)\]")
+# PLACEHOLDER: one this engine wrote earlier ("[PERSON 2]"), never detected again.
+__all__ = ["PLACEHOLDER", "Candidate", "TextViews", "WORD"]
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 

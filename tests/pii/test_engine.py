@@ -219,8 +219,15 @@ def test_ner_configuration_keeps_org_labels_as_name_candidates() -> None:
     assert engine_module.PRESIDIO_LABELS["ORGANIZATION"] == "NAME"
 
 
-def test_only_tok2vec_and_ner_run(engine: PiiEngine) -> None:
-    assert engine.nlp_engine.get_nlp("en").pipe_names == ["tok2vec", "ner"]
+def test_only_the_ner_pipe_runs_and_tags_as_with_the_shared_tok2vec(engine: PiiEngine) -> None:
+    nlp = engine.nlp_engine.get_nlp("en")
+    assert nlp.pipe_names == ["ner"]
+    text = ("Officers Quillfeather and Vantassel stopped Tyrone Davis and Keisha Brownlee near the "
+            "Boston Medical Center on Blue Hill Ave in Dorchester; both were released.")
+    alone = [(e.label_, e.start_char, e.end_char) for e in nlp(text).ents]
+    with nlp.select_pipes(enable=["tok2vec", "ner"]):
+        with_shared = [(e.label_, e.start_char, e.end_char) for e in nlp(text).ents]
+    assert alone == with_shared and alone  # NER has its own tok2vec layer in this model
 
 
 def test_pii_engine_is_the_only_presidio_or_spacy_importer() -> None:

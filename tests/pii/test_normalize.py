@@ -76,8 +76,10 @@ def test_restore_case_title_cases_uncommon_words(raw: str, restored: str) -> Non
 
 @pytest.mark.parametrize(
     ("text", "mode"),
-    [("OFFICERS OBSERVED A MALE", "upper"), ("officers observed a male", "lower"), ("Officers observed John Smith near Warren St", "mixed")],
-    ids=["upper", "lower", "mixed"],
+    [("OFFICERS OBSERVED A MALE", "upper"), ("officers observed a male", "lower"),
+     ("Officers observed John Smith near Warren St", "mixed"),
+     ("officers spoke with [PERSON 1] and [PERSON 2] at [ADDRESS 1]", "lower")],
+    ids=["upper", "lower", "mixed", "redacted-lower"],
 )
 def test_letter_case_mode(text: str, mode: str) -> None:
     assert letter_case_mode(text) == mode
