@@ -64,12 +64,30 @@ def _fold(text: str) -> str:
     return _fold_case_kept(text).lower()
 
 
-def _pattern(values: set[str], hyphen_is_letter: bool = False) -> re.Pattern[str] | None:
-    usable = sorted((v for v in values if sum(ch.isalnum() for ch in v) >= _MIN_CHARS), key=len, reverse=True)
-    if not usable:
-        return None
-    edge = r"[\w\-]" if hyphen_is_letter else r"\w"  # "Jean" is not in "Jean-Pierre"
-    return re.compile(rf"(?<!{edge})(?:" + "|".join(re.escape(v) for v in usable) + rf")(?!{edge})")
+def _is_word_char(text: str, index: int, hyphen_is_letter: bool) -> bool:
+    if index < 0 or index >= len(text):
+        return False
+    ch = text[index]
+    return ch.isalnum() or ch == "_" or (hyphen_is_letter and ch == "-")
+
+
+def _occurrences(folded: str, values: tuple[str, ...], hyphen_is_letter: bool = False) -> list[tuple[int, int]]:
+    """Every whole-word occurrence of any value, in text order. A record has a handful of
+    values, so plain substring search beats compiling a pattern per record; with
+    ``hyphen_is_letter`` "jean" is not found in "jean-pierre"."""
+    found = []
+    for value in values:
+        start = folded.find(value)
+        while start != -1:
+            end = start + len(value)
+            if not _is_word_char(folded, start - 1, hyphen_is_letter) and not _is_word_char(folded, end, hyphen_is_letter):
+                found.append((start, end))
+            start = folded.find(value, start + 1)
+    return sorted(found)
+
+
+def _usable(values: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(v for v in values if sum(ch.isalnum() for ch in v) >= _MIN_CHARS))
 
 
 def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str, dict[str, set[str]]]:
@@ -100,24 +118,21 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str,
 
 
 def _leaks_in(cell: str, values: dict[str, set[str]], free_text: bool,
-              patterns: dict[tuple[str, str], re.Pattern[str] | None], key: str) -> bool:
+              usable: dict[tuple[str, str], tuple[str, ...]], key: str) -> bool:
     folded = _fold(cell)
     for scope in ("full", "parts") if free_text else ("full",):
-        if (key, scope) not in patterns:
-            patterns[(key, scope)] = _pattern(values[scope], hyphen_is_letter=scope == "parts")
-        pattern = patterns[(key, scope)]
-        if pattern is None:
-            continue
-        for match in pattern.finditer(folded):
+        if (key, scope) not in usable:
+            usable[(key, scope)] = _usable(values[scope])
+        for start, end in _occurrences(folded, usable[(key, scope)], hyphen_is_letter=scope == "parts"):
             if scope == "full":
                 return True
-            if _part_of_place(folded, match.end()):
+            if _part_of_place(folded, end):
                 continue
             if not _informative_case(cell):
                 return True
             # a single name part counts where it is written as a name: capitalised
             original = _fold_case_kept(cell)
-            if original[match.start():match.start() + 1].isupper():
+            if original[start:start + 1].isupper():
                 return True
     return False
 
@@ -134,7 +149,7 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
     ``public`` frames carry the published columns plus the link column and ``_row_key``.
     """
     values = raw_values(raw, policy)
-    patterns: dict[tuple[str, str], re.Pattern[str] | None] = {}
+    usable: dict[tuple[str, str], tuple[str, ...]] = {}
     flags: dict[str, pd.Series] = {}
     leaks: list[Leak] = []
     for name, file_policy in policy.files.items():
@@ -151,7 +166,7 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
             for column, cell in zip(columns, cells):
                 if not isinstance(cell, str) or not cell:
                     continue
-                if _leaks_in(cell, values[key], column in free_text, patterns, key):
+                if _leaks_in(cell, values[key], column in free_text, usable, key):
                     flag[position] = True
                     leaks.append(Leak(public_file, str(row_key), column, "raw-only value"))
         flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
