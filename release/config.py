@@ -130,6 +130,9 @@ class FilePolicy(_Frozen):
     # Years of rows kept: the release year and this many before it (rolling windows, e.g. a
     # partner's monthly series published for the release year and the two before).
     years_before: int = Field(default=0, ge=0, le=50)
+    # A row whose date cannot be read cannot be placed in a year: "exclude" drops it with a
+    # warning; "block" stops the release (exact official counts would silently fall short).
+    unreadable_dates: Literal["exclude", "block"] = "exclude"
     # False for a raw file whose rows are only counted (e.g. firearms): its record-level
     # public frame is checked but not published; the dataset module derives what is.
     publish: bool = True

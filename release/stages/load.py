@@ -147,15 +147,19 @@ def _year_filter(frame: pd.DataFrame, policy: FilePolicy, year: int) -> tuple[pd
     unparsed = years.isna()
     kept_years = {str(y) for y in range(year - policy.years_before, year + 1)}
     other = ~unparsed & ~years.isin(kept_years)
-    for mask, code, message in (
-        (unparsed, "date_unreadable", "rows without a readable date: excluded"),
+    block = policy.unreadable_dates == "block"
+    for mask, code, message, severity in (
+        (unparsed, "date_unreadable", "rows without a readable date: the release year of these rows is unknown, "
+         "so an exact count would fall short (unreadable_dates: block)" if block
+         else "rows without a readable date: excluded", "blocking" if block else "warning"),
         (other, "outside_year", f"rows dated outside {min(kept_years)}-{year}: excluded"
-         if policy.years_before else f"rows dated outside {year}: excluded"),
+         if policy.years_before else f"rows dated outside {year}: excluded", "warning"),
     ):
         if mask.any():
             findings.append(Finding(
-                stage="load", code=code, severity="warning", message=message,
-                file=policy.raw_file, column=policy.date_column, rule="release-year",
+                stage="load", code=code, severity=severity, message=message,
+                file=policy.raw_file, column=policy.date_column,
+                rule="unreadable-dates" if code == "date_unreadable" else "release-year",
                 count=int(mask.sum()), row_keys=_keys(frame, mask)))
     return frame.loc[~(unparsed | other)].reset_index(drop=True), findings
 

@@ -117,6 +117,20 @@ def test_rows_outside_year_and_orphans_excluded(tmp_path: Path, policy: DatasetP
     assert codes["orphan_rows"].row_keys == ("FC20000099/p1",)
 
 
+@pytest.mark.parametrize(("setting", "severity"), [("exclude", "warning"), ("block", "blocking")],
+                         ids=["exclude", "block"])
+def test_unreadable_dates_are_excluded_or_block_as_the_policy_says(tmp_path: Path, policy: DatasetPolicy,
+                                                                   setting: str, severity: str) -> None:
+    contacts_policy = policy.files["contacts"].model_copy(update={"unreadable_dates": setting})
+    strict = policy.model_copy(update={"files": {**policy.files, "contacts": contacts_policy}})
+    contacts = [contact("FC20000001"), contact("FC20000003", contact_date="unknown")]
+    loaded = load_export(write_export(tmp_path, contacts, [person("FC20000001")]), strict, 2020)
+    found = [f for f in loaded.findings if f.code == "date_unreadable"]
+    assert [(f.severity, f.file, f.column, f.rule, f.row_keys) for f in found] == [
+        (severity, "fieldcontact.csv", "contact_date", "unreadable-dates", ("FC20000003",))]
+    assert list(loaded.tables["contacts"]["fc_num"]) == ["FC20000001"]
+
+
 def test_raw_inputs_untouched(tiny_export: Path, policy: DatasetPolicy) -> None:
     before = {p.name: p.read_bytes() for p in tiny_export.iterdir()}
     load_export(tiny_export, policy, 2020)
