@@ -8,7 +8,7 @@ name the file and the key path (``redaction_rules/fioe.yaml: files.persons.colum
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -216,18 +216,6 @@ class DatasetPolicy(_Frozen):
         return file, column
 
 
-def _key_path(loc: tuple[object, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif str(item) in RULE_TYPES or str(item).endswith("Rule"):
-            continue  # pydantic's discriminator tag, not a YAML key
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts)
-
-
 def read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as handle:
@@ -240,16 +228,40 @@ def read_yaml(path: Path) -> object:
         raise ConfigError(f"not valid YAML{where}", file=str(path)) from None
 
 
-def load_policy(path: Path) -> DatasetPolicy:
+def _key_path(loc: tuple[object, ...]) -> str:
+    """pydantic's error location as the YAML key a user would look for: files.contacts.columns.age."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif str(item) in RULE_TYPES or str(item).endswith("Rule"):
+            continue  # pydantic's discriminator tag, not a YAML key
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[_Model], *, top_level: str = "a mapping") -> _Model:
+    """Read a YAML rule file into ``model``; the first problem becomes one ConfigError that
+    names the file and the key (never a value from it)."""
     data = read_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping at the top level", file=str(path))
+        raise ConfigError(f"expected {top_level} at the top level", file=str(path))
     try:
-        return DatasetPolicy.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _key_path(tuple(first["loc"]))
         message = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "union_tag_invalid":
             message = f"unknown rule type; valid types: {', '.join(RULE_TYPES)}"
+        elif first["type"] == "extra_forbidden":
+            message = "unknown key"
         raise ConfigError(f"{key}: {message}" if key else message, file=str(path)) from None
+
+
+def load_policy(path: Path) -> DatasetPolicy:
+    return load_yaml_model(path, DatasetPolicy)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from release.config import read_yaml
-from release.errors import ConfigError
+from release.config import load_yaml_model
 
 ALL = "All"  # the dimension value of a margin row; no codebook may use it
 VALUE_COLUMNS = ("value", "lower", "upper", "status")  # long-form columns after the dimensions
@@ -215,23 +214,5 @@ def check_family(family: str, members: list[TableSpec]) -> None:
                                  f"identically in table '{finest.name}'")
 
 
-def _key_path(loc: tuple[object, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
-    return "".join(parts)
-
-
 def load_tables_policy(path: Path) -> TablesPolicy:
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping with a 'tables' list at the top level", file=str(path))
-    try:
-        return TablesPolicy.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _key_path(tuple(first["loc"]))
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise ConfigError(f"{key}: {message}" if key else message, file=str(path)) from None
+    return load_yaml_model(path, TablesPolicy, top_level="a mapping with a 'tables' list")
