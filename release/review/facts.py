@@ -1,0 +1,210 @@
+"""Every figure the review packet shows: the ``Facts`` record and ``collect_facts``.
+
+Facts come from the packet inputs only (public files, redaction log entries, manifest,
+validation results), so the packet can be shared: redaction log entries carry types,
+offsets and tokens, never removed text. Rendering (``release.review.render``) formats
+these facts and computes nothing of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from release.gate import approvals_required, blocking_count
+from release.review.evidence import Rows, _changes, _expectations, _provenance, _risk
+from release.review.inputs import PacketInputs
+
+LOW_CONFIDENCE = 0.6
+SAMPLE_SIZE = 12
+FLAGGED_ROWS = 500
+PREVIEW_ROWS = 200
+CHART_CELLS = 40
+TABLES_DIR = "public/tables/"
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*(?:[ :]+[A-Z0-9_]+)*\]")
+_TABLE_COLUMNS = frozenset({"value", "lower", "upper", "status", "threshold", "noisy", "noisy_value"})
+_PLAIN_TYPE = {"PERSON": "names of people", "ADDRESS": "addresses", "STREET_ADDRESS": "house numbers",
+               "PHONE": "phone numbers", "DATE_TIME": "dates", "AGE": "exact ages of minors",
+               "PLATE": "licence plates", "LICENSE": "licence numbers", "EMAIL": "e-mail addresses",
+               "JUVENILE_RECORD": "values of reports involving a minor"}
+_ACTION = {"redact": "redacted from free text", "withhold": "withheld", "generalize": "coarsened",
+           "drop_value": "dropped", "suppress": "suppressed"}
+_SMALL_CELL_WORDS = ("juvenile", "suppress", "threshold", "small_cell", "min_cell")
+
+
+@dataclass(frozen=True)
+class Sample:
+    file: str
+    row: int
+    column: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    noisy: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    name: str
+    rows: int
+    statuses: tuple[tuple[str, int], ...]
+    headers: tuple[str, ...]
+    preview: tuple[tuple[object, ...], ...]
+    chart_cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    dataset: str
+    year: str
+    status: str
+    run_id: str
+    created_at: str
+    blocking: int
+    approvals_required: int
+    warnings: int
+    log_entries: int
+    data_files: list[tuple[str, int, int]]
+    tables: list[TableFacts]
+    removed_plain: list[tuple[str, int]]
+    blocking_rows: Rows
+    by_type: list[tuple[tuple[str, str], int]]
+    by_column: list[tuple[tuple[str, str], int]]
+    samples: list[Sample]
+    narratives_with_placeholders: int
+    flagged: Rows
+    flagged_total: int
+    decisions: Rows
+    juvenile_reports: int
+    suppressed_cells: int
+    juvenile_rows: Rows
+    juvenile_findings: Rows
+    expectations: Rows
+    risk: Rows
+    previous_year: str
+    changes: Rows
+    budget_changes: Rows
+    rules_changed: int
+    provenance: list[tuple[str, str]]
+    low_confidence: float = LOW_CONFIDENCE
+    notes: tuple[str, ...] = ()
+    privacy_tables: tuple[Mapping[str, object], ...] = ()
+    privacy_budget: Mapping[str, object] | None = None
+
+
+def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
+    entries = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and not entry.get("trailer"):
+            entries.append(entry)
+    return entries
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _table_facts(relpath: str, frame: pd.DataFrame) -> TableFacts:
+    dims = [c for c in frame.columns if c not in _TABLE_COLUMNS]
+    statuses = Counter(str(s) for s in frame["status"]) if "status" in frame.columns else Counter()
+    noisy = next((c for c in ("noisy", "noisy_value") if c in frame.columns), None)
+    cells = tuple(
+        Cell(" / ".join(str(row[d]) for d in dims) or "(total)", _number(row.get("value")),
+             _number(row.get("lower")), _number(row.get("upper")), _number(row[noisy]) if noisy else None,
+             str(row.get("status") or ""))
+        for _, row in frame.head(CHART_CELLS).iterrows())
+    preview = tuple(tuple("" if v is None else v for v in row)
+                    for row in frame.head(PREVIEW_ROWS).itertuples(index=False))
+    return TableFacts(relpath.removeprefix(TABLES_DIR), len(frame), tuple(sorted(statuses.items())),
+                      tuple(map(str, frame.columns)), preview, cells)
+
+
+def _samples(data: Mapping[str, pd.DataFrame]) -> tuple[list[Sample], int]:
+    """Narratives with a placeholder (not wholly withheld cells), evenly spread over the files."""
+    found: list[Sample] = []
+    for relpath, frame in sorted(data.items()):
+        for column in frame.columns:
+            texts = frame[column]
+            has_bracket = texts.map(lambda v: isinstance(v, str) and "[" in v).astype(bool)
+            for position, text in texts[has_bracket].items():
+                if isinstance(text, str) and not PLACEHOLDER.fullmatch(text.strip()):
+                    spans = tuple(m.span() for m in PLACEHOLDER.finditer(text))
+                    if spans:
+                        found.append(Sample(relpath.removeprefix("public/"), int(position) + 1, column, text, spans))
+    step = max(1, math.ceil(len(found) / SAMPLE_SIZE))
+    return found[::step][:SAMPLE_SIZE], len(found)
+
+
+def collect_facts(inputs: PacketInputs) -> Facts:
+    manifest, lines = inputs.manifest, inputs.log_lines
+    year = str(manifest.get("year", ""))
+    data = {k: v for k, v in inputs.public.items() if not k.startswith(TABLES_DIR)}
+    tables = [_table_facts(k, v) for k, v in sorted(inputs.public.items()) if k.startswith(TABLES_DIR)]
+    entries = _entries(lines)
+    findings = [f for f in manifest.get("findings", []) or [] if isinstance(f, dict)]  # type: ignore[union-attr]
+    by_type = Counter((str(e.get("action")), str(e.get("entity_type"))) for e in entries)
+    by_column = Counter((str(e.get("file")), str(e.get("column"))) for e in entries)
+    juvenile = [e for e in entries if str(e.get("rule_id", "")).startswith("juvenile")]
+    scored = [(_number(e.get("score")) or 0.0, i, e) for i, e in enumerate(entries) if e.get("action") == "redact"]
+    flagged = [e for score, _, e in sorted(scored, key=lambda item: item[:2]) if score < LOW_CONFIDENCE]
+    samples, with_placeholders = _samples(data)
+    changes, budget, rules_changed = (_changes({k: len(v) for k, v in data.items()},
+                                               {k: tuple(v.columns) for k, v in data.items()}, year, manifest,
+                                               inputs.previous) if inputs.previous else ([], [], 0))
+    return Facts(
+        dataset=str(manifest.get("dataset", "")), year=year, status=str(manifest.get("status", "unknown")),
+        run_id=str(manifest.get("run_id", "")), created_at=str(manifest.get("created_at", "")),
+        blocking=blocking_count(dict(manifest)), approvals_required=approvals_required(dict(manifest)),
+        warnings=sum(1 for f in findings if f.get("severity") == "warning"), log_entries=len(entries),
+        data_files=[(k.removeprefix("public/"), len(v), len(v.columns)) for k, v in sorted(data.items())],
+        tables=tables,
+        removed_plain=[(f"{_PLAIN_TYPE.get(t, t.replace('_', ' ').lower())} {_ACTION.get(a, a)}", n)
+                       for (a, t), n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))],
+        blocking_rows=[(f.get("message", ""), f.get("file") or "", f.get("column") or "", f.get("row_key") or "",
+                        f.get("rule") or "", f.get("count") or "") for f in findings if f.get("severity") == "blocking"],
+        by_type=sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_column=sorted(by_column.items(), key=lambda kv: (-kv[1], kv[0])),
+        samples=samples, narratives_with_placeholders=with_placeholders,
+        flagged=[(e.get("seq"), str(e.get("hash", ""))[:12], e.get("file"), e.get("row_key"), e.get("column"),
+                  e.get("entity_type"), e.get("detector"), e.get("score"), e.get("placeholder", ""))
+                 for e in flagged[:FLAGGED_ROWS]],
+        flagged_total=len(flagged),
+        decisions=[(d.get("decision"), d.get("reviewer"), d.get("file"), d.get("row_key"), d.get("column"),
+                    d.get("entity_type"), f"{d.get('start')}-{d.get('end')}", d.get("recorded_at"), d.get("note", ""))
+                   for d in manifest.get("review_decisions", []) or [] if isinstance(d, dict)],  # type: ignore[union-attr]
+        juvenile_reports=len({str(e.get("row_key")).split("/")[0].split("#")[0] for e in juvenile}),
+        suppressed_cells=sum(1 for e in entries if e.get("action") == "suppress")
+        + sum(n for t in tables for s, n in t.statuses if s in ("suppressed", "withheld")),
+        juvenile_rows=[(r, a, c, n) for (r, a, c), n in sorted(Counter(
+            (str(e.get("rule_id")), str(e.get("action")), str(e.get("column"))) for e in juvenile).items())],
+        juvenile_findings=[(f.get("message", ""), f.get("file") or "", f.get("rule") or "", f.get("count") or "")
+                           for f in findings if any(w in f"{f.get('code')} {f.get('rule')}" for w in _SMALL_CELL_WORDS)],
+        expectations=_expectations(inputs.validation), risk=_risk(data),
+        previous_year=inputs.previous.year if inputs.previous else "", changes=changes,
+        budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines),
+        notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
+        privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
+                             if isinstance(t, dict)),
+        privacy_budget=manifest.get("privacy") or None)  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""What the review packet is rendered from: ``PacketInputs`` and the previous release.
+
+The packet reads only what a bundle publishes or records (public CSVs, the redaction log,
+the sanitized validation results, the manifest). This module owns gathering those inputs,
+either from what the orchestrator holds before it writes (``inputs_from_build``) or from a
+written bundle (``inputs_from_bundle``), so both paths render byte-identical packets. It
+also owns ``PreviousRelease``, the same dataset's earlier bundle the packet compares against.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from release.gate import listed_outputs, read_manifest, read_public_csv
+from release.stages.publish import LOG, PublicFile
+
+
+def _pattern(relpath: str, year: str) -> str:
+    return relpath.removeprefix("public/").replace(year, "{year}")
+
+
+def _privacy(manifest: Mapping[str, object]) -> dict[str, str]:
+    privacy = manifest.get("privacy")
+    if not isinstance(privacy, dict):
+        return {}
+    def show(value: object) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {v}" for k, v in sorted(value.items())) if all(
+                not isinstance(v, (dict, list)) for v in value.values()) else f"{len(value)} entries"
+        return f"{len(value)} entries" if isinstance(value, list) else str(value)
+    return {str(k): show(v) for k, v in sorted(privacy.items())}
+
+
+def _rules(manifest: Mapping[str, object]) -> dict[str, str]:
+    rules = manifest.get("rules")
+    files = rules.get("files") if isinstance(rules, dict) else None
+    return {str(f.get("path")): str(f.get("sha256")) for f in files or [] if isinstance(f, dict)}
+
+
+@dataclass(frozen=True)
+class PreviousRelease:
+    """What the packet compares against: the same dataset's previous bundle."""
+
+    year: str
+    rows: Mapping[str, int]                   # file name with its year as "{year}" -> rows
+    columns: Mapping[str, tuple[str, ...]]
+    privacy: Mapping[str, str]
+    rules: Mapping[str, str]                  # rule file -> sha256
+
+    @classmethod
+    def from_bundle(cls, bundle: Path) -> "PreviousRelease":
+        manifest = read_manifest(bundle)
+        year = str(manifest.get("year", bundle.name))
+        rows, columns = {}, {}
+        for relpath, item in listed_outputs(manifest).items():
+            path = bundle / relpath
+            if relpath.startswith("public/") and relpath.endswith(".csv") and path.is_file():
+                key = _pattern(relpath, year)
+                with path.open(encoding="utf-8", newline="") as handle:
+                    columns[key] = tuple(next(csv.reader(handle), []))
+                rows[key] = item["rows"] if isinstance(item.get("rows"), int) else len(read_public_csv(path))
+        return cls(year, rows, columns, _privacy(manifest), _rules(manifest))
+
+
+@dataclass(frozen=True)
+class PacketInputs:
+    manifest: Mapping[str, object]            # "outputs" is ignored: the packet is one of them
+    public: Mapping[str, pd.DataFrame]        # "public/<file>.csv" -> cells as str/None
+    log_lines: tuple[str, ...]
+    validation: Mapping[str, str]             # review/validation_*.json texts
+    previous: PreviousRelease | None = None
+
+
+def inputs_from_build(public_files: Sequence[PublicFile], log_lines: Sequence[str],
+                      review_files: Mapping[str, str], manifest: Mapping[str, object],
+                      previous_bundle: Path | None = None) -> PacketInputs:
+    """What the orchestrator holds before writing; frames go through the CSV writer so the
+    packet is byte-identical to one rendered later from the written bundle."""
+    public = {}
+    for item in public_files:
+        if item.relpath.endswith(".csv"):
+            text = io.StringIO()
+            item.frame.to_csv(text, index=False, lineterminator="\n")
+            public[item.relpath] = read_public_csv(text.getvalue())
+    validation = {k: v for k, v in review_files.items() if k.startswith("validation_")}
+    return PacketInputs(manifest, public, tuple(log_lines), validation,
+                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None)
+
+
+def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> PacketInputs:
+    manifest = read_manifest(bundle)
+    public = {p.relative_to(bundle).as_posix(): read_public_csv(p)
+              for p in sorted((bundle / "public").rglob("*.csv"))}
+    log = bundle / LOG
+    lines = tuple(log.read_text(encoding="utf-8").splitlines()) if log.is_file() else ()
+    validation = {p.name: p.read_text(encoding="utf-8") for p in sorted((bundle / "review").glob("validation_*.json"))}
+    return PacketInputs(manifest, public, lines, validation,
+                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None)

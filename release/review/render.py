@@ -1,0 +1,228 @@
+"""Rendering the review packet: one self-contained HTML file from ``Facts``.
+
+Inline CSS and SVG, no script, and a Content-Security-Policy that forbids every fetch;
+every string goes through ``_e`` (HTML-escaped). ``render_review`` is pure and
+deterministic, so a packet rendered before the manifest is written is byte-identical to
+one re-rendered later from the bundle.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from release.review.facts import Facts, TableFacts, collect_facts
+from release.review.inputs import PacketInputs
+
+_CSS = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1rem 2rem;color:#1b1b1b}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #ccd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{border:1px solid #ccd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+th{background:#eef}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#11602a;font-weight:600}.bad{color:#a0141e;font-weight:600}.muted{color:#666}
+.banner{padding:.6rem 1rem;border-radius:4px;margin:.8rem 0}.banner.ok{background:#e4f4e8}.banner.bad{background:#fbe4e6}
+blockquote{margin:.4rem 0;padding:.4rem .8rem;background:#f6f6f9;border-left:4px solid #99a;white-space:pre-wrap}
+mark{background:#ffe08a;padding:0 .15rem;border-radius:2px}svg{display:block;margin:.4rem 0}
+"""
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+# ---- small HTML builders (every text goes through _e) --------------------------------
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Sequence[int] = ()) -> str:
+    if not rows:
+        return '<p class="muted">None.</p>'
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{_e(c)}</td>'
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _bars(items: Sequence[tuple[str, float]], title: str) -> str:
+    """Horizontal bar chart, inline SVG."""
+    if not items:
+        return ""
+    top = max((v for _, v in items), default=0) or 1
+    row, label_w, bar_w = 22, 260, 380
+    parts = [f'<svg role="img" width="{label_w + bar_w + 80}" '
+             f'height="{row * len(items) + 8}" aria-label="{_e(title)}"><title>{_e(title)}</title>']
+    for i, (label, value) in enumerate(items):
+        y, width = i * row + 4, max(1.0, bar_w * value / top)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">{_e(label[:40])}</text>'
+                     f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{row - 6}" fill="#5b6bb5"/>'
+                     f'<text x="{label_w + width + 4:.1f}" y="{y + 14}" font-size="12">{_e(f"{value:g}")}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def _interval_chart(table: TableFacts) -> str:
+    """Published value per cell with its interval; noisy value as a dot when published."""
+    cells = table.chart_cells
+    if not cells:
+        return ""
+    top = max(max(c.upper or 0, c.value or 0, c.noisy or 0) for c in cells) or 1
+    row, label_w, bar_w = 20, 260, 380
+    scale = bar_w / top
+    parts = [f'<svg role="img" width="{label_w + bar_w + 90}" '
+             f'height="{row * len(cells) + 8}" aria-label="{_e(table.name)}"><title>{_e(table.name)}</title>']
+    for i, cell in enumerate(cells):
+        y = i * row + 4
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="11">{_e(cell.label[:40])}</text>')
+        if cell.value is None:
+            parts.append(f'<text x="{label_w + 4}" y="{y + 13}" font-size="11" fill="#a0141e">{_e(cell.status)}</text>')
+            continue
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(1.0, cell.value * scale):.1f}" height="{row - 8}" fill="#8fa0d8"/>')
+        if cell.lower is not None and cell.upper is not None:
+            x1, x2, mid = label_w + cell.lower * scale, label_w + cell.upper * scale, y + row / 2 - 2
+            parts.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{mid}" y2="{mid}" stroke="#1b1b1b"/>'
+                         f'<line x1="{x1:.1f}" x2="{x1:.1f}" y1="{mid - 4}" y2="{mid + 4}" stroke="#1b1b1b"/>'
+                         f'<line x1="{x2:.1f}" x2="{x2:.1f}" y1="{mid - 4}" y2="{mid + 4}" stroke="#1b1b1b"/>')
+        if cell.noisy is not None:
+            parts.append(f'<circle cx="{label_w + cell.noisy * scale:.1f}" cy="{y + row / 2 - 2}" r="3" fill="#a0141e"/>')
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 13}" font-size="11">{_e(f"{cell.value:g}")}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def _highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    out, cursor = [], 0
+    for start, end in spans:
+        out.append(_e(text[cursor:start]) + f"<mark>{_e(text[start:end])}</mark>")
+        cursor = end
+    return "".join(out) + _e(text[cursor:])
+
+
+# ---- sections ------------------------------------------------------------------------
+
+def _section_summary(f: Facts) -> str:
+    files = "; ".join(f"{name} ({rows:,} rows, {cols} columns)" for name, rows, cols in f.data_files)
+    removed = ", ".join(f"{count:,} {label}" for label, count in f.removed_plain) or "nothing"
+    verdict = (f'<div class="banner bad"><span class="bad">{f.blocking:,} blocking finding(s).</span> '
+               "This bundle cannot be approved until they are resolved.</div>" if f.blocking else
+               '<div class="banner ok"><span class="ok">No blocking finding.</span> '
+               f"The bundle may be approved; {f.approvals_required} signed approval(s) are needed to publish.</div>")
+    return (f'<section id="summary"><h2>Summary</h2>{verdict}<p>This <strong>{_e(f.status)}</strong> release of '
+            f"<strong>{_e(f.dataset)} {_e(f.year)}</strong> would publish {len(f.data_files)} data file(s): {_e(files) or 'none'}"
+            f", and {len(f.tables)} aggregate table(s).</p><p>What was removed or coarsened before publication, "
+            f"per the redaction log ({f.log_entries:,} entries): {_e(removed)}.</p><p>Warnings: {f.warnings:,}. "
+            f"Reviewer decisions applied in this build: {len(f.decisions):,}.</p>"
+            + (_table(["Blocking finding", "File", "Column", "Row key", "Rule", "Rows"], f.blocking_rows, (5,))
+               if f.blocking_rows else "")
+            + ("<h3>Counting rules and exclusions</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in f.notes) + "</ul>"
+               if f.notes else "") + "</section>")
+
+
+def _section_privacy(f: Facts) -> str:
+    """Plain language: what each published number means, its interval, the budget used and left."""
+    if not f.privacy_tables:
+        return ""
+    budget = f.privacy_budget or {}
+    spent = budget.get("rho_spent") or {}
+    cap = budget.get("rho_cap")
+    lines = [f"{unit}: rho {float(rho):.3g} spent by this release" + (f" (cap over all years {float(cap):.3g})" if cap else "")
+             for unit, rho in sorted(spent.items())]  # type: ignore[union-attr]
+    parts = ['<section id="privacy"><h2>Privacy of the tables</h2><p>Differential privacy limits what anyone can '
+             "learn about one person from the published numbers, whatever else they know. The budget (rho) "
+             "measures that limit: smaller is stronger; it adds up over tables and over years for the same "
+             "people, and the privacy ledger refuses a release that would pass the cap. "
+             "Run <code>release budget DATASET</code> for what is left.</p>"]
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+    for table in f.privacy_tables:
+        parts.append(f"<h3>{_e(table.get('table'))}</h3><p>{_e(table.get('meaning'))}</p>"
+                     f"<p><strong>Interval:</strong> {_e(table.get('interval'))}</p>"
+                     f"<p><strong>Privacy:</strong> {_e(table.get('privacy'))}</p>")
+    return "".join(parts) + "</section>"
+
+
+def _section_redactions(f: Facts) -> str:
+    return ('<section id="redactions"><h2>Redactions</h2><p>Counted from the redaction log; the removed text '
+            "itself is never stored, only its length and a keyed hash.</p>"
+            + _bars([(f"{a}: {t}", n) for (a, t), n in f.by_type], "Redactions by action and type")
+            + _table(["Action", "Type", "Entries"], [(a, t, n) for (a, t), n in f.by_type], (2,))
+            + _table(["File", "Column", "Entries"], [(fi, c, n) for (fi, c), n in f.by_column], (2,)) + "</section>")
+
+
+def _section_samples(f: Facts) -> str:
+    quotes = "".join(f'<p class="muted">{_e(s.file)}, row {s.row:,}, column {_e(s.column)}</p>'
+                     f"<blockquote>{_highlight(s.text, s.spans)}</blockquote>" for s in f.samples)
+    return ('<section id="samples"><h2>Sample of redacted narratives</h2><p>Taken from the public files as '
+            f"published; placeholders are highlighted. {len(f.samples)} of {f.narratives_with_placeholders:,} "
+            "narratives with a placeholder.</p>" + (quotes or '<p class="muted">None.</p>') + "</section>")
+
+
+def _section_flagged(f: Facts) -> str:
+    return ('<section id="flagged"><h2>Low-confidence detections and reviewer decisions</h2>'
+            f"<p>{f.flagged_total:,} redaction(s) scored below {f.low_confidence:g}"
+            + (f" (the {len(f.flagged):,} lowest are listed)" if f.flagged_total > len(f.flagged) else "")
+            + ". A reviewer may record <em>redact</em> or "
+            "<em>keep</em> on an entry by its log id (seq or hash); decisions are applied by the next build.</p>"
+            + _table(["Seq", "Hash", "File", "Row key", "Column", "Type", "Detector", "Score", "Placeholder"],
+                     f.flagged, (0, 7))
+            + "<h3>Decisions applied in this build</h3>"
+            + _table(["Decision", "Reviewer", "File", "Row key", "Column", "Type", "Offsets", "Recorded", "Note"],
+                     f.decisions) + "</section>")
+
+
+def _section_juvenile(f: Facts) -> str:
+    return ('<section id="juvenile"><h2>Juvenile and small-cell decisions</h2>'
+            f"<p>Reports involving a minor: {f.juvenile_reports:,}. Cells suppressed or withheld in tables: "
+            f"{f.suppressed_cells:,}.</p>"
+            + _table(["Rule", "Action", "Column", "Entries"], f.juvenile_rows, (3,))
+            + _table(["Finding", "File", "Rule", "Rows"], f.juvenile_findings, (3,)) + "</section>")
+
+
+def _section_tables(f: Facts) -> str:
+    if not f.tables:
+        return ""
+    parts = ['<section id="tables"><h2>Aggregate tables</h2><p>Bars: published value; whiskers: the published '
+             "interval; dot: the noisy value, where the table publishes it.</p>"]
+    for t in f.tables:
+        parts.append(f"<h3>{_e(t.name)}</h3><p>{t.rows:,} cells; status: "
+                     f"{_e(', '.join(f'{k} {v:,}' for k, v in t.statuses)) or 'none'}.</p>"
+                     + _interval_chart(t) + _table(t.headers, t.preview))
+    return "".join(parts) + "</section>"
+
+
+def _section_expectations(f: Facts) -> str:
+    return ('<section id="expectations"><h2>Expectation results</h2><p>Sanitized: counts and row keys only.</p>'
+            + _table(["Suite", "Table", "Expectation", "Column", "Level", "Result", "Unexpected", "Rows checked"],
+                     f.expectations, (6, 7)) + "</section>")
+
+
+def _section_risk(f: Facts) -> str:
+    return ('<section id="risk"><h2>Residual risk</h2><p>How many published people are unique on a combination '
+            "of quasi-identifiers (contact month, place, sex, race, age) in the public persons file. "
+            "A unique combination is what a linkage attack starts from.</p>"
+            + _table(["File", "Quasi-identifiers", "Rows", "Classes", "Unique rows", "Share unique",
+                      "Rows in classes under 5", "Smallest class"], f.risk, (2, 3, 4, 5, 6, 7)) + "</section>")
+
+
+def _section_changes(f: Facts) -> str:
+    if not f.changes:
+        return ('<section id="changes"><h2>Changes since the last release</h2><p class="muted">No previous '
+                "release of this dataset was found.</p></section>")
+    return (f'<section id="changes"><h2>Changes since the last release ({_e(f.previous_year)})</h2>'
+            + _table(["File", "Rows then", "Rows now", "Columns added", "Columns removed"], f.changes, (1, 2))
+            + _table(["Privacy", "Then", "Now"], f.budget_changes)
+            + f"<p>Rule files changed: {f.rules_changed:,}.</p></section>")
+
+
+def _section_provenance(f: Facts) -> str:
+    return ('<section id="provenance"><h2>Provenance</h2>'
+            + _table(["Item", "Value"], f.provenance) + "</section>")
+
+
+def render_review(inputs: PacketInputs) -> str:
+    facts = collect_facts(inputs)
+    title = f"Review packet: {facts.dataset} {facts.year}"
+    body = "".join(section(facts) for section in (
+        _section_summary, _section_redactions, _section_samples, _section_flagged, _section_juvenile,
+        _section_tables, _section_privacy, _section_expectations, _section_risk, _section_changes, _section_provenance))
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><h1>{_e(title)}</h1>"
+            f'<p class="muted">Run {_e(facts.run_id)}, built {_e(facts.created_at)}.</p>{body}</body></html>\n')
