@@ -14,7 +14,7 @@ import pytest
 
 from release.errors import ConfigError, ReleaseError
 from release.model import Finding
-from release.stages import validate as validate_module
+from release.stages import validate_engine as engine_module
 from release.stages.validate import SuiteResult, TableData, load_suites, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,13 +249,13 @@ def test_planted_value_never_leaves_the_module(capfd: pytest.CaptureFixture[str]
     captured = capfd.readouterr()
     assert (captured.out, captured.err) == ("", "")
     assert caplog.records == []
-    engine = validate_module._ENGINE
+    engine = engine_module._ENGINE
     assert engine is not None and engine.context.validation_results_store.list_keys() == []
 
 
 def test_nothing_printed_while_starting_great_expectations(
         monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(validate_module, "_ENGINE", None)  # force a fresh context
+    monkeypatch.setattr(engine_module, "_ENGINE", None)  # force a fresh context
     _, findings = run("raw", contacts(False, rows=40).assign(zip="1"), None)
     assert len(findings) == 1
     captured = capfd.readouterr()
@@ -377,7 +377,7 @@ def test_suite_and_tables_must_match(names: tuple[str, ...], message: str) -> No
 # --- no foreign exception escapes --------------------------------------------------------
 
 def _ge_error(message: str) -> Exception:
-    return validate_module._gx().exceptions.GreatExpectationsError(message)
+    return engine_module._gx().exceptions.GreatExpectationsError(message)
 
 
 @pytest.mark.parametrize("make_error", [
@@ -388,7 +388,7 @@ def test_errors_inside_great_expectations_become_release_errors(
     def explode(*args: object, **kwargs: object) -> None:
         raise make_error(f"value {PLANTED}")
 
-    monkeypatch.setattr(validate_module._Engine, "run", explode)
+    monkeypatch.setattr(engine_module._Engine, "run", explode)
     with pytest.raises(ReleaseError) as raised:
         run("raw")
     assert type(raised.value) is ReleaseError
@@ -401,8 +401,8 @@ def test_failure_to_start_great_expectations_becomes_release_error(
     def explode(self: object) -> None:
         raise _ge_error(PLANTED)
 
-    monkeypatch.setattr(validate_module, "_ENGINE", None)
-    monkeypatch.setattr(validate_module._Engine, "__init__", explode)
+    monkeypatch.setattr(engine_module, "_ENGINE", None)
+    monkeypatch.setattr(engine_module._Engine, "__init__", explode)
     with pytest.raises(ReleaseError, match="Great Expectations failed") as raised:
         run("public")
     assert PLANTED not in str(raised.value) and raised.value.__suppress_context__

@@ -1,0 +1,245 @@
+"""Audit checks that need only the bundle, or the bundle and the dataset's policy.
+
+Bundle only: outputs re-hashed against the manifest, the redaction log chain re-walked,
+approval signatures re-verified, exact table cells re-counted against their thresholds and
+the manifest's privacy spends re-added. With the policy (read from the rules folder and
+matched against the manifest's hash): published columns against the allow-list and
+narratives re-scanned for residual PII. Each returns one ``AuditCheck`` of counts and
+locations, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from release import paths
+from release.approvals import check_approvals
+from release.audit_report import AuditCheck, Scanner, from_problems, not_run
+from release.config import DatasetPolicy, load_policy
+from release.errors import ReleaseError
+from release.gate import approvals_required, manifest_sha256, verify_outputs
+from release.keys import Tokenizer
+from release.log import verify_log
+from release.stages.load import ROW_KEY
+from release.stages.load import row_keys  # the one definition of a row key
+from release.stages.publish import LOG, sha256_file
+
+DEFAULT_MIN_CELL_SIZE = 11
+TABLES_DIR = "public/tables/"
+
+
+# ---- bundle-only checks ----------------------------------------------------------------
+
+def check_outputs(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
+    integrity = verify_outputs(bundle, manifest)
+    return from_problems("outputs_match_manifest", [] if integrity.ok else integrity.problems(), {
+        "outputs": integrity.checked, "changed": len(integrity.changed), "missing": len(integrity.missing),
+        "unlisted_in_public": len(integrity.unlisted)})
+
+
+def check_log(bundle: Path, manifest: dict[str, object], tokenizer: Tokenizer | None) -> AuditCheck:
+    path = bundle / LOG
+    if not path.is_file():
+        return from_problems("redaction_log", ["redaction_log.jsonl is missing"], {})
+    result = verify_log(path.read_text(encoding="utf-8").splitlines(), tokenizer)
+    problems = [f"{LOG}: {p}" for p in result.problems]
+    recorded = manifest.get("redaction_log")
+    if isinstance(recorded, dict):
+        if recorded.get("entries") != result.entries:
+            problems.append(f"{LOG}: {result.entries} entries, the manifest records {recorded.get('entries')}")
+        if recorded.get("head") != result.head:
+            problems.append(f"{LOG}: head hash differs from the manifest")
+    else:
+        problems.append("the manifest records no redaction log summary")
+    if tokenizer is not None and manifest.get("hmac_key_id") != tokenizer.key_id:
+        problems.append("the HMAC key given is not the release's key (key id differs from the manifest)")
+    return from_problems("redaction_log", problems, {
+        "entries": result.entries, "trailer_mac": "checked" if result.trailer_mac_checked else "not checked (no key)"})
+
+
+def check_signatures(bundle: Path, manifest: dict[str, object], dataset: str, year: int,
+                     require_approval: bool) -> AuditCheck:
+    checks = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=manifest_sha256(bundle))
+    problems = [f"approvals.jsonl line {c.line} (key {c.key_id[:16] or '?'}): {p}" for c in checks for p in c.problems]
+    valid = len({c.key_id for c in checks if c.ok})
+    required = approvals_required(manifest)
+    if require_approval and valid < required:
+        problems.append(f"{valid} valid approval(s) by distinct keys, {required} required")
+    return from_problems("approvals", problems, {"approvals": len(checks), "valid": sum(c.ok for c in checks),
+                                                 "distinct_valid_keys": valid, "required": required})
+
+
+def check_table_cells(tables: Mapping[str, pd.DataFrame],
+                      thresholds: Mapping[str, float] | None = None) -> AuditCheck:
+    """No exact cell from 1 up to its table's threshold is published (``thresholds`` by
+    table name, from the policy; else a ``threshold`` column; else the default)."""
+    problems: list[str] = []
+    exact = 0
+    for relpath, frame in sorted(tables.items()):
+        if not {"value", "status"} <= set(frame.columns):
+            problems.append(f"{relpath}: no value or status column")
+            continue
+        for number, cells in enumerate(frame.to_dict("records"), start=1):
+            if cells.get("status") != "exact":
+                continue
+            exact += 1
+            value = _number(cells.get("value"))
+            declared = (thresholds or {}).get(Path(relpath).stem)
+            threshold = (declared + 1 if declared is not None else None) or _number(cells.get("threshold")) \
+                or DEFAULT_MIN_CELL_SIZE
+            if value is not None and 0 < value < threshold:
+                problems.append(f"{relpath}, row {number}: exact cell under its threshold")
+    return from_problems("table_cells", problems, {"tables": len(tables), "exact_cells": exact,
+                                                   "cells_under_threshold": len(problems)})
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _per_unit(value: object, unit: str) -> float | None:
+    return _number(value.get(unit)) if isinstance(value, dict) else _number(value) if value is not None else None
+
+
+def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str, pd.DataFrame]) -> AuditCheck:
+    """Without the ledger: the spends the manifest records are sane and within the recorded cap.
+
+    Reads ``privacy.spends`` (ledger ``Spend`` records: privacy_unit, rho, ...), and optionally
+    ``privacy.rho_spent`` (this release's total), ``privacy.rho_before`` (spent by earlier
+    releases) and ``privacy.rho_cap`` (the cap per privacy unit); the last three may be a
+    number or a mapping privacy unit -> number.
+    """
+    noisy = sum(int((t["status"] == "noisy").sum()) for t in tables.values() if "status" in t.columns)
+    privacy = manifest.get("privacy")
+    if not isinstance(privacy, dict):
+        problems = [f"{noisy} noisy table cell(s) but no privacy section in the manifest"] if noisy else []
+        return from_problems("privacy_ledger", problems, {"privacy_section": "absent", "noisy_cells": noisy})
+    problems = []
+    spends = [s for s in privacy.get("spends", []) or [] if isinstance(s, dict)]
+    totals: dict[str, float] = {}
+    for number, spend in enumerate(spends, start=1):
+        rho, epsilon = _number(spend.get("rho")), spend.get("epsilon")
+        if rho is None or rho < 0 or (epsilon is not None and ((_number(epsilon) or -1.0) < 0)):
+            problems.append(f"privacy.spends[{number}]: rho or epsilon is negative or not a number")
+            continue
+        unit = str(spend.get("privacy_unit", ""))
+        totals[unit] = totals.get(unit, 0.0) + rho
+    if noisy and not spends:
+        problems.append(f"{noisy} noisy table cell(s) but no spend recorded")
+    for unit, total in sorted(totals.items()):
+        recorded = _per_unit(privacy.get("rho_spent"), unit)
+        if recorded is not None and not math.isclose(recorded, total, rel_tol=1e-9, abs_tol=1e-12):
+            problems.append(f"privacy unit {unit or '(none)'}: rho_spent differs from the sum of the spends")
+        cap = _per_unit(privacy.get("rho_cap"), unit)
+        if cap is not None and (_per_unit(privacy.get("rho_before"), unit) or 0.0) + total > cap * (1 + 1e-9):
+            problems.append(f"privacy unit {unit or '(none)'}: rho spent so far exceeds the recorded cap")
+    return from_problems("privacy_ledger", problems, {"privacy_section": "present", "spends": len(spends),
+                                                      "privacy_units": len(totals), "noisy_cells": noisy,
+                                                      "source": "manifest only"})
+
+
+# ---- checks that need the policy ---------------------------------------------------------
+
+def audit_policy(dataset: str, rules_dir: Path | None,
+                 manifest: Mapping[str, object]) -> tuple[DatasetPolicy | None, list[str]]:
+    """The dataset's policy from the rules folder, and why it cannot be trusted if so."""
+    folder = rules_dir or paths.default_dir("redaction_rules")[0]
+    path = folder / f"{dataset}.yaml"
+    try:
+        policy = load_policy(path)
+    except ReleaseError as exc:
+        return None, [exc.one_line()]
+    rules = manifest.get("rules")
+    recorded = {f.get("path"): f.get("sha256") for f in (rules.get("files") or []) if isinstance(f, dict)} \
+        if isinstance(rules, dict) else {}
+    if recorded.get(path.name) != sha256_file(path):
+        return policy, [f"{path.name}: differs from the rule file recorded in the manifest; "
+                        "audit with the archived rules folder (--rules)"]
+    return policy, []
+
+
+def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Public data files by policy file name, with ``_row_key`` rebuilt as load builds it."""
+    frames = {}
+    for name, file_policy in policy.files.items():
+        frame = public.get(f"public/{file_policy.public_file.format(year=year)}")
+        if frame is not None and file_policy.key_column in frame.columns:
+            frame = frame.copy()
+            frame[ROW_KEY] = row_keys(frame, file_policy)
+            frames[name] = frame
+    return frames
+
+
+def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame],
+                  policy_problems: list[str], manifest: Mapping[str, object] | None = None) -> AuditCheck:
+    """Record-level files: the policy's allow-list. Files a dataset module derives (daily
+    counts, official tables): the columns the signed manifest lists for them."""
+    expected: dict[str, set[str]] = {f"public/{fp.public_file.format(year=year)}": set(fp.public_columns())
+                                     for fp in policy.files.values() if fp.publish}
+    for item in (manifest or {}).get("derived_files", []) or []:  # type: ignore[union-attr]
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            expected[item["path"]] = {str(c) for c in item.get("columns", [])}
+    problems = list(policy_problems)
+    for relpath in sorted(public):
+        if relpath.startswith(TABLES_DIR):
+            continue
+        if relpath not in expected:
+            problems.append(f"{relpath}: a data file the policy does not name")
+            continue
+        allowed = expected[relpath]
+        problems += [f"{relpath}, column {c}: not on the policy's allow-list" for c in public[relpath].columns
+                     if c not in allowed]
+    problems += [f"{relpath}: named by the policy but not published" for relpath in expected if relpath not in public]
+    return from_problems("public_columns_allowed", problems, {"data_files": len(expected)})
+
+
+def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
+    """Output spans a reviewer ruled "keep" (logged as such): not residual PII."""
+    if bundle is None or not (bundle / LOG).is_file():
+        return set()
+    kept = set()
+    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the log check reports it
+        if isinstance(entry, dict) and entry.get("action") == "keep":
+            kept.add((str(entry.get("row_key")), str(entry.get("column")),
+                      int(entry.get("out_start", -1)), int(entry.get("out_end", -1))))
+    return kept
+
+
+def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
+                       scan: Scanner | None, bundle: Path | None = None) -> AuditCheck:
+    if scan is None:
+        return not_run("residual_pii", "no PII scanner supplied")
+    kept = _kept_spans(bundle)
+    problems: list[str] = []
+    texts_scanned = 0
+    for name, frame in frames.items():
+        file_policy = policy.files[name]
+        for column, rule in file_policy.columns.items():
+            if rule.type != "narrative" or column not in frame.columns:
+                continue
+            texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
+            unique = list(dict.fromkeys(texts))
+            hits = dict(zip(unique, scan(unique)))
+            texts_scanned += len(unique)
+            for row_key, text in zip(frame[ROW_KEY], texts):
+                for hit in hits.get(text, []):
+                    start, end = getattr(hit, "start", -1), getattr(hit, "end", -1)
+                    if any(k[0] == row_key and k[1] == column and k[2] < end and start < k[3] for k in kept):
+                        continue
+                    problems.append(f"{file_policy.public_file.format(year=year)}, row {row_key}, column {column}: "
+                                    f"possible {getattr(hit, 'entity_type', 'PII')} at offsets "
+                                    f"{getattr(hit, 'start', '?')}-{getattr(hit, 'end', '?')}")
+    return from_problems("residual_pii", problems, {"texts_scanned": texts_scanned, "hits": len(problems)})

@@ -1,0 +1,118 @@
+"""Audit checks that need the raw export: no raw-only value in any public file, and every
+redaction log token recomputed from its raw cell under the HMAC key.
+
+Both read the raw folder with ``load_export``, exactly as a build does; an unreadable export
+or a missing policy or key makes them fail or "not run", never pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from release.audit_report import AuditCheck, from_problems, not_run
+from release.config import DatasetPolicy
+from release.errors import ReleaseError
+from release.keys import Tokenizer
+from release.stages import leakcheck
+from release.stages.load import ROW_KEY, Loaded, load_export
+from release.stages.publish import LOG
+
+
+def _empty_public(file_policy: object) -> pd.DataFrame:
+    """The record frame of a raw file whose rows are only counted, never published."""
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column  # type: ignore[attr-defined]
+    return pd.DataFrame(columns=list(dict.fromkeys([link, ROW_KEY, *file_policy.public_columns()])))  # type: ignore[attr-defined]
+
+
+def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded: Loaded,
+                     manifest: Mapping[str, object], year: int,
+                     public: Mapping[str, pd.DataFrame] | None = None) -> AuditCheck:
+    """No raw-only value of any record in any public file: the record files (per record and
+    across records) and every other public file (derived counts, tables)."""
+    problems: list[str] = []
+    inputs = manifest.get("inputs")
+    recorded = {f.get("name"): f.get("sha256") for f in (inputs.get("files") or []) if isinstance(f, dict)} \
+        if isinstance(inputs, dict) else {}
+    problems += [f"raw {i.name}: differs from the input recorded in the manifest"
+                 for i in loaded.inputs if recorded.get(i.name) != i.sha256]
+    published = {name for name, fp in policy.files.items() if fp.publish}
+    if set(frames) != published:
+        problems.append("not every public data file could be read with its key column")
+        return from_problems("raw_values_absent", problems, {})
+    record_files = {name: frames.get(name, _empty_public(fp)) for name, fp in policy.files.items()}
+    record_paths = {f"public/{fp.public_file.format(year=year)}" for fp in policy.files.values()}
+    others = {Path(relpath).name: frame for relpath, frame in (public or {}).items() if relpath not in record_paths}
+    per_record = leakcheck.find_leaks(loaded.tables.frames, record_files, policy, year)[1]
+    leaks = list(dict.fromkeys(per_record + leakcheck.find_global_leaks(
+        loaded.tables.frames, record_files, policy, year, others)))
+    problems += [f"{leak.file}, row {leak.row_key}, column {leak.column}: {leak.kind} in a public file"
+                 for leak in leaks]
+    return from_problems("raw_values_absent", problems,
+                         {"leaks": len(leaks), "rows_checked": sum(len(f) for f in frames.values())})
+
+
+def _token_forms(value: str) -> list[str]:
+    forms = [value]
+    try:  # the PII engine tokenizes its folded view of the span; accept that form too
+        from release.pii.normalize import normalize
+        forms.append(normalize(value).text)
+    except ImportError:
+        pass
+    return forms
+
+
+def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer: Tokenizer) -> AuditCheck:
+    """Recompute each log entry's token from the raw cell (or its span) under the key."""
+    by_raw_file = {fp.raw_file: name for name, fp in policy.files.items()}
+    indexed = {name: frame.drop_duplicates(ROW_KEY).set_index(ROW_KEY) for name, frame in loaded.tables.frames.items()}
+    counts = {"matched": 0, "mismatched": 0, "row_not_found": 0, "not_recomputable": 0}
+    problems: list[str] = []
+    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines() if (bundle / LOG).is_file() else []:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(entry, dict) or entry.get("trailer"):
+            continue
+        name, column, row_key = by_raw_file.get(str(entry.get("file"))), str(entry.get("column")), str(entry.get("row_key"))
+        if entry.get("action") == "suppress" or name is None or column not in indexed[name].columns:
+            counts["not_recomputable"] += 1  # table cells and columns the policy no longer names
+            continue
+        where = f"{entry.get('file')}, row {row_key}, column {column}, log seq {entry.get('seq')}"
+        value = indexed[name].at[row_key, column] if row_key in indexed[name].index else None
+        if not isinstance(value, str):
+            counts["row_not_found"] += 1
+            problems.append(f"{where}: no raw value at this row key")
+            continue
+        start, end = entry.get("start"), entry.get("end")
+        span = value[start:end] if isinstance(start, int) and isinstance(end, int) and start >= 0 else value
+        if entry.get("token") in {tokenizer.token(form) for form in _token_forms(span)}:
+            counts["matched"] += 1
+        else:
+            counts["mismatched"] += 1
+            problems.append(f"{where}: token does not match the raw value")
+    return from_problems("log_tokens", problems, counts)
+
+
+def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame], manifest: Mapping[str, object],
+               bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None,
+               public: Mapping[str, pd.DataFrame] | None = None) -> list[AuditCheck]:
+    """The raw-export checks, or why they could not run (no folder, no policy, unreadable)."""
+    if raw_dir is None:
+        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given")]
+    if policy is None:
+        return [from_problems("raw_values_absent", ["policy not available"], {}),
+                not_run("log_tokens", "policy not available")]
+    try:
+        loaded = load_export(raw_dir, policy, year)
+    except ReleaseError as exc:
+        return [from_problems("raw_values_absent", [exc.one_line()], {}),
+                not_run("log_tokens", "raw export unreadable")]
+    checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]
+    checks.append(check_tokens(policy, loaded, bundle, tokenizer) if tokenizer
+                  else not_run("log_tokens", "no HMAC key given"))
+    return checks
