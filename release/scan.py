@@ -1,0 +1,67 @@
+"""Scan one CSV column for PII, outside any build (for auditors and already-published files).
+
+Owns ``scan_file``: it reads the file with the loader's decoding rules, runs the PII
+engine over the column and reports counts and offsets only — never the text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from release import paths
+from release.errors import InputError
+from release.run_options import Progress, Silent
+from release.stages import load
+
+
+def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_dir: Path | None = None,
+              threshold: float = 0.25, progress: Progress | None = None,
+              roster_columns: tuple[str, ...] = (), marker: str | None = "XXX") -> dict[str, object]:
+    """Scan one CSV column for PII (for auditors and already-published files).
+
+    Reports counts by entity type and, per finding, the row key (``key_column`` or the
+    1-based data row number), entity type, offsets and detector rule — never the text.
+    Names found in ``roster_columns`` (e.g. the officer columns of a City file) are kept
+    as a published roster; a hit that touches an earlier redaction ``marker`` (the City's
+    ``XXX``) is counted apart as already redacted.
+    """
+    from release.pii.engine import EngineSettings, PiiEngine
+
+    progress = progress or Silent()
+    if not path.is_file():
+        raise InputError("file not found", file=str(path), rule="scan")
+    frame = load._parse(load._decode(path.read_bytes(), path.name)[0], path.name)
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    for wanted in (column, key_column, *roster_columns):
+        if wanted and wanted not in frame.columns:
+            raise InputError("column not found", file=path.name, column=wanted, rule="scan")
+    rules = (rules_dir or paths.default_dir("redaction_rules")[0]) / "pii"
+    texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
+    keys = (frame[key_column].astype(str).tolist() if key_column
+            else [str(i) for i in range(1, len(frame) + 1)])
+    roster = tuple(sorted({v for c in roster_columns for v in frame[c].tolist() if isinstance(v, str) and v.strip()}))
+    with progress.stage("load PII model"):
+        engine = PiiEngine(EngineSettings(rules_dir=rules, threshold=threshold, officers=roster))
+    unique = list(dict.fromkeys(texts))
+    with progress.stage("scan", total=len(unique)):
+        results = dict(zip(unique, engine.scan_many(unique, threshold=threshold)))
+    by_type: dict[str, int] = {}
+    rows_with_findings = 0
+    findings: list[dict[str, object]] = []
+    already_redacted = 0
+    for key, text in zip(keys, texts):
+        hits = results.get(text, [])
+        if marker:
+            kept_hits = [h for h in hits if marker not in text[max(0, h.start - len(marker)):h.end + len(marker)]]
+            already_redacted += len(hits) - len(kept_hits)
+            hits = kept_hits
+        rows_with_findings += bool(hits)
+        for hit in hits:
+            by_type[hit.entity_type] = by_type.get(hit.entity_type, 0) + 1
+            findings.append({"row_key": key, "column": column, "entity_type": hit.entity_type,
+                             "start": hit.start, "end": hit.end, "rule": hit.rule_id,
+                             "score": round(float(hit.score), 3)})
+    return {"file": path.name, "column": column, "rows": len(texts), "rows_with_findings": rows_with_findings,
+            "threshold": threshold, "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
+            "touching_earlier_redaction": already_redacted, "roster_names": len(roster),
+            "findings": findings, "engine": engine.versions()}
