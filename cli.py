@@ -231,11 +231,14 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Pat
 @main.command()
 @_bundle_options
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
+@click.option("--ledger", type=click.Path(path_type=Path), default=None,
+              help="Privacy ledger (default: the one the manifest names, or $RELEASE_LEDGER).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, as_json: bool) -> None:
-    """Copy public/ out; refused without the required approvals or if any file changed since."""
+def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, as_json: bool) -> None:
+    """Copy public/ out and make the release's privacy spend permanent on the ledger; refused
+    without the required approvals, if any file changed since, or if the ledger lacks the spend."""
     from release import api
-    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir), _render_lines)
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger), _render_lines)
 
 
 def _render_audit(result: dict[str, Any]) -> str:

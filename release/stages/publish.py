@@ -96,14 +96,16 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         manifest = dict(bundle.manifest)
         manifest["outputs"] = outputs
         _write_text(staging / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        _swap_into_place(staging, target)
+        swap_into_place(staging, target)
         return manifest
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
+def swap_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``, replacing a previous ``target`` atomically enough that
+    a crash leaves either the old or the new folder in place, never a mix."""
     if not target.exists():
         os.rename(staging, target)
         return

@@ -1,0 +1,79 @@
+"""Publishing a release with noisy tables makes its privacy spend permanent on the ledger.
+
+A draft's spend is replaced when the same year is rebuilt; once the tables are public the
+spend can never be taken back, so ``publish`` marks the run published, and refuses when the
+ledger no longer holds the run as spent (nothing is copied then)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from release.approvals import keygen
+from release.ledger import Ledger
+from release.synth import best
+
+YEAR = 2020
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture()
+def approved(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A BEST bundle (noisy tables) built with its own ledger and signed by one reviewer."""
+    raw, out, ledger = tmp_path / "raw", tmp_path / "out", tmp_path / "ledger.sqlite"
+    best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(raw), "--out", str(out),
+                                   "--ledger", str(ledger), "--json")
+    assert code == 0, stdout + stderr
+    key = tmp_path / "reviewer.key"
+    keygen(key)
+    code, stdout, stderr = _invoke("approve", "best", str(YEAR), "--out", str(out), "--reviewer", "A. Reviewer",
+                                   "--key", str(key))
+    assert code == 0, stdout + stderr
+    manifest = json.loads((out / "best" / str(YEAR) / "manifest.json").read_text())
+    return out, ledger, str(manifest["privacy"]["run_id"])
+
+
+def test_publish_marks_the_run_published_and_a_rebuild_then_adds(approved: tuple[Path, Path, str],
+                                                                 tmp_path: Path) -> None:
+    out, ledger, run_id = approved
+    assert Ledger(ledger).status(run_id) == "committed"
+    code, stdout, stderr = _invoke("publish", "best", str(YEAR), "--out", str(out), "--to", str(tmp_path / "site"),
+                                   "--ledger", str(ledger), "--json")
+    assert code == 0, stdout + stderr
+    assert json.loads(stdout)["ledger_run"] == run_id and Ledger(ledger).status(run_id) == "published"
+    spent_once = sum(u.spent_rho for u in Ledger(ledger).report("best").units)
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
+                                   "--ledger", str(ledger), "--json")
+    # the published spend stays; the rebuild either adds to it or is refused by the cap
+    assert Ledger(ledger).status(run_id) == "published"
+    if code == 0:
+        assert sum(u.spent_rho for u in Ledger(ledger).report("best").units) == pytest.approx(2 * spent_once)
+    else:
+        assert code == 6, stdout + stderr
+
+
+@pytest.mark.parametrize("break_ledger", ["missing", "other-ledger"], ids=["missing", "run-not-on-ledger"])
+def test_publish_refuses_when_the_ledger_does_not_hold_the_spend(approved: tuple[Path, Path, str], tmp_path: Path,
+                                                                 break_ledger: str) -> None:
+    out, ledger, _ = approved
+    if break_ledger == "missing":
+        ledger.unlink()
+    else:
+        shutil.copyfile(ledger, tmp_path / "copy.sqlite")
+        ledger.unlink()
+        Ledger(ledger)  # a fresh, empty ledger at the same path
+    site = tmp_path / "site"
+    code, stdout, stderr = _invoke("publish", "best", str(YEAR), "--out", str(out), "--to", str(site),
+                                   "--ledger", str(ledger))
+    assert code == 7 and "ledger" in stderr and "Traceback" not in stderr
+    assert not (site / "best" / str(YEAR)).exists()
