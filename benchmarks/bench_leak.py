@@ -37,6 +37,10 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=5600)
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--no-evasions", action="store_true")
+    parser.add_argument("--context-words", type=int, default=None,
+                        help="NER windows with this many words of context (default: the engine's)")
+    parser.add_argument("--whole-text-ner", action="store_true",
+                        help="tag each narrative whole instead of sentence by sentence (A/B comparison)")
     args = parser.parse_args()
     data = generate_fioe(2020, seed=args.seed, n_reports=args.reports, evasions=not args.no_evasions)
     policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
@@ -49,6 +53,11 @@ def main() -> None:
     texts = contacts["contact_reason"].tolist()
     keys = contacts["fc_num"].tolist()
     from release.pii.terms import RecordTerms
+    from release.pii import sentences
+    if args.whole_text_ner:
+        sentences.pieces = lambda text: [(0, text)] if text.strip() else []  # type: ignore[assignment]
+    if args.context_words is not None:
+        sentences.windows.__defaults__ = (args.context_words,)
     engine = PiiEngine(EngineSettings(rules_dir=ROOT / "redaction_rules" / "pii",
                                       officers=officer_roster(tables, policy)))
     started = time.perf_counter()

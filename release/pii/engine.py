@@ -5,9 +5,10 @@ offline e-mail check, phone/card/SSN/IP/URL/IBAN recognizers) on a case-restored
 copy of each text; the YAML recognizers; uncommon capitalised words; the record's own
 terms; the officer roster; full-name completion and address-block completion; and later
 mentions of every name found (``release.pii.assemble`` puts these together). NER runs
-once per distinct sentence (``release.pii.sentences``: ``nlp.pipe`` in batches, only the
-NER pipe enabled), and the work is split over two forked processes for big inputs. Every Presidio or spaCy exception is translated into
-``release.errors`` here, without its message (it may quote the text).
+once per distinct sentence (``release.pii.sentences``, where the difference from whole-text
+tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled), and the work is
+split over two forked processes for big inputs. Every Presidio or spaCy exception is
+translated into ``release.errors`` here, without its message (it may quote the text).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from release.pii.parallel import run_units
 from release.pii.placeholders import Detection, Redacted, Replacement, detections, merge, render
 from release.pii.recognizers import PatternRule, load_recognizers
 from release.pii.rulefiles import rules_digest
-from release.pii.sentences import Entity, EntityCache
+from release.pii.sentences import Entity, EntityCache, WindowKey
 from release.pii.spans import TextViews
 from release.pii.terms import RecordTerms
 
@@ -72,7 +73,7 @@ class EngineSettings:
 
 
 _Unit = tuple[list[str], list[list[tuple[int, "RecordTerms | None"]]], "float | None"]
-_UnitResult = tuple[list[tuple[int, Any]], dict[str, tuple[Entity, ...]]]
+_UnitResult = tuple[list[tuple[int, Any]], dict[WindowKey, tuple[Entity, ...]]]
 
 
 def model_fingerprint() -> str:
@@ -193,16 +194,16 @@ class PiiEngine:
         self.meta = dict(nlp.meta)
 
     # ------------------------------------------------------------------ detection
-    def _tag(self, pieces: list[str]) -> Iterator[tuple[Entity, ...]]:
-        """spaCy NER (``PIPES_KEPT`` only) over new sentence pieces, in batches; labels are
+    def _tag(self, windows: list[str]) -> Iterator[tuple[Entity, ...]]:
+        """spaCy NER (``PIPES_KEPT`` only) over new sentence windows, in batches; labels are
         mapped to Presidio's as ``NER_CONFIGURATION`` says and the ignored ones dropped."""
         mapping = NER_CONFIGURATION["model_to_presidio_entity_mapping"]
-        for doc in self.nlp.pipe(pieces, batch_size=self.settings.batch_size):
+        for doc in self.nlp.pipe(windows, batch_size=self.settings.batch_size):
             yield tuple((mapping[ent.label_], ent.start_char, ent.end_char) for ent in doc.ents
                         if ent.label_ in mapping)
 
     def _analyse(self, restored: list[str]) -> Iterator[list[Any]]:
-        """Presidio results per restored text. NER runs once per distinct sentence (cached
+        """Presidio results per restored text. NER runs once per distinct sentence window (cached
         across calls, so the second scan re-tags only what redaction changed); the entities
         are set on a tokenized Doc of the whole text and handed to Presidio as its NLP
         artifacts, so its SpacyRecognizer and pattern recognizers run as usual. Lemmas and
@@ -240,7 +241,7 @@ class PiiEngine:
     # ------------------------------------------------------------------ API
     def _work(self, unit: "_Unit") -> _UnitResult:
         """Process distinct texts, each with every record that carries it; also return the
-        sentences newly tagged (a forked worker's cache would otherwise die with it)."""
+        windows newly tagged (a forked worker's cache would otherwise die with it)."""
         texts, jobs, scan_threshold = unit
         prepared = self._prepare(texts)
         out: list[tuple[int, Any]] = []

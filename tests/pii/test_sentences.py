@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.pii.engine import EngineSettings, PiiEngine
-from release.pii.sentences import Entity, EntityCache, pieces
+from release.pii.sentences import Entity, EntityCache, pieces, windows
 from release.pii.terms import RecordTerms
 from tests.pii.conftest import OFFICERS, RULES
 
@@ -48,6 +48,37 @@ def test_pieces_map_back_and_leave_out_only_whitespace(text: str) -> None:
         previous_end = offset + len(piece)
         covered[offset:previous_end] = b"\x01" * len(piece)
     assert all(ch.isspace() for ch, seen in zip(text, covered) if not seen)
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        (0, [(0, ("One two three end.", 0, 18)), (19, ("Four five six.", 0, 14))]),
+        (2, [(0, ("One two three end. Four five", 0, 18)), (8, ("three end. Four five six.", 11, 25))]),
+        (9, [(0, ("One two three end. Four five six.", 0, 18)), (0, ("One two three end. Four five six.", 19, 33))]),
+    ],
+    ids=["bare", "two-words", "more-than-there-is"],
+)
+def test_windows_carry_words_of_real_context(context: int, expected: list[tuple[int, tuple[str, int, int]]]) -> None:
+    text = "One two three end. Four five six."
+    found = windows(text, context)
+    assert found == expected
+    for left, (window, start, end) in found:
+        assert text[left : left + len(window)] == window and window[start:end].strip()
+
+
+def test_an_entity_across_a_cut_is_kept_whole_by_overlap(monkeypatch: pytest.MonkeyPatch) -> None:
+    import release.pii.sentences as sentences_module
+
+    monkeypatch.setattr(sentences_module.windows, "__defaults__", (2,))
+    text = "We saw the man. Smith left."  # pretend the model tags "man. Smith" across the cut
+
+    def tag(new: list[str]) -> Iterable[tuple[Entity, ...]]:
+        return [(("PERSON", w.index("man. Smith"), w.index("man. Smith") + 10),) if "man. Smith" in w else ()
+                for w in new]
+
+    found = EntityCache().entities([text], tag)
+    assert found == [[("PERSON", 11, 21)]] and text[11:21] == "man. Smith"
 
 
 def _tagger(calls: list[list[str]]):  # type: ignore[no-untyped-def]
