@@ -128,7 +128,9 @@ def _render_scan(result: dict[str, Any]) -> str:
              f"with possible PII (threshold {result['threshold']})",
              f"{'entity type':<24}{'findings':>10}"]
     lines += [f"{kind:<24}{count:>10}" for kind, count in result["by_type"].items()]
-    lines.append(f"not counted: {result['touching_earlier_redaction']} hits touching an earlier redaction marker")
+    touching = ", ".join(f"{kind} {count}" for kind, count in result["touching_by_type"].items())
+    lines.append(f"not counted: {result['touching_earlier_redaction']} hits touching an earlier redaction marker"
+                 + (f" ({touching}; listed apart in --json)" if touching else ""))
     lines.append("Use --json for every finding's row key, type and offsets (never the text).")
     return "\n".join(lines)
 

@@ -46,22 +46,27 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     with progress.stage("scan", total=len(unique)):
         results = dict(zip(unique, engine.scan_many(unique, threshold=threshold)))
     by_type: dict[str, int] = {}
+    touching_by_type: dict[str, int] = {}
     rows_with_findings = 0
     findings: list[dict[str, object]] = []
-    already_redacted = 0
+    touching: list[dict[str, object]] = []  # listed apart, for an auditor to look at
     for key, text in zip(keys, texts):
         hits = results.get(text, [])
-        if marker:
-            kept_hits = [h for h in hits if marker not in text[max(0, h.start - len(marker)):h.end + len(marker)]]
-            already_redacted += len(hits) - len(kept_hits)
-            hits = kept_hits
-        rows_with_findings += bool(hits)
+        counted = [h for h in hits
+                   if not marker or marker not in text[max(0, h.start - len(marker)):h.end + len(marker)]]
+        rows_with_findings += bool(counted)
         for hit in hits:
-            by_type[hit.entity_type] = by_type.get(hit.entity_type, 0) + 1
-            findings.append({"row_key": key, "column": column, "entity_type": hit.entity_type,
-                             "start": hit.start, "end": hit.end, "rule": hit.rule_id,
-                             "score": round(float(hit.score), 3)})
+            into, counts = (findings, by_type) if hit in counted else (touching, touching_by_type)
+            counts[hit.entity_type] = counts.get(hit.entity_type, 0) + 1
+            into.append({"row_key": key, "column": column, "entity_type": hit.entity_type,
+                         "start": hit.start, "end": hit.end, "rule": hit.rule_id,
+                         "score": round(float(hit.score), 3)})
     return {"file": path.name, "column": column, "rows": len(texts), "rows_with_findings": rows_with_findings,
-            "threshold": threshold, "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
-            "touching_earlier_redaction": already_redacted, "roster_names": len(roster),
-            "findings": findings, "engine": engine.versions()}
+            "threshold": threshold, "by_type": _by_count(by_type),
+            "touching_earlier_redaction": len(touching), "touching_by_type": _by_count(touching_by_type),
+            "roster_names": len(roster), "findings": findings, "touching_findings": touching,
+            "engine": engine.versions()}
+
+
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))

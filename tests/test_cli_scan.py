@@ -15,7 +15,7 @@ ROWS = [
      "contact_reason": "Off. Odo Kowalczyk stopped Zebulon Quartermaine (DOB 03/14/1999) at 45 Blue Hill Ave. "
                        "Call 617-555-0142."},
     {"fc_num": "FC20000002", "officer": "KOWALCZYK, ODO",
-     "contact_reason": "Officers observed XXX near the store. FIO'd and released."},
+     "contact_reason": "Officers observed Tyrone XXX near the store. FIO'd and released."},
     {"fc_num": "FC20000003", "officer": "KOWALCZYK, ODO", "contact_reason": "Observed a group. Released."},
 ]
 
@@ -29,6 +29,10 @@ def test_scan_reports_types_and_offsets_never_text(tmp_path: Path) -> None:
     assert report["rows"] == 3 and report["rows_with_findings"] == 1
     assert {"PERSON", "DOB", "ADDRESS", "PHONE"} <= set(report["by_type"])
     assert {f["row_key"] for f in report["findings"]} == {"FC20000001"}
+    # the City's own marker: a hit touching it is listed apart, not counted
+    assert report["touching_earlier_redaction"] == len(report["touching_findings"]) >= 1
+    assert {f["row_key"] for f in report["touching_findings"]} == {"FC20000002"}
+    assert sum(report["touching_by_type"].values()) == report["touching_earlier_redaction"]
     text = ROWS[0]["contact_reason"]
     found = {text[f["start"]:f["end"]] for f in report["findings"]}
     assert "Zebulon Quartermaine" in " ".join(found) and not any("Kowalczyk" in f for f in found)
