@@ -16,18 +16,15 @@ import argparse
 import collections
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from release.config import load_policy  # noqa: E402
 from release.pii.engine import EngineSettings, PiiEngine  # noqa: E402
-from release.stages.load import load_export  # noqa: E402
-from release.stages.redact import officer_roster, record_terms  # noqa: E402
-from release.synth.fioe import generate_fioe, write_fioe  # noqa: E402
+from release.synth.engine_inputs import engine_inputs  # noqa: E402
+from release.synth.fioe import generate_fioe  # noqa: E402
 
 WORD = re.compile(r"[^\W_]+")
 
@@ -43,25 +40,16 @@ def main() -> None:
                         help="tag each narrative whole instead of sentence by sentence (A/B comparison)")
     args = parser.parse_args()
     data = generate_fioe(2020, seed=args.seed, n_reports=args.reports, evasions=not args.no_evasions)
-    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
-    with tempfile.TemporaryDirectory() as folder:
-        write_fioe(data, Path(folder))
-        tables = load_export(Path(folder), policy, 2020).tables
-    terms = record_terms(tables, policy)
-    contacts = tables["contacts"].drop_duplicates("fc_num")
-    contacts = contacts[contacts["contact_reason"].notna()]
-    texts = contacts["contact_reason"].tolist()
-    keys = contacts["fc_num"].tolist()
-    from release.pii.terms import RecordTerms
+    inputs = engine_inputs(data, 2020, one_per_report=True)
+    texts, keys = inputs.texts, inputs.keys
     from release.pii import sentences
     if args.whole_text_ner:
         sentences.pieces = lambda text: [(0, text)] if text.strip() else []  # type: ignore[assignment]
     if args.context_words is not None:
         sentences.windows.__defaults__ = (args.context_words,)
-    engine = PiiEngine(EngineSettings(rules_dir=ROOT / "redaction_rules" / "pii",
-                                      officers=officer_roster(tables, policy)))
+    engine = PiiEngine(EngineSettings(rules_dir=ROOT / "redaction_rules" / "pii", officers=inputs.officers))
     started = time.perf_counter()
-    results = engine.redact_many(texts, [terms.get(k, RecordTerms()) for k in keys])
+    results = engine.redact_many(texts, inputs.terms)
     elapsed = time.perf_counter() - started
     index = {k: i for i, k in enumerate(keys)}
     covered = []

@@ -21,7 +21,6 @@ no record terms), to check the ratios do not rest on the synthetic text's repeat
 from __future__ import annotations
 
 import argparse
-import collections
 import csv
 import os
 import subprocess
@@ -41,31 +40,13 @@ YEAR_REPORTS = 5_600
 
 
 def synthetic_year(limit: int | None, evasions: bool = False) -> tuple[list[str], list[RecordTerms], tuple[str, ...]]:
-    """Narratives and record terms of the bundled sample (the same generator call), one per report row."""
+    """Narratives (one per report row), record terms and roster of the bundled sample's
+    generator call, as the release's loader and term collection give them to the engine."""
+    from release.synth.engine_inputs import engine_inputs
     from release.synth.fioe import generate_fioe
 
-    data = generate_fioe(2020, seed=2020, n_reports=limit or YEAR_REPORTS, evasions=evasions)
-    persons: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
-    for person in data.persons:
-        persons[person["fc_num"]].append(person)
-    texts: list[str] = []
-    terms: list[RecordTerms] = []
-    for contact in data.contacts:
-        people = persons[contact["fc_num"]]
-        texts.append(contact["contact_reason"])
-        terms.append(RecordTerms(
-            name_parts=tuple((p["first_name"], p["middle_name"], p["last_name"]) for p in people),
-            aliases=tuple(p["alias"] for p in people if p["alias"]),
-            dobs=tuple(p["dob"] for p in people if p["dob"]),
-            addresses=tuple([p["home_address"] for p in people if p["home_address"]]
-                            + [contact["incident_address"]] * bool(contact["incident_address"])),
-            phones=tuple(p["phone"] for p in people if p["phone"]),
-            licenses=tuple(p["license_number"] for p in people if p["license_number"]),
-            plates=(contact["vehicle_plate"],) if contact["vehicle_plate"] else (),
-        ))
-    if limit:
-        texts, terms = texts[:limit], terms[:limit]
-    return texts, terms, tuple(data.officers)
+    inputs = engine_inputs(generate_fioe(2020, seed=2020, n_reports=limit or YEAR_REPORTS, evasions=evasions), 2020)
+    return inputs.texts, inputs.terms, inputs.officers
 
 
 def presidio_default(texts: list[str]) -> float:

@@ -17,6 +17,7 @@ import pytest
 
 from release.pii.engine import EngineSettings, PiiEngine
 from release.pii.terms import RecordTerms
+from release.synth.engine_inputs import engine_inputs
 from release.synth.fioe import generate_fioe
 
 SCAN_THRESHOLD = 0.25
@@ -24,22 +25,8 @@ RULES = Path(__file__).resolve().parents[2] / "redaction_rules" / "pii"
 
 
 def _corpus(seed: int, reports: int) -> tuple[list[str], list[RecordTerms], tuple[str, ...]]:
-    data = generate_fioe(2020, seed=seed, n_reports=reports, evasions=True)
-    persons: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
-    for person in data.persons:
-        persons[person["fc_num"]].append(person)
-    texts, terms = [], []
-    for contact in data.contacts:
-        people = persons[contact["fc_num"]]
-        texts.append(contact["contact_reason"])
-        terms.append(RecordTerms(
-            name_parts=tuple((p["first_name"], p["middle_name"], p["last_name"]) for p in people),
-            aliases=tuple(p["alias"] for p in people if p["alias"]),
-            dobs=tuple(p["dob"] for p in people if p["dob"]),
-            addresses=tuple(p["home_address"] for p in people if p["home_address"]),
-            phones=tuple(p["phone"] for p in people if p["phone"]),
-        ))
-    return texts, terms, tuple(data.officers)
+    inputs = engine_inputs(generate_fioe(2020, seed=seed, n_reports=reports, evasions=True), 2020)
+    return inputs.texts, inputs.terms, inputs.officers
 
 
 @pytest.mark.parametrize("policy", ["keep", "redact"], ids=["officers-kept", "officers-redacted"])
