@@ -25,6 +25,7 @@ from release.errors import ReleaseError
 from release.gate import approvals_required, manifest_sha256, verify_outputs
 from release.keys import Tokenizer
 from release.log import verify_log
+from release.model import finite_number
 from release.stages.load import ROW_KEY
 from release.stages.load import row_keys  # the one definition of a row key
 from release.stages.publish import LOG, sha256_file
@@ -88,9 +89,9 @@ def check_table_cells(tables: Mapping[str, pd.DataFrame],
             if cells.get("status") != "exact":
                 continue
             exact += 1
-            value = _number(cells.get("value"))
+            value = finite_number(cells.get("value"))
             declared = (thresholds or {}).get(Path(relpath).stem)
-            threshold = (declared + 1 if declared is not None else None) or _number(cells.get("threshold")) \
+            threshold = (declared + 1 if declared is not None else None) or finite_number(cells.get("threshold")) \
                 or DEFAULT_MIN_CELL_SIZE
             if value is not None and 0 < value < threshold:
                 problems.append(f"{relpath}, row {number}: exact cell under its threshold")
@@ -98,16 +99,8 @@ def check_table_cells(tables: Mapping[str, pd.DataFrame],
                                                    "cells_under_threshold": len(problems)})
 
 
-def _number(value: object) -> float | None:
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _per_unit(value: object, unit: str) -> float | None:
-    return _number(value.get(unit)) if isinstance(value, dict) else _number(value) if value is not None else None
+    return finite_number(value.get(unit)) if isinstance(value, dict) else finite_number(value) if value is not None else None
 
 
 def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str, pd.DataFrame]) -> AuditCheck:
@@ -127,8 +120,8 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
     spends = [s for s in privacy.get("spends", []) or [] if isinstance(s, dict)]
     totals: dict[str, float] = {}
     for number, spend in enumerate(spends, start=1):
-        rho, epsilon = _number(spend.get("rho")), spend.get("epsilon")
-        if rho is None or rho < 0 or (epsilon is not None and ((_number(epsilon) or -1.0) < 0)):
+        rho, epsilon = finite_number(spend.get("rho")), spend.get("epsilon")
+        if rho is None or rho < 0 or (epsilon is not None and ((finite_number(epsilon) or -1.0) < 0)):
             problems.append(f"privacy.spends[{number}]: rho or epsilon is negative or not a number")
             continue
         unit = str(spend.get("privacy_unit", ""))

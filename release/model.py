@@ -7,6 +7,7 @@ what the value was; a ``RedactionEvent`` carries an HMAC token instead of the te
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -104,3 +105,12 @@ class Tables:
 
     def names(self) -> list[str]:
         return list(self.frames)
+
+
+def finite_number(value: object) -> float | None:
+    """A published table cell as a number: None when blank, text, NaN or infinite."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

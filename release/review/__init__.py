@@ -26,7 +26,7 @@ from release.review.evidence import (QUASI_IDENTIFIERS, Rows, _changes, _expecta
 from release.review.facts import (_ACTION, _PLAIN_TYPE, _SMALL_CELL_WORDS, _TABLE_COLUMNS,  # noqa: F401
                                   CHART_CELLS, FLAGGED_ROWS, LOW_CONFIDENCE, PLACEHOLDER, PREVIEW_ROWS,
                                   SAMPLE_SIZE, TABLES_DIR, Cell, Facts, Sample, TableFacts, _entries,
-                                  _number, _samples, _table_facts, collect_facts)
+                                  _samples, _table_facts, collect_facts)
 from release.review.inputs import (PacketInputs, PreviousRelease, _pattern, _privacy, _rules,  # noqa: F401
                                    inputs_from_build, inputs_from_bundle)
 from release.review.packet import PACKET, review, write_review

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from release.model import finite_number
 from release.gate import approvals_required, blocking_count
 from release.review.evidence import Rows, _changes, _expectations, _provenance, _risk
 from release.review.inputs import PacketInputs
@@ -118,21 +119,14 @@ def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
     return entries
 
 
-def _number(value: object) -> float | None:
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _table_facts(relpath: str, frame: pd.DataFrame) -> TableFacts:
     dims = [c for c in frame.columns if c not in _TABLE_COLUMNS]
     statuses = Counter(str(s) for s in frame["status"]) if "status" in frame.columns else Counter()
     noisy = next((c for c in ("noisy", "noisy_value") if c in frame.columns), None)
     cells = tuple(
-        Cell(" / ".join(str(row[d]) for d in dims) or "(total)", _number(row.get("value")),
-             _number(row.get("lower")), _number(row.get("upper")), _number(row[noisy]) if noisy else None,
+        Cell(" / ".join(str(row[d]) for d in dims) or "(total)", finite_number(row.get("value")),
+             finite_number(row.get("lower")), finite_number(row.get("upper")),
+             finite_number(row[noisy]) if noisy else None,
              str(row.get("status") or ""))
         for _, row in frame.head(CHART_CELLS).iterrows())
     preview = tuple(tuple("" if v is None else v for v in row)
@@ -167,7 +161,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
     by_type = Counter((str(e.get("action")), str(e.get("entity_type"))) for e in entries)
     by_column = Counter((str(e.get("file")), str(e.get("column"))) for e in entries)
     juvenile = [e for e in entries if str(e.get("rule_id", "")).startswith("juvenile")]
-    scored = [(_number(e.get("score")) or 0.0, i, e) for i, e in enumerate(entries) if e.get("action") == "redact"]
+    scored = [(finite_number(e.get("score")) or 0.0, i, e) for i, e in enumerate(entries) if e.get("action") == "redact"]
     flagged = [e for score, _, e in sorted(scored, key=lambda item: item[:2]) if score < LOW_CONFIDENCE]
     samples, with_placeholders = _samples(data)
     changes, budget, rules_changed = (_changes({k: len(v) for k, v in data.items()},
