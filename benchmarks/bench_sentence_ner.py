@@ -25,48 +25,30 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_throughput import CITY_2020, city_narratives, synthetic_year  # noqa: E402
 
 from release.pii.engine import EngineSettings, PiiEngine  # noqa: E402
-from release.pii import sentences  # noqa: E402
+from release.pii.sentences import Entity, EntityCache  # noqa: E402
 from release.pii.spans import TextViews  # noqa: E402
-
-Entity = tuple[str, int, int]
-
 
 def agreement(engine: PiiEngine, texts: list[str], context_words: int) -> tuple[int, int, int]:
     """(narratives identical, entities only in whole-text NER, entities only in sentence NER)."""
     restored = [TextViews.build(text, engine.lexicon).restored for text in texts]
-    whole = _with_pieces(engine, restored, whole_text=True)
-    split = _with_pieces(engine, restored, context_words=context_words)
+    whole = _entities(engine, restored, EntityCache(whole_text=True))
+    split = _entities(engine, restored, EntityCache(context_words))
     return (sum(a == b for a, b in zip(whole, split)), sum(len(a - b) for a, b in zip(whole, split)),
             sum(len(b - a) for a, b in zip(whole, split)))
 
 
-def _with_pieces(engine: PiiEngine, restored: list[str], *, whole_text: bool = False,
-                 context_words: int = 0) -> list[set[Entity]]:
-    original_pieces, original_defaults = sentences.pieces, sentences.windows.__defaults__
-    if whole_text:
-        sentences.pieces = lambda text: [(0, text)] if text.strip() else []  # type: ignore[assignment]
-    sentences.windows.__defaults__ = (context_words,)
-    engine.ner_cache = sentences.EntityCache()
-    try:
-        return [set(entities) for entities in engine.ner_cache.entities(restored, engine._tag)]
-    finally:
-        sentences.pieces, sentences.windows.__defaults__ = original_pieces, original_defaults  # type: ignore[assignment]
+def _entities(engine: PiiEngine, restored: list[str], cache: EntityCache) -> list[set[Entity]]:
+    return [set(entities) for entities in cache.entities(restored, engine._tag)]
 
 
 def scan_difference(engine: PiiEngine, texts: list[str]) -> tuple[int, int, int]:
     """(detections with sentence NER, only with sentence NER, only with whole-text NER)."""
-    def run(whole_text: bool) -> set[tuple[int, str, int, int]]:
-        original = sentences.pieces
-        if whole_text:
-            sentences.pieces = lambda text: [(0, text)] if text.strip() else []  # type: ignore[assignment]
-        engine.ner_cache = sentences.EntityCache()
-        try:
-            found = engine.scan_many(texts, threshold=0.25)
-        finally:
-            sentences.pieces = original  # type: ignore[assignment]
+    def run(cache: EntityCache) -> set[tuple[int, str, int, int]]:
+        engine.ner_cache = cache
+        found = engine.scan_many(texts, threshold=0.25)
         return {(i, d.entity_type, d.start, d.end) for i, hits in enumerate(found) for d in hits}
 
-    by_sentence, whole = run(False), run(True)
+    by_sentence, whole = run(EntityCache()), run(EntityCache(whole_text=True))
     return len(by_sentence), len(by_sentence - whole), len(whole - by_sentence)
 
 

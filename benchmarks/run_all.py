@@ -16,7 +16,7 @@ SCRIPTS = [  # (script, quick arguments)
     ("bench_leak.py", ["--reports", "800"]),
     ("bench_presidio_synth.py", []),
     ("bench_throughput.py", ["--limit", "800"]),
-    ("bench_noise.py", ["--quick"]),
+    ("bench_noise.py", ["--runs", "20"]),
     ("bench_suppression.py", ["--quick"]),
 ]
 

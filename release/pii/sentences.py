@@ -76,9 +76,12 @@ def windows(text: str, context_words: int = CONTEXT_WORDS) -> list[tuple[int, Wi
 
 class EntityCache:
     """Entities per distinct window. ``fresh`` holds what was added since the last ``drain``,
-    so forked workers can send their additions back to the parent process."""
+    so forked workers can send their additions back to the parent process. ``context_words``
+    and ``whole_text`` (tag each text in one piece) exist for the measurements above."""
 
-    def __init__(self) -> None:
+    def __init__(self, context_words: int = CONTEXT_WORDS, whole_text: bool = False) -> None:
+        self.context_words = context_words
+        self.whole_text = whole_text
         self._known: dict[WindowKey, tuple[Entity, ...]] = {}
         self._fresh: dict[WindowKey, tuple[Entity, ...]] = {}
 
@@ -88,7 +91,7 @@ class EntityCache:
     def entities(self, texts: Sequence[str],
                  tag: Callable[[list[str]], Iterable[tuple[Entity, ...]]]) -> list[list[Entity]]:
         """Entities of each text in its own offsets; ``tag`` runs the model on new windows only."""
-        split = [windows(text) for text in texts]
+        split = [self._windows(text) for text in texts]
         missing = list(dict.fromkeys(key for parts in split for _, key in parts if key not in self._known))
         if missing:
             texts_to_tag = list(dict.fromkeys(window for window, _, _ in missing))
@@ -102,6 +105,11 @@ class EntityCache:
                                for label, start, end in self._known[key]))
             for parts in split
         ]
+
+    def _windows(self, text: str) -> list[tuple[int, WindowKey]]:
+        if self.whole_text:
+            return [(0, (text, 0, len(text)))] if text.strip() else []
+        return windows(text, self.context_words)
 
     def drain(self) -> dict[WindowKey, tuple[Entity, ...]]:
         fresh, self._fresh = self._fresh, {}

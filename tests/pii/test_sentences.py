@@ -67,18 +67,22 @@ def test_windows_carry_words_of_real_context(context: int, expected: list[tuple[
         assert text[left : left + len(window)] == window and window[start:end].strip()
 
 
-def test_an_entity_across_a_cut_is_kept_whole_by_overlap(monkeypatch: pytest.MonkeyPatch) -> None:
-    import release.pii.sentences as sentences_module
-
-    monkeypatch.setattr(sentences_module.windows, "__defaults__", (2,))
+def test_an_entity_across_a_cut_is_kept_whole_by_overlap() -> None:
     text = "We saw the man. Smith left."  # pretend the model tags "man. Smith" across the cut
 
     def tag(new: list[str]) -> Iterable[tuple[Entity, ...]]:
         return [(("PERSON", w.index("man. Smith"), w.index("man. Smith") + 10),) if "man. Smith" in w else ()
                 for w in new]
 
-    found = EntityCache().entities([text], tag)
+    found = EntityCache(context_words=2).entities([text], tag)
     assert found == [[("PERSON", 11, 21)]] and text[11:21] == "man. Smith"
+
+
+def test_whole_text_mode_tags_each_text_in_one_piece() -> None:
+    calls: list[list[str]] = []
+    text = "Officers arrived in the area. Smith was stopped."
+    assert EntityCache(whole_text=True).entities([text, "  "], _tagger(calls)) == [[("PERSON", 30, 35)], []]
+    assert calls == [[text]]
 
 
 def _tagger(calls: list[list[str]]):  # type: ignore[no-untyped-def]
