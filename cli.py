@@ -234,7 +234,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Pat
 @_bundle_options
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), default=None,
-              help="Privacy ledger (default: the one the manifest names, or $RELEASE_LEDGER).")
+              help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, as_json: bool) -> None:
     """Copy public/ out and make the release's privacy spend permanent on the ledger; refused

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from release import tables as tables_api
-from release.ledger import Ledger
+from release.ledger import Ledger, ledger_file
 from release.run_options import BuildOptions, Resolved
 
 
@@ -63,10 +62,7 @@ def reserve_budget(options: BuildOptions, resolved: Resolved) -> Iterator[RunBud
 
 def ledger_path(out_dir: Path, explicit: Path | None = None) -> Path:
     """The privacy ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else ``OUT/privacy_ledger.sqlite``."""
-    if explicit is not None:
-        return explicit
-    env = os.environ.get("RELEASE_LEDGER")
-    return Path(env) if env else out_dir / "privacy_ledger.sqlite"
+    return ledger_file(out_dir, explicit)
 
 
 def privacy_section(tables: object, budget: RunBudget) -> dict[str, object]:

@@ -22,7 +22,7 @@ import pandas as pd
 from release.approvals import append_approval, check_approvals, load_private_key, sign_approval, utc_now
 from release.errors import ApprovalError, ReleaseError
 from release.log import verify_log
-from release.ledger import Ledger
+from release.ledger import Ledger, ledger_file
 from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
 
 PUBLIC = "public"
@@ -194,18 +194,17 @@ def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: 
     return copied
 
 
-def _spent_run(manifest: dict[str, object], ledger_file: Path | None) -> tuple[Ledger, str, str] | None:
+def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
     """The ledger run of a release that spent privacy budget, checked to be on the ledger
     as spent; None for a release without noisy tables."""
     privacy = manifest.get("privacy") or {}
     if not isinstance(privacy, dict) or not privacy.get("spends"):
         return None
-    recorded = privacy.get("ledger")
-    path = ledger_file or (Path(str(recorded)) if recorded else None)
+    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
     run_id = str(privacy.get("run_id", ""))
-    if path is None or not path.is_file():
+    if not path.is_file():
         raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
-                            file=str(path) if path else None, rule="ledger")
+                            file=str(path), rule="ledger")
     ledger = Ledger(path)
     status = ledger.status(run_id)
     if status not in ("committed", "published"):
@@ -215,10 +214,11 @@ def _spent_run(manifest: dict[str, object], ledger_file: Path | None) -> tuple[L
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
-            ledger_file: Path | None = None) -> dict[str, object]:
-    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, then mark
+            ledger: Path | None = None) -> dict[str, object]:
+    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, marking
     the release's privacy spend as published on the ledger (a rebuild can no longer replace
-    it). ``ledger_file`` overrides the ledger path recorded in the manifest."""
+    it) just before the files go out, and giving the mark back if they do not. ``ledger``
+    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle)
     _require_intact(bundle, manifest)
@@ -235,18 +235,24 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
             f"{len(valid)} valid approval(s) of the current manifest, {required} required"
             + (f"; {stale} approval line(s) do not verify for it" if stale else ""),
             file=str(bundle / "approvals.jsonl"), rule="approvals-required")
-    spent = _spent_run(manifest, ledger_file)
+    spent = _spent_run(manifest, out_dir, ledger)
+    marked = spent is not None and spent[2] == "committed"
     target = to_dir / dataset / str(year)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{year}.publishing-", dir=target.parent))
     try:
         copied = _copy_verified(bundle, listed_outputs(manifest), staging)
-        swap_into_place(staging, target)
+        if marked:
+            spent[0].mark_published(spent[1])  # type: ignore[index]
+        try:
+            swap_into_place(staging, target)
+        except BaseException:
+            if marked:
+                spent[0].unmark_published(spent[1])  # type: ignore[index]
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if spent is not None and spent[2] == "committed":
-        spent[0].mark_published(spent[1])
     return {"dataset": dataset, "year": year, "destination": str(target), "files": copied,
             "manifest_sha256": digest, "approvals": len(valid), "approvals_required": required,
             "key_ids": valid, "ledger_run": spent[1] if spent else None}

@@ -9,7 +9,6 @@ check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit`
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import pandas as pd
 
 from release import paths
 from release import tables as tables_api
-from release.budget_run import budget_report, ledger_path
+from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
-from release.ledger import Ledger
+from release.ledger import Ledger, ledger_file
 from release.stages import publish
 
 
@@ -73,11 +72,9 @@ def approve_release(dataset: str, year: int, out_dir: Path, reviewer: str, key_p
 
 def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path,
                     ledger: Path | None = None) -> dict[str, object]:
-    """Publish, then mark the spend published on the ledger: ``--ledger``, else
-    ``$RELEASE_LEDGER``, else the ledger the manifest names."""
+    """Publish, marking the spend published on the ledger (``ledger.ledger_file`` says which)."""
     from release import gate
-    env = os.environ.get("RELEASE_LEDGER")
-    return gate.publish(dataset, year, out_dir, to_dir, ledger_file=ledger or (Path(env) if env else None))
+    return gate.publish(dataset, year, out_dir, to_dir, ledger)
 
 
 def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
@@ -147,7 +144,7 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callabl
     """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
         privacy = manifest.get("privacy") or {}
-        path = Path(privacy["ledger"]) if privacy.get("ledger") else ledger_path(out_dir, explicit)
+        path = ledger_file(out_dir, explicit, privacy.get("ledger"))
         problems: list[str] = []
         if not path.is_file():
             return False, {"ledger": str(path)}, ["the privacy ledger is missing"]

@@ -11,6 +11,7 @@ it; ``mark_published`` makes a run permanent, so a later rebuild adds to it.
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -90,25 +91,46 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def ledger_file(out_dir: Path, explicit: Path | None = None, recorded: object = None) -> Path:
+    """Which ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else the one a bundle's manifest
+    ``recorded`` (for publish and audit), else ``OUT/privacy_ledger.sqlite``."""
+    env = os.environ.get("RELEASE_LEDGER")
+    if explicit is not None:
+        return explicit
+    if env:
+        return Path(env)
+    return Path(str(recorded)) if recorded else out_dir / "privacy_ledger.sqlite"
+
+
 class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=60)) as db:
-            db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60)) as db:
+                db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: sqlite3.Error) -> BudgetError:
+        return BudgetError(f"the privacy ledger cannot be used ({type(exc).__name__})", file=str(self.path),
+                           rule="ledger")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One BEGIN IMMEDIATE transaction: writers queue, readers never see half a change."""
-        with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as db:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as db:
+                db.execute("PRAGMA foreign_keys = ON")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
 
     def reserve(self, *, run_id: str, dataset: str, year: int, spends: Sequence[Spend],
                 cap_rho: float, delta: float) -> None:
@@ -145,8 +167,12 @@ class Ledger:
         self._move(run_id, "reserved", "committed")
 
     def mark_published(self, run_id: str) -> None:
-        """The run's tables went public: its spend is permanent and never replaced."""
+        """The run's tables go public: its spend is permanent and never replaced."""
         self._move(run_id, "committed", "published")
+
+    def unmark_published(self, run_id: str) -> None:
+        """A publication that failed before its files went out gives the mark back."""
+        self._move(run_id, "published", "committed")
 
     def cancel(self, run_id: str) -> None:
         """A failed run gives its reservation back; a draft it was replacing counts again."""

@@ -77,3 +77,29 @@ def test_publish_refuses_when_the_ledger_does_not_hold_the_spend(approved: tuple
                                    "--ledger", str(ledger))
     assert code == 7 and "ledger" in stderr and "Traceback" not in stderr
     assert not (site / "best" / str(YEAR)).exists()
+
+
+def test_an_unreadable_ledger_is_named_without_a_traceback(approved: tuple[Path, Path, str], tmp_path: Path) -> None:
+    out, ledger, _ = approved
+    ledger.write_bytes(b"not a database" * 100)
+    site = tmp_path / "site"
+    code, stdout, stderr = _invoke("publish", "best", str(YEAR), "--out", str(out), "--to", str(site),
+                                   "--ledger", str(ledger))
+    assert code == 6 and f"file {ledger}" in stderr and "rule ledger" in stderr and "Traceback" not in stderr
+    assert not (site / "best" / str(YEAR)).exists()
+
+
+def test_a_failed_swap_gives_the_published_mark_back(approved: tuple[Path, Path, str], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from release import gate
+
+    out, ledger, run_id = approved
+
+    def broken(staging: Path, target: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gate, "swap_into_place", broken)
+    with pytest.raises(OSError):
+        gate.publish("best", YEAR, out, tmp_path / "site", ledger)
+    assert Ledger(ledger).status(run_id) == "committed"
+    assert not (tmp_path / "site" / "best" / str(YEAR)).exists()
