@@ -205,9 +205,9 @@ def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # the log check reports it
-        if isinstance(entry, dict) and entry.get("action") == "keep":
-            kept.add((str(entry.get("row_key")), str(entry.get("column")),
-                      int(entry.get("out_start", -1)), int(entry.get("out_end", -1))))
+        if isinstance(entry, dict) and entry.get("action") == "keep" \
+                and isinstance(entry.get("out_start"), int) and isinstance(entry.get("out_end"), int):
+            kept.add((str(entry.get("row_key")), str(entry.get("column")), entry["out_start"], entry["out_end"]))
     return kept
 
 

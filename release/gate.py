@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from release.approvals import append_approval, check_approvals, load_private_key, sign_approval, utc_now
-from release.errors import ApprovalError, ReleaseError
+from release.errors import ApprovalError, InputError, ReleaseError
 from release.log import verify_log
 from release.ledger import Ledger, ledger_file
 from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
@@ -50,9 +50,15 @@ def manifest_sha256(bundle: Path) -> str:
 
 
 def read_public_csv(source: Path | str) -> pd.DataFrame:
-    """A published CSV (a path, or its text) as strings, an empty cell as None."""
-    text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    """A published CSV (a path, or its text) as strings, an empty cell as None. A file that
+    is not UTF-8 CSV is an InputError naming it (the bundle was altered or damaged)."""
+    name = str(source) if isinstance(source, Path) else None
+    try:
+        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"published file is not readable UTF-8 CSV ({type(exc).__name__})", file=name,
+                         rule="public-file") from None
     return pd.DataFrame({c: pd.Series([v if v != "" else None for v in frame[c].tolist()], dtype=object)
                          for c in frame.columns}, columns=frame.columns)
 

@@ -8,11 +8,8 @@ check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
 
 from release import paths
 from release import tables as tables_api
@@ -25,22 +22,24 @@ from release.stages import publish
 def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
     """Every dataset with the years it has bundles for, their status and budget."""
     from release.approvals import check_approvals
-    from release.gate import approvals_required
+    from release.errors import InputError
+    from release.gate import approvals_required, read_manifest
 
     rows = []
     for folder in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9]")):
         manifest_path = folder / publish.MANIFEST
         if not manifest_path.is_file():
             continue
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = read_manifest(folder, error=InputError)
         digest = publish.sha256_file(manifest_path)
         approvals = len({c.key_id for c in check_approvals(folder, dataset=folder.parent.name,
                                                            year=int(folder.name), manifest_sha256=digest) if c.ok})
         status = ("approved" if approvals >= approvals_required(manifest) else str(manifest.get("status")))
-        privacy = manifest.get("privacy") or {}
+        privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+        spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
         rows.append({"dataset": folder.parent.name, "year": int(folder.name), "status": status,
                      "approvals": approvals, "created_at": manifest.get("created_at"),
-                     "rho_spent": sum((privacy.get("rho_spent") or {}).values())})
+                     "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))})
     budgets = {}
     for dataset in sorted({r["dataset"] for r in rows}):
         report = budget_report(dataset, out_dir, ledger)
@@ -79,13 +78,15 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path,
 
 def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
+    from release.gate import read_public_csv
+
     names: set[str] = set()
     for file_policy in policy.files.values():
         path = out_dir / dataset / str(year) / "public" / file_policy.public_file.format(year=year)
         columns = [c for c, r in file_policy.columns.items() if r.type == "officer" and r.roster]
         if columns and path.is_file():
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c in columns)
-            names.update(v for c in frame.columns for v in frame[c] if v)
+            frame = read_public_csv(path)
+            names.update(v for c in columns if c in frame.columns for v in frame[c] if v)
     return tuple(sorted(names))
 
 
@@ -143,7 +144,7 @@ def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> C
 def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callable[..., tuple]:
     """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
-        privacy = manifest.get("privacy") or {}
+        privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
         path = ledger_file(out_dir, explicit, privacy.get("ledger"))
         problems: list[str] = []
         if not path.is_file():

@@ -1,0 +1,53 @@
+"""A damaged or hand-edited bundle is a user-facing error naming the file, never an
+internal error or a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from governance.conftest import Built
+
+import cli
+from release.audit_checks import _kept_spans
+from release.errors import InputError
+from release.gate import read_public_csv
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+@pytest.mark.parametrize(("content", "problem"), [("{not json", "not valid JSON"), ("[1, 2]", "not a JSON object")],
+                         ids=["broken-json", "not-an-object"])
+def test_list_names_a_broken_manifest(built: Built, content: str, problem: str) -> None:
+    (built.bundle / "manifest.json").write_text(content, encoding="utf-8")
+    code, stderr = _invoke("list", "--out", str(built.out_dir))
+    assert code == 4 and problem in stderr and "manifest.json" in stderr and "Traceback" not in stderr
+
+
+def test_list_tolerates_a_privacy_section_of_the_wrong_shape(built: Built) -> None:
+    manifest = json.loads((built.bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["privacy"] = [1]
+    (built.bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, stderr = _invoke("list", "--out", str(built.out_dir))
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00broken", b""], ids=["not-utf8", "empty"])
+def test_an_unreadable_public_csv_is_an_input_error_naming_it(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "fioe_2020_contacts.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        read_public_csv(path)
+    assert caught.value.file == str(path) and caught.value.exit_code == 4
+
+
+def test_keep_entries_without_integer_offsets_are_ignored(tmp_path: Path) -> None:
+    lines = [{"action": "keep", "row_key": "FC1", "column": "c", "out_start": None, "out_end": 4},
+             {"action": "keep", "row_key": "FC1", "column": "c", "out_start": 2, "out_end": 6}]
+    (tmp_path / "redaction_log.jsonl").write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    assert _kept_spans(tmp_path) == {("FC1", "c", 2, 6)}
