@@ -22,7 +22,7 @@ from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, audit_polic
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
 from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
                                   from_problems, not_run)
-from release.errors import AuditFailure, ReleaseError
+from release.errors import AuditFailure, InputError, ReleaseError
 from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
 from release.keys import Tokenizer
 
@@ -68,7 +68,7 @@ def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
         relpath = path.relative_to(bundle).as_posix()
         try:
             public[relpath] = read_public_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        except InputError:
             unreadable.append(f"{relpath}: not a readable UTF-8 CSV")
     return public, unreadable
 
