@@ -146,17 +146,7 @@ def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
 def _prior_tables(options: BuildOptions, specs: list) -> list:
     """Exact tables this dataset published in earlier years: the suppression audit must
     hold over all of them together."""
-    from release.gate import read_public_csv
-
-    prior = []
-    for spec in specs:
-        if spec.mechanism != "exact":
-            continue
-        for folder in sorted((options.out_dir / options.dataset).glob("[0-9][0-9][0-9][0-9]")):
-            path = folder / "public" / "tables" / f"{spec.name}.csv"
-            if int(folder.name) < options.year and path.is_file():
-                prior.append(tables_api.published_table(spec, read_public_csv(path), int(folder.name)))
-    return prior
+    return tables_api.published_exact_tables(options.out_dir, options.dataset, specs, before=options.year)
 
 
 def _public_frames(public: Tables, policy: DatasetPolicy) -> dict[str, pd.DataFrame]:

@@ -123,18 +123,10 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
 
 def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:
     """The LP audit over this bundle's exact tables and every earlier year's."""
-    from release.gate import read_public_csv
     from release.stages.suppress import audit_suppression
 
     def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
-        published = []
-        for spec in specs:
-            if spec.mechanism != "exact":
-                continue
-            for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
-                path = folder / "public" / "tables" / f"{spec.name}.csv"
-                if int(folder.name) <= year and path.is_file():
-                    published.append(tables_api.published_table(spec, read_public_csv(path), int(folder.name)))
+        published = tables_api.published_exact_tables(out_dir, dataset, specs, through=year)
         findings = audit_suppression(published)
         problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
         return not problems, {"tables": len(published), "findings": len(findings)}, problems

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from release.errors import ConfigError
+from release.errors import ConfigError, InputError
 from release.ledger import Spend, epsilon_from_rho
 from release.model import Finding
 from release.stages import noise
@@ -52,16 +52,41 @@ def planned_spends(specs: Sequence[TableSpec], dataset: str, year: int) -> list[
             for s in specs if s.mechanism != "exact"]
 
 
-def published_table(spec: TableSpec, frame: pd.DataFrame, year: int, release: str = "") -> PublishedTable:
-    """An exact table as published (e.g. read back from an earlier bundle's CSV)."""
+def published_table(spec: TableSpec, frame: pd.DataFrame, year: int, release: str = "",
+                    file: str | None = None) -> PublishedTable:
+    """An exact table as published (e.g. read back from an earlier bundle's CSV, ``file``)."""
     dims = tuple(d.name for d in spec.dimensions)
     missing = [c for c in (*dims, "value", "status") if c not in frame.columns]
     if missing:
         raise ConfigError(f"tables.{spec.name}: published table lacks column {missing[0]}",
-                          column=missing[0])
+                          file=file, column=missing[0])
+    exact = frame["status"] == "exact"
+    values = pd.to_numeric(frame.loc[exact, "value"], errors="coerce")
+    bad = int((values.isna() | (values < 0) | (values % 1 != 0)).sum())
+    if bad:
+        raise InputError(f"tables.{spec.name}: {bad} exact cell(s) do not hold a whole non-negative count",
+                         file=file, column="value", rule="published-table")
     return PublishedTable(name=spec.name, dimensions=dims, frame=frame, period=period_of(spec, year),
                           family=spec.cell_family, protection_width=spec.suppression_rules.protection_width,
                           release=release or str(year))
+
+
+def published_exact_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *,
+                           before: int | None = None, through: int | None = None) -> list[PublishedTable]:
+    """Exact tables this dataset published in the years ``before`` (exclusive) or ``through``
+    (inclusive) a year, read back from their bundles."""
+    from release.gate import read_public_csv
+
+    found = []
+    for spec in specs:
+        if spec.mechanism != "exact":
+            continue
+        for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
+            year = int(folder.name)
+            path = folder / "public" / "tables" / f"{spec.name}.csv"
+            if path.is_file() and (before is None or year < before) and (through is None or year <= through):
+                found.append(published_table(spec, read_public_csv(path), year, file=str(path)))
+    return found
 
 
 def period_of(spec: TableSpec, year: int) -> str:
