@@ -51,3 +51,10 @@ def test_keep_entries_without_integer_offsets_are_ignored(tmp_path: Path) -> Non
              {"action": "keep", "row_key": "FC1", "column": "c", "out_start": 2, "out_end": 6}]
     (tmp_path / "redaction_log.jsonl").write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
     assert _kept_spans(tmp_path) == {("FC1", "c", 2, 6)}
+
+
+def test_audit_with_a_rules_folder_lacking_the_policy_reports_it(built: Built, tmp_path: Path) -> None:
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    code, stderr = _invoke("audit", "fioe", "2020", "--out", str(built.out_dir), "--rules", str(empty), "--no-scan")
+    assert code == 8 and "public_columns_allowed" in stderr and "rule file not found" in stderr
