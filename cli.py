@@ -107,7 +107,7 @@ def _dataset_command(dataset: str) -> click.Command:
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
                 expectations_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
         from release import api
-        progress = api._Silent() if as_json else RichProgress()
+        progress = api.Silent() if as_json else RichProgress()
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
                                    progress=progress)
@@ -154,7 +154,7 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
     _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
                                         threshold=threshold, roster_columns=roster_columns,
                                         marker=marker or None,
-                                        progress=api._Silent() if as_json else RichProgress()), _render_scan)
+                                        progress=api.Silent() if as_json else RichProgress()), _render_scan)
 
 
 @main.command()

@@ -25,14 +25,11 @@ from release.governance_api import (
     review_release,
 )
 from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
-from release.sample_writer import DATASETS_WITH_SAMPLES, write_sample
+from release.sample_writer import write_sample
 from release.scan import scan_file
 
-# The CLI builds a silent progress for ``--json`` runs under this name.
-_Silent = Silent
-
 __all__ = [
-    "DATASETS_WITH_SAMPLES", "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
+    "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "resolve", "review_release", "scan_file",
     "validate_table", "write_sample",

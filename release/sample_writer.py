@@ -10,8 +10,6 @@ from pathlib import Path
 
 from release.errors import ConfigError
 
-DATASETS_WITH_SAMPLES = ("fioe",)
-
 
 def write_sample(dataset: str, year: int, out_dir: Path, *, seed: int | None = None,
                  reports: int | None = None) -> dict[str, object]:

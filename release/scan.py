@@ -30,8 +30,7 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     progress = progress or Silent()
     if not path.is_file():
         raise InputError("file not found", file=str(path), rule="scan")
-    frame = load._parse(load._decode(path.read_bytes(), path.name)[0], path.name)
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    frame = load.read_csv(path)
     for wanted in (column, key_column, *roster_columns):
         if wanted and wanted not in frame.columns:
             raise InputError("column not found", file=path.name, column=wanted, rule="scan")

@@ -76,6 +76,14 @@ def _parse(text: str, file: str) -> pd.DataFrame:
     return frame
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    """Any CSV with the loader's decoding and parsing rules, every cell a string (for
+    ``release scan`` on files outside a release's contract); headers are stripped."""
+    frame = _parse(_decode(path.read_bytes(), path.name)[0], path.name)
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    return frame
+
+
 def _normalize_headers(frame: pd.DataFrame, policy: FilePolicy) -> pd.DataFrame:
     renamed: dict[str, str] = {}
     seen: set[str] = set()
