@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from release.config import load_yaml_model
+from release.ledger import rho_from_epsilon
 
 ALL = "All"  # the dimension value of a margin row; no codebook may use it
 VALUE_COLUMNS = ("value", "lower", "upper", "status")  # long-form columns after the dimensions
@@ -160,7 +161,7 @@ class TableSpec(_Frozen):
         if self.mechanism == "discrete_gaussian":
             return float(self.rho or 0.0)
         if self.mechanism == "discrete_laplace":
-            return float(self.epsilon or 0.0) ** 2 / 2
+            return rho_from_epsilon(float(self.epsilon or 0.0))
         return 0.0
 
     @property

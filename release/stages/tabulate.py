@@ -19,9 +19,12 @@ import pandas as pd
 from scipy import sparse
 
 from release.errors import BlockingFinding, ConfigError
+from release.stages import load
 from release.tables_spec import ALL, DimensionSpec, TableSpec, normalize_raw
 
-MISSING_TOKENS = frozenset({"", "null", "none", "n/a", "nan", "na"})
+# The loader's missing-value tokens, compared stripped and case-blind, plus "nan" (a float
+# NaN written out as text by an upstream tool).
+MISSING_TOKENS = frozenset(t.strip().lower() for t in load.MISSING_TOKENS) | {"nan"}
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{2})")
 
 
