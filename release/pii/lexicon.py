@@ -14,14 +14,14 @@ which words build addresses (street types, unit words, countries).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from release.pii.rulefiles import Model, read_yaml, validate
+from release.pii.rulefiles import Model, load_rule_file
 from release.pii.skeleton import PhraseMatcher, Skeleton
 
 
@@ -80,6 +80,13 @@ _SUFFIXES_TO_STRIP = (
     ("ed", "e"), ("es", ""), ("s", ""), ("ly", ""), ("er", ""), ("er", "e"), ("est", ""),
     ("'s", ""), ("s'", ""), ("'d", ""), ("n't", ""), ("'ll", ""), ("'re", ""), ("'ve", ""),
 )
+
+
+def _stems(word: str) -> Iterator[tuple[str, str]]:
+    """(suffix, stem) for each inflection ending ``word`` may carry, leaving 3+ letters."""
+    for suffix, replacement in _SUFFIXES_TO_STRIP:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            yield suffix, word[: len(word) - len(suffix)] + replacement
 
 
 def street_phrases(allow: AllowListFile) -> list[str]:
@@ -154,11 +161,7 @@ class Lexicon:
         """A verb, adjective or adverb, inflected or not ('stated', 'ran', 'quickly')."""
         if word in self.non_noun or word in self.stop_words:
             return True
-        for suffix, replacement in _SUFFIXES_TO_STRIP:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                if word[: len(word) - len(suffix)] + replacement in self.non_noun:
-                    return True
-        return False
+        return any(stem in self.non_noun for _, stem in _stems(word))
 
     def is_common(self, word: str) -> bool:
         """True for an ordinary English word (lower-case input); names are never common."""
@@ -168,14 +171,12 @@ class Lexicon:
             return True
         if word in self.dictionary:
             return not self.has_surname_ending(word)
-        for suffix, replacement in _SUFFIXES_TO_STRIP:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                stem = word[: len(word) - len(suffix)] + replacement
-                if stem in self.dictionary and stem not in self.name_words:
+        for suffix, stem in _stems(word):
+            if stem in self.dictionary and stem not in self.name_words:
+                return True
+            if suffix in ("ing", "ed", "er", "est") and len(stem) >= 4 and stem[-1] == stem[-2]:
+                if stem[:-1] in self.dictionary:  # stopped -> stop
                     return True
-                if suffix in ("ing", "ed", "er", "est") and len(stem) >= 4 and stem[-1] == stem[-2]:
-                    if stem[:-1] in self.dictionary:  # stopped -> stop
-                        return True
         return False
 
     def is_stop_or_title(self, word: str) -> bool:
@@ -194,8 +195,7 @@ def _lower(words: Iterable[str]) -> frozenset[str]:
 
 
 def _read(rules_dir: Path, name: str, model: type[Model]) -> Model:
-    path = rules_dir / name
-    return validate(model, read_yaml(path) or {}, path)
+    return load_rule_file(model, rules_dir / name)
 
 
 def load_lexicon(

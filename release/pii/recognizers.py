@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from release.errors import ConfigError
 from release.pii.lexicon import Lexicon
-from release.pii.rulefiles import key_path, read_yaml, validate
+from release.pii.rulefiles import key_path, load_rule_file, validate
 from release.pii.spans import Candidate, TextViews
 
 
@@ -205,7 +205,7 @@ def _expand(pattern: str, expansions: dict[str, str]) -> str:
 def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
     """Read, validate and build every recognizer in ``recognizers.yaml``."""
     path = rules_dir / "recognizers.yaml"
-    top = validate(RecognizersFile, read_yaml(path) or {}, path)
+    top = load_rule_file(RecognizersFile, path)
     valid = ", ".join(sorted(RULE_TYPES))
     rules: list[PatternRule] = []
     seen: set[str] = set()

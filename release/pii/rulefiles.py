@@ -58,6 +58,11 @@ def validate(model: type[Model], data: Any, path: Path, prefix: tuple[int | str,
         raise ConfigError("; ".join(problems), file=str(path)) from None
 
 
+def load_rule_file(model: type[Model], path: Path) -> Model:
+    """Read and validate one rule file (an empty file is an empty mapping)."""
+    return validate(model, read_yaml(path) or {}, path)
+
+
 def rules_digest(rules_dir: Path) -> str:
     """SHA-256 over the rule files' names and bytes, in a fixed order."""
     digest = hashlib.sha256()
