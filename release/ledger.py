@@ -91,6 +91,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _within_cap(total_rho: float, cap_rho: float) -> bool:
+    """The one cap test (a relative 1e-12 slack for float sums)."""
+    return total_rho <= cap_rho * (1 + 1e-12)
+
+
 def ledger_file(out_dir: Path, explicit: Path | None = None, recorded: object = None) -> Path:
     """Which ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else the one a bundle's manifest
     ``recorded`` (for publish and audit), else ``OUT/privacy_ledger.sqlite``."""
@@ -147,7 +152,7 @@ class Ledger:
             spent = self._spent_by_unit(db, dataset, exclude=replaced)
             for unit in sorted({s.privacy_unit for s in spends}):
                 adding = sum(s.rho for s in spends if s.privacy_unit == unit)
-                if spent.get(unit, 0.0) + adding > cap_rho * (1 + 1e-12):
+                if not _within_cap(spent.get(unit, 0.0) + adding, cap_rho):
                     raise BudgetError(
                         f"{dataset} {year}: privacy unit '{unit}' would spend rho "
                         f"{spent.get(unit, 0.0) + adding:.4g} over all years, above the cap "
@@ -241,4 +246,4 @@ class Ledger:
         adding: dict[str, float] = {}
         for unit, rho in db.execute("SELECT privacy_unit, rho FROM spends WHERE run_id = ?", (run_id,)):
             adding[unit] = adding.get(unit, 0.0) + rho
-        return all(spent.get(u, 0.0) + r <= cap * (1 + 1e-12) for u, r in adding.items())
+        return all(_within_cap(spent.get(u, 0.0) + r, cap) for u, r in adding.items())
