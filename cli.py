@@ -46,6 +46,7 @@ def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any
 
 
 def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], str]) -> None:
+    """Call the library, render its result, exit with the result's ``exit_code`` (0 by default)."""
     try:
         result = call()
     except ReleaseError as error:
@@ -64,16 +65,39 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
                    err=True)
         sys.exit(1)
     _emit(result, as_json, render)
+    code = result.get("exit_code", 0)
+    if code:
+        sys.exit(int(code))
+
+
+def _render_blocking(result: dict[str, Any]) -> list[str]:
+    """Every blocking finding, grouped by check and rule (row keys and ids, never values)."""
+    lines = [f"  BLOCKED by {result['findings']['blocking']} finding(s); nothing can be approved or published yet.",
+             f"  What to fix, with each finding in context: {result['packet']}"]
+    for group in result.get("blocking", []):
+        lines.append(f"  {group['stage']} / {group['rule'] or group['code']}: {group['message']} "
+                     f"({group['findings']} finding(s))")
+        for item in group["items"][:10]:
+            where = ", ".join(f"{k} {item[k]}" for k in ("file", "row_key", "column") if item.get(k))
+            lines.append(f"    {item['finding_id'] or '-':<12} {where}")
+        if len(group["items"]) > 10:
+            lines.append(f"    ... and {len(group['items']) - 10} more (all listed in the packet and in --json)")
+    if any(item.get("finding_id") for group in result.get("blocking", []) for item in group["items"]):
+        lines.append(f"  Decide one: release decide {result['dataset']} {result['year']} --finding ID "
+                     "--decision redact|keep --reviewer NAME; then rebuild.")
+    return lines
 
 
 def _render_build(result: dict[str, Any]) -> str:
     lines = [f"{result['dataset']} {result['year']}: bundle written to {result['bundle']} (status {result['status']})",
-             f"  redaction log entries: {result['redactions']}",
+             f"  redaction log entries: {result['redactions']} (verified in {result['verify_rounds']} round(s))",
              f"  findings: {result['findings']['warning']} warning(s), {result['findings']['info']} info"]
     for warning in result.get("warnings", []):
         where = ", ".join(f"{k} {warning[k]}" for k in ("file", "column") if warning.get(k))
         count = f" ({warning['count']} rows)" if warning.get("count") else ""
         lines.append(f"  warning: {where}: {warning['message']}{count}")
+    if result["status"] != "draft":
+        lines += _render_blocking(result)
     lines.append(f"  manifest sha256: {result['manifest_sha256']}")
     return "\n".join(lines)
 
@@ -195,15 +219,24 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: 
 
 @main.command()
 @_bundle_options
-@click.option("--log-id", required=True, help="The log entry's seq number or hash prefix.")
+@click.option("--log-id", help="A redaction: the log entry's seq number or hash prefix.")
+@click.option("--finding", "finding_id", help="A blocking finding: its id in the review packet (F...).")
 @click.option("--decision", type=click.Choice(["redact", "keep"]), required=True)
 @click.option("--reviewer", required=True, help="Reviewer's name.")
 @click.option("--note", default="", help="Why.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def decide(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str, note: str,
-           as_json: bool) -> None:
-    """Record a reviewer's decision on a flagged redaction; applied on the next build."""
+def decide(dataset: str, year: int, out_dir: Path, log_id: str | None, finding_id: str | None, decision: str,
+           reviewer: str, note: str, as_json: bool) -> None:
+    """Record a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
+    the next build applies it."""
     from release import api
+    if (log_id is None) == (finding_id is None):
+        raise click.UsageError("give exactly one of --log-id and --finding")
+    if finding_id is not None:
+        _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer,
+                                                          note), _render_lines)
+        return
+    assert log_id is not None
     _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note),
          _render_lines)
 

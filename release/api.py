@@ -22,6 +22,7 @@ from release.governance_api import (
     list_releases,
     publish_release,
     record_decision,
+    record_finding_decision,
     review_release,
 )
 from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
@@ -31,6 +32,6 @@ from release.scan import scan_file
 __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "keygen", "ledger_path", "list_releases",
-    "publish_release", "record_decision", "resolve", "review_release", "scan_file",
+    "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
     "validate_table", "write_sample",
 ]

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from release.errors import ApprovalError, ConfigError
-from release.stages.publish import LOG, MANIFEST, sha256_file
+from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
 
 APPROVALS = "approvals.jsonl"
 APPROVAL_VERSION = 1
@@ -217,12 +217,16 @@ class Decision:
     entity_type: str
     rule_id: str
     token: str             # HMAC of the normalized removed value: the span must still hold it
+    kind: str = "span"     # "span": a redaction-log entry; "finding": a blocking finding (a public cell)
+    finding_id: str = ""   # for kind "finding": the id the packet and ``release decide --finding`` show
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     @property
     def span(self) -> tuple[str, str, str, int, int]:
+        if self.kind == "finding":
+            return (self.finding_id, self.row_key, self.column, -1, -1)
         return (self.file, self.row_key, self.column, self.start, self.end)
 
 
@@ -278,6 +282,44 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
         manifest_sha256=sha256_file(bundle / MANIFEST), log_seq=seq, log_hash=str(entry.get("hash")),
         start=start, end=end, entity_type=str(entry.get("entity_type", "")),
         rule_id=str(entry.get("rule_id", "")), token=str(entry.get("token", "")), **where)
+    return _append_decision(dataset, year, out_dir, record)
+
+
+def record_finding_decision(dataset: str, year: int, out_dir: Path, finding: str, decision: str,
+                            reviewer: str, note: str = "") -> dict[str, object]:
+    """Record a reviewer's "redact" (blank the public cell) or "keep" (publish it) on one
+    blocking finding of a blocked bundle, by the id its packet shows."""
+    if decision not in DECISIONS:
+        raise ConfigError(f"decision must be one of: {', '.join(DECISIONS)}", rule="decision")
+    bundle = out_dir / dataset / str(year)
+    evidence = bundle / "review" / BLOCKING_FILE
+    if not evidence.is_file() or not (bundle / MANIFEST).is_file():
+        raise ConfigError("no blocked bundle with findings to decide for this dataset and year",
+                          file=str(bundle), rule="decision")
+    try:
+        items = json.loads(evidence.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise ConfigError("the bundle's list of blocking findings is not JSON", file=str(evidence),
+                          rule="decision") from None
+    wanted = finding.strip().upper()
+    matches = [i for i in items if isinstance(i, dict) and str(i.get("finding_id", "")).upper() == wanted]
+    if len(matches) != 1:
+        raise ConfigError(f"finding id matches {len(matches)} findings; expected exactly one "
+                          "(the ids are listed in the review packet)", file=str(evidence), rule="decision")
+    item = matches[0]
+    if not item.get("decidable", True):
+        raise ConfigError("this finding cannot be decided; fix the export or the policy",
+                          file=str(evidence), rule="decision")
+    record = Decision(
+        decision=decision, reviewer=reviewer, note=note, recorded_at=utc_now(),  # type: ignore[arg-type]
+        manifest_sha256=sha256_file(bundle / MANIFEST), log_seq=-1, log_hash="",
+        file=str(item.get("file", "")), row_key=str(item.get("row_key", "")), column=str(item.get("column", "")),
+        start=-1, end=-1, entity_type=str(item.get("entity_type", "")), rule_id=str(item.get("rule", "")),
+        token=str(item.get("token", "")), kind="finding", finding_id=str(item.get("finding_id")))
+    return _append_decision(dataset, year, out_dir, record)
+
+
+def _append_decision(dataset: str, year: int, out_dir: Path, record: Decision) -> dict[str, object]:
     path = decisions_path(dataset, year, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8", newline="\n") as handle:

@@ -7,6 +7,7 @@ component versions, hashed rules and expectation files, and check summaries.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import uuid
@@ -28,6 +29,30 @@ COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_
               "pyahocorasick", "pydantic", "click")
 
 
+@dataclasses.dataclass(frozen=True)
+class BlockedEvidence:
+    """One blocking finding as the packet shows it and ``release decide --finding`` finds it.
+
+    ``context`` is the public text around a hit in free text, with the hit itself withheld;
+    it is None for a structured cell, whose value is never shown. ``token`` is the HMAC of
+    the public cell, so a decision applies only while the cell holds what was reviewed."""
+
+    finding_id: str
+    stage: str
+    code: str
+    file: str
+    row_key: str
+    column: str
+    rule: str
+    entity_type: str
+    context: str | None
+    token: str
+    decidable: bool = True
+
+
+BLOCKING_EVIDENCE = publish.BLOCKING_FILE
+
+
 def file_entries(folder: Path, pattern: str) -> list[dict[str, str]]:
     return [{"path": str(p.relative_to(folder)), "sha256": publish.sha256_file(p)}
             for p in sorted(folder.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts]
@@ -46,12 +71,16 @@ def component_versions() -> dict[str, str]:
 def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
                     events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
                     raw_results: list, public_results: list, decisions: list,
-                    derived: datasets.Derived, tables: object, budget: RunBudget) -> publish.Bundle:
+                    derived: datasets.Derived, tables: object, budget: RunBudget | None, *,
+                    status: str = "draft", evidence: list[BlockedEvidence] | None = None,
+                    verify_rounds: int = 0) -> publish.Bundle:
+    """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
+    manifest, with every blocking finding and what to do about it."""
     policy = resolved.policy
     year = options.year
     files = []
     for name, file_policy in policy.files.items():
-        if not file_policy.publish:
+        if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
         frame = public[name][columns]
@@ -59,7 +88,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
             field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name))
-    files += list(derived.files)
+    if status == "draft":
+        files += list(derived.files)
     if tables is not None:
         files += [publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
                                      description=f"Aggregate table {name}, long form: dimensions, value, "
@@ -73,7 +103,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "manifest_version": 1,
         "dataset": options.dataset,
         "year": year,
-        "status": "draft",
+        "status": status,
         "run_id": uuid.uuid4().hex,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "components": component_versions(),
@@ -92,19 +122,24 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
             "validate_raw": check_summary(raw_results),
             "validate_public": check_summary(public_results),
             "blocking_findings": len(report.blocking),
+            "verify_rounds": verify_rounds,
         },
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
-        "privacy": privacy_section(tables, budget),
+        "privacy": privacy_section(tables, budget) if budget is not None else {},
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
         "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
         "findings.json": json.dumps(report.to_list(), indent=2),
     }
+    if status != "draft":
+        unique = {e.finding_id: e for e in evidence or []}
+        review[BLOCKING_EVIDENCE] = json.dumps([dataclasses.asdict(e) for e in unique.values()], indent=2,
+                                               ensure_ascii=False)
     # The packet is rendered before the manifest is written, so it is listed and hashed
     # there and an approval covers the packet the reviewer read.
     from release.review import inputs_from_build, render_review
@@ -114,7 +149,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         previous if (previous / publish.MANIFEST).is_file() else None))
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
                           package_name=f"{options.dataset}-{year}",
-                          package_title=f"{policy.dataset.upper()} {year} public release")
+                          package_title=f"{policy.dataset.upper()} {year} public release",
+                          publishable=status == "draft")
 
 
 def check_summary(results: list) -> dict[str, int]:

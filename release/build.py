@@ -1,88 +1,153 @@
 """Orchestration of one build: the only place that knows the order of the stages.
 
-``build_release`` runs load → validate(raw) → redact → generalize → derive → tables →
-leak checks, second PII scan, validate(public) → publish, collects every finding, and
-publishes only when none blocks. Nothing here prints; the CLI renders what it returns.
-Bundle contents are ``release.assemble``; the privacy budget is ``release.budget_run``.
+``build_release`` runs load → validate(raw) → redact → generalize → derive → verify →
+validate(public) → tables → publish. Verify is rounds of "detect, redact once, verify":
+the second PII scan and the leak checks read the public files, and what they find in a
+free-text column goes back to the redactor as a forced span (``release.stages.verify``)
+until a round finds nothing new. Only what redaction cannot fix blocks: a raw value in a
+structured column, a failed critical expectation, a table finding, a budget refusal. A
+blocked build still writes its bundle (status ``blocked``, no ``public/``) with every
+finding in its packet, so a reviewer can decide and the next build applies the decision.
+Nothing here prints; the CLI renders what it returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from release import datasets
 from release import tables as tables_api
-from release.assemble import assemble_bundle
-from release.budget_run import reserve_budget
-from release.config import DatasetPolicy
-from release.errors import BlockingFinding
+from release.assemble import BlockedEvidence, assemble_bundle
+from release.budget_run import RunBudget, reserve_budget
+from release.errors import BudgetError
 from release.keys import Tokenizer, load_or_create_key
-from release.model import Finding, Report, Tables
+from release.model import Finding, RedactionEvent, Report, Tables
+from release.pii.placeholders import Detection
 from release.run_options import BuildOptions, Resolved, resolve
 from release.stages import generalize as generalize_stage
 from release.stages import juvenile, leakcheck, load, publish, redact
 from release.stages.load import ROW_KEY
+from release.stages.verify import Hit, finding_id, to_raw_span
+
+MAX_VERIFY_ROUNDS = 5
+CONTEXT_CHARS = 80
+
+
+@dataclass
+class _Run:
+    """What one build carries from stage to stage."""
+
+    options: BuildOptions
+    resolved: Resolved
+    tokenizer: Tokenizer
+    loaded: load.Loaded
+    raw_results: list
+    base: Report          # findings of load and raw validation
+    report: Report        # ... plus every later stage's (recomputed with each round)
+    engine: object = None
+    redaction: redact.Redaction | None = None
+    public: Tables = field(default_factory=Tables)
+    events: list[RedactionEvent] = field(default_factory=list)
+    derived: datasets.Derived = field(default_factory=datasets.Derived)
+    decisions: list = field(default_factory=list)
+    evidence: list[BlockedEvidence] = field(default_factory=list)
+    rounds: int = 0
+    rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
 
 
 def build_release(options: BuildOptions) -> dict[str, object]:
-    """Build the draft bundle; raises on any blocking finding (nothing is written then)."""
+    """Build the bundle: a draft, or a blocked bundle whose packet lists what to fix.
+
+    Raises only for what is not a finding about the data: bad options, an export that
+    breaks the contract, a broken environment."""
     resolved = resolve(options)
     tokenizer = Tokenizer(load_or_create_key())
     progress = options.progress
     loaded, raw_results, report = _load_and_validate(options, resolved)
-    public, events, engine, decisions, report = _transform(options, resolved, loaded, tokenizer, report)
-    derived = datasets.Derived()
-    derive = datasets.deriver(options.dataset)
-    if derive is not None:
-        with progress.stage("derive"):
-            derived = derive(datasets.DeriveContext(options.dataset, options.year, resolved.policy,
-                                                    loaded.tables, public, tokenizer))
-        public = public.replace(**dict(derived.public))
-        report = report.extend(derived.findings)
-        events += list(derived.events)
-    with reserve_budget(options, resolved) as budget:
-        tables = None
-        if budget.specs:
-            with progress.stage("aggregate tables"):
-                tables = tables_api.build_tables(
-                    derived.table_frames, budget.specs, dataset=options.dataset, year=options.year,
-                    prior=_prior_tables(options, budget.specs), delta=budget.delta)
-            report = report.extend(tables.findings)
-        with progress.stage("check public"):
-            public_results, report = _check_public(options, resolved, loaded, public, events, engine,
-                                                   derived, report)
-        if not report.ok:
-            raise _blocking_error(report)
-        target = options.out_dir / options.dataset / str(options.year)
-        with progress.stage("publish"):
-            bundle = assemble_bundle(options, resolved, loaded, public, events, report, tokenizer,
-                                     engine.versions() if engine else {}, raw_results, public_results,
-                                     decisions, derived, tables, budget)
-            manifest = publish.write_bundle(bundle, target)
-        budget.commit()
+    run = _Run(options, resolved, tokenizer, loaded, raw_results, report, report)
+    _transform(run)
+    _verify(run)
+    with progress.stage("check public"):
+        public_results = _check_public(run)
+    tables = None
+    budget: RunBudget | None = None
+    if run.report.ok:
+        try:
+            with reserve_budget(options, resolved) as budget:
+                if budget.specs:
+                    with progress.stage("aggregate tables"):
+                        tables = tables_api.build_tables(
+                            run.derived.table_frames, budget.specs, dataset=options.dataset, year=options.year,
+                            prior=_prior_tables(options, budget.specs), delta=budget.delta)
+                    run.report = run.report.extend(tables.findings)
+                if run.report.ok:
+                    manifest, target = _write(run, public_results, tables, budget, "draft")
+                    budget.commit()
+        except BudgetError as refused:
+            run.report = run.report.extend([Finding(
+                stage="budget", code="budget_refused", severity="blocking", message=refused.message,
+                file=refused.file, rule=refused.rule or "budget")])
+            tables = None
+    if not run.report.ok:
+        manifest, target = _write(run, public_results, None, None, "blocked")
+    return _result(run, manifest, target)
+
+
+def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
+           status: str) -> tuple[dict[str, object], Path]:
+    options = run.options
+    target = options.out_dir / options.dataset / str(options.year)
+    with options.progress.stage("publish" if status == "draft" else "write blocked bundle"):
+        bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
+                                 run.tokenizer, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
+                                 run.raw_results, public_results, run.decisions, run.derived, tables, budget,
+                                 status=status, evidence=run.evidence, verify_rounds=run.rounds)
+        manifest = publish.write_bundle(bundle, target)
+    return manifest, target
+
+
+def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, object]:
+    report = run.report
+    status = str(manifest["status"])
+    budget_only = bool(report.blocking) and all(f.stage == "budget" for f in report.blocking)
     return {
-        "status": manifest["status"], "dataset": options.dataset, "year": options.year,
+        "status": status, "dataset": run.options.dataset, "year": run.options.year,
         "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
-        "outputs": manifest["outputs"], "redactions": len(events),
+        "exit_code": 0 if status == "draft" else (6 if budget_only else 5),
+        "packet": str(target / "review" / "index.html"),
+        "outputs": manifest["outputs"], "redactions": len(run.events), "verify_rounds": run.rounds,
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
+        "blocking": _grouped(report.blocking, run.evidence),
     }
+
+
+def _grouped(blocking: Sequence[Finding], evidence: Sequence[BlockedEvidence]) -> list[dict[str, object]]:
+    """Blocking findings grouped by check and rule: how many, where, and their ids."""
+    ids = {(e.stage, e.file, e.row_key, e.column, e.rule): e.finding_id for e in evidence}
+    groups: dict[tuple[str, str, str], dict[str, object]] = {}
+    for finding in blocking:
+        key = (finding.stage, finding.code, finding.rule or "")
+        group = groups.setdefault(key, {"stage": finding.stage, "code": finding.code, "rule": finding.rule,
+                                        "message": finding.message, "findings": 0, "rows": 0, "items": []})
+        group["findings"] = int(group["findings"]) + 1  # type: ignore[call-overload]
+        group["rows"] = int(group["rows"]) + (finding.count or 1)  # type: ignore[call-overload]
+        items = group["items"]
+        assert isinstance(items, list)
+        items.append({"finding_id": ids.get((finding.stage, finding.file, finding.row_key, finding.column,
+                                             finding.rule), ""),
+                      "file": finding.file, "row_key": finding.row_key or (finding.row_keys[0] if finding.row_keys else None),
+                      "column": finding.column})
+    return list(groups.values())
 
 
 def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
     from release.stages.validate import TableData
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
-
-
-def _blocking_error(report: Report) -> BlockingFinding:
-    first = report.blocking[0]
-    return BlockingFinding(
-        f"release blocked by {len(report.blocking)} blocking finding(s); first: {first.message}"
-        + (f" ({first.count} rows)" if first.count else ""),
-        file=first.file, row_key=first.row_key or (first.row_keys[0] if first.row_keys else None),
-        column=first.column, rule=first.rule, details=report.to_list())
 
 
 def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.Loaded, list, Report]:
@@ -96,46 +161,224 @@ def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.
         raw_results, found = validate(
             [validate_table(name, fp.raw_file, loaded.tables[name]) for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
-    report = report.extend(found)
-    if not report.ok:
-        raise _blocking_error(report)
-    return loaded, raw_results, report
+    return loaded, raw_results, report.extend(found)
 
 
-def _transform(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, tokenizer: Tokenizer,
-               report: Report) -> tuple[Tables, list, object, list, Report]:
-    """Redact free text, then generalize every column: the public record-level frames."""
+def _transform(run: _Run) -> None:
+    """Redact free text (first round), then generalize and derive: the public frames."""
     from release.pii.engine import EngineSettings, PiiEngine
 
-    policy, year, raw, progress = resolved.policy, options.year, loaded.tables, options.progress
-    minors = juvenile.minor_keys(raw, policy)
-    withheld_narratives = minors if policy.juvenile and any(
-        policy.files[f].columns[c].type == "narrative"
-        for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
+    policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
+    run.decisions = _reviewer_decisions(run.options.dataset, run.options.year, run.options.out_dir)
     narrative = policy.narrative
-    engine = None
-    in_force: list = []
-    events: list = []
-    redacted = raw
     if narrative is not None:
         with progress.stage("load PII model"):
-            engine = PiiEngine(EngineSettings(
-                rules_dir=resolved.rules_dir / narrative.rules_dir,
+            run.engine = PiiEngine(EngineSettings(
+                rules_dir=run.resolved.rules_dir / narrative.rules_dir,
                 officers=redact.officer_roster(raw, policy),
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold))
-        texts = sum(int(raw[n][c].notna().sum()) for n, fp in policy.files.items()
-                    for c, r in fp.columns.items() if r.type == "narrative")
-        in_force = _reviewer_decisions(options.dataset, year, options.out_dir)
-        with progress.stage("redact narratives", total=texts) as advance:
-            redacted, found, events = redact.redact(
-                raw, policy, engine, tokenizer, withheld_narratives, progress=advance,
-                decisions=[redact.ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end,
-                                                   d.entity_type, d.token) for d in in_force])
-        report = report.extend(found)
-    with progress.stage("generalize"):
-        public, found, more_events = generalize_stage.generalize(redacted, policy, minors, tokenizer)
-    return public, list(events) + more_events, engine, in_force, report.extend(found)
+        texts = sum(int(raw[n][c].notna().sum()) for n in policy.files for c in policy.files[n].free_text_columns())
+        with progress.stage("redact free text", total=texts) as advance:
+            run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
+                                          progress=advance, decisions=_span_decisions(run.decisions))
+    _public_frames(run)
 
+
+def _withheld(run: _Run) -> frozenset[str]:
+    policy, raw = run.resolved.policy, run.loaded.tables
+    minors = juvenile.minor_keys(raw, policy)
+    return minors if policy.juvenile and any(
+        policy.files[f].columns[c].type == "narrative"
+        for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
+
+
+def _public_frames(run: _Run) -> None:
+    """Generalize the redacted tables and run the dataset's derive step (fast; re-run per round)."""
+    options, policy = run.options, run.resolved.policy
+    redacted = run.redaction.tables if run.redaction is not None else run.loaded.tables
+    minors = juvenile.minor_keys(run.loaded.tables, policy)
+    public, found, events = generalize_stage.generalize(redacted, policy, minors, run.tokenizer)
+    public, cell_events, cell_findings = _apply_cell_decisions(run, public)
+    findings = list(run.redaction.findings if run.redaction else ()) + found + cell_findings
+    events = list(run.redaction.events if run.redaction else ()) + events + cell_events
+    derived = datasets.Derived()
+    derive = datasets.deriver(options.dataset)
+    if derive is not None:
+        derived = derive(datasets.DeriveContext(options.dataset, options.year, policy,
+                                                run.loaded.tables, public, run.tokenizer))
+        public = public.replace(**dict(derived.public))
+        findings += list(derived.findings)
+        events += list(derived.events)
+    run.public, run.events, run.derived = public, events, derived
+    run.rows = {(name, str(key)): index for name in policy.files
+                for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}
+    run.report = run.base.extend(findings)
+
+
+# ---- verify ---------------------------------------------------------------------------
+
+def _verify(run: _Run) -> None:
+    """Rounds of checks; each fixable hit is redacted by the next round, until none is new."""
+    policy, progress = run.resolved.policy, run.options.progress
+    forced: dict[redact.TextJob, tuple[Detection, ...]] = {}
+    changed = set(run.redaction.rendered) if run.redaction is not None else set()
+    kept = _kept_spans(run)
+    unfixable: list[Hit] = []
+    for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
+        run.rounds = round_number
+        with progress.stage(f"verify (round {round_number})", total=len(changed) or None) as advance:
+            hits = _leak_hits(run) + _scan_hits(run, changed, kept, advance)
+        added, unfixable = _force(run, hits, forced, kept)
+        if not added:
+            break
+        if round_number == MAX_VERIFY_ROUNDS:
+            unfixable += [h for h in hits if h.detector == "second_scan"]
+            break
+        previous = run.redaction
+        assert previous is not None
+        retouched = sum(1 for job, spans in forced.items() if previous.rendered[job].forced != spans)
+        with progress.stage("redact what the checks found", total=retouched) as advance:
+            run.redaction = redact.redact(run.loaded.tables, policy, run.engine, run.tokenizer,  # type: ignore[arg-type]
+                                          _withheld(run), progress=advance,
+                                          decisions=_span_decisions(run.decisions), forced=forced, previous=previous)
+        changed = {job for job, rendered in run.redaction.rendered.items()
+                   if previous.rendered.get(job) != rendered}
+        _public_frames(run)
+    _report_unfixable(run, unfixable)
+
+
+def _leak_hits(run: _Run) -> list[Hit]:
+    """Both leak checks over the record files: every raw-only value found, with its spans."""
+    policy, year, raw = run.resolved.policy, run.options.year, run.loaded.tables
+    frames = {name: run.public[name] for name in policy.files}
+    leaks = leakcheck.find_leaks(raw.frames, frames, policy, year)[1]
+    leaks += leakcheck.find_global_leaks(raw.frames, frames, policy, year)
+    tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
+    hits: list[Hit] = []
+    for leak in dict.fromkeys(leaks):
+        table = tables.get(leak.file, "")
+        if not leak.spans:
+            hits.append(Hit(leak.file, table, leak.row_key, leak.column, "VALUE", "leak_check", "raw-only"))
+        hits += [Hit(leak.file, table, leak.row_key, leak.column, label, "leak_check", "raw-only", start, end)
+                 for start, end, label in leak.spans]
+    return hits
+
+
+def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJob, list[tuple[int, int]]],
+               advance: object) -> list[Hit]:
+    """The second PII scan of the free texts that changed, at the policy's lower threshold."""
+    if run.engine is None or run.redaction is None or not changed:
+        return []
+    policy, year = run.resolved.policy, run.options.year
+    assert policy.narrative is not None
+    jobs = sorted(changed, key=lambda j: (j.table, j.column, j.key, j.text))
+    rendered = [run.redaction.rendered[job] for job in jobs]
+    found = run.engine.scan_many(  # type: ignore[attr-defined]
+        [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
+        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered])
+    if callable(advance):
+        advance(len(jobs))
+    hits: list[Hit] = []
+    for job, result, detections in zip(jobs, rendered, found, strict=True):
+        keep = [(o_s, o_e) for span, o_s, o_e in result.placed if span.kept]
+        first_row = run.redaction.positions[job][0]
+        row_key = str(run.redaction.tables[job.table][ROW_KEY].iat[first_row])
+        if not _cell(run, job.table, row_key, job.column):
+            continue  # not published (withheld, or blanked by a reviewer's decision)
+        file = policy.files[job.table].public_file.format(year=year)
+        for hit in detections:
+            if any(s < hit.end and hit.start < e for s, e in keep):
+                continue
+            hits.append(Hit(file, job.table, row_key, job.column, hit.entity_type, "second_scan",
+                            hit.rule_id, hit.start, hit.end, hit.score))
+    return hits
+
+
+def _force(run: _Run, hits: list[Hit], forced: dict[redact.TextJob, tuple[Detection, ...]],
+           kept: dict[redact.TextJob, list[tuple[int, int]]]) -> tuple[int, list[Hit]]:
+    """Add each fixable hit to ``forced`` (raw offsets); return how many are new and the rest."""
+    redaction = run.redaction
+    by_position = redaction.jobs_by_position() if redaction is not None else {}
+    position_of = {(name, str(key)): i for name in run.resolved.policy.files
+                   for i, key in enumerate(run.loaded.tables[name][ROW_KEY])}
+    added = 0
+    unfixable: list[Hit] = []
+    for hit in hits:
+        position = position_of.get((hit.table, hit.row_key))
+        job = by_position.get((hit.table, hit.column, position)) if position is not None else None
+        if job is None or hit.start is None or hit.end is None or redaction is None:
+            unfixable.append(hit)
+            continue
+        rendered = redaction.rendered[job]
+        span = to_raw_span(job.text, rendered.text, rendered.replacements, hit.start, hit.end)
+        if span is None:
+            unfixable.append(hit)
+            continue
+        if any(s < span[1] and span[0] < e for s, e in kept.get(job, [])):
+            continue  # a reviewer kept this text
+        detection = Detection(span[0], span[1], _label(hit.entity_type), hit.detector, hit.score, hit.rule_id)
+        current = forced.get(job, ())
+        if any(d.start == detection.start and d.end == detection.end for d in current):
+            unfixable.append(hit)  # forced already and still found: the redactor cannot remove it
+            continue
+        forced[job] = (*current, detection)
+        added += 1
+    return added, unfixable
+
+
+def _label(entity_type: str) -> str:
+    return entity_type if entity_type and entity_type != "VALUE" else "REDACTED"
+
+
+def _report_unfixable(run: _Run, hits: list[Hit]) -> None:
+    """What redaction could not fix blocks, each finding with its id and masked context."""
+    findings: list[Finding] = []
+    for hit in dict.fromkeys(hits):
+        waived = _waived(run, hit)
+        code = ("raw_value_in_public" if hit.detector == "leak_check" else "residual_pii")
+        message = ("a raw-only value of a record appears in a public column" if hit.detector == "leak_check"
+                   else f"possible {hit.entity_type} still in the public text after {MAX_VERIFY_ROUNDS} rounds")
+        if waived:
+            findings.append(Finding(stage=hit.detector, code=f"{code}_kept", severity="info",
+                                    message="kept by a reviewer's decision", file=hit.file,
+                                    row_key=hit.row_key, column=hit.column, rule=hit.rule_id))
+            continue
+        findings.append(Finding(stage=hit.detector, code=code, severity="blocking", message=message,
+                                file=hit.file, row_key=hit.row_key, column=hit.column, rule=hit.rule_id, count=1))
+        run.evidence.append(_evidence(run, hit))
+    run.report = run.report.extend(findings)
+
+
+def _cell(run: _Run, table: str, row_key: str, column: str) -> str:
+    """The public cell's text ("" when blank, or when the row or column is not published)."""
+    index = run.rows.get((table, row_key))
+    frame = run.public[table] if table else None
+    if index is None or frame is None or column not in frame.columns:
+        return ""
+    value = frame.at[index, column]
+    return value if isinstance(value, str) else ""
+
+
+def _evidence(run: _Run, hit: Hit) -> BlockedEvidence:
+    cell = _cell(run, hit.table, hit.row_key, hit.column)
+    context = None
+    if hit.start is not None and hit.end is not None and hit.column in _free_text(run, hit.table):
+        before = cell[max(0, hit.start - CONTEXT_CHARS):hit.start]
+        after = cell[hit.end:hit.end + CONTEXT_CHARS]
+        context = f"{before}⟦{hit.entity_type}, {hit.end - hit.start} characters, withheld here⟧{after}"
+    return BlockedEvidence(
+        finding_id=finding_id(hit.detector, hit.file, hit.row_key, hit.column, hit.rule_id),
+        stage=hit.detector, code="raw_value_in_public" if hit.detector == "leak_check" else "residual_pii",
+        file=hit.file, row_key=hit.row_key, column=hit.column, rule=hit.rule_id,
+        entity_type=hit.entity_type, context=context, token=run.tokenizer.token(cell),
+        decidable=True)
+
+
+def _free_text(run: _Run, table: str) -> set[str]:
+    return set(run.resolved.policy.files[table].free_text_columns()) if table else set()
+
+
+# ---- reviewer decisions ---------------------------------------------------------------
 
 def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
     """Decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds see them)."""
@@ -143,73 +386,95 @@ def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
     return list(decisions_in_force(load_decisions(dataset, year, out_dir)).values())
 
 
+def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:
+    return [redact.ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end, d.entity_type, d.token)
+            for d in decisions if d.kind == "span"]
+
+
+def _kept_spans(run: _Run) -> dict[redact.TextJob, list[tuple[int, int]]]:
+    """Raw spans a reviewer ruled "keep": never forced, never reported."""
+    kept: dict[redact.TextJob, list[tuple[int, int]]] = {}
+    if run.redaction is None:
+        return kept
+    for job, rendered in run.redaction.rendered.items():
+        spans = [(span.start, span.end) for span, _, _ in rendered.placed if span.kept]
+        if spans:
+            kept[job] = spans
+    return kept
+
+
+def _waived(run: _Run, hit: Hit) -> bool:
+    """A reviewer kept this finding, and the cell still holds what they saw."""
+    fid = finding_id(hit.detector, hit.file, hit.row_key, hit.column, hit.rule_id)
+    token = run.tokenizer.token(_cell(run, hit.table, hit.row_key, hit.column))
+    return any(d.kind == "finding" and d.finding_id == fid and d.decision == "keep" and d.token == token
+               for d in run.decisions)
+
+
+def _apply_cell_decisions(run: _Run, public: Tables) -> tuple[Tables, list[RedactionEvent], list[Finding]]:
+    """A reviewer's "redact" on a blocking finding blanks that public cell (while it holds
+    what the reviewer saw)."""
+    wanted = [d for d in run.decisions if d.kind == "finding" and d.decision == "redact"]
+    if not wanted:
+        return public, [], []
+    policy, year = run.resolved.policy, run.options.year
+    tables = {fp.public_file.format(year=year): name for name, fp in policy.files.items()}
+    frames = dict(public.frames)
+    events: list[RedactionEvent] = []
+    stale: list[str] = []
+    for decision in wanted:
+        table = tables.get(decision.file)
+        if table is None or decision.column not in frames[table].columns:
+            stale.append(decision.row_key)
+            continue
+        frame = frames[table] = frames[table].copy()
+        rows = frame.index[frame[ROW_KEY] == decision.row_key]
+        value = frame.at[rows[0], decision.column] if len(rows) else None
+        if not isinstance(value, str) or run.tokenizer.token(value) != decision.token:
+            stale.append(decision.row_key)
+            continue
+        frame.loc[rows, decision.column] = None
+        events.append(RedactionEvent(
+            dataset=policy.dataset, file=policy.files[table].raw_file, row_key=decision.row_key,
+            column=decision.column, action="drop_value", entity_type="VALUE", detector="reviewer",
+            detector_version="reviewer decision", rule_id="reviewer.redact", score=1.0, start=-1, end=-1,
+            out_start=-1, out_end=-1, removed_length=len(value), token=decision.token))
+    findings = [Finding(stage="review", code="reviewer_decisions_applied", severity="info",
+                        message="reviewer decisions on blocking findings applied", rule="review",
+                        count=len(events))] if events else []
+    if stale:
+        findings.append(Finding(stage="review", code="reviewer_decisions_stale", severity="warning",
+                                message="reviewer decisions not applied: the cell changed since review",
+                                rule="review", count=len(stale), row_keys=tuple(stale[:20])))
+    return Tables(frames), events, findings
+
+
+# ---- public checks --------------------------------------------------------------------
+
 def _prior_tables(options: BuildOptions, specs: list) -> list:
     """Exact tables this dataset published in earlier years: the suppression audit must
     hold over all of them together."""
     return tables_api.published_exact_tables(options.out_dir, options.dataset, specs, before=options.year)
 
 
-def _public_frames(public: Tables, policy: DatasetPolicy) -> dict[str, pd.DataFrame]:
-    return {name: public[name] for name in policy.files}
-
-
-def _check_public(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
-                  events: list, engine: object, derived: datasets.Derived,
-                  report: Report) -> tuple[list, Report]:
-    """Leak checks, the second PII scan and the public expectation suite."""
+def _check_public(run: _Run) -> list:
+    """The public expectation suite over the record files and the derived files."""
     from release.stages.validate import validate
 
-    policy, year, raw = resolved.policy, options.year, loaded.tables
-    flags, leaks = leakcheck.find_leaks(raw.frames, _public_frames(public, policy), policy, year)
-    leaks += leakcheck.find_global_leaks(raw.frames, _public_frames(public, policy), policy, year)
-    leaks = list(dict.fromkeys(leaks))
-    for name, file_policy in policy.files.items():
-        leaked_keys = {leak.row_key for leak in leaks if leak.file == file_policy.public_file.format(year=year)}
-        flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
-    if engine is not None:
-        kept = frozenset((e.row_key, e.column, e.out_start, e.out_end) for e in events if e.action == "keep")
-        report = report.extend(_second_scan(engine, public, policy, year, kept))
+    policy, year, public = run.resolved.policy, run.options.year, run.public
+    blocked_rows = {(f.file, f.row_key) for f in run.report.blocking if f.stage == "leak_check"}
     public_tables = []
     for name, file_policy in policy.files.items():
         frame = public[name].copy()
-        frame["_raw_value_leak"] = flags[name]
-        public_tables.append(validate_table(name, file_policy.public_file.format(year=year), frame))
-    for extra in derived.files:
+        public_file = file_policy.public_file.format(year=year)
+        frame["_raw_value_leak"] = [(public_file, str(k)) in blocked_rows for k in frame[ROW_KEY]]
+        public_tables.append(validate_table(name, public_file, frame))
+    for extra in run.derived.files:
         frame = extra.frame.copy()
         frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
         public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
     public_results, found = validate(
-        public_tables, resolved.expectations_dir / f"{options.dataset}_public.json", stage="validate_public")
-    report = report.extend(found)
-    report = report.extend([Finding(
-        stage="leak_check", code="raw_value_in_public", severity="blocking",
-        message="a raw-only value of this record appears in a public column",
-        file=leak.file, row_key=leak.row_key, column=leak.column, rule="raw-only") for leak in leaks])
-    return public_results, report
+        public_tables, run.resolved.expectations_dir / f"{run.options.dataset}_public.json", stage="validate_public")
+    run.report = run.report.extend(found)
+    return public_results
 
-
-def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_year: int,
-                 kept: frozenset[tuple[str, str, int, int]] = frozenset()) -> list[Finding]:
-    """Scan the public narratives again at a lower threshold; any hit blocks, except text a
-    reviewer ruled "keep" (``kept``: row key, column, output offsets)."""
-    assert policy.narrative is not None
-    findings: list[Finding] = []
-    for name, file_policy in policy.files.items():
-        frame = public[name]
-        for column, rule in file_policy.columns.items():
-            if rule.type != "narrative":
-                continue
-            texts = frame[column].where(frame[column].notna(), "").tolist()
-            unique = list(dict.fromkeys(texts))
-            hits = dict(zip(unique, engine.scan_many(unique, threshold=policy.narrative.second_scan_threshold)))  # type: ignore[attr-defined]
-            for row_key, text in zip(frame[ROW_KEY], texts):
-                for hit in hits.get(text, []):
-                    if any(k[0] == row_key and k[1] == column and k[2] < hit.end and hit.start < k[3]
-                           for k in kept):
-                        continue
-                    findings.append(Finding(
-                        stage="second_scan", code="residual_pii", severity="blocking",
-                        message=f"possible {hit.entity_type} left in the public text at offsets {hit.start}-{hit.end}",
-                        file=file_policy.public_file.format(year=public_year), row_key=str(row_key), column=column,
-                        rule=hit.rule_id, count=1))
-    return findings

@@ -110,6 +110,7 @@ ColumnRule = Annotated[
     Field(discriminator="type"),
 ]
 
+FREE_TEXT_TYPES = frozenset({"narrative"})
 RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
               "zip", "narrative", "officer")
 
@@ -151,6 +152,10 @@ class FilePolicy(_Frozen):
     def public_columns(self) -> list[str]:
         return [name for name, rule in self.columns.items()
                 if rule.type not in ("drop", "raw_only")]
+
+    def free_text_columns(self) -> list[str]:
+        """Columns of free text: published only after redaction and verification."""
+        return [name for name, rule in self.columns.items() if rule.type in FREE_TEXT_TYPES]
 
     def raw_only_columns(self) -> dict[str, str]:
         return {name: rule.term for name, rule in self.columns.items() if rule.type == "raw_only"}

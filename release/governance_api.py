@@ -59,6 +59,12 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
     return approvals.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note)
 
 
+def record_finding_decision(dataset: str, year: int, out_dir: Path, finding_id: str, decision: str,
+                            reviewer: str, note: str = "") -> dict[str, object]:
+    from release import approvals
+    return approvals.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note)
+
+
 def keygen(path: Path) -> dict[str, object]:
     from release import approvals
     return dict(approvals.keygen(path))

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -105,6 +105,7 @@ class Facts:
     notes: tuple[str, ...] = ()
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
+    to_fix: Rows = field(default_factory=list)
 
 
 def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
@@ -201,4 +202,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
-        privacy_budget=manifest.get("privacy") or None)  # type: ignore[arg-type]
+        privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
+        to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
+                 b.get("rule"), b.get("context") if b.get("context") is not None
+                 else "(a structured cell: its value is not shown)") for b in inputs.blocking])

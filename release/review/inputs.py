@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from release.gate import listed_outputs, read_manifest, read_public_csv
-from release.stages.publish import LOG, PublicFile
+from release.stages.publish import BLOCKING_FILE, LOG, PublicFile
 
 
 def _pattern(relpath: str, year: str) -> str:
@@ -75,6 +76,7 @@ class PacketInputs:
     log_lines: tuple[str, ...]
     validation: Mapping[str, str]             # review/validation_*.json texts
     previous: PreviousRelease | None = None
+    blocking: tuple[Mapping[str, object], ...] = ()  # review/blocking.json: what blocks, in context
 
 
 def inputs_from_build(public_files: Sequence[PublicFile], log_lines: Sequence[str],
@@ -90,7 +92,18 @@ def inputs_from_build(public_files: Sequence[PublicFile], log_lines: Sequence[st
             public[item.relpath] = read_public_csv(text.getvalue())
     validation = {k: v for k, v in review_files.items() if k.startswith("validation_")}
     return PacketInputs(manifest, public, tuple(log_lines), validation,
-                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None)
+                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None,
+                        _blocking(review_files.get(BLOCKING_FILE)))
+
+
+def _blocking(text: str | None) -> tuple[Mapping[str, object], ...]:
+    if not text:
+        return ()
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        return ()
+    return tuple(i for i in items if isinstance(i, dict)) if isinstance(items, list) else ()
 
 
 def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> PacketInputs:
@@ -100,5 +113,7 @@ def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> Pac
     log = bundle / LOG
     lines = tuple(log.read_text(encoding="utf-8").splitlines()) if log.is_file() else ()
     validation = {p.name: p.read_text(encoding="utf-8") for p in sorted((bundle / "review").glob("validation_*.json"))}
+    blocking = bundle / "review" / BLOCKING_FILE
     return PacketInputs(manifest, public, lines, validation,
-                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None)
+                        PreviousRelease.from_bundle(previous_bundle) if previous_bundle else None,
+                        _blocking(blocking.read_text(encoding="utf-8") if blocking.is_file() else None))

@@ -114,6 +114,21 @@ def _section_summary(f: Facts) -> str:
                if f.notes else "") + "</section>")
 
 
+def _section_to_fix(f: Facts) -> str:
+    """Every blocking finding with its context, and the commands that resolve it."""
+    if not f.to_fix:
+        return ""
+    command = f"release decide {_e(f.dataset)} {_e(f.year)} --finding ID --decision redact|keep --reviewer NAME"
+    return ('<section id="to-fix"><h2>What blocks this release, and how to resolve it</h2>'
+            "<p>Each item below is something redaction could not fix by itself. Either fix the raw export "
+            "or the policy and rebuild, or record a decision and rebuild: <code>redact</code> blanks the public "
+            "cell, <code>keep</code> publishes it as it is (the value was not identifying).</p>"
+            f"<pre>{command}</pre><p>The next <code>release {_e(f.dataset)} {_e(f.year)}</code> applies the "
+            "decisions; a cell that changed since review is not decided.</p>"
+            + _table(["Finding", "Check", "File", "Row key", "Column", "Rule", "Context (the hit itself withheld)"],
+                     f.to_fix) + "</section>")
+
+
 def _section_privacy(f: Facts) -> str:
     """Plain language: what each published number means, its interval, the budget used and left."""
     if not f.privacy_tables:
@@ -219,7 +234,7 @@ def render_review(inputs: PacketInputs) -> str:
     facts = collect_facts(inputs)
     title = f"Review packet: {facts.dataset} {facts.year}"
     body = "".join(section(facts) for section in (
-        _section_summary, _section_redactions, _section_samples, _section_flagged, _section_juvenile,
+        _section_summary, _section_to_fix, _section_redactions, _section_samples, _section_flagged, _section_juvenile,
         _section_tables, _section_privacy, _section_expectations, _section_risk, _section_changes, _section_provenance))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'

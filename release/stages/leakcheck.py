@@ -58,10 +58,65 @@ class Leak:
     row_key: str
     column: str
     kind: str
+    # where in the public cell (its own offsets), with the placeholder label of the value
+    spans: tuple[tuple[int, int, str], ...] = ()
+
+
+_LABELS = {"first_name": "PERSON", "middle_name": "PERSON", "last_name": "PERSON", "full_name": "PERSON",
+           "alias": "PERSON", "dob": "DOB", "address": "ADDRESS", "phone": "PHONE", "license": "ID",
+           "plate": "PLATE"}
+
+
+def label_of(value: str, labels: dict[str, str]) -> str:
+    return labels.get(value, "REDACTED")
+
+
+def fold_map(text: str) -> tuple[str, list[int]]:
+    """NFKC, whitespace runs folded to one space, lower case; and for each folded character
+    the offset of the original character it came from (so a match names a span of the cell).
+
+    NFKC is applied per base character with its combining marks, so a decomposed "é"
+    folds like a composed one."""
+    out: list[str] = []
+    origin: list[int] = []
+    cluster_start = 0
+    pending_space = -1
+
+    def flush(end: int) -> None:
+        nonlocal pending_space
+        if cluster_start >= end:
+            return
+        if pending_space >= 0 and out:
+            out.append(" ")
+            origin.append(pending_space)
+        pending_space = -1
+        for ch in unicodedata.normalize("NFKC", text[cluster_start:end]).lower():
+            out.append(ch)
+            origin.append(cluster_start)
+
+    for index, ch in enumerate(text):
+        if ch.isspace():
+            flush(index)
+            if pending_space < 0:
+                pending_space = index
+            cluster_start = index + 1
+        elif not unicodedata.combining(ch):
+            flush(index)
+            cluster_start = index
+    flush(len(text))
+    return "".join(out), origin
 
 
 def _fold(text: str) -> str:
-    return _fold_case_kept(text).lower()
+    return fold_map(text)[0]
+
+
+def _original_span(origin: list[int], text: str, start: int, end: int) -> tuple[int, int]:
+    last = origin[end - 1]
+    stop = last + 1
+    while stop < len(text) and unicodedata.combining(text[stop]):
+        stop += 1
+    return origin[start], stop
 
 
 def _is_word_char(text: str, index: int, hyphen_is_letter: bool) -> bool:
@@ -71,7 +126,7 @@ def _is_word_char(text: str, index: int, hyphen_is_letter: bool) -> bool:
     return ch.isalnum() or ch == "_" or (hyphen_is_letter and ch == "-")
 
 
-def _occurrences(folded: str, values: tuple[str, ...], hyphen_is_letter: bool = False) -> list[tuple[int, int]]:
+def _occurrences(folded: str, values: tuple[str, ...], hyphen_is_letter: bool = False) -> list[tuple[int, int, str]]:
     """Every whole-word occurrence of any value, in text order. A record has a handful of
     values, so plain substring search beats compiling a pattern per record; with
     ``hyphen_is_letter`` "jean" is not found in "jean-pierre"."""
@@ -81,7 +136,7 @@ def _occurrences(folded: str, values: tuple[str, ...], hyphen_is_letter: bool = 
         while start != -1:
             end = start + len(value)
             if not _is_word_char(folded, start - 1, hyphen_is_letter) and not _is_word_char(folded, end, hyphen_is_letter):
-                found.append((start, end))
+                found.append((start, end, value))
             start = folded.find(value, start + 1)
     return sorted(found)
 
@@ -90,56 +145,58 @@ def _usable(values: set[str]) -> tuple[str, ...]:
     return tuple(sorted(v for v in values if sum(ch.isalnum() for ch in v) >= _MIN_CHARS))
 
 
-def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> dict[str, dict[str, set[str]]]:
-    """record key -> {"full": identifying values (full names included), "parts": single
-    name parts and aliases}."""
+@dataclass(frozen=True)
+class RawValues:
+    """record key -> {"full": identifying values (full names included), "parts": single name
+    parts and aliases}, and the placeholder label of every folded value."""
+
+    by_record: dict[str, dict[str, set[str]]]
+    labels: dict[str, str]
+
+
+def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> RawValues:
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"full": set(), "parts": set()})
+    labels: dict[str, str] = {}
     for name, file_policy in policy.files.items():
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
         frame = raw[name]
         raw_only = {c: k for c, k in file_policy.raw_only_columns().items() if c in frame.columns}
         for column, kind in raw_only.items():
-            for key, value in zip(frame[link], frame[column]):
+            for key, value in zip(frame[link], frame[column], strict=True):
                 if isinstance(key, str) and isinstance(value, str) and value.strip():
                     folded = _fold(value)
                     if kind == "address" and not has_house_number(folded):
                         continue  # "homeless", a bare street or intersection: published as the street
-                    if kind in _NAME_PARTS:
-                        found[key]["parts"].add(folded)
-                    else:
-                        found[key]["full"].add(folded)
+                    labels.setdefault(folded, _LABELS.get(kind, "REDACTED"))
+                    found[key]["parts" if kind in _NAME_PARTS else "full"].add(folded)
         names = sorted((c for c, k in raw_only.items() if k in _PERSON_NAME),
                        key=lambda c: _PERSON_NAME.index(raw_only[c]))
         for row in frame[[link, *names]].itertuples(index=False):
             parts = [p for p in row[1:] if isinstance(p, str) and p.strip()]
             if len(parts) >= 2 and isinstance(row[0], str):
-                found[row[0]]["full"].add(_fold(" ".join(parts)))
-    return found
+                full = _fold(" ".join(parts))
+                found[row[0]]["full"].add(full)
+                labels.setdefault(full, "PERSON")
+    return RawValues(dict(found), labels)
 
 
-def _leaks_in(cell: str, values: dict[str, set[str]], free_text: bool,
-              usable: dict[tuple[str, str], tuple[str, ...]], key: str) -> bool:
-    folded = _fold(cell)
+def _leaks_in(cell: str, values: dict[str, set[str]], labels: dict[str, str], free_text: bool,
+              usable: dict[tuple[str, str], tuple[str, ...]], key: str) -> list[tuple[int, int, str]]:
+    """Spans of ``cell`` (its own offsets) that hold a raw-only value of the record."""
+    folded, origin = fold_map(cell)
+    found: list[tuple[int, int, str]] = []
     for scope in ("full", "parts") if free_text else ("full",):
         if (key, scope) not in usable:
             usable[(key, scope)] = _usable(values[scope])
-        for start, end in _occurrences(folded, usable[(key, scope)], hyphen_is_letter=scope == "parts"):
-            if scope == "full":
-                return True
-            if _part_of_place(folded, end):
-                continue
-            if not _informative_case(cell):
-                return True
-            # a single name part counts where it is written as a name: capitalised
-            original = _fold_case_kept(cell)
-            if original[start:start + 1].isupper():
-                return True
-    return False
-
-
-def _fold_case_kept(text: str) -> str:
-    """``_fold`` without case folding, so offsets line up with the folded text."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+        for start, end, value in _occurrences(folded, usable[(key, scope)], hyphen_is_letter=scope == "parts"):
+            if scope == "parts":
+                if _part_of_place(folded, end):
+                    continue
+                # in mixed-case text a single name part counts where it is written as a name
+                if _informative_case(cell) and not cell[origin[start]].isupper():
+                    continue
+            found.append((*_original_span(origin, cell, start, end), label_of(value, labels)))
+    return sorted(set(found))
 
 
 def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
@@ -155,45 +212,49 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
     for name, file_policy in policy.files.items():
         frame = public[name]
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
-        free_text = {c for c, r in file_policy.columns.items() if r.type == "narrative"}
+        free_text = set(file_policy.free_text_columns())
         public_file = file_policy.public_file.format(year=year)
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         flag = [False] * len(frame)
         for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
             key, row_key, cells = row[0], row[1], row[2:]
-            if key not in values:
+            if key not in values.by_record:
                 continue
-            for column, cell in zip(columns, cells):
+            for column, cell in zip(columns, cells, strict=True):
                 if not isinstance(cell, str) or not cell:
                     continue
-                if _leaks_in(cell, values[key], column in free_text, usable, key):
+                spans = _leaks_in(cell, values.by_record[key], values.labels, column in free_text, usable, key)
+                if spans:
                     flag[position] = True
-                    leaks.append(Leak(public_file, str(row_key), column, "raw-only value"))
+                    leaks.append(Leak(public_file, str(row_key), column, "raw-only value", tuple(spans)))
         flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
     return flags, leaks
 
 
 def _automaton(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> "ahocorasick.Automaton | None":
     automaton = ahocorasick.Automaton()
-    for scopes in raw_values(raw, policy).values():
+    values = raw_values(raw, policy)
+    for scopes in values.by_record.values():
         for value in scopes["full"]:
             if sum(ch.isalnum() for ch in value) >= 5:
-                automaton.add_word(value, len(value))
+                automaton.add_word(value, (len(value), label_of(value, values.labels)))
     if len(automaton) == 0:
         return None
     automaton.make_automaton()
     return automaton
 
 
-def _contains(automaton: "ahocorasick.Automaton", cell: str) -> bool:
-    text = _fold(cell)
-    for end, length in automaton.iter(text):
+def _contains(automaton: "ahocorasick.Automaton", cell: str) -> list[tuple[int, int, str]]:
+    """Spans of ``cell`` (its own offsets) holding a full raw-only value of any record."""
+    text, origin = fold_map(cell)
+    found = []
+    for end, (length, label) in automaton.iter(text):
         start = end - length + 1
         before = text[start - 1] if start > 0 else " "
         after = text[end + 1] if end + 1 < len(text) else " "
         if not before.isalnum() and not after.isalnum():
-            return True
-    return False
+            found.append((*_original_span(origin, cell, start, end + 1), label))
+    return sorted(set(found))
 
 
 def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
@@ -213,13 +274,14 @@ def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFra
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
             for column, cell in zip(columns, row[1:]):
-                if isinstance(cell, str) and cell and _contains(automaton, cell):
+                spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
+                if spans:
                     leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
-                                      "raw-only value of a record"))
-                    break
+                                      "raw-only value of a record", tuple(spans)))
     for file, frame in (other_files or {}).items():
         for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
             for column, cell in zip(frame.columns, row):
-                if isinstance(cell, str) and cell and _contains(automaton, cell):
-                    leaks.append(Leak(file, str(number), str(column), "raw-only value of a record"))
+                spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
+                if spans:
+                    leaks.append(Leak(file, str(number), str(column), "raw-only value of a record", tuple(spans)))
     return leaks

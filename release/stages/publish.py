@@ -18,6 +18,7 @@ import pandas as pd
 
 MANIFEST = "manifest.json"
 LOG = "redaction_log.jsonl"
+BLOCKING_FILE = "blocking.json"  # under review/: a blocked bundle's findings in context
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Bundle:
     manifest: Mapping[str, object]         # without outputs; publish adds them
     package_name: str
     package_title: str
+    publishable: bool = True               # False: a blocked bundle, written without public/
 
 
 def sha256_file(path: Path) -> str:
@@ -82,8 +84,9 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
             path.parent.mkdir(parents=True, exist_ok=True)
             public.frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
             outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
-        _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))
-        outputs.append({"path": "public/datapackage.json"})
+        if bundle.publishable:
+            _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))
+            outputs.append({"path": "public/datapackage.json"})
         _write_text(staging / LOG, "\n".join(bundle.log_lines) + "\n")
         outputs.append({"path": LOG, "entries": len(bundle.log_lines) - 1})
         for relpath, text in sorted(bundle.review_files.items()):

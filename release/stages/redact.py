@@ -19,6 +19,7 @@ import pandas as pd
 from release.config import DatasetPolicy
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
+from release.pii.placeholders import Detection
 from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY
 
@@ -30,7 +31,10 @@ _FIELD_OF_TERM = {
 
 class Engine(Protocol):
     def redact_many(self, texts: Sequence[str], terms: Sequence[RecordTerms],
-                    progress: Callable[[int], None] | None = None) -> list: ...
+                    progress: Callable[[int], None] | None = None, *,
+                    forced: Sequence[Sequence[Detection]] | None = None) -> list: ...
+    def scan_many(self, texts: Sequence[str], *, threshold: float,
+                  placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list: ...
     def versions(self) -> dict[str, str]: ...
 
 
@@ -160,73 +164,155 @@ def apply_decisions(text: str, replacements: Sequence[object], decisions: Sequen
     return rendered, placed, applied, stale
 
 
+@dataclass(frozen=True)
+class TextJob:
+    """One distinct free-text value of one record: what the engine redacts once."""
+
+    table: str     # policy file name
+    column: str
+    key: str       # the record's key (the top-level file's key)
+    text: str      # the raw text; identical texts of one record are redacted once
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One job's public text and the spans placed in it (raw and output offsets)."""
+
+    text: str
+    placed: tuple[tuple[_Span, int, int], ...]
+    forced: tuple[Detection, ...] = ()
+
+    @property
+    def replacements(self) -> list["PlacedSpan"]:
+        """Spans replaced by a placeholder (a kept span is copied, so it is not one)."""
+        return [PlacedSpan(span.start, span.end, out_start, out_end)
+                for span, out_start, out_end in self.placed if not span.kept]
+
+
+@dataclass(frozen=True)
+class PlacedSpan:
+    start: int
+    end: int
+    out_start: int
+    out_end: int
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redaction of every free-text cell. ``rendered`` is kept so the verify rounds
+    can map a public hit back to the raw text and re-run only the texts that change."""
+
+    tables: Tables
+    findings: tuple[Finding, ...]
+    events: tuple[RedactionEvent, ...]
+    rendered: Mapping[TextJob, Rendered]
+    positions: Mapping[TextJob, tuple[int, ...]]
+
+    def jobs_by_position(self) -> dict[tuple[str, str, int], TextJob]:
+        """(table, column, row position) -> the job whose text that cell holds."""
+        return {(job.table, job.column, position): job
+                for job, where in self.positions.items() for position in where}
+
+
+def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> dict[TextJob, list[int]]:
+    jobs: dict[TextJob, list[int]] = {}
+    for name, file_policy in policy.files.items():
+        key_column = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        frame = tables[name]
+        for column in policy.files[name].free_text_columns():
+            for position, (key, text) in enumerate(zip(frame[key_column], frame[column], strict=True)):
+                if isinstance(text, str) and text.strip() and key not in withheld:
+                    jobs.setdefault(TextJob(name, column, str(key), text), []).append(position)
+    return jobs
+
+
 def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
            decisions: Sequence[ReviewerDecision] = (),
-           ) -> tuple[Tables, list[Finding], list[RedactionEvent]]:
+           forced: Mapping[TextJob, Sequence[Detection]] | None = None,
+           previous: Redaction | None = None) -> Redaction:
+    """Redact every free-text cell with its record's terms.
+
+    ``forced`` holds spans (raw offsets) a check found after an earlier round; they join the
+    union of candidates. With ``previous``, only texts whose forced spans changed are sent
+    to the engine again.
+    """
+    forced = forced or {}
     terms = record_terms(tables, policy)
+    jobs = _jobs(tables, policy, withheld)
+    wanted = {job: tuple(forced.get(job, ())) for job in jobs}
+    rendered: dict[TextJob, Rendered] = {}
+    todo = [job for job in jobs if previous is None or job not in previous.rendered
+            or previous.rendered[job].forced != wanted[job]]
+    if previous is not None:
+        rendered.update({job: previous.rendered[job] for job in jobs if job not in todo})
+    results = engine.redact_many([job.text for job in todo], [terms.get(job.key, RecordTerms()) for job in todo],
+                                 progress=progress, forced=[wanted[job] for job in todo]) if todo else []
+    by_record: dict[tuple[str, str], list[ReviewerDecision]] = defaultdict(list)
+    for decision in decisions:
+        by_record[(decision.row_key.split("#")[0].split("/")[0], decision.column)].append(decision)
+    applied_count: dict[tuple[str, str], int] = defaultdict(int)
+    stale_rows: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for job, result in zip(todo, results, strict=True):
+        mine = by_record.get((job.key, job.column))
+        if mine:
+            out_text, placed, applied, stale = apply_decisions(job.text, result.replacements, mine, tokenizer)
+            applied_count[(job.table, job.column)] += len(applied)
+            stale_rows[(job.table, job.column)] += [d.row_key for d in stale]
+        else:
+            out_text = result.text
+            placed = [(_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder),
+                       r.out_start, r.out_end) for r in result.replacements]
+        rendered[job] = Rendered(out_text, tuple(placed), wanted[job])
+    return _assemble(tables, policy, engine, tokenizer, jobs, rendered, applied_count, stale_rows)
+
+
+def _assemble(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
+              jobs: Mapping[TextJob, list[int]], rendered: Mapping[TextJob, Rendered],
+              applied_count: Mapping[tuple[str, str], int],
+              stale_rows: Mapping[tuple[str, str], list[str]]) -> Redaction:
+    """Public frames and log events from what each job rendered."""
     versions = engine.versions()
     detector_version = f"presidio {versions.get('presidio', '?')}, {versions.get('model', '?')} {versions.get('model_version', '?')}"
     frames = dict(tables.frames)
     events: list[RedactionEvent] = []
     findings: list[Finding] = []
     for name, file_policy in policy.files.items():
-        narrative_columns = [c for c, r in file_policy.columns.items() if r.type == "narrative"]
-        if not narrative_columns:
+        columns = policy.files[name].free_text_columns()
+        if not columns:
             continue
         frame = tables[name].copy()
-        key_column = file_policy.parent.column if file_policy.parent else file_policy.key_column
-        for column in narrative_columns:
-            jobs: dict[tuple[str, str], list[int]] = {}
-            for position, (key, text) in enumerate(zip(frame[key_column], frame[column])):
-                if isinstance(text, str) and text.strip() and key not in withheld:
-                    jobs.setdefault((key, text), []).append(position)
-            ordered = list(jobs)
-            results = engine.redact_many([text for _, text in ordered],
-                                         [terms.get(key, RecordTerms()) for key, _ in ordered],
-                                         progress=progress)
+        for column in columns:
             values = frame[column].tolist()
-            by_record: dict[str, list[ReviewerDecision]] = defaultdict(list)
-            for decision in decisions:
-                if decision.column == column:
-                    by_record[decision.row_key.split("#")[0].split("/")[0]].append(decision)
-            applied_count = stale_keys = 0
-            stale_rows: list[str] = []
-            for (key, text), result in zip(ordered, results):
-                if by_record.get(key):
-                    out_text, placed, applied, stale = apply_decisions(
-                        text, result.replacements, by_record[key], tokenizer)
-                    applied_count += len(applied)
-                    stale_keys += len(stale)
-                    stale_rows += [d.row_key for d in stale]
-                else:
-                    out_text = result.text
-                    placed = [(_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder),
-                               r.out_start, r.out_end) for r in result.replacements]
-                for position in jobs[(key, text)]:
-                    values[position] = out_text
+            mine = [job for job in jobs if job.table == name and job.column == column]
+            for job in mine:
+                result = rendered[job]
+                for position in jobs[job]:
+                    values[position] = result.text
                     row_key = frame[ROW_KEY].iat[position]
                     events += [RedactionEvent(
                         dataset=policy.dataset, file=file_policy.raw_file, row_key=row_key,
                         column=column, action="keep" if span.kept else "redact", entity_type=span.entity_type,
                         detector=span.detector,
-                        detector_version="reviewer decision" if span.detector == "reviewer" else detector_version,
+                        detector_version=("reviewer decision" if span.detector == "reviewer" else detector_version),
                         rule_id=span.rule_id, score=round(float(span.score), 4), start=span.start, end=span.end,
                         out_start=out_start, out_end=out_end, removed_length=span.end - span.start,
-                        token=tokenizer.token(text[span.start:span.end]), placeholder=span.placeholder)
-                        for span, out_start, out_end in placed]
-            if applied_count:
+                        token=tokenizer.token(job.text[span.start:span.end]), placeholder=span.placeholder)
+                        for span, out_start, out_end in result.placed]
+            if applied_count.get((name, column)):
                 findings.append(Finding(stage="redact", code="reviewer_decisions_applied", severity="info",
                                         message="reviewer decisions applied", file=file_policy.raw_file,
-                                        column=column, rule="review", count=applied_count))
-            if stale_keys:
+                                        column=column, rule="review", count=applied_count[(name, column)]))
+            stale = stale_rows.get((name, column), [])
+            if stale:
                 findings.append(Finding(stage="redact", code="reviewer_decisions_stale", severity="warning",
                                         message="reviewer decisions not applied: the raw text changed since review",
                                         file=file_policy.raw_file, column=column, rule="review",
-                                        count=stale_keys, row_keys=tuple(stale_rows[:20])))
+                                        count=len(stale), row_keys=tuple(stale[:20])))
             frame[column] = pd.Series(values, index=frame.index, dtype=object)
             findings.append(Finding(stage="redact", code="narratives_redacted", severity="info",
-                                    message="narratives analysed (identical texts of one report once)",
-                                    file=file_policy.raw_file, column=column, count=len(ordered)))
+                                    message="free texts analysed (identical texts of one report once)",
+                                    file=file_policy.raw_file, column=column, count=len(mine)))
         frames[name] = frame
-    return Tables(frames), findings, events
+    return Redaction(Tables(frames), tuple(findings), tuple(events), dict(rendered),
+                     {job: tuple(where) for job, where in jobs.items()})

@@ -113,3 +113,18 @@ def test_name_part_inside_a_hyphenated_name_is_not_that_name(tmp_path: Path, pol
     folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", first_name="Jean")])
     flags, _ = _check(folder, policy, {("contacts", "contact_reason"): "Officers Conlon and Jean-Pierre responded."})
     assert not flags["contacts"].iloc[0]
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    ("Stopped with Zebulon Quartermaine today", "Zebulon Quartermaine"),
+    ("Stopped with  Zebulon\n  Quartermaine today", "Zebulon\n  Quartermaine"),          # whitespace runs
+    ("Stopped with Ｚｅｂｕｌｏｎ Ｑｕａｒｔｅｒｍａｉｎｅ today", "Ｚｅｂｕｌｏｎ Ｑｕａｒｔｅｒｍａｉｎｅ"),  # full-width
+], ids=["plain", "whitespace", "full-width"])
+def test_leak_spans_name_the_value_in_the_cell(tmp_path: Path, policy: DatasetPolicy, cell: str, value: str) -> None:
+    """The verify rounds redact exactly these spans, so they must cover the value in the cell's own offsets."""
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001")])
+    _, leaks = _check(folder, policy, {("contacts", "contact_reason"): cell})
+    spans = {(start, end) for leak in leaks for start, end, _ in leak.spans}
+    start = cell.index(value)
+    assert (start, start + len(value)) in spans
+    assert {label for leak in leaks for _, _, label in leak.spans} == {"PERSON"}
