@@ -8,6 +8,8 @@ Bundle contents are ``release.assemble``; the privacy budget is ``release.budget
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -168,7 +170,11 @@ def _check_public(options: BuildOptions, resolved: Resolved, loaded: load.Loaded
         flags[name] = flags[name] | public[name][ROW_KEY].isin(leaked_keys)
     if engine is not None:
         kept = frozenset((e.row_key, e.column, e.out_start, e.out_end) for e in events if e.action == "keep")
-        report = report.extend(_second_scan(engine, public, policy, year, kept))
+        ours: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for e in events:
+            if e.action == "redact" and e.placeholder:
+                ours[(e.row_key, e.column)].append((e.out_start, e.out_end))
+        report = report.extend(_second_scan(engine, public, policy, year, kept, ours))
     public_tables = []
     for name, file_policy in policy.files.items():
         frame = public[name].copy()
@@ -189,9 +195,11 @@ def _check_public(options: BuildOptions, resolved: Resolved, loaded: load.Loaded
 
 
 def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_year: int,
-                 kept: frozenset[tuple[str, str, int, int]] = frozenset()) -> list[Finding]:
+                 kept: frozenset[tuple[str, str, int, int]] = frozenset(),
+                 ours: Mapping[tuple[str, str], list[tuple[int, int]]] | None = None) -> list[Finding]:
     """Scan the public narratives again at a lower threshold; any hit blocks, except text a
-    reviewer ruled "keep" (``kept``: row key, column, output offsets)."""
+    reviewer ruled "keep" (``kept``: row key, column, output offsets). ``ours``: the output
+    spans of the placeholders redaction wrote, by row key and column; only those are protected."""
     assert policy.narrative is not None
     findings: list[Finding] = []
     for name, file_policy in policy.files.items():
@@ -200,10 +208,13 @@ def _second_scan(engine: object, public: Tables, policy: DatasetPolicy, public_y
             if rule.type != "narrative":
                 continue
             texts = frame[column].where(frame[column].notna(), "").tolist()
-            unique = list(dict.fromkeys(texts))
-            hits = dict(zip(unique, engine.scan_many(unique, threshold=policy.narrative.second_scan_threshold)))  # type: ignore[attr-defined]
-            for row_key, text in zip(frame[ROW_KEY], texts):
-                for hit in hits.get(text, []):
+            spans = [tuple(sorted((ours or {}).get((str(key), column), ()))) for key in frame[ROW_KEY]]
+            unique = list(dict.fromkeys(zip(texts, spans)))
+            hits = dict(zip(unique, engine.scan_many(  # type: ignore[attr-defined]
+                [text for text, _ in unique], threshold=policy.narrative.second_scan_threshold,
+                placeholders=[placed for _, placed in unique])))
+            for row_key, text, placed in zip(frame[ROW_KEY], texts, spans):
+                for hit in hits.get((text, placed), []):
                     if any(k[0] == row_key and k[1] == column and k[2] < hit.end and hit.start < k[3]
                            for k in kept):
                         continue

@@ -30,7 +30,9 @@ _FIELD_OF_TERM = {
 
 class Engine(Protocol):
     def redact_many(self, texts: Sequence[str], terms: Sequence[RecordTerms],
-                    progress: Callable[[int], None] | None = None) -> list: ...
+                    progress: Callable[[int], None] | None = None, *,
+                    forced: Sequence[Sequence[object]] | None = None,
+                    placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list: ...
     def versions(self) -> dict[str, str]: ...
 
 
