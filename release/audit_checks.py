@@ -195,20 +195,26 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
     return from_problems("public_columns_allowed", problems, {"data_files": len(expected)})
 
 
-def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
-    """Output spans a reviewer ruled "keep" (logged as such): not residual PII."""
+def _logged_spans(bundle: Path | None, action: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """Output spans of the log's ``action`` entries, by row key and column."""
+    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
     if bundle is None or not (bundle / LOG).is_file():
-        return set()
-    kept = set()
+        return spans
     for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # the log check reports it
-        if isinstance(entry, dict) and entry.get("action") == "keep" \
+        if isinstance(entry, dict) and entry.get("action") == action \
                 and isinstance(entry.get("out_start"), int) and isinstance(entry.get("out_end"), int):
-            kept.add((str(entry.get("row_key")), str(entry.get("column")), entry["out_start"], entry["out_end"]))
-    return kept
+            key = (str(entry.get("row_key")), str(entry.get("column")))
+            spans.setdefault(key, []).append((entry["out_start"], entry["out_end"]))
+    return spans
+
+
+def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
+    """Output spans a reviewer ruled "keep" (logged as such): not residual PII."""
+    return {(*key, start, end) for key, spans in _logged_spans(bundle, "keep").items() for start, end in spans}
 
 
 def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
@@ -216,6 +222,7 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
     if scan is None:
         return not_run("residual_pii", "no PII scanner supplied")
     kept = _kept_spans(bundle)
+    ours = _logged_spans(bundle, "redact")  # the placeholders redaction wrote: only those are protected
     problems: list[str] = []
     texts_scanned = 0
     for name, frame in frames.items():
@@ -224,11 +231,12 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
             if rule.type != "narrative" or column not in frame.columns:
                 continue
             texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
-            unique = list(dict.fromkeys(texts))
-            hits = dict(zip(unique, scan(unique)))
+            spans = [tuple(sorted(ours.get((str(key), column), ()))) for key in frame[ROW_KEY]]
+            unique = list(dict.fromkeys(zip(texts, spans)))
+            hits = dict(zip(unique, scan([text for text, _ in unique], [placed for _, placed in unique])))
             texts_scanned += len(unique)
-            for row_key, text in zip(frame[ROW_KEY], texts):
-                for hit in hits.get(text, []):
+            for row_key, text, placed in zip(frame[ROW_KEY], texts, spans):
+                for hit in hits.get((text, placed), []):
                     start, end = getattr(hit, "start", -1), getattr(hit, "end", -1)
                     if any(k[0] == row_key and k[1] == column and k[2] < end and start < k[3] for k in kept):
                         continue

@@ -16,7 +16,8 @@ Status = Literal["pass", "fail", "not run"]
 MAX_PROBLEMS = 50
 # (bundle, manifest) -> (ok, counts, problems naming file/column/row key)
 CheckFn = Callable[[Path, Mapping[str, object]], tuple[bool, Mapping[str, object], Sequence[str]]]
-Scanner = Callable[[list[str]], list[list[object]]]
+# (texts, the spans of each text holding the placeholders redaction wrote) -> hits per text
+Scanner = Callable[[list[str], list[tuple[tuple[int, int], ...]]], list[list[object]]]
 
 
 @dataclass(frozen=True)

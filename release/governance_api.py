@@ -118,7 +118,8 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
                                               officer_policy=narrative.officer_policy,
                                               threshold=narrative.threshold))
             threshold = narrative.second_scan_threshold
-            scanner = lambda texts: engine.scan_many(texts, threshold=threshold)  # noqa: E731
+            scanner = lambda texts, placeholders: engine.scan_many(  # noqa: E731
+                texts, threshold=threshold, placeholders=placeholders)
     specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
              if policy is not None and policy.tables_file else [])
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}

@@ -5,7 +5,7 @@ what does not depend on the record (NER results trimmed to names, the YAML recog
 uncommon capitalised words, and the per-text name and address completers); ``final``
 adds one record's terms, the officer roster, name completion, address-block completion
 and later mentions of every name found, at the caller's threshold (the second scan uses
-a lower one). Pure Python: the Presidio results are read only through their
+a lower one), plus the spans a later check forces (never trimmed, never thresholded). Pure Python: the Presidio results are read only through their
 ``entity_type``, ``start``, ``end`` and ``score`` attributes.
 """
 
@@ -80,9 +80,11 @@ class Assembler:
         found += names.uncommon_words(UNCOMMON_WORD_SCORE)
         return found
 
-    def final(self, prepared: Prepared, terms: RecordTerms | None, threshold: float) -> list[Candidate]:
+    def final(self, prepared: Prepared, terms: RecordTerms | None, threshold: float,
+              forced: Sequence[Candidate] = ()) -> list[Candidate]:
+        """``forced``: spans a later check found; they join as they are, whatever the threshold."""
         views, names, base = prepared.views, prepared.names, prepared.base
-        found = [c for c in base if c.score >= threshold]
+        found = [c for c in base if c.score >= threshold] + list(forced)
         if terms is not None:
             matcher = TermMatcher(terms, self._usable_alone)
             found += [

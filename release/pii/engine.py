@@ -7,14 +7,15 @@ terms; the officer roster; full-name completion and address-block completion; an
 mentions of every name found (``release.pii.assemble`` puts these together). NER runs
 once per distinct sentence (``release.pii.sentences``, where the difference from whole-text
 tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled), and the work is
-split over two forked processes for big inputs. Every Presidio or spaCy exception is
+split over two forked processes for big inputs (``release.pii.batches`` owns the public
+``redact_many``/``scan_many`` calls and their batching). Every Presidio or spaCy exception is
 translated into ``release.errors`` here, without its message (it may quote the text).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,16 +23,15 @@ from typing import Any
 
 from release.errors import ConfigError, EnvironmentProblem, ReleaseError
 from release.pii.assemble import Assembler, Prepared
+from release.pii.batches import Batcher, TextKey
 from release.pii.detect import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
 from release.pii.model_files import package_fingerprint, package_root
-from release.pii.parallel import run_units
-from release.pii.placeholders import Detection, Redacted, Replacement, detections, merge, render
+from release.pii.placeholders import Detection, Redacted, Replacement
 from release.pii.recognizers import PatternRule, load_recognizers
 from release.pii.rulefiles import rules_digest
-from release.pii.sentences import Entity, EntityCache, WindowKey
+from release.pii.sentences import Entity, EntityCache
 from release.pii.spans import TextViews
-from release.pii.terms import RecordTerms
 
 __all__ = ["Detection", "EngineSettings", "PiiEngine", "Redacted", "Replacement", "model_fingerprint"]
 
@@ -59,7 +59,6 @@ PRESIDIO_LABELS = {
 # The small model's NER has its own embedded tok2vec; the shared "tok2vec" pipe feeds only the
 # tagger and parser. Running NER alone gives identical entities 28% faster (benchmarks/README.md).
 PIPES_KEPT = ("ner",)
-MIN_TEXTS_FOR_PROCESSES = 256
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,6 @@ class EngineSettings:
     threshold: float = 0.35
     n_process: int = 2
     batch_size: int = 64
-
-
-_Unit = tuple[list[str], list[list[tuple[int, "RecordTerms | None"]]], "float | None"]
-_UnitResult = tuple[list[tuple[int, Any]], dict[WindowKey, tuple[Entity, ...]]]
 
 
 def model_fingerprint() -> str:
@@ -124,8 +119,10 @@ def _vocabulary(nlp: Any) -> tuple[set[str], set[str]]:
     return english, non_noun
 
 
-class PiiEngine:
-    """Loads the model and rules once; redacts and scans batches of texts."""
+class PiiEngine(Batcher):
+    """Loads the model and rules once; redacts and scans batches of texts (``Batcher``)."""
+
+    settings: EngineSettings
 
     def __init__(self, settings: EngineSettings) -> None:
         if settings.officer_policy not in ("keep", "redact"):
@@ -230,72 +227,13 @@ class PiiEngine:
         except Exception as exc:  # anything Presidio or spaCy raises stops here
             raise EnvironmentProblem(f"PII analysis failed ({type(exc).__name__})") from None
 
-    def _prepare(self, texts: Sequence[str]) -> dict[str, Prepared]:
-        unique = list(dict.fromkeys(texts))
-        views = [TextViews.build(text, self.lexicon) for text in unique]
+    def _prepare(self, keys: Sequence[TextKey]) -> dict[TextKey, Prepared]:
+        unique = list(dict.fromkeys(keys))
+        views = [TextViews.build(text, self.lexicon, spans) for text, spans in unique]
         return {
-            text: self.assembler.prepare(view, results)
-            for text, view, results in zip(unique, views, self._analyse([v.restored for v in views]))
+            key: self.assembler.prepare(view, results)
+            for key, view, results in zip(unique, views, self._analyse([v.restored for v in views]))
         }
-
-    # ------------------------------------------------------------------ API
-    def _work(self, unit: "_Unit") -> _UnitResult:
-        """Process distinct texts, each with every record that carries it; also return the
-        windows newly tagged (a forked worker's cache would otherwise die with it)."""
-        texts, jobs, scan_threshold = unit
-        prepared = self._prepare(texts)
-        out: list[tuple[int, Any]] = []
-        for text, records in zip(texts, jobs):
-            ready = prepared[text]
-            for index, record in records:
-                if scan_threshold is None:
-                    clusters = merge(self.assembler.final(ready, record, self.settings.threshold), ready.views)
-                    out.append((index, render(ready.views, clusters)))
-                else:
-                    clusters = merge(self.assembler.final(ready, None, scan_threshold), ready.views)
-                    out.append((index, detections(ready.views, clusters)))
-        return out, self.ner_cache.drain()
-
-    def _run(self, texts: Sequence[str], records: Sequence[RecordTerms | None], scan_threshold: float | None,
-             progress: Callable[[int], None] | None) -> list[Any]:
-        """Dedupe texts, cut them into units, run the units here or in forked workers."""
-        grouped: dict[str, list[tuple[int, RecordTerms | None]]] = {}
-        for index, (text, record) in enumerate(zip(texts, records)):
-            grouped.setdefault(text, []).append((index, record))
-        distinct = list(grouped)
-        size = max(self.settings.batch_size * 2, 1)
-        units: list[_Unit] = [
-            (distinct[i : i + size], [grouped[t] for t in distinct[i : i + size]], scan_threshold)
-            for i in range(0, len(distinct), size)
-        ]
-        results: list[Any] = [None] * len(texts)
-        processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES else 1
-        for unit_result in run_units(self._work, units, processes):
-            self._collect(unit_result, results, progress)
-        return results
-
-    def _collect(self, unit_result: _UnitResult, results: list[Any], progress: Callable[[int], None] | None) -> None:
-        done, tagged = unit_result
-        self.ner_cache.merge(tagged)
-        for index, value in done:
-            results[index] = value
-        if progress is not None:
-            progress(len(done))
-
-    def redact_many(
-        self,
-        texts: Sequence[str],
-        terms: Sequence[RecordTerms],
-        progress: Callable[[int], None] | None = None,
-    ) -> list[Redacted]:
-        """Redact each text with its record's terms. ``progress`` gets increments of texts done."""
-        if len(texts) != len(terms):
-            raise ReleaseError("redact_many needs one RecordTerms per text")
-        return self._run(texts, list(terms), None, progress)
-
-    def scan_many(self, texts: Sequence[str], *, threshold: float) -> list[list[Detection]]:
-        """Second scan of outputs (no record terms); placeholders are never reported."""
-        return self._run(texts, [None] * len(texts), threshold, None)
 
     def versions(self) -> dict[str, str]:
         return {

@@ -13,6 +13,7 @@ names title-cased, because the small spaCy model misses most names in upper case
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable
@@ -60,6 +61,12 @@ class NormalizedText:
             pos = self.source[start] if start < len(self.source) else len(self.original)
             return pos, pos
         return self.source[start], self.source[end - 1] + 1
+
+    def from_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of ``original`` to the folded characters made from it."""
+        if self.source is None:
+            return start, end
+        return bisect.bisect_left(self.source, start), bisect.bisect_left(self.source, end)
 
 
 def _fold_char(ch: str) -> str:

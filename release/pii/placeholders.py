@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from release.pii.spans import PLACEHOLDER, WORD, Candidate, TextViews
@@ -68,6 +69,25 @@ class _Cluster:
     label: str = ""
     identity: str = ""
     lead: Candidate | None = None
+
+
+def forced_candidates(views: TextViews, forced: Sequence[Detection]) -> list[Candidate]:
+    """Detections in original offsets -> candidates in the folded text, minus our placeholders."""
+    out: list[Candidate] = []
+    text = views.base.text
+    for found in forced:
+        start, end = views.base.from_original(max(found.start, 0), min(found.end, len(views.base.original)))
+        run_start = start
+        for position in range(start, end + 1):
+            if position < end and not views.placeholders[position]:
+                continue
+            piece = text[run_start:position]
+            if any(ch.isalnum() for ch in piece):  # spaces left at a cut are not the value
+                left = run_start + len(piece) - len(piece.lstrip())
+                out.append(Candidate(left, run_start + len(piece.rstrip()), found.entity_type, found.detector,
+                                     found.score, found.rule_id))
+            run_start = position + 1
+    return out
 
 
 def _rank(candidate: Candidate) -> tuple[int, int, float]:

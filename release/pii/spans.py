@@ -9,6 +9,7 @@ the same person gets the same placeholder number everywhere in a record.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from release.pii.lexicon import Lexicon
@@ -17,8 +18,11 @@ from release.pii.normalize import (
 )
 from release.pii.skeleton import Skeleton
 
-# PLACEHOLDER: one this engine wrote earlier ("[PERSON 2]"), never detected again.
-__all__ = ["PLACEHOLDER", "Candidate", "TextViews", "WORD"]
+# PLACEHOLDER: the shape of a placeholder ("[PERSON 2]"). Only the spans the caller says this
+# engine wrote are protected (``TextViews.build``'s ``placeholders``); a look-alike in raw text
+# ("[BRUXMEYER 1]") is ordinary text.
+__all__ = ["PLACEHOLDER", "WORD", "Candidate", "Span", "TextViews"]
+Span = tuple[int, int]
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
@@ -42,19 +46,23 @@ class TextViews:
     restored: str  # same length and offsets as base.text
     skeleton: Skeleton  # of base.text
     public: bytearray  # 1 where base.text is inside an allow-listed phrase
-    placeholders: bytearray  # 1 where base.text holds an earlier placeholder
+    placeholders: bytearray  # 1 where base.text holds a placeholder this engine wrote earlier
     mode: str  # letter case of the text: upper | lower | mixed
     lower: str  # base.text lower-cased, for cheap "does the text mention X" checks
     digits_lower: str
 
     @classmethod
-    def build(cls, text: str, lexicon: Lexicon) -> "TextViews":
+    def build(cls, text: str, lexicon: Lexicon, placeholders: Iterable[Span] = ()) -> TextViews:
+        """``placeholders``: spans of ``text`` (original offsets) holding our own placeholders."""
         base = normalize(text)
         skeleton = Skeleton.build(base.text)
         digits = collapse_spaced_digits(base)
         marks = bytearray(len(base.text))
-        for match in PLACEHOLDER.finditer(base.text):
-            marks[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+        for original_start, original_end in placeholders:
+            start, end = base.from_original(max(original_start, 0), min(original_end, len(text)))
+            if end <= start:
+                continue
+            marks[start:end] = b"\x01" * (end - start)
         return cls(
             base=base,
             digits=digits,

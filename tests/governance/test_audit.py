@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def _no_values(report: AuditReport) -> None:
 
 def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> None:
     approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
-    report = _run(built, scan=lambda texts: [[] for _ in texts], require_approval=True)
+    report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True)
     assert report.ok, report.to_dict()
     assert _status(report) == {
         "outputs_match_manifest": "pass", "redaction_log": "pass", "approvals": "pass",
@@ -214,11 +215,23 @@ def test_residual_pii_hits_are_located_not_quoted(built: Built) -> None:
         start: int
         end: int
 
-    report = _run(built, raw=False, scan=lambda texts: [[Hit("PERSON", 0, 5)] if "park" in t else [] for t in texts])
+    report = _run(built, raw=False, scan=lambda texts, placeholders: [[Hit("PERSON", 0, 5)] if "park" in t else [] for t in texts])
     assert report.failed == ["residual_pii"]
     assert _problems(report, "residual_pii") == [
         "fioe_2020_contacts.csv, row FC20000001, column contact_reason: possible PERSON at offsets 0-5",
         "fioe_2020_contacts.csv, row FC20000001#2, column contact_reason: possible PERSON at offsets 0-5"]
+
+
+def test_residual_pii_scanner_gets_the_logged_placeholders(built: Built) -> None:
+    given: list[tuple[str, tuple[tuple[int, int], ...]]] = []
+
+    def scan(texts: list[str], placeholders: list[tuple[tuple[int, int], ...]]) -> list[list[object]]:
+        given.extend(zip(texts, placeholders))
+        return [[] for _ in texts]
+
+    assert _run(built, raw=False, scan=scan).ok
+    spans = [(text, span) for text, placed in given for span in placed]
+    assert spans and all(re.fullmatch(r"\[[A-Z]+ \d+\]", text[a:b]) for text, (a, b) in spans)
 
 
 def test_public_column_outside_the_allow_list(make_bundle) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-from release.pii.engine import EngineSettings, PiiEngine, Redacted
+from release.pii.engine import Detection, EngineSettings, PiiEngine, Redacted
 from release.pii.terms import RecordTerms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,10 +22,17 @@ def engine() -> PiiEngine:
 
 @pytest.fixture(scope="session")
 def redact(engine: PiiEngine) -> Callable[..., Redacted]:
-    def run(text: str, terms: RecordTerms | None = None) -> Redacted:
-        return engine.redact_many([text], [terms or RecordTerms()])[0]
+    def run(text: str, terms: RecordTerms | None = None, *, forced: Sequence[Detection] = (),
+            placeholders: Sequence[tuple[int, int]] = ()) -> Redacted:
+        return engine.redact_many([text], [terms or RecordTerms()], forced=[forced],
+                                  placeholders=[placeholders])[0]
 
     return run
+
+
+def ours(result: Redacted) -> list[tuple[int, int]]:
+    """The output spans of the placeholders redaction wrote: what a re-scan must protect."""
+    return [(r.out_start, r.out_end) for r in result.replacements]
 
 
 def _survives(result: Redacted, original: str, value: str) -> bool:

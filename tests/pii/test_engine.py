@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from release.errors import EnvironmentProblem
+from release.pii import batches
 from release.pii import engine as engine_module
-from release.pii.engine import EngineSettings, PiiEngine, Redacted, model_fingerprint
+from release.pii.engine import Detection, EngineSettings, PiiEngine, Redacted, model_fingerprint
 from release.pii.terms import RecordTerms
+from tests.pii.conftest import ours
 
 RULES = Path(__file__).resolve().parents[2] / "redaction_rules" / "pii"
 OFFICERS = ("QUILLFEATHER, ODO", "Marguerite Vantassel")
@@ -117,15 +119,58 @@ def test_replacement_offsets_point_at_original_and_output(redact: Callable[..., 
 
 
 def test_redaction_is_idempotent(redact: Callable[..., Redacted]) -> None:
-    text = "Officers stopped Tyrone Davis at 45 Blue Hill Ave. Davis called 617-555-0199."
+    text = "Officers stopped Tyrone Davis at 45 Blue Hill Ave. Davis called 617-555-0199. [BRUXMEYER 1] ran."
     once = redact(text, SUBJECT)
-    twice = redact(once.text, SUBJECT)
+    twice = redact(once.text, SUBJECT, placeholders=ours(once))
     assert twice.text == once.text and twice.replacements == ()
 
 
 def test_new_numbers_continue_after_existing_placeholders(redact: Callable[..., Redacted]) -> None:
-    result = redact("[PERSON 1] was stopped. He met Keisha Brownlee.")
+    result = redact("[PERSON 1] was stopped. He met Keisha Brownlee.", placeholders=[(0, 10)])
     assert result.text == "[PERSON 1] was stopped. He met [PERSON 2]."
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[BRUXMEYER 1] was stopped near Blue Hill Ave.", "Stopped [TORVALD BRUXMEYER] near Blue Hill Ave.",
+     "STOPPED [BRUXMEYER 2] NEAR BLUE HILL AVE."],
+    ids=["numbered", "bracketed-full-name", "all-caps"],
+)
+def test_text_shaped_like_a_placeholder_is_text(engine: PiiEngine, redact: Callable[..., Redacted],
+                                                survives: Callable[..., bool], text: str) -> None:
+    value = next(word for word in ("TORVALD BRUXMEYER", "BRUXMEYER") if word in text)
+    result = redact(text)
+    assert not survives(result, text, value)
+    assert survives(result, text, "BLUE HILL AVE" if text.isupper() else "Blue Hill Ave")
+    assert engine.scan_many([text], threshold=0.25) != [[]]
+
+
+def test_scan_protects_only_the_placeholders_it_is_given(engine: PiiEngine) -> None:
+    text = "[PERSON 1] was seen with [BRUXMEYER 2]."
+    found = engine.scan_many([text], threshold=0.25, placeholders=[[(0, 10)]])[0]
+    assert found and all(hit.start >= 10 for hit in found)
+    start = text.index("BRUXMEYER")
+    assert any(hit.start <= start and start + 9 <= hit.end for hit in found)
+
+
+def test_forced_spans_are_redacted_whatever_the_detectors_say(redact: Callable[..., Redacted]) -> None:
+    text = "Ofc. Quillfeather saw the green door at noon."
+    forced = [Detection(5, 17, "PERSON", "leak_check", 0.0, "raw_value"),
+              Detection(26, 31, "NAME", "second_scan", 0.1, "uncommon_capitalised_word")]
+    result = redact(text, forced=forced)
+    assert result.text == "Ofc. [PERSON 1] saw the [NAME 1] door at noon."
+    assert [(r.detector, r.rule_id) for r in result.replacements] == [
+        ("leak_check", "raw_value"), ("second_scan", "uncommon_capitalised_word")]
+
+
+def test_forced_spans_use_original_offsets_and_spare_our_placeholders(redact: Callable[..., Redacted]) -> None:
+    text = "[PERSON 1] Qu\u200barrel met T\u200bB at noon."
+    start = text.index("Qu")
+    forced = [Detection(0, start + 8, "PERSON", "second_scan", 0.3, "name_next_to_placeholder"),
+              Detection(text.index("T\u200b"), text.index(" at"), "PERSON", "leak_check", 1.0, "raw_value")]
+    result = redact(text, forced=forced, placeholders=[(0, 10)])
+    assert result.text == "[PERSON 1] [PERSON 2] met [PERSON 3] at noon."
+    assert result.replacements[0].start == start
 
 
 @pytest.mark.parametrize(
@@ -163,7 +208,8 @@ def test_duplicate_texts_are_analysed_once(engine: PiiEngine, monkeypatch: pytes
 
 
 def test_scan_many_reports_residual_pii_but_not_placeholders(engine: PiiEngine) -> None:
-    found = engine.scan_many(["[PERSON 1] called 617-555-0199 near Blue Hill Ave.", "Nothing here."], threshold=0.3)
+    found = engine.scan_many(["[PERSON 1] called 617-555-0199 near Blue Hill Ave.", "Nothing here."], threshold=0.3,
+                             placeholders=[[(0, 10)], []])
     assert [d.entity_type for d in found[0]] == ["PHONE"] and found[1] == []
 
 
@@ -245,7 +291,7 @@ def test_forked_workers_give_the_same_result(engine: PiiEngine, monkeypatch: pyt
     texts = [f"Officers stopped Tyrone Davis at {n} Blue Hill Ave with Keisha Brownlee." for n in range(1, 7)]
     terms = [SUBJECT] * len(texts)
     serial = engine.redact_many(texts, terms)
-    monkeypatch.setattr(engine_module, "MIN_TEXTS_FOR_PROCESSES", 2)
+    monkeypatch.setattr(batches, "MIN_TEXTS_FOR_PROCESSES", 2)
     monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, n_process=2, batch_size=1))
     done: list[int] = []
     parallel = engine.redact_many(texts, terms, progress=done.append)

@@ -1,0 +1,125 @@
+"""Batches of texts: each distinct text prepared once, the work cut into units.
+
+The engine's public calls take parallel lists (texts, each record's terms, the spans a later
+check forces on a text, the spans holding our own placeholders). What does not depend on the
+record (NER, the rules, the per-text completers) is prepared once per distinct text and
+placeholder set, then finished once per record that carries the text. Units of distinct
+texts run here or in forked workers (``release.pii.parallel``), and the NER windows a worker
+tagged come back to the parent's cache. No Presidio or spaCy here: the engine supplies
+``_prepare``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from release.errors import ReleaseError
+from release.pii.assemble import Assembler, Prepared
+from release.pii.parallel import run_units
+from release.pii.placeholders import Detection, Redacted, detections, forced_candidates, merge, render
+from release.pii.sentences import Entity, EntityCache, WindowKey
+from release.pii.spans import Span
+from release.pii.terms import RecordTerms
+
+MIN_TEXTS_FOR_PROCESSES = 256
+
+# A distinct text and the spans of it that hold our own placeholders: what ``_prepare`` depends on.
+TextKey = tuple[str, tuple[Span, ...]]
+# One record's job on a distinct text: its index in the call, its terms, the spans forced on it.
+_Job = tuple[int, RecordTerms | None, tuple[Detection, ...]]
+_Unit = tuple[list[TextKey], list[list[_Job]], float | None]
+_UnitResult = tuple[list[tuple[int, Any]], dict[WindowKey, tuple[Entity, ...]]]
+
+
+class BatchSettings(Protocol):
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def n_process(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+
+
+class Batcher:
+    """``redact_many`` and ``scan_many`` over ``_prepare``, which the engine implements."""
+
+    settings: BatchSettings
+    assembler: Assembler
+    ner_cache: EntityCache
+
+    def _prepare(self, keys: Sequence[TextKey]) -> dict[TextKey, Prepared]:
+        raise NotImplementedError
+
+    def _work(self, unit: _Unit) -> _UnitResult:
+        """Process distinct texts, each with every record that carries it; also return the
+        windows newly tagged (a forked worker's cache would otherwise die with it)."""
+        keys, jobs, scan_threshold = unit
+        prepared = self._prepare(keys)
+        out: list[tuple[int, Any]] = []
+        for key, records in zip(keys, jobs):
+            ready = prepared[key]
+            for index, record, forced in records:
+                extra = forced_candidates(ready.views, forced)
+                if scan_threshold is None:
+                    found = self.assembler.final(ready, record, self.settings.threshold, extra)
+                    out.append((index, render(ready.views, merge(found, ready.views))))
+                else:
+                    found = self.assembler.final(ready, None, scan_threshold, extra)
+                    out.append((index, detections(ready.views, merge(found, ready.views))))
+        return out, self.ner_cache.drain()
+
+    def _run(self, texts: Sequence[str], records: Sequence[RecordTerms | None], scan_threshold: float | None,
+             progress: Callable[[int], None] | None, forced: Sequence[Sequence[Detection]] | None,
+             placeholders: Sequence[Sequence[Span]] | None) -> list[Any]:
+        """Dedupe texts, cut them into units, run the units here or in forked workers."""
+        for name, given in (("forced", forced), ("placeholders", placeholders)):
+            if given is not None and len(given) != len(texts):
+                raise ReleaseError(f"{name} needs one entry per text")
+        grouped: dict[TextKey, list[_Job]] = {}
+        for index, (text, record) in enumerate(zip(texts, records)):
+            spans = tuple(sorted((int(a), int(b)) for a, b in placeholders[index])) if placeholders else ()
+            extra = tuple(forced[index]) if forced else ()
+            grouped.setdefault((text, spans), []).append((index, record, extra))
+        distinct = list(grouped)
+        size = max(self.settings.batch_size * 2, 1)
+        units: list[_Unit] = [
+            (distinct[i : i + size], [grouped[k] for k in distinct[i : i + size]], scan_threshold)
+            for i in range(0, len(distinct), size)
+        ]
+        results: list[Any] = [None] * len(texts)
+        processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES else 1
+        for done, tagged in run_units(self._work, units, processes):
+            self.ner_cache.merge(tagged)
+            for index, value in done:
+                results[index] = value
+            if progress is not None:
+                progress(len(done))
+        return results
+
+    def redact_many(
+        self,
+        texts: Sequence[str],
+        terms: Sequence[RecordTerms],
+        progress: Callable[[int], None] | None = None,
+        *,
+        forced: Sequence[Sequence[Detection]] | None = None,
+        placeholders: Sequence[Sequence[Span]] | None = None,
+    ) -> list[Redacted]:
+        """Redact each text with its record's terms. ``progress`` gets increments of texts done.
+
+        ``forced[i]``: spans of ``texts[i]`` (original offsets) that must be redacted, found by
+        a later check; they join the candidates as they are (not trimmed, not kept as an
+        officer, not thresholded) and keep their detector and rule id when they lead a merged
+        span. ``placeholders[i]``: spans of ``texts[i]`` holding placeholders this engine wrote;
+        only those are protected, anything else shaped like one is ordinary text.
+        """
+        if len(texts) != len(terms):
+            raise ReleaseError("redact_many needs one RecordTerms per text")
+        return self._run(texts, list(terms), None, progress, forced, placeholders)
+
+    def scan_many(self, texts: Sequence[str], *, threshold: float,
+                  placeholders: Sequence[Sequence[Span]] | None = None) -> list[list[Detection]]:
+        """Second scan of outputs (no record terms). ``placeholders[i]``: the spans of ``texts[i]``
+        holding our placeholders, never reported; text merely shaped like one is scanned."""
+        return self._run(texts, [None] * len(texts), threshold, None, None, placeholders)
