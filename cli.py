@@ -67,6 +67,8 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
     _emit(result, as_json, render)
     code = result.get("exit_code", 0)
     if code:
+        if result.get("error"):
+            click.echo(f"error: {result['error']}", err=True)
         sys.exit(int(code))
 
 

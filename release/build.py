@@ -123,7 +123,18 @@ def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, o
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
         "blocking": _grouped(report.blocking, run.evidence),
+        "error": _error_line(report.blocking, target) if report.blocking else None,
     }
+
+
+def _error_line(blocking: Sequence[Finding], target: Path) -> str:
+    """One line for stderr, as every refusal has: the first finding by name, never a value."""
+    first = blocking[0]
+    where = ", ".join(f"{label} {value}" for label, value in (
+        ("file", first.file), ("row", first.row_key or (first.row_keys[0] if first.row_keys else None)),
+        ("column", first.column), ("rule", first.rule)) if value)
+    return (f"{where + ': ' if where else ''}release blocked by {len(blocking)} blocking finding(s); first: "
+            f"{first.message}; the blocked bundle and its packet are in {target}")
 
 
 def _grouped(blocking: Sequence[Finding], evidence: Sequence[BlockedEvidence]) -> list[dict[str, object]]:

@@ -478,7 +478,10 @@ def test_the_cap_refuses_a_release_through_the_cli(tmp_path: Path) -> None:
     assert _invoke("youthconnect", "2019", *common)[0] == 0
     code, stdout, stderr = _invoke("youthconnect", "2020", *common)
     assert code == 6 and "youth" in stderr and "cap" in stderr
-    assert not (tmp_path / "out" / "youthconnect" / "2020").exists()
+    bundle = tmp_path / "out" / "youthconnect" / "2020"   # a blocked bundle: nothing publishable, nothing spent
+    assert json.loads((bundle / "manifest.json").read_text())["status"] == "blocked"
+    assert not (bundle / "public").exists()
+    assert json.loads(stdout)["blocking"][0]["code"] == "budget_refused"
     report = json.loads(_invoke("budget", "youthconnect", "--out", str(tmp_path / "out"), "--json")[1])
     assert [(y["year"], round(y["rho"], 9)) for y in report["years"]] == [(2019, 0.6)]
 

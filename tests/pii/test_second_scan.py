@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from release.pii.engine import EngineSettings, PiiEngine
@@ -57,17 +56,18 @@ def test_second_scan_finds_nothing_after_new_detectors(engine: PiiEngine, text: 
     assert engine.scan_many([redacted.text], threshold=SCAN_THRESHOLD, placeholders=[ours(redacted)]) == [[]]
 
 
-def test_build_second_scan_protects_only_the_placeholders_redaction_logged(engine: PiiEngine) -> None:
-    """The build hands the scan the output spans of its own replacements: a look-alike is text."""
-    from release.build import _second_scan
-    from release.config import load_policy
-    from release.model import Tables
-    from release.stages.load import ROW_KEY
+def test_build_treats_a_placeholder_look_alike_as_text(tmp_path: Path) -> None:
+    """The build protects only the placeholders its redaction wrote: "[BRUXMEYER 2]" in the raw
+    narrative is text, and it does not reach the public file."""
+    from conftest import contact, person, write_export
 
-    policy = load_policy(RULES.parent / "fioe.yaml")
-    text = "[PERSON 1] was seen with [BRUXMEYER 2] near Blue Hill Ave."
-    frames = {name: pd.DataFrame({ROW_KEY: [], **{c: [] for c in p.columns}}) for name, p in policy.files.items()}
-    frames["contacts"] = pd.DataFrame({ROW_KEY: ["FC1", "FC2"], "contact_reason": [text, text]})
-    ours_by_row = {("FC1", "contact_reason"): [(0, 10)], ("FC2", "contact_reason"): [(0, 10), (25, 38)]}
-    found = _second_scan(engine, Tables(frames), policy, 2020, ours=ours_by_row)
-    assert [(f.row_key, f.code) for f in found] == [("FC1", "residual_pii")]
+    from release import api
+
+    narrative = "Officers observed [BRUXMEYER 2] near Blue Hill Ave. FIO'd and released."
+    folder = write_export(tmp_path / "raw", [contact("FC20000001", contact_reason=narrative)],
+                          [person("FC20000001")])
+    result = api.build_release(api.BuildOptions(dataset="fioe", year=2020, input_dir=folder,
+                                                out_dir=tmp_path / "out"))
+    assert result["status"] == "draft"
+    public = (tmp_path / "out" / "fioe" / "2020" / "public" / "fioe_2020_contacts.csv").read_text()
+    assert "BRUXMEYER" not in public.upper()
