@@ -199,13 +199,43 @@ def _leaks_in(cell: str, values: dict[str, set[str]], labels: dict[str, str], fr
     return sorted(set(found))
 
 
+# An officer column's value that names the officer of this many reports or more is a roster
+# officer, not a subject typed into the wrong field: a subject who shares an officer's full
+# name ("John Murphy") must not block every report that officer supervised.
+ESTABLISHED_OFFICER_REPORTS = 3
+
+
+def established_officers(public: dict[str, pd.DataFrame], policy: DatasetPolicy) -> frozenset[str]:
+    """Folded officer-column values that stand in at least ``ESTABLISHED_OFFICER_REPORTS`` reports."""
+    reports: dict[str, set[str]] = defaultdict(set)
+    for name, file_policy in policy.files.items():
+        frame = public.get(name)
+        if frame is None:
+            continue
+        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        for column, rule in file_policy.columns.items():
+            if rule.type != "officer" or column not in frame.columns or link not in frame.columns:
+                continue
+            for key, value in zip(frame[link], frame[column], strict=True):
+                if isinstance(value, str) and value.strip():
+                    reports[_fold(value)].add(str(key))
+    return frozenset(v for v, keys in reports.items() if len(keys) >= ESTABLISHED_OFFICER_REPORTS)
+
+
+def _officer_columns(policy: DatasetPolicy, name: str) -> set[str]:
+    return {c for c, r in policy.files[name].columns.items() if r.type == "officer"}
+
+
 def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
                policy: DatasetPolicy, year: int) -> tuple[dict[str, pd.Series], list[Leak]]:
     """Per public file a boolean Series (True = the row leaks) and the list of leaks.
 
     ``public`` frames carry the published columns plus the link column and ``_row_key``.
+    An established officer's name in an officer column is not a leak (see
+    ``ESTABLISHED_OFFICER_REPORTS``).
     """
     values = raw_values(raw, policy)
+    officers = established_officers(public, policy)
     usable: dict[tuple[str, str], tuple[str, ...]] = {}
     flags: dict[str, pd.Series] = {}
     leaks: list[Leak] = []
@@ -213,6 +243,7 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
         frame = public[name]
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
         free_text = set(file_policy.free_text_columns())
+        officer_columns = _officer_columns(policy, name)
         public_file = file_policy.public_file.format(year=year)
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         flag = [False] * len(frame)
@@ -221,7 +252,7 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
             if key not in values.by_record:
                 continue
             for column, cell in zip(columns, cells, strict=True):
-                if not isinstance(cell, str) or not cell:
+                if not isinstance(cell, str) or not cell or (column in officer_columns and _fold(cell) in officers):
                     continue
                 spans = _leaks_in(cell, values.by_record[key], values.labels, column in free_text, usable, key)
                 if spans:
@@ -266,14 +297,18 @@ def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFra
     automaton = _automaton(raw, policy)
     if automaton is None:
         return []
+    officers = established_officers(public, policy)
     leaks: list[Leak] = []
     for name, file_policy in policy.files.items():
         frame = public.get(name)
         if frame is None:
             continue
+        officer_columns = _officer_columns(policy, name)
         columns = [c for c in file_policy.public_columns() if c in frame.columns]
         for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
-            for column, cell in zip(columns, row[1:]):
+            for column, cell in zip(columns, row[1:], strict=True):
+                if column in officer_columns and isinstance(cell, str) and _fold(cell) in officers:
+                    continue
                 spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
                 if spans:
                     leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,

@@ -128,3 +128,19 @@ def test_leak_spans_name_the_value_in_the_cell(tmp_path: Path, policy: DatasetPo
     start = cell.index(value)
     assert (start, start + len(value)) in spans
     assert {label for leak in leaks for _, _, label in leak.spans} == {"PERSON"}
+
+
+def test_a_subject_who_shares_an_established_officers_name_blocks_nothing(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """Sgt. Zebulon Quartermaine supervised three reports; a subject of that name elsewhere is
+    not a leak in the supervisor column (the roster officer is public), but a subject's name
+    typed into one report's officer column still is."""
+    contacts = [contact(f"FC2000000{i}", supervisor_name="ZEBULON QUARTERMAINE") for i in (1, 2, 3)]
+    contacts.append(contact("FC20000004", contact_officer_name="Hortensia Bramblewood"))
+    persons = [person("FC20000001"), person("FC20000004", first_name="Hortensia", last_name="Bramblewood")]
+    folder = write_export(tmp_path, contacts, persons)
+    loaded = load_export(folder, policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
+    frames = {n: f.copy() for n, f in public.frames.items()}
+    _, leaks = find_leaks(loaded.tables.frames, frames, policy, 2020)
+    leaks += find_global_leaks(loaded.tables.frames, frames, policy, 2020)
+    assert {(leak.row_key, leak.column) for leak in leaks} == {("FC20000004", "contact_officer_name")}
