@@ -65,7 +65,7 @@ class Codebook(Frozen):
     spellings: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Codebook":
+    def _consistent(self) -> Codebook:
         twice = next((value for index, value in enumerate(self.values) if value in self.values[:index]), None)
         if twice is not None:
             raise ValueError(f"values: '{twice}' is listed twice")
@@ -146,7 +146,7 @@ class Vocabulary:
         self._other = other
 
     @classmethod
-    def of(cls, rule: KeepRule | OfficerRule) -> "Vocabulary":
+    def of(cls, rule: KeepRule | OfficerRule) -> Vocabulary:
         if isinstance(rule, OfficerRule):
             return cls(pattern=rule.pattern)
         return cls(domain=rule.domain or (), spellings=rule.spellings, pattern=rule.pattern,

@@ -8,7 +8,7 @@ codebook or a pattern) or free text the PII engine redacts (``FREE_TEXT_TYPES``)
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,7 +65,7 @@ class KeepRule(_Rule):
         return _check_regex(value)
 
     @model_validator(mode="after")
-    def _closed(self) -> "KeepRule":
+    def _closed(self) -> KeepRule:
         if self.pattern is None and self.domain is None and not self.codebook:
             raise ValueError("a keep column needs a domain, a codebook or a pattern "
                              "(free text is a narrative or free_text column)")
@@ -164,8 +164,8 @@ class OfficerRule(_Rule):
 
 
 ColumnRule = Annotated[
-    Union[KeepRule, DropRule, RawOnlyRule, DatetimeRule, StreetNameRule, AgeRule,
-          IntegerRule, ZipRule, NarrativeRule, FreeTextRule, OfficerRule],
+    KeepRule | DropRule | RawOnlyRule | DatetimeRule | StreetNameRule | AgeRule | IntegerRule | ZipRule
+    | NarrativeRule | FreeTextRule | OfficerRule,
     Field(discriminator="type"),
 ]
 

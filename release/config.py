@@ -18,9 +18,9 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from release.column_rules import (FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule, DatetimeRule,
-                                  DropRule, FreeTextRule, IntegerRule, KeepRule, NarrativeRule,
-                                  OfficerRule, RawOnlyRule, StreetNameRule, TermKind, ZipRule,
-                                  Frozen)
+                                  DropRule, FreeTextRule, Frozen, IntegerRule, KeepRule,
+                                  NarrativeRule, OfficerRule, RawOnlyRule, StreetNameRule, TermKind,
+                                  ZipRule)
 from release.errors import ConfigError
 
 __all__ = ["FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",

@@ -24,15 +24,21 @@ BY_DESIGN = {"contacts.contact_officer_name", "contacts.supervisor_name", "conta
 BLOCKING = {"contacts.fc_num"}
 COLUMNS = [f"{file}.{column}" for file in ("contacts", "persons")
            for column in _POLICY.files[file].public_columns() if f"{file}.{column}" not in BY_DESIGN]
-_FIRST = ("Ottoline Barnaby Griselda Thaddeus Philippa Leopold Mirabel Casimir Eudora Florian Honoria "
-          "Ignatius Jessamy Lysander Marisol Octavius Perpetua Quentin Rosalind Sebastian Tamsin Ulysses "
-          "Verity Wilhelmina Xavier Yolanda Zephyrine Ambrose Beatrix Cornelius Delphine Erasmus Fenella Gideon "
-          "Hyacinth Isidore").split()
-_LAST = ("Vandersnoot Pemberton Quackenbush Featherstonehaugh Winterbottom Oddfellow Blatherwick "
-         "Cholmondeley Dunwoody Ellingboe Fothergill Gallimore Hasselhoff Ingleby Jorgensen Kittredge "
-         "Lumley Mabberley Nethercott Ormerod Pettigrew Quigley Rudkin Sallowby Throckmorton Underhill "
-         "Venables Wigglesworth Yardley Zellweger Abernethy Bickerstaff Crumbleholme Dimbleby Eggleston "
-         "Frobisher").split()
+_FIRST = [
+    "Ottoline", "Barnaby", "Griselda", "Thaddeus", "Philippa", "Leopold", "Mirabel", "Casimir",
+    "Eudora", "Florian", "Honoria", "Ignatius", "Jessamy", "Lysander", "Marisol", "Octavius",
+    "Perpetua", "Quentin", "Rosalind", "Sebastian", "Tamsin", "Ulysses", "Verity", "Wilhelmina",
+    "Xavier", "Yolanda", "Zephyrine", "Ambrose", "Beatrix", "Cornelius", "Delphine", "Erasmus",
+    "Fenella", "Gideon", "Hyacinth", "Isidore",
+]
+_LAST = [
+    "Vandersnoot", "Pemberton", "Quackenbush", "Featherstonehaugh", "Winterbottom", "Oddfellow",
+    "Blatherwick", "Cholmondeley", "Dunwoody", "Ellingboe", "Fothergill", "Gallimore",
+    "Hasselhoff", "Ingleby", "Jorgensen", "Kittredge", "Lumley", "Mabberley", "Nethercott",
+    "Ormerod", "Pettigrew", "Quigley", "Rudkin", "Sallowby", "Throckmorton", "Underhill",
+    "Venables", "Wigglesworth", "Yardley", "Zellweger", "Abernethy", "Bickerstaff",
+    "Crumbleholme", "Dimbleby", "Eggleston", "Frobisher",
+]
 NAMES = {column: f"{_FIRST[i]} {_LAST[i]}" for i, column in enumerate(COLUMNS)}  # all fictitious
 
 
