@@ -20,7 +20,7 @@ import pandas as pd
 from release import paths
 from release.approvals import check_approvals
 from release.audit_report import AuditCheck, Scanner, from_problems, not_run
-from release.config import DatasetPolicy, load_policy
+from release.config import FREE_TEXT_TYPES, DatasetPolicy, load_policy
 from release.errors import ReleaseError
 from release.gate import approvals_required, manifest_sha256, verify_outputs
 from release.keys import Tokenizer
@@ -228,7 +228,7 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
     for name, frame in frames.items():
         file_policy = policy.files[name]
         for column, rule in file_policy.columns.items():
-            if rule.type != "narrative" or column not in frame.columns:
+            if rule.type not in FREE_TEXT_TYPES or column not in frame.columns:
                 continue
             texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
             spans = [tuple(sorted(ours.get((str(key), column), ()))) for key in frame[ROW_KEY]]

@@ -23,6 +23,7 @@ from release import datasets
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunBudget, reserve_budget
+from release.config import FREE_TEXT_TYPES
 from release.errors import BudgetError
 from release.keys import Tokenizer, load_or_create_key
 from release.model import Finding, RedactionEvent, Report, Tables
@@ -199,7 +200,7 @@ def _withheld(run: _Run) -> frozenset[str]:
     policy, raw = run.resolved.policy, run.loaded.tables
     minors = juvenile.minor_keys(raw, policy)
     return minors if policy.juvenile and any(
-        policy.files[f].columns[c].type == "narrative"
+        policy.files[f].columns[c].type in FREE_TEXT_TYPES
         for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
 
 

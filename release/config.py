@@ -1,126 +1,40 @@
 """Dataset policies: YAML -> frozen typed models, in three phases (read, validate, build).
 
 A policy names every column the raw export may carry and what happens to it. Columns
-are allow-listed: anything the policy does not name is dropped and reported. Errors
-name the file and the key path (``redaction_rules/fioe.yaml: files.persons.columns.age.type``).
+are allow-listed: anything the policy does not name is dropped and reported. A published
+text column is one of two kinds, never a third: a closed vocabulary (``keep`` with a
+domain, a codebook or a pattern), or free text that the PII engine redacts (``narrative``,
+``free_text``). Errors name the file and the key path
+(``redaction_rules/fioe.yaml: files.persons.columns.age.type``). The build phase
+(``release.codebooks``) replaces codebook names by their values.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar, Union
+from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from release.column_rules import (FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule, DatetimeRule,
+                                  DropRule, FreeTextRule, Frozen, IntegerRule, KeepRule,
+                                  NarrativeRule, OfficerRule, RawOnlyRule, StreetNameRule, TermKind,
+                                  ZipRule)
 from release.errors import ConfigError
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-# ---- column rules: one small model per YAML `type` ---------------------------------
-
-class _Rule(_Frozen):
-    description: str = ""
-    required: bool = False
+__all__ = ["FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
+           "DropRule", "FilePolicy", "FreeTextRule", "IntegerRule", "JuvenilePolicy", "KeepRule",
+           "NarrativePolicy", "NarrativeRule", "OfficerRule", "RawOnlyRule", "StreetNameRule", "TermKind",
+           "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
 
 
-class KeepRule(_Rule):
-    """Publish the value as given (trimmed), optionally mapped onto a codebook."""
-
-    type: Literal["keep"]
-    domain: tuple[str, ...] | None = None
-    spellings: dict[str, str] = Field(default_factory=dict)
-    # What to do with a value outside `domain`: publish "Other", blank it, or block.
-    on_unknown: Literal["other", "blank", "block"] = "other"
-
-
-class DropRule(_Rule):
-    """Not identifying, but not published either (e.g. an internal record number)."""
-
-    type: Literal["drop"]
-    reason: str
-
-
-TermKind = Literal[
-    "first_name", "middle_name", "last_name", "full_name", "alias", "dob",
-    "address", "phone", "license", "plate", "other",
-]
-
-
-class RawOnlyRule(_Rule):
-    """Identifying; never published. Its value feeds the record-linked PII terms."""
-
-    type: Literal["raw_only"]
-    term: TermKind
-
-
-class DatetimeRule(_Rule):
-    type: Literal["datetime"]
-    precision: Literal["minute", "hour", "day", "month"] = "hour"
-
-
-class StreetNameRule(_Rule):
-    """Street name only: any house number, unit or range is removed."""
-
-    type: Literal["street_name"]
-
-
-class AgeRule(_Rule):
-    """Whole years; outside [minimum, maximum] is blanked (and reported).
-
-    Minors are banded by the dataset's ``juvenile`` rule, not here.
-    """
-
-    type: Literal["age"]
-    minimum: int = 0
-    maximum: int = 110
-
-
-class IntegerRule(_Rule):
-    type: Literal["integer"]
-    minimum: int | None = None
-    maximum: int | None = None
-
-
-class ZipRule(_Rule):
-    """Five-digit ZIP with its leading zero; anything else is blanked."""
-
-    type: Literal["zip"]
-
-
-class NarrativeRule(_Rule):
-    """Free text: published only after PII redaction and the second scan."""
-
-    type: Literal["narrative"]
-
-
-class OfficerRule(_Rule):
-    """An officer's name or ID: published per ``narrative.officer_policy`` (the City publishes them)."""
-
-    type: Literal["officer"]
-    roster: bool = True  # names in this column form the officer roster for the narratives
-
-
-ColumnRule = Annotated[
-    Union[KeepRule, DropRule, RawOnlyRule, DatetimeRule, StreetNameRule, AgeRule,
-          IntegerRule, ZipRule, NarrativeRule, OfficerRule],
-    Field(discriminator="type"),
-]
-
-FREE_TEXT_TYPES = frozenset({"narrative"})
-RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
-              "zip", "narrative", "officer")
-
-
-class ParentLink(_Frozen):
+class ParentLink(Frozen):
     file: str
     column: str
 
 
-class FilePolicy(_Frozen):
+class FilePolicy(Frozen):
     raw_file: str
     public_file: str  # may contain {year}
     description: str = ""
@@ -164,12 +78,12 @@ class FilePolicy(_Frozen):
         return [name for name, rule in self.columns.items() if rule.required]
 
 
-class AgeBand(_Frozen):
+class AgeBand(Frozen):
     label: str
     maximum: int
 
 
-class JuvenilePolicy(_Frozen):
+class JuvenilePolicy(Frozen):
     """A person under ``under`` years gets an age band; their reports lose the narrative,
     the street and the time of day."""
 
@@ -182,20 +96,21 @@ class JuvenilePolicy(_Frozen):
     withheld_text: str = "[WITHHELD: JUVENILE]"
 
 
-class NarrativePolicy(_Frozen):
+class NarrativePolicy(Frozen):
     officer_policy: Literal["keep", "redact"] = "keep"
     threshold: float = 0.35
     second_scan_threshold: float = 0.25
     rules_dir: str = "pii"
 
 
-class DatasetPolicy(_Frozen):
+class DatasetPolicy(Frozen):
     dataset: str
     description: str = ""
     files: dict[str, FilePolicy]
     juvenile: JuvenilePolicy | None = None
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
+    codebooks_dir: str = "codebooks"   # beside this file: the shared vocabularies keep columns name
     approvals_required: int = 1
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
@@ -206,6 +121,9 @@ class DatasetPolicy(_Frozen):
         for name, file in self.files.items():
             if file.parent and file.parent.file not in self.files:
                 raise ValueError(f"files.{name}.parent names unknown file '{file.parent.file}'")
+            if file.free_text_columns() and self.narrative is None:
+                # without the engine's settings no engine runs, and the text would pass as is
+                raise ValueError(f"files.{name}: free-text columns need the 'narrative' section")
         if self.juvenile:
             for ref in (self.juvenile.age_column, *self.juvenile.withhold):
                 try:
@@ -269,4 +187,6 @@ def load_yaml_model(path: Path, model: type[_Model], *, top_level: str = "a mapp
 
 
 def load_policy(path: Path) -> DatasetPolicy:
-    return load_yaml_model(path, DatasetPolicy)
+    """Read and validate a policy, then build it: codebook names become their values."""
+    from release.codebooks import resolve_codebooks  # builds on the models above
+    return resolve_codebooks(load_yaml_model(path, DatasetPolicy), path)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from release.config import (AgeRule, DatasetPolicy, DatetimeRule, FilePolicy, IntegerRule,
-                            KeepRule)
+from release.codebooks import Vocabulary
+from release.config import (FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
+                            IntegerRule, KeepRule, OfficerRule)
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.juvenile import age_band, parse_age
@@ -48,6 +49,7 @@ class Outcome:
     findings: tuple[Finding, ...] = ()
     action: str = "generalize"
     entity_type: str = ""
+    generalized: pd.Series | None = None  # other rows that lost detail, logged as "generalize"
 
 
 def _finding(ctx: Context, mask: pd.Series, code: str, message: str, severity: str = "warning") -> Finding:
@@ -61,19 +63,43 @@ def _unchanged(values: pd.Series) -> pd.Series:
 
 
 def rule_keep(values: pd.Series, rule: KeepRule, ctx: Context) -> Outcome:
-    spellings = {k.upper(): v for k, v in rule.spellings.items()}
-    mapped = values.map(lambda v: spellings.get(v.upper(), v) if isinstance(v, str) else v)
-    if rule.domain is None:
-        return Outcome(mapped, _unchanged(values))
-    unknown = mapped.notna() & ~mapped.isin(rule.domain)
-    findings: tuple[Finding, ...] = ()
-    if unknown.any():
-        severity = "blocking" if rule.on_unknown == "block" else "warning"
-        findings = (_finding(ctx, unknown, "value_outside_domain",
-                             f"values outside the codebook ({rule.on_unknown})", severity),)
-        replacement = "Other" if rule.on_unknown == "other" else None
-        mapped = mapped.where(~unknown, replacement)
-    return Outcome(mapped, _unchanged(values), findings)
+    """A closed vocabulary: the codebook's spelling of each value, or the value if it has
+    the declared format; an unknown value (or list item) is blanked, or "Other", or blocks."""
+    return _closed(values, Vocabulary.of(rule), rule.on_unknown, ctx,
+                   "pattern" if rule.pattern is not None else "list" if rule.list_separator else "codebook")
+
+
+def rule_officer(values: pd.Series, rule: OfficerRule, ctx: Context) -> Outcome:
+    """Officers' names are published as the City does; an ID column may declare its format."""
+    if rule.pattern is None:
+        return rule_passthrough(values, rule, ctx)
+    return _closed(values, Vocabulary.of(rule), "blank", ctx, "pattern")
+
+
+_UNKNOWN_MESSAGE = {
+    "codebook": "values outside the codebook", "list": "list items outside the codebook",
+    "pattern": "values not of the declared format"}
+_UNKNOWN_ACTION = {"blank": "blanked", "other": "published as Other", "block": "blanked; blocks the release"}
+
+
+def _closed(values: pd.Series, vocabulary: Vocabulary, on_unknown: str, ctx: Context, kind: str) -> Outcome:
+    """Read each distinct value once; a cell that lost an entry is reported (count and row
+    keys, never the value) and logged with the token of what it held."""
+    readings = {value: vocabulary.read(value) for value in values.dropna().unique() if isinstance(value, str)}
+    out = values.map(lambda v: readings[v].value if isinstance(v, str) else None)
+    lost = values.map(lambda v: isinstance(v, str) and readings[v].unknown > 0).astype(bool)
+    trimmed = values.map(lambda v: isinstance(v, str) and readings[v].trimmed > 0).astype(bool) & ~lost
+    findings: list[Finding] = []
+    if lost.any():
+        code = "value_outside_pattern" if kind == "pattern" else "value_outside_domain"
+        findings.append(_finding(ctx, lost, code, f"{_UNKNOWN_MESSAGE[kind]}: {_UNKNOWN_ACTION[on_unknown]}",
+                                 "blocking" if on_unknown == "block" else "warning"))
+    if trimmed.any():
+        findings.append(_finding(ctx, trimmed, "value_shortened", "values published as the codebook value "
+                                 "they start with (the words after it dropped)", "info"))
+    return Outcome(out, lost, tuple(findings), action="generalize" if on_unknown == "other" else "drop_value",
+                   entity_type="VALUE_OUTSIDE_PATTERN" if kind == "pattern" else "VALUE_OUTSIDE_CODEBOOK",
+                   generalized=trimmed)
 
 
 def rule_datetime(values: pd.Series, rule: DatetimeRule, ctx: Context) -> Outcome:
@@ -154,7 +180,7 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
 RULES: dict[str, Callable[..., Outcome]] = {
     "keep": rule_keep, "datetime": rule_datetime, "street_name": rule_street_name,
     "integer": rule_integer, "zip": rule_zip, "narrative": rule_passthrough,
-    "officer": rule_passthrough,
+    "free_text": rule_passthrough, "officer": rule_officer,
     # "age" is handled with the juvenile rule below; "drop" and "raw_only" never reach here
 }
 
@@ -209,6 +235,8 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
         if result.changed.any():
             events += _events(ctx, frame[column], result.changed, result.action,
                               result.entity_type or column.upper(), f"{rule.type}")
+        if result.generalized is not None and result.generalized.any():
+            events += _events(ctx, frame[column], result.generalized, "generalize", column.upper(), rule.type)
     out, more_findings, more_events = _apply_juvenile(frame, out, name, policy, minors, tokenizer)
     out = pd.DataFrame({c: _as_text(out[c]) for c in out.columns}, index=out.index)
     out[ROW_KEY] = frame[ROW_KEY]
@@ -237,7 +265,7 @@ def _apply_juvenile(frame: pd.DataFrame, out: pd.DataFrame, name: str, policy: D
         if ref_file != name:
             continue
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
-        replacement = rule.withheld_text if file_policy.columns[column].type == "narrative" else None
+        replacement = rule.withheld_text if file_policy.columns[column].type in FREE_TEXT_TYPES else None
         has_value = involved & frame[column].notna()
         out[column] = out[column].where(~involved, replacement).where(~involved | has_value, None)
         events += _events(ctx, frame[column], has_value, "withhold", "JUVENILE_RECORD", "juvenile.withhold")

@@ -25,6 +25,8 @@ from release.model import Finding, Tables
 
 MISSING_TOKENS = frozenset({"", "NULL", "NULL ", "None", "N/A", "NA", "null", "none", "n/a"})
 ROW_KEY = "_row_key"
+NO_KEY = "(no key)"
+BAD_KEY = "(key not of its declared format)"
 _YEAR = re.compile(r"^\s*(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?(?:[ T].*)?$")
 _MAX_KEYS = 20
 
@@ -108,7 +110,16 @@ def _clean_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
-    key = frame[policy.key_column].fillna("(no key)")
+    """The key shown in findings, the redaction log and the packet for each row.
+
+    A key value that does not have its column's declared format may be anything typed into
+    the export (a name), so it never becomes part of a row key: such rows are told apart by
+    their ordinal only."""
+    key = frame[policy.key_column].fillna(NO_KEY)
+    pattern = getattr(policy.columns[policy.key_column], "pattern", None)
+    if pattern is not None:
+        regex = re.compile(pattern)
+        key = key.where(key.map(lambda v: v == NO_KEY or regex.fullmatch(v) is not None), BAD_KEY)
     ordinal = key.groupby(key).cumcount() + 1
     if policy.parent is None:
         # a report repeats once per basis: the first row is the report number itself

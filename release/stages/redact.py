@@ -216,13 +216,18 @@ class Redaction:
 
 
 def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> dict[TextJob, list[int]]:
+    """The texts to redact. A withheld record's text is skipped only in the columns the
+    juvenile rule withholds: its other free text (a clothing description) is published, so
+    it is redacted like any other."""
+    withheld_columns = set(map(policy.column_ref, policy.juvenile.withhold)) if policy.juvenile else set()
     jobs: dict[TextJob, list[int]] = {}
     for name, file_policy in policy.files.items():
         key_column = file_policy.parent.column if file_policy.parent else file_policy.key_column
         frame = tables[name]
         for column in policy.files[name].free_text_columns():
+            skipped = withheld if (name, column) in withheld_columns else frozenset()
             for position, (key, text) in enumerate(zip(frame[key_column], frame[column], strict=True)):
-                if isinstance(text, str) and text.strip() and key not in withheld:
+                if isinstance(text, str) and text.strip() and key not in skipped:
                     jobs.setdefault(TextJob(name, column, str(key), text), []).append(position)
     return jobs
 

@@ -144,7 +144,7 @@ LICENSE_TYPE: Weighted = (
     ("ID - Had a License, now has ID", 2.5), ("Personal Driver License", 0.72),
     ("No License - Record Only", 0.72), ("None", 0.52), ("Instruction Permit", 0.2),
     ("CDL Class A", 0.17), ("CDL Class B", 0.15), ("Other: M", 0.1),
-    ("Other: M, Suspended", 0.05), ("CDL Class C", 0.04), ("Other: Permit", 0.04),
+    ("Other: Suspended", 0.05), ("CDL Class C", 0.04), ("Other: Permit", 0.04),
     ("Other: Mass ID ", 0.02), ("Other: Learners Permit ", 0.01), ("Other: expired", 0.01),
 )
 # Persons per report (orphan person rows come on top), including a few large groups.

@@ -52,6 +52,6 @@ def test_case_frame_keeps_no_personal_field(run_derive: Callable[..., Any]) -> N
 
 
 def test_impossible_death_date_blocks(run_derive: Callable[..., Any]) -> None:
-    run = run_derive("in_custody_deaths", [*ROWS[:3], death("DX", "2020-02-31")])
+    run = run_derive("in_custody_deaths", [*ROWS[:3], death("D99", "2020-02-31")])
     blocking = [f for f in run.derived.findings if f.severity == "blocking"]
-    assert [(f.code, f.column, f.row_keys) for f in blocking] == [("death_not_countable", "death_date", ("DX",))]
+    assert [(f.code, f.column, f.row_keys) for f in blocking] == [("death_not_countable", "death_date", ("D99",))]

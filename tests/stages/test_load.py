@@ -22,6 +22,19 @@ def test_loads_tiny_export_with_row_keys(tiny_export: Path, policy: DatasetPolic
     assert all(len(i.sha256) == 64 for i in loaded.inputs)
 
 
+def test_key_not_of_its_format_never_becomes_a_row_key(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """A report number is the row key everywhere (findings, log, packet): one holding a name
+    is replaced by a placeholder, told apart by its ordinal only."""
+    name = "Ottoline Vandersnoot"
+    contacts = [contact("FC20000001"), contact(name), contact(name, basis="Intel")]
+    folder = write_export(tmp_path, contacts, [person(name), person("FC20000001")])
+    loaded = load_export(folder, policy, 2020)
+    contact_keys, person_keys = list(loaded.tables["contacts"]["_row_key"]), list(loaded.tables["persons"]["_row_key"])
+    assert contact_keys == ["FC20000001", "(key not of its declared format)", "(key not of its declared format)#2"]
+    assert person_keys == ["(key not of its declared format)/p1", "FC20000001/p1"]
+    assert name not in repr(loaded.findings)
+
+
 @pytest.mark.parametrize(
     ("encoding", "newline"),
     [("utf-8", "\n"), ("utf-8-sig", "\r\n"), ("cp1252", "\r\n")],

@@ -29,7 +29,14 @@ CONTACT_COLUMNS = [
     "vehicle_style", "vehicle_type", "key_situations", "contact_reason", "weather"]
 PERSON_COLUMNS = [
     "fc_num", "contact_date", "sex", "race", "age", "ethnicity", "build", "hair_style",
-    "skin_tone", "deceased", "license_state", "license_type", "was_frisked"]
+    "skin_tone", "otherclothing", "deceased", "license_state", "license_type", "was_frisked"]
+# A value of each closed column's vocabulary (the public suite checks them all).
+CLOSED_CONTACTS = {"contact_officer": "123456", "supervisor": "012345", "city": "BOSTON", "state": "MA",
+                   "vehicle_state": "NH", "vehicle_model": "Accord", "vehicle_color": "Gray",
+                   "vehicle_style": "Sedan", "vehicle_type": "Van", "key_situations": "Gang, Drugs",
+                   "weather": "Sunny"}
+CLOSED_PERSONS = {"build": "Thin", "hair_style": "Short", "skin_tone": "Light", "license_state": "MA",
+                  "license_type": "Class D"}
 
 
 def contacts(public: bool, rows: int = 3) -> pd.DataFrame:
@@ -43,6 +50,8 @@ def contacts(public: bool, rows: int = 3) -> pd.DataFrame:
     frame["circumstance"] = ["Stopped"] * rows
     frame["basis"] = ["Intel"] * rows
     frame["vehicle_year"] = ["2011"] * rows
+    for column, value in CLOSED_CONTACTS.items():
+        frame[column] = [value] * rows
     frame["_row_key"] = [f"c{i}" for i in range(rows)]
     if public:
         frame["_raw_value_leak"] = [False] * rows
@@ -58,6 +67,8 @@ def persons(public: bool, rows: int = 3) -> pd.DataFrame:
     frame["ethnicity"] = ["Unknown"] * rows
     frame["was_frisked"] = ["0"] * rows
     frame["deceased"] = ["0"] * rows
+    for column, value in CLOSED_PERSONS.items():
+        frame[column] = [value] * rows
     frame["_row_key"] = [f"p{i}" for i in range(rows)]
     if public:
         frame["_raw_value_leak"] = [False] * rows

@@ -1,0 +1,174 @@
+"""Column rules: one small frozen model per YAML ``type`` of a policy's column.
+
+Kept apart from ``release.config`` (the dataset policy and its loading) so each stays small.
+A published text column is one of two kinds: a closed vocabulary (``keep`` with a domain, a
+codebook or a pattern) or free text the PII engine redacts (``FREE_TEXT_TYPES``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Frozen(BaseModel):
+    """Base of every policy model: immutable, and an unknown key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- column rules: one small model per YAML `type` ---------------------------------
+
+class _Rule(Frozen):
+    description: str = ""
+    required: bool = False
+
+
+def _check_regex(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+    return pattern
+
+
+class KeepRule(_Rule):
+    """Publish a value of a closed vocabulary, in its codebook spelling, or of a declared format.
+
+    Without a vocabulary or a format a column would publish whatever an officer typed (a
+    name in ``weather``), so one of ``domain``, ``codebook`` or ``pattern`` is required;
+    free text is a ``narrative`` or ``free_text`` column instead.
+    """
+
+    type: Literal["keep"]
+    domain: tuple[str, ...] | None = None   # after the build phase: inline values + codebooks'
+    codebook: tuple[str, ...] = ()          # names of files in the policy's codebooks_dir
+    spellings: dict[str, str] = Field(default_factory=dict)
+    pattern: str | None = None              # full match, for formats such as report numbers
+    list_separator: str | None = None       # a cell is a list; each item must be in the domain
+    free_entry_prefix: str | None = None    # "Other: SUV" is read as "SUV" (a form's free entry)
+    leading_value: bool = False             # "Accord LX" is read as "Accord" (the words after it dropped)
+    # What to do with a value outside the vocabulary: blank it (default), publish "Other", or block.
+    on_unknown: Literal["other", "blank", "block"] = "blank"
+
+    @field_validator("codebook", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        return _check_regex(value)
+
+    @model_validator(mode="after")
+    def _closed(self) -> KeepRule:
+        if self.pattern is None and self.domain is None and not self.codebook:
+            raise ValueError("a keep column needs a domain, a codebook or a pattern "
+                             "(free text is a narrative or free_text column)")
+        for name in self.codebook:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"codebook: '{name}' is not a codebook name (a-z, 0-9, _)")
+        if self.pattern is not None:
+            if self.domain is not None or self.codebook or self.spellings or self.list_separator \
+                    or self.free_entry_prefix or self.leading_value:
+                raise ValueError("pattern cannot be combined with domain, codebook, spellings, "
+                                 "list_separator, free_entry_prefix or leading_value")
+            if self.on_unknown == "other":
+                raise ValueError("on_unknown: other needs a domain; a value outside a pattern "
+                                 "is blanked or blocks")
+        return self
+
+
+class DropRule(_Rule):
+    """Not identifying, but not published either (e.g. an internal record number)."""
+
+    type: Literal["drop"]
+    reason: str
+
+
+TermKind = Literal[
+    "first_name", "middle_name", "last_name", "full_name", "alias", "dob",
+    "address", "phone", "license", "plate", "other",
+]
+
+
+class RawOnlyRule(_Rule):
+    """Identifying; never published. Its value feeds the record-linked PII terms."""
+
+    type: Literal["raw_only"]
+    term: TermKind
+
+
+class DatetimeRule(_Rule):
+    type: Literal["datetime"]
+    precision: Literal["minute", "hour", "day", "month"] = "hour"
+
+
+class StreetNameRule(_Rule):
+    """Street name only: any house number, unit or range is removed."""
+
+    type: Literal["street_name"]
+
+
+class AgeRule(_Rule):
+    """Whole years; outside [minimum, maximum] is blanked (and reported).
+
+    Minors are banded by the dataset's ``juvenile`` rule, not here.
+    """
+
+    type: Literal["age"]
+    minimum: int = 0
+    maximum: int = 110
+
+
+class IntegerRule(_Rule):
+    type: Literal["integer"]
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+class ZipRule(_Rule):
+    """Five-digit ZIP with its leading zero; anything else is blanked."""
+
+    type: Literal["zip"]
+
+
+class NarrativeRule(_Rule):
+    """Free text: published only after PII redaction and the second scan."""
+
+    type: Literal["narrative"]
+
+
+class FreeTextRule(_Rule):
+    """Short free text (a clothing description): redacted, verified and scanned like a narrative."""
+
+    type: Literal["free_text"]
+
+
+class OfficerRule(_Rule):
+    """An officer's name or ID: published per ``narrative.officer_policy`` (the City publishes them)."""
+
+    type: Literal["officer"]
+    roster: bool = True  # names in this column form the officer roster for the narratives
+    # The format of an ID column (full match); anything else is blanked and reported.
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        return _check_regex(value)
+
+
+ColumnRule = Annotated[
+    KeepRule | DropRule | RawOnlyRule | DatetimeRule | StreetNameRule | AgeRule | IntegerRule | ZipRule
+    | NarrativeRule | FreeTextRule | OfficerRule,
+    Field(discriminator="type"),
+]
+
+FREE_TEXT_TYPES = frozenset({"narrative", "free_text"})
+RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
+              "zip", "narrative", "free_text", "officer")

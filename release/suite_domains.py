@@ -1,0 +1,129 @@
+"""The public suites' vocabulary checks, generated from the policies: one source of truth.
+
+Why: a closed column's vocabulary lives in the policy (and its codebooks); writing it again
+by hand in ``expectations/<dataset>_public.json`` would let the two drift apart, and a
+vocabulary of 760 vehicle models is not something to keep in step by hand. Every published
+closed column (a ``keep`` column, an officer ID with a ``pattern``) gets exactly one
+critical check there: ``expect_column_values_to_be_in_set`` with the policy's domain (and
+``Other`` when unknown values become ``Other``), or ``expect_column_values_to_match_regex``
+for a format or a list cell. Hand-written checks on other columns are left as they are.
+
+``python -m release.suite_domains`` rewrites the suites in place (``--check`` only reports
+which differ); ``tests/test_suite_domains.py`` fails when a suite and its policy disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from release.codebooks import OTHER
+from release.column_rules import KeepRule, OfficerRule
+from release.config import DatasetPolicy, load_policy
+
+IN_SET = "expect_column_values_to_be_in_set"
+REGEX = "expect_column_values_to_match_regex"
+WHY = "closed vocabulary, generated from the policy"
+_SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+
+
+def _escape(text: str) -> str:
+    """Only what a regex would read specially (spaces stay readable in the suite)."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _check(column: str, rule: KeepRule | OfficerRule) -> dict[str, Any] | None:
+    books = f" ({', '.join(rule.codebook)})" if isinstance(rule, KeepRule) and rule.codebook else ""
+    why = f"{WHY}{books}: {rule.description or column}"
+    meta = {"level": "critical", "why": why}
+    if rule.pattern is not None:
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$"}, "meta": meta}
+    if not isinstance(rule, KeepRule) or rule.domain is None:
+        return None
+    values = list(rule.domain) + ([OTHER] if rule.on_unknown == "other" and OTHER not in rule.domain else [])
+    if rule.list_separator is not None:
+        item = "(?:" + "|".join(_escape(v) for v in values) + ")"
+        separator = _escape(f"{rule.list_separator} ")
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^{item}(?:{separator}{item})*$"}, "meta": meta}
+    return {"type": IN_SET, "kwargs": {"column": column, "value_set": values}, "meta": meta}
+
+
+def domain_checks(policy: DatasetPolicy) -> dict[str, list[dict[str, Any]]]:
+    """Table -> the generated checks of its published closed columns, in policy order."""
+    checks: dict[str, list[dict[str, Any]]] = {}
+    for name, file_policy in policy.files.items():
+        for column in file_policy.public_columns():
+            rule = file_policy.columns[column]
+            check = _check(column, rule) if isinstance(rule, (KeepRule, OfficerRule)) else None
+            if check is not None:
+                checks.setdefault(name, []).append(check)
+    return checks
+
+
+def with_domain_checks(document: dict[str, Any], policy: DatasetPolicy) -> dict[str, Any]:
+    """The suite with each closed column's value check replaced by the generated one (in the
+    place of the first it had, else at the end of its table); others are kept."""
+    tables = dict(document["tables"])
+    for table, generated in domain_checks(policy).items():
+        wanted = {check["kwargs"]["column"]: check for check in generated}
+        placed: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for check in tables.get(table, {"expectations": []})["expectations"]:
+            column = check.get("kwargs", {}).get("column")
+            if check.get("type") in (IN_SET, REGEX) and column in wanted:
+                if column not in placed:
+                    out.append(wanted[column])
+                    placed.add(column)
+                continue
+            out.append(check)
+        out += [check for column, check in wanted.items() if column not in placed]
+        tables[table] = {**tables.get(table, {}), "expectations": out}
+    return {**document, "tables": tables}
+
+
+def render(document: dict[str, Any]) -> str:
+    """A suite as the repository writes it: one expectation per line."""
+    head = {key: value for key, value in document.items() if key != "tables"}
+    lines = ["{"] + [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}," for key, value in head.items()]
+    lines.append('  "tables": {')
+    tables = list(document["tables"].items())
+    for index, (table, body) in enumerate(tables):
+        lines.append(f'    {json.dumps(table)}: {{"expectations": [')
+        checks = body["expectations"]
+        lines += [f"      {json.dumps(check, ensure_ascii=False)}{',' if i < len(checks) - 1 else ''}"
+                  for i, check in enumerate(checks)]
+        lines.append("    ]}" + ("," if index < len(tables) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def synced(suite_path: Path, policy_path: Path) -> tuple[str, str]:
+    """(the suite's text, the text it should have)."""
+    text = suite_path.read_text(encoding="utf-8")
+    return text, render(with_domain_checks(json.loads(text), load_policy(policy_path)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m release.suite_domains", description=__doc__)
+    parser.add_argument("--rules", type=Path, default=Path("redaction_rules"))
+    parser.add_argument("--expectations", type=Path, default=Path("expectations"))
+    parser.add_argument("--check", action="store_true", help="only list the suites that differ (exit 1 if any)")
+    args = parser.parse_args(argv)
+    differ = []
+    for suite in sorted(args.expectations.glob("*_public.json")):
+        policy = args.rules / f"{suite.stem.removesuffix('_public')}.yaml"
+        text, wanted = synced(suite, policy)
+        if text != wanted:
+            differ.append(suite)
+            if not args.check:
+                suite.write_text(wanted, encoding="utf-8")
+        print(f"{suite}: {'differs' if text != wanted else 'in step'}{'' if args.check or text == wanted else ' (rewritten)'}")
+    return 1 if args.check and differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
