@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from release.column_rules import Frozen, KeepRule, OfficerRule
+from release.column_rules import Frozen, KeepRule, OfficerRule, StreetNameRule
 from release.config import DatasetPolicy, load_yaml_model
 from release.errors import ConfigError
 
@@ -90,25 +90,33 @@ def resolve_codebooks(policy: DatasetPolicy, path: Path) -> DatasetPolicy:
     for file_name, file_policy in policy.files.items():
         columns = dict(file_policy.columns)
         for column, rule in file_policy.columns.items():
+            where = f"files.{file_name}.columns.{column}"
             if isinstance(rule, KeepRule) and rule.pattern is None:
-                where = f"files.{file_name}.columns.{column}"
                 columns[column] = _resolved(rule, where, folder, books, path)
+            elif isinstance(rule, StreetNameRule):
+                values = [v for name in rule.codebook for v in _book(name, where, folder, books, path).values]
+                columns[column] = rule.model_copy(update={"domain": tuple(dict.fromkeys(values))})
         files[file_name] = file_policy.model_copy(update={"columns": columns})
     return policy.model_copy(update={"files": files})
+
+
+def _book(name: str, where: str, folder: Path, books: dict[str, Codebook], path: Path) -> Codebook:
+    if name not in books:
+        if not codebook_path(folder, name).is_file():
+            known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+            raise ConfigError(f"{where}.codebook: unknown codebook '{name}'; known: "
+                              f"{', '.join(known) or f'none (no {folder.name}/ folder)'}", file=str(path))
+        books[name] = load_yaml_model(codebook_path(folder, name), Codebook)
+    return books[name]
 
 
 def _resolved(rule: KeepRule, where: str, folder: Path, books: dict[str, Codebook], path: Path) -> KeepRule:
     values = list(rule.domain or ())
     spellings: dict[str, str] = {}
     for name in rule.codebook:
-        if name not in books:
-            if not codebook_path(folder, name).is_file():
-                known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
-                raise ConfigError(f"{where}.codebook: unknown codebook '{name}'; known: "
-                                  f"{', '.join(known) or f'none (no {folder.name}/ folder)'}", file=str(path))
-            books[name] = load_yaml_model(codebook_path(folder, name), Codebook)
-        values += [value for value in books[name].values if value not in values]
-        spellings.update(books[name].spellings)
+        book = _book(name, where, folder, books, path)
+        values += [value for value in book.values if value not in values]
+        spellings.update(book.spellings)
     spellings.update(rule.spellings)
     for spelling, target in rule.spellings.items():
         if target not in values and not (rule.on_unknown == "other" and target == OTHER):

@@ -109,9 +109,18 @@ class DatetimeRule(_Rule):
 
 
 class StreetNameRule(_Rule):
-    """Street name only: any house number, unit or range is removed."""
+    """Street name only: any house number, unit or range is removed, and what is left must read
+    as a street: its last word a street type from ``codebook`` (or an intersection of such, or
+    a numbered route). Anything else (a name typed into the field) is blanked and reported."""
 
     type: Literal["street_name"]
+    codebook: tuple[str, ...] = ("street_types",)
+    domain: tuple[str, ...] | None = None   # after the build phase: the codebooks' street types
+
+    @field_validator("codebook", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
 
 
 class AgeRule(_Rule):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from release.codebooks import Vocabulary
 from release.config import (FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
-                            IntegerRule, KeepRule, OfficerRule)
+                            IntegerRule, KeepRule, OfficerRule, StreetNameRule)
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.juvenile import age_band, parse_age
@@ -132,10 +132,50 @@ def strip_house_number(street: str) -> str:
     return " ".join(name.replace(" ,", ",").split()).strip(" ,-")
 
 
-def rule_street_name(values: pd.Series, rule: object, ctx: Context) -> Outcome:
-    out = values.map(lambda v: (strip_house_number(v) or None) if isinstance(v, str) else v)
+_ROUTE = re.compile(r"^(?:(?:i|us|ma|rt|route|sr|state\s+route|interstate)[\s-]*\d+[a-z]?)(?:\s+[nsew]b?)?$",
+                    re.IGNORECASE)
+_INTERSECTION = re.compile(r"\s*(?:&|/|\band\b|@|\bat\b)\s*", re.IGNORECASE)
+_DIRECTION = frozenset({"n", "s", "e", "w", "north", "south", "east", "west", "nb", "sb", "eb", "wb", "ext"})
+
+
+def _one_street(part: str, street_types: frozenset[str]) -> bool:
+    words = [w for w in (w.strip(".,;:()").casefold() for w in part.split()) if w]
+    while len(words) > 1 and words[-1] in _DIRECTION:
+        words.pop()  # "Washington St N", "Blue Hill Ave Ext"
+    if not words:
+        return False
+    # "Blue Hill Ave"; "Avenue de Lafayette", "Public Alley No."; "I-93"
+    return words[-1] in street_types or (len(words) > 1 and words[0] in street_types) or \
+        (len(words) > 1 and words[1] in street_types) or bool(_ROUTE.match(" ".join(words)))
+
+
+def reads_as_street(name: str, street_types: frozenset[str]) -> bool:
+    """A street name ends (or, French-style, starts) with a street type ("Blue Hill Ave",
+    "Broadway", "Avenue de Lafayette"), is a numbered route ("I-93"), or is an intersection
+    whose parts are such, one of them allowed to be a single untyped word ("Centre St & Chestnut")."""
+    parts = [p for p in _INTERSECTION.split(name) if p.strip()]
+    if not parts:
+        return False
+    typed = [_one_street(part, street_types) for part in parts]
+    if all(typed):
+        return True
+    untyped = [part for part, ok in zip(parts, typed, strict=True) if not ok]
+    return len(parts) > 1 and any(typed) and len(untyped) == 1 and \
+        len(untyped[0].split()) == 1 and untyped[0].strip().isalpha()
+
+
+def rule_street_name(values: pd.Series, rule: StreetNameRule, ctx: Context) -> Outcome:
+    types = frozenset(t.casefold() for t in rule.domain or ())
+    stripped = values.map(lambda v: (v.strip() if _ROUTE.match(v.strip()) else strip_house_number(v) or None)
+                          if isinstance(v, str) else v)  # a route's number is its name: "I-93"
+    readable = stripped.map(lambda v: isinstance(v, str) and reads_as_street(v, types))
+    out = pd.Series([v if ok else None for v, ok in zip(stripped, readable, strict=True)],
+                    index=values.index, dtype=object)
+    unreadable = values.map(lambda v: isinstance(v, str) and bool(v.strip())) & ~readable.astype(bool)
     changed = values.notna() & (out != values)
-    return Outcome(out, changed.fillna(True), entity_type="STREET_ADDRESS", action="generalize")
+    findings = (_finding(ctx, unreadable, "street_unreadable",
+                         "values that do not read as a street name: blanked"),) if unreadable.any() else ()
+    return Outcome(out, changed.fillna(True), findings, entity_type="STREET_ADDRESS", action="generalize")
 
 
 def _integers(values: pd.Series, minimum: int | None, maximum: int | None, ctx: Context,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import contact, person, write_export
+from conftest import ROOT, contact, person, write_export
 
 from release.codebooks import Vocabulary
 from release.config import DatasetPolicy, KeepRule
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent
-from release.stages.generalize import generalize
+from release.stages.generalize import Context, generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import load_export
 
@@ -159,3 +159,28 @@ def test_counts_and_row_keys_over_several_rows(tmp_path: Path, policy: DatasetPo
 def test_vocabulary_reads_a_cell(rule: KeepRule, cell: str, public: str | None, unknown: int) -> None:
     reading = Vocabulary.of(rule).read(cell)
     assert (reading.value, reading.unknown) == (public, unknown)
+
+
+@pytest.mark.parametrize(("street", "published"), [
+    ("45 Blue Hill Ave", "Blue Hill Ave"),
+    ("BROADWAY", "BROADWAY"),
+    ("Washington St N", "Washington St N"),
+    ("Avenue de Lafayette", "Avenue de Lafayette"),
+    ("I-93", "I-93"),
+    ("Centre St & Chestnut", "Centre St & Chestnut"),
+    ("Zebulon Quartermaine", None),                 # a name typed into the street field
+    ("QUARTERMAINE", None),
+    ("Zebulon Quartermaine & Main St", None),
+    ("716", None),
+], ids=["house-number-removed", "one-word-way", "direction", "type-first", "route", "intersection",
+        "full-name", "surname", "name-in-intersection", "bare-number"])
+def test_a_street_must_read_as_a_street(street: str, published: str | None) -> None:
+    from release.config import load_policy
+    from release.stages.generalize import rule_street_name
+
+    rule = load_policy(ROOT / "redaction_rules" / "fioe.yaml").files["contacts"].columns["street"]
+    ctx = Context("fioe", "fieldcontact.csv", "street", pd.Series(["FC20000001"]), Tokenizer(b"s" * 64))
+    outcome = rule_street_name(pd.Series([street], dtype=object), rule, ctx)
+    assert outcome.values.iloc[0] == published
+    if published is None:
+        assert [(f.code, f.count, f.row_keys) for f in outcome.findings] == [("street_unreadable", 1, ("FC20000001",))]
