@@ -65,6 +65,9 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
                    err=True)
         sys.exit(1)
     _emit(result, as_json, render)
+    if not as_json:
+        for notice in result.get("notices", []):  # e.g. a new HMAC key to back up
+            click.echo(f"note: {notice}", err=True)
     code = result.get("exit_code", 0)
     if code:
         if result.get("error"):

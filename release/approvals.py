@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from release.errors import ApprovalError, ConfigError
 from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
@@ -37,6 +38,13 @@ APPROVALS = "approvals.jsonl"
 APPROVAL_VERSION = 1
 DecisionKind = Literal["redact", "keep"]
 DECISIONS: tuple[str, ...] = ("redact", "keep")
+
+
+# ---- key derivation ----------------------------------------------------------------
+
+def hkdf_sha256(master: bytes, info: bytes, length: int = 32) -> bytes:
+    """RFC 5869 HKDF-SHA256 without salt: one key per ``info`` label (``release.keys``)."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(master)
 
 
 # ---- keys --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 import release
 from release import datasets
 from release.budget_run import RunBudget, privacy_section
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys
 from release.log import build_log
 from release.model import Report, Tables
 from release.run_options import BuildOptions, Resolved
@@ -69,7 +69,7 @@ def component_versions() -> dict[str, str]:
 
 
 def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
-                    events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
+                    events: list, report: Report, keys: ReleaseKeys, engine_versions: dict[str, str],
                     raw_results: list, public_results: list, decisions: list,
                     derived: datasets.Derived, tables: object, budget: RunBudget | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
@@ -95,7 +95,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                                      description=f"Aggregate table {name}, long form: dimensions, value, "
                                                  "95% interval (lower, upper) and status.")
                   for name, frame in tables.tables.items()]
-    log_lines = build_log(events, tokenizer)
+    log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
         counts[f"{event.action}:{event.entity_type}"] = counts.get(f"{event.action}:{event.entity_type}", 0) + 1
@@ -115,7 +115,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                          "files": file_entries(resolved.expectations_dir, "*.json")},
         "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
                        "approvals_required": policy.approvals_required},
-        "hmac_key_id": tokenizer.key_id,
+        "hmac_key_id": keys.key_id,
+        "hmac": dict(keys.derivation),  # derivation and purpose labels, never a key
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],
                           "by_action_and_type": dict(sorted(counts.items()))},
         "checks": {

@@ -18,18 +18,18 @@ import pandas as pd
 
 from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, audit_policy, check_columns,
                                   check_ledger_in_manifest, check_log, check_outputs, check_residual_pii,
-                                  check_signatures, check_table_cells, data_frames)
+                                  check_signatures, check_table_cells, check_trailer_mac, data_frames)
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
 from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
                                   from_problems, not_run)
 from release.errors import AuditFailure, InputError, ReleaseError
 from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys, keys_for_manifest
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",
            "Scanner", "Status", "audit", "audit_or_raise", "check_columns", "check_ledger_in_manifest",
            "check_log", "check_outputs", "check_raw_values", "check_residual_pii", "check_signatures",
-           "check_table_cells", "check_tokens", "data_frames"]
+           "check_table_cells", "check_tokens", "check_trailer_mac", "data_frames"]
 
 
 # ---- the audit ------------------------------------------------------------------------
@@ -40,10 +40,11 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle, AuditFailure)
-    tokenizer = Tokenizer(hmac_key) if hmac_key else None
+    keys, key_problem = _release_keys(hmac_key, manifest)
     public, unreadable = _read_public(bundle)
     tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
-    checks = [check_outputs(bundle, manifest), check_log(bundle, manifest, tokenizer),
+    checks = [check_outputs(bundle, manifest), check_log(bundle, manifest),
+              check_trailer_mac(bundle, manifest, keys, key_problem),
               check_signatures(bundle, manifest, dataset, year, require_approval)]
     policy, policy_problems = audit_policy(dataset, rules_dir, manifest)
     policy_problems += unreadable
@@ -58,8 +59,18 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
     checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
     checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                   else check_ledger_in_manifest(manifest, tables))
-    checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, tokenizer, public)
+    checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
     return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks))
+
+
+def _release_keys(hmac_key: bytes | None, manifest: dict[str, object]) -> tuple[ReleaseKeys | None, str | None]:
+    """The bundle's keys re-derived from the master key, or why they cannot be."""
+    if not hmac_key:
+        return None, None
+    try:
+        return keys_for_manifest(hmac_key, manifest), None
+    except ReleaseError as exc:
+        return None, exc.one_line()
 
 
 def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:

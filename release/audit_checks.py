@@ -23,8 +23,8 @@ from release.audit_report import AuditCheck, Scanner, from_problems, not_run
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
 from release.gate import approvals_required, manifest_sha256, verify_outputs
-from release.keys import Tokenizer
-from release.log import verify_log
+from release.keys import ReleaseKeys
+from release.log import trailer_mac_problems, verify_log
 from release.model import finite_number
 from release.stages.load import ROW_KEY
 from release.stages.load import row_keys  # the one definition of a row key
@@ -43,12 +43,13 @@ def check_outputs(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
         "unlisted_in_public": len(integrity.unlisted)})
 
 
-def check_log(bundle: Path, manifest: dict[str, object], tokenizer: Tokenizer | None) -> AuditCheck:
+def check_log(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
+    """The chain, order and count of the log, and its summary in the manifest (no key needed)."""
     path = bundle / LOG
     if not path.is_file():
         return from_problems("redaction_log", ["redaction_log.jsonl is missing"], {})
-    result = verify_log(path.read_text(encoding="utf-8").splitlines(), tokenizer)
-    problems = [f"{LOG}: {p}" for p in result.problems]
+    result = verify_log(path.read_text(encoding="utf-8").splitlines())
+    problems = [f"{LOG}: {p}" for p in result.chain_problems]
     recorded = manifest.get("redaction_log")
     if isinstance(recorded, dict):
         if recorded.get("entries") != result.entries:
@@ -57,10 +58,39 @@ def check_log(bundle: Path, manifest: dict[str, object], tokenizer: Tokenizer | 
             problems.append(f"{LOG}: head hash differs from the manifest")
     else:
         problems.append("the manifest records no redaction log summary")
-    if tokenizer is not None and manifest.get("hmac_key_id") != tokenizer.key_id:
+    return from_problems("redaction_log", problems, {"entries": result.entries})
+
+
+def check_trailer_mac(bundle: Path, manifest: dict[str, object], keys: ReleaseKeys | None,
+                      key_problem: str | None = None) -> AuditCheck:
+    """The trailer MAC under the release's trailer key: without it, a log with entries removed
+    and re-chained cannot be told from the original, so no key means "not run", never a pass."""
+    name = "log_trailer_mac"
+    path = bundle / LOG
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    trailer = _trailer(lines)
+    if key_problem:
+        return from_problems(name, [key_problem], {})
+    if keys is None:
+        return not_run(name, "no HMAC key given (RELEASE_HMAC_KEY or RELEASE_HMAC_KEY_FILE)")
+    if trailer is None:
+        return not_run(name, "the log has no trailer (see redaction_log)")
+    problems = [f"{LOG}: {p}" for p in trailer_mac_problems(trailer, keys.trailer)]
+    if manifest.get("hmac_key_id") != keys.key_id:
         problems.append("the HMAC key given is not the release's key (key id differs from the manifest)")
-    return from_problems("redaction_log", problems, {
-        "entries": result.entries, "trailer_mac": "checked" if result.trailer_mac_checked else "not checked (no key)"})
+    if keys.legacy and not problems:
+        return not_run(name, "log format 1: its trailer MAC used the token key and can be forged from a "
+                             "token; rebuild the release for a verifiable log")
+    return from_problems(name, problems, {"key_id": keys.key_id, "derivation": "legacy" if keys.legacy
+                                          else str(keys.derivation.get("derivation"))})
+
+
+def _trailer(lines: list[str]) -> dict[str, object] | None:
+    try:
+        last = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return None
+    return last if isinstance(last, dict) and last.get("trailer") is True else None
 
 
 def check_signatures(bundle: Path, manifest: dict[str, object], dataset: str, year: int,

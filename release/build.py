@@ -24,7 +24,7 @@ from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunBudget, reserve_budget
 from release.errors import BudgetError
-from release.keys import Tokenizer, load_or_create_key
+from release.keys import ReleaseKeys, Tokenizer, derive_keys, master_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
 from release.run_options import BuildOptions, Resolved, resolve
@@ -43,7 +43,7 @@ class _Run:
 
     options: BuildOptions
     resolved: Resolved
-    tokenizer: Tokenizer
+    keys: ReleaseKeys
     loaded: load.Loaded
     raw_results: list
     base: Report          # findings of load and raw validation
@@ -58,6 +58,10 @@ class _Run:
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
 
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.keys.tokens
+
 
 def build_release(options: BuildOptions) -> dict[str, object]:
     """Build the bundle: a draft, or a blocked bundle whose packet lists what to fix.
@@ -65,10 +69,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     Raises only for what is not a finding about the data: bad options, an export that
     breaks the contract, a broken environment."""
     resolved = resolve(options)
-    tokenizer = Tokenizer(load_or_create_key())
+    master = master_key(create=True)
+    assert master is not None
+    keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
     progress = options.progress
     loaded, raw_results, report = _load_and_validate(options, resolved)
-    run = _Run(options, resolved, tokenizer, loaded, raw_results, report, report)
+    run = _Run(options, resolved, keys, loaded, raw_results, report, report)
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -94,7 +100,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
             tables = None
     if not run.report.ok:
         manifest, target = _write(run, public_results, None, None, "blocked")
-    return _result(run, manifest, target)
+    return {**_result(run, manifest, target), "notices": [n for n in (master.notice(),) if n]}
 
 
 def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
@@ -103,7 +109,7 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | 
     target = options.out_dir / options.dataset / str(options.year)
     with options.progress.stage("publish" if status == "draft" else "write blocked bundle"):
         bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
-                                 run.tokenizer, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
+                                 run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds)
         manifest = publish.write_bundle(bundle, target)

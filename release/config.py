@@ -197,6 +197,9 @@ class DatasetPolicy(_Frozen):
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
     approvals_required: int = 1
+    # Value tokens of the redaction log under one key for every year of this dataset (the
+    # same person's tokens then match across years); by default each year has its own key.
+    linkable_tokens: bool = False
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
     dataset_rules: dict[str, object] = Field(default_factory=dict)

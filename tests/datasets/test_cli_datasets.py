@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from release.keys import Tokenizer, load_or_create_key
+from release.keys import keys_for_manifest, load_or_create_key
 from release.log import verify_log
 from release.stages.publish import sha256_file
 from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
@@ -110,7 +110,7 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     for path in (bundle / "public").rglob("*.*"):
         assert listed[str(path.relative_to(bundle))] == sha256_file(path)
     check = verify_log((bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines(),
-                       Tokenizer(load_or_create_key()))
+                       keys_for_manifest(load_or_create_key(), manifest).trailer)
     assert check.ok, check.problems
 
 

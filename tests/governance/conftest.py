@@ -17,7 +17,7 @@ from conftest import ROOT, contact, person, write_export
 
 from release.approvals import keygen
 from release.config import DatasetPolicy, load_policy
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
 from release.model import RedactionEvent, Tables
 from release.review import inputs_from_build, render_review
@@ -27,7 +27,13 @@ from release.stages.load import ROW_KEY, load_export
 from release.stages.publish import Bundle, PublicFile, sha256_file, write_bundle
 
 KEY = b"g" * 64
-TOKENIZER = Tokenizer(KEY)
+
+
+def release_keys(year: int = 2020) -> ReleaseKeys:
+    """The keys a build derives from ``KEY`` for fioe ``year``."""
+    return derive_keys(KEY, "fioe", year)
+
+
 RULES = ROOT / "redaction_rules"
 NAME = "Zebulon Quartermaine"
 # every raw-only value of the fixture's people: none may appear in any message or packet
@@ -66,7 +72,8 @@ def _raw(folder: Path, year: int) -> Path:
     return write_export(folder, contacts, persons)
 
 
-def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> tuple[Tables, list[RedactionEvent]]:
+def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
+            tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent]]:
     frame = tables["contacts"].copy()
     events, texts = [], []
     for row_key, key, text in zip(frame[ROW_KEY], frame["fc_num"], frame["contact_reason"]):
@@ -79,7 +86,7 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> 
             dataset="fioe", file="fieldcontact.csv", row_key=row_key, column="contact_reason", action="redact",
             entity_type="PERSON", detector="record_term", detector_version="test", rule_id="record.name",
             score=0.45, start=start, end=start + len(NAME), out_start=start, out_end=start + 10,
-            removed_length=len(NAME), token=TOKENIZER.token(NAME), placeholder="[PERSON 1]"))
+            removed_length=len(NAME), token=tokenizer.token(NAME), placeholder="[PERSON 1]"))
     frame["contact_reason"] = pd.Series(texts, index=frame.index, dtype=object)
     return tables.replace(contacts=frame), events
 
@@ -94,8 +101,9 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     raw_dir = _raw(root / "raw" / str(year), year)
     loaded = load_export(raw_dir, policy, year)
     minors = minor_keys(loaded.tables, policy)
-    redacted, events = _redact(loaded.tables, policy, minors)
-    public, findings, more = generalize(redacted, policy, minors, TOKENIZER)
+    keys = release_keys(year)
+    redacted, events = _redact(loaded.tables, policy, minors, keys.tokens)
+    public, findings, more = generalize(redacted, policy, minors, keys.tokens)
     events += more
     files = []
     for name, file_policy in policy.files.items():
@@ -106,7 +114,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
             frame[extra_column[1]] = "1"
         files.append(PublicFile(f"public/{file_policy.public_file.format(year=year)}", frame))
     files += [PublicFile(f"public/tables/{name}.csv", frame) for name, frame in (tables or {}).items()]
-    log_lines = build_log(events, TOKENIZER)
+    log_lines = build_log(events, keys.trailer)
     found = [f.to_dict() for f in findings]
     if blocking:
         found.append({"stage": "second_scan", "code": "residual_pii", "severity": "blocking",
@@ -119,7 +127,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
         "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(RULES / "fioe.yaml")}]},
         "parameters": {"year": year, "approvals_required": approvals_required},
-        "hmac_key_id": TOKENIZER.key_id,
+        "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
         "checks": {"blocking_findings": int(blocking)}, "findings": found}
     if privacy is not None:

@@ -45,7 +45,7 @@ def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> Non
     report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True)
     assert report.ok, report.to_dict()
     assert _status(report) == {
-        "outputs_match_manifest": "pass", "redaction_log": "pass", "approvals": "pass",
+        "outputs_match_manifest": "pass", "redaction_log": "pass", "log_trailer_mac": "pass", "approvals": "pass",
         "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
         "suppression_audit": "not run", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
@@ -57,9 +57,10 @@ def test_without_raw_key_or_scanner_those_checks_are_not_run(built: Built) -> No
     report = _run(built, raw=False, key=None)
     assert report.ok
     status = _status(report)
-    assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens")] == ["not run"] * 3
-    log = next(c for c in report.checks if c.name == "redaction_log")
-    assert log.detail["trailer_mac"] == "not checked (no key)"
+    assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens", "log_trailer_mac")] == \
+        ["not run"] * 4
+    mac = next(c for c in report.checks if c.name == "log_trailer_mac")
+    assert mac.detail["reason"].startswith("no HMAC key given")
 
 
 def _edit_public(built: Built) -> None:
@@ -155,7 +156,7 @@ def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, 
 
 def test_wrong_key_fails_trailer_and_tokens(built: Built) -> None:
     report = _run(built, key=b"w" * 64)
-    assert report.failed == ["redaction_log", "log_tokens"]
+    assert report.failed == ["log_trailer_mac", "log_tokens"]
     assert next(c for c in report.checks if c.name == "log_tokens").detail["mismatched"] == 8
 
 
