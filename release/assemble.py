@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import release
-from release import datasets
+from release import datasets, paths
 from release.budget_run import RunBudget, privacy_section
 from release.keys import ReleaseKeys
 from release.log import build_log
@@ -53,9 +53,14 @@ class BlockedEvidence:
 BLOCKING_EVIDENCE = publish.BLOCKING_FILE
 
 
-def file_entries(folder: Path, pattern: str) -> list[dict[str, str]]:
-    return [{"path": str(p.relative_to(folder)), "sha256": publish.sha256_file(p)}
-            for p in sorted(folder.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts]
+def _policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
+    """Every file of the rules or suites folder with its hash, and those that differ from the
+    installed copy: a non-default policy is recorded, and the packet's summary says so."""
+    differs = paths.differences_from_installed(folder, name)
+    return {"origin": origin, "folder": str(folder),
+            "files": [{"path": path, "sha256": digest}
+                      for path, digest in paths.file_hashes(folder, paths.PATTERNS[name]).items()],
+            "default": not differs, "differs_from_installed": differs}
 
 
 def component_versions() -> dict[str, str]:
@@ -110,9 +115,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "pii_engine": engine_versions,
         "inputs": {"origin": resolved.input_origin,
                    "files": [vars(i) for i in loaded.inputs]},
-        "rules": {"origin": resolved.rules_origin, "files": file_entries(resolved.rules_dir, "*.yaml")},
-        "expectations": {"origin": resolved.expectations_origin,
-                         "files": file_entries(resolved.expectations_dir, "*.json")},
+        "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
+        "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
         "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
                        "approvals_required": policy.approvals_required},
         "hmac_key_id": keys.key_id,

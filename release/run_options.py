@@ -56,10 +56,8 @@ class Resolved:
 
 
 def resolve(options: BuildOptions) -> Resolved:
-    rules_dir, rules_origin = ((options.rules_dir.resolve(), "option") if options.rules_dir
-                               else paths.default_dir("redaction_rules"))
-    suites_dir, suites_origin = ((options.expectations_dir.resolve(), "option") if options.expectations_dir
-                                 else paths.default_dir("expectations"))
+    rules_dir, rules_origin = paths.chosen_dir("redaction_rules", options.rules_dir)
+    suites_dir, suites_origin = paths.chosen_dir("expectations", options.expectations_dir)
     policy_path = rules_dir / f"{options.dataset}.yaml"
     if not policy_path.is_file():
         raise ConfigError(f"no policy for dataset '{options.dataset}' in the rules folder",

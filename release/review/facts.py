@@ -106,6 +106,23 @@ class Facts:
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
+    non_default_policy: tuple[str, ...] = ()
+
+
+def _non_default_policy(manifest: Mapping[str, object]) -> tuple[str, ...]:
+    """One line per rules or suites folder that is not the installed copy, naming its files."""
+    lines = []
+    for key, label in (("rules", "rules"), ("expectations", "expectation suites")):
+        section = manifest.get(key)
+        if not isinstance(section, dict):
+            continue
+        if section.get("origin") == "working-directory":
+            lines.append(f"The {label} came from the working directory (not compared with the installed copy).")
+        elif section.get("default") is False:
+            files = [str(f) for f in section.get("differs_from_installed") or []]
+            lines.append(f"The {label} ({section.get('origin')}: {section.get('folder', '?')}) differ from the "
+                         f"installed copy in {len(files)} file(s): {', '.join(files)}.")
+    return tuple(lines)
 
 
 def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
@@ -203,6 +220,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
+        non_default_policy=_non_default_policy(manifest),
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])
