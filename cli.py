@@ -212,14 +212,30 @@ def _render_lines(result: dict[str, Any]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
 
 
+def _rules_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+                        help="Rules folder with the policy and trusted_signers.yaml "
+                             "(default: the installed copy).")(command)
+
+
+def _passphrase(key_path: Path) -> bytes | None:
+    """The signing key's passphrase: $RELEASE_KEY_PASSPHRASE, else asked for (never echoed)."""
+    from release import api
+    if not api.key_is_encrypted(key_path):
+        return None
+    given = os.environ.get("RELEASE_KEY_PASSPHRASE")
+    return (given or click.prompt(f"passphrase for {key_path}", hide_input=True, err=True)).encode("utf-8")
+
+
 @main.command()
 @_bundle_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: bool) -> None:
-    """Show where the review packet (review/index.html) of a bundle is, and its status."""
+def review(dataset: str, year: int, out_dir: Path, open_browser: bool, rules_dir: Path | None, as_json: bool) -> None:
+    """Show where the review packet (review/index.html) of a bundle is, and what is pending."""
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser), _render_lines)
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir), _render_lines)
 
 
 @main.command()
@@ -227,45 +243,80 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: 
 @click.option("--log-id", help="A redaction: the log entry's seq number or hash prefix.")
 @click.option("--finding", "finding_id", help="A blocking finding: its id in the review packet (F...).")
 @click.option("--decision", type=click.Choice(["redact", "keep"]), required=True)
-@click.option("--reviewer", required=True, help="Reviewer's name.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="Your private signing key (its public key must be in trusted_signers.yaml).")
+@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
 @click.option("--note", default="", help="Why.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def decide(dataset: str, year: int, out_dir: Path, log_id: str | None, finding_id: str | None, decision: str,
-           reviewer: str, note: str, as_json: bool) -> None:
-    """Record a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
-    the next build applies it."""
+           key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None, as_json: bool) -> None:
+    """Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
+    the next build applies it if the key is a trusted signer whose role may decide."""
     from release import api
     if (log_id is None) == (finding_id is None):
         raise click.UsageError("give exactly one of --log-id and --finding")
+    options: dict[str, Any] = {"reviewer": reviewer, "note": note, "rules_dir": rules_dir}
     if finding_id is not None:
-        _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer,
-                                                          note), _render_lines)
+        _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
+                                                          passphrase=_passphrase(key_path), **options),
+             _render_lines)
         return
     assert log_id is not None
-    _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note),
-         _render_lines)
+    _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, key_path,
+                                              passphrase=_passphrase(key_path), **options), _render_lines)
+
+
+def _render_keygen(result: dict[str, Any]) -> str:
+    return (_render_lines(result) + "\nNothing signed with this key counts until an administrator adds this line "
+            "under 'signers:' in trusted_signers.yaml (in the rules folder passed with --rules, or the installed copy):"
+            f"\n  {result['trusted_signers_entry']}")
 
 
 @main.command()
 @click.option("--out", "path", type=click.Path(path_type=Path), required=True,
               help="Private key file to create (mode 0600); the public key goes to FILE.pub.")
+@click.option("--passphrase", "with_passphrase", is_flag=True,
+              help="Encrypt the private key with a passphrase ($RELEASE_KEY_PASSPHRASE, else asked for twice).")
+@click.option("--name", help="Your name, for the trusted-signers line printed at the end.")
+@click.option("--role", help="Your role (e.g. legal), for the trusted-signers line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def keygen(path: Path, as_json: bool) -> None:
-    """Create an Ed25519 signing key pair for approving releases."""
+def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None, as_json: bool) -> None:
+    """Create an Ed25519 signing key pair for approving releases and signing decisions."""
     from release import api
-    _run(as_json, lambda: api.keygen(path), _render_lines)
+    passphrase = None
+    if with_passphrase:
+        given = os.environ.get("RELEASE_KEY_PASSPHRASE") or click.prompt(
+            "passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
+        passphrase = given.encode("utf-8")
+    _run(as_json, lambda: api.keygen(path, passphrase, name, role), _render_keygen)
+
+
+def _render_approve(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} {result['year']}: approved by {result['reviewer']} ({result['role']}, "
+             f"key {result['key_id'][:16]})", f"  manifest sha256: {result['manifest_sha256']}",
+             f"  trusted approvals: {result['approvals']}"
+             + ("; ready to publish" if result["ready_to_publish"] else "; more are needed before publishing")]
+    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
+    return "\n".join(lines)
 
 
 @main.command()
 @_bundle_options
-@click.option("--reviewer", required=True, help="Reviewer's name.")
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help="Private key file.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="Your private signing key (its public key must be in trusted_signers.yaml).")
+@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
 @click.option("--note", default="", help="Approval note.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path, note: str, as_json: bool) -> None:
-    """Sign the bundle's manifest hash; refused for a bundle with a blocking finding or changed files."""
+def approve(dataset: str, year: int, out_dir: Path, key_path: Path, reviewer: str | None, note: str,
+            rules_dir: Path | None, as_json: bool) -> None:
+    """Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a
+    bundle with a blocking finding or changed files, or a policy other than the bundle's."""
     from release import api
-    _run(as_json, lambda: api.approve_release(dataset, year, out_dir, reviewer, key_path, note), _render_lines)
+    _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
+                                              passphrase=_passphrase(key_path), rules_dir=rules_dir),
+         _render_approve)
 
 
 @main.command()
@@ -273,18 +324,29 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Pat
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), default=None,
               help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, as_json: bool) -> None:
+def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, rules_dir: Path | None,
+            as_json: bool) -> None:
     """Copy public/ out and make the release's privacy spend permanent on the ledger; refused
-    without the required approvals, if any file changed since, or if the ledger lacks the spend."""
+    without the trusted approvals the policy requires, if any file changed since, or if the
+    ledger lacks the spend."""
     from release import api
-    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger), _render_lines)
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir), _render_publish)
+
+
+def _render_publish(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} {result['year']}: published to {result['destination']} "
+             f"({len(result['files'])} file(s)); trusted approvals: {result['approvals']}"]
+    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
+    return "\n".join(lines)
 
 
 def _render_audit(result: dict[str, Any]) -> str:
     lines = [f"audit of {result['bundle']}: {'PASS' if result['ok'] else 'FAIL'}"]
     for check in result["checks"]:
         lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}")
+        lines += [f"            signed by {signer}" for signer in check.get("detail", {}).get("signers", [])]
     return "\n".join(lines)
 
 
@@ -340,8 +402,9 @@ def _render_list(result: dict[str, Any]) -> str:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def list_command(out_dir: Path, ledger: Path | None, as_json: bool) -> None:
-    """Datasets, years released, status and budget."""
+def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
+    """Datasets, years released, status and budget (approvals counted against the policy)."""
     from release import api
-    _run(as_json, lambda: api.list_releases(out_dir, ledger), _render_list)
+    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), _render_list)

@@ -18,6 +18,7 @@ from release.budget_run import budget_report, ledger_path
 from release.governance_api import (
     approve_release,
     audit_release,
+    key_is_encrypted,
     keygen,
     list_releases,
     publish_release,
@@ -31,7 +32,7 @@ from release.scan import scan_file
 
 __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "keygen", "ledger_path", "list_releases",
+    "audit_release", "budget_report", "build_release", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
     "validate_table", "write_sample",
 ]

@@ -118,7 +118,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
         "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
         "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
-                       "approvals_required": policy.approvals_required},
+                       # shown in the packet only: approve, publish and audit read the policy itself
+                       "approvals": policy.approvals.model_dump(mode="json")},
         "hmac_key_id": keys.key_id,
         "hmac": dict(keys.derivation),  # derivation and purpose labels, never a key
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],

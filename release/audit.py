@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, audit_policy, check_columns,
+from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, check_columns,
                                   check_ledger_in_manifest, check_log, check_outputs, check_residual_pii,
                                   check_signatures, check_table_cells, check_trailer_mac, data_frames)
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
@@ -25,6 +25,8 @@ from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn
 from release.errors import AuditFailure, InputError, ReleaseError
 from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
 from release.keys import ReleaseKeys, keys_for_manifest
+from release.paths import chosen_dir
+from release.trust import bundle_policy
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",
            "Scanner", "Status", "audit", "audit_or_raise", "check_columns", "check_ledger_in_manifest",
@@ -43,11 +45,12 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
     keys, key_problem = _release_keys(hmac_key, manifest)
     public, unreadable = _read_public(bundle)
     tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
+    policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
     checks = [check_outputs(bundle, manifest), check_log(bundle, manifest),
               check_trailer_mac(bundle, manifest, keys, key_problem),
-              check_signatures(bundle, manifest, dataset, year, require_approval)]
-    policy, policy_problems = audit_policy(dataset, rules_dir, manifest)
-    policy_problems += unreadable
+              check_signatures(bundle, dataset, year, policy, policy_problems,
+                               chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
+    policy_problems = policy_problems + unreadable
     frames = data_frames(policy, year, public) if policy else {}
     if policy is None:
         checks.append(from_problems("public_columns_allowed", policy_problems, {}))

@@ -186,7 +186,7 @@ def _transform(run: _Run) -> None:
     from release.pii.engine import EngineSettings, PiiEngine
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
-    run.decisions = _reviewer_decisions(run.options.dataset, run.options.year, run.options.out_dir)
+    run.decisions = _reviewer_decisions(run)
     narrative = policy.narrative
     if narrative is not None:
         with progress.stage("load PII model"):
@@ -397,10 +397,17 @@ def _free_text(run: _Run, table: str) -> set[str]:
 
 # ---- reviewer decisions ---------------------------------------------------------------
 
-def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
-    """Decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds see them)."""
-    from release.approvals import decisions_in_force, load_decisions
-    return list(decisions_in_force(load_decisions(dataset, year, out_dir)).values())
+def _reviewer_decisions(run: _Run) -> list:
+    """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
+    see them) by trusted signers the policy lets decide; the rest are reported, not applied."""
+    from release.decisions import decisions_in_force
+    from release.trust import Trust, load_signers
+
+    options, resolved = run.options, run.resolved
+    trust = Trust(resolved.rules_dir, resolved.policy.approvals, load_signers(resolved.rules_dir))
+    force = decisions_in_force(options.dataset, options.year, options.out_dir, trust)
+    run.base = run.base.extend(force.findings())
+    return list(force.decisions)
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:

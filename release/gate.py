@@ -1,11 +1,13 @@
 """The gate between a draft bundle and the world: integrity, approval and publication.
 
 ``approve`` signs only a bundle whose checks passed and whose files still match its
-manifest; ``publish`` copies ``public/`` out only when enough valid approvals cover the
-CURRENT manifest hash and every file, re-hashed, still matches. Both re-hash everything
-every time: a bundle is a folder anyone can edit, so nothing about it is trusted from an
-earlier run. The copy is staged beside the destination, re-hashed there, and renamed
-into place, so a reader never sees a half-published year.
+manifest, with a key on the trusted-signers list; ``publish`` copies ``public/`` out only
+when trusted approvals of the CURRENT manifest hash meet the roles and counts the policy
+requires (``release.trust``: read from the rules folder, never from the manifest) and
+every file, re-hashed, still matches. Both re-hash everything every time: a bundle is a
+folder anyone can edit, so nothing about it is trusted from an earlier run. The copy is
+staged beside the destination, re-hashed there, and renamed into place, so a reader never
+sees a half-published year.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from release.approvals import append_approval, check_approvals, load_private_key, sign_approval, utc_now
+from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.errors import ApprovalError, InputError, ReleaseError
 from release.log import verify_log
 from release.ledger import Ledger, ledger_file
 from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
+from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, trust_for, trusted_signer
 
 PUBLIC = "public"
 
@@ -133,11 +136,10 @@ def blocking_count(manifest: dict[str, object]) -> int:
     return max(int(recorded) if isinstance(recorded, int) else 1, listed)
 
 
-def approvals_required(manifest: dict[str, object]) -> int:
-    """The policy's value as recorded in the manifest; never fewer than one (fail closed)."""
-    parameters = manifest.get("parameters")
-    value = parameters.get("approvals_required") if isinstance(parameters, dict) else None
-    return max(1, value) if isinstance(value, int) else 1
+def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
+    """The bundle's approvals of its current manifest, judged by ``trust``."""
+    return approval_status(bundle / APPROVALS, dataset=dataset, year=year, manifest_sha256=manifest_sha256(bundle),
+                           trust=trust)
 
 
 def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
@@ -154,35 +156,52 @@ def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
                             file=str(log), rule="log-chain")
 
 
-def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path, note: str = "",
-            passphrase: bytes | None = None) -> dict[str, object]:
-    """Sign the current manifest hash; refuse a blocked, changed or already-signed bundle."""
+def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
+            passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+    """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
+    or already-signed bundle, an untrusted key, and a policy other than the bundle's."""
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
                             rule="manifest")
-    if not reviewer.strip():
-        raise ApprovalError("a reviewer name is required", rule="reviewer")
     blocking = blocking_count(manifest)
     if blocking:
         raise ApprovalError(f"the bundle has {blocking} blocking finding(s); it cannot be approved",
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     _require_intact(bundle, manifest)
+    trust = trust_for(dataset, rules_dir, manifest)
     private = load_private_key(key_path, passphrase)
+    signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
+                            tuple(trust.approvals.required), reviewer)
     digest = manifest_sha256(bundle)
-    approval = sign_approval(private, dataset=dataset, year=year, manifest_sha256=digest,
-                             reviewer=reviewer.strip(), note=note, timestamp=utc_now())
-    earlier = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=digest)
-    if any(c.ok and c.key_id == approval.key_id for c in earlier):
+    if any(s.key_id == signer.key_id for s in approvals_of(bundle, dataset, year, trust).signed):
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")
-    append_approval(bundle, approval)
-    valid = {c.key_id for c in earlier if c.ok} | {approval.key_id}
+    timestamp = utc_now()
+    append_record(bundle / APPROVALS, sign_record(private, "approval", {
+        "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": signer.name,
+        "role": signer.role, "note": note, "timestamp": timestamp}))
+    status = approvals_of(bundle, dataset, year, trust)
     return {"dataset": dataset, "year": year, "bundle": str(bundle), "manifest_sha256": digest,
-            "reviewer": reviewer.strip(), "key_id": approval.key_id,
-            "timestamp": approval.payload["timestamp"], "valid_approvals": len(valid),
-            "approvals_required": approvals_required(manifest)}
+            "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
+            "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
+            "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
+
+
+def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
+    """The trusted approvals the policy requires, or an ApprovalError saying what is missing."""
+    status = approvals_of(bundle, dataset, year, trust)
+    if not status.ok:
+        missing = ", ".join(f"{n} more {role}" for role, n in status.missing().items())
+        raise ApprovalError(
+            f"{len(status.signed)} valid approval(s) by trusted signers of the current manifest; the policy "
+            f"requires {status.summary()}" + (f" (missing: {missing})" if missing else "")
+            + (f"; {len(status.problems)} approval line(s) do not count, first: {status.problems[0]}"
+               if status.problems else ""),
+            file=str(bundle / APPROVALS), rule="approvals-required",
+            details=[{"problem": p} for p in status.problems])
+    return status
 
 
 def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: Path) -> list[str]:
@@ -219,8 +238,8 @@ def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None
     return ledger, run_id, str(status)
 
 
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
-            ledger: Path | None = None) -> dict[str, object]:
+def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
+            rules_dir: Path | None = None) -> dict[str, object]:
     """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, marking
     the release's privacy spend as published on the ledger (a rebuild can no longer replace
     it) just before the files go out, and giving the mark back if they do not. ``ledger``
@@ -232,15 +251,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
         raise ApprovalError("the bundle has blocking findings; it cannot be published",
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     digest = manifest_sha256(bundle)
-    checks = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=digest)
-    valid = sorted({c.key_id for c in checks if c.ok})
-    required = approvals_required(manifest)
-    if len(valid) < required:
-        stale = sum(1 for c in checks if not c.ok)
-        raise ApprovalError(
-            f"{len(valid)} valid approval(s) of the current manifest, {required} required"
-            + (f"; {stale} approval line(s) do not verify for it" if stale else ""),
-            file=str(bundle / "approvals.jsonl"), rule="approvals-required")
+    status = require_approvals(bundle, dataset, year, trust_for(dataset, rules_dir, manifest))
     spent = _spent_run(manifest, out_dir, ledger)
     marked = spent is not None and spent[2] == "committed"
     target = to_dir / dataset / str(year)
@@ -260,5 +271,5 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"dataset": dataset, "year": year, "destination": str(target), "files": copied,
-            "manifest_sha256": digest, "approvals": len(valid), "approvals_required": required,
-            "key_ids": valid, "ledger_run": spent[1] if spent else None}
+            "manifest_sha256": digest, "approvals": status.summary(),
+            "signers": [s.to_dict() for s in status.signed], "ledger_run": spent[1] if spent else None}

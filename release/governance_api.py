@@ -20,26 +20,29 @@ from release.ledger import Ledger, ledger_file
 from release.stages import publish
 
 
-def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
-    """Every dataset with the years it has bundles for, their status and budget."""
-    from release.approvals import check_approvals
+def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+    """Every dataset with the years it has bundles for, their status and budget. A bundle is
+    "approved" only when trusted approvals meet its policy's requirement."""
     from release.errors import InputError
-    from release.gate import approvals_required, read_manifest
+    from release.gate import approvals_of, read_manifest
+    from release.trust import trust_for
 
     rows = []
     for folder in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9]")):
-        manifest_path = folder / publish.MANIFEST
-        if not manifest_path.is_file():
+        if not (folder / publish.MANIFEST).is_file():
             continue
         manifest = read_manifest(folder, error=InputError)
-        digest = publish.sha256_file(manifest_path)
-        approvals = len({c.key_id for c in check_approvals(folder, dataset=folder.parent.name,
-                                                           year=int(folder.name), manifest_sha256=digest) if c.ok})
-        status = ("approved" if approvals >= approvals_required(manifest) else str(manifest.get("status")))
+        dataset, year = folder.parent.name, int(folder.name)
+        try:
+            approvals = approvals_of(folder, dataset, year, trust_for(dataset, rules_dir, manifest))
+            count, approved = len(approvals.signed), approvals.ok
+        except ReleaseError:  # no policy for it, or not the one it was built with: nothing counts
+            count, approved = 0, False
+        status = "approved" if approved and manifest.get("status") == "draft" else str(manifest.get("status"))
         privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
         spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
-        rows.append({"dataset": folder.parent.name, "year": int(folder.name), "status": status,
-                     "approvals": approvals, "created_at": manifest.get("created_at"),
+        rows.append({"dataset": dataset, "year": year, "status": status,
+                     "approvals": count, "created_at": manifest.get("created_at"),
                      "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))})
     budgets = {}
     for dataset in sorted({r["dataset"] for r in rows}):
@@ -48,39 +51,55 @@ def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object
     return {"releases": rows, "budgets": budgets}
 
 
-def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False) -> dict[str, object]:
+def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
+                   rules_dir: Path | None = None) -> dict[str, object]:
     from release import review
-    return review.review(dataset, year, out_dir, open_browser=open_browser)
+    return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir)
 
 
-def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str,
-                    note: str = "") -> dict[str, object]:
-    from release import approvals
-    return approvals.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note)
+def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, key_path: Path, *,
+                    reviewer: str | None = None, note: str = "", passphrase: bytes | None = None,
+                    rules_dir: Path | None = None) -> dict[str, object]:
+    from release import decisions
+    return decisions.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note,
+                                     signing=decisions.Signing(key_path, passphrase, rules_dir))
 
 
 def record_finding_decision(dataset: str, year: int, out_dir: Path, finding_id: str, decision: str,
-                            reviewer: str, note: str = "") -> dict[str, object]:
+                            key_path: Path, *, reviewer: str | None = None, note: str = "",
+                            passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+    from release import decisions
+    return decisions.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note,
+                                             signing=decisions.Signing(key_path, passphrase, rules_dir))
+
+
+def keygen(path: Path, passphrase: bytes | None = None, name: str | None = None,
+           role: str | None = None) -> dict[str, object]:
+    """A new signing key, and the line an administrator adds to ``trusted_signers.yaml``."""
     from release import approvals
-    return approvals.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note)
+    made = dict(approvals.keygen(path, passphrase))
+    entry = (f'- {{name: "{name or "<full name>"}", role: {role or "<role, e.g. legal>"}, '
+             f'public_key: "{made["public_key"]}"}}')
+    return {**made, "trusted_signers_entry": entry}
 
 
-def keygen(path: Path) -> dict[str, object]:
+def key_is_encrypted(path: Path) -> bool:
     from release import approvals
-    return dict(approvals.keygen(path))
+    return approvals.key_is_encrypted(path)
 
 
-def approve_release(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path,
-                    note: str = "") -> dict[str, object]:
+def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, reviewer: str | None = None,
+                    note: str = "", passphrase: bytes | None = None,
+                    rules_dir: Path | None = None) -> dict[str, object]:
     from release import gate
-    return gate.approve(dataset, year, out_dir, reviewer, key_path, note)
+    return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir)
 
 
-def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path,
-                    ledger: Path | None = None) -> dict[str, object]:
+def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
+                    rules_dir: Path | None = None) -> dict[str, object]:
     """Publish, marking the spend published on the ledger (``ledger.ledger_file`` says which)."""
     from release import gate
-    return gate.publish(dataset, year, out_dir, to_dir, ledger)
+    return gate.publish(dataset, year, out_dir, to_dir, ledger, rules_dir)
 
 
 def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
@@ -99,7 +118,8 @@ def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPol
 
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                   rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None) -> dict[str, object]:
-    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails."""
+    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails, including
+    when the approvals its policy requires are not there, signed by trusted signers."""
     from release import audit
     from release.keys import existing_key
 
@@ -127,7 +147,7 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
         suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else None,
         ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
-        thresholds=thresholds)
+        thresholds=thresholds, require_approval=True)
     return report.to_dict()
 
 

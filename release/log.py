@@ -83,7 +83,7 @@ def trailer_mac_problems(trailer: dict[str, object], trailer_key: TrailerKey) ->
         problems.append(f"trailer log format {trailer.get('log_version')}, the manifest's keys are "
                         f"for format {expected_version}")
     expected = trailer_key.mac(trailer.get("log_version"), trailer.get("count"), trailer.get("head"))
-    if not hmac.compare_digest(str(trailer.get("mac")), expected):
+    if not hmac.compare_digest(str(trailer.get("mac")).encode("utf-8"), expected.encode("ascii")):
         problems.append("trailer MAC does not verify under this key")
     return problems
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from conftest import new_signer, trusted_rules
 from release.synth.fioe import generate_fioe, write_fioe
 
 
@@ -38,37 +39,60 @@ def _fresh_copy(out: Path, tmp_path: Path) -> Path:
 def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     _, original = built
     out = _fresh_copy(original, tmp_path)
+    rules = str(trusted_rules(tmp_path))
     code, _, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))
     assert code == 7 and "approval" in stderr
     assert not (tmp_path / "pub" / "fioe" / "2020").exists()
-    assert _invoke("keygen", "--out", str(tmp_path / "reviewer.key"))[0] == 0
+    code, stdout, _ = _invoke("keygen", "--out", str(tmp_path / "reviewer.key"), "--name", "A. Counsel",
+                              "--role", "legal", "--json")
+    assert code == 0
+    made = json.loads(stdout)
+    assert made["trusted_signers_entry"] == f'- {{name: "A. Counsel", role: legal, public_key: "{made["public_key"]}"}}'
     code, _, stderr = _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "A. Counsel",
-                              "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish")
+                              "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish", "--rules", rules)
+    assert code == 7 and "trusted_signers.yaml" in stderr and made["public_key"] in stderr  # not trusted yet
+    signers = Path(rules) / "trusted_signers.yaml"  # the administrator adds the printed line
+    signers.write_text(signers.read_text().replace("signers: []", "signers:\n  " + made["trusted_signers_entry"]))
+    code, stdout, stderr = _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "A. Counsel",
+                                   "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish", "--rules", rules)
     assert code == 0, stderr
-    code, _, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))
+    assert f"approved by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
+    code, stdout, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"),
+                                   "--rules", rules)
     assert code == 0, stderr
+    assert f"signed by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
     published = sorted(p.name for p in (tmp_path / "pub" / "fioe" / "2020").rglob("*") if p.is_file())
     assert "fioe_2020_contacts.csv" in published and "manifest.json" not in published
-    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan")
+    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules)
     assert code == 0 and json.loads(stdout)["ok"]
 
 
 def test_edited_public_file_blocks_publish_and_audit(built: tuple[Path, Path], tmp_path: Path) -> None:
     _, original = built
     out = _fresh_copy(original, tmp_path)
-    _invoke("keygen", "--out", str(tmp_path / "k"))
-    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "R", "--key", str(tmp_path / "k"))[0] == 0
+    key = new_signer(tmp_path, "R")
+    rules = str(trusted_rules(tmp_path))
+    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "R", "--key", str(key),
+                   "--rules", rules)[0] == 0
     persons = out / "fioe" / "2020" / "public" / "fioe_2020_persons.csv"
     persons.write_text(persons.read_text(encoding="utf-8") + "FC20999999,2020-01-01 00:00,,,,,,,,,,,\n", encoding="utf-8")
-    assert _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))[0] == 7
-    code, _, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan")
+    assert _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"), "--rules", rules)[0] == 7
+    code, _, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
     assert code == 8 and "outputs_match_manifest" in stderr
 
 
 def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path], tmp_path: Path) -> None:
     raw, original = built
     out = _fresh_copy(original, tmp_path)
-    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json")
+    rules = str(trusted_rules(tmp_path))
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json",
+                                   "--rules", rules)
+    failed = [c["name"] for c in json.loads(stdout)["details"] if c["status"] == "fail"]
+    assert code == 8 and failed == ["approvals"]  # not approved yet
+    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--key", str(new_signer(tmp_path, "A. Counsel")),
+                   "--rules", rules)[0] == 0
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json",
+                                   "--rules", rules)
     assert code == 0, stdout + stderr
     report = json.loads(stdout)
     assert {c["name"]: c["status"] for c in report["checks"]}["raw_values_absent"] == "pass"
@@ -85,7 +109,8 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--no-scan")
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--no-scan",
+                                   "--rules", rules)
     assert code == 8
     assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
     assert name not in stdout + stderr

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, contact, person, write_export
+from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
-from release.approvals import keygen
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
@@ -92,12 +91,12 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
 
 
 def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame] | None = None,
-                 privacy: dict[str, object] | None = None, blocking: bool = False, approvals_required: int = 1,
+                 privacy: dict[str, object] | None = None, blocking: bool = False, rules: Path = RULES,
                  slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
                  with_packet: bool = True) -> Built:
     """Write ``root/out/fioe/<year>``; ``slip`` = (file, column, raw value) put into the file's first
     row; ``extra_column`` = (file, column) published although the policy does not allow it."""
-    policy = load_policy(RULES / "fioe.yaml")
+    policy = load_policy(rules / "fioe.yaml")
     raw_dir = _raw(root / "raw" / str(year), year)
     loaded = load_export(raw_dir, policy, year)
     minors = minor_keys(loaded.tables, policy)
@@ -125,8 +124,8 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "test-run",
         "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "test"},
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
-        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(RULES / "fioe.yaml")}]},
-        "parameters": {"year": year, "approvals_required": approvals_required},
+        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(rules / "fioe.yaml")}]},
+        "parameters": {"year": year, "approvals": policy.approvals.model_dump(mode="json")},
         "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
         "checks": {"blocking_findings": int(blocking)}, "findings": found}
@@ -157,12 +156,16 @@ def make_bundle(tmp_path: Path) -> Callable[..., Built]:
 
 @pytest.fixture()
 def signing_key(tmp_path: Path) -> Path:
-    path = tmp_path / "keys" / "reviewer.pem"
-    keygen(path)
-    return path
+    """A key trusted as "A. Reviewer" (role legal) in ``tmp_path/rules``."""
+    return new_signer(tmp_path, "A. Reviewer")
 
 
-def new_key(folder: Path, name: str) -> Path:
-    path = folder / "keys" / f"{name}.pem"
-    keygen(path)
-    return path
+@pytest.fixture()
+def rules(tmp_path: Path) -> Path:
+    """The rules folder the tests' trusted signers are listed in."""
+    return trusted_rules(tmp_path)
+
+
+def new_key(folder: Path, name: str, role: str = "legal", trusted: bool = True,
+            passphrase: bytes | None = None) -> Path:
+    return new_signer(folder, name, role, trusted=trusted, passphrase=passphrase)

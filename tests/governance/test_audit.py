@@ -12,15 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import trust, trusted_rules
 from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key
 
+from release.approvals import load_private_key, one_line
 from release.audit import AuditReport, audit, audit_or_raise
 from release.errors import AuditFailure
 from release.gate import approve
 
 
 def _run(built: Built, raw: bool = True, key: bytes | None = KEY, **options) -> AuditReport:
-    return audit("fioe", built.year, built.out_dir, built.raw_dir if raw else None, key, rules_dir=RULES, **options)
+    """The audit with the rules folder the test's signers are trusted in (a copy of RULES)."""
+    return audit("fioe", built.year, built.out_dir, built.raw_dir if raw else None, key,
+                 rules_dir=trusted_rules(built.out_dir.parent), **options)
 
 
 def _spend(rho: float, unit: str = "person") -> dict[str, object]:
@@ -41,7 +45,7 @@ def _no_values(report: AuditReport) -> None:
 
 
 def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=trusted_rules(built.out_dir.parent))
     report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True)
     assert report.ok, report.to_dict()
     assert _status(report) == {
@@ -50,7 +54,8 @@ def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> Non
         "suppression_audit": "not run", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
     assert tokens["matched"] == 8 and tokens["mismatched"] == 0
-    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES).ok
+    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY,
+                          rules_dir=trusted_rules(built.out_dir.parent)).ok
 
 
 def test_without_raw_key_or_scanner_those_checks_are_not_run(built: Built) -> None:
@@ -115,13 +120,13 @@ TAMPERING = {
 
 @pytest.mark.parametrize("case", list(TAMPERING.values()), ids=list(TAMPERING))
 def test_tampering_fails_the_audit(built: Built, signing_key: Path, case: Tamper) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "note")
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "note", rules_dir=trusted_rules(built.out_dir.parent))
     case.change(built)
     report = _run(built)
     assert report.failed == list(case.failing)
     assert any(case.where in p for name in case.failing for p in _problems(report, name))
     with pytest.raises(AuditFailure) as caught:
-        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES)
+        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=trusted_rules(built.out_dir.parent))
     assert caught.value.exit_code == 8
     _no_values(report)
 
@@ -253,5 +258,25 @@ def test_rules_that_differ_from_the_manifest_fail(built: Built, tmp_path: Path) 
 
 def test_required_approvals_are_counted_when_asked(built: Built, tmp_path: Path) -> None:
     assert _run(built, raw=False, require_approval=True).failed == ["approvals"]
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", new_key(tmp_path, "a"), "")
+    approve("fioe", 2020, built.out_dir, None, new_key(tmp_path, "a"), "", rules_dir=trusted_rules(tmp_path))
     assert _run(built, raw=False, require_approval=True).ok
+
+
+@pytest.mark.parametrize("how", ["untrusted-key", "approvals-deleted"], ids=["approved-by-an-untrusted-key",
+                                                                           "approvals-file-deleted"])
+def test_no_trusted_approval_fails_the_audit(built: Built, tmp_path: Path, how: str) -> None:
+    """Issue #11: a bundle with approvals.jsonl deleted audited PASS ({'valid': 0, 'required': 1})."""
+    rules = trusted_rules(tmp_path)
+    key = new_key(tmp_path, "Anyone", trusted=how != "untrusted-key")
+    if how == "untrusted-key":
+        new_key(tmp_path, "A. Reviewer")
+        trust(rules, one_line(load_private_key(key).public_key()), "Anyone")  # trusted while signing ...
+    approve("fioe", 2020, built.out_dir, None, key, "", rules_dir=rules)
+    if how == "untrusted-key":
+        text = (rules / "trusted_signers.yaml").read_text()  # ... then no longer
+        (rules / "trusted_signers.yaml").write_text(text[:text.rindex("- name: Anyone")])
+    else:
+        (built.bundle / "approvals.jsonl").unlink()
+    report = _run(built, raw=False, require_approval=True)
+    assert report.failed == ["approvals"]
+    assert any("legal 0 of 1" in p for p in _problems(report, "approvals"))

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from governance.conftest import Built, new_key
+from conftest import trusted_rules
+from governance.conftest import Built, build_bundle, new_key
 
-from release.approvals import append_approval, load_private_key, sign_approval
+from release.approvals import append_record, load_private_key, sign_record
 from release.errors import ApprovalError
 from release.gate import approve, publish, read_manifest
 from release.stages.publish import sha256_file
@@ -19,9 +20,10 @@ def _published(to_dir: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: Path, tmp_path: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
-    result = publish("fioe", 2020, built.out_dir, tmp_path / "site")
+def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: Path, tmp_path: Path,
+                                                   rules: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    result = publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     expected = {p.relative_to(built.bundle / "public").as_posix(): sha256_file(p)
                 for p in sorted((built.bundle / "public").rglob("*")) if p.is_file()}
     assert _published(tmp_path / "site") == expected
@@ -29,12 +31,12 @@ def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: P
     assert not list((tmp_path / "site" / "fioe").glob(".*"))  # no staging folder left behind
 
 
-def test_republish_replaces_the_previous_copy(built: Built, signing_key: Path, tmp_path: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+def test_republish_replaces_the_previous_copy(built: Built, signing_key: Path, tmp_path: Path, rules: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     site = tmp_path / "site"
     (site / "fioe" / "2020").mkdir(parents=True)
     (site / "fioe" / "2020" / "stale.csv").write_text("old")
-    publish("fioe", 2020, built.out_dir, site)
+    publish("fioe", 2020, built.out_dir, site, rules_dir=rules)
     assert "stale.csv" not in _published(site)
 
 
@@ -63,41 +65,59 @@ def _edit_manifest(built: Built) -> None:
      (_add_public_file, "do not match its manifest"), (_edit_manifest, "0 valid approval")],
     ids=["public-file-edited", "review-packet-edited", "unlisted-public-file", "manifest-edited"])
 def test_publish_refuses_a_bundle_changed_after_approval(built: Built, signing_key: Path, tmp_path: Path,
-                                                          change, message: str) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+                                                          rules: Path, change, message: str) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     change(built)
     with pytest.raises(ApprovalError, match=message):
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     assert not (tmp_path / "site" / "fioe" / "2020").exists()
 
 
-def test_publish_before_approval_fails(built: Built, tmp_path: Path) -> None:
+def test_publish_before_approval_fails(built: Built, tmp_path: Path, rules: Path) -> None:
     with pytest.raises(ApprovalError, match="0 valid approval") as caught:
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     assert caught.value.exit_code == 7
     assert not (tmp_path / "site" / "fioe" / "2020").exists()
 
 
-def test_publish_refuses_blocking_findings_even_when_signed(make_bundle, signing_key: Path, tmp_path: Path) -> None:
+def test_publish_refuses_blocking_findings_even_when_signed(make_bundle, signing_key: Path, tmp_path: Path,
+                                                            rules: Path) -> None:
     built: Built = make_bundle(blocking=True)
     digest = sha256_file(built.bundle / "manifest.json")
-    approval = sign_approval(load_private_key(signing_key), dataset="fioe", year=2020, manifest_sha256=digest,
-                             reviewer="A. Reviewer", note="", timestamp="2021-01-01T00:00:00+00:00")
-    append_approval(built.bundle, approval)  # signed by hand, bypassing approve()
+    approval = sign_record(load_private_key(signing_key), "approval", {
+        "dataset": "fioe", "year": 2020, "manifest_sha256": digest, "reviewer": "A. Reviewer", "role": "legal",
+        "note": "", "timestamp": "2021-01-01T00:00:00+00:00"})
+    append_record(built.bundle / "approvals.jsonl", approval)  # signed by hand, bypassing approve()
     with pytest.raises(ApprovalError, match="blocking findings"):
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
 
 
-@pytest.mark.parametrize(("required", "signers", "ok"), [(2, 1, False), (2, 2, True), (0, 1, True)],
-                         ids=["two-required-one-given", "two-required-two-given", "zero-recorded-means-one"])
-def test_publish_counts_distinct_valid_keys(make_bundle, tmp_path: Path, required: int, signers: int,
-                                            ok: bool) -> None:
-    built: Built = make_bundle(approvals_required=required)
-    for n in range(signers):
-        approve("fioe", 2020, built.out_dir, f"reviewer {n}", new_key(tmp_path, f"k{n}"), "")
+@pytest.mark.parametrize(("required", "signers", "ok"),
+                         [("{legal: 2}", ["legal"], False), ("{legal: 2}", ["legal", "legal"], True),
+                          ("{legal: 1, records: 1}", ["legal", "legal"], False),
+                          ("{legal: 1, records: 1}", ["legal", "records"], True)],
+                         ids=["two-required-one-given", "two-required-two-given", "a-role-missing", "every-role-given"])
+def test_publish_counts_distinct_trusted_keys_per_role_from_the_policy(tmp_path: Path, required: str,
+                                                                       signers: list[str], ok: bool) -> None:
+    rules = trusted_rules(tmp_path)
+    policy = rules / "fioe.yaml"
+    policy.write_text(policy.read_text().replace("required: {legal: 1}", f"required: {required}"))
+    built = build_bundle(tmp_path, rules=rules)
+    for n, role in enumerate(signers):
+        approve("fioe", 2020, built.out_dir, None, new_key(tmp_path, f"reviewer {n}", role), "", rules_dir=rules)
     if ok:
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
         assert (tmp_path / "site" / "fioe" / "2020" / "fioe_2020_contacts.csv").is_file()
     else:
-        with pytest.raises(ApprovalError, match=f"{signers} valid approval"):
-            publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        with pytest.raises(ApprovalError, match=f"{len(signers) if required == '{legal: 2}' else 2} valid "
+                                                "approval.*missing: 1 more"):
+            publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+
+
+def test_the_manifest_cannot_lower_the_requirement(built: Built, tmp_path: Path, rules: Path) -> None:
+    """Issue #11: approvals_required was read from the manifest, which the attacker can edit."""
+    manifest = read_manifest(built.bundle)
+    manifest["parameters"] = {"approvals": {"required": {}}, "approvals_required": 0}
+    (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ApprovalError, match="0 valid approval.*legal 0 of 1"):
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
