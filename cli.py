@@ -57,6 +57,8 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
             for check in error.details:
                 for problem in check.get("problems", []):  # sanitized: names and counts only
                     click.echo(f"  {check.get('name')}: {problem}", err=True)
+                if check.get("status") == "not run":
+                    click.echo(f"  {check.get('name')}: not run ({check.get('detail', {}).get('reason')})", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
         if os.environ.get("RELEASE_DEBUG") == "1":
@@ -343,10 +345,16 @@ def _render_publish(result: dict[str, Any]) -> str:
 
 
 def _render_audit(result: dict[str, Any]) -> str:
-    lines = [f"audit of {result['bundle']}: {'PASS' if result['ok'] else 'FAIL'}"]
+    skipped = result.get("unverified", [])
+    verdict = "PASS" if result["ok"] else "FAIL"
+    lines = [f"audit of {result['bundle']}: {verdict}"
+             + (f", except {len(skipped)} check(s) not run (allowed with --allow-unverified)" if skipped else "")]
     for check in result["checks"]:
-        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}")
+        reason = check.get("detail", {}).get("reason") if check.get("status") == "not run" else None
+        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}"
+                     + (f" ({reason})" if reason else ""))
         lines += [f"            signed by {signer}" for signer in check.get("detail", {}).get("signers", [])]
+    lines += [f"  UNVERIFIED: {item['name']}: {item['reason']}" for item in skipped]
     return "\n".join(lines)
 
 
@@ -356,13 +364,16 @@ def _render_audit(result: dict[str, Any]) -> str:
               help="Raw export: also prove no raw value is public and recompute log tokens (needs the HMAC key).")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
 @click.option("--no-scan", is_flag=True, help="Skip the second PII scan of the public files.")
+@click.option("--allow-unverified", is_flag=True,
+              help="Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
 @click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
 def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None, no_scan: bool,
-          as_json: bool) -> None:
-    """Verify a bundle independently: hashes, log chain, signatures, residual PII, columns, cells, budget."""
+          allow_unverified: bool, as_json: bool) -> None:
+    """Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII,
+    columns, cells, budget. Exits 8 when a check fails or could not run (unless --allow-unverified)."""
     from release import api
-    _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan),
-         _render_audit)
+    _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
+                                            allow_unverified=allow_unverified), _render_audit)
 
 
 def _render_budget(result: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ re-scanned, cell sizes re-counted, and — given the raw export and the HMAC key
 values searched for in the public files and the log's tokens recomputed. Each check
 reports counts and locations (file, column, row key, line), never a value. A check whose
 input is missing (no raw folder, no key, no injected scanner) is reported as "not run",
-never silently passed; any failed check makes ``audit_or_raise`` exit 8.
+never silently passed; any failed check, and any check that did not run unless the auditor
+allowed it (``allow_unverified``), makes ``audit_or_raise`` exit 8.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", 
 def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, hmac_key: bytes | None = None,
           *, rules_dir: Path | None = None, scan: Scanner | None = None,
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-          require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
+          require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
+          allow_unverified: bool = False) -> AuditReport:
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle, AuditFailure)
     keys, key_problem = _release_keys(hmac_key, manifest)
@@ -63,7 +65,7 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
     checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                   else check_ledger_in_manifest(manifest, tables))
     checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
-    return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks))
+    return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks), allow_unverified)
 
 
 def _release_keys(hmac_key: bytes | None, manifest: dict[str, object]) -> tuple[ReleaseKeys | None, str | None]:
@@ -101,12 +103,18 @@ def _injected(name: str, function: CheckFn | None, bundle: Path, manifest: dict[
 def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                    hmac_key: bytes | None = None, *, rules_dir: Path | None = None, scan: Scanner | None = None,
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-                   require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
-    """``audit``, raising ``AuditFailure`` (exit 8) when any check failed."""
+                   require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
+                   allow_unverified: bool = False) -> AuditReport:
+    """``audit``, raising ``AuditFailure`` (exit 8) when any check failed or, unless allowed,
+    did not run."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
-                   require_approval=require_approval, thresholds=thresholds)
+                   require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified)
     if not report.ok:
-        raise AuditFailure(f"audit failed: {len(report.failed)} check(s) failed: {', '.join(report.failed)}",
-                           file=report.bundle, rule="audit", details=[c.to_dict() for c in report.checks])
+        parts = [f"{len(report.failed)} check(s) failed: {', '.join(report.failed)}"] if report.failed else []
+        if report.unverified and not allow_unverified:
+            parts.append(f"{len(report.unverified)} check(s) could not run: {', '.join(report.unverified)} "
+                         "(a check that did not run is not a pass; give what it needs, or --allow-unverified)")
+        raise AuditFailure(f"audit failed: {'; '.join(parts)}", file=report.bundle, rule="audit",
+                           details=[c.to_dict() for c in report.checks])
     return report

@@ -244,6 +244,8 @@ def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
 
 def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
                        scan: Scanner | None, bundle: Path | None = None) -> AuditCheck:
+    if not any(fp.free_text_columns() for fp in policy.files.values()):
+        return from_problems("residual_pii", [], {"texts_scanned": 0, "free_text_columns": 0})
     if scan is None:
         return not_run("residual_pii", "no PII scanner supplied")
     kept = _kept_spans(bundle)

@@ -1,7 +1,8 @@
 """The gate between a draft bundle and the world: integrity, approval and publication.
 
 ``approve`` signs only a bundle whose checks passed and whose files still match its
-manifest, with a key on the trusted-signers list; ``publish`` copies ``public/`` out only
+manifest, whose redaction log's chain and trailer MAC verify under the release's key, with
+a key on the trusted-signers list; ``publish`` copies ``public/`` out only
 when trusted approvals of the CURRENT manifest hash meet the roles and counts the policy
 requires (``release.trust``: read from the rules folder, never from the manifest) and
 every file, re-hashed, still matches. Both re-hash everything every time: a bundle is a
@@ -22,7 +23,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
-from release.errors import ApprovalError, InputError, ReleaseError
+from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
+from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.log import verify_log
 from release.ledger import Ledger, ledger_file
 from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
@@ -150,10 +152,34 @@ def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
                             f"first: {problems[0]}", file=str(bundle / MANIFEST), rule="integrity",
                             details=[{"problem": p} for p in problems])
     log = bundle / LOG
-    check = verify_log(log.read_text(encoding="utf-8").splitlines() if log.is_file() else [])
-    if not check.ok:
-        raise ApprovalError(f"the redaction log does not verify: {check.problems[0]}",
+    keys = _release_keys(manifest)
+    check = verify_log(log.read_text(encoding="utf-8").splitlines() if log.is_file() else [], keys.trailer)
+    if check.chain_problems:
+        raise ApprovalError(f"the redaction log does not verify: {check.chain_problems[0]}",
                             file=str(log), rule="log-chain")
+    if check.mac_problems or manifest.get("hmac_key_id") != keys.key_id:
+        first = check.mac_problems[0] if check.mac_problems else "the HMAC key's id differs from the manifest's"
+        raise ApprovalError(f"the redaction log's trailer MAC does not verify under the release's key ({first}): "
+                            "entries may have been removed and the log re-chained, or the key is not this "
+                            "release's", file=str(log), rule="log-trailer-mac")
+
+
+def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
+    """The bundle's derived keys: the trailer MAC is the only proof that no entry was removed
+    and the log re-chained, so approve and publish need the release's HMAC key."""
+    master = existing_key()
+    if master is None:
+        raise EnvironmentProblem(
+            "no HMAC key: approve and publish verify the redaction log's trailer MAC with the key the release "
+            "was built with; set RELEASE_HMAC_KEY_FILE (or RELEASE_HMAC_KEY) to it", rule="hmac-key")
+    try:
+        keys = keys_for_manifest(master, manifest)
+    except EnvironmentProblem as exc:  # an edited or foreign manifest, not a broken environment
+        raise ApprovalError(exc.message, file=MANIFEST, rule="hmac-key") from None
+    if keys.legacy:
+        raise ApprovalError("the redaction log is format 1, whose trailer MAC can be forged from a value token; "
+                            "rebuild the release to approve or publish it", file=LOG, rule="log-trailer-mac")
+    return keys
 
 
 def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",

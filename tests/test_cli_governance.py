@@ -63,8 +63,17 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert f"signed by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
     published = sorted(p.name for p in (tmp_path / "pub" / "fioe" / "2020").rglob("*") if p.is_file())
     assert "fioe_2020_contacts.csv" in published and "manifest.json" not in published
-    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules)
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
+    assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens" in stderr
+    assert "residual_pii: not run (no PII scanner supplied)" in stderr  # a check that did not run is no pass
+    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules,
+                              "--allow-unverified")
+    assert code == 0 and "UNVERIFIED: raw_values_absent: no raw folder given" in stdout
+    assert "signed by A. Counsel (legal, key" in stdout
+    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules,
+                              "--allow-unverified")
     assert code == 0 and json.loads(stdout)["ok"]
+    assert [u["name"] for u in json.loads(stdout)["unverified"]] == ["residual_pii", "raw_values_absent", "log_tokens"]
 
 
 def test_edited_public_file_blocks_publish_and_audit(built: tuple[Path, Path], tmp_path: Path) -> None:

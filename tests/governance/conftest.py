@@ -144,6 +144,12 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     return Built(root / "out", raw_dir, target, year=year)
 
 
+@pytest.fixture(autouse=True)
+def _release_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundles here are built with ``KEY``: approve and publish verify the log with it."""
+    monkeypatch.setenv("RELEASE_HMAC_KEY", KEY.decode())
+
+
 @pytest.fixture()
 def built(tmp_path: Path) -> Built:
     return build_bundle(tmp_path)

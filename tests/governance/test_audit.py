@@ -46,21 +46,29 @@ def _no_values(report: AuditReport) -> None:
 
 def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> None:
     approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=trusted_rules(built.out_dir.parent))
-    report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True)
+    report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True,
+                  suppression_audit=lambda bundle, manifest: (True, {"exact_tables": 0}, []))
     assert report.ok, report.to_dict()
     assert _status(report) == {
         "outputs_match_manifest": "pass", "redaction_log": "pass", "log_trailer_mac": "pass", "approvals": "pass",
         "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
-        "suppression_audit": "not run", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
+        "suppression_audit": "pass", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
     assert tokens["matched"] == 8 and tokens["mismatched"] == 0
-    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY,
-                          rules_dir=trusted_rules(built.out_dir.parent)).ok
+    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=trusted_rules(built.out_dir.parent),
+                          allow_unverified=True).unverified == ["residual_pii", "suppression_audit"]
 
 
-def test_without_raw_key_or_scanner_those_checks_are_not_run(built: Built) -> None:
+def test_without_raw_key_or_scanner_those_checks_are_not_run_and_do_not_pass(built: Built) -> None:
+    """Issue #11: "A check that did not run is not a pass"; --allow-unverified names each one."""
     report = _run(built, raw=False, key=None)
-    assert report.ok
+    assert report.failed == [] and not report.ok
+    assert report.unverified == ["log_trailer_mac", "residual_pii", "suppression_audit", "raw_values_absent",
+                                 "log_tokens"]
+    with pytest.raises(AuditFailure, match="5 check.s. could not run: log_trailer_mac, residual_pii"):
+        audit_or_raise("fioe", 2020, built.out_dir, None, None, rules_dir=trusted_rules(built.out_dir.parent))
+    allowed = _run(built, raw=False, key=None, allow_unverified=True)
+    assert allowed.ok and [s["name"] for s in allowed.to_dict()["unverified"]] == report.unverified
     status = _status(report)
     assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens", "log_trailer_mac")] == \
         ["not run"] * 4
@@ -235,7 +243,7 @@ def test_residual_pii_scanner_gets_the_logged_placeholders(built: Built) -> None
         given.extend(zip(texts, placeholders))
         return [[] for _ in texts]
 
-    assert _run(built, raw=False, scan=scan).ok
+    assert _run(built, raw=False, scan=scan).failed == []
     spans = [(text, span) for text, placed in given for span in placed]
     assert spans and all(re.fullmatch(r"\[[A-Z]+ \d+\]", text[a:b]) for text, (a, b) in spans)
 
@@ -259,7 +267,7 @@ def test_rules_that_differ_from_the_manifest_fail(built: Built, tmp_path: Path) 
 def test_required_approvals_are_counted_when_asked(built: Built, tmp_path: Path) -> None:
     assert _run(built, raw=False, require_approval=True).failed == ["approvals"]
     approve("fioe", 2020, built.out_dir, None, new_key(tmp_path, "a"), "", rules_dir=trusted_rules(tmp_path))
-    assert _run(built, raw=False, require_approval=True).ok
+    assert _run(built, raw=False, require_approval=True).failed == []
 
 
 @pytest.mark.parametrize("how", ["untrusted-key", "approvals-deleted"], ids=["approved-by-an-untrusted-key",

@@ -10,8 +10,11 @@ from conftest import trusted_rules
 from governance.conftest import Built, build_bundle, new_key
 
 from release.approvals import append_record, load_private_key, sign_record
-from release.errors import ApprovalError
+from release.errors import ApprovalError, EnvironmentProblem
 from release.gate import approve, publish, read_manifest
+from release.keys import derive_keys
+from release.log import build_log
+from release.model import RedactionEvent
 from release.stages.publish import sha256_file
 
 
@@ -121,3 +124,53 @@ def test_the_manifest_cannot_lower_the_requirement(built: Built, tmp_path: Path,
     (built.bundle / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ApprovalError, match="0 valid approval.*legal 0 of 1"):
         publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+
+
+def _rechain_without_last_report(built: Built) -> None:
+    """Remove the log's last entry and re-chain it, as one without the key can (issue #11)."""
+    log = built.bundle / "redaction_log.jsonl"
+    lines = log.read_text().splitlines()
+    entries = [json.loads(line) for line in lines[:-2]]
+    forged = build_log([RedactionEvent(**{k: v for k, v in e.items() if k not in ("seq", "prev", "hash")})
+                        for e in entries], derive_keys(b"n" * 64, "fioe", 2020).trailer)
+    log.write_text("\n".join(forged) + "\n")
+    manifest = read_manifest(built.bundle)  # and re-hash the manifest, as the attacker would
+    trailer = json.loads(forged[-1])
+    manifest["redaction_log"] = {"entries": trailer["count"], "head": trailer["head"]}
+    for output in manifest["outputs"]:
+        if output["path"] == "redaction_log.jsonl":
+            output["sha256"], output["bytes"] = sha256_file(log), log.stat().st_size
+    (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "message"),
+    [("rechained-log", ApprovalError, "trailer MAC does not verify"),
+     ("no-hmac-key", EnvironmentProblem, "no HMAC key"),
+     ("another-hmac-key", ApprovalError, "trailer MAC does not verify"),
+     ("log-format-1", ApprovalError, "format 1")],
+    ids=["rechained-log", "no-hmac-key", "another-hmac-key", "log-format-1"])
+@pytest.mark.parametrize("command", ["approve", "publish"])
+def test_approve_and_publish_verify_the_trailer_mac(built: Built, signing_key: Path, tmp_path: Path, rules: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, case: str, error: type,
+                                                    message: str, command: str) -> None:
+    if command == "publish":
+        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    if case == "rechained-log":
+        _rechain_without_last_report(built)
+    elif case == "no-hmac-key":
+        monkeypatch.delenv("RELEASE_HMAC_KEY")
+        monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "none.key"))
+    elif case == "another-hmac-key":
+        monkeypatch.setenv("RELEASE_HMAC_KEY", "o" * 64)
+    else:
+        manifest = read_manifest(built.bundle)
+        del manifest["hmac"]
+        (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(error, match=message):
+        if command == "approve":
+            approve("fioe", 2020, built.out_dir, "A. Reviewer", new_key(tmp_path, "B. Reviewer"), "",
+                    rules_dir=rules)
+        else:
+            publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+    assert not (tmp_path / "site" / "fioe" / "2020").exists()
