@@ -17,10 +17,8 @@ from typing import Any
 
 import click
 
+from release.bundles import DATASETS
 from release.errors import AuditFailure, ReleaseError
-
-DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
-            "in_custody_deaths", "best", "youthconnect")
 
 
 class RichProgress:
@@ -123,7 +121,8 @@ def main() -> None:
 def _dataset_command(dataset: str) -> click.Command:
     @click.command(name=dataset, help=f"Build the draft {dataset} release bundle for YEAR.\n\n"
                    "Writes OUT/<dataset>/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). "
-                   "Without --input the bundled synthetic sample is used.")
+                   "Without --input the bundled synthetic sample is used. A published YEAR is never "
+                   "replaced: --supersede builds a new version in its own folder.")
     @click.argument("year", type=click.IntRange(1990, 2100))
     @click.option("--input", "input_dir", type=click.Path(path_type=Path), help="Raw export folder.")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
@@ -134,14 +133,16 @@ def _dataset_command(dataset: str) -> click.Command:
                   help="Expectation suites folder (default ./expectations, else the installed copy).")
     @click.option("--ledger", type=click.Path(path_type=Path),
                   help="Privacy ledger (default $RELEASE_LEDGER, else OUT/privacy_ledger.sqlite).")
+    @click.option("--supersede", is_flag=True,
+                  help="YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
-                expectations_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
+                expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool) -> None:
         from release import api
         progress = api.Silent() if as_json else RichProgress()
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
-                                   progress=progress)
+                                   progress=progress, supersede=supersede)
         _run(as_json, lambda: api.build_release(options), _render_build)
     return command
 
@@ -189,7 +190,7 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
 
 
 @main.command()
-@click.argument("dataset", type=click.Choice(DATASETS))
+@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
 @click.argument("year", type=click.IntRange(1990, 2100))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
@@ -204,10 +205,12 @@ def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: in
 
 
 def _bundle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--version", "version", type=click.IntRange(1, 999), default=None,
+                           help="Bundle version (default: the latest; --supersede builds the next).")(command)
     command = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
                            show_default=True, help="Releases folder.")(command)
     command = click.argument("year", type=click.IntRange(1990, 2100))(command)
-    return click.argument("dataset")(command)
+    return click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")(command)
 
 
 def _render_lines(result: dict[str, Any]) -> str:
@@ -234,10 +237,11 @@ def _passphrase(key_path: Path) -> bytes | None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
 @_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def review(dataset: str, year: int, out_dir: Path, open_browser: bool, rules_dir: Path | None, as_json: bool) -> None:
+def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, rules_dir: Path | None,
+           as_json: bool) -> None:
     """Show where the review packet (review/index.html) of a bundle is, and what is pending."""
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir), _render_lines)
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version), _render_lines)
 
 
 @main.command()
@@ -251,13 +255,16 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool, rules_dir
 @click.option("--note", default="", help="Why.")
 @_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def decide(dataset: str, year: int, out_dir: Path, log_id: str | None, finding_id: str | None, decision: str,
-           key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None, as_json: bool) -> None:
+def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: str | None, finding_id: str | None,
+           decision: str, key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None,
+           as_json: bool) -> None:
     """Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
     the next build applies it if the key is a trusted signer whose role may decide."""
     from release import api
     if (log_id is None) == (finding_id is None):
         raise click.UsageError("give exactly one of --log-id and --finding")
+    if version is not None:
+        raise click.UsageError("decisions are recorded on the latest version of a year; omit --version")
     options: dict[str, Any] = {"reviewer": reviewer, "note": note, "rules_dir": rules_dir}
     if finding_id is not None:
         _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
@@ -311,14 +318,14 @@ def _render_approve(result: dict[str, Any]) -> str:
 @click.option("--note", default="", help="Approval note.")
 @_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def approve(dataset: str, year: int, out_dir: Path, key_path: Path, reviewer: str | None, note: str,
-            rules_dir: Path | None, as_json: bool) -> None:
+def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_path: Path, reviewer: str | None,
+            note: str, rules_dir: Path | None, as_json: bool) -> None:
     """Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a
     bundle with a blocking finding or changed files, or a policy other than the bundle's."""
     from release import api
     _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
-                                              passphrase=_passphrase(key_path), rules_dir=rules_dir),
-         _render_approve)
+                                              passphrase=_passphrase(key_path), rules_dir=rules_dir,
+                                              version=version), _render_approve)
 
 
 @main.command()
@@ -328,13 +335,15 @@ def approve(dataset: str, year: int, out_dir: Path, key_path: Path, reviewer: st
               help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
 @_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, rules_dir: Path | None,
-            as_json: bool) -> None:
-    """Copy public/ out and make the release's privacy spend permanent on the ledger; refused
-    without the trusted approvals the policy requires, if any file changed since, or if the
-    ledger lacks the spend."""
+def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir: Path, ledger: Path | None,
+            rules_dir: Path | None, as_json: bool) -> None:
+    """Copy public/ with its manifest, approvals and SHA256SUMS to TO/DATASET/YEAR and make the
+    release's privacy spend permanent on the ledger; refused without the trusted approvals the
+    policy requires, if any file changed since, if TO overlaps the releases folder or the
+    bundle, if TO already holds another release, or if the ledger lacks the spend."""
     from release import api
-    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir), _render_publish)
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version),
+         _render_publish)
 
 
 def _render_publish(result: dict[str, Any]) -> str:
@@ -367,13 +376,24 @@ def _render_audit(result: dict[str, Any]) -> str:
 @click.option("--allow-unverified", is_flag=True,
               help="Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
 @click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
-def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None, no_scan: bool,
-          allow_unverified: bool, as_json: bool) -> None:
+def audit(dataset: str, year: int, out_dir: Path, version: int | None, raw_dir: Path | None, rules_dir: Path | None,
+          no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
     """Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII,
     columns, cells, budget. Exits 8 when a check fails or could not run (unless --allow-unverified)."""
     from release import api
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
-                                            allow_unverified=allow_unverified), _render_audit)
+                                            allow_unverified=allow_unverified, version=version), _render_audit)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@_rules_option
+@click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
+def verify(folder: Path, rules_dir: Path | None, as_json: bool) -> None:
+    """Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS,
+    and trusted approvals of that manifest meeting the policy. Exits 8 when anything differs."""
+    from release import api
+    _run(as_json, lambda: api.verify_published(folder, rules_dir), _render_audit)
 
 
 def _render_budget(result: dict[str, Any]) -> str:
@@ -389,7 +409,7 @@ def _render_budget(result: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.argument("dataset")
+@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
@@ -403,9 +423,9 @@ def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> N
 def _render_list(result: dict[str, Any]) -> str:
     if not result["releases"]:
         return "no releases yet"
-    lines = [f"{'dataset':<20}{'year':>6}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
-    lines += [f"{r['dataset']:<20}{r['year']:>6}  {r['status']:<10}{r['approvals']:>10}{r['rho_spent']:>11.3f}"
-              for r in result["releases"]]
+    lines = [f"{'dataset':<20}{'year':>6}{'version':>8}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
+    lines += [f"{r['dataset']:<20}{r['year']:>6}{r['version']:>8}  {r['status']:<10}{r['approvals']:>10}"
+              f"{r['rho_spent']:>11.3f}" for r in result["releases"]]
     return "\n".join(lines)
 
 

@@ -25,6 +25,7 @@ from release.governance_api import (
     record_decision,
     record_finding_decision,
     review_release,
+    verify_published,
 )
 from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
 from release.sample_writer import write_sample
@@ -34,5 +35,5 @@ __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
-    "validate_table", "write_sample",
+    "validate_table", "verify_published", "write_sample",
 ]

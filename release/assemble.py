@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import release
-from release import datasets, paths
+from release import bundles, datasets, paths
 from release.budget_run import RunBudget, privacy_section
 from release.keys import ReleaseKeys
 from release.log import build_log
@@ -108,6 +108,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "manifest_version": 1,
         "dataset": options.dataset,
         "year": year,
+        "version": resolved.target.version,
+        "supersedes": resolved.target.supersedes,  # the published version this one replaces, if any
         "status": status,
         "run_id": uuid.uuid4().hex,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -149,7 +151,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     # The packet is rendered before the manifest is written, so it is listed and hashed
     # there and an approval covers the packet the reviewer read.
     from release.review import inputs_from_build, render_review
-    previous = options.out_dir / options.dataset / str(year - 1)
+    previous = bundles.bundle_dir(options.dataset, year - 1, options.out_dir)
     review["index.html"] = render_review(inputs_from_build(
         files, log_lines, review, manifest,
         previous if (previous / publish.MANIFEST).is_file() else None))

@@ -41,14 +41,14 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           *, rules_dir: Path | None = None, scan: Scanner | None = None,
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
           require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
-          allow_unverified: bool = False) -> AuditReport:
-    bundle = bundle_dir(dataset, year, out_dir)
+          allow_unverified: bool = False, version: int | None = None) -> AuditReport:
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle, AuditFailure)
     keys, key_problem = _release_keys(hmac_key, manifest)
     public, unreadable = _read_public(bundle)
     tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
     policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
-    checks = [check_outputs(bundle, manifest), check_log(bundle, manifest),
+    checks = [check_outputs(bundle, manifest, (dataset, year)), check_log(bundle, manifest),
               check_trailer_mac(bundle, manifest, keys, key_problem),
               check_signatures(bundle, dataset, year, policy, policy_problems,
                                chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
@@ -104,12 +104,13 @@ def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None 
                    hmac_key: bytes | None = None, *, rules_dir: Path | None = None, scan: Scanner | None = None,
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
                    require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
-                   allow_unverified: bool = False) -> AuditReport:
+                   allow_unverified: bool = False, version: int | None = None) -> AuditReport:
     """``audit``, raising ``AuditFailure`` (exit 8) when any check failed or, unless allowed,
     did not run."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
-                   require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified)
+                   require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified,
+                   version=version)
     if not report.ok:
         parts = [f"{len(report.failed)} check(s) failed: {', '.join(report.failed)}"] if report.failed else []
         if report.unverified and not allow_unverified:

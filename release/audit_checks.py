@@ -36,9 +36,13 @@ TABLES_DIR = "public/tables/"
 
 # ---- bundle-only checks ----------------------------------------------------------------
 
-def check_outputs(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
+def check_outputs(bundle: Path, manifest: dict[str, object], expected: tuple[str, int] | None = None) -> AuditCheck:
+    """Every output re-hashed; ``expected`` (dataset, year): the manifest must say the same."""
     integrity = verify_outputs(bundle, manifest)
-    return from_problems("outputs_match_manifest", [] if integrity.ok else integrity.problems(), {
+    problems = [] if integrity.ok else integrity.problems()
+    if expected is not None and (manifest.get("dataset"), manifest.get("year")) != expected:
+        problems.insert(0, "manifest.json: names another dataset or year than the bundle's folder")
+    return from_problems("outputs_match_manifest", problems, {
         "outputs": integrity.checked, "changed": len(integrity.changed), "missing": len(integrity.missing),
         "unlisted_in_public": len(integrity.unlisted)})
 

@@ -106,7 +106,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
 def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
            status: str) -> tuple[dict[str, object], Path]:
     options = run.options
-    target = options.out_dir / options.dataset / str(options.year)
+    target = run.resolved.target.bundle
     with options.progress.stage("publish" if status == "draft" else "write blocked bundle"):
         bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]

@@ -24,7 +24,9 @@ from typing import Literal
 
 from release.approvals import (SignedRecord, append_record, load_private_key, one_line, private_key_id, short_id,
                                sign_record, utc_now, verify_record)
+from release.bundles import bundle_dir
 from release.errors import ConfigError
+from release.gate import read_manifest
 from release.model import Finding
 from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
 from release.trust import Signer, Trust, trust_for, trusted_signer
@@ -75,7 +77,7 @@ def decisions_path(dataset: str, year: int, out_dir: Path) -> Path:
 
 
 def _bundle(dataset: str, year: int, out_dir: Path, needs: str, what: str) -> Path:
-    bundle = out_dir / dataset / str(year)
+    bundle = bundle_dir(dataset, year, out_dir)
     if not (bundle / needs).is_file() or not (bundle / MANIFEST).is_file():
         raise ConfigError(f"no {what} for this dataset and year", file=str(bundle), rule="decision")
     return bundle
@@ -171,8 +173,7 @@ def _check_kind(decision: str) -> None:
 
 def _sign_and_append(bundle: Path, dataset: str, year: int, out_dir: Path, signing: Signing,
                      reviewer: str | None, span: dict[str, object]) -> dict[str, object]:
-    manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
-    trust = trust_for(dataset, signing.rules_dir, manifest if isinstance(manifest, dict) else {})
+    trust = trust_for(dataset, signing.rules_dir, read_manifest(bundle, ConfigError))
     private = load_private_key(signing.key_path, signing.passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             trust.approvals.decide, reviewer)

@@ -2,39 +2,36 @@
 
 ``approve`` signs only a bundle whose checks passed and whose files still match its
 manifest, whose redaction log's chain and trailer MAC verify under the release's key, with
-a key on the trusted-signers list; ``publish`` copies ``public/`` out only
-when trusted approvals of the CURRENT manifest hash meet the roles and counts the policy
-requires (``release.trust``: read from the rules folder, never from the manifest) and
-every file, re-hashed, still matches. Both re-hash everything every time: a bundle is a
-folder anyone can edit, so nothing about it is trusted from an earlier run. The copy is
-staged beside the destination, re-hashed there, and renamed into place, so a reader never
-sees a half-published year.
+a key on the trusted-signers list. ``require_intact`` and ``require_approvals`` are what
+``release.publication`` checks again before anything goes out: trusted approvals of the
+CURRENT manifest hash that meet the roles and counts the policy requires (``release.trust``:
+read from the rules folder, never from the manifest). Everything is re-hashed every time: a
+bundle is a folder anyone can edit, so nothing about it is trusted from an earlier run.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from release import bundles
 from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.log import verify_log
-from release.ledger import Ledger, ledger_file
-from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
+from release.stages.publish import LOG, MANIFEST, sha256_file
 from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, trust_for, trusted_signer
 
 PUBLIC = "public"
 
 
-def bundle_dir(dataset: str, year: int, out_dir: Path) -> Path:
-    return out_dir / dataset / str(year)
+def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
+    """The bundle of a registered dataset's year: the latest version unless one is named."""
+    return bundles.bundle_dir(dataset, year, out_dir, version)
 
 
 def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> dict[str, object]:
@@ -144,7 +141,7 @@ def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> Approva
                            trust=trust)
 
 
-def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
+def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
     integrity = verify_outputs(bundle, manifest)
     if not integrity.ok:
         problems = integrity.problems()
@@ -183,10 +180,11 @@ def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
 
 
 def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
-            passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+            passphrase: bytes | None = None, rules_dir: Path | None = None,
+            version: int | None = None) -> dict[str, object]:
     """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
     or already-signed bundle, an untrusted key, and a policy other than the bundle's."""
-    bundle = bundle_dir(dataset, year, out_dir)
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
@@ -195,7 +193,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     if blocking:
         raise ApprovalError(f"the bundle has {blocking} blocking finding(s); it cannot be approved",
                             file=str(bundle / MANIFEST), rule="blocking-findings")
-    _require_intact(bundle, manifest)
+    require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
@@ -228,74 +226,3 @@ def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> Ap
             file=str(bundle / APPROVALS), rule="approvals-required",
             details=[{"problem": p} for p in status.problems])
     return status
-
-
-def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: Path) -> list[str]:
-    copied = []
-    for relpath, item in sorted(listed.items()):
-        if not relpath.startswith(f"{PUBLIC}/"):
-            continue
-        inside = PurePosixPath(relpath).relative_to(PUBLIC)
-        destination = staging.joinpath(*inside.parts)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(bundle / relpath, destination)
-        if sha256_file(destination) != item.get("sha256"):  # changed while being copied
-            raise ApprovalError("file changed while it was being published", file=relpath, rule="integrity")
-        copied.append(inside.as_posix())
-    return copied
-
-
-def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
-    """The ledger run of a release that spent privacy budget, checked to be on the ledger
-    as spent; None for a release without noisy tables."""
-    privacy = manifest.get("privacy") or {}
-    if not isinstance(privacy, dict) or not privacy.get("spends"):
-        return None
-    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
-    run_id = str(privacy.get("run_id", ""))
-    if not path.is_file():
-        raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
-                            file=str(path), rule="ledger")
-    ledger = Ledger(path)
-    status = ledger.status(run_id)
-    if status not in ("committed", "published"):
-        raise ApprovalError(f"the privacy ledger does not hold this release's spend (run status {status}); "
-                            "rebuild the release", file=str(path), rule="ledger")
-    return ledger, run_id, str(status)
-
-
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
-            rules_dir: Path | None = None) -> dict[str, object]:
-    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, marking
-    the release's privacy spend as published on the ledger (a rebuild can no longer replace
-    it) just before the files go out, and giving the mark back if they do not. ``ledger``
-    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
-    bundle = bundle_dir(dataset, year, out_dir)
-    manifest = read_manifest(bundle)
-    _require_intact(bundle, manifest)
-    if blocking_count(manifest):  # an approval can be signed outside ``approve``: check again
-        raise ApprovalError("the bundle has blocking findings; it cannot be published",
-                            file=str(bundle / MANIFEST), rule="blocking-findings")
-    digest = manifest_sha256(bundle)
-    status = require_approvals(bundle, dataset, year, trust_for(dataset, rules_dir, manifest))
-    spent = _spent_run(manifest, out_dir, ledger)
-    marked = spent is not None and spent[2] == "committed"
-    target = to_dir / dataset / str(year)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{year}.publishing-", dir=target.parent))
-    try:
-        copied = _copy_verified(bundle, listed_outputs(manifest), staging)
-        if marked:
-            spent[0].mark_published(spent[1])  # type: ignore[index]
-        try:
-            swap_into_place(staging, target)
-        except BaseException:
-            if marked:
-                spent[0].unmark_published(spent[1])  # type: ignore[index]
-            raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return {"dataset": dataset, "year": year, "destination": str(target), "files": copied,
-            "manifest_sha256": digest, "approvals": status.summary(),
-            "signers": [s.to_dict() for s in status.signed], "ledger_run": spent[1] if spent else None}

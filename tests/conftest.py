@@ -134,3 +134,24 @@ def new_signer(folder: Path, name: str, role: str = "legal", *, trusted: bool = 
     if trusted:
         trust(trusted_rules(folder), made["public_key"], name, role)
     return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """The CLI through click's runner: (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    import cli
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: int = 40) -> tuple[Path, Path]:
+    """A small generated FIOE export and its draft bundle, built through the CLI: (raw, out)."""
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    raw = factory.mktemp("raw") / "export"
+    write_fioe(generate_fioe(2020, seed=seed, n_reports=reports), raw)
+    out = factory.mktemp("out")
+    code, _, stderr = invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--json")
+    assert code == 0, stderr
+    return raw, out

@@ -8,26 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cli
-from conftest import new_signer, trusted_rules
-from release.synth.fioe import generate_fioe, write_fioe
-
-
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from conftest import invoke as _invoke
+from conftest import new_signer, small_fioe_build, trusted_rules
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    raw = tmp_path_factory.mktemp("raw") / "export"
-    write_fioe(generate_fioe(2020, seed=11, n_reports=40), raw)
-    out = tmp_path_factory.mktemp("out")
-    code, _, stderr = _invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--json")
-    assert code == 0, stderr
-    return raw, out
+    return small_fioe_build(tmp_path_factory)
 
 
 def _fresh_copy(out: Path, tmp_path: Path) -> Path:
@@ -62,7 +50,10 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert code == 0, stderr
     assert f"signed by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
     published = sorted(p.name for p in (tmp_path / "pub" / "fioe" / "2020").rglob("*") if p.is_file())
-    assert "fioe_2020_contacts.csv" in published and "manifest.json" not in published
+    assert "fioe_2020_contacts.csv" in published and "redaction_log.jsonl" not in published
+    assert {"manifest.json", "approvals.jsonl", "SHA256SUMS"} <= set(published)  # the copy can be verified
+    code, stdout, stderr = _invoke("verify", str(tmp_path / "pub" / "fioe" / "2020"), "--rules", rules)
+    assert code == 0 and "PASS" in stdout and "signed by A. Counsel (legal" in stdout, stderr
     code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
     assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens" in stderr
     assert "residual_pii: not run (no PII scanner supplied)" in stderr  # a check that did not run is no pass

@@ -42,10 +42,10 @@ def write_review(bundle_dir: Path, previous_bundle: Path | None = None) -> Path:
 
 
 def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
-           rules_dir: Path | None = None) -> dict[str, object]:
+           rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
     """Where the packet is, and what is pending: trusted approvals against the policy's
     requirement, and signed decisions the next build will apply (or ignore, and why)."""
-    bundle = bundle_dir(dataset, year, out_dir)
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle)
     previous = bundle_dir(dataset, year - 1, out_dir)
     path = write_review(bundle, previous if (previous / MANIFEST).is_file() else None)

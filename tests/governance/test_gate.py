@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from governance.conftest import Built, build_bundle, new_key
 
 from release.approvals import append_record, load_private_key, sign_record
 from release.errors import ApprovalError, EnvironmentProblem
-from release.gate import approve, publish, read_manifest
+from release.gate import approve, read_manifest
+from release.publication import publish
+from release.verify_copy import verify
 from release.keys import derive_keys
 from release.log import build_log
 from release.model import RedactionEvent
@@ -29,18 +33,67 @@ def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: P
     result = publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     expected = {p.relative_to(built.bundle / "public").as_posix(): sha256_file(p)
                 for p in sorted((built.bundle / "public").rglob("*")) if p.is_file()}
-    assert _published(tmp_path / "site") == expected
+    published = _published(tmp_path / "site")
+    metadata = {name: published.pop(name) for name in ("manifest.json", "approvals.jsonl", "SHA256SUMS")}
+    assert published == expected  # exactly public/, plus what verifies it
+    assert metadata["manifest.json"] == sha256_file(built.bundle / "manifest.json")
+    assert metadata["approvals.jsonl"] == sha256_file(built.bundle / "approvals.jsonl")
     assert sorted(result["files"]) == sorted(expected)
     assert not list((tmp_path / "site" / "fioe").glob(".*"))  # no staging folder left behind
+    assert verify(tmp_path / "site" / "fioe" / "2020", rules).ok
 
 
-def test_republish_replaces_the_previous_copy(built: Built, signing_key: Path, tmp_path: Path, rules: Path) -> None:
+def test_republishing_the_same_release_repairs_its_copy(built: Built, signing_key: Path, tmp_path: Path,
+                                                        rules: Path) -> None:
     approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     site = tmp_path / "site"
-    (site / "fioe" / "2020").mkdir(parents=True)
+    publish("fioe", 2020, built.out_dir, site, rules_dir=rules)
     (site / "fioe" / "2020" / "stale.csv").write_text("old")
     publish("fioe", 2020, built.out_dir, site, rules_dir=rules)
     assert "stale.csv" not in _published(site)
+
+
+@pytest.mark.parametrize("existing", ["not-ours", "another-release"])
+def test_publish_never_replaces_what_it_did_not_publish(built: Built, signing_key: Path, tmp_path: Path,
+                                                        rules: Path, existing: str) -> None:
+    """Issue #11: publish deleted what was in the destination."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    target = tmp_path / "site" / "fioe" / "2020"
+    target.mkdir(parents=True)
+    (target / "keep.csv").write_text("someone's file")
+    if existing == "another-release":
+        (target / "manifest.json").write_text("{}")
+    with pytest.raises(ApprovalError, match="not a copy this tool published" if existing == "not-ours"
+                       else "another published release"):
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+    assert (target / "keep.csv").read_text() == "someone's file"
+
+
+@pytest.mark.parametrize("where", ["out", "inside-out", "bundle", "inside-bundle", "parent-of-out"])
+def test_publish_refuses_a_destination_overlapping_the_releases(built: Built, signing_key: Path, tmp_path: Path,
+                                                               rules: Path, where: str) -> None:
+    """Issue #11: --to equal to --out replaced the bundle with its public files."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    to = {"out": built.out_dir, "inside-out": built.out_dir / "site", "bundle": built.bundle,
+          "inside-bundle": built.bundle / "public", "parent-of-out": tmp_path}[where]
+    before = _published(built.out_dir)
+    with pytest.raises(ApprovalError, match="--to overlaps") as caught:
+        publish("fioe", 2020, built.out_dir, to, rules_dir=rules)
+    assert caught.value.exit_code == 7 and _published(built.out_dir) == before
+
+
+def test_published_folders_get_the_umasks_permissions(built: Built, signing_key: Path, tmp_path: Path,
+                                                      rules: Path) -> None:
+    """Issue #11: bundle and published folders were 0700, unreadable to a web server."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    old = os.umask(0o022)
+    try:
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+        rebuilt = build_bundle(tmp_path / "again")
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "site" / "fioe" / "2020", rebuilt.bundle, rebuilt.bundle / "public"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
 
 
 def _edit_public(built: Built) -> None:

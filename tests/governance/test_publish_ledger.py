@@ -53,7 +53,10 @@ def test_publish_marks_the_run_published_and_a_rebuild_then_adds(approved: tuple
     spent_once = sum(u.spent_rho for u in Ledger(ledger).report("best").units)
     code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
                                    "--ledger", str(ledger), "--json")
-    # the published spend stays; the rebuild either adds to it or is refused by the cap
+    assert code == 7 and "--supersede" in stderr  # a published year is never replaced by a rebuild
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
+                                   "--ledger", str(ledger), "--json", "--supersede")
+    # the published spend stays; the new version either adds to it or is refused by the cap
     assert Ledger(ledger).status(run_id) == "published"
     if code == 0:
         assert sum(u.spent_rho for u in Ledger(ledger).report("best").units) == pytest.approx(2 * spent_once)
@@ -90,15 +93,15 @@ def test_an_unreadable_ledger_is_named_without_a_traceback(approved: tuple[Path,
 
 def test_a_failed_swap_gives_the_published_mark_back(approved: tuple[Path, Path, str], tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from release import gate
+    from release import publication
 
     out, ledger, run_id = approved
 
     def broken(staging: Path, target: Path) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(gate, "swap_into_place", broken)
+    monkeypatch.setattr(publication, "swap_into_place", broken)
     with pytest.raises(OSError):
-        gate.publish("best", YEAR, out, tmp_path / "site", ledger, trusted_rules(tmp_path))
+        publication.publish("best", YEAR, out, tmp_path / "site", ledger, trusted_rules(tmp_path))
     assert Ledger(ledger).status(run_id) == "committed"
     assert not (tmp_path / "site" / "best" / str(YEAR)).exists()
