@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import invoke as _invoke
-from conftest import new_signer, small_fioe_build, trusted_rules
+from conftest import new_signer, small_fioe_build, trust, trusted_rules
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +114,36 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     assert code == 8
     assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
     assert name not in stdout + stderr
+
+
+def test_a_passphrase_protected_key_is_asked_for(built: tuple[Path, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import cli
+
+    _, original = built
+    out = _fresh_copy(original, tmp_path)
+    rules = trusted_rules(tmp_path)
+    monkeypatch.setenv("RELEASE_KEY_PASSPHRASE", "correct horse battery")
+    code, stdout, _ = _invoke("keygen", "--out", str(tmp_path / "counsel.pem"), "--passphrase", "--json")
+    made = json.loads(stdout)
+    assert code == 0 and made["passphrase"] == "yes" and "ENCRYPTED" in (tmp_path / "counsel.pem").read_text()
+    trust(rules, made["public_key"], "A. Counsel")
+    monkeypatch.delenv("RELEASE_KEY_PASSPHRASE")
+    approve = ["approve", "fioe", "2020", "--out", str(out), "--key", str(tmp_path / "counsel.pem"), "--rules", str(rules)]
+    wrong = CliRunner().invoke(cli.main, approve, input="wrong\n")
+    assert wrong.exit_code == 7 and "wrong passphrase" in wrong.stderr
+    right = CliRunner().invoke(cli.main, approve, input="correct horse battery\n")
+    assert right.exit_code == 0 and "approved by A. Counsel (legal" in right.stdout
+    assert "correct horse" not in right.stdout + right.stderr
+
+
+def test_the_first_build_says_it_made_the_hmac_key_and_to_back_it_up(tiny_export: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "new" / "hmac.key"
+    monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(key))
+    code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
+    assert code == 0 and f"note: created a new HMAC key at {key}" in stderr and "Back it up" in stderr
+    code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
+    assert code == 0 and "created a new HMAC key" not in stderr
