@@ -27,7 +27,7 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
     from release.gate import approvals_of, read_manifest
     from release.trust import trust_for
 
-    rows = []
+    rows: list[dict[str, object]] = []
     for dataset, year, version, folder in all_bundles(out_dir):
         manifest = read_manifest(folder, error=InputError)
         try:
@@ -37,13 +37,14 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
             count, approved = 0, False
         status = ("published" if publications(folder) else
                   "approved" if approved and manifest.get("status") == "draft" else str(manifest.get("status")))
-        privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
-        spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
+        privacy = manifest.get("privacy")
+        spent = privacy.get("rho_spent") if isinstance(privacy, dict) else None
         rows.append({"dataset": dataset, "year": year, "version": version, "status": status,
                      "approvals": count, "created_at": manifest.get("created_at"),
-                     "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))})
+                     "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))
+                     if isinstance(spent, dict) else 0})
     budgets = {}
-    for dataset in sorted({r["dataset"] for r in rows}):
+    for dataset in sorted({str(r["dataset"]) for r in rows}):
         report = budget_report(dataset, out_dir, ledger)
         budgets[dataset] = report.get("units", [])
     return {"releases": rows, "budgets": budgets}

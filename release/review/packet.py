@@ -49,7 +49,8 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
     manifest = read_manifest(bundle)
     previous = bundle_dir(dataset, year - 1, out_dir)
     path = write_review(bundle, previous if (previous / MANIFEST).is_file() else None)
-    applied = {json.dumps(d, sort_keys=True) for d in manifest.get("review_decisions", []) or []
+    recorded = manifest.get("review_decisions")
+    applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
                if isinstance(d, dict)}
     result: dict[str, object] = {
         "dataset": dataset, "year": year, "packet": str(path),
