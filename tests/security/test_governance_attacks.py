@@ -292,7 +292,7 @@ def lax_policy_approved(w: World) -> list[str]:
     shutil.copytree(w.rules, lax)
     policy = lax / "fioe.yaml"
     policy.write_text(policy.read_text().replace("first_name: {type: raw_only, term: first_name}",
-                                                 "first_name: {type: keep}"))
+                                                 "first_name: {type: narrative}"))  # published, not a term
     return ["approve", "fioe", YEAR, "--out", str(w.out), "--rules", str(lax), "--key", str(w.counsel)]
 
 
