@@ -12,7 +12,7 @@ redactor runs on it and each value is scored as surviving or not, position-aware
 Details: benchmarks/realtext/README.md. Needs ../shared/data/boston/ (says so if absent).
 
 Exit status: 0 scored; 2 usage; 3 the redactor left no public narratives (e.g. `release`
-blocked the build); 4 the City's files are absent.
+blocked the build) or none under the export's fc_num; 4 the City's files are absent.
 """
 
 from __future__ import annotations
@@ -113,6 +113,10 @@ def _report(args, export: E.Export, run: R.Run, build_seconds: float, total: flo
             missing += 1
             continue
         results.append(S.score_report(report, run.outputs[fc]))
+    if not results and export.reports:
+        print(f"{args.redactor} wrote public narratives, but none under an fc_num of the "
+              f"export ({len(run.outputs):,} rows): nothing to score", file=sys.stderr)
+        return 3
     summary = S.summarise(results)
     timing = {"build_seconds": round(build_seconds, 1),
               "redactor_seconds": round(run.seconds, 1), "total_seconds": round(total, 1)}

@@ -272,3 +272,52 @@ def test_runner_refuses_examples_for_the_held_out_year(capsys):
         runner.main(["--year", "2022", "--examples", "3"])
     assert exit_.value.code == 2
     assert "held out" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ redactors
+
+FAKE_RELEASE = '''#!{python}
+import csv, sys, pathlib
+args = sys.argv[1:]
+year, src, out = args[1], pathlib.Path(args[args.index("--input") + 1]), \\
+    pathlib.Path(args[args.index("--out") + 1])
+if {blocked}:
+    print("error: release blocked by 2 blocking finding(s)", file=sys.stderr)
+    sys.exit(5)
+public = out / "fioe" / year / "public"
+public.mkdir(parents=True)
+with (src / "fieldcontact.csv").open(encoding="utf-8") as handle:
+    rows = list(csv.DictReader(handle))
+with (public / f"fioe_{{year}}_contacts.csv").open("w", encoding="utf-8", newline="") as handle:
+    writer = csv.DictWriter(handle, ["fc_num", "basis", "contact_reason"], extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        row["contact_reason"] = row["contact_reason"].replace("{name}", "[PERSON 1]")
+        writer.writerow(row)
+'''
+
+
+def fake_release(tmp_path: Path, blocked: bool) -> Path:
+    path = tmp_path / ("blocked" if blocked else "release")
+    path.write_text(FAKE_RELEASE.format(python=sys.executable, blocked=blocked, name="Quint"))
+    path.chmod(0o755)
+    return path
+
+
+def test_release_runner_reads_one_row_per_report(tmp_path):
+    from realtext import redactors as R
+    export = tmp_path / "export"
+    export.mkdir()
+    with (export / "fieldcontact.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["fc_num", "basis", "contact_reason"])
+        writer.writeheader()
+        writer.writerow({"fc_num": "FC20000001", "basis": "Encounter",
+                         "contact_reason": "Officers met Quint Vale."})
+        writer.writerow({"fc_num": "FC20000001", "basis": "Intel",
+                         "contact_reason": "Officers met Quint Vale."})
+    run = R.run_release(fake_release(tmp_path, False), 2020, export, tmp_path / "out")
+    assert run.exit_status == 0 and run.duplicate_rows == 1
+    assert run.outputs == {"FC20000001": "Officers met [PERSON 1] Vale."}
+    blocked = R.run_release(fake_release(tmp_path, True), 2020, export, tmp_path / "out2")
+    assert blocked.outputs is None and blocked.exit_status == 5
+    assert blocked.error == "error: release blocked by 2 blocking finding(s)"
