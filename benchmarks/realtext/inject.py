@@ -252,14 +252,37 @@ def _group(text: str, marks: list[Mark]) -> list[Slot]:
     return slots
 
 
+_TWO_LETTER_WORDS = {"OF", "AS", "TO", "BY", "AT", "ON", "IN", "IS", "OR", "AN", "IT", "HE",
+                     "WE", "ME", "MY", "NO", "SO", "UP", "US", "DO", "GO", "BE", "IF"}
+
+
+def _word_piece(text: str, mark: Mark) -> bool:
+    """A mark glued to a one-letter (or odd two-letter) fragment: `SXXXAXXXED`, `prXXXvided`."""
+    left = re.search(r"[A-Za-z]+$", text[:mark.start])
+    right = re.match(r"[A-Za-z]+", text[mark.end:])
+    return any(m and (len(m.group()) == 1 or (len(m.group()) == 2
+                                              and m.group().upper() not in _TWO_LETTER_WORDS))
+               for m in (left, right))
+
+
 def classify(text: str, marks: list[Mark], stems: set[str] = frozenset(),
              report_street: str = "", vehicle_words: set[str] = frozenset()) -> list[Slot]:
-    """Group marks into slots and give each a type from the words around it."""
+    """Group marks into slots and give each a type from the words around it.
+
+    Where the City's redaction hit letters inside words (a person called by a letter,
+    masked everywhere: `SXXXAXXXED XXXHAXXX`), three or more marks glued to one- or
+    two-letter fragments, those marks are left alone (unknown)."""
     report_stem = _stem(report_street)
+    pieces = [m for m in marks if m.kind == "MARK" and _word_piece(text, m)]
+    garbled = {(m.start, m.end) for m in pieces} if len(pieces) >= 3 else set()
     out: list[Slot] = []
     for slot in _group(text, marks):
         if slot.type == DOB:
             out.append(slot)
+            continue
+        if garbled & set(slot.parts):
+            for start, end in slot.parts:
+                out.append(Slot(start, end, [(start, end)], type=UNKNOWN))
             continue
         if len(slot.parts) > 1:
             first = _classify_one(text, Slot(slot.parts[0][0], slot.parts[0][1],

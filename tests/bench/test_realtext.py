@@ -61,6 +61,14 @@ def test_two_marks_in_a_row_are_one_name_and_quoted_given_names_are_names():
     assert [(s.type, len(s.parts)) for s in slots] == [("NAME", 2), ("NAME", 1), ("ALIAS", 1)]
 
 
+def test_marks_inside_words_are_left_alone_when_the_city_masked_letters():
+    # a person known by one letter, masked everywhere: the marks are not values
+    text = "Traffic stXXXp fXXXr vals at TremXXXnt St. OperatorXXXwas released."
+    assert types(text) == ["UNKNOWN", "UNKNOWN", "UNKNOWN", "NAME"]
+    assert types("Officers observedXXXstanding at XXXElm St. XXXwas released.") == [
+        "NAME", "HOUSE_NUMBER", "NAME"]
+
+
 # ---------------------------------------------------------------------------- inject
 
 def report(text: str, rows=(("Male", "24"),), **kw) -> I.ReportInput:
