@@ -145,6 +145,7 @@ def build(year: int, seed: int, reports: int | None = None, data_dir: Path = DAT
         if row["fc_num"] in selected:
             people.setdefault(row["fc_num"], []).append(row)
     stems = I.street_stems(blank(r["street"]) for r in contacts)
+    vocab = I.vocabulary(first_row[fc]["contact_reason"] for fc in first_row)
     injected: dict[str, I.InjectedReport] = {}
     for fc in order:
         row = first_row[fc]
@@ -164,7 +165,7 @@ def build(year: int, seed: int, reports: int | None = None, data_dir: Path = DAT
                                                         "vehicle_year", "_vehicle_make")),
         )
         rng = random.Random(f"realtext:{seed}:{row['_city_fc_num']}")
-        injected[fc] = I.inject_report(report, rng, stems)
+        injected[fc] = I.inject_report(report, rng, stems, vocab)
     out_contacts = []
     for row in contacts:
         if row["fc_num"] not in selected:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from . import values as V
@@ -265,16 +266,48 @@ def _word_piece(text: str, mark: Mark) -> bool:
                for m in (left, right))
 
 
+def vocabulary(texts) -> Counter:
+    """Lower-case word counts over a year's narratives (for `letter_mask`)."""
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(w.lower() for w in re.findall(r"[A-Za-z]+", re.sub(r"X{3,}", " ", text)))
+    return counts
+
+
+def letter_mask(text: str, mark: Mark, vocab: Counter) -> bool:
+    """The City masked one letter, not a value: `XXXednesday`, `prXXXvided`, `XXXhen`.
+
+    True when a fragment glued to the mark is a rare word in the year's narratives but
+    becomes a common one with one letter added in the mark's place."""
+    if not vocab:
+        return False
+    left = re.search(r"[A-Za-z]+$", text[:mark.start])
+    right = re.match(r"[A-Za-z]+", text[mark.end:])
+    lw = left.group().lower() if left else ""
+    rw = right.group().lower() if right else ""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    if lw and rw and max(vocab[lw + c + rw] for c in letters) >= 20:
+        return True
+    if rw and len(rw) >= 2 and vocab[rw] < 3 and max(vocab[c + rw] for c in letters) >= 20:
+        return True
+    return bool(lw and len(lw) >= 2 and vocab[lw] < 3
+                and max(vocab[lw + c] for c in letters) >= 20)
+
+
 def classify(text: str, marks: list[Mark], stems: set[str] = frozenset(),
-             report_street: str = "", vehicle_words: set[str] = frozenset()) -> list[Slot]:
+             report_street: str = "", vehicle_words: set[str] = frozenset(),
+             vocab: Counter | None = None) -> list[Slot]:
     """Group marks into slots and give each a type from the words around it.
 
-    Where the City's redaction hit letters inside words (a person called by a letter,
-    masked everywhere: `SXXXAXXXED XXXHAXXX`), three or more marks glued to one- or
-    two-letter fragments, those marks are left alone (unknown)."""
+    Where the City's redaction hit letters inside words (a person known by a letter,
+    masked everywhere), the marks are left alone (unknown): a mark that `letter_mask`
+    finds in the year's vocabulary (`XXXednesday`), and marks of a report with three or
+    more glued to one- or two-letter fragments (`SXXXAXXXED XXXHAXXX`)."""
     report_stem = _stem(report_street)
     pieces = [m for m in marks if m.kind == "MARK" and _word_piece(text, m)]
     garbled = {(m.start, m.end) for m in pieces} if len(pieces) >= 3 else set()
+    garbled |= {(m.start, m.end) for m in marks
+                if m.kind == "MARK" and letter_mask(text, m, vocab or Counter())}
     out: list[Slot] = []
     for slot in _group(text, marks):
         if slot.type == DOB:
@@ -520,10 +553,10 @@ def render_name(person: V.Person, form: str, rng: random.Random, city_title: str
 
 
 def inject_report(report: ReportInput, rng: random.Random, stems: set[str] = frozenset(),
-                  ) -> InjectedReport:
+                  vocab: Counter | None = None) -> InjectedReport:
     text = report.narrative
     marks, unknown_runs = find_marks(text)
-    slots = classify(text, marks, stems, report.street, report.vehicle_words)
+    slots = classify(text, marks, stems, report.street, report.vehicle_words, vocab)
     caps = is_all_caps(text)
     cast = _Cast(report, rng)
     incident_address = ""

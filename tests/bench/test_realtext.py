@@ -67,6 +67,10 @@ def test_marks_inside_words_are_left_alone_when_the_city_masked_letters():
     assert types(text) == ["UNKNOWN", "UNKNOWN", "UNKNOWN", "NAME"]
     assert types("Officers observedXXXstanding at XXXElm St. XXXwas released.") == [
         "NAME", "HOUSE_NUMBER", "NAME"]
+    # one letter masked in a word the year's narratives know well
+    vocab = I.vocabulary(["On Wednesday officers provided care."] * 20)
+    text = "On XXXednesday officers prXXXvided care to XXXvan."
+    assert types(text, vocab=vocab) == ["UNKNOWN", "UNKNOWN", "NAME"]
 
 
 # ---------------------------------------------------------------------------- inject
