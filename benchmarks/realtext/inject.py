@@ -386,6 +386,9 @@ def _classify_one(text: str, slot: Slot, stems, report_stem, vehicle_words) -> S
 
 # -------------------------------------------------------------------------- inject
 
+OUTSIDER = "outsider-"  # key prefix of people who are in no structured field
+
+
 @dataclass
 class Label:
     report: str
@@ -395,7 +398,11 @@ class Label:
     start: int
     end: int
     form: str = ""
-    person: str = ""
+    person: str = ""  # names, nicknames, DOBs: the person's key (OUTSIDER + n for outsiders)
+
+    @property
+    def outsider(self) -> bool:
+        return self.person.startswith(OUTSIDER)
 
 
 @dataclass
@@ -475,7 +482,7 @@ class _Cast:
             self.outsiders += 1
             taken = set().union(*(_words(p, p.middle) for p in self.record + self.mentioned))
             while True:  # an outsider shares no name or nickname with the cast
-                person = V.new_person(self.rng, f"o{self.outsiders}", self.rng.choice("MMMF"),
+                person = V.new_person(self.rng, f"{OUTSIDER}{self.outsiders}", self.rng.choice("MMMF"),
                                       self.contact_date, None, record=False)
                 if not _words(person) & taken:
                     break

@@ -111,6 +111,7 @@ class Tally:
 @dataclass
 class Summary:
     classes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
+    forms: dict[tuple[str, str], Tally] = field(default_factory=dict)
     overall: Tally = field(default_factory=Tally)
     unlinked_names: Tally = field(default_factory=Tally)
     other_words: int = 0
@@ -133,8 +134,9 @@ def summarise(results: Iterable[ReportResult]) -> Summary:
         for value in result.values:
             label = value.label
             summary.classes[(label.type, label.linked)].add(value.survived)
+            summary.forms.setdefault((label.type, label.form), Tally()).add(value.survived)
             summary.overall.add(value.survived)
-            if label.type in (NAME, ALIAS) and not label.linked:
+            if label.type in (NAME, ALIAS) and label.outsider:
                 summary.unlinked_names.add(value.survived)
     return summary
 
@@ -153,7 +155,7 @@ def table(summary: Summary) -> str:
     t = summary.overall
     lines.append(f"| **all values** | | {t.values:,} | {t.survived:,} | **{pct(t)}** |")
     t = summary.unlinked_names
-    lines.append(f"| **names of people in no structured field** (NAME + ALIAS, not linked) | "
+    lines.append(f"| **names of people in no structured field** (NAME + ALIAS of outsiders) | "
                  f"| {t.values:,} | {t.survived:,} | **{pct(t)}** |")
     kept = "–" if summary.kept_pct is None else f"{summary.kept_pct:.2f} %"
     lines.append(f"| other words kept | | {summary.other_words:,} | {summary.other_kept:,} "
@@ -165,6 +167,8 @@ def summary_json(summary: Summary) -> dict:
     return {
         "classes": [{"type": kind, "linked": linked, **summary.classes[(kind, linked)].as_dict()}
                     for kind in TYPES for linked in (True, False)],
+        "by_form": [{"type": kind, "form": form, **summary.forms[(kind, form)].as_dict()}
+                    for kind, form in sorted(summary.forms)],
         "overall": summary.overall.as_dict(),
         "unlinked_names": summary.unlinked_names.as_dict(),
         "other_words": {"words": summary.other_words, "kept": summary.other_kept,

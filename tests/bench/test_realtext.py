@@ -116,6 +116,8 @@ def test_injection_is_deterministic_and_links_follow_the_record_columns():
         record_words = set().union(*names)
         for label in one.labels:
             words = {w for w in S.TOKEN.findall(label.text) if S.identifying(label.type, w)}
+            if label.type in ("NAME", "DOB"):
+                assert label.linked == (not label.outsider)
             if label.type == "NAME" and label.linked:
                 assert any(w.lower() in {n.lower() for n in group} for group in names
                            for w in words), (label, names)
@@ -168,7 +170,7 @@ def hand_made() -> I.InjectedReport:
         I.Label("FC1", "DOB", False, "01/02/1990", *spans["dob"]),
         I.Label("FC1", "HOUSE_NUMBER", True, "12", *spans["house"]),
         I.Label("FC1", "NAME", True, "Smith", *spans["smith"]),
-        I.Label("FC1", "NAME", False, "Mr. Jones", *spans["jones"]),
+        I.Label("FC1", "NAME", False, "Mr. Jones", *spans["jones"], person=I.OUTSIDER + "1"),
     ]
     return I.InjectedReport("FC1", text, labels, [at("XXX")], list(spans.values()), [], "",
                             "", {})
@@ -193,6 +195,8 @@ def test_scorer_counts_by_hand():
     assert summary.classes[("HOUSE_NUMBER", True)].survived == 1
     assert (summary.overall.values, summary.overall.survived) == (5, 2)
     assert (summary.unlinked_names.values, summary.unlinked_names.survived) == (1, 0)
+    assert {(f["type"], f["form"], f["values"]) for f in S.summary_json(summary)["by_form"]} == {
+        ("NAME", "", 3), ("DOB", "", 1), ("HOUSE_NUMBER", "", 1)}
     assert round(summary.kept_pct, 4) == round(100 * 10 / 11, 4)
 
 
