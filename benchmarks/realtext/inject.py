@@ -254,13 +254,17 @@ def _group(text: str, marks: list[Mark]) -> list[Slot]:
 
 
 _TWO_LETTER_WORDS = {"OF", "AS", "TO", "BY", "AT", "ON", "IN", "IS", "OR", "AN", "IT", "HE",
-                     "WE", "ME", "MY", "NO", "SO", "UP", "US", "DO", "GO", "BE", "IF"}
+                     "WE", "ME", "MY", "NO", "SO", "UP", "US", "DO", "GO", "BE", "IF", "MR",
+                     "MS", "DR", "JR", "SR"}
 
 
 def _word_piece(text: str, mark: Mark) -> bool:
-    """A mark glued to a one-letter (or odd two-letter) fragment: `SXXXAXXXED`, `prXXXvided`."""
+    """A mark glued to a one-letter (or odd two-letter) fragment: `SXXXAXXXED`, `prXXXvided`
+    (not the possessive `XXXS`)."""
     left = re.search(r"[A-Za-z]+$", text[:mark.start])
     right = re.match(r"[A-Za-z]+", text[mark.end:])
+    if right and right.group() in {"S", "s"}:
+        right = None
     return any(m and (len(m.group()) == 1 or (len(m.group()) == 2
                                               and m.group().upper() not in _TWO_LETTER_WORDS))
                for m in (left, right))
@@ -472,42 +476,52 @@ class _Cast:
         self.mentioned: list[V.Person] = []
         self.contact_date = report.contact_date
 
-    def new(self, strong: bool = False) -> V.Person:
+    def new(self, strong: bool = False, sex: str = "") -> V.Person:
         """A person not mentioned yet: one of the report's persons rows, more likely for
         a strong introduction (first name of the report, a DOB after it, "identified
-        as"), or an outsider who is in no structured field."""
-        if self.unused and self.rng.random() < (0.85 if strong else 0.5):
-            person = self.unused.pop(0)
+        as"), or an outsider who is in no structured field. `sex` ("M", "F") comes from
+        a title the City left (`Mr. XXX`)."""
+        fits = [p for p in self.unused if not sex or p.sex == sex]
+        if fits and self.rng.random() < (0.85 if strong else 0.5):
+            person = fits[0]
+            self.unused.remove(person)
         else:
             self.outsiders += 1
             taken = set().union(*(_words(p, p.middle) for p in self.record + self.mentioned))
             while True:  # an outsider shares no name or nickname with the cast
-                person = V.new_person(self.rng, f"{OUTSIDER}{self.outsiders}", self.rng.choice("MMMF"),
-                                      self.contact_date, None, record=False)
+                person = V.new_person(self.rng, f"{OUTSIDER}{self.outsiders}",
+                                      sex or self.rng.choice("MMMF"), self.contact_date, None,
+                                      record=False)
                 if not _words(person) & taken:
                     break
         self.mentioned.append(person)
         return person
 
-    def again(self) -> V.Person:
-        if self.mentioned and self.rng.random() < 0.6:
-            return self.mentioned[-1]
-        return self.rng.choice(self.mentioned)
+    def again(self, sex: str = "") -> V.Person:
+        """Someone already named (the most recent with probability 0.6)."""
+        fits = [p for p in self.mentioned if not sex or p.sex == sex]
+        if not fits:
+            return self.new(sex=sex)
+        if self.rng.random() < 0.6:
+            return fits[-1]
+        return self.rng.choice(fits)
 
     def recent(self) -> V.Person:
         return self.mentioned[-1] if self.mentioned else self.new()
 
     def pick(self, slot: Slot, first_name_slot: bool, dob_follows: bool) -> tuple[V.Person, bool]:
         """(person, is introduction)."""
+        sex = {"mr": "M", "ms": "F", "mrs": "F", "miss": "F"}.get(slot.title, "")
         if first_name_slot or not self.mentioned or dob_follows or slot.intro == "strong":
-            return self.new(strong=True), True
+            return self.new(strong=True, sex=sex), True
         if slot.intro == "weak":
             if self.rng.random() < 0.7:
-                return self.new(), True
-            return self.again(), False
-        if self.rng.random() < 0.15:
-            return self.new(), True
-        return self.again(), False
+                return self.new(sex=sex), True
+            return self.again(sex), False
+        if self.rng.random() < 0.1:
+            return self.new(sex=sex), True
+        person = self.again(sex)
+        return person, person.mentioned == 0
 
 
 def _title(person: V.Person, rng: random.Random) -> str:
