@@ -27,9 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realtext import export as E  # noqa: E402
-from realtext import redactors as R  # noqa: E402
-from realtext import score as S  # noqa: E402
+try:
+    from realtext import export as E  # noqa: E402
+    from realtext import redactors as R  # noqa: E402
+    from realtext import score as S  # noqa: E402
+except ModuleNotFoundError as missing:  # Faker: the `bench` extra, pinned in requirements.lock
+    sys.exit(f"bench_realtext needs {missing.name}: run it with the project's .venv/bin/python "
+             "(make .venv/.installed)")
 
 ROOT = Path(__file__).resolve().parents[1]
 
