@@ -118,10 +118,17 @@ class Summary:
     other_kept: int = 0
     reports: int = 0
     reports_with_values: int = 0
+    withheld_reports: int = 0  # narratives with other words, none of them kept
+    withheld_words: int = 0
 
     @property
     def kept_pct(self) -> float | None:
         return None if not self.other_words else 100.0 * self.other_kept / self.other_words
+
+    @property
+    def kept_pct_not_withheld(self) -> float | None:
+        words = self.other_words - self.withheld_words
+        return None if not words else 100.0 * self.other_kept / words
 
 
 def summarise(results: Iterable[ReportResult]) -> Summary:
@@ -131,6 +138,9 @@ def summarise(results: Iterable[ReportResult]) -> Summary:
         summary.reports_with_values += bool(result.values)
         summary.other_words += result.other_words
         summary.other_kept += result.other_kept
+        if result.other_words and not result.other_kept:
+            summary.withheld_reports += 1
+            summary.withheld_words += result.other_words
         for value in result.values:
             label = value.label
             summary.classes[(label.type, label.linked)].add(value.survived)
@@ -160,6 +170,12 @@ def table(summary: Summary) -> str:
     kept = "–" if summary.kept_pct is None else f"{summary.kept_pct:.2f} %"
     lines.append(f"| other words kept | | {summary.other_words:,} | {summary.other_kept:,} "
                  f"kept | **{kept}** |")
+    if summary.withheld_reports:
+        rest = summary.kept_pct_not_withheld
+        lines.append(f"| other words kept, leaving out {summary.withheld_reports:,} narratives "
+                     f"withheld whole (no word kept) | | "
+                     f"{summary.other_words - summary.withheld_words:,} | "
+                     f"{summary.other_kept:,} kept | {'–' if rest is None else f'{rest:.2f} %'} |")
     return "\n".join(lines)
 
 
@@ -173,7 +189,11 @@ def summary_json(summary: Summary) -> dict:
         "unlinked_names": summary.unlinked_names.as_dict(),
         "other_words": {"words": summary.other_words, "kept": summary.other_kept,
                         "pct_kept": None if summary.kept_pct is None
-                        else round(summary.kept_pct, 2)},
+                        else round(summary.kept_pct, 2),
+                        "withheld_reports": summary.withheld_reports,
+                        "withheld_words": summary.withheld_words,
+                        "pct_kept_not_withheld": None if summary.kept_pct_not_withheld is None
+                        else round(summary.kept_pct_not_withheld, 2)},
         "reports_scored": summary.reports,
         "reports_with_values": summary.reports_with_values,
     }

@@ -210,6 +210,17 @@ def test_scorer_partial_dates_and_moved_tokens():
     assert "survive" in S.table(S.summarise([result]))
 
 
+def test_a_narrative_withheld_whole_is_counted_apart():
+    withheld = S.score_report(hand_made(), "[WITHHELD]")
+    kept = S.score_report(hand_made(), hand_made().narrative)
+    summary = S.summarise([withheld, kept])
+    assert (summary.withheld_reports, summary.withheld_words) == (1, 11)
+    assert (summary.other_words, summary.other_kept) == (22, 11)
+    assert summary.kept_pct == 50.0 and summary.kept_pct_not_withheld == 100.0
+    assert (summary.overall.values, summary.overall.survived) == (10, 5)
+    assert "withheld whole" in S.table(summary)
+
+
 def test_identical_output_keeps_everything():
     report_ = hand_made()
     result = S.score_report(report_, report_.narrative)
