@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,6 +164,9 @@ def build(year: int, seed: int, reports: int | None = None, data_dir: Path = DAT
             vehicle_words=words,
             has_vehicle=any(blank(row.get(c)) for c in ("vehicle_model", "vehicle_color",
                                                         "vehicle_year", "_vehicle_make")),
+            public_words=set(re.findall(r"[^\W_]+", " ".join(
+                blank(row.get(c)) for c in ("contact_officer_name", "supervisor_name",
+                                            "street", "city")))),
         )
         rng = random.Random(f"realtext:{seed}:{row['_city_fc_num']}")
         injected[fc] = I.inject_report(report, rng, stems, vocab)

@@ -108,6 +108,9 @@ _STOP = {
     "AFFILIATE", "PRIOR", "VERIFIED", "SUSPECTED", "FORMER",
 }
 _SAINT = {"ST", "SAINT", "MT", "MOUNT", "FT", "FORT"}
+# A mark right before one of these stood for the name of a street or square.
+_NAMED_PLACE = (r"st|street|ave|avenue|rd|road|blvd|boulevard|ter|terr|terrace|hwy|highway|"
+                r"pkwy|parkway|sq|square")
 # Suffixes that make a lower-case street (`annunciation rd`) credible; the others
 # (way, court, place, square, ...) are ordinary words too often.
 _PLAIN_SUFFIXES = {"ST", "STREET", "AVE", "AVENUE", "RD", "ROAD", "BLVD", "HWY"}
@@ -375,6 +378,9 @@ def _classify_one(text: str, slot: Slot, stems, report_stem, vehicle_words) -> S
     if street and not left.rstrip().endswith("#"):
         slot.type, slot.street = HOUSE, street
         return slot
+    if re.match(r"[ \t]*(?:" + _NAMED_PLACE + r")\b", right, re.I):
+        slot.type = UNKNOWN  # `XXX ST MEMBER`, `XXX SQUARE`: the City masked a place name
+        return slot
     if _RE_NUMBERISH.search(left):
         slot.type = UNKNOWN
         return slot
@@ -418,6 +424,9 @@ class ReportInput:
     person_rows: list[tuple[str, str]] = field(default_factory=list)  # (sex, age)
     vehicle_words: set[str] = field(default_factory=set)
     has_vehicle: bool = False
+    # words of the report's public columns (officer, supervisor, street, city): no
+    # injected name uses them, so a name in the text is never also an officer's
+    public_words: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -456,6 +465,7 @@ class _Cast:
 
     def __init__(self, report: ReportInput, rng: random.Random):
         self.rng = rng
+        self.public = {w.lower() for w in report.public_words}
         self.record: list[V.Person] = []
         for i, (sex, age) in enumerate(report.person_rows):
             try:
@@ -464,8 +474,8 @@ class _Cast:
                 years = None
             person = V.new_person(rng, f"{report.fc_num}/r{i}", V.sex_code(sex, rng),
                                   report.contact_date, years, record=True)
-            taken = set().union(*(_words(p, p.middle) for p in self.record))
-            while _words(person) & taken:
+            taken = set().union(self.public, *(_words(p, p.middle) for p in self.record))
+            while _words(person, person.middle) & taken:
                 person = V.new_person(rng, f"{report.fc_num}/r{i}", V.sex_code(sex, rng),
                                       report.contact_date, years, record=True)
             person.row = i
@@ -487,12 +497,13 @@ class _Cast:
             self.unused.remove(person)
         else:
             self.outsiders += 1
-            taken = set().union(*(_words(p, p.middle) for p in self.record + self.mentioned))
+            taken = set().union(self.public, *(_words(p, p.middle)
+                                               for p in self.record + self.mentioned))
             while True:  # an outsider shares no name or nickname with the cast
                 person = V.new_person(self.rng, f"{OUTSIDER}{self.outsiders}",
                                       sex or self.rng.choice("MMMF"), self.contact_date, None,
                                       record=False)
-                if not _words(person) & taken:
+                if not _words(person, person.middle) & taken:
                     break
         self.mentioned.append(person)
         return person

@@ -1,7 +1,8 @@
 """Position-aware scoring of redacted narratives against the injection labels.
 
 Both texts are cut into word tokens (maximal runs of letters and digits; spaces and
-punctuation are not tokens, so `[PERSON 1]` is the two tokens `PERSON`, `1`). The two
+punctuation are not tokens); a placeholder (`[PERSON 1]`, `[DOB 2]`, `<PERSON>`) is one
+opaque token that no word of the input equals. The two
 token lists are aligned with `difflib.SequenceMatcher` (autojunk off: its popularity
 heuristic would drop frequent words such as "the" from narratives over 200 tokens and
 misalign the rest; no token is junk, since spaces and punctuation are not tokens). A
@@ -26,11 +27,21 @@ from difflib import SequenceMatcher
 from .inject import ALIAS, NAME, TYPES, InjectedReport, Label
 
 TOKEN = re.compile(r"[^\W_]+")
+# A redactor's placeholder (`[PERSON 1]`, `[DOB 2]`, `<PERSON>`) is one opaque token: its
+# number must not pass for a digit of a value ("[PERSON 6]" is not the 6 of 6-29-73).
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_ ]*?(?:[ _]\d+)?\]|<[A-Z][A-Z_]*>")
 TITLE_WORDS = {"mr", "ms", "mrs", "miss", "dr"}
 
 
 def tokens(text: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+    out, pos = [], 0
+    for holder in PLACEHOLDER.finditer(text):
+        out += [(m.start() + pos, m.end() + pos, m.group())
+                for m in TOKEN.finditer(text[pos:holder.start()])]
+        out.append((holder.start(), holder.end(), "\x00" + holder.group()))
+        pos = holder.end()
+    out += [(m.start() + pos, m.end() + pos, m.group()) for m in TOKEN.finditer(text[pos:])]
+    return out
 
 
 def identifying(kind: str, token: str) -> bool:

@@ -54,6 +54,11 @@ def test_house_numbers_need_a_street_and_names_do_not_take_one():
     assert types("call at XXX annunciation rd.") == ["HOUSE_NUMBER"]
 
 
+def test_a_mark_before_a_street_word_was_a_place_name():
+    assert types("KNOWN XXX ST MEMBER NEAR XXX SQUARE; XXX ST. JAMES ST") == [
+        "UNKNOWN", "UNKNOWN", "HOUSE_NUMBER"]
+
+
 def test_two_marks_in_a_row_are_one_name_and_quoted_given_names_are_names():
     text = 'Officers stopped XXX XXX. He gave the name "XXX". Known as "XXX".'
     marks, _ = I.find_marks(text)
@@ -133,6 +138,24 @@ def test_injection_is_deterministic_and_links_follow_the_record_columns():
                 assert label.linked == any(h.startswith(label.text + " ") for h in holders)
             if label.type == "NAME" and not label.linked and label.form != "city_title":
                 assert not {w.lower() for w in words} <= {w.lower() for w in record_words}
+
+
+def test_injected_names_avoid_the_words_of_the_public_columns():
+    text = "Officers observed XXX (DOB XX/XX/XXXX) and XXX. XXX stated XXX was XXX."
+    public = {w for name in values_module().WORDLIKE_SURNAMES for w in [name]}
+    for seed in range(10):
+        done = I.inject_report(report(text, rows=[("Male", "30"), ("Female", "40")],
+                                      public_words=public), random.Random(seed), STEMS)
+        words = {w.lower() for label in done.labels for w in S.TOKEN.findall(label.text)}
+        words |= {w.lower() for f in done.person_fields
+                  for c in ("first_name", "middle_name", "last_name", "alias")
+                  for w in S.TOKEN.findall(f[c])}
+        assert not words & {w.lower() for w in public}
+
+
+def values_module():
+    from realtext import values
+    return values
 
 
 def test_all_caps_narratives_get_all_caps_values():
@@ -219,6 +242,17 @@ def test_a_narrative_withheld_whole_is_counted_apart():
     assert summary.kept_pct == 50.0 and summary.kept_pct_not_withheld == 100.0
     assert (summary.overall.values, summary.overall.survived) == (10, 5)
     assert "withheld whole" in S.table(summary)
+
+
+def test_placeholder_numbers_are_not_value_digits():
+    text = "Officers stopped Kay Doe (DOB 6-29-73) and Lee Poe (DOB 2-1-80)."
+    labels = [I.Label("FC1", "DOB", False, "6-29-73", text.index("6-29"), text.index("6-29") + 7),
+              I.Label("FC1", "DOB", False, "2-1-80", text.index("2-1-"), text.index("2-1-") + 6)]
+    report_ = I.InjectedReport("FC1", text, labels, [], [(l.start, l.end) for l in labels],
+                               [], "", "", {})
+    output = "Officers stopped [PERSON 1] (DOB [PERSON 6]) and <PERSON> (DOB [DOB_2])."
+    assert [v.survived for v in S.score_report(report_, output).values] == [False, False]
+    assert [t for *_, t in S.tokens("a [PERSON 6]b")] == ["a", "\x00[PERSON 6]", "b"]
 
 
 def test_identical_output_keeps_everything():
