@@ -105,12 +105,16 @@ _STOP = {
     "DOWN", "OVER", "IT", "WE", "I", "YOU", "HIM", "THEM", "OFFICERS", "OFFICER", "AREA",
     "CORNER", "FRONT", "REAR", "SIDE", "VEHICLE", "MALE", "FEMALE", "DRIVER", "OPERATOR",
     "ACTIVE", "INACTIVE", "KNOWN", "MEMBER", "MEMBERS", "ASSOCIATE", "ASSOCIATES", "GANG",
-    "AFFILIATE", "PRIOR", "VERIFIED", "SUSPECTED", "FORMER",
+    "AFFILIATE", "PRIOR", "VERIFIED", "SUSPECTED", "FORMER", "WALKING", "STANDING",
+    "SITTING", "RUNNING", "CROSSING", "DRIVING", "LOITERING", "HANGING", "EXITING",
+    "ENTERING", "LEAVING", "WAITING", "RIDING", "HEADING", "TRAVELING", "TRAVELLING",
+    "FLEEING", "APPROACHING", "OPERATING", "PARKED", "SEEN", "OBSERVED", "STOPPED",
 }
 _SAINT = {"ST", "SAINT", "MT", "MOUNT", "FT", "FORT"}
 # A mark right before one of these stood for the name of a street or square.
 _NAMED_PLACE = (r"st|street|ave|avenue|rd|road|blvd|boulevard|ter|terr|terrace|hwy|highway|"
-                r"pkwy|parkway|sq|square")
+                r"pkwy|parkway|sq|square|development|housing|projects|apartments|apts|"
+                r"playground")
 # Suffixes that make a lower-case street (`annunciation rd`) credible; the others
 # (way, court, place, square, ...) are ordinary words too often.
 _PLAIN_SUFFIXES = {"ST", "STREET", "AVE", "AVENUE", "RD", "ROAD", "BLVD", "HWY"}
@@ -199,7 +203,7 @@ def street_after(right: str, stems: set[str], report_stem: str) -> str | None:
     column without its suffix (`XXX GENEVA`), when that street has two words or is the
     report's own street.
     """
-    rest = re.sub(r"^[ \t]*", "", right[:60])
+    rest = re.sub(r"X{3,}", "|", re.sub(r"^[ \t]*", "", right[:60]))  # a mark ends it
     words: list[re.Match] = []
     prev_end = 0
     for word in _WORD.finditer(rest):

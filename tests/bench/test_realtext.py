@@ -52,6 +52,9 @@ def test_house_numbers_need_a_street_and_names_do_not_take_one():
     assert types("AT XXXQUILLBY AVE AND XXX FARTHING HILL") == ["HOUSE_NUMBER", "HOUSE_NUMBER"]
     assert types("OPERATOR - XXX - ACTIVE QUILLBY AVE") == ["NAME"]
     assert types("call at XXX annunciation rd.") == ["HOUSE_NUMBER"]
+    assert types("WITH HIS AUNT, XXX ATXXX QUILLBY AVE") == ["NAME", "HOUSE_NUMBER"]
+    assert types("OFFICERS OBSERVED XXX CROSSING QUILLBY AVE") == ["NAME"]
+    assert types("NEAR THE XXX HOUSING DEVELOPMENT") == ["UNKNOWN"]
 
 
 def test_a_mark_before_a_street_word_was_a_place_name():
