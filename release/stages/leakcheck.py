@@ -291,24 +291,23 @@ def _contains(automaton: "ahocorasick.Automaton", cell: str) -> list[tuple[int, 
 def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
                       policy: DatasetPolicy, year: int,
                       other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
-    """Any full raw-only value of any record, anywhere in any public column: the record
-    files (by policy name) and any other public file (``other_files``, by file name; row
-    keys are then 1-based row numbers)."""
+    """Any full raw-only value of any record, anywhere in any public column but an officer
+    column: the record files (by policy name) and any other public file (``other_files``, by
+    file name; row keys are then 1-based row numbers)."""
     automaton = _automaton(raw, policy)
     if automaton is None:
         return []
-    officers = established_officers(public, policy)
     leaks: list[Leak] = []
     for name, file_policy in policy.files.items():
         frame = public.get(name)
         if frame is None:
             continue
+        # An officer column names an officer: another record's subject who shares that name
+        # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
         officer_columns = _officer_columns(policy, name)
-        columns = [c for c in file_policy.public_columns() if c in frame.columns]
+        columns = [c for c in file_policy.public_columns() if c in frame.columns and c not in officer_columns]
         for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
             for column, cell in zip(columns, row[1:], strict=True):
-                if column in officer_columns and isinstance(cell, str) and _fold(cell) in officers:
-                    continue
                 spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
                 if spans:
                     leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
