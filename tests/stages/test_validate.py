@@ -445,3 +445,13 @@ def test_validating_a_year_sized_export_finds_only_planted_defects() -> None:
     run("public", big_contacts.head(3), big_persons.head(3))  # warm the suite cache
     _, findings = run("public", big_contacts, big_persons)
     assert {f.column for f in findings} == {"age"}
+
+
+@pytest.mark.parametrize(("street", "passes"), [("I-93", True), ("MA-28", True), ("E 4TH ST", True),
+                                                ("12 MAIN ST", False), ("MAIN ST 12", False)],
+                         ids=["interstate", "state-route", "ordinal", "house-number", "trailing-number"])
+def test_public_street_check_allows_routes_not_house_numbers(street: str, passes: bool) -> None:
+    frame = contacts(True)
+    frame["street"] = [street] * len(frame)
+    _, findings = run("public", frame, None)
+    assert (("expect_column_values_to_match_regex", "street", "critical") not in summary(findings)) == passes
