@@ -307,6 +307,6 @@ def test_missing_required_column_blocks_naming_file_and_column(tmp_path: Path) -
         writer.writerows(rows)
     code, _, stderr = _invoke("best", "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
     assert code == 4
-    assert stderr.strip() == ("error: file best_monthly.csv, column proactive_engagements_followups, "
+    assert stderr.strip() == ("error: file best_monthly.csv, line 1, column proactive_engagements_followups, "
                               "rule required: required column is missing")
     assert not (tmp_path / "out" / "best" / "2020").exists()
