@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import contact, person, write_export
 
-from release.config import DatasetPolicy
+from release.config import DatasetPolicy, DatetimeRule
 from release.keys import Tokenizer
-from release.stages.generalize import generalize, strip_house_number
+from release.stages.generalize import Context, generalize, rule_datetime, strip_house_number
 from release.stages.juvenile import minor_keys
 from release.stages.load import load_export
 
@@ -71,8 +71,9 @@ def test_age_rule(tmp_path: Path, policy: DatasetPolicy, age: str, public: str |
     ("column", "raw", "public"),
     [("state", "MASSACHUSETTS", "MA"), ("zip", "2124", "02124"), ("zip", "02124-1234", "02124"),
      ("zip", "ABCDE", None), ("circumstance", "Frisked", None), ("stop_duration", "abc", None),
-     ("vehicle_year", "1850", None)],
-    ids=["state-spelling", "zip-pad", "zip-plus4", "zip-bad", "outside-domain", "not-integer", "year-range"])
+     ("vehicle_year", "1850", None), ("vehicle_year", "1" * 30, None)],
+    ids=["state-spelling", "zip-pad", "zip-plus4", "zip-bad", "outside-domain", "not-integer", "year-range",
+         "thirty-digit-year"])
 def test_column_rules(tmp_path: Path, policy: DatasetPolicy, column: str, raw: str, public: str | None) -> None:
     folder = write_export(tmp_path, [contact("FC20000001", **{column: raw})], [person("FC20000001")])
     frames, findings, _ = _run(folder, policy)
@@ -85,3 +86,20 @@ def test_events_carry_tokens_not_values(tiny_export: Path, policy: DatasetPolicy
     text = repr(events)
     assert "Observed group" not in text and "2004-01-02" not in text
     assert all(len(e.token) == 64 for e in events)
+
+
+@pytest.mark.parametrize(
+    ("raw", "precision", "public"),
+    [("2020-03-04 17:25:00", "hour", "2020-03-04 17:00"), ("2020-3-4 7:05", "minute", "2020-03-04 07:05"),
+     ("2015-01-01 13:30:00+00", "day", "2015-01-01"), ("2020-03-04", "month", "2020-03"),
+     ("2020-02-30 10:00", "hour", None), ("2020-13-01", "day", None), ("2021-02-29", "day", None),
+     ("2020-03-04 24:00", "hour", None), ("2020-03-04 10:60", "minute", None), ("2020-03", "day", None)],
+    ids=["hour", "short-parts", "offset", "month", "feb-30", "month-13", "not-leap", "hour-24", "minute-60",
+         "too-coarse"])
+def test_datetime_rule_blanks_and_reports_dates_that_cannot_exist(raw: str, precision: str,
+                                                                  public: str | None) -> None:
+    values = pd.Series([raw], dtype=object)
+    ctx = Context("fioe", "fieldcontact.csv", "contact_date", pd.Series(["FC20000001"]), KEY)
+    outcome = rule_datetime(values, DatetimeRule(type="datetime", precision=precision), ctx)  # type: ignore[arg-type]
+    assert outcome.values.iloc[0] == public
+    assert [(f.code, f.row_keys) for f in outcome.findings] == ([] if public else [("date_unreadable", ("FC20000001",))])
