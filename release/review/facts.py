@@ -103,6 +103,7 @@ class Facts:
     provenance: list[tuple[str, str]]
     low_confidence: float = LOW_CONFIDENCE
     notes: tuple[str, ...] = ()
+    publication_notes: tuple[str, ...] = ()
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
@@ -200,6 +201,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         previous_year=inputs.previous.year if inputs.previous else "", changes=changes,
         budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines),
         notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
+        publication_notes=tuple(str(n) for n in manifest.get("publication_notes", []) or []),  # type: ignore[union-attr]
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]

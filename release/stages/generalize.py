@@ -21,7 +21,7 @@ from release.config import (FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRul
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.dates import read_date
-from release.stages.juvenile import age_band, parse_age
+from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
 from release.stages.load import ROW_KEY
 
 _MAX_KEYS = 20
@@ -245,18 +245,34 @@ def _events(ctx: Context, original: pd.Series, mask: pd.Series, action: str, ent
     ]
 
 
-def _ages(values: pd.Series, rule: AgeRule, policy: DatasetPolicy, ctx: Context) -> Outcome:
+def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: DatasetPolicy,
+          ctx: Context) -> Outcome:
+    """Whole years, banded under the juvenile age; from the date of birth when the juvenile
+    rule names one that can be read (``juvenile.read_ages``). A row whose age is unknown is
+    published blank and its report is treated as a minor's, and the report says so."""
+    values = frame[column]
     numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
     juvenile = policy.juvenile
-    under = juvenile.under if juvenile and juvenile.enabled else -1
-    minor = (numbers < under).fillna(False).astype(bool)
+    if juvenile is None or not juvenile.enabled or juvenile.age_column != f"{name}.{column}":
+        return Outcome(numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object),
+                       _unchanged(values), findings, entity_type="AGE", action="generalize")
+    ages = read_ages(frame, policy)
+    minor = minor_rows(ages, policy)
 
     def fmt(n: object) -> str | None:
-        if pd.isna(n):
+        if pd.isna(n):  # type: ignore[call-overload]
             return None
-        return age_band(int(n), policy) if int(n) < under else str(int(n))
-    out = numbers.map(fmt).astype(object)
-    return Outcome(out, minor, findings, entity_type="AGE", action="generalize")
+        return age_band(int(n), policy) if int(n) < juvenile.under else str(int(n))  # type: ignore[call-overload]
+    out = ages.years.map(fmt).astype(object)
+    if ages.unknown.any():
+        findings += (_finding(ctx, ages.unknown, "age_unknown_minor", "persons with no readable date of birth and "
+                              "no clean age in range: counted as minors (their reports withheld as juvenile)",
+                              "warning"),)
+    if ages.differs.any():
+        findings += (_finding(ctx, ages.differs, "age_from_dob", "ages computed from the date of birth where the "
+                              "age column was blank or said otherwise", "info"),)
+    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing
+    return Outcome(out, (minor & ~ages.unknown).astype(bool), findings, entity_type="AGE", action="generalize")
 
 
 def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minors: frozenset[str],
@@ -269,7 +285,7 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
         rule = file_policy.columns[column]
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
         if rule.type == "age":
-            result = _ages(frame[column], rule, policy, ctx)
+            result = _ages(frame, name, column, rule, policy, ctx)
         else:
             result = RULES[rule.type](frame[column], rule, ctx)
         out[column] = result.values
