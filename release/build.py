@@ -23,6 +23,7 @@ from release import datasets
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunBudget, reserve_budget
+from release.codebooks import vocabulary_view
 from release.config import FREE_TEXT_TYPES
 from release.errors import BudgetError
 from release.keys import Tokenizer, load_or_create_key
@@ -170,8 +171,9 @@ def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.
         loaded = load.load_export(resolved.input_dir, policy, options.year)
     report = Report(loaded.findings)
     with options.progress.stage("validate raw"):
-        raw_results, found = validate(
-            [validate_table(name, fp.raw_file, loaded.tables[name]) for name, fp in policy.files.items()],
+        raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
+            [validate_table(name, fp.raw_file, vocabulary_view(loaded.tables[name], fp))
+             for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
     return loaded, raw_results, report.extend(found)
 
