@@ -17,10 +17,8 @@ from typing import Any
 
 import click
 
+from release.bundles import DATASETS
 from release.errors import AuditFailure, ReleaseError
-
-DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
-            "in_custody_deaths", "best", "youthconnect")
 
 
 class RichProgress:
@@ -57,6 +55,8 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
             for check in error.details:
                 for problem in check.get("problems", []):  # sanitized: names and counts only
                     click.echo(f"  {check.get('name')}: {problem}", err=True)
+                if check.get("status") == "not run":
+                    click.echo(f"  {check.get('name')}: not run ({check.get('detail', {}).get('reason')})", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
         if os.environ.get("RELEASE_DEBUG") == "1":
@@ -65,6 +65,9 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
                    err=True)
         sys.exit(1)
     _emit(result, as_json, render)
+    if not as_json:
+        for notice in result.get("notices", []):  # e.g. a new HMAC key to back up
+            click.echo(f"note: {notice}", err=True)
     code = result.get("exit_code", 0)
     if code:
         if result.get("error"):
@@ -118,7 +121,8 @@ def main() -> None:
 def _dataset_command(dataset: str) -> click.Command:
     @click.command(name=dataset, help=f"Build the draft {dataset} release bundle for YEAR.\n\n"
                    "Writes OUT/<dataset>/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). "
-                   "Without --input the bundled synthetic sample is used.")
+                   "Without --input the bundled synthetic sample is used. A published YEAR is never "
+                   "replaced: --supersede builds a new version in its own folder.")
     @click.argument("year", type=click.IntRange(1990, 2100))
     @click.option("--input", "input_dir", type=click.Path(path_type=Path), help="Raw export folder.")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
@@ -129,14 +133,16 @@ def _dataset_command(dataset: str) -> click.Command:
                   help="Expectation suites folder (default ./expectations, else the installed copy).")
     @click.option("--ledger", type=click.Path(path_type=Path),
                   help="Privacy ledger (default $RELEASE_LEDGER, else OUT/privacy_ledger.sqlite).")
+    @click.option("--supersede", is_flag=True,
+                  help="YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
-                expectations_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
+                expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool) -> None:
         from release import api
         progress = api.Silent() if as_json else RichProgress()
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
-                                   progress=progress)
+                                   progress=progress, supersede=supersede)
         _run(as_json, lambda: api.build_release(options), _render_build)
     return command
 
@@ -184,7 +190,7 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
 
 
 @main.command()
-@click.argument("dataset", type=click.Choice(DATASETS))
+@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
 @click.argument("year", type=click.IntRange(1990, 2100))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
@@ -199,24 +205,43 @@ def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: in
 
 
 def _bundle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--version", "version", type=click.IntRange(1, 999), default=None,
+                           help="Bundle version (default: the latest; --supersede builds the next).")(command)
     command = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
                            show_default=True, help="Releases folder.")(command)
     command = click.argument("year", type=click.IntRange(1990, 2100))(command)
-    return click.argument("dataset")(command)
+    return click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")(command)
 
 
 def _render_lines(result: dict[str, Any]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
 
 
+def _rules_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+                        help="Rules folder with the policy and trusted_signers.yaml "
+                             "(default: the installed copy).")(command)
+
+
+def _passphrase(key_path: Path) -> bytes | None:
+    """The signing key's passphrase: $RELEASE_KEY_PASSPHRASE, else asked for (never echoed)."""
+    from release import api
+    if not api.key_is_encrypted(key_path):
+        return None
+    given = os.environ.get("RELEASE_KEY_PASSPHRASE")
+    return (given or click.prompt(f"passphrase for {key_path}", hide_input=True, err=True)).encode("utf-8")
+
+
 @main.command()
 @_bundle_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: bool) -> None:
-    """Show where the review packet (review/index.html) of a bundle is, and its status."""
+def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, rules_dir: Path | None,
+           as_json: bool) -> None:
+    """Show where the review packet (review/index.html) of a bundle is, and what is pending."""
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser), _render_lines)
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version), _render_lines)
 
 
 @main.command()
@@ -224,45 +249,83 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool, as_json: 
 @click.option("--log-id", help="A redaction: the log entry's seq number or hash prefix.")
 @click.option("--finding", "finding_id", help="A blocking finding: its id in the review packet (F...).")
 @click.option("--decision", type=click.Choice(["redact", "keep"]), required=True)
-@click.option("--reviewer", required=True, help="Reviewer's name.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="Your private signing key (its public key must be in trusted_signers.yaml).")
+@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
 @click.option("--note", default="", help="Why.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def decide(dataset: str, year: int, out_dir: Path, log_id: str | None, finding_id: str | None, decision: str,
-           reviewer: str, note: str, as_json: bool) -> None:
-    """Record a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
-    the next build applies it."""
+def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: str | None, finding_id: str | None,
+           decision: str, key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None,
+           as_json: bool) -> None:
+    """Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
+    the next build applies it if the key is a trusted signer whose role may decide."""
     from release import api
     if (log_id is None) == (finding_id is None):
         raise click.UsageError("give exactly one of --log-id and --finding")
+    if version is not None:
+        raise click.UsageError("decisions are recorded on the latest version of a year; omit --version")
+    options: dict[str, Any] = {"reviewer": reviewer, "note": note, "rules_dir": rules_dir}
     if finding_id is not None:
-        _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer,
-                                                          note), _render_lines)
+        _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
+                                                          passphrase=_passphrase(key_path), **options),
+             _render_lines)
         return
     assert log_id is not None
-    _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note),
-         _render_lines)
+    _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, key_path,
+                                              passphrase=_passphrase(key_path), **options), _render_lines)
+
+
+def _render_keygen(result: dict[str, Any]) -> str:
+    return (_render_lines(result) + "\nNothing signed with this key counts until an administrator adds this line "
+            "under 'signers:' in trusted_signers.yaml (in the rules folder passed with --rules, or the installed copy):"
+            f"\n  {result['trusted_signers_entry']}")
 
 
 @main.command()
 @click.option("--out", "path", type=click.Path(path_type=Path), required=True,
               help="Private key file to create (mode 0600); the public key goes to FILE.pub.")
+@click.option("--passphrase", "with_passphrase", is_flag=True,
+              help="Encrypt the private key with a passphrase ($RELEASE_KEY_PASSPHRASE, else asked for twice).")
+@click.option("--name", help="Your name, for the trusted-signers line printed at the end.")
+@click.option("--role", help="Your role (e.g. legal), for the trusted-signers line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def keygen(path: Path, as_json: bool) -> None:
-    """Create an Ed25519 signing key pair for approving releases."""
+def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None, as_json: bool) -> None:
+    """Create an Ed25519 signing key pair for approving releases and signing decisions."""
     from release import api
-    _run(as_json, lambda: api.keygen(path), _render_lines)
+    passphrase = None
+    if with_passphrase:
+        given = os.environ.get("RELEASE_KEY_PASSPHRASE") or click.prompt(
+            "passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
+        passphrase = given.encode("utf-8")
+    _run(as_json, lambda: api.keygen(path, passphrase, name, role), _render_keygen)
+
+
+def _render_approve(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} {result['year']}: approved by {result['reviewer']} ({result['role']}, "
+             f"key {result['key_id'][:16]})", f"  manifest sha256: {result['manifest_sha256']}",
+             f"  trusted approvals: {result['approvals']}"
+             + ("; ready to publish" if result["ready_to_publish"] else "; more are needed before publishing")]
+    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
+    return "\n".join(lines)
 
 
 @main.command()
 @_bundle_options
-@click.option("--reviewer", required=True, help="Reviewer's name.")
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help="Private key file.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="Your private signing key (its public key must be in trusted_signers.yaml).")
+@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
 @click.option("--note", default="", help="Approval note.")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path, note: str, as_json: bool) -> None:
-    """Sign the bundle's manifest hash; refused for a bundle with a blocking finding or changed files."""
+def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_path: Path, reviewer: str | None,
+            note: str, rules_dir: Path | None, as_json: bool) -> None:
+    """Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a
+    bundle with a blocking finding or changed files, or a policy other than the bundle's."""
     from release import api
-    _run(as_json, lambda: api.approve_release(dataset, year, out_dir, reviewer, key_path, note), _render_lines)
+    _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
+                                              passphrase=_passphrase(key_path), rules_dir=rules_dir,
+                                              version=version), _render_approve)
 
 
 @main.command()
@@ -270,18 +333,37 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Pat
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), default=None,
               help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, as_json: bool) -> None:
-    """Copy public/ out and make the release's privacy spend permanent on the ledger; refused
-    without the required approvals, if any file changed since, or if the ledger lacks the spend."""
+def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir: Path, ledger: Path | None,
+            rules_dir: Path | None, as_json: bool) -> None:
+    """Copy public/ with its manifest, approvals and SHA256SUMS to TO/DATASET/YEAR and make the
+    release's privacy spend permanent on the ledger; refused without the trusted approvals the
+    policy requires, if any file changed since, if TO overlaps the releases folder or the
+    bundle, if TO already holds another release, or if the ledger lacks the spend."""
     from release import api
-    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger), _render_lines)
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version),
+         _render_publish)
+
+
+def _render_publish(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} {result['year']}: published to {result['destination']} "
+             f"({len(result['files'])} file(s)); trusted approvals: {result['approvals']}"]
+    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
+    return "\n".join(lines)
 
 
 def _render_audit(result: dict[str, Any]) -> str:
-    lines = [f"audit of {result['bundle']}: {'PASS' if result['ok'] else 'FAIL'}"]
+    skipped = result.get("unverified", [])
+    verdict = "PASS" if result["ok"] else "FAIL"
+    lines = [f"audit of {result['bundle']}: {verdict}"
+             + (f", except {len(skipped)} check(s) not run (allowed with --allow-unverified)" if skipped else "")]
     for check in result["checks"]:
-        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}")
+        reason = check.get("detail", {}).get("reason") if check.get("status") == "not run" else None
+        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}"
+                     + (f" ({reason})" if reason else ""))
+        lines += [f"            signed by {signer}" for signer in check.get("detail", {}).get("signers", [])]
+    lines += [f"  UNVERIFIED: {item['name']}: {item['reason']}" for item in skipped]
     return "\n".join(lines)
 
 
@@ -291,13 +373,27 @@ def _render_audit(result: dict[str, Any]) -> str:
               help="Raw export: also prove no raw value is public and recompute log tokens (needs the HMAC key).")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
 @click.option("--no-scan", is_flag=True, help="Skip the second PII scan of the public files.")
+@click.option("--allow-unverified", is_flag=True,
+              help="Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
 @click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
-def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None, no_scan: bool,
-          as_json: bool) -> None:
-    """Verify a bundle independently: hashes, log chain, signatures, residual PII, columns, cells, budget."""
+def audit(dataset: str, year: int, out_dir: Path, version: int | None, raw_dir: Path | None, rules_dir: Path | None,
+          no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
+    """Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII,
+    columns, cells, budget. Exits 8 when a check fails or could not run (unless --allow-unverified)."""
     from release import api
-    _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan),
-         _render_audit)
+    _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
+                                            allow_unverified=allow_unverified, version=version), _render_audit)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@_rules_option
+@click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
+def verify(folder: Path, rules_dir: Path | None, as_json: bool) -> None:
+    """Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS,
+    and trusted approvals of that manifest meeting the policy. Exits 8 when anything differs."""
+    from release import api
+    _run(as_json, lambda: api.verify_published(folder, rules_dir), _render_audit)
 
 
 def _render_budget(result: dict[str, Any]) -> str:
@@ -313,7 +409,7 @@ def _render_budget(result: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.argument("dataset")
+@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
@@ -327,9 +423,9 @@ def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> N
 def _render_list(result: dict[str, Any]) -> str:
     if not result["releases"]:
         return "no releases yet"
-    lines = [f"{'dataset':<20}{'year':>6}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
-    lines += [f"{r['dataset']:<20}{r['year']:>6}  {r['status']:<10}{r['approvals']:>10}{r['rho_spent']:>11.3f}"
-              for r in result["releases"]]
+    lines = [f"{'dataset':<20}{'year':>6}{'version':>8}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
+    lines += [f"{r['dataset']:<20}{r['year']:>6}{r['version']:>8}  {r['status']:<10}{r['approvals']:>10}"
+              f"{r['rho_spent']:>11.3f}" for r in result["releases"]]
     return "\n".join(lines)
 
 
@@ -337,8 +433,9 @@ def _render_list(result: dict[str, Any]) -> str:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@_rules_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def list_command(out_dir: Path, ledger: Path | None, as_json: bool) -> None:
-    """Datasets, years released, status and budget."""
+def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
+    """Datasets, years released, status and budget (approvals counted against the policy)."""
     from release import api
-    _run(as_json, lambda: api.list_releases(out_dir, ledger), _render_list)
+    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), _render_list)

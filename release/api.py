@@ -18,12 +18,14 @@ from release.budget_run import budget_report, ledger_path
 from release.governance_api import (
     approve_release,
     audit_release,
+    key_is_encrypted,
     keygen,
     list_releases,
     publish_release,
     record_decision,
     record_finding_decision,
     review_release,
+    verify_published,
 )
 from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
 from release.sample_writer import write_sample
@@ -31,7 +33,7 @@ from release.scan import scan_file
 
 __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "keygen", "ledger_path", "list_releases",
+    "audit_release", "budget_report", "build_release", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
-    "validate_table", "write_sample",
+    "validate_table", "verify_published", "write_sample",
 ]

@@ -16,10 +16,10 @@ from importlib import metadata
 from pathlib import Path
 
 import release
-from release import datasets
+from release import bundles, datasets, paths
 from release.budget_run import RunBudget, privacy_section
 from release.cells import safe_frame
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys
 from release.log import build_log
 from release.model import Report, Tables
 from release.run_options import BuildOptions, Resolved
@@ -54,9 +54,14 @@ class BlockedEvidence:
 BLOCKING_EVIDENCE = publish.BLOCKING_FILE
 
 
-def file_entries(folder: Path, pattern: str) -> list[dict[str, str]]:
-    return [{"path": str(p.relative_to(folder)), "sha256": publish.sha256_file(p)}
-            for p in sorted(folder.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts]
+def _policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
+    """Every file of the rules or suites folder with its hash, and those that differ from the
+    installed copy: a non-default policy is recorded, and the packet's summary says so."""
+    differs = paths.differences_from_installed(folder, name)
+    return {"origin": origin, "folder": str(folder),
+            "files": [{"path": path, "sha256": digest}
+                      for path, digest in paths.file_hashes(folder, paths.PATTERNS[name]).items()],
+            "default": not differs, "differs_from_installed": differs}
 
 
 def component_versions() -> dict[str, str]:
@@ -70,7 +75,7 @@ def component_versions() -> dict[str, str]:
 
 
 def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
-                    events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
+                    events: list, report: Report, keys: ReleaseKeys, engine_versions: dict[str, str],
                     raw_results: list, public_results: list, decisions: list,
                     derived: datasets.Derived, tables: object, budget: RunBudget | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
@@ -86,7 +91,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
-        frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset, tokenizer)
+        frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
+                                              keys.tokens)
         moved += apart
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
@@ -100,7 +106,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                                                  "95% interval (lower, upper) and status.")
                   for name, frame in tables.tables.items()]
     files, neutralized = _spreadsheet_safe(files)
-    log_lines = build_log(events, tokenizer)
+    log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
         counts[f"{event.action}:{event.entity_type}"] = counts.get(f"{event.action}:{event.entity_type}", 0) + 1
@@ -108,6 +114,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "manifest_version": 1,
         "dataset": options.dataset,
         "year": year,
+        "version": resolved.target.version,
+        "supersedes": resolved.target.supersedes,  # the published version this one replaces, if any
         "status": status,
         "run_id": uuid.uuid4().hex,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -115,12 +123,13 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "pii_engine": engine_versions,
         "inputs": {"origin": resolved.input_origin,
                    "files": [vars(i) for i in loaded.inputs]},
-        "rules": {"origin": resolved.rules_origin, "files": file_entries(resolved.rules_dir, "*.yaml")},
-        "expectations": {"origin": resolved.expectations_origin,
-                         "files": file_entries(resolved.expectations_dir, "*.json")},
+        "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
+        "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
         "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
-                       "approvals_required": policy.approvals_required},
-        "hmac_key_id": tokenizer.key_id,
+                       # shown in the packet only: approve, publish and audit read the policy itself
+                       "approvals": policy.approvals.model_dump(mode="json")},
+        "hmac_key_id": keys.key_id,
+        "hmac": dict(keys.derivation),  # derivation and purpose labels, never a key
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],
                           "by_action_and_type": dict(sorted(counts.items()))},
         "checks": {
@@ -149,7 +158,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     # The packet is rendered before the manifest is written, so it is listed and hashed
     # there and an approval covers the packet the reviewer read.
     from release.review import inputs_from_build, render_review
-    previous = options.out_dir / options.dataset / str(year - 1)
+    previous = bundles.bundle_dir(options.dataset, year - 1, options.out_dir)
     review["index.html"] = render_review(inputs_from_build(
         files, log_lines, review, manifest,
         previous if (previous / publish.MANIFEST).is_file() else None))

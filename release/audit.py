@@ -6,7 +6,8 @@ re-scanned, cell sizes re-counted, and — given the raw export and the HMAC key
 values searched for in the public files and the log's tokens recomputed. Each check
 reports counts and locations (file, column, row key, line), never a value. A check whose
 input is missing (no raw folder, no key, no injected scanner) is reported as "not run",
-never silently passed; any failed check makes ``audit_or_raise`` exit 8.
+never silently passed; any failed check, and any check that did not run unless the auditor
+allowed it (``allow_unverified``), makes ``audit_or_raise`` exit 8.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, audit_policy, check_columns,
+from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, check_columns,
                                   check_ledger_in_manifest, check_log, check_outputs, check_residual_pii,
-                                  check_signatures, check_table_cells, data_frames)
+                                  check_signatures, check_table_cells, check_trailer_mac, data_frames)
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
 from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
                                   from_problems, not_run)
 from release.errors import AuditFailure, InputError, ReleaseError
 from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys, keys_for_manifest
+from release.paths import chosen_dir
+from release.trust import bundle_policy
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",
            "Scanner", "Status", "audit", "audit_or_raise", "check_columns", "check_ledger_in_manifest",
            "check_log", "check_outputs", "check_raw_values", "check_residual_pii", "check_signatures",
-           "check_table_cells", "check_tokens", "data_frames"]
+           "check_table_cells", "check_tokens", "check_trailer_mac", "data_frames"]
 
 
 # ---- the audit ------------------------------------------------------------------------
@@ -37,16 +40,19 @@ __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", 
 def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, hmac_key: bytes | None = None,
           *, rules_dir: Path | None = None, scan: Scanner | None = None,
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-          require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
-    bundle = bundle_dir(dataset, year, out_dir)
+          require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
+          allow_unverified: bool = False, version: int | None = None) -> AuditReport:
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle, AuditFailure)
-    tokenizer = Tokenizer(hmac_key) if hmac_key else None
+    keys, key_problem = _release_keys(hmac_key, manifest)
     public, unreadable = _read_public(bundle)
     tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
-    checks = [check_outputs(bundle, manifest), check_log(bundle, manifest, tokenizer),
-              check_signatures(bundle, manifest, dataset, year, require_approval)]
-    policy, policy_problems = audit_policy(dataset, rules_dir, manifest)
-    policy_problems += unreadable
+    policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
+    checks = [check_outputs(bundle, manifest, (dataset, year)), check_log(bundle, manifest),
+              check_trailer_mac(bundle, manifest, keys, key_problem),
+              check_signatures(bundle, dataset, year, policy, policy_problems,
+                               chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
+    policy_problems = policy_problems + unreadable
     frames = data_frames(policy, year, public) if policy else {}
     if policy is None:
         checks.append(from_problems("public_columns_allowed", policy_problems, {}))
@@ -58,8 +64,18 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
     checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
     checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                   else check_ledger_in_manifest(manifest, tables))
-    checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, tokenizer, public)
-    return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks))
+    checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
+    return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks), allow_unverified)
+
+
+def _release_keys(hmac_key: bytes | None, manifest: dict[str, object]) -> tuple[ReleaseKeys | None, str | None]:
+    """The bundle's keys re-derived from the master key, or why they cannot be."""
+    if not hmac_key:
+        return None, None
+    try:
+        return keys_for_manifest(hmac_key, manifest), None
+    except ReleaseError as exc:
+        return None, exc.one_line()
 
 
 def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
@@ -87,12 +103,19 @@ def _injected(name: str, function: CheckFn | None, bundle: Path, manifest: dict[
 def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                    hmac_key: bytes | None = None, *, rules_dir: Path | None = None, scan: Scanner | None = None,
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
-                   require_approval: bool = False, thresholds: Mapping[str, float] | None = None) -> AuditReport:
-    """``audit``, raising ``AuditFailure`` (exit 8) when any check failed."""
+                   require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
+                   allow_unverified: bool = False, version: int | None = None) -> AuditReport:
+    """``audit``, raising ``AuditFailure`` (exit 8) when any check failed or, unless allowed,
+    did not run."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
-                   require_approval=require_approval, thresholds=thresholds)
+                   require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified,
+                   version=version)
     if not report.ok:
-        raise AuditFailure(f"audit failed: {len(report.failed)} check(s) failed: {', '.join(report.failed)}",
-                           file=report.bundle, rule="audit", details=[c.to_dict() for c in report.checks])
+        parts = [f"{len(report.failed)} check(s) failed: {', '.join(report.failed)}"] if report.failed else []
+        if report.unverified and not allow_unverified:
+            parts.append(f"{len(report.unverified)} check(s) could not run: {', '.join(report.unverified)} "
+                         "(a check that did not run is not a pass; give what it needs, or --allow-unverified)")
+        raise AuditFailure(f"audit failed: {'; '.join(parts)}", file=report.bundle, rule="audit",
+                           details=[c.to_dict() for c in report.checks])
     return report

@@ -1,10 +1,11 @@
 """Audit checks that need only the bundle, or the bundle and the dataset's policy.
 
 Bundle only: outputs re-hashed against the manifest, the redaction log chain re-walked,
-approval signatures re-verified, exact table cells re-counted against their thresholds and
-the manifest's privacy spends re-added. With the policy (read from the rules folder and
-matched against the manifest's hash): published columns against the allow-list and
-narratives re-scanned for residual PII. Each returns one ``AuditCheck`` of counts and
+exact table cells re-counted against their thresholds and the manifest's privacy spends
+re-added. With the HMAC key: the log's trailer MAC. With the policy (read from the rules
+folder and matched against the manifest's hash, ``release.trust.bundle_policy``): approval
+signatures checked against the trusted signers and the policy's required roles, published
+columns against the allow-list and narratives re-scanned for residual PII. Each returns one ``AuditCheck`` of counts and
 locations, never a value.
 """
 
@@ -17,18 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import paths
-from release.approvals import check_approvals
 from release.audit_report import AuditCheck, Scanner, from_problems, not_run
-from release.config import FREE_TEXT_TYPES, DatasetPolicy, load_policy
+from release.config import FREE_TEXT_TYPES, DatasetPolicy
 from release.errors import ReleaseError
-from release.gate import approvals_required, manifest_sha256, verify_outputs
-from release.keys import Tokenizer
-from release.log import verify_log
+from release.gate import manifest_sha256, verify_outputs
+from release.keys import ReleaseKeys
+from release.log import trailer_mac_problems, verify_log
 from release.model import finite_number
 from release.stages.load import ROW_KEY
 from release.stages.load import row_keys  # the one definition of a row key
-from release.stages.publish import LOG, sha256_file
+from release.stages.publish import LOG
+from release.trust import APPROVALS, Trust, approval_status, load_signers
 
 DEFAULT_MIN_CELL_SIZE = 11
 TABLES_DIR = "public/tables/"
@@ -36,19 +36,24 @@ TABLES_DIR = "public/tables/"
 
 # ---- bundle-only checks ----------------------------------------------------------------
 
-def check_outputs(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
+def check_outputs(bundle: Path, manifest: dict[str, object], expected: tuple[str, int] | None = None) -> AuditCheck:
+    """Every output re-hashed; ``expected`` (dataset, year): the manifest must say the same."""
     integrity = verify_outputs(bundle, manifest)
-    return from_problems("outputs_match_manifest", [] if integrity.ok else integrity.problems(), {
+    problems = [] if integrity.ok else integrity.problems()
+    if expected is not None and (manifest.get("dataset"), manifest.get("year")) != expected:
+        problems.insert(0, "manifest.json: names another dataset or year than the bundle's folder")
+    return from_problems("outputs_match_manifest", problems, {
         "outputs": integrity.checked, "changed": len(integrity.changed), "missing": len(integrity.missing),
         "unlisted_in_public": len(integrity.unlisted)})
 
 
-def check_log(bundle: Path, manifest: dict[str, object], tokenizer: Tokenizer | None) -> AuditCheck:
+def check_log(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
+    """The chain, order and count of the log, and its summary in the manifest (no key needed)."""
     path = bundle / LOG
     if not path.is_file():
         return from_problems("redaction_log", ["redaction_log.jsonl is missing"], {})
-    result = verify_log(path.read_text(encoding="utf-8").splitlines(), tokenizer)
-    problems = [f"{LOG}: {p}" for p in result.problems]
+    result = verify_log(path.read_text(encoding="utf-8").splitlines())
+    problems = [f"{LOG}: {p}" for p in result.chain_problems]
     recorded = manifest.get("redaction_log")
     if isinstance(recorded, dict):
         if recorded.get("entries") != result.entries:
@@ -57,22 +62,64 @@ def check_log(bundle: Path, manifest: dict[str, object], tokenizer: Tokenizer | 
             problems.append(f"{LOG}: head hash differs from the manifest")
     else:
         problems.append("the manifest records no redaction log summary")
-    if tokenizer is not None and manifest.get("hmac_key_id") != tokenizer.key_id:
+    return from_problems("redaction_log", problems, {"entries": result.entries})
+
+
+def check_trailer_mac(bundle: Path, manifest: dict[str, object], keys: ReleaseKeys | None,
+                      key_problem: str | None = None) -> AuditCheck:
+    """The trailer MAC under the release's trailer key: without it, a log with entries removed
+    and re-chained cannot be told from the original, so no key means "not run", never a pass."""
+    name = "log_trailer_mac"
+    path = bundle / LOG
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    trailer = _trailer(lines)
+    if key_problem:
+        return from_problems(name, [key_problem], {})
+    if keys is None:
+        return not_run(name, "no HMAC key given (RELEASE_HMAC_KEY or RELEASE_HMAC_KEY_FILE)")
+    if trailer is None:
+        return not_run(name, "the log has no trailer (see redaction_log)")
+    problems = [f"{LOG}: {p}" for p in trailer_mac_problems(trailer, keys.trailer)]
+    if manifest.get("hmac_key_id") != keys.key_id:
         problems.append("the HMAC key given is not the release's key (key id differs from the manifest)")
-    return from_problems("redaction_log", problems, {
-        "entries": result.entries, "trailer_mac": "checked" if result.trailer_mac_checked else "not checked (no key)"})
+    if keys.legacy and not problems:
+        return not_run(name, "log format 1: its trailer MAC used the token key and can be forged from a "
+                             "token; rebuild the release for a verifiable log")
+    return from_problems(name, problems, {"key_id": keys.key_id, "derivation": "legacy" if keys.legacy
+                                          else str(keys.derivation.get("derivation"))})
 
 
-def check_signatures(bundle: Path, manifest: dict[str, object], dataset: str, year: int,
-                     require_approval: bool) -> AuditCheck:
-    checks = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=manifest_sha256(bundle))
-    problems = [f"approvals.jsonl line {c.line} (key {c.key_id[:16] or '?'}): {p}" for c in checks for p in c.problems]
-    valid = len({c.key_id for c in checks if c.ok})
-    required = approvals_required(manifest)
-    if require_approval and valid < required:
-        problems.append(f"{valid} valid approval(s) by distinct keys, {required} required")
-    return from_problems("approvals", problems, {"approvals": len(checks), "valid": sum(c.ok for c in checks),
-                                                 "distinct_valid_keys": valid, "required": required})
+def _trailer(lines: list[str]) -> dict[str, object] | None:
+    try:
+        last = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return None
+    return last if isinstance(last, dict) and last.get("trailer") is True else None
+
+
+def check_signatures(bundle: Path, dataset: str, year: int, policy: DatasetPolicy | None,
+                     policy_problems: list[str], rules_dir: Path, require_approval: bool) -> AuditCheck:
+    """Every approval line verified and matched against the trusted signers of the rules
+    folder; with ``require_approval``, the policy's roles and counts met by trusted signers."""
+    lines = (bundle / APPROVALS).read_text(encoding="utf-8").splitlines() if (bundle / APPROVALS).is_file() else []
+    if not require_approval and not any(line.strip() for line in lines):
+        return from_problems("approvals", [], {"approvals": 0})
+    if policy is None or policy_problems:
+        return from_problems("approvals", [f"approvals cannot be judged without the bundle's policy: "
+                                           f"{(policy_problems or ['policy not available'])[0]}"], {})
+    try:
+        trust = Trust(rules_dir, policy.approvals, load_signers(rules_dir))
+    except ReleaseError as exc:
+        return from_problems("approvals", [exc.one_line()], {})
+    status = approval_status(bundle / APPROVALS, dataset=dataset, year=year,
+                             manifest_sha256=manifest_sha256(bundle), trust=trust)
+    problems = list(status.problems)
+    if require_approval and status.missing():
+        problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met"
+                        + ("" if trust.signers.by_key_id else f" ({trust.signers.path} lists no trusted signer)"))
+    return from_problems("approvals", problems, {
+        "signers": [s.label() for s in status.signed], "required": dict(status.required),
+        "counted": status.counted(), "trusted_signers": str(trust.signers.path)})
 
 
 def check_table_cells(tables: Mapping[str, pd.DataFrame],
@@ -142,24 +189,6 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
 
 # ---- checks that need the policy ---------------------------------------------------------
 
-def audit_policy(dataset: str, rules_dir: Path | None,
-                 manifest: Mapping[str, object]) -> tuple[DatasetPolicy | None, list[str]]:
-    """The dataset's policy from the rules folder, and why it cannot be trusted if so."""
-    folder = rules_dir or paths.default_dir("redaction_rules")[0]
-    path = folder / f"{dataset}.yaml"
-    try:
-        policy = load_policy(path)
-    except ReleaseError as exc:
-        return None, [exc.one_line()]
-    rules = manifest.get("rules")
-    recorded = {f.get("path"): f.get("sha256") for f in (rules.get("files") or []) if isinstance(f, dict)} \
-        if isinstance(rules, dict) else {}
-    if recorded.get(path.name) != sha256_file(path):
-        return policy, [f"{path.name}: differs from the rule file recorded in the manifest; "
-                        "audit with the archived rules folder (--rules)"]
-    return policy, []
-
-
 def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Public data files by policy file name, with ``_row_key`` rebuilt as load builds it."""
     frames = {}
@@ -219,6 +248,8 @@ def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
 
 def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
                        scan: Scanner | None, bundle: Path | None = None) -> AuditCheck:
+    if not any(fp.free_text_columns() for fp in policy.files.values()):
+        return from_problems("residual_pii", [], {"texts_scanned": 0, "free_text_columns": 0})
     if scan is None:
         return not_run("residual_pii", "no PII scanner supplied")
     kept = _kept_spans(bundle)

@@ -3,6 +3,10 @@
 Owns what a check may say (a status, counts and names in ``detail``, problems naming file,
 column, row key or line, never a value) and how it is serialized, so the check modules
 (``audit_checks``, ``audit_raw``) and the entry points (``audit``) share one shape.
+
+A check that did not run (no key, no raw export, no scanner) is not a pass: the report is
+not ok while any is left, unless the auditor accepted exactly that (``allow_unverified``),
+and then the report names every check it skipped and why.
 """
 
 from __future__ import annotations
@@ -53,16 +57,26 @@ class AuditReport:
     bundle: str
     manifest_sha256: str
     checks: tuple[AuditCheck, ...]
+    allow_unverified: bool = False
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return not self.failed and (self.allow_unverified or not self.unverified)
 
     @property
     def failed(self) -> list[str]:
         return [c.name for c in self.checks if not c.ok]
 
+    @property
+    def unverified(self) -> list[str]:
+        """Checks that did not run: never a pass, unless the auditor allowed it."""
+        return [c.name for c in self.checks if c.status == "not run"]
+
+    def skipped(self) -> list[dict[str, object]]:
+        return [{"name": c.name, "reason": c.detail.get("reason", "")} for c in self.checks if c.status == "not run"]
+
     def to_dict(self) -> dict[str, object]:
         return {"dataset": self.dataset, "year": self.year, "bundle": self.bundle, "ok": self.ok,
                 "manifest_sha256": self.manifest_sha256, "failed": self.failed,
+                "unverified": self.skipped(), "allow_unverified": self.allow_unverified,
                 "checks": [c.to_dict() for c in self.checks]}

@@ -26,7 +26,7 @@ from release.budget_run import RunBudget, reserve_budget
 from release.codebooks import vocabulary_view
 from release.config import FREE_TEXT_TYPES
 from release.errors import BudgetError
-from release.keys import Tokenizer, load_or_create_key
+from release.keys import ReleaseKeys, Tokenizer, derive_keys, master_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
 from release.run_options import BuildOptions, Resolved, resolve
@@ -45,7 +45,7 @@ class _Run:
 
     options: BuildOptions
     resolved: Resolved
-    tokenizer: Tokenizer
+    keys: ReleaseKeys
     loaded: load.Loaded
     raw_results: list
     base: Report          # findings of load and raw validation
@@ -60,6 +60,10 @@ class _Run:
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
 
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.keys.tokens
+
 
 def build_release(options: BuildOptions) -> dict[str, object]:
     """Build the bundle: a draft, or a blocked bundle whose packet lists what to fix.
@@ -67,10 +71,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     Raises only for what is not a finding about the data: bad options, an export that
     breaks the contract, a broken environment."""
     resolved = resolve(options)
-    tokenizer = Tokenizer(load_or_create_key())
+    master = master_key(create=True)
+    assert master is not None
+    keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
     progress = options.progress
     loaded, raw_results, report = _load_and_validate(options, resolved)
-    run = _Run(options, resolved, tokenizer, loaded, raw_results, report, report)
+    run = _Run(options, resolved, keys, loaded, raw_results, report, report)
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -96,16 +102,16 @@ def build_release(options: BuildOptions) -> dict[str, object]:
             tables = None
     if not run.report.ok:
         manifest, target = _write(run, public_results, None, None, "blocked")
-    return _result(run, manifest, target)
+    return {**_result(run, manifest, target), "notices": [n for n in (master.notice(),) if n]}
 
 
 def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
            status: str) -> tuple[dict[str, object], Path]:
     options = run.options
-    target = options.out_dir / options.dataset / str(options.year)
+    target = run.resolved.target.bundle
     with options.progress.stage("publish" if status == "draft" else "write blocked bundle"):
         bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
-                                 run.tokenizer, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
+                                 run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds)
         manifest = publish.write_bundle(bundle, target)
@@ -183,7 +189,7 @@ def _transform(run: _Run) -> None:
     from release.pii.engine import EngineSettings, PiiEngine
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
-    run.decisions = _reviewer_decisions(run.options.dataset, run.options.year, run.options.out_dir)
+    run.decisions = _reviewer_decisions(run)
     narrative = policy.narrative
     if narrative is not None:
         with progress.stage("load PII model"):
@@ -394,10 +400,17 @@ def _free_text(run: _Run, table: str) -> set[str]:
 
 # ---- reviewer decisions ---------------------------------------------------------------
 
-def _reviewer_decisions(dataset: str, year: int, out_dir: Path) -> list:
-    """Decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds see them)."""
-    from release.approvals import decisions_in_force, load_decisions
-    return list(decisions_in_force(load_decisions(dataset, year, out_dir)).values())
+def _reviewer_decisions(run: _Run) -> list:
+    """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
+    see them) by trusted signers the policy lets decide; the rest are reported, not applied."""
+    from release.decisions import decisions_in_force
+    from release.trust import Trust, load_signers
+
+    options, resolved = run.options, run.resolved
+    trust = Trust(resolved.rules_dir, resolved.policy.approvals, load_signers(resolved.rules_dir))
+    force = decisions_in_force(options.dataset, options.year, options.out_dir, trust)
+    run.base = run.base.extend(force.findings())
+    return list(force.decisions)
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:

@@ -133,6 +133,21 @@ class NarrativePolicy(Frozen):
     rules_dir: str = "pii"
 
 
+class ApprovalsPolicy(Frozen):
+    """Who must sign before publication, and whose decisions apply: roles of the trusted
+    signers (``trusted_signers.yaml`` beside the policy). Read from the policy by approve,
+    publish and audit, never from a bundle's manifest."""
+
+    required: dict[str, int] = Field(default_factory=lambda: {"legal": 1}, min_length=1)
+    decide: tuple[str, ...] = Field(default=("legal",), min_length=1)
+
+    @model_validator(mode="after")
+    def _counts(self) -> "ApprovalsPolicy":
+        if any(count < 1 for count in self.required.values()):
+            raise ValueError("required: every role needs a count of at least 1")
+        return self
+
+
 class DatasetPolicy(Frozen):
     dataset: str
     description: str = ""
@@ -142,7 +157,10 @@ class DatasetPolicy(Frozen):
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
     codebooks_dir: str = "codebooks"   # beside this file: the shared vocabularies keep columns name
-    approvals_required: int = 1
+    approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
+    # Value tokens of the redaction log under one key for every year of this dataset (the
+    # same person's tokens then match across years); by default each year has its own key.
+    linkable_tokens: bool = False
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
     dataset_rules: dict[str, object] = Field(default_factory=dict)

@@ -1,35 +1,37 @@
 """The gate between a draft bundle and the world: integrity, approval and publication.
 
 ``approve`` signs only a bundle whose checks passed and whose files still match its
-manifest; ``publish`` copies ``public/`` out only when enough valid approvals cover the
-CURRENT manifest hash and every file, re-hashed, still matches. Both re-hash everything
-every time: a bundle is a folder anyone can edit, so nothing about it is trusted from an
-earlier run. The copy is staged beside the destination, re-hashed there, and renamed
-into place, so a reader never sees a half-published year.
+manifest, whose redaction log's chain and trailer MAC verify under the release's key, with
+a key on the trusted-signers list. ``require_intact`` and ``require_approvals`` are what
+``release.publication`` checks again before anything goes out: trusted approvals of the
+CURRENT manifest hash that meet the roles and counts the policy requires (``release.trust``:
+read from the rules folder, never from the manifest). Everything is re-hashed every time: a
+bundle is a folder anyone can edit, so nothing about it is trusted from an earlier run.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from release.approvals import append_approval, check_approvals, load_private_key, sign_approval, utc_now
-from release.errors import ApprovalError, InputError, ReleaseError
+from release import bundles
+from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
+from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
+from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.log import verify_log
-from release.ledger import Ledger, ledger_file
-from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
+from release.stages.publish import LOG, MANIFEST, sha256_file
+from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, trust_for, trusted_signer
 
 PUBLIC = "public"
 
 
-def bundle_dir(dataset: str, year: int, out_dir: Path) -> Path:
-    return out_dir / dataset / str(year)
+def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
+    """The bundle of a registered dataset's year: the latest version unless one is named."""
+    return bundles.bundle_dir(dataset, year, out_dir, version)
 
 
 def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> dict[str, object]:
@@ -133,14 +135,13 @@ def blocking_count(manifest: dict[str, object]) -> int:
     return max(int(recorded) if isinstance(recorded, int) else 1, listed)
 
 
-def approvals_required(manifest: dict[str, object]) -> int:
-    """The policy's value as recorded in the manifest; never fewer than one (fail closed)."""
-    parameters = manifest.get("parameters")
-    value = parameters.get("approvals_required") if isinstance(parameters, dict) else None
-    return max(1, value) if isinstance(value, int) else 1
+def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
+    """The bundle's approvals of its current manifest, judged by ``trust``."""
+    return approval_status(bundle / APPROVALS, dataset=dataset, year=year, manifest_sha256=manifest_sha256(bundle),
+                           trust=trust)
 
 
-def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
+def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
     integrity = verify_outputs(bundle, manifest)
     if not integrity.ok:
         problems = integrity.problems()
@@ -148,117 +149,80 @@ def _require_intact(bundle: Path, manifest: dict[str, object]) -> None:
                             f"first: {problems[0]}", file=str(bundle / MANIFEST), rule="integrity",
                             details=[{"problem": p} for p in problems])
     log = bundle / LOG
-    check = verify_log(log.read_text(encoding="utf-8").splitlines() if log.is_file() else [])
-    if not check.ok:
-        raise ApprovalError(f"the redaction log does not verify: {check.problems[0]}",
+    keys = _release_keys(manifest)
+    check = verify_log(log.read_text(encoding="utf-8").splitlines() if log.is_file() else [], keys.trailer)
+    if check.chain_problems:
+        raise ApprovalError(f"the redaction log does not verify: {check.chain_problems[0]}",
                             file=str(log), rule="log-chain")
+    if check.mac_problems or manifest.get("hmac_key_id") != keys.key_id:
+        first = check.mac_problems[0] if check.mac_problems else "the HMAC key's id differs from the manifest's"
+        raise ApprovalError(f"the redaction log's trailer MAC does not verify under the release's key ({first}): "
+                            "entries may have been removed and the log re-chained, or the key is not this "
+                            "release's", file=str(log), rule="log-trailer-mac")
 
 
-def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path, note: str = "",
-            passphrase: bytes | None = None) -> dict[str, object]:
-    """Sign the current manifest hash; refuse a blocked, changed or already-signed bundle."""
-    bundle = bundle_dir(dataset, year, out_dir)
+def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
+    """The bundle's derived keys: the trailer MAC is the only proof that no entry was removed
+    and the log re-chained, so approve and publish need the release's HMAC key."""
+    master = existing_key()
+    if master is None:
+        raise EnvironmentProblem(
+            "no HMAC key: approve and publish verify the redaction log's trailer MAC with the key the release "
+            "was built with; set RELEASE_HMAC_KEY_FILE (or RELEASE_HMAC_KEY) to it", rule="hmac-key")
+    try:
+        keys = keys_for_manifest(master, manifest)
+    except EnvironmentProblem as exc:  # an edited or foreign manifest, not a broken environment
+        raise ApprovalError(exc.message, file=MANIFEST, rule="hmac-key") from None
+    if keys.legacy:
+        raise ApprovalError("the redaction log is format 1, whose trailer MAC can be forged from a value token; "
+                            "rebuild the release to approve or publish it", file=LOG, rule="log-trailer-mac")
+    return keys
+
+
+def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
+            passphrase: bytes | None = None, rules_dir: Path | None = None,
+            version: int | None = None) -> dict[str, object]:
+    """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
+    or already-signed bundle, an untrusted key, and a policy other than the bundle's."""
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
                             rule="manifest")
-    if not reviewer.strip():
-        raise ApprovalError("a reviewer name is required", rule="reviewer")
     blocking = blocking_count(manifest)
     if blocking:
         raise ApprovalError(f"the bundle has {blocking} blocking finding(s); it cannot be approved",
                             file=str(bundle / MANIFEST), rule="blocking-findings")
-    _require_intact(bundle, manifest)
+    require_intact(bundle, manifest)
+    trust = trust_for(dataset, rules_dir, manifest)
     private = load_private_key(key_path, passphrase)
+    signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
+                            tuple(trust.approvals.required), reviewer)
     digest = manifest_sha256(bundle)
-    approval = sign_approval(private, dataset=dataset, year=year, manifest_sha256=digest,
-                             reviewer=reviewer.strip(), note=note, timestamp=utc_now())
-    earlier = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=digest)
-    if any(c.ok and c.key_id == approval.key_id for c in earlier):
+    if any(s.key_id == signer.key_id for s in approvals_of(bundle, dataset, year, trust).signed):
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")
-    append_approval(bundle, approval)
-    valid = {c.key_id for c in earlier if c.ok} | {approval.key_id}
+    timestamp = utc_now()
+    append_record(bundle / APPROVALS, sign_record(private, "approval", {
+        "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": signer.name,
+        "role": signer.role, "note": note, "timestamp": timestamp}))
+    status = approvals_of(bundle, dataset, year, trust)
     return {"dataset": dataset, "year": year, "bundle": str(bundle), "manifest_sha256": digest,
-            "reviewer": reviewer.strip(), "key_id": approval.key_id,
-            "timestamp": approval.payload["timestamp"], "valid_approvals": len(valid),
-            "approvals_required": approvals_required(manifest)}
+            "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
+            "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
+            "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
 
 
-def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: Path) -> list[str]:
-    copied = []
-    for relpath, item in sorted(listed.items()):
-        if not relpath.startswith(f"{PUBLIC}/"):
-            continue
-        inside = PurePosixPath(relpath).relative_to(PUBLIC)
-        destination = staging.joinpath(*inside.parts)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(bundle / relpath, destination)
-        if sha256_file(destination) != item.get("sha256"):  # changed while being copied
-            raise ApprovalError("file changed while it was being published", file=relpath, rule="integrity")
-        copied.append(inside.as_posix())
-    return copied
-
-
-def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
-    """The ledger run of a release that spent privacy budget, checked to be on the ledger
-    as spent; None for a release without noisy tables."""
-    privacy = manifest.get("privacy") or {}
-    if not isinstance(privacy, dict) or not privacy.get("spends"):
-        return None
-    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
-    run_id = str(privacy.get("run_id", ""))
-    if not path.is_file():
-        raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
-                            file=str(path), rule="ledger")
-    ledger = Ledger(path)
-    status = ledger.status(run_id)
-    if status not in ("committed", "published"):
-        raise ApprovalError(f"the privacy ledger does not hold this release's spend (run status {status}); "
-                            "rebuild the release", file=str(path), rule="ledger")
-    return ledger, run_id, str(status)
-
-
-def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
-            ledger: Path | None = None) -> dict[str, object]:
-    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, marking
-    the release's privacy spend as published on the ledger (a rebuild can no longer replace
-    it) just before the files go out, and giving the mark back if they do not. ``ledger``
-    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
-    bundle = bundle_dir(dataset, year, out_dir)
-    manifest = read_manifest(bundle)
-    _require_intact(bundle, manifest)
-    if blocking_count(manifest):  # an approval can be signed outside ``approve``: check again
-        raise ApprovalError("the bundle has blocking findings; it cannot be published",
-                            file=str(bundle / MANIFEST), rule="blocking-findings")
-    digest = manifest_sha256(bundle)
-    checks = check_approvals(bundle, dataset=dataset, year=year, manifest_sha256=digest)
-    valid = sorted({c.key_id for c in checks if c.ok})
-    required = approvals_required(manifest)
-    if len(valid) < required:
-        stale = sum(1 for c in checks if not c.ok)
+def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
+    """The trusted approvals the policy requires, or an ApprovalError saying what is missing."""
+    status = approvals_of(bundle, dataset, year, trust)
+    if not status.ok:
+        missing = ", ".join(f"{n} more {role}" for role, n in status.missing().items())
         raise ApprovalError(
-            f"{len(valid)} valid approval(s) of the current manifest, {required} required"
-            + (f"; {stale} approval line(s) do not verify for it" if stale else ""),
-            file=str(bundle / "approvals.jsonl"), rule="approvals-required")
-    spent = _spent_run(manifest, out_dir, ledger)
-    marked = spent is not None and spent[2] == "committed"
-    target = to_dir / dataset / str(year)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{year}.publishing-", dir=target.parent))
-    try:
-        copied = _copy_verified(bundle, listed_outputs(manifest), staging)
-        if marked:
-            spent[0].mark_published(spent[1])  # type: ignore[index]
-        try:
-            swap_into_place(staging, target)
-        except BaseException:
-            if marked:
-                spent[0].unmark_published(spent[1])  # type: ignore[index]
-            raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return {"dataset": dataset, "year": year, "destination": str(target), "files": copied,
-            "manifest_sha256": digest, "approvals": len(valid), "approvals_required": required,
-            "key_ids": valid, "ledger_run": spent[1] if spent else None}
+            f"{len(status.signed)} valid approval(s) by trusted signers of the current manifest; the policy "
+            f"requires {status.summary()}" + (f" (missing: {missing})" if missing else "")
+            + (f"; {len(status.problems)} approval line(s) do not count, first: {status.problems[0]}"
+               if status.problems else ""),
+            file=str(bundle / APPROVALS), rule="approvals-required",
+            details=[{"problem": p} for p in status.problems])
+    return status

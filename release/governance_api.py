@@ -12,84 +12,108 @@ from collections.abc import Callable
 from pathlib import Path
 
 from release import paths
+from release.bundles import all_bundles, bundle_dir, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
 from release.ledger import Ledger, ledger_file
-from release.stages import publish
 
 
-def list_releases(out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
-    """Every dataset with the years it has bundles for, their status and budget."""
-    from release.approvals import check_approvals
+def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+    """Every dataset with the years it has bundles for, their status and budget. A bundle is
+    "approved" only when trusted approvals meet its policy's requirement."""
     from release.errors import InputError
-    from release.gate import approvals_required, read_manifest
+    from release.gate import approvals_of, read_manifest
+    from release.trust import trust_for
 
-    rows = []
-    for folder in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9]")):
-        manifest_path = folder / publish.MANIFEST
-        if not manifest_path.is_file():
-            continue
+    rows: list[dict[str, object]] = []
+    for dataset, year, version, folder in all_bundles(out_dir):
         manifest = read_manifest(folder, error=InputError)
-        digest = publish.sha256_file(manifest_path)
-        approvals = len({c.key_id for c in check_approvals(folder, dataset=folder.parent.name,
-                                                           year=int(folder.name), manifest_sha256=digest) if c.ok})
-        status = ("approved" if approvals >= approvals_required(manifest) else str(manifest.get("status")))
-        privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
-        spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
-        rows.append({"dataset": folder.parent.name, "year": int(folder.name), "status": status,
-                     "approvals": approvals, "created_at": manifest.get("created_at"),
-                     "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))})
+        try:
+            approvals = approvals_of(folder, dataset, year, trust_for(dataset, rules_dir, manifest))
+            count, approved = len(approvals.signed), approvals.ok
+        except ReleaseError:  # no policy for it, or not the one it was built with: nothing counts
+            count, approved = 0, False
+        status = ("published" if publications(folder) else
+                  "approved" if approved and manifest.get("status") == "draft" else str(manifest.get("status")))
+        privacy = manifest.get("privacy")
+        spent = privacy.get("rho_spent") if isinstance(privacy, dict) else None
+        rows.append({"dataset": dataset, "year": year, "version": version, "status": status,
+                     "approvals": count, "created_at": manifest.get("created_at"),
+                     "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))
+                     if isinstance(spent, dict) else 0})
     budgets = {}
-    for dataset in sorted({r["dataset"] for r in rows}):
+    for dataset in sorted({str(r["dataset"]) for r in rows}):
         report = budget_report(dataset, out_dir, ledger)
         budgets[dataset] = report.get("units", [])
     return {"releases": rows, "budgets": budgets}
 
 
-def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False) -> dict[str, object]:
+def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
+                   rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
     from release import review
-    return review.review(dataset, year, out_dir, open_browser=open_browser)
+    return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version)
 
 
-def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str,
-                    note: str = "") -> dict[str, object]:
-    from release import approvals
-    return approvals.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note)
+def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, key_path: Path, *,
+                    reviewer: str | None = None, note: str = "", passphrase: bytes | None = None,
+                    rules_dir: Path | None = None) -> dict[str, object]:
+    from release import decisions
+    return decisions.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note,
+                                     signing=decisions.Signing(key_path, passphrase, rules_dir))
 
 
 def record_finding_decision(dataset: str, year: int, out_dir: Path, finding_id: str, decision: str,
-                            reviewer: str, note: str = "") -> dict[str, object]:
+                            key_path: Path, *, reviewer: str | None = None, note: str = "",
+                            passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+    from release import decisions
+    return decisions.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note,
+                                             signing=decisions.Signing(key_path, passphrase, rules_dir))
+
+
+def keygen(path: Path, passphrase: bytes | None = None, name: str | None = None,
+           role: str | None = None) -> dict[str, object]:
+    """A new signing key, and the line an administrator adds to ``trusted_signers.yaml``."""
     from release import approvals
-    return approvals.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note)
+    made = dict(approvals.keygen(path, passphrase))
+    entry = (f'- {{name: "{name or "<full name>"}", role: {role or "<role, e.g. legal>"}, '
+             f'public_key: "{made["public_key"]}"}}')
+    return {**made, "trusted_signers_entry": entry}
 
 
-def keygen(path: Path) -> dict[str, object]:
+def key_is_encrypted(path: Path) -> bool:
     from release import approvals
-    return dict(approvals.keygen(path))
+    return approvals.key_is_encrypted(path)
 
 
-def approve_release(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Path,
-                    note: str = "") -> dict[str, object]:
+def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, reviewer: str | None = None,
+                    note: str = "", passphrase: bytes | None = None, rules_dir: Path | None = None,
+                    version: int | None = None) -> dict[str, object]:
     from release import gate
-    return gate.approve(dataset, year, out_dir, reviewer, key_path, note)
+    return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version)
 
 
-def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path,
-                    ledger: Path | None = None) -> dict[str, object]:
+def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
+                    rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
     """Publish, marking the spend published on the ledger (``ledger.ledger_file`` says which)."""
-    from release import gate
-    return gate.publish(dataset, year, out_dir, to_dir, ledger)
+    from release import publication
+    return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version)
 
 
-def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPolicy) -> tuple[str, ...]:
+def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, object]:
+    """Check a published copy (on a portal) against its own manifest, hashes and approvals."""
+    from release import verify_copy
+    return verify_copy.verify_or_raise(folder, rules_dir).to_dict()
+
+
+def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
     from release.gate import read_public_csv
 
     names: set[str] = set()
     for file_policy in policy.files.values():
-        path = out_dir / dataset / str(year) / "public" / file_policy.public_file.format(year=year)
+        path = bundle / "public" / file_policy.public_file.format(year=year)
         columns = [c for c, r in file_policy.columns.items() if r.type == "officer" and r.roster]
         if columns and path.is_file():
             frame = read_public_csv(path)
@@ -98,12 +122,15 @@ def _published_roster(dataset: str, year: int, out_dir: Path, policy: DatasetPol
 
 
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
-                  rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None) -> dict[str, object]:
-    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails."""
+                  rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None,
+                  allow_unverified: bool = False, version: int | None = None) -> dict[str, object]:
+    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails, including
+    when the approvals its policy requires are not there, signed by trusted signers."""
     from release import audit
     from release.keys import existing_key
 
-    rules = rules_dir or paths.default_dir("redaction_rules")[0]
+    bundle = bundle_dir(dataset, year, out_dir, version)
+    rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
     try:
         policy: DatasetPolicy | None = load_policy(rules / f"{dataset}.yaml")
     except ReleaseError:
@@ -114,7 +141,7 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
         narrative = policy.narrative
         if narrative is not None:
             engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
-                                              officers=_published_roster(dataset, year, out_dir, policy),
+                                              officers=_published_roster(bundle, year, policy),
                                               officer_policy=narrative.officer_policy,
                                               threshold=narrative.threshold))
             threshold = narrative.second_scan_threshold
@@ -125,10 +152,15 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
     report = audit.audit_or_raise(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
-        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else None,
+        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else _no_exact_tables,
         ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
-        thresholds=thresholds)
+        thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version)
     return report.to_dict()
+
+
+def _no_exact_tables(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
+    """The policy declares no exact table: nothing can be recovered from suppressed cells."""
+    return True, {"exact_tables": 0}, []
 
 
 def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:

@@ -1,10 +1,22 @@
-"""The HMAC key that tokenizes removed values in the redaction log.
+"""The HMAC master key, and the keys derived from it, one per purpose.
 
-The key never enters a bundle. It comes from ``RELEASE_HMAC_KEY`` (the key itself), or
-from a key file (``RELEASE_HMAC_KEY_FILE``, default ``~/.config/release/hmac.key``)
-created on first use with mode 0600. The manifest records only the key's id (a hash of
-the key), so an auditor holding the key can recompute tokens and one without it learns
-nothing about the removed values.
+The master key never enters a bundle. It comes from ``RELEASE_HMAC_KEY`` (the key itself),
+or from a key file (``RELEASE_HMAC_KEY_FILE``, default ``~/.config/release/hmac.key``)
+created on first use: written whole to a private temporary file, then linked into place,
+so no run ever reads a half-written or empty key. Every source must hold at least
+``MIN_KEY_BYTES`` of key material, because the key is all that stands between a log token
+and a dictionary of names or dates of birth.
+
+Nothing is keyed with the master key itself. HKDF-SHA256 derives one key per purpose, each
+under its own label: value tokens (one key per dataset and year, so the same person's
+tokens cannot be linked across releases, unless the policy asks for ``linkable_tokens``),
+the redaction log's trailer MAC (so a value token can never stand in for a trailer MAC),
+and the key id. The manifest records the derivation and the labels, never a key, so an
+auditor holding the master key re-derives the same keys years later. The key id is
+itself a derived value: it tells an auditor they hold the right key, and a guessed key
+cannot be checked against it without the HKDF work per guess on 32 bytes of material.
+Bundles written before labels existed (no ``hmac`` section) keep their single-key scheme
+(``legacy``), whose trailer MAC is reported as unverifiable.
 """
 
 from __future__ import annotations
@@ -12,51 +24,110 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
+import tempfile
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from release.errors import EnvironmentProblem
 
 DEFAULT_KEY_FILE = Path("~/.config/release/hmac.key")
+MIN_KEY_BYTES = 32
+DERIVATION = "HKDF-SHA256"
+DERIVATION_VERSION = 2
+TRAILER_LABEL = "release-log-trailer/v2"
+_HEX = re.compile(rb"(?:[0-9a-fA-F]{2})+")
+MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 def key_file() -> Path:
     return Path(os.environ.get("RELEASE_HMAC_KEY_FILE", str(DEFAULT_KEY_FILE))).expanduser()
 
 
-def load_or_create_key() -> bytes:
-    direct = os.environ.get("RELEASE_HMAC_KEY")
-    if direct:
-        return direct.encode("utf-8")
-    path = key_file()
-    if path.exists():
-        data = path.read_bytes().strip()
-        if len(data) < 32:
-            raise EnvironmentProblem("HMAC key file is shorter than 32 bytes", file=str(path))
-        return data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # created by a concurrent run
-        return path.read_bytes().strip()
-    except OSError as exc:
-        raise EnvironmentProblem(f"cannot create the HMAC key file ({exc.strerror})",
-                                 file=str(path)) from None
-    key = secrets.token_hex(32).encode("ascii")
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
+def key_material_bytes(key: bytes) -> int:
+    """Bytes of key material: a hex string counts half its length (64 hex digits = 32 bytes)."""
+    return len(key) // 2 if _HEX.fullmatch(key) else len(key)
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    material: bytes
+    origin: str            # "RELEASE_HMAC_KEY" or the key file's path
+    created: bool = False  # made by this run: the caller tells the user to back it up
+
+    def notice(self) -> str | None:
+        if not self.created:
+            return None
+        return (f"created a new HMAC key at {self.origin} (mode 0600). Back it up now, apart from the "
+                "releases (a password manager or a sealed offline copy): every audit with --raw needs it to "
+                "recompute the redaction log's tokens, and anyone holding it can test guesses against them.")
+
+
+def _checked(key: bytes, origin: str) -> bytes:
+    if key_material_bytes(key) < MIN_KEY_BYTES:
+        where = "RELEASE_HMAC_KEY" if origin == "RELEASE_HMAC_KEY" else "the HMAC key file"
+        raise EnvironmentProblem(
+            f"{where} holds {key_material_bytes(key)} bytes of key material; at least {MIN_KEY_BYTES} are "
+            f"needed. Use a random key ({MAKE_A_KEY}); if releases were built with this key, keep it for "
+            "auditing them and build new ones with a new key",
+            file=None if origin == "RELEASE_HMAC_KEY" else origin, rule="hmac-key")
     return key
 
 
-def existing_key() -> bytes | None:
-    """The key if one is configured, without creating one (for auditors)."""
+def _create_key_file(path: Path) -> bool:
+    """Write a new random key to ``path`` atomically; False when another run made it first."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(prefix=".hmac-key-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_hex(MIN_KEY_BYTES).encode("ascii") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # atomic, and never replaces an existing key
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(temporary)
+
+
+def master_key(create: bool = False) -> MasterKey | None:
+    """The configured master key; with ``create``, a new key file when none exists yet."""
     direct = os.environ.get("RELEASE_HMAC_KEY")
     if direct:
-        return direct.encode("utf-8")
+        return MasterKey(_checked(direct.encode("utf-8"), "RELEASE_HMAC_KEY"), "RELEASE_HMAC_KEY")
     path = key_file()
-    return path.read_bytes().strip() if path.is_file() else None
+    created = False
+    if not path.exists():
+        if not create:
+            return None
+        try:
+            created = _create_key_file(path)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot create the HMAC key file ({exc.strerror})", file=str(path),
+                                     rule="hmac-key") from None
+    try:
+        data = path.read_bytes().strip()
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot read the HMAC key file ({exc.strerror})", file=str(path),
+                                 rule="hmac-key") from None
+    return MasterKey(_checked(data, str(path)), str(path), created)
+
+
+def load_or_create_key() -> bytes:
+    key = master_key(create=True)
+    assert key is not None
+    return key.material
+
+
+def existing_key() -> bytes | None:
+    """The key if one is configured, without creating one (for auditors, approve and publish)."""
+    key = master_key(create=False)
+    return key.material if key else None
 
 
 def normalize_value(value: str) -> str:
@@ -66,14 +137,80 @@ def normalize_value(value: str) -> str:
 
 @dataclass(frozen=True)
 class Tokenizer:
-    key: bytes
+    """HMAC tokens of removed values, under the value-token key."""
 
-    @property
-    def key_id(self) -> str:
-        return hashlib.sha256(b"release-key-id:" + self.key).hexdigest()[:16]
+    key: bytes
 
     def token(self, value: str) -> str:
         return hmac.new(self.key, normalize_value(value).encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def mac(self, message: str) -> str:
+
+@dataclass(frozen=True)
+class TrailerKey:
+    """The redaction log trailer's MAC. ``legacy``: the single-key scheme of log format 1,
+    whose MAC used the token key and can be forged from a token; it is never trusted."""
+
+    key: bytes
+    key_id: str
+    legacy: bool = False
+
+    def mac(self, log_version: object, count: object, head: object) -> str:
+        message = (f"{log_version}:{count}:{head}" if self.legacy
+                   else f"{TRAILER_LABEL}\n{log_version}\n{count}\n{head}")
         return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReleaseKeys:
+    tokens: Tokenizer
+    trailer: TrailerKey
+    key_id: str
+    derivation: Mapping[str, object] = field(default_factory=dict)  # the manifest's ``hmac`` section
+
+    @property
+    def legacy(self) -> bool:
+        return self.trailer.legacy
+
+
+def purpose_labels(dataset: str, year: int, linkable: bool = False) -> dict[str, str]:
+    scope = f"{dataset}/all-years" if linkable else f"{dataset}/{year}"
+    return {"value_tokens": f"release/v2/value-tokens/{scope}",
+            "log_trailer": f"release/v2/log-trailer/{dataset}/{year}",
+            "key_id": "release/v2/key-id"}
+
+
+def _derive(master: bytes, label: str, length: int = 32) -> bytes:
+    from release.approvals import hkdf_sha256  # the one module importing ``cryptography``
+    return hkdf_sha256(master, label.encode("ascii"), length)
+
+
+def derive_keys(master: bytes, dataset: str, year: int, linkable: bool = False) -> ReleaseKeys:
+    labels = purpose_labels(dataset, year, linkable)
+    key_id = _derive(master, labels["key_id"], 16).hex()
+    derivation = {"derivation": DERIVATION, "version": DERIVATION_VERSION, "key_id": key_id,
+                  "linkable_tokens": linkable, "purposes": labels}
+    return ReleaseKeys(Tokenizer(_derive(master, labels["value_tokens"])),
+                       TrailerKey(_derive(master, labels["log_trailer"]), key_id), key_id, derivation)
+
+
+def legacy_keys(master: bytes) -> ReleaseKeys:
+    key_id = hashlib.sha256(b"release-key-id:" + master).hexdigest()[:16]
+    return ReleaseKeys(Tokenizer(master), TrailerKey(master, key_id, legacy=True), key_id)
+
+
+def keys_for_manifest(master: bytes, manifest: Mapping[str, object]) -> ReleaseKeys:
+    """The keys a bundle was built with, re-derived from the labels its manifest records.
+
+    Only the labels this version's scheme allows for the bundle's dataset and year are
+    accepted, so an edited manifest cannot make two purposes share a key."""
+    section = manifest.get("hmac")
+    if not isinstance(section, dict):
+        return legacy_keys(master)
+    dataset, year = str(manifest.get("dataset")), manifest.get("year")
+    if section.get("version") != DERIVATION_VERSION or not isinstance(year, int):
+        raise EnvironmentProblem("the manifest names a key derivation this version does not know",
+                                 rule="hmac-key")
+    linkable = section.get("purposes") == purpose_labels(dataset, year, True)
+    if section.get("purposes") != purpose_labels(dataset, year, linkable):
+        raise EnvironmentProblem("the manifest's key purposes are not this release's", rule="hmac-key")
+    return derive_keys(master, dataset, year, linkable)

@@ -1,8 +1,9 @@
 """What a build is asked to do, and where its inputs come from.
 
 Owns ``BuildOptions`` (the request the CLI makes), the ``Progress`` protocol the CLI
-renders, and ``resolve``, which turns the options into concrete folders and the dataset
-policy — raising a ConfigError or InputError before any stage runs. Kept apart from the
+renders, and ``resolve``, which turns the options into concrete folders, the dataset
+policy and the bundle folder to write — raising a ConfigError or InputError, or refusing to
+replace a published year (ApprovalError), before any stage runs. Kept apart from the
 stages so every build module can name these types without importing the orchestration.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from release import paths
+from release.bundles import BuildTarget, build_target, check_dataset
 from release.config import DatasetPolicy, load_policy
 from release.errors import ConfigError, InputError
 
@@ -41,6 +43,7 @@ class BuildOptions:
     expectations_dir: Path | None = None
     ledger: Path | None = None
     progress: Progress = field(default_factory=Silent)
+    supersede: bool = False  # build a new version of a published year, in its own folder
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,14 @@ class Resolved:
     expectations_origin: str
     policy_path: Path
     policy: DatasetPolicy
+    target: BuildTarget
 
 
 def resolve(options: BuildOptions) -> Resolved:
-    rules_dir, rules_origin = ((options.rules_dir.resolve(), "option") if options.rules_dir
-                               else paths.default_dir("redaction_rules"))
-    suites_dir, suites_origin = ((options.expectations_dir.resolve(), "option") if options.expectations_dir
-                                 else paths.default_dir("expectations"))
+    check_dataset(options.dataset)
+    target = build_target(options.dataset, options.year, options.out_dir, options.supersede, options.ledger)
+    rules_dir, rules_origin = paths.chosen_dir("redaction_rules", options.rules_dir)
+    suites_dir, suites_origin = paths.chosen_dir("expectations", options.expectations_dir)
     policy_path = rules_dir / f"{options.dataset}.yaml"
     if not policy_path.is_file():
         raise ConfigError(f"no policy for dataset '{options.dataset}' in the rules folder",
@@ -80,4 +84,4 @@ def resolve(options: BuildOptions) -> Resolved:
                              file=str(input_dir), rule="input")
         input_origin = "bundled-sample"
     return Resolved(input_dir, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
-                    policy_path, policy)
+                    policy_path, policy, target)

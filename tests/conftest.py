@@ -1,14 +1,24 @@
-"""Shared fixtures: a tiny hand-written raw FIOE export and the shipped policy."""
+"""Shared fixtures: a tiny hand-written raw FIOE export, the shipped policy, and signers.
+
+Approvals and decisions count only when signed by a key in the rules folder's
+``trusted_signers.yaml``, which ships empty: tests make their own keys and trust them in a
+copy of the shipped rules under ``tmp_path`` (``trusted_rules``, ``new_signer``), and pass
+that folder with ``--rules`` / ``rules_dir``.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from release.approvals import keygen
 from release.config import DatasetPolicy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,3 +106,52 @@ def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def trusted_rules(folder: Path) -> Path:
+    """``folder/rules``: a copy of the shipped rules (same policy hashes) whose trusted signers
+    the test fills in."""
+    rules = folder / "rules"
+    if not rules.is_dir():
+        shutil.copytree(ROOT / "redaction_rules", rules)
+    return rules
+
+
+def trust(rules: Path, public_key: str, name: str, role: str = "legal") -> None:
+    """Add a signer to ``rules/trusted_signers.yaml``, as an administrator would."""
+    path = rules / "trusted_signers.yaml"
+    listed = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    signers = list(listed.get("signers") or [])
+    signers.append({"name": name, "role": role, "public_key": public_key})
+    path.write_text(yaml.safe_dump({"signers": signers}, sort_keys=False), encoding="utf-8")
+
+
+def new_signer(folder: Path, name: str, role: str = "legal", *, trusted: bool = True,
+               passphrase: bytes | None = None) -> Path:
+    """A new key pair under ``folder/keys``, trusted (by default) in ``trusted_rules(folder)``."""
+    path = folder / "keys" / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".pem")
+    made = keygen(path, passphrase)
+    if trusted:
+        trust(trusted_rules(folder), made["public_key"], name, role)
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """The CLI through click's runner: (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    import cli
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: int = 40) -> tuple[Path, Path]:
+    """A small generated FIOE export and its draft bundle, built through the CLI: (raw, out)."""
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    raw = factory.mktemp("raw") / "export"
+    write_fioe(generate_fioe(2020, seed=seed, n_reports=reports), raw)
+    out = factory.mktemp("out")
+    code, _, stderr = invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--json")
+    assert code == 0, stderr
+    return raw, out

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from release.keys import Tokenizer, load_or_create_key
+from release.keys import keys_for_manifest, load_or_create_key
 from release.log import verify_log
 from release.stages.leakcheck import has_house_number
 from release.stages.publish import sha256_file
@@ -64,7 +64,8 @@ def test_bundle_layout_and_hashes(built: tuple[Path, dict, str]) -> None:
 def test_log_verifies_with_key(built: tuple[Path, dict, str]) -> None:
     bundle, _, _ = built
     lines = (bundle / "redaction_log.jsonl").read_text().splitlines()
-    check = verify_log(lines, Tokenizer(load_or_create_key()))
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    check = verify_log(lines, keys_for_manifest(load_or_create_key(), manifest).trailer)
     assert check.ok, check.problems
     assert check.entries > 0
 

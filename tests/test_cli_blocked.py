@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import contact, person, write_export
+from conftest import contact, new_signer, person, trusted_rules, write_export
 
 import cli
 
@@ -63,10 +63,13 @@ def test_blocked_build_leaves_a_bundle_a_reviewer_can_work_through(export: Path,
                                    "--key", str(tmp_path / "none.key"))
     assert code == 7                                             # a blocked bundle cannot be approved
 
+    key, rules = new_signer(tmp_path, "A. Counsel"), str(trusted_rules(tmp_path))
     code, stdout, stderr = _invoke("decide", "fioe", "2020", "--out", str(out), "--finding", finding,
-                                   "--decision", "redact", "--reviewer", "A. Counsel", "--note", "subject, not officer")
+                                   "--decision", "redact", "--reviewer", "A. Counsel", "--note", "subject, not officer",
+                                   "--key", str(key), "--rules", rules)
     assert code == 0, stderr
-    code, stdout, stderr = _invoke("fioe", "2020", "--input", str(export), "--out", str(out), "--json")
+    code, stdout, stderr = _invoke("fioe", "2020", "--input", str(export), "--out", str(out), "--json",
+                                   "--rules", rules)
     assert code == 0, stderr
     result = json.loads(stdout)
     assert result["status"] == "draft" and result["findings"]["blocking"] == 0
@@ -80,10 +83,12 @@ def test_keep_decision_waives_the_finding(export: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _invoke("fioe", "2020", "--input", str(export), "--out", str(out))[0] == 5
     evidence = json.loads((out / "fioe" / "2020" / "review" / "blocking.json").read_text())
+    key, rules = new_signer(tmp_path, "A. Counsel"), str(trusted_rules(tmp_path))
     code, _, stderr = _invoke("decide", "fioe", "2020", "--out", str(out), "--finding", evidence[0]["finding_id"],
-                              "--decision", "keep", "--reviewer", "A. Counsel")
+                              "--decision", "keep", "--reviewer", "A. Counsel", "--key", str(key), "--rules", rules)
     assert code == 0, stderr
-    code, stdout, stderr = _invoke("fioe", "2020", "--input", str(export), "--out", str(out), "--json")
+    code, stdout, stderr = _invoke("fioe", "2020", "--input", str(export), "--out", str(out), "--json",
+                                   "--rules", rules)
     assert code == 0, stderr
     findings = json.loads((out / "fioe" / "2020" / "review" / "findings.json").read_text())
     assert any(f["code"] == "raw_value_in_public_kept" for f in findings)
@@ -93,14 +98,15 @@ def test_decision_on_an_unknown_finding_is_refused(export: Path, tmp_path: Path)
     out = tmp_path / "out"
     assert _invoke("fioe", "2020", "--input", str(export), "--out", str(out))[0] == 5
     code, _, stderr = _invoke("decide", "fioe", "2020", "--out", str(out), "--finding", "F0000000000",
-                              "--decision", "keep", "--reviewer", "A. Counsel")
+                              "--decision", "keep", "--reviewer", "A. Counsel",
+                              "--key", str(new_signer(tmp_path, "A. Counsel")), "--rules", str(trusted_rules(tmp_path)))
     assert code == 3
     assert "matches 0 findings" in stderr
 
 
 def test_decide_needs_exactly_one_target(tmp_path: Path) -> None:
     code, _, stderr = _invoke("decide", "fioe", "2020", "--out", str(tmp_path), "--decision", "keep",
-                              "--reviewer", "A. Counsel")
+                              "--reviewer", "A. Counsel", "--key", str(tmp_path / "k.pem"))
     assert code == 2 and "exactly one of --log-id and --finding" in stderr
 
 

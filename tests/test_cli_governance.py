@@ -8,25 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cli
-from release.synth.fioe import generate_fioe, write_fioe
-
-
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from conftest import invoke as _invoke
+from conftest import new_signer, small_fioe_build, trust, trusted_rules
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    raw = tmp_path_factory.mktemp("raw") / "export"
-    write_fioe(generate_fioe(2020, seed=11, n_reports=40), raw)
-    out = tmp_path_factory.mktemp("out")
-    code, _, stderr = _invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--json")
-    assert code == 0, stderr
-    return raw, out
+    return small_fioe_build(tmp_path_factory)
 
 
 def _fresh_copy(out: Path, tmp_path: Path) -> Path:
@@ -38,37 +27,72 @@ def _fresh_copy(out: Path, tmp_path: Path) -> Path:
 def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     _, original = built
     out = _fresh_copy(original, tmp_path)
+    rules = str(trusted_rules(tmp_path))
     code, _, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))
     assert code == 7 and "approval" in stderr
     assert not (tmp_path / "pub" / "fioe" / "2020").exists()
-    assert _invoke("keygen", "--out", str(tmp_path / "reviewer.key"))[0] == 0
+    code, stdout, _ = _invoke("keygen", "--out", str(tmp_path / "reviewer.key"), "--name", "A. Counsel",
+                              "--role", "legal", "--json")
+    assert code == 0
+    made = json.loads(stdout)
+    assert made["trusted_signers_entry"] == f'- {{name: "A. Counsel", role: legal, public_key: "{made["public_key"]}"}}'
     code, _, stderr = _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "A. Counsel",
-                              "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish")
+                              "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish", "--rules", rules)
+    assert code == 7 and "trusted_signers.yaml" in stderr and made["public_key"] in stderr  # not trusted yet
+    signers = Path(rules) / "trusted_signers.yaml"  # the administrator adds the printed line
+    signers.write_text(signers.read_text().replace("signers: []", "signers:\n  " + made["trusted_signers_entry"]))
+    code, stdout, stderr = _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "A. Counsel",
+                                   "--key", str(tmp_path / "reviewer.key"), "--note", "ok to publish", "--rules", rules)
     assert code == 0, stderr
-    code, _, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))
+    assert f"approved by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
+    code, stdout, stderr = _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"),
+                                   "--rules", rules)
     assert code == 0, stderr
+    assert f"signed by A. Counsel (legal, key {made['key_id'][:16]})" in stdout
     published = sorted(p.name for p in (tmp_path / "pub" / "fioe" / "2020").rglob("*") if p.is_file())
-    assert "fioe_2020_contacts.csv" in published and "manifest.json" not in published
-    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan")
+    assert "fioe_2020_contacts.csv" in published and "redaction_log.jsonl" not in published
+    assert {"manifest.json", "approvals.jsonl", "SHA256SUMS"} <= set(published)  # the copy can be verified
+    code, stdout, stderr = _invoke("verify", str(tmp_path / "pub" / "fioe" / "2020"), "--rules", rules)
+    assert code == 0 and "PASS" in stdout and "signed by A. Counsel (legal" in stdout, stderr
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
+    assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens" in stderr
+    assert "residual_pii: not run (no PII scanner supplied)" in stderr  # a check that did not run is no pass
+    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules,
+                              "--allow-unverified")
+    assert code == 0 and "UNVERIFIED: raw_values_absent: no raw folder given" in stdout
+    assert "signed by A. Counsel (legal, key" in stdout
+    code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules,
+                              "--allow-unverified")
     assert code == 0 and json.loads(stdout)["ok"]
+    assert [u["name"] for u in json.loads(stdout)["unverified"]] == ["residual_pii", "raw_values_absent", "log_tokens"]
 
 
 def test_edited_public_file_blocks_publish_and_audit(built: tuple[Path, Path], tmp_path: Path) -> None:
     _, original = built
     out = _fresh_copy(original, tmp_path)
-    _invoke("keygen", "--out", str(tmp_path / "k"))
-    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "R", "--key", str(tmp_path / "k"))[0] == 0
+    key = new_signer(tmp_path, "R")
+    rules = str(trusted_rules(tmp_path))
+    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--reviewer", "R", "--key", str(key),
+                   "--rules", rules)[0] == 0
     persons = out / "fioe" / "2020" / "public" / "fioe_2020_persons.csv"
     persons.write_text(persons.read_text(encoding="utf-8") + "FC20999999,2020-01-01 00:00,,,,,,,,,,,\n", encoding="utf-8")
-    assert _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"))[0] == 7
-    code, _, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan")
+    assert _invoke("publish", "fioe", "2020", "--out", str(out), "--to", str(tmp_path / "pub"), "--rules", rules)[0] == 7
+    code, _, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
     assert code == 8 and "outputs_match_manifest" in stderr
 
 
 def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path], tmp_path: Path) -> None:
     raw, original = built
     out = _fresh_copy(original, tmp_path)
-    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json")
+    rules = str(trusted_rules(tmp_path))
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json",
+                                   "--rules", rules)
+    failed = [c["name"] for c in json.loads(stdout)["details"] if c["status"] == "fail"]
+    assert code == 8 and failed == ["approvals"]  # not approved yet
+    assert _invoke("approve", "fioe", "2020", "--out", str(out), "--key", str(new_signer(tmp_path, "A. Counsel")),
+                   "--rules", rules)[0] == 0
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json",
+                                   "--rules", rules)
     assert code == 0, stdout + stderr
     report = json.loads(stdout)
     assert {c["name"]: c["status"] for c in report["checks"]}["raw_values_absent"] == "pass"
@@ -85,7 +109,41 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--no-scan")
+    code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--no-scan",
+                                   "--rules", rules)
     assert code == 8
     assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
     assert name not in stdout + stderr
+
+
+def test_a_passphrase_protected_key_is_asked_for(built: tuple[Path, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import cli
+
+    _, original = built
+    out = _fresh_copy(original, tmp_path)
+    rules = trusted_rules(tmp_path)
+    monkeypatch.setenv("RELEASE_KEY_PASSPHRASE", "correct horse battery")
+    code, stdout, _ = _invoke("keygen", "--out", str(tmp_path / "counsel.pem"), "--passphrase", "--json")
+    made = json.loads(stdout)
+    assert code == 0 and made["passphrase"] == "yes" and "ENCRYPTED" in (tmp_path / "counsel.pem").read_text()
+    trust(rules, made["public_key"], "A. Counsel")
+    monkeypatch.delenv("RELEASE_KEY_PASSPHRASE")
+    approve = ["approve", "fioe", "2020", "--out", str(out), "--key", str(tmp_path / "counsel.pem"), "--rules", str(rules)]
+    wrong = CliRunner().invoke(cli.main, approve, input="wrong\n")
+    assert wrong.exit_code == 7 and "wrong passphrase" in wrong.stderr
+    right = CliRunner().invoke(cli.main, approve, input="correct horse battery\n")
+    assert right.exit_code == 0 and "approved by A. Counsel (legal" in right.stdout
+    assert "correct horse" not in right.stdout + right.stderr
+
+
+def test_the_first_build_says_it_made_the_hmac_key_and_to_back_it_up(tiny_export: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "new" / "hmac.key"
+    monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(key))
+    code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
+    assert code == 0 and f"note: created a new HMAC key at {key}" in stderr and "Back it up" in stderr
+    code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
+    assert code == 0 and "created a new HMAC key" not in stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from release.model import finite_number
-from release.gate import approvals_required, blocking_count
+from release.gate import blocking_count
 from release.review.evidence import Rows, _changes, _expectations, _provenance, _risk
 from release.review.inputs import PacketInputs
 
@@ -76,7 +76,7 @@ class Facts:
     run_id: str
     created_at: str
     blocking: int
-    approvals_required: int
+    approvals_required: str   # e.g. "legal 1": the policy's roles as recorded at build, for display
     warnings: int
     log_entries: int
     data_files: list[tuple[str, int, int]]
@@ -107,6 +107,34 @@ class Facts:
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
+    non_default_policy: tuple[str, ...] = ()
+
+
+def approvals_wanted(manifest: Mapping[str, object]) -> str:
+    """The approvals the policy asked for when the bundle was built, for the reader of the packet
+    (approve and publish read the policy itself)."""
+    parameters = manifest.get("parameters")
+    wanted = parameters.get("approvals") if isinstance(parameters, dict) else None
+    required = wanted.get("required") if isinstance(wanted, dict) else None
+    if isinstance(required, dict) and required:
+        return ", ".join(f"{role} {count}" for role, count in required.items())
+    return "see the policy"
+
+
+def _non_default_policy(manifest: Mapping[str, object]) -> tuple[str, ...]:
+    """One line per rules or suites folder that is not the installed copy, naming its files."""
+    lines = []
+    for key, label in (("rules", "rules"), ("expectations", "expectation suites")):
+        section = manifest.get(key)
+        if not isinstance(section, dict):
+            continue
+        if section.get("origin") == "working-directory":
+            lines.append(f"The {label} came from the working directory (not compared with the installed copy).")
+        elif section.get("default") is False:
+            files = [str(f) for f in section.get("differs_from_installed") or []]
+            lines.append(f"The {label} ({section.get('origin')}: {section.get('folder', '?')}) differ from the "
+                         f"installed copy in {len(files)} file(s): {', '.join(files)}.")
+    return tuple(lines)
 
 
 def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
@@ -172,7 +200,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
     return Facts(
         dataset=str(manifest.get("dataset", "")), year=year, status=str(manifest.get("status", "unknown")),
         run_id=str(manifest.get("run_id", "")), created_at=str(manifest.get("created_at", "")),
-        blocking=blocking_count(dict(manifest)), approvals_required=approvals_required(dict(manifest)),
+        blocking=blocking_count(dict(manifest)), approvals_required=approvals_wanted(manifest),
         warnings=sum(1 for f in findings if f.get("severity") == "warning"), log_entries=len(entries),
         data_files=[(k.removeprefix("public/"), len(v), len(v.columns)) for k, v in sorted(data.items())],
         tables=tables,
@@ -205,6 +233,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
+        non_default_policy=_non_default_policy(manifest),
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])

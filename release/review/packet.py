@@ -11,9 +11,10 @@ import json
 import webbrowser
 from pathlib import Path
 
-from release.approvals import load_decisions
-from release.errors import ApprovalError
-from release.gate import approvals_required, blocking_count, bundle_dir, listed_outputs, read_manifest
+from release.decisions import decisions_in_force
+from release.errors import ApprovalError, ReleaseError
+from release.gate import approvals_of, blocking_count, bundle_dir, listed_outputs, read_manifest
+from release.trust import trust_for
 from release.review.inputs import inputs_from_bundle
 from release.review.render import render_review
 from release.stages.publish import MANIFEST, sha256_file
@@ -40,18 +41,31 @@ def write_review(bundle_dir: Path, previous_bundle: Path | None = None) -> Path:
     return path
 
 
-def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False) -> dict[str, object]:
-    bundle = bundle_dir(dataset, year, out_dir)
+def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
+           rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+    """Where the packet is, and what is pending: trusted approvals against the policy's
+    requirement, and signed decisions the next build will apply (or ignore, and why)."""
+    bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle)
     previous = bundle_dir(dataset, year - 1, out_dir)
     path = write_review(bundle, previous if (previous / MANIFEST).is_file() else None)
-    applied = {json.dumps(d, sort_keys=True) for d in manifest.get("review_decisions", []) or []
+    recorded = manifest.get("review_decisions")
+    applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
                if isinstance(d, dict)}
-    pending = [d for d in load_decisions(dataset, year, out_dir)
-               if json.dumps(d.to_dict(), sort_keys=True) not in applied]
+    result: dict[str, object] = {
+        "dataset": dataset, "year": year, "packet": str(path),
+        "listed_in_manifest": f"review/{PACKET}" in listed_outputs(manifest),
+        "status": manifest.get("status"), "blocking_findings": blocking_count(manifest)}
+    try:
+        trust = trust_for(dataset, rules_dir, manifest)
+    except ReleaseError as exc:
+        result["trust_problem"] = exc.one_line()
+    else:
+        force = decisions_in_force(dataset, year, out_dir, trust)
+        result.update(approvals=approvals_of(bundle, dataset, year, trust).summary(),
+                      decisions_pending=sum(1 for d in force.decisions
+                                            if json.dumps(d.to_dict(), sort_keys=True) not in applied),
+                      decisions_ignored=list(force.ignored))
     if open_browser:
         webbrowser.open(path.resolve().as_uri())
-    return {"dataset": dataset, "year": year, "packet": str(path),
-            "listed_in_manifest": f"review/{PACKET}" in listed_outputs(manifest),
-            "status": manifest.get("status"), "blocking_findings": blocking_count(manifest),
-            "approvals_required": approvals_required(manifest), "decisions_pending": len(pending)}
+    return result

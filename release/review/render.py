@@ -102,7 +102,12 @@ def _section_summary(f: Facts) -> str:
     verdict = (f'<div class="banner bad"><span class="bad">{f.blocking:,} blocking finding(s).</span> '
                "This bundle cannot be approved until they are resolved.</div>" if f.blocking else
                '<div class="banner ok"><span class="ok">No blocking finding.</span> '
-               f"The bundle may be approved; {f.approvals_required} signed approval(s) are needed to publish.</div>")
+               f"The bundle may be approved; publishing needs signed approvals by trusted signers: "
+               f"{_e(f.approvals_required)}.</div>")
+    if f.non_default_policy:
+        verdict += ('<div class="banner bad"><span class="bad">Non-default policy.</span> This release was not '
+                    "built with the installed rules and suites; read what differs before approving: "
+                    + " ".join(_e(line) for line in f.non_default_policy) + "</div>")
     return (f'<section id="summary"><h2>Summary</h2>{verdict}<p>This <strong>{_e(f.status)}</strong> release of '
             f"<strong>{_e(f.dataset)} {_e(f.year)}</strong> would publish {len(f.data_files)} data file(s): {_e(files) or 'none'}"
             f", and {len(f.tables)} aggregate table(s).</p><p>What was removed or coarsened before publication, "

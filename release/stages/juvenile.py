@@ -109,7 +109,8 @@ def age_band(age: int, policy: DatasetPolicy) -> str:
 def public_report_key(report: str, dataset: str, tokenizer: Tokenizer) -> str:
     """The pseudonymous report number a juvenile report is published under: keyed, so it
     cannot be recomputed from the (short, sequential) report numbers without the key."""
-    return JUVENILE_KEY_PREFIX + tokenizer.mac(f"juvenile-report-key\x1f{dataset}\x1f{report}")[:12].upper()
+    # the value-token key (per dataset and year); the prefix keeps it apart from any value's token
+    return JUVENILE_KEY_PREFIX + tokenizer.token(f"release juvenile report key|{dataset}|{report}")[:12].upper()
 
 
 def publish_apart(frame: pd.DataFrame, file_policy: FilePolicy, minors: frozenset[str], dataset: str,

@@ -1,6 +1,8 @@
 """Write a bundle atomically: everything goes to a temporary folder beside the target,
 then one rename puts it in place. A crash leaves the previous state intact, and a
-blocked run leaves no ``public/`` folder at all.
+blocked run leaves no ``public/`` folder at all. Staging folders are made with the umask's
+permissions (``tempfile.mkdtemp`` makes 0700, which the rename kept: bundles and
+published copies were unreadable to a web server or a harvester account).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -75,10 +78,22 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
+def staging_dir(parent: Path, prefix: str) -> Path:
+    """A new empty folder in ``parent`` with the umask's permissions, to rename into place."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(8)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free staging folder name in {parent}")
+
+
 def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
     """Write the bundle to ``target`` atomically and return the final manifest."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    staging = staging_dir(target.parent, f".{target.name}.staging-")
     try:
         outputs = []
         for public in bundle.public_files:

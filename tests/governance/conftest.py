@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, contact, person, write_export
+from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
-from release.approvals import keygen
 from release.config import DatasetPolicy, load_policy
-from release.keys import Tokenizer
+from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
 from release.model import RedactionEvent, Tables
 from release.review import inputs_from_build, render_review
@@ -27,7 +26,13 @@ from release.stages.load import ROW_KEY, load_export
 from release.stages.publish import Bundle, PublicFile, sha256_file, write_bundle
 
 KEY = b"g" * 64
-TOKENIZER = Tokenizer(KEY)
+
+
+def release_keys(year: int = 2020) -> ReleaseKeys:
+    """The keys a build derives from ``KEY`` for fioe ``year``."""
+    return derive_keys(KEY, "fioe", year)
+
+
 RULES = ROOT / "redaction_rules"
 NAME = "Zebulon Quartermaine"
 # every raw-only value of the fixture's people: none may appear in any message or packet
@@ -66,7 +71,8 @@ def _raw(folder: Path, year: int) -> Path:
     return write_export(folder, contacts, persons)
 
 
-def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> tuple[Tables, list[RedactionEvent]]:
+def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
+            tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent]]:
     frame = tables["contacts"].copy()
     events, texts = [], []
     for row_key, key, text in zip(frame[ROW_KEY], frame["fc_num"], frame["contact_reason"]):
@@ -79,23 +85,24 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> 
             dataset="fioe", file="fieldcontact.csv", row_key=row_key, column="contact_reason", action="redact",
             entity_type="PERSON", detector="record_term", detector_version="test", rule_id="record.name",
             score=0.45, start=start, end=start + len(NAME), out_start=start, out_end=start + 10,
-            removed_length=len(NAME), token=TOKENIZER.token(NAME), placeholder="[PERSON 1]"))
+            removed_length=len(NAME), token=tokenizer.token(NAME), placeholder="[PERSON 1]"))
     frame["contact_reason"] = pd.Series(texts, index=frame.index, dtype=object)
     return tables.replace(contacts=frame), events
 
 
 def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame] | None = None,
-                 privacy: dict[str, object] | None = None, blocking: bool = False, approvals_required: int = 1,
+                 privacy: dict[str, object] | None = None, blocking: bool = False, rules: Path = RULES,
                  slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
                  with_packet: bool = True) -> Built:
     """Write ``root/out/fioe/<year>``; ``slip`` = (file, column, raw value) put into the file's first
     row; ``extra_column`` = (file, column) published although the policy does not allow it."""
-    policy = load_policy(RULES / "fioe.yaml")
+    policy = load_policy(rules / "fioe.yaml")
     raw_dir = _raw(root / "raw" / str(year), year)
     loaded = load_export(raw_dir, policy, year)
     minors = minor_keys(loaded.tables, policy)
-    redacted, events = _redact(loaded.tables, policy, minors)
-    public, findings, more = generalize(redacted, policy, minors, TOKENIZER)
+    keys = release_keys(year)
+    redacted, events = _redact(loaded.tables, policy, minors, keys.tokens)
+    public, findings, more = generalize(redacted, policy, minors, keys.tokens)
     events += more
     files = []
     for name, file_policy in policy.files.items():
@@ -106,7 +113,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
             frame[extra_column[1]] = "1"
         files.append(PublicFile(f"public/{file_policy.public_file.format(year=year)}", frame))
     files += [PublicFile(f"public/tables/{name}.csv", frame) for name, frame in (tables or {}).items()]
-    log_lines = build_log(events, TOKENIZER)
+    log_lines = build_log(events, keys.trailer)
     found = [f.to_dict() for f in findings]
     if blocking:
         found.append({"stage": "second_scan", "code": "residual_pii", "severity": "blocking",
@@ -117,9 +124,9 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "test-run",
         "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "test"},
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
-        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(RULES / "fioe.yaml")}]},
-        "parameters": {"year": year, "approvals_required": approvals_required},
-        "hmac_key_id": TOKENIZER.key_id,
+        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(rules / "fioe.yaml")}]},
+        "parameters": {"year": year, "approvals": policy.approvals.model_dump(mode="json")},
+        "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
         "checks": {"blocking_findings": int(blocking)}, "findings": found}
     if privacy is not None:
@@ -137,6 +144,12 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     return Built(root / "out", raw_dir, target, year=year)
 
 
+@pytest.fixture(autouse=True)
+def _release_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundles here are built with ``KEY``: approve and publish verify the log with it."""
+    monkeypatch.setenv("RELEASE_HMAC_KEY", KEY.decode())
+
+
 @pytest.fixture()
 def built(tmp_path: Path) -> Built:
     return build_bundle(tmp_path)
@@ -149,12 +162,16 @@ def make_bundle(tmp_path: Path) -> Callable[..., Built]:
 
 @pytest.fixture()
 def signing_key(tmp_path: Path) -> Path:
-    path = tmp_path / "keys" / "reviewer.pem"
-    keygen(path)
-    return path
+    """A key trusted as "A. Reviewer" (role legal) in ``tmp_path/rules``."""
+    return new_signer(tmp_path, "A. Reviewer")
 
 
-def new_key(folder: Path, name: str) -> Path:
-    path = folder / "keys" / f"{name}.pem"
-    keygen(path)
-    return path
+@pytest.fixture()
+def rules(tmp_path: Path) -> Path:
+    """The rules folder the tests' trusted signers are listed in."""
+    return trusted_rules(tmp_path)
+
+
+def new_key(folder: Path, name: str, role: str = "legal", trusted: bool = True,
+            passphrase: bytes | None = None) -> Path:
+    return new_signer(folder, name, role, trusted=trusted, passphrase=passphrase)

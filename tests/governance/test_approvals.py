@@ -1,19 +1,28 @@
-"""Signing keys, signed approvals and reviewer decisions."""
+"""Signing keys, signed approvals, trusted signers and signed reviewer decisions."""
 
 from __future__ import annotations
 
 import base64
 import json
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
+from conftest import trust, trusted_rules
 from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
-from release.approvals import (APPROVALS, check_approvals, decisions_in_force, keygen, load_decisions,
-                               load_private_key, public_key_path, record_decision)
+from release.approvals import keygen, load_private_key, one_line, public_key_path, sign_record
+from release.decisions import Signing, decisions_in_force, decisions_path, record_decision
 from release.errors import ApprovalError, ConfigError
-from release.gate import approve, manifest_sha256
+from release.gate import approve, approvals_of, manifest_sha256
+from release.config import load_policy
+from release.trust import APPROVALS, Trust, load_signers, trust_for
+
+
+def _status(built: Built, rules: Path):  # noqa: ANN202 - ApprovalStatus
+    manifest = json.loads((built.bundle / "manifest.json").read_text())
+    return approvals_of(built.bundle, "fioe", 2020, trust_for("fioe", rules, manifest))
 
 
 def test_keygen_writes_private_key_0600_and_public_key(tmp_path: Path) -> None:
@@ -22,7 +31,7 @@ def test_keygen_writes_private_key_0600_and_public_key(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert public_key_path(path).read_text().startswith("-----BEGIN PUBLIC KEY-----")
-    assert len(result["key_id"]) == 64
+    assert len(result["key_id"]) == 64 and result["public_key"].startswith("ed25519:")
     load_private_key(path)  # round-trips
 
 
@@ -57,15 +66,25 @@ def test_private_key_readable_by_others_is_refused(tmp_path: Path) -> None:
         load_private_key(path)
 
 
-def test_approve_appends_a_signed_line_bound_to_the_manifest(built: Built, signing_key: Path) -> None:
-    result = approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "looks fine")
+def test_approve_appends_a_signed_line_bound_to_the_manifest(built: Built, signing_key: Path, rules: Path) -> None:
+    result = approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "looks fine", rules_dir=rules)
     line = json.loads((built.bundle / APPROVALS).read_text().splitlines()[0])
     assert line["payload"]["manifest_sha256"] == manifest_sha256(built.bundle) == result["manifest_sha256"]
     assert line["payload"]["reviewer"] == "A. Reviewer" and line["payload"]["note"] == "looks fine"
-    assert line["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert line["payload"]["kind"] == "approval" and line["payload"]["role"] == "legal"
+    assert line["public_key"].startswith("ed25519:")
     assert line["key_id"] == result["key_id"]
-    checks = check_approvals(built.bundle, dataset="fioe", year=2020, manifest_sha256=result["manifest_sha256"])
-    assert [c.ok for c in checks] == [True]
+    assert result["approvals"] == "legal 1 of 1" and result["ready_to_publish"]
+    status = _status(built, rules)
+    assert status.ok and [s.name for s in status.signed] == ["A. Reviewer"]
+
+
+def test_approve_with_a_passphrase_protected_key(built: Built, tmp_path: Path, rules: Path) -> None:
+    encrypted = new_key(tmp_path, "C. Counsel", passphrase=b"correct horse")
+    with pytest.raises(ApprovalError, match="wrong passphrase"):
+        approve("fioe", 2020, built.out_dir, None, encrypted, "", rules_dir=rules)
+    result = approve("fioe", 2020, built.out_dir, None, encrypted, "", b"correct horse", rules)
+    assert result["reviewer"] == "C. Counsel" and result["role"] == "legal"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +92,7 @@ def test_approve_appends_a_signed_line_bound_to_the_manifest(built: Built, signi
     [("blocking", "blocking finding"), ("edited", "do not match its manifest"),
      ("extra-file", "do not match its manifest"), ("log-truncated", "do not match its manifest")],
     ids=["blocking-finding", "public-file-edited", "unlisted-public-file", "log-truncated"])
-def test_approve_refuses(make_bundle, signing_key: Path, mode: str, message: str) -> None:
+def test_approve_refuses(make_bundle, signing_key: Path, rules: Path, mode: str, message: str) -> None:
     built: Built = make_bundle(blocking=mode == "blocking")
     if mode == "edited":
         built.public_file.write_text(built.public_file.read_text().replace("Sunny", "Rainy"))
@@ -83,14 +102,52 @@ def test_approve_refuses(make_bundle, signing_key: Path, mode: str, message: str
         log = built.bundle / "redaction_log.jsonl"
         log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")
     with pytest.raises(ApprovalError, match=message):
-        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     assert not (built.bundle / APPROVALS).exists()
 
 
-def test_same_key_cannot_approve_twice(built: Built, signing_key: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+def _untrusted(tmp_path: Path) -> Path:
+    return new_key(tmp_path, "Anyone", trusted=False)
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [("untrusted-empty-list", "lists no trusted signer yet, so nothing can be approved"),
+     ("untrusted", "is not in"), ("other-role", "has role analyst; this needs one of: legal"),
+     ("wrong-reviewer-name", "not to the --reviewer given")],
+    ids=["no-signer-trusted-yet", "key-not-on-the-list", "role-not-required", "name-not-the-lists"])
+def test_approve_refuses_what_the_trusted_signers_do_not_allow(built: Built, tmp_path: Path, who: str,
+                                                                message: str) -> None:
+    rules = trusted_rules(tmp_path)
+    reviewer = None
+    if who == "untrusted-empty-list":
+        key = _untrusted(tmp_path)
+    elif who == "untrusted":
+        new_key(tmp_path, "B. Counsel")
+        key = _untrusted(tmp_path)
+    elif who == "other-role":
+        key = new_key(tmp_path, "D. Analyst", role="analyst")
+    else:
+        key, reviewer = new_key(tmp_path, "B. Counsel"), "A. Counsel"
+    with pytest.raises(ApprovalError, match=message) as caught:
+        approve("fioe", 2020, built.out_dir, reviewer, key, "", rules_dir=rules)
+    assert caught.value.exit_code == 7 and not (built.bundle / APPROVALS).exists()
+    if who.startswith("untrusted"):  # the refusal says exactly what to add, and where
+        assert f"{rules / 'trusted_signers.yaml'}" in caught.value.message
+        assert f'- {{name: "<full name>", role: legal, public_key: "{_public(key)}"}}' in caught.value.message
+
+
+def test_approve_refuses_a_policy_other_than_the_bundles(built: Built, signing_key: Path, rules: Path) -> None:
+    (rules / "fioe.yaml").write_text((rules / "fioe.yaml").read_text().replace("required: {legal: 1}",
+                                                                                "required: {legal: 1, records: 1}"))
+    with pytest.raises(ApprovalError, match="differs from the rule file recorded in the manifest"):
+        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+
+
+def test_same_key_cannot_approve_twice(built: Built, signing_key: Path, rules: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     with pytest.raises(ApprovalError, match="already approved"):
-        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
 
 
 def _tamper(line: dict, how: str) -> None:
@@ -109,28 +166,131 @@ def _tamper(line: dict, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["note", "reviewer", "manifest-hash", "signature", "swapped-key"])
-def test_altered_approval_does_not_verify(built: Built, signing_key: Path, how: str) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "ok")
+def test_altered_approval_does_not_verify(built: Built, signing_key: Path, rules: Path, how: str) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "ok", rules_dir=rules)
     path = built.bundle / APPROVALS
     line = json.loads(path.read_text())
     _tamper(line, how)
     path.write_text(json.dumps(line) + "\n")
-    checks = check_approvals(built.bundle, dataset="fioe", year=2020, manifest_sha256=manifest_sha256(built.bundle))
-    assert len(checks) == 1 and not checks[0].ok
+    status = _status(built, rules)
+    assert not status.ok and not status.signed and len(status.problems) >= 1
 
 
-def test_decision_stores_the_span_not_the_value(built: Built) -> None:
+def test_an_untrusted_approval_does_not_count_and_is_named(built: Built, tmp_path: Path, rules: Path) -> None:
+    key = _untrusted(tmp_path)
+    record = sign_record(load_private_key(key), "approval", {
+        "dataset": "fioe", "year": 2020, "manifest_sha256": manifest_sha256(built.bundle), "reviewer": "A. Counsel",
+        "role": "legal", "note": "", "timestamp": "2021-01-01T00:00:00+00:00"})
+    (built.bundle / APPROVALS).write_text(record.to_line() + "\n")  # signed by hand, bypassing approve()
+    status = _status(built, rules)
+    assert status.signed == () and status.missing() == {"legal": 1}
+    assert status.problems == (f"approvals.jsonl line 1 (key {record.key_id[:16]}): not a trusted signer in "
+                               f"{rules / 'trusted_signers.yaml'}",)
+
+
+def test_a_decision_signature_is_not_an_approval(built: Built, signing_key: Path, rules: Path) -> None:
+    record = sign_record(load_private_key(signing_key), "decision", {
+        "dataset": "fioe", "year": 2020, "manifest_sha256": manifest_sha256(built.bundle)})
+    (built.bundle / APPROVALS).write_text(record.to_line() + "\n")
+    assert "not a approval record" in _status(built, rules).problems[0]
+
+
+def test_two_reviewers_two_keys(built: Built, tmp_path: Path, rules: Path) -> None:
+    for name in ("first", "second"):
+        approve("fioe", 2020, built.out_dir, name, new_key(tmp_path, name), "", rules_dir=rules)
+    assert len({s.key_id for s in _status(built, rules).signed}) == 2
+
+
+# ---- signed decisions --------------------------------------------------------------------
+
+def _trust(rules: Path) -> Trust:
+    return Trust(rules, load_policy(rules / "fioe.yaml").approvals, load_signers(rules))
+
+
+def _decide(built: Built, key: Path, rules: Path, log_id: str, decision: str, year: int = 2020) -> dict:
+    return record_decision("fioe", year, built.out_dir, log_id, decision, None, "", signing=Signing(key, None, rules))
+
+
+def test_decision_is_signed_and_stores_the_span_not_the_value(built: Built, tmp_path: Path, rules: Path) -> None:
     entry = json.loads((built.bundle / "redaction_log.jsonl").read_text().splitlines()[0])
-    first = record_decision("fioe", 2020, built.out_dir, str(entry["seq"]), "keep", "A. Reviewer", "a street name")
-    second = record_decision("fioe", 2020, built.out_dir, entry["hash"][:12], "redact", "B. Reviewer", "")
+    first = _decide(built, new_key(tmp_path, "A. Reviewer"), rules, str(entry["seq"]), "keep")
     assert first["row_key"] == entry["row_key"] and first["start"] == entry["start"]
-    assert (built.out_dir / "fioe" / "2020.decisions.jsonl").is_file()
-    decisions = load_decisions("fioe", 2020, built.out_dir)
-    assert [d.decision for d in decisions] == ["keep", "redact"]
-    in_force = decisions_in_force(decisions)
-    assert [d.decision for d in in_force.values()] == ["redact"]  # the latest one on the span wins
-    text = (built.out_dir / "fioe" / "2020.decisions.jsonl").read_text()
-    assert not any(value in text for value in RAW_VALUES) and second["token"] == entry["token"]
+    assert first["reviewer"] == "A. Reviewer" and first["signer"]["role"] == "legal"
+    line = json.loads(decisions_path("fioe", 2020, built.out_dir).read_text().splitlines()[0])
+    assert line["payload"]["kind"] == "decision" and line["payload"]["token"] == entry["token"]
+    in_force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules))
+    assert [(d.decision, d.reviewer) for d in in_force.decisions] == [("keep", "A. Reviewer")]
+    text = decisions_path("fioe", 2020, built.out_dir).read_text()
+    assert not any(value in text for value in RAW_VALUES)
+
+
+def test_a_signers_later_decision_replaces_theirs(built: Built, tmp_path: Path, rules: Path) -> None:
+    key = new_key(tmp_path, "A. Reviewer")
+    _decide(built, key, rules, "1", "keep")
+    _decide(built, key, rules, "1", "redact")
+    force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules))
+    assert [d.decision for d in force.decisions] == ["redact"] and force.conflicts == ()
+
+
+def test_conflicting_trusted_decisions_are_reported_and_redact_applies(built: Built, tmp_path: Path,
+                                                                       rules: Path) -> None:
+    _decide(built, new_key(tmp_path, "B. Reviewer"), rules, "1", "redact")
+    _decide(built, new_key(tmp_path, "A. Reviewer"), rules, "1", "keep")
+    force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules))
+    assert [d.decision for d in force.decisions] == ["redact"]
+    assert [f.code for f in force.findings()] == ["reviewer_decisions_conflict"]
+
+
+def _unsigned_line(built: Built) -> None:
+    entry = json.loads((built.bundle / "redaction_log.jsonl").read_text().splitlines()[0])
+    decision = {"decision": "keep", "reviewer": "A. Counsel", "note": "", "recorded_at": "", "manifest_sha256": "",
+                "log_seq": 1, "log_hash": entry["hash"], "file": entry["file"], "row_key": entry["row_key"],
+                "column": entry["column"], "start": entry["start"], "end": entry["end"], "entity_type": "PERSON",
+                "rule_id": "", "token": entry["token"]}
+    with decisions_path("fioe", 2020, built.out_dir).open("a") as handle:
+        handle.write(json.dumps(decision) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("unsigned", "not signed"), ("untrusted", "is not a trusted signer"),
+     ("role-may-not-decide", "has a role the policy does not let decide"),
+     ("altered", "signature does not verify"), ("other-year", "for another dataset or year")],
+    ids=["unsigned-old-format", "untrusted-key", "role-may-not-decide", "altered-after-signing",
+         "copied-from-another-year"])
+def test_decisions_that_do_not_count_are_ignored_and_reported(built: Built, tmp_path: Path, rules: Path, how: str,
+                                                              reason: str) -> None:
+    path = decisions_path("fioe", 2020, built.out_dir)
+    if how == "unsigned":
+        _unsigned_line(built)
+    elif how in ("untrusted", "role-may-not-decide", "altered"):
+        key = new_key(tmp_path, "Anyone", trusted=False) if how == "untrusted" else new_key(tmp_path, "A. Reviewer")
+        if how == "untrusted":  # trusted while signing, then the administrator removes it
+            shutil.copyfile(rules / "trusted_signers.yaml", tmp_path / "signers.before")
+            trust(rules, _public(key), "Anyone")
+        _decide(built, key, rules, "1", "keep")
+        if how == "untrusted":
+            shutil.copyfile(tmp_path / "signers.before", rules / "trusted_signers.yaml")
+        elif how == "role-may-not-decide":
+            text = (rules / "trusted_signers.yaml").read_text().replace("role: legal", "role: analyst")
+            (rules / "trusted_signers.yaml").write_text(text)
+        else:
+            path.write_text(path.read_text().replace('"decision":"keep"', '"decision":"redact"'))
+    else:  # a genuine 2019 decision copied into 2020's file
+        _decide(built, new_key(tmp_path, "A. Reviewer"), rules, "1", "keep")
+        record = json.loads(path.read_text())
+        record["payload"]["year"] = 2019
+        signed = sign_record(load_private_key(tmp_path / "keys" / "a-reviewer.pem"), "decision",
+                             {k: v for k, v in record["payload"].items() if k not in ("kind", "record_version")})
+        path.write_text(signed.to_line() + "\n")
+    force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules))
+    assert force.decisions == ()
+    assert len(force.ignored) == 1 and reason in force.ignored[0] and "line 1" in force.ignored[0]
+    assert [f.code for f in force.findings()] == ["reviewer_decision_ignored"]
+
+
+def _public(key: Path) -> str:
+    return one_line(load_private_key(key).public_key())
 
 
 @pytest.mark.parametrize(
@@ -138,14 +298,15 @@ def test_decision_stores_the_span_not_the_value(built: Built) -> None:
     [("999", "keep", "matches 0 entries"), ("abc", "keep", "at least 8 characters"),
      ("1", "maybe", "decision must be one of"), ("8", "keep", "only text redactions")],
     ids=["unknown-seq", "short-hash", "bad-decision", "not-a-text-redaction"])
-def test_decision_refused(built: Built, log_id: str, decision: str, message: str) -> None:
+def test_decision_refused(built: Built, tmp_path: Path, rules: Path, log_id: str, decision: str,
+                          message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
-        record_decision("fioe", 2020, built.out_dir, log_id, decision, "A. Reviewer", "")
+        _decide(built, new_key(tmp_path, "A. Reviewer"), rules, log_id, decision)
     assert NAME not in str(caught.value)
 
 
-def test_two_reviewers_two_keys(built: Built, tmp_path: Path) -> None:
-    for name in ("first", "second"):
-        approve("fioe", 2020, built.out_dir, name, new_key(tmp_path, name), "")
-    checks = check_approvals(built.bundle, dataset="fioe", year=2020, manifest_sha256=manifest_sha256(built.bundle))
-    assert len({c.key_id for c in checks if c.ok}) == 2
+def test_an_untrusted_key_cannot_decide(built: Built, tmp_path: Path, rules: Path) -> None:
+    with pytest.raises(ApprovalError, match="lists no trusted signer yet") as caught:
+        _decide(built, new_key(tmp_path, "Anyone", trusted=False), rules, "1", "keep")
+    assert caught.value.exit_code == 7
+    assert not decisions_path("fioe", 2020, built.out_dir).exists()

@@ -12,15 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import trust, trusted_rules
 from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key
 
+from release.approvals import load_private_key, one_line
 from release.audit import AuditReport, audit, audit_or_raise
 from release.errors import AuditFailure
 from release.gate import approve
 
 
 def _run(built: Built, raw: bool = True, key: bytes | None = KEY, **options) -> AuditReport:
-    return audit("fioe", built.year, built.out_dir, built.raw_dir if raw else None, key, rules_dir=RULES, **options)
+    """The audit with the rules folder the test's signers are trusted in (a copy of RULES)."""
+    return audit("fioe", built.year, built.out_dir, built.raw_dir if raw else None, key,
+                 rules_dir=trusted_rules(built.out_dir.parent), **options)
 
 
 def _spend(rho: float, unit: str = "person") -> dict[str, object]:
@@ -41,25 +45,35 @@ def _no_values(report: AuditReport) -> None:
 
 
 def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
-    report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True)
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=trusted_rules(built.out_dir.parent))
+    report = _run(built, scan=lambda texts, placeholders: [[] for _ in texts], require_approval=True,
+                  suppression_audit=lambda bundle, manifest: (True, {"exact_tables": 0}, []))
     assert report.ok, report.to_dict()
     assert _status(report) == {
-        "outputs_match_manifest": "pass", "redaction_log": "pass", "approvals": "pass",
+        "outputs_match_manifest": "pass", "redaction_log": "pass", "log_trailer_mac": "pass", "approvals": "pass",
         "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
-        "suppression_audit": "not run", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
+        "suppression_audit": "pass", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
     assert tokens["matched"] == 8 and tokens["mismatched"] == 0
-    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES).ok
+    assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=trusted_rules(built.out_dir.parent),
+                          allow_unverified=True).unverified == ["residual_pii", "suppression_audit"]
 
 
-def test_without_raw_key_or_scanner_those_checks_are_not_run(built: Built) -> None:
+def test_without_raw_key_or_scanner_those_checks_are_not_run_and_do_not_pass(built: Built) -> None:
+    """Issue #11: "A check that did not run is not a pass"; --allow-unverified names each one."""
     report = _run(built, raw=False, key=None)
-    assert report.ok
+    assert report.failed == [] and not report.ok
+    assert report.unverified == ["log_trailer_mac", "residual_pii", "suppression_audit", "raw_values_absent",
+                                 "log_tokens"]
+    with pytest.raises(AuditFailure, match="5 check.s. could not run: log_trailer_mac, residual_pii"):
+        audit_or_raise("fioe", 2020, built.out_dir, None, None, rules_dir=trusted_rules(built.out_dir.parent))
+    allowed = _run(built, raw=False, key=None, allow_unverified=True)
+    assert allowed.ok and [s["name"] for s in allowed.to_dict()["unverified"]] == report.unverified
     status = _status(report)
-    assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens")] == ["not run"] * 3
-    log = next(c for c in report.checks if c.name == "redaction_log")
-    assert log.detail["trailer_mac"] == "not checked (no key)"
+    assert [status[n] for n in ("residual_pii", "raw_values_absent", "log_tokens", "log_trailer_mac")] == \
+        ["not run"] * 4
+    mac = next(c for c in report.checks if c.name == "log_trailer_mac")
+    assert mac.detail["reason"].startswith("no HMAC key given")
 
 
 def _edit_public(built: Built) -> None:
@@ -114,13 +128,13 @@ TAMPERING = {
 
 @pytest.mark.parametrize("case", list(TAMPERING.values()), ids=list(TAMPERING))
 def test_tampering_fails_the_audit(built: Built, signing_key: Path, case: Tamper) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "note")
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "note", rules_dir=trusted_rules(built.out_dir.parent))
     case.change(built)
     report = _run(built)
     assert report.failed == list(case.failing)
     assert any(case.where in p for name in case.failing for p in _problems(report, name))
     with pytest.raises(AuditFailure) as caught:
-        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=RULES)
+        audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=trusted_rules(built.out_dir.parent))
     assert caught.value.exit_code == 8
     _no_values(report)
 
@@ -155,7 +169,7 @@ def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, 
 
 def test_wrong_key_fails_trailer_and_tokens(built: Built) -> None:
     report = _run(built, key=b"w" * 64)
-    assert report.failed == ["redaction_log", "log_tokens"]
+    assert report.failed == ["log_trailer_mac", "log_tokens"]
     assert next(c for c in report.checks if c.name == "log_tokens").detail["mismatched"] == 8
 
 
@@ -229,7 +243,7 @@ def test_residual_pii_scanner_gets_the_logged_placeholders(built: Built) -> None
         given.extend(zip(texts, placeholders))
         return [[] for _ in texts]
 
-    assert _run(built, raw=False, scan=scan).ok
+    assert _run(built, raw=False, scan=scan).failed == []
     spans = [(text, span) for text, placed in given for span in placed]
     assert spans and all(re.fullmatch(r"\[[A-Z]+ \d+\]", text[a:b]) for text, (a, b) in spans)
 
@@ -252,5 +266,25 @@ def test_rules_that_differ_from_the_manifest_fail(built: Built, tmp_path: Path) 
 
 def test_required_approvals_are_counted_when_asked(built: Built, tmp_path: Path) -> None:
     assert _run(built, raw=False, require_approval=True).failed == ["approvals"]
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", new_key(tmp_path, "a"), "")
-    assert _run(built, raw=False, require_approval=True).ok
+    approve("fioe", 2020, built.out_dir, None, new_key(tmp_path, "a"), "", rules_dir=trusted_rules(tmp_path))
+    assert _run(built, raw=False, require_approval=True).failed == []
+
+
+@pytest.mark.parametrize("how", ["untrusted-key", "approvals-deleted"], ids=["approved-by-an-untrusted-key",
+                                                                           "approvals-file-deleted"])
+def test_no_trusted_approval_fails_the_audit(built: Built, tmp_path: Path, how: str) -> None:
+    """Issue #11: a bundle with approvals.jsonl deleted audited PASS ({'valid': 0, 'required': 1})."""
+    rules = trusted_rules(tmp_path)
+    key = new_key(tmp_path, "Anyone", trusted=how != "untrusted-key")
+    if how == "untrusted-key":
+        new_key(tmp_path, "A. Reviewer")
+        trust(rules, one_line(load_private_key(key).public_key()), "Anyone")  # trusted while signing ...
+    approve("fioe", 2020, built.out_dir, None, key, "", rules_dir=rules)
+    if how == "untrusted-key":
+        text = (rules / "trusted_signers.yaml").read_text()  # ... then no longer
+        (rules / "trusted_signers.yaml").write_text(text[:text.rindex("- name: Anyone")])
+    else:
+        (built.bundle / "approvals.jsonl").unlink()
+    report = _run(built, raw=False, require_approval=True)
+    assert report.failed == ["approvals"]
+    assert any("legal 0 of 1" in p for p in _problems(report, "approvals"))

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
-from governance.conftest import Built, new_key
+from conftest import trusted_rules
+from governance.conftest import Built, build_bundle, new_key
 
-from release.approvals import append_approval, load_private_key, sign_approval
-from release.errors import ApprovalError
-from release.gate import approve, publish, read_manifest
+from release.approvals import append_record, load_private_key, sign_record
+from release.errors import ApprovalError, EnvironmentProblem
+from release.gate import approve, read_manifest
+from release.publication import publish
+from release.verify_copy import verify
+from release.keys import derive_keys
+from release.log import build_log
+from release.model import RedactionEvent
 from release.stages.publish import sha256_file
 
 
@@ -19,23 +27,73 @@ def _published(to_dir: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: Path, tmp_path: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
-    result = publish("fioe", 2020, built.out_dir, tmp_path / "site")
+def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: Path, tmp_path: Path,
+                                                   rules: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    result = publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     expected = {p.relative_to(built.bundle / "public").as_posix(): sha256_file(p)
                 for p in sorted((built.bundle / "public").rglob("*")) if p.is_file()}
-    assert _published(tmp_path / "site") == expected
+    published = _published(tmp_path / "site")
+    metadata = {name: published.pop(name) for name in ("manifest.json", "approvals.jsonl", "SHA256SUMS")}
+    assert published == expected  # exactly public/, plus what verifies it
+    assert metadata["manifest.json"] == sha256_file(built.bundle / "manifest.json")
+    assert metadata["approvals.jsonl"] == sha256_file(built.bundle / "approvals.jsonl")
     assert sorted(result["files"]) == sorted(expected)
     assert not list((tmp_path / "site" / "fioe").glob(".*"))  # no staging folder left behind
+    assert verify(tmp_path / "site" / "fioe" / "2020", rules).ok
 
 
-def test_republish_replaces_the_previous_copy(built: Built, signing_key: Path, tmp_path: Path) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+def test_republishing_the_same_release_repairs_its_copy(built: Built, signing_key: Path, tmp_path: Path,
+                                                        rules: Path) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     site = tmp_path / "site"
-    (site / "fioe" / "2020").mkdir(parents=True)
+    publish("fioe", 2020, built.out_dir, site, rules_dir=rules)
     (site / "fioe" / "2020" / "stale.csv").write_text("old")
-    publish("fioe", 2020, built.out_dir, site)
+    publish("fioe", 2020, built.out_dir, site, rules_dir=rules)
     assert "stale.csv" not in _published(site)
+
+
+@pytest.mark.parametrize("existing", ["not-ours", "another-release"])
+def test_publish_never_replaces_what_it_did_not_publish(built: Built, signing_key: Path, tmp_path: Path,
+                                                        rules: Path, existing: str) -> None:
+    """Issue #11: publish deleted what was in the destination."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    target = tmp_path / "site" / "fioe" / "2020"
+    target.mkdir(parents=True)
+    (target / "keep.csv").write_text("someone's file")
+    if existing == "another-release":
+        (target / "manifest.json").write_text("{}")
+    with pytest.raises(ApprovalError, match="not a copy this tool published" if existing == "not-ours"
+                       else "another published release"):
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+    assert (target / "keep.csv").read_text() == "someone's file"
+
+
+@pytest.mark.parametrize("where", ["out", "inside-out", "bundle", "inside-bundle", "parent-of-out"])
+def test_publish_refuses_a_destination_overlapping_the_releases(built: Built, signing_key: Path, tmp_path: Path,
+                                                               rules: Path, where: str) -> None:
+    """Issue #11: --to equal to --out replaced the bundle with its public files."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    to = {"out": built.out_dir, "inside-out": built.out_dir / "site", "bundle": built.bundle,
+          "inside-bundle": built.bundle / "public", "parent-of-out": tmp_path}[where]
+    before = _published(built.out_dir)
+    with pytest.raises(ApprovalError, match="--to overlaps") as caught:
+        publish("fioe", 2020, built.out_dir, to, rules_dir=rules)
+    assert caught.value.exit_code == 7 and _published(built.out_dir) == before
+
+
+def test_published_folders_get_the_umasks_permissions(built: Built, signing_key: Path, tmp_path: Path,
+                                                      rules: Path) -> None:
+    """Issue #11: bundle and published folders were 0700, unreadable to a web server."""
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    old = os.umask(0o022)
+    try:
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+        rebuilt = build_bundle(tmp_path / "again")
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "site" / "fioe" / "2020", rebuilt.bundle, rebuilt.bundle / "public"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
 
 
 def _edit_public(built: Built) -> None:
@@ -63,41 +121,109 @@ def _edit_manifest(built: Built) -> None:
      (_add_public_file, "do not match its manifest"), (_edit_manifest, "0 valid approval")],
     ids=["public-file-edited", "review-packet-edited", "unlisted-public-file", "manifest-edited"])
 def test_publish_refuses_a_bundle_changed_after_approval(built: Built, signing_key: Path, tmp_path: Path,
-                                                          change, message: str) -> None:
-    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "")
+                                                          rules: Path, change, message: str) -> None:
+    approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
     change(built)
     with pytest.raises(ApprovalError, match=message):
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     assert not (tmp_path / "site" / "fioe" / "2020").exists()
 
 
-def test_publish_before_approval_fails(built: Built, tmp_path: Path) -> None:
+def test_publish_before_approval_fails(built: Built, tmp_path: Path, rules: Path) -> None:
     with pytest.raises(ApprovalError, match="0 valid approval") as caught:
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
     assert caught.value.exit_code == 7
     assert not (tmp_path / "site" / "fioe" / "2020").exists()
 
 
-def test_publish_refuses_blocking_findings_even_when_signed(make_bundle, signing_key: Path, tmp_path: Path) -> None:
+def test_publish_refuses_blocking_findings_even_when_signed(make_bundle, signing_key: Path, tmp_path: Path,
+                                                            rules: Path) -> None:
     built: Built = make_bundle(blocking=True)
     digest = sha256_file(built.bundle / "manifest.json")
-    approval = sign_approval(load_private_key(signing_key), dataset="fioe", year=2020, manifest_sha256=digest,
-                             reviewer="A. Reviewer", note="", timestamp="2021-01-01T00:00:00+00:00")
-    append_approval(built.bundle, approval)  # signed by hand, bypassing approve()
+    approval = sign_record(load_private_key(signing_key), "approval", {
+        "dataset": "fioe", "year": 2020, "manifest_sha256": digest, "reviewer": "A. Reviewer", "role": "legal",
+        "note": "", "timestamp": "2021-01-01T00:00:00+00:00"})
+    append_record(built.bundle / "approvals.jsonl", approval)  # signed by hand, bypassing approve()
     with pytest.raises(ApprovalError, match="blocking findings"):
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
 
 
-@pytest.mark.parametrize(("required", "signers", "ok"), [(2, 1, False), (2, 2, True), (0, 1, True)],
-                         ids=["two-required-one-given", "two-required-two-given", "zero-recorded-means-one"])
-def test_publish_counts_distinct_valid_keys(make_bundle, tmp_path: Path, required: int, signers: int,
-                                            ok: bool) -> None:
-    built: Built = make_bundle(approvals_required=required)
-    for n in range(signers):
-        approve("fioe", 2020, built.out_dir, f"reviewer {n}", new_key(tmp_path, f"k{n}"), "")
+@pytest.mark.parametrize(("required", "signers", "ok"),
+                         [("{legal: 2}", ["legal"], False), ("{legal: 2}", ["legal", "legal"], True),
+                          ("{legal: 1, records: 1}", ["legal", "legal"], False),
+                          ("{legal: 1, records: 1}", ["legal", "records"], True)],
+                         ids=["two-required-one-given", "two-required-two-given", "a-role-missing", "every-role-given"])
+def test_publish_counts_distinct_trusted_keys_per_role_from_the_policy(tmp_path: Path, required: str,
+                                                                       signers: list[str], ok: bool) -> None:
+    rules = trusted_rules(tmp_path)
+    policy = rules / "fioe.yaml"
+    policy.write_text(policy.read_text().replace("required: {legal: 1}", f"required: {required}"))
+    built = build_bundle(tmp_path, rules=rules)
+    for n, role in enumerate(signers):
+        approve("fioe", 2020, built.out_dir, None, new_key(tmp_path, f"reviewer {n}", role), "", rules_dir=rules)
     if ok:
-        publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
         assert (tmp_path / "site" / "fioe" / "2020" / "fioe_2020_contacts.csv").is_file()
     else:
-        with pytest.raises(ApprovalError, match=f"{signers} valid approval"):
-            publish("fioe", 2020, built.out_dir, tmp_path / "site")
+        with pytest.raises(ApprovalError, match=f"{len(signers) if required == '{legal: 2}' else 2} valid "
+                                                "approval.*missing: 1 more"):
+            publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+
+
+def test_the_manifest_cannot_lower_the_requirement(built: Built, tmp_path: Path, rules: Path) -> None:
+    """Issue #11: approvals_required was read from the manifest, which the attacker can edit."""
+    manifest = read_manifest(built.bundle)
+    manifest["parameters"] = {"approvals": {"required": {}}, "approvals_required": 0}
+    (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ApprovalError, match="0 valid approval.*legal 0 of 1"):
+        publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+
+
+def _rechain_without_last_report(built: Built) -> None:
+    """Remove the log's last entry and re-chain it, as one without the key can (issue #11)."""
+    log = built.bundle / "redaction_log.jsonl"
+    lines = log.read_text().splitlines()
+    entries = [json.loads(line) for line in lines[:-2]]
+    forged = build_log([RedactionEvent(**{k: v for k, v in e.items() if k not in ("seq", "prev", "hash")})
+                        for e in entries], derive_keys(b"n" * 64, "fioe", 2020).trailer)
+    log.write_text("\n".join(forged) + "\n")
+    manifest = read_manifest(built.bundle)  # and re-hash the manifest, as the attacker would
+    trailer = json.loads(forged[-1])
+    manifest["redaction_log"] = {"entries": trailer["count"], "head": trailer["head"]}
+    for output in manifest["outputs"]:
+        if output["path"] == "redaction_log.jsonl":
+            output["sha256"], output["bytes"] = sha256_file(log), log.stat().st_size
+    (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "message"),
+    [("rechained-log", ApprovalError, "trailer MAC does not verify"),
+     ("no-hmac-key", EnvironmentProblem, "no HMAC key"),
+     ("another-hmac-key", ApprovalError, "trailer MAC does not verify"),
+     ("log-format-1", ApprovalError, "format 1")],
+    ids=["rechained-log", "no-hmac-key", "another-hmac-key", "log-format-1"])
+@pytest.mark.parametrize("command", ["approve", "publish"])
+def test_approve_and_publish_verify_the_trailer_mac(built: Built, signing_key: Path, tmp_path: Path, rules: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, case: str, error: type,
+                                                    message: str, command: str) -> None:
+    if command == "publish":
+        approve("fioe", 2020, built.out_dir, "A. Reviewer", signing_key, "", rules_dir=rules)
+    if case == "rechained-log":
+        _rechain_without_last_report(built)
+    elif case == "no-hmac-key":
+        monkeypatch.delenv("RELEASE_HMAC_KEY")
+        monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "none.key"))
+    elif case == "another-hmac-key":
+        monkeypatch.setenv("RELEASE_HMAC_KEY", "o" * 64)
+    else:
+        manifest = read_manifest(built.bundle)
+        del manifest["hmac"]
+        (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(error, match=message):
+        if command == "approve":
+            approve("fioe", 2020, built.out_dir, "A. Reviewer", new_key(tmp_path, "B. Reviewer"), "",
+                    rules_dir=rules)
+        else:
+            publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
+    assert not (tmp_path / "site" / "fioe" / "2020").exists()

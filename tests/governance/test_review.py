@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from governance.conftest import RAW_VALUES, TABLE, Built
+from governance.conftest import RAW_VALUES, TABLE, Built, new_key
 
-from release.approvals import record_decision
+from release.decisions import Signing, record_decision
 from release.audit import audit
 from release.gate import read_manifest
 from release.review import inputs_from_bundle, render_review, review, write_review
@@ -146,16 +146,30 @@ def test_unlisted_packet_is_written_and_the_bundle_still_audits(make_bundle) -> 
     built: Built = make_bundle(with_packet=False)
     path = write_review(built.bundle, None)
     assert _parse(path.read_text()).headings[0] == "Summary"
-    assert audit("fioe", 2020, built.out_dir).ok
+    assert audit("fioe", 2020, built.out_dir).failed == []
 
 
-def test_decisions_are_listed_and_pending_ones_counted(built: Built) -> None:
-    record_decision("fioe", 2020, built.out_dir, "2", "keep", "A. Reviewer", "officer's street")
-    result = review("fioe", 2020, built.out_dir)
+def test_decisions_are_listed_and_pending_ones_counted(built: Built, tmp_path: Path) -> None:
+    key = new_key(tmp_path, "A. Reviewer")
+    record_decision("fioe", 2020, built.out_dir, "2", "keep", "A. Reviewer", "officer's street",
+                    signing=Signing(key, None, tmp_path / "rules"))
+    result = review("fioe", 2020, built.out_dir, rules_dir=tmp_path / "rules")
     assert result["decisions_pending"] == 1 and result["listed_in_manifest"] is True
-    decisions = [json.loads(line) for line in (built.out_dir / "fioe" / "2020.decisions.jsonl").read_text().splitlines()]
+    assert result["approvals"] == "legal 0 of 1" and result["decisions_ignored"] == []
+    decisions = [json.loads(line)["payload"]
+                 for line in (built.out_dir / "fioe" / "2020.decisions.jsonl").read_text().splitlines()]
     inputs = inputs_from_bundle(built.bundle)
     applied = dataclasses.replace(inputs, manifest={**read_manifest(built.bundle), "review_decisions": decisions})
     part = render_review(applied).split("Decisions applied in this build")[1].split("</section>")[0]
     assert "<td>keep</td><td>A. Reviewer</td><td>fieldcontact.csv</td><td>FC20000001#2</td>" in part
     assert "officer&#x27;s street" in part
+
+
+def test_a_non_default_policy_is_shown_in_the_summary(built: Built) -> None:
+    inputs = inputs_from_bundle(built.bundle)
+    rules = {"origin": "option", "folder": "/srv/lax-rules", "default": False, "differs_from_installed": ["fioe.yaml"],
+             "files": []}
+    summary = render_review(dataclasses.replace(inputs, manifest={**read_manifest(built.bundle), "rules": rules}))
+    summary = summary.split('id="redactions"')[0]
+    assert "Non-default policy." in summary and "fioe.yaml" in summary and "/srv/lax-rules" in summary
+    assert "Non-default policy." not in _packet(built)

@@ -1,0 +1,153 @@
+"""Publish an approved bundle: a verifiable copy in ``--to``, and nothing anywhere else.
+
+``publish`` copies ``public/`` to ``TO/<dataset>/<year>`` (``<year>-v<N>`` for a version that
+supersedes a published one) only once trusted approvals of the current manifest meet the
+policy and every file still matches. The copy carries what a reader of the portal needs to
+check it without the bundle: ``manifest.json``, ``approvals.jsonl`` and ``SHA256SUMS``
+(``sha256sum -c`` works; ``release verify DIR`` checks all of it).
+
+Where it writes is checked first: the dataset must be a registered name (the path is built
+from it), ``--to`` must not overlap the releases folder or the bundle (``--to`` equal to
+``--out`` once replaced the bundle with its public files), and an existing destination is
+replaced only when it holds this very release (a repair); a different release or a folder
+this tool did not write is refused. The copy is staged beside the destination, re-hashed,
+and renamed into place; folders get the umask's permissions, so a web server can read them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path, PurePosixPath
+
+from release.bundles import check_dataset, record_publication
+from release.errors import ApprovalError
+from release.gate import (PUBLIC, blocking_count, bundle_dir, listed_outputs, manifest_sha256, read_manifest,
+                          require_approvals, require_intact)
+from release.ledger import Ledger, ledger_file
+from release.stages.publish import MANIFEST, sha256_file, staging_dir, swap_into_place
+from release.trust import APPROVALS, trust_for
+
+SUMS = "SHA256SUMS"
+METADATA = (MANIFEST, APPROVALS, SUMS)
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    return a == b or a.is_relative_to(b) or b.is_relative_to(a)
+
+
+def check_destination(to_dir: Path, out_dir: Path, bundle: Path) -> None:
+    """Refuse a ``--to`` that is, holds or lies inside the releases folder or the bundle."""
+    to, out, source = to_dir.resolve(), out_dir.resolve(), bundle.resolve()
+    for other, what in ((out, "the releases folder (--out)"), (source, "the bundle")):
+        if _overlaps(to, other):
+            raise ApprovalError(f"--to overlaps {what}; publish to a folder outside both", file=str(to_dir),
+                                rule="destination")
+
+
+def _existing_copy(target: Path, digest: str) -> None:
+    """An existing destination may be replaced only by the same release (a repair)."""
+    if not target.exists() and not target.is_symlink():
+        return
+    manifest = target / MANIFEST
+    if target.is_symlink() or not manifest.is_file():
+        raise ApprovalError("the destination exists and is not a copy this tool published; refusing to replace it",
+                            file=str(target), rule="destination")
+    if sha256_file(manifest) != digest:
+        raise ApprovalError("the destination holds another published release; a published year is never "
+                            "replaced: rebuild with --supersede, which publishes to its own folder",
+                            file=str(target), rule="published")
+
+
+def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: Path) -> list[str]:
+    copied = []
+    for relpath, item in sorted(listed.items()):
+        if not relpath.startswith(f"{PUBLIC}/"):
+            continue
+        inside = PurePosixPath(relpath).relative_to(PUBLIC)
+        if inside.as_posix() in METADATA:
+            raise ApprovalError("a public file has the name of the copy's own metadata", file=relpath,
+                                rule="integrity")
+        destination = staging.joinpath(*inside.parts)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundle / relpath, destination)
+        if sha256_file(destination) != item.get("sha256"):  # changed while being copied
+            raise ApprovalError("file changed while it was being published", file=relpath, rule="integrity")
+        copied.append(inside.as_posix())
+    return copied
+
+
+def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str]) -> None:
+    shutil.copyfile(bundle / MANIFEST, staging / MANIFEST)
+    shutil.copyfile(bundle / APPROVALS, staging / APPROVALS)
+    if sha256_file(staging / MANIFEST) != digest:
+        raise ApprovalError("the manifest changed while it was being published", file=MANIFEST, rule="integrity")
+    names = sorted(copied) + [MANIFEST, APPROVALS]
+    (staging / SUMS).write_text("".join(f"{sha256_file(staging / name)}  {name}\n" for name in names),
+                                encoding="utf-8", newline="\n")
+
+
+def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
+    """The ledger run of a release that spent privacy budget, checked to be on the ledger
+    as spent; None for a release without noisy tables."""
+    privacy = manifest.get("privacy") or {}
+    if not isinstance(privacy, dict) or not privacy.get("spends"):
+        return None
+    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
+    run_id = str(privacy.get("run_id", ""))
+    if not path.is_file():
+        raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
+                            file=str(path), rule="ledger")
+    ledger = Ledger(path)
+    status = ledger.status(run_id)
+    if status not in ("committed", "published"):
+        raise ApprovalError(f"the privacy ledger does not hold this release's spend (run status {status}); "
+                            "rebuild the release", file=str(path), rule="ledger")
+    return ledger, run_id, str(status)
+
+
+def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
+            rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+    """Copy ``public/`` with the manifest, approvals and hashes to ``to_dir/<dataset>/<folder>``
+    once approved and unchanged, marking the release's privacy spend as published on the
+    ledger just before the files go out, and giving the mark back if they do not. ``ledger``
+    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
+    bundle = bundle_dir(check_dataset(dataset), year, out_dir, version)
+    check_destination(to_dir, out_dir, bundle)
+    manifest = read_manifest(bundle)
+    if manifest.get("dataset") != dataset or manifest.get("year") != year:
+        raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST), rule="manifest")
+    require_intact(bundle, manifest)
+    if blocking_count(manifest):  # an approval can be signed outside ``approve``: check again
+        raise ApprovalError("the bundle has blocking findings; it cannot be published",
+                            file=str(bundle / MANIFEST), rule="blocking-findings")
+    digest = manifest_sha256(bundle)
+    status = require_approvals(bundle, dataset, year, trust_for(dataset, rules_dir, manifest))
+    target = to_dir / dataset / bundle.name
+    _existing_copy(target, digest)
+    spent = _spent_run(manifest, out_dir, ledger)
+    marked = spent is not None and spent[2] == "committed"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(target.parent, f".{bundle.name}.publishing-")
+    try:
+        copied = _copy_verified(bundle, listed_outputs(manifest), staging)
+        _write_metadata(bundle, staging, digest, copied)
+        if marked:
+            spent[0].mark_published(spent[1])  # type: ignore[index]
+        try:
+            swap_into_place(staging, target)
+        except BaseException:
+            if marked:
+                spent[0].unmark_published(spent[1])  # type: ignore[index]
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    record_publication(bundle, target, digest)
+    return {"dataset": dataset, "year": year, "version": _version(manifest), "destination": str(target),
+            "files": copied, "metadata": list(METADATA), "manifest_sha256": digest, "approvals": status.summary(),
+            "signers": [s.to_dict() for s in status.signed], "ledger_run": spent[1] if spent else None}
+
+
+def _version(manifest: dict[str, object]) -> int:
+    value = manifest.get("version", 1)
+    return value if isinstance(value, int) else 1

@@ -1,0 +1,90 @@
+"""Verify a published copy where it is served: ``release verify DIR``.
+
+Anyone can check a folder on a portal without the bundle: its ``manifest.json`` lists every
+public file with its SHA-256; each file is re-hashed, a file the manifest does not list is
+reported, ``SHA256SUMS`` must agree, and ``approvals.jsonl`` must hold trusted approvals of
+that exact manifest meeting the policy's roles (the trusted signers and the policy come from
+``--rules`` or the installed copy, and the policy must be the one the manifest records).
+The report has the audit's shape; any failure exits 8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from release.audit_report import AuditCheck, AuditReport, from_problems
+from release.bundles import DATASETS
+from release.errors import AuditFailure, ConfigError, ReleaseError
+from release.gate import PUBLIC, blocking_count, listed_outputs, read_manifest
+from release.publication import METADATA, SUMS
+from release.stages.publish import MANIFEST, sha256_file
+from release.trust import APPROVALS, approval_status, trust_for
+
+
+def _files(folder: Path, manifest: dict[str, object]) -> AuditCheck:
+    listed = {PurePosixPath(p).relative_to(PUBLIC).as_posix(): item for p, item in listed_outputs(manifest).items()
+              if p.startswith(f"{PUBLIC}/")}
+    problems: list[str] = []
+    for name, item in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif sha256_file(path) != item.get("sha256"):
+            problems.append(f"{name}: content differs from the manifest")
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    problems += [f"{name}: not listed in the manifest" for name in sorted(present - set(listed) - set(METADATA))]
+    if not listed:
+        problems.append("the manifest lists no public file")
+    return from_problems("published_files", problems, {"files": len(listed)})
+
+
+def _sums(folder: Path) -> AuditCheck:
+    path = folder / SUMS
+    if not path.is_file():
+        return from_problems("sha256sums", [f"{SUMS} is missing"], {})
+    problems, checked = [], 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, _, name = line.partition("  ")
+        target = folder / name
+        if not name or ".." in PurePosixPath(name).parts or not target.is_file():
+            problems.append(f"{SUMS} line {number}: names no file of this folder")
+        elif sha256_file(target) != digest:
+            problems.append(f"{SUMS} line {number}: {name} differs")
+        checked += 1
+    return from_problems("sha256sums", problems, {"lines": checked})
+
+
+def _approvals(folder: Path, manifest: dict[str, object], dataset: str, year: int,
+               rules_dir: Path | None) -> AuditCheck:
+    try:
+        trust = trust_for(dataset, rules_dir, manifest, ConfigError)
+    except ReleaseError as exc:
+        return from_problems("approvals", [f"approvals cannot be judged: {exc.message}"], {})
+    status = approval_status(folder / APPROVALS, dataset=dataset, year=year,
+                             manifest_sha256=sha256_file(folder / MANIFEST), trust=trust)
+    problems = list(status.problems)
+    if status.missing():
+        problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met")
+    if manifest.get("status") != "draft" or blocking_count(manifest):
+        problems.append("the manifest is not of a publishable bundle (status or blocking findings)")
+    return from_problems("approvals", problems, {"signers": [s.label() for s in status.signed],
+                                                 "required": dict(status.required)})
+
+
+def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
+    manifest = read_manifest(folder, AuditFailure)
+    dataset, year = manifest.get("dataset"), manifest.get("year")
+    if not isinstance(dataset, str) or dataset not in DATASETS or not isinstance(year, int):
+        raise AuditFailure("the manifest names no registered dataset and year", file=str(folder / MANIFEST),
+                           rule="manifest")
+    checks = (_files(folder, manifest), _sums(folder), _approvals(folder, manifest, dataset, year, rules_dir))
+    return AuditReport(dataset, year, str(folder), sha256_file(folder / MANIFEST), checks)
+
+
+def verify_or_raise(folder: Path, rules_dir: Path | None = None) -> AuditReport:
+    report = verify(folder, rules_dir)
+    if not report.ok:
+        raise AuditFailure(f"published copy does not verify: {len(report.failed)} check(s) failed: "
+                           f"{', '.join(report.failed)}", file=str(folder), rule="verify",
+                           details=[c.to_dict() for c in report.checks])
+    return report
