@@ -130,6 +130,7 @@ def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, o
         "outputs": manifest["outputs"], "redactions": len(run.events), "verify_rounds": run.rounds,
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
+        "publication_notes": list(manifest.get("publication_notes", []) or []),  # type: ignore[call-overload]
         "blocking": _grouped(report.blocking, run.evidence),
         "error": _error_line(report.blocking, target) if report.blocking else None,
     }

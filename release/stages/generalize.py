@@ -270,7 +270,7 @@ def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: Da
                               "warning"),)
     if ages.differs.any():
         findings += (_finding(ctx, ages.differs, "age_from_dob", "ages computed from the date of birth where the "
-                              "age column was blank or said otherwise", "info"),)
+                              "age column was blank or said otherwise", "warning"),)
     # logged: each age banded (the exact age removed); a blank or corrected age removes nothing
     return Outcome(out, (minor & ~ages.unknown).astype(bool), findings, entity_type="AGE", action="generalize")
 
