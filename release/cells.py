@@ -19,7 +19,7 @@ import pandas as pd
 # Control characters (but tab, LF, CR), DEL and C1 controls, bidirectional marks, embeddings,
 # overrides and isolates, zero-width characters and word joiners, and a stray BOM.
 INVISIBLE = frozenset([
-    *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0x061C, 0x180E,
+    *range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0x061C, 0x180E,
     *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF])
 _STRIP = dict.fromkeys(INVISIBLE)
 # What a spreadsheet may read as the start of a formula (ASCII and full-width forms), after

@@ -225,12 +225,16 @@ def vocabulary_view(frame: pd.DataFrame, file_policy: FilePolicy) -> pd.DataFram
             free_entry_prefix=rule.free_entry_prefix, leading_value=rule.leading_value)
         readings = {cell: vocabulary.read(cell) for cell in out[column].dropna().unique() if isinstance(cell, str)}
         judged = int(out[column].notna().sum()) >= SHIFT_MIN_VALUES
-
-        def seen(cell: object) -> object:
-            if not isinstance(cell, str):
-                return cell
-            reading = readings[cell]
-            known = reading.unknown == 0 and reading.value is not None
-            return reading.value if known else (cell if judged else None)
-        out[column] = pd.Series([seen(cell) for cell in out[column]], index=out.index, dtype=object)
+        out[column] = pd.Series([_seen(cell, readings, judged) for cell in out[column]], index=out.index, dtype=object)
     return out
+
+
+def _seen(cell: object, readings: Mapping[str, Reading], judged: bool) -> object:
+    """A cell as the raw suite sees it: its reading when every entry is known, else as typed
+    (or blank, in a column too small to judge)."""
+    if not isinstance(cell, str):
+        return cell
+    reading = readings[cell]
+    if reading.unknown == 0 and reading.value is not None:
+        return reading.value
+    return cell if judged else None

@@ -14,7 +14,6 @@ from release.errors import InputError
 from release.run_options import Progress, Silent
 from release.stages import load
 
-
 # A row key printed as it is: a report or case number (letters, then digits and dashes), or
 # a published juvenile pseudonym. Anything else in the key column may be a name typed there.
 _PLAIN_KEY = re.compile(r"[A-Z]{0,4}-?\d[\d-]{0,23}(?:#\d+)?|JUV-[0-9A-F]{12}")

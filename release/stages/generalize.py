@@ -259,11 +259,9 @@ def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: Da
     ages = read_ages(frame, policy)
     minor = minor_rows(ages, policy)
 
-    def fmt(n: object) -> str | None:
-        if pd.isna(n):  # type: ignore[call-overload]
-            return None
-        return age_band(int(n), policy) if int(n) < juvenile.under else str(int(n))  # type: ignore[call-overload]
-    out = ages.years.map(fmt).astype(object)
+    under = juvenile.under
+    out = pd.Series([None if pd.isna(n) else age_band(int(n), policy) if int(n) < under else str(int(n))
+                     for n in ages.years.tolist()], index=values.index, dtype=object)
     if ages.unknown.any():
         findings += (_finding(ctx, ages.unknown, "age_unknown_minor", "persons with no readable date of birth and "
                               "no clean age in range: counted as minors (their reports withheld as juvenile)",

@@ -24,7 +24,7 @@ import pandas as pd
 from release.cells import strip_invisible
 from release.config import DatasetPolicy, FilePolicy, InputLimits
 from release.errors import InputError
-from release.model import Finding, Tables
+from release.model import Finding, Severity, Tables
 from release.stages import load_csv
 from release.stages.dates import read_date
 
@@ -182,14 +182,15 @@ def _year_filter(frame: pd.DataFrame, policy: FilePolicy, year: int) -> tuple[pd
     kept_years = {str(y) for y in range(year - policy.years_before, year + 1)}
     other = ~unparsed & ~years.isin(kept_years)
     block = policy.unreadable_dates == "block"
-    for mask, code, message, severity in (
+    checks: list[tuple[pd.Series, str, str, Severity]] = [
         (unparsed, "date_unreadable", "rows without a readable date (or with one that cannot exist): the release "
          "year of these rows is unknown, so an exact count would fall short (unreadable_dates: block)" if block
          else "rows without a readable date (or with one that cannot exist): excluded",
          "blocking" if block else "warning"),
         (other, "outside_year", f"rows dated outside {min(kept_years)}-{year}: excluded"
          if policy.years_before else f"rows dated outside {year}: excluded", "warning"),
-    ):
+    ]
+    for mask, code, message, severity in checks:
         if mask.any():
             findings.append(Finding(
                 stage="load", code=code, severity=severity, message=message,
