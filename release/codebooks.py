@@ -9,7 +9,8 @@ names it. Matching ignores case, spacing and punctuation, so ``Mass``, ``CR-V``/
 (``MASSACHUSETTS: MA``) onto the codebook's own spelling, which is what is published.
 
 This module is the policy's build phase for codebooks (``resolve_codebooks``, called by
-``config.load_policy``) and the matcher the generalize stage uses (``Vocabulary``).
+``config.load_policy``), the matcher the generalize stage uses (``Vocabulary``), and the
+view of a raw table the raw suite checks closed columns on (``vocabulary_view``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from pydantic import Field, model_validator
 
 from release.column_rules import Frozen, KeepRule, OfficerRule, StreetNameRule
-from release.config import DatasetPolicy, load_yaml_model
+from release.config import DatasetPolicy, FilePolicy, load_yaml_model
 from release.errors import ConfigError
 
 OTHER = "Other"  # what on_unknown: other publishes
@@ -199,3 +201,40 @@ class Vocabulary:
             if found is not None:
                 return found, True
         return None, False
+
+
+# Fewer values than this cannot tell a shifted column from a stray value or two.
+SHIFT_MIN_VALUES = 10
+
+
+def vocabulary_view(frame: pd.DataFrame, file_policy: FilePolicy) -> pd.DataFrame:
+    """The table the raw suite sees: a closed cell whose every entry the vocabulary knows is
+    read as generalize reads it (``MASS`` -> ``MA``), any other as typed, so the suite's domain
+    check counts exactly the cells generalize would blank (``Other`` is never assumed here).
+
+    A closed column with fewer than ``SHIFT_MIN_VALUES`` values is not judged: its unknown
+    cells are shown blank (generalize still blanks and reports each), since one name typed
+    into an otherwise empty ``vehicle_state`` is a stray value, not a shifted column."""
+    out = frame.copy()
+    for column, rule in file_policy.columns.items():
+        if column not in out.columns or not isinstance(rule, (KeepRule, OfficerRule)) or \
+                (isinstance(rule, OfficerRule) and rule.pattern is None):  # officers' names: no vocabulary
+            continue
+        vocabulary = Vocabulary.of(rule) if isinstance(rule, OfficerRule) or rule.pattern is not None else Vocabulary(
+            domain=rule.domain or (), spellings=rule.spellings, separator=rule.list_separator,
+            free_entry_prefix=rule.free_entry_prefix, leading_value=rule.leading_value)
+        readings = {cell: vocabulary.read(cell) for cell in out[column].dropna().unique() if isinstance(cell, str)}
+        judged = int(out[column].notna().sum()) >= SHIFT_MIN_VALUES
+        out[column] = pd.Series([_seen(cell, readings, judged) for cell in out[column]], index=out.index, dtype=object)
+    return out
+
+
+def _seen(cell: object, readings: Mapping[str, Reading], judged: bool) -> object:
+    """A cell as the raw suite sees it: its reading when every entry is known, else as typed
+    (or blank, in a column too small to judge)."""
+    if not isinstance(cell, str):
+        return cell
+    reading = readings[cell]
+    if reading.unknown == 0 and reading.value is not None:
+        return reading.value
+    return cell if judged else None

@@ -24,9 +24,33 @@ from release.column_rules import (FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRu
 from release.errors import ConfigError
 
 __all__ = ["FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
-           "DropRule", "FilePolicy", "FreeTextRule", "IntegerRule", "JuvenilePolicy", "KeepRule",
+           "DropRule", "FilePolicy", "FreeTextRule", "InputLimits", "IntegerRule", "JuvenilePolicy", "KeepRule",
            "NarrativePolicy", "NarrativeRule", "OfficerRule", "RawOnlyRule", "StreetNameRule", "TermKind",
            "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
+
+
+# The most a policy may allow for a cell or a line: also the CSV parser's own field limit,
+# so no cell of any size is ever held whole before the policy's limit refuses it.
+CELL_CEILING = 16 * 2**20
+
+
+class InputLimits(Frozen):
+    """How big a raw file, its header, lines, cells and words may be; past one, the load
+    stops with an input error naming file and line (never a value).
+
+    Why: a hostile or broken export must fail fast and say where, not become a 33 MB manifest
+    (100,000 columns), an opaque exit (a 50 MB cell is past spaCy's text limit) or hours of
+    NER (spaCy's tokenizer is quadratic in a run of punctuation inside one word). Defaults
+    are several times what the City's files hold: at most 25 columns, a cell of 4,486
+    characters, a line of 2,533, a word of 54 (``max_word_chars``: at 128 a word of punctuation
+    costs spaCy about 9 ms; at 4,000 it cost 8.3 s).
+    """
+
+    max_file_bytes: int = Field(default=256 * 2**20, ge=1)
+    max_columns: int = Field(default=200, ge=1, le=100_000)
+    max_line_chars: int = Field(default=100_000, ge=1, le=CELL_CEILING)
+    max_cell_chars: int = Field(default=20_000, ge=1, le=CELL_CEILING)
+    max_word_chars: int = Field(default=128, ge=1, le=CELL_CEILING)
 
 
 class ParentLink(Frozen):
@@ -58,6 +82,10 @@ class FilePolicy(Frozen):
         for name in (self.key_column, self.date_column):
             if name not in self.columns:
                 raise ValueError(f"'{name}' is not one of this file's columns")
+        if getattr(self.columns[self.key_column], "pattern", None) is None:
+            # row keys appear in every message, log entry and review file: a key column
+            # without a declared format would let any typed value (a name) into them
+            raise ValueError(f"key column '{self.key_column}' needs a 'pattern' (a keep rule with a format)")
         for alias, target in self.aliases.items():
             if target not in self.columns:
                 raise ValueError(f"alias '{alias}' points to unknown column '{target}'")
@@ -89,6 +117,9 @@ class JuvenilePolicy(Frozen):
 
     enabled: bool = True
     age_column: str  # "<file>.<column>"
+    # "<file>.<column>" of the date of birth, in the age column's file: when it can be read,
+    # the age at the row's date is computed from it (it wins over the age column).
+    dob_column: str | None = None
     under: int = 18
     bands: tuple[AgeBand, ...]
     withhold: tuple[str, ...] = ()          # "<file>.<column>" blanked in reports involving a minor
@@ -123,6 +154,7 @@ class DatasetPolicy(Frozen):
     description: str = ""
     files: dict[str, FilePolicy]
     juvenile: JuvenilePolicy | None = None
+    limits: InputLimits = Field(default_factory=InputLimits)
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
     codebooks_dir: str = "codebooks"   # beside this file: the shared vocabularies keep columns name
@@ -143,11 +175,14 @@ class DatasetPolicy(Frozen):
                 # without the engine's settings no engine runs, and the text would pass as is
                 raise ValueError(f"files.{name}: free-text columns need the 'narrative' section")
         if self.juvenile:
-            for ref in (self.juvenile.age_column, *self.juvenile.withhold):
+            dob = (self.juvenile.dob_column,) if self.juvenile.dob_column else ()
+            for ref in (self.juvenile.age_column, *dob, *self.juvenile.withhold):
                 try:
                     self.column_ref(ref)
                 except ValueError as exc:
                     raise ValueError(f"juvenile: {exc}") from None
+            if dob and self.column_ref(dob[0])[0] != self.column_ref(self.juvenile.age_column)[0]:
+                raise ValueError("juvenile: dob_column must be in the age column's file")
         return self
 
     def column_ref(self, ref: str) -> tuple[str, str]:

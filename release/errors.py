@@ -9,8 +9,9 @@
     ├── AuditFailure (8)              an audit check failed
     └── EnvironmentProblem (9)        a pinned component (spaCy model, key file) is missing or broken
 
-Exit code 2 is click's usage error; 0 is success. Messages name file, row key, column and
-rule, and never carry a cell value: callers must build them from names and counts only.
+Exit code 2 is click's usage error; 0 is success. Messages name file, line (of the raw
+file, for an input error), row key, column and rule, and never carry a cell value: callers
+must build them from names and counts only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ReleaseError(Exception):
         message: str,
         *,
         file: str | None = None,
+        line: int | None = None,
         row_key: str | None = None,
         column: str | None = None,
         rule: str | None = None,
@@ -32,6 +34,7 @@ class ReleaseError(Exception):
         self.message = message
         self.details = details or []
         self.file = file
+        self.line = line
         self.row_key = row_key
         self.column = column
         self.rule = rule
@@ -42,6 +45,7 @@ class ReleaseError(Exception):
             f"{label} {value}"
             for label, value in (
                 ("file", self.file),
+                ("line", self.line),
                 ("row", self.row_key),
                 ("column", self.column),
                 ("rule", self.rule),
@@ -57,6 +61,7 @@ class ReleaseError(Exception):
             "exit_code": self.exit_code,
             "message": self.message,
             "file": self.file,
+            "line": self.line,
             "row_key": self.row_key,
             "column": self.column,
             "rule": self.rule,

@@ -6,6 +6,7 @@ engine over the column and reports counts and offsets only — never the text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from release import paths
@@ -13,14 +14,26 @@ from release.errors import InputError
 from release.run_options import Progress, Silent
 from release.stages import load
 
+# A row key printed as it is: a report or case number (letters, then digits and dashes), or
+# a published juvenile pseudonym. Anything else in the key column may be a name typed there.
+_PLAIN_KEY = re.compile(r"[A-Z]{0,4}-?\d[\d-]{0,23}(?:#\d+)?|JUV-[0-9A-F]{12}")
+
+
+def _row_key(value: object, number: int) -> str:
+    """The key a finding names: the key column's value when it reads as a report number,
+    else ``row <n>`` (1-based data row), so the output never carries a value typed there."""
+    text = value.strip() if isinstance(value, str) else ""
+    return text if _PLAIN_KEY.fullmatch(text) else f"row {number}"
+
 
 def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_dir: Path | None = None,
               threshold: float = 0.25, progress: Progress | None = None,
               roster_columns: tuple[str, ...] = (), marker: str | None = "XXX") -> dict[str, object]:
     """Scan one CSV column for PII (for auditors and already-published files).
 
-    Reports counts by entity type and, per finding, the row key (``key_column`` or the
-    1-based data row number), entity type, offsets and detector rule — never the text.
+    Reports counts by entity type and, per finding, the row key (``key_column`` when its value
+    reads as a report number, else the 1-based data row number), entity type, offsets and
+    detector rule — never the text.
     Names found in ``roster_columns`` (e.g. the officer columns of a City file) are kept
     as a published roster; a hit that touches an earlier redaction ``marker`` (the City's
     ``XXX``) is counted apart as already redacted.
@@ -36,7 +49,7 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
             raise InputError("column not found", file=path.name, column=wanted, rule="scan")
     rules = (rules_dir or paths.default_dir("redaction_rules")[0]) / "pii"
     texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
-    keys = (frame[key_column].astype(str).tolist() if key_column
+    keys = ([_row_key(v, i) for i, v in enumerate(frame[key_column].tolist(), start=1)] if key_column
             else [str(i) for i in range(1, len(frame) + 1)])
     roster = tuple(sorted({v for c in roster_columns for v in frame[c].tolist() if isinstance(v, str) and v.strip()}))
     with progress.stage("load PII model"):

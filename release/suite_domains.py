@@ -1,12 +1,20 @@
-"""The public suites' vocabulary checks, generated from the policies: one source of truth.
+"""The suites' vocabulary checks, generated from the policies: one source of truth.
 
 Why: a closed column's vocabulary lives in the policy (and its codebooks); writing it again
-by hand in ``expectations/<dataset>_public.json`` would let the two drift apart, and a
+by hand in ``expectations/<dataset>_*.json`` would let the two drift apart, and a
 vocabulary of 760 vehicle models is not something to keep in step by hand. Every published
 closed column (a ``keep`` column, an officer ID with a ``pattern``) gets exactly one
-critical check there: ``expect_column_values_to_be_in_set`` with the policy's domain (and
-``Other`` when unknown values become ``Other``), or ``expect_column_values_to_match_regex``
-for a format or a list cell. Hand-written checks on other columns are left as they are.
+critical check in each suite: ``expect_column_values_to_be_in_set`` with the policy's domain
+(and, in the public suite, ``Other`` when unknown values become ``Other``), or
+``expect_column_values_to_match_regex`` for a format or a list cell. The public check holds
+every row to it. The raw check sees each closed cell read as the policy reads it
+(``codebooks.vocabulary_view``: spellings, case and punctuation ignored, an unknown value
+left as typed) and holds the column to ``mostly: 0.5``: one stray value is the generalize
+stage's to blank and report, but a column mostly outside its vocabulary holds another
+column's values (the City's 2022 ``weather`` holds key situations and bases) and blocks (a
+column of fewer than ten values is not judged). A row key (and a parent link) is checked at
+load, so it gets no raw check. Hand-written
+checks on other columns are left as they are.
 
 ``python -m release.suite_domains`` rewrites the suites in place (``--check`` only reports
 which differ); ``tests/test_suite_domains.py`` fails when a suite and its policy disagree.
@@ -23,11 +31,14 @@ from typing import Any
 
 from release.codebooks import OTHER
 from release.column_rules import KeepRule, OfficerRule
-from release.config import DatasetPolicy, load_policy
+from release.config import DatasetPolicy, FilePolicy, load_policy
 
 IN_SET = "expect_column_values_to_be_in_set"
 REGEX = "expect_column_values_to_match_regex"
 WHY = "closed vocabulary, generated from the policy"
+RAW_WHY = ("read as the policy reads it (case, spacing, punctuation and spellings ignored); a column mostly "
+           "outside it holds another column's values (a shifted export)")
+RAW_MOSTLY = 0.5
 _SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
 
 
@@ -36,29 +47,40 @@ def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def _check(column: str, rule: KeepRule | OfficerRule) -> dict[str, Any] | None:
+def _check(column: str, rule: KeepRule | OfficerRule, side: str = "public") -> dict[str, Any] | None:
     books = f" ({', '.join(rule.codebook)})" if isinstance(rule, KeepRule) and rule.codebook else ""
-    why = f"{WHY}{books}: {rule.description or column}"
+    raw = side == "raw"
+    why = f"{WHY}{books}{', ' + RAW_WHY if raw else ''}: {rule.description or column}"
     meta = {"level": "critical", "why": why}
+    mostly = {"mostly": RAW_MOSTLY} if raw else {}
     if rule.pattern is not None:
-        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$"}, "meta": meta}
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$", **mostly}, "meta": meta}
     if not isinstance(rule, KeepRule) or rule.domain is None:
         return None
-    values = list(rule.domain) + ([OTHER] if rule.on_unknown == "other" and OTHER not in rule.domain else [])
+    other = rule.on_unknown == "other" and OTHER not in rule.domain and not raw  # raw: an unknown stays unknown
+    values = list(rule.domain) + ([OTHER] if other else [])
     if rule.list_separator is not None:
         item = "(?:" + "|".join(_escape(v) for v in values) + ")"
         separator = _escape(f"{rule.list_separator} ")
-        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^{item}(?:{separator}{item})*$"}, "meta": meta}
-    return {"type": IN_SET, "kwargs": {"column": column, "value_set": values}, "meta": meta}
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^{item}(?:{separator}{item})*$", **mostly},
+                "meta": meta}
+    return {"type": IN_SET, "kwargs": {"column": column, "value_set": values, **mostly}, "meta": meta}
 
 
-def domain_checks(policy: DatasetPolicy) -> dict[str, list[dict[str, Any]]]:
+def checked_at_load(file_policy: FilePolicy) -> set[str]:
+    """Columns whose format the loader enforces (a row key, a parent link): no raw check can fail on them."""
+    return {file_policy.key_column, *([file_policy.parent.column] if file_policy.parent else [])}
+
+
+def domain_checks(policy: DatasetPolicy, side: str = "public") -> dict[str, list[dict[str, Any]]]:
     """Table -> the generated checks of its published closed columns, in policy order."""
     checks: dict[str, list[dict[str, Any]]] = {}
     for name, file_policy in policy.files.items():
+        skip = checked_at_load(file_policy) if side == "raw" else set()
         for column in file_policy.public_columns():
             rule = file_policy.columns[column]
-            check = _check(column, rule) if isinstance(rule, (KeepRule, OfficerRule)) else None
+            check = _check(column, rule, side) if isinstance(rule, (KeepRule, OfficerRule)) and column not in skip \
+                else None
             if check is not None:
                 checks.setdefault(name, []).append(check)
     return checks
@@ -66,9 +88,11 @@ def domain_checks(policy: DatasetPolicy) -> dict[str, list[dict[str, Any]]]:
 
 def with_domain_checks(document: dict[str, Any], policy: DatasetPolicy) -> dict[str, Any]:
     """The suite with each closed column's value check replaced by the generated one (in the
-    place of the first it had, else at the end of its table); others are kept."""
+    place of the first it had, else at the end of its table); others are kept. The suite's
+    name says which side it is (``<dataset>_raw`` or ``<dataset>_public``)."""
+    side = "raw" if str(document.get("name", "")).endswith("_raw") else "public"
     tables = dict(document["tables"])
-    for table, generated in domain_checks(policy).items():
+    for table, generated in domain_checks(policy, side).items():
         wanted = {check["kwargs"]["column"]: check for check in generated}
         placed: set[str] = set()
         out: list[dict[str, Any]] = []
@@ -114,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only list the suites that differ (exit 1 if any)")
     args = parser.parse_args(argv)
     differ = []
-    for suite in sorted(args.expectations.glob("*_public.json")):
-        policy = args.rules / f"{suite.stem.removesuffix('_public')}.yaml"
+    for suite in sorted([*args.expectations.glob("*_raw.json"), *args.expectations.glob("*_public.json")]):
+        policy = args.rules / f"{suite.stem.rsplit('_', 1)[0]}.yaml"
         text, wanted = synced(suite, policy)
         if text != wanted:
             differ.append(suite)

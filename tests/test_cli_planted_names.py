@@ -19,9 +19,9 @@ _POLICY = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
 # Published as the City publishes them, so a name there is published by design: officers'
 # names (the roster). A street must read as one (its last word a street type), so a name is blanked.
 BY_DESIGN = {"contacts.contact_officer_name", "contacts.supervisor_name"}
-# A report number not of its format breaks the link between files: the raw suite blocks the
-# build, so it is planted in a build of its own (a blocked bundle must not carry it either).
-BLOCKING = {"contacts.fc_num"}
+# A report number not of its format is refused at load (exit 4, no bundle; issue #11 item 6),
+# so it is planted in a build of its own (its error line must not carry it either).
+BLOCKING = {"contacts.fc_num", "persons.fc_num"}
 COLUMNS = [f"{file}.{column}" for file in ("contacts", "persons")
            for column in _POLICY.files[file].public_columns() if f"{file}.{column}" not in BY_DESIGN]
 _FIRST = [
@@ -74,7 +74,7 @@ def _build(tmp_path: Path, columns: list[str]) -> Build:
                                 catch_exceptions=False)
     texts = {str(p.relative_to(out)): p.read_bytes().decode("utf-8", "replace") for p in out.rglob("*") if p.is_file()}
     texts |= {"stdout": result.stdout, "stderr": result.stderr}
-    return Build(result.exit_code, json.loads(result.stdout), texts)
+    return Build(result.exit_code, json.loads(result.stdout) if result.stdout else {}, texts)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,8 @@ def blocked(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def test_builds_end_as_expected(draft: Build, blocked: Build) -> None:
     assert (draft.code, draft.result["status"]) == (0, "draft")
     assert any(path.endswith("fioe_2020_persons.csv") for path in draft.texts)
-    assert (blocked.code, blocked.result["status"]) == (5, "blocked")
+    assert (blocked.code, blocked.result["error"], blocked.result["rule"]) == (4, "InputError", "key-format")
+    assert not any(path.startswith("fioe") for path in blocked.texts)  # refused at load: no bundle
     closed = {(w["code"], w["column"]) for w in draft.result["warnings"]}
     assert ("value_outside_domain", "weather") in closed and ("value_outside_domain", "vehicle_model") in closed
 

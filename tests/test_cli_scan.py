@@ -45,3 +45,16 @@ def test_scan_names_missing_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.main, ["scan", str(path), "--column", "narrative"])
     assert result.exit_code == 4
     assert result.stderr.strip() == "error: file public.csv, column narrative, rule scan: column not found"
+
+
+def test_scan_never_prints_a_key_that_is_not_a_report_number(tmp_path: Path) -> None:
+    """A key column is raw input too: a value typed there that does not read as a report
+    number (a name and a date of birth) is named by its row number instead."""
+    rows = [dict(ROWS[0], fc_num="Ottoline Vandersnoot 01/02/2003"), ROWS[1], ROWS[2]]
+    path = write_csv(tmp_path / "public.csv", rows)
+    result = CliRunner().invoke(cli.main, ["scan", str(path), "--column", "contact_reason", "--key", "fc_num",
+                                           "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {f["row_key"] for f in report["findings"]} == {"row 1"}
+    assert "Vandersnoot" not in result.stdout + result.stderr and "2003" not in result.stdout

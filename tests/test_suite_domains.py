@@ -1,4 +1,5 @@
-"""The public suites' vocabulary checks are generated from the policies and stay in step."""
+"""The suites' vocabulary checks are generated from the policies and stay in step; no raw
+check is one that can never fail."""
 
 from __future__ import annotations
 
@@ -6,18 +7,23 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from release.codebooks import SHIFT_MIN_VALUES, vocabulary_view
 from release.config import load_policy
-from release.suite_domains import IN_SET, REGEX, main, synced, with_domain_checks
+from release.stages.validate import TableData, validate
+from release.suite_domains import (IN_SET, RAW_MOSTLY, REGEX, checked_at_load, main, synced,
+                                   with_domain_checks)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = sorted(p.stem.removesuffix("_public") for p in (ROOT / "expectations").glob("*_public.json"))
 
 
+@pytest.mark.parametrize("side", ["public", "raw"])
 @pytest.mark.parametrize("dataset", DATASETS)
-def test_shipped_suite_is_in_step_with_its_policy(dataset: str) -> None:
-    text, wanted = synced(ROOT / "expectations" / f"{dataset}_public.json", ROOT / "redaction_rules" / f"{dataset}.yaml")
+def test_shipped_suite_is_in_step_with_its_policy(dataset: str, side: str) -> None:
+    text, wanted = synced(ROOT / "expectations" / f"{dataset}_{side}.json", ROOT / "redaction_rules" / f"{dataset}.yaml")
     assert text == wanted, "run `python -m release.suite_domains` and commit the suites it rewrites"
 
 
@@ -79,3 +85,76 @@ def test_check_mode_reports_a_stale_suite(tmp_path: Path, capsys: pytest.Capture
     assert main(args) == 0
     assert (suites / "shots_fired_public.json").read_text(encoding="utf-8") == text
     assert "differs" in capsys.readouterr().out
+
+
+# --- raw suites: every check can fail ------------------------------------------------------
+
+RAW_SUITES = sorted((ROOT / "expectations").glob("*_raw.json"))
+
+
+def _raw_suite(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", RAW_SUITES, ids=[p.stem for p in RAW_SUITES])
+def test_raw_suite_has_no_check_the_loader_makes_unfailable(path: Path) -> None:
+    """The loader fills an absent optional column and refuses an absent required one, refuses
+    a row key (or parent link) not of its format, and drops rows without a readable date or
+    a parent: a raw check on any of these could never fail, so none is written."""
+    policy = load_policy(ROOT / "redaction_rules" / f"{path.stem.removesuffix('_raw')}.yaml")
+    for table, body in _raw_suite(path)["tables"].items():
+        file_policy = policy.files[table]
+        for check in body["expectations"]:
+            column = check["kwargs"].get("column")
+            assert check["type"] != "expect_column_to_exist", (table, column)
+            if column in checked_at_load(file_policy):
+                assert check["type"] not in (IN_SET, REGEX), (table, column)
+                assert check["type"] != "expect_column_values_to_not_be_null" or file_policy.parent is None
+            if column == file_policy.date_column:
+                assert check["type"] != "expect_column_values_to_not_be_null", (table, column)
+
+
+@pytest.mark.parametrize("path", RAW_SUITES, ids=[p.stem for p in RAW_SUITES])
+def test_every_raw_check_can_fail(path: Path) -> None:
+    """A table of one all-blank row and two equal rows of a value in no vocabulary or format
+    fails every check of the suite: none is always true."""
+    suite = _raw_suite(path)
+    tables = []
+    for table, body in suite["tables"].items():
+        columns = sorted({c for check in body["expectations"]
+                          for c in ([check["kwargs"]["column"]] if "column" in check["kwargs"]
+                                    else check["kwargs"].get("column_list", []))})
+        frame = pd.DataFrame({c: [None, "\u0001nothing-valid", "\u0001nothing-valid"] for c in columns}, dtype=object)
+        frame["_row_key"] = ["r0", "r1", "r2"]
+        tables.append(TableData(table, f"{table}.csv", frame, "_row_key"))
+    results, _ = validate(tables, path, stage="validate_raw")
+    assert [(r.table, r.expectation, r.column) for r in results if r.success] == []
+
+
+@pytest.mark.parametrize("path", RAW_SUITES, ids=[p.stem for p in RAW_SUITES])
+def test_every_closed_column_has_a_raw_domain_check(path: Path) -> None:
+    policy = load_policy(ROOT / "redaction_rules" / f"{path.stem.removesuffix('_raw')}.yaml")
+    suite = _raw_suite(path)
+    for table, file_policy in policy.files.items():
+        checks = {c["kwargs"]["column"]: c for c in suite["tables"][table]["expectations"]
+                  if c["type"] in (IN_SET, REGEX) and "column" in c["kwargs"]}
+        for column in file_policy.public_columns():
+            rule = file_policy.columns[column]
+            if (rule.type == "keep" or getattr(rule, "pattern", None)) and column not in checked_at_load(file_policy):
+                assert checks[column]["meta"]["level"] == "critical", (table, column)
+                assert checks[column]["kwargs"]["mostly"] == RAW_MOSTLY, (table, column)
+
+
+def test_raw_view_reads_closed_cells_as_the_policy_does() -> None:
+    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
+    filler = [None] * (SHIFT_MIN_VALUES - 2)
+    frame = pd.DataFrame({"state": ["mass", "Zebulon", *filler], "key_situations": ["gang,drugs", "Gang, Zebulon", *filler],
+                          "weather": ["sunny", "Body Worn Camera", *filler]}, dtype=object)
+    judged = pd.concat([frame] * 5, ignore_index=True)  # enough values to judge a shift
+    view = vocabulary_view(judged, policy.files["contacts"]).head(2)
+    assert view.to_dict("list") == {"state": ["MA", "Zebulon"], "key_situations": ["Gang, Drugs", "Gang, Zebulon"],
+                                    "weather": ["Sunny", "Body Worn Camera"]}
+    assert judged["state"].tolist()[:2] == ["mass", "Zebulon"]  # the input is not changed
+    small = vocabulary_view(frame, policy.files["contacts"]).head(2)  # too few values: unknowns not judged
+    assert small.to_dict("list") == {"state": ["MA", None], "key_situations": ["Gang, Drugs", None],
+                                     "weather": ["Sunny", None]}

@@ -103,6 +103,7 @@ class Facts:
     provenance: list[tuple[str, str]]
     low_confidence: float = LOW_CONFIDENCE
     notes: tuple[str, ...] = ()
+    publication_notes: tuple[str, ...] = ()
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
@@ -228,6 +229,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         previous_year=inputs.previous.year if inputs.previous else "", changes=changes,
         budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines),
         notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
+        publication_notes=_texts(manifest.get("publication_notes")),
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
@@ -235,3 +237,8 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    """A manifest list of plain-language lines (absent or malformed: none)."""
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()

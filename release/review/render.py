@@ -116,7 +116,10 @@ def _section_summary(f: Facts) -> str:
             + (_table(["Blocking finding", "File", "Column", "Row key", "Rule", "Rows"], f.blocking_rows, (5,))
                if f.blocking_rows else "")
             + ("<h3>Counting rules and exclusions</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in f.notes) + "</ul>"
-               if f.notes else "") + "</section>")
+               if f.notes else "")
+            + ("<h3>How the public files are written</h3><ul>"
+               + "".join(f"<li>{_e(n)}</li>" for n in f.publication_notes) + "</ul>" if f.publication_notes else "")
+            + "</section>")
 
 
 def _section_to_fix(f: Facts) -> str:

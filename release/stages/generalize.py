@@ -20,11 +20,11 @@ from release.config import (FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRul
                             IntegerRule, KeepRule, OfficerRule, StreetNameRule)
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
-from release.stages.juvenile import age_band, parse_age
+from release.stages.dates import read_date
+from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
 from release.stages.load import ROW_KEY
 
 _MAX_KEYS = 20
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?")
 _HOUSE = re.compile(
     r"^\s*(?:(?:rear|front|side)\s+(?:of\s+)?)?\#?\d+[a-z]?(?:\s*[-/&]\s*\d+[a-z]?)?\s*(?:,\s*)?",
     re.IGNORECASE)
@@ -108,26 +108,27 @@ def rule_datetime(values: pd.Series, rule: DatetimeRule, ctx: Context) -> Outcom
 
 def _format_dates(values: pd.Series, precision: str, ctx: Context) -> tuple[pd.Series, pd.Series, tuple[Finding, ...]]:
     def fmt(value: object) -> str | None:
-        if not isinstance(value, str):
-            return None
-        match = _DATE.match(value)
-        if not match:
-            return None
-        y, m, d, hh, mm = match.groups()
+        date = read_date(value) if isinstance(value, str) else None
+        if date is None or date.month is None or (precision != "month" and date.day is None):
+            return None  # not a date, one that cannot exist (2020-02-30, 25:00), or too coarse
+        y, m = f"{date.year:04d}", f"{date.month:02d}"
         if precision == "month":
             return f"{y}-{m}"
-        if precision == "day" or hh is None:
+        d = f"{date.day:02d}"
+        if precision == "day" or date.hour is None:
             return f"{y}-{m}-{d}"
+        hh, mm = f"{date.hour:02d}", f"{date.minute or 0:02d}"
         return f"{y}-{m}-{d} {hh}:00" if precision == "hour" else f"{y}-{m}-{d} {hh}:{mm}"
 
     out = values.map(fmt)
     bad = values.notna() & out.isna()
-    findings = (_finding(ctx, bad, "date_unreadable", "unreadable dates blanked"),) if bad.any() else ()
+    findings = (_finding(ctx, bad, "date_unreadable", "unreadable or impossible dates blanked"),) if bad.any() else ()
     return out, _unchanged(values), findings
 
 
 def strip_house_number(street: str) -> str:
-    name = _UNIT.sub("", _HOUSE.sub("", street))
+    # inner runs of spaces collapsed first: the patterns' \s* would make a long run quadratic
+    name = _UNIT.sub("", _HOUSE.sub("", " ".join(street.split())))
     name = _BARE_NUMBER.sub("", name)
     return " ".join(name.replace(" ,", ",").split()).strip(" ,-")
 
@@ -153,7 +154,7 @@ def reads_as_street(name: str, street_types: frozenset[str]) -> bool:
     """A street name ends (or, French-style, starts) with a street type ("Blue Hill Ave",
     "Broadway", "Avenue de Lafayette"), is a numbered route ("I-93"), or is an intersection
     whose parts are such, one of them allowed to be a single untyped word ("Centre St & Chestnut")."""
-    parts = [p for p in _INTERSECTION.split(name) if p.strip()]
+    parts = [p for p in _INTERSECTION.split(" ".join(name.split())) if p.strip()]  # no long space runs
     if not parts:
         return False
     typed = [_one_street(part, street_types) for part in parts]
@@ -180,8 +181,9 @@ def rule_street_name(values: pd.Series, rule: StreetNameRule, ctx: Context) -> O
 
 def _integers(values: pd.Series, minimum: int | None, maximum: int | None, ctx: Context,
               code: str) -> tuple[pd.Series, tuple[Finding, ...]]:
+    # at most 15 digits: a 30-digit "year" is not an integer of any rule, and would overflow Int64
     numbers = parse_age(values) if code == "age_invalid" else pd.to_numeric(
-        values.where(values.astype("string").str.fullmatch(r"-?\d+", na=False)), errors="coerce").astype("Int64")
+        values.where(values.astype("string").str.fullmatch(r"-?\d{1,15}", na=False)), errors="coerce").astype("Int64")
     valid = numbers.notna()
     if minimum is not None:
         valid &= numbers >= minimum
@@ -243,18 +245,32 @@ def _events(ctx: Context, original: pd.Series, mask: pd.Series, action: str, ent
     ]
 
 
-def _ages(values: pd.Series, rule: AgeRule, policy: DatasetPolicy, ctx: Context) -> Outcome:
+def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: DatasetPolicy,
+          ctx: Context) -> Outcome:
+    """Whole years, banded under the juvenile age; from the date of birth when the juvenile
+    rule names one that can be read (``juvenile.read_ages``). A row whose age is unknown is
+    published blank and its report is treated as a minor's, and the report says so."""
+    values = frame[column]
     numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
     juvenile = policy.juvenile
-    under = juvenile.under if juvenile and juvenile.enabled else -1
-    minor = (numbers < under).fillna(False).astype(bool)
+    if juvenile is None or not juvenile.enabled or juvenile.age_column != f"{name}.{column}":
+        return Outcome(numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object),
+                       _unchanged(values), findings, entity_type="AGE", action="generalize")
+    ages = read_ages(frame, policy)
+    minor = minor_rows(ages, policy)
 
-    def fmt(n: object) -> str | None:
-        if pd.isna(n):
-            return None
-        return age_band(int(n), policy) if int(n) < under else str(int(n))
-    out = numbers.map(fmt).astype(object)
-    return Outcome(out, minor, findings, entity_type="AGE", action="generalize")
+    under = juvenile.under
+    out = pd.Series([None if pd.isna(n) else age_band(int(n), policy) if int(n) < under else str(int(n))
+                     for n in ages.years.tolist()], index=values.index, dtype=object)
+    if ages.unknown.any():
+        findings += (_finding(ctx, ages.unknown, "age_unknown_minor", "persons with no readable date of birth and "
+                              "no clean age in range: counted as minors (their reports withheld as juvenile)",
+                              "warning"),)
+    if ages.differs.any():
+        findings += (_finding(ctx, ages.differs, "age_from_dob", "ages computed from the date of birth where the "
+                              "age column was blank or said otherwise", "warning"),)
+    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing
+    return Outcome(out, (minor & ~ages.unknown).astype(bool), findings, entity_type="AGE", action="generalize")
 
 
 def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minors: frozenset[str],
@@ -267,7 +283,7 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
         rule = file_policy.columns[column]
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
         if rule.type == "age":
-            result = _ages(frame[column], rule, policy, ctx)
+            result = _ages(frame, name, column, rule, policy, ctx)
         else:
             result = RULES[rule.type](frame[column], rule, ctx)
         out[column] = result.values

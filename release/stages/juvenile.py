@@ -1,17 +1,36 @@
-"""Which records involve a minor, by the dataset's juvenile rule.
+"""Which records involve a minor, by the dataset's juvenile rule, failing closed.
 
-A report involves a minor when any person row linked to it has a valid age under
-``juvenile.under``. The decision is made once here so that redaction can skip withheld
-narratives (never analysed, never published) and generalization can band ages and
-withhold the listed columns.
+A report involves a minor when any person row linked to it is, or may be, under
+``juvenile.under``. The age comes from the date of birth when one can be read (it wins over
+the age column: "16" typed for a 21-year-old, or "0"); otherwise from the age column when
+it is a clean whole number within the age rule's range. A row with neither ("16.0", "17
+yrs", a blank, -3) counts as a minor, and the report says so: publishing the narrative,
+street and hour of an unknown-age child is the failure this rule exists to prevent. The
+decision is made once here so that redaction can skip withheld narratives and
+generalization can band ages and withhold the listed columns.
+
+A juvenile report's date is coarsened to the month, but report numbers are sequential by
+date: ``FC20001234`` between two neighbours whose full dates are published gives the day
+back, and so does its place in a file sorted by report. So its rows are published under a
+keyed pseudonymous report number (``JUV-`` and 12 hex digits of an HMAC of the dataset and
+the report number under the release key, the same in both files, so persons still link to
+contacts), after every other row and ordered by that pseudonym (``publish_apart``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import pandas as pd
 
-from release.config import DatasetPolicy
-from release.model import Tables
+from release.config import AgeRule, DatasetPolicy, FilePolicy
+from release.keys import Tokenizer
+from release.pii.terms import parse_date
+from release.stages.dates import read_date
+
+JUVENILE_KEY_PREFIX = "JUV-"
+JUVENILE_KEY_PATTERN = r"JUV-[0-9A-F]{12}"
 
 
 def parse_age(values: pd.Series) -> pd.Series:
@@ -21,18 +40,62 @@ def parse_age(values: pd.Series) -> pd.Series:
     return pd.to_numeric(numeric, errors="coerce").astype("Int64")
 
 
-def minor_keys(tables: Tables, policy: DatasetPolicy) -> frozenset[str]:
+@dataclass(frozen=True)
+class Ages:
+    """The age of each row of the age column's file, as the juvenile rule and the public file use it."""
+
+    years: pd.Series       # Int64: whole years at the row's date, <NA> when unknown
+    from_dob: pd.Series    # bool: computed from the date of birth
+    differs: pd.Series     # bool: from the date of birth, and the age column said something else
+    unknown: pd.Series     # bool: no usable date of birth and no clean age in range: counts as a minor
+
+
+def _age_on(born: date | None, on: str | None) -> int | None:
+    when = read_date(on) if isinstance(on, str) else None
+    if born is None or when is None or when.month is None or when.day is None:
+        return None
+    return when.year - born.year - ((when.month, when.day) < (born.month, born.day))
+
+
+def read_ages(frame: pd.DataFrame, policy: DatasetPolicy) -> Ages:
+    """Every row's age in the age column's file (``frame`` is that file's loaded table)."""
+    rule = policy.juvenile
+    assert rule is not None
+    file, column = policy.column_ref(rule.age_column)
+    age_rule = policy.files[file].columns[column]
+    low, high = (age_rule.minimum, age_rule.maximum) if isinstance(age_rule, AgeRule) else (0, 150)
+    stated = parse_age(frame[column])
+    stated = stated.where((stated >= low) & (stated <= high))
+    from_dob = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if rule.dob_column is not None:
+        dob_column = policy.column_ref(rule.dob_column)[1]
+        dates = frame[policy.files[file].date_column]
+        computed = [_age_on(parse_date(born) if isinstance(born, str) else None, on)
+                    for born, on in zip(frame[dob_column], dates, strict=True)]
+        from_dob = pd.Series([a if a is not None and low <= a <= high else pd.NA for a in computed],
+                             index=frame.index, dtype="Int64")
+    has_dob = from_dob.notna().astype(bool)
+    years = from_dob.where(has_dob, stated)
+    differs = has_dob & (stated != from_dob).fillna(True).astype(bool)
+    return Ages(years, has_dob, differs, years.isna().astype(bool))
+
+
+def minor_rows(ages: Ages, policy: DatasetPolicy) -> pd.Series:
+    """Rows of a person who is, or may be, a minor (an unknown age counts as one)."""
+    assert policy.juvenile is not None
+    return (ages.unknown | (ages.years < policy.juvenile.under).fillna(False)).astype(bool)
+
+
+def minor_keys(tables: object, policy: DatasetPolicy) -> frozenset[str]:
     """Values of the parent link (e.g. ``fc_num``) of every record involving a minor."""
     rule = policy.juvenile
     if rule is None or not rule.enabled:
         return frozenset()
-    file, column = policy.column_ref(rule.age_column)
-    frame = tables[file]
-    ages = parse_age(frame[column])
-    is_minor = (ages >= 0) & (ages < rule.under)
+    file, _ = policy.column_ref(rule.age_column)
+    frame = tables[file]  # type: ignore[index]
     link = policy.files[file].parent
     key_column = link.column if link else policy.files[file].key_column
-    return frozenset(frame.loc[is_minor.fillna(False), key_column].dropna())
+    return frozenset(frame.loc[minor_rows(read_ages(frame, policy), policy), key_column].dropna())
 
 
 def age_band(age: int, policy: DatasetPolicy) -> str:
@@ -41,3 +104,30 @@ def age_band(age: int, policy: DatasetPolicy) -> str:
         if age <= band.maximum:
             return band.label
     return policy.juvenile.bands[-1].label
+
+
+def public_report_key(report: str, dataset: str, tokenizer: Tokenizer) -> str:
+    """The pseudonymous report number a juvenile report is published under: keyed, so it
+    cannot be recomputed from the (short, sequential) report numbers without the key."""
+    # the value-token key (per dataset and year); the prefix keeps it apart from any value's token
+    return JUVENILE_KEY_PREFIX + tokenizer.token(f"release juvenile report key|{dataset}|{report}")[:12].upper()
+
+
+def publish_apart(frame: pd.DataFrame, file_policy: FilePolicy, minors: frozenset[str], dataset: str,
+                  tokenizer: Tokenizer) -> tuple[pd.DataFrame, int]:
+    """The public frame with each juvenile report's key (and link) replaced by its pseudonym
+    and its rows moved after all others, ordered by pseudonym; and how many rows moved."""
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    if not minors or link not in frame.columns:
+        return frame, 0
+    involved = frame[link].isin(minors).astype(bool)
+    if not involved.any():
+        return frame, 0
+    out = frame.copy()
+    for column in dict.fromkeys([link, file_policy.key_column]):
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[involved, column] = [public_report_key(str(v), dataset, tokenizer) if isinstance(v, str) else v
+                                         for v in out.loc[involved, column]]
+    apart = out.loc[involved].sort_values(link, kind="stable")  # ordered by pseudonym only
+    return pd.concat([out.loc[~involved], apart]), int(involved.sum())

@@ -1,33 +1,37 @@
 """Read a raw export folder into typed tables, robustly and without trusting it.
 
-Accepts UTF-8 (with or without BOM) and cp1252, LF or CRLF, quoted fields with newlines,
-``''``/``NULL``/``None``/``N/A`` as missing, stray spaces and the header aliases of the
-policy. A missing file or required column, an empty file or a CSV cut off inside a quoted
-field stops the load with an ``InputError`` that names file and column, never a value.
-Columns the policy does not name are dropped here and reported; rows outside the release
-year and persons with no report are excluded and reported.
+Accepts UTF-8 (with or without BOM) or cp1252 (one per file), LF or CRLF, quoted fields
+with newlines, ``''``/``NULL``/``None``/``N/A`` as missing, stray spaces and the header
+aliases of the policy. Reading the bytes (encoding, strict CSV, the policy's ``limits``)
+is ``load_csv``'s; what stops the load here is the contract: a missing file or required
+column, a header-only file, a row key not of its declared format. Each is an
+``InputError`` naming file, line and column, never a value. Columns the policy does not
+name are dropped and reported (by name only when it is a plain identifier), an absent
+optional column is reported, invisible characters (controls, bidi overrides, zero-width)
+are removed and reported; rows outside the release year and persons with no report are
+excluded and reported.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from release.config import DatasetPolicy, FilePolicy
+from release.cells import strip_invisible
+from release.config import DatasetPolicy, FilePolicy, InputLimits
 from release.errors import InputError
-from release.model import Finding, Tables
+from release.model import Finding, Severity, Tables
+from release.stages import load_csv
+from release.stages.dates import read_date
 
 MISSING_TOKENS = frozenset({"", "NULL", "NULL ", "None", "N/A", "NA", "null", "none", "n/a"})
 ROW_KEY = "_row_key"
 NO_KEY = "(no key)"
 BAD_KEY = "(key not of its declared format)"
-_YEAR = re.compile(r"^\s*(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?(?:[ T].*)?$")
 _MAX_KEYS = 20
 
 
@@ -47,74 +51,81 @@ class Loaded:
     findings: tuple[Finding, ...]
 
 
-def _decode(raw: bytes, file: str) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError("cannot be decoded as UTF-8 or cp1252", file=file, rule="encoding")
+def read_csv(path: Path, limits: InputLimits | None = None) -> pd.DataFrame:
+    """Any CSV with the loader's decoding, parsing and limits, every cell a string (for
+    ``release scan`` on files outside a release's contract); headers are cleaned and stripped."""
+    raw = load_csv.read(path, path.name, limits or InputLimits())
+    header = [strip_invisible(name).strip() for name in raw.header]
+    return pd.DataFrame(list(raw.rows), columns=header, dtype=object)
 
 
-def _parse(text: str, file: str) -> pd.DataFrame:
-    if not text.strip():
-        raise InputError("the file is empty", file=file, rule="non-empty")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-            engine="c", quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError("the file has no header row", file=file, rule="header") from None
-    except pd.errors.ParserError as exc:
-        text_of = str(exc)
-        line = re.search(r"(?:row|line) (\d+)", text_of)
-        where = f" near line {line.group(1)}" if line else ""
-        if "EOF inside string" in text_of:
-            reason = f"the file ends inside a quoted field{where} (truncated?)"
-        else:
-            reason = f"malformed CSV{where}: wrong number of fields"
-        raise InputError(reason, file=file, rule="csv") from None
-    return frame
-
-
-def read_csv(path: Path) -> pd.DataFrame:
-    """Any CSV with the loader's decoding and parsing rules, every cell a string (for
-    ``release scan`` on files outside a release's contract); headers are stripped."""
-    frame = _parse(_decode(path.read_bytes(), path.name)[0], path.name)
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    return frame
-
-
-def _normalize_headers(frame: pd.DataFrame, policy: FilePolicy) -> pd.DataFrame:
-    renamed: dict[str, str] = {}
-    seen: set[str] = set()
-    for original in frame.columns:
-        name = str(original).replace("\ufeff", "").strip().lower()
+def _columns(raw: load_csv.RawCsv, policy: FilePolicy) -> tuple[dict[str, int], list[Finding]]:
+    """Contract name -> position in the file; the columns no rule names are reported, each by
+    ``column_label`` (a header may hold a value), and the optional columns the file lacks."""
+    file = policy.raw_file
+    positions: dict[str, int] = {}
+    findings: list[Finding] = []
+    for position, original in enumerate(raw.header):
+        name = load_csv.header_name(original)
         name = policy.aliases.get(name, name)
-        if name in seen:
-            raise InputError("the column appears twice (directly or through an alias)",
-                             file=policy.raw_file, column=name, rule="header")
-        seen.add(name)
-        renamed[original] = name
-    return frame.rename(columns=renamed)
+        if name in positions:
+            raise InputError("the column appears twice (directly or through an alias)", file=file,
+                             line=raw.header_line, column=name, rule="header")
+        if name in policy.columns:
+            positions[name] = position
+        else:
+            findings.append(Finding(
+                stage="load", code="column_not_in_policy", severity="warning",
+                message="column is not named by any rule: dropped, never published",
+                file=file, column=load_csv.column_label(original, position), rule="allow-list"))
+    for column in policy.required_columns():
+        if column not in positions:
+            raise InputError("required column is missing", file=file, line=raw.header_line, column=column,
+                             rule="required")
+    for column, rule in policy.columns.items():
+        if column not in positions and rule.type != "drop":  # a dropped column is never read
+            findings.append(Finding(
+                stage="load", code="optional_column_absent", severity="warning",
+                message="optional column absent from the export: read as blank in every row", file=file,
+                column=column, rule="optional-column"))
+    return positions, findings
 
 
-def _clean_values(frame: pd.DataFrame) -> pd.DataFrame:
-    cleaned = {}
-    for column in frame.columns:
-        values = [value.strip() if isinstance(value, str) else "" for value in frame[column].tolist()]
-        cleaned[column] = pd.Series([None if v in MISSING_TOKENS else v for v in values],
-                                    index=frame.index, dtype=object)
-    return pd.DataFrame(cleaned, index=frame.index)
+def _clean(cells: list[str]) -> tuple[list[str | None], list[bool]]:
+    """Each cell without invisible characters and stray spaces, None when missing; and which
+    cells held an invisible character."""
+    values: list[str | None] = []
+    invisible: list[bool] = []
+    for cell in cells:
+        clean = strip_invisible(cell)
+        invisible.append(len(clean) != len(cell))
+        clean = clean.strip()
+        values.append(None if clean in MISSING_TOKENS else clean)
+    return values, invisible
+
+
+def _check_keys(frame: pd.DataFrame, policy: FilePolicy, lines: tuple[int, ...]) -> None:
+    """A row key not of its column's declared format may be anything typed into the export
+    (a name and a date of birth): it stops the load, naming the line, never the value.
+    A missing key is left to the raw suite (a report row) or the parent link (a person row)."""
+    columns = dict.fromkeys([policy.key_column, *([policy.parent.column] if policy.parent else [])])
+    for column in columns:
+        pattern = getattr(policy.columns[column], "pattern", None)
+        if pattern is None:
+            continue
+        regex = re.compile(pattern)
+        for position, value in enumerate(frame[column].tolist()):
+            if value is not None and regex.fullmatch(value) is None:
+                raise InputError("the row key is not of its declared format (its value is not shown)",
+                                 file=policy.raw_file, line=lines[position], column=column, rule="key-format")
 
 
 def row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
     """The key shown in findings, the redaction log and the packet for each row.
 
-    A key value that does not have its column's declared format may be anything typed into
-    the export (a name), so it never becomes part of a row key: such rows are told apart by
-    their ordinal only."""
+    The loader refuses a raw key not of its declared format (``_check_keys``); when a published
+    file is read back (the audit), such a key (a juvenile report's pseudonym) never becomes
+    part of a row key either: those rows are told apart by their ordinal only."""
     key = frame[policy.key_column].fillna(NO_KEY)
     pattern = getattr(policy.columns[policy.key_column], "pattern", None)
     if pattern is not None:
@@ -131,49 +142,55 @@ def _keys(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, ...]:
     return tuple(frame.loc[mask, ROW_KEY].head(_MAX_KEYS))
 
 
-def load_file(input_dir: Path, policy: FilePolicy) -> tuple[pd.DataFrame, InputFile, list[Finding]]:
+def load_file(input_dir: Path, policy: FilePolicy,
+              limits: InputLimits | None = None) -> tuple[pd.DataFrame, InputFile, list[Finding]]:
     path = input_dir / policy.raw_file
     file = policy.raw_file
     if not path.is_file():
         raise InputError("required file not found in the input folder", file=file, rule="files")
-    raw = path.read_bytes()
-    text, encoding = _decode(raw, file)
-    frame = _normalize_headers(_parse(text, file), policy)
-    for column in policy.required_columns():
-        if column not in frame.columns:
-            raise InputError("required column is missing", file=file, column=column, rule="required")
-    findings: list[Finding] = []
-    for column in frame.columns:
-        if column not in policy.columns:
-            findings.append(Finding(
-                stage="load", code="column_not_in_policy", severity="warning",
-                message="column is not named by any rule: dropped, never published",
-                file=file, column=column, rule="allow-list"))
-    known = [c for c in frame.columns if c in policy.columns]
-    frame = _clean_values(frame[known])
-    for column in policy.columns:  # optional columns absent from this export
-        if column not in frame.columns:
-            frame[column] = None
-    frame = frame[list(policy.columns)].copy()
+    raw = load_csv.read(path, file, limits or InputLimits())
+    positions, findings = _columns(raw, policy)
+    if not raw.rows:  # an export cut off after its header must not become an empty release
+        raise InputError("the file has a header but no rows", file=file, rule="non-empty")
+    cleaned: dict[str, list[str | None]] = {}
+    invisible: dict[str, list[bool]] = {}
+    for column in policy.columns:
+        if column in positions:
+            cleaned[column], invisible[column] = _clean([row[positions[column]] for row in raw.rows])
+        else:  # an optional column absent from this export (reported above)
+            cleaned[column] = [None] * len(raw.rows)
+    frame = pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in cleaned.items()})
+    _check_keys(frame, policy, raw.lines)
     frame[ROW_KEY] = row_keys(frame, policy)
-    info = InputFile(file, hashlib.sha256(raw).hexdigest(), len(raw), encoding, len(frame))
+    for column, flags in invisible.items():
+        mask = pd.Series(flags, index=frame.index, dtype=bool)
+        if mask.any():
+            findings.append(Finding(
+                stage="load", code="invisible_characters_removed", severity="warning",
+                message="control, bidi-override or zero-width characters removed from the cells",
+                file=file, column=column, rule="invisible-characters", count=int(mask.sum()),
+                row_keys=_keys(frame, mask)))
+    info = InputFile(file, hashlib.sha256(raw.raw).hexdigest(), len(raw.raw), raw.encoding, len(frame))
     return frame, info, findings
 
 
 def _year_filter(frame: pd.DataFrame, policy: FilePolicy, year: int) -> tuple[pd.DataFrame, list[Finding]]:
-    years = frame[policy.date_column].fillna("").str.extract(_YEAR, expand=False)
+    dates = [read_date(value) if isinstance(value, str) else None for value in frame[policy.date_column]]
+    years = pd.Series([str(d.year) if d else None for d in dates], index=frame.index, dtype=object)
     findings: list[Finding] = []
     unparsed = years.isna()
     kept_years = {str(y) for y in range(year - policy.years_before, year + 1)}
     other = ~unparsed & ~years.isin(kept_years)
     block = policy.unreadable_dates == "block"
-    for mask, code, message, severity in (
-        (unparsed, "date_unreadable", "rows without a readable date: the release year of these rows is unknown, "
-         "so an exact count would fall short (unreadable_dates: block)" if block
-         else "rows without a readable date: excluded", "blocking" if block else "warning"),
+    checks: list[tuple[pd.Series, str, str, Severity]] = [
+        (unparsed, "date_unreadable", "rows without a readable date (or with one that cannot exist): the release "
+         "year of these rows is unknown, so an exact count would fall short (unreadable_dates: block)" if block
+         else "rows without a readable date (or with one that cannot exist): excluded",
+         "blocking" if block else "warning"),
         (other, "outside_year", f"rows dated outside {min(kept_years)}-{year}: excluded"
          if policy.years_before else f"rows dated outside {year}: excluded", "warning"),
-    ):
+    ]
+    for mask, code, message, severity in checks:
         if mask.any():
             findings.append(Finding(
                 stage="load", code=code, severity=severity, message=message,
@@ -188,7 +205,7 @@ def load_export(input_dir: Path, policy: DatasetPolicy, year: int) -> Loaded:
     inputs: list[InputFile] = []
     findings: list[Finding] = []
     for name, file_policy in policy.files.items():
-        frame, info, found = load_file(input_dir, file_policy)
+        frame, info, found = load_file(input_dir, file_policy, policy.limits)
         frame, outside = _year_filter(frame, file_policy, year)
         frames[name] = frame
         inputs.append(info)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from release.cells import safe_frame
+
 MANIFEST = "manifest.json"
 LOG = "redaction_log.jsonl"
 BLOCKING_FILE = "blocking.json"  # under review/: a blocked bundle's findings in context
@@ -97,7 +99,7 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         for public in bundle.public_files:
             path = staging / public.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
-            public.frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            safe_frame(public.frame)[0].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
             outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
         if bundle.publishable:
             _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))

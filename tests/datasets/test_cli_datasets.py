@@ -162,7 +162,7 @@ def test_missing_required_column_blocks_naming_file_and_column(exports: dict[str
     (folder / raw_file).write_text(_drop_column(source, REQUIRED[dataset]), encoding="utf-8")
     code, _, stderr = _invoke(dataset, "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
     assert code == 4
-    assert stderr.strip() == (f"error: file {raw_file}, column {REQUIRED[dataset]}, rule required: "
+    assert stderr.strip() == (f"error: file {raw_file}, line 1, column {REQUIRED[dataset]}, rule required: "
                               "required column is missing")
     assert not (tmp_path / "out" / dataset / "2020").exists()
 

@@ -191,8 +191,8 @@ def test_bad_dataset_rules_name_the_key(run_derive: Callable[..., Any], rules: d
 def test_table_frame_and_annual_summary(run_derive: Callable[..., Any]) -> None:
     counts = {("B2", "Fatal"): 6, ("B2", "Non-Fatal"): 12, ("B3", "Fatal"): 5, ("B3", "Non-Fatal"): 9,
               ("A1", "Non-Fatal"): 1}
-    rows = [victim(f"I3{d}{t[0]}{i:02d}", district=d, shooting_type_v2=t)
-            for (d, t), n in counts.items() for i in range(n)]
+    cells = [(d, t) for (d, t), n in counts.items() for _ in range(n)]
+    rows = [victim(f"I3{i:04d}", district=d, shooting_type_v2=t) for i, (d, t) in enumerate(cells)]
     rows.append(victim("I399", district="A1", self_inflicted="t"))
     run = run_derive("shootings", rows)
     frame = run.derived.table_frames["victims"]

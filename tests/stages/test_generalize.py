@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import contact, person, write_export
 
-from release.config import DatasetPolicy
+from release.config import DatasetPolicy, DatetimeRule
 from release.keys import Tokenizer
-from release.stages.generalize import generalize, strip_house_number
+from release.stages.generalize import Context, generalize, rule_datetime, strip_house_number
 from release.stages.juvenile import minor_keys
 from release.stages.load import load_export
 
@@ -51,7 +51,7 @@ def test_juvenile_report_banded_withheld_coarsened(tiny_export: Path, policy: Da
     assert contacts.loc["FC20000002", "contact_reason"] == "[WITHHELD: JUVENILE]"
     assert contacts.loc["FC20000002", "street"] is None
     assert contacts.loc["FC20000002", "contact_date"] == "2020-03"
-    assert persons.loc["FC20000001/p1", "age"] == "21"
+    assert persons.loc["FC20000001/p1", "age"] == "20"  # from the DOB 03/14/1999 on 2020-03-04 (the age column says 21)
     withheld = [e for e in events if e.action == "withhold"]
     assert {(e.row_key, e.column) for e in withheld} == {("FC20000002", "contact_reason"), ("FC20000002", "street")}
     assert any(f.code == "juvenile_rule" for f in findings)
@@ -62,17 +62,42 @@ def test_juvenile_report_banded_withheld_coarsened(tiny_export: Path, policy: Da
     [("13", "under 14"), ("14", "14-15"), ("17", "16-17"), ("18", "18"), ("-3", None), ("140", None), ("", None)],
     ids=["13", "14", "17", "18", "negative", "too-old", "blank"])
 def test_age_rule(tmp_path: Path, policy: DatasetPolicy, age: str, public: str | None) -> None:
-    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", age=age)])
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", age=age, dob="")])
     frames, _, _ = _run(folder, policy)
     assert frames["persons"]["age"].iloc[0] == public
+
+
+@pytest.mark.parametrize(
+    ("age", "dob", "public", "withheld", "code"),
+    [("16.0", "", None, True, "age_unknown_minor"), ("17 yrs", "", None, True, "age_unknown_minor"),
+     ("", "", None, True, "age_unknown_minor"), ("-3", "", None, True, "age_unknown_minor"),
+     ("", "2004-01-02", "16-17", True, "age_from_dob"), ("21", "3/1/2004", "16-17", True, "age_from_dob"),
+     ("16", "03/14/1999", "20", False, "age_from_dob"), ("0", "19990101", "21", False, "age_from_dob"),
+     ("16.0", "not a date", None, True, "age_unknown_minor"), ("25", "", "25", False, None),
+     ("30", "2030-01-01", "30", False, None)],
+    ids=["decimal", "with-unit", "blank", "negative", "blank-age-dob-16", "dob-wins-minor", "dob-wins-adult",
+         "zero-with-dob", "unreadable-dob", "clean-adult", "future-dob-ignored"])
+def test_minors_fail_closed(tmp_path: Path, policy: DatasetPolicy, age: str, dob: str, public: str | None,
+                            withheld: bool, code: str | None) -> None:
+    """The age comes from the date of birth when one can be read; an age that is not a clean
+    whole number in range, with no readable date of birth, counts as a minor and is reported."""
+    folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001", age=age, dob=dob)])
+    frames, findings, _ = _run(folder, policy)
+    assert frames["persons"]["age"].iloc[0] == public
+    assert (frames["contacts"]["contact_reason"].iloc[0] == "[WITHHELD: JUVENILE]") is withheld
+    codes = {f.code: f for f in findings if f.code in ("age_unknown_minor", "age_from_dob")}
+    assert set(codes) == ({code} if code else set())
+    if code:
+        assert codes[code].row_keys == ("FC20000001/p1",) and (not dob or dob not in repr(findings))
 
 
 @pytest.mark.parametrize(
     ("column", "raw", "public"),
     [("state", "MASSACHUSETTS", "MA"), ("zip", "2124", "02124"), ("zip", "02124-1234", "02124"),
      ("zip", "ABCDE", None), ("circumstance", "Frisked", None), ("stop_duration", "abc", None),
-     ("vehicle_year", "1850", None)],
-    ids=["state-spelling", "zip-pad", "zip-plus4", "zip-bad", "outside-domain", "not-integer", "year-range"])
+     ("vehicle_year", "1850", None), ("vehicle_year", "1" * 30, None)],
+    ids=["state-spelling", "zip-pad", "zip-plus4", "zip-bad", "outside-domain", "not-integer", "year-range",
+         "thirty-digit-year"])
 def test_column_rules(tmp_path: Path, policy: DatasetPolicy, column: str, raw: str, public: str | None) -> None:
     folder = write_export(tmp_path, [contact("FC20000001", **{column: raw})], [person("FC20000001")])
     frames, findings, _ = _run(folder, policy)
@@ -85,3 +110,20 @@ def test_events_carry_tokens_not_values(tiny_export: Path, policy: DatasetPolicy
     text = repr(events)
     assert "Observed group" not in text and "2004-01-02" not in text
     assert all(len(e.token) == 64 for e in events)
+
+
+@pytest.mark.parametrize(
+    ("raw", "precision", "public"),
+    [("2020-03-04 17:25:00", "hour", "2020-03-04 17:00"), ("2020-3-4 7:05", "minute", "2020-03-04 07:05"),
+     ("2015-01-01 13:30:00+00", "day", "2015-01-01"), ("2020-03-04", "month", "2020-03"),
+     ("2020-02-30 10:00", "hour", None), ("2020-13-01", "day", None), ("2021-02-29", "day", None),
+     ("2020-03-04 24:00", "hour", None), ("2020-03-04 10:60", "minute", None), ("2020-03", "day", None)],
+    ids=["hour", "short-parts", "offset", "month", "feb-30", "month-13", "not-leap", "hour-24", "minute-60",
+         "too-coarse"])
+def test_datetime_rule_blanks_and_reports_dates_that_cannot_exist(raw: str, precision: str,
+                                                                  public: str | None) -> None:
+    values = pd.Series([raw], dtype=object)
+    ctx = Context("fioe", "fieldcontact.csv", "contact_date", pd.Series(["FC20000001"]), KEY)
+    outcome = rule_datetime(values, DatetimeRule(type="datetime", precision=precision), ctx)  # type: ignore[arg-type]
+    assert outcome.values.iloc[0] == public
+    assert [(f.code, f.row_keys) for f in outcome.findings] == ([] if public else [("date_unreadable", ("FC20000001",))])
