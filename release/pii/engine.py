@@ -24,7 +24,7 @@ from typing import Any
 from release.errors import ConfigError, EnvironmentProblem, ReleaseError
 from release.pii.assemble import Assembler, Prepared
 from release.pii.batches import Batcher, TextKey
-from release.pii.detect import Roster
+from release.pii.roster import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.placeholders import Detection, Redacted, Replacement
@@ -137,7 +137,8 @@ class PiiEngine(Batcher):
             raise EnvironmentProblem(
                 f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
             ) from None
-        self.roster = Roster(settings.officers, settings.officer_policy)
+        self.roster = Roster(settings.officers, settings.officer_policy,
+                             self.lexicon.given_names | self.lexicon.ambiguous_given_names)
         self.assembler = Assembler(self.lexicon, self.rules, self.roster, PRESIDIO_LABELS)
 
     def _load(self) -> None:
