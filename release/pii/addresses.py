@@ -40,86 +40,13 @@ _STREET_AFTER = re.compile(rf"{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,4}}")
 _STREET_BEFORE = re.compile(rf"(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}$")
 _JOIN_BEFORE = re.compile(r"[ \t]+(?:and|&)[ \t]+$", re.IGNORECASE)
 _LOWER_STREET = re.compile(r"[a-z][\w'’\-]*(?:[ \t]+[a-z][\w'’\-]*){0,2}[ \t]+([a-z]+)\b")
-_HOME_CUE = re.compile(r"\b(?:lives?|living|resides?|residing|residences?|resident|home|house|address(?:es)?|"
-                       r"apartments?|apts?|stays?|staying|domicile|mailing|moved|lease)\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?;][ \t]+")
-_POSTCODE_IN = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b")
-_PIECE_TOKEN = re.compile(r"[^\W_]+(?:[#./\-][^\W_]+)*|#")
 _MAX_WORDS = 5
 _MAX_LINES = 5
 _SCORE = 0.6
 
 
 class AddressCompleter(AddressParts):
-    """Address-block completion for one text, and the public street kept out of an address."""
-
-    def without_public_streets(self, found: list[Candidate], keep_whole: set[Candidate]) -> list[Candidate]:
-        """Address candidates minus the allow-listed street names inside them.
-
-        "in front of 45 Washington St" -> "45": where something happened on an allow-listed
-        street, the street is published without its house number (the ``street_name`` rule does
-        the same to the structured location columns), so the narrative keeps it too. Pieces left with no digit and no uncommon word ("the corner
-        of") are dropped. A record's own address, spans in ``keep_whole`` (forced by a later
-        check), somebody's home ("lives at", "home address"), a postal block (several lines, a
-        postcode, a country) and an address on a street that is not allow-listed stay whole.
-        """
-        out: list[Candidate] = []
-        text = self.text
-        streets = self._streets(found)
-        for candidate in found:
-            if candidate.entity_type != "ADDRESS" or candidate.detector == "record_term" or candidate in keep_whole \
-                    or not any(streets[candidate.start : candidate.end]) or self._postal(candidate) \
-                    or self._a_home(candidate):
-                out.append(candidate)
-                continue
-            identity = candidate.identity or "value:ADDRESS:" + " ".join(text[candidate.start : candidate.end].lower().split())
-            start = candidate.start
-            for position in range(candidate.start, candidate.end + 1):
-                if position < candidate.end and not streets[position]:
-                    continue
-                piece = self._piece(start, position)
-                if piece is not None:
-                    out.append(Candidate(*piece, "ADDRESS", candidate.detector, candidate.score, candidate.rule_id,
-                                         identity))
-                start = position + 1
-        return out
-
-    def _a_home(self, candidate: Candidate) -> bool:
-        """Somebody lives there ("resides at", "home address", "his apartment at"): kept whole."""
-        line_start = self.text.rfind("\n", 0, candidate.start) + 1
-        window = self.text[max(line_start, candidate.start - 40) : candidate.start]
-        window = _SENTENCE_END.split(window)[-1]  # this sentence only
-        return bool(_HOME_CUE.search(window))
-
-    def _postal(self, candidate: Candidate) -> bool:
-        """A postal block (lines, a postcode, a country): an address anywhere, kept whole."""
-        chunk = self.text[candidate.start : candidate.end]
-        return "\n" in chunk or bool(_POSTCODE_IN.search(chunk)) or any(
-            candidate.start <= start < candidate.end for start in self.countries)
-
-    def _streets(self, found: list[Candidate]) -> bytearray:
-        """1 over every allow-listed street name in the text (looked for only if an address was found)."""
-        mask = bytearray(len(self.text))
-        matcher = self.lexicon.street_matcher
-        if matcher is not None and any(c.entity_type == "ADDRESS" for c in found):
-            for start, end, _ in matcher.find(self.views.skeleton):
-                mask[start:end] = b"\x01" * (end - start)
-        return mask
-
-    def _piece(self, start: int, end: int) -> tuple[int, int] | None:
-        """The part of [start, end) worth redacting: trimmed, and holding a digit or an uncommon word."""
-        tokens = [m for m in _PIECE_TOKEN.finditer(self.text, start, end)]
-        while tokens and tokens[0].group(0).lower() in self.lexicon.stop_words:
-            tokens.pop(0)  # "and 45": the joining word stays in the sentence
-        while tokens and tokens[-1].group(0).lower() in self.lexicon.stop_words:
-            tokens.pop()
-        if not tokens:
-            return None
-        left, right = tokens[0].start(), tokens[-1].end()
-        words = [w.lower() for w in re.findall(r"[^\W\d_]+", self.text[left:right])]
-        if any(ch.isdigit() for ch in self.text[left:right]) or any(not self.lexicon.is_common(w) for w in words):
-            return left, right
-        return None
+    """Address-block completion for one text."""
 
     def complete(self, found: list[Candidate]) -> list[Candidate]:
         """New ADDRESS candidates covering the rest of each detected address."""

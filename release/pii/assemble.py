@@ -99,7 +99,6 @@ class Assembler:
         found += self.roster.candidates(views)
         found += [c for c in prepared.completer.complete(found) if c.score >= threshold]
         found += [c for c in prepared.addresses.complete(found) if c.score >= threshold]
-        found = prepared.addresses.without_public_streets(found, set(forced))
         return found + self._names_are_people(prepared, found)
 
     @staticmethod

@@ -144,7 +144,6 @@ class Lexicon:
     unit_words: frozenset[str] = frozenset()
     country_matcher: PhraseMatcher[str] | None = None
     calendar_words: frozenset[str] = frozenset()  # months and weekdays: never half of a name
-    street_matcher: PhraseMatcher[str] | None = None  # allow-listed street names, every suffix spelling
     word_surnames: frozenset[str] = frozenset()  # "brown", "price": names only where the position says so
 
     def has_surname_ending(self, word: str) -> bool:
@@ -256,6 +255,5 @@ def load_lexicon(
         unit_words=_lower(address_file.unit_words),
         country_matcher=PhraseMatcher((c, "country") for c in address_file.countries),
         calendar_words=_lower(allow_file.calendar),
-        street_matcher=PhraseMatcher((p, "street") for p in street_phrases(allow_file)),
         word_surnames=_lower(names_file.word_surnames),
     )

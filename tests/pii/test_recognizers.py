@@ -11,8 +11,8 @@ from release.pii.engine import Redacted
 # (text, PII value that must be redacted, expected placeholder label)
 POSITIVE = [
     ("Subject lives at 45 Blue Hill Ave in Dorchester.", "45 Blue Hill Ave", "ADDRESS"),
-    ("Observed in the rear of 12 Hartsfeld St last night.", "12 Hartsfeld St", "ADDRESS"),
-    ("Group gathered at 100-104 Corrigan St again.", "100-104 Corrigan St", "ADDRESS"),
+    ("Observed in the rear of 12 Magazine St last night.", "12 Magazine St", "ADDRESS"),
+    ("Group gathered at 100-104 Warren St again.", "100-104 Warren St", "ADDRESS"),
     ("He resides at 7 E. Cottage St Apt 2 with family.", "7 E. Cottage St Apt 2", "ADDRESS"),
     ("She resides at 54 A St #3 in Southie.", "54 A St #3", "ADDRESS"),
     ("Stopped in front of 88 Geneva near the store.", "88 Geneva", "ADDRESS"),
@@ -116,30 +116,6 @@ def test_recognizer_redacts(redact: Callable[..., Redacted], survives: Callable[
     start = text.index(value)
     labels = {r.entity_type for r in result.replacements if r.start < start + len(value) and r.end > start}
     assert label in labels
-
-
-# Where something happened on an allow-listed street, the house number and unit go and the
-# street stays (as the street_name rule treats the location columns); somebody's home, a
-# postal block and an unknown street are redacted whole.
-STREET_KEPT = [
-    ("Observed in the rear of 12 Magazine St last night.", ["12"], ["Magazine", "St", "rear", "night"]),
-    ("Group gathered at 100-104 Warren St again.", ["100-104"], ["Warren", "St", "gathered"]),
-    ("Stopped in front of 88 Blue Hill Ave Apt 3 today.", ["88", "Apt 3"], ["Blue", "Hill", "Ave"]),
-    ("Met at the corner of Warren St and 45 Quincy St.", ["45"], ["corner", "Warren", "and", "Quincy"]),
-    ("He lives at 45 Blue Hill Ave with family.", ["45 Blue Hill Ave"], ["lives", "family"]),
-    ("Her home address is 7 Warren St.", ["7 Warren St"], ["address"]),
-    ("Mail 12 Blue Hill Ave, Boston, MA 02121 today.", ["12 Blue Hill Ave", "02121"], ["today"]),
-]
-
-
-@pytest.mark.parametrize(("text", "gone", "kept"), STREET_KEPT, ids=[f"street:{i}" for i in range(len(STREET_KEPT))])
-def test_house_number_goes_public_street_stays(redact: Callable[..., Redacted], survives: Callable[..., bool],
-                                               text: str, gone: list[str], kept: list[str]) -> None:
-    result = redact(text)
-    for value in gone:
-        assert not survives(result, text, value), value
-    for word in kept:
-        assert survives(result, text, word), word
 
 
 @pytest.mark.parametrize(("text", "kept"), NEGATIVE, ids=[f"negative:{i}" for i in range(len(NEGATIVE))])
