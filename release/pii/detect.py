@@ -25,6 +25,9 @@ NAME_LABELS = frozenset({"PERSON", "NAME", "OFFICER"})
 _NEXT_WORD = re.compile(r"[ ]([A-Za-z]+)\b")
 _PREVIOUS_WORD = re.compile(r"\b([A-Za-z]+)[ ]$")
 _POSSESSIVE = re.compile(r"['’]s$")
+# Words that open a sentence before a comma and are no surname: "Later, Dante", "Yes, Will".
+_OPENERS = frozenset({"later", "then", "yes", "no", "okay", "ok", "well", "also", "however", "again", "additionally",
+                      "subsequently", "eventually", "meanwhile", "finally", "afterwards", "now", "so", "sir", "hey"})
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -108,8 +111,9 @@ class NameFilter:
         text = self.views.base.text
         for run in runs:
             # "Later T. Davis", "Later, Dante": an ordinary word opening the sentence is not part of the name.
-            while (len(run) > 2 or len(run) == 2 and text.startswith(",", run[0][1])) \
-                    and at_sentence_start(text, run[0][0]) and self.lexicon.is_common(text[run[0][0] : run[0][1]].lower()):
+            while len(run) >= 2 and at_sentence_start(text, run[0][0]) and (
+                    len(run) > 2 and self.lexicon.is_common(text[run[0][0] : run[0][1]].lower())
+                    or text.startswith(",", run[0][1]) and text[run[0][0] : run[0][1]].lower() in _OPENERS):
                 run.pop(0)
         if strip_lowercase and self.views.mode == "mixed":
             restored = self.views.restored

@@ -40,6 +40,10 @@ _TITLE_GAP = re.compile(r"\.[ \t]{0,3}|[ \t]{1,3}")
 _INITIAL_GAP = re.compile(r"\.?[ \t]{1,3}|\.")
 _AFTER_GAP = re.compile(r"[ \t]{1,3}")
 _COMMA_GAP = re.compile(r",[ \t]{0,2}")
+_PERSON_AFTER = re.compile(
+    r"[ \t]*(?:\(|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:was|is|has|had|stated|said|told|who|and|were|did|does)\b)")
+_INTERJECTIONS = frozenset({"yes", "no", "okay", "ok", "well", "sir", "maam", "hey", "hi", "hello", "thanks", "please",
+                            "sorry", "yeah", "nah", "oh", "so", "now", "then", "later", "again", "also"})
 _BEFORE_GAP = re.compile(r"[ \t]{1,3}|[ \t]*,[ \t]{0,3}")
 _STREET_BEFORE = re.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+(?:[^\W\d_][\w'’.\-]*[ \t]+){1,3}$")
 _OUR_PERSON = re.compile(r"\[(?:PERSON|NAME) \d+\]")
@@ -74,26 +78,40 @@ class NameNeighbours(NameCompleter):
         return self.titles() + self.before_verbs() + self.lower_case_given_names() + self.last_comma_given()
 
     def last_comma_given(self) -> list[Candidate]:
-        """'GRAY, ART', 'Hicks, Guy': Last, First where the first name is a known given name,
-        however ordinary both words are."""
+        """Last, First however ordinary both words are, when the first name is a known given
+        name ("GRAY, ART", "Hicks, Guy", "JOHNSTON, WILL") or the pair is followed by a verb,
+        a bracket or a date ("CARTER, MAGDALENA has", "HULL, JOHN 05.07.1971")."""
         out = []
         tokens = self.tokens
         for i in range(len(tokens) - 1):
             j = i + 1
-            if not self.lexicon.is_given_name(tokens[j].low) or not _COMMA_GAP.fullmatch(self._gap(i, j)):
+            if not _COMMA_GAP.fullmatch(self._gap(i, j)) or not self._comma_name_pair(i, j):
                 continue
-            if not self.one_case and not (self.text[tokens[i].start].isupper() and self.text[tokens[j].start].isupper()):
-                continue
-            if self._blocked(i) or self._blocked(j) or len(tokens[i].low) < 2 or tokens[i].low in self.lexicon.calendar_words \
-                    or self.views.is_public(tokens[i].start, tokens[i].end) and tokens[i].low not in self.lexicon.word_surnames:
-                continue
-            if at_sentence_start(self.text, tokens[i].start) and self.lexicon.is_common(tokens[i].low) \
-                    and tokens[i].low not in self.lexicon.word_surnames:
-                continue  # "Later, Dante"
-            if self.lexicon.is_non_noun(tokens[i].low) and tokens[i].low not in self.lexicon.word_surnames:
-                continue  # "Yes, Will": a word that is no surname
             out.append(Candidate(tokens[i].start, tokens[j].end, "PERSON", "regex", _VERB_SCORE, "last_comma_given_name"))
         return out
+
+    def _comma_name_pair(self, i: int, j: int) -> bool:
+        tokens, text = self.tokens, self.text
+        last, first = tokens[i], tokens[j]
+        if not self.one_case and not (text[last.start].isupper() and text[first.start].isupper()):
+            return False
+        if len(last.low) < 2 or len(first.low) < 2 or last.low in self.lexicon.calendar_words:
+            return False
+        if self._blocked(i) or self._blocked_first(j) or last.low in _INTERJECTIONS:
+            return False  # "Yes, Will", "Okay, Grace"
+        if self.views.is_public(last.start, last.end) and last.low not in self.lexicon.word_surnames:
+            return False
+        if self.lexicon.is_given_name(first.low):
+            return True
+        return bool(_PERSON_AFTER.match(text, first.end)) and (self._surname_shaped(j) or not self.lexicon.is_common(first.low))
+
+    def _blocked_first(self, j: int) -> bool:
+        """A first name may be a stop word ("WILL", "MAY"): only placeholders, kept officers,
+        titles and acronyms block it."""
+        token = self.tokens[j]
+        if token.low in self.lexicon.ambiguous_given_names and token.low in self.lexicon.stop_words:
+            return self.views.touches_placeholder(token.start, token.end) or any(self.names.kept[token.start : token.end])
+        return self._blocked(j)
 
     # ------------------------------------------------------------------ surnames before a verb
     def before_verbs(self) -> list[Candidate]:

@@ -5,8 +5,9 @@ them. But a surname alone may be a subject's too: an outside evaluation found "D
 Jarvis" redacted to "[PERSON 1] Jarvis" because an officer was called Jarvis. So a roster
 name is kept only in a roster form:
 
-- the officer's full name ("Kevin Jarvis", "Jarvis, Kevin"); with an initial ("K. Jarvis",
-  "Jarvis K.") only after a rank or in a sign-off;
+- the officer's full name ("Kevin Jarvis"); with an initial ("K. Jarvis", "Jarvis K.") or
+  in the records' LAST, FIRST form ("JARVIS, KEVIN", how a narrative names the people it
+  stops) only after a rank or in a sign-off;
 - a rank right before the surname ("Officer Jarvis", "Ofc. Jarvis", "P.O. Jarvis",
   "Det. Sgt. Jarvis", "Tpr Jarvis", or the author: "Report by Jarvis"), and the surnames listed after it ("Officers Doolan,
   Finn and Jarvis", "officers Doolan/Finn");
@@ -136,10 +137,11 @@ class Roster:
 
     @staticmethod
     def _full_name(text: str, start: int, end: int) -> bool:
-        """First and last name written out; an initial form ("J. Wood") counts only where the
-        text names an officer (after a rank, in a sign-off)."""
+        """First and last name written out; an initial form ("J. Wood") or the records' LAST,
+        FIRST form (how narratives name the people stopped) counts only where the text names an
+        officer (after a rank, in a sign-off)."""
         words = _WORDS.findall(text[start:end])
-        return len(words) >= 2 and all(len(word) > 1 for word in words)
+        return len(words) >= 2 and all(len(word) > 1 for word in words) and "," not in text[start:end]
 
     @staticmethod
     def _named_as_officer(text: str, start: int, end: int) -> bool:
