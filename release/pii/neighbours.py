@@ -40,6 +40,7 @@ _TITLE_GAP = re.compile(r"\.[ \t]{0,3}|[ \t]{1,3}")
 _INITIAL_GAP = re.compile(r"\.?[ \t]{1,3}|\.")
 _AFTER_GAP = re.compile(r"[ \t]{1,3}")
 _COMMA_GAP = re.compile(r",[ \t]{0,2}")
+_BORN_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:(?i:d\.?[ ]?o\.?[ ]?b\b|born\b)|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|(?:19|20)\d\d-\d\d-\d\d\b)")
 _PERSON_AFTER = re.compile(
     r"[ \t]*(?:\(|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:was|is|has|had|stated|said|told|who|and|were|did|does)\b)")
 _INTERJECTIONS = frozenset({"yes", "no", "okay", "ok", "well", "sir", "maam", "hey", "hi", "hello", "thanks", "please",
@@ -130,6 +131,9 @@ class NameNeighbours(NameCompleter):
                 continue
             if i > 0 and tokens[i - 1].low in _DETERMINERS and _AFTER_GAP.fullmatch(self._gap(i - 1, i)):
                 continue  # "the Park is closed", "his Brown jacket was"
+            if _BORN_AFTER.match(self.text, token.end):  # "Green(DOB 2/10/74", "Park 09/26/2000"
+                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "name_before_verb"))
+                continue
             j = i + 1
             if _AFTER_GAP.fullmatch(self._gap(i, j)) and tokens[j].low in _ADVERBS and j + 1 < len(tokens):
                 j += 1
@@ -139,15 +143,25 @@ class NameNeighbours(NameCompleter):
 
     def lower_case_given_names(self) -> list[Candidate]:
         """'observed thomas brown exit': a first name written in lower case inside mixed-case
-        text (not an ordinary word) seeds name completion."""
+        text (not an ordinary word) seeds name completion; a first name that is also a word
+        counts before a lower-case name ("joy ramirez", "chase mcfarland")."""
         if self.one_case:
             return []
-        return [
-            Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "lower_case_given_name")
-            for i, token in enumerate(self.tokens)
-            if token.low in self.lexicon.given_names and len(token.low) >= 3 and self.text[token.start].islower()
-            and not self._blocked(i) and not self.views.is_public(token.start, token.end)
-        ]
+        out = []
+        tokens = self.tokens
+        for i, token in enumerate(tokens):
+            if len(token.low) < 3 or not self.text[token.start].islower() or self._blocked(i) \
+                    or self.views.is_public(token.start, token.end):
+                continue
+            if token.low in self.lexicon.given_names:
+                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "lower_case_given_name"))
+            elif token.low in self.lexicon.ambiguous_given_names and i + 1 < len(tokens) \
+                    and _AFTER_GAP.fullmatch(self._gap(i, i + 1)) and self.text[tokens[i + 1].start].islower() \
+                    and (self.lexicon.is_name_word(tokens[i + 1].low) or not self.lexicon.is_common(tokens[i + 1].low)) \
+                    and not self._blocked(i + 1):
+                out.append(Candidate(token.start, tokens[i + 1].end, "PERSON", "regex", _VERB_SCORE,
+                                     "lower_case_given_name"))
+        return out
 
     # ------------------------------------------------------------------ titles
     def titles(self) -> list[Candidate]:
@@ -251,8 +265,9 @@ class NameNeighbours(NameCompleter):
             if next_to_given and (surname_word or self._surname_shaped(k)) and not public:
                 return True  # "ALAN LITTLE", "FREY, SONNY"
             return not self.lexicon.is_common(low) and not public
-        if not self.text[start].isupper():
-            return lower_name and (low in self.lexicon.word_surnames or self._surname_shaped(k))
+        if not self.text[start].isupper():  # "heather glover", "richard cannon", "elias mota"
+            return lower_name and (low in self.lexicon.word_surnames or self._surname_shaped(k)
+                                   or self.lexicon.is_name_word(low) or not self.lexicon.is_common(low))
         if low in self.lexicon.ambiguous_given_names or low in self.lexicon.word_surnames:
             return True  # "Justice Davis", "Linda West": a name word next to a name, even opening a sentence
         return not (self.lexicon.is_common(low) and at_sentence_start(self.text, start))

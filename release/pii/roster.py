@@ -35,10 +35,10 @@ from release.pii.skeleton import PhraseMatcher
 from release.pii.spans import Candidate, TextViews
 from release.pii.terms import split_name
 
-_RANK = re.compile(
-    r"(?:^|(?<=[^\w.]))(?:officers?|ofcs?|ofc's|p\.?[ ]?o|pos?|dets?|detectives?|sgts?|sergeants?|lts?|lieutenants?"
-    r"|capts?|captains?|troopers?|tprs?|supt|superintendent|deputy|dep|commissioner|cpl|corporal|inspector|insp"
-    r"|agents?|chief|spl|special|(?:report(?:ed)?|written|submitted|prepared|authored)[ \t]+by)\.?[ \t]*$",
+_RANK = re.compile(  # a full word ends there ("with Officers. Adams stated": a sentence ended); an abbreviation may take a dot
+    r"(?:^|(?<=[^\w.]))(?:(?:officers?|detectives?|sergeants?|lieutenants?|captains?|troopers?|superintendent|deputy"
+    r"|commissioner|corporal|inspector|agents?|chief|special|(?:report(?:ed)?|written|submitted|prepared|authored)[ \t]+by)"
+    r"|(?:ofcs?|ofc's|p\.?[ ]?o|pos?|dets?|sgts?|lts?|capts?|tprs?|supt|dep|cpl|insp|spl)\.?)[ \t]*$",
     re.IGNORECASE,
 )
 _SIGN = r"[A-Z]{1,2}-?\d{1,4}[A-Z]{0,2}"  # a unit call sign: D101A, BK02A, H202F, A-103
