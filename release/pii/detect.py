@@ -25,6 +25,8 @@ NAME_LABELS = frozenset({"PERSON", "NAME", "OFFICER"})
 _NEXT_WORD = re.compile(r"[ ]([A-Za-z]+)\b")
 _PREVIOUS_WORD = re.compile(r"\b([A-Za-z]+)[ ]$")
 _POSSESSIVE = re.compile(r"['’]s$")
+_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "same", "each", "every", "any",
+                          "no", "some", "our", "your", "my", "open", "one", "next", "last", "first", "new", "old"})
 # Words that open a sentence before a comma and are no surname: "Later, Dante", "Yes, Will".
 _OPENERS = frozenset({"later", "then", "yes", "no", "okay", "ok", "well", "also", "however", "again", "additionally",
                       "subsequently", "eventually", "meanwhile", "finally", "afterwards", "now", "so", "sir", "hey"})
@@ -232,6 +234,18 @@ class NameFilter:
     def _inside(start: int, names: list[Candidate]) -> bool:
         return any(c.start <= start < c.end for c in names)
 
+    def _caps_name_word(self, start: int, end: int, low: str) -> bool:
+        """An ordinary word that was half of a name, written in capitals ("MS. CONRAD ... CONRAD
+        SAID"): the name again, unless it reads as the word there, after a determiner ("THE SAME
+        DAY", "AN OPEN CASE") or before a place word ("PARK ST"), or as a verb or adjective."""
+        text = self.views.base.text
+        if not text[start:end].isupper() or len(low) < 4 or self.part_of_place(start, end):
+            return False
+        if low not in self.lexicon.word_surnames and self.lexicon.is_non_noun(low):
+            return False
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 20), start)
+        return not (previous and previous.group(1).lower() in _DETERMINERS)
+
     def _occurrences(self, low: str) -> list[tuple[int, int]]:
         """Where the word ``low`` stands in the text as a whole word, also where digits or "_"
         glue it to something ("Bruxmeyer123", "TORVALD_BRUXMEYER"); found with str.find."""
@@ -267,7 +281,7 @@ class NameFilter:
         for low, source in sources.items():
             for start, end in self._occurrences(low):
                 ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
-                if ordinary and not self.views.restored[start].isupper():
+                if ordinary and not self.views.restored[start].isupper() and not self._caps_name_word(start, end, low):
                     continue
                 if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
                     continue

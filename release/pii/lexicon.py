@@ -145,6 +145,7 @@ class Lexicon:
     country_matcher: PhraseMatcher[str] | None = None
     calendar_words: frozenset[str] = frozenset()  # months and weekdays: never half of a name
     word_surnames: frozenset[str] = frozenset()  # "brown", "price": names only where the position says so
+    nouns: frozenset[str] = frozenset()  # noun lemmas that are no irregular verb/adjective form
 
     def has_surname_ending(self, word: str) -> bool:
         """'jespersen', 'ivanova': a family-name ending on a word that is not a verb/adjective."""
@@ -207,6 +208,7 @@ def load_lexicon(
     english_words: Iterable[str],
     stop_words: Iterable[str],
     non_noun_words: Iterable[str] = (),
+    noun_words: Iterable[str] = (),
 ) -> Lexicon:
     """Read and validate the four word files, then build the lexicon."""
     lexicon_file = _read(rules_dir, "lexicon.yaml", LexiconFile)
@@ -246,6 +248,7 @@ def load_lexicon(
         particles=_lower(names_file.particles),
         name_suffixes=_lower(names_file.suffixes),
         non_noun=frozenset(w.lower() for w in non_noun_words),
+        nouns=frozenset(w.lower() for w in noun_words),
         surname_ending=re.compile("(?:" + "|".join(map(re.escape, endings)) + ")$") if endings else None,
         ending_exceptions=_lower(names_file.ending_exceptions),
         address_words={

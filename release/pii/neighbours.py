@@ -1,8 +1,8 @@
 """Words next to a name: the word after a title, and the other half of a half-redacted name.
 
 An outside evaluation put fictitious names back where the City's ``XXX`` marks stood in
-real narratives and found names half redacted. ``NameNeighbours`` extends the name
-completer (one tokenisation per text) with two rules:
+real narratives and found names half redacted. ``NameNeighbours`` extends the name patterns
+(``release.pii.namepatterns``, one tokenisation per text) with two rules:
 
 - **titles**: the word after Mr, Mrs, Ms, Miss, Mister, Mx or Dr, with or without a full
   stop, glued or not ("Mr.Quarrel"), in any letter case, is a name whatever the word
@@ -10,18 +10,15 @@ completer (one tokenisation per text) with two rules:
   Mrs. Quarrel"), a middle initial carries on to the next word ("Ms. T. Quarrel"). "Miss" in
   mixed-case text counts only capitalised (lower case it is the verb), and "Dr" is not a
   title where it ends a street ("45 Elm Dr", "Elm Dr", "Dr. Martin Luther King Blvd").
-- **surnames before a verb**: a surname that is also a word ("Price", "BROWN"), an officer's
-  surname written bare, or a given name that is also a word ("Grace"), directly before a
-  verb ("Price has", "BROWN RECENTLY RELEASED", "Grace stated"); not after a determiner ("the
-  Park is"). And a first name written in lower case in mixed-case text ("thomas") seeds
-  name completion.
 - **neighbours**: a word right next to a name part that is redacted, or to a ``[PERSON n]``
   placeholder this engine wrote, goes with it when it is written like a name: capitalised
   in mixed-case text (not an ordinary word opening a sentence), not an ordinary or public
   word in text written in one case; never a stop word, title, acronym, police word, kept
   officer, month or weekday, place word or part of a public place. Before a name the word
   may stand before a comma ("Quarrel, [PERSON 3]": Last, First); after it, only a space.
-  It fixes "Quarrel, [PERSON 3]" and "[PERSON 2] Quarrel".
+  It fixes "Quarrel, [PERSON 3]" and "[PERSON 2] Quarrel". Next to a known first name a
+  surname that is also a word or a place word goes too ("Linda West", "Theresa Park"), and
+  in capitals any surname-shaped word ("WILLIAM CANNON", "JESSICA GRAY").
 """
 
 from __future__ import annotations
@@ -29,9 +26,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from typing import Any
 
-from release.pii.names import NameCompleter
+from release.pii.namepatterns import NamePatterns
 from release.pii.normalize import at_sentence_start
 from release.pii.spans import Candidate
 
@@ -39,129 +35,20 @@ TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "mx", "dr"})
 _TITLE_GAP = re.compile(r"\.[ \t]{0,3}|[ \t]{1,3}")
 _INITIAL_GAP = re.compile(r"\.?[ \t]{1,3}|\.")
 _AFTER_GAP = re.compile(r"[ \t]{1,3}")
-_COMMA_GAP = re.compile(r",[ \t]{0,2}")
-_BORN_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:(?i:d\.?[ ]?o\.?[ ]?b\b|born\b)|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|(?:19|20)\d\d-\d\d-\d\d\b)")
-_PERSON_AFTER = re.compile(
-    r"[ \t]*(?:\(|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:was|is|has|had|stated|said|told|who|and|were|did|does)\b)")
-_INTERJECTIONS = frozenset({"yes", "no", "okay", "ok", "well", "sir", "maam", "hey", "hi", "hello", "thanks", "please",
-                            "sorry", "yeah", "nah", "oh", "so", "now", "then", "later", "again", "also"})
 _BEFORE_GAP = re.compile(r"[ \t]{1,3}|[ \t]*,[ \t]{0,3}")
 _STREET_BEFORE = re.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+(?:[^\W\d_][\w'’.\-]*[ \t]+){1,3}$")
 _OUR_PERSON = re.compile(r"\[(?:PERSON|NAME) \d+\]")
-_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "our", "my", "your", "some", "any",
-                          "no", "each", "every"})
-_ADVERBS = frozenset({"also", "then", "later", "recently", "initially", "immediately", "quickly", "again", "never",
-                      "still", "just", "previously", "subsequently", "eventually", "allegedly", "currently"})
-_VERBS = frozenset({
-    "was", "is", "has", "had", "have", "were", "are", "stated", "states", "said", "says", "told", "tells", "ran",
-    "fled", "refused", "admitted", "denied", "advised", "appeared", "became", "would", "will", "could", "did",
-    "does", "lives", "lived", "resides", "resided", "provided", "gave", "walked", "exited", "entered", "left",
-    "got", "went", "came", "returned", "claimed", "reported", "showed", "declined", "agreed", "wore",
-    "released", "summonsed", "arrested", "frisked", "approached", "yelled", "asked", "explained", "indicated",
-    "informed", "responded", "replied", "attempted", "began", "continued", "drove", "operated", "owns",
-    "identified", "admits", "denies", "can", "may", "might", "should", "must"})
-_VERB_SCORE = 0.5
 _TITLE_SCORE = 0.8
 _NEIGHBOUR_SCORE = 0.6
 _MAX_STEPS = 2
 
 
-class NameNeighbours(NameCompleter):
+class NameNeighbours(NamePatterns):
     """Name completion plus the title, neighbour and verb rules, for one text."""
 
-    def __init__(self, *args: Any, roster_surnames: frozenset[str] = frozenset(), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.roster_surnames = roster_surnames
-
     def fixed(self) -> list[Candidate]:
-        """The rules that do not depend on the record: titles, surnames before a verb,
-        first names written in lower case."""
-        return self.titles() + self.before_verbs() + self.lower_case_given_names() + self.last_comma_given()
-
-    def last_comma_given(self) -> list[Candidate]:
-        """Last, First however ordinary both words are, when the first name is a known given
-        name ("GRAY, ART", "Hicks, Guy", "JOHNSTON, WILL") or the pair is followed by a verb,
-        a bracket or a date ("CARTER, MAGDALENA has", "HULL, JOHN 05.07.1971")."""
-        out = []
-        tokens = self.tokens
-        for i in range(len(tokens) - 1):
-            j = i + 1
-            if not _COMMA_GAP.fullmatch(self._gap(i, j)) or not self._comma_name_pair(i, j):
-                continue
-            out.append(Candidate(tokens[i].start, tokens[j].end, "PERSON", "regex", _VERB_SCORE, "last_comma_given_name"))
-        return out
-
-    def _comma_name_pair(self, i: int, j: int) -> bool:
-        tokens, text = self.tokens, self.text
-        last, first = tokens[i], tokens[j]
-        if not self.one_case and not (text[last.start].isupper() and text[first.start].isupper()):
-            return False
-        if len(last.low) < 2 or len(first.low) < 2 or last.low in self.lexicon.calendar_words:
-            return False
-        if self._blocked(i) or self._blocked_first(j) or last.low in _INTERJECTIONS:
-            return False  # "Yes, Will", "Okay, Grace"
-        if self.views.is_public(last.start, last.end) and last.low not in self.lexicon.word_surnames:
-            return False
-        if self.lexicon.is_given_name(first.low):
-            return True
-        return bool(_PERSON_AFTER.match(text, first.end)) and (self._surname_shaped(j) or not self.lexicon.is_common(first.low))
-
-    def _blocked_first(self, j: int) -> bool:
-        """A first name may be a stop word ("WILL", "MAY"): only placeholders, kept officers,
-        titles and acronyms block it."""
-        token = self.tokens[j]
-        if token.low in self.lexicon.ambiguous_given_names and token.low in self.lexicon.stop_words:
-            return self.views.touches_placeholder(token.start, token.end) or any(self.names.kept[token.start : token.end])
-        return self._blocked(j)
-
-    # ------------------------------------------------------------------ surnames before a verb
-    def before_verbs(self) -> list[Candidate]:
-        """A known surname (also an ordinary word: "Price", "BROWN"; or an officer's surname
-        written bare) or a given name that is also a word ("Grace") directly before a verb:
-        "Price has two open cases", "BROWN RECENTLY RELEASED", "Grace stated"."""
-        out = []
-        tokens = self.tokens
-        for i, token in enumerate(tokens[:-1]):
-            low = token.low.removesuffix("'s")
-            if not (low in self.lexicon.word_surnames or low in self.roster_surnames
-                    or low in self.lexicon.ambiguous_given_names):
-                continue
-            if (not self.one_case and not self.text[token.start].isupper()) or self._blocked(i) \
-                    or low in self.lexicon.calendar_words or self.views.inside_public_phrase(token.start, token.end):
-                continue
-            if i > 0 and tokens[i - 1].low in _DETERMINERS and _AFTER_GAP.fullmatch(self._gap(i - 1, i)):
-                continue  # "the Park is closed", "his Brown jacket was"
-            if _BORN_AFTER.match(self.text, token.end):  # "Green(DOB 2/10/74", "Park 09/26/2000"
-                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "name_before_verb"))
-                continue
-            j = i + 1
-            if _AFTER_GAP.fullmatch(self._gap(i, j)) and tokens[j].low in _ADVERBS and j + 1 < len(tokens):
-                j += 1
-            if _AFTER_GAP.fullmatch(self._gap(j - 1, j)) and tokens[j].low in _VERBS:
-                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "name_before_verb"))
-        return out
-
-    def lower_case_given_names(self) -> list[Candidate]:
-        """'observed thomas brown exit': a first name written in lower case inside mixed-case
-        text (not an ordinary word) seeds name completion; a first name that is also a word
-        counts before a lower-case name ("joy ramirez", "chase mcfarland")."""
-        if self.one_case:
-            return []
-        out = []
-        tokens = self.tokens
-        for i, token in enumerate(tokens):
-            if len(token.low) < 3 or not self.text[token.start].islower() or self._blocked(i) \
-                    or self.views.is_public(token.start, token.end):
-                continue
-            if token.low in self.lexicon.given_names:
-                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "lower_case_given_name"))
-            elif token.low in self.lexicon.ambiguous_given_names and i + 1 < len(tokens) \
-                    and _AFTER_GAP.fullmatch(self._gap(i, i + 1)) and self.text[tokens[i + 1].start].islower() \
-                    and (self.lexicon.is_name_word(tokens[i + 1].low) or not self.lexicon.is_common(tokens[i + 1].low)) \
-                    and not self._blocked(i + 1):
-                out.append(Candidate(token.start, tokens[i + 1].end, "PERSON", "regex", _VERB_SCORE,
-                                     "lower_case_given_name"))
-        return out
+        """The rules that do not depend on the record: titles and the name patterns."""
+        return self.titles() + self.patterns()
 
     # ------------------------------------------------------------------ titles
     def titles(self) -> list[Candidate]:
@@ -234,8 +121,8 @@ class NameNeighbours(NameCompleter):
             for _ in range(_MAX_STEPS):
                 gap = self.text[self.tokens[k].end : start] if k >= 0 else ""
                 if k < 0 or not _BEFORE_GAP.fullmatch(gap) \
-                        or not self._name_shaped(
-                            k, next_to_given=k + 1 < len(self.tokens) and self.lexicon.is_given_name(self.tokens[k + 1].low)):
+                        or not self._name_shaped(  # Last, First: a surname before a first name only across a comma
+                            k, next_to_given="," in gap and self.lexicon.is_given_name(self.tokens[k + 1].low)):
                     break
                 out.append(self._neighbour(k))
                 if "," in gap:
@@ -261,9 +148,13 @@ class NameNeighbours(NameCompleter):
         if self.views.inside_public_phrase(start, end) or self.names.part_of_place(start, end) and not surname_word:
             return False  # "Dante near Blue Hill Ave", "Dante Harambee Park"
         public = self.names.soft_public(start, end, common_is_public=False)
+        if self.views.mode == "lower" and self.text[start].isupper() and not at_sentence_start(self.text, start):
+            return True  # lower-case text: the writer capitalised it
         if self.one_case or self.text[start:end].isupper():  # ALL-CAPS words in mixed text too
-            if next_to_given and (surname_word or self._surname_shaped(k)) and not public:
-                return True  # "ALAN LITTLE", "FREY, SONNY"
+            if surname_word or next_to_given and self._surname_shaped(k) and not public:
+                return True  # "ALAN LITTLE", "JESSICA GRAY", "FREY, SONNY", "WILLIAM CANNON"
+            if low in self.lexicon.ambiguous_given_names and not public:
+                return True  # "GRANT HART": a first name that is also a word, next to a name
             return not self.lexicon.is_common(low) and not public
         if not self.text[start].isupper():  # "heather glover", "richard cannon", "elias mota"
             return lower_name and (low in self.lexicon.word_surnames or self._surname_shaped(k)

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from release.errors import ConfigError
 from release.pii.lexicon import Lexicon
 from release.pii.rulefiles import key_path, load_rule_file, validate
-from release.pii.spans import Candidate, TextViews
+from release.pii.spans import PLACEHOLDER, Candidate, TextViews
 
 
 class RuleSpec(BaseModel):
@@ -143,7 +143,9 @@ class ContextPatternRule(PatternRule):
         spec = self.context_spec
         found = []
         for start, end, score in super().matches(views):
+            # a placeholder is no context and stands for a value: "born [DOB 1] was stopped on 11/16/2020"
             window = text[max(0, start - spec.context_before) : start]
+            window = window[max((m.end() for m in PLACEHOLDER.finditer(window)), default=0) :]
             if self.barrier is not None:  # "born 4-17-93, stopped on 11/16/2020": a cue reaches one value
                 window = window[max((m.end() for m in self.barrier.finditer(window)), default=0) :]
             if spec.context_after:
