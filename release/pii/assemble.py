@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from release.pii.addresses import AddressCompleter
-from release.pii.detect import NAME_LABELS, NameFilter, Roster
+from release.pii.detect import NAME_LABELS, NameFilter
 from release.pii.lexicon import Lexicon
-from release.pii.names import NameCompleter
+from release.pii.neighbours import NameNeighbours
 from release.pii.recognizers import NameRuleSpec, PatternRule
+from release.pii.roster import Roster
 from release.pii.spans import Candidate, TextViews
 from release.pii.terms import RecordTerms, TermMatcher
 
@@ -33,7 +34,7 @@ class Prepared:
 
     views: TextViews
     names: NameFilter
-    completer: NameCompleter
+    completer: NameNeighbours
     addresses: AddressCompleter
     base: list[Candidate]
 
@@ -50,8 +51,9 @@ class Assembler:
 
     def prepare(self, views: TextViews, results: list[Any]) -> Prepared:
         names = NameFilter(views, self.lexicon, self.roster.mask(views))
-        return Prepared(views, names, NameCompleter(views, self.lexicon, names),
-                        AddressCompleter(views, self.lexicon), self._base_candidates(views, results, names))
+        completer = NameNeighbours(views, self.lexicon, names, roster_surnames=self.roster.surnames)
+        base = self._base_candidates(views, results, names) + completer.fixed()
+        return Prepared(views, names, completer, AddressCompleter(views, self.lexicon), base)
 
     def _base_candidates(self, views: TextViews, results: list[Any], names: NameFilter) -> list[Candidate]:
         """Everything that does not depend on the record: NER, recognizers, uncommon words."""
@@ -97,8 +99,25 @@ class Assembler:
         found += self.roster.candidates(views)
         found += [c for c in prepared.completer.complete(found) if c.score >= threshold]
         found += [c for c in prepared.addresses.complete(found) if c.score >= threshold]
-        found += names.later_mentions([c for c in found if c.entity_type in NAME_LABELS and c.detector != "roster"])
-        return found
+        return found + self._names_are_people(prepared, found)
+
+    @staticmethod
+    def _names_are_people(prepared: Prepared, found: list[Candidate]) -> list[Candidate]:
+        """A name part redacted once is redacted everywhere in the text, with the name-shaped
+        words next to it (and next to our own [PERSON n] placeholders); two rounds, so the
+        neighbours of a later mention and the later mentions of a neighbour are found too."""
+        seen: set[str] = set()
+        names = [c for c in found if c.entity_type in NAME_LABELS and c.detector != "roster"]
+        out = prepared.completer.around(names, placeholders=True)
+        frontier = names + out
+        for _ in range(2):
+            mentions = prepared.names.later_mentions(frontier, seen)
+            grown = prepared.completer.around(mentions)
+            out += mentions + grown
+            frontier = grown  # only new neighbours bring words not yet propagated
+            if not frontier:
+                break
+        return out
 
     def _plausible_term(self, views: TextViews, start: int, end: int, rule_id: str) -> bool:
         """Weak variants (initials, names that are also ordinary words) must look like names."""

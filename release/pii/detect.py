@@ -1,4 +1,4 @@
-"""Turning raw hits into candidates: name filtering, uncommon words, roster, later mentions.
+"""Turning raw hits into candidates: name filtering, uncommon words, later mentions.
 
 Pure Python on ``TextViews``; the engine feeds it NER spans and rule hits. Decisions:
 
@@ -8,61 +8,49 @@ Pure Python on ``TextViews``; the engine feeds it NER spans and rule hits. Decis
 - An uncommon capitalised word (not English, not public, not an officer) is a
   low-score PERSON candidate: the small NER model misses many names, and police prose
   has few capitalised words that are neither names nor public places.
-- Later mentions: every other occurrence of a redacted name token in the same text is
-  redacted too (ordinary-word tokens only where capitalised).
+- Later mentions: every other occurrence of a redacted name word in the same text is
+  redacted too, also where digits or ``_`` glue it to something ("Bruxmeyer123"); ordinary
+  words only where capitalised. One dictionary of the text's words, no regex per record.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from release.pii.lexicon import Lexicon
 from release.pii.normalize import at_sentence_start
-from release.pii.skeleton import PhraseMatcher
 from release.pii.spans import Candidate, TextViews
-from release.pii.terms import split_name
 
 NAME_LABELS = frozenset({"PERSON", "NAME", "OFFICER"})
 _NEXT_WORD = re.compile(r"[ ]([A-Za-z]+)\b")
 _PREVIOUS_WORD = re.compile(r"\b([A-Za-z]+)[ ]$")
 _POSSESSIVE = re.compile(r"['’]s$")
+_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "same", "each", "every", "any",
+                          "no", "some", "our", "your", "my", "open", "one", "next", "last", "first", "new", "old"})
+# Words that open a sentence before a comma and are no surname: "Later, Dante", "Yes, Will".
+_OPENERS = frozenset({"later", "then", "yes", "no", "okay", "ok", "well", "also", "however", "again", "additionally",
+                      "subsequently", "eventually", "meanwhile", "finally", "afterwards", "now", "so", "sir", "hey"})
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+def _letter_at(text: str, index: int, step: int) -> bool:
+    """A letter at ``index``, or an apostrophe joining letters there ("d'Angelo"); a possessive
+    "'s" after a word does not join it."""
+    if index < 0 or index >= len(text):
+        return False
+    if text[index].isalpha():
+        return True
+    if text[index] in "'’":
+        beyond = text[index + step : index + step + 1] if step > 0 else text[index - 1 : index]
+        if step > 0 and text[index + 1 : index + 2] == "s" and not text[index + 2 : index + 3].isalpha():
+            return False
+        return beyond.isalpha()
+    return False
 _STREET_ABBREVIATIONS = frozenset({"st", "ave", "av", "rd", "blvd", "pl", "ct", "ter", "terr", "pkwy", "hwy", "ln", "sq",
                                    "cir", "hl", "pk", "xing", "expy"})
 _DOTTED = re.compile(r"(?<![^\W_])(?:[A-Za-z]\.){2,}[A-Za-z]?(?![^\W_])")  # "A.K.A", "D.O.B."
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?![\w])")
-
-
-class Roster:
-    """Officer names: kept (trimmed from name candidates) or redacted as OFFICER."""
-
-    def __init__(self, officers: Iterable[str], policy: str) -> None:
-        self.policy = policy
-        phrases: list[tuple[str, str]] = []
-        for index, officer in enumerate(officers):
-            given, last = split_name(officer)
-            identity = f"officer:{index}"
-            if last:
-                phrases.append((last, identity))
-                for first in given[:1]:
-                    phrases += [(f"{first} {last}", identity), (f"{last} {first}", identity),
-                                (f"{first[0]} {last}", identity)]
-        self.matcher: PhraseMatcher[str] = PhraseMatcher(phrases, min_length=2)
-
-    def mask(self, views: TextViews) -> bytearray:
-        mask = bytearray(len(views.base.text))
-        if self.policy == "keep":
-            for start, end, _ in self.matcher.find(views.skeleton):
-                mask[start:end] = b"\x01" * (end - start)
-        return mask
-
-    def candidates(self, views: TextViews) -> list[Candidate]:
-        if self.policy != "redact":
-            return []
-        return [
-            Candidate(start, end, "OFFICER", "roster", 0.9, "officer_roster", identities[0])
-            for start, end, identities in self.matcher.find(views.skeleton)
-        ]
+# Digits and "_" do not join a word: "TORVALD_BRUXMEYER", "Bruxmeyer123" hold names.
+_CAPITALISED = re.compile(r"(?<![A-Za-z'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?![A-Za-z])")
 
 
 class NameFilter:
@@ -76,15 +64,15 @@ class NameFilter:
     def hard_public(self, start: int, end: int) -> bool:
         """Never part of a name: digits, stop words, titles, acronyms, police jargon, kept officers."""
         word = self.views.base.text[start:end]
+        if any(self.kept[start:end]):
+            return True
         if len(word) == 1 and word.isupper() and word != "I":
             # a middle initial, unless it is a letter of a dotted abbreviation ("A.K.A. BIGGIE")
             return self.in_dotted_abbreviation(start)
         low = word.lower().rstrip(".")
         if any(ch.isdigit() for ch in word) or self.lexicon.is_stop_or_title(low):
             return True
-        if low in self.lexicon.acronyms or low in self.lexicon.jargon:
-            return True
-        return any(self.kept[start:end])
+        return low in self.lexicon.acronyms or low in self.lexicon.jargon
 
     def in_dotted_abbreviation(self, start: int) -> bool:
         """The letter at ``start`` belongs to a dotted abbreviation that is public ("A.K.A.", "D.O.B.")."""
@@ -124,10 +112,10 @@ class NameFilter:
                 runs[-1].append((start, end))
         text = self.views.base.text
         for run in runs:
-            # "Later T. Davis": an ordinary word opening the sentence is not part of the name.
-            while len(run) > 2 and at_sentence_start(text, run[0][0]) and self.lexicon.is_common(
-                text[run[0][0] : run[0][1]].lower()
-            ):
+            # "Later T. Davis", "Later, Dante": an ordinary word opening the sentence is not part of the name.
+            while len(run) >= 2 and at_sentence_start(text, run[0][0]) and (
+                    len(run) > 2 and self.lexicon.is_common(text[run[0][0] : run[0][1]].lower())
+                    or text.startswith(",", run[0][1]) and text[run[0][0] : run[0][1]].lower() in _OPENERS):
                 run.pop(0)
         if strip_lowercase and self.views.mode == "mixed":
             restored = self.views.restored
@@ -141,6 +129,7 @@ class NameFilter:
                       candidate.score, candidate.rule_id, candidate.identity)
             for run in runs
             if run
+            and not (len(run) == 1 and run[0][1] - run[0][0] == 1)  # an initial left alone: "J." of a kept "J. Ortiz"
             and not all(self.soft_public(s, e, common_is_public=common_is_public) for s, e in run)
             and not (places and (self.is_place(run) or self._holds_place_word(run)))
             and not self._ends_with_street_abbreviation(run)
@@ -164,7 +153,8 @@ class NameFilter:
         text = self.views.base.text
         place_words = self.lexicon.place_words
         if len(run) >= 2 and text[run[-1][0]].isupper() and text[run[-1][0] : run[-1][1]].lower() in place_words:
-            return True
+            # "Theresa Park", "Jonathan Church": a first name and a surname that is also a place word
+            return not (len(run) == 2 and text[run[0][0] : run[0][1]].lower() in self.lexicon.given_names)
         following = _NEXT_WORD.match(text, run[-1][1])
         return bool(following and following.group(1)[0].isupper() and following.group(1).lower() in place_words)
 
@@ -244,35 +234,61 @@ class NameFilter:
     def _inside(start: int, names: list[Candidate]) -> bool:
         return any(c.start <= start < c.end for c in names)
 
-    def later_mentions(self, names: list[Candidate]) -> list[Candidate]:
-        """Every other occurrence of a redacted name token in this text."""
+    def _caps_name_word(self, start: int, end: int, low: str) -> bool:
+        """An ordinary word that was half of a name, written in capitals ("MS. CONRAD ... CONRAD
+        SAID"): the name again, unless it reads as the word there, after a determiner ("THE SAME
+        DAY", "AN OPEN CASE") or before a place word ("PARK ST"), or as a verb or adjective."""
+        text = self.views.base.text
+        if not text[start:end].isupper() or len(low) < 4 or self.part_of_place(start, end):
+            return False
+        if low not in self.lexicon.word_surnames and self.lexicon.is_non_noun(low):
+            return False
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 20), start)
+        return not (previous and previous.group(1).lower() in _DETERMINERS)
+
+    def _occurrences(self, low: str) -> list[tuple[int, int]]:
+        """Where the word ``low`` stands in the text as a whole word, also where digits or "_"
+        glue it to something ("Bruxmeyer123", "TORVALD_BRUXMEYER"); found with str.find."""
+        lower = self.views.lower
+        if len(lower) != len(self.views.base.text):  # a letter whose lower case is longer: keep offsets
+            lower = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in self.views.base.text)
+        found = []
+        position = lower.find(low)
+        while position >= 0:
+            end = position + len(low)
+            if not _letter_at(lower, position - 1, -1) and not _letter_at(lower, end, 1):
+                found.append((position, end))
+            position = lower.find(low, position + 1)
+        return found
+
+    def later_mentions(self, names: list[Candidate], seen: set[str] | None = None) -> list[Candidate]:
+        """Every other occurrence of a redacted name word in this text, glued or not.
+
+        ``seen``: words already propagated (updated), so a caller can call again with new names.
+        """
         base = self.views.base.text
+        seen = set() if seen is None else seen
         sources: dict[str, Candidate] = {}
         for candidate in names:
-            for start, end in self.views.words(candidate.start, candidate.end):
-                low = _POSSESSIVE.sub("", base[start:end].lower())
-                if len(low) < 2 or low in sources or self.hard_public(start, end):
+            for match in _LETTERS.finditer(base, candidate.start, candidate.end):
+                start, end = match.span()
+                low = _POSSESSIVE.sub("", match.group(0).lower())
+                if len(low) < 2 or low in seen or low in sources or self.hard_public(start, end):
                     continue
                 sources[low] = candidate
-        if not sources:
-            return []
-        pattern = re.compile(
-            r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in sorted(sources, key=len, reverse=True)) + r")(?![^\W_])",
-            re.IGNORECASE,
-        )
+        seen.update(sources)
         found = []
-        for match in pattern.finditer(base):
-            low = match.group(0).lower()
-            start, end = match.span()
-            ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
-            if ordinary and not self.views.restored[start].isupper():
-                continue
-            if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
-                continue
-            if (self.views.inside_public_phrase(start, end) or self.part_of_place(start, end)) and not self._inside(start, names):
-                continue  # "Hill" of a subject named Hill inside "Savin Hill Ave" is the street
-            source = sources[low]
-            identity = source.identity if len(self.views.words(source.start, source.end)) == 1 else ""
-            found.append(Candidate(start, end, source.entity_type, "propagation", source.score,
-                                   "later_mention", identity))
+        for low, source in sources.items():
+            for start, end in self._occurrences(low):
+                ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
+                if ordinary and not self.views.restored[start].isupper() and not self._caps_name_word(start, end, low):
+                    continue
+                if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
+                    continue
+                if (self.views.inside_public_phrase(start, end) or self.part_of_place(start, end)) \
+                        and not self._inside(start, names):
+                    continue  # "Hill" of a subject named Hill inside "Savin Hill Ave" is the street
+                single = len(self.views.words(source.start, source.end)) == 1
+                found.append(Candidate(start, end, source.entity_type, "propagation", source.score,
+                                       "later_mention", source.identity if single else ""))
         return found

@@ -24,7 +24,7 @@ from typing import Any
 from release.errors import ConfigError, EnvironmentProblem, ReleaseError
 from release.pii.assemble import Assembler, Prepared
 from release.pii.batches import Batcher, TextKey
-from release.pii.detect import Roster
+from release.pii.roster import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.placeholders import Detection, Redacted, Replacement
@@ -95,8 +95,9 @@ def _offline_email_recognizer() -> Any:
     return OfflineEmailRecognizer()
 
 
-def _vocabulary(nlp: Any) -> tuple[set[str], set[str]]:
-    """English words from the model's lemma tables: all of them, and the non-nouns.
+def _vocabulary(nlp: Any) -> tuple[set[str], set[str], set[str]]:
+    """English words from the model's lemma tables: all of them, the non-nouns, and the nouns
+    that are no irregular form of a verb, adjective or adverb ("cannon" yes, "left" no).
 
     The noun list also holds many people's and places' names (WordNet's), which is why
     names are decided by ``names.yaml`` and not by this vocabulary.
@@ -108,15 +109,21 @@ def _vocabulary(nlp: Any) -> tuple[set[str], set[str]]:
     exceptions = lookups.get_table("lemma_exc")  # irregular forms: met, ran, children
     english: set[str] = set()
     non_noun: set[str] = set()
+    nouns: set[str] = set()
+    irregular: set[str] = set()
     for pos in ("noun", "verb", "adj", "adv"):
         key = get_string_id(pos)
         words = set(lemma_index[key]) if key in lemma_index else set()
+        if pos == "noun":
+            nouns |= words
+        elif key in exceptions:
+            irregular |= set(exceptions[key])
         if key in exceptions:
             words |= set(exceptions[key])  # the irregular forms themselves
         english |= words
         if pos != "noun":
             non_noun |= words
-    return english, non_noun
+    return english, non_noun, nouns - irregular
 
 
 class PiiEngine(Batcher):
@@ -137,7 +144,8 @@ class PiiEngine(Batcher):
             raise EnvironmentProblem(
                 f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
             ) from None
-        self.roster = Roster(settings.officers, settings.officer_policy)
+        self.roster = Roster(settings.officers, settings.officer_policy,
+                             self.lexicon.given_names | self.lexicon.ambiguous_given_names)
         self.assembler = Assembler(self.lexicon, self.rules, self.roster, PRESIDIO_LABELS)
 
     def _load(self) -> None:
@@ -169,10 +177,10 @@ class PiiEngine(Batcher):
         nlp.select_pipes(enable=list(PIPES_KEPT))
         self.nlp = nlp
         self.ner_cache = EntityCache()
-        english, non_noun = _vocabulary(nlp)
+        english, non_noun, nouns = _vocabulary(nlp)
         self.lexicon: Lexicon = load_lexicon(
             self.settings.rules_dir, english_words=english, stop_words=nlp.Defaults.stop_words,
-            non_noun_words=non_noun,
+            non_noun_words=non_noun, noun_words=nouns,
         )
         self.rules: list[PatternRule] = load_recognizers(self.settings.rules_dir, self.lexicon)
         registry = RecognizerRegistry(supported_languages=[LANGUAGE])

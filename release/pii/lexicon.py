@@ -57,6 +57,7 @@ class NamesFile(BaseModel):
     given_names: list[str] = Field(default_factory=list)
     ambiguous_given_names: list[str] = Field(default_factory=list)
     surnames: list[str] = Field(default_factory=list)
+    word_surnames: list[str] = Field(default_factory=list)
     surname_endings: list[str] = Field(default_factory=list)
     ending_exceptions: list[str] = Field(default_factory=list)
     particles: list[str] = Field(default_factory=list)
@@ -142,6 +143,9 @@ class Lexicon:
     address_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit_words: frozenset[str] = frozenset()
     country_matcher: PhraseMatcher[str] | None = None
+    calendar_words: frozenset[str] = frozenset()  # months and weekdays: never half of a name
+    word_surnames: frozenset[str] = frozenset()  # "brown", "price": names only where the position says so
+    nouns: frozenset[str] = frozenset()  # noun lemmas that are no irregular verb/adjective form
 
     def has_surname_ending(self, word: str) -> bool:
         """'jespersen', 'ivanova': a family-name ending on a word that is not a verb/adjective."""
@@ -204,6 +208,7 @@ def load_lexicon(
     english_words: Iterable[str],
     stop_words: Iterable[str],
     non_noun_words: Iterable[str] = (),
+    noun_words: Iterable[str] = (),
 ) -> Lexicon:
     """Read and validate the four word files, then build the lexicon."""
     lexicon_file = _read(rules_dir, "lexicon.yaml", LexiconFile)
@@ -233,7 +238,8 @@ def load_lexicon(
         acronyms=acronyms,
         titles=titles,
         allow_words=allow_words,
-        jargon=jargon - names,
+        # "West", "Guy" can be half of a name (next to one, neighbours.py); never on their own
+        jargon=jargon - names - _lower(names_file.word_surnames) - _lower(names_file.ambiguous_given_names),
         allow_matcher=PhraseMatcher((p, "public") for p in phrases),
         streets=tuple(street_base_names(allow_file)),
         place_words=_lower(lexicon_file.place_words),
@@ -242,6 +248,7 @@ def load_lexicon(
         particles=_lower(names_file.particles),
         name_suffixes=_lower(names_file.suffixes),
         non_noun=frozenset(w.lower() for w in non_noun_words),
+        nouns=frozenset(w.lower() for w in noun_words),
         surname_ending=re.compile("(?:" + "|".join(map(re.escape, endings)) + ")$") if endings else None,
         ending_exceptions=_lower(names_file.ending_exceptions),
         address_words={
@@ -250,4 +257,6 @@ def load_lexicon(
         },
         unit_words=_lower(address_file.unit_words),
         country_matcher=PhraseMatcher((c, "country") for c in address_file.countries),
+        calendar_words=_lower(allow_file.calendar),
+        word_surnames=_lower(names_file.word_surnames),
     )

@@ -92,12 +92,17 @@ class NameWords:
         return not self.lexicon.is_common(token.low) or (after_name and self._surname_shaped(i))
 
     def _surname_shaped(self, i: int) -> bool:
-        """In one-case text: a word after a given name that is not a stop word, verb or adjective."""
+        """In one-case text: a word after a given name that is not a stop word, verb or adjective;
+        a surname that is also a word ("BROWN"), or a noun that is also a verb ("CANNON",
+        "CARPENTER"), but never an irregular verb form ("LEFT") or a verb's -s form ("WALKS")."""
         token = self.tokens[i]
         low = token.low
-        return (len(low) >= 2 and not self.lexicon.is_non_noun(low) and low not in self.lexicon.jargon
-                and low not in self.lexicon.allow_words and low not in self.lexicon.acronyms
-                and not self._blocked(i))
+        if len(low) < 2 or low in self.lexicon.jargon or low in self.lexicon.allow_words \
+                or low in self.lexicon.acronyms or self._blocked(i):
+            return False
+        if low in self.lexicon.word_surnames or not self.lexicon.is_non_noun(low):
+            return True
+        return low in self.lexicon.nouns and not (low.endswith("s") and low[:-1] in self.lexicon.non_noun)
 
     def _initial(self, i: int, *, bridge: bool = False) -> bool:
         """A one-letter word that can be a middle initial ("J", "J.", lower-case "m" in lower text)."""

@@ -6,7 +6,8 @@ all ways a value slips past a regex or a name list. ``normalize`` builds a folde
 (NFKC, controls removed, confusables mapped to Latin, digits to ASCII, accents dropped)
 whose every character remembers which original character it came from, so a span found
 on the copy redacts exactly the right characters of the original. ``collapse_spaced_digits``
-is a second view for number recognizers ("6 1 7 5 5 5 1 2 1 2" -> "6175551212"), and
+is a second view for number recognizers ("6 1 7 5 5 5 1 2 1 2" -> "6175551212", and with
+``letter_o_as_zero`` "617-555-O199" -> "617-555-0199"), and
 ``restore_case`` gives NER a same-length copy of ALL-CAPS or lower-case text with
 names title-cased, because the small spaCy model misses most names in upper case.
 """
@@ -139,6 +140,28 @@ def collapse_spaced_digits(view: NormalizedText) -> NormalizedText:
     out.append(view.text[last:])
     source.extend(range(last, len(view.text)))
     return NormalizedText(original=view.text, text="".join(out), source=tuple(source))
+
+
+# "617-555-O199": a letter O typed for a zero inside a run of digits and separators.
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z])[\dOo](?:[\dOo]|[ .\-/()](?=[\dOo(])){5,}(?![A-Za-z])")
+
+
+def letter_o_as_zero(view: NormalizedText) -> NormalizedText:
+    """Same length and offsets as ``view``, with O/o read as 0 in runs of five or more digits."""
+    if "o" not in view.text and "O" not in view.text:
+        return view
+    text = view.text
+    pieces: list[str] = []
+    last = 0
+    for match in _DIGIT_RUN.finditer(text):
+        run = match.group(0)
+        if ("o" in run or "O" in run) and sum(ch.isdigit() for ch in run) >= 5:
+            pieces += [text[last : match.start()], run.replace("O", "0").replace("o", "0")]
+            last = match.end()
+    if not pieces:
+        return view
+    pieces.append(text[last:])
+    return NormalizedText(original=view.original, text="".join(pieces), source=view.source)
 
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from release.pii.spans import PLACEHOLDER, WORD, Candidate, TextViews
 
@@ -114,11 +114,20 @@ def _joinable(cluster: _Cluster, candidate: Candidate, text: str) -> bool:
     return not identities or not candidate.identity or candidate.identity in identities
 
 
+def _without_possessive(candidate: Candidate, text: str) -> Candidate:
+    """"Quarrel's" -> "Quarrel": the possessive is not the name ("[PERSON 1]'s" reads on)."""
+    if candidate.entity_type in _NAME_LABELS and candidate.end - candidate.start > 3 \
+            and text[candidate.end - 2 : candidate.end] in ("'s", "’s", "'S", "’S"):
+        return replace(candidate, end=candidate.end - 2)
+    return candidate
+
+
 def merge(candidates: list[Candidate], views: TextViews) -> list[_Cluster]:
     """Union overlapping spans, and same-label spans separated only by spaces/hyphens."""
     text = views.base.text
     kept = sorted(
-        (c for c in candidates if c.end > c.start and not views.touches_placeholder(c.start, c.end)),
+        (_without_possessive(c, text) for c in candidates
+         if c.end > c.start and not views.touches_placeholder(c.start, c.end)),
         key=lambda c: (c.start, -c.end),
     )
     clusters: list[_Cluster] = []

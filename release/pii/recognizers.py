@@ -5,7 +5,9 @@ and a ``type`` naming one of the small classes registered in ``RULE_TYPES``:
 
 - ``pattern``: regular expressions; the named group ``pii`` (if present) is the span.
 - ``context_pattern``: a pattern that counts only with a context word nearby, matched on
-  whole words (Presidio's substring context matching is what we avoid, issues #1061/#989).
+  whole words (Presidio's substring context matching is what we avoid, issues #1061/#989);
+  ``context_barrier`` (a regex) stops the context at the last value before the match, so
+  one cue reaches one value.
 - ``name_pattern``: a pattern whose ``pii`` group is a name ("aka X", "Mr. X",
   "Last, First", "associate of X"); rejected when the words are stop words, titles or
   public words; by default cut at words that are never part of a name (``trim``).
@@ -24,12 +26,12 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from release.errors import ConfigError
 from release.pii.lexicon import Lexicon
 from release.pii.rulefiles import key_path, load_rule_file, validate
-from release.pii.spans import Candidate, TextViews
+from release.pii.spans import PLACEHOLDER, Candidate, TextViews
 
 
 class RuleSpec(BaseModel):
@@ -52,6 +54,16 @@ class ContextRuleSpec(RuleSpec):
     context_before: int = Field(default=40, ge=0)
     context_after: int = Field(default=0, ge=0)
     score_without_context: float = Field(default=0.0, ge=0.0, le=1.0)
+    context_barrier: str = ""  # a regex: the context before a match starts after its last hit
+
+    @field_validator("context_barrier")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression ({exc.msg})") from None
+        return value
 
 
 class NameRuleSpec(RuleSpec):
@@ -124,13 +136,18 @@ class ContextPatternRule(PatternRule):
         self.context_regex = re.compile(
             r"(?<![A-Za-z0-9])(?:" + "|".join(words) + r")(?![A-Za-z0-9])", re.IGNORECASE
         )
+        self.barrier = re.compile(spec.context_barrier, re.IGNORECASE) if spec.context_barrier else None
 
     def matches(self, views: TextViews) -> list[tuple[int, int, float]]:
         text = self._view_text(views)
         spec = self.context_spec
         found = []
         for start, end, score in super().matches(views):
+            # a placeholder is no context and stands for a value: "born [DOB 1] was stopped on 11/16/2020"
             window = text[max(0, start - spec.context_before) : start]
+            window = window[max((m.end() for m in PLACEHOLDER.finditer(window)), default=0) :]
+            if self.barrier is not None:  # "born 4-17-93, stopped on 11/16/2020": a cue reaches one value
+                window = window[max((m.end() for m in self.barrier.finditer(window)), default=0) :]
             if spec.context_after:
                 window += " " + text[end : end + spec.context_after]
             if self.context_regex.search(window):

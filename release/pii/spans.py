@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from release.pii.lexicon import Lexicon
 from release.pii.normalize import (
-    PLACEHOLDER, NormalizedText, collapse_spaced_digits, letter_case_mode, normalize, restore_case,
+    PLACEHOLDER, NormalizedText, collapse_spaced_digits, letter_case_mode, letter_o_as_zero, normalize,
+    restore_case,
 )
 from release.pii.skeleton import Skeleton
 
@@ -42,7 +43,7 @@ class TextViews:
     """One text, folded (``base``), with spaced digits collapsed, and case-restored."""
 
     base: NormalizedText
-    digits: NormalizedText  # original=base.text
+    digits: NormalizedText  # original=base.text; spaced digits collapsed, O in digit runs read as 0
     restored: str  # same length and offsets as base.text
     skeleton: Skeleton  # of base.text
     public: bytearray  # 1 where base.text is inside an allow-listed phrase
@@ -56,7 +57,7 @@ class TextViews:
         """``placeholders``: spans of ``text`` (original offsets) holding our own placeholders."""
         base = normalize(text)
         skeleton = Skeleton.build(base.text)
-        digits = collapse_spaced_digits(base)
+        digits = letter_o_as_zero(collapse_spaced_digits(base))
         marks = bytearray(len(base.text))
         for original_start, original_end in placeholders:
             start, end = base.from_original(max(original_start, 0), min(original_end, len(text)))
