@@ -7,11 +7,10 @@ Exit codes (see ``release.errors``): 0 success, 1 internal error, 2 usage error,
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +18,7 @@ import click
 
 from release.bundles import DATASETS
 from release.errors import AuditFailure, ReleaseError
-
-
-class RichProgress:
-    """Progress bars on stderr for long stages; the CLI passes a silent one with --json."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        self.console = Console(stderr=True)
-
-    @contextlib.contextmanager
-    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, MofNCompleteColumn
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=self.console, transient=False,
-                      disable=not self.console.is_terminal and total is None) as progress:
-            task = progress.add_task(name, total=total if total else 1)
-            yield lambda n: progress.advance(task, n)
-            progress.update(task, completed=total if total else 1)
+from release.progress_bars import RichProgress
 
 
 def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], str]) -> None:
