@@ -17,15 +17,16 @@ from typing import Any
 import click
 
 from release.bundles import DATASETS
-from release.errors import AuditFailure, ReleaseError
+from release import cli_render as render
+from release.errors import ReleaseError
 from release.progress_bars import RichProgress
 
 
-def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], str]) -> None:
-    click.echo(json.dumps(result, indent=2, default=str) if as_json else render(result))
+def _emit(result: dict[str, Any], as_json: bool, show: Callable[[dict[str, Any]], str]) -> None:
+    click.echo(json.dumps(result, indent=2, default=str) if as_json else show(result))
 
 
-def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], str]) -> None:
+def _run(as_json: bool, call: Callable[[], dict[str, Any]], show: Callable[[dict[str, Any]], str]) -> None:
     """Call the library, render its result, exit with the result's ``exit_code`` (0 by default)."""
     try:
         result = call()
@@ -33,12 +34,6 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
         if as_json:
             click.echo(json.dumps(error.to_dict(), indent=2, default=str))
         click.echo(f"error: {error.one_line()}", err=True)
-        if not as_json and isinstance(error, AuditFailure):
-            for check in error.details:
-                for problem in check.get("problems", []):  # sanitized: names and counts only
-                    click.echo(f"  {check.get('name')}: {problem}", err=True)
-                if check.get("status") == "not run":
-                    click.echo(f"  {check.get('name')}: not run ({check.get('detail', {}).get('reason')})", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
         if os.environ.get("RELEASE_DEBUG") == "1":
@@ -46,7 +41,7 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
         click.echo(f"internal error ({type(error).__name__}); rerun with RELEASE_DEBUG=1 for a traceback",
                    err=True)
         sys.exit(1)
-    _emit(result, as_json, render)
+    _emit(result, as_json, show)
     if not as_json:
         for notice in result.get("notices", []):  # e.g. a new HMAC key to back up
             click.echo(f"note: {notice}", err=True)
@@ -55,38 +50,6 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
         if result.get("error"):
             click.echo(f"error: {result['error']}", err=True)
         sys.exit(int(code))
-
-
-def _render_blocking(result: dict[str, Any]) -> list[str]:
-    """Every blocking finding, grouped by check and rule (row keys and ids, never values)."""
-    lines = [f"  BLOCKED by {result['findings']['blocking']} finding(s); nothing can be approved or published yet.",
-             f"  What to fix, with each finding in context: {result['packet']}"]
-    for group in result.get("blocking", []):
-        lines.append(f"  {group['stage']} / {group['rule'] or group['code']}: {group['message']} "
-                     f"({group['findings']} finding(s))")
-        for item in group["items"][:10]:
-            where = ", ".join(f"{k} {item[k]}" for k in ("file", "row_key", "column") if item.get(k))
-            lines.append(f"    {item['finding_id'] or '-':<12} {where}")
-        if len(group["items"]) > 10:
-            lines.append(f"    ... and {len(group['items']) - 10} more (all listed in the packet and in --json)")
-    if any(item.get("finding_id") for group in result.get("blocking", []) for item in group["items"]):
-        lines.append(f"  Decide one: release decide {result['dataset']} {result['year']} --finding ID "
-                     "--decision redact|keep --reviewer NAME; then rebuild.")
-    return lines
-
-
-def _render_build(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: bundle written to {result['bundle']} (status {result['status']})",
-             f"  redaction log entries: {result['redactions']} (verified in {result['verify_rounds']} round(s))",
-             f"  findings: {result['findings']['warning']} warning(s), {result['findings']['info']} info"]
-    for warning in result.get("warnings", []):
-        where = ", ".join(f"{k} {warning[k]}" for k in ("file", "column") if warning.get(k))
-        count = f" ({warning['count']} rows)" if warning.get("count") else ""
-        lines.append(f"  warning: {where}: {warning['message']}{count}")
-    if result["status"] != "draft":
-        lines += _render_blocking(result)
-    lines.append(f"  manifest sha256: {result['manifest_sha256']}")
-    return "\n".join(lines)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,7 +88,7 @@ def _dataset_command(dataset: str) -> click.Command:
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
                                    progress=progress, supersede=supersede)
-        _run(as_json, lambda: api.build_release(options), _render_build)
+        _run(as_json, lambda: api.build_release(options), render.build)
     return command
 
 
@@ -135,18 +98,6 @@ for _name in DATASETS:
 
 if __name__ == "__main__":
     main()
-
-
-def _render_scan(result: dict[str, Any]) -> str:
-    lines = [f"{result['file']} column {result['column']}: {result['rows_with_findings']} of {result['rows']} rows "
-             f"with possible PII (threshold {result['threshold']})",
-             f"{'entity type':<24}{'findings':>10}"]
-    lines += [f"{kind:<24}{count:>10}" for kind, count in result["by_type"].items()]
-    touching = ", ".join(f"{kind} {count}" for kind, count in result["touching_by_type"].items())
-    lines.append(f"not counted: {result['touching_earlier_redaction']} hits touching an earlier redaction marker"
-                 + (f" ({touching}; listed apart in --json)" if touching else ""))
-    lines.append("Use --json for every finding's row key, type and offsets (never the text).")
-    return "\n".join(lines)
 
 
 @main.command()
@@ -168,7 +119,7 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
     _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
                                         threshold=threshold, roster_columns=roster_columns,
                                         marker=marker or None,
-                                        progress=api.Silent() if as_json else RichProgress()), _render_scan)
+                                        progress=api.Silent() if as_json else RichProgress()), render.scan)
 
 
 @main.command()
@@ -195,10 +146,6 @@ def _bundle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")(command)
 
 
-def _render_lines(result: dict[str, Any]) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
-
-
 def _rules_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
                         help="Rules folder with the policy and trusted_signers.yaml "
@@ -223,7 +170,7 @@ def review(dataset: str, year: int, out_dir: Path, version: int | None, open_bro
            as_json: bool) -> None:
     """Show where the review packet (review/index.html) of a bundle is, and what is pending."""
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version), _render_lines)
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version), render.key_values)
 
 
 @main.command()
@@ -251,17 +198,11 @@ def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: 
     if finding_id is not None:
         _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
                                                           passphrase=_passphrase(key_path), **options),
-             _render_lines)
+             render.key_values)
         return
     assert log_id is not None
     _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, key_path,
-                                              passphrase=_passphrase(key_path), **options), _render_lines)
-
-
-def _render_keygen(result: dict[str, Any]) -> str:
-    return (_render_lines(result) + "\nNothing signed with this key counts until an administrator adds this line "
-            "under 'signers:' in trusted_signers.yaml (in the rules folder passed with --rules, or the installed copy):"
-            f"\n  {result['trusted_signers_entry']}")
+                                              passphrase=_passphrase(key_path), **options), render.key_values)
 
 
 @main.command()
@@ -280,16 +221,7 @@ def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None
         given = os.environ.get("RELEASE_KEY_PASSPHRASE") or click.prompt(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
         passphrase = given.encode("utf-8")
-    _run(as_json, lambda: api.keygen(path, passphrase, name, role), _render_keygen)
-
-
-def _render_approve(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: approved by {result['reviewer']} ({result['role']}, "
-             f"key {result['key_id'][:16]})", f"  manifest sha256: {result['manifest_sha256']}",
-             f"  trusted approvals: {result['approvals']}"
-             + ("; ready to publish" if result["ready_to_publish"] else "; more are needed before publishing")]
-    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
-    return "\n".join(lines)
+    _run(as_json, lambda: api.keygen(path, passphrase, name, role), render.keygen)
 
 
 @main.command()
@@ -307,7 +239,7 @@ def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_pat
     from release import api
     _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
                                               passphrase=_passphrase(key_path), rules_dir=rules_dir,
-                                              version=version), _render_approve)
+                                              version=version), render.approve)
 
 
 @main.command()
@@ -325,28 +257,7 @@ def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir:
     bundle, if TO already holds another release, or if the ledger lacks the spend."""
     from release import api
     _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version),
-         _render_publish)
-
-
-def _render_publish(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: published to {result['destination']} "
-             f"({len(result['files'])} file(s)); trusted approvals: {result['approvals']}"]
-    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
-    return "\n".join(lines)
-
-
-def _render_audit(result: dict[str, Any]) -> str:
-    skipped = result.get("unverified", [])
-    verdict = "PASS" if result["ok"] else "FAIL"
-    lines = [f"audit of {result['bundle']}: {verdict}"
-             + (f", except {len(skipped)} check(s) not run (allowed with --allow-unverified)" if skipped else "")]
-    for check in result["checks"]:
-        reason = check.get("detail", {}).get("reason") if check.get("status") == "not run" else None
-        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}"
-                     + (f" ({reason})" if reason else ""))
-        lines += [f"            signed by {signer}" for signer in check.get("detail", {}).get("signers", [])]
-    lines += [f"  UNVERIFIED: {item['name']}: {item['reason']}" for item in skipped]
-    return "\n".join(lines)
+         render.publish)
 
 
 @main.command()
@@ -364,7 +275,8 @@ def audit(dataset: str, year: int, out_dir: Path, version: int | None, raw_dir: 
     columns, cells, budget. Exits 8 when a check fails or could not run (unless --allow-unverified)."""
     from release import api
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
-                                            allow_unverified=allow_unverified, version=version), _render_audit)
+                                            allow_unverified=allow_unverified, version=version,
+                                            progress=api.Silent() if as_json else RichProgress()), render.report)
 
 
 @main.command()
@@ -375,19 +287,7 @@ def verify(folder: Path, rules_dir: Path | None, as_json: bool) -> None:
     """Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS,
     and trusted approvals of that manifest meeting the policy. Exits 8 when anything differs."""
     from release import api
-    _run(as_json, lambda: api.verify_published(folder, rules_dir), _render_audit)
-
-
-def _render_budget(result: dict[str, Any]) -> str:
-    lines = [f"privacy budget, ledger {result['ledger']}"]
-    if not result.get("years"):
-        return lines[0] + ": nothing spent yet"
-    lines.append(f"{'year':>6} {'privacy unit':<14}{'rho':>8}{'epsilon':>10}")
-    lines += [f"{y['year']:>6} {y['privacy_unit']:<14}{y['rho']:>8.3f}{y['epsilon']:>10.2f}" for y in result["years"]]
-    lines.append(f"{'unit':<14}{'spent rho':>10}{'cap rho':>9}{'left rho':>10}")
-    lines += [f"{u['privacy_unit']:<14}{u['spent_rho']:>10.3f}{u['cap_rho']:>9.3f}{u['remaining_rho']:>10.3f}"
-              for u in result["units"]]
-    return "\n".join(lines)
+    _run(as_json, lambda: api.verify_published(folder, rules_dir), render.report)
 
 
 @main.command()
@@ -399,16 +299,7 @@ def _render_budget(result: dict[str, Any]) -> str:
 def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> None:
     """Privacy budget spent and left, per year and privacy unit, over all years."""
     from release import api
-    _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), _render_budget)
-
-
-def _render_list(result: dict[str, Any]) -> str:
-    if not result["releases"]:
-        return "no releases yet"
-    lines = [f"{'dataset':<20}{'year':>6}{'version':>8}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
-    lines += [f"{r['dataset']:<20}{r['year']:>6}{r['version']:>8}  {r['status']:<10}{r['approvals']:>10}"
-              f"{r['rho_spent']:>11.3f}" for r in result["releases"]]
-    return "\n".join(lines)
+    _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), render.budget)
 
 
 @main.command(name="list")
@@ -420,4 +311,4 @@ def _render_list(result: dict[str, Any]) -> str:
 def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
     """Datasets, years released, status and budget (approvals counted against the policy)."""
     from release import api
-    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), _render_list)
+    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), render.releases)

@@ -3,33 +3,15 @@ nothing is drawn off a terminal or with --json."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_csv
+from conftest import Recorder, write_csv
 from rich.console import Console
 
 from release import api
 from release.progress_bars import RichProgress
-
-
-class Recorder:
-    """A ``Progress`` that keeps every stage's total and the increments it was advanced by."""
-
-    def __init__(self) -> None:
-        self.stages: list[tuple[str, int | None, list[int]]] = []
-
-    @contextlib.contextmanager
-    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        steps: list[int] = []
-        self.stages.append((name, total, steps))
-        yield steps.append
-
-    def named(self, prefix: str) -> list[tuple[str, int | None, list[int]]]:
-        return [s for s in self.stages if s[0].startswith(prefix)]
 
 
 def _terminal() -> tuple[RichProgress, io.StringIO]:
