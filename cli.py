@@ -331,6 +331,19 @@ def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> N
     _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), render.budget)
 
 
+@main.command(**texts("doctor"))
+@_out_option
+@_rules_option
+@_path_option("--expectations", "expectations_dir", "RELEASE_EXPECTATIONS",
+              "Expectation suites folder (default: the installed copy).")
+@_ledger_option
+@_json_option
+def doctor(out_dir: Path, rules_dir: Path | None, expectations_dir: Path | None, ledger: Path | None,
+           as_json: bool) -> None:
+    from release import api
+    _run(as_json, lambda: api.doctor(out_dir, rules_dir, expectations_dir, ledger, _progress(as_json)), render.doctor)
+
+
 @main.command(name="list", **texts("list"))
 @_out_option
 @_ledger_option

@@ -17,7 +17,7 @@ KEY = "--key ~/keys/counsel.key"
 HELP: dict[str, str] = {
     "main": "Privacy-preserving releases of police transparency data.\n\n"
             "Build a draft bundle with `release DATASET YEAR` (e.g. `release fioe 2020`); review, decide, approve, "
-            "publish, verify and audit it with the other commands. "
+            "publish, verify and audit it with the other commands; `release doctor` checks this machine first. "
             "Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 input, 5 blocking finding, 6 budget, "
             "7 refused, 8 audit or verify failure, 9 environment. Options also come from the environment: "
             "RELEASE_OUT, RELEASE_RULES, RELEASE_EXPECTATIONS and RELEASE_LEDGER for every command, any other "
@@ -45,10 +45,16 @@ HELP: dict[str, str] = {
     "budget": "Privacy budget spent and left, per year and privacy unit, over all years.",
     "list": "Datasets, years released, status and budget (approvals counted against the policy).",
     "sample": "Write a synthetic raw export (every name and value fictitious) for trying the tool.",
+    "doctor": "Check this machine before a release: the spaCy model and its fingerprint, the PII engine, the "
+              "HMAC key (its key id, never the key), the rules and suites in use and where they come from, the "
+              "privacy ledger, and a browser for review --open. One line per check; works offline. Exits 0 when "
+              "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
+              "3 rules or suites, 6 ledger.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
-    "main": [f"release fioe 2020 --input {RAW} {RULES}",
+    "main": ["release doctor " + RULES,
+             f"release fioe 2020 --input {RAW} {RULES}",
              "release review fioe 2020 --open " + RULES,
              f"release approve fioe 2020 {KEY} {RULES}",
              "release publish fioe 2020 --to /srv/open-data " + RULES,
@@ -72,6 +78,7 @@ EXAMPLES: dict[str, list[str]] = {
     "list": ["release list", "RELEASE_OUT=/srv/releases release list --json"],
     "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",
                "release sample shootings 2021 --out /tmp/shootings --seed 7"],
+    "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
 }
 
 

@@ -163,3 +163,12 @@ def report(result: dict[str, Any]) -> str:
         lines += ["", "not run (a check that did not run is not a pass; give what it needs, or --allow-unverified):"]
         lines += [f"  {c['name']}: not run ({c['detail'].get('reason')})" for c in skipped]
     return "\n".join(lines)
+
+
+def doctor(result: dict[str, Any]) -> str:
+    """One line per check: status, name, what was found."""
+    failed = sum(c["status"] == "fail" for c in result["checks"])
+    head = ("release doctor: " + (f"{failed} check(s) failed" if failed else "ready")
+            + (f", {result['warnings']} warning(s)" if result.get("warnings") else ""))
+    width = max(len(c["name"]) for c in result["checks"])
+    return "\n".join([head] + [f"  {c['status']:<5} {c['name']:<{width}}  {c['detail']}" for c in result["checks"]])
