@@ -1,49 +1,46 @@
 """Command line: parse, call ``release.api``, render, exit. The only module importing click.
 
-Exit codes (see ``release.errors``): 0 success, 1 internal error, 2 usage error,
-3 configuration, 4 input, 5 blocking finding, 6 budget, 7 approval/publish refused,
-8 audit failure, 9 environment (missing model or key).
+Exit codes (see ``release.errors`` and README.md, which lists each command's): 0 success,
+1 internal error, 2 usage error, 3 configuration, 4 input, 5 blocking finding, 6 budget,
+7 approval/publish refused, 8 audit failure, 9 environment (missing model or key).
+
+Every option can come from the environment: the folders every command shares from
+RELEASE_OUT, RELEASE_RULES, RELEASE_EXPECTATIONS and RELEASE_LEDGER, any other option from
+RELEASE_<COMMAND>_<OPTION> (click's ``auto_envvar_prefix``), except the switches that weaken
+a check or replace a release, which must be typed.
 """
 
 from __future__ import annotations
 
-import contextlib
+import difflib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from release import cli_render as render
 from release.bundles import DATASETS
-from release.errors import AuditFailure, ReleaseError
+from release.cli_help import texts
+from release.errors import ReleaseError
+from release.run_options import Progress
+
+Command = Callable[..., Any]
 
 
-class RichProgress:
-    """Progress bars on stderr for long stages; the CLI passes a silent one with --json."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        self.console = Console(stderr=True)
-
-    @contextlib.contextmanager
-    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, MofNCompleteColumn
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=self.console, transient=False,
-                      disable=not self.console.is_terminal and total is None) as progress:
-            task = progress.add_task(name, total=total if total else 1)
-            yield lambda n: progress.advance(task, n)
-            progress.update(task, completed=total if total else 1)
+def _progress(as_json: bool) -> Progress:
+    """Bars on stderr, or nothing with --json (stdout is then exactly the library's result)."""
+    from release.run_options import Silent
+    if as_json:
+        return Silent()
+    from release.progress_bars import RichProgress
+    return RichProgress()
 
 
-def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], str]) -> None:
-    click.echo(json.dumps(result, indent=2, default=str) if as_json else render(result))
-
-
-def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], str]) -> None:
+def _run(as_json: bool, call: Callable[[], dict[str, Any]], show: Callable[[dict[str, Any]], str]) -> None:
     """Call the library, render its result, exit with the result's ``exit_code`` (0 by default)."""
     try:
         result = call()
@@ -51,99 +48,107 @@ def _run(as_json: bool, call: Callable[[], dict[str, Any]], render: Callable[[di
         if as_json:
             click.echo(json.dumps(error.to_dict(), indent=2, default=str))
         click.echo(f"error: {error.one_line()}", err=True)
-        if not as_json and isinstance(error, AuditFailure):
-            for check in error.details:
-                for problem in check.get("problems", []):  # sanitized: names and counts only
-                    click.echo(f"  {check.get('name')}: {problem}", err=True)
-                if check.get("status") == "not run":
-                    click.echo(f"  {check.get('name')}: not run ({check.get('detail', {}).get('reason')})", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug, not a user mistake: no message (it could carry a value)
         if os.environ.get("RELEASE_DEBUG") == "1":
             raise
-        click.echo(f"internal error ({type(error).__name__}); rerun with RELEASE_DEBUG=1 for a traceback",
-                   err=True)
+        click.echo(f"internal error ({type(error).__name__}); rerun with RELEASE_DEBUG=1 for a traceback", err=True)
         sys.exit(1)
-    _emit(result, as_json, render)
+    click.echo(json.dumps(result, indent=2, default=str) if as_json else show(result))
     if not as_json:
         for notice in result.get("notices", []):  # e.g. a new HMAC key to back up
             click.echo(f"note: {notice}", err=True)
-    code = result.get("exit_code", 0)
+    code = int(result.get("exit_code", 0))
     if code:
         if result.get("error"):
             click.echo(f"error: {result['error']}", err=True)
-        sys.exit(int(code))
+        sys.exit(code)
 
 
-def _render_blocking(result: dict[str, Any]) -> list[str]:
-    """Every blocking finding, grouped by check and rule (row keys and ids, never values)."""
-    lines = [f"  BLOCKED by {result['findings']['blocking']} finding(s); nothing can be approved or published yet.",
-             f"  What to fix, with each finding in context: {result['packet']}"]
-    for group in result.get("blocking", []):
-        lines.append(f"  {group['stage']} / {group['rule'] or group['code']}: {group['message']} "
-                     f"({group['findings']} finding(s))")
-        for item in group["items"][:10]:
-            where = ", ".join(f"{k} {item[k]}" for k in ("file", "row_key", "column") if item.get(k))
-            lines.append(f"    {item['finding_id'] or '-':<12} {where}")
-        if len(group["items"]) > 10:
-            lines.append(f"    ... and {len(group['items']) - 10} more (all listed in the packet and in --json)")
-    if any(item.get("finding_id") for group in result.get("blocking", []) for item in group["items"]):
-        lines.append(f"  Decide one: release decide {result['dataset']} {result['year']} --finding ID "
-                     "--decision redact|keep --reviewer NAME; then rebuild.")
-    return lines
+class DatasetChoice(click.Choice[str]):
+    """A registered dataset (a name becomes part of a path only after this); a misspelling
+    gets the nearest names suggested."""
+
+    def __init__(self) -> None:
+        super().__init__(DATASETS)
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        near = difflib.get_close_matches(str(value), DATASETS, n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(name) for name in near)}?" if near else ""
+        return f"{value!r} is not a dataset.{hint} Datasets: {', '.join(DATASETS)}."
 
 
-def _render_build(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: bundle written to {result['bundle']} (status {result['status']})",
-             f"  redaction log entries: {result['redactions']} (verified in {result['verify_rounds']} round(s))",
-             f"  findings: {result['findings']['warning']} warning(s), {result['findings']['info']} info"]
-    for warning in result.get("warnings", []):
-        where = ", ".join(f"{k} {warning[k]}" for k in ("file", "column") if warning.get(k))
-        count = f" ({warning['count']} rows)" if warning.get("count") else ""
-        lines.append(f"  warning: {where}: {warning['message']}{count}")
-    if result["status"] != "draft":
-        lines += _render_blocking(result)
-    lines.append(f"  manifest sha256: {result['manifest_sha256']}")
-    return "\n".join(lines)
+# ---- options every command shares ---------------------------------------------------------------
+
+def _path_option(flag: str, name: str, envvar: str | None, help_text: str, **more: Any) -> Callable[[Command], Command]:
+    return click.option(flag, name, type=click.Path(path_type=Path), envvar=envvar, show_envvar=envvar is not None,
+                        help=help_text, **more)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="release")
+def _out_option(command: Command) -> Command:
+    return _path_option("--out", "out_dir", "RELEASE_OUT", "Releases folder.", default=Path("releases"),
+                        show_default=True)(command)
+
+
+def _rules_option(command: Command) -> Command:
+    return _path_option("--rules", "rules_dir", "RELEASE_RULES", "Rules folder with the policies and "
+                        "trusted_signers.yaml (default: the installed copy).")(command)
+
+
+def _ledger_option(command: Command) -> Command:
+    return _path_option("--ledger", "ledger", "RELEASE_LEDGER", "Privacy ledger (default: OUT/privacy_ledger.sqlite; "
+                        "publish and audit: the one the manifest names).")(command)
+
+
+def _json_option(command: Command) -> Command:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")(command)
+
+
+def _dataset_argument(command: Command) -> Command:
+    return click.argument("dataset", type=DatasetChoice(), metavar="DATASET")(command)
+
+
+def _year_argument(command: Command) -> Command:
+    return click.argument("year", type=click.IntRange(1990, 2100))(command)
+
+
+def _bundle_options(command: Command) -> Command:
+    command = click.option("--version", "version", type=click.IntRange(1, 999), default=None,
+                           help="Bundle version (default: the latest; --supersede builds the next).")(command)
+    return _dataset_argument(_year_argument(_out_option(command)))
+
+
+def _must_be_typed(flag: str, name: str, help_text: str) -> Callable[[Command], Command]:
+    """A switch that weakens a check or replaces a release: never taken from the environment."""
+    return click.option(flag, name, is_flag=True, allow_from_autoenv=False, help=help_text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "RELEASE"},
+             **texts("main"))
+@click.version_option(package_name="release", allow_from_autoenv=False)
 def main() -> None:
-    """Privacy-preserving releases of police transparency data.
-
-    Build a draft bundle with `release fioe 2020`; review, approve, publish and audit it
-    with the other commands. Exit codes: 0 ok, 2 usage, 3 config, 4 input, 5 blocking
-    finding, 6 budget, 7 approval, 8 audit, 9 environment, 1 internal error.
-    """
+    pass
 
 
 def _dataset_command(dataset: str) -> click.Command:
-    @click.command(name=dataset, help=f"Build the draft {dataset} release bundle for YEAR.\n\n"
-                   "Writes OUT/<dataset>/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). "
-                   "Without --input the bundled synthetic sample is used. A published YEAR is never "
-                   "replaced: --supersede builds a new version in its own folder.")
-    @click.argument("year", type=click.IntRange(1990, 2100))
+    @click.command(name=dataset, **texts("DATASET", dataset))
+    @_year_argument
     @click.option("--input", "input_dir", type=click.Path(path_type=Path), help="Raw export folder.")
-    @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
-                  show_default=True, help="Releases folder.")
-    @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
-                  help="Rules folder (default ./redaction_rules, else the installed copy).")
-    @click.option("--expectations", "expectations_dir", type=click.Path(path_type=Path),
-                  help="Expectation suites folder (default ./expectations, else the installed copy).")
-    @click.option("--ledger", type=click.Path(path_type=Path),
-                  help="Privacy ledger (default $RELEASE_LEDGER, else OUT/privacy_ledger.sqlite).")
-    @click.option("--supersede", is_flag=True,
-                  help="YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
+    @_out_option
+    @_rules_option
+    @_path_option("--expectations", "expectations_dir", "RELEASE_EXPECTATIONS",
+                  "Expectation suites folder (default: the installed copy).")
+    @_ledger_option
+    @_must_be_typed("--supersede", "supersede",
+                    "YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
+    @_json_option
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
                 expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool) -> None:
         from release import api
-        progress = api.Silent() if as_json else RichProgress()
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
-                                   progress=progress, supersede=supersede)
-        _run(as_json, lambda: api.build_release(options), _render_build)
+                                   progress=_progress(as_json), supersede=supersede)
+        _run(as_json, lambda: api.build_release(options), render.build)
     return command
 
 
@@ -151,23 +156,7 @@ for _name in DATASETS:
     main.add_command(_dataset_command(_name))
 
 
-if __name__ == "__main__":
-    main()
-
-
-def _render_scan(result: dict[str, Any]) -> str:
-    lines = [f"{result['file']} column {result['column']}: {result['rows_with_findings']} of {result['rows']} rows "
-             f"with possible PII (threshold {result['threshold']})",
-             f"{'entity type':<24}{'findings':>10}"]
-    lines += [f"{kind:<24}{count:>10}" for kind, count in result["by_type"].items()]
-    touching = ", ".join(f"{kind} {count}" for kind, count in result["touching_by_type"].items())
-    lines.append(f"not counted: {result['touching_earlier_redaction']} hits touching an earlier redaction marker"
-                 + (f" ({touching}; listed apart in --json)" if touching else ""))
-    lines.append("Use --json for every finding's row key, type and offsets (never the text).")
-    return "\n".join(lines)
-
-
-@main.command()
+@main.command(**texts("scan"))
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--column", required=True, help="Column to scan.")
 @click.option("--key", "key_column", help="Column to name rows by (default: data row number).")
@@ -177,50 +166,28 @@ def _render_scan(result: dict[str, Any]) -> str:
               help="Column of published names (e.g. officers) to keep, not count; repeatable.")
 @click.option("--marker", default="XXX", show_default=True,
               help="An earlier redaction's marker: hits touching it are counted apart (empty: none).")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
+@_rules_option
+@_json_option
 def scan(file: Path, column: str, key_column: str | None, threshold: float, roster_columns: tuple[str, ...],
          marker: str, rules_dir: Path | None, as_json: bool) -> None:
-    """Scan a CSV column for residual PII and report findings by type (never the text)."""
     from release import api
     _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
-                                        threshold=threshold, roster_columns=roster_columns,
-                                        marker=marker or None,
-                                        progress=api.Silent() if as_json else RichProgress()), _render_scan)
+                                        threshold=threshold, roster_columns=roster_columns, marker=marker or None,
+                                        progress=_progress(as_json)), render.scan)
 
 
-@main.command()
-@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
-@click.argument("year", type=click.IntRange(1990, 2100))
+@main.command(**texts("sample"))
+@_dataset_argument
+@_year_argument
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write the raw export to.")
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
 @click.option("--reports", type=click.IntRange(1, 100000), default=None,
               help="Size: reports (fioe), incidents, cases or guns per year (default: a year's size).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool) -> None:
-    """Write a synthetic raw export (every name and value fictitious) for trying the tool."""
     from release import api
     _run(as_json, lambda: api.write_sample(dataset, year, out_dir, seed=seed, reports=reports),
          lambda r: f"wrote {', '.join(r['files'])} to {r['folder']}")
-
-
-def _bundle_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--version", "version", type=click.IntRange(1, 999), default=None,
-                           help="Bundle version (default: the latest; --supersede builds the next).")(command)
-    command = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"),
-                           show_default=True, help="Releases folder.")(command)
-    command = click.argument("year", type=click.IntRange(1990, 2100))(command)
-    return click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")(command)
-
-
-def _render_lines(result: dict[str, Any]) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
-
-
-def _rules_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
-                        help="Rules folder with the policy and trusted_signers.yaml "
-                             "(default: the installed copy).")(command)
 
 
 def _passphrase(key_path: Path) -> bytes | None:
@@ -232,34 +199,40 @@ def _passphrase(key_path: Path) -> bytes | None:
     return (given or click.prompt(f"passphrase for {key_path}", hide_input=True, err=True)).encode("utf-8")
 
 
-@main.command()
+def _key_option(command: Command) -> Command:
+    return click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+                        help="Your private signing key (its public key must be in trusted_signers.yaml).")(command)
+
+
+def _reviewer_option(command: Command) -> Command:
+    return click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")(command)
+
+
+@main.command(**texts("review"))
 @_bundle_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, rules_dir: Path | None,
            as_json: bool) -> None:
-    """Show where the review packet (review/index.html) of a bundle is, and what is pending."""
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version), _render_lines)
+    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version),
+         render.key_values)
 
 
-@main.command()
+@main.command(**texts("decide"))
 @_bundle_options
 @click.option("--log-id", help="A redaction: the log entry's seq number or hash prefix.")
 @click.option("--finding", "finding_id", help="A blocking finding: its id in the review packet (F...).")
-@click.option("--decision", type=click.Choice(["redact", "keep"]), required=True)
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
-              help="Your private signing key (its public key must be in trusted_signers.yaml).")
-@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
+@click.option("--decision", type=click.Choice(["redact", "keep"]), required=True, allow_from_autoenv=False)
+@_key_option
+@_reviewer_option
 @click.option("--note", default="", help="Why.")
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: str | None, finding_id: str | None,
            decision: str, key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None,
            as_json: bool) -> None:
-    """Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding);
-    the next build applies it if the key is a trusted signer whose role may decide."""
     from release import api
     if (log_id is None) == (finding_id is None):
         raise click.UsageError("give exactly one of --log-id and --finding")
@@ -269,173 +242,117 @@ def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: 
     if finding_id is not None:
         _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
                                                           passphrase=_passphrase(key_path), **options),
-             _render_lines)
+             render.key_values)
         return
     assert log_id is not None
     _run(as_json, lambda: api.record_decision(dataset, year, out_dir, log_id, decision, key_path,
-                                              passphrase=_passphrase(key_path), **options), _render_lines)
+                                              passphrase=_passphrase(key_path), **options), render.key_values)
 
 
-def _render_keygen(result: dict[str, Any]) -> str:
-    return (_render_lines(result) + "\nNothing signed with this key counts until an administrator adds this line "
-            "under 'signers:' in trusted_signers.yaml (in the rules folder passed with --rules, or the installed copy):"
-            f"\n  {result['trusted_signers_entry']}")
-
-
-@main.command()
+@main.command(**texts("keygen"))
 @click.option("--out", "path", type=click.Path(path_type=Path), required=True,
               help="Private key file to create (mode 0600); the public key goes to FILE.pub.")
 @click.option("--passphrase", "with_passphrase", is_flag=True,
               help="Encrypt the private key with a passphrase ($RELEASE_KEY_PASSPHRASE, else asked for twice).")
 @click.option("--name", help="Your name, for the trusted-signers line printed at the end.")
 @click.option("--role", help="Your role (e.g. legal), for the trusted-signers line.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None, as_json: bool) -> None:
-    """Create an Ed25519 signing key pair for approving releases and signing decisions."""
     from release import api
     passphrase = None
     if with_passphrase:
         given = os.environ.get("RELEASE_KEY_PASSPHRASE") or click.prompt(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
         passphrase = given.encode("utf-8")
-    _run(as_json, lambda: api.keygen(path, passphrase, name, role), _render_keygen)
+    _run(as_json, lambda: api.keygen(path, passphrase, name, role), render.keygen)
 
 
-def _render_approve(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: approved by {result['reviewer']} ({result['role']}, "
-             f"key {result['key_id'][:16]})", f"  manifest sha256: {result['manifest_sha256']}",
-             f"  trusted approvals: {result['approvals']}"
-             + ("; ready to publish" if result["ready_to_publish"] else "; more are needed before publishing")]
-    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
-    return "\n".join(lines)
-
-
-@main.command()
+@main.command(**texts("approve"))
 @_bundle_options
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
-              help="Your private signing key (its public key must be in trusted_signers.yaml).")
-@click.option("--reviewer", help="Your name as trusted_signers.yaml lists it (checked, optional).")
+@_key_option
+@_reviewer_option
 @click.option("--note", default="", help="Approval note.")
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_path: Path, reviewer: str | None,
             note: str, rules_dir: Path | None, as_json: bool) -> None:
-    """Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a
-    bundle with a blocking finding or changed files, or a policy other than the bundle's."""
     from release import api
     _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
                                               passphrase=_passphrase(key_path), rules_dir=rules_dir,
-                                              version=version), _render_approve)
+                                              version=version), render.approve)
 
 
-@main.command()
+@main.command(**texts("publish"))
 @_bundle_options
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
-@click.option("--ledger", type=click.Path(path_type=Path), default=None,
-              help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
+@_ledger_option
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option
 def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir: Path, ledger: Path | None,
             rules_dir: Path | None, as_json: bool) -> None:
-    """Copy public/ with its manifest, approvals and SHA256SUMS to TO/DATASET/YEAR and make the
-    release's privacy spend permanent on the ledger; refused without the trusted approvals the
-    policy requires, if any file changed since, if TO overlaps the releases folder or the
-    bundle, if TO already holds another release, or if the ledger lacks the spend."""
     from release import api
     _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version),
-         _render_publish)
+         render.publish)
 
 
-def _render_publish(result: dict[str, Any]) -> str:
-    lines = [f"{result['dataset']} {result['year']}: published to {result['destination']} "
-             f"({len(result['files'])} file(s)); trusted approvals: {result['approvals']}"]
-    lines += [f"  signed by {s['name']} ({s['role']}, key {s['key_id'][:16]})" for s in result["signers"]]
-    return "\n".join(lines)
-
-
-def _render_audit(result: dict[str, Any]) -> str:
-    skipped = result.get("unverified", [])
-    verdict = "PASS" if result["ok"] else "FAIL"
-    lines = [f"audit of {result['bundle']}: {verdict}"
-             + (f", except {len(skipped)} check(s) not run (allowed with --allow-unverified)" if skipped else "")]
-    for check in result["checks"]:
-        reason = check.get("detail", {}).get("reason") if check.get("status") == "not run" else None
-        lines.append(f"  {check.get('status', 'ok' if check.get('ok') else 'FAIL'):>8}  {check['name']}"
-                     + (f" ({reason})" if reason else ""))
-        lines += [f"            signed by {signer}" for signer in check.get("detail", {}).get("signers", [])]
-    lines += [f"  UNVERIFIED: {item['name']}: {item['reason']}" for item in skipped]
-    return "\n".join(lines)
-
-
-@main.command()
+@main.command(**texts("audit"))
 @_bundle_options
 @click.option("--raw", "raw_dir", type=click.Path(path_type=Path),
               help="Raw export: also prove no raw value is public and recompute log tokens (needs the HMAC key).")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
-@click.option("--no-scan", is_flag=True, help="Skip the second PII scan of the public files.")
-@click.option("--allow-unverified", is_flag=True,
-              help="Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
-@click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
+@_rules_option
+@_must_be_typed("--no-scan", "no_scan", "Skip the residual-PII scan of the public files (then it did not run).")
+@_must_be_typed("--allow-unverified", "allow_unverified",
+                "Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
+@_json_option
 def audit(dataset: str, year: int, out_dir: Path, version: int | None, raw_dir: Path | None, rules_dir: Path | None,
           no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
-    """Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII,
-    columns, cells, budget. Exits 8 when a check fails or could not run (unless --allow-unverified)."""
     from release import api
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
-                                            allow_unverified=allow_unverified, version=version), _render_audit)
+                                            allow_unverified=allow_unverified, version=version,
+                                            progress=_progress(as_json)), render.report)
 
 
-@main.command()
+@main.command(**texts("verify"))
 @click.argument("folder", type=click.Path(path_type=Path))
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
+@_json_option
 def verify(folder: Path, rules_dir: Path | None, as_json: bool) -> None:
-    """Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS,
-    and trusted approvals of that manifest meeting the policy. Exits 8 when anything differs."""
     from release import api
-    _run(as_json, lambda: api.verify_published(folder, rules_dir), _render_audit)
+    _run(as_json, lambda: api.verify_published(folder, rules_dir), render.report)
 
 
-def _render_budget(result: dict[str, Any]) -> str:
-    lines = [f"privacy budget, ledger {result['ledger']}"]
-    if not result.get("years"):
-        return lines[0] + ": nothing spent yet"
-    lines.append(f"{'year':>6} {'privacy unit':<14}{'rho':>8}{'epsilon':>10}")
-    lines += [f"{y['year']:>6} {y['privacy_unit']:<14}{y['rho']:>8.3f}{y['epsilon']:>10.2f}" for y in result["years"]]
-    lines.append(f"{'unit':<14}{'spent rho':>10}{'cap rho':>9}{'left rho':>10}")
-    lines += [f"{u['privacy_unit']:<14}{u['spent_rho']:>10.3f}{u['cap_rho']:>9.3f}{u['remaining_rho']:>10.3f}"
-              for u in result["units"]]
-    return "\n".join(lines)
-
-
-@main.command()
-@click.argument("dataset", type=click.Choice(DATASETS), metavar="DATASET")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
-              help="Releases folder.")
-@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@main.command(**texts("budget"))
+@_dataset_argument
+@_out_option
+@_ledger_option
+@_json_option
 def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> None:
-    """Privacy budget spent and left, per year and privacy unit, over all years."""
     from release import api
-    _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), _render_budget)
+    _run(as_json, lambda: api.budget_report(dataset, out_dir, ledger), render.budget)
 
 
-def _render_list(result: dict[str, Any]) -> str:
-    if not result["releases"]:
-        return "no releases yet"
-    lines = [f"{'dataset':<20}{'year':>6}{'version':>8}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
-    lines += [f"{r['dataset']:<20}{r['year']:>6}{r['version']:>8}  {r['status']:<10}{r['approvals']:>10}"
-              f"{r['rho_spent']:>11.3f}" for r in result["releases"]]
-    return "\n".join(lines)
-
-
-@main.command(name="list")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
-              help="Releases folder.")
-@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@main.command(**texts("doctor"))
+@_out_option
 @_rules_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
-    """Datasets, years released, status and budget (approvals counted against the policy)."""
+@_path_option("--expectations", "expectations_dir", "RELEASE_EXPECTATIONS",
+              "Expectation suites folder (default: the installed copy).")
+@_ledger_option
+@_json_option
+def doctor(out_dir: Path, rules_dir: Path | None, expectations_dir: Path | None, ledger: Path | None,
+           as_json: bool) -> None:
     from release import api
-    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), _render_list)
+    _run(as_json, lambda: api.doctor(out_dir, rules_dir, expectations_dir, ledger, _progress(as_json)), render.doctor)
+
+
+@main.command(name="list", **texts("list"))
+@_out_option
+@_ledger_option
+@_rules_option
+@_json_option
+def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
+    from release import api
+    _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), render.releases)
+
+
+if __name__ == "__main__":  # last, so `python cli.py` sees every command
+    main()

@@ -9,12 +9,14 @@ the modules each name comes from:
 - ``release.budget_run`` — the run's privacy budget, ledger_path, budget_report
 - ``release.scan`` — scan_file; ``release.sample_writer`` — write_sample
 - ``release.governance_api`` — list, review, decide, keygen, approve, publish, audit
+- ``release.doctor`` — doctor (is this machine ready: model, engine, key, rules, ledger, browser)
 """
 
 from __future__ import annotations
 
 from release.build import build_release, validate_table
 from release.budget_run import budget_report, ledger_path
+from release.doctor import doctor
 from release.governance_api import (
     approve_release,
     audit_release,
@@ -33,7 +35,7 @@ from release.scan import scan_file
 
 __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
+    "audit_release", "budget_report", "build_release", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
     "validate_table", "verify_published", "write_sample",
 ]

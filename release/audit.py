@@ -12,6 +12,7 @@ allowed it (``allow_unverified``), makes ``audit_or_raise`` exit 8.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from release.errors import AuditFailure, InputError, ReleaseError
 from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
 from release.keys import ReleaseKeys, keys_for_manifest
 from release.paths import chosen_dir
+from release.run_options import Progress, Silent
+from release.stages.publish import MANIFEST, sha256_file
 from release.trust import bundle_policy
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",
@@ -41,31 +44,45 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           *, rules_dir: Path | None = None, scan: Scanner | None = None,
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
           require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
-          allow_unverified: bool = False, version: int | None = None) -> AuditReport:
+          allow_unverified: bool = False, version: int | None = None,
+          progress: Progress | None = None) -> AuditReport:
+    """Every check, in one report (``progress`` shows the long ones: a scanner reports its own)."""
+    progress = progress or Silent()
     bundle = bundle_dir(dataset, year, out_dir, version)
-    manifest = read_manifest(bundle, AuditFailure)
-    keys, key_problem = _release_keys(hmac_key, manifest)
-    public, unreadable = _read_public(bundle)
-    tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
-    policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
-    checks = [check_outputs(bundle, manifest, (dataset, year)), check_log(bundle, manifest),
-              check_trailer_mac(bundle, manifest, keys, key_problem),
-              check_signatures(bundle, dataset, year, policy, policy_problems,
-                               chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
-    policy_problems = policy_problems + unreadable
-    frames = data_frames(policy, year, public) if policy else {}
-    if policy is None:
-        checks.append(from_problems("public_columns_allowed", policy_problems, {}))
-        checks.append(not_run("residual_pii", "policy not available"))
-    else:
-        checks.append(check_columns(policy, year, public, policy_problems, manifest))
-        checks.append(check_residual_pii(policy, year, frames, scan, bundle))
-    checks.append(check_table_cells(tables, thresholds))
-    checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
-    checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
-                  else check_ledger_in_manifest(manifest, tables))
-    checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
+    try:
+        manifest = read_manifest(bundle, AuditFailure)
+    except AuditFailure as exc:  # nothing else can be checked: a report all the same, not an error
+        return AuditReport(dataset, year, str(bundle), _sha256_or_empty(bundle / MANIFEST),
+                           (from_problems("manifest", [exc.one_line()], {}),), allow_unverified)
+    with progress.stage("audit: hashes, log, approvals, columns"):
+        keys, key_problem = _release_keys(hmac_key, manifest)
+        public, unreadable = _read_public(bundle)
+        tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
+        policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
+        checks = [check_outputs(bundle, manifest, (dataset, year)), check_log(bundle, manifest),
+                  check_trailer_mac(bundle, manifest, keys, key_problem),
+                  check_signatures(bundle, dataset, year, policy, policy_problems,
+                                   chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
+        policy_problems = policy_problems + unreadable
+        frames = data_frames(policy, year, public) if policy else {}
+        if policy is None:
+            checks.append(from_problems("public_columns_allowed", policy_problems, {}))
+        else:
+            checks.append(check_columns(policy, year, public, policy_problems, manifest))
+    checks.append(check_residual_pii(policy, year, frames, scan, bundle) if policy is not None
+                  else not_run("residual_pii", "policy not available"))
+    with progress.stage("audit: table cells, suppression, privacy ledger"):
+        checks.append(check_table_cells(tables, thresholds))
+        checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
+        checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
+                      else check_ledger_in_manifest(manifest, tables))
+    with progress.stage("audit: raw values and log tokens") if raw_dir else contextlib.nullcontext():
+        checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
     return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks), allow_unverified)
+
+
+def _sha256_or_empty(path: Path) -> str:
+    return sha256_file(path) if path.is_file() else ""
 
 
 def _release_keys(hmac_key: bytes | None, manifest: dict[str, object]) -> tuple[ReleaseKeys | None, str | None]:
@@ -104,18 +121,15 @@ def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None 
                    hmac_key: bytes | None = None, *, rules_dir: Path | None = None, scan: Scanner | None = None,
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
                    require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
-                   allow_unverified: bool = False, version: int | None = None) -> AuditReport:
+                   allow_unverified: bool = False, version: int | None = None,
+                   progress: Progress | None = None) -> AuditReport:
     """``audit``, raising ``AuditFailure`` (exit 8) when any check failed or, unless allowed,
     did not run."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
                    require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified,
-                   version=version)
-    if not report.ok:
-        parts = [f"{len(report.failed)} check(s) failed: {', '.join(report.failed)}"] if report.failed else []
-        if report.unverified and not allow_unverified:
-            parts.append(f"{len(report.unverified)} check(s) could not run: {', '.join(report.unverified)} "
-                         "(a check that did not run is not a pass; give what it needs, or --allow-unverified)")
-        raise AuditFailure(f"audit failed: {'; '.join(parts)}", file=report.bundle, rule="audit",
-                           details=[c.to_dict() for c in report.checks])
+                   version=version, progress=progress)
+    failure = report.failure()
+    if failure is not None:
+        raise failure
     return report

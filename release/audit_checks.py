@@ -118,8 +118,8 @@ def check_signatures(bundle: Path, dataset: str, year: int, policy: DatasetPolic
         problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met"
                         + ("" if trust.signers.by_key_id else f" ({trust.signers.path} lists no trusted signer)"))
     return from_problems("approvals", problems, {
-        "signers": [s.label() for s in status.signed], "required": dict(status.required),
-        "counted": status.counted(), "trusted_signers": str(trust.signers.path)})
+        "approvals": status.summary(), "signers": [s.to_dict() for s in status.signed],
+        "required": dict(status.required), "counted": status.counted(), "trusted_signers": str(trust.signers.path)})
 
 
 def check_table_cells(tables: Mapping[str, pd.DataFrame],

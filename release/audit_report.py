@@ -7,6 +7,11 @@ column, row key or line, never a value) and how it is serialized, so the check m
 A check that did not run (no key, no raw export, no scanner) is not a pass: the report is
 not ok while any is left, unless the auditor accepted exactly that (``allow_unverified``),
 and then the report names every check it skipped and why.
+
+A report serializes to one shape whether it passes or fails (``to_dict``): the verdict, its
+exit code and error line, the signers of the approvals it counted, and every check with its
+counts, its first ``MAX_PROBLEMS`` problems and how many more there are. The same report is
+what ``audit_or_raise`` and ``verify_or_raise`` turn into an ``AuditFailure``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from release.errors import AuditFailure
 
 Status = Literal["pass", "fail", "not run"]
 MAX_PROBLEMS = 50
@@ -37,7 +44,8 @@ class AuditCheck:
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "status": self.status, "ok": self.ok, "detail": dict(self.detail),
-                "problems": list(self.problems[:MAX_PROBLEMS]), "problem_count": len(self.problems)}
+                "problems": list(self.problems[:MAX_PROBLEMS]), "problem_count": len(self.problems),
+                "problems_omitted": max(0, len(self.problems) - MAX_PROBLEMS)}
 
 
 def from_problems(name: str, problems: Sequence[str], detail: Mapping[str, object]) -> AuditCheck:
@@ -52,12 +60,13 @@ def not_run(name: str, reason: str) -> AuditCheck:
 
 @dataclass(frozen=True)
 class AuditReport:
-    dataset: str
-    year: int
+    dataset: str | None      # None only for a published copy whose manifest cannot be read
+    year: int | None
     bundle: str
     manifest_sha256: str
     checks: tuple[AuditCheck, ...]
     allow_unverified: bool = False
+    subject: Literal["audit", "verify"] = "audit"  # a bundle's audit, or a published copy's verification
 
     @property
     def ok(self) -> bool:
@@ -75,8 +84,35 @@ class AuditReport:
     def skipped(self) -> list[dict[str, object]]:
         return [{"name": c.name, "reason": c.detail.get("reason", "")} for c in self.checks if c.status == "not run"]
 
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else AuditFailure.exit_code
+
+    def failure(self) -> AuditFailure | None:
+        """Why the report is not ok, as one error (its line is what the CLI prints on stderr)."""
+        if self.ok:
+            return None
+        parts = [f"{len(self.failed)} check(s) failed: {', '.join(self.failed)}"] if self.failed else []
+        if self.unverified and not self.allow_unverified:
+            parts.append(f"{len(self.unverified)} check(s) could not run: {', '.join(self.unverified)} "
+                         "(a check that did not run is not a pass; give what it needs, or --allow-unverified)")
+        verdict = "audit failed" if self.subject == "audit" else "published copy does not verify"
+        return AuditFailure(f"{verdict}: {'; '.join(parts)}", file=self.bundle, rule=self.subject,
+                            details=[c.to_dict() for c in self.checks])
+
+    def signers(self) -> list[object]:
+        """The trusted signers whose approvals of this manifest the approvals check counted."""
+        approvals = next((c for c in self.checks if c.name == "approvals"), None)
+        listed = approvals.detail.get("signers") if approvals is not None else None
+        return list(listed) if isinstance(listed, list) else []
+
     def to_dict(self) -> dict[str, object]:
-        return {"dataset": self.dataset, "year": self.year, "bundle": self.bundle, "ok": self.ok,
-                "manifest_sha256": self.manifest_sha256, "failed": self.failed,
-                "unverified": self.skipped(), "allow_unverified": self.allow_unverified,
-                "checks": [c.to_dict() for c in self.checks]}
+        """One shape for a pass and a failure; ``exit_code`` and ``error`` say which."""
+        failure = self.failure()
+        statuses = [c.status for c in self.checks]
+        return {"subject": self.subject, "dataset": self.dataset, "year": self.year, "bundle": self.bundle,
+                "ok": self.ok, "exit_code": self.exit_code, "error": failure.one_line() if failure else None,
+                "manifest_sha256": self.manifest_sha256,
+                "summary": {status: statuses.count(status) for status in ("pass", "fail", "not run")},
+                "failed": self.failed, "unverified": self.skipped(), "allow_unverified": self.allow_unverified,
+                "signers": self.signers(), "checks": [c.to_dict() for c in self.checks]}

@@ -13,7 +13,7 @@ Nothing here prints; the CLI renders what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,8 +198,7 @@ def _transform(run: _Run) -> None:
                 rules_dir=run.resolved.rules_dir / narrative.rules_dir,
                 officers=redact.officer_roster(raw, policy),
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold))
-        texts = sum(int(raw[n][c].notna().sum()) for n in policy.files for c in policy.files[n].free_text_columns())
-        with progress.stage("redact free text", total=texts) as advance:
+        with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
                                           progress=advance, decisions=_span_decisions(run.decisions))
     _public_frames(run)
@@ -247,8 +246,11 @@ def _verify(run: _Run) -> None:
     unfixable: list[Hit] = []
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
-        with progress.stage(f"verify (round {round_number})", total=len(changed) or None) as advance:
-            hits = _leak_hits(run) + _scan_hits(run, changed, kept, advance)
+        with progress.stage(f"verify (round {round_number}): leak checks"):
+            hits = _leak_hits(run)
+        if run.engine is not None and changed:
+            with progress.stage(f"verify (round {round_number}): second scan", total=len(changed)) as advance:
+                hits += _scan_hits(run, changed, kept, advance)
         added, unfixable = _force(run, hits, forced, kept)
         if not added:
             break
@@ -286,8 +288,9 @@ def _leak_hits(run: _Run) -> list[Hit]:
 
 
 def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJob, list[tuple[int, int]]],
-               advance: object) -> list[Hit]:
-    """The second PII scan of the free texts that changed, at the policy's lower threshold."""
+               advance: Callable[[int], None]) -> list[Hit]:
+    """The second PII scan of the free texts that changed, at the policy's lower threshold;
+    ``advance`` gets increments of texts scanned as the engine finishes them."""
     if run.engine is None or run.redaction is None or not changed:
         return []
     policy, year = run.resolved.policy, run.options.year
@@ -296,9 +299,7 @@ def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJo
     rendered = [run.redaction.rendered[job] for job in jobs]
     found = run.engine.scan_many(  # type: ignore[attr-defined]
         [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
-        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered])
-    if callable(advance):
-        advance(len(jobs))
+        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance)
     hits: list[Hit] = []
     for job, result, detections in zip(jobs, rendered, found, strict=True):
         keep = [(o_s, o_e) for span, o_s, o_e in result.placed if span.kept]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.approvals import utc_now
-from release.errors import ApprovalError, ConfigError
+from release.errors import ApprovalError, ConfigError, InputError
 from release.ledger import Ledger, ledger_file
 from release.stages.publish import MANIFEST, sha256_file
 
@@ -60,6 +60,17 @@ def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = Non
     existing = versions(dataset, year, out_dir)
     chosen = version if version is not None else (existing[-1] if existing else 1)
     return out_dir / dataset / folder_name(year, chosen)
+
+
+def existing_bundle(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
+    """The bundle a command works on, or an InputError (exit 4): a bundle that is not there
+    is a mistake in the command line (dataset, year, --out or --version), not a refusal."""
+    bundle = bundle_dir(dataset, year, out_dir, version)
+    if not bundle.is_dir():
+        which = f"version {version} of " if version is not None else ""
+        raise InputError(f"no bundle for {which}{dataset} {year} in {out_dir}: build it first "
+                         f"(release {dataset} {year} --out {out_dir}) or check --out", file=str(bundle), rule="bundle")
+    return bundle
 
 
 def all_bundles(out_dir: Path) -> list[tuple[str, int, int, Path]]:

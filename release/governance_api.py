@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release import paths
-from release.bundles import all_bundles, bundle_dir, publications
+from release.bundles import all_bundles, existing_bundle, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
 from release.ledger import Ledger, ledger_file
+from release.run_options import Progress, Silent
+
+if TYPE_CHECKING:
+    from release.audit_report import Scanner
+    from release.pii.engine import PiiEngine
 
 
 def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
@@ -53,6 +59,7 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
 def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
                    rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
     from release import review
+    existing_bundle(dataset, year, out_dir, version)
     return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version)
 
 
@@ -60,6 +67,7 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
                     reviewer: str | None = None, note: str = "", passphrase: bytes | None = None,
                     rules_dir: Path | None = None) -> dict[str, object]:
     from release import decisions
+    existing_bundle(dataset, year, out_dir)
     return decisions.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note,
                                      signing=decisions.Signing(key_path, passphrase, rules_dir))
 
@@ -68,6 +76,7 @@ def record_finding_decision(dataset: str, year: int, out_dir: Path, finding_id: 
                             key_path: Path, *, reviewer: str | None = None, note: str = "",
                             passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
     from release import decisions
+    existing_bundle(dataset, year, out_dir)
     return decisions.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note,
                                              signing=decisions.Signing(key_path, passphrase, rules_dir))
 
@@ -91,6 +100,7 @@ def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, r
                     note: str = "", passphrase: bytes | None = None, rules_dir: Path | None = None,
                     version: int | None = None) -> dict[str, object]:
     from release import gate
+    existing_bundle(dataset, year, out_dir, version)
     return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version)
 
 
@@ -98,13 +108,15 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger
                     rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
     """Publish, marking the spend published on the ledger (``ledger.ledger_file`` says which)."""
     from release import publication
+    existing_bundle(dataset, year, out_dir, version)
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version)
 
 
 def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, object]:
-    """Check a published copy (on a portal) against its own manifest, hashes and approvals."""
+    """Check a published copy (on a portal) against its own manifest, hashes and approvals:
+    the audit's report, passed or failed (``exit_code`` 8 when anything differs)."""
     from release import verify_copy
-    return verify_copy.verify_or_raise(folder, rules_dir).to_dict()
+    return verify_copy.verify(folder, rules_dir).to_dict()
 
 
 def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
@@ -123,13 +135,16 @@ def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[s
 
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                   rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None,
-                  allow_unverified: bool = False, version: int | None = None) -> dict[str, object]:
-    """Independent checks of a bundle; raises AuditFailure (exit 8) when any fails, including
-    when the approvals its policy requires are not there, signed by trusted signers."""
+                  allow_unverified: bool = False, version: int | None = None,
+                  progress: Progress | None = None) -> dict[str, object]:
+    """Independent checks of a bundle, as one report whether it passes or fails: ``exit_code``
+    8 when any check fails (the approvals its policy requires, signed by trusted signers,
+    included) or did not run. A bundle that is not there is an InputError (exit 4)."""
     from release import audit
     from release.keys import existing_key
 
-    bundle = bundle_dir(dataset, year, out_dir, version)
+    progress = progress or Silent()
+    bundle = existing_bundle(dataset, year, out_dir, version)
     rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
     try:
         policy: DatasetPolicy | None = load_policy(rules / f"{dataset}.yaml")
@@ -140,22 +155,31 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
         from release.pii.engine import EngineSettings, PiiEngine
         narrative = policy.narrative
         if narrative is not None:
-            engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
-                                              officers=_published_roster(bundle, year, policy),
-                                              officer_policy=narrative.officer_policy,
-                                              threshold=narrative.threshold))
-            threshold = narrative.second_scan_threshold
-            scanner = lambda texts, placeholders: engine.scan_many(  # noqa: E731
-                texts, threshold=threshold, placeholders=placeholders)
+            with progress.stage("load PII model"):
+                engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
+                                                  officers=_published_roster(bundle, year, policy),
+                                                  officer_policy=narrative.officer_policy,
+                                                  threshold=narrative.threshold))
+            scanner = _scanner(engine, narrative.second_scan_threshold, progress)
     specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
              if policy is not None and policy.tables_file else [])
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
-    report = audit.audit_or_raise(
+    report = audit.audit(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
         suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else _no_exact_tables,
         ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
-        thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version)
+        thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version,
+        progress=progress)
     return report.to_dict()
+
+
+def _scanner(engine: PiiEngine, threshold: float, progress: Progress) -> Scanner:
+    """The residual-PII scan of the public texts, advanced per text (the audit's longest step)."""
+    def scan(texts: list[str], placeholders: list[tuple[tuple[int, int], ...]]) -> list[list[object]]:
+        with progress.stage("audit: residual PII scan", total=len(texts)) as advance:
+            found = engine.scan_many(texts, threshold=threshold, placeholders=placeholders, progress=advance)
+            return [list(hits) for hits in found]
+    return scan
 
 
 def _no_exact_tables(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:

@@ -172,11 +172,20 @@ class ReleaseKeys:
         return self.trailer.legacy
 
 
+KEY_ID_LABEL = "release/v2/key-id"  # one for every dataset and year: it names the master key
+
+
 def purpose_labels(dataset: str, year: int, linkable: bool = False) -> dict[str, str]:
     scope = f"{dataset}/all-years" if linkable else f"{dataset}/{year}"
     return {"value_tokens": f"release/v2/value-tokens/{scope}",
             "log_trailer": f"release/v2/log-trailer/{dataset}/{year}",
-            "key_id": "release/v2/key-id"}
+            "key_id": KEY_ID_LABEL}
+
+
+def master_key_id(master: bytes) -> str:
+    """The key id a manifest records (``hmac_key_id``): derived from the key, never the key, so
+    it can be shown to tell keys apart (``release doctor``)."""
+    return _derive(master, KEY_ID_LABEL, 16).hex()
 
 
 def _derive(master: bytes, label: str, length: int = 32) -> bytes:
@@ -186,7 +195,7 @@ def _derive(master: bytes, label: str, length: int = 32) -> bytes:
 
 def derive_keys(master: bytes, dataset: str, year: int, linkable: bool = False) -> ReleaseKeys:
     labels = purpose_labels(dataset, year, linkable)
-    key_id = _derive(master, labels["key_id"], 16).hex()
+    key_id = master_key_id(master)
     derivation = {"derivation": DERIVATION, "version": DERIVATION_VERSION, "key_id": key_id,
                   "linkable_tokens": linkable, "purposes": labels}
     return ReleaseKeys(Tokenizer(_derive(master, labels["value_tokens"])),

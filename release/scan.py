@@ -55,8 +55,8 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     with progress.stage("load PII model"):
         engine = PiiEngine(EngineSettings(rules_dir=rules, threshold=threshold, officers=roster))
     unique = list(dict.fromkeys(texts))
-    with progress.stage("scan", total=len(unique)):
-        results = dict(zip(unique, engine.scan_many(unique, threshold=threshold)))
+    with progress.stage("scan", total=len(unique)) as advance:  # advanced per text, not once at the end
+        results = dict(zip(unique, engine.scan_many(unique, threshold=threshold, progress=advance)))
     by_type: dict[str, int] = {}
     touching_by_type: dict[str, int] = {}
     rows_with_findings = 0

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from release.audit_report import AuditCheck, AuditReport, from_problems
 from release.bundles import DATASETS
-from release.errors import AuditFailure, ConfigError, ReleaseError
+from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
 from release.gate import PUBLIC, blocking_count, listed_outputs, read_manifest
 from release.publication import METADATA, SUMS
 from release.stages.publish import MANIFEST, sha256_file
@@ -67,24 +67,33 @@ def _approvals(folder: Path, manifest: dict[str, object], dataset: str, year: in
         problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met")
     if manifest.get("status") != "draft" or blocking_count(manifest):
         problems.append("the manifest is not of a publishable bundle (status or blocking findings)")
-    return from_problems("approvals", problems, {"signers": [s.label() for s in status.signed],
+    return from_problems("approvals", problems, {"approvals": status.summary(),
+                                                 "signers": [s.to_dict() for s in status.signed],
                                                  "required": dict(status.required)})
 
 
 def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
-    manifest = read_manifest(folder, AuditFailure)
-    dataset, year = manifest.get("dataset"), manifest.get("year")
-    if not isinstance(dataset, str) or dataset not in DATASETS or not isinstance(year, int):
-        raise AuditFailure("the manifest names no registered dataset and year", file=str(folder / MANIFEST),
-                           rule="manifest")
+    """The copy's checks in the audit's report shape; a folder that is not there is an
+    InputError (exit 4), one whose manifest cannot be read a report that fails."""
+    if not folder.is_dir():
+        raise InputError("no such folder: nothing to verify", file=str(folder), rule="verify")
+    sha256 = sha256_file(folder / MANIFEST) if (folder / MANIFEST).is_file() else ""
+    try:
+        manifest = read_manifest(folder, AuditFailure)
+        dataset, year = manifest.get("dataset"), manifest.get("year")
+        if not isinstance(dataset, str) or dataset not in DATASETS or not isinstance(year, int):
+            raise AuditFailure("the manifest names no registered dataset and year", file=str(folder / MANIFEST),
+                               rule="manifest")
+    except AuditFailure as exc:
+        return AuditReport(None, None, str(folder), sha256, (from_problems("manifest", [exc.one_line()], {}),),
+                           subject="verify")
     checks = (_files(folder, manifest), _sums(folder), _approvals(folder, manifest, dataset, year, rules_dir))
-    return AuditReport(dataset, year, str(folder), sha256_file(folder / MANIFEST), checks)
+    return AuditReport(dataset, year, str(folder), sha256, checks, subject="verify")
 
 
 def verify_or_raise(folder: Path, rules_dir: Path | None = None) -> AuditReport:
     report = verify(folder, rules_dir)
-    if not report.ok:
-        raise AuditFailure(f"published copy does not verify: {len(report.failed)} check(s) failed: "
-                           f"{', '.join(report.failed)}", file=str(folder), rule="verify",
-                           details=[c.to_dict() for c in report.checks])
+    failure = report.failure()
+    if failure is not None:
+        raise failure
     return report

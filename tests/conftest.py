@@ -8,11 +8,12 @@ that folder with ``--rules`` / ``rules_dir``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,19 @@ def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: i
     code, _, stderr = invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--json")
     assert code == 0, stderr
     return raw, out
+
+
+class Recorder:
+    """A ``Progress`` that keeps every stage's total and the increments it was advanced by."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, int | None, list[int]]] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        steps: list[int] = []
+        self.stages.append((name, total, steps))
+        yield steps.append
+
+    def named(self, prefix: str) -> list[tuple[str, int | None, list[int]]]:
+        return [s for s in self.stages if s[0].startswith(prefix)]

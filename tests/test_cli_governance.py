@@ -56,7 +56,7 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert code == 0 and "PASS" in stdout and "signed by A. Counsel (legal" in stdout, stderr
     code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
     assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens" in stderr
-    assert "residual_pii: not run (no PII scanner supplied)" in stderr  # a check that did not run is no pass
+    assert "residual_pii: not run (no PII scanner supplied)" in stdout  # a check that did not run is no pass
     code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules,
                               "--allow-unverified")
     assert code == 0 and "UNVERIFIED: raw_values_absent: no raw folder given" in stdout
@@ -87,7 +87,7 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     rules = str(trusted_rules(tmp_path))
     code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--json",
                                    "--rules", rules)
-    failed = [c["name"] for c in json.loads(stdout)["details"] if c["status"] == "fail"]
+    failed = [c["name"] for c in json.loads(stdout)["checks"] if c["status"] == "fail"]
     assert code == 8 and failed == ["approvals"]  # not approved yet
     assert _invoke("approve", "fioe", "2020", "--out", str(out), "--key", str(new_signer(tmp_path, "A. Counsel")),
                    "--rules", rules)[0] == 0
@@ -112,7 +112,7 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--raw", str(raw), "--no-scan",
                                    "--rules", rules)
     assert code == 8
-    assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
+    assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stdout
     assert name not in stdout + stderr
 
 

@@ -40,8 +40,11 @@ class StandInEngine:
         return out
 
     def scan_many(self, texts: Sequence[str], *, threshold: float,
-                  placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list[list[Detection]]:
+                  placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[list[Detection]]:
         StandInEngine.scans.append(len(texts))
+        if progress is not None:
+            progress(len(texts))
         return [[Detection(m.start(), m.end(), "PERSON", "ner", 0.3, "stand_in_scan")
                  for m in re.finditer(r"Bravo|Charlie", text)] for text in texts]
 

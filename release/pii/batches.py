@@ -119,7 +119,9 @@ class Batcher:
         return self._run(texts, list(terms), None, progress, forced, placeholders)
 
     def scan_many(self, texts: Sequence[str], *, threshold: float,
-                  placeholders: Sequence[Sequence[Span]] | None = None) -> list[list[Detection]]:
+                  placeholders: Sequence[Sequence[Span]] | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[list[Detection]]:
         """Second scan of outputs (no record terms). ``placeholders[i]``: the spans of ``texts[i]``
-        holding our placeholders, never reported; text merely shaped like one is scanned."""
-        return self._run(texts, [None] * len(texts), threshold, None, None, placeholders)
+        holding our placeholders, never reported; text merely shaped like one is scanned.
+        ``progress`` gets increments of texts done, as in ``redact_many``."""
+        return self._run(texts, [None] * len(texts), threshold, progress, None, placeholders)

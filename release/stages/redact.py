@@ -232,6 +232,11 @@ def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> di
     return jobs
 
 
+def texts_to_redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> int:
+    """How many texts a first ``redact`` sends to the engine: the total its progress counts to."""
+    return len(_jobs(tables, policy, withheld))
+
+
 def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
            decisions: Sequence[ReviewerDecision] = (),

@@ -191,7 +191,7 @@ def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Pat
     bundle = built[dataset][0]
     code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(bundle.parents[1]),
                                    "--raw", str(exports[dataset]), "--json")
-    checks = {c["name"]: c for c in json.loads(stdout)["details"]}
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     # a draft: every check passes but the approvals its policy requires (issue #11)
     assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == ["approvals"], stdout + stderr
     assert checks["raw_values_absent"]["status"] == "pass"
@@ -225,7 +225,7 @@ def test_audit_finds_a_raw_value_slipped_into_a_derived_file(built: dict[str, tu
     code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(out), "--raw", str(exports[dataset]),
                                    "--json")
     assert code == 8
-    checks = {c["name"]: c for c in json.loads(stdout)["details"]}
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     assert checks["raw_values_absent"]["status"] == "fail"
     assert f"{public.name}, row 1, column" in checks["raw_values_absent"]["problems"][0]
     assert secret not in stdout + stderr

@@ -56,5 +56,7 @@ def test_keep_entries_without_integer_offsets_are_ignored(tmp_path: Path) -> Non
 def test_audit_with_a_rules_folder_lacking_the_policy_reports_it(built: Built, tmp_path: Path) -> None:
     empty = tmp_path / "rules"
     empty.mkdir()
-    code, stderr = _invoke("audit", "fioe", "2020", "--out", str(built.out_dir), "--rules", str(empty), "--no-scan")
-    assert code == 8 and "public_columns_allowed" in stderr and "rule file not found" in stderr
+    result = CliRunner().invoke(cli.main, ["audit", "fioe", "2020", "--out", str(built.out_dir), "--rules", str(empty),
+                                           "--no-scan"], catch_exceptions=False)
+    code, stdout, stderr = result.exit_code, result.stdout, result.stderr
+    assert code == 8 and "public_columns_allowed" in stderr and "rule file not found" in stdout

@@ -1,0 +1,93 @@
+"""What every command's ``--help`` says, kept apart from the option wiring in ``cli.py``.
+
+``HELP`` is each command's description (click shows its first sentence in the command list);
+``EXAMPLES`` is what a user types for the command's common cases, in the order of a typical
+year (README.md). ``texts`` hands both to click; the ``\\b`` line that starts the epilog keeps
+click from re-wrapping the example lines into a paragraph.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+RULES = "--rules /srv/release-rules"
+RAW = "/secure/exports/fioe-2020"
+KEY = "--key ~/keys/counsel.key"
+
+HELP: dict[str, str] = {
+    "main": "Privacy-preserving releases of police transparency data.\n\n"
+            "Build a draft bundle with `release DATASET YEAR` (e.g. `release fioe 2020`); review, decide, approve, "
+            "publish, verify and audit it with the other commands; `release doctor` checks this machine first. "
+            "Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 input, 5 blocking finding, 6 budget, "
+            "7 refused, 8 audit or verify failure, 9 environment. Options also come from the environment: "
+            "RELEASE_OUT, RELEASE_RULES, RELEASE_EXPECTATIONS and RELEASE_LEDGER for every command, any other "
+            "as RELEASE_<COMMAND>_<OPTION> (e.g. RELEASE_AUDIT_RAW_DIR).",
+    "DATASET": "Build the draft {dataset} release bundle for YEAR.\n\n"
+               "Writes OUT/{dataset}/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). Without --input "
+               "the bundled synthetic sample is used. A published YEAR is never replaced: --supersede builds a new "
+               "version in its own folder.",
+    "scan": "Scan a CSV column for residual PII and report findings by type (never the text).",
+    "review": "Show where the review packet (review/index.html) of a bundle is, and what is pending.",
+    "decide": "Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding); the next "
+              "build applies it if the key is a trusted signer whose role may decide.",
+    "keygen": "Create an Ed25519 signing key pair for approving releases and signing decisions.",
+    "approve": "Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a bundle "
+               "with a blocking finding or changed files, or a policy other than the bundle's.",
+    "publish": "Copy public/ with its manifest, approvals and SHA256SUMS to TO/DATASET/YEAR and make the release's "
+               "privacy spend permanent on the ledger; refused without the trusted approvals the policy requires, "
+               "if any file changed since, if TO overlaps the releases folder or the bundle, if TO already holds "
+               "another release, or if the ledger lacks the spend.",
+    "verify": "Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS, and "
+              "trusted approvals of that manifest meeting the policy. Exits 8 when anything differs.",
+    "audit": "Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII, "
+             "columns, cells, budget. Prints a table of checks; exits 8 when a check fails or could not run "
+             "(unless --allow-unverified), 4 when there is no such bundle.",
+    "budget": "Privacy budget spent and left, per year and privacy unit, over all years.",
+    "list": "Datasets, years released, status and budget (approvals counted against the policy).",
+    "sample": "Write a synthetic raw export (every name and value fictitious) for trying the tool.",
+    "doctor": "Check this machine before a release: the spaCy model and its fingerprint, the PII engine, the "
+              "HMAC key (its key id, never the key), the rules and suites in use and where they come from, the "
+              "privacy ledger, and a browser for review --open. One line per check; works offline. Exits 0 when "
+              "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
+              "3 rules or suites, 6 ledger.",
+}
+
+EXAMPLES: dict[str, list[str]] = {
+    "main": ["release doctor " + RULES,
+             f"release fioe 2020 --input {RAW} {RULES}",
+             "release review fioe 2020 --open " + RULES,
+             f"release approve fioe 2020 {KEY} {RULES}",
+             "release publish fioe 2020 --to /srv/open-data " + RULES,
+             f"release audit fioe 2020 --raw {RAW} {RULES}"],
+    "DATASET": ["release {dataset} 2020                     # the bundled synthetic sample",
+                "release {dataset} 2020 --input /secure/exports/{dataset}-2020 " + RULES,
+                "RELEASE_OUT=/srv/releases release {dataset} 2020 --input /secure/exports/{dataset}-2020",
+                "release {dataset} 2020 --input /secure/exports/{dataset}-2020-fixed --supersede   # a correction"],
+    "scan": ["release scan releases/fioe/2020/public/fioe_2020_contacts.csv --column contact_reason --key fc_num",
+             "release scan city_fio.csv --column narrative --roster-column officer --marker XXX --json"],
+    "review": ["release review fioe 2020 --open " + RULES],
+    "decide": [f'release decide fioe 2020 --log-id 812 --decision keep {KEY} {RULES} --note "street, not a name"',
+               f"release decide fioe 2020 --finding F3a9c0d12e4 --decision redact {KEY} {RULES}"],
+    "keygen": ['release keygen --out ~/keys/counsel.key --passphrase --name "A. Counsel" --role legal'],
+    "approve": [f"release approve fioe 2020 {KEY} {RULES}"],
+    "publish": ["release publish fioe 2020 --to /srv/open-data " + RULES],
+    "verify": ["release verify /srv/open-data/fioe/2020 " + RULES],
+    "audit": [f"release audit fioe 2020 --raw {RAW} {RULES}    # with the HMAC key",
+              "release audit fioe 2020 --no-scan --allow-unverified --json   # quick; names what it skipped"],
+    "budget": ["release budget fioe", "release budget best --ledger /srv/ledger.sqlite --json"],
+    "list": ["release list", "RELEASE_OUT=/srv/releases release list --json"],
+    "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",
+               "release sample shootings 2021 --out /tmp/shootings --seed 7"],
+    "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
+}
+
+
+class Texts(TypedDict):
+    help: str
+    epilog: str
+
+
+def texts(command: str, dataset: str = "") -> Texts:
+    """``help`` and ``epilog`` for click's command decorator."""
+    examples = "\n".join(f"  {line.format(dataset=dataset)}" for line in EXAMPLES[command])
+    return {"help": HELP[command].format(dataset=dataset), "epilog": f"\b\nExamples:\n{examples}"}

@@ -1,0 +1,178 @@
+"""``release doctor``: is this machine ready to build, approve and audit a release?
+
+One line per check, offline: the pinned spaCy model (installed, at the pinned version, its
+fingerprint, and whether the bundles under OUT were redacted by the same files), the PII
+engine loading with the rules' recognizers, the HMAC key (where it comes from and its key
+id, never the key; whether the bundles under OUT were built with it), the rules and suites in
+use and their origin, the privacy ledger, and a browser for ``review --open``. A failed check
+carries the exit code of its kind (9 model or key, 3 rules or suites, 6 ledger); the command
+exits with the first one. A warning (no key yet, no trusted signer, no browser) leaves 0:
+the first build makes the key, and a packet can be opened by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import webbrowser
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+from release import paths
+from release.bundles import DATASETS, all_bundles
+from release.config import load_policy
+from release.errors import ReleaseError
+from release.keys import master_key, master_key_id
+from release.ledger import Ledger, ledger_file
+from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
+from release.pii.model_files import package_fingerprint, package_root
+from release.run_options import Progress, Silent
+from release.stages.publish import MANIFEST
+from release.trust import load_signers
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str
+    exit_code: int = 0  # what a failure of this kind exits with
+
+
+def _recorded(out_dir: Path, read: Callable[[dict[str, object]], object]) -> dict[str, object]:
+    """``read(manifest)`` for every bundle under ``out_dir``, by ``dataset year[-vN]``."""
+    found: dict[str, object] = {}
+    for dataset, year, version, folder in all_bundles(out_dir):
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and (value := read(manifest)) is not None:
+            found[f"{dataset} {year}" + (f"-v{version}" if version > 1 else "")] = value
+    return found
+
+
+def _compared(recorded: dict[str, object], ours: str, what: str) -> tuple[bool, str]:
+    """(whether any bundle used another ``what``, the clause that says so)."""
+    differ = sorted(name for name, value in recorded.items() if value != ours)
+    if not differ:
+        return False, f"; the {len(recorded)} bundle(s) under OUT used the same {what}" if recorded else ""
+    return True, f"; {len(differ)} bundle(s) under OUT used another {what}: {', '.join(differ[:3])}"
+
+
+def model_check(out_dir: Path) -> Check:
+    try:
+        package_root(MODEL_PACKAGE)
+    except ReleaseError as exc:
+        return Check("model", "fail", exc.message, 9)
+    installed = metadata.version(MODEL_PACKAGE)
+    pins = [r.split("==", 1)[1] for r in metadata.requires("release") or [] if r.startswith(f"{MODEL_PACKAGE}==")]
+    if pins and installed != pins[0]:
+        return Check("model", "fail", f"{MODEL_PACKAGE} {installed} is installed; {pins[0]} is pinned", 9)
+    fingerprint = package_fingerprint(MODEL_PACKAGE)
+
+    def engine_of(manifest: dict[str, object]) -> object:
+        engine = manifest.get("pii_engine")
+        return engine.get("model_fingerprint") if isinstance(engine, dict) else None
+
+    differs, clause = _compared(_recorded(out_dir, engine_of), fingerprint, "model")
+    return Check("model", "warn" if differs else "ok",
+                 f"{MODEL_PACKAGE} {installed} (pinned), fingerprint {fingerprint[:16]}{clause}")
+
+
+def engine_check(rules_dir: Path, progress: Progress) -> Check:
+    from release.pii.engine import EngineSettings, PiiEngine
+    try:
+        with progress.stage("load PII model"):
+            engine = PiiEngine(EngineSettings(rules_dir=rules_dir / "pii", n_process=1))
+    except ReleaseError as exc:
+        return Check("pii engine", "fail", exc.one_line(), exc.exit_code)
+    versions = engine.versions()
+    return Check("pii engine", "ok", f"Presidio {versions['presidio']} and spaCy {versions['spacy']} load offline "
+                                     f"with the recognizers of {rules_dir / 'pii'}")
+
+
+def key_check(out_dir: Path) -> Check:
+    try:
+        key = master_key(create=False)
+    except ReleaseError as exc:
+        return Check("hmac key", "fail", exc.one_line(), 9)
+    if key is None:
+        return Check("hmac key", "warn", "none yet (RELEASE_HMAC_KEY is unset and there is no key file): the first "
+                                         "build creates one; approve, publish and audit --raw need it")
+    key_id = master_key_id(key.material)
+    differs, clause = _compared(_recorded(out_dir, lambda m: m.get("hmac_key_id")), key_id, "key")
+    loose = key.origin != "RELEASE_HMAC_KEY" and bool(os.stat(key.origin).st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+    detail = f"key id {key_id[:16]} from {key.origin}{clause}" + ("; the file is readable by others: chmod 600"
+                                                                 if loose else "")
+    return Check("hmac key", "warn" if loose or differs else "ok", detail)
+
+
+def rules_check(rules_dir: Path | None) -> Check:
+    folder, origin = paths.chosen_dir("redaction_rules", rules_dir)
+    try:
+        for dataset in DATASETS:
+            load_policy(folder / f"{dataset}.yaml")
+        signers = load_signers(folder)
+    except ReleaseError as exc:
+        return Check("rules", "fail", f"{folder} ({origin}): {exc.one_line()}", exc.exit_code)
+    changed = paths.differences_from_installed(folder, "redaction_rules")
+    detail = (f"{folder} ({origin}): {len(DATASETS)} policies load"
+              + (f", {len(changed)} file(s) differ from the installed copy" if changed else ", the installed policy")
+              + f"; {len(signers.by_key_id)} trusted signer(s)")
+    if rules_dir is None and Path("redaction_rules").is_dir():
+        detail += "; ./redaction_rules is not used (pass it with --rules)"
+    if not signers.by_key_id:
+        return Check("rules", "warn", detail + ": nothing can be approved until an administrator adds one")
+    return Check("rules", "ok", detail)
+
+
+def expectations_check(expectations_dir: Path | None) -> Check:
+    folder, origin = paths.chosen_dir("expectations", expectations_dir)
+    for dataset in DATASETS:
+        for side in ("raw", "public"):
+            suite = folder / f"{dataset}_{side}.json"
+            try:
+                json.loads(suite.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return Check("expectations", "fail", f"{suite}: missing or not JSON", 3)
+    return Check("expectations", "ok", f"{folder} ({origin}): {2 * len(DATASETS)} suites")
+
+
+def ledger_check(out_dir: Path, explicit: Path | None) -> Check:
+    path = ledger_file(out_dir, explicit)
+    if not path.is_file():
+        return Check("ledger", "ok", f"none yet at {path}: the first build with noisy tables creates it")
+    try:
+        units = [u for dataset in DATASETS for u in Ledger(path).report(dataset).units]
+    except ReleaseError as exc:
+        return Check("ledger", "fail", exc.one_line(), exc.exit_code)
+    over = [u.privacy_unit for u in units if u.remaining_rho < 0]
+    detail = f"{path}: {len(units)} privacy unit budget(s)" + (f", over the cap: {', '.join(over)}" if over else "")
+    return Check("ledger", "warn" if over else "ok", detail)
+
+
+def browser_check() -> Check:
+    try:
+        name = getattr(webbrowser.get(), "name", "default")
+    except webbrowser.Error:
+        return Check("browser", "warn", "none found: review --open cannot open the packet; open review/index.html "
+                                        "by hand or copy it to a machine with a browser")
+    return Check("browser", "ok", f"{name} (for review --open)")
+
+
+def doctor(out_dir: Path, rules_dir: Path | None = None, expectations_dir: Path | None = None,
+           ledger: Path | None = None, progress: Progress | None = None) -> dict[str, object]:
+    """Every check, and the exit code of the first that failed (0 when none did)."""
+    rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
+    checks = [model_check(out_dir), engine_check(rules, progress or Silent()), key_check(out_dir),
+              rules_check(rules_dir), expectations_check(expectations_dir), ledger_check(out_dir, ledger),
+              browser_check()]
+    failed = [c for c in checks if c.status == "fail"]
+    return {"ok": not failed, "exit_code": failed[0].exit_code if failed else 0,
+            "error": f"{failed[0].name}: {failed[0].detail}" if failed else None,
+            "warnings": sum(c.status == "warn" for c in checks), "checks": [asdict(c) for c in checks]}

@@ -1,0 +1,105 @@
+"""The command line itself (issue #13, item 4): help with examples on every command, a README
+that lists every command, `python -m release` and `python cli.py`, dataset names checked
+with did-you-mean suggestions, and options from the environment."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import cli
+from release.bundles import DATASETS
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = sorted(cli.main.commands)
+
+
+def _invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_examples(command: str) -> None:
+    code, out, _ = _invoke(command, "--help")
+    assert code == 0 and out.startswith(f"Usage: main {command}")
+    examples = out[out.index("Examples:"):].splitlines()[1:]
+    assert examples and all(line.strip().startswith(("release ", "RELEASE_")) for line in examples if line.strip())
+    runs = command if command not in DATASETS else command + " 2020"
+    assert any(runs in line for line in examples)
+
+
+def _readme_commands() -> tuple[set[str], str]:
+    """The first word after `release` in each row of README.md's commands table, and the table."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Commands"):readme.index("### Exit codes")]
+    return set(re.findall(r"^\| `release (\S+)", table, flags=re.MULTILINE)), table
+
+
+def test_the_readme_lists_every_command() -> None:
+    listed, table = _readme_commands()
+    builds = set(DATASETS)
+    assert listed == (set(COMMANDS) - builds) | {"DATASET"}
+    named = re.search(r"DATASET is (.+?)\.", table)
+    assert named is not None
+    assert re.findall(r"`([a-z_]+)`", named.group(1)) == list(DATASETS)
+
+
+@pytest.mark.parametrize("entry", [["-m", "release"], [str(ROOT / "cli.py")]], ids=["python-m-release", "python-cli-py"])
+def test_every_command_is_reachable_from_python(entry: list[str], tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    commands = done.stdout[done.stdout.index("Commands:"):].split("\n\n")[0]
+    listed = re.findall(r"^  (\S+)\s", commands, flags=re.MULTILINE)
+    assert sorted(listed) == COMMANDS
+
+
+def test_the_synthetic_generator_keeps_its_own_entry_point(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "release.synth", "in_custody_deaths", "2020", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "rows" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["budget", "fioee"], "'fioee' is not a dataset. Did you mean 'fioe'?"),
+    (["review", "fieo", "2020"], "Did you mean 'fioe'?"),
+    (["audit", "shooting", "2020"], "Did you mean 'shootings'?"),
+    (["sample", "youth_connect", "2020", "--out", "x"], "Did you mean 'youthconnect'?"),
+    (["fieo", "2020"], "No such command 'fieo'. Did you mean 'fioe'?"),
+    (["budget", "../../fioe"], "'../../fioe' is not a dataset. Datasets: fioe, shootings"),
+], ids=["budget", "review", "audit", "sample", "build", "traversal"])
+def test_a_misspelled_dataset_is_a_usage_error_with_a_suggestion(args: list[str], suggestion: str) -> None:
+    code, _, stderr = _invoke(*args)
+    assert code == 2 and suggestion in " ".join(stderr.split())
+
+
+def test_shared_folders_come_from_the_environment(tmp_path: Path) -> None:
+    ledger = tmp_path / "elsewhere.sqlite"
+    code, out, _ = _invoke("budget", "fioe", env={"RELEASE_OUT": str(tmp_path / "rel"), "RELEASE_LEDGER": str(ledger)})
+    assert code == 0 and f"ledger {ledger}" in out
+    code, out, _ = _invoke("budget", "fioe", env={"RELEASE_OUT": str(tmp_path / "rel"), "RELEASE_LEDGER": ""})
+    assert code == 0 and f"ledger {tmp_path / 'rel' / 'privacy_ledger.sqlite'}" in out
+    code, out, _ = _invoke("list", env={"RELEASE_LIST_AS_JSON": "1", "RELEASE_OUT": str(tmp_path)})
+    assert code == 0 and out.startswith("{")
+
+
+def _options(command: click.Command) -> dict[str, click.Option]:
+    return {p.name: p for p in command.params if isinstance(p, click.Option) and p.name}
+
+
+def test_switches_that_weaken_a_check_or_replace_a_release_must_be_typed() -> None:
+    typed_only = {("audit", "allow_unverified"), ("audit", "no_scan"), ("decide", "decision")}
+    typed_only |= {(dataset, "supersede") for dataset in DATASETS}
+    for name, command in cli.main.commands.items():
+        for option_name, option in _options(command).items():
+            assert option.allow_from_autoenv is ((name, option_name) not in typed_only), (name, option_name)
+    for name in ("scan", "list", "audit", "fioe"):
+        assert _options(cli.main.commands[name]).get("rules_dir") is None or \
+            _options(cli.main.commands[name])["rules_dir"].envvar == "RELEASE_RULES"
