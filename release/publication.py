@@ -35,13 +35,29 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a.is_relative_to(b) or b.is_relative_to(a)
 
 
-def check_destination(to_dir: Path, out_dir: Path, bundle: Path) -> None:
-    """Refuse a ``--to`` that is, holds or lies inside the releases folder or the bundle."""
+def check_destination(to_dir: Path, out_dir: Path, bundle: Path, target: Path | None = None) -> None:
+    """Refuse a ``--to`` that is, holds or lies inside the releases folder or the bundle, and a
+    destination ``--to/DATASET/FOLDER`` that gets there through a link: every folder below
+    ``--to`` is a real folder (or not there yet), and where the copy lands, resolved, overlaps
+    neither (a ``--to/fioe`` linked to the releases' ``fioe/`` would swap the bundle for its copy)."""
     to, out, source = to_dir.resolve(), out_dir.resolve(), bundle.resolve()
     for other, what in ((out, "the releases folder (--out)"), (source, "the bundle")):
         if _overlaps(to, other):
             raise ApprovalError(f"--to overlaps {what}; publish to a folder outside both", file=str(to_dir),
                                 rule="destination")
+    if target is None:
+        return
+    step = to_dir
+    for part in target.relative_to(to_dir).parts:
+        step = step / part
+        if step.is_symlink():
+            raise ApprovalError("a folder of the destination is a link; publish to real folders only",
+                                file=str(step), rule="destination")
+    landing = target.resolve()
+    for other, what in ((out, "the releases folder (--out)"), (source, "the bundle")):
+        if _overlaps(landing, other):
+            raise ApprovalError(f"the destination overlaps {what}; publish to a folder outside both",
+                                file=str(target), rule="destination")
 
 
 def _existing_copy(target: Path, digest: str) -> None:
@@ -123,6 +139,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     digest = manifest_sha256(bundle)
     status = require_approvals(bundle, dataset, year, trust_for(dataset, rules_dir, manifest))
     target = to_dir / dataset / bundle.name
+    check_destination(to_dir, out_dir, bundle, target)
     _existing_copy(target, digest)
     spent = _spent_run(manifest, out_dir, ledger)
     marked = spent is not None and spent[2] == "committed"

@@ -267,6 +267,14 @@ def published_over_a_portal_page(w: World) -> list[str]:
     return w.cmd("publish", "--to", str(w.site))
 
 
+def published_through_a_linked_dataset_folder(w: World) -> list[str]:
+    """The portal's ``fioe/`` is a link to the releases' ``fioe/``: the copy would land on the bundle."""
+    w.approve()
+    w.site.mkdir()
+    (w.site / "fioe").symlink_to(w.out / "fioe", target_is_directory=True)
+    return w.cmd("publish", "--to", str(w.site))
+
+
 def published_year_rebuilt(w: World) -> list[str]:
     w.approve()
     w.publish()
@@ -376,6 +384,10 @@ ATTACKS: dict[str, Attack] = {
     "publish-over-a-folder-it-did-not-write": Attack(
         "release publish to a destination holding others' files (it deleted them)", published_over_a_portal_page,
         7, "not a copy this tool published", lambda w: (w.site / "fioe" / YEAR / "index.html").is_file()),
+    "publish-through-a-linked-dataset-folder": Attack(
+        "release publish --to a folder whose fioe/ links to the releases folder (it replaced the bundle "
+        "with its public copy, deleting the redaction log and the packet)", published_through_a_linked_dataset_folder,
+        7, "a folder of the destination is a link", _bundle_intact),
     "rebuild-replaces-published-year": Attack(
         "a rebuild of a published, approved year (its approvals were lost, its status back to draft)",
         published_year_rebuilt, 7, "--supersede", lambda w: (w.bundle / "approvals.jsonl").is_file()),
