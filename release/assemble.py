@@ -17,7 +17,7 @@ from pathlib import Path
 
 import release
 from release import datasets
-from release.budget_run import RunBudget, privacy_section
+from release.budget_run import RunPrivacy, privacy_section
 from release.keys import Tokenizer
 from release.log import build_log
 from release.model import Report, Tables
@@ -71,7 +71,7 @@ def component_versions() -> dict[str, str]:
 def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
                     events: list, report: Report, tokenizer: Tokenizer, engine_versions: dict[str, str],
                     raw_results: list, public_results: list, decisions: list,
-                    derived: datasets.Derived, tables: object, budget: RunBudget | None, *,
+                    derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
                     verify_rounds: int = 0) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and

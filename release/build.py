@@ -22,7 +22,8 @@ import pandas as pd
 from release import datasets
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
-from release.budget_run import RunBudget, reserve_budget
+from release.budget_run import RunPrivacy, open_run
+from release.build_lock import build_lock
 from release.errors import BudgetError
 from release.keys import Tokenizer, load_or_create_key
 from release.model import Finding, RedactionEvent, Report, Tables
@@ -66,6 +67,11 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     breaks the contract, a broken environment."""
     resolved = resolve(options)
     tokenizer = Tokenizer(load_or_create_key())
+    with build_lock(options.out_dir, options.dataset, options.year):
+        return _build(options, resolved, tokenizer)
+
+
+def _build(options: BuildOptions, resolved: Resolved, tokenizer: Tokenizer) -> dict[str, object]:
     progress = options.progress
     loaded, raw_results, report = _load_and_validate(options, resolved)
     run = _Run(options, resolved, tokenizer, loaded, raw_results, report, report)
@@ -73,31 +79,32 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     _verify(run)
     with progress.stage("check public"):
         public_results = _check_public(run)
-    tables = None
-    budget: RunBudget | None = None
     if run.report.ok:
         try:
-            with reserve_budget(options, resolved) as budget:
-                if budget.specs:
-                    with progress.stage("aggregate tables"):
-                        tables = tables_api.build_tables(
-                            run.derived.table_frames, budget.specs, dataset=options.dataset, year=options.year,
-                            prior=_prior_tables(options, budget.specs), delta=budget.delta)
-                    run.report = run.report.extend(tables.findings)
-                if run.report.ok:
-                    manifest, target = _write(run, public_results, tables, budget, "draft")
-                    budget.commit()
+            privacy = open_run(options, resolved, tokenizer.mac)
+            tables = None
+            if privacy.specs:
+                with progress.stage("aggregate tables"):
+                    tables = tables_api.build_tables(
+                        run.derived.table_frames, privacy.specs, dataset=options.dataset, year=options.year,
+                        prior=_prior_tables(options, privacy.specs), delta=privacy.delta,
+                        measure=privacy.measure, precheck=privacy.precheck, mac=tokenizer.mac,
+                        model=privacy.tables.frames if privacy.tables else None, public_files=_public_files(run))
+                run.report = run.report.extend(tables.findings)
+            if run.report.ok:
+                manifest, target = _write(run, public_results, tables, privacy, "draft")
+                if tables is not None:  # the ledger entry that binds this manifest to its measurements
+                    privacy.bind(publish.sha256_file(target / publish.MANIFEST), tables.spends, tables.measurements)
         except BudgetError as refused:
             run.report = run.report.extend([Finding(
                 stage="budget", code="budget_refused", severity="blocking", message=refused.message,
                 file=refused.file, rule=refused.rule or "budget")])
-            tables = None
     if not run.report.ok:
         manifest, target = _write(run, public_results, None, None, "blocked")
     return _result(run, manifest, target)
 
 
-def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
+def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy | None,
            status: str) -> tuple[dict[str, object], Path]:
     options = run.options
     target = options.out_dir / options.dataset / str(options.year)
@@ -463,9 +470,15 @@ def _apply_cell_decisions(run: _Run, public: Tables) -> tuple[Tables, list[Redac
 # ---- public checks --------------------------------------------------------------------
 
 def _prior_tables(options: BuildOptions, specs: list) -> list:
-    """Exact tables this dataset published in earlier years: the suppression audit must
-    hold over all of them together."""
-    return tables_api.published_exact_tables(options.out_dir, options.dataset, specs, before=options.year)
+    """Tables this dataset published in every other year (later ones too, on a rebuild): the
+    suppression audit must hold over all of them together."""
+    return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year)
+
+
+def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
+    """The record-level files exactly as they will be published (what an outsider recounts)."""
+    policy = run.resolved.policy
+    return {name: run.public[name][fp.public_columns()] for name, fp in policy.files.items() if fp.publish}
 
 
 def _check_public(run: _Run) -> list:

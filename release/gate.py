@@ -22,7 +22,7 @@ import pandas as pd
 from release.approvals import append_approval, check_approvals, load_private_key, sign_approval, utc_now
 from release.errors import ApprovalError, InputError, ReleaseError
 from release.log import verify_log
-from release.ledger import Ledger, ledger_file
+from release.ledger import Ledger
 from release.stages.publish import LOG, MANIFEST, sha256_file, swap_into_place
 
 PUBLIC = "public"
@@ -200,31 +200,36 @@ def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: 
     return copied
 
 
-def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
-    """The ledger run of a release that spent privacy budget, checked to be on the ledger
-    as spent; None for a release without noisy tables."""
+def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None) -> tuple[Ledger, str] | None:
+    """The authoritative ledger holding this release's measurements, bound to this very manifest;
+    None for a release without noisy tables."""
+    from release import paths
+    from release.keys import Tokenizer, existing_key
+    from release.privacy_policy import checked_ledger
+
     privacy = manifest.get("privacy") or {}
     if not isinstance(privacy, dict) or not privacy.get("spends"):
         return None
-    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
+    path = checked_ledger(paths.default_dir("redaction_rules")[0], explicit)
     run_id = str(privacy.get("run_id", ""))
     if not path.is_file():
         raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
                             file=str(path), rule="ledger")
-    ledger = Ledger(path)
-    status = ledger.status(run_id)
-    if status not in ("committed", "published"):
-        raise ApprovalError(f"the privacy ledger does not hold this release's spend (run status {status}); "
-                            "rebuild the release", file=str(path), rule="ledger")
-    return ledger, run_id, str(status)
+    key = existing_key()
+    ledger = Ledger(path, Tokenizer(key).mac if key else None)
+    if ledger.bundle(run_id, manifest_sha256(bundle)) is None:
+        raise ApprovalError("the privacy ledger does not hold this release's measurements bound to this "
+                            "manifest; rebuild the release", file=str(path), rule="ledger")
+    return ledger, run_id
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
             ledger: Path | None = None) -> dict[str, object]:
-    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged, marking
-    the release's privacy spend as published on the ledger (a rebuild can no longer replace
-    it) just before the files go out, and giving the mark back if they do not. ``ledger``
-    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
+    """Copy ``public/`` to ``to_dir/<dataset>/<year>/`` once approved and unchanged. A release with
+    noisy tables goes out only if the authoritative ledger binds its measurements to this
+    manifest; once the files are in place, a ``publish`` entry records which manifest went out
+    (the charges were permanent from the moment of the draw). ``ledger`` may only name the
+    authoritative ledger (``privacy_policy.checked_ledger``)."""
     bundle = bundle_dir(dataset, year, out_dir)
     manifest = read_manifest(bundle)
     _require_intact(bundle, manifest)
@@ -241,24 +246,18 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path,
             f"{len(valid)} valid approval(s) of the current manifest, {required} required"
             + (f"; {stale} approval line(s) do not verify for it" if stale else ""),
             file=str(bundle / "approvals.jsonl"), rule="approvals-required")
-    spent = _spent_run(manifest, out_dir, ledger)
-    marked = spent is not None and spent[2] == "committed"
+    spent = _spent_run(manifest, bundle, ledger)
     target = to_dir / dataset / str(year)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{year}.publishing-", dir=target.parent))
     try:
         copied = _copy_verified(bundle, listed_outputs(manifest), staging)
-        if marked:
-            spent[0].mark_published(spent[1])  # type: ignore[index]
-        try:
-            swap_into_place(staging, target)
-        except BaseException:
-            if marked:
-                spent[0].unmark_published(spent[1])  # type: ignore[index]
-            raise
+        swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if spent is not None:  # the charges were permanent already; this records which manifest went out
+        spent[0].mark_published(dataset=dataset, year=year, run_id=spent[1], manifest_sha256=digest)
     return {"dataset": dataset, "year": year, "destination": str(target), "files": copied,
             "manifest_sha256": digest, "approvals": len(valid), "approvals_required": required,
             "key_ids": valid, "ledger_run": spent[1] if spent else None}

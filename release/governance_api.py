@@ -16,7 +16,6 @@ from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
-from release.ledger import Ledger, ledger_file
 from release.stages import publish
 
 
@@ -120,43 +119,55 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
             threshold = narrative.second_scan_threshold
             scanner = lambda texts, placeholders: engine.scan_many(  # noqa: E731
                 texts, threshold=threshold, placeholders=placeholders)
-    specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
-             if policy is not None and policy.tables_file else [])
+    tables_policy = (tables_api.load_tables_policy(rules / policy.tables_file)
+                     if policy is not None and policy.tables_file else None)
+    specs = list(tables_policy.tables) if tables_policy is not None else []
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
     report = audit.audit_or_raise(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
-        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else None,
-        ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
+        suppression_audit=_suppression_check(dataset, year, out_dir, tables_policy, policy) if thresholds else None,
+        ledger_check=_ledger_check(dataset, out_dir, ledger, rules) if any(s.is_noisy for s in specs) else None,
         thresholds=thresholds)
     return report.to_dict()
 
 
-def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:
-    """The LP audit over this bundle's exact tables and every earlier year's."""
+def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_api.TablesPolicy | None,
+                       policy: DatasetPolicy | None) -> Callable[..., tuple]:
+    """The LP audit over this bundle's tables and every earlier year's (noisy ones as intervals),
+    with each year's public record-level files recounted as known equations."""
     from release.stages.suppress import audit_suppression
 
     def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
-        published = tables_api.published_exact_tables(out_dir, dataset, specs, through=year)
+        specs = list(tables.tables) if tables is not None else []
+        published = tables_api.published_tables(out_dir, dataset, specs, through=year)
+        if tables is not None and policy is not None:
+            files = {n: fp.public_file for n, fp in policy.files.items() if fp.publish}
+            published += tables_api.published_microdata(out_dir, dataset, tables, files, through=year)
         findings = audit_suppression(published)
         problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
         return not problems, {"tables": len(published), "findings": len(findings)}, problems
     return check
 
 
-def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callable[..., tuple]:
-    """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
+def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path) -> Callable[..., tuple]:
+    """The authoritative ledger is intact, holds this and every other bundle's measurements
+    (which replay), and no unit passes its cap (``release.ledger_audit``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+        from release.keys import Tokenizer, existing_key
+        from release.ledger_audit import audit_ledger
+        from release.privacy_policy import checked_ledger, load_privacy_policy
+
         privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
-        path = ledger_file(out_dir, explicit, privacy.get("ledger"))
-        problems: list[str] = []
+        policy = load_privacy_policy(rules)
+        path = checked_ledger(rules, explicit)
         if not path.is_file():
-            return False, {"ledger": str(path)}, ["the privacy ledger is missing"]
-        ledger = Ledger(path)
-        status = ledger.status(str(privacy.get("run_id")))
-        if privacy.get("spends") and status not in ("committed", "published"):
-            problems.append(f"the ledger does not hold this bundle's run as spent (status {status})")
-        report = ledger.report(dataset)
-        over = [u.privacy_unit for u in report.units if u.remaining_rho < -1e-9]
-        problems += [f"privacy unit {unit}: spent over the cap" for unit in over]
-        return not problems, {"ledger": str(path), "run_status": status, "units": len(report.units)}, problems
+            return (not privacy.get("spends")), {"ledger": str(path)}, \
+                (["the privacy ledger is missing"] if privacy.get("spends") else [])
+        if privacy.get("ledger_id") and privacy.get("ledger") and str(path) != str(privacy.get("ledger")):
+            return False, {"ledger": str(path)}, [f"the bundle spent from another ledger ({privacy.get('ledger')}), "
+                                                  "not the authoritative one"]
+        key = existing_key()
+        caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
+        detail, problems = audit_ledger(path, out_dir, Tokenizer(key).mac if key else None, caps)
+        return not problems, detail, problems
     return check

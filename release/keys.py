@@ -77,3 +77,10 @@ class Tokenizer:
 
     def mac(self, message: str) -> str:
         return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_digest(tokenizer: Tokenizer, purpose: str, *parts: str) -> str:
+    """HMAC of ``parts`` under the release key, separated by a purpose label (``person-key/v1``,
+    ...), so a digest made for one use never equals one made for another or a log token.
+    Such digests never leave the process that makes them (the FIOE person key is one)."""
+    return tokenizer.mac("\x1f".join((f"purpose:{purpose}", *parts)))

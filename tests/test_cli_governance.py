@@ -13,6 +13,8 @@ from click.testing import CliRunner
 import cli
 from release.synth.fioe import generate_fioe, write_fioe
 
+pytestmark = pytest.mark.shared_ledger  # the module's bundle spent on the session ledger; audits read it
+
 
 def _invoke(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
@@ -89,3 +91,4 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     assert code == 8
     assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
     assert name not in stdout + stderr
+

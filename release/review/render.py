@@ -135,13 +135,19 @@ def _section_privacy(f: Facts) -> str:
         return ""
     budget = f.privacy_budget or {}
     spent = budget.get("rho_spent") or {}
-    cap = budget.get("rho_cap")
-    lines = [f"{unit}: rho {float(rho):.3g} spent by this release" + (f" (cap over all years {float(cap):.3g})" if cap else "")
+    charged = budget.get("rho_charged_by_this_build") or {}
+    caps = budget.get("rho_cap") or {}
+    lines = [f"{unit}: the measurements of this release cost rho {float(rho):.3g}, of which "
+             f"{float(charged.get(unit, 0.0)):.3g} was charged by this build (the rest re-uses measurements "  # type: ignore[union-attr]
+             "already paid for)" + (f"; cap over every release {float(caps[unit]):.3g}"  # type: ignore[index]
+                                     if isinstance(caps, dict) and unit in caps else "")
              for unit, rho in sorted(spent.items())]  # type: ignore[union-attr]
     parts = ['<section id="privacy"><h2>Privacy of the tables</h2><p>Differential privacy limits what anyone can '
              "learn about one person from the published numbers, whatever else they know. The budget (rho) "
-             "measures that limit: smaller is stronger; it adds up over tables and over years for the same "
-             "people, and the privacy ledger refuses a release that would pass the cap. "
+             "measures that limit: smaller is stronger; it adds up over tables, years and datasets that can hold "
+             "the same people, and the privacy ledger refuses a measurement that would pass the cap. Every draw "
+             "of noise is charged once and stored; a rebuild on the same data re-uses it. A summary table "
+             "restates a public file and claims no protection. "
              "Run <code>release budget DATASET</code> for what is left.</p>"]
     if lines:
         parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
