@@ -73,7 +73,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                     raw_results: list, public_results: list, decisions: list,
                     derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
-                    verify_rounds: int = 0) -> publish.Bundle:
+                    verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it."""
     policy = resolved.policy
@@ -130,6 +130,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
+        "record_risk": list(record_risk or []),
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets
+from release import datasets, record_risk
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunPrivacy, open_run
@@ -28,6 +28,7 @@ from release.errors import BudgetError
 from release.keys import Tokenizer, load_or_create_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
+from release.privacy_policy import risk_specs
 from release.run_options import BuildOptions, Resolved, resolve
 from release.stages import generalize as generalize_stage
 from release.stages import juvenile, leakcheck, load, publish, redact
@@ -58,6 +59,7 @@ class _Run:
     evidence: list[BlockedEvidence] = field(default_factory=list)
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
+    risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
 
 
 def build_release(options: BuildOptions) -> dict[str, object]:
@@ -112,7 +114,8 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy |
         bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
                                  run.tokenizer, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
-                                 status=status, evidence=run.evidence, verify_rounds=run.rounds)
+                                 status=status, evidence=run.evidence, verify_rounds=run.rounds,
+                                 record_risk=[r.to_dict() for r in run.risk])
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
@@ -227,6 +230,11 @@ def _public_frames(run: _Run) -> None:
         public = public.replace(**dict(derived.public))
         findings += list(derived.findings)
         events += list(derived.events)
+    frames, risk_events, run.risk, risk_findings = record_risk.enforce(
+        dict(public.frames), risk_specs(run.resolved.rules_dir, options.dataset),
+        {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
+        raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
+    public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
     run.public, run.events, run.derived = public, events, derived
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}

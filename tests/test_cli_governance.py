@@ -92,3 +92,13 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     assert f"fioe_2020_contacts.csv, row {person['fc_num']}, column weather" in stderr
     assert name not in stdout + stderr
 
+
+def test_packet_summary_shows_the_record_level_verdict(built: tuple[Path, Path]) -> None:
+    _, out = built
+    manifest = json.loads((out / "fioe" / "2020" / "manifest.json").read_text(encoding="utf-8"))
+    risks = manifest["record_risk"]
+    assert [r["quasi_identifiers"] for r in risks][0] == ["contact_date", "sex", "race", "age"]
+    summary = (out / "fioe" / "2020" / "review" / "index.html").read_text(encoding="utf-8").split(
+        'id="summary"')[1].split("</section>")[0]
+    assert "Record-level risk" in summary
+    assert any(f"{r['verdict'].upper()}</span>" in summary and f"{r['unique_share']:.1%}" in summary for r in risks)

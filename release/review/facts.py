@@ -106,6 +106,7 @@ class Facts:
     privacy_tables: tuple[Mapping[str, object], ...] = ()
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
+    record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
 
 
 def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
@@ -203,6 +204,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
+        record_risk=tuple(r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)),  # type: ignore[union-attr]
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])
