@@ -151,7 +151,20 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release",
-                          publishable=status == "draft")
+                          publishable=status == "draft",
+                          public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {})
+
+
+def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:
+    """``public/privacy.json`` and ``public/privacy.md``: what protects each table, in plain words."""
+    from release import privacy_statement
+    from release.privacy_policy import POLICY_FILE, load_privacy_policy
+
+    units = ({u: s.model_dump(mode="json") for u, s in load_privacy_policy(resolved.rules_dir).units.items()}
+             if (resolved.rules_dir / POLICY_FILE).is_file() else {})
+    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]  # type: ignore[union-attr]
+    return privacy_statement.files(options.dataset, options.year, privacy, risk, units)  # type: ignore[arg-type]
 
 
 def check_summary(results: list) -> dict[str, int]:

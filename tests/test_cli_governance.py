@@ -93,6 +93,27 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     assert name not in stdout + stderr
 
 
+def test_public_privacy_statement_says_what_protects_each_table(built: tuple[Path, Path]) -> None:
+    """issue #12: public/ states mechanism, unit, rho and epsilon, sigma, post-processing, and what is exact."""
+    _, out = built
+    public = out / "fioe" / "2020" / "public"
+    statement = json.loads((public / "privacy.json").read_text(encoding="utf-8"))
+    tables = {t["table"]: t for t in statement["tables"]}
+    summaries = [t for t in tables.values() if t["protection"] == "summary"]
+    assert len(summaries) == 4 and all(t["exact"] and t["rho"] == 0.0 for t in summaries)
+    assert all("no differential-privacy or suppression claim" in t["meaning"] for t in summaries)
+    person = tables["fioe_people_by_contacts_neighbourhood"]
+    assert (person["protection"], person["mechanism"], person["privacy_unit"], person["exact"]) == (
+        "differential privacy", "discrete_gaussian", "person", False)
+    assert person["rho"] == 0.05 and 0 < person["epsilon_at_delta"] < 3 and person["noise_scale"] > 0
+    assert "top-down" in person["post_processing"]
+    unit = statement["differential_privacy"]["units"]["person"]
+    assert unit["cap_rho_over_every_release"] == 1.0 and "fioe" in unit["datasets_that_can_hold_the_same_person"]
+    assert statement["record_level_risk"] and "Summary tables are exact" in statement["what_is_exact"]
+    text = (public / "privacy.md").read_text(encoding="utf-8")
+    assert "fioe_people_by_contacts_neighbourhood (differential privacy)" in text and "rho" in text
+
+
 def test_packet_summary_shows_the_record_level_verdict(built: tuple[Path, Path]) -> None:
     _, out = built
     manifest = json.loads((out / "fioe" / "2020" / "manifest.json").read_text(encoding="utf-8"))

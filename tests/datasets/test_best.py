@@ -270,7 +270,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 def test_bundle_publishes_noisy_tables_only(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
     public = out / "best" / "2020" / "public"
-    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "tables"]
+    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "privacy.json", "privacy.md", "tables"]
     assert sorted(p.name for p in (public / "tables").iterdir()) == sorted(f"{t}.csv" for t in TABLES)
     sample = (SAMPLE / "best_monthly.csv").read_text(encoding="utf-8")
     for table in (public / "tables").iterdir():

@@ -465,7 +465,7 @@ def test_budget_charges_each_data_year_once(built: Path) -> None:
 def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     bundle = built / "youthconnect" / year
     public = bundle / "public"
-    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "tables"]
+    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "privacy.json", "privacy.md", "tables"]
     assert sorted(p.name for p in (public / "tables").iterdir()) == sorted(f"{t}.csv" for t in TABLES)
     for table in (public / "tables").iterdir():
         header = next(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
