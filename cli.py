@@ -128,7 +128,7 @@ def _dataset_command(dataset: str) -> click.Command:
     @click.option("--expectations", "expectations_dir", type=click.Path(path_type=Path),
                   help="Expectation suites folder (default ./expectations, else the installed copy).")
     @click.option("--ledger", type=click.Path(path_type=Path),
-                  help="Privacy ledger (default $RELEASE_LEDGER, else OUT/privacy_ledger.sqlite).")
+                  help="Privacy ledger: may only name the one privacy.yaml (or $RELEASE_LEDGER) sets.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress bars.")
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
                 expectations_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
@@ -269,7 +269,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str, key_path: Pat
 @_bundle_options
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @click.option("--ledger", type=click.Path(path_type=Path), default=None,
-              help="Privacy ledger (default $RELEASE_LEDGER, else the one the manifest names).")
+              help="Privacy ledger: may only name the one privacy.yaml (or $RELEASE_LEDGER) sets.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None, as_json: bool) -> None:
     """Copy public/ out and make the release's privacy spend permanent on the ledger; refused
@@ -316,7 +316,7 @@ def _render_budget(result: dict[str, Any]) -> str:
 @click.argument("dataset")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
-@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger: may only name the one privacy.yaml (or $RELEASE_LEDGER) sets.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> None:
     """Privacy budget spent and left, per year and privacy unit, over all years."""
@@ -336,7 +336,7 @@ def _render_list(result: dict[str, Any]) -> str:
 @main.command(name="list")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("releases"), show_default=True,
               help="Releases folder.")
-@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger (default OUT/privacy_ledger.sqlite).")
+@click.option("--ledger", type=click.Path(path_type=Path), help="Privacy ledger: may only name the one privacy.yaml (or $RELEASE_LEDGER) sets.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def list_command(out_dir: Path, ledger: Path | None, as_json: bool) -> None:
     """Datasets, years released, status and budget."""
