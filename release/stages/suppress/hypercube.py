@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,12 +25,14 @@ from release.stages.suppress.ilp import _Plan
 from release.stages.suppress.published import ExactTable
 from release.tables_spec import ALL
 
-MAX_CUBES = 4096  # candidate boxes tried per primary cell (the cheapest categories first)
+MAX_CUBES = 256          # candidate boxes tried per primary cell (the cheapest categories first)
+HYPERCUBE_BUDGET_S = 30.0  # then the remaining primaries are left to the integer program and repair
 
 
 def hypercube_start(plan: _Plan, current: Sequence[ExactTable]) -> np.ndarray:
     """A mask over ``plan.decision``: the cells the hypercubes hide (primaries are hidden anyway)."""
     chosen = np.zeros(len(plan.decision), dtype=bool)
+    deadline = time.monotonic() + HYPERCUBE_BUDGET_S
     for entry in current:
         grid = _interior(plan, entry)
         if grid is None:
@@ -37,6 +40,8 @@ def hypercube_start(plan: _Plan, current: Sequence[ExactTable]) -> np.ndarray:
         values = np.array([[plan.system.items[i].current or 0 for i in grid.reshape(-1)]]).reshape(grid.shape)
         for index in sorted(zip(*np.nonzero(np.vectorize(lambda i: i in plan.primary)(grid))),
                             key=lambda ix: values[ix]):
+            if time.monotonic() > deadline:
+                return chosen
             cube = _cheapest(plan, grid, values, tuple(int(i) for i in index), chosen)
             for item in cube:
                 if item in plan.column:
