@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, lsq_linear, milp
 
+from release.native_output import quiet_stdout
 from release.stages import noise
 from release.stages.tabulate import level_matrix, level_values
 
@@ -133,10 +134,13 @@ def round_controlled(values: np.ndarray, low: np.ndarray, high: np.ndarray, equa
         constraints = [LinearConstraint(sparse.hstack([equal, sparse.csr_matrix((equal.shape[0], n))]), fixed, fixed),
                        LinearConstraint(sparse.hstack([eye, -eye]), -np.inf, values),
                        LinearConstraint(sparse.hstack([-eye, -eye]), -np.inf, -values)]
-        result = milp(np.concatenate([np.zeros(n), np.ones(n)]), constraints=constraints,
-                      integrality=np.concatenate([np.ones(n), np.zeros(n)]),
-                      bounds=Bounds(np.concatenate([lo, np.zeros(n)]), np.concatenate([hi, np.full(n, np.inf)])),
-                      options={"time_limit": ROUNDING_TIME_LIMIT_S, "mip_rel_gap": ROUNDING_GAP, "disp": False})
+        with quiet_stdout():
+            result = milp(np.concatenate([np.zeros(n), np.ones(n)]), constraints=constraints,
+                          integrality=np.concatenate([np.ones(n), np.zeros(n)]),
+                          bounds=Bounds(np.concatenate([lo, np.zeros(n)]),
+                                        np.concatenate([hi, np.full(n, np.inf)])),
+                          options={"time_limit": ROUNDING_TIME_LIMIT_S, "mip_rel_gap": ROUNDING_GAP,
+                                   "disp": False})
         if result.x is not None:
             return np.rint(result.x[:n]).astype(np.int64), status if result.status == 0 else "time_limit"
     return np.maximum(np.rint(values), 0).astype(np.int64), "fallback"

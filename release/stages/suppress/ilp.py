@@ -17,6 +17,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from release.model import Finding
+from release.native_output import quiet_stdout
 from release.stages.suppress.audit import TOLERANCE, Cuts, lp_audit
 from release.stages.suppress.published import ExactTable, primary_mask
 from release.stages.suppress.system import System
@@ -199,8 +200,9 @@ def _solve(cost: np.ndarray, rows: list[Row], n: int, time_limit: float) -> tupl
                 data.append(v)
         matrix = sparse.csr_matrix((data, (r, c)), shape=(len(rows), n))
         constraints.append(LinearConstraint(matrix, np.array([b for _, b in rows]), np.inf))
-    result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                  options={"time_limit": time_limit, "mip_rel_gap": ILP_RELATIVE_GAP, "disp": False})
+    with quiet_stdout():
+        result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+                      options={"time_limit": time_limit, "mip_rel_gap": ILP_RELATIVE_GAP, "disp": False})
     if result.x is None:  # rows that no pattern meets were dropped, so only a time-out lands here
         return None
     bound = getattr(result, "mip_dual_bound", None)
