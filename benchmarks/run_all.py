@@ -18,6 +18,7 @@ SCRIPTS = [  # (script, quick arguments)
     ("bench_throughput.py", ["--limit", "800"]),
     ("bench_noise.py", ["--runs", "20"]),
     ("bench_suppression.py", ["--quick"]),
+    ("bench_attacks.py", ["--rebuilds", "2", "--draws", "20"]),
 ]
 
 
