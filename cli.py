@@ -96,8 +96,8 @@ def _rules_option(command: Command) -> Command:
 
 
 def _ledger_option(command: Command) -> Command:
-    return _path_option("--ledger", "ledger", "RELEASE_LEDGER", "Privacy ledger (default: OUT/privacy_ledger.sqlite; "
-                        "publish and audit: the one the manifest names).")(command)
+    return _path_option("--ledger", "ledger", "RELEASE_LEDGER", "Privacy ledger: may only name the one the privacy policy "
+                        "(privacy.yaml) or $RELEASE_LEDGER sets.")(command)
 
 
 def _json_option(command: Command) -> Command:

@@ -19,6 +19,7 @@ SCRIPTS = [  # (script, quick arguments)
     ("bench_noise.py", ["--runs", "20"]),
     ("bench_suppression.py", ["--quick"]),
     ("bench_parse.py", ["--repeat", "5"]),
+    ("bench_attacks.py", ["--rebuilds", "2", "--draws", "20"]),
 ]
 
 

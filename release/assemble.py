@@ -17,7 +17,7 @@ from pathlib import Path
 
 import release
 from release import bundles, datasets, paths
-from release.budget_run import RunBudget, privacy_section
+from release.budget_run import RunPrivacy, privacy_section
 from release.cells import safe_frame
 from release.keys import ReleaseKeys
 from release.log import build_log
@@ -77,9 +77,9 @@ def component_versions() -> dict[str, str]:
 def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
                     events: list, report: Report, keys: ReleaseKeys, engine_versions: dict[str, str],
                     raw_results: list, public_results: list, decisions: list,
-                    derived: datasets.Derived, tables: object, budget: RunBudget | None, *,
+                    derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
-                    verify_rounds: int = 0) -> publish.Bundle:
+                    verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it."""
     policy = resolved.policy
@@ -145,6 +145,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
+        "record_risk": list(record_risk or []),
     }
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
@@ -165,7 +166,20 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release",
-                          publishable=status == "draft")
+                          publishable=status == "draft",
+                          public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {})
+
+
+def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:
+    """``public/privacy.json`` and ``public/privacy.md``: what protects each table, in plain words."""
+    from release import privacy_statement
+    from release.privacy_policy import POLICY_FILE, load_privacy_policy
+
+    units = ({u: s.model_dump(mode="json") for u, s in load_privacy_policy(resolved.rules_dir).units.items()}
+             if (resolved.rules_dir / POLICY_FILE).is_file() else {})
+    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]  # type: ignore[union-attr]
+    return privacy_statement.files(options.dataset, options.year, privacy, risk, units)  # type: ignore[arg-type]
 
 
 def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.PublicFile], int]:

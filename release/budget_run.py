@@ -1,93 +1,152 @@
-"""The privacy budget of one build, and where the ledger lives.
+"""The privacy budget of one build, and the ``budget`` command's report.
 
-Owns the reserve → commit / cancel life cycle of a run's spends (``reserve_budget``), the
-ledger location rule (``ledger_path``), the manifest's privacy section and the
-``budget`` command's report. The ledger itself (SQLite, caps) is ``release.ledger``.
+Owns ``RunPrivacy``: the ledger a build charges (the one the privacy policy fixes), the caps
+it holds the units to (fixed at first use, only ever lowered), and the measurer the tables
+path calls for every noisy measurement: look the measurement up in the ledger's store by the
+hash of its declaration and a keyed hash of its bounded counts, re-use it when found, or
+draw and charge it in one transaction before any noisy value leaves the ledger. After the
+bundle is written, ``bind`` appends the entry that ties the run's manifest to its
+measurements. The ledger itself (SQLite, hash chain, caps) is ``release.ledger``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from release import tables as tables_api
-from release.ledger import Ledger, ledger_file
+from release import paths
+from release.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
+from release.privacy_policy import checked_ledger, load_privacy_policy
 from release.run_options import BuildOptions, Resolved
+from release.stages import noise
+from release.tables_noisy import Measured, MeasurementRequest, counts_mac
+from release.tables_spec import TableSpec, TablesPolicy, load_tables_policy
 
 
 @dataclass
-class RunBudget:
-    """The privacy budget of this run: reserved before any noise, committed after the
-    bundle is written, given back if the run fails for any reason."""
+class RunPrivacy:
+    """This run's ledger, caps and measurer (``ledger`` is None without noisy tables)."""
 
-    ledger: Ledger | None
+    dataset: str
+    year: int
     run_id: str
-    specs: list
+    tables: TablesPolicy | None
     delta: float
-    cap_rho: float
-    spends: list
-    committed: bool = False
+    mac: Callable[[str], str]
+    ledger: Ledger | None = None
+    caps: dict[str, float] = field(default_factory=dict)
 
-    def commit(self) -> None:
-        if self.ledger is not None and self.spends:
-            self.ledger.commit(self.run_id)
-        self.committed = True
+    @property
+    def specs(self) -> list[TableSpec]:
+        return list(self.tables.tables) if self.tables is not None else []
+
+    def key(self, request: MeasurementRequest) -> str:
+        """The store's key: the declaration's hash and a keyed hash of the bounded counts."""
+        return f"{request.spec_sha256}:{counts_mac(self.mac, request)}"
+
+    def precheck(self, requests: Sequence[MeasurementRequest]) -> None:
+        """The whole release against the caps, before any draw: a refused release draws nothing."""
+        if self.ledger is not None and requests:
+            self.ledger.check_new({self.key(r): (r.privacy_unit, r.rho) for r in requests},
+                                  f"{self.dataset} {self.year}")
+
+    def measure(self, request: MeasurementRequest) -> Measured:
+        if self.ledger is None:
+            raise RuntimeError("a noisy table was measured without a ledger")
+        key = self.key(request)
+        charge = Charge(unit=request.privacy_unit, dataset=request.dataset, table=request.table,
+                        data_year=request.data_year, release_year=request.release_year,
+                        mechanism=request.mechanism, rho=request.rho, epsilon=request.epsilon, run_id=self.run_id)
+        got = self.ledger.obtain(key, charge, request.draw)
+        return Measured(noise.from_record(got.record), got.sha256, got.charge, got.reused)
+
+    def bind(self, manifest_sha256: str, spends: list[Spend], measurements: list[dict[str, object]]) -> None:
+        """Tie the written bundle to what it spent: its manifest hash and its measurements' hashes."""
+        if self.ledger is None or not spends:
+            return
+        self.ledger.bind_bundle(dataset=self.dataset, year=self.year, run_id=self.run_id,
+                                manifest_sha256=manifest_sha256,
+                                measurements=[str(m.get("measurement_sha256")) for m in measurements],
+                                charges=[s.charge for s in spends if s.charge])
 
 
-@contextlib.contextmanager
-def reserve_budget(options: BuildOptions, resolved: Resolved) -> Iterator[RunBudget]:
-    policy = resolved.policy
+def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str]) -> RunPrivacy:
+    """The run's privacy: for noisy tables, the authoritative ledger with the units' caps fixed."""
     run_id = uuid.uuid4().hex
+    policy = resolved.policy
     if not policy.tables_file:
-        yield RunBudget(None, run_id, [], 0.0, 0.0, [])
-        return
-    tables_policy = tables_api.load_tables_policy(resolved.rules_dir / policy.tables_file)
-    specs = list(tables_policy.tables)
-    spends = tables_api.planned_spends(specs, options.dataset, options.year)
-    ledger = Ledger(ledger_path(options.out_dir, options.ledger))
-    budget = RunBudget(ledger, run_id, specs, tables_policy.budget.delta, tables_policy.budget.cap_rho, spends)
-    if spends:
-        ledger.reserve(run_id=run_id, dataset=options.dataset, year=options.year, spends=spends,
-                       cap_rho=tables_policy.budget.cap_rho, delta=tables_policy.budget.delta)
-    try:
-        yield budget
-    finally:
-        if spends and not budget.committed:
-            ledger.cancel(run_id)
+        return RunPrivacy(options.dataset, options.year, run_id, None, 0.0, mac)
+    tables = load_tables_policy(resolved.rules_dir / policy.tables_file)
+    noisy = [s for s in tables.tables if s.is_noisy]
+    if not noisy:
+        return RunPrivacy(options.dataset, options.year, run_id, tables, 0.0, mac)
+    privacy = load_privacy_policy(resolved.rules_dir)
+    caps = {str(s.privacy_unit_name): privacy.unit(options.dataset, str(s.privacy_unit_name)).cap_rho for s in noisy}
+    ledger = Ledger(checked_ledger(resolved.rules_dir, options.ledger), mac)
+    run = RunPrivacy(options.dataset, options.year, run_id, tables, privacy.delta, mac, ledger)
+    run.caps = ledger.fix_caps(caps, privacy.delta)
+    return run
 
 
-def ledger_path(out_dir: Path, explicit: Path | None = None) -> Path:
-    """The privacy ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else ``OUT/privacy_ledger.sqlite``."""
-    return ledger_file(out_dir, explicit)
-
-
-def privacy_section(tables: object, budget: RunBudget) -> dict[str, object]:
-    """The manifest's ``privacy`` section: the run's spends and the tables' noise summary."""
+def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
+    """The manifest's ``privacy`` section: what each measurement cost, which were charged now,
+    and the tables' noise summary (``rho_spent``: the measurements this bundle uses)."""
     if tables is None:
         return {}
-    by_unit: dict[str, float] = {}
-    for spend in budget.spends:
-        by_unit[spend.privacy_unit] = by_unit.get(spend.privacy_unit, 0.0) + spend.rho
+    spends: list[Spend] = tables.spends  # type: ignore[attr-defined]
+    used: dict[str, float] = {}
+    charged: dict[str, float] = {}
+    for spend in spends:
+        used[spend.privacy_unit] = used.get(spend.privacy_unit, 0.0) + spend.rho
+        if not spend.reused:
+            charged[spend.privacy_unit] = charged.get(spend.privacy_unit, 0.0) + spend.rho
     return {
-        "ledger": str(budget.ledger.path) if budget.ledger is not None else None,
-        "run_id": budget.run_id,
-        "delta": budget.delta,
-        "rho_cap": budget.cap_rho,
-        "rho_spent": by_unit,
-        "spends": [dataclasses.asdict(s) for s in budget.spends],
+        "ledger": str(run.ledger.path) if run.ledger is not None else None,
+        "ledger_id": run.ledger.ledger_id() if run.ledger is not None else None,
+        "run_id": run.run_id,
+        "delta": run.delta,
+        "rho_cap": dict(run.caps),
+        "rho_spent": used,
+        "rho_charged_by_this_build": charged,
+        "spends": [s.__dict__ for s in spends],
         "rows_dropped": tables.rows_dropped,  # type: ignore[attr-defined]
         "tables": tables.privacy_summary,  # type: ignore[attr-defined]
         "measurements": tables.measurements,  # type: ignore[attr-defined]
     }
 
 
-def budget_report(dataset: str, out_dir: Path, ledger: Path | None = None) -> dict[str, object]:
-    """Privacy spent and left per year and privacy unit, from the ledger."""
-    path = ledger_path(out_dir, ledger)
+def ledger_path(out_dir: Path, explicit: Path | None = None, rules_dir: Path | None = None) -> Path:
+    """The authoritative privacy ledger (the privacy policy's, or ``$RELEASE_LEDGER``); ``out_dir``
+    no longer chooses it."""
+    return checked_ledger(rules_dir or paths.default_dir("redaction_rules")[0], explicit)
+
+
+def budget_report(dataset: str, out_dir: Path, ledger: Path | None = None,
+                  rules_dir: Path | None = None) -> dict[str, object]:
+    """Privacy spent and left per data year and privacy unit, from the ledger."""
+    rules = rules_dir or paths.default_dir("redaction_rules")[0]
+    path = ledger_path(out_dir, ledger, rules)
     if not path.is_file():
         return {"dataset": dataset, "ledger": str(path), "years": [], "units": [], "note": "no ledger yet"}
-    return {"ledger": str(path), **Ledger(path).report(dataset).to_dict()}
+    entries = Ledger(path).entries()
+    delta = load_privacy_policy(rules).delta
+    mine = [e for e in entries if e.kind == "charge" and e.body.get("dataset") == dataset]
+    published = {int(e.body.get("year", 0)) for e in entries if e.kind == "publish" and e.body.get("dataset") == dataset}
+    years: dict[tuple[int, str], float] = {}
+    for entry in mine:
+        key = (int(entry.body.get("data_year", 0)), str(entry.body.get("unit")))
+        years[key] = years.get(key, 0.0) + float(entry.body.get("rho", 0.0))
+    caps, spent = caps_in_force(entries), spent_by_unit(entries)
+    units = sorted({unit for _, unit in years})
+    return {
+        "dataset": dataset, "ledger": str(path), "delta": delta,
+        "years": [{"year": y, "privacy_unit": u, "rho": r, "epsilon": epsilon_from_rho(r, delta),
+                   "statuses": ["charged", "published"] if y in published else ["charged"]}
+                  for (y, u), r in sorted(years.items())],
+        "units": [{"privacy_unit": u, "cap_rho": caps.get(u, 0.0), "spent_rho": spent.get(u, 0.0),
+                   "spent_rho_by_this_dataset": sum(r for (_, unit), r in years.items() if unit == u),
+                   "remaining_rho": caps.get(u, 0.0) - spent.get(u, 0.0),
+                   "epsilon": epsilon_from_rho(spent.get(u, 0.0), delta)} for u in units],
+    }

@@ -19,16 +19,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets
+from release import datasets, record_risk
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
-from release.budget_run import RunBudget, reserve_budget
+from release.budget_run import RunPrivacy, open_run
+from release.build_lock import build_lock
 from release.codebooks import vocabulary_view
 from release.config import FREE_TEXT_TYPES
 from release.errors import BudgetError
-from release.keys import ReleaseKeys, Tokenizer, derive_keys, master_key
+from release.keys import ReleaseKeys, Tokenizer, derive_keys, ledger_mac, master_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
+from release.privacy_policy import risk_specs
 from release.run_options import BuildOptions, Resolved, resolve
 from release.stages import generalize as generalize_stage
 from release.stages import juvenile, leakcheck, load, publish, redact
@@ -59,6 +61,7 @@ class _Run:
     evidence: list[BlockedEvidence] = field(default_factory=list)
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
+    risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -74,6 +77,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     master = master_key(create=True)
     assert master is not None
     keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
+    with build_lock(options.out_dir, options.dataset, options.year):
+        result = _build(options, resolved, keys, ledger_mac(master.material))
+    return {**result, "notices": [n for n in (master.notice(),) if n]}
+
+
+def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str]) -> dict[str, object]:
     progress = options.progress
     loaded, raw_results, report = _load_and_validate(options, resolved)
     run = _Run(options, resolved, keys, loaded, raw_results, report, report)
@@ -81,31 +90,32 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     _verify(run)
     with progress.stage("check public"):
         public_results = _check_public(run)
-    tables = None
-    budget: RunBudget | None = None
     if run.report.ok:
         try:
-            with reserve_budget(options, resolved) as budget:
-                if budget.specs:
-                    with progress.stage("aggregate tables"):
-                        tables = tables_api.build_tables(
-                            run.derived.table_frames, budget.specs, dataset=options.dataset, year=options.year,
-                            prior=_prior_tables(options, budget.specs), delta=budget.delta)
-                    run.report = run.report.extend(tables.findings)
-                if run.report.ok:
-                    manifest, target = _write(run, public_results, tables, budget, "draft")
-                    budget.commit()
+            privacy = open_run(options, resolved, mac)
+            tables = None
+            if privacy.specs:
+                with progress.stage("aggregate tables"):
+                    tables = tables_api.build_tables(
+                        run.derived.table_frames, privacy.specs, dataset=options.dataset, year=options.year,
+                        prior=_prior_tables(options, privacy.specs), delta=privacy.delta,
+                        measure=privacy.measure, precheck=privacy.precheck, mac=mac,
+                        model=privacy.tables.frames if privacy.tables else None, public_files=_public_files(run))
+                run.report = run.report.extend(tables.findings)
+            if run.report.ok:
+                manifest, target = _write(run, public_results, tables, privacy, "draft")
+                if tables is not None:  # the ledger entry that binds this manifest to its measurements
+                    privacy.bind(publish.sha256_file(target / publish.MANIFEST), tables.spends, tables.measurements)
         except BudgetError as refused:
             run.report = run.report.extend([Finding(
                 stage="budget", code="budget_refused", severity="blocking", message=refused.message,
                 file=refused.file, rule=refused.rule or "budget")])
-            tables = None
     if not run.report.ok:
         manifest, target = _write(run, public_results, None, None, "blocked")
-    return {**_result(run, manifest, target), "notices": [n for n in (master.notice(),) if n]}
+    return _result(run, manifest, target)
 
 
-def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | None,
+def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy | None,
            status: str) -> tuple[dict[str, object], Path]:
     options = run.options
     target = run.resolved.target.bundle
@@ -113,7 +123,8 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunBudget | 
         bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
-                                 status=status, evidence=run.evidence, verify_rounds=run.rounds)
+                                 status=status, evidence=run.evidence, verify_rounds=run.rounds,
+                                 record_risk=[r.to_dict() for r in run.risk])
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
@@ -229,6 +240,11 @@ def _public_frames(run: _Run) -> None:
         public = public.replace(**dict(derived.public))
         findings += list(derived.findings)
         events += list(derived.events)
+    frames, risk_events, run.risk, risk_findings = record_risk.enforce(
+        dict(public.frames), risk_specs(run.resolved.rules_dir, options.dataset),
+        {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
+        raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
+    public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
     run.public, run.events, run.derived = public, events, derived
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}
@@ -481,9 +497,15 @@ def _apply_cell_decisions(run: _Run, public: Tables) -> tuple[Tables, list[Redac
 # ---- public checks --------------------------------------------------------------------
 
 def _prior_tables(options: BuildOptions, specs: list) -> list:
-    """Exact tables this dataset published in earlier years: the suppression audit must
-    hold over all of them together."""
-    return tables_api.published_exact_tables(options.out_dir, options.dataset, specs, before=options.year)
+    """Tables this dataset published in every other year (later ones too, on a rebuild): the
+    suppression audit must hold over all of them together."""
+    return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year)
+
+
+def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
+    """The record-level files exactly as they will be published (what an outsider recounts)."""
+    policy = run.resolved.policy
+    return {name: run.public[name][fp.public_columns()] for name, fp in policy.files.items() if fp.publish}
 
 
 def _check_public(run: _Run) -> list:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.approvals import utc_now
-from release.errors import ApprovalError, ConfigError, InputError
-from release.ledger import Ledger, ledger_file
+from release.errors import ApprovalError, ConfigError, InputError, ReleaseError
+from release.ledger import Ledger
+from release.paths import default_dir
 from release.stages.publish import MANIFEST, sha256_file
 
 DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
@@ -114,8 +115,14 @@ def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None) -> boo
     privacy = manifest.get("privacy") if isinstance(manifest, dict) else None
     if not isinstance(privacy, dict) or not privacy.get("spends"):
         return False
-    path = ledger_file(out_dir, ledger, privacy.get("ledger"))
-    return path.is_file() and Ledger(path).status(str(privacy.get("run_id", ""))) == "published"
+    from release.privacy_policy import checked_ledger
+    try:
+        path = checked_ledger(default_dir("redaction_rules")[0], ledger)
+    except ReleaseError:
+        return False  # the policy names no readable ledger: the publication record decides
+    run_id = str(privacy.get("run_id", ""))
+    return path.is_file() and any(e.kind == "publish" and e.body.get("run_id") == run_id
+                                  for e in Ledger(path).entries())
 
 
 @dataclass(frozen=True)

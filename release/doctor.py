@@ -27,7 +27,7 @@ from release.bundles import DATASETS, all_bundles
 from release.config import load_policy
 from release.errors import ReleaseError
 from release.keys import master_key, master_key_id
-from release.ledger import Ledger, ledger_file
+from release.ledger import Ledger, caps_in_force, spent_by_unit
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
 from release.run_options import Progress, Silent
@@ -144,15 +144,22 @@ def expectations_check(expectations_dir: Path | None) -> Check:
 
 
 def ledger_check(out_dir: Path, explicit: Path | None) -> Check:
-    path = ledger_file(out_dir, explicit)
+    """The authoritative privacy ledger (the privacy policy's, or ``$RELEASE_LEDGER``): readable,
+    and every unit's spend within the cap fixed on it."""
+    from release.budget_run import ledger_path
+    try:
+        path = ledger_path(out_dir, explicit)
+    except ReleaseError as exc:
+        return Check("ledger", "fail", exc.one_line(), exc.exit_code)
     if not path.is_file():
         return Check("ledger", "ok", f"none yet at {path}: the first build with noisy tables creates it")
     try:
-        units = [u for dataset in DATASETS for u in Ledger(path).report(dataset).units]
+        entries = Ledger(path).entries()
     except ReleaseError as exc:
         return Check("ledger", "fail", exc.one_line(), exc.exit_code)
-    over = [u.privacy_unit for u in units if u.remaining_rho < 0]
-    detail = f"{path}: {len(units)} privacy unit budget(s)" + (f", over the cap: {', '.join(over)}" if over else "")
+    caps, spent = caps_in_force(entries), spent_by_unit(entries)
+    over = sorted(u for u, rho in spent.items() if rho > caps.get(u, 0.0) * (1 + 1e-12))
+    detail = f"{path}: {len(caps)} privacy unit(s) with a cap" + (f", over the cap: {', '.join(over)}" if over else "")
     return Check("ledger", "warn" if over else "ok", detail)
 
 

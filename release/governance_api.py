@@ -18,7 +18,6 @@ from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
-from release.ledger import Ledger, ledger_file
 from release.run_options import Progress, Silent
 
 if TYPE_CHECKING:
@@ -106,7 +105,7 @@ def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, r
 
 def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
                     rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
-    """Publish, marking the spend published on the ledger (``ledger.ledger_file`` says which)."""
+    """Publish, recording on the authoritative privacy ledger which manifest went out."""
     from release import publication
     existing_bundle(dataset, year, out_dir, version)
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version)
@@ -161,13 +160,14 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
                                                   officer_policy=narrative.officer_policy,
                                                   threshold=narrative.threshold))
             scanner = _scanner(engine, narrative.second_scan_threshold, progress)
-    specs = (list(tables_api.load_tables_policy(rules / policy.tables_file).tables)
-             if policy is not None and policy.tables_file else [])
+    tables_policy = (tables_api.load_tables_policy(rules / policy.tables_file)
+                     if policy is not None and policy.tables_file else None)
+    specs = list(tables_policy.tables) if tables_policy is not None else []
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
     report = audit.audit(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
-        suppression_audit=_suppression_check(dataset, year, out_dir, specs) if thresholds else _no_exact_tables,
-        ledger_check=_ledger_check(dataset, out_dir, ledger) if specs else None,
+        suppression_audit=_suppression_check(dataset, year, out_dir, tables_policy, policy) if thresholds else _no_exact_tables,
+        ledger_check=_ledger_check(dataset, out_dir, ledger, rules) if any(s.is_noisy for s in specs) else None,
         thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version,
         progress=progress)
     return report.to_dict()
@@ -183,36 +183,52 @@ def _scanner(engine: PiiEngine, threshold: float, progress: Progress) -> Scanner
 
 
 def _no_exact_tables(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
-    """The policy declares no exact table: nothing can be recovered from suppressed cells."""
+    """The policy declares no table an attacker could solve: nothing to audit."""
     return True, {"exact_tables": 0}, []
 
 
-def _suppression_check(dataset: str, year: int, out_dir: Path, specs: list) -> Callable[..., tuple]:
-    """The LP audit over this bundle's exact tables and every earlier year's."""
+def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_api.TablesPolicy | None,
+                       policy: DatasetPolicy | None) -> Callable[..., tuple]:
+    """The LP audit over this bundle's tables and every earlier year's (noisy ones as intervals),
+    with each year's public record-level files recounted as known equations."""
     from release.stages.suppress import audit_suppression
 
     def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
-        published = tables_api.published_exact_tables(out_dir, dataset, specs, through=year)
+        specs = list(tables.tables) if tables is not None else []
+        published = tables_api.published_tables(out_dir, dataset, specs, through=year)
+        if tables is not None and policy is not None:
+            files = {n: fp.public_file for n, fp in policy.files.items() if fp.publish}
+            published += tables_api.published_microdata(out_dir, dataset, tables, files, through=year)
         findings = audit_suppression(published)
         problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
         return not problems, {"tables": len(published), "findings": len(findings)}, problems
     return check
 
 
-def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None) -> Callable[..., tuple]:
-    """The ledger holds this bundle's run with the manifest's spends, and no cap is passed."""
+def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path) -> Callable[..., tuple]:
+    """The authoritative ledger is intact, holds this and every other bundle's measurements
+    (which replay), and no unit passes its cap (``release.ledger_audit``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+        from release.keys import existing_key, ledger_mac
+        from release.ledger import Ledger
+        from release.ledger_audit import audit_ledger
+        from release.privacy_policy import checked_ledger, load_privacy_policy
+
         privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
-        path = ledger_file(out_dir, explicit, privacy.get("ledger"))
-        problems: list[str] = []
+        policy = load_privacy_policy(rules)
+        path = checked_ledger(rules, explicit)
         if not path.is_file():
-            return False, {"ledger": str(path)}, ["the privacy ledger is missing"]
-        ledger = Ledger(path)
-        status = ledger.status(str(privacy.get("run_id")))
-        if privacy.get("spends") and status not in ("committed", "published"):
-            problems.append(f"the ledger does not hold this bundle's run as spent (status {status})")
-        report = ledger.report(dataset)
-        over = [u.privacy_unit for u in report.units if u.remaining_rho < -1e-9]
-        problems += [f"privacy unit {unit}: spent over the cap" for unit in over]
-        return not problems, {"ledger": str(path), "run_status": status, "units": len(report.units)}, problems
+            return (not privacy.get("spends")), {"ledger": str(path)}, \
+                (["the privacy ledger is missing"] if privacy.get("spends") else [])
+        key = existing_key()
+        recorded = privacy.get("ledger_id")
+        # a ledger is named by its first entry's hash, not by where the file sits (a deployment
+        # may move it); a copy carries the same id, but a bundle charged on a copy is not bound
+        # on this one, which the bundle checks below report
+        if recorded and Ledger(path).ledger_id() != recorded:
+            return False, {"ledger": str(path)}, ["the bundle spent from another ledger (its ledger_id differs), "
+                                                  "not the authoritative one"]
+        caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
+        detail, problems = audit_ledger(path, out_dir, ledger_mac(key) if key else None, caps)
+        return not problems, detail, problems
     return check

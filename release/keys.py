@@ -28,7 +28,7 @@ import re
 import secrets
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +144,9 @@ class Tokenizer:
     def token(self, value: str) -> str:
         return hmac.new(self.key, normalize_value(value).encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def mac(self, message: str) -> str:
+        return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
 
 @dataclass(frozen=True)
 class TrailerKey:
@@ -188,6 +191,15 @@ def master_key_id(master: bytes) -> str:
     return _derive(master, KEY_ID_LABEL, 16).hex()
 
 
+LEDGER_LABEL = "release/v2/privacy-ledger"  # one for the one ledger: its entry MACs and measurement keys
+
+
+def ledger_mac(master: bytes) -> Callable[[str], str]:
+    """The privacy ledger's MAC (entries, and the keys of stored measurements): its own key,
+    the same for every dataset and year, since one ledger holds them all."""
+    return Tokenizer(_derive(master, LEDGER_LABEL)).mac
+
+
 def _derive(master: bytes, label: str, length: int = 32) -> bytes:
     from release.approvals import hkdf_sha256  # the one module importing ``cryptography``
     return hkdf_sha256(master, label.encode("ascii"), length)
@@ -223,3 +235,8 @@ def keys_for_manifest(master: bytes, manifest: Mapping[str, object]) -> ReleaseK
     if section.get("purposes") != purpose_labels(dataset, year, linkable):
         raise EnvironmentProblem("the manifest's key purposes are not this release's", rule="hmac-key")
     return derive_keys(master, dataset, year, linkable)
+def keyed_digest(tokenizer: Tokenizer, purpose: str, *parts: str) -> str:
+    """HMAC of ``parts`` under the release key, separated by a purpose label (``person-key/v1``,
+    ...), so a digest made for one use never equals one made for another or a log token.
+    Such digests never leave the process that makes them (the FIOE person key is one)."""
+    return tokenizer.mac("\x1f".join((f"purpose:{purpose}", *parts)))

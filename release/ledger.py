@@ -1,54 +1,60 @@
-"""Privacy budget ledger: what each release spent, per dataset, privacy unit, year and table.
+"""Privacy budget ledger: an append-only, hash-chained record of every cap, charge, bundle and
+publication, with the noisy measurements it paid for.
 
-One SQLite file persists across releases and years. Budgets add up under zCDP (rho);
-the cap holds per dataset and privacy unit over *all* years, because a unit's data can
-appear in several years' tables. A run reserves its spends atomically (``BEGIN
-IMMEDIATE``: two processes cannot both pass the cap), then commits or cancels. A rebuild
-of the same dataset and year replaces that year's unpublished run instead of adding to
-it; ``mark_published`` makes a run permanent, so a later rebuild adds to it.
+One SQLite file, at the one location the privacy policy sets, persists across releases,
+years and datasets. Every noise draw is a ``charge`` entry, appended in the same
+transaction that stores the draw (``obtain``): a rebuild on the same data finds the stored
+measurement and pays nothing, changed data pays again, and nothing is ever given back. The
+cap of a privacy unit is fixed by its first ``cap`` entry and can only be lowered; the sum
+of the unit's charges over every dataset that can hold the same person stays under it.
+
+Each entry holds ``hash = sha256(prev | kind | body)`` and, when the release key is at hand,
+an HMAC of that hash; triggers refuse UPDATE and DELETE. A ``bundle`` entry binds a run to
+its manifest hash and the hashes of its measurements, and the manifest records its charges'
+entry hashes, so an auditor (``release.ledger_audit``) can tell an edited ledger from an
+honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from release.errors import BudgetError
 
-COUNTED = ("reserved", "committed", "published")
+GENESIS = "0" * 64
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, dataset TEXT NOT NULL, year INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('reserved','committed','published','cancelled','replaced')),
-    replaced_by TEXT, status_before TEXT, cap_rho REAL NOT NULL, delta REAL NOT NULL,
-    created TEXT NOT NULL, updated TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS spends (
-    run_id TEXT NOT NULL REFERENCES runs(run_id), table_name TEXT NOT NULL,
-    privacy_unit TEXT NOT NULL, mechanism TEXT NOT NULL, rho REAL NOT NULL, epsilon REAL,
-    PRIMARY KEY (run_id, table_name));
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,
+    prev TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, mac TEXT);
+CREATE TABLE IF NOT EXISTS measurements (
+    key TEXT PRIMARY KEY, charge TEXT NOT NULL, sha256 TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS measurements_no_update BEFORE UPDATE ON measurements
+    BEGIN SELECT RAISE(ABORT, 'stored measurements are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS measurements_no_delete BEFORE DELETE ON measurements
+    BEGIN SELECT RAISE(ABORT, 'stored measurements are never removed'); END;
 """
+Mac = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class Spend:
-    """One noisy table's cost. ``epsilon`` is the pure-DP parameter of a Laplace table."""
-
-    table: str
-    privacy_unit: str
-    mechanism: str
-    rho: float
-    epsilon: float | None = None
+def canonical(body: object) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def epsilon_from_rho(rho: float, delta: float) -> float:
-    """rho-zCDP implies (rho + 2 sqrt(rho ln(1/delta)), delta)-DP (Bun & Steinke 2016, Prop. 1.3)."""
-    return rho + 2 * math.sqrt(rho * math.log(1 / delta)) if rho > 0 else 0.0
+def entry_hash(prev: str, kind: str, body: str) -> str:
+    return hashlib.sha256(f"{prev}\n{kind}\n{body}".encode("utf-8")).hexdigest()
 
 
 def rho_from_epsilon(epsilon: float) -> float:
@@ -56,60 +62,74 @@ def rho_from_epsilon(epsilon: float) -> float:
     return epsilon * epsilon / 2
 
 
+def epsilon_from_rho(rho: float, delta: float) -> float:
+    """(epsilon, delta)-DP implied by rho-zCDP, from OpenDP's ``make_zCDP_to_approxDP``
+    (tighter than the textbook rho + 2 sqrt(rho ln(1/delta)), which was 5-7% looser)."""
+    from release.stages.noise import epsilon_from_rho as opendp_epsilon
+    return opendp_epsilon(rho, delta)
+
+
 @dataclass(frozen=True)
-class YearLine:
-    year: int
+class Entry:
+    seq: int
+    kind: str
+    body: dict[str, Any]
+    prev: str
+    hash: str
+    mac: str | None
+    raw_body: str
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What one noisy table's measurement costs. ``epsilon`` is the pure-DP parameter of a
+    Laplace table; ``reused``: the measurement was already on the ledger (paid before)."""
+
+    table: str
     privacy_unit: str
+    mechanism: str
     rho: float
-    epsilon: float
-    statuses: tuple[str, ...]
+    epsilon: float | None = None
+    data_year: int | None = None
+    reused: bool = False
+    charge: str | None = None  # the ledger entry that paid for it
 
 
 @dataclass(frozen=True)
-class UnitLine:
-    privacy_unit: str
-    cap_rho: float
-    spent_rho: float
-    remaining_rho: float
-    epsilon: float  # of the total spent, at ``delta``
+class Charge:
+    """What one new measurement costs, on the unit it protects."""
 
-
-@dataclass(frozen=True)
-class BudgetReport:
+    unit: str
     dataset: str
-    delta: float
-    years: tuple[YearLine, ...]
-    units: tuple[UnitLine, ...]
+    table: str
+    data_year: int
+    release_year: int
+    mechanism: str
+    rho: float
+    epsilon: float | None
+    run_id: str
 
-    def to_dict(self) -> dict[str, object]:
-        return {"dataset": self.dataset, "delta": self.delta,
-                "years": [asdict(y) | {"statuses": list(y.statuses)} for y in self.years],
-                "units": [asdict(u) for u in self.units]}
+
+@dataclass(frozen=True)
+class Obtained:
+    record: dict[str, Any]   # the stored measurement (noisy values included; never published)
+    sha256: str              # its hash, as the charge entry and the manifest record it
+    charge: str              # the hash of the charge entry that paid for it
+    reused: bool             # found in the store: nothing was drawn, nothing charged
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _within_cap(total_rho: float, cap_rho: float) -> bool:
-    """The one cap test (a relative 1e-12 slack for float sums)."""
-    return total_rho <= cap_rho * (1 + 1e-12)
-
-
-def ledger_file(out_dir: Path, explicit: Path | None = None, recorded: object = None) -> Path:
-    """Which ledger: ``--ledger``, else ``$RELEASE_LEDGER``, else the one a bundle's manifest
-    ``recorded`` (for publish and audit), else ``OUT/privacy_ledger.sqlite``."""
-    env = os.environ.get("RELEASE_LEDGER")
-    if explicit is not None:
-        return explicit
-    if env:
-        return Path(env)
-    return Path(str(recorded)) if recorded else out_dir / "privacy_ledger.sqlite"
+def record_sha256(record: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(record).encode("utf-8")).hexdigest()
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mac: Mac | None = None) -> None:
         self.path = Path(path)
+        self.mac = mac
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with closing(sqlite3.connect(self.path, timeout=60)) as db:
@@ -125,8 +145,7 @@ class Ledger:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One BEGIN IMMEDIATE transaction: writers queue, readers never see half a change."""
         try:
-            with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as db:
-                db.execute("PRAGMA foreign_keys = ON")
+            with closing(sqlite3.connect(self.path, timeout=120, isolation_level=None)) as db:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     yield db
@@ -137,113 +156,145 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._unreadable(exc) from None
 
-    def reserve(self, *, run_id: str, dataset: str, year: int, spends: Sequence[Spend],
-                cap_rho: float, delta: float) -> None:
-        for spend in spends:
-            if not (math.isfinite(spend.rho) and spend.rho > 0):
-                raise BudgetError(f"spend for table '{spend.table}' must have a positive finite rho",
-                                  rule="budget")
-        with self._transaction() as db:
-            if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
-                raise BudgetError(f"run '{run_id}' already has a reservation", rule="budget")
-            replaced = [r for (r,) in db.execute(
-                "SELECT run_id FROM runs WHERE dataset = ? AND year = ? AND status IN "
-                "('reserved','committed')", (dataset, year))]
-            spent = self._spent_by_unit(db, dataset, exclude=replaced)
-            for unit in sorted({s.privacy_unit for s in spends}):
-                adding = sum(s.rho for s in spends if s.privacy_unit == unit)
-                if not _within_cap(spent.get(unit, 0.0) + adding, cap_rho):
-                    raise BudgetError(
-                        f"{dataset} {year}: privacy unit '{unit}' would spend rho "
-                        f"{spent.get(unit, 0.0) + adding:.4g} over all years, above the cap "
-                        f"{cap_rho:.4g} (already spent {spent.get(unit, 0.0):.4g})", rule="budget")
-            now = _now()
-            db.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (run_id, dataset, year, "reserved", None, None, cap_rho, delta, now, now))
-            db.executemany("INSERT INTO spends VALUES (?,?,?,?,?,?)",
-                           [(run_id, s.table, s.privacy_unit, s.mechanism, s.rho, s.epsilon)
-                            for s in spends])
-            db.executemany("UPDATE runs SET status_before = status, status = 'replaced', "
-                           "replaced_by = ?, updated = ? WHERE run_id = ?",
-                           [(run_id, now, r) for r in replaced])
-
-    def commit(self, run_id: str) -> None:
-        """The run finished: its spend stays (until a rebuild of the same year replaces it)."""
-        self._move(run_id, "reserved", "committed")
-
-    def mark_published(self, run_id: str) -> None:
-        """The run's tables go public: its spend is permanent and never replaced."""
-        self._move(run_id, "committed", "published")
-
-    def unmark_published(self, run_id: str) -> None:
-        """A publication that failed before its files went out gives the mark back."""
-        self._move(run_id, "published", "committed")
-
-    def cancel(self, run_id: str) -> None:
-        """A failed run gives its reservation back; a draft it was replacing counts again."""
-        with self._transaction() as db:
-            row = db.execute("SELECT status, dataset FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise BudgetError(f"no reservation for run '{run_id}'", rule="budget")
-            if row[0] not in ("reserved", "replaced"):
-                raise BudgetError(f"run '{run_id}' is {row[0]} and cannot be cancelled", rule="budget")
-            db.execute("UPDATE runs SET status = 'cancelled', updated = ? WHERE run_id = ?",
-                       (_now(), run_id))
-            for old, cap in db.execute("SELECT run_id, cap_rho FROM runs WHERE replaced_by = ? AND "
-                                       "status = 'replaced' AND status_before = 'committed'",
-                                       (run_id,)).fetchall():
-                restore = self._fits(db, row[1], old, cap)
-                db.execute("UPDATE runs SET status = ?, replaced_by = NULL, updated = ? WHERE run_id = ?",
-                           ("committed" if restore else "cancelled", _now(), old))
-
-    def report(self, dataset: str) -> BudgetReport:
-        with self._transaction() as db:
-            latest = db.execute("SELECT cap_rho, delta FROM runs WHERE dataset = ? ORDER BY created "
-                                "DESC, rowid DESC LIMIT 1", (dataset,)).fetchone()
-            cap, delta = latest if latest else (0.0, 1e-9)
-            marks = ",".join("?" * len(COUNTED))
-            rows = db.execute(
-                f"SELECT r.year, s.privacy_unit, SUM(s.rho), GROUP_CONCAT(DISTINCT r.status) "
-                f"FROM runs r JOIN spends s USING (run_id) WHERE r.dataset = ? AND r.status IN ({marks}) "
-                f"GROUP BY r.year, s.privacy_unit ORDER BY r.year, s.privacy_unit",
-                (dataset, *COUNTED)).fetchall()
-            spent = self._spent_by_unit(db, dataset)
-        years = tuple(YearLine(year=y, privacy_unit=u, rho=r, epsilon=epsilon_from_rho(r, delta),
-                               statuses=tuple(sorted(st.split(",")))) for y, u, r, st in rows)
-        units = tuple(UnitLine(privacy_unit=u, cap_rho=cap, spent_rho=r, remaining_rho=cap - r,
-                               epsilon=epsilon_from_rho(r, delta)) for u, r in sorted(spent.items()))
-        return BudgetReport(dataset=dataset, delta=delta, years=years, units=units)
-
-    def status(self, run_id: str) -> str | None:
-        with self._transaction() as db:
-            row = db.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return row[0] if row else None
-
-    def _move(self, run_id: str, before: str, after: str) -> None:
-        with self._transaction() as db:
-            row = db.execute("SELECT status, replaced_by FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise BudgetError(f"no reservation for run '{run_id}'", rule="budget")
-            if row[0] != before:
-                why = f"superseded by run '{row[1]}'" if row[0] == "replaced" else f"it is {row[0]}"
-                raise BudgetError(f"run '{run_id}' cannot become {after}: {why}", rule="budget")
-            db.execute("UPDATE runs SET status = ?, updated = ? WHERE run_id = ?", (after, _now(), run_id))
+    def _append(self, db: sqlite3.Connection, kind: str, body: dict[str, Any]) -> str:
+        row = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        prev = row[0] if row else GENESIS
+        text = canonical({**body, "at": _now()})
+        digest = entry_hash(prev, kind, text)
+        db.execute("INSERT INTO entries (kind, body, prev, hash, mac) VALUES (?,?,?,?,?)",
+                   (kind, text, prev, digest, self.mac(digest) if self.mac else None))
+        return digest
 
     @staticmethod
-    def _spent_by_unit(db: sqlite3.Connection, dataset: str,
-                       exclude: Sequence[str] = ()) -> dict[str, float]:
-        marks = ",".join("?" * len(COUNTED))
-        spent: dict[str, float] = {}
-        for run_id, unit, rho in db.execute(
-                f"SELECT r.run_id, s.privacy_unit, s.rho FROM runs r JOIN spends s USING (run_id) "
-                f"WHERE r.dataset = ? AND r.status IN ({marks})", (dataset, *COUNTED)):
-            if run_id not in exclude:
-                spent[unit] = spent.get(unit, 0.0) + rho
-        return spent
+    def _read(db: sqlite3.Connection) -> list[Entry]:
+        out = []
+        for seq, kind, body, prev, digest, mac in db.execute(
+                "SELECT seq, kind, body, prev, hash, mac FROM entries ORDER BY seq"):
+            try:
+                parsed = json.loads(body)
+            except json.JSONDecodeError:
+                parsed = {}
+            out.append(Entry(seq, kind, parsed if isinstance(parsed, dict) else {}, prev, digest, mac, body))
+        return out
 
-    def _fits(self, db: sqlite3.Connection, dataset: str, run_id: str, cap: float) -> bool:
-        spent = self._spent_by_unit(db, dataset)
+    def entries(self) -> list[Entry]:
+        with self._transaction() as db:
+            return self._read(db)
+
+    def ledger_id(self) -> str | None:
+        """The hash of the first entry: names this ledger in manifests."""
+        with self._transaction() as db:
+            row = db.execute("SELECT hash FROM entries ORDER BY seq LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    # ---- caps --------------------------------------------------------------------------
+
+    def fix_caps(self, caps: dict[str, float], delta: float) -> dict[str, float]:
+        """Record each unit's cap at first use; a later cap may only be lower. Returns the caps in force."""
+        with self._transaction() as db:
+            current = _caps(self._read(db))
+            for unit, cap in sorted(caps.items()):
+                if not (math.isfinite(cap) and cap > 0):
+                    raise BudgetError(f"privacy unit '{unit}': the cap must be a positive number", rule="cap")
+                fixed = current.get(unit)
+                if fixed is not None and cap > fixed * (1 + 1e-12):
+                    raise BudgetError(f"privacy unit '{unit}': the policy's cap rho {cap:.4g} is above the cap "
+                                      f"{fixed:.4g} fixed on the ledger; a cap can only be lowered", rule="cap")
+                if fixed is None or cap < fixed:
+                    self._append(db, "cap", {"unit": unit, "cap_rho": cap, "delta": delta})
+                    current[unit] = cap
+        return {u: current[u] for u in caps}
+
+    # ---- charges and the measurement store ----------------------------------------------
+
+    def obtain(self, key: str, charge: Charge, draw: Callable[[], dict[str, Any]]) -> Obtained:
+        """The stored measurement under ``key``, or a new one: the cap is checked, ``draw`` runs,
+        and the charge and the draw are stored in one transaction (nothing drawn is ever free)."""
+        if not (math.isfinite(charge.rho) and charge.rho > 0):
+            raise BudgetError(f"the charge for table '{charge.table}' must have a positive finite rho",
+                              rule="budget")
+        with self._transaction() as db:
+            row = db.execute("SELECT record, sha256, charge FROM measurements WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return Obtained(json.loads(row[0]), row[1], row[2], reused=True)
+            entries = self._read(db)
+            cap = _caps(entries).get(charge.unit)
+            if cap is None:
+                raise BudgetError(f"privacy unit '{charge.unit}' has no cap on the ledger", rule="cap")
+            spent = spent_by_unit(entries).get(charge.unit, 0.0)
+            if spent + charge.rho > cap * (1 + 1e-12):
+                raise BudgetError(f"{charge.dataset} {charge.release_year}: privacy unit '{charge.unit}' would "
+                                  f"spend rho {spent + charge.rho:.4g} over all releases, above the cap {cap:.4g} "
+                                  f"(already spent {spent:.4g})", rule="budget")
+            record = draw()
+            digest = record_sha256(record)
+            entry = self._append(db, "charge", {**charge.__dict__, "measurement_key": key,
+                                                "measurement_sha256": digest})
+            db.execute("INSERT INTO measurements VALUES (?,?,?,?)", (key, entry, digest, canonical(record)))
+        return Obtained(record, digest, entry, reused=False)
+
+    def check_new(self, wanted: dict[str, tuple[str, float]], context: str) -> None:
+        """Refuse, before anything is drawn, a set of measurements (key -> (unit, rho)) whose new
+        ones would pass a cap; stored ones are free. ``obtain`` checks again, draw by draw."""
+        with self._transaction() as db:
+            stored = {k for (k,) in db.execute("SELECT key FROM measurements")}
+            entries = self._read(db)
+        caps, spent = _caps(entries), spent_by_unit(entries)
         adding: dict[str, float] = {}
-        for unit, rho in db.execute("SELECT privacy_unit, rho FROM spends WHERE run_id = ?", (run_id,)):
-            adding[unit] = adding.get(unit, 0.0) + rho
-        return all(_within_cap(spent.get(u, 0.0) + r, cap) for u, r in adding.items())
+        for key, (unit, rho) in wanted.items():
+            if key not in stored:
+                adding[unit] = adding.get(unit, 0.0) + rho
+        for unit, rho in sorted(adding.items()):
+            cap = caps.get(unit)
+            if cap is None or spent.get(unit, 0.0) + rho > cap * (1 + 1e-12):
+                raise BudgetError(f"{context}: privacy unit '{unit}' would spend rho {spent.get(unit, 0.0) + rho:.4g} "
+                                  f"over all releases, above the cap {cap if cap is not None else 0.0:.4g} (already "
+                                  f"spent {spent.get(unit, 0.0):.4g}; new measurements {rho:.4g})", rule="budget")
+
+    # ---- bundles and publication -------------------------------------------------------
+
+    def bind_bundle(self, *, dataset: str, year: int, run_id: str, manifest_sha256: str,
+                    measurements: list[str], charges: list[str]) -> str:
+        with self._transaction() as db:
+            return self._append(db, "bundle", {"dataset": dataset, "year": year, "run_id": run_id,
+                                               "manifest_sha256": manifest_sha256,
+                                               "measurements": measurements, "charges": charges})
+
+    def mark_published(self, *, dataset: str, year: int, run_id: str, manifest_sha256: str) -> str:
+        with self._transaction() as db:
+            return self._append(db, "publish", {"dataset": dataset, "year": year, "run_id": run_id,
+                                                "manifest_sha256": manifest_sha256})
+
+    def stored_records(self) -> dict[str, dict[str, Any]]:
+        """Every stored measurement by its hash (the auditor compares them with the manifests)."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT sha256, record FROM measurements").fetchall()
+        return {digest: json.loads(record) for digest, record in rows}
+
+    def bundle(self, run_id: str, manifest_sha256: str) -> Entry | None:
+        """The ``bundle`` entry binding this run to this manifest, if the ledger holds one."""
+        return next((e for e in reversed(self.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id
+                     and e.body.get("manifest_sha256") == manifest_sha256), None)
+
+
+def _caps(entries: list[Entry]) -> dict[str, float]:
+    """The cap in force per unit: the lowest recorded (the first fixes it; later ones only lower it)."""
+    caps: dict[str, float] = {}
+    for entry in entries:
+        if entry.kind == "cap":
+            unit, cap = str(entry.body.get("unit")), float(entry.body.get("cap_rho", 0.0))
+            caps[unit] = min(cap, caps.get(unit, math.inf))
+    return caps
+
+
+def caps_in_force(entries: list[Entry]) -> dict[str, float]:
+    return _caps(entries)
+
+
+def spent_by_unit(entries: list[Entry], dataset: str | None = None) -> dict[str, float]:
+    spent: dict[str, float] = {}
+    for entry in entries:
+        if entry.kind == "charge" and (dataset is None or entry.body.get("dataset") == dataset):
+            unit = str(entry.body.get("unit"))
+            spent[unit] = spent.get(unit, 0.0) + float(entry.body.get("rho", 0.0))
+    return spent

@@ -23,7 +23,7 @@ from release.bundles import check_dataset, record_publication
 from release.errors import ApprovalError
 from release.gate import (PUBLIC, blocking_count, bundle_dir, listed_outputs, manifest_sha256, read_manifest,
                           require_approvals, require_intact)
-from release.ledger import Ledger, ledger_file
+from release.ledger import Ledger
 from release.stages.publish import MANIFEST, sha256_file, staging_dir, swap_into_place
 from release.trust import APPROVALS, trust_for
 
@@ -102,23 +102,27 @@ def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str])
                                 encoding="utf-8", newline="\n")
 
 
-def _spent_run(manifest: dict[str, object], out_dir: Path, explicit: Path | None) -> tuple[Ledger, str, str] | None:
-    """The ledger run of a release that spent privacy budget, checked to be on the ledger
-    as spent; None for a release without noisy tables."""
+def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None) -> tuple[Ledger, str] | None:
+    """The authoritative ledger holding this release's measurements, bound to this very manifest;
+    None for a release without noisy tables."""
+    from release import paths
+    from release.keys import existing_key, ledger_mac
+    from release.privacy_policy import checked_ledger
+
     privacy = manifest.get("privacy") or {}
     if not isinstance(privacy, dict) or not privacy.get("spends"):
         return None
-    path = ledger_file(out_dir, explicit, privacy.get("ledger"))
+    path = checked_ledger(paths.default_dir("redaction_rules")[0], explicit)
     run_id = str(privacy.get("run_id", ""))
     if not path.is_file():
         raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
                             file=str(path), rule="ledger")
-    ledger = Ledger(path)
-    status = ledger.status(run_id)
-    if status not in ("committed", "published"):
-        raise ApprovalError(f"the privacy ledger does not hold this release's spend (run status {status}); "
-                            "rebuild the release", file=str(path), rule="ledger")
-    return ledger, run_id, str(status)
+    key = existing_key()
+    ledger = Ledger(path, ledger_mac(key) if key else None)
+    if ledger.bundle(run_id, manifest_sha256(bundle)) is None:
+        raise ApprovalError("the privacy ledger does not hold this release's measurements bound to this "
+                            "manifest; rebuild the release", file=str(path), rule="ledger")
+    return ledger, run_id
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
@@ -126,7 +130,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     """Copy ``public/`` with the manifest, approvals and hashes to ``to_dir/<dataset>/<folder>``
     once approved and unchanged, marking the release's privacy spend as published on the
     ledger just before the files go out, and giving the mark back if they do not. ``ledger``
-    overrides the ledger the manifest names (see ``ledger.ledger_file``)."""
+    may only name the authoritative ledger (``privacy_policy.checked_ledger``)."""
     bundle = bundle_dir(check_dataset(dataset), year, out_dir, version)
     check_destination(to_dir, out_dir, bundle)
     manifest = read_manifest(bundle)
@@ -141,24 +145,18 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     target = to_dir / dataset / bundle.name
     check_destination(to_dir, out_dir, bundle, target)
     _existing_copy(target, digest)
-    spent = _spent_run(manifest, out_dir, ledger)
-    marked = spent is not None and spent[2] == "committed"
+    spent = _spent_run(manifest, bundle, ledger)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(target.parent, f".{bundle.name}.publishing-")
     try:
         copied = _copy_verified(bundle, listed_outputs(manifest), staging)
         _write_metadata(bundle, staging, digest, copied)
-        if marked:
-            spent[0].mark_published(spent[1])  # type: ignore[index]
-        try:
-            swap_into_place(staging, target)
-        except BaseException:
-            if marked:
-                spent[0].unmark_published(spent[1])  # type: ignore[index]
-            raise
+        swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if spent is not None:  # the charges were permanent already; this records which manifest went out
+        spent[0].mark_published(dataset=dataset, year=year, run_id=spent[1], manifest_sha256=digest)
     record_publication(bundle, target, digest)
     return {"dataset": dataset, "year": year, "version": _version(manifest), "destination": str(target),
             "files": copied, "metadata": list(METADATA), "manifest_sha256": digest, "approvals": status.summary(),

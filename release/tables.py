@@ -1,33 +1,40 @@
 """Facade for the orchestrator: declared tables -> published long-form tables.
 
-``build_tables`` runs tabulate (bounded contributions) -> noise (OpenDP) -> postprocess
-for noisy tables, and tabulate -> suppress (primary, complementary ILP, LP audit) for
-exact ones, then the mandatory suppression audit over this release and earlier ones.
-It never touches the ledger: the orchestrator reserves ``planned_spends`` first and
-commits or cancels after. Nothing returned carries a raw value; findings carry counts.
+``build_tables`` runs, per table: for a **summary**, a recount of the public record-level
+file (exact, no privacy claim); for a **noisy** table, tabulate (bounded contributions) ->
+measurements through the ``measure`` callback (the ledger's store: drawn once, charged,
+re-used) -> post-processing; for an **exact** table, tabulate -> suppression (primary,
+complementary ILP, LP audit). Before any noise is drawn, every protected table is recounted
+from the public files as an outsider would (``release.recount``): one that the files give
+away is blocked. The suppression audit then runs over this release, every other year's
+published tables (noisy ones as interval constraints) and the public microdata.
+Nothing returned carries a raw value; findings carry counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from release import recount
 from release.errors import ConfigError, InputError
-from release.ledger import Spend, epsilon_from_rho
+from release.ledger import Spend
 from release.model import Finding
-from release.stages import noise
-from release.stages.postprocess import postprocess
 from release.stages.suppress import ExactTable, PublishedTable, audit_suppression, protect
 from release.stages.tabulate import TableCounts, kept_axes, level_labels, level_values, tabulate
-from release.tables_spec import VALUE_COLUMNS, BudgetSpec, TableSpec, TablesPolicy, load_tables_policy
+from release.tables_noisy import (MeasurementRequest, Measurer, direct_measurer, keyed_row_order,
+                                  measure_noisy, plan_noisy, planned_spends)
+from release.tables_spec import VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
+from release.tables_text import exact_summary, noisy_summary, summary_summary
 
-__all__ = ["TablesResult", "build_tables", "load_table_specs", "load_tables_policy", "planned_spends",
-           "period_of", "published_table", "PublishedTable", "Spend", "TableSpec", "TablesPolicy"]
-DEFAULT_DELTA = BudgetSpec().delta
+__all__ = ["PublishedTable", "Spend", "TableSpec", "TablesPolicy", "TablesResult", "build_tables",
+           "load_table_specs", "load_tables_policy", "period_of", "planned_spends", "published_table",
+           "published_tables"]
+DEFAULT_DELTA = 1e-9
 
 
 @dataclass(frozen=True)
@@ -38,55 +45,81 @@ class TablesResult:
     measurements: list[dict[str, object]]
     privacy_summary: list[dict[str, object]]
     rows_dropped: dict[str, int]
-    published: list[PublishedTable] = field(default_factory=list)  # exact tables, for next year's prior
+    published: list[PublishedTable] = field(default_factory=list)  # exact tables, for other years' audits
 
 
 def load_table_specs(path: Path) -> list[TableSpec]:
     return list(load_tables_policy(path).tables)
 
 
-def planned_spends(specs: Sequence[TableSpec], dataset: str, year: int) -> list[Spend]:
-    """What the noisy tables will spend (exact tables spend nothing and are not DP)."""
-    return [Spend(table=s.name, privacy_unit=s.privacy_unit_name, mechanism=s.mechanism,
-                  rho=s.rho_spent, epsilon=s.epsilon)
-            for s in specs if s.mechanism != "exact"]
-
-
 def published_table(spec: TableSpec, frame: pd.DataFrame, year: int, release: str = "",
                     file: str | None = None) -> PublishedTable:
-    """An exact table as published (e.g. read back from an earlier bundle's CSV, ``file``)."""
+    """A table as published (read back from a bundle's CSV, ``file``): exact and suppressed
+    cells, and noisy cells whose interval the LP attacker uses as a constraint."""
     dims = tuple(d.name for d in spec.dimensions)
     missing = [c for c in (*dims, "value", "status") if c not in frame.columns]
     if missing:
         raise ConfigError(f"tables.{spec.name}: published table lacks column {missing[0]}",
                           file=file, column=missing[0])
-    exact = frame["status"] == "exact"
-    values = pd.to_numeric(frame.loc[exact, "value"], errors="coerce")
-    bad = int((values.isna() | (values < 0) | (values % 1 != 0)).sum())
-    if bad:
-        raise InputError(f"tables.{spec.name}: {bad} exact cell(s) do not hold a whole non-negative count",
-                         file=file, column="value", rule="published-table")
+    for status, columns in (("exact", ("value",)), ("noisy", ("lower", "upper"))):
+        rows = frame["status"] == status
+        for column in columns if rows.any() else ():
+            values = pd.to_numeric(frame.loc[rows, column] if column in frame.columns else pd.Series(dtype=object),
+                                   errors="coerce")
+            bad = int((values.isna() | (values < 0) | (values % 1 != 0)).sum()) if len(values) else int(rows.sum())
+            if bad:
+                raise InputError(f"tables.{spec.name}: {bad} {status} cell(s) do not hold a whole non-negative "
+                                 f"{column}", file=file, column=column, rule="published-table")
     return PublishedTable(name=spec.name, dimensions=dims, frame=frame, period=period_of(spec, year),
                           family=spec.cell_family, protection_width=spec.suppression_rules.protection_width,
                           release=release or str(year))
 
 
-def published_exact_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *,
-                           before: int | None = None, through: int | None = None) -> list[PublishedTable]:
-    """Exact tables this dataset published in the years ``before`` (exclusive) or ``through``
-    (inclusive) a year, read back from their bundles."""
+def published_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *, exclude: int | None = None,
+                     through: int | None = None) -> list[PublishedTable]:
+    """Exact and noisy tables this dataset published in every year (but ``exclude``; up to
+    ``through``), read back from their bundles: on a rebuild, later years count too."""
     from release.gate import read_public_csv
 
     found = []
     for spec in specs:
-        if spec.mechanism != "exact":
+        if spec.mechanism == "summary":
             continue
         for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
             year = int(folder.name)
             path = folder / "public" / "tables" / f"{spec.name}.csv"
-            if path.is_file() and (before is None or year < before) and (through is None or year <= through):
+            if path.is_file() and year != exclude and (through is None or year <= through):
                 found.append(published_table(spec, read_public_csv(path), year, file=str(path)))
     return found
+
+
+def published_microdata(out_dir: Path, dataset: str, policy: TablesPolicy, files: Mapping[str, str], *,
+                        exclude: int | None = None, through: int | None = None) -> list[PublishedTable]:
+    """Every exact table recounted from each year's published record-level files (``files``: policy
+    file name -> public file name pattern): the LP attacker's known equations."""
+    from release.gate import read_public_csv
+
+    found = []
+    exact = [s for s in policy.tables if s.mechanism == "exact"]
+    for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")) if exact else []:
+        year = int(folder.name)
+        if year == exclude or (through is not None and year > through):
+            continue
+        public = {name: read_public_csv(path) for name, pattern in files.items()
+                  if (path := folder / "public" / pattern.format(year=year)).is_file()}
+        for spec in exact:
+            values = recount.recount(spec, policy.frames.get(spec.source), public, year)
+            if values is not None:
+                found.append(recount.as_published(spec, values, year, period_of(spec, year),
+                                                  f"public microdata {year}"))
+    return found
+
+
+def published_exact_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *,
+                           before: int | None = None, through: int | None = None) -> list[PublishedTable]:
+    """Kept for callers that want earlier years only; the audits use ``published_tables``."""
+    return [t for t in published_tables(out_dir, dataset, specs, through=through)
+            if before is None or (t.release.isdigit() and int(t.release) < before)]
 
 
 def period_of(spec: TableSpec, year: int) -> str:
@@ -97,65 +130,105 @@ def period_of(spec: TableSpec, year: int) -> str:
 
 def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec], *, dataset: str,
                  year: int, prior: Sequence[PublishedTable] = (), rng: np.random.Generator | None = None,
-                 delta: float = DEFAULT_DELTA) -> TablesResult:
+                 delta: float = DEFAULT_DELTA, measure: Measurer = direct_measurer,
+                 mac: Callable[[str], str] | None = None, model: Mapping[str, FrameSpec] | None = None,
+                 public_files: recount.PublicFiles | None = None,
+                 precheck: Callable[[Sequence[MeasurementRequest]], None] | None = None) -> TablesResult:
+    """``model`` and ``public_files`` (the protection model and the record-level files as they
+    will be published) turn on the recount checks; the orchestrator always passes them, and
+    ``precheck``, which refuses the whole release before any draw if its new charges would
+    pass a cap."""
     rng = rng if rng is not None else np.random.default_rng()
-    tables: dict[str, pd.DataFrame] = {}
-    findings: list[Finding] = []
-    measurements: list[dict[str, object]] = []
-    summary: list[dict[str, object]] = []
-    dropped: dict[str, int] = {}
-    exact: list[tuple[TableSpec, ExactTable]] = []
+    row_order = keyed_row_order(mac) if mac is not None else None
+    result = TablesResult({}, [], [], [], [], {})
+    outside = {s.name: _recount(s, model, public_files, year) for s in specs}
     for spec in specs:
         if spec.source not in frames:
             raise ConfigError(f"tables.{spec.name}.source: no frame named '{spec.source}'")
-        counts = tabulate(frames[spec.source], spec, year, rng)
-        dropped[spec.name] = counts.rows_dropped
-        findings.extend(_tabulation_findings(spec, counts))
-        levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
-        labels = pd.concat([level_labels(counts.dimensions, counts.categories, axes) for axes in levels],
-                           ignore_index=True)
-        if spec.mechanism == "exact":
-            values = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
-            frame = _long(labels, values, values, values, "exact")
-            table = PublishedTable(name=spec.name, dimensions=counts.dimensions, frame=frame,
-                                   period=period_of(spec, year), family=spec.cell_family,
-                                   protection_width=spec.suppression_rules.protection_width,
-                                   release=f"{dataset} {year}")
-            exact.append((spec, ExactTable(table, spec.suppression_rules.threshold,
-                                           spec.suppression_rules.cost)))
+        truth = recount.all_rows(frames[spec.source], spec, year) if public_files is not None else None
+        result.findings.extend(recount.check_table(spec, truth, outside[spec.name]) if model is not None else [])
+    if any(f.severity == "blocking" for f in result.findings):
+        return result  # nothing is drawn for a release that is blocked anyway
+    plans = {s.name: plan_noisy(frames[s.source], s, dataset=dataset, year=year, row_order=row_order, rng=rng)
+             for s in specs if s.is_noisy}
+    if precheck is not None:
+        precheck([r for plan in plans.values() for r in plan.requests])
+    exact: list[tuple[TableSpec, ExactTable]] = []
+    for spec in specs:
+        frame = frames[spec.source]
+        if spec.mechanism == "summary":
+            values = outside[spec.name] if outside[spec.name] is not None else recount.all_rows(frame, spec, year)
+            result.tables[spec.name] = _long(_labels(spec, year), values, values, values, "exact")
+            result.privacy_summary.append(summary_summary(spec, model))
             continue
-        vector = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
-        bounds = noise.sensitivity(counts.shape, levels, max_rows_per_unit=spec.max_rows_per_unit,
-                                   max_cells_per_unit=spec.max_cells_per_unit,
-                                   max_rows_per_cell=spec.rows_per_cell)
-        mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
-        budget = float(spec.rho if mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
-        released = noise.release_noisy(vector, table=spec.name, mechanism=mechanism, budget=budget,
-                                       bounds=bounds)
-        processed = postprocess(released.values, counts.shape, levels, mechanism, released.scale)
-        tables[spec.name] = _long(labels, *(np.concatenate([getattr(lv, k) for lv in processed.levels])
-                                            for k in ("value", "lower", "upper")), "noisy")
-        measurements.append(released.measurement | {
-            "dataset": dataset, "year": year, "privacy_unit": spec.privacy_unit_name,
-            "rho": spec.rho_spent, "delta": delta, "rounding": processed.rounding})
-        summary.append(_noisy_summary(spec, released, processed.levels[0].value.size,
-                                      tables[spec.name], delta))
-    published: list[PublishedTable] = []
+        if spec.is_noisy:
+            noisy = measure_noisy(plans[spec.name], measure)
+            _record_counts(result, spec, noisy.counts)
+            values = {k: np.concatenate([getattr(lv, k) for lv in noisy.processed.levels])
+                      for k in ("value", "lower", "upper")}
+            result.tables[spec.name] = _long(_labels(spec, year), values["value"], values["lower"], values["upper"],
+                                             "noisy")
+            result.measurements.extend(m | {"delta": delta, "rounding": noisy.processed.rounding}
+                                       for m in noisy.measurements)
+            result.spends.extend(noisy.spends)
+            result.privacy_summary.append(noisy_summary(spec, noisy, result.tables[spec.name], delta))
+            continue
+        counts = tabulate(frame, spec, year, rng, row_order)
+        _record_counts(result, spec, [counts])
+        levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
+        values = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
+        table = PublishedTable(name=spec.name, dimensions=counts.dimensions,
+                               frame=_long(_labels(spec, year), values, values, values, "exact"),
+                               period=period_of(spec, year), family=spec.cell_family,
+                               protection_width=spec.suppression_rules.protection_width,
+                               release=f"{dataset} {year}")
+        exact.append((spec, ExactTable(table, spec.suppression_rules.threshold, spec.suppression_rules.cost,
+                                       spec.suppression_rules.lower, spec.suppression_rules.upper,
+                                       _external(spec))))
     if exact:
-        protection = protect([e for _, e in exact], prior)
-        findings.extend(protection.findings)
-        for spec, entry in exact:
-            frame = entry.table.frame.copy()
-            hidden = protection.suppressed[spec.name]
-            frame.loc[hidden, ["value", "lower", "upper"]] = pd.NA
-            frame.loc[hidden, "status"] = "suppressed"
-            tables[spec.name] = frame
-            published.append(replace(entry.table, frame=frame))
-            summary.append(_exact_summary(spec, frame))
-        findings.extend(audit_suppression([*prior, *published]))  # the mandatory gate
-    return TablesResult(tables=tables, findings=findings, spends=planned_spends(specs, dataset, year),
-                        measurements=measurements, privacy_summary=summary, rows_dropped=dropped,
-                        published=published)
+        _suppress(result, exact, [*prior, *_microdata(exact, outside, year)], year)
+    return result
+
+
+def _recount(spec: TableSpec, model: Mapping[str, FrameSpec] | None, files: recount.PublicFiles | None,
+             year: int) -> np.ndarray | None:
+    if model is None or files is None:
+        return None
+    return recount.recount(spec, model.get(spec.source), files, year)
+
+
+def _microdata(exact: list[tuple[TableSpec, ExactTable]], outside: Mapping[str, np.ndarray | None],
+               year: int) -> list[PublishedTable]:
+    """The public record-level files as the LP attacker's known equations."""
+    return [recount.as_published(spec, values, year, period_of(spec, year), "public microdata")
+            for spec, _ in exact if (values := outside.get(spec.name)) is not None]
+
+
+def _external(spec: TableSpec) -> tuple[tuple[str, ...], ...]:
+    names = tuple(d.name for d in spec.dimensions)
+    return tuple(tuple(n for n in names if n in margin) for margin in spec.external_margins)
+
+
+def _suppress(result: TablesResult, exact: list[tuple[TableSpec, ExactTable]], prior: Sequence[PublishedTable],
+              year: int) -> None:
+    protection = protect([e for _, e in exact], prior)
+    result.findings.extend(protection.findings)
+    for spec, entry in exact:
+        frame = entry.table.frame.copy()
+        hidden = protection.suppressed[spec.name]
+        frame.loc[hidden, ["value", "lower", "upper"]] = pd.NA
+        frame.loc[hidden, "status"] = "suppressed"
+        result.tables[spec.name] = frame
+        result.published.append(replace(entry.table, frame=frame))
+        result.privacy_summary.append(exact_summary(spec, frame))
+    result.findings.extend(audit_suppression([*prior, *result.published]))  # the mandatory gate
+
+
+def _labels(spec: TableSpec, year: int) -> pd.DataFrame:
+    names = tuple(d.name for d in spec.dimensions)
+    categories = tuple(d.codebook(year) for d in spec.dimensions)
+    return pd.concat([level_labels(names, categories, kept_axes(names, level)) for level in spec.levels()],
+                     ignore_index=True)
 
 
 def _long(labels: pd.DataFrame, value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -167,61 +240,17 @@ def _long(labels: pd.DataFrame, value: np.ndarray, lower: np.ndarray, upper: np.
     return frame
 
 
-def _tabulation_findings(spec: TableSpec, counts: TableCounts) -> list[Finding]:
-    out = []
+def _record_counts(result: TablesResult, spec: TableSpec, counts: Sequence[TableCounts]) -> None:
+    dropped = sum(c.rows_dropped for c in counts)
+    result.rows_dropped[spec.name] = dropped
     for code, severity, n, what in (
-            ("contribution_bounded", "info", counts.rows_dropped,
+            ("contribution_bounded", "info", dropped,
              "rows beyond the per-unit contribution bounds were left out of the counts"),
-            ("rows_without_privacy_unit", "warning", counts.rows_without_unit,
+            ("rows_without_privacy_unit", "warning", sum(c.rows_without_unit for c in counts),
              "rows without a privacy-unit id cannot be bounded and were left out"),
-            ("rows_outside_period", "info", counts.rows_outside_period,
+            ("rows_outside_period", "info", sum(c.rows_outside_period for c in counts),
              "rows without a month inside the table's years were left out")):
         if n:
-            out.append(Finding(stage="tabulate", code=code, severity=severity,  # type: ignore[arg-type]
-                               message=f"{n} {what}", file=spec.name, rule="contribution_bounds",
-                               count=n))
-    return out
-
-
-def _noisy_summary(spec: TableSpec, released: noise.NoisyRelease, cells: int, frame: pd.DataFrame,
-                   delta: float) -> dict[str, object]:
-    """Plain-language lines meant for the public: nothing here is an exact count of the data
-    (rows dropped by bounding are exact, so they stay in ``rows_dropped`` and the findings)."""
-    widths = (frame["upper"] - frame["lower"]).astype(float)
-    kind = "discrete Gaussian" if spec.mechanism == "discrete_gaussian" else "discrete Laplace"
-    budget = (f"rho = {spec.rho:g} (zero-concentrated DP)" if spec.mechanism == "discrete_gaussian"
-              else f"epsilon = {spec.epsilon:g} (pure DP, rho = {spec.rho_spent:g})")
-    epsilon = epsilon_from_rho(spec.rho_spent, delta)
-    return {
-        "table": spec.name, "mechanism": spec.mechanism, "privacy_unit": spec.privacy_unit_name,
-        "rho": spec.rho_spent, "epsilon": spec.epsilon, "delta": delta, "epsilon_at_delta": epsilon,
-        "noise_scale": released.scale, "cells": cells,
-        "median_interval_width": float(widths.median()),
-        "meaning": (f"Each number is {spec.description}, plus random {kind} noise (scale "
-                    f"{released.scale:.3g}) so that no single {spec.privacy_unit_name} can be detected. "
-                    "Negative results were raised to zero and margins (rows marked All) were adjusted "
-                    "to add up, so small counts are slightly too high on average."),
-        "interval": ("lower and upper bound a 95% interval for the true count; half of the intervals "
-                     f"in this table are at most {widths.median():g} wide."),
-        "privacy": (f"This table spends {budget} per {spec.privacy_unit_name}, which implies "
-                    f"epsilon = {epsilon:.3g} at delta = {delta:g}. Each {spec.privacy_unit_name} "
-                    f"contributes at most {spec.max_rows_per_unit} rows in at most "
-                    f"{spec.max_cells_per_unit} cells; rows beyond that were left out."),
-    }
-
-
-def _exact_summary(spec: TableSpec, frame: pd.DataFrame) -> dict[str, object]:
-    rules = spec.suppression_rules
-    hidden = int((frame["status"] == "suppressed").sum())
-    return {
-        "table": spec.name, "mechanism": "exact", "privacy_unit": spec.privacy_unit_name,
-        "rho": 0.0, "epsilon": None, "cells_suppressed": hidden,
-        "meaning": (f"Each number is {spec.description}, exactly (no noise; not covered by the "
-                    f"differential-privacy guarantee). Counts from 1 to {rules.threshold} are "
-                    f"hidden, and other cells are hidden with them so that no hidden count can be "
-                    f"worked out from totals, linked tables or earlier releases; {hidden} cells are "
-                    "hidden in all."),
-        "interval": (f"published counts are exact (lower = upper = value); each hidden count stays "
-                     f"uncertain over a range at least {rules.protection_width} wide."),
-        "privacy": "no privacy budget is spent; protection rests on suppression only.",
-    }
+            result.findings.append(Finding(stage="tabulate", code=code, severity=severity,  # type: ignore[arg-type]
+                                           message=f"{n} {what}", file=spec.name, rule="contribution_bounds",
+                                           count=n))

@@ -1,10 +1,13 @@
 """Aggregate-table declarations: YAML -> frozen typed models (``TablesPolicy``, ``TableSpec``).
 
 A table declaration says what is counted (source frame, row filter, dimensions with full
-codebooks), who is protected (privacy unit and how much one unit may contribute), and
-how it is published (OpenDP noise with a stated budget, or exact counts with
-suppression). Every key is documented in ``redaction_rules/README_tables.md``. Errors
-name the file and the key path: ``redaction_rules/fioe_tables.yaml: tables[1].mechanism``.
+codebooks), who is protected (privacy unit and how much one unit may contribute), and how
+it is published: a **summary** of a record-level public file (exact, no privacy claim), or
+**protected** (OpenDP noise with a stated budget, or exact counts with suppression). The
+policy also declares, per frame, whether an outsider can rebuild it from the published
+record-level files (``frames``): that is the dataset's protection model, and the build
+checks it by recounting. Every key is documented in ``redaction_rules/README_tables.md``.
+Errors name the file and the key path: ``redaction_rules/fioe_tables.yaml: tables[1].mechanism``.
 """
 
 from __future__ import annotations
@@ -12,92 +15,49 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from release.config import load_yaml_model
 from release.ledger import rho_from_epsilon
+from release.tables_codebook import ALL, DimensionSpec, Name, _Frozen, normalize_raw
 
-ALL = "All"  # the dimension value of a margin row; no codebook may use it
+__all__ = ["ALL", "VALUE_COLUMNS", "DimensionSpec", "FrameSpec", "Mechanism", "PerYearSpec", "SuppressionSpec",
+           "TableSpec", "TablesPolicy", "check_family", "load_tables_policy", "normalize_raw"]
+
 VALUE_COLUMNS = ("value", "lower", "upper", "status")  # long-form columns after the dimensions
-Mechanism = Literal["discrete_gaussian", "discrete_laplace", "exact"]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-def normalize_raw(value: str) -> str:
-    """How raw values and mapping keys are compared: trimmed, inner spaces collapsed, case-folded."""
-    return " ".join(value.split()).casefold()
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DimensionSpec(_Frozen):
-    """One dimension: a source column mapped onto a codebook that is published in full."""
-
-    name: Name
-    column: str | None = None  # source column; defaults to ``name``
-    kind: Literal["categorical", "month"] = "categorical"
-    categories: tuple[str, ...] = ()
-    mapping: dict[str, str] = Field(default_factory=dict)
-    other: str | None = None
-    missing: str | None = None
-    years_back: Annotated[int, Field(ge=0, le=10)] = 0
-
-    @model_validator(mode="after")
-    def _codebook(self) -> "DimensionSpec":
-        if self.kind == "month":
-            if self.categories or self.mapping or self.other or self.missing:
-                raise ValueError("a month dimension takes no categories, mapping, other or missing: "
-                                 "its codebook is every YYYY-MM of the covered years")
-            return self
-        if self.years_back:
-            raise ValueError("years_back applies to month dimensions only")
-        if not self.categories:
-            raise ValueError("categories: a categorical dimension needs its full codebook")
-        if len(set(self.categories)) != len(self.categories):
-            raise ValueError("categories: duplicate category")
-        if ALL in self.categories:
-            raise ValueError(f"categories: '{ALL}' is reserved for margins")
-        if self.other is None:
-            raise ValueError("other: name the codebook category for unmapped values")
-        for key in ("other", "missing"):
-            value = getattr(self, key)
-            if value is not None and value not in self.categories:
-                raise ValueError(f"{key}: '{value}' is not one of the categories")
-        seen: dict[str, str] = {}
-        for raw, target in self.mapping.items():
-            if target not in self.categories:
-                raise ValueError(f"mapping: target '{target}' is not one of the categories")
-            key = normalize_raw(raw)
-            if key in seen and seen[key] != target:
-                raise ValueError("mapping: two spellings that compare equal map to different categories")
-            seen[key] = target
-        return self
-
-    @property
-    def source_column(self) -> str:
-        return self.column or self.name
-
-    def codebook(self, year: int) -> tuple[str, ...]:
-        if self.kind == "month":
-            return tuple(f"{y:04d}-{m:02d}" for y in range(year - self.years_back, year + 1)
-                         for m in range(1, 13))
-        return self.categories
-
-    def lookup(self) -> dict[str, str]:
-        """Normalized raw spelling -> category (categories map to themselves)."""
-        table = {normalize_raw(c): c for c in self.categories}
-        table.update({normalize_raw(raw): target for raw, target in self.mapping.items()})
-        return table
+Mechanism = Literal["discrete_gaussian", "discrete_laplace", "exact", "summary"]
+NOISY = ("discrete_gaussian", "discrete_laplace")
 
 
 class SuppressionSpec(_Frozen):
-    """Exact tables only: which counts are hidden and how well hidden cells must be protected."""
+    """Exact tables only: which counts are hidden and how well hidden cells must be protected.
+
+    τ-ARGUS style: a hidden count v must stay uncertain downwards by ``lower_protection``
+    (at most v: the attacker cannot rule out a count that much lower) and upwards by
+    ``upper_protection``; every hidden cell, primary or not, keeps a range of at least
+    ``protection_width`` (sliding protection alone lets a hidden 3 sit at the bottom of [3, 13])."""
 
     threshold: Annotated[int, Field(ge=1)] = 10
     protection_width: Annotated[int, Field(ge=1)] = 10
+    lower_protection: Annotated[int, Field(ge=0)] | None = None  # default: threshold
+    upper_protection: Annotated[int, Field(ge=0)] | None = None  # default: protection_width
     cost: Literal["value", "count"] = "value"
+
+    @property
+    def lower(self) -> int:
+        return self.threshold if self.lower_protection is None else self.lower_protection
+
+    @property
+    def upper(self) -> int:
+        return self.protection_width if self.upper_protection is None else self.upper_protection
+
+
+class PerYearSpec(_Frozen):
+    """Each calendar year of the table is measured once and stored; a later release covering
+    the same year re-uses that measurement (a rolling window is post-processing, not a new draw)."""
+
+    column: str                                  # the frame's YYYY-MM column that dates a row
+    years: Annotated[int, Field(ge=1, le=10)]    # the release year and the years before it
 
 
 class TableSpec(_Frozen):
@@ -107,17 +67,21 @@ class TableSpec(_Frozen):
     where: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     dimensions: tuple[DimensionSpec, ...] = Field(min_length=1)
     measure: Literal["count"] = "count"
-    privacy_unit: str
-    privacy_unit_name: Name
-    max_rows_per_unit: Annotated[int, Field(ge=1)]
-    max_cells_per_unit: Annotated[int, Field(ge=1)]
+    privacy_unit: str = "unit_id"
+    privacy_unit_name: Name | None = None        # protected tables: a unit of privacy.yaml
+    max_rows_per_unit: Annotated[int, Field(ge=1)] = 1
+    max_cells_per_unit: Annotated[int, Field(ge=1)] = 1
     max_rows_per_cell: Annotated[int, Field(ge=1)] | None = None
+    bounds: Literal["enforced", "declared"] = "enforced"
+    units_may_merge: bool = False
     mechanism: Mechanism = "discrete_gaussian"
     rho: Annotated[float, Field(gt=0, le=10)] | None = None
     epsilon: Annotated[float, Field(gt=0, le=10)] | None = None
     margins: tuple[tuple[str, ...], ...] = ()
+    per_year: PerYearSpec | None = None
     suppression: SuppressionSpec | None = None
     family: Name | None = None
+    external_margins: tuple[tuple[str, ...], ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> "TableSpec":
@@ -130,11 +94,20 @@ class TableSpec(_Frozen):
             raise ValueError("mechanism: discrete_gaussian takes rho (zCDP) and no epsilon")
         if self.mechanism == "discrete_laplace" and (self.epsilon is None or self.rho is not None):
             raise ValueError("mechanism: discrete_laplace takes epsilon (pure DP) and no rho")
-        if self.mechanism == "exact":
+        if self.mechanism in ("exact", "summary"):
             if self.rho is not None or self.epsilon is not None:
-                raise ValueError("mechanism: exact tables spend no budget; remove rho/epsilon")
-        elif self.suppression is not None or self.family is not None:
-            raise ValueError("suppression and family apply to exact tables only")
+                raise ValueError(f"mechanism: {self.mechanism} tables spend no budget; remove rho/epsilon")
+            if self.per_year is not None:
+                raise ValueError("per_year: only noisy tables are measured")
+        if self.mechanism != "summary":
+            unset = [k for k in ("privacy_unit", "privacy_unit_name", "max_rows_per_unit", "max_cells_per_unit")
+                     if k not in self.model_fields_set]
+            if unset:
+                raise ValueError(f"{unset[0]}: a protected table declares its privacy unit and its bounds")
+        if self.mechanism != "exact" and (self.suppression is not None or self.external_margins):
+            raise ValueError("suppression and external_margins apply to exact tables only")
+        if self.mechanism == "summary" and self.family is not None:
+            raise ValueError("family: a summary restates a public file; it has no family")
         if self.max_rows_per_cell is not None and self.max_rows_per_cell > self.max_rows_per_unit:
             raise ValueError("max_rows_per_cell: cannot exceed max_rows_per_unit")
         seen: set[frozenset[str]] = set()
@@ -145,7 +118,21 @@ class TableSpec(_Frozen):
             if kept == set(names) or kept in seen:
                 raise ValueError("margins: a margin repeats the cells or another margin")
             seen.add(kept)
+        if any(frozenset(m) not in seen for m in self.external_margins):
+            raise ValueError("external_margins: each must be one of the table's margins")
+        self._check_per_year()
         return self
+
+    def _check_per_year(self) -> None:
+        if self.per_year is None:
+            return
+        months = [d for d in self.dimensions if d.kind == "month"]
+        if months and (months[0].source_column != self.per_year.column
+                       or months[0].years_back + 1 != self.per_year.years):
+            raise ValueError("per_year: must name the month dimension's column and cover its years "
+                             "(years = years_back + 1)")
+        if months and any(months[0].name not in m for m in self.margins):
+            raise ValueError("per_year: every margin of a table measured per year keeps its month dimension")
 
     @property
     def suppression_rules(self) -> SuppressionSpec:
@@ -156,8 +143,13 @@ class TableSpec(_Frozen):
         return self.max_rows_per_cell or self.max_rows_per_unit
 
     @property
+    def is_noisy(self) -> bool:
+        return self.mechanism in NOISY
+
+    @property
     def rho_spent(self) -> float:
-        """zCDP cost: rho, or epsilon^2/2 for pure epsilon-DP (BS16 Prop. 1.4); 0 for exact."""
+        """zCDP cost of one measurement: rho, or epsilon^2/2 for pure epsilon-DP (BS16 Prop. 1.4);
+        0 for exact and summary tables."""
         if self.mechanism == "discrete_gaussian":
             return float(self.rho or 0.0)
         if self.mechanism == "discrete_laplace":
@@ -173,14 +165,37 @@ class TableSpec(_Frozen):
         names = tuple(d.name for d in self.dimensions)
         return (names, *(tuple(n for n in names if n in margin) for margin in self.margins))
 
+    def columns_used(self) -> tuple[str, ...]:
+        """The frame columns this table reads (what a recount from public files needs)."""
+        return tuple(dict.fromkeys([*(d.source_column for d in self.dimensions), *self.where]))
 
-class BudgetSpec(_Frozen):
-    cap_rho: Annotated[float, Field(gt=0, le=100)] = 5.0
-    delta: Annotated[float, Field(gt=0, le=1e-5)] = 1e-9
+
+class FrameSpec(_Frozen):
+    """The protection model of one frame: how an outsider rebuilds it from the published
+    record-level files (``recount_from``), or why no published file gives it (``not_public``)."""
+
+    recount_from: str | None = None   # the policy file whose public rows are this frame's rows
+    parent: str | None = None         # a second file joined on ``key`` (its first row per key)
+    key: str | None = None
+    unit: str | None = None           # the public column that is the frame's privacy unit (default: the row)
+    columns: dict[str, str] = Field(default_factory=dict)  # frame column -> public column ("parent.col")
+    not_public: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "FrameSpec":
+        if (self.recount_from is None) == (self.not_public is None):
+            raise ValueError("a frame takes either recount_from (with its columns) or not_public (why)")
+        if self.not_public is not None and (self.columns or self.parent or self.key or self.unit):
+            raise ValueError("not_public: a frame no public file gives has no recount columns")
+        if (self.parent is None) != (self.key is None):
+            raise ValueError("parent and key go together")
+        if any(v.startswith("parent.") for v in self.columns.values()) and self.parent is None:
+            raise ValueError("columns: a parent column needs parent and key")
+        return self
 
 
 class TablesPolicy(_Frozen):
-    budget: BudgetSpec = BudgetSpec()
+    frames: dict[Name, FrameSpec] = Field(default_factory=dict)
     codebooks: dict[str, DimensionSpec] = Field(default_factory=dict)  # YAML anchors for reuse
     tables: tuple[TableSpec, ...] = Field(min_length=1)
 
@@ -189,13 +204,38 @@ class TablesPolicy(_Frozen):
         names = [t.name for t in self.tables]
         if len(set(names)) != len(names):
             raise ValueError("tables: two tables share a name")
+        for table in self.tables:
+            frame = self.frames.get(table.source)
+            if frame is None:
+                raise ValueError(f"frames: declare frame '{table.source}' (recount_from or not_public): "
+                                 "the protection model says what the public files give away")
+            if table.mechanism == "summary":
+                missing = [c for c in table.columns_used() if c not in frame.columns]
+                if frame.recount_from is None or missing:
+                    raise ValueError(f"tables.{table.name}: a summary must be recountable from the public "
+                                     f"file (frame '{table.source}' lacks {', '.join(missing) or 'recount_from'})")
         groups: dict[str, list[TableSpec]] = {}
         for table in self.tables:
             if table.family is not None:
                 groups.setdefault(table.family, []).append(table)
         for family, members in groups.items():
             check_family(family, members)
+        _same_source_exact(self.tables)
         return self
+
+
+def _same_source_exact(tables: tuple[TableSpec, ...]) -> None:
+    """Exact tables of one source must declare one family: otherwise their differences (71 - 68)
+    give away hidden cells that no single table's suppression accounts for."""
+    by_source: dict[str, list[TableSpec]] = {}
+    for table in tables:
+        if table.mechanism == "exact":
+            by_source.setdefault(table.source, []).append(table)
+    for source, members in by_source.items():
+        families = {t.family for t in members}
+        if len(members) > 1 and (None in families or len(families) > 1):
+            raise ValueError(f"tables: exact tables {', '.join(t.name for t in members)} count frame "
+                             f"'{source}': declare one family for them")
 
 
 def check_family(family: str, members: list[TableSpec]) -> None:

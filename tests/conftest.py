@@ -96,6 +96,38 @@ def tiny_export(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _session_ledger_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The authoritative ledger (redaction_rules/privacy.yaml) is never the user's: module fixtures
+    build against a session ledger; each test then gets its own (``_ledger_per_test``)."""
+    saved = os.environ.get("RELEASE_LEDGER")
+    os.environ["RELEASE_LEDGER"] = str(tmp_path_factory.getbasetemp() / "session-ledger.sqlite")
+    yield
+    if saved is None:
+        os.environ.pop("RELEASE_LEDGER", None)
+    else:
+        os.environ["RELEASE_LEDGER"] = saved
+
+
+@pytest.fixture(autouse=True)
+def _ledger_per_test(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test charges a ledger of its own (tests marked ``shared_ledger`` keep the session's,
+    where their module fixtures built)."""
+    if request.node.get_closest_marker("shared_ledger") is None:
+        monkeypatch.setenv("RELEASE_LEDGER", str(tmp_path / "ledger.sqlite"))
+
+
+def ledger_copy_for_test(factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
+    """A test that works on a copy of a module fixture's bundle gets a copy of the session ledger
+    that bundle charged, as its own authoritative ledger (what it publishes stays its own)."""
+    session = factory.getbasetemp() / "session-ledger.sqlite"
+    ledger = folder / "ledger-copy.sqlite"
+    if session.is_file():
+        shutil.copyfile(session, ledger)
+    monkeypatch.setenv("RELEASE_LEDGER", str(ledger))
+    return ledger
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests never touch the user's key file (session-wide, before any module fixture)."""
     saved = {k: os.environ.get(k) for k in ("RELEASE_HMAC_KEY", "RELEASE_HMAC_KEY_FILE")}

@@ -12,6 +12,8 @@ import pytest
 from conftest import invoke as _invoke
 from conftest import new_signer, small_fioe_build, trust, trusted_rules
 
+pytestmark = pytest.mark.shared_ledger  # the module's bundle spent on the session ledger; audits read it
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
@@ -59,7 +61,7 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert "residual_pii: not run (no PII scanner supplied)" in stdout  # a check that did not run is no pass
     code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules,
                               "--allow-unverified")
-    assert code == 0 and "UNVERIFIED: raw_values_absent: no raw folder given" in stdout
+    assert code == 0 and "UNVERIFIED: raw_values_absent: no raw folder given" in stdout, stdout
     assert "signed by A. Counsel (legal, key" in stdout
     code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules,
                               "--allow-unverified")
@@ -147,3 +149,33 @@ def test_the_first_build_says_it_made_the_hmac_key_and_to_back_it_up(tiny_export
     assert code == 0 and f"note: created a new HMAC key at {key}" in stderr and "Back it up" in stderr
     code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
     assert code == 0 and "created a new HMAC key" not in stderr
+def test_public_privacy_statement_says_what_protects_each_table(built: tuple[Path, Path]) -> None:
+    """issue #12: public/ states mechanism, unit, rho and epsilon, sigma, post-processing, and what is exact."""
+    _, out = built
+    public = out / "fioe" / "2020" / "public"
+    statement = json.loads((public / "privacy.json").read_text(encoding="utf-8"))
+    tables = {t["table"]: t for t in statement["tables"]}
+    summaries = [t for t in tables.values() if t["protection"] == "summary"]
+    assert len(summaries) == 4 and all(t["exact"] and t["rho"] == 0.0 for t in summaries)
+    assert all("no differential-privacy or suppression claim" in t["meaning"] for t in summaries)
+    person = tables["fioe_people_by_contacts_neighbourhood"]
+    assert (person["protection"], person["mechanism"], person["privacy_unit"], person["exact"]) == (
+        "differential privacy", "discrete_gaussian", "person", False)
+    assert person["rho"] == 0.05 and 0 < person["epsilon_at_delta"] < 3 and person["noise_scale"] > 0
+    assert "top-down" in person["post_processing"]
+    unit = statement["differential_privacy"]["units"]["person"]
+    assert unit["cap_rho_over_every_release"] == 1.0 and "fioe" in unit["datasets_that_can_hold_the_same_person"]
+    assert statement["record_level_risk"] and "Summary tables are exact" in statement["what_is_exact"]
+    text = (public / "privacy.md").read_text(encoding="utf-8")
+    assert "fioe_people_by_contacts_neighbourhood (differential privacy)" in text and "rho" in text
+
+
+def test_packet_summary_shows_the_record_level_verdict(built: tuple[Path, Path]) -> None:
+    _, out = built
+    manifest = json.loads((out / "fioe" / "2020" / "manifest.json").read_text(encoding="utf-8"))
+    risks = manifest["record_risk"]
+    assert [r["quasi_identifiers"] for r in risks][0] == ["contact_date", "sex", "race", "age"]
+    summary = (out / "fioe" / "2020" / "review" / "index.html").read_text(encoding="utf-8").split(
+        'id="summary"')[1].split("</section>")[0]
+    assert "Record-level risk" in summary
+    assert any(f"{r['verdict'].upper()}</span>" in summary and f"{r['unique_share']:.1%}" in summary for r in risks)

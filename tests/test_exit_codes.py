@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import contact, invoke, new_signer, person, small_fioe_build, trusted_rules, write_export
+from conftest import contact, invoke, ledger_copy_for_test, new_signer, person, small_fioe_build, trusted_rules, write_export
 
 from release import api
 
@@ -60,6 +60,12 @@ class World:
         path.write_bytes(b"not a database" * 100)
         return str(path)
 
+    def garbage_ledger(self) -> str:
+        """The authoritative ledger (``$RELEASE_LEDGER``) is not a database; ``--ledger`` names it."""
+        path = self.garbage("l.sqlite")
+        self.monkeypatch.setenv("RELEASE_LEDGER", path)
+        return path
+
     def no_key(self) -> None:
         self.monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
         self.monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(self.tmp / "no-such.key"))
@@ -88,11 +94,12 @@ class World:
 
 
 @pytest.fixture()
-def world(base: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> World:
     raw, out = base
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    monkeypatch.setenv("RELEASE_LEDGER", str(copy / "privacy_ledger.sqlite"))  # the manifest names the original's
+    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the base build charged
     return World(tmp_path, raw, copy, trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel"), monkeypatch)
 
 
@@ -139,7 +146,7 @@ CASES: dict[str, Row] = {
     "build-blocked": Row("DATASET", 5, "release blocked by",
                          lambda w: _build(w, contact_officer_name="ZEBULON QUARTERMAINE")),
     "build-ledger-unreadable": Row("DATASET", 6, "the privacy ledger cannot be used",
-                                   lambda w: _build(w, "--ledger", w.garbage("l.sqlite"))),
+                                   lambda w: _build(w, "--ledger", w.garbage_ledger())),
     "build-nothing-to-supersede": Row("DATASET", 7, "nothing to supersede", lambda w: [
         "fioe", YEAR, "--input", str(w.raw), "--out", str(w.out), "--supersede"]),
     "build-weak-key": Row("DATASET", 9, "at least 32 are needed",
@@ -181,7 +188,7 @@ CASES: dict[str, Row] = {
     "publish-no-bundle": Row("publish", 4, "no bundle for fioe 2019", lambda w: [
         "publish", "fioe", "2019", "--out", str(w.out), "--to", str(w.site)]),
     "publish-ledger-unreadable": Row("publish", 6, "the privacy ledger cannot be used", lambda w: (w.approve(), w.cmd(
-        "publish", "--to", str(w.site), "--ledger", w.garbage("l.sqlite")))[1]),
+        "publish", "--to", str(w.site), "--ledger", w.garbage_ledger()))[1]),
     "publish-unapproved": Row("publish", 7, "rule approvals-required", lambda w: w.cmd("publish", "--to", str(w.site))),
     "publish-no-hmac-key": Row("publish", 9, "no HMAC key", lambda w: (_then(w.approve, w.no_key), w.cmd(
         "publish", "--to", str(w.site)))[1]),
@@ -200,12 +207,12 @@ CASES: dict[str, Row] = {
         w.monkeypatch.setenv("RELEASE_HMAC_KEY", "summer2020"), w.cmd("audit", "--no-scan"))[1]),
     "budget": Row("budget", 0, "privacy budget, ledger", lambda w: ["budget", "fioe", "--out", str(w.out)]),
     "budget-ledger-unreadable": Row("budget", 6, "the privacy ledger cannot be used",
-                                    lambda w: ["budget", "fioe", "--ledger", w.garbage("l.sqlite")]),
+                                    lambda w: ["budget", "fioe", "--ledger", w.garbage_ledger()]),
     "list": Row("list", 0, "draft", lambda w: ["list", "--out", str(w.out)]),
     "list-damaged-manifest": Row("list", 4, "manifest is not valid JSON",
                                  lambda w: (_corrupt_manifest(w), ["list", "--out", str(w.out)])[1]),
     "list-ledger-unreadable": Row("list", 6, "the privacy ledger cannot be used",
-                                  lambda w: ["list", "--out", str(w.out), "--ledger", w.garbage("l.sqlite")]),
+                                  lambda w: ["list", "--out", str(w.out), "--ledger", w.garbage_ledger()]),
     "sample": Row("sample", 0, "wrote in_custody_deaths.csv",
                   lambda w: ["sample", "in_custody_deaths", YEAR, "--out", str(w.tmp / "s")]),
     "sample-out-is-a-file": Row("sample", 4, "cannot write the sample there",
@@ -214,7 +221,7 @@ CASES: dict[str, Row] = {
         w.monkeypatch.setenv("RELEASE_HMAC_KEY", "5e" * 32), ["doctor", "--out", str(w.out), "--rules", str(w.rules)])[1]),
     "doctor-broken-policy": Row("doctor", 3, "best.yaml: not valid",
                                 lambda w: ["doctor", "--rules", w.broken("best.yaml", "dataset: [")]),
-    "doctor-ledger-unreadable": Row("doctor", 6, "fail  ledger", lambda w: ["doctor", "--ledger", w.garbage("l.sqlite")]),
+    "doctor-ledger-unreadable": Row("doctor", 6, "fail  ledger", lambda w: ["doctor", "--ledger", w.garbage_ledger()]),
     "doctor-weak-key": Row("doctor", 9, "fail  hmac key", lambda w: (
         w.monkeypatch.setenv("RELEASE_HMAC_KEY", "summer2020"), ["doctor", "--rules", str(w.rules)])[1]),
 }

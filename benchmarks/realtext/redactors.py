@@ -28,8 +28,8 @@ def run_release(release_bin: Path, year: int, export_dir: Path, out_dir: Path) -
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [str(release_bin), "fioe", str(year), "--input", str(export_dir),
                "--out", str(out_dir), "--ledger", str(out_dir / "privacy_ledger.sqlite"), "--json"]
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"RELEASE_HMAC_KEY_FILE", "RELEASE_LEDGER"}}
+    env = {k: v for k, v in os.environ.items() if k != "RELEASE_HMAC_KEY_FILE"}
+    env["RELEASE_LEDGER"] = str(out_dir / "privacy_ledger.sqlite")  # a throw-away ledger, never the user's
     env["RELEASE_HMAC_KEY"] = secrets.token_hex(32)  # a throw-away test key
     # The tool takes ./redaction_rules and ./expectations when present in the working
     # folder: run it from the tree it was installed from, so its own rules apply.

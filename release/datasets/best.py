@@ -153,12 +153,13 @@ def derive(ctx: DeriveContext) -> Derived:
         "BEST counts arrive from the partner already aggregated by month and police district; "
         "no client-level data exists on the police side and the partner's file is not published. "
         "Every published number is a noisy table (OpenDP discrete Gaussian, zero-concentrated DP).",
-        f"Privacy unit: a BEST client. The partner states that a client is the subject of at most "
+        f"Privacy unit: a person (a BEST client here), shared with every dataset that can hold the same "
+        f"person. The partner states that a client is the subject of at most "
         f"{incidents} co-responded incident(s) and {followups} engagement(s) or follow-up(s) a month; "
         f"over the year one client can therefore add at most {12 * incidents} incidents and "
         f"{12 * followups} follow-ups, at most {incidents} and {followups} to one cell. These bounds "
         "are the partner's statements (they cannot be checked without client ids) and are declared "
-        "to OpenDP as stated.",
+        "to OpenDP as stated: the guarantee holds only if they are true.",
         f"{len(usable)} partner row(s) (month x district) were expanded into one counting row per "
         "incident and per follow-up; counting them gives back the partner's numbers exactly, before "
         "noise.",

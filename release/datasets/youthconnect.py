@@ -11,12 +11,12 @@ noisy table of ``redaction_rules/youthconnect_tables.yaml``:
   (one row per youth and reason: month, referral_reason; the release year and the one
   before) and ``clients`` (one row per client of the release year: age_band, sex, race,
   ethnicity). Tabulation keeps every row, so counts before noise equal the partner's.
-- **Privacy unit: a youth**, the same in every table and every year. The partner's bounds
-  (``dataset_rules``: ``max_reasons_per_youth``, ``max_referral_months_per_youth_per_year``)
-  are declared to OpenDP scaled to each table's window (``tests/datasets/test_youthconnect.py``
-  checks the two files agree). A client who stays more than a year is counted in each of
-  those years' releases; the ledger adds the releases' spends for the unit, so the cap holds
-  per youth over all years.
+- **Privacy unit: a person**, shared with every dataset that can hold the same human
+  (``redaction_rules/privacy.yaml``). The partner's bounds (``dataset_rules``:
+  ``max_reasons_per_youth``, ``max_referral_months_per_youth_per_year``) are declared to
+  OpenDP per calendar year (``tests/datasets/test_youthconnect.py`` checks the two files
+  agree); the guarantee is conditional on them. Each year is measured once and stored; a
+  window re-uses the stored years (``per_year`` in the tables file).
 - **The partner's own numbers test its bound.** In a month, each referred youth carries
   between one and ``max_reasons_per_youth`` reasons, so the reasons counted must lie
   between the youth referred and ``max_reasons_per_youth`` times that. Above it, the
@@ -132,17 +132,19 @@ def _notes(rules: YouthConnectRules, year: int, rows: int) -> tuple[str, ...]:
         "month, youth referred by month, client demographics by year); nothing is record-level and "
         "the partner's files are not published. Every published number is a noisy table (OpenDP "
         "discrete Gaussian, zero-concentrated DP).",
-        f"Privacy unit: a youth, in every table and every year. The partner states that a referred "
-        f"youth carries at most {reasons} reason(s) and is referred in at most {months} month(s) of "
-        f"a year: over the monthly window ({year - 2}-{year}) a youth adds at most {3 * months} to "
-        f"the referral counts, and over the reasons window ({year - 1}-{year}) at most "
-        f"{2 * months * reasons} reason counts, at most {2 * months} to one reason. These bounds are "
-        "declared to OpenDP as stated.",
+        f"Privacy unit: a person (a youth here), shared with every dataset that can hold the same person. "
+        f"The partner states that a referred youth carries at most {reasons} reason(s) and is referred in "
+        f"at most {months} month(s) of a year: in one year a youth adds at most {months} to the referral "
+        f"counts and {months * reasons} reason counts, at most {months} to one reason. These bounds are "
+        "declared to OpenDP as stated and cannot be checked here: the guarantee holds only if they are true.",
+        f"Each calendar year is measured once and stored: the {year - 2}-{year} monthly window and the "
+        f"{year - 1}-{year} reasons window re-use the years an earlier release measured (a month is never "
+        "measured twice unless the partner's numbers for it changed, which is a new, charged measurement).",
         f"In every month of {year - 1}-{year} the reasons counted were checked against the youth "
         f"referred: at least one and at most {reasons} per youth (a breach blocks the release).",
         f"Client demographics are those of {year}; a client who stays more than a year is counted in "
-        "each year's release, and the privacy ledger adds up what those releases spend for the same "
-        "youth, so the cap holds over all years.",
+        "each year's release, and the privacy ledger adds up what every release spends for the same "
+        "person, so the cap holds over all years and datasets.",
         f"{rows} partner row(s) were expanded into one counting row per youth (or youth and reason); "
         "counting them gives back the partner's numbers exactly, before noise.",
     )

@@ -21,7 +21,7 @@ and ``packet`` (``write_review``, ``review``). This package re-exports their nam
 
 from __future__ import annotations
 
-from release.review.evidence import (QUASI_IDENTIFIERS, Rows, _changes, _expectations, _month,  # noqa: F401
+from release.review.evidence import (QUASI_IDENTIFIERS, Rows, _changes, _expectations, _published,  # noqa: F401
                                      _provenance, _risk)
 from release.review.facts import (_ACTION, _PLAIN_TYPE, _SMALL_CELL_WORDS, _TABLE_COLUMNS,  # noqa: F401
                                   CHART_CELLS, FLAGGED_ROWS, LOW_CONFIDENCE, PLACEHOLDER, PREVIEW_ROWS,

@@ -14,13 +14,16 @@ import pandas as pd
 
 from release.review.inputs import PreviousRelease, _pattern, _privacy, _rules
 
-QUASI_IDENTIFIERS = (("month", "zip", "sex", "race", "age"), ("month", "city", "sex", "race", "age"))
+# At the precision published: the date column as it is in the file (date and hour for FIOE), never
+# rounded to the month first (that understated uniqueness: issue #12). The policy's own checks
+# (``record_risk`` in privacy.yaml, with a verdict) come from the manifest.
+QUASI_IDENTIFIERS = (("date", "zip", "sex", "race", "age"), ("date", "city", "sex", "race", "age"))
 
 Rows = list[tuple[object, ...]]
 
 
-def _month(value: object) -> str | None:
-    return value[:7] if isinstance(value, str) else None
+def _published(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _risk(data: Mapping[str, pd.DataFrame]) -> Rows:
@@ -39,10 +42,10 @@ def _risk(data: Mapping[str, pd.DataFrame]) -> Rows:
                         view[place] = frame[links[0]].map(first[place])
                 dates = [c for c in first.columns if "date" in c]
                 if dates:
-                    view["month"] = frame[links[0]].map(first[dates[0]]).map(_month)
+                    view["date"] = frame[links[0]].map(first[dates[0]]).map(_published)
         own_dates = [c for c in frame.columns if "date" in c]
         if own_dates:
-            view["month"] = frame[own_dates[0]].map(_month)
+            view["date"] = frame[own_dates[0]].map(_published)
         for columns in QUASI_IDENTIFIERS:
             if set(columns) <= set(view.columns):
                 sizes = view[list(columns)].fillna("(blank)").value_counts()

@@ -108,6 +108,7 @@ class Facts:
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
     non_default_policy: tuple[str, ...] = ()
+    record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
 
 
 def approvals_wanted(manifest: Mapping[str, object]) -> str:
@@ -234,6 +235,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
         non_default_policy=_non_default_policy(manifest),
+        record_risk=tuple(r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)),  # type: ignore[union-attr]
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])

@@ -19,7 +19,7 @@ body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #ccd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{border:1px solid #ccd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.ok{color:#11602a;font-weight:600}.bad{color:#a0141e;font-weight:600}.muted{color:#666}
+.ok{color:#11602a;font-weight:600}.warn{color:#8a5a00;font-weight:600}.bad{color:#a0141e;font-weight:600}.muted{color:#666}
 .banner{padding:.6rem 1rem;border-radius:4px;margin:.8rem 0}.banner.ok{background:#e4f4e8}.banner.bad{background:#fbe4e6}
 blockquote{margin:.4rem 0;padding:.4rem .8rem;background:#f6f6f9;border-left:4px solid #99a;white-space:pre-wrap}
 mark{background:#ffe08a;padding:0 .15rem;border-radius:2px}svg{display:block;margin:.4rem 0}
@@ -108,7 +108,7 @@ def _section_summary(f: Facts) -> str:
         verdict += ('<div class="banner bad"><span class="bad">Non-default policy.</span> This release was not '
                     "built with the installed rules and suites; read what differs before approving: "
                     + " ".join(_e(line) for line in f.non_default_policy) + "</div>")
-    return (f'<section id="summary"><h2>Summary</h2>{verdict}<p>This <strong>{_e(f.status)}</strong> release of '
+    return (f'<section id="summary"><h2>Summary</h2>{verdict}{_risk_verdicts(f)}<p>This <strong>{_e(f.status)}</strong> release of '
             f"<strong>{_e(f.dataset)} {_e(f.year)}</strong> would publish {len(f.data_files)} data file(s): {_e(files) or 'none'}"
             f", and {len(f.tables)} aggregate table(s).</p><p>What was removed or coarsened before publication, "
             f"per the redaction log ({f.log_entries:,} entries): {_e(removed)}.</p><p>Warnings: {f.warnings:,}. "
@@ -120,6 +120,25 @@ def _section_summary(f: Facts) -> str:
             + ("<h3>How the public files are written</h3><ul>"
                + "".join(f"<li>{_e(n)}</li>" for n in f.publication_notes) + "</ul>" if f.publication_notes else "")
             + "</section>")
+
+
+_VERDICT_CLASS = {"green": "ok", "amber": "warn", "red": "bad"}
+
+
+def _risk_verdicts(f: Facts) -> str:
+    """Record-level re-identification risk of each file the privacy policy names: a verdict and its number."""
+    if not f.record_risk:
+        return ""
+    items = []
+    for risk in f.record_risk:
+        verdict = str(risk.get("verdict", "red"))
+        quasi = ", ".join(str(q) for q in risk.get("quasi_identifiers", []) or [])  # type: ignore[union-attr]
+        items.append(f'<li><span class="{_VERDICT_CLASS.get(verdict, "bad")}">{_e(verdict.upper())}</span> '
+                     f"{_e(risk.get('file'))}: {float(risk.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
+                     f"{int(risk.get('rows', 0)):,} rows unique on ({_e(quasi)}) as published; "  # type: ignore[call-overload]
+                     f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {_e(risk.get('k'))} "  # type: ignore[arg-type]
+                     f"(action: {_e(risk.get('action'))}).</li>")
+    return "<p><strong>Record-level risk</strong></p><ul>" + "".join(items) + "</ul>"
 
 
 def _section_to_fix(f: Facts) -> str:
@@ -143,13 +162,19 @@ def _section_privacy(f: Facts) -> str:
         return ""
     budget = f.privacy_budget or {}
     spent = budget.get("rho_spent") or {}
-    cap = budget.get("rho_cap")
-    lines = [f"{unit}: rho {float(rho):.3g} spent by this release" + (f" (cap over all years {float(cap):.3g})" if cap else "")
+    charged = budget.get("rho_charged_by_this_build") or {}
+    caps = budget.get("rho_cap") or {}
+    lines = [f"{unit}: the measurements of this release cost rho {float(rho):.3g}, of which "
+             f"{float(charged.get(unit, 0.0)):.3g} was charged by this build (the rest re-uses measurements "  # type: ignore[union-attr]
+             "already paid for)" + (f"; cap over every release {float(caps[unit]):.3g}"  # type: ignore[index]
+                                     if isinstance(caps, dict) and unit in caps else "")
              for unit, rho in sorted(spent.items())]  # type: ignore[union-attr]
     parts = ['<section id="privacy"><h2>Privacy of the tables</h2><p>Differential privacy limits what anyone can '
              "learn about one person from the published numbers, whatever else they know. The budget (rho) "
-             "measures that limit: smaller is stronger; it adds up over tables and over years for the same "
-             "people, and the privacy ledger refuses a release that would pass the cap. "
+             "measures that limit: smaller is stronger; it adds up over tables, years and datasets that can hold "
+             "the same people, and the privacy ledger refuses a measurement that would pass the cap. Every draw "
+             "of noise is charged once and stored; a rebuild on the same data re-uses it. A summary table "
+             "restates a public file and claims no protection. "
              "Run <code>release budget DATASET</code> for what is left.</p>"]
     if lines:
         parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
@@ -217,7 +242,7 @@ def _section_expectations(f: Facts) -> str:
 
 def _section_risk(f: Facts) -> str:
     return ('<section id="risk"><h2>Residual risk</h2><p>How many published people are unique on a combination '
-            "of quasi-identifiers (contact month, place, sex, race, age) in the public persons file. "
+            "of quasi-identifiers (contact date as published, place, sex, race, age) in the public persons file. "
             "A unique combination is what a linkage attack starts from.</p>"
             + _table(["File", "Quasi-identifiers", "Rows", "Classes", "Unique rows", "Share unique",
                       "Rows in classes under 5", "Smallest class"], f.risk, (2, 3, 4, 5, 6, 7)) + "</section>")

@@ -59,13 +59,15 @@ class Sensitivity:
 
 
 def sensitivity(shape: tuple[int, ...], levels: list[tuple[int, ...]], *, max_rows_per_unit: int,
-                max_cells_per_unit: int, max_rows_per_cell: int) -> Sensitivity:
+                max_cells_per_unit: int, max_rows_per_cell: int, units_may_merge: bool = False) -> Sensitivity:
     """Tight per-level L1/L2 bounds, summed over levels (derivation in noise.md).
 
     One unit adds ``total = min(R, C*P)`` rows. In a level whose cells each pool ``fan`` base
     cells, it touches at most ``min(C, cells)`` cells, each by at most
     ``cap = min(total, P*min(fan, C))``; the L2 norm is largest when whole ``cap``s are
-    filled first.
+    filled first. ``units_may_merge``: a unit (a keyed person) may hold two people, so adding
+    or removing one person can *change* the unit's rows; for non-negative contributions
+    ``|d - d'|_1 <= |d|_1 + |d'|_1`` and ``|d - d'|_2^2 <= |d|_2^2 + |d'|_2^2``, so both double.
     """
     total = min(max_rows_per_unit, max_cells_per_unit * max_rows_per_cell)
     l1 = l2_squared = 0
@@ -81,7 +83,8 @@ def sensitivity(shape: tuple[int, ...], levels: list[tuple[int, ...]], *, max_ro
         else:
             l1 += total
             l2_squared += full * cap * cap + rest * rest
-    return Sensitivity(l1=l1, l2_squared=l2_squared)
+    factor = 2 if units_may_merge else 1
+    return Sensitivity(l1=factor * l1, l2_squared=factor * l2_squared)
 
 
 @dataclass(frozen=True)
@@ -142,13 +145,41 @@ def release_noisy(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, 
                         privacy_loss=loss, measurement=record)
 
 
+def from_record(record: dict[str, Any]) -> NoisyRelease:
+    """A stored measurement (``release.ledger``) as a release: the same draw, nothing new."""
+    return NoisyRelease(values=np.asarray(record["noisy_values"], dtype=np.int64), mechanism=record["mechanism"],
+                        scale=float(record["scale"]), d_in=float(record["d_in"]),
+                        budget=float(record["declared_budget"]), privacy_loss=float(record["privacy_loss"]),
+                        measurement={k: v for k, v in record.items() if k != "noisy_values"})
+
+
+@lru_cache(maxsize=256)
+def epsilon_from_rho(rho: float, delta: float) -> float:
+    """epsilon at ``delta`` implied by rho-zCDP, from OpenDP's ``make_zCDP_to_approxDP``.
+
+    A Gaussian measurement whose map is at least ``rho`` (the scale is nudged down until it
+    is) is converted; OpenDP's privacy profile then gives epsilon(delta), never below the truth."""
+    if rho <= 0:
+        return 0.0
+    _refuse_forbidden_features()
+    try:
+        scale = math.sqrt(1 / (2 * rho))
+        meas = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale)
+        while float(meas.map(1.0)) < rho:
+            scale = math.nextafter(scale, 0.0)
+            meas = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale)
+        return float(dp.c.make_zCDP_to_approxDP(meas).map(1.0).epsilon(delta))
+    except OpenDPException as exc:
+        raise BlockingFinding(f"OpenDP could not convert rho to epsilon ({exc.variant})", rule="opendp") from None
+
+
 def replay_privacy_loss(record: dict[str, Any]) -> float:
     """Rebuild a recorded measurement from its serialization and map its d_in again (audit)."""
     _refuse_forbidden_features()
     try:
         meas = dp.deserialize(json.dumps(record["serialized"]))
         return float(meas.map(record["d_in"]))
-    except (OpenDPException, ValueError, KeyError, TypeError) as exc:
+    except (OpenDPException, ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged record
         raise BlockingFinding(f"recorded measurement cannot be replayed ({type(exc).__name__})",
                               file=str(record.get("table", "")), rule="opendp") from None
 

@@ -45,6 +45,7 @@ class Bundle:
     package_name: str
     package_title: str
     publishable: bool = True               # False: a blocked bundle, written without public/
+    public_texts: Mapping[str, str] = field(default_factory=dict)  # relpath under public/ -> text (privacy.json)
 
 
 def sha256_file(path: Path) -> str:
@@ -104,6 +105,9 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         if bundle.publishable:
             _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))
             outputs.append({"path": "public/datapackage.json"})
+            for relpath, text in sorted(bundle.public_texts.items()):
+                _write_text(staging / "public" / relpath, text)
+                outputs.append({"path": f"public/{relpath}"})
         _write_text(staging / LOG, "\n".join(bundle.log_lines) + "\n")
         outputs.append({"path": LOG, "entries": len(bundle.log_lines) - 1})
         for relpath, text in sorted(bundle.review_files.items()):

@@ -12,6 +12,7 @@ dimensions, and every codebook category is present, zeros included.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,10 @@ from scipy import sparse
 from release.errors import BlockingFinding, ConfigError
 from release.stages import load
 from release.tables_spec import ALL, DimensionSpec, TableSpec, normalize_raw
+
+# A keyed, per-row priority: which of a unit's rows survive truncation, reproducible on the same
+# data (so a rebuild finds its stored measurement) and depending on the unit's own rows only.
+RowOrder = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
 
 # The loader's missing-value tokens, compared stripped and case-blind, plus "nan" (a float
 # NaN written out as text by an upstream tool).
@@ -80,15 +85,17 @@ def map_dimension(values: pd.Series, dim: DimensionSpec, year: int) -> np.ndarra
 
 def bound_contributions(units: np.ndarray, cells: np.ndarray, *, max_rows_per_unit: int,
                         max_cells_per_unit: int, max_rows_per_cell: int,
-                        rng: np.random.Generator) -> np.ndarray:
-    """Keep a uniformly random subset of each unit's rows within the three bounds.
+                        rng: np.random.Generator | None = None, order: np.ndarray | None = None) -> np.ndarray:
+    """Keep a random subset of each unit's rows within the three bounds.
 
-    Rows are shuffled once; in that order a unit keeps at most ``max_rows_per_cell`` rows
-    per cell, rows of its first ``max_cells_per_unit`` distinct cells, and then its first
-    ``max_rows_per_unit`` rows. Returns a keep-mask aligned with the input.
+    Rows are put in one random order (``order``, a permutation, else one drawn from ``rng``);
+    in that order a unit keeps at most ``max_rows_per_cell`` rows per cell, rows of its first
+    ``max_cells_per_unit`` distinct cells, and then its first ``max_rows_per_unit`` rows.
+    Returns a keep-mask aligned with the input.
     """
     n = len(units)
-    order = rng.permutation(n)
+    if order is None:
+        order = (rng if rng is not None else np.random.default_rng()).permutation(n)
     frame = pd.DataFrame({"unit": units[order], "cell": cells[order]})
     keep = frame.groupby(["unit", "cell"], sort=False).cumcount().to_numpy() < max_rows_per_cell
     firsts = frame[keep].drop_duplicates(["unit", "cell"])
@@ -123,7 +130,16 @@ def verify_bounds(profile: ContributionProfile, spec: TableSpec) -> None:
                               "bounds", file=spec.name, rule="contribution_bounds")
 
 
-def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Generator) -> TableCounts:
+def occurrences(units: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """The rank of each row among the rows of its (unit, cell), in input order."""
+    return pd.DataFrame({"u": units, "c": cells}).groupby(["u", "c"], sort=False).cumcount().to_numpy()
+
+
+def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Generator | None = None,
+             row_order: RowOrder | None = None) -> TableCounts:
+    """Counts of one table over its full codebook. A summary counts every row (it restates a
+    public file); a protected table counts each unit's rows within the declared bounds, chosen
+    by ``row_order`` (keyed, reproducible) or else by ``rng``."""
     needed = {spec.privacy_unit, *spec.where, *(d.source_column for d in spec.dimensions)}
     absent = sorted(needed - set(frame.columns))
     if absent:
@@ -139,19 +155,29 @@ def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Gen
     inside = (codes >= 0).all(axis=0)
     has_unit = ~is_missing(rows[spec.privacy_unit])
     usable = inside & has_unit
-    units = pd.factorize(rows[spec.privacy_unit].to_numpy()[usable])[0]
+    if spec.mechanism == "summary":
+        usable = inside  # every public row counts, with or without a unit
+    unit_values = rows[spec.privacy_unit].astype("string").fillna("").to_numpy(dtype=object)[usable]
+    units = pd.factorize(unit_values)[0]
     shape = tuple(len(c) for c in categories)
     cells = np.ravel_multi_index(tuple(codes[:, usable]), shape) if usable.any() \
         else np.zeros(0, dtype=np.int64)
-    keep = bound_contributions(units, cells, max_rows_per_unit=spec.max_rows_per_unit,
-                               max_cells_per_unit=spec.max_cells_per_unit,
-                               max_rows_per_cell=spec.rows_per_cell, rng=rng)
+    if spec.mechanism == "summary":  # every row; with max_rows_per_cell 1, a unit once per cell
+        keep = np.ones(len(cells), dtype=bool) if spec.max_rows_per_cell != 1 \
+            else occurrences(units, cells) == 0
+    else:
+        order = np.argsort(row_order(spec.name, unit_values, cells), kind="stable") \
+            if row_order is not None and len(cells) else None
+        keep = bound_contributions(units, cells, max_rows_per_unit=spec.max_rows_per_unit,
+                                   max_cells_per_unit=spec.max_cells_per_unit,
+                                   max_rows_per_cell=spec.rows_per_cell, rng=rng, order=order)
     profile = contribution_profile(units[keep], cells[keep])
-    verify_bounds(profile, spec)
+    if spec.mechanism != "summary":
+        verify_bounds(profile, spec)
     counts = np.bincount(cells[keep], minlength=int(np.prod(shape))).astype(np.int64)
     return TableCounts(
         name=spec.name, dimensions=tuple(d.name for d in spec.dimensions), categories=categories,
-        counts=counts, rows_in=len(rows), rows_without_unit=int((inside & ~has_unit).sum()),
+        counts=counts, rows_in=len(rows), rows_without_unit=0 if spec.mechanism == "summary" else int((inside & ~has_unit).sum()),
         rows_outside_period=int((~inside).sum()), rows_dropped=int((~keep).sum()), profile=profile)
 
 

@@ -21,6 +21,7 @@ from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import load_suites
 from release.synth import best as synth_best
 from release.synth.__main__ import main as synth_main
+from release.privacy_policy import load_privacy_policy
 from release.tables import build_tables, load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +94,9 @@ def test_declared_bounds_equal_the_partner_rules_scaled_to_the_year(table: str) 
     per_month = int(rules[RULE_OF[MEASURE_OF[table]]])  # type: ignore[call-overload]
     spec = next(s for s in specs() if s.name == table)
     cells = 12 * per_month if "district" in table else 12
-    assert (spec.source, spec.privacy_unit_name, spec.mechanism) == (MEASURE_OF[table], "client", "discrete_gaussian")
+    # issue #12: one unit "person" shared with the other datasets; the bounds are the partner's, declared
+    assert (spec.source, spec.privacy_unit_name, spec.mechanism, spec.bounds) == (
+        MEASURE_OF[table], "person", "discrete_gaussian", "declared")
     assert (spec.max_rows_per_unit, spec.max_cells_per_unit, spec.rows_per_cell) == (12 * per_month, cells, per_month)
 
 
@@ -117,8 +120,9 @@ def test_sensitivity_and_privacy_map_hold_the_declared_rho(table: str) -> None:
 
 def test_budget_per_year_and_cap() -> None:
     policy = load_tables_policy(RULES / "best_tables.yaml")
-    assert sum(s.rho_spent for s in policy.tables) == pytest.approx(0.6)
-    assert (policy.budget.cap_rho, policy.budget.delta) == (5.0, 1e-9)
+    assert sum(s.rho_spent for s in policy.tables) == pytest.approx(0.08)
+    privacy = load_privacy_policy(RULES)  # the cap is the person's, over every dataset (issue #12)
+    assert (privacy.unit("best", "person").cap_rho, privacy.delta) == (1.0, 1e-9)
 
 
 # ---- derive: expansion and fail-closed checks ----------------------------------------
@@ -213,7 +217,7 @@ def test_tables_are_long_form_with_every_category(run_derive: Callable[..., Any]
         assert (table["status"] == "noisy").all()
         assert ((table["lower"] <= table["value"]) & (table["value"] <= table["upper"]) & (table["value"] >= 0)).all()
     assert {(s.table, s.privacy_unit, s.rho) for s in result.spends} == {
-        (s.name, "client", s.rho) for s in specs()}
+        (s.name, "person", s.rho) for s in specs()}
     assert all(m["privacy_loss"] <= m["declared_budget"] for m in result.measurements)
 
 
@@ -267,7 +271,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 def test_bundle_publishes_noisy_tables_only(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
     public = out / "best" / "2020" / "public"
-    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "tables"]
+    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "privacy.json", "privacy.md", "tables"]
     assert sorted(p.name for p in (public / "tables").iterdir()) == sorted(f"{t}.csv" for t in TABLES)
     sample = (SAMPLE / "best_monthly.csv").read_text(encoding="utf-8")
     for table in (public / "tables").iterdir():
@@ -282,20 +286,34 @@ def test_manifest_spends_the_declared_rho(built: tuple[Path, dict[str, Any]]) ->
     out, _ = built
     manifest = json.loads((out / "best" / "2020" / "manifest.json").read_text(encoding="utf-8"))
     privacy = manifest["privacy"]
-    assert privacy["rho_spent"] == {"client": pytest.approx(0.6)}
+    assert privacy["rho_spent"] == {"person": pytest.approx(0.08)}
     assert {s["table"]: s["rho"] for s in privacy["spends"]} == {s.name: s.rho for s in specs()}
     assert all(m["privacy_loss"] <= m["declared_budget"] for m in privacy["measurements"])
     assert all(dropped == 0 for dropped in privacy["rows_dropped"].values())
     assert manifest["checks"]["blocking_findings"] == 0 and manifest["dataset_notes"]
+    # the per-row placeholder units make "rows dropped 0" vacuous: the text claims the partner's bound, no more
+    for table in privacy["tables"]:
+        assert "conditional on the partner's declared bound" in table["privacy"]
+        assert "left out" not in table["privacy"]
 
 
+@pytest.mark.shared_ledger
+def test_a_rebuild_of_the_same_data_charges_nothing(built: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = built
+    code, stdout, stderr = _invoke("best", "2020", "--out", str(out), "--json")
+    assert code == 0, stdout + stderr
+    privacy = json.loads((out / "best" / "2020" / "manifest.json").read_text(encoding="utf-8"))["privacy"]
+    assert privacy["rho_charged_by_this_build"] == {} and all(s["reused"] for s in privacy["spends"])
+
+
+@pytest.mark.shared_ledger
 def test_budget_lists_the_year(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
     code, stdout, _ = _invoke("budget", "best", "--out", str(out), "--json")
     report = json.loads(stdout)
     assert code == 0
-    assert [(y["year"], y["privacy_unit"], round(y["rho"], 9)) for y in report["years"]] == [(2020, "client", 0.6)]
-    assert [(u["privacy_unit"], u["cap_rho"]) for u in report["units"]] == [("client", 5.0)]
+    assert [(y["year"], y["privacy_unit"], round(y["rho"], 9)) for y in report["years"]] == [(2020, "person", 0.08)]
+    assert [(u["privacy_unit"], u["cap_rho"]) for u in report["units"]] == [("person", 1.0)]
 
 
 def test_missing_required_column_blocks_naming_file_and_column(tmp_path: Path) -> None:

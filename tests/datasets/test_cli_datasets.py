@@ -90,7 +90,7 @@ def built(exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
 def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], dataset: str) -> None:
     bundle, result, stderr = built[dataset]
     assert stderr == ""
-    with_tables = ["tables"] if dataset in WITH_TABLES else []
+    with_tables = ["tables", "privacy.json", "privacy.md"] if dataset in WITH_TABLES else []  # the statement: issue #12
     assert sorted(p.name for p in (bundle / "public").iterdir()) == sorted(
         [*PUBLIC[dataset], "datapackage.json", *with_tables])
     if with_tables:

@@ -22,7 +22,8 @@ from release.config import DatasetPolicy, load_policy
 from release.datasets import DeriveContext, Derived, deriver
 from release.errors import BudgetError, ConfigError, InputError
 from release.keys import Tokenizer
-from release.ledger import Ledger
+from release.ledger import Charge, Ledger, spent_by_unit
+from release.privacy_policy import load_privacy_policy
 from release.model import Finding
 from release.stages import noise
 from release.stages.generalize import generalize
@@ -175,31 +176,36 @@ def test_every_reason_is_in_exactly_one_group_and_codebooks_agree() -> None:
 # ---- declared bounds: the partner's statements, scaled to each table's window ---------
 
 def _expected_bounds(name: str, reasons: int, months: int) -> tuple[int, int, int]:
+    """Per calendar year: each table is measured one year at a time (issue #12: a month once)."""
     largest_group = 2                                  # Health: Substance use + Mental health
-    return {"youthconnect_referrals_by_month": (3 * months, 3 * months, 1),
-            "youthconnect_referral_reasons": (2 * months * reasons, 2 * months * reasons, 2 * months),
-            "youthconnect_referral_reason_groups": (2 * months * reasons, 2 * months * reasons,
-                                                    2 * months * min(reasons, largest_group)),
+    return {"youthconnect_referrals_by_month": (months, months, 1),
+            "youthconnect_referral_reasons": (months * reasons, months * reasons, months),
+            "youthconnect_referral_reason_groups": (months * reasons, months * reasons,
+                                                    months * min(reasons, largest_group)),
             "youthconnect_clients_by_age_sex": (1, 1, 1),
             "youthconnect_clients_by_race_ethnicity": (1, 1, 1)}[name]
+
+
+WINDOW = {TABLES[0]: 3, TABLES[1]: 2, TABLES[2]: 2, TABLES[3]: None, TABLES[4]: None}
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_declared_bounds_equal_the_partner_rules_scaled(table: str) -> None:
     rules = load_policy(RULES / "youthconnect.yaml").dataset_rules
     spec = spec_named(table)
-    assert (spec.privacy_unit_name, spec.mechanism) == ("youth", "discrete_gaussian")
+    assert (spec.privacy_unit_name, spec.mechanism, spec.bounds) == ("person", "discrete_gaussian", "declared")
+    assert (spec.per_year.years if spec.per_year else None) == WINDOW[table]
     assert (spec.max_rows_per_unit, spec.max_cells_per_unit, spec.rows_per_cell) == _expected_bounds(
         table, int(rules["max_reasons_per_youth"]), int(rules["max_referral_months_per_youth_per_year"]))  # type: ignore[call-overload]
 
 
-SENSITIVITY = {TABLES[0]: (6, 6), TABLES[1]: (12, 48), TABLES[2]: (12, 80), TABLES[3]: (4, 4), TABLES[4]: (4, 4)}
+SENSITIVITY = {TABLES[0]: (2, 2), TABLES[1]: (6, 12), TABLES[2]: (6, 20), TABLES[3]: (4, 4), TABLES[4]: (4, 4)}
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_sensitivity_and_privacy_map_hold_the_declared_rho(table: str) -> None:
     spec = spec_named(table)
-    shape = tuple(len(d.codebook(2020)) for d in spec.dimensions)
+    shape = tuple(len(d.model_copy(update={"years_back": 0}).codebook(2020)) for d in spec.dimensions)  # one year
     dims = tuple(d.name for d in spec.dimensions)
     levels = [kept_axes(dims, level) for level in spec.levels()]
     bounds = noise.sensitivity(shape, levels, max_rows_per_unit=spec.max_rows_per_unit,
@@ -213,32 +219,34 @@ def test_sensitivity_and_privacy_map_hold_the_declared_rho(table: str) -> None:
 
 # ---- the ledger: one unit, budgets composed over years -------------------------------
 
-def test_spend_per_year_is_the_declared_rho_for_one_unit() -> None:
+def test_spend_per_data_year_is_the_declared_rho_for_one_unit() -> None:
     spends = planned_spends(specs(), "youthconnect", 2020)
-    assert {s.privacy_unit for s in spends} == {"youth"}
+    assert {s.privacy_unit for s in spends} == {"person"}
     assert {s.table: s.rho for s in spends} == {s.name: s.rho for s in specs()}
-    assert sum(s.rho for s in spends) == pytest.approx(0.6)
+    assert sum(s.rho for s in spends) == pytest.approx(0.075)
 
 
 def test_ledger_refuses_the_year_that_would_pass_the_cap(tmp_path: Path) -> None:
-    policy = load_tables_policy(RULES / "youthconnect_tables.yaml")
+    """Each release measures only the data years no release measured before (rolling windows
+    re-use them); the first one measures its whole windows."""
+    privacy = load_privacy_policy(RULES)
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    cap = policy.budget.cap_rho
+    ledger.fix_caps({"person": privacy.unit("youthconnect", "person").cap_rho}, privacy.delta)
     accepted = []
-    for year in range(2016, 2030):
+    for year in range(2016, 2040):
+        wanted = {f"{s.name}:{data_year}": ("person", s.rho_spent) for s in specs()
+                  for data_year in range(year - (s.per_year.years if s.per_year else 1) + 1, year + 1)}
         try:
-            ledger.reserve(run_id=f"run{year}", dataset="youthconnect", year=year,
-                           spends=planned_spends(policy.tables, "youthconnect", year), cap_rho=cap,
-                           delta=policy.budget.delta)
+            ledger.check_new(wanted, f"youthconnect {year}")
         except BudgetError as error:
-            assert "youth" in error.message and "cap" in error.message
+            assert "person" in error.message and "cap" in error.message
             break
-        ledger.commit(f"run{year}")
+        for key, (unit, rho) in wanted.items():
+            ledger.obtain(key, Charge(unit, "youthconnect", key, year, year, "discrete_gaussian", rho, None, "r"),
+                          lambda: {"noisy_values": []})
         accepted.append(year)
-    assert accepted == list(range(2016, 2024))        # 8 x 0.6 = 4.8 <= 5.0 < 5.4
-    report = ledger.report("youthconnect")
-    assert [round(y.rho, 9) for y in report.years] == [0.6] * 8
-    assert report.units[0].spent_rho == pytest.approx(4.8) and report.units[0].remaining_rho >= 0
+    assert accepted == list(range(2016, 2028))        # 0.16 + 11 x 0.075 = 0.985 <= 1.0 < 1.06
+    assert spent_by_unit(ledger.entries())["person"] == pytest.approx(0.985)
 
 
 # ---- derive: expansion, windows, the partner's bound ----------------------------------
@@ -444,24 +452,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_budget_lists_both_years_each_at_the_declared_rho(built: Path) -> None:
+@pytest.mark.shared_ledger
+def test_budget_charges_each_data_year_once(built: Path) -> None:
+    """2019 then 2020 from the same partner files: the 2020 release re-uses every year the 2019
+    release measured (2018 and 2019) and pays for 2020 alone (issue #12: a month is measured once)."""
     code, stdout, _ = _invoke("budget", "youthconnect", "--out", str(built), "--json")
     report = json.loads(stdout)
     assert code == 0
     assert [(y["year"], y["privacy_unit"], round(y["rho"], 9)) for y in report["years"]] == [
-        (2019, "youth", 0.6), (2020, "youth", 0.6)]
+        (2017, "person", 0.03), (2018, "person", 0.055), (2019, "person", 0.075), (2020, "person", 0.075)]
     (unit,) = report["units"]
-    assert (unit["privacy_unit"], unit["cap_rho"]) == ("youth", 5.0)
-    assert unit["spent_rho"] == pytest.approx(1.2) and unit["remaining_rho"] == pytest.approx(3.8)
+    assert (unit["privacy_unit"], unit["cap_rho"]) == ("person", 1.0)
+    assert unit["spent_rho_by_this_dataset"] == pytest.approx(0.235)
     code, stdout, _ = _invoke("budget", "youthconnect", "--out", str(built))
-    assert code == 0 and "  2019 youth" in stdout and "  2020 youth" in stdout
+    assert code == 0 and "  2019 person" in stdout and "  2020 person" in stdout
 
 
 @pytest.mark.parametrize("year", ["2019", "2020"])
 def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     bundle = built / "youthconnect" / year
     public = bundle / "public"
-    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "tables"]
+    assert sorted(p.name for p in public.iterdir()) == ["datapackage.json", "privacy.json", "privacy.md", "tables"]
     assert sorted(p.name for p in (public / "tables").iterdir()) == sorted(f"{t}.csv" for t in TABLES)
     for table in (public / "tables").iterdir():
         header = next(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
@@ -469,7 +480,9 @@ def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     months = next(csv.DictReader((public / "tables" / f"{TABLES[0]}.csv").open(encoding="utf-8")))
     assert months["month"] == f"{int(year) - 2}-01"    # the window moves with the release year
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["privacy"]["rho_spent"] == {"youth": pytest.approx(0.6)}
+    assert manifest["privacy"]["rho_spent"] == {"person": pytest.approx(0.16)}  # 3 + 2 + 2 + 1 + 1 measurements
+    charged = manifest["privacy"]["rho_charged_by_this_build"]
+    assert charged == ({"person": pytest.approx(0.16)} if year == "2019" else {"person": pytest.approx(0.075)})
     assert all(m["privacy_loss"] <= m["declared_budget"] for m in manifest["privacy"]["measurements"])
     assert {Path(o["path"]).name for o in manifest["outputs"]}.isdisjoint(FILES)
 
@@ -477,20 +490,20 @@ def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
 def test_the_cap_refuses_a_release_through_the_cli(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(RULES, rules)
-    tables = rules / "youthconnect_tables.yaml"
-    document = yaml.safe_load(tables.read_text(encoding="utf-8"))
-    document["budget"]["cap_rho"] = 1.0                     # room for one release of 0.6
-    tables.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    privacy = rules / "privacy.yaml"
+    document = yaml.safe_load(privacy.read_text(encoding="utf-8"))
+    document["units"]["person"]["cap_rho"] = 0.2              # room for the first release (0.16), not for 0.075 more
+    privacy.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     common = ("--input", str(SAMPLE), "--out", str(tmp_path / "out"), "--rules", str(rules), "--json")
     assert _invoke("youthconnect", "2019", *common)[0] == 0
     code, stdout, stderr = _invoke("youthconnect", "2020", *common)
-    assert code == 6 and "youth" in stderr and "cap" in stderr
-    bundle = tmp_path / "out" / "youthconnect" / "2020"   # a blocked bundle: nothing publishable, nothing spent
+    assert code == 6 and "person" in stderr and "cap" in stderr
+    bundle = tmp_path / "out" / "youthconnect" / "2020"   # a blocked bundle: nothing publishable, nothing drawn
     assert json.loads((bundle / "manifest.json").read_text())["status"] == "blocked"
     assert not (bundle / "public").exists()
     assert json.loads(stdout)["blocking"][0]["code"] == "budget_refused"
     report = json.loads(_invoke("budget", "youthconnect", "--out", str(tmp_path / "out"), "--json")[1])
-    assert [(y["year"], round(y["rho"], 9)) for y in report["years"]] == [(2019, 0.6)]
+    assert [(y["year"], round(y["rho"], 9)) for y in report["years"]] == [(2017, 0.03), (2018, 0.055), (2019, 0.075)]
 
 
 @pytest.mark.parametrize("name", list(CONTRACT))

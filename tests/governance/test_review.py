@@ -91,7 +91,7 @@ def test_sample_shows_placeholders_in_context(built: Built) -> None:
                      "<td>fieldcontact.csv</td><td>contact_reason</td><td class=n>4</td>"]),
      ("flagged", ["<td>FC20000001#2</td>", "<td class=n>0.45</td>"]),
      ("juvenile", ["Reports involving a minor: 1.", "<td>juvenile.withhold</td><td>withhold</td><td>street</td>"]),
-     ("risk", ["<td>month, zip, sex, race, age</td><td class=n>3</td><td class=n>2</td><td class=n>1</td>"
+     ("risk", ["<td>date, zip, sex, race, age</td><td class=n>3</td><td class=n>2</td><td class=n>1</td>"
                "<td class=n>33.3%</td><td class=n>3</td><td class=n>1</td>"]),
      ("expectations", ["<td>expect_column_values_to_be_in_set</td>", "<td>pass</td>"])],
     ids=["redactions-by-type-and-column", "low-confidence", "juvenile", "residual-risk", "expectations"])

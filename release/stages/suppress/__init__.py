@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from release.model import Finding
-from release.stages.suppress.audit import SEED_PATIENCE, TOLERANCE, Cut, lp_audit
+from release.stages.suppress.audit import SEED_PATIENCE, TOLERANCE, Cut, Cuts, lp_audit
 from release.stages.suppress.audit import _ComponentLP as _ComponentLP
 from release.stages.suppress.audit import _cut as _cut
 from release.stages.suppress.ilp import ILP_RELATIVE_GAP, Row, _Plan, _protection_rows, _solve
@@ -35,7 +35,7 @@ from release.stages.suppress.system import _blocking as _blocking
 
 __all__ = [
     "ILP_BUDGET_S", "ILP_RELATIVE_GAP", "ILP_TIME_LIMIT_S", "MAX_REPAIRS", "MAX_ROUNDS",
-    "PROTECT_BUDGET_S", "SEED_PATIENCE", "TOLERANCE", "Cut", "ExactTable", "Item", "Protection",
+    "PROTECT_BUDGET_S", "SEED_PATIENCE", "TOLERANCE", "Cut", "Cuts", "ExactTable", "Item", "Protection",
     "PublishedTable", "Row", "System", "audit_suppression", "build_system", "lp_audit",
     "primary_mask", "protect",
 ]
@@ -61,20 +61,27 @@ def audit_suppression(published: Sequence[PublishedTable]) -> list[Finding]:
 def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ()) -> Protection:
     """Primary and complementary suppression of this release's exact tables, given ``prior``.
 
-    Cutting planes: solve the ILP, audit, add a capacity cut per failing cell, repeat. If
-    the loop runs out of rounds or time, a greedy repair hides the cheapest cells each
-    failing cut asks for until the audit passes; ``lower_bound`` (the best ILP bound)
-    then says how far from optimal the result may be.
+    A safe start first: a hypercube around every primary cell (``hypercube``), audited; if it
+    passes it is the incumbent. Then cutting planes improve on it within the time budget:
+    solve the ILP, audit, add capacity cuts per failing cell, repeat; a cheaper pattern that
+    passes replaces the incumbent. If no pattern passed when the loop stops, a greedy repair
+    hides the cheapest cells each failing cut asks for until the audit passes;
+    ``lower_bound`` (the best ILP bound) says how far from optimal the result may be.
     """
+    from release.stages.suppress.hypercube import hypercube_start
+
     system = build_system([(t, "published") for t in prior] + [(e.table, "current") for e in current])
     plan = _Plan.build(system, current)
     rows = _protection_rows(system, plan.fixed, plan.column)
     deadline = time.monotonic() + ILP_BUDGET_S
+    start = hypercube_start(plan, current)
+    incumbent = start.copy() if not plan.audit(start)[0] else None
     chosen = np.zeros(len(plan.decision), dtype=bool)
     lower_bound, rounds, repairs = 0.0, 0, 0
     unprotectable: set[int] = set()
     failures: list[Finding] = []
-    cuts: dict[int, Cut] = {}
+    cuts: Cuts = {}
+    passed = False  # only a pattern the audit passed counts: "no failures" of no audit is not a pass
     for rounds in range(1, MAX_ROUNDS + 1):
         limit = max(5.0, min(ILP_TIME_LIMIT_S, deadline - time.monotonic()))
         solved = _solve(plan.cost, rows, len(plan.decision), limit)
@@ -83,12 +90,18 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
         chosen, bound = solved
         lower_bound = max(lower_bound, bound)
         failures, cuts = plan.audit(chosen)
-        if not failures:
+        passed = not failures
+        if passed:
             break
         new_rows = plan.cut_rows(cuts, unprotectable)
         if not new_rows or time.monotonic() > deadline:
             break
         rows.extend(new_rows)
+    if incumbent is not None and (not passed or plan.cost[incumbent].sum() <= plan.cost[chosen].sum()):
+        chosen, failures, cuts = incumbent, [], {}
+    elif not passed:  # neither passed (or no pattern was ever audited): repair from both together
+        chosen |= start
+        failures, cuts = plan.audit(chosen)
     give_up = deadline - ILP_BUDGET_S + PROTECT_BUDGET_S
     while failures and repairs < MAX_REPAIRS and time.monotonic() < give_up and plan.repair(cuts, chosen):
         repairs += 1
@@ -100,7 +113,7 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
             message=f"{plan.revised} cells differ from the exact values an earlier release published",
             rule="protection_width", count=plan.revised))
     if unprotectable or failures:
-        count = len(unprotectable | set(cuts))
+        count = max(len(unprotectable | set(cuts)), sum(1 for f in failures if f.row_key))
         findings.append(Finding(
             stage="suppress", code="suppression_unprotectable", severity="blocking",
             message=f"{count} suppressed cells stay narrower than their protection width after "

@@ -17,7 +17,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from release.model import Finding
-from release.stages.suppress.audit import TOLERANCE, Cut, lp_audit
+from release.native_output import quiet_stdout
+from release.stages.suppress.audit import TOLERANCE, Cuts, lp_audit
 from release.stages.suppress.published import ExactTable, primary_mask
 from release.stages.suppress.system import System
 
@@ -41,6 +42,8 @@ class _Plan:
     @classmethod
     def build(cls, system: System, current: Sequence[ExactTable]) -> "_Plan":
         thresholds = {e.table.name: e.threshold for e in current}
+        levels = {e.table.name: (e.lower_protection, e.upper_protection) for e in current}
+        external = _external_items(system, current)
         by_value = {e.table.name for e in current if e.cost == "value"}
         fixed: dict[int, int] = {}
         decision: list[int] = []
@@ -54,33 +57,41 @@ class _Plan:
             if len(item.members) == 1:
                 truth[item.members[0]] = item.current
             threshold = max(thresholds[name] for name in item.tables if name in thresholds)
-            if primary_mask(np.array([item.current]), threshold)[0]:
+            if primary_mask(np.array([item.current]), threshold)[0] and index not in external:
                 primary.add(index)
-            if item.published is not None:
+                lower = max(levels[name][0] for name in item.tables if name in levels)
+                upper = max(levels[name][1] for name in item.tables if name in levels)
+                item.low_target = float(item.current - min(item.current, lower)) if lower else np.inf
+                item.high_target = float(item.current + upper) if upper else -np.inf
+            if index in external:
+                fixed[index] = 0  # published elsewhere: hiding it protects nothing
+            elif item.published is not None:
                 fixed[index] = 0  # already public in an earlier release: hiding it protects nothing
                 revised += item.published != item.current
-            elif index in primary:
-                fixed[index] = 1
+            elif index in primary or item.hidden:
+                fixed[index] = 1  # primary, or hidden by another year's release: showing it would reveal it
             else:
                 decision.append(index)
-        cost = np.array([(system.items[i].current or 0) + 1.0 if by_value & set(system.items[i].tables)
+        # "value": the counts hidden plus one per cell; a hidden zero costs as much as a hidden one
+        # (it only gives room upwards, so it must not look free).
+        cost = np.array([max(system.items[i].current or 0, 1) + 1.0 if by_value & set(system.items[i].tables)
                          else 1.0 for i in decision], dtype=float)
         always_hidden = {i for i, s in fixed.items() if s == 1 and
                          (system.items[i].current is not None or system.items[i].hidden)}
         return cls(system, fixed, decision, {item: k for k, item in enumerate(decision)}, cost,
                    primary, always_hidden, truth, revised)
 
-    def audit(self, chosen: np.ndarray) -> tuple[list[Finding], dict[int, Cut]]:
+    def audit(self, chosen: np.ndarray) -> tuple[list[Finding], Cuts]:
         hidden = self.always_hidden | {self.decision[k] for k in np.flatnonzero(chosen)}
         known = {i: (item.current if item.current is not None else item.published)
                  for i, item in enumerate(self.system.items)
                  if i not in hidden and (item.current is not None or item.published is not None)}
         return lp_audit(self.system, known, sorted(hidden), self.truth)  # type: ignore[arg-type]
 
-    def cut_rows(self, cuts: dict[int, Cut], unprotectable: set[int]) -> list[Row]:
+    def cut_rows(self, cuts: Cuts, unprotectable: set[int]) -> list[Row]:
         """A cut protects its item only when the item is hidden: sum(coef * s) >= rhs * s_item."""
         rows: list[Row] = []
-        for item, (coef, rhs) in cuts.items():
+        for item, (coef, rhs) in ((item, cut) for item, listed in cuts.items() for cut in listed):
             terms: dict[int, float] = {}
             bound = 0.0
             for j, c in [*coef.items(), (item, -rhs)]:
@@ -94,10 +105,10 @@ class _Plan:
                 rows.append((terms, bound))
         return rows
 
-    def repair(self, cuts: dict[int, Cut], chosen: np.ndarray) -> bool:
+    def repair(self, cuts: Cuts, chosen: np.ndarray) -> bool:
         """Hide, for each failing cut, the cells with the least cost per unit of room it needs."""
         added = False
-        for item, (coef, rhs) in cuts.items():
+        for coef, rhs in (cut for listed in cuts.values() for cut in listed):
             hidden = self.always_hidden | {self.decision[k] for k in np.flatnonzero(chosen)}
             need = rhs - sum(c for j, c in coef.items() if j in hidden)
             options = sorted((self.cost[self.column[j]] / c, self.column[j]) for j, c in coef.items()
@@ -112,6 +123,22 @@ class _Plan:
 
 
 Row = tuple[dict[int, float], float]  # sum(coef * s_col) >= rhs
+
+
+def _external_items(system: System, current: Sequence[ExactTable]) -> set[int]:
+    """Items of margins a table declares published elsewhere (``external_margins``)."""
+    out: set[int] = set()
+    for entry in current:
+        if not entry.external:
+            continue
+        frame = entry.table.frame
+        dims = entry.table.dimensions
+        for margin in entry.external:
+            rows = np.ones(len(frame), dtype=bool)
+            for dim in dims:
+                rows &= (frame[dim] == "All").to_numpy() != (dim in margin)
+            out.update(system.row_items[entry.table.name][r] for r in np.flatnonzero(rows))
+    return out
 
 
 def _protection_rows(system: System, fixed: dict[int, int], column: dict[int, int]) -> list[Row]:
@@ -173,8 +200,9 @@ def _solve(cost: np.ndarray, rows: list[Row], n: int, time_limit: float) -> tupl
                 data.append(v)
         matrix = sparse.csr_matrix((data, (r, c)), shape=(len(rows), n))
         constraints.append(LinearConstraint(matrix, np.array([b for _, b in rows]), np.inf))
-    result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                  options={"time_limit": time_limit, "mip_rel_gap": ILP_RELATIVE_GAP, "disp": False})
+    with quiet_stdout():
+        result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+                      options={"time_limit": time_limit, "mip_rel_gap": ILP_RELATIVE_GAP, "disp": False})
     if result.x is None:  # rows that no pattern meets were dropped, so only a time-out lands here
         return None
     bound = getattr(result, "mip_dual_bound", None)

@@ -45,6 +45,9 @@ class ExactTable:
     table: PublishedTable
     threshold: int
     cost: str  # "value" | "count"
+    lower_protection: int = 0    # a hidden primary v must reach v - min(v, lower) in the LP
+    upper_protection: int = 0    # ... and v + upper
+    external: tuple[tuple[str, ...], ...] = ()  # margins published elsewhere: known, never hidden
 
 
 @dataclass(frozen=True)

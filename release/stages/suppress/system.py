@@ -30,6 +30,9 @@ class Item:
     published: int | None = None  # exact value already public (earlier releases)
     current: int | None = None    # true value in this release's exact tables
     hidden: bool = False          # shown as suppressed in some published table
+    interval: tuple[float, float] | None = None  # a noisy table's 95% interval (the attacker's constraint)
+    low_target: float = math.inf   # a hidden primary v must reach down to v - min(v, lower protection)
+    high_target: float = -math.inf  # ... and up to v + upper protection (set by the build, which knows v)
 
 
 @dataclass
@@ -41,7 +44,9 @@ class System:
     findings: list[Finding]
 
     def suppressed_items(self) -> list[int]:
-        return [i for i, item in enumerate(self.items) if item.hidden and item.published is None]
+        """Every item some table hides, including one another table (or the microdata) gives exactly:
+        its range is then a single point, and the audit says so."""
+        return [i for i, item in enumerate(self.items) if item.hidden]
 
 
 def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
@@ -115,6 +120,11 @@ def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
             elif status == "suppressed":
                 item.hidden = True
                 item.width = max(item.width, table.protection_width)
+            elif status == "noisy":
+                bounds = _interval(table.frame, r)
+                if bounds is not None:  # the tightest interval any release gives the attacker
+                    old = item.interval or (-math.inf, math.inf)
+                    item.interval = (max(old[0], bounds[0]), min(old[1], bounds[1]))
         if role == "current":
             row_items[table.name] = ids
         if conflicts:
@@ -135,6 +145,14 @@ def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
                 equations.append((i, [int(c) for c in children if c is not None]))
     return System(items=items, singleton=singleton, equations=equations, row_items=row_items,
                   findings=findings)
+
+
+def _interval(frame: pd.DataFrame, row: int) -> tuple[float, float] | None:
+    if "lower" not in frame.columns or "upper" not in frame.columns:
+        return None
+    low, high = pd.to_numeric(frame["lower"].iloc[row], errors="coerce"), \
+        pd.to_numeric(frame["upper"].iloc[row], errors="coerce")
+    return (float(low), float(high)) if pd.notna(low) and pd.notna(high) else None
 
 
 def _blocking(code: str, table: PublishedTable, row_key: str, message: str,

@@ -1,0 +1,146 @@
+"""The ledger check of ``release audit``: is the ledger intact, does it match the bundles, does the
+cap hold? Re-derived from the ledger file and the bundles, never from their own totals.
+
+1. **Chain.** Each entry's hash recomputes from the previous hash, its kind and its body; with
+   the release key, each entry's HMAC verifies (an edit that recomputes every hash still fails).
+2. **Caps.** A unit's first cap fixes it; a later cap above it fails, and so does a policy that
+   asks for more than the ledger fixed.
+3. **Sum.** Every charge of every dataset counts against its unit's cap: Σρ ≤ cap.
+4. **Bundles.** For every bundle in the releases folder that used noisy measurements: the ledger
+   binds its run to its manifest hash; each measurement in its manifest replays (OpenDP
+   deserializes it and maps its d_in again) within its declared budget; the stored measurement
+   is the one the manifest names; and the charge that paid for it is on the chain with a
+   ρ no smaller than the replayed loss.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from release.errors import ReleaseError
+from release.ledger import GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, rho_from_epsilon, spent_by_unit
+from release.stages import noise
+
+TOLERANCE = 1e-9
+
+
+def chain_problems(entries: list[Entry], mac: Callable[[str], str] | None) -> list[str]:
+    problems: list[str] = []
+    prev = GENESIS
+    for entry in entries:
+        if entry.prev != prev:
+            problems.append(f"ledger entry {entry.seq}: does not follow the entry before it (chain broken)")
+        if entry_hash(entry.prev, entry.kind, entry.raw_body) != entry.hash:
+            problems.append(f"ledger entry {entry.seq}: its hash does not match its content (edited)")
+        if mac is not None and not (entry.mac and hmac.compare_digest(mac(entry.hash), entry.mac)):
+            problems.append(f"ledger entry {entry.seq}: its keyed MAC does not verify")
+        prev = entry.hash
+    return problems
+
+
+def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float]) -> list[str]:
+    problems: list[str] = []
+    fixed: dict[str, float] = {}
+    for entry in entries:
+        if entry.kind != "cap":
+            continue
+        unit, cap = str(entry.body.get("unit")), float(entry.body.get("cap_rho", math.nan))
+        if unit in fixed and not cap <= fixed[unit]:
+            problems.append(f"privacy unit {unit}: ledger entry {entry.seq} raises the cap to {cap:g} "
+                            f"(a cap can only be lowered; it was {fixed[unit]:g})")
+        fixed[unit] = min(cap, fixed.get(unit, math.inf))
+    for unit, cap in sorted(policy_caps.items()):
+        if unit in fixed and cap > fixed[unit] * (1 + TOLERANCE):
+            problems.append(f"privacy unit {unit}: the policy's cap {cap:g} is above the cap {fixed[unit]:g} "
+                            "fixed on the ledger")
+    in_force, spent = caps_in_force(entries), spent_by_unit(entries)
+    for unit, total in sorted(spent.items()):
+        cap = in_force.get(unit)
+        if cap is None:
+            problems.append(f"privacy unit {unit}: charged without a cap on the ledger")
+        elif total > cap * (1 + TOLERANCE):
+            problems.append(f"privacy unit {unit}: rho {total:.4g} charged over all releases, above the cap {cap:g}")
+    for entry in entries:
+        rho = entry.body.get("rho")
+        if entry.kind == "charge" and not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho > 0):
+            problems.append(f"ledger entry {entry.seq}: a charge without a positive rho")
+    return problems
+
+
+def _replayed_rho(record: Mapping[str, Any]) -> float:
+    loss = noise.replay_privacy_loss(dict(record))
+    return loss if record.get("output_measure") == "zero_concentrated_divergence" else rho_from_epsilon(loss)
+
+
+def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: str, ledger: Ledger,
+                    entries: list[Entry]) -> list[str]:
+    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    measurements = [m for m in privacy.get("measurements", []) or [] if isinstance(m, dict)]
+    if not measurements:
+        return []
+    problems: list[str] = []
+    if ledger.bundle(str(privacy.get("run_id")), manifest_sha256) is None:
+        problems.append(f"{label}: the ledger does not bind this manifest to its measurements")
+    charges = {e.hash: e for e in entries if e.kind == "charge"}
+    stored = ledger.stored_records()
+    for number, record in enumerate(measurements, start=1):
+        where = f"{label}, measurement {number} ({record.get('table')})"
+        try:
+            replayed = _replayed_rho(record)
+        except ReleaseError:
+            problems.append(f"{where}: does not replay (OpenDP cannot rebuild or map it)")
+            continue
+        if replayed > float(record.get("rho", -1.0)) * (1 + TOLERANCE) + TOLERANCE:
+            problems.append(f"{where}: replays to rho {replayed:.6g}, above the rho {record.get('rho')} it records")
+        charge = charges.get(str(record.get("ledger_charge")))
+        if charge is None or charge.body.get("measurement_sha256") != record.get("measurement_sha256"):
+            problems.append(f"{where}: no charge on the ledger paid for it")
+            continue
+        if float(charge.body.get("rho", 0.0)) < replayed * (1 - TOLERANCE):
+            problems.append(f"{where}: the ledger charged rho {charge.body.get('rho')}, less than it replays to")
+        kept = stored.get(str(record.get("measurement_sha256")))
+        if kept is None or _without_values(kept) != _comparable(record):
+            problems.append(f"{where}: differs from the measurement the ledger stored")
+    return problems
+
+
+_BUILD_FIELDS = ("dataset", "year", "privacy_unit", "rho", "measurement_sha256", "ledger_charge", "reused",
+                 "delta", "rounding", "noisy_values")
+
+
+def _without_values(record: Mapping[str, Any]) -> str:
+    return canonical({k: v for k, v in record.items() if k not in _BUILD_FIELDS})
+
+
+def _comparable(record: Mapping[str, Any]) -> str:
+    return _without_values(record)
+
+
+def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,
+                 policy_caps: Mapping[str, float]) -> tuple[dict[str, object], list[str]]:
+    """Every check above over the ledger at ``path`` and every bundle under ``out_dir``."""
+    from release.stages.publish import MANIFEST, sha256_file
+
+    ledger = Ledger(path)
+    entries = ledger.entries()
+    problems = chain_problems(entries, mac) + cap_problems(entries, policy_caps)
+    bundles = 0
+    for manifest_path in sorted(out_dir.glob(f"*/[0-9][0-9][0-9][0-9]/{MANIFEST}")):
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            problems.append(f"{manifest_path.parent}: manifest unreadable")
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("privacy"), dict) \
+                and manifest["privacy"].get("measurements"):
+            bundles += 1
+            label = f"{manifest_path.parent.parent.name} {manifest_path.parent.name}"
+            problems += bundle_problems(label, manifest, sha256_file(manifest_path), ledger, entries)
+    detail = {"ledger": str(path), "entries": len(entries), "bundles_checked": bundles,
+              "keyed": "checked" if mac is not None else "not checked (no key)"}
+    return detail, problems
