@@ -101,6 +101,10 @@ CASES = {
                                            ("DRIVER", "WAS SEEN NEAR THE STORE")),
     "caps-neighbour-keeps-verbs": Case("THE PASSENGER WAS OSWIN TANNERY. THE STORE CLERK CALLED.", ("OSWIN TANNERY",),
                                        ("THE PASSENGER WAS", "THE STORE CLERK CALLED")),
+    # a surname after a first name that is also a verb form: its later mentions go too, not the word after "THE"
+    "caps-later-mention-verb-surname": Case(
+        "OFFICERS STOPPED DANTE QUARRELS ON BLUE HILL AVE. OFFICERS ADVISED QUARRELS TO LEAVE. THE QUARRELS ENDED.",
+        (("QUARRELS", 0), ("QUARRELS", 1)), ("BLUE HILL AVE", "ADVISED", "THE QUARRELS ENDED")),
 }
 
 
