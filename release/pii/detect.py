@@ -234,14 +234,17 @@ class NameFilter:
     def _inside(start: int, names: list[Candidate]) -> bool:
         return any(c.start <= start < c.end for c in names)
 
-    def _caps_name_word(self, start: int, end: int, low: str) -> bool:
+    def _caps_name_word(self, start: int, end: int, low: str, surname: bool = False) -> bool:
         """An ordinary word that was half of a name, written in capitals ("MS. CONRAD ... CONRAD
         SAID"): the name again, unless it reads as the word there, after a determiner ("THE SAME
-        DAY", "AN OPEN CASE") or before a place word ("PARK ST"), or as a verb or adjective."""
+        DAY", "AN OPEN CASE") or before a place word ("PARK ST"), or as a verb or adjective.
+        ``surname``: the word was redacted as a surname (after a known first name, or as a
+        record's name part: "DANTE QUARRELS"), so even a verb or adjective form is the name again
+        ("OFFICERS ADVISED QUARRELS TO LEAVE")."""
         text = self.views.base.text
         if not text[start:end].isupper() or len(low) < 4 or self.part_of_place(start, end):
             return False
-        if low not in self.lexicon.word_surnames and self.lexicon.is_non_noun(low):
+        if low not in self.lexicon.word_surnames and self.lexicon.is_non_noun(low) and not surname:
             return False
         previous = _PREVIOUS_WORD.search(text, max(0, start - 20), start)
         return not (previous and previous.group(1).lower() in _DETERMINERS)
@@ -269,19 +272,24 @@ class NameFilter:
         base = self.views.base.text
         seen = set() if seen is None else seen
         sources: dict[str, Candidate] = {}
+        surnames: set[str] = set()
         for candidate in names:
-            for match in _LETTERS.finditer(base, candidate.start, candidate.end):
-                start, end = match.span()
-                low = _POSSESSIVE.sub("", match.group(0).lower())
-                if len(low) < 2 or low in seen or low in sources or self.hard_public(start, end):
+            parts = [(m.span(), _POSSESSIVE.sub("", m.group(0).lower()))
+                     for m in _LETTERS.finditer(base, candidate.start, candidate.end)]
+            for index, ((start, end), low) in enumerate(parts):
+                if len(low) < 2 or low in seen or self.hard_public(start, end):
                     continue
-                sources[low] = candidate
+                if candidate.detector == "record_term" or index and not low.endswith(("ing", "ed")) \
+                        and self.lexicon.is_given_name(parts[index - 1][1]):
+                    surnames.add(low)  # "DANTE QUARRELS": the word after a first name is a surname
+                sources.setdefault(low, candidate)
         seen.update(sources)
         found = []
         for low, source in sources.items():
             for start, end in self._occurrences(low):
                 ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
-                if ordinary and not self.views.restored[start].isupper() and not self._caps_name_word(start, end, low):
+                if ordinary and not self.views.restored[start].isupper() \
+                        and not self._caps_name_word(start, end, low, low in surnames):
                     continue
                 if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):
                     continue

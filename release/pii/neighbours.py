@@ -18,7 +18,9 @@ real narratives and found names half redacted. ``NameNeighbours`` extends the na
   may stand before a comma ("Quarrel, [PERSON 3]": Last, First); after it, only a space.
   It fixes "Quarrel, [PERSON 3]" and "[PERSON 2] Quarrel". Next to a known first name a
   surname that is also a word or a place word goes too ("Linda West", "Theresa Park"), and
-  in capitals any surname-shaped word ("WILLIAM CANNON", "JESSICA GRAY").
+  in capitals any surname-shaped word ("WILLIAM CANNON", "JESSICA GRAY"); next to any
+  redacted name part, in capitals, a word that is no verb, adjective or adverb form (the
+  English vocabulary's noun list holds many surnames: "OSWIN TANNERY").
 """
 
 from __future__ import annotations
@@ -153,6 +155,9 @@ class NameNeighbours(NamePatterns):
         if self.one_case or self.text[start:end].isupper():  # ALL-CAPS words in mixed text too
             if surname_word or next_to_given and self._surname_shaped(k) and not public:
                 return True  # "ALAN LITTLE", "JESSICA GRAY", "FREY, SONNY", "WILLIAM CANNON"
+            if not public and not self.lexicon.is_non_noun(low) and self._surname_shaped(k):
+                return True  # "DANTE QUARRELSON" where the lemma list knows the name as a noun
+
             if low in self.lexicon.ambiguous_given_names and not public:
                 return True  # "GRANT HART": a first name that is also a word, next to a name
             return not self.lexicon.is_common(low) and not public

@@ -95,6 +95,16 @@ CASES = {
     "word-surname-before-verb": Case("It should be noted that Price has an open case.", ("Price",), ("open case",)),
     "first-name-and-place-word": Case("Officers spoke with Theresa Park near Blue Hill Ave.", ("Theresa Park",),
                                       ("Blue Hill Ave",)),
+    # ---------------------------------------------------------------- half a name in ALL-CAPS text
+    # a surname the English vocabulary knows as a noun, next to a redacted name part
+    "caps-neighbour-dictionary-noun": Case("DRIVER OSWIN TANNERY WAS SEEN NEAR THE STORE.", ("OSWIN", "TANNERY"),
+                                           ("DRIVER", "WAS SEEN NEAR THE STORE")),
+    "caps-neighbour-keeps-verbs": Case("THE PASSENGER WAS OSWIN TANNERY. THE STORE CLERK CALLED.", ("OSWIN TANNERY",),
+                                       ("THE PASSENGER WAS", "THE STORE CLERK CALLED")),
+    # a surname after a first name that is also a verb form: its later mentions go too, not the word after "THE"
+    "caps-later-mention-verb-surname": Case(
+        "OFFICERS STOPPED DANTE QUARRELS ON BLUE HILL AVE. OFFICERS ADVISED QUARRELS TO LEAVE. THE QUARRELS ENDED.",
+        (("QUARRELS", 0), ("QUARRELS", 1)), ("BLUE HILL AVE", "ADVISED", "THE QUARRELS ENDED")),
 }
 
 
