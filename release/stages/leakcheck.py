@@ -174,9 +174,14 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> RawValues
         for row in frame[[link, *names]].itertuples(index=False):
             parts = [p for p in row[1:] if isinstance(p, str) and p.strip()]
             if len(parts) >= 2 and isinstance(row[0], str):
-                full = _fold(" ".join(parts))
-                found[row[0]]["full"].add(full)
-                labels.setdefault(full, "PERSON")
+                # first [middle] last, first last without the middle name, and the records
+                # forms "last, first [middle]" and "last first" that officer columns use
+                last, rest = parts[-1], parts[:-1]
+                for form in (" ".join(parts), f"{rest[0]} {last}", f"{last}, {' '.join(rest)}",
+                             f"{last} {' '.join(rest)}", f"{last}, {rest[0]}", f"{last} {rest[0]}"):
+                    full = _fold(form)
+                    found[row[0]]["full"].add(full)
+                    labels.setdefault(full, "PERSON")
     return RawValues(dict(found), labels)
 
 

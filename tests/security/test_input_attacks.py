@@ -261,6 +261,15 @@ ATTACKS: dict[str, Attack] = {
         lambda e: e.edits.append(_append_to_file("fieldcontact.csv", "FC20009999,2020-03-30 10:00\n")), 4,
         "file fieldcontact.csv, line 14, rule csv: malformed CSV: 2 fields where the header has 24"),
     # expectations that can fail (item 11)
+    # a subject's own name typed into a structured column of the same report (found by the attacker role)
+    "subject-name-as-supervisor": Attack(
+        "the report's own subject typed as its supervisor, in the records form LAST, FIRST",
+        lambda e: _set(e.contacts, 2, supervisor_name="QUARTERMAINE, ZEBULON"), 5, "leak_check",
+        then=lambda o: not (o.out / "fioe" / "2020" / "public").exists()),
+    "subject-name-as-street": Attack(
+        "the subject (who has a middle name) typed as the report's street: first and last name + ST",
+        lambda e: (_set(e.persons, 2, middle_name="D."), _set(e.contacts, 2, street="ZEBULON QUARTERMAINE ST")),
+        5, "leak_check", then=lambda o: not (o.out / "fioe" / "2020" / "public").exists()),
     "export-without-weather": Attack(
         "the export lacks the weather column", lambda e: _drop_column(e, "weather"), 0,
         '"code": "optional_column_absent"', then=lambda o: '"column": "weather"' in o.stdout),
