@@ -4,8 +4,9 @@ The master key never enters a bundle. It comes from ``RELEASE_HMAC_KEY`` (the ke
 or from a key file (``RELEASE_HMAC_KEY_FILE``, default ``~/.config/release/hmac.key``)
 created on first use: written whole to a private temporary file, then linked into place,
 so no run ever reads a half-written or empty key. Every source must hold at least
-``MIN_KEY_BYTES`` of key material, because the key is all that stands between a log token
-and a dictionary of names or dates of birth.
+``MIN_KEY_BYTES`` of key material that looks random (``key_weakness``), because the key is
+all that stands between a log token and a dictionary of names or dates of birth, and the
+manifest's key id lets anyone confirm a guessed key.
 
 Nothing is keyed with the master key itself. HKDF-SHA256 derives one key per purpose, each
 under its own label: value tokens (one key per dataset and year, so the same person's
@@ -66,13 +67,39 @@ class MasterKey:
                 "recompute the redaction log's tokens, and anyone holding it can test guesses against them.")
 
 
-def _checked(key: bytes, origin: str) -> bytes:
+MIN_DISTINCT_SYMBOLS = 16  # 32 random bytes hold about 30 distinct values; a word or a pattern far fewer
+
+
+def _material(key: bytes) -> bytes:
+    return bytes.fromhex(key.decode("ascii")) if _HEX.fullmatch(key) else key
+
+
+def _repeats(data: bytes) -> bool:
+    """``data`` is a shorter unit written again and again ("summer2020summer2020...")."""
+    return any(len(data) % n == 0 and data == data[:n] * (len(data) // n) for n in range(1, len(data) // 2 + 1))
+
+
+def key_weakness(key: bytes) -> str | None:
+    """Why ``key`` is not a usable master key, or None. The length is not enough: the key is all
+    that stands between a log token and a dictionary of names or dates of birth, so a key a
+    person chose ("summer2020summer2020summer2020!!", 64 zeros) is refused, never the value said."""
     if key_material_bytes(key) < MIN_KEY_BYTES:
+        return f"holds {key_material_bytes(key)} bytes of key material; at least {MIN_KEY_BYTES} are needed"
+    material = _material(key)
+    distinct = len(set(material))
+    if distinct < MIN_DISTINCT_SYMBOLS or _repeats(material):
+        return (f"does not look random ({distinct} distinct symbols in {len(material)}"
+                + (", a repeated pattern" if _repeats(material) else "") + ")")
+    return None
+
+
+def _checked(key: bytes, origin: str) -> bytes:
+    weakness = key_weakness(key)
+    if weakness is not None:
         where = "RELEASE_HMAC_KEY" if origin == "RELEASE_HMAC_KEY" else "the HMAC key file"
         raise EnvironmentProblem(
-            f"{where} holds {key_material_bytes(key)} bytes of key material; at least {MIN_KEY_BYTES} are "
-            f"needed. Use a random key ({MAKE_A_KEY}); if releases were built with this key, keep it for "
-            "auditing them and build new ones with a new key",
+            f"{where} {weakness}. Use a random key ({MAKE_A_KEY}); if releases were built with this key, "
+            "keep it for auditing them and build new ones with a new key",
             file=None if origin == "RELEASE_HMAC_KEY" else origin, rule="hmac-key")
     return key
 

@@ -75,9 +75,10 @@ def test_the_key_appears_only_when_whole(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_environment_key_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RELEASE_HMAC_KEY", "x" * 40)
+    key = "pX7vQ2mZ9tL4wR8kB3nH6yD1sF5gJ0cV-aE_uT"  # 38 random characters, not hex
+    monkeypatch.setenv("RELEASE_HMAC_KEY", key)
     monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "unused.key"))
-    assert load_or_create_key() == b"x" * 40
+    assert load_or_create_key() == key.encode()
     assert not (tmp_path / "unused.key").exists()
 
 
@@ -156,3 +157,15 @@ def test_an_edited_manifest_cannot_make_two_purposes_share_a_key() -> None:
                                                           "purposes": labels}}
     with pytest.raises(EnvironmentProblem, match="purposes"):
         keys_for_manifest(MASTER, manifest)
+
+
+@pytest.mark.parametrize("weak", ["summer2020summer2020summer2020!!", "0" * 64, "a" * 64,
+                                  "correct horse battery staple correct horse"],
+                         ids=["repeated-word", "zeros", "one-hex-digit", "passphrase"])
+def test_a_chosen_key_is_refused_whatever_its_length(weak: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team: such keys passed the length check, and the manifest's key id then confirmed a
+    guess from a five-word list; a key must look random, and the message never holds it."""
+    monkeypatch.setenv("RELEASE_HMAC_KEY", weak)
+    with pytest.raises(EnvironmentProblem, match="does not look random") as refused:
+        load_or_create_key()
+    assert weak not in refused.value.one_line()

@@ -215,7 +215,7 @@ def test_approve_and_publish_verify_the_trailer_mac(built: Built, signing_key: P
         monkeypatch.delenv("RELEASE_HMAC_KEY")
         monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "none.key"))
     elif case == "another-hmac-key":
-        monkeypatch.setenv("RELEASE_HMAC_KEY", "o" * 64)
+        monkeypatch.setenv("RELEASE_HMAC_KEY", "f2257ec7c265703bc1c7d8a02c9505251e4a34a498b1fc71d574a89ff6ba8710")
     else:
         manifest = read_manifest(built.bundle)
         del manifest["hmac"]

@@ -296,6 +296,11 @@ def weak_hmac_key_build(w: World) -> list[str]:
     return ["fioe", YEAR, "--input", str(w.raw), "--out", str(w.tmp / "o")]
 
 
+def long_chosen_hmac_key_build(w: World) -> list[str]:
+    w.monkeypatch.setenv("RELEASE_HMAC_KEY", "summer2020summer2020summer2020!!")
+    return ["fioe", YEAR, "--input", str(w.raw), "--out", str(w.tmp / "o")]
+
+
 def lax_policy_approved(w: World) -> list[str]:
     lax = w.tmp / "lax"
     shutil.copytree(w.rules, lax)
@@ -402,6 +407,10 @@ ATTACKS: dict[str, Attack] = {
     "weak-hmac-key": Attack(
         "RELEASE_HMAC_KEY=summer2020 (a 5-word list recovered it from the key id)", weak_hmac_key_build,
         9, "at least 32 are needed", lambda w: not (w.tmp / "o" / "fioe").exists()),
+    "long-chosen-hmac-key": Attack(
+        "RELEASE_HMAC_KEY=summer2020summer2020summer2020!! (32 bytes, so the length check passed; the key id "
+        "then confirmed it from a word list)", long_chosen_hmac_key_build,
+        9, "does not look random", lambda w: not (w.tmp / "o" / "fioe").exists()),
     "policy-swapped-at-approve": Attack(
         "a rules folder that publishes first names, passed to release approve", lax_policy_approved,
         7, "differs from the rule file recorded in the manifest"),
