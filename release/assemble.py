@@ -58,10 +58,15 @@ def _policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
     """Every file of the rules or suites folder with its hash, and those that differ from the
     installed copy: a non-default policy is recorded, and the packet's summary says so."""
     differs = paths.differences_from_installed(folder, name)
-    return {"origin": origin, "folder": str(folder),
-            "files": [{"path": path, "sha256": digest}
-                      for path, digest in paths.file_hashes(folder, paths.PATTERNS[name]).items()],
-            "default": not differs, "differs_from_installed": differs}
+    section: dict[str, object] = {
+        "origin": origin, "folder": str(folder),
+        "files": [{"path": path, "sha256": digest}
+                  for path, digest in paths.file_hashes(folder, paths.PATTERNS[name]).items()],
+        "default": not differs, "differs_from_installed": differs}
+    if name == "redaction_rules":  # approve and publish hold a changed list to this (trust.trust_for)
+        from release.trust import load_signers
+        section["trusted_signers"] = len(load_signers(folder).by_key_id)
+    return section
 
 
 def component_versions() -> dict[str, str]:

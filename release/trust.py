@@ -142,7 +142,28 @@ def trust_for(dataset: str, rules_dir: Path | None, manifest: Mapping[str, objec
     policy, problems = bundle_policy(dataset, rules_dir, manifest)
     if policy is None or problems:
         raise error(problems[0], file=str(folder / f"{dataset}.yaml"), rule="policy")
+    changed = _signers_changed_since_build(folder, manifest)
+    if changed:
+        raise error(changed, file=str(folder / SIGNERS_FILE), rule="trusted-signers")
     return Trust(folder, policy.approvals, load_signers(folder))
+
+
+def _signers_changed_since_build(folder: Path, manifest: Mapping[str, object]) -> str | None:
+    """A bundle built while the policy trusted someone is judged by that same list: a rules
+    copy in which anyone who can run ``approve`` added their own key is refused. (A bundle
+    built before any signer was listed takes the list as it is now: an administrator adds
+    the first signers after the first build.)"""
+    rules = manifest.get("rules")
+    if not isinstance(rules, dict) or not rules.get("trusted_signers"):
+        return None
+    recorded = {f.get("path"): f.get("sha256") for f in rules.get("files") or [] if isinstance(f, dict)}
+    path = folder / SIGNERS_FILE
+    current = sha256_file(path) if path.is_file() else None
+    if recorded.get(SIGNERS_FILE) == current:
+        return None
+    return (f"{SIGNERS_FILE} differs from the list the bundle was built with ({rules.get('trusted_signers')} "
+            "signer(s)); use the rules folder the release was built with, or rebuild it after the "
+            "administrator's change to the list")
 
 
 # ---- approvals of a bundle ----------------------------------------------------------------

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Recorder, invoke, new_signer, small_fioe_build, trusted_rules
+from conftest import Recorder, invoke, ledger_copy_for_test, new_signer, small_fioe_build, trusted_rules
 
 from release import api
 
@@ -19,8 +19,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return small_fioe_build(tmp_path_factory)
 
 
-def test_audit_json_has_one_shape_and_its_exit_code_is_the_processs(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_audit_json_has_one_shape_and_its_exit_code_is_the_processs(built: tuple[Path, Path], tmp_path: Path,
+                                                                   tmp_path_factory: pytest.TempPathFactory,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     _, original = built
+    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the module build charged
     out = tmp_path / "out"
     shutil.copytree(original, out)
     rules = str(trusted_rules(tmp_path))

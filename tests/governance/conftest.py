@@ -25,7 +25,7 @@ from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
 from release.stages.publish import Bundle, PublicFile, sha256_file, write_bundle
 
-KEY = b"g" * 64
+KEY = b"371feae12cd63119ba19fd51d8ff205b69d787bd5e0f2e71f495bc66f4eeedd6"
 
 
 def release_keys(year: int = 2020) -> ReleaseKeys:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import ledger_copy_for_test, new_signer, small_fioe_build, trusted_rules
+from conftest import ledger_copy_for_test, new_signer, small_fioe_build, trust, trusted_rules
 
-from release.approvals import load_private_key, sign_record
+from release.approvals import load_private_key, one_line, sign_record
 from release.keys import keys_for_manifest, load_or_create_key
 from release.log import build_log
 from release.model import RedactionEvent
@@ -301,6 +301,17 @@ def long_chosen_hmac_key_build(w: World) -> list[str]:
     return ["fioe", YEAR, "--input", str(w.raw), "--out", str(w.tmp / "o")]
 
 
+def self_trusted_in_a_rules_copy(w: World) -> list[str]:
+    """The release is built with the organisation's rules (which trust A. Counsel); the attacker
+    copies them, lists their own key as "A. Counsel" and approves with the copy."""
+    code, _, stderr = _invoke("fioe", YEAR, "--input", str(w.raw), "--out", str(w.out), "--rules", str(w.rules))
+    assert code == 0, stderr
+    mine = w.tmp / "mine"
+    shutil.copytree(w.rules, mine)
+    trust(mine, one_line(load_private_key(w.attacker).public_key()), "A. Counsel")
+    return ["approve", "fioe", YEAR, "--out", str(w.out), "--rules", str(mine), "--key", str(w.attacker)]
+
+
 def lax_policy_approved(w: World) -> list[str]:
     lax = w.tmp / "lax"
     shutil.copytree(w.rules, lax)
@@ -411,6 +422,10 @@ ATTACKS: dict[str, Attack] = {
         "RELEASE_HMAC_KEY=summer2020summer2020summer2020!! (32 bytes, so the length check passed; the key id "
         "then confirmed it from a word list)", long_chosen_hmac_key_build,
         9, "does not look random", lambda w: not (w.tmp / "o" / "fioe").exists()),
+    "self-trusted-in-a-rules-copy": Attack(
+        "a copy of the organisation's rules with one's own key listed as A. Counsel, passed to release approve",
+        self_trusted_in_a_rules_copy, 7, "differs from the list the bundle was built with",
+        lambda w: not (w.bundle / "approvals.jsonl").is_file() or "approval" not in (w.bundle / "approvals.jsonl").read_text()),
     "policy-swapped-at-approve": Attack(
         "a rules folder that publishes first names, passed to release approve", lax_policy_approved,
         7, "differs from the rule file recorded in the manifest"),
