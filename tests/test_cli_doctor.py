@@ -15,7 +15,7 @@ import cli
 from release import doctor
 from release.keys import master_key_id
 
-KEY = "5e" * 32  # 32 bytes of key material, as hex
+KEY = "15983391c81a361132291c6edd8e40bcd22071b0ea77ae06231dbefb26b99081"  # 32 random bytes, as hex
 CHECKS = ["model", "pii engine", "hmac key", "rules", "expectations", "ledger", "browser"]
 
 
