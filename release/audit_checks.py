@@ -191,19 +191,25 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
 
 # ---- checks that need the policy ---------------------------------------------------------
 
-def logged_reports(bundle: Path | None) -> set[str]:
-    """The source report numbers the redaction log names (its row keys without ``#n`` or ``/pn``)."""
-    reports: set[str] = set()
+def _log_entries(bundle: Path | None) -> list[dict[str, object]]:
+    """The redaction log's entries (a line that is not JSON is the log check's to report)."""
+    entries: list[dict[str, object]] = []
     if bundle is None or not (bundle / LOG).is_file():
-        return reports
+        return entries
     for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            continue  # the log check reports it
-        if isinstance(entry, dict) and isinstance(entry.get("row_key"), str):
-            reports.add(re.sub(r"(?:#\d+|/p\d+)$", "", entry["row_key"]))
-    return reports
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def logged_reports(bundle: Path | None) -> set[str]:
+    """The source report numbers the redaction log names (its row keys without ``#n`` or ``/pn``)."""
+    return {re.sub(r"(?:#\d+|/p\d+)$", "", entry["row_key"]) for entry in _log_entries(bundle)
+            if isinstance(entry.get("row_key"), str)}
 
 
 def source_keys(policy: DatasetPolicy, dataset: str, tokenizer: Tokenizer | None,
@@ -265,14 +271,8 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
 def _logged_spans(bundle: Path | None, action: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """Output spans of the log's ``action`` entries, by row key and column."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    if bundle is None or not (bundle / LOG).is_file():
-        return spans
-    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the log check reports it
-        if isinstance(entry, dict) and entry.get("action") == action \
+    for entry in _log_entries(bundle):
+        if entry.get("action") == action \
                 and isinstance(entry.get("out_start"), int) and isinstance(entry.get("out_end"), int):
             key = (str(entry.get("row_key")), str(entry.get("column")))
             spans.setdefault(key, []).append((entry["out_start"], entry["out_end"]))
