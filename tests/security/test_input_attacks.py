@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CONTACT_COLUMNS, contact, invoke, person, write_csv
+from conftest import CONTACT_COLUMNS, contact, invoke, person, public_key, write_csv
 
 from release.cells import INVISIBLE, is_formula
-from release.keys import derive_keys, existing_key
-from release.stages.juvenile import PUBLIC_KEY_PATTERN, public_report_key
+from release.stages.juvenile import PUBLIC_KEY_PATTERN
 
 REPORTS = 12  # enough values in a closed column for the raw suite to judge a shift
 
@@ -140,18 +139,11 @@ def _formulas(export: Export) -> None:
 
 # ---- what must still hold ------------------------------------------------------------------
 
-def _public_key(report: str) -> str:
-    """The pseudonym a report of this test's fioe 2020 release is published under (the tests' key)."""
-    master = existing_key()
-    assert master is not None
-    return public_report_key(report, "fioe", derive_keys(master, "fioe", 2020).tokens)
-
-
 def _withheld(report: str) -> Callable[[Outcome], bool]:
     """The minor's report: narrative withheld, street blank, month only, under its pseudonym."""
     def check(outcome: Outcome) -> bool:
         contacts = outcome.public("contacts")
-        juvenile = [row for row in contacts if row["fc_num"] == _public_key(report)]
+        juvenile = [row for row in contacts if row["fc_num"] == public_key(report)]
         return len(juvenile) == 1 and juvenile[0]["contact_reason"] == "[WITHHELD: JUVENILE]" and \
             juvenile[0]["street"] == "" and juvenile[0]["contact_date"] == "2020-03" and \
             [row for row in contacts if row["contact_date"] == "2020-03"] == juvenile
@@ -162,7 +154,7 @@ def _apart(outcome: Outcome) -> bool:
     """The juvenile report's key is its pseudonym, its row sorts by its month (before every
     dated row of March), and its person still links to it."""
     contacts, persons = outcome.public("contacts"), outcome.public("persons")
-    pseudonym = _public_key("FC20000006")
+    pseudonym = public_key("FC20000006")
     return ([row["fc_num"] for row in contacts][0] == pseudonym and contacts[0]["contact_date"] == "2020-03"
             and [row["fc_num"] for row in persons][0] == pseudonym and persons[0]["age"] == "16-17"
             and len(contacts) == len(persons) == REPORTS)
@@ -174,7 +166,7 @@ def _no_source_keys(outcome: Outcome) -> bool:
     contacts, persons = outcome.public("contacts"), outcome.public("persons")
     keys = [row["fc_num"] for row in contacts]
     return (all(re.fullmatch(PUBLIC_KEY_PATTERN, key) for key in keys + [row["fc_num"] for row in persons])
-            and sorted(keys) == sorted(_public_key(f"FC2000{day:04d}") for day in range(1, REPORTS + 1))
+            and sorted(keys) == sorted(public_key(f"FC2000{day:04d}") for day in range(1, REPORTS + 1))
             and [(row["contact_date"], row["fc_num"]) for row in contacts]
             == sorted((row["contact_date"], row["fc_num"]) for row in contacts)
             and {row["fc_num"] for row in persons} == set(keys))
@@ -187,7 +179,7 @@ def _formulas_neutral(outcome: Outcome) -> bool:
 
 
 def _excluded(report: str) -> Callable[[Outcome], bool]:
-    return lambda outcome: [row for row in outcome.public("contacts") if row["fc_num"] == _public_key(report)] == [] \
+    return lambda outcome: [row for row in outcome.public("contacts") if row["fc_num"] == public_key(report)] == [] \
         and len(outcome.public("contacts")) == REPORTS - 1
 
 
