@@ -18,6 +18,7 @@ from pathlib import Path
 import release
 from release import bundles, datasets, paths
 from release.budget_run import RunPrivacy, privacy_section
+from release.config import DatasetPolicy
 from release.cells import safe_frame
 from release.keys import ReleaseKeys
 from release.log import build_log
@@ -91,14 +92,18 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     year = options.year
     files = []
     minors = juvenile.minor_keys(loaded.tables, policy)
+    pseudonyms = juvenile.pseudonymous_keys(policy)
     moved = 0
     for name, file_policy in policy.files.items():
         if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
-        frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
-                                              keys.tokens)
-        moved += apart
+        if pseudonyms:
+            frame = juvenile.publish_keys(public[name][columns], file_policy, options.dataset, keys.tokens)
+        else:
+            frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
+                                                  keys.tokens)
+            moved += apart
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
@@ -130,7 +135,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                    "files": [vars(i) for i in loaded.inputs]},
         "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
         "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
-        "parameters": {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative"}),
+        "parameters": {"year": year,
+                       "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
                        # shown in the packet only: approve, publish and audit read the policy itself
                        "approvals": policy.approvals.model_dump(mode="json")},
         "hmac_key_id": keys.key_id,
@@ -146,7 +152,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
-        "publication_notes": publication_notes(moved, neutralized),
+        "publication_notes": publication_notes(moved, neutralized, policy),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
@@ -198,18 +204,29 @@ def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.Pub
     return safe, changed
 
 
-def publication_notes(juvenile_rows: int, neutralized: int) -> list[str]:
+def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolicy | None = None) -> list[str]:
     """What the packet says about how the public files are written, with this build's counts."""
-    return [
-        f"Reports involving a minor are published under a keyed pseudonymous report number "
-        f"({juvenile.JUVENILE_KEY_PREFIX} and 12 hex digits, the same in every file of the release, so persons "
-        f"still link to contacts), after all other rows and ordered by that number, so neither their key nor "
-        f"their place in the file narrows their month-coarsened date ({juvenile_rows:,} row(s) in this build).",
+    notes = []
+    if policy is not None and juvenile.pseudonymous_keys(policy):
+        notes.append(
+            f"Every report is published under a keyed pseudonymous report number ({juvenile.PUBLIC_KEY_PREFIX} and "
+            f"16 hex digits of an HMAC under the release key, the same in every file of the release, so persons "
+            f"still link to contacts), not the source's sequential number, and rows are ordered by published date, "
+            f"then that number: neither a report's key nor its place in the file, nor a gap in a sequence, narrows "
+            f"a coarsened date. The findings, redaction log and this packet name rows by the source's numbers.")
+    elif policy is not None and policy.juvenile is not None and policy.juvenile.enabled:
+        notes.append(
+            f"Reports involving a minor are published under a keyed pseudonymous report number "
+            f"({juvenile.PUBLIC_KEY_PREFIX} and 16 hex digits, the same in every file of the release, so persons "
+            f"still link to contacts), after all other rows and ordered by that number ({juvenile_rows:,} row(s) "
+            f"in this build). The other reports keep the source's numbers (public_keys: source): each gap in "
+            f"their sequence is a withheld report, and its neighbours' published dates narrow its date.")
+    notes.append(
         f"A cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return, "
         f"and not a plain number) is written with a leading ' so it reads as text, as OWASP advises for CSV "
         f"injection ({neutralized:,} cell(s) in this build). Control, bidi-override and zero-width characters are "
-        f"removed from every cell.",
-    ]
+        f"removed from every cell.")
+    return notes
 
 
 def check_summary(results: list) -> dict[str, int]:

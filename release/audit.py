@@ -20,7 +20,8 @@ import pandas as pd
 
 from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, check_columns,
                                   check_ledger_in_manifest, check_log, check_outputs, check_residual_pii,
-                                  check_signatures, check_table_cells, check_trailer_mac, data_frames)
+                                  check_signatures, check_table_cells, check_trailer_mac, data_frames,
+                                  logged_reports, source_keys)
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
 from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
                                   from_problems, not_run)
@@ -64,7 +65,9 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
                   check_signatures(bundle, dataset, year, policy, policy_problems,
                                    chosen_dir("redaction_rules", rules_dir)[0], require_approval)]
         policy_problems = policy_problems + unreadable
-        frames = data_frames(policy, year, public) if policy else {}
+        # public report keys are pseudonyms: back to the source's numbers the log names, under the key
+        frames = data_frames(policy, year, public, source_keys(policy, dataset, keys.tokens if keys else None,
+                                                               logged_reports(bundle))) if policy else {}
         if policy is None:
             checks.append(from_problems("public_columns_allowed", policy_problems, {}))
         else:

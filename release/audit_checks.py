@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from release.audit_report import AuditCheck, Scanner, from_problems, not_run
-from release.config import FREE_TEXT_TYPES, DatasetPolicy
+from release.config import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.gate import manifest_sha256, verify_outputs
-from release.keys import ReleaseKeys
+from release.keys import ReleaseKeys, Tokenizer
 from release.log import trailer_mac_problems, verify_log
 from release.model import finite_number
 from release.stages.load import ROW_KEY
+from release.stages.juvenile import public_report_key
 from release.stages.load import row_keys  # the one definition of a row key
 from release.stages.publish import LOG
 from release.trust import APPROVALS, Trust, approval_status, load_signers
@@ -189,15 +191,57 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
 
 # ---- checks that need the policy ---------------------------------------------------------
 
-def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Public data files by policy file name, with ``_row_key`` rebuilt as load builds it."""
+def _log_entries(bundle: Path | None) -> list[dict[str, object]]:
+    """The redaction log's entries (a line that is not JSON is the log check's to report)."""
+    entries: list[dict[str, object]] = []
+    if bundle is None or not (bundle / LOG).is_file():
+        return entries
+    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def logged_reports(bundle: Path | None) -> set[str]:
+    """The source report numbers the redaction log names (its row keys without ``#n`` or ``/pn``)."""
+    return {re.sub(r"(?:#\d+|/p\d+)$", "", entry["row_key"]) for entry in _log_entries(bundle)
+            if isinstance(entry.get("row_key"), str)}
+
+
+def source_keys(policy: DatasetPolicy, dataset: str, tokenizer: Tokenizer | None,
+                reports: Iterable[str]) -> dict[str, str]:
+    """Public pseudonym -> source report number, for the ``reports`` given, recomputed under
+    the key (``juvenile.public_report_key``); empty without the key or juvenile protection."""
+    if tokenizer is None or policy.juvenile is None or not policy.juvenile.enabled:
+        return {}
+    return {public_report_key(r, dataset, tokenizer): r for r in reports if isinstance(r, str)}
+
+
+def with_source_keys(frame: pd.DataFrame, file_policy: FilePolicy, sources: Mapping[str, str]) -> pd.DataFrame:
+    """A public frame with its pseudonymous report keys back to the source's numbers (those
+    ``sources`` knows) and ``_row_key`` rebuilt as load builds it."""
+    frame = frame.copy()
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    for column in dict.fromkeys([link, file_policy.key_column]):
+        if sources and column in frame.columns:
+            frame[column] = frame[column].map(lambda v: sources.get(v, v) if isinstance(v, str) else v)
+    frame[ROW_KEY] = row_keys(frame, file_policy)
+    return frame
+
+
+def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame],
+                sources: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Public data files by policy file name, with pseudonymous keys mapped back to the source's
+    numbers ``sources`` holds (``source_keys``) and ``_row_key`` rebuilt as load builds it."""
     frames = {}
     for name, file_policy in policy.files.items():
         frame = public.get(f"public/{file_policy.public_file.format(year=year)}")
         if frame is not None and file_policy.key_column in frame.columns:
-            frame = frame.copy()
-            frame[ROW_KEY] = row_keys(frame, file_policy)
-            frames[name] = frame
+            frames[name] = with_source_keys(frame, file_policy, sources or {})
     return frames
 
 
@@ -227,14 +271,8 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
 def _logged_spans(bundle: Path | None, action: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """Output spans of the log's ``action`` entries, by row key and column."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    if bundle is None or not (bundle / LOG).is_file():
-        return spans
-    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the log check reports it
-        if isinstance(entry, dict) and entry.get("action") == action \
+    for entry in _log_entries(bundle):
+        if entry.get("action") == action \
                 and isinstance(entry.get("out_start"), int) and isinstance(entry.get("out_end"), int):
             key = (str(entry.get("row_key")), str(entry.get("column")))
             spans.setdefault(key, []).append((entry["out_start"], entry["out_end"]))

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from release.audit_report import AuditCheck, from_problems, not_run
-from release.config import DatasetPolicy
+from release.audit_checks import source_keys, with_source_keys
+from release.config import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.stages import leakcheck
@@ -22,10 +23,28 @@ from release.stages.load import ROW_KEY, Loaded, load_export
 from release.stages.publish import LOG
 
 
-def _empty_public(file_policy: object) -> pd.DataFrame:
+def _link(file_policy: FilePolicy) -> str:
+    return file_policy.parent.column if file_policy.parent else file_policy.key_column
+
+
+def _empty_public(file_policy: FilePolicy) -> pd.DataFrame:
     """The record frame of a raw file whose rows are only counted, never published."""
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column  # type: ignore[attr-defined]
-    return pd.DataFrame(columns=list(dict.fromkeys([link, ROW_KEY, *file_policy.public_columns()])))  # type: ignore[attr-defined]
+    return pd.DataFrame(columns=list(dict.fromkeys([_link(file_policy), ROW_KEY, *file_policy.public_columns()])))
+
+
+def _unmatched(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded: Loaded, year: int) -> list[str]:
+    """Public files with rows whose report key is no raw record's: a pseudonym not recomputed
+    (no HMAC key, or another key), whose row the per-record check could not have compared."""
+    problems = []
+    for name, frame in frames.items():
+        file_policy = policy.files[name]
+        link = _link(file_policy)
+        known = set(loaded.tables.frames[name][link].dropna())
+        count = sum(1 for v in frame[link] if isinstance(v, str) and v not in known) if link in frame.columns else 0
+        if count:
+            problems.append(f"{file_policy.public_file.format(year=year)}: {count} row(s) whose report key matches "
+                            "no raw record (pseudonymous keys are matched under the release's HMAC key)")
+    return problems
 
 
 def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded: Loaded,
@@ -43,6 +62,7 @@ def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
     if set(frames) != published:
         problems.append("not every public data file could be read with its key column")
         return from_problems("raw_values_absent", problems, {})
+    problems += _unmatched(policy, frames, loaded, year)
     record_files = {name: frames.get(name, _empty_public(fp)) for name, fp in policy.files.items()}
     record_paths = {f"public/{fp.public_file.format(year=year)}" for fp in policy.files.values()}
     others = {Path(relpath).name: frame for relpath, frame in (public or {}).items() if relpath not in record_paths}
@@ -112,6 +132,10 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     except ReleaseError as exc:
         return [from_problems("raw_values_absent", [exc.one_line()], {}),
                 not_run("log_tokens", "raw export unreadable")]
+    # every pseudonymous report key back to its source number, recomputed under the key
+    sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
+                          {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][_link(fp)]})
+    frames = {name: with_source_keys(frame, policy.files[name], sources) for name, frame in frames.items()}
     checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]
     checks.append(check_tokens(policy, loaded, bundle, tokenizer) if tokenizer
                   else not_run("log_tokens", "no HMAC key given"))

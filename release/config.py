@@ -162,6 +162,11 @@ class DatasetPolicy(Frozen):
     # Value tokens of the redaction log under one key for every year of this dataset (the
     # same person's tokens then match across years); by default each year has its own key.
     linkable_tokens: bool = False
+    # With juvenile protection on, each public report key is a keyed pseudonym ("pseudonym"):
+    # the source's sequential numbers would bracket a withheld (juvenile) report's date between
+    # its neighbours'. "source" keeps the source's numbers for the other reports (the packet
+    # warns); juvenile reports are published under a pseudonym either way.
+    public_keys: Literal["pseudonym", "source"] = "pseudonym"
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
     dataset_rules: dict[str, object] = Field(default_factory=dict)

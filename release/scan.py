@@ -15,8 +15,8 @@ from release.run_options import Progress, Silent
 from release.stages import load
 
 # A row key printed as it is: a report or case number (letters, then digits and dashes), or
-# a published juvenile pseudonym. Anything else in the key column may be a name typed there.
-_PLAIN_KEY = re.compile(r"[A-Z]{0,4}-?\d[\d-]{0,23}(?:#\d+)?|JUV-[0-9A-F]{12}")
+# a published pseudonymous report number. Anything else in the key column may be a name typed there.
+_PLAIN_KEY = re.compile(r"[A-Z]{0,4}-?\d[\d-]{0,23}(?:#\d+)?|RPT-[0-9A-F]{16}")
 
 
 def _row_key(value: object, number: int) -> str:

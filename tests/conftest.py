@@ -62,6 +62,17 @@ def person(fc_num: str, **values: str) -> dict[str, str]:
     return row
 
 
+def public_key(report: str, dataset: str = "fioe", year: int = 2020) -> str:
+    """The pseudonym a report is published under, under the tests' HMAC key (what an auditor
+    holding the key recomputes; the public files never map it back)."""
+    from release.keys import derive_keys, existing_key
+    from release.stages.juvenile import public_report_key
+
+    master = existing_key()
+    assert master is not None, "no HMAC key yet: build first"
+    return public_report_key(report, dataset, derive_keys(master, dataset, year).tokens)
+
+
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None,
               encoding: str = "utf-8", newline: str = "\n") -> Path:
     columns = columns or list(rows[0])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import invoke as _invoke
-from conftest import new_signer, small_fioe_build, trust, trusted_rules
+from conftest import new_signer, public_key, small_fioe_build, trust, trusted_rules
 
 pytestmark = pytest.mark.shared_ledger  # the module's bundle spent on the session ledger; audits read it
 
@@ -105,7 +105,7 @@ def test_audit_raw_passes_clean_and_names_slipped_value(built: tuple[Path, Path]
     with contacts.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields, rows = reader.fieldnames, list(reader)
-    target = next(i for i, r in enumerate(rows) if r["fc_num"] == person["fc_num"])
+    target = next(i for i, r in enumerate(rows) if r["fc_num"] == public_key(person["fc_num"]))
     rows[target]["weather"] = name
     with contacts.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")

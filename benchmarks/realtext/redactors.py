@@ -6,7 +6,9 @@ import csv
 import json
 import logging
 import os
+import re
 import secrets
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -23,8 +25,22 @@ class Run:
     duplicate_rows: int = 0
 
 
+def source_key_rules(installed: Path, folder: Path) -> Path:
+    """``folder``: a copy of the installed rules whose FIOE policy keeps the City's report
+    numbers (``public_keys: source``), so public narratives can be scored by ``fc_num``."""
+    shutil.copytree(installed, folder, dirs_exist_ok=True)
+    policy = folder / "fioe.yaml"
+    text = policy.read_text(encoding="utf-8")
+    if re.search(r"^public_keys:.*$", text, flags=re.M):
+        text = re.sub(r"^public_keys:.*$", "public_keys: source", text, flags=re.M)
+    else:
+        text = text.rstrip("\n") + "\npublic_keys: source\n"
+    policy.write_text(text, encoding="utf-8")
+    return folder
+
+
 def run_release(release_bin: Path, year: int, export_dir: Path, out_dir: Path) -> Run:
-    """`release fioe YEAR --input EXPORT --out OUT --ledger OUT/ledger --json`."""
+    """`release fioe YEAR --input EXPORT --out OUT --ledger OUT/ledger [--rules OUT/rules] --json`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [str(release_bin), "fioe", str(year), "--input", str(export_dir),
                "--out", str(out_dir), "--ledger", str(out_dir / "privacy_ledger.sqlite"), "--json"]
@@ -32,9 +48,12 @@ def run_release(release_bin: Path, year: int, export_dir: Path, out_dir: Path) -
     env["RELEASE_LEDGER"] = str(out_dir / "privacy_ledger.sqlite")  # a throw-away ledger, never the user's
     env["RELEASE_HMAC_KEY"] = secrets.token_hex(32)  # a throw-away test key
     # The tool takes ./redaction_rules and ./expectations when present in the working
-    # folder: run it from the tree it was installed from, so its own rules apply.
+    # folder: run it from the tree it was installed from, so its own rules apply, except
+    # that the City's report numbers are kept (the tool publishes pseudonyms by default).
     repo = release_bin.resolve().parent.parent.parent
     cwd = repo if (repo / "redaction_rules").is_dir() else out_dir
+    if (repo / "redaction_rules").is_dir():
+        command[-1:-1] = ["--rules", str(source_key_rules(repo / "redaction_rules", out_dir / "rules"))]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started

@@ -108,6 +108,7 @@ class Facts:
     privacy_budget: Mapping[str, object] | None = None
     to_fix: Rows = field(default_factory=list)
     non_default_policy: tuple[str, ...] = ()
+    source_keys_warning: str = ""  # public_keys: source under juvenile protection
     record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
 
 
@@ -136,6 +137,21 @@ def _non_default_policy(manifest: Mapping[str, object]) -> tuple[str, ...]:
             lines.append(f"The {label} ({section.get('origin')}: {section.get('folder', '?')}) differ from the "
                          f"installed copy in {len(files)} file(s): {', '.join(files)}.")
     return tuple(lines)
+
+
+def _source_keys_warning(manifest: Mapping[str, object]) -> str:
+    """The warning the summary shows when reports keep the source's sequential numbers while
+    some reports' dates are coarsened (``public_keys: source`` with juvenile protection)."""
+    parameters = manifest.get("parameters")
+    policy = parameters.get("policy") if isinstance(parameters, dict) else None
+    if not isinstance(policy, dict) or policy.get("public_keys") != "source":
+        return ""
+    rule = policy.get("juvenile")
+    if not isinstance(rule, dict) or not rule.get("enabled", True):
+        return ""
+    return ("The public files keep the source's report numbers (public_keys: source). They are sequential: "
+            "each gap in the published sequence is a withheld report involving a minor, and its neighbours' "
+            "published dates bracket its date, undoing the month coarsening to about a day.")
 
 
 def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
@@ -235,6 +251,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
                              if isinstance(t, dict)),
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
         non_default_policy=_non_default_policy(manifest),
+        source_keys_warning=_source_keys_warning(manifest),
         record_risk=tuple(r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)),  # type: ignore[union-attr]
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None

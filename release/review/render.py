@@ -108,6 +108,9 @@ def _section_summary(f: Facts) -> str:
         verdict += ('<div class="banner bad"><span class="bad">Non-default policy.</span> This release was not '
                     "built with the installed rules and suites; read what differs before approving: "
                     + " ".join(_e(line) for line in f.non_default_policy) + "</div>")
+    if f.source_keys_warning:
+        verdict += ('<div class="banner bad"><span class="bad">Source report numbers.</span> '
+                    + _e(f.source_keys_warning) + "</div>")
     return (f'<section id="summary"><h2>Summary</h2>{verdict}{_risk_verdicts(f)}<p>This <strong>{_e(f.status)}</strong> release of '
             f"<strong>{_e(f.dataset)} {_e(f.year)}</strong> would publish {len(f.data_files)} data file(s): {_e(files) or 'none'}"
             f", and {len(f.tables)} aggregate table(s).</p><p>What was removed or coarsened before publication, "

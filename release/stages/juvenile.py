@@ -11,10 +11,16 @@ generalization can band ages and withhold the listed columns.
 
 A juvenile report's date is coarsened to the month, but report numbers are sequential by
 date: ``FC20001234`` between two neighbours whose full dates are published gives the day
-back, and so does its place in a file sorted by report. So its rows are published under a
-keyed pseudonymous report number (``JUV-`` and 12 hex digits of an HMAC of the dataset and
-the report number under the release key, the same in both files, so persons still link to
-contacts), after every other row and ordered by that pseudonym (``publish_apart``).
+back, and so does its place in a file sorted by report; and once the minors' reports carry a
+pseudonym, every gap in the other reports' public sequence is one of them. So when the policy
+has juvenile protection, every report is published under a keyed pseudonymous report number
+(``public_report_key``: ``RPT-`` and 16 hex digits of an HMAC of a purpose label, the dataset
+and the report number under the value-token key, the same in both files so persons still link
+to contacts), and the rows are ordered by (published date as text, pseudonym): a row's key and
+place tell nothing beyond its published date (``publish_keys``). A policy with
+``public_keys: source`` keeps the source's numbers for the other reports; the juvenile ones
+are then published under their pseudonym after every other row (``publish_apart``), and the
+packet warns that gaps in the sequence give their dates back.
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ from datetime import date
 import pandas as pd
 
 from release.config import AgeRule, DatasetPolicy, FilePolicy
+from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.pii.terms import parse_date
 from release.stages.dates import read_date
 
-JUVENILE_KEY_PREFIX = "JUV-"
-JUVENILE_KEY_PATTERN = r"JUV-[0-9A-F]{12}"
+PUBLIC_KEY_PREFIX = "RPT-"
+PUBLIC_KEY_PATTERN = r"RPT-[0-9A-F]{16}"
+_KEY_PURPOSE = "release public report key"
 
 
 def parse_age(values: pd.Series) -> pd.Series:
@@ -106,28 +114,66 @@ def age_band(age: int, policy: DatasetPolicy) -> str:
     return policy.juvenile.bands[-1].label
 
 
+def pseudonymous_keys(policy: DatasetPolicy) -> bool:
+    """Every report of this policy's public files is published under its pseudonym."""
+    return policy.juvenile is not None and policy.juvenile.enabled and policy.public_keys == "pseudonym"
+
+
 def public_report_key(report: str, dataset: str, tokenizer: Tokenizer) -> str:
-    """The pseudonymous report number a juvenile report is published under: keyed, so it
-    cannot be recomputed from the (short, sequential) report numbers without the key."""
-    # the value-token key (per dataset and year); the prefix keeps it apart from any value's token
-    return JUVENILE_KEY_PREFIX + tokenizer.token(f"release juvenile report key|{dataset}|{report}")[:12].upper()
+    """The pseudonymous report number a report is published under: keyed (the value-token key,
+    per dataset and year, with its own purpose label), so it cannot be recomputed from the
+    (short, sequential) report numbers without the key; one form for every report."""
+    return PUBLIC_KEY_PREFIX + tokenizer.token(f"{_KEY_PURPOSE}|{dataset}|{report}")[:16].upper()
+
+
+def _link(file_policy: FilePolicy) -> str:
+    return file_policy.parent.column if file_policy.parent else file_policy.key_column
+
+
+def _pseudonymized(frame: pd.DataFrame, file_policy: FilePolicy, rows: pd.Series, dataset: str,
+                   tokenizer: Tokenizer) -> pd.DataFrame:
+    """``frame`` with the key (and link) of the ``rows`` replaced by their pseudonyms."""
+    out = frame.copy()
+    for column in dict.fromkeys([_link(file_policy), file_policy.key_column]):
+        if column in out.columns:
+            values = out[column].astype(object)
+            keys = {v: public_report_key(v, dataset, tokenizer) for v in values[rows].dropna().unique()
+                    if isinstance(v, str)}
+            if len(set(keys.values())) != len(keys):  # 64 bits: never in practice, but never silently
+                raise ReleaseError("two report numbers share a public pseudonym", column=column,
+                                   rule="public-keys")
+            out[column] = values.where(~rows, values.map(lambda v: keys.get(v, v)))
+    return out
+
+
+def publish_keys(frame: pd.DataFrame, file_policy: FilePolicy, dataset: str, tokenizer: Tokenizer) -> pd.DataFrame:
+    """Every report under its pseudonym, rows ordered by (published date as text, pseudonym).
+    A report's rows stay together in their order (the audit numbers them as load does): the
+    date that orders them is the published date of the report's first row."""
+    link = _link(file_policy)
+    if link not in frame.columns:
+        return frame
+    out = _pseudonymized(frame, file_policy, pd.Series(True, index=frame.index), dataset, tokenizer)
+    date = file_policy.date_column
+    order = pd.DataFrame({
+        "date": [v if isinstance(v, str) else "" for v in out[date]] if date in out.columns else "",
+        "key": [v if isinstance(v, str) else "" for v in out[link]],
+        "position": range(len(out))})
+    order["date"] = order.groupby("key", sort=False)["date"].transform("first")
+    return out.iloc[order.sort_values(["date", "key", "position"], kind="stable")["position"].to_numpy()]
 
 
 def publish_apart(frame: pd.DataFrame, file_policy: FilePolicy, minors: frozenset[str], dataset: str,
                   tokenizer: Tokenizer) -> tuple[pd.DataFrame, int]:
-    """The public frame with each juvenile report's key (and link) replaced by its pseudonym
-    and its rows moved after all others, ordered by pseudonym; and how many rows moved."""
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    """Source keys (``public_keys: source``): the public frame with each juvenile report's key
+    (and link) replaced by its pseudonym and its rows moved after all others, ordered by
+    pseudonym; and how many rows moved."""
+    link = _link(file_policy)
     if not minors or link not in frame.columns:
         return frame, 0
     involved = frame[link].isin(minors).astype(bool)
     if not involved.any():
         return frame, 0
-    out = frame.copy()
-    for column in dict.fromkeys([link, file_policy.key_column]):
-        if column in out.columns:
-            out[column] = out[column].astype(object)
-            out.loc[involved, column] = [public_report_key(str(v), dataset, tokenizer) if isinstance(v, str) else v
-                                         for v in out.loc[involved, column]]
+    out = _pseudonymized(frame, file_policy, involved, dataset, tokenizer)
     apart = out.loc[involved].sort_values(link, kind="stable")  # ordered by pseudonym only
     return pd.concat([out.loc[~involved], apart]), int(involved.sum())

@@ -124,8 +124,9 @@ def row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
     """The key shown in findings, the redaction log and the packet for each row.
 
     The loader refuses a raw key not of its declared format (``_check_keys``); when a published
-    file is read back (the audit), such a key (a juvenile report's pseudonym) never becomes
-    part of a row key either: those rows are told apart by their ordinal only."""
+    file is read back (the audit), such a key (a pseudonymous report number the audit could not
+    map back to the source's) never becomes part of a row key either: those rows are told apart
+    by their ordinal only."""
     key = frame[policy.key_column].fillna(NO_KEY)
     pattern = getattr(policy.columns[policy.key_column], "pattern", None)
     if pattern is not None:

@@ -385,3 +385,17 @@ def test_release_runner_reads_one_row_per_report(tmp_path):
     blocked = R.run_release(fake_release(tmp_path, True), 2020, export, tmp_path / "out2")
     assert blocked.outputs is None and blocked.exit_status == 5
     assert blocked.error == "error: release blocked by 2 blocking finding(s)"
+
+
+def test_release_runner_keeps_the_city_numbers_through_a_rules_copy(tmp_path):
+    """The runner builds with a copy of the tree's rules whose FIOE policy says
+    ``public_keys: source`` (the tool's default publishes pseudonyms); nothing else differs."""
+    import yaml
+    from realtext import redactors as R
+    installed = Path(__file__).resolve().parents[2] / "redaction_rules"
+    rules = R.source_key_rules(installed, tmp_path / "rules")
+    assert yaml.safe_load((rules / "fioe.yaml").read_text())["public_keys"] == "source"
+    assert yaml.safe_load((installed / "fioe.yaml").read_text())["public_keys"] == "pseudonym"
+    assert sorted(p.name for p in rules.iterdir()) == sorted(p.name for p in installed.iterdir())
+    original = yaml.safe_load((installed / "fioe.yaml").read_text())
+    assert {**yaml.safe_load((rules / "fioe.yaml").read_text()), "public_keys": "pseudonym"} == original

@@ -173,3 +173,16 @@ def test_a_non_default_policy_is_shown_in_the_summary(built: Built) -> None:
     summary = summary.split('id="redactions"')[0]
     assert "Non-default policy." in summary and "fioe.yaml" in summary and "/srv/lax-rules" in summary
     assert "Non-default policy." not in _packet(built)
+
+
+@pytest.mark.parametrize("public_keys", ["source", "pseudonym"])
+def test_source_report_numbers_are_a_warning_in_the_summary(built: Built, public_keys: str) -> None:
+    """``public_keys: source`` under juvenile protection: the summary says gaps give dates back."""
+    inputs = inputs_from_bundle(built.bundle)
+    manifest = read_manifest(built.bundle)
+    policy = {"public_keys": public_keys, "juvenile": {"enabled": True}}
+    summary = render_review(dataclasses.replace(inputs, manifest={**manifest, "parameters": {
+        **manifest["parameters"], "policy": policy}})).split('id="redactions"')[0]
+    assert ("Source report numbers." in summary) == (public_keys == "source")
+    assert ("each gap in the published sequence is a withheld report" in summary) == (public_keys == "source")
+    assert "Source report numbers." not in _packet(built)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import ledger_copy_for_test, new_signer, small_fioe_build, trust, trusted_rules
+from conftest import ledger_copy_for_test, new_signer, public_key, small_fioe_build, trust, trusted_rules
 
 from release.approvals import load_private_key, one_line, sign_record
 from release.keys import keys_for_manifest, load_or_create_key
@@ -111,7 +111,7 @@ def _plant_name_in_weather(w: World) -> None:
     with contacts.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields, rows = reader.fieldnames, list(reader)
-    row = next(r for r in rows if r["fc_num"] == person["fc_num"])
+    row = next(r for r in rows if r["fc_num"] == public_key(person["fc_num"]))
     row["weather"] = f"{person['first_name']} {person['last_name']}"
     with contacts.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")

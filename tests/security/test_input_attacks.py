@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CONTACT_COLUMNS, contact, invoke, person, write_csv
+from conftest import CONTACT_COLUMNS, contact, invoke, person, public_key, write_csv
 
 from release.cells import INVISIBLE, is_formula
-from release.stages.juvenile import JUVENILE_KEY_PATTERN
+from release.stages.juvenile import PUBLIC_KEY_PATTERN
 
 REPORTS = 12  # enough values in a closed column for the raw suite to judge a shift
 
@@ -140,26 +140,36 @@ def _formulas(export: Export) -> None:
 # ---- what must still hold ------------------------------------------------------------------
 
 def _withheld(report: str) -> Callable[[Outcome], bool]:
-    """The minor's report: narrative withheld, street blank, month only, under a pseudonym."""
+    """The minor's report: narrative withheld, street blank, month only, under its pseudonym."""
     def check(outcome: Outcome) -> bool:
         contacts = outcome.public("contacts")
-        if any(row["fc_num"] == report for row in contacts):
-            return False
-        juvenile = [row for row in contacts if re.fullmatch(JUVENILE_KEY_PATTERN, row["fc_num"])]
+        juvenile = [row for row in contacts if row["fc_num"] == public_key(report)]
         return len(juvenile) == 1 and juvenile[0]["contact_reason"] == "[WITHHELD: JUVENILE]" and \
-            juvenile[0]["street"] == "" and juvenile[0]["contact_date"] == "2020-03"
+            juvenile[0]["street"] == "" and juvenile[0]["contact_date"] == "2020-03" and \
+            [row for row in contacts if row["contact_date"] == "2020-03"] == juvenile
     return check
 
 
 def _apart(outcome: Outcome) -> bool:
-    """The juvenile report's key is a pseudonym, its row comes after every other row, and its
-    person still links to it: the neighbours FC20000005 and FC20000007 no longer bracket it."""
+    """The juvenile report's key is its pseudonym, its row sorts by its month (before every
+    dated row of March), and its person still links to it."""
+    contacts, persons = outcome.public("contacts"), outcome.public("persons")
+    pseudonym = public_key("FC20000006")
+    return ([row["fc_num"] for row in contacts][0] == pseudonym and contacts[0]["contact_date"] == "2020-03"
+            and [row["fc_num"] for row in persons][0] == pseudonym and persons[0]["age"] == "16-17"
+            and len(contacts) == len(persons) == REPORTS)
+
+
+def _no_source_keys(outcome: Outcome) -> bool:
+    """No public key is a report number; every key is a pseudonym of this release's; rows sort by
+    (published date, key); persons link to contacts: no gap and no place brackets the minor."""
     contacts, persons = outcome.public("contacts"), outcome.public("persons")
     keys = [row["fc_num"] for row in contacts]
-    pseudonym = keys[-1]
-    return (bool(re.fullmatch(JUVENILE_KEY_PATTERN, pseudonym)) and "FC20000006" not in keys
-            and keys[:-1] == [f"FC2000{day:04d}" for day in range(1, REPORTS + 1) if day != 6]
-            and [row["fc_num"] for row in persons][-1] == pseudonym and persons[-1]["age"] == "16-17")
+    return (all(re.fullmatch(PUBLIC_KEY_PATTERN, key) for key in keys + [row["fc_num"] for row in persons])
+            and sorted(keys) == sorted(public_key(f"FC2000{day:04d}") for day in range(1, REPORTS + 1))
+            and [(row["contact_date"], row["fc_num"]) for row in contacts]
+            == sorted((row["contact_date"], row["fc_num"]) for row in contacts)
+            and {row["fc_num"] for row in persons} == set(keys))
 
 
 def _formulas_neutral(outcome: Outcome) -> bool:
@@ -169,7 +179,8 @@ def _formulas_neutral(outcome: Outcome) -> bool:
 
 
 def _excluded(report: str) -> Callable[[Outcome], bool]:
-    return lambda outcome: all(row["fc_num"] != report for row in outcome.public("contacts"))
+    return lambda outcome: [row for row in outcome.public("contacts") if row["fc_num"] == public_key(report)] == [] \
+        and len(outcome.public("contacts")) == REPORTS - 1
 
 
 def _vehicle_year_blank(outcome: Outcome) -> bool:
@@ -212,6 +223,10 @@ ATTACKS: dict[str, Attack] = {
     "juvenile-key-between-neighbours": Attack(
         "a minor's report FC20000006 published between FC20000005 and FC20000007, whose full dates are public",
         _minor_between_neighbours, 0, "keyed pseudonymous report number", then=_apart),
+    "juvenile-date-from-key-gaps": Attack(
+        "a minor's report FC20000006 between adult neighbours: the gap in the public FC sequence, bracketed "
+        "by FC20000005's and FC20000007's published hours, would give its day back",
+        _minor_between_neighbours, 0, "not the source's sequential number", then=_no_source_keys),
     # public CSV hygiene (item 8)
     "formula-cells": Attack(
         "=HYPERLINK, @SUM/DDE, +cmd and -2+3 typed at the start of published cells", _formulas, 0,
@@ -316,21 +331,18 @@ def test_input_attack_is_refused(tmp_path: Path, case: Attack) -> None:
 
 
 def test_a_juvenile_reports_place_does_not_depend_on_its_date(tmp_path: Path) -> None:
-    """The minor's report on 6 March or on 9 March: the public files hold the same rows in
-    the same order, the pseudonym aside (it is keyed on the report number). So neither its
-    key nor its row order narrows the month the public file gives."""
-    published = []
-    for day in (6, 9):
+    """The minor's report FC20000006 dated 6, 9 or 20 March: the public files are the same,
+    byte for byte. So neither its key, nor its row order, nor its neighbours' keys narrow the
+    month the public file gives."""
+    published = set()
+    for day in (6, 9, 20):
         export = _export(tmp_path / f"raw-{day}")
-        _set(export.persons, day - 1, age="16", dob="2004-01-02")
+        _set(export.persons, 5, age="16", dob="2004-01-02", contact_date=f"2020-03-{day:02d} 17:25:00")
+        _set(export.contacts, 5, contact_date=f"2020-03-{day:02d} 17:25:00")
         out = tmp_path / f"out-{day}"
         code, stdout, stderr = invoke("fioe", "2020", "--input", str(export.write()), "--out", str(out), "--json")
         assert code == 0, stderr
-        outcome = Outcome(code, stdout, stderr, out)
-        contacts = outcome.public("contacts")
-        pseudonym = contacts[-1]["fc_num"]
-        assert re.fullmatch(JUVENILE_KEY_PATTERN, pseudonym)
-        others = [row for row in contacts if row["fc_num"] != pseudonym]
-        published.append(([{**row, "fc_num": "JUV"} for row in contacts if row["fc_num"] == pseudonym],
-                          len(others), contacts.index(contacts[-1])))
-    assert published[0] == published[1]
+        public = out / "fioe" / "2020" / "public"
+        published.add(tuple((public / f"fioe_2020_{name}.csv").read_bytes() for name in ("contacts", "persons")))
+        assert _no_source_keys(Outcome(code, stdout, stderr, out))
+    assert len(published) == 1

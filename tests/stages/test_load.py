@@ -43,8 +43,8 @@ def test_key_not_of_its_format_is_an_input_error_naming_the_line(tmp_path: Path,
 
 def test_a_published_key_not_of_its_format_never_becomes_a_row_key(policy: DatasetPolicy) -> None:
     """Read back from a public file (the audit), a key not of its format (a juvenile report's
-    pseudonym) is told apart by its ordinal only."""
-    frame = pd.DataFrame({"fc_num": ["FC20000001", "JUV-0123456789AB", "JUV-0123456789AB"]}, dtype=object)
+    pseudonym the audit could not map back) is told apart by its ordinal only."""
+    frame = pd.DataFrame({"fc_num": ["FC20000001", "RPT-0123456789ABCDEF", "RPT-0123456789ABCDEF"]}, dtype=object)
     assert list(row_keys(frame, policy.files["contacts"])) == [
         "FC20000001", "(key not of its declared format)", "(key not of its declared format)#2"]
 
