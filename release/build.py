@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets
+from release import datasets, portal
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunBudget, reserve_budget
@@ -229,6 +229,7 @@ def _public_frames(run: _Run) -> None:
         public = public.replace(**dict(derived.public))
         findings += list(derived.findings)
         events += list(derived.events)
+    public = portal.portal_form(public, policy)  # ISO dates and derived columns, after every coarsening
     run.public, run.events, run.derived = public, events, derived
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}

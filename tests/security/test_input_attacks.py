@@ -140,14 +140,15 @@ def _formulas(export: Export) -> None:
 # ---- what must still hold ------------------------------------------------------------------
 
 def _withheld(report: str) -> Callable[[Outcome], bool]:
-    """The minor's report: narrative withheld, street blank, month only, under a pseudonym."""
+    """The minor's report: narrative and street withheld, month only, under a pseudonym."""
     def check(outcome: Outcome) -> bool:
         contacts = outcome.public("contacts")
         if any(row["fc_num"] == report for row in contacts):
             return False
         juvenile = [row for row in contacts if re.fullmatch(JUVENILE_KEY_PATTERN, row["fc_num"])]
         return len(juvenile) == 1 and juvenile[0]["contact_reason"] == "[WITHHELD: JUVENILE]" and \
-            juvenile[0]["street"] == "" and juvenile[0]["contact_date"] == "2020-03"
+            juvenile[0]["street"] == "[WITHHELD: JUVENILE]" and juvenile[0]["contact_date"] == "2020-03-01T00:00:00" \
+            and juvenile[0]["contact_date_precision"] == "month"
     return check
 
 
@@ -159,7 +160,7 @@ def _apart(outcome: Outcome) -> bool:
     pseudonym = keys[-1]
     return (bool(re.fullmatch(JUVENILE_KEY_PATTERN, pseudonym)) and "FC20000006" not in keys
             and keys[:-1] == [f"FC2000{day:04d}" for day in range(1, REPORTS + 1) if day != 6]
-            and [row["fc_num"] for row in persons][-1] == pseudonym and persons[-1]["age"] == "16-17")
+            and [row["fc_num"] for row in persons][-1] == pseudonym and persons[-1]["age"] == "" and persons[-1]["age_band"] == "16-17")
 
 
 def _formulas_neutral(outcome: Outcome) -> bool:
