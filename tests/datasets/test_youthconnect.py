@@ -458,6 +458,12 @@ def test_budget_lists_both_years_each_at_the_declared_rho(built: Path) -> None:
 
 
 @pytest.mark.parametrize("year", ["2019", "2020"])
+def test_datapackage_validates_with_typed_fields(built: Path, year: str) -> None:
+    from conftest import valid_typed_package
+    valid_typed_package(built / "youthconnect" / year / "public")
+
+
+@pytest.mark.parametrize("year", ["2019", "2020"])
 def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     bundle = built / "youthconnect" / year
     public = bundle / "public"
