@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import release
-from release import bundles, datasets, paths
+from release import bundles, datasets, paths, portal
 from release.budget_run import RunPrivacy, privacy_section
 from release.config import DatasetPolicy
 from release.cells import safe_frame
@@ -107,13 +107,18 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         files.append(publish.PublicFile(
             relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
             description=file_policy.description,
-            field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name))
+            field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name,
+            field_types={c: portal.field_descriptor(c, policy, file_policy) for c in columns},
+            primary_key=file_policy.primary_key,
+            foreign_keys=tuple(portal.foreign_keys(file_policy, policy, year)),
+            missing_values=tuple(portal.missing_values(policy))))
     if status == "draft":
         files += list(derived.files)
     if tables is not None:
         files += [publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
                                      description=f"Aggregate table {name}, long form: dimensions, value, "
-                                                 "95% interval (lower, upper) and status.")
+                                                 "95% interval (lower, upper) and status.",
+                                     field_types=portal.table_fields(frame))
                   for name, frame in tables.tables.items()]
     files, neutralized = _spreadsheet_safe(files)
     log_lines = build_log(events, keys.trailer)
@@ -178,7 +183,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           package_name=f"{options.dataset}-{year}",
                           package_title=f"{policy.dataset.upper()} {year} public release",
                           publishable=status == "draft",
-                          public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {})
+                          public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {},
+                          package_properties=portal.package_properties(policy, manifest))
 
 
 def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets, record_risk
+from release import datasets, portal, record_risk
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunPrivacy, open_run
@@ -245,6 +245,7 @@ def _public_frames(run: _Run) -> None:
         {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
         raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
     public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
+    public = portal.portal_form(public, policy)  # ISO dates and derived columns, after every coarsening
     run.public, run.events, run.derived = public, events, derived
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}

@@ -172,12 +172,44 @@ class OfficerRule(_Rule):
         return _check_regex(value)
 
 
+# ---- derived columns: computed from published columns, never read from an export ---------
+# They say how coarse a published value is or where a row sits among rows already published,
+# so they add no detail; each is named by the policy like every other public column.
+
+class DatePrecisionRule(_Rule):
+    """How precise each row's value of the ``datetime`` column ``of`` is (``hour``, ``day``,
+    ``month``...): a date coarsened by the juvenile rule or by k-anonymity is published as the
+    start of its period, and this column says so. Blank where the date is blank."""
+
+    type: Literal["date_precision"]
+    of: str
+
+
+class AgeBandRule(_Rule):
+    """The band of the ``age`` column ``of`` where the age is banded (a minor's), else blank;
+    the age column then holds whole years only, blank where banded."""
+
+    type: Literal["age_band"]
+    of: str
+
+
+class SequenceRule(_Rule):
+    """The row's position (1, 2, ...) among the published rows with the same ``of`` value (a
+    report's bases or persons): with ``of`` it identifies a row. It repeats what the file's order
+    already shows."""
+
+    type: Literal["sequence"]
+    of: str
+
+
 ColumnRule = Annotated[
     KeepRule | DropRule | RawOnlyRule | DatetimeRule | StreetNameRule | AgeRule | IntegerRule | ZipRule
-    | NarrativeRule | FreeTextRule | OfficerRule,
+    | NarrativeRule | FreeTextRule | OfficerRule | DatePrecisionRule | AgeBandRule | SequenceRule,
     Field(discriminator="type"),
 ]
 
 FREE_TEXT_TYPES = frozenset({"narrative", "free_text"})
+DERIVED_TYPES = frozenset({"date_precision", "age_band", "sequence"})
+DERIVED_OF = {"date_precision": "datetime", "age_band": "age", "sequence": None}  # the type ``of`` must name
 RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
-              "zip", "narrative", "free_text", "officer")
+              "zip", "narrative", "free_text", "officer", "date_precision", "age_band", "sequence")

@@ -17,13 +17,14 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from release.column_rules import (FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule, DatetimeRule,
+from release.column_rules import (DERIVED_OF, DERIVED_TYPES, FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule,
+                                  DatetimeRule,
                                   DropRule, FreeTextRule, Frozen, IntegerRule, KeepRule,
                                   NarrativeRule, OfficerRule, RawOnlyRule, StreetNameRule, TermKind,
                                   ZipRule)
 from release.errors import ConfigError
 
-__all__ = ["FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
+__all__ = ["DERIVED_TYPES", "FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
            "DropRule", "FilePolicy", "FreeTextRule", "InputLimits", "IntegerRule", "JuvenilePolicy", "KeepRule",
            "NarrativePolicy", "NarrativeRule", "OfficerRule", "RawOnlyRule", "StreetNameRule", "TermKind",
            "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
@@ -76,6 +77,9 @@ class FilePolicy(Frozen):
     # public frame is checked but not published; the dataset module derives what is.
     publish: bool = True
     columns: dict[str, ColumnRule]
+    # Public columns that identify a row in the published file (datapackage.json primaryKey);
+    # every one must be a public column. The parent link becomes a foreign key.
+    primary_key: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _names_exist(self) -> "FilePolicy":
@@ -89,11 +93,26 @@ class FilePolicy(Frozen):
         for alias, target in self.aliases.items():
             if target not in self.columns:
                 raise ValueError(f"alias '{alias}' points to unknown column '{target}'")
+        public = self.public_columns()
+        for name, rule in self.columns.items():
+            if rule.type in DERIVED_TYPES:
+                of = getattr(rule, "of")
+                wanted = DERIVED_OF[rule.type]
+                if of not in public or (wanted is not None and self.columns[of].type != wanted):
+                    what = f"a public {wanted} column" if wanted else "a public column"
+                    raise ValueError(f"columns.{name}.of: '{of}' is not {what} of this file")
+        for name in self.primary_key:
+            if name not in public:
+                raise ValueError(f"primary_key: '{name}' is not a public column of this file")
         return self
 
     def public_columns(self) -> list[str]:
         return [name for name, rule in self.columns.items()
                 if rule.type not in ("drop", "raw_only")]
+
+    def raw_columns(self) -> dict[str, ColumnRule]:
+        """The columns read from the export: every rule but the derived ones."""
+        return {name: rule for name, rule in self.columns.items() if rule.type not in DERIVED_TYPES}
 
     def free_text_columns(self) -> list[str]:
         """Columns of free text: published only after redaction and verification."""

@@ -201,6 +201,23 @@ def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: i
     return raw, out
 
 
+def valid_typed_package(public: Path) -> dict:
+    """``frictionless.validate`` of a bundle's public folder, which must pass with typed fields
+    (foreign keys resolved); returns the descriptor."""
+    import json
+
+    import frictionless
+
+    report = frictionless.validate(str(public / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:20]
+    package = json.loads((public / "datapackage.json").read_text(encoding="utf-8"))
+    types = {f["type"] for r in package["resources"] for f in r["schema"]["fields"]}
+    assert types - {"string"}, "every field is a string"
+    assert package["licenses"] and package["sources"] and package["created"] and package["privacy"]
+    assert package["changes"].startswith("Differences from the City's current public files")
+    return package
+
+
 class Recorder:
     """A ``Progress`` that keeps every stage's total and the increments it was advanced by."""
 

@@ -23,7 +23,8 @@ BY_DESIGN = {"contacts.contact_officer_name", "contacts.supervisor_name"}
 # so it is planted in a build of its own (its error line must not carry it either).
 BLOCKING = {"contacts.fc_num", "persons.fc_num"}
 COLUMNS = [f"{file}.{column}" for file in ("contacts", "persons")
-           for column in _POLICY.files[file].public_columns() if f"{file}.{column}" not in BY_DESIGN]
+           for column in _POLICY.files[file].public_columns()
+           if f"{file}.{column}" not in BY_DESIGN and column in _POLICY.files[file].raw_columns()]  # read from the export
 _FIRST = [
     "Ottoline", "Barnaby", "Griselda", "Thaddeus", "Philippa", "Leopold", "Mirabel", "Casimir",
     "Eudora", "Florian", "Honoria", "Ignatius", "Jessamy", "Lysander", "Marisol", "Octavius",

@@ -141,5 +141,5 @@ def derive(ctx: DeriveContext) -> Derived:
         field_descriptions={DATE_COLUMN: DESCRIPTIONS[DATE_COLUMN]} | {
             c: DESCRIPTIONS.get(c, f"Firearms of categories {', '.join(categories)}, received that day.")
             for c, categories in rules.columns.items()},
-        field_types={c: "integer" for c in rules.columns}, name="daily_counts")
+        field_types={DATE_COLUMN: "date"} | {c: "integer" for c in rules.columns}, name="daily_counts")
     return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from release.codebooks import Vocabulary
-from release.config import (FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
+from release.config import (DERIVED_TYPES, FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
                             IntegerRule, KeepRule, OfficerRule, StreetNameRule)
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
@@ -25,6 +25,8 @@ from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
 from release.stages.load import ROW_KEY
 
 _MAX_KEYS = 20
+# Withheld cells of these types hold the juvenile rule's withheld_text; others are blank.
+WITHHELD_AS_TEXT = FREE_TEXT_TYPES | {"street_name"}
 _HOUSE = re.compile(
     r"^\s*(?:(?:rear|front|side)\s+(?:of\s+)?)?\#?\d+[a-z]?(?:\s*[-/&]\s*\d+[a-z]?)?\s*(?:,\s*)?",
     re.IGNORECASE)
@@ -281,6 +283,9 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
     out = pd.DataFrame(index=frame.index)
     for column in file_policy.public_columns():
         rule = file_policy.columns[column]
+        if rule.type in DERIVED_TYPES:
+            out[column] = None  # filled from the published columns (release.portal), in policy order
+            continue
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
         if rule.type == "age":
             result = _ages(frame, name, column, rule, policy, ctx)
@@ -321,7 +326,8 @@ def _apply_juvenile(frame: pd.DataFrame, out: pd.DataFrame, name: str, policy: D
         if ref_file != name:
             continue
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
-        replacement = rule.withheld_text if file_policy.columns[column].type in FREE_TEXT_TYPES else None
+        # withheld text reads as such, not as missing (declared in datapackage.json's missingValues)
+        replacement = rule.withheld_text if file_policy.columns[column].type in WITHHELD_AS_TEXT else None
         has_value = involved & frame[column].notna()
         out[column] = out[column].where(~involved, replacement).where(~involved | has_value, None)
         events += _events(ctx, frame[column], has_value, "withhold", "JUVENILE_RECORD", "juvenile.withhold")

@@ -71,7 +71,7 @@ def _columns(raw: load_csv.RawCsv, policy: FilePolicy) -> tuple[dict[str, int], 
         if name in positions:
             raise InputError("the column appears twice (directly or through an alias)", file=file,
                              line=raw.header_line, column=name, rule="header")
-        if name in policy.columns:
+        if name in policy.raw_columns():  # a derived column is computed, never read from an export
             positions[name] = position
         else:
             findings.append(Finding(
@@ -82,7 +82,7 @@ def _columns(raw: load_csv.RawCsv, policy: FilePolicy) -> tuple[dict[str, int], 
         if column not in positions:
             raise InputError("required column is missing", file=file, line=raw.header_line, column=column,
                              rule="required")
-    for column, rule in policy.columns.items():
+    for column, rule in policy.raw_columns().items():
         if column not in positions and rule.type != "drop":  # a dropped column is never read
             findings.append(Finding(
                 stage="load", code="optional_column_absent", severity="warning",
@@ -155,7 +155,7 @@ def load_file(input_dir: Path, policy: FilePolicy,
         raise InputError("the file has a header but no rows", file=file, rule="non-empty")
     cleaned: dict[str, list[str | None]] = {}
     invisible: dict[str, list[bool]] = {}
-    for column in policy.columns:
+    for column in policy.raw_columns():
         if column in positions:
             cleaned[column], invisible[column] = _clean([row[positions[column]] for row in raw.rows])
         else:  # an optional column absent from this export (reported above)

@@ -32,8 +32,12 @@ class PublicFile:
     frame: pd.DataFrame
     description: str = ""
     field_descriptions: Mapping[str, str] = field(default_factory=dict)
-    field_types: Mapping[str, str] = field(default_factory=dict)  # frictionless type names
+    # frictionless type names, or whole Table Schema field descriptors (release.portal)
+    field_types: Mapping[str, str | Mapping[str, object]] = field(default_factory=dict)
     name: str = ""  # the table name its public expectation suite knows it by
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[Mapping[str, object], ...] = ()
+    missing_values: tuple[str, ...] = ("",)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Bundle:
     package_title: str
     publishable: bool = True               # False: a blocked bundle, written without public/
     public_texts: Mapping[str, str] = field(default_factory=dict)  # relpath under public/ -> text (privacy.json)
+    # license, sources, created, privacy statement, change note (release.portal.package_properties)
+    package_properties: Mapping[str, object] = field(default_factory=dict)
 
 
 def sha256_file(path: Path) -> str:
@@ -56,22 +62,44 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _datapackage(bundle: Bundle) -> str:
-    from frictionless import Package, Resource, Schema, fields
+def _field(public: PublicFile, column: str) -> dict[str, object]:
+    declared = public.field_types.get(column, "string")
+    descriptor = {"name": str(column), "type": declared} if isinstance(declared, str) else dict(declared)
+    descriptor["name"] = str(column)
+    description = public.field_descriptions.get(column, "")
+    if description and "description" not in descriptor:
+        descriptor["description"] = description
+    return descriptor
 
-    kinds = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField}
+
+def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
+    """The Frictionless Data Package of the public files: typed fields, missing values, keys,
+    license, sources, created date, privacy statement and change note."""
     resources = []
     for public in bundle.public_files:
-        schema = Schema(fields=[
-            kinds.get(public.field_types.get(c, "string"), fields.StringField)(
-                name=str(c), description=public.field_descriptions.get(c, ""))
-            for c in public.frame.columns])
-        name = Path(public.relpath).stem.lower().replace(" ", "_")
-        resources.append(Resource(
-            name=name, path=str(Path(public.relpath).relative_to("public")), schema=schema,
-            description=public.description, format="csv", mediatype="text/csv", encoding="utf-8"))
-    package = Package(name=bundle.package_name, title=bundle.package_title, resources=resources)
-    return package.to_json()
+        schema: dict[str, object] = {"fields": [_field(public, c) for c in public.frame.columns],
+                                     "missingValues": list(public.missing_values)}
+        if public.primary_key:
+            schema["primaryKey"] = list(public.primary_key)
+        if public.foreign_keys:
+            schema["foreignKeys"] = [dict(k) for k in public.foreign_keys]
+        resource: dict[str, object] = {
+            "name": Path(public.relpath).stem.lower().replace(" ", "_"),
+            "path": Path(public.relpath).relative_to("public").as_posix(),
+            "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
+        if public.description:
+            resource["description"] = public.description
+        resource["schema"] = schema
+        resources.append(resource)
+    package: dict[str, object] = {"name": bundle.package_name, "title": bundle.package_title,
+                                  "profile": "tabular-data-package"}
+    package.update(bundle.package_properties)
+    package["resources"] = resources
+    return package
+
+
+def _datapackage(bundle: Bundle) -> str:
+    return json.dumps(datapackage_descriptor(bundle), indent=2, ensure_ascii=False) + "\n"
 
 
 def _write_text(path: Path, text: str) -> None:

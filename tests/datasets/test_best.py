@@ -268,6 +268,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     return out, json.loads(stdout)
 
 
+def test_datapackage_validates_with_typed_fields(built: tuple[Path, dict[str, Any]]) -> None:
+    from conftest import valid_typed_package
+    package = valid_typed_package(built[0] / "best" / "2020" / "public")
+    for resource in package["resources"]:
+        assert {f["name"]: f["type"] for f in resource["schema"]["fields"]}["value"] == "integer"
+
+
 def test_bundle_publishes_noisy_tables_only(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
     public = out / "best" / "2020" / "public"

@@ -34,7 +34,7 @@ EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
 WITH_TABLES = {"shootings"}  # declares an aggregate table (redaction_rules/shootings_tables.yaml)
 PUBLIC = {
     "shootings": {"shootings_2020_victims.csv": [
-        "incident_num", "shooting_date", "district", "shooting_type_v2", "victim_gender", "victim_race",
+        "incident_num", "victim_in_incident", "shooting_date", "shooting_date_precision", "district", "shooting_type_v2", "victim_gender", "victim_race",
         "victim_ethnicity_NIBRS", "multi_victim"]},
     "shots_fired": {"shots_fired_2020_incidents.csv": ["incident_num", "incident_date", "district",
                                                        "ballistics_evidence"]},
@@ -112,6 +112,18 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     check = verify_log((bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines(),
                        keys_for_manifest(load_or_create_key(), manifest).trailer)
     assert check.ok, check.problems
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_datapackage_validates_with_typed_fields(built: dict[str, tuple[Path, dict, str]], dataset: str) -> None:
+    from conftest import valid_typed_package
+    package = valid_typed_package(built[dataset][0] / "public")
+    fields = {f["name"]: f["type"] for r in package["resources"] for f in r["schema"]["fields"]}
+    assert {"shootings": {"shooting_date": "date", "victim_in_incident": "integer", "multi_victim": "boolean"},
+            "shots_fired": {"incident_date": "datetime", "ballistics_evidence": "boolean"},
+            "firearms": {"CollectionDate": "date", "CrimeGunsRecovered": "integer"},
+            "homicide_clearance": {"year": "integer", "clearance_rate_percent": "number"},
+            "in_custody_deaths": {"year": "integer", "deaths": "integer"}}[dataset].items() <= fields.items()
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

@@ -61,8 +61,8 @@ def test_victim_flagged_both_ways_is_excluded_once(run_derive: Callable[..., Any
 def test_public_frame_has_the_city_columns_only(run_derive: Callable[..., Any]) -> None:
     run = run_derive("shootings", [victim("I201"), victim("I202")], k_anonymity={"k": 2})
     assert list(run.frame("victims").columns) == [
-        "incident_num", "shooting_date", "district", "shooting_type_v2", "victim_gender", "victim_race",
-        "victim_ethnicity_NIBRS", "multi_victim", "_row_key"]
+        "incident_num", "victim_in_incident", "shooting_date", "shooting_date_precision", "district",
+        "shooting_type_v2", "victim_gender", "victim_race", "victim_ethnicity_NIBRS", "multi_victim", "_row_key"]
     assert list(run.frame("victims")["shooting_date"]) == ["2020-03-14", "2020-03-14"]
 
 

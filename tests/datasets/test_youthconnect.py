@@ -469,6 +469,12 @@ def test_budget_charges_each_data_year_once(built: Path) -> None:
 
 
 @pytest.mark.parametrize("year", ["2019", "2020"])
+def test_datapackage_validates_with_typed_fields(built: Path, year: str) -> None:
+    from conftest import valid_typed_package
+    valid_typed_package(built / "youthconnect" / year / "public")
+
+
+@pytest.mark.parametrize("year", ["2019", "2020"])
 def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     bundle = built / "youthconnect" / year
     public = bundle / "public"

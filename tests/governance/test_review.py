@@ -54,7 +54,7 @@ def test_summary_comes_first_and_says_what_is_published(built: Built) -> None:
     assert parsed.headings[0] == "Summary"
     summary = text[text.index('id="summary"'):text.index('id="redactions"')]
     assert "No blocking finding" in summary
-    assert "fioe_2020_contacts.csv (4 rows, 22 columns)" in summary
+    assert "fioe_2020_contacts.csv (4 rows, 24 columns)" in summary
     assert "3 names of people redacted from free text" in summary
 
 

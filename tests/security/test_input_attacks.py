@@ -140,13 +140,14 @@ def _formulas(export: Export) -> None:
 # ---- what must still hold ------------------------------------------------------------------
 
 def _withheld(report: str) -> Callable[[Outcome], bool]:
-    """The minor's report: narrative withheld, street blank, month only, under its pseudonym."""
+    """The minor's report: narrative and street withheld, month only, under a pseudonym."""
     def check(outcome: Outcome) -> bool:
         contacts = outcome.public("contacts")
         juvenile = [row for row in contacts if row["fc_num"] == public_key(report)]
         return len(juvenile) == 1 and juvenile[0]["contact_reason"] == "[WITHHELD: JUVENILE]" and \
-            juvenile[0]["street"] == "" and juvenile[0]["contact_date"] == "2020-03" and \
-            [row for row in contacts if row["contact_date"] == "2020-03"] == juvenile
+            juvenile[0]["street"] == "[WITHHELD: JUVENILE]" and juvenile[0]["contact_date"] == "2020-03-01T00:00:00" \
+            and juvenile[0]["contact_date_precision"] == "month" and \
+            [row for row in contacts if row["contact_date_precision"] == "month"] == juvenile
     return check
 
 
@@ -169,7 +170,8 @@ def _no_source_keys(outcome: Outcome) -> bool:
             and sorted(keys) == sorted(public_key(f"FC2000{day:04d}") for day in range(1, REPORTS + 1))
             and [(row["contact_date"], row["fc_num"]) for row in contacts]
             == sorted((row["contact_date"], row["fc_num"]) for row in contacts)
-            and {row["fc_num"] for row in persons} == set(keys))
+            and {row["fc_num"] for row in persons} == set(keys)
+            and [(row["age"], row["age_band"]) for row in persons if row["age_band"]] == [("", "16-17")])
 
 
 def _formulas_neutral(outcome: Outcome) -> bool:

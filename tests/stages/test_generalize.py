@@ -49,7 +49,7 @@ def test_juvenile_report_banded_withheld_coarsened(tiny_export: Path, policy: Da
     assert persons.loc["FC20000002/p1", "age"] == "16-17"
     assert persons.loc["FC20000002/p1", "contact_date"] == "2020-03"
     assert contacts.loc["FC20000002", "contact_reason"] == "[WITHHELD: JUVENILE]"
-    assert contacts.loc["FC20000002", "street"] is None
+    assert contacts.loc["FC20000002", "street"] == "[WITHHELD: JUVENILE]"  # withheld, not missing
     assert contacts.loc["FC20000002", "contact_date"] == "2020-03"
     assert persons.loc["FC20000001/p1", "age"] == "20"  # from the DOB 03/14/1999 on 2020-03-04 (the age column says 21)
     withheld = [e for e in events if e.action == "withhold"]

@@ -30,6 +30,10 @@ CONTACT_COLUMNS = [
 PERSON_COLUMNS = [
     "fc_num", "contact_date", "sex", "race", "age", "ethnicity", "build", "hair_style",
     "skin_tone", "otherclothing", "deceased", "license_state", "license_type", "was_frisked"]
+# the public files' columns: the raw ones and the policy's derived columns (row position, date precision, age band)
+PUBLIC_CONTACT_COLUMNS = ["fc_num", "row_in_report", "contact_date", "contact_date_precision", *CONTACT_COLUMNS[2:]]
+PUBLIC_PERSON_COLUMNS = ["fc_num", "person_in_report", "contact_date", "contact_date_precision", "sex", "race", "age",
+                         "age_band", *PERSON_COLUMNS[5:]]
 # A value of each closed column's vocabulary (the public suite checks them all).
 CLOSED_CONTACTS = {"contact_officer": "123456", "supervisor": "012345", "city": "BOSTON", "state": "MA",
                    "vehicle_state": "NH", "vehicle_model": "Accord", "vehicle_color": "Gray",
@@ -41,9 +45,13 @@ CLOSED_PERSONS = {"build": "Thin", "hair_style": "Short", "skin_tone": "Light", 
 
 def contacts(public: bool, rows: int = 3) -> pd.DataFrame:
     """Synthetic contacts that pass every expectation of the suite for that side."""
-    frame = pd.DataFrame({column: ["x"] * rows for column in CONTACT_COLUMNS})
+    frame = pd.DataFrame({column: ["x"] * rows for column in (PUBLIC_CONTACT_COLUMNS if public else CONTACT_COLUMNS)})
     frame["fc_num"] = [f"FC20{i:06d}" for i in range(rows)]
     frame["contact_date"] = ["2020-05-06 07:08"] * rows
+    if public:
+        frame["row_in_report"] = ["1"] * rows
+        frame["contact_date"] = ["2020-05-06T07:00:00"] * rows
+        frame["contact_date_precision"] = ["hour"] * rows
     frame["street"] = ["Main St"] * rows
     frame["zip"] = ["02118"] * rows
     frame["stop_duration"] = ["15"] * rows
@@ -59,9 +67,14 @@ def contacts(public: bool, rows: int = 3) -> pd.DataFrame:
 
 
 def persons(public: bool, rows: int = 3) -> pd.DataFrame:
-    frame = pd.DataFrame({column: ["x"] * rows for column in PERSON_COLUMNS})
+    frame = pd.DataFrame({column: ["x"] * rows for column in (PUBLIC_PERSON_COLUMNS if public else PERSON_COLUMNS)})
     frame["fc_num"] = [f"FC20{i:06d}" for i in range(rows)]
     frame["age"] = ["34"] * rows
+    if public:
+        frame["person_in_report"] = ["1"] * rows
+        frame["contact_date"] = ["2020-05-06T07:00:00"] * rows
+        frame["contact_date_precision"] = ["hour"] * rows
+        frame["age_band"] = [None] * rows
     frame["sex"] = ["Female"] * rows
     frame["race"] = ["Asian"] * rows
     frame["ethnicity"] = ["Unknown"] * rows
@@ -163,7 +176,7 @@ FAILURE_CASES: list[tuple[str, str, str, Mutation, set[tuple[str, str | None, st
     ("public-raw-only-column", "public", "contacts", lambda f: f.assign(vehicle_plate="x"),
      {(ORDERED, None, "blocking"), (NOT_EXISTS, "vehicle_plate", "blocking")}, ()),
     ("public-column-order", "public", "contacts",
-     lambda f: f[["contact_date", "fc_num", *CONTACT_COLUMNS[2:], "_row_key", "_raw_value_leak"]],
+     lambda f: f[["row_in_report", "fc_num", *PUBLIC_CONTACT_COLUMNS[2:], "_row_key", "_raw_value_leak"]],
      {(ORDERED, None, "blocking")}, ()),
     ("public-adult-age-under-18", "public", "persons", lambda f: _set(f, "age", 1, "15"),
      {(REGEX, "age", "blocking")}, ("p1",)),
@@ -197,7 +210,7 @@ def test_failing_expectation_becomes_finding(side: str, table: str, mutate: Muta
 @pytest.mark.parametrize(("mutate", "count", "phrase"), [
     (lambda f: f.drop(columns=["weather", "city"]), 2, "missing city, weather; 0 unexpected"),
     (lambda f: f.assign(**{"Jane Q Public": "x", "extra": "y"}), 2, "missing none; 2 unexpected"),
-    (lambda f: f[["contact_date", "fc_num", *CONTACT_COLUMNS[2:], "_row_key", "_raw_value_leak"]],
+    (lambda f: f[["row_in_report", "fc_num", *PUBLIC_CONTACT_COLUMNS[2:], "_row_key", "_raw_value_leak"]],
      2, "2 position(s) differ"),
 ], ids=["missing-columns", "unexpected-columns", "order"])
 def test_column_set_finding_counts_columns_and_names_only_suite_columns(
