@@ -156,8 +156,10 @@ def _apart(outcome: Outcome) -> bool:
     dated row of March), and its person still links to it."""
     contacts, persons = outcome.public("contacts"), outcome.public("persons")
     pseudonym = public_key("FC20000006")
-    return ([row["fc_num"] for row in contacts][0] == pseudonym and contacts[0]["contact_date"] == "2020-03"
-            and [row["fc_num"] for row in persons][0] == pseudonym and persons[0]["age"] == "16-17"
+    return ([row["fc_num"] for row in contacts][0] == pseudonym and contacts[0]["contact_date"] == "2020-03-01T00:00:00"
+            and contacts[0]["contact_date_precision"] == "month"
+            and [row["fc_num"] for row in persons][0] == pseudonym
+            and (persons[0]["age"], persons[0]["age_band"]) == ("", "16-17")
             and len(contacts) == len(persons) == REPORTS)
 
 
