@@ -176,8 +176,11 @@ def change_note(policy: DatasetPolicy) -> str:
         withheld = ", ".join(policy.juvenile.withhold)
         lines.append(f"- Withheld is not missing: a text cell withheld by the juvenile rule ({withheld}) holds "
                      f"'{policy.juvenile.withheld_text}', declared in missingValues (read as null); a blank "
-                     f"cell means the export had no (readable) value. A juvenile report's number is a keyed "
-                     f"pseudonym (JUV- and 12 hex digits).")
+                     f"cell means the export had no (readable) value. "
+                     + ("Every report number is a keyed pseudonym (RPT- and 16 hex digits), not the City's: the "
+                        "City's numbers are sequential by date and would date withheld reports; rows are in order "
+                        "of published date." if policy.public_keys == "pseudonym" else
+                        "Report numbers are the City's, a juvenile report's under a keyed pseudonym."))
     lines.append("- Values outside a column's vocabulary or format are blanked (reported in the review packet), "
                  "and cells a spreadsheet would run as a formula start with '.")
     return "\n".join(lines)
