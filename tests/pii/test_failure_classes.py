@@ -117,6 +117,18 @@ CASES = {
                                      ("SAVIN HILL AVE",)),
     "caps-strict-keeps-colour": Case("OFFICERS STOPPED DANTE BROWN. HE WORE A BROWN JACKET NEAR BLUE HILL AVE.",
                                      (("BROWN", 0),), ("A BROWN JACKET", "BLUE HILL AVE")),
+    # ---------------------------------------------------------------- public words that cost kept words
+    "public-boston-terms": Case("OFFICERS ON OPERATION NIGHT LIGHT SPOKE WITH DANTE QUARREL NEAR VILLA VICTORIA.",
+                                ("QUARREL",), ("OPERATION NIGHT LIGHT", "VILLA VICTORIA")),
+    "public-boston-terms-mixed": Case("Officers stopped Dante Quarrel in the Dudley Triangle.", ("Dante Quarrel",),
+                                      ("Dudley Triangle",)),
+    "caps-cue-over-stop-words": Case("THE GROUP WAS STOPPED NEAR THE STORE ON BLUE HILL AVE.", (),
+                                     ("STOPPED NEAR THE STORE", "BLUE HILL AVE")),
+    "caps-cue-then-name": Case("OFFICERS STOPPED DANTE DAY NEAR THE STORE.", ("DANTE DAY",), ("NEAR THE STORE",)),
+    "caps-cue-over-sentence-end": Case("OFFICERS FRISKED TO NO AVAIL. LIRA WAS RELEASED.", ("LIRA",),
+                                       ("OFFICERS FRISKED TO NO", "WAS RELEASED")),
+    "caps-cue-verb-then-name": Case("BACK SEAT PASSENGER WAS MONTENEGRO. MONTENEGRO WAS ON PROBATION.", ("MONTENEGRO",),
+                                    ("BACK SEAT PASSENGER WAS", "ON PROBATION")),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
