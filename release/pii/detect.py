@@ -157,10 +157,18 @@ class NameFilter:
         text = self.views.base.text
         place_words = self.lexicon.place_words
         if len(run) >= 2 and text[run[-1][0]].isupper() and text[run[-1][0] : run[-1][1]].lower() in place_words:
-            # "Theresa Park", "Jonathan Church": a first name and a surname that is also a place word
-            return not (len(run) == 2 and text[run[0][0] : run[0][1]].lower() in self.lexicon.given_names)
+            # "Theresa Park", "Jonathan Church", "MARK CHURCH": a first name and a surname that is
+            # also a place word, unless the pair is a known public place ("Franklin Park")
+            first = text[run[0][0] : run[0][1]].lower()
+            return not (len(run) == 2 and (first in self.lexicon.given_names or self.lexicon.is_given_name(first)
+                                           and not self.views.inside_public_phrase(run[0][0], run[-1][1])))
         following = _NEXT_WORD.match(text, run[-1][1])
-        return bool(following and following.group(1)[0].isupper() and following.group(1).lower() in place_words)
+        if not (following and following.group(1)[0].isupper() and following.group(1).lower() in place_words):
+            return False
+        # in one-case text a place word before a determiner is a verb: "HAD FERGUSON DRIVE THE VEHICLE"
+        after = _NEXT_WORD.match(text, following.end(1))
+        return not (self.views.mode != "mixed" and after and after.group(1).lower() in _DETERMINERS
+                    and following.group(1).lower() not in _STREET_ABBREVIATIONS)
 
     def part_of_place(self, start: int, end: int) -> bool:
         """One word of a capitalised "Name + place word" pair: "Logan" or "Way" in "Logan Way"."""

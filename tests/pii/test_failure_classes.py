@@ -117,6 +117,11 @@ CASES = {
                                      ("SAVIN HILL AVE",)),
     "caps-strict-keeps-colour": Case("OFFICERS STOPPED DANTE BROWN. HE WORE A BROWN JACKET NEAR BLUE HILL AVE.",
                                      (("BROWN", 0),), ("A BROWN JACKET", "BLUE HILL AVE")),
+    # ---------------------------------------------------------------- a name read as a place in ALL-CAPS text
+    "caps-name-before-verb-drive": Case("OFFICERS HAD FERGUSSEN DRIVE THE VEHICLE HOME.", ("FERGUSSEN",),
+                                        ("OFFICERS HAD", "DRIVE THE VEHICLE HOME")),
+    "caps-given-name-and-place-word": Case("PASSENGER MARK CHURCH WAS FRISKED AT FRANKLIN PARK ON HANCOCK DRIVE.",
+                                           ("MARK CHURCH",), ("FRANKLIN PARK", "HANCOCK DRIVE")),
     # ---------------------------------------------------------------- public words that cost kept words
     "public-boston-terms": Case("OFFICERS ON OPERATION NIGHT LIGHT SPOKE WITH DANTE QUARREL NEAR VILLA VICTORIA.",
                                 ("QUARREL",), ("OPERATION NIGHT LIGHT", "VILLA VICTORIA")),
