@@ -76,6 +76,8 @@ class Assembler:
                     trimmed = names.trim(candidate, strip_lowercase=spec.strip_lowercase, places=spec.reject_places)
                     if spec.reject_common == "all":  # judged on what is left: "Way, FIO'd" -> "Way" is no name
                         trimmed = [c for c in trimmed if not self._all_common(views, c)]
+                    elif views.mode != "mixed":
+                        trimmed = [c for c in trimmed if not self._common_after_stop_word(views, candidate, c)]
                     found += trimmed
             else:
                 found += rule.find(views)
@@ -138,6 +140,18 @@ class Assembler:
             return views.mode == "upper" and word not in self.lexicon.stop_words
         return True
 
+    def _common_after_stop_word(self, views: TextViews, cued: Candidate, part: Candidate) -> bool:
+        """One-case text: "STOPPED NEAR THE STORE". The cue reached over a stop word to ordinary
+        words; a name stands right after the cue ("STOPPED DANTE DAY"), a title, an initial
+        ("AUTUMN H. LIRA") or a copula ("PASSENGER WAS MONTENEGRO")."""
+        if part.start == cued.start or not self._all_common(views, part) \
+                or "." in views.base.text[part.start : part.end]:  # "FRISKED TO NO AVAIL. LIRA`S LICENSE"
+            return False
+        before = [w.lower().rstrip(".") for w in views.base.text[cued.start : part.start].split()]
+        last = before[-1] if before else ""
+        return len(last) > 1 and last in self.lexicon.stop_words and last not in self.lexicon.titles \
+            and last not in _COPULAS
+
     def _all_common(self, views: TextViews, candidate: Candidate) -> bool:
         words = views.words(candidate.start, candidate.end)
         return all(self.lexicon.is_common(views.base.text[s:e].lower()) for s, e in words)
@@ -156,6 +170,9 @@ class Assembler:
         """A first or last name alone is searched only when it is not a stop or public word."""
         return not self.lexicon.is_stop_or_title(word) and word not in self.lexicon.allow_words
 
+
+
+_COPULAS = frozenset({"is", "was", "were", "are", "be", "been", "being", "am", "as", "named", "called"})
 
 
 def inside_kept_compound(views: TextViews, kept: bytearray, start: int, end: int, rule_id: str) -> bool:

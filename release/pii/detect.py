@@ -10,7 +10,9 @@ Pure Python on ``TextViews``; the engine feeds it NER spans and rule hits. Decis
   has few capitalised words that are neither names nor public places.
 - Later mentions: every other occurrence of a redacted name word in the same text is
   redacted too, also where digits or ``_`` glue it to something ("Bruxmeyer123"); ordinary
-  words only where capitalised. One dictionary of the text's words, no regex per record.
+  words only where capitalised, except in one-case text, where a part of a person's name
+  (three letters or more, no month or public word) goes everywhere once the redaction
+  itself says "a person". One dictionary of the text's words, no regex per record.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this"
 # Words that open a sentence before a comma and are no surname: "Later, Dante", "Yes, Will".
 _OPENERS = frozenset({"later", "then", "yes", "no", "okay", "ok", "well", "also", "however", "again", "additionally",
                       "subsequently", "eventually", "meanwhile", "finally", "afterwards", "now", "so", "sir", "hey"})
+# Position cues that also catch ordinary words: "OBSERVED <name>", "<name> STATED".
+_WEAK_NAME_CUES = frozenset({"name_after_relation", "name_before_verb"})
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -153,10 +157,18 @@ class NameFilter:
         text = self.views.base.text
         place_words = self.lexicon.place_words
         if len(run) >= 2 and text[run[-1][0]].isupper() and text[run[-1][0] : run[-1][1]].lower() in place_words:
-            # "Theresa Park", "Jonathan Church": a first name and a surname that is also a place word
-            return not (len(run) == 2 and text[run[0][0] : run[0][1]].lower() in self.lexicon.given_names)
+            # "Theresa Park", "Jonathan Church", "MARK CHURCH": a first name and a surname that is
+            # also a place word, unless the pair is a known public place ("Franklin Park")
+            first = text[run[0][0] : run[0][1]].lower()
+            return not (len(run) == 2 and (first in self.lexicon.given_names or self.lexicon.is_given_name(first)
+                                           and not self.views.inside_public_phrase(run[0][0], run[-1][1])))
         following = _NEXT_WORD.match(text, run[-1][1])
-        return bool(following and following.group(1)[0].isupper() and following.group(1).lower() in place_words)
+        if not (following and following.group(1)[0].isupper() and following.group(1).lower() in place_words):
+            return False
+        # in one-case text a place word before a determiner is a verb: "HAD FERGUSON DRIVE THE VEHICLE"
+        after = _NEXT_WORD.match(text, following.end(1))
+        return not (self.views.mode != "mixed" and after and after.group(1).lower() in _DETERMINERS
+                    and following.group(1).lower() not in _STREET_ABBREVIATIONS)
 
     def part_of_place(self, start: int, end: int) -> bool:
         """One word of a capitalised "Name + place word" pair: "Logan" or "Way" in "Logan Way"."""
@@ -249,6 +261,28 @@ class NameFilter:
         previous = _PREVIOUS_WORD.search(text, max(0, start - 20), start)
         return not (previous and previous.group(1).lower() in _DETERMINERS)
 
+    def _strict_part(self, low: str) -> bool:
+        """In one-case text a word redacted as part of a person's name is that person wherever it
+        stands ("MANNING ... MANNING SAID", "DAY ... DAY STATED"), unless it can never be a name
+        part: one or two letters, a month or weekday, a public word of the allow list ("BROWN"
+        the colour keeps the older rule). Stop words, titles and police words never reach here."""
+        return len(low) >= 3 and low not in self.lexicon.calendar_words and low not in self.lexicon.allow_words
+
+    def _name_evidence(self, candidate: Candidate, parts: list[tuple[tuple[int, int], str]]) -> bool:
+        """The redaction itself says "a person": a record's name, a name-shaped rule ("WARE, M.",
+        'AKA "WIZ"'), a known first name or a word that is no ordinary English in it, or a title
+        before it ("MR DAY"). Ordinary words that only NER or a weak position cue took ("OBSERVED
+        MOTOR VEHICLE", "THE ABOVE GROUP STANDING") do not make every "MOTOR" a name."""
+        if candidate.detector != "ner" and candidate.rule_id not in _WEAK_NAME_CUES:
+            return True
+        if any(not self.lexicon.is_common(low) or self.lexicon.is_given_name(low)
+               for (start, end), low in parts if len(low) > 1 and not self.hard_public(start, end)):
+            return True
+        previous = _PREVIOUS_WORD.search(self.views.base.text, max(0, candidate.start - 20), candidate.start)
+        if previous is None:
+            previous = re.search(r"\b([A-Za-z]+)\.[ ]$", self.views.base.text[max(0, candidate.start - 20) : candidate.start])
+        return bool(previous and previous.group(1).lower() in self.lexicon.titles)
+
     def _occurrences(self, low: str) -> list[tuple[int, int]]:
         """Where the word ``low`` stands in the text as a whole word, also where digits or "_"
         glue it to something ("Bruxmeyer123", "TORVALD_BRUXMEYER"); found with str.find."""
@@ -273,6 +307,8 @@ class NameFilter:
         seen = set() if seen is None else seen
         sources: dict[str, Candidate] = {}
         surnames: set[str] = set()
+        strict: set[str] = set()  # parts of a name redacted as a person: every occurrence goes
+        one_case = self.views.mode != "mixed"
         for candidate in names:
             parts = [(m.span(), _POSSESSIVE.sub("", m.group(0).lower()))
                      for m in _LETTERS.finditer(base, candidate.start, candidate.end)]
@@ -283,12 +319,15 @@ class NameFilter:
                         and self.lexicon.is_given_name(parts[index - 1][1]):
                     surnames.add(low)  # "DANTE QUARRELS": the word after a first name is a surname
                 sources.setdefault(low, candidate)
+                if one_case and candidate.entity_type == "PERSON" and self._strict_part(low) \
+                        and self._name_evidence(candidate, parts):
+                    strict.add(low)
         seen.update(sources)
         found = []
         for low, source in sources.items():
             for start, end in self._occurrences(low):
                 ordinary = self.lexicon.is_common(low) or self.soft_public(start, end, common_is_public=False)
-                if ordinary and not self.views.restored[start].isupper() \
+                if ordinary and low not in strict and not self.views.restored[start].isupper() \
                         and not self._caps_name_word(start, end, low, low in surnames):
                     continue
                 if any(self.kept[start:end]) or self.views.touches_placeholder(start, end):

@@ -101,10 +101,43 @@ CASES = {
                                            ("DRIVER", "WAS SEEN NEAR THE STORE")),
     "caps-neighbour-keeps-verbs": Case("THE PASSENGER WAS OSWIN TANNERY. THE STORE CLERK CALLED.", ("OSWIN TANNERY",),
                                        ("THE PASSENGER WAS", "THE STORE CLERK CALLED")),
-    # a surname after a first name that is also a verb form: its later mentions go too, not the word after "THE"
+    # a surname after a first name that is also a verb form: every later mention goes, even after "THE"
     "caps-later-mention-verb-surname": Case(
         "OFFICERS STOPPED DANTE QUARRELS ON BLUE HILL AVE. OFFICERS ADVISED QUARRELS TO LEAVE. THE QUARRELS ENDED.",
-        (("QUARRELS", 0), ("QUARRELS", 1)), ("BLUE HILL AVE", "ADVISED", "THE QUARRELS ENDED")),
+        ("QUARRELS",), ("BLUE HILL AVE", "ADVISED", "THE", "ENDED")),
+    # ---------------------------------------------------------------- a name part redacted once goes everywhere
+    "caps-strict-three-letter-surname": Case("OFFICERS STOPPED DANTE DAY ON BLUE HILL AVE. DAY STATED SHE LIVED NEARBY.",
+                                             ("DANTE", "DAY"), ("BLUE HILL AVE", "STATED SHE LIVED NEARBY")),
+    "caps-strict-ordinary-surname-after-determiner": Case(
+        "OFFICERS STOPPED DANTE KNIGHTLY. THE KNIGHTLY WAS SEEN ON BLUE HILL AVE.",
+        ("KNIGHTLY",), ("OFFICERS STOPPED", "THE", "WAS SEEN ON BLUE HILL AVE")),
+    "caps-strict-title-cue": Case("MR. STERLING WAS FRISKED. OFFICERS TOLD STERLING TO LEAVE THE AREA.", ("STERLING",),
+                                  ("WAS FRISKED", "OFFICERS TOLD", "TO LEAVE THE AREA")),
+    "caps-strict-keeps-street": Case("WITNESS WAS DANTE HILL. HE LIVES ON SAVIN HILL AVE.", (("HILL", 0),),
+                                     ("SAVIN HILL AVE",)),
+    "caps-strict-keeps-colour": Case("OFFICERS STOPPED DANTE BROWN. HE WORE A BROWN JACKET NEAR BLUE HILL AVE.",
+                                     (("BROWN", 0),), ("A BROWN JACKET", "BLUE HILL AVE")),
+    # ---------------------------------------------------------------- a name read as a place in ALL-CAPS text
+    "caps-name-before-verb-drive": Case("OFFICERS HAD FERGUSSEN DRIVE THE VEHICLE HOME.", ("FERGUSSEN",),
+                                        ("OFFICERS HAD", "DRIVE THE VEHICLE HOME")),
+    "caps-given-name-and-place-word": Case("PASSENGER MARK CHURCH WAS FRISKED AT FRANKLIN PARK ON HANCOCK DRIVE.",
+                                           ("MARK CHURCH",), ("FRANKLIN PARK", "HANCOCK DRIVE")),
+    # ---------------------------------------------------------------- public words that cost kept words
+    "public-boston-terms": Case("OFFICERS ON OPERATION NIGHT LIGHT SPOKE WITH DANTE QUARREL NEAR VILLA VICTORIA.",
+                                ("QUARREL",), ("OPERATION NIGHT LIGHT", "VILLA VICTORIA")),
+    "public-boston-terms-mixed": Case("Officers stopped Dante Quarrel in the Dudley Triangle.", ("Dante Quarrel",),
+                                      ("Dudley Triangle",)),
+    "caps-cue-over-stop-words": Case("THE GROUP WAS STOPPED NEAR THE STORE ON BLUE HILL AVE.", (),
+                                     ("STOPPED NEAR THE STORE", "BLUE HILL AVE")),
+    "caps-cue-then-name": Case("OFFICERS STOPPED DANTE DAY NEAR THE STORE.", ("DANTE DAY",), ("NEAR THE STORE",)),
+    "caps-cue-over-sentence-end": Case("OFFICERS FRISKED TO NO AVAIL. LIRA WAS RELEASED.", ("LIRA",),
+                                       ("OFFICERS FRISKED TO NO", "WAS RELEASED")),
+    "caps-cue-verb-then-name": Case("BACK SEAT PASSENGER WAS MONTENEGRO. MONTENEGRO WAS ON PROBATION.", ("MONTENEGRO",),
+                                    ("BACK SEAT PASSENGER WAS", "ON PROBATION")),
+    # a lone ordinary word a weak position cue took once does not spread through the report
+    "caps-weak-cue-word-does-not-spread": Case(
+        "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
+        ("OFFICERS CONDUCTED A MOTOR VEHICLE STOP", "BLUE HILL AVE")),
 }
 
 
