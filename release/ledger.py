@@ -216,7 +216,12 @@ class Ledger:
         with self._transaction() as db:
             row = db.execute("SELECT record, sha256, charge FROM measurements WHERE key = ?", (key,)).fetchone()
             if row is not None:
-                return Obtained(json.loads(row[0]), row[1], row[2], reused=True)
+                record = json.loads(row[0])
+                if record_sha256(record) != row[1]:  # the stored draw was edited: never re-use it
+                    raise BudgetError(f"the stored measurement for table '{charge.table}' does not hash to what "
+                                      "was charged for it: the ledger's measurement store was edited",
+                                      file=str(self.path), rule="ledger")
+                return Obtained(record, row[1], row[2], reused=True)
             entries = self._read(db)
             cap = _caps(entries).get(charge.unit)
             if cap is None:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import ReleaseError
-from release.ledger import GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, rho_from_epsilon, spent_by_unit
+from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
+                            rho_from_epsilon, spent_by_unit)
 from release.stages import noise
 
 TOLERANCE = 1e-9
@@ -106,6 +107,10 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
         kept = stored.get(str(record.get("measurement_sha256")))
         if kept is None or _without_values(kept) != _comparable(record):
             problems.append(f"{where}: differs from the measurement the ledger stored")
+        elif record_sha256(kept) != record.get("measurement_sha256"):
+            # recomputed, never read from the store's own hash column: values swapped in the
+            # store (the true counts, say) would otherwise be re-used as if they were a draw
+            problems.append(f"{where}: the stored measurement's values do not hash to what was charged")
     return problems
 
 
@@ -130,7 +135,7 @@ def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,
     entries = ledger.entries()
     problems = chain_problems(entries, mac) + cap_problems(entries, policy_caps)
     bundles = 0
-    for manifest_path in sorted(out_dir.glob(f"*/[0-9][0-9][0-9][0-9]/{MANIFEST}")):
+    for manifest_path in sorted(out_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}")):  # YEAR and YEAR-vN
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):

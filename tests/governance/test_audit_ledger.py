@@ -92,3 +92,32 @@ def test_a_bundle_built_on_another_ledger_fails(built: tuple[Path, Path], tmp_pa
 def test_ledger_option_may_only_name_the_authoritative_ledger(tmp_path: Path) -> None:
     code, _, stderr = _invoke("best", YEAR, "--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "mine.sqlite"))
     assert code == 3 and "--ledger may only name" in stderr
+
+
+def test_a_stored_draw_swapped_for_other_values_fails_the_audit_and_the_rebuild(built: tuple[Path, Path]) -> None:
+    """Red team: with write access to the ledger file and no key, the stored noisy values were
+    replaced (the true counts would do) while the store's hash column stayed; a rebuild re-used
+    them as a draw. The audit recomputes the hash, and a rebuild refuses the edited store."""
+    out, ledger = built
+    with sqlite3.connect(ledger) as db:
+        key, record = db.execute("SELECT key, record FROM measurements LIMIT 1").fetchone()
+        body = json.loads(record)
+        body["noisy_values"] = [0 for _ in body["noisy_values"]]
+        db.execute("DROP TRIGGER IF EXISTS measurements_no_update")
+        db.execute("UPDATE measurements SET record = ? WHERE key = ?", (json.dumps(body), key))
+    result = _ledger_check(out)
+    assert result["code"] == 8 and "do not hash to what was charged" in str(result["problems"])
+    code, stdout, stderr = _invoke("best", YEAR, "--out", str(out / "again"), "--json")
+    assert code == 6 and "measurement store was edited" in stdout + stderr
+
+
+def test_without_the_key_the_ledger_macs_are_a_check_that_did_not_run(built: tuple[Path, Path],
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    out, _ = built
+    monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
+    monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "no.key"))
+    _, stdout, _ = _invoke("audit", "best", YEAR, "--out", str(out), "--no-scan", "--allow-unverified", "--json")
+    report = json.loads(stdout)
+    assert {"name": "privacy_ledger_mac", "reason": "no HMAC key: the ledger entries' MACs were not checked"} \
+        in report["unverified"]
