@@ -35,13 +35,6 @@ def source_key_rules(installed: Path, folder: Path) -> Path:
         text = re.sub(r"^public_keys:.*$", "public_keys: source", text, flags=re.M)
     else:
         text = text.rstrip("\n") + "\npublic_keys: source\n"
-    # weather is not published in the measured copy: the City's 2022 weather column holds other
-    # columns' values (a shifted export), which blocks the build as it should (exit 5, a packet
-    # naming the column); this benchmark measures the narratives, so that block is lifted here
-    text, count = re.subn(r'^(\s+weather:) \{type: keep, codebook: weather, description: "[^"]*"\}',
-                          r'\1 {type: drop, reason: "not measured here"}', text, flags=re.M)
-    if count != 1:
-        raise SystemExit("bench_realtext: the FIOE policy's weather rule is not where the runner expects it")
     policy.write_text(text, encoding="utf-8")
     return folder
 
