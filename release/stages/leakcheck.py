@@ -71,12 +71,37 @@ def label_of(value: str, labels: dict[str, str]) -> str:
     return labels.get(value, "REDACTED")
 
 
+_NON_SPACE = re.compile(r"\S+")
+
+
 def fold_map(text: str) -> tuple[str, list[int]]:
     """NFKC, whitespace runs folded to one space, lower case; and for each folded character
     the offset of the original character it came from (so a match names a span of the cell).
 
     NFKC is applied per base character with its combining marks, so a decomposed "é"
-    folds like a composed one."""
+    folds like a composed one. ASCII text (most cells) takes a fast path with the same result:
+    NFKC leaves it as it is and it has no combining marks."""
+    if text.isascii():
+        return _fold_ascii(text)
+    return _fold_unicode(text)
+
+
+def _fold_ascii(text: str) -> tuple[str, list[int]]:
+    parts: list[str] = []
+    origin: list[int] = []
+    previous_end = -1
+    for match in _NON_SPACE.finditer(text):
+        start, end = match.span()
+        if parts:
+            parts.append(" ")
+            origin.append(previous_end)  # the first character of the whitespace run
+        parts.append(match.group().lower())
+        origin.extend(range(start, end))
+        previous_end = end
+    return "".join(parts), origin
+
+
+def _fold_unicode(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     cluster_start = 0

@@ -144,3 +144,15 @@ def test_a_subject_who_shares_an_established_officers_name_blocks_nothing(tmp_pa
     _, leaks = find_leaks(loaded.tables.frames, frames, policy, 2020)
     leaks += find_global_leaks(loaded.tables.frames, frames, policy, 2020)
     assert {(leak.row_key, leak.column) for leak in leaks} == {("FC20000004", "contact_officer_name")}
+
+
+def test_the_ascii_fast_path_folds_exactly_like_the_general_one() -> None:
+    """fold_map's ASCII path (most cells) gives the same text and offsets as the general path."""
+    import random
+
+    from release.stages.leakcheck import _fold_ascii, _fold_unicode
+    alphabet = "aB z\t\n\r\x0b\x0c\x1c\x1f,.'-9Q  "
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert _fold_ascii(text) == _fold_unicode(text), repr(text)
