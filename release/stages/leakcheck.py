@@ -13,6 +13,7 @@ chance; nor in structured columns. Results name file, row key and column; never 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -74,6 +75,7 @@ def label_of(value: str, labels: dict[str, str]) -> str:
 _NON_SPACE = re.compile(r"\S+")
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a cell is folded by both checks in every round; callers only read
 def fold_map(text: str) -> tuple[str, list[int]]:
     """NFKC, whitespace runs folded to one space, lower case; and for each folded character
     the offset of the original character it came from (so a match names a span of the cell).
