@@ -138,6 +138,16 @@ def ledger_copy_for_test(factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return ledger
 
 
+def build_copy_for_test(out: Path, folder: Path, factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``folder/out``: a copy of a module fixture's releases folder, with a copy of the ledger
+    it charged as this test's authoritative ledger; the test may tamper with both."""
+    copy = folder / "out"
+    shutil.copytree(out, copy)
+    ledger_copy_for_test(factory, monkeypatch, folder)
+    return copy
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests never touch the user's key file (session-wide, before any module fixture)."""

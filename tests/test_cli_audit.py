@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Recorder, invoke, ledger_copy_for_test, new_signer, small_fioe_build, trusted_rules
+from conftest import Recorder, build_copy_for_test, invoke, new_signer, small_fioe_build, trusted_rules
 
 from release import api
 
@@ -23,9 +23,7 @@ def test_audit_json_has_one_shape_and_its_exit_code_is_the_processs(built: tuple
                                                                    tmp_path_factory: pytest.TempPathFactory,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     _, original = built
-    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the module build charged
-    out = tmp_path / "out"
-    shutil.copytree(original, out)
+    out = build_copy_for_test(original, tmp_path, tmp_path_factory, monkeypatch)
     rules = str(trusted_rules(tmp_path))
     audit = ["audit", "fioe", "2020", "--out", str(out), "--rules", rules, "--no-scan", "--allow-unverified", "--json"]
     code, stdout, stderr = invoke(*audit)

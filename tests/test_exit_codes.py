@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import contact, invoke, ledger_copy_for_test, new_signer, person, small_fioe_build, trusted_rules, write_export
+from conftest import build_copy_for_test, contact, invoke, new_signer, person, small_fioe_build, trusted_rules, write_export
 
 from release import api
 
@@ -97,9 +97,7 @@ class World:
 def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
           monkeypatch: pytest.MonkeyPatch) -> World:
     raw, out = base
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy)
-    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the base build charged
+    copy = build_copy_for_test(out, tmp_path, tmp_path_factory, monkeypatch)
     return World(tmp_path, raw, copy, trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel"), monkeypatch)
 
 

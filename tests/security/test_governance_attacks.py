@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import ledger_copy_for_test, new_signer, public_key, small_fioe_build, trust, trusted_rules
+from conftest import build_copy_for_test, new_signer, public_key, small_fioe_build, trust, trusted_rules
 
 from release.approvals import load_private_key, one_line, sign_record
 from release.keys import keys_for_manifest, load_or_create_key
@@ -93,11 +93,9 @@ class World:
 def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
           monkeypatch: pytest.MonkeyPatch) -> World:
     raw, out = base
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy)
+    copy = build_copy_for_test(out, tmp_path, tmp_path_factory, monkeypatch)
     counsel = new_signer(tmp_path, "A. Counsel")
     attacker = new_signer(tmp_path, "A. Counsel (forged)", trusted=False)
-    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)  # the ledger the base build charged
     return World(tmp_path, raw, copy, trusted_rules(tmp_path), counsel, attacker, monkeypatch)
 
 
