@@ -105,7 +105,7 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
         if float(charge.body.get("rho", 0.0)) < replayed * (1 - TOLERANCE):
             problems.append(f"{where}: the ledger charged rho {charge.body.get('rho')}, less than it replays to")
         kept = stored.get(str(record.get("measurement_sha256")))
-        if kept is None or _without_values(kept) != _comparable(record):
+        if kept is None or _without_values(kept) != _without_values(record):
             problems.append(f"{where}: differs from the measurement the ledger stored")
         elif record_sha256(kept) != record.get("measurement_sha256"):
             # recomputed, never read from the store's own hash column: values swapped in the
@@ -120,10 +120,6 @@ _BUILD_FIELDS = ("dataset", "year", "privacy_unit", "rho", "measurement_sha256",
 
 def _without_values(record: Mapping[str, Any]) -> str:
     return canonical({k: v for k, v in record.items() if k not in _BUILD_FIELDS})
-
-
-def _comparable(record: Mapping[str, Any]) -> str:
-    return _without_values(record)
 
 
 def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from release.config import DatasetPolicy, FilePolicy
 from release.model import Tables
+from release.stages.publish import resource_name
 
 PRECISIONS = ("minute", "hour", "day", "month")
 # The City's portal license (Analyze Boston publishes under the ODC Public Domain Dedication
@@ -138,11 +139,6 @@ def foreign_keys(file_policy: FilePolicy, policy: DatasetPolicy, year: int) -> l
     return [{"fields": [link.column],
              "reference": {"resource": resource_name(parent.public_file.format(year=year)),
                            "fields": [parent.key_column]}}]
-
-
-def resource_name(relpath: str) -> str:
-    from pathlib import PurePosixPath
-    return PurePosixPath(relpath).stem.lower().replace(" ", "_")
 
 
 def change_note(policy: DatasetPolicy) -> str:

@@ -84,7 +84,7 @@ def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
         if public.foreign_keys:
             schema["foreignKeys"] = [dict(k) for k in public.foreign_keys]
         resource: dict[str, object] = {
-            "name": Path(public.relpath).stem.lower().replace(" ", "_"),
+            "name": resource_name(public.relpath),
             "path": Path(public.relpath).relative_to("public").as_posix(),
             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
         if public.description:
@@ -96,6 +96,11 @@ def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
     package.update(bundle.package_properties)
     package["resources"] = resources
     return package
+
+
+def resource_name(relpath: str) -> str:
+    """A public file's name in the data package (its foreign keys name resources by it)."""
+    return Path(relpath).stem.lower().replace(" ", "_")
 
 
 def _datapackage(bundle: Bundle) -> str:
