@@ -100,7 +100,8 @@ def _report(args, export: E.Export, run: R.Run, build_seconds: float, total: flo
         "exit_status": run.exit_status,
     }
     if run.outputs is None:
-        head.update(blocked=True, error=run.error, redactor_seconds=round(run.seconds, 1),
+        head.update(blocked=True, error=run.error, reviewer_decisions=run.decisions,
+                    redactor_seconds=round(run.seconds, 1),
                     total_seconds=round(total, 1))
         if args.json:
             print(json.dumps(head, indent=2))
@@ -128,6 +129,7 @@ def _report(args, export: E.Export, run: R.Run, build_seconds: float, total: flo
         print(json.dumps({**head, "blocked": False, "error": run.error or None,
                           "reports_missing_from_output": missing,
                           "duplicate_rows_skipped": run.duplicate_rows,
+                          "reviewer_decisions": run.decisions,
                           **S.summary_json(summary), **timing}, indent=2))
     else:
         print(f"bench_realtext: City {args.year} narratives"
@@ -137,6 +139,9 @@ def _report(args, export: E.Export, run: R.Run, build_seconds: float, total: flo
         print(f"{len(export.reports):,} reports, {summary.reports:,} scored "
               f"({missing:,} absent from the output), {labels:,} injected values, "
               f"{head['city_marks_left']:,} City marks left as they were (type unknown)")
+        if run.decisions:
+            print("the build blocked; the bench's reviewer decided through the CLI, then rebuilt: "
+                  + "; ".join(f"{n} x {what}" for what, n in sorted(run.decisions.items())))
         print()
         print(S.table(summary))
         print()

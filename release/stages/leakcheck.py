@@ -17,6 +17,7 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -237,21 +238,35 @@ def _leaks_in(cell: str, values: dict[str, set[str]], labels: dict[str, str], fr
 ESTABLISHED_OFFICER_REPORTS = 3
 
 
+def _shared_values(pairs: Iterable[tuple[object, object]]) -> frozenset[str]:
+    """Folded values that stand in at least ``ESTABLISHED_OFFICER_REPORTS`` distinct reports,
+    from (report key, cell) pairs."""
+    reports: dict[str, set[str]] = defaultdict(set)
+    for key, value in pairs:
+        if isinstance(value, str) and value.strip():
+            reports[_fold(value)].add(str(key))
+    return frozenset(v for v, keys in reports.items() if len(keys) >= ESTABLISHED_OFFICER_REPORTS)
+
+
 def established_officers(public: dict[str, pd.DataFrame], policy: DatasetPolicy) -> frozenset[str]:
     """Folded officer-column values that stand in at least ``ESTABLISHED_OFFICER_REPORTS`` reports."""
-    reports: dict[str, set[str]] = defaultdict(set)
+    pairs: list[tuple[object, object]] = []
     for name, file_policy in policy.files.items():
         frame = public.get(name)
         if frame is None:
             continue
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
         for column, rule in file_policy.columns.items():
-            if rule.type != "officer" or column not in frame.columns or link not in frame.columns:
-                continue
-            for key, value in zip(frame[link], frame[column], strict=True):
-                if isinstance(value, str) and value.strip():
-                    reports[_fold(value)].add(str(key))
-    return frozenset(v for v, keys in reports.items() if len(keys) >= ESTABLISHED_OFFICER_REPORTS)
+            if rule.type == "officer" and column in frame.columns and link in frame.columns:
+                pairs += zip(frame[link], frame[column], strict=True)
+    return _shared_values(pairs)
+
+
+def _common_values(frame: pd.DataFrame, link: str, columns: list[str]) -> dict[str, frozenset[str]]:
+    """Per structured column, the folded values that stand in at least
+    ``ESTABLISHED_OFFICER_REPORTS`` distinct reports: the column's vocabulary (a street, a
+    model), which another record's name can only meet by coincidence."""
+    return {column: _shared_values(zip(frame[link], frame[column], strict=True)) for column in columns}
 
 
 def _officer_columns(policy: DatasetPolicy, name: str) -> set[str]:
@@ -338,8 +353,15 @@ def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFra
         # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
         officer_columns = _officer_columns(policy, name)
         columns = [c for c in file_policy.public_columns() if c in frame.columns and c not in officer_columns]
+        # Likewise a structured cell that several reports share ("SAINT JAMES ST" of a person
+        # named James Saint elsewhere): a value typed into the wrong field is one report's.
+        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        free_text = set(file_policy.free_text_columns())
+        common = _common_values(frame, link, [c for c in columns if c not in free_text]) if link in frame.columns else {}
         for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
             for column, cell in zip(columns, row[1:], strict=True):
+                if isinstance(cell, str) and column in common and _fold(cell) in common[column]:
+                    continue
                 spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
                 if spans:
                     leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,

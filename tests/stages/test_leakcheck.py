@@ -146,6 +146,24 @@ def test_a_subject_who_shares_an_established_officers_name_blocks_nothing(tmp_pa
     assert {(leak.row_key, leak.column) for leak in leaks} == {("FC20000004", "contact_officer_name")}
 
 
+@pytest.mark.parametrize(("reports_on_street", "found"), [(3, set()), (1, {("FC20000002", "street")})],
+                         ids=["street-of-three-reports-is-vocabulary", "street-of-one-report-still-found"])
+def test_anothers_name_that_is_a_shared_street_is_a_coincidence(tmp_path: Path, policy: DatasetPolicy,
+                                                                 reports_on_street: int, found: set) -> None:
+    """A subject named Blue Hill (report 1) and BLUE HILL AVE, the street of other reports: a
+    street that several reports share is the column's vocabulary, not the subject's name; in
+    one report alone it still counts (a name typed into the wrong field is one report's)."""
+    quiet = {"contact_reason": "Observed near the park."}
+    others = [contact(f"FC2000000{i}", street="BLUE HILL AVE", **quiet) for i in range(2, 2 + reports_on_street)]
+    folder = write_export(tmp_path, [contact("FC20000001", street="DUDLEY ST", **quiet), *others],
+                          [person("FC20000001", first_name="Blue", last_name="Hill")])
+    loaded = load_export(folder, policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
+    frames = {n: f.copy() for n, f in public.frames.items()}
+    leaks = find_global_leaks(loaded.tables.frames, frames, policy, 2020)
+    assert {(leak.row_key, leak.column) for leak in leaks} == found
+
+
 def test_the_ascii_fast_path_folds_exactly_like_the_general_one() -> None:
     """fold_map's ASCII path (most cells) gives the same text and offsets as the general path."""
     import random
