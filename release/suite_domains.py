@@ -38,6 +38,9 @@ REGEX = "expect_column_values_to_match_regex"
 WHY = "closed vocabulary, generated from the policy"
 RAW_WHY = ("read as the policy reads it (case, spacing, punctuation and spellings ignored); a column mostly "
            "outside it holds another column's values (a shifted export)")
+RAW_FIX = ("compare the export's column with the raw-export contract and re-export it with the right values "
+           "(nothing of it is published meanwhile); if it is to stay unpublished this year, set its rule to "
+           "`drop` in the policy and have that change reviewed")
 RAW_MOSTLY = 0.5
 _SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
 
@@ -51,7 +54,7 @@ def _check(column: str, rule: KeepRule | OfficerRule, side: str = "public") -> d
     books = f" ({', '.join(rule.codebook)})" if isinstance(rule, KeepRule) and rule.codebook else ""
     raw = side == "raw"
     why = f"{WHY}{books}{', ' + RAW_WHY if raw else ''}: {rule.description or column}"
-    meta = {"level": "critical", "why": why}
+    meta = {"level": "critical", "why": why, **({"fix": RAW_FIX} if raw else {})}
     mostly = {"mostly": RAW_MOSTLY} if raw else {}
     if rule.pattern is not None:
         return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$", **mostly}, "meta": meta}

@@ -143,7 +143,7 @@ def _sanitize(suite: Suite, table: TableData, check: Check, outcome: Outcome,
         stage=stage, code=f"expectation:{check.type}",
         severity="blocking" if check.meta.level == "critical" else "warning",
         message=f"{table.name}: {check.type} failed ({check.meta.level}): {detail}. "
-                f"Why: {check.meta.why}",
+                f"Why: {check.meta.why}" + (f". Fix: {check.meta.fix}" if check.meta.fix else ""),
         file=table.file, column=check.column, rule=check.type, count=unexpected, row_keys=row_keys)
 
 

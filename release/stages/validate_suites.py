@@ -63,6 +63,7 @@ class _Model(BaseModel):
 class _Meta(_Model):
     level: Literal["critical", "warning"]
     why: str = Field(pattern=r"\S")
+    fix: str | None = Field(default=None, pattern=r"\S")  # what the analyst does when it fails
 
 
 class Check(_Model):

@@ -302,7 +302,7 @@ ATTACKS: dict[str, Attack] = {
         "every weather value is a key situation or a basis (the City's 2022 file)",
         lambda e: [row.update(weather=("Body Worn Camera", "Intel")[i % 2]) for i, row in enumerate(e.contacts)], 5,
         "expect_column_values_to_be_in_set failed (critical)",
-        then=lambda o: '"column": "weather"' in o.stdout),
+        then=lambda o: '"column": "weather"' in o.stdout and "Fix: compare the export's column" in o.stdout),
 }
 
 
