@@ -1,0 +1,197 @@
+"""The review workspace (``release review --serve``) in Debian's Chromium through Selenium,
+and its server's defences.
+
+One real build of a tiny export with three low-confidence redactions (a rare capitalised
+word and two seven-digit numbers, all fictitious) and two red risk verdicts. The browser
+test keeps one, redacts one, bulk-keeps the number rule, acknowledges the risk items; a
+rebuild applies the decisions; a second session approves; ``release audit`` names the signer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import build_copy_for_test, contact, invoke, new_signer, person, trusted_rules, write_export
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+RAW_VALUES = ("Brackenridge", "555-0199", "555-0173")  # fictitious, removed by the build
+needs_browser = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                                   reason="needs chromium and chromium-driver (make browser)")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("workspace")
+    contacts = [
+        contact("FC20000001", contact_reason="Officers observed a group by the Brackenridge steps. "
+                                             "Dispatch log 555-0199 noted. Released."),
+        contact("FC20000002", contact_reason="Group gathered near the fountain. Officers advised the group. Released."),
+        contact("FC20000003", contact_reason="Stopped vehicle. Sheet reference 555-0173 recorded. FIOd and released.")]
+    blank = {"alias": "", "phone": "", "home_address": "", "license_number": ""}
+    persons = [person("FC20000001"),
+               person("FC20000002", first_name="Hortensia", last_name="Bramblewood", dob="1990-01-02", age="30", **blank),
+               person("FC20000003", first_name="Ignatius", last_name="Fairweather", dob="1985-05-06", age="35", **blank)]
+    raw = write_export(root / "raw", contacts, persons)
+    key, rules = new_signer(root, "A. Counsel"), trusted_rules(root)
+    out = root / "out"
+    code, _, stderr = invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--rules", str(rules), "--json")
+    assert code == 0, stderr
+    return {"raw": raw, "out": out, "rules": rules, "key": key}
+
+
+class Server:
+    """``release review --serve`` as a child process; its first stdout line is the one-time URL."""
+
+    def __init__(self, out: Path, rules: Path, key: Path, raw: Path | None = None) -> None:
+        args = [sys.executable, "-m", "release", "review", "fioe", "2020", "--out", str(out), "--rules", str(rules),
+                "--serve", "--key", str(key), "--json", *(["--raw", str(raw)] if raw else [])]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=dict(os.environ))
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        assert first, self.process.stderr.read() if self.process.stderr else ""
+        self.info = json.loads(first)
+
+    def finish(self) -> tuple[int, str, str]:
+        try:
+            stdout, stderr = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, stderr = self.process.communicate()
+        return self.process.returncode, stdout, stderr
+
+
+@pytest.fixture()
+def browser(tmp_path: Path) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-extensions", "--disable-default-apps", "--window-size=1400,900",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def requested_urls(driver: object) -> list[str]:
+    """Every URL the page asked for, from Chromium's DevTools Network events."""
+    urls = []
+    for entry in driver.get_log("performance"):  # type: ignore[attr-defined]
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return [u for u in urls if not u.startswith(("chrome:", "chrome-untrusted:", "devtools:", "about:"))]
+
+
+def _wait_text(driver: object, element_id: str, text: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        WebDriverWait(driver, 10).until(lambda d: text in d.find_element("id", element_id).text)
+    except Exception:
+        raise AssertionError(f"{element_id}: {driver.find_element('id', element_id).text!r}; queue: "  # type: ignore[attr-defined]
+                             f"{driver.find_element('id', 'queue').text!r}") from None  # type: ignore[attr-defined]
+
+
+def _item(driver: object, rule: str, index: int = 0) -> object:
+    return driver.find_elements("css selector", f'article.item[data-rule="{rule}"]')[index]  # type: ignore[attr-defined]
+
+
+def _everything(folder: Path, since: float = 0.0, skip: Path | None = None) -> Iterator[tuple[Path, bytes]]:
+    for path in folder.rglob("*"):
+        try:
+            if (path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since
+                    and (skip is None or skip not in path.parents) and path.stat().st_size < 50_000_000):
+                yield path, path.read_bytes()
+        except OSError:
+            continue
+
+
+@needs_browser
+def test_review_in_the_browser_then_rebuild_approve_and_audit(
+        world: dict[str, Path], browser: object, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from selenium.webdriver.common.keys import Keys  # noqa: F401  (send_keys below uses plain letters)
+
+    monkeypatch.delenv("RELEASE_HMAC_KEY")  # the build used the session's key file, not the governance KEY
+    out = build_copy_for_test(world["out"], tmp_path, tmp_path_factory, monkeypatch)
+    started = time.time()
+    server = Server(out, world["rules"], world["key"], raw=world["raw"])
+    assert server.info["host"] == "127.0.0.1" and server.info["url"].startswith("http://127.0.0.1:")
+    driver = browser
+    requested_urls(driver)  # drain what Chromium's own start-up pages asked for
+    driver.get(server.info["url"])  # type: ignore[attr-defined]
+    assert driver.current_url == f"http://127.0.0.1:{server.info['port']}/"  # type: ignore[attr-defined]
+    _wait_text(driver, "progress", "0 of 5 reviewed")
+    assert "Record-level risk" in driver.find_element("id", "summary").text  # type: ignore[attr-defined]
+    rare = _item(driver, "uncommon_capitalised_word")
+    assert rare.find_element("css selector", "mark.placeholder").text == "[PERSON 1]"
+    assert rare.find_element("css selector", "mark.removed").text == "Brackenridge"  # from --raw, in memory
+
+    rare.find_element("css selector", "button.keep").click()                       # keep one
+    _wait_text(driver, "progress", "1 of 5 reviewed")
+    phone = _item(driver, "phone_seven_digits")
+    phone.click()
+    phone.send_keys("x")                                                            # redact one, by key
+    _wait_text(driver, "progress", "2 of 5 reviewed")
+    driver.find_element("css selector", '.bulk-keep[data-rule="phone_seven_digits"]').click()  # bulk-keep a rule
+    _wait_text(driver, "progress", "3 of 5 reviewed")
+    for risk in driver.find_elements("css selector", 'article.item[data-rule="record_risk"]'):
+        risk.find_element("css selector", "button.toggle").click()
+    _wait_text(driver, "progress", "5 of 5 reviewed")
+    assert not driver.find_element("id", "approve").is_displayed()                   # decisions wait for a rebuild
+    assert "wait for the next build" in driver.find_element("id", "approve-blockers").text
+    origin = server.info["url"].split("/?")[0]
+    assert [u for u in requested_urls(driver) if not u.startswith(origin)] == []     # nothing left the page
+    driver.find_element("id", "finish").click()
+    code, stdout, stderr = server.finish()
+    assert code == 0, stderr
+    for path, data in [*_everything(out), *_everything(tmp_path, skip=tmp_path / "out"),
+                       *_everything(Path("/tmp"), since=started, skip=world["raw"])]:
+        for value in RAW_VALUES:
+            assert value.encode() not in data, f"{value!r} written to {path}"
+    for value in RAW_VALUES:
+        assert value not in stdout + stderr
+
+    code, _, stderr = invoke("fioe", "2020", "--input", str(world["raw"]), "--out", str(out),
+                             "--rules", str(world["rules"]), "--json")
+    assert code == 0, stderr
+    bundle = out / "fioe" / "2020"
+    applied = json.loads((bundle / "manifest.json").read_text())["review_decisions"]
+    assert sorted((d["rule_id"], d["decision"]) for d in applied) == [
+        ("phone_seven_digits", "keep"), ("phone_seven_digits", "redact"), ("uncommon_capitalised_word", "keep")]
+    public = (bundle / "public" / "fioe_2020_contacts.csv").read_text()
+    assert "Brackenridge" in public and "555-0173" in public and "555-0199" not in public
+
+    server = Server(out, world["rules"], world["key"])
+    driver.get(server.info["url"])  # type: ignore[attr-defined]
+    # the redacted span keeps its detection (and its signed decision: reviewed); the kept ones are gone
+    _wait_text(driver, "progress", "1 of 3 reviewed")
+    for risk in driver.find_elements("css selector", 'article.item[data-rule="record_risk"]'):
+        risk.find_element("css selector", "button.toggle").click()
+    _wait_text(driver, "progress", "3 of 3 reviewed")
+    driver.find_element("id", "approve").click()
+    _wait_text(driver, "approvals", "A. Counsel (legal)")
+    driver.find_element("id", "finish").click()
+    assert server.finish()[0] == 0
+
+    code, stdout, stderr = invoke("audit", "fioe", "2020", "--out", str(out), "--rules", str(world["rules"]),
+                                  "--raw", str(world["raw"]), "--no-scan", "--allow-unverified", "--json")
+    report = json.loads(stdout)
+    assert [s["name"] for s in report["signers"]] == ["A. Counsel"], stdout
+    approvals = next(c for c in report["checks"] if c["name"] == "approvals")
+    assert approvals["status"] == "pass"
