@@ -195,3 +195,98 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
     assert [s["name"] for s in report["signers"]] == ["A. Counsel"], stdout
     approvals = next(c for c in report["checks"] if c["name"] == "approvals")
     assert approvals["status"] == "pass"
+
+
+# ---- the server's defences, without a browser ----------------------------------------------
+
+ORIGIN = "http://127.0.0.1:8765"
+
+
+@pytest.fixture()
+def app(world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    from release.review.server import Guard, create_app
+    from release.review.workspace import Workspace
+
+    monkeypatch.delenv("RELEASE_HMAC_KEY")
+    workspace = Workspace.open("fioe", 2020, world["out"], rules_dir=world["rules"], key_path=world["key"])
+    guard = Guard(origin=ORIGIN)
+    return create_app(workspace, guard), guard
+
+
+def _client(app: object, guard: object, signed_in: bool = True) -> object:
+    client = app.test_client()  # type: ignore[attr-defined]
+    if signed_in:
+        assert client.get(f"/?token={guard.token}", base_url=ORIGIN).status_code == 303  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.mark.parametrize("case", ["no-session", "bad-token", "token-used-twice", "no-csrf", "bad-csrf",
+                                  "foreign-origin", "foreign-host", "not-json"])
+def test_the_server_refuses(app: tuple[object, object], case: str) -> None:
+    flask_app, guard = app
+    client = _client(flask_app, guard, signed_in=case not in ("no-session", "bad-token"))
+    body = {"item": "x", "reviewed": "true"}
+    good = {"X-CSRF-Token": guard.csrf, "Origin": ORIGIN}  # type: ignore[attr-defined]
+    response = {
+        "no-session": lambda: client.get("/", base_url=ORIGIN),
+        "bad-token": lambda: client.get("/?token=" + "A" * 43, base_url=ORIGIN),
+        "token-used-twice": lambda: client.get(f"/?token={guard.token}", base_url=ORIGIN),  # type: ignore[attr-defined]
+        "no-csrf": lambda: client.post("/api/reviewed", json=body, base_url=ORIGIN),
+        "bad-csrf": lambda: client.post("/api/reviewed", json=body, base_url=ORIGIN,
+                                        headers={**good, "X-CSRF-Token": "forged"}),
+        "foreign-origin": lambda: client.post("/api/reviewed", json=body, base_url=ORIGIN,
+                                              headers={**good, "Origin": "http://evil.example"}),
+        "foreign-host": lambda: client.get("/", base_url="http://evil.example:8765"),
+        "not-json": lambda: client.post("/api/reviewed", data="item=x", base_url=ORIGIN, headers=good),
+    }[case]()  # type: ignore[attr-defined]
+    assert response.status_code == 403
+    assert b"forbidden" in response.data
+
+
+def test_a_signed_in_page_has_a_strict_policy_and_accepts_its_own_csrf(app: tuple[object, object]) -> None:
+    flask_app, guard = app
+    client = _client(flask_app, guard)
+    page = client.get("/", base_url=ORIGIN)  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    html = page.data.decode()
+    assert "<script>" not in html and "style=" not in html and "http" not in html.replace(ORIGIN, "")
+    item = next(i for i in html.split('data-id="')[1:]).split('"')[0]
+    response = client.post("/api/reviewed", json={"item": item, "reviewed": "true"}, base_url=ORIGIN,  # type: ignore[attr-defined]
+                           headers={"X-CSRF-Token": guard.csrf, "Origin": ORIGIN})  # type: ignore[attr-defined]
+    assert response.status_code == 200 and response.json["reviewed"] == 1
+
+
+def test_the_server_listens_on_127_0_0_1_only(world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.cookiejar
+    import threading
+    import urllib.request
+
+    from release.review.server import serve
+    from release.review.workspace import Workspace
+
+    monkeypatch.delenv("RELEASE_HMAC_KEY")
+    workspace = Workspace.open("fioe", 2020, world["out"], rules_dir=world["rules"])
+    ready: list[dict[str, object]] = []
+    thread = threading.Thread(target=lambda: ready.append(serve(workspace, 0, ready.append)), daemon=True)
+    thread.start()
+    for _ in range(100):
+        if ready:
+            break
+        time.sleep(0.05)
+    port = int(ready[0]["port"])  # type: ignore[call-overload]
+    listening = [line.split()[1] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                 if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port]
+    assert listening == [f"0100007F:{port:04X}"]  # 127.0.0.1, and no other address (IPv4)
+    assert f":{port:04X}" not in "".join(line.split()[1] for line in Path("/proc/net/tcp6").read_text().splitlines()[1:]
+                                         if line.split()[3] == "0A")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(str(ready[0]["url"])).read().decode()
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    finish = urllib.request.Request(f"http://127.0.0.1:{port}/api/finish", data=b"{}", method="POST",
+                                    headers={"Content-Type": "application/json", "X-CSRF-Token": csrf})
+    assert json.loads(opener.open(finish).read()) == {"finished": True}
+    thread.join(timeout=10)
+    assert not thread.is_alive() and ready[1]["items"] == 5
