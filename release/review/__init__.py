@@ -34,7 +34,7 @@ from release.review.render import (_CSP, _CSS, _bars, _e, _highlight, _interval_
                                    _section_changes, _section_expectations, _section_flagged,
                                    _section_juvenile, _section_privacy, _section_provenance,
                                    _section_redactions, _section_risk, _section_samples,
-                                   _section_summary, _section_tables, _table, render_review)
+                                   _section_notes, _section_summary, _section_tables, _table, render_review)
 
 __all__ = [
     "CHART_CELLS", "FLAGGED_ROWS", "LOW_CONFIDENCE", "PACKET", "PLACEHOLDER", "PREVIEW_ROWS",

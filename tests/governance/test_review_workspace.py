@@ -290,3 +290,33 @@ def test_the_server_listens_on_127_0_0_1_only(world: dict[str, Path], monkeypatc
     assert json.loads(opener.open(finish).read()) == {"finished": True}
     thread.join(timeout=10)
     assert not thread.is_alive() and ready[1]["items"] == 5
+
+
+# ---- the static packet: the record -----------------------------------------------------------
+
+@needs_browser
+def test_the_packet_summary_fits_one_screen_and_nothing_leaves_the_page(
+        world: dict[str, Path], browser: object, tmp_path: Path) -> None:
+    from governance.test_review_browser import _png
+
+    packet = world["out"] / "fioe" / "2020" / "review" / "index.html"
+    driver = browser
+    requested_urls(driver)
+    driver.set_window_size(1400, 900)  # type: ignore[attr-defined]
+    driver.get(packet.resolve().as_uri())  # type: ignore[attr-defined]
+    height = driver.execute_script("return window.innerHeight")  # type: ignore[attr-defined]
+    bottoms = driver.execute_script(  # type: ignore[attr-defined]
+        "return ['verdict', 'risk-rating', 'warnings'].map(id => { const e = document.getElementById(id);"
+        " const last = id === 'warnings' ? e.nextElementSibling : e; return last.getBoundingClientRect().bottom; })")
+    assert all(0 < bottom <= height for bottom in bottoms), (bottoms, height)
+    summary = driver.find_element("id", "summary").text  # type: ignore[attr-defined]
+    assert "No blocking finding." in summary and "Record-level risk: RED" in summary
+    assert "Warnings: 3" in summary and "ages computed from the date of birth" in summary
+    assert "release approve fioe 2020 --key KEY" in summary
+    assert not driver.find_element("css selector", "details.appendix table").is_displayed()  # folded away
+    shot = tmp_path / "packet.png"
+    assert driver.save_screenshot(str(shot))  # type: ignore[attr-defined]
+    width, shot_height, _ = _png(shot)
+    assert [width, shot_height] == driver.execute_script("return [innerWidth, innerHeight]")  # type: ignore[attr-defined]
+    assert shot.stat().st_size > 20_000  # text, not a blank page
+    assert [u for u in requested_urls(driver) if not u.startswith(("file:", "data:"))] == []
