@@ -17,6 +17,11 @@ Modules: ``inputs`` (``PacketInputs``, ``PreviousRelease``, reading a build or a
 (``Facts``, ``collect_facts``), ``render`` (HTML builders, sections, ``render_review``)
 and ``packet`` (``write_review``, ``review``). This package re-exports their names so
 ``release.review.X`` keeps working.
+
+The review workspace (``release review --serve``) lives beside it: ``summary`` (the
+one-screen summary both share), ``queue`` (the items to review, in their public sentence),
+``workspace`` (state and the signed actions, no web framework) and ``server`` (the only
+module importing Flask). They are imported on demand, never from here.
 """
 
 from __future__ import annotations

@@ -53,8 +53,13 @@ class Summary:
     columns: tuple[ColumnRow, ...] = ()
 
 
+# a raw header no rule names is raw input: the packet names it only by its place (findings.json has it)
+_RAW_HEADER_CODES = frozenset({"column_not_in_policy"})
+
+
 def _where(finding: Mapping[str, object]) -> str:
-    return " / ".join(str(finding[k]) for k in ("file", "column", "row_key") if finding.get(k))
+    keys = ("file", "row_key") if finding.get("code") in _RAW_HEADER_CODES else ("file", "column", "row_key")
+    return " / ".join(str(finding[k]) for k in keys if finding.get(k))
 
 
 def _budget(privacy: Mapping[str, object] | None) -> tuple[tuple[str, ...], str]:
