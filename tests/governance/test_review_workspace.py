@@ -48,13 +48,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 class Server:
-    """``release review --serve`` as a child process; its first stdout line is the one-time URL."""
+    """``release review --serve`` as a child process; its first stdout line is the one-time URL.
+    Every one started is stopped at the end of the test, passed or failed (``_stop_servers``)."""
+
+    started: list["Server"] = []
 
     def __init__(self, out: Path, rules: Path, key: Path, raw: Path | None = None) -> None:
         args = [sys.executable, "-m", "release", "review", "fioe", "2020", "--out", str(out), "--rules", str(rules),
                 "--serve", "--key", str(key), "--json", *(["--raw", str(raw)] if raw else [])]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         env=dict(os.environ))
+        Server.started.append(self)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         assert first, self.process.stderr.read() if self.process.stderr else ""
@@ -67,6 +71,16 @@ class Server:
             self.process.kill()
             stdout, stderr = self.process.communicate()
         return self.process.returncode, stdout, stderr
+
+
+@pytest.fixture(autouse=True)
+def _stop_servers() -> Iterator[None]:
+    yield
+    while Server.started:
+        process = Server.started.pop().process
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 @pytest.fixture()
