@@ -19,8 +19,8 @@ demo: $(STAMP)  ## run `release fioe 2020` on the bundled synthetic sample
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-browser:  ## Debian's headless Chromium, for the review-packet browser test
-	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+browser:  ## Debian's headless Chromium and its WebDriver, for the review packet and workspace browser tests
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 test: $(STAMP) browser  ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -211,13 +211,41 @@ def _reviewer_option(command: Command) -> Command:
 @main.command(**texts("review"))
 @_bundle_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the packet in a browser.")
+@click.option("--serve", "serve", is_flag=True,
+              help="Start the local review workspace (127.0.0.1 only); the first line of output is its one-time URL.")
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path),
+              help="With --serve: your raw export, to show the removed text (read into memory, never written).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="With --serve: the port (0: any free port).")
+@click.option("--key", "key_path", type=click.Path(path_type=Path),
+              help="With --serve: your private signing key, to sign decisions and the approval (unlocked once).")
+@_reviewer_option
 @_rules_option
 @_json_option
-def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, rules_dir: Path | None,
+def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, serve: bool,
+           raw_dir: Path | None, port: int, key_path: Path | None, reviewer: str | None, rules_dir: Path | None,
            as_json: bool) -> None:
     from release import api
-    _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version),
-         render.key_values)
+    if not serve:
+        if raw_dir is not None or key_path is not None or port:
+            raise click.UsageError("--raw, --key and --port go with --serve")
+        _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version),
+             render.key_values)
+        return
+    if version is not None:
+        raise click.UsageError("the workspace reviews the latest version of a year; omit --version")
+
+    def ready(info: dict[str, Any]) -> None:
+        click.echo(json.dumps(info) if as_json else info["url"])
+        sys.stdout.flush()
+        if not as_json:
+            click.echo("Open the URL above in a browser on this machine; it works once. Ctrl-C stops the server.",
+                       err=True)
+
+    _run(as_json, lambda: api.serve_review(dataset, year, out_dir, ready, port=port, raw_dir=raw_dir,
+                                           rules_dir=rules_dir, key_path=key_path,
+                                           passphrase=_passphrase(key_path) if key_path else None,
+                                           reviewer=reviewer), render.key_values)
 
 
 @main.command(**texts("decide"))

@@ -27,6 +27,7 @@ from release.governance_api import (
     record_decision,
     record_finding_decision,
     review_release,
+    serve_review,
     verify_published,
 )
 from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
@@ -36,6 +37,6 @@ from release.scan import scan_file
 __all__ = [
     "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
-    "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
+    "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
     "validate_table", "verify_published", "write_sample",
 ]

@@ -62,6 +62,23 @@ def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = 
     return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version)
 
 
+def serve_review(dataset: str, year: int, out_dir: Path, ready: Callable[[dict[str, object]], None], *,
+                 port: int = 0, raw_dir: Path | None = None, rules_dir: Path | None = None,
+                 key_path: Path | None = None, passphrase: bytes | None = None,
+                 reviewer: str | None = None) -> dict[str, object]:
+    """The local review workspace (``release.review.server``): serves until the reviewer
+    finishes; ``ready`` receives the one-time URL before the server blocks."""
+    from release.review.server import serve
+    from release.review.workspace import Workspace
+    existing_bundle(dataset, year, out_dir)
+    if raw_dir is not None and not raw_dir.is_dir():
+        from release.errors import InputError
+        raise InputError("the raw export folder does not exist", file=str(raw_dir), rule="review-raw")
+    workspace = Workspace.open(dataset, year, out_dir, rules_dir=rules_dir, key_path=key_path,
+                               passphrase=passphrase, reviewer=reviewer, raw_dir=raw_dir)
+    return serve(workspace, port, ready)
+
+
 def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, key_path: Path, *,
                     reviewer: str | None = None, note: str = "", passphrase: bytes | None = None,
                     rules_dir: Path | None = None) -> dict[str, object]:

@@ -66,6 +66,15 @@ class World:
         self.monkeypatch.setenv("RELEASE_LEDGER", path)
         return path
 
+    def taken_port(self) -> int:
+        """A port of 127.0.0.1 this test holds open (the socket lives as long as the world)."""
+        import socket
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        self.held = held  # type: ignore[attr-defined]
+        return int(held.getsockname()[1])
+
     def no_key(self) -> None:
         self.monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
         self.monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(self.tmp / "no-such.key"))
@@ -158,6 +167,12 @@ CASES: dict[str, Row] = {
     "review": Row("review", 0, "status: draft", lambda w: w.cmd("review")),
     "review-no-bundle": Row("review", 4, "no bundle for fioe 2019",
                             lambda w: ["review", "fioe", "2019", "--out", str(w.out)]),
+    "review-serve-no-policy": Row("review", 3, "fioe.yaml: rule file not found", lambda w: [
+        "review", "fioe", YEAR, "--out", str(w.out), "--serve", "--rules", str(w.tmp / "keys")]),
+    "review-serve-no-raw": Row("review", 4, "the raw export folder does not exist",
+                               lambda w: w.cmd("review", "--serve", "--raw", str(w.tmp / "nowhere"))),
+    "review-serve-port-taken": Row("review", 9, "cannot listen on 127.0.0.1 port",
+                                   lambda w: w.cmd("review", "--serve", "--port", str(w.taken_port()))),
     "review-damaged-manifest": Row("review", 7, "manifest is not valid JSON",
                                    lambda w: (_corrupt_manifest(w), w.cmd("review"))[1]),
     "decide": Row("decide", 0, "decisions_file:", lambda w: w.cmd(

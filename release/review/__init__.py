@@ -17,6 +17,11 @@ Modules: ``inputs`` (``PacketInputs``, ``PreviousRelease``, reading a build or a
 (``Facts``, ``collect_facts``), ``render`` (HTML builders, sections, ``render_review``)
 and ``packet`` (``write_review``, ``review``). This package re-exports their names so
 ``release.review.X`` keeps working.
+
+The review workspace (``release review --serve``) lives beside it: ``summary`` (the
+one-screen summary both share), ``queue`` (the items to review, in their public sentence),
+``workspace`` (state and the signed actions, no web framework) and ``server`` (the only
+module importing Flask). They are imported on demand, never from here.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from release.review.render import (_CSP, _CSS, _bars, _e, _highlight, _interval_
                                    _section_changes, _section_expectations, _section_flagged,
                                    _section_juvenile, _section_privacy, _section_provenance,
                                    _section_redactions, _section_risk, _section_samples,
-                                   _section_summary, _section_tables, _table, render_review)
+                                   _section_notes, _section_summary, _section_tables, _table, render_review)
 
 __all__ = [
     "CHART_CELLS", "FLAGGED_ROWS", "LOW_CONFIDENCE", "PACKET", "PLACEHOLDER", "PREVIEW_ROWS",

@@ -110,6 +110,7 @@ class Facts:
     non_default_policy: tuple[str, ...] = ()
     source_keys_warning: str = ""  # public_keys: source under juvenile protection
     record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
+    warning_findings: tuple[Mapping[str, object], ...] = ()  # every warning, listed in the summary
 
 
 def approvals_wanted(manifest: Mapping[str, object]) -> str:
@@ -219,6 +220,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         run_id=str(manifest.get("run_id", "")), created_at=str(manifest.get("created_at", "")),
         blocking=blocking_count(dict(manifest)), approvals_required=approvals_wanted(manifest),
         warnings=sum(1 for f in findings if f.get("severity") == "warning"), log_entries=len(entries),
+        warning_findings=tuple(f for f in findings if f.get("severity") == "warning"),
         data_files=[(k.removeprefix("public/"), len(v), len(v.columns)) for k, v in sorted(data.items())],
         tables=tables,
         removed_plain=[(f"{_PLAIN_TYPE.get(t, t.replace('_', ' ').lower())} {_ACTION.get(a, a)}", n)

@@ -1,7 +1,10 @@
 """Rendering the review packet: one self-contained HTML file from ``Facts``.
 
-Inline CSS and SVG, no script, and a Content-Security-Policy that forbids every fetch;
-every string goes through ``_e`` (HTML-escaped). ``render_review`` is pure and
+Inline CSS and SVG, no script, and a Content-Security-Policy that forbids every fetch.
+The page and its one-screen summary (verdict, risk rating, budget, every warning, the
+commands that decide and approve) are the Jinja2 template ``templates/packet.html`` with
+autoescape; the later sections are still built here, every string through ``_e``
+(HTML-escaped), and the raw tables fold into an appendix (``<details>``). ``render_review`` is pure and
 deterministic, so a packet rendered before the manifest is written is byte-identical to
 one re-rendered later from the bundle.
 """
@@ -10,9 +13,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
 
 from release.review.facts import Facts, TableFacts, collect_facts
 from release.review.inputs import PacketInputs
+from release.review.summary import summarize
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1rem 2rem;color:#1b1b1b}
@@ -23,6 +31,9 @@ th{background:#eef}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .banner{padding:.6rem 1rem;border-radius:4px;margin:.8rem 0}.banner.ok{background:#e4f4e8}.banner.bad{background:#fbe4e6}
 blockquote{margin:.4rem 0;padding:.4rem .8rem;background:#f6f6f9;border-left:4px solid #99a;white-space:pre-wrap}
 mark{background:#ffe08a;padding:0 .15rem;border-radius:2px}svg{display:block;margin:.4rem 0}
+#summary h2{margin-top:.6rem}#summary p,#summary h3{margin:.35rem 0}ul.tight{margin:.2rem 0}ul.tight li{margin:0}
+pre{background:#f6f6f9;padding:.4rem .6rem;margin:.3rem 0;white-space:pre-wrap}
+details.appendix{margin:1rem 0}details.appendix>summary{font-weight:600;cursor:pointer}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -96,28 +107,21 @@ def _highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 # ---- sections ------------------------------------------------------------------------
 
+_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                                autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
 def _section_summary(f: Facts) -> str:
-    files = "; ".join(f"{name} ({rows:,} rows, {cols} columns)" for name, rows, cols in f.data_files)
-    removed = ", ".join(f"{count:,} {label}" for label, count in f.removed_plain) or "nothing"
-    verdict = (f'<div class="banner bad"><span class="bad">{f.blocking:,} blocking finding(s).</span> '
-               "This bundle cannot be approved until they are resolved.</div>" if f.blocking else
-               '<div class="banner ok"><span class="ok">No blocking finding.</span> '
-               f"The bundle may be approved; publishing needs signed approvals by trusted signers: "
-               f"{_e(f.approvals_required)}.</div>")
-    if f.non_default_policy:
-        verdict += ('<div class="banner bad"><span class="bad">Non-default policy.</span> This release was not '
-                    "built with the installed rules and suites; read what differs before approving: "
-                    + " ".join(_e(line) for line in f.non_default_policy) + "</div>")
-    if f.source_keys_warning:
-        verdict += ('<div class="banner bad"><span class="bad">Source report numbers.</span> '
-                    + _e(f.source_keys_warning) + "</div>")
-    return (f'<section id="summary"><h2>Summary</h2>{verdict}{_risk_verdicts(f)}<p>This <strong>{_e(f.status)}</strong> release of '
-            f"<strong>{_e(f.dataset)} {_e(f.year)}</strong> would publish {len(f.data_files)} data file(s): {_e(files) or 'none'}"
-            f", and {len(f.tables)} aggregate table(s).</p><p>What was removed or coarsened before publication, "
-            f"per the redaction log ({f.log_entries:,} entries): {_e(removed)}.</p><p>Warnings: {f.warnings:,}. "
-            f"Reviewer decisions applied in this build: {len(f.decisions):,}.</p>"
-            + (_table(["Blocking finding", "File", "Column", "Row key", "Rule", "Rows"], f.blocking_rows, (5,))
-               if f.blocking_rows else "")
+    """The summary: one screen with the verdict, the risk rating, the budget, every warning and
+    the commands (``templates/packet.html``); this returns only its blocking-findings table."""
+    return (_table(["Blocking finding", "File", "Column", "Row key", "Rule", "Rows"], f.blocking_rows, (5,))
+            if f.blocking_rows else "")
+
+
+def _section_notes(f: Facts) -> str:
+    if not f.notes and not f.publication_notes:
+        return ""
+    return ('<section id="notes"><h2>Counting rules and how the files are written</h2>'
             + ("<h3>Counting rules and exclusions</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in f.notes) + "</ul>"
                if f.notes else "")
             + ("<h3>How the public files are written</h3><ul>"
@@ -125,23 +129,21 @@ def _section_summary(f: Facts) -> str:
             + "</section>")
 
 
-_VERDICT_CLASS = {"green": "ok", "amber": "warn", "red": "bad"}
+_VERDICT_CLASS = {"green": "ok", "amber": "warn", "red": "bad", "not measured": "muted"}
 
 
-def _risk_verdicts(f: Facts) -> str:
+def _risk_verdicts(f: Facts) -> list[dict[str, str]]:
     """Record-level re-identification risk of each file the privacy policy names: a verdict and its number."""
-    if not f.record_risk:
-        return ""
     items = []
     for risk in f.record_risk:
         verdict = str(risk.get("verdict", "red"))
         quasi = ", ".join(str(q) for q in risk.get("quasi_identifiers", []) or [])  # type: ignore[union-attr]
-        items.append(f'<li><span class="{_VERDICT_CLASS.get(verdict, "bad")}">{_e(verdict.upper())}</span> '
-                     f"{_e(risk.get('file'))}: {float(risk.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
-                     f"{int(risk.get('rows', 0)):,} rows unique on ({_e(quasi)}) as published; "  # type: ignore[call-overload]
-                     f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {_e(risk.get('k'))} "  # type: ignore[arg-type]
-                     f"(action: {_e(risk.get('action'))}).</li>")
-    return "<p><strong>Record-level risk</strong></p><ul>" + "".join(items) + "</ul>"
+        items.append({"css": _VERDICT_CLASS.get(verdict, "bad"), "verdict": verdict.upper(), "text": (
+            f"{risk.get('file')}: {float(risk.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
+            f"{int(risk.get('rows', 0)):,} rows unique on ({quasi}) as published; "  # type: ignore[call-overload]
+            f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {risk.get('k')} "  # type: ignore[arg-type]
+            f"(action: {risk.get('action')}).")})
+    return items
 
 
 def _section_to_fix(f: Facts) -> str:
@@ -266,14 +268,25 @@ def _section_provenance(f: Facts) -> str:
             + _table(["Item", "Value"], f.provenance) + "</section>")
 
 
+def _appendix(title: str, section: str) -> str:
+    """Raw tables fold away: the reader opens them on purpose."""
+    return f'<details class="appendix"><summary>Appendix: {_e(title)}</summary>{section}</details>' if section else ""
+
+
 def render_review(inputs: PacketInputs) -> str:
     facts = collect_facts(inputs)
+    summary = summarize(facts)
     title = f"Review packet: {facts.dataset} {facts.year}"
     body = "".join(section(facts) for section in (
-        _section_summary, _section_to_fix, _section_redactions, _section_samples, _section_flagged, _section_juvenile,
-        _section_tables, _section_privacy, _section_expectations, _section_risk, _section_changes, _section_provenance))
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><h1>{_e(title)}</h1>"
-            f'<p class="muted">Run {_e(facts.run_id)}, built {_e(facts.created_at)}.</p>{body}</body></html>\n')
+        _section_to_fix, _section_notes, _section_redactions, _section_samples, _section_flagged,
+        _section_juvenile, _section_privacy))
+    body += "".join(_appendix(name, section(facts)) for name, section in (
+        ("aggregate tables", _section_tables), ("expectation results", _section_expectations),
+        ("residual risk", _section_risk), ("changes since the last release", _section_changes),
+        ("provenance", _section_provenance)))
+    return _TEMPLATES.get_template("packet.html").render(
+        csp=Markup(_CSP), css=Markup(_CSS), title=title, f=facts, s=summary,
+        rating_class=_VERDICT_CLASS.get(summary.risk_rating, "muted"), risks=_risk_verdicts(facts),
+        files="; ".join(f"{name} ({rows:,} rows, {cols} columns)" for name, rows, cols in facts.data_files),
+        removed=", ".join(f"{count:,} {label}" for label, count in facts.removed_plain) or "nothing",
+        blocking_table=Markup(_section_summary(facts)), sections=Markup(body))
