@@ -181,9 +181,11 @@ def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
 
 def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
             passphrase: bytes | None = None, rules_dir: Path | None = None,
-            version: int | None = None) -> dict[str, object]:
+            version: int | None = None, reviewed_manifest: str | None = None) -> dict[str, object]:
     """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
-    or already-signed bundle, an untrusted key, and a policy other than the bundle's."""
+    or already-signed bundle, an untrusted key, and a policy other than the bundle's; with
+    ``reviewed_manifest`` (the hash the reviewer's screen was built from), refuse a manifest
+    that has been replaced since (a rebuild while the review workspace was open)."""
     bundle = bundle_dir(dataset, year, out_dir, version)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
@@ -199,6 +201,9 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
     digest = manifest_sha256(bundle)
+    if reviewed_manifest is not None and digest != reviewed_manifest:
+        raise ApprovalError("the bundle was rebuilt after it was reviewed: review the new bundle before approving "
+                            "it", file=str(bundle / MANIFEST), rule="reviewed-manifest")
     if any(s.key_id == signer.key_id for s in approvals_of(bundle, dataset, year, trust).signed):
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")

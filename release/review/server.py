@@ -77,7 +77,7 @@ def create_app(workspace: Workspace, guard: Guard, on_finish: Callable[[], None]
 
     @app.before_request
     def check() -> Response | None:
-        if guard.origin and request.host != guard.origin.removeprefix("http://"):
+        if guard.origin and request.headers.get("Host") != guard.origin.removeprefix("http://"):
             abort(403)
         if request.path == "/" and "token" in request.args:
             if not guard.take_token(request.args.get("token", "")):
@@ -181,6 +181,7 @@ def serve(workspace: Workspace, port: int, ready: Callable[[dict[str, object]], 
     app = create_app(workspace, guard, lambda: holder["server"].shutdown())  # type: ignore[attr-defined]
     try:  # Werkzeug prints and exits when it cannot bind: try the port first
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is free
             probe.bind((HOST, port))
         server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
     except (OSError, SystemExit):

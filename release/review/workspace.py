@@ -23,7 +23,7 @@ from release.bundles import existing_bundle
 from release.config import DatasetPolicy
 from release.decisions import DECISIONS, Decision, Signing, decisions_in_force
 from release.errors import ApprovalError, ConfigError, ReleaseError
-from release.gate import approvals_of, read_manifest
+from release.gate import approvals_of, manifest_sha256, read_manifest
 from release.review.facts import Facts, collect_facts
 from release.review.inputs import inputs_from_bundle
 from release.review.queue import KIND_LABEL, QueueItem, attach_raw, build_queue
@@ -54,6 +54,7 @@ class Workspace:
     approvals: list[dict[str, str]] = field(default_factory=list)
     approvals_summary: str = ""
     approved_now: bool = False
+    manifest_sha256: str = ""  # the manifest this workspace's screen was built from
 
     @classmethod
     def open(cls, dataset: str, year: int, out_dir: Path, **options: object) -> "Workspace":
@@ -63,6 +64,7 @@ class Workspace:
 
     def load(self) -> None:
         self.bundle = existing_bundle(self.dataset, self.year, self.out_dir)
+        self.manifest_sha256 = manifest_sha256(self.bundle)
         manifest = read_manifest(self.bundle, ConfigError)
         policy, problems = bundle_policy(self.dataset, self.rules_dir, manifest)
         if policy is None:
@@ -169,6 +171,13 @@ class Workspace:
 
     # ---- actions ------------------------------------------------------------------------
 
+    def _unchanged(self) -> None:
+        """Refuse to act on a bundle rebuilt since this workspace loaded it: its queue is stale."""
+        if manifest_sha256(self.bundle) != self.manifest_sha256:
+            raise ApprovalError(f"the bundle was rebuilt after this workspace loaded it; start `release review "
+                                f"{self.dataset} {self.year} --serve` again to review the new one",
+                                file=str(self.bundle / "manifest.json"), rule="reviewed-manifest")
+
     def _signing(self) -> Signing:
         if self.key_path is None:
             raise ConfigError("the workspace was started without --key; decisions need a trusted key",
@@ -179,6 +188,7 @@ class Workspace:
         from release import decisions
         if decision not in DECISIONS:
             raise ConfigError(f"decision must be one of: {', '.join(DECISIONS)}", rule="decision")
+        self._unchanged()
         item = self.item(item_id)
         if not item.decidable:
             raise ConfigError("this item cannot be decided; acknowledge it", rule="decision",
@@ -209,12 +219,13 @@ class Workspace:
 
     def approve(self, note: str = "") -> dict[str, object]:
         from release import gate
+        self._unchanged()
         blockers = self.approve_blockers()
         if blockers:
             raise ApprovalError("approval is not offered: " + "; ".join(blockers), rule="review")
         assert self.key_path is not None
         result = gate.approve(self.dataset, self.year, self.out_dir, self.reviewer, self.key_path, note,
-                              self.passphrase, self.rules_dir)
+                              self.passphrase, self.rules_dir, reviewed_manifest=self.manifest_sha256)
         self.approved_now = True
         self.refresh()
         return result

@@ -239,7 +239,7 @@ def _client(app: object, guard: object, signed_in: bool = True) -> object:
 
 
 @pytest.mark.parametrize("case", ["no-session", "bad-token", "token-used-twice", "no-csrf", "bad-csrf",
-                                  "foreign-origin", "foreign-host", "not-json"])
+                                  "foreign-origin", "foreign-host", "no-host", "not-json"])
 def test_the_server_refuses(app: tuple[object, object], case: str) -> None:
     flask_app, guard = app
     client = _client(flask_app, guard, signed_in=case not in ("no-session", "bad-token"))
@@ -255,10 +255,38 @@ def test_the_server_refuses(app: tuple[object, object], case: str) -> None:
         "foreign-origin": lambda: client.post("/api/reviewed", json=body, base_url=ORIGIN,
                                               headers={**good, "Origin": "http://evil.example"}),
         "foreign-host": lambda: client.get("/", base_url="http://evil.example:8765"),
+        "no-host": lambda: client.get("/", base_url=ORIGIN, environ_overrides={"HTTP_HOST": ""}),
         "not-json": lambda: client.post("/api/reviewed", data="item=x", base_url=ORIGIN, headers=good),
     }[case]()  # type: ignore[attr-defined]
     assert response.status_code == 403
     assert b"forbidden" in response.data
+
+
+def test_a_bundle_rebuilt_under_the_workspace_is_neither_decided_nor_approved(
+        world: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack: review every item, rebuild the year (new manifest, new items) while the
+    workspace still serves, then decide or approve: both are refused, and nothing is signed;
+    ``release approve`` itself refuses a manifest other than the one the reviewer saw."""
+    from release import gate
+    from release.errors import ApprovalError
+    from release.review.workspace import Workspace
+
+    out = tmp_path / "out"
+    shutil.copytree(world["out"], out)
+    monkeypatch.delenv("RELEASE_HMAC_KEY")
+    workspace = Workspace.open("fioe", 2020, out, rules_dir=world["rules"], key_path=world["key"])
+    seen = workspace.manifest_sha256
+    for item in workspace.items:
+        workspace.acknowledge(item.item_id, True)
+    manifest = workspace.bundle / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the rebuild's new manifest
+    decidable = next(i for i in workspace.items if i.decidable)
+    for act in (lambda: workspace.decide(decidable.item_id, "keep"), workspace.approve):
+        with pytest.raises(ApprovalError, match="rebuilt after"):
+            act()
+    with pytest.raises(ApprovalError, match="rebuilt after it was reviewed"):
+        gate.approve("fioe", 2020, out, None, world["key"], rules_dir=world["rules"], reviewed_manifest=seen)
+    assert not (workspace.bundle / "approvals.jsonl").exists() or not (workspace.bundle / "approvals.jsonl").read_text()
 
 
 def test_a_signed_in_page_has_a_strict_policy_and_accepts_its_own_csrf(app: tuple[object, object]) -> None:
