@@ -24,6 +24,7 @@ class Frozen(BaseModel):
 class _Rule(Frozen):
     description: str = ""
     required: bool = False
+    legal_basis: str = ""   # this column's basis, where it differs from the policy's for its type
 
 
 def _check_regex(pattern: str | None) -> str | None:

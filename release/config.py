@@ -189,9 +189,16 @@ class DatasetPolicy(Frozen):
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
     dataset_rules: dict[str, object] = Field(default_factory=dict)
+    # The legal basis of each treatment, by column rule type (and "juvenile" for what the
+    # juvenile rule withholds), as counsel states it; the review packet shows it per column.
+    legal_basis: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> "DatasetPolicy":
+        unknown = sorted(set(self.legal_basis) - set(RULE_TYPES) - {"juvenile"})
+        if unknown:
+            raise ValueError(f"legal_basis: unknown rule type(s) {', '.join(unknown)} "
+                             f"(expected: {', '.join(RULE_TYPES)}, juvenile)")
         for name, file in self.files.items():
             if file.parent and file.parent.file not in self.files:
                 raise ValueError(f"files.{name}.parent names unknown file '{file.parent.file}'")

@@ -35,3 +35,13 @@ def test_every_rule_type_documented() -> None:
     readme = (ROOT / "redaction_rules" / "README.md").read_text(encoding="utf-8")
     for rule_type in RULE_TYPES:
         assert f"### `{rule_type}`" in readme, rule_type
+
+
+def test_every_fioe_column_states_its_legal_basis() -> None:
+    """The review packet shows, per column, the legal basis the policy states for its treatment."""
+    from release.review.summary import column_rows
+
+    rows = column_rows(load_policy(ROOT / "redaction_rules" / "fioe.yaml"))
+    assert rows and all(r.legal_basis != "not stated in the policy" for r in rows)
+    withheld = [r for r in rows if "involving a minor" in r.treatment]
+    assert withheld and all("c. 119" in r.legal_basis for r in withheld)

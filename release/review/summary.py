@@ -89,11 +89,13 @@ def column_rows(policy: DatasetPolicy) -> tuple[ColumnRow, ...]:
     for name, file_policy in policy.files.items():
         for column, rule in file_policy.columns.items():
             treatment = "dropped (file not published)" if not file_policy.publish else _TREATMENT.get(rule.type, rule.type)
+            basis = [rule.legal_basis or policy.legal_basis.get(rule.type, "")]
             if f"{name}.{column}" in withheld_minor:
                 treatment += "; withheld for reports involving a minor"
+                basis.append(policy.legal_basis.get("juvenile", ""))
             reason = getattr(rule, "reason", "") or rule.description
             rows.append(ColumnRow(name, column, treatment, reason,
-                                  getattr(rule, "legal_basis", "") or "not stated in the policy"))
+                                  "; ".join(b for b in basis if b) or "not stated in the policy"))
     return tuple(rows)
 
 
