@@ -261,10 +261,13 @@ def _verify(run: _Run) -> None:
     changed = set(run.redaction.rendered) if run.redaction is not None else set()
     kept = _kept_spans(run)
     unfixable: list[Hit] = []
+    # one checker for every round: the raw data does not change, so a cell whose text did not
+    # change since an earlier round is looked up, not searched again (see LeakChecker)
+    checker = leakcheck.LeakChecker(run.loaded.tables.frames, policy, run.options.year)
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
         with progress.stage(f"verify (round {round_number}): leak checks"):
-            hits = _leak_hits(run)
+            hits = _leak_hits(run, checker)
         if run.engine is not None and changed:
             with progress.stage(f"verify (round {round_number}): second scan", total=len(changed)) as advance:
                 hits += _scan_hits(run, changed, kept, advance)
@@ -287,12 +290,12 @@ def _verify(run: _Run) -> None:
     _report_unfixable(run, unfixable)
 
 
-def _leak_hits(run: _Run) -> list[Hit]:
+def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
     """Both leak checks over the record files: every raw-only value found, with its spans."""
-    policy, year, raw = run.resolved.policy, run.options.year, run.loaded.tables
+    policy, year = run.resolved.policy, run.options.year
     frames = {name: run.public[name] for name in policy.files}
-    leaks = leakcheck.find_leaks(raw.frames, frames, policy, year)[1]
-    leaks += leakcheck.find_global_leaks(raw.frames, frames, policy, year)
+    leaks = checker.find_leaks(frames)[1]
+    leaks += checker.find_global_leaks(frames)
     tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
     hits: list[Hit] = []
     for leak in dict.fromkeys(leaks):
