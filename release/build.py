@@ -62,6 +62,7 @@ class _Run:
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
     risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
+    minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -215,9 +216,15 @@ def _transform(run: _Run) -> None:
     _public_frames(run)
 
 
+def _minors(run: _Run) -> frozenset[str]:
+    if run.minor_keys is None:
+        run.minor_keys = juvenile.minor_keys(run.loaded.tables, run.resolved.policy)
+    return run.minor_keys
+
+
 def _withheld(run: _Run) -> frozenset[str]:
-    policy, raw = run.resolved.policy, run.loaded.tables
-    minors = juvenile.minor_keys(raw, policy)
+    policy = run.resolved.policy
+    minors = _minors(run)
     return minors if policy.juvenile and any(
         policy.files[f].columns[c].type in FREE_TEXT_TYPES
         for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
@@ -227,8 +234,7 @@ def _public_frames(run: _Run) -> None:
     """Generalize the redacted tables and run the dataset's derive step (fast; re-run per round)."""
     options, policy = run.options, run.resolved.policy
     redacted = run.redaction.tables if run.redaction is not None else run.loaded.tables
-    minors = juvenile.minor_keys(run.loaded.tables, policy)
-    public, found, events = generalize_stage.generalize(redacted, policy, minors, run.tokenizer)
+    public, found, events = generalize_stage.generalize(redacted, policy, _minors(run), run.tokenizer)
     public, cell_events, cell_findings = _apply_cell_decisions(run, public)
     findings = list(run.redaction.findings if run.redaction else ()) + found + cell_findings
     events = list(run.redaction.events if run.redaction else ()) + events + cell_events
