@@ -62,6 +62,7 @@ class _Run:
     rounds: int = 0
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
     risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
+    minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -215,9 +216,15 @@ def _transform(run: _Run) -> None:
     _public_frames(run)
 
 
+def _minors(run: _Run) -> frozenset[str]:
+    if run.minor_keys is None:
+        run.minor_keys = juvenile.minor_keys(run.loaded.tables, run.resolved.policy)
+    return run.minor_keys
+
+
 def _withheld(run: _Run) -> frozenset[str]:
-    policy, raw = run.resolved.policy, run.loaded.tables
-    minors = juvenile.minor_keys(raw, policy)
+    policy = run.resolved.policy
+    minors = _minors(run)
     return minors if policy.juvenile and any(
         policy.files[f].columns[c].type in FREE_TEXT_TYPES
         for f, c in map(policy.column_ref, policy.juvenile.withhold)) else frozenset()
@@ -227,8 +234,7 @@ def _public_frames(run: _Run) -> None:
     """Generalize the redacted tables and run the dataset's derive step (fast; re-run per round)."""
     options, policy = run.options, run.resolved.policy
     redacted = run.redaction.tables if run.redaction is not None else run.loaded.tables
-    minors = juvenile.minor_keys(run.loaded.tables, policy)
-    public, found, events = generalize_stage.generalize(redacted, policy, minors, run.tokenizer)
+    public, found, events = generalize_stage.generalize(redacted, policy, _minors(run), run.tokenizer)
     public, cell_events, cell_findings = _apply_cell_decisions(run, public)
     findings = list(run.redaction.findings if run.redaction else ()) + found + cell_findings
     events = list(run.redaction.events if run.redaction else ()) + events + cell_events
@@ -261,10 +267,13 @@ def _verify(run: _Run) -> None:
     changed = set(run.redaction.rendered) if run.redaction is not None else set()
     kept = _kept_spans(run)
     unfixable: list[Hit] = []
+    # one checker for every round: the raw data does not change, so a cell whose text did not
+    # change since an earlier round is looked up, not searched again (see LeakChecker)
+    checker = leakcheck.LeakChecker(run.loaded.tables.frames, policy, run.options.year)
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
         with progress.stage(f"verify (round {round_number}): leak checks"):
-            hits = _leak_hits(run)
+            hits = _leak_hits(run, checker)
         if run.engine is not None and changed:
             with progress.stage(f"verify (round {round_number}): second scan", total=len(changed)) as advance:
                 hits += _scan_hits(run, changed, kept, advance)
@@ -287,12 +296,12 @@ def _verify(run: _Run) -> None:
     _report_unfixable(run, unfixable)
 
 
-def _leak_hits(run: _Run) -> list[Hit]:
+def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
     """Both leak checks over the record files: every raw-only value found, with its spans."""
-    policy, year, raw = run.resolved.policy, run.options.year, run.loaded.tables
+    policy, year = run.resolved.policy, run.options.year
     frames = {name: run.public[name] for name in policy.files}
-    leaks = leakcheck.find_leaks(raw.frames, frames, policy, year)[1]
-    leaks += leakcheck.find_global_leaks(raw.frames, frames, policy, year)
+    leaks = checker.find_leaks(frames)[1]
+    leaks += checker.find_global_leaks(frames)
     tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
     hits: list[Hit] = []
     for leak in dict.fromkeys(leaks):

@@ -8,7 +8,7 @@ what the value was; a ``RedactionEvent`` carries an HMAC token instead of the te
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 import pandas as pd
@@ -65,7 +65,12 @@ class RedactionEvent:
     placeholder: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # every field is a str, int or float: a shallow copy is what asdict's deep copy gives,
+        # at a tenth of the cost (a year's log has ~45,000 entries)
+        return {name: getattr(self, name) for name in _EVENT_FIELDS}
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(RedactionEvent))
 
 
 @dataclass(frozen=True)

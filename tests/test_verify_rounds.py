@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import contact, person, write_export
 
 from release import api
 from release.pii import engine as engine_module
 from release.pii.placeholders import Detection, Redacted, Replacement
+from release.stages import leakcheck
 
 
 class StandInEngine:
@@ -100,3 +102,69 @@ def test_a_hit_redaction_cannot_remove_blocks(tmp_path: Path, stand_in: None, mo
     evidence = json.loads((bundle / "review" / "blocking.json").read_text())
     assert [(e["stage"], e["column"]) for e in evidence] == [("second_scan", "contact_reason")]
     assert "Bravo" not in evidence[0]["context"] and "withheld here" in evidence[0]["context"]
+
+
+Remembering = leakcheck.LeakChecker
+
+
+class FullRecheck(Remembering):
+    """Every round checks every cell afresh: what the build did before checks were remembered."""
+
+    def find_leaks(self, public: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Series], list[leakcheck.Leak]]:
+        return Remembering(self.raw, self.policy, self.year).find_leaks(public)
+
+    def find_global_leaks(self, public: dict[str, pd.DataFrame],
+                          other_files: dict[str, pd.DataFrame] | None = None) -> list[leakcheck.Leak]:
+        return Remembering(self.raw, self.policy, self.year).find_global_leaks(public, other_files)
+
+
+def _three_reports(folder: Path) -> Path:
+    """Round 1's leak checks find a record's own name (per record) and another record's full name
+    (across records) in two narratives; the third narrative holds nothing, so round 2 changes
+    two texts of three."""
+    return write_export(folder, [
+        contact("FC20000001", contact_reason="Officers met Alpha and Zebulon Quartermaine near the park."),
+        contact("FC20000002", contact_reason="Stopped beside the car of Zebulon Quartermaine. Alpha left."),
+        contact("FC20000003", contact_reason="Observed group. Released.")],
+        [person("FC20000001"),
+         person("FC20000002", person_id="30000000002", first_name="Hortensia", last_name="Bramblewood",
+                alias="Tens", dob="01/02/1990", age="30", home_address="9 Oak St", phone="617-555-0199",
+                license_number="S87654321"),
+         person("FC20000003", person_id="30000000003", first_name="Ignatius", last_name="Fairweather",
+                alias="Iggy", dob="05/06/1985", age="35", home_address="3 Elm St", phone="617-555-0177",
+                license_number="S11223344")])
+
+
+def test_later_rounds_recheck_only_changed_cells_and_find_what_a_full_recheck_finds(
+        tmp_path: Path, stand_in: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = _three_reports(tmp_path / "raw")
+    searched: dict[str, list[str]] = {"full": [], "incremental": []}  # cells the per-record check searched
+    search = leakcheck._leaks_in
+    builds = {}
+    for name, checker in (("full", FullRecheck), ("incremental", Remembering)):
+        monkeypatch.setattr(leakcheck, "LeakChecker", checker)
+        monkeypatch.setattr(leakcheck, "_leaks_in", lambda cell, *rest, name=name: (
+            searched[name].append(cell), search(cell, *rest))[1])
+        builds[name] = api.build_release(api.BuildOptions(dataset="fioe", year=2020, input_dir=export,
+                                                          out_dir=tmp_path / name))
+    full, incremental = builds["full"], builds["incremental"]
+    assert incremental["status"] == full["status"] == "draft"
+    assert incremental["verify_rounds"] == full["verify_rounds"] == 2
+    assert incremental["redactions"] == full["redactions"]
+    assert incremental["findings"] == full["findings"] and incremental["blocking"] == full["blocking"]
+    first, second = (tmp_path / name / "fioe" / "2020" for name in ("full", "incremental"))
+    for path in ("public/fioe_2020_contacts.csv", "public/fioe_2020_persons.csv", "redaction_log.jsonl",
+                 "review/findings.json"):
+        assert (second / path).read_bytes() == (first / path).read_bytes(), path
+    contacts = (second / "public" / "fioe_2020_contacts.csv").read_text()
+    assert "Quartermaine" not in contacts and "Alpha" not in contacts and "Observed group. Released." in contacts
+    log = [json.loads(line) for line in (second / "redaction_log.jsonl").read_text().splitlines()[:-1]]
+    assert sum(e["detector"] == "leak_check" for e in log) >= 2  # both narratives, redacted in round 2
+    # the full re-check searched the three narratives in both rounds; the remembering one
+    # searched them in round 1, then only the two that round 2 changed
+    narratives = {name: [c for c in searched[name] if c.endswith(".") and c.count(" ") > 1]
+                  for name in ("full", "incremental")}
+    assert len(narratives["full"]) == 6 and narratives["full"].count("Observed group. Released.") == 2
+    assert len(narratives["incremental"]) == 5 and narratives["incremental"].count("Observed group. Released.") == 1
+    assert all("Quartermaine" in c for c in narratives["incremental"][:3] if "Released" not in c)
+    assert not any("Quartermaine" in c for c in narratives["incremental"][3:])

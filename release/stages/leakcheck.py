@@ -281,37 +281,134 @@ def find_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
     An established officer's name in an officer column is not a leak (see
     ``ESTABLISHED_OFFICER_REPORTS``).
     """
-    values = raw_values(raw, policy)
-    officers = established_officers(public, policy)
-    usable: dict[tuple[str, str], tuple[str, ...]] = {}
-    flags: dict[str, pd.Series] = {}
-    leaks: list[Leak] = []
-    for name, file_policy in policy.files.items():
-        frame = public[name]
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
-        free_text = set(file_policy.free_text_columns())
-        officer_columns = _officer_columns(policy, name)
-        public_file = file_policy.public_file.format(year=year)
-        columns = [c for c in file_policy.public_columns() if c in frame.columns]
-        flag = [False] * len(frame)
-        for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
-            key, row_key, cells = row[0], row[1], row[2:]
-            if key not in values.by_record:
-                continue
-            for column, cell in zip(columns, cells, strict=True):
-                if not isinstance(cell, str) or not cell or (column in officer_columns and _fold(cell) in officers):
+    return LeakChecker(raw, policy, year).find_leaks(public)
+
+
+def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
+                      policy: DatasetPolicy, year: int,
+                      other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
+    """Any full raw-only value of any record, anywhere in any public column but an officer
+    column: the record files (by policy name) and any other public file (``other_files``, by
+    file name; row keys are then 1-based row numbers)."""
+    return LeakChecker(raw, policy, year).find_global_leaks(public, other_files)
+
+
+_Spans = tuple[tuple[int, int, str], ...]
+
+
+class LeakChecker:
+    """Both checks for one build's raw data, run again on the public files of every verify round.
+
+    What a check finds in a cell is a function of the cell's text and of raw data, which a
+    build never changes; so each distinct input is checked once and a later round looks it
+    up. Every cell of every call is still visited, so the final public state is checked whole;
+    only a cell whose text did not change is not searched again.
+    - Per record (``find_leaks``): the spans depend on the cell's text, its record's raw-only
+      values (keyed by the record key) and whether the column is free text; that triple is
+      the memo key. The cross-record part of this check, the established-officer exemption,
+      depends on every officer cell of the release: it is recomputed from the public frames
+      of each call and applied outside the memo.
+    - Across the release (``find_global_leaks``): the spans depend on the cell's text and on
+      the automaton of every record's full values. The automaton is the cross-record part; it
+      is built from the raw data once, so the memo key is the cell's text alone. Which columns
+      are searched (not officer columns) is the policy's, the same in every call.
+    A checker must not outlive its raw frames: build a new one for other raw data.
+    """
+
+    def __init__(self, raw: dict[str, pd.DataFrame], policy: DatasetPolicy, year: int) -> None:
+        self.raw, self.policy, self.year = raw, policy, year
+        self.values = raw_values(raw, policy)
+        self._usable: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._per_record: dict[tuple[str, bool, str], _Spans] = {}
+        self._global: dict[str, _Spans] = {}
+
+    @functools.cached_property
+    def automaton(self) -> "ahocorasick.Automaton | None":
+        return _automaton(self.values)
+
+    def _record_spans(self, cell: str, key: str, free_text: bool) -> _Spans:
+        memo = (key, free_text, cell)
+        spans = self._per_record.get(memo)
+        if spans is None:
+            spans = self._per_record[memo] = tuple(
+                _leaks_in(cell, self.values.by_record[key], self.values.labels, free_text, self._usable, key))
+        return spans
+
+    def _global_spans(self, automaton: "ahocorasick.Automaton", cell: str) -> _Spans:
+        spans = self._global.get(cell)
+        if spans is None:
+            spans = self._global[cell] = tuple(_contains(automaton, cell))
+        return spans
+
+    def find_leaks(self, public: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Series], list[Leak]]:
+        """See the module function ``find_leaks``."""
+        policy, year, values = self.policy, self.year, self.values
+        officers = established_officers(public, policy)
+        flags: dict[str, pd.Series] = {}
+        leaks: list[Leak] = []
+        for name, file_policy in policy.files.items():
+            frame = public[name]
+            link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+            free_text = set(file_policy.free_text_columns())
+            officer_columns = _officer_columns(policy, name)
+            public_file = file_policy.public_file.format(year=year)
+            columns = [c for c in file_policy.public_columns() if c in frame.columns]
+            flag = [False] * len(frame)
+            for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
+                key, row_key, cells = row[0], row[1], row[2:]
+                if key not in values.by_record:
                     continue
-                spans = _leaks_in(cell, values.by_record[key], values.labels, column in free_text, usable, key)
-                if spans:
-                    flag[position] = True
-                    leaks.append(Leak(public_file, str(row_key), column, "raw-only value", tuple(spans)))
-        flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
-    return flags, leaks
+                for column, cell in zip(columns, cells, strict=True):
+                    if not isinstance(cell, str) or not cell or (column in officer_columns and _fold(cell) in officers):
+                        continue
+                    spans = self._record_spans(cell, key, column in free_text)
+                    if spans:
+                        flag[position] = True
+                        leaks.append(Leak(public_file, str(row_key), column, "raw-only value", spans))
+            flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
+        return flags, leaks
+
+    def find_global_leaks(self, public: dict[str, pd.DataFrame],
+                          other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
+        """See the module function ``find_global_leaks``."""
+        automaton = self.automaton
+        if automaton is None:
+            return []
+        policy, year = self.policy, self.year
+        leaks: list[Leak] = []
+        for name, file_policy in policy.files.items():
+            frame = public.get(name)
+            if frame is None:
+                continue
+            # An officer column names an officer: another record's subject who shares that name
+            # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
+            officer_columns = _officer_columns(policy, name)
+            columns = [c for c in file_policy.public_columns() if c in frame.columns and c not in officer_columns]
+            # Likewise a structured cell that several reports share ("SAINT JAMES ST" of a person
+            # named James Saint elsewhere): a value typed into the wrong field is one report's.
+            # Cross-record, like the officers' exemption: recomputed on every call, never remembered.
+            link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+            free_text = set(file_policy.free_text_columns())
+            common = _common_values(frame, link, [c for c in columns if c not in free_text]) if link in frame.columns else {}
+            for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
+                for column, cell in zip(columns, row[1:], strict=True):
+                    if isinstance(cell, str) and column in common and _fold(cell) in common[column]:
+                        continue
+                    spans = self._global_spans(automaton, cell) if isinstance(cell, str) and cell else ()
+                    if spans:
+                        leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
+                                          "raw-only value of a record", spans))
+        for file, frame in (other_files or {}).items():
+            for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
+                for column, cell in zip(frame.columns, row):
+                    spans = self._global_spans(automaton, cell) if isinstance(cell, str) and cell else ()
+                    if spans:
+                        leaks.append(Leak(file, str(number), str(column), "raw-only value of a record", spans))
+        return leaks
 
 
-def _automaton(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> "ahocorasick.Automaton | None":
+def _automaton(values: RawValues) -> "ahocorasick.Automaton | None":
     automaton = ahocorasick.Automaton()
-    values = raw_values(raw, policy)
     for scopes in values.by_record.values():
         for value in scopes["full"]:
             if sum(ch.isalnum() for ch in value) >= 5:
@@ -334,42 +431,3 @@ def _contains(automaton: "ahocorasick.Automaton", cell: str) -> list[tuple[int, 
             found.append((*_original_span(origin, cell, start, end + 1), label))
     return sorted(set(found))
 
-
-def find_global_leaks(raw: dict[str, pd.DataFrame], public: dict[str, pd.DataFrame],
-                      policy: DatasetPolicy, year: int,
-                      other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
-    """Any full raw-only value of any record, anywhere in any public column but an officer
-    column: the record files (by policy name) and any other public file (``other_files``, by
-    file name; row keys are then 1-based row numbers)."""
-    automaton = _automaton(raw, policy)
-    if automaton is None:
-        return []
-    leaks: list[Leak] = []
-    for name, file_policy in policy.files.items():
-        frame = public.get(name)
-        if frame is None:
-            continue
-        # An officer column names an officer: another record's subject who shares that name
-        # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
-        officer_columns = _officer_columns(policy, name)
-        columns = [c for c in file_policy.public_columns() if c in frame.columns and c not in officer_columns]
-        # Likewise a structured cell that several reports share ("SAINT JAMES ST" of a person
-        # named James Saint elsewhere): a value typed into the wrong field is one report's.
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
-        free_text = set(file_policy.free_text_columns())
-        common = _common_values(frame, link, [c for c in columns if c not in free_text]) if link in frame.columns else {}
-        for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
-            for column, cell in zip(columns, row[1:], strict=True):
-                if isinstance(cell, str) and column in common and _fold(cell) in common[column]:
-                    continue
-                spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
-                if spans:
-                    leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
-                                      "raw-only value of a record", tuple(spans)))
-    for file, frame in (other_files or {}).items():
-        for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
-            for column, cell in zip(frame.columns, row):
-                spans = _contains(automaton, cell) if isinstance(cell, str) and cell else []
-                if spans:
-                    leaks.append(Leak(file, str(number), str(column), "raw-only value of a record", tuple(spans)))
-    return leaks

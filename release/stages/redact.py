@@ -39,7 +39,7 @@ class Engine(Protocol):
     def versions(self) -> dict[str, str]: ...
 
 
-def _collect(values: dict[str, list[str]], row: pd.Series, raw_only: dict[str, str]) -> None:
+def _collect(values: dict[str, list[str]], row: Mapping[str, object], raw_only: dict[str, str]) -> None:
     parts = {kind: row.get(column) for column, kind in raw_only.items()
              if kind in ("first_name", "middle_name", "last_name")}
     pieces = tuple(p if isinstance(p, str) else "" for p in (
@@ -69,10 +69,10 @@ def record_terms(tables: Tables, policy: DatasetPolicy) -> dict[str, RecordTerms
         columns = [c for c in raw_only if c in tables[name].columns]
         frame = tables[name][[key_column, *columns]]
         for row in frame.itertuples(index=False):
-            record = dict(zip([key_column, *columns], row))
+            record = dict(zip([key_column, *columns], row))  # a plain dict: a Series per row cost seconds
             key = record[key_column]
             if isinstance(key, str):
-                _collect(gathered[key], pd.Series(record), raw_only)
+                _collect(gathered[key], record, raw_only)
     return {key: RecordTerms(**{field: tuple(dict.fromkeys(v)) for field, v in fields.items()})
             for key, fields in gathered.items()}
 

@@ -11,7 +11,7 @@ from release.config import DatasetPolicy
 from release.keys import Tokenizer
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
-from release.stages.leakcheck import find_global_leaks, find_leaks
+from release.stages.leakcheck import LeakChecker, find_global_leaks, find_leaks
 from release.stages.load import load_export
 
 KEY = Tokenizer(b"l" * 64)
@@ -174,3 +174,31 @@ def test_the_ascii_fast_path_folds_exactly_like_the_general_one() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         assert _fold_ascii(text) == _fold_unicode(text), repr(text)
+
+
+def test_a_checker_reused_across_rounds_finds_what_a_fresh_check_finds(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """The build keeps one LeakChecker for all verify rounds and it remembers each cell's result.
+    Between rounds here one narrative loses its leak, another gains one, and two supervisor cells
+    change, so an unchanged supervisor cell stops being an established officer's name and becomes
+    a leak: the cross-record part is recomputed, never remembered."""
+    contacts = [contact(f"FC2000000{i}", supervisor_name="ZEBULON QUARTERMAINE") for i in (1, 2, 3)]
+    contacts[0]["contact_reason"] = "Stopped with Zeebo near the store."
+    persons = [person("FC20000001"), person("FC20000002", first_name="Hortensia", last_name="Bramblewood")]
+    loaded = load_export(write_export(tmp_path, contacts, persons), policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
+    first = {n: f.copy() for n, f in public.frames.items()}
+    second = {n: f.copy() for n, f in public.frames.items()}
+    second["contacts"].loc[0, "contact_reason"] = "Stopped with [PERSON 1] near the store."
+    second["contacts"].loc[1, "contact_reason"] = "Hortensia Bramblewood ran."
+    second["contacts"].loc[[1, 2], "supervisor_name"] = "MARGUERITE VANTASSEL"
+    checker = LeakChecker(loaded.tables.frames, policy, 2020)
+    found = []
+    for frames in (first, second, first):
+        fresh = find_leaks(loaded.tables.frames, frames, policy, 2020)
+        reused = checker.find_leaks(frames)
+        assert reused[1] == fresh[1]
+        assert all(reused[0][name].equals(fresh[0][name]) for name in fresh[0])
+        assert checker.find_global_leaks(frames) == find_global_leaks(loaded.tables.frames, frames, policy, 2020)
+        found.append({(leak.row_key, leak.column) for leak in reused[1]})
+    assert found[0] == found[2] == {("FC20000001", "contact_reason")}
+    assert found[1] == {("FC20000001", "supervisor_name"), ("FC20000002", "contact_reason")}
