@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from release import bundles
+from release import bundles, manifest_parts
 from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
@@ -44,7 +44,7 @@ def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> di
         raise error("manifest is not valid JSON", file=str(path), rule="manifest") from None
     if not isinstance(manifest, dict):
         raise error("manifest is not a JSON object", file=str(path), rule="manifest")
-    return manifest
+    return manifest_parts.merged(bundle, manifest)  # with the bundle's private part, when it is there
 
 
 def manifest_sha256(bundle: Path) -> str:
