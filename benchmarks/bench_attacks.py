@@ -416,7 +416,9 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-attacks-"))
     work.mkdir(parents=True, exist_ok=True)
     key = os.urandom(32).hex().encode()
-    env = {**os.environ, "RELEASE_HMAC_KEY": key.decode(), "RELEASE_LEDGER": str(work / "ledger.sqlite")}
+    # the ledger is the one the privacy policy names (~/.local/share/...): a home per experiment
+    env = {**{k: v for k, v in os.environ.items() if k != "RELEASE_LEDGER"}, "RELEASE_HMAC_KEY": key.decode(),
+           "HOME": str(work / "home")}
     out = work / "releases"
     for dataset, years in (("fioe", ["2020"]), ("shootings", ["2020"]), ("youthconnect", ["2019", "2020"])):
         for year in years:
@@ -434,7 +436,7 @@ def main() -> int:
             write_fioe(generate_fioe(2020, seed=12, n_reports=300), raw)
         else:
             shutil.copytree(SAMPLES / dataset / "2020", raw)
-        own = {**env, "RELEASE_LEDGER": str(work / f"ledger-{dataset}.sqlite")}
+        own = {**env, "HOME": str(work / f"home-{dataset}")}
         rho[dataset] = rebuild_experiment(own, dataset, raw, work / f"rebuilds-{dataset}", args.rebuilds, change)
         print(f"rebuilt {dataset} {2 * args.rebuilds} times", flush=True)
     bias = margin_bias(args.draws, key)

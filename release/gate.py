@@ -195,6 +195,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
+    require_on_ledger(bundle, manifest, rules_dir)
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
@@ -211,6 +212,26 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
             "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
             "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
             "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
+
+
+def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None) -> None:
+    """A release with noisy tables is approved only if its charges are on the policy's ledger
+    (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another ledger was free."""
+    from release.keys import ledger_mac
+    from release.ledger_audit import release_on_ledger
+    from release.paths import default_dir
+    from release.privacy_policy import checked_ledger
+
+    privacy = manifest.get("privacy")
+    if not isinstance(privacy, dict) or not privacy.get("spends"):
+        return
+    path = checked_ledger(rules_dir or default_dir("redaction_rules")[0], None)
+    key = existing_key()
+    problems = release_on_ledger(path, manifest, manifest_sha256(bundle), ledger_mac(key) if key else None)
+    if problems:
+        raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
+                            f"problem(s)); first: {problems[0]}", file=str(path), rule="ledger",
+                            details=[{"problem": p} for p in problems])
 
 
 def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
