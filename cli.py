@@ -97,7 +97,7 @@ def _rules_option(command: Command) -> Command:
 
 def _ledger_option(command: Command) -> Command:
     return _path_option("--ledger", "ledger", "RELEASE_LEDGER", "Privacy ledger: may only name the one the privacy policy "
-                        "(privacy.yaml) or $RELEASE_LEDGER sets.")(command)
+                        "(privacy.yaml) names; nothing else moves it.")(command)
 
 
 def _json_option(command: Command) -> Command:

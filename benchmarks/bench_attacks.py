@@ -27,7 +27,12 @@ releases folder attacks them:
    the grand total. A mean of ``--draws`` draws is itself uncertain by about 1/sqrt(draws) SD;
 5. **uniqueness** - share of record-level rows unique on the quasi-identifiers as published;
 6. **repeats** - cells of a dated table (a ``month`` dimension) published by two releases with
-   different values: re-measuring a month lets an outsider average the draws.
+   different values: re-measuring a month lets an outsider average the draws;
+7. **linkage** - the person-level protected table recounted by linking the persons file's rows
+   (alike in every published column but the per-report ones: one person) and compared with the
+   true counts (from the raw sample through the library, with the build's key): non-zero cells
+   of people seen in two or more reports that come out exactly (people seen once are every
+   unlinked row; see noise.md, 11).
 
 An independent attacker extends it by adding a recipe (``RECIPES``), a constraint source
 (``lp_attack``) or a quasi-identifier set (``QUASI``); nothing here uses the library's own
@@ -59,7 +64,7 @@ RELEASE = str(Path(sys.executable).with_name("release"))
 SAMPLES = ROOT / "release" / "samples"
 ALL = "All"
 CATCH_ALL = ("Outside Boston", "Other", "Unknown")
-QUASI = {"fioe": ("persons", ("contact_date", "sex", "race", "age")),
+QUASI = {"fioe": ("persons", ("contact_date", "sex", "race", "age", "age_band")),
          "shootings": ("victims", ("shooting_date", "district", "victim_gender", "victim_race",
                                    "victim_ethnicity_NIBRS"))}
 
@@ -113,7 +118,8 @@ RECIPES: dict[str, dict[str, Recipe | str]] = {
             "contacts", {"basis": "basis", "circumstance": "circumstance"}, once_per="fc_num"),
         "fioe_reports_by_neighbourhood_circumstance": Recipe(
             "contacts", {"neighbourhood": "city", "circumstance": "circumstance"}, once_per="fc_num"),
-        "fioe_people_by_contacts_neighbourhood": "no published column identifies a person across reports",
+        "fioe_people_by_contacts_neighbourhood": "one row per person, never published: attacked by linking the "
+                                                 "persons file's rows instead (last column)",
     },
     "shootings": {"shootings_victims_by_district_type": Recipe(
         "victims", {"district": "district", "shooting_type": "shooting_type_v2"})},
@@ -248,6 +254,94 @@ def lp_attack(releases: list[Published], default_width: int = 10) -> dict[str, t
                 hidden_total += 1
                 narrow += not (bounds[1] - bounds[0] >= width)  # NaN (no proof) counts as narrowed
         out[pub.dataset] = (hidden_total, narrow)
+    return out
+
+
+# ---- 2b. the linkage attacker on the person-level protected table ------------------------
+
+# Columns of the persons file that change from one report to the next (and the report key): the
+# attacker links a person's rows on every OTHER published column, whatever it is called.
+PER_REPORT = {"fioe": ("fc_num", "person_in_report", "contact_date", "contact_date_precision", "was_frisked",
+                       "otherclothing")}
+CONTACTS = ["1", "2", "3-5", "6 or more"]
+
+
+def _stops(n: int) -> str:
+    return "1" if n == 1 else "2" if n == 2 else "3-5" if n <= 5 else "6 or more"
+
+
+def linked_table(pub: Published, name: str, repeated: bool) -> pd.Series | None:
+    """``fioe_people_by_contacts_neighbourhood`` recounted by linking the persons file's rows: rows
+    alike in every published column but the per-report ones are one person; its distinct reports
+    are its stops, the city of its earliest report its neighbourhood."""
+    table, persons, contacts = pub.tables.get(name), pub.files.get("persons"), pub.files.get("contacts")
+    if table is None or persons is None or contacts is None:
+        return None
+    on = [c for c in persons.columns if c not in PER_REPORT[pub.dataset]]
+    first = contacts.drop_duplicates("fc_num").set_index("fc_num")
+    rows = persons[["fc_num", *on]].drop_duplicates().copy()
+    rows["_group"] = rows.groupby(on, sort=False).ngroup() if on else 0
+    rows["_date"] = rows["fc_num"].map(first["contact_date"]).fillna("")
+    rows = rows.sort_values(["_group", "_date", "fc_num"])
+    people = rows.drop_duplicates("_group").copy()
+    people["contacts"] = people["_group"].map(rows.groupby("_group")["fc_num"].nunique()).map(_stops)
+    places = list(dict.fromkeys(table.loc[table["neighbourhood"] != ALL, "neighbourhood"]))
+    people["neighbourhood"] = [to_category(v, places, False) for v in people["fc_num"].map(first["city"]).fillna("")]
+    if repeated:
+        people = people[people["contacts"] != "1"]
+    counts = {}
+    for _, cell in table.iterrows():
+        mask = np.ones(len(people), dtype=bool)
+        for dim in ("contacts", "neighbourhood"):
+            if cell[dim] != ALL:
+                mask &= (people[dim] == cell[dim]).to_numpy()
+        counts[_label(cell, ["contacts", "neighbourhood"])] = int(mask.sum())
+    return pd.Series(counts)
+
+
+def true_person_table(key: bytes, name: str, repeated: bool) -> np.ndarray:
+    """The protected table's true counts (cells and margins, in the published order), from the raw
+    sample through the library (as ``margin_bias`` does): what the linkage attacker must not get."""
+    from release.config import load_policy
+    from release.datasets import DeriveContext, deriver
+    from release.keys import derive_keys
+    from release.stages.generalize import generalize
+    from release.stages.load import load_export
+    from release.stages.tabulate import kept_axes, level_values, tabulate
+    from release.tables import load_tables_policy
+
+    rules = ROOT / "redaction_rules"
+    policy = load_policy(rules / "fioe.yaml")
+    tokenizer = derive_keys(bytes.fromhex(key.decode()), "fioe", 2020).tokens  # the build's keys: its truncation
+    loaded = load_export(SAMPLES / "fioe" / "2020", policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), tokenizer)
+    derive = deriver("fioe")
+    assert derive is not None
+    frames = derive(DeriveContext("fioe", 2020, policy, loaded.tables, public, tokenizer)).table_frames
+    spec = next(t for t in load_tables_policy(rules / str(policy.tables_file)).tables if t.name == name)
+    frame = frames[spec.source]
+    counts = tabulate(frame[frame["contacts"] != "1"] if repeated else frame, spec, 2020, np.random.default_rng(0))
+    levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
+    return np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
+
+
+def linkage_attack(releases: list[Published], key: bytes) -> dict[str, tuple[int, int, int, int]]:
+    """Per dataset: (non-zero cells of people seen in two or more reports that the linkage recount
+    gives exactly, such cells; the same over every cell, people seen once included)."""
+    out: dict[str, tuple[int, int, int, int]] = {}
+    name = "fioe_people_by_contacts_neighbourhood"
+    for pub in releases:
+        if pub.dataset != "fioe" or name not in pub.tables:
+            continue
+        figures: list[int] = []
+        for repeated in (True, False):
+            linked = linked_table(pub, name, repeated)
+            truth = true_person_table(key, name, repeated)
+            if linked is None or len(linked) != len(truth):
+                break
+            figures += [int(((linked.to_numpy() == truth) & (truth > 0)).sum()), int((truth > 0).sum())]
+        if len(figures) == 4:
+            out[pub.dataset] = (figures[0], figures[1], figures[2], figures[3])
     return out
 
 
@@ -416,7 +510,9 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-attacks-"))
     work.mkdir(parents=True, exist_ok=True)
     key = os.urandom(32).hex().encode()
-    env = {**os.environ, "RELEASE_HMAC_KEY": key.decode(), "RELEASE_LEDGER": str(work / "ledger.sqlite")}
+    # the ledger is the one the privacy policy names (~/.local/share/...): a home per experiment
+    env = {**{k: v for k, v in os.environ.items() if k != "RELEASE_LEDGER"}, "RELEASE_HMAC_KEY": key.decode(),
+           "HOME": str(work / "home")}
     out = work / "releases"
     for dataset, years in (("fioe", ["2020"]), ("shootings", ["2020"]), ("youthconnect", ["2019", "2020"])):
         for year in years:
@@ -434,16 +530,18 @@ def main() -> int:
             write_fioe(generate_fioe(2020, seed=12, n_reports=300), raw)
         else:
             shutil.copytree(SAMPLES / dataset / "2020", raw)
-        own = {**env, "RELEASE_LEDGER": str(work / f"ledger-{dataset}.sqlite")}
+        own = {**env, "HOME": str(work / f"home-{dataset}")}
         rho[dataset] = rebuild_experiment(own, dataset, raw, work / f"rebuilds-{dataset}", args.rebuilds, change)
         print(f"rebuilt {dataset} {2 * args.rebuilds} times", flush=True)
+    linked = linkage_attack(releases, key)
     bias = margin_bias(args.draws, key)
     unique = uniqueness(releases)
     repeated = repeats(releases)
     header = ("dataset", "protected cells recomputable", "summary cells recounted", "LP: hidden cells narrowed",
               "rho after 1 build", f"after {args.rebuilds} same-data rebuilds", f"after {args.rebuilds} changed",
               "margin bias in noise SDs: largest / >= 3 SD from 0 / grand total",
-              "dated cells published twice: with different values", "rows unique on published QIs")
+              "dated cells published twice: with different values", "rows unique on published QIs",
+              "protected cells linkable from the microdata: repeated people / all cells")
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for dataset in ("fioe", "shootings", "youthconnect"):
         r = recounted.get(dataset, {})
@@ -454,7 +552,9 @@ def main() -> int:
               + (" | ".join(f"{x:.3f}" for x in rho[dataset]) if dataset in rho else "- | - | -") + " | "
               + (" / ".join(f"{x:.2f}" for x in bias[dataset]) if dataset in bias else "-") + " | "
               + f"{differing} of {shared} | "
-              + (f"{unique[dataset]:.1%}" if dataset in unique else "-") + " |")
+              + (f"{unique[dataset]:.1%}" if dataset in unique else "-") + " | "
+              + (f"{linked[dataset][0]} of {linked[dataset][1]} / {linked[dataset][2]} of {linked[dataset][3]}"
+                 if dataset in linked else "-") + " |")
     print(f"\n  margin bias is a mean of {args.draws} draws: about {1 / math.sqrt(args.draws):.2f} SD of it is chance;"
           " '-' is not measured (shootings publishes no protected table, so nothing is charged)")
     for dataset, stats in recounted.items():

@@ -118,8 +118,8 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
 
 
 def ledger_path(out_dir: Path, explicit: Path | None = None, rules_dir: Path | None = None) -> Path:
-    """The authoritative privacy ledger (the privacy policy's, or ``$RELEASE_LEDGER``); ``out_dir``
-    no longer chooses it."""
+    """The authoritative privacy ledger (the privacy policy's); neither ``out_dir`` nor
+    the environment chooses it."""
     return checked_ledger(rules_dir or paths.default_dir("redaction_rules")[0], explicit)
 
 

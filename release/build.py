@@ -247,7 +247,7 @@ def _public_frames(run: _Run) -> None:
         findings += list(derived.findings)
         events += list(derived.events)
     frames, risk_events, run.risk, risk_findings = record_risk.enforce(
-        dict(public.frames), risk_specs(run.resolved.rules_dir, options.dataset),
+        _coarsened_for_linkage(run, dict(public.frames)), risk_specs(run.resolved.rules_dir, options.dataset),
         {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
         raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
     public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
@@ -510,6 +510,18 @@ def _prior_tables(options: BuildOptions, specs: list) -> list:
     """Tables this dataset published in every other year (later ones too, on a rebuild): the
     suppression audit must hold over all of them together."""
     return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year)
+
+
+def _coarsened_for_linkage(run: _Run, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A person-level protected table goes out only with a record-level file that cannot link one
+    person's reports: the columns its linkage spec names are coarsened (``release.linkage``)."""
+    from release import linkage
+    from release.tables_spec import load_tables_policy
+
+    policy = run.resolved.policy
+    if not policy.tables_file:
+        return frames
+    return linkage.coarsen(frames, linkage.coarsening(load_tables_policy(run.resolved.rules_dir / policy.tables_file)))
 
 
 def _public_files(run: _Run) -> dict[str, pd.DataFrame]:

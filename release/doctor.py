@@ -144,7 +144,7 @@ def expectations_check(expectations_dir: Path | None) -> Check:
 
 
 def ledger_check(out_dir: Path, explicit: Path | None) -> Check:
-    """The authoritative privacy ledger (the privacy policy's, or ``$RELEASE_LEDGER``): readable,
+    """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
     and every unit's spend within the cap fixed on it."""
     from release.budget_run import ledger_path
     try:

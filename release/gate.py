@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from release import bundles
+from release import bundles, manifest_parts
 from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
@@ -44,7 +44,7 @@ def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> di
         raise error("manifest is not valid JSON", file=str(path), rule="manifest") from None
     if not isinstance(manifest, dict):
         raise error("manifest is not a JSON object", file=str(path), rule="manifest")
-    return manifest
+    return manifest_parts.merged(bundle, manifest)  # with the bundle's private part, when it is there
 
 
 def manifest_sha256(bundle: Path) -> str:
@@ -197,6 +197,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
+    require_on_ledger(bundle, manifest, rules_dir)
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
@@ -216,6 +217,26 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
             "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
             "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
             "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
+
+
+def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None) -> None:
+    """A release with noisy tables is approved only if its charges are on the policy's ledger
+    (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another ledger was free."""
+    from release.keys import ledger_mac
+    from release.ledger_audit import release_on_ledger
+    from release.paths import default_dir
+    from release.privacy_policy import checked_ledger
+
+    privacy = manifest.get("privacy")
+    if not isinstance(privacy, dict) or not privacy.get("spends"):
+        return
+    path = checked_ledger(rules_dir or default_dir("redaction_rules")[0], None)
+    key = existing_key()
+    problems = release_on_ledger(path, manifest, manifest_sha256(bundle), ledger_mac(key) if key else None)
+    if problems:
+        raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
+                            f"problem(s)); first: {problems[0]}", file=str(path), rule="ledger",
+                            details=[{"problem": p} for p in problems])
 
 
 def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:

@@ -145,3 +145,24 @@ def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,
     detail = {"ledger": str(path), "entries": len(entries), "bundles_checked": bundles,
               "keyed": "checked" if mac is not None else "not checked (no key)"}
     return detail, problems
+
+
+def release_on_ledger(path: Path, manifest: Mapping[str, Any], manifest_sha256: str,
+                      mac: Callable[[str], str] | None) -> list[str]:
+    """What ``approve`` and ``publish`` require of a release with noisy tables, and the audit checks:
+    the authoritative ledger at ``path`` (the policy's) is the one the bundle spent from (same
+    ledger id), its chain holds, and it binds this manifest to measurements that replay and that
+    its charges paid for. A bundle built on any other ledger (a throwaway ``$RELEASE_LEDGER``, a
+    copy, a rules folder naming another file) drew its noise for free: it is never approved."""
+    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    if not privacy.get("spends"):
+        return []
+    if not path.is_file():
+        return [f"the privacy ledger the policy names ({path}) does not exist: no charge of this release is on it"]
+    ledger = Ledger(path)
+    if privacy.get("ledger_id") != ledger.ledger_id():
+        return [f"the release spent from another privacy ledger than the one the policy names ({path}): "
+                "its ledger_id differs, so its charges are not on the authoritative ledger; rebuild it "
+                "against that ledger"]
+    entries = ledger.entries()
+    return chain_problems(entries, mac) + bundle_problems("this release", manifest, manifest_sha256, ledger, entries)

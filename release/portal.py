@@ -71,7 +71,7 @@ def portal_file(frame: pd.DataFrame, file_policy: FilePolicy, policy: DatasetPol
             pairs = [iso_date(v, rule.precision) for v in out[column].tolist()]
             out[column] = pd.Series([p[0] for p in pairs], index=out.index, dtype=object)
             precision_of[column] = pd.Series([p[1] for p in pairs], index=out.index, dtype=object)
-    bands = {band.label for band in policy.juvenile.bands} if policy.juvenile else set()
+    bands = _band_labels(policy)
     for column, rule in file_policy.columns.items():
         of = getattr(rule, "of", None)
         if rule.type == "date_precision":
@@ -84,6 +84,18 @@ def portal_file(frame: pd.DataFrame, file_policy: FilePolicy, policy: DatasetPol
             position = out.groupby(out[of].fillna("\x00"), sort=False).cumcount() + 1
             out[column] = position.map(str).astype(object)
     return out
+
+
+def _band_labels(policy: DatasetPolicy) -> set[str]:
+    """The age bands an age column may hold: the juvenile rule's, and the adult bands of a persons
+    file coarsened against linkage (``release.linkage``)."""
+    from release.linkage import ADULT_BAND_LABELS
+    return ({band.label for band in policy.juvenile.bands} | set(ADULT_BAND_LABELS)) if policy.juvenile else set()
+
+
+def _band_order(label: str) -> tuple[int, str]:
+    digits = "".join(c if c.isdigit() else " " for c in label).split()
+    return (int(digits[0]) if digits else -1, label)
 
 
 def portal_form(public: Tables, policy: DatasetPolicy) -> Tables:
@@ -116,7 +128,7 @@ def field_descriptor(column: str, policy: DatasetPolicy, file_policy: FilePolicy
     elif rule.type == "date_precision":
         field["constraints"] = {"enum": list(PRECISIONS)}
     elif rule.type == "age_band" and policy.juvenile is not None:
-        field["constraints"] = {"enum": [band.label for band in policy.juvenile.bands]}
+        field["constraints"] = {"enum": sorted(_band_labels(policy), key=_band_order)}
     elif rule.type == "zip":
         field["constraints"] = {"pattern": "[0-9]{5}"}
     if description:
@@ -155,7 +167,8 @@ def change_note(policy: DatasetPolicy) -> str:
                              f"a coarsened date is written as the start of its period "
                              f"(2020-03 as 2020-03-01T00:00:00).")
             elif rule.type == "age_band":
-                lines.append(f"- {column} (new): the age band where an age is banded (minors); {rule.of} then "
+                lines.append(f"- {column} (new): the age band where an age is banded (minors; every adult while a "
+                             f"person-level protected table is published, release/linkage.py); {rule.of} then "
                              f"holds whole years only and is blank in those rows, where the City's file "
                              f"mixed numbers with bands.")
             elif rule.type == "sequence":

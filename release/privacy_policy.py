@@ -10,7 +10,6 @@ The file also fixes the one authoritative ledger, so that a new ``--out`` folder
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -92,10 +91,11 @@ class PrivacyPolicy(_Frozen):
         return spec
 
     def ledger_path(self, rules_dir: Path) -> Path:
-        """The one authoritative ledger: ``$RELEASE_LEDGER`` (the deployment's setting, like the
-        HMAC key file), else the policy's ``ledger`` (``~`` expanded, relative to the rules folder)."""
-        env = os.environ.get(LEDGER_ENV)
-        path = Path(env or self.ledger).expanduser()
+        """The one authoritative ledger: the policy's ``ledger`` (``~`` expanded, relative to the
+        rules folder). Nothing in the environment moves it: ``$RELEASE_LEDGER`` pointed builds at a
+        throwaway file, whose draws were free (issue #12, attack 2f); it now only fills ``--ledger``,
+        which may only name this file."""
+        path = Path(self.ledger).expanduser()
         return path if path.is_absolute() else (rules_dir / path).resolve()
 
 
@@ -118,6 +118,6 @@ def checked_ledger(rules_dir: Path, requested: Path | None) -> Path:
     """The authoritative ledger; ``--ledger`` may only name it (it can no longer start a new budget)."""
     path = load_privacy_policy(rules_dir).ledger_path(rules_dir)
     if requested is not None and requested.expanduser().resolve() != path.resolve():
-        raise ConfigError(f"the privacy ledger is fixed by {POLICY_FILE} (or ${LEDGER_ENV}) at {path}; "
-                          "--ledger may only name that file", file=str(requested), rule="ledger")
+        raise ConfigError(f"the privacy ledger is fixed by {POLICY_FILE} at {path}; --ledger (or ${LEDGER_ENV}) "
+                          "may only name that file", file=str(requested), rule="ledger")
     return path

@@ -16,6 +16,7 @@ and renamed into place; folders get the umask's permissions, so a web server can
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -102,27 +103,50 @@ def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str])
                                 encoding="utf-8", newline="\n")
 
 
-def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None) -> tuple[Ledger, str] | None:
+def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None, rules_dir: Path | None,
+               to_dir: Path) -> tuple[Ledger, str] | None:
     """The authoritative ledger holding this release's measurements, bound to this very manifest;
-    None for a release without noisy tables."""
+    None for a release without noisy tables. The ledger is the policy's, and once a release has
+    gone to ``to_dir`` also the one those releases spent from: a release charged on any other
+    ledger (a throwaway ``$RELEASE_LEDGER``, a copy) is refused, whatever the environment says."""
     from release import paths
     from release.keys import existing_key, ledger_mac
+    from release.ledger_audit import release_on_ledger
     from release.privacy_policy import checked_ledger
 
     privacy = manifest.get("privacy") or {}
     if not isinstance(privacy, dict) or not privacy.get("spends"):
         return None
-    path = checked_ledger(paths.default_dir("redaction_rules")[0], explicit)
-    run_id = str(privacy.get("run_id", ""))
+    path = checked_ledger(rules_dir or paths.default_dir("redaction_rules")[0], explicit)
     if not path.is_file():
         raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
                             file=str(path), rule="ledger")
+    published = destination_ledgers(to_dir) - {privacy.get("ledger_id")}
+    if published:
+        raise ApprovalError("the releases already published at the destination spent from another privacy ledger "
+                            "than this one (ledger_id differs): its charges are not on the authoritative ledger",
+                            file=str(to_dir), rule="ledger")
     key = existing_key()
-    ledger = Ledger(path, ledger_mac(key) if key else None)
-    if ledger.bundle(run_id, manifest_sha256(bundle)) is None:
-        raise ApprovalError("the privacy ledger does not hold this release's measurements bound to this "
-                            "manifest; rebuild the release", file=str(path), rule="ledger")
-    return ledger, run_id
+    mac = ledger_mac(key) if key else None
+    problems = release_on_ledger(path, manifest, manifest_sha256(bundle), mac)
+    if problems:
+        raise ApprovalError(f"the authoritative privacy ledger does not hold this release's charges bound to this "
+                            f"manifest ({len(problems)} problem(s)); first: {problems[0]}", file=str(path),
+                            rule="ledger", details=[{"problem": p} for p in problems])
+    return Ledger(path, mac), str(privacy.get("run_id", ""))
+
+
+def destination_ledgers(to_dir: Path) -> set[str]:
+    """The ledger ids of the releases with noisy tables already published under ``to_dir``."""
+    ids: set[str] = set()
+    for path in to_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}") if to_dir.is_dir() else ():
+        try:
+            privacy = json.loads(path.read_text(encoding="utf-8")).get("privacy")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(privacy, dict) and privacy.get("spends") and privacy.get("ledger_id"):
+            ids.add(str(privacy["ledger_id"]))
+    return ids
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
@@ -145,7 +169,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     target = to_dir / dataset / bundle.name
     check_destination(to_dir, out_dir, bundle, target)
     _existing_copy(target, digest)
-    spent = _spent_run(manifest, bundle, ledger)
+    spent = _spent_run(manifest, bundle, ledger, rules_dir, to_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(target.parent, f".{bundle.name}.publishing-")
     try:

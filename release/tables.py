@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from release import recount
+from release import linkage, recount
 from release.errors import ConfigError, InputError
 from release.ledger import Spend
 from release.model import Finding
@@ -147,6 +147,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             raise ConfigError(f"tables.{spec.name}.source: no frame named '{spec.source}'")
         truth = recount.all_rows(frames[spec.source], spec, year) if public_files is not None else None
         result.findings.extend(recount.check_table(spec, truth, outside[spec.name]) if model is not None else [])
+        result.findings.extend(linkage.check_linkage(spec, frames[spec.source], linkage.linkage_of(model, spec),
+                                                     public_files, year))
     if any(f.severity == "blocking" for f in result.findings):
         return result  # nothing is drawn for a release that is blocked anyway
     plans = {s.name: plan_noisy(frames[s.source], s, dataset=dataset, year=year, row_order=row_order, rng=rng)

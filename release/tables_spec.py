@@ -170,6 +170,24 @@ class TableSpec(_Frozen):
         return tuple(dict.fromkeys([*(d.source_column for d in self.dimensions), *self.where]))
 
 
+class LinkageSpec(_Frozen):
+    """How an outsider links one person's public rows across reports (``release.linkage``): rows of
+    ``file`` with the same value in every published column but ``key`` and ``per_report`` are one
+    person; ``count_as`` gets the number of their reports, and ``columns`` (frame column -> column
+    of ``parent``) the values of the earliest report by ``parent``'s ``order_by``."""
+
+    file: str
+    parent: str
+    key: str
+    order_by: str
+    per_report: tuple[str, ...] = ()
+    count_as: str
+    columns: dict[str, str] = Field(default_factory=dict)
+    # what ``file`` gives up while a protected table is built on this frame: ``blank`` empties a
+    # column, ``age_band`` moves an adult's age to a band in ``age_band`` (release.linkage.coarsen)
+    coarsen: dict[str, Literal["blank", "age_band"]] = Field(default_factory=dict)
+
+
 class FrameSpec(_Frozen):
     """The protection model of one frame: how an outsider rebuilds it from the published
     record-level files (``recount_from``), or why no published file gives it (``not_public``)."""
@@ -180,11 +198,14 @@ class FrameSpec(_Frozen):
     unit: str | None = None           # the public column that is the frame's privacy unit (default: the row)
     columns: dict[str, str] = Field(default_factory=dict)  # frame column -> public column ("parent.col")
     not_public: str | None = None
+    linkage: LinkageSpec | None = None  # a not_public frame of persons: the linkage attacker to play
 
     @model_validator(mode="after")
     def _one_way(self) -> "FrameSpec":
         if (self.recount_from is None) == (self.not_public is None):
             raise ValueError("a frame takes either recount_from (with its columns) or not_public (why)")
+        if self.linkage is not None and self.not_public is None:
+            raise ValueError("linkage: only a not_public frame is rebuilt by linking public rows")
         if self.not_public is not None and (self.columns or self.parent or self.key or self.unit):
             raise ValueError("not_public: a frame no public file gives has no recount columns")
         if (self.parent is None) != (self.key is None):

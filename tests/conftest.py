@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -106,35 +107,53 @@ def tiny_export(tmp_path: Path) -> Path:
     return write_export(tmp_path / "raw", contacts, persons)
 
 
+def authoritative_ledger() -> Path:
+    """The ledger the shipped privacy policy names (``~/.local/share/release/...``), under the
+    current ``$HOME``: the tests give each test a home of its own, as each deployment has one."""
+    from release.privacy_policy import load_privacy_policy
+    rules = ROOT / "redaction_rules"
+    return load_privacy_policy(rules).ledger_path(rules)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _session_ledger_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The authoritative ledger (redaction_rules/privacy.yaml) is never the user's: module fixtures
-    build against a session ledger; each test then gets its own (``_ledger_per_test``)."""
-    saved = os.environ.get("RELEASE_LEDGER")
-    os.environ["RELEASE_LEDGER"] = str(tmp_path_factory.getbasetemp() / "session-ledger.sqlite")
+    """The authoritative ledger is the one redaction_rules/privacy.yaml names, never the user's:
+    ``$HOME`` is a session folder while module fixtures build (their ledger is the session's), and
+    each test then gets a home, hence a ledger, of its own (``_ledger_per_test``). Nothing else
+    moves the ledger: ``$RELEASE_LEDGER`` may only name it (issue #12, attack 2f)."""
+    saved = {k: os.environ.get(k) for k in ("HOME", "RELEASE_LEDGER")}
+    os.environ.pop("RELEASE_LEDGER", None)
+    os.environ["HOME"] = str(tmp_path_factory.getbasetemp() / "session-home")
     yield
-    if saved is None:
-        os.environ.pop("RELEASE_LEDGER", None)
-    else:
-        os.environ["RELEASE_LEDGER"] = saved
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def session_ledger(factory: pytest.TempPathFactory) -> Path:
+    """The authoritative ledger the module fixtures charged (the session home's)."""
+    return factory.getbasetemp() / "session-home" / ".local" / "share" / "release" / "privacy_ledger.sqlite"
 
 
 @pytest.fixture(autouse=True)
 def _ledger_per_test(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test charges a ledger of its own (tests marked ``shared_ledger`` keep the session's,
-    where their module fixtures built)."""
+    """Each test charges a ledger of its own, in a home of its own (tests marked ``shared_ledger``
+    keep the session's, where their module fixtures built)."""
     if request.node.get_closest_marker("shared_ledger") is None:
-        monkeypatch.setenv("RELEASE_LEDGER", str(tmp_path / "ledger.sqlite"))
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
 def ledger_copy_for_test(factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
     """A test that works on a copy of a module fixture's bundle gets a copy of the session ledger
-    that bundle charged, as its own authoritative ledger (what it publishes stays its own)."""
-    session = factory.getbasetemp() / "session-ledger.sqlite"
-    ledger = folder / "ledger-copy.sqlite"
-    if session.is_file():
-        shutil.copyfile(session, ledger)
-    monkeypatch.setenv("RELEASE_LEDGER", str(ledger))
+    that bundle charged, as its own authoritative ledger (in a home of its own: what it publishes
+    stays its own)."""
+    monkeypatch.setenv("HOME", str(folder / "home-copy"))
+    ledger = authoritative_ledger()
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    if session_ledger(factory).is_file():
+        shutil.copyfile(session_ledger(factory), ledger)
     return ledger
 
 
@@ -188,6 +207,33 @@ def new_signer(folder: Path, name: str, role: str = "legal", *, trusted: bool = 
     if trusted:
         trust(trusted_rules(folder), made["public_key"], name, role)
     return path
+
+
+@dataclass
+class BuildWorld:
+    """A test's scene around a copy of a module fixture's FIOE build: the raw export, the copied
+    releases folder, a rules folder trusting "A. Counsel" (legal) and that signer's key."""
+
+    tmp: Path
+    raw: Path
+    out: Path
+    rules: Path
+    counsel: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    @property
+    def site(self) -> Path:
+        return self.tmp / "site"
+
+    def cmd(self, name: str, *more: str, out: Path | None = None) -> list[str]:
+        return [name, "fioe", "2020", "--out", str(out or self.out), "--rules", str(self.rules), *more]
+
+
+def build_world(base: tuple[Path, Path], tmp_path: Path, factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch, world: type[BuildWorld] = BuildWorld) -> BuildWorld:
+    raw, out = base
+    copy = build_copy_for_test(out, tmp_path, factory, monkeypatch)
+    return world(tmp_path, raw, copy, trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel"), monkeypatch)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import new_signer, trusted_rules
+from conftest import authoritative_ledger, new_signer, trusted_rules
 
 import cli
 from release import doctor
@@ -80,7 +80,8 @@ def test_a_broken_rules_folder_exits_3_and_an_unreadable_ledger_6(tmp_path: Path
     code, stdout, _ = _doctor(tmp_path)
     assert code == 3 and "shootings.yaml" in next(line for line in stdout.splitlines() if " rules " in line)
     policy.write_text(policy.read_text(encoding="utf-8").replace("\nnot_a_key: 1\n", ""), encoding="utf-8")
-    ledger = tmp_path / "ledger.sqlite"
+    ledger = authoritative_ledger()
+    ledger.parent.mkdir(parents=True, exist_ok=True)
     ledger.write_bytes(b"not a database" * 100)
     code, stdout, stderr = _doctor(tmp_path, "--ledger", str(ledger))
     assert code == 6 and "fail  ledger" in stdout and f"file {ledger}" in stderr

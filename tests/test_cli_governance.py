@@ -145,7 +145,7 @@ def test_the_first_build_says_it_made_the_hmac_key_and_to_back_it_up(tiny_export
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     key = tmp_path / "new" / "hmac.key"
     monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(key))
-    monkeypatch.setenv("RELEASE_LEDGER", str(tmp_path / "ledger.sqlite"))  # a new key: not the session's ledger
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a new key: not the session's ledger
     code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))
     assert code == 0 and f"note: created a new HMAC key at {key}" in stderr and "Back it up" in stderr
     code, _, stderr = _invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(tmp_path / "out"))

@@ -81,12 +81,16 @@ def test_a_misspelled_dataset_is_a_usage_error_with_a_suggestion(args: list[str]
 
 
 def test_shared_folders_come_from_the_environment(tmp_path: Path) -> None:
-    ledger = tmp_path / "elsewhere.sqlite"
+    ledger = Path("~/.local/share/release/privacy_ledger.sqlite").expanduser()
     code, out, _ = _invoke("budget", "fioe", env={"RELEASE_OUT": str(tmp_path / "rel"), "RELEASE_LEDGER": str(ledger)})
     assert code == 0 and f"ledger {ledger}" in out
     code, out, _ = _invoke("budget", "fioe", env={"RELEASE_OUT": str(tmp_path / "rel"), "RELEASE_LEDGER": ""})
     # unset: the one ledger the privacy policy names, wherever --out points
-    assert code == 0 and f"ledger {Path('~/.local/share/release/privacy_ledger.sqlite').expanduser()}" in out
+    assert code == 0 and f"ledger {ledger}" in out
+    # set elsewhere: refused, it may only name that ledger (a throwaway one gave free draws)
+    code, _, err = _invoke("budget", "fioe", env={"RELEASE_OUT": str(tmp_path / "rel"),
+                                                  "RELEASE_LEDGER": str(tmp_path / "elsewhere.sqlite")})
+    assert code == 3 and "may only name that file" in err
     code, out, _ = _invoke("list", env={"RELEASE_LIST_AS_JSON": "1", "RELEASE_OUT": str(tmp_path)})
     assert code == 0 and out.startswith("{")
 

@@ -65,7 +65,10 @@ def _build(tmp_path: Path, columns: list[str]) -> Build:
     for number, where in enumerate(columns, start=100):
         file, column = where.split(".")
         fc_num = f"FC20{number:06d}"
-        row, people = contact(fc_num), person(fc_num, first_name="Zed", last_name="Quill")
+        # a different person in every report (one person in all of them would be one linked
+        # combination of the persons file, which the linkage check rightly blocks)
+        dob = f"{1 + number % 12:02d}/{1 + number % 28:02d}/1999"
+        row, people = contact(fc_num), person(fc_num, first_name="Zed", last_name="Quill", dob=dob)
         (row if file == "contacts" else people)[column] = _planted(where)
         contacts.append(row)
         persons.append(people)

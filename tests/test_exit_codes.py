@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import build_copy_for_test, contact, invoke, new_signer, person, small_fioe_build, trusted_rules, write_export
+from conftest import (BuildWorld, authoritative_ledger, build_world, contact, invoke, new_signer, person,
+                      small_fioe_build, write_export)
 
 from release import api
 
@@ -32,22 +33,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return small_fioe_build(tmp_path_factory)
 
 
-@dataclass
-class World:
-    tmp: Path
-    raw: Path
-    out: Path
-    rules: Path
-    counsel: Path
-    monkeypatch: pytest.MonkeyPatch
-
-    @property
-    def site(self) -> Path:
-        return self.tmp / "site"
-
-    def cmd(self, name: str, *more: str) -> list[str]:
-        return [name, "fioe", YEAR, "--out", str(self.out), "--rules", str(self.rules), *more]
-
+class World(BuildWorld):
     def approve(self) -> None:
         assert invoke(*self.cmd("approve", "--key", str(self.counsel)))[0] == 0
 
@@ -61,10 +47,11 @@ class World:
         return str(path)
 
     def garbage_ledger(self) -> str:
-        """The authoritative ledger (``$RELEASE_LEDGER``) is not a database; ``--ledger`` names it."""
-        path = self.garbage("l.sqlite")
-        self.monkeypatch.setenv("RELEASE_LEDGER", path)
-        return path
+        """The authoritative ledger (the policy's, in this test's home) is not a database; ``--ledger`` names it."""
+        path = authoritative_ledger()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not a database" * 100)
+        return str(path)
 
     def taken_port(self) -> int:
         """A port of 127.0.0.1 this test holds open (the socket lives as long as the world)."""
@@ -105,9 +92,7 @@ class World:
 @pytest.fixture()
 def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
           monkeypatch: pytest.MonkeyPatch) -> World:
-    raw, out = base
-    copy = build_copy_for_test(out, tmp_path, tmp_path_factory, monkeypatch)
-    return World(tmp_path, raw, copy, trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel"), monkeypatch)
+    return build_world(base, tmp_path, tmp_path_factory, monkeypatch, World)  # type: ignore[return-value]
 
 
 def _csv(w: World) -> str:

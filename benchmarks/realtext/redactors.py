@@ -43,12 +43,13 @@ def source_key_rules(installed: Path, folder: Path) -> Path:
 
 
 def run_release(release_bin: Path, year: int, export_dir: Path, out_dir: Path) -> Run:
-    """`release fioe YEAR --input EXPORT --out OUT --ledger OUT/ledger [--rules OUT/rules] --json`."""
+    """`release fioe YEAR --input EXPORT --out OUT [--rules OUT/rules] --json` with ``HOME=OUT/home``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [str(release_bin), "fioe", str(year), "--input", str(export_dir),
-               "--out", str(out_dir), "--ledger", str(out_dir / "privacy_ledger.sqlite"), "--json"]
-    env = {k: v for k, v in os.environ.items() if k != "RELEASE_HMAC_KEY_FILE"}
-    env["RELEASE_LEDGER"] = str(out_dir / "privacy_ledger.sqlite")  # a throw-away ledger, never the user's
+               "--out", str(out_dir), "--json"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RELEASE_HMAC_KEY_FILE", "RELEASE_LEDGER")}
+    # the ledger is the one the policy names (~/.local/share/...): a throw-away home, never the user's
+    env["HOME"] = str(out_dir / "home")
     env["RELEASE_HMAC_KEY"] = secrets.token_hex(32)  # a throw-away test key
     # The tool takes ./redaction_rules and ./expectations when present in the working
     # folder: run it from the tree it was installed from, so its own rules apply, except

@@ -121,7 +121,9 @@ def derive(context: DeriveContext) -> Derived:
         f"The number of people by how often they were stopped is protected (OpenDP, zero-concentrated "
         f"DP) at the person level: a person is a keyed surname and date of birth that is never "
         f"published, each person counts at most {k} reports a year (a random subset beyond that), and "
-        "the noise allows one person to change their unit's row.",
+        "the noise allows one person to change their unit's row. So that the persons file cannot link one "
+        "person's reports instead, it publishes build, hair style, skin tone and licence blank and adult ages "
+        "in bands while this table is published.",
     )
     return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed},
                    findings=findings, notes=notes)

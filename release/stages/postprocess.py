@@ -147,9 +147,14 @@ def round_controlled(values: np.ndarray, low: np.ndarray, high: np.ndarray, equa
 
 
 def _intervals(estimate: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
-    """Integers t with |t - estimate| < half, clipped at zero (a count is never negative)."""
-    lower = np.maximum(np.floor(estimate - half).astype(np.int64) + 1, 0)
-    upper = np.maximum(np.ceil(estimate + half).astype(np.int64) - 1, 0)
+    """Integers t with |t - e| < half around the estimate clamped at zero, e = max(estimate, 0): a
+    count is never negative, so the interval is clipped at zero on the lower side only and keeps
+    the noise's reach above it. Around the raw estimate, one far below zero gave an empty set,
+    published as [0, 0] under sigma 9: a noisy value presented as certain (issue #12). Clamping
+    only widens an interval, so coverage can only rise."""
+    centre = np.maximum(estimate, 0.0)
+    lower = np.maximum(np.floor(centre - half).astype(np.int64) + 1, 0)
+    upper = np.ceil(centre + half).astype(np.int64) - 1
     return lower, np.maximum(upper, lower)
 
 

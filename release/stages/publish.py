@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from release import manifest_parts
 from release.cells import safe_frame
 
 MANIFEST = "manifest.json"
@@ -142,17 +143,21 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
                 _write_text(staging / "public" / relpath, text)
                 outputs.append({"path": f"public/{relpath}"})
         _write_text(staging / LOG, "\n".join(bundle.log_lines) + "\n")
-        outputs.append({"path": LOG, "entries": len(bundle.log_lines) - 1})
+        outputs.append({"path": LOG})  # its entry count is private (manifest_parts)
         for relpath, text in sorted(bundle.review_files.items()):
             _write_text(staging / "review" / relpath, text)
             outputs.append({"path": f"review/{relpath}"})
+        manifest = dict(bundle.manifest)
+        public, private = manifest_parts.split(manifest)
+        _write_text(staging / manifest_parts.PRIVATE_FILE, manifest_parts.private_text(private))
+        outputs.append({"path": manifest_parts.PRIVATE_FILE})
         for item in outputs:
             path = staging / str(item["path"])
             item["sha256"] = sha256_file(path)
             item["bytes"] = path.stat().st_size
-        manifest = dict(bundle.manifest)
-        manifest["outputs"] = outputs
-        _write_text(staging / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        manifest["outputs"] = public["outputs"] = outputs
+        # manifest.json (signed, and copied to the portal) carries no exact count about the raw data
+        _write_text(staging / MANIFEST, json.dumps(public, indent=2, sort_keys=False) + "\n")
         swap_into_place(staging, target)
         return manifest
     except BaseException:

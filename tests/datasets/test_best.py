@@ -23,6 +23,7 @@ from release.synth import best as synth_best
 from release.synth.__main__ import main as synth_main
 from release.privacy_policy import load_privacy_policy
 from release.tables import build_tables, load_tables_policy
+from release.gate import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"
@@ -291,7 +292,7 @@ def test_bundle_publishes_noisy_tables_only(built: tuple[Path, dict[str, Any]]) 
 
 def test_manifest_spends_the_declared_rho(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
-    manifest = json.loads((out / "best" / "2020" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(out / "best" / "2020")  # with its private part (rows dropped)
     privacy = manifest["privacy"]
     assert privacy["rho_spent"] == {"person": pytest.approx(0.08)}
     assert {s["table"]: s["rho"] for s in privacy["spends"]} == {s.name: s.rho for s in specs()}

@@ -16,6 +16,7 @@ from release.keys import keys_for_manifest, load_or_create_key
 from release.log import verify_log
 from release.stages.publish import sha256_file
 from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
+from release.gate import read_manifest
 
 # dataset -> (raw file, writes a small export into a folder)
 EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
@@ -183,7 +184,7 @@ def test_missing_required_column_blocks_naming_file_and_column(exports: dict[str
 def test_bundled_sample_builds_without_input(tmp_path: Path, dataset: str) -> None:
     code, stdout, stderr = _invoke(dataset, "2020", "--out", str(tmp_path), "--json")
     assert code == 0, stdout + stderr
-    manifest = json.loads((tmp_path / dataset / "2020" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(tmp_path / dataset / "2020")  # with its private part
     assert manifest["inputs"]["origin"] == "bundled-sample"
     assert [o["path"] for o in json.loads(stdout)["outputs"]
             if o["path"].endswith(".csv") and not o["path"].startswith("public/tables/")] == [
@@ -191,7 +192,7 @@ def test_bundled_sample_builds_without_input(tmp_path: Path, dataset: str) -> No
 
 
 def test_shootings_bundle_logs_k_anonymity(built: dict[str, tuple[Path, dict, str]]) -> None:
-    manifest = json.loads((built["shootings"][0] / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(built["shootings"][0])
     by_type = manifest["redaction_log"]["by_action_and_type"]
     assert by_type and all(key.startswith(("generalize:", "suppress:")) for key in by_type)
     assert any("k-anonymous with k = 5" in note for note in manifest["dataset_notes"])

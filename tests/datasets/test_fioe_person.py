@@ -17,6 +17,7 @@ from release.keys import Tokenizer
 from release.stages import noise
 from release.stages.tabulate import kept_axes
 from release.tables import load_tables_policy
+from conftest import authoritative_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENIZER = Tokenizer(b"p" * 64)
@@ -93,7 +94,7 @@ def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Pa
     raw = pd.read_csv(tiny_export / "fieldcontact_name.csv", dtype=str, keep_default_na=False)
     keys = set(person_keys(raw, Tokenizer(load_or_create_key())).dropna())
     assert keys
-    written = [p for p in out.rglob("*") if p.is_file()] + [tmp_path / "ledger.sqlite"]
+    written = [p for p in out.rglob("*") if p.is_file()] + [authoritative_ledger()]
     for path in written:
         data = path.read_bytes()
         assert not any(key.encode() in data for key in keys), path

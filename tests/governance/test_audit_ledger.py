@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import cli
 from release.ledger import Ledger
+from conftest import authoritative_ledger
 
 YEAR = "2020"
 
@@ -37,7 +38,7 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
     out = tmp_path / "out"
     code, stdout, stderr = _invoke("best", YEAR, "--out", str(out), "--json")
     assert code == 0, stdout + stderr
-    return out, tmp_path / "ledger.sqlite"  # the per-test authoritative ledger ($RELEASE_LEDGER)
+    return out, authoritative_ledger()  # the per-test authoritative ledger (the policy's, in the test's home)
 
 
 def test_an_honest_ledger_and_a_free_rebuild_pass(built: tuple[Path, Path]) -> None:
@@ -84,14 +85,14 @@ def test_a_measurement_edited_in_the_manifest_fails(built: tuple[Path, Path], fi
 def test_a_bundle_built_on_another_ledger_fails(built: tuple[Path, Path], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     out, _ = built
-    monkeypatch.setenv("RELEASE_LEDGER", str(tmp_path / "fresh.sqlite"))  # a new budget: what --out used to give
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))  # another machine's ledger: a new budget
     result = _ledger_check(out)
     assert result["code"] == 8 and result["status"] == "fail"
 
 
 def test_ledger_option_may_only_name_the_authoritative_ledger(tmp_path: Path) -> None:
     code, _, stderr = _invoke("best", YEAR, "--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "mine.sqlite"))
-    assert code == 3 and "--ledger may only name" in stderr
+    assert code == 3 and "may only name that file" in stderr
 
 
 def test_a_stored_draw_swapped_for_other_values_fails_the_audit_and_the_rebuild(built: tuple[Path, Path]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from conftest import new_signer, trusted_rules
+from conftest import authoritative_ledger, new_signer, trusted_rules
 from release.ledger import Ledger, spent_by_unit
 from release.synth import best
 
@@ -31,7 +31,7 @@ def _invoke(*args: str) -> tuple[int, str, str]:
 @pytest.fixture()
 def approved(tmp_path: Path) -> tuple[Path, Path, str]:
     """A BEST bundle (noisy tables) built with its own ledger and signed by one reviewer."""
-    raw, out, ledger = tmp_path / "raw", tmp_path / "out", tmp_path / "ledger.sqlite"
+    raw, out, ledger = tmp_path / "raw", tmp_path / "out", authoritative_ledger()
     best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
     code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(raw), "--out", str(out),
                                    "--ledger", str(ledger), "--json")

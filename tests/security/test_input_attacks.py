@@ -173,7 +173,8 @@ def _no_source_keys(outcome: Outcome) -> bool:
             and [(row["contact_date"], row["fc_num"]) for row in contacts]
             == sorted((row["contact_date"], row["fc_num"]) for row in contacts)
             and {row["fc_num"] for row in persons} == set(keys)
-            and [(row["age"], row["age_band"]) for row in persons if row["age_band"]] == [("", "16-17")])
+            and [(row["age"], row["age_band"]) for row in persons  # adults are banded too (linkage)
+                 if row["age_band"] in ("under 14", "14-15", "16-17")] == [("", "16-17")])
 
 
 def _formulas_neutral(outcome: Outcome) -> bool:

@@ -113,7 +113,7 @@ def test_rho_spent_converts_pure_epsilon(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model", ["tables_spec.TableSpec", "tables_spec.DimensionSpec", "tables_spec.SuppressionSpec",
-                                   "tables_spec.TablesPolicy", "tables_spec.FrameSpec", "tables_spec.PerYearSpec",
+                                   "tables_spec.TablesPolicy", "tables_spec.FrameSpec", "tables_spec.LinkageSpec", "tables_spec.PerYearSpec",
                                    "privacy_policy.PrivacyPolicy", "privacy_policy.UnitSpec",
                                    "privacy_policy.RiskSpec", "privacy_policy.GeneralizeStep"])
 def test_every_key_is_documented(model: str) -> None:
