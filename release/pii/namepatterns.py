@@ -44,6 +44,17 @@ _VERBS = frozenset({
     "informed", "responded", "replied", "attempted", "began", "continued", "drove", "operated", "owns",
     "identified", "admits", "denies", "can", "may", "might", "should", "must"})
 _VERB_SCORE = 0.5
+# Place words that name a street: after a first name, a street ("Ellen St", "Ruth Ave"), unless
+# the word is also a surname and written out ("Dante Lane"); an abbreviation never is.
+_STREET_WORDS = frozenset({"street", "avenue", "road", "boulevard", "place", "terrace", "parkway", "highway", "drive",
+                           "lane", "way", "square", "row"})
+# A shop or shelter after a first name is that person's ("Teresa Hotel", "Rolando Liquors"): the
+# name goes, the word stays.
+_BUSINESS_WORDS = frozenset({"market", "supermarket", "pizza", "liquor", "liquors", "store", "cafe", "restaurant", "bar",
+                             "lounge", "hotel", "motel", "shelter", "pharmacy", "laundromat", "deli", "bakery",
+                             "barbershop", "salon", "gym"})
+_STREET_ABBREVIATIONS = frozenset({"st", "ave", "av", "rd", "blvd", "pl", "ct", "ter", "terr", "pkwy", "hwy", "dr", "ln",
+                                   "sq", "hl"})
 
 
 class NamePatterns(NameCompleter):
@@ -54,7 +65,89 @@ class NamePatterns(NameCompleter):
         self.roster_surnames = roster_surnames
 
     def patterns(self) -> list[Candidate]:
-        return self.before_verbs() + self.lower_case_given_names() + self.last_comma_given() + self.caps_initials()
+        return self.before_verbs() + self.lower_case_given_names() + self.last_comma_given() + self.caps_initials() \
+            + self.given_names_alone()
+
+    def _next_is_surname(self, given: int, k: int) -> bool:
+        return super()._next_is_surname(given, k) or (self.one_case or self._written_capitalised(k)) \
+            and self._before_finite_verb(k)
+
+    def _before_finite_verb(self, i: int) -> bool:
+        """After a first name, any word before a finite verb or a bracket is the surname: "ROSA
+        BATES WAS", "DAVID BRIGHT DID", "ROSA BATES (DOB". A verb's -s form or an adjective
+        cannot stand there ("ROSA WALKS WAS" is no English); a past form can ("ROSA LOST HAD"
+        is rare, but "ROSA ADMITTED WAS" is not a name either), so none is taken."""
+        token = self.tokens[i]
+        low = token.low
+        if len(low) < 3 or low in _VERBS or low in _ADVERBS or low in self.lexicon.stop_words \
+                or low in self.lexicon.jargon or low in self.lexicon.allow_words or low in self.lexicon.acronyms \
+                or low in self.lexicon.calendar_words or low.endswith(("ed", "ing")) \
+                or low.endswith("ly") and self.lexicon.is_non_noun(low) and not self.lexicon.is_name_word(low):
+            return False
+        if self._blocked(i) or self.views.is_public(token.start, token.end):
+            return False
+        if _BORN_AFTER.match(self.text, token.end) or self.text.startswith(" (", token.end):
+            return True
+        k = i + 1
+        return k < len(self.tokens) and bool(_AFTER_GAP.fullmatch(self._gap(i, k))) and self.tokens[k].low in _VERBS
+
+    def given_names_alone(self) -> list[Candidate]:
+        """A known first name is a name wherever it stands ("OFFICERS STOPPED JAMES FIELD"): the
+        list holds no ordinary English word ("Will", "Mark" are ambiguous and wait for a pair), and
+        in ALL-CAPS text the NER model misses most names. Name completion then grows it over the
+        surname. Not in a public phrase ("St James St"), nor before a street word ("Warren St");
+        before another place word only as a first name and surname ("Oswin Church") outside a
+        public phrase and not after a house number ("45 Ellen Park")."""
+        out = []
+        for i, token in enumerate(self.tokens):
+            if token.low not in self.lexicon.given_names or len(token.low) < 3:
+                continue
+            if not self.one_case and not self.text[token.start].isupper():
+                continue  # lower-case first names in mixed text: ``lower_case_given_names``
+            if self._blocked(i) or self.views.is_public(token.start, token.end) \
+                    or self.views.touches_placeholder(token.start, token.end):
+                continue
+            if self.names.part_of_place(token.start, token.end) and not self._first_name_before_place_word(i) \
+                    or self._heads_place_name(i):
+                continue
+            out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "given_name"))
+        return out
+
+    def _first_name_before_place_word(self, i: int) -> bool:
+        """'OSWIN CHURCH', 'Dante Park': a first name and a place word that is also a surname."""
+        k = i + 1
+        if k >= len(self.tokens) or not _AFTER_GAP.fullmatch(self._gap(i, k)):
+            return False
+        following = self.tokens[k]
+        if following.low in _BUSINESS_WORDS:
+            return not self.views.is_public(following.start, following.end)  # "Teresa's Hotel": hers
+        if following.low not in self.lexicon.word_surnames or following.low in _STREET_WORDS \
+                or following.low in _STREET_ABBREVIATIONS:
+            return False
+        if self.views.is_public(following.start, following.end) or self._after_house_number(i):
+            return False
+        return not self.names.is_place([(self.tokens[i].start, self.tokens[i].end), (following.start, following.end)])
+
+    def _heads_place_name(self, i: int) -> bool:
+        """'St. James', 'Theodore Glynn Way', 'Warren Gardens': a saint, or the first word of a place
+        name (up to three more words, then a place word; right after the first name, one that is
+        no surname, or a street word)."""
+        if i > 0 and self.tokens[i - 1].low in ("st", "saint", "ste") and re.fullmatch(r"\.?[ \t]{1,3}", self._gap(i - 1, i)):
+            return True
+        for k in range(i + 1, min(i + 4, len(self.tokens))):
+            following = self.tokens[k]
+            if not _AFTER_GAP.fullmatch(self._gap(k - 1, k)) or not self.text[following.start].isupper():
+                return False
+            if k == i + 1 and following.low in _BUSINESS_WORDS:
+                return False
+            if following.low in _STREET_WORDS or following.low in _STREET_ABBREVIATIONS \
+                    or following.low in self.lexicon.place_words and (k > i + 1 or following.low not in self.lexicon.word_surnames):
+                return True  # "Clifford Park" may be a person; "Betty Quarrel Park" is a park
+        return False
+
+    def _after_house_number(self, i: int) -> bool:
+        before = self.text[max(0, self.tokens[i].start - 12) : self.tokens[i].start]
+        return bool(re.search(r"\d[A-Za-z]?[ \t]+$", before))
 
     def caps_initials(self) -> list[Candidate]:
         """'M HOLMES', 'G. ANAYA' in text written in capitals: an initial before a surname

@@ -93,6 +93,9 @@ class NameCompleter(NameWords):
         return len(following.low) >= 2 and not self._blocked(k + 1) and following.low not in self.lexicon.allow_words
 
     def _next_is_surname(self, given: int, k: int) -> bool:
+        low = self.tokens[k].low
+        if low in self.lexicon.place_words and low not in self.lexicon.word_surnames:
+            return False  # "Teresa Hotel": the first name, not the hotel
         if self.views.mode == "mixed" and not self.text[self.tokens[given].start].islower():
             return self._looks_like_name(k, after_name=True) and self._written_capitalised(k)
         return self._surname_shaped(k) and not self._written_capitalised(k) or self._looks_like_name(k, after_name=True)

@@ -134,6 +134,26 @@ CASES = {
                                        ("OFFICERS FRISKED TO NO", "WAS RELEASED")),
     "caps-cue-verb-then-name": Case("BACK SEAT PASSENGER WAS MONTENEGRO. MONTENEGRO WAS ON PROBATION.", ("MONTENEGRO",),
                                     ("BACK SEAT PASSENGER WAS", "ON PROBATION")),
+    # ---------------------------------------------------------------- a first name is a name, even alone
+    "caps-known-first-name-seeds-the-name": Case("CHARGES WERE FILED AGAINST JAMES FIELD ON BLUE HILL AVE.",
+                                                 ("JAMES FIELD",), ("CHARGES WERE FILED AGAINST", "BLUE HILL AVE")),
+    "caps-first-name-and-place-word-surname": Case("OFFICERS ARE FAMILIAR WITH ISAAC CHURCH FROM PAST CALLS.",
+                                                   ("ISAAC CHURCH",), ("FROM PAST CALLS",)),
+    "caps-first-name-not-a-business": Case("OFFICERS WENT TO THE TERESA HOTEL ROOM.", ("TERESA",), ("HOTEL ROOM",)),
+    "caps-first-name-heading-a-place": Case("HE WAS SEEN ON ELLEN ST AFTER A WARRANT OUT OF VIRGINIA BEACH.", (),
+                                            ("ELLEN ST", "VIRGINIA BEACH")),
+    "caps-first-name-before-its-place-word-surname": Case(
+        "SAME ADDRESS AS THE OPERATOR (OSWIN LANE) WITH AN OPEN CASE. LANE WAS ARRESTED.", ("OSWIN", "LANE"),
+        ("SAME ADDRESS AS THE OPERATOR", "WITH AN OPEN CASE")),
+    "caps-ambiguous-first-name-before-a-name": Case("CHARGES ON BOP.  TERRY LUIS QUARRELSON WAS LOCATED IN THE CAR.",
+                                                    ("TERRY", "QUARRELSON"), ("CHARGES ON BOP", "WAS LOCATED")),
+    "caps-month-first-name-before-a-name": Case("THE TRUE IDENTITY WAS APRIL QUARRELSON (07/24/1994) WHO WAS WANTED.",
+                                                ("APRIL", "QUARRELSON"), ("THE TRUE IDENTITY WAS", "WHO WAS WANTED")),
+    # ---------------------------------------------------------------- a surname that reads as a verb or adjective
+    "caps-surname-before-a-finite-verb": Case("A TRAFFIC STOP WITH HECTOR BRIDGES (DOB 1/2/90). BRIDGES WAS CALM.",
+                                              ("HECTOR", "BRIDGES"), ("A TRAFFIC STOP WITH", "WAS CALM")),
+    "caps-possessive-name": Case("A CJIS INQUIRY OF VELTRANEZ'S LICENSE REVEALED A SUSPENSION.", ("VELTRANEZ",),
+                                 ("LICENSE REVEALED A SUSPENSION",)),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
