@@ -44,6 +44,16 @@ _VERBS = frozenset({
     "informed", "responded", "replied", "attempted", "began", "continued", "drove", "operated", "owns",
     "identified", "admits", "denies", "can", "may", "might", "should", "must"})
 _VERB_SCORE = 0.5
+# "ADVISED <person> TO", "HAD <person> DRIVE": verbs whose object is a person who then acts.
+_TELL_VERBS = frozenset({"asked", "told", "ordered", "instructed", "advised", "allowed", "directed", "reminded",
+                         "warned", "requested", "revealed", "encouraged", "urged", "permitted", "forced", "convinced",
+                         "instruct", "ask", "tell", "order", "advise", "allow"})
+_GROUP_WORDS = frozenset({"police", "everyone", "everybody", "anyone", "anybody", "someone", "somebody", "nobody",
+                          "security", "staff", "management", "dispatch", "units", "fire", "medics", "family"})
+_CAUSATIVES = frozenset({"had", "have", "let", "made", "make", "helped", "help"})
+_BARE_VERBS = frozenset({"drive", "operate", "exit", "leave", "step", "move", "sit", "stand", "walk", "call", "remove",
+                         "park", "turn", "open", "show", "get", "put", "place", "keep", "return", "come", "go", "take",
+                         "retrieve", "produce", "provide", "empty", "stay", "wait"})
 # Place words that name a street: after a first name, a street ("Ellen St", "Ruth Ave"), unless
 # the word is also a surname and written out ("Dante Lane"); an abbreviation never is.
 _STREET_WORDS = frozenset({"street", "avenue", "road", "boulevard", "place", "terrace", "parkway", "highway", "drive",
@@ -66,7 +76,48 @@ class NamePatterns(NameCompleter):
 
     def patterns(self) -> list[Candidate]:
         return self.before_verbs() + self.lower_case_given_names() + self.last_comma_given() + self.caps_initials() \
-            + self.given_names_alone()
+            + self.given_names_alone() + self.single_words_in_person_slots()
+
+    def single_words_in_person_slots(self) -> list[Candidate]:
+        """One word where English puts a person, whatever the word: before a date-of-birth
+        bracket ("PASSENGER KNIGHT (DOB", "WITH HORN (12/16/91)"), the object of a verb that
+        tells someone to do something ("ADVISED QUARREL TO LEAVE", "REVEALED MARKS TO HAVE") and
+        of a causative "had" before a bare verb ("OFFICERS HAD CLARK DRIVE"). Role words (police
+        vocabulary: "OPERATOR", "PASSENGER", "PARTIES"), stop words and words after a determiner
+        or possessive ("HIS SON (DOB") are not names."""
+        out = []
+        tokens = self.tokens
+        for i, token in enumerate(tokens):
+            if not self._person_slot_word(i):
+                continue
+            born = _BORN_AFTER.match(self.text, token.end)
+            told = i > 0 and i + 2 < len(tokens) and tokens[i - 1].low in _TELL_VERBS and tokens[i + 1].low == "to" \
+                and _AFTER_GAP.fullmatch(self._gap(i - 1, i)) and _AFTER_GAP.fullmatch(self._gap(i, i + 1))
+            made = i > 0 and i + 1 < len(tokens) and tokens[i - 1].low in _CAUSATIVES and tokens[i + 1].low in _BARE_VERBS \
+                and _AFTER_GAP.fullmatch(self._gap(i - 1, i)) and _AFTER_GAP.fullmatch(self._gap(i, i + 1))
+            if born and "(" in born.group(0) and (re.search(r"(?i)d\.?[ ]?o\.?[ ]?b|born", born.group(0))
+                                                   or not self.lexicon.is_common(token.low) or self._named(token.low)) \
+                    or told or made:  # before a bare date only a name word: not "TODAY'S DATE (1/4/19)"
+                out.append(Candidate(token.start, token.end, "PERSON", "regex", _VERB_SCORE, "name_in_person_slot"))
+        return out
+
+    def _person_slot_word(self, i: int) -> bool:
+        token = self.tokens[i]
+        low = token.low
+        if len(low) < 3 or low in self.lexicon.calendar_words or low in self.lexicon.jargon or low in _VERBS:
+            return False
+        if not self.one_case and not self.text[token.start].isupper():
+            return False
+        if self._blocked(i) or self.views.is_public(token.start, token.end) \
+                or i > 0 and self.tokens[i - 1].low in _DETERMINERS:
+            return False
+        if low in _GROUP_WORDS:
+            return False
+        # a plural of an ordinary noun is a group of people or things ("ADVISED PARTIES TO LEAVE")
+        return self._named(low) or not (low.endswith("s") and self.lexicon.is_common(low[:-1]))
+
+    def _named(self, low: str) -> bool:
+        return self.lexicon.is_name_word(low) or low in self.lexicon.word_surnames or low in self.roster_surnames
 
     def _next_is_surname(self, given: int, k: int) -> bool:
         return super()._next_is_surname(given, k) or (self.one_case or self._written_capitalised(k)) \

@@ -154,6 +154,24 @@ CASES = {
                                               ("HECTOR", "BRIDGES"), ("A TRAFFIC STOP WITH", "WAS CALM")),
     "caps-possessive-name": Case("A CJIS INQUIRY OF VELTRANEZ'S LICENSE REVEALED A SUSPENSION.", ("VELTRANEZ",),
                                  ("LICENSE REVEALED A SUSPENSION",)),
+    # ---------------------------------------------------------------- one word where English puts a person
+    "caps-object-of-causative-had": Case("OFFICERS HAD CLARKE DRIVE THE VEHICLE HOME. OFFICERS HAD THE OPERATOR EXIT.",
+                                         ("CLARKE",), ("OFFICERS HAD", "DRIVE THE VEHICLE HOME", "THE OPERATOR EXIT")),
+    "object-of-advised-to": Case("Officers advised Quarrel to leave the area. They advised Parties to leave.",
+                                 ("Quarrel",), ("to leave the area", "advised Parties to leave")),
+    "caps-word-before-dob-bracket": Case("FRONT PASSENGER KNIGHT (DOB 12/22/2001) ACTIVE. HIS SON (DOB 1/1/2010) WAS HOME.",
+                                         ("KNIGHT",), ("FRONT PASSENGER", "HIS SON (DOB")),
+    "caps-common-word-before-a-bare-date": Case("ON TODAY'S DATE (1/4/19) OFFICERS WERE INFORMED.", (),
+                                                ("ON TODAY'S DATE (1/4/19) OFFICERS",)),
+    # ---------------------------------------------------------------- nicknames of two words
+    "caps-two-word-nickname-prefix": Case("THE OPERATOR A/K/A LIL QUARREL STATED THAT HE WAS GOING HOME.",
+                                          ("LIL QUARREL",), ("STATED THAT HE WAS GOING HOME",)),
+    "caps-doubled-nickname": Case("PASSENGER AKA MAN MAN(PRIOR F/A OFFENSES) WAS FRISKED.", ("MAN MAN",),
+                                  ("PRIOR F/A OFFENSES", "WAS FRISKED")),
+    "caps-nickname-prefix-then-verb": Case("DANTE QUARREL A/K/A SLIM STATED HE WAS TIRED.", ("SLIM",),
+                                           ("STATED HE WAS TIRED",)),
+    "caps-date-cue-is-a-whole-word": Case("WHILE ON SCENE THE MAN ENGAGED OFFICERS IN CONVERSATION.", (),
+                                          ("THE MAN ENGAGED OFFICERS",)),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
