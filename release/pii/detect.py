@@ -203,12 +203,17 @@ class NameFilter:
         base = self.views.base.text
         restored = self.views.restored
         tokens = [m.span() for m in _CAPITALISED.finditer(restored)]
+        if self.views.base.source is not None:  # accented words the case-restored copy wrote in lower case
+            tokens = sorted(set(tokens) | {m.span() for m in _LETTERS.finditer(base)
+                                           if base[m.start()].isupper() and self._accented(*m.span())})
         flagged = []
         for index, (start, end) in enumerate(tokens):
             word = base[start:end]
             if end - start < (3 if word.isupper() else 2):
                 continue
-            if word.lower() in self.lexicon.acronyms or self.is_public_word(start, end, common_is_public=True):
+            # a word written with an accent ("VÍCTOR", "CARRIÓN") is no English word, whatever its folded form
+            common_is_public = not self._accented(start, end) or word.lower() in self.lexicon.place_words  # "CAFÉ"
+            if word.lower() in self.lexicon.acronyms or self.is_public_word(start, end, common_is_public=common_is_public):
                 continue
             flagged.append(index)
         runs: list[tuple[int, int]] = []
@@ -228,6 +233,14 @@ class NameFilter:
             for low, high in runs
             if not self.is_place(tokens[low : high + 1])
         ]
+
+    def _accented(self, start: int, end: int) -> bool:
+        """The original text of this folded span holds a letter outside ASCII."""
+        base = self.views.base
+        if base.source is None:
+            return False
+        first, last = base.to_original(start, end)
+        return any(ord(ch) > 127 and ch.isalpha() for ch in base.original[first:last])
 
     def _extends(self, token: tuple[int, int], neighbour: tuple[int, int]) -> bool:
         """May a name grow from ``neighbour`` over the adjacent capitalised ``token``?"""

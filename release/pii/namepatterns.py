@@ -44,6 +44,7 @@ _VERBS = frozenset({
     "informed", "responded", "replied", "attempted", "began", "continued", "drove", "operated", "owns",
     "identified", "admits", "denies", "can", "may", "might", "should", "must"})
 _VERB_SCORE = 0.5
+_CLAUSE_END = re.compile(r"[ \t]*[,:;)]")
 # "ADVISED <person> TO", "HAD <person> DRIVE": verbs whose object is a person who then acts.
 _TELL_VERBS = frozenset({"asked", "told", "ordered", "instructed", "advised", "allowed", "directed", "reminded",
                          "warned", "requested", "revealed", "encouraged", "urged", "permitted", "forced", "convinced",
@@ -76,7 +77,7 @@ class NamePatterns(NameCompleter):
 
     def patterns(self) -> list[Candidate]:
         return self.before_verbs() + self.lower_case_given_names() + self.last_comma_given() + self.caps_initials() \
-            + self.given_names_alone() + self.single_words_in_person_slots()
+            + self.given_names_alone() + self.single_words_in_person_slots() + self.ambiguous_pairs_in_capitals()
 
     def single_words_in_person_slots(self) -> list[Candidate]:
         """One word where English puts a person, whatever the word: before a date-of-birth
@@ -139,8 +140,45 @@ class NamePatterns(NameCompleter):
             return False
         if _BORN_AFTER.match(self.text, token.end) or self.text.startswith(" (", token.end):
             return True
+        if _CLAUSE_END.match(self.text, token.end) and low not in self.lexicon.non_noun:
+            return True  # "PETER BRIDGES: NO LICENSE", "CHARLES CHAMBERS, ACTIVE": a noun, not "JOHN OUTSIDE,"
         k = i + 1
         return k < len(self.tokens) and bool(_AFTER_GAP.fullmatch(self._gap(i, k))) and self.tokens[k].low in _VERBS
+
+    def _initial_surname_verb(self, i: int) -> bool:
+        """'C NEWMAN IS', 'U. BRAVO IDENTIFIED': an initial standing alone (not "B&E", "M/V",
+        "CLASS B"), a word, a finite verb."""
+        initial = self.tokens[i]
+        before = self.text[max(0, initial.start - 1) : initial.start]
+        if before and not before.isspace() or i > 0 and self.tokens[i - 1].low in ("class", "type", "section", "unit"):
+            return False
+        k = i + 2
+        return k < len(self.tokens) and self.tokens[k].low in _VERBS and bool(_AFTER_GAP.fullmatch(self._gap(i + 1, k))) \
+            and self._before_finite_verb(i + 1)
+
+    def ambiguous_pairs_in_capitals(self) -> list[Candidate]:
+        """'MARK CHURCH AND', 'GENE KNIGHT,', 'MARK NORFOLK HAS': in text of one case, a first name
+        that is also a word, then a surname (a name, or a word that is a surname), then a verb, a
+        bracket or the end of a clause. Not a modal ("WILL PARK AND WAIT") nor a month."""
+        if not self.one_case:
+            return []
+        out = []
+        tokens = self.tokens
+        for i in range(len(tokens) - 2):
+            given, surname = tokens[i], tokens[i + 1]
+            if given.low not in self.lexicon.ambiguous_given_names or given.low in self.lexicon.stop_words \
+                    or given.low in self.lexicon.calendar_words or not _AFTER_GAP.fullmatch(self._gap(i, i + 1)):
+                continue
+            if not (self.lexicon.is_name_word(surname.low) or surname.low in self.lexicon.word_surnames):
+                continue
+            if self._blocked(i) or self._blocked(i + 1) or self.views.is_public(given.start, surname.end) \
+                    or i > 0 and tokens[i - 1].low in _DETERMINERS:
+                continue
+            after = self.text[surname.end : surname.end + 12]
+            if re.match(r"[ \t]*(?:[,;:()]|and\b)", after, re.IGNORECASE) or _BORN_AFTER.match(after) \
+                    or tokens[i + 2].low in _VERBS and _AFTER_GAP.fullmatch(self._gap(i + 1, i + 2)):
+                out.append(Candidate(given.start, surname.end, "PERSON", "regex", _VERB_SCORE, "ambiguous_first_name_pair"))
+        return out
 
     def given_names_alone(self) -> list[Candidate]:
         """A known first name is a name wherever it stands ("OFFICERS STOPPED JAMES FIELD"): the
@@ -218,7 +256,7 @@ class NamePatterns(NameCompleter):
                     or self.views.is_public(name.start, name.end) or self.names.part_of_place(name.start, name.end):
                 continue
             if self.lexicon.is_name_word(name.low) or name.low in self.lexicon.word_surnames \
-                    or not self.lexicon.is_common(name.low):
+                    or not self.lexicon.is_common(name.low) or self._initial_surname_verb(i):  # "C NEWMAN IS"
                 out.append(Candidate(initial.start, name.end, "PERSON", "regex", _VERB_SCORE, "initial_then_surname"))
         return out
 

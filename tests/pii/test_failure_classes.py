@@ -172,6 +172,20 @@ CASES = {
                                            ("STATED HE WAS TIRED",)),
     "caps-date-cue-is-a-whole-word": Case("WHILE ON SCENE THE MAN ENGAGED OFFICERS IN CONVERSATION.", (),
                                           ("THE MAN ENGAGED OFFICERS",)),
+    # ---------------------------------------------------------------- names written with accents, in capitals
+    "caps-accented-first-name": Case("ON SPRUCE CT.  VÍCTOR WAS CONFRONTATIONAL WITH OFFICERS.", ("VÍCTOR",),
+                                     ("WAS CONFRONTATIONAL WITH OFFICERS",)),
+    "caps-accented-surname": Case('SHE STATED THAT (CRYSTAL QUARRIÓN) IS WALKING AROUND. THEY MET AT THE CAFÉ.',
+                                  ("CRYSTAL QUARRIÓN",), ("IS WALKING AROUND", "CAFÉ")),
+    # ---------------------------------------------------------------- first names that are words, in capitals
+    "caps-ambiguous-first-name-and-word-surname": Case(
+        "THE VEHICLE WAS OCCUPIED BY MARK CHURCH AND A FRIEND. HE WILL PARK AND WAIT.", ("MARK CHURCH",),
+        ("THE VEHICLE WAS OCCUPIED BY", "HE WILL PARK AND WAIT")),
+    "caps-surname-before-a-colon": Case("DRIVER- PETER QUARRELS: NO LICENSE. OFFICERS SPOKE WITH JOHN OUTSIDE, THEN LEFT.",
+                                        ("PETER QUARRELS",), ("NO LICENSE", "OUTSIDE, THEN LEFT")),
+    # ---------------------------------------------------------------- initials
+    "caps-initial-surname-verb": Case("C BARROWS IS ON PROBATION. MULTIPLE B&E CHARGES, CLASS B DRUGS WERE FOUND.",
+                                      ("C BARROWS",), ("B&E CHARGES", "CLASS B DRUGS WERE FOUND")),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
