@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from release.pii.detect import SHOP_WORDS
 from release.pii.names import NameCompleter
 from release.pii.spans import Candidate
 
@@ -59,11 +60,6 @@ _BARE_VERBS = frozenset({"drive", "operate", "exit", "leave", "step", "move", "s
 # the word is also a surname and written out ("Dante Lane"); an abbreviation never is.
 _STREET_WORDS = frozenset({"street", "avenue", "road", "boulevard", "place", "terrace", "parkway", "highway", "drive",
                            "lane", "way", "square", "row"})
-# A shop or shelter after a first name is that person's ("Teresa Hotel", "Rolando Liquors"): the
-# name goes, the word stays.
-_BUSINESS_WORDS = frozenset({"market", "supermarket", "pizza", "liquor", "liquors", "store", "cafe", "restaurant", "bar",
-                             "lounge", "hotel", "motel", "shelter", "pharmacy", "laundromat", "deli", "bakery",
-                             "barbershop", "salon", "gym"})
 _STREET_ABBREVIATIONS = frozenset({"st", "ave", "av", "rd", "blvd", "pl", "ct", "ter", "terr", "pkwy", "hwy", "dr", "ln",
                                    "sq", "hl"})
 
@@ -208,7 +204,7 @@ class NamePatterns(NameCompleter):
         if k >= len(self.tokens) or not _AFTER_GAP.fullmatch(self._gap(i, k)):
             return False
         following = self.tokens[k]
-        if following.low in _BUSINESS_WORDS:
+        if following.low in SHOP_WORDS:
             return not self.views.is_public(following.start, following.end)  # "Teresa's Hotel": hers
         if following.low not in self.lexicon.word_surnames or following.low in _STREET_WORDS \
                 or following.low in _STREET_ABBREVIATIONS:
@@ -227,7 +223,7 @@ class NamePatterns(NameCompleter):
             following = self.tokens[k]
             if not _AFTER_GAP.fullmatch(self._gap(k - 1, k)) or not self.text[following.start].isupper():
                 return False
-            if k == i + 1 and following.low in _BUSINESS_WORDS:
+            if k == i + 1 and following.low in SHOP_WORDS:
                 return False
             if following.low in _STREET_WORDS or following.low in _STREET_ABBREVIATIONS \
                     or following.low in self.lexicon.place_words and (k > i + 1 or following.low not in self.lexicon.word_surnames):

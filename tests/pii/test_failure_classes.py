@@ -186,6 +186,14 @@ CASES = {
     # ---------------------------------------------------------------- initials
     "caps-initial-surname-verb": Case("C BARROWS IS ON PROBATION. MULTIPLE B&E CHARGES, CLASS B DRUGS WERE FOUND.",
                                       ("C BARROWS",), ("B&E CHARGES", "CLASS B DRUGS WERE FOUND")),
+    # ---------------------------------------------------------------- names inside place names
+    "surname-before-a-shop-word": Case("She works at Quarrelli Supermarket in Porter Square.", ("Quarrelli",),
+                                       ("Supermarket in Porter Square",)),
+    "caps-surname-before-a-shop-word": Case("HE WAS EATING PIZZA FROM QUARRELLI PIZZA AND HEADING HOME.", ("QUARRELLI",),
+                                            ("PIZZA AND HEADING HOME", "EATING PIZZA FROM")),
+    # ---------------------------------------------------------------- a list of names in capitals
+    "caps-word-surname-listed-with-a-name": Case("DEAN AND DYER, AURELIO WERE BOTH PASSENGERS. THE STORE WAS OPEN DAY AND NIGHT.",
+                                                 ("DEAN", "DYER", "AURELIO"), ("WERE BOTH PASSENGERS", "OPEN DAY AND NIGHT")),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
