@@ -2,7 +2,7 @@
 
 An outside evaluation put fictitious names back where the City's ``XXX`` marks stood in
 real narratives and found names half redacted. ``NameNeighbours`` extends the name patterns
-(``release.pii.namepatterns``, one tokenisation per text) with two rules:
+and slots (``release.pii.namepatterns``, ``release.pii.nameslots``, one tokenisation per text) with two rules:
 
 - **titles**: the word after Mr, Mrs, Ms, Miss, Mister, Mx or Dr, with or without a full
   stop, glued or not ("Mr.Quarrel"), in any letter case, is a name whatever the word
@@ -29,7 +29,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
-from release.pii.namepatterns import NamePatterns
+from release.pii.nameslots import NameSlots
 from release.pii.normalize import at_sentence_start
 from release.pii.spans import Candidate
 
@@ -47,7 +47,7 @@ _NEIGHBOUR_SCORE = 0.6
 _MAX_STEPS = 2
 
 
-class NameNeighbours(NamePatterns):
+class NameNeighbours(NameSlots):
     """Name completion plus the title, neighbour and verb rules, for one text."""
 
     def fixed(self) -> list[Candidate]:

@@ -152,6 +152,8 @@ CASES = {
     # ---------------------------------------------------------------- a surname that reads as a verb or adjective
     "caps-surname-before-a-finite-verb": Case("A TRAFFIC STOP WITH HECTOR BRIDGES (DOB 1/2/90). BRIDGES WAS CALM.",
                                               ("HECTOR", "BRIDGES"), ("A TRAFFIC STOP WITH", "WAS CALM")),
+    "caps-surname-before-a-participle": Case("A TRAFFIC STOP WITH HECTOR BRIDGES OPERATING A CAR. DANTE KEPT SAYING NO.",
+                                             ("HECTOR BRIDGES",), ("OPERATING A CAR", "KEPT SAYING NO")),
     "caps-possessive-name": Case("A CJIS INQUIRY OF VELTRANEZ'S LICENSE REVEALED A SUSPENSION.", ("VELTRANEZ",),
                                  ("LICENSE REVEALED A SUSPENSION",)),
     # ---------------------------------------------------------------- one word where English puts a person
