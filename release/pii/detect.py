@@ -50,6 +50,11 @@ def _letter_at(text: str, index: int, step: int) -> bool:
             return False
         return beyond.isalpha()
     return False
+# A shop or shelter after a name is that person's ("Teresa Hotel", "Quarrelli Market"): the name goes,
+# the word stays.
+SHOP_WORDS = frozenset({"market", "supermarket", "pizza", "liquor", "liquors", "store", "cafe", "restaurant", "bar",
+                        "lounge", "hotel", "motel", "shelter", "pharmacy", "laundromat", "deli", "bakery", "barbershop",
+                        "salon", "gym"})
 _STREET_ABBREVIATIONS = frozenset({"st", "ave", "av", "rd", "blvd", "pl", "ct", "ter", "terr", "pkwy", "hwy", "ln", "sq",
                                    "cir", "hl", "pk", "xing", "expy"})
 _DOTTED = re.compile(r"(?<![^\W_])(?:[A-Za-z]\.){2,}[A-Za-z]?(?![^\W_])")  # "A.K.A", "D.O.B."
@@ -203,12 +208,17 @@ class NameFilter:
         base = self.views.base.text
         restored = self.views.restored
         tokens = [m.span() for m in _CAPITALISED.finditer(restored)]
+        if self.views.base.source is not None:  # accented words the case-restored copy wrote in lower case
+            tokens = sorted(set(tokens) | {m.span() for m in _LETTERS.finditer(base)
+                                           if base[m.start()].isupper() and self._accented(*m.span())})
         flagged = []
         for index, (start, end) in enumerate(tokens):
             word = base[start:end]
             if end - start < (3 if word.isupper() else 2):
                 continue
-            if word.lower() in self.lexicon.acronyms or self.is_public_word(start, end, common_is_public=True):
+            # a word written with an accent ("VÍCTOR", "CARRIÓN") is no English word, whatever its folded form
+            common_is_public = not self._accented(start, end) or word.lower() in self.lexicon.place_words  # "CAFÉ"
+            if word.lower() in self.lexicon.acronyms or self.is_public_word(start, end, common_is_public=common_is_public):
                 continue
             flagged.append(index)
         runs: list[tuple[int, int]] = []
@@ -223,11 +233,30 @@ class NameFilter:
                 runs[-1] = (runs[-1][0], max(high, runs[-1][1]))
             else:
                 runs.append((low, high))
-        return [
-            Candidate(tokens[low][0], tokens[high][1], "PERSON", "rare_word", score, "uncommon_capitalised_word")
-            for low, high in runs
-            if not self.is_place(tokens[low : high + 1])
-        ]
+        base_lower = self.views.lower
+        out = []
+        for low, high in runs:
+            if high > low and base_lower[tokens[high][0] : tokens[high][1]] in SHOP_WORDS \
+                    and not self.views.is_public(tokens[low][0], tokens[high][1]):
+                high -= 1  # "Quarrelli Supermarket": the name, not the shop word
+            elif self.is_place(tokens[low : high + 1]) and not self._before_shop(tokens[high]):
+                continue
+            out.append(Candidate(tokens[low][0], tokens[high][1], "PERSON", "rare_word", score, "uncommon_capitalised_word"))
+        return out
+
+    def _before_shop(self, token: tuple[int, int]) -> bool:
+        """'Quarrelli Market', 'LOPEZ PIZZA': a shop named after a person; the name goes, the word stays."""
+        following = _NEXT_WORD.match(self.views.base.text, token[1])
+        return bool(following and following.group(1).lower() in SHOP_WORDS
+                    and not self.views.is_public(token[0], following.end(1)))
+
+    def _accented(self, start: int, end: int) -> bool:
+        """The original text of this folded span holds a letter outside ASCII."""
+        base = self.views.base
+        if base.source is None:
+            return False
+        first, last = base.to_original(start, end)
+        return any(ord(ch) > 127 and ch.isalpha() for ch in base.original[first:last])
 
     def _extends(self, token: tuple[int, int], neighbour: tuple[int, int]) -> bool:
         """May a name grow from ``neighbour`` over the adjacent capitalised ``token``?"""

@@ -169,6 +169,8 @@ class Lexicon:
 
     def is_common(self, word: str) -> bool:
         """True for an ordinary English word (lower-case input); names are never common."""
+        if word.endswith(("'s", "’s")) and len(word) > 4:
+            word = word[:-2]  # "montez's" is as common as "montez"
         if word in self.name_words:
             return False
         if word in self.stop_words:

@@ -11,8 +11,13 @@ tokenisation per text) with rules that need the word lists but no record:
   RELEASED", "Grace stated", "Green(DOB 2/10/74"), not after a determiner ("the Park is");
 - Last, First however ordinary both words are, when the first name is a known one or a
   verb, bracket or date follows ("GRAY, ART", "CARTER, MAGDALENA has");
-- an initial before a surname in capitals ("M HOLMES", "G. ANAYA"; not "A CAR", "B STREET");
-- a first name written in lower case in mixed-case text ("thomas", "joy ramirez").
+- an initial before a surname in capitals ("M HOLMES", "G. ANAYA"; not "A CAR", "B STREET"), or
+  before any word and a verb ("C BARROWS IS"; not "B&E CHARGES", "CLASS B DRUGS WERE");
+- a first name written in lower case in mixed-case text ("thomas", "joy ramirez");
+- after a first name, any word before a finite verb, a bracket or the end of a clause is the
+  surname ("ROSA BATES WAS", "PETER QUARRELS:").
+
+``release.pii.nameslots`` adds the rules that go by the slot a word stands in.
 """
 
 from __future__ import annotations
@@ -44,10 +49,12 @@ _VERBS = frozenset({
     "informed", "responded", "replied", "attempted", "began", "continued", "drove", "operated", "owns",
     "identified", "admits", "denies", "can", "may", "might", "should", "must"})
 _VERB_SCORE = 0.5
+_CLAUSE_END = re.compile(r"[ \t]*[,:;)]")
+_BRACKET_AFTER = re.compile(r"[ \t]?\(")
 
 
 class NamePatterns(NameCompleter):
-    """Record-independent name rules for one text (``release.pii.neighbours`` adds the rest)."""
+    """Record-independent name rules for one text (``release.pii.nameslots`` adds more)."""
 
     def __init__(self, *args: Any, roster_surnames: frozenset[str] = frozenset(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,6 +62,48 @@ class NamePatterns(NameCompleter):
 
     def patterns(self) -> list[Candidate]:
         return self.before_verbs() + self.lower_case_given_names() + self.last_comma_given() + self.caps_initials()
+
+    def _next_is_surname(self, given: int, k: int) -> bool:
+        return super()._next_is_surname(given, k) or (self.one_case or self._written_capitalised(k)) \
+            and self._before_finite_verb(k)
+
+    def _before_finite_verb(self, i: int) -> bool:
+        """After a first name, any word before a finite verb or a bracket is the surname: "ROSA
+        BATES WAS", "DAVID BRIGHT DID", "ROSA BATES (DOB". A verb's -s form or an adjective
+        cannot stand there ("ROSA WALKS WAS" is no English); a past form can ("ROSA LOST HAD"
+        is rare, but "ROSA ADMITTED WAS" is not a name either), so none is taken."""
+        token = self.tokens[i]
+        low = token.low
+        if len(low) < 3 or low in _VERBS or low in _ADVERBS or low in self.lexicon.stop_words \
+                or low in self.lexicon.jargon or low in self.lexicon.allow_words or low in self.lexicon.acronyms \
+                or low in self.lexicon.calendar_words or low.endswith(("ed", "ing")) \
+                or low.endswith("ly") and self.lexicon.is_non_noun(low) and not self.lexicon.is_name_word(low):
+            return False
+        if self._blocked(i) or self.views.is_public(token.start, token.end):
+            return False
+        if _BORN_AFTER.match(self.text, token.end) or _BRACKET_AFTER.match(self.text, token.end):
+            return True
+        if _CLAUSE_END.match(self.text, token.end) and low not in self.lexicon.non_noun:
+            return True  # "PETER BRIDGES: NO LICENSE", "CHARLES CHAMBERS, ACTIVE": a noun, not "JOHN OUTSIDE,"
+        k = i + 1
+        if k >= len(self.tokens) or not _AFTER_GAP.fullmatch(self._gap(i, k)):
+            return False
+        verb = self.tokens[k].low
+        # before a participle only a word that is no verb or adjective form ("HECTOR BRIDGES OPERATING";
+        # not "DANTE KEPT SAYING")
+        return verb in _VERBS or len(verb) > 5 and verb.endswith("ing") and low not in self.lexicon.non_noun \
+            and self.lexicon.is_non_noun(verb)
+
+    def _initial_surname_verb(self, i: int) -> bool:
+        """'C NEWMAN IS', 'U. BRAVO IDENTIFIED': an initial standing alone (not "B&E", "M/V",
+        "CLASS B"), a word, a finite verb."""
+        initial = self.tokens[i]
+        before = self.text[max(0, initial.start - 1) : initial.start]
+        if before and not before.isspace() or i > 0 and self.tokens[i - 1].low in ("class", "type", "section", "unit"):
+            return False
+        k = i + 2
+        return k < len(self.tokens) and self.tokens[k].low in _VERBS and bool(_AFTER_GAP.fullmatch(self._gap(i + 1, k))) \
+            and self._before_finite_verb(i + 1)
 
     def caps_initials(self) -> list[Candidate]:
         """'M HOLMES', 'G. ANAYA' in text written in capitals: an initial before a surname
@@ -74,7 +123,7 @@ class NamePatterns(NameCompleter):
                     or self.views.is_public(name.start, name.end) or self.names.part_of_place(name.start, name.end):
                 continue
             if self.lexicon.is_name_word(name.low) or name.low in self.lexicon.word_surnames \
-                    or not self.lexicon.is_common(name.low):
+                    or not self.lexicon.is_common(name.low) or self._initial_surname_verb(i):  # "C NEWMAN IS"
                 out.append(Candidate(initial.start, name.end, "PERSON", "regex", _VERB_SCORE, "initial_then_surname"))
         return out
 

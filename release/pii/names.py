@@ -93,6 +93,9 @@ class NameCompleter(NameWords):
         return len(following.low) >= 2 and not self._blocked(k + 1) and following.low not in self.lexicon.allow_words
 
     def _next_is_surname(self, given: int, k: int) -> bool:
+        low = self.tokens[k].low
+        if low in self.lexicon.place_words and low not in self.lexicon.word_surnames:
+            return False  # "Teresa Hotel": the first name, not the hotel
         if self.views.mode == "mixed" and not self.text[self.tokens[given].start].islower():
             return self._looks_like_name(k, after_name=True) and self._written_capitalised(k)
         return self._surname_shaped(k) and not self._written_capitalised(k) or self._looks_like_name(k, after_name=True)
@@ -185,9 +188,8 @@ class NameCompleter(NameWords):
                     or token.low in self.lexicon.titles or token.low in self.lexicon.acronyms)
 
     def _coordinated(self, spans: list[tuple[int, int]]) -> list[Candidate]:
-        """Capitalised words listed with a name: 'Lennon and Bird', 'Okonkwo, Ferreira and Brown'."""
-        if self.one_case:
-            return []
+        """Capitalised words listed with a name: 'Lennon and Bird', 'Okonkwo, Ferreira and Brown'; in
+        text of one case only words that are names or surnames ("DEAN AND [PERSON 2]")."""
         out = []
         for first, last in spans:
             k = last
@@ -226,6 +228,10 @@ class NameCompleter(NameWords):
         token = self.tokens[i]
         if len(token.low) < 2 or not self.text[token.start].isupper() or self._blocked(i):
             return False
+        if self.one_case:  # every word is capitalised: only a name, a surname or a first name that is a word
+            return (self.lexicon.is_name_word(token.low) or token.low in self.lexicon.word_surnames
+                    or token.low in self.lexicon.ambiguous_given_names) and token.low not in self.lexicon.calendar_words \
+                and not self.names.is_place([(token.start, token.end)]) and not self.views.is_public(token.start, token.end)
         if self.names.is_place([(token.start, token.end)]) or self.views.is_public(token.start, token.end) \
                 and token.low not in self.lexicon.allow_words:
             return False  # "Davis and Warren St", "Davis and Blue Hill Ave"

@@ -2,7 +2,7 @@
 
 An outside evaluation put fictitious names back where the City's ``XXX`` marks stood in
 real narratives and found names half redacted. ``NameNeighbours`` extends the name patterns
-(``release.pii.namepatterns``, one tokenisation per text) with two rules:
+and slots (``release.pii.namepatterns``, ``release.pii.nameslots``, one tokenisation per text) with two rules:
 
 - **titles**: the word after Mr, Mrs, Ms, Miss, Mister, Mx or Dr, with or without a full
   stop, glued or not ("Mr.Quarrel"), in any letter case, is a name whatever the word
@@ -29,7 +29,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
-from release.pii.namepatterns import NamePatterns
+from release.pii.nameslots import NameSlots
 from release.pii.normalize import at_sentence_start
 from release.pii.spans import Candidate
 
@@ -40,12 +40,14 @@ _AFTER_GAP = re.compile(r"[ \t]{1,3}")
 _BEFORE_GAP = re.compile(r"[ \t]{1,3}|[ \t]*,[ \t]{0,3}")
 _STREET_BEFORE = re.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+(?:[^\W\d_][\w'’.\-]*[ \t]+){1,3}$")
 _OUR_PERSON = re.compile(r"\[(?:PERSON|NAME) \d+\]")
+_DATE_PREPOSITIONS = frozenset({"in", "on", "of", "since", "until", "till", "during", "by", "from", "to", "through",
+                                 "early", "late", "mid", "last", "next", "this", "before", "after"})
 _TITLE_SCORE = 0.8
 _NEIGHBOUR_SCORE = 0.6
 _MAX_STEPS = 2
 
 
-class NameNeighbours(NamePatterns):
+class NameNeighbours(NameSlots):
     """Name completion plus the title, neighbour and verb rules, for one text."""
 
     def fixed(self) -> list[Candidate]:
@@ -124,7 +126,8 @@ class NameNeighbours(NamePatterns):
                 gap = self.text[self.tokens[k].end : start] if k >= 0 else ""
                 if k < 0 or not _BEFORE_GAP.fullmatch(gap) \
                         or not self._name_shaped(  # Last, First: a surname before a first name only across a comma
-                            k, next_to_given="," in gap and self.lexicon.is_given_name(self.tokens[k + 1].low)):
+                            k, next_to_given="," in gap and self.lexicon.is_given_name(self.tokens[k + 1].low),
+                            before_name=True) and not ("," not in gap and self._first_name_before(k)):
                     break
                 out.append(self._neighbour(k))
                 if "," in gap:
@@ -136,7 +139,31 @@ class NameNeighbours(NamePatterns):
         token = self.tokens[k]
         return Candidate(token.start, token.end, "PERSON", "propagation", _NEIGHBOUR_SCORE, "name_neighbour")
 
-    def _name_shaped(self, k: int, *, next_to_given: bool = False, lower_name: bool = False) -> bool:
+    def _word_surname_follows(self, k: int) -> bool:
+        return k + 1 < len(self.tokens) and self.tokens[k + 1].low in self.lexicon.word_surnames
+
+    def _first_name_before(self, k: int) -> bool:
+        """A first name right before a redacted name part is that person's, even where the word
+        has another public reading: "TERRY [PERSON 1]" (a Terry stop), "WILL [PERSON 2]",
+        "APRIL [PERSON 3]" (not after a preposition: "IN APRIL [PERSON 3] WAS")."""
+        token = self.tokens[k]
+        if not self.lexicon.is_given_name(token.low) or len(token.low) < 3:
+            return False
+        if not (self.one_case or self.text[token.start].isupper()) or at_sentence_start(self.text, token.start) \
+                and not self.one_case and token.low not in self.lexicon.given_names:
+            return False
+        if self.views.touches_placeholder(token.start, token.end) or any(self.names.kept[token.start : token.end]) \
+                or token.low in self.lexicon.titles or token.low in self.lexicon.acronyms \
+                or self.views.inside_public_phrase(token.start, token.end):
+            return False
+        if token.low in self.lexicon.given_names and self.views.is_public(token.start, token.end):
+            return False  # "QUINCY": a town; an ambiguous one ("TERRY", "GEORGIA") is a name before a name
+        if token.low in self.lexicon.calendar_words:
+            return k == 0 or self.tokens[k - 1].low not in _DATE_PREPOSITIONS
+        return True
+
+    def _name_shaped(self, k: int, *, next_to_given: bool = False, lower_name: bool = False,
+                     before_name: bool = False) -> bool:
         """Written like a name. Next to a known first name, a surname that is also a word or a
         place word ("Theresa Park", "Linda West"), and in text of one case (or an ALL-CAPS word)
         any word shaped like a surname ("AURELIO HARDING", not "AURELIO TAKING"). Next to a name
@@ -147,14 +174,18 @@ class NameNeighbours(NamePatterns):
         if len(low) < 2 or self._blocked(k) or low in self.lexicon.calendar_words \
                 or low in self.lexicon.place_words and not surname_word:
             return False
-        if self.views.inside_public_phrase(start, end) or self.names.part_of_place(start, end) and not surname_word:
+        # before a redacted name that is also a place word, that word is the name: "DANTE [LANE]"
+        place = self.names.part_of_place(start, end) and not (
+            before_name and self.lexicon.is_given_name(low) and low not in self.lexicon.place_words
+            and self._word_surname_follows(k))
+        if self.views.inside_public_phrase(start, end) or place and not surname_word:
             return False  # "Dante near Blue Hill Ave", "Dante Harambee Park"
         public = self.names.soft_public(start, end, common_is_public=False)
         if self.views.mode == "lower" and self.text[start].isupper() and not at_sentence_start(self.text, start):
             return True  # lower-case text: the writer capitalised it
         if self.one_case or self.text[start:end].isupper():  # ALL-CAPS words in mixed text too
-            if surname_word or next_to_given and self._surname_shaped(k) and not public:
-                return True  # "ALAN LITTLE", "JESSICA GRAY", "FREY, SONNY", "WILLIAM CANNON"
+            if surname_word or next_to_given and (self._surname_shaped(k) or self._before_finite_verb(k)) and not public:
+                return True  # "ALAN LITTLE", "JESSICA GRAY", "FREY, SONNY", "WILLIAM CANNON", "ROSA BATES WAS"
             if not public and not self.lexicon.is_non_noun(low) and self._surname_shaped(k):
                 return True  # "DANTE QUARRELSON" where the lemma list knows the name as a noun
 

@@ -134,6 +134,68 @@ CASES = {
                                        ("OFFICERS FRISKED TO NO", "WAS RELEASED")),
     "caps-cue-verb-then-name": Case("BACK SEAT PASSENGER WAS MONTENEGRO. MONTENEGRO WAS ON PROBATION.", ("MONTENEGRO",),
                                     ("BACK SEAT PASSENGER WAS", "ON PROBATION")),
+    # ---------------------------------------------------------------- a first name is a name, even alone
+    "caps-known-first-name-seeds-the-name": Case("CHARGES WERE FILED AGAINST JAMES FIELD ON BLUE HILL AVE.",
+                                                 ("JAMES FIELD",), ("CHARGES WERE FILED AGAINST", "BLUE HILL AVE")),
+    "caps-first-name-and-place-word-surname": Case("OFFICERS ARE FAMILIAR WITH ISAAC CHURCH FROM PAST CALLS.",
+                                                   ("ISAAC CHURCH",), ("FROM PAST CALLS",)),
+    "caps-first-name-not-a-business": Case("OFFICERS WENT TO THE TERESA HOTEL ROOM.", ("TERESA",), ("HOTEL ROOM",)),
+    "caps-first-name-heading-a-place": Case("HE WAS SEEN ON ELLEN ST AFTER A WARRANT OUT OF VIRGINIA BEACH.", (),
+                                            ("ELLEN ST", "VIRGINIA BEACH")),
+    "caps-first-name-before-its-place-word-surname": Case(
+        "SAME ADDRESS AS THE OPERATOR (OSWIN LANE) WITH AN OPEN CASE. LANE WAS ARRESTED.", ("OSWIN", "LANE"),
+        ("SAME ADDRESS AS THE OPERATOR", "WITH AN OPEN CASE")),
+    "caps-ambiguous-first-name-before-a-name": Case("CHARGES ON BOP.  TERRY LUIS QUARRELSON WAS LOCATED IN THE CAR.",
+                                                    ("TERRY", "QUARRELSON"), ("CHARGES ON BOP", "WAS LOCATED")),
+    "caps-month-first-name-before-a-name": Case("THE TRUE IDENTITY WAS APRIL QUARRELSON (07/24/1994) WHO WAS WANTED.",
+                                                ("APRIL", "QUARRELSON"), ("THE TRUE IDENTITY WAS", "WHO WAS WANTED")),
+    # ---------------------------------------------------------------- a surname that reads as a verb or adjective
+    "caps-surname-before-a-finite-verb": Case("A TRAFFIC STOP WITH HECTOR BRIDGES (DOB 1/2/90). BRIDGES WAS CALM.",
+                                              ("HECTOR", "BRIDGES"), ("A TRAFFIC STOP WITH", "WAS CALM")),
+    "caps-surname-before-a-participle": Case("A TRAFFIC STOP WITH HECTOR BRIDGES OPERATING A CAR. DANTE KEPT SAYING NO.",
+                                             ("HECTOR BRIDGES",), ("OPERATING A CAR", "KEPT SAYING NO")),
+    "caps-possessive-name": Case("A CJIS INQUIRY OF VELTRANEZ'S LICENSE REVEALED A SUSPENSION.", ("VELTRANEZ",),
+                                 ("LICENSE REVEALED A SUSPENSION",)),
+    # ---------------------------------------------------------------- one word where English puts a person
+    "caps-object-of-causative-had": Case("OFFICERS HAD CLARKE DRIVE THE VEHICLE HOME. OFFICERS HAD THE OPERATOR EXIT.",
+                                         ("CLARKE",), ("OFFICERS HAD", "DRIVE THE VEHICLE HOME", "THE OPERATOR EXIT")),
+    "object-of-advised-to": Case("Officers advised Quarrel to leave the area. They advised Parties to leave.",
+                                 ("Quarrel",), ("to leave the area", "advised Parties to leave")),
+    "caps-word-before-dob-bracket": Case("FRONT PASSENGER KNIGHT (DOB 12/22/2001) ACTIVE. HIS SON (DOB 1/1/2010) WAS HOME.",
+                                         ("KNIGHT",), ("FRONT PASSENGER", "HIS SON (DOB")),
+    "caps-common-word-before-a-bare-date": Case("ON TODAY'S DATE (1/4/19) OFFICERS WERE INFORMED.", (),
+                                                ("ON TODAY'S DATE (1/4/19) OFFICERS",)),
+    # ---------------------------------------------------------------- nicknames of two words
+    "caps-two-word-nickname-prefix": Case("THE OPERATOR A/K/A LIL QUARREL STATED THAT HE WAS GOING HOME.",
+                                          ("LIL QUARREL",), ("STATED THAT HE WAS GOING HOME",)),
+    "caps-doubled-nickname": Case("PASSENGER AKA MAN MAN(PRIOR F/A OFFENSES) WAS FRISKED.", ("MAN MAN",),
+                                  ("PRIOR F/A OFFENSES", "WAS FRISKED")),
+    "caps-nickname-prefix-then-verb": Case("DANTE QUARREL A/K/A SLIM STATED HE WAS TIRED.", ("SLIM",),
+                                           ("STATED HE WAS TIRED",)),
+    "caps-date-cue-is-a-whole-word": Case("WHILE ON SCENE THE MAN ENGAGED OFFICERS IN CONVERSATION.", (),
+                                          ("THE MAN ENGAGED OFFICERS",)),
+    # ---------------------------------------------------------------- names written with accents, in capitals
+    "caps-accented-first-name": Case("ON SPRUCE CT.  VÍCTOR WAS CONFRONTATIONAL WITH OFFICERS.", ("VÍCTOR",),
+                                     ("WAS CONFRONTATIONAL WITH OFFICERS",)),
+    "caps-accented-surname": Case('SHE STATED THAT (CRYSTAL QUARRIÓN) IS WALKING AROUND. THEY MET AT THE CAFÉ.',
+                                  ("CRYSTAL QUARRIÓN",), ("IS WALKING AROUND", "CAFÉ")),
+    # ---------------------------------------------------------------- first names that are words, in capitals
+    "caps-ambiguous-first-name-and-word-surname": Case(
+        "THE VEHICLE WAS OCCUPIED BY MARK CHURCH AND A FRIEND. HE WILL PARK AND WAIT.", ("MARK CHURCH",),
+        ("THE VEHICLE WAS OCCUPIED BY", "HE WILL PARK AND WAIT")),
+    "caps-surname-before-a-colon": Case("DRIVER- PETER QUARRELS: NO LICENSE. OFFICERS SPOKE WITH JOHN OUTSIDE, THEN LEFT.",
+                                        ("PETER QUARRELS",), ("NO LICENSE", "OUTSIDE, THEN LEFT")),
+    # ---------------------------------------------------------------- initials
+    "caps-initial-surname-verb": Case("C BARROWS IS ON PROBATION. MULTIPLE B&E CHARGES, CLASS B DRUGS WERE FOUND.",
+                                      ("C BARROWS",), ("B&E CHARGES", "CLASS B DRUGS WERE FOUND")),
+    # ---------------------------------------------------------------- names inside place names
+    "surname-before-a-shop-word": Case("She works at Quarrelli Supermarket in Porter Square.", ("Quarrelli",),
+                                       ("Supermarket in Porter Square",)),
+    "caps-surname-before-a-shop-word": Case("HE WAS EATING PIZZA FROM QUARRELLI PIZZA AND HEADING HOME.", ("QUARRELLI",),
+                                            ("PIZZA AND HEADING HOME", "EATING PIZZA FROM")),
+    # ---------------------------------------------------------------- a list of names in capitals
+    "caps-word-surname-listed-with-a-name": Case("DEAN AND DYER, AURELIO WERE BOTH PASSENGERS. THE STORE WAS OPEN DAY AND NIGHT.",
+                                                 ("DEAN", "DYER", "AURELIO"), ("WERE BOTH PASSENGERS", "OPEN DAY AND NIGHT")),
     # a lone ordinary word a weak position cue took once does not spread through the report
     "caps-weak-cue-word-does-not-spread": Case(
         "OFFICER OBSERVED MOTOR VEHICLE ON BLUE HILL AVE. OFFICERS CONDUCTED A MOTOR VEHICLE STOP.", (),
