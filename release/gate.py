@@ -187,6 +187,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     ``reviewed_manifest`` (the hash the reviewer's screen was built from), refuse a manifest
     that has been replaced since (a rebuild while the review workspace was open)."""
     bundle = bundle_dir(dataset, year, out_dir, version)
+    _require_reviewed(bundle, reviewed_manifest)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
@@ -201,10 +202,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
-    digest = manifest_sha256(bundle)
-    if reviewed_manifest is not None and digest != reviewed_manifest:
-        raise ApprovalError("the bundle was rebuilt after it was reviewed: review the new bundle before approving "
-                            "it", file=str(bundle / MANIFEST), rule="reviewed-manifest")
+    digest = _require_reviewed(bundle, reviewed_manifest)  # again: it may have been rebuilt meanwhile
     if any(s.key_id == signer.key_id for s in approvals_of(bundle, dataset, year, trust).signed):
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")
@@ -217,6 +215,15 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
             "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
             "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
             "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
+
+
+def _require_reviewed(bundle: Path, reviewed_manifest: str | None) -> str:
+    """The manifest's hash, refused when it is not the one the reviewer's screen was built from."""
+    digest = manifest_sha256(bundle)
+    if reviewed_manifest is not None and digest != reviewed_manifest:
+        raise ApprovalError("the bundle was rebuilt after it was reviewed: review the new bundle before approving "
+                            "it", file=str(bundle / MANIFEST), rule="reviewed-manifest")
+    return digest
 
 
 def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None) -> None:
