@@ -83,8 +83,8 @@ def linkable_cells(truth: np.ndarray | None, linked: np.ndarray | None) -> int:
 
 def check_linkage(spec: TableSpec, frame: pd.DataFrame, linkage: LinkageSpec | None, files: PublicFiles | None,
                   year: int) -> list[Finding]:
-    """A blocking finding when the protected table's cells of repeated people come out of the linked
-    public rows. People seen once are not counted: "stopped once" is what every unlinked row shows,
+    """A finding that withholds the protected table when its cells of repeated people come out of
+    the linked public rows (``WITHHELD``; blocking only when the check cannot run). People seen once are not counted: "stopped once" is what every unlinked row shows,
     and an outsider cannot tell it from a person whose reports the file's columns do not link
     (noise.md, section 11); what linking adds is who was stopped again, and how often."""
     if linkage is None or files is None or spec.mechanism == "summary":
@@ -99,12 +99,18 @@ def check_linkage(spec: TableSpec, frame: pd.DataFrame, linkage: LinkageSpec | N
     derivable = linkable_cells(truth, linked)
     if not derivable:
         return []
-    return [Finding(stage="tables", code="protected_table_linkable", severity="blocking",
+    return [Finding(stage="tables", code=WITHHELD, severity="warning",
                     message=f"{derivable} non-zero cell(s) of a protected person-level table (people seen in two or "
                             f"more reports) come out exactly when the rows of the public file '{linkage.file}' are "
-                            "linked into persons by their published columns: coarsen or drop the linking columns "
-                            "of that file, or declare the table a summary", file=spec.name, rule="protection_model",
-                    count=derivable)]
+                            "linked into persons by their published columns, so the table is withheld from this "
+                            "release (nothing of it is drawn, charged or published); to publish it, coarsen or drop "
+                            "the linking columns of that file, or declare the table a summary",
+                    file=spec.name, rule="protection_model", count=derivable)]
+
+
+# A protected table whose cells the linked public rows give away is withheld, not published: the
+# rest of the release goes on (fail closed on that table, never a dead end for the year).
+WITHHELD = "protected_table_withheld"
 
 
 def linkage_of(model: Mapping[str, object] | None, spec: TableSpec) -> LinkageSpec | None:

@@ -151,6 +151,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
                                                      public_files, year))
     if any(f.severity == "blocking" for f in result.findings):
         return result  # nothing is drawn for a release that is blocked anyway
+    withheld = {f.file for f in result.findings if f.code == linkage.WITHHELD}
+    specs = [s for s in specs if s.name not in withheld]
     plans = {s.name: plan_noisy(frames[s.source], s, dataset=dataset, year=year, row_order=row_order, rng=rng)
              for s in specs if s.is_noisy}
     if precheck is not None:

@@ -123,7 +123,8 @@ def derive(context: DeriveContext) -> Derived:
         f"published, each person counts at most {k} reports a year (a random subset beyond that), and "
         "the noise allows one person to change their unit's row. So that the persons file cannot link one "
         "person's reports instead, it publishes build, hair style, skin tone and licence blank and adult ages "
-        "in bands while this table is published.",
+        "in bands while this table is published; a build whose persons file still links a repeated person's "
+        "reports withholds the table (a warning in the packet says so).",
     )
     return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed},
                    findings=findings, notes=notes)

@@ -230,18 +230,26 @@ def _without_coarsening(rules: Path) -> Path:
     return rules
 
 
-def test_a_persons_file_that_links_one_persons_reports_blocks_the_protected_table(tmp_path: Path) -> None:
+def test_a_persons_file_that_links_one_persons_reports_withholds_the_protected_table(tmp_path: Path) -> None:
     """Attack 1c: with every descriptor published, the person in 20 reports is one combination of
     the persons file's columns, and the linkage recount gives protected cells exactly (the
-    '6 or more' cell of their first neighbourhood among them). The build plays that attacker and blocks."""
+    '6 or more' cell of their first neighbourhood among them). The build plays that attacker and
+    withholds the table: the year is still a draft, the table is neither published nor charged,
+    and the packet's warning says why and what to change."""
     raw = _export_with_a_frequent_person(tmp_path / "raw")
     rules = _without_coarsening(trusted_rules(tmp_path))
-    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(tmp_path / "out"),
-                                   "--rules", str(rules), "--json")
-    assert code == 5, stdout + stderr
-    blocking = json.loads(stdout)["blocking"]
-    assert [b["code"] for b in blocking] == ["protected_table_linkable"]
-    assert blocking[0]["items"][0]["file"] == "fioe_people_by_contacts_neighbourhood"
+    out = tmp_path / "out"
+    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--rules", str(rules), "--json")
+    assert code == 0, stdout + stderr
+    bundle = out / "fioe" / YEAR
+    findings = read_manifest(bundle)["findings"]
+    withheld = [f for f in findings if f["code"] == "protected_table_withheld"]
+    assert [f["file"] for f in withheld] == ["fioe_people_by_contacts_neighbourhood"]
+    assert withheld[0]["severity"] == "warning" and "coarsen or drop the linking columns" in withheld[0]["message"]
+    public = {p.name for p in (bundle / "public").rglob("*")}
+    assert not any("people_by_contacts" in name for name in public)
+    statement = (bundle / "public" / "privacy.json").read_text(encoding="utf-8")
+    assert "people_by_contacts" not in statement
     assert "Quimby" not in stdout + stderr and "Traceback" not in stdout + stderr
 
 
