@@ -35,11 +35,7 @@ from release.review.facts import (_ACTION, _PLAIN_TYPE, _SMALL_CELL_WORDS, _TABL
 from release.review.inputs import (PacketInputs, PreviousRelease, _pattern, _privacy, _rules,  # noqa: F401
                                    inputs_from_build, inputs_from_bundle)
 from release.review.packet import PACKET, review, write_review
-from release.review.render import (_CSP, _CSS, _bars, _e, _highlight, _interval_chart,  # noqa: F401
-                                   _section_changes, _section_expectations, _section_flagged,
-                                   _section_juvenile, _section_privacy, _section_provenance,
-                                   _section_redactions, _section_risk, _section_samples,
-                                   _section_notes, _section_summary, _section_tables, _table, render_review)
+from release.review.render import _CSP, _CSS, _bars, _highlight, _interval_chart, render_review  # noqa: F401
 
 __all__ = [
     "CHART_CELLS", "FLAGGED_ROWS", "LOW_CONFIDENCE", "PACKET", "PLACEHOLDER", "PREVIEW_ROWS",

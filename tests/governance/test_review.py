@@ -162,7 +162,7 @@ def test_decisions_are_listed_and_pending_ones_counted(built: Built, tmp_path: P
     applied = dataclasses.replace(inputs, manifest={**read_manifest(built.bundle), "review_decisions": decisions})
     part = render_review(applied).split("Decisions applied in this build")[1].split("</section>")[0]
     assert "<td>keep</td><td>A. Reviewer</td><td>fieldcontact.csv</td><td>FC20000001#2</td>" in part
-    assert "officer&#x27;s street" in part
+    assert "officer&#39;s street" in part  # escaped by the template (markupsafe)
 
 
 def test_a_non_default_policy_is_shown_in_the_summary(built: Built) -> None:
