@@ -66,9 +66,8 @@ def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
     record_files = {name: frames.get(name, _empty_public(fp)) for name, fp in policy.files.items()}
     record_paths = {f"public/{fp.public_file.format(year=year)}" for fp in policy.files.values()}
     others = {Path(relpath).name: frame for relpath, frame in (public or {}).items() if relpath not in record_paths}
-    per_record = leakcheck.find_leaks(loaded.tables.frames, record_files, policy, year)[1]
-    leaks = list(dict.fromkeys(per_record + leakcheck.find_global_leaks(
-        loaded.tables.frames, record_files, policy, year, others)))
+    checker = leakcheck.LeakChecker(loaded.tables.frames, policy, year)  # the raw values read once for both
+    leaks = list(dict.fromkeys(checker.find_leaks(record_files)[1] + checker.find_global_leaks(record_files, others)))
     problems += [f"{leak.file}, row {leak.row_key}, column {leak.column}: {leak.kind} in a public file"
                  for leak in leaks]
     return from_problems("raw_values_absent", problems,

@@ -311,7 +311,9 @@ class LeakChecker:
     - Across the release (``find_global_leaks``): the spans depend on the cell's text and on
       the automaton of every record's full values. The automaton is the cross-record part; it
       is built from the raw data once, so the memo key is the cell's text alone. Which columns
-      are searched (not officer columns) is the policy's, the same in every call.
+      are searched (not officer columns) is the policy's, the same in every call. Its
+      cross-record exemption, a structured cell that 3 or more reports share (a street), is
+      recomputed from the public frames of each call and applied outside the memo.
     A checker must not outlive its raw frames: build a new one for other raw data.
     """
 
