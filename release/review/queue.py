@@ -30,6 +30,7 @@ from release.errors import ReleaseError
 from release.gate import read_public_csv
 from release.model import finite_number
 from release.review.facts import LOW_CONFIDENCE, _entries
+from release.review.summary import risk_sentence
 from release.stages.juvenile import public_report_key
 from release.stages.publish import BLOCKING_FILE, LOG
 
@@ -162,18 +163,12 @@ def _finding_items(blocking: Sequence[Mapping[str, object]]) -> list[QueueItem]:
 
 
 def _risk_items(manifest: Mapping[str, object]) -> list[QueueItem]:
-    items = []
-    for risk in manifest.get("record_risk") or []:  # type: ignore[union-attr]
-        if not isinstance(risk, dict) or risk.get("verdict") == "green":
-            continue
-        quasi = ", ".join(str(q) for q in risk.get("quasi_identifiers") or [])
-        items.append(QueueItem(
-            _item_id("risk", risk.get("file"), quasi), "risk", "record_risk", str(risk.get("file")), "", "",
-            message=(f"{str(risk.get('verdict')).upper()}: {float(risk.get('unique_share', 0.0)):.1%} of "
-                     f"{int(risk.get('rows', 0)):,} rows unique on ({quasi}); "
-                     f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {risk.get('k')} "
-                     f"(action: {risk.get('action')}).")))
-    return items
+    return [QueueItem(
+        _item_id("risk", risk.get("file"), ", ".join(str(q) for q in risk.get("quasi_identifiers") or [])),
+        "risk", "record_risk", str(risk.get("file")), "", "",
+        message=f"{str(risk.get('verdict')).upper()}: {risk_sentence(risk)}")
+        for risk in manifest.get("record_risk") or []  # type: ignore[union-attr]
+        if isinstance(risk, dict) and risk.get("verdict") != "green"]
 
 
 def build_queue(bundle: Path, manifest: Mapping[str, object], policy: DatasetPolicy, year: int,

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from release.review.facts import Facts, TableFacts, collect_facts
 from release.review.inputs import PacketInputs
-from release.review.summary import summarize
+from release.review.summary import risk_sentence, summarize
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1rem 2rem;color:#1b1b1b}
@@ -97,16 +97,8 @@ _VERDICT_CLASS = {"green": "ok", "amber": "warn", "red": "bad", "not measured": 
 
 def _risk_verdicts(f: Facts) -> list[dict[str, str]]:
     """Record-level re-identification risk of each file the privacy policy names: a verdict and its number."""
-    items = []
-    for risk in f.record_risk:
-        verdict = str(risk.get("verdict", "red"))
-        quasi = ", ".join(str(q) for q in risk.get("quasi_identifiers", []) or [])  # type: ignore[union-attr]
-        items.append({"css": _VERDICT_CLASS.get(verdict, "bad"), "verdict": verdict.upper(), "text": (
-            f"{risk.get('file')}: {float(risk.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
-            f"{int(risk.get('rows', 0)):,} rows unique on ({quasi}) as published; "  # type: ignore[call-overload]
-            f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {risk.get('k')} "  # type: ignore[arg-type]
-            f"(action: {risk.get('action')}).")})
-    return items
+    return [{"css": _VERDICT_CLASS.get(str(risk.get("verdict", "red")), "bad"),
+             "verdict": str(risk.get("verdict", "red")).upper(), "text": risk_sentence(risk)} for risk in f.record_risk]
 
 
 def _budget_lines(f: Facts) -> list[str]:

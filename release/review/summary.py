@@ -83,6 +83,15 @@ def _budget(privacy: Mapping[str, object] | None) -> tuple[tuple[str, ...], str]
     return tuple(lines), plain
 
 
+def risk_sentence(risk: Mapping[str, object]) -> str:
+    """One record-level risk verdict in words (the packet, the workspace's summary and queue)."""
+    quasi = ", ".join(str(q) for q in risk.get("quasi_identifiers") or [])  # type: ignore[attr-defined]
+    return (f"{risk.get('file')}: {float(risk.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
+            f"{int(risk.get('rows', 0)):,} rows unique on ({quasi}) as published; "  # type: ignore[call-overload]
+            f"{float(risk.get('under_k_share', 0.0)):.1%} in classes under k = {risk.get('k')} "  # type: ignore[arg-type]
+            f"(action: {risk.get('action')}).")
+
+
 def column_rows(policy: DatasetPolicy) -> tuple[ColumnRow, ...]:
     rows = []
     withheld_minor = set(policy.juvenile.withhold) if policy.juvenile is not None and policy.juvenile.enabled else set()
@@ -112,9 +121,7 @@ def summarize(facts: Facts, policy: DatasetPolicy | None = None) -> Summary:
     target = f"{facts.dataset} {facts.year}"
     return Summary(
         facts.dataset, facts.year, facts.status, facts.blocking, verdict, not facts.blocking, rating,
-        tuple(f"{str(r.get('verdict', '')).upper()} {r.get('file')}: {float(r.get('unique_share', 0.0)):.1%} of "  # type: ignore[arg-type]
-              f"{int(r.get('rows', 0)):,} rows unique on ({', '.join(str(q) for q in r.get('quasi_identifiers') or [])})"  # type: ignore[call-overload, union-attr]
-              for r in facts.record_risk),
+        tuple(f"{str(r.get('verdict', '')).upper()} {risk_sentence(r)}" for r in facts.record_risk),
         budget_lines, plain, warnings,
         f"release decide {target} --log-id SEQ_OR_HASH|--finding ID --decision keep|redact --key KEY",
         f"release approve {target} --key KEY", f"release review {target} --serve --key KEY [--raw DIR]",
