@@ -63,6 +63,7 @@ class _Run:
     rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
     risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
     minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
+    coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -85,8 +86,9 @@ def build_release(options: BuildOptions) -> dict[str, object]:
 
 def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str]) -> dict[str, object]:
     progress = options.progress
+    coarsening = _linkage_coarsening(resolved)  # a broken tables policy stops the build before the first stage
     loaded, raw_results, report = _load_and_validate(options, resolved)
-    run = _Run(options, resolved, keys, loaded, raw_results, report, report)
+    run = _Run(options, resolved, keys, loaded, raw_results, report, report, coarsening=coarsening)
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -512,16 +514,21 @@ def _prior_tables(options: BuildOptions, specs: list) -> list:
     return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year)
 
 
-def _coarsened_for_linkage(run: _Run, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _linkage_coarsening(resolved: Resolved) -> dict[str, dict[str, str]]:
     """A person-level protected table goes out only with a record-level file that cannot link one
     person's reports: the columns its linkage spec names are coarsened (``release.linkage``)."""
     from release import linkage
     from release.tables_spec import load_tables_policy
 
-    policy = run.resolved.policy
-    if not policy.tables_file:
-        return frames
-    return linkage.coarsen(frames, linkage.coarsening(load_tables_policy(run.resolved.rules_dir / policy.tables_file)))
+    tables_file = resolved.policy.tables_file
+    return linkage.coarsening(load_tables_policy(resolved.rules_dir / tables_file)) if tables_file else {}
+
+
+def _coarsened_for_linkage(run: _Run, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The record-level files with the linkage coarsening applied (every verify round)."""
+    from release import linkage
+
+    return linkage.coarsen(frames, run.coarsening)
 
 
 def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
