@@ -216,6 +216,48 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
     assert approvals["status"] == "pass"
 
 
+def test_approve_over_http_after_a_rebuild_under_the_served_workspace_is_refused(
+        world: dict[str, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack A29 through the CLI and HTTP: `release review --serve`, every item reviewed (Approve
+    offered), then `release fioe 2020` rebuilds the year while the page is open; Approve answers
+    400 with the approval refusal's exit code 7, and nothing is signed."""
+    import http.cookiejar
+    import re
+    import urllib.error
+    import urllib.request
+
+    monkeypatch.delenv("RELEASE_HMAC_KEY")
+    out = build_copy_for_test(world["out"], tmp_path, tmp_path_factory, monkeypatch)
+    server = Server(out, world["rules"], world["key"])
+    url = str(server.info["url"])
+    origin = url.split("/?")[0]
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(url).read().decode()
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    def post(path: str, body: dict[str, str]) -> tuple[int, dict[str, object]]:
+        request = urllib.request.Request(origin + path, data=json.dumps(body).encode(), method="POST", headers={
+            "Content-Type": "application/json", "X-CSRF-Token": csrf, "Origin": origin})
+        try:
+            with opener.open(request) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    for item in dict.fromkeys(re.findall(r'data-id="([^"]+)"', page)):
+        assert post("/api/reviewed", {"item": item, "reviewed": "true"})[0] == 200
+    state = json.loads(opener.open(origin + "/api/state").read())
+    assert state["approvable"], state["approve_blockers"]
+    code, _, stderr = invoke("fioe", "2020", "--input", str(world["raw"]), "--out", str(out),
+                             "--rules", str(world["rules"]), "--json")
+    assert code == 0, stderr
+    status, answer = post("/api/approve", {"note": ""})
+    assert status == 400 and answer["exit_code"] == 7 and "rebuilt after" in str(answer["message"])
+    approvals = out / "fioe" / "2020" / "approvals.jsonl"
+    assert not approvals.exists() or not approvals.read_text(encoding="utf-8").strip()
+
+
 # ---- the server's defences, without a browser ----------------------------------------------
 
 ORIGIN = "http://127.0.0.1:8765"
