@@ -21,6 +21,12 @@ and slots (``release.pii.namepatterns``, ``release.pii.nameslots``, one tokenisa
   in capitals any surname-shaped word ("WILLIAM CANNON", "JESSICA GRAY"); next to any
   redacted name part, in capitals, a word that is no verb, adjective or adverb form (the
   English vocabulary's noun list holds many surnames: "OSWIN TANNERY").
+- **by position alone**, whatever the word (found on the City's 2019 narratives): a word
+  between two redacted name parts ("[PERSON 1] PRICE [PERSON 2]" in a list of names), the
+  half of a hyphenated surname glued to a redacted one ("[PERSON 1]-SEVILLA", not an
+  ordinary word), a noun ending a line of capitals after a name ("- [PERSON 1] HOLDER"),
+  and a first name before a middle initial and a name ("AUTUMN H. [PERSON 5]"). Never a
+  stop word, verb form, police word or public phrase ("[PERSON 1] MET [PERSON 2]").
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
+from release.pii.namepatterns import _VERBS
 from release.pii.nameslots import NameSlots
 from release.pii.normalize import at_sentence_start
 from release.pii.spans import Candidate
@@ -39,6 +46,8 @@ _INITIAL_GAP = re.compile(r"\.?[ \t]{1,3}|\.")
 _AFTER_GAP = re.compile(r"[ \t]{1,3}")
 _BEFORE_GAP = re.compile(r"[ \t]{1,3}|[ \t]*,[ \t]{0,3}")
 _STREET_BEFORE = re.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+(?:[^\W\d_][\w'’.\-]*[ \t]+){1,3}$")
+_INITIAL_BEFORE = re.compile(r"\.?[ \t]{1,3}")
+_LINE_END = re.compile(r"[ \t]*(?:\r?\n|\Z)")
 _OUR_PERSON = re.compile(r"\[(?:PERSON|NAME) \d+\]")
 _DATE_PREPOSITIONS = frozenset({"in", "on", "of", "since", "until", "till", "during", "by", "from", "to", "through",
                                  "early", "late", "mid", "last", "next", "this", "before", "after"})
@@ -112,28 +121,82 @@ class NameNeighbours(NameSlots):
                       if all(self.views.placeholders[m.start() : m.end()])]
         out: list[Candidate] = []
         starts = [t.start for t in self.tokens]
+        edges = ({s for s, _ in spans}, {e for _, e in spans})
         for start, end in spans:
             k = bisect.bisect_left(starts, end)  # first token after the name
             for _ in range(_MAX_STEPS):
-                if k >= len(self.tokens) or not _AFTER_GAP.fullmatch(self.text, end, self.tokens[k].start) \
-                        or not self._name_shaped(k, next_to_given=k > 0 and self.lexicon.is_given_name(self.tokens[k - 1].low),
-                                                 lower_name=k > 0 and self._lower_name(k - 1)):
+                gap = self.text[end : self.tokens[k].start] if k < len(self.tokens) else ""
+                if k >= len(self.tokens) or not (_AFTER_GAP.fullmatch(gap) or gap == "-") \
+                        or not (self._name_shaped(k, next_to_given=k > 0 and self.lexicon.is_given_name(self.tokens[k - 1].low),
+                                                  lower_name=k > 0 and self._lower_name(k - 1))
+                                or self._between_names(k, edges) or self._ends_list_line(k)
+                                or gap == "-" and self._glued_surname(k)):
                     break
                 out.append(self._neighbour(k))
                 end, k = self.tokens[k].end, k + 1
             k = bisect.bisect_left(starts, start) - 1  # last token before the name
             for _ in range(_MAX_STEPS):
                 gap = self.text[self.tokens[k].end : start] if k >= 0 else ""
-                if k < 0 or not _BEFORE_GAP.fullmatch(gap) \
+                if k >= 1 and _INITIAL_BEFORE.fullmatch(gap) and self._initial(k) \
+                        and _AFTER_GAP.fullmatch(self._gap(k - 1, k)) and self._first_name_before(k - 1):
+                    out += [self._neighbour(k - 1), self._neighbour(k)]  # "AUTUMN H. [PERSON 5]"
+                    break
+                if k < 0 or not (_BEFORE_GAP.fullmatch(gap) or gap == "-") \
                         or not self._name_shaped(  # Last, First: a surname before a first name only across a comma
                             k, next_to_given="," in gap and self.lexicon.is_given_name(self.tokens[k + 1].low),
-                            before_name=True) and not ("," not in gap and self._first_name_before(k)):
+                            before_name=True) and not ("," not in gap and self._first_name_before(k)) \
+                        and not ("," not in gap and self._between_names(k, edges)) \
+                        and not (gap == "-" and self._glued_surname(k)):
                     break
                 out.append(self._neighbour(k))
                 if "," in gap:
                     break  # "Quarrel, Dante": the surname before a comma, nothing further
                 start, k = self.tokens[k].start, k - 1
         return out
+
+    def _plain_word(self, k: int) -> bool:
+        """No stop word, title, verb form, police word, month, place word, acronym, placeholder
+        or public phrase: a word that could be part of a name by its position alone."""
+        token = self.tokens[k]
+        low = token.low
+        lexicon = self.lexicon
+        return len(low) >= 2 and not (
+            low in lexicon.stop_words or low in lexicon.titles or low in lexicon.calendar_words
+            or low in lexicon.place_words or low in lexicon.acronyms or low in lexicon.jargon
+            or low in lexicon.allow_words or low in _VERBS or low.endswith(("ed", "ing"))
+            or self._blocked(k) or self.views.inside_public_phrase(token.start, token.end)
+            or any(self.names.kept[token.start : token.end]))
+
+    def _between_names(self, k: int, edges: tuple[set[int], set[int]]) -> bool:
+        """A word between two redacted name parts is a middle name: "[PERSON 1] PRICE [PERSON 2]"
+        in a list of names, "[PERSON 6]\nROYAL [PERSON 7]". One side is a space, the other any
+        white space. A stop word, verb, adjective or adverb between them is not, unless it is a
+        known name ("[PERSON 1] AND [PERSON 2]", "[PERSON 1] MET [PERSON 2]")."""
+        token = self.tokens[k]
+        starts, ends = edges
+        before = self.text[:token.start].rstrip()
+        after = self.text[token.end:]
+        right = len(self.text) - len(after.lstrip())
+        if len(before) not in ends or right not in starts:
+            return False
+        gaps = (self.text[len(before) : token.start], self.text[token.end : right])
+        return any(_AFTER_GAP.fullmatch(g) for g in gaps) and self._plain_word(k) \
+            and not (self.lexicon.is_non_noun(token.low) and token.low not in self.lexicon.word_surnames
+                     and not self.lexicon.is_name_word(token.low))  # "[PERSON 1] met [PERSON 2]"
+
+    def _ends_list_line(self, k: int) -> bool:
+        """In one-case text, a noun ending the line after a redacted name is its surname: a list
+        of people, one a line ("- [PERSON 1] HOLDER"). Not a verb, adjective or adverb form."""
+        token = self.tokens[k]
+        return (self.one_case or self.text[token.start : token.end].isupper()) \
+            and bool(_LINE_END.match(self.text, token.end)) and len(token.low) >= 3 \
+            and self._plain_word(k) and token.low not in self.lexicon.non_noun \
+            and not self.names.soft_public(token.start, token.end, common_is_public=False)
+
+    def _glued_surname(self, k: int) -> bool:
+        """The other half of a hyphenated surname ("[PERSON 1]-SEVILLA"): a word glued to a
+        redacted name part by a hyphen, unless it is an ordinary word ("[PERSON 1]-ACTIVE")."""
+        return self._plain_word(k) and not self.lexicon.is_common(self.tokens[k].low)
 
     def _neighbour(self, k: int) -> Candidate:
         token = self.tokens[k]
