@@ -33,8 +33,9 @@ releases folder attacks them:
    the per-report ones (``PER_REPORT``), with any combination of the drifting groups left out
    (``DRIFTING``); a person is exposed when such a class holds two or more of their reports and
    fewer than 5 people (truth: the keyed surname and date of birth, from the raw sample through
-   the library). The bundled sample draws every person afresh, so it has next to no one in two
-   reports: the figure shows the attack ran, not that a real year is safe (noise.md, 1 and 11).
+   the library). The bundled sample draws every person afresh (its people in two reports are
+   namesakes born the same day, whom the key merges): the figure shows the attack ran, not that
+   a real year is safe (noise.md, 1 and 11).
 
 An independent attacker extends it by adding a recipe (``RECIPES``), a constraint source
 (``lp_attack``) or a quasi-identifier set (``QUASI``); nothing here uses the library's own
