@@ -112,6 +112,7 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
         "rho_charged_by_this_build": charged,
         "spends": [s.__dict__ for s in spends],
         "rows_dropped": tables.rows_dropped,  # type: ignore[attr-defined]
+        "linkage": tables.linkage,  # type: ignore[attr-defined]
         "tables": tables.privacy_summary,  # type: ignore[attr-defined]
         "measurements": tables.measurements,  # type: ignore[attr-defined]
     }

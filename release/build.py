@@ -532,9 +532,11 @@ def _coarsened_for_linkage(run: _Run, frames: dict[str, pd.DataFrame]) -> dict[s
 
 
 def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
-    """The record-level files exactly as they will be published (what an outsider recounts)."""
+    """The record-level files exactly as they will be published (what an outsider recounts), each
+    row with its load row key (never published: the linkage check joins its truth on it)."""
     policy = run.resolved.policy
-    return {name: run.public[name][fp.public_columns()] for name, fp in policy.files.items() if fp.publish}
+    return {name: run.public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items()
+            if fp.publish}
 
 
 def _check_public(run: _Run) -> list:

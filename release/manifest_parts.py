@@ -4,9 +4,10 @@
 what a portal or an auditor needs to verify the public files (their hashes, the policy's hashes,
 versions, status, the privacy spent) and nothing about the raw data that is not itself published.
 Exact counts about the raw data (every finding with its count and row keys, the inputs' row
-counts, the redaction log's counts, rows dropped by contribution bounding, reviewers' decisions)
-go to ``review/manifest_private.json``, listed in the manifest's outputs with its SHA-256, so the
-signature covers them and an auditor with the bundle sees them; ``read`` merges the two parts.
+counts, the redaction log's counts, rows dropped by contribution bounding, what linking the public
+files exposes, reviewers' decisions) go to ``review/manifest_private.json``, listed in the
+manifest's outputs with its SHA-256, so the signature covers them and an auditor with the bundle
+sees them; ``read`` merges the two parts.
 An exact count of rows without a person key, published, bounded the protected table's total
 exactly (issue #12, attack 1e).
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 PRIVATE_FILE = "review/manifest_private.json"
 PRIVATE_KEYS = ("inputs", "redaction_log", "findings", "review_decisions")
-PRIVATE_PRIVACY_KEYS = ("rows_dropped",)
+PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage")
 
 
 def split(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

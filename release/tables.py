@@ -46,6 +46,7 @@ class TablesResult:
     privacy_summary: list[dict[str, object]]
     rows_dropped: dict[str, int]
     published: list[PublishedTable] = field(default_factory=list)  # exact tables, for other years' audits
+    linkage: dict[str, dict[str, object]] = field(default_factory=dict)  # table -> what linking exposes (private)
 
 
 def load_table_specs(path: Path) -> list[TableSpec]:
@@ -135,7 +136,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
                  public_files: recount.PublicFiles | None = None,
                  precheck: Callable[[Sequence[MeasurementRequest]], None] | None = None) -> TablesResult:
     """``model`` and ``public_files`` (the protection model and the record-level files as they
-    will be published) turn on the recount checks; the orchestrator always passes them, and
+    will be published, each row with its load row key for the linkage check's truth) turn on the
+    recount checks; the orchestrator always passes them, and
     ``precheck``, which refuses the whole release before any draw if its new charges would
     pass a cap."""
     rng = rng if rng is not None else np.random.default_rng()
@@ -147,8 +149,10 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             raise ConfigError(f"tables.{spec.name}.source: no frame named '{spec.source}'")
         truth = recount.all_rows(frames[spec.source], spec, year) if public_files is not None else None
         result.findings.extend(recount.check_table(spec, truth, outside[spec.name]) if model is not None else [])
-        result.findings.extend(linkage.check_linkage(spec, frames[spec.source], linkage.linkage_of(model, spec),
-                                                     public_files, year))
+        found, exposure = linkage.check_linkage(spec, frames, linkage.linkage_of(model, spec), public_files)
+        result.findings.extend(found)
+        if exposure is not None:
+            result.linkage[spec.name] = exposure.to_dict()
     if any(f.severity == "blocking" for f in result.findings):
         return result  # nothing is drawn for a release that is blocked anyway
     withheld = {f.file for f in result.findings if f.code == linkage.WITHHELD}

@@ -170,22 +170,42 @@ class TableSpec(_Frozen):
         return tuple(dict.fromkeys([*(d.source_column for d in self.dimensions), *self.where]))
 
 
+# every combination of the drifting groups is a linking key: 2**8 keys at most
+MAX_DRIFTING_GROUPS = 8
+
+
 class LinkageSpec(_Frozen):
-    """How an outsider links one person's public rows across reports (``release.linkage``): rows of
-    ``file`` with the same value in every published column but ``key`` and ``per_report`` are one
-    person; ``count_as`` gets the number of their reports, and ``columns`` (frame column -> column
-    of ``parent``) the values of the earliest report by ``parent``'s ``order_by``."""
+    """How an outsider links one person's public rows across reports, and how the build judges it
+    with the private truth (``release.linkage``). Rows of ``file``, each with its report's row of
+    ``parent`` joined on ``key``, that are alike in every published column but ``key`` and
+    ``per_report`` fall in one linking class; a person is exposed when one class holds two or more
+    of their reports and fewer than ``min_people_per_class`` people. ``drifting`` groups columns
+    one person's reports may disagree on (an age crossing a band, another car): the attacker may
+    leave out any combination of the groups, and the worst case counts."""
 
     file: str
     parent: str
     key: str
-    order_by: str
+    # the frame (from the dataset's derive step) giving each row of ``file`` its true person:
+    # ``row_key`` (the row's load key) -> ``unit_id`` (the person key; missing when unattributed)
+    truth: str
+    # columns that differ from one report to the next and say nothing about the person (a
+    # parent's column as ``parent.<column>``); every other published column links
     per_report: tuple[str, ...] = ()
-    count_as: str
-    columns: dict[str, str] = Field(default_factory=dict)
-    # what ``file`` gives up while a protected table is built on this frame: ``blank`` empties a
-    # column, ``age_band`` moves an adult's age to a band in ``age_band`` (release.linkage.coarsen)
+    drifting: dict[Name, tuple[str, ...]] = Field(default_factory=dict, max_length=MAX_DRIFTING_GROUPS)
+    min_people_per_class: int = Field(default=5, ge=2)
+    # what ``file`` (or ``parent.<column>``) gives up while a protected table is built on this frame:
+    # ``blank`` empties a column, ``age_band`` moves an adult's age to a band in ``age_band``
     coarsen: dict[str, Literal["blank", "age_band"]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _apart(self) -> "LinkageSpec":
+        drifting = [c for columns in self.drifting.values() for c in columns]
+        if len(set(drifting)) != len(drifting) or set(drifting) & set(self.per_report):
+            raise ValueError("linkage: a column is in one drifting group at most, and never also per_report")
+        if any(action == "age_band" and column.startswith("parent.") for column, action in self.coarsen.items()):
+            raise ValueError("linkage.coarsen: age_band applies to the linked file's own age column")
+        return self
 
 
 class FrameSpec(_Frozen):

@@ -65,10 +65,11 @@ def person_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
 
 
 def contact_people(persons: pd.DataFrame, contacts: pd.DataFrame, tokenizer: Tokenizer,
-                   max_reports: int) -> tuple[pd.DataFrame, int]:
+                   max_reports: int, keys: pd.Series | None = None) -> tuple[pd.DataFrame, int]:
     """One row per keyed person: reports kept (at most ``max_reports``) and the neighbourhood
-    of the earliest one. Also returns how many persons rows had no key."""
-    keys = person_keys(persons, tokenizer)
+    of the earliest one. Also returns how many persons rows had no key (``keys``: the rows'
+    person keys, when already computed)."""
+    keys = person_keys(persons, tokenizer) if keys is None else keys
     first = contacts.drop_duplicates("fc_num").set_index("fc_num")
     pairs = pd.DataFrame({"unit_id": keys, "fc_num": persons["fc_num"]}).dropna()
     pairs = pairs[pairs["fc_num"].isin(first.index)].drop_duplicates()  # a person twice in a report counts once
@@ -110,7 +111,11 @@ def derive(context: DeriveContext) -> Derived:
         "circumstance": contacts["circumstance"].tolist(),
     }, dtype=object)
     k = rules.max_reports_per_person_per_year
-    keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k)
+    keys = person_keys(persons, context.tokenizer)
+    keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k, keys)
+    # the linkage check's truth: each persons row's person (release/linkage.py); never published
+    person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
+                               dtype=object)
     findings = (Finding(stage="derive", code="persons_without_person_key", severity="info",
                         message="persons rows without a surname or a readable date of birth: not attributed to "
                                 "a person, so left out of the person-level table", file="fieldcontact_name.csv",
@@ -123,8 +128,10 @@ def derive(context: DeriveContext) -> Derived:
         f"published, each person counts at most {k} reports a year (a random subset beyond that), and "
         "the noise allows one person to change their unit's row. So that the persons file cannot link one "
         "person's reports instead, it publishes build, hair style, skin tone and licence blank and adult ages "
-        "in bands while this table is published; a build whose persons file still links a repeated person's "
-        "reports withholds the table (a warning in the packet says so).",
+        "in bands while this table is published; a build in which the persons and contacts files still link "
+        "two or more reports of a person within fewer than a handful of people withholds the table (a warning "
+        "in the packet says so, with counts).",
     )
-    return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed},
+    return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed,
+                                 "person_rows": person_rows},
                    findings=findings, notes=notes)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import BuildWorld, authoritative_ledger, build_world, small_fioe_build, trusted_rules
+from conftest import BuildWorld, authoritative_ledger, build_world, small_fioe_build
 
 from release.approvals import load_private_key, sign_record
 from release.gate import read_manifest
@@ -190,74 +190,13 @@ def test_the_published_manifest_holds_no_exact_count_of_the_raw_data_and_still_v
     assert code == 0, stdout + stderr
 
 
-# ---- 1c: one person's reports linked through the persons file's published descriptors ------
-
-STABLE = dict(first_name="Zed", last_name="Quimby", dob="1/1/1980", sex="Male", race="Asian", age="40",
-              ethnicity="Not of Hispanic Origin", build="Thin", hair_style="Bald", skin_tone="Light", deceased="0",
-              license_state="MA", license_type="Class D", was_frisked="1")
-
-
-def _export_with_a_frequent_person(folder: Path, reports: int = 20) -> Path:
-    """A small synthetic export plus one fictitious person in ``reports`` reports, always described alike."""
-    import csv
-
-    from release.synth.fioe import generate_fioe, write_fioe
-
-    write_fioe(generate_fioe(2020, seed=3, n_reports=120), folder)
-    persons = folder / "fieldcontact_name.csv"
-    with persons.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with (folder / "fieldcontact.csv").open(encoding="utf-8", newline="") as handle:
-        dates = {r["fc_num"]: r["contact_date"] for r in csv.DictReader(handle)}
-    for number, report in enumerate(sorted(dates)[:reports]):
-        rows.append({**dict.fromkeys(rows[0], ""), **STABLE, "person_id": str(99000000000 + number),
-                     "fc_num": report, "contact_date": dates[report]})
-    with persons.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return folder
-
-
-def _without_coarsening(rules: Path) -> Path:
-    """The tables policy as it was: the persons file keeps every descriptor (``coarsen`` removed)."""
-    import yaml
-
-    path = rules / "fioe_tables.yaml"
-    policy = yaml.safe_load(path.read_text(encoding="utf-8"))
-    policy["frames"]["contact_people"]["linkage"].pop("coarsen")
-    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
-    return rules
-
-
-def test_a_persons_file_that_links_one_persons_reports_withholds_the_protected_table(tmp_path: Path) -> None:
-    """Attack 1c: with every descriptor published, the person in 20 reports is one combination of
-    the persons file's columns, and the linkage recount gives protected cells exactly (the
-    '6 or more' cell of their first neighbourhood among them). The build plays that attacker and
-    withholds the table: the year is still a draft, the table is neither published nor charged,
-    and the packet's warning says why and what to change."""
-    raw = _export_with_a_frequent_person(tmp_path / "raw")
-    rules = _without_coarsening(trusted_rules(tmp_path))
-    out = tmp_path / "out"
-    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--rules", str(rules), "--json")
-    assert code == 0, stdout + stderr
-    bundle = out / "fioe" / YEAR
-    findings = read_manifest(bundle)["findings"]
-    withheld = [f for f in findings if f["code"] == "protected_table_withheld"]
-    assert [f["file"] for f in withheld] == ["fioe_people_by_contacts_neighbourhood"]
-    assert withheld[0]["severity"] == "warning" and "coarsen or drop the linking columns" in withheld[0]["message"]
-    public = {p.name for p in (bundle / "public").rglob("*")}
-    assert not any("people_by_contacts" in name for name in public)
-    statement = (bundle / "public" / "privacy.json").read_text(encoding="utf-8")
-    assert "people_by_contacts" not in statement
-    assert "Quimby" not in stdout + stderr and "Traceback" not in stdout + stderr
+# ---- 1c: one person's reports linked through the public files (the attacks: test_linkage_attacks.py) --
 
 
 def test_the_shipped_policy_publishes_a_persons_file_that_does_not_link_and_keeps_the_table(world: World) -> None:
     """With the shipped policy the person-level table stays protected and the persons file gives up
-    what linked one person's reports (descriptors blank, adult ages in bands); the build's linkage
-    check passed (a draft). On the bundled sample an independent linkage attacker recovers no cell
-    (``benchmarks/bench_attacks.py``)."""
+    what linked one person's reports (descriptors blank, adult ages in bands). The build's linkage
+    check ran, found no one exposed and kept its figure in the bundle's private part only."""
     import pandas as pd
 
     assert read_manifest(world.bundle)["status"] == "draft"
@@ -268,4 +207,7 @@ def test_the_shipped_policy_publishes_a_persons_file_that_does_not_link_and_keep
     statement = json.loads((public / "privacy.json").read_text(encoding="utf-8"))
     protected = [t for t in statement["tables"] if t["table"] == "fioe_people_by_contacts_neighbourhood"]
     assert protected and protected[0]["protection"] == "differential privacy"
+    figure = read_manifest(world.bundle)["privacy"]["linkage"]["fioe_people_by_contacts_neighbourhood"]
+    assert figure["exposed_people"] == 0 and figure["linking_keys"] == 64
+    assert "linkage" not in json.loads((world.bundle / "manifest.json").read_text(encoding="utf-8"))["privacy"]
 

@@ -1,0 +1,161 @@
+"""Issue #12, attack 1c: one person's reports linked through the public persons and contacts files,
+each through the CLI on a small synthetic export with one fictitious person planted in existing
+reports (so their reports differ in place, officers and car unless the attack says otherwise).
+
+The build judges the link person by person with the private person key: a person is exposed when
+a class of rows alike in every linking column (any combination of the drifting groups left out)
+holds two or more of their reports and fewer than 5 people. Then the person-level table is
+withheld: the year is still a draft (exit 0), the table is neither in ``public/`` nor charged on
+the ledger, and the packet's warning says why, in counts. The control: a person seen twice who
+does not stand out leaves the table published and charged.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import authoritative_ledger
+from conftest import invoke as _invoke
+
+from release.gate import read_manifest
+from release.ledger import Ledger
+
+YEAR = "2020"
+TABLE = "fioe_people_by_contacts_neighbourhood"
+RARE = dict(sex="Female", race="Asian", ethnicity="Hispanic Origin", dob="1950-05-05", age="70")
+COMMON = dict(sex="Male", race="Black", ethnicity="Not of Hispanic Origin", dob="1992-05-05", age="28")
+CAR = dict(vehicle_year="1987", vehicle_state="VT", vehicle_model="Cutlass", vehicle_color="Purple",
+           vehicle_style="Convertible", vehicle_type="Passenger Car/Automobile")
+STREET = dict(street="GENEVA AVE", city="DORCHESTER", zip="02121")
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@dataclass(frozen=True)
+class Plant:
+    """One fictitious person ("Zed Quimby") added to ``reports`` existing reports of a synthetic export."""
+
+    person: dict[str, str]
+    reports: int
+    on_report: dict[str, str] = field(default_factory=dict)  # contacts cells set on each of their reports
+    on_person: dict[str, str] = field(default_factory=dict)  # persons cells of each of their rows
+    pick: Callable[[list[dict[str, str]], int], list[dict[str, str]]] | None = None  # which reports
+    kept: str | None = None      # the drifting group the key that links them keeps (what links them)
+    left_out: str | None = None  # ... or leaves out (what they disagree on)
+
+    def export(self, folder: Path) -> Path:
+        from release.synth.fioe import generate_fioe, write_fioe
+
+        write_fioe(generate_fioe(2020, seed=3, n_reports=120), folder)
+        contacts, persons = _read(folder / "fieldcontact.csv"), _read(folder / "fieldcontact_name.csv")
+        alone = [r["fc_num"] for r in persons]  # reports of one adult: no one else shares their place
+        adult = {r["fc_num"] for r in persons if r["age"].isdigit() and 18 <= int(r["age"]) <= 100}
+        first = list({row["fc_num"]: row for row in contacts if row["contact_date"].startswith(YEAR)
+                      and alone.count(row["fc_num"]) == 1 and row["fc_num"] in adult}.values())
+        first.sort(key=lambda row: row["contact_date"])
+        chosen = (self.pick or _spread)(first, self.reports)
+        for number, report in enumerate(chosen):
+            for row in contacts:
+                if row["fc_num"] == report["fc_num"]:
+                    row.update(self.on_report)
+            persons.append({**dict.fromkeys(persons[0], ""), "first_name": "Zed", "last_name": "Quimby",
+                            "deceased": "0", "was_frisked": "0", **self.person, **self.on_person,
+                            "person_id": str(99000000000 + number), "fc_num": report["fc_num"],
+                            "contact_date": report["contact_date"]})
+        _write(folder / "fieldcontact.csv", contacts)
+        _write(folder / "fieldcontact_name.csv", persons)
+        return folder
+
+
+def _spread(reports: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    """``count`` reports spread over the year (so their places, officers and cars differ)."""
+    step = len(reports) // count
+    return reports[::step][:count]
+
+
+def _either_side_of_a_birthday(reports: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    return [reports[len(reports) // 8], reports[-len(reports) // 8]]
+
+
+def _nothing_in_common(reports: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    """Two reports that differ in every drifting group: place, officers, car and situations."""
+    first = reports[len(reports) // 4]
+    columns = ("street", "zip", "contact_officer", "supervisor", "vehicle_model", "key_situations")
+    other = next(r for r in reports[len(reports) // 2:] if all(r[c] != first[c] for c in columns))
+    return [first, other]
+
+
+BIRTHDAY = date(1995, 7, 1)  # 24 in the spring, 25 in the autumn: two age bands (18-24, 25-34)
+
+WITHHELD: dict[str, Plant] = {
+    "1c-1-rare-person-in-40-reports": Plant(RARE, 40),
+    "1c-2-rare-person-in-5-reports": Plant(RARE, 5),
+    "1c-2-rare-person-in-10-reports": Plant(RARE, 10),
+    "1c-3-common-person-with-the-same-car": Plant(COMMON, 5, on_report=CAR, kept="vehicle"),
+    "1c-3-common-person-with-the-same-clothing": Plant(
+        COMMON, 5, on_person={"otherclothing": "ORANGE DRAGON HOODIE"}, kept="clothing"),
+    "1c-4-age-crossing-a-band-on-one-street": Plant(
+        {**COMMON, "dob": BIRTHDAY.isoformat(), "age": ""}, 2, on_report=STREET, pick=_either_side_of_a_birthday,
+        kept="place", left_out="age"),
+}
+
+
+def _build(tmp_path: Path, plant: Plant) -> tuple[Path, dict[str, object]]:
+    raw = plant.export(tmp_path / "raw")
+    out = tmp_path / "out"
+    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--json")
+    assert code == 0, stdout + stderr
+    assert "Quimby" not in stdout + stderr and "Traceback" not in stdout + stderr
+    return out / "fioe" / YEAR, json.loads(stdout)
+
+
+def _charges() -> list[dict[str, object]]:
+    ledger = authoritative_ledger()
+    return [e.body for e in Ledger(ledger).entries() if e.kind == "charge"] if ledger.is_file() else []
+
+
+@pytest.mark.parametrize("plant", list(WITHHELD.values()), ids=list(WITHHELD))
+def test_a_person_the_public_files_link_withholds_the_person_level_table(tmp_path: Path, plant: Plant) -> None:
+    bundle, result = _build(tmp_path, plant)
+    assert result["status"] == "draft"
+    withheld = [w for w in result["warnings"] if w["code"] == "protected_table_withheld"]  # type: ignore[union-attr]
+    assert [(w["file"], w["count"]) for w in withheld] == [(TABLE, 1)]
+    assert "coarsen or blank what links those reports" in withheld[0]["message"]
+    public = bundle / "public"
+    assert public.is_dir() and not any(TABLE in p.name for p in public.rglob("*"))
+    assert TABLE not in (public / "privacy.json").read_text(encoding="utf-8")
+    assert not any(s.get("table") == TABLE for s in read_manifest(bundle)["privacy"].get("spends", []))
+    assert _charges() == []  # nothing of it was drawn, so nothing is charged
+    figure = read_manifest(bundle)["privacy"]["linkage"][TABLE]
+    assert figure["exposed_people"] == 1 and figure["exposing_classes"] >= 1 and figure["linking_keys"] == 64
+    assert plant.kept not in figure["worst_key_leaves_out"]
+    assert plant.left_out is None or plant.left_out in figure["worst_key_leaves_out"]
+    published = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert "linkage" not in published["privacy"]  # the figure stays with the bundle's private part
+
+
+def test_a_person_seen_twice_who_does_not_stand_out_leaves_the_table_published(tmp_path: Path) -> None:
+    """The control: the commonest description, in two reports with nothing else in common."""
+    bundle, result = _build(tmp_path, Plant(COMMON, 2, pick=_nothing_in_common))
+    assert result["status"] == "draft"
+    assert not [w for w in result["warnings"] if w["code"] == "protected_table_withheld"]  # type: ignore[union-attr]
+    assert (bundle / "public" / "tables" / f"{TABLE}.csv").is_file()
+    figure = read_manifest(bundle)["privacy"]["linkage"][TABLE]
+    assert figure["repeated_people"] >= 1 and figure["exposed_people"] == 0
+    assert {c["table"] for c in _charges()} == {TABLE}
