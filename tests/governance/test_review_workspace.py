@@ -128,15 +128,17 @@ def _item(driver: object, rule: str, index: int = 0) -> object:
 def _everything(folder: Path, since: float = 0.0, skip: Path | None = None) -> Iterator[tuple[Path, bytes]]:
     """Files under ``folder`` changed since ``since``, but not under ``skip`` nor any pytest run's
     base folder (other runs on this machine write fictitious exports there; this test's own
-    folder is scanned on its own)."""
-    for path in folder.rglob("*"):
-        try:
-            if (path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since
-                    and (skip is None or skip not in path.parents) and path.stat().st_size < 50_000_000
-                    and not any(p.name.startswith("pytest-of-") for p in path.relative_to(folder).parents)):
-                yield path, path.read_bytes()
-        except OSError:
-            continue
+    folder is scanned on its own). ``os.walk`` skips what other processes delete mid-walk."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith("pytest-of-") and (skip is None or Path(root, d) != skip)]
+        for name in files:
+            path = Path(root, name)
+            try:
+                if (not path.is_symlink() and path.stat().st_mtime >= since
+                        and (skip is None or skip not in path.parents) and path.stat().st_size < 50_000_000):
+                    yield path, path.read_bytes()
+            except OSError:
+                continue
 
 
 @needs_browser
