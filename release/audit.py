@@ -79,8 +79,12 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
         checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))
         checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                       else check_ledger_in_manifest(manifest, tables))
-        if checks[-1].detail.get("keyed") == "not checked (no key)":  # a re-chained ledger passes without it
+        ledger = checks[-1].detail
+        if ledger.get("keyed") == "not checked (no key)":  # a re-chained ledger passes without it
             checks.append(not_run("privacy_ledger_mac", "no HMAC key: the ledger entries' MACs were not checked"))
+        if ledger.get("witness") in ("none", "not anchored yet"):  # a rolled-back ledger passes without it
+            checks.append(not_run("privacy_ledger_witness", f"the ledger's witness: {ledger['witness']}; a ledger "
+                                  "rolled back or replaced cannot be told from the authoritative one"))
     with progress.stage("audit: raw values and log tokens") if raw_dir else contextlib.nullcontext():
         checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
     return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks), allow_unverified)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from release import paths
 from release.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
-from release.privacy_policy import checked_ledger, load_privacy_policy
+from release.model import Finding
+from release.privacy_policy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
 from release.run_options import BuildOptions, Resolved
 from release.stages import noise
 from release.tables_noisy import Measured, MeasurementRequest, counts_mac
@@ -62,6 +63,15 @@ class RunPrivacy:
         got = self.ledger.obtain(key, charge, request.draw)
         return Measured(noise.from_record(got.record), got.sha256, got.charge, got.reused)
 
+    def findings(self) -> list[Finding]:
+        """A warning in the packet when nothing outside the ledger anchors it (the policy names no
+        witness): the build is a draft like any other, but it cannot be approved or published."""
+        if self.ledger is None or self.ledger.witness is not None:
+            return []
+        return [Finding(stage="budget", code="ledger_not_anchored", severity="warning", rule="witness",
+                        file=POLICY_FILE, message=f"ledger not anchored: {POLICY_FILE} names no witness, so approve and "
+                        "publish refuse this release until an administrator names one (witness:)")]
+
     def bind(self, manifest_sha256: str, spends: list[Spend], measurements: list[dict[str, object]]) -> None:
         """Tie the written bundle to what it spent: its manifest hash and its measurements' hashes."""
         if self.ledger is None or not spends:
@@ -84,7 +94,7 @@ def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str
         return RunPrivacy(options.dataset, options.year, run_id, tables, 0.0, mac)
     privacy = load_privacy_policy(resolved.rules_dir)
     caps = {str(s.privacy_unit_name): privacy.unit(options.dataset, str(s.privacy_unit_name)).cap_rho for s in noisy}
-    ledger = Ledger(checked_ledger(resolved.rules_dir, options.ledger), mac)
+    ledger = open_ledger(resolved.rules_dir, options.ledger, mac)
     run = RunPrivacy(options.dataset, options.year, run_id, tables, privacy.delta, mac, ledger)
     run.caps = ledger.fix_caps(caps, privacy.delta)
     return run
@@ -105,6 +115,10 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
     return {
         "ledger": str(run.ledger.path) if run.ledger is not None else None,
         "ledger_id": run.ledger.ledger_id() if run.ledger is not None else None,
+        # the chain's head after this build's charges, signed with the manifest: approve, publish and
+        # the audit require it to be a point of the authoritative chain that the witness holds
+        "ledger_head": run.ledger.head() if run.ledger is not None else None,
+        "witness": str(run.ledger.witness.folder) if run.ledger is not None and run.ledger.witness else None,
         "run_id": run.run_id,
         "delta": run.delta,
         "rho_cap": dict(run.caps),

@@ -104,7 +104,7 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
                         prior=_prior_tables(options, privacy.specs), delta=privacy.delta,
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
                         model=privacy.tables.frames if privacy.tables else None, public_files=_public_files(run))
-                run.report = run.report.extend(tables.findings)
+                run.report = run.report.extend([*tables.findings, *privacy.findings()])
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")
                 if tables is not None:  # the ledger entry that binds this manifest to its measurements

@@ -27,7 +27,7 @@ from release.bundles import DATASETS, all_bundles
 from release.config import load_policy
 from release.errors import ReleaseError
 from release.keys import master_key, master_key_id
-from release.ledger import Ledger, caps_in_force, spent_by_unit
+from release.ledger import caps_in_force, spent_by_unit
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
 from release.run_options import Progress, Silent
@@ -143,24 +143,55 @@ def expectations_check(expectations_dir: Path | None) -> Check:
     return Check("expectations", "ok", f"{folder} ({origin}): {2 * len(DATASETS)} suites")
 
 
-def ledger_check(out_dir: Path, explicit: Path | None) -> Check:
+def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = None) -> Check:
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
-    and every unit's spend within the cap fixed on it."""
-    from release.budget_run import ledger_path
+    every unit's spend within the cap fixed on it, and the chain its witness anchors."""
+    from release.privacy_policy import authoritative_ledger, existing_ledger
+    from release.witness import problems as witness_problems
+    rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
-        path = ledger_path(out_dir, explicit)
+        path, witness = authoritative_ledger(rules, explicit)
+        ledger = existing_ledger(rules, explicit)
+        entries = ledger.entries() if ledger is not None else []
+        unanchored = witness_problems(ledger.witness, entries, first_use_ok=True) if ledger is not None else []
     except ReleaseError as exc:
         return Check("ledger", "fail", exc.one_line(), exc.exit_code)
-    if not path.is_file():
-        return Check("ledger", "ok", f"none yet at {path}: the first build with noisy tables creates it")
-    try:
-        entries = Ledger(path).entries()
-    except ReleaseError as exc:
-        return Check("ledger", "fail", exc.one_line(), exc.exit_code)
+    if unanchored:
+        return Check("ledger", "fail", f"{path}: {unanchored[0]}", 6)
     caps, spent = caps_in_force(entries), spent_by_unit(entries)
     over = sorted(u for u, rho in spent.items() if rho > caps.get(u, 0.0) * (1 + 1e-12))
-    detail = f"{path}: {len(caps)} privacy unit(s) with a cap" + (f", over the cap: {', '.join(over)}" if over else "")
-    return Check("ledger", "warn" if over else "ok", detail)
+    detail = (f"{path}: {len(caps)} privacy unit(s) with a cap" if ledger is not None
+              else f"none yet at {path}: the first build with noisy tables creates it")
+    detail += f", over the cap: {', '.join(over)}" if over else ""
+    if witness is None:
+        return Check("ledger", "warn", f"{detail}; no witness: approve and publish refuse releases with noisy "
+                                       "tables until an administrator names one in privacy.yaml (witness:)")
+    deletable = witness_deletable(witness)
+    detail += f"; witness {witness}" + (f" ({deletable})" if deletable else " (append-only)")
+    return Check("ledger", "warn" if over or deletable else "ok", detail)
+
+
+def witness_deletable(folder: Path) -> str | None:
+    """Why this user could delete the witness's files (and so roll the ledger back unseen), or None
+    when the folder carries Linux's append-only attribute (``chattr +a``) or is not writable at all."""
+    if not folder.is_dir():
+        return "not there yet (the first build creates it): make it an append-only (WORM) share"
+    if not os.access(folder, os.W_OK):
+        return None
+    try:
+        import fcntl
+        import struct
+        fd = os.open(folder, os.O_RDONLY)
+        try:  # FS_IOC_GETFLAGS; FS_APPEND_FL = 0x20
+            flags = struct.unpack("i", fcntl.ioctl(fd, 0x80086601, b"\0\0\0\0"))[0]
+        finally:
+            os.close(fd)
+        if flags & 0x20:
+            return None
+    except (OSError, ImportError):
+        pass
+    return ("this user can delete its files, and so roll the ledger back unseen: in a deployment it is an "
+            "append-only (WORM) share, e.g. chattr +a or an object-locked bucket")
 
 
 def browser_check() -> Check:
@@ -177,7 +208,7 @@ def doctor(out_dir: Path, rules_dir: Path | None = None, expectations_dir: Path 
     """Every check, and the exit code of the first that failed (0 when none did)."""
     rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
     checks = [model_check(out_dir), engine_check(rules, progress or Silent()), key_check(out_dir),
-              rules_check(rules_dir), expectations_check(expectations_dir), ledger_check(out_dir, ledger),
+              rules_check(rules_dir), expectations_check(expectations_dir), ledger_check(out_dir, ledger, rules),
               browser_check()]
     failed = [c for c in checks if c.status == "fail"]
     return {"ok": not failed, "exit_code": failed[0].exit_code if failed else 0,

@@ -22,6 +22,7 @@ from release import bundles, manifest_parts
 from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
+from release.ledger import Ledger
 from release.log import verify_log
 from release.stages.publish import LOG, MANIFEST, sha256_file
 from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, trust_for, trusted_signer
@@ -226,24 +227,34 @@ def _require_reviewed(bundle: Path, reviewed_manifest: str | None) -> str:
     return digest
 
 
-def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None) -> None:
-    """A release with noisy tables is approved only if its charges are on the policy's ledger
-    (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another ledger was free."""
+def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None,
+                      requested: Path | None = None) -> Ledger | None:
+    """The authoritative ledger (with its witness) of a release with noisy tables, refused unless its
+    charges are on it (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another
+    ledger, or on this one before it was rolled back, was free. None for a release without noisy tables.
+    A policy that names no witness is refused with what an administrator adds."""
     from release.keys import ledger_mac
     from release.ledger_audit import release_on_ledger
     from release.paths import default_dir
-    from release.privacy_policy import checked_ledger
+    from release.privacy_policy import POLICY_FILE, checked_ledger, existing_ledger, no_witness
 
     privacy = manifest.get("privacy")
     if not isinstance(privacy, dict) or not privacy.get("spends"):
-        return
-    path = checked_ledger(rules_dir or default_dir("redaction_rules")[0], None)
+        return None
+    rules = rules_dir or default_dir("redaction_rules")[0]
     key = existing_key()
-    problems = release_on_ledger(path, manifest, manifest_sha256(bundle), ledger_mac(key) if key else None)
+    ledger = existing_ledger(rules, requested, ledger_mac(key) if key else None)
+    if ledger is None:
+        raise ApprovalError("the privacy ledger the policy names does not exist: no charge of this release is on it",
+                            file=str(checked_ledger(rules, requested)), rule="ledger")
+    if ledger.witness is None:
+        raise ApprovalError(no_witness(rules), file=str(rules / POLICY_FILE), rule="witness")
+    problems = release_on_ledger(ledger, manifest, manifest_sha256(bundle))
     if problems:
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
-                            f"problem(s)); first: {problems[0]}", file=str(path), rule="ledger",
+                            f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",
                             details=[{"problem": p} for p in problems])
+    return ledger
 
 
 def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:

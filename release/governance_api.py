@@ -227,25 +227,25 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
     (which replay), and no unit passes its cap (``release.ledger_audit``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
         from release.keys import existing_key, ledger_mac
-        from release.ledger import Ledger
         from release.ledger_audit import audit_ledger
-        from release.privacy_policy import checked_ledger, load_privacy_policy
+        from release.privacy_policy import checked_ledger, existing_ledger, load_privacy_policy
 
         privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
         policy = load_privacy_policy(rules)
-        path = checked_ledger(rules, explicit)
-        if not path.is_file():
-            return (not privacy.get("spends")), {"ledger": str(path)}, \
-                (["the privacy ledger is missing"] if privacy.get("spends") else [])
         key = existing_key()
+        ledger = existing_ledger(rules, explicit, ledger_mac(key) if key else None)
+        if ledger is None:
+            return (not privacy.get("spends")), {"ledger": str(checked_ledger(rules, explicit))}, \
+                (["the privacy ledger is missing"] if privacy.get("spends") else [])
         recorded = privacy.get("ledger_id")
         # a ledger is named by its first entry's hash, not by where the file sits (a deployment
         # may move it); a copy carries the same id, but a bundle charged on a copy is not bound
-        # on this one, which the bundle checks below report
-        if recorded and Ledger(path).ledger_id() != recorded:
-            return False, {"ledger": str(path)}, ["the bundle spent from another ledger (its ledger_id differs), "
-                                                  "not the authoritative one"]
+        # on this one, which the bundle checks below report, and a copy extended elsewhere or a
+        # rolled-back file differs from what the witness holds
+        if recorded and ledger.ledger_id() != recorded:
+            return False, {"ledger": str(ledger.path)}, [
+                "the bundle spent from another ledger (its ledger_id differs), not the authoritative one"]
         caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
-        detail, problems = audit_ledger(path, out_dir, ledger_mac(key) if key else None, caps)
+        detail, problems = audit_ledger(ledger, out_dir, caps)
         return not problems, detail, problems
     return check

@@ -9,7 +9,10 @@ cap of a privacy unit is fixed by its first ``cap`` entry and can only be lowere
 of the unit's charges over every dataset that can hold the same person stays under it.
 
 Each entry holds ``hash = sha256(prev | kind | body)`` and, when the release key is at hand,
-an HMAC of that hash; triggers refuse UPDATE and DELETE. A ``bundle`` entry binds a run to
+an HMAC of that hash; triggers refuse UPDATE and DELETE. Nothing in the file can anchor it, so
+every write transaction is checked against the policy's witness (``release.witness``) before it
+starts and writes its new entries there just before it commits: a rolled-back, replaced or
+forked ledger is refused before anything is drawn from it. A ``bundle`` entry binds a run to
 its manifest hash and the hashes of its measurements, and the manifest records its charges'
 entry hashes, so an auditor (``release.ledger_audit``) can tell an edited ledger from an
 honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap.
@@ -20,15 +23,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import signal
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from release import witness as witnessing
 from release.errors import BudgetError
+from release.witness import Witness
 
 GENESIS = "0" * 64
 _SCHEMA = """
@@ -126,10 +133,26 @@ def record_sha256(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(record).encode("utf-8")).hexdigest()
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until a write transaction has committed or rolled back: one landing
+    between the witness's files and the COMMIT would leave the witness ahead of the ledger, which
+    looks like (and is refused as) a rollback."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class Ledger:
-    def __init__(self, path: Path, mac: Mac | None = None) -> None:
+    def __init__(self, path: Path, mac: Mac | None = None, witness: Witness | None = None) -> None:
         self.path = Path(path)
         self.mac = mac
+        self.witness = witness
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with closing(sqlite3.connect(self.path, timeout=60)) as db:
@@ -142,19 +165,55 @@ class Ledger:
                            rule="ledger")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One BEGIN IMMEDIATE transaction: writers queue, readers never see half a change."""
+    def _transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One BEGIN IMMEDIATE transaction: writers queue, readers never see half a change. A
+        ``write`` checks the ledger against its witness first and witnesses what it appended last."""
         try:
             with closing(sqlite3.connect(self.path, timeout=120, isolation_level=None)) as db:
                 db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
+                with _signals_held() if write else nullcontext():
+                    try:
+                        before = self._guard(db) if write else 0
+                        yield db
+                        if write:
+                            self._witness_new(db, before)
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                    db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._unreadable(exc) from None
+
+    def _guard(self, db: sqlite3.Connection) -> int:
+        """Refuse to write to a ledger that is not the chain its witness anchors; the entry count."""
+        entries = self._read(db)
+        problems = witnessing.problems(self.witness, entries, first_use_ok=True)
+        if problems:
+            raise BudgetError(problems[0], file=str(self.path), rule="witness",
+                              details=[{"problem": p} for p in problems])
+        return len(entries)
+
+    def _witness_new(self, db: sqlite3.Connection, before: int) -> None:
+        """Witness the entries this transaction appended; at the witness's first use, anchor the
+        ledger there (an ``anchor`` entry naming it) and witness every entry."""
+        if self.witness is None:
+            return
+        entries = self._read(db)
+        if not entries:
+            return
+        if self.witness.ledger_id() is None:
+            self._append(db, witnessing.ANCHOR, {"witness": str(self.witness.folder)})
+            entries, before = self._read(db), 0
+        self.witness.record(entries[0].hash, entries[before:])
+
+    def anchor(self) -> None:
+        """Check the ledger against its witness, anchoring it there at the witness's first use."""
+        with self._transaction(write=True):
+            pass
+
+    def head(self) -> dict[str, Any]:
+        """The chain's head as a manifest records it (``witness.head``)."""
+        return witnessing.head(self.entries())
 
     def _append(self, db: sqlite3.Connection, kind: str, body: dict[str, Any]) -> str:
         row = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -191,7 +250,7 @@ class Ledger:
 
     def fix_caps(self, caps: dict[str, float], delta: float) -> dict[str, float]:
         """Record each unit's cap at first use; a later cap may only be lower. Returns the caps in force."""
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             current = _caps(self._read(db))
             for unit, cap in sorted(caps.items()):
                 if not (math.isfinite(cap) and cap > 0):
@@ -209,11 +268,12 @@ class Ledger:
 
     def obtain(self, key: str, charge: Charge, draw: Callable[[], dict[str, Any]]) -> Obtained:
         """The stored measurement under ``key``, or a new one: the cap is checked, ``draw`` runs,
-        and the charge and the draw are stored in one transaction (nothing drawn is ever free)."""
+        and the charge and the draw are stored in one transaction, whose charge the witness holds
+        before it commits and before the draw is returned (nothing drawn is ever free)."""
         if not (math.isfinite(charge.rho) and charge.rho > 0):
             raise BudgetError(f"the charge for table '{charge.table}' must have a positive finite rho",
                               rule="budget")
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             row = db.execute("SELECT record, sha256, charge FROM measurements WHERE key = ?", (key,)).fetchone()
             if row is not None:
                 record = json.loads(row[0])
@@ -260,13 +320,13 @@ class Ledger:
 
     def bind_bundle(self, *, dataset: str, year: int, run_id: str, manifest_sha256: str,
                     measurements: list[str], charges: list[str]) -> str:
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             return self._append(db, "bundle", {"dataset": dataset, "year": year, "run_id": run_id,
                                                "manifest_sha256": manifest_sha256,
                                                "measurements": measurements, "charges": charges})
 
     def mark_published(self, *, dataset: str, year: int, run_id: str, manifest_sha256: str) -> str:
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             return self._append(db, "publish", {"dataset": dataset, "year": year, "run_id": run_id,
                                                 "manifest_sha256": manifest_sha256})
 

@@ -6,8 +6,12 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
 2. **Caps.** A unit's first cap fixes it; a later cap above it fails, and so does a policy that
    asks for more than the ledger fixed.
 3. **Sum.** Every charge of every dataset counts against its unit's cap: Σρ ≤ cap.
-4. **Bundles.** For every bundle in the releases folder that used noisy measurements: the ledger
-   binds its run to its manifest hash; each measurement in its manifest replays (OpenDP
+4. **Witness.** With the policy's witness (``release.witness``): the ledger is the one it anchors
+   and carries every entry it holds, hash for hash, and none it does not (a rolled-back, replaced
+   or forked ledger fails, whatever its own chain says).
+5. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
+   its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
+   manifest hash; each measurement in its manifest replays (OpenDP
    deserializes it and maps its d_in again) within its declared budget; the stored measurement
    is the one the manifest names; and the charge that paid for it is on the chain with a
    ρ no smaller than the replayed loss.
@@ -22,7 +26,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from release.errors import ReleaseError
+from release import witness as witnessing
+from release.errors import BudgetError, ReleaseError
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
                             rho_from_epsilon, spent_by_unit)
 from release.stages import noise
@@ -122,14 +127,19 @@ def _without_values(record: Mapping[str, Any]) -> str:
     return canonical({k: v for k, v in record.items() if k not in _BUILD_FIELDS})
 
 
-def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,
+def audit_ledger(ledger: Ledger, out_dir: Path,
                  policy_caps: Mapping[str, float]) -> tuple[dict[str, object], list[str]]:
-    """Every check above over the ledger at ``path`` and every bundle under ``out_dir``."""
+    """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
+    names one) and every bundle under ``out_dir``."""
     from release.stages.publish import MANIFEST, sha256_file
 
-    ledger = Ledger(path)
     entries = ledger.entries()
-    problems = chain_problems(entries, mac) + cap_problems(entries, policy_caps)
+    problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps)
+    witness, state = ledger.witness, "none"
+    if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
+        problems += witnessing.problems(witness, entries, first_use_ok=True)
+        fresh = witness.ledger_id() is None and not witnessing.anchors(entries)
+        witness, state = (None, "not anchored yet") if fresh else (witness, str(witness.folder))
     bundles = 0
     for manifest_path in sorted(out_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}")):  # YEAR and YEAR-vN
         try:
@@ -141,28 +151,41 @@ def audit_ledger(path: Path, out_dir: Path, mac: Callable[[str], str] | None,
                 and manifest["privacy"].get("measurements"):
             bundles += 1
             label = f"{manifest_path.parent.parent.name} {manifest_path.parent.name}"
+            problems += [f"{label}: {p}" for p in witnessing.head_problems(
+                manifest["privacy"].get("ledger_head"), entries, witness)]
             problems += bundle_problems(label, manifest, sha256_file(manifest_path), ledger, entries)
-    detail = {"ledger": str(path), "entries": len(entries), "bundles_checked": bundles,
-              "keyed": "checked" if mac is not None else "not checked (no key)"}
+    detail = {"ledger": str(ledger.path), "entries": len(entries), "bundles_checked": bundles,
+              "keyed": "checked" if ledger.mac is not None else "not checked (no key)",
+              "witness": state}
     return detail, problems
 
 
-def release_on_ledger(path: Path, manifest: Mapping[str, Any], manifest_sha256: str,
-                      mac: Callable[[str], str] | None) -> list[str]:
+def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha256: str) -> list[str]:
     """What ``approve`` and ``publish`` require of a release with noisy tables, and the audit checks:
-    the authoritative ledger at ``path`` (the policy's) is the one the bundle spent from (same
-    ledger id), its chain holds, and it binds this manifest to measurements that replay and that
-    its charges paid for. A bundle built on any other ledger (a throwaway ``$RELEASE_LEDGER``, a
-    copy, a rules folder naming another file) drew its noise for free: it is never approved."""
+    the authoritative ledger (the policy's, with its witness) is the one the bundle spent from (same
+    ledger id), the witness holds its chain entry for entry, the head the manifest recorded is a
+    point of that chain, the chain holds, and it binds this manifest to measurements that replay
+    and that its charges paid for. A bundle built on any other ledger (a throwaway
+    ``$RELEASE_LEDGER``, a copy, a rules folder naming another file, a ledger rolled back since)
+    drew its noise for free: it is never approved. At the witness's first use the ledger is
+    anchored in it first (``Ledger.anchor``)."""
     privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
     if not privacy.get("spends"):
         return []
-    if not path.is_file():
-        return [f"the privacy ledger the policy names ({path}) does not exist: no charge of this release is on it"]
-    ledger = Ledger(path)
     if privacy.get("ledger_id") != ledger.ledger_id():
-        return [f"the release spent from another privacy ledger than the one the policy names ({path}): "
+        if ledger.witness is not None and ledger.witness.ledger_id() == privacy.get("ledger_id"):
+            return [f"the ledger at {ledger.path} is not the one its witness anchors, from which this release "
+                    "spent (a deleted, replaced or fresh file, or another $HOME). " + witnessing.RESTORE]
+        return [f"the release spent from another privacy ledger than the one the policy names ({ledger.path}): "
                 "its ledger_id differs, so its charges are not on the authoritative ledger; rebuild it "
                 "against that ledger"]
+    try:
+        if ledger.witness is not None and ledger.witness.ledger_id() is None:
+            ledger.anchor()
+    except BudgetError as exc:
+        return [exc.message]
     entries = ledger.entries()
-    return chain_problems(entries, mac) + bundle_problems("this release", manifest, manifest_sha256, ledger, entries)
+    return (witnessing.problems(ledger.witness, entries)
+            + witnessing.head_problems(privacy.get("ledger_head"), entries, ledger.witness)
+            + chain_problems(entries, ledger.mac) + bundle_problems("this release", manifest, manifest_sha256, ledger,
+                                                                    entries))

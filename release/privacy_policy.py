@@ -5,18 +5,26 @@ One file for every dataset, because one person can be in several of them (a yout
 YouthConnect is often also in the FIO reports): a privacy unit names the datasets that can hold
 the same person, and the ledger adds up what all of them spend for that unit against one cap.
 The file also fixes the one authoritative ledger, so that a new ``--out`` folder (or a new
-``--ledger`` path) cannot start a fresh, full budget.
+``--ledger`` path) cannot start a fresh, full budget, and its witness (``release.witness``), the
+append-only folder outside the ledger that anchors its chain. Neither path may pass through a
+symbolic link, and the witness's may not depend on ``$HOME`` or the environment: a ledger path
+linked to a fresh file gave a fresh budget (issue #12, attack 2f-5).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Literal
+import os
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from release.config import load_yaml_model
 from release.errors import ConfigError
+
+if TYPE_CHECKING:
+    from release.ledger import Ledger
 
 POLICY_FILE = "privacy.yaml"
 LEDGER_ENV = "RELEASE_LEDGER"
@@ -76,9 +84,21 @@ class RiskSpec(_Frozen):
 
 class PrivacyPolicy(_Frozen):
     ledger: str = DEFAULT_LEDGER
+    witness: str | None = None   # the ledger's witness folder: absolute, or relative to the rules folder
     delta: Annotated[float, Field(gt=0, le=1e-5)] = 1e-9
     units: dict[Name, UnitSpec] = Field(default_factory=dict)
     record_risk: dict[Name, tuple[RiskSpec, ...]] = Field(default_factory=dict)
+
+    @field_validator("witness")
+    @classmethod
+    def _fixed_place(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip() or value.startswith("~") or "$" in value or ".." in PurePath(value).parts:
+            raise ValueError("the witness is a folder given as an absolute path or relative to the rules folder; "
+                             "never ~, $VARIABLES or .. (a witness that moves with $HOME or the environment "
+                             "anchors nothing)")
+        return value
 
     def unit(self, dataset: str, name: str) -> UnitSpec:
         """The unit a table names; an unknown name (a typo would open a new budget) is an error."""
@@ -96,7 +116,26 @@ class PrivacyPolicy(_Frozen):
         throwaway file, whose draws were free (issue #12, attack 2f); it now only fills ``--ledger``,
         which may only name this file."""
         path = Path(self.ledger).expanduser()
-        return path if path.is_absolute() else (rules_dir / path).resolve()
+        return unlinked(path if path.is_absolute() else rules_dir.absolute() / path, "the privacy ledger")
+
+    def witness_path(self, rules_dir: Path) -> Path | None:
+        """The ledger's witness folder, or None when the policy names none (approve and publish
+        then refuse releases with noisy tables: nothing outside the ledger anchors it)."""
+        if self.witness is None:
+            return None
+        path = Path(self.witness)
+        return unlinked(path if path.is_absolute() else rules_dir.absolute() / path, "the ledger's witness")
+
+
+def unlinked(path: Path, what: str) -> Path:
+    """``path`` (absolute), refused when it or a folder above it is a symbolic link: a link moves
+    the ledger or its witness wherever the link points, without a change to the policy."""
+    path = Path(os.path.normpath(path))
+    for step in (*reversed(path.parents), path):
+        if step.is_symlink():
+            raise ConfigError(f"{what} at {path} passes through a symbolic link ({step}); name the real "
+                              f"path in {POLICY_FILE}", file=str(step), rule="ledger-path")
+    return path
 
 
 def load_privacy_policy(rules_dir: Path) -> PrivacyPolicy:
@@ -116,8 +155,42 @@ def risk_specs(rules_dir: Path, dataset: str) -> tuple[RiskSpec, ...]:
 
 def checked_ledger(rules_dir: Path, requested: Path | None) -> Path:
     """The authoritative ledger; ``--ledger`` may only name it (it can no longer start a new budget)."""
-    path = load_privacy_policy(rules_dir).ledger_path(rules_dir)
+    return authoritative_ledger(rules_dir, requested)[0]
+
+
+def authoritative_ledger(rules_dir: Path, requested: Path | None = None) -> tuple[Path, Path | None]:
+    """(the authoritative ledger, its witness folder or None); ``--ledger`` may only name the ledger."""
+    policy = load_privacy_policy(rules_dir)
+    path = policy.ledger_path(rules_dir)
     if requested is not None and requested.expanduser().resolve() != path.resolve():
         raise ConfigError(f"the privacy ledger is fixed by {POLICY_FILE} at {path}; --ledger (or ${LEDGER_ENV}) "
                           "may only name that file", file=str(requested), rule="ledger")
-    return path
+    return path, policy.witness_path(rules_dir)
+
+
+def open_ledger(rules_dir: Path, requested: Path | None = None, mac: Callable[[str], str] | None = None) -> Ledger:
+    """The authoritative ledger with its witness, as every writer opens it (created at first use)."""
+    from release.ledger import Ledger
+    from release.witness import Witness
+
+    path, witness = authoritative_ledger(rules_dir, requested)
+    return Ledger(path, mac, Witness(witness) if witness is not None else None)
+
+
+def existing_ledger(rules_dir: Path, requested: Path | None = None,
+                    mac: Callable[[str], str] | None = None) -> Ledger | None:
+    """The authoritative ledger with its witness, as every checker opens it; None when it is not there."""
+    return open_ledger(rules_dir, requested, mac) if checked_ledger(rules_dir, requested).is_file() else None
+
+
+NO_WITNESS = ("{policy} names no witness, so nothing outside the ledger anchors it: a ledger rolled back, "
+              "replaced or copied could not be told from the authoritative one. Before a release with noisy "
+              "tables can be approved or published, an administrator adds the line 'witness: /absolute/path' to "
+              "that file, naming a folder that every analyst can add files to but no one can delete or change "
+              "files in (an append-only or WORM share; a path relative to the rules folder also works); the "
+              "next build, approval or publication anchors the ledger there")
+
+
+def no_witness(rules_dir: Path) -> str:
+    """The refusal of approve and publish for a policy without a witness: what an administrator does."""
+    return NO_WITNESS.format(policy=rules_dir / POLICY_FILE)

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from release.bundles import check_dataset, record_publication
 from release.errors import ApprovalError
 from release.gate import (PUBLIC, blocking_count, bundle_dir, listed_outputs, manifest_sha256, read_manifest,
-                          require_approvals, require_intact)
+                          require_approvals, require_intact, require_on_ledger)
 from release.ledger import Ledger
 from release.stages.publish import MANIFEST, sha256_file, staging_dir, swap_into_place
 from release.trust import APPROVALS, trust_for
@@ -105,48 +105,41 @@ def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str])
 
 def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None, rules_dir: Path | None,
                to_dir: Path) -> tuple[Ledger, str] | None:
-    """The authoritative ledger holding this release's measurements, bound to this very manifest;
-    None for a release without noisy tables. The ledger is the policy's, and once a release has
-    gone to ``to_dir`` also the one those releases spent from: a release charged on any other
-    ledger (a throwaway ``$RELEASE_LEDGER``, a copy) is refused, whatever the environment says."""
-    from release import paths
-    from release.keys import existing_key, ledger_mac
-    from release.ledger_audit import release_on_ledger
-    from release.privacy_policy import checked_ledger
+    """The authoritative ledger holding this release's measurements, bound to this very manifest
+    (``gate.require_on_ledger``, as for approve); None for a release without noisy tables. The
+    releases already published at ``to_dir`` must have spent from the same chain: the head each of
+    them recorded is a point of this ledger's chain (and witnessed), so even an approver whose
+    policy names another ledger cannot start a second budget on the same portal."""
+    from release import witness as witnessing
 
-    privacy = manifest.get("privacy") or {}
-    if not isinstance(privacy, dict) or not privacy.get("spends"):
+    ledger = require_on_ledger(bundle, manifest, rules_dir, explicit)
+    if ledger is None:
         return None
-    path = checked_ledger(rules_dir or paths.default_dir("redaction_rules")[0], explicit)
-    if not path.is_file():
-        raise ApprovalError("the privacy ledger this release spent from is missing; it cannot be published",
-                            file=str(path), rule="ledger")
-    published = destination_ledgers(to_dir) - {privacy.get("ledger_id")}
-    if published:
-        raise ApprovalError("the releases already published at the destination spent from another privacy ledger "
-                            "than this one (ledger_id differs): its charges are not on the authoritative ledger",
-                            file=str(to_dir), rule="ledger")
-    key = existing_key()
-    mac = ledger_mac(key) if key else None
-    problems = release_on_ledger(path, manifest, manifest_sha256(bundle), mac)
-    if problems:
-        raise ApprovalError(f"the authoritative privacy ledger does not hold this release's charges bound to this "
-                            f"manifest ({len(problems)} problem(s)); first: {problems[0]}", file=str(path),
-                            rule="ledger", details=[{"problem": p} for p in problems])
-    return Ledger(path, mac), str(privacy.get("run_id", ""))
+    entries = ledger.entries()
+    for label, privacy in published_spends(to_dir):
+        head = privacy.get("ledger_head")
+        problems = (witnessing.head_problems(head, entries, ledger.witness) if head is not None
+                    else [] if privacy.get("ledger_id") == ledger.ledger_id()
+                    else ["its ledger_id differs"])
+        if problems:
+            raise ApprovalError(f"the release {label} already published at the destination spent from another "
+                                f"privacy ledger than this one: {problems[0]}", file=str(to_dir), rule="ledger",
+                                details=[{"problem": p} for p in problems])
+    privacy = manifest.get("privacy")
+    return ledger, str(privacy.get("run_id", "") if isinstance(privacy, dict) else "")
 
 
-def destination_ledgers(to_dir: Path) -> set[str]:
-    """The ledger ids of the releases with noisy tables already published under ``to_dir``."""
-    ids: set[str] = set()
+def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object]]]:
+    """(``dataset/folder``, privacy section) of each release with noisy tables already published under ``to_dir``."""
+    found: list[tuple[str, dict[str, object]]] = []
     for path in to_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}") if to_dir.is_dir() else ():
         try:
             privacy = json.loads(path.read_text(encoding="utf-8")).get("privacy")
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(privacy, dict) and privacy.get("spends") and privacy.get("ledger_id"):
-            ids.add(str(privacy["ledger_id"]))
-    return ids
+        if isinstance(privacy, dict) and privacy.get("spends"):
+            found.append((f"{path.parent.parent.name}/{path.parent.name}", privacy))
+    return found
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,

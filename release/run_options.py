@@ -2,7 +2,8 @@
 
 Owns ``BuildOptions`` (the request the CLI makes), the ``Progress`` protocol the CLI
 renders, and ``resolve``, which turns the options into concrete folders, the dataset
-policy and the bundle folder to write — raising a ConfigError or InputError, or refusing to
+policy and the bundle folder to write — raising a ConfigError or InputError (a ledger or
+witness path through a symbolic link among them), or refusing to
 replace a published year (ApprovalError), before any stage runs. Kept apart from the
 stages so every build module can name these types without importing the orchestration.
 """
@@ -19,6 +20,7 @@ from release import paths
 from release.bundles import BuildTarget, build_target, check_dataset
 from release.config import DatasetPolicy, load_policy
 from release.errors import ConfigError, InputError
+from release.privacy_policy import POLICY_FILE, authoritative_ledger
 
 
 class Progress(Protocol):
@@ -69,6 +71,8 @@ def resolve(options: BuildOptions) -> Resolved:
         raise ConfigError(f"no policy for dataset '{options.dataset}' in the rules folder",
                           file=str(policy_path), rule="policy")
     policy = load_policy(policy_path)
+    if policy.tables_file and (rules_dir / POLICY_FILE).is_file():
+        authoritative_ledger(rules_dir, options.ledger)  # a linked or moving ledger or witness stops it here
     for side in ("raw", "public"):
         suite = suites_dir / f"{options.dataset}_{side}.json"
         if not suite.is_file():

@@ -183,11 +183,34 @@ def _hmac_key_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 
 def trusted_rules(folder: Path) -> Path:
     """``folder/rules``: a copy of the shipped rules (same policy hashes) whose trusted signers
-    the test fills in."""
+    the test fills in, with a witness for the ledger (``folder/rules/witness``), as an
+    organisation's rules folder names one: approve and publish refuse noisy tables without it."""
     rules = folder / "rules"
     if not rules.is_dir():
         shutil.copytree(ROOT / "redaction_rules", rules)
+        name_witness(rules, "witness")
     return rules
+
+
+def rules_copy_for_test(rules: Path, folder: Path) -> Path:
+    """``folder/rules``: a copy of a module fixture's rules folder (same policy, same signers) with a
+    witness of the test's own. One witness anchors one ledger: a module fixture builds with rules
+    naming none (the session ledger stays unanchored), and each test that writes to its copy of the
+    ledger anchors it here (tests sharing one witness over copies of a ledger are attack 2f-2)."""
+    copy = folder / "rules"
+    shutil.copytree(rules, copy, ignore=shutil.ignore_patterns("witness"))
+    name_witness(copy, "witness")
+    return copy
+
+
+def name_witness(rules: Path, witness: str | Path | None) -> Path:
+    """Set (or, with None, remove) ``witness:`` in ``rules/privacy.yaml``, as an administrator would."""
+    path = rules / "privacy.yaml"
+    text = re.sub(r"(?m)^witness:.*\n", "", path.read_text(encoding="utf-8"))
+    if witness is not None:
+        text = text.replace("\nledger:", f"\nwitness: {witness}\nledger:", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def trust(rules: Path, public_key: str, name: str, role: str = "legal") -> None:
@@ -224,6 +247,10 @@ class BuildWorld:
     @property
     def site(self) -> Path:
         return self.tmp / "site"
+
+    @property
+    def bundle(self) -> Path:
+        return self.out / "fioe" / "2020"
 
     def cmd(self, name: str, *more: str, out: Path | None = None) -> list[str]:
         return [name, "fioe", "2020", "--out", str(out or self.out), "--rules", str(self.rules), *more]

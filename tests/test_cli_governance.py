@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 
 from conftest import invoke as _invoke
-from conftest import new_signer, public_key, small_fioe_build, trust, trusted_rules
+from conftest import ledger_copy_for_test, new_signer, public_key, small_fioe_build, trust, trusted_rules
 
-pytestmark = pytest.mark.shared_ledger  # the module's bundle spent on the session ledger; audits read it
+
+@pytest.fixture(autouse=True)
+def _ledger_copy(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's bundle spent on the session ledger: each test works on a copy of it (audits read
+    it), which the test's own rules folder anchors in its own witness."""
+    ledger_copy_for_test(tmp_path_factory, monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -63,12 +63,16 @@ def test_publish_records_the_manifest_and_a_rebuild_reuses_the_draws(approved: t
     assert [(p["run_id"], p["manifest_sha256"]) for p in _published(ledger)] == [
         (run_id, json.loads(stdout)["manifest_sha256"])]
     spent_once = _spent(ledger)
+    rules = str(trusted_rules(tmp_path))  # the ledger is anchored in its witness now: the rules naming it
     code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
-                                   "--ledger", str(ledger), "--json")
+                                   "--ledger", str(ledger), "--rules", rules, "--json")
     assert code == 7 and "--supersede" in stderr  # a published year is never replaced by a rebuild
     code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
-                                   "--ledger", str(ledger), "--json", "--supersede")
+                                   "--ledger", str(ledger), "--rules", rules, "--json", "--supersede")
     assert code == 0, stdout + stderr
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), "--out", str(out),
+                                   "--ledger", str(ledger), "--json")  # the unpublished version 2 again
+    assert code == 6 and "names no witness" in stdout  # the installed rules name none: the anchored ledger refuses
     assert _spent(ledger) == pytest.approx(spent_once)  # the same data: every measurement re-used, nothing charged
     assert [p["run_id"] for p in _published(ledger)] == [run_id]  # the published version stays recorded
 

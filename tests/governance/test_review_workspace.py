@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import build_copy_for_test, contact, invoke, new_signer, person, trusted_rules, write_export
+from conftest import (build_copy_for_test, contact, invoke, name_witness, new_signer, person, rules_copy_for_test,
+                      trusted_rules, write_export)
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 RAW_VALUES = ("Brackenridge", "555-0199", "555-0173")  # fictitious, removed by the build
@@ -41,6 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                person("FC20000003", first_name="Ignatius", last_name="Fairweather", dob="1985-05-06", age="35", **blank)]
     raw = write_export(root / "raw", contacts, persons)
     key, rules = new_signer(root, "A. Counsel"), trusted_rules(root)
+    name_witness(rules, None)  # the build charges the session ledger: each test anchors its copy (rules_copy_for_test)
     out = root / "out"
     code, _, stderr = invoke("fioe", "2020", "--input", str(raw), "--out", str(out), "--rules", str(rules), "--json")
     assert code == 0, stderr
@@ -149,8 +151,9 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
 
     monkeypatch.delenv("RELEASE_HMAC_KEY")  # the build used the session's key file, not the governance KEY
     out = build_copy_for_test(world["out"], tmp_path, tmp_path_factory, monkeypatch)
+    rules = rules_copy_for_test(world["rules"], tmp_path)
     started = time.time()
-    server = Server(out, world["rules"], world["key"], raw=world["raw"])
+    server = Server(out, rules, world["key"], raw=world["raw"])
     assert server.info["host"] == "127.0.0.1" and server.info["url"].startswith("http://127.0.0.1:")
     driver = browser
     requested_urls(driver)  # drain what Chromium's own start-up pages asked for
@@ -188,7 +191,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
         assert value not in stdout + stderr
 
     code, _, stderr = invoke("fioe", "2020", "--input", str(world["raw"]), "--out", str(out),
-                             "--rules", str(world["rules"]), "--json")
+                             "--rules", str(rules), "--json")
     assert code == 0, stderr
     bundle = out / "fioe" / "2020"
     from release.gate import read_manifest
@@ -198,7 +201,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
     public = (bundle / "public" / "fioe_2020_contacts.csv").read_text()
     assert "Brackenridge" in public and "555-0173" in public and "555-0199" not in public
 
-    server = Server(out, world["rules"], world["key"])
+    server = Server(out, rules, world["key"])
     driver.get(server.info["url"])  # type: ignore[attr-defined]
     # the redacted span keeps its detection (and its signed decision: reviewed); the kept ones are gone
     _wait_text(driver, "progress", "1 of 3 reviewed")
@@ -210,7 +213,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
     driver.find_element("id", "finish").click()
     assert server.finish()[0] == 0
 
-    code, stdout, stderr = invoke("audit", "fioe", "2020", "--out", str(out), "--rules", str(world["rules"]),
+    code, stdout, stderr = invoke("audit", "fioe", "2020", "--out", str(out), "--rules", str(rules),
                                   "--raw", str(world["raw"]), "--no-scan", "--allow-unverified", "--json")
     report = json.loads(stdout)
     assert [s["name"] for s in report["signers"]] == ["A. Counsel"], stdout
@@ -231,7 +234,8 @@ def test_approve_over_http_after_a_rebuild_under_the_served_workspace_is_refused
 
     monkeypatch.delenv("RELEASE_HMAC_KEY")
     out = build_copy_for_test(world["out"], tmp_path, tmp_path_factory, monkeypatch)
-    server = Server(out, world["rules"], world["key"])
+    rules = rules_copy_for_test(world["rules"], tmp_path)
+    server = Server(out, rules, world["key"])
     url = str(server.info["url"])
     origin = url.split("/?")[0]
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -252,7 +256,7 @@ def test_approve_over_http_after_a_rebuild_under_the_served_workspace_is_refused
     state = json.loads(opener.open(origin + "/api/state").read())
     assert state["approvable"], state["approve_blockers"]
     code, _, stderr = invoke("fioe", "2020", "--input", str(world["raw"]), "--out", str(out),
-                             "--rules", str(world["rules"]), "--json")
+                             "--rules", str(rules), "--json")
     assert code == 0, stderr
     status, answer = post("/api/approve", {"note": ""})
     assert status == 400 and answer["exit_code"] == 7 and "rebuilt after" in str(answer["message"])
@@ -402,7 +406,8 @@ def test_the_packet_summary_fits_one_screen_and_nothing_leaves_the_page(
     assert all(0 < bottom <= height for bottom in bottoms), (bottoms, height)
     summary = driver.find_element("id", "summary").text  # type: ignore[attr-defined]
     assert "No blocking finding." in summary and "Record-level risk: RED" in summary
-    assert "Warnings: 3" in summary and "ages computed from the date of birth" in summary
+    assert "Warnings: 4" in summary and "ages computed from the date of birth" in summary
+    assert "ledger not anchored" in summary  # the module's rules name no witness (see ``world``)
     assert "release approve fioe 2020 --key KEY" in summary
     assert not driver.find_element("css selector", "details.appendix table").is_displayed()  # folded away
     shot = tmp_path / "packet.png"

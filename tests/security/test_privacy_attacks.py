@@ -28,10 +28,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 class World(BuildWorld):
-    @property
-    def bundle(self) -> Path:
-        return self.out / "fioe" / YEAR
-
     def run(self, *args: str) -> None:
         code, stdout, stderr = _invoke(*args)
         assert code == 0, stdout + stderr
@@ -86,9 +82,12 @@ def free_draws_signed_by_hand_published(w: World) -> list[str]:
     return w.cmd("publish", "--to", str(w.site), out=w.tmp / "free")
 
 
-def free_draws_published_where_the_ledger_is_known(w: World) -> list[str]:
-    """The honest 2020 goes out first; then 2021 is built and approved in another home (whose
-    policy path names its own fresh ledger, so approve there passes) and published to that portal."""
+def free_draws_approved_where_the_ledger_is_known(w: World) -> list[str]:
+    """The honest 2020 goes out first (its approval anchors the ledger in the rules' witness); then
+    2021 is built in another home (whose policy path names its own fresh ledger) and approved there
+    with the organisation's rules, to publish it to the same portal. Before the witness, approve
+    passed there and only publish's destination check refused it; now the witness refuses the
+    other home's ledger at approve (a rules copy naming its own witness: test_ledger_anchor, 2f-4)."""
     from release.synth.fioe import generate_fioe, write_fioe
 
     w.run(*w.cmd("approve", "--key", str(w.counsel)))
@@ -98,8 +97,7 @@ def free_draws_published_where_the_ledger_is_known(w: World) -> list[str]:
     w.elsewhere("other-home")
     free = w.tmp / "free"
     w.run("fioe", "2021", "--input", str(raw), "--out", str(free))
-    w.run("approve", "fioe", "2021", "--out", str(free), "--rules", str(w.rules), "--key", str(w.counsel))
-    return ["publish", "fioe", "2021", "--out", str(free), "--rules", str(w.rules), "--to", str(w.site)]
+    return ["approve", "fioe", "2021", "--out", str(free), "--rules", str(w.rules), "--key", str(w.counsel)]
 
 
 def _free_bundle_unapproved(w: World) -> bool:
@@ -131,10 +129,11 @@ ATTACKS: dict[str, Attack] = {
     "free-draws-signed-by-hand-published": Attack(
         "the same bundle, an approval line signed outside release approve, then release publish",
         free_draws_signed_by_hand_published, 7, "spent from another privacy ledger", _nothing_published_from_free),
-    "free-draws-published-where-the-ledger-is-known": Attack(
-        "2021 built and approved in another $HOME, published to the portal holding 2020 charged on the "
-        "authoritative ledger", free_draws_published_where_the_ledger_is_known,
-        7, "published at the destination spent from another privacy ledger", _nothing_published_from_free),
+    "free-draws-approved-where-the-ledger-is-known": Attack(
+        "2021 built in another $HOME and approved there with the organisation's rules (whose witness "
+        "anchors the ledger 2020 was charged on), to publish it to the same portal",
+        free_draws_approved_where_the_ledger_is_known,
+        7, "differs from the one its witness anchors", _nothing_published_from_free),
 }
 
 

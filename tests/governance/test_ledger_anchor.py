@@ -1,0 +1,386 @@
+"""Issue #12, attacks 2f-1..2f-6: the privacy ledger anchored by its witness, through the CLI.
+
+Each attack gave a second, selected noisy draw of the same data with approve, publish and audit
+all passing, because nothing outside the SQLite ledger anchored it. The scene is a copy of a
+small real FIOE build (with its protected noisy table) and of the ledger it charged, in a home
+of the test's own, with a rules folder whose ``privacy.yaml`` names a witness (``rules/witness``)
+and trusts "A. Counsel". The first approval anchors the ledger in the witness; each test then does
+what the attacker did and asserts the refusal and its exit code. Fictitious values only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from conftest import invoke as _invoke
+from conftest import BuildWorld, authoritative_ledger, build_world, name_witness, new_signer, small_fioe_build
+
+from release.errors import BudgetError
+from release.ledger import Entry, Ledger, entry_hash
+from release.witness import Witness
+
+YEAR = "2020"
+PROTECTED = "fioe_people_by_contacts_neighbourhood"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return small_fioe_build(tmp_path_factory)
+
+
+class World(BuildWorld):
+    @property
+    def witness(self) -> Path:
+        return self.rules / "witness"
+
+    def ok(self, *args: str) -> str:
+        code, stdout, stderr = _invoke(*args)
+        assert code == 0, stdout + stderr
+        return stdout
+
+    def refused(self, code: int, refusal: str, *args: str) -> str:
+        """Run a command that must be refused with ``code`` and a message holding ``refusal``."""
+        got, stdout, stderr = _invoke(*args)
+        said = " ".join((stdout + stderr).split())
+        assert got == code, said
+        assert refusal in said, said
+        assert "Traceback" not in said
+        return said
+
+    def anchor(self) -> None:
+        """The honest approval: the witness's first use anchors the ledger (its charge included)."""
+        self.ok(*self.cmd("approve", "--key", str(self.counsel)))
+        assert (self.witness / "ledger_id").read_text().strip() == Ledger(authoritative_ledger()).ledger_id()
+
+    def home(self, name: str) -> Path:
+        """Another ``$HOME``: the policy's ``~/...`` ledger is then another file."""
+        home = self.tmp / name
+        self.monkeypatch.setenv("HOME", str(home))
+        return home
+
+    def build(self, out: Path, *more: str, raw: Path | None = None, year: str = YEAR,
+              rules: Path | None = None) -> list[str]:
+        return ["fioe", year, "--input", str(raw or self.raw), "--out", str(out), "--rules", str(rules or self.rules),
+                *more]
+
+    def changed_export(self) -> Path:
+        """The export with one report's city changed (a correction): new bounded counts, a new draw."""
+        raw = self.tmp / "raw-changed"
+        shutil.copytree(self.raw, raw)
+        path = raw / "fieldcontact.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        rows[3]["city"] = "MATTAPAN" if rows[3]["city"] != "MATTAPAN" else "ROXBURY"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return raw
+
+    def audit_ledger_problems(self, out: Path | None = None, rules: Path | None = None) -> list[str]:
+        code, stdout, stderr = _invoke("audit", "fioe", YEAR, "--out", str(out or self.out), "--rules",
+                                       str(rules or self.rules), "--no-scan", "--allow-unverified", "--json")
+        assert code == 8, stdout + stderr
+        checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+        assert checks["privacy_ledger"]["status"] == "fail", checks["privacy_ledger"]
+        return list(checks["privacy_ledger"]["problems"])
+
+
+def _drawn(out: Path) -> bool:
+    return (out / "fioe" / YEAR / "public" / "tables" / f"{PROTECTED}.csv").is_file()
+
+
+def _charges(ledger: Path) -> int:
+    return sum(1 for e in Ledger(ledger).entries() if e.kind == "charge")
+
+
+def _roll_back(ledger: Path) -> None:
+    """The insider's rollback: drop the append-only triggers, delete every entry from the first
+    charge on and the stored measurements. What is left is a valid prefix of the chain."""
+    with closing(sqlite3.connect(ledger, isolation_level=None)) as db:
+        for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f"DROP TRIGGER {trigger}")
+        first = db.execute("SELECT min(seq) FROM entries WHERE kind = 'charge'").fetchone()[0]
+        db.execute("DELETE FROM entries WHERE seq >= ?", (first,))
+        db.execute("DELETE FROM measurements")
+
+
+def _append_by_hand(ledger: Path) -> None:
+    """An entry chained onto the ledger with sqlite, outside the tool (which refuses to append to an
+    anchored ledger without its witness)."""
+    with closing(sqlite3.connect(ledger, isolation_level=None)) as db:
+        last = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        body = json.dumps({"unit": "person", "cap_rho": 1.0, "delta": 1e-9})
+        db.execute("INSERT INTO entries (kind, body, prev, hash, mac) VALUES ('cap', ?, ?, ?, NULL)",
+                   (body, last, entry_hash(last, "cap", body)))
+
+
+@pytest.fixture()
+def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.delenv("RELEASE_HMAC_KEY")  # this folder's bundles use a fixed key; this build used the session's
+    return build_world(base, tmp_path, tmp_path_factory, monkeypatch, World)  # type: ignore[return-value]
+
+
+# ---- 2f-1: the ledger's tail cut off, then a rebuild ---------------------------------------
+
+
+def test_2f1_a_rolled_back_ledger_is_refused_at_build_approve_publish_and_audit(world: World) -> None:
+    world.anchor()
+    ledger = authoritative_ledger()
+    _roll_back(ledger)
+    said = world.refused(6, "rolled back", *world.build(world.tmp / "again", "--json"))
+    assert "Restore the authoritative ledger" in said
+    assert not _drawn(world.tmp / "again")  # blocked before any draw: no second draw of the same data
+    assert _charges(ledger) == 0  # and nothing was appended to the rolled-back file
+    world.refused(7, "rule ledger", *world.cmd("publish", "--to", str(world.site)))
+    assert not (world.site / "fioe").exists()
+    problems = world.audit_ledger_problems()
+    assert any("lacks" in p and "rolled back" in p for p in problems), problems
+
+
+# ---- 2f-2: copies of the ledger in other homes, one draw on each, the one liked copied back --
+
+
+def test_2f2_only_one_copy_of_the_ledger_can_draw_and_a_stale_copy_approves_nothing(world: World) -> None:
+    world.anchor()
+    authoritative = authoritative_ledger()
+    changed = world.changed_export()
+    ledgers = []
+    for name in ("copy-1", "copy-2"):
+        world.home(name)
+        ledgers.append(authoritative_ledger())
+        ledgers[-1].parent.mkdir(parents=True)
+        shutil.copyfile(authoritative, ledgers[-1])
+    world.home("copy-1")
+    world.ok(*world.build(world.tmp / "rel-1", "--json", raw=changed))  # the first copy draws, witnessed
+    assert _drawn(world.tmp / "rel-1")
+    world.home("copy-2")
+    world.refused(6, "witness", *world.build(world.tmp / "rel-2", "--json", raw=changed))
+    assert not _drawn(world.tmp / "rel-2")  # a second draw of the same data is never made
+    # back home: the authoritative file lacks what copy 1 appended, so copy 1's draw is not approved on it
+    world.home("home-copy")
+    world.refused(7, "lacks", *world.cmd("approve", "--key", str(world.counsel), out=world.tmp / "rel-1"))
+    # the only way on is copy 1's ledger, the one draw made, which is charged and witnessed
+    shutil.copyfile(ledgers[0], authoritative)
+    world.ok(*world.cmd("approve", "--key", str(world.counsel), out=world.tmp / "rel-1"))
+    assert _charges(authoritative) == _charges(ledgers[1]) + 1
+
+
+# ---- 2f-3: another $HOME, so another ledger (the policy's path starts with ~) --------------
+
+
+def test_2f3_another_home_is_another_ledger_and_is_refused(world: World) -> None:
+    world.anchor()
+    world.home("other-home")
+    said = world.refused(6, "not the authoritative ledger", *world.build(world.tmp / "free", "--json"))
+    assert "witness" in said and not _drawn(world.tmp / "free")
+    # the same with the installed rules, which name no witness: a draft, free, but never approved
+    world.ok("fioe", YEAR, "--input", str(world.raw), "--out", str(world.tmp / "free-2"), "--json")
+    assert _drawn(world.tmp / "free-2")
+    world.refused(7, "not the authoritative ledger", *world.cmd("approve", "--key", str(world.counsel),
+                                                               out=world.tmp / "free-2"))
+    world.refused(7, "approval", *world.cmd("publish", "--to", str(world.tmp / "portal-2"),
+                                             out=world.tmp / "free-2"))
+    assert not (world.tmp / "portal-2").exists()
+
+
+# ---- 2f-4: a rules copy naming another ledger, its own witness and its own signers ----------
+
+
+def test_2f4_a_rules_copy_is_its_own_trust_root_and_the_organisations_rules_refuse_its_release(
+        world: World) -> None:
+    """The organisation publishes 2020. A rules copy names another ledger, another witness and a
+    signer of the attacker's own: with that copy, approve passes (whoever holds the rules folder
+    is the trust root; that is what the organisation's rules folder under version control and its
+    signers are for). The organisation's rules refuse the result: approve (7), publish to the
+    organisation's portal even with the copy's rules (7: the portal's 2020 was charged on another
+    chain) and ``release audit`` (8)."""
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    world.anchor()
+    world.ok(*world.cmd("publish", "--to", str(world.site)))
+    copy = world.tmp / "copy" / "rules"
+    shutil.copytree(world.rules, copy, ignore=shutil.ignore_patterns("witness"))
+    policy = copy / "privacy.yaml"
+    policy.write_text(policy.read_text().replace("ledger: ~/.local/share/release/privacy_ledger.sqlite",
+                                                 f"ledger: {world.tmp / 'copy' / 'other.sqlite'}"))
+    attacker = new_signer(world.tmp / "copy", "A. Attacker")  # trusted in world.tmp/copy/rules
+    raw = world.tmp / "raw-2021"
+    write_fioe(generate_fioe(2021, seed=5, n_reports=40), raw)
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=raw, year="2021", rules=copy))
+    copy_cmd = ["--out", str(out), "--rules", str(copy)]
+    world.ok("approve", "fioe", "2021", "--key", str(attacker), *copy_cmd)  # the trust root: documented
+    org_cmd = ["--out", str(out), "--rules", str(world.rules)]
+    world.refused(7, "rule", "approve", "fioe", "2021", "--key", str(world.counsel), *org_cmd)
+    world.refused(7, "already published at the destination spent from another privacy ledger",
+                  "publish", "fioe", "2021", "--to", str(world.site), *copy_cmd)
+    world.refused(7, "rule", "publish", "fioe", "2021", "--to", str(world.site), *org_cmd)
+    assert not (world.site / "fioe" / "2021").exists()
+    code, stdout, stderr = _invoke("audit", "fioe", "2021", *org_cmd, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    failed = {c["name"] for c in json.loads(stdout)["checks"] if c["status"] == "fail"}
+    assert "privacy_ledger" in failed, failed
+
+
+# ---- 2f-5: the ledger path (or the witness's) through a symbolic link ---------------------
+
+
+def _ledger_linked(world: World) -> None:
+    ledger = authoritative_ledger()
+    ledger.rename(world.tmp / "real.sqlite")
+    ledger.symlink_to(world.tmp / "fresh.sqlite")
+
+
+def _ledger_folder_linked(world: World) -> None:
+    folder = authoritative_ledger().parent
+    folder.rename(world.tmp / "real-folder")
+    (world.tmp / "fresh-folder").mkdir()
+    folder.symlink_to(world.tmp / "fresh-folder")
+
+
+def _witness_linked(world: World) -> None:
+    world.witness.rename(world.tmp / "real-witness")
+    (world.tmp / "fresh-witness").mkdir()
+    world.witness.symlink_to(world.tmp / "fresh-witness")
+
+
+def _witness_in_home(world: World) -> None:
+    name_witness(world.rules, "~/witness")
+
+
+def _witness_from_environment(world: World) -> None:
+    name_witness(world.rules, "$RELEASE_WITNESS/w")
+
+
+@pytest.mark.parametrize(("move", "refusal"), [
+    (_ledger_linked, "symbolic link"), (_ledger_folder_linked, "symbolic link"), (_witness_linked, "symbolic link"),
+    (_witness_in_home, "never ~"), (_witness_from_environment, "never ~, $VARIABLES"),
+], ids=["ledger-file-linked", "ledger-folder-linked", "witness-linked", "witness-in-home", "witness-from-env"])
+def test_2f5_a_ledger_or_witness_that_moves_without_the_policy_is_a_config_error(world: World, move, refusal) -> None:
+    world.anchor()
+    move(world)
+    world.refused(3, refusal, *world.build(world.tmp / "free", "--json"))
+    assert not (world.tmp / "free").exists()
+    world.refused(3, refusal, *world.cmd("publish", "--to", str(world.site)))
+    assert not (world.site / "fioe").exists()
+
+
+# ---- 2f-6: the ledger deleted (a fresh one at the same path), a new --out, a new portal ---------
+
+
+def test_2f6_a_deleted_ledger_recreated_fresh_is_refused_and_the_audit_fails(world: World) -> None:
+    world.anchor()
+    ledger = authoritative_ledger()
+    ledger.rename(world.tmp / "saved.sqlite")
+    world.refused(6, "ledger is empty, but its witness anchors", *world.build(world.tmp / "new-out", "--json"))
+    assert not _drawn(world.tmp / "new-out")
+    world.refused(7, "rule ledger", *world.cmd("publish", "--to", str(world.tmp / "new-portal")))
+    assert not (world.tmp / "new-portal").exists()
+    problems = world.audit_ledger_problems()
+    assert any("not the authoritative ledger" in p or "ledger_id differs" in p for p in problems), problems
+    # the restored ledger is the witnessed chain again: the release goes out
+    (world.tmp / "saved.sqlite").replace(ledger)
+    world.ok(*world.cmd("publish", "--to", str(world.site)))
+
+
+def test_the_audit_fails_a_ledger_replaced_by_a_copy_extended_elsewhere(world: World) -> None:
+    """A copy of the anchored ledger extended without the witness (a rules folder naming none),
+    copied back over the authoritative file: its new entries were never witnessed."""
+    world.anchor()
+    authoritative = authoritative_ledger()
+    world.home("elsewhere")
+    shutil.copytree(authoritative.parent, authoritative_ledger().parent)
+    rules = world.tmp / "no-witness" / "rules"
+    shutil.copytree(world.rules, rules, ignore=shutil.ignore_patterns("witness"))
+    name_witness(rules, None)
+    world.refused(6, "names no witness", *world.build(world.tmp / "fork", "--json", raw=world.changed_export(),
+                                                      rules=rules))
+    extended = authoritative_ledger()
+    _append_by_hand(extended)
+    world.home("home-copy")
+    shutil.copyfile(extended, authoritative)
+    problems = world.audit_ledger_problems()
+    assert any("never witnessed" in p for p in problems), problems
+
+
+# ---- no witness: drafts, never releases --------------------------------------------------
+
+
+def test_without_a_witness_a_build_is_a_draft_that_warns_and_approve_says_what_an_administrator_adds(
+        world: World) -> None:
+    """The fixture's bundle was built with the installed rules, which name no witness: a draft
+    whose packet warns, refused by approve and publish with the line an administrator adds; once
+    the witness is named, the same bundle is approved (its ledger anchored at that first use)."""
+    manifest = json.loads((world.bundle / "manifest.json").read_text())
+    assert manifest["status"] == "draft" and manifest["privacy"]["witness"] is None
+    assert manifest["privacy"]["ledger_head"]["length"] >= 1
+    findings = json.loads((world.bundle / "review" / "findings.json").read_text())
+    assert [f["code"] for f in findings if f["code"] == "ledger_not_anchored"] == ["ledger_not_anchored"]
+    assert "ledger not anchored" in (world.bundle / "review" / "index.html").read_text()
+    name_witness(world.rules, None)
+    said = world.refused(7, "rule witness", *world.cmd("approve", "--key", str(world.counsel)))
+    assert "an administrator adds the line 'witness: /absolute/path'" in said
+    assert str(world.rules / "privacy.yaml") in said
+    name_witness(world.rules, "witness")
+    world.ok(*world.cmd("approve", "--key", str(world.counsel)))
+    assert (world.witness / "ledger_id").is_file()
+
+
+def test_an_anchored_ledger_refuses_a_policy_without_its_witness_or_with_another(world: World) -> None:
+    world.anchor()
+    name_witness(world.rules, None)
+    world.refused(7, "rule witness", *world.cmd("publish", "--to", str(world.site)))
+    name_witness(world.rules, str(world.tmp / "another-witness"))
+    world.refused(7, "anchored to the witness at", *world.cmd("publish", "--to", str(world.site)))
+    assert not (world.site / "fioe").exists()
+
+
+def test_an_emptied_or_unmounted_witness_is_not_taken_for_a_first_use(world: World) -> None:
+    world.anchor()
+    world.witness.rename(world.tmp / "unmounted")
+    world.witness.mkdir()
+    world.refused(7, "holds nothing, but the ledger was anchored to it",
+                  *world.cmd("publish", "--to", str(world.site)))
+    assert not any(world.witness.iterdir())  # nothing re-anchored
+
+
+def test_two_copies_cannot_both_witness_the_same_entry(tmp_path: Path) -> None:
+    """The race behind 2f-2: two copies of one ledger, each past its check, append entry N; the
+    witness's O_EXCL lets the first in and refuses the second, whose transaction rolls back."""
+    witness = Witness(tmp_path / "witness")
+    first = Ledger(tmp_path / "a.sqlite", witness=witness)
+    first.fix_caps({"person": 1.0}, 1e-9)
+    shutil.copyfile(tmp_path / "a.sqlite", tmp_path / "b.sqlite")
+    second = Ledger(tmp_path / "b.sqlite", witness=witness)
+    first.bind_bundle(dataset="fioe", year=2020, run_id="a", manifest_sha256="a" * 64, measurements=[], charges=[])
+    witness_files = sorted(p.name for p in witness.folder.iterdir())
+    with pytest.raises(BudgetError, match="lacks"):  # the check before the write
+        second.bind_bundle(dataset="fioe", year=2020, run_id="b", manifest_sha256="b" * 64, measurements=[],
+                           charges=[])
+    entries = second.entries()
+    with pytest.raises(BudgetError, match="witnessed already with another hash"):  # the race: past the check
+        witness.record(entries[0].hash, [Entry(len(entries) + 1, "bundle", {}, entries[-1].hash, "f" * 64, None, "{}")])
+    assert sorted(p.name for p in witness.folder.iterdir()) == witness_files
+    assert len(second.entries()) == len(entries)  # the refused write left the copy as it was
+
+
+def test_doctor_shows_the_witness_warns_when_it_can_be_deleted_and_fails_a_rolled_back_ledger(world: World) -> None:
+    doctor = ["doctor", "--out", str(world.out), "--rules", str(world.rules)]
+    world.anchor()
+    stdout = world.ok(*doctor)
+    line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
+    assert line.lstrip().startswith("warn") and str(world.witness) in line and "can delete its files" in line
+    name_witness(world.rules, None)
+    said = world.refused(6, "names no witness", *doctor)  # the anchored ledger, under rules naming none
+    assert "fail ledger" in said
+    name_witness(world.rules, "witness")
+    _roll_back(authoritative_ledger())
+    world.refused(6, "lacks", *doctor)
