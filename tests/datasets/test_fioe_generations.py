@@ -142,6 +142,9 @@ def test_rms_vehicle_style_and_type_are_swapped_back(built: dict[str, Built]) ->
     assert counted(public, "vehicle_type") == counted(raw, "vehicle_style")   # PASSENGER CAR, PICKUP
     assert set(counted(public, "vehicle_type")) <= {"PASSENGER CAR", "PICKUP"}
     assert counted(public, "vehicle_make").total() == counted(raw, "vehicle_make").total() > 0
+    changes = json.loads((rms.bundle / "public" / "datapackage.json").read_text(encoding="utf-8"))["changes"]
+    assert "- contacts.vehicle_style: read from the export's vehicle_type column" in changes
+    assert "- contacts.frisked: the City's Y/YES as 1, and its blank (an unticked box) as 0; declared boolean." in changes
 
 
 def test_rms_officer_names_are_published_as_the_rms_writes_them(built: dict[str, Built]) -> None:
