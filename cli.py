@@ -24,6 +24,7 @@ import click
 
 from release import cli_render as render
 from release.bundles import DATASETS
+from release.generations import names as generation_names
 from release.cli_help import texts
 from release.errors import ReleaseError
 from release.run_options import Progress
@@ -130,6 +131,13 @@ def main() -> None:
     pass
 
 
+def _generation_option(names: tuple[str, ...], help_text: str) -> Callable[[Command], Command]:
+    """``--generation``: the record system of the export (release.generations); only where there are several."""
+    if not names:
+        return lambda command: command
+    return click.option("--generation", type=click.Choice(names), default=None, help=help_text)
+
+
 def _dataset_command(dataset: str) -> click.Command:
     @click.command(name=dataset, **texts("DATASET", dataset))
     @_year_argument
@@ -141,13 +149,16 @@ def _dataset_command(dataset: str) -> click.Command:
     @_ledger_option
     @_must_be_typed("--supersede", "supersede",
                     "YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
+    @_generation_option(generation_names(dataset), "Record system the export came from (default: from YEAR, "
+                        "and from the headers in a year two systems shared).")
     @_json_option
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
-                expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool) -> None:
+                expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool,
+                generation: str | None = None) -> None:
         from release import api
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
-                                   progress=_progress(as_json), supersede=supersede)
+                                   progress=_progress(as_json), supersede=supersede, generation=generation)
         _run(as_json, lambda: api.build_release(options), render.build)
     return command
 
@@ -183,10 +194,13 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
 @click.option("--reports", type=click.IntRange(1, 100000), default=None,
               help="Size: reports (fioe), incidents, cases or guns per year (default: a year's size).")
+@_generation_option(tuple(dict.fromkeys(n for d in DATASETS for n in generation_names(d))),
+                    "Record system whose shape to write (fioe; default: the one that held most of YEAR).")
 @_json_option
-def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool) -> None:
+def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool,
+           generation: str | None = None) -> None:
     from release import api
-    _run(as_json, lambda: api.write_sample(dataset, year, out_dir, seed=seed, reports=reports),
+    _run(as_json, lambda: api.write_sample(dataset, year, out_dir, seed=seed, reports=reports, generation=generation),
          lambda r: f"wrote {', '.join(r['files'])} to {r['folder']}")
 
 

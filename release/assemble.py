@@ -163,6 +163,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "privacy": privacy_section(tables, budget) if budget is not None else {},
         "record_risk": list(record_risk or []),
     }
+    if resolved.generation is not None:  # the record system the export came from, and its policy (by name)
+        manifest["generation"] = resolved.generation.manifest_section()
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
         "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),

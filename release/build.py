@@ -195,8 +195,19 @@ def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.
         raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
             [validate_table(name, fp.raw_file, vocabulary_view(loaded.tables[name], fp))
              for name, fp in policy.files.items()],
-            resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
-    return loaded, raw_results, report.extend(found)
+            resolved.expectations_dir / f"{resolved.policy_name}_raw.json", stage="validate_raw")
+    return loaded, raw_results, report.extend(found).extend(_generation_findings(options, resolved))
+
+
+def _generation_findings(options: BuildOptions, resolved: Resolved) -> list[Finding]:
+    """A generation named with --generation for a year its system did not hold is built as asked,
+    and said: the headers fitted it (the load checked), the calendar does not."""
+    choice = resolved.generation
+    if choice is None or choice.chosen_by != "option" or choice.generation.holds(options.year):
+        return []
+    return [Finding(stage="load", code="generation_outside_years", severity="warning",
+                    message=f"generation {choice.generation.name} held {choice.generation.years}, not "
+                            f"{options.year}: built as --generation asked", rule="generation")]
 
 
 def _transform(run: _Run) -> None:
@@ -249,7 +260,7 @@ def _public_frames(run: _Run) -> None:
         findings += list(derived.findings)
         events += list(derived.events)
     frames, risk_events, run.risk, risk_findings = record_risk.enforce(
-        _coarsened_for_linkage(run, dict(public.frames)), risk_specs(run.resolved.rules_dir, options.dataset),
+        _coarsened_for_linkage(run, dict(public.frames)), risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
         {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
         raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
     public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
@@ -556,7 +567,7 @@ def _check_public(run: _Run) -> list:
         frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
         public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
     public_results, found = validate(
-        public_tables, run.resolved.expectations_dir / f"{run.options.dataset}_public.json", stage="validate_public")
+        public_tables, run.resolved.expectations_dir / f"{run.resolved.policy_name}_public.json", stage="validate_public")
     run.report = run.report.extend(found)
     return public_results
 

@@ -77,6 +77,7 @@ EXAMPLES: dict[str, list[str]] = {
     "budget": ["release budget fioe", "release budget best --ledger /srv/ledger.sqlite --json"],
     "list": ["release list", "RELEASE_OUT=/srv/releases release list --json"],
     "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",
+               "release sample fioe 2017 --out /tmp/fioe-2017   # the RMS's shape (2015-2019); 2013: the legacy file",
                "release sample shootings 2021 --out /tmp/shootings --seed 7"],
     "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
 }

@@ -54,6 +54,10 @@ class KeepRule(_Rule):
     leading_value: bool = False             # "Accord LX" is read as "Accord" (the words after it dropped)
     # What to do with a value outside the vocabulary: blank it (default), publish "Other", or block.
     on_unknown: Literal["other", "blank", "block"] = "blank"
+    # The value a blank cell stands for, where the form makes blank an answer: the RMS writes its
+    # frisk and search flags as "Y" or nothing (an unticked box), published as 1 or 0. A value
+    # outside the vocabulary is still blanked, so a blank public cell means "not a flag".
+    blank_means: str | None = None
 
     @field_validator("codebook", mode="before")
     @classmethod
@@ -81,6 +85,13 @@ class KeepRule(_Rule):
             if self.on_unknown == "other":
                 raise ValueError("on_unknown: other needs a domain; a value outside a pattern "
                                  "is blanked or blocks")
+        if self.blank_means is not None and (self.domain is None or self.blank_means not in self.domain
+                                             or self.list_separator is not None):
+            raise ValueError("blank_means must be one of the column's own domain values (not a list column)")
+        if self.blank_means is not None and not self.required:
+            # an optional column absent from an export is read as blank in every row: it must
+            # stop the load, not become a column of answers nobody gave
+            raise ValueError("blank_means needs required: true")
         return self
 
 

@@ -186,6 +186,9 @@ class DatasetPolicy(Frozen):
     # its neighbours'. "source" keeps the source's numbers for the other reports (the packet
     # warns); juvenile reports are published under a pseudonym either way.
     public_keys: Literal["pseudonym", "source"] = "pseudonym"
+    # Cell values this export writes for "no value", read as missing beside the loader's own
+    # ('', NULL, None, N/A): the legacy FIO system writes "NO DATA ENTERED".
+    missing_tokens: tuple[str, ...] = ()
     # Dataset-specific rules (exclusions, counting rules, k-anonymity...), validated by the
     # dataset's own module in release/datasets/ against its own frozen model.
     dataset_rules: dict[str, object] = Field(default_factory=dict)

@@ -26,6 +26,7 @@ from release import paths
 from release.bundles import DATASETS, all_bundles
 from release.config import load_policy
 from release.errors import ReleaseError
+from release.generations import policy_names
 from release.keys import master_key, master_key_id
 from release.ledger import caps_in_force, spent_by_unit
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
@@ -115,13 +116,13 @@ def key_check(out_dir: Path) -> Check:
 def rules_check(rules_dir: Path | None) -> Check:
     folder, origin = paths.chosen_dir("redaction_rules", rules_dir)
     try:
-        for dataset in DATASETS:
-            load_policy(folder / f"{dataset}.yaml")
+        for name in policy_names(DATASETS):  # a dataset's own, or one per generation (release.generations)
+            load_policy(folder / f"{name}.yaml")
         signers = load_signers(folder)
     except ReleaseError as exc:
         return Check("rules", "fail", f"{folder} ({origin}): {exc.one_line()}", exc.exit_code)
     changed = paths.differences_from_installed(folder, "redaction_rules")
-    detail = (f"{folder} ({origin}): {len(DATASETS)} policies load"
+    detail = (f"{folder} ({origin}): {len(policy_names(DATASETS))} policies load"
               + (f", {len(changed)} file(s) differ from the installed copy" if changed else ", the installed policy")
               + f"; {len(signers.by_key_id)} trusted signer(s)")
     if rules_dir is None and Path("redaction_rules").is_dir():
@@ -133,14 +134,14 @@ def rules_check(rules_dir: Path | None) -> Check:
 
 def expectations_check(expectations_dir: Path | None) -> Check:
     folder, origin = paths.chosen_dir("expectations", expectations_dir)
-    for dataset in DATASETS:
+    for name in policy_names(DATASETS):
         for side in ("raw", "public"):
-            suite = folder / f"{dataset}_{side}.json"
+            suite = folder / f"{name}_{side}.json"
             try:
                 json.loads(suite.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return Check("expectations", "fail", f"{suite}: missing or not JSON", 3)
-    return Check("expectations", "ok", f"{folder} ({origin}): {2 * len(DATASETS)} suites")
+    return Check("expectations", "ok", f"{folder} ({origin}): {2 * len(policy_names(DATASETS))} suites")
 
 
 def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = None) -> Check:

@@ -135,6 +135,19 @@ def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, o
     return verify_copy.verify(folder, rules_dir).to_dict()
 
 
+def _bundle_policy_name(bundle: Path, dataset: str) -> str:
+    """The name of the policy a bundle was built with (a manifest that cannot be read: the dataset's;
+    the audit reports the manifest itself)."""
+    from release.errors import AuditFailure
+    from release.gate import read_manifest
+    from release.trust import bundle_policy_name
+
+    try:
+        return bundle_policy_name(dataset, read_manifest(bundle, AuditFailure))
+    except ReleaseError:
+        return dataset
+
+
 def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
     from release.gate import read_public_csv
@@ -162,8 +175,8 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
     progress = progress or Silent()
     bundle = existing_bundle(dataset, year, out_dir, version)
     rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
-    try:
-        policy: DatasetPolicy | None = load_policy(rules / f"{dataset}.yaml")
+    try:  # the policy the bundle names (its generation's, for a dataset with several)
+        policy: DatasetPolicy | None = load_policy(rules / f"{_bundle_policy_name(bundle, dataset)}.yaml")
     except ReleaseError:
         policy = None  # the audit's own policy check reports why, with the other checks
     scanner = None

@@ -174,10 +174,22 @@ def change_note(policy: DatasetPolicy) -> str:
             elif rule.type == "sequence":
                 lines.append(f"- {column} (new): the row's position among the rows of the same {rule.of} "
                              f"(1, 2, ...); with {rule.of} it identifies the row (the primary key).")
+            elif rule.type == "keep" and rule.blank_means is not None:
+                marks: dict[str, list[str]] = {}
+                for spelling, value in rule.spellings.items():
+                    if value != rule.blank_means:
+                        marks.setdefault(value, []).append(spelling)
+                written = ", ".join(f"{'/'.join(k)} as {v}" for v, k in marks.items())
+                lines.append(f"- {column}: the City's {written}, and its blank (an unticked box) as "
+                             f"{rule.blank_means}; declared boolean.")
             elif rule.type == "keep" and rule.domain is not None and len(rule.domain) == 2 and \
                     frozenset(rule.domain) in (frozenset({"0", "1"}), frozenset({"t", "f"})):
                 lines.append(f"- {column}: values as the City writes them ({'/'.join(sorted(rule.domain))}), "
                              f"declared boolean.")
+        swapped = [(alias, target) for alias, target in file_policy.aliases.items()
+                   if alias in file_policy.columns and alias != target]
+        lines += [f"- {name}.{target}: read from the export's {alias} column (the source system swapped the two)."
+                  for alias, target in swapped]
         dropped = [c for c, r in file_policy.columns.items() if r.type in ("drop", "raw_only")]
         if dropped:
             lines.append(f"- {name}: not published (identifying or internal): {', '.join(dropped)}.")

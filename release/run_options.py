@@ -2,9 +2,9 @@
 
 Owns ``BuildOptions`` (the request the CLI makes), the ``Progress`` protocol the CLI
 renders, and ``resolve``, which turns the options into concrete folders, the dataset
-policy and the bundle folder to write — raising a ConfigError or InputError (a ledger or
-witness path through a symbolic link among them), or refusing to
-replace a published year (ApprovalError), before any stage runs. Kept apart from the
+policy (of the export's generation, ``release.generations``) and the bundle folder to write —
+raising a ConfigError or InputError (a ledger or witness path through a symbolic link among
+them), or refusing to replace a published year (ApprovalError), before any stage runs. Kept apart from the
 stages so every build module can name these types without importing the orchestration.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from release import paths
+from release import generations, paths
 from release.bundles import BuildTarget, build_target, check_dataset
 from release.config import DatasetPolicy, load_policy
 from release.errors import ConfigError, InputError
@@ -46,6 +46,7 @@ class BuildOptions:
     ledger: Path | None = None
     progress: Progress = field(default_factory=Silent)
     supersede: bool = False  # build a new version of a published year, in its own folder
+    generation: str | None = None  # the record system of the export (fioe); None: from year and headers
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,13 @@ class Resolved:
     policy_path: Path
     policy: DatasetPolicy
     target: BuildTarget
+    generation: generations.Choice | None = None  # the export's record system, for a dataset with several
+
+    @property
+    def policy_name(self) -> str:
+        """The policy's name: its rule file ``<name>.yaml``, its suites ``<name>_raw.json`` and
+        ``<name>_public.json``, its record-risk checks (the dataset's name, or its generation's)."""
+        return self.policy_path.stem
 
 
 def resolve(options: BuildOptions) -> Resolved:
@@ -66,26 +74,43 @@ def resolve(options: BuildOptions) -> Resolved:
     target = build_target(options.dataset, options.year, options.out_dir, options.supersede, options.ledger)
     rules_dir, rules_origin = paths.chosen_dir("redaction_rules", options.rules_dir)
     suites_dir, suites_origin = paths.chosen_dir("expectations", options.expectations_dir)
-    policy_path = rules_dir / f"{options.dataset}.yaml"
-    if not policy_path.is_file():
-        raise ConfigError(f"no policy for dataset '{options.dataset}' in the rules folder",
-                          file=str(policy_path), rule="policy")
-    policy = load_policy(policy_path)
+    found: list[tuple[Path, str]] = []
+
+    def input_dir() -> tuple[Path, str]:
+        if not found:
+            found.append(_input_dir(options))
+        return found[0]
+
+    choice = generations.choose(options.dataset, options.year, options.generation, lambda: input_dir()[0],
+                                lambda name: _policy(rules_dir, name, options.dataset)[1])
+    policy_path, policy = _policy(rules_dir, choice.generation.policy if choice else options.dataset, options.dataset)
     if policy.tables_file and (rules_dir / POLICY_FILE).is_file():
         authoritative_ledger(rules_dir, options.ledger)  # a linked or moving ledger or witness stops it here
     for side in ("raw", "public"):
-        suite = suites_dir / f"{options.dataset}_{side}.json"
+        suite = suites_dir / f"{policy_path.stem}_{side}.json"
         if not suite.is_file():
             raise ConfigError("expectation suite not found", file=str(suite), rule="expectations")
+    input_path, input_origin = input_dir()
+    generations.check_headers(choice, input_path, lambda name: _policy(rules_dir, name, options.dataset)[1])
+    return Resolved(input_path, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
+                    policy_path, policy, target, choice)
+
+
+def _policy(rules_dir: Path, name: str, dataset: str) -> tuple[Path, DatasetPolicy]:
+    policy_path = rules_dir / f"{name}.yaml"
+    if not policy_path.is_file():
+        what = f"dataset '{dataset}'" if name == dataset else f"{dataset} generation policy '{name}'"
+        raise ConfigError(f"no policy for {what} in the rules folder", file=str(policy_path), rule="policy")
+    return policy_path, load_policy(policy_path)
+
+
+def _input_dir(options: BuildOptions) -> tuple[Path, str]:
     if options.input_dir is not None:
         if not options.input_dir.is_dir():
             raise InputError("input folder not found", file=str(options.input_dir), rule="input")
-        input_dir, input_origin = options.input_dir.resolve(), "option"
-    else:
-        input_dir = paths.sample_dir(options.dataset, options.year)
-        if not input_dir.is_dir():
-            raise InputError(f"no bundled sample for {options.dataset} {options.year}; pass --input",
-                             file=str(input_dir), rule="input")
-        input_origin = "bundled-sample"
-    return Resolved(input_dir, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
-                    policy_path, policy, target)
+        return options.input_dir.resolve(), "option"
+    input_dir = paths.sample_dir(options.dataset, options.year)
+    if not input_dir.is_dir():
+        raise InputError(f"no bundled sample for {options.dataset} {options.year}; pass --input",
+                         file=str(input_dir), rule="input")
+    return input_dir, "bundled-sample"

@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from release import paths
+from release.generations import policy_of_manifest
 from release.approvals import SignedRecord, public_key_id, short_id, verify_record
 from release.config import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
 from release.errors import ApprovalError, ConfigError, ReleaseError
@@ -102,24 +103,31 @@ def load_signers(rules_dir: Path) -> TrustedSigners:
 
 # ---- the policy a bundle is judged by ---------------------------------------------------
 
-def recorded_policy_hash(manifest: Mapping[str, object], dataset: str) -> str | None:
+def recorded_policy_hash(manifest: Mapping[str, object], policy_name: str) -> str | None:
     rules = manifest.get("rules")
     files = rules.get("files") if isinstance(rules, dict) else None
     recorded = {f.get("path"): f.get("sha256") for f in files or [] if isinstance(f, dict)}
-    value = recorded.get(f"{dataset}.yaml")
+    value = recorded.get(f"{policy_name}.yaml")
     return value if isinstance(value, str) else None
+
+
+def bundle_policy_name(dataset: str, manifest: Mapping[str, object]) -> str:
+    """The policy the bundle was built with: the dataset's, or its generation's (by the name the
+    manifest records, mapped through ``release.generations``; an unknown one is a ConfigError)."""
+    return policy_of_manifest(dataset, manifest)
 
 
 def bundle_policy(dataset: str, rules_dir: Path | None,
                   manifest: Mapping[str, object]) -> tuple[DatasetPolicy | None, list[str]]:
-    """The dataset's policy from the rules folder, and why it cannot be trusted if so."""
+    """The bundle's policy from the rules folder, and why it cannot be trusted if so."""
     folder = paths.chosen_dir("redaction_rules", rules_dir)[0]
-    path = folder / f"{dataset}.yaml"
     try:
+        name = bundle_policy_name(dataset, manifest)
+        path = folder / f"{name}.yaml"
         policy = load_policy(path)
     except ReleaseError as exc:
         return None, [exc.one_line()]
-    if recorded_policy_hash(manifest, dataset) != sha256_file(path):
+    if recorded_policy_hash(manifest, name) != sha256_file(path):
         return policy, [f"{path.name}: differs from the rule file recorded in the manifest; "
                         "use the rules folder the release was built with (--rules)"]
     return policy, []
@@ -141,7 +149,11 @@ def trust_for(dataset: str, rules_dir: Path | None, manifest: Mapping[str, objec
     folder = paths.chosen_dir("redaction_rules", rules_dir)[0]
     policy, problems = bundle_policy(dataset, rules_dir, manifest)
     if policy is None or problems:
-        raise error(problems[0], file=str(folder / f"{dataset}.yaml"), rule="policy")
+        try:
+            name = bundle_policy_name(dataset, manifest)
+        except ReleaseError:
+            name = dataset
+        raise error(problems[0], file=str(folder / f"{name}.yaml"), rule="policy")
     changed = _signers_changed_since_build(folder, manifest)
     if changed:
         raise error(changed, file=str(folder / SIGNERS_FILE), rule="trusted-signers")

@@ -215,6 +215,8 @@ CASES: dict[str, Row] = {
                   lambda w: ["sample", "in_custody_deaths", YEAR, "--out", str(w.tmp / "s")]),
     "sample-out-is-a-file": Row("sample", 4, "cannot write the sample there",
                                 lambda w: ["sample", "in_custody_deaths", YEAR, "--out", str(w.counsel / "sub")]),
+    "sample-generation-of-one-schema": Row("sample", 3, "unknown generation 'rms' for in_custody_deaths", lambda w: [
+        "sample", "in_custody_deaths", YEAR, "--out", str(w.tmp / "s"), "--generation", "rms"]),
     "doctor": Row("doctor", 0, "release doctor: ready", lambda w: (
         w.monkeypatch.setenv("RELEASE_HMAC_KEY", "b823acc690de547daffdf1b5b28252c350eccd79c65627f2161b2d936ce13791"), ["doctor", "--out", str(w.out), "--rules", str(w.rules)])[1]),
     "doctor-broken-policy": Row("doctor", 3, "best.yaml: not valid",

@@ -87,6 +87,8 @@ def contact_people(persons: pd.DataFrame, contacts: pd.DataFrame, tokenizer: Tok
 
 
 def derive(context: DeriveContext) -> Derived:
+    if context.policy.tables_file is None:
+        return Derived()  # a generation without aggregate tables (fioe_rms.yaml, fioe_legacy.yaml): no frame to count
     rules = dataset_rules(context.policy, FioeRules)
     contacts = context.raw["contacts"]
     persons = context.raw["persons"]

@@ -109,6 +109,7 @@ class Facts:
     to_fix: Rows = field(default_factory=list)
     non_default_policy: tuple[str, ...] = ()
     source_keys_warning: str = ""  # public_keys: source under juvenile protection
+    generation: str = ""  # the record system the export came from (release.generations), in words
     record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
     warning_findings: tuple[Mapping[str, object], ...] = ()  # every warning, listed in the summary
 
@@ -138,6 +139,20 @@ def _non_default_policy(manifest: Mapping[str, object]) -> tuple[str, ...]:
             lines.append(f"The {label} ({section.get('origin')}: {section.get('folder', '?')}) differ from the "
                          f"installed copy in {len(files)} file(s): {', '.join(files)}.")
     return tuple(lines)
+
+
+_CHOSEN_BY = {"year": "from the year", "headers": "from the export's headers (two systems shared the year)",
+              "option": "with --generation"}
+
+
+def _generation(manifest: Mapping[str, object]) -> str:
+    """The generation the manifest names, for the summary: which system, its policy, how chosen."""
+    section = manifest.get("generation")
+    if not isinstance(section, dict):
+        return ""
+    how = _CHOSEN_BY.get(str(section.get("chosen_by")), str(section.get("chosen_by", "")))
+    return (f"{section.get('name', '?')}: {section.get('title', '')}, built with the policy {section.get('policy', '?')}, "
+            f"chosen {how}. No table of this release counts another system's rows.")
 
 
 def _source_keys_warning(manifest: Mapping[str, object]) -> str:
@@ -254,6 +269,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
         non_default_policy=_non_default_policy(manifest),
         source_keys_warning=_source_keys_warning(manifest),
+        generation=_generation(manifest),
         record_risk=tuple(r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)),  # type: ignore[union-attr]
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None

@@ -191,7 +191,7 @@ def build_queue(bundle: Path, manifest: Mapping[str, object], policy: DatasetPol
 def attach_raw(items: Sequence[QueueItem], raw_dir: Path, policy: DatasetPolicy) -> list[QueueItem]:
     """The removed text of each span and withheld narrative, read from the reviewer's raw export
     into memory. A row or column that is not there leaves the item without it (named, no value)."""
-    from release.stages.load import ROW_KEY, load_file
+    from release.stages.load import ROW_KEY, load_file, missing_tokens
 
     frames: dict[str, pd.DataFrame] = {}
     out = []
@@ -201,7 +201,7 @@ def attach_raw(items: Sequence[QueueItem], raw_dir: Path, policy: DatasetPolicy)
             continue
         file_policy = next((fp for fp in policy.files.values() if fp.raw_file == item.file), None)
         if file_policy is not None and item.file not in frames:
-            frames[item.file] = load_file(raw_dir, file_policy, policy.limits)[0]
+            frames[item.file] = load_file(raw_dir, file_policy, policy.limits, missing_tokens(policy))[0]
         frame = frames.get(item.file)
         text = None
         if frame is not None and item.column in frame.columns:

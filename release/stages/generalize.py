@@ -66,7 +66,10 @@ def _unchanged(values: pd.Series) -> pd.Series:
 
 def rule_keep(values: pd.Series, rule: KeepRule, ctx: Context) -> Outcome:
     """A closed vocabulary: the codebook's spelling of each value, or the value if it has
-    the declared format; an unknown value (or list item) is blanked, or "Other", or blocks."""
+    the declared format; an unknown value (or list item) is blanked, or "Other", or blocks. A
+    blank cell stands for ``blank_means`` where the form makes blank an answer (an unticked box)."""
+    if rule.blank_means is not None:
+        values = values.where(values.notna(), rule.blank_means)
     return _closed(values, Vocabulary.of(rule), rule.on_unknown, ctx,
                    "pattern" if rule.pattern is not None else "list" if rule.list_separator else "codebook")
 

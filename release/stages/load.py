@@ -91,7 +91,7 @@ def _columns(raw: load_csv.RawCsv, policy: FilePolicy) -> tuple[dict[str, int], 
     return positions, findings
 
 
-def _clean(cells: list[str]) -> tuple[list[str | None], list[bool]]:
+def _clean(cells: list[str], missing: frozenset[str] = MISSING_TOKENS) -> tuple[list[str | None], list[bool]]:
     """Each cell without invisible characters and stray spaces, None when missing; and which
     cells held an invisible character."""
     values: list[str | None] = []
@@ -100,7 +100,7 @@ def _clean(cells: list[str]) -> tuple[list[str | None], list[bool]]:
         clean = strip_invisible(cell)
         invisible.append(len(clean) != len(cell))
         clean = clean.strip()
-        values.append(None if clean in MISSING_TOKENS else clean)
+        values.append(None if clean in missing else clean)
     return values, invisible
 
 
@@ -139,12 +139,17 @@ def row_keys(frame: pd.DataFrame, policy: FilePolicy) -> pd.Series:
     return key + "/p" + ordinal.astype(str)
 
 
+def missing_tokens(policy: DatasetPolicy) -> frozenset[str]:
+    """What reads as missing in this policy's export: the loader's tokens and the policy's own."""
+    return MISSING_TOKENS | frozenset(policy.missing_tokens)
+
+
 def _keys(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, ...]:
     return tuple(frame.loc[mask, ROW_KEY].head(_MAX_KEYS))
 
 
-def load_file(input_dir: Path, policy: FilePolicy,
-              limits: InputLimits | None = None) -> tuple[pd.DataFrame, InputFile, list[Finding]]:
+def load_file(input_dir: Path, policy: FilePolicy, limits: InputLimits | None = None,
+              missing: frozenset[str] = MISSING_TOKENS) -> tuple[pd.DataFrame, InputFile, list[Finding]]:
     path = input_dir / policy.raw_file
     file = policy.raw_file
     if not path.is_file():
@@ -157,7 +162,7 @@ def load_file(input_dir: Path, policy: FilePolicy,
     invisible: dict[str, list[bool]] = {}
     for column in policy.raw_columns():
         if column in positions:
-            cleaned[column], invisible[column] = _clean([row[positions[column]] for row in raw.rows])
+            cleaned[column], invisible[column] = _clean([row[positions[column]] for row in raw.rows], missing)
         else:  # an optional column absent from this export (reported above)
             cleaned[column] = [None] * len(raw.rows)
     frame = pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in cleaned.items()})
@@ -205,8 +210,9 @@ def load_export(input_dir: Path, policy: DatasetPolicy, year: int) -> Loaded:
     frames: dict[str, pd.DataFrame] = {}
     inputs: list[InputFile] = []
     findings: list[Finding] = []
+    missing = missing_tokens(policy)
     for name, file_policy in policy.files.items():
-        frame, info, found = load_file(input_dir, file_policy, policy.limits)
+        frame, info, found = load_file(input_dir, file_policy, policy.limits, missing)
         frame, outside = _year_filter(frame, file_policy, year)
         frames[name] = frame
         inputs.append(info)

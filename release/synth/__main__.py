@@ -16,7 +16,9 @@ from pathlib import Path
 
 from release.synth import (best, firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired,
                            youthconnect)
-from release.synth.fioe import generate_fioe, write_fioe
+from release.synth.fioe import SyntheticFioe, generate_fioe, write_fioe
+from release.synth.fioe_legacy import generate_fioe_legacy, write_fioe_legacy
+from release.synth.fioe_rms import generate_fioe_rms, write_fioe_rms
 
 # Incident and partner generators: dataset -> (generate, write, size option, its keyword, help).
 # ``generate`` returns what ``write`` takes (rows, or youthconnect's three files in one object).
@@ -37,6 +39,19 @@ INCIDENT_GENERATORS: dict[str, tuple[Callable[..., Sized], Callable[..., list[Pa
     "youthconnect": (youthconnect.generate_youthconnect, youthconnect.write_youthconnect, "--youth",
                      "youth_per_month", "youth newly referred per month (default 30)"),
 }
+
+
+def write_fioe_generation(generation: str, year: int, out_dir: Path, *, seed: int, n_reports: int,
+                          encoding: str = "utf-8", line_terminator: str = "\n") -> list[Path]:
+    """Write a FIOE export in the shape of ``generation`` (mark43, rms or legacy; release.generations)."""
+    if generation == "legacy":
+        return write_fioe_legacy(generate_fioe_legacy(year, seed=seed, n_reports=n_reports), out_dir,
+                                 encoding=encoding, line_terminator=line_terminator)
+    if generation == "rms":
+        return write_fioe_rms(generate_fioe_rms(year, seed=seed, n_reports=n_reports), out_dir,
+                              encoding=encoding, line_terminator=line_terminator)
+    return write_fioe(generate_fioe(year, seed=seed, n_reports=n_reports), out_dir, encoding=encoding,
+                      line_terminator=line_terminator)
 
 
 def _incident_export(args: argparse.Namespace) -> int:
@@ -67,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     fioe.add_argument("--encoding", default="utf-8", help="utf-8 (default), utf-8-sig or cp1252")
     fioe.add_argument("--crlf", action="store_true", help="CRLF line endings")
     fioe.add_argument("--mentions", type=Path, help="also write the PII ground truth as JSON Lines here")
+    fioe.add_argument("--generation", choices=("mark43", "rms", "legacy"), default="mark43",
+                      help="record system whose shape to write (default mark43; legacy has no narrative, "
+                           "so no mentions)")
     for dataset, (_, _, option, _, size_help) in INCIDENT_GENERATORS.items():
         command = sub.add_parser(dataset, help=f"raw {dataset} export (every year up to YEAR)")
         command.add_argument("year", type=int)
@@ -79,9 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.dataset in INCIDENT_GENERATORS:
         return _incident_export(args)
 
-    data = generate_fioe(args.year, seed=args.seed, n_reports=args.reports, evasions=args.evasions,
-                         case_mix=not args.no_case_mix)
-    paths = write_fioe(data, args.out_dir, encoding=args.encoding, line_terminator="\r\n" if args.crlf else "\n")
+    terminator = "\r\n" if args.crlf else "\n"
+    if args.generation == "legacy":
+        for path in write_fioe_generation("legacy", args.year, args.out_dir, seed=args.seed, n_reports=args.reports,
+                                          encoding=args.encoding, line_terminator=terminator):
+            print(path)
+        return 0
+    make = generate_fioe_rms if args.generation == "rms" else generate_fioe
+    data: SyntheticFioe = make(args.year, seed=args.seed, n_reports=args.reports, evasions=args.evasions,
+                               case_mix=not args.no_case_mix)
+    write = write_fioe_rms if args.generation == "rms" else write_fioe
+    paths = write(data, args.out_dir, encoding=args.encoding, line_terminator=terminator)
     if args.mentions:
         args.mentions.parent.mkdir(parents=True, exist_ok=True)
         with args.mentions.open("w", encoding="utf-8", newline="\n") as handle:

@@ -133,13 +133,19 @@ def write_fioe(
     ``UnicodeEncodeError``). Line breaks inside narratives stay ``\n`` whatever
     ``line_terminator`` is, so mention offsets hold after a round trip.
     """
+    return write_tables(out_dir, (("fieldcontact.csv", CONTACT_COLUMNS, data.contacts),
+                                  ("fieldcontact_name.csv", PERSON_COLUMNS, data.persons)),
+                        encoding=encoding, line_terminator=line_terminator)
+
+
+def write_tables(out_dir: Path, files: tuple[tuple[str, tuple[str, ...], list[dict[str, str]]], ...], *,
+                 encoding: str = "utf-8", line_terminator: str = "\n") -> list[Path]:
+    """Write each (file name, columns, rows) as a CSV in ``out_dir``; return the paths (every
+    generation's export is written this way)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, columns, table in (
-        ("fieldcontact.csv", CONTACT_COLUMNS, data.contacts),
-        ("fieldcontact_name.csv", PERSON_COLUMNS, data.persons),
-    ):
+    for name, columns, table in files:
         path = out_dir / name
         with path.open("w", encoding=encoding, newline="") as handle:
             writer = csv.writer(handle, lineterminator=line_terminator)

@@ -127,3 +127,31 @@ def test_datetime_rule_blanks_and_reports_dates_that_cannot_exist(raw: str, prec
     outcome = rule_datetime(values, DatetimeRule(type="datetime", precision=precision), ctx)  # type: ignore[arg-type]
     assert outcome.values.iloc[0] == public
     assert [(f.code, f.row_keys) for f in outcome.findings] == ([] if public else [("date_unreadable", ("FC20000001",))])
+
+
+@pytest.mark.parametrize(("raw", "public"), [("Y", "1"), ("y", "1"), ("YES", "1"), (None, "0"), ("N", "0"),
+                                              ("Zebulon", None)],
+                         ids=["Y", "lower", "yes", "blank", "N", "not-a-flag"])
+def test_a_y_blank_flag_reads_blank_as_an_unticked_box(raw: str | None, public: str | None) -> None:
+    """The RMS writes its frisk and search flags as Y or nothing (issue #16): ``blank_means``."""
+    from release.column_rules import KeepRule
+    from release.stages.generalize import rule_keep
+
+    rule = KeepRule(type="keep", required=True, domain=("0", "1"), spellings={"Y": "1", "YES": "1", "N": "0"},
+                    blank_means="0")
+    ctx = Context("fioe", "fieldcontact.csv", "frisked", pd.Series(["F190000001"]), KEY)
+    outcome = rule_keep(pd.Series([raw], dtype=object), rule, ctx)
+    assert outcome.values.tolist() == [public]
+    assert [f.code for f in outcome.findings] == ([] if public is not None else ["value_outside_domain"])
+
+
+def test_missing_tokens_of_a_policy_read_as_blank(tmp_path: Path) -> None:
+    """The legacy system writes NO DATA ENTERED for an empty field: missing, not a value."""
+    from release.config import load_policy
+    from release.synth.fioe_legacy import generate_fioe_legacy, write_fioe_legacy
+
+    policy = load_policy(Path(__file__).resolve().parents[2] / "redaction_rules" / "fioe_legacy.yaml")
+    write_fioe_legacy(generate_fioe_legacy(2013, seed=4, n_reports=12), tmp_path)
+    assert "NO DATA ENTERED" in (tmp_path / "fio.csv").read_text(encoding="utf-8")
+    frame = load_export(tmp_path, policy, 2013).tables["persons"]
+    assert not frame.drop(columns="_row_key").isin(["NO DATA ENTERED"]).any().any()
