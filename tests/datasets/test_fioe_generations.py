@@ -56,23 +56,31 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
-    """Each generation's sample built, approved and audited with its raw export, through the CLI."""
+    """Each generation's sample built, approved and audited with its raw export, through the CLI,
+    each on a ledger of its own: approving with a witness anchors the ledger to it, and the
+    session's ledger stays unanchored for the modules that build with the installed rules."""
     out = {}
     for generation, year in YEARS.items():
-        tmp = tmp_path_factory.mktemp(generation)
-        raw, releases = tmp / "raw", tmp / "out"
-        assert invoke("sample", "fioe", year, "--out", str(raw), "--reports", "50", "--seed", "3")[0] == 0
-        code, stdout, stderr = invoke("fioe", year, "--input", str(raw), "--out", str(releases), "--json")
-        assert code == 0, stderr
-        rules = str(trusted_rules(tmp))
-        code, _, stderr = invoke("approve", "fioe", year, "--out", str(releases), "--rules", rules,
-                                 "--key", str(new_signer(tmp, "A. Counsel")))
-        assert code == 0, stderr
-        code, audit, _ = invoke("audit", "fioe", year, "--out", str(releases), "--rules", rules, "--raw", str(raw),
-                                "--json")
-        out[generation] = Built(generation, year, raw, releases / "fioe" / year, json.loads(stdout),
-                                {**json.loads(audit), "process_exit": code})
+        with pytest.MonkeyPatch.context() as patch:  # a home, so a ledger, per generation
+            patch.setenv("HOME", str(tmp_path_factory.mktemp(f"{generation}-home")))
+            out[generation] = _build_approve_audit(tmp_path_factory, generation, year)
     return out
+
+
+def _build_approve_audit(tmp_path_factory: pytest.TempPathFactory, generation: str, year: str) -> Built:
+    tmp = tmp_path_factory.mktemp(generation)
+    raw, releases = tmp / "raw", tmp / "out"
+    assert invoke("sample", "fioe", year, "--out", str(raw), "--reports", "50", "--seed", "3")[0] == 0
+    code, stdout, stderr = invoke("fioe", year, "--input", str(raw), "--out", str(releases), "--json")
+    assert code == 0, stderr
+    rules = str(trusted_rules(tmp))
+    code, _, stderr = invoke("approve", "fioe", year, "--out", str(releases), "--rules", rules,
+                             "--key", str(new_signer(tmp, "A. Counsel")))
+    assert code == 0, stderr
+    code, audit, _ = invoke("audit", "fioe", year, "--out", str(releases), "--rules", rules, "--raw", str(raw),
+                            "--json")
+    return Built(generation, year, raw, releases / "fioe" / year, json.loads(stdout),
+                 {**json.loads(audit), "process_exit": code})
 
 
 @pytest.mark.shared_ledger
