@@ -1,22 +1,35 @@
-"""Attacks on what is PUBLISHED: the bundled FIOE, shootings and YouthConnect releases.
+"""Attacks on what is PUBLISHED: the bundled FIOE, shootings and YouthConnect releases, and shootings as tables only.
 
-Run: .venv/bin/python benchmarks/bench_attacks.py [--rebuilds 10] [--draws 200] [--keep DIR]
+Run: .venv/bin/python benchmarks/bench_attacks.py [--rebuilds 10] [--draws 200] [--keep DIR] [--lp-only]
 
 The releases are built into a scratch folder with their own key and ledgers (FIOE 2020 and
 shootings 2020 from the bundled samples; YouthConnect 2019 and 2020 from its bundled sample,
-as the tests do). Then an outsider who holds only the public files of every year in that
-releases folder attacks them:
+as the tests do). Those releases suppress nothing (their exact tables are labelled summaries of
+the record-level files), so one more set is built to give the LP attack something to attack:
+**shootings as tables only**, a choice a department could make (``tables_only_rules``: the
+victim-level file, a row per victim with its day, district and demographics, is not published;
+the one public table counts victims by district and month over the 24 months to the year's end,
+as a dashboard's rolling window does; counts of 1 to 3 are hidden, each hidden cell keeps a range
+at least 4 wide and each hidden small count v a range from v - 3 (or zero) to v + 3). Its 2019
+and 2020 releases are built from one synthetic export (``release sample shootings``), then 2019
+again once 2020 is out, into one releases folder. ``--lp-only`` builds only that set and runs
+only the LP attack (a minute). Then an outsider who holds only the public files of every year
+in those releases folders attacks them:
 
 1. **recount** - rebuild every table from the record-level files (``RECIPES``: which public
    column gives which dimension, as the data dictionary says) and count the cells of
    *protected* tables (``privacy.json``: not a summary) that the files give exactly;
    summaries are recounted too, to show their label is honest;
-2. **LP** - each published table of every year with its margins, the recount of the
-   microdata as known equations and noisy cells as interval constraints: min and max of each
-   suppressed cell (scipy HiGHS); cells narrower than the declared protection (default 10) or
-   with no proof (a non-optimal status) are counted. Tables are not linked to one another;
-   the bundled releases suppress nothing (their exact tables are labelled summaries), so this
-   stays 0 of 0 unless a policy adds suppression;
+2. **LP** - for each suppressed cell of every year, its min and max (scipy HiGHS) over every
+   table that counts the same cells (the same table, or its declared family, of the same data
+   year, or of the same months when a month dimension dates the cells: one year's rolling window
+   repeats another's months) in every year: exact cells as equations, noisy cells as interval
+   constraints, the microdata recounted as equations, counts >= 0. A cell is narrowed when its
+   range (rounded inwards: counts are whole) is narrower than the protection width
+   ``privacy.json`` declares, or, for a hidden count of 1 to the threshold, does not reach its
+   lower and upper protection levels (judged with the true counts, from the raw export through
+   the library), or when an LP does not end optimal (no proof). The figure is "narrowed of
+   suppressed cells", every year's tables counted;
 3. **rebuilds** - the ledger's total rho after one build, after 10 rebuilds on the same data,
    and after 10 rebuilds that each change one raw row the protected tables count (a small
    synthetic FIOE export stands in for the 2.5-minute sample; YouthConnect uses its sample);
@@ -39,7 +52,8 @@ releases folder attacks them:
 
 An independent attacker extends it by adding a recipe (``RECIPES``), a constraint source
 (``lp_attack``) or a quasi-identifier set (``QUASI``); nothing here uses the library's own
-checks to judge the library, only (in 4) its noise and post-processing to draw samples.
+checks to judge the library, only (in 4) its noise and post-processing to draw samples and (in
+2, 4 and 7) its loading and tabulation of the raw export for the truth.
 """
 
 from __future__ import annotations
@@ -57,10 +71,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.optimize import linprog
+
+if TYPE_CHECKING:
+    from release.keys import Tokenizer
+    from release.stages.tabulate import TableCounts
+    from release.tables_spec import TableSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -215,50 +236,246 @@ def recount_attack(releases: list[Published]) -> dict[str, dict[str, object]]:
 
 # ---- 2. the LP attacker over every published year ----------------------------------------
 
-def lp_attack(releases: list[Published], default_width: int = 10) -> dict[str, tuple[int, int]]:
-    """(suppressed cells, cells narrower than the protection) per dataset, over every year."""
-    out: dict[str, tuple[int, int]] = {}
+VALUES = ("value", "lower", "upper", "status")
+Truth = dict[tuple[str, int, str], dict[str, int]]  # (dataset, year, table) -> cell label -> true count
+
+
+@dataclass
+class LPFigure:
+    """What the LP attacker got out of one dataset's releases."""
+
+    hidden: int = 0      # suppressed cells, over every year's tables
+    narrowed: int = 0    # of those, narrower than the declared protection (or with no proof)
+    cells: list[str] = field(default_factory=list)  # each narrowed cell: release, table, cell, range
+    unproven: int = 0    # of those narrowed, an LP that did not end optimal
+    levels: int = 0      # hidden cells whose true count was known, so the levels were checked too
+
+
+def _dims(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in VALUES]
+
+
+def _protection(pub: Published, name: str) -> dict[str, object]:
+    """The declared protection of a table (``privacy.json``: ``suppression``); 10 wide by default."""
+    declared = pub.privacy.get(name, {}).get("suppression")
+    return dict(declared) if isinstance(declared, dict) else {"protection_width": 10}
+
+
+def _cell_groups(releases: list[Published]) -> dict[tuple[str, str, str], list[tuple[Published, str]]]:
+    """Tables that count the same cells: a table (or its declared family) and what its cells
+    describe: the data year, or, with a month dimension, the months themselves (a rolling window
+    of one year's release repeats months of another's)."""
+    groups: dict[tuple[str, str, str], list[tuple[Published, str]]] = {}
     for pub in releases:
-        hidden_total, narrow = out.get(pub.dataset, (0, 0))
         for name, table in pub.tables.items():
-            dims = [c for c in table.columns if c not in ("value", "lower", "upper", "status")]
-            cells = table[(table[dims] != ALL).all(axis=1)].reset_index(drop=True)
-            if not (table["status"] == "suppressed").any():
-                continue
-            micro = None
+            family = str(_protection(pub, name).get("family") or name)
+            period = "" if "month" in _dims(table) else str(pub.year)
+            groups.setdefault((pub.dataset, family, period), []).append((pub, name))
+    return groups
+
+
+def _cell_vectors(members: list[tuple[Published, str]]) -> tuple[int, list[np.ndarray]]:
+    """Each published row of the group's tables as the base cells it sums: base cells are the
+    product of every dimension's categories (a row's ``All`` sums its own table's categories, a
+    dimension a table lacks sums all of them)."""
+    dims: list[str] = []
+    cats: dict[str, list[str]] = {}
+    for pub, name in members:
+        table = pub.tables[name]
+        for dim in _dims(table):
+            known = cats.setdefault(dim, [])
+            dims += [dim] if dim not in dims else []
+            known += [v for v in dict.fromkeys(table[dim]) if v != ALL and v not in known]
+    grid = np.arange(math.prod(len(cats[d]) for d in dims)).reshape([len(cats[d]) for d in dims])
+    vectors = []
+    for pub, name in members:
+        table = pub.tables[name]
+        own = {d: [cats[d].index(v) for v in dict.fromkeys(table[d]) if v != ALL] for d in _dims(table)}
+        for _, row in table.iterrows():
+            pick = [own[d] if d in own and row[d] == ALL else [cats[d].index(row[d])] if d in own
+                    else list(range(len(cats[d]))) for d in dims]
+            vectors.append(np.sort(grid[np.ix_(*pick)].reshape(-1)))
+    return grid.size, vectors
+
+
+def lp_attack(releases: list[Published], truth: Truth | None = None) -> dict[str, LPFigure]:
+    """Per dataset: every suppressed cell of every year, with its min and max (scipy HiGHS) over
+    every table that counts the same cells in every year (exact cells as equations, noisy cells as
+    their intervals), the microdata recounted (``RECIPES``) as equations, and counts >= 0. A hidden
+    cell is narrowed when its integer range (the LP's, rounded inwards) is narrower than the
+    declared ``protection_width``, or, for a primary cell whose true count v (``truth``) is 1 to
+    ``threshold``, misses v - min(v, lower_protection) or v + upper_protection; an LP that does not
+    end optimal (unbounded above is room) proves nothing and counts as narrowed."""
+    out: dict[str, LPFigure] = {}
+    for (dataset, _, _), members in _cell_groups(releases).items():
+        figure = out.setdefault(dataset, LPFigure())
+        if not any((pub.tables[name]["status"] == "suppressed").any() for pub, name in members):
+            continue
+        size, vectors = _cell_vectors(members)
+        a_eq, b_eq, a_ub, b_ub, targets = [], [], [], [], []
+        rows = iter(vectors)
+        for pub, name in members:
+            table = pub.tables[name]
             recipe = RECIPES.get(pub.dataset, {}).get(name)
-            if isinstance(recipe, Recipe):
-                micro = recount(pub, name, recipe)  # the microdata: known equations
-            a_eq, b_eq, a_ub, b_ub, targets = [], [], [], [], []
+            micro = recount(pub, name, recipe) if isinstance(recipe, Recipe) else None
             for _, row in table.iterrows():
-                vector = np.ones(len(cells))
-                for dim in dims:
-                    if row[dim] != ALL:
-                        vector = vector * (cells[dim] == row[dim]).to_numpy()
+                vector = np.zeros(size)
+                vector[next(rows)] = 1.0
                 if row["status"] == "exact":
                     a_eq.append(vector)
                     b_eq.append(float(row["value"]))
                 elif row["status"] == "noisy":
                     a_ub += [vector, -vector]
                     b_ub += [float(row["upper"]), -float(row["lower"])]
-                else:
-                    targets.append(vector)
+                elif row["status"] == "suppressed":
+                    known = (truth or {}).get((pub.dataset, pub.year, name), {})
+                    label = _label(row, _dims(table))
+                    targets.append((vector, _protection(pub, name), known.get(label), f"{pub.year} {name} {label}"))
                 if micro is not None:
                     a_eq.append(vector)
-                    b_eq.append(float(micro[_label(row, dims)]))
-            width = int(pub.privacy.get(name, {}).get("protection_width", default_width) or default_width)
-            for vector in targets:
-                bounds = []
-                for sign in (1.0, -1.0):
-                    result = linprog(sign * vector, A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None,
-                                     A_ub=np.array(a_ub) if a_ub else None, b_ub=b_ub or None, bounds=(0, None),
-                                     method="highs")
-                    bounds.append(sign * result.fun if result.status == 0 else
-                                  (math.inf if result.status == 3 else math.nan))
-                hidden_total += 1
-                narrow += not (bounds[1] - bounds[0] >= width)  # NaN (no proof) counts as narrowed
-        out[pub.dataset] = (hidden_total, narrow)
+                    b_eq.append(float(micro[_label(row, _dims(table))]))
+        ranges: dict[bytes, tuple[float, float] | None] = {}
+        for vector, protection, value, where in targets:
+            key = vector.tobytes()
+            if key not in ranges:
+                ranges[key] = _lp_range(vector, a_eq, b_eq, a_ub, b_ub)
+            figure.hidden += 1
+            span = ranges[key]
+            if span is None:
+                figure.unproven += 1
+                figure.narrowed += 1
+                figure.cells.append(f"{where}: no proof (an LP did not end optimal)")
+                continue
+            low, high = math.ceil(span[0] - 1e-6), math.floor(span[1] + 1e-6) if math.isfinite(span[1]) else math.inf
+            narrow = high - low < int(protection.get("protection_width", 10))  # type: ignore[call-overload]
+            threshold = int(protection.get("threshold", 0))  # type: ignore[call-overload]
+            if value is not None:
+                figure.levels += 1
+                if 1 <= value <= threshold:
+                    down = int(protection.get("lower_protection", threshold))  # type: ignore[call-overload]
+                    up = int(protection.get("upper_protection", 0))  # type: ignore[call-overload]
+                    narrow |= low > value - min(value, down) or high < value + up
+            figure.narrowed += narrow
+            if narrow:
+                figure.cells.append(f"{where}: [{low}, {high}]" + (f", true {value}" if value is not None else ""))
     return out
+
+
+def _lp_range(vector: np.ndarray, a_eq: list[np.ndarray], b_eq: list[float], a_ub: list[np.ndarray],
+              b_ub: list[float]) -> tuple[float, float] | None:
+    """(min, max) of the cell, the max inf when nothing bounds it; None when an LP is not optimal."""
+    ends = []
+    for sign in (1.0, -1.0):
+        result = linprog(sign * vector, A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None,
+                         A_ub=np.array(a_ub) if a_ub else None, b_ub=b_ub or None, bounds=(0, None),
+                         method="highs")
+        if result.status == 3 and sign < 0:
+            ends.append(math.inf)
+        elif result.status != 0:
+            return None
+        else:
+            ends.append(sign * result.fun)
+    return ends[0], ends[1]
+
+
+# ---- the truth, from the raw export through the library ----------------------------------
+
+def _table_frames(rules: Path, dataset: str, raw: Path, year: int,
+                  tokenizer: Tokenizer) -> tuple[dict[str, pd.DataFrame], list[TableSpec]]:
+    """The dataset's table frames (load, generalize, derive, as a build does) and its table specs."""
+    from release.config import load_policy
+    from release.datasets import DeriveContext, deriver
+    from release.stages.generalize import generalize
+    from release.stages.load import load_export
+    from release.tables import load_tables_policy
+
+    policy = load_policy(rules / f"{dataset}.yaml")
+    loaded = load_export(raw, policy, year)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), tokenizer)
+    derive = deriver(dataset)
+    assert derive is not None
+    frames = derive(DeriveContext(dataset, year, policy, loaded.tables, public, tokenizer)).table_frames
+    return dict(frames), list(load_tables_policy(rules / str(policy.tables_file)).tables)
+
+
+def _true_levels(frame: pd.DataFrame, spec: TableSpec,
+                 year: int) -> tuple[TableCounts, list[tuple[int, ...]], np.ndarray]:
+    """(the tabulated counts, the axes of each level, every level's true cells in table order)."""
+    from release.stages.tabulate import kept_axes, level_values, tabulate
+
+    counts = tabulate(frame, spec, year, np.random.default_rng(0))
+    levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
+    return counts, levels, np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
+
+
+# ---- 2c. a release that suppresses: shootings published as tables only --------------------
+
+# The variant a department could choose: no victim-level file (a row per victim with its day,
+# district and demographics is the riskier product), only a table of victims by district and
+# month, the 24 months up to the year's end (a dashboard's rolling window: each release repeats
+# the year before), counts of 1 to 3 hidden. The shipped shootings policy publishes the file and
+# labels its table a summary of it; this copy changes only what the variant needs.
+TABLES_ONLY = "shootings (tables only)"
+TABLES_ONLY_YEARS = ("2019", "2020", "2019")  # the earlier year rebuilt once the later one is out
+TABLES_ONLY_SEED = "20"                       # the synthetic export (``release sample``)
+TABLES_ONLY_SUPPRESSION = {"threshold": 3, "protection_width": 4, "lower_protection": 3, "upper_protection": 3}
+
+
+def tables_only_rules(rules: Path) -> Path:
+    """``rules``: a copy of the shipped rules with the tables-only shootings policy."""
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    policy = yaml.safe_load((rules / "shootings.yaml").read_text(encoding="utf-8"))
+    policy["files"]["victims"].update(publish=False, years_before=1)  # the window's first year is counted
+    (rules / "shootings.yaml").write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    privacy = yaml.safe_load((rules / "privacy.yaml").read_text(encoding="utf-8"))
+    privacy["record_risk"].pop("shootings")  # no record-level file to measure
+    (rules / "privacy.yaml").write_text(yaml.safe_dump(privacy, sort_keys=False), encoding="utf-8")
+    shipped = yaml.safe_load((ROOT / "redaction_rules" / "shootings_tables.yaml").read_text(encoding="utf-8"))
+    district = next(d for d in shipped["tables"][0]["dimensions"] if d["name"] == "district")
+    tables = {
+        "frames": {"victims": {"not_public": "no victim-level file is published: the table is the only view of "
+                                             "the victims"}},
+        "tables": [{
+            "name": "shootings_victims_by_district_month",
+            "description": "the number of shooting victims in that police district and month",
+            "source": "victims", "dimensions": [district, {"name": "month", "kind": "month", "years_back": 1}],
+            "privacy_unit": "unit_id", "privacy_unit_name": "person", "max_rows_per_unit": 1,
+            "max_cells_per_unit": 1, "mechanism": "exact", "family": "shootings_victims_by_month",
+            "suppression": TABLES_ONLY_SUPPRESSION, "margins": [["district"], ["month"], []]}]}
+    (rules / "shootings_tables.yaml").write_text(yaml.safe_dump(tables, sort_keys=False), encoding="utf-8")
+    return rules
+
+
+def true_cells(rules: Path, raw: Path, dataset: str, years: set[int]) -> Truth:
+    """Every cell of the dataset's tables, counted from the raw export through the library (load,
+    derive, tabulate: no suppression): the truth the protection levels are judged against."""
+    from release.keys import Tokenizer
+    from release.stages.tabulate import level_labels
+
+    out: Truth = {}
+    for year in sorted(years):
+        frames, specs = _table_frames(rules, dataset, raw, year, Tokenizer(os.urandom(32)))
+        for spec in specs:
+            names = tuple(d.name for d in spec.dimensions)
+            categories = tuple(d.codebook(year) for d in spec.dimensions)
+            _, levels, values = _true_levels(frames[spec.source], spec, year)
+            labels = pd.concat([level_labels(names, categories, axes) for axes in levels], ignore_index=True)
+            out[(dataset, year, spec.name)] = {_label(row, list(names)): int(v)
+                                               for (_, row), v in zip(labels.iterrows(), values)}
+    return out
+
+
+def tables_only_scenario(env: dict[str, str], work: Path) -> tuple[list[Published], Truth]:
+    """Build the tables-only shootings releases (2019, 2020, then 2019 again) from one synthetic
+    export into one releases folder; every build must be a draft."""
+    rules = tables_only_rules(work / "rules-tables-only")
+    raw = work / "raw-shootings"
+    release(env, "sample", "shootings", TABLES_ONLY_YEARS[1], "--out", str(raw), "--seed", TABLES_ONLY_SEED)
+    out = work / "releases-tables-only"
+    for year in TABLES_ONLY_YEARS:
+        result = release(env, "shootings", year, "--input", str(raw), "--rules", str(rules), "--out", str(out))
+        print(f"built {TABLES_ONLY} {year}: {result.get('status')}", flush=True)
+    return read_releases(out), true_cells(rules, raw, "shootings", {int(y) for y in TABLES_ONLY_YEARS})
 
 
 # ---- 2b. the linkage attacker on the person-level protected table ------------------------
@@ -411,33 +628,19 @@ def margin_bias(draws: int, key: bytes) -> dict[str, tuple[float, float, float]]
     zero, and over grand totals, in noise SDs of that margin's estimate. (A margin whose true count
     is near zero is biased up by the floor at zero whatever the method; the old one-shot rounding
     moved the grand total itself.)"""
-    from release.config import load_policy
-    from release.datasets import DeriveContext, deriver
     from release.keys import Tokenizer
     from release.stages import noise
-    from release.stages.generalize import generalize
-    from release.stages.load import load_export
     from release.stages.postprocess import postprocess, variance_factor
-    from release.stages.tabulate import kept_axes, level_values, tabulate
-    from release.tables import load_tables_policy
 
-    rules = ROOT / "redaction_rules"
-    tokenizer = Tokenizer(key)
     out = {}
     for dataset in ("fioe", "youthconnect"):
-        policy = load_policy(rules / f"{dataset}.yaml")
-        loaded = load_export(SAMPLES / dataset / "2020", policy, 2020)
-        public, _, _ = generalize(loaded.tables, policy, frozenset(), tokenizer)
-        derive = deriver(dataset)
-        assert derive is not None
-        frames = derive(DeriveContext(dataset, 2020, policy, loaded.tables, public, tokenizer)).table_frames
+        frames, specs = _table_frames(ROOT / "redaction_rules", dataset, SAMPLES / dataset / "2020", 2020,
+                                      Tokenizer(key))
         worst, clear, total = 0.0, 0.0, 0.0
-        for spec in load_tables_policy(rules / str(policy.tables_file)).tables:
+        for spec in specs:
             if not spec.is_noisy or not spec.margins or spec.per_year:
                 continue
-            counts = tabulate(frames[spec.source], spec, 2020, np.random.default_rng(0))
-            levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
-            truth = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
+            counts, levels, truth = _true_levels(frames[spec.source], spec, 2020)
             bounds = noise.sensitivity(counts.shape, levels, max_rows_per_unit=spec.max_rows_per_unit,
                                        max_cells_per_unit=spec.max_cells_per_unit,
                                        max_rows_per_cell=spec.rows_per_cell, units_may_merge=spec.units_may_merge)
@@ -474,15 +677,15 @@ def uniqueness(releases: list[Published]) -> dict[str, float]:
 
 
 def repeats(releases: list[Published]) -> dict[str, tuple[int, int]]:
-    """(cells of dated tables published by more than one release, those with differing values)."""
+    """(cells of dated tables published by more than one release, those with differing values). A
+    row summed over every month is left out: each release sums its own window."""
     seen: dict[tuple[str, str, str], list[str]] = {}
     for pub in releases:
         for name, table in pub.tables.items():
             if "month" not in table.columns:
                 continue
-            dims = [c for c in table.columns if c not in ("value", "lower", "upper", "status")]
-            for _, row in table.iterrows():
-                seen.setdefault((pub.dataset, name, _label(row, dims)), []).append(row["value"])
+            for _, row in table[table["month"] != ALL].iterrows():
+                seen.setdefault((pub.dataset, name, _label(row, _dims(table))), []).append(row["value"])
     out: dict[str, tuple[int, int]] = {}
     for (dataset, _, _), values in seen.items():
         if len(values) > 1:
@@ -498,6 +701,8 @@ def main() -> int:
     parser.add_argument("--rebuilds", type=int, default=10)
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="build here (and keep it) instead of a temporary folder")
+    parser.add_argument("--lp-only", action="store_true",
+                        help="only the tables-only shootings releases and the LP attacker (about a minute)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-attacks-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -505,6 +710,12 @@ def main() -> int:
     # the ledger is the one the privacy policy names (~/.local/share/...): a home per experiment
     env = {**{k: v for k, v in os.environ.items() if k != "RELEASE_LEDGER"}, "RELEASE_HMAC_KEY": key.decode(),
            "HOME": str(work / "home")}
+    suppressing, truth = tables_only_scenario({**env, "HOME": str(work / "home-tables-only")}, work)
+    narrowed = lp_attack(suppressing, truth)
+    if args.lp_only:
+        _print_table(args, {TABLES_ONLY: _tables_only_row(suppressing, narrowed)})
+        _print_lp_notes(narrowed.get("shootings"))
+        return _done(work, args.keep)
     out = work / "releases"
     for dataset, years in (("fioe", ["2020"]), ("shootings", ["2020"]), ("youthconnect", ["2019", "2020"])):
         for year in years:
@@ -512,7 +723,7 @@ def main() -> int:
             print(f"built {dataset} {year}: {result.get('status')}", flush=True)
     releases = read_releases(out)
     recounted = recount_attack(releases)
-    narrowed = lp_attack(releases)
+    bundled = lp_attack(releases)
     rho = {}
     for dataset, change in (("fioe", change_fioe), ("youthconnect", change_youthconnect)):
         raw = work / f"raw-{dataset}"
@@ -529,29 +740,66 @@ def main() -> int:
     bias = margin_bias(args.draws, key)
     unique = uniqueness(releases)
     repeated = repeats(releases)
-    header = ("dataset", "protected cells recomputable", "summary cells recounted", "LP: hidden cells narrowed",
-              "rho after 1 build", f"after {args.rebuilds} same-data rebuilds", f"after {args.rebuilds} changed",
-              "margin bias in noise SDs: largest / >= 3 SD from 0 / grand total",
-              "dated cells published twice: with different values", "rows unique on published QIs",
-              "people exposed by linking the microdata, of people in 2+ reports")
-    print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    rows: dict[str, dict[str, str]] = {}
     for dataset in ("fioe", "shootings", "youthconnect"):
         r = recounted.get(dataset, {})
-        hidden, narrow = narrowed.get(dataset, (0, 0))
         shared, differing = repeated.get(dataset, (0, 0))
-        print(f"| {dataset} | {r.get('protected_recomputed', 0)} of {r.get('protected_cells', 0)} | "
-              f"{r.get('summary_recomputed', 0)} of {r.get('summary_cells', 0)} | {narrow} of {hidden} | "
-              + (" | ".join(f"{x:.3f}" for x in rho[dataset]) if dataset in rho else "- | - | -") + " | "
-              + (" / ".join(f"{x:.2f}" for x in bias[dataset]) if dataset in bias else "-") + " | "
-              + f"{differing} of {shared} | "
-              + (f"{unique[dataset]:.1%}" if dataset in unique else "-") + " | "
-              + (f"{linked[dataset][0]} of {linked[dataset][1]}" if dataset in linked else "-") + " |")
+        rows[dataset] = {
+            "recount": f"{r.get('protected_recomputed', 0)} of {r.get('protected_cells', 0)}",
+            "summary": f"{r.get('summary_recomputed', 0)} of {r.get('summary_cells', 0)}",
+            "lp": _lp_cell(bundled.get(dataset)),
+            "rho": " | ".join(f"{x:.3f}" for x in rho[dataset]) if dataset in rho else "- | - | -",
+            "bias": " / ".join(f"{x:.2f}" for x in bias[dataset]) if dataset in bias else "-",
+            "repeats": f"{differing} of {shared}",
+            "unique": f"{unique[dataset]:.1%}" if dataset in unique else "-",
+            "linked": f"{linked[dataset][0]} of {linked[dataset][1]}" if dataset in linked else "-"}
+    rows[TABLES_ONLY] = _tables_only_row(suppressing, narrowed)
+    _print_table(args, rows)
     print(f"\n  margin bias is a mean of {args.draws} draws: about {1 / math.sqrt(args.draws):.2f} SD of it is chance;"
           " '-' is not measured (shootings publishes no protected table, so nothing is charged)")
+    _print_lp_notes(narrowed.get("shootings"))
     for dataset, stats in recounted.items():
         for why in stats.get("why", []):  # type: ignore[union-attr]
             print(f"  {dataset}: not recountable: {why}")
-    if not args.keep:
+    return _done(work, args.keep)
+
+
+def _tables_only_row(releases: list[Published], narrowed: dict[str, LPFigure]) -> dict[str, str]:
+    shared, differing = repeats(releases).get("shootings", (0, 0))
+    return {"lp": _lp_cell(narrowed.get("shootings")), "repeats": f"{differing} of {shared}"}
+
+
+def _lp_cell(figure: LPFigure | None) -> str:
+    figure = figure or LPFigure()
+    return f"{figure.narrowed} of {figure.hidden}"
+
+
+def _print_table(args: argparse.Namespace, rows: dict[str, dict[str, str]]) -> None:
+    columns = (("recount", "protected cells recomputable"), ("summary", "summary cells recounted"),
+               ("lp", "LP over every year: suppressed cells narrowed"),
+               ("rho", f"rho after 1 build | after {args.rebuilds} same-data rebuilds | after {args.rebuilds} changed"),
+               ("bias", "margin bias in noise SDs: largest / >= 3 SD from 0 / grand total"),
+               ("repeats", "dated cells published twice: with different values"),
+               ("unique", "rows unique on published QIs"),
+               ("linked", "people exposed by linking the microdata, of people in 2+ reports"))
+    header = ["dataset", *(title for _, title in columns)]
+    print("\n| " + " | ".join(header) + " |\n|" + "---|" * (len(header) + 2))
+    for dataset, cells in rows.items():
+        print(f"| {dataset} | " + " | ".join(cells.get(key, "- | - | -" if key == "rho" else "-")
+                                           for key, _ in columns) + " |")
+
+
+def _print_lp_notes(figure: LPFigure | None) -> None:
+    figure = figure or LPFigure()
+    print(f"  {TABLES_ONLY}: releases {', '.join(TABLES_ONLY_YEARS)} (the last a rebuild once the later year was "
+          f"out); {figure.hidden} suppressed cells, {figure.levels} judged on their protection levels too (true "
+          f"counts from the raw export), {figure.unproven} with an LP that did not end optimal")
+    for cell in figure.cells:
+        print(f"  narrowed: {cell}")
+
+
+def _done(work: Path, keep: Path | None) -> int:
+    if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -99,9 +99,9 @@ def _band_order(label: str) -> tuple[int, str]:
 
 
 def portal_form(public: Tables, policy: DatasetPolicy) -> Tables:
-    """Every published record file in portal form; files checked but never written are left as they are."""
-    return public.replace(**{name: portal_file(public[name], fp, policy)
-                             for name, fp in policy.files.items() if fp.publish})
+    """Every record file in portal form. A file that is checked but never written (``publish: false``)
+    is checked in the form it would be written: the public suite expects that form."""
+    return public.replace(**{name: portal_file(public[name], fp, policy) for name, fp in policy.files.items()})
 
 
 def field_descriptor(column: str, policy: DatasetPolicy, file_policy: FilePolicy) -> dict[str, Any]:

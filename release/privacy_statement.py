@@ -30,7 +30,7 @@ def statement(dataset: str, year: int, privacy: Mapping[str, Any], record_risk: 
     for table in privacy.get("tables", []) or []:
         entry = {k: table.get(k) for k in ("table", "protection", "mechanism", "privacy_unit", "rho", "epsilon",
                                            "delta", "epsilon_at_delta", "noise_scale", "bounds", "post_processing",
-                                           "summary_of", "cells_suppressed", "meaning", "interval", "privacy")
+                                           "summary_of", "cells_suppressed", "suppression", "meaning", "interval", "privacy")
                  if table.get(k) is not None}
         entry["exact"] = table.get("mechanism") in ("summary", "exact")
         tables.append(entry)

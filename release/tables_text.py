@@ -84,12 +84,15 @@ def exact_summary(spec: TableSpec, frame: pd.DataFrame) -> dict[str, object]:
     return {
         "table": spec.name, "mechanism": "exact", "protection": "cell suppression",
         "privacy_unit": spec.privacy_unit_name, "rho": 0.0, "epsilon": None, "cells_suppressed": hidden,
+        "suppression": {"family": spec.cell_family, "threshold": rules.threshold,
+                        "protection_width": rules.protection_width, "lower_protection": rules.lower,
+                        "upper_protection": rules.upper},
         "meaning": (f"Each number is {spec.description}, exactly (no noise; not covered by the "
                     f"differential-privacy guarantee). Counts from 1 to {rules.threshold} are hidden, and other "
                     "cells are hidden with them so that, from this table, the linked tables, every other year's "
-                    "release and the public record-level files, a hidden count cannot be narrowed to within "
-                    f"{rules.lower} below or {rules.upper} above its value; {hidden} cells are hidden in all. "
-                    "Knowledge from outside these releases is not covered."),
+                    "release and the public record-level files, none of those small counts can be narrowed to "
+                    f"within {rules.lower} below (or zero) or {rules.upper} above its value; {hidden} cells are "
+                    "hidden in all. Knowledge from outside these releases is not covered."),
         "interval": (f"published counts are exact (lower = upper = value); each hidden count stays uncertain "
                      f"over a range at least {rules.protection_width} wide."),
         "privacy": "no privacy budget is spent; protection rests on suppression only.",

@@ -93,3 +93,23 @@ def test_dates_iso_with_precision_ages_integers_bands_apart(fioe_public: Path) -
     (None, "hour", (None, None)), ("not a date", "day", (None, None))])
 def test_iso_date(value: object, precision: str, expected: tuple) -> None:
     assert iso_date(value, precision) == expected
+
+
+def test_a_file_checked_but_never_written_is_checked_in_portal_form() -> None:
+    """``publish: false`` (a shootings release of tables only): the public suite still checks the
+    victims frame, so it gets the form it would be written in. A date k-anonymity coarsened to a
+    month reads as the first of that month with precision ``month``, as in a published file."""
+    import pandas as pd
+
+    from release.config import load_policy
+    from release.model import Tables
+    from release.portal import portal_form
+
+    shipped = load_policy(Path(__file__).resolve().parents[1] / "redaction_rules" / "shootings.yaml")
+    victims = shipped.files["victims"].model_copy(update={"publish": False})
+    policy = shipped.model_copy(update={"files": {**shipped.files, "victims": victims}})
+    frame = pd.DataFrame({"incident_num": ["I201", "I201"], "shooting_date": ["2020-03", "2020-04-05"]})
+    out = portal_form(Tables({"victims": frame}), policy)["victims"]
+    assert out["shooting_date"].tolist() == ["2020-03-01", "2020-04-05"]
+    assert out["shooting_date_precision"].tolist() == ["month", "day"]
+    assert out["victim_in_incident"].tolist() == ["1", "2"]

@@ -43,9 +43,15 @@ def hide(table: PublishedTable, mask: np.ndarray) -> PublishedTable:
 
 
 def independent_widths(tables: Sequence[PublishedTable], base_dims: tuple[str, ...]) -> dict[tuple[str, int], float]:
+    """Max - min of each suppressed row (``independent_ranges``), keyed by (table name, row number)."""
+    return {key: high - low for key, (low, high) in independent_ranges(tables, base_dims).items()}
+
+
+def independent_ranges(tables: Sequence[PublishedTable],
+                       base_dims: tuple[str, ...]) -> dict[tuple[str, int], tuple[float, float]]:
     """Brute LP, written separately from the audit: every table is a sum over the base
-    cells of ``base_dims`` (one shared family and period); returns max - min of each
-    suppressed row, keyed by (table name, row number)."""
+    cells of ``base_dims`` (one shared family and period; a row's ``All`` sums that table's own
+    categories); returns (min, max) of each suppressed row, keyed by (table name, row number)."""
     cats = []
     for dim in base_dims:
         seen: list[str] = []
@@ -58,8 +64,8 @@ def independent_widths(tables: Sequence[PublishedTable], base_dims: tuple[str, .
     def row_vector(table: PublishedTable, row: pd.Series) -> np.ndarray:
         match = np.ones(len(grid), dtype=bool)
         for dim in table.dimensions:
-            if row[dim] != "All":
-                match &= (grid[dim] == row[dim]).to_numpy()
+            own = grid[dim].isin(set(table.frame[dim]) - {"All"}) if row[dim] == "All" else grid[dim] == row[dim]
+            match &= own.to_numpy()
         return match.astype(float)
 
     a_eq, b_eq, targets = [], [], []
@@ -70,9 +76,10 @@ def independent_widths(tables: Sequence[PublishedTable], base_dims: tuple[str, .
                 b_eq.append(float(row["value"]))
             elif row["status"] == "suppressed":
                 targets.append(((table.name, int(number)), row_vector(table, row)))
-    widths = {}
+    ranges = {}
     for key, vector in targets:
         low = linprog(vector, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
         high = linprog(-vector, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
-        widths[key] = float("inf") if high.status == 3 else -high.fun - low.fun
-    return widths
+        assert low.status == 0 and high.status in (0, 3)
+        ranges[key] = (float(low.fun), float("inf") if high.status == 3 else float(-high.fun))
+    return ranges

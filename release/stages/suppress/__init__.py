@@ -65,7 +65,8 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
     passes it is the incumbent. Then cutting planes improve on it within the time budget:
     solve the ILP, audit, add capacity cuts per failing cell, repeat; a cheaper pattern that
     passes replaces the incumbent. If no pattern passed when the loop stops, a greedy repair
-    hides the cheapest cells each failing cut asks for until the audit passes;
+    hides the cheapest cells each failing cut asks for (or, when every cut is met already, the
+    cells sharing a margin with a failing one, ring by ring) until the audit passes;
     ``lower_bound`` (the best ILP bound) says how far from optimal the result may be.
     """
     from release.stages.suppress.hypercube import hypercube_start

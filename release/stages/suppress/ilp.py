@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from release.model import Finding
 from release.native_output import quiet_stdout
@@ -36,8 +36,9 @@ class _Plan:
     cost: np.ndarray
     primary: set[int]
     always_hidden: set[int]
-    truth: np.ndarray
+    truth: np.ndarray    # true base-cell counts; a cell only another release shows: its ceiling
     revised: int
+    widened: set[int] = field(default_factory=set)  # cells ``_widen`` hid
 
     @classmethod
     def build(cls, system: System, current: Sequence[ExactTable]) -> "_Plan":
@@ -79,7 +80,7 @@ class _Plan:
         always_hidden = {i for i, s in fixed.items() if s == 1 and
                          (system.items[i].current is not None or system.items[i].hidden)}
         return cls(system, fixed, decision, {item: k for k, item in enumerate(decision)}, cost,
-                   primary, always_hidden, truth, revised)
+                   primary, always_hidden, _ceilings(system, truth), revised)
 
     def audit(self, chosen: np.ndarray) -> tuple[list[Finding], Cuts]:
         hidden = self.always_hidden | {self.decision[k] for k in np.flatnonzero(chosen)}
@@ -106,7 +107,29 @@ class _Plan:
         return rows
 
     def repair(self, cuts: Cuts, chosen: np.ndarray) -> bool:
-        """Hide, for each failing cut, the cells with the least cost per unit of room it needs."""
+        """Hide, for each failing cut, the cells with the least cost per unit of room it needs; when
+        every cut is met already (a cut is valid for every pattern but may not separate this one),
+        widen instead. False when there is nothing left to hide."""
+        return self._repair_cuts(cuts, chosen) or self._widen(set(cuts), chosen)
+
+    def _widen(self, failing: set[int], chosen: np.ndarray) -> bool:
+        """Hide every undecided cell that shares a margin equation with a failing cell or with a cell
+        an earlier widening hid. Hiding more only takes knowledge away, so a pattern that protects
+        exists (at worst, every cell of the release hidden) and this reaches it ring by ring."""
+        ring = failing | self.widened
+        added = False
+        for total, children in self.system.equations:
+            members = [total, *children]
+            if not ring.intersection(members):
+                continue
+            for item in members:
+                k = self.column.get(item)
+                if k is not None and not chosen[k]:
+                    chosen[k] = added = True
+                    self.widened.add(item)
+        return added
+
+    def _repair_cuts(self, cuts: Cuts, chosen: np.ndarray) -> bool:
         added = False
         for coef, rhs in (cut for listed in cuts.values() for cut in listed):
             hidden = self.always_hidden | {self.decision[k] for k in np.flatnonzero(chosen)}
@@ -123,6 +146,47 @@ class _Plan:
 
 
 Row = tuple[dict[int, float], float]  # sum(coef * s_col) >= rhs
+
+
+def _ceilings(system: System, truth: np.ndarray) -> np.ndarray:
+    """``truth`` (this release's true base-cell counts) with every cell it cannot count, because only
+    another year's release describes it (the earlier months of a rolling window), set to the most that
+    cell can be: its published value, or the max of an LP over every sum the build knows (this
+    release's true counts, every value published). A capacity cut bounds the room a hidden cell gives
+    by its value; without one it assumed the full protection, so cuts through an earlier year's hidden
+    cells never bit and a rolling window's second year was blocked with nothing left to try."""
+    out = truth.copy()
+    known: list[tuple[np.ndarray, float]] = []
+    for item in system.items:
+        value = item.current if item.current is not None else item.published
+        if value is None:
+            continue
+        if len(item.members) == 1 and np.isnan(out[item.members[0]]):
+            out[item.members[0]] = value
+        known.append((item.members, float(value)))
+    unknown = np.flatnonzero(np.isnan(out))
+    if not len(unknown):
+        return out
+    column = np.full(len(out), -1)
+    column[unknown] = np.arange(len(unknown))
+    r_idx: list[int] = []
+    c_idx: list[int] = []
+    rhs: list[float] = []
+    for members, total in known:
+        free = column[members][column[members] >= 0]
+        if len(free):
+            r_idx.extend([len(rhs)] * len(free))
+            c_idx.extend(free.tolist())
+            rhs.append(total - float(np.nansum(out[members])))
+    matrix = sparse.csr_matrix((np.ones(len(r_idx)), (r_idx, c_idx)), shape=(len(rhs), len(unknown)))
+    for k, cell in enumerate(unknown):
+        objective = np.zeros(len(unknown))
+        objective[k] = -1.0
+        result = linprog(objective, A_eq=matrix if len(rhs) else None, b_eq=np.array(rhs) if rhs else None,
+                         bounds=(0, None), method="highs")
+        if result.status == 0:  # else unbounded or inconsistent: no ceiling (the audit reports the latter)
+            out[cell] = -float(result.fun)
+    return out
 
 
 def _external_items(system: System, current: Sequence[ExactTable]) -> set[int]:
