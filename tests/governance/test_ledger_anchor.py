@@ -473,12 +473,25 @@ def test_two_copies_cannot_both_witness_the_same_entry(tmp_path: Path) -> None:
     assert len(second.entries()) == len(entries)  # the refused write left the copy as it was
 
 
+def _doctor_ledger_line(world: World, doctor: list[str]) -> str:
+    line = next(x for x in world.ok(*doctor).splitlines() if "ledger" in x and "witness" in x)
+    assert line.lstrip().startswith("warn") and str(world.witness) in line, line
+    assert "(append-only)" not in line and "WORM storage" in line, line  # what a deployment needs (2f-doc)
+    return line
+
+
 def test_doctor_shows_the_witness_warns_when_it_can_be_deleted_and_fails_a_rolled_back_ledger(world: World) -> None:
+    """2f-doc: doctor never calls a witness this account writes append-only. Before the first use
+    (an empty folder it can create files in) it warns of rewriting and of a copy mounted over the
+    path; once its builds made files there, that it owns them and can rewrite them (chmod u+w)."""
     doctor = ["doctor", "--out", str(world.out), "--rules", str(world.rules)]
+    world.witness.mkdir()
+    line = _doctor_ledger_line(world, doctor)
+    assert "can create files in it" in line and "unshare" in line and "can delete its files" in line, line
     world.anchor()
-    stdout = world.ok(*doctor)
-    line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
-    assert line.lstrip().startswith("warn") and str(world.witness) in line and "can delete its files" in line
+    owned = sum(1 for _ in world.witness.iterdir())
+    line = _doctor_ledger_line(world, doctor)
+    assert f"NOT append-only for this account: it owns {owned} of its files" in line and "chmod u+w" in line, line
     name_witness(world.rules, None)
     said = world.refused(6, "names no witness", *doctor)  # the anchored ledger, under rules naming none
     assert "fail ledger" in said
