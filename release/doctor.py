@@ -167,32 +167,52 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     if witness is None:
         return Check("ledger", "warn", f"{detail}; no witness: approve and publish refuse releases with noisy "
                                        "tables until an administrator names one in privacy.yaml (witness:)")
-    deletable = witness_deletable(witness)
-    detail += f"; witness {witness}" + (f" ({deletable})" if deletable else " (append-only)")
-    return Check("ledger", "warn" if over or deletable else "ok", detail)
+    risk = witness_risk(witness)
+    detail += f"; witness {witness}" + (f": {risk}" if risk else " (not writable by this account)")
+    return Check("ledger", "warn" if over or risk else "ok", detail)
 
 
-def witness_deletable(folder: Path) -> str | None:
-    """Why this user could delete the witness's files (and so roll the ledger back unseen), or None
-    when the folder carries Linux's append-only attribute (``chattr +a``) or is not writable at all."""
+DEPLOYMENT = ("the witness only protects against accounts that cannot write it; a deployment puts it where the "
+              "analysts' accounts cannot rewrite, delete or mount over it: WORM storage (an object-locked bucket, "
+              "a SnapLock-style share), or files another account makes immutable (chattr +i); see "
+              "release/stages/noise.md, section 6")
+
+
+def witness_risk(folder: Path) -> str | None:
+    """Why this account could rewrite the witness's history (and so roll the ledger back unseen), or
+    None when it can neither create files in the folder nor owns any there. A folder with Linux's
+    append-only attribute (``chattr +a``) stops unlink and rename, not the owner of a file in it:
+    ``chmod u+w`` and an overwrite work, and any account that can create files there can also run
+    the tool in a private mount namespace with a copy mounted over the path (issue #12, 2f-rw, 2f-ns)."""
     if not folder.is_dir():
-        return "not there yet (the first build creates it): make it an append-only (WORM) share"
-    if not os.access(folder, os.W_OK):
-        return None
+        return f"not there yet (the first build creates it): {DEPLOYMENT}"
+    try:
+        owned = sum(1 for p in folder.iterdir() if p.lstat().st_uid == os.geteuid())
+    except OSError:  # not listable by this account: it cannot have made its files either
+        owned = 0
+    if owned:
+        return (f"NOT append-only for this account: it owns {owned} of its files and can rewrite them "
+                f"(chmod u+w, then overwrite), rolling the ledger back unseen; {DEPLOYMENT}")
+    if os.access(folder, os.W_OK):
+        what = "its append-only attribute stops deletion only" if _append_only(folder) else \
+            "this account can delete its files"
+        return (f"this account can create files in it, and owns every file it creates ({what}): it could rewrite "
+                f"them, or mount a copy over the path in a private namespace (unshare); {DEPLOYMENT}")
+    return None
+
+
+def _append_only(folder: Path) -> bool:
+    """Whether the folder carries Linux's append-only attribute (``chattr +a``)."""
     try:
         import fcntl
         import struct
         fd = os.open(folder, os.O_RDONLY)
         try:  # FS_IOC_GETFLAGS; FS_APPEND_FL = 0x20
-            flags = struct.unpack("i", fcntl.ioctl(fd, 0x80086601, b"\0\0\0\0"))[0]
+            return bool(struct.unpack("i", fcntl.ioctl(fd, 0x80086601, b"\0\0\0\0"))[0] & 0x20)
         finally:
             os.close(fd)
-        if flags & 0x20:
-            return None
     except (OSError, ImportError):
-        pass
-    return ("this user can delete its files, and so roll the ledger back unseen: in a deployment it is an "
-            "append-only (WORM) share, e.g. chattr +a or an object-locked bucket")
+        return False
 
 
 def browser_check() -> Check:

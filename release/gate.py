@@ -231,17 +231,21 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
                       requested: Path | None = None) -> Ledger | None:
     """The authoritative ledger (with its witness) of a release with noisy tables, refused unless its
     charges are on it (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another
-    ledger, or on this one before it was rolled back, was free. None for a release without noisy tables.
-    A policy that names no witness is refused with what an administrator adds."""
+    ledger, or on this one before it was rolled back, was free. Which tables are noisy comes from
+    ``public/`` and the trusted tables policy (``release.spend_evidence``), never from the manifest's
+    claim. None for a release without noisy tables. A policy that names no witness is refused with
+    what an administrator adds."""
+    from release import spend_evidence
     from release.keys import ledger_mac
     from release.ledger_audit import release_on_ledger
     from release.paths import default_dir
     from release.privacy_policy import POLICY_FILE, checked_ledger, existing_ledger, no_witness
 
-    privacy = manifest.get("privacy")
-    if not isinstance(privacy, dict) or not privacy.get("spends"):
-        return None
     rules = rules_dir or default_dir("redaction_rules")[0]
+    tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(
+        str(manifest.get("dataset")), rules, manifest))
+    if not spend_evidence.spends(manifest, tables):
+        return None
     key = existing_key()
     ledger = existing_ledger(rules, requested, ledger_mac(key) if key else None)
     if ledger is None:
@@ -249,7 +253,7 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
                             file=str(checked_ledger(rules, requested)), rule="ledger")
     if ledger.witness is None:
         raise ApprovalError(no_witness(rules), file=str(rules / POLICY_FILE), rule="witness")
-    problems = release_on_ledger(ledger, manifest, manifest_sha256(bundle))
+    problems = release_on_ledger(ledger, manifest, manifest_sha256(bundle), tables)
     if problems:
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release import paths
+from release import paths, spend_evidence
 from release.bundles import all_bundles, existing_bundle, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
@@ -194,10 +194,11 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
                      if policy is not None and policy.tables_file else None)
     specs = list(tables_policy.tables) if tables_policy is not None else []
     thresholds = {s.name: s.suppression_rules.threshold for s in specs if s.mechanism == "exact"}
+    noisy = frozenset(s.name for s in specs if s.is_noisy)
     report = audit.audit(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
         suppression_audit=_suppression_check(dataset, year, out_dir, tables_policy, policy) if thresholds else _no_exact_tables,
-        ledger_check=_ledger_check(dataset, out_dir, ledger, rules) if any(s.is_noisy for s in specs) else None,
+        ledger_check=_ledger_check(dataset, out_dir, ledger, rules, noisy) if noisy else None,
         thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version,
         progress=progress)
     return report.to_dict()
@@ -235,7 +236,8 @@ def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_ap
     return check
 
 
-def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path) -> Callable[..., tuple]:
+def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path,
+                  noisy: frozenset[str]) -> Callable[..., tuple]:
     """The authoritative ledger is intact, holds this and every other bundle's measurements
     (which replay), and no unit passes its cap (``release.ledger_audit``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
@@ -247,9 +249,10 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
         policy = load_privacy_policy(rules)
         key = existing_key()
         ledger = existing_ledger(rules, explicit, ledger_mac(key) if key else None)
-        if ledger is None:
-            return (not privacy.get("spends")), {"ledger": str(checked_ledger(rules, explicit))}, \
-                (["the privacy ledger is missing"] if privacy.get("spends") else [])
+        if ledger is None:  # which tables spend is read from public/ and the policy, not the manifest's claim
+            spends = spend_evidence.spends(manifest, spend_evidence.noisy_tables(bundle / "public", noisy))
+            return (not spends), {"ledger": str(checked_ledger(rules, explicit))}, \
+                (["the privacy ledger is missing"] if spends else [])
         recorded = privacy.get("ledger_id")
         # a ledger is named by its first entry's hash, not by where the file sits (a deployment
         # may move it); a copy carries the same id, but a bundle charged on a copy is not bound
@@ -259,6 +262,6 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
             return False, {"ledger": str(ledger.path)}, [
                 "the bundle spent from another ledger (its ledger_id differs), not the authoritative one"]
         caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
-        detail, problems = audit_ledger(ledger, out_dir, caps)
+        detail, problems = audit_ledger(ledger, out_dir, caps, {dataset: noisy})
         return not problems, detail, problems
     return check

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hmac
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release import spend_evidence
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
@@ -127,10 +128,11 @@ def _without_values(record: Mapping[str, Any]) -> str:
     return canonical({k: v for k, v in record.items() if k not in _BUILD_FIELDS})
 
 
-def audit_ledger(ledger: Ledger, out_dir: Path,
-                 policy_caps: Mapping[str, float]) -> tuple[dict[str, object], list[str]]:
+def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float],
+                 declared: Mapping[str, frozenset[str]] | None = None) -> tuple[dict[str, object], list[str]]:
     """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
-    names one) and every bundle under ``out_dir``."""
+    names one) and every bundle under ``out_dir`` that publishes a noisy table or claims a spend
+    (``declared``: the tables the trusted policy declares noisy, by dataset)."""
     from release.stages.publish import MANIFEST, sha256_file
 
     entries = ledger.entries()
@@ -147,12 +149,17 @@ def audit_ledger(ledger: Ledger, out_dir: Path,
         except (OSError, json.JSONDecodeError):
             problems.append(f"{manifest_path.parent}: manifest unreadable")
             continue
-        if isinstance(manifest, dict) and isinstance(manifest.get("privacy"), dict) \
-                and manifest["privacy"].get("measurements"):
+        if not isinstance(manifest, dict):
+            continue
+        dataset = manifest_path.parent.parent.name
+        tables = spend_evidence.noisy_tables(manifest_path.parent / "public", (declared or {}).get(dataset, ()))
+        if spend_evidence.spends(manifest, tables):
             bundles += 1
-            label = f"{manifest_path.parent.parent.name} {manifest_path.parent.name}"
-            problems += [f"{label}: {p}" for p in witnessing.head_problems(
-                manifest["privacy"].get("ledger_head"), entries, witness)]
+            label = f"{dataset} {manifest_path.parent.name}"
+            privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+            problems += [f"{label}: {p}" for p in spend_evidence.unpaid(tables, manifest)]
+            problems += [f"{label}: {p}" for p in witnessing.head_problems(privacy.get("ledger_head"), entries,
+                                                                           witness)]
             problems += bundle_problems(label, manifest, sha256_file(manifest_path), ledger, entries)
     detail = {"ledger": str(ledger.path), "entries": len(entries), "bundles_checked": bundles,
               "keyed": "checked" if ledger.mac is not None else "not checked (no key)",
@@ -160,7 +167,8 @@ def audit_ledger(ledger: Ledger, out_dir: Path,
     return detail, problems
 
 
-def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha256: str) -> list[str]:
+def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha256: str,
+                      tables: Sequence[str] = ()) -> list[str]:
     """What ``approve`` and ``publish`` require of a release with noisy tables, and the audit checks:
     the authoritative ledger (the policy's, with its witness) is the one the bundle spent from (same
     ledger id), the witness holds its chain entry for entry, the head the manifest recorded is a
@@ -168,10 +176,14 @@ def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha2
     and that its charges paid for. A bundle built on any other ledger (a throwaway
     ``$RELEASE_LEDGER``, a copy, a rules folder naming another file, a ledger rolled back since)
     drew its noise for free: it is never approved. At the witness's first use the ledger is
-    anchored in it first (``Ledger.anchor``)."""
+    anchored in it first (``Ledger.anchor``). ``tables``: the noisy tables the release publishes
+    (``release.spend_evidence``), each of which needs a measurement, whatever the manifest claims."""
     privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
-    if not privacy.get("spends"):
+    if not spend_evidence.spends(manifest, tables):
         return []
+    unpaid = spend_evidence.unpaid(tables, manifest)
+    if unpaid:
+        return unpaid
     if privacy.get("ledger_id") != ledger.ledger_id():
         if ledger.witness is not None and ledger.witness.ledger_id() == privacy.get("ledger_id"):
             return [f"the ledger at {ledger.path} is not the one its witness anchors, from which this release "

@@ -130,14 +130,19 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
 
 
 def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object]]]:
-    """(``dataset/folder``, privacy section) of each release with noisy tables already published under ``to_dir``."""
+    """(``dataset/folder``, privacy section) of each release with noisy tables already published under ``to_dir``:
+    one that claims a spend, or publishes a noisy table (``release.spend_evidence``) whatever it claims."""
+    from release.spend_evidence import noisy_tables
+
     found: list[tuple[str, dict[str, object]]] = []
     for path in to_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}") if to_dir.is_dir() else ():
         try:
             privacy = json.loads(path.read_text(encoding="utf-8")).get("privacy")
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(privacy, dict) and privacy.get("spends"):
+        if not isinstance(privacy, dict):
+            privacy = {}
+        if privacy.get("spends") or noisy_tables(path.parent):
             found.append((f"{path.parent.parent.name}/{path.parent.name}", privacy))
     return found
 

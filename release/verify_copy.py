@@ -4,7 +4,9 @@ Anyone can check a folder on a portal without the bundle: its ``manifest.json`` 
 public file with its SHA-256; each file is re-hashed, a file the manifest does not list is
 reported, ``SHA256SUMS`` must agree, and ``approvals.jsonl`` must hold trusted approvals of
 that exact manifest meeting the policy's roles (the trusted signers and the policy come from
-``--rules`` or the installed copy, and the policy must be the one the manifest records).
+``--rules`` or the installed copy, and the policy must be the one the manifest records), and
+every noisy table it publishes must be matched by a charged measurement in the manifest
+(``release.spend_evidence``: read from the files and the policy, not from the manifest's claim).
 The report has the audit's shape; any failure exits 8.
 """
 
@@ -17,6 +19,7 @@ from release.bundles import DATASETS
 from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
 from release.gate import PUBLIC, blocking_count, listed_outputs, read_manifest
 from release.publication import METADATA, SUMS
+from release.spend_evidence import declared_noisy, noisy_tables, unpaid
 from release.stages.publish import MANIFEST, sha256_file
 from release.trust import APPROVALS, approval_status, trust_for
 
@@ -72,6 +75,18 @@ def _approvals(folder: Path, manifest: dict[str, object], dataset: str, year: in
                                                  "required": dict(status.required)})
 
 
+def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir: Path | None) -> AuditCheck:
+    """Each noisy table the copy publishes (its files, its privacy.json, the trusted policy's noisy
+    tables present) has a measurement in the manifest, charged on a ledger whose head it records.
+    Without the ledger that is all a reader can check; ``release audit`` checks the charges on it."""
+    tables = noisy_tables(folder, declared_noisy(dataset, rules_dir, manifest))
+    problems = unpaid(tables, manifest)
+    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    if tables and not privacy.get("ledger_head"):
+        problems.append("the manifest records no privacy ledger head for its noisy tables")
+    return from_problems("privacy_charges", problems, {"noisy_tables": tables})
+
+
 def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
     """The copy's checks in the audit's report shape; a folder that is not there is an
     InputError (exit 4), one whose manifest cannot be read a report that fails."""
@@ -87,7 +102,8 @@ def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
     except AuditFailure as exc:
         return AuditReport(None, None, str(folder), sha256, (from_problems("manifest", [exc.one_line()], {}),),
                            subject="verify")
-    checks = (_files(folder, manifest), _sums(folder), _approvals(folder, manifest, dataset, year, rules_dir))
+    checks = (_files(folder, manifest), _sums(folder), _approvals(folder, manifest, dataset, year, rules_dir),
+              _charges(folder, manifest, dataset, rules_dir))
     return AuditReport(dataset, year, str(folder), sha256, checks, subject="verify")
 
 

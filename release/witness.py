@@ -14,9 +14,13 @@ append entry N: the second O_EXCL fails and its transaction rolls back, so one c
 witnessed, and a ledger that does not carry every witnessed entry, hash for hash, is refused
 by the build, ``approve``, ``publish`` and ``release audit``.
 
-The witness is only as good as its folder: in a deployment it is an append-only (WORM) share
-in which analysts can create files but not delete or change them. Whoever can delete its files
-can still roll the ledger back; every rollback that leaves the witness intact is detected.
+The witness is only as good as its folder: it protects against everyone who cannot write it,
+not against the account that does. That account owns the files it creates and can rewrite them
+even under ``chattr +a`` (attack 2f-rw), and can mount a copy over the folder's path in a private
+namespace and draw there (2f-ns). In a deployment it is WORM storage that makes each file
+immutable once written, or a store another account or host keeps, which analysts reach with
+create-only rights (``stages/noise.md``, section 6; ``release doctor`` warns otherwise). Every
+rollback that leaves the witness intact is detected.
 """
 
 from __future__ import annotations
@@ -188,8 +192,9 @@ def head(entries: Sequence[Entry]) -> dict[str, Any]:
 def head_problems(recorded: object, entries: Sequence[Entry], witness: Witness | None) -> list[str]:
     """Is the head a manifest recorded a point of the authoritative chain, and witnessed?"""
     if not isinstance(recorded, Mapping) or not recorded.get("head"):
-        return ["the manifest records no ledger head (built before the ledger was anchored): rebuild it (a "
-                "rebuild on the same data re-uses the stored measurements and charges nothing)"]
+        return ["the manifest records no ledger head (a release with noisy tables always records one: it was "
+                "edited, or built by an older version): rebuild it (a rebuild on the same data re-uses the stored "
+                "measurements and charges nothing)"]
     count = recorded.get("length")
     if not entries or recorded.get("ledger_id") != entries[0].hash:
         return ["the release's ledger head is on another ledger than the authoritative one (its ledger_id differs)"]

@@ -14,6 +14,7 @@ import csv
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -230,6 +231,106 @@ def test_2f4_a_rules_copy_is_its_own_trust_root_and_the_organisations_rules_refu
     assert "privacy_ledger" in failed, failed
 
 
+# ---- 3m-strip: a free draft whose manifest was edited to record no spend -----------------
+
+STRIPPED = ("spends", "measurements", "ledger", "ledger_id", "ledger_head", "witness", "rho_charged_by_this_build",
+            "rho_spent")
+NO_CHARGE = "records no measurement of it charged on a privacy ledger"
+
+
+def _rewrite(bundle: Path, change: Callable[[dict], None], *files: str) -> None:
+    """The manifest edited by ``change``, with the outputs it lists re-hashed for ``files`` (edited too)."""
+    from release.stages.publish import sha256_file
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    change(manifest)
+    for item in manifest["outputs"]:
+        if item["path"] in files:
+            item["sha256"], item["bytes"] = sha256_file(bundle / item["path"]), (bundle / item["path"]).stat().st_size
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _strip(manifest: dict) -> None:
+    for key in STRIPPED:
+        manifest["privacy"].pop(key, None)
+
+
+def _sign_outside_approve(world: World, bundle: Path) -> None:
+    """The reviewer's key signs the edited manifest without ``approve`` (publish must check again)."""
+    from release.approvals import append_record, load_private_key, sign_record, utc_now
+    from release.stages.publish import sha256_file
+    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(world.counsel), "approval", {
+        "dataset": "fioe", "year": 2021, "manifest_sha256": sha256_file(bundle / "manifest.json"),
+        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+
+
+def _copy_by_hand(bundle: Path, portal: Path) -> Path:
+    """The bundle laid out as a published copy without ``publish`` (files, manifest, approvals, sums)."""
+    from release.stages.publish import sha256_file
+    shutil.copytree(bundle / "public", portal)
+    for name in ("manifest.json", "approvals.jsonl"):
+        shutil.copyfile(bundle / name, portal / name)
+    names = sorted(p.relative_to(portal).as_posix() for p in portal.rglob("*") if p.is_file())
+    (portal / "SHA256SUMS").write_text("".join(f"{sha256_file(portal / n)}  {n}\n" for n in names), encoding="utf-8")
+    return portal
+
+
+def test_3m_strip_a_manifest_recording_no_spend_is_refused_whatever_its_public_files_hold(world: World) -> None:
+    """The organisation publishes 2020. A rules copy names a throwaway ledger and no witness: a free
+    draft of 2021, whose manifest (unsigned before approval) is edited to record no spend. Which
+    tables spend is read from public/ and the organisation's tables policy, never from that claim:
+    approve and publish (even with an approval signed outside approve) refuse it (7), the audit
+    (8) and ``release verify`` of a copy laid out by hand (8) fail it. The same with the table's
+    cells relabelled ``exact`` and its privacy.json entry removed (the files re-hashed): the policy
+    still declares the published table noisy. Nothing is charged on the organisation's ledger."""
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    world.anchor()
+    world.ok(*world.cmd("publish", "--to", str(world.site)))
+    charged = _charges(authoritative_ledger())
+    copy = world.tmp / "copy" / "rules"
+    shutil.copytree(world.rules, copy, ignore=shutil.ignore_patterns("witness"))
+    name_witness(copy, None)
+    policy = copy / "privacy.yaml"
+    policy.write_text(policy.read_text().replace("ledger: ~/.local/share/release/privacy_ledger.sqlite",
+                                                 f"ledger: {world.tmp / 'throwaway.sqlite'}"))
+    raw = world.tmp / "raw-2021"
+    write_fioe(generate_fioe(2021, seed=5, n_reports=40), raw)
+    out = world.tmp / "free"
+    world.ok(*world.build(out, "--json", raw=raw, year="2021", rules=copy))
+    bundle = out / "fioe" / "2021"
+    assert (bundle / "public" / "tables" / f"{PROTECTED}.csv").is_file()  # the free draw
+    _rewrite(bundle, _strip)
+    org = ["fioe", "2021", "--out", str(out), "--rules", str(world.rules)]
+    said = world.refused(7, NO_CHARGE, "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert PROTECTED in said and "rule ledger" in said
+    _sign_outside_approve(world, bundle)
+    world.refused(7, NO_CHARGE, "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / "2021").exists()
+    code, stdout, stderr = _invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["privacy_ledger"]["status"] == "fail"
+    assert any(NO_CHARGE in p for p in checks["privacy_ledger"]["problems"]), checks["privacy_ledger"]
+    portal = _copy_by_hand(bundle, world.tmp / "portal" / "fioe" / "2021")
+    code, stdout, stderr = _invoke("verify", str(portal), "--rules", str(world.rules), "--json")
+    assert code == 8, stdout + stderr
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["published_files"]["status"] == "pass" and checks["approvals"]["status"] == "pass"
+    assert checks["privacy_charges"]["status"] == "fail" and checks["privacy_charges"]["detail"]["noisy_tables"] \
+        == [PROTECTED], checks["privacy_charges"]
+    # the cells relabelled exact and the statement's entry removed: the policy still declares the table noisy
+    table = bundle / "public" / "tables" / f"{PROTECTED}.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(",noisy\n", ",exact\n"), encoding="utf-8")
+    statement = bundle / "public" / "privacy.json"
+    stated = json.loads(statement.read_text(encoding="utf-8"))
+    stated["tables"] = [t for t in stated["tables"] if t["table"] != PROTECTED]
+    statement.write_text(json.dumps(stated), encoding="utf-8")
+    _rewrite(bundle, lambda m: None, f"public/tables/{PROTECTED}.csv", "public/privacy.json")
+    assert "noisy" not in table.read_text(encoding="utf-8")
+    world.refused(7, NO_CHARGE, "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert _charges(authoritative_ledger()) == charged  # the draw never reached the organisation's ledger
+
+
 # ---- 2f-5: the ledger path (or the witness's) through a symbolic link ---------------------
 
 
@@ -372,12 +473,25 @@ def test_two_copies_cannot_both_witness_the_same_entry(tmp_path: Path) -> None:
     assert len(second.entries()) == len(entries)  # the refused write left the copy as it was
 
 
+def _doctor_ledger_line(world: World, doctor: list[str]) -> str:
+    line = next(x for x in world.ok(*doctor).splitlines() if "ledger" in x and "witness" in x)
+    assert line.lstrip().startswith("warn") and str(world.witness) in line, line
+    assert "(append-only)" not in line and "WORM storage" in line, line  # what a deployment needs (2f-doc)
+    return line
+
+
 def test_doctor_shows_the_witness_warns_when_it_can_be_deleted_and_fails_a_rolled_back_ledger(world: World) -> None:
+    """2f-doc: doctor never calls a witness this account writes append-only. Before the first use
+    (an empty folder it can create files in) it warns of rewriting and of a copy mounted over the
+    path; once its builds made files there, that it owns them and can rewrite them (chmod u+w)."""
     doctor = ["doctor", "--out", str(world.out), "--rules", str(world.rules)]
+    world.witness.mkdir()
+    line = _doctor_ledger_line(world, doctor)
+    assert "can create files in it" in line and "unshare" in line and "can delete its files" in line, line
     world.anchor()
-    stdout = world.ok(*doctor)
-    line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
-    assert line.lstrip().startswith("warn") and str(world.witness) in line and "can delete its files" in line
+    owned = sum(1 for _ in world.witness.iterdir())
+    line = _doctor_ledger_line(world, doctor)
+    assert f"NOT append-only for this account: it owns {owned} of its files" in line and "chmod u+w" in line, line
     name_witness(world.rules, None)
     said = world.refused(6, "names no witness", *doctor)  # the anchored ledger, under rules naming none
     assert "fail ledger" in said

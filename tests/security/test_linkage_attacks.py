@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger
+from conftest import authoritative_ledger, new_signer, trusted_rules
 from conftest import invoke as _invoke
 
 from release.gate import read_manifest
@@ -159,3 +159,22 @@ def test_a_person_seen_twice_who_does_not_stand_out_leaves_the_table_published(t
     figure = read_manifest(bundle)["privacy"]["linkage"][TABLE]
     assert figure["repeated_people"] >= 1 and figure["exposed_people"] == 0
     assert {c["table"] for c in _charges()} == {TABLE}
+
+
+def test_a_withheld_table_needs_no_charge_to_be_approved_published_audited_and_verified(tmp_path: Path) -> None:
+    """Which tables spend is read from public/ and the trusted tables policy (issue #12, 3m-strip):
+    the policy declares the person-level table noisy, but a withheld one is not published, so the
+    year with no charge at all goes out, through approve, publish, the audit and ``verify`` (0)."""
+    from conftest import new_signer, trusted_rules
+
+    bundle, _ = _build(tmp_path, WITHHELD["1c-2-rare-person-in-5-reports"])
+    assert not (bundle / "public" / "tables" / f"{TABLE}.csv").exists() and _charges() == []
+    rules, counsel = trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel")
+    out, site = ["--out", str(bundle.parent.parent), "--rules", str(rules)], tmp_path / "site"
+    for args in (["approve", "fioe", YEAR, "--key", str(counsel), *out],
+                 ["publish", "fioe", YEAR, "--to", str(site), *out],
+                 ["audit", "fioe", YEAR, *out, "--no-scan", "--allow-unverified"],
+                 ["verify", str(site / "fioe" / YEAR), "--rules", str(rules)]):
+        code, stdout, stderr = _invoke(*args)
+        assert code == 0, f"{args[0]}: {stdout + stderr}"
+    assert _charges() == []
