@@ -4,30 +4,33 @@ table goes out (issue #12, attack 1c), and judged person by person with the priv
 A frame no public file gives row by row (``not_public``) still leaks when the public rows of one
 person can be linked across reports: FIOE's protected table counts people by how often they were
 stopped, and a fictitious person in 40 reports was one combination of the persons file's columns,
-so the file said "one person stopped 40 times, first in Dorchester". The first check withheld the
-table only when a whole cell recounted exactly; on a file of any size, common combinations merge
-many people into fake repeaters, no cell comes out exact, and a rare person stays fully linked.
+so the file said "one person stopped 40 times, first in Dorchester".
 
 The criterion is per person, with the ground truth only the build has (the person key, never
-published). Each row of ``file`` is joined to its report's row of ``parent`` on ``key``; rows alike
-in every published column of both, except the declared ``per_report`` ones (the report key,
-positions, dates at their published precision, per-stop facts that say nothing about the person),
-form a **linking class**. So a column added next year links by default, and so do per-report
-columns that describe the person (clothing, the car). A person is **exposed** when some linking
-class holds rows of two or more of their reports and fewer than ``min_people_per_class`` people:
-the public files then say "these reports are one person, or one of very few". One person's reports
-drift (an age crosses a band, another car, another street), so the attacker may leave out any
-combination of the declared ``drifting`` groups; a person exposed under any of those keys is
-exposed. Then the frame's protected tables are withheld from the release (a warning: nothing
+published). Each row of ``file`` is joined to its report's row of ``parent`` on ``key``. For each
+pair of a person's rows in two different reports (the first ``MAX_PAIRS_PER_PERSON`` pairs), the
+attacker keeps every published column the two rows agree on: every column but the report key, the
+row's position in its report and the free text, with date-times at their published precision and
+also by month and by hour of day. The rows alike on those columns are the pair's **linking
+class**, the smallest any choice of columns gives that pair. A person is **exposed** when one of
+their pairs' classes holds fewer than ``min_people_per_class`` people (a row without a person key
+is a person of its own): the public files then say "these reports are one person, or one of very
+few". No column is exempt, so one person's reports may differ anywhere (another colour of the same
+car, a race recorded otherwise, another street) and a column added next year links by default.
+Free text links through a rare phrase: two of a person's reports whose narratives share a word
+5-gram found in the reports of fewer than ``min_people_per_class`` people expose them.
+
+An exposed person withholds the frame's protected tables from the release (a warning: nothing
 drawn, charged or published; the rest of the year goes on). Findings and the figure kept in the
 private manifest carry counts only, never a value or a key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from itertools import combinations
+from itertools import combinations, islice
 
 import numpy as np
 import pandas as pd
@@ -35,50 +38,59 @@ import pandas as pd
 from release.model import Finding
 from release.recount import PublicFiles
 from release.stages.load import ROW_KEY
-from release.tables_spec import LinkageSpec, TablesPolicy, TableSpec
+from release.tables_spec import LinkageSpec, TableSpec, TablesPolicy
 
 PARENT = "parent."  # a parent file's column, as the policy names it
 # A protected table that linking exposes someone through is withheld, not published: the rest of
 # the release goes on (fail closed on that table, never a dead end for the year).
 WITHHELD = "protected_table_withheld"
 CHECKED = "linkage_checked"
+# Pairs of one person's rows compared (a person in 40 reports has 780): the first ones, in file order.
+MAX_PAIRS_PER_PERSON = 50
+PHRASE_WORDS = 5  # a narrative's phrases: runs of this many words
+_WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass(frozen=True)
 class Exposure:
     """What linking the public files gives away, in counts (the private ``privacy.linkage``)."""
 
-    exposed_people: int            # people with two or more reports in a class of too few people
-    exposing_classes: int          # such classes, under the key that exposes the most people
-    worst_key_leaves_out: tuple[str, ...]  # the drifting groups that key leaves out
-    linking_keys: int              # keys tried: every combination of the drifting groups
+    exposed_people: int            # people with two reports in a class of too few people
+    exposing_classes: int          # such classes (of columns agreed on, or of shared rare phrases)
+    exposed_by_text: int           # of the exposed, those a rare shared phrase exposes
+    pairs_compared: int            # pairs of one person's rows in two reports
+    pairs_capped_people: int       # people with more pairs than MAX_PAIRS_PER_PERSON (the rest not compared)
     repeated_people: int           # people seen in two or more reports of the file
     min_people_per_class: int
 
     def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "worst_key_leaves_out": list(self.worst_key_leaves_out)}
+        return asdict(self)
 
 
 def linking_rows(spec: LinkageSpec, files: PublicFiles) -> pd.DataFrame | str:
     """One row per row of ``file``: its report, its row key and every linking column as text ('' when
     missing), the parent's as ``parent.<column>`` (a report's distinct values, sorted and joined,
-    where its rows differ); or why the files do not allow it."""
+    where its rows differ), each date also as ``<column>@month`` and ``<column>@hour``, the free
+    text as given; or why the files do not allow it."""
     base, parent = files.get(spec.file), files.get(spec.parent)
     if base is None or parent is None:
         return f"the public files '{spec.file}' and '{spec.parent}' are not both published"
     if spec.key not in base.columns or spec.key not in parent.columns or ROW_KEY not in base.columns:
         return f"'{spec.file}' and '{spec.parent}' do not both carry the report key '{spec.key}'"
     published = {*base.columns, *(PARENT + c for c in parent.columns)} - {ROW_KEY, PARENT + ROW_KEY}
-    named = [*spec.per_report, *(c for group in spec.drifting.values() for c in group)]
-    unknown = next((c for c in named if c not in published), None)
-    if unknown is not None:  # a misspelt exception would link on a per-report column and hide every link
+    unknown = next((c for c in (*spec.positions, *spec.free_text, *spec.dates) if c not in published), None)
+    if unknown is not None:  # a misspelt name would link on a position, or a narrative as a whole
         return f"it names '{unknown}', which is not a published column of '{spec.file}' or '{spec.parent}'"
-    skip = {spec.key, ROW_KEY, *spec.per_report}
+    skip = {spec.key, ROW_KEY, *spec.positions}
     rows = _text(base[[spec.key, ROW_KEY, *(c for c in base.columns if c not in skip)]])
     for column in parent.columns:
         if column not in (spec.key, ROW_KEY) and PARENT + column not in skip:
             values = _per_report(_text(parent[[spec.key, column]]), spec.key, column)
             rows[PARENT + column] = rows[spec.key].map(values).fillna("")
+    for column in spec.dates:  # ISO date-times: 2020-01-04T10:00:00 -> 2020-01 and 10
+        rows[column + "@month"] = rows[column].str.slice(0, 7)
+        timed = rows[column].str.slice(10, 11).isin(["T", " "])
+        rows[column + "@hour"] = rows[column].str.slice(11, 13).where(timed, "")
     return rows
 
 
@@ -95,35 +107,92 @@ def _per_report(pairs: pd.DataFrame, key: str, column: str) -> pd.Series:
 
 
 def exposure(spec: LinkageSpec, rows: pd.DataFrame, truth: pd.DataFrame) -> Exposure:
-    """Who linking exposes, under every key: the stable columns plus any combination of the
-    drifting groups. ``truth`` maps each row key to its person (``row_key`` -> ``unit_id``)."""
+    """Who linking exposes: through the columns each pair of a person's rows agrees on, and through
+    rare phrases their reports' free text shares. ``truth`` maps each row key to its person
+    (``row_key`` -> ``unit_id``)."""
     keyed = rows[ROW_KEY].map(truth.drop_duplicates("row_key").set_index("row_key")["unit_id"])
     person = pd.factorize(keyed)[0]
     person = np.where(person < 0, -1 - np.arange(len(person)), person)  # unattributed: a person of its own
     report = pd.factorize(rows[spec.key])[0]
     pairs = pd.DataFrame({"person": person, "report": report}).drop_duplicates()
     repeated = int((pairs[pairs["person"] >= 0].groupby("person").size() >= 2).sum())
-    drifting = {c for columns in spec.drifting.values() for c in columns}
-    stable = _classes(rows, [c for c in rows.columns if c not in (spec.key, ROW_KEY) and c not in drifting])
-    parts = {name: _classes(rows, list(columns)) for name, columns in spec.drifting.items()}
-    keys = [kept for size in range(len(parts), -1, -1) for kept in combinations(parts, size)]
-    exposed: set[int] = set()
-    worst: tuple[int, int, tuple[str, ...]] = (0, 0, ())
-    for kept in keys if repeated else ():  # "" holds the stable columns' class (no group has that name)
-        classes = pd.DataFrame({"": stable, **{n: parts[n] for n in kept}}).groupby(
-            ["", *kept], sort=False).ngroup().to_numpy()
-        people, count = _exposed(classes, person, report, spec.min_people_per_class)
-        exposed |= people
-        if len(people) > worst[0]:
-            worst = (len(people), count, tuple(n for n in parts if n not in kept))
-    return Exposure(len(exposed), worst[1], worst[2], len(keys), repeated, spec.min_people_per_class)
+    if not repeated:
+        return Exposure(0, 0, 0, 0, 0, 0, spec.min_people_per_class)
+    columns = [c for c in rows.columns if c not in (spec.key, ROW_KEY, *spec.free_text)]
+    by_columns = _Agreement(rows[[spec.key, *columns]], person, spec.min_people_per_class)  # the key: never alike
+    compared, capped = 0, 0
+    for rows_of in pd.Series(np.arange(len(rows))).groupby(person).indices.values():
+        if len(set(report[rows_of].tolist())) < 2:
+            continue
+        own = ((i, j) for i, j in combinations(rows_of.tolist(), 2) if report[i] != report[j])
+        chosen = list(islice(own, MAX_PAIRS_PER_PERSON + 1))
+        capped += len(chosen) > MAX_PAIRS_PER_PERSON
+        for i, j in chosen[:MAX_PAIRS_PER_PERSON]:
+            by_columns.judge(i, j)
+        compared += min(len(chosen), MAX_PAIRS_PER_PERSON)
+    by_text, text_classes = _shared_phrases(rows, spec, person, report)
+    exposed = by_columns.exposed | by_text
+    return Exposure(len(exposed), len(by_columns.classes) + text_classes, len(by_text), compared, capped,
+                    repeated, spec.min_people_per_class)
 
 
-def _classes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Each row's class on ``columns`` (one class when there are none)."""
-    if not columns:
-        return np.zeros(len(rows), dtype=np.int64)
-    return rows.groupby(columns, sort=False).ngroup().to_numpy()
+class _Agreement:
+    """The linking class of a pair of rows on the columns they agree on, and who it exposes."""
+
+    def __init__(self, frame: pd.DataFrame, person: np.ndarray, minimum: int) -> None:
+        self.codes = np.column_stack([pd.factorize(frame[c])[0] for c in frame.columns])
+        self.person, self.minimum = person, minimum
+        # per column: the rows in order of value, where each value starts, and each row's value count
+        self.order = [np.argsort(col, kind="stable") for col in self.codes.T]
+        self.starts = [np.searchsorted(col[o], np.arange(col.max() + 2)) for col, o in zip(self.codes.T, self.order)]
+        self.freq = np.column_stack([np.bincount(col)[col] for col in self.codes.T])
+        self.people: dict[tuple[bytes, bytes], int] = {}
+        self.exposed: set[int] = set()
+        self.classes: set[tuple[bytes, bytes]] = set()
+
+    def judge(self, i: int, j: int) -> None:
+        agree = np.flatnonzero(self.codes[i] == self.codes[j])
+        values = self.codes[i, agree]
+        key = (agree.tobytes(), values.tobytes())
+        if key not in self.people:
+            self.people[key] = self._people(i, agree)
+        if self.people[key] < self.minimum:
+            self.exposed.add(int(self.person[i]))
+            self.classes.add(key)
+
+    def _people(self, i: int, agree: np.ndarray) -> int:
+        """People in the rows alike with row ``i`` on ``agree``: from the rows sharing its rarest
+        value, narrowed column by column (rarest first)."""
+        if not agree.size:
+            return len(np.unique(self.person))
+        rarest_first = agree[np.argsort(self.freq[i, agree], kind="stable")]
+        first = int(rarest_first[0])
+        value = self.codes[i, first]
+        alike = self.order[first][self.starts[first][value]:self.starts[first][value + 1]]
+        for column in rarest_first[1:]:
+            alike = alike[self.codes[alike, column] == self.codes[i, column]]
+        return len(np.unique(self.person[alike]))
+
+
+def _shared_phrases(rows: pd.DataFrame, spec: LinkageSpec, person: np.ndarray,
+                    report: np.ndarray) -> tuple[set[int], int]:
+    """People two of whose reports' free text share a phrase (``PHRASE_WORDS`` words) found in the
+    reports of fewer than ``min_people_per_class`` people, and how many such phrases."""
+    if not spec.free_text:
+        return set(), 0
+    texts = pd.DataFrame({"report": report, "text": rows[list(spec.free_text)].agg(" ".join, axis=1)})
+    texts = texts.drop_duplicates("report")
+    held = [(r, " ".join(words[k:k + PHRASE_WORDS]))
+            for r, text in zip(texts["report"], texts["text"])
+            for words in (_WORD.findall(text.lower()),) for k in range(len(words) - PHRASE_WORDS + 1)]
+    if not held:
+        return set(), 0
+    phrases = pd.DataFrame(held, columns=["report", "phrase"]).drop_duplicates()
+    phrases = phrases[phrases["phrase"].duplicated(keep=False)]  # in two or more reports
+    people = pd.DataFrame({"person": person, "report": report}).drop_duplicates()
+    linked = phrases.merge(people, on="report")
+    return _exposed(pd.factorize(linked["phrase"])[0], linked["person"].to_numpy(), linked["report"].to_numpy(),
+                    spec.min_people_per_class)
 
 
 def _exposed(classes: np.ndarray, person: np.ndarray, report: np.ndarray, minimum: int) -> tuple[set[int], int]:
@@ -156,22 +225,28 @@ def check_linkage(spec: TableSpec, frames: Mapping[str, pd.DataFrame], linkage: 
         return [Finding(stage="tables", code=CHECKED, severity="info",
                         message=f"no person is exposed by linking {files_named}: of {found.repeated_people} "
                                 f"person(s) seen in two or more reports, none has two reports in a linking class "
-                                f"of fewer than {found.min_people_per_class} people under any of "
-                                f"{found.linking_keys} linking key(s)", file=spec.name, rule="protection_model",
+                                f"of fewer than {found.min_people_per_class} people ({found.pairs_compared} pair(s) "
+                                f"of one person's reports compared on every column they agree on{_capped(found)}, "
+                                "and their narratives' rare phrases)", file=spec.name, rule="protection_model",
                         count=0)], found
-    leaving = (f" leaving out the drifting {', '.join(found.worst_key_leaves_out)}"
-               if found.worst_key_leaves_out else "")
     return [Finding(stage="tables", code=WITHHELD, severity="warning",
                     message=f"{found.exposed_people} person(s) seen in two or more reports are exposed by linking "
-                            f"{files_named}: a class of rows alike in every linking column holds two or more of "
-                            f"the person's reports and fewer than {found.min_people_per_class} people "
-                            f"({found.exposing_classes} such class(es) under the worst key{leaving}; "
-                            f"{found.linking_keys} key(s) tried). The table is withheld from this release "
+                            f"{files_named}: for two of the person's reports, the rows alike in every column the "
+                            "two agree on, or the reports whose narratives share a rare phrase of theirs, hold "
+                            f"fewer than {found.min_people_per_class} people ({found.exposing_classes} such "
+                            f"class(es); {found.exposed_by_text} person(s) exposed through a phrase; "
+                            f"{found.pairs_compared} pair(s) compared{_capped(found)}). The table is withheld from "
+                            "this release "
                             "(nothing of it is drawn, charged or published); to publish it, coarsen or blank what "
                             f"links those reports (frames.{spec.source}.linkage.coarsen: the person's descriptors, "
-                            f"clothing, or the place, officer or vehicle columns of '{linkage.parent}'), or "
+                            f"clothing, or the place, officer, vehicle, time or narrative columns of '{linkage.parent}'), or "
                             "leave the table out of the tables policy", file=spec.name, rule="protection_model",
                     count=found.exposed_people)], found
+
+
+def _capped(found: Exposure) -> str:
+    return (f"; {found.pairs_capped_people} person(s) with more than {MAX_PAIRS_PER_PERSON} pairs: only their first "
+            f"{MAX_PAIRS_PER_PERSON} compared" if found.pairs_capped_people else "")
 
 
 def linkage_of(model: Mapping[str, object] | None, spec: TableSpec) -> LinkageSpec | None:

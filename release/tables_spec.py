@@ -84,7 +84,7 @@ class TableSpec(_Frozen):
     external_margins: tuple[tuple[str, ...], ...] = ()
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TableSpec":
+    def _consistent(self) -> TableSpec:
         names = [d.name for d in self.dimensions]
         if len(set(names)) != len(names):
             raise ValueError("dimensions: two dimensions share a name")
@@ -170,18 +170,15 @@ class TableSpec(_Frozen):
         return tuple(dict.fromkeys([*(d.source_column for d in self.dimensions), *self.where]))
 
 
-# every combination of the drifting groups is a linking key: 2**8 keys at most
-MAX_DRIFTING_GROUPS = 8
-
-
 class LinkageSpec(_Frozen):
     """How an outsider links one person's public rows across reports, and how the build judges it
-    with the private truth (``release.linkage``). Rows of ``file``, each with its report's row of
-    ``parent`` joined on ``key``, that are alike in every published column but ``key`` and
-    ``per_report`` fall in one linking class; a person is exposed when one class holds two or more
-    of their reports and fewer than ``min_people_per_class`` people. ``drifting`` groups columns
-    one person's reports may disagree on (an age crossing a band, another car): the attacker may
-    leave out any combination of the groups, and the worst case counts."""
+    with the private truth (``release.linkage``). Each row of ``file`` is joined to its report's row
+    of ``parent`` on ``key``. For each pair of one person's reports, the attacker keeps every
+    published column the two rows agree on (all but ``key``, the ``positions`` and the
+    ``free_text``; ``dates`` also by month and hour of day): the rows alike on those form the
+    pair's class, and a person is exposed when one such class holds fewer than
+    ``min_people_per_class`` people, or when two of their reports' ``free_text`` share a phrase
+    found in the reports of fewer than that many people."""
 
     file: str
     parent: str
@@ -189,20 +186,21 @@ class LinkageSpec(_Frozen):
     # the frame (from the dataset's derive step) giving each row of ``file`` its true person:
     # ``row_key`` (the row's load key) -> ``unit_id`` (the person key; missing when unattributed)
     truth: str
-    # columns that differ from one report to the next and say nothing about the person (a
-    # parent's column as ``parent.<column>``); every other published column links
-    per_report: tuple[str, ...] = ()
-    drifting: dict[Name, tuple[str, ...]] = Field(default_factory=dict, max_length=MAX_DRIFTING_GROUPS)
+    # a row's place in its report (a parent's column as ``parent.<column>``): never linking
+    positions: tuple[str, ...] = ()
+    # narratives: linked through rare shared word 5-grams, not by equality
+    free_text: tuple[str, ...] = ()
+    # date-times at their published precision: also compared by month and by hour of day
+    dates: tuple[str, ...] = ()
     min_people_per_class: int = Field(default=5, ge=2)
     # what ``file`` (or ``parent.<column>``) gives up while a protected table is built on this frame:
     # ``blank`` empties a column, ``age_band`` moves an adult's age to a band in ``age_band``
     coarsen: dict[str, Literal["blank", "age_band"]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _apart(self) -> "LinkageSpec":
-        drifting = [c for columns in self.drifting.values() for c in columns]
-        if len(set(drifting)) != len(drifting) or set(drifting) & set(self.per_report):
-            raise ValueError("linkage: a column is in one drifting group at most, and never also per_report")
+    def _apart(self) -> LinkageSpec:
+        if set(self.positions) & {*self.free_text, *self.dates} or set(self.free_text) & set(self.dates):
+            raise ValueError("linkage: a column is a position, free text or a date, never two of these")
         if any(action == "age_band" and column.startswith("parent.") for column, action in self.coarsen.items()):
             raise ValueError("linkage.coarsen: age_band applies to the linked file's own age column")
         return self
@@ -221,7 +219,7 @@ class FrameSpec(_Frozen):
     linkage: LinkageSpec | None = None  # a not_public frame of persons: the linkage attacker to play
 
     @model_validator(mode="after")
-    def _one_way(self) -> "FrameSpec":
+    def _one_way(self) -> FrameSpec:
         if (self.recount_from is None) == (self.not_public is None):
             raise ValueError("a frame takes either recount_from (with its columns) or not_public (why)")
         if self.linkage is not None and self.not_public is None:
@@ -241,7 +239,7 @@ class TablesPolicy(_Frozen):
     tables: tuple[TableSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _families(self) -> "TablesPolicy":
+    def _families(self) -> TablesPolicy:
         names = [t.name for t in self.tables]
         if len(set(names)) != len(names):
             raise ValueError("tables: two tables share a name")

@@ -2,9 +2,10 @@
 each through the CLI on a small synthetic export with one fictitious person planted in existing
 reports (so their reports differ in place, officers and car unless the attack says otherwise).
 
-The build judges the link person by person with the private person key: a person is exposed when
-a class of rows alike in every linking column (any combination of the drifting groups left out)
-holds two or more of their reports and fewer than 5 people. Then the person-level table is
+The build judges the link person by person with the private person key: a person is exposed when,
+for a pair of their reports, the rows alike in every column the two agree on hold fewer than 5
+people, or when two of their reports' narratives share a phrase found in the reports of fewer than
+5 people. Then the person-level table is
 withheld: the year is still a draft (exit 0), the table is neither in ``public/`` nor charged on
 the ledger, and the packet's warning says why, in counts. The control: a person seen twice who
 does not stand out leaves the table published and charged.
@@ -56,8 +57,11 @@ class Plant:
     on_report: dict[str, str] = field(default_factory=dict)  # contacts cells set on each of their reports
     on_person: dict[str, str] = field(default_factory=dict)  # persons cells of each of their rows
     pick: Callable[[list[dict[str, str]], int], list[dict[str, str]]] | None = None  # which reports
-    kept: str | None = None      # the drifting group the key that links them keeps (what links them)
-    left_out: str | None = None  # ... or leaves out (what they disagree on)
+    # cells of the n-th report and person (contacts cells, persons cells): what differs between them
+    each: Callable[[int], tuple[dict[str, str], dict[str, str]]] = lambda number: ({}, {})
+    decoys: int = 0  # other people, one report each, alike on ``on_report`` but for ``decoy_time``
+    decoy_time: str = "10:05:00"
+    by_text: bool = False  # only their narratives link them
 
     def export(self, folder: Path) -> Path:
         from release.synth.fioe import generate_fioe, write_fioe
@@ -70,12 +74,17 @@ class Plant:
                       and alone.count(row["fc_num"]) == 1 and row["fc_num"] in adult}.values())
         first.sort(key=lambda row: row["contact_date"])
         chosen = (self.pick or _spread)(first, self.reports)
-        for number, report in enumerate(chosen):
+        others = [r for r in first if r not in chosen][1::7][:self.decoys]
+        for number, report in enumerate([*chosen, *others]):
+            cells, own = self.each(number)
+            if number >= len(chosen):  # a decoy: someone else, seen once, at another time of day
+                cells = {"contact_date": report["contact_date"][:11] + self.decoy_time}
+                own = {"last_name": f"Decoy{number}", "dob": f"1991-02-{number:02d}"}
             for row in contacts:
                 if row["fc_num"] == report["fc_num"]:
-                    row.update(self.on_report)
+                    row.update({**self.on_report, **cells})
             persons.append({**dict.fromkeys(persons[0], ""), "first_name": "Zed", "last_name": "Quimby",
-                            "deceased": "0", "was_frisked": "0", **self.person, **self.on_person,
+                            "deceased": "0", "was_frisked": "0", **self.person, **self.on_person, **own,
                             "person_id": str(99000000000 + number), "fc_num": report["fc_num"],
                             "contact_date": report["contact_date"]})
         _write(folder / "fieldcontact.csv", contacts)
@@ -103,16 +112,43 @@ def _nothing_in_common(reports: list[dict[str, str]], count: int) -> list[dict[s
 
 BIRTHDAY = date(1995, 7, 1)  # 24 in the spring, 25 in the autumn: two age bands (18-24, 25-34)
 
+COLOURS = ("Purple", "Maroon", "Red", "Black", "Blue", "Green", "White", "Silver")
+# (race, ethnicity) as six reports recorded one person's
+RECORDED = (("Black", "Not of Hispanic Origin"), ("Unknown", "Not of Hispanic Origin"), ("Black", "Hispanic Origin"),
+            ("Unknown", "Hispanic Origin"), ("Black", "Unknown"), ("Unknown", "Unknown"))
+HOODIE = {"otherclothing": "ORANGE DRAGON HOODIE"}
+PHRASE = ("Officers observed a male with a large scorpion tattoo across the left side of his neck and a gold grill. "
+          "FIO'd and released.")
+
+
+# one street, officer and supervisor, no car, no key situation: the reports (and the decoys') alike but for the time
+NIGHT_BEAT = {**STREET, "contact_officer": "099999", "contact_officer_name": "OFFICER, FICTITIOUS", "supervisor": "099998",
+              "supervisor_name": "SUPERVISOR FICTITIOUS", "key_situations": "", **dict.fromkeys(CAR, "")}
+
+
+def _at_night(number: int) -> tuple[dict[str, str], dict[str, str]]:
+    return {"contact_date": f"2020-{2 + number:02d}-1{number} 23:1{number}:00"}, {}
+
+
 WITHHELD: dict[str, Plant] = {
     "1c-1-rare-person-in-40-reports": Plant(RARE, 40),
     "1c-2-rare-person-in-5-reports": Plant(RARE, 5),
     "1c-2-rare-person-in-10-reports": Plant(RARE, 10),
-    "1c-3-common-person-with-the-same-car": Plant(COMMON, 5, on_report=CAR, kept="vehicle"),
-    "1c-3-common-person-with-the-same-clothing": Plant(
-        COMMON, 5, on_person={"otherclothing": "ORANGE DRAGON HOODIE"}, kept="clothing"),
+    "1c-3-common-person-with-the-same-car": Plant(COMMON, 5, on_report=CAR),
+    "1c-3-common-person-with-the-same-clothing": Plant(COMMON, 5, on_person=HOODIE),
     "1c-4-age-crossing-a-band-on-one-street": Plant(
-        {**COMMON, "dob": BIRTHDAY.isoformat(), "age": ""}, 2, on_report=STREET, pick=_either_side_of_a_birthday,
-        kept="place", left_out="age"),
+        {**COMMON, "dob": BIRTHDAY.isoformat(), "age": ""}, 2, on_report=STREET, pick=_either_side_of_a_birthday),
+    # round 5: partial matches
+    "1c-colour-the-same-car-in-another-colour-each-time": Plant(
+        COMMON, 2, on_report=CAR, each=lambda n: ({"vehicle_color": COLOURS[n]}, {}), pick=_nothing_in_common),
+    "1c-race-recorded-differently-each-time": Plant(
+        COMMON, 6, on_report=CAR, on_person=HOODIE,
+        each=lambda n: ({}, dict(zip(("race", "ethnicity"), RECORDED[n])))),
+    "1c-tod-one-officer-one-street-at-night-among-daytime-decoys": Plant(
+        COMMON, 5, on_report=NIGHT_BEAT, each=_at_night, decoys=5),
+    "1c-narr-a-rare-phrase-in-their-narratives": Plant(
+        COMMON, 3, on_report={"contact_reason": PHRASE}, pick=lambda reports, n: _nothing_in_common(reports, n)
+        + [reports[len(reports) // 8]], by_text=True),
 }
 
 
@@ -143,9 +179,8 @@ def test_a_person_the_public_files_link_withholds_the_person_level_table(tmp_pat
     assert not any(s.get("table") == TABLE for s in read_manifest(bundle)["privacy"].get("spends", []))
     assert _charges() == []  # nothing of it was drawn, so nothing is charged
     figure = read_manifest(bundle)["privacy"]["linkage"][TABLE]
-    assert figure["exposed_people"] == 1 and figure["exposing_classes"] >= 1 and figure["linking_keys"] == 64
-    assert plant.kept not in figure["worst_key_leaves_out"]
-    assert plant.left_out is None or plant.left_out in figure["worst_key_leaves_out"]
+    assert figure["exposed_people"] == 1 and figure["exposing_classes"] >= 1 and figure["pairs_compared"] >= 1
+    assert not plant.by_text or figure["exposed_by_text"] == 1
     published = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     assert "linkage" not in published["privacy"]  # the figure stays with the bundle's private part
 
