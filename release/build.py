@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets, portal, record_risk
+from release import datasets, heap, portal, record_risk
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunPrivacy, open_run
@@ -79,7 +79,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     master = master_key(create=True)
     assert master is not None
     keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
-    with build_lock(options.out_dir, options.dataset, options.year):
+    with build_lock(options.out_dir, options.dataset, options.year), heap.settled():
         result = _build(options, resolved, keys, ledger_mac(master.material))
     return {**result, "notices": [n for n in (master.notice(),) if n]}
 
@@ -88,6 +88,7 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
     progress = options.progress
     coarsening = _linkage_coarsening(resolved)  # a broken tables policy stops the build before the first stage
     loaded, raw_results, report = _load_and_validate(options, resolved)
+    heap.settle()  # the raw tables and Great Expectations live until the build ends
     run = _Run(options, resolved, keys, loaded, raw_results, report, report, coarsening=coarsening)
     _transform(run)
     _verify(run)
@@ -212,6 +213,7 @@ def _transform(run: _Run) -> None:
                 rules_dir=run.resolved.rules_dir / narrative.rules_dir,
                 officers=redact.officer_roster(raw, policy),
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold))
+            heap.settle()
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
                                           progress=advance, decisions=_span_decisions(run.decisions))
@@ -258,6 +260,7 @@ def _public_frames(run: _Run) -> None:
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}
     run.report = run.base.extend(findings)
+    heap.settle()  # this round's redaction and public files live until the next round
 
 
 # ---- verify ---------------------------------------------------------------------------
@@ -272,6 +275,7 @@ def _verify(run: _Run) -> None:
     # one checker for every round: the raw data does not change, so a cell whose text did not
     # change since an earlier round is looked up, not searched again (see LeakChecker)
     checker = leakcheck.LeakChecker(run.loaded.tables.frames, policy, run.options.year)
+    heap.settle()
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
         with progress.stage(f"verify (round {round_number}): leak checks"):
