@@ -13,6 +13,7 @@ Nothing here prints; the CLI renders what it returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,7 @@ class _Run:
     risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
     minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
     coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
+    checker: leakcheck.LeakChecker | None = None  # built in the first verify round, used by every round
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -201,7 +203,7 @@ def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.
 
 
 def _transform(run: _Run) -> None:
-    """Redact free text (first round), then generalize and derive: the public frames."""
+    """Redact free text (first round); the public frames are derived from it in ``_verify``."""
     from release.pii.engine import EngineSettings, PiiEngine
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
@@ -217,7 +219,6 @@ def _transform(run: _Run) -> None:
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
                                           progress=advance, decisions=_span_decisions(run.decisions))
-    _public_frames(run)
 
 
 def _minors(run: _Run) -> frozenset[str]:
@@ -266,23 +267,27 @@ def _public_frames(run: _Run) -> None:
 # ---- verify ---------------------------------------------------------------------------
 
 def _verify(run: _Run) -> None:
-    """Rounds of checks; each fixable hit is redacted by the next round, until none is new."""
+    """Rounds of checks; each fixable hit is redacted by the next round, until none is new.
+
+    A round derives the public frames of the latest redaction and leak-checks them in this
+    process while the workers run its second scan (``alongside``): both read the same
+    redaction, neither needs the other's result, and the scan keeps both cores busy."""
     policy, progress = run.resolved.policy, run.options.progress
     forced: dict[redact.TextJob, tuple[Detection, ...]] = {}
     changed = set(run.redaction.rendered) if run.redaction is not None else set()
     kept = _kept_spans(run)
     unfixable: list[Hit] = []
-    # one checker for every round: the raw data does not change, so a cell whose text did not
-    # change since an earlier round is looked up, not searched again (see LeakChecker)
-    checker = leakcheck.LeakChecker(run.loaded.tables.frames, policy, run.options.year)
-    heap.settle()
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
-        with progress.stage(f"verify (round {round_number}): leak checks"):
-            hits = _leak_hits(run, checker)
+        leaks: list[Hit] = []
+        checks = functools.partial(_public_checks, run, round_number, leaks)
+        scanned: list[Hit] = []
         if run.engine is not None and changed:
             with progress.stage(f"verify (round {round_number}): second scan", total=len(changed)) as advance:
-                hits += _scan_hits(run, changed, kept, advance)
+                scanned = _scan_hits(run, changed, kept, advance, alongside=checks)
+        else:
+            checks()
+        hits = leaks + scanned
         added, unfixable = _force(run, hits, forced, kept)
         if not added:
             break
@@ -298,8 +303,19 @@ def _verify(run: _Run) -> None:
                                           decisions=_span_decisions(run.decisions), forced=forced, previous=previous)
         changed = {job for job, rendered in run.redaction.rendered.items()
                    if previous.rendered.get(job) != rendered}
-        _public_frames(run)
     _report_unfixable(run, unfixable)
+
+
+def _public_checks(run: _Run, round_number: int, leaks: list[Hit]) -> None:
+    """The round's public frames, then the leak checks over them (into ``leaks``)."""
+    _public_frames(run)
+    if run.checker is None:
+        # one checker for every round: the raw data does not change, so a cell whose text did
+        # not change since an earlier round is looked up, not searched again (see LeakChecker)
+        run.checker = leakcheck.LeakChecker(run.loaded.tables.frames, run.resolved.policy, run.options.year)
+        heap.settle()
+    with run.options.progress.stage(f"verify (round {round_number}): leak checks"):
+        leaks.extend(_leak_hits(run, run.checker))
 
 
 def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
@@ -320,18 +336,20 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
 
 
 def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJob, list[tuple[int, int]]],
-               advance: Callable[[int], None]) -> list[Hit]:
+               advance: Callable[[int], None], alongside: Callable[[], None]) -> list[Hit]:
     """The second PII scan of the free texts that changed, at the policy's lower threshold;
-    ``advance`` gets increments of texts scanned as the engine finishes them."""
-    if run.engine is None or run.redaction is None or not changed:
-        return []
+    ``advance`` gets increments of texts scanned as the engine finishes them. ``alongside``
+    (the round's public frames and leak checks) runs while the workers scan: the hits are
+    kept only where the public frames it derives publish the cell."""
+    assert run.engine is not None and run.redaction is not None
     policy, year = run.resolved.policy, run.options.year
     assert policy.narrative is not None
     jobs = sorted(changed, key=lambda j: (j.table, j.column, j.key, j.text))
     rendered = [run.redaction.rendered[job] for job in jobs]
     found = run.engine.scan_many(  # type: ignore[attr-defined]
         [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
-        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance)
+        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance,
+        alongside=alongside)
     hits: list[Hit] = []
     for job, result, detections in zip(jobs, rendered, found, strict=True):
         keep = [(o_s, o_e) for span, o_s, o_e in result.placed if span.kept]

@@ -43,7 +43,10 @@ class StandInEngine:
 
     def scan_many(self, texts: Sequence[str], *, threshold: float,
                   placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
-                  progress: Callable[[int], None] | None = None) -> list[list[Detection]]:
+                  progress: Callable[[int], None] | None = None,
+                  alongside: Callable[[], None] | None = None) -> list[list[Detection]]:
+        if alongside is not None:  # the build's own work while the engine scans
+            alongside()
         StandInEngine.scans.append(len(texts))
         if progress is not None:
             progress(len(texts))
