@@ -89,9 +89,11 @@ def build_release(options: BuildOptions) -> dict[str, object]:
 def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str]) -> dict[str, object]:
     progress = options.progress
     coarsening = _linkage_coarsening(resolved)  # a broken tables policy stops the build before the first stage
-    loaded, raw_results, report = _load_and_validate(options, resolved)
-    heap.settle()  # the raw tables and Great Expectations live until the build ends
-    run = _Run(options, resolved, keys, loaded, raw_results, report, report, coarsening=coarsening)
+    with progress.stage("load"):
+        loaded = load.load_export(resolved.input_dir, resolved.policy, options.year)
+    heap.settle()  # the raw tables live until the build ends
+    report = Report(loaded.findings)
+    run = _Run(options, resolved, keys, loaded, [], report, report, coarsening=coarsening)
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -187,27 +189,28 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
 
 
-def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.Loaded, list, Report]:
+def _validate_raw(run: _Run) -> None:
+    """The raw expectation suite over the loaded tables; its findings follow the loader's."""
     from release.stages.validate import validate
 
-    policy = resolved.policy
-    with options.progress.stage("load"):
-        loaded = load.load_export(resolved.input_dir, policy, options.year)
-    report = Report(loaded.findings)
+    options, resolved, policy = run.options, run.resolved, run.resolved.policy
     with options.progress.stage("validate raw"):
-        raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
-            [validate_table(name, fp.raw_file, vocabulary_view(loaded.tables[name], fp))
+        run.raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
+            [validate_table(name, fp.raw_file, vocabulary_view(run.loaded.tables[name], fp))
              for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{options.dataset}_raw.json", stage="validate_raw")
-    return loaded, raw_results, report.extend(found)
+    run.base = run.base.extend(found)
 
 
 def _transform(run: _Run) -> None:
-    """Redact free text (first round); the public frames are derived from it in ``_verify``."""
+    """Validate the raw tables and redact free text (first round); the public frames are
+    derived from the redaction in ``_verify``. The raw validation needs nothing from the
+    engine, so it runs in this process while the workers redact (``alongside``)."""
     from release.pii.engine import EngineSettings, PiiEngine
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
-    run.decisions = _reviewer_decisions(run)
+    run.decisions, decided = _reviewer_decisions(run)
+    validate_raw = functools.partial(_validate_raw, run)
     narrative = policy.narrative
     if narrative is not None:
         with progress.stage("load PII model"):
@@ -218,7 +221,11 @@ def _transform(run: _Run) -> None:
             heap.settle()
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
-                                          progress=advance, decisions=_span_decisions(run.decisions))
+                                          progress=advance, decisions=_span_decisions(run.decisions),
+                                          alongside=validate_raw)
+    else:
+        validate_raw()
+    run.base = run.base.extend(decided)  # after the raw validation's findings
 
 
 def _minors(run: _Run) -> frozenset[str]:
@@ -452,17 +459,17 @@ def _free_text(run: _Run, table: str) -> set[str]:
 
 # ---- reviewer decisions ---------------------------------------------------------------
 
-def _reviewer_decisions(run: _Run) -> list:
+def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
     """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
-    see them) by trusted signers the policy lets decide; the rest are reported, not applied."""
+    see them) by trusted signers the policy lets decide; the rest are reported (the findings
+    returned), not applied."""
     from release.decisions import decisions_in_force
     from release.trust import Trust, load_signers
 
     options, resolved = run.options, run.resolved
     trust = Trust(resolved.rules_dir, resolved.policy.approvals, load_signers(resolved.rules_dir))
     force = decisions_in_force(options.dataset, options.year, options.out_dir, trust)
-    run.base = run.base.extend(force.findings())
-    return list(force.decisions)
+    return list(force.decisions), list(force.findings())
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:

@@ -106,6 +106,7 @@ class Batcher:
         *,
         forced: Sequence[Sequence[Detection]] | None = None,
         placeholders: Sequence[Sequence[Span]] | None = None,
+        alongside: Callable[[], None] | None = None,
     ) -> list[Redacted]:
         """Redact each text with its record's terms. ``progress`` gets increments of texts done.
 
@@ -113,11 +114,12 @@ class Batcher:
         a later check; they join the candidates as they are (not trimmed, not kept as an
         officer, not thresholded) and keep their detector and rule id when they lead a merged
         span. ``placeholders[i]``: spans of ``texts[i]`` holding placeholders this engine wrote;
-        only those are protected, anything else shaped like one is ordinary text.
+        only those are protected, anything else shaped like one is ordinary text. ``alongside``:
+        the caller's own work, run in this process while the workers redact (``run_units``).
         """
         if len(texts) != len(terms):
             raise ReleaseError("redact_many needs one RecordTerms per text")
-        return self._run(texts, list(terms), None, progress, forced, placeholders)
+        return self._run(texts, list(terms), None, progress, forced, placeholders, alongside)
 
     def scan_many(self, texts: Sequence[str], *, threshold: float,
                   placeholders: Sequence[Sequence[Span]] | None = None,

@@ -33,7 +33,8 @@ class Engine(Protocol):
     def redact_many(self, texts: Sequence[str], terms: Sequence[RecordTerms],
                     progress: Callable[[int], None] | None = None, *,
                     forced: Sequence[Sequence[Detection]] | None = None,
-                    placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list: ...
+                    placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
+                    alongside: Callable[[], None] | None = None) -> list: ...
     def scan_many(self, texts: Sequence[str], *, threshold: float,
                   placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
                   progress: Callable[[int], None] | None = None,
@@ -243,12 +244,13 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
            decisions: Sequence[ReviewerDecision] = (),
            forced: Mapping[TextJob, Sequence[Detection]] | None = None,
-           previous: Redaction | None = None) -> Redaction:
+           previous: Redaction | None = None, alongside: Callable[[], None] | None = None) -> Redaction:
     """Redact every free-text cell with its record's terms.
 
     ``forced`` holds spans (raw offsets) a check found after an earlier round; they join the
     union of candidates. With ``previous``, only texts whose forced spans changed are sent
-    to the engine again.
+    to the engine again. ``alongside``: the caller's own work, run while the engine's
+    workers redact (once, whether or not any text needs the engine).
     """
     forced = forced or {}
     terms = record_terms(tables, policy)
@@ -260,7 +262,10 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
     if previous is not None:
         rendered.update({job: previous.rendered[job] for job in jobs if job not in todo})
     results = engine.redact_many([job.text for job in todo], [terms.get(job.key, RecordTerms()) for job in todo],
-                                 progress=progress, forced=[wanted[job] for job in todo]) if todo else []
+                                 progress=progress, forced=[wanted[job] for job in todo],
+                                 alongside=alongside) if todo else []
+    if not todo and alongside is not None:
+        alongside()
     by_record: dict[tuple[str, str], list[ReviewerDecision]] = defaultdict(list)
     for decision in decisions:
         by_record[(decision.row_key.split("#")[0].split("/")[0], decision.column)].append(decision)
