@@ -132,7 +132,7 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy |
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds,
-                                 record_risk=[r.to_dict() for r in run.risk])
+                                 record_risk=[r.to_dict() for r in run.risk], minors=_minors(run))
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
