@@ -9,7 +9,10 @@ rows, 5,484 distinct narratives; `--evasions` uses the harder variant with evasi
       with two processes and with one;
   (d) the whole `release fioe 2020` on the bundled sample, as a fresh process: start-up, model
       load, validation, redaction, leak checks, second scan, tables and bundle all included.
-Goals (issue 3): (a)/(d) >= 2 and (c)/(b) <= 1.5. Model loading is excluded from (a)-(c).
+Goals (issue 10), for the whole year: (a)/(d) >= 2 and (d)/(b) <= 1.5; (a)/(c) and (c)/(b)
+(the redaction stage alone, issue 3's old goal) are printed as extra information. Model
+loading is excluded from (a)-(c) and included in (d). The load average is printed before and
+after: on a shared machine the ratios are only comparable within one run.
 `--city` adds (a), (b), (c) on the City's real 2020 FIO narratives (../shared/data/boston/,
 no record terms), to check the ratios do not rest on the synthetic text's repeated sentences.
 
@@ -121,7 +124,7 @@ def _table(title: str, texts: list[str], timings: dict[str, float], labels: dict
     print(f"{'run':52s} {'seconds':>9s} {'chars/s':>10s}")
     for key, seconds in timings.items():
         print(f"{labels[key]:52s} {seconds:9.1f} {chars / seconds:10,.0f}")
-    ratios = [("a", "d", ">= 2"), ("a", "c"), ("c", "b", "<= 1.5"), ("c1", "b")]
+    ratios = [("a", "d", ">= 2"), ("d", "b", "<= 1.5"), ("a", "c"), ("c", "b"), ("c1", "b")]
     for ratio in ratios:
         top, bottom = ratio[0], ratio[1]
         if top in timings and bottom in timings:
@@ -144,6 +147,7 @@ def main() -> int:
         "c1": "(c1) PiiEngine.redact_many, 1 process",
         "d": "(d) whole `release fioe 2020`, fresh process",
     }
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     texts, terms, officers = synthetic_year(args.limit, args.evasions)
     distinct = list(dict.fromkeys(t for t in texts if t.strip()))
     timings: dict[str, float] = {}
@@ -155,6 +159,7 @@ def main() -> int:
     if args.limit is None and not args.evasions:
         timings["d"] = whole_release()
     _table("bundled sample" + (" (evasions)" if args.evasions else ""), distinct, timings, labels)
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if args.city:
         if not CITY_2020.is_file():
             print(f"\n--city: {CITY_2020} not found; skipped")

@@ -85,13 +85,15 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                     raw_results: list, public_results: list, decisions: list,
                     derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
-                    verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None) -> publish.Bundle:
+                    verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None,
+                    minors: frozenset[str] | None = None) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
-    manifest, with every blocking finding and what to do about it."""
+    manifest, with every blocking finding and what to do about it. ``minors``: the records
+    involving a minor, when the caller has read them already (``juvenile.minor_keys``)."""
     policy = resolved.policy
     year = options.year
     files = []
-    minors = juvenile.minor_keys(loaded.tables, policy)
+    minors = juvenile.minor_keys(loaded.tables, policy) if minors is None else minors
     pseudonyms = juvenile.pseudonymous_keys(policy)
     moved = 0
     for name, file_policy in policy.files.items():
@@ -207,7 +209,7 @@ def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.Pub
     changed = 0
     for public_file in files:
         frame, count = safe_frame(public_file.frame)
-        safe.append(dataclasses.replace(public_file, frame=frame))
+        safe.append(dataclasses.replace(public_file, frame=frame, cells_safe=True))
         changed += count
     return safe, changed
 

@@ -13,13 +13,14 @@ Nothing here prints; the CLI renders what it returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from release import datasets, portal, record_risk
+from release import datasets, heap, portal, record_risk
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunPrivacy, open_run
@@ -64,6 +65,7 @@ class _Run:
     risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
     minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
     coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
+    checker: leakcheck.LeakChecker | None = None  # built in the first verify round, used by every round
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -79,7 +81,7 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     master = master_key(create=True)
     assert master is not None
     keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
-    with build_lock(options.out_dir, options.dataset, options.year):
+    with build_lock(options.out_dir, options.dataset, options.year), heap.settled():
         result = _build(options, resolved, keys, ledger_mac(master.material))
     return {**result, "notices": [n for n in (master.notice(),) if n]}
 
@@ -87,8 +89,11 @@ def build_release(options: BuildOptions) -> dict[str, object]:
 def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str]) -> dict[str, object]:
     progress = options.progress
     coarsening = _linkage_coarsening(resolved)  # a broken tables policy stops the build before the first stage
-    loaded, raw_results, report = _load_and_validate(options, resolved)
-    run = _Run(options, resolved, keys, loaded, raw_results, report, report, coarsening=coarsening)
+    with progress.stage("load"):
+        loaded = load.load_export(resolved.input_dir, resolved.policy, options.year)
+    heap.settle()  # the raw tables live until the build ends
+    report = Report(loaded.findings).extend(_generation_findings(options, resolved))
+    run = _Run(options, resolved, keys, loaded, [], report, report, coarsening=coarsening)
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -127,7 +132,7 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy |
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds,
-                                 record_risk=[r.to_dict() for r in run.risk])
+                                 record_risk=[r.to_dict() for r in run.risk], minors=_minors(run))
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
@@ -184,19 +189,17 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
 
 
-def _load_and_validate(options: BuildOptions, resolved: Resolved) -> tuple[load.Loaded, list, Report]:
+def _validate_raw(run: _Run) -> None:
+    """The raw expectation suite over the loaded tables; its findings follow the loader's."""
     from release.stages.validate import validate
 
-    policy = resolved.policy
-    with options.progress.stage("load"):
-        loaded = load.load_export(resolved.input_dir, policy, options.year)
-    report = Report(loaded.findings)
+    options, resolved, policy = run.options, run.resolved, run.resolved.policy
     with options.progress.stage("validate raw"):
-        raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
-            [validate_table(name, fp.raw_file, vocabulary_view(loaded.tables[name], fp))
+        run.raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
+            [validate_table(name, fp.raw_file, vocabulary_view(run.loaded.tables[name], fp))
              for name, fp in policy.files.items()],
             resolved.expectations_dir / f"{resolved.policy_name}_raw.json", stage="validate_raw")
-    return loaded, raw_results, report.extend(found).extend(_generation_findings(options, resolved))
+    run.base = run.base.extend(found)
 
 
 def _generation_findings(options: BuildOptions, resolved: Resolved) -> list[Finding]:
@@ -211,11 +214,14 @@ def _generation_findings(options: BuildOptions, resolved: Resolved) -> list[Find
 
 
 def _transform(run: _Run) -> None:
-    """Redact free text (first round), then generalize and derive: the public frames."""
+    """Validate the raw tables and redact free text (first round); the public frames are
+    derived from the redaction in ``_verify``. The raw validation needs nothing from the
+    engine, so it runs in this process while the workers redact (``alongside``)."""
     from release.pii.engine import EngineSettings, PiiEngine
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
-    run.decisions = _reviewer_decisions(run)
+    run.decisions, decided = _reviewer_decisions(run)
+    validate_raw = functools.partial(_validate_raw, run)
     narrative = policy.narrative
     if narrative is not None:
         with progress.stage("load PII model"):
@@ -223,10 +229,14 @@ def _transform(run: _Run) -> None:
                 rules_dir=run.resolved.rules_dir / narrative.rules_dir,
                 officers=redact.officer_roster(raw, policy),
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold))
+            heap.settle()
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
-                                          progress=advance, decisions=_span_decisions(run.decisions))
-    _public_frames(run)
+                                          progress=advance, decisions=_span_decisions(run.decisions),
+                                          alongside=validate_raw)
+    else:
+        validate_raw()
+    run.base = run.base.extend(decided)  # after the raw validation's findings
 
 
 def _minors(run: _Run) -> frozenset[str]:
@@ -269,27 +279,33 @@ def _public_frames(run: _Run) -> None:
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}
     run.report = run.base.extend(findings)
+    heap.settle()  # this round's redaction and public files live until the next round
 
 
 # ---- verify ---------------------------------------------------------------------------
 
 def _verify(run: _Run) -> None:
-    """Rounds of checks; each fixable hit is redacted by the next round, until none is new."""
+    """Rounds of checks; each fixable hit is redacted by the next round, until none is new.
+
+    A round derives the public frames of the latest redaction and leak-checks them in this
+    process while the workers run its second scan (``alongside``): both read the same
+    redaction, neither needs the other's result, and the scan keeps both cores busy."""
     policy, progress = run.resolved.policy, run.options.progress
     forced: dict[redact.TextJob, tuple[Detection, ...]] = {}
     changed = set(run.redaction.rendered) if run.redaction is not None else set()
     kept = _kept_spans(run)
     unfixable: list[Hit] = []
-    # one checker for every round: the raw data does not change, so a cell whose text did not
-    # change since an earlier round is looked up, not searched again (see LeakChecker)
-    checker = leakcheck.LeakChecker(run.loaded.tables.frames, policy, run.options.year)
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         run.rounds = round_number
-        with progress.stage(f"verify (round {round_number}): leak checks"):
-            hits = _leak_hits(run, checker)
+        leaks: list[Hit] = []
+        checks = functools.partial(_public_checks, run, round_number, leaks)
+        scanned: list[Hit] = []
         if run.engine is not None and changed:
             with progress.stage(f"verify (round {round_number}): second scan", total=len(changed)) as advance:
-                hits += _scan_hits(run, changed, kept, advance)
+                scanned = _scan_hits(run, changed, kept, advance, alongside=checks)
+        else:
+            checks()
+        hits = leaks + scanned
         added, unfixable = _force(run, hits, forced, kept)
         if not added:
             break
@@ -305,8 +321,19 @@ def _verify(run: _Run) -> None:
                                           decisions=_span_decisions(run.decisions), forced=forced, previous=previous)
         changed = {job for job, rendered in run.redaction.rendered.items()
                    if previous.rendered.get(job) != rendered}
-        _public_frames(run)
     _report_unfixable(run, unfixable)
+
+
+def _public_checks(run: _Run, round_number: int, leaks: list[Hit]) -> None:
+    """The round's public frames, then the leak checks over them (into ``leaks``)."""
+    _public_frames(run)
+    if run.checker is None:
+        # one checker for every round: the raw data does not change, so a cell whose text did
+        # not change since an earlier round is looked up, not searched again (see LeakChecker)
+        run.checker = leakcheck.LeakChecker(run.loaded.tables.frames, run.resolved.policy, run.options.year)
+        heap.settle()
+    with run.options.progress.stage(f"verify (round {round_number}): leak checks"):
+        leaks.extend(_leak_hits(run, run.checker))
 
 
 def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
@@ -327,18 +354,20 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
 
 
 def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJob, list[tuple[int, int]]],
-               advance: Callable[[int], None]) -> list[Hit]:
+               advance: Callable[[int], None], alongside: Callable[[], None]) -> list[Hit]:
     """The second PII scan of the free texts that changed, at the policy's lower threshold;
-    ``advance`` gets increments of texts scanned as the engine finishes them."""
-    if run.engine is None or run.redaction is None or not changed:
-        return []
+    ``advance`` gets increments of texts scanned as the engine finishes them. ``alongside``
+    (the round's public frames and leak checks) runs while the workers scan: the hits are
+    kept only where the public frames it derives publish the cell."""
+    assert run.engine is not None and run.redaction is not None
     policy, year = run.resolved.policy, run.options.year
     assert policy.narrative is not None
     jobs = sorted(changed, key=lambda j: (j.table, j.column, j.key, j.text))
     rendered = [run.redaction.rendered[job] for job in jobs]
     found = run.engine.scan_many(  # type: ignore[attr-defined]
         [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
-        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance)
+        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance,
+        alongside=alongside)
     hits: list[Hit] = []
     for job, result, detections in zip(jobs, rendered, found, strict=True):
         keep = [(o_s, o_e) for span, o_s, o_e in result.placed if span.kept]
@@ -441,17 +470,17 @@ def _free_text(run: _Run, table: str) -> set[str]:
 
 # ---- reviewer decisions ---------------------------------------------------------------
 
-def _reviewer_decisions(run: _Run) -> list:
+def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
     """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
-    see them) by trusted signers the policy lets decide; the rest are reported, not applied."""
+    see them) by trusted signers the policy lets decide; the rest are reported (the findings
+    returned), not applied."""
     from release.decisions import decisions_in_force
     from release.trust import Trust, load_signers
 
     options, resolved = run.options, run.resolved
     trust = Trust(resolved.rules_dir, resolved.policy.approvals, load_signers(resolved.rules_dir))
     force = decisions_in_force(options.dataset, options.year, options.out_dir, trust)
-    run.base = run.base.extend(force.findings())
-    return list(force.decisions)
+    return list(force.decisions), list(force.findings())
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:

@@ -226,10 +226,15 @@ class DatasetPolicy(Frozen):
         return file, column
 
 
+# yaml.safe_load's loader on libyaml's parser when the wheel has it: the same data, about ten
+# times faster (every policy, codebook and rule file of a build is read with it).
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise ConfigError("rule file not found", file=str(path)) from None
     except yaml.YAMLError as exc:

@@ -89,3 +89,15 @@ def test_an_unknown_unit_is_a_config_error() -> None:
     for dataset, name in (("fioe", "persn"), ("best", "person")):
         with pytest.raises(ConfigError, match="not declared"):
             policy.unit(dataset, name)
+
+
+def test_classes_are_rows_equal_on_every_quasi_identifier_as_published() -> None:
+    """Class sizes are counted per distinct tuple of published cells, blanks and numbers included
+    (a value holding the old join separator no longer merges two classes)."""
+    frame = pd.DataFrame({"_row_key": [f"k{i}" for i in range(7)],
+                          "sex": ["Male", "Male", None, None, "a\x1fb", "a", 3],
+                          "race": ["Black", "Black", "White", None, "c", "b\x1fc", "3"]})
+    result = measure({"persons": frame}, spec(quasi_identifiers=["sex", "race"]))
+    assert result is not None
+    assert (result.rows, result.classes, result.unique_rows, result.smallest_class) == (7, 6, 5, 1)
+    assert result.rows_under_k == 5 and result.verdict == "red"

@@ -71,7 +71,8 @@ class Batcher:
 
     def _run(self, texts: Sequence[str], records: Sequence[RecordTerms | None], scan_threshold: float | None,
              progress: Callable[[int], None] | None, forced: Sequence[Sequence[Detection]] | None,
-             placeholders: Sequence[Sequence[Span]] | None) -> list[Any]:
+             placeholders: Sequence[Sequence[Span]] | None,
+             alongside: Callable[[], None] | None = None) -> list[Any]:
         """Dedupe texts, cut them into units, run the units here or in forked workers."""
         for name, given in (("forced", forced), ("placeholders", placeholders)):
             if given is not None and len(given) != len(texts):
@@ -89,7 +90,7 @@ class Batcher:
         ]
         results: list[Any] = [None] * len(texts)
         processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES else 1
-        for done, tagged in run_units(self._work, units, processes):
+        for done, tagged in run_units(self._work, units, processes, alongside):
             self.ner_cache.merge(tagged)
             for index, value in done:
                 results[index] = value
@@ -105,6 +106,7 @@ class Batcher:
         *,
         forced: Sequence[Sequence[Detection]] | None = None,
         placeholders: Sequence[Sequence[Span]] | None = None,
+        alongside: Callable[[], None] | None = None,
     ) -> list[Redacted]:
         """Redact each text with its record's terms. ``progress`` gets increments of texts done.
 
@@ -112,16 +114,19 @@ class Batcher:
         a later check; they join the candidates as they are (not trimmed, not kept as an
         officer, not thresholded) and keep their detector and rule id when they lead a merged
         span. ``placeholders[i]``: spans of ``texts[i]`` holding placeholders this engine wrote;
-        only those are protected, anything else shaped like one is ordinary text.
+        only those are protected, anything else shaped like one is ordinary text. ``alongside``:
+        the caller's own work, run in this process while the workers redact (``run_units``).
         """
         if len(texts) != len(terms):
             raise ReleaseError("redact_many needs one RecordTerms per text")
-        return self._run(texts, list(terms), None, progress, forced, placeholders)
+        return self._run(texts, list(terms), None, progress, forced, placeholders, alongside)
 
     def scan_many(self, texts: Sequence[str], *, threshold: float,
                   placeholders: Sequence[Sequence[Span]] | None = None,
-                  progress: Callable[[int], None] | None = None) -> list[list[Detection]]:
+                  progress: Callable[[int], None] | None = None,
+                  alongside: Callable[[], None] | None = None) -> list[list[Detection]]:
         """Second scan of outputs (no record terms). ``placeholders[i]``: the spans of ``texts[i]``
         holding our placeholders, never reported; text merely shaped like one is scanned.
-        ``progress`` gets increments of texts done, as in ``redact_many``."""
-        return self._run(texts, [None] * len(texts), threshold, progress, None, placeholders)
+        ``progress`` gets increments of texts done, as in ``redact_many``. ``alongside``: the
+        caller's own work, run in this process while the workers scan (``run_units``)."""
+        return self._run(texts, [None] * len(texts), threshold, progress, None, placeholders, alongside)

@@ -23,7 +23,13 @@ on the ``digits`` view (spaced digits collapsed) unless they ask for ``restored`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from re._constants import (  # type: ignore[import-not-found]
+    ANY, ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, CATEGORY, GROUPREF, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
+    NEGATE, NOT_LITERAL, POSSESSIVE_REPEAT, RANGE, SUBPATTERN,
+)
+from re._parser import parse as parse_pattern  # type: ignore[import-not-found]
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -75,6 +81,64 @@ class NameRuleSpec(RuleSpec):
     reject_places: bool = False  # drop a capture followed by a place word ("Dr. Martin Luther King Blvd")
 
 
+_ASCII = "".join(map(chr, range(128)))
+
+
+def _folds_to_ascii(code: int) -> bool:
+    """A non-ASCII character that case-insensitive Unicode matching equates with an ASCII one
+    ("ſ" with "s", the Kelvin sign with "k")."""
+    return re.search(re.escape(chr(code)), _ASCII, re.IGNORECASE) is not None
+
+
+def _same_on_ascii(items: Iterable[tuple[Any, Any]]) -> bool:
+    """Every element of a parsed pattern means the same on ASCII text in both modes: literals and
+    class members that are ASCII or fold to no ASCII character, classes with no range reaching
+    past ASCII (``[«-’]`` holds "ſ"), and the operators below; anything else is refused."""
+    for op, value in items:
+        if op in (LITERAL, NOT_LITERAL):
+            if value >= 128 and _folds_to_ascii(value):
+                return False
+        elif op is IN:
+            for member, what in value:
+                if member is RANGE and what[1] >= 128 or member is LITERAL and what >= 128 and _folds_to_ascii(what):
+                    return False
+                if member not in (LITERAL, RANGE, CATEGORY, NEGATE):
+                    return False
+        elif op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT):
+            if not _same_on_ascii(value[2]):
+                return False
+        elif op is SUBPATTERN:
+            if not _same_on_ascii(value[-1]):
+                return False
+        elif op in (ASSERT, ASSERT_NOT):
+            if not _same_on_ascii(value[1]):
+                return False
+        elif op is BRANCH:
+            if not all(_same_on_ascii(branch) for branch in value[1]):
+                return False
+        elif op is ATOMIC_GROUP:
+            if not _same_on_ascii(value):
+                return False
+        elif op not in (AT, ANY, CATEGORY, GROUPREF):
+            return False  # GROUPREF_EXISTS and the rest: not used by the rules, not vouched for
+    return True
+
+
+def ascii_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """``regex`` compiled in ASCII mode, where that finds exactly the same matches in every
+    ASCII text; else None. On ASCII characters Python's re gives \\w, \\d, \\b and case folding the
+    same meaning in both modes, and Unicode \\s only adds \\x1c-\\x1f (``TextViews.plain_ascii``
+    leaves such text out); what differs is a non-ASCII pattern character that folds to an
+    ASCII one, which ``_same_on_ascii`` refuses. ASCII mode is the faster: the YAML rules take
+    about a quarter less time on the bundled sample."""
+    try:
+        if not _same_on_ascii(parse_pattern(regex.pattern, regex.flags)):
+            return None
+        return re.compile(regex.pattern, (regex.flags & ~re.UNICODE) | re.ASCII)
+    except (re.error, ValueError):  # an inline (?u) clashes with ASCII mode
+        return None
+
+
 class PatternRule:
     """Regexes; the ``pii`` group, when the pattern has one, is the redacted span."""
 
@@ -84,6 +148,7 @@ class PatternRule:
         self.spec = spec
         self.lexicon = lexicon
         self.compiled = compiled
+        self.ascii_compiled = [ascii_twin(regex) or regex for regex in compiled]  # for plain ASCII views
         self.requires = [need.lower() for need in spec.requires]
 
     def _view_text(self, views: TextViews) -> str:
@@ -107,7 +172,7 @@ class PatternRule:
             return []
         text = self._view_text(views)
         found = []
-        for regex in self.compiled:
+        for regex in self.ascii_compiled if views.plain_ascii else self.compiled:
             group = "pii" if "pii" in regex.groupindex else 0
             for match in regex.finditer(text):
                 start, end = match.span(group)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from release.config import YAML_LOADER
 from release.errors import ConfigError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -39,7 +40,7 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError("rule file is missing", file=str(path))
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -25,6 +25,9 @@ from release.pii.skeleton import Skeleton
 __all__ = ["PLACEHOLDER", "WORD", "Candidate", "Span", "TextViews"]
 Span = tuple[int, int]
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# On ASCII text Python's re matches the same in ASCII mode as in its default Unicode mode,
+# except that Unicode \s also takes these four separators (see ``recognizers.ascii_twin``).
+_UNICODE_ONLY_SPACES = re.compile(r"[\x1c-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class TextViews:
     mode: str  # letter case of the text: upper | lower | mixed
     lower: str  # base.text lower-cased, for cheap "does the text mention X" checks
     digits_lower: str
+    plain_ascii: bool = False  # every view is ASCII without \x1c-\x1f: re.ASCII matches it the same
 
     @classmethod
     def build(cls, text: str, lexicon: Lexicon, placeholders: Iterable[Span] = ()) -> TextViews:
@@ -64,16 +68,19 @@ class TextViews:
             if end <= start:
                 continue
             marks[start:end] = b"\x01" * (end - start)
+        restored = restore_case(base.text, lexicon.is_common, lexicon.acronyms)
         return cls(
             base=base,
             digits=digits,
-            restored=restore_case(base.text, lexicon.is_common, lexicon.acronyms),
+            restored=restored,
             skeleton=skeleton,
             public=lexicon.public_mask(base.text, skeleton),
             placeholders=marks,
             mode=letter_case_mode(base.text),
             lower=base.text.lower(),
             digits_lower=digits.text.lower(),
+            plain_ascii=all(view.isascii() and not _UNICODE_ONLY_SPACES.search(view)
+                            for view in (base.text, digits.text, restored)),
         )
 
     def words(self, start: int, end: int) -> list[tuple[int, int]]:

@@ -39,6 +39,7 @@ class PublicFile:
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[Mapping[str, object], ...] = ()
     missing_values: tuple[str, ...] = ("",)
+    cells_safe: bool = False  # the frame is already as ``cells.safe_frame`` writes it (assemble made it so)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         for public in bundle.public_files:
             path = staging / public.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
-            safe_frame(public.frame)[0].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            frame = public.frame if public.cells_safe else safe_frame(public.frame)[0]
+            frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
             outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
         if bundle.publishable:
             _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
 
 import pandas as pd
@@ -33,9 +33,12 @@ class Engine(Protocol):
     def redact_many(self, texts: Sequence[str], terms: Sequence[RecordTerms],
                     progress: Callable[[int], None] | None = None, *,
                     forced: Sequence[Sequence[Detection]] | None = None,
-                    placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list: ...
+                    placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
+                    alongside: Callable[[], None] | None = None) -> list: ...
     def scan_many(self, texts: Sequence[str], *, threshold: float,
-                  placeholders: Sequence[Sequence[tuple[int, int]]] | None = None) -> list: ...
+                  placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
+                  progress: Callable[[int], None] | None = None,
+                  alongside: Callable[[], None] | None = None) -> list: ...
     def versions(self) -> dict[str, str]: ...
 
 
@@ -201,13 +204,18 @@ class PlacedSpan:
 @dataclass(frozen=True)
 class Redaction:
     """The redaction of every free-text cell. ``rendered`` is kept so the verify rounds
-    can map a public hit back to the raw text and re-run only the texts that change."""
+    can map a public hit back to the raw text and re-run only the texts that change; the
+    records' terms and each job's log events are kept so a later round (``previous``)
+    rebuilds neither for what it did not redact again."""
 
     tables: Tables
     findings: tuple[Finding, ...]
     events: tuple[RedactionEvent, ...]
     rendered: Mapping[TextJob, Rendered]
     positions: Mapping[TextJob, tuple[int, ...]]
+    terms: Mapping[str, RecordTerms] = field(default_factory=dict)
+    job_events: Mapping[TextJob, tuple[RedactionEvent, ...]] = field(default_factory=dict)
+    detector_version: str = ""
 
     def jobs_by_position(self) -> dict[tuple[str, str, int], TextJob]:
         """(table, column, row position) -> the job whose text that cell holds."""
@@ -241,15 +249,17 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
            decisions: Sequence[ReviewerDecision] = (),
            forced: Mapping[TextJob, Sequence[Detection]] | None = None,
-           previous: Redaction | None = None) -> Redaction:
+           previous: Redaction | None = None, alongside: Callable[[], None] | None = None) -> Redaction:
     """Redact every free-text cell with its record's terms.
 
     ``forced`` holds spans (raw offsets) a check found after an earlier round; they join the
-    union of candidates. With ``previous``, only texts whose forced spans changed are sent
-    to the engine again.
+    union of candidates. With ``previous`` (an earlier round over the same tables), only
+    texts whose forced spans changed are sent to the engine again. ``alongside``: the
+    caller's own work, run while the engine's workers redact (once, whether or not any text
+    needs the engine).
     """
     forced = forced or {}
-    terms = record_terms(tables, policy)
+    terms = previous.terms if previous is not None else record_terms(tables, policy)
     jobs = _jobs(tables, policy, withheld)
     wanted = {job: tuple(forced.get(job, ())) for job in jobs}
     rendered: dict[TextJob, Rendered] = {}
@@ -258,7 +268,10 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
     if previous is not None:
         rendered.update({job: previous.rendered[job] for job in jobs if job not in todo})
     results = engine.redact_many([job.text for job in todo], [terms.get(job.key, RecordTerms()) for job in todo],
-                                 progress=progress, forced=[wanted[job] for job in todo]) if todo else []
+                                 progress=progress, forced=[wanted[job] for job in todo],
+                                 alongside=alongside) if todo else []
+    if not todo and alongside is not None:
+        alongside()
     by_record: dict[tuple[str, str], list[ReviewerDecision]] = defaultdict(list)
     for decision in decisions:
         by_record[(decision.row_key.split("#")[0].split("/")[0], decision.column)].append(decision)
@@ -275,24 +288,29 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
             placed = [(_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder),
                        r.out_start, r.out_end) for r in result.replacements]
         rendered[job] = Rendered(out_text, tuple(placed), wanted[job])
-    return _assemble(tables, policy, engine, tokenizer, jobs, rendered, applied_count, stale_rows)
+    return _assemble(tables, policy, engine, tokenizer, jobs, rendered, applied_count, stale_rows, terms, previous)
 
 
 def _assemble(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
               jobs: Mapping[TextJob, list[int]], rendered: Mapping[TextJob, Rendered],
               applied_count: Mapping[tuple[str, str], int],
-              stale_rows: Mapping[tuple[str, str], list[str]]) -> Redaction:
-    """Public frames and log events from what each job rendered."""
+              stale_rows: Mapping[tuple[str, str], list[str]], terms: Mapping[str, RecordTerms],
+              previous: Redaction | None) -> Redaction:
+    """Public frames and log events from what each job rendered (a job rendered as in
+    ``previous`` keeps its events)."""
     versions = engine.versions()
     detector_version = f"presidio {versions.get('presidio', '?')}, {versions.get('model', '?')} {versions.get('model_version', '?')}"
     frames = dict(tables.frames)
     events: list[RedactionEvent] = []
+    job_events: dict[TextJob, tuple[RedactionEvent, ...]] = {}
+    reusable = previous is not None and previous.detector_version == detector_version
     findings: list[Finding] = []
     for name, file_policy in policy.files.items():
         columns = policy.files[name].free_text_columns()
         if not columns:
             continue
         frame = tables[name].copy()
+        row_keys = frame[ROW_KEY].tolist()
         for column in columns:
             values = frame[column].tolist()
             mine = [job for job in jobs if job.table == name and job.column == column]
@@ -300,16 +318,20 @@ def _assemble(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: 
                 result = rendered[job]
                 for position in jobs[job]:
                     values[position] = result.text
-                    row_key = frame[ROW_KEY].iat[position]
-                    events += [RedactionEvent(
-                        dataset=policy.dataset, file=file_policy.raw_file, row_key=row_key,
+                if reusable and previous is not None and job in previous.job_events \
+                        and previous.rendered.get(job) is result:
+                    job_events[job] = previous.job_events[job]
+                else:
+                    job_events[job] = tuple(RedactionEvent(
+                        dataset=policy.dataset, file=file_policy.raw_file, row_key=row_keys[position],
                         column=column, action="keep" if span.kept else "redact", entity_type=span.entity_type,
                         detector=span.detector,
                         detector_version=("reviewer decision" if span.detector == "reviewer" else detector_version),
                         rule_id=span.rule_id, score=round(float(span.score), 4), start=span.start, end=span.end,
                         out_start=out_start, out_end=out_end, removed_length=span.end - span.start,
                         token=tokenizer.token(job.text[span.start:span.end]), placeholder=span.placeholder)
-                        for span, out_start, out_end in result.placed]
+                        for position in jobs[job] for span, out_start, out_end in result.placed)
+                events += job_events[job]
             if applied_count.get((name, column)):
                 findings.append(Finding(stage="redact", code="reviewer_decisions_applied", severity="info",
                                         message="reviewer decisions applied", file=file_policy.raw_file,
@@ -326,4 +348,4 @@ def _assemble(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: 
                                     file=file_policy.raw_file, column=column, count=len(mine)))
         frames[name] = frame
     return Redaction(Tables(frames), tuple(findings), tuple(events), dict(rendered),
-                     {job: tuple(where) for job, where in jobs.items()})
+                     {job: tuple(where) for job, where in jobs.items()}, terms, job_events, detector_version)

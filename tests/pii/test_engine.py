@@ -296,3 +296,36 @@ def test_forked_workers_give_the_same_result(engine: PiiEngine, monkeypatch: pyt
     done: list[int] = []
     parallel = engine.redact_many(texts, terms, progress=done.append)
     assert parallel == serial and sum(done) == len(texts)
+
+
+def test_forked_workers_scan_as_one_process_does(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second scan through the pool finds exactly what one process finds, on raw narratives
+    (many hits) and on their redactions (placeholders protected); the caller's ``alongside``
+    work runs once either way, before any result is handed back."""
+    import dataclasses
+
+    from release.pii.sentences import EntityCache
+    from release.synth.engine_inputs import engine_inputs
+    from release.synth.fioe import generate_fioe
+
+    inputs = engine_inputs(generate_fioe(2020, seed=11, n_reports=24, evasions=True), 2020)
+    redacted = engine.redact_many(inputs.texts, inputs.terms)
+    texts = inputs.texts + [r.text for r in redacted]
+    spans = [[] for _ in inputs.texts] + [ours(r) for r in redacted]
+
+    def scan(alongside_calls: list[int]) -> list[list[Detection]]:
+        monkeypatch.setattr(engine, "ner_cache", EntityCache())  # every sentence tagged on this path
+        done: list[int] = []
+        found = engine.scan_many(texts, threshold=0.25, placeholders=spans, progress=done.append,
+                                 alongside=lambda: alongside_calls.append(sum(done)))
+        assert sum(done) == len(texts)
+        return found
+
+    serial_calls: list[int] = []
+    serial = scan(serial_calls)
+    monkeypatch.setattr(batches, "MIN_TEXTS_FOR_PROCESSES", 2)
+    monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, n_process=2, batch_size=4))
+    pooled_calls: list[int] = []
+    pooled = scan(pooled_calls)
+    assert pooled == serial and sum(map(len, serial[: len(inputs.texts)])) > 20
+    assert serial_calls == pooled_calls == [0]

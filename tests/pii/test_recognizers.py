@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from release.pii.engine import Redacted
+from release.pii.engine import PiiEngine, Redacted
 
 # (text, PII value that must be redacted, expected placeholder label)
 POSITIVE = [
@@ -133,3 +133,53 @@ def test_public_words_are_kept(redact: Callable[..., Redacted], survives: Callab
 )
 def test_recent_dates_outside_dob_context_are_kept(redact: Callable[..., Redacted], text: str) -> None:
     assert redact(text).text == text
+
+
+# --- ASCII mode (release.pii.recognizers.ascii_twin): a speed-up that must change nothing ---
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    ("[«-’]", "s"),          # a range past ASCII holds "ſ", which folds to "s"
+    ("\u017f", "S"),         # the long s itself
+    ("\u212a", "k"),         # the Kelvin sign
+], ids=["range-past-ascii", "long-s", "kelvin-sign"])
+def test_no_ascii_twin_where_ascii_mode_would_match_differently(pattern: str, text: str) -> None:
+    import re
+
+    from release.pii.recognizers import ascii_twin
+
+    regex = re.compile(pattern, re.IGNORECASE)
+    assert regex.search(text) and not re.compile(pattern, re.IGNORECASE | re.ASCII).search(text)
+    assert ascii_twin(regex) is None
+
+
+def test_plain_ascii_leaves_out_text_where_unicode_spaces_differ(engine: PiiEngine) -> None:
+    from release.pii.spans import TextViews
+
+    assert TextViews.build("Officers met Tyrone Davis.", engine.lexicon).plain_ascii
+    assert not TextViews.build("Officers met\x1fTyrone Davis.", engine.lexicon).plain_ascii  # Unicode \s only
+    assert not TextViews.build("Officers met Ṫyrone Ďavis ☃.", engine.lexicon).plain_ascii
+
+
+def test_every_rule_matches_the_same_in_ascii_mode(engine: PiiEngine) -> None:
+    """On synthetic narratives (evasions, ALL-CAPS, lower case) and their redactions, every shipped
+    rule finds exactly the same spans with its ASCII twins as with the Unicode patterns."""
+    import dataclasses
+
+    from release.pii.spans import TextViews
+    from release.synth.engine_inputs import engine_inputs
+    from release.synth.fioe import generate_fioe
+
+    inputs = engine_inputs(generate_fioe(2020, seed=5, n_reports=80, evasions=True), 2020)
+    redacted = engine.redact_many(inputs.texts, inputs.terms)
+    views = [TextViews.build(text, engine.lexicon) for text in inputs.texts]
+    views += [TextViews.build(r.text, engine.lexicon, [(p.out_start, p.out_end) for p in r.replacements])
+              for r in redacted]
+    plain = [v for v in views if v.plain_ascii]
+    assert len(plain) > len(views) * 0.8
+    assert any(rule.ascii_compiled[i] is not rule.compiled[i] for rule in engine.rules
+               for i in range(len(rule.compiled)))  # the twins are in use (all of them, today)
+    for rule in engine.rules:
+        fast = [rule.matches(v) for v in plain]
+        unicode_mode = [rule.matches(dataclasses.replace(v, plain_ascii=False)) for v in plain]
+        assert fast == unicode_mode, rule.spec.id
+    assert sum(bool(rule.matches(v)) for rule in engine.rules for v in plain) > 500

@@ -70,3 +70,55 @@ def test_reviewer_decisions(decisions: list, expected: str, applied: int, stale:
 def test_placeholder_never_glues() -> None:
     text, _, _, _ = apply_decisions("byZebulon's", [_Replacement(2, 9)], [], KEY)
     assert text == "by [PERSON 1]'s"
+
+
+class _WordEngine:
+    """A stand-in engine: redacts every capitalised word of six letters or more, and what it is forced to."""
+
+    def versions(self) -> dict[str, str]:
+        return {"presidio": "stand-in", "model": "stand-in", "model_version": "0"}
+
+    def redact_many(self, texts, terms, progress=None, *, forced=None, placeholders=None, alongside=None):  # type: ignore[no-untyped-def]
+        import re
+
+        from release.pii.placeholders import Redacted, Replacement
+
+        if alongside is not None:
+            alongside()
+        out = []
+        for index, text in enumerate(texts):
+            spans = sorted({(m.start(), m.end()) for m in re.finditer(r"\b[A-Z][a-z]{5,}", text)}
+                           | {(d.start, d.end) for d in (forced[index] if forced else ())})
+            rendered, replacements, position = "", [], 0
+            for number, (start, end) in enumerate(spans, start=1):
+                rendered += text[position:start]
+                placeholder = f"[PERSON {number}]"
+                replacements.append(Replacement(start, end, len(rendered), len(rendered) + len(placeholder), "PERSON",
+                                                "ner", 0.9, "stand_in", placeholder, text[start:end].lower()))
+                rendered += placeholder
+                position = end
+            out.append(Redacted(rendered + text[position:], tuple(replacements)))
+        return out
+
+
+def test_a_later_round_equals_a_fresh_redaction_with_the_same_forced_spans(tiny_export: Path,
+                                                                          policy: DatasetPolicy) -> None:
+    """A round with ``previous`` reuses the records' terms and the log events of the texts it
+    does not redact again; its tables, events and findings are those of a redaction from scratch."""
+    from release.pii.placeholders import Detection
+    from release.stages.redact import redact
+
+    tables = load_export(tiny_export, policy, 2020).tables
+    engine = _WordEngine()
+    first = redact(tables, policy, engine, KEY, frozenset())  # type: ignore[arg-type]
+    job = next(j for j in first.rendered if "Released" in j.text)
+    start = job.text.index("group")
+    forced = {job: (Detection(start, start + 5, "PERSON", "second_scan", 0.3, "stand_in_scan"),)}
+    later = redact(tables, policy, engine, KEY, frozenset(), forced=forced, previous=first)  # type: ignore[arg-type]
+    fresh = redact(tables, policy, engine, KEY, frozenset(), forced=forced)  # type: ignore[arg-type]
+    assert later.events == fresh.events and later.findings == fresh.findings
+    assert all(later.tables[name].equals(fresh.tables[name]) for name in policy.files)
+    assert later.terms is first.terms and "group" not in later.rendered[job].text
+    untouched = [j for j in first.rendered if j != job]
+    assert untouched and all(later.job_events[j] is first.job_events[j] for j in untouched)
+    assert sum(len(first.job_events[j]) for j in untouched) > 0
