@@ -226,14 +226,23 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 
 def _store_folder(folder: Path) -> Path:
+    """The store's folder, refused when another account could change it or swap it for its own: the
+    folder, and every folder above it, belongs to this account or root and is writable by no one
+    else (a sticky folder such as /tmp excepted), as ssh's StrictModes asks of a key's folders."""
+    folder = folder.absolute()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if stat.S_IMODE(folder.stat().st_mode) & 0o022:
-        raise ConfigError("the witness's store folder is writable by other accounts: chmod go-w it (only the "
-                          "witness's account may change its store)", file=str(folder), rule="witness-dir")
+    for step in (folder, *folder.parents):
+        info = step.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid not in (0, os.geteuid()) or (mode & 0o022 and not (step != folder and mode & stat.S_ISVTX)):
+            raise ConfigError("the witness's store folder, or a folder above it, can be changed by another account "
+                              "(another owner, or writable by group or others): only the witness's account may "
+                              "change its store; chmod go-w it or move the store", file=str(step), rule="witness-dir")
     return folder
 
 
 def _unix_server(path: Path) -> _UnixServer:
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if path.exists() or path.is_symlink():
         if not stat.S_ISSOCK(path.lstat().st_mode):
             raise ConfigError("the socket path is taken by a file that is not a socket", file=str(path),

@@ -366,7 +366,8 @@ def test_the_service_refuses_a_forked_gapped_or_foreign_chain_and_takes_a_resent
 
 @pytest.mark.parametrize(("scene", "code", "refusal"), [
     ("key-readable-by-others", 9, "readable by other users"),
-    ("store-writable-by-others", 3, "writable by other accounts"),
+    ("store-writable-by-others", 3, "can be changed by another account"),
+    ("store-in-a-folder-others-write", 3, "can be changed by another account"),
     ("socket-in-use", 3, "already listens"),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_serve_refuses_an_exposed_key_or_store_and_a_taken_socket(world: World, scene: str, code: int,
@@ -377,6 +378,8 @@ def test_serve_refuses_an_exposed_key_or_store_and_a_taken_socket(world: World, 
         (account / "witness.key").chmod(0o644)
     elif scene == "store-writable-by-others":
         (account / "store").chmod(0o777)
+    elif scene == "store-in-a-folder-others-write":  # whoever writes the folder above can swap the store
+        account.chmod(0o777)
     else:
         socket = Path(world.witness.address)
     said = world.refused(code, refusal, "witness", "serve", "--dir", str(account / "store"), "--key",
