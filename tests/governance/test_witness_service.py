@@ -334,6 +334,39 @@ def test_a_bundle_built_before_the_services_anchor_is_refused_and_its_rebuild_dr
         fresh.close()
 
 
+def test_a_ledger_moves_up_from_a_folder_witness_to_the_service_and_never_back(world: World) -> None:
+    """An organisation that started with the folder tier pins the service: the ledger is anchored
+    there at its next write, the year published under the folder stays valid (the portal's history,
+    the audit), a new year goes out through the service, and rules naming the folder again are
+    refused (a ledger never goes back to the lower tier)."""
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    world.monkeypatch.setenv("HOME", str(world.tmp / "folder-home"))
+    rules = world.tmp / "org" / "rules"
+    shutil.copytree(world.rules, rules)
+    name_witness(rules, "witness")
+    out = world.tmp / "org-out"
+    world.ok(*world.build(out, rules=rules))
+    world.ok(*world.approve(out, rules))
+    world.ok(*world.publish(out, rules))
+    fresh = new_account(world.tmp / "org-witness").start()
+    try:
+        pin_service(rules, fresh.address, fresh.public_key)
+        raw = world.tmp / "raw-2021"
+        write_fioe(generate_fioe(2021, seed=5, n_reports=40), raw)
+        later = ["--out", str(out), "--rules", str(rules)]
+        world.ok("fioe", "2021", "--input", str(raw), *later, "--json")
+        world.ok("approve", "fioe", "2021", "--key", str(world.counsel), *later)
+        world.ok("publish", "fioe", "2021", "--to", str(world.tmp / "site"), *later)  # the portal's 2020 still counts
+        code, checks = world.audit(out, rules)  # 2020, published before the anchor, and 2021 after it
+        assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+        name_witness(rules, "witness")
+        world.refused(6, "a lower tier a ledger never goes back to",
+                      *world.build(world.tmp / "downgraded", world.changed_export(), rules))
+    finally:
+        fresh.close()
+
+
 # ---- the service itself: what it refuses, how it starts ---------------------------------------------
 
 
