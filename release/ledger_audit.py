@@ -6,9 +6,11 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
 2. **Caps.** A unit's first cap fixes it; a later cap above it fails, and so does a policy that
    asks for more than the ledger fixed.
 3. **Sum.** Every charge of every dataset counts against its unit's cap: Σρ ≤ cap.
-4. **Witness.** With the policy's witness (``release.witness``): the ledger is the one it anchors
-   and carries every entry it holds, hash for hash, and none it does not (a rolled-back, replaced
-   or forked ledger fails, whatever its own chain says).
+4. **Witness.** With the policy's witness (``release.witness``; the service is asked for a fresh
+   signed head): the ledger is the one it anchors and carries every entry it holds, hash for hash,
+   and none it does not (a rolled-back, replaced or forked ledger fails, whatever its own chain
+   says); with the service, each bundle's head has a receipt that verifies under the pinned key and
+   comes after the ledger's anchor there, unless the ledger recorded it published before.
 5. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
