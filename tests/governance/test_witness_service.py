@@ -397,29 +397,37 @@ def test_the_service_refuses_a_forked_gapped_or_foreign_chain_and_takes_a_resent
     assert exchange(world.witness.address, {"op": "head"})["ok"] is False  # no nonce, no answer
 
 
-@pytest.mark.parametrize(("scene", "code", "refusal"), [
-    ("key-readable-by-others", 9, "readable by other users"),
-    ("store-writable-by-others", 3, "can be changed by another account"),
-    ("store-in-a-folder-others-write", 3, "can be changed by another account"),
-    ("socket-in-use", 3, "already listens"),
-], ids=lambda value: value if isinstance(value, str) else "")
-def test_serve_refuses_an_exposed_key_or_store_and_a_taken_socket(world: World, scene: str, code: int,
+SERVE_REFUSALS = [("key-readable-by-others", 9, "readable by other users"),
+                  ("store-writable-by-others", 3, "can be changed by another account"),
+                  ("store-in-a-folder-others-write", 3, "can be changed by another account"),
+                  ("socket-in-use", 3, "already listens")]
+
+
+@pytest.mark.parametrize(("scene", "code", "refusal"), SERVE_REFUSALS, ids=[row[0] for row in SERVE_REFUSALS])
+def test_serve_refuses_an_exposed_key_or_store_and_a_taken_socket(base: Base, tmp_path: Path, scene: str, code: int,
                                                                   refusal: str) -> None:
-    account = world.tmp / "witness-account"
-    socket = world.tmp / "other.sock"
+    account = base.witness.copy(tmp_path / "witness-account")
+    socket = tmp_path / "w.sock"
     if scene == "key-readable-by-others":
-        (account / "witness.key").chmod(0o644)
+        account.key.chmod(0o644)
     elif scene == "store-writable-by-others":
-        (account / "store").chmod(0o777)
+        (account.account / "store").chmod(0o777)
     elif scene == "store-in-a-folder-others-write":  # whoever writes the folder above can swap the store
-        account.chmod(0o777)
+        account.account.chmod(0o777)
     else:
-        socket = Path(world.witness.address)
-    said = world.refused(code, refusal, "witness", "serve", "--dir", str(account / "store"), "--key",
-                         str(account / "witness.key"), "--socket", str(socket))
-    assert "Traceback" not in said
+        account.start()
+        socket = Path(account.address)
+    try:
+        got, stdout, stderr = invoke("witness", "serve", "--dir", str(account.account / "store"), "--key",
+                                     str(account.key), "--socket", str(socket))
+    finally:
+        account.close()
+    said = " ".join((stdout + stderr).split())
+    assert got == code and refusal in said and "Traceback" not in said, said
 
 
-def test_a_pinned_key_that_is_not_an_ed25519_key_is_a_config_error(world: World) -> None:
-    pin_service(world.rules, world.witness.address, "ed25519:AAAA")
-    world.refused(3, "not an Ed25519 public key", *world.build(world.tmp / "rel"))
+def test_a_pinned_key_that_is_not_an_ed25519_key_is_a_config_error(base: Base, tmp_path: Path) -> None:
+    rules = pin_service(trusted_rules(tmp_path), "/run/release-witness/sock", "ed25519:AAAA").parent
+    code, stdout, stderr = invoke("fioe", YEAR, "--input", str(base.raw), "--out", str(tmp_path / "rel"), "--rules",
+                                  str(rules))
+    assert code == 3 and "not an Ed25519 public key" in stderr and "Traceback" not in stdout + stderr, stderr
