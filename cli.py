@@ -396,5 +396,39 @@ def list_command(out_dir: Path, ledger: Path | None, rules_dir: Path | None, as_
     _run(as_json, lambda: api.list_releases(out_dir, ledger, rules_dir), render.releases)
 
 
+@main.group(**texts("witness"))
+def witness() -> None:
+    pass
+
+
+@witness.command(name="init-key", **texts("witness-init-key"))
+@click.option("--out", "path", type=click.Path(path_type=Path), required=True,
+              help="Private key file to create (mode 0600); the public key goes to FILE.pub.")
+@click.option("--socket", "socket_path", help="The socket the service will listen on (for the printed line).")
+@click.option("--port", type=int, help="The TCP port on 127.0.0.1 it will listen on (for the printed line).")
+@_json_option
+def witness_init_key(path: Path, socket_path: str | None, port: int | None, as_json: bool) -> None:
+    from release import api
+    address = socket_path or (f"127.0.0.1:{port}" if port else None)
+    _run(as_json, lambda: api.witness_init_key(path, address), render.witness_key)
+
+
+@witness.command(name="serve", **texts("witness-serve"))
+@click.option("--dir", "folder", type=click.Path(path_type=Path), required=True,
+              help="The witness's store folder (its account's only; created mode 0700).")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="The witness's private key (release witness init-key), mode 0600.")
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), help="Listen on this Unix socket.")
+@click.option("--port", type=int, help="Listen on this TCP port of 127.0.0.1 (0: any free port).")
+@_json_option
+def witness_serve(folder: Path, key_path: Path, socket_path: Path | None, port: int | None, as_json: bool) -> None:
+    from release import api
+
+    def ready(address: str) -> None:
+        click.echo(f"witness: listening on {address}", err=as_json)
+        sys.stdout.flush()
+    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready), render.key_values)
+
+
 if __name__ == "__main__":  # last, so `python cli.py` sees every command
     main()

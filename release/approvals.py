@@ -151,6 +151,20 @@ def private_key_id(private: Ed25519PrivateKey) -> str:
     return key_id(private.public_key())
 
 
+def sign_bytes(private: Ed25519PrivateKey, message: bytes) -> str:
+    """A base64 Ed25519 signature over ``message`` (the witness service's statements)."""
+    return base64.b64encode(private.sign(message)).decode("ascii")
+
+
+def verify_bytes(public_key: str, message: bytes, signature: object) -> bool:
+    """Whether ``signature`` (base64) is ``public_key``'s (``ed25519:<base64>``) over ``message``."""
+    try:
+        parse_public_key(public_key).verify(base64.b64decode(str(signature), validate=True), message)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
 # ---- signed records ------------------------------------------------------------------
 
 def canonical(payload: dict[str, object]) -> bytes:

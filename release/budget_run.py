@@ -118,7 +118,9 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
         # the chain's head after this build's charges, signed with the manifest: approve, publish and
         # the audit require it to be a point of the authoritative chain that the witness holds
         "ledger_head": run.ledger.head() if run.ledger is not None else None,
-        "witness": str(run.ledger.witness.folder) if run.ledger is not None and run.ledger.witness else None,
+        # which witness anchored the ledger: its folder, or the service's address and pinned key
+        "witness": run.ledger.witness.label if run.ledger is not None and run.ledger.witness else None,
+        "witness_tier": run.ledger.witness.tier if run.ledger is not None and run.ledger.witness else None,
         "run_id": run.run_id,
         "delta": run.delta,
         "rho_cap": dict(run.caps),

@@ -50,6 +50,15 @@ HELP: dict[str, str] = {
               "privacy ledger, and a browser for review --open. One line per check; works offline. Exits 0 when "
               "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
               "3 rules or suites, 6 ledger.",
+    "witness": "The privacy ledger's witness service, run by an administrator under an account of its own: it "
+               "alone keeps its append-only record of the ledger's chain and signs what it holds, so an analyst "
+               "can neither roll the ledger back nor draw on a copy unseen (privacy.yaml pins its address and "
+               "public key).",
+    "witness-init-key": "Create the witness's Ed25519 key pair (private key mode 0600, kept by the witness's "
+                        "account only) and print the privacy.yaml line that pins it.",
+    "witness-serve": "Run the witness service on a Unix socket (or TCP on 127.0.0.1) until stopped: it appends the "
+                     "ledger's entries to its store in --dir, refusing a rolled-back or forked chain, and signs "
+                     "receipts and fresh heads with --key.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
@@ -80,6 +89,15 @@ EXAMPLES: dict[str, list[str]] = {
                "release sample fioe 2017 --out /tmp/fioe-2017   # the RMS's shape (2015-2019); 2013: the legacy file",
                "release sample shootings 2021 --out /tmp/shootings --seed 7"],
     "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
+    "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
+                "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                "--socket /run/release-witness/sock"],
+    "witness-init-key": ["release witness init-key --out /etc/release-witness/witness.key "
+                         "--socket /run/release-witness/sock"],
+    "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                      "--socket /run/release-witness/sock",
+                      "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                      "--port 8765"],
 }
 
 

@@ -64,6 +64,12 @@ def keygen(result: dict[str, Any]) -> str:
             f"\n  {result['trusted_signers_entry']}")
 
 
+def witness_key(result: dict[str, Any]) -> str:
+    return (key_values({k: v for k, v in result.items() if k != "privacy_yaml"})
+            + "\nKeep the private key readable by the witness's account only. The organisation's privacy.yaml "
+            f"pins the service with this line (correct the address if it listens elsewhere):\n  {result['privacy_yaml']}")
+
+
 def signed_by(signer: dict[str, Any]) -> str:
     """A trusted signer as every command shows one: name, role and short key id."""
     return f"  signed by {signer['name']} ({signer['role']}, key {str(signer['key_id'])[:16]})"

@@ -146,15 +146,16 @@ def expectations_check(expectations_dir: Path | None) -> Check:
 
 def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = None) -> Check:
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
-    every unit's spend within the cap fixed on it, and the chain its witness anchors."""
-    from release.privacy_policy import authoritative_ledger, existing_ledger
-    from release.witness import problems as witness_problems
+    every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
+    guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
+    from release.privacy_policy import WitnessService, authoritative_ledger, existing_ledger, witness_for
+    from release.witness import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
-        path, witness = authoritative_ledger(rules, explicit)
+        path, spec = authoritative_ledger(rules, explicit)
         ledger = existing_ledger(rules, explicit)
         entries = ledger.entries() if ledger is not None else []
-        unanchored = witness_problems(ledger.witness, entries, first_use_ok=True) if ledger is not None else []
+        unanchored = witness_check(witness_for(spec), entries, first_use_ok=True)[0]
     except ReleaseError as exc:
         return Check("ledger", "fail", exc.one_line(), exc.exit_code)
     if unanchored:
@@ -164,17 +165,39 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     detail = (f"{path}: {len(caps)} privacy unit(s) with a cap" if ledger is not None
               else f"none yet at {path}: the first build with noisy tables creates it")
     detail += f", over the cap: {', '.join(over)}" if over else ""
-    if witness is None:
+    if spec is None:
         return Check("ledger", "warn", f"{detail}; no witness: approve and publish refuse releases with noisy "
                                        "tables until an administrator names one in privacy.yaml (witness:)")
-    risk = witness_risk(witness)
-    detail += f"; witness {witness}" + (f": {risk}" if risk else " (not writable by this account)")
-    return Check("ledger", "warn" if over or risk else "ok", detail)
+    if isinstance(spec, WitnessService):
+        return _service_check(spec, detail, over)
+    risk = witness_risk(spec) or ("this account cannot write it, but the accounts whose builds create its files "
+                                  f"own them and can rewrite them or mount a copy over its path; {DEPLOYMENT}")
+    return Check("ledger", "warn", f"{detail}; witness: the folder tier (lower) at {spec}: {risk}")
 
 
-DEPLOYMENT = ("the witness only protects against accounts that cannot write it; a deployment puts it where the "
-              "analysts' accounts cannot rewrite, delete or mount over it: WORM storage (an object-locked bucket, "
-              "a SnapLock-style share), or files another account makes immutable (chattr +i); see "
+def _service_check(spec: object, detail: str, over: list[str]) -> Check:
+    """The service tier: a fresh head signed by the pinned key, and who keeps the service."""
+    import socket
+
+    from release.privacy_policy import witness_for
+    witness = witness_for(spec)  # type: ignore[arg-type]
+    try:
+        statement = witness.statement()  # type: ignore[union-attr]
+    except ReleaseError as exc:
+        return Check("ledger", "fail", f"{detail}; {exc.message}", exc.exit_code)
+    detail += (f"; witness: the service tier, {witness.label}: a fresh head signed by the pinned key, "  # type: ignore[union-attr]
+               f"{statement.get('length')} entries held")
+    if statement.get("uid") == os.geteuid() and statement.get("host") == socket.gethostname():
+        return Check("ledger", "warn", f"{detail}; but it runs under this very account, which can then read its "
+                                       "key and rewrite its store: run it under an account of its own (noise.md, "
+                                       "section 6)")
+    return Check("ledger", "warn" if over else "ok", f"{detail}, kept by another account")
+
+
+DEPLOYMENT = ("a folder witness only protects against accounts that cannot write it: run the witness service "
+              "under an account of its own (release witness serve) and pin it in privacy.yaml, or put the folder "
+              "where the analysts' accounts cannot rewrite, delete or mount over it: WORM storage (an object-locked "
+              "bucket, a SnapLock-style share), or files another account makes immutable (chattr +i); see "
               "release/stages/noise.md, section 6")
 
 

@@ -11,16 +11,17 @@ of the unit's charges over every dataset that can hold the same person stays und
 Each entry holds ``hash = sha256(prev | kind | body)`` and, when the release key is at hand,
 an HMAC of that hash; triggers refuse UPDATE and DELETE. Nothing in the file can anchor it, so
 every write transaction is checked against the policy's witness (``release.witness``) before it
-starts and writes its new entries there just before it commits: a rolled-back, replaced or
-forked ledger is refused before anything is drawn from it. A ``bundle`` entry binds a run to
+starts and has the witness hold its new entries just before it commits (the witness service's
+signed receipt is kept in ``receipts``): a rolled-back, replaced or forked ledger is refused
+before anything is drawn from it. A ``bundle`` entry binds a run to
 its manifest hash and the hashes of its measurements, and the manifest records its charges'
 entry hashes, so an auditor (``release.ledger_audit``) can tell an edited ledger from an
-honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap.
+honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap. The
+entries' types and the totals read off them are ``release.ledger_entries`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import signal
@@ -28,14 +29,17 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release import witness as witnessing
 from release.errors import BudgetError
-from release.witness import Witness
+from release.ledger_entries import (Charge, Entry, Obtained, Spend, canonical, caps_in_force, entry_hash,
+                                    epsilon_from_rho, record_sha256, rho_from_epsilon, spent_by_unit)
+
+if TYPE_CHECKING:
+    from release.witness import WitnessTier
 
 GENESIS = "0" * 64
 _SCHEMA = """
@@ -44,6 +48,7 @@ CREATE TABLE IF NOT EXISTS entries (
     prev TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, mac TEXT);
 CREATE TABLE IF NOT EXISTS measurements (
     key TEXT PRIMARY KEY, charge TEXT NOT NULL, sha256 TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (seq INTEGER PRIMARY KEY, receipt TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
@@ -54,83 +59,12 @@ CREATE TRIGGER IF NOT EXISTS measurements_no_delete BEFORE DELETE ON measurement
     BEGIN SELECT RAISE(ABORT, 'stored measurements are never removed'); END;
 """
 Mac = Callable[[str], str]
-
-
-def canonical(body: object) -> str:
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def entry_hash(prev: str, kind: str, body: str) -> str:
-    return hashlib.sha256(f"{prev}\n{kind}\n{body}".encode("utf-8")).hexdigest()
-
-
-def rho_from_epsilon(epsilon: float) -> float:
-    """Pure epsilon-DP implies (epsilon^2 / 2)-zCDP (Bun & Steinke 2016, Prop. 1.4)."""
-    return epsilon * epsilon / 2
-
-
-def epsilon_from_rho(rho: float, delta: float) -> float:
-    """(epsilon, delta)-DP implied by rho-zCDP, from OpenDP's ``make_zCDP_to_approxDP``
-    (tighter than the textbook rho + 2 sqrt(rho ln(1/delta)), which was 5-7% looser)."""
-    from release.stages.noise import epsilon_from_rho as opendp_epsilon
-    return opendp_epsilon(rho, delta)
-
-
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    kind: str
-    body: dict[str, Any]
-    prev: str
-    hash: str
-    mac: str | None
-    raw_body: str
-
-
-@dataclass(frozen=True)
-class Spend:
-    """What one noisy table's measurement costs. ``epsilon`` is the pure-DP parameter of a
-    Laplace table; ``reused``: the measurement was already on the ledger (paid before)."""
-
-    table: str
-    privacy_unit: str
-    mechanism: str
-    rho: float
-    epsilon: float | None = None
-    data_year: int | None = None
-    reused: bool = False
-    charge: str | None = None  # the ledger entry that paid for it
-
-
-@dataclass(frozen=True)
-class Charge:
-    """What one new measurement costs, on the unit it protects."""
-
-    unit: str
-    dataset: str
-    table: str
-    data_year: int
-    release_year: int
-    mechanism: str
-    rho: float
-    epsilon: float | None
-    run_id: str
-
-
-@dataclass(frozen=True)
-class Obtained:
-    record: dict[str, Any]   # the stored measurement (noisy values included; never published)
-    sha256: str              # its hash, as the charge entry and the manifest record it
-    charge: str              # the hash of the charge entry that paid for it
-    reused: bool             # found in the store: nothing was drawn, nothing charged
+__all__ = ["GENESIS", "Charge", "Entry", "Ledger", "Mac", "Obtained", "Spend", "canonical", "caps_in_force",
+           "entry_hash", "epsilon_from_rho", "record_sha256", "rho_from_epsilon", "spent_by_unit"]
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def record_sha256(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(record).encode("utf-8")).hexdigest()
 
 
 @contextmanager
@@ -149,7 +83,7 @@ def _signals_held() -> Iterator[None]:
 
 
 class Ledger:
-    def __init__(self, path: Path, mac: Mac | None = None, witness: Witness | None = None) -> None:
+    def __init__(self, path: Path, mac: Mac | None = None, witness: WitnessTier | None = None) -> None:
         self.path = Path(path)
         self.mac = mac
         self.witness = witness
@@ -185,26 +119,30 @@ class Ledger:
             raise self._unreadable(exc) from None
 
     def _guard(self, db: sqlite3.Connection) -> int:
-        """Refuse to write to a ledger that is not the chain its witness anchors; the entry count."""
+        """Refuse to write to a ledger that is not the chain its witness anchors; the count of entries
+        the witness holds already. At the witness's first use (it holds nothing), the ledger is
+        anchored there first: an ``anchor`` entry naming it, and every entry is witnessed."""
         entries = self._read(db)
-        problems = witnessing.problems(self.witness, entries, first_use_ok=True)
+        problems, view = witnessing.check(self.witness, entries, first_use_ok=True)
         if problems:
             raise BudgetError(problems[0], file=str(self.path), rule="witness",
                               details=[{"problem": p} for p in problems])
+        if self.witness is not None and view is not None and view.ledger_id is None:
+            self._append(db, witnessing.ANCHOR, self.witness.anchor_body())
+            return 0
         return len(entries)
 
     def _witness_new(self, db: sqlite3.Connection, before: int) -> None:
-        """Witness the entries this transaction appended; at the witness's first use, anchor the
-        ledger there (an ``anchor`` entry naming it) and witness every entry."""
+        """Witness the entries this transaction appended (all of them at the first use), keeping the
+        service's signed receipt for the last."""
         if self.witness is None:
             return
         entries = self._read(db)
-        if not entries:
+        if len(entries) <= before:
             return
-        if self.witness.ledger_id() is None:
-            self._append(db, witnessing.ANCHOR, {"witness": str(self.witness.folder)})
-            entries, before = self._read(db), 0
-        self.witness.record(entries[0].hash, entries[before:])
+        receipt = self.witness.record(entries[0].hash, entries[before:])
+        if receipt is not None:
+            db.execute("INSERT OR REPLACE INTO receipts VALUES (?, ?)", (entries[-1].seq, canonical(receipt)))
 
     def anchor(self) -> None:
         """Check the ledger against its witness, anchoring it there at the witness's first use."""
@@ -212,8 +150,24 @@ class Ledger:
             pass
 
     def head(self) -> dict[str, Any]:
-        """The chain's head as a manifest records it (``witness.head``)."""
-        return witnessing.head(self.entries())
+        """The chain's head as a manifest records it (``witness.head``), with the witness service's
+        signed receipt for it when there is one."""
+        with self._transaction() as db:
+            entries = self._read(db)
+            row = db.execute("SELECT receipt FROM receipts WHERE seq = ?", (len(entries),)).fetchone()
+        head = witnessing.head(entries)
+        return {**head, "receipt": json.loads(row[0])} if row else head
+
+    def _store_key(self, db: sqlite3.Connection, key: str, entries: list[Entry]) -> str:
+        """Where the measurement ``key`` is stored. A draw charged before the ledger's anchor in its
+        witness service was never witnessed, and may have been selected among several (2f-pre): it
+        is not re-used after the anchor, but drawn again, and charged, under a key of that epoch."""
+        epoch = self.witness.epoch(entries) if self.witness is not None else None
+        if epoch is None:
+            return key
+        row = db.execute("SELECT e.seq FROM measurements m JOIN entries e ON e.hash = m.charge WHERE m.key = ?",
+                         (key,)).fetchone()
+        return key if row is None or row[0] > epoch.seq else f"{key}@{epoch.hash[:16]}"
 
     def _append(self, db: sqlite3.Connection, kind: str, body: dict[str, Any]) -> str:
         row = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -251,7 +205,7 @@ class Ledger:
     def fix_caps(self, caps: dict[str, float], delta: float) -> dict[str, float]:
         """Record each unit's cap at first use; a later cap may only be lower. Returns the caps in force."""
         with self._transaction(write=True) as db:
-            current = _caps(self._read(db))
+            current = caps_in_force(self._read(db))
             for unit, cap in sorted(caps.items()):
                 if not (math.isfinite(cap) and cap > 0):
                     raise BudgetError(f"privacy unit '{unit}': the cap must be a positive number", rule="cap")
@@ -274,6 +228,8 @@ class Ledger:
             raise BudgetError(f"the charge for table '{charge.table}' must have a positive finite rho",
                               rule="budget")
         with self._transaction(write=True) as db:
+            entries = self._read(db)
+            key = self._store_key(db, key, entries)
             row = db.execute("SELECT record, sha256, charge FROM measurements WHERE key = ?", (key,)).fetchone()
             if row is not None:
                 record = json.loads(row[0])
@@ -282,8 +238,7 @@ class Ledger:
                                       "was charged for it: the ledger's measurement store was edited",
                                       file=str(self.path), rule="ledger")
                 return Obtained(record, row[1], row[2], reused=True)
-            entries = self._read(db)
-            cap = _caps(entries).get(charge.unit)
+            cap = caps_in_force(entries).get(charge.unit)
             if cap is None:
                 raise BudgetError(f"privacy unit '{charge.unit}' has no cap on the ledger", rule="cap")
             spent = spent_by_unit(entries).get(charge.unit, 0.0)
@@ -304,10 +259,11 @@ class Ledger:
         with self._transaction() as db:
             stored = {k for (k,) in db.execute("SELECT key FROM measurements")}
             entries = self._read(db)
-        caps, spent = _caps(entries), spent_by_unit(entries)
+            keys = {key: self._store_key(db, key, entries) for key in wanted}
+        caps, spent = caps_in_force(entries), spent_by_unit(entries)
         adding: dict[str, float] = {}
         for key, (unit, rho) in wanted.items():
-            if key not in stored:
+            if keys[key] not in stored:
                 adding[unit] = adding.get(unit, 0.0) + rho
         for unit, rho in sorted(adding.items()):
             cap = caps.get(unit)
@@ -340,26 +296,3 @@ class Ledger:
         """The ``bundle`` entry binding this run to this manifest, if the ledger holds one."""
         return next((e for e in reversed(self.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id
                      and e.body.get("manifest_sha256") == manifest_sha256), None)
-
-
-def _caps(entries: list[Entry]) -> dict[str, float]:
-    """The cap in force per unit: the lowest recorded (the first fixes it; later ones only lower it)."""
-    caps: dict[str, float] = {}
-    for entry in entries:
-        if entry.kind == "cap":
-            unit, cap = str(entry.body.get("unit")), float(entry.body.get("cap_rho", 0.0))
-            caps[unit] = min(cap, caps.get(unit, math.inf))
-    return caps
-
-
-def caps_in_force(entries: list[Entry]) -> dict[str, float]:
-    return _caps(entries)
-
-
-def spent_by_unit(entries: list[Entry], dataset: str | None = None) -> dict[str, float]:
-    spent: dict[str, float] = {}
-    for entry in entries:
-        if entry.kind == "charge" and (dataset is None or entry.body.get("dataset") == dataset):
-            unit = str(entry.body.get("unit"))
-            spent[unit] = spent.get(unit, 0.0) + float(entry.body.get("rho", 0.0))
-    return spent

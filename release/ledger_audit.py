@@ -6,9 +6,11 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
 2. **Caps.** A unit's first cap fixes it; a later cap above it fails, and so does a policy that
    asks for more than the ledger fixed.
 3. **Sum.** Every charge of every dataset counts against its unit's cap: Σρ ≤ cap.
-4. **Witness.** With the policy's witness (``release.witness``): the ledger is the one it anchors
-   and carries every entry it holds, hash for hash, and none it does not (a rolled-back, replaced
-   or forked ledger fails, whatever its own chain says).
+4. **Witness.** With the policy's witness (``release.witness``; the service is asked for a fresh
+   signed head): the ledger is the one it anchors and carries every entry it holds, hash for hash,
+   and none it does not (a rolled-back, replaced or forked ledger fails, whatever its own chain
+   says); with the service, each bundle's head has a receipt that verifies under the pinned key and
+   comes after the ledger's anchor there, unless the ledger recorded it published before.
 5. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
@@ -139,9 +141,10 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
     problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps)
     witness, state = ledger.witness, "none"
     if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
-        problems += witnessing.problems(witness, entries, first_use_ok=True)
-        fresh = witness.ledger_id() is None and not witnessing.anchors(entries)
-        witness, state = (None, "not anchored yet") if fresh else (witness, str(witness.folder))
+        found, view = witnessing.check(witness, entries, first_use_ok=True)
+        problems += found
+        fresh = view is not None and view.ledger_id is None and not witness.anchored_here(witnessing.anchors(entries))
+        witness, state = (None, "not anchored yet") if fresh else (witness, witness.label)
     bundles = 0
     for manifest_path in sorted(out_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}")):  # YEAR and YEAR-vN
         try:
@@ -158,8 +161,8 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
             label = f"{dataset} {manifest_path.parent.name}"
             privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
             problems += [f"{label}: {p}" for p in spend_evidence.unpaid(tables, manifest)]
-            problems += [f"{label}: {p}" for p in witnessing.head_problems(privacy.get("ledger_head"), entries,
-                                                                           witness)]
+            problems += [f"{label}: {p}" for p in witnessing.head_problems(
+                privacy.get("ledger_head"), entries, witness, run_id=str(privacy.get("run_id")))]
             problems += bundle_problems(label, manifest, sha256_file(manifest_path), ledger, entries)
     detail = {"ledger": str(ledger.path), "entries": len(entries), "bundles_checked": bundles,
               "keyed": "checked" if ledger.mac is not None else "not checked (no key)",
@@ -185,14 +188,14 @@ def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha2
     if unpaid:
         return unpaid
     if privacy.get("ledger_id") != ledger.ledger_id():
-        if ledger.witness is not None and ledger.witness.ledger_id() == privacy.get("ledger_id"):
+        if ledger.witness is not None and _anchored_id(ledger) == privacy.get("ledger_id"):
             return [f"the ledger at {ledger.path} is not the one its witness anchors, from which this release "
                     "spent (a deleted, replaced or fresh file, or another $HOME). " + witnessing.RESTORE]
         return [f"the release spent from another privacy ledger than the one the policy names ({ledger.path}): "
                 "its ledger_id differs, so its charges are not on the authoritative ledger; rebuild it "
                 "against that ledger"]
     try:
-        if ledger.witness is not None and ledger.witness.ledger_id() is None:
+        if ledger.witness is not None and ledger.witness.view().ledger_id is None:
             ledger.anchor()
     except BudgetError as exc:
         return [exc.message]
@@ -201,3 +204,11 @@ def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha2
             + witnessing.head_problems(privacy.get("ledger_head"), entries, ledger.witness)
             + chain_problems(entries, ledger.mac) + bundle_problems("this release", manifest, manifest_sha256, ledger,
                                                                     entries))
+
+
+def _anchored_id(ledger: Ledger) -> str | None:
+    """The ledger id the witness anchors (None when it cannot be asked: the caller refuses anyway)."""
+    try:
+        return ledger.witness.view().ledger_id if ledger.witness is not None else None
+    except BudgetError:
+        return None

@@ -6,9 +6,10 @@ YouthConnect is often also in the FIO reports): a privacy unit names the dataset
 the same person, and the ledger adds up what all of them spend for that unit against one cap.
 The file also fixes the one authoritative ledger, so that a new ``--out`` folder (or a new
 ``--ledger`` path) cannot start a fresh, full budget, and its witness (``release.witness``), the
-append-only folder outside the ledger that anchors its chain. Neither path may pass through a
-symbolic link, and the witness's may not depend on ``$HOME`` or the environment: a ledger path
-linked to a fresh file gave a fresh budget (issue #12, attack 2f-5).
+record outside the ledger that anchors its chain: a witness service another account runs, whose
+address and public key the policy pins, or (the lower tier) a folder. Neither path may pass
+through a symbolic link, and the witness folder's may not depend on ``$HOME`` or the environment:
+a ledger path linked to a fresh file gave a fresh budget (issue #12, attack 2f-5).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from release.errors import ConfigError
 
 if TYPE_CHECKING:
     from release.ledger import Ledger
+    from release.witness import WitnessTier
 
 POLICY_FILE = "privacy.yaml"
 LEDGER_ENV = "RELEASE_LEDGER"
@@ -82,18 +84,44 @@ class RiskSpec(_Frozen):
         return self
 
 
+class WitnessService(_Frozen):
+    """The witness service (``release witness serve``) as the organisation pins it: where it
+    answers and the public key its statements must verify under."""
+
+    service: str      # an absolute Unix socket path, or host:port
+    public_key: str   # ed25519:<base64>, printed by ``release witness init-key``
+
+    @field_validator("service")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        from release.witness_protocol import parse_address
+        if value.startswith("/") and (".." in PurePath(value).parts or "$" in value):
+            raise ValueError("the witness service's socket is an absolute path without .. or $VARIABLES")
+        parse_address(value)  # ValueError names the two forms
+        return value
+
+    @field_validator("public_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        from release.approvals import parse_public_key
+        parse_public_key(value)
+        return value.strip()
+
+
 class PrivacyPolicy(_Frozen):
     ledger: str = DEFAULT_LEDGER
-    witness: str | None = None   # the ledger's witness folder: absolute, or relative to the rules folder
+    # the ledger's witness: a service ({service: ADDRESS, public_key: ...}), or the lower tier, a
+    # folder (absolute, or relative to the rules folder)
+    witness: WitnessService | str | None = None
     delta: Annotated[float, Field(gt=0, le=1e-5)] = 1e-9
     units: dict[Name, UnitSpec] = Field(default_factory=dict)
     record_risk: dict[Name, tuple[RiskSpec, ...]] = Field(default_factory=dict)
 
     @field_validator("witness")
     @classmethod
-    def _fixed_place(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _fixed_place(cls, value: WitnessService | str | None) -> WitnessService | str | None:
+        if not isinstance(value, str):
+            return value
         if not value.strip() or value.startswith("~") or "$" in value or ".." in PurePath(value).parts:
             raise ValueError("the witness is a folder given as an absolute path or relative to the rules folder; "
                              "never ~, $VARIABLES or .. (a witness that moves with $HOME or the environment "
@@ -118,11 +146,11 @@ class PrivacyPolicy(_Frozen):
         path = Path(self.ledger).expanduser()
         return unlinked(path if path.is_absolute() else rules_dir.absolute() / path, "the privacy ledger")
 
-    def witness_path(self, rules_dir: Path) -> Path | None:
-        """The ledger's witness folder, or None when the policy names none (approve and publish
-        then refuse releases with noisy tables: nothing outside the ledger anchors it)."""
-        if self.witness is None:
-            return None
+    def witness_spec(self, rules_dir: Path) -> WitnessService | Path | None:
+        """The ledger's witness service, or its folder, or None when the policy names none (approve and
+        publish then refuse releases with noisy tables: nothing outside the ledger anchors it)."""
+        if self.witness is None or isinstance(self.witness, WitnessService):
+            return self.witness
         path = Path(self.witness)
         return unlinked(path if path.is_absolute() else rules_dir.absolute() / path, "the ledger's witness")
 
@@ -158,23 +186,32 @@ def checked_ledger(rules_dir: Path, requested: Path | None) -> Path:
     return authoritative_ledger(rules_dir, requested)[0]
 
 
-def authoritative_ledger(rules_dir: Path, requested: Path | None = None) -> tuple[Path, Path | None]:
-    """(the authoritative ledger, its witness folder or None); ``--ledger`` may only name the ledger."""
+def authoritative_ledger(rules_dir: Path, requested: Path | None = None) -> tuple[Path, WitnessService | Path | None]:
+    """(the authoritative ledger, its witness: service, folder or None); ``--ledger`` may only name the ledger."""
     policy = load_privacy_policy(rules_dir)
     path = policy.ledger_path(rules_dir)
     if requested is not None and requested.expanduser().resolve() != path.resolve():
         raise ConfigError(f"the privacy ledger is fixed by {POLICY_FILE} at {path}; --ledger (or ${LEDGER_ENV}) "
                           "may only name that file", file=str(requested), rule="ledger")
-    return path, policy.witness_path(rules_dir)
+    return path, policy.witness_spec(rules_dir)
 
 
 def open_ledger(rules_dir: Path, requested: Path | None = None, mac: Callable[[str], str] | None = None) -> Ledger:
     """The authoritative ledger with its witness, as every writer opens it (created at first use)."""
     from release.ledger import Ledger
-    from release.witness import Witness
 
     path, witness = authoritative_ledger(rules_dir, requested)
-    return Ledger(path, mac, Witness(witness) if witness is not None else None)
+    return Ledger(path, mac, witness_for(witness))
+
+
+def witness_for(spec: WitnessService | Path | None) -> WitnessTier | None:
+    """The witness a policy's ``witness:`` names, as the ledger uses it."""
+    from release.witness_client import ServiceWitness
+    from release.witness_folder import Witness
+
+    if isinstance(spec, WitnessService):
+        return ServiceWitness(spec.service, spec.public_key)
+    return Witness(spec) if spec is not None else None
 
 
 def existing_ledger(rules_dir: Path, requested: Path | None = None,
@@ -185,10 +222,11 @@ def existing_ledger(rules_dir: Path, requested: Path | None = None,
 
 NO_WITNESS = ("{policy} names no witness, so nothing outside the ledger anchors it: a ledger rolled back, "
               "replaced or copied could not be told from the authoritative one. Before a release with noisy "
-              "tables can be approved or published, an administrator adds the line 'witness: /absolute/path' to "
-              "that file, naming a folder that every analyst can add files to but no one can delete or change "
-              "files in (an append-only or WORM share; a path relative to the rules folder also works); the "
-              "next build, approval or publication anchors the ledger there")
+              "tables can be approved or published, an administrator runs the witness service under an account "
+              "of its own (release witness init-key, then release witness serve) and adds the line init-key "
+              "prints, 'witness: {{service: ADDRESS, public_key: ed25519:...}}', to that file; or, a lower tier "
+              "that does not stop an analyst who writes it, 'witness: /absolute/path', a folder. The next build, "
+              "approval or publication anchors the ledger there")
 
 
 def no_witness(rules_dir: Path) -> str:

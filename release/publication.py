@@ -118,7 +118,8 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
     entries = ledger.entries()
     for label, privacy in published_spends(to_dir):
         head = privacy.get("ledger_head")
-        problems = (witnessing.head_problems(head, entries, ledger.witness) if head is not None
+        problems = (witnessing.head_problems(head, entries, ledger.witness, run_id=str(privacy.get("run_id")))
+                    if head is not None
                     else [] if privacy.get("ledger_id") == ledger.ledger_id()
                     else ["its ledger_id differs"])
         if problems:

@@ -84,7 +84,27 @@ def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir:
     privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
     if tables and not privacy.get("ledger_head"):
         problems.append("the manifest records no privacy ledger head for its noisy tables")
-    return from_problems("privacy_charges", problems, {"noisy_tables": tables})
+    detail: dict[str, object] = {"noisy_tables": tables}
+    if tables and privacy.get("ledger_head") and privacy.get("witness_tier") == "service":
+        receipt = _witness_receipt(privacy["ledger_head"], rules_dir)
+        problems += receipt
+        detail["witness_receipt"] = "does not verify" if receipt else "verified under the pinned key"
+    return from_problems("privacy_charges", problems, detail)
+
+
+def _witness_receipt(head: object, rules_dir: Path | None) -> list[str]:
+    """The witness service's receipt for the head, under the key the rules pin (offline)."""
+    from release.paths import chosen_dir
+    from release.privacy_policy import WitnessService, load_privacy_policy
+    from release.witness_client import receipt_problems
+
+    try:
+        pinned = load_privacy_policy(chosen_dir("redaction_rules", rules_dir)[0]).witness
+    except ReleaseError as exc:
+        return [f"the witness receipt cannot be checked: {exc.message}"]
+    if not isinstance(pinned, WitnessService) or not isinstance(head, dict):
+        return ["the release was witnessed by a witness service, but the rules pin none to check its receipt under"]
+    return receipt_problems(head, pinned.public_key)
 
 
 def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:

@@ -1,173 +1,128 @@
-"""The ledger's witness: a folder outside the ledger that anchors its chain, so that a ledger
-rolled back, replaced or forked is told from the authoritative one.
+"""The ledger's witness: a record outside the ledger that anchors its chain, so that a ledger rolled
+back, replaced or forked is told from the authoritative one.
 
-Nothing inside the SQLite file could anchor it: a valid prefix of the chain (the tail cut off
-and the file rebuilt), a copy extended elsewhere (same ledger id, the draw one liked copied
-back), a fresh file at the same path or under another ``$HOME`` all passed every check, and
-each gave a second, selected noisy draw of the same data (issue #12, attacks 2f-1..2f-6).
+Nothing inside the SQLite file could anchor it: a valid prefix of the chain (the tail cut off and
+the file rebuilt), a copy extended elsewhere (same ledger id, the draw one liked copied back), a
+fresh file at the same path or under another ``$HOME`` all passed every check, and each gave a
+second, selected noisy draw of the same data (issue #12, attacks 2f-1..2f-6). Every write
+transaction of the ledger checks the ledger against its witness first and has the witness hold its
+new entries just before it commits, before any noisy value leaves the ledger; the build,
+``approve``, ``publish`` and ``release audit`` refuse a ledger that does not carry every witnessed
+entry, hash for hash, and none it never saw.
 
-The witness holds ``ledger_id`` (the hash of the ledger's first entry, created with O_EXCL at
-first use) and one file per ledger entry, ``<seq>.json`` (seq, hash, kind, prev), each created
-with O_EXCL and never overwritten, written in the ledger's own write transaction just before
-it commits: before any noisy value leaves the ledger. Two copies of one ledger cannot both
-append entry N: the second O_EXCL fails and its transaction rolls back, so one chain is ever
-witnessed, and a ledger that does not carry every witnessed entry, hash for hash, is refused
-by the build, ``approve``, ``publish`` and ``release audit``.
+Two tiers, chosen by the organisation's ``privacy.yaml`` (``witness:``):
 
-The witness is only as good as its folder: it protects against everyone who cannot write it,
-not against the account that does. That account owns the files it creates and can rewrite them
-even under ``chattr +a`` (attack 2f-rw), and can mount a copy over the folder's path in a private
-namespace and draw there (2f-ns). In a deployment it is WORM storage that makes each file
-immutable once written, or a store another account or host keeps, which analysts reach with
-create-only rights (``stages/noise.md``, section 6; ``release doctor`` warns otherwise). Every
-rollback that leaves the witness intact is detected.
+- **the service** (``release.witness_client``, run by ``release.witness_service``): another account
+  keeps the record and signs what it holds with a key only it has; the policy pins that key. The
+  analyst's account can neither forge its statements nor rewrite its store, and each head is asked
+  for afresh with a nonce. Bundles built before the ledger's anchor in the service are refused and
+  their measurements drawn again (2f-pre).
+- **the folder** (``release.witness_folder``), a lower tier: files the analyst's own builds create.
+  It catches rollbacks by anyone who cannot write the folder, and accidents; not its writer, who can
+  rewrite the files it owns or mount a copy over the path in a private namespace (2f-rw, 2f-ns).
+
+This module holds what both share: what a witness holds (``View``), the ledger checked against it
+(``problems``), and the head a manifest records (``head``, ``head_problems``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from release.errors import BudgetError
 
 if TYPE_CHECKING:
     from release.ledger import Entry
 
-LEDGER_ID = "ledger_id"
 ANCHOR = "anchor"  # the ledger entry that records the witness a ledger was anchored to
 RESTORE = ("Restore the authoritative ledger (the file whose entries the witness holds, from its backup) "
            "at the path the policy names; never edit or empty the witness")
 
 
 @dataclass(frozen=True)
-class Mark:
-    """What the witness keeps of one ledger entry."""
+class View:
+    """What a witness holds now: the ledger it anchors, and the entries it vouches for (seq -> hash).
+    A folder vouches for each entry it holds; a service holds entries 1..``length`` and vouches for
+    the last one's hash (the ledger's hash chain carries the rest)."""
 
-    seq: int
-    hash: str
-    kind: str
-    prev: str
+    ledger_id: str | None
+    known: Mapping[int, str] = field(default_factory=dict)
+    length: int = 0
+    unreadable: tuple[str, ...] = ()
 
-    def text(self) -> str:
-        return json.dumps({"seq": self.seq, "hash": self.hash, "kind": self.kind, "prev": self.prev},
-                          sort_keys=True) + "\n"
+    def holds(self, seq: int) -> bool:
+        return seq in self.known or 1 <= seq <= self.length
 
-
-def _create(path: Path, text: str) -> bool:
-    """Write a new file with O_EXCL (False when it exists already); never overwrites."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return True
+    def held(self) -> list[int]:
+        return sorted(set(self.known) | set(range(1, self.length + 1)))
 
 
-class Witness:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+class WitnessTier(Protocol):
+    """What the ledger and its checkers ask of a witness, whichever tier."""
 
-    def _refused(self, message: str) -> BudgetError:
-        return BudgetError(message, file=str(self.folder), rule="witness")
+    tier: str    # "service" or "folder"
+    label: str   # for messages: "the witness at /srv/w", "the witness service at ADDRESS (key K)"
+    lost: str    # what to do when it holds nothing but the ledger was anchored to it
 
-    def ledger_id(self) -> str | None:
-        path = self.folder / LEDGER_ID
-        if not path.is_file():
-            return None
-        try:
-            return path.read_text(encoding="utf-8").strip() or None
-        except (OSError, UnicodeDecodeError):
-            raise self._refused(f"the witness's {LEDGER_ID} file cannot be read") from None
-
-    def marks(self) -> tuple[dict[int, Mark], list[str]]:
-        """Every witnessed entry by seq, and the witness files that cannot be read as one."""
-        marks: dict[int, Mark] = {}
-        problems: list[str] = []
-        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else ():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                mark = Mark(int(data["seq"]), str(data["hash"]), str(data["kind"]), str(data["prev"]))
-            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-                problems.append(f"witness file {path.name}: not readable as a witnessed entry")
-                continue
-            if path.name != f"{mark.seq}.json":
-                problems.append(f"witness file {path.name}: names entry {mark.seq}")
-                continue
-            marks[mark.seq] = mark
-        return marks, problems
-
-    def record(self, ledger_id: str, entries: Sequence[Entry]) -> None:
-        """Witness ``entries`` (and the ledger id at first use); an entry already witnessed with
-        another hash means another copy of the ledger got there first: refused."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if not _create(self.folder / LEDGER_ID, ledger_id + "\n") and self.ledger_id() != ledger_id:
-            raise self._refused("the witness anchors another ledger (its ledger_id differs). " + RESTORE)
-        for entry in entries:
-            mark = Mark(entry.seq, entry.hash, entry.kind, entry.prev)
-            path = self.folder / f"{entry.seq}.json"
-            if not _create(path, mark.text()) and _read_mark(path) != mark:
-                raise self._refused(
-                    f"ledger entry {entry.seq} is witnessed already with another hash: this ledger was rolled "
-                    "back, or is a copy another run appended to first; its new entry is refused (nothing drawn "
-                    "is released). " + RESTORE)
+    def view(self) -> View: ...  # BudgetError when it cannot be asked or its answer cannot be trusted
+    def anchor_body(self) -> dict[str, Any]: ...
+    def anchored_here(self, anchors: Sequence[Mapping[str, Any]]) -> bool: ...
+    def anchor_problems(self, anchors: Sequence[Mapping[str, Any]]) -> list[str]: ...
+    def record(self, ledger_id: str, entries: Sequence[Entry]) -> dict[str, Any] | None: ...
+    def epoch(self, entries: Sequence[Entry]) -> Entry | None: ...
+    def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]: ...
 
 
-def _read_mark(path: Path) -> Mark | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Mark(int(data["seq"]), str(data["hash"]), str(data["kind"]), str(data["prev"]))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        return None
+def anchors(entries: Sequence[Entry]) -> list[dict[str, Any]]:
+    """The bodies of the ledger's ``anchor`` entries (each names the witness it was anchored to)."""
+    return [e.body for e in entries if e.kind == ANCHOR]
 
 
-def anchors(entries: Sequence[Entry]) -> list[str]:
-    """The witness folders the ledger's ``anchor`` entries name."""
-    return [str(e.body.get("witness")) for e in entries if e.kind == ANCHOR]
+def described(anchor: Mapping[str, Any]) -> str:
+    if anchor.get("tier") == "service":
+        return f"the witness service at {anchor.get('witness')} (key {str(anchor.get('witness_key'))[:16]})"
+    return f"the witness at {anchor.get('witness')}"
 
 
 def _span(seqs: Sequence[int]) -> str:
     return f"{seqs[0]}" if len(seqs) == 1 else f"{seqs[0]}..{seqs[-1]}"
 
 
-def problems(witness: Witness | None, entries: Sequence[Entry], *, first_use_ok: bool = False) -> list[str]:
-    """Why the ledger ``entries`` are not the chain the witness anchors (empty when they are).
-
-    ``first_use_ok``: a witness holding nothing yet is fine (the writer anchors the ledger in it),
-    unless the ledger was anchored there before (the share is not mounted, or was emptied)."""
+def check(witness: WitnessTier | None, entries: Sequence[Entry], *,
+          first_use_ok: bool = False) -> tuple[list[str], View | None]:
+    """Why the ledger ``entries`` are not the chain the witness anchors (empty when they are), and
+    what the witness holds (None when it could not be asked). ``first_use_ok``: a witness holding
+    nothing yet is fine (the writer anchors the ledger in it), unless the ledger was anchored there
+    before (the share is not mounted, the store was lost or emptied)."""
     named = anchors(entries)
     if witness is None:
-        return [f"the ledger was anchored to the witness at {named[0]}, but the privacy policy names no witness: "
-                f"name it (witness: {named[0]}) in privacy.yaml"] if named else []
-    found = [f"the ledger was anchored to the witness at {w}, not to {witness.folder}: use the rules folder "
-             "that names that witness" for w in sorted(set(named)) if w != str(witness.folder)]
-    ledger_id = witness.ledger_id()
-    if ledger_id is None:
-        if named:
-            return found + [f"the witness at {witness.folder} holds nothing, but the ledger was anchored to it: "
-                            "the witness share is not mounted, or it was emptied; restore it"]
-        return found if first_use_ok else found + [
-            f"the witness at {witness.folder} holds nothing yet: the ledger is not anchored (the next build, "
-            "approval or publication anchors it)"]
+        return ([f"the ledger was anchored to {described(named[-1])}, but the privacy policy names no witness: "
+                 "name it in privacy.yaml (witness:)"] if named else []), None
+    found = witness.anchor_problems(named)
+    try:
+        view = witness.view()
+    except BudgetError as exc:
+        return found + [exc.message], None
+    found += list(view.unreadable)
+    if view.ledger_id is None:
+        if witness.anchored_here(named):
+            return found + [f"{witness.label} holds nothing, but the ledger was anchored to it: {witness.lost}"], view
+        return (found if first_use_ok else found + [
+            f"{witness.label} holds nothing yet: the ledger is not anchored (the next build, approval or "
+            "publication anchors it)"]), view
     if not entries:
-        return found + [f"the ledger is empty, but its witness anchors ledger {ledger_id[:16]}: this is not the "
-                        "authoritative ledger (another $HOME, a deleted or replaced file). " + RESTORE]
-    if entries[0].hash != ledger_id:
+        return found + [f"the ledger is empty, but its witness anchors ledger {view.ledger_id[:16]}: this is not the "
+                        "authoritative ledger (another $HOME, a deleted or replaced file). " + RESTORE], view
+    if entries[0].hash != view.ledger_id:
         return found + [f"the ledger's id {entries[0].hash[:16]} differs from the one its witness anchors "
-                        f"({ledger_id[:16]}): this is not the authoritative ledger (another $HOME, a deleted, "
-                        "replaced or fresh file). " + RESTORE]
-    marks, unreadable = witness.marks()
-    found += unreadable
+                        f"({view.ledger_id[:16]}): this is not the authoritative ledger (another $HOME, a deleted, "
+                        "replaced or fresh file). " + RESTORE], view
     by_seq = {e.seq: e for e in entries}
-    missing = sorted(s for s in marks if s not in by_seq)
-    changed = sorted(s for s, m in marks.items() if s in by_seq and by_seq[s].hash != m.hash)
-    unwitnessed = sorted(s for s in by_seq if s not in marks)
+    missing = [s for s in view.held() if s not in by_seq]
+    changed = sorted(s for s, h in view.known.items() if s in by_seq and by_seq[s].hash != h)
+    unwitnessed = sorted(s for s in by_seq if not view.holds(s))
     if missing:
         found.append(f"the ledger lacks {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} its witness holds "
                      f"(seq {_span(missing)}): its tail was removed (rolled back), or it was replaced by an older "
@@ -180,7 +135,11 @@ def problems(witness: Witness | None, entries: Sequence[Entry], *, first_use_ok:
         found.append(f"ledger entr{'y' if len(unwitnessed) == 1 else 'ies'} {_span(unwitnessed)} were never "
                      "witnessed: appended by a run that did not use this witness (a copy of the ledger, or a "
                      "rules folder naming no witness or another). " + RESTORE)
-    return found
+    return found, view
+
+
+def problems(witness: WitnessTier | None, entries: Sequence[Entry], *, first_use_ok: bool = False) -> list[str]:
+    return check(witness, entries, first_use_ok=first_use_ok)[0]
 
 
 def head(entries: Sequence[Entry]) -> dict[str, Any]:
@@ -189,8 +148,12 @@ def head(entries: Sequence[Entry]) -> dict[str, Any]:
             "head": entries[-1].hash if entries else None}
 
 
-def head_problems(recorded: object, entries: Sequence[Entry], witness: Witness | None) -> list[str]:
-    """Is the head a manifest recorded a point of the authoritative chain, and witnessed?"""
+def head_problems(recorded: object, entries: Sequence[Entry], witness: WitnessTier | None, *,
+                  run_id: str | None = None) -> list[str]:
+    """Is the head a manifest recorded a point of the authoritative chain, and witnessed? With the
+    service, also after the ledger's anchor in it (a head before it passes only for a release the
+    ledger recorded published before the anchor, named by ``run_id``) and with a receipt that
+    verifies under the pinned key."""
     if not isinstance(recorded, Mapping) or not recorded.get("head"):
         return ["the manifest records no ledger head (a release with noisy tables always records one: it was "
                 "edited, or built by an older version): rebuild it (a rebuild on the same data re-uses the stored "
@@ -201,9 +164,19 @@ def head_problems(recorded: object, entries: Sequence[Entry], witness: Witness |
     if not isinstance(count, int) or not 1 <= count <= len(entries) or entries[count - 1].hash != recorded["head"]:
         return [f"the authoritative ledger does not pass through the head the release recorded (entry {count}): "
                 "the ledger was rolled back or replaced since the build. " + RESTORE]
-    if witness is not None:
-        mark = witness.marks()[0].get(entries[count - 1].seq)
-        if mark is None or mark.hash != recorded["head"]:
-            return [f"the witness does not hold the release's ledger head (entry {count}): its charges were "
-                    "never anchored"]
-    return []
+    if witness is None:
+        return []
+    try:
+        view = witness.view()
+    except BudgetError as exc:
+        return [exc.message]
+    if not view.holds(count) or view.known.get(count, recorded["head"]) != recorded["head"]:
+        return [f"the witness does not hold the release's ledger head (entry {count}): its charges were "
+                "never anchored"]
+    return witness.head_checks(recorded, entries, run_id)
+
+
+def published_before(entries: Sequence[Entry], run_id: str | None, seq: int) -> bool:
+    """Whether the ledger records the run ``run_id`` published before entry ``seq``."""
+    return run_id is not None and any(e.kind == "publish" and e.body.get("run_id") == run_id and e.seq < seq
+                                      for e in entries)

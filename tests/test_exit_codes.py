@@ -224,7 +224,23 @@ CASES: dict[str, Row] = {
     "doctor-ledger-unreadable": Row("doctor", 6, "fail  ledger", lambda w: ["doctor", "--ledger", w.garbage_ledger()]),
     "doctor-weak-key": Row("doctor", 9, "fail  hmac key", lambda w: (
         w.monkeypatch.setenv("RELEASE_HMAC_KEY", "summer2020"), ["doctor", "--rules", str(w.rules)])[1]),
+    "witness-init-key": Row("witness", 0, "privacy.yaml pins the service",
+                            lambda w: ["witness", "init-key", "--out", str(w.tmp / "witness.key")]),
+    "witness-store-others-write": Row("witness", 3, "can be changed by another account", lambda w: [
+        "witness", "serve", "--dir", _open_folder(w), "--key", str(w.tmp / "witness.key"), "--socket",
+        str(w.tmp / "w.sock")]),
+    "witness-no-key": Row("witness", 9, "the witness key: signing key not found", lambda w: [
+        "witness", "serve", "--dir", str(w.tmp / "store"), "--key", str(w.tmp / "no-such.key"), "--socket",
+        str(w.tmp / "w.sock")]),
 }
+
+
+def _open_folder(w: World) -> str:
+    """A store folder every account can write: whoever can swap the witness's store could roll it back."""
+    folder = w.tmp / "open-store"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    return str(folder)
 
 # Codes 1 and 2 for every command: its api call made to raise, and an option it does not have.
 CALLS: dict[str, tuple[str, Callable[[World], list[str]]]] = {
@@ -242,6 +258,7 @@ CALLS: dict[str, tuple[str, Callable[[World], list[str]]]] = {
     "list": ("list_releases", lambda w: ["list"]),
     "sample": ("write_sample", lambda w: ["sample", "fioe", YEAR, "--out", str(w.tmp / "s")]),
     "doctor": ("doctor", lambda w: ["doctor"]),
+    "witness": ("witness_init_key", lambda w: ["witness", "init-key", "--out", str(w.tmp / "witness.key")]),
 }
 
 

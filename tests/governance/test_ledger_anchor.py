@@ -24,7 +24,7 @@ from conftest import BuildWorld, authoritative_ledger, build_world, name_witness
 
 from release.errors import BudgetError
 from release.ledger import Entry, Ledger, entry_hash
-from release.witness import Witness
+from release.witness_folder import Witness
 
 YEAR = "2020"
 PROTECTED = "fioe_people_by_contacts_neighbourhood"
@@ -428,7 +428,7 @@ def test_without_a_witness_a_build_is_a_draft_that_warns_and_approve_says_what_a
     assert "ledger not anchored" in (world.bundle / "review" / "index.html").read_text()
     name_witness(world.rules, None)
     said = world.refused(7, "rule witness", *world.cmd("approve", "--key", str(world.counsel)))
-    assert "an administrator adds the line 'witness: /absolute/path'" in said
+    assert "release witness init-key, then release witness serve" in said and "'witness: /absolute/path'" in said
     assert str(world.rules / "privacy.yaml") in said
     name_witness(world.rules, "witness")
     world.ok(*world.cmd("approve", "--key", str(world.counsel)))
@@ -477,13 +477,15 @@ def _doctor_ledger_line(world: World, doctor: list[str]) -> str:
     line = next(x for x in world.ok(*doctor).splitlines() if "ledger" in x and "witness" in x)
     assert line.lstrip().startswith("warn") and str(world.witness) in line, line
     assert "(append-only)" not in line and "WORM storage" in line, line  # what a deployment needs (2f-doc)
+    assert "witness: the folder tier (lower)" in line and "release witness serve" in line, line
     return line
 
 
 def test_doctor_shows_the_witness_warns_when_it_can_be_deleted_and_fails_a_rolled_back_ledger(world: World) -> None:
-    """2f-doc: doctor never calls a witness this account writes append-only. Before the first use
-    (an empty folder it can create files in) it warns of rewriting and of a copy mounted over the
-    path; once its builds made files there, that it owns them and can rewrite them (chmod u+w)."""
+    """2f-doc: doctor never calls a witness this account writes append-only, and always warns that a
+    folder is the lower tier (pointing to the witness service). Before the first use (an empty
+    folder it can create files in) it warns of rewriting and of a copy mounted over the path; once
+    its builds made files there, that it owns them and can rewrite them (chmod u+w)."""
     doctor = ["doctor", "--out", str(world.out), "--rules", str(world.rules)]
     world.witness.mkdir()
     line = _doctor_ledger_line(world, doctor)

@@ -1,0 +1,147 @@
+"""The ledger's side of the witness service (``witness: {service: ADDRESS, public_key: ed25519:...}``
+in privacy.yaml): ask for a fresh signed head, send new entries and keep the signed receipt.
+
+Every answer is checked under the key the organisation's policy pins, against the nonce this
+request sent. Whatever cannot be trusted stops the caller, which fails closed: a service that
+cannot be reached, a refusal, a statement signed by another key (a service run by the analyst, or
+a copy mounted over the address in a private namespace), a statement replayed from an earlier
+request. A write transaction that gets no valid receipt rolls back, so no draw leaves the ledger
+unless the real witness holds its charge (``release.witness_service``; issue #12, 2f-ns, 2f-rw).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from release.approvals import public_key_id, short_id
+from release.errors import BudgetError
+from release.witness import RESTORE, View, published_before
+from release.witness_protocol import HEAD, RECEIPT, exchange, new_nonce, verified
+
+if TYPE_CHECKING:
+    from release.ledger import Entry
+
+_PRINTABLE = re.compile(r"[^ -~]")
+
+
+class ServiceWitness:
+    """A witness service, as privacy.yaml pins it (``release.witness.WitnessTier``)."""
+
+    tier = "service"
+    lost = ("its store was lost, emptied or replaced, or another service answers with its key: restore the "
+            "witness's store (witness.sqlite) from its backup")
+
+    def __init__(self, address: str, public_key: str) -> None:
+        self.address = address
+        self.public_key = public_key
+        self.key_id = public_key_id(public_key)
+
+    @property
+    def label(self) -> str:
+        return f"the witness service at {self.address} (key {short_id(self.key_id)})"
+
+    def _refused(self, message: str) -> BudgetError:
+        return BudgetError(message, file=self.address, rule="witness")
+
+    def _ask(self, op: str, kind: str, **fields: Any) -> dict[str, Any]:
+        """The verified statement answering one request; BudgetError when there is none to trust."""
+        nonce = new_nonce()
+        try:
+            reply = exchange(self.address, {"op": op, "nonce": nonce, **fields})
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise self._refused(
+                f"{self.label} cannot be reached ({reason}): nothing is drawn, approved or published while the "
+                "ledger's witness does not answer. Start it under the witness's own account (release witness "
+                f"serve --dir STORE --key KEY --socket PATH or --port N), or, if it moved, correct "
+                "witness.service in the organisation's privacy.yaml") from None
+        if reply.get("ok") is not True:
+            said = _PRINTABLE.sub("?", str(reply.get("refused", "no reason given")))[:300]
+            raise self._refused(f"{self.label} refused the request: {said}. " + (RESTORE if op == "append" else ""))
+        statement = verified(reply.get("signed"), self.public_key, kind, nonce)
+        if isinstance(statement, str):
+            raise self._refused(
+                f"{self.label} answered with a statement that cannot be trusted: {statement}. It is not the "
+                "organisation's witness (a service run with another key, a copy mounted over its address, a "
+                "replayed answer), or privacy.yaml pins the wrong key; nothing is drawn, approved or published "
+                "until the organisation's witness answers")
+        statement["_signed"] = reply["signed"]
+        return statement
+
+    def view(self) -> View:
+        statement = self._ask("head", HEAD)
+        length, ledger_id, last = statement.get("length"), statement.get("ledger_id"), statement.get("head")
+        if not isinstance(length, int) or length < 0 or (length and not (isinstance(ledger_id, str)
+                                                                          and isinstance(last, str))):
+            raise self._refused(f"{self.label} signed a head that is not readable")
+        return View(ledger_id if isinstance(ledger_id, str) else None, {length: last} if length else {}, length)
+
+    def statement(self) -> dict[str, Any]:
+        """A fresh signed head (``release doctor`` shows who keeps it)."""
+        return self._ask("head", HEAD)
+
+    def ledger_id(self) -> str | None:
+        return self.view().ledger_id
+
+    def anchor_body(self) -> dict[str, Any]:
+        return {"witness": self.address, "witness_key": self.key_id, "tier": "service"}
+
+    def _mine(self, anchors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return [a for a in anchors if a.get("tier") == "service" and a.get("witness_key") == self.key_id]
+
+    def anchored_here(self, anchors: Sequence[Mapping[str, Any]]) -> bool:
+        return bool(self._mine(anchors))
+
+    def anchor_problems(self, anchors: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Folder anchors are history (a ledger moves up to the service); another service is refused."""
+        return sorted({f"the ledger was anchored to the witness service with key {str(a.get('witness_key'))[:16]}, "
+                       f"not to the one privacy.yaml pins ({short_id(self.key_id)}): use the rules folder that pins "
+                       "that key" for a in anchors if a.get("tier") == "service" and a.get("witness_key") != self.key_id})
+
+    def record(self, ledger_id: str, entries: Sequence[Entry]) -> dict[str, Any] | None:
+        """Have the service hold ``entries``; its signed receipt for the last one."""
+        if not entries:
+            return None
+        last = entries[-1]
+        statement = self._ask("append", RECEIPT, ledger_id=ledger_id, entries=[
+            {"seq": e.seq, "hash": e.hash, "prev": e.prev, "kind": e.kind} for e in entries])
+        if (statement.get("ledger_id"), statement.get("seq"), statement.get("hash")) != (ledger_id, last.seq, last.hash) \
+                or not isinstance(statement.get("count"), int) or statement["count"] < last.seq:
+            raise self._refused(f"{self.label} signed a receipt for another entry than ledger entry {last.seq}")
+        return dict(statement["_signed"])
+
+    def epoch(self, entries: Sequence[Entry]) -> Entry | None:
+        """The ledger's anchor entry in this service: every entry from it on was witnessed by it."""
+        return next((e for e in entries if e.kind == "anchor" and self._mine([e.body])), None)
+
+    def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]:
+        """A head after the ledger's anchor here, whose receipt verifies (2f-pre: a release built before
+        the anchor may hold a draw selected among several, so it is never approved as it is)."""
+        epoch = self.epoch(entries)
+        count = int(recorded["length"])
+        if epoch is None or count < epoch.seq:
+            if epoch is not None and published_before(entries, run_id, epoch.seq):
+                return []
+            return [f"the release was built before the ledger was anchored to {self.label}"
+                    + (f" (ledger entry {epoch.seq})" if epoch else "") + ": its draws were never witnessed and may "
+                    "have been selected among several (attack 2f-pre). Rebuild it: measurements charged before the "
+                    "anchor are drawn again and charged"]
+        return receipt_problems(recorded, self.public_key)
+
+
+def receipt_problems(recorded: Mapping[str, Any], public_key: str) -> list[str]:
+    """Whether the manifest's head carries the witness's receipt for that very entry, signed by the
+    pinned key (checkable offline, by anyone holding the policy)."""
+    receipt = recorded.get("receipt")
+    if receipt is None:
+        return ["the manifest records no witness receipt for its ledger head: it was edited, or built without the "
+                "witness service; rebuild it"]
+    statement = verified(receipt, public_key, RECEIPT)
+    if isinstance(statement, str):
+        return [f"the manifest's witness receipt does not verify: {statement}"]
+    if (statement.get("ledger_id"), statement.get("seq"), statement.get("hash")) != (
+            recorded.get("ledger_id"), recorded.get("length"), recorded.get("head")):
+        return ["the manifest's witness receipt is for another ledger entry than its head"]
+    return []
