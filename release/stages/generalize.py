@@ -274,8 +274,11 @@ def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: Da
     if ages.differs.any():
         findings += (_finding(ctx, ages.differs, "age_from_dob", "ages computed from the date of birth where the "
                               "age column was blank or said otherwise", "warning"),)
-    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing
-    return Outcome(out, (minor & ~ages.unknown).astype(bool), findings, entity_type="AGE", action="generalize")
+    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing, and
+    # an age computed from the date of birth where the age cell was blank removes no cell's value
+    # (its log token would be of no raw value, which the audit could not recompute)
+    removed = minor & ~ages.unknown & values.notna()
+    return Outcome(out, removed.astype(bool), findings, entity_type="AGE", action="generalize")
 
 
 def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minors: frozenset[str],

@@ -155,3 +155,13 @@ def test_missing_tokens_of_a_policy_read_as_blank(tmp_path: Path) -> None:
     assert "NO DATA ENTERED" in (tmp_path / "fio.csv").read_text(encoding="utf-8")
     frame = load_export(tmp_path, policy, 2013).tables["persons"]
     assert not frame.drop(columns="_row_key").isin(["NO DATA ENTERED"]).any().any()
+
+
+def test_an_age_computed_from_a_blank_age_cell_logs_no_removed_value(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """A minor's band from the date of birth where the age cell was blank removes no cell's value:
+    nothing is logged for it (a token of no raw value would fail the audit's recomputation)."""
+    folder = write_export(tmp_path, [contact("FC20000001"), contact("FC20000002")],
+                          [person("FC20000001", age="", dob="2004-01-02"), person("FC20000002", age="16", dob="")])
+    frames, _, events = _run(folder, policy)
+    assert frames["persons"]["age"].tolist() == ["16-17", "16-17"]  # both banded
+    assert [e.row_key for e in events if e.entity_type == "AGE"] == ["FC20000002/p1"]
