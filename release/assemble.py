@@ -181,13 +181,15 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     # The packet is rendered before the manifest is written, so it is listed and hashed
     # there and an approval covers the packet the reviewer read.
     from release.review import inputs_from_build, render_review
-    previous = bundles.bundle_dir(options.dataset, year - 1, options.out_dir)
-    review["index.html"] = render_review(inputs_from_build(
-        files, log_lines, review, manifest,
-        previous if (previous / publish.MANIFEST).is_file() else None))
+    previous = bundles.previous_bundle(options.dataset, year, options.out_dir,
+                                       resolved.generation.generation.name if resolved.generation else None)
+    review["index.html"] = render_review(inputs_from_build(files, log_lines, review, manifest, previous))
+    part = bundles.folder_part(resolved.target.bundle.name)  # one record system's part of a split year
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
-                          package_name=f"{options.dataset}-{year}",
-                          package_title=f"{policy.dataset.upper()} {year} public release",
+                          package_name=f"{options.dataset}-{year}" + (f"-{part}" if part else ""),
+                          package_title=f"{policy.dataset.upper()} {year} public release" + (
+                              f", {resolved.generation.generation.title} part (not to be joined with the year's "
+                              f"other part)" if part and resolved.generation else ""),
                           publishable=status == "draft",
                           public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {},
                           package_properties=portal.package_properties(policy, manifest))
