@@ -113,9 +113,15 @@ def _year_argument(command: Command) -> Command:
     return click.argument("year", type=click.IntRange(1990, 2100))(command)
 
 
+GENERATION_NAMES = tuple(dict.fromkeys(n for d in DATASETS for n in generation_names(d)))
+
+
 def _bundle_options(command: Command) -> Command:
     command = click.option("--version", "version", type=click.IntRange(1, 999), default=None,
                            help="Bundle version (default: the latest; --supersede builds the next).")(command)
+    command = click.option("--generation", "generation", type=click.Choice(GENERATION_NAMES), default=None,
+                           help="In a year two record systems shared (fioe 2015, 2019): the part, each its own "
+                                "bundle (OUT/fioe/2019-rms, OUT/fioe/2019-mark43); needed when both are built.")(command)
     return _dataset_argument(_year_argument(_out_option(command)))
 
 
@@ -194,7 +200,7 @@ def scan(file: Path, column: str, key_column: str | None, threshold: float, rost
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the year).")
 @click.option("--reports", type=click.IntRange(1, 100000), default=None,
               help="Size: reports (fioe), incidents, cases or guns per year (default: a year's size).")
-@_generation_option(tuple(dict.fromkeys(n for d in DATASETS for n in generation_names(d))),
+@_generation_option(GENERATION_NAMES,
                     "Record system whose shape to write (fioe; default: the one that held most of YEAR).")
 @_json_option
 def sample(dataset: str, year: int, out_dir: Path, seed: int | None, reports: int | None, as_json: bool,
@@ -236,15 +242,15 @@ def _reviewer_option(command: Command) -> Command:
 @_reviewer_option
 @_rules_option
 @_json_option
-def review(dataset: str, year: int, out_dir: Path, version: int | None, open_browser: bool, serve: bool,
-           raw_dir: Path | None, port: int, key_path: Path | None, reviewer: str | None, rules_dir: Path | None,
-           as_json: bool) -> None:
+def review(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, open_browser: bool,
+           serve: bool, raw_dir: Path | None, port: int, key_path: Path | None, reviewer: str | None,
+           rules_dir: Path | None, as_json: bool) -> None:
     from release import api
     if not serve:
         if raw_dir is not None or key_path is not None or port:
             raise click.UsageError("--raw, --key and --port go with --serve")
-        _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version),
-             render.key_values)
+        _run(as_json, lambda: api.review_release(dataset, year, out_dir, open_browser, rules_dir, version,
+                                                 generation), render.key_values)
         return
     if version is not None:
         raise click.UsageError("the workspace reviews the latest version of a year; omit --version")
@@ -259,7 +265,7 @@ def review(dataset: str, year: int, out_dir: Path, version: int | None, open_bro
     _run(as_json, lambda: api.serve_review(dataset, year, out_dir, ready, port=port, raw_dir=raw_dir,
                                            rules_dir=rules_dir, key_path=key_path,
                                            passphrase=_passphrase(key_path) if key_path else None,
-                                           reviewer=reviewer), render.key_values)
+                                           reviewer=reviewer, generation=generation), render.key_values)
 
 
 @main.command(**texts("decide"))
@@ -272,15 +278,15 @@ def review(dataset: str, year: int, out_dir: Path, version: int | None, open_bro
 @click.option("--note", default="", help="Why.")
 @_rules_option
 @_json_option
-def decide(dataset: str, year: int, out_dir: Path, version: int | None, log_id: str | None, finding_id: str | None,
-           decision: str, key_path: Path, reviewer: str | None, note: str, rules_dir: Path | None,
-           as_json: bool) -> None:
+def decide(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, log_id: str | None,
+           finding_id: str | None, decision: str, key_path: Path, reviewer: str | None, note: str,
+           rules_dir: Path | None, as_json: bool) -> None:
     from release import api
     if (log_id is None) == (finding_id is None):
         raise click.UsageError("give exactly one of --log-id and --finding")
     if version is not None:
         raise click.UsageError("decisions are recorded on the latest version of a year; omit --version")
-    options: dict[str, Any] = {"reviewer": reviewer, "note": note, "rules_dir": rules_dir}
+    options: dict[str, Any] = {"reviewer": reviewer, "note": note, "rules_dir": rules_dir, "generation": generation}
     if finding_id is not None:
         _run(as_json, lambda: api.record_finding_decision(dataset, year, out_dir, finding_id, decision, key_path,
                                                           passphrase=_passphrase(key_path), **options),
@@ -316,12 +322,12 @@ def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None
 @click.option("--note", default="", help="Approval note.")
 @_rules_option
 @_json_option
-def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_path: Path, reviewer: str | None,
-            note: str, rules_dir: Path | None, as_json: bool) -> None:
+def approve(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, key_path: Path,
+            reviewer: str | None, note: str, rules_dir: Path | None, as_json: bool) -> None:
     from release import api
     _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
                                               passphrase=_passphrase(key_path), rules_dir=rules_dir,
-                                              version=version), render.approve)
+                                              version=version, generation=generation), render.approve)
 
 
 @main.command(**texts("publish"))
@@ -330,11 +336,11 @@ def approve(dataset: str, year: int, out_dir: Path, version: int | None, key_pat
 @_ledger_option
 @_rules_option
 @_json_option
-def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir: Path, ledger: Path | None,
-            rules_dir: Path | None, as_json: bool) -> None:
+def publish(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, to_dir: Path,
+            ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
     from release import api
-    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version),
-         render.publish)
+    _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version,
+                                              generation), render.publish)
 
 
 @main.command(**texts("audit"))
@@ -346,12 +352,12 @@ def publish(dataset: str, year: int, out_dir: Path, version: int | None, to_dir:
 @_must_be_typed("--allow-unverified", "allow_unverified",
                 "Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
 @_json_option
-def audit(dataset: str, year: int, out_dir: Path, version: int | None, raw_dir: Path | None, rules_dir: Path | None,
-          no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
+def audit(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, raw_dir: Path | None,
+          rules_dir: Path | None, no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
     from release import api
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
                                             allow_unverified=allow_unverified, version=version,
-                                            progress=_progress(as_json)), render.report)
+                                            progress=_progress(as_json), generation=generation), render.report)
 
 
 @main.command(**texts("verify"))

@@ -1,6 +1,6 @@
 """`release fioe 2019` on the City's public 2019 RMS files, renamed to the contract (issue #16).
 
-Run: .venv/bin/python benchmarks/bench_generations.py [--data DIR] [--keep DIR] [--json]
+Run: .venv/bin/python benchmarks/bench_generations.py [--data DIR] [--keep DIR] [--audit] [--json]
 
 Copies ``fieldcontact_2019_rms.csv`` and ``fieldcontact_name_2019_rms.csv`` from
 ``../shared/data/boston/`` into a temporary folder as ``fieldcontact.csv`` and
@@ -13,7 +13,12 @@ touched) and reports:
 - ``stop_duration``: non-blank cells in the City's file and in the public file, and the cells
   the build blanked (findings on the column);
 - the frisk and search flags: the City's ``Y`` count against the public ``1`` count;
-- the exit code, the bundle's status and its packet; a blocked build's findings by check.
+- ``recnum``/``person_id``: the City's filled cells, the public cells of the pseudonym's form,
+  distinct values on both sides (equal: the same number has the same pseudonym within the
+  release), and how many of the City's identifiers appear anywhere in a public file (0);
+- the exit code, the bundle's status and its packet; a blocked build's findings by check;
+- with ``--audit``: a throw-away signer (a copy of the rules trusting it, outside the project)
+  approves a draft, and ``release audit --raw`` runs on it: each check's status and counts.
 
 Exit status: 0 reported (whatever the build's own exit code); 4 the City's files are absent.
 The build may end blocked on the narratives (residual findings in the City's partly redacted
@@ -26,6 +31,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -60,17 +66,61 @@ def _policy_rules(policy_file: str) -> dict[tuple[str, str], str]:
             for fp in policy.files.values() for name, rule in fp.columns.items() if rule.type in ("drop", "raw_only")}
 
 
-def run(data: Path, work: Path) -> dict[str, object]:
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+
+
+def _identifiers(raw: Path, bundle: Path) -> dict[str, object]:
+    """The City's person identifiers against the public pseudonyms (counts only, never a value)."""
+    city, public = _rows(raw / "fieldcontact_name.csv"), _rows(bundle / "public" / PUBLIC["fieldcontact_name.csv"])
+    texts = "\n".join(p.read_text(encoding="utf-8") for p in (bundle / "public").rglob("*") if p.is_file())
+    words = set(re.findall(r"\b\w+\b", texts))
+    found: dict[str, object] = {}
+    for column in ("recnum", "person_id"):
+        raw_values = [(r.get(column) or "").strip() for r in city]
+        raw_values = [v for v in raw_values if v not in ("", "NULL")]
+        published = [r.get(column) or "" for r in public]
+        form = re.compile(r"[A-Z]{2,6}-[0-9A-F]{16}")
+        found[column] = {"city_filled": len(raw_values), "city_distinct": len(set(raw_values)),
+                         "public_pseudonyms": sum(bool(form.fullmatch(v)) for v in published),
+                         "public_distinct": len({v for v in published if v}),
+                         "raw_values_in_public_files": sum(v in words for v in set(raw_values))}
+    return found
+
+
+def _audit(raw: Path, out: Path, work: Path, env: dict[str, str]) -> dict[str, object]:
+    """Approve with a throw-away trusted signer and run ``release audit --raw`` (counts per check)."""
+    rules = work / "rules"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    made = _cli(["keygen", "--out", str(work / "keys" / "bench.key"), "--json"], env)
+    public_key = json.loads(made.stdout)["public_key"]
+    with (rules / "trusted_signers.yaml").open("w", encoding="utf-8") as handle:
+        handle.write(f'signers:\n- {{name: "Bench Counsel", role: legal, public_key: "{public_key}"}}\n')
+    where = ["fioe", "2019", "--out", str(out), "--rules", str(rules)]
+    approved = _cli(["approve", *where, "--key", str(work / "keys" / "bench.key"), "--json"], env)
+    started = time.perf_counter()
+    done = _cli(["audit", *where, "--raw", str(raw), "--json"], env)
+    seconds = time.perf_counter() - started
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return {"exit_code": done.returncode, "error": done.stderr.strip()[-300:], "approve_exit": approved.returncode}
+    return {"exit_code": done.returncode, "approve_exit": approved.returncode, "seconds": round(seconds, 1),
+            "ok": report.get("ok"), "checks": {c["name"]: {"status": c["status"], "detail": c["detail"],
+                                                            "problems": c["problem_count"]}
+                                               for c in report["checks"]}}
+
+
+def run(data: Path, work: Path, audit: bool = False) -> dict[str, object]:
     raw, out = work / "raw", work / "out"
     raw.mkdir(parents=True)
     for contract, city in FILES.items():
         shutil.copyfile(data / city, raw / contract)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASE_")}
     env.update(HOME=str(work / "home"), RELEASE_HMAC_KEY=secrets.token_hex(32))
-    command = [sys.executable, "-c", "import cli; cli.main()", "fioe", "2019", "--input", str(raw),
-               "--out", str(out), "--json"]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = _cli(["fioe", "2019", "--input", str(raw), "--out", str(out), "--json"], env)
     seconds = time.perf_counter() - started
     try:
         result = json.loads(done.stdout)
@@ -107,6 +157,10 @@ def run(data: Path, work: Path) -> dict[str, object]:
     report["flags"] = {flag: {"city_Y": sum(r[flag].strip() == "Y" for r in city_contacts),
                               "public": dict(Counter(r[flag] for r in public)) if public else None}
                        for flag in FLAGS}
+    if (bundle / "public").is_dir():
+        report["identifiers"] = _identifiers(raw, bundle)
+    if audit and report["status"] == "draft":
+        report["audit"] = _audit(raw, out, work, env)
     return report
 
 
@@ -129,6 +183,18 @@ def show(report: dict[str, object]) -> str:
                  f"blanked by findings {stop['blanked_by_findings']}")  # type: ignore[index]
     for flag, counts in report["flags"].items():  # type: ignore[attr-defined]
         lines.append(f"{flag}: City Y {counts['city_Y']:,}; public {counts['public']}")
+    for column, c in (report.get("identifiers") or {}).items():  # type: ignore[union-attr]
+        lines.append(f"{column}: City {c['city_filled']:,} filled ({c['city_distinct']:,} distinct); public "
+                     f"{c['public_pseudonyms']:,} pseudonyms ({c['public_distinct']:,} distinct); City values in "
+                     f"public files: {c['raw_values_in_public_files']}")
+    audit = report.get("audit")
+    if isinstance(audit, dict):
+        if "error" in audit:
+            lines.append(f"audit --raw: exit {audit['exit_code']}: {audit['error']}")
+        else:
+            lines.append(f"audit --raw: exit {audit['exit_code']} (approve exit {audit['approve_exit']}), "
+                         f"{audit['seconds']} s")
+            lines += [f"  {name}: {c['status']} {c['detail']}" for name, c in audit["checks"].items()]
     return "\n".join(lines)
 
 
@@ -137,16 +203,18 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the City's files")
     parser.add_argument("--keep", type=Path, help="keep the export and the bundle here (outside the project)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--audit", action="store_true", help="approve a draft with a throw-away signer and run "
+                                                             "release audit --raw on it")
     args = parser.parse_args()
     if not all((args.data / name).is_file() for name in FILES.values()):
         print(f"the City's 2019 RMS files are not in {args.data}", file=sys.stderr)
         return 4
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=False)
-        report = run(args.data, args.keep)
+        report = run(args.data, args.keep, args.audit)
     else:
         with tempfile.TemporaryDirectory() as work:
-            report = run(args.data, Path(work))
+            report = run(args.data, Path(work), args.audit)
     print(json.dumps(report, indent=2) if args.json else show(report))
     return 0
 

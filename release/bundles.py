@@ -7,6 +7,13 @@ published year is built only with ``--supersede`` and gets its own folder,
 ``OUT/<dataset>/<year>-v<N>``, so a published bundle (and the approvals that published it)
 is never replaced. Commands address the latest version unless given ``--version``.
 
+A year two record systems shared (FIOE 2015 and 2019, ``release.generations``) has one bundle
+per system, each built from that system's export under its own policy, in a folder named by
+the part: ``OUT/fioe/2019-rms``, ``OUT/fioe/2019-mark43`` (versions: ``2019-rms-v2``). Nothing
+joins the two (the City warns against it): each has its own manifest, approvals, tables and
+publication. A command addresses a part with ``--generation``; without it, the year's one part
+when only one is built, and an input error naming the parts when both are.
+
 A bundle is published once ``publish`` has appended its record (``publication.jsonl``,
 beside the manifest, outside ``public/``), or once its privacy spend is marked published
 on the ledger.
@@ -28,7 +35,8 @@ from release.stages.publish import MANIFEST, sha256_file
 DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
             "in_custody_deaths", "best", "youthconnect")
 PUBLICATION = "publication.jsonl"
-_FOLDER = re.compile(r"(?P<year>\d{4})(?:-v(?P<version>[2-9]|[1-9]\d+))?")
+# a part is a generation's name (never "v" and a digit, which is a version)
+_FOLDER = re.compile(r"(?P<year>\d{4})(?:-(?P<part>(?!v\d)[a-z][a-z0-9]*))?(?:-v(?P<version>[2-9]|[1-9]\d+))?")
 
 
 def check_dataset(dataset: str) -> str:
@@ -38,8 +46,9 @@ def check_dataset(dataset: str) -> str:
     return dataset
 
 
-def folder_name(year: int, version: int = 1) -> str:
-    return str(year) if version == 1 else f"{year}-v{version}"
+def folder_name(year: int, version: int = 1, part: str | None = None) -> str:
+    base = f"{year}-{part}" if part else str(year)
+    return base if version == 1 else f"{base}-v{version}"
 
 
 def parse_folder(name: str) -> tuple[int, int] | None:
@@ -48,27 +57,84 @@ def parse_folder(name: str) -> tuple[int, int] | None:
     return (int(match["year"]), int(match["version"] or 1)) if match else None
 
 
-def versions(dataset: str, year: int, out_dir: Path) -> list[int]:
-    """The versions of a year that have a bundle folder, oldest first."""
+def folder_part(name: str) -> str | None:
+    """The part of a split year a bundle folder holds (``2019-rms``: ``rms``), else None."""
+    match = _FOLDER.fullmatch(name)
+    return match["part"] if match else None
+
+
+def _parts_built(dataset: str, year: int, out_dir: Path) -> list[str]:
+    folder = out_dir / check_dataset(dataset)
+    return sorted({part for path in folder.glob(f"{year}-*") if path.is_dir()
+                   and (parsed := parse_folder(path.name)) is not None and parsed[0] == year
+                   and (part := folder_part(path.name)) is not None}) if folder.is_dir() else []
+
+
+def year_part(dataset: str, year: int, out_dir: Path, generation: str | None = None) -> str | None:
+    """The part of ``year`` a command addresses: None in a year one record system held; in a
+    split year, ``generation``, or the one part built (an InputError naming them when both are)."""
+    from release import generations
+
+    if not generations.split_year(check_dataset(dataset), year):
+        return None
+    if generation is not None:
+        return generations.named(dataset, generation).name
+    built = _parts_built(dataset, year, out_dir)
+    if len(built) > 1:
+        raise InputError(f"{dataset} {year} was split between record systems and has a bundle for each "
+                         f"({', '.join(built)}): pass --generation {' or '.join(built)}",
+                         file=str(out_dir / dataset), rule="generation")
+    return built[0] if built else None
+
+
+def versions(dataset: str, year: int, out_dir: Path, part: str | None = None) -> list[int]:
+    """The versions of a year (of one part of a split year) that have a bundle folder, oldest first."""
     folder = out_dir / check_dataset(dataset)
     found = [parsed[1] for path in folder.glob(f"{year}*") if path.is_dir()
-             and (parsed := parse_folder(path.name)) is not None and parsed[0] == year] if folder.is_dir() else []
+             and (parsed := parse_folder(path.name)) is not None and parsed[0] == year
+             and folder_part(path.name) == part] if folder.is_dir() else []
     return sorted(found)
 
 
-def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
-    """The bundle of ``version``, by default the latest one (the first when there is none yet)."""
-    existing = versions(dataset, year, out_dir)
+def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None,
+               generation: str | None = None) -> Path:
+    """The bundle of ``version``, by default the latest one (the first when there is none yet);
+    in a split year, of the part ``generation`` names (``year_part``)."""
+    part = year_part(dataset, year, out_dir, generation)
+    existing = versions(dataset, year, out_dir, part)
     chosen = version if version is not None else (existing[-1] if existing else 1)
-    return out_dir / dataset / folder_name(year, chosen)
+    return out_dir / dataset / folder_name(year, chosen, part)
 
 
-def existing_bundle(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
+def previous_bundle(dataset: str, year: int, out_dir: Path, generation: str | None) -> Path | None:
+    """The latest bundle of the year before, if built (what a packet compares with): where that
+    year was split, the part of the same record system, never the other's."""
+    try:
+        bundle = bundle_dir(dataset, year - 1, out_dir, generation=generation)
+    except InputError:  # a split year, and no record system to say which part
+        return None
+    return bundle if (bundle / MANIFEST).is_file() else None
+
+
+def first_versions(dataset: str, out_dir: Path, generation: str | None = None) -> list[tuple[int, Path]]:
+    """(year, folder) of the first version of every year's bundle: the years later builds and
+    audits read tables back from. Of a split year, only the part of ``generation``: a table, or
+    a recount of public files, never mixes two record systems' rows."""
+    folder = out_dir / check_dataset(dataset)
+    return [(parsed[0], path) for path in sorted(folder.glob("[0-9][0-9][0-9][0-9]*")) if path.is_dir()
+            and (parsed := parse_folder(path.name)) is not None and parsed[1] == 1
+            and folder_part(path.name) in (None, generation)] if folder.is_dir() else []
+
+
+def existing_bundle(dataset: str, year: int, out_dir: Path, version: int | None = None,
+                    generation: str | None = None) -> Path:
     """The bundle a command works on, or an InputError (exit 4): a bundle that is not there
-    is a mistake in the command line (dataset, year, --out or --version), not a refusal."""
-    bundle = bundle_dir(dataset, year, out_dir, version)
+    is a mistake in the command line (dataset, year, --out, --version or --generation), not a refusal."""
+    bundle = bundle_dir(dataset, year, out_dir, version, generation)
     if not bundle.is_dir():
         which = f"version {version} of " if version is not None else ""
+        part = folder_part(bundle.name)
+        which += f"the {part} part of " if part else ""
         raise InputError(f"no bundle for {which}{dataset} {year} in {out_dir}: build it first "
                          f"(release {dataset} {year} --out {out_dir}) or check --out", file=str(bundle), rule="bundle")
     return bundle
@@ -132,23 +198,27 @@ class BuildTarget:
     supersedes: dict[str, object] | None   # the published version this one replaces on the portal
 
 
-def build_target(dataset: str, year: int, out_dir: Path, supersede: bool, ledger: Path | None = None) -> BuildTarget:
+def build_target(dataset: str, year: int, out_dir: Path, supersede: bool, ledger: Path | None = None,
+                 generation: str | None = None) -> BuildTarget:
     """Where a build writes: the latest version, unless it is published. A published year is
-    never replaced; ``supersede`` builds the next version in its own folder."""
-    existing = versions(dataset, year, out_dir)
+    never replaced; ``supersede`` builds the next version in its own folder. In a split year,
+    the part of the export's ``generation``: the other part is never touched."""
+    part = year_part(dataset, year, out_dir, generation) if generation is not None else None
+    existing = versions(dataset, year, out_dir, part)
     latest = existing[-1] if existing else 1
-    current = bundle_dir(dataset, year, out_dir, latest)
+    current = out_dir / dataset / folder_name(year, latest, part)
     published = current.is_dir() and is_published(current, out_dir, ledger)
     if not supersede:
         if published:
             raise ApprovalError(
                 f"{dataset} {year} (version {latest}) is published and is never replaced by a rebuild; to publish "
                 f"a corrected release, rebuild with --supersede: it gets its own folder "
-                f"({folder_name(year, latest + 1)}) and needs its own approvals", file=str(current), rule="published")
+                f"({folder_name(year, latest + 1, part)}) and needs its own approvals", file=str(current),
+                rule="published")
         return BuildTarget(current, latest, None)
     if not published:
         raise ApprovalError(f"nothing to supersede: {dataset} {year} (version {latest}) is not published; rebuild "
                             "without --supersede", file=str(current), rule="supersede")
-    return BuildTarget(bundle_dir(dataset, year, out_dir, latest + 1), latest + 1, {
+    return BuildTarget(out_dir / dataset / folder_name(year, latest + 1, part), latest + 1, {
         "version": latest, "bundle": f"{dataset}/{current.name}",
         "manifest_sha256": sha256_file(current / MANIFEST)})

@@ -40,7 +40,7 @@ HELP: dict[str, str] = {
     "verify": "Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS, and "
               "trusted approvals of that manifest meeting the policy. Exits 8 when anything differs.",
     "audit": "Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII, "
-             "columns, cells, budget. Prints a table of checks; exits 8 when a check fails or could not run "
+             "columns, cells, budget, identifier pseudonyms (recomputed with --raw). Prints a table of checks; exits 8 when a check fails or could not run "
              "(unless --allow-unverified), 4 when there is no such bundle.",
     "budget": "Privacy budget spent and left, per year and privacy unit, over all years.",
     "list": "Datasets, years released, status and budget (approvals counted against the policy).",
@@ -82,7 +82,8 @@ EXAMPLES: dict[str, list[str]] = {
     "publish": ["release publish fioe 2020 --to /srv/open-data " + RULES],
     "verify": ["release verify /srv/open-data/fioe/2020 " + RULES],
     "audit": [f"release audit fioe 2020 --raw {RAW} {RULES}    # with the HMAC key",
-              "release audit fioe 2020 --no-scan --allow-unverified --json   # quick; names what it skipped"],
+              "release audit fioe 2020 --no-scan --allow-unverified --json   # quick; names what it skipped",
+              f"release audit fioe 2019 --generation rms --raw /secure/exports/fioe-2019-rms {RULES}   # one part of a split year"],
     "budget": ["release budget fioe", "release budget best --ledger /srv/ledger.sqlite --json"],
     "list": ["release list", "RELEASE_OUT=/srv/releases release list --json"],
     "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",

@@ -108,7 +108,7 @@ def releases(result: dict[str, Any]) -> str:
         return "no releases yet"
     lines = [f"{'dataset':<20}{'year':>6}{'version':>8}  {'status':<10}{'approvals':>10}{'rho spent':>11}"]
     lines += [f"{r['dataset']:<20}{r['year']:>6}{r['version']:>8}  {r['status']:<10}{r['approvals']:>10}"
-              f"{r['rho_spent']:>11.3f}" for r in result["releases"]]
+              f"{r['rho_spent']:>11.3f}" + (f"  part {r['part']}" if r.get("part") else "") for r in result["releases"]]
     return "\n".join(lines)
 
 

@@ -115,6 +115,52 @@ class RawOnlyRule(_Rule):
     term: TermKind
 
 
+PSEUDONYM_DIGITS = 16  # hex digits of the HMAC a pseudonym keeps: 64 bits, checked for collisions
+
+
+class PseudonymRule(_Rule):
+    """An identifier the City publishes (a record number, a person id), published as a keyed
+    pseudonym: ``prefix`` and 16 hex digits of an HMAC of the raw value under the release's
+    value-token key, with a purpose label naming the dataset and the ``namespace``.
+
+    Its scope: within one release the same raw value always gets the same pseudonym (in every
+    row and file), so the joins the City's column allows within a year still work; another
+    year (another key, unless the policy sets ``linkable_tokens``), another dataset or another
+    namespace gives another pseudonym, so nothing links across them. Only the key holder can
+    recompute one; the raw value is never published and is searched for by the leak checks. A
+    raw value not of ``pattern`` (its declared format) is blanked and reported."""
+
+    type: Literal["pseudonym"]
+    prefix: str                 # "REC-": what the public value starts with
+    namespace: str              # two columns share pseudonyms only when they share a namespace
+    pattern: str                # the raw value's format (full match)
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str) -> str:
+        _check_regex(value)
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _valid_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2,6}-", value) or value == "RPT-":
+            raise ValueError("a pseudonym prefix is 2 to 6 capital letters and a hyphen (not RPT-, the report keys')")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _valid_namespace(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+            raise ValueError("a namespace is a short name of a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def public_pattern(self) -> str:
+        """What every published value of the column matches (a blank aside)."""
+        return f"{re.escape(self.prefix)}[0-9A-F]{{{PSEUDONYM_DIGITS}}}"
+
+
 class DatetimeRule(_Rule):
     type: Literal["datetime"]
     precision: Literal["minute", "hour", "day", "month"] = "hour"
@@ -215,7 +261,7 @@ class SequenceRule(_Rule):
 
 
 ColumnRule = Annotated[
-    KeepRule | DropRule | RawOnlyRule | DatetimeRule | StreetNameRule | AgeRule | IntegerRule | ZipRule
+    KeepRule | DropRule | RawOnlyRule | PseudonymRule | DatetimeRule | StreetNameRule | AgeRule | IntegerRule | ZipRule
     | NarrativeRule | FreeTextRule | OfficerRule | DatePrecisionRule | AgeBandRule | SequenceRule,
     Field(discriminator="type"),
 ]
@@ -223,5 +269,5 @@ ColumnRule = Annotated[
 FREE_TEXT_TYPES = frozenset({"narrative", "free_text"})
 DERIVED_TYPES = frozenset({"date_precision", "age_band", "sequence"})
 DERIVED_OF = {"date_precision": "datetime", "age_band": "age", "sequence": None}  # the type ``of`` must name
-RULE_TYPES = ("keep", "drop", "raw_only", "datetime", "street_name", "age", "integer",
+RULE_TYPES = ("keep", "drop", "raw_only", "pseudonym", "datetime", "street_name", "age", "integer",
               "zip", "narrative", "free_text", "officer", "date_precision", "age_band", "sequence")

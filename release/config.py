@@ -20,13 +20,13 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from release.column_rules import (DERIVED_OF, DERIVED_TYPES, FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule,
                                   DatetimeRule,
                                   DropRule, FreeTextRule, Frozen, IntegerRule, KeepRule,
-                                  NarrativeRule, OfficerRule, RawOnlyRule, StreetNameRule, TermKind,
-                                  ZipRule)
+                                  NarrativeRule, OfficerRule, PseudonymRule, RawOnlyRule, StreetNameRule,
+                                  TermKind, ZipRule)
 from release.errors import ConfigError
 
 __all__ = ["DERIVED_TYPES", "FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
            "DropRule", "FilePolicy", "FreeTextRule", "InputLimits", "IntegerRule", "JuvenilePolicy", "KeepRule",
-           "NarrativePolicy", "NarrativeRule", "OfficerRule", "RawOnlyRule", "StreetNameRule", "TermKind",
+           "NarrativePolicy", "NarrativeRule", "OfficerRule", "PseudonymRule", "RawOnlyRule", "StreetNameRule", "TermKind",
            "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
 
 

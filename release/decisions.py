@@ -73,11 +73,13 @@ _SIGNED = tuple(f.name for f in fields(Decision) if f.name not in ("signer_role"
 
 
 def decisions_path(dataset: str, year: int, out_dir: Path) -> Path:
+    """One file per year, beside its bundles: in a split year both parts' decisions, which never
+    apply across them (a decision names its row keys, and the systems' report numbers differ)."""
     return out_dir / dataset / f"{year}.decisions.jsonl"
 
 
-def _bundle(dataset: str, year: int, out_dir: Path, needs: str, what: str) -> Path:
-    bundle = bundle_dir(dataset, year, out_dir)
+def _bundle(dataset: str, year: int, out_dir: Path, needs: str, what: str, generation: str | None) -> Path:
+    bundle = bundle_dir(dataset, year, out_dir, generation=generation)
     if not (bundle / needs).is_file() or not (bundle / MANIFEST).is_file():
         raise ConfigError(f"no {what} for this dataset and year", file=str(bundle), rule="decision")
     return bundle
@@ -116,10 +118,10 @@ class Signing:
 
 
 def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, reviewer: str | None,
-                    note: str = "", *, signing: Signing) -> dict[str, object]:
+                    note: str = "", *, signing: Signing, generation: str | None = None) -> dict[str, object]:
     """Sign and record a "redact" or "keep" on one redaction-log entry (by seq or hash)."""
     _check_kind(decision)
-    bundle = _bundle(dataset, year, out_dir, LOG, "bundle with a redaction log")
+    bundle = _bundle(dataset, year, out_dir, LOG, "bundle with a redaction log", generation)
     entry = _find_entry(bundle / LOG, log_id)
     where = {"file": str(entry.get("file")), "row_key": str(entry.get("row_key")),
              "column": str(entry.get("column"))}
@@ -139,11 +141,13 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
 
 
 def record_finding_decision(dataset: str, year: int, out_dir: Path, finding: str, decision: str,
-                            reviewer: str | None, note: str = "", *, signing: Signing) -> dict[str, object]:
+                            reviewer: str | None, note: str = "", *, signing: Signing,
+                            generation: str | None = None) -> dict[str, object]:
     """Sign and record a "redact" (blank the public cell) or "keep" (publish it) on one
     blocking finding of a blocked bundle, by the id its packet shows."""
     _check_kind(decision)
-    bundle = _bundle(dataset, year, out_dir, f"review/{BLOCKING_FILE}", "blocked bundle with findings to decide")
+    bundle = _bundle(dataset, year, out_dir, f"review/{BLOCKING_FILE}", "blocked bundle with findings to decide",
+                     generation)
     evidence = bundle / "review" / BLOCKING_FILE
     try:
         items = json.loads(evidence.read_text(encoding="utf-8"))

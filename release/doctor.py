@@ -45,15 +45,15 @@ class Check:
 
 
 def _recorded(out_dir: Path, read: Callable[[dict[str, object]], object]) -> dict[str, object]:
-    """``read(manifest)`` for every bundle under ``out_dir``, by ``dataset year[-vN]``."""
+    """``read(manifest)`` for every bundle under ``out_dir``, by ``dataset`` and folder (``2020``, ``2020-v2``, ``2019-rms``)."""
     found: dict[str, object] = {}
-    for dataset, year, version, folder in all_bundles(out_dir):
+    for dataset, _, _, folder in all_bundles(out_dir):
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if isinstance(manifest, dict) and (value := read(manifest)) is not None:
-            found[f"{dataset} {year}" + (f"-v{version}" if version > 1 else "")] = value
+            found[f"{dataset} {folder.name}"] = value  # YEAR, YEAR-vN, or a split year's part
     return found
 
 

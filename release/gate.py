@@ -30,9 +30,11 @@ from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, tru
 PUBLIC = "public"
 
 
-def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None) -> Path:
-    """The bundle of a registered dataset's year: the latest version unless one is named."""
-    return bundles.bundle_dir(dataset, year, out_dir, version)
+def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None,
+               generation: str | None = None) -> Path:
+    """The bundle of a registered dataset's year: the latest version unless one is named (in a
+    split year, of the part ``generation`` names: ``bundles.year_part``)."""
+    return bundles.bundle_dir(dataset, year, out_dir, version, generation)
 
 
 def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> dict[str, object]:
@@ -182,12 +184,13 @@ def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
 
 def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
             passphrase: bytes | None = None, rules_dir: Path | None = None,
-            version: int | None = None, reviewed_manifest: str | None = None) -> dict[str, object]:
+            version: int | None = None, reviewed_manifest: str | None = None,
+            generation: str | None = None) -> dict[str, object]:
     """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
     or already-signed bundle, an untrusted key, and a policy other than the bundle's; with
     ``reviewed_manifest`` (the hash the reviewer's screen was built from), refuse a manifest
     that has been replaced since (a rebuild while the review workspace was open)."""
-    bundle = bundle_dir(dataset, year, out_dir, version)
+    bundle = bundle_dir(dataset, year, out_dir, version, generation)
     _require_reviewed(bundle, reviewed_manifest)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:

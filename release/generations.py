@@ -9,7 +9,8 @@ uses one generation, and so does every table it counts: the City warns against j
 systems' figures, and a table that counted rows of two would do just that.
 
 Which one: the year admits one generation, or two in a year the systems changed (2015,
-2019); where it admits two, the export's headers decide (every required column present, the
+2019: a split year, whose parts are two releases, one bundle each, never joined; see
+``release.bundles``); where it admits two, the export's headers decide (every required column present, the
 fewest columns the generation's policy does not name); ``--generation`` overrides both. A
 header set that fits none of the year's generations is an input error naming the file and,
 per generation, the columns it lacks and the columns it does not know (by name only when a
@@ -77,6 +78,12 @@ def generations(dataset: str) -> tuple[Generation, ...]:
 
 def names(dataset: str) -> tuple[str, ...]:
     return tuple(g.name for g in generations(dataset))
+
+
+def split_year(dataset: str, year: int) -> bool:
+    """Two record systems held part of ``year`` (FIOE 2015 and 2019): each part is its own
+    release, built from its own export under its own policy, in its own bundle (``release.bundles``)."""
+    return sum(1 for g in generations(dataset) if g.holds(year)) > 1
 
 
 def main_generation(dataset: str, year: int) -> Generation | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import paths, spend_evidence
-from release.bundles import all_bundles, existing_bundle, publications
+from release.bundles import all_bundles, existing_bundle, folder_part, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
@@ -44,7 +44,8 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
                   "approved" if approved and manifest.get("status") == "draft" else str(manifest.get("status")))
         privacy = manifest.get("privacy")
         spent = privacy.get("rho_spent") if isinstance(privacy, dict) else None
-        rows.append({"dataset": dataset, "year": year, "version": version, "status": status,
+        rows.append({"dataset": dataset, "year": year, "version": version, "part": folder_part(folder.name),
+                     "status": status,
                      "approvals": count, "created_at": manifest.get("created_at"),
                      "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))
                      if isinstance(spent, dict) else 0})
@@ -56,45 +57,49 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
 
 
 def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
-                   rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+                   rules_dir: Path | None = None, version: int | None = None,
+                   generation: str | None = None) -> dict[str, object]:
     from release import review
-    existing_bundle(dataset, year, out_dir, version)
-    return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version)
+    existing_bundle(dataset, year, out_dir, version, generation)
+    return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version,
+                         generation=generation)
 
 
 def serve_review(dataset: str, year: int, out_dir: Path, ready: Callable[[dict[str, object]], None], *,
                  port: int = 0, raw_dir: Path | None = None, rules_dir: Path | None = None,
                  key_path: Path | None = None, passphrase: bytes | None = None,
-                 reviewer: str | None = None) -> dict[str, object]:
+                 reviewer: str | None = None, generation: str | None = None) -> dict[str, object]:
     """The local review workspace (``release.review.server``): serves until the reviewer
     finishes; ``ready`` receives the one-time URL before the server blocks."""
     from release.review.server import serve
     from release.review.workspace import Workspace
-    existing_bundle(dataset, year, out_dir)
+    existing_bundle(dataset, year, out_dir, generation=generation)
     if raw_dir is not None and not raw_dir.is_dir():
         from release.errors import InputError
         raise InputError("the raw export folder does not exist", file=str(raw_dir), rule="review-raw")
     workspace = Workspace.open(dataset, year, out_dir, rules_dir=rules_dir, key_path=key_path,
-                               passphrase=passphrase, reviewer=reviewer, raw_dir=raw_dir)
+                               passphrase=passphrase, reviewer=reviewer, raw_dir=raw_dir, generation=generation)
     return serve(workspace, port, ready)
 
 
 def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, key_path: Path, *,
                     reviewer: str | None = None, note: str = "", passphrase: bytes | None = None,
-                    rules_dir: Path | None = None) -> dict[str, object]:
+                    rules_dir: Path | None = None, generation: str | None = None) -> dict[str, object]:
     from release import decisions
-    existing_bundle(dataset, year, out_dir)
+    existing_bundle(dataset, year, out_dir, generation=generation)
     return decisions.record_decision(dataset, year, out_dir, log_id, decision, reviewer, note,
-                                     signing=decisions.Signing(key_path, passphrase, rules_dir))
+                                     signing=decisions.Signing(key_path, passphrase, rules_dir), generation=generation)
 
 
 def record_finding_decision(dataset: str, year: int, out_dir: Path, finding_id: str, decision: str,
                             key_path: Path, *, reviewer: str | None = None, note: str = "",
-                            passphrase: bytes | None = None, rules_dir: Path | None = None) -> dict[str, object]:
+                            passphrase: bytes | None = None, rules_dir: Path | None = None,
+                            generation: str | None = None) -> dict[str, object]:
     from release import decisions
-    existing_bundle(dataset, year, out_dir)
+    existing_bundle(dataset, year, out_dir, generation=generation)
     return decisions.record_finding_decision(dataset, year, out_dir, finding_id, decision, reviewer, note,
-                                             signing=decisions.Signing(key_path, passphrase, rules_dir))
+                                             signing=decisions.Signing(key_path, passphrase, rules_dir),
+                                             generation=generation)
 
 
 def keygen(path: Path, passphrase: bytes | None = None, name: str | None = None,
@@ -114,18 +119,20 @@ def key_is_encrypted(path: Path) -> bool:
 
 def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, reviewer: str | None = None,
                     note: str = "", passphrase: bytes | None = None, rules_dir: Path | None = None,
-                    version: int | None = None) -> dict[str, object]:
+                    version: int | None = None, generation: str | None = None) -> dict[str, object]:
     from release import gate
-    existing_bundle(dataset, year, out_dir, version)
-    return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version)
+    existing_bundle(dataset, year, out_dir, version, generation)
+    return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version,
+                        generation=generation)
 
 
 def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
-                    rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+                    rules_dir: Path | None = None, version: int | None = None,
+                    generation: str | None = None) -> dict[str, object]:
     """Publish, recording on the authoritative privacy ledger which manifest went out."""
     from release import publication
-    existing_bundle(dataset, year, out_dir, version)
-    return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version)
+    existing_bundle(dataset, year, out_dir, version, generation)
+    return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version, generation)
 
 
 def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, object]:
@@ -148,6 +155,20 @@ def _bundle_policy_name(bundle: Path, dataset: str) -> str:
         return dataset
 
 
+def _bundle_generation(bundle: Path, dataset: str) -> str | None:
+    """The record system a bundle was built from, by name (None: a dataset with one schema, or an
+    unreadable manifest, which the audit reports)."""
+    from release import generations
+    from release.errors import AuditFailure
+    from release.gate import read_manifest
+
+    try:
+        system = generations.of_manifest(dataset, read_manifest(bundle, AuditFailure))
+    except ReleaseError:
+        return None
+    return system.name if system else None
+
+
 def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
     from release.gate import read_public_csv
@@ -165,7 +186,7 @@ def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[s
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                   rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None,
                   allow_unverified: bool = False, version: int | None = None,
-                  progress: Progress | None = None) -> dict[str, object]:
+                  progress: Progress | None = None, generation: str | None = None) -> dict[str, object]:
     """Independent checks of a bundle, as one report whether it passes or fails: ``exit_code``
     8 when any check fails (the approvals its policy requires, signed by trusted signers,
     included) or did not run. A bundle that is not there is an InputError (exit 4)."""
@@ -173,7 +194,8 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
     from release.keys import existing_key
 
     progress = progress or Silent()
-    bundle = existing_bundle(dataset, year, out_dir, version)
+    bundle = existing_bundle(dataset, year, out_dir, version, generation)
+    system = _bundle_generation(bundle, dataset)  # of a split year: tables of this record system's part only
     rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
     try:  # the policy the bundle names (its generation's, for a dataset with several)
         policy: DatasetPolicy | None = load_policy(rules / f"{_bundle_policy_name(bundle, dataset)}.yaml")
@@ -197,10 +219,11 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
     noisy = frozenset(s.name for s in specs if s.is_noisy)
     report = audit.audit(
         dataset, year, out_dir, raw_dir, existing_key(), rules_dir=rules, scan=scanner,
-        suppression_audit=_suppression_check(dataset, year, out_dir, tables_policy, policy) if thresholds else _no_exact_tables,
+        suppression_audit=_suppression_check(dataset, year, out_dir, tables_policy, policy, system)
+        if thresholds else _no_exact_tables,
         ledger_check=_ledger_check(dataset, out_dir, ledger, rules, noisy) if noisy else None,
         thresholds=thresholds, require_approval=True, allow_unverified=allow_unverified, version=version,
-        progress=progress)
+        progress=progress, generation=generation)
     return report.to_dict()
 
 
@@ -219,17 +242,18 @@ def _no_exact_tables(bundle: Path, manifest: object) -> tuple[bool, dict[str, ob
 
 
 def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_api.TablesPolicy | None,
-                       policy: DatasetPolicy | None) -> Callable[..., tuple]:
+                       policy: DatasetPolicy | None, generation: str | None = None) -> Callable[..., tuple]:
     """The LP audit over this bundle's tables and every earlier year's (noisy ones as intervals),
     with each year's public record-level files recounted as known equations."""
     from release.stages.suppress import audit_suppression
 
     def check(bundle: Path, manifest: object) -> tuple[bool, dict[str, object], list[str]]:
         specs = list(tables.tables) if tables is not None else []
-        published = tables_api.published_tables(out_dir, dataset, specs, through=year)
+        published = tables_api.published_tables(out_dir, dataset, specs, through=year, generation=generation)
         if tables is not None and policy is not None:
             files = {n: fp.public_file for n, fp in policy.files.items() if fp.publish}
-            published += tables_api.published_microdata(out_dir, dataset, tables, files, through=year)
+            published += tables_api.published_microdata(out_dir, dataset, tables, files, through=year,
+                                                        generation=generation)
         findings = audit_suppression(published)
         problems = [f"{f.file or ''} {f.message}".strip() for f in findings if f.severity == "blocking"]
         return not problems, {"tables": len(published), "findings": len(findings)}, problems

@@ -24,6 +24,7 @@ import pandas as pd
 
 from release.config import DatasetPolicy, FilePolicy
 from release.model import Tables
+from release.stages import pseudonyms
 from release.stages.publish import resource_name
 
 PRECISIONS = ("minute", "hour", "day", "month")
@@ -131,6 +132,10 @@ def field_descriptor(column: str, policy: DatasetPolicy, file_policy: FilePolicy
         field["constraints"] = {"enum": sorted(_band_labels(policy), key=_band_order)}
     elif rule.type == "zip":
         field["constraints"] = {"pattern": "[0-9]{5}"}
+    elif rule.type == "pseudonym":
+        field["constraints"] = {"pattern": rule.public_pattern}
+        description += (f" Published as a keyed pseudonym ({rule.prefix} and 16 hex digits of an HMAC under the "
+                        f"release key), never the City's value. Scope: {pseudonyms.scope(policy)}.")
     if description:
         field["description"] = description
     return field
@@ -174,6 +179,10 @@ def change_note(policy: DatasetPolicy) -> str:
             elif rule.type == "sequence":
                 lines.append(f"- {column} (new): the row's position among the rows of the same {rule.of} "
                              f"(1, 2, ...); with {rule.of} it identifies the row (the primary key).")
+            elif rule.type == "pseudonym":
+                lines.append(f"- {column}: a keyed pseudonym ({rule.prefix} and 16 hex digits) instead of the City's "
+                             f"identifier; the same identifier has the same pseudonym throughout the release "
+                             f"(scope: {pseudonyms.scope(policy)}).")
             elif rule.type == "keep" and rule.blank_means is not None:
                 marks: dict[str, list[str]] = {}
                 for spelling, value in rule.spellings.items():

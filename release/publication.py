@@ -149,12 +149,13 @@ def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object]]]:
 
 
 def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
-            rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+            rules_dir: Path | None = None, version: int | None = None,
+            generation: str | None = None) -> dict[str, object]:
     """Copy ``public/`` with the manifest, approvals and hashes to ``to_dir/<dataset>/<folder>``
     once approved and unchanged, marking the release's privacy spend as published on the
     ledger just before the files go out, and giving the mark back if they do not. ``ledger``
     may only name the authoritative ledger (``privacy_policy.checked_ledger``)."""
-    bundle = bundle_dir(check_dataset(dataset), year, out_dir, version)
+    bundle = bundle_dir(check_dataset(dataset), year, out_dir, version, generation)
     check_destination(to_dir, out_dir, bundle)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:

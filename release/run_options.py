@@ -71,7 +71,10 @@ class Resolved:
 
 def resolve(options: BuildOptions) -> Resolved:
     check_dataset(options.dataset)
-    target = build_target(options.dataset, options.year, options.out_dir, options.supersede, options.ledger)
+    split = generations.split_year(options.dataset, options.year)
+    # a published year refuses before anything is read; in a split year, once the export's part is known
+    target = None if split else build_target(options.dataset, options.year, options.out_dir, options.supersede,
+                                             options.ledger)
     rules_dir, rules_origin = paths.chosen_dir("redaction_rules", options.rules_dir)
     suites_dir, suites_origin = paths.chosen_dir("expectations", options.expectations_dir)
     found: list[tuple[Path, str]] = []
@@ -84,6 +87,9 @@ def resolve(options: BuildOptions) -> Resolved:
     choice = generations.choose(options.dataset, options.year, options.generation, lambda: input_dir()[0],
                                 lambda name: _policy(rules_dir, name, options.dataset)[1])
     policy_path, policy = _policy(rules_dir, choice.generation.policy if choice else options.dataset, options.dataset)
+    if target is None:  # the bundle of the export's own part (release.bundles), never the other's
+        target = build_target(options.dataset, options.year, options.out_dir, options.supersede, options.ledger,
+                              choice.generation.name if choice else None)
     if policy.tables_file and (rules_dir / POLICY_FILE).is_file():
         authoritative_ledger(rules_dir, options.ledger)  # a linked or moving ledger or witness stops it here
     for side in ("raw", "public"):

@@ -6,7 +6,9 @@ vocabulary of 760 vehicle models is not something to keep in step by hand. Every
 closed column (a ``keep`` column, an officer ID with a ``pattern``) gets exactly one
 critical check in each suite: ``expect_column_values_to_be_in_set`` with the policy's domain
 (and, in the public suite, ``Other`` when unknown values become ``Other``), or
-``expect_column_values_to_match_regex`` for a format or a list cell. The public check holds
+``expect_column_values_to_match_regex`` for a format or a list cell. An identifier published as
+a keyed pseudonym is checked against the pseudonym's form in the public suite (so a raw id
+there fails it) and against its raw format in the raw suite. The public check holds
 every row to it. The raw check sees each closed cell read as the policy reads it
 (``codebooks.vocabulary_view``: spellings, case and punctuation ignored, an unknown value
 left as typed) and holds the column to ``mostly: 0.5``: one stray value is the generalize
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from release.codebooks import OTHER
-from release.column_rules import KeepRule, OfficerRule
+from release.column_rules import KeepRule, OfficerRule, PseudonymRule
 from release.config import DatasetPolicy, FilePolicy, load_policy
 
 IN_SET = "expect_column_values_to_be_in_set"
@@ -42,6 +44,7 @@ RAW_FIX = ("compare the export's column with the raw-export contract and re-expo
            "(nothing of it is published meanwhile); if it is to stay unpublished this year, set its rule to "
            "`drop` in the policy and have that change reviewed")
 RAW_MOSTLY = 0.5
+PSEUDONYM_WHY = "a keyed pseudonym's form, generated from the policy (the raw identifier never matches it)"
 _SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
 
 
@@ -50,12 +53,17 @@ def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def _check(column: str, rule: KeepRule | OfficerRule, side: str = "public") -> dict[str, Any] | None:
+def _check(column: str, rule: KeepRule | OfficerRule | PseudonymRule, side: str = "public") -> dict[str, Any] | None:
     books = f" ({', '.join(rule.codebook)})" if isinstance(rule, KeepRule) and rule.codebook else ""
     raw = side == "raw"
     why = f"{WHY}{books}{', ' + RAW_WHY if raw else ''}: {rule.description or column}"
     meta = {"level": "critical", "why": why, **({"fix": RAW_FIX} if raw else {})}
     mostly = {"mostly": RAW_MOSTLY} if raw else {}
+    if isinstance(rule, PseudonymRule):  # published: the pseudonym's form only (the raw id never)
+        pattern = rule.pattern if raw else rule.public_pattern
+        if not raw:
+            meta = {**meta, "why": f"{PSEUDONYM_WHY}: {rule.description or column}"}
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{pattern})$", **mostly}, "meta": meta}
     if rule.pattern is not None:
         return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$", **mostly}, "meta": meta}
     if not isinstance(rule, KeepRule) or rule.domain is None:
@@ -82,8 +90,8 @@ def domain_checks(policy: DatasetPolicy, side: str = "public") -> dict[str, list
         skip = checked_at_load(file_policy) if side == "raw" else set()
         for column in file_policy.public_columns():
             rule = file_policy.columns[column]
-            check = _check(column, rule, side) if isinstance(rule, (KeepRule, OfficerRule)) and column not in skip \
-                else None
+            closed = isinstance(rule, (KeepRule, OfficerRule, PseudonymRule)) and column not in skip
+            check = _check(column, rule, side) if closed else None
             if check is not None:
                 checks.setdefault(name, []).append(check)
     return checks

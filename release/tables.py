@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from release import linkage, recount
+from release.bundles import first_versions
 from release.errors import ConfigError, InputError
 from release.ledger import Spend
 from release.model import Finding
@@ -77,17 +78,17 @@ def published_table(spec: TableSpec, frame: pd.DataFrame, year: int, release: st
 
 
 def published_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *, exclude: int | None = None,
-                     through: int | None = None) -> list[PublishedTable]:
+                     through: int | None = None, generation: str | None = None) -> list[PublishedTable]:
     """Exact and noisy tables this dataset published in every year (but ``exclude``; up to
-    ``through``), read back from their bundles: on a rebuild, later years count too."""
+    ``through``), read back from their bundles: on a rebuild, later years count too. Of a split
+    year, the part of ``generation`` only (``bundles.first_versions``)."""
     from release.gate import read_public_csv
 
     found = []
     for spec in specs:
         if spec.mechanism == "summary":
             continue
-        for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")):
-            year = int(folder.name)
+        for year, folder in first_versions(dataset, out_dir, generation):
             path = folder / "public" / "tables" / f"{spec.name}.csv"
             if path.is_file() and year != exclude and (through is None or year <= through):
                 found.append(published_table(spec, read_public_csv(path), year, file=str(path)))
@@ -95,15 +96,16 @@ def published_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *,
 
 
 def published_microdata(out_dir: Path, dataset: str, policy: TablesPolicy, files: Mapping[str, str], *,
-                        exclude: int | None = None, through: int | None = None) -> list[PublishedTable]:
+                        exclude: int | None = None, through: int | None = None,
+                        generation: str | None = None) -> list[PublishedTable]:
     """Every exact table recounted from each year's published record-level files (``files``: policy
-    file name -> public file name pattern): the LP attacker's known equations."""
+    file name -> public file name pattern): the LP attacker's known equations. Of a split year,
+    the part of ``generation`` only: another system's files hold other columns."""
     from release.gate import read_public_csv
 
     found = []
     exact = [s for s in policy.tables if s.mechanism == "exact"]
-    for folder in sorted((out_dir / dataset).glob("[0-9][0-9][0-9][0-9]")) if exact else []:
-        year = int(folder.name)
+    for year, folder in first_versions(dataset, out_dir, generation) if exact else []:
         if year == exclude or (through is not None and year > through):
             continue
         public = {name: read_public_csv(path) for name, pattern in files.items()

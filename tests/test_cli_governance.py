@@ -62,7 +62,7 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     code, stdout, stderr = _invoke("verify", str(tmp_path / "pub" / "fioe" / "2020"), "--rules", rules)
     assert code == 0 and "PASS" in stdout and "signed by A. Counsel (legal" in stdout, stderr
     code, stdout, stderr = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules)
-    assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens" in stderr
+    assert code == 8 and "could not run: residual_pii, raw_values_absent, log_tokens, identifier_pseudonyms" in stderr
     assert "residual_pii: not run (no PII scanner supplied)" in stdout  # a check that did not run is no pass
     code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--no-scan", "--rules", rules,
                               "--allow-unverified")
@@ -71,7 +71,8 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     code, stdout, _ = _invoke("audit", "fioe", "2020", "--out", str(out), "--json", "--no-scan", "--rules", rules,
                               "--allow-unverified")
     assert code == 0 and json.loads(stdout)["ok"]
-    assert [u["name"] for u in json.loads(stdout)["unverified"]] == ["residual_pii", "raw_values_absent", "log_tokens"]
+    assert [u["name"] for u in json.loads(stdout)["unverified"]] == ["residual_pii", "raw_values_absent", "log_tokens",
+                                                                    "identifier_pseudonyms"]  # person_id: form only
 
 
 def test_edited_public_file_blocks_publish_and_audit(built: tuple[Path, Path], tmp_path: Path) -> None:

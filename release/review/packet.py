@@ -11,13 +11,14 @@ import json
 import webbrowser
 from pathlib import Path
 
+from release import bundles, generations
 from release.decisions import decisions_in_force
 from release.errors import ApprovalError, ReleaseError
 from release.gate import approvals_of, blocking_count, bundle_dir, listed_outputs, read_manifest
 from release.trust import trust_for
 from release.review.inputs import inputs_from_bundle
 from release.review.render import render_review
-from release.stages.publish import MANIFEST, sha256_file
+from release.stages.publish import sha256_file
 
 PACKET = "index.html"
 
@@ -42,13 +43,14 @@ def write_review(bundle_dir: Path, previous_bundle: Path | None = None) -> Path:
 
 
 def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
-           rules_dir: Path | None = None, version: int | None = None) -> dict[str, object]:
+           rules_dir: Path | None = None, version: int | None = None,
+           generation: str | None = None) -> dict[str, object]:
     """Where the packet is, and what is pending: trusted approvals against the policy's
     requirement, and signed decisions the next build will apply (or ignore, and why)."""
-    bundle = bundle_dir(dataset, year, out_dir, version)
+    bundle = bundle_dir(dataset, year, out_dir, version, generation)
     manifest = read_manifest(bundle)
-    previous = bundle_dir(dataset, year - 1, out_dir)
-    path = write_review(bundle, previous if (previous / MANIFEST).is_file() else None)
+    system = generations.of_manifest(dataset, manifest)
+    path = write_review(bundle, bundles.previous_bundle(dataset, year, out_dir, system.name if system else None))
     recorded = manifest.get("review_decisions")
     applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
                if isinstance(d, dict)}

@@ -21,7 +21,7 @@ _TREATMENT = {"keep": "published", "officer": "published", "integer": "published
               "datetime": "generalized", "age": "generalized", "age_band": "generalized (added)",
               "street_name": "generalized", "zip": "generalized", "narrative": "published, redacted",
               "free_text": "published, redacted", "raw_only": "withheld (used only to find its values in text)",
-              "drop": "dropped"}
+              "drop": "dropped", "pseudonym": "published as a keyed pseudonym (never the source's value)"}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class Workspace:
     passphrase: bytes | None = field(default=None, repr=False)
     reviewer: str | None = None
     raw_dir: Path | None = None
+    generation: str | None = None  # the part of a split year (release.bundles)
     # filled by ``load``
     bundle: Path = Path()
     facts: Facts | None = None
@@ -63,7 +64,7 @@ class Workspace:
         return workspace
 
     def load(self) -> None:
-        self.bundle = existing_bundle(self.dataset, self.year, self.out_dir)
+        self.bundle = existing_bundle(self.dataset, self.year, self.out_dir, generation=self.generation)
         self.manifest_sha256 = manifest_sha256(self.bundle)
         manifest = read_manifest(self.bundle, ConfigError)
         policy, problems = bundle_policy(self.dataset, self.rules_dir, manifest)
@@ -195,10 +196,11 @@ class Workspace:
                               file=item.file, row_key=item.row_key, column=item.column)
         if item.kind == "finding":
             decisions.record_finding_decision(self.dataset, self.year, self.out_dir, item.log_id, decision,
-                                              self.reviewer, note, signing=self._signing())
+                                              self.reviewer, note, signing=self._signing(),
+                                              generation=self.generation)
         else:
             decisions.record_decision(self.dataset, self.year, self.out_dir, item.log_id, decision,
-                                      self.reviewer, note, signing=self._signing())
+                                      self.reviewer, note, signing=self._signing(), generation=self.generation)
         self.refresh()
         return self.item_state(item)
 
@@ -225,7 +227,8 @@ class Workspace:
             raise ApprovalError("approval is not offered: " + "; ".join(blockers), rule="review")
         assert self.key_path is not None
         result = gate.approve(self.dataset, self.year, self.out_dir, self.reviewer, self.key_path, note,
-                              self.passphrase, self.rules_dir, reviewed_manifest=self.manifest_sha256)
+                              self.passphrase, self.rules_dir, reviewed_manifest=self.manifest_sha256,
+                              generation=self.generation)
         self.approved_now = True
         self.refresh()
         return result

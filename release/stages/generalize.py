@@ -17,12 +17,14 @@ import pandas as pd
 
 from release.codebooks import Vocabulary
 from release.config import (DERIVED_TYPES, FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
-                            IntegerRule, KeepRule, OfficerRule, StreetNameRule)
+                            IntegerRule, KeepRule, OfficerRule, PseudonymRule, StreetNameRule)
+from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.dates import read_date
 from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
 from release.stages.load import ROW_KEY
+from release.stages.pseudonyms import pseudonym, raw_format_ok
 
 _MAX_KEYS = 20
 # Withheld cells of these types hold the juvenile rule's withheld_text; others are blank.
@@ -220,6 +222,24 @@ def rule_zip(values: pd.Series, rule: object, ctx: Context) -> Outcome:
     return Outcome(out, _unchanged(values), findings)
 
 
+def rule_pseudonym(values: pd.Series, rule: PseudonymRule, ctx: Context) -> Outcome:
+    """Each identifier as its keyed pseudonym (``release.stages.pseudonyms``); one not of the
+    declared format is blanked, reported and logged (with the token of what it held)."""
+    readings: dict[str, str | None] = {}
+    for value in values.dropna().unique():
+        if isinstance(value, str):
+            readings[value] = pseudonym(value, rule, ctx.dataset, ctx.tokenizer) if raw_format_ok(value, rule) else None
+    made = [p for p in readings.values() if p is not None]
+    if len(set(made)) != len(made):  # 64 bits: never in practice, but never silently
+        raise ReleaseError("two identifiers share a public pseudonym", file=ctx.file, column=ctx.column,
+                           rule="pseudonym")
+    out = values.map(lambda v: readings.get(v) if isinstance(v, str) else None).astype(object)
+    lost = values.map(lambda v: isinstance(v, str) and readings.get(v) is None).astype(bool)
+    findings = (_finding(ctx, lost, "value_outside_pattern", "identifiers not of the declared format: blanked"),) \
+        if lost.any() else ()
+    return Outcome(out, lost, findings, action="drop_value", entity_type="VALUE_OUTSIDE_PATTERN")
+
+
 def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
     return Outcome(values, _unchanged(values))
 
@@ -227,7 +247,7 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
 RULES: dict[str, Callable[..., Outcome]] = {
     "keep": rule_keep, "datetime": rule_datetime, "street_name": rule_street_name,
     "integer": rule_integer, "zip": rule_zip, "narrative": rule_passthrough,
-    "free_text": rule_passthrough, "officer": rule_officer,
+    "free_text": rule_passthrough, "officer": rule_officer, "pseudonym": rule_pseudonym,
     # "age" is handled with the juvenile rule below; "drop" and "raw_only" never reach here
 }
 
@@ -274,8 +294,11 @@ def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: Da
     if ages.differs.any():
         findings += (_finding(ctx, ages.differs, "age_from_dob", "ages computed from the date of birth where the "
                               "age column was blank or said otherwise", "warning"),)
-    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing
-    return Outcome(out, (minor & ~ages.unknown).astype(bool), findings, entity_type="AGE", action="generalize")
+    # logged: each age banded (the exact age removed); a blank or corrected age removes nothing, and
+    # an age computed from the date of birth where the age cell was blank removes no cell's value
+    # (its log token would be of no raw value, which the audit could not recompute)
+    removed = minor & ~ages.unknown & values.notna()
+    return Outcome(out, removed.astype(bool), findings, entity_type="AGE", action="generalize")
 
 
 def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minors: frozenset[str],

@@ -8,7 +8,9 @@ plate) anywhere in any public file, found with one Aho–Corasick automaton. Use
 ``release audit --raw`` years later. Matching is case-insensitive on word boundaries,
 after NFKC and whitespace folding. Single name parts (a first or last name alone) are not
 checked in officer columns, whose published names may share a subject's surname by
-chance; nor in structured columns. Results name file, row key and column; never the value.
+chance; nor in structured columns. The raw values of an identifier published as a keyed
+pseudonym (``pseudonym`` rule) count as full values: the pseudonym never matches them, the raw
+value anywhere does. Results name file, row key and column; never the value.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Leak:
 
 _LABELS = {"first_name": "PERSON", "middle_name": "PERSON", "last_name": "PERSON", "full_name": "PERSON",
            "alias": "PERSON", "dob": "DOB", "address": "ADDRESS", "phone": "PHONE", "license": "ID",
-           "plate": "PLATE"}
+           "plate": "PLATE", "identifier": "ID"}
 
 
 def label_of(value: str, labels: dict[str, str]) -> str:
@@ -189,6 +191,10 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> RawValues
         link = file_policy.parent.column if file_policy.parent else file_policy.key_column
         frame = raw[name]
         raw_only = {c: k for c, k in file_policy.raw_only_columns().items() if c in frame.columns}
+        # an identifier published as its pseudonym: the raw value must appear nowhere (its
+        # pseudonym, a prefix and hex digits, never reads as it)
+        raw_only.update({c: "identifier" for c, r in file_policy.columns.items()
+                         if r.type == "pseudonym" and c in frame.columns})
         for column, kind in raw_only.items():
             for key, value in zip(frame[link], frame[column], strict=True):
                 if isinstance(key, str) and isinstance(value, str) and value.strip():

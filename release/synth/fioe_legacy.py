@@ -144,7 +144,7 @@ def _report_cells(report: dict[str, str], rng: random.Random) -> dict[str, str]:
 
 def _person_cells(report: dict[str, str], person: dict[str, str], rng: random.Random, sequence: int,
                   position: int) -> dict[str, str]:
-    race = person["race"].strip() or "Unknown"
+    race = _blank(person["race"].strip()) or "Unknown"  # the Mark43 generator writes some as NULL
     hispanic = person["ethnicity"] == "Hispanic Origin"
     race_id, race_desc, description = RACE["Hispanic" if hispanic and race in ("White", "Other") else race]
     frisked = person["was_frisked"] == "1"

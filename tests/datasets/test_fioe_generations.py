@@ -27,8 +27,9 @@ CITY_RMS_CONTACTS = ["fc_num", "contact_date", "contact_officer", "contact_offic
                      "supervisor_name", "street", "city", "state", "zip", "frisked", "searchperson", "searchvehicle",
                      "summonsissued", "stop_duration", "circumstance", "basis", "vehicle_year", "vehicle_state",
                      "vehicle_make", "vehicle_model", "vehicle_color", "vehicle_style", "vehicle_type", "contact_reason"]
-CITY_RMS_PERSONS = ["fc_num", "contact_date", "sex", "race", "age", "build", "hair_style", "skin_tone", "ethnicity",
-                    "otherclothing", "deceased", "license_state", "license_type", "was_frisked"]
+CITY_RMS_PERSONS = ["recnum", "person_id", "fc_num", "contact_date", "sex", "race", "age", "build", "hair_style",
+                    "skin_tone", "ethnicity", "otherclothing", "deceased", "license_state", "license_type",
+                    "was_frisked"]  # all 16: recnum and person_id as keyed pseudonyms
 FLAGS = ("frisked", "searchperson", "searchvehicle", "summonsissued")
 WITHHELD = "[WITHHELD: JUVENILE]"
 
@@ -118,6 +119,7 @@ def test_rms_keeps_every_column_the_city_publishes(built: dict[str, Built]) -> N
     contacts, persons = rms.public(0), rms.public(1)
     assert [c for c in contacts[0] if c in CITY_RMS_CONTACTS] == CITY_RMS_CONTACTS
     assert set(CITY_RMS_PERSONS) <= set(persons[0])
+    assert {r["recnum"][:4] for r in persons} == {"REC-"}  # every row had a record number: its pseudonym
 
 
 def test_rms_stop_duration_bands_are_published_as_recorded(built: dict[str, Built]) -> None:

@@ -52,7 +52,10 @@ def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> Non
     assert _status(report) == {
         "outputs_match_manifest": "pass", "redaction_log": "pass", "log_trailer_mac": "pass", "approvals": "pass",
         "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
-        "suppression_audit": "pass", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass"}
+        "suppression_audit": "pass", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass",
+        "identifier_pseudonyms": "pass"}
+    pseudonyms = next(c for c in report.checks if c.name == "identifier_pseudonyms").detail
+    assert pseudonyms["cells"] == 3 and pseudonyms["mismatched"] == 0  # person_id of 3 persons, recomputed
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
     assert tokens["matched"] == 8 and tokens["mismatched"] == 0
     assert audit_or_raise("fioe", 2020, built.out_dir, built.raw_dir, KEY, rules_dir=trusted_rules(built.out_dir.parent),
@@ -64,8 +67,8 @@ def test_without_raw_key_or_scanner_those_checks_are_not_run_and_do_not_pass(bui
     report = _run(built, raw=False, key=None)
     assert report.failed == [] and not report.ok
     assert report.unverified == ["log_trailer_mac", "residual_pii", "suppression_audit", "raw_values_absent",
-                                 "log_tokens"]
-    with pytest.raises(AuditFailure, match="5 check.s. could not run: log_trailer_mac, residual_pii"):
+                                 "log_tokens", "identifier_pseudonyms"]
+    with pytest.raises(AuditFailure, match="6 check.s. could not run: log_trailer_mac, residual_pii"):
         audit_or_raise("fioe", 2020, built.out_dir, None, None, rules_dir=trusted_rules(built.out_dir.parent))
     allowed = _run(built, raw=False, key=None, allow_unverified=True)
     assert allowed.ok and [s["name"] for s in allowed.to_dict()["unverified"]] == report.unverified
@@ -167,9 +170,10 @@ def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, 
     assert slip[2].lower() not in json.dumps(caught.value.to_dict()).lower()
 
 
-def test_wrong_key_fails_trailer_and_tokens(built: Built) -> None:
+def test_wrong_key_fails_trailer_tokens_and_pseudonyms(built: Built) -> None:
     report = _run(built, key=b"w" * 64)
-    assert report.failed == ["log_trailer_mac", "log_tokens"]
+    assert report.failed == ["log_trailer_mac", "log_tokens", "identifier_pseudonyms"]
+    assert next(c for c in report.checks if c.name == "identifier_pseudonyms").detail["mismatched"] == 3
     assert next(c for c in report.checks if c.name == "log_tokens").detail["mismatched"] == 8
 
 
@@ -249,11 +253,11 @@ def test_residual_pii_scanner_gets_the_logged_placeholders(built: Built) -> None
 
 
 def test_public_column_outside_the_allow_list(make_bundle) -> None:
-    built: Built = make_bundle(extra_column=("persons", "recnum"))
+    built: Built = make_bundle(extra_column=("persons", "entered_by"))
     report = _run(built, raw=False)
     assert report.failed == ["public_columns_allowed"]
     assert _problems(report, "public_columns_allowed") == [
-        "public/fioe_2020_persons.csv, column recnum: not on the policy's allow-list"]
+        "public/fioe_2020_persons.csv, column entered_by: not on the policy's allow-list"]
 
 
 def test_rules_that_differ_from_the_manifest_fail(built: Built, tmp_path: Path) -> None:

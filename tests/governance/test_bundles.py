@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from governance.conftest import Built
 
-from release.bundles import (DATASETS, build_target, bundle_dir, check_dataset, is_published, parse_folder,
-                             record_publication, versions)
+from release.bundles import (DATASETS, build_target, bundle_dir, check_dataset, folder_name, folder_part,
+                             is_published, parse_folder, record_publication, versions)
 from release.errors import ApprovalError, ConfigError
 
 
@@ -21,11 +21,15 @@ def test_only_registered_dataset_names_become_paths(tmp_path: Path, name: str) -
     assert check_dataset("fioe") == "fioe" and "fioe" in DATASETS
 
 
-@pytest.mark.parametrize(("name", "parsed"), [("2020", (2020, 1)), ("2020-v2", (2020, 2)), ("2020-v12", (2020, 12)),
-                                              ("2020-v1", None), ("2020-v0", None), ("x2020", None),
-                                              ("2020.decisions.jsonl", None)])
-def test_bundle_folder_names(name: str, parsed: tuple[int, int] | None) -> None:
-    assert parse_folder(name) == parsed
+@pytest.mark.parametrize(("name", "parsed", "part"), [
+    ("2020", (2020, 1), None), ("2020-v2", (2020, 2), None), ("2020-v12", (2020, 12), None), ("2020-v1", None, None),
+    ("2020-v0", None, None), ("x2020", None, None), ("2020.decisions.jsonl", None, None),
+    ("2019-rms", (2019, 1), "rms"), ("2019-mark43-v2", (2019, 2), "mark43"), ("2019-RMS", None, None),
+    ("2019-rms-v1", None, None)])
+def test_bundle_folder_names(name: str, parsed: tuple[int, int] | None, part: str | None) -> None:
+    assert parse_folder(name) == parsed and folder_part(name) == part
+    if parsed is not None:
+        assert folder_name(parsed[0], parsed[1], part) == name
 
 
 def test_a_published_year_is_never_replaced_and_a_new_version_gets_its_own_folder(built: Built) -> None:

@@ -111,10 +111,10 @@ def test_tables_section_only_when_tables_exist(make_bundle, tables: bool) -> Non
 
 def test_changes_since_the_previous_release(make_bundle) -> None:
     make_bundle(year=2019, privacy={"rho_spent": 0.2})
-    built: Built = make_bundle(year=2020, extra_column=("persons", "recnum"), privacy={"rho_spent": 0.3})
+    built: Built = make_bundle(year=2020, extra_column=("persons", "entered_by"), privacy={"rho_spent": 0.3})
     part = _packet(built).split('id="changes"')[1].split("</section>")[0]
     assert "since the last release (2019)" in part
-    assert "<td>fioe_{year}_persons.csv</td><td class=n>3</td><td class=n>3</td><td>recnum</td><td>-</td>" in part
+    assert "<td>fioe_{year}_persons.csv</td><td class=n>3</td><td class=n>3</td><td>entered_by</td><td>-</td>" in part
     assert "<td>rho_spent</td><td>0.2</td><td>0.3</td>" in part
 
 

@@ -406,7 +406,7 @@ def test_the_packet_summary_fits_one_screen_and_nothing_leaves_the_page(
     assert all(0 < bottom <= height for bottom in bottoms), (bottoms, height)
     summary = driver.find_element("id", "summary").text  # type: ignore[attr-defined]
     assert "No blocking finding." in summary and "Record-level risk: RED" in summary
-    assert "Warnings: 4" in summary and "ages computed from the date of birth" in summary
+    assert "Warnings: 5" in summary and "ages computed from the date of birth" in summary  # recnum: absent
     assert "ledger not anchored" in summary  # the module's rules name no witness (see ``world``)
     assert "release approve fioe 2020 --key KEY" in summary
     assert not driver.find_element("css selector", "details.appendix table").is_displayed()  # folded away

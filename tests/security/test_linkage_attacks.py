@@ -62,6 +62,7 @@ class Plant:
     decoys: int = 0  # other people, one report each, alike on ``on_report`` but for ``decoy_time``
     decoy_time: str = "10:05:00"
     by_text: bool = False  # only their narratives link them
+    one_person_id: bool = False  # the export gives them one person_id (published as its keyed pseudonym)
 
     def export(self, folder: Path) -> Path:
         from release.synth.fioe import generate_fioe, write_fioe
@@ -85,7 +86,8 @@ class Plant:
                     row.update({**self.on_report, **cells})
             persons.append({**dict.fromkeys(persons[0], ""), "first_name": "Zed", "last_name": "Quimby",
                             "deceased": "0", "was_frisked": "0", **self.person, **self.on_person, **own,
-                            "person_id": str(99000000000 + number), "fc_num": report["fc_num"],
+                            "person_id": str(99000000000 + (0 if self.one_person_id else number)),
+                            "fc_num": report["fc_num"],
                             "contact_date": report["contact_date"]})
         _write(folder / "fieldcontact.csv", contacts)
         _write(folder / "fieldcontact_name.csv", persons)
@@ -149,6 +151,10 @@ WITHHELD: dict[str, Plant] = {
     "1c-narr-a-rare-phrase-in-their-narratives": Plant(
         COMMON, 3, on_report={"contact_reason": PHRASE}, pick=lambda reports, n: _nothing_in_common(reports, n)
         + [reports[len(reports) // 8]], by_text=True),
+    # the control below, but the City's person_id is one: its pseudonym is the same in both rows
+    # within the release (as the City's own file joins them), so the files say "one person"
+    "1c-id-one-person-id-pseudonym-in-two-reports-with-nothing-else-in-common": Plant(
+        COMMON, 2, pick=_nothing_in_common, one_person_id=True),
 }
 
 

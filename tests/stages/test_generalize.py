@@ -155,3 +155,35 @@ def test_missing_tokens_of_a_policy_read_as_blank(tmp_path: Path) -> None:
     assert "NO DATA ENTERED" in (tmp_path / "fio.csv").read_text(encoding="utf-8")
     frame = load_export(tmp_path, policy, 2013).tables["persons"]
     assert not frame.drop(columns="_row_key").isin(["NO DATA ENTERED"]).any().any()
+
+
+def test_identifier_is_published_as_its_keyed_pseudonym(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """person_id (``pseudonym`` rule): the same id, the same pseudonym in every row of a release;
+    another key (another year's release) another one; a value not of the id's format blanked and
+    reported by row key, never by value."""
+    persons = [person("FC20000001", person_id="30000000001"), person("FC20000002", person_id="30000000001"),
+               person("FC20000003", person_id="30000000002"), person("FC20000004", person_id="J. Smith")]
+    folder = write_export(tmp_path, [contact(f"FC2000000{i}") for i in range(1, 5)], persons)
+    frames, findings, events = _run(folder, policy)
+    published = frames["persons"]["person_id"].tolist()
+    assert published[0] == published[1] != published[2] and published[3] is None
+    assert all(p.startswith("PER-") and len(p) == 20 for p in published[:3])
+    loaded = load_export(folder, policy, 2020)
+    other_year = generalize(loaded.tables, policy, frozenset(), Tokenizer(b"h" * 64))[0]["persons"]["person_id"]
+    assert not set(other_year.dropna()) & set(published[:3])
+    bad = [f for f in findings if f.column == "person_id"]
+    assert [(f.code, f.row_keys) for f in bad] == [("value_outside_pattern", ("FC20000004/p1",))]
+    assert "Smith" not in repr(bad) and "30000000001" not in repr(findings)
+    logged = [e for e in events if e.column == "person_id"]
+    assert [(e.row_key, e.action) for e in logged] == [("FC20000004/p1", "drop_value")]
+    assert logged[0].token == KEY.token("J. Smith")
+
+
+def test_an_age_computed_from_a_blank_age_cell_logs_no_removed_value(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """A minor's band from the date of birth where the age cell was blank removes no cell's value:
+    nothing is logged for it (a token of no raw value would fail the audit's recomputation)."""
+    folder = write_export(tmp_path, [contact("FC20000001"), contact("FC20000002")],
+                          [person("FC20000001", age="", dob="2004-01-02"), person("FC20000002", age="16", dob="")])
+    frames, _, events = _run(folder, policy)
+    assert frames["persons"]["age"].tolist() == ["16-17", "16-17"]  # both banded
+    assert [e.row_key for e in events if e.entity_type == "AGE"] == ["FC20000002/p1"]

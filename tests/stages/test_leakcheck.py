@@ -34,9 +34,11 @@ def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], st
      ("contacts", "weather", "Zebulon Quartermaine"),
      ("contacts", "contact_reason", "call 617-555-0142"),
      ("persons", "build", "S12345678"),
-     ("contacts", "contact_officer_name", "ZEBULON QUARTERMAINE")],
+     ("contacts", "contact_officer_name", "ZEBULON QUARTERMAINE"),
+     ("persons", "person_id", "30000000001"),
+     ("contacts", "contact_reason", "wristband 30000000001 noted")],
     ids=["full-name", "home-address", "plate-any-case", "full-name-in-category", "phone",
-         "licence-in-persons", "full-name-in-officer-column"])
+         "licence-in-persons", "full-name-in-officer-column", "raw-id-in-its-pseudonym-column", "raw-id-in-text"])
 def test_planted_raw_value_flagged(tmp_path: Path, policy: DatasetPolicy, table: str, column: str,
                                    planted: str) -> None:
     folder = write_export(tmp_path, [contact("FC20000001")], [person("FC20000001")])
@@ -44,6 +46,16 @@ def test_planted_raw_value_flagged(tmp_path: Path, policy: DatasetPolicy, table:
     assert flags[table].iloc[0]
     assert [(leak.row_key, leak.column) for leak in leaks] == [(f"FC20000001{'/p1' if table == 'persons' else ''}", column)]
     assert planted not in repr(leaks)
+
+
+def test_a_published_pseudonym_is_never_its_raw_identifier(tiny_export: Path, policy: DatasetPolicy) -> None:
+    """person_id is published as its keyed pseudonym: both checks know the raw id, neither takes
+    the pseudonym for it (``pseudonym`` rule)."""
+    loaded = load_export(tiny_export, policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, frozenset(), KEY)
+    assert public["persons"]["person_id"].str.fullmatch(r"PER-[0-9A-F]{16}").all()
+    assert find_leaks(loaded.tables.frames, dict(public.frames), policy, 2020)[1] == []
+    assert find_global_leaks(loaded.tables.frames, dict(public.frames), policy, 2020) == []
 
 
 def test_clean_release_has_no_leak(tiny_export: Path, policy: DatasetPolicy) -> None:

@@ -28,12 +28,12 @@ CONTACT_COLUMNS = [
     "basis", "vehicle_year", "vehicle_state", "vehicle_model", "vehicle_color",
     "vehicle_style", "vehicle_type", "key_situations", "contact_reason", "weather"]
 PERSON_COLUMNS = [
-    "fc_num", "contact_date", "sex", "race", "age", "ethnicity", "build", "hair_style",
+    "recnum", "person_id", "fc_num", "contact_date", "sex", "race", "age", "ethnicity", "build", "hair_style",
     "skin_tone", "otherclothing", "deceased", "license_state", "license_type", "was_frisked"]
 # the public files' columns: the raw ones and the policy's derived columns (row position, date precision, age band)
 PUBLIC_CONTACT_COLUMNS = ["fc_num", "row_in_report", "contact_date", "contact_date_precision", *CONTACT_COLUMNS[2:]]
-PUBLIC_PERSON_COLUMNS = ["fc_num", "person_in_report", "contact_date", "contact_date_precision", "sex", "race", "age",
-                         "age_band", *PERSON_COLUMNS[5:]]
+PUBLIC_PERSON_COLUMNS = ["recnum", "person_id", "fc_num", "person_in_report", "contact_date", "contact_date_precision",
+                         "sex", "race", "age", "age_band", *PERSON_COLUMNS[7:]]
 # A value of each closed column's vocabulary (the public suite checks them all).
 CLOSED_CONTACTS = {"contact_officer": "123456", "supervisor": "012345", "city": "BOSTON", "state": "MA",
                    "vehicle_state": "NH", "vehicle_model": "Accord", "vehicle_color": "Gray",
@@ -70,6 +70,9 @@ def persons(public: bool, rows: int = 3) -> pd.DataFrame:
     frame = pd.DataFrame({column: ["x"] * rows for column in (PUBLIC_PERSON_COLUMNS if public else PERSON_COLUMNS)})
     frame["fc_num"] = [f"FC20{i:06d}" for i in range(rows)]
     frame["age"] = ["34"] * rows
+    # identifiers: the raw numbers, published as keyed pseudonyms (the pattern checks each side's form)
+    frame["recnum"] = [f"REC-{i:016X}" if public else f"1000{i}" for i in range(rows)]
+    frame["person_id"] = [f"PER-{i:016X}" if public else f"2000{i}" for i in range(rows)]
     if public:
         frame["person_in_report"] = ["1"] * rows
         frame["contact_date"] = ["2020-05-06T07:00:00"] * rows

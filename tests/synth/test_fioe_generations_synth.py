@@ -80,3 +80,12 @@ def test_same_arguments_same_bytes(tmp_path: Path, generation: str) -> None:
             paths = write_fioe_legacy(generate_fioe_legacy(2012, seed=1, n_reports=30), folder)
         return {p.name: p.read_bytes() for p in paths}
     assert write(tmp_path / "a") == write(tmp_path / "b")
+
+
+def test_a_race_the_mark43_generator_wrote_as_null_is_unknown_in_the_legacy_file() -> None:
+    """A year-sized `release sample fioe 2013` once stopped on a Mark43 person whose race is NULL."""
+    mark43 = generate_fioe(2013, seed=1, n_reports=200, case_mix=False)  # the reports the legacy file is made of
+    assert any(p["race"].strip() == "NULL" for p in mark43.persons)
+    legacy = generate_fioe_legacy(2013, seed=1, n_reports=200)
+    assert {row["RACE_DESC"] for row in legacy.rows} <= {"ASIAN OR PACIFIC ISLANDER", "BLACK", "HISPANIC", "WHITE",
+                                                          "MIDDLE EASTERN OR EAST INDIAN", "UNKNOWN"}
