@@ -9,6 +9,11 @@ structured column, a failed critical expectation, a table finding, a budget refu
 blocked build still writes its bundle (status ``blocked``, no ``public/``) with every
 finding in its packet, so a reviewer can decide and the next build applies the decision.
 Nothing here prints; the CLI renders what it returns.
+
+Where the work runs (two cores are the design point): the expectation suites in a process
+forked after the load (``release.validation_process``: Great Expectations' import overlaps the
+model's); redaction and each round's second scan in forked workers (``release.pii.parallel``),
+with the round's public frames and leak checks in this process meanwhile (``alongside``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from release.stages import generalize as generalize_stage
 from release.stages import juvenile, leakcheck, load, publish, redact
 from release.stages.load import ROW_KEY
 from release.stages.verify import Hit, finding_id, to_raw_span
+from release.validation_process import Validator
 
 MAX_VERIFY_ROUNDS = 5
 CONTEXT_CHARS = 80
@@ -66,6 +72,7 @@ class _Run:
     minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
     coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
     checker: leakcheck.LeakChecker | None = None  # built in the first verify round, used by every round
+    validator: Validator | None = None  # the suites' process, forked after the load (validation_process)
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -94,6 +101,16 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
     heap.settle()  # the raw tables live until the build ends
     report = Report(loaded.findings).extend(_generation_findings(options, resolved))
     run = _Run(options, resolved, keys, loaded, [], report, report, coarsening=coarsening)
+    run.validator = Validator(functools.partial(_raw_request, run))  # imports GE while the model loads
+    try:
+        return _checked(run, mac)
+    finally:
+        run.validator.close()
+
+
+def _checked(run: _Run, mac: Callable[[str], str]) -> dict[str, object]:
+    """Transform, verify, check and write: the bundle of a loaded export."""
+    options, resolved, progress = run.options, run.resolved, run.options.progress
     _transform(run)
     _verify(run)
     with progress.stage("check public"):
@@ -189,16 +206,20 @@ def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
 
 
-def _validate_raw(run: _Run) -> None:
-    """The raw expectation suite over the loaded tables; its findings follow the loader's."""
-    from release.stages.validate import validate
-
-    options, resolved, policy = run.options, run.resolved, run.resolved.policy
-    with options.progress.stage("validate raw"):
-        run.raw_results, found = validate(  # closed columns as the policy reads them (see suite_domains)
-            [validate_table(name, fp.raw_file, vocabulary_view(run.loaded.tables[name], fp))
+def _raw_request(run: _Run) -> tuple[list, Path, str]:
+    """The raw expectation suite's request: the loaded tables with their closed columns as the
+    policy reads them (see suite_domains). Made in the validation process, from its memory."""
+    resolved, policy = run.resolved, run.resolved.policy
+    return ([validate_table(name, fp.raw_file, vocabulary_view(run.loaded.tables[name], fp))
              for name, fp in policy.files.items()],
-            resolved.expectations_dir / f"{resolved.policy_name}_raw.json", stage="validate_raw")
+            resolved.expectations_dir / f"{resolved.policy_name}_raw.json", "validate_raw")
+
+
+def _validate_raw(run: _Run) -> None:
+    """The raw expectation suite's answer (``run.validator``); its findings follow the loader's."""
+    assert run.validator is not None
+    with run.options.progress.stage("validate raw"):
+        run.raw_results, found = run.validator.result()
     run.base = run.base.extend(found)
 
 
@@ -582,8 +603,6 @@ def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
 
 def _check_public(run: _Run) -> list:
     """The public expectation suite over the record files and the derived files."""
-    from release.stages.validate import validate
-
     policy, year, public = run.resolved.policy, run.options.year, run.public
     blocked_rows = {(f.file, f.row_key) for f in run.report.blocking if f.stage == "leak_check"}
     public_tables = []
@@ -596,7 +615,8 @@ def _check_public(run: _Run) -> list:
         frame = extra.frame.copy()
         frame[ROW_KEY] = [str(i) for i in range(1, len(frame) + 1)]
         public_tables.append(validate_table(extra.name, Path(extra.relpath).name, frame))
-    public_results, found = validate(
+    assert run.validator is not None
+    public_results, found = run.validator.validate(
         public_tables, run.resolved.expectations_dir / f"{run.resolved.policy_name}_public.json", stage="validate_public")
     run.report = run.report.extend(found)
     return public_results

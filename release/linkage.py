@@ -180,30 +180,49 @@ def _shared_phrases(rows: pd.DataFrame, spec: LinkageSpec, person: np.ndarray,
     reports of fewer than ``min_people_per_class`` people, and how many such phrases."""
     if not spec.free_text:
         return set(), 0
-    texts = pd.DataFrame({"report": report, "text": rows[list(spec.free_text)].agg(" ".join, axis=1)})
-    texts = texts.drop_duplicates("report")
-    held = [(r, " ".join(words[k:k + PHRASE_WORDS]))
-            for r, text in zip(texts["report"], texts["text"])
-            for words in (_WORD.findall(text.lower()),) for k in range(len(words) - PHRASE_WORDS + 1)]
-    if not held:
-        return set(), 0
-    phrases = pd.DataFrame(held, columns=["report", "phrase"]).drop_duplicates()
-    phrases = phrases[phrases["phrase"].duplicated(keep=False)]  # in two or more reports
-    people = pd.DataFrame({"person": person, "report": report}).drop_duplicates()
-    linked = phrases.merge(people, on="report")
-    return _exposed(pd.factorize(linked["phrase"])[0], linked["person"].to_numpy(), linked["report"].to_numpy(),
+    first = ~pd.Series(report).duplicated().to_numpy()  # a report's text, from its first row
+    columns = [rows[column].to_numpy()[first] for column in spec.free_text]
+    texts = [" ".join(parts).lower() for parts in zip(*columns, strict=True)]
+    phrase_report, phrase = _phrases(report[first], [_WORD.findall(text) for text in texts])
+    shared = np.bincount(phrase)[phrase] >= 2  # in two or more reports (the pairs are distinct)
+    phrase_report, phrase = phrase_report[shared], phrase[shared]
+    # each (phrase, report) once per person of the report: a join on the report, in arrays
+    people = pd.DataFrame({"person": person, "report": report}).drop_duplicates().sort_values("report", kind="stable")
+    per_report = np.bincount(people["report"].to_numpy(), minlength=report.max() + 1)
+    starts = np.cumsum(per_report) - per_report
+    repeat = per_report[phrase_report]
+    at = np.repeat(starts[phrase_report], repeat) + np.arange(repeat.sum()) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    return _exposed(np.repeat(phrase, repeat), people["person"].to_numpy()[at], np.repeat(phrase_report, repeat),
                     spec.min_people_per_class)
 
 
+def _phrases(reports: np.ndarray, words: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(report, phrase) for every distinct run of ``PHRASE_WORDS`` words in a report's words, each
+    phrase an integer code (exact: words are numbered, then each run's code is built word by word,
+    renumbering after each step so the codes stay small)."""
+    counts = np.array([max(len(w) - PHRASE_WORDS + 1, 0) for w in words], dtype=np.int64)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    ids, vocabulary = pd.factorize(pd.Series([word for ws in words for word in ws], dtype=object))
+    first_word = np.repeat(np.cumsum(lengths) - lengths, counts)  # each report's first word, per phrase
+    starts = first_word + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    code = ids[starts].astype(np.int64)
+    for k in range(1, PHRASE_WORDS):
+        code = pd.factorize(code * max(len(vocabulary), 1) + ids[starts + k])[0].astype(np.int64)
+    report = np.repeat(reports, counts).astype(np.int64)
+    distinct = ~pd.Series(report * max(int(code.max(initial=0)) + 1, 1) + code).duplicated().to_numpy()
+    return report[distinct], code[distinct]
+
+
 def _exposed(classes: np.ndarray, person: np.ndarray, report: np.ndarray, minimum: int) -> tuple[set[int], int]:
-    """People with rows of two or more of their reports in one class of fewer than ``minimum``
-    people, and how many such classes."""
-    rows = pd.DataFrame({"cls": classes, "person": person, "report": report}).drop_duplicates()
-    people = rows.groupby("cls")["person"].nunique()
-    linked = rows.groupby(["cls", "person"])["report"].nunique()
-    linked = linked[linked >= 2].reset_index()
-    linked = linked[(linked["cls"].map(people) < minimum).to_numpy()]
-    return set(linked["person"].tolist()), int(linked["cls"].nunique())
+    """People with reports of two or more of theirs in one class of fewer than ``minimum`` people,
+    and how many such classes. The (class, person, report) triples are distinct."""
+    people, who = pd.factorize(person)
+    pairs, pair_of = pd.factorize(classes.astype(np.int64) * max(len(who), 1) + people)
+    reports_per_pair = np.bincount(pairs, minlength=len(pair_of))
+    class_of_pair = pair_of // max(len(who), 1)
+    people_per_class = np.bincount(class_of_pair) if len(pair_of) else np.zeros(0, dtype=np.int64)
+    linked = (reports_per_pair >= 2) & (people_per_class[class_of_pair] < minimum)
+    return set(who[pair_of[linked] % max(len(who), 1)].tolist()), len(np.unique(class_of_pair[linked]))
 
 
 def check_linkage(spec: TableSpec, frames: Mapping[str, pd.DataFrame], linkage: LinkageSpec | None,

@@ -25,8 +25,12 @@ GENESIS = "0" * 64
 LOG_VERSION = 2  # 1: the trailer MAC used the token key (forgeable)
 
 
+# one encoder for every entry: json.dumps with options builds a new encoder per call
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _canonical(entry: dict[str, object]) -> str:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _ENCODER.encode(entry)
 
 
 def _digest(entry: dict[str, object]) -> str:

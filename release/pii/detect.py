@@ -79,7 +79,7 @@ class NameFilter:
             # a middle initial, unless it is a letter of a dotted abbreviation ("A.K.A. BIGGIE")
             return self.in_dotted_abbreviation(start)
         low = word.lower().rstrip(".")
-        if any(ch.isdigit() for ch in word) or self.lexicon.is_stop_or_title(low):
+        if not word.isalpha() and any(ch.isdigit() for ch in word) or self.lexicon.is_stop_or_title(low):
             return True
         return low in self.lexicon.acronyms or low in self.lexicon.jargon
 

@@ -10,6 +10,7 @@ name, or an ordinary word opening a sentence. ``release.pii.names`` grows spans 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from typing import NamedTuple
 
@@ -37,21 +38,20 @@ class NameWords:
         self.names = names
         self.text = views.base.text
         self.one_case = views.mode != "mixed"
-        self._tokens: list[Token] | None = None
-        self._by_start: dict[int, int] | None = None
 
-    @property
+    # cached_property: computed on first use, then a plain attribute (these are read millions of times)
+    @functools.cached_property
     def tokens(self) -> list[Token]:
-        if self._tokens is None:
-            text = self.text
-            self._tokens = [Token(s, e, text[s:e].lower()) for s, e in (m.span() for m in _TOKEN.finditer(text))]
-        return self._tokens
+        text = self.text
+        return [Token(s, e, text[s:e].lower()) for s, e in (m.span() for m in _TOKEN.finditer(text))]
 
-    @property
+    @functools.cached_property
     def by_start(self) -> dict[int, int]:
-        if self._by_start is None:
-            self._by_start = {t.start: i for i, t in enumerate(self.tokens)}
-        return self._by_start
+        return {t.start: i for i, t in enumerate(self.tokens)}
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        return [t.start for t in self.tokens]
 
     def _gap(self, left: int, right: int) -> str:
         return self.text[self.tokens[left].end : self.tokens[right].start]

@@ -120,7 +120,7 @@ class NameNeighbours(NameSlots):
             spans += [m.span() for m in _OUR_PERSON.finditer(self.text)
                       if all(self.views.placeholders[m.start() : m.end()])]
         out: list[Candidate] = []
-        starts = [t.start for t in self.tokens]
+        starts = self.starts
         edges = ({s for s, _ in spans}, {e for _, e in spans})
         for start, end in spans:
             k = bisect.bisect_left(starts, end)  # first token after the name

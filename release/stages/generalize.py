@@ -93,9 +93,10 @@ def _closed(values: pd.Series, vocabulary: Vocabulary, on_unknown: str, ctx: Con
     """Read each distinct value once; a cell that lost an entry is reported (count and row
     keys, never the value) and logged with the token of what it held."""
     readings = {value: vocabulary.read(value) for value in values.dropna().unique() if isinstance(value, str)}
-    out = values.map(lambda v: readings[v].value if isinstance(v, str) else None)
-    lost = values.map(lambda v: isinstance(v, str) and readings[v].unknown > 0).astype(bool)
-    trimmed = values.map(lambda v: isinstance(v, str) and readings[v].trimmed > 0).astype(bool) & ~lost
+    out = values.map({v: r.value for v, r in readings.items()}).astype(object)  # dict look-ups, not a call per cell
+    out = out.where(out.notna(), None)
+    lost = values.map({v: r.unknown > 0 for v, r in readings.items()}).fillna(False).astype(bool)
+    trimmed = values.map({v: r.trimmed > 0 for v, r in readings.items()}).fillna(False).astype(bool) & ~lost
     findings: list[Finding] = []
     if lost.any():
         code = "value_outside_pattern" if kind == "pattern" else "value_outside_domain"

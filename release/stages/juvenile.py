@@ -34,7 +34,7 @@ from release.config import AgeRule, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.pii.terms import parse_date
-from release.stages.dates import read_date
+from release.stages.dates import DateParts, read_date
 
 PUBLIC_KEY_PREFIX = "RPT-"
 PUBLIC_KEY_PATTERN = r"RPT-[0-9A-F]{16}"
@@ -58,8 +58,7 @@ class Ages:
     unknown: pd.Series     # bool: no usable date of birth and no clean age in range: counts as a minor
 
 
-def _age_on(born: date | None, on: str | None) -> int | None:
-    when = read_date(on) if isinstance(on, str) else None
+def _age_on(born: date | None, when: DateParts | None) -> int | None:
     if born is None or when is None or when.month is None or when.day is None:
         return None
     return when.year - born.year - ((when.month, when.day) < (born.month, born.day))
@@ -78,7 +77,11 @@ def read_ages(frame: pd.DataFrame, policy: DatasetPolicy) -> Ages:
     if rule.dob_column is not None:
         dob_column = policy.column_ref(rule.dob_column)[1]
         dates = frame[policy.files[file].date_column]
-        computed = [_age_on(parse_date(born) if isinstance(born, str) else None, on)
+        # each distinct date read once (a year has a few hundred contact dates)
+        births = {v: parse_date(v) for v in frame[dob_column].dropna().unique() if isinstance(v, str)}
+        days = {v: read_date(v) for v in dates.dropna().unique() if isinstance(v, str)}
+        computed = [_age_on(births.get(born) if isinstance(born, str) else None,
+                            days.get(on) if isinstance(on, str) else None)
                     for born, on in zip(frame[dob_column], dates, strict=True)]
         from_dob = pd.Series([a if a is not None and low <= a <= high else pd.NA for a in computed],
                              index=frame.index, dtype="Int64")

@@ -322,6 +322,7 @@ def test_forked_workers_scan_as_one_process_does(engine: PiiEngine, monkeypatch:
         return found
 
     serial_calls: list[int] = []
+    monkeypatch.setattr(batches, "MIN_TEXTS_BESIDE_WORK", 10**6)  # one process, the caller's work first
     serial = scan(serial_calls)
     monkeypatch.setattr(batches, "MIN_TEXTS_FOR_PROCESSES", 2)
     monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, n_process=2, batch_size=4))
@@ -329,3 +330,39 @@ def test_forked_workers_scan_as_one_process_does(engine: PiiEngine, monkeypatch:
     pooled = scan(pooled_calls)
     assert pooled == serial and sum(map(len, serial[: len(inputs.texts)])) > 20
     assert serial_calls == pooled_calls == [0]
+
+
+def test_a_few_texts_are_forked_only_beside_the_callers_work(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below MIN_TEXTS_FOR_PROCESSES the texts run in this process, unless the caller has work of
+    its own to run alongside (a later verify round): then the workers scan while it works."""
+    import dataclasses
+
+    monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, n_process=2))
+    calls: list[tuple[int, int]] = []
+    real = batches.run_units
+
+    def spy(work, units, processes, alongside=None):  # type: ignore[no-untyped-def]
+        calls.append((len(units), processes))
+        return real(work, units, processes, alongside)
+
+    monkeypatch.setattr(batches, "run_units", spy)
+    texts = [f"Officers stopped Tyrone Davis at {n} Blue Hill Ave." for n in range(1, 21)]
+    beside = engine.scan_many(texts, threshold=0.3, alongside=lambda: None)
+    alone = engine.scan_many(texts, threshold=0.3)
+    assert beside == alone
+    assert calls[0][0] >= 2 and calls[0][1] == 2
+    assert calls[1][1] == 1
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 20, 100, 255, 256, 1000, 5484])
+@pytest.mark.parametrize("processes", [1, 2, 4])
+def test_units_cover_every_text_once_and_shrink_at_the_end(count: int, processes: int) -> None:
+    bounds = batches.unit_bounds(count, 128, processes)
+    covered = [n for i, j in bounds for n in range(i, j)]
+    assert covered == list(range(count))
+    sizes = [j - i for i, j in bounds]
+    assert all(0 < size <= 128 for size in sizes)
+    if processes == 1:
+        assert all(size == sizes[0] for size in sizes[:-1])
+    elif count >= 1000:
+        assert sizes[0] == 128 and max(sizes[-processes:]) <= 16  # the last units are small

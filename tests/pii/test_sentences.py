@@ -27,11 +27,16 @@ from tests.pii.conftest import OFFICERS, RULES, ours
         ("first paragraph\n\nsecond paragraph", ["first paragraph", "second paragraph"]),
         ("Name on one line\nsurname on the next", ["Name on one line\nsurname on the next"]),
         ("stopped at approx. noon", ["stopped at approx. noon"]),
+        ("Spoke with [PERSON 1]. He left. [PERSON 2] stayed.",
+         ["Spoke with [PERSON 1].", "He left.", "[PERSON 2] stayed."]),
+        ("Near [ADDRESS 1]. Nothing found.", ["Near [ADDRESS 1].", "Nothing found."]),
+        ("Saw [PERSON 1] there.", ["Saw [PERSON 1] there."]),
         ("   ", []),
         ("", []),
     ],
     ids=["sentence", "street-abbreviation", "titles-initials", "exclamation-digit", "blank-line",
-         "single-newline", "lower-case-after-period", "blank", "empty"],
+         "single-newline", "lower-case-after-period", "placeholder-ends-and-starts",
+         "placeholder-for-an-address", "placeholder-inside", "blank", "empty"],
 )
 def test_pieces_cut_only_at_clear_sentence_ends(text: str, expected: list[str]) -> None:
     assert [piece for _, piece in pieces(text)] == expected
