@@ -58,7 +58,9 @@ HELP: dict[str, str] = {
                         "account only) and print the privacy.yaml line that pins it.",
     "witness-serve": "Run the witness service on a Unix socket (or TCP on 127.0.0.1) until stopped: it appends the "
                      "ledger's entries to its store in --dir, refusing a rolled-back or forked chain, and signs "
-                     "receipts and fresh heads with --key.",
+                     "receipts and fresh heads with --key. It refuses a key other accounts can read or write, "
+                     "and a key, store or socket folder another account could change (the socket's folder is "
+                     "its own, e.g. /run/release-witness 0755, never straight in /tmp).",
 }
 
 EXAMPLES: dict[str, list[str]] = {

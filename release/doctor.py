@@ -180,6 +180,7 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
     import socket
 
     from release.privacy_policy import witness_for
+    from release.witness_places import socket_exposure
     witness = witness_for(spec)  # type: ignore[arg-type]
     try:
         statement = witness.statement()  # type: ignore[union-attr]
@@ -187,6 +188,10 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
         return Check("ledger", "fail", f"{detail}; {exc.message}", exc.exit_code)
     detail += (f"; witness: the service tier, {witness.label}: a fresh head signed by the pinned key, "  # type: ignore[union-attr]
                f"{statement.get('length')} entries held")
+    service = str(getattr(spec, "service", ""))
+    exposed = socket_exposure(Path(service)) if service.startswith("/") else None
+    if exposed:
+        return Check("ledger", "fail", f"{detail}; but {exposed} (noise.md, section 6)", 6)
     if statement.get("uid") == os.geteuid() and statement.get("host") == socket.gethostname():
         return Check("ledger", "warn", f"{detail}; but it runs under this very account, which can then read its "
                                        "key and rewrite its store: run it under an account of its own (noise.md, "

@@ -33,6 +33,7 @@ from typing import Any
 
 from release.approvals import load_private_key, one_line, private_key_id, sign_bytes
 from release.errors import ApprovalError, ConfigError, EnvironmentProblem
+from release.witness_places import check_key_file, own_folder
 from release.witness_protocol import HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
 
 STORE = "witness.sqlite"
@@ -191,7 +192,7 @@ class Witness:
 
 
 def load_key(key_path: Path) -> Any:
-    """The witness's private key; missing, open to other users, or unreadable: exit 9."""
+    """The witness's private key; missing or unreadable: exit 9 (open to other users: ``check_key_file``, 3)."""
     try:
         return load_private_key(key_path)
     except ApprovalError as exc:
@@ -225,35 +226,50 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
-def _store_folder(folder: Path) -> Path:
-    """The store's folder, refused when another account could change it or swap it for its own: the
-    folder, and every folder above it, belongs to this account or root and is writable by no one
-    else (a sticky folder such as /tmp excepted), as ssh's StrictModes asks of a key's folders."""
-    folder = folder.absolute()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for step in (folder, *folder.parents):
-        info = step.stat()
-        mode = stat.S_IMODE(info.st_mode)
-        if info.st_uid not in (0, os.geteuid()) or (mode & 0o022 and not (step != folder and mode & stat.S_ISVTX)):
-            raise ConfigError("the witness's store folder, or a folder above it, can be changed by another account "
-                              "(another owner, or writable by group or others): only the witness's account may "
-                              "change its store; chmod go-w it or move the store", file=str(step), rule="witness-dir")
-    return folder
-
-
 def _unix_server(path: Path) -> _UnixServer:
-    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-    if path.exists() or path.is_symlink():
-        if not stat.S_ISSOCK(path.lstat().st_mode):
-            raise ConfigError("the socket path is taken by a file that is not a socket", file=str(path),
-                              rule="witness-socket")
-        with socket.socket(socket.AF_UNIX) as probe:
-            if probe.connect_ex(str(path)) == 0:
-                raise ConfigError("a witness already listens on this socket", file=str(path), rule="witness-socket")
-        path.unlink()  # a stale socket left by a service that stopped
-    server = _UnixServer(str(path), _Handler)
-    os.chmod(path, 0o666)  # any account may ask; what it is told is signed, and its appends are checked
-    return server
+    """Listening on ``path``, in a folder only the witness's account can change. The socket is made
+    0666 by the umask around bind, never by a chmod on its path afterwards: a path can be a symlink by
+    then (issue #12, 5s-key), and any account may ask (what it is told is signed, its appends checked)."""
+    path = path.absolute()
+    own_folder(path.parent, "the socket's folder", "witness-socket", 0o755)
+    try:
+        if path.exists() or path.is_symlink():
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                raise ConfigError("the socket path is taken by a file that is not a socket", file=str(path),
+                                  rule="witness-socket")
+            with socket.socket(socket.AF_UNIX) as probe:
+                if probe.connect_ex(str(path)) == 0:
+                    raise ConfigError("a witness already listens on this socket", file=str(path),
+                                      rule="witness-socket")
+            path.unlink()  # a stale socket left by a service that stopped
+        previous = os.umask(0o111)
+        try:
+            return _UnixServer(str(path), _Handler)
+        finally:
+            os.umask(previous)
+    except OSError as exc:
+        raise ConfigError(f"the witness cannot listen on this socket ({exc.strerror or type(exc).__name__}): "
+                          "give it a path in a folder its account owns", file=str(path), rule="witness-socket") from None
+
+
+def _tcp_server(port: int) -> _TCPServer:
+    try:
+        return _TCPServer(("127.0.0.1", port), _Handler)
+    except OSError as exc:
+        raise EnvironmentProblem(f"the witness cannot listen on 127.0.0.1:{port} "
+                                 f"({exc.strerror or type(exc).__name__}): choose another port",
+                                 rule="witness-address") from None
+
+
+def _witness(folder: Path, key_path: Path) -> Witness:
+    """The key checked as ssh checks a private key, then the store in a folder only this account changes."""
+    check_key_file(key_path)
+    folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)
+    try:
+        return Witness(folder, key_path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"the witness's store cannot be opened ({type(exc).__name__}): it belongs to the witness's "
+                          "account and is writable by it", file=str(folder / STORE), rule="witness-dir") from None
 
 
 def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: int | None = None,
@@ -262,9 +278,9 @@ def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: i
     import signal
     if (socket_path is None) == (port is None):
         raise ConfigError("give the service one address: --socket PATH or --port N", rule="witness-address")
-    witness = Witness(_store_folder(folder), key_path)
+    witness = _witness(folder, key_path)
     server: socketserver.BaseServer = (_unix_server(socket_path) if socket_path is not None
-                                       else _TCPServer(("127.0.0.1", port or 0), _Handler))
+                                       else _tcp_server(port or 0))
     server.witness = witness  # type: ignore[attr-defined]
     address = str(socket_path) if socket_path is not None else f"127.0.0.1:{server.server_address[1]}"  # type: ignore[index]
     previous = signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

@@ -397,7 +397,7 @@ def test_the_service_refuses_a_forked_gapped_or_foreign_chain_and_takes_a_resent
     assert exchange(world.witness.address, {"op": "head"})["ok"] is False  # no nonce, no answer
 
 
-SERVE_REFUSALS = [("key-readable-by-others", 9, "readable by other users"),
+SERVE_REFUSALS = [("key-readable-by-others", 3, "chmod 600 it"),
                   ("store-writable-by-others", 3, "can be changed by another account"),
                   ("store-in-a-folder-others-write", 3, "can be changed by another account"),
                   ("socket-in-use", 3, "already listens")]

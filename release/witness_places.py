@@ -1,0 +1,105 @@
+"""Where the witness service keeps its key, store and socket: places no other account can change.
+
+A folder another account can write lets it swap what is in it. For the store that is a forged
+history; for the socket (issue #12, attack 5s-key) it is the service's own file operations turned
+against it (a symlink renamed over the socket while it starts) and a witness taken offline at will.
+The rule is ssh's StrictModes: the file, its folder and every folder above belong to the witness's
+account or root and are writable by no one else; a sticky folder such as /tmp is accepted above
+the folder, never as the folder itself (anyone may create a name in it first).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection
+from pathlib import Path
+
+from release.errors import ConfigError
+
+FOLDER_RULE = ("only the witness's account (or root) may change it: give it to that account (chown) and chmod "
+               "go-w it, or use a folder it owns such as /run/release-witness (0755)")
+
+
+def changeable_by_others(folder: Path, owners: Collection[int]) -> Path | None:
+    """The first of ``folder`` and the folders above it that an account other than root and
+    ``owners`` owns, or that group or others may write (sticky folders above ``folder`` excepted);
+    None when there is none. OSError when one cannot be read."""
+    folder = folder.absolute()
+    for step in (folder, *folder.parents):
+        info = step.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid not in (0, *owners) or (mode & 0o022 and not (step != folder and mode & stat.S_ISVTX)):
+            return step
+    return None
+
+
+def own_folder(folder: Path, what: str, rule: str, mode: int) -> Path:
+    """``folder`` made if missing (``mode``; folders above it 0755), refused (exit 3, naming the folder) when another account
+    could change it, or when it cannot be made or read."""
+    folder = folder.absolute()
+    previous = os.umask(0o022)  # the modes asked for, whatever the account's umask
+    try:
+        try:
+            folder.mkdir(mode=mode, parents=True, exist_ok=True)
+        finally:
+            os.umask(previous)
+        exposed = changeable_by_others(folder, (os.geteuid(),))
+    except OSError as exc:
+        raise ConfigError(f"{what} cannot be made or read by the witness's account ({_why(exc)}): create it as "
+                          "that account, or give that account a folder it owns", file=str(folder), rule=rule) from None
+    if exposed is not None:
+        raise ConfigError(f"{what}, or a folder above it, can be changed by another account (another owner, or "
+                          f"writable by group or others): {FOLDER_RULE}", file=str(exposed), rule=rule)
+    return folder
+
+
+def check_key_file(key_path: Path) -> None:
+    """The witness's private key as ssh wants a private key: a file of the witness's account (or
+    root), that no other account can read or write, in folders no other account can change (exit 3,
+    saying how to fix). A missing key is left to the loader (exit 9)."""
+    key_path = key_path.absolute()
+    try:
+        info = key_path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"the witness key cannot be read ({_why(exc)})", file=str(key_path),
+                          rule="witness-key") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigError("the witness key is a symbolic link: give the key file itself", file=str(key_path),
+                          rule="witness-key")
+    if info.st_uid not in (0, os.geteuid()):
+        raise ConfigError("the witness key belongs to another account: chown it to the witness's account",
+                          file=str(key_path), rule="witness-key")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        raise ConfigError("the witness key is readable or writable by other accounts: chmod 600 it (and make a new "
+                          "key if another account could have read it)", file=str(key_path), rule="witness-key")
+    try:
+        exposed = changeable_by_others(key_path.parent, (os.geteuid(),))
+    except OSError as exc:
+        raise ConfigError(f"the witness key's folder cannot be read ({_why(exc)})", file=str(key_path.parent),
+                          rule="witness-key") from None
+    if exposed is not None:
+        raise ConfigError("the witness key's folder, or a folder above it, can be changed by another account, "
+                          f"which could swap the key: {FOLDER_RULE}", file=str(exposed), rule="witness-key")
+
+
+def socket_exposure(socket_path: Path) -> str | None:
+    """For ``release doctor``: why an account other than the witness's could replace the socket at
+    ``socket_path`` (its folder or one above it), or None (also when it cannot be looked at)."""
+    try:
+        owner = socket_path.lstat().st_uid
+        exposed = changeable_by_others(socket_path.parent, (owner,))
+        info = exposed.stat() if exposed is not None else None
+    except OSError:
+        return None
+    if exposed is None or info is None:
+        return None
+    return (f"another account than the witness's can replace or remove its socket: {exposed} (owner uid "
+            f"{info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}); put the socket in a folder the witness's account "
+            "owns and alone writes, such as /run/release-witness (0755), and restart the service")
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
