@@ -534,7 +534,7 @@ def _rules_copy(world: World, unit: str, rho: str) -> Path:
     return copy
 
 
-@pytest.mark.parametrize(("unit", "rho", "refusal"), [("person2", "4.0", OTHER_UNIT), ("person", "0.9", OTHER_RHO)],
+@pytest.mark.parametrize(("unit", "rho", "refusal"), [("person2", "4.0", OTHER_UNIT), ("person", "0.1", OTHER_RHO)],
                          ids=["new-unit", "same-unit-larger-rho"])
 def test_4u_a_charge_the_trusted_policy_does_not_declare_is_refused_at_approve_publish_and_audit(
         world: World, unit: str, rho: str, refusal: str) -> None:
