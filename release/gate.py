@@ -238,11 +238,11 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     ``public/`` and the trusted tables policy (``release.spend_evidence``), never from the manifest's
     claim. None for a release without noisy tables. A policy that names no witness is refused with
     what an administrator adds."""
-    from release import spend_evidence
+    from release import spend_evidence, spend_policy
     from release.keys import ledger_mac
     from release.ledger_audit import release_on_ledger
     from release.paths import default_dir
-    from release.privacy_policy import POLICY_FILE, checked_ledger, existing_ledger, no_witness
+    from release.privacy_policy import POLICY_FILE, checked_ledger, existing_ledger, load_privacy_policy, no_witness
 
     rules = rules_dir or default_dir("redaction_rules")[0]
     tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(
@@ -260,6 +260,12 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     if problems:
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",
+                            details=[{"problem": p} for p in problems])
+    problems = spend_policy.release_problems(str(manifest.get("dataset")), rules, manifest, bundle / PUBLIC,
+                                             load_privacy_policy(rules), ledger.entries())
+    if problems:  # attack 4u-unit: charged and witnessed, but not as the organisation's policy says
+        raise ApprovalError(f"the release's privacy spends differ from the trusted policy ({len(problems)} "
+                            f"problem(s)); first: {problems[0]}", file=str(rules), rule="privacy-policy",
                             details=[{"problem": p} for p in problems])
     return ledger
 

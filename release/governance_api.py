@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release import paths, spend_evidence
+from release import paths, spend_evidence, spend_policy
 from release.bundles import all_bundles, existing_bundle, folder_part, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
@@ -263,7 +263,8 @@ def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_ap
 def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path,
                   noisy: frozenset[str]) -> Callable[..., tuple]:
     """The authoritative ledger is intact, holds this and every other bundle's measurements
-    (which replay), and no unit passes its cap (``release.ledger_audit``)."""
+    (which replay), and no unit passes its cap (``release.ledger_audit``); every charge is on a unit
+    the trusted policy declares, and this bundle spends as that policy says (``release.spend_policy``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
         from release.keys import existing_key, ledger_mac
         from release.ledger_audit import audit_ledger
@@ -286,6 +287,10 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
             return False, {"ledger": str(ledger.path)}, [
                 "the bundle spent from another ledger (its ledger_id differs), not the authoritative one"]
         caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
-        detail, problems = audit_ledger(ledger, out_dir, caps, {dataset: noisy})
+        detail, problems = audit_ledger(ledger, out_dir, caps, {dataset: noisy}, policy)
+        if spend_evidence.spends(manifest, spend_evidence.noisy_tables(bundle / "public", noisy)):
+            # attack 4u-unit: this bundle's spends as the trusted policy declares them (unit, mechanism, rho)
+            problems += [f"{dataset} {bundle.name}: {p}" for p in spend_policy.release_problems(
+                dataset, rules, manifest, bundle / "public", policy, ledger.entries())]
         return not problems, detail, problems
     return check

@@ -11,12 +11,15 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    and none it does not (a rolled-back, replaced or forked ledger fails, whatever its own chain
    says); with the service, each bundle's head has a receipt that verifies under the pinned key and
    comes after the ledger's anchor there, unless the ledger recorded it published before.
-5. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
+5. **Units.** With the trusted policy, every charge is on a unit its ``privacy.yaml`` declares
+   for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit).
+6. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
    deserializes it and maps its d_in again) within its declared budget; the stored measurement
    is the one the manifest names; and the charge that paid for it is on the chain with a
-   ρ no smaller than the replayed loss.
+   ρ no smaller than the replayed loss. (The audited bundle's spends are also held to the trusted
+   policy's unit, mechanism and ρ: ``release.spend_policy``, called by the audit's ledger check.)
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from release import spend_evidence
+from release import spend_evidence, spend_policy
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
                             rho_from_epsilon, spent_by_unit)
+from release.privacy_policy import PrivacyPolicy
 from release.stages import noise
 
 TOLERANCE = 1e-9
@@ -131,14 +135,18 @@ def _without_values(record: Mapping[str, Any]) -> str:
 
 
 def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float],
-                 declared: Mapping[str, frozenset[str]] | None = None) -> tuple[dict[str, object], list[str]]:
+                 declared: Mapping[str, frozenset[str]] | None = None,
+                 trusted: PrivacyPolicy | None = None) -> tuple[dict[str, object], list[str]]:
     """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
     names one) and every bundle under ``out_dir`` that publishes a noisy table or claims a spend
-    (``declared``: the tables the trusted policy declares noisy, by dataset)."""
+    (``declared``: the tables the trusted policy declares noisy, by dataset). With ``trusted`` (the
+    trusted privacy policy), every charge must be on a unit it declares (``release.spend_policy``)."""
     from release.stages.publish import MANIFEST, sha256_file
 
     entries = ledger.entries()
     problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps)
+    if trusted is not None:
+        problems += spend_policy.unknown_units(entries, trusted)
     witness, state = ledger.witness, "none"
     if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
         found, view = witnessing.check(witness, entries, first_use_ok=True)

@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from release.tables_spec import NOISY
+from release.tables_spec import NOISY, TableSpec
 
 TABLES = "tables"
 STATEMENT = "privacy.json"
@@ -33,6 +33,12 @@ STATEMENT = "privacy.json"
 def declared_noisy(dataset: str, rules_dir: Path | None, manifest: Mapping[str, object]) -> frozenset[str]:
     """The tables the trusted tables policy of the bundle's dataset (or generation) declares noisy;
     a policy that cannot be read is the caller's policy check to report (nothing declared here)."""
+    return frozenset(trusted_noisy_specs(dataset, rules_dir, manifest))
+
+
+def trusted_noisy_specs(dataset: str, rules_dir: Path | None,
+                        manifest: Mapping[str, object]) -> dict[str, TableSpec]:
+    """The noisy tables of the trusted tables policy, by name (empty when it cannot be read)."""
     from release import paths
     from release.errors import ReleaseError
     from release.tables import load_tables_policy
@@ -40,12 +46,12 @@ def declared_noisy(dataset: str, rules_dir: Path | None, manifest: Mapping[str, 
 
     policy, _ = bundle_policy(dataset, rules_dir, manifest)
     if policy is None or not policy.tables_file:
-        return frozenset()
+        return {}
     try:
         tables = load_tables_policy(paths.chosen_dir("redaction_rules", rules_dir)[0] / policy.tables_file)
     except ReleaseError:
-        return frozenset()
-    return frozenset(s.name for s in tables.tables if s.is_noisy)
+        return {}
+    return {s.name: s for s in tables.tables if s.is_noisy}
 
 
 def _has_noisy_cell(path: Path) -> bool:

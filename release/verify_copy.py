@@ -84,12 +84,28 @@ def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir:
     privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
     if tables and not privacy.get("ledger_head"):
         problems.append("the manifest records no privacy ledger head for its noisy tables")
+    if tables:
+        problems += _trusted_spends(folder, manifest, dataset, rules_dir)
     detail: dict[str, object] = {"noisy_tables": tables}
     if tables and privacy.get("ledger_head") and privacy.get("witness_tier") == "service":
         receipt = _witness_receipt(privacy["ledger_head"], rules_dir)
         problems += receipt
         detail["witness_receipt"] = "does not verify" if receipt else "verified under the pinned key"
     return from_problems("privacy_charges", problems, detail)
+
+
+def _trusted_spends(folder: Path, manifest: dict[str, object], dataset: str, rules_dir: Path | None) -> list[str]:
+    """Each spend the copy states (manifest, privacy.json) is the trusted policy's (attack 4u-unit)."""
+    from release.paths import chosen_dir
+    from release.privacy_policy import load_privacy_policy
+    from release.spend_policy import release_problems
+
+    rules = chosen_dir("redaction_rules", rules_dir)[0]
+    try:
+        policy = load_privacy_policy(rules)
+    except ReleaseError as exc:
+        return [f"the spends cannot be checked against the trusted policy: {exc.message}"]
+    return release_problems(dataset, rules, manifest, folder, policy, ())
 
 
 def _witness_receipt(head: object, rules_dir: Path | None) -> list[str]:

@@ -1,4 +1,5 @@
-"""Issue #12, attacks 2f-1..2f-6: the privacy ledger anchored by its witness, through the CLI.
+"""Issue #12, attacks 2f-1..2f-6, 3m-strip and 4u-unit: the privacy ledger anchored by its witness, and its
+charges held to the trusted policy, through the CLI.
 
 Each attack gave a second, selected noisy draw of the same data with approve, publish and audit
 all passing, because nothing outside the SQLite ledger anchored it. The scene is a copy of a
@@ -500,3 +501,84 @@ def test_doctor_shows_the_witness_warns_when_it_can_be_deleted_and_fails_a_rolle
     name_witness(world.rules, "witness")
     _roll_back(authoritative_ledger())
     world.refused(6, "lacks", *doctor)
+
+
+# ---- 4u-unit: a rules copy charging the protected table otherwise than the trusted policy ---
+#
+# The copy keeps the organisation's ledger and witness but declares a unit of its own (person2,
+# cap 10) and charges the table to it at rho 4.0 (near-exact counts), or keeps person and raises
+# the rho. The charge is on the authoritative ledger and witnessed; before the fix approve, publish
+# and audit with the organisation's rules passed while person had really spent past its cap.
+
+OTHER_UNIT = "charged to another privacy unit than person"
+OTHER_RHO = "spends another rho than the 0.05"
+UNDECLARED = "does not declare"
+
+
+def _rules_copy(world: World, unit: str, rho: str) -> Path:
+    """The organisation's rules copied by the analyst, naming the same witness (and so the same
+    ledger), with a unit ``person2`` (cap 10) and the protected table charged to ``unit`` at ``rho``."""
+    copy = world.tmp / "analyst" / "rules"
+    shutil.copytree(world.rules, copy, ignore=shutil.ignore_patterns("witness"))
+    name_witness(copy, world.witness)
+    policy = copy / "privacy.yaml"
+    policy.write_text(policy.read_text().replace(
+        "units:\n", "units:\n  person2:\n    description: x\n    datasets: [fioe]\n    cap_rho: 10.0\n", 1))
+    tables = copy / "fioe_tables.yaml"
+    text = tables.read_text()
+    start = text.index(f"name: {PROTECTED}")
+    end = text.index("rho: 0.05", start)
+    tables.write_text(text[:start] + text[start:end].replace("privacy_unit_name: person",
+                                                             f"privacy_unit_name: {unit}")
+                      + f"rho: {rho}" + text[end + len("rho: 0.05"):])
+    return copy
+
+
+@pytest.mark.parametrize(("unit", "rho", "refusal"), [("person2", "4.0", OTHER_UNIT), ("person", "0.1", OTHER_RHO)],
+                         ids=["new-unit", "same-unit-larger-rho"])
+def test_4u_a_charge_the_trusted_policy_does_not_declare_is_refused_at_approve_publish_and_audit(
+        world: World, unit: str, rho: str, refusal: str) -> None:
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    world.anchor()
+    copy = _rules_copy(world, unit, rho)
+    raw = world.tmp / "raw-2021"
+    write_fioe(generate_fioe(2021, seed=5, n_reports=40), raw)
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=raw, year="2021", rules=copy))
+    charges = [e.body for e in Ledger(authoritative_ledger()).entries() if e.kind == "charge"]
+    assert any(c["unit"] == unit and c["rho"] == float(rho) for c in charges), "the attack's charge is on the ledger"
+
+    org = ["fioe", "2021", "--out", str(out), "--rules", str(world.rules)]
+    said = world.refused(7, refusal, "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "differ from the trusted policy" in said and PROTECTED in said
+    bundle = out / "fioe" / "2021"
+    _sign_outside_approve(world, bundle)
+    world.refused(7, refusal, "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / "2021").exists()
+
+    code, stdout, stderr = _invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["privacy_ledger"]["problems"]
+    assert any(refusal in p for p in problems), problems
+    assert any(p.startswith("fioe 2021: public privacy.json") for p in problems), problems
+    if unit == "person2":  # its charge counts against no cap the organisation set
+        assert any("ledger entry" in p and UNDECLARED in p for p in problems), problems
+        assert any("privacy.rho_cap" in p and UNDECLARED in p for p in problems), problems
+    portal = _copy_by_hand(bundle, world.tmp / "portal" / "fioe" / "2021")
+    code, stdout, stderr = _invoke("verify", str(portal), "--rules", str(world.rules), "--json")
+    assert code == 8, stdout + stderr
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["privacy_charges"]["status"] == "fail"
+    assert any(refusal in p for p in checks["privacy_charges"]["problems"]), checks["privacy_charges"]
+
+
+def test_the_honest_release_is_approved_published_and_audited_with_the_trusted_policy(world: World) -> None:
+    """The control: a release built with the organisation's rules passes every spend check."""
+    world.anchor()
+    world.ok(*world.cmd("publish", "--to", str(world.site)))
+    code, stdout, stderr = _invoke(*world.cmd("audit", "--no-scan", "--allow-unverified", "--json"))
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+    code, stdout, stderr = _invoke("verify", str(world.site / "fioe" / "2020"), "--rules", str(world.rules), "--json")
+    assert code == 0, stdout + stderr
