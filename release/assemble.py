@@ -22,7 +22,7 @@ from release.config import DatasetPolicy
 from release.cells import safe_frame
 from release.keys import ReleaseKeys
 from release.log import build_log
-from release.model import Report, Tables
+from release.model import Report, Tables, manifest_privacy
 from release.run_options import BuildOptions, Resolved
 from release.stages import juvenile, load, pseudonyms, publish
 
@@ -202,7 +202,7 @@ def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str
 
     units = ({u: s.model_dump(mode="json") for u, s in load_privacy_policy(resolved.rules_dir).units.items()}
              if (resolved.rules_dir / POLICY_FILE).is_file() else {})
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]  # type: ignore[union-attr]
     return privacy_statement.files(options.dataset, options.year, privacy, risk, units)  # type: ignore[arg-type]
 

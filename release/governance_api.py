@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from release.model import manifest_privacy
 from release import paths, spend_evidence, spend_policy
 from release.bundles import all_bundles, existing_bundle, folder_part, publications
 from release import tables as tables_api
@@ -270,7 +271,7 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
         from release.ledger_audit import audit_ledger
         from release.privacy_policy import checked_ledger, existing_ledger, load_privacy_policy
 
-        privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+        privacy = manifest_privacy(manifest)
         policy = load_privacy_policy(rules)
         key = existing_key()
         ledger = existing_ledger(rules, explicit, ledger_mac(key) if key else None)

@@ -35,13 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from release import witness as witnessing
 from release.errors import BudgetError
-from release.ledger_entries import (Charge, Entry, Obtained, Spend, canonical, caps_in_force, entry_hash,
+from release.ledger_entries import (GENESIS, Charge, Entry, Obtained, Spend, canonical, caps_in_force, entry_hash,
                                     epsilon_from_rho, record_sha256, rho_from_epsilon, spent_by_unit)
 
 if TYPE_CHECKING:
     from release.witness import WitnessTier
 
-GENESIS = "0" * 64
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,

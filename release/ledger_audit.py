@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release.model import manifest_privacy
 from release import spend_evidence, spend_policy
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
@@ -92,7 +93,7 @@ def _replayed_rho(record: Mapping[str, Any]) -> float:
 
 def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: str, ledger: Ledger,
                     entries: list[Entry]) -> list[str]:
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     measurements = [m for m in privacy.get("measurements", []) or [] if isinstance(m, dict)]
     if not measurements:
         return []
@@ -167,7 +168,7 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
         if spend_evidence.spends(manifest, tables):
             bundles += 1
             label = f"{dataset} {manifest_path.parent.name}"
-            privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+            privacy = manifest_privacy(manifest)
             problems += [f"{label}: {p}" for p in spend_evidence.unpaid(tables, manifest)]
             problems += [f"{label}: {p}" for p in witnessing.head_problems(
                 privacy.get("ledger_head"), entries, witness, run_id=str(privacy.get("run_id")))]
@@ -189,7 +190,7 @@ def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha2
     drew its noise for free: it is never approved. At the witness's first use the ledger is
     anchored in it first (``Ledger.anchor``). ``tables``: the noisy tables the release publishes
     (``release.spend_evidence``), each of which needs a measurement, whatever the manifest claims."""
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     if not spend_evidence.spends(manifest, tables):
         return []
     unpaid = spend_evidence.unpaid(tables, manifest)

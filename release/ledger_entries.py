@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
+GENESIS = "0" * 64  # the "previous hash" of a ledger's first entry (and of the witness's first mark)
+
+
 def canonical(body: object) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
 

@@ -8,8 +8,9 @@ what the value was; a ``RedactionEvent`` carries an HMAC token instead of the te
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -119,3 +120,10 @@ def finite_number(value: object) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def manifest_privacy(manifest: Mapping[str, object]) -> Mapping[str, Any]:
+    """A manifest's ``privacy`` section, or an empty one when it is missing or not an object
+    (a damaged manifest is the integrity checks' to report, not this reader's)."""
+    privacy = manifest.get("privacy")
+    return privacy if isinstance(privacy, dict) else {}

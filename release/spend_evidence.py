@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from release.model import manifest_privacy
 from release.tables_spec import NOISY, TableSpec
 
 TABLES = "tables"
@@ -82,7 +83,7 @@ def noisy_tables(folder: Path, declared: Iterable[str] = ()) -> list[str]:
 
 def unpaid(tables: Iterable[str], manifest: Mapping[str, object]) -> list[str]:
     """A problem for each noisy table the manifest records no measurement of (no charge to check)."""
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     measured = {str(m.get("table")) for m in privacy.get("measurements") or [] if isinstance(m, dict)}
     return [f"public table {name} is noisy, but the manifest records no measurement of it charged on a privacy "
             "ledger: noise drawn without a charge (or a manifest edited to record none) is never released; "
@@ -91,5 +92,5 @@ def unpaid(tables: Iterable[str], manifest: Mapping[str, object]) -> list[str]:
 
 def spends(manifest: Mapping[str, object], tables: Iterable[str]) -> bool:
     """Whether the release must be found on the ledger: it publishes a noisy table, or claims a spend."""
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     return bool(list(tables) or privacy.get("spends") or privacy.get("measurements"))

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release.model import manifest_privacy
 from release.ledger import Entry, spent_by_unit
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy
 from release.spend_evidence import STATEMENT, trusted_noisy_specs
@@ -56,7 +57,7 @@ def _spend_problems(where: str, spec: TableSpec, unit: object, mechanism: object
 
 
 def _records(manifest: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     return [r for r in privacy.get(key) or [] if isinstance(r, dict)]
 
 
@@ -160,7 +161,7 @@ def release_problems(dataset: str, rules_dir: Path, manifest: Mapping[str, Any],
     charges = {e.hash: e for e in entries if e.kind == "charge"}
     found, expected = _recorded_spends(manifest, specs, charges)
     problems += found
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     caps = privacy.get("rho_cap") if isinstance(privacy.get("rho_cap"), dict) else {}
     problems += [p for unit, cap in caps.items() for p in _unit_problems("privacy.rho_cap", policy, dataset, str(unit),
                                                                         cap=cap if cap is not None else -1)]

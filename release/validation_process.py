@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import EnvironmentProblem, ReleaseError
-from release.stages.validate import SuiteResult, TableData, validate
 from release.model import Finding
+from release.stages.validate import SuiteResult, TableData, validate
 
-Outcome = tuple[list[SuiteResult], list[Finding]]
+Answer = tuple[list[SuiteResult], list[Finding]]
 Request = tuple[Sequence[TableData], Path, str]
 
 
@@ -68,7 +68,7 @@ class Validator:
         self._process.start()
         child.close()
 
-    def result(self) -> Outcome:
+    def result(self) -> Answer:
         """The answer to the oldest request not yet collected (run here without a child)."""
         if self._connection is None:
             assert self._pending is not None
@@ -85,7 +85,7 @@ class Validator:
             raise value
         return value  # type: ignore[return-value]
 
-    def validate(self, tables: Sequence[TableData], suite: Path, *, stage: str) -> Outcome:
+    def validate(self, tables: Sequence[TableData], suite: Path, *, stage: str) -> Answer:
         """Validate more tables (in the child, which has GE imported by now) and wait."""
         if self._connection is None:
             return validate(tables, suite, stage=stage)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from release.model import manifest_privacy
 from release.audit_report import AuditCheck, AuditReport, from_problems
 from release.bundles import DATASETS
 from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
@@ -81,7 +82,7 @@ def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir:
     Without the ledger that is all a reader can check; ``release audit`` checks the charges on it."""
     tables = noisy_tables(folder, declared_noisy(dataset, rules_dir, manifest))
     problems = unpaid(tables, manifest)
-    privacy = manifest.get("privacy") if isinstance(manifest.get("privacy"), dict) else {}
+    privacy = manifest_privacy(manifest)
     if tables and not privacy.get("ledger_head"):
         problems.append("the manifest records no privacy ledger head for its noisy tables")
     if tables:

@@ -27,17 +27,16 @@ import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from release.approvals import load_private_key, one_line, private_key_id, sign_bytes
+from release.approvals import load_private_key, one_line, private_key_id, sign_bytes, utc_now
 from release.errors import ApprovalError, ConfigError, EnvironmentProblem
+from release.ledger_entries import GENESIS
 from release.witness_places import check_key_file, own_folder
 from release.witness_protocol import HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
 
 STORE = "witness.sqlite"
-GENESIS = "0" * 64
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{16,128}$")
 _SCHEMA = """
@@ -57,10 +56,6 @@ CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
 
 class Refused(Exception):
     """An append the witness does not take (the message says why; it never carries a value)."""
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Store:
@@ -130,7 +125,7 @@ class Store:
                 if mark["prev"] != last:
                     raise Refused(f"ledger entry {seq} does not follow the entry the witness holds before it")
                 db.execute("INSERT INTO marks VALUES (?,?,?,?,?)", (seq, mark["hash"], mark["prev"], mark["kind"],
-                                                                   _now()))
+                                                                   utc_now()))
                 count, last = seq, mark["hash"]
         return count, str(marks[-1]["hash"])
 
@@ -161,7 +156,7 @@ class Witness:
         self.lock = threading.Lock()
 
     def _signed(self, statement: dict[str, Any]) -> dict[str, Any]:
-        statement = {**statement, "witness_key": self.key_id, "at": _now()}
+        statement = {**statement, "witness_key": self.key_id, "at": utc_now()}
         return {"ok": True, "signed": {"statement": statement,
                                        "signature": sign_bytes(self.private, message(statement))}}
 
