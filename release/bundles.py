@@ -171,7 +171,9 @@ def record_publication(bundle: Path, destination: Path, manifest_sha256: str) ->
                                  "manifest_sha256": manifest_sha256}, sort_keys=True) + "\n")
 
 
-def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None) -> bool:
+def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> bool:
+    """Whether ``bundle`` went out: its own publication record, or a ``publish`` entry for its run on
+    the ledger the rules (``rules_dir``, else the installed copy) name (the record can be deleted)."""
     if publications(bundle):
         return True
     try:
@@ -183,7 +185,7 @@ def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None) -> boo
         return False
     from release.privacy_policy import checked_ledger
     try:
-        path = checked_ledger(default_dir("redaction_rules")[0], ledger)
+        path = checked_ledger(rules_dir or default_dir("redaction_rules")[0], ledger)
     except ReleaseError:
         return False  # the policy names no readable ledger: the publication record decides
     run_id = str(privacy.get("run_id", ""))
@@ -199,7 +201,7 @@ class BuildTarget:
 
 
 def build_target(dataset: str, year: int, out_dir: Path, supersede: bool, ledger: Path | None = None,
-                 generation: str | None = None) -> BuildTarget:
+                 generation: str | None = None, rules_dir: Path | None = None) -> BuildTarget:
     """Where a build writes: the latest version, unless it is published. A published year is
     never replaced; ``supersede`` builds the next version in its own folder. In a split year,
     the part of the export's ``generation``: the other part is never touched."""
@@ -207,7 +209,7 @@ def build_target(dataset: str, year: int, out_dir: Path, supersede: bool, ledger
     existing = versions(dataset, year, out_dir, part)
     latest = existing[-1] if existing else 1
     current = out_dir / dataset / folder_name(year, latest, part)
-    published = current.is_dir() and is_published(current, out_dir, ledger)
+    published = current.is_dir() and is_published(current, out_dir, ledger, rules_dir)
     if not supersede:
         if published:
             raise ApprovalError(

@@ -73,9 +73,9 @@ def resolve(options: BuildOptions) -> Resolved:
     check_dataset(options.dataset)
     split = generations.split_year(options.dataset, options.year)
     # a published year refuses before anything is read; in a split year, once the export's part is known
-    target = None if split else build_target(options.dataset, options.year, options.out_dir, options.supersede,
-                                             options.ledger)
     rules_dir, rules_origin = paths.chosen_dir("redaction_rules", options.rules_dir)
+    target = None if split else build_target(options.dataset, options.year, options.out_dir, options.supersede,
+                                             options.ledger, rules_dir=rules_dir)
     suites_dir, suites_origin = paths.chosen_dir("expectations", options.expectations_dir)
     found: list[tuple[Path, str]] = []
 
@@ -89,7 +89,7 @@ def resolve(options: BuildOptions) -> Resolved:
     policy_path, policy = _policy(rules_dir, choice.generation.policy if choice else options.dataset, options.dataset)
     if target is None:  # the bundle of the export's own part (release.bundles), never the other's
         target = build_target(options.dataset, options.year, options.out_dir, options.supersede, options.ledger,
-                              choice.generation.name if choice else None)
+                              choice.generation.name if choice else None, rules_dir)
     if policy.tables_file and (rules_dir / POLICY_FILE).is_file():
         authoritative_ledger(rules_dir, options.ledger)  # a linked or moving ledger or witness stops it here
     for side in ("raw", "public"):

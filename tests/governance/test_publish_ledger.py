@@ -118,3 +118,33 @@ def test_a_failed_swap_records_no_publication(approved: tuple[Path, Path, str], 
         publication.publish("best", YEAR, out, tmp_path / "site", ledger, trusted_rules(tmp_path))
     assert _published(ledger) == []  # nothing went out, so no manifest is recorded as published
     assert not (tmp_path / "site" / "best" / str(YEAR)).exists()
+
+
+def test_a_published_year_is_found_on_the_ledger_the_build_rules_name(tmp_path: Path) -> None:
+    """The bundle's publication record deleted, a rebuild still refuses: the ledger that says the year
+    was published is the one the build's ``--rules`` name, not the installed rules' (which names
+    another file here)."""
+    rules = trusted_rules(tmp_path)
+    policy = rules / "privacy.yaml"
+    org_ledger = tmp_path / "org" / "ledger.sqlite"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "ledger: ~/.local/share/release/privacy_ledger.sqlite", f"ledger: {org_ledger}"), encoding="utf-8")
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
+    build = ("best", str(YEAR), "--input", str(raw), "--out", str(out), "--rules", str(rules), "--json")
+    code, stdout, stderr = _invoke(*build)
+    assert code == 0, stdout + stderr
+    key = new_signer(tmp_path, "A. Reviewer")
+    code, stdout, stderr = _invoke("approve", "best", str(YEAR), "--out", str(out), "--reviewer", "A. Reviewer",
+                                   "--key", str(key), "--rules", str(rules))
+    assert code == 0, stdout + stderr
+    code, stdout, stderr = _invoke("publish", "best", str(YEAR), "--out", str(out), "--to", str(tmp_path / "site"),
+                                   "--rules", str(rules), "--json")
+    assert code == 0, stdout + stderr
+    assert [e.kind for e in Ledger(org_ledger).entries()].count("publish") == 1
+    assert not authoritative_ledger().exists()  # the installed rules' ledger was never used
+    (out / "best" / str(YEAR) / "publication.jsonl").unlink()  # the bundle's own record of it, gone
+    before = (out / "best" / str(YEAR) / "manifest.json").read_bytes()
+    code, stdout, stderr = _invoke(*build)
+    assert code == 7 and "--supersede" in stderr and "Traceback" not in stderr
+    assert (out / "best" / str(YEAR) / "manifest.json").read_bytes() == before  # the published bundle stays
