@@ -189,7 +189,8 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
     detail += (f"; witness: the service tier, {witness.label}: a fresh head signed by the pinned key, "  # type: ignore[union-attr]
                f"{statement.get('length')} entries held")
     service = str(getattr(spec, "service", ""))
-    exposed = socket_exposure(Path(service)) if service.startswith("/") else None
+    uid = statement.get("uid")
+    exposed = socket_exposure(Path(service), uid if isinstance(uid, int) else None) if service.startswith("/") else None
     if exposed:
         return Check("ledger", "fail", f"{detail}; but {exposed} (noise.md, section 6)", 6)
     if statement.get("uid") == os.geteuid() and statement.get("host") == socket.gethostname():

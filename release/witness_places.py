@@ -24,10 +24,22 @@ FOLDER_RULE = ("only the witness's account (or root) may change it: give it to t
 def changeable_by_others(folder: Path, owners: Collection[int]) -> Path | None:
     """The first of ``folder`` and the folders above it that an account other than root and
     ``owners`` owns, or that group or others may write (sticky folders above ``folder`` excepted);
-    None when there is none. OSError when one cannot be read."""
+    None when there is none. OSError when one cannot be read.
+
+    Each step is looked at itself (``lstat``), never through a symbolic link: a link another account
+    made, to a folder the witness owns, passed as its target and could be re-pointed at any time
+    later (round 22, 5s-symsock, 5s-store). A link root or ``owners`` made is followed, and its
+    target's own chain is held to the same rule."""
     folder = folder.absolute()
     for step in (folder, *folder.parents):
-        info = step.stat()
+        info = step.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            if info.st_uid not in (0, *owners):
+                return step
+            target = changeable_by_others(step.resolve(strict=True), owners)
+            if target is not None:
+                return target
+            continue
         mode = stat.S_IMODE(info.st_mode)
         if info.st_uid not in (0, *owners) or (mode & 0o022 and not (step != folder and mode & stat.S_ISVTX)):
             return step
@@ -85,13 +97,15 @@ def check_key_file(key_path: Path) -> None:
                           f"which could swap the key: {FOLDER_RULE}", file=str(exposed), rule="witness-key")
 
 
-def socket_exposure(socket_path: Path) -> str | None:
-    """For ``release doctor``: why an account other than the witness's could replace the socket at
-    ``socket_path`` (its folder or one above it), or None (also when it cannot be looked at)."""
+def socket_exposure(socket_path: Path, owner: int | None = None) -> str | None:
+    """For ``release doctor``: why an account other than the witness's (``owner``, the uid its signed
+    head names; else the socket's owner) could replace the socket at ``socket_path`` (a link there, its
+    folder or one above it), or None (also when it cannot be looked at)."""
     try:
-        owner = socket_path.lstat().st_uid
-        exposed = changeable_by_others(socket_path.parent, (owner,))
-        info = exposed.stat() if exposed is not None else None
+        info = socket_path.lstat()
+        owner = info.st_uid if owner is None else owner
+        exposed = socket_path if stat.S_ISLNK(info.st_mode) else changeable_by_others(socket_path.parent, (owner,))
+        info = exposed.lstat() if exposed is not None else None
     except OSError:
         return None
     if exposed is None or info is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,20 @@ from pathlib import Path
 import pytest
 from conftest import invoke, trusted_rules
 from governance.witnesskit import WitnessServer, new_account, pin_service
+
+
+def _refusing(*args: str) -> tuple[int, str, str]:
+    """``invoke`` for a serve that must refuse: one that starts would serve forever, so it is
+    stopped after a minute and the test fails instead of hanging."""
+    def started(*_: object) -> None:
+        raise AssertionError("the service started: it should have refused")
+    previous = signal.signal(signal.SIGALRM, started)
+    signal.alarm(60)
+    try:
+        return invoke(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture()
@@ -43,8 +58,8 @@ def shared() -> Iterator[Path]:
 
 
 def _serve(account: WitnessServer, socket: Path, key: Path | None = None) -> tuple[int, str]:
-    code, stdout, stderr = invoke("witness", "serve", "--dir", str(account.account / "store"), "--key",
-                                  str(key or account.key), "--socket", str(socket))
+    code, stdout, stderr = _refusing("witness", "serve", "--dir", str(account.account / "store"), "--key",
+                                     str(key or account.key), "--socket", str(socket))
     said = " ".join((stdout + stderr).split())
     assert "Traceback" not in said and "internal error" not in said and "PRIVATE KEY" not in said, said
     return code, said
@@ -164,8 +179,8 @@ def test_a_socket_path_it_cannot_prepare_is_a_config_error_naming_the_path(accou
 
 def test_a_store_it_cannot_prepare_is_a_config_error_naming_the_path(account: WitnessServer, tmp_path: Path,
                                                                      shared: Path) -> None:
-    code, stdout, stderr = invoke("witness", "serve", "--dir", "/sys/release-witness-store", "--key", str(account.key),
-                                  "--socket", str(shared / "own" / "witness.sock"))
+    code, stdout, stderr = _refusing("witness", "serve", "--dir", "/sys/release-witness-store", "--key",
+                                     str(account.key), "--socket", str(shared / "own" / "witness.sock"))
     said = " ".join((stdout + stderr).split())
     assert code == 3 and "/sys/release-witness-store" in said and "witness-dir" in said, said
     assert "internal error" not in said and "Traceback" not in said
@@ -186,3 +201,72 @@ def test_doctor_fails_when_another_account_could_replace_the_socket(account: Wit
     line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
     assert code == 6 and line.lstrip().startswith("fail"), stdout + stderr
     assert "can replace or remove its socket" in line and str(account.socket_dir) in line, line
+
+
+OTHER_UID = 54321  # the analyst's account (the tests run as root, which may give a link away)
+
+
+def _analysts_link(link: Path, target: Path) -> Path:
+    """A symbolic link another account made (round 22: made first, in a folder anyone may create names in)."""
+    link.symlink_to(target)
+    os.lchown(link, OTHER_UID, OTHER_UID)
+    return link
+
+
+@pytest.mark.parametrize("parent_mode", [0o1777, 0o1775], ids=["sticky-world", "sticky-group"])
+def test_a_socket_folder_that_is_the_analysts_link_to_a_witness_folder_is_refused(
+        account: WitnessServer, shared: Path, parent_mode: int) -> None:
+    """5s-symsock: ``stat`` followed the analyst's link to a folder the witness owns, so serve started,
+    and the analyst could re-point the link at will (witness offline, or a relay)."""
+    shared.chmod(parent_mode)
+    real = shared / "witness-own"
+    real.mkdir(mode=0o755)
+    link = _analysts_link(shared / "rw", real)
+    code, said = _serve(account, link / "witness.sock")
+    assert code == 3 and f"file {link}" in said and "can be changed by another account" in said, said
+    assert not (real / "witness.sock").exists()
+
+
+def test_a_store_folder_that_is_the_analysts_link_is_refused(account: WitnessServer, shared: Path) -> None:
+    """5s-store: the store folder an analyst's link to the witness's real store, later re-pointed to a
+    store forged from the analyst's own ledger (a rollback with the organisation's real key)."""
+    real = account.account / "store"
+    real.mkdir(mode=0o700)
+    link = _analysts_link(shared / "store", real)
+    code, stdout, stderr = _refusing("witness", "serve", "--dir", str(link), "--key", str(account.key),
+                                     "--socket", str(shared / "own" / "witness.sock"))
+    said = " ".join((stdout + stderr).split())
+    assert code == 3 and f"file {link}" in said and "witness-dir" in said, said
+    assert not (real / "witness.sqlite").exists()
+
+
+def test_a_link_the_witness_made_is_followed_and_its_target_held_to_the_same_rule(
+        account: WitnessServer, shared: Path, tmp_path: Path) -> None:
+    """A link of the witness's own account (or root's) is followed: the deployment may keep its store
+    elsewhere. Its target's folders are checked too."""
+    from release.witness_places import changeable_by_others
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    link = shared / "witness-store"
+    link.symlink_to(target)
+    assert changeable_by_others(link, (os.geteuid(),)) is None
+    (tmp_path / "open").mkdir(mode=0o777)
+    (tmp_path / "open").chmod(0o777)
+    (tmp_path / "open" / "store").mkdir(mode=0o700)
+    link2 = shared / "witness-store-2"
+    link2.symlink_to(tmp_path / "open" / "store")
+    assert changeable_by_others(link2, (os.geteuid(),)) == tmp_path / "open"
+
+
+def test_doctor_fails_when_the_socket_path_passes_through_the_analysts_link(
+        account: WitnessServer, tmp_path: Path, shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """7-doc-sym: doctor said "ok ... kept by another account" for a socket reached through a link the
+    analyst could re-point."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    account.start()
+    link = _analysts_link(shared / "rw", account.socket_dir)
+    rules = pin_service(trusted_rules(tmp_path), str(link / Path(account.address).name), account.public_key).parent
+    code, stdout, stderr = invoke("doctor", "--out", str(tmp_path / "rel"), "--rules", str(rules))
+    line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
+    assert code == 6 and line.lstrip().startswith("fail"), stdout + stderr
+    assert "can replace or remove its socket" in line and str(link) in line, line
