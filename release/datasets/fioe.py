@@ -44,6 +44,7 @@ from release.datasets import DeriveContext, Derived
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
+from release.tables import MERGED_UNITS
 
 PERSON_KEY = "person-key/v1"
 PERSON_ID_KEY = "person-id-key/v1"
@@ -171,6 +172,7 @@ def derive(context: DeriveContext) -> Derived:
     k = rules.max_reports_per_person_per_year
     keys, may_split = person_units(persons, context.tokenizer)
     keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k, keys)
+    keyed.attrs[MERGED_UNITS] = True  # a unit may join people: the noise must cover a changed row
     # the linkage check's truth: each persons row's person (release/linkage.py); never published
     person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
                                dtype=object)

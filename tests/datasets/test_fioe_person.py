@@ -201,3 +201,33 @@ def test_a_person_known_by_person_id_and_by_name_counts_at_most_k_reports_over_t
     counts = tabulate(frame, SPEC, 2020, rng=np.random.default_rng(0))
     assert counts.rows_dropped == 0 and counts.profile.max_rows_per_unit <= SPEC.max_rows_per_unit == 1
     assert int(counts.counts.sum()) == 2                    # each unit once, whatever its number of keys
+
+
+def test_a_policy_that_calls_the_merged_person_a_single_person_blocks_the_build(tiny_export: Path,
+                                                                                 tmp_path: Path) -> None:
+    """The person key may join people, so the noise must cover one person changing a unit's row: a
+    tables policy declaring the person-level table without ``units_may_merge`` blocks the build
+    (exit 5) before anything is drawn or charged, with a bundle whose packet says what to fix."""
+    import json
+    import shutil
+
+    from release.gate import read_manifest
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    tables = rules / "fioe_tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    assert "    units_may_merge: true" in text
+    tables.write_text(text.replace("    units_may_merge: true", "    units_may_merge: false"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json",
+                                           "--rules", str(rules)], catch_exceptions=False)
+    assert result.exit_code == 5, result.stdout + result.stderr
+    bundle = out / "fioe" / "2020"
+    assert json.loads(result.stdout)["status"] == "blocked" and not (bundle / "public").exists()
+    found = [f for f in read_manifest(bundle)["findings"] if f["code"] == "units_may_merge_undeclared"]
+    assert [(f["file"], f["severity"]) for f in found] == [(SPEC.name, "blocking")]
+    assert "declare it in the tables policy" in found[0]["message"]
+    assert "declare it in the tables policy" in (bundle / "review" / "index.html").read_text(encoding="utf-8")
+    ledger = authoritative_ledger()
+    assert not ledger.is_file() or b'"charge"' not in ledger.read_bytes()  # nothing drawn, nothing charged
