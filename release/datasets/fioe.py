@@ -16,7 +16,7 @@ process: not the bundle, not the ledger):
 - the normalized surname and date of birth: it may join two people (twins, namesakes born the
   same day) and never splits one whose records agree on those two values (case, accents, spaces,
   punctuation and date formats are normalized);
-- the export's ``person_id`` (Mark43's persistent person id, normalized as a pseudonym is): the
+- the export's ``person_id`` (Mark43's person id, normalized as its pseudonym is): the
   City's 2022 file has no names or dates of birth, only this id, so without it no row would be
   attributed and one person's rows would not be joined.
 
@@ -94,8 +94,8 @@ def _person_id_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
     """The keyed ``person_id``, in the form its public pseudonym is made from (so the key joins
     every pair of rows the pseudonym joins); None where the export has none."""
     ids = persons["person_id"].tolist() if "person_id" in persons.columns else [None] * len(persons)
-    keys = [keyed_digest(tokenizer, PERSON_ID_KEY, normalize_value(v)) if isinstance(v, str) and normalize_value(v)
-            else None for v in ids]
+    normalized = [normalize_value(v) if isinstance(v, str) else "" for v in ids]
+    keys = [keyed_digest(tokenizer, PERSON_ID_KEY, v) if v else None for v in normalized]
     return pd.Series(keys, index=persons.index, dtype=object)
 
 

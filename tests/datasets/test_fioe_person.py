@@ -89,14 +89,20 @@ def test_a_merged_unit_is_covered_by_the_noise() -> None:
 
 
 def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Path) -> None:
-    from release.keys import load_or_create_key
+    """Neither key, nor the unit they make, is in any file the build writes or in the ledger:
+    computed under the build's own value-token key (the manifest's derivation of the master key)."""
+    from release.datasets.fioe import _person_id_keys, _surname_birth_keys
+    from release.gate import read_manifest
+    from release.keys import keys_for_manifest, load_or_create_key
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.stdout + result.stderr
     raw = pd.read_csv(tiny_export / "fieldcontact_name.csv", dtype=str, keep_default_na=False)
-    keys = set(person_keys(raw, Tokenizer(load_or_create_key())).dropna())
-    assert keys
+    tokens = keys_for_manifest(load_or_create_key(), read_manifest(out / "fioe" / "2020")).tokens
+    keys = {*person_keys(raw, tokens).dropna(), *_surname_birth_keys(raw, tokens).dropna(),
+            *_person_id_keys(raw, tokens).dropna()}
+    assert len(keys) == 3  # two surnames + dates of birth, one person id: one unit, named by one of them
     written = [p for p in out.rglob("*") if p.is_file()] + [authoritative_ledger()]
     for path in written:
         data = path.read_bytes()
