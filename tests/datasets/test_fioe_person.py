@@ -91,9 +91,11 @@ def test_a_merged_unit_is_covered_by_the_noise() -> None:
 def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Path) -> None:
     """Neither key, nor the unit they make, is in any file the build writes or in the ledger:
     computed under the build's own value-token key (the manifest's derivation of the master key)."""
+    from release.config import load_policy
     from release.datasets.fioe import _person_id_keys, _surname_birth_keys
     from release.gate import read_manifest
     from release.keys import keys_for_manifest, load_or_create_key
+    from release.stages.pseudonyms import pseudonym
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json"],
                                 catch_exceptions=False)
@@ -103,6 +105,9 @@ def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Pa
     keys = {*person_keys(raw, tokens).dropna(), *_surname_birth_keys(raw, tokens).dropna(),
             *_person_id_keys(raw, tokens).dropna()}
     assert len(keys) == 3  # two surnames + dates of birth, one person id: one unit, named by one of them
+    rule = load_policy(ROOT / "redaction_rules" / "fioe.yaml").files["persons"].columns["person_id"]
+    persons_file = (out / "fioe" / "2020" / "public" / "fioe_2020_persons.csv").read_text(encoding="utf-8")
+    assert pseudonym(raw["person_id"].iloc[0], rule, "fioe", tokens) in persons_file  # the build's key indeed
     written = [p for p in out.rglob("*") if p.is_file()] + [authoritative_ledger()]
     for path in written:
         data = path.read_bytes()
