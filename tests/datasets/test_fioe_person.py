@@ -104,7 +104,7 @@ def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Pa
     tokens = keys_for_manifest(load_or_create_key(), read_manifest(out / "fioe" / "2020")).tokens
     keys = {*person_keys(raw, tokens).dropna(), *_surname_birth_keys(raw, tokens).dropna(),
             *_person_id_keys(raw, tokens).dropna()}
-    assert len(keys) == 3  # two surnames + dates of birth, one person id: one unit, named by one of them
+    assert len(keys) == 4  # two people: a surname + date of birth and a person id each; a unit is named by one
     rule = load_policy(ROOT / "redaction_rules" / "fioe.yaml").files["persons"].columns["person_id"]
     persons_file = (out / "fioe" / "2020" / "public" / "fioe_2020_persons.csv").read_text(encoding="utf-8")
     assert pseudonym(raw["person_id"].iloc[0], rule, "fioe", tokens) in persons_file  # the build's key indeed
