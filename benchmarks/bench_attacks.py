@@ -44,8 +44,9 @@ in those releases folders attacks them:
 7. **linkage** - the person-level protected table's people, linked through the public files: the
    persons file's rows, each with its report's contacts row: for a pair of a person's rows in two
    reports, the rows alike on every published column the two agree on (but ``NOT_LINKING``; the
-   hour of day too); a person is exposed when such a class holds fewer than 5 people (truth: the keyed surname and date of birth, from the raw sample through
-   the library). The bundled sample draws every person afresh (its people in two reports are
+   hour of day too); a person is exposed when such a class holds fewer than 5 people (truth: the
+   build's person key, rows joined by a keyed surname and date of birth or person_id, from the raw
+   sample through the library). The bundled sample draws every person afresh (its people in two reports are
    namesakes born the same day, whom the key merges): the figure shows the attack ran, not that
    a real year is safe (noise.md, 1 and 11).
 
@@ -502,8 +503,9 @@ def linked_rows(pub: Published) -> pd.DataFrame | None:
 
 def true_people(persons: pd.DataFrame, key: bytes) -> list[str]:
     """Each public persons row's person, from the raw sample through the library (as ``margin_bias``
-    does): the keyed surname and date of birth, matched on the report's public pseudonym and the
-    person's place in it. A row without a person key is a person of its own."""
+    does): the build's person key (a keyed surname and date of birth, or person_id), matched on the
+    report's public pseudonym and the person's place in it. A row without a person key is a person
+    of its own."""
     from release.config import load_policy
     from release.datasets.fioe import person_keys
     from release.keys import derive_keys

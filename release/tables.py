@@ -36,6 +36,10 @@ __all__ = ["PublishedTable", "Spend", "TableSpec", "TablesPolicy", "TablesResult
            "load_table_specs", "load_tables_policy", "period_of", "planned_spends", "published_table",
            "published_tables"]
 DEFAULT_DELTA = 1e-9
+# A frame's ``attrs`` flag, set by the dataset that builds it: its units may each hold two or more
+# people (FIOE's person key joins records by surname + date of birth or person id), so a noisy
+# table on it must be calibrated to one person changing a unit's row (``units_may_merge``).
+MERGED_UNITS = "units_may_merge"
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,18 @@ def period_of(spec: TableSpec, year: int) -> str:
     return "" if any(d.kind == "month" for d in spec.dimensions) else str(year)
 
 
+def _merged_units_declared(spec: TableSpec, frame: pd.DataFrame) -> list[Finding]:
+    """Noise calibrated to a unit's rows being removed is too little when the frame's units may
+    join people: removing one of them changes the unit's row instead (noise.md, section 2)."""
+    if not spec.is_noisy or spec.units_may_merge or not frame.attrs.get(MERGED_UNITS):
+        return []
+    return [Finding(stage="tables", code="units_may_merge_undeclared", severity="blocking",
+                    message=f"a unit of the frame '{spec.source}' may hold two or more people (its person key "
+                            "joins records by more than one identifier), but the table does not declare "
+                            "units_may_merge: true, so its noise would not cover one person changing a unit's "
+                            "row; declare it in the tables policy", file=spec.name, rule="units_may_merge")]
+
+
 def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec], *, dataset: str,
                  year: int, prior: Sequence[PublishedTable] = (), rng: np.random.Generator | None = None,
                  delta: float = DEFAULT_DELTA, measure: Measurer = direct_measurer,
@@ -152,7 +168,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
         truth = recount.all_rows(frames[spec.source], spec, year) if public_files is not None else None
         result.findings.extend(recount.check_table(spec, truth, outside[spec.name]) if model is not None else [])
         found, exposure = linkage.check_linkage(spec, frames, linkage.linkage_of(model, spec), public_files)
-        result.findings.extend(found)
+        result.findings.extend([*found, *_merged_units_declared(spec, frames[spec.source])])
         if exposure is not None:
             result.linkage[spec.name] = exposure.to_dict()
     if any(f.severity == "blocking" for f in result.findings):

@@ -52,8 +52,9 @@ def noisy_summary(spec: TableSpec, noisy: "NoisyTable", frame: pd.DataFrame, del
     per_year = (f" Each calendar year is measured once and stored; this table re-uses the stored "
                 f"measurement of every year an earlier release already measured, so the {spec.per_year.years} "
                 "years it covers cost one measurement each, ever." if spec.per_year else "")
-    merge = (f" A {unit} is a keyed combination of name and date of birth that may join two people but "
-             "never splits one, so the noise is calibrated to one person changing a unit's rows."
+    merge = (f" A {unit} is every record that keyed identifiers join (a name and date of birth, or the record "
+             "system's person id): it may join two people but never splits one they join, so the noise is "
+             "calibrated to one person changing a unit's rows."
              if spec.units_may_merge else "")
     return {
         "table": spec.name, "mechanism": spec.mechanism, "protection": "differential privacy",

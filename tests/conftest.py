@@ -13,6 +13,7 @@ import csv
 import os
 import re
 import shutil
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +54,18 @@ def contact(fc_num: str, **values: str) -> dict[str, str]:
 
 
 def person(fc_num: str, **values: str) -> dict[str, str]:
+    """A persons row; unless given, its ``person_id`` is one per name and date of birth (a person
+    has one id in every report, two people two ids: the build joins rows by either)."""
     row = {c: "" for c in PERSON_COLUMNS}
-    row.update(person_id="30000000001", fc_num=fc_num, contact_date="2020-03-04 17:25:00",
+    row.update(fc_num=fc_num, contact_date="2020-03-04 17:25:00",
                first_name="Zebulon", last_name="Quartermaine", alias="Zeebo", dob="03/14/1999",
                home_address="12 Magazine St", phone="617-555-0142", license_number="S12345678",
                sex="Male", race="Black", age="21", ethnicity="Not of Hispanic Origin",
                build="Thin", was_frisked="0", license_state="MA", license_type="Class D")
     row.update(values)
+    if "person_id" not in values:
+        who = f"{row['first_name']}|{row['last_name']}|{row['dob']}".encode()
+        row["person_id"] = str(30_000_000_000 + zlib.crc32(who) % 1_000_000_000)
     return row
 
 

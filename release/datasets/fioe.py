@@ -6,15 +6,24 @@ tables are **summaries** of the public files (exact, no privacy claim; see
 ``redaction_rules/fioe_tables.yaml``): ``people`` (one row per person in a report) and
 ``reports`` (one row per report and basis) are built here only for the recount checks.
 
-What the files cannot give is how often one *person* is stopped: FIOE has no published person
-identifier. ``contact_people`` has one row per person, keyed by an HMAC under the release key
-of the normalized surname and date of birth (raw-only columns; the key never leaves this
-process: not the bundle, not the ledger). Blocking on surname + date of birth may join two
-people (twins, namesakes born the same day), which is safe because the noise is calibrated to a
-unit's rows *changing*; it never splits one person whose records agree on those two values
-(case, accents, spaces, punctuation and date formats are normalized). Rows without a surname or
-a readable date of birth cannot be attributed to a person and are left out (counted in the
-findings). Each person is randomly truncated, by a keyed priority per report, to
+What the files cannot give is how often one *person* is stopped: the public persons file carries
+no identifier of a person beyond the release (``person_id`` is a keyed pseudonym, the same only
+within the year; the linkage check judges what it and the other columns link). ``contact_people``
+has one row per person, a person being every persons row joined, directly or through others, by
+either of two keys computed under the release key (raw-only values; the keys never leave this
+process: not the bundle, not the ledger):
+
+- the normalized surname and date of birth: it may join two people (twins, namesakes born the
+  same day) and never splits one whose records agree on those two values (case, accents, spaces,
+  punctuation and date formats are normalized);
+- the export's ``person_id`` (Mark43's person id, normalized as its pseudonym is): the
+  City's 2022 file has no names or dates of birth, only this id, so without it no row would be
+  attributed and one person's rows would not be joined.
+
+Rows sharing either key are one unit (a union of the two blockings, ``_joined``): merging people
+is safe, because the noise is calibrated to a unit's row *changing*; splitting one is not. Rows
+with neither key cannot be attributed to a person and are left out (counted in the findings).
+Each person is randomly truncated, by a keyed priority per report, to
 ``max_reports_per_person_per_year`` reports (k), so no person weighs more than k in any table
 on this unit; the person's row then carries the number of reports kept and the neighbourhood
 of their earliest kept report.
@@ -25,15 +34,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from release.datasets import DeriveContext, Derived
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
-from release.keys import Tokenizer, keyed_digest
+from release.keys import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
+from release.tables import MERGED_UNITS
 
 PERSON_KEY = "person-key/v1"
+PERSON_ID_KEY = "person-id-key/v1"
 TRUNCATION = "report-truncation/v1"
 _NOT_LETTER = re.compile(r"[^a-z]")
 
@@ -56,12 +70,55 @@ def normalized_surname(value: object) -> str | None:
 
 
 def person_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
-    """The keyed person key of each persons row (None when surname or date of birth is missing)."""
+    """The keyed person of each persons row: rows sharing a surname and date of birth, or a person
+    id, are one person, transitively (None when a row has neither)."""
+    return person_units(persons, tokenizer)[0]
+
+
+def person_units(persons: pd.DataFrame, tokenizer: Tokenizer) -> tuple[pd.Series, int]:
+    """The person key of each row (``person_keys``), and how many units hold two or more keys
+    that several rows share: only such a unit can split when one person's rows are removed
+    (release/stages/noise.md, section 2)."""
+    return _joined(_surname_birth_keys(persons, tokenizer), _person_id_keys(persons, tokenizer))
+
+
+def _surname_birth_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
     keys = []
     for surname, dob in zip(persons["last_name"].tolist(), persons["dob"].tolist()):
         name, born = normalized_surname(surname), parse_date(dob)
         keys.append(keyed_digest(tokenizer, PERSON_KEY, name, born.isoformat()) if name and born else None)
     return pd.Series(keys, index=persons.index, dtype=object)
+
+
+def _person_id_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
+    """The keyed ``person_id``, in the form its public pseudonym is made from (so the key joins
+    every pair of rows the pseudonym joins); None where the export has none."""
+    ids = persons["person_id"].tolist() if "person_id" in persons.columns else [None] * len(persons)
+    normalized = [normalize_value(v) if isinstance(v, str) else "" for v in ids]
+    keys = [keyed_digest(tokenizer, PERSON_ID_KEY, v) if v else None for v in normalized]
+    return pd.Series(keys, index=persons.index, dtype=object)
+
+
+def _joined(*blockings: pd.Series) -> tuple[pd.Series, int]:
+    """Each row's unit under several blockings at once: the connected component of a graph whose
+    nodes are the rows and the key values, a row linked to each of its keys, so rows sharing a
+    key of any blocking are one unit. A unit is named by the least key in it (the same on the
+    same data, whatever the row order); a row with no key is in no unit (None). Also the number
+    of units with two or more shared keys (a unit around one shared key never splits)."""
+    index = blockings[0].index
+    rows = len(index)
+    present = [np.flatnonzero(b.notna().to_numpy()) for b in blockings]
+    codes, names = pd.factorize(np.concatenate([b.to_numpy()[p] for b, p in zip(blockings, present)]))
+    if not len(codes):
+        return pd.Series([None] * rows, index=index, dtype=object), 0
+    graph = sparse.coo_matrix((np.ones(len(codes)), (np.concatenate(present), rows + codes)),
+                              shape=(rows + len(names), rows + len(names)))
+    _, component = connected_components(graph, directed=False)
+    unit_name = pd.Series(np.asarray(names, dtype=object)).groupby(component[rows:]).min()
+    units = pd.Series(component[:rows]).map(unit_name)
+    shared = np.flatnonzero(np.bincount(codes) >= 2)
+    may_split = int((np.bincount(component[rows + shared]) >= 2).sum()) if len(shared) else 0
+    return pd.Series([u if isinstance(u, str) else None for u in units], index=index, dtype=object), may_split
 
 
 def contact_people(persons: pd.DataFrame, contacts: pd.DataFrame, tokenizer: Tokenizer,
@@ -113,26 +170,34 @@ def derive(context: DeriveContext) -> Derived:
         "circumstance": contacts["circumstance"].tolist(),
     }, dtype=object)
     k = rules.max_reports_per_person_per_year
-    keys = person_keys(persons, context.tokenizer)
+    keys, may_split = person_units(persons, context.tokenizer)
     keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k, keys)
+    keyed.attrs[MERGED_UNITS] = True  # a unit may join people: the noise must cover a changed row
     # the linkage check's truth: each persons row's person (release/linkage.py); never published
     person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
                                dtype=object)
     findings = (Finding(stage="derive", code="persons_without_person_key", severity="info",
-                        message="persons rows without a surname or a readable date of birth: not attributed to "
-                                "a person, so left out of the person-level table", file="fieldcontact_name.csv",
+                        message="persons rows with neither a person id nor a surname and a readable date of "
+                                "birth: not attributed to a person, so left out of the person-level table",
+                        file="fieldcontact_name.csv",
                         rule="dataset_rules.person_key", count=unkeyed),) if unkeyed else ()
+    findings += (Finding(stage="derive", code="person_units_may_split", severity="info",
+                         message="persons joined through two or more keys that several rows share (surname and "
+                                 "date of birth, person id): removing one person who alone links the others would "
+                                 "split such a unit in two, which the noise covers at a group-privacy cost "
+                                 "(release/stages/noise.md, section 2)", file="fieldcontact_name.csv",
+                         rule="dataset_rules.person_key", count=may_split),) if may_split else ()
     notes = (
         "The tables of people, frisks and report bases are summaries of the published files (each of "
         "their dimensions is a column of every public row): exact, with no privacy claim and no budget.",
         f"The number of people by how often they were stopped is protected (OpenDP, zero-concentrated "
-        f"DP) at the person level: a person is a keyed surname and date of birth that is never "
-        f"published, each person counts at most {k} reports a year (a random subset beyond that), and "
-        "the noise allows one person to change their unit's row. So that the persons file cannot link one "
-        "person's reports instead, it publishes build, hair style, skin tone and licence blank and adult ages "
-        "in bands while this table is published; a build in which the persons and contacts files still link "
-        "two or more reports of a person within fewer than a handful of people withholds the table (a warning "
-        "in the packet says so, with counts).",
+        "DP) at the person level: a person is every row joined by a keyed surname and date of birth or by "
+        f"the export's person id (neither is published as it is), each person counts at most {k} reports a "
+        "year (a random subset beyond that), and the noise allows one person to change their unit's row. "
+        "So that the persons file cannot link one person's reports instead, it publishes build, hair style, "
+        "skin tone and licence blank and adult ages in bands while this table is published; a build in which "
+        "the persons and contacts files still link two or more reports of a person within fewer than a "
+        "handful of people withholds the table (a warning in the packet says so, with counts).",
     )
     return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed,
                                  "person_rows": person_rows},

@@ -1,15 +1,18 @@
-"""FIOE's person-level unit: a keyed surname + date of birth that never splits a person whose
-records agree, may merge two people (then the noise covers a changed unit), truncates each person
-to k reports a year, and never leaves the process (issue #12)."""
+"""FIOE's person-level unit: the rows joined by a keyed surname + date of birth or by the export's
+person_id, which never splits a person either key joins, may merge people (then the noise covers a
+changed unit), truncates each person to k reports a year, and never leaves the process (issue #12)."""
 
 from __future__ import annotations
 
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cli
 from release.datasets.fioe import contact_people, normalized_surname, person_keys
@@ -86,15 +89,156 @@ def test_a_merged_unit_is_covered_by_the_noise() -> None:
 
 
 def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Path) -> None:
-    from release.keys import load_or_create_key
+    """Neither key, nor the unit they make, is in any file the build writes or in the ledger:
+    computed under the build's own value-token key (the manifest's derivation of the master key)."""
+    from release.config import load_policy
+    from release.datasets.fioe import _person_id_keys, _surname_birth_keys
+    from release.gate import read_manifest
+    from release.keys import keys_for_manifest, load_or_create_key
+    from release.stages.pseudonyms import pseudonym
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.stdout + result.stderr
     raw = pd.read_csv(tiny_export / "fieldcontact_name.csv", dtype=str, keep_default_na=False)
-    keys = set(person_keys(raw, Tokenizer(load_or_create_key())).dropna())
-    assert keys
+    tokens = keys_for_manifest(load_or_create_key(), read_manifest(out / "fioe" / "2020")).tokens
+    keys = {*person_keys(raw, tokens).dropna(), *_surname_birth_keys(raw, tokens).dropna(),
+            *_person_id_keys(raw, tokens).dropna()}
+    assert len(keys) == 4  # two people: a surname + date of birth and a person id each; a unit is named by one
+    rule = load_policy(ROOT / "redaction_rules" / "fioe.yaml").files["persons"].columns["person_id"]
+    persons_file = (out / "fioe" / "2020" / "public" / "fioe_2020_persons.csv").read_text(encoding="utf-8")
+    assert pseudonym(raw["person_id"].iloc[0], rule, "fioe", tokens) in persons_file  # the build's key indeed
     written = [p for p in out.rglob("*") if p.is_file()] + [authoritative_ledger()]
     for path in written:
         data = path.read_bytes()
         assert not any(key.encode() in data for key in keys), path
+
+
+# ---- the export's person_id: a second key, joined with surname + date of birth ------------------
+
+def identified(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
+    """Persons rows (fc_num, last_name, dob, person_id); '' is a missing value, as loaded (None)."""
+    return pd.DataFrame([{"fc_num": f, "last_name": last or None, "dob": dob or None, "person_id": pid or None}
+                         for f, last, dob, pid in rows], dtype=object)
+
+
+def partition(keys: pd.Series) -> list[int | None]:
+    """Each row's unit as the index of its unit's first row (None: no unit), to compare groupings."""
+    first: dict[str, int] = {}
+    return [None if k is None else first.setdefault(k, i) for i, k in enumerate(keys)]
+
+
+JOINS = {
+    "person-id-only-across-three-reports": (
+        [("FC1", "", "", "11"), ("FC2", "", "", "11"), ("FC3", "", "", "11")], [0, 0, 0]),
+    "person-id-spelt-with-spaces": ([("FC1", "", "", " 11 "), ("FC2", "", "", "11")], [0, 0]),
+    "named-in-one-report-id-only-in-another": (
+        [("FC1", "Quartermaine", "1999-03-14", "11"), ("FC2", "", "", "11"), ("FC3", "QUARTERMAINE", "03/14/1999", "")],
+        [0, 0, 0]),
+    "a-chain-through-both-keys": (
+        [("FC1", "Quartermaine", "1999-03-14", "11"), ("FC2", "Bramblewood", "2004-01-02", "11"),
+         ("FC3", "Bramblewood", "2004-01-02", "12"), ("FC4", "", "", "12")], [0, 0, 0, 0]),
+    "two-ids-two-people": ([("FC1", "", "", "11"), ("FC2", "", "", "12")], [0, 1]),
+    "two-names-one-id-each-two-people": (
+        [("FC1", "Quartermaine", "1999-03-14", "11"), ("FC2", "Quartermaine", "1999-03-15", "12")], [0, 1]),
+    "neither-key-no-person": ([("FC1", "", "", ""), ("FC2", "Quartermaine", "", ""), ("FC3", "", "", "11")],
+                              [None, None, 2]),
+}
+
+
+@pytest.mark.parametrize(("rows", "expected"), list(JOINS.values()), ids=list(JOINS))
+def test_rows_sharing_a_person_id_or_a_surname_and_birth_date_are_one_person(
+        rows: list[tuple[str, str, str, str]], expected: list[int | None]) -> None:
+    assert partition(person_keys(identified(*rows), TOKENIZER)) == expected
+
+
+def test_a_unit_only_a_person_joining_two_others_holds_is_counted_as_one_that_may_split() -> None:
+    """Q's surname + date of birth is also a namesake's, Q's person id also another row's: removing
+    Q would split the unit in two (noise.md, section 2), so the build counts it. A unit around one
+    shared key (one id in three rows, each with a surname of its own) never splits."""
+    from release.datasets.fioe import person_units
+    bridge = identified(("FC1", "Quartermaine", "1999-03-14", "11"), ("FC2", "Quartermaine", "1999-03-14", ""),
+                        ("FC3", "", "", "11"))
+    star = identified(("FC1", "Quartermaine", "1999-03-14", "11"), ("FC2", "Bramblewood", "2004-01-02", "11"),
+                      ("FC3", "Orphan", "1980-01-01", "11"))
+    assert [person_units(frame, TOKENIZER)[1] for frame in (bridge, star)] == [1, 0]
+
+
+SURNAMES, BIRTHS, IDS = ["Quartermaine", "QUARTERMAINE", "Bramblewood", ""], ["1999-03-14", "2004-01-02", ""], \
+    ["11", "12", "13", ""]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SURNAMES), st.sampled_from(BIRTHS), st.sampled_from(IDS)),
+                min_size=1, max_size=14), st.randoms(use_true_random=False))
+def test_the_person_key_never_splits_what_a_key_joins_nor_joins_what_no_chain_of_keys_does(rows, rng) -> None:
+    frame = identified(*((f"FC{i}", *row) for i, row in enumerate(rows)))
+    keys = person_keys(frame, TOKENIZER).tolist()
+    name = [(s.casefold(), b) if s and b else None for s, b, _ in rows]
+    ids = [pid or None for _, _, pid in rows]
+    for i, j in combinations(range(len(rows)), 2):
+        if (name[i] is not None and name[i] == name[j]) or (ids[i] is not None and ids[i] == ids[j]):
+            assert keys[i] == keys[j] is not None                       # never split
+    for i in range(len(rows)):
+        assert (keys[i] is None) == (name[i] is None and ids[i] is None)  # a person when a key exists
+        reached, frontier = {i}, [i]                                     # rows a chain of shared keys reaches
+        while frontier:
+            here = frontier.pop()
+            for j in range(len(rows)):
+                if j not in reached and ((name[j] is not None and name[j] == name[here])
+                                         or (ids[j] is not None and ids[j] == ids[here])):
+                    reached.add(j)
+                    frontier.append(j)
+        if keys[i] is not None:
+            assert {j for j, k in enumerate(keys) if k == keys[i]} == reached  # never joined without a chain
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    shuffled = person_keys(frame.iloc[order].reset_index(drop=True), TOKENIZER).tolist()
+    assert [shuffled[order.index(i)] for i in range(len(rows))] == keys  # the same units, whatever the order
+
+
+def test_a_person_known_by_person_id_and_by_name_counts_at_most_k_reports_over_the_merged_unit() -> None:
+    """Ten reports of one person: six known only by their person id, four by surname + date of birth,
+    one of which also carries the id. One unit, truncated to k = 6 reports; tabulated once, within
+    the shipped table's per-unit bounds."""
+    from release.stages.tabulate import tabulate
+    reports = [(f"FC{i}", f"2020-01-{i + 1:02d} 10:00", "DORCHESTER") for i in range(12)]
+    rows = [(f"FC{i}", "", "", "11") for i in range(6)] + [(f"FC{i}", "Quartermaine", "1999-03-14", "")
+                                                            for i in range(6, 9)]
+    rows += [("FC9", "Quartermaine", "1999-03-14", "11"), ("FC10", "", "", "12"), ("FC11", "", "", "")]
+    frame, unkeyed = contact_people(identified(*rows), contacts(*reports), TOKENIZER, max_reports=6)
+    assert unkeyed == 1 and len(frame) == 2                 # FC11 has neither key; FC10 is another id, another person
+    assert sorted(frame["contacts"]) == ["1", "6"]          # ten reports of one unit, truncated to six
+    counts = tabulate(frame, SPEC, 2020, rng=np.random.default_rng(0))
+    assert counts.rows_dropped == 0 and counts.profile.max_rows_per_unit <= SPEC.max_rows_per_unit == 1
+    assert int(counts.counts.sum()) == 2                    # each unit once, whatever its number of keys
+
+
+def test_a_policy_that_calls_the_merged_person_a_single_person_blocks_the_build(tiny_export: Path,
+                                                                                 tmp_path: Path) -> None:
+    """The person key may join people, so the noise must cover one person changing a unit's row: a
+    tables policy declaring the person-level table without ``units_may_merge`` blocks the build
+    (exit 5) before anything is drawn or charged, with a bundle whose packet says what to fix."""
+    import json
+    import shutil
+
+    from release.gate import read_manifest
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    tables = rules / "fioe_tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    assert "    units_may_merge: true" in text
+    tables.write_text(text.replace("    units_may_merge: true", "    units_may_merge: false"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json",
+                                           "--rules", str(rules)], catch_exceptions=False)
+    assert result.exit_code == 5, result.stdout + result.stderr
+    bundle = out / "fioe" / "2020"
+    assert json.loads(result.stdout)["status"] == "blocked" and not (bundle / "public").exists()
+    found = [f for f in read_manifest(bundle)["findings"] if f["code"] == "units_may_merge_undeclared"]
+    assert [(f["file"], f["severity"]) for f in found] == [(SPEC.name, "blocking")]
+    assert "declare it in the tables policy" in found[0]["message"]
+    assert "declare it in the tables policy" in (bundle / "review" / "index.html").read_text(encoding="utf-8")
+    ledger = authoritative_ledger()
+    assert not ledger.is_file() or b'"charge"' not in ledger.read_bytes()  # nothing drawn, nothing charged

@@ -62,14 +62,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _plant(raw: Path, column: str, value: str | None = None, clothing: bool = False) -> str:
-    """Give the first person's ``column`` value (or ``value``) to a person of another report too;
-    with ``clothing``, also write a third person's own identifier into their clothing text.
-    Returns the shared identifier."""
+def _plant(raw: Path, column: str, value: str | None = None, clothing: bool = False,
+           same_report: bool = False) -> str:
+    """Give the first person's ``column`` value (or ``value``) to a person of another report too
+    (``same_report``: to another person of the first person's report); with ``clothing``, also
+    write a third person's own identifier into their clothing text. Returns the shared identifier."""
     path = raw / "fieldcontact_name.csv"
     rows = _rows(path)
     shared = value or rows[0][column]
-    other = next(r for r in rows[1:] if r["fc_num"] != rows[0]["fc_num"])
+    other = next(r for r in rows[1:] if (r["fc_num"] == rows[0]["fc_num"]) is same_report)
     other[column] = shared
     if value is not None:
         rows[0][column] = value
@@ -98,7 +99,10 @@ def _world(tmp: Path) -> World:
         assert code == 0, stderr
     recnum = _plant(raw["rms"], "recnum", clothing=True)
     _plant(raw["rms2018"], "recnum", value=recnum)          # the same record number in another year
-    shared = {"recnum": recnum, "person_id": _plant(raw["mark43"], "person_id")}
+    # A person id twice in one report, as the City's 2022 file has them: in two reports, the public
+    # pseudonym would link that person's reports and withhold the person-level table, with nothing
+    # charged (tests/security/test_linkage_attacks.py, 1c-id-only), which is not what this world tests.
+    shared = {"recnum": recnum, "person_id": _plant(raw["mark43"], "person_id", same_report=True)}
     results: dict[str, dict] = {}
 
     def build(key: str, year: str) -> None:

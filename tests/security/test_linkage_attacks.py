@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,10 +28,12 @@ from conftest import invoke as _invoke
 from release.gate import read_manifest
 from release.ledger import Ledger
 
+ROOT = Path(__file__).resolve().parents[2]
 YEAR = "2020"
 TABLE = "fioe_people_by_contacts_neighbourhood"
 RARE = dict(sex="Female", race="Asian", ethnicity="Hispanic Origin", dob="1950-05-05", age="70")
 COMMON = dict(sex="Male", race="Black", ethnicity="Not of Hispanic Origin", dob="1992-05-05", age="28")
+NAMELESS = {**COMMON, "first_name": "", "last_name": "", "dob": ""}  # known to the export by person_id only
 CAR = dict(vehicle_year="1987", vehicle_state="VT", vehicle_model="Cutlass", vehicle_color="Purple",
            vehicle_style="Convertible", vehicle_type="Passenger Car/Automobile")
 STREET = dict(street="GENEVA AVE", city="DORCHESTER", zip="02121")
@@ -155,13 +158,17 @@ WITHHELD: dict[str, Plant] = {
     # within the release (as the City's own file joins them), so the files say "one person"
     "1c-id-one-person-id-pseudonym-in-two-reports-with-nothing-else-in-common": Plant(
         COMMON, 2, pick=_nothing_in_common, one_person_id=True),
+    # the same, with no surname or date of birth (the City's 2022 file has neither): the build's
+    # truth joins the two rows by the person id alone, so it sees the pair the pseudonym links
+    "1c-id-only-a-person-id-and-no-name-or-birth-date-in-two-reports": Plant(
+        NAMELESS, 2, pick=_nothing_in_common, one_person_id=True),
 }
 
 
-def _build(tmp_path: Path, plant: Plant) -> tuple[Path, dict[str, object]]:
+def _build(tmp_path: Path, plant: Plant, *rules: str) -> tuple[Path, dict[str, object]]:
     raw = plant.export(tmp_path / "raw")
     out = tmp_path / "out"
-    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--json")
+    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--json", *rules)
     assert code == 0, stdout + stderr
     assert "Quimby" not in stdout + stderr and "Traceback" not in stdout + stderr
     return out / "fioe" / YEAR, json.loads(stdout)
@@ -199,6 +206,35 @@ def test_a_person_seen_twice_who_does_not_stand_out_leaves_the_table_published(t
     assert (bundle / "public" / "tables" / f"{TABLE}.csv").is_file()
     figure = read_manifest(bundle)["privacy"]["linkage"][TABLE]
     assert figure["repeated_people"] >= 1 and figure["exposed_people"] == 0
+    assert {c["table"] for c in _charges()} == {TABLE}
+
+
+def test_a_person_known_only_by_person_id_is_one_person_of_the_published_table(tmp_path: Path) -> None:
+    """A person with no surname or date of birth (as in the City's 2022 file), in two reports with
+    nothing else in common, under a policy that blanks the person_id pseudonym while the table is
+    published. Built twice: with two person ids they are two people seen once; with one id the
+    build's truth joins the two rows by the id alone, so the linkage check sees one more person in
+    two reports and compares one more pair, finds nobody exposed, and the table goes out, charged."""
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    tables = rules / "fioe_tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "coarsen: {age: age_band,", "coarsen: {person_id: blank, age: age_band,"), encoding="utf-8")
+    figures = []
+    for one_id in (False, True):
+        plant = Plant(NAMELESS, 2, pick=_nothing_in_common, one_person_id=one_id)
+        bundle, result = _build(tmp_path / f"one-id-{one_id}", plant, "--rules", str(rules))
+        assert result["status"] == "draft"
+        assert not [w for w in result["warnings"] if w["code"] == "protected_table_withheld"]  # type: ignore[union-attr]
+        assert (bundle / "public" / "tables" / f"{TABLE}.csv").is_file()
+        persons = _read(bundle / "public" / f"fioe_{YEAR}_persons.csv")
+        assert {row["person_id"] for row in persons} == {""}  # the policy's coarsening while the table is out
+        manifest = read_manifest(bundle)
+        assert "persons_without_person_key" not in {f["code"] for f in manifest["findings"]}  # every row has an id
+        figures.append(manifest["privacy"]["linkage"][TABLE])
+    two_ids, one_id = figures
+    assert one_id["repeated_people"] == two_ids["repeated_people"] + 1
+    assert one_id["pairs_compared"] == two_ids["pairs_compared"] + 1 and one_id["exposed_people"] == 0
     assert {c["table"] for c in _charges()} == {TABLE}
 
 

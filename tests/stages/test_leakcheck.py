@@ -15,6 +15,7 @@ from release.stages.leakcheck import LeakChecker, find_global_leaks, find_leaks
 from release.stages.load import load_export
 
 KEY = Tokenizer(b"l" * 64)
+RAW_ID = person("FC20000001")["person_id"]  # the City's id of the planted person
 
 
 def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], str] | None = None):
@@ -35,8 +36,8 @@ def _check(folder: Path, policy: DatasetPolicy, tamper: dict[tuple[str, str], st
      ("contacts", "contact_reason", "call 617-555-0142"),
      ("persons", "build", "S12345678"),
      ("contacts", "contact_officer_name", "ZEBULON QUARTERMAINE"),
-     ("persons", "person_id", "30000000001"),
-     ("contacts", "contact_reason", "wristband 30000000001 noted")],
+     ("persons", "person_id", RAW_ID),
+     ("contacts", "contact_reason", f"wristband {RAW_ID} noted")],
     ids=["full-name", "home-address", "plate-any-case", "full-name-in-category", "phone",
          "licence-in-persons", "full-name-in-officer-column", "raw-id-in-its-pseudonym-column", "raw-id-in-text"])
 def test_planted_raw_value_flagged(tmp_path: Path, policy: DatasetPolicy, table: str, column: str,

@@ -178,3 +178,19 @@ def test_shipped_fioe_tables_run_on_the_contract_frames() -> None:
     people_table = result.tables["fioe_people_by_neighbourhood_race_month"]
     assert len(people_table) == 14 * 7 * 12 + 14 * 7 + 14 + 7 + 12 + 1
     assert not [f for f in result.findings if f.severity == "blocking"]
+
+
+def test_a_frame_whose_units_may_join_people_needs_a_table_that_says_so() -> None:
+    """A noisy table on a frame flagged ``MERGED_UNITS`` (FIOE's person key) without
+    ``units_may_merge`` is blocked before any draw; declared, it is drawn."""
+    from release.tables import MERGED_UNITS
+    spec = next(s for s in load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml").tables if s.is_noisy)
+    frame = pd.DataFrame({"unit_id": ["K1", "K2"], "contacts": ["1", "6"], "neighbourhood": ["DORCHESTER", None]})
+    frame.attrs[MERGED_UNITS] = True
+    for declared in (True, False):
+        table = spec.model_copy(update={"units_may_merge": declared})
+        result = build_tables({spec.source: frame}, [table], dataset="fioe", year=2020,
+                              rng=np.random.default_rng(0))
+        blocked = [f.code for f in result.findings if f.severity == "blocking"]
+        assert blocked == ([] if declared else ["units_may_merge_undeclared"])
+        assert bool(result.spends) is declared and (spec.name in result.tables) is declared
