@@ -40,6 +40,7 @@ DEFAULT_DELTA = 1e-9
 # people (FIOE's person key joins records by surname + date of birth or person id), so a noisy
 # table on it must be calibrated to one person changing a unit's row (``units_may_merge``).
 MERGED_UNITS = "units_may_merge"
+SPLIT_UNITS = "units_may_split"  # how many of a frame's units one person's removal could split in two
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,21 @@ def _merged_units_declared(spec: TableSpec, frame: pd.DataFrame) -> list[Finding
                             "row; declare it in the tables policy", file=spec.name, rule="units_may_merge")]
 
 
+def _split_units_withheld(spec: TableSpec, frame: pd.DataFrame) -> list[Finding]:
+    """A unit joined through one person (their surname and date of birth shared with one row, their
+    person id with another) falls apart when that person is removed: two units change, not one row of
+    one, and the noise covers only the latter (noise.md, section 2). Such a table is withheld."""
+    count = int(frame.attrs.get(SPLIT_UNITS) or 0)
+    if not spec.is_noisy or count == 0:
+        return []
+    return [Finding(stage="tables", code=linkage.WITHHELD, severity="warning",
+                    message=f"{count} unit(s) of the frame '{spec.source}' hold a person who alone joins the others "
+                            "(by one key with some rows, by another with others): removing that person would split "
+                            "the unit in two, which the table's noise does not cover. The table is withheld from "
+                            "this release (nothing of it is drawn, charged or published); it is published again when "
+                            "no unit is joined that way", file=spec.name, rule="units_may_merge", count=count)]
+
+
 def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec], *, dataset: str,
                  year: int, prior: Sequence[PublishedTable] = (), rng: np.random.Generator | None = None,
                  delta: float = DEFAULT_DELTA, measure: Measurer = direct_measurer,
@@ -168,7 +184,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
         truth = recount.all_rows(frames[spec.source], spec, year) if public_files is not None else None
         result.findings.extend(recount.check_table(spec, truth, outside[spec.name]) if model is not None else [])
         found, exposure = linkage.check_linkage(spec, frames, linkage.linkage_of(model, spec), public_files)
-        result.findings.extend([*found, *_merged_units_declared(spec, frames[spec.source])])
+        result.findings.extend([*found, *_merged_units_declared(spec, frames[spec.source]),
+                                *_split_units_withheld(spec, frames[spec.source])])
         if exposure is not None:
             result.linkage[spec.name] = exposure.to_dict()
     if any(f.severity == "blocking" for f in result.findings):

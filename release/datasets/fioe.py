@@ -44,7 +44,7 @@ from release.datasets import DeriveContext, Derived
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
-from release.tables import MERGED_UNITS
+from release.tables import MERGED_UNITS, SPLIT_UNITS
 
 PERSON_KEY = "person-key/v1"
 PERSON_ID_KEY = "person-id-key/v1"
@@ -173,6 +173,7 @@ def derive(context: DeriveContext) -> Derived:
     keys, may_split = person_units(persons, context.tokenizer)
     keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k, keys)
     keyed.attrs[MERGED_UNITS] = True  # a unit may join people: the noise must cover a changed row
+    keyed.attrs[SPLIT_UNITS] = may_split  # a unit one person's removal would split: its tables are withheld
     # the linkage check's truth: each persons row's person (release/linkage.py); never published
     person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
                                dtype=object)
@@ -184,8 +185,8 @@ def derive(context: DeriveContext) -> Derived:
     findings += (Finding(stage="derive", code="person_units_may_split", severity="info",
                          message="persons joined through two or more keys that several rows share (surname and "
                                  "date of birth, person id): removing one person who alone links the others would "
-                                 "split such a unit in two, which the noise covers at a group-privacy cost "
-                                 "(release/stages/noise.md, section 2)", file="fieldcontact_name.csv",
+                                 "split such a unit in two, which the noise does not cover: the person-level tables "
+                                 "are withheld (release/stages/noise.md, section 2)", file="fieldcontact_name.csv",
                          rule="dataset_rules.person_key", count=may_split),) if may_split else ()
     notes = (
         "The tables of people, frisks and report bases are summaries of the published files (each of "

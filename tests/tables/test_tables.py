@@ -194,3 +194,21 @@ def test_a_frame_whose_units_may_join_people_needs_a_table_that_says_so() -> Non
         blocked = [f.code for f in result.findings if f.severity == "blocking"]
         assert blocked == ([] if declared else ["units_may_merge_undeclared"])
         assert bool(result.spends) is declared and (spec.name in result.tables) is declared
+
+
+def test_a_frame_with_a_unit_one_removal_would_split_withholds_its_noisy_tables() -> None:
+    """One person alone joining others (by one key here, another there) splits the unit when removed:
+    two units change, which the doubled sensitivity does not cover, so the table is withheld (nothing
+    drawn or charged) rather than published under a ρ that is untrue for that person."""
+    from release.linkage import WITHHELD
+    from release.tables import MERGED_UNITS, SPLIT_UNITS
+    spec = next(s for s in load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml").tables if s.is_noisy)
+    frame = pd.DataFrame({"unit_id": ["K1", "K2"], "contacts": ["1", "6"], "neighbourhood": ["DORCHESTER", None]})
+    frame.attrs[MERGED_UNITS] = True
+    for splits in (0, 1):
+        frame.attrs[SPLIT_UNITS] = splits
+        result = build_tables({spec.source: frame}, [spec], dataset="fioe", year=2020, rng=np.random.default_rng(0))
+        withheld = [f for f in result.findings if f.code == WITHHELD]
+        assert [f.count for f in withheld] == ([1] if splits else [])
+        assert bool(result.spends) is not splits and (spec.name in result.tables) is not splits
+        assert not [f for f in result.findings if f.severity == "blocking"]
