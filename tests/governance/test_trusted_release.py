@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import authoritative_ledger, build_world, invoke, name_witness
-from test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
+from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
 from release import generations
 from release.ledger import Ledger
@@ -126,12 +126,12 @@ def _refused_everywhere(world: World, out: Path, rule: str) -> None:
 # ---- A: a rules copy changing the protected table's declaration, delta or coarsening -------
 
 MERGE = _in_protected_block("units_may_merge: true", "units_may_merge: false")
+NO_MARGINS = _in_protected_block("margins: [[contacts], [neighbourhood], []]", "margins: []")
 
 
 @pytest.mark.parametrize(("file", "edit", "rule", "charged"), [
     (TABLES, MERGE, "rule spec_sha256", True),
-    (TABLES, lambda t: _in_protected_block("margins: [[contacts], [neighbourhood], []]", "margins: []")(MERGE(t)),
-     "rule units_may_merge", True),
+    (TABLES, lambda t: NO_MARGINS(MERGE(t)), "rule spec_sha256", True),
     (TABLES, _in_protected_block("max_cells_per_unit: 1\n", "max_cells_per_unit: 1\n    bounds: declared\n"),
      "rule spec_sha256", True),
     ("privacy.yaml", lambda t: t.replace("delta: 1.0e-9", "delta: 1.0e-5", 1), "rule delta", True),
@@ -150,12 +150,17 @@ def test_a_rules_copy_is_held_to_the_trusted_declaration(world: World, file: str
     _refused_everywhere(world, out, rule)
 
 
-def test_pol_merge_replays_the_measurement_at_the_trusted_sensitivity(world: World) -> None:
-    """The noise of a copy without units_may_merge costs twice the rho charged at the trusted d_in."""
+@pytest.mark.parametrize(("edit", "loss"), [(MERGE, "0.1"), (lambda t: NO_MARGINS(MERGE(t)), "0.4")],
+                         ids=["pol-merge", "pol-margins"])
+def test_a_measurement_is_replayed_at_the_trusted_sensitivity(world: World, edit: Callable[[str], str],
+                                                              loss: str) -> None:
+    """The noise of a copy without units_may_merge (L2 squared 4 instead of 8) costs twice the rho
+    charged at the trusted d_in; without margins too (1 instead of 8), eight times."""
     out = world.tmp / "rel-copy"
-    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=_rules_copy(world, TABLES, MERGE)))
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=_rules_copy(world, TABLES, edit)))
     problems = _audit_problems(world, out, "trusted_policy")
-    assert any("its noise costs 0.1, above the 0.05 declared" in p for p in problems), problems
+    assert any(f"its noise costs {loss}, above the 0.05 declared" in p and "rule units_may_merge" in p
+               for p in problems), problems
 
 
 # ---- B: the generation from the year, not from the manifest -------------------------------
@@ -192,7 +197,31 @@ def test_gen_draft_a_free_draft_relabelled_is_refused(world: World) -> None:
     world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy))
     bundle = out / "fioe" / YEAR
     _relabel_rms(world, bundle)
+    _strip_spend(bundle)
     _refused_everywhere_generation(world, out, bundle)
+
+
+def _strip_spend(bundle: Path) -> None:
+    """The draft's spends deleted from its manifest, its noisy table relabelled exact (small cells shown
+    suppressed) and its privacy.json entry dropped, the files re-hashed."""
+    import csv
+
+    path = bundle / "public" / "tables" / f"{PROTECTED}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        small = int(row["value"] or 0) < 10
+        row.update(value="", lower="", upper="", status="suppressed") if small else row.update(status="exact")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    statement = bundle / "public" / "privacy.json"
+    document = json.loads(statement.read_text(encoding="utf-8"))
+    document["tables"] = [t for t in document["tables"] if t["table"] != PROTECTED]
+    statement.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    _rewrite(bundle, lambda m: [m["privacy"].pop(k, None) for k in ("spends", "measurements")],
+             f"public/tables/{PROTECTED}.csv", "public/privacy.json")
 
 
 def _refused_everywhere_generation(world: World, out: Path, bundle: Path) -> None:
