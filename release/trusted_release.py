@@ -92,7 +92,7 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     if isinstance(trusted, str):
         return [f"the release cannot be held to the trusted policy: {trusted}"]
     return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
-            + measurement_problems(trusted, manifest) + statement_problems(trusted, manifest, public)
+            + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
             + _coarsening_problems(trusted, public))
 
 

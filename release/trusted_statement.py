@@ -70,12 +70,19 @@ def _replayed(record: Mapping[str, Any], spec: TableSpec, d_in: float) -> float:
     return noise.replay_privacy_loss({**record, "d_in": d_in if spec.mechanism == "discrete_gaussian" else int(d_in)})
 
 
-def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
+def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """Each recorded measurement of a table the trusted policy declares noisy: drawn for the trusted
-    declaration, and within its budget at the sensitivity that declaration implies."""
+    declaration, and within its budget at the sensitivity that declaration implies; and each such
+    table published measured in every data year it covers."""
     problems: list[str] = []
-    measurements = manifest_privacy(manifest).get("measurements") or []
-    for number, record in enumerate(m for m in measurements if isinstance(m, dict)):
+    measurements = [m for m in manifest_privacy(manifest).get("measurements") or [] if isinstance(m, dict)]
+    for path in sorted((public / "tables").glob("*.csv")):
+        spec = trusted.spec(path.stem)
+        years = {m.get("data_year") for m in measurements if m.get("table") == path.stem}
+        if spec is not None and spec.is_noisy and years and not set(_data_years(spec, trusted.year)) <= years:
+            problems.append(f"public table {spec.name}: not measured in every data year the trusted declaration "
+                            "covers (rule per_year)")
+    for number, record in enumerate(measurements):
         spec = trusted.spec(record.get("table"))
         if spec is None or not spec.is_noisy:
             continue  # an undeclared or unpaid table: spend_policy and spend_evidence report it
