@@ -169,9 +169,11 @@ def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pa
         problems += _units_problems(trusted, dp) if isinstance(dp, dict) else []
     for number, entry in enumerate(stated_tables(public), start=1):
         spec = trusted.spec(entry.get("table"))
-        claim = _claim(trusted, spec, public) if spec is not None and entry.get("mechanism") == spec.mechanism else None
+        if spec is None or entry.get("mechanism") != spec.mechanism:
+            continue  # undeclared, or another mechanism: trusted_release reports it
+        claim = _claim(trusted, spec, public)
         if claim is None:
-            continue  # undeclared, another mechanism, unreadable: trusted_release reports it
+            continue  # an unreadable table: the integrity checks report it
         differ = sorted(k for k, v in claim.items() if v is not None and not _close(entry.get(k), v))
         differ += sorted(k for k, v in claim.items() if v is None and entry.get(k) is not None)
         if differ:

@@ -282,7 +282,7 @@ def test_4u_poison_absorbs_gives_the_audit_a_truthful_way_forward(world: World) 
     honest = policy.read_text()
     assert "\n    cap_rho: 1.0\n" in honest
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 1.0\n    absorbs: [person2]\n", 1))
-    code, stdout, stderr = invoke(*world.cmd("audit", "--no-scan", "--allow-unverified", "--json"))
+    _, stdout, _ = invoke(*world.cmd("audit", "--no-scan", "--allow-unverified", "--json"))
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     assert checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
     world.refused(7, "charged to another privacy unit than person", "approve", *org_2021[:2], "--key",
@@ -295,8 +295,8 @@ def test_4u_poison_absorbs_gives_the_audit_a_truthful_way_forward(world: World) 
 
 @pytest.mark.parametrize(("units", "message"), [
     ("  person:\n    description: p\n    datasets: [fioe]\n    absorbs: [person]\n", "is a declared unit"),
-    ("  a:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n"
-     "  b:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n", "absorbed by two units"),
+    (("  a:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n"
+      "  b:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n"), "absorbed by two units"),
 ], ids=["a-declared-unit", "twice"])
 def test_absorbs_names_only_an_undeclared_unit_once(tmp_path: Path, units: str, message: str) -> None:
     from release.errors import ConfigError
