@@ -46,8 +46,10 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           suppression_audit: CheckFn | None = None, ledger_check: CheckFn | None = None,
           require_approval: bool = False, thresholds: Mapping[str, float] | None = None,
           allow_unverified: bool = False, version: int | None = None,
-          progress: Progress | None = None, generation: str | None = None) -> AuditReport:
-    """Every check, in one report (``progress`` shows the long ones: a scanner reports its own)."""
+          progress: Progress | None = None, generation: str | None = None,
+          trusted_check: CheckFn | None = None) -> AuditReport:
+    """Every check, in one report (``progress`` shows the long ones: a scanner reports its own);
+    ``trusted_check``: the release held to the trusted rules as a whole (``release.trusted_release``)."""
     progress = progress or Silent()
     bundle = bundle_dir(dataset, year, out_dir, version, generation)
     try:
@@ -80,6 +82,8 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
         checks.append(_injected("privacy_ledger", ledger_check, bundle, manifest) if ledger_check
                       else check_ledger_in_manifest(manifest, tables))
         ledger = checks[-1].detail
+        if trusted_check is not None:
+            checks.append(_injected("trusted_policy", trusted_check, bundle, manifest))
         if ledger.get("keyed") == "not checked (no key)":  # a re-chained ledger passes without it
             checks.append(not_run("privacy_ledger_mac", "no HMAC key: the ledger entries' MACs were not checked"))
         if ledger.get("witness") in ("none", "not anchored yet"):  # a rolled-back ledger passes without it

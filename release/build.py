@@ -225,13 +225,16 @@ def _validate_raw(run: _Run) -> None:
 
 def _generation_findings(options: BuildOptions, resolved: Resolved) -> list[Finding]:
     """A generation named with --generation for a year its system did not hold is built as asked,
-    and said: the headers fitted it (the load checked), the calendar does not."""
+    and said: the headers fitted it (the load checked), the calendar does not, and the trusted rules
+    judge a bundle by its year's system (``generations.of_manifest``: round 22, gen-exact)."""
     choice = resolved.generation
     if choice is None or choice.chosen_by != "option" or choice.generation.holds(options.year):
         return []
     return [Finding(stage="load", code="generation_outside_years", severity="warning",
                     message=f"generation {choice.generation.name} held {choice.generation.years}, not "
-                            f"{options.year}: built as --generation asked", rule="generation")]
+                            f"{options.year}: built as --generation asked, as a draft that cannot be approved (approve, "
+                            "publish, the audit and verify judge a bundle by the system that held its year)",
+                    rule="generation")]
 
 
 def _transform(run: _Run) -> None:

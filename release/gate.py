@@ -237,7 +237,8 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     ledger, or on this one before it was rolled back, was free. Which tables are noisy comes from
     ``public/`` and the trusted tables policy (``release.spend_evidence``), never from the manifest's
     claim. None for a release without noisy tables. A policy that names no witness is refused with
-    what an administrator adds."""
+    what an administrator adds. Every release, noisy or not, is also held to the trusted rules as a
+    whole (``require_trusted``)."""
     from release import spend_evidence, spend_policy
     from release.keys import ledger_mac
     from release.ledger_audit import release_on_ledger
@@ -248,6 +249,7 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(
         str(manifest.get("dataset")), rules, manifest))
     if not spend_evidence.spends(manifest, tables):
+        require_trusted(bundle, manifest, rules)
         return None
     key = existing_key()
     ledger = existing_ledger(rules, requested, ledger_mac(key) if key else None)
@@ -267,7 +269,20 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
         raise ApprovalError(f"the release's privacy spends differ from the trusted policy ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(rules), rule="privacy-policy",
                             details=[{"problem": p} for p in problems])
+    require_trusted(bundle, manifest, rules)
     return ledger
+
+
+def require_trusted(bundle: Path, manifest: dict[str, object], rules: Path) -> None:
+    """The release as the trusted rules declare it, whether or not it spends: its generation, its tables,
+    its measurements, its statement and its coarsening (``release.trusted_release``, round 22)."""
+    from release.trusted_release import release_problems
+
+    problems = release_problems(rules, manifest, bundle / PUBLIC, bundle.name)
+    if problems:
+        raise ApprovalError(f"the release differs from the trusted policy ({len(problems)} problem(s)); first: "
+                            f"{problems[0]}", file=str(rules), rule="trusted-policy",
+                            details=[{"problem": p} for p in problems])
 
 
 def require_approvals(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:

@@ -106,14 +106,57 @@ def named(dataset: str, name: str) -> Generation:
     raise ConfigError(f"unknown generation '{name}' for {dataset}; known: {known}", rule="generation")
 
 
-def of_manifest(dataset: str, manifest: Mapping[str, object]) -> Generation | None:
-    """The generation a bundle was built with, by the name its manifest records (a manifest from
-    before generations, or of a dataset with one schema, records none: the dataset's own policy)."""
+def recorded_name(manifest: Mapping[str, object]) -> str | None:
+    """The generation name a manifest records (None when it records none)."""
     section = manifest.get("generation")
     name = section.get("name") if isinstance(section, dict) else None
-    if not generations(dataset) or not isinstance(name, str):
+    return name if isinstance(name, str) else None
+
+
+def of_manifest(dataset: str, manifest: Mapping[str, object]) -> Generation | None:
+    """The generation a bundle is judged by: the one that held its year, whatever the manifest
+    records (the manifest is unsigned before approval: a 2021 bundle relabelled ``rms`` was judged
+    by the RMS policy, which declares no table, and its exact person-level table went out; issue
+    #12, attack gen-exact). Only in a split year does the recorded name choose, between the
+    generations that held it (``manifest_problem`` reports a name that is not one of them, and
+    ``bundles.folder_part`` the bundle folder it must match). A dataset with one schema, or a
+    manifest without a year, records none: the dataset's own policy (a name recorded without a
+    year still maps through the registry)."""
+    known = generations(dataset)
+    if not known:
         return None
-    return named(dataset, name)
+    year, name = manifest.get("year"), recorded_name(manifest)
+    holding = [g for g in known if isinstance(year, int) and g.holds(year)]
+    if len(holding) == 1:
+        return holding[0]
+    if name is None:
+        return None
+    generation = named(dataset, name)
+    return generation if not holding or generation in holding else None
+
+
+def manifest_problem(dataset: str, manifest: Mapping[str, object], part: str | None = None) -> str | None:
+    """Why the generation a manifest records is not the one its bundle is judged by: another one
+    held the year, or, in a split year, the bundle folder (``part``: ``2019-rms``) names another."""
+    known = generations(dataset)
+    year, name = manifest.get("year"), recorded_name(manifest)
+    if not known or not isinstance(year, int):
+        return None
+    holding = [g for g in known if g.holds(year)]
+    split = len(holding) > 1
+    if name is None and not split:
+        return None
+    if name is not None and name not in names(dataset):
+        return f"the manifest records an unknown {dataset} generation; known: {', '.join(names(dataset))} (rule generation)"
+    if name is None or name not in {g.name for g in holding}:
+        return (f"the manifest records {'no generation' if name is None else f'generation {name}'}, but "
+                f"{' and '.join(g.name for g in holding)} held {year}: a bundle is judged by the policy of the record "
+                "system that held its year (rule generation); build the year's export with that system "
+                "(--generation outside a system's years builds a draft that cannot be approved)")
+    if split and part is not None and part != name:
+        return (f"the manifest records generation {name}, but the bundle's folder is the {part} part of {year} "
+                "(rule generation)")
+    return None
 
 
 def policy_of_manifest(dataset: str, manifest: Mapping[str, object]) -> str:

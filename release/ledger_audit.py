@@ -12,7 +12,8 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    says); with the service, each bundle's head has a receipt that verifies under the pinned key and
    comes after the ledger's anchor there, unless the ledger recorded it published before.
 5. **Units.** With the trusted policy, every charge is on a unit its ``privacy.yaml`` declares
-   for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit).
+   for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit), or one
+   a declared unit absorbs, whose cap then counts it (``release.trusted_units``: 4u-poison).
 6. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from release.model import manifest_privacy
-from release import spend_evidence, spend_policy
+from release import spend_evidence, trusted_units
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
@@ -141,13 +142,13 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
     """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
     names one) and every bundle under ``out_dir`` that publishes a noisy table or claims a spend
     (``declared``: the tables the trusted policy declares noisy, by dataset). With ``trusted`` (the
-    trusted privacy policy), every charge must be on a unit it declares (``release.spend_policy``)."""
+    trusted privacy policy), every charge must be on a unit it declares or absorbs (``release.trusted_units``)."""
     from release.stages.publish import MANIFEST, sha256_file
 
     entries = ledger.entries()
     problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps)
     if trusted is not None:
-        problems += spend_policy.unknown_units(entries, trusted)
+        problems += trusted_units.ledger_problems(entries, trusted)  # with the fix for an undeclared unit
     witness, state = ledger.witness, "none"
     if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
         found, view = witnessing.check(witness, entries, first_use_ok=True)

@@ -47,6 +47,9 @@ class UnitSpec(_Frozen):
     description: str = Field(min_length=1)
     datasets: tuple[Name, ...] = Field(min_length=1)
     cap_rho: Annotated[float, Field(gt=0, le=10)] = DEFAULT_CAP_RHO
+    # units no release may use, whose charges on the ledger touched this unit's people (a rules
+    # copy's alias, charged before approve refused it): they count against this unit's cap
+    absorbs: tuple[Name, ...] = ()
 
 
 class GeneralizeStep(_Frozen):
@@ -127,6 +130,23 @@ class PrivacyPolicy(_Frozen):
                              "never ~, $VARIABLES or .. (a witness that moves with $HOME or the environment "
                              "anchors nothing)")
         return value
+
+    @model_validator(mode="after")
+    def _absorbed_once(self) -> PrivacyPolicy:
+        seen: set[str] = set()
+        for name, spec in self.units.items():
+            for absorbed in spec.absorbs:
+                if absorbed in self.units:
+                    raise ValueError(f"units.{name}.absorbs: {absorbed} is a declared unit; a unit absorbs only "
+                                     "a name no release may use")
+                if absorbed in seen:
+                    raise ValueError(f"units.{name}.absorbs: {absorbed} is absorbed by two units")
+                seen.add(absorbed)
+        return self
+
+    def absorber(self, dataset: str, name: str) -> str | None:
+        """The declared unit of ``dataset`` that absorbs the undeclared unit ``name``, if any."""
+        return next((u for u, s in self.units.items() if name in s.absorbs and dataset in s.datasets), None)
 
     def unit(self, dataset: str, name: str) -> UnitSpec:
         """The unit a table names; an unknown name (a typo would open a new budget) is an error."""

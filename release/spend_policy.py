@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from release.model import manifest_privacy
-from release.ledger import Entry, spent_by_unit
+from release.ledger import Entry
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy
 from release.spend_evidence import STATEMENT, trusted_noisy_specs
 from release.tables_spec import NOISY, TableSpec
+from release.trusted_units import spent_with_absorbed
 
 TOLERANCE = 1e-9
 
@@ -169,18 +170,10 @@ def release_problems(dataset: str, rules_dir: Path, manifest: Mapping[str, Any],
     problems += [p for unit, rho in used.items() for p in _unit_problems("privacy.rho_spent", policy, dataset,
                                                                         str(unit), rho=rho, expected=expected)]
     problems += _statement_problems(public, policy, dataset, specs, expected)
-    spent = spent_by_unit(list(entries))
+    spent = spent_with_absorbed(entries, policy)  # 4u-poison: charges on an alias it absorbs count too
     for unit in sorted(expected):
         if _declared(policy, dataset, unit) and spent.get(unit, 0.0) > policy.units[unit].cap_rho * (1 + TOLERANCE):
             problems.append(f"privacy unit {unit}: the ledger's charges pass the cap of the trusted {POLICY_FILE} "
                             "(rule cap_rho)")
     return problems
 
-
-def unknown_units(entries: Sequence[Entry], policy: PrivacyPolicy) -> list[str]:
-    """Charges on a unit the trusted ``privacy.yaml`` does not declare for their dataset: they count
-    against no cap the organisation set."""
-    return [f"ledger entry {e.seq}: a charge on a privacy unit the trusted {POLICY_FILE} does not declare for its "
-            "dataset counts against no cap (rule privacy_unit_name)"
-            for e in entries if e.kind == "charge" and not _declared(policy, str(e.body.get("dataset")),
-                                                                     e.body.get("unit"))]

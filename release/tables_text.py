@@ -40,14 +40,14 @@ def summary_summary(spec: TableSpec, model: Mapping[str, FrameSpec] | None) -> d
     }
 
 
-def noisy_summary(spec: TableSpec, noisy: "NoisyTable", frame: pd.DataFrame, delta: float) -> dict[str, object]:
-    widths = (frame["upper"] - frame["lower"]).astype(float)
+def noisy_claim(spec: TableSpec, delta: float) -> dict[str, object]:
+    """What a noisy table's entry states that its declaration and delta alone decide: approve,
+    publish, the audit and ``verify`` hold a published entry to the trusted policy's
+    (``release.trusted_statement``)."""
     unit = str(spec.privacy_unit_name)
-    kind = "discrete Gaussian" if spec.mechanism == "discrete_gaussian" else "discrete Laplace"
     budget = (f"rho = {spec.rho:g} (zero-concentrated DP)" if spec.mechanism == "discrete_gaussian"
               else f"epsilon = {spec.epsilon:g} (pure DP, rho = {spec.rho_spent:g})")
     epsilon = epsilon_from_rho(spec.rho_spent, delta)
-    declared = spec.bounds == "declared"
     bound = (f"at most {spec.max_rows_per_unit} rows in at most {spec.max_cells_per_unit} cells")
     per_year = (f" Each calendar year is measured once and stored; this table re-uses the stored "
                 f"measurement of every year an earlier release already measured, so the {spec.per_year.years} "
@@ -57,25 +57,38 @@ def noisy_summary(spec: TableSpec, noisy: "NoisyTable", frame: pd.DataFrame, del
              "calibrated to one person changing a unit's rows."
              if spec.units_may_merge else "")
     return {
-        "table": spec.name, "mechanism": spec.mechanism, "protection": "differential privacy",
-        "privacy_unit": unit, "rho": spec.rho_spent, "epsilon": spec.epsilon, "delta": delta,
-        "epsilon_at_delta": epsilon, "noise_scale": noisy.scale, "measurements": len(noisy.measurements),
-        "measurements_reused": sum(1 for m in noisy.measurements if m.get("reused")),
-        "cells": int(len(noisy.processed.levels[0].value)), "median_interval_width": float(widths.median()),
+        "mechanism": spec.mechanism, "protection": "differential privacy", "privacy_unit": unit,
+        "rho": spec.rho_spent, "epsilon": spec.epsilon, "delta": delta, "epsilon_at_delta": epsilon,
         "bounds": spec.bounds, "post_processing": POST_PROCESSING,
-        "meaning": (f"Each number is {spec.description}, plus random {kind} noise (scale "
-                    f"{noisy.scale:.3g}) so that the presence or absence of any single {unit} changes the "
-                    "chance of any output only within the stated budget. Values are then made non-negative, "
-                    "consistent and whole (" + POST_PROCESSING + "); margins stay within their intervals."),
-        "interval": ("lower and upper bound a 95% interval for the true count; half of the intervals "
-                     f"in this table are at most {widths.median():g} wide."),
         "privacy": (f"Each measurement spends {budget} per {unit}, which implies epsilon = {epsilon:.3g} at "
                     f"delta = {delta:g} (OpenDP's conversion)."
                     + (f" The guarantee is conditional on the partner's declared bound: a {unit} adds {bound}. "
                        "The partner sends counts, not people, so the bound cannot be checked here."
-                       if declared else f" Each {unit} counts {bound}; any rows beyond that were left out "
-                                        "before counting.")
+                       if spec.bounds == "declared" else f" Each {unit} counts {bound}; any rows beyond that were "
+                                                         "left out before counting.")
                     + per_year + merge),
+    }
+
+
+def noisy_summary(spec: TableSpec, noisy: "NoisyTable", frame: pd.DataFrame, delta: float) -> dict[str, object]:
+    widths = (frame["upper"] - frame["lower"]).astype(float)
+    claim = noisy_claim(spec, delta)
+    kind = "discrete Gaussian" if spec.mechanism == "discrete_gaussian" else "discrete Laplace"
+    first = ("mechanism", "protection", "privacy_unit", "rho", "epsilon", "delta", "epsilon_at_delta")
+    return {
+        "table": spec.name, **{k: claim[k] for k in first}, "noise_scale": noisy.scale,
+        "measurements": len(noisy.measurements),
+        "measurements_reused": sum(1 for m in noisy.measurements if m.get("reused")),
+        "cells": int(len(noisy.processed.levels[0].value)), "median_interval_width": float(widths.median()),
+        "bounds": claim["bounds"], "post_processing": POST_PROCESSING,
+        "meaning": (f"Each number is {spec.description}, plus random {kind} noise (scale "
+                    f"{noisy.scale:.3g}) so that the presence or absence of any single {claim['privacy_unit']} "
+                    "changes the chance of any output only within the stated budget. Values are then made "
+                    "non-negative, consistent and whole (" + POST_PROCESSING + "); margins stay within their "
+                    "intervals."),
+        "interval": ("lower and upper bound a 95% interval for the true count; half of the intervals "
+                     f"in this table are at most {widths.median():g} wide."),
+        "privacy": claim["privacy"],
     }
 
 

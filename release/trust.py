@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from release import paths
-from release.generations import policy_of_manifest
+from release.generations import manifest_problem, policy_of_manifest
 from release.approvals import SignedRecord, public_key_id, short_id, verify_record
 from release.config import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
 from release.errors import ApprovalError, ConfigError, ReleaseError
@@ -112,14 +112,16 @@ def recorded_policy_hash(manifest: Mapping[str, object], policy_name: str) -> st
 
 
 def bundle_policy_name(dataset: str, manifest: Mapping[str, object]) -> str:
-    """The policy the bundle was built with: the dataset's, or its generation's (by the name the
-    manifest records, mapped through ``release.generations``; an unknown one is a ConfigError)."""
+    """The policy the bundle is judged by: the dataset's, or its generation's (the one that held its
+    year; in a split year, by the name the manifest records, mapped through ``release.generations``;
+    an unknown one is a ConfigError)."""
     return policy_of_manifest(dataset, manifest)
 
 
 def bundle_policy(dataset: str, rules_dir: Path | None,
                   manifest: Mapping[str, object]) -> tuple[DatasetPolicy | None, list[str]]:
-    """The bundle's policy from the rules folder, and why it cannot be trusted if so."""
+    """The bundle's policy from the rules folder, and why it cannot be trusted if so (a policy
+    other than the one recorded, or a generation recorded that did not hold the bundle's year)."""
     folder = paths.chosen_dir("redaction_rules", rules_dir)[0]
     try:
         name = bundle_policy_name(dataset, manifest)
@@ -130,7 +132,8 @@ def bundle_policy(dataset: str, rules_dir: Path | None,
     if recorded_policy_hash(manifest, name) != sha256_file(path):
         return policy, [f"{path.name}: differs from the rule file recorded in the manifest; "
                         "use the rules folder the release was built with (--rules)"]
-    return policy, []
+    generation = manifest_problem(dataset, manifest)
+    return policy, [f"{path.name}: {generation}"] if generation else []
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ reported, ``SHA256SUMS`` must agree, and ``approvals.jsonl`` must hold trusted a
 that exact manifest meeting the policy's roles (the trusted signers and the policy come from
 ``--rules`` or the installed copy, and the policy must be the one the manifest records), and
 every noisy table it publishes must be matched by a charged measurement in the manifest
-(``release.spend_evidence``: read from the files and the policy, not from the manifest's claim).
+(``release.spend_evidence``: read from the files and the policy, not from the manifest's claim),
+and the copy must hold to the trusted rules as a whole (``release.trusted_release``).
 The report has the audit's shape; any failure exits 8.
 """
 
@@ -109,6 +110,16 @@ def _trusted_spends(folder: Path, manifest: dict[str, object], dataset: str, rul
     return release_problems(dataset, rules, manifest, folder, policy, ())
 
 
+def _trusted(folder: Path, manifest: dict[str, object], rules_dir: Path | None) -> AuditCheck:
+    """The copy as the trusted rules declare it: generation, tables, measurements, statement and
+    coarsening (``release.trusted_release``, round 22)."""
+    from release.paths import chosen_dir
+    from release.trusted_release import release_problems
+
+    problems = release_problems(chosen_dir("redaction_rules", rules_dir)[0], manifest, folder, folder.name)
+    return from_problems("trusted_policy", problems, {})
+
+
 def _witness_receipt(head: object, rules_dir: Path | None) -> list[str]:
     """The witness service's receipt for the head, under the key the rules pin (offline)."""
     from release.paths import chosen_dir
@@ -140,7 +151,7 @@ def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
         return AuditReport(None, None, str(folder), sha256, (from_problems("manifest", [exc.one_line()], {}),),
                            subject="verify")
     checks = (_files(folder, manifest), _sums(folder), _approvals(folder, manifest, dataset, year, rules_dir),
-              _charges(folder, manifest, dataset, rules_dir))
+              _charges(folder, manifest, dataset, rules_dir), _trusted(folder, manifest, rules_dir))
     return AuditReport(dataset, year, str(folder), sha256, checks, subject="verify")
 
 

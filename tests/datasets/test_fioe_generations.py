@@ -213,6 +213,7 @@ def test_generation_named_outside_its_years_is_built_and_said(tmp_path: Path) ->
     assert code == 0, stderr
     result = json.loads(stdout)
     assert [w["message"] for w in result["warnings"] if w["code"] == "generation_outside_years"] == [
-        "generation rms held 2015-2019, not 2020: built as --generation asked"]
+        "generation rms held 2015-2019, not 2020: built as --generation asked, as a draft that cannot be approved "
+        "(approve, publish, the audit and verify judge a bundle by the system that held its year)"]
     manifest = json.loads((tmp_path / "out" / "fioe" / "2020" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["generation"]["chosen_by"] == "option"

@@ -90,6 +90,16 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
     return tables.replace(contacts=frame), events
 
 
+def _coarsened(public: Tables, policy: DatasetPolicy, rules: Path) -> dict[str, pd.DataFrame]:
+    """The record-level files as a build publishes them next to a protected table: with the linkage
+    coarsening of the tables policy (approve, publish, the audit and verify check it)."""
+    from release import linkage
+    from release.tables_spec import load_tables_policy
+
+    tables = load_tables_policy(rules / policy.tables_file) if policy.tables_file else None
+    return linkage.coarsen(dict(public.frames), linkage.coarsening(tables))
+
+
 def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame] | None = None,
                  privacy: dict[str, object] | None = None, blocking: bool = False, rules: Path = RULES,
                  slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
@@ -103,6 +113,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     keys = release_keys(year)
     redacted, events = _redact(loaded.tables, policy, minors, keys.tokens)
     public, findings, more = generalize(redacted, policy, minors, keys.tokens)
+    public = public.replace(**_coarsened(public, policy, rules))
     events += more
     files = []
     for name, file_policy in policy.files.items():

@@ -1,0 +1,186 @@
+"""Does a release hold to the trusted policy as a whole, not only its spends? (issue #12, round 22)
+
+``release.spend_policy`` compared a spend's unit, mechanism and rho with the trusted rules; the
+rest of the declaration still came from the rules copy the release was built with. With the
+organisation's ledger and witness, a copy could calibrate the noise to another sensitivity
+(``units_may_merge: false``, no margins: half the noise, the same charge), state ``bounds:
+declared`` or another delta, publish the protected person-level table exactly under a new name,
+relabel the bundle's generation so that a policy declaring no table judged it, or drop the
+coarsening of the persons file; approve, publish, the audit and ``verify`` all passed (attack
+round 22: pol-merge, pol-margins, pol-declared, delta5, rename-exact, gen-exact, gen-draft,
+nocoarsen). So, with the trusted rules (``--rules``), a release must also hold to:
+
+1. **its generation**: the one that held the bundle's year (``release.generations``), and in a
+   split year the part its folder names; the folder's year is the manifest's;
+2. **only declared tables**: every file under ``tables/`` and every ``privacy.json`` entry is a
+   table the trusted tables policy of that generation declares, with the status class and
+   mechanism it declares (a policy without a tables file declares none);
+3. **every measurement and the statement** as the trusted declaration gives them
+   (``release.trusted_statement``);
+4. **the coarsening**: every column the trusted linkage plan coarsens holds only coarsened values
+   in the published record-level file.
+
+Messages name the file, table, column and rule; a published value is never repeated.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from release.config import DatasetPolicy
+from release.errors import ReleaseError
+from release.privacy_policy import PrivacyPolicy
+from release.tables_spec import TableSpec, TablesPolicy
+
+TABLES = "tables"
+STATEMENT = "privacy.json"
+# the cell statuses each mechanism publishes (``release.tables``): a noisy table's cells are all noisy
+STATUSES = {"discrete_gaussian": {"noisy"}, "discrete_laplace": {"noisy"}, "exact": {"exact", "suppressed"},
+            "summary": {"exact"}}
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """What the trusted rules declare for one bundle: its generation's policy and tables policy
+    (None: it declares no table) and the privacy policy."""
+
+    dataset: str
+    year: int
+    rules_dir: Path
+    policy: DatasetPolicy
+    tables: TablesPolicy | None
+    privacy: PrivacyPolicy
+
+    @property
+    def where(self) -> str:
+        return f"the trusted {self.policy.tables_file}" if self.policy.tables_file else \
+            "the trusted policy (which declares no tables file)"
+
+    def spec(self, table: object) -> TableSpec | None:
+        return next((s for s in self.tables.tables if s.name == table), None) if self.tables else None
+
+
+def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> Trusted | str:
+    """The trusted declarations a bundle is judged by, or why they cannot be read."""
+    from release.privacy_policy import load_privacy_policy
+    from release.tables_spec import load_tables_policy
+    from release.trust import bundle_policy
+
+    year = manifest.get("year")
+    policy, found = bundle_policy(dataset, rules_dir, manifest)
+    if policy is None or not isinstance(year, int):
+        return found[0] if found else "the manifest names no year"
+    try:
+        tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
+        return Trusted(dataset, year, rules_dir, policy, tables, load_privacy_policy(rules_dir))
+    except ReleaseError as exc:
+        return exc.one_line()
+
+
+def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path, folder: str) -> list[str]:
+    """Every way a bundle (``public``: its ``public/``, or a published copy; ``folder``: its folder's
+    name, ``2021`` or ``2019-rms``) departs from the trusted rules: empty when it holds to them."""
+    from release.trusted_statement import measurement_problems, statement_problems
+
+    dataset = str(manifest.get("dataset"))
+    trusted = trusted_for(dataset, rules_dir, manifest)
+    if isinstance(trusted, str):
+        return [f"the release cannot be held to the trusted policy: {trusted}"]
+    return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
+            + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
+            + _coarsening_problems(trusted, public))
+
+
+def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:
+    from release import bundles, generations
+
+    parsed = bundles.parse_folder(folder)  # None: a copy saved under a name of the reader's own
+    problems = [] if parsed is None or parsed[0] == trusted.year else \
+        [f"folder {folder}: not the folder of the manifest's year (rule generation)"]
+    generation = generations.manifest_problem(trusted.dataset, manifest, bundles.folder_part(folder))
+    return problems + ([generation] if generation else [])
+
+
+def _statuses(path: Path) -> set[str] | None:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return {str(row.get("status")) for row in csv.DictReader(handle)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None  # unreadable: the integrity and table checks report it
+
+
+def stated_tables(public: Path) -> list[dict[str, Any]]:
+    """The table entries of the public ``privacy.json`` (none when it is absent or unreadable: the
+    integrity checks report that)."""
+    try:
+        statement = json.loads((public / STATEMENT).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    tables = statement.get("tables") if isinstance(statement, dict) else None
+    return [t for t in tables if isinstance(t, dict)] if isinstance(tables, list) else []
+
+
+def _table_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Only declared tables go out, each as the trusted policy declares it (rename-exact, gen-exact)."""
+    problems: list[str] = []
+    folder = public / TABLES
+    files = sorted(p for p in folder.iterdir()) if folder.is_dir() else []
+    for path in files:
+        spec = trusted.spec(path.stem) if path.suffix == ".csv" else None
+        if spec is None:
+            problems.append(f"public file {TABLES}/{path.name}: not a table {trusted.where} declares for "
+                            f"{trusted.dataset} (rule tables)")
+            continue
+        statuses = _statuses(path)
+        if statuses is not None and not statuses <= STATUSES[spec.mechanism]:
+            problems.append(f"public table {spec.name}: its cells are not published as a {spec.mechanism} table's, "
+                            f"which is how {trusted.where} declares it (rule mechanism)")
+    published = {p.stem for p in files}
+    for number, entry in enumerate(stated_tables(public), start=1):
+        where = f"public {STATEMENT} tables[{number}]"
+        spec = trusted.spec(entry.get("table"))
+        if spec is None:
+            problems.append(f"{where}: states a table {trusted.where} does not declare for {trusted.dataset} "
+                            "(rule tables)")
+        elif entry.get("mechanism") != spec.mechanism:
+            problems.append(f"{where}: states table {spec.name} with another mechanism than the {spec.mechanism} "
+                            f"of {trusted.where} (rule mechanism)")
+        elif spec.name not in published:
+            problems.append(f"{where}: states table {spec.name}, which is not published (rule tables)")
+    stated = {str(e.get("table")) for e in stated_tables(public)}
+    problems += [f"public table {name}: published without its entry in {STATEMENT} (rule tables)"
+                 for name in sorted(published - stated) if trusted.spec(name) is not None]
+    return problems
+
+
+def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Each column the trusted linkage plan coarsens holds only coarsened values (nocoarsen)."""
+    from release import linkage
+    from release.errors import InputError
+    from release.gate import read_public_csv
+
+    problems: list[str] = []
+    for name, columns in sorted(linkage.coarsening(trusted.tables).items()):
+        file_policy = trusted.policy.files.get(name)
+        path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
+        if path is None or not path.is_file():
+            continue  # not published: nothing to link
+        try:
+            frame = read_public_csv(path)
+        except InputError:
+            continue  # the integrity and column checks report an unreadable file
+        coarsened = linkage.coarsen({name: frame}, {name: columns})[name]
+        for column, action in sorted(columns.items()):
+            if column not in frame.columns:
+                continue
+            changed = sum(1 for a, b in zip(frame[column], coarsened[column]) if a != b)
+            if changed:
+                problems.append(f"public file {path.name}, column {column}: {changed} value(s) are not coarsened "
+                                f"({action}) as {trusted.where} requires while its protected table is built "
+                                "(rule linkage.coarsen)")
+    return problems

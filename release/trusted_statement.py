@@ -1,0 +1,182 @@
+"""Each measurement, delta and the public statement of a release, against the trusted declaration
+(issue #12, round 22: pol-merge, pol-margins, pol-declared, delta5).
+
+A rules copy that keeps a protected table's unit, mechanism and rho can still change what sets
+its noise: ``units_may_merge: false`` halves the L2 sensitivity squared, dropping the margins
+shrinks it further, and the build calibrates sigma to the copy's figure. Under the organisation's
+declaration (a key may join two people) the real loss was twice the rho charged. So, for every
+measurement the manifest records:
+
+* its ``spec_sha256`` must be the hash of the trusted declaration's block for its data year
+  (``tables_noisy.spec_sha256``): any field of the declaration that differs changes it;
+* the sensitivity the trusted declaration implies (its shape from the trusted dimensions and
+  codebooks in that data year, its levels, ``units_may_merge`` and bounds: ``noise.sensitivity``)
+  is the d_in at which the serialized OpenDP measurement is replayed, and its loss must stay
+  within the trusted rho (or epsilon).
+
+And delta is the trusted ``privacy.yaml``'s (in the manifest, each measurement and
+``privacy.json``), and each table entry of ``privacy.json`` states what the trusted declaration
+and delta give (``tables_text``): the whole entry of a summary, the claims of a noisy or exact
+table (mechanism, unit, rho, epsilon, delta, epsilon at delta, bounds and what is conditional on
+them, suppression), whatever the copy's text said.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from release.errors import ReleaseError
+from release.model import manifest_privacy
+
+if TYPE_CHECKING:
+    from release.tables_spec import TableSpec
+    from release.trusted_release import Trusted
+
+TOLERANCE = 1e-9
+
+
+def _close(a: object, b: object) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a == b
+    return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=1e-12)
+
+
+def _data_years(spec: TableSpec, year: int) -> range:
+    return range(year - spec.per_year.years + 1, year + 1) if spec.per_year else range(year, year + 1)
+
+
+def trusted_d_in(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, float]:
+    """(the block's spec hash, the d_in its noise must be calibrated to) under the trusted declaration."""
+    from release.stages import noise
+    from release.stages.tabulate import kept_axes
+    from release.tables_noisy import _block_spec, spec_sha256  # the block a per-year table measures
+
+    block = _block_spec(spec) if spec.per_year else spec
+    shape = tuple(len(d.codebook(data_year)) for d in block.dimensions)
+    names = tuple(d.name for d in block.dimensions)
+    bounds = noise.sensitivity(shape, [kept_axes(names, level) for level in block.levels()],
+                               max_rows_per_unit=spec.max_rows_per_unit, max_cells_per_unit=spec.max_cells_per_unit,
+                               max_rows_per_cell=spec.rows_per_cell, units_may_merge=spec.units_may_merge)
+    d_in = bounds.l2 if spec.mechanism == "discrete_gaussian" else float(bounds.l1)
+    return spec_sha256(dataset, block, data_year), d_in
+
+
+def _replayed(record: Mapping[str, Any], spec: TableSpec, d_in: float) -> float:
+    from release.stages import noise
+
+    return noise.replay_privacy_loss({**record, "d_in": d_in if spec.mechanism == "discrete_gaussian" else int(d_in)})
+
+
+def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """Each recorded measurement of a table the trusted policy declares noisy: drawn for the trusted
+    declaration, and within its budget at the sensitivity that declaration implies; and each such
+    table published measured in every data year it covers."""
+    problems: list[str] = []
+    measurements = [m for m in manifest_privacy(manifest).get("measurements") or [] if isinstance(m, dict)]
+    for path in sorted((public / "tables").glob("*.csv")):
+        spec = trusted.spec(path.stem)
+        years = {m.get("data_year") for m in measurements if m.get("table") == path.stem}
+        if spec is not None and spec.is_noisy and years and not set(_data_years(spec, trusted.year)) <= years:
+            problems.append(f"public table {spec.name}: not measured in every data year the trusted declaration "
+                            "covers (rule per_year)")
+    for number, record in enumerate(measurements):
+        spec = trusted.spec(record.get("table"))
+        if spec is None or not spec.is_noisy:
+            continue  # an undeclared or unpaid table: spend_policy and spend_evidence report it
+        where = f"measurement {number + 1} (table {spec.name})"
+        data_year = record.get("data_year")
+        if not isinstance(data_year, int) or data_year not in _data_years(spec, trusted.year):
+            problems.append(f"{where}: measures a data year the trusted declaration does not cover (rule per_year)")
+            continue
+        digest, d_in = trusted_d_in(trusted.dataset, spec, data_year)
+        if record.get("spec_sha256") != digest:
+            problems.append(f"{where}: was drawn for another declaration than {spec.name} of {trusted.where} (rule "
+                            "spec_sha256: a field differs, such as units_may_merge, margins, dimensions or bounds)")
+        budget = float(spec.rho if spec.mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
+        try:
+            loss = _replayed(record, spec, d_in)
+        except ReleaseError:
+            problems.append(f"{where}: does not replay at the sensitivity of {trusted.where} (rule mechanism)")
+            continue
+        if loss > budget * (1 + TOLERANCE) + TOLERANCE:
+            problems.append(f"{where}: at the sensitivity {trusted.where} declares (d_in {d_in:.6g}) its noise costs "
+                            f"{loss:.6g}, above the {budget:g} declared: it was calibrated to a smaller sensitivity or a larger "
+                            "budget (rule units_may_merge, margins, max_rows_per_unit, max_cells_per_unit, rho)")
+        if "delta" in record and not _close(record.get("delta"), trusted.privacy.delta):
+            problems.append(f"{where}: states another delta than the trusted privacy.yaml's (rule delta)")
+    return problems
+
+
+def _claim(trusted: Trusted, spec: TableSpec, public: Path) -> dict[str, object] | None:
+    """What the trusted declaration states for a table: the whole entry of a summary, the claims of
+    a noisy or exact one (None when its published file cannot be read)."""
+    from release import tables_text
+    from release.gate import read_public_csv
+
+    if spec.mechanism == "summary":
+        return tables_text.summary_summary(spec, trusted.tables.frames if trusted.tables else None)
+    if spec.is_noisy:
+        return tables_text.noisy_claim(spec, trusted.privacy.delta)
+    try:
+        frame = read_public_csv(public / "tables" / f"{spec.name}.csv")
+    except (ReleaseError, OSError):
+        return None
+    return {k: v for k, v in tables_text.exact_summary(spec, frame).items() if k not in ("meaning", "cells_suppressed")}
+
+
+def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
+    """delta and what follows from it, and the datasets of each unit, as the trusted privacy.yaml says
+    (the unit's description, cap and rho: ``spend_policy``)."""
+    from release.ledger import epsilon_from_rho
+    from release.trusted_release import STATEMENT
+
+    where = f"public {STATEMENT}"
+    problems = [] if _close(dp.get("delta"), trusted.privacy.delta) else \
+        [f"{where}: states another delta than the trusted privacy.yaml's (rule delta)"]
+    units = dp.get("units")
+    for unit, stated in sorted(units.items() if isinstance(units, dict) else ()):
+        spec = trusted.privacy.units.get(str(unit))
+        if spec is None or not isinstance(stated, dict):
+            continue  # an undeclared unit: spend_policy reports it
+        cap = stated.get("cap_rho_over_every_release")
+        if stated.get("datasets_that_can_hold_the_same_person") != list(spec.datasets) or (
+                isinstance(cap, (int, float)) and cap > 0
+                and not _close(stated.get("cap_epsilon_at_delta"), epsilon_from_rho(float(cap), trusted.privacy.delta))):
+            problems.append(f"{where}: privacy unit {unit} is stated otherwise than the trusted privacy.yaml gives "
+                            "(rule datasets, delta)")
+    return problems
+
+
+def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """delta (manifest, privacy.json) and each privacy.json table entry as the trusted policy states it."""
+    import json
+
+    from release.trusted_release import STATEMENT, stated_tables
+
+    problems: list[str] = []
+    privacy = manifest_privacy(manifest)
+    if privacy.get("measurements"):  # a release without noisy tables records delta 0 and states the default
+        if not _close(privacy.get("delta"), trusted.privacy.delta):
+            problems.append("privacy.delta: another delta than the trusted privacy.yaml's (rule delta)")
+        try:
+            statement = json.loads((public / STATEMENT).read_text(encoding="utf-8"))
+            dp = statement.get("differential_privacy") if isinstance(statement, dict) else None
+        except (OSError, UnicodeDecodeError, ValueError):
+            dp = None
+        problems += _units_problems(trusted, dp) if isinstance(dp, dict) else []
+    for number, entry in enumerate(stated_tables(public), start=1):
+        spec = trusted.spec(entry.get("table"))
+        if spec is None or entry.get("mechanism") != spec.mechanism:
+            continue  # undeclared, or another mechanism: trusted_release reports it
+        claim = _claim(trusted, spec, public)
+        if claim is None:
+            continue  # an unreadable table: the integrity checks report it
+        differ = sorted(k for k, v in claim.items() if v is not None and not _close(entry.get(k), v))
+        differ += sorted(k for k, v in claim.items() if v is None and entry.get(k) is not None)
+        if differ:
+            problems.append(f"public {STATEMENT} tables[{number}] ({spec.name}): states {', '.join(differ)} otherwise "
+                            f"than {trusted.where} and privacy.yaml give (rule {differ[0]})")
+    return problems

@@ -1,0 +1,324 @@
+"""Issue #12, attack round 22: a release held to the TRUSTED policy as a whole, not only its spends,
+through the CLI.
+
+Each scene keeps the organisation's ledger and witness (the trusted rules of ``test_ledger_anchor``'s
+world, its first approval anchoring the ledger) and builds 2021 with a rules copy that changes one
+thing the round-22 attacker changed; approve and publish (7), the audit and ``verify`` of a copy laid
+out by hand (8) with the trusted rules refuse it, naming the rule. Before the fix every one of them
+passed. Fictitious values only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import authoritative_ledger, build_world, invoke, name_witness
+from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
+
+from release import generations
+from release.ledger import Ledger
+
+YEAR = "2021"
+TABLES = "fioe_tables.yaml"
+PROTECTED_BLOCK = f"  - name: {PROTECTED}\n"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from conftest import small_fioe_build
+    return small_fioe_build(tmp_path_factory)
+
+
+@pytest.fixture()
+def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.delenv("RELEASE_HMAC_KEY")
+    scene: World = build_world(base, tmp_path, tmp_path_factory, monkeypatch, World)  # type: ignore[assignment]
+    scene.anchor()
+    return scene
+
+
+def _in_protected_block(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        start = text.index(PROTECTED_BLOCK)
+        end = text.find("\n  - name:", start + 1)
+        end = len(text) if end < 0 else end
+        assert old in text[start:end], old
+        return text[:start] + text[start:end].replace(old, new, 1) + text[end:]
+    return edit
+
+
+def _renamed_exact(keep: bool) -> Callable[[str], str]:
+    """The protected table under a new name as exact counts (default suppression), the noisy one kept or not."""
+    def edit(text: str) -> str:
+        start = text.index(PROTECTED_BLOCK)
+        end = text.find("\n  - name:", start + 1)
+        end = len(text) if end < 0 else end
+        block = text[start:end]
+        exact = block.replace(f"name: {PROTECTED}", f"name: {PROTECTED}_exact", 1).replace(
+            "mechanism: discrete_gaussian\n    rho: 0.05", "mechanism: exact", 1)
+        return text[:start] + (block.rstrip("\n") + "\n\n" if keep else "") + exact + text[end:]
+    return edit
+
+
+def _no_coarsening(text: str) -> str:
+    edited = re.sub(r"      coarsen: \{age: age_band[^}]*\}\n", "", text)
+    assert edited != text
+    return edited
+
+
+def _rules_copy(world: World, file: str, edit: Callable[[str], str]) -> Path:
+    """The organisation's rules copied by the analyst, with the same witness (so the same ledger) and
+    ``file`` edited."""
+    copy = world.tmp / "analyst" / "rules"
+    shutil.copytree(world.rules, copy, ignore=shutil.ignore_patterns("witness"))
+    name_witness(copy, world.witness)
+    (copy / file).write_text(edit((copy / file).read_text(encoding="utf-8")), encoding="utf-8")
+    return copy
+
+
+def _raw_2021(world: World) -> Path:
+    from release.synth.fioe import generate_fioe, write_fioe
+    raw = world.tmp / "raw-2021"
+    write_fioe(generate_fioe(2021, seed=5, n_reports=40), raw)
+    return raw
+
+
+def _org(out: Path, world: World) -> list[str]:
+    return ["fioe", YEAR, "--out", str(out), "--rules", str(world.rules)]
+
+
+def _audit_problems(world: World, out: Path, check: str) -> list[str]:
+    code, stdout, stderr = invoke("audit", *_org(out, world), "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    found = {c["name"]: c for c in json.loads(stdout)["checks"]}[check]
+    assert found["status"] == "fail", found
+    return list(found["problems"])
+
+
+def _verify_problems(world: World, bundle: Path, check: str = "trusted_policy") -> list[str]:
+    portal = _copy_by_hand(bundle, world.tmp / "portal" / "fioe" / YEAR)
+    code, stdout, stderr = invoke("verify", str(portal), "--rules", str(world.rules), "--json")
+    assert code == 8, stdout + stderr
+    found = {c["name"]: c for c in json.loads(stdout)["checks"]}[check]
+    assert found["status"] == "fail", found
+    return list(found["problems"])
+
+
+def _refused_everywhere(world: World, out: Path, rule: str) -> None:
+    """approve and publish 7, the audit and verify 8, each naming ``rule``; nothing reaches the portal."""
+    org = _org(out, world)
+    said = world.refused(7, rule, "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "differs from the trusted policy" in said and "rule trusted-policy" in said
+    bundle = out / "fioe" / YEAR
+    _sign_outside_approve(world, bundle)  # publish must check again
+    world.refused(7, rule, "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    assert any(rule in p for p in _audit_problems(world, out, "trusted_policy"))
+    assert any(rule in p for p in _verify_problems(world, bundle))
+
+
+# ---- A: a rules copy changing the protected table's declaration, delta or coarsening -------
+
+MERGE = _in_protected_block("units_may_merge: true", "units_may_merge: false")
+NO_MARGINS = _in_protected_block("margins: [[contacts], [neighbourhood], []]", "margins: []")
+
+
+@pytest.mark.parametrize(("file", "edit", "rule", "charged"), [
+    (TABLES, MERGE, "rule spec_sha256", True),
+    (TABLES, lambda t: NO_MARGINS(MERGE(t)), "rule spec_sha256", True),
+    (TABLES, _in_protected_block("max_cells_per_unit: 1\n", "max_cells_per_unit: 1\n    bounds: declared\n"),
+     "rule spec_sha256", True),
+    ("privacy.yaml", lambda t: t.replace("delta: 1.0e-9", "delta: 1.0e-5", 1), "rule delta", True),
+    (TABLES, _renamed_exact(keep=False), "rule tables", False),
+    (TABLES, _renamed_exact(keep=True), "rule tables", True),
+    (TABLES, _no_coarsening, "rule linkage.coarsen", True),
+], ids=["pol-merge", "pol-margins", "pol-declared", "delta5", "rename-exact", "rename-exact-keep", "nocoarsen"])
+def test_a_rules_copy_is_held_to_the_trusted_declaration(world: World, file: str, edit: Callable[[str], str],
+                                                         rule: str, charged: bool) -> None:
+    copy = _rules_copy(world, file, edit)
+    before = sum(1 for e in Ledger(authoritative_ledger()).entries() if e.kind == "charge")
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy))
+    after = sum(1 for e in Ledger(authoritative_ledger()).entries() if e.kind == "charge")
+    assert (after > before) == charged  # the copy's draw is on the organisation's ledger (or there is none)
+    _refused_everywhere(world, out, rule)
+
+
+@pytest.mark.parametrize(("edit", "loss"), [(MERGE, "0.1"), (lambda t: NO_MARGINS(MERGE(t)), "0.4")],
+                         ids=["pol-merge", "pol-margins"])
+def test_a_measurement_is_replayed_at_the_trusted_sensitivity(world: World, edit: Callable[[str], str],
+                                                              loss: str) -> None:
+    """The noise of a copy without units_may_merge (L2 squared 4 instead of 8) costs twice the rho
+    charged at the trusted d_in; without margins too (1 instead of 8), eight times."""
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=_rules_copy(world, TABLES, edit)))
+    problems = _audit_problems(world, out, "trusted_policy")
+    assert any(f"its noise costs {loss}, above the 0.05 declared" in p and "rule units_may_merge" in p
+               for p in problems), problems
+
+
+# ---- B: the generation from the year, not from the manifest -------------------------------
+
+def _relabel_rms(world: World, bundle: Path) -> None:
+    """The manifest (unsigned before approval) says rms, whose policy declares no table; its hash is added."""
+    from release.stages.publish import sha256_file
+
+    def change(manifest: dict) -> None:
+        manifest["generation"] = {"name": "rms", "title": "New RMS", "policy": "fioe_rms.yaml", "years": "2015-2019",
+                                  "chosen_by": "option"}
+        files = [f for f in manifest["rules"]["files"] if f.get("path") != "fioe_rms.yaml"]
+        manifest["rules"]["files"] = files + [{"path": "fioe_rms.yaml",
+                                               "sha256": sha256_file(world.rules / "fioe_rms.yaml")}]
+    _rewrite(bundle, change)
+
+
+def test_gen_exact_a_bundle_relabelled_with_another_generation_is_judged_by_its_years(world: World) -> None:
+    copy = _rules_copy(world, TABLES, _in_protected_block("mechanism: discrete_gaussian\n    rho: 0.05",
+                                                           "mechanism: exact"))
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy))
+    bundle = out / "fioe" / YEAR
+    _relabel_rms(world, bundle)
+    _refused_everywhere_generation(world, out, bundle)
+
+
+def test_gen_draft_a_free_draft_relabelled_is_refused(world: World) -> None:
+    """A draft on a throwaway ledger (no witness), relabelled rms: the generation comes from 2021."""
+    throwaway = f"ledger: {world.tmp / 'throwaway.sqlite'}"
+    copy = _rules_copy(world, "privacy.yaml", lambda text: re.sub(r"(?m)^ledger: .*$", throwaway, text, count=1))
+    name_witness(copy, None)
+    out = world.tmp / "draft"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy))
+    bundle = out / "fioe" / YEAR
+    _relabel_rms(world, bundle)
+    _strip_spend(bundle)
+    _refused_everywhere_generation(world, out, bundle)
+
+
+def _strip_spend(bundle: Path) -> None:
+    """The draft's spends deleted from its manifest, its noisy table relabelled exact (small cells shown
+    suppressed) and its privacy.json entry dropped, the files re-hashed."""
+    import csv
+
+    path = bundle / "public" / "tables" / f"{PROTECTED}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        small = int(row["value"] or 0) < 10
+        row.update(value="", lower="", upper="", status="suppressed") if small else row.update(status="exact")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    statement = bundle / "public" / "privacy.json"
+    document = json.loads(statement.read_text(encoding="utf-8"))
+    document["tables"] = [t for t in document["tables"] if t["table"] != PROTECTED]
+    statement.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    _rewrite(bundle, lambda m: [m["privacy"].pop(k, None) for k in ("spends", "measurements")],
+             f"public/tables/{PROTECTED}.csv", "public/privacy.json")
+
+
+def _refused_everywhere_generation(world: World, out: Path, bundle: Path) -> None:
+    org = _org(out, world)
+    world.refused(7, "rule generation", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    _sign_outside_approve(world, bundle)
+    world.refused(7, "rule generation", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    assert any("rule generation" in p for p in _audit_problems(world, out, "approvals"))
+    problems = _audit_problems(world, out, "trusted_policy")
+    assert any("rule generation" in p for p in problems) and any(PROTECTED in p for p in problems), problems
+    assert any("rule generation" in p for p in _verify_problems(world, bundle))
+
+
+@pytest.mark.parametrize(("year", "recorded", "part", "problem"), [
+    (2021, "mark43", None, None), (2021, None, None, None), (2021, "rms", None, "mark43 held 2021"),
+    (2021, "nosuch", None, "unknown fioe generation"),
+    (2019, "rms", "rms", None), (2019, "rms", "mark43", "the bundle's folder is the mark43 part"),
+    (2019, None, "rms", "records no generation"), (2019, "legacy", "legacy", "mark43 and rms held 2019"),
+    (2012, "mark43", None, "legacy held 2012"),
+], ids=["2021", "2021-none", "2021-rms", "2021-unknown", "2019-rms", "2019-part", "2019-none", "2019-legacy",
+        "2012-mark43"])
+def test_the_generation_a_manifest_records_must_have_held_its_year(year: int, recorded: str | None, part: str | None,
+                                                                   problem: str | None) -> None:
+    manifest = {"year": year, **({"generation": {"name": recorded}} if recorded else {})}
+    found = generations.manifest_problem("fioe", manifest, part)
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+    judged = generations.of_manifest("fioe", manifest)
+    if year != 2019:  # a one-system year takes its system, whatever the manifest says
+        assert judged is not None and judged.holds(year) and judged.name == {2021: "mark43", 2012: "legacy"}[year]
+
+
+# ---- D: 4u-poison, a stray unit's charge on the ledger, and the way forward ----------------
+
+def test_4u_poison_absorbs_gives_the_audit_a_truthful_way_forward(world: World) -> None:
+    """A rules copy charges ``person2`` (0.5) on the organisation's ledger; approve refuses it. The
+    audit of the organisation's own honest release then fails, naming the fix; an administrator
+    declares ``absorbs: [person2]`` under ``person``: the audit counts it against person's cap and
+    passes (0.05 + 0.5 <= 1), the copy's release stays refused. Absorbing a larger stray charge
+    (person then past its cap) fails on the cap, which is the truth."""
+    world.ok(*world.cmd("publish", "--to", str(world.site)))
+    copy = _rules_copy(world, "privacy.yaml", lambda t: t.replace(
+        "units:\n", "units:\n  person2:\n    description: x\n    datasets: [fioe]\n    cap_rho: 10.0\n", 1))
+    table = copy / TABLES
+    table.write_text(_in_protected_block("privacy_unit_name: person", "privacy_unit_name: person2")(
+        _in_protected_block("rho: 0.05", "rho: 0.5")(table.read_text())))
+    out = world.tmp / "rel-copy"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy))
+    org_2021 = _org(out, world)
+    world.refused(7, "charged to another privacy unit than person", "approve", *org_2021[:2], "--key",
+                  str(world.counsel), *org_2021[2:])
+
+    problems = world.audit_ledger_problems()  # the honest 2020, on the same ledger
+    fix = "an administrator adds 'absorbs: [person2]' under units.person in the trusted privacy.yaml"
+    assert any("counts against no cap" in p and fix in p for p in problems), problems
+
+    policy = world.rules / "privacy.yaml"
+    honest = policy.read_text()
+    assert "\n    cap_rho: 1.0\n" in honest
+    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 1.0\n    absorbs: [person2]\n", 1))
+    _, stdout, _ = invoke(*world.cmd("audit", "--no-scan", "--allow-unverified", "--json"))
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+    world.refused(7, "charged to another privacy unit than person", "approve", *org_2021[:2], "--key",
+                  str(world.counsel), *org_2021[2:])
+
+    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 0.5\n    absorbs: [person2]\n", 1))
+    problems = world.audit_ledger_problems()
+    assert any("with those on the names it absorbs, pass the cap" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("units", "message"), [
+    ("  person:\n    description: p\n    datasets: [fioe]\n    absorbs: [person]\n", "is a declared unit"),
+    (("  a:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n"
+      "  b:\n    description: p\n    datasets: [fioe]\n    absorbs: [x]\n"), "absorbed by two units"),
+], ids=["a-declared-unit", "twice"])
+def test_absorbs_names_only_an_undeclared_unit_once(tmp_path: Path, units: str, message: str) -> None:
+    from release.errors import ConfigError
+    from release.privacy_policy import load_privacy_policy
+
+    (tmp_path / "privacy.yaml").write_text("units:\n" + units, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_privacy_policy(tmp_path)
+
+
+# ---- the control: an honest 2021 passes every check ----------------------------------------
+
+def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
+    out = world.tmp / "rel-honest"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
+    org = _org(out, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    world.ok("publish", *org[:2], "--to", str(world.site), *org[2:])
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert checks["trusted_policy"]["status"] == "pass", checks["trusted_policy"]
+    assert checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+    code, stdout, stderr = invoke("verify", str(world.site / "fioe" / YEAR), "--rules", str(world.rules), "--json")
+    assert code == 0, stdout + stderr
+    assert {c["name"]: c["status"] for c in json.loads(stdout)["checks"]}["trusted_policy"] == "pass"
