@@ -76,8 +76,8 @@ def person_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
 
 
 def person_units(persons: pd.DataFrame, tokenizer: Tokenizer) -> tuple[pd.Series, int]:
-    """The person key of each row (``person_keys``), and how many units hold two or more keys
-    that several rows share: only such a unit can split when one person's rows are removed
+    """The person key of each row (``person_keys``), and how many units no one key holds whole (a
+    chain of keys): only such a unit can split when one person's rows are removed
     (release/stages/noise.md, section 2)."""
     return _joined(_surname_birth_keys(persons, tokenizer), _person_id_keys(persons, tokenizer))
 
@@ -104,7 +104,8 @@ def _joined(*blockings: pd.Series) -> tuple[pd.Series, int]:
     nodes are the rows and the key values, a row linked to each of its keys, so rows sharing a
     key of any blocking are one unit. A unit is named by the least key in it (the same on the
     same data, whatever the row order); a row with no key is in no unit (None). Also the number
-    of units with two or more shared keys (a unit around one shared key never splits)."""
+    of units that removing some of their rows could split: those where no one key is held by every
+    row (a chain: one key joins the first rows, another the last ones)."""
     index = blockings[0].index
     rows = len(index)
     present = [np.flatnonzero(b.notna().to_numpy()) for b in blockings]
@@ -116,8 +117,12 @@ def _joined(*blockings: pd.Series) -> tuple[pd.Series, int]:
     _, component = connected_components(graph, directed=False)
     unit_name = pd.Series(np.asarray(names, dtype=object)).groupby(component[rows:]).min()
     units = pd.Series(component[:rows]).map(unit_name)
-    shared = np.flatnonzero(np.bincount(codes) >= 2)
-    may_split = int((np.bincount(component[rows + shared]) >= 2).sum()) if len(shared) else 0
+    # a unit can fall apart when some of its rows go only if no one key is held by all of its rows
+    # (rows all sharing a surname and birth date stay joined whatever rows leave; a chain does not)
+    unit_rows = np.bincount(component[:rows], minlength=len(component))
+    widest = np.zeros(len(component), dtype=np.int64)
+    np.maximum.at(widest, component[rows:], np.bincount(codes, minlength=len(names)))
+    may_split = int(((unit_rows >= 2) & (widest < unit_rows)).sum())
     return pd.Series([u if isinstance(u, str) else None for u in units], index=index, dtype=object), may_split
 
 
@@ -183,8 +188,8 @@ def derive(context: DeriveContext) -> Derived:
                         file="fieldcontact_name.csv",
                         rule="dataset_rules.person_key", count=unkeyed),) if unkeyed else ()
     findings += (Finding(stage="derive", code="person_units_may_split", severity="info",
-                         message="persons joined through two or more keys that several rows share (surname and "
-                                 "date of birth, person id): removing one person who alone links the others would "
+                         message="persons joined by a chain of keys (a surname and date of birth with some rows, a "
+                                 "person id with others, no key on all): removing one person who alone links the others would "
                                  "split such a unit in two, which the noise does not cover: the person-level tables "
                                  "are withheld (release/stages/noise.md, section 2)", file="fieldcontact_name.csv",
                          rule="dataset_rules.person_key", count=may_split),) if may_split else ()
