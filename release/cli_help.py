@@ -60,7 +60,19 @@ HELP: dict[str, str] = {
                      "ledger's entries to its store in --dir, refusing a rolled-back or forked chain, and signs "
                      "receipts and fresh heads with --key. It refuses a key other accounts can read or write, "
                      "and a key, store or socket folder another account could change (the socket's folder is "
-                     "its own, e.g. /run/release-witness 0755, never straight in /tmp).",
+                     "its own, e.g. /run/release-witness 0755, never straight in /tmp). It makes every noisy "
+                     "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid and "
+                     "a charge that pays none of its draws. Only the --writer accounts (default: its own; read "
+                     "from the Unix socket's peer credentials) may append and draw; over TCP only --writer any.",
+    "witness-recover": "Have the privacy ledger adopt what its witness service holds and the ledger lacks: entries "
+                       "of a write cut off before its commit (checked against the chain and, with the release key, "
+                       "their MACs) and draws never charged (charged now: a recovered charge stays charged). Any "
+                       "build, approval or publication does the same first; this reports what was adopted (exit 0, "
+                       "also when there is nothing to do).",
+    "witness-void": "Run as the witness's account, on its store: take the entries from --from SEQ on out of the "
+                    "live chain (an allowed writer's junk that no ledger can adopt: its MAC does not verify). The "
+                    "store keeps them (append-only); a charge that paid a draw is never voided (exit 6), so a void "
+                    "cannot free budget.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
@@ -100,7 +112,12 @@ EXAMPLES: dict[str, list[str]] = {
     "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
                       "--socket /run/release-witness/sock",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--port 8765"],
+                      "--port 8765",
+                      "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                      "--socket /run/release-witness/sock --writer analyst --writer builds"],
+    "witness-recover": ["release witness recover " + RULES, "release witness recover --json"],
+    "witness-void": ["release witness void --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                     "--from 42"],
 }
 
 

@@ -51,6 +51,7 @@ class View:
     known: Mapping[int, str] = field(default_factory=dict)
     length: int = 0
     unreadable: tuple[str, ...] = ()
+    unpaid: int = 0  # draws the service made for the ledger that no charge it holds paid yet
 
     def holds(self, seq: int) -> bool:
         return seq in self.known or 1 <= seq <= self.length
@@ -72,6 +73,8 @@ class WitnessTier(Protocol):
     def anchor_problems(self, anchors: Sequence[Mapping[str, Any]]) -> list[str]: ...
     def record(self, ledger_id: str, entries: Sequence[Entry]) -> dict[str, Any] | None: ...
     def epoch(self, entries: Sequence[Entry]) -> Entry | None: ...
+    def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
+                      charge: Mapping[str, Any] | None = None) -> list[str]: ...
     def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]: ...
 
 
