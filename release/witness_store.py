@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS draws (id TEXT PRIMARY KEY, ledger_id TEXT NOT NULL, 
                                   at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS voids (id INTEGER PRIMARY KEY AUTOINCREMENT, from_seq INTEGER NOT NULL,
                                   upto_row INTEGER NOT NULL, uid INTEGER, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chain_seq ON chain (seq);
+CREATE INDEX IF NOT EXISTS chain_pays ON chain (pays);
 CREATE VIEW IF NOT EXISTS live AS SELECT * FROM chain c WHERE NOT EXISTS (
     SELECT 1 FROM voids v WHERE c.seq >= v.from_seq AND c.row <= v.upto_row);
 """ + "".join(f"""
