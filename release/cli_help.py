@@ -51,9 +51,9 @@ HELP: dict[str, str] = {
               "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
               "3 rules or suites, 6 ledger.",
     "witness": "The privacy ledger's witness service, run by an administrator under an account of its own: it "
-               "alone keeps its append-only record of the ledger's chain and signs what it holds, so an analyst "
-               "can neither roll the ledger back nor draw on a copy unseen (privacy.yaml pins its address and "
-               "public key).",
+               "alone keeps its append-only record of the ledger's chain, makes every noisy draw and signs what it "
+               "holds, so an analyst can neither roll the ledger back, draw on a copy unseen nor charge a draw made "
+               "elsewhere (privacy.yaml pins its address and public key).",
     "witness-init-key": "Create the witness's Ed25519 key pair (private key mode 0600, kept by the witness's "
                         "account only) and print the privacy.yaml line that pins it.",
     "witness-serve": "Run the witness service on a Unix socket (or TCP on 127.0.0.1) until stopped: it appends the "
@@ -106,7 +106,8 @@ EXAMPLES: dict[str, list[str]] = {
     "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
     "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
                 "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                "--socket /run/release-witness/sock"],
+                "--socket /run/release-witness/sock --writer analyst",
+                "release witness recover " + RULES],
     "witness-init-key": ["release witness init-key --out /etc/release-witness/witness.key "
                          "--socket /run/release-witness/sock"],
     "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
