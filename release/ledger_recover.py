@@ -9,7 +9,8 @@ approval or publication just works, and ``release witness recover`` does it on d
 - entries beyond the ledger's length are inserted exactly as the service holds them, after
   checking that they chain on from the ledger's last entry to the service's signed head, that each
   hash recomputes from its body and, with the release key, that each MAC verifies (an entry no key
-  wrote is refused, naming ``release witness void``: the administrator's way out);
+  wrote is refused, naming ``release witness void``: the administrator's way out); the service's
+  receipt for the last one is kept, as for any entry the ledger witnessed itself;
 - a draw the service made that no charge paid is paid: its charge entry is appended (the fields
   from the draw's signed statement) and its record is stored with the statement.
 
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.errors import BudgetError
-from release.ledger_entries import entry_hash, record_sha256
+from release.ledger_entries import canonical, entry_hash, record_sha256
 from release.witness import anchors
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ def adopt_entries(ledger: Ledger, db: sqlite3.Connection) -> list[dict[str, Any]
         if (marks[-1]["seq"], marks[-1]["hash"]) not in view.known.items():
             raise _refused(ledger, f"{witness.label} answered entries that do not end at the head it signed: "
                                    "nothing was adopted")
+        last = ledger._read(db)[-1]  # its receipt, which a manifest recording this head carries
+        receipt = witness.record(view.ledger_id, [last])  # type: ignore[arg-type]
+        if receipt is not None:
+            db.execute("INSERT OR REPLACE INTO receipts VALUES (?, ?)", (last.seq, canonical(receipt)))
         span = f"{marks[0]['seq']}" if len(marks) == 1 else f"{marks[0]['seq']}..{marks[-1]['seq']}"
         ledger.recovered.append(f"ledger entr{'y' if len(marks) == 1 else 'ies'} {span} recovered from "
                                 f"{witness.label}: a write the witness took was cut off before the ledger committed "

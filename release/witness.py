@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from release.ledger import Entry
 
 ANCHOR = "anchor"  # the ledger entry that records the witness a ledger was anchored to
+ADOPT = ("The witness service holds them with their bodies: the next build, approval or publication adopts "
+         "them, and release witness recover does it now (with the release key)")
 RESTORE = ("Restore the authoritative ledger (the file whose entries the witness holds, from its backup) "
            "at the path the policy names; never edit or empty the witness")
 
@@ -129,7 +131,7 @@ def check(witness: WitnessTier | None, entries: Sequence[Entry], *,
     if missing:
         found.append(f"the ledger lacks {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} its witness holds "
                      f"(seq {_span(missing)}): its tail was removed (rolled back), or it was replaced by an older "
-                     "copy. " + RESTORE)
+                     "copy. " + (ADOPT if witness.tier == "service" and not changed else RESTORE))
     if changed:
         found.append(f"ledger entr{'y' if len(changed) == 1 else 'ies'} {_span(changed)} differ from what the "
                      "witness holds: the ledger was rolled back and appended to again, or replaced by a copy "

@@ -227,6 +227,7 @@ def test_a_ledger_rolled_back_after_a_witnessed_draw_adopts_it_again_and_pays_it
     assert "recovered from the witness service" in said and "ledger_recovered" in said
     assert _charges() == charges + 1 and _table(world.tmp / "rel-2") == _table(world.tmp / "rel-1")
     world.ok(*world.approve(world.tmp / "rel-1"))
+    world.ok(*world.approve(world.tmp / "rel-2"))  # its head is an adopted entry: its receipt was kept too
     world.ok(*world.approve())  # the bundle built before the draw
     code, checks = world.audit()
     assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
@@ -262,6 +263,7 @@ def test_copies_of_the_ledger_draw_only_through_the_real_witness_which_takes_one
     world.monkeypatch.setenv("HOME", str(world.tmp / "copy-2"))
     assert "recovered from the witness service" in world.ok(*world.build(world.tmp / "rel-2", world.changed_export()))
     assert _table(world.tmp / "rel-2") == _table(world.tmp / "rel-1") and _charges() == charges + 1
+    world.ok(*world.approve(world.tmp / "rel-2"))
     world.monkeypatch.setenv("HOME", str(world.tmp / "home"))
     world.ok(*world.approve(world.tmp / "rel-1"))  # the stale authoritative file catches up, one draw charged once
     assert _charges() == charges + 1
