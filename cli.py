@@ -426,14 +426,38 @@ def witness_init_key(path: Path, socket_path: str | None, port: int | None, as_j
               help="The witness's private key (release witness init-key), mode 0600.")
 @click.option("--socket", "socket_path", type=click.Path(path_type=Path), help="Listen on this Unix socket.")
 @click.option("--port", type=int, help="Listen on this TCP port of 127.0.0.1 (0: any free port).")
+@click.option("--writer", "writers", multiple=True, metavar="USER|UID|any",
+              help="An account whose builds may append and draw (repeatable; default: the service's own account). "
+                   "Over TCP, which carries no uid, only 'any' lets anyone write (the lower tier).")
 @_json_option
-def witness_serve(folder: Path, key_path: Path, socket_path: Path | None, port: int | None, as_json: bool) -> None:
+def witness_serve(folder: Path, key_path: Path, socket_path: Path | None, port: int | None, writers: tuple[str, ...],
+                  as_json: bool) -> None:
     from release import api
 
     def ready(address: str) -> None:
         click.echo(f"witness: listening on {address}", err=as_json)
         sys.stdout.flush()
-    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready), render.key_values)
+    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready, writers), render.key_values)
+
+
+@witness.command(name="recover", **texts("witness-recover"))
+@_rules_option
+@_ledger_option
+@_json_option
+def witness_recover(rules_dir: Path | None, ledger: Path | None, as_json: bool) -> None:
+    from release import api
+    _run(as_json, lambda: api.witness_recover(rules_dir, ledger), render.witness_recovered)
+
+
+@witness.command(name="void", **texts("witness-void"))
+@click.option("--dir", "folder", type=click.Path(path_type=Path), required=True, help="The witness's store folder.")
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help="The witness's private key.")
+@click.option("--from", "first", type=click.IntRange(min=1), required=True,
+              help="The first seq to take out of the live chain (an entry no key wrote, which no ledger can adopt).")
+@_json_option
+def witness_void(folder: Path, key_path: Path, first: int, as_json: bool) -> None:
+    from release import api
+    _run(as_json, lambda: api.witness_void(folder, key_path, first), render.key_values)
 
 
 if __name__ == "__main__":  # last, so `python cli.py` sees every command

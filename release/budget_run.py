@@ -60,14 +60,18 @@ class RunPrivacy:
         charge = Charge(unit=request.privacy_unit, dataset=request.dataset, table=request.table,
                         data_year=request.data_year, release_year=request.release_year,
                         mechanism=request.mechanism, rho=request.rho, epsilon=request.epsilon, run_id=self.run_id)
-        got = self.ledger.obtain(key, charge, request.draw)
-        return Measured(noise.from_record(got.record), got.sha256, got.charge, got.reused)
+        got = self.ledger.obtain(key, charge, request.draw, request.inputs)
+        return Measured(noise.from_record(got.record), got.sha256, got.charge, got.reused, got.witness_draw)
 
     def findings(self) -> list[Finding]:
         """A warning in the packet when nothing outside the ledger anchors it (the policy names no
-        witness): the build is a draft like any other, but it cannot be approved or published."""
-        if self.ledger is None or self.ledger.witness is not None:
+        witness): the build is a draft like any other, but it cannot be approved or published; and a
+        line for each thing the ledger recovered from the witness service (``release.ledger_recover``)."""
+        if self.ledger is None:
             return []
+        if self.ledger.witness is not None:
+            return [Finding(stage="budget", code="ledger_recovered", severity="warning", rule="witness-recover",
+                            file=str(self.ledger.path), message=line) for line in dict.fromkeys(self.ledger.recovered)]
         return [Finding(stage="budget", code="ledger_not_anchored", severity="warning", rule="witness",
                         file=POLICY_FILE, message=f"ledger not anchored: {POLICY_FILE} names no witness, so approve and "
                         "publish refuse this release until an administrator names one (witness:)")]

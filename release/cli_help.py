@@ -51,16 +51,28 @@ HELP: dict[str, str] = {
               "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
               "3 rules or suites, 6 ledger.",
     "witness": "The privacy ledger's witness service, run by an administrator under an account of its own: it "
-               "alone keeps its append-only record of the ledger's chain and signs what it holds, so an analyst "
-               "can neither roll the ledger back nor draw on a copy unseen (privacy.yaml pins its address and "
-               "public key).",
+               "alone keeps its append-only record of the ledger's chain, makes every noisy draw and signs what it "
+               "holds, so an analyst can neither roll the ledger back, draw on a copy unseen nor charge a draw made "
+               "elsewhere (privacy.yaml pins its address and public key).",
     "witness-init-key": "Create the witness's Ed25519 key pair (private key mode 0600, kept by the witness's "
                         "account only) and print the privacy.yaml line that pins it.",
     "witness-serve": "Run the witness service on a Unix socket (or TCP on 127.0.0.1) until stopped: it appends the "
                      "ledger's entries to its store in --dir, refusing a rolled-back or forked chain, and signs "
                      "receipts and fresh heads with --key. It refuses a key other accounts can read or write, "
                      "and a key, store or socket folder another account could change (the socket's folder is "
-                     "its own, e.g. /run/release-witness 0755, never straight in /tmp).",
+                     "its own, e.g. /run/release-witness 0755, never straight in /tmp). It makes every noisy "
+                     "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid and "
+                     "a charge that pays none of its draws. Only the --writer accounts (default: its own; read "
+                     "from the Unix socket's peer credentials) may append and draw; over TCP only --writer any.",
+    "witness-recover": "Have the privacy ledger adopt what its witness service holds and the ledger lacks: entries "
+                       "of a write cut off before its commit (checked against the chain and, with the release key, "
+                       "their MACs) and draws never charged (charged now: a recovered charge stays charged). Any "
+                       "build, approval or publication does the same first; this reports what was adopted (exit 0, "
+                       "also when there is nothing to do).",
+    "witness-void": "Run as the witness's account, on its store: take the entries from --from SEQ on out of the "
+                    "live chain (an allowed writer's junk that no ledger can adopt: its MAC does not verify). The "
+                    "store keeps them (append-only); a charge that paid a draw is never voided (exit 6), so a void "
+                    "cannot free budget.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
@@ -94,13 +106,19 @@ EXAMPLES: dict[str, list[str]] = {
     "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
     "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
                 "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                "--socket /run/release-witness/sock"],
+                "--socket /run/release-witness/sock --writer analyst",
+                "release witness recover " + RULES],
     "witness-init-key": ["release witness init-key --out /etc/release-witness/witness.key "
                          "--socket /run/release-witness/sock"],
     "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
                       "--socket /run/release-witness/sock",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--port 8765"],
+                      "--port 8765",
+                      "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                      "--socket /run/release-witness/sock --writer analyst --writer builds"],
+    "witness-recover": ["release witness recover " + RULES, "release witness recover --json"],
+    "witness-void": ["release witness void --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
+                     "--from 42"],
 }
 
 

@@ -58,6 +58,10 @@ def key_values(result: dict[str, Any]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, (list, dict)))
 
 
+def witness_recovered(result: dict[str, Any]) -> str:
+    return "\n".join([key_values(result), *(f"  recovered: {line}" for line in result.get("recovered", []))])
+
+
 def keygen(result: dict[str, Any]) -> str:
     return (key_values(result) + "\nNothing signed with this key counts until an administrator adds this line "
             "under 'signers:' in trusted_signers.yaml (in the rules folder passed with --rules, or the installed copy):"

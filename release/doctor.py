@@ -193,6 +193,11 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
     exposed = socket_exposure(Path(service), uid if isinstance(uid, int) else None) if service.startswith("/") else None
     if exposed:
         return Check("ledger", "fail", f"{detail}; but {exposed} (noise.md, section 6)", 6)
+    if not service.startswith("/"):
+        return Check("ledger", "warn", f"{detail}; but it is reached over TCP, which carries no peer uid: it takes "
+                                       "appends and draws there only when served with --writer any, from any account "
+                                       "that can connect (the lower tier); serve it on a Unix socket with --writer "
+                                       "naming the accounts whose builds write the ledger (noise.md, section 6)")
     if statement.get("uid") == os.geteuid() and statement.get("host") == socket.gethostname():
         return Check("ledger", "warn", f"{detail}; but it runs under this very account, which can then read its "
                                        "key and rewrite its store: run it under an account of its own (noise.md, "

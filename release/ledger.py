@@ -13,7 +13,10 @@ an HMAC of that hash; triggers refuse UPDATE and DELETE. Nothing in the file can
 every write transaction is checked against the policy's witness (``release.witness``) before it
 starts and has the witness hold its new entries just before it commits (the witness service's
 signed receipt is kept in ``receipts``): a rolled-back, replaced or forked ledger is refused
-before anything is drawn from it. A ``bundle`` entry binds a run to
+before anything is drawn from it. With the witness service, the service makes every draw and the
+ledger keeps its signed draw statement beside the stored measurement (``draws``); what the service
+holds and the ledger lacks (a build killed between the service's answer and the COMMIT) is adopted
+by the next write (``release.ledger_recover``). A ``bundle`` entry binds a run to
 its manifest hash and the hashes of its measurements, and the manifest records its charges'
 entry hashes, so an auditor (``release.ledger_audit``) can tell an edited ledger from an
 honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap. The
@@ -22,6 +25,7 @@ entries' types and the totals read off them are ``release.ledger_entries`` (re-e
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import signal
@@ -48,6 +52,11 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS measurements (
     key TEXT PRIMARY KEY, charge TEXT NOT NULL, sha256 TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (seq INTEGER PRIMARY KEY, receipt TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS draws (key TEXT PRIMARY KEY, statement TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS draws_no_update BEFORE UPDATE ON draws
+    BEGIN SELECT RAISE(ABORT, 'draw statements are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS draws_no_delete BEFORE DELETE ON draws
+    BEGIN SELECT RAISE(ABORT, 'draw statements are never removed'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
@@ -86,6 +95,8 @@ class Ledger:
         self.path = Path(path)
         self.mac = mac
         self.witness = witness
+        self.recovered: list[str] = []  # what the write guard adopted from the witness service (for the packet)
+        self._held = 0                  # entries the witness holds in the open write transaction
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with closing(sqlite3.connect(self.path, timeout=60)) as db:
@@ -119,17 +130,22 @@ class Ledger:
 
     def _guard(self, db: sqlite3.Connection) -> int:
         """Refuse to write to a ledger that is not the chain its witness anchors; the count of entries
-        the witness holds already. At the witness's first use (it holds nothing), the ledger is
-        anchored there first: an ``anchor`` entry naming it, and every entry is witnessed."""
+        the witness holds already. What the witness service holds and the ledger lacks is adopted
+        first (``release.ledger_recover``). At the witness's first use (it holds nothing), the ledger
+        is anchored there first: an ``anchor`` entry naming it, and every entry is witnessed."""
+        from release import ledger_recover
+        adopted = ledger_recover.adopt_entries(self, db)
         entries = self._read(db)
         problems, view = witnessing.check(self.witness, entries, first_use_ok=True)
         if problems:
             raise BudgetError(problems[0], file=str(self.path), rule="witness",
                               details=[{"problem": p} for p in problems])
+        self._held = len(entries)
         if self.witness is not None and view is not None and view.ledger_id is None:
             self._append(db, witnessing.ANCHOR, self.witness.anchor_body())
-            return 0
-        return len(entries)
+            self._held = 0
+        ledger_recover.pay_unpaid(self, db, adopted)
+        return self._held
 
     def _witness_new(self, db: sqlite3.Connection, before: int) -> None:
         """Witness the entries this transaction appended (all of them at the first use), keeping the
@@ -148,6 +164,28 @@ class Ledger:
         with self._transaction(write=True):
             pass
 
+    def behind_witness(self) -> bool:
+        """Whether a write is due before the ledger is checked: the witness holds nothing yet (its
+        first use anchors the ledger), or the service holds entries or an unpaid draw the ledger lacks
+        (the write guard adopts them). BudgetError when the witness cannot be asked."""
+        if self.witness is None:
+            return False
+        view = self.witness.view()
+        return view.ledger_id is None or (self.witness.tier == "service"
+                                          and (view.length > len(self.entries()) or view.unpaid > 0))
+
+    def recover(self) -> dict[str, Any]:
+        """``release witness recover``: adopt what the witness service holds and the ledger lacks
+        (``release.ledger_recover``); what was adopted (nothing to do is a report too)."""
+        self.recovered = []
+        before = len(self.entries())
+        with self._transaction(write=True):
+            pass
+        entries = self.entries()
+        return {"ledger": str(self.path), "witness": self.witness.label if self.witness else None,
+                "entries_before": before, "entries": len(entries), "recovered": list(self.recovered),
+                "note": "nothing to recover" if not self.recovered else "adopted from the witness service"}
+
     def head(self) -> dict[str, Any]:
         """The chain's head as a manifest records it (``witness.head``), with the witness service's
         signed receipt for it when there is one."""
@@ -159,14 +197,25 @@ class Ledger:
 
     def _store_key(self, db: sqlite3.Connection, key: str, entries: list[Entry]) -> str:
         """Where the measurement ``key`` is stored. A draw charged before the ledger's anchor in its
-        witness service was never witnessed, and may have been selected among several (2f-pre): it
-        is not re-used after the anchor, but drawn again, and charged, under a key of that epoch."""
+        witness service was never witnessed, and may have been selected among several (2f-pre); one
+        charged after it without the service's draw statement was drawn elsewhere (a throw-away
+        ledger's draft put in the store: 4x-import). Neither is re-used: the measurement is drawn
+        again, and charged, under the next free key of the epoch."""
         epoch = self.witness.epoch(entries) if self.witness is not None else None
-        if epoch is None:
+        if epoch is None or self.witness is None:
             return key
-        row = db.execute("SELECT e.seq FROM measurements m JOIN entries e ON e.hash = m.charge WHERE m.key = ?",
-                         (key,)).fetchone()
-        return key if row is None or row[0] > epoch.seq else f"{key}@{epoch.hash[:16]}"
+        tag = f"{key}@{epoch.hash[:16]}"
+        for candidate in itertools.chain((key, tag), (f"{tag}.{n}" for n in itertools.count(2))):
+            row = db.execute("SELECT e.seq, e.body, m.sha256, d.statement FROM measurements m LEFT JOIN entries e ON "
+                             "e.hash = m.charge LEFT JOIN draws d ON d.key = m.key WHERE m.key = ?",
+                             (candidate,)).fetchone()
+            if row is None:
+                return candidate
+            seq, body, digest, statement = row
+            if seq is not None and seq > epoch.seq and statement is not None and not self.witness.draw_problems(
+                    json.loads(statement), entries[0].hash, digest, json.loads(body)):
+                return candidate
+        raise AssertionError("unreachable: the candidates never end")
 
     def _append(self, db: sqlite3.Connection, kind: str, body: dict[str, Any]) -> str:
         row = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -219,24 +268,28 @@ class Ledger:
 
     # ---- charges and the measurement store ----------------------------------------------
 
-    def obtain(self, key: str, charge: Charge, draw: Callable[[], dict[str, Any]]) -> Obtained:
-        """The stored measurement under ``key``, or a new one: the cap is checked, ``draw`` runs,
-        and the charge and the draw are stored in one transaction, whose charge the witness holds
-        before it commits and before the draw is returned (nothing drawn is ever free)."""
+    def obtain(self, key: str, charge: Charge, draw: Callable[[], dict[str, Any]],
+               inputs: Callable[[], dict[str, Any]] | None = None) -> Obtained:
+        """The stored measurement under ``key``, or a new one: the cap is checked, the draw is made
+        (by the witness service from ``inputs`` in the service tier, else ``draw`` runs here), and the
+        charge and the draw are stored in one transaction, whose charge the witness holds before it
+        commits and before the draw is returned (nothing drawn is ever free)."""
         if not (math.isfinite(charge.rho) and charge.rho > 0):
             raise BudgetError(f"the charge for table '{charge.table}' must have a positive finite rho",
                               rule="budget")
         with self._transaction(write=True) as db:
             entries = self._read(db)
             key = self._store_key(db, key, entries)
-            row = db.execute("SELECT record, sha256, charge FROM measurements WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT m.record, m.sha256, m.charge, d.statement FROM measurements m LEFT JOIN draws d "
+                             "ON d.key = m.key WHERE m.key = ?", (key,)).fetchone()
             if row is not None:
                 record = json.loads(row[0])
                 if record_sha256(record) != row[1]:  # the stored draw was edited: never re-use it
                     raise BudgetError(f"the stored measurement for table '{charge.table}' does not hash to what "
                                       "was charged for it: the ledger's measurement store was edited",
                                       file=str(self.path), rule="ledger")
-                return Obtained(record, row[1], row[2], reused=True)
+                return Obtained(record, row[1], row[2], reused=True,
+                                witness_draw=json.loads(row[3]) if row[3] else None)
             cap = caps_in_force(entries).get(charge.unit)
             if cap is None:
                 raise BudgetError(f"privacy unit '{charge.unit}' has no cap on the ledger", rule="cap")
@@ -245,12 +298,34 @@ class Ledger:
                 raise BudgetError(f"{charge.dataset} {charge.release_year}: privacy unit '{charge.unit}' would "
                                   f"spend rho {spent + charge.rho:.4g} over all releases, above the cap {cap:.4g} "
                                   f"(already spent {spent:.4g})", rule="budget")
-            record = draw()
+            fields = {**charge.__dict__, "measurement_key": key}
+            if self.witness is not None and self.witness.tier == "service" and inputs is not None:
+                record, statement = self.witness.draw(entries[0].hash, entries[self._held:], fields, inputs())
+                self._held = len(entries)
+            else:
+                record, statement = draw(), None
             digest = record_sha256(record)
-            entry = self._append(db, "charge", {**charge.__dict__, "measurement_key": key,
-                                                "measurement_sha256": digest})
-            db.execute("INSERT INTO measurements VALUES (?,?,?,?)", (key, entry, digest, canonical(record)))
-        return Obtained(record, digest, entry, reused=False)
+            entry = self.store_measurement(db, fields, record, statement)
+        return Obtained(record, digest, entry, reused=False, witness_draw=statement)
+
+    def store_measurement(self, db: sqlite3.Connection, fields: dict[str, Any], record: dict[str, Any],
+                          statement: dict[str, Any] | None) -> str:
+        """Charge ``record`` (the charge ``fields`` and its hash), store it under its key with the
+        witness's draw statement, in the open transaction; the charge entry's hash."""
+        entry = self._append(db, "charge", {**fields, "measurement_sha256": record_sha256(record)})
+        self.keep_measurement(db, str(fields["measurement_key"]), entry, record, statement)
+        return entry
+
+    @staticmethod
+    def keep_measurement(db: sqlite3.Connection, key: str, charge: str, record: dict[str, Any],
+                         statement: dict[str, Any] | None) -> None:
+        """Store ``record`` under ``key`` with its draw statement, unless the key is taken (a recovered
+        draw whose key another record holds stays charged; it is just not re-used)."""
+        if db.execute("SELECT 1 FROM measurements WHERE key = ?", (key,)).fetchone() is not None:
+            return
+        db.execute("INSERT INTO measurements VALUES (?,?,?,?)", (key, charge, record_sha256(record), canonical(record)))
+        if statement is not None:
+            db.execute("INSERT OR IGNORE INTO draws VALUES (?,?)", (key, canonical(statement)))
 
     def check_new(self, wanted: dict[str, tuple[str, float]], context: str) -> None:
         """Refuse, before anything is drawn, a set of measurements (key -> (unit, rho)) whose new

@@ -19,7 +19,9 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    manifest hash; each measurement in its manifest replays (OpenDP
    deserializes it and maps its d_in again) within its declared budget; the stored measurement
    is the one the manifest names; and the charge that paid for it is on the chain with a
-   ρ no smaller than the replayed loss. (The audited bundle's spends are also held to the trusted
+   ρ no smaller than the replayed loss; with the service, a measurement charged after the ledger's
+   anchor there carries the service's signed draw statement for this ledger, this record and that
+   charge (the service made the draw: attack 4x-import). (The audited bundle's spends are also held to the trusted
    policy's unit, mechanism and ρ: ``release.spend_policy``, called by the audit's ledger check.)
 """
 
@@ -36,8 +38,9 @@ from release.model import manifest_privacy
 from release import spend_evidence, trusted_units
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
+from release.ledger_entries import loss_as_rho
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
-                            rho_from_epsilon, spent_by_unit)
+                            spent_by_unit)
 from release.privacy_policy import PrivacyPolicy
 from release.stages import noise
 
@@ -88,8 +91,7 @@ def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float]) -> list
 
 
 def _replayed_rho(record: Mapping[str, Any]) -> float:
-    loss = noise.replay_privacy_loss(dict(record))
-    return loss if record.get("output_measure") == "zero_concentrated_divergence" else rho_from_epsilon(loss)
+    return loss_as_rho(record, noise.replay_privacy_loss(dict(record)))
 
 
 def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: str, ledger: Ledger,
@@ -103,6 +105,7 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
         problems.append(f"{label}: the ledger does not bind this manifest to its measurements")
     charges = {e.hash: e for e in entries if e.kind == "charge"}
     stored = ledger.stored_records()
+    epoch = ledger.witness.epoch(entries) if ledger.witness is not None else None
     for number, record in enumerate(measurements, start=1):
         where = f"{label}, measurement {number} ({record.get('table')})"
         try:
@@ -118,6 +121,9 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
             continue
         if float(charge.body.get("rho", 0.0)) < replayed * (1 - TOLERANCE):
             problems.append(f"{where}: the ledger charged rho {charge.body.get('rho')}, less than it replays to")
+        if epoch is not None and ledger.witness is not None and charge.seq > epoch.seq:  # 4x-import
+            problems += [f"{where}, charged by ledger entry {charge.seq}: {p}" for p in ledger.witness.draw_problems(
+                record.get("witness_draw"), entries[0].hash, record.get("measurement_sha256"), charge.body)]
         kept = stored.get(str(record.get("measurement_sha256")))
         if kept is None or _without_values(kept) != _without_values(record):
             problems.append(f"{where}: differs from the measurement the ledger stored")
@@ -129,7 +135,7 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
 
 
 _BUILD_FIELDS = ("dataset", "year", "privacy_unit", "rho", "measurement_sha256", "ledger_charge", "reused",
-                 "delta", "rounding", "noisy_values")
+                 "delta", "rounding", "noisy_values", "witness_draw")
 
 
 def _without_values(record: Mapping[str, Any]) -> str:
@@ -205,7 +211,7 @@ def release_on_ledger(ledger: Ledger, manifest: Mapping[str, Any], manifest_sha2
                 "its ledger_id differs, so its charges are not on the authoritative ledger; rebuild it "
                 "against that ledger"]
     try:
-        if ledger.witness is not None and ledger.witness.view().ledger_id is None:
+        if ledger.behind_witness():  # first use anchors; a service ahead of the ledger is adopted from
             ledger.anchor()
     except BudgetError as exc:
         return [exc.message]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,11 @@ def entry_hash(prev: str, kind: str, body: str) -> str:
 def rho_from_epsilon(epsilon: float) -> float:
     """Pure epsilon-DP implies (epsilon^2 / 2)-zCDP (Bun & Steinke 2016, Prop. 1.4)."""
     return epsilon * epsilon / 2
+
+
+def loss_as_rho(record: Mapping[str, Any], loss: float) -> float:
+    """A measurement's privacy loss as zCDP rho (a pure-DP draw's epsilon as epsilon^2 / 2)."""
+    return loss if record.get("output_measure") == "zero_concentrated_divergence" else rho_from_epsilon(loss)
 
 
 def epsilon_from_rho(rho: float, delta: float) -> float:
@@ -77,12 +83,18 @@ class Charge:
     run_id: str
 
 
+# what a charge entry's body says of the draw it pays (with its measurement_sha256); the witness
+# service checks a charge against the draw it made with exactly these
+CHARGE_FIELDS = (*Charge.__dataclass_fields__, "measurement_key")
+
+
 @dataclass(frozen=True)
 class Obtained:
     record: dict[str, Any]   # the stored measurement (noisy values included; never published)
     sha256: str              # its hash, as the charge entry and the manifest record it
     charge: str              # the hash of the charge entry that paid for it
     reused: bool             # found in the store: nothing was drawn, nothing charged
+    witness_draw: dict[str, Any] | None = None  # the witness service's signed draw statement (service tier)
 
 
 def record_sha256(record: dict[str, Any]) -> str:

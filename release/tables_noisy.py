@@ -45,10 +45,13 @@ class MeasurementRequest:
 
     def draw(self) -> dict[str, Any]:
         """A new OpenDP draw, as the record the store keeps (noisy values included)."""
-        released = noise.release_noisy(self.values, table=self.table, mechanism=self.mechanism,
-                                       budget=self.budget, bounds=self.bounds)
-        return {**released.measurement, "data_year": self.data_year, "spec_sha256": self.spec_sha256,
-                "noisy_values": [int(v) for v in released.values]}
+        return noise.drawn_record(self.values, table=self.table, mechanism=self.mechanism, budget=self.budget,
+                                  bounds=self.bounds, data_year=self.data_year, spec_sha256=self.spec_sha256)
+
+    def inputs(self) -> dict[str, Any]:
+        """What the witness service needs to make this draw itself (the service tier)."""
+        return noise.draw_inputs(self.values, table=self.table, mechanism=self.mechanism, budget=self.budget,
+                                 bounds=self.bounds, data_year=self.data_year, spec_sha256=self.spec_sha256)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Measured:
     sha256: str
     charge: str | None
     reused: bool
+    witness_draw: dict[str, Any] | None = None  # the witness service's signed draw statement (service tier)
 
 
 Measurer = Callable[[MeasurementRequest], Measured]
@@ -143,7 +147,8 @@ def measure_noisy(plan: NoisyPlan, measurer: Measurer) -> NoisyTable:
         table.measurements.append(measured.release.measurement | {
             "dataset": request.dataset, "year": request.release_year, "data_year": request.data_year,
             "privacy_unit": spec.privacy_unit_name, "rho": spec.rho_spent, "measurement_sha256": measured.sha256,
-            "ledger_charge": measured.charge, "reused": measured.reused})
+            "ledger_charge": measured.charge, "reused": measured.reused}
+            | ({"witness_draw": measured.witness_draw} if measured.witness_draw is not None else {}))
         table.spends.append(Spend(table=spec.name, privacy_unit=str(spec.privacy_unit_name), mechanism=spec.mechanism,
                                   rho=spec.rho_spent, epsilon=spec.epsilon, data_year=request.data_year,
                                   reused=measured.reused, charge=measured.charge))

@@ -13,7 +13,9 @@ The report has the audit's shape; any failure exits 8.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from release.model import manifest_privacy
 from release.audit_report import AuditCheck, AuditReport, from_problems
@@ -90,7 +92,7 @@ def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir:
         problems += _trusted_spends(folder, manifest, dataset, rules_dir)
     detail: dict[str, object] = {"noisy_tables": tables}
     if tables and privacy.get("ledger_head") and privacy.get("witness_tier") == "service":
-        receipt = _witness_receipt(privacy["ledger_head"], rules_dir)
+        receipt = _witness_checks(manifest, rules_dir)
         problems += receipt
         detail["witness_receipt"] = "does not verify" if receipt else "verified under the pinned key"
     return from_problems("privacy_charges", problems, detail)
@@ -120,19 +122,26 @@ def _trusted(folder: Path, manifest: dict[str, object], rules_dir: Path | None) 
     return from_problems("trusted_policy", problems, {})
 
 
-def _witness_receipt(head: object, rules_dir: Path | None) -> list[str]:
-    """The witness service's receipt for the head, under the key the rules pin (offline)."""
+def _witness_checks(manifest: Mapping[str, Any], rules_dir: Path | None) -> list[str]:
+    """The witness service's receipt for the head, and its draw statement for each measurement,
+    under the key the rules pin (offline)."""
     from release.paths import chosen_dir
     from release.privacy_policy import WitnessService, load_privacy_policy
-    from release.witness_client import receipt_problems
+    from release.witness_client import draw_problems, receipt_problems
 
+    privacy = manifest_privacy(manifest)
     try:
         pinned = load_privacy_policy(chosen_dir("redaction_rules", rules_dir)[0]).witness
     except ReleaseError as exc:
         return [f"the witness receipt cannot be checked: {exc.message}"]
+    head = privacy.get("ledger_head")
     if not isinstance(pinned, WitnessService) or not isinstance(head, dict):
         return ["the release was witnessed by a witness service, but the rules pin none to check its receipt under"]
-    return receipt_problems(head, pinned.public_key)
+    problems = receipt_problems(head, pinned.public_key)
+    for number, record in enumerate([m for m in privacy.get("measurements") or [] if isinstance(m, dict)], start=1):
+        problems += [f"measurement {number} ({record.get('table')}): {p}" for p in draw_problems(
+            record.get("witness_draw"), pinned.public_key, privacy.get("ledger_id"), record.get("measurement_sha256"))]
+    return problems
 
 
 def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:

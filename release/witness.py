@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from release.ledger import Entry
 
 ANCHOR = "anchor"  # the ledger entry that records the witness a ledger was anchored to
+ADOPT = ("The witness service holds them with their bodies: the next build, approval or publication adopts "
+         "them, and release witness recover does it now (with the release key)")
 RESTORE = ("Restore the authoritative ledger (the file whose entries the witness holds, from its backup) "
            "at the path the policy names; never edit or empty the witness")
 
@@ -51,6 +53,7 @@ class View:
     known: Mapping[int, str] = field(default_factory=dict)
     length: int = 0
     unreadable: tuple[str, ...] = ()
+    unpaid: int = 0  # draws the service made for the ledger that no charge it holds paid yet
 
     def holds(self, seq: int) -> bool:
         return seq in self.known or 1 <= seq <= self.length
@@ -72,6 +75,8 @@ class WitnessTier(Protocol):
     def anchor_problems(self, anchors: Sequence[Mapping[str, Any]]) -> list[str]: ...
     def record(self, ledger_id: str, entries: Sequence[Entry]) -> dict[str, Any] | None: ...
     def epoch(self, entries: Sequence[Entry]) -> Entry | None: ...
+    def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
+                      charge: Mapping[str, Any] | None = None) -> list[str]: ...
     def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]: ...
 
 
@@ -126,7 +131,7 @@ def check(witness: WitnessTier | None, entries: Sequence[Entry], *,
     if missing:
         found.append(f"the ledger lacks {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} its witness holds "
                      f"(seq {_span(missing)}): its tail was removed (rolled back), or it was replaced by an older "
-                     "copy. " + RESTORE)
+                     "copy. " + (ADOPT if witness.tier == "service" and not changed else RESTORE))
     if changed:
         found.append(f"ledger entr{'y' if len(changed) == 1 else 'ies'} {_span(changed)} differ from what the "
                      "witness holds: the ledger was rolled back and appended to again, or replaced by a copy "

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from release.approvals import public_key_id, short_id
 from release.errors import BudgetError
 from release.witness import RESTORE, View, published_before
-from release.witness_protocol import HEAD, RECEIPT, exchange, new_nonce, verified
+from release.ledger_entries import CHARGE_FIELDS, record_sha256
+from release.witness_protocol import DRAW, HEAD, RECEIPT, exchange, new_nonce, verified
 
 if TYPE_CHECKING:
     from release.ledger import Entry
@@ -67,7 +68,7 @@ class ServiceWitness:
                 "organisation's witness (a service run with another key, a copy mounted over its address, a "
                 "replayed answer), or privacy.yaml pins the wrong key; nothing is drawn, approved or published "
                 "until the organisation's witness answers")
-        statement["_signed"] = reply["signed"]
+        statement["_signed"], statement["_reply"] = reply["signed"], reply
         return statement
 
     def view(self) -> View:
@@ -76,7 +77,9 @@ class ServiceWitness:
         if not isinstance(length, int) or length < 0 or (length and not (isinstance(ledger_id, str)
                                                                           and isinstance(last, str))):
             raise self._refused(f"{self.label} signed a head that is not readable")
-        return View(ledger_id if isinstance(ledger_id, str) else None, {length: last} if length else {}, length)
+        unpaid = statement.get("unpaid", 0)
+        return View(ledger_id if isinstance(ledger_id, str) else None, {length: last} if length else {}, length,
+                    unpaid=unpaid if isinstance(unpaid, int) else 0)
 
     def statement(self) -> dict[str, Any]:
         """A fresh signed head (``release doctor`` shows who keeps it)."""
@@ -105,12 +108,44 @@ class ServiceWitness:
         if not entries:
             return None
         last = entries[-1]
-        statement = self._ask("append", RECEIPT, ledger_id=ledger_id, entries=[
-            {"seq": e.seq, "hash": e.hash, "prev": e.prev, "kind": e.kind} for e in entries])
+        statement = self._ask("append", RECEIPT, ledger_id=ledger_id, entries=_marks(entries))
         if (statement.get("ledger_id"), statement.get("seq"), statement.get("hash")) != (ledger_id, last.seq, last.hash) \
                 or not isinstance(statement.get("count"), int) or statement["count"] < last.seq:
             raise self._refused(f"{self.label} signed a receipt for another entry than ledger entry {last.seq}")
         return dict(statement["_signed"])
+
+    def draw(self, ledger_id: str, entries: Sequence[Entry], charge: Mapping[str, Any],
+             inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Have the service make a draw (holding ``entries`` first): (the record, its signed draw
+        statement), checked to name this ledger, this charge and this record."""
+        statement = self._ask("draw", DRAW, ledger_id=ledger_id, entries=_marks(entries), charge=dict(charge),
+                              inputs=dict(inputs))
+        record = statement["_reply"].get("record")
+        if not isinstance(record, dict) or self.draw_problems(statement["_signed"], ledger_id, record_sha256(record),
+                                                              charge):
+            raise self._refused(f"{self.label} answered a draw whose statement names another ledger, charge or "
+                                "record than the one asked for")
+        return record, dict(statement["_signed"])
+
+    def tail(self, ledger_id: str, first: int) -> tuple[View, list[dict[str, Any]], list[dict[str, Any]]]:
+        """What the service holds from seq ``first`` on (entries with bodies and MACs) and the draws
+        unpaid or paid by those entries, under a fresh signed head (the entries must end at it)."""
+        statement = self._ask("tail", HEAD, ledger_id=ledger_id, **{"from": first})
+        reply = statement["_reply"]
+        marks, draws = reply.get("entries"), reply.get("draws")
+        if not isinstance(marks, list) or not isinstance(draws, list) \
+                or not all(isinstance(m, dict) for m in marks) or not all(isinstance(d, dict) for d in draws):
+            raise self._refused(f"{self.label} answered a tail that is not readable")
+        length, last = statement.get("length"), statement.get("head")
+        view = View(ledger_id, {length: last} if isinstance(length, int) and length else {},
+                    length if isinstance(length, int) else 0)
+        return view, marks, draws
+
+    def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
+                      charge: Mapping[str, Any] | None = None) -> list[str]:
+        """Why ``signed`` is not this witness's statement that it drew the record ``sha256`` for
+        ``ledger_id`` (and, given, for ``charge``); empty when it is."""
+        return draw_problems(signed, self.public_key, ledger_id, sha256, charge)
 
     def epoch(self, entries: Sequence[Entry]) -> Entry | None:
         """The ledger's anchor entry in this service: every entry from it on was witnessed by it."""
@@ -145,3 +180,30 @@ def receipt_problems(recorded: Mapping[str, Any], public_key: str) -> list[str]:
             recorded.get("ledger_id"), recorded.get("length"), recorded.get("head")):
         return ["the manifest's witness receipt is for another ledger entry than its head"]
     return []
+
+
+def draw_problems(signed: object, public_key: str, ledger_id: str | None, sha256: object,
+                  charge: Mapping[str, Any] | None = None) -> list[str]:
+    """A measurement's draw statement (``witness_draw``) against the pinned key: signed by it, for
+    this ledger and this record (and, given, the charge that paid it). Offline, for anyone."""
+    if signed is None:
+        return ["it carries no draw statement of the witness service (the service makes every draw after the "
+                "ledger's anchor in it: a measurement without one was drawn elsewhere, or the manifest was edited)"]
+    statement = verified(signed, public_key, DRAW)
+    if isinstance(statement, str):
+        return [f"its draw statement does not verify: {statement}"]
+    if statement.get("ledger_id") != ledger_id:
+        return ["its draw statement names another ledger"]
+    if statement.get("record_sha256") != sha256:
+        return ["its draw statement is for another record than this measurement"]
+    drawn = statement.get("charge")
+    if charge is not None and (not isinstance(drawn, Mapping)
+                               or any(drawn.get(f) != charge.get(f) for f in CHARGE_FIELDS)):
+        return ["its draw statement names other charge fields than the ledger's charge that paid it"]
+    return []
+
+
+def _marks(entries: Sequence[Entry]) -> list[dict[str, Any]]:
+    """Entries as the service holds them: seq, hash, prev, kind, and the body and MAC it checks."""
+    return [{"seq": e.seq, "hash": e.hash, "prev": e.prev, "kind": e.kind, "body": e.raw_body, "mac": e.mac}
+            for e in entries]

@@ -148,5 +148,10 @@ class Witness:
         """History is taken as it is at the folder's first use (no epoch: nothing is drawn again)."""
         return None
 
+    def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
+                      charge: Mapping[str, Any] | None = None) -> list[str]:
+        """The folder makes no draws (its builds draw themselves): there is no statement to check."""
+        return []
+
     def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]:
         return []

@@ -13,6 +13,11 @@ key only the witness holds, and checked by the client under the key the organisa
 - ``receipt``: the witness appended entries up to ``seq`` (with ``hash``) and now holds
   ``count``, with the nonce of the append request; the ledger keeps it beside the entry and the
   manifest records the one of its head, so anyone with the pinned key can check it offline.
+- ``draw``: the witness made a draw for ``ledger_id`` (``draw_id``, the record's ``record_sha256``,
+  the ``charge`` fields the ledger pays it with), with the nonce of the draw request; the ledger
+  keeps it beside the stored measurement and the manifest's measurement carries it
+  (``witness_draw``). Approve, publish, the audit and verify require it for every measurement
+  charged after the ledger's anchor in the service (issue #12, attack 4x-import).
 
 A refusal is not signed: it never lets anything through (no receipt, no commit).
 """
@@ -30,6 +35,7 @@ from release.approvals import canonical, public_key_id, short_id, verify_bytes
 CONTEXT = b"release witness statement v1\n"
 HEAD = "release-witness/head"
 RECEIPT = "release-witness/receipt"
+DRAW = "release-witness/draw"
 MAX_LINE = 16 * 1024 * 1024  # an append of every entry of a large ledger fits; a flood does not
 TIMEOUT = 30.0
 

@@ -1,189 +1,188 @@
 """The ledger's witness service (``release witness serve``): an append-only record of the privacy
-ledger's chain that another account keeps, signing what it holds with a key only that account has.
+ledger's chain that another account keeps, signing what it holds with a key only that account has,
+and, in this tier, the maker of every noisy draw the ledger pays for.
 
 The folder witness (``release.witness_folder``) is written by the analyst's own builds, so its
 writer can forge it: rewrite the files it owns, or mount a copy over its path in a private
 namespace and draw there (issue #12, attacks 2f-rw, 2f-ns). Here the analyst's process only
-*asks*: the store (``witness.sqlite`` in ``--dir``) and the key (``--key``) belong to the
-service's account, and every answer that vouches for something is a statement signed with that
-key (``release.witness_protocol``), which the organisation's ``privacy.yaml`` pins.
+*asks*: the store (``witness.sqlite`` in ``--dir``, ``release.witness_store``) and the key
+(``--key``) belong to the service's account, and every answer that vouches for something is a
+statement signed with that key (``release.witness_protocol``), which the organisation's
+``privacy.yaml`` pins.
 
-The store anchors one ledger (its id, the hash of its first entry) and holds one mark per entry
-(seq, hash, prev, kind). An append is refused when it names another ledger, when a seq it
-already holds comes with another hash (a rolled-back ledger, or a copy another run extended
-first), when it leaves a gap, or when an entry does not follow the one before it; re-sending a
-mark it holds is harmless. SQLite triggers refuse UPDATE and DELETE, one lock orders the
-appends, and each append commits before its receipt is signed.
+Ops: ``head`` (open to all), ``append`` and ``draw`` (writers only), ``tail`` (writers only: it
+hands back unpaid draws). A witness that only saw hashes could be handed a charge for a draw made
+on a throw-away ledger (attack 4x-import), so the service makes every draw itself
+(``release.stages.noise``, OpenDP), records it before it answers, refuses a new draw while one is
+unpaid and a charge that pays none of its draws. Who may write: on the Unix socket the peer's uid
+(SO_PEERCRED) must be one of ``--writer`` (default: the service's own account); TCP carries no
+uid, so it takes appends and draws only with ``--writer any`` (the lower tier). One lock orders
+the requests, and each commits before its statement is returned.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import socket
 import socketserver
 import sqlite3
 import stat
+import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Callable, Collection, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from release.approvals import load_private_key, one_line, private_key_id, sign_bytes, utc_now
-from release.errors import ApprovalError, ConfigError, EnvironmentProblem
-from release.ledger_entries import GENESIS
+from release.errors import ApprovalError, BudgetError, ConfigError, EnvironmentProblem, ReleaseError
+from release.ledger_entries import CHARGE_FIELDS
 from release.witness_places import check_key_file, own_folder
-from release.witness_protocol import HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
+from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
+from release.witness_store import STORE, Refused, Store
 
-STORE = "witness.sqlite"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{16,128}$")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, prev TEXT NOT NULL,
-                                  kind TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS marks_no_update BEFORE UPDATE ON marks
-    BEGIN SELECT RAISE(ABORT, 'the witness is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS marks_no_delete BEFORE DELETE ON marks
-    BEGIN SELECT RAISE(ABORT, 'the witness is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS meta_no_update BEFORE UPDATE ON meta
-    BEGIN SELECT RAISE(ABORT, 'the witness is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
-    BEGIN SELECT RAISE(ABORT, 'the witness is append-only'); END;
-"""
-
-
-class Refused(Exception):
-    """An append the witness does not take (the message says why; it never carries a value)."""
-
-
-class Store:
-    """The witness's own append-only record of one ledger's chain."""
-
-    def __init__(self, folder: Path, key_id: str) -> None:
-        self.path = folder / STORE
-        with closing(sqlite3.connect(self.path, timeout=60)) as db:
-            db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
-        with self._transaction() as db:
-            row = db.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
-            elif row[0] != key_id:
-                raise ConfigError("this witness store was kept under another key: serve it with that key (a "
-                                  "new key is a new witness, with a new store and a new pin in privacy.yaml)",
-                                  file=str(self.path), rule="witness-key")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @staticmethod
-    def _state(db: sqlite3.Connection) -> tuple[str | None, int, str]:
-        ledger = db.execute("SELECT value FROM meta WHERE name = 'ledger_id'").fetchone()
-        last = db.execute("SELECT seq, hash FROM marks ORDER BY seq DESC LIMIT 1").fetchone()
-        return (ledger[0] if ledger else None), (last[0] if last else 0), (last[1] if last else GENESIS)
-
-    def head(self) -> tuple[str | None, int, str | None]:
-        """(the ledger it anchors, how many entries it holds, the last one's hash)."""
-        with self._transaction() as db:
-            ledger_id, count, last = self._state(db)
-        return ledger_id, count, (last if count else None)
-
-    def append(self, ledger_id: str, marks: Sequence[Mapping[str, Any]]) -> tuple[int, str]:
-        """Hold ``marks`` (in seq order); (entries held now, the hash of the last mark sent)."""
-        if not marks:
-            raise Refused("an append names no entry")
-        with self._transaction() as db:
-            anchored, count, last = self._state(db)
-            if anchored is None:
-                first = marks[0]
-                if first["seq"] != 1 or first["hash"] != ledger_id or first["prev"] != GENESIS:
-                    raise Refused("the witness holds nothing yet: the first append starts at the ledger's entry 1, "
-                                  "whose hash is the ledger's id")
-                db.execute("INSERT INTO meta VALUES ('ledger_id', ?)", (ledger_id,))
-            elif anchored != ledger_id:
-                raise Refused("the witness anchors another ledger (its ledger id differs): this is not the "
-                              "authoritative ledger")
-            for mark in marks:
-                seq = mark["seq"]
-                if seq <= count:
-                    held = db.execute("SELECT hash FROM marks WHERE seq = ?", (seq,)).fetchone()
-                    if held is None or held[0] != mark["hash"]:
-                        raise Refused(f"the witness holds ledger entry {seq} already, with another hash: this "
-                                      "ledger was rolled back, or is a copy another run appended to first")
-                    continue
-                if seq != count + 1:
-                    raise Refused(f"ledger entry {seq} leaves a gap: the witness holds entries 1..{count}")
-                if mark["prev"] != last:
-                    raise Refused(f"ledger entry {seq} does not follow the entry the witness holds before it")
-                db.execute("INSERT INTO marks VALUES (?,?,?,?,?)", (seq, mark["hash"], mark["prev"], mark["kind"],
-                                                                   utc_now()))
-                count, last = seq, mark["hash"]
-        return count, str(marks[-1]["hash"])
+ANY = "any"  # --writer any: every account that can connect may append and draw (TCP's only way to take them)
+WRITES = ("append", "draw", "tail")
 
 
 def _marks(entries: object) -> list[dict[str, Any]]:
-    """The request's entries, checked for shape (seq order, hex hashes); Refused otherwise."""
+    """The request's entries, checked for shape (seq order, hex hashes, the body and MAC); Refused otherwise."""
     if not isinstance(entries, list) or len(entries) > 1_000_000:
         raise Refused("an append carries a list of entries")
     marks = []
     for item in entries:
         if not (isinstance(item, dict) and isinstance(item.get("seq"), int) and item["seq"] >= 1
                 and all(isinstance(item.get(k), str) and _HEX64.match(item[k]) for k in ("hash", "prev"))
-                and isinstance(item.get("kind"), str) and len(item["kind"]) <= 32):
-            raise Refused("an entry is not {seq, hash, prev, kind}")
-        marks.append({k: item[k] for k in ("seq", "hash", "prev", "kind")})
+                and isinstance(item.get("kind"), str) and len(item["kind"]) <= 32
+                and isinstance(item.get("body"), str) and len(item["body"]) <= 1_000_000
+                and (item.get("mac") is None or isinstance(item["mac"], str) and len(item["mac"]) <= 200)):
+            raise Refused("an entry is not {seq, hash, prev, kind, body, mac}")
+        marks.append({k: item.get(k) for k in ("seq", "hash", "prev", "kind", "body", "mac")})
     if any(b["seq"] != a["seq"] + 1 for a, b in zip(marks, marks[1:])):
         raise Refused("an append's entries are not consecutive")
     return marks
 
 
-class Witness:
-    """The service's answers: a signed head, or an append and its signed receipt."""
+def _charge(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The draw request's charge fields, checked for shape and against its inputs; Refused otherwise."""
+    charge, inputs = request.get("charge"), request.get("inputs")
+    if not isinstance(charge, dict) or not isinstance(inputs, dict) or set(charge) != set(CHARGE_FIELDS):
+        raise Refused(f"a draw carries its charge ({', '.join(CHARGE_FIELDS)}) and its inputs")
+    rho = charge.get("rho")
+    if not (isinstance(rho, (int, float)) and not isinstance(rho, bool) and 0 < rho < float("inf")):
+        raise Refused("a draw's charge has no positive rho")
+    if not all(isinstance(charge.get(k), str) and len(charge[k]) <= 300
+               for k in ("unit", "dataset", "table", "mechanism", "run_id", "measurement_key")):
+        raise Refused("a draw's charge names no unit, dataset, table, mechanism, run or measurement key")
+    if (charge["table"], charge["mechanism"], charge["data_year"]) != (
+            inputs.get("table"), inputs.get("mechanism"), inputs.get("data_year")) \
+            or not charge["measurement_key"].startswith(f"{inputs.get('spec_sha256')}:"):
+        raise Refused("a draw's charge names another table, mechanism, data year or declaration than its inputs")
+    return dict(charge)
 
-    def __init__(self, folder: Path, key_path: Path) -> None:
+
+def _writers(names: Collection[str]) -> frozenset[int] | None:
+    """The uids ``--writer`` names (a user name or a uid; ``any``: None, every account)."""
+    if ANY in names:
+        return None
+    uids = set()
+    for name in names or (str(os.geteuid()),):
+        if name.isdigit():
+            uids.add(int(name))
+            continue
+        try:
+            uids.add(pwd.getpwnam(name).pw_uid)
+        except KeyError:
+            raise ConfigError("--writer names no user of this system: give a user name, a uid, or 'any'",
+                              rule="witness-writer") from None
+    return frozenset(uids)
+
+
+class Witness:
+    """The service's answers: a signed head, an append and its signed receipt, a draw and its signed
+    statement, the tail a ledger behind it adopts."""
+
+    def __init__(self, folder: Path, key_path: Path, writers: frozenset[int] | None) -> None:
         self.private = load_key(key_path)
         self.key_id = private_key_id(self.private)
         self.store = Store(folder, self.key_id)
+        self.writers = writers  # None: any account that can connect
         self.lock = threading.Lock()
 
     def _signed(self, statement: dict[str, Any]) -> dict[str, Any]:
         statement = {**statement, "witness_key": self.key_id, "at": utc_now()}
-        return {"ok": True, "signed": {"statement": statement,
-                                       "signature": sign_bytes(self.private, message(statement))}}
+        return {"statement": statement, "signature": sign_bytes(self.private, message(statement))}
 
-    def answer(self, request: object) -> dict[str, Any]:
+    def _head(self, nonce: str) -> dict[str, Any]:
+        ledger_id, count, last, unpaid = self.store.head()
+        return self._signed({"type": HEAD, "ledger_id": ledger_id, "length": count, "head": last, "unpaid": unpaid,
+                             "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname()})
+
+    def _may_write(self, uid: int | None) -> None:
+        if self.writers is None:
+            return
+        if uid is None:
+            raise Refused("this witness takes appends and draws only on its Unix socket (TCP carries no uid; "
+                          "its administrator serves TCP writes only with --writer any, the lower tier)")
+        if uid not in self.writers:
+            raise Refused(f"uid {uid} is not a writer of this witness (its administrator names the accounts whose "
+                          "builds write the ledger with release witness serve --writer USER)")
+
+    def answer(self, request: object, uid: int | None = None) -> dict[str, Any]:
+        """One request's answer; ``uid``: the peer's uid on the Unix socket (None over TCP)."""
         if not isinstance(request, dict) or not isinstance(request.get("nonce"), str) \
                 or not _NONCE.match(request["nonce"]):
             return {"ok": False, "refused": "a request is a JSON object with an op and a nonce"}
-        nonce = request["nonce"]
+        nonce, op = request["nonce"], request.get("op")
         try:
             with self.lock:
-                if request.get("op") == "head":
-                    ledger_id, count, last = self.store.head()
-                    return self._signed({"type": HEAD, "ledger_id": ledger_id, "length": count, "head": last,
-                                         "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname()})
-                if request.get("op") == "append":
-                    ledger_id = request.get("ledger_id")
-                    if not isinstance(ledger_id, str) or not _HEX64.match(ledger_id):
-                        raise Refused("an append names its ledger by id")
-                    marks = _marks(request.get("entries"))
-                    count, last = self.store.append(ledger_id, marks)
-                    return self._signed({"type": RECEIPT, "ledger_id": ledger_id, "seq": marks[-1]["seq"],
-                                         "hash": last, "count": count, "nonce": nonce})
+                if op == "head":
+                    return {"ok": True, "signed": self._head(nonce)}
+                if op not in WRITES:
+                    return {"ok": False, "refused": "unknown op (head, append, draw or tail)"}
+                self._may_write(uid)
+                ledger_id = request.get("ledger_id")
+                if not isinstance(ledger_id, str) or not _HEX64.match(ledger_id):
+                    raise Refused(f"{'an' if op == 'append' else 'a'} {op} names its ledger by id")
+                return {"ok": True, **getattr(self, f"_{op}")(request, ledger_id, nonce, uid)}
         except Refused as refusal:
             return {"ok": False, "refused": str(refusal)}
         except sqlite3.Error as exc:
             return {"ok": False, "refused": f"the witness's store cannot be used ({type(exc).__name__})"}
-        return {"ok": False, "refused": "unknown op (head or append)"}
+
+    def _append(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+        marks = _marks(request.get("entries"))
+        count, last = self.store.append(ledger_id, marks, uid)
+        return {"signed": self._signed({"type": RECEIPT, "ledger_id": ledger_id, "seq": marks[-1]["seq"],
+                                        "hash": last, "count": count, "nonce": nonce})}
+
+    def _draw(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+        from release.stages.noise import record_from_inputs  # OpenDP: loaded when a draw is first asked for
+
+        marks, charge = _marks(request.get("entries", [])), _charge(request)
+
+        def make() -> dict[str, Any]:
+            try:
+                return record_from_inputs(request.get("inputs"))
+            except ValueError as exc:
+                raise Refused(str(exc)) from None
+            except ReleaseError as exc:
+                raise Refused(f"the draw cannot be made: {exc.message}") from None
+
+        record, signed = self.store.draw(ledger_id, marks, uid, charge, make,
+                                         lambda fields: self._signed({"type": DRAW, **fields, "nonce": nonce}))
+        return {"record": record, "signed": signed}
+
+    def _tail(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+        first = request.get("from")
+        if not isinstance(first, int) or first < 1:
+            raise Refused("a tail names the first seq it wants")
+        marks, draws = self.store.tail(ledger_id, first)
+        return {"signed": self._head(nonce), "entries": marks, "draws": draws}
 
 
 def load_key(key_path: Path) -> Any:
@@ -207,9 +206,21 @@ class _Handler(socketserver.StreamRequestHandler):
             request = json.loads(line) if len(line) <= MAX_LINE else None
         except (ValueError, UnicodeDecodeError):
             request = None
-        reply = self.server.witness.answer(request)  # type: ignore[attr-defined]
+        reply = self.server.witness.answer(request, self._peer_uid())  # type: ignore[attr-defined]
         with suppress(OSError):
             self.wfile.write(json.dumps(reply, separators=(",", ":")).encode("utf-8") + b"\n")
+
+
+    def _peer_uid(self) -> int | None:
+        """The connecting process's uid on the Unix socket (SO_PEERCRED: pid, uid, gid), None over TCP."""
+        if self.request.family != socket.AF_UNIX:
+            return None
+        try:
+            _, uid, _ = struct.unpack("3i", self.request.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                    struct.calcsize("3i")))
+        except (OSError, struct.error):
+            return -1  # unknown: no writer
+        return int(uid)
 
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -256,24 +267,27 @@ def _tcp_server(port: int) -> _TCPServer:
                                  rule="witness-address") from None
 
 
-def _witness(folder: Path, key_path: Path) -> Witness:
+def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None) -> Witness:
     """The key checked as ssh checks a private key, then the store in a folder only this account changes."""
     check_key_file(key_path)
     folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)
     try:
-        return Witness(folder, key_path)
+        return Witness(folder, key_path, writers)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"the witness's store cannot be opened ({type(exc).__name__}): it belongs to the witness's "
                           "account and is writable by it", file=str(folder / STORE), rule="witness-dir") from None
 
 
 def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: int | None = None,
-          ready: Callable[[str], None] = lambda address: None) -> dict[str, object]:
-    """Answer heads and appends until SIGTERM or Ctrl-C; ``ready`` hears the address once listening."""
+          ready: Callable[[str], None] = lambda address: None, writers: Collection[str] = ()) -> dict[str, object]:
+    """Answer requests until SIGTERM or Ctrl-C; ``ready`` hears the address once listening.
+    ``writers``: the accounts (names or uids, or ``any``) that may append and draw; none named: the
+    service's own."""
     import signal
     if (socket_path is None) == (port is None):
         raise ConfigError("give the service one address: --socket PATH or --port N", rule="witness-address")
-    witness = _witness(folder, key_path)
+    allowed = _writers(writers)
+    witness = _witness(folder, key_path, allowed)
     server: socketserver.BaseServer = (_unix_server(socket_path) if socket_path is not None
                                        else _tcp_server(port or 0))
     server.witness = witness  # type: ignore[attr-defined]
@@ -290,9 +304,25 @@ def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: i
         if socket_path is not None:
             with suppress(OSError):
                 socket_path.unlink()
-    ledger_id, count, _ = witness.store.head()
+    ledger_id, count, _, unpaid = witness.store.head()
     return {"address": address, "store": str(witness.store.path), "key_id": witness.key_id,
-            "ledger_id": ledger_id, "entries": count, "stopped": True}
+            "writers": ANY if allowed is None else sorted(allowed), "ledger_id": ledger_id, "entries": count,
+            "unpaid_draws": unpaid, "stopped": True}
+
+
+def void(folder: Path, key_path: Path, first: int) -> dict[str, object]:
+    """``release witness void``, run as the witness's account on its store: the entries from seq
+    ``first`` on leave the live chain (an allowed writer's junk that no ledger can adopt). The store
+    keeps them (append-only: a ``voids`` row); a charge that paid a draw is never voided (exit 6)."""
+    witness = _witness(folder, key_path, frozenset())
+    try:
+        voided = witness.store.void(first, os.geteuid())
+    except Refused as refusal:
+        raise BudgetError(f"the witness does not void: {refusal}", file=str(witness.store.path),
+                          rule="witness-void") from None
+    ledger_id, count, _, _ = witness.store.head()
+    return {"store": str(witness.store.path), "voided": voided, "ledger_id": ledger_id, "entries": count,
+            "next": "the ledger's next write (release witness recover, or any build) appends its own entries there"}
 
 
 def init_key(key_path: Path, address: str | None = None) -> dict[str, object]:

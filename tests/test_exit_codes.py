@@ -232,7 +232,15 @@ CASES: dict[str, Row] = {
     "witness-no-key": Row("witness", 9, "the witness key: signing key not found", lambda w: [
         "witness", "serve", "--dir", str(w.tmp / "store"), "--key", str(w.tmp / "no-such.key"), "--socket",
         str(w.tmp / "w.sock")]),
+    "witness-void-nothing-there": Row("witness", 6, "there is no entry 5 to void from", lambda w: _void(w)),
 }
+
+
+def _void(w: World) -> list[str]:
+    """``witness void`` on a store that holds nothing yet: nothing to take out of its live chain."""
+    from release.witness_service import init_key
+    init_key(w.tmp / "void.key")
+    return ["witness", "void", "--dir", str(w.tmp / "void-store"), "--key", str(w.tmp / "void.key"), "--from", "5"]
 
 
 def _open_folder(w: World) -> str:

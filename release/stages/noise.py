@@ -145,6 +145,49 @@ def release_noisy(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, 
                         privacy_loss=loss, measurement=record)
 
 
+def drawn_record(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, budget: float, bounds: Sensitivity,
+                 data_year: int, spec_sha256: str) -> dict[str, Any]:
+    """A new draw as the record the ledger stores (noisy values included): the one function the
+    ledger's builds and the witness service (which makes every draw in the service tier) both use."""
+    released = release_noisy(values, table=table, mechanism=mechanism, budget=budget, bounds=bounds)
+    return {**released.measurement, "data_year": data_year, "spec_sha256": spec_sha256,
+            "noisy_values": [int(v) for v in released.values]}
+
+
+def draw_inputs(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, budget: float, bounds: Sensitivity,
+                data_year: int, spec_sha256: str) -> dict[str, Any]:
+    """What the witness service is sent to make a draw (``record_from_inputs``): the bounded counts
+    go to it transiently, never stored, logged or echoed there."""
+    return {"table": table, "mechanism": mechanism, "budget": budget, "l1": bounds.l1,
+            "l2_squared": bounds.l2_squared, "data_year": data_year, "spec_sha256": spec_sha256,
+            "counts": [int(v) for v in values]}
+
+
+def record_from_inputs(inputs: object) -> dict[str, Any]:
+    """``drawn_record`` from what ``draw_inputs`` sent; ValueError (naming the field, never a value)
+    when the inputs are not of that shape."""
+    if not isinstance(inputs, dict):
+        raise ValueError("the draw's inputs are not an object")
+    ints = {"l1": 0, "l2_squared": 0, "data_year": 1}
+    for name, least in ints.items():
+        if not (isinstance(inputs.get(name), int) and not isinstance(inputs[name], bool) and inputs[name] >= least):
+            raise ValueError(f"the draw's {name} is not a whole number")
+    budget = inputs.get("budget")
+    if not (isinstance(budget, (int, float)) and not isinstance(budget, bool) and math.isfinite(budget) and budget > 0):
+        raise ValueError("the draw's budget is not a positive number")
+    if inputs.get("mechanism") not in ("discrete_gaussian", "discrete_laplace"):
+        raise ValueError("the draw's mechanism is not discrete_gaussian or discrete_laplace")
+    if not all(isinstance(inputs.get(k), str) and 0 < len(inputs[k]) <= 200 for k in ("table", "spec_sha256")):
+        raise ValueError("the draw names no table or declaration")
+    counts = inputs.get("counts")
+    if not (isinstance(counts, list) and counts and len(counts) <= 5_000_000
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62 for v in counts)):
+        raise ValueError("the draw's counts are not a list of non-negative whole numbers")
+    return drawn_record(np.asarray(counts, dtype=np.int64), table=inputs["table"], mechanism=inputs["mechanism"],
+                        budget=float(budget), bounds=Sensitivity(inputs["l1"], inputs["l2_squared"]),
+                        data_year=inputs["data_year"], spec_sha256=inputs["spec_sha256"])
+
+
 def from_record(record: dict[str, Any]) -> NoisyRelease:
     """A stored measurement (``release.ledger``) as a release: the same draw, nothing new."""
     return NoisyRelease(values=np.asarray(record["noisy_values"], dtype=np.int64), mechanism=record["mechanism"],

@@ -43,10 +43,11 @@ class WitnessServer:
     def public_key(self) -> str:
         return one_line(load_private_key(self.key).public_key())
 
-    def start(self) -> WitnessServer:
+    def start(self, *more: str) -> WitnessServer:
+        """Serve (``more``: further options, e.g. ``--writer UID``) until ``stop``."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "release", "witness", "serve", "--dir", str(self.account / "store"),
-             "--key", str(self.key), "--socket", self.address],
+             "--key", str(self.key), "--socket", self.address, *more],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on" not in line:
