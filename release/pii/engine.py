@@ -6,10 +6,10 @@ copy of each text; the YAML recognizers; uncommon capitalised words; the record'
 terms; the officer roster; full-name completion and address-block completion; and later
 mentions of every name found (``release.pii.assemble`` puts these together). NER runs
 once per distinct sentence (``release.pii.sentences``, where the difference from whole-text
-tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled), and the work is
-split over ``n_process`` forked processes (``--jobs``, default the usable cores) for big inputs,
-or over Ray actors (``release.pii.ray_workers``) (``release.pii.batches`` owns the public
-``redact_many``/``scan_many`` calls and their batching). Every Presidio or spaCy exception is
+tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled). ``release.pii.batches``
+owns the public ``redact_many``/``scan_many`` calls and their batching: the work is split over
+``n_process`` forked processes (``--jobs``, default the usable cores) for big inputs, or over
+Ray actors with an engine each (``release.pii.workers`` starts either). Every Presidio or spaCy exception is
 translated into ``release.errors`` here, without its message (it may quote the text).
 """
 
