@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RAY_STAMP := $(VENV)/.ray-installed
 
 .PHONY: demo test bench clean browser
 
@@ -13,6 +14,11 @@ $(STAMP): requirements.lock pyproject.toml setup.py
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The optional extra release[ray] (--engine ray): the tests need it, the demo does not.
+$(RAY_STAMP): $(STAMP) requirements-ray.lock
+	$(BIN)/python -m pip install -q -r requirements-ray.lock
+	touch $(RAY_STAMP)
+
 demo: $(STAMP)  ## run `release fioe 2020` on the bundled synthetic sample
 	$(BIN)/release fioe 2020
 	@echo "Bundle: releases/fioe/2020/ (public/, manifest.json, redaction_log.jsonl, review/)"
@@ -22,7 +28,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:  ## Debian's headless Chromium and its WebDriver, for the review packet and workspace browser tests
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: $(STAMP) browser  ## run the whole test suite
+test: $(STAMP) $(RAY_STAMP) browser  ## run the whole test suite (with Ray, for the --engine ray tests)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## run the benchmarks (not part of the tests)

@@ -27,7 +27,8 @@ from release.bundles import DATASETS
 from release.generations import names as generation_names
 from release.cli_help import texts
 from release.errors import ReleaseError
-from release.run_options import Progress
+from release.pii.parallel import usable_cores
+from release.run_options import ENGINES, Execution, Progress
 
 Command = Callable[..., Any]
 
@@ -125,6 +126,25 @@ def _bundle_options(command: Command) -> Command:
     return _dataset_argument(_year_argument(_out_option(command)))
 
 
+def _execution_options(command: Command) -> Command:
+    """``--jobs``, ``--engine``, ``--address``: where the PII work runs (never what it gives)."""
+    command = click.option("--address", default=None, metavar="ADDR",
+                           help="With --engine ray: join the Ray cluster at ADDR (e.g. ray://head:10001) "
+                                "instead of starting Ray for this run.")(command)
+    command = click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                           help="local: forked processes on this machine; ray: Ray actors, one PII engine each "
+                                "(needs pip install 'release[ray]').")(command)
+    return click.option("--jobs", type=click.IntRange(min=1), default=None,
+                        help="Workers for the PII work (default: this machine's usable cores; 1: in process). "
+                             "The outputs are the same for any number.")(command)
+
+
+def _execution(engine: str, jobs: int | None, address: str | None) -> Execution:
+    if address is not None and engine != "ray":
+        raise click.UsageError("--address needs --engine ray")
+    return Execution(engine=engine, jobs=jobs or usable_cores(), address=address)
+
+
 def _must_be_typed(flag: str, name: str, help_text: str) -> Callable[[Command], Command]:
     """A switch that weakens a check or replaces a release: never taken from the environment."""
     return click.option(flag, name, is_flag=True, allow_from_autoenv=False, help=help_text)
@@ -157,14 +177,16 @@ def _dataset_command(dataset: str) -> click.Command:
                     "YEAR is published: build a new version in its own folder (OUT/<dataset>/YEAR-v2, ...).")
     @_generation_option(generation_names(dataset), "Record system the export came from (default: from YEAR, "
                         "and from the headers in a year two systems shared).")
+    @_execution_options
     @_json_option
     def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
-                expectations_dir: Path | None, ledger: Path | None, supersede: bool, as_json: bool,
-                generation: str | None = None) -> None:
+                expectations_dir: Path | None, ledger: Path | None, supersede: bool, jobs: int | None, engine: str,
+                address: str | None, as_json: bool, generation: str | None = None) -> None:
         from release import api
         options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
-                                   progress=_progress(as_json), supersede=supersede, generation=generation)
+                                   progress=_progress(as_json), supersede=supersede, generation=generation,
+                                   execution=_execution(engine, jobs, address))
         _run(as_json, lambda: api.build_release(options), render.build)
     return command
 
@@ -184,13 +206,16 @@ for _name in DATASETS:
 @click.option("--marker", default="XXX", show_default=True,
               help="An earlier redaction's marker: hits touching it are counted apart (empty: none).")
 @_rules_option
+@_execution_options
 @_json_option
 def scan(file: Path, column: str, key_column: str | None, threshold: float, roster_columns: tuple[str, ...],
-         marker: str, rules_dir: Path | None, as_json: bool) -> None:
+         marker: str, rules_dir: Path | None, jobs: int | None, engine: str, address: str | None,
+         as_json: bool) -> None:
     from release import api
+    execution = _execution(engine, jobs, address)
     _run(as_json, lambda: api.scan_file(file, column, key_column=key_column, rules_dir=rules_dir,
                                         threshold=threshold, roster_columns=roster_columns, marker=marker or None,
-                                        progress=_progress(as_json)), render.scan)
+                                        progress=_progress(as_json), execution=execution), render.scan)
 
 
 @main.command(**texts("sample"))
@@ -351,13 +376,17 @@ def publish(dataset: str, year: int, out_dir: Path, version: int | None, generat
 @_must_be_typed("--no-scan", "no_scan", "Skip the residual-PII scan of the public files (then it did not run).")
 @_must_be_typed("--allow-unverified", "allow_unverified",
                 "Pass although some checks could not run (no --raw, no HMAC key, --no-scan); each is named.")
+@_execution_options
 @_json_option
 def audit(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, raw_dir: Path | None,
-          rules_dir: Path | None, no_scan: bool, allow_unverified: bool, as_json: bool) -> None:
+          rules_dir: Path | None, no_scan: bool, allow_unverified: bool, jobs: int | None, engine: str,
+          address: str | None, as_json: bool) -> None:
     from release import api
+    execution = _execution(engine, jobs, address)
     _run(as_json, lambda: api.audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=not no_scan,
                                             allow_unverified=allow_unverified, version=version,
-                                            progress=_progress(as_json), generation=generation), render.report)
+                                            progress=_progress(as_json), generation=generation,
+                                            execution=execution), render.report)
 
 
 @main.command(**texts("verify"))

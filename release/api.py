@@ -3,7 +3,7 @@
 ``cli.py`` (and benchmarks, scripts and tests) call ``release.api.X``; the work lives in
 the modules each name comes from:
 
-- ``release.run_options`` — BuildOptions, Progress, Resolved, resolve
+- ``release.run_options`` — BuildOptions, Execution (``--engine``, ``--jobs``, ``--address``), Progress, Resolved, resolve
 - ``release.build`` — build_release (the stage order), validate_table
 - ``release.assemble`` — the draft bundle's files and manifest
 - ``release.budget_run`` — the run's privacy budget, ledger_path, budget_report
@@ -32,7 +32,7 @@ from release.governance_api import (
     serve_review,
     verify_published,
 )
-from release.run_options import BuildOptions, Progress, Resolved, Silent, resolve
+from release.run_options import BuildOptions, Execution, Progress, Resolved, Silent, resolve
 from release.sample_writer import write_sample
 from release.scan import scan_file
 from release.ledger_recover import recover as witness_recover
@@ -41,7 +41,7 @@ from release.witness_service import serve as witness_serve
 from release.witness_service import void as witness_void
 
 __all__ = [
-    "BuildOptions", "Progress", "Resolved", "Silent", "approve_release",
+    "BuildOptions", "Execution", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
     "validate_table", "verify_published", "witness_init_key", "witness_recover", "witness_serve", "witness_void",

@@ -86,10 +86,12 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                     derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
                     verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None,
-                    minors: frozenset[str] | None = None) -> publish.Bundle:
+                    minors: frozenset[str] | None = None,
+                    execution: dict[str, object] | None = None) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it. ``minors``: the records
-    involving a minor, when the caller has read them already (``juvenile.minor_keys``)."""
+    involving a minor, when the caller has read them already (``juvenile.minor_keys``).
+    ``execution``: where the PII work ran (engine, workers, their versions; ``release.pii.workers``)."""
     policy = resolved.policy
     year = options.year
     files = []
@@ -165,6 +167,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "privacy": privacy_section(tables, budget) if budget is not None else {},
         "record_risk": list(record_risk or []),
     }
+    if execution:  # a section of its own: readers of the sections above are unchanged
+        manifest["execution"] = execution
     if resolved.generation is not None:  # the record system the export came from, and its policy (by name)
         manifest["generation"] = resolved.generation.manifest_section()
     if pseudonymized := pseudonyms.manifest_section(policy, year):  # the identifiers published as pseudonyms

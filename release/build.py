@@ -12,12 +12,15 @@ Nothing here prints; the CLI renders what it returns.
 
 Where the work runs (two cores are the design point): the expectation suites in a process
 forked after the load (``release.validation_process``: Great Expectations' import overlaps the
-model's); redaction and each round's second scan in forked workers (``release.pii.parallel``),
-with the round's public frames and leak checks in this process meanwhile (``alongside``).
+model's); redaction and each round's second scan in ``--jobs`` forked workers
+(``release.pii.parallel``) or Ray actors (``--engine ray``, ``release.pii.workers``), with the
+round's public frames and leak checks in this process meanwhile (``alongside``). Results come
+back in order either way: the outputs do not depend on where the work ran.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +39,7 @@ from release.errors import BudgetError
 from release.keys import ReleaseKeys, Tokenizer, derive_keys, ledger_mac, master_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
+from release.pii.workers import execution_section, open_engine
 from release.privacy_policy import risk_specs
 from release.run_options import BuildOptions, Resolved, resolve
 from release.stages import generalize as generalize_stage
@@ -73,6 +77,7 @@ class _Run:
     coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
     checker: leakcheck.LeakChecker | None = None  # built in the first verify round, used by every round
     validator: Validator | None = None  # the suites' process, forked after the load (validation_process)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # the PII workers, stopped at the end
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -102,10 +107,11 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
     report = Report(loaded.findings).extend(_generation_findings(options, resolved))
     run = _Run(options, resolved, keys, loaded, [], report, report, coarsening=coarsening)
     run.validator = Validator(functools.partial(_raw_request, run))  # imports GE while the model loads
-    try:
-        return _checked(run, mac)
-    finally:
-        run.validator.close()
+    with run.stack:
+        try:
+            return _checked(run, mac)
+        finally:
+            run.validator.close()
 
 
 def _checked(run: _Run, mac: Callable[[str], str]) -> dict[str, object]:
@@ -149,7 +155,8 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy |
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds,
-                                 record_risk=[r.to_dict() for r in run.risk], minors=_minors(run))
+                                 record_risk=[r.to_dict() for r in run.risk], minors=_minors(run),
+                                 execution=execution_section(run.engine, options.execution))
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
@@ -241,7 +248,7 @@ def _transform(run: _Run) -> None:
     """Validate the raw tables and redact free text (first round); the public frames are
     derived from the redaction in ``_verify``. The raw validation needs nothing from the
     engine, so it runs in this process while the workers redact (``alongside``)."""
-    from release.pii.engine import EngineSettings, PiiEngine
+    from release.pii.engine import EngineSettings
 
     policy, raw, progress = run.resolved.policy, run.loaded.tables, run.options.progress
     run.decisions, decided = _reviewer_decisions(run)
@@ -249,10 +256,10 @@ def _transform(run: _Run) -> None:
     narrative = policy.narrative
     if narrative is not None:
         with progress.stage("load PII model"):
-            run.engine = PiiEngine(EngineSettings(
+            run.engine = run.stack.enter_context(open_engine(EngineSettings(
                 rules_dir=run.resolved.rules_dir / narrative.rules_dir,
                 officers=redact.officer_roster(raw, policy),
-                officer_policy=narrative.officer_policy, threshold=narrative.threshold))
+                officer_policy=narrative.officer_policy, threshold=narrative.threshold), run.options.execution))
             heap.settle()
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
             run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]

@@ -85,7 +85,9 @@ EXAMPLES: dict[str, list[str]] = {
     "DATASET": ["release {dataset} 2020                     # the bundled synthetic sample",
                 "release {dataset} 2020 --input /secure/exports/{dataset}-2020 " + RULES,
                 "RELEASE_OUT=/srv/releases release {dataset} 2020 --input /secure/exports/{dataset}-2020",
-                "release {dataset} 2020 --input /secure/exports/{dataset}-2020-fixed --supersede   # a correction"],
+                "release {dataset} 2020 --input /secure/exports/{dataset}-2020-fixed --supersede   # a correction",
+                "release {dataset} 2020 --input /secure/exports/{dataset}-2020 --engine ray --address ray://head:10001 "
+                "--jobs 32   # on a Ray cluster (pip install 'release[ray]')"],
     "scan": ["release scan releases/fioe/2020/public/fioe_2020_contacts.csv --column contact_reason --key fc_num",
              "release scan city_fio.csv --column narrative --roster-column officer --marker XXX --json"],
     "review": ["release review fioe 2020 --open " + RULES],

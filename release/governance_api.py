@@ -8,6 +8,7 @@ check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit`
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from release import tables as tables_api
 from release.budget_run import budget_report
 from release.config import DatasetPolicy, load_policy
 from release.errors import ReleaseError
-from release.run_options import Progress, Silent
+from release.run_options import Execution, Progress, Silent
 
 if TYPE_CHECKING:
     from release.audit_report import Scanner
@@ -187,10 +188,20 @@ def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[s
 def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None,
                   rules_dir: Path | None = None, scan: bool = True, ledger: Path | None = None,
                   allow_unverified: bool = False, version: int | None = None,
-                  progress: Progress | None = None, generation: str | None = None) -> dict[str, object]:
+                  progress: Progress | None = None, generation: str | None = None,
+                  execution: Execution | None = None) -> dict[str, object]:
     """Independent checks of a bundle, as one report whether it passes or fails: ``exit_code``
     8 when any check fails (the approvals its policy requires, signed by trusted signers,
-    included) or did not run. A bundle that is not there is an InputError (exit 4)."""
+    included) or did not run. A bundle that is not there is an InputError (exit 4).
+    ``execution``: where the residual-PII scan runs (``--jobs``, ``--engine``)."""
+    with contextlib.ExitStack() as stack:  # the scan's PII workers, stopped when the audit ends
+        return _audit(dataset, year, out_dir, raw_dir, rules_dir, scan, ledger, allow_unverified, version,
+                      progress, generation, execution or Execution(), stack)
+
+
+def _audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None, scan: bool,
+           ledger: Path | None, allow_unverified: bool, version: int | None, progress: Progress | None,
+           generation: str | None, execution: Execution, stack: contextlib.ExitStack) -> dict[str, object]:
     from release import audit
     from release.keys import existing_key
 
@@ -204,14 +215,14 @@ def audit_release(dataset: str, year: int, out_dir: Path, raw_dir: Path | None =
         policy = None  # the audit's own policy check reports why, with the other checks
     scanner = None
     if scan and policy is not None:
-        from release.pii.engine import EngineSettings, PiiEngine
+        from release.pii.engine import EngineSettings
+        from release.pii.workers import open_engine
         narrative = policy.narrative
         if narrative is not None:
             with progress.stage("load PII model"):
-                engine = PiiEngine(EngineSettings(rules_dir=rules / narrative.rules_dir,
-                                                  officers=_published_roster(bundle, year, policy),
-                                                  officer_policy=narrative.officer_policy,
-                                                  threshold=narrative.threshold))
+                engine = stack.enter_context(open_engine(EngineSettings(
+                    rules_dir=rules / narrative.rules_dir, officers=_published_roster(bundle, year, policy),
+                    officer_policy=narrative.officer_policy, threshold=narrative.threshold), execution))
             scanner = _scanner(engine, narrative.second_scan_threshold, progress)
     tables_policy = (tables_api.load_tables_policy(rules / policy.tables_file)
                      if policy is not None and policy.tables_file else None)

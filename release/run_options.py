@@ -1,7 +1,7 @@
 """What a build is asked to do, and where its inputs come from.
 
-Owns ``BuildOptions`` (the request the CLI makes), the ``Progress`` protocol the CLI
-renders, and ``resolve``, which turns the options into concrete folders, the dataset
+Owns ``BuildOptions`` (the request the CLI makes), ``Execution`` (where the PII work runs:
+``--engine``, ``--jobs``, ``--address``), the ``Progress`` protocol the CLI renders, and ``resolve``, which turns the options into concrete folders, the dataset
 policy (of the export's generation, ``release.generations``) and the bundle folder to write —
 raising a ConfigError or InputError (a ledger or witness path through a symbolic link among
 them), or refusing to replace a published year (ApprovalError), before any stage runs. Kept apart from the
@@ -20,6 +20,7 @@ from release import generations, paths
 from release.bundles import BuildTarget, build_target, check_dataset
 from release.config import DatasetPolicy, load_policy
 from release.errors import ConfigError, InputError
+from release.pii.parallel import usable_cores
 from release.privacy_policy import POLICY_FILE, authoritative_ledger
 
 
@@ -35,6 +36,28 @@ class Silent:
         yield lambda n: None
 
 
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where the PII work units run: ``local``, in ``jobs`` forked processes (1: in this process),
+    or ``ray``, in ``jobs`` Ray actors on a Ray started for the run or on the cluster at
+    ``address`` (``release.pii.workers``). The outputs never depend on it."""
+
+    engine: str = "local"
+    jobs: int = field(default_factory=usable_cores)
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine; choose one of {', '.join(ENGINES)}", rule="engine")
+        if self.jobs < 1:
+            raise ConfigError("--jobs must be at least 1", rule="jobs")
+        if self.address is not None and self.engine != "ray":
+            raise ConfigError("--address names a Ray cluster: it needs --engine ray", rule="engine")
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     dataset: str
@@ -47,6 +70,7 @@ class BuildOptions:
     progress: Progress = field(default_factory=Silent)
     supersede: bool = False  # build a new version of a published year, in its own folder
     generation: str | None = None  # the record system of the export (fioe); None: from year and headers
+    execution: Execution = field(default_factory=Execution)  # where the PII work runs (never what it gives)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ engine over the column and reports counts and offsets only — never the text.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 from release import paths
 from release.errors import InputError
-from release.run_options import Progress, Silent
+from release.run_options import Execution, Progress, Silent
 from release.stages import load
 
 # A row key printed as it is: a report or case number (letters, then digits and dashes), or
@@ -28,7 +29,8 @@ def _row_key(value: object, number: int) -> str:
 
 def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_dir: Path | None = None,
               threshold: float = 0.25, progress: Progress | None = None,
-              roster_columns: tuple[str, ...] = (), marker: str | None = "XXX") -> dict[str, object]:
+              roster_columns: tuple[str, ...] = (), marker: str | None = "XXX",
+              execution: Execution | None = None) -> dict[str, object]:
     """Scan one CSV column for PII (for auditors and already-published files).
 
     Reports counts by entity type and, per finding, the row key (``key_column`` when its value
@@ -36,9 +38,11 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     detector rule — never the text.
     Names found in ``roster_columns`` (e.g. the officer columns of a City file) are kept
     as a published roster; a hit that touches an earlier redaction ``marker`` (the City's
-    ``XXX``) is counted apart as already redacted.
+    ``XXX``) is counted apart as already redacted. ``execution``: where the scan runs (``--jobs``,
+    ``--engine``); the findings are the same wherever.
     """
-    from release.pii.engine import EngineSettings, PiiEngine
+    from release.pii.engine import EngineSettings
+    from release.pii.workers import execution_section, open_engine
 
     progress = progress or Silent()
     if not path.is_file():
@@ -52,11 +56,14 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     keys = ([_row_key(v, i) for i, v in enumerate(frame[key_column].tolist(), start=1)] if key_column
             else [str(i) for i in range(1, len(frame) + 1)])
     roster = tuple(sorted({v for c in roster_columns for v in frame[c].tolist() if isinstance(v, str) and v.strip()}))
-    with progress.stage("load PII model"):
-        engine = PiiEngine(EngineSettings(rules_dir=rules, threshold=threshold, officers=roster))
+    execution = execution or Execution()
     unique = list(dict.fromkeys(texts))
-    with progress.stage("scan", total=len(unique)) as advance:  # advanced per text, not once at the end
-        results = dict(zip(unique, engine.scan_many(unique, threshold=threshold, progress=advance)))
+    with contextlib.ExitStack() as stack:
+        with progress.stage("load PII model"):
+            engine = stack.enter_context(open_engine(
+                EngineSettings(rules_dir=rules, threshold=threshold, officers=roster), execution))
+        with progress.stage("scan", total=len(unique)) as advance:  # advanced per text, not once at the end
+            results = dict(zip(unique, engine.scan_many(unique, threshold=threshold, progress=advance)))
     by_type: dict[str, int] = {}
     touching_by_type: dict[str, int] = {}
     rows_with_findings = 0
@@ -77,7 +84,7 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
             "threshold": threshold, "by_type": _by_count(by_type),
             "touching_earlier_redaction": len(touching), "touching_by_type": _by_count(touching_by_type),
             "roster_names": len(roster), "findings": findings, "touching_findings": touching,
-            "engine": engine.versions()}
+            "engine": engine.versions(), "execution": execution_section(engine, execution)}
 
 
 def _by_count(counts: dict[str, int]) -> dict[str, int]:

@@ -4,14 +4,15 @@ The engine's public calls take parallel lists (texts, each record's terms, the s
 check forces on a text, the spans holding our own placeholders). What does not depend on the
 record (NER, the rules, the per-text completers) is prepared once per distinct text and
 placeholder set, then finished once per record that carries the text. Units of distinct
-texts run here or in forked workers (``release.pii.parallel``), and the NER windows a worker
-tagged come back to the parent's cache. No Presidio or spaCy here: the engine supplies
+texts run here, in forked workers (``release.pii.parallel``) or on a ``runner``'s workers (Ray
+actors, ``release.pii.ray_workers``), always handed back in order; the NER windows a forked
+worker tagged come back to the parent's cache. No Presidio or spaCy here: the engine supplies
 ``_prepare``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from release.errors import ReleaseError
@@ -63,12 +64,25 @@ class BatchSettings(Protocol):
     def batch_size(self) -> int: ...
 
 
+class UnitRunner(Protocol):
+    """Workers elsewhere, each with an engine of its own, that run ``Batcher._work`` on units."""
+
+    @property
+    def workers(self) -> int: ...
+
+    def run(self, units: list[_Unit], alongside: Callable[[], None] | None) -> Iterator[_UnitResult]:
+        """Every unit's result, in the units' order; ``alongside`` runs here once they are handed out."""
+        ...
+
+
 class Batcher:
     """``redact_many`` and ``scan_many`` over ``_prepare``, which the engine implements."""
 
     settings: BatchSettings
     assembler: Assembler
     ner_cache: EntityCache
+    runner: UnitRunner | None = None  # set by release.pii.workers for --engine ray
+    execution: dict[str, object] | None = None  # what the manifest records of the workers
 
     def _prepare(self, keys: Sequence[TextKey]) -> dict[TextKey, Prepared]:
         raise NotImplementedError
@@ -105,12 +119,17 @@ class Batcher:
             extra = tuple(forced[index]) if forced else ()
             grouped.setdefault((text, spans), []).append((index, record, extra))
         distinct = list(grouped)
-        processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES or (
-            alongside is not None and len(distinct) >= MIN_TEXTS_BESIDE_WORK) else 1
+        if self.runner is not None:  # the workers are running already: every text goes to them
+            processes = self.runner.workers
+        else:
+            processes = self.settings.n_process if len(distinct) >= MIN_TEXTS_FOR_PROCESSES or (
+                alongside is not None and len(distinct) >= MIN_TEXTS_BESIDE_WORK) else 1
         units: list[_Unit] = [(distinct[i:j], [grouped[k] for k in distinct[i:j]], scan_threshold)
                               for i, j in unit_bounds(len(distinct), self.settings.batch_size * 2, processes)]
         results: list[Any] = [None] * len(texts)
-        for done, tagged in run_units(self._work, units, processes, alongside):
+        stream = (self.runner.run(units, alongside) if self.runner is not None
+                  else run_units(self._work, units, processes, alongside))
+        for done, tagged in stream:
             self.ner_cache.merge(tagged)
             for index, value in done:
                 results[index] = value

@@ -6,9 +6,10 @@ copy of each text; the YAML recognizers; uncommon capitalised words; the record'
 terms; the officer roster; full-name completion and address-block completion; and later
 mentions of every name found (``release.pii.assemble`` puts these together). NER runs
 once per distinct sentence (``release.pii.sentences``, where the difference from whole-text
-tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled), and the work is
-split over two forked processes for big inputs (``release.pii.batches`` owns the public
-``redact_many``/``scan_many`` calls and their batching). Every Presidio or spaCy exception is
+tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled). ``release.pii.batches``
+owns the public ``redact_many``/``scan_many`` calls and their batching: the work is split over
+``n_process`` forked processes (``--jobs``, default the usable cores) for big inputs, or over
+Ray actors with an engine each (``release.pii.workers`` starts either). Every Presidio or spaCy exception is
 translated into ``release.errors`` here, without its message (it may quote the text).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from release.pii.assemble import Assembler, Prepared
 from release.pii.batches import Batcher, TextKey
 from release.pii.roster import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
+from release.pii.parallel import usable_cores
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.placeholders import Detection, Redacted, Replacement
 from release.pii.recognizers import PatternRule, load_recognizers
@@ -67,7 +69,7 @@ class EngineSettings:
     officers: tuple[str, ...] = ()
     officer_policy: str = "keep"
     threshold: float = 0.35
-    n_process: int = 2
+    n_process: int = field(default_factory=usable_cores)  # --jobs
     batch_size: int = 64
 
 

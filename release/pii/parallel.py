@@ -1,9 +1,12 @@
-"""Running the engine's work units in forked worker processes.
+"""Running the engine's work units in forked worker processes (``--jobs N``).
 
 spaCy's own ``n_process`` parallelises only NER, leaving Presidio and our detectors in
-the parent, which then becomes the bottleneck on a two-core machine. Forking after the
-model is loaded shares it copy-on-write, and each worker does all the work for its
-units. Where fork is unavailable, or the input is small, units run in this process.
+the parent, which then becomes the bottleneck on a two-core machine. The units run in a
+``concurrent.futures.ProcessPoolExecutor`` of forked processes: forking after the model is
+loaded shares it copy-on-write, and each worker does all the work for its units. Where fork
+is unavailable, for one job, or for one unit, units run in this process. Results come back
+in the units' order whatever the number of workers, so nothing downstream (placeholder
+numbering, the log's order, the noise seed) depends on it.
 
 Each worker freezes the heap it inherits (``gc.freeze``): the model, the rules and the
 parent's tables outlive the worker, so its collector never walks them (walking them cost
@@ -14,12 +17,28 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from release.errors import EnvironmentProblem
 
 Unit = TypeVar("Unit")
 
+# The work of the current ``run_units`` call: set before the pool forks, so each worker inherits
+# it (the engine behind it is never pickled; only units and results cross between processes).
 _WORK: Callable[[Any], Any] | None = None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset``
+    narrow), the default for ``--jobs``."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no affinity on this platform
+        return max(os.cpu_count() or 1, 1)
 
 
 def _call(unit: Any) -> Any:
@@ -42,10 +61,14 @@ def run_units(work: Callable[[Unit], Any], units: list[Unit], processes: int,
         return
     _WORK = work
     try:
-        with multiprocessing.get_context("fork").Pool(min(processes, len(units)), initializer=gc.freeze) as pool:
-            results: Iterable[Any] = pool.imap(_call, units)
+        with ProcessPoolExecutor(min(processes, len(units)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=gc.freeze) as pool:
+            results = pool.map(_call, units)  # every unit submitted now; results in order
             if alongside is not None:
                 alongside()
             yield from results
+    except BrokenProcessPool:  # a worker killed (out of memory, a signal): the build stops, nothing written
+        raise EnvironmentProblem("a PII worker process died mid-run; nothing was written (rerun, or use "
+                                 "fewer --jobs if memory is short)") from None
     finally:
         _WORK = None

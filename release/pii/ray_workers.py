@@ -1,0 +1,218 @@
+"""Ray actors for the PII work (``--engine ray [--address ADDR]``): the only module importing Ray.
+
+Each actor holds an engine of its own (model and rules loaded once per actor) and runs the
+engine's work units (``Batcher._work``) on the units the driver hands it. Plain actors and not
+Ray Data's ``map_batches``: a build calls the engine several times (the redaction, each verify
+round's second scan, the redaction of what a round found), and a Ray Data actor pool lives for
+one dataset's execution, so every call would start its actors and load the model again (about
+5 s of CPU per actor per call), and the caller's ``alongside`` work would wait on Ray Data's own
+scheduling. These actors live for the whole run. Nor ``ray.util.ActorPool``: its in-order
+``get_next`` keeps an actor that finished a later unit idle until the earlier one is taken
+(10 synthetic years at 1/10 size: 52 s against 36 s for two forked workers). ``run`` hands each
+actor its next unit as soon as one is done and gives the results back in the units' order, so
+placeholder numbering, the log's order and the noise seed never depend on how they were spread.
+
+Fail closed: every actor reports its versions (model fingerprint, rules digest) when it starts
+and its fingerprint and digest with every result; a run whose workers disagree with the driver
+stops (exit 9) before anything is written. A worker that dies is restarted and its unit retried
+(``max_restarts``, ``max_task_retries``); once those run out the run stops, nothing written.
+
+Without an address, Ray starts in this process for the run, its node address 127.0.0.1: no
+dashboard, usage stats off, its logs and sockets in a temporary folder removed afterwards, shut
+down when the run ends. Ray's own servers (GCS, raylet) still listen on every interface, which
+Ray 2.60 has no setting to narrow; they require a token made for the run (Ray's token
+authentication), so nothing from the network can use them. With an address, the run joins that cluster (whose workers must have
+``release[ray]``, the model and the rules folder at the same path: the checks above refuse
+anything else).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from release.errors import EnvironmentProblem, ReleaseError
+from release.run_options import Execution
+
+INSTALL = "pip install 'release[ray]'"
+RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many times
+IN_FLIGHT = 2  # units queued on each actor at a time: the next is there when one is done
+CHECKED = ("model_fingerprint", "rules_digest")  # what every worker must share with the driver
+
+
+def _ray() -> Any:
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # read when Ray starts: never report usage
+    try:
+        import ray
+    except ImportError:
+        raise EnvironmentProblem(f"--engine ray needs Ray, an optional extra: {INSTALL}") from None
+    return ray
+
+
+class Worker:
+    """One actor: an engine of its own, loaded once, running units for the driver."""
+
+    def __init__(self, settings: Any) -> None:
+        from release.pii.engine import PiiEngine
+
+        self.engine = PiiEngine(dataclasses.replace(settings, n_process=1))
+        gc.freeze()  # the model and rules outlive every unit: the collector need never walk them
+        self.reported = self.engine.versions()
+        self.identity = {key: self.reported[key] for key in CHECKED}
+
+    def versions(self) -> dict[str, str]:
+        return self.reported
+
+    def work(self, unit: Any) -> tuple[dict[str, str], list[tuple[int, Any]]]:
+        done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
+        return self.identity, done
+
+
+WORKER: type[Worker] = Worker  # the actor class (a test swaps in one that dies or disagrees)
+
+
+class RayWorkers:
+    """``jobs`` actors, started and checked against the driver's versions (``UnitRunner``)."""
+
+    def __init__(self, ray: Any, settings: Any, execution: Execution, driver: dict[str, str]) -> None:
+        self._ray = ray
+        self.workers = execution.jobs
+        self._expected = {key: driver[key] for key in CHECKED}
+        actor = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=RESTARTS)(WORKER)
+        self._actors = [actor.remote(settings) for _ in range(execution.jobs)]
+        reported = _guarded(lambda: ray.get([a.versions.remote() for a in self._actors]))
+        for versions in reported:
+            self._check(versions)
+        distinct: list[dict[str, object]] = []
+        for versions in reported:
+            entry = next((d for d in distinct if d["versions"] == versions), None)
+            if entry is None:
+                distinct.append({"versions": versions, "workers": 1})
+            else:
+                entry["workers"] = int(entry["workers"]) + 1  # type: ignore[call-overload]
+        self._section: dict[str, object] = {
+            "engine": "ray", "workers": execution.jobs, "cluster": execution.address is not None,
+            "ray": ray.__version__, "worker_versions": distinct}
+
+    def section(self) -> dict[str, object]:
+        return dict(self._section)
+
+    def _check(self, versions: dict[str, str]) -> None:
+        differ = [key for key in CHECKED if versions.get(key) != self._expected[key]]
+        if differ:
+            raise EnvironmentProblem(
+                f"a Ray worker runs a different {' and '.join(k.replace('_', ' ') for k in differ)} than this "
+                "machine; install the same release, model and rules on every worker (nothing was written)")
+
+    def run(self, units: list[Any], alongside: Callable[[], None] | None) -> Iterator[tuple[list, dict]]:
+        """Each actor gets ``IN_FLIGHT`` units at a time and the next as soon as one is done (so it
+        never waits on a round trip, nor on another actor's slower unit); the results are handed
+        back in the units' order."""
+        ray = self._ray
+        waiting = list(enumerate(units))[::-1]
+        running: dict[Any, tuple[int, Any]] = {}  # a unit's result to come -> (its index, its actor)
+
+        def feed(actor: Any) -> None:
+            if waiting:
+                index, unit = waiting.pop()
+                running[actor.work.remote(unit)] = (index, actor)
+
+        for actor in self._actors:
+            for _ in range(IN_FLIGHT):
+                feed(actor)
+        if alongside is not None:
+            alongside()
+        finished: dict[int, tuple[dict[str, str], list]] = {}
+        for index in range(len(units)):
+            while index not in finished:
+                ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
+                done, actor = running.pop(ready[0])
+                finished[done] = _guarded(lambda: ray.get(ready[0]))
+                feed(actor)
+            identity, result = finished.pop(index)
+            self._check(identity)
+            yield result, {}
+
+
+def _guarded(call: Callable[[], Any]) -> Any:
+    """Ray's errors as ours: a worker's own ReleaseError as it was raised, the rest by type only
+    (a message could quote a text)."""
+    from ray import exceptions
+
+    try:
+        return call()
+    except exceptions.RayTaskError as error:
+        if isinstance(error.cause, ReleaseError):
+            raise error.cause from None
+        raise EnvironmentProblem(f"a Ray worker failed ({type(error.cause).__name__}); nothing was written") from None
+    except exceptions.RayActorError:
+        raise EnvironmentProblem(f"a Ray worker died and was restarted {RESTARTS} times without finishing "
+                                 "its units; nothing was written") from None
+    except exceptions.RayError as error:
+        raise EnvironmentProblem(f"Ray failed ({type(error).__name__}); nothing was written") from None
+
+
+@contextlib.contextmanager
+def _local_token() -> Iterator[None]:
+    """A token made for the run, that the in-process Ray's servers require (Ray's token
+    authentication). Given through the environment, which Ray's processes inherit, so Ray neither
+    writes one to ``~/.ray`` nor uses a token kept there; Ray reads its mode and token once per
+    process, so both are read again here."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    with _environment({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}):
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+        yield
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def started(settings: Any, execution: Execution, driver: dict[str, str]) -> Iterator[RayWorkers]:
+    """Ray for the run (in-process, or the cluster at ``execution.address``) with its workers
+    started and checked; shut down, and its temporary folder removed, when the block ends."""
+    ray = _ray()
+    local = execution.address is None
+    temp = tempfile.mkdtemp(prefix="release-ray-") if local else None
+    with _local_token() if local else contextlib.nullcontext():
+        try:
+            if local:
+                ray.init(num_cpus=execution.jobs, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False, _temp_dir=temp, _node_ip_address="127.0.0.1")
+            else:
+                ray.init(address=execution.address, log_to_driver=False, configure_logging=False)
+        except Exception as error:  # an unreachable address, a port in use, a broken install
+            _stop(ray, temp)
+            raise EnvironmentProblem(f"cannot start or join Ray ({type(error).__name__})"
+                                     + ("" if local else " at the address given")) from None
+        try:
+            yield RayWorkers(ray, settings, execution, driver)
+        finally:
+            _stop(ray, temp)
+
+
+def _stop(ray: Any, temp: str | None) -> None:
+    with contextlib.suppress(Exception):
+        ray.shutdown()
+    if temp is not None:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -1,0 +1,52 @@
+"""Two builds of the same export that must give the same release wherever their PII work ran
+(``--jobs``, ``--engine ray``): the export, the build through the CLI and the comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import invoke
+
+from release.synth.fioe import generate_fioe, write_fioe
+
+REPORTS = 60
+# Files whose bytes carry the build's time or run id; each is compared apart, up to those.
+TIMESTAMPED = ("public/datapackage.json", "review/index.html")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("raw") / "export"
+    write_fioe(generate_fioe(2020, seed=23, n_reports=REPORTS), raw)
+    return raw
+
+
+def build(export: Path, out: Path, *options: str) -> Path:
+    code, _, stderr = invoke("fioe", "2020", "--input", str(export), "--out", str(out), "--json", *options)
+    assert code == 0, stderr
+    return out / "fioe" / "2020"
+
+
+def assert_same_release(local: Path, other: Path) -> None:
+    """Byte-identical public files and redaction log, the same manifest hashes; the files that carry
+    the build's time are equal once it is taken out."""
+    files = sorted(p.relative_to(local).as_posix() for p in (local / "public").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(other).as_posix() for p in (other / "public").rglob("*") if p.is_file())
+    assert len(files) >= 4
+    for name in files:
+        if name not in TIMESTAMPED:
+            assert (local / name).read_bytes() == (other / name).read_bytes(), name
+    packages = [json.loads((b / "public" / "datapackage.json").read_text(encoding="utf-8")) for b in (local, other)]
+    for package in packages:
+        del package["created"]
+    assert packages[0] == packages[1]
+    assert (local / "redaction_log.jsonl").read_bytes() == (other / "redaction_log.jsonl").read_bytes()
+    manifests = [json.loads((b / "manifest.json").read_text(encoding="utf-8")) for b in (local, other)]
+    hashes = [{o["path"]: o["sha256"] for o in m["outputs"] if o["path"] not in TIMESTAMPED} for m in manifests]
+    assert hashes[0] == hashes[1] and len(hashes[0]) >= 3
+    entries = (local / "redaction_log.jsonl").read_text(encoding="utf-8").count("\n")
+    assert entries > 50  # the narratives were redacted: there was work to split
+
+

@@ -1,0 +1,98 @@
+"""`--engine ray`: the PII work on Ray actors, one engine each (release.pii.ray_workers), giving the
+release the local run gives. Attacks: workers on another model or rules (refused, exit 9, nothing
+written), a worker that dies mid-run (its units retried on a restarted actor: the same release; or,
+once the restarts run out, exit 9 and nothing written), Ray not installed (exit 9, how to install).
+Ray is a test dependency (`make test` installs `release[ray]`): these tests never skip."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import ray  # noqa: F401 (fails the module, never skips it, when the extra is missing)
+from conftest import invoke
+from same_release import assert_same_release, build, export  # noqa: F401 (export: a fixture)
+
+from release.pii import ray_workers
+from release.pii.ray_workers import Worker
+
+RAY = ["--engine", "ray", "--jobs", "2"]
+
+
+@pytest.fixture(scope="module")
+def local(export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local run's bundle, in this module's own home (its ledger: the Ray builds re-use its draws)."""
+    return build(export, tmp_path_factory.mktemp("local"), "--jobs", "1")
+
+
+def refused(export: Path, out: Path, message: str) -> None:
+    code, stdout, stderr = invoke("fioe", "2020", "--input", str(export), "--out", str(out), *RAY)
+    assert code == 9, stderr
+    assert message in stderr and "Traceback" not in stdout + stderr
+    assert not (out / "fioe" / "2020").exists()
+
+
+@pytest.mark.shared_ledger
+def test_ray_gives_the_local_release(export: Path, local: Path, tmp_path: Path) -> None:
+    """The must-show of issue 15: byte-identical public files, the same redaction log and manifest
+    hashes; the manifest names the engine, the workers and the versions they ran."""
+    on_ray = build(export, tmp_path / "ray", *RAY)
+    assert_same_release(local, on_ray)
+    manifest = json.loads((on_ray / "manifest.json").read_text(encoding="utf-8"))
+    execution = manifest["execution"]
+    assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 2, False)
+    assert execution["ray"] == ray.__version__
+    [ran] = execution["worker_versions"]
+    assert ran["workers"] == 2 and ran["versions"] == manifest["pii_engine"]
+    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("release-ray-*")]  # Ray's folder removed
+
+
+@pytest.mark.shared_ledger
+def test_a_worker_that_dies_once_is_restarted_and_gives_the_same_release(
+        export: Path, local: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "died"
+
+    class DiesOnce(Worker):  # defined here: Ray ships it to the workers by value
+        def work(self, unit: object) -> object:
+            if not marker.exists():
+                marker.touch()
+                os._exit(1)
+            return super().work(unit)
+
+    monkeypatch.setattr(ray_workers, "WORKER", DiesOnce)
+    on_ray = build(export, tmp_path / "ray", *RAY)
+    assert marker.exists()  # a worker did die mid-run
+    assert_same_release(local, on_ray)
+
+
+def test_a_worker_that_keeps_dying_stops_the_build_with_nothing_written(
+        export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class AlwaysDies(Worker):
+        def work(self, unit: object) -> object:
+            os._exit(1)
+
+    monkeypatch.setattr(ray_workers, "WORKER", AlwaysDies)
+    refused(export, tmp_path / "out", f"a Ray worker died and was restarted {ray_workers.RESTARTS} times")
+
+
+@pytest.mark.parametrize("key", ray_workers.CHECKED)
+def test_workers_on_another_model_or_rules_are_refused(export: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    """A worker whose model fingerprint or rules digest is not the driver's (a cluster node with
+    another model or rules folder) could redact differently: the run stops before any output."""
+    class Disagrees(Worker):
+        def __init__(self, settings: object) -> None:
+            super().__init__(settings)
+            self.reported = {**self.reported, key: "0" * 64}
+
+    monkeypatch.setattr(ray_workers, "WORKER", Disagrees)
+    refused(export, tmp_path / "out", f"a Ray worker runs a different {key.replace('_', ' ')} than this machine")
+
+
+def test_ray_missing_is_an_environment_problem_that_says_how_to_install(
+        export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError, as without the extra
+    refused(export, tmp_path / "out", "pip install 'release[ray]'")
