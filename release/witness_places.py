@@ -21,22 +21,26 @@ FOLDER_RULE = ("only the witness's account (or root) may change it: give it to t
                "go-w it, or use a folder it owns such as /run/release-witness (0755)")
 
 
-def changeable_by_others(folder: Path, owners: Collection[int]) -> Path | None:
+def changeable_by_others(folder: Path, owners: Collection[int], _links: int = 0) -> Path | None:
     """The first of ``folder`` and the folders above it that an account other than root and
     ``owners`` owns, or that group or others may write (sticky folders above ``folder`` excepted);
     None when there is none. OSError when one cannot be read.
 
     Each step is looked at itself (``lstat``), never through a symbolic link: a link another account
     made, to a folder the witness owns, passed as its target and could be re-pointed at any time
-    later (round 22, 5s-symsock, 5s-store). A link root or ``owners`` made is followed, and its
-    target's own chain is held to the same rule."""
+    later (round 22, 5s-symsock, 5s-store). A link root or ``owners`` made is followed one link at a
+    time, and what it names is held to the same rule (a chain through another account's link fails:
+    round 23, 5s-chain)."""
     folder = folder.absolute()
     for step in (folder, *folder.parents):
         info = step.lstat()
         if stat.S_ISLNK(info.st_mode):
             if info.st_uid not in (0, *owners):
                 return step
-            target = changeable_by_others(step.resolve(strict=True), owners)
+            if _links >= 40:
+                raise OSError("too many levels of symbolic links")
+            # one link at a time: a chain may pass through a link another account made (round 23, 5s-chain)
+            target = changeable_by_others(step.parent / os.readlink(step), owners, _links + 1)
             if target is not None:
                 return target
             continue

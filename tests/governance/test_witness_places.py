@@ -270,3 +270,19 @@ def test_doctor_fails_when_the_socket_path_passes_through_the_analysts_link(
     line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
     assert code == 6 and line.lstrip().startswith("fail"), stdout + stderr
     assert "can replace or remove its socket" in line and str(link) in line, line
+
+
+def test_a_chain_of_links_through_one_the_analyst_made_is_refused(account: WitnessServer, shared: Path) -> None:
+    """5s-chain: the administrator's link names a path through the analyst's link (made first in a
+    sticky folder); resolving the whole chain at once looked only at its end, a folder the witness owns."""
+    from release.witness_places import changeable_by_others
+    real = account.account / "store"
+    real.mkdir(mode=0o700)
+    middle = _analysts_link(shared / "middle", real)
+    admins = shared / "witness-store"
+    admins.symlink_to(middle)
+    assert changeable_by_others(admins, (os.geteuid(),)) == middle
+    code, stdout, stderr = _refusing("witness", "serve", "--dir", str(admins), "--key", str(account.key),
+                                     "--socket", str(shared / "own" / "witness.sock"))
+    said = " ".join((stdout + stderr).split())
+    assert code == 3 and f"file {middle}" in said and "witness-dir" in said, said
