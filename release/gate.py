@@ -239,7 +239,7 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     claim. None for a release without noisy tables. A policy that names no witness is refused with
     what an administrator adds. Every release, noisy or not, is also held to the trusted rules as a
     whole (``require_trusted``)."""
-    from release import spend_evidence, spend_policy
+    from release import spend_evidence, spend_policy, table_replay
     from release.keys import ledger_mac
     from release.ledger_audit import release_on_ledger
     from release.paths import default_dir
@@ -263,6 +263,11 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",
                             details=[{"problem": p} for p in problems])
+    problems = table_replay.replay_problems(rules, manifest, bundle / PUBLIC, ledger.stored_records())
+    if problems:  # round 23, exact-rebind: cells edited after the build and the manifest bound again
+        raise ApprovalError(f"the release's noisy tables are not the draws its charges paid for ({len(problems)} "
+                            f"problem(s)); first: {problems[0]}", file=str(bundle / PUBLIC / "tables"),
+                            rule="noisy-table", details=[{"problem": p} for p in problems])
     problems = spend_policy.release_problems(str(manifest.get("dataset")), rules, manifest, bundle / PUBLIC,
                                              load_privacy_policy(rules), ledger.entries())
     if problems:  # attack 4u-unit: charged and witnessed, but not as the organisation's policy says

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.model import manifest_privacy
-from release import paths, spend_evidence, spend_policy
+from release import paths, spend_evidence, spend_policy, table_replay
 from release.bundles import all_bundles, existing_bundle, folder_part, publications
 from release import tables as tables_api
 from release.budget_run import budget_report
@@ -314,5 +314,8 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
             # attack 4u-unit: this bundle's spends as the trusted policy declares them (unit, mechanism, rho)
             problems += [f"{dataset} {bundle.name}: {p}" for p in spend_policy.release_problems(
                 dataset, rules, manifest, bundle / "public", policy, ledger.entries())]
+            # round 23, exact-rebind: the published cells are the post-processing of the stored draws
+            problems += [f"{dataset} {bundle.name}: {p}" for p in table_replay.replay_problems(
+                rules, manifest, bundle / "public", ledger.stored_records())]
         return not problems, detail, problems
     return check

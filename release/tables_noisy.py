@@ -152,12 +152,28 @@ def measure_noisy(plan: NoisyPlan, measurer: Measurer) -> NoisyTable:
         table.spends.append(Spend(table=spec.name, privacy_unit=str(spec.privacy_unit_name), mechanism=spec.mechanism,
                                   rho=spec.rho_spent, epsilon=spec.epsilon, data_year=request.data_year,
                                   reused=measured.reused, charge=measured.charge))
-    shape, noisy, scale = _assemble(spec, vectors, [c.shape for c in plan.counts], table.scale)
+    table.processed, table.scale = post_processed(spec, vectors, [c.shape for c in plan.counts], table.scale)
+    return table
+
+
+def post_processed(spec: TableSpec, vectors: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],
+                   scale: float) -> tuple[PostProcessed, float]:
+    """The published table from its measurements' noisy vectors: assembled, then post-processed
+    (deterministic: the same draws give the same cells, which approve and the audit recompute)."""
+    shape, noisy, scale = _assemble(spec, vectors, shapes, scale)
     levels = [kept_axes(tuple(d.name for d in spec.dimensions), level) for level in spec.levels()]
     mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
-    table.processed = postprocess(noisy, shape, levels, mechanism, scale)
-    table.scale = scale
-    return table
+    return postprocess(noisy, shape, levels, mechanism, scale), scale
+
+
+def replayed(spec: TableSpec, records: Sequence[Mapping[str, Any]], year: int) -> PostProcessed:
+    """The table ``spec`` of release ``year`` recomputed from its stored measurements (one per data
+    year, oldest first), with shapes from the declaration's codebooks."""
+    block = _block_spec(spec) if spec.per_year else spec
+    years = list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]
+    shapes = [tuple(len(d.codebook(y)) for d in block.dimensions) for y in years]
+    vectors = [np.asarray(r["noisy_values"], dtype=np.int64) for r in records]
+    return post_processed(spec, vectors, shapes, float(records[-1]["scale"]))[0]
 
 
 def _assemble(spec: TableSpec, vectors: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],

@@ -148,3 +148,47 @@ def test_a_published_year_is_found_on_the_ledger_the_build_rules_name(tmp_path: 
     code, stdout, stderr = _invoke(*build)
     assert code == 7 and "--supersede" in stderr and "Traceback" not in stderr
     assert (out / "best" / str(YEAR) / "manifest.json").read_bytes() == before  # the published bundle stays
+
+
+def test_a_noisy_table_edited_after_the_build_and_bound_again_is_refused(tmp_path: Path) -> None:
+    """Round 23, exact-rebind (no modified tool): a noisy table's cells edited in the bundle, the file's
+    hash redone in the manifest, and the manifest bound to the run's measurements again with the
+    release key. The ledger's draws, post-processed again, are not the published cells: approve 7."""
+    import csv
+    import hashlib
+
+    from release.keys import ledger_mac, master_key
+    from release.privacy_policy import open_ledger
+    from release.gate import manifest_sha256
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
+    rules = trusted_rules(tmp_path)
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(raw), "--out", str(out), "--rules", str(rules),
+                                   "--json")
+    assert code == 0, stdout + stderr
+    bundle = out / "best" / str(YEAR)
+    noisy = next(p for p in sorted((bundle / "public" / "tables").glob("*.csv")) if "noisy" in p.read_text())
+    rows = list(csv.DictReader(noisy.open(encoding="utf-8", newline="")))
+    rows[0]["value"] = str(int(rows[0]["value"] or 0) + 7)
+    with noisy.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    manifest_path = bundle / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for output in manifest["outputs"]:
+        if output["path"] == f"public/tables/{noisy.name}":
+            output["sha256"] = hashlib.sha256(noisy.read_bytes()).hexdigest()
+            output["bytes"] = noisy.stat().st_size
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    ledger = open_ledger(rules, None, ledger_mac(master_key().material))
+    run_id = manifest["privacy"]["run_id"]
+    bound = next(e for e in reversed(ledger.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
+    ledger.bind_bundle(dataset="best", year=YEAR, run_id=run_id, manifest_sha256=manifest_sha256(bundle),
+                       measurements=bound.body["measurements"], charges=bound.body["charges"])
+    key = new_signer(tmp_path, "A. Reviewer")
+    code, stdout, stderr = _invoke("approve", "best", str(YEAR), "--out", str(out), "--reviewer", "A. Reviewer",
+                                   "--key", str(key), "--rules", str(rules))
+    assert code == 7 and "rule noisy-table" in stderr and noisy.name in stderr and "Traceback" not in stderr, stderr
+    assert not (bundle / "approvals.jsonl").exists() or not (bundle / "approvals.jsonl").read_text().strip()
