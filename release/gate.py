@@ -263,11 +263,6 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",
                             details=[{"problem": p} for p in problems])
-    problems = table_replay.replay_problems(rules, manifest, bundle / PUBLIC, ledger.stored_records())
-    if problems:  # round 23, exact-rebind: cells edited after the build and the manifest bound again
-        raise ApprovalError(f"the release's noisy tables are not the draws its charges paid for ({len(problems)} "
-                            f"problem(s)); first: {problems[0]}", file=str(bundle / PUBLIC / "tables"),
-                            rule="noisy-table", details=[{"problem": p} for p in problems])
     problems = spend_policy.release_problems(str(manifest.get("dataset")), rules, manifest, bundle / PUBLIC,
                                              load_privacy_policy(rules), ledger.entries())
     if problems:  # attack 4u-unit: charged and witnessed, but not as the organisation's policy says
@@ -275,6 +270,11 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
                             f"problem(s)); first: {problems[0]}", file=str(rules), rule="privacy-policy",
                             details=[{"problem": p} for p in problems])
     require_trusted(bundle, manifest, rules)
+    problems = table_replay.replay_problems(rules, manifest, bundle / PUBLIC, ledger.stored_records())
+    if problems:  # round 23, exact-rebind: cells edited after the build and the manifest bound again
+        raise ApprovalError(f"the release's noisy tables are not the draws its charges paid for ({len(problems)} "
+                            f"problem(s)); first: {problems[0]}", file=str(bundle / PUBLIC / "tables"),
+                            rule="noisy-table", details=[{"problem": p} for p in problems])
     return ledger
 
 

@@ -339,3 +339,14 @@ def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
     code, stdout, stderr = invoke("verify", str(world.site / "fioe" / YEAR), "--rules", str(world.rules), "--json")
     assert code == 0, stdout + stderr
     assert {c["name"]: c["status"] for c in json.loads(stdout)["checks"]}["trusted_policy"] == "pass"
+
+
+@pytest.mark.parametrize(("cell", "unbanded"), [
+    ("28.0", True), ("28 years", True), ("28", True), ("25-34", False), ("65 and over", False), ("17", False),
+    ("", False), (None, False), ("unknown", False)])
+def test_an_adults_age_in_another_form_is_not_a_band(cell: object, unbanded: bool) -> None:
+    """Round 23, coarsen-fmt-rebind: exact adult ages written "28.0" or "28 years" (which the band
+    function does not parse, so left as they were) passed the trusted coarsening check (a plain "28", which ``coarsen`` re-bands, was
+    already caught; the check counts a cell once)."""
+    from release.trusted_release import _unbanded_age
+    assert _unbanded_age(cell) is unbanded
