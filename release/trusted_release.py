@@ -193,9 +193,11 @@ def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
 def _unbanded_age(value: object) -> bool:
     """A published age cell that holds a number of years and is neither an adult band nor a
     minor's whole years (round 23, coarsen-fmt-rebind: "28.0", "28 years" slipped past the check)."""
-    from release.linkage import ADULT_BAND_LABELS
-
     text = "" if value is None or value != value else str(value).strip()  # NaN != NaN
-    if not text or text in ADULT_BAND_LABELS or not re.search(r"\d", text):
+    if not text or _BAND.match(text) or not re.search(r"\d", text):
         return False
     return not (text.isdigit() and int(text) < 18)
+
+
+# the age bands a build publishes: a minor's ("under 14", "14-15", "16-17") and an adult's ("18-24", "65 and over")
+_BAND = re.compile(r"^(under \d+|\d+-\d+|\d+ and over)$")

@@ -342,7 +342,8 @@ def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
 
 
 @pytest.mark.parametrize(("cell", "unbanded"), [
-    ("28.0", True), ("28 years", True), ("28", True), ("25-34", False), ("65 and over", False), ("17", False),
+    ("28.0", True), ("28 years", True), ("28", True), ("25-34", False), ("65 and over", False), ("16-17", False),
+    ("under 14", False), ("17", False),
     ("", False), (None, False), ("unknown", False)])
 def test_an_adults_age_in_another_form_is_not_a_band(cell: object, unbanded: bool) -> None:
     """Round 23, coarsen-fmt-rebind: exact adult ages written "28.0" or "28 years" (which the band
