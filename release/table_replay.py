@@ -11,7 +11,6 @@ cells (value, lower, upper) to be exactly those. ``release verify`` has no ledge
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,15 @@ from release.model import manifest_privacy
 
 
 def _published(path: Path) -> list[dict[str, str]] | None:
+    """The table's rows, each cell as its text ("" when empty); None when it cannot be read."""
+    from release.errors import InputError
+    from release.gate import read_public_csv
+
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        frame = read_public_csv(path)
+    except (OSError, InputError):
         return None
+    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _cell(value: object) -> str:

@@ -94,10 +94,18 @@ def _year_rows(frame: pd.DataFrame, column: str, year: int) -> pd.DataFrame:
     return frame[(dated == f"{year:04d}").fillna(False).to_numpy(dtype=bool)]
 
 
-def _block_spec(spec: TableSpec) -> TableSpec:
-    """One year of a per-year table: its month dimension covers that year alone."""
+def measured_block(spec: TableSpec) -> TableSpec:
+    """What one measurement of ``spec`` covers: the table itself, or, for a per-year table, one
+    year of it (its month dimension covers that year alone)."""
+    if not spec.per_year:
+        return spec
     dims = tuple(d.model_copy(update={"years_back": 0}) if d.kind == "month" else d for d in spec.dimensions)
     return spec.model_copy(update={"dimensions": dims, "per_year": None})
+
+
+def data_years(spec: TableSpec, year: int) -> list[int]:
+    """The data years release ``year`` measures ``spec`` in, oldest first (one, unless per-year)."""
+    return list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]
 
 
 @dataclass(frozen=True)
@@ -115,10 +123,9 @@ def plan_noisy(frame: pd.DataFrame, spec: TableSpec, *, dataset: str, year: int,
     """Tabulate (per year if declared) and state the measurement each block needs."""
     mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
     budget = float(spec.rho if mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
-    years = list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]
-    block = _block_spec(spec) if spec.per_year else spec
+    block = measured_block(spec)
     requests, all_counts = [], []
-    for data_year in years:
+    for data_year in data_years(spec, year):
         rows = _year_rows(frame, spec.per_year.column, data_year) if spec.per_year else frame
         counts = tabulate(rows, block, data_year, rng, row_order)
         levels = [kept_axes(counts.dimensions, level) for level in block.levels()]
@@ -169,9 +176,8 @@ def post_processed(spec: TableSpec, vectors: Sequence[np.ndarray], shapes: Seque
 def replayed(spec: TableSpec, records: Sequence[Mapping[str, Any]], year: int) -> PostProcessed:
     """The table ``spec`` of release ``year`` recomputed from its stored measurements (one per data
     year, oldest first), with shapes from the declaration's codebooks."""
-    block = _block_spec(spec) if spec.per_year else spec
-    years = list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]
-    shapes = [tuple(len(d.codebook(y)) for d in block.dimensions) for y in years]
+    block = measured_block(spec)
+    shapes = [tuple(len(d.codebook(y)) for d in block.dimensions) for y in data_years(spec, year)]
     vectors = [np.asarray(r["noisy_values"], dtype=np.int64) for r in records]
     return post_processed(spec, vectors, shapes, float(records[-1]["scale"]))[0]
 

@@ -44,17 +44,13 @@ def _close(a: object, b: object) -> bool:
     return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=1e-12)
 
 
-def _data_years(spec: TableSpec, year: int) -> range:
-    return range(year - spec.per_year.years + 1, year + 1) if spec.per_year else range(year, year + 1)
-
-
 def trusted_d_in(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, float]:
     """(the block's spec hash, the d_in its noise must be calibrated to) under the trusted declaration."""
     from release.stages import noise
     from release.stages.tabulate import kept_axes
-    from release.tables_noisy import _block_spec, spec_sha256  # the block a per-year table measures
+    from release.tables_noisy import measured_block, spec_sha256
 
-    block = _block_spec(spec) if spec.per_year else spec
+    block = measured_block(spec)
     shape = tuple(len(d.codebook(data_year)) for d in block.dimensions)
     names = tuple(d.name for d in block.dimensions)
     bounds = noise.sensitivity(shape, [kept_axes(names, level) for level in block.levels()],
@@ -74,12 +70,14 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
     """Each recorded measurement of a table the trusted policy declares noisy: drawn for the trusted
     declaration, and within its budget at the sensitivity that declaration implies; and each such
     table published measured in every data year it covers."""
+    from release.tables_noisy import data_years
+
     problems: list[str] = []
     measurements = [m for m in manifest_privacy(manifest).get("measurements") or [] if isinstance(m, dict)]
     for path in sorted((public / "tables").glob("*.csv")):
         spec = trusted.spec(path.stem)
         years = {m.get("data_year") for m in measurements if m.get("table") == path.stem}
-        if spec is not None and spec.is_noisy and years and not set(_data_years(spec, trusted.year)) <= years:
+        if spec is not None and spec.is_noisy and years and not set(data_years(spec, trusted.year)) <= years:
             problems.append(f"public table {spec.name}: not measured in every data year the trusted declaration "
                             "covers (rule per_year)")
     for number, record in enumerate(measurements):
@@ -88,7 +86,7 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
             continue  # an undeclared or unpaid table: spend_policy and spend_evidence report it
         where = f"measurement {number + 1} (table {spec.name})"
         data_year = record.get("data_year")
-        if not isinstance(data_year, int) or data_year not in _data_years(spec, trusted.year):
+        if not isinstance(data_year, int) or data_year not in data_years(spec, trusted.year):
             problems.append(f"{where}: measures a data year the trusted declaration does not cover (rule per_year)")
             continue
         digest, d_in = trusted_d_in(trusted.dataset, spec, data_year)
