@@ -414,11 +414,14 @@ def budget(dataset: str, out_dir: Path, ledger: Path | None, as_json: bool) -> N
 @_path_option("--expectations", "expectations_dir", "RELEASE_EXPECTATIONS",
               "Expectation suites folder (default: the installed copy).")
 @_ledger_option
+@click.option("--address", help="A Ray cluster (host:port) that runs will join with --engine ray --address: every "
+                                "live node must run this release, the same model and the same rules (exit 9 otherwise).")
 @_json_option
 def doctor(out_dir: Path, rules_dir: Path | None, expectations_dir: Path | None, ledger: Path | None,
-           as_json: bool) -> None:
+           address: str | None, as_json: bool) -> None:
     from release import api
-    _run(as_json, lambda: api.doctor(out_dir, rules_dir, expectations_dir, ledger, _progress(as_json)), render.doctor)
+    _run(as_json, lambda: api.doctor(out_dir, rules_dir, expectations_dir, ledger, _progress(as_json), address),
+         render.doctor)
 
 
 @main.command(name="list", **texts("list"))

@@ -47,8 +47,9 @@ HELP: dict[str, str] = {
     "sample": "Write a synthetic raw export (every name and value fictitious) for trying the tool.",
     "doctor": "Check this machine before a release: the spaCy model and its fingerprint, the PII engine, the "
               "HMAC key (its key id, never the key), the rules and suites in use and where they come from, the "
-              "privacy ledger, and a browser for review --open. One line per check; works offline. Exits 0 when "
-              "all is well (warnings allowed), else with the first failed check's code: 9 model or key, "
+              "privacy ledger, Ray for --engine ray (with --address: every node of that cluster), and a browser for "
+              "review --open. One line per check; works offline. Exits 0 when "
+              "all is well (warnings allowed), else with the first failed check's code: 9 model, key or Ray, "
               "3 rules or suites, 6 ledger.",
     "witness": "The privacy ledger's witness service, run by an administrator under an account of its own: it "
                "alone keeps its append-only record of the ledger's chain, makes every noisy draw and signs what it "
@@ -105,7 +106,8 @@ EXAMPLES: dict[str, list[str]] = {
     "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",
                "release sample fioe 2017 --out /tmp/fioe-2017   # the RMS's shape (2015-2019); 2013: the legacy file",
                "release sample shootings 2021 --out /tmp/shootings --seed 7"],
-    "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json"],
+    "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json",
+               f"release doctor {RULES} --address ray-head.internal:6379   # before --engine ray --address"],
     "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
                 "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
                 "--socket /run/release-witness/sock --writer analyst",

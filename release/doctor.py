@@ -4,8 +4,9 @@ One line per check, offline: the pinned spaCy model (installed, at the pinned ve
 fingerprint, and whether the bundles under OUT were redacted by the same files), the PII
 engine loading with the rules' recognizers, the HMAC key (where it comes from and its key
 id, never the key; whether the bundles under OUT were built with it), the rules and suites in
-use and their origin, the privacy ledger, and a browser for ``review --open``. A failed check
-carries the exit code of its kind (9 model or key, 3 rules or suites, 6 ledger); the command
+use and their origin, the privacy ledger, Ray for ``--engine ray`` (with ``--address``: every node of that cluster runs the
+same release, model and rules), and a browser for ``review --open``. A failed check
+carries the exit code of its kind (9 model, key or Ray, 3 rules or suites, 6 ledger); the command
 exits with the first one. A warning (no key yet, no trusted signer, no browser) leaves 0:
 the first build makes the key, and a packet can be opened by hand.
 """
@@ -31,6 +32,7 @@ from release.keys import master_key, master_key_id
 from release.ledger import caps_in_force, spent_by_unit
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
+from release.pii.ray_workers import INSTALL
 from release.run_options import Progress, Silent
 from release.stages.publish import MANIFEST
 from release.trust import load_signers
@@ -258,13 +260,46 @@ def browser_check() -> Check:
     return Check("browser", "ok", f"{name} (for review --open)")
 
 
+def ray_check(rules_dir: Path, address: str | None) -> Check:
+    """The optional extra for ``--engine ray``: installed at its pin (a warning otherwise: local runs
+    need no Ray); with ``address``, every node of that cluster runs this release, the same model and
+    the same rules (fail, 9, as a run there would), each found by a task pinned to the node."""
+    pins = [r.split("==", 1)[1].split(";")[0].strip() for r in metadata.requires("release") or []
+            if r.startswith("ray==")]
+    try:
+        installed = metadata.version("ray")
+    except metadata.PackageNotFoundError:
+        return (Check("ray", "fail", f"--address given, but Ray is not installed: {INSTALL}", 9) if address
+                else Check("ray", "warn", f"not installed: --engine ray needs it ({INSTALL}); local runs do not"))
+    pinned = not pins or installed == pins[0]
+    detail = f"Ray {installed}" + (" (pinned)" if pinned else f", not the pinned {pins[0]}") + " for --engine ray"
+    if address is None:
+        return Check("ray", "ok" if pinned else "warn", detail)
+    from release.pii.ray_workers import node_versions, versions_here
+
+    try:
+        nodes = node_versions(address, rules_dir / "pii")
+    except ReleaseError as exc:
+        return Check("ray", "fail", exc.one_line(), 9)
+    ours = versions_here(str(rules_dir / "pii"))
+    differ = [f"{node}: another {', '.join(k.replace('_', ' ') for k in sorted(ours) if theirs.get(k) != ours[k])}"
+              for node, theirs in nodes if theirs != ours]
+    if differ or not nodes:
+        return Check("ray", "fail", "; ".join(differ) or "the cluster at the address given has no live node", 9)
+    return Check("ray", "ok" if pinned else "warn",
+                 f"{detail}; {len(nodes)} node(s) at the address given run release {ours['release']}, Python "
+                 f"{ours['python']}, the model (fingerprint {ours['model_fingerprint'][:16]}) and the rules of "
+                 f"{rules_dir / 'pii'}")
+
+
 def doctor(out_dir: Path, rules_dir: Path | None = None, expectations_dir: Path | None = None,
-           ledger: Path | None = None, progress: Progress | None = None) -> dict[str, object]:
+           ledger: Path | None = None, progress: Progress | None = None,
+           address: str | None = None) -> dict[str, object]:
     """Every check, and the exit code of the first that failed (0 when none did)."""
     rules = paths.chosen_dir("redaction_rules", rules_dir)[0]
     checks = [model_check(out_dir), engine_check(rules, progress or Silent()), key_check(out_dir),
               rules_check(rules_dir), expectations_check(expectations_dir), ledger_check(out_dir, ledger, rules),
-              browser_check()]
+              ray_check(rules, address), browser_check()]
     failed = [c for c in checks if c.status == "fail"]
     return {"ok": not failed, "exit_code": failed[0].exit_code if failed else 0,
             "error": f"{failed[0].name}: {failed[0].detail}" if failed else None,

@@ -16,7 +16,7 @@ from release import doctor
 from release.keys import master_key_id
 
 KEY = "15983391c81a361132291c6edd8e40bcd22071b0ea77ae06231dbefb26b99081"  # 32 random bytes, as hex
-CHECKS = ["model", "pii engine", "hmac key", "rules", "expectations", "ledger", "browser"]
+CHECKS = ["model", "pii engine", "hmac key", "rules", "expectations", "ledger", "ray", "browser"]
 
 
 def _doctor(tmp_path: Path, *more: str, key: str = KEY) -> tuple[int, str, str]:
@@ -85,3 +85,22 @@ def test_a_broken_rules_folder_exits_3_and_an_unreadable_ledger_6(tmp_path: Path
     ledger.write_bytes(b"not a database" * 100)
     code, stdout, stderr = _doctor(tmp_path, "--ledger", str(ledger))
     assert code == 6 and "fail  ledger" in stdout and f"file {ledger}" in stderr
+
+
+def test_ray_not_installed_only_warns_without_an_address_and_fails_9_with_one(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local runs need no Ray: its absence is a warning, unless a cluster is to be checked."""
+    from importlib import metadata
+    version = metadata.version
+
+    def without_ray(name: str) -> str:
+        if name == "ray":
+            raise metadata.PackageNotFoundError(name)
+        return version(name)
+    monkeypatch.setattr(doctor.metadata, "version", without_ray)
+    code, stdout, stderr = _doctor(tmp_path)
+    line = next(line for line in stdout.splitlines() if line.split()[1:2] == ["ray"])
+    assert code == 0 and line.split()[0] == "warn" and "pip install 'release[ray]'" in line
+    code, stdout, stderr = _doctor(tmp_path, "--address", "head.example:6379")
+    line = next(line for line in stdout.splitlines() if line.split()[1:2] == ["ray"])
+    assert code == 9 and line.split()[0] == "fail" and "Ray is not installed" in line, stdout + stderr

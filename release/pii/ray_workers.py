@@ -34,8 +34,10 @@ import gc
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from release.errors import EnvironmentProblem, ReleaseError
@@ -44,6 +46,7 @@ from release.run_options import Execution
 INSTALL = "pip install 'release[ray]'"
 RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many times
 IN_FLIGHT = 2  # units queued on each actor at a time: the next is there when one is done
+PROBE_SECONDS = 10.0  # how long an --address may take to answer before the run stops (Ray would retry for minutes)
 CHECKED = ("model_fingerprint", "rules_digest")  # what every worker must share with the driver
 
 
@@ -200,8 +203,10 @@ def started(settings: Any, execution: Execution, driver: dict[str, str]) -> Iter
                 ray.init(num_cpus=execution.jobs, include_dashboard=False, log_to_driver=False,
                          configure_logging=False, _temp_dir=temp, _node_ip_address="127.0.0.1")
             else:
-                ray.init(address=execution.address, log_to_driver=False, configure_logging=False)
-        except Exception as error:  # an unreachable address, a port in use, a broken install
+                _join(ray, execution.address)
+        except EnvironmentProblem:
+            raise
+        except Exception as error:  # a port in use, a broken install
             _stop(ray, temp)
             raise EnvironmentProblem(f"cannot start or join Ray ({type(error).__name__})"
                                      + ("" if local else " at the address given")) from None
@@ -211,8 +216,67 @@ def started(settings: Any, execution: Execution, driver: dict[str, str]) -> Iter
             _stop(ray, temp)
 
 
+def _join(ray: Any, address: str) -> None:
+    """Join the cluster at ``address``. Ray itself retries an address where nothing listens for
+    minutes on end, so a ``host:port`` (or ``ray://host:port``) is first probed: nothing answering
+    within ``PROBE_SECONDS`` is an environment problem at once (``auto`` is Ray's own look-up)."""
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if address != "auto":
+        if not host or not port.isdigit():
+            raise EnvironmentProblem("--address is HOST:PORT (or ray://HOST:PORT, or auto)", rule="ray-address")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+        except OSError:
+            raise EnvironmentProblem(f"cannot join the Ray cluster at the address given: nothing answers there "
+                                     f"within {PROBE_SECONDS:g} s (is the head started, the port open?)") from None
+    ray.init(address=address, log_to_driver=False, configure_logging=False)
+
+
 def _stop(ray: Any, temp: str | None) -> None:
     with contextlib.suppress(Exception):
         ray.shutdown()
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+# ---- release doctor --address: what a worker on each node of a cluster would run ----------------
+
+def versions_here(rules_dir: str) -> dict[str, str]:
+    """What this machine (a cluster node, when run as a task there) would run: the release, Ray,
+    Python, the model's fingerprint and the rules' digest (nothing is loaded: both are file hashes)."""
+    import platform
+    from importlib import metadata
+
+    from release.pii.engine import model_fingerprint
+    from release.pii.rulefiles import rules_digest
+
+    return {"release": metadata.version("release"), "ray": metadata.version("ray"),
+            "python": platform.python_version(), "model_fingerprint": model_fingerprint(),
+            "rules_digest": rules_digest(Path(rules_dir))}
+
+
+def node_versions(address: str, rules_dir: Path, timeout: float = 120.0) -> list[tuple[str, dict[str, str]]]:
+    """Each alive node of the cluster at ``address`` with ``versions_here`` as a task pinned to it
+    reports them (``release doctor --address``): a cluster that would refuse a run is found before
+    the run. Unreachable, or a node that cannot run the release's code: EnvironmentProblem."""
+    ray = _ray()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    try:
+        _join(ray, address)
+    except EnvironmentProblem:
+        raise
+    except Exception as error:
+        _stop(ray, None)
+        raise EnvironmentProblem(f"cannot join the Ray cluster at the address given ({type(error).__name__})") from None
+    try:
+        nodes = sorted((n for n in ray.nodes() if n.get("Alive")), key=lambda n: str(n.get("NodeManagerHostname")))
+        task = ray.remote(num_cpus=0, max_retries=0)(versions_here)
+        refs = [task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
+                .remote(str(rules_dir)) for n in nodes]
+        reported = _guarded(lambda: ray.get(refs, timeout=timeout))
+        return [(f"{n.get('NodeManagerHostname')} ({str(n['NodeID'])[:8]})", v) for n, v in zip(nodes, reported,
+                                                                                                 strict=True)]
+    finally:
+        _stop(ray, None)
