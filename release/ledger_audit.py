@@ -38,7 +38,7 @@ from release.model import manifest_privacy
 from release import spend_evidence, trusted_units
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
-from release.ledger_entries import loss_as_rho
+from release.ledger_entries import MANIFEST_FIELDS, loss_as_rho
 from release.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
                             spent_by_unit)
 from release.privacy_policy import PrivacyPolicy
@@ -134,12 +134,8 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
     return problems
 
 
-_BUILD_FIELDS = ("dataset", "year", "privacy_unit", "rho", "measurement_sha256", "ledger_charge", "reused",
-                 "delta", "rounding", "noisy_values", "witness_draw")
-
-
 def _without_values(record: Mapping[str, Any]) -> str:
-    return canonical({k: v for k, v in record.items() if k not in _BUILD_FIELDS})
+    return canonical({k: v for k, v in record.items() if k not in MANIFEST_FIELDS})
 
 
 def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float],

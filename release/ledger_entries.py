@@ -119,3 +119,16 @@ def spent_by_unit(entries: list[Entry], dataset: str | None = None) -> dict[str,
             unit = str(entry.body.get("unit"))
             spent[unit] = spent.get(unit, 0.0) + float(entry.body.get("rho", 0.0))
     return spent
+
+
+# What a manifest's measurement adds to the draw's record (``measure_noisy``, ``tables.build_tables``);
+# the record is the rest, with the noisy values, which the manifest publishes (``record_of``).
+MANIFEST_FIELDS = ("dataset", "year", "privacy_unit", "rho", "measurement_sha256", "ledger_charge", "reused",
+                   "delta", "rounding", "noisy_values", "witness_draw")
+
+
+def record_of(measurement: Mapping[str, Any]) -> dict[str, Any]:
+    """The draw's record as the ledger stored and hashed it (``measurement_sha256``, which the
+    witness signs), from a manifest's measurement: its own fields and its published noisy values."""
+    return {**{k: v for k, v in measurement.items() if k not in MANIFEST_FIELDS},
+            "noisy_values": measurement.get("noisy_values")}

@@ -154,7 +154,8 @@ def measure_noisy(plan: NoisyPlan, measurer: Measurer) -> NoisyTable:
         table.measurements.append(measured.release.measurement | {
             "dataset": request.dataset, "year": request.release_year, "data_year": request.data_year,
             "privacy_unit": spec.privacy_unit_name, "rho": spec.rho_spent, "measurement_sha256": measured.sha256,
-            "ledger_charge": measured.charge, "reused": measured.reused}
+            "ledger_charge": measured.charge, "reused": measured.reused,
+            "noisy_values": [int(v) for v in measured.release.values]}
             | ({"witness_draw": measured.witness_draw} if measured.witness_draw is not None else {}))
         table.spends.append(Spend(table=spec.name, privacy_unit=str(spec.privacy_unit_name), mechanism=spec.mechanism,
                                   rho=spec.rho_spent, epsilon=spec.epsilon, data_year=request.data_year,

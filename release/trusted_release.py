@@ -18,7 +18,10 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
 3. **every measurement and the statement** as the trusted declaration gives them
    (``release.trusted_statement``);
 4. **the coarsening**: every column the trusted linkage plan coarsens holds only coarsened values
-   in the published record-level file.
+   in the published record-level file;
+5. **the draws**: every noisy table is the post-processing of the noisy values the manifest
+   publishes, and those are the draws its measurements name (``release.table_replay``), so a
+   reader of a published copy checks the cells as approve checks them against the ledger.
 
 Messages name the file, table, column and rule; a published value is never repeated.
 """
@@ -92,9 +95,11 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     trusted = trusted_for(dataset, rules_dir, manifest)
     if isinstance(trusted, str):
         return [f"the release cannot be held to the trusted policy: {trusted}"]
+    from release.table_replay import published_draw_problems
+
     return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
-            + _coarsening_problems(trusted, public))
+            + _coarsening_problems(trusted, public) + published_draw_problems(trusted, manifest, public))
 
 
 def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:

@@ -351,3 +351,55 @@ def test_an_adults_age_in_another_form_is_not_a_band(cell: object, unbanded: boo
     already caught; the check counts a cell once)."""
     from release.trusted_release import _unbanded_age
     assert _unbanded_age(cell) is unbanded
+
+
+# ---- the published draws: a reader of a copy replays the noisy tables without the ledger ------
+
+def _edit_first_cell(path: Path, change: int) -> None:
+    import csv
+    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    rows[0]["value"] = str(int(rows[0]["value"] or 0) + change)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("values_too", [False, True], ids=["cells", "cells-and-published-draw"])
+def test_a_copy_whose_noisy_cells_are_not_its_published_draws_fails_verify(world: World, values_too: bool) -> None:
+    """A copy a reader holds without the ledger: a noisy cell edited, the manifest re-hashed and signed by
+    the legal key outside approve (an insider, or a key that leaked). verify recomputes the table from
+    the noisy values the manifest publishes (8, rule noisy-table); edited too, those values are no longer
+    the draw the witness signed. Before the draws were published, verify passed both."""
+    out = world.tmp / "rel-cells"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
+    bundle = out / "fioe" / YEAR
+    table = f"public/tables/{PROTECTED}.csv"
+    _edit_first_cell(bundle / table, 5)
+
+    def change(manifest: dict) -> None:
+        if values_too:
+            first = next(m for m in manifest["privacy"]["measurements"] if m["table"] == PROTECTED)
+            first["noisy_values"][0] += 5
+    _rewrite(bundle, change, table)
+    _sign_outside_approve(world, bundle)
+    problems = _verify_problems(world, bundle)
+    assert any("rule noisy-table" in p for p in problems), problems
+    said = "not the draw it names" if values_too else "not the post-processing of the draws"
+    assert any(said in p for p in problems), problems
+
+
+def test_every_measurement_publishes_the_draw_the_ledger_stored(world: World) -> None:
+    """The manifest's noisy values, with the measurement's own fields, hash to the record the ledger
+    stored and charged (the hash a witness service signs in its tier): the link verify relies on."""
+    from release.ledger_entries import record_of, record_sha256
+    out = world.tmp / "rel-draws"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
+    manifest = json.loads((out / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
+    from release.privacy_policy import load_privacy_policy
+    stored = Ledger(load_privacy_policy(world.rules).ledger_path(world.rules)).stored_records()
+    measurements = manifest["privacy"]["measurements"]
+    assert measurements
+    for measurement in measurements:
+        assert record_sha256(record_of(measurement)) == measurement["measurement_sha256"]
+        assert stored[measurement["measurement_sha256"]]["noisy_values"] == measurement["noisy_values"]
