@@ -154,7 +154,8 @@ def _build_past_the_merge_check(world: World, out: Path, copy: Path, monkeypatch
     (TABLES, _renamed_exact(keep=False), "rule tables", False),
     (TABLES, _renamed_exact(keep=True), "rule tables", True),
     (TABLES, _no_coarsening, "rule linkage.coarsen", True),
-], ids=["pol-merge", "pol-margins", "pol-declared", "delta5", "rename-exact", "rename-exact-keep", "nocoarsen"])
+    ("privacy.yaml", lambda t: t.replace("k: 5", "k: 2"), "rule record_risk.k", True),
+], ids=["pol-merge", "pol-margins", "pol-declared", "delta5", "rename-exact", "rename-exact-keep", "nocoarsen", "k2"])
 def test_a_rules_copy_is_held_to_the_trusted_declaration(world: World, file: str, edit: Callable[[str], str],
                                                          rule: str, charged: bool,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
