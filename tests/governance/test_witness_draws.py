@@ -364,6 +364,11 @@ def test_a_store_kept_before_draws_existed_opens_and_the_service_draws_on(world:
 # ---- 4u-poison-draw: a writer's draw on a unit or dataset the policy does not declare ------------------
 
 
+def _doctor_ledger(world: World) -> str:
+    _, stdout, stderr = invoke("doctor", "--out", str(world.out), "--rules", str(world.rules))
+    return next(line for line in (stdout + stderr).splitlines() if "privacy unit(s) with a cap" in line)
+
+
 @pytest.mark.parametrize(("unit", "dataset"), [("person9", "fioe"), ("person", "nowhere")])
 def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_prints_it(world: World, unit: str,
                                                                                       dataset: str) -> None:
@@ -390,12 +395,14 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
                       f"for its dataset counts against no cap of the units whose people it touched (rule "
                       f"privacy_unit_name); the ledger is append-only: it measured the people of its dataset, so an "
                       f"administrator adds the entry {entry} to the absorbs list of units.person")
+    assert "1 stray charge(s) counted against no cap (release audit prints the fix)" in _doctor_ledger(world)
     policy = world.rules / "privacy.yaml"
     honest = policy.read_text()
     assert "\n    cap_rho: 1.0\n" in honest
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: 1.0\n    absorbs: [{entry}]\n", 1))
     code, checks = world.audit()
     assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+    assert "stray" not in _doctor_ledger(world) and "over the cap" not in _doctor_ledger(world)
     world.ok(*world.publish())
     person = {u["privacy_unit"]: u for u in budget_report("fioe", world.out, rules_dir=world.rules)["units"]}["person"]
     assert person["spent_rho"] == pytest.approx(own + 0.05)
