@@ -150,8 +150,13 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
     guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
     from release import trusted_units
-    from release.privacy_policy import (WitnessService, authoritative_ledger, existing_ledger, load_privacy_policy,
-                                        witness_for)
+    from release.privacy_policy import (
+        WitnessService,
+        authoritative_ledger,
+        existing_ledger,
+        load_privacy_policy,
+        witness_for,
+    )
     from release.witness import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
@@ -167,7 +172,8 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     # a declared unit's spend counts the stray charges it absorbs; a stray charge none absorbs is named
     # (the audit prints the fix: release.trusted_units)
     caps, spent = caps_in_force(entries), trusted_units.counted(entries, policy)
-    over = sorted(u for u, rho in spent.items() if rho > min(caps.get(u, math.inf), policy.units[u].cap_rho) * (1 + 1e-12))
+    over = sorted(u for u, rho in spent.items()
+                  if rho > min(caps.get(u, math.inf), policy.units[u].cap_rho) * (1 + 1e-12))
     stray = len(trusted_units.ledger_problems(entries, policy))
     detail = (f"{path}: {len(caps)} privacy unit(s) with a cap" if ledger is not None
               else f"none yet at {path}: the first build with noisy tables creates it")

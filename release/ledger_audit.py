@@ -85,15 +85,16 @@ def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float],
     in_force = caps_in_force(entries)
     spent = spent_by_unit(entries) if trusted is None else trusted_units.counted(entries, trusted)
     for unit, total in sorted(spent.items()):
-        cap = in_force.get(unit)
+        limit = in_force.get(unit)
         if trusted is not None:  # a declared unit: never without a cap
-            cap = min(cap if cap is not None else math.inf, trusted.units[unit].cap_rho)
-        absorbed = " (the stray charges it absorbs included)" if trusted is not None and trusted.units[unit].absorbs else ""
-        if cap is None:
+            limit = min(limit if limit is not None else math.inf, trusted.units[unit].cap_rho)
+        absorbs = trusted is not None and bool(trusted.units[unit].absorbs)
+        absorbed = " (the stray charges it absorbs included)" if absorbs else ""
+        if limit is None:
             problems.append(f"privacy unit {unit}: charged without a cap on the ledger")
-        elif total > cap * (1 + TOLERANCE):
+        elif total > limit * (1 + TOLERANCE):
             problems.append(f"privacy unit {unit}: rho {total:.4g} charged over all releases{absorbed}, above the cap "
-                            f"{cap:g} (rule cap_rho)")
+                            f"{limit:g} (rule cap_rho)")
     for entry in entries:
         rho = entry.body.get("rho")
         if entry.kind == "charge" and not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho > 0):

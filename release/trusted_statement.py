@@ -174,8 +174,8 @@ def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) 
     stated = stated if isinstance(stated, list) else []
     where = f"public {STATEMENT} record_level_risk"
     if len(stated) != len(expected):
-        return [f"{where}: states {len(stated)} check(s) where the trusted {POLICY_FILE}'s record_risk for "
-                f"{trusted.policy_name} gives {len(expected)} on the published files (rule record_risk)"]
+        return [(f"{where}: states {len(stated)} check(s) where the trusted {POLICY_FILE}'s record_risk for "
+                 f"{trusted.policy_name} gives {len(expected)} on the published files (rule record_risk)")]
     problems = []
     for number, (entry, want) in enumerate(zip(stated, expected), start=1):
         entry = entry if isinstance(entry, dict) else {}

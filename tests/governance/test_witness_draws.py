@@ -407,5 +407,6 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     person = {u["privacy_unit"]: u for u in budget_report("fioe", world.out, rules_dir=world.rules)["units"]}["person"]
     assert person["spent_rho"] == pytest.approx(own + 0.05)
 
-    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: {own + 0.04}\n    absorbs: [{entry}]\n", 1))
+    lowered = f"\n    cap_rho: {own + 0.04}\n    absorbs: [{entry}]\n"
+    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", lowered, 1))
     world.audit_fails("(the stray charges it absorbs included), above the cap")
