@@ -399,6 +399,10 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     policy = world.rules / "privacy.yaml"
     honest = policy.read_text()
     assert "\n    cap_rho: 1.0\n" in honest
+    if unit == "person9":  # round 22's bare form works too now: no "charged without a cap on the ledger"
+        policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 1.0\n    absorbs: [person9]\n", 1))
+        code, checks = world.audit()
+        assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: 1.0\n    absorbs: [{entry}]\n", 1))
     code, checks = world.audit()
     assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
