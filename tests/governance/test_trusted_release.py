@@ -308,8 +308,8 @@ def test_4u_poison_absorbs_gives_the_audit_a_truthful_way_forward(world: World) 
 
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 0.5\n    absorbs: [person2]\n", 1))
     problems = world.audit_ledger_problems()
-    assert any("privacy unit person: rho 0.55 charged over all releases (the stray charges it absorbs included), "
-               "above the cap 0.5" in p for p in problems), problems
+    assert any("charged over all releases (the stray charges it absorbs included), above the cap 0.5" in p
+               for p in problems), problems
 
 
 YOUTH = "  youth:\n    description: a young person referred to YouthConnect\n    datasets: [youthconnect]\n"
@@ -360,19 +360,21 @@ def test_4u_poison_declared_a_declared_units_charge_for_another_dataset_is_absor
     assert checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
     world.refused(7, "charged to another privacy unit than person", *approve_copy)
 
-    # person's cap counts it: 0.05 (2020) + 0.05 (the stray youth charge) = 0.1, so under a cap of 0.1
-    # the next honest build (0.05 more) is refused before it draws, and the audit holds at the cap
-    policy.write_text(_with_absorbs(honest, entry, cap="0.1"))
+    # person's cap counts it: with a cap of person's own charges plus the stray youth charge, the next
+    # honest build (0.05 more) is refused before it draws, and the audit holds at the cap
+    counted = sum(e.body["rho"] for e in Ledger(authoritative_ledger()).entries()
+                  if e.kind == "charge" and e.body["unit"] in ("person", "youth"))
+    policy.write_text(_with_absorbs(honest, entry, cap=repr(counted)))
     before = len(Ledger(authoritative_ledger()).entries())
-    world.refused(6, "privacy unit 'person' would spend rho 0.15", *world.build(
+    world.refused(6, f"privacy unit 'person' would spend rho {counted + 0.05:.4g}", *world.build(
         world.tmp / "rel-honest", "--json", raw=_raw_2021(world), year=YEAR))
     assert [e.kind for e in Ledger(authoritative_ledger()).entries()[before:]] in ([], ["cap"])
     problems = world.audit_ledger_problems()  # 2020 states the cap 1.0 it was built under, but the sum holds
     assert not any("charged over all releases" in p or "ledger entry" in p for p in problems), problems
-    policy.write_text(_with_absorbs(honest, entry, cap="0.09"))
+    policy.write_text(_with_absorbs(honest, entry, cap=repr(counted - 0.01)))
     problems = world.audit_ledger_problems()
-    assert any("privacy unit person: rho 0.1 charged over all releases (the stray charges it absorbs included)"
-               in p for p in problems), problems
+    assert any(f"privacy unit person: rho {counted:.4g} charged over all releases (the stray charges it absorbs "
+               "included)" in p for p in problems), problems
 
 
 @pytest.mark.parametrize(("units", "message"), [
