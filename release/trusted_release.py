@@ -15,8 +15,8 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
 2. **only declared tables**: every file under ``tables/`` and every ``privacy.json`` entry is a
    table the trusted tables policy of that generation declares, with the status class and
    mechanism it declares (a policy without a tables file declares none);
-3. **every measurement and the statement** as the trusted declaration gives them
-   (``release.trusted_statement``);
+3. **every measurement and the statement** (its record-level risk checks too) as the trusted
+   declaration gives them (``release.trusted_statement``);
 4. **the coarsening**: every column the trusted linkage plan coarsens holds only coarsened values
    in the published record-level file;
 5. **the draws**: every noisy table is the post-processing of the noisy values the manifest
@@ -59,6 +59,7 @@ class Trusted:
     policy: DatasetPolicy
     tables: TablesPolicy | None
     privacy: PrivacyPolicy
+    policy_name: str = ""  # the rule file's name: the dataset's, or its generation's (record_risk is keyed by it)
 
     @property
     def where(self) -> str:
@@ -73,7 +74,7 @@ def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> T
     """The trusted declarations a bundle is judged by, or why they cannot be read."""
     from release.privacy_policy import load_privacy_policy
     from release.tables_spec import load_tables_policy
-    from release.trust import bundle_policy
+    from release.trust import bundle_policy, bundle_policy_name
 
     year = manifest.get("year")
     policy, found = bundle_policy(dataset, rules_dir, manifest)
@@ -81,7 +82,8 @@ def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> T
         return found[0] if found else "the manifest names no year"
     try:
         tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
-        return Trusted(dataset, year, rules_dir, policy, tables, load_privacy_policy(rules_dir))
+        return Trusted(dataset, year, rules_dir, policy, tables, load_privacy_policy(rules_dir),
+                       bundle_policy_name(dataset, manifest))
     except ReleaseError as exc:
         return exc.one_line()
 
@@ -167,19 +169,13 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
 def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
     """Each column the trusted linkage plan coarsens holds only coarsened values (nocoarsen)."""
     from release import linkage
-    from release.errors import InputError
-    from release.gate import read_public_csv
 
     problems: list[str] = []
     for name, columns in sorted(linkage.coarsening(trusted.tables).items()):
-        file_policy = trusted.policy.files.get(name)
-        path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
-        if path is None or not path.is_file():
-            continue  # not published: nothing to link
-        try:
-            frame = read_public_csv(path)
-        except InputError:
-            continue  # the integrity and column checks report an unreadable file
+        found = published_file(trusted, public, name)
+        if found is None:
+            continue  # not published (nothing to link), or unreadable (the integrity checks report it)
+        path, frame = found
         coarsened = linkage.coarsen({name: frame}, {name: columns})[name]
         for column, action in sorted(columns.items()):
             if column not in frame.columns:
@@ -193,6 +189,22 @@ def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
                                 f"({action}) as {trusted.where} requires while its protected table is built "
                                 "(rule linkage.coarsen)")
     return problems
+
+
+def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any] | None:
+    """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
+    under ``public``; None when it is not published or not readable (the integrity checks report that)."""
+    from release.errors import InputError
+    from release.gate import read_public_csv
+
+    file_policy = trusted.policy.files.get(name)
+    path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return path, read_public_csv(path)
+    except InputError:
+        return None
 
 
 def _unbanded_age(value: object) -> bool:
