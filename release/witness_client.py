@@ -116,14 +116,20 @@ class ServiceWitness:
         return dict(statement["_signed"])
 
     def draw(self, ledger_id: str, entries: Sequence[Entry], charge: Mapping[str, Any],
-             inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+             inputs: Mapping[str, Any], committed: Mapping[str, str] | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Have the service make a draw (holding ``entries`` first): (the record, its signed draw
-        statement), checked to name this ledger, this charge and this record."""
+        statement), checked to name this ledger, this charge and this record, and, given
+        ``committed``, to commit to these counts (the service refuses before drawing when its counts
+        key is not the one ``committed`` names)."""
+        wanted = {"counts_key_id": committed["counts_key_id"]} if committed else {}
         statement = self._ask("draw", DRAW, ledger_id=ledger_id, entries=_marks(entries), charge=dict(charge),
-                              inputs=dict(inputs))
+                              inputs=dict(inputs), **wanted)
         record = statement["_reply"].get("record")
         found = self.draw_problems(statement["_signed"], ledger_id, record_sha256(record), charge) \
             if isinstance(record, dict) else ["it came without its record"]
+        if not found and committed and statement.get("counts_commitment") != committed.get("counts_commitment"):
+            found = ["it commits to other counts than the ones this build sent"]
         if found:
             raise self._refused(f"{self.label} answered a draw that cannot be used ({found[0]}): it names another "
                                 "ledger, charge or record than the one asked for, or commits to no counts")

@@ -178,6 +178,12 @@ class Witness:
         if self.counts is None:
             raise Refused(NO_COUNTS_KEY)
         counts_key = self.counts
+        wanted = request.get("counts_key_id")
+        if wanted is not None and wanted != counts_key.key_id:
+            named = wanted if isinstance(wanted, str) and re.fullmatch(r"[0-9a-f]{16}", wanted) else "unreadable"
+            raise Refused(f"this witness's counts key (id {counts_key.key_id}) is not the one derived from the HMAC "
+                          f"key this build uses (id {named}): its administrator makes it again with release witness "
+                          "counts-key where the organisation's HMAC key is, and restarts the service with it")
         marks, charge = _marks(request.get("entries", [])), _charge(request)
         committed: dict[str, str] = {}
 

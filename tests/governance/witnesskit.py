@@ -47,13 +47,13 @@ class WitnessServer:
     def public_key(self) -> str:
         return one_line(load_private_key(self.key).public_key())
 
-    def start(self, *more: str) -> WitnessServer:
+    def start(self, *more: str, counts: bool = True) -> WitnessServer:
         """Serve (``more``: further options, e.g. ``--writer UID``) until ``stop``, with the account's
-        counts key when it has one (``new_account`` makes it)."""
-        counts = ["--counts-key", str(self.counts_key)] if self.counts_key.exists() else []
+        counts key when it has one (``new_account`` makes it) unless ``counts`` is False."""
+        counts_key = ["--counts-key", str(self.counts_key)] if counts and self.counts_key.exists() else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "release", "witness", "serve", "--dir", str(self.account / "store"),
-             "--key", str(self.key), *counts, "--socket", self.address, *more],
+             "--key", str(self.key), *counts_key, "--socket", self.address, *more],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on" not in line:
