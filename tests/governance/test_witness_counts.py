@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import invoke
 from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _drawn, base, world
 from governance.witnesskit import WitnessServer
@@ -194,3 +195,33 @@ def test_counts_key_is_written_owner_only_and_prints_its_id_never_the_key(world:
                                   str(world.witness.key), "--counts-key", str(path), "--socket", world.witness.address)
     said = " ".join((stdout + stderr).split())
     assert code == 3 and "the counts key is readable or writable by other accounts" in said, said
+
+
+def test_a_witness_with_another_organisations_counts_key_draws_nothing_for_this_build(world: World) -> None:
+    """A counts key made from another HMAC key: the build names its own key id and the service
+    refuses before drawing (6, nothing charged); doctor fails (6) saying so."""
+    import secrets
+
+    from release.witness_counts import make_key_file
+
+    world.witness.stop()
+    other = world.tmp / "other-account"
+    other.mkdir(mode=0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RELEASE_HMAC_KEY", secrets.token_hex(32))
+        make_key_file(other / "counts.key")
+    served = subprocess.Popen([sys.executable, "-m", "release", "witness", "serve", "--dir",
+                               str(world.witness.account / "store"), "--key", str(world.witness.key), "--counts-key",
+                               str(other / "counts.key"), "--socket", world.witness.address],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in (served.stdout.readline() if served.stdout else "")
+        charges = _charges()
+        said = world.refused(6, "is not the one derived from the HMAC key this build uses",
+                             *world.build(world.tmp / "rel", world.changed_export()))
+        assert not _drawn(world.tmp / "rel") and _charges() == charges, said
+        world.refused(6, "is not the one this machine's HMAC key derives", "doctor", "--out", str(world.out),
+                      "--rules", str(world.rules))
+    finally:
+        served.terminate()
+        served.wait(timeout=20)
