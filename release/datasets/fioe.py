@@ -203,7 +203,11 @@ def derive(context: DeriveContext) -> Derived:
         "So that the persons file cannot link one person's reports instead, it publishes build, hair style, "
         "skin tone and licence blank and adult ages in bands while this table is published; a build in which "
         "the persons and contacts files still link two or more reports of a person within fewer than a "
-        "handful of people withholds the table (a warning in the packet says so, with counts).",
+        "handful of people withholds the table (a warning in the packet says so, with counts). A person "
+        "whose records share neither key (a surname or date of birth typed differently, and another person "
+        "id) cannot be told from two people and counts as two: for such a person the guarantee is that of "
+        "a group of two (in zero-concentrated DP, four times the stated rho), as it is in any linkage "
+        "that cannot see a typing error.",
     )
     return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed,
                                  "person_rows": person_rows},
