@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from conftest import ROOT, invoke
 from governance.test_ledger_anchor import PROTECTED, World, _rewrite, _sign_outside_approve
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
@@ -91,6 +91,27 @@ def _text(name: str) -> Callable[[Path], str]:
     return edit
 
 
+def _meaning_told(manifest: dict) -> None:
+    for entry in manifest["privacy"]["tables"]:
+        if entry["table"] == PROTECTED:
+            entry["meaning"] += f" Boston: {SECRET}."
+
+
+def _statement_from_edited_manifest(public: Path) -> str:
+    """P-text moved into the manifest: the noisy table's ``meaning`` told the exact count there, and
+    privacy.json and privacy.md written from it as the build would (so they match the manifest)."""
+    from release import privacy_statement
+    from release.privacy_policy import load_privacy_policy  # the trusted copy's units are the shipped ones
+
+    manifest = json.loads((public.parent / "manifest.json").read_text(encoding="utf-8"))
+    _meaning_told(manifest)
+    units = {u: s.model_dump(mode="json") for u, s in load_privacy_policy(ROOT / "redaction_rules").units.items()}
+    written = privacy_statement.files("fioe", int(YEAR), manifest["privacy"], manifest["record_risk"], units)
+    for name, text in written.items():
+        (public / name).write_text(text, encoding="utf-8")
+    return "privacy.json privacy.md"
+
+
 def _new_file(name: str) -> Callable[[Path], str]:
     def edit(public: Path) -> str:
         (public / name).parent.mkdir(parents=True, exist_ok=True)
@@ -131,8 +152,12 @@ def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], st
     shutil.copytree(honest, out)
     bundle = out / "fioe" / YEAR
     name = edit(bundle / "public")
-    listed = {i["path"] for i in json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["outputs"]}
-    _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    listed = {i["path"] for i in manifest["outputs"]}
+    if name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
+        _rewrite(bundle, _meaning_told, *(f"public/{n}" for n in name.split()))
+    else:
+        _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
     _rebind(world, bundle)
     org = _org(out, world)
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
@@ -167,6 +192,8 @@ OTHER_EDITS = {  # round 24: Sum-*, C-extra-col, C-dup-col, P-text, X-readme, X-
     "P-text-md": (_text("privacy.md"), "public file privacy.md: not the statement the build writes"),
     "P-text-json": (_text("privacy.json"), "public file privacy.json: not the statement the build writes"),
     "P-text-package": (_text("datapackage.json"), "datapackage.json: 1 key(s) the build does not write"),
+    "P-text-manifest": (_statement_from_edited_manifest,
+                        f"({PROTECTED}): states meaning otherwise than"),
     "X-readme": (_new_file("README.txt"), "public file README.txt: not a file the build writes"),
     "X-csv": (_new_file("notes/counts.csv"), "public file notes/counts.csv: not a file the build writes"),
     "X-dot-csv": (_new_file(".counts.csv"), "public file .counts.csv: not a file the build writes"),
