@@ -51,7 +51,7 @@ _INTEGER = re.compile(r"^(0|-?[1-9][0-9]*)$")
 
 def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """Every way the public folder's files depart from what the build writes under the trusted rules."""
-    return (_file_set_problems(trusted, manifest, public) + _header_problems(trusted, manifest, public)
+    return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
             + _statement_problems(trusted, manifest, public))
 
@@ -61,7 +61,7 @@ def _record_files(trusted: Trusted) -> dict[str, str]:
     return {name: fp.public_file.format(year=trusted.year) for name, fp in trusted.policy.files.items() if fp.publish}
 
 
-def _file_set_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
     from release.publication import METADATA
     from release.trusted_release import TABLES
 
@@ -73,7 +73,7 @@ def _file_set_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pa
             for name in present if name not in allowed and not name.startswith(f"{TABLES}/")]
 
 
-def _header(path: Path) -> tuple[list[str], list[list[str]]] | None:
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]] | None:
     """A CSV's header and rows as text, every field kept (None when it is not readable UTF-8 CSV:
     the integrity checks report it)."""
     try:
@@ -89,7 +89,7 @@ def _header_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
 
     problems: list[str] = []
     for relpath, columns in sorted(expected_columns(trusted.policy, trusted.year, manifest).items()):
-        read = _header(public / relpath.removeprefix("public/"))
+        read = _csv_rows(public / relpath.removeprefix("public/"))
         if read is not None:
             problems += header_problems(f"public file {relpath.removeprefix('public/')}", read[0], columns,
                                         "allow-list")
@@ -114,7 +114,7 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
     problems: list[str] = []
     for spec in trusted.tables.tables if trusted.tables else ():
         where = f"public file {TABLES}/{spec.name}.csv"
-        read = _header(public / TABLES / f"{spec.name}.csv")
+        read = _csv_rows(public / TABLES / f"{spec.name}.csv")
         if read is None:
             continue
         header, rows = read
@@ -172,7 +172,7 @@ def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
     for spec in summaries:
         where = f"public file {TABLES}/{spec.name}.csv"
         values = recount.recount(spec, model.get(spec.source), files, trusted.year)
-        read = _header(public / TABLES / f"{spec.name}.csv")
+        read = _csv_rows(public / TABLES / f"{spec.name}.csv")
         if values is None or read is None:
             problems.append(f"{where}: a summary the public record-level files do not give (rule summary-recount)")
             continue
