@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
+
 import release
 from release import bundles, datasets, paths, portal
 from release.budget_run import RunPrivacy, privacy_section
@@ -108,22 +110,11 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
             frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
                                                   keys.tokens)
             moved += apart
-        files.append(publish.PublicFile(
-            relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
-            description=file_policy.description,
-            field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name,
-            field_types={c: portal.field_descriptor(c, policy, file_policy) for c in columns},
-            primary_key=file_policy.primary_key,
-            foreign_keys=tuple(portal.foreign_keys(file_policy, policy, year)),
-            missing_values=tuple(portal.missing_values(policy))))
+        files.append(record_file(policy, name, year, frame))
     if status == "draft":
         files += list(derived.files)
     if tables is not None:
-        files += [publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
-                                     description=f"Aggregate table {name}, long form: dimensions, value, "
-                                                 "95% interval (lower, upper) and status.",
-                                     field_types=portal.table_fields(frame))
-                  for name, frame in tables.tables.items()]
+        files += [table_file(name, frame) for name, frame in tables.tables.items()]
     files, neutralized = _spreadsheet_safe(files)
     log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
@@ -197,6 +188,29 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           publishable=status == "draft",
                           public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {},
                           package_properties=portal.package_properties(policy, manifest))
+
+
+def record_file(policy: DatasetPolicy, name: str, year: int, frame: pd.DataFrame) -> publish.PublicFile:
+    """A record-level file of the policy as the build publishes it (its data package resource
+    follows from the policy alone: ``release.public_content`` regenerates it)."""
+    file_policy = policy.files[name]
+    columns = file_policy.public_columns()
+    return publish.PublicFile(
+        relpath=f"public/{file_policy.public_file.format(year=year)}", frame=frame,
+        description=file_policy.description,
+        field_descriptions={c: file_policy.columns[c].description for c in columns}, name=name,
+        field_types={c: portal.field_descriptor(c, policy, file_policy) for c in columns},
+        primary_key=file_policy.primary_key,
+        foreign_keys=tuple(portal.foreign_keys(file_policy, policy, year)),
+        missing_values=tuple(portal.missing_values(policy)))
+
+
+def table_file(name: str, frame: pd.DataFrame) -> publish.PublicFile:
+    """An aggregate table as the build publishes it."""
+    return publish.PublicFile(relpath=f"public/tables/{name}.csv", frame=frame, name=name,
+                              description=f"Aggregate table {name}, long form: dimensions, value, "
+                                          "95% interval (lower, upper) and status.",
+                              field_types=portal.table_fields(frame))
 
 
 def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -245,15 +245,44 @@ def data_frames(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFr
     return frames
 
 
+def expected_columns(policy: DatasetPolicy, year: int, manifest: Mapping[str, object] | None = None
+                     ) -> dict[str, list[str]]:
+    """The header of each published data file outside ``tables/``, by its path in the bundle:
+    record-level files, the policy's allow-list in its order (what the build writes); files a
+    dataset module derives (daily counts, official tables), the columns the manifest lists."""
+    expected: dict[str, list[str]] = {f"public/{fp.public_file.format(year=year)}": list(fp.public_columns())
+                                      for fp in policy.files.values() if fp.publish}
+    for item in (manifest or {}).get("derived_files", []) or []:  # type: ignore[union-attr]
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            expected[item["path"]] = [str(c) for c in item.get("columns", [])]
+    return expected
+
+
+def header_problems(where: str, header: Sequence[str], expected: Sequence[str], rule: str | None = None) -> list[str]:
+    """A file's header against the one the build writes: every column named once (a name repeated
+    or left empty is a second channel a reader keyed by name may take), none beyond the expected,
+    none missing, in the build's order. A column outside the list is named by position unless its
+    name is a plain identifier (a header can hold anything)."""
+    from release.stages.load_csv import column_label
+
+    allowed, ruled = set(expected), f" (rule {rule})" if rule else ""
+    problems = [f"{where}, column {column_label(c, i)}: appears more than once{ruled}"
+                for i, c in enumerate(header) if c in header[:i]]
+    problems += [f"{where}, column {column_label(c, i)}: "
+                 + ("has no name" if not c.strip() else "not on the policy's allow-list") + ruled
+                 for i, c in enumerate(header) if c not in allowed and c not in header[:i]]
+    problems += [f"{where}, column {c}: on the allow-list but not published{ruled}"
+                 for c in expected if c not in header]
+    if not problems and list(header) != list(expected):
+        problems.append(f"{where}: its columns are not in the order the build writes them{ruled}")
+    return problems
+
+
 def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.DataFrame],
                   policy_problems: list[str], manifest: Mapping[str, object] | None = None) -> AuditCheck:
     """Record-level files: the policy's allow-list. Files a dataset module derives (daily
     counts, official tables): the columns the signed manifest lists for them."""
-    expected: dict[str, set[str]] = {f"public/{fp.public_file.format(year=year)}": set(fp.public_columns())
-                                     for fp in policy.files.values() if fp.publish}
-    for item in (manifest or {}).get("derived_files", []) or []:  # type: ignore[union-attr]
-        if isinstance(item, dict) and isinstance(item.get("path"), str):
-            expected[item["path"]] = {str(c) for c in item.get("columns", [])}
+    expected = expected_columns(policy, year, manifest)
     problems = list(policy_problems)
     for relpath in sorted(public):
         if relpath.startswith(TABLES_DIR):
@@ -261,9 +290,7 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
         if relpath not in expected:
             problems.append(f"{relpath}: a data file the policy does not name")
             continue
-        allowed = expected[relpath]
-        problems += [f"{relpath}, column {c}: not on the policy's allow-list" for c in public[relpath].columns
-                     if c not in allowed]
+        problems += header_problems(relpath, [str(c) for c in public[relpath].columns], expected[relpath])
     problems += [f"{relpath}: named by the policy but not published" for relpath in expected if relpath not in public]
     return from_problems("public_columns_allowed", problems, {"data_files": len(expected)})
 

@@ -201,7 +201,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
         frame = frames[spec.source]
         if spec.mechanism == "summary":
             values = outside[spec.name] if outside[spec.name] is not None else recount.all_rows(frame, spec, year)
-            result.tables[spec.name] = _long(_labels(spec, year), values, values, values, "exact")
+            result.tables[spec.name] = _long(labels(spec, year), values, values, values, "exact")
             result.privacy_summary.append(summary_summary(spec, model))
             continue
         if spec.is_noisy:
@@ -209,7 +209,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             _record_counts(result, spec, noisy.counts)
             values = {k: np.concatenate([getattr(lv, k) for lv in noisy.processed.levels])
                       for k in ("value", "lower", "upper")}
-            result.tables[spec.name] = _long(_labels(spec, year), values["value"], values["lower"], values["upper"],
+            result.tables[spec.name] = _long(labels(spec, year), values["value"], values["lower"], values["upper"],
                                              "noisy")
             result.measurements.extend(m | {"delta": delta, "rounding": noisy.processed.rounding}
                                        for m in noisy.measurements)
@@ -221,7 +221,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
         levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
         values = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
         table = PublishedTable(name=spec.name, dimensions=counts.dimensions,
-                               frame=_long(_labels(spec, year), values, values, values, "exact"),
+                               frame=_long(labels(spec, year), values, values, values, "exact"),
                                period=period_of(spec, year), family=spec.cell_family,
                                protection_width=spec.suppression_rules.protection_width,
                                release=f"{dataset} {year}")
@@ -267,7 +267,8 @@ def _suppress(result: TablesResult, exact: list[tuple[TableSpec, ExactTable]], p
     result.findings.extend(audit_suppression([*prior, *result.published]))  # the mandatory gate
 
 
-def _labels(spec: TableSpec, year: int) -> pd.DataFrame:
+def labels(spec: TableSpec, year: int) -> pd.DataFrame:
+    """The dimension columns of every row of a table, in the order the build writes them."""
     names = tuple(d.name for d in spec.dimensions)
     categories = tuple(d.codebook(year) for d in spec.dimensions)
     return pd.concat([level_labels(names, categories, kept_axes(names, level)) for level in spec.levels()],

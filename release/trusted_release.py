@@ -21,7 +21,11 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
    in the published record-level file;
 5. **the draws**: every noisy table is the post-processing of the noisy values the manifest
    publishes, and those are the draws its measurements name (``release.table_replay``), so a
-   reader of a published copy checks the cells as approve checks them against the ledger.
+   reader of a published copy checks the cells as approve checks them against the ledger;
+6. **the whole files** (round 24: a paid bundle edited, re-hashed and bound again on the ledger
+   carried the exact counts in an extra table column, a label, a summary, the statement or a new
+   file): the exact set of public files, every header, every table's labels, every summary's
+   recount and the statement's text as the build writes them (``release.public_content``).
 
 Messages name the file, table, column and rule; a published value is never repeated.
 """
@@ -97,11 +101,13 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     trusted = trusted_for(dataset, rules_dir, manifest)
     if isinstance(trusted, str):
         return [f"the release cannot be held to the trusted policy: {trusted}"]
+    from release.public_content import content_problems
     from release.table_replay import published_draw_problems
 
     return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
-            + _coarsening_problems(trusted, public) + published_draw_problems(trusted, manifest, public))
+            + _coarsening_problems(trusted, public) + published_draw_problems(trusted, manifest, public)
+            + content_problems(trusted, manifest, public))
 
 
 def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:

@@ -18,7 +18,9 @@ And delta is the trusted ``privacy.yaml``'s (in the manifest, each measurement a
 ``privacy.json``), and each table entry of ``privacy.json`` states what the trusted declaration
 and delta give (``tables_text``): the whole entry of a summary, the claims of a noisy or exact
 table (mechanism, unit, rho, epsilon, delta, epsilon at delta, bounds and what is conditional on
-them, suppression), whatever the copy's text said.
+them, suppression), whatever the copy's text said. Since round 24 (P-text, the exact counts in the
+text) the whole entry: a noisy table's as the build writes it from the noisy values the manifest
+publishes (its meaning, interval and noise scale), an exact table's from its published cells.
 
 Its record-level risk section (``record_level_risk``) states each check the trusted ``privacy.yaml``'s
 ``record_risk`` declares for the bundle's policy that applies to the published files, with the trusted
@@ -116,21 +118,52 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
     return problems
 
 
-def _claim(trusted: Trusted, spec: TableSpec, public: Path) -> dict[str, object] | None:
-    """What the trusted declaration states for a table: the whole entry of a summary, the claims of
-    a noisy or exact one (None when its published file cannot be read)."""
+def _claim(trusted: Trusted, spec: TableSpec, public: Path, manifest: Mapping[str, Any]) -> dict[str, object] | None:
+    """What the build states for a table under the trusted declaration: the whole entry of a
+    summary; of a noisy table, the entry its published draws give (``_noisy_entry``: its text
+    included, round 24 P-text), else the claims its declaration alone decides; of an exact table,
+    the entry its published cells give (None when its published file cannot be read)."""
     from release import tables_text
     from release.gate import read_public_csv
 
     if spec.mechanism == "summary":
         return tables_text.summary_summary(spec, trusted.tables.frames if trusted.tables else None)
     if spec.is_noisy:
-        return tables_text.noisy_claim(spec, trusted.privacy.delta)
+        return _noisy_entry(trusted, spec, manifest) or tables_text.noisy_claim(spec, trusted.privacy.delta)
     try:
         frame = read_public_csv(public / "tables" / f"{spec.name}.csv")
     except (ReleaseError, OSError):
         return None
-    return {k: v for k, v in tables_text.exact_summary(spec, frame).items() if k not in ("meaning", "cells_suppressed")}
+    return tables_text.exact_summary(spec, frame)
+
+
+STATED = ("table", "protection", "mechanism", "privacy_unit", "rho", "epsilon", "delta", "epsilon_at_delta",
+          "noise_scale", "bounds", "post_processing", "summary_of", "cells_suppressed", "suppression", "meaning",
+          "interval", "privacy")  # the keys of an entry privacy_statement writes (with "exact")
+
+
+def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any]) -> dict[str, object] | None:
+    """A noisy table's entry as the build writes it, from the noisy values the manifest publishes
+    for its measurements (None when they cannot be assembled: ``table_replay`` reports that)."""
+    import numpy as np
+    import pandas as pd
+
+    from release import tables_text
+    from release.tables_noisy import NoisyTable, data_years, measured_block, post_processed
+
+    mine = sorted((m for m in manifest_privacy(manifest).get("measurements") or []
+                   if isinstance(m, dict) and m.get("table") == spec.name), key=lambda m: int(m.get("data_year", 0)))
+    try:
+        block = measured_block(spec)
+        shapes = [tuple(len(d.codebook(y)) for d in block.dimensions) for y in data_years(spec, trusted.year)]
+        processed, scale = post_processed(spec, [np.asarray(m["noisy_values"], dtype=np.int64) for m in mine],
+                                          shapes, float(mine[-1]["scale"]))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    frame = pd.DataFrame({k: np.concatenate([getattr(level, k) for level in processed.levels])
+                          for k in ("lower", "upper")})
+    entry = tables_text.noisy_summary(spec, NoisyTable(processed, scale, list(mine)), frame, trusted.privacy.delta)
+    return {k: v for k, v in entry.items() if k in STATED}
 
 
 def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
@@ -211,11 +244,11 @@ def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pa
         spec = trusted.spec(entry.get("table"))
         if spec is None or entry.get("mechanism") != spec.mechanism:
             continue  # undeclared, or another mechanism: trusted_release reports it
-        claim = _claim(trusted, spec, public)
+        claim = _claim(trusted, spec, public, manifest)
         if claim is None:
             continue  # an unreadable table: the integrity checks report it
-        differ = sorted(k for k, v in claim.items() if v is not None and not _close(entry.get(k), v))
-        differ += sorted(k for k, v in claim.items() if v is None and entry.get(k) is not None)
+        differ = sorted(k for k, v in claim.items() if k in STATED and v is not None and not _close(entry.get(k), v))
+        differ += sorted(k for k, v in claim.items() if k in STATED and v is None and entry.get(k) is not None)
         if differ:
             problems.append(f"public {STATEMENT} tables[{number}] ({spec.name}): states {', '.join(differ)} otherwise "
                             f"than {trusted.where} and privacy.yaml give (rule {differ[0]})")

@@ -46,15 +46,26 @@ class Derived:
     notes: tuple[str, ...] = ()
 
 
-def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
-    """The dataset's ``derive`` function, or None when the policy alone suffices."""
+def _module(dataset: str) -> object | None:
+    """The dataset's module here, or None when it has none."""
     try:
-        module = importlib.import_module(f"release.datasets.{dataset}")
+        return importlib.import_module(f"release.datasets.{dataset}")
     except ModuleNotFoundError as exc:
         if exc.name == f"release.datasets.{dataset}":
             return None
         raise
-    return getattr(module, "derive", None)
+
+
+def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
+    """The dataset's ``derive`` function, or None when the policy alone suffices."""
+    return getattr(_module(dataset), "derive", None)
+
+
+def derived_files(dataset: str, year: int) -> frozenset[str]:
+    """The files (paths in the bundle) the dataset's module may derive for ``year``, from its
+    ``DERIVED_FILES``: with the policy's record-level files and the declared tables, the only data
+    files a release of it publishes (``release.public_content``)."""
+    return frozenset(t.format(dataset=dataset, year=year) for t in getattr(_module(dataset), "DERIVED_FILES", ()))
 
 
 @dataclass(frozen=True)

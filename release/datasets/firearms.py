@@ -35,6 +35,7 @@ from release.model import Finding
 from release.stages.publish import PublicFile
 
 FILE = "firearms"
+DERIVED_FILES = ("public/{dataset}_{year}_daily_counts.csv",)  # what derive writes (datasets.derived_files)
 DATE_COLUMN = "CollectionDate"
 DEFAULT_COLUMNS = {"CrimeGunsRecovered": ("crime",),
                    "GunsSurrenderedSafeguarded": ("surrendered", "safeguarded"),
@@ -136,7 +137,7 @@ def derive(ctx: DeriveContext) -> Derived:
         f"{ctx.year}; before 2021 the City may have counted such firearms in the incident's year.",
     )
     file_out = PublicFile(
-        relpath=f"public/{ctx.dataset}_{ctx.year}_daily_counts.csv", frame=daily,
+        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=daily,
         description=f"Firearms received by the Firearms Analysis Unit in {ctx.year}, by day and category.",
         field_descriptions={DATE_COLUMN: DESCRIPTIONS[DATE_COLUMN]} | {
             c: DESCRIPTIONS.get(c, f"Firearms of categories {', '.join(categories)}, received that day.")

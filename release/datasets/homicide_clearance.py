@@ -32,6 +32,7 @@ from release.model import Finding
 from release.stages.publish import PublicFile
 
 FILE = "homicides"
+DERIVED_FILES = ("public/{dataset}_{year}_annual.csv",)  # what derive writes (datasets.derived_files)
 COLUMNS = ("year", "new_homicides", "cleared", "cleared_of_year", "cleared_of_earlier_years",
            "cleared_by_arrest", "cleared_exceptionally", "clearance_rate_percent")
 DESCRIPTIONS = {
@@ -147,7 +148,7 @@ def derive(ctx: DeriveContext) -> Derived:
         "date of the injury.",
     )
     file_out = PublicFile(
-        relpath=f"public/{ctx.dataset}_{ctx.year}_annual.csv", frame=table,
+        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
         description=f"Homicide clearances by the FBI method, {first}-{ctx.year}, one row per year.",
         field_descriptions=DESCRIPTIONS, field_types={c: "integer" for c in COLUMNS[:-1]} |
         {"clearance_rate_percent": "number"}, name="annual_clearance")

@@ -23,6 +23,7 @@ from release.datasets.common import (FrozenRules, aligned, count_text, dataset_r
 from release.stages.publish import PublicFile
 
 FILE = "deaths"
+DERIVED_FILES = ("public/{dataset}_{year}_annual.csv",)  # what derive writes (datasets.derived_files)
 COLUMNS = ("year", "deaths")
 
 
@@ -65,7 +66,7 @@ def derive(ctx: DeriveContext) -> Derived:
         f"{int(before.sum())} death(s) before {first} are in the export and not in the table.",
     )
     file_out = PublicFile(
-        relpath=f"public/{ctx.dataset}_{ctx.year}_annual.csv", frame=table,
+        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
         description=f"Deaths in Boston Police custody, {first}-{ctx.year}, one row per year.",
         field_descriptions={"year": "Calendar year of death.",
                             "deaths": "Number of deaths in custody in the year (0 when none)."},

@@ -15,15 +15,17 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
+from release.assemble import record_file, table_file
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
 from release.model import RedactionEvent, Tables
+from release.portal import package_properties
 from release.review import inputs_from_build, render_review
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
-from release.stages.publish import Bundle, PublicFile, sha256_file, write_bundle
+from release.stages.publish import Bundle, sha256_file, write_bundle
 
 KEY = b"371feae12cd63119ba19fd51d8ff205b69d787bd5e0f2e71f495bc66f4eeedd6"
 
@@ -122,8 +124,8 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
             frame.loc[frame.index[0], slip[1]] = slip[2]
         if extra_column and extra_column[0] == name:
             frame[extra_column[1]] = "1"
-        files.append(PublicFile(f"public/{file_policy.public_file.format(year=year)}", frame))
-    files += [PublicFile(f"public/tables/{name}.csv", frame) for name, frame in (tables or {}).items()]
+        files.append(record_file(policy, name, year, frame))
+    files += [table_file(name, frame) for name, frame in (tables or {}).items()]
     log_lines = build_log(events, keys.trailer)
     found = [f.to_dict() for f in findings]
     if blocking:
@@ -151,7 +153,9 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         review_files["index.html"] = render_review(inputs_from_build(
             files, log_lines, review_files, manifest, previous if previous.is_dir() else None))
     target = root / "out" / "fioe" / str(year)
-    write_bundle(Bundle(tuple(files), tuple(log_lines), review_files, manifest, f"fioe-{year}", "FIOE"), target)
+    write_bundle(Bundle(tuple(files), tuple(log_lines), review_files, manifest, f"fioe-{year}",
+                        f"FIOE {year} public release", package_properties=package_properties(policy, manifest)),
+                 target)  # the data package as the build writes it (the trusted check regenerates it)
     return Built(root / "out", raw_dir, target, year=year)
 
 

@@ -1,0 +1,315 @@
+"""The public folder held to the trusted rules as whole files (issue #12, attack round 24).
+
+The earlier checks read chosen cells: the noisy values by position, the coarsened column, the
+statement's claims. An analyst holding the release key copied an honest paid bundle, edited its
+public files, redid the hashes in the manifest and bound it again on the ledger, and approve,
+publish, the audit and ``verify`` passed with the exact counts in a new table column (``count``,
+a second ``value``, an unnamed column, a second label column), in a label (``Boston (135)``), in a
+summary table, in ``privacy.md``, ``privacy.json`` or ``datapackage.json``, or in a new file
+(``README.txt``, ``notes/counts.csv``); labels swapped between rows moved the counts to other
+places. So every reader also requires of the public folder (``content_problems``):
+
+1. **the exact set of files**: the trusted policy's record-level files, the declared tables (under
+   ``tables/``, ``release.trusted_release``), the files the dataset's module derives
+   (``datasets.derived_files``) and the build's own ``datapackage.json``, ``privacy.json`` and
+   ``privacy.md``; a published copy's ``manifest.json``, ``approvals.jsonl`` and ``SHA256SUMS``
+   beside them. Anything else is refused (rule public-files);
+2. **record-level and derived headers**: exactly the allow-listed columns in the build's order,
+   none repeated or unnamed (``audit_checks.header_problems``, the audit's own check; rule
+   allow-list);
+3. **tables**, read as text with ``csv`` (pandas renames a repeated column, so a second ``value``
+   would go unseen): the header the build writes (the dimensions, then value, lower, upper,
+   status), every row as many fields as the header, the label columns exactly the trusted
+   codebooks' labels in the build's row order (rule table-labels), and every count written as
+   the build writes an integer;
+4. **summary tables** recounted from the public record-level files (``release.recount``, as the
+   build counts them) and equal cell for cell (rule summary-recount);
+5. **the statement**: ``privacy.json`` and ``privacy.md`` are what the build writes from the
+   manifest and the trusted ``privacy.yaml`` (``release.privacy_statement``), byte for byte, and
+   ``datapackage.json`` has only the keys the build writes (rule statement-text).
+
+Messages name the file, column, row number and rule, never a published value.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from release.tables_spec import TableSpec
+    from release.trusted_release import Trusted
+
+BUILD_FILES = ("datapackage.json", "privacy.json", "privacy.md")  # what the build writes beside the data
+_INTEGER = re.compile(r"^(0|-?[1-9][0-9]*)$")
+
+
+def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """Every way the public folder's files depart from what the build writes under the trusted rules."""
+    return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
+            + _table_problems(trusted, public) + _summary_problems(trusted, public)
+            + _statement_problems(trusted, manifest, public))
+
+
+def _record_files(trusted: Trusted) -> dict[str, str]:
+    """The trusted policy's published record-level files: policy file name -> path under public/."""
+    return {name: fp.public_file.format(year=trusted.year) for name, fp in trusted.policy.files.items() if fp.publish}
+
+
+def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
+    from release.publication import METADATA
+    from release.trusted_release import TABLES
+
+    allowed = {*_record_files(trusted).values(), *BUILD_FILES, *METADATA}
+    allowed |= {p.removeprefix("public/") for p in _derived_paths(trusted)}
+    present = sorted(p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file() or p.is_symlink())
+    return [f"public file {name}: not a file the build writes for {trusted.dataset} under the trusted policy (only its "
+            "record-level files, declared tables and statement go out), rule public-files"
+            for name in present if name not in allowed and not name.startswith(f"{TABLES}/")]
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]] | None:
+    """A CSV's header and rows as text, every field kept (None when it is not readable UTF-8 CSV:
+    the integrity checks report it)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _header_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    from release.audit_checks import expected_columns, header_problems
+
+    problems: list[str] = []
+    for relpath, columns in sorted(expected_columns(trusted.policy, trusted.year, manifest).items()):
+        read = _csv_rows(public / relpath.removeprefix("public/"))
+        if read is not None:
+            problems += header_problems(f"public file {relpath.removeprefix('public/')}", read[0], columns,
+                                        "allow-list")
+    return problems
+
+
+def table_labels(spec: TableSpec, year: int) -> list[list[str]]:
+    """The label columns of each row of a table, as the build writes them (``tables.labels``)."""
+    from release.cells import safe_frame
+    from release.tables import labels
+
+    frame = safe_frame(labels(spec, year))[0]
+    return [["" if pd.isna(v) else str(v) for v in row] for row in frame.itertuples(index=False)]
+
+
+def _table_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Each declared table's header, labels and count format as the build writes them."""
+    from release.audit_checks import header_problems
+    from release.tables_spec import VALUE_COLUMNS
+    from release.trusted_release import TABLES
+
+    problems: list[str] = []
+    for spec in trusted.tables.tables if trusted.tables else ():
+        where = f"public file {TABLES}/{spec.name}.csv"
+        read = _csv_rows(public / TABLES / f"{spec.name}.csv")
+        if read is None:
+            continue
+        header, rows = read
+        dimensions = [d.name for d in spec.dimensions]
+        found = header_problems(where, header, [*dimensions, *VALUE_COLUMNS], "table-labels")
+        problems += found
+        if found:
+            continue  # the cells below are read by the build's header
+        ragged = sum(1 for row in rows if len(row) != len(header))
+        if ragged:
+            problems.append(f"{where}: {ragged} row(s) with another number of fields than its header (rule "
+                            "table-labels)")
+            continue
+        want = table_labels(spec, trusted.year)
+        if len(rows) != len(want):
+            problems.append(f"{where}: {len(rows)} row(s), but the trusted codebooks give {len(want)} (rule "
+                            "table-labels)")
+            continue
+        moved = sum(1 for row, labels in zip(rows, want) if row[:len(dimensions)] != labels)
+        if moved:
+            problems.append(f"{where}: {moved} of {len(rows)} row(s) do not carry the trusted codebooks' labels in "
+                            "the build's order (edited, swapped or reordered), rule table-labels")
+        counts = len(dimensions)
+        unwritten = sum(1 for row in rows for cell in row[counts:counts + 3] if cell and not _INTEGER.match(cell))
+        if unwritten:
+            problems.append(f"{where}: {unwritten} count(s) not written as the build writes an integer (rule "
+                            "table-labels)")
+    return problems
+
+
+def _public_frames(trusted: Trusted, public: Path) -> dict[str, pd.DataFrame]:
+    """The published record-level files by policy file name, as the build recounts them."""
+    from release.errors import InputError
+    from release.gate import read_public_csv
+
+    frames = {}
+    for name, relpath in _record_files(trusted).items():
+        try:
+            frames[name] = read_public_csv(public / relpath)
+        except (OSError, InputError):
+            continue  # missing or unreadable: the integrity and column checks report it
+    return frames
+
+
+def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
+    from release import recount
+    from release.trusted_release import TABLES
+
+    summaries = [s for s in (trusted.tables.tables if trusted.tables else ()) if s.mechanism == "summary"
+                 and (public / TABLES / f"{s.name}.csv").is_file()]
+    if not summaries:
+        return []
+    files, model = _public_frames(trusted, public), trusted.tables.frames  # type: ignore[union-attr]
+    problems: list[str] = []
+    for spec in summaries:
+        where = f"public file {TABLES}/{spec.name}.csv"
+        values = recount.recount(spec, model.get(spec.source), files, trusted.year)
+        read = _csv_rows(public / TABLES / f"{spec.name}.csv")
+        if values is None or read is None:
+            problems.append(f"{where}: a summary the public record-level files do not give (rule summary-recount)")
+            continue
+        header, rows = read
+        want = [str(int(v)) for v in values]
+        cells = [[dict(zip(header, row)).get(k) for k in ("value", "lower", "upper")] for row in rows]
+        if len(rows) != len(want):
+            problems.append(f"{where}: {len(rows)} row(s), but its recount from the public record-level files "
+                            f"gives {len(want)} (rule summary-recount)")
+            continue
+        differ = sum(1 for got, v in zip(cells, want) if got != [v, v, v])
+        if differ:
+            problems.append(f"{where}: {differ} cell(s) are not the recount of the public record-level files, "
+                            "which a summary is (rule summary-recount)")
+    return problems
+
+
+def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    from release import privacy_statement
+    from release.model import manifest_privacy
+
+    risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]
+    units = {u: s.model_dump(mode="json") for u, s in trusted.privacy.units.items()}
+    try:
+        written = privacy_statement.files(trusted.dataset, trusted.year, manifest_privacy(manifest), risk, units)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        written = {}  # a manifest the generator cannot read: nothing can match it
+    problems: list[str] = []
+    for name in ("privacy.json", "privacy.md"):
+        path = public / name
+        if not path.is_file():
+            continue
+        try:
+            same = path.read_text(encoding="utf-8") == written.get(name)
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            problems.append(f"public file {name}: not the statement the build writes from the manifest and the "
+                            "trusted privacy.yaml (text or keys added or changed), rule statement-text")
+    return problems + _package_problems(trusted, manifest, public)
+
+
+def _package_name(trusted: Trusted, manifest: Mapping[str, Any]) -> tuple[str, str]:
+    """The package's name and title as ``assemble`` gives them (a split year's part named)."""
+    from release import generations
+
+    generation = generations.of_manifest(trusted.dataset, manifest)
+    name, title = f"{trusted.dataset}-{trusted.year}", f"{trusted.policy.dataset.upper()} {trusted.year} public release"
+    if generation is None or not generations.split_year(trusted.dataset, trusted.year):
+        return name, title
+    return (f"{name}-{generation.name}",
+            f"{title}, {generation.title} part (not to be joined with the year's other part)")
+
+
+def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> dict[str, dict[str, Any]]:
+    """The data package resources the build writes for the record-level files and tables present,
+    by path: they follow from the trusted policy and each file's header alone."""
+    from release.assemble import record_file, table_file
+    from release.audit_checks import expected_columns
+    from release.stages.publish import Bundle, datapackage_descriptor
+    from release.trusted_release import TABLES
+
+    columns = expected_columns(trusted.policy, trusted.year)
+    files = [record_file(trusted.policy, name, trusted.year, pd.DataFrame(columns=columns[f"public/{relpath}"]))
+             for name, relpath in _record_files(trusted).items() if (public / relpath).is_file()]
+    for spec in trusted.tables.tables if trusted.tables else ():
+        if (public / TABLES / f"{spec.name}.csv").is_file():
+            header = [d.name for d in spec.dimensions] + ["value", "lower", "upper", "status"]
+            files.append(table_file(spec.name, pd.DataFrame(columns=header)))
+    package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
+    return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]
+
+
+def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """``datapackage.json`` as the build writes it: its properties from the trusted policy and the
+    manifest (the sources' file names only when the manifest holds its private part), each resource
+    of a record-level file or table regenerated; a derived file's resource only the keys the build
+    writes. Keys are counted, not named (a key can hold anything)."""
+    import json
+
+    from release import portal
+
+    path, where = public / BUILD_FILES[0], f"public file {BUILD_FILES[0]}"
+    if not path.is_file():
+        return []
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        package = None
+    if not isinstance(package, dict) or not isinstance(package.get("resources"), list):
+        return [f"{where}: not the data package the build writes (rule statement-text)"]
+    properties = portal.package_properties(trusted.policy, manifest)
+    name, title = _package_name(trusted, manifest)
+    expected = {"name": name, "title": title, "profile": "tabular-data-package", **properties}
+    if "inputs" not in manifest:  # a published copy: the export's file names are in the private part
+        expected["sources"] = package.get("sources") if _plain_sources(package.get("sources"), trusted) else None
+    problems = [f"{where}: {len(set(package) - set(expected) - {'resources'})} key(s) the build does not write "
+                "(rule statement-text)"] if set(package) - set(expected) - {"resources"} else []
+    problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
+                 "statement-text)" for k, v in expected.items() if package.get(k) != v]
+    regenerated = _resources(trusted, manifest, public)
+    derived = {p.removeprefix("public/") for p in _derived_paths(trusted)}
+    for number, resource in enumerate(package["resources"], start=1):
+        path_of = resource.get("path") if isinstance(resource, dict) else None
+        if path_of in regenerated and resource == regenerated.pop(str(path_of)):
+            continue
+        if path_of in derived and _plain_resource(resource):
+            derived.discard(str(path_of))
+            continue
+        problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
+                        "release (rule statement-text)")
+    problems += [f"{where}: no resource for public file {p} (rule statement-text)" for p in sorted(regenerated)]
+    return problems
+
+
+def _derived_paths(trusted: Trusted) -> frozenset[str]:
+    from release import datasets
+
+    return datasets.derived_files(trusted.dataset, trusted.year)
+
+
+def _plain_sources(sources: object, trusted: Trusted) -> bool:
+    """The sources' form when the export's file names cannot be known: one title, naming the dataset."""
+    return (isinstance(sources, list) and len(sources) == 1 and isinstance(sources[0], dict)
+            and set(sources[0]) == {"title"} and isinstance(sources[0]["title"], str)
+            and re.fullmatch(rf"Boston Police Department: {re.escape(trusted.policy.dataset)} export"
+                             r"( \([A-Za-z0-9_., -]+\))?", sources[0]["title"]) is not None)
+
+
+_RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "description", "schema"}
+_SCHEMA_KEYS = {"fields", "missingValues", "primaryKey", "foreignKeys"}
+_FIELD_KEYS = {"name", "type", "description", "constraints", "format", "trueValues", "falseValues"}
+
+
+def _plain_resource(resource: Mapping[str, Any]) -> bool:
+    """A derived file's resource (its text comes from the dataset's module): only the keys the build writes."""
+    schema = resource.get("schema")
+    return (set(resource) <= _RESOURCE_KEYS and isinstance(schema, dict) and set(schema) <= _SCHEMA_KEYS
+            and isinstance(schema.get("fields"), list)
+            and all(isinstance(f, dict) and set(f) <= _FIELD_KEYS for f in schema["fields"]))

@@ -1,0 +1,243 @@
+"""Issue #12, attack round 24: the public folder held to the trusted policy as whole files, through the CLI.
+
+The analyst holds the release key: an honest, paid 2021 bundle is copied, one public file edited
+(a column of fictitious "exact counts" added to a table, a label changed or swapped, a summary's
+values changed, text added to the statement, a new file), the file's hash redone in the manifest
+and the manifest bound again on the organisation's ledger (``Ledger.bind_bundle``, round 24's
+``rebind.py``). approve refuses it (7); with an approval signed outside approve, publish refuses
+it (7) and nothing reaches the portal; the audit (8) and ``verify`` of a copy laid out by hand (8)
+fail it. Each refusal names the file, the column or row count and the rule, never the value
+written. Before the fix every one of them passed. Fictitious values only (``SECRET``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, invoke
+from governance.test_ledger_anchor import PROTECTED, World, _rewrite, _sign_outside_approve
+from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
+from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
+
+SECRET = "4242"  # the fictitious "exact count" an edit publishes: it must appear in no refusal
+TABLE = f"tables/{PROTECTED}.csv"
+SUMMARY = "tables/fioe_frisks_by_race_sex.csv"
+PERSONS = f"fioe_{YEAR}_persons.csv"
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def _column(file: str, name: str, first: bool = False) -> Callable[[Path], str]:
+    """A column ``name`` holding SECRET in every row, appended (or put first)."""
+    def edit(public: Path) -> str:
+        rows = _rows(public / file)
+        _write(public / file, [([name if i == 0 else SECRET] + row) if first else row + [name if i == 0 else SECRET]
+                               for i, row in enumerate(rows)])
+        return file
+    return edit
+
+
+def _labels(change: Callable[[list[list[str]]], None]) -> Callable[[Path], str]:
+    def edit(public: Path) -> str:
+        rows = _rows(public / TABLE)
+        change(rows)
+        _write(public / TABLE, rows)
+        return TABLE
+    return edit
+
+
+def _label_exact(rows: list[list[str]]) -> None:
+    rows[1][1] += f" ({SECRET})"
+
+
+def _label_swap(rows: list[list[str]]) -> None:
+    assert rows[1][1] != rows[2][1]
+    rows[1][1], rows[2][1] = rows[2][1], rows[1][1]
+
+
+def _summary_plus_one(public: Path) -> str:
+    rows = _rows(public / SUMMARY)
+    at = rows[0].index("value")
+    rows[1][at] = str(int(rows[1][at]) + 1)
+    _write(public / SUMMARY, rows)
+    return SUMMARY
+
+
+def _text(name: str) -> Callable[[Path], str]:
+    """SECRET written into the statement: a paragraph of privacy.md, a key of privacy.json or datapackage.json."""
+    def edit(public: Path) -> str:
+        path = public / name
+        if name.endswith(".md"):
+            path.write_text(path.read_text(encoding="utf-8") + f"\nBoston: {SECRET}\n", encoding="utf-8")
+        else:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            target = document["tables"][0] if name == "privacy.json" else document
+            target["notes"] = f"Boston: {SECRET}"
+            path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        return name
+    return edit
+
+
+def _meaning_told(manifest: dict) -> None:
+    for entry in manifest["privacy"]["tables"]:
+        if entry["table"] == PROTECTED:
+            entry["meaning"] += f" Boston: {SECRET}."
+
+
+def _statement_from_edited_manifest(public: Path) -> str:
+    """P-text moved into the manifest: the noisy table's ``meaning`` told the exact count there, and
+    privacy.json and privacy.md written from it as the build would (so they match the manifest)."""
+    from release import privacy_statement
+    from release.privacy_policy import load_privacy_policy  # the trusted copy's units are the shipped ones
+
+    manifest = json.loads((public.parent / "manifest.json").read_text(encoding="utf-8"))
+    _meaning_told(manifest)
+    units = {u: s.model_dump(mode="json") for u, s in load_privacy_policy(ROOT / "redaction_rules").units.items()}
+    written = privacy_statement.files("fioe", int(YEAR), manifest["privacy"], manifest["record_risk"], units)
+    for name, text in written.items():
+        (public / name).write_text(text, encoding="utf-8")
+    return "privacy.json privacy.md"
+
+
+def _new_file(name: str) -> Callable[[Path], str]:
+    def edit(public: Path) -> str:
+        (public / name).parent.mkdir(parents=True, exist_ok=True)
+        (public / name).write_text(f"neighbourhood,count\nBoston,{SECRET}\n", encoding="utf-8")
+        return name
+    return edit
+
+
+def _listed(name: str) -> Callable[[dict], None]:
+    def change(manifest: dict) -> None:
+        manifest["outputs"].append({"path": f"public/{name}"})
+    return change
+
+
+def _rebind(world: World, bundle: Path) -> None:
+    """The edited manifest bound again to the run's measurements and charges with the release key."""
+    from release.gate import manifest_sha256
+    from release.keys import ledger_mac, master_key
+    from release.privacy_policy import open_ledger
+
+    ledger = open_ledger(world.rules, None, ledger_mac(master_key().material))
+    run_id = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["privacy"]["run_id"]
+    bound = next(e for e in reversed(ledger.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
+    ledger.bind_bundle(dataset="fioe", year=int(YEAR), run_id=run_id, manifest_sha256=manifest_sha256(bundle),
+                       measurements=bound.body["measurements"], charges=bound.body["charges"])
+
+
+def _honest(world: World) -> Path:
+    out = world.tmp / "rel-honest"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
+    return out
+
+
+def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str], said: str) -> None:
+    """A copy of the honest bundle edited, re-hashed and bound again: approve and publish 7, the audit and
+    verify 8, each naming ``said`` (file and rule), none repeating the value the edit wrote."""
+    out = world.tmp / f"rel-{variant}"
+    shutil.copytree(honest, out)
+    bundle = out / "fioe" / YEAR
+    name = edit(bundle / "public")
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    listed = {i["path"] for i in manifest["outputs"]}
+    if name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
+        _rewrite(bundle, _meaning_told, *(f"public/{n}" for n in name.split()))
+    else:
+        _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
+    _rebind(world, bundle)
+    org = _org(out, world)
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+    details = " ".join((stdout + stderr).split())
+    assert said in details and SECRET not in details and SECRET not in refusal, (variant, details)
+    _sign_outside_approve(world, bundle)
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
+        assert any(said in p for p in problems), (variant, problems)
+        assert not any(SECRET in p for p in problems), (variant, problems)
+    shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+
+
+TABLE_EDITS = {  # round 24, T-*: the protected noisy table's other columns and its labels
+    "T-extra-col": (_column(TABLE, "count"),
+                    f"{TABLE}, column count: not on the policy's allow-list (rule table-labels)"),
+    "T-dup-value": (_column(TABLE, "value"), f"{TABLE}, column value: appears more than once (rule table-labels)"),
+    "T-unnamed-col": (_column(TABLE, "", first=True), f"{TABLE}, column #1: has no name (rule table-labels)"),
+    "T-dup-label-col": (_column(TABLE, "neighbourhood"),
+                        f"{TABLE}, column neighbourhood: appears more than once (rule table-labels)"),
+    "T-label-exact": (_labels(_label_exact), f"{TABLE}: 1 of "),
+    "T-label-swap": (_labels(_label_swap), f"{TABLE}: 2 of "),
+}
+OTHER_EDITS = {  # round 24: Sum-*, C-extra-col, C-dup-col, P-text, X-readme, X-csv
+    "Sum-col": (_column(SUMMARY, "note"), f"{SUMMARY}, column note: not on the policy's allow-list"),
+    "Sum-value": (_summary_plus_one, f"{SUMMARY}: 1 cell(s) are not the recount of the public record-level files"),
+    "C-extra-col": (_column(PERSONS, "build_"), f"{PERSONS}, column build_: not on the policy's allow-list "
+                                                "(rule allow-list)"),
+    "C-dup-col": (_column(PERSONS, "skin_tone"), f"{PERSONS}, column skin_tone: appears more than once"),
+    "P-text-md": (_text("privacy.md"), "public file privacy.md: not the statement the build writes"),
+    "P-text-json": (_text("privacy.json"), "public file privacy.json: not the statement the build writes"),
+    "P-text-package": (_text("datapackage.json"), "datapackage.json: 1 key(s) the build does not write"),
+    "P-text-manifest": (_statement_from_edited_manifest,
+                        f"({PROTECTED}): states meaning otherwise than"),
+    "X-readme": (_new_file("README.txt"), "public file README.txt: not a file the build writes"),
+    "X-csv": (_new_file("notes/counts.csv"), "public file notes/counts.csv: not a file the build writes"),
+    "X-dot-csv": (_new_file(".counts.csv"), "public file .counts.csv: not a file the build writes"),
+}
+
+
+@pytest.mark.parametrize("edits", [TABLE_EDITS, OTHER_EDITS], ids=["tables", "summaries-records-statement-files"])
+def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World, edits: dict) -> None:
+    """One honest build (charged once), then each edit on a copy of it (the rule each refusal names
+    in ``edits``). The honest bundle itself holds (``test_an_honest_release_holds_to_the_trusted_policy``)."""
+    honest = _honest(world)
+    for variant, (edit, said) in edits.items():
+        _refused(world, honest, variant, edit, said)
+
+
+def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refused(tmp_path: Path) -> None:
+    """Y-label-swap: youthconnect's per-year table with the months of two data years exchanged, values
+    in place (the counts of one year published under the other's months). Its labels are no longer
+    the trusted codebooks' in the build's order (rule table-labels); the build's own labels pass."""
+    from conftest import ROOT
+
+    from release.config import load_policy
+    from release.privacy_policy import load_privacy_policy
+    from release.public_content import _table_problems, table_labels
+    from release.tables_spec import load_tables_policy
+    from release.trusted_release import Trusted
+
+    rules = ROOT / "redaction_rules"
+    tables = load_tables_policy(rules / "youthconnect_tables.yaml")
+    spec = next(s for s in tables.tables if s.per_year and s.per_year.years == 3)
+    trusted = Trusted("youthconnect", 2021, rules, load_policy(rules / "youthconnect.yaml"),
+                      tables.model_copy(update={"tables": [spec]}), load_privacy_policy(rules))
+    labels = table_labels(spec, 2021)
+    header = [d.name for d in spec.dimensions] + ["value", "lower", "upper", "status"]
+    path = tmp_path / "tables" / f"{spec.name}.csv"
+    path.parent.mkdir()
+
+    def published(rows: list[list[str]]) -> list[str]:
+        _write(path, [header] + [row + ["3", "0", "9", "noisy"] for row in rows])
+        return _table_problems(trusted, tmp_path)
+
+    assert published(labels) == []
+    swapped = [[c.replace("2019-", "X-").replace("2021-", "2019-").replace("X-", "2021-") for c in row]
+               for row in labels]
+    assert sorted(map(tuple, swapped)) == sorted(map(tuple, labels)) and swapped != labels
+    problems = published(swapped)
+    assert len(problems) == 1 and "rule table-labels" in problems[0] and f"tables/{spec.name}.csv" in problems[0]
