@@ -17,8 +17,10 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
    mechanism it declares (a policy without a tables file declares none);
 3. **every measurement and the statement** as the trusted declaration gives them
    (``release.trusted_statement``);
-4. **the coarsening**: every column the trusted linkage plan coarsens holds only coarsened values
-   in the published record-level file;
+4. **the record-level files** (``release.trusted_records``): every column the trusted linkage plan
+   coarsens holds only the bands (or blanks) the coarsening writes, and the trusted juvenile rule
+   holds: a minor's age only as a juvenile band, the rows of a minor's report withheld and dated as
+   it says;
 5. **the draws**: every noisy table is the post-processing of the noisy values the manifest
    publishes, and those are the draws its measurements name (``release.table_replay``), so a
    reader of a published copy checks the cells as approve checks them against the ledger.
@@ -29,7 +31,6 @@ Messages name the file, table, column and rule; a published value is never repea
 from __future__ import annotations
 
 import csv
-import re
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,10 +97,12 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     if isinstance(trusted, str):
         return [f"the release cannot be held to the trusted policy: {trusted}"]
     from release.table_replay import published_draw_problems
+    from release.trusted_records import coarsening_problems, juvenile_problems
 
     return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
-            + _coarsening_problems(trusted, public) + published_draw_problems(trusted, manifest, public))
+            + coarsening_problems(trusted, public) + juvenile_problems(trusted, public)
+            + published_draw_problems(trusted, manifest, public))
 
 
 def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:
@@ -162,47 +165,3 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
     problems += [f"public table {name}: published without its entry in {STATEMENT} (rule tables)"
                  for name in sorted(published - stated) if trusted.spec(name) is not None]
     return problems
-
-
-def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
-    """Each column the trusted linkage plan coarsens holds only coarsened values (nocoarsen)."""
-    from release import linkage
-    from release.errors import InputError
-    from release.gate import read_public_csv
-
-    problems: list[str] = []
-    for name, columns in sorted(linkage.coarsening(trusted.tables).items()):
-        file_policy = trusted.policy.files.get(name)
-        path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
-        if path is None or not path.is_file():
-            continue  # not published: nothing to link
-        try:
-            frame = read_public_csv(path)
-        except InputError:
-            continue  # the integrity and column checks report an unreadable file
-        coarsened = linkage.coarsen({name: frame}, {name: columns})[name]
-        for column, action in sorted(columns.items()):
-            if column not in frame.columns:
-                continue
-            changed = sum(1 for a, b in zip(frame[column], coarsened[column]) if a != b)
-            if action == "age_band":  # an adult's age in another form ("28.0", "28 years") is not a band
-                changed += sum(1 for a, b in zip(frame[column], coarsened[column])
-                               if a == b and _unbanded_age(a))
-            if changed:
-                problems.append(f"public file {path.name}, column {column}: {changed} value(s) are not coarsened "
-                                f"({action}) as {trusted.where} requires while its protected table is built "
-                                "(rule linkage.coarsen)")
-    return problems
-
-
-def _unbanded_age(value: object) -> bool:
-    """A published age cell that holds a number of years and is neither an adult band nor a
-    minor's whole years (round 23, coarsen-fmt-rebind: "28.0", "28 years" slipped past the check)."""
-    text = "" if value is None or value != value else str(value).strip()  # NaN != NaN
-    if not text or _BAND.match(text) or not re.search(r"\d", text):
-        return False
-    return not (text.isdigit() and int(text) < 18)
-
-
-# the age bands a build publishes: a minor's ("under 14", "14-15", "16-17") and an adult's ("18-24", "65 and over")
-_BAND = re.compile(r"^(under \d+|\d+-\d+|\d+ and over)$")
