@@ -14,9 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from release import paths
+from release import paths, trusted_units
 from release.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
 from release.model import Finding
 from release.privacy_policy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
@@ -99,6 +100,7 @@ def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str
     privacy = load_privacy_policy(resolved.rules_dir)
     caps = {str(s.privacy_unit_name): privacy.unit(options.dataset, str(s.privacy_unit_name)).cap_rho for s in noisy}
     ledger = open_ledger(resolved.rules_dir, options.ledger, mac)
+    ledger.counting = partial(trusted_units.counted, policy=privacy)  # what the units absorb counts too
     run = RunPrivacy(options.dataset, options.year, run_id, tables, privacy.delta, mac, ledger)
     run.caps = ledger.fix_caps(caps, privacy.delta)
     return run
@@ -152,14 +154,16 @@ def budget_report(dataset: str, out_dir: Path, ledger: Path | None = None,
     if not path.is_file():
         return {"dataset": dataset, "ledger": str(path), "years": [], "units": [], "note": "no ledger yet"}
     entries = Ledger(path).entries()
-    delta = load_privacy_policy(rules).delta
+    policy = load_privacy_policy(rules)
+    delta = policy.delta
     mine = [e for e in entries if e.kind == "charge" and e.body.get("dataset") == dataset]
     published = {int(e.body.get("year", 0)) for e in entries if e.kind == "publish" and e.body.get("dataset") == dataset}
     years: dict[tuple[int, str], float] = {}
     for entry in mine:
         key = (int(entry.body.get("data_year", 0)), str(entry.body.get("unit")))
         years[key] = years.get(key, 0.0) + float(entry.body.get("rho", 0.0))
-    caps, spent = caps_in_force(entries), spent_by_unit(entries)
+    # a unit's spend counts the stray charges it absorbs (release.trusted_units)
+    caps, spent = caps_in_force(entries), {**spent_by_unit(entries), **trusted_units.counted(entries, policy)}
     units = sorted({unit for _, unit in years})
     return {
         "dataset": dataset, "ledger": str(path), "delta": delta,

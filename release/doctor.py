@@ -14,6 +14,7 @@ the first build makes the key, and a packet can be opened by hand.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import webbrowser
@@ -29,7 +30,7 @@ from release.config import load_policy
 from release.errors import ReleaseError
 from release.generations import policy_names
 from release.keys import master_key, master_key_id
-from release.ledger import caps_in_force, spent_by_unit
+from release.ledger import caps_in_force
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.ray_workers import INSTALL
@@ -150,11 +151,19 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
     every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
     guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
-    from release.privacy_policy import WitnessService, authoritative_ledger, existing_ledger, witness_for
+    from release import trusted_units
+    from release.privacy_policy import (
+        WitnessService,
+        authoritative_ledger,
+        existing_ledger,
+        load_privacy_policy,
+        witness_for,
+    )
     from release.witness import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
         path, spec = authoritative_ledger(rules, explicit)
+        policy = load_privacy_policy(rules)
         ledger = existing_ledger(rules, explicit)
         entries = ledger.entries() if ledger is not None else []
         unanchored = witness_check(witness_for(spec), entries, first_use_ok=True)[0]
@@ -162,11 +171,17 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
         return Check("ledger", "fail", exc.one_line(), exc.exit_code)
     if unanchored:
         return Check("ledger", "fail", f"{path}: {unanchored[0]}", 6)
-    caps, spent = caps_in_force(entries), spent_by_unit(entries)
-    over = sorted(u for u, rho in spent.items() if rho > caps.get(u, 0.0) * (1 + 1e-12))
+    # a declared unit's spend counts the stray charges it absorbs; a stray charge none absorbs is named
+    # (the audit prints the fix: release.trusted_units)
+    caps, spent = caps_in_force(entries), trusted_units.counted(entries, policy)
+    over = sorted(u for u, rho in spent.items()
+                  if rho > min(caps.get(u, math.inf), policy.units[u].cap_rho) * (1 + 1e-12))
+    stray = len(trusted_units.ledger_problems(entries, policy))
     detail = (f"{path}: {len(caps)} privacy unit(s) with a cap" if ledger is not None
               else f"none yet at {path}: the first build with noisy tables creates it")
     detail += f", over the cap: {', '.join(over)}" if over else ""
+    detail += f", {stray} stray charge(s) counted against no cap (release audit prints the fix)" if stray else ""
+    over += [f"{stray} stray charge(s)"] if stray else []
     if spec is None:
         return Check("ledger", "warn", f"{detail}; no witness: approve and publish refuse releases with noisy "
                                        "tables until an administrator names one in privacy.yaml (witness:)")

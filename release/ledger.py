@@ -96,6 +96,9 @@ class Ledger:
         self.mac = mac
         self.witness = witness
         self.recovered: list[str] = []  # what the write guard adopted from the witness service (for the packet)
+        # rho counted against each unit, from the entries: a build sets the policy's count, which adds
+        # the stray charges a unit absorbs (``release.trusted_units.counted``)
+        self.counting: Callable[[list[Entry]], dict[str, float]] = spent_by_unit
         self._held = 0                  # entries the witness holds in the open write transaction
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -293,7 +296,7 @@ class Ledger:
             cap = caps_in_force(entries).get(charge.unit)
             if cap is None:
                 raise BudgetError(f"privacy unit '{charge.unit}' has no cap on the ledger", rule="cap")
-            spent = spent_by_unit(entries).get(charge.unit, 0.0)
+            spent = self.counting(entries).get(charge.unit, 0.0)
             if spent + charge.rho > cap * (1 + 1e-12):
                 raise BudgetError(f"{charge.dataset} {charge.release_year}: privacy unit '{charge.unit}' would "
                                   f"spend rho {spent + charge.rho:.4g} over all releases, above the cap {cap:.4g} "
@@ -334,7 +337,7 @@ class Ledger:
             stored = {k for (k,) in db.execute("SELECT key FROM measurements")}
             entries = self._read(db)
             keys = {key: self._store_key(db, key, entries) for key in wanted}
-        caps, spent = caps_in_force(entries), spent_by_unit(entries)
+        caps, spent = caps_in_force(entries), self.counting(entries)
         adding: dict[str, float] = {}
         for key, (unit, rho) in wanted.items():
             if keys[key] not in stored:

@@ -12,8 +12,9 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    says); with the service, each bundle's head has a receipt that verifies under the pinned key and
    comes after the ledger's anchor there, unless the ledger recorded it published before.
 5. **Units.** With the trusted policy, every charge is on a unit its ``privacy.yaml`` declares
-   for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit), or one
-   a declared unit absorbs, whose cap then counts it (``release.trusted_units``: 4u-poison).
+   for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit), or is
+   a stray charge the units whose people it touched absorb, whose caps then count it, in step 3
+   too (``release.trusted_units``: 4u-poison, 4u-poison-declared, 4u-poison-draw).
 6. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
@@ -61,7 +62,12 @@ def chain_problems(entries: list[Entry], mac: Callable[[str], str] | None) -> li
     return problems
 
 
-def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float]) -> list[str]:
+def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float],
+                 trusted: PrivacyPolicy | None = None) -> list[str]:
+    """Caps raised, above the policy's, or passed. With ``trusted`` (the trusted privacy policy), a
+    declared unit's total counts the stray charges it absorbs, its cap is the lower of the ledger's
+    and the policy's, and a unit it does not declare is ``trusted_units.ledger_problems``' to report
+    (each of its charges, with the fix) rather than "charged without a cap"."""
     problems: list[str] = []
     fixed: dict[str, float] = {}
     for entry in entries:
@@ -76,13 +82,19 @@ def cap_problems(entries: list[Entry], policy_caps: Mapping[str, float]) -> list
         if unit in fixed and cap > fixed[unit] * (1 + TOLERANCE):
             problems.append(f"privacy unit {unit}: the policy's cap {cap:g} is above the cap {fixed[unit]:g} "
                             "fixed on the ledger")
-    in_force, spent = caps_in_force(entries), spent_by_unit(entries)
+    in_force = caps_in_force(entries)
+    spent = spent_by_unit(entries) if trusted is None else trusted_units.counted(entries, trusted)
     for unit, total in sorted(spent.items()):
-        cap = in_force.get(unit)
-        if cap is None:
+        limit = in_force.get(unit)
+        if trusted is not None:  # a declared unit: never without a cap
+            limit = min(limit if limit is not None else math.inf, trusted.units[unit].cap_rho)
+        absorbs = trusted is not None and bool(trusted.units[unit].absorbs)
+        absorbed = " (the stray charges it absorbs included)" if absorbs else ""
+        if limit is None:
             problems.append(f"privacy unit {unit}: charged without a cap on the ledger")
-        elif total > cap * (1 + TOLERANCE):
-            problems.append(f"privacy unit {unit}: rho {total:.4g} charged over all releases, above the cap {cap:g}")
+        elif total > limit * (1 + TOLERANCE):
+            problems.append(f"privacy unit {unit}: rho {total:.4g} charged over all releases{absorbed}, above the cap "
+                            f"{limit:g} (rule cap_rho)")
     for entry in entries:
         rho = entry.body.get("rho")
         if entry.kind == "charge" and not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho > 0):
@@ -148,9 +160,9 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
     from release.stages.publish import MANIFEST, sha256_file
 
     entries = ledger.entries()
-    problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps)
+    problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps, trusted)
     if trusted is not None:
-        problems += trusted_units.ledger_problems(entries, trusted)  # with the fix for an undeclared unit
+        problems += trusted_units.ledger_problems(entries, trusted)  # each stray charge not absorbed, with the fix
     witness, state = ledger.witness, "none"
     if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
         found, view = witnessing.check(witness, entries, first_use_ok=True)

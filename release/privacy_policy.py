@@ -41,15 +41,38 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# a unit or dataset as a charge on the ledger names it (the witness service takes up to 300 characters)
+Label = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Absorbed(_Frozen):
+    """Charges on the ledger under ``unit`` for ``dataset`` that touched the absorbing unit's people
+    (``release.trusted_units``): a unit no release may use, or a declared unit charged for a dataset
+    it does not cover."""
+
+    unit: Label
+    dataset: Label
+
+
 class UnitSpec(_Frozen):
     """One privacy unit: the people it stands for, the datasets that can hold them, one cap."""
 
     description: str = Field(min_length=1)
     datasets: tuple[Name, ...] = Field(min_length=1)
     cap_rho: Annotated[float, Field(gt=0, le=10)] = DEFAULT_CAP_RHO
-    # units no release may use, whose charges on the ledger touched this unit's people (a rules
-    # copy's alias, charged before approve refused it): they count against this unit's cap
-    absorbs: tuple[Name, ...] = ()
+    # stray charges on the ledger (a rules copy's or a direct draw's, refused at approve) that
+    # touched this unit's people: they count against this unit's cap. {unit: U, dataset: D}, or a
+    # bare name U (an undeclared one), short for {unit: U, dataset: D} for each of this unit's datasets
+    absorbs: tuple[Name | Absorbed, ...] = ()
+
+    @field_validator("absorbs", mode="before")
+    @classmethod
+    def _entries(cls, value: object) -> object:
+        for entry in value if isinstance(value, (list, tuple)) else ():
+            if not isinstance(entry, str) and not (isinstance(entry, dict) and set(entry) == {"unit", "dataset"}):
+                raise ValueError("each entry is an undeclared unit's name or {unit: UNIT, dataset: DATASET}, as the "
+                                 "audit's refusal prints it")
+        return value
 
 
 class GeneralizeStep(_Frozen):
@@ -133,20 +156,48 @@ class PrivacyPolicy(_Frozen):
 
     @model_validator(mode="after")
     def _absorbed_once(self) -> PrivacyPolicy:
-        seen: set[str] = set()
+        """Each absorbs entry names a stray charge, under the unit (or one of the units) whose people it
+        touched; a bare name, or a charge on a dataset no unit declares, is absorbed by one unit only."""
+        seen: dict[tuple[str, ...], str] = {}
         for name, spec in self.units.items():
-            for absorbed in spec.absorbs:
-                if absorbed in self.units:
-                    raise ValueError(f"units.{name}.absorbs: {absorbed} is a declared unit; a unit absorbs only "
-                                     "a name no release may use")
-                if absorbed in seen:
-                    raise ValueError(f"units.{name}.absorbs: {absorbed} is absorbed by two units")
-                seen.add(absorbed)
+            for entry in spec.absorbs:
+                where = f"units.{name}.absorbs"
+                if isinstance(entry, str):
+                    if entry in self.units:
+                        raise ValueError(f"{where}: {entry} is a declared unit; a bare name is a unit no release may "
+                                         f"use. A declared unit's charges for a dataset it does not cover are absorbed "
+                                         f"as {{unit: {entry}, dataset: DATASET}} under the unit of that dataset")
+                    key: tuple[str, ...] = (entry,)
+                else:
+                    if self.placed(entry.dataset, entry.unit):
+                        raise ValueError(f"{where}: {entry.unit} is declared for {entry.dataset}; its charges there "
+                                         "count against its own cap and are absorbed by no other unit")
+                    owners = self.owners(entry.dataset)
+                    if owners and name not in owners:
+                        raise ValueError(f"{where}: the people of {entry.dataset} are those of unit(s) "
+                                         f"{', '.join(owners)}; a charge on it is absorbed there")
+                    # a dataset several units hold: each of them absorbs it; one no unit holds: one unit
+                    key = (entry.unit, entry.dataset, name if owners else "")
+                if key in seen:
+                    raise ValueError(f"{where}: {key[0]} is absorbed by two units ({seen[key]} and {name}) or "
+                                     "listed twice")
+                seen[key] = name
         return self
 
-    def absorber(self, dataset: str, name: str) -> str | None:
-        """The declared unit of ``dataset`` that absorbs the undeclared unit ``name``, if any."""
-        return next((u for u, s in self.units.items() if name in s.absorbs and dataset in s.datasets), None)
+    def owners(self, dataset: str) -> tuple[str, ...]:
+        """The declared units whose people ``dataset`` holds."""
+        return tuple(u for u, s in self.units.items() if dataset in s.datasets)
+
+    def placed(self, dataset: str, name: str) -> bool:
+        """A charge under unit ``name`` for ``dataset`` is where this policy puts it."""
+        spec = self.units.get(name)
+        return spec is not None and dataset in spec.datasets
+
+    def absorbers(self, dataset: str, name: str) -> tuple[str, ...]:
+        """The declared units that absorb a stray charge under ``name`` for ``dataset``."""
+        return tuple(u for u, s in self.units.items() if any(
+            (e == name and dataset in s.datasets) if isinstance(e, str) else (e.unit, e.dataset) == (name, dataset)
+            for e in s.absorbs))
 
     def unit(self, dataset: str, name: str) -> UnitSpec:
         """The unit a table names; an unknown name (a typo would open a new budget) is an error."""

@@ -26,7 +26,7 @@ from release.ledger import Entry
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy
 from release.spend_evidence import STATEMENT, trusted_noisy_specs
 from release.tables_spec import NOISY, TableSpec
-from release.trusted_units import spent_with_absorbed
+from release.trusted_units import counted
 
 TOLERANCE = 1e-9
 
@@ -170,7 +170,7 @@ def release_problems(dataset: str, rules_dir: Path, manifest: Mapping[str, Any],
     problems += [p for unit, rho in used.items() for p in _unit_problems("privacy.rho_spent", policy, dataset,
                                                                         str(unit), rho=rho, expected=expected)]
     problems += _statement_problems(public, policy, dataset, specs, expected)
-    spent = spent_with_absorbed(entries, policy)  # 4u-poison: charges on an alias it absorbs count too
+    spent = counted(entries, policy)  # 4u-poison: the stray charges a unit absorbs count too
     for unit in sorted(expected):
         if _declared(policy, dataset, unit) and spent.get(unit, 0.0) > policy.units[unit].cap_rho * (1 + TOLERANCE):
             problems.append(f"privacy unit {unit}: the ledger's charges pass the cap of the trusted {POLICY_FILE} "

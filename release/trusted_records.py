@@ -40,19 +40,10 @@ _WHOLE_YEARS = re.compile(r"^(?:0|[1-9][0-9]{0,2})$")  # str(int(n)), as the age
 
 
 def _published(trusted: Trusted, public: Path, name: str) -> pd.DataFrame | None:
-    """A published record-level file of the trusted policy, or None (not published, or unreadable:
-    the integrity and column checks report that)."""
-    from release.errors import InputError
-    from release.gate import read_public_csv
+    from release.trusted_release import published_file
 
-    file_policy = trusted.policy.files.get(name)
-    path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
-    if path is None or not path.is_file():
-        return None
-    try:
-        return read_public_csv(path)
-    except InputError:
-        return None
+    found = published_file(trusted, public, name)
+    return found[1] if found is not None else None
 
 
 def _file_name(trusted: Trusted, name: str) -> str:
@@ -98,9 +89,9 @@ def coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
 
 
 def _risk_changes_age(trusted: Trusted, column: str) -> tuple[bool, bool]:
-    """Does a trusted record-risk ladder (any of the dataset's policies) band the age column by
-    decades, or blank it?"""
-    steps = [step for specs in trusted.privacy.record_risk.values() for spec in specs for step in spec.steps
+    """Does the trusted record-risk ladder of the bundle's policy band the age column by decades, or
+    blank it?"""
+    steps = [step for spec in trusted.privacy.record_risk.get(trusted.policy_name, ()) for step in spec.steps
              if step.column == column]
     return any(s.to == "age_band" for s in steps), any(s.to == "blank" for s in steps)
 

@@ -15,8 +15,8 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
 2. **only declared tables**: every file under ``tables/`` and every ``privacy.json`` entry is a
    table the trusted tables policy of that generation declares, with the status class and
    mechanism it declares (a policy without a tables file declares none);
-3. **every measurement and the statement** as the trusted declaration gives them
-   (``release.trusted_statement``);
+3. **every measurement and the statement** (its record-level risk checks too) as the trusted
+   declaration gives them (``release.trusted_statement``);
 4. **the record-level files** (``release.trusted_records``): every column the trusted linkage plan
    coarsens holds only the bands (or blanks) the coarsening writes, and the trusted juvenile rule
    holds: a minor's age only as a juvenile band, the rows of a minor's report withheld and dated as
@@ -60,6 +60,7 @@ class Trusted:
     policy: DatasetPolicy
     tables: TablesPolicy | None
     privacy: PrivacyPolicy
+    policy_name: str = ""  # the rule file's name: the dataset's, or its generation's (record_risk is keyed by it)
 
     @property
     def where(self) -> str:
@@ -74,7 +75,7 @@ def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> T
     """The trusted declarations a bundle is judged by, or why they cannot be read."""
     from release.privacy_policy import load_privacy_policy
     from release.tables_spec import load_tables_policy
-    from release.trust import bundle_policy
+    from release.trust import bundle_policy, bundle_policy_name
 
     year = manifest.get("year")
     policy, found = bundle_policy(dataset, rules_dir, manifest)
@@ -82,7 +83,8 @@ def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> T
         return found[0] if found else "the manifest names no year"
     try:
         tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
-        return Trusted(dataset, year, rules_dir, policy, tables, load_privacy_policy(rules_dir))
+        return Trusted(dataset, year, rules_dir, policy, tables, load_privacy_policy(rules_dir),
+                       bundle_policy_name(dataset, manifest))
     except ReleaseError as exc:
         return exc.one_line()
 
@@ -165,3 +167,19 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
     problems += [f"public table {name}: published without its entry in {STATEMENT} (rule tables)"
                  for name in sorted(published - stated) if trusted.spec(name) is not None]
     return problems
+
+
+def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any] | None:
+    """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
+    under ``public``; None when it is not published or not readable (the integrity checks report that)."""
+    from release.errors import InputError
+    from release.gate import read_public_csv
+
+    file_policy = trusted.policy.files.get(name)
+    path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return path, read_public_csv(path)
+    except InputError:
+        return None

@@ -19,6 +19,13 @@ And delta is the trusted ``privacy.yaml``'s (in the manifest, each measurement a
 and delta give (``tables_text``): the whole entry of a summary, the claims of a noisy or exact
 table (mechanism, unit, rho, epsilon, delta, epsilon at delta, bounds and what is conditional on
 them, suppression), whatever the copy's text said.
+
+Its record-level risk section (``record_level_risk``) states each check the trusted ``privacy.yaml``'s
+``record_risk`` declares for the bundle's policy that applies to the published files, with the trusted
+file, quasi-identifiers, k and action (round 23, k2: a copy with k 2 published "179 rows under k 2",
+where the organisation's k 5 gives every row, and approve, publish, the audit and verify passed).
+Its counts are not replayed: the build measures the files just before their portal form, which can
+differ from the published text (a date's form, the age moved to its band column).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from release.errors import ReleaseError
 from release.model import manifest_privacy
+from release.privacy_policy import POLICY_FILE
 
 if TYPE_CHECKING:
     from release.tables_spec import TableSpec
@@ -148,23 +156,57 @@ def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+# what the trusted record_risk fixes of each check a privacy.json states
+_RISK_FIXED = ("file", "quasi_identifiers", "k", "action")
+
+
+def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) -> list[str]:
+    """``record_level_risk`` of privacy.json (``statement``): the trusted ``record_risk`` checks that
+    apply to the files published under ``public``, each with the trusted file, quasi-identifiers, k and action."""
+    from release import record_risk
+    from release.trusted_release import STATEMENT, published_file
+
+    specs = trusted.privacy.record_risk.get(trusted.policy_name, ())
+    names = sorted({n for s in specs for n in (s.file, s.parent) if n})
+    frames = {n: found[1] for n in names if (found := published_file(trusted, public, n)) is not None}
+    expected = [r.to_dict() for s in specs if (r := record_risk.measure(frames, s)) is not None]  # those that apply
+    stated = statement.get("record_level_risk")
+    stated = stated if isinstance(stated, list) else []
+    where = f"public {STATEMENT} record_level_risk"
+    if len(stated) != len(expected):
+        return [(f"{where}: states {len(stated)} check(s) where the trusted {POLICY_FILE}'s record_risk for "
+                 f"{trusted.policy_name} gives {len(expected)} on the published files (rule record_risk)")]
+    problems = []
+    for number, (entry, want) in enumerate(zip(stated, expected), start=1):
+        entry = entry if isinstance(entry, dict) else {}
+        differ = [k for k in _RISK_FIXED if not _close(entry.get(k), want[k])]
+        if differ:
+            problems.append(f"{where}[{number}] ({want['file']}): states {', '.join(differ)} otherwise than the "
+                            f"trusted {POLICY_FILE}'s record_risk (rule record_risk.{differ[0]})")
+    return problems
+
+
 def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
-    """delta (manifest, privacy.json) and each privacy.json table entry as the trusted policy states it."""
+    """delta (manifest, privacy.json) and each privacy.json table entry as the trusted policy states it;
+    its record-level risk checks as the trusted record_risk declares them."""
     import json
 
     from release.trusted_release import STATEMENT, stated_tables
 
     problems: list[str] = []
     privacy = manifest_privacy(manifest)
+    try:
+        statement = json.loads((public / STATEMENT).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        statement = None  # absent or unreadable: the integrity checks report it
+    if not isinstance(statement, dict):
+        statement = None
     if privacy.get("measurements"):  # a release without noisy tables records delta 0 and states the default
         if not _close(privacy.get("delta"), trusted.privacy.delta):
             problems.append("privacy.delta: another delta than the trusted privacy.yaml's (rule delta)")
-        try:
-            statement = json.loads((public / STATEMENT).read_text(encoding="utf-8"))
-            dp = statement.get("differential_privacy") if isinstance(statement, dict) else None
-        except (OSError, UnicodeDecodeError, ValueError):
-            dp = None
+        dp = statement.get("differential_privacy") if statement is not None else None
         problems += _units_problems(trusted, dp) if isinstance(dp, dict) else []
+    problems += risk_problems(trusted, statement, public) if statement is not None else []
     for number, entry in enumerate(stated_tables(public), start=1):
         spec = trusted.spec(entry.get("table"))
         if spec is None or entry.get("mechanism") != spec.mechanism:

@@ -1,16 +1,39 @@
-"""Charges on the ledger under a unit the trusted policy does not declare: a way forward (issue #12,
-round 22: 4u-poison).
+"""Stray charges on the ledger, and the one way forward for each (issue #12, round 22: 4u-poison;
+round 23: 4u-poison-declared, 4u-poison-draw).
 
-A build with a rules copy charges whatever unit the copy declares (``person2``), on the
-authoritative ledger, witnessed; approve, publish and the audit refuse that release. But the
-ledger is append-only, so the charge stays, and every later audit of every release on the ledger
-failed ("counts against no cap") with no way out: declaring ``person2`` would make the alias
-legitimate. The way forward is the truth: those charges touched the people of a declared unit, so
-an administrator declares, under that unit in ``privacy.yaml``, ``absorbs: [person2]``. They then
-count against that unit's cap (the audit fails only if the cap is then passed, which is the
-truth), no release may use the absorbed name (the build never accepts it: ``PrivacyPolicy.unit``),
-and the releases that used it stay refused (``spend_policy``: charged to another unit than the
-trusted tables policy's). The refusal names exactly this fix.
+A charge is *in place* when the trusted ``privacy.yaml`` declares its unit for its dataset. Any
+other charge is *stray*: a build with a rules copy charges whatever unit the copy declares
+(``person2``, or ``youth``, which the organisation declares for YouthConnect only, for an FIOE
+table), and a writer can ask the witness service for a draw on any unit and dataset, which
+recovery then pays (``person9``). Approve, publish and the audit refuse the releases that used it,
+but the ledger is append-only: the charge stays, and every later audit of every release on the
+ledger fails until it counts against a cap. Declaring the stray unit would make an alias
+legitimate, and the round-22 fix (``absorbs: [NAME]``) was no way out when the name is a declared
+unit (privacy.yaml refused to load) or when no cap entry existed for it (a draw-only unit).
+
+The way forward is the truth about the charge: it measured the people of its dataset, so it
+counts against the cap of the declared unit whose people those are. An administrator says so in
+the trusted ``privacy.yaml``, under that unit::
+
+    absorbs: [{unit: person9, dataset: fioe}]
+
+(a bare ``person2`` is short for ``{unit: person2, dataset: D}`` for each of the unit's datasets).
+The entry goes under every unit that declares the charge's dataset (each of them protects people
+it measured), or, for a dataset no unit declares, under the one unit whose people it touched,
+which only the administrator knows. The audit's refusal prints exactly that entry. From then on
+the charge counts against that unit's cap everywhere a cap is held: the build's precheck and its
+draw (``Ledger.counting``), the audit and approve (``counted``), the budget report; the audit
+fails only if the cap is then passed, which is what happened to those people. No release may use
+an absorbed name (the build never accepts it: ``PrivacyPolicy.unit``), and the releases that used
+it stay refused (``spend_policy``: charged to another unit than the trusted tables policy's).
+
+**A declared unit charged for another dataset** (``youth`` for FIOE) counts against ``youth``'s
+cap already, because the ledger sums a unit's charges whatever their dataset. It must *also* be
+absorbed by the unit of its dataset (``person``), and both counts stand: the draw measured FIOE's
+people, whom ``person``'s cap protects, so leaving it on ``youth`` alone would let ``person``'s cap
+under-count a loss its people bore; and it stays on ``youth`` because a young person referred to
+YouthConnect can also be in the FIO reports (the datasets can hold the same person), the ledger
+cannot be rewritten, and counting a loss twice only ever errs on the safe side.
 """
 
 from __future__ import annotations
@@ -18,48 +41,61 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from release.ledger import Entry, spent_by_unit
+from release.ledger import Entry
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy
 
-TOLERANCE = 1e-9
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-def spent_with_absorbed(entries: Sequence[Entry], policy: PrivacyPolicy) -> dict[str, float]:
-    """rho charged per declared unit, the charges on the names it absorbs included."""
-    spent = spent_by_unit(list(entries))
-    for unit, spec in policy.units.items():
-        spent[unit] = spent.get(unit, 0.0) + sum(spent.get(name, 0.0) for name in spec.absorbs)
+def counted(entries: Sequence[Entry], policy: PrivacyPolicy) -> dict[str, float]:
+    """rho counted against each declared unit of ``policy`` that any charge counts against: every
+    charge under its name (whatever the dataset) and every stray charge it absorbs."""
+    spent: dict[str, float] = {}
+    for entry in entries:
+        if entry.kind != "charge":
+            continue
+        unit, dataset, rho = str(entry.body.get("unit")), str(entry.body.get("dataset")), entry.body.get("rho")
+        rho = float(rho) if isinstance(rho, (int, float)) and not isinstance(rho, bool) else 0.0  # else: cap_problems
+        stray = not policy.placed(dataset, unit)
+        for name in dict.fromkeys(((unit,) if unit in policy.units else ()) +
+                                  (policy.absorbers(dataset, unit) if stray else ())):
+            spent[name] = spent.get(name, 0.0) + rho
     return spent
 
 
-def _fix(policy: PrivacyPolicy, entry: Entry) -> str:
-    """What an administrator adds to let the audit count the charge against a declared unit's cap."""
-    unit = entry.body.get("unit")
-    dataset = str(entry.body.get("dataset"))
-    name = unit if isinstance(unit, str) and _NAME.fullmatch(unit) else "<the unit of the charge>"
-    owners = [u for u, s in policy.units.items() if dataset in s.datasets]
-    owner = owners[0] if len(owners) == 1 else "<the unit whose people it touched>"
-    return (f"the ledger is append-only: if its charge touched the people of a declared unit (a rules copy's alias), "
-            f"an administrator adds 'absorbs: [{name}]' under units.{owner} in the trusted {POLICY_FILE}, and its "
-            "charges then count against that unit's cap (releases that used it stay refused)")
+def entry_for(entry: Entry) -> str:
+    """The ``absorbs`` entry that names this charge; a unit or dataset that is not a plain name is
+    not repeated: the administrator copies it from the ledger entry."""
+    unit, dataset = str(entry.body.get("unit")), str(entry.body.get("dataset"))
+    shown = [v if _NAME.fullmatch(v) else f"<its {k} exactly as ledger entry {entry.seq} records it>"
+             for k, v in (("unit", unit), ("dataset", dataset))]
+    return f"{{unit: {shown[0]}, dataset: {shown[1]}}}"
+
+
+def _fix(entry: Entry, units: Sequence[str]) -> str:
+    """What an administrator adds so that the charge counts against the cap of the units whose people it touched."""
+    where = " and of ".join(f"units.{u}" for u in units) if units else "units.<the unit whose people it touched>"
+    item = entry_for(entry)
+    return (f"the ledger is append-only: it measured the people of its dataset, so an administrator adds the entry "
+            f"{item} to the absorbs list of {where} (absorbs: [{item}] where there is none) in the trusted "
+            f"{POLICY_FILE}; it then counts against that unit's cap, and releases that used it stay refused")
 
 
 def ledger_problems(entries: Sequence[Entry], policy: PrivacyPolicy) -> list[str]:
-    """Charges on a unit the trusted ``privacy.yaml`` neither declares nor absorbs for their dataset
-    (each with the fix), and each declared unit whose charges, absorbed ones included, pass its cap."""
+    """Each stray charge that some unit whose people it touched does not absorb, with the fix (the
+    caps, absorbed charges included: ``ledger_audit.cap_problems``)."""
     problems = []
     for entry in entries:
-        dataset, unit = str(entry.body.get("dataset")), str(entry.body.get("unit"))
         if entry.kind != "charge":
             continue
-        spec = policy.units.get(unit)
-        if (spec is None or dataset not in spec.datasets) and policy.absorber(dataset, unit) is None:
+        dataset, unit = str(entry.body.get("dataset")), str(entry.body.get("unit"))
+        if policy.placed(dataset, unit):
+            continue
+        owners, have = policy.owners(dataset), policy.absorbers(dataset, unit)
+        missing = [u for u in owners if u not in have] if owners else ([] if have else [None])
+        if missing:  # a dataset no unit declares: the policy's only unit, or the administrator's choice
+            named = [u for u in missing if u] or (list(policy.units) if len(policy.units) == 1 else [])
             problems.append(f"ledger entry {entry.seq}: a charge on a privacy unit the trusted {POLICY_FILE} does not "
-                            f"declare for its dataset counts against no cap (rule privacy_unit_name); {_fix(policy, entry)}")
-    spent = spent_with_absorbed(entries, policy)
-    for unit, spec in sorted(policy.units.items()):
-        if spec.absorbs and spent.get(unit, 0.0) > spec.cap_rho * (1 + TOLERANCE):
-            problems.append(f"privacy unit {unit}: the ledger's charges, with those on the names it absorbs, pass the "
-                            f"cap of the trusted {POLICY_FILE} (rule cap_rho)")
+                            f"declare for its dataset counts against no cap of the units whose people it touched "
+                            f"(rule privacy_unit_name); {_fix(entry, named)}")
     return problems
