@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger, build_world, invoke, name_witness
+from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witness
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
 from release import generations
@@ -25,6 +25,7 @@ from release.ledger import Ledger
 
 YEAR = "2021"
 TABLES = "fioe_tables.yaml"
+RULES = ROOT / "redaction_rules"
 PROTECTED_BLOCK = f"  - name: {PROTECTED}\n"
 
 
@@ -421,6 +422,47 @@ def test_absorbs_attributes_each_stray_charge_to_the_units_whose_people_it_touch
     assert policy.absorbers("nowhere", "person9") == ("person",) and policy.absorbers("fioe", "person9") == ()
     assert policy.absorbers("youthconnect", "zz") == ("youth",) and policy.owners("youthconnect") == ("person", "youth")
     assert policy.placed("youthconnect", "youth") and not policy.placed("fioe", "youth")
+
+
+@pytest.mark.parametrize(("unit", "dataset"), [
+    ("no", "fioe"), ("null", "fioe"), ("person", "off"), ("Person 9", "fioe"), ("yes", "true"), ("a: [b]", "fioe"),
+    ('say "x"', "fioe"), ("person9", "fioe")],
+    ids=["no", "null", "dataset-off", "space", "yes-true", "flow-characters", "quotes", "plain"])
+def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset: str) -> None:
+    """Round 24, U-yaml-unit, U-yaml-dataset, U-nonplain: the audit's advice printed ``{unit: no,
+    dataset: fioe}`` bare; written in privacy.yaml as printed it read ``no`` as false (``off`` too,
+    ``null`` as None) and the file no longer loaded: every build stopped (3). The entry the refusal
+    prints, written verbatim where it says, now loads as that very charge's unit and dataset, and the
+    charge is absorbed."""
+    from release.ledger import GENESIS, Entry
+    from release.privacy_policy import load_privacy_policy
+    from release.trusted_units import ledger_problems
+
+    (tmp_path / "privacy.yaml").write_text((RULES / "privacy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    charge = Entry(7, "charge", {"unit": unit, "dataset": dataset, "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
+    advice = ledger_problems([charge], load_privacy_policy(tmp_path))
+    assert len(advice) == 1 and "to the absorbs list of units.person" in advice[0], advice
+    entry = re.search(r"adds the entry (\{.*?\}) to the absorbs list", advice[0])
+    assert entry is not None and "<its" not in entry.group(1), advice
+    text = (tmp_path / "privacy.yaml").read_text(encoding="utf-8")
+    assert "\n    cap_rho: 1.0\n" in text
+    (tmp_path / "privacy.yaml").write_text(text.replace(
+        "\n    cap_rho: 1.0\n", f"\n    cap_rho: 1.0\n    absorbs: [{entry.group(1)}]\n", 1), encoding="utf-8")
+    policy = load_privacy_policy(tmp_path)
+    assert policy.absorbers(dataset, unit) == ("person",)
+    assert ledger_problems([charge], policy) == []
+
+
+def test_a_name_that_does_not_print_is_not_repeated_in_the_advice(tmp_path: Path) -> None:
+    """A control or direction character in a charge's unit is not echoed to the terminal; the advice
+    points to the ledger entry instead."""
+    from release.ledger import GENESIS, Entry
+    from release.privacy_policy import load_privacy_policy
+    from release.trusted_units import ledger_problems
+
+    charge = Entry(9, "charge", {"unit": "per\u202eson", "dataset": "fioe", "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
+    advice = ledger_problems([charge], load_privacy_policy(RULES))
+    assert "<its unit exactly as ledger entry 9 records it>" in advice[0] and "\u202e" not in advice[0], advice
 
 
 # ---- the control: an honest 2021 passes every check ----------------------------------------
