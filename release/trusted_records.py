@@ -50,11 +50,14 @@ def _file_name(trusted: Trusted, name: str) -> str:
     return trusted.policy.files[name].public_file.format(year=trusted.year)
 
 
+def _derived_bands(file_policy: FilePolicy, column: str) -> list[str]:
+    """The ``age_band`` columns the portal form moves ``column``'s bands to."""
+    return [c for c, rule in file_policy.columns.items() if rule.type == "age_band" and getattr(rule, "of") == column]
+
+
 def _carriers(file_policy: FilePolicy, column: str, frame: pd.DataFrame) -> list[str]:
-    """The published columns that hold ``column``'s values: itself and the ``age_band`` column the
-    portal form moves its bands to."""
-    derived = [c for c, rule in file_policy.columns.items() if rule.type == "age_band" and getattr(rule, "of") == column]
-    return [c for c in (column, *derived) if c in frame.columns]
+    """The published columns that hold ``column``'s values: itself and its ``age_band``."""
+    return [c for c in (column, *_derived_bands(file_policy, column)) if c in frame.columns]
 
 
 def juvenile_labels(policy: DatasetPolicy) -> set[str]:
@@ -118,9 +121,15 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
         return []
     name, column = policy.column_ref(rule.age_column)
     frame = _published(trusted, public, name)
-    if frame is None or column not in frame.columns:
+    if frame is None:
         return []
     file_policy = policy.files[name]
+    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    wanted = [c for c in (column, *_derived_bands(file_policy, column), link) if c in file_policy.public_columns()]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:  # who is a minor, or which report is theirs, is no longer in the file: fail closed
+        return [f"public file {_file_name(trusted, name)}, column {c}: missing, so the trusted juvenile rule cannot be "
+                "checked (rule juvenile)" for c in missing]
     carriers = _carriers(file_policy, column, frame)
     coarsened = column in linkage.coarsening(trusted.tables).get(name, {})
     labels = juvenile_labels(policy)
@@ -155,7 +164,6 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
         if adult:
             problems.append(f"{where}, column {carrier}: {adult} row(s) of a minor hold an age that is not a "
                             "juvenile band (rule juvenile.bands)")
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
     reports = set(frame.loc[minor.to_numpy(), link].dropna()) if link in frame.columns else set()
     return problems + (_report_problems(trusted, public, reports) if reports else [])
 

@@ -127,3 +127,19 @@ def test_without_coarsening_the_age_column_holds_whole_adult_years_or_a_band(tmp
     problems = [p for p in _problems(_public(tmp_path, persons), coarsened=False) if "column age:" in p]
     assert bool(problems) is flagged, problems
     assert all("rule juvenile.bands" in p and value not in p for p in problems), problems
+
+
+@pytest.mark.parametrize("dropped", ["age", "age_band", "fc_num"])
+def test_a_persons_file_without_its_age_or_report_link_fails_closed(tmp_path: Path, dropped: str) -> None:
+    """Without the age columns (or the link to the report) no check can tell which contacts rows are a
+    minor's: the file is refused, not passed."""
+    public = _public(tmp_path, HONEST_PERSONS)
+    path = public / "fioe_2021_persons.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [{k: v for k, v in row.items() if k != dropped} for row in csv.DictReader(handle)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert f"public file fioe_2021_persons.csv, column {dropped}: missing, so the trusted juvenile rule cannot be " \
+           "checked (rule juvenile)" in _problems(public)
