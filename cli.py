@@ -451,25 +451,38 @@ def witness_init_key(path: Path, socket_path: str | None, port: int | None, as_j
     _run(as_json, lambda: api.witness_init_key(path, address), render.witness_key)
 
 
+@witness.command(name="counts-key", **texts("witness-counts-key"))
+@click.option("--out", "path", type=click.Path(path_type=Path), required=True,
+              help="The counts key file to create (mode 0600; never overwritten), for serve --counts-key.")
+@_json_option
+def witness_counts_key(path: Path, as_json: bool) -> None:
+    from release import api
+    _run(as_json, lambda: api.witness_counts_key(path), render.key_values)
+
+
 @witness.command(name="serve", **texts("witness-serve"))
 @click.option("--dir", "folder", type=click.Path(path_type=Path), required=True,
               help="The witness's store folder (its account's only; created mode 0700).")
 @click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
               help="The witness's private key (release witness init-key), mode 0600.")
+@click.option("--counts-key", "counts_path", type=click.Path(path_type=Path),
+              help="The counts key (release witness counts-key), mode 0600: each draw statement commits to the "
+                   "counts drawn on under it. Without it the service makes no draw.")
 @click.option("--socket", "socket_path", type=click.Path(path_type=Path), help="Listen on this Unix socket.")
 @click.option("--port", type=int, help="Listen on this TCP port of 127.0.0.1 (0: any free port).")
 @click.option("--writer", "writers", multiple=True, metavar="USER|UID|any",
               help="An account whose builds may append and draw (repeatable; default: the service's own account). "
                    "Over TCP, which carries no uid, only 'any' lets anyone write (the lower tier).")
 @_json_option
-def witness_serve(folder: Path, key_path: Path, socket_path: Path | None, port: int | None, writers: tuple[str, ...],
-                  as_json: bool) -> None:
+def witness_serve(folder: Path, key_path: Path, counts_path: Path | None, socket_path: Path | None,
+                  port: int | None, writers: tuple[str, ...], as_json: bool) -> None:
     from release import api
 
     def ready(address: str) -> None:
         click.echo(f"witness: listening on {address}", err=as_json)
         sys.stdout.flush()
-    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready, writers), render.key_values)
+    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready, writers, counts_path),
+         render.key_values)
 
 
 @witness.command(name="recover", **texts("witness-recover"))

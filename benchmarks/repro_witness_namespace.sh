@@ -44,8 +44,12 @@ chown $ANALYST:$ANALYST "$R/home" "$R/analyst" "$W"   # $R stays root's: no one 
 as_user $WITNESS env PYTHONPATH="$PP" $PY -m release witness init-key --out "$R/witness-account/witness.key" \
   --socket "$R/run/witness.sock" --json > "$R/witness-key.json"
 PUB=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["public_key"])' "$R/witness-key.json")
+# the counts key, derived from the organisation's HMAC key by its holder, given to the witness's account
+as_user $WITNESS env PYTHONPATH="$PP" RELEASE_HMAC_KEY="$KEY" $PY -m release witness counts-key \
+  --out "$R/witness-account/counts.key" --json > /dev/null
 setpriv --reuid $WITNESS --regid $WITNESS --clear-groups env PYTHONPATH="$PP" $PY -m release witness serve \
-  --dir "$R/witness-account/store" --key "$R/witness-account/witness.key" --socket "$R/run/witness.sock" \
+  --dir "$R/witness-account/store" --key "$R/witness-account/witness.key" \
+  --counts-key "$R/witness-account/counts.key" --socket "$R/run/witness.sock" \
   --writer $ANALYST > "$R/witness.log" 2>&1 &   # setpriv and env exec: $! is the service's own pid
 echo $! > "$R/witness.pid"
 for _ in $(seq 100); do [ -S "$R/run/witness.sock" ] && break; sleep 0.1; done
@@ -75,8 +79,10 @@ C0=$(charges "$LEDGER"); cp "$LEDGER" "$R/analyst/ledger.M0"; chown $ANALYST "$R
 # ---- 2f-ns: three draws of 2021 on copies of the ledger, each in a private mount namespace
 # (a) with the analyst's own witness (their key) mounted over the witness's socket folder
 A witness init-key --out "$R/analyst/fake.key" --json >/dev/null
+A witness counts-key --out "$R/analyst/fake-counts.key" --json >/dev/null   # the analyst holds the HMAC key
 setpriv --reuid $ANALYST --regid $ANALYST --clear-groups env PYTHONPATH="$PP" $PY -m release witness serve \
-  --dir "$R/analyst/fake-store" --key "$R/analyst/fake.key" --socket "$R/analyst/fake-run/witness.sock" \
+  --dir "$R/analyst/fake-store" --key "$R/analyst/fake.key" --counts-key "$R/analyst/fake-counts.key" \
+  --socket "$R/analyst/fake-run/witness.sock" \
   > "$R/fake.log" 2>&1 &
 FAKE=$!
 for _ in $(seq 100); do [ -S "$R/analyst/fake-run/witness.sock" ] && break; sleep 0.1; done

@@ -11,6 +11,7 @@ the modules each name comes from:
 - ``release.governance_api`` — list, review, decide, keygen, approve, publish, audit
 - ``release.doctor`` — doctor (is this machine ready: model, engine, key, rules, ledger, browser)
 - ``release.witness_service`` — witness_serve, witness_init_key, witness_void (the ledger's witness service)
+- ``release.witness_counts`` — witness_counts_key (the key its draw statements commit to their counts under)
 - ``release.ledger_recover`` — witness_recover (the ledger adopts what its witness service holds)
 """
 
@@ -36,6 +37,7 @@ from release.run_options import BuildOptions, Execution, Progress, Resolved, Sil
 from release.sample_writer import write_sample
 from release.scan import scan_file
 from release.ledger_recover import recover as witness_recover
+from release.witness_counts import make_key_file as witness_counts_key
 from release.witness_service import init_key as witness_init_key
 from release.witness_service import serve as witness_serve
 from release.witness_service import void as witness_void
@@ -44,6 +46,6 @@ __all__ = [
     "BuildOptions", "Execution", "Progress", "Resolved", "Silent", "approve_release",
     "audit_release", "budget_report", "build_release", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
-    "validate_table", "verify_published", "witness_init_key", "witness_recover", "witness_serve", "witness_void",
+    "validate_table", "verify_published", "witness_counts_key", "witness_init_key", "witness_recover", "witness_serve", "witness_void",
     "write_sample",
 ]

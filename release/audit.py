@@ -3,7 +3,8 @@
 Every check re-derives its answer from the files, never from the bundle's own claims:
 outputs are re-hashed, the log chain re-walked, signatures re-verified, the public files
 re-scanned, cell sizes re-counted, and — given the raw export and the HMAC key — the raw
-values searched for in the public files and the log's tokens recomputed. Each check
+values searched for in the public files, the log's tokens recomputed and each noisy
+measurement's counts recounted against the witness's commitment. Each check
 reports counts and locations (file, column, row key, line), never a value. A check whose
 input is missing (no raw folder, no key, no injected scanner) is reported as "not run",
 never silently passed; any failed check, and any check that did not run unless the auditor
@@ -90,7 +91,8 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
             checks.append(not_run("privacy_ledger_witness", f"the ledger's witness: {ledger['witness']}; a ledger "
                                   "rolled back or replaced cannot be told from the authoritative one"))
     with progress.stage("audit: raw values and log tokens") if raw_dir else contextlib.nullcontext():
-        checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public)
+        checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public,
+                             master=hmac_key if keys else None, rules_dir=chosen_dir("redaction_rules", rules_dir)[0])
     return AuditReport(dataset, year, str(bundle), manifest_sha256(bundle), tuple(checks), allow_unverified)
 
 

@@ -1,6 +1,8 @@
 """Audit checks that need the raw export: no raw-only value in any public file, every
-redaction log token recomputed from its raw cell under the HMAC key, and every identifier
-published as a keyed pseudonym recomputed from its raw value (its form is checked without).
+redaction log token recomputed from its raw cell under the HMAC key, every identifier
+published as a keyed pseudonym recomputed from its raw value (its form is checked without),
+and each noisy measurement's counts recounted against the witness's commitment
+(``release.audit_counts``).
 
 Both read the raw folder with ``load_export``, exactly as a build does; an unreadable export
 or a missing policy or key makes them fail or "not run", never pass.
@@ -17,6 +19,7 @@ import pandas as pd
 
 from release.audit_report import AuditCheck, from_problems, not_run
 from release.audit_checks import source_keys, with_source_keys
+from release.audit_counts import check_noisy_counts, not_run_without
 from release.config import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
@@ -177,23 +180,30 @@ def _raw_column(loaded: Loaded | None, file: str, column: str) -> pd.Series:
 
 def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame], manifest: Mapping[str, object],
                bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None,
-               public: Mapping[str, pd.DataFrame] | None = None) -> list[AuditCheck]:
-    """The raw-export checks, or why they could not run (no folder, no policy, unreadable)."""
+               public: Mapping[str, pd.DataFrame] | None = None, *, master: bytes | None = None,
+               rules_dir: Path | None = None) -> list[AuditCheck]:
+    """The raw-export checks, or why they could not run (no folder, no policy, unreadable);
+    ``master`` and ``rules_dir``: the HMAC key and the trusted rules the noisy tables' counts are
+    recounted under (``release.audit_counts``)."""
     if policy is None:
-        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given")] \
+        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
+                *not_run_without(manifest, "no raw folder given")] \
             if raw_dir is None else [from_problems("raw_values_absent", ["policy not available"], {}),
-                                     not_run("log_tokens", "policy not available")]
+                                     not_run("log_tokens", "policy not available"),
+                                     *not_run_without(manifest, "policy not available")]
     # identifiers published as pseudonyms: checked whenever the policy has any, recomputed with --raw
     pseudonyms = any(pseudonym_columns(policy))
     if raw_dir is None:
         return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
-                *([check_pseudonyms(policy, frames, year)] if pseudonyms else [])]
+                *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
+                *not_run_without(manifest, "no raw folder given")]
     try:
         loaded = load_export(raw_dir, policy, year)
     except ReleaseError as exc:
         return [from_problems("raw_values_absent", [exc.one_line()], {}),
                 not_run("log_tokens", "raw export unreadable"),
-                *([check_pseudonyms(policy, frames, year)] if pseudonyms else [])]
+                *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
+                *not_run_without(manifest, "raw export unreadable")]
     # every pseudonymous report key back to its source number, recomputed under the key
     sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
                           {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][_link(fp)]})
@@ -203,4 +213,6 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
                   else not_run("log_tokens", "no HMAC key given"))
     if pseudonyms:
         checks.append(check_pseudonyms(policy, frames, year, loaded, tokenizer))
+    checks += check_noisy_counts(policy, loaded, manifest, rules_dir, master, tokenizer) if rules_dir is not None \
+        else not_run_without(manifest, "no trusted rules given")
     return checks

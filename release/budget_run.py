@@ -25,6 +25,7 @@ from release.run_options import BuildOptions, Resolved
 from release.stages import noise
 from release.tables_noisy import Measured, MeasurementRequest, counts_mac
 from release.tables_spec import TableSpec, TablesPolicy, load_tables_policy
+from release.witness_counts import CountsKey
 
 
 @dataclass
@@ -39,6 +40,14 @@ class RunPrivacy:
     mac: Callable[[str], str]
     ledger: Ledger | None = None
     caps: dict[str, float] = field(default_factory=dict)
+    counts: CountsKey | None = None  # the key the witness service commits to the counts under
+
+    def commitment(self, request: MeasurementRequest) -> dict[str, str] | None:
+        """What the witness's draw statement must carry for this request's counts (the service tier:
+        ``release.witness_counts``); None without the counts key."""
+        if self.counts is None:
+            return None
+        return self.counts.fields(request.spec_sha256, request.data_year, [int(v) for v in request.values])
 
     @property
     def specs(self) -> list[TableSpec]:
@@ -61,7 +70,7 @@ class RunPrivacy:
         charge = Charge(unit=request.privacy_unit, dataset=request.dataset, table=request.table,
                         data_year=request.data_year, release_year=request.release_year,
                         mechanism=request.mechanism, rho=request.rho, epsilon=request.epsilon, run_id=self.run_id)
-        got = self.ledger.obtain(key, charge, request.draw, request.inputs)
+        got = self.ledger.obtain(key, charge, request.draw, request.inputs, self.commitment(request))
         return Measured(noise.from_record(got.record), got.sha256, got.charge, got.reused, got.witness_draw)
 
     def findings(self) -> list[Finding]:
@@ -87,7 +96,8 @@ class RunPrivacy:
                                 charges=[s.charge for s in spends if s.charge])
 
 
-def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str]) -> RunPrivacy:
+def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str],
+             counts: CountsKey | None = None) -> RunPrivacy:
     """The run's privacy: for noisy tables, the authoritative ledger with the units' caps fixed."""
     run_id = uuid.uuid4().hex
     policy = resolved.policy
@@ -101,7 +111,7 @@ def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str
     caps = {str(s.privacy_unit_name): privacy.unit(options.dataset, str(s.privacy_unit_name)).cap_rho for s in noisy}
     ledger = open_ledger(resolved.rules_dir, options.ledger, mac)
     ledger.counting = partial(trusted_units.counted, policy=privacy)  # what the units absorb counts too
-    run = RunPrivacy(options.dataset, options.year, run_id, tables, privacy.delta, mac, ledger)
+    run = RunPrivacy(options.dataset, options.year, run_id, tables, privacy.delta, mac, ledger, counts=counts)
     run.caps = ledger.fix_caps(caps, privacy.delta)
     return run
 

@@ -42,11 +42,11 @@ from release.pii.placeholders import Detection
 from release.pii.workers import execution_section, open_engine
 from release.privacy_policy import risk_specs
 from release.run_options import BuildOptions, Resolved, resolve
-from release.stages import generalize as generalize_stage
 from release.stages import juvenile, leakcheck, load, publish, redact
 from release.stages.load import ROW_KEY
 from release.stages.verify import Hit, finding_id, to_raw_span
 from release.validation_process import Validator
+from release.witness_counts import CountsKey, from_master
 
 MAX_VERIFY_ROUNDS = 5
 CONTEXT_CHARS = 80
@@ -94,11 +94,12 @@ def build_release(options: BuildOptions) -> dict[str, object]:
     assert master is not None
     keys = derive_keys(master.material, options.dataset, options.year, resolved.policy.linkable_tokens)
     with build_lock(options.out_dir, options.dataset, options.year), heap.settled():
-        result = _build(options, resolved, keys, ledger_mac(master.material))
+        result = _build(options, resolved, keys, ledger_mac(master.material), from_master(master.material))
     return {**result, "notices": [n for n in (master.notice(),) if n]}
 
 
-def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str]) -> dict[str, object]:
+def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Callable[[str], str],
+           counts: CountsKey) -> dict[str, object]:
     progress = options.progress
     coarsening = _linkage_coarsening(resolved)  # a broken tables policy stops the build before the first stage
     with progress.stage("load"):
@@ -109,13 +110,14 @@ def _build(options: BuildOptions, resolved: Resolved, keys: ReleaseKeys, mac: Ca
     run.validator = Validator(functools.partial(_raw_request, run))  # imports GE while the model loads
     with run.stack:
         try:
-            return _checked(run, mac)
+            return _checked(run, mac, counts)
         finally:
             run.validator.close()
 
 
-def _checked(run: _Run, mac: Callable[[str], str]) -> dict[str, object]:
-    """Transform, verify, check and write: the bundle of a loaded export."""
+def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[str, object]:
+    """Transform, verify, check and write: the bundle of a loaded export (``mac``: the ledger's key,
+    which keys the truncation too; ``counts``: the key the witness commits to the counts under)."""
     options, resolved, progress = run.options, run.resolved, run.options.progress
     _transform(run)
     _verify(run)
@@ -123,7 +125,7 @@ def _checked(run: _Run, mac: Callable[[str], str]) -> dict[str, object]:
         public_results = _check_public(run)
     if run.report.ok:
         try:
-            privacy = open_run(options, resolved, mac)
+            privacy = open_run(options, resolved, mac, counts)
             tables = None
             if privacy.specs:
                 with progress.stage("aggregate tables"):
@@ -288,18 +290,11 @@ def _public_frames(run: _Run) -> None:
     """Generalize the redacted tables and run the dataset's derive step (fast; re-run per round)."""
     options, policy = run.options, run.resolved.policy
     redacted = run.redaction.tables if run.redaction is not None else run.loaded.tables
-    public, found, events = generalize_stage.generalize(redacted, policy, _minors(run), run.tokenizer)
-    public, cell_events, cell_findings = _apply_cell_decisions(run, public)
-    findings = list(run.redaction.findings if run.redaction else ()) + found + cell_findings
-    events = list(run.redaction.events if run.redaction else ()) + events + cell_events
-    derived = datasets.Derived()
-    derive = datasets.deriver(options.dataset)
-    if derive is not None:
-        derived = derive(datasets.DeriveContext(options.dataset, options.year, policy,
-                                                run.loaded.tables, public, run.tokenizer))
-        public = public.replace(**dict(derived.public))
-        findings += list(derived.findings)
-        events += list(derived.events)
+    made = datasets.derive_public(options.dataset, options.year, policy, run.loaded.tables, redacted, _minors(run),
+                                  run.tokenizer, functools.partial(_apply_cell_decisions, run))
+    public, derived = made.public, made.derived
+    findings = list(run.redaction.findings if run.redaction else ()) + made.findings
+    events = list(run.redaction.events if run.redaction else ()) + made.events
     frames, risk_events, run.risk, risk_findings = record_risk.enforce(
         _coarsened_for_linkage(run, dict(public.frames)), risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
         {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,

@@ -57,6 +57,10 @@ HELP: dict[str, str] = {
                "elsewhere (privacy.yaml pins its address and public key).",
     "witness-init-key": "Create the witness's Ed25519 key pair (private key mode 0600, kept by the witness's "
                         "account only) and print the privacy.yaml line that pins it.",
+    "witness-counts-key": "Derive the witness's counts key from the organisation's HMAC key (RELEASE_HMAC_KEY or "
+                          "its key file, as builds use it) and write it to a new file, mode 0600; prints its key id, "
+                          "never the key. The service (serve --counts-key FILE) commits each draw statement to the "
+                          "counts it drew on under it, and release audit --raw recounts them.",
     "witness-serve": "Run the witness service on a Unix socket (or TCP on 127.0.0.1) until stopped: it appends the "
                      "ledger's entries to its store in --dir, refusing a rolled-back or forked chain, and signs "
                      "receipts and fresh heads with --key. It refuses a key other accounts can read or write, "
@@ -64,7 +68,8 @@ HELP: dict[str, str] = {
                      "its own, e.g. /run/release-witness 0755, never straight in /tmp). It makes every noisy "
                      "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid, "
                      "one whose charge would pass its unit's cap on the ledger's chain (or whose unit has no cap "
-                     "there), and a charge that pays none of its draws. Only the --writer accounts (default: its own; read "
+                     "there), and a charge that pays none of its draws; each draw statement commits to the counts drawn on under "
+                     "--counts-key (without it: heads, appends and tails, no draw). Only the --writer accounts (default: its own; read "
                      "from the Unix socket's peer credentials) may append and draw; over TCP only --writer any.",
     "witness-recover": "Have the privacy ledger adopt what its witness service holds and the ledger lacks: entries "
                        "of a write cut off before its commit (checked against the chain and, with the release key, "
@@ -110,17 +115,21 @@ EXAMPLES: dict[str, list[str]] = {
     "doctor": ["release doctor", f"release doctor {RULES} --out /srv/releases --json",
                f"release doctor {RULES} --address ray-head.internal:6379   # before --engine ray --address"],
     "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
+                "release witness counts-key --out /etc/release-witness/counts.key   # where the HMAC key is",
                 "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                "--socket /run/release-witness/sock --writer analyst",
+                "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock --writer analyst",
                 "release witness recover " + RULES],
     "witness-init-key": ["release witness init-key --out /etc/release-witness/witness.key "
                          "--socket /run/release-witness/sock"],
+    "witness-counts-key": ["RELEASE_HMAC_KEY_FILE=/secure/hmac.key release witness counts-key "
+                           "--out /etc/release-witness/counts.key"],
     "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--socket /run/release-witness/sock",
+                      "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--port 8765",
+                      "--counts-key /etc/release-witness/counts.key --port 8765",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--socket /run/release-witness/sock --writer analyst --writer builds"],
+                      "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock "
+                      "--writer analyst --writer builds"],
     "witness-recover": ["release witness recover " + RULES, "release witness recover --json"],
     "witness-void": ["release witness void --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
                      "--from 42"],

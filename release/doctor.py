@@ -210,6 +210,9 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
     exposed = socket_exposure(Path(service), uid if isinstance(uid, int) else None) if service.startswith("/") else None
     if exposed:
         return Check("ledger", "fail", f"{detail}; but {exposed} (noise.md, section 6)", 6)
+    counts = _counts_key_problem(statement.get("counts_key_id"))
+    if counts:
+        return Check("ledger", "fail", f"{detail}; but {counts} (noise.md, section 6)", 6)
     if not service.startswith("/"):
         return Check("ledger", "warn", f"{detail}; but it is reached over TCP, which carries no peer uid: it takes "
                                        "appends and draws there only when served with --writer any, from any account "
@@ -220,6 +223,26 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
                                        "key and rewrite its store: run it under an account of its own (noise.md, "
                                        "section 6)")
     return Check("ledger", "warn" if over else "ok", f"{detail}, kept by another account")
+
+
+def _counts_key_problem(served: object) -> str | None:
+    """Why the service cannot make draws a build here takes: no counts key, or another one than this
+    machine's HMAC key derives (``release.witness_counts``); None when it can (or no key is here)."""
+    from release.keys import existing_key
+    from release.witness_counts import from_master
+    if served is None:
+        return ("it was started without --counts-key, so it makes no draw: make the key where the HMAC key is "
+                "(release witness counts-key --out FILE) and restart it with --counts-key FILE")
+    try:
+        master = existing_key()
+    except ReleaseError:  # the key's own check reports it
+        master = None
+    mine = from_master(master).key_id if master else None
+    if mine is not None and served != mine:
+        return (f"its counts key (id {str(served)[:16]}) is not the one this machine's HMAC key derives (id {mine}): "
+                "it refuses this machine's draws; make the key again with release witness counts-key where the "
+                "organisation's HMAC key is")
+    return None
 
 
 DEPLOYMENT = ("a folder witness only protects against accounts that cannot write it: run the witness service "

@@ -12,7 +12,8 @@ Nothing is keyed with the master key itself. HKDF-SHA256 derives one key per pur
 under its own label: value tokens (one key per dataset and year, so the same person's
 tokens cannot be linked across releases, unless the policy asks for ``linkable_tokens``),
 the redaction log's trailer MAC (so a value token can never stand in for a trailer MAC),
-and the key id. The manifest records the derivation and the labels, never a key, so an
+the privacy ledger's MAC, the witness service's commitment to the counts it draws on
+(``counts_key``), and the key id. The manifest records the derivation and the labels, never a key, so an
 auditor holding the master key re-derives the same keys years later. The key id is
 itself a derived value: it tells an auditor they hold the right key, and a guessed key
 cannot be checked against it without the HKDF work per guess on 32 bytes of material.
@@ -225,6 +226,15 @@ def ledger_mac(master: bytes) -> Callable[[str], str]:
     """The privacy ledger's MAC (entries, and the keys of stored measurements): its own key,
     the same for every dataset and year, since one ledger holds them all."""
     return Tokenizer(_derive(master, LEDGER_LABEL)).mac
+
+
+COUNTS_LABEL = "release/v2/witness-counts"  # the witness service's commitment to the counts it drew on
+
+
+def counts_key(master: bytes) -> bytes:
+    """The witness service's counts key (``release.witness_counts``): its own label, never the
+    ledger's or a token key, so holding it lets the service commit to counts and nothing else."""
+    return _derive(master, COUNTS_LABEL)
 
 
 def _derive(master: bytes, label: str, length: int = 32) -> bytes:

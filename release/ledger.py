@@ -31,7 +31,7 @@ import math
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +69,13 @@ CREATE TRIGGER IF NOT EXISTS measurements_no_delete BEFORE DELETE ON measurement
 Mac = Callable[[str], str]
 __all__ = ["GENESIS", "Charge", "Entry", "Ledger", "Mac", "Obtained", "Spend", "canonical", "caps_in_force",
            "entry_hash", "epsilon_from_rho", "record_sha256", "rho_from_epsilon", "spent_by_unit"]
+
+
+def _commits_to(signed: Mapping[str, Any], committed: Mapping[str, str] | None) -> bool:
+    """The signed draw statement commits to the counts ``committed`` names (none named: any)."""
+    statement = signed.get("statement")
+    return committed is None or isinstance(statement, Mapping) \
+        and statement.get("counts_commitment") == committed.get("counts_commitment")
 
 
 def _now() -> str:
@@ -198,12 +205,15 @@ class Ledger:
         head = witnessing.head(entries)
         return {**head, "receipt": json.loads(row[0])} if row else head
 
-    def _store_key(self, db: sqlite3.Connection, key: str, entries: list[Entry]) -> str:
+    def _store_key(self, db: sqlite3.Connection, key: str, entries: list[Entry],
+                   committed: Mapping[str, str] | None = None) -> str:
         """Where the measurement ``key`` is stored. A draw charged before the ledger's anchor in its
         witness service was never witnessed, and may have been selected among several (2f-pre); one
         charged after it without the service's draw statement was drawn elsewhere (a throw-away
-        ledger's draft put in the store: 4x-import). Neither is re-used: the measurement is drawn
-        again, and charged, under the next free key of the epoch."""
+        ledger's draft put in the store: 4x-import); one whose statement commits to no counts or, given
+        ``committed`` (this build's counts' commitment), to other counts than this build's (a patched
+        tool's scaled counts stored under the true counts' key: 4s-scale). None is re-used: the
+        measurement is drawn again, and charged, under the next free key of the epoch."""
         epoch = self.witness.epoch(entries) if self.witness is not None else None
         if epoch is None or self.witness is None:
             return key
@@ -216,7 +226,8 @@ class Ledger:
                 return candidate
             seq, body, digest, statement = row
             if seq is not None and seq > epoch.seq and statement is not None and not self.witness.draw_problems(
-                    json.loads(statement), entries[0].hash, digest, json.loads(body)):
+                    json.loads(statement), entries[0].hash, digest, json.loads(body)) \
+                    and _commits_to(json.loads(statement), committed):
                 return candidate
         raise AssertionError("unreachable: the candidates never end")
 
@@ -272,17 +283,19 @@ class Ledger:
     # ---- charges and the measurement store ----------------------------------------------
 
     def obtain(self, key: str, charge: Charge, draw: Callable[[], dict[str, Any]],
-               inputs: Callable[[], dict[str, Any]] | None = None) -> Obtained:
+               inputs: Callable[[], dict[str, Any]] | None = None,
+               committed: Mapping[str, str] | None = None) -> Obtained:
         """The stored measurement under ``key``, or a new one: the cap is checked, the draw is made
         (by the witness service from ``inputs`` in the service tier, else ``draw`` runs here), and the
         charge and the draw are stored in one transaction, whose charge the witness holds before it
-        commits and before the draw is returned (nothing drawn is ever free)."""
+        commits and before the draw is returned (nothing drawn is ever free). ``committed``: what the
+        service's draw statement must commit to for these counts (``release.witness_counts``)."""
         if not (math.isfinite(charge.rho) and charge.rho > 0):
             raise BudgetError(f"the charge for table '{charge.table}' must have a positive finite rho",
                               rule="budget")
         with self._transaction(write=True) as db:
             entries = self._read(db)
-            key = self._store_key(db, key, entries)
+            key = self._store_key(db, key, entries, committed)
             row = db.execute("SELECT m.record, m.sha256, m.charge, d.statement FROM measurements m LEFT JOIN draws d "
                              "ON d.key = m.key WHERE m.key = ?", (key,)).fetchone()
             if row is not None:
@@ -303,7 +316,8 @@ class Ledger:
                                   f"(already spent {spent:.4g})", rule="budget")
             fields = {**charge.__dict__, "measurement_key": key}
             if self.witness is not None and self.witness.tier == "service" and inputs is not None:
-                record, statement = self.witness.draw(entries[0].hash, entries[self._held:], fields, inputs())
+                record, statement = self.witness.draw(entries[0].hash, entries[self._held:], fields, inputs(),
+                                                      committed)
                 self._held = len(entries)
             else:
                 record, statement = draw(), None

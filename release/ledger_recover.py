@@ -124,7 +124,7 @@ def pay_unpaid(ledger: Ledger, db: sqlite3.Connection, draws: Sequence[Mapping[s
         fields = statement.get("charge") if isinstance(statement, Mapping) else None
         ledger_id = ledger._read(db)[0].hash
         if not isinstance(record, dict) or not isinstance(fields, dict) or ledger.witness.draw_problems(  # type: ignore[union-attr]
-                signed, ledger_id, record_sha256(record), fields):
+                signed, ledger_id, record_sha256(record), fields, committed=False):  # charged even uncommitted
             raise _refused(ledger, f"{ledger.witness.label} holds an unpaid draw whose statement does not verify "  # type: ignore[union-attr]
                                    "under the pinned key: it is not charged; the witness's administrator checks the "
                                    "service's store and key")

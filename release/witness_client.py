@@ -19,6 +19,7 @@ from release.approvals import public_key_id, short_id
 from release.errors import BudgetError
 from release.witness import RESTORE, View, published_before
 from release.ledger_entries import CHARGE_FIELDS, record_sha256
+from release.witness_counts import statement_problems
 from release.witness_protocol import DRAW, HEAD, RECEIPT, exchange, new_nonce, verified
 
 if TYPE_CHECKING:
@@ -115,16 +116,23 @@ class ServiceWitness:
         return dict(statement["_signed"])
 
     def draw(self, ledger_id: str, entries: Sequence[Entry], charge: Mapping[str, Any],
-             inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+             inputs: Mapping[str, Any], committed: Mapping[str, str] | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Have the service make a draw (holding ``entries`` first): (the record, its signed draw
-        statement), checked to name this ledger, this charge and this record."""
+        statement), checked to name this ledger, this charge and this record, and, given
+        ``committed``, to commit to these counts (the service refuses before drawing when its counts
+        key is not the one ``committed`` names)."""
+        wanted = {"counts_key_id": committed["counts_key_id"]} if committed else {}
         statement = self._ask("draw", DRAW, ledger_id=ledger_id, entries=_marks(entries), charge=dict(charge),
-                              inputs=dict(inputs))
+                              inputs=dict(inputs), **wanted)
         record = statement["_reply"].get("record")
-        if not isinstance(record, dict) or self.draw_problems(statement["_signed"], ledger_id, record_sha256(record),
-                                                              charge):
-            raise self._refused(f"{self.label} answered a draw whose statement names another ledger, charge or "
-                                "record than the one asked for")
+        found = self.draw_problems(statement["_signed"], ledger_id, record_sha256(record), charge) \
+            if isinstance(record, dict) else ["it came without its record"]
+        if not found and committed and statement.get("counts_commitment") != committed.get("counts_commitment"):
+            found = ["it commits to other counts than the ones this build sent"]
+        if found:
+            raise self._refused(f"{self.label} answered a draw that cannot be used ({found[0]}): it names another "
+                                "ledger, charge or record than the one asked for, or commits to no counts")
         return record, dict(statement["_signed"])
 
     def tail(self, ledger_id: str, first: int) -> tuple[View, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -142,10 +150,11 @@ class ServiceWitness:
         return view, marks, draws
 
     def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
-                      charge: Mapping[str, Any] | None = None) -> list[str]:
+                      charge: Mapping[str, Any] | None = None, committed: bool = True) -> list[str]:
         """Why ``signed`` is not this witness's statement that it drew the record ``sha256`` for
-        ``ledger_id`` (and, given, for ``charge``); empty when it is."""
-        return draw_problems(signed, self.public_key, ledger_id, sha256, charge)
+        ``ledger_id`` (and, given, for ``charge``), committing to its counts unless ``committed`` is
+        False; empty when it is."""
+        return draw_problems(signed, self.public_key, ledger_id, sha256, charge, committed)
 
     def epoch(self, entries: Sequence[Entry]) -> Entry | None:
         """The ledger's anchor entry in this service: every entry from it on was witnessed by it."""
@@ -183,9 +192,11 @@ def receipt_problems(recorded: Mapping[str, Any], public_key: str) -> list[str]:
 
 
 def draw_problems(signed: object, public_key: str, ledger_id: str | None, sha256: object,
-                  charge: Mapping[str, Any] | None = None) -> list[str]:
+                  charge: Mapping[str, Any] | None = None, committed: bool = True) -> list[str]:
     """A measurement's draw statement (``witness_draw``) against the pinned key: signed by it, for
-    this ledger and this record (and, given, the charge that paid it). Offline, for anyone."""
+    this ledger and this record (and, given, the charge that paid it), committing to the counts it
+    was drawn on (``release.witness_counts``; ``committed`` False: an unpaid draw is charged all the
+    same, never re-used). Offline, for anyone."""
     if signed is None:
         return ["it carries no draw statement of the witness service (the service makes every draw after the "
                 "ledger's anchor in it: a measurement without one was drawn elsewhere, or the manifest was edited)"]
@@ -200,7 +211,7 @@ def draw_problems(signed: object, public_key: str, ledger_id: str | None, sha256
     if charge is not None and (not isinstance(drawn, Mapping)
                                or any(drawn.get(f) != charge.get(f) for f in CHARGE_FIELDS)):
         return ["its draw statement names other charge fields than the ledger's charge that paid it"]
-    return []
+    return statement_problems(statement) if committed else []
 
 
 def _marks(entries: Sequence[Entry]) -> list[dict[str, Any]]:

@@ -149,7 +149,7 @@ class Witness:
         return None
 
     def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
-                      charge: Mapping[str, Any] | None = None) -> list[str]:
+                      charge: Mapping[str, Any] | None = None, committed: bool = True) -> list[str]:
         """The folder makes no draws (its builds draw themselves): there is no statement to check."""
         return []
 

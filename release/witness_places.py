@@ -70,35 +70,34 @@ def own_folder(folder: Path, what: str, rule: str, mode: int) -> Path:
     return folder
 
 
-def check_key_file(key_path: Path) -> None:
-    """The witness's private key as ssh wants a private key: a file of the witness's account (or
-    root), that no other account can read or write, in folders no other account can change (exit 3,
-    saying how to fix). A missing key is left to the loader (exit 9)."""
+def check_key_file(key_path: Path, what: str = "the witness key", rule: str = "witness-key") -> None:
+    """A key of the witness service (``what``: its private key, or its counts key) as ssh wants a
+    private key: a file of the witness's account (or root), that no other account can read or write,
+    in folders no other account can change (exit 3, saying how to fix). A missing key is left to the
+    loader (exit 9)."""
     key_path = key_path.absolute()
     try:
         info = key_path.lstat()
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise ConfigError(f"the witness key cannot be read ({_why(exc)})", file=str(key_path),
-                          rule="witness-key") from None
+        raise ConfigError(f"{what} cannot be read ({_why(exc)})", file=str(key_path), rule=rule) from None
     if stat.S_ISLNK(info.st_mode):
-        raise ConfigError("the witness key is a symbolic link: give the key file itself", file=str(key_path),
-                          rule="witness-key")
+        raise ConfigError(f"{what} is a symbolic link: give the key file itself", file=str(key_path), rule=rule)
     if info.st_uid not in (0, os.geteuid()):
-        raise ConfigError("the witness key belongs to another account: chown it to the witness's account",
-                          file=str(key_path), rule="witness-key")
+        raise ConfigError(f"{what} belongs to another account: chown it to the witness's account",
+                          file=str(key_path), rule=rule)
     if stat.S_IMODE(info.st_mode) & 0o077:
-        raise ConfigError("the witness key is readable or writable by other accounts: chmod 600 it (and make a new "
-                          "key if another account could have read it)", file=str(key_path), rule="witness-key")
+        raise ConfigError(f"{what} is readable or writable by other accounts: chmod 600 it (and make a new "
+                          "key if another account could have read it)", file=str(key_path), rule=rule)
     try:
         exposed = changeable_by_others(key_path.parent, (os.geteuid(),))
     except OSError as exc:
-        raise ConfigError(f"the witness key's folder cannot be read ({_why(exc)})", file=str(key_path.parent),
-                          rule="witness-key") from None
+        raise ConfigError(f"{what}'s folder cannot be read ({_why(exc)})", file=str(key_path.parent),
+                          rule=rule) from None
     if exposed is not None:
-        raise ConfigError("the witness key's folder, or a folder above it, can be changed by another account, "
-                          f"which could swap the key: {FOLDER_RULE}", file=str(exposed), rule="witness-key")
+        raise ConfigError(f"{what}'s folder, or a folder above it, can be changed by another account, "
+                          f"which could swap the key: {FOLDER_RULE}", file=str(exposed), rule=rule)
 
 
 def socket_exposure(socket_path: Path, owner: int | None = None) -> str | None:

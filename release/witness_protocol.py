@@ -17,7 +17,10 @@ key only the witness holds, and checked by the client under the key the organisa
   the ``charge`` fields the ledger pays it with), with the nonce of the draw request; the ledger
   keeps it beside the stored measurement and the manifest's measurement carries it
   (``witness_draw``). Approve, publish, the audit and verify require it for every measurement
-  charged after the ledger's anchor in the service (issue #12, attack 4x-import).
+  charged after the ledger's anchor in the service (issue #12, attack 4x-import). It commits to the
+  bounded counts the service drew on (``counts_commitment``, under the counts key ``counts_key_id``
+  names: ``release.witness_counts``), which approve, publish, the audit and verify require and
+  ``release audit --raw`` recounts (round 23, 4s-scale).
 
 A refusal is not signed: it never lets anything through (no receipt, no commit).
 """

@@ -18,6 +18,10 @@ unpaid and a charge that pays none of its draws. Who may write: on the Unix sock
 (SO_PEERCRED) must be one of ``--writer`` (default: the service's own account); TCP carries no
 uid, so it takes appends and draws only with ``--writer any`` (the lower tier). One lock orders
 the requests, and each commits before its statement is returned.
+
+Each draw statement commits to the counts the service drew on, under the counts key it is given
+(``--counts-key``; why the service and not the analyst's tool: ``release.witness_counts``). Without
+that key it makes no draw: heads, appends and tails go on, so what was built before stays checkable.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from typing import Any
 from release.approvals import load_private_key, one_line, private_key_id, sign_bytes, utc_now
 from release.errors import ApprovalError, BudgetError, ConfigError, EnvironmentProblem, ReleaseError
 from release.ledger_entries import CHARGE_FIELDS
+from release.witness_counts import CountsKey
+from release.witness_counts import load_key_file as load_counts_key
 from release.witness_places import check_key_file, own_folder
 from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
 from release.witness_store import STORE, Refused, Store
@@ -47,6 +53,9 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{16,128}$")
 ANY = "any"  # --writer any: every account that can connect may append and draw (TCP's only way to take them)
 WRITES = ("append", "draw", "tail")
+NO_COUNTS_KEY = ("this witness was started without --counts-key, so it makes no draw (each draw statement commits "
+                 "to the counts it was made on): its administrator makes the key where the HMAC key is (release "
+                 "witness counts-key --out FILE) and restarts it with release witness serve ... --counts-key FILE")
 
 
 def _marks(entries: object) -> list[dict[str, Any]]:
@@ -106,11 +115,13 @@ class Witness:
     """The service's answers: a signed head, an append and its signed receipt, a draw and its signed
     statement, the tail a ledger behind it adopts."""
 
-    def __init__(self, folder: Path, key_path: Path, writers: frozenset[int] | None) -> None:
+    def __init__(self, folder: Path, key_path: Path, writers: frozenset[int] | None,
+                 counts: CountsKey | None = None) -> None:
         self.private = load_key(key_path)
         self.key_id = private_key_id(self.private)
         self.store = Store(folder, self.key_id)
         self.writers = writers  # None: any account that can connect
+        self.counts = counts    # None: no --counts-key, so no draw (release.witness_counts)
         self.lock = threading.Lock()
 
     def _signed(self, statement: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +131,8 @@ class Witness:
     def _head(self, nonce: str) -> dict[str, Any]:
         ledger_id, count, last, unpaid = self.store.head()
         return self._signed({"type": HEAD, "ledger_id": ledger_id, "length": count, "head": last, "unpaid": unpaid,
-                             "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname()})
+                             "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname(),
+                             "counts_key_id": self.counts.key_id if self.counts else None})
 
     def _may_write(self, uid: int | None) -> None:
         if self.writers is None:
@@ -163,18 +175,33 @@ class Witness:
     def _draw(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
         from release.stages.noise import record_from_inputs  # OpenDP: loaded when a draw is first asked for
 
+        if self.counts is None:
+            raise Refused(NO_COUNTS_KEY)
+        counts_key = self.counts
+        wanted = request.get("counts_key_id")
+        if wanted is not None and wanted != counts_key.key_id:
+            named = wanted if isinstance(wanted, str) and re.fullmatch(r"[0-9a-f]{16}", wanted) else "unreadable"
+            raise Refused(f"this witness's counts key (id {counts_key.key_id}) is not the one derived from the HMAC "
+                          f"key this build uses (id {named}): its administrator makes it again with release witness "
+                          "counts-key where the organisation's HMAC key is, and restarts the service with it")
         marks, charge = _marks(request.get("entries", [])), _charge(request)
+        committed: dict[str, str] = {}
 
         def make() -> dict[str, Any]:
+            """The draw, and the commitment to the very counts it is made on (``witness_counts``)."""
+            inputs = request.get("inputs")
             try:
-                return record_from_inputs(request.get("inputs"))
+                record = record_from_inputs(inputs)
             except ValueError as exc:
                 raise Refused(str(exc)) from None
             except ReleaseError as exc:
                 raise Refused(f"the draw cannot be made: {exc.message}") from None
+            assert isinstance(inputs, dict)  # record_from_inputs checked its shape
+            committed.update(counts_key.fields(inputs["spec_sha256"], inputs["data_year"], inputs["counts"]))
+            return record
 
-        record, signed = self.store.draw(ledger_id, marks, uid, charge, make,
-                                         lambda fields: self._signed({"type": DRAW, **fields, "nonce": nonce}))
+        record, signed = self.store.draw(ledger_id, marks, uid, charge, make, lambda fields: self._signed(
+            {"type": DRAW, **fields, **committed, "nonce": nonce}))
         return {"record": record, "signed": signed}
 
     def _tail(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
@@ -267,27 +294,31 @@ def _tcp_server(port: int) -> _TCPServer:
                                  rule="witness-address") from None
 
 
-def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None) -> Witness:
-    """The key checked as ssh checks a private key, then the store in a folder only this account changes."""
+def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None,
+             counts_path: Path | None = None) -> Witness:
+    """The keys checked as ssh checks a private key, then the store in a folder only this account changes."""
     check_key_file(key_path)
+    counts = load_counts_key(counts_path) if counts_path is not None else None
     folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)
     try:
-        return Witness(folder, key_path, writers)
+        return Witness(folder, key_path, writers, counts)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"the witness's store cannot be opened ({type(exc).__name__}): it belongs to the witness's "
                           "account and is writable by it", file=str(folder / STORE), rule="witness-dir") from None
 
 
 def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: int | None = None,
-          ready: Callable[[str], None] = lambda address: None, writers: Collection[str] = ()) -> dict[str, object]:
+          ready: Callable[[str], None] = lambda address: None, writers: Collection[str] = (),
+          counts_path: Path | None = None) -> dict[str, object]:
     """Answer requests until SIGTERM or Ctrl-C; ``ready`` hears the address once listening.
     ``writers``: the accounts (names or uids, or ``any``) that may append and draw; none named: the
-    service's own."""
+    service's own. ``counts_path``: the counts key (``release witness counts-key``); without it the
+    service answers heads, appends and tails and refuses every draw."""
     import signal
     if (socket_path is None) == (port is None):
         raise ConfigError("give the service one address: --socket PATH or --port N", rule="witness-address")
     allowed = _writers(writers)
-    witness = _witness(folder, key_path, allowed)
+    witness = _witness(folder, key_path, allowed, counts_path)
     server: socketserver.BaseServer = (_unix_server(socket_path) if socket_path is not None
                                        else _tcp_server(port or 0))
     server.witness = witness  # type: ignore[attr-defined]
@@ -306,6 +337,7 @@ def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: i
                 socket_path.unlink()
     ledger_id, count, _, unpaid = witness.store.head()
     return {"address": address, "store": str(witness.store.path), "key_id": witness.key_id,
+            "counts_key_id": witness.counts.key_id if witness.counts else None,
             "writers": ANY if allowed is None else sorted(allowed), "ledger_id": ledger_id, "entries": count,
             "unpaid_draws": unpaid, "stopped": True}
 

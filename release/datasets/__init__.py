@@ -55,3 +55,38 @@ def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
             return None
         raise
     return getattr(module, "derive", None)
+
+
+@dataclass(frozen=True)
+class PublicFrames:
+    """The record files after generalization and the dataset's derive step, with what they found."""
+
+    public: Tables
+    findings: list[Finding]
+    events: list[RedactionEvent]
+    derived: Derived
+
+
+CellDecisions = Callable[[Tables], tuple[Tables, list[RedactionEvent], list[Finding]]]
+
+
+def derive_public(dataset: str, year: int, policy: DatasetPolicy, raw: Tables, redacted: Tables,
+                  minors: frozenset[str], tokenizer: Tokenizer,
+                  cell_decisions: CellDecisions | None = None) -> PublicFrames:
+    """Generalize the ``redacted`` tables, apply a reviewer's cell decisions, run the dataset's
+    derive step: the one path from a loaded export to the public files and the tables' frames, which
+    the build (each verify round, ``release.build``) and ``release audit --raw`` (recounting the
+    noisy tables' counts without the PII model, ``redacted`` being the raw tables) both take."""
+    from release.stages import generalize as generalize_stage
+
+    public, findings, events = generalize_stage.generalize(redacted, policy, minors, tokenizer)
+    if cell_decisions is not None:
+        public, cell_events, cell_findings = cell_decisions(public)
+        findings, events = findings + cell_findings, events + cell_events
+    derived = Derived()
+    derive = deriver(dataset)
+    if derive is not None:
+        derived = derive(DeriveContext(dataset, year, policy, raw, public, tokenizer))
+        public = public.replace(**dict(derived.public))
+        findings, events = findings + list(derived.findings), events + list(derived.events)
+    return PublicFrames(public, findings, events, derived)

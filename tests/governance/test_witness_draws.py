@@ -28,9 +28,10 @@ from conftest import authoritative_ledger, invoke, name_witness
 from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _drawn, _manifest, _table, base, world
 from governance.witnesskit import WitnessServer
 
-from release.keys import ledger_mac, master_key
+from release.keys import existing_key, ledger_mac, master_key
 from release.ledger import Ledger, canonical, entry_hash, record_sha256
 from release.privacy_policy import open_ledger
+from release.witness_counts import commitment, from_master
 from release.witness_protocol import exchange, new_nonce
 
 __all__ = ["base", "world"]  # the fixtures, shared with the service's own tests
@@ -200,7 +201,13 @@ def test_the_service_refuses_a_second_draw_while_one_is_unpaid_and_a_charge_that
     assert drawn["ok"] is True
     statement = drawn["signed"]["statement"]
     assert statement["type"] == "release-witness/draw" and statement["ledger_id"] == ledger_id
-    assert statement["record_sha256"] == record_sha256(drawn["record"]) and "counts" not in json.dumps(drawn)
+    assert statement["record_sha256"] == record_sha256(drawn["record"]) and '"counts"' not in json.dumps(drawn)
+    # the service commits to the very counts it drew on, under the counts key derived from the HMAC key
+    counts_key = from_master(existing_key())
+    assert statement["counts_key_id"] == counts_key.key_id
+    assert statement["counts_commitment"] == commitment(counts_key.key, INPUTS["spec_sha256"], 2020, INPUTS["counts"])
+    assert statement["counts_commitment"] != commitment(counts_key.key, INPUTS["spec_sha256"], 2020,
+                                                        [10 * v for v in INPUTS["counts"]])
     again = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)
     assert again["ok"] is False and "unpaid" in again["refused"]
     head = _ask(world, "head")["signed"]["statement"]
@@ -397,6 +404,7 @@ def test_a_store_kept_before_draws_existed_opens_and_the_service_draws_on(world:
     (legacy / "store").mkdir(mode=0o700, parents=True)
     legacy.chmod(0o700)
     shutil.copy2(world.witness.key, legacy / "witness.key")
+    shutil.copy2(world.witness.counts_key, legacy / "counts.key")
     with sqlite3.connect(legacy / "store" / "witness.sqlite") as db:
         db.executescript(LEGACY_SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?,?)", meta)

@@ -36,6 +36,10 @@ class WitnessServer:
         return self.account / "witness.key"
 
     @property
+    def counts_key(self) -> Path:
+        return self.account / "counts.key"
+
+    @property
     def address(self) -> str:
         return str(self.socket_dir / "witness.sock")
 
@@ -43,11 +47,13 @@ class WitnessServer:
     def public_key(self) -> str:
         return one_line(load_private_key(self.key).public_key())
 
-    def start(self, *more: str) -> WitnessServer:
-        """Serve (``more``: further options, e.g. ``--writer UID``) until ``stop``."""
+    def start(self, *more: str, counts: bool = True) -> WitnessServer:
+        """Serve (``more``: further options, e.g. ``--writer UID``) until ``stop``, with the account's
+        counts key when it has one (``new_account`` makes it) unless ``counts`` is False."""
+        counts_key = ["--counts-key", str(self.counts_key)] if counts and self.counts_key.exists() else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "release", "witness", "serve", "--dir", str(self.account / "store"),
-             "--key", str(self.key), "--socket", self.address, *more],
+             "--key", str(self.key), *counts_key, "--socket", self.address, *more],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on" not in line:
@@ -67,6 +73,8 @@ class WitnessServer:
         witness's administrator here; the analyst's commands still never see the key)."""
         account.mkdir(mode=0o700, parents=True)
         shutil.copy2(self.key, account / "witness.key")
+        if self.counts_key.exists():
+            shutil.copy2(self.counts_key, account / "counts.key")
         shutil.copytree(self.account / "store", account / "store")
         return WitnessServer(account)
 
@@ -76,10 +84,16 @@ class WitnessServer:
 
 
 def new_account(folder: Path, socket_dir: Path | None = None) -> WitnessServer:
-    """A witness account with a new key pair (``release witness init-key``) and an empty store."""
+    """A witness account with a new key pair (``release witness init-key``), the counts key derived
+    from the session's HMAC key (``release witness counts-key``, the administrator holding it) and an
+    empty store."""
+    from release.keys import load_or_create_key
+    from release.witness_counts import make_key_file
     from release.witness_service import init_key
     folder.mkdir(mode=0o700, parents=True)
     init_key(folder / "witness.key")
+    load_or_create_key()  # the session's HMAC key, as the first build would make it
+    make_key_file(folder / "counts.key")
     return WitnessServer(folder, socket_dir)
 
 
