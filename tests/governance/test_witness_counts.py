@@ -113,12 +113,13 @@ def test_counts_a_patched_tool_scaled_are_paid_for_but_audit_raw_recounts_them(w
 
 
 def test_scaled_counts_divided_back_are_refused_by_approve_and_caught_by_audit_raw(world: World) -> None:
-    """k10div: cells that look normal, with a tenth of the noise. The table replay refuses them at
-    approve (7: they are not the post-processing of the stored draw); the recount fails too."""
+    """k10div: cells that look normal, with a tenth of the noise. Approve refuses them (7, rule
+    noisy-table: the values the manifest publishes are not the witnessed draw, and the cells are not
+    the post-processing of the stored draw); the recount fails too."""
     raw = world.changed_export()
     code, said = _patched(SCALED_DIVIDED, *world.build(world.tmp / "k10div", raw))
     assert code == 0 and _drawn(world.tmp / "k10div"), said
-    world.refused(7, "are not the post-processing of the draws", *world.approve(world.tmp / "k10div"))
+    world.refused(7, "rule noisy-table", *world.approve(world.tmp / "k10div"))
     got, checks = _audit_raw(world, world.tmp / "k10div", raw)
     assert got == 8 and checks[RECOUNTED]["status"] == "fail", checks[RECOUNTED]
 
