@@ -66,8 +66,9 @@ HELP: dict[str, str] = {
                      "receipts and fresh heads with --key. It refuses a key other accounts can read or write, "
                      "and a key, store or socket folder another account could change (the socket's folder is "
                      "its own, e.g. /run/release-witness 0755, never straight in /tmp). It makes every noisy "
-                     "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid and "
-                     "a charge that pays none of its draws; each draw statement commits to the counts drawn on under "
+                     "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid, "
+                     "one whose charge would pass its unit's cap on the ledger's chain (or whose unit has no cap "
+                     "there), and a charge that pays none of its draws; each draw statement commits to the counts drawn on under "
                      "--counts-key (without it: heads, appends and tails, no draw). Only the --writer accounts (default: its own; read "
                      "from the Unix socket's peer credentials) may append and draw; over TCP only --writer any.",
     "witness-recover": "Have the privacy ledger adopt what its witness service holds and the ledger lacks: entries "

@@ -17,8 +17,10 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
    mechanism it declares (a policy without a tables file declares none);
 3. **every measurement and the statement** (its record-level risk checks too) as the trusted
    declaration gives them (``release.trusted_statement``);
-4. **the coarsening**: every column the trusted linkage plan coarsens holds only coarsened values
-   in the published record-level file;
+4. **the record-level files** (``release.trusted_records``): every column the trusted linkage plan
+   coarsens holds only the bands (or blanks) the coarsening writes, and the trusted juvenile rule
+   holds: a minor's age only as a juvenile band, the rows of a minor's report withheld and dated as
+   it says;
 5. **the draws**: every noisy table is the post-processing of the noisy values the manifest
    publishes, and those are the draws its measurements name (``release.table_replay``), so a
    reader of a published copy checks the cells as approve checks them against the ledger;
@@ -33,7 +35,6 @@ Messages name the file, table, column and rule; a published value is never repea
 from __future__ import annotations
 
 import csv
-import re
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,11 +104,12 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
         return [f"the release cannot be held to the trusted policy: {trusted}"]
     from release.public_content import content_problems
     from release.table_replay import published_draw_problems
+    from release.trusted_records import coarsening_problems, juvenile_problems
 
     return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
-            + _coarsening_problems(trusted, public) + published_draw_problems(trusted, manifest, public)
-            + content_problems(trusted, manifest, public))
+            + coarsening_problems(trusted, public) + juvenile_problems(trusted, public)
+            + published_draw_problems(trusted, manifest, public) + content_problems(trusted, manifest, public))
 
 
 def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:
@@ -172,31 +174,6 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
     return problems
 
 
-def _coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
-    """Each column the trusted linkage plan coarsens holds only coarsened values (nocoarsen)."""
-    from release import linkage
-
-    problems: list[str] = []
-    for name, columns in sorted(linkage.coarsening(trusted.tables).items()):
-        found = published_file(trusted, public, name)
-        if found is None:
-            continue  # not published (nothing to link), or unreadable (the integrity checks report it)
-        path, frame = found
-        coarsened = linkage.coarsen({name: frame}, {name: columns})[name]
-        for column, action in sorted(columns.items()):
-            if column not in frame.columns:
-                continue
-            changed = sum(1 for a, b in zip(frame[column], coarsened[column]) if a != b)
-            if action == "age_band":  # an adult's age in another form ("28.0", "28 years") is not a band
-                changed += sum(1 for a, b in zip(frame[column], coarsened[column])
-                               if a == b and _unbanded_age(a))
-            if changed:
-                problems.append(f"public file {path.name}, column {column}: {changed} value(s) are not coarsened "
-                                f"({action}) as {trusted.where} requires while its protected table is built "
-                                "(rule linkage.coarsen)")
-    return problems
-
-
 def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any] | None:
     """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
     under ``public``; None when it is not published or not readable (the integrity checks report that)."""
@@ -211,16 +188,3 @@ def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any
         return path, read_public_csv(path)
     except InputError:
         return None
-
-
-def _unbanded_age(value: object) -> bool:
-    """A published age cell that holds a number of years and is neither an adult band nor a
-    minor's whole years (round 23, coarsen-fmt-rebind: "28.0", "28 years" slipped past the check)."""
-    text = "" if value is None or value != value else str(value).strip()  # NaN != NaN
-    if not text or _BAND.match(text) or not re.search(r"\d", text):
-        return False
-    return not (text.isdigit() and int(text) < 18)
-
-
-# the age bands a build publishes: a minor's ("under 14", "14-15", "16-17") and an adult's ("18-24", "65 and over")
-_BAND = re.compile(r"^(under \d+|\d+-\d+|\d+ and over)$")

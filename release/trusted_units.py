@@ -38,13 +38,17 @@ cannot be rewritten, and counting a loss twice only ever errs on the safe side.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+
+import yaml
 
 from release.ledger import Entry
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SHOWN = 64  # the longest unit or dataset name an absorbs entry repeats
 
 
 def counted(entries: Sequence[Entry], policy: PrivacyPolicy) -> dict[str, float]:
@@ -64,12 +68,24 @@ def counted(entries: Sequence[Entry], policy: PrivacyPolicy) -> dict[str, float]
 
 
 def entry_for(entry: Entry) -> str:
-    """The ``absorbs`` entry that names this charge; a unit or dataset that is not a plain name is
-    not repeated: the administrator copies it from the ledger entry."""
+    """The ``absorbs`` entry that names this charge, as YAML that loads as written: a plain name bare,
+    any other name of printable characters quoted (round 24, U-yaml-unit, U-yaml-dataset: ``no``,
+    ``off`` and ``null`` printed bare loaded as false and None, and privacy.yaml no longer loaded;
+    U-nonplain: ``Person 9``). A name with a character that does not print (a control or a
+    direction mark), or a long one, is not repeated: the administrator copies it from the ledger."""
     unit, dataset = str(entry.body.get("unit")), str(entry.body.get("dataset"))
-    shown = [v if _NAME.fullmatch(v) else f"<its {k} exactly as ledger entry {entry.seq} records it>"
+    shown = [_yaml_name(v) or f"<its {k} exactly as ledger entry {entry.seq} records it>"
              for k, v in (("unit", unit), ("dataset", dataset))]
     return f"{{unit: {shown[0]}, dataset: {shown[1]}}}"
+
+
+def _yaml_name(name: str) -> str | None:
+    """``name`` as a YAML scalar that reads back as this very string, or None when it is not shown."""
+    if not name or len(name) > _SHOWN or not name.isprintable():
+        return None
+    if _NAME.fullmatch(name) and yaml.safe_load(name) == name:
+        return name
+    return json.dumps(name, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
 def _fix(entry: Entry, units: Sequence[str]) -> str:

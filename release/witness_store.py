@@ -9,7 +9,8 @@ of every draw it made for that ledger, and of the administrator's voids.
   for a draw made elsewhere (a throw-away ledger, issue #12 attack 4x-import) is refused.
 - ``draws``: every draw it made (``release.witness_service`` calls OpenDP through
   ``release.stages.noise``): the record (noisy values, never the counts), its hash, the charge
-  fields, the requesting uid, the signed statement. No new draw while one is unpaid.
+  fields, the requesting uid, the signed statement. No new draw while one is unpaid, nor one whose
+  charge would take its unit past the cap in force on the chain it holds, or whose unit has none.
 - ``voids``: an administrator's ``release witness void --from SEQ``: the rows from SEQ on are no
   longer the live chain (junk an allowed writer appended, which no ledger can adopt); a charge that
   paid a draw is never voided, so a void cannot free budget.
@@ -30,7 +31,8 @@ from typing import Any
 
 from release.approvals import utc_now
 from release.errors import ConfigError
-from release.ledger_entries import CHARGE_FIELDS, GENESIS, canonical, entry_hash, loss_as_rho, record_sha256
+from release.ledger_entries import (CHARGE_FIELDS, GENESIS, Entry, canonical, caps_in_force, entry_hash, loss_as_rho,
+                                    record_sha256, spent_by_unit)
 
 STORE = "witness.sqlite"
 _TABLES = ("meta", "marks", "chain", "draws", "voids")
@@ -216,6 +218,7 @@ class Store:
             if self._unpaid(db, ledger_id):
                 raise Refused("a draw of this ledger is unpaid (its charge never reached the witness): run release "
                               "witness recover, or any build, which charges it first")
+            self._within_cap(db, charge)
             record = make()
             if float(charge["rho"]) < loss_as_rho(record, float(record["privacy_loss"])) * (1 - TOLERANCE):
                 raise Refused("the charge's rho is below the draw's privacy loss")
@@ -227,6 +230,29 @@ class Store:
                        (draw_id, ledger_id, digest, canonical(record), canonical(dict(charge)), canonical(signed), uid,
                         utc_now()))
         return record, signed
+
+    @staticmethod
+    def _within_cap(db: sqlite3.Connection, charge: Mapping[str, Any]) -> None:
+        """Refuse a draw whose charge would take its unit past the cap in force on the live chain (the
+        lowest ``cap`` entry of the unit), or whose unit has no cap entry there (attack round 24,
+        U-big-rho, U-tcp-big: one writer's direct draw of rho 2 on an undeclared unit, paid by
+        recovery, burnt the organisation's whole budget). The ledger checks the same before it asks
+        (``Ledger.obtain``); this holds it for a writer's own tool. A store kept before entries had
+        bodies cannot sum its chain: its draws are not held to a cap here."""
+        rows = db.execute("SELECT seq, kind, body, prev, hash, mac FROM live ORDER BY seq").fetchall()
+        if any(body is None for _, _, body, _, _, _ in rows):
+            return
+        entries = [Entry(seq, kind, _parsed(body), prev, digest, mac, body) for seq, kind, body, prev, digest, mac in rows]
+        unit, rho = str(charge["unit"]), float(charge["rho"])
+        cap = caps_in_force(entries).get(unit)
+        if cap is None:
+            raise Refused("the draw's privacy unit has no cap entry on the ledger's chain this witness holds: a "
+                          "draw is charged only to a unit the organisation's privacy.yaml caps")
+        spent = spent_by_unit(entries).get(unit, 0.0)
+        if spent + rho > cap * (1 + TOLERANCE):
+            raise Refused(f"the draw's charge (rho {rho:.4g}) would take its privacy unit to rho {spent + rho:.4g} over "
+                          f"all releases, above the cap {cap:.4g} in force on the ledger's chain (already spent "
+                          f"{spent:.4g})")
 
     def void(self, first: int, uid: int | None) -> list[int]:
         """Take the live entries from seq ``first`` on out of the live chain; the seqs voided.

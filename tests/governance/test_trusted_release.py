@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger, build_world, invoke, name_witness
+from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witness
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
 from release import generations
@@ -25,6 +25,7 @@ from release.ledger import Ledger
 
 YEAR = "2021"
 TABLES = "fioe_tables.yaml"
+RULES = ROOT / "redaction_rules"
 PROTECTED_BLOCK = f"  - name: {PROTECTED}\n"
 
 
@@ -110,8 +111,9 @@ def _verify_problems(world: World, bundle: Path, check: str = "trusted_policy") 
     return list(found["problems"])
 
 
-def _refused_everywhere(world: World, out: Path, rule: str) -> None:
-    """approve and publish 7, the audit and verify 8, each naming ``rule``; nothing reaches the portal."""
+def _refused_everywhere(world: World, out: Path, rule: str) -> str:
+    """approve and publish 7, the audit and verify 8, each naming ``rule``; nothing reaches the portal.
+    Returns what approve said (its first problem) and every problem the audit listed."""
     org = _org(out, world)
     said = world.refused(7, rule, "approve", *org[:2], "--key", str(world.counsel), *org[2:])
     assert "differs from the trusted policy" in said and "rule trusted-policy" in said
@@ -119,8 +121,10 @@ def _refused_everywhere(world: World, out: Path, rule: str) -> None:
     _sign_outside_approve(world, bundle)  # publish must check again
     world.refused(7, rule, "publish", *org[:2], "--to", str(world.site), *org[2:])
     assert not (world.site / "fioe" / YEAR).exists()
-    assert any(rule in p for p in _audit_problems(world, out, "trusted_policy"))
+    audited = _audit_problems(world, out, "trusted_policy")
+    assert any(rule in p for p in audited)
     assert any(rule in p for p in _verify_problems(world, bundle))
+    return " ".join([said, *audited])
 
 
 # ---- A: a rules copy changing the protected table's declaration, delta or coarsening -------
@@ -420,6 +424,47 @@ def test_absorbs_attributes_each_stray_charge_to_the_units_whose_people_it_touch
     assert policy.placed("youthconnect", "youth") and not policy.placed("fioe", "youth")
 
 
+@pytest.mark.parametrize(("unit", "dataset"), [
+    ("no", "fioe"), ("null", "fioe"), ("person", "off"), ("Person 9", "fioe"), ("yes", "true"), ("a: [b]", "fioe"),
+    ('say "x"', "fioe"), ("person9", "fioe")],
+    ids=["no", "null", "dataset-off", "space", "yes-true", "flow-characters", "quotes", "plain"])
+def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset: str) -> None:
+    """Round 24, U-yaml-unit, U-yaml-dataset, U-nonplain: the audit's advice printed ``{unit: no,
+    dataset: fioe}`` bare; written in privacy.yaml as printed it read ``no`` as false (``off`` too,
+    ``null`` as None) and the file no longer loaded: every build stopped (3). The entry the refusal
+    prints, written verbatim where it says, now loads as that very charge's unit and dataset, and the
+    charge is absorbed."""
+    from release.ledger import GENESIS, Entry
+    from release.privacy_policy import load_privacy_policy
+    from release.trusted_units import ledger_problems
+
+    (tmp_path / "privacy.yaml").write_text((RULES / "privacy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    charge = Entry(7, "charge", {"unit": unit, "dataset": dataset, "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
+    advice = ledger_problems([charge], load_privacy_policy(tmp_path))
+    assert len(advice) == 1 and "to the absorbs list of units.person" in advice[0], advice
+    entry = re.search(r"adds the entry (\{.*?\}) to the absorbs list", advice[0])
+    assert entry is not None and "<its" not in entry.group(1), advice
+    text = (tmp_path / "privacy.yaml").read_text(encoding="utf-8")
+    assert "\n    cap_rho: 1.0\n" in text
+    (tmp_path / "privacy.yaml").write_text(text.replace(
+        "\n    cap_rho: 1.0\n", f"\n    cap_rho: 1.0\n    absorbs: [{entry.group(1)}]\n", 1), encoding="utf-8")
+    policy = load_privacy_policy(tmp_path)
+    assert policy.absorbers(dataset, unit) == ("person",)
+    assert ledger_problems([charge], policy) == []
+
+
+def test_a_name_that_does_not_print_is_not_repeated_in_the_advice(tmp_path: Path) -> None:
+    """A control or direction character in a charge's unit is not echoed to the terminal; the advice
+    points to the ledger entry instead."""
+    from release.ledger import GENESIS, Entry
+    from release.privacy_policy import load_privacy_policy
+    from release.trusted_units import ledger_problems
+
+    charge = Entry(9, "charge", {"unit": "per\u202eson", "dataset": "fioe", "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
+    advice = ledger_problems([charge], load_privacy_policy(RULES))
+    assert "<its unit exactly as ledger entry 9 records it>" in advice[0] and "\u202e" not in advice[0], advice
+
+
 # ---- the control: an honest 2021 passes every check ----------------------------------------
 
 def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
@@ -437,16 +482,85 @@ def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
     assert {c["name"]: c["status"] for c in json.loads(stdout)["checks"]}["trusted_policy"] == "pass"
 
 
-@pytest.mark.parametrize(("cell", "unbanded"), [
-    ("28.0", True), ("28 years", True), ("28", True), ("25-34", False), ("65 and over", False), ("16-17", False),
-    ("under 14", False), ("17", False),
-    ("", False), (None, False), ("unknown", False)])
-def test_an_adults_age_in_another_form_is_not_a_band(cell: object, unbanded: bool) -> None:
-    """Round 23, coarsen-fmt-rebind: exact adult ages written "28.0" or "28 years" (which the band
-    function does not parse, so left as they were) passed the trusted coarsening check (a plain "28", which ``coarsen`` re-bands, was
-    already caught; the check counts a cell once)."""
-    from release.trusted_release import _unbanded_age
-    assert _unbanded_age(cell) is unbanded
+# ---- the published record-level files: the coarsening and the juvenile rule as allow-lists ----
+
+def _rebind(world: World, bundle: Path, *files: str) -> None:
+    """The analyst's own edit, re-hashed and re-bound with the release key (no patched tool): a second
+    ``bundle`` entry for the run on the organisation's ledger, which its witness takes."""
+    from release.gate import manifest_sha256
+    from release.keys import ledger_mac, master_key
+    from release.privacy_policy import open_ledger
+
+    _rewrite(bundle, lambda manifest: None, *files)
+    run_id = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["privacy"]["run_id"]
+    ledger = open_ledger(world.rules, None, ledger_mac(master_key().material))
+    bound = next(e for e in reversed(ledger.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
+    ledger.bind_bundle(dataset="fioe", year=int(YEAR), run_id=run_id, manifest_sha256=manifest_sha256(bundle),
+                       measurements=bound.body["measurements"], charges=bound.body["charges"])
+
+
+def _edit_rows(path: Path, edit: Callable[[dict[str, str]], bool]) -> int:
+    import csv
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    edited = sum(1 for row in rows if edit(row))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return edited
+
+
+ADULT_BANDS = {"18-24": "21", "25-34": "30", "35-44": "40", "45-54": "50", "55-64": "60", "65 and over": "70"}
+MINOR_BANDS = {"under 14": "12", "14-15": "15", "16-17": "16"}
+
+
+def _exact_in_age_band(row: dict[str, str]) -> bool:  # C-ageband-col: an adult's years where the band was
+    row["age_band"] = ADULT_BANDS.get(row["age_band"], row["age_band"])
+    return row["age_band"] in ADULT_BANDS.values()
+
+
+def _crash_age(row: dict[str, str]) -> bool:  # C-age-crash: a digit int() cannot read
+    row["age"] = "1\u00b2" if row["age_band"] in ADULT_BANDS else row["age"]
+    return row["age"] == "1\u00b2"
+
+
+def _minor_years(row: dict[str, str]) -> bool:  # C-minor-age: a minor's years beside the band
+    row["age"] = MINOR_BANDS.get(row["age_band"], row["age"])
+    return row["age"] in MINOR_BANDS.values()
+
+
+@pytest.mark.parametrize(("edit", "rule"), [
+    (_exact_in_age_band, "rule linkage.coarsen"), (_crash_age, "rule linkage.coarsen"),
+    (_minor_years, "rule linkage.coarsen")], ids=["ageband-col", "age-crash", "minor-juv"])
+def test_an_edited_persons_file_is_held_to_the_coarsening_and_juvenile_rule(
+        world: World, edit: Callable[[dict[str, str]], bool], rule: str) -> None:
+    """Attack round 24 (C-ageband-col, C-age-crash, C-minor-juv): the analyst edits the persons file of
+    an honest paid bundle (an adult's exact years in age_band; a digit no int() reads; a minor's exact
+    years, and for the minors' reports the withheld street and the exact date-time given back in the
+    contacts file), re-hashes and re-binds it. Before, approve, publish, the audit and verify passed
+    (or approve and the audit stopped with an internal error); now each refuses (7, 8) naming the
+    file, column and rule, never the value."""
+    out = world.tmp / "rel-records"
+    world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
+    bundle, persons, contacts = out / "fioe" / YEAR, f"public/fioe_{YEAR}_persons.csv", f"public/fioe_{YEAR}_contacts.csv"
+    assert _edit_rows(bundle / persons, edit)
+    edited = [persons]
+    if edit is _minor_years:
+        def restore(row: dict[str, str]) -> bool:
+            if row["street"] != "[WITHHELD: JUVENILE]":
+                return False
+            row["street"], row["contact_date"], row["contact_date_precision"] = \
+                "Blue Hill Ave", row["contact_date"][:8] + "05T14:27:00", "minute"
+            return True
+        assert _edit_rows(bundle / contacts, restore)
+        edited.append(contacts)
+    _rebind(world, bundle, *edited)
+    said = _refused_everywhere(world, out, rule)
+    assert "internal error" not in said and "1\u00b2" not in said and "Blue Hill" not in said, said
+    assert f"fioe_{YEAR}_persons.csv" in said, said
+    if edit is _minor_years:
+        assert all(f"rule juvenile.{part}" in said for part in ("bands", "withhold", "date_precision")), said
 
 
 # ---- the published draws: a reader of a copy replays the noisy tables without the ledger ------

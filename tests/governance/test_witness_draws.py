@@ -225,6 +225,60 @@ def test_the_service_refuses_a_second_draw_while_one_is_unpaid_and_a_charge_that
     assert _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)["ok"] is True
 
 
+# ---- one writer cannot burn the organisation's budget in one request (round 24) ---------------------
+
+NO_LEDGER_CAP = """
+import runpy, sys
+from release import ledger
+class NoCap(dict):  # the writer's own tool: the ledger's cap arithmetic answers "no limit"
+    def get(self, key, default=None):
+        return float("inf")
+ledger.caps_in_force = lambda entries: NoCap()
+sys.argv = ["release", *sys.argv[1:]]
+runpy.run_module("release", run_name="__main__")
+"""
+
+
+def test_the_service_refuses_a_draw_past_the_cap_on_its_chain_or_on_a_unit_without_one(world: World) -> None:
+    """U-big-rho, U-tcp-big: a writer's one direct draw (rho 2 on ``person9``, which no cap entry names;
+    or on ``person`` past the cap in force on the chain) was drawn and, paid by recovery, blocked every
+    later build of every dataset for good. The service now refuses both before it draws: nothing is
+    unpaid, nothing can be charged, and an honest draw within the cap is still made."""
+    from release.ledger import caps_in_force, spent_by_unit
+
+    ledger_id, entries = _ledger_id(), Ledger(authoritative_ledger()).entries()
+    left = caps_in_force(entries)["person"] - spent_by_unit(entries).get("person", 0.0)
+    for charge, said in ((_charge(rho=2.0, unit="person9"), "has no cap entry on the ledger's chain"),
+                         (_charge(rho=left + 0.01), "above the cap"), (_charge(rho=2.0), "above the cap")):
+        answer = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=charge, inputs=INPUTS)
+        assert answer["ok"] is False and said in answer["refused"], answer
+        assert "record" not in answer and _ask(world, "head")["signed"]["statement"]["unpaid"] == 0
+    assert _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)["ok"] is True
+
+
+def test_a_build_whose_tool_skips_the_cap_is_refused_by_the_service_and_reports_it(world: World) -> None:
+    """The ledger checks the cap before it asks; a writer's tool that skips that check (its cap
+    arithmetic patched to "no limit"), after the organisation lowered the cap to what is spent, asks
+    the service for a draw past it: the service refuses, the build stops with the refusal (6), and
+    nothing is drawn or charged."""
+    from release.ledger import spent_by_unit
+
+    spent = spent_by_unit(Ledger(authoritative_ledger()).entries())["person"]
+    policy = world.rules / "privacy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "cap_rho: 1.0" in text
+    policy.write_text(text.replace("cap_rho: 1.0", f"cap_rho: {spent + 0.001}", 1), encoding="utf-8")
+    charges = _charges()
+    build = subprocess.run([sys.executable, "-c", NO_LEDGER_CAP, *world.build(world.tmp / "past-cap",
+                                                                              world.changed_export())],
+                           capture_output=True, text=True, timeout=600)
+    said = " ".join((build.stdout + build.stderr).split())
+    assert build.returncode == 6, said[-3000:]
+    assert "refused the request" in said and "above the cap" in said and "Traceback" not in said, said[-3000:]
+    assert _charges() == charges and not _drawn(world.tmp / "past-cap")
+    assert _ask(world, "head")["signed"]["statement"]["unpaid"] == 0
+
+
 # ---- 5k-kill: a build cut off after the service answered ---------------------------------------------
 
 
@@ -384,12 +438,16 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     dataset no unit declares) and recovery pays it. Every audit then failed, and after round 22's
     advice (``absorbs: [person9]``) still failed: "charged without a cap on the ledger". Now the
     audit prints the entry; written in the trusted privacy.yaml, the audit passes and the charge
-    counts against person's cap (the budget report too)."""
+    counts against person's cap (the budget report too). Since round 24 the service draws only on a
+    unit with a cap entry on its chain (U-big-rho), so ``person9`` is given one first, as a rules
+    copy's build that declares it would."""
     from release.budget_run import budget_report
 
     world.ok(*world.approve())
     own = sum(e.body["rho"] for e in Ledger(authoritative_ledger()).entries()
               if e.kind == "charge" and e.body["unit"] == "person")
+    if unit != "person":
+        open_ledger(world.rules, None, _mac()).fix_caps({unit: 1.0}, 1e-9)
     drawn = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge={**_charge(unit=unit), "dataset": dataset},
                  inputs=INPUTS)
     assert drawn["ok"] is True, drawn
