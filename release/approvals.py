@@ -93,7 +93,8 @@ def public_key_id(text: str) -> str:
     return key_id(parse_public_key(text))
 
 
-def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
+def create_exclusive(path: Path, data: bytes, mode: int) -> None:
+    """A new file with ``mode`` (O_EXCL: FileExistsError when the path exists; never overwrites)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
@@ -113,8 +114,8 @@ def keygen(path: Path, passphrase: bytes | None = None) -> dict[str, str]:
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     try:
-        _create_exclusive(path, pem, 0o600)
-        _create_exclusive(public_path, _public_pem(private.public_key()).encode("ascii"), 0o644)
+        create_exclusive(path, pem, 0o600)
+        create_exclusive(public_path, _public_pem(private.public_key()).encode("ascii"), 0o644)
     except FileExistsError:  # created concurrently
         raise ApprovalError("key file already exists; refusing to overwrite it",
                             file=str(path), rule="keygen") from None

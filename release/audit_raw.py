@@ -30,7 +30,7 @@ from release.stages.publish import LOG
 
 
 def _link(file_policy: FilePolicy) -> str:
-    return file_policy.parent.column if file_policy.parent else file_policy.key_column
+    return file_policy.link_column
 
 
 def _empty_public(file_policy: FilePolicy) -> pd.DataFrame:

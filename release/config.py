@@ -106,6 +106,11 @@ class FilePolicy(Frozen):
                 raise ValueError(f"primary_key: '{name}' is not a public column of this file")
         return self
 
+    @property
+    def link_column(self) -> str:
+        """The column that names a row's report: the parent link's, or the file's own key."""
+        return self.parent.column if self.parent else self.key_column
+
     def public_columns(self) -> list[str]:
         return [name for name, rule in self.columns.items()
                 if rule.type not in ("drop", "raw_only")]

@@ -68,15 +68,21 @@ def _compared(recorded: dict[str, object], ours: str, what: str) -> tuple[bool, 
     return True, f"; {len(differ)} bundle(s) under OUT used another {what}: {', '.join(differ[:3])}"
 
 
+def _pin(package: str) -> str | None:
+    """The version ``release`` pins ``package`` to (``package==X`` in its requirements, an extra's too)."""
+    return next((r.split("==", 1)[1].split(";")[0].strip() for r in metadata.requires("release") or []
+                 if r.startswith(f"{package}==")), None)
+
+
 def model_check(out_dir: Path) -> Check:
     try:
         package_root(MODEL_PACKAGE)
     except ReleaseError as exc:
         return Check("model", "fail", exc.message, 9)
     installed = metadata.version(MODEL_PACKAGE)
-    pins = [r.split("==", 1)[1] for r in metadata.requires("release") or [] if r.startswith(f"{MODEL_PACKAGE}==")]
-    if pins and installed != pins[0]:
-        return Check("model", "fail", f"{MODEL_PACKAGE} {installed} is installed; {pins[0]} is pinned", 9)
+    pin = _pin(MODEL_PACKAGE)
+    if pin is not None and installed != pin:
+        return Check("model", "fail", f"{MODEL_PACKAGE} {installed} is installed; {pin} is pinned", 9)
     fingerprint = package_fingerprint(MODEL_PACKAGE)
 
     def engine_of(manifest: dict[str, object]) -> object:
@@ -302,15 +308,14 @@ def ray_check(rules_dir: Path, address: str | None) -> Check:
     """The optional extra for ``--engine ray``: installed at its pin (a warning otherwise: local runs
     need no Ray); with ``address``, every node of that cluster runs this release, the same model and
     the same rules (fail, 9, as a run there would), each found by a task pinned to the node."""
-    pins = [r.split("==", 1)[1].split(";")[0].strip() for r in metadata.requires("release") or []
-            if r.startswith("ray==")]
+    pin = _pin("ray")
     try:
         installed = metadata.version("ray")
     except metadata.PackageNotFoundError:
         return (Check("ray", "fail", f"--address given, but Ray is not installed: {INSTALL}", 9) if address
                 else Check("ray", "warn", f"not installed: --engine ray needs it ({INSTALL}); local runs do not"))
-    pinned = not pins or installed == pins[0]
-    detail = f"Ray {installed}" + (" (pinned)" if pinned else f", not the pinned {pins[0]}") + " for --engine ray"
+    pinned = pin is None or installed == pin
+    detail = f"Ray {installed}" + (" (pinned)" if pinned else f", not the pinned {pin}") + " for --engine ray"
     if address is None:
         return Check("ray", "ok" if pinned else "warn", detail)
     from release.pii.ray_workers import node_versions, versions_here

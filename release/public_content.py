@@ -146,17 +146,12 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
 
 
 def _public_frames(trusted: Trusted, public: Path) -> dict[str, pd.DataFrame]:
-    """The published record-level files by policy file name, as the build recounts them."""
-    from release.errors import InputError
-    from release.gate import read_public_csv
+    """The published record-level files by policy file name, as the build recounts them (missing or
+    unreadable: left out, which the integrity and column checks report)."""
+    from release.trusted_release import published_file
 
-    frames = {}
-    for name, relpath in _record_files(trusted).items():
-        try:
-            frames[name] = read_public_csv(public / relpath)
-        except (OSError, InputError):
-            continue  # missing or unreadable: the integrity and column checks report it
-    return frames
+    found = {name: published_file(trusted, public, name) for name in _record_files(trusted)}
+    return {name: read[1] for name, read in found.items() if read is not None}
 
 
 def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
@@ -233,6 +228,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
     from release.assemble import record_file, table_file
     from release.audit_checks import expected_columns
     from release.stages.publish import Bundle, datapackage_descriptor
+    from release.tables_spec import VALUE_COLUMNS
     from release.trusted_release import TABLES
 
     columns = expected_columns(trusted.policy, trusted.year)
@@ -240,7 +236,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
              for name, relpath in _record_files(trusted).items() if (public / relpath).is_file()]
     for spec in trusted.tables.tables if trusted.tables else ():
         if (public / TABLES / f"{spec.name}.csv").is_file():
-            header = [d.name for d in spec.dimensions] + ["value", "lower", "upper", "status"]
+            header = [*(d.name for d in spec.dimensions), *VALUE_COLUMNS]
             files.append(table_file(spec.name, pd.DataFrame(columns=header)))
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
     return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]

@@ -124,7 +124,7 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
     if frame is None:
         return []
     file_policy = policy.files[name]
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    link = file_policy.link_column
     wanted = [c for c in (column, *_derived_bands(file_policy, column), link) if c in file_policy.public_columns()]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:  # who is a minor, or which report is theirs, is no longer in the file: fail closed
@@ -179,7 +179,7 @@ def _report_problems(trusted: Trusted, public: Path, reports: set[object]) -> li
     problems: list[str] = []
     for name, file_policy in sorted(policy.files.items()):
         frame = _published(trusted, public, name)
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        link = file_policy.link_column
         if frame is None or link not in frame.columns:
             continue
         rows = frame[frame[link].isin(reports)]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -78,12 +77,11 @@ def make_key_file(path: Path) -> dict[str, object]:
                                  "to it)", rule="hmac-key")
     key = from_master(master)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from release.approvals import create_exclusive
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_exclusive(path, (key.key.hex() + "\n").encode("ascii"), 0o600)
     except FileExistsError:
         raise ApprovalError("key file already exists; refusing to overwrite it", file=str(path), rule=RULE) from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(key.key.hex() + "\n")
     return {"counts_key": str(path), "counts_key_id": key.key_id,
             "serve": f"release witness serve --dir STORE --key KEY --socket PATH --counts-key {path}"}
 

@@ -130,7 +130,7 @@ def public_report_key(report: str, dataset: str, tokenizer: Tokenizer) -> str:
 
 
 def _link(file_policy: FilePolicy) -> str:
-    return file_policy.parent.column if file_policy.parent else file_policy.key_column
+    return file_policy.link_column
 
 
 def _pseudonymized(frame: pd.DataFrame, file_policy: FilePolicy, rows: pd.Series, dataset: str,
