@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,12 @@ from conftest import (build_copy_for_test, contact, invoke, name_witness, new_si
                       trusted_rules, write_export)
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-RAW_VALUES = ("Brackenridge", "555-0199", "555-0173")  # fictitious, removed by the build
+# Fictitious values removed by the build. The numbers are drawn per run: the test scans /tmp for them,
+# where other processes on this machine (benchmarks, an attack harness) write fictitious 555-01xx numbers.
+_PICK = random.SystemRandom()
+_EXCHANGE = _PICK.choice([e for e in range(200, 1000) if e != 555])
+PHONE_REDACTED, PHONE_KEPT = (f"{_EXCHANGE}-{n:04d}" for n in _PICK.sample(range(1000, 10000), 2))
+RAW_VALUES = ("Brackenridge", PHONE_REDACTED, PHONE_KEPT)
 needs_browser = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                                    reason="needs chromium and chromium-driver (make browser)")
 
@@ -33,9 +39,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("workspace")
     contacts = [
         contact("FC20000001", contact_reason="Officers observed a group by the Brackenridge steps. "
-                                             "Dispatch log 555-0199 noted. Released."),
+                                             f"Dispatch log {PHONE_REDACTED} noted. Released."),
         contact("FC20000002", contact_reason="Group gathered near the fountain. Officers advised the group. Released."),
-        contact("FC20000003", contact_reason="Stopped vehicle. Sheet reference 555-0173 recorded. FIOd and released.")]
+        contact("FC20000003", contact_reason=f"Stopped vehicle. Sheet reference {PHONE_KEPT} recorded. FIOd and released.")]
     blank = {"alias": "", "phone": "", "home_address": "", "license_number": ""}
     persons = [person("FC20000001"),
                person("FC20000002", first_name="Hortensia", last_name="Bramblewood", dob="1990-01-02", age="30", **blank),
@@ -199,7 +205,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
     assert sorted((d["rule_id"], d["decision"]) for d in applied) == [
         ("phone_seven_digits", "keep"), ("phone_seven_digits", "redact"), ("uncommon_capitalised_word", "keep")]
     public = (bundle / "public" / "fioe_2020_contacts.csv").read_text()
-    assert "Brackenridge" in public and "555-0173" in public and "555-0199" not in public
+    assert "Brackenridge" in public and PHONE_KEPT in public and PHONE_REDACTED not in public
 
     server = Server(out, rules, world["key"])
     driver.get(server.info["url"])  # type: ignore[attr-defined]
