@@ -51,9 +51,11 @@ _INTEGER = re.compile(r"^(0|-?[1-9][0-9]*)$")
 
 def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """Every way the public folder's files depart from what the build writes under the trusted rules."""
+    from release.trusted_manifest import manifest_problems
+
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
-            + _statement_problems(trusted, manifest, public))
+            + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:

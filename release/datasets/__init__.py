@@ -10,7 +10,8 @@ path. It never does I/O and never sees anything but the frames it is given.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -44,6 +45,45 @@ class Derived:
     events: tuple[RedactionEvent, ...] = ()
     # Plain-language lines for the review packet (what was excluded and why, counting rules).
     notes: tuple[str, ...] = ()
+
+
+INTEGER = r"-?[0-9]+"
+WORD = "(?:{words})"  # in a slot's pattern: one of the words the trusted policy gives (``note_words``)
+_SLOT = re.compile(r"\{([a-z_0-9]+)\}")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of the dataset's notes, declared once in its module (``NOTES``): the build fills its slots
+    (``note(**slots)``) and the trusted checks hold a manifest's ``dataset_notes`` to it
+    (``release.trusted_manifest``). A slot holds a number unless ``slots`` gives its pattern, which
+    may name the trusted policy's words (``WORD``): never free text."""
+
+    text: str
+    slots: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, **values: object) -> str:
+        return self.text.format(**values)
+
+    def pattern(self, words: Iterable[str]) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
+        parts, at = [], 0
+        for slot in _SLOT.finditer(self.text):
+            parts += [re.escape(self.text[at:slot.start()].replace("{{", "{").replace("}}", "}")),
+                      f"(?:{self.slots.get(slot.group(1), INTEGER).replace(WORD, f'(?:{alternatives})')})"]
+            at = slot.end()
+        parts.append(re.escape(self.text[at:].replace("{{", "{").replace("}}", "}")))
+        return re.compile("".join(parts))
+
+
+def note_problems(dataset: str, policy: DatasetPolicy, notes: Iterable[object]) -> list[int]:
+    """The positions (1-based) of ``notes`` that are not a line of the dataset's ``NOTES`` with only
+    numbers (or the trusted policy's words) in its slots."""
+    module = _module(dataset)
+    words = tuple(getattr(module, "note_words", lambda p: ())(policy))
+    patterns = [n.pattern(words) for n in getattr(module, "NOTES", ())]
+    return [i for i, line in enumerate(notes, start=1)
+            if not isinstance(line, str) or not any(p.fullmatch(line) for p in patterns)]
 
 
 def _module(dataset: str) -> object | None:
