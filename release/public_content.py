@@ -225,8 +225,10 @@ def _package_name(trusted: Trusted, manifest: Mapping[str, Any]) -> tuple[str, s
 
 
 def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> dict[str, dict[str, Any]]:
-    """The data package resources the build writes for the record-level files and tables present,
-    by path: they follow from the trusted policy and each file's header alone."""
+    """The data package resources the build writes for the record-level files, tables and derived files
+    present, by path: they follow from the trusted policy and each file's header alone (a derived
+    file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
+    from release import datasets
     from release.assemble import record_file, table_file
     from release.audit_checks import expected_columns
     from release.stages.publish import Bundle, datapackage_descriptor
@@ -240,6 +242,11 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
         if (public / TABLES / f"{spec.name}.csv").is_file():
             header = [*(d.name for d in spec.dimensions), *VALUE_COLUMNS]
             files.append(table_file(spec.name, pd.DataFrame(columns=header)))
+    for relpath in sorted(_derived_paths(trusted)):
+        read = _csv_rows(public / relpath.removeprefix("public/"))
+        derived = datasets.derived_public_file(trusted.dataset, trusted.policy, trusted.year,
+                                               pd.DataFrame(columns=read[0])) if read is not None else None
+        files += [derived] if derived is not None and derived.relpath == relpath else []
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
     return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]
 
@@ -247,8 +254,8 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
 def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """``datapackage.json`` as the build writes it: its properties from the trusted policy and the
     manifest (the sources' file names only when the manifest holds its private part), each resource
-    of a record-level file or table regenerated; a derived file's resource only the keys the build
-    writes. Keys are counted, not named (a key can hold anything)."""
+    of a record-level file, table or derived file regenerated, keys and values. Keys are counted, not
+    named (a key can hold anything)."""
     import json
 
     from release import portal
@@ -272,13 +279,9 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
                  "statement-text)" for k, v in expected.items() if package.get(k) != v]
     regenerated = _resources(trusted, manifest, public)
-    derived = {p.removeprefix("public/") for p in _derived_paths(trusted)}
     for number, resource in enumerate(package["resources"], start=1):
         path_of = resource.get("path") if isinstance(resource, dict) else None
         if path_of in regenerated and resource == regenerated.pop(str(path_of)):
-            continue
-        if path_of in derived and _plain_resource(resource):
-            derived.discard(str(path_of))
             continue
         problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
                         "release (rule statement-text)")
@@ -298,16 +301,3 @@ def _plain_sources(sources: object, trusted: Trusted) -> bool:
             and set(sources[0]) == {"title"} and isinstance(sources[0]["title"], str)
             and re.fullmatch(rf"Boston Police Department: {re.escape(trusted.policy.dataset)} export"
                              r"( \([A-Za-z0-9_., -]+\))?", sources[0]["title"]) is not None)
-
-
-_RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "description", "schema"}
-_SCHEMA_KEYS = {"fields", "missingValues", "primaryKey", "foreignKeys"}
-_FIELD_KEYS = {"name", "type", "description", "constraints", "format", "trueValues", "falseValues"}
-
-
-def _plain_resource(resource: Mapping[str, Any]) -> bool:
-    """A derived file's resource (its text comes from the dataset's module): only the keys the build writes."""
-    schema = resource.get("schema")
-    return (set(resource) <= _RESOURCE_KEYS and isinstance(schema, dict) and set(schema) <= _SCHEMA_KEYS
-            and isinstance(schema.get("fields"), list)
-            and all(isinstance(f, dict) and set(f) <= _FIELD_KEYS for f in schema["fields"]))

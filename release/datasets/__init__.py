@@ -108,6 +108,13 @@ def derived_files(dataset: str, year: int) -> frozenset[str]:
     return frozenset(t.format(dataset=dataset, year=year) for t in getattr(_module(dataset), "DERIVED_FILES", ()))
 
 
+def derived_public_file(dataset: str, policy: DatasetPolicy, year: int, frame: pd.DataFrame) -> PublicFile | None:
+    """The dataset's derived file (its ``DERIVED_FILES``) with ``frame`` as its module publishes it (its
+    ``public_file``): with an empty frame, what its data package resource is regenerated from."""
+    make = getattr(_module(dataset), "public_file", None)
+    return make(policy, dataset, year, frame) if make is not None else None
+
+
 @dataclass(frozen=True)
 class PublicFrames:
     """The record files after generalization and the dataset's derive step, with what they found."""

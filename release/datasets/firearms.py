@@ -145,11 +145,18 @@ def derive(ctx: DeriveContext) -> Derived:
     totals = ", ".join(f"{column} {sum(int(v) for v in daily[column])}" for column in rules.columns)
     notes = (NOTES[0](count=len(public), year=ctx.year, totals=totals), NOTES[1](year=ctx.year),
              NOTES[2](count=int(earlier.sum()), year=ctx.year))
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=daily,
-        description=f"Firearms received by the Firearms Analysis Unit in {ctx.year}, by day and category.",
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, daily),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    rules = dataset_rules(policy, FirearmsRules)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Firearms received by the Firearms Analysis Unit in {year}, by day and category.",
         field_descriptions={DATE_COLUMN: DESCRIPTIONS[DATE_COLUMN]} | {
             c: DESCRIPTIONS.get(c, f"Firearms of categories {', '.join(categories)}, received that day.")
             for c, categories in rules.columns.items()},
         field_types={DATE_COLUMN: "date"} | {c: "integer" for c in rules.columns}, name="daily_counts")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

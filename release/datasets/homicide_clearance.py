@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 from pydantic import Field
 
+from release.config import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates, unreadable_dates)
@@ -150,9 +151,16 @@ def derive(ctx: DeriveContext) -> Derived:
              NOTES[3](year=ctx.year, new=this_year["new_homicides"], cleared=this_year["cleared"],
                       of_year=this_year["cleared_of_year"], of_earlier=this_year["cleared_of_earlier_years"]),
              NOTES[4](), NOTES[5](fallback=int(years.ruled_fallback.sum())))
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
-        description=f"Homicide clearances by the FBI method, {first}-{ctx.year}, one row per year.",
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, table),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    first = min(dataset_rules(policy, ClearanceRules).first_year, year)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Homicide clearances by the FBI method, {first}-{year}, one row per year.",
         field_descriptions=DESCRIPTIONS, field_types={c: "integer" for c in COLUMNS[:-1]} |
         {"clearance_rate_percent": "number"}, name="annual_clearance")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

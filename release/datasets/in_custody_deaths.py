@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from release.config import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates)
@@ -69,10 +70,17 @@ def derive(ctx: DeriveContext) -> Derived:
     zero_years = [row.year for row in table.itertuples() if row.deaths == "0"]
     notes = (NOTES[0](first=first, year=ctx.year, zero_years=", ".join(zero_years) or "none"), NOTES[1](),
              NOTES[2](), NOTES[3](before=int(before.sum()), first=first))
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
-        description=f"Deaths in Boston Police custody, {first}-{ctx.year}, one row per year.",
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, table),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    first = min(dataset_rules(policy, CustodyDeathsRules).first_year, year)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Deaths in Boston Police custody, {first}-{year}, one row per year.",
         field_descriptions={"year": "Calendar year of death.",
                             "deaths": "Number of deaths in custody in the year (0 when none)."},
         field_types={"year": "integer", "deaths": "integer"}, name="annual_deaths")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

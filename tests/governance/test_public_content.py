@@ -145,16 +145,20 @@ def _honest(world: World) -> Path:
     return out
 
 
-def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str], said: str) -> None:
-    """A copy of the honest bundle edited, re-hashed and bound again: approve and publish 7, the audit and
-    verify 8, each naming ``said`` (file and rule), none repeating the value the edit wrote."""
+def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str] | None, said: str,
+             manifest_edit: Callable[[dict], None] | None = None) -> None:
+    """A copy of the honest bundle edited (a public file, or ``manifest_edit`` the manifest), re-hashed and
+    bound again: approve and publish 7, the audit and verify 8, each naming ``said`` (file and rule), none
+    repeating the value the edit wrote."""
     out = world.tmp / f"rel-{variant}"
     shutil.copytree(honest, out)
     bundle = out / "fioe" / YEAR
-    name = edit(bundle / "public")
+    name = edit(bundle / "public") if edit is not None else ""
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     listed = {i["path"] for i in manifest["outputs"]}
-    if name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
+    if manifest_edit is not None:
+        _rewrite(bundle, manifest_edit)
+    elif name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
         _rewrite(bundle, _meaning_told, *(f"public/{n}" for n in name.split()))
     else:
         _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
@@ -241,3 +245,48 @@ def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refus
     assert sorted(map(tuple, swapped)) == sorted(map(tuple, labels)) and swapped != labels
     problems = published(swapped)
     assert len(problems) == 1 and "rule table-labels" in problems[0] and f"tables/{spec.name}.csv" in problems[0]
+
+
+def _note_added(manifest: dict) -> None:  # M-notes: the exact counts as one more dataset note
+    manifest["dataset_notes"].append(f"Boston by contacts {SECRET} 0 0 0 {SECRET}")
+
+
+def _top_key(manifest: dict) -> None:  # M-notes: a new top-level key
+    manifest["remarks"] = f"Boston by contacts {SECRET}"
+
+
+def _nested_key(manifest: dict) -> None:  # M-notes: a key nested in a section the build writes
+    manifest["generation"]["remarks"] = f"Boston by contacts {SECRET}"
+
+
+def _note_slot(manifest: dict) -> None:  # a declared note, its number slot given words
+    manifest["dataset_notes"][1] = manifest["dataset_notes"][1].replace("at most 3 reports", f"at most Boston {SECRET}")
+
+
+def _publication_count(manifest: dict) -> None:  # a publication note's count made another number
+    manifest["publication_notes"][-1] = manifest["publication_notes"][-1].replace("(0 cell(s)", f"({SECRET} cell(s)")
+
+
+MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (the portal copies manifest.json)
+    "M-notes-item": (_note_added, "manifest.json dataset_notes[3]: not a note the fioe build writes (only numbers in "
+                                  "its slots), rule dataset-notes"),
+    "M-notes-topkey": (_top_key, "manifest.json remarks: a key the build does not write (rule manifest-keys)"),
+    "M-notes-nested": (_nested_key, "manifest.json generation.remarks: a key the build does not write "
+                                    "(rule manifest-keys)"),
+    "M-notes-slot": (_note_slot, "manifest.json dataset_notes[2]: not a note the fioe build writes"),
+    "M-publication-count": (_publication_count, "manifest.json publication_notes: not the notes the build writes "
+                                                "from the trusted policy with the counts of the public files "
+                                                "(rule publication-notes)"),
+}
+
+
+def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_everywhere(world: World) -> None:
+    """Attack round 25, M-notes: the exact counts put in the manifest (which the portal copies) as one more
+    dataset note, a new top-level key, a key nested in a section, words in a note's number slot, a
+    publication note's count; re-bound with the release key. Before, all four commands passed."""
+    honest = _honest(world)
+    manifest = json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["dataset_notes"]) == 2 and "at most 3 reports" in manifest["dataset_notes"][1]
+    assert "(0 cell(s)" in manifest["publication_notes"][-1]
+    for variant, (change, said) in MANIFEST_EDITS.items():
+        _refused(world, honest, variant, None, said, manifest_edit=change)
