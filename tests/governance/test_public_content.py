@@ -260,7 +260,9 @@ def _nested_key(manifest: dict) -> None:  # M-notes: a key nested in a section t
 
 
 def _note_slot(manifest: dict) -> None:  # a declared note, its number slot given words
-    manifest["dataset_notes"][1] = manifest["dataset_notes"][1].replace("at most 3 reports", f"at most Boston {SECRET}")
+    import re
+    manifest["dataset_notes"][1] = re.sub(r"at most [0-9]+ reports", f"at most Boston {SECRET} reports",
+                                          manifest["dataset_notes"][1])
 
 
 def _publication_count(manifest: dict) -> None:  # a publication note's count made another number
@@ -286,7 +288,7 @@ def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_every
     publication note's count; re-bound with the release key. Before, all four commands passed."""
     honest = _honest(world)
     manifest = json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["dataset_notes"]) == 2 and "at most 3 reports" in manifest["dataset_notes"][1]
+    assert len(manifest["dataset_notes"]) == 2 and " reports a year" in manifest["dataset_notes"][1]
     assert "(0 cell(s)" in manifest["publication_notes"][-1]
     for variant, (change, said) in MANIFEST_EDITS.items():
         _refused(world, honest, variant, None, said, manifest_edit=change)
