@@ -26,7 +26,9 @@ places. So every reader also requires of the public folder (``content_problems``
    build counts them) and equal cell for cell (rule summary-recount);
 5. **the statement**: ``privacy.json`` and ``privacy.md`` are what the build writes from the
    manifest and the trusted ``privacy.yaml`` (``release.privacy_statement``), byte for byte, and
-   ``datapackage.json`` has only the keys the build writes (rule statement-text).
+   ``datapackage.json`` is what the build writes: its properties and every resource regenerated,
+   a derived file's from its dataset's module (round 25, D-desc; rule statement-text);
+6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25).
 
 Messages name the file, column, row number and rule, never a published value.
 """
