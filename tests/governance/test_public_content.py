@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, invoke
-from governance.test_ledger_anchor import PROTECTED, World, _rewrite, _sign_outside_approve
+from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
@@ -171,6 +171,7 @@ def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], st
     _sign_outside_approve(world, bundle)
     world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
     assert not (world.site / "fioe" / YEAR).exists()
+    assert invoke("verify", str(world.site / "fioe" / YEAR), "--rules", str(world.rules))[0] == 4  # nothing went out
     for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
         assert any(said in p for p in problems), (variant, problems)
         assert not any(SECRET in p for p in problems), (variant, problems)
@@ -269,6 +270,14 @@ def _publication_count(manifest: dict) -> None:  # a publication note's count ma
     manifest["publication_notes"][-1] = manifest["publication_notes"][-1].replace("(0 cell(s)", f"({SECRET} cell(s)")
 
 
+def _component(manifest: dict) -> None:  # a version string given words
+    manifest["components"]["pandas"] = f"Boston {SECRET}"
+
+
+def _output_path(manifest: dict) -> None:  # a review file listed under a name that says something
+    manifest["outputs"].append({"path": f"review/Boston-{SECRET}.json", "sha256": "0" * 64, "bytes": 0})
+
+
 MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (the portal copies manifest.json)
     "M-notes-item": (_note_added, "manifest.json dataset_notes[3]: not a note the fioe build writes (only numbers in "
                                   "its slots), rule dataset-notes"),
@@ -279,6 +288,9 @@ MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (
     "M-publication-count": (_publication_count, "manifest.json publication_notes: not the notes the build writes "
                                                 "from the trusted policy with the counts of the public files "
                                                 "(rule publication-notes)"),
+    "M-component": (_component, "manifest.json components.*: not of the form the build writes (rule manifest-text)"),
+    "M-output-path": (_output_path, "manifest.json outputs[].path: not of the form the build writes "
+                                    "(rule manifest-text)"),
 }
 
 
@@ -292,3 +304,46 @@ def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_every
     assert "(0 cell(s)" in manifest["publication_notes"][-1]
     for variant, (change, said) in MANIFEST_EDITS.items():
         _refused(world, honest, variant, None, said, manifest_edit=change)
+
+
+def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(world: World) -> None:
+    """Attack round 25, D-desc: the firearms bundle's derived file (daily counts) given a free-text
+    ``description`` in its data package resource, the hash redone (firearms spends nothing: no ledger
+    binding to redo). Before, approve, publish, the audit and verify passed: a derived resource was held
+    to its keys only. Now its resource is regenerated from the dataset's module, values too."""
+    from release.synth.firearms import generate_firearms, write_firearms
+    from release.stages.publish import sha256_file
+
+    raw, out = world.tmp / "raw-firearms", world.tmp / "rel-firearms"
+    write_firearms(generate_firearms(2021, seed=7, first_year=2020, crime_guns_per_year=40), raw)
+    org = ["firearms", YEAR, "--out", str(out), "--rules", str(world.rules)]
+    world.ok("firearms", YEAR, "--input", str(raw), "--out", str(out), "--rules", str(world.rules), "--json")
+    bundle = out / "firearms" / YEAR
+    package_path = bundle / "public" / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["path"].endswith("_daily_counts.csv"))
+    resource["description"] = f"ANALYST TEXT: Boston {SECRET}"
+    package_path.write_text(json.dumps(package, indent=2), encoding="utf-8")
+    _rewrite(bundle, lambda manifest: None, "public/datapackage.json")
+    said = "datapackage.json, resources[1]: not the resource the build writes for a public file of this release"
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert said in refusal or "rule statement-text" in refusal, refusal
+    assert SECRET not in refusal
+    from release.approvals import append_record, load_private_key, sign_record, utc_now
+    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(world.counsel), "approval", {
+        "dataset": "firearms", "year": int(YEAR), "manifest_sha256": sha256_file(bundle / "manifest.json"),
+        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "firearms" / YEAR).exists()
+    code, stdout, stderr = invoke("verify", str(world.site / "firearms" / YEAR), "--rules", str(world.rules))
+    assert code == 4, stdout + stderr  # nothing reached the portal
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["trusted_policy"]["problems"]
+    assert any(said in p and "rule statement-text" in p for p in problems), problems
+    assert not any(SECRET in p for p in problems), problems
+    copy = _copy_by_hand(bundle, world.tmp / "portal" / "firearms" / YEAR)
+    code, stdout, stderr = invoke("verify", str(copy), "--rules", str(world.rules), "--json")
+    assert code == 8, stdout + stderr
+    problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["trusted_policy"]["problems"]
+    assert any(said in p for p in problems) and not any(SECRET in p for p in problems), problems
