@@ -22,6 +22,7 @@ from release.log import build_log
 from release.model import RedactionEvent, Tables
 from release.portal import package_properties
 from release.review import inputs_from_build, render_review
+from release.stages import pseudonyms
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
@@ -144,6 +145,8 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "checks": {"blocking_findings": int(blocking)}, "findings": found,
         # as the build writes them, with the counts of these files (the trusted check recounts them)
         "publication_notes": publication_notes(0, _spreadsheet_safe(files)[1], policy, year)}
+    if pseudonymized := pseudonyms.manifest_section(policy, year):  # as the build records them
+        manifest["pseudonyms"] = pseudonymized
     if privacy is not None:
         manifest["privacy"] = privacy
     review_files = {"validation_public.json": json.dumps([{

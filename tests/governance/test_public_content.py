@@ -274,8 +274,15 @@ def _component(manifest: dict) -> None:  # a version string given words
     manifest["components"]["pandas"] = f"Boston {SECRET}"
 
 
-def _output_path(manifest: dict) -> None:  # a review file listed under a name that says something
-    manifest["outputs"].append({"path": f"review/Boston-{SECRET}.json", "sha256": "0" * 64, "bytes": 0})
+def _review_file(public: Path) -> str:  # a review file (not published) whose name says something
+    (public.parent / "review" / f"Boston-{SECRET}.json").write_text("{}", encoding="utf-8")
+    return ""
+
+
+def _output_path(manifest: dict) -> None:  # ... listed in the manifest, which the portal copies
+    import hashlib
+    manifest["outputs"].append({"path": f"review/Boston-{SECRET}.json", "sha256": hashlib.sha256(b"{}").hexdigest(),
+                                "bytes": 2})
 
 
 MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (the portal copies manifest.json)
@@ -303,7 +310,7 @@ def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_every
     assert len(manifest["dataset_notes"]) == 2 and " reports a year" in manifest["dataset_notes"][1]
     assert "(0 cell(s)" in manifest["publication_notes"][-1]
     for variant, (change, said) in MANIFEST_EDITS.items():
-        _refused(world, honest, variant, None, said, manifest_edit=change)
+        _refused(world, honest, variant, _review_file if change is _output_path else None, said, manifest_edit=change)
 
 
 def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(world: World) -> None:
