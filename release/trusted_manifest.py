@@ -13,11 +13,20 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
 3. **the publication notes**: regenerated from the trusted policy and the counts recounted from the
    public files (the juvenile reports' rows under a pseudonymous key, the cells a leading ' makes
    text), equal line for line (rule publication-notes);
-4. **the strings generated from the policy**: ``parameters`` and ``pseudonyms`` as the trusted policy
-   gives them, the privacy units named in ``privacy`` those of the trusted ``privacy.yaml``, the
-   components those the build records, the identifiers and hashes of their form (rule manifest-text).
+4. **every other string** (rule manifest-text): ``parameters``, ``pseudonyms``, ``hmac``,
+   ``generation`` and ``derived_files`` regenerated from the trusted policy, the key's labels and the
+   dataset's module; the privacy units named in ``privacy`` those of the trusted ``privacy.yaml``,
+   the tables of its private part the trusted tables policy's, the components those the build
+   records; identifiers, hashes, versions, names, statuses and listed paths of the form the build
+   writes (``FORMS``).
 
-Messages name the key path and rule, never the value.
+Held elsewhere: ``privacy.tables`` and ``record_risk`` (the statement, ``trusted_statement``), the
+measurements (their fields hash to ``measurement_sha256``, which the ledger stores and the witness
+signs), the witness statements (signed), the spends (``spend_policy``). Left free: the build
+machine's paths (``rules.folder``, ``expectations.folder``, ``privacy.ledger``, ``privacy.witness``:
+a reader cannot know them), and in the private part, which never leaves the bundle, the findings'
+messages and row keys and the reviewers' decisions (notes included), which only the raw export
+could regenerate. Messages name the key path and rule, never the value.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from release.trusted_release import Trusted
 
-_HEX16, _HEX32, _HEX64 = (re.compile(f"[0-9a-f]{{{n}}}") for n in (16, 32, 64))
+_HEX32, _HEX64 = re.compile("[0-9a-f]{32}"), re.compile("[0-9a-f]{64}")
 _VERSION = re.compile(r"[0-9][0-9A-Za-z.+-]{0,39}|not installed")  # a component's version, as metadata gives it
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # a file or rule name: no spaces, no sentences
 _PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}")

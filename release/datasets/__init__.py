@@ -5,6 +5,12 @@ orchestrator calls it after generalization and before the public checks: it can 
 rows by the dataset's counting rules, compute official tables (the FBI clearance method,
 daily firearm counts), protect small classes, and hand frames to the aggregate-tables
 path. It never does I/O and never sees anything but the frames it is given.
+
+What the module publishes besides the frames is declared once, so that a reader holds a bundle to
+it without the raw export (``release.trusted_manifest``, ``release.public_content``): its notes
+(``NOTES``, each a ``Note`` with numbered slots; ``note_words(policy)`` the trusted policy's words a
+slot may hold), its derived files (``DERIVED_FILES``) and each one's data package resource
+(``public_file(policy, dataset, year, frame)``).
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ class Derived:
     table_frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     events: tuple[RedactionEvent, ...] = ()
-    # Plain-language lines for the review packet (what was excluded and why, counting rules).
+    # Plain-language lines for the review packet (what was excluded and why, counting rules): each one
+    # of the module's ``NOTES`` filled in (``Note``), which the trusted checks hold the manifest to.
     notes: tuple[str, ...] = ()
 
 
