@@ -87,7 +87,7 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     notes = manifest.get("dataset_notes")
     problems += [f"manifest.json dataset_notes[{n}]: not a note the {trusted.dataset} build writes (only numbers "
                  "in its slots), rule dataset-notes"
-                 for n in datasets.note_problems(trusted.dataset, trusted.policy, notes if isinstance(notes, list) else [])]
+                 for n in datasets.note_problems(trusted.dataset, trusted.policy, trusted.year, notes if isinstance(notes, list) else [])]
     return problems + _publication_problems(trusted, manifest, public) + _text_problems(trusted, manifest, public)
 
 

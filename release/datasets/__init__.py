@@ -63,8 +63,10 @@ _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 class Note:
     """A line of the dataset's notes, declared once in its module (``NOTES``): the build fills its slots
     (``note(**slots)``) and the trusted checks hold a manifest's ``dataset_notes`` to it
-    (``release.trusted_manifest``). A slot holds a number unless ``slots`` gives its pattern, which
-    may name the trusted policy's words (``WORD``): never free text."""
+    (``release.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
+    module's ``note_values`` returns: a bound, a first year) must hold exactly that value; any other
+    holds a number unless ``slots`` gives its pattern, which may name the trusted policy's words
+    (``WORD``): never free text."""
 
     text: str
     slots: Mapping[str, str] = field(default_factory=dict)
@@ -72,23 +74,26 @@ class Note:
     def __call__(self, **values: object) -> str:
         return self.text.format(**values)
 
-    def pattern(self, words: Iterable[str]) -> re.Pattern[str]:
+    def pattern(self, words: Iterable[str], given: Mapping[str, object]) -> re.Pattern[str]:
         alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
         parts, at = [], 0
         for slot in _SLOT.finditer(self.text):
-            parts += [re.escape(self.text[at:slot.start()].replace("{{", "{").replace("}}", "}")),
-                      f"(?:{self.slots.get(slot.group(1), INTEGER).replace(WORD, f'(?:{alternatives})')})"]
+            name = slot.group(1)
+            form = re.escape(str(given[name])) if name in given else \
+                self.slots.get(name, INTEGER).replace(WORD, f"(?:{alternatives})")
+            parts += [re.escape(self.text[at:slot.start()].replace("{{", "{").replace("}}", "}")), f"(?:{form})"]
             at = slot.end()
         parts.append(re.escape(self.text[at:].replace("{{", "{").replace("}}", "}")))
         return re.compile("".join(parts))
 
 
-def note_problems(dataset: str, policy: DatasetPolicy, notes: Iterable[object]) -> list[int]:
-    """The positions (1-based) of ``notes`` that are not a line of the dataset's ``NOTES`` with only
-    numbers (or the trusted policy's words) in its slots."""
+def note_problems(dataset: str, policy: DatasetPolicy, year: int, notes: Iterable[object]) -> list[int]:
+    """The positions (1-based) of ``notes`` that are not a line of the dataset's ``NOTES`` with the
+    trusted policy's values in the slots it gives, and only numbers (or its words) in the others."""
     module = _module(dataset)
     words = tuple(getattr(module, "note_words", lambda p: ())(policy))
-    patterns = [n.pattern(words) for n in getattr(module, "NOTES", ())]
+    given = {"year": year, **getattr(module, "note_values", lambda p, y: {})(policy, year)}
+    patterns = [n.pattern(words, given) for n in getattr(module, "NOTES", ())]
     return [i for i, line in enumerate(notes, start=1)
             if not isinstance(line, str) or not any(p.fullmatch(line) for p in patterns)]
 

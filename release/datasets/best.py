@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from release.config import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
 from release.model import Finding
@@ -129,6 +130,13 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
          "so it does not add up to them exactly."),
 )
 
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    rules = dataset_rules(policy, BestRules)
+    incidents, followups = rules.max_incidents_per_client_per_month, rules.max_followups_per_client_per_month
+    return {"incidents": incidents, "followups": followups, "year_incidents": 12 * incidents,
+            "year_followups": 12 * followups}
 
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, BestRules)

@@ -40,6 +40,7 @@ from pydantic import Field
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from release.config import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys import Tokenizer, keyed_digest, normalize_value
@@ -165,6 +166,10 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
          "that cannot see a typing error."),
 )
 
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"k": dataset_rules(policy, FioeRules).max_reports_per_person_per_year}
 
 def derive(context: DeriveContext) -> Derived:
     if context.policy.tables_file is None:

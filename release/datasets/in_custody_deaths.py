@@ -53,6 +53,10 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
 )
 
 
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"first": min(dataset_rules(policy, CustodyDeathsRules).first_year, year)}
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, CustodyDeathsRules)
     file = ctx.policy.files[FILE].raw_file

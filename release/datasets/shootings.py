@@ -117,6 +117,10 @@ def note_words(policy: DatasetPolicy) -> list[str]:
             + [s.replace("_", " ") for s in rules.k_anonymity.steps])
 
 
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"k": dataset_rules(policy, ShootingsRules).k_anonymity.k}
+
 def _exclusions(raw: pd.DataFrame, rules: ShootingsRules, file: str
                 ) -> tuple[pd.Series, list[Finding], list[str]]:
     excluded = pd.Series(False, index=raw.index)

@@ -35,6 +35,7 @@ import re
 import pandas as pd
 from pydantic import Field
 
+from release.config import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.best import (counts_of, duplicated_cells, expand_counts, month_in_years, months_without_rows,
                                    unusable_counts)
@@ -148,11 +149,18 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
 )
 
 
-def _notes(rules: YouthConnectRules, year: int, rows: int) -> tuple[str, ...]:
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    rules = dataset_rules(policy, YouthConnectRules)
     reasons, months = rules.max_reasons_per_youth, rules.max_referral_months_per_youth_per_year
-    return (NOTES[0](), NOTES[1](reasons=reasons, months=months, reason_counts=months * reasons),
-            NOTES[2](first=year - 2, previous=year - 1, year=year),
-            NOTES[3](previous=year - 1, year=year, reasons=reasons), NOTES[4](year=year), NOTES[5](rows=rows))
+    return {"reasons": reasons, "months": months, "reason_counts": months * reasons, "first": year - 2,
+            "previous": year - 1, "year": year}
+
+
+def _notes(policy: DatasetPolicy, year: int, rows: int) -> tuple[str, ...]:
+    given = note_values(policy, year)
+    return (NOTES[0](), NOTES[1](**given), NOTES[2](**given), NOTES[3](**given), NOTES[4](**given),
+            NOTES[5](rows=rows))
 
 
 def derive(ctx: DeriveContext) -> Derived:
@@ -180,4 +188,4 @@ def derive(ctx: DeriveContext) -> Derived:
     }
     findings += _coverage(ctx, rules, referrals, totals, frames["clients"])
     rows = len(referrals) + len(totals) + len(demographics)
-    return Derived(table_frames=frames, findings=tuple(findings), notes=_notes(rules, year, rows))
+    return Derived(table_frames=frames, findings=tuple(findings), notes=_notes(ctx.policy, year, rows))
