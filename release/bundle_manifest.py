@@ -21,13 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-Number = int | float
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from release.bundle_manifest_privacy import Privacy
+from release.bundle_manifest_privacy import Strict as _Strict
 
 
 class _Hashed(_Strict):
@@ -191,127 +188,6 @@ class Supersedes(_Strict):
     version: int
     bundle: str
     manifest_sha256: str
-
-
-class Spend(_Strict):
-    table: str
-    privacy_unit: str
-    mechanism: str
-    rho: float
-    epsilon: float | None = None
-    data_year: int | None = None
-    reused: bool = False
-    charge: str | None = None
-
-
-class Suppression(_Strict):
-    family: str
-    threshold: int
-    lower_protection: int
-    upper_protection: int
-    protection_width: int
-
-
-class TableClaim(_Strict):
-    """A table's entry in ``privacy.tables`` (``release.tables_text``: summary, noisy or exact)."""
-    table: str
-    mechanism: str
-    protection: str | None = None
-    privacy_unit: str | None = None
-    rho: float
-    epsilon: float | None = None
-    delta: float | None = None
-    epsilon_at_delta: float | None = None
-    bounds: str | None = None
-    post_processing: str | None = None
-    summary_of: str | None = None
-    noise_scale: float | None = None
-    measurements: int | None = None
-    measurements_reused: int | None = None
-    cells: int | None = None
-    median_interval_width: float | None = None
-    cells_suppressed: int | None = None
-    suppression: Suppression | None = None
-    meaning: str
-    interval: str
-    privacy: str
-
-
-class Signed(_Strict):
-    """A witness statement and its signature (the statement is checked under the pinned key)."""
-    statement: dict[str, Any]
-    signature: str
-
-
-class Measurement(_Strict):
-    """One noisy measurement: its fields hash to ``measurement_sha256`` (``ledger_entries.record_of``),
-    the record the ledger stored and the witness signed; ``serialized`` is OpenDP's own description."""
-    table: str
-    dataset: str
-    year: int
-    data_year: int | None = None
-    privacy_unit: str
-    mechanism: str
-    rho: float
-    declared_budget: float
-    privacy_loss: float
-    delta: float
-    d_in: Number
-    input_metric: str
-    output_measure: str
-    l1_sensitivity: int
-    l2_sensitivity_squared: int
-    scale: float
-    rounding: str
-    features: list[str] = []
-    opendp_version: str
-    serialized: dict[str, Any]
-    vector_length: int
-    spec_sha256: str | None = None
-    measurement_sha256: str | None = None
-    ledger_charge: str | None = None
-    reused: bool | None = None
-    noisy_values: list[int] | None = None  # older builds did not publish the draws
-    witness_draw: Signed | None = None
-
-
-class Head(_Strict):
-    ledger_id: str
-    head: str
-    length: int | None = None
-    entries: int | None = None  # older builds
-    receipt: Signed | None = None
-
-
-class Linkage(_Strict):
-    repeated_people: int
-    exposed_people: int
-    exposing_classes: int
-    min_people_per_class: int
-    exposed_by_text: int | None = None
-    pairs_compared: int | None = None
-    pairs_capped_people: int | None = None
-    linking_keys: int | None = None
-    worst_key_leaves_out: list[str] = []
-
-
-class Privacy(_Strict):
-    """What the tables spent (``budget_run.privacy_section``; ``{}`` for a release without tables)."""
-    ledger: str | None = None
-    ledger_id: str | None = None
-    ledger_head: Head | None = None
-    witness: str | None = None
-    witness_tier: str | None = None
-    run_id: str | None = None
-    delta: float | None = None
-    rho_cap: dict[str, float] | float = {}
-    rho_spent: dict[str, float] | float = {}
-    rho_charged_by_this_build: dict[str, float] = {}
-    spends: list[Spend] = []
-    tables: list[TableClaim] = []
-    measurements: list[Measurement] = []
-    rows_dropped: dict[str, int] = {}  # private part
-    linkage: dict[str, Linkage] = {}   # private part
 
 
 class Finding(_Strict):  # ``model.Finding``: private part
