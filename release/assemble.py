@@ -21,7 +21,7 @@ import release
 from release import bundles, datasets, paths, portal
 from release.budget_run import RunPrivacy, privacy_section
 from release.config import DatasetPolicy
-from release.cells import safe_frame
+from release.cells import neutralized, safe_frame
 from release.keys import ReleaseKeys
 from release.log import build_log
 from release.model import Report, Tables, manifest_privacy
@@ -226,14 +226,15 @@ def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str
 
 
 def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.PublicFile], int]:
-    """Every public file as it will be written (``cells.safe_frame``), and how many cells changed."""
+    """Every public file as it will be written (``cells.safe_frame``), and how many of its cells a
+    leading ' makes text (``cells.neutralized``: recountable from the public files)."""
     safe: list[publish.PublicFile] = []
-    changed = 0
+    made_text = 0
     for public_file in files:
-        frame, count = safe_frame(public_file.frame)
+        frame = safe_frame(public_file.frame)[0]
         safe.append(dataclasses.replace(public_file, frame=frame, cells_safe=True))
-        changed += count
-    return safe, changed
+        made_text += sum(neutralized(frame.iloc[:, i].tolist()) for i in range(frame.shape[1]))
+    return safe, made_text
 
 
 def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolicy | None = None,

@@ -13,6 +13,7 @@ cell is written with a leading ``'``, as OWASP advises, so it reads as text. A p
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -47,6 +48,12 @@ def safe_cell(value: object) -> object:
         return value
     text = strip_invisible(value)
     return NEUTRALIZER + text if is_formula(text) else text
+
+
+def neutralized(cells: Iterable[object]) -> int:
+    """How many cells are written with the leading ' that makes a formula text: the count the packet's
+    note gives, which a reader recounts from the public files (``release.trusted_manifest``)."""
+    return sum(1 for cell in cells if isinstance(cell, str) and cell.startswith(NEUTRALIZER) and is_formula(cell[1:]))
 
 
 def safe_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

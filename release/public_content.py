@@ -26,7 +26,9 @@ places. So every reader also requires of the public folder (``content_problems``
    build counts them) and equal cell for cell (rule summary-recount);
 5. **the statement**: ``privacy.json`` and ``privacy.md`` are what the build writes from the
    manifest and the trusted ``privacy.yaml`` (``release.privacy_statement``), byte for byte, and
-   ``datapackage.json`` has only the keys the build writes (rule statement-text).
+   ``datapackage.json`` is what the build writes: its properties and every resource regenerated,
+   a derived file's from its dataset's module (round 25, D-desc; rule statement-text);
+6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25).
 
 Messages name the file, column, row number and rule, never a published value.
 """
@@ -51,9 +53,11 @@ _INTEGER = re.compile(r"^(0|-?[1-9][0-9]*)$")
 
 def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """Every way the public folder's files depart from what the build writes under the trusted rules."""
+    from release.trusted_manifest import manifest_problems
+
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
-            + _statement_problems(trusted, manifest, public))
+            + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:
@@ -223,8 +227,10 @@ def _package_name(trusted: Trusted, manifest: Mapping[str, Any]) -> tuple[str, s
 
 
 def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> dict[str, dict[str, Any]]:
-    """The data package resources the build writes for the record-level files and tables present,
-    by path: they follow from the trusted policy and each file's header alone."""
+    """The data package resources the build writes for the record-level files, tables and derived files
+    present, by path: they follow from the trusted policy and each file's header alone (a derived
+    file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
+    from release import datasets
     from release.assemble import record_file, table_file
     from release.audit_checks import expected_columns
     from release.stages.publish import Bundle, datapackage_descriptor
@@ -238,6 +244,11 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
         if (public / TABLES / f"{spec.name}.csv").is_file():
             header = [*(d.name for d in spec.dimensions), *VALUE_COLUMNS]
             files.append(table_file(spec.name, pd.DataFrame(columns=header)))
+    for relpath in sorted(_derived_paths(trusted)):
+        read = _csv_rows(public / relpath.removeprefix("public/"))
+        derived = datasets.derived_public_file(trusted.dataset, trusted.policy, trusted.year,
+                                               pd.DataFrame(columns=read[0])) if read is not None else None
+        files += [derived] if derived is not None and derived.relpath == relpath else []
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
     return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]
 
@@ -245,8 +256,8 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
 def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """``datapackage.json`` as the build writes it: its properties from the trusted policy and the
     manifest (the sources' file names only when the manifest holds its private part), each resource
-    of a record-level file or table regenerated; a derived file's resource only the keys the build
-    writes. Keys are counted, not named (a key can hold anything)."""
+    of a record-level file, table or derived file regenerated, keys and values. Keys are counted, not
+    named (a key can hold anything)."""
     import json
 
     from release import portal
@@ -270,13 +281,9 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
                  "statement-text)" for k, v in expected.items() if package.get(k) != v]
     regenerated = _resources(trusted, manifest, public)
-    derived = {p.removeprefix("public/") for p in _derived_paths(trusted)}
     for number, resource in enumerate(package["resources"], start=1):
         path_of = resource.get("path") if isinstance(resource, dict) else None
         if path_of in regenerated and resource == regenerated.pop(str(path_of)):
-            continue
-        if path_of in derived and _plain_resource(resource):
-            derived.discard(str(path_of))
             continue
         problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
                         "release (rule statement-text)")
@@ -296,16 +303,3 @@ def _plain_sources(sources: object, trusted: Trusted) -> bool:
             and set(sources[0]) == {"title"} and isinstance(sources[0]["title"], str)
             and re.fullmatch(rf"Boston Police Department: {re.escape(trusted.policy.dataset)} export"
                              r"( \([A-Za-z0-9_., -]+\))?", sources[0]["title"]) is not None)
-
-
-_RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "description", "schema"}
-_SCHEMA_KEYS = {"fields", "missingValues", "primaryKey", "foreignKeys"}
-_FIELD_KEYS = {"name", "type", "description", "constraints", "format", "trueValues", "falseValues"}
-
-
-def _plain_resource(resource: Mapping[str, Any]) -> bool:
-    """A derived file's resource (its text comes from the dataset's module): only the keys the build writes."""
-    schema = resource.get("schema")
-    return (set(resource) <= _RESOURCE_KEYS and isinstance(schema, dict) and set(schema) <= _SCHEMA_KEYS
-            and isinstance(schema.get("fields"), list)
-            and all(isinstance(f, dict) and set(f) <= _FIELD_KEYS for f in schema["fields"]))

@@ -27,7 +27,13 @@ nocoarsen). So, with the trusted rules (``--rules``), a release must also hold t
 6. **the whole files** (round 24: a paid bundle edited, re-hashed and bound again on the ledger
    carried the exact counts in an extra table column, a label, a summary, the statement or a new
    file): the exact set of public files, every header, every table's labels, every summary's
-   recount and the statement's text as the build writes them (``release.public_content``).
+   recount and the statement's text as the build writes them (``release.public_content``);
+7. **the manifest** (round 25: the same re-bound bundle carried the exact counts in a dataset note
+   or a new key of the manifest, which the portal copies, and in a derived file's resource): its
+   keys at every level (``release.bundle_manifest``), its dataset notes as the dataset's module
+   declares them, its publication notes recounted from the public files and its policy-made
+   strings as the trusted policy gives them (``release.trusted_manifest``, called by
+   ``public_content``), and every derived file's data package resource regenerated.
 
 Messages name the file, table, column and rule; a published value is never repeated.
 """

@@ -5,12 +5,19 @@ orchestrator calls it after generalization and before the public checks: it can 
 rows by the dataset's counting rules, compute official tables (the FBI clearance method,
 daily firearm counts), protect small classes, and hand frames to the aggregate-tables
 path. It never does I/O and never sees anything but the frames it is given.
+
+What the module publishes besides the frames is declared once, so that a reader holds a bundle to
+it without the raw export (``release.trusted_manifest``, ``release.public_content``): its notes
+(``NOTES``, each a ``Note`` with numbered slots; ``note_words(policy)`` the trusted policy's words a
+slot may hold), its derived files (``DERIVED_FILES``) and each one's data package resource
+(``public_file(policy, dataset, year, frame)``).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -42,8 +49,53 @@ class Derived:
     table_frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     events: tuple[RedactionEvent, ...] = ()
-    # Plain-language lines for the review packet (what was excluded and why, counting rules).
+    # Plain-language lines for the review packet (what was excluded and why, counting rules): each one
+    # of the module's ``NOTES`` filled in (``Note``), which the trusted checks hold the manifest to.
     notes: tuple[str, ...] = ()
+
+
+INTEGER = r"-?[0-9]+"
+WORD = "(?:{words})"  # in a slot's pattern: one of the words the trusted policy gives (``note_words``)
+_SLOT = re.compile(r"\{([a-z_0-9]+)\}")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of the dataset's notes, declared once in its module (``NOTES``): the build fills its slots
+    (``note(**slots)``) and the trusted checks hold a manifest's ``dataset_notes`` to it
+    (``release.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
+    module's ``note_values`` returns: a bound, a first year) must hold exactly that value; any other
+    holds a number unless ``slots`` gives its pattern, which may name the trusted policy's words
+    (``WORD``): never free text."""
+
+    text: str
+    slots: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, **values: object) -> str:
+        return self.text.format(**values)
+
+    def pattern(self, words: Iterable[str], given: Mapping[str, object]) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
+        parts, at = [], 0
+        for slot in _SLOT.finditer(self.text):
+            name = slot.group(1)
+            form = re.escape(str(given[name])) if name in given else \
+                self.slots.get(name, INTEGER).replace(WORD, f"(?:{alternatives})")
+            parts += [re.escape(self.text[at:slot.start()].replace("{{", "{").replace("}}", "}")), f"(?:{form})"]
+            at = slot.end()
+        parts.append(re.escape(self.text[at:].replace("{{", "{").replace("}}", "}")))
+        return re.compile("".join(parts))
+
+
+def note_problems(dataset: str, policy: DatasetPolicy, year: int, notes: Iterable[object]) -> list[int]:
+    """The positions (1-based) of ``notes`` that are not a line of the dataset's ``NOTES`` with the
+    trusted policy's values in the slots it gives, and only numbers (or its words) in the others."""
+    module = _module(dataset)
+    words = tuple(getattr(module, "note_words", lambda p: ())(policy))
+    given = {"year": year, **getattr(module, "note_values", lambda p, y: {})(policy, year)}
+    patterns = [n.pattern(words, given) for n in getattr(module, "NOTES", ())]
+    return [i for i, line in enumerate(notes, start=1)
+            if not isinstance(line, str) or not any(p.fullmatch(line) for p in patterns)]
 
 
 def _module(dataset: str) -> object | None:
@@ -66,6 +118,13 @@ def derived_files(dataset: str, year: int) -> frozenset[str]:
     ``DERIVED_FILES``: with the policy's record-level files and the declared tables, the only data
     files a release of it publishes (``release.public_content``)."""
     return frozenset(t.format(dataset=dataset, year=year) for t in getattr(_module(dataset), "DERIVED_FILES", ()))
+
+
+def derived_public_file(dataset: str, policy: DatasetPolicy, year: int, frame: pd.DataFrame) -> PublicFile | None:
+    """The dataset's derived file (its ``DERIVED_FILES``) with ``frame`` as its module publishes it (its
+    ``public_file``): with an empty frame, what its data package resource is regenerated from."""
+    make = getattr(_module(dataset), "public_file", None)
+    return make(policy, dataset, year, frame) if make is not None else None
 
 
 @dataclass(frozen=True)

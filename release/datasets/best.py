@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
 from release.model import Finding
 from release.stages.load import ROW_KEY
@@ -111,6 +112,32 @@ def months_without_rows(months: pd.Series, year: int, years_back: int = 0) -> in
     return len(expected - set(months.dropna()))
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("BEST counts arrive from the partner already aggregated by month and police district; "
+         "no client-level data exists on the police side and the partner's file is not published. "
+         "Every published number is a noisy table (OpenDP discrete Gaussian, zero-concentrated DP)."),
+    Note("Privacy unit: a person (a BEST client here), shared with every dataset that can hold the same "
+         "person. The partner states that a client is the subject of at most "
+         "{incidents} co-responded incident(s) and {followups} engagement(s) or follow-up(s) a month; "
+         "over the year one client can therefore add at most {year_incidents} incidents and "
+         "{year_followups} follow-ups, at most {incidents} and {followups} to one cell. These bounds "
+         "are the partner's statements (they cannot be checked without client ids) and are declared "
+         "to OpenDP as stated: the guarantee holds only if they are true."),
+    Note("{rows} partner row(s) (month x district) were expanded into one counting row per "
+         "incident and per follow-up; counting them gives back the partner's numbers exactly, before "
+         "noise."),
+    Note("The citywide monthly series is a separate noisy table, not the sum of the district cells, "
+         "so it does not add up to them exactly."),
+)
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    rules = dataset_rules(policy, BestRules)
+    incidents, followups = rules.max_incidents_per_client_per_month, rules.max_followups_per_client_per_month
+    return {"incidents": incidents, "followups": followups, "year_incidents": 12 * incidents,
+            "year_followups": 12 * followups}
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, BestRules)
     file = ctx.policy.files[FILE].raw_file
@@ -149,21 +176,6 @@ def derive(ctx: DeriveContext) -> Derived:
                                         "Unknown", file=file, column="district", rule="codebook"))
     incidents, followups = (rules.max_incidents_per_client_per_month,
                             rules.max_followups_per_client_per_month)
-    notes = (
-        "BEST counts arrive from the partner already aggregated by month and police district; "
-        "no client-level data exists on the police side and the partner's file is not published. "
-        "Every published number is a noisy table (OpenDP discrete Gaussian, zero-concentrated DP).",
-        f"Privacy unit: a person (a BEST client here), shared with every dataset that can hold the same "
-        f"person. The partner states that a client is the subject of at most "
-        f"{incidents} co-responded incident(s) and {followups} engagement(s) or follow-up(s) a month; "
-        f"over the year one client can therefore add at most {12 * incidents} incidents and "
-        f"{12 * followups} follow-ups, at most {incidents} and {followups} to one cell. These bounds "
-        "are the partner's statements (they cannot be checked without client ids) and are declared "
-        "to OpenDP as stated: the guarantee holds only if they are true.",
-        f"{len(usable)} partner row(s) (month x district) were expanded into one counting row per "
-        "incident and per follow-up; counting them gives back the partner's numbers exactly, before "
-        "noise.",
-        "The citywide monthly series is a separate noisy table, not the sum of the district cells, "
-        "so it does not add up to them exactly.",
-    )
+    notes = (NOTES[0](), NOTES[1](incidents=incidents, followups=followups, year_incidents=12 * incidents,
+                                  year_followups=12 * followups), NOTES[2](rows=len(usable)), NOTES[3]())
     return Derived(table_frames=frames, findings=tuple(findings), notes=notes)

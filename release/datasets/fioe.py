@@ -40,7 +40,8 @@ from pydantic import Field
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
@@ -148,6 +149,28 @@ def contact_people(persons: pd.DataFrame, contacts: pd.DataFrame, tokenizer: Tok
     return frame, int(keys.isna().sum())
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("The tables of people, frisks and report bases are summaries of the published files (each of "
+         "their dimensions is a column of every public row): exact, with no privacy claim and no budget."),
+    Note("The number of people by how often they were stopped is protected (OpenDP, zero-concentrated "
+         "DP) at the person level: a person is every row joined by a keyed surname and date of birth or by "
+         "the export's person id (neither is published as it is), each person counts at most {k} reports a "
+         "year (a random subset beyond that), and the noise allows one person to change their unit's row. "
+         "So that the persons file cannot link one person's reports instead, it publishes build, hair style, "
+         "skin tone and licence blank and adult ages in bands while this table is published; a build in which "
+         "the persons and contacts files still link two or more reports of a person within fewer than a "
+         "handful of people withholds the table (a warning in the packet says so, with counts). A person "
+         "whose records share neither key (a surname or date of birth typed differently, and another person "
+         "id) cannot be told from two people and counts as two: for such a person the guarantee is that of "
+         "a group of two (in zero-concentrated DP, four times the stated rho), as it is in any linkage "
+         "that cannot see a typing error."),
+)
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"k": dataset_rules(policy, FioeRules).max_reports_per_person_per_year}
+
 def derive(context: DeriveContext) -> Derived:
     if context.policy.tables_file is None:
         return Derived()  # a generation without aggregate tables (fioe_rms.yaml, fioe_legacy.yaml): no frame to count
@@ -193,22 +216,7 @@ def derive(context: DeriveContext) -> Derived:
                                  "split such a unit in two, which the noise does not cover: the person-level tables "
                                  "are withheld (release/stages/noise.md, section 2)", file="fieldcontact_name.csv",
                          rule="dataset_rules.person_key", count=may_split),) if may_split else ()
-    notes = (
-        "The tables of people, frisks and report bases are summaries of the published files (each of "
-        "their dimensions is a column of every public row): exact, with no privacy claim and no budget.",
-        f"The number of people by how often they were stopped is protected (OpenDP, zero-concentrated "
-        "DP) at the person level: a person is every row joined by a keyed surname and date of birth or by "
-        f"the export's person id (neither is published as it is), each person counts at most {k} reports a "
-        "year (a random subset beyond that), and the noise allows one person to change their unit's row. "
-        "So that the persons file cannot link one person's reports instead, it publishes build, hair style, "
-        "skin tone and licence blank and adult ages in bands while this table is published; a build in which "
-        "the persons and contacts files still link two or more reports of a person within fewer than a "
-        "handful of people withholds the table (a warning in the packet says so, with counts). A person "
-        "whose records share neither key (a surname or date of birth typed differently, and another person "
-        "id) cannot be told from two people and counts as two: for such a person the guarantee is that of "
-        "a group of two (in zero-concentrated DP, four times the stated rho), as it is in any linkage "
-        "that cannot see a typing error.",
-    )
+    notes = (NOTES[0](), NOTES[1](k=k))
     return Derived(table_frames={"people": people, "reports": reports, "contact_people": keyed,
                                  "person_rows": person_rows},
                    findings=findings, notes=notes)

@@ -26,8 +26,8 @@ from datetime import date
 import pandas as pd
 from pydantic import Field, field_validator
 
-from release.config import KeepRule
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy, KeepRule
+from release.datasets import WORD, DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates)
 from release.errors import ConfigError
@@ -107,6 +107,23 @@ def _consistency(daily: pd.DataFrame, category: pd.Series, columns: dict[str, tu
                     file=file, column=column, rule="dataset_rules.columns") for column in wrong]
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("{count} firearm(s) received in {year}, each counted once on the day the unit "
+         "received it: {totals}. Every day of the year has a row; days without firearms show zeros.",
+         {"totals": f"{WORD} [0-9]+(?:, {WORD} [0-9]+)*"}),
+    Note("From 2021 the City counts a firearm in the year it was recovered even when it relates to "
+         "an earlier year's investigation. This release applies that rule to every year, "
+         "{year} included, so a published year never changes when an old case's firearm arrives later."),
+    Note("{count} firearm(s) received in {year} relate to an incident of an earlier year and are counted in "
+         "{year}; before 2021 the City may have counted such firearms in the incident's year."),
+)
+
+
+def note_words(policy: DatasetPolicy) -> list[str]:
+    """The words the notes' slots may hold: the trusted policy's count columns."""
+    return list(dataset_rules(policy, FirearmsRules).columns)
+
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, FirearmsRules)
     _check_codebook(ctx, rules)
@@ -126,21 +143,20 @@ def derive(ctx: DeriveContext) -> Derived:
                                         "day received)", file=file, column="related_incident_date",
                                 rule="dataset_rules.received_date"))
     totals = ", ".join(f"{column} {sum(int(v) for v in daily[column])}" for column in rules.columns)
-    notes = (
-        f"{len(public)} firearm(s) received in {ctx.year}, each counted once on the day the unit "
-        f"received it: {totals}. Every day of the year has a row; days without firearms show zeros.",
-        "From 2021 the City counts a firearm in the year it was recovered even when it relates to "
-        "an earlier year's investigation. This release applies that rule to every year, "
-        f"{ctx.year} included, so a published year never changes when an old case's firearm arrives later.",
-        f"{int(earlier.sum())} firearm(s) received in {ctx.year} relate to an incident of an earlier "
-        "year and are counted in "
-        f"{ctx.year}; before 2021 the City may have counted such firearms in the incident's year.",
-    )
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=daily,
-        description=f"Firearms received by the Firearms Analysis Unit in {ctx.year}, by day and category.",
+    notes = (NOTES[0](count=len(public), year=ctx.year, totals=totals), NOTES[1](year=ctx.year),
+             NOTES[2](count=int(earlier.sum()), year=ctx.year))
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, daily),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    rules = dataset_rules(policy, FirearmsRules)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Firearms received by the Firearms Analysis Unit in {year}, by day and category.",
         field_descriptions={DATE_COLUMN: DESCRIPTIONS[DATE_COLUMN]} | {
             c: DESCRIPTIONS.get(c, f"Firearms of categories {', '.join(categories)}, received that day.")
             for c, categories in rules.columns.items()},
         field_types={DATE_COLUMN: "date"} | {c: "integer" for c in rules.columns}, name="daily_counts")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

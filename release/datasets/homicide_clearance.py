@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates, unreadable_dates)
 from release.model import Finding
@@ -121,6 +122,24 @@ def _data_findings(raw: pd.DataFrame, public: pd.DataFrame, dates: dict[str, pd.
             for mask, severity, column, message in checks if mask.any()]
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("FBI method, {first}-{year}: new homicides are counted in the year the death was ruled a "
+         "homicide, so a death ruled a homicide years later counts in the year of the ruling."),
+    Note("A homicide is counted as cleared in the year it was cleared, whatever year it occurred; a "
+         "clearance dated before the ruling counts in the ruling's year."),
+    Note("The clearance rate is cleared / new x 100, rounded half up to one decimal; it can exceed 100 "
+         "when cases of earlier years are cleared, and it is blank for a year without new homicides."),
+    Note("{year}: {new} new homicide(s), {cleared} cleared ({of_year} of {year}, {of_earlier} of earlier years)."),
+    Note("Published exactly, without noise or suppression: the table holds counts of cases and no "
+         "victim or suspect attribute."),
+    Note("{fallback} case(s) without a readable ruling date are counted by the date of the injury."),
+)
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"first": min(dataset_rules(policy, ClearanceRules).first_year, year)}
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, ClearanceRules)
     file = ctx.policy.files[FILE].raw_file
@@ -132,24 +151,20 @@ def derive(ctx: DeriveContext) -> Derived:
     table = annual_table(years, public["clearance_type"], first, ctx.year)
     findings = _data_findings(raw, public, dates, years, file)
     this_year = table.iloc[-1]
-    notes = (
-        f"FBI method, {first}-{ctx.year}: new homicides are counted in the year the death was ruled a "
-        "homicide, so a death ruled a homicide years later counts in the year of the ruling.",
-        "A homicide is counted as cleared in the year it was cleared, whatever year it occurred; a "
-        "clearance dated before the ruling counts in the ruling's year.",
-        "The clearance rate is cleared / new x 100, rounded half up to one decimal; it can exceed 100 "
-        "when cases of earlier years are cleared, and it is blank for a year without new homicides.",
-        f"{ctx.year}: {this_year['new_homicides']} new homicide(s), {this_year['cleared']} cleared "
-        f"({this_year['cleared_of_year']} of {ctx.year}, {this_year['cleared_of_earlier_years']} of "
-        "earlier years).",
-        "Published exactly, without noise or suppression: the table holds counts of cases and no "
-        "victim or suspect attribute.",
-        f"{int(years.ruled_fallback.sum())} case(s) without a readable ruling date are counted by the "
-        "date of the injury.",
-    )
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
-        description=f"Homicide clearances by the FBI method, {first}-{ctx.year}, one row per year.",
+    notes = (NOTES[0](first=first, year=ctx.year), NOTES[1](), NOTES[2](),
+             NOTES[3](year=ctx.year, new=this_year["new_homicides"], cleared=this_year["cleared"],
+                      of_year=this_year["cleared_of_year"], of_earlier=this_year["cleared_of_earlier_years"]),
+             NOTES[4](), NOTES[5](fallback=int(years.ruled_fallback.sum())))
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, table),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    first = min(dataset_rules(policy, ClearanceRules).first_year, year)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Homicide clearances by the FBI method, {first}-{year}, one row per year.",
         field_descriptions=DESCRIPTIONS, field_types={c: "integer" for c in COLUMNS[:-1]} |
         {"clearance_rate_percent": "number"}, name="annual_clearance")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates)
 from release.stages.publish import PublicFile
@@ -40,6 +41,22 @@ def annual_deaths(death_dates: pd.Series, first_year: int, last_year: int) -> pd
                         columns=list(COLUMNS), dtype=object)
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("One row per year {first}-{year}: the number of deaths in custody in the calendar year of "
+         "death, exactly; years without a death show 0 ({zero_years}).", {"zero_years": "none|[0-9]+(?:, [0-9]+)*"}),
+    Note("No breakdown (manner of death, sex, race, age, place) is published: with a few deaths a year "
+         "nearly every cell would be under the small-cell rule (counts 1 to 10 suppressed), and the "
+         "exact total would reveal the rest."),
+    Note("Names, dates of birth, demographics, location and the account of the circumstances are never "
+         "published."),
+    Note("{before} death(s) before {first} are in the export and not in the table."),
+)
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"first": min(dataset_rules(policy, CustodyDeathsRules).first_year, year)}
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, CustodyDeathsRules)
     file = ctx.policy.files[FILE].raw_file
@@ -55,20 +72,19 @@ def derive(ctx: DeriveContext) -> Derived:
                                 file=file, column="death_date", rule="dataset_rules.first_year"))
     before = (dates.dt.year < first).fillna(False).astype(bool)
     zero_years = [row.year for row in table.itertuples() if row.deaths == "0"]
-    notes = (
-        f"One row per year {first}-{ctx.year}: the number of deaths in custody in the calendar year of "
-        f"death, exactly; years without a death show 0 ({', '.join(zero_years) or 'none'}).",
-        "No breakdown (manner of death, sex, race, age, place) is published: with a few deaths a year "
-        "nearly every cell would be under the small-cell rule (counts 1 to 10 suppressed), and the "
-        "exact total would reveal the rest.",
-        "Names, dates of birth, demographics, location and the account of the circumstances are never "
-        "published.",
-        f"{int(before.sum())} death(s) before {first} are in the export and not in the table.",
-    )
-    file_out = PublicFile(
-        relpath=DERIVED_FILES[0].format(dataset=ctx.dataset, year=ctx.year), frame=table,
-        description=f"Deaths in Boston Police custody, {first}-{ctx.year}, one row per year.",
+    notes = (NOTES[0](first=first, year=ctx.year, zero_years=", ".join(zero_years) or "none"), NOTES[1](),
+             NOTES[2](), NOTES[3](before=int(before.sum()), first=first))
+    return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, table),), findings=tuple(findings),
+                   notes=notes)
+
+
+def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
+    """The derived file as the build publishes it: its data package resource follows from the policy
+    alone (``release.public_content`` regenerates it with an empty frame)."""
+    first = min(dataset_rules(policy, CustodyDeathsRules).first_year, year)
+    return PublicFile(
+        relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
+        description=f"Deaths in Boston Police custody, {first}-{year}, one row per year.",
         field_descriptions={"year": "Calendar year of death.",
                             "deaths": "Number of deaths in custody in the year (0 when none)."},
         field_types={"year": "integer", "deaths": "integer"}, name="annual_deaths")
-    return Derived(files=(file_out,), findings=tuple(findings), notes=notes)

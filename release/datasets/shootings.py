@@ -28,10 +28,11 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import DeriveContext, Derived
+from release.datasets import WORD, DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, cell_events, dataset_rules, finding,
                                      read_flags)
 from release.datasets.kanon import Anonymized, Step, anonymize
+from release.config import DatasetPolicy
 from release.model import Finding, RedactionEvent
 from release.stages.load import ROW_KEY
 
@@ -96,6 +97,30 @@ def quasi_identifiers(frame: pd.DataFrame) -> pd.DataFrame:
     }, index=frame.index)
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("{count} victim(s) of {flag} shootings are not in the public file.", {"flag": WORD}),
+    Note("{count} victim(s) whose {flag} flag could not be read are not published either (fail closed).",
+         {"flag": WORD}),
+    Note("{excluded} of {rows} victim row(s) of the year are excluded in all; {published} are published."),
+    Note("Victim demographics are k-anonymous with k = {k} over month x district x gender x race "
+         "x ethnicity: {touched} of {rows} published victim(s) had a detail generalized "
+         "(cells changed per step: {done}).", {"done": f"none needed|{WORD}: [0-9]+(?:, {WORD}: [0-9]+)*"}),
+    Note("{residual} victim(s) remain in groups of fewer than {k}; the ladder "
+         "has removed what it can of their demographics and date."),
+)
+
+
+def note_words(policy: DatasetPolicy) -> list[str]:
+    """The words the notes' slots may hold: the trusted policy's flags and k-anonymity steps."""
+    rules = dataset_rules(policy, ShootingsRules)
+    return ([f.replace("_", "-") for f in rules.exclude_when_flagged]
+            + [s.replace("_", " ") for s in rules.k_anonymity.steps])
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    return {"k": dataset_rules(policy, ShootingsRules).k_anonymity.k}
+
 def _exclusions(raw: pd.DataFrame, rules: ShootingsRules, file: str
                 ) -> tuple[pd.Series, list[Finding], list[str]]:
     excluded = pd.Series(False, index=raw.index)
@@ -107,17 +132,14 @@ def _exclusions(raw: pd.DataFrame, rules: ShootingsRules, file: str
         findings.append(finding(raw, read.true, code=f"excluded_{flag}", severity="info",
                                 message=f"victims flagged {flag}: not published", file=file,
                                 column=flag, rule=f"dataset_rules.exclude_when_flagged.{flag}"))
-        notes.append(f"{int(read.true.sum())} victim(s) of {flag.replace('_', '-')} shootings are "
-                     "not in the public file.")
+        notes.append(NOTES[0](count=int(read.true.sum()), flag=flag.replace('_', '-')))
         if read.unreadable.any():
             findings.append(finding(raw, read.unreadable, code="flag_unreadable", severity="warning",
                                     message=f"{flag} flag neither yes nor no: victim not published "
                                             "(fail closed)", file=file, column=flag,
                                     rule=f"dataset_rules.exclude_when_flagged.{flag}"))
-            notes.append(f"{int(read.unreadable.sum())} victim(s) whose {flag.replace('_', '-')} "
-                         "flag could not be read are not published either (fail closed).")
-    notes.append(f"{int(excluded.sum())} of {len(raw)} victim row(s) of the year are excluded in "
-                 f"all; {int((~excluded).sum())} are published.")
+            notes.append(NOTES[1](count=int(read.unreadable.sum()), flag=flag.replace('_', '-')))
+    notes.append(NOTES[2](excluded=int(excluded.sum()), rows=len(raw), published=int((~excluded).sum())))
     return excluded, findings, notes
 
 
@@ -143,13 +165,7 @@ def _kanon_notes(result: Anonymized, k: int, rows: int) -> list[str]:
     done = ", ".join(f"{change.step.name.replace('_', ' ')}: {len(change.index)}"
                      for change in result.changes) or "none needed"
     touched = len(set().union(*(set(c.index) for c in result.changes))) if result.changes else 0
-    return [
-        f"Victim demographics are k-anonymous with k = {k} over month x district x gender x race "
-        f"x ethnicity: {touched} of {rows} published victim(s) had a detail generalized "
-        f"(cells changed per step: {done}).",
-        f"{int(result.residual.sum())} victim(s) remain in groups of fewer than {k}; the ladder "
-        "has removed what it can of their demographics and date.",
-    ]
+    return [NOTES[3](k=k, touched=touched, rows=rows, done=done), NOTES[4](residual=int(result.residual.sum()), k=k)]
 
 
 def table_frame(published: pd.DataFrame) -> pd.DataFrame:

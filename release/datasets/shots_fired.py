@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from release.datasets import DeriveContext, Derived
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding, read_flags
 
 FILE = "incidents"
@@ -33,6 +33,17 @@ def confirmed_mask(raw: pd.DataFrame, rules: ShotsFiredRules) -> tuple[pd.Series
     return (flag.true | by_evidence_only).astype(bool), by_evidence_only.astype(bool), flag.unreadable
 
 
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("{published} of {rows} shots-fired report(s) of {year} are confirmed and published; "
+         "{unconfirmed} unconfirmed report(s) are counted here and not published."),
+    Note("Confirmed means ballistics evidence, or strong witness or officer corroboration. "
+         "No address, coordinates or source of the report is published."),
+    Note("{count} report(s) with ballistics evidence but no confirmed flag "
+         "are published as confirmed, since evidence confirms an incident."),
+    Note("{count} report(s) whose confirmed flag could not be read are treated as unconfirmed."),
+)
+
+
 def derive(ctx: DeriveContext) -> Derived:
     rules = dataset_rules(ctx.policy, ShotsFiredRules)
     file = ctx.policy.files[FILE].raw_file
@@ -43,24 +54,19 @@ def derive(ctx: DeriveContext) -> Derived:
     findings = [finding(raw, unconfirmed, code="unconfirmed_excluded", severity="info",
                         message="unconfirmed shots-fired reports: counted, not published", file=file,
                         column="confirmed", rule="dataset_rules.confirmed_only")]
-    notes = [f"{int(published.sum())} of {len(raw)} shots-fired report(s) of {ctx.year} are confirmed "
-             "and published; "
-             f"{int(unconfirmed.sum())} unconfirmed report(s) are counted here and not published.",
-             "Confirmed means ballistics evidence, or strong witness or officer corroboration. "
-             "No address, coordinates or source of the report is published."]
+    notes = [NOTES[0](published=int(published.sum()), rows=len(raw), year=ctx.year,
+                      unconfirmed=int(unconfirmed.sum())), NOTES[1]()]
     if by_evidence.any():
         findings.append(finding(raw, by_evidence, code="confirmed_by_evidence", severity="warning",
                                 message="ballistics evidence but the confirmed flag is not yes: "
                                         "published as confirmed (contract definition)",
                                 file=file, column="confirmed", rule="dataset_rules.ballistics_confirms"))
-        notes.append(f"{int(by_evidence.sum())} report(s) with ballistics evidence but no confirmed flag "
-                     "are published as confirmed, since evidence confirms an incident.")
+        notes.append(NOTES[2](count=int(by_evidence.sum())))
     if unreadable.any():
         findings.append(finding(raw, unreadable & unconfirmed, code="flag_unreadable", severity="warning",
                                 message="confirmed flag neither yes nor no: treated as unconfirmed "
                                         "(fail closed)", file=file, column="confirmed",
                                 rule="dataset_rules.confirmed_only"))
-        notes.append(f"{int((unreadable & unconfirmed).sum())} report(s) whose confirmed flag could not "
-                     "be read are treated as unconfirmed.")
+        notes.append(NOTES[3](count=int((unreadable & unconfirmed).sum())))
     kept = public.loc[published.to_numpy()].reset_index(drop=True)
     return Derived(public={FILE: kept}, findings=tuple(findings), notes=tuple(notes))

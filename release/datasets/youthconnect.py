@@ -35,7 +35,8 @@ import re
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import DeriveContext, Derived
+from release.config import DatasetPolicy
+from release.datasets import DeriveContext, Derived, Note
 from release.datasets.best import (counts_of, duplicated_cells, expand_counts, month_in_years, months_without_rows,
                                    unusable_counts)
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
@@ -125,29 +126,41 @@ def _coverage(ctx: DeriveContext, rules: YouthConnectRules, referrals: pd.DataFr
     return findings
 
 
-def _notes(rules: YouthConnectRules, year: int, rows: int) -> tuple[str, ...]:
+NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the trusted checks hold a manifest to them
+    Note("YouthConnect numbers arrive from the partner already aggregated (referrals by reason and "
+         "month, youth referred by month, client demographics by year); nothing is record-level and "
+         "the partner's files are not published. Every published number is a noisy table (OpenDP "
+         "discrete Gaussian, zero-concentrated DP)."),
+    Note("Privacy unit: a person (a youth here), shared with every dataset that can hold the same person. "
+         "The partner states that a referred youth carries at most {reasons} reason(s) and is referred in "
+         "at most {months} month(s) of a year: in one year a youth adds at most {months} to the referral "
+         "counts and {reason_counts} reason counts, at most {months} to one reason. These bounds are "
+         "declared to OpenDP as stated and cannot be checked here: the guarantee holds only if they are true."),
+    Note("Each calendar year is measured once and stored: the {first}-{year} monthly window and the "
+         "{previous}-{year} reasons window re-use the years an earlier release measured (a month is never "
+         "measured twice unless the partner's numbers for it changed, which is a new, charged measurement)."),
+    Note("In every month of {previous}-{year} the reasons counted were checked against the youth "
+         "referred: at least one and at most {reasons} per youth (a breach blocks the release)."),
+    Note("Client demographics are those of {year}; a client who stays more than a year is counted in "
+         "each year's release, and the privacy ledger adds up what every release spends for the same "
+         "person, so the cap holds over all years and datasets."),
+    Note("{rows} partner row(s) were expanded into one counting row per youth (or youth and reason); "
+         "counting them gives back the partner's numbers exactly, before noise."),
+)
+
+
+def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The notes' slots the trusted policy gives (``datasets.Note``)."""
+    rules = dataset_rules(policy, YouthConnectRules)
     reasons, months = rules.max_reasons_per_youth, rules.max_referral_months_per_youth_per_year
-    return (
-        "YouthConnect numbers arrive from the partner already aggregated (referrals by reason and "
-        "month, youth referred by month, client demographics by year); nothing is record-level and "
-        "the partner's files are not published. Every published number is a noisy table (OpenDP "
-        "discrete Gaussian, zero-concentrated DP).",
-        f"Privacy unit: a person (a youth here), shared with every dataset that can hold the same person. "
-        f"The partner states that a referred youth carries at most {reasons} reason(s) and is referred in "
-        f"at most {months} month(s) of a year: in one year a youth adds at most {months} to the referral "
-        f"counts and {months * reasons} reason counts, at most {months} to one reason. These bounds are "
-        "declared to OpenDP as stated and cannot be checked here: the guarantee holds only if they are true.",
-        f"Each calendar year is measured once and stored: the {year - 2}-{year} monthly window and the "
-        f"{year - 1}-{year} reasons window re-use the years an earlier release measured (a month is never "
-        "measured twice unless the partner's numbers for it changed, which is a new, charged measurement).",
-        f"In every month of {year - 1}-{year} the reasons counted were checked against the youth "
-        f"referred: at least one and at most {reasons} per youth (a breach blocks the release).",
-        f"Client demographics are those of {year}; a client who stays more than a year is counted in "
-        "each year's release, and the privacy ledger adds up what every release spends for the same "
-        "person, so the cap holds over all years and datasets.",
-        f"{rows} partner row(s) were expanded into one counting row per youth (or youth and reason); "
-        "counting them gives back the partner's numbers exactly, before noise.",
-    )
+    return {"reasons": reasons, "months": months, "reason_counts": months * reasons, "first": year - 2,
+            "previous": year - 1, "year": year}
+
+
+def _notes(policy: DatasetPolicy, year: int, rows: int) -> tuple[str, ...]:
+    given = note_values(policy, year)
+    return (NOTES[0](), NOTES[1](**given), NOTES[2](**given), NOTES[3](**given), NOTES[4](**given),
+            NOTES[5](rows=rows))
 
 
 def derive(ctx: DeriveContext) -> Derived:
@@ -175,4 +188,4 @@ def derive(ctx: DeriveContext) -> Derived:
     }
     findings += _coverage(ctx, rules, referrals, totals, frames["clients"])
     rows = len(referrals) + len(totals) + len(demographics)
-    return Derived(table_frames=frames, findings=tuple(findings), notes=_notes(rules, year, rows))
+    return Derived(table_frames=frames, findings=tuple(findings), notes=_notes(ctx.policy, year, rows))

@@ -242,3 +242,44 @@ def test_audit_finds_a_raw_value_slipped_into_a_derived_file(built: dict[str, tu
     assert checks["raw_values_absent"]["status"] == "fail"
     assert f"{public.name}, row 1, column" in checks["raw_values_absent"]["problems"][0]
     assert secret not in stdout + stderr
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_an_honest_bundle_holds_to_the_trusted_manifest_and_package(built: dict[str, tuple[Path, dict, str]],
+                                                                      dataset: str) -> None:
+    """Round 25: each dataset's honest bundle passes the whole trusted check (the manifest's keys, its
+    dataset and publication notes, every data package resource regenerated, derived files' too)."""
+    from conftest import ROOT
+
+    from release import manifest_parts
+    from release.trusted_release import release_problems
+
+    bundle = built[dataset][0]
+    manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
+    assert release_problems(ROOT / "redaction_rules", manifest, bundle / "public", bundle.name) == []
+
+
+def test_d_desc_free_text_in_a_derived_files_resource_is_refused(built: dict[str, tuple[Path, dict, str]],
+                                                                 tmp_path: Path) -> None:
+    """Round 25, D-desc: text put in the description of the derived file's data package resource (and,
+    second, in one of its fields) is no longer the resource the build writes (rule statement-text)."""
+    import shutil
+
+    from conftest import ROOT
+
+    from release import manifest_parts
+    from release.trusted_release import release_problems
+
+    bundle = built["firearms"][0]
+    manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
+    for where in ("description", "field"):
+        public = tmp_path / where / "public"
+        shutil.copytree(bundle / "public", public)
+        package = json.loads((public / "datapackage.json").read_text(encoding="utf-8"))
+        resource = next(r for r in package["resources"] if r["path"].endswith("daily_counts.csv"))
+        target = resource if where == "description" else resource["schema"]["fields"][1]
+        target["description"] = "ANALYST TEXT: 4242"
+        (public / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+        problems = release_problems(ROOT / "redaction_rules", manifest, public, bundle.name)
+        assert problems and all("rule statement-text" in p and "4242" not in p for p in problems), problems
+        assert any("datapackage.json, resources[" in p for p in problems), problems

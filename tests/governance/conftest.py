@@ -15,13 +15,14 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
-from release.assemble import record_file, table_file
+from release.assemble import _spreadsheet_safe, publication_notes, record_file, table_file
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
 from release.model import RedactionEvent, Tables
 from release.portal import package_properties
 from release.review import inputs_from_build, render_review
+from release.stages import pseudonyms
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
@@ -134,14 +135,18 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
                       "file": f"fioe_{year}_contacts.csv", "row_key": f"FC{str(year)[2:]}000001",
                       "column": "contact_reason", "rule": "ner", "count": 1, "row_keys": []})
     manifest: dict[str, object] = {
-        "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "test-run",
-        "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "test"},
+        "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "7e57" * 8,
+        "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "0.0.0+test"},
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
         "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(rules / "fioe.yaml")}]},
         "parameters": {"year": year, "approvals": policy.approvals.model_dump(mode="json")},
         "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
-        "checks": {"blocking_findings": int(blocking)}, "findings": found}
+        "checks": {"blocking_findings": int(blocking)}, "findings": found,
+        # as the build writes them, with the counts of these files (the trusted check recounts them)
+        "publication_notes": publication_notes(0, _spreadsheet_safe(files)[1], policy, year)}
+    if pseudonymized := pseudonyms.manifest_section(policy, year):  # as the build records them
+        manifest["pseudonyms"] = pseudonymized
     if privacy is not None:
         manifest["privacy"] = privacy
     review_files = {"validation_public.json": json.dumps([{

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, invoke
-from governance.test_ledger_anchor import PROTECTED, World, _rewrite, _sign_outside_approve
+from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
@@ -145,16 +145,20 @@ def _honest(world: World) -> Path:
     return out
 
 
-def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str], said: str) -> None:
-    """A copy of the honest bundle edited, re-hashed and bound again: approve and publish 7, the audit and
-    verify 8, each naming ``said`` (file and rule), none repeating the value the edit wrote."""
+def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str] | None, said: str,
+             manifest_edit: Callable[[dict], None] | None = None) -> None:
+    """A copy of the honest bundle edited (a public file, or ``manifest_edit`` the manifest), re-hashed and
+    bound again: approve and publish 7, the audit and verify 8, each naming ``said`` (file and rule), none
+    repeating the value the edit wrote."""
     out = world.tmp / f"rel-{variant}"
     shutil.copytree(honest, out)
     bundle = out / "fioe" / YEAR
-    name = edit(bundle / "public")
+    name = edit(bundle / "public") if edit is not None else ""
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     listed = {i["path"] for i in manifest["outputs"]}
-    if name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
+    if manifest_edit is not None:
+        _rewrite(bundle, manifest_edit)
+    elif name == "privacy.json privacy.md":  # the statement regenerated from an edited manifest
         _rewrite(bundle, _meaning_told, *(f"public/{n}" for n in name.split()))
     else:
         _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
@@ -167,6 +171,7 @@ def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], st
     _sign_outside_approve(world, bundle)
     world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
     assert not (world.site / "fioe" / YEAR).exists()
+    assert invoke("verify", str(world.site / "fioe" / YEAR), "--rules", str(world.rules))[0] == 4  # nothing went out
     for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
         assert any(said in p for p in problems), (variant, problems)
         assert not any(SECRET in p for p in problems), (variant, problems)
@@ -241,3 +246,111 @@ def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refus
     assert sorted(map(tuple, swapped)) == sorted(map(tuple, labels)) and swapped != labels
     problems = published(swapped)
     assert len(problems) == 1 and "rule table-labels" in problems[0] and f"tables/{spec.name}.csv" in problems[0]
+
+
+def _note_added(manifest: dict) -> None:  # M-notes: the exact counts as one more dataset note
+    manifest["dataset_notes"].append(f"Boston by contacts {SECRET} 0 0 0 {SECRET}")
+
+
+def _top_key(manifest: dict) -> None:  # M-notes: a new top-level key
+    manifest["remarks"] = f"Boston by contacts {SECRET}"
+
+
+def _nested_key(manifest: dict) -> None:  # M-notes: a key nested in a section the build writes
+    manifest["generation"]["remarks"] = f"Boston by contacts {SECRET}"
+
+
+def _note_slot(manifest: dict) -> None:  # a declared note, its number slot given words
+    import re
+    manifest["dataset_notes"][1] = re.sub(r"at most [0-9]+ reports", f"at most Boston {SECRET} reports",
+                                          manifest["dataset_notes"][1])
+
+
+def _publication_count(manifest: dict) -> None:  # a publication note's count made another number
+    manifest["publication_notes"][-1] = manifest["publication_notes"][-1].replace("(0 cell(s)", f"({SECRET} cell(s)")
+
+
+def _component(manifest: dict) -> None:  # a version string given words
+    manifest["components"]["pandas"] = f"Boston {SECRET}"
+
+
+def _review_file(public: Path) -> str:  # a review file (not published) whose name says something
+    (public.parent / "review" / f"Boston-{SECRET}.json").write_text("{}", encoding="utf-8")
+    return ""
+
+
+def _output_path(manifest: dict) -> None:  # ... listed in the manifest, which the portal copies
+    import hashlib
+    manifest["outputs"].append({"path": f"review/Boston-{SECRET}.json", "sha256": hashlib.sha256(b"{}").hexdigest(),
+                                "bytes": 2})
+
+
+MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (the portal copies manifest.json)
+    "M-notes-item": (_note_added, "manifest.json dataset_notes[3]: not a note the fioe build writes (only numbers in "
+                                  "its slots), rule dataset-notes"),
+    "M-notes-topkey": (_top_key, "manifest.json remarks: a key the build does not write (rule manifest-keys)"),
+    "M-notes-nested": (_nested_key, "manifest.json generation.remarks: a key the build does not write "
+                                    "(rule manifest-keys)"),
+    "M-notes-slot": (_note_slot, "manifest.json dataset_notes[2]: not a note the fioe build writes"),
+    "M-publication-count": (_publication_count, "manifest.json publication_notes: not the notes the build writes "
+                                                "from the trusted policy with the counts of the public files "
+                                                "(rule publication-notes)"),
+    "M-component": (_component, "manifest.json components.*: not of the form the build writes (rule manifest-text)"),
+    "M-output-path": (_output_path, "manifest.json outputs[].path: not of the form the build writes "
+                                    "(rule manifest-text)"),
+}
+
+
+def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_everywhere(world: World) -> None:
+    """Attack round 25, M-notes: the exact counts put in the manifest (which the portal copies) as one more
+    dataset note, a new top-level key, a key nested in a section, words in a note's number slot, a
+    publication note's count; re-bound with the release key. Before, all four commands passed."""
+    honest = _honest(world)
+    manifest = json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["dataset_notes"]) == 2 and " reports a year" in manifest["dataset_notes"][1]
+    assert "(0 cell(s)" in manifest["publication_notes"][-1]
+    for variant, (change, said) in MANIFEST_EDITS.items():
+        _refused(world, honest, variant, _review_file if change is _output_path else None, said, manifest_edit=change)
+
+
+def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(world: World) -> None:
+    """Attack round 25, D-desc: the firearms bundle's derived file (daily counts) given a free-text
+    ``description`` in its data package resource, the hash redone (firearms spends nothing: no ledger
+    binding to redo). Before, approve, publish, the audit and verify passed: a derived resource was held
+    to its keys only. Now its resource is regenerated from the dataset's module, values too."""
+    from release.synth.firearms import generate_firearms, write_firearms
+    from release.stages.publish import sha256_file
+
+    raw, out = world.tmp / "raw-firearms", world.tmp / "rel-firearms"
+    write_firearms(generate_firearms(2021, seed=7, first_year=2020, crime_guns_per_year=40), raw)
+    org = ["firearms", YEAR, "--out", str(out), "--rules", str(world.rules)]
+    world.ok("firearms", YEAR, "--input", str(raw), "--out", str(out), "--rules", str(world.rules), "--json")
+    bundle = out / "firearms" / YEAR
+    package_path = bundle / "public" / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["path"].endswith("_daily_counts.csv"))
+    resource["description"] = f"ANALYST TEXT: Boston {SECRET}"
+    package_path.write_text(json.dumps(package, indent=2), encoding="utf-8")
+    _rewrite(bundle, lambda manifest: None, "public/datapackage.json")
+    said = "datapackage.json, resources[1]: not the resource the build writes for a public file of this release"
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert said in refusal or "rule statement-text" in refusal, refusal
+    assert SECRET not in refusal
+    from release.approvals import append_record, load_private_key, sign_record, utc_now
+    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(world.counsel), "approval", {
+        "dataset": "firearms", "year": int(YEAR), "manifest_sha256": sha256_file(bundle / "manifest.json"),
+        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "firearms" / YEAR).exists()
+    code, stdout, stderr = invoke("verify", str(world.site / "firearms" / YEAR), "--rules", str(world.rules))
+    assert code == 4, stdout + stderr  # nothing reached the portal
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8, stdout + stderr
+    problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["trusted_policy"]["problems"]
+    assert any(said in p and "rule statement-text" in p for p in problems), problems
+    assert not any(SECRET in p for p in problems), problems
+    copy = _copy_by_hand(bundle, world.tmp / "portal" / "firearms" / YEAR)
+    code, stdout, stderr = invoke("verify", str(copy), "--rules", str(world.rules), "--json")
+    assert code == 8, stdout + stderr
+    problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["trusted_policy"]["problems"]
+    assert any(said in p for p in problems) and not any(SECRET in p for p in problems), problems

@@ -1,0 +1,300 @@
+"""The bundle's manifest as a typed, versioned model: every key at every level is one the build writes.
+
+Issue #12, attack round 25 (M-notes): an analyst holding the release key copied an honest paid bundle,
+added the protected table's exact counts to ``manifest.json`` (a ``dataset_notes`` item, a new
+top-level key), bound it again on the ledger, and approve, publish, the audit and ``verify`` passed:
+the portal's copy of the manifest carried the counts. ``Manifest`` is the shape the build writes
+(``release.assemble``, ``release.stages.publish``, ``release.manifest_parts``); every model forbids
+keys it does not name, so a key the build never writes is refused wherever it is put. What the
+strings may say is held by ``release.trusted_manifest``.
+
+``manifest_version`` 1 is the only version so far: the model also takes the keys older builds of
+version 1 wrote (``outputs[].entries``, ``ledger_head.entries``), so their bundles still verify.
+This is a first step of issue #14 (one reader and one writer): for now only the trusted checks read
+the manifest through it, and the build still writes the dict it always wrote (byte for byte).
+A manifest is read as a whole (public part and, in a bundle, its private part merged:
+``manifest_parts.merged``); a published copy has no private part, so those keys are optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from release.bundle_manifest_privacy import Privacy
+from release.bundle_manifest_privacy import Strict as _Strict
+
+
+class _Hashed(_Strict):
+    path: str
+    sha256: str
+
+
+class PolicyFiles(_Strict):
+    """The rules or suites folder: every file with its hash (``assemble._policy_files``)."""
+    origin: str
+    folder: str | None = None
+    files: list[_Hashed] = []
+    default: bool | None = None
+    differs_from_installed: list[str] = []
+    trusted_signers: int | None = None
+
+
+class Validation(_Strict):
+    expectations: int
+    passed: int
+    failed_critical: int
+    failed_warning: int
+
+
+class Checks(_Strict):
+    validate_raw: Validation | None = None
+    validate_public: Validation | None = None
+    blocking_findings: int
+    verify_rounds: int | None = None
+
+
+class Band(_Strict):
+    label: str
+    maximum: int
+
+
+class Juvenile(_Strict):
+    enabled: bool
+    under: int
+    age_column: str
+    dob_column: str | None = None
+    bands: list[Band] = []
+    withhold: list[str] = []
+    withheld_text: str
+    date_precision: str
+
+
+class Narrative(_Strict):
+    rules_dir: str
+    threshold: float
+    second_scan_threshold: float
+    officer_policy: str
+
+
+class PolicyParameters(_Strict):
+    juvenile: Juvenile | None = None
+    narrative: Narrative | None = None
+    public_keys: str | None = None
+
+
+class Approvals(_Strict):
+    required: dict[str, int] = {}
+    decide: list[str] = []
+
+
+class Parameters(_Strict):
+    year: int | None = None
+    policy: PolicyParameters | None = None
+    approvals: Approvals | None = None
+    approvals_required: int | None = None  # older builds (read by nothing since issue #11)
+
+
+class Purposes(_Strict):
+    key_id: str
+    log_trailer: str
+    value_tokens: str
+
+
+class Hmac(_Strict):
+    derivation: str
+    version: int
+    key_id: str
+    linkable_tokens: bool
+    purposes: Purposes
+
+
+class EngineVersions(_Strict):
+    """The PII engine's versions (``{}`` when no engine ran)."""
+    pii_engine: str | None = None
+    presidio: str | None = None
+    spacy: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    model_fingerprint: str | None = None
+    rules_digest: str | None = None
+
+
+class WorkerVersions(_Strict):
+    versions: EngineVersions
+    workers: int
+
+
+class Execution(_Strict):
+    engine: str
+    workers: int
+    started: bool | None = None
+    cluster: bool | None = None
+    ray: str | None = None
+    worker_versions: list[WorkerVersions] = []
+
+
+class Generation(_Strict):
+    name: str
+    title: str
+    policy: str
+    years: str
+    chosen_by: str
+
+
+class Pseudonym(_Strict):
+    file: str
+    column: str
+    form: str
+    pattern: str
+    hmac: str
+    namespace: str
+    scope: str
+
+
+class DerivedFile(_Strict):
+    path: str
+    name: str
+    columns: list[str]
+
+
+class Risk(_Strict):
+    file: str
+    quasi_identifiers: list[str]
+    k: int
+    action: str
+    rows: int
+    classes: int
+    unique_rows: int
+    unique_share: float
+    rows_under_k: int
+    under_k_share: float
+    smallest_class: int
+    verdict: str
+    generalized_cells: int = 0
+
+
+class Output(_Strict):
+    path: str
+    sha256: str
+    bytes: int
+    rows: int | None = None
+    entries: int | None = None  # older builds: the redaction log's entry count (now private)
+
+
+class Supersedes(_Strict):
+    version: int
+    bundle: str
+    manifest_sha256: str
+
+
+class Finding(_Strict):  # ``model.Finding``: private part
+    stage: str
+    code: str
+    severity: str
+    message: str
+    file: str | None = None
+    row_key: str | None = None
+    column: str | None = None
+    rule: str | None = None
+    count: int | None = None
+    row_keys: list[str] = []
+
+
+class Decision(_Strict):  # ``decisions.Decision``: private part, each signed by a trusted reviewer
+    decision: str
+    reviewer: str
+    note: str
+    recorded_at: str
+    manifest_sha256: str
+    log_seq: int
+    log_hash: str
+    file: str
+    row_key: str
+    column: str
+    start: int
+    end: int
+    entity_type: str
+    rule_id: str
+    token: str
+    kind: str = "span"
+    finding_id: str = ""
+    dataset: str = ""
+    year: int = 0
+    signer_role: str = ""
+    key_id: str = ""
+
+
+class InputFile(_Strict):  # ``load.InputFile``: private part
+    name: str
+    sha256: str
+    size_bytes: int
+    encoding: str
+    rows: int
+
+
+class Inputs(_Strict):
+    origin: str | None = None
+    files: list[InputFile] = []
+
+
+class RedactionLog(_Strict):  # private part
+    entries: int
+    head: str
+    by_action_and_type: dict[str, int] = {}
+
+
+class Manifest(_Strict):
+    """``manifest.json`` (with ``review/manifest_private.json`` merged in a bundle)."""
+    manifest_version: Literal[1]
+    dataset: str
+    year: int
+    version: int | None = None
+    supersedes: Supersedes | None = None
+    status: str
+    run_id: str
+    created_at: str
+    components: dict[str, str] = {}
+    pii_engine: EngineVersions = EngineVersions()
+    inputs: Inputs | None = None
+    rules: PolicyFiles
+    expectations: PolicyFiles | None = None
+    parameters: Parameters | None = None
+    hmac_key_id: str
+    hmac: Hmac | None = None
+    redaction_log: RedactionLog | None = None
+    checks: Checks
+    findings: list[Finding] = []
+    review_decisions: list[Decision] = []
+    dataset_notes: list[str] = []
+    publication_notes: list[str] = []
+    derived_files: list[DerivedFile] = []
+    privacy: Privacy = Privacy()
+    record_risk: list[Risk] = []
+    execution: Execution | None = None
+    generation: Generation | None = None
+    pseudonyms: list[Pseudonym] = []
+    outputs: list[Output] = []
+
+
+def read(manifest: Mapping[str, Any]) -> Manifest:
+    """The manifest as the model (raises ``ValidationError``: ``shape_problems`` says where)."""
+    return Manifest.model_validate(dict(manifest))
+
+
+def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """Every key path where the manifest is not of the shape the build writes: a key it does not write
+    (rule manifest-keys) or a value not of its type. Names the path, never the value."""
+    try:
+        read(manifest)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "(the whole manifest)"
+            what = "a key the build does not write" if error["type"] == "extra_forbidden" else \
+                "missing" if error["type"] == "missing" else "not of the type the build writes"
+            problems.append(f"manifest.json {where}: {what} (rule manifest-keys)")
+        return sorted(set(problems))
+    return []
