@@ -468,21 +468,25 @@ def witness_counts_key(path: Path, as_json: bool) -> None:
 @click.option("--counts-key", "counts_path", type=click.Path(path_type=Path),
               help="The counts key (release witness counts-key), mode 0600: each draw statement commits to the "
                    "counts drawn on under it. Without it the service makes no draw.")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+              help="The organisation's trusted rules folder (the one approve and the audit are given), read once at "
+                   "start: the service draws only the measurements it declares, charged to the caps of its "
+                   "privacy.yaml (restart it after a policy change). Without it the service makes no draw.")
 @click.option("--socket", "socket_path", type=click.Path(path_type=Path), help="Listen on this Unix socket.")
 @click.option("--port", type=int, help="Listen on this TCP port of 127.0.0.1 (0: any free port).")
 @click.option("--writer", "writers", multiple=True, metavar="USER|UID|any",
               help="An account whose builds may append and draw (repeatable; default: the service's own account). "
                    "Over TCP, which carries no uid, only 'any' lets anyone write (the lower tier).")
 @_json_option
-def witness_serve(folder: Path, key_path: Path, counts_path: Path | None, socket_path: Path | None,
-                  port: int | None, writers: tuple[str, ...], as_json: bool) -> None:
+def witness_serve(folder: Path, key_path: Path, counts_path: Path | None, rules_dir: Path | None,
+                  socket_path: Path | None, port: int | None, writers: tuple[str, ...], as_json: bool) -> None:
     from release import api
 
     def ready(address: str) -> None:
         click.echo(f"witness: listening on {address}", err=as_json)
         sys.stdout.flush()
-    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready, writers, counts_path),
-         render.key_values)
+    _run(as_json, lambda: api.witness_serve(folder, key_path, socket_path, port, ready, writers, counts_path,
+                                            rules_dir), render.key_values)
 
 
 @witness.command(name="recover", **texts("witness-recover"))

@@ -47,13 +47,13 @@ PUB=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["public_key"])
 # the counts key, derived from the organisation's HMAC key by its holder, given to the witness's account
 as_user $WITNESS env PYTHONPATH="$PP" RELEASE_HMAC_KEY="$KEY" $PY -m release witness counts-key \
   --out "$R/witness-account/counts.key" --json > /dev/null
+cp -r "$REPO/redaction_rules" "$R/rules"   # the organisation's rules (root's): the witness draws by them
 setpriv --reuid $WITNESS --regid $WITNESS --clear-groups env PYTHONPATH="$PP" $PY -m release witness serve \
   --dir "$R/witness-account/store" --key "$R/witness-account/witness.key" \
-  --counts-key "$R/witness-account/counts.key" --socket "$R/run/witness.sock" \
+  --counts-key "$R/witness-account/counts.key" --rules "$R/rules" --socket "$R/run/witness.sock" \
   --writer $ANALYST > "$R/witness.log" 2>&1 &   # setpriv and env exec: $! is the service's own pid
 echo $! > "$R/witness.pid"
 for _ in $(seq 100); do [ -S "$R/run/witness.sock" ] && break; sleep 0.1; done
-cp -r "$REPO/redaction_rules" "$R/rules"
 A keygen --out "$R/analyst/legal.key" --name "A. Fictitious" --role legal --json > "$R/legal.json"
 $PY - "$R" "$PUB" <<'P'
 import json, sys, yaml
@@ -82,7 +82,7 @@ A witness init-key --out "$R/analyst/fake.key" --json >/dev/null
 A witness counts-key --out "$R/analyst/fake-counts.key" --json >/dev/null   # the analyst holds the HMAC key
 setpriv --reuid $ANALYST --regid $ANALYST --clear-groups env PYTHONPATH="$PP" $PY -m release witness serve \
   --dir "$R/analyst/fake-store" --key "$R/analyst/fake.key" --counts-key "$R/analyst/fake-counts.key" \
-  --socket "$R/analyst/fake-run/witness.sock" \
+  --rules "$R/rules" --socket "$R/analyst/fake-run/witness.sock" \
   > "$R/fake.log" 2>&1 &
 FAKE=$!
 for _ in $(seq 100); do [ -S "$R/analyst/fake-run/witness.sock" ] && break; sleep 0.1; done

@@ -67,9 +67,12 @@ HELP: dict[str, str] = {
                      "and a key, store or socket folder another account could change (the socket's folder is "
                      "its own, e.g. /run/release-witness 0755, never straight in /tmp). It makes every noisy "
                      "draw itself (OpenDP), records it before answering, refuses a new draw while one is unpaid, "
-                     "one whose charge would pass its unit's cap on the ledger's chain (or whose unit has no cap "
-                     "there), and a charge that pays none of its draws; each draw statement commits to the counts drawn on under "
-                     "--counts-key (without it: heads, appends and tails, no draw). Only the --writer accounts (default: its own; read "
+                     "one that is not a measurement the trusted rules in --rules declare (read once at start: "
+                     "restart it after a policy change), one whose charge would pass its unit's cap in their "
+                     "privacy.yaml (summed over its own draws and the charges adopted before its anchor; a cap "
+                     "entry a writer appends counts for nothing), and a charge that pays none of its draws; each "
+                     "draw statement commits to the counts drawn on under --counts-key (without it or without "
+                     "--rules: heads, appends and tails, no draw). Only the --writer accounts (default: its own; read "
                      "from the Unix socket's peer credentials) may append and draw; over TCP only --writer any.",
     "witness-recover": "Have the privacy ledger adopt what its witness service holds and the ledger lacks: entries "
                        "of a write cut off before its commit (checked against the chain and, with the release key, "
@@ -117,19 +120,21 @@ EXAMPLES: dict[str, list[str]] = {
     "witness": ["release witness init-key --out /etc/release-witness/witness.key --socket /run/release-witness/sock",
                 "release witness counts-key --out /etc/release-witness/counts.key   # where the HMAC key is",
                 "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock --writer analyst",
+                "--counts-key /etc/release-witness/counts.key --rules /srv/release-rules "
+                "--socket /run/release-witness/sock --writer analyst",
                 "release witness recover " + RULES],
     "witness-init-key": ["release witness init-key --out /etc/release-witness/witness.key "
                          "--socket /run/release-witness/sock"],
     "witness-counts-key": ["RELEASE_HMAC_KEY_FILE=/secure/hmac.key release witness counts-key "
                            "--out /etc/release-witness/counts.key"],
     "witness-serve": ["release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock",
+                      "--counts-key /etc/release-witness/counts.key --rules /srv/release-rules "
+                      "--socket /run/release-witness/sock",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--counts-key /etc/release-witness/counts.key --port 8765",
+                      "--counts-key /etc/release-witness/counts.key --rules /srv/release-rules --port 8765",
                       "release witness serve --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
-                      "--counts-key /etc/release-witness/counts.key --socket /run/release-witness/sock "
-                      "--writer analyst --writer builds"],
+                      "--counts-key /etc/release-witness/counts.key --rules /srv/release-rules "
+                      "--socket /run/release-witness/sock --writer analyst --writer builds"],
     "witness-recover": ["release witness recover " + RULES, "release witness recover --json"],
     "witness-void": ["release witness void --dir /var/lib/release-witness --key /etc/release-witness/witness.key "
                      "--from 42"],

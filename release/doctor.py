@@ -192,13 +192,13 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
         return Check("ledger", "warn", f"{detail}; no witness: approve and publish refuse releases with noisy "
                                        "tables until an administrator names one in privacy.yaml (witness:)")
     if isinstance(spec, WitnessService):
-        return _service_check(spec, detail, over)
+        return _service_check(spec, detail, over, rules)
     risk = witness_risk(spec) or ("this account cannot write it, but the accounts whose builds create its files "
                                   f"own them and can rewrite them or mount a copy over its path; {DEPLOYMENT}")
     return Check("ledger", "warn", f"{detail}; witness: the folder tier (lower) at {spec}: {risk}")
 
 
-def _service_check(spec: object, detail: str, over: list[str]) -> Check:
+def _service_check(spec: object, detail: str, over: list[str], rules: Path) -> Check:
     """The service tier: a fresh head signed by the pinned key, and who keeps the service."""
     import socket
 
@@ -219,6 +219,11 @@ def _service_check(spec: object, detail: str, over: list[str]) -> Check:
     counts = _counts_key_problem(statement.get("counts_key_id"))
     if counts:
         return Check("ledger", "fail", f"{detail}; but {counts} (noise.md, section 6)", 6)
+    declarations = _declarations_problem(statement.get("declarations_sha256"), rules)
+    if declarations and statement.get("declarations_sha256") is None:
+        return Check("ledger", "fail", f"{detail}; but {declarations} (noise.md, section 6)", 6)
+    if declarations:
+        return Check("ledger", "warn", f"{detail}; but {declarations} (noise.md, section 6)")
     if not service.startswith("/"):
         return Check("ledger", "warn", f"{detail}; but it is reached over TCP, which carries no peer uid: it takes "
                                        "appends and draws there only when served with --writer any, from any account "
@@ -248,6 +253,25 @@ def _counts_key_problem(served: object) -> str | None:
         return (f"its counts key (id {str(served)[:16]}) is not the one this machine's HMAC key derives (id {mine}): "
                 "it refuses this machine's draws; make the key again with release witness counts-key where the "
                 "organisation's HMAC key is")
+    return None
+
+
+def _declarations_problem(served: object, rules: Path) -> str | None:
+    """Why the service does not draw by these rules' declarations: it was started without --rules (it
+    makes no draw), or it holds other declarations (it reads them once, at start); None when it does
+    (or these rules do not load: the rules check reports that)."""
+    from release.witness_declared import load_declared
+    if served is None:
+        return ("it was started without --rules, so it makes no draw: restart it with --rules DIR, the "
+                "organisation's trusted rules folder")
+    try:
+        mine = load_declared(rules).digest
+    except ReleaseError:
+        return None
+    if served != mine:
+        return ("it draws by other declarations (units, caps, absorbs or tables) than this rules folder's: it reads "
+                "its --rules once, at start, so after a policy change its administrator restarts it (release witness "
+                "serve ... --rules DIR); until then it refuses draws the new policy declares and holds the old caps")
     return None
 
 

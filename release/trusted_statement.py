@@ -42,6 +42,7 @@ from release.model import manifest_privacy
 from release.privacy_policy import POLICY_FILE
 
 if TYPE_CHECKING:
+    from release.stages.noise import Sensitivity
     from release.tables_spec import TableSpec
     from release.trusted_release import Trusted
 
@@ -54,8 +55,9 @@ def _close(a: object, b: object) -> bool:
     return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=1e-12)
 
 
-def trusted_d_in(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, float]:
-    """(the block's spec hash, the d_in its noise must be calibrated to) under the trusted declaration."""
+def trusted_bounds(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, Sensitivity, int]:
+    """(the block's spec hash, the sensitivity its noise must be calibrated to, the length of its
+    measured vector: one count per cell and per margin cell) under the trusted declaration."""
     from release.stages import noise
     from release.stages.tabulate import kept_axes
     from release.tables_noisy import measured_block, spec_sha256
@@ -63,11 +65,18 @@ def trusted_d_in(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, fl
     block = measured_block(spec)
     shape = tuple(len(d.codebook(data_year)) for d in block.dimensions)
     names = tuple(d.name for d in block.dimensions)
-    bounds = noise.sensitivity(shape, [kept_axes(names, level) for level in block.levels()],
-                               max_rows_per_unit=spec.max_rows_per_unit, max_cells_per_unit=spec.max_cells_per_unit,
-                               max_rows_per_cell=spec.rows_per_cell, units_may_merge=spec.units_may_merge)
-    d_in = bounds.l2 if spec.mechanism == "discrete_gaussian" else float(bounds.l1)
-    return spec_sha256(dataset, block, data_year), d_in
+    levels = [kept_axes(names, level) for level in block.levels()]
+    bounds = noise.sensitivity(shape, levels, max_rows_per_unit=spec.max_rows_per_unit,
+                               max_cells_per_unit=spec.max_cells_per_unit, max_rows_per_cell=spec.rows_per_cell,
+                               units_may_merge=spec.units_may_merge)
+    length = sum(math.prod(shape[i] for i in axes) for axes in levels)
+    return spec_sha256(dataset, block, data_year), bounds, length
+
+
+def trusted_d_in(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, float]:
+    """(the block's spec hash, the d_in its noise must be calibrated to) under the trusted declaration."""
+    digest, bounds, _ = trusted_bounds(dataset, spec, data_year)
+    return digest, bounds.l2 if spec.mechanism == "discrete_gaussian" else float(bounds.l1)
 
 
 def _replayed(record: Mapping[str, Any], spec: TableSpec, d_in: float) -> float:

@@ -83,7 +83,7 @@ def make_key_file(path: Path) -> dict[str, object]:
     except FileExistsError:
         raise ApprovalError("key file already exists; refusing to overwrite it", file=str(path), rule=RULE) from None
     return {"counts_key": str(path), "counts_key_id": key.key_id,
-            "serve": f"release witness serve --dir STORE --key KEY --socket PATH --counts-key {path}"}
+            "serve": f"release witness serve --dir STORE --key KEY --socket PATH --counts-key {path} --rules DIR"}
 
 
 def load_key_file(path: Path) -> CountsKey:

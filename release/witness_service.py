@@ -20,8 +20,11 @@ uid, so it takes appends and draws only with ``--writer any`` (the lower tier). 
 the requests, and each commits before its statement is returned.
 
 Each draw statement commits to the counts the service drew on, under the counts key it is given
-(``--counts-key``; why the service and not the analyst's tool: ``release.witness_counts``). Without
-that key it makes no draw: heads, appends and tails go on, so what was built before stays checkable.
+(``--counts-key``; why the service and not the analyst's tool: ``release.witness_counts``). It draws
+only the measurements the organisation's trusted rules (``--rules``, read once at start) declare,
+charged to the caps they give (``release.witness_declared``; round 25: a writer's own ``cap`` entry
+or an 18-fold rho were drawn). Without either option it makes no draw: heads, appends and tails go
+on, so what was built before stays checkable.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from release.errors import ApprovalError, BudgetError, ConfigError, EnvironmentP
 from release.ledger_entries import CHARGE_FIELDS
 from release.witness_counts import CountsKey
 from release.witness_counts import load_key_file as load_counts_key
+from release.witness_declared import Declared, load_declared
 from release.witness_places import check_key_file, own_folder
 from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
 from release.witness_store import STORE, Refused, Store
@@ -56,6 +60,9 @@ WRITES = ("append", "draw", "tail")
 NO_COUNTS_KEY = ("this witness was started without --counts-key, so it makes no draw (each draw statement commits "
                  "to the counts it was made on): its administrator makes the key where the HMAC key is (release "
                  "witness counts-key --out FILE) and restarts it with release witness serve ... --counts-key FILE")
+NO_RULES = ("this witness was started without --rules, so it makes no draw (it draws only the measurements the "
+            "organisation's trusted rules declare, charged to the caps they give): its administrator restarts it "
+            "with release witness serve ... --rules DIR, the organisation's trusted rules folder")
 
 
 def _marks(entries: object) -> list[dict[str, Any]]:
@@ -116,12 +123,13 @@ class Witness:
     statement, the tail a ledger behind it adopts."""
 
     def __init__(self, folder: Path, key_path: Path, writers: frozenset[int] | None,
-                 counts: CountsKey | None = None) -> None:
+                 counts: CountsKey | None = None, declared: Declared | None = None) -> None:
         self.private = load_key(key_path)
         self.key_id = private_key_id(self.private)
         self.store = Store(folder, self.key_id)
         self.writers = writers  # None: any account that can connect
         self.counts = counts    # None: no --counts-key, so no draw (release.witness_counts)
+        self.declared = declared  # None: no --rules, so no draw (release.witness_declared)
         self.lock = threading.Lock()
 
     def _signed(self, statement: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +140,8 @@ class Witness:
         ledger_id, count, last, unpaid = self.store.head()
         return self._signed({"type": HEAD, "ledger_id": ledger_id, "length": count, "head": last, "unpaid": unpaid,
                              "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname(),
-                             "counts_key_id": self.counts.key_id if self.counts else None})
+                             "counts_key_id": self.counts.key_id if self.counts else None,
+                             "declarations_sha256": self.declared.digest if self.declared else None})
 
     def _may_write(self, uid: int | None) -> None:
         if self.writers is None:
@@ -184,7 +193,11 @@ class Witness:
             raise Refused(f"this witness's counts key (id {counts_key.key_id}) is not the one derived from the HMAC "
                           f"key this build uses (id {named}): its administrator makes it again with release witness "
                           "counts-key where the organisation's HMAC key is, and restarts the service with it")
+        if self.declared is None:
+            raise Refused(NO_RULES)
+        declared = self.declared
         marks, charge = _marks(request.get("entries", [])), _charge(request)
+        declared.refuse_undeclared(charge, request["inputs"])  # a dict: _charge checked it
         committed: dict[str, str] = {}
 
         def make() -> dict[str, Any]:
@@ -201,7 +214,8 @@ class Witness:
             return record
 
         record, signed = self.store.draw(ledger_id, marks, uid, charge, make, lambda fields: self._signed(
-            {"type": DRAW, **fields, **committed, "nonce": nonce}))
+            {"type": DRAW, **fields, **committed, "nonce": nonce}),
+            lambda counted: declared.refuse_over_cap(charge, counted))
         return {"record": record, "signed": signed}
 
     def _tail(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
@@ -295,13 +309,15 @@ def _tcp_server(port: int) -> _TCPServer:
 
 
 def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None,
-             counts_path: Path | None = None) -> Witness:
-    """The keys checked as ssh checks a private key, then the store in a folder only this account changes."""
+             counts_path: Path | None = None, rules_dir: Path | None = None) -> Witness:
+    """The keys checked as ssh checks a private key, the trusted rules read, then the store in a
+    folder only this account changes."""
     check_key_file(key_path)
     counts = load_counts_key(counts_path) if counts_path is not None else None
+    declared = load_declared(rules_dir) if rules_dir is not None else None
     folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)
     try:
-        return Witness(folder, key_path, writers, counts)
+        return Witness(folder, key_path, writers, counts, declared)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"the witness's store cannot be opened ({type(exc).__name__}): it belongs to the witness's "
                           "account and is writable by it", file=str(folder / STORE), rule="witness-dir") from None
@@ -309,16 +325,17 @@ def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None,
 
 def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: int | None = None,
           ready: Callable[[str], None] = lambda address: None, writers: Collection[str] = (),
-          counts_path: Path | None = None) -> dict[str, object]:
+          counts_path: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
     """Answer requests until SIGTERM or Ctrl-C; ``ready`` hears the address once listening.
     ``writers``: the accounts (names or uids, or ``any``) that may append and draw; none named: the
-    service's own. ``counts_path``: the counts key (``release witness counts-key``); without it the
-    service answers heads, appends and tails and refuses every draw."""
+    service's own. ``counts_path``: the counts key (``release witness counts-key``); ``rules_dir``:
+    the organisation's trusted rules folder, read once here (a policy change takes a restart);
+    without either the service answers heads, appends and tails and refuses every draw."""
     import signal
     if (socket_path is None) == (port is None):
         raise ConfigError("give the service one address: --socket PATH or --port N", rule="witness-address")
     allowed = _writers(writers)
-    witness = _witness(folder, key_path, allowed, counts_path)
+    witness = _witness(folder, key_path, allowed, counts_path, rules_dir)
     server: socketserver.BaseServer = (_unix_server(socket_path) if socket_path is not None
                                        else _tcp_server(port or 0))
     server.witness = witness  # type: ignore[attr-defined]
@@ -338,6 +355,7 @@ def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: i
     ledger_id, count, _, unpaid = witness.store.head()
     return {"address": address, "store": str(witness.store.path), "key_id": witness.key_id,
             "counts_key_id": witness.counts.key_id if witness.counts else None,
+            "declarations_sha256": witness.declared.digest if witness.declared else None,
             "writers": ANY if allowed is None else sorted(allowed), "ledger_id": ledger_id, "entries": count,
             "unpaid_draws": unpaid, "stopped": True}
 

@@ -9,8 +9,10 @@ of every draw it made for that ledger, and of the administrator's voids.
   for a draw made elsewhere (a throw-away ledger, issue #12 attack 4x-import) is refused.
 - ``draws``: every draw it made (``release.witness_service`` calls OpenDP through
   ``release.stages.noise``): the record (noisy values, never the counts), its hash, the charge
-  fields, the requesting uid, the signed statement. No new draw while one is unpaid, nor one whose
-  charge would take its unit past the cap in force on the chain it holds, or whose unit has none.
+  fields, the requesting uid, the signed statement. No new draw while one is unpaid, nor one the
+  service's trusted declarations refuse (``release.witness_declared``: a measurement they do not
+  declare, or a charge past their cap given what this store trusts: its own draws and the charges
+  it adopted before its anchor, never a writer's ``cap`` entry).
 - ``voids``: an administrator's ``release witness void --from SEQ``: the rows from SEQ on are no
   longer the live chain (junk an allowed writer appended, which no ledger can adopt); a charge that
   paid a draw is never voided, so a void cannot free budget.
@@ -31,8 +33,7 @@ from typing import Any
 
 from release.approvals import utc_now
 from release.errors import ConfigError
-from release.ledger_entries import (CHARGE_FIELDS, GENESIS, Entry, canonical, caps_in_force, entry_hash, loss_as_rho,
-                                    record_sha256, spent_by_unit)
+from release.ledger_entries import CHARGE_FIELDS, GENESIS, canonical, entry_hash, loss_as_rho, record_sha256
 
 STORE = "witness.sqlite"
 _TABLES = ("meta", "marks", "chain", "draws", "voids")
@@ -204,11 +205,12 @@ class Store:
         return count, str(marks[-1]["hash"])
 
     def draw(self, ledger_id: str, marks: Sequence[Mark], uid: int | None, charge: Mapping[str, Any],
-             make: Callable[[], dict[str, Any]], sign: Callable[[dict[str, Any]], dict[str, Any]]
-             ) -> tuple[dict[str, Any], dict[str, Any]]:
+             make: Callable[[], dict[str, Any]], sign: Callable[[dict[str, Any]], dict[str, Any]],
+             within_cap: Callable[[list[dict[str, Any]]], None]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Hold ``marks``, make a draw (``make``) and record it with its signed statement, in one
         transaction; (the record, the signed statement). Refused while a draw of the ledger is unpaid,
-        before its anchor here, or when the charge's rho is below the draw's privacy loss."""
+        before its anchor here, by ``within_cap`` (given the charges this witness trusts: ``_counted``),
+        or when the charge's rho is below the draw's privacy loss."""
         with self._transaction() as db:
             if marks:
                 self._hold(db, ledger_id, marks, uid)
@@ -218,7 +220,7 @@ class Store:
             if self._unpaid(db, ledger_id):
                 raise Refused("a draw of this ledger is unpaid (its charge never reached the witness): run release "
                               "witness recover, or any build, which charges it first")
-            self._within_cap(db, charge)
+            within_cap(self._counted(db, ledger_id))
             record = make()
             if float(charge["rho"]) < loss_as_rho(record, float(record["privacy_loss"])) * (1 - TOLERANCE):
                 raise Refused("the charge's rho is below the draw's privacy loss")
@@ -232,27 +234,17 @@ class Store:
         return record, signed
 
     @staticmethod
-    def _within_cap(db: sqlite3.Connection, charge: Mapping[str, Any]) -> None:
-        """Refuse a draw whose charge would take its unit past the cap in force on the live chain (the
-        lowest ``cap`` entry of the unit), or whose unit has no cap entry there (attack round 24,
-        U-big-rho, U-tcp-big: one writer's direct draw of rho 2 on an undeclared unit, paid by
-        recovery, burnt the organisation's whole budget). The ledger checks the same before it asks
-        (``Ledger.obtain``); this holds it for a writer's own tool. A store kept before entries had
-        bodies cannot sum its chain: its draws are not held to a cap here."""
-        rows = db.execute("SELECT seq, kind, body, prev, hash, mac FROM live ORDER BY seq").fetchall()
-        if any(body is None for _, _, body, _, _, _ in rows):
-            return
-        entries = [Entry(seq, kind, _parsed(body), prev, digest, mac, body) for seq, kind, body, prev, digest, mac in rows]
-        unit, rho = str(charge["unit"]), float(charge["rho"])
-        cap = caps_in_force(entries).get(unit)
-        if cap is None:
-            raise Refused("the draw's privacy unit has no cap entry on the ledger's chain this witness holds: a "
-                          "draw is charged only to a unit the organisation's privacy.yaml caps")
-        spent = spent_by_unit(entries).get(unit, 0.0)
-        if spent + rho > cap * (1 + TOLERANCE):
-            raise Refused(f"the draw's charge (rho {rho:.4g}) would take its privacy unit to rho {spent + rho:.4g} over "
-                          f"all releases, above the cap {cap:.4g} in force on the ledger's chain (already spent "
-                          f"{spent:.4g})")
+    def _counted(db: sqlite3.Connection, ledger_id: str) -> list[dict[str, Any]]:
+        """The charges this witness can trust, to sum against a cap: every draw it made for the ledger
+        (paid or not) and the live charges that pay none of its draws, which are those it adopted
+        before its anchor (after it, every charge pays one: ``_pays``). A writer's ``cap`` entries
+        are not among them (round 25, U-selfcap); marks a store kept before entries had bodies
+        cannot be summed, and are not."""
+        drawn = [json.loads(charge) for (charge,) in db.execute("SELECT charge FROM draws WHERE ledger_id = ?",
+                                                                 (ledger_id,))]
+        adopted = [_parsed(body) for (body,) in db.execute(
+            "SELECT body FROM live WHERE kind = 'charge' AND pays IS NULL AND body IS NOT NULL")]
+        return drawn + adopted
 
     def void(self, first: int, uid: int | None) -> list[int]:
         """Take the live entries from seq ``first`` on out of the live chain; the seqs voided.

@@ -233,7 +233,16 @@ CASES: dict[str, Row] = {
         "witness", "serve", "--dir", str(w.tmp / "store"), "--key", str(w.tmp / "no-such.key"), "--socket",
         str(w.tmp / "w.sock")]),
     "witness-void-nothing-there": Row("witness", 6, "there is no entry 5 to void from", lambda w: _void(w)),
+    "witness-rules-broken": Row("witness", 3, "privacy.yaml", lambda w: _serve_broken_rules(w)),
 }
+
+
+def _serve_broken_rules(w: World) -> list[str]:
+    """``witness serve --rules`` on a folder whose privacy.yaml does not load: it would draw by nothing."""
+    from release.witness_service import init_key
+    init_key(w.tmp / "rules-test.key")
+    return ["witness", "serve", "--dir", str(w.tmp / "rules-store"), "--key", str(w.tmp / "rules-test.key"),
+            "--rules", w.broken("privacy.yaml", "units: ["), "--socket", str(w.tmp / "r.sock")]
 
 
 def _void(w: World) -> list[str]:

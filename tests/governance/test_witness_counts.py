@@ -144,7 +144,8 @@ def test_a_statement_without_a_commitment_is_refused_by_approve_and_drawn_again(
     world.witness.stop()
     old = subprocess.Popen([sys.executable, "-c", UNCOMMITTED_SERVICE, "witness", "serve", "--dir",
                             str(world.witness.account / "store"), "--key", str(world.witness.key), "--counts-key",
-                            str(world.witness.counts_key), "--socket", world.witness.address],
+                            str(world.witness.counts_key), "--rules", str(world.rules), "--socket",
+                            world.witness.address],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "listening on" in (old.stdout.readline() if old.stdout else "")
@@ -167,7 +168,7 @@ def test_a_statement_without_a_commitment_is_refused_by_approve_and_drawn_again(
 
 def test_a_witness_without_a_counts_key_answers_heads_and_makes_no_draw(world: World) -> None:
     world.witness.stop()
-    plain = WitnessServer(world.witness.account, world.witness.socket_dir).start(counts=False)
+    plain = WitnessServer(world.witness.account, world.witness.socket_dir, world.rules).start(counts=False)
     try:
         charges = _charges()
         said = world.refused(6, "started without --counts-key", *world.build(world.tmp / "rel", world.changed_export()))

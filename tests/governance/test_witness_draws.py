@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import authoritative_ledger, invoke, name_witness
 from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _drawn, _manifest, _table, base, world
-from governance.witnesskit import WitnessServer
+from governance.witnesskit import WitnessServer, declared_draw
 
 from release.keys import existing_key, ledger_mac, master_key
 from release.ledger import Ledger, canonical, entry_hash, record_sha256
@@ -165,7 +165,8 @@ def test_a_measurement_without_its_own_draw_statement_is_refused_by_approve_and_
     if forgery == "stripped":
         del target["witness_draw"]
     else:  # a genuine statement of the service, for this ledger, of another draw
-        other = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge=_charge(), inputs=INPUTS)
+        charge, inputs = _declared(world)
+        other = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge=charge, inputs=inputs)
         target["witness_draw"] = other["signed"]
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     world.refused(7, "", *world.approve())
@@ -177,14 +178,10 @@ def test_a_measurement_without_its_own_draw_statement_is_refused_by_approve_and_
 # ---- the service's draws: one unpaid at a time, paid exactly --------------------------------------
 
 
-def _charge(rho: float = 0.05, unit: str = "person", key: str = "s" * 64 + ":drawn-by-test") -> dict:
-    return {"unit": unit, "dataset": "fioe", "table": "t_test", "data_year": 2020, "release_year": 2020,
-            "mechanism": "discrete_gaussian", "rho": rho, "epsilon": None, "run_id": "r" * 32,
-            "measurement_key": key}
-
-
-INPUTS = {"table": "t_test", "mechanism": "discrete_gaussian", "budget": 0.05, "l1": 2, "l2_squared": 2,
-          "data_year": 2020, "spec_sha256": "s" * 64, "counts": [3, 0, 7, 1]}
+def _declared(world: World, key: str = "drawn-by-test", **changes: object) -> tuple[dict, dict]:
+    """A direct draw of the protected table's declared measurement (``changes``: charge fields)."""
+    charge, inputs = declared_draw(world.rules, int(YEAR), PROTECTED, key)
+    return {**charge, **changes}, inputs
 
 
 def _paying_mark(last: dict, fields: dict, digest: str) -> dict:
@@ -195,37 +192,36 @@ def _paying_mark(last: dict, fields: dict, digest: str) -> dict:
 
 def test_the_service_refuses_a_second_draw_while_one_is_unpaid_and_a_charge_that_pays_another(world: World) -> None:
     ledger_id = _ledger_id()
-    low = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(rho=1e-6), inputs=INPUTS)
-    assert low["ok"] is False and "below the draw's privacy loss" in low["refused"]
-    drawn = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)
-    assert drawn["ok"] is True
+    charge, inputs = _declared(world)
+    drawn = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=charge, inputs=inputs)
+    assert drawn["ok"] is True, drawn
     statement = drawn["signed"]["statement"]
     assert statement["type"] == "release-witness/draw" and statement["ledger_id"] == ledger_id
     assert statement["record_sha256"] == record_sha256(drawn["record"]) and '"counts"' not in json.dumps(drawn)
     # the service commits to the very counts it drew on, under the counts key derived from the HMAC key
     counts_key = from_master(existing_key())
     assert statement["counts_key_id"] == counts_key.key_id
-    assert statement["counts_commitment"] == commitment(counts_key.key, INPUTS["spec_sha256"], 2020, INPUTS["counts"])
-    assert statement["counts_commitment"] != commitment(counts_key.key, INPUTS["spec_sha256"], 2020,
-                                                        [10 * v for v in INPUTS["counts"]])
-    again = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)
+    assert statement["counts_commitment"] == commitment(counts_key.key, inputs["spec_sha256"], 2020, inputs["counts"])
+    assert statement["counts_commitment"] != commitment(counts_key.key, inputs["spec_sha256"], 2020,
+                                                        [10 * v for v in inputs["counts"]])
+    again = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=charge, inputs=inputs)
     assert again["ok"] is False and "unpaid" in again["refused"]
     head = _ask(world, "head")["signed"]["statement"]
     assert head["unpaid"] == 1
     last = {"seq": head["length"], "hash": head["head"]}
-    for other in (_charge(rho=0.5), _charge(unit="person2")):
+    for other in ({**charge, "rho": 0.5}, {**charge, "unit": "person2"}):
         answer = _ask(world, "append", ledger_id=ledger_id,
                       entries=[_paying_mark(last, other, statement["record_sha256"])])
         assert answer["ok"] is False and "pays no draw this witness made" in answer["refused"], answer
-    answer = _ask(world, "append", ledger_id=ledger_id, entries=[_paying_mark(last, _charge(), "f" * 64)])
+    answer = _ask(world, "append", ledger_id=ledger_id, entries=[_paying_mark(last, charge, "f" * 64)])
     assert answer["ok"] is False and "pays no draw" in answer["refused"]
     paid = _ask(world, "append", ledger_id=ledger_id,
-                entries=[_paying_mark(last, _charge(), statement["record_sha256"])])
+                entries=[_paying_mark(last, charge, statement["record_sha256"])])
     assert paid["ok"] is True and _ask(world, "head")["signed"]["statement"]["unpaid"] == 0
-    assert _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)["ok"] is True
+    assert _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=charge, inputs=inputs)["ok"] is True
 
 
-# ---- one writer cannot burn the organisation's budget in one request (round 24) ---------------------
+# ---- one writer cannot burn the organisation's budget in one request (rounds 24, 25) -----------------
 
 NO_LEDGER_CAP = """
 import runpy, sys
@@ -239,42 +235,55 @@ runpy.run_module("release", run_name="__main__")
 """
 
 
-def test_the_service_refuses_a_draw_past_the_cap_on_its_chain_or_on_a_unit_without_one(world: World) -> None:
-    """U-big-rho, U-tcp-big: a writer's one direct draw (rho 2 on ``person9``, which no cap entry names;
-    or on ``person`` past the cap in force on the chain) was drawn and, paid by recovery, blocked every
-    later build of every dataset for good. The service now refuses both before it draws: nothing is
-    unpaid, nothing can be charged, and an honest draw within the cap is still made."""
-    from release.ledger import caps_in_force, spent_by_unit
+def _lower_cap(world: World, cap: float) -> None:
+    """person's cap in the trusted privacy.yaml lowered to ``cap`` by its administrator, who restarts
+    the witness (it reads its rules once, at start)."""
+    policy = world.rules / "privacy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "cap_rho: 1.0" in text
+    policy.write_text(text.replace("cap_rho: 1.0", f"cap_rho: {cap}", 1), encoding="utf-8")
+    world.witness.restart()
 
-    ledger_id, entries = _ledger_id(), Ledger(authoritative_ledger()).entries()
-    left = caps_in_force(entries)["person"] - spent_by_unit(entries).get("person", 0.0)
-    for charge, said in ((_charge(rho=2.0, unit="person9"), "has no cap entry on the ledger's chain"),
-                         (_charge(rho=left + 0.01), "above the cap"), (_charge(rho=2.0), "above the cap")):
-        answer = _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=charge, inputs=INPUTS)
-        assert answer["ok"] is False and said in answer["refused"], answer
-        assert "record" not in answer and _ask(world, "head")["signed"]["statement"]["unpaid"] == 0
-    assert _ask(world, "draw", ledger_id=ledger_id, entries=[], charge=_charge(), inputs=INPUTS)["ok"] is True
+
+def test_the_service_refuses_a_declared_draw_past_the_trusted_cap_whatever_cap_entries_the_chain_holds(
+        world: World) -> None:
+    """U-big-rho (round 24) and U-selfcap (round 25): the cap is the trusted privacy.yaml's, summed over
+    the draws the service made and the charges it adopted before its anchor. A higher cap entry a
+    writer appends for ``person`` (no key: a MAC the service cannot check) raises nothing: with the
+    cap lowered to what is spent, the declared draw is refused before it is made; nothing is unpaid."""
+    from release.ledger import spent_by_unit
+
+    ledger_id = _ledger_id()
+    spent = spent_by_unit(Ledger(authoritative_ledger()).entries())["person"]
+    _lower_cap(world, spent + 0.01)
+    head = _ask(world, "head")["signed"]["statement"]
+    body = canonical({"unit": "person", "cap_rho": 5.0, "delta": 1e-9})
+    raised = {"seq": head["length"] + 1, "prev": head["head"], "kind": "cap", "body": body, "mac": "00" * 32,
+              "hash": entry_hash(head["head"], "cap", body)}
+    charge, inputs = _declared(world)
+    answer = _ask(world, "draw", ledger_id=ledger_id, entries=[raised], charge=charge, inputs=inputs)
+    assert answer["ok"] is False and f"above its cap {spent + 0.01:.4g} in the trusted privacy.yaml" in answer["refused"], answer
+    assert "(rule cap_rho)" in answer["refused"] and "record" not in answer
+    head = _ask(world, "head")["signed"]["statement"]
+    assert head["unpaid"] == 0 and head["length"] == raised["seq"] - 1  # the refused request held nothing
 
 
 def test_a_build_whose_tool_skips_the_cap_is_refused_by_the_service_and_reports_it(world: World) -> None:
     """The ledger checks the cap before it asks; a writer's tool that skips that check (its cap
-    arithmetic patched to "no limit"), after the organisation lowered the cap to what is spent, asks
-    the service for a draw past it: the service refuses, the build stops with the refusal (6), and
-    nothing is drawn or charged."""
+    arithmetic patched to "no limit"), after the organisation lowered the cap to what is spent (and
+    restarted its witness), asks the service for a draw past it: the service refuses, the build
+    stops with the refusal (6), and nothing is drawn or charged."""
     from release.ledger import spent_by_unit
 
     spent = spent_by_unit(Ledger(authoritative_ledger()).entries())["person"]
-    policy = world.rules / "privacy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert "cap_rho: 1.0" in text
-    policy.write_text(text.replace("cap_rho: 1.0", f"cap_rho: {spent + 0.001}", 1), encoding="utf-8")
+    _lower_cap(world, spent + 0.001)
     charges = _charges()
     build = subprocess.run([sys.executable, "-c", NO_LEDGER_CAP, *world.build(world.tmp / "past-cap",
                                                                               world.changed_export())],
                            capture_output=True, text=True, timeout=600)
     said = " ".join((build.stdout + build.stderr).split())
     assert build.returncode == 6, said[-3000:]
-    assert "refused the request" in said and "above the cap" in said and "Traceback" not in said, said[-3000:]
+    assert "refused the request" in said and "above its cap" in said and "Traceback" not in said, said[-3000:]
     assert _charges() == charges and not _drawn(world.tmp / "past-cap")
     assert _ask(world, "head")["signed"]["statement"]["unpaid"] == 0
 
@@ -333,7 +342,7 @@ def test_an_account_the_service_does_not_name_as_writer_may_ask_but_not_append_o
     appends and draws (the build: 6), and still answers its heads."""
     world.witness.stop()
     other = str(os.geteuid() + 4242)
-    writer = WitnessServer(world.witness.account, world.witness.socket_dir).start("--writer", other)
+    writer = WitnessServer(world.witness.account, world.witness.socket_dir, world.rules).start("--writer", other)
     try:
         assert _ask(world, "head")["ok"] is True
         answer = _ask(world, "append", ledger_id=_ledger_id(), entries=[_junk(world)])
@@ -409,7 +418,7 @@ def test_a_store_kept_before_draws_existed_opens_and_the_service_draws_on(world:
         db.executescript(LEGACY_SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?,?)", meta)
         db.executemany("INSERT INTO marks VALUES (?,?,?,?,?)", marks)
-    served = WitnessServer(legacy, world.witness.socket_dir).start()
+    served = WitnessServer(legacy, world.witness.socket_dir, world.rules).start()
     try:
         head = _ask(world, "head")["signed"]["statement"]
         assert (head["length"], head["head"]) == (len(marks), marks[-1][1])
@@ -431,32 +440,50 @@ def _doctor_ledger(world: World) -> str:
     return next(line for line in (stdout + stderr).splitlines() if "privacy unit(s) with a cap" in line)
 
 
-@pytest.mark.parametrize(("unit", "dataset"), [("person9", "fioe"), ("person", "nowhere")])
-def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_prints_it(world: World, unit: str,
-                                                                                      dataset: str) -> None:
-    """Round 23, 4u-poison-draw: a writer asks the service for a draw charged to ``person9`` (or to a
-    dataset no unit declares) and recovery pays it. Every audit then failed, and after round 22's
-    advice (``absorbs: [person9]``) still failed: "charged without a cap on the ledger". Now the
-    audit prints the entry; written in the trusted privacy.yaml, the audit passes and the charge
-    counts against person's cap (the budget report too). Since round 24 the service draws only on a
-    unit with a cap entry on its chain (U-big-rho), so ``person9`` is given one first, as a rules
-    copy's build that declares it would."""
+def _stray_rules(world: World) -> Path:
+    """A rules copy declaring the protected table on ``person9``: what a witness served before it drew by
+    the organisation's declarations (or served by mistake with such a copy) drew for."""
+    rules = world.tmp / "stray" / "rules"
+    shutil.copytree(world.rules, rules)
+    policy = rules / "privacy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("\nunits:\n", "\nunits:\n  person9:\n    description: a stray unit\n"
+                                   "    datasets: [fioe]\n", 1), encoding="utf-8")
+    tables = rules / "fioe_tables.yaml"
+    spec = tables.read_text(encoding="utf-8")
+    assert "privacy_unit_name: person\n" in spec
+    tables.write_text(spec.replace("privacy_unit_name: person\n", "privacy_unit_name: person9\n"), encoding="utf-8")
+    return rules
+
+
+def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_prints_it(world: World) -> None:
+    """Round 23, 4u-poison-draw: a draw charged to ``person9``, which the organisation does not declare,
+    paid by recovery. Every audit then failed, and after round 22's advice (``absorbs: [person9]``)
+    still failed: "charged without a cap on the ledger". Now the audit prints the entry; written in
+    the trusted privacy.yaml, the audit passes and the charge counts against person's cap (the budget
+    report too, and the witness's own cap check once restarted). Since round 25 the service draws only
+    what its trusted rules declare, so the stray draw is one a witness served with a rules copy
+    declaring ``person9`` made (as every version before round 25 would have for any writer)."""
     from release.budget_run import budget_report
 
     world.ok(*world.approve())
     own = sum(e.body["rho"] for e in Ledger(authoritative_ledger()).entries()
               if e.kind == "charge" and e.body["unit"] == "person")
-    if unit != "person":
-        open_ledger(world.rules, None, _mac()).fix_caps({unit: 1.0}, 1e-9)
-    drawn = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge={**_charge(unit=unit), "dataset": dataset},
-                 inputs=INPUTS)
+    stray_rules = _stray_rules(world)
+    refused = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge=_declared(world, unit="person9")[0],
+                   inputs=_declared(world)[1])
+    assert refused["ok"] is False and "(rule privacy_unit_name)" in refused["refused"], refused
+    world.witness.restart(stray_rules)
+    charge, inputs = declared_draw(stray_rules, int(YEAR), PROTECTED)
+    drawn = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge=charge, inputs=inputs)
     assert drawn["ok"] is True, drawn
+    world.witness.restart(world.rules)
     report = json.loads(world.ok("witness", "recover", "--rules", str(world.rules), "--json"))
     assert any("was never charged" in line for line in report["recovered"]), report
     stray = [e for e in Ledger(authoritative_ledger()).entries() if e.kind == "charge"][-1]
-    assert (stray.body["unit"], stray.body["dataset"]) == (unit, dataset)
+    assert (stray.body["unit"], stray.body["dataset"]) == ("person9", "fioe")
 
-    entry = f"{{unit: {unit}, dataset: {dataset}}}"
+    entry = "{unit: person9, dataset: fioe}"
     world.audit_fails(f"ledger entry {stray.seq}: a charge on a privacy unit the trusted privacy.yaml does not declare "
                       f"for its dataset counts against no cap of the units whose people it touched (rule "
                       f"privacy_unit_name); the ledger is append-only: it measured the people of its dataset, so an "
@@ -465,10 +492,10 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     policy = world.rules / "privacy.yaml"
     honest = policy.read_text()
     assert "\n    cap_rho: 1.0\n" in honest
-    if unit == "person9":  # round 22's bare form works too now: no "charged without a cap on the ledger"
-        policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 1.0\n    absorbs: [person9]\n", 1))
-        code, checks = world.audit()
-        assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
+    # round 22's bare form works too now: no "charged without a cap on the ledger"
+    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", "\n    cap_rho: 1.0\n    absorbs: [person9]\n", 1))
+    code, checks = world.audit()
+    assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: 1.0\n    absorbs: [{entry}]\n", 1))
     code, checks = world.audit()
     assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
@@ -477,6 +504,11 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     person = {u["privacy_unit"]: u for u in budget_report("fioe", world.out, rules_dir=world.rules)["units"]}["person"]
     assert person["spent_rho"] == pytest.approx(own + 0.05)
 
-    lowered = f"\n    cap_rho: {own + 0.04}\n    absorbs: [{entry}]\n"
+    lowered = f"\n    cap_rho: {own + 0.08}\n    absorbs: [{entry}]\n"
     policy.write_text(honest.replace("\n    cap_rho: 1.0\n", lowered, 1))
+    world.witness.restart()  # the witness counts what person absorbs too: own + 0.05 + 0.05 > own + 0.08
+    charge, inputs = _declared(world)
+    answer = _ask(world, "draw", ledger_id=_ledger_id(), entries=[], charge=charge, inputs=inputs)
+    assert answer["ok"] is False and f"to rho {own + 0.1:.4g}" in answer["refused"], answer
+    policy.write_text(honest.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: {own + 0.04}\n    absorbs: [{entry}]\n", 1))
     world.audit_fails("(the stray charges it absorbs included), above the cap")

@@ -190,8 +190,8 @@ def test_doctor_fails_when_another_account_could_replace_the_socket(account: Wit
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """7-doc: doctor said "ok ... service tier" with a socket folder the analyst owned and others wrote."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    account.start()
     rules = pin_service(trusted_rules(tmp_path), account.address, account.public_key).parent
+    account.start(rules=rules)
     doctor = ("doctor", "--out", str(tmp_path / "rel"), "--rules", str(rules))
     code, stdout, _ = invoke(*doctor)
     line = next(x for x in stdout.splitlines() if "ledger" in x and "witness" in x)
@@ -263,7 +263,7 @@ def test_doctor_fails_when_the_socket_path_passes_through_the_analysts_link(
     """7-doc-sym: doctor said "ok ... kept by another account" for a socket reached through a link the
     analyst could re-point."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    account.start()
+    account.start(rules=trusted_rules(tmp_path))
     link = _analysts_link(shared / "rw", account.socket_dir)
     rules = pin_service(trusted_rules(tmp_path), str(link / Path(account.address).name), account.public_key).parent
     code, stdout, stderr = invoke("doctor", "--out", str(tmp_path / "rel"), "--rules", str(rules))

@@ -47,9 +47,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
     from release.synth.fioe import generate_fioe, write_fioe
 
     tmp = tmp_path_factory.mktemp("witness-base")
-    witness = new_account(tmp / "witness-account").start()
+    witness = new_account(tmp / "witness-account")
     rules = trusted_rules(tmp)
     pin_service(rules, witness.address, witness.public_key)
+    witness.start(rules=rules)
     raw, out = tmp / "raw", tmp / "out"
     write_fioe(generate_fioe(2020, seed=11, n_reports=40), raw)
     try:
@@ -134,9 +135,10 @@ def world(base: Base, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     shutil.copytree(base.out, out)
     shutil.copytree(base.home, tmp_path / "home")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    witness = base.witness.copy(tmp_path / "witness-account").start()
+    witness = base.witness.copy(tmp_path / "witness-account")
     counsel = new_signer(tmp_path, "A. Counsel")  # trusted in tmp_path/rules, the organisation's rules
     rules = pin_service(tmp_path / "rules", witness.address, witness.public_key).parent
+    witness.start(rules=rules)
     yield World(tmp_path, base.raw, out, rules, counsel, witness, monkeypatch)
     witness.close()
 
@@ -191,7 +193,7 @@ def test_a_witness_run_with_the_analysts_own_key_is_refused(world: World) -> Non
     world.ok(*world.approve())  # approved while the organisation's witness answered: publish must ask again
     world.witness.stop()
     wait_gone(world.witness.address)
-    fake = new_account(world.tmp / "analyst-witness", world.witness.socket_dir).start()
+    fake = new_account(world.tmp / "analyst-witness", world.witness.socket_dir).start(rules=world.rules)
     try:
         said = world.refused(6, "does not verify under the witness key privacy.yaml pins",
                              *world.build(world.tmp / "free", world.changed_export()))
@@ -324,7 +326,7 @@ def test_a_bundle_built_before_the_services_anchor_is_refused_and_its_rebuild_dr
         world.ok(*world.build(world.tmp / f"pre-{draw}", rules=rules))
         shutil.copyfile(ledger, world.tmp / f"pre-ledger-{draw}.sqlite")
     shutil.copyfile(world.tmp / "pre-ledger-2.sqlite", ledger)
-    fresh = new_account(world.tmp / "fresh-witness").start()
+    fresh = new_account(world.tmp / "fresh-witness").start(rules=rules)
     try:
         pin_service(rules, fresh.address, fresh.public_key)
         said = world.refused(7, "built before the ledger was anchored", *world.approve(world.tmp / "pre-2", rules))
@@ -360,7 +362,7 @@ def test_a_ledger_moves_up_from_a_folder_witness_to_the_service_and_never_back(w
     world.ok(*world.build(out, rules=rules))
     world.ok(*world.approve(out, rules))
     world.ok(*world.publish(out, rules))
-    fresh = new_account(world.tmp / "org-witness").start()
+    fresh = new_account(world.tmp / "org-witness").start(rules=rules)
     try:
         pin_service(rules, fresh.address, fresh.public_key)
         raw = world.tmp / "raw-2021"

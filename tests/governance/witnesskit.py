@@ -26,9 +26,10 @@ from release.approvals import load_private_key, one_line
 class WitnessServer:
     """``release witness serve --dir STORE --key KEY --socket SOCKET`` as a subprocess."""
 
-    def __init__(self, account: Path, socket_dir: Path | None = None) -> None:
+    def __init__(self, account: Path, socket_dir: Path | None = None, rules: Path | None = None) -> None:
         self.account = account      # holds witness.key and store/: the witness's, never the analyst's
         self.socket_dir = socket_dir or Path(tempfile.mkdtemp(prefix="rw-", dir="/tmp"))  # AF_UNIX: short path
+        self.rules = rules          # the organisation's trusted rules folder it draws by (serve --rules)
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -47,13 +48,17 @@ class WitnessServer:
     def public_key(self) -> str:
         return one_line(load_private_key(self.key).public_key())
 
-    def start(self, *more: str, counts: bool = True) -> WitnessServer:
+    def start(self, *more: str, counts: bool = True, rules: Path | None = None) -> WitnessServer:
         """Serve (``more``: further options, e.g. ``--writer UID``) until ``stop``, with the account's
-        counts key when it has one (``new_account`` makes it) unless ``counts`` is False."""
+        counts key when it has one (``new_account`` makes it) unless ``counts`` is False, and with the
+        trusted rules folder ``rules`` (kept for later starts) when one is given (read once, at start:
+        a test that changes the policy restarts the service, as its administrator would)."""
+        self.rules = rules or self.rules
         counts_key = ["--counts-key", str(self.counts_key)] if counts and self.counts_key.exists() else []
+        trusted = ["--rules", str(self.rules)] if self.rules is not None else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "release", "witness", "serve", "--dir", str(self.account / "store"),
-             "--key", str(self.key), *counts_key, "--socket", self.address, *more],
+             "--key", str(self.key), *counts_key, *trusted, "--socket", self.address, *more],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on" not in line:
@@ -68,9 +73,15 @@ class WitnessServer:
             self.process.wait(timeout=20)
         self.process = None
 
+    def restart(self, rules: Path | None = None) -> WitnessServer:
+        """Stopped and started again (after a policy change: it reads its rules at start)."""
+        self.stop()
+        return self.start(rules=rules)
+
     def copy(self, account: Path) -> WitnessServer:
         """A new server over a copy of this one's store, with the same key (the harness is the
-        witness's administrator here; the analyst's commands still never see the key)."""
+        witness's administrator here; the analyst's commands still never see the key); it serves
+        the rules its ``start`` is given (or none)."""
         account.mkdir(mode=0o700, parents=True)
         shutil.copy2(self.key, account / "witness.key")
         if self.counts_key.exists():
@@ -133,3 +144,20 @@ def wait_gone(address: str, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while Path(address).exists() and time.monotonic() < end:
         time.sleep(0.05)
+
+
+def declared_draw(rules: Path, year: int, table: str, key: str = "drawn-by-test") -> tuple[dict, dict]:
+    """(charge, inputs) of a direct draw that is exactly the measurement the trusted ``rules`` declare
+    for FIOE ``table`` in ``year`` (its unit, rho, declaration hash and sensitivity), on counts a
+    writer invents: what the service still draws for any writer (it never sees the raw export)."""
+    from release.tables_spec import load_tables_policy
+    from release.trusted_statement import trusted_bounds
+
+    spec = next(s for s in load_tables_policy(rules / "fioe_tables.yaml").tables if s.name == table)
+    digest, bounds, length = trusted_bounds("fioe", spec, year)
+    inputs = {"table": table, "mechanism": spec.mechanism, "budget": spec.rho, "l1": bounds.l1,
+              "l2_squared": bounds.l2_squared, "data_year": year, "spec_sha256": digest, "counts": [3] * length}
+    charge = {"unit": spec.privacy_unit_name, "dataset": "fioe", "table": table, "data_year": year,
+              "release_year": year, "mechanism": spec.mechanism, "rho": spec.rho_spent, "epsilon": None,
+              "run_id": "r" * 32, "measurement_key": f"{digest}:{key}"}
+    return charge, inputs
