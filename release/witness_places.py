@@ -100,6 +100,32 @@ def check_key_file(key_path: Path, what: str = "the witness key", rule: str = "w
                           f"which could swap the key: {FOLDER_RULE}", file=str(exposed), rule=rule)
 
 
+def check_rules_folder(rules_dir: Path) -> None:
+    """The trusted rules folder the service draws by (``serve --rules``): what it declares sets every
+    cap and every measurement a writer may be charged for, so no account other than the witness's
+    (or root) may change it, a file in it, or a folder above it (exit 3, naming the place; the same
+    rule as the key's folder). An analyst who could write it would write their own caps."""
+    rules_dir = rules_dir.absolute()
+    try:
+        exposed = changeable_by_others(rules_dir, (os.geteuid(),))
+        if exposed is None:
+            exposed = next((path for path in sorted(rules_dir.rglob("*")) if _changeable(path)), None)
+    except OSError as exc:
+        raise ConfigError(f"the trusted rules folder cannot be read ({_why(exc)})", file=str(rules_dir),
+                          rule="witness-rules") from None
+    if exposed is not None:
+        raise ConfigError(f"the trusted rules folder, a file in it or a folder above it can be changed by another "
+                          f"account than the witness's, which could write its own caps and measurements: {FOLDER_RULE}",
+                          file=str(exposed), rule="witness-rules")
+
+
+def _changeable(path: Path) -> bool:
+    """A file or folder inside the rules folder that another account owns or may write, or a link."""
+    info = path.lstat()
+    return (stat.S_ISLNK(info.st_mode) or info.st_uid not in (0, os.geteuid())
+            or bool(stat.S_IMODE(info.st_mode) & 0o022))
+
+
 def socket_exposure(socket_path: Path, owner: int | None = None) -> str | None:
     """For ``release doctor``: why an account other than the witness's (``owner``, the uid its signed
     head names; else the socket's owner) could replace the socket at ``socket_path`` (a link there, its

@@ -49,7 +49,7 @@ from release.ledger_entries import CHARGE_FIELDS
 from release.witness_counts import CountsKey
 from release.witness_counts import load_key_file as load_counts_key
 from release.witness_declared import Declared, load_declared
-from release.witness_places import check_key_file, own_folder
+from release.witness_places import check_key_file, check_rules_folder, own_folder
 from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
 from release.witness_store import STORE, Refused, Store
 
@@ -314,6 +314,8 @@ def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None,
     folder only this account changes."""
     check_key_file(key_path)
     counts = load_counts_key(counts_path) if counts_path is not None else None
+    if rules_dir is not None and rules_dir.is_dir():
+        check_rules_folder(rules_dir)
     declared = load_declared(rules_dir) if rules_dir is not None else None
     folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)
     try:

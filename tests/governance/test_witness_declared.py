@@ -238,3 +238,36 @@ def test_serve_refuses_rules_that_do_not_load(world: World, tmp_path: Path) -> N
                                       str(world.witness.key), "--rules", str(rules), "--socket",
                                       world.witness.address)
         assert code == 3 and said in stdout + stderr and "Traceback" not in stdout + stderr, stdout + stderr
+
+
+def test_serve_refuses_rules_another_account_could_change(world: World, tmp_path: Path) -> None:
+    """The rules set every cap and measurement the service draws for: a rules folder, a file in it or a
+    folder above it that another account may write (or a file there that is a link) stops serve with
+    exit 3 naming the place and the rule; the analyst could otherwise write their own caps."""
+    import shutil
+
+    world.witness.stop()
+    rules = tmp_path / "org" / "rules"
+    shutil.copytree(world.rules, rules)
+    (tmp_path / "org").chmod(0o755)
+    privacy = rules / "privacy.yaml"
+
+    def serve() -> tuple[int, str]:
+        code, stdout, stderr = invoke("witness", "serve", "--dir", str(world.witness.account / "store"), "--key",
+                                      str(world.witness.key), "--rules", str(rules), "--socket",
+                                      world.witness.address)
+        assert "Traceback" not in stdout + stderr
+        return code, stdout + stderr
+
+    for exposed, change, undo in (
+            (rules, lambda: rules.chmod(0o777), lambda: rules.chmod(0o755)),                     # the folder
+            (tmp_path / "org", lambda: (tmp_path / "org").chmod(0o777), lambda: (tmp_path / "org").chmod(0o755)),
+            (privacy, lambda: privacy.chmod(0o666), lambda: privacy.chmod(0o644))):              # a file in it
+        change()
+        code, said = serve()
+        undo()
+        assert code == 3 and "witness-rules" in said and str(exposed) in said, said
+    privacy.rename(rules / "privacy.real.yaml")
+    privacy.symlink_to(rules / "privacy.real.yaml")                                               # a link
+    code, said = serve()
+    assert code == 3 and "witness-rules" in said and str(privacy) in said, said
