@@ -143,6 +143,15 @@ def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[_Span, int, 
     return "".join(out), placed
 
 
+def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with logged spans (start, end, placeholder, kept) rendered as the build renders them
+    (``release audit --raw`` replays the log without the PII model), and each span's place in the
+    output, in the order of their starts."""
+    rendered, placed = _render(text, [_Span(start, end, "", "", 0.0, "", placeholder, kept)
+                                      for start, end, placeholder, kept in spans])
+    return rendered, [(out_start, out_end) for _, out_start, out_end in placed]
+
+
 def apply_decisions(text: str, replacements: Sequence[object], decisions: Sequence[ReviewerDecision],
                     tokenizer: Tokenizer) -> tuple[str, list[tuple[_Span, int, int]], list[ReviewerDecision], list[ReviewerDecision]]:
     """Re-render one text after reviewer decisions; returns (text, spans, applied, stale)."""

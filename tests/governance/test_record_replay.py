@@ -1,0 +1,116 @@
+"""Issue #12, attack round 25: record-level cells edited in a paid bundle, through the CLI.
+
+The analyst holds the release key: an honest, paid 2021 bundle is copied, a record-level cell edited
+(F-free-text: a fictitious "exact count" appended to a narrative, a vehicle model or a clothing
+description; C-pir-age: exact ages in ``person_in_report``; C-recnum-age: the same in ``recnum``),
+the file's hash redone in the manifest and the manifest bound again on the organisation's ledger
+(round 24's ``rebind.py``). A free-text cell cannot be regenerated without the raw export: approve
+passes it, and ``release audit --raw`` (``record_cells_replayed``: the raw export, the redaction
+log's spans, the build's path) fails it (8), naming file, row key, column and rule, never the
+value. ``person_in_report`` and ``recnum`` are held to their rule without the raw export: approve 7
+(rule sequence, rule pseudonym), the audit 8. The honest bundle passes ``audit --raw``. Fictitious
+values only (``SECRET``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import invoke
+from governance.test_ledger_anchor import World, _rewrite
+from governance.test_public_content import _rebind, _rows, _write
+from governance.test_trusted_release import YEAR, _org, _raw_2021
+from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
+
+SECRET = "Boston by contacts 4242"
+REPLAYED = "record_cells_replayed"
+CONTACTS, PERSONS = f"fioe_{YEAR}_contacts.csv", f"fioe_{YEAR}_persons.csv"
+
+
+def _audit_raw(world: World, out: Path, raw: Path) -> tuple[int, dict[str, dict]]:
+    code, stdout, stderr = invoke("audit", *_org(out, world), "--raw", str(raw), "--no-scan", "--allow-unverified",
+                                  "--json")
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    return code, {c["name"]: c for c in json.loads(stdout)["checks"]}
+
+
+def _cell(file: str, column: str, value: Callable[[str, int], str], rows: Callable[[list[str]], bool] | None = None
+          ) -> Callable[[Path], str]:
+    """Every row ``rows`` picks (the first non-blank one when None) gets ``value(cell, row)`` in ``column``."""
+    def edit(public: Path) -> str:
+        table = _rows(public / file)
+        at = table[0].index(column)
+        picked = [i for i in range(1, len(table)) if (rows(table[i]) if rows else table[i][at])]
+        for i in picked if rows else picked[:1]:
+            table[i][at] = value(table[i][at], i)
+        assert picked
+        _write(public / file, table)
+        return file
+    return edit
+
+
+def _edited(world: World, honest: Path, variant: str, edit: Callable[[Path], str]) -> tuple[Path, Path]:
+    out = world.tmp / f"rel-{variant}"
+    shutil.copytree(honest, out)
+    bundle = out / "fioe" / YEAR
+    for name in ("approvals.jsonl", "publication.jsonl"):
+        (bundle / name).unlink(missing_ok=True)
+    name = edit(bundle / "public")
+    _rewrite(bundle, lambda m: None, f"public/{name}")
+    _rebind(world, bundle)
+    return out, bundle
+
+
+FREE_TEXT = {  # F-free-text: approve cannot tell; audit --raw replays the cell from the raw export
+    "reason": (_cell(CONTACTS, "contact_reason", lambda v, _: f"{v} {SECRET}"), CONTACTS, "contact_reason",
+               "column rule narrative"),
+    "model": (_cell(CONTACTS, "vehicle_model", lambda v, _: SECRET), CONTACTS, "vehicle_model", "column rule keep"),
+    "clothing": (_cell(PERSONS, "otherclothing", lambda v, _: SECRET), PERSONS, "otherclothing",
+                 "column rule free_text"),
+}
+
+
+def test_the_honest_bundle_replays_and_edited_free_text_fails_audit_raw(world: World) -> None:
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    org = _org(honest, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    code, checks = _audit_raw(world, honest, raw)
+    replayed = checks[REPLAYED]
+    assert replayed["status"] == "pass" and replayed["detail"]["files"] == 2, replayed
+    assert replayed["detail"]["spans"] >= 1 and replayed["detail"]["cells_redacted"] >= 1, replayed
+    assert code == 0, [c for c in checks.values() if c["status"] == "fail"]
+    for variant, (edit, file, column, rule) in FREE_TEXT.items():
+        out, bundle = _edited(world, honest, variant, edit)
+        world.ok("approve", *org[:2], "--key", str(world.counsel), *_org(out, world)[2:])  # no rule can tell
+        code, checks = _audit_raw(world, out, raw)
+        assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == [REPLAYED], (variant, checks)
+        problems = checks[REPLAYED]["problems"]
+        assert len(problems) == 1 and problems[0].startswith(f"{file}, row ") and f", column {column}: " in problems[0]
+        assert f"({rule}; rule record-replay)" in problems[0] and "4242" not in problems[0], problems
+
+
+@pytest.mark.parametrize(("column", "rule"), [("person_in_report", "sequence"), ("recnum", "pseudonym")],
+                         ids=["C-pir-age", "C-recnum-age"])
+def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_raw_export(
+        world: World, column: str, rule: str) -> None:
+    """Each person's fictitious "exact age" in the column: approve 7 and the audit 8 name the file,
+    column, count and rule; ``audit --raw`` replays the cells too."""
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    out, bundle = _edited(world, honest, column, _cell(PERSONS, column, lambda v, i: str(17 + i), lambda row: True))
+    org = _org(out, world)
+    said = f"public file {PERSONS}, column {column}: "
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+    details = " ".join((stdout + stderr).split())
+    assert code == 7 and said in details and f"(rule {rule})" in details, details
+    code, checks = _audit_raw(world, out, raw)
+    assert code == 8 and checks["trusted_policy"]["status"] == "fail" and checks[REPLAYED]["status"] == "fail"
+    assert any(said in p for p in checks["trusted_policy"]["problems"]), checks["trusted_policy"]
+    assert all(f", column {column}: " in p or "more cell(s)" in p for p in checks[REPLAYED]["problems"])
+    assert refusal
