@@ -10,7 +10,10 @@ made again from the raw export the way the build makes them, without the PII mod
 1. **the redaction log's spans** are applied to the raw text (``redact.render_logged``, the
    build's own rendering). Each span must be sound: its token the HMAC of the removed text
    (``release.keys``; the PII engine's folded form accepted, as ``log_tokens`` does), inside its
-   cell, not overlapping another, in a free-text column, at the output offsets it records;
+   cell, not overlapping another, in a free-text column, at the output offsets it records, its
+   placeholder one the build writes (``[TYPE n]`` of its own entity type, ``n`` no larger than the
+   cell's spans of that type allow; ``[TYPE]`` for a reviewer's; none for a kept span), so a
+   placeholder cannot carry a value either;
 2. **the build's path**: ``datasets.derive_public`` (generalization, the reviewer's cell decisions
    as the log records them, the dataset's derive step), ``public_form.finish`` (the trusted linkage
    coarsening, record risk, portal form) and ``public_form.written`` (column order, report
@@ -29,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -106,7 +109,28 @@ def _logged(policy: DatasetPolicy, bundle: Path) -> tuple[dict[Cell, list[dict[s
     return spans, decisions, problems
 
 
-def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokenizer: Tokenizer) -> str | None:
+def _placeholder_ok(entry: Mapping[str, Any], text: str, labels: Mapping[str, int]) -> bool:
+    """A kept span's placeholder is empty; a reviewer's redaction writes ``[TYPE]``; the engine writes
+    ``[TYPE n]``, numbered per type from 1 after any number the text already holds, so ``n`` is at most
+    that number plus the cell's spans of the type (``labels``): no placeholder carries another value."""
+    from release.pii.normalize import PLACEHOLDER
+
+    action, placeholder, kind = entry.get("action"), entry.get("placeholder"), str(entry.get("entity_type"))
+    if action == "keep":
+        return placeholder == ""
+    if action != "redact" or not isinstance(placeholder, str):
+        return False
+    if entry.get("detector") == "reviewer":
+        return placeholder == f"[{kind}]" and PLACEHOLDER.fullmatch(f"[{kind} 1]") is not None
+    match = PLACEHOLDER.fullmatch(placeholder)
+    if match is None or match.group(1) != kind:
+        return False
+    existing = max((int(m.group(2)) for m in PLACEHOLDER.finditer(text) if m.group(1) == kind), default=0)
+    return 1 <= int(match.group(2)) <= existing + labels.get(kind, 0)
+
+
+def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokenizer: Tokenizer,
+                  labels: Mapping[str, int]) -> str | None:
     from release.audit_raw import token_forms
 
     start, end = entry.get("start"), entry.get("end")
@@ -114,8 +138,8 @@ def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokeni
         return "its span is not inside the cell"
     if start < previous_end:
         return "its span overlaps another span of the cell"
-    if entry.get("action") not in ("redact", "keep") or not isinstance(entry.get("placeholder"), str):
-        return "not a span the build logs (action redact or keep, with its placeholder)"
+    if not _placeholder_ok(entry, text, labels):
+        return "its placeholder is not one the build writes for its entity type (numbered within the cell)"
     if entry.get("removed_length") != end - start:
         return "its removed length is not its span's"
     if entry.get("token") not in {tokenizer.token(form) for form in token_forms(text[start:end])}:
@@ -152,13 +176,16 @@ def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict
                     continue
                 used.add(cell)
                 text = text if isinstance(text, str) else ""
+                labels = Counter(str(e.get("entity_type")) for e in logged)
                 found = [(e, why) for e, previous in zip(logged, [0] + [e.get("end") for e in logged])
-                         if (why := _span_problem(e, text, previous if isinstance(previous, int) else 0, tokenizer))]
+                         if (why := _span_problem(e, text, previous if isinstance(previous, int) else 0, tokenizer,
+                                                  labels))]
                 if found:
                     problems += [f"{_where(*cell, e.get('seq'))}: {why} ({RULE})" for e, why in found]
                     continue
                 rendered, placed = render_logged(text, [(e["start"], e["end"], e["placeholder"], e["action"] == "keep")
-                                                        for e in logged])
+                                                        for e in logged],
+                                                 reviewed=any(e.get("detector") == "reviewer" for e in logged))
                 problems += [f"{_where(*cell, e.get('seq'))}: its output offsets are not where the build places "
                              f"its span ({RULE})" for e, (o_s, o_e) in zip(logged, placed, strict=True)
                              if (e.get("out_start"), e.get("out_end")) != (o_s, o_e)]

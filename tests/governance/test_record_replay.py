@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from conftest import ROOT, invoke
 from governance.test_ledger_anchor import World, _rewrite
 from governance.test_public_content import _rebind, _rows, _write
 from governance.test_trusted_release import YEAR, _org, _raw_2021
@@ -114,3 +114,57 @@ def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_ra
     assert any(said in p for p in checks["trusted_policy"]["problems"]), checks["trusted_policy"]
     assert all(f", column {column}: " in p or "more cell(s)" in p for p in checks[REPLAYED]["problems"])
     assert refusal
+
+
+# ---- the log's spans, checked before they are applied (no CLI: a forged log re-chained with the key) ----
+
+def _span_problems(*entries: dict, text: str = "Met John Smith at the corner") -> tuple[str, list[str]]:
+    import pandas as pd
+
+    from release.config import load_policy
+    from release.keys import derive_keys
+    from release.model import Tables
+    from release.record_replay import _redacted
+    from release.stages.load import ROW_KEY
+
+    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
+    tokens = derive_keys(b"k" * 32, "fioe", 2021).tokens
+    raw = Tables({"contacts": pd.DataFrame({ROW_KEY: ["FC1"], "contact_reason": [text]}, dtype=object),
+                  "persons": pd.DataFrame({ROW_KEY: ["FC1#1"], "otherclothing": [None]}, dtype=object)})
+    spans: dict = {}
+    for seq, entry in enumerate(entries, start=1):
+        entry = {"seq": seq, "action": "redact", "entity_type": "PERSON", "detector": "lexicon", "start": 4,
+                 "end": 14, "out_start": 4, "out_end": 14, "placeholder": "[PERSON 1]", "removed_length": 10,
+                 **entry}
+        entry.setdefault("token", tokens.token(text[entry["start"]:entry["end"]]))
+        spans.setdefault((entry.pop("file", "fieldcontact.csv"), entry.pop("row_key", "FC1"), "contact_reason"),
+                         []).append(entry)
+    redacted, problems, _ = _redacted(policy, raw, spans, tokens)
+    return str(redacted["contacts"]["contact_reason"].iat[0]), problems
+
+
+def test_the_logs_spans_rebuild_the_text_and_a_forged_span_is_named_never_its_value() -> None:
+    assert _span_problems({}) == ("Met [PERSON 1] at the corner", [])
+    assert _span_problems({"action": "keep", "placeholder": ""}) == ("Met John Smith at the corner", [])
+    where = "fieldcontact.csv, row FC1, column contact_reason, log seq 1: "
+    forged = {
+        "token": ({"token": "0" * 64}, "its token does not match the raw text of its span"),
+        "placeholder-value": ({"placeholder": "[PERSON 1] 4242", "out_end": 19},
+                              "its placeholder is not one the build writes"),
+        "placeholder-number": ({"placeholder": "[PERSON 4242]", "out_end": 17},
+                               "its placeholder is not one the build writes"),
+        "placeholder-type": ({"placeholder": "[COUNTS 1]"}, "its placeholder is not one the build writes"),
+        "outside": ({"end": 99, "removed_length": 95}, "its span is not inside the cell"),
+        "offsets": ({"out_start": 5, "out_end": 15}, "its output offsets are not where the build places its span"),
+        "length": ({"removed_length": 3}, "its removed length is not its span's"),
+    }
+    for variant, (entry, why) in forged.items():
+        text, problems = _span_problems(entry)
+        assert len(problems) == 1 and problems[0].startswith(where + why), (variant, problems)
+        assert problems[0].endswith("(rule record-replay)") and "4242" not in problems[0] and "Smith" not in problems[0]
+    _, problems = _span_problems({}, {"start": 8, "end": 14, "removed_length": 6, "placeholder": "[PERSON 2]"})
+    assert problems == ["fieldcontact.csv, row FC1, column contact_reason, log seq 2: its span overlaps another span "
+                        "of the cell (rule record-replay)"], problems
+    _, problems = _span_problems({"row_key": "FC9"})
+    assert problems == ["fieldcontact.csv, row FC9, column contact_reason: a logged span in no free-text cell of the "
+                        "raw export (rule record-replay)"], problems
