@@ -7,8 +7,8 @@ the file's hash redone in the manifest and the manifest bound again on the organ
 (round 24's ``rebind.py``). A free-text cell cannot be regenerated without the raw export: approve
 passes it, and ``release audit --raw`` (``record_cells_replayed``: the raw export, the redaction
 log's spans, the build's path) fails it (8), naming file, row key, column and rule, never the
-value. ``person_in_report`` and ``recnum`` are held to their rule without the raw export: approve 7
-(rule sequence, rule pseudonym), the audit 8. The honest bundle passes ``audit --raw``. Fictitious
+value. ``person_in_report`` and ``recnum`` are held to their rule without the raw export: approve and
+publish 7 (rule sequence, rule pseudonym), the audit and ``verify`` 8. The honest bundle passes ``audit --raw``. Fictitious
 values only (``SECRET``).
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, invoke
-from governance.test_ledger_anchor import World, _rewrite
+from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
 from governance.test_public_content import _rebind, _rows, _write
-from governance.test_trusted_release import YEAR, _org, _raw_2021
+from governance.test_trusted_release import YEAR, _org, _raw_2021, _verify_problems
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
 SECRET = "Boston by contacts 4242"
@@ -114,6 +114,10 @@ def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_ra
     assert any(said in p for p in checks["trusted_policy"]["problems"]), checks["trusted_policy"]
     assert all(f", column {column}: " in p or "more cell(s)" in p for p in checks[REPLAYED]["problems"])
     assert refusal
+    _sign_outside_approve(world, bundle)  # publish checks again, and verify holds a copy laid out by hand
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    assert any(said in p and f"(rule {rule})" in p for p in _verify_problems(world, bundle))
 
 
 # ---- the log's spans, checked before they are applied (no CLI: a forged log re-chained with the key) ----
