@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 import release
-from release import bundles, datasets, paths, portal
+from release import bundles, datasets, paths, portal, public_form
 from release.budget_run import RunPrivacy, privacy_section
 from release.config import DatasetPolicy
 from release.cells import neutralized, safe_frame
@@ -98,20 +98,10 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     year = options.year
     files = []
     minors = juvenile.minor_keys(loaded.tables, policy) if minors is None else minors
-    keyed_reports = juvenile.pseudonymous_keys(policy)
     moved = 0
-    for name, file_policy in policy.files.items():
-        if not file_policy.publish or status != "draft":
-            continue
-        columns = file_policy.public_columns()
-        if keyed_reports:
-            frame = juvenile.publish_keys(public[name][columns], file_policy, options.dataset, keys.tokens)
-        else:
-            frame, apart = juvenile.publish_apart(public[name][columns], file_policy, minors, options.dataset,
-                                                  keys.tokens)
-            moved += apart
-        files.append(record_file(policy, name, year, frame))
     if status == "draft":
+        frames, moved = public_form.written(policy, public, minors, dataset=options.dataset, tokenizer=keys.tokens)
+        files += [record_file(policy, name, year, frame) for name, frame in frames.items()]
         files += list(derived.files)
     if tables is not None:
         files += [table_file(name, frame) for name, frame in tables.tables.items()]

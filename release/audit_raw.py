@@ -1,8 +1,9 @@
 """Audit checks that need the raw export: no raw-only value in any public file, every
 redaction log token recomputed from its raw cell under the HMAC key, every identifier
 published as a keyed pseudonym recomputed from its raw value (its form is checked without),
-and each noisy measurement's counts recounted against the witness's commitment
-(``release.audit_counts``).
+each noisy measurement's counts recounted against the witness's commitment
+(``release.audit_counts``), and every record-level and derived public file replayed cell by cell
+from the raw export and the redaction log (``release.record_replay``).
 
 Both read the raw folder with ``load_export``, exactly as a build does; an unreadable export
 or a missing policy or key makes them fail or "not run", never pass.
@@ -23,6 +24,7 @@ from release.audit_counts import check_noisy_counts, not_run_without
 from release.config import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
+from release.record_replay import check_replayed, not_run_replay
 from release.stages import leakcheck
 from release.stages.load import ROW_KEY, Loaded, load_export
 from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
@@ -80,7 +82,7 @@ def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
                          {"leaks": len(leaks), "rows_checked": sum(len(f) for f in frames.values())})
 
 
-def _token_forms(value: str) -> list[str]:
+def token_forms(value: str) -> list[str]:
     forms = [value]
     try:  # the PII engine tokenizes its folded view of the span; accept that form too
         from release.pii.normalize import normalize
@@ -115,7 +117,7 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
             continue
         start, end = entry.get("start"), entry.get("end")
         span = value[start:end] if isinstance(start, int) and isinstance(end, int) and start >= 0 else value
-        if entry.get("token") in {tokenizer.token(form) for form in _token_forms(span)}:
+        if entry.get("token") in {tokenizer.token(form) for form in token_forms(span)}:
             counts["matched"] += 1
         else:
             counts["mismatched"] += 1
@@ -187,23 +189,24 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     recounted under (``release.audit_counts``)."""
     if policy is None:
         return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
-                *not_run_without(manifest, "no raw folder given")] \
+                not_run_replay("no raw folder given"), *not_run_without(manifest, "no raw folder given")] \
             if raw_dir is None else [from_problems("raw_values_absent", ["policy not available"], {}),
                                      not_run("log_tokens", "policy not available"),
+                                     not_run_replay("policy not available"),
                                      *not_run_without(manifest, "policy not available")]
     # identifiers published as pseudonyms: checked whenever the policy has any, recomputed with --raw
     pseudonyms = any(pseudonym_columns(policy))
     if raw_dir is None:
         return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
                 *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
-                *not_run_without(manifest, "no raw folder given")]
+                not_run_replay("no raw folder given"), *not_run_without(manifest, "no raw folder given")]
     try:
         loaded = load_export(raw_dir, policy, year)
     except ReleaseError as exc:
         return [from_problems("raw_values_absent", [exc.one_line()], {}),
                 not_run("log_tokens", "raw export unreadable"),
                 *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
-                *not_run_without(manifest, "raw export unreadable")]
+                not_run_replay("raw export unreadable"), *not_run_without(manifest, "raw export unreadable")]
     # every pseudonymous report key back to its source number, recomputed under the key
     sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
                           {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][_link(fp)]})
@@ -213,6 +216,7 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
                   else not_run("log_tokens", "no HMAC key given"))
     if pseudonyms:
         checks.append(check_pseudonyms(policy, frames, year, loaded, tokenizer))
+    checks.append(check_replayed(policy, loaded, manifest, bundle, rules_dir, tokenizer))
     checks += check_noisy_counts(policy, loaded, manifest, rules_dir, master, tokenizer) if rules_dir is not None \
         else not_run_without(manifest, "no trusted rules given")
     return checks

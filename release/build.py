@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import datasets, heap, portal, record_risk
+from release import datasets, heap, public_form
 from release import tables as tables_api
 from release.assemble import BlockedEvidence, assemble_bundle
 from release.budget_run import RunPrivacy, open_run
@@ -295,12 +295,11 @@ def _public_frames(run: _Run) -> None:
     public, derived = made.public, made.derived
     findings = list(run.redaction.findings if run.redaction else ()) + made.findings
     events = list(run.redaction.events if run.redaction else ()) + made.events
-    frames, risk_events, run.risk, risk_findings = record_risk.enforce(
-        _coarsened_for_linkage(run, dict(public.frames)), risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
-        {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=options.dataset,
-        raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=run.tokenizer)
-    public, events, findings = Tables(frames), events + risk_events, findings + risk_findings
-    public = portal.portal_form(public, policy)  # ISO dates and derived columns, after every coarsening
+    # coarsened, generalized for record risk, then ISO dates and derived columns (public_form)
+    public, risk_events, run.risk, risk_findings = public_form.finish(
+        public, policy, run.coarsening, risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
+        dataset=options.dataset, tokenizer=run.tokenizer)
+    events, findings = events + risk_events, findings + risk_findings
     run.public, run.events, run.derived = public, events, derived
     run.rows = {(name, str(key)): index for name in policy.files
                 for index, key in zip(public[name].index, public[name][ROW_KEY], strict=True)}
@@ -589,13 +588,6 @@ def _linkage_coarsening(resolved: Resolved) -> dict[str, dict[str, str]]:
 
     tables_file = resolved.policy.tables_file
     return linkage.coarsening(load_tables_policy(resolved.rules_dir / tables_file)) if tables_file else {}
-
-
-def _coarsened_for_linkage(run: _Run, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The record-level files with the linkage coarsening applied (every verify round)."""
-    from release import linkage
-
-    return linkage.coarsen(frames, run.coarsening)
 
 
 def _public_files(run: _Run) -> dict[str, pd.DataFrame]:

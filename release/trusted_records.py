@@ -14,6 +14,13 @@ trusted rules, never "anything but a whole number":
   age it could not read and counts as a minor's). A minor's age is only a juvenile band; every row
   of a report involving one (any published file, by the report link) has the withheld columns
   withheld and its date no finer than ``juvenile.date_precision``.
+* **the derived and keyed columns** (round 25 C-pir-age, C-recnum-age): a ``sequence`` column
+  (``person_in_report``, ``row_in_report``) is each row's place among its report's rows, 1 to n in
+  the file's order, as ``portal.portal_file`` numbers them (the build moves a report's rows
+  together, in their order); an identifier published as a keyed pseudonym (``recnum``,
+  ``person_id``) is of the pseudonym's form or blank. Neither can carry another value unseen.
+  (Free-text cells cannot be regenerated without the raw export: ``audit --raw`` replays them,
+  ``release.record_replay``.)
 
 Messages name the file, column, count and rule; a published value is never repeated.
 """
@@ -217,3 +224,39 @@ def _no_finer(value: object, precision: str) -> bool:
     day, *clock = match.groups()
     midnight = all(part in (None, "00") for part in clock)
     return midnight and (precision == "day" or day in (None, "01"))
+
+
+def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Each ``sequence`` column numbers its report's rows 1..n in the file's order; each pseudonym
+    column holds only the pseudonym's form or a blank."""
+    from release.stages.pseudonyms import pseudonym_columns
+
+    problems: list[str] = []
+    for name, file_policy in sorted(trusted.policy.files.items()):
+        frame = _published(trusted, public, name) if file_policy.publish else None
+        if frame is None:
+            continue
+        where = f"public file {_file_name(trusted, name)}"
+        for column, rule in file_policy.columns.items():
+            of = getattr(rule, "of", None)
+            if rule.type != "sequence" or column not in frame.columns:
+                continue
+            if of not in frame.columns:
+                problems.append(f"{where}, column {column}: its report column {of} is missing, so the numbering "
+                                "cannot be checked (rule sequence)")
+                continue
+            expected = (frame.groupby(frame[of].fillna("\x00"), sort=False).cumcount() + 1).map(str)
+            wrong = sum(1 for value, want in zip(frame[column], expected, strict=True) if value != want)
+            if wrong:
+                problems.append(f"{where}, column {column}: {wrong} row(s) are not the row's place among its "
+                                f"report's rows (1 to n in the file's order) as the build numbers them (rule sequence)")
+    for name, column, rule in pseudonym_columns(trusted.policy):
+        frame = _published(trusted, public, name)
+        if frame is None or column not in frame.columns:
+            continue
+        form = re.compile(rule.public_pattern)
+        wrong = sum(1 for value in frame[column] if value is not None and not form.fullmatch(str(value)))
+        if wrong:
+            problems.append(f"public file {_file_name(trusted, name)}, column {column}: {wrong} value(s) are not of "
+                            f"the pseudonym's form ({rule.prefix} and 16 hex digits) or blank (rule pseudonym)")
+    return problems

@@ -114,8 +114,16 @@ class _Span:
     kept: bool = False  # a reviewer kept this text: rendered as is, logged as "keep"
 
 
-def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[_Span, int, int]]]:
-    """Original text with each span replaced by its placeholder; never glued to a word."""
+# the PII engine's renderer (``release.pii.placeholders.render``) also keeps a placeholder apart
+# from a ``]`` or ``_`` before it and a ``[`` or ``_`` after it
+ENGINE_SPACING = ("]_", "[_")
+
+
+def _render(text: str, spans: list[_Span], spacing: tuple[str, str] = ("", "")
+            ) -> tuple[str, list[tuple[_Span, int, int]]]:
+    """Original text with each span replaced by its placeholder; never glued to a word (nor to the
+    ``spacing`` characters before and after it)."""
+    before, after = spacing
     out: list[str] = []
     placed: list[tuple[_Span, int, int]] = []
     position = length = 0
@@ -129,18 +137,31 @@ def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[_Span, int, 
             length += span.end - span.start
             position = span.end
             continue
-        if span.start > 0 and (text[span.start - 1].isalnum() or (not chunk and placed)):
+        if span.start > 0 and (text[span.start - 1].isalnum() or text[span.start - 1] in before
+                               or (not chunk and placed)):
             out.append(" ")
             length += 1
         out.append(span.placeholder)
         placed.append((span, length, length + len(span.placeholder)))
         length += len(span.placeholder)
-        if span.end < len(text) and text[span.end].isalnum():
+        if span.end < len(text) and (text[span.end].isalnum() or text[span.end] in after):
             out.append(" ")
             length += 1
         position = span.end
     out.append(text[position:])
     return "".join(out), placed
+
+
+def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]], *, reviewed: bool
+                  ) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with logged spans (start, end, placeholder, kept) rendered as the build renders them
+    (``release audit --raw`` replays the log without the PII model): by the engine's renderer, or by
+    ``apply_decisions`` where a reviewer ruled on the text (``reviewed``); and each span's place in
+    the output, in the order of their starts."""
+    rendered, placed = _render(text, [_Span(start, end, "", "", 0.0, "", placeholder, kept)
+                                      for start, end, placeholder, kept in spans],
+                               ("", "") if reviewed else ENGINE_SPACING)
+    return rendered, [(out_start, out_end) for _, out_start, out_end in placed]
 
 
 def apply_decisions(text: str, replacements: Sequence[object], decisions: Sequence[ReviewerDecision],

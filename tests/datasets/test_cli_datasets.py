@@ -210,6 +210,43 @@ def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Pat
     assert checks["raw_values_absent"]["status"] == "pass"
     assert checks["log_tokens"]["status"] == "pass"
     assert checks["log_tokens"]["detail"]["mismatched"] == 0
+    # every record-level and derived public file is the one the build writes from this export and log
+    assert checks["record_cells_replayed"]["status"] == "pass"
+    assert checks["record_cells_replayed"]["detail"]["files"] == len(PUBLIC[dataset])
+
+
+def test_audit_raw_replays_a_derived_files_counts(built: dict[str, tuple[Path, dict, str]],
+                                                  exports: dict[str, Path], tmp_path: Path) -> None:
+    """D-counts (issue #12, round 25): firearms' derived daily counts each +1, the hash redone (no
+    ledger binding for a dataset without noisy tables). Nothing without the raw export can tell; the
+    replay fails (8), naming file, row, column and rule."""
+    import shutil
+    out = tmp_path / "out"
+    shutil.copytree(built["firearms"][0].parents[1], out)
+    bundle = out / "firearms" / "2020"
+    public = bundle / "public" / "firearms_2020_daily_counts.csv"
+    with public.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    counted = [i for i, c in enumerate(rows[0]) if c != "CollectionDate"]
+    for row in rows[1:]:
+        for i in counted:
+            row[i] = str(int(row[i]) + 1)
+    with public.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    for item in manifest["outputs"]:
+        if item["path"] == "public/firearms_2020_daily_counts.csv":
+            item["sha256"], item["bytes"] = sha256_file(public), public.stat().st_size
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    code, stdout, stderr = _invoke("audit", "firearms", "2020", "--out", str(out), "--raw", str(exports["firearms"]),
+                                   "--json")
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == ["approvals",
+                                                                                     "record_cells_replayed"], stdout
+    problems = checks["record_cells_replayed"]["problems"]
+    assert problems[0] == ("firearms_2020_daily_counts.csv, row #1, column CrimeGunsRecovered: not the cell the "
+                           "build writes from the raw export and the redaction log (derived file; rule record-replay)")
+    assert len(problems) == 21 and problems[-1].endswith("more cell(s) differ (rule record-replay)"), problems
 
 
 @pytest.mark.parametrize("dataset", ["firearms", "homicide_clearance", "in_custody_deaths"])

@@ -15,12 +15,14 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
+from release import public_form
 from release.assemble import _spreadsheet_safe, publication_notes, record_file, table_file
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
 from release.model import RedactionEvent, Tables
 from release.portal import package_properties
+from release.privacy_policy import risk_specs
 from release.review import inputs_from_build, render_review
 from release.stages import pseudonyms
 from release.stages.generalize import generalize
@@ -93,22 +95,22 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
     return tables.replace(contacts=frame), events
 
 
-def _coarsened(public: Tables, policy: DatasetPolicy, rules: Path) -> dict[str, pd.DataFrame]:
-    """The record-level files as a build publishes them next to a protected table: with the linkage
-    coarsening of the tables policy (approve, publish, the audit and verify check it)."""
+def _coarsening(policy: DatasetPolicy, rules: Path) -> dict[str, dict[str, str]]:
+    """The linkage coarsening of the tables policy: the record-level files are published coarsened next
+    to a protected table (approve, publish, the audit and verify check it)."""
     from release import linkage
     from release.tables_spec import load_tables_policy
 
     tables = load_tables_policy(rules / policy.tables_file) if policy.tables_file else None
-    return linkage.coarsen(dict(public.frames), linkage.coarsening(tables))
+    return linkage.coarsening(tables)
 
 
 def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame] | None = None,
                  privacy: dict[str, object] | None = None, blocking: bool = False, rules: Path = RULES,
                  slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
                  with_packet: bool = True) -> Built:
-    """Write ``root/out/fioe/<year>``; ``slip`` = (file, column, raw value) put into the file's first
-    row; ``extra_column`` = (file, column) published although the policy does not allow it."""
+    """Write ``root/out/fioe/<year>`` as the build writes it (``public_form``); ``slip`` = (file, column,
+    raw value) put into the first row of the first report; ``extra_column`` = (file, column) published although the policy does not allow it."""
     policy = load_policy(rules / "fioe.yaml")
     raw_dir = _raw(root / "raw" / str(year), year)
     loaded = load_export(raw_dir, policy, year)
@@ -116,13 +118,16 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     keys = release_keys(year)
     redacted, events = _redact(loaded.tables, policy, minors, keys.tokens)
     public, findings, more = generalize(redacted, policy, minors, keys.tokens)
-    public = public.replace(**_coarsened(public, policy, rules))
-    events += more
+    public, risk_events, _, _ = public_form.finish(public, policy, _coarsening(policy, rules),
+                                                   risk_specs(rules, "fioe"), dataset="fioe",
+                                                   tokenizer=keys.tokens)
+    events += more + risk_events
     files = []
-    for name, file_policy in policy.files.items():
-        frame = public[name][file_policy.public_columns()].copy()
-        if slip and slip[0] == name:
-            frame.loc[frame.index[0], slip[1]] = slip[2]
+    written, _ = public_form.written(policy, public, minors, dataset="fioe", tokenizer=keys.tokens)
+    for name, frame in written.items():
+        frame = frame.copy()
+        if slip and slip[0] == name:  # the first row of the first report (the file is ordered by pseudonym)
+            frame.loc[public[name].index[public[name]["fc_num"] == f"FC{str(year)[2:]}000001"][0], slip[1]] = slip[2]
         if extra_column and extra_column[0] == name:
             frame[extra_column[1]] = "1"
         files.append(record_file(policy, name, year, frame))

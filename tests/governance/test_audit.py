@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import trust, trusted_rules
-from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key
+from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key, release_keys
 
 from release.approvals import load_private_key, one_line
 from release.audit import AuditReport, audit, audit_or_raise
@@ -53,7 +53,7 @@ def test_clean_bundle_passes_every_check(built: Built, signing_key: Path) -> Non
         "outputs_match_manifest": "pass", "redaction_log": "pass", "log_trailer_mac": "pass", "approvals": "pass",
         "public_columns_allowed": "pass", "residual_pii": "pass", "table_cells": "pass",
         "suppression_audit": "pass", "privacy_ledger": "pass", "raw_values_absent": "pass", "log_tokens": "pass",
-        "identifier_pseudonyms": "pass"}
+        "identifier_pseudonyms": "pass", "record_cells_replayed": "pass"}
     pseudonyms = next(c for c in report.checks if c.name == "identifier_pseudonyms").detail
     assert pseudonyms["cells"] == 3 and pseudonyms["mismatched"] == 0  # person_id of 3 persons, recomputed
     tokens = next(c for c in report.checks if c.name == "log_tokens").detail
@@ -67,8 +67,8 @@ def test_without_raw_key_or_scanner_those_checks_are_not_run_and_do_not_pass(bui
     report = _run(built, raw=False, key=None)
     assert report.failed == [] and not report.ok
     assert report.unverified == ["log_trailer_mac", "residual_pii", "suppression_audit", "raw_values_absent",
-                                 "log_tokens", "identifier_pseudonyms"]
-    with pytest.raises(AuditFailure, match="6 check.s. could not run: log_trailer_mac, residual_pii"):
+                                 "log_tokens", "identifier_pseudonyms", "record_cells_replayed"]
+    with pytest.raises(AuditFailure, match="7 check.s. could not run: log_trailer_mac, residual_pii"):
         audit_or_raise("fioe", 2020, built.out_dir, None, None, rules_dir=trusted_rules(built.out_dir.parent))
     allowed = _run(built, raw=False, key=None, allow_unverified=True)
     assert allowed.ok and [s["name"] for s in allowed.to_dict()["unverified"]] == report.unverified
@@ -119,10 +119,12 @@ class Tamper:
 
 
 TAMPERING = {
-    "public-file-edited": Tamper(_edit_public, ("outputs_match_manifest",), "public/fioe_2020_contacts.csv"),
+    "public-file-edited": Tamper(_edit_public, ("outputs_match_manifest", "record_cells_replayed"),
+                                 "public/fioe_2020_contacts.csv"),
     "unlisted-public-file": Tamper(_add_public, ("outputs_match_manifest", "privacy_ledger"), "public/tables/extra.csv"),
     "public-file-mangled": Tamper(_mangle_public, ("outputs_match_manifest", "public_columns_allowed",
-                                                   "raw_values_absent"), "not a readable UTF-8 CSV"),
+                                                   "raw_values_absent", "record_cells_replayed"),
+                                  "not a readable UTF-8 CSV"),
     "log-last-line-removed": Tamper(_drop_last_log_line, ("outputs_match_manifest", "redaction_log"), "truncated"),
     "approval-text-altered": Tamper(_alter_approval("note"), ("approvals",), "approvals.jsonl line 1"),
     "approval-signature-altered": Tamper(_alter_approval("signature"), ("approvals",), "signature does not verify"),
@@ -155,12 +157,16 @@ def test_tampering_fails_the_audit(built: Built, signing_key: Path, case: Tamper
 def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, str], when: str,
                                              where: tuple[str, str, str]) -> None:
     built: Built = make_bundle(slip=slip if when == "built-in" else None)
-    if when == "edited-after":
+    if when == "edited-after":  # the first row of the first report, under its pseudonym
+        from release.stages.juvenile import public_report_key
         frame = pd.read_csv(built.public_file, dtype=str, keep_default_na=False)
-        frame.loc[0, slip[1]] = slip[2]
+        first = frame.index[frame["fc_num"] == public_report_key("FC20000001", "fioe", release_keys().tokens)][0]
+        frame.loc[first, slip[1]] = slip[2]
         frame.to_csv(built.public_file, index=False, lineterminator="\n")
     report = _run(built)
-    expected = ["raw_values_absent"] if when == "built-in" else ["outputs_match_manifest", "raw_values_absent"]
+    # the replay from the raw export finds the cell too (record_cells_replayed)
+    expected = ["raw_values_absent", "record_cells_replayed"] if when == "built-in" \
+        else ["outputs_match_manifest", "raw_values_absent", "record_cells_replayed"]
     assert report.failed == expected
     file, row_key, column = where
     assert any(f"{file}, row {row_key}, column {column}:" in p for p in _problems(report, "raw_values_absent"))
@@ -172,8 +178,11 @@ def test_raw_value_in_a_public_file_is_found(make_bundle, slip: tuple[str, str, 
 
 def test_wrong_key_fails_trailer_tokens_and_pseudonyms(built: Built) -> None:
     report = _run(built, key=b"w" * 64)
-    assert report.failed == ["log_trailer_mac", "log_tokens", "identifier_pseudonyms"]
-    assert next(c for c in report.checks if c.name == "identifier_pseudonyms").detail["mismatched"] == 3
+    # the report keys are pseudonyms under the release key: under another key no public row is a raw record's
+    assert report.failed == ["log_trailer_mac", "raw_values_absent", "log_tokens", "identifier_pseudonyms",
+                             "record_cells_replayed"]
+    pseudonyms = next(c for c in report.checks if c.name == "identifier_pseudonyms").detail
+    assert pseudonyms["recomputed"] == 0 and pseudonyms["row_not_found"] == 6, pseudonyms  # 2 columns, 3 rows
     assert next(c for c in report.checks if c.name == "log_tokens").detail["mismatched"] == 8
 
 
@@ -181,7 +190,7 @@ def test_changed_raw_export_is_reported(built: Built) -> None:
     raw = built.raw_dir / "fieldcontact.csv"
     raw.write_text(raw.read_text().replace("Spoke with", "Spoke to"))
     report = _run(built)
-    assert report.failed == ["raw_values_absent", "log_tokens"]
+    assert report.failed == ["raw_values_absent", "log_tokens", "record_cells_replayed"]
     assert any("differs from the input recorded" in p for p in _problems(report, "raw_values_absent"))
 
 

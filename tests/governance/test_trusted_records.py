@@ -20,7 +20,7 @@ from release.config import load_policy
 from release.privacy_policy import load_privacy_policy
 from release.tables_spec import load_tables_policy
 from release.trusted_release import Trusted
-from release.trusted_records import coarsening_problems, juvenile_problems
+from release.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
 
 RULES = ROOT / "redaction_rules"
 WITHHELD = "[WITHHELD: JUVENILE]"
@@ -143,3 +143,30 @@ def test_a_persons_file_without_its_age_or_report_link_fails_closed(tmp_path: Pa
         writer.writerows(rows)
     assert f"public file fioe_2021_persons.csv, column {dropped}: missing, so the trusted juvenile rule cannot be " \
            "checked (rule juvenile)" in _problems(public)
+
+
+KEYED = ["recnum", "person_id", "fc_num", "person_in_report"]
+HONEST_KEYED = [["REC-0123456789ABCDEF", "PER-00000000000000AA", "RPT-B", "1"],
+                ["", "PER-00000000000000AA", "RPT-A", "1"],
+                ["REC-FEDCBA9876543210", "", "RPT-A", "2"],
+                ["", "", "RPT-C", "1"]]
+
+
+def _keyed(tmp_path: Path, rows: list[list[str]]) -> list[str]:
+    with (tmp_path / "fioe_2021_persons.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(KEYED)
+        writer.writerows(rows)
+    return column_rule_problems(_trusted(), tmp_path)
+
+
+def test_sequence_and_pseudonym_columns_hold_only_what_the_build_writes(tmp_path: Path) -> None:
+    """C-pir-age, C-recnum-age (round 25): another value in ``person_in_report`` or ``recnum`` is
+    refused without the raw export, naming the file, column, count and rule, never the value."""
+    assert _keyed(tmp_path, HONEST_KEYED) == []
+    for row, column, value, rule in ((0, "person_in_report", "34", "sequence"), (2, "person_in_report", "3", "sequence"),
+                                     (1, "recnum", "34", "pseudonym"), (0, "person_id", "REC-0123456789ABCDEF", "pseudonym"),
+                                     (0, "recnum", "REC-0123456789abcdef", "pseudonym")):
+        problems = _keyed(tmp_path, _with(HONEST_KEYED, row, column, value, KEYED))
+        assert len(problems) == 1 and problems[0].startswith(f"public file fioe_2021_persons.csv, column {column}: 1 ")
+        assert problems[0].endswith(f"(rule {rule})") and f" {value} " not in problems[0], problems

@@ -1,0 +1,284 @@
+"""``release audit --raw``: every record-level public file replayed cell by cell from the raw export
+(check ``record_cells_replayed``; issue #12, round 25 F-free-text, C-pir-age, D-counts).
+
+An analyst holding the release key copied an honest paid bundle, wrote the protected table's exact
+counts into a free-text cell (``contact_reason``, ``vehicle_model``, ``otherclothing``), adults' exact
+ages into ``person_in_report`` or a derived file's counts +1, redid the hashes and bound it again:
+the checks without the raw export cannot regenerate a free-text cell. Here the record files are
+made again from the raw export the way the build makes them, without the PII model:
+
+1. **the redaction log's spans** are applied to the raw text (``redact.render_logged``, the
+   build's own rendering). Each span must be sound: its token the HMAC of the removed text
+   (``release.keys``; the PII engine's folded form accepted, as ``log_tokens`` does), inside its
+   cell, not overlapping another, in a free-text column, at the output offsets it records, its
+   placeholder one the build writes (``[TYPE n]`` of its own entity type, ``n`` no larger than the
+   cell's spans of that type allow; ``[TYPE]`` for a reviewer's; none for a kept span), so a
+   placeholder cannot carry a value either;
+2. **the build's path**: ``datasets.derive_public`` (generalization, the reviewer's cell decisions
+   as the log records them, the dataset's derive step), ``public_form.finish`` (the trusted linkage
+   coarsening, record risk, portal form) and ``public_form.written`` (column order, report
+   pseudonyms, row order), every cell spreadsheet-safe (``cells.safe_frame``);
+3. **every cell** of every published record file, and every derived file (the firearms daily
+   counts), compared with the CSV the build would write.
+
+A difference fails naming the file, row key (the load's, as the log names rows), column and rule,
+never a value. Without the raw export, the HMAC key or the trusted rules the check is "not run".
+The log cannot show a span the build should have redacted and did not: the leak checks
+(``raw_values_absent``) and the PII scan (``residual_pii``) look for that.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from release.audit_report import AuditCheck, from_problems, not_run
+from release.config import DatasetPolicy
+from release.errors import ReleaseError
+from release.keys import Tokenizer
+from release.model import RedactionEvent, Tables
+from release.stages.load import ROW_KEY, Loaded
+from release.stages.publish import LOG
+
+NAME = "record_cells_replayed"
+RULE = "rule record-replay"
+MAX_LISTED = 20  # cell problems listed per file; the rest are counted
+Cell = tuple[str, str, str]  # (raw file, row key, column)
+
+
+def not_run_replay(reason: str) -> AuditCheck:
+    return not_run(NAME, reason)
+
+
+def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str, Any], bundle: Path,
+                   rules_dir: Path | None, tokenizer: Tokenizer | None) -> AuditCheck:
+    """The check over a draft bundle's public record files and derived files."""
+    if tokenizer is None:
+        return not_run(NAME, "no HMAC key given: the log's tokens and the report pseudonyms need it")
+    if rules_dir is None:
+        return not_run(NAME, "no trusted rules given")
+    if not (bundle / "public").is_dir():
+        return not_run(NAME, "the bundle has no public files (a blocked build)")
+    from release.trusted_release import trusted_for
+
+    trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
+    if isinstance(trusted, str):
+        return from_problems(NAME, [f"the trusted rules cannot be read: {trusted}"], {})
+    spans, decisions, problems = _logged(policy, bundle)
+    redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer)
+    problems += span_problems
+    try:
+        expected = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
+    except ReleaseError as exc:
+        return from_problems(NAME, problems + [f"the record files cannot be made again from the raw export: "
+                                               f"{exc.one_line()}"], counts)
+    for relpath, (frame, keys, rules) in expected.items():
+        problems += _compared(bundle / relpath, relpath, frame, keys, rules)
+    counts.update(files=len(expected), cells=sum(f.size for f, _, _ in expected.values()))
+    return from_problems(NAME, problems, counts)
+
+
+def _logged(policy: DatasetPolicy, bundle: Path) -> tuple[dict[Cell, list[dict[str, Any]]], list[dict[str, Any]],
+                                                          list[str]]:
+    """The log's spans in text (by cell) and its reviewer cell decisions; the log's own integrity is
+    ``check_log``'s (hash chain, trailer)."""
+    spans: dict[Cell, list[dict[str, Any]]] = defaultdict(list)
+    decisions: list[dict[str, Any]] = []
+    problems: list[str] = []
+    path = bundle / LOG
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # check_log names it
+        if not isinstance(entry, dict) or entry.get("trailer"):
+            continue
+        cell = (str(entry.get("file")), str(entry.get("row_key")), str(entry.get("column")))
+        start = entry.get("start")
+        if entry.get("detector") == "reviewer" and entry.get("action") == "drop_value":
+            decisions.append(entry)
+        elif isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+            spans[cell].append(entry)
+    return spans, decisions, problems
+
+
+def _placeholder_ok(entry: Mapping[str, Any], text: str, labels: Mapping[str, int]) -> bool:
+    """A kept span's placeholder is empty; a reviewer's redaction writes ``[TYPE]``; the engine writes
+    ``[TYPE n]``, numbered per type from 1 after any number the text already holds, so ``n`` is at most
+    that number plus the cell's spans of the type (``labels``): no placeholder carries another value."""
+    from release.pii.normalize import PLACEHOLDER
+
+    action, placeholder, kind = entry.get("action"), entry.get("placeholder"), str(entry.get("entity_type"))
+    if action == "keep":
+        return placeholder == ""
+    if action != "redact" or not isinstance(placeholder, str):
+        return False
+    if entry.get("detector") == "reviewer":
+        return placeholder == f"[{kind}]" and PLACEHOLDER.fullmatch(f"[{kind} 1]") is not None
+    match = PLACEHOLDER.fullmatch(placeholder)
+    if match is None or match.group(1) != kind:
+        return False
+    existing = max((int(m.group(2)) for m in PLACEHOLDER.finditer(text) if m.group(1) == kind), default=0)
+    return 1 <= int(match.group(2)) <= existing + labels.get(kind, 0)
+
+
+def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokenizer: Tokenizer,
+                  labels: Mapping[str, int]) -> str | None:
+    from release.audit_raw import token_forms
+
+    start, end = entry.get("start"), entry.get("end")
+    if not isinstance(end, int) or isinstance(end, bool) or not start < end <= len(text):
+        return "its span is not inside the cell"
+    if start < previous_end:
+        return "its span overlaps another span of the cell"
+    if not _placeholder_ok(entry, text, labels):
+        return "its placeholder is not one the build writes for its entity type (numbered within the cell)"
+    if entry.get("removed_length") != end - start:
+        return "its removed length is not its span's"
+    if entry.get("token") not in {tokenizer.token(form) for form in token_forms(text[start:end])}:
+        return "its token does not match the raw text of its span"
+    return None
+
+
+def _where(file: str, row_key: str, column: str, seq: object = None) -> str:
+    return f"{file}, row {row_key}, column {column}" + (f", log seq {seq}" if seq is not None else "")
+
+
+def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict[str, Any]]],
+              tokenizer: Tokenizer) -> tuple[Tables, list[str], dict[str, int]]:
+    """The raw tables with every logged span rendered in its free-text cell, as the build's redaction
+    left them; and each span that is not sound (``_span_problem``) or not in a free-text cell."""
+    from release.stages.redact import render_logged
+
+    frames = dict(raw.frames)
+    problems: list[str] = []
+    used: set[Cell] = set()
+    replayed = 0
+    for name, file_policy in policy.files.items():
+        columns = file_policy.free_text_columns()
+        if not columns:
+            continue
+        frame = frames[name] = raw[name].copy()
+        keys = frame[ROW_KEY].astype(str).tolist()
+        for column in columns:
+            values = frame[column].tolist()
+            for position, (key, text) in enumerate(zip(keys, values, strict=True)):
+                cell = (file_policy.raw_file, key, column)
+                logged = sorted(spans.get(cell, []), key=lambda e: (e.get("start"), e.get("seq") or 0))
+                if not logged:
+                    continue
+                used.add(cell)
+                text = text if isinstance(text, str) else ""
+                labels = Counter(str(e.get("entity_type")) for e in logged)
+                found = [(e, why) for e, previous in zip(logged, [0] + [e.get("end") for e in logged])
+                         if (why := _span_problem(e, text, previous if isinstance(previous, int) else 0, tokenizer,
+                                                  labels))]
+                if found:
+                    problems += [f"{_where(*cell, e.get('seq'))}: {why} ({RULE})" for e, why in found]
+                    continue
+                rendered, placed = render_logged(text, [(e["start"], e["end"], e["placeholder"], e["action"] == "keep")
+                                                        for e in logged],
+                                                 reviewed=any(e.get("detector") == "reviewer" for e in logged))
+                problems += [f"{_where(*cell, e.get('seq'))}: its output offsets are not where the build places "
+                             f"its span ({RULE})" for e, (o_s, o_e) in zip(logged, placed, strict=True)
+                             if (e.get("out_start"), e.get("out_end")) != (o_s, o_e)]
+                values[position] = rendered
+                replayed += 1
+            frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    problems += [f"{_where(*cell)}: a logged span in no free-text cell of the raw export ({RULE})"
+                 for cell in sorted(set(spans) - used)]
+    return Tables(frames), problems, {"spans": sum(len(v) for v in spans.values()), "cells_redacted": replayed}
+
+
+def _cell_decisions(policy: DatasetPolicy, decisions: list[dict[str, Any]], tokenizer: Tokenizer):  # noqa: ANN202
+    """The reviewer's cell decisions as the log records them (``build._apply_cell_decisions`` blanks a
+    published cell while it holds what the reviewer saw, and logs it)."""
+    by_raw_file = {fp.raw_file: name for name, fp in policy.files.items()}
+
+    def apply(public: Tables) -> tuple[Tables, list[RedactionEvent], list]:
+        frames = dict(public.frames)
+        for entry in decisions:
+            name, column, row_key = by_raw_file.get(str(entry.get("file"))), str(entry.get("column")), \
+                str(entry.get("row_key"))
+            if name is None or column not in frames[name].columns:
+                raise ReleaseError("a reviewer's cell decision in the log names no public column", file=str(
+                    entry.get("file")), column=column, rule="record-replay")
+            frame = frames[name] = frames[name].copy()
+            rows = frame.index[frame[ROW_KEY] == row_key]
+            value = frame.at[rows[0], column] if len(rows) else None
+            if not isinstance(value, str) or tokenizer.token(value) != entry.get("token"):
+                raise ReleaseError(f"row {row_key}: a reviewer's cell decision in the log does not match the "
+                                   "replayed cell", file=str(entry.get("file")), column=column, rule="record-replay")
+            frame.loc[rows, column] = None
+        return Tables(frames), [], []
+    return apply
+
+
+def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tables,
+              decisions: list[dict[str, Any]], tokenizer: Tokenizer
+              ) -> dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]]:
+    """Each public record and derived file as the build writes it from this export and log: by
+    path in the bundle, its frame, each row's name (a load row key, or the row's number) and the
+    rule of each column."""
+    from release import datasets, linkage, public_form
+    from release.cells import safe_frame
+    from release.stages import juvenile
+
+    dataset, year = policy.dataset, trusted.year
+    minors = juvenile.minor_keys(loaded.tables, policy)
+    made = datasets.derive_public(dataset, year, policy, loaded.tables, redacted, minors, tokenizer,
+                                  _cell_decisions(policy, decisions, tokenizer))
+    public, _, _, _ = public_form.finish(
+        made.public, policy, linkage.coarsening(trusted.tables),
+        trusted.privacy.record_risk.get(trusted.policy_name, ()), dataset=dataset, tokenizer=tokenizer)
+    frames, _ = public_form.written(policy, public, minors, dataset=dataset, tokenizer=tokenizer)
+    expected = {}
+    for name, frame in frames.items():
+        keys = public[name][ROW_KEY].astype(str).loc[frame.index].tolist()
+        rules = {c: f"column rule {policy.files[name].columns[c].type}" for c in frame.columns}
+        expected[f"public/{policy.files[name].public_file.format(year=year)}"] = (safe_frame(frame)[0], keys, rules)
+    for extra in made.derived.files:
+        rows = [f"#{i}" for i in range(1, len(extra.frame) + 1)]
+        expected[extra.relpath] = (safe_frame(extra.frame)[0], rows, {c: "derived file" for c in extra.frame.columns})
+    return expected
+
+
+def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], rules: Mapping[str, str]) -> list[str]:
+    """Why the published file is not the one the build writes (empty: it is, byte for byte)."""
+    file = relpath.removeprefix("public/")
+    if not path.is_file():
+        return [f"{file}: the build writes it and it is not in the bundle ({RULE})"]
+    wanted = frame.to_csv(index=False, lineterminator="\n")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [f"{file}: not UTF-8 text ({RULE})"]
+    if text == wanted:
+        return []
+    published = list(csv.reader(io.StringIO(text)))
+    made = list(csv.reader(io.StringIO(wanted)))
+    if not published or published[0] != made[0]:
+        return [f"{file}: its header is not the one the build writes ({RULE})"]
+    header = made[0]
+    cells = []
+    for number, (ours, theirs) in enumerate(zip(made[1:], published[1:]), start=0):
+        if ours == theirs:
+            continue
+        if len(ours) != len(theirs):
+            cells.append(f"{file}, row {keys[number]}: {len(theirs)} field(s) where the build writes {len(ours)} ({RULE})")
+            continue
+        cells += [f"{file}, row {keys[number]}, column {column}: not the cell the build writes from the raw export "
+                  f"and the redaction log ({rules.get(column, '')}; {RULE})"
+                  for column, a, b in zip(header, ours, theirs) if a != b]
+    problems = cells[:MAX_LISTED] + ([f"{file}: {len(cells) - MAX_LISTED} more cell(s) differ ({RULE})"]
+                                     if len(cells) > MAX_LISTED else [])
+    if len(published) != len(made):
+        problems.append(f"{file}: {len(published) - 1} row(s) where the build writes {len(made) - 1} ({RULE})")
+    return problems or [f"{file}: not written as the build writes it (line endings or quoting) ({RULE})"]

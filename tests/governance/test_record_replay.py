@@ -1,0 +1,174 @@
+"""Issue #12, attack round 25: record-level cells edited in a paid bundle, through the CLI.
+
+The analyst holds the release key: an honest, paid 2021 bundle is copied, a record-level cell edited
+(F-free-text: a fictitious "exact count" appended to a narrative, a vehicle model or a clothing
+description; C-pir-age: exact ages in ``person_in_report``; C-recnum-age: the same in ``recnum``),
+the file's hash redone in the manifest and the manifest bound again on the organisation's ledger
+(round 24's ``rebind.py``). A free-text cell cannot be regenerated without the raw export: approve
+passes it, and ``release audit --raw`` (``record_cells_replayed``: the raw export, the redaction
+log's spans, the build's path) fails it (8), naming file, row key, column and rule, never the
+value. ``person_in_report`` and ``recnum`` are held to their rule without the raw export: approve and
+publish 7 (rule sequence, rule pseudonym), the audit and ``verify`` 8. The honest bundle passes ``audit --raw``. Fictitious
+values only (``SECRET``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, invoke
+from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
+from governance.test_public_content import _rebind, _rows, _write
+from governance.test_trusted_release import YEAR, _org, _raw_2021, _verify_problems
+from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
+
+SECRET = "Boston by contacts 4242"
+REPLAYED = "record_cells_replayed"
+CONTACTS, PERSONS = f"fioe_{YEAR}_contacts.csv", f"fioe_{YEAR}_persons.csv"
+
+
+def _audit_raw(world: World, out: Path, raw: Path) -> tuple[int, dict[str, dict]]:
+    code, stdout, stderr = invoke("audit", *_org(out, world), "--raw", str(raw), "--no-scan", "--allow-unverified",
+                                  "--json")
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    return code, {c["name"]: c for c in json.loads(stdout)["checks"]}
+
+
+def _cell(file: str, column: str, value: Callable[[str, int], str], rows: Callable[[list[str]], bool] | None = None
+          ) -> Callable[[Path], str]:
+    """Every row ``rows`` picks (the first non-blank one when None) gets ``value(cell, row)`` in ``column``."""
+    def edit(public: Path) -> str:
+        table = _rows(public / file)
+        at = table[0].index(column)
+        picked = [i for i in range(1, len(table)) if (rows(table[i]) if rows else table[i][at])]
+        for i in picked if rows else picked[:1]:
+            table[i][at] = value(table[i][at], i)
+        assert picked
+        _write(public / file, table)
+        return file
+    return edit
+
+
+def _edited(world: World, honest: Path, variant: str, edit: Callable[[Path], str]) -> tuple[Path, Path]:
+    out = world.tmp / f"rel-{variant}"
+    shutil.copytree(honest, out)
+    bundle = out / "fioe" / YEAR
+    for name in ("approvals.jsonl", "publication.jsonl"):
+        (bundle / name).unlink(missing_ok=True)
+    name = edit(bundle / "public")
+    _rewrite(bundle, lambda m: None, f"public/{name}")
+    _rebind(world, bundle)
+    return out, bundle
+
+
+FREE_TEXT = {  # F-free-text: approve cannot tell; audit --raw replays the cell from the raw export
+    "reason": (_cell(CONTACTS, "contact_reason", lambda v, _: f"{v} {SECRET}"), CONTACTS, "contact_reason",
+               "column rule narrative"),
+    "model": (_cell(CONTACTS, "vehicle_model", lambda v, _: SECRET), CONTACTS, "vehicle_model", "column rule keep"),
+    "clothing": (_cell(PERSONS, "otherclothing", lambda v, _: SECRET), PERSONS, "otherclothing",
+                 "column rule free_text"),
+}
+
+
+def test_the_honest_bundle_replays_and_edited_free_text_fails_audit_raw(world: World) -> None:
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    org = _org(honest, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    code, checks = _audit_raw(world, honest, raw)
+    replayed = checks[REPLAYED]
+    assert replayed["status"] == "pass" and replayed["detail"]["files"] == 2, replayed
+    assert replayed["detail"]["spans"] >= 1 and replayed["detail"]["cells_redacted"] >= 1, replayed
+    assert code == 0, [c for c in checks.values() if c["status"] == "fail"]
+    for variant, (edit, file, column, rule) in FREE_TEXT.items():
+        out, bundle = _edited(world, honest, variant, edit)
+        world.ok("approve", *org[:2], "--key", str(world.counsel), *_org(out, world)[2:])  # no rule can tell
+        code, checks = _audit_raw(world, out, raw)
+        assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == [REPLAYED], (variant, checks)
+        problems = checks[REPLAYED]["problems"]
+        assert len(problems) == 1 and problems[0].startswith(f"{file}, row ") and f", column {column}: " in problems[0]
+        assert f"({rule}; rule record-replay)" in problems[0] and "4242" not in problems[0], problems
+
+
+@pytest.mark.parametrize(("column", "rule"), [("person_in_report", "sequence"), ("recnum", "pseudonym")],
+                         ids=["C-pir-age", "C-recnum-age"])
+def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_raw_export(
+        world: World, column: str, rule: str) -> None:
+    """Each person's fictitious "exact age" in the column: approve 7 and the audit 8 name the file,
+    column, count and rule; ``audit --raw`` replays the cells too."""
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    out, bundle = _edited(world, honest, column, _cell(PERSONS, column, lambda v, i: str(17 + i), lambda row: True))
+    org = _org(out, world)
+    said = f"public file {PERSONS}, column {column}: "
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+    details = " ".join((stdout + stderr).split())
+    assert code == 7 and said in details and f"(rule {rule})" in details, details
+    code, checks = _audit_raw(world, out, raw)
+    assert code == 8 and checks["trusted_policy"]["status"] == "fail" and checks[REPLAYED]["status"] == "fail"
+    assert any(said in p for p in checks["trusted_policy"]["problems"]), checks["trusted_policy"]
+    assert all(f", column {column}: " in p or "more cell(s)" in p for p in checks[REPLAYED]["problems"])
+    assert refusal
+    _sign_outside_approve(world, bundle)  # publish checks again, and verify holds a copy laid out by hand
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    assert any(said in p and f"(rule {rule})" in p for p in _verify_problems(world, bundle))
+
+
+# ---- the log's spans, checked before they are applied (no CLI: a forged log re-chained with the key) ----
+
+def _span_problems(*entries: dict, text: str = "Met John Smith at the corner") -> tuple[str, list[str]]:
+    import pandas as pd
+
+    from release.config import load_policy
+    from release.keys import derive_keys
+    from release.model import Tables
+    from release.record_replay import _redacted
+    from release.stages.load import ROW_KEY
+
+    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
+    tokens = derive_keys(b"k" * 32, "fioe", 2021).tokens
+    raw = Tables({"contacts": pd.DataFrame({ROW_KEY: ["FC1"], "contact_reason": [text]}, dtype=object),
+                  "persons": pd.DataFrame({ROW_KEY: ["FC1#1"], "otherclothing": [None]}, dtype=object)})
+    spans: dict = {}
+    for seq, entry in enumerate(entries, start=1):
+        entry = {"seq": seq, "action": "redact", "entity_type": "PERSON", "detector": "lexicon", "start": 4,
+                 "end": 14, "out_start": 4, "out_end": 14, "placeholder": "[PERSON 1]", "removed_length": 10,
+                 **entry}
+        entry.setdefault("token", tokens.token(text[entry["start"]:entry["end"]]))
+        spans.setdefault((entry.pop("file", "fieldcontact.csv"), entry.pop("row_key", "FC1"), "contact_reason"),
+                         []).append(entry)
+    redacted, problems, _ = _redacted(policy, raw, spans, tokens)
+    return str(redacted["contacts"]["contact_reason"].iat[0]), problems
+
+
+def test_the_logs_spans_rebuild_the_text_and_a_forged_span_is_named_never_its_value() -> None:
+    assert _span_problems({}) == ("Met [PERSON 1] at the corner", [])
+    assert _span_problems({"action": "keep", "placeholder": ""}) == ("Met John Smith at the corner", [])
+    where = "fieldcontact.csv, row FC1, column contact_reason, log seq 1: "
+    forged = {
+        "token": ({"token": "0" * 64}, "its token does not match the raw text of its span"),
+        "placeholder-value": ({"placeholder": "[PERSON 1] 4242", "out_end": 19},
+                              "its placeholder is not one the build writes"),
+        "placeholder-number": ({"placeholder": "[PERSON 4242]", "out_end": 17},
+                               "its placeholder is not one the build writes"),
+        "placeholder-type": ({"placeholder": "[COUNTS 1]"}, "its placeholder is not one the build writes"),
+        "outside": ({"end": 99, "removed_length": 95}, "its span is not inside the cell"),
+        "offsets": ({"out_start": 5, "out_end": 15}, "its output offsets are not where the build places its span"),
+        "length": ({"removed_length": 3}, "its removed length is not its span's"),
+    }
+    for variant, (entry, why) in forged.items():
+        text, problems = _span_problems(entry)
+        assert len(problems) == 1 and problems[0].startswith(where + why), (variant, problems)
+        assert problems[0].endswith("(rule record-replay)") and "4242" not in problems[0] and "Smith" not in problems[0]
+    _, problems = _span_problems({}, {"start": 8, "end": 14, "removed_length": 6, "placeholder": "[PERSON 2]"})
+    assert problems == ["fieldcontact.csv, row FC1, column contact_reason, log seq 2: its span overlaps another span "
+                        "of the cell (rule record-replay)"], problems
+    _, problems = _span_problems({"row_key": "FC9"})
+    assert problems == ["fieldcontact.csv, row FC9, column contact_reason: a logged span in no free-text cell of the "
+                        "raw export (rule record-replay)"], problems
