@@ -71,8 +71,11 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
     trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
     if isinstance(trusted, str):
         return from_problems(NAME, [f"the trusted rules cannot be read: {trusted}"], {})
+    from release.pii.placeholders import engine_labels
+
     spans, decisions, problems = _logged(policy, bundle)
-    redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer)
+    redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer,
+                                                engine_labels(rules_dir / "pii"))
     problems += span_problems
     try:
         expected = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
@@ -130,7 +133,7 @@ def _placeholder_ok(entry: Mapping[str, Any], text: str, labels: Mapping[str, in
 
 
 def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokenizer: Tokenizer,
-                  labels: Mapping[str, int]) -> str | None:
+                  labels: Mapping[str, int], known: frozenset[str]) -> str | None:
     from release.audit_raw import token_forms
 
     start, end = entry.get("start"), entry.get("end")
@@ -138,6 +141,8 @@ def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokeni
         return "its span is not inside the cell"
     if start < previous_end:
         return "its span overlaps another span of the cell"
+    if entry.get("entity_type") not in known:  # a placeholder's word is one the build can write: it carries nothing
+        return "its entity type is not one the build's engine, its leak check or the trusted recognizers write"
     if not _placeholder_ok(entry, text, labels):
         return "its placeholder is not one the build writes for its entity type (numbered within the cell)"
     if entry.get("removed_length") != end - start:
@@ -152,7 +157,7 @@ def _where(file: str, row_key: str, column: str, seq: object = None) -> str:
 
 
 def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict[str, Any]]],
-              tokenizer: Tokenizer) -> tuple[Tables, list[str], dict[str, int]]:
+              tokenizer: Tokenizer, known: frozenset[str]) -> tuple[Tables, list[str], dict[str, int]]:
     """The raw tables with every logged span rendered in its free-text cell, as the build's redaction
     left them; and each span that is not sound (``_span_problem``) or not in a free-text cell."""
     from release.stages.redact import render_logged
@@ -179,7 +184,7 @@ def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict
                 labels = Counter(str(e.get("entity_type")) for e in logged)
                 found = [(e, why) for e, previous in zip(logged, [0] + [e.get("end") for e in logged])
                          if (why := _span_problem(e, text, previous if isinstance(previous, int) else 0, tokenizer,
-                                                  labels))]
+                                                  labels, known))]
                 if found:
                     problems += [f"{_where(*cell, e.get('seq'))}: {why} ({RULE})" for e, why in found]
                     continue

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from release.pii.spans import PLACEHOLDER, WORD, Candidate, TextViews
 
@@ -25,6 +26,7 @@ _LABEL_PRIORITY = {
     "ID": 6, "HANDLE": 6, "URL": 6, "ADDRESS": 6, "PERSON": 5, "OFFICER": 5, "AGE": 4, "NAME": 3,
 }
 _DETECTOR_PRIORITY = {"record_term": 3, "roster": 2}
+LEAK_LABEL = "REDACTED"  # the release-wide leak check's label for a value of no known kind (release.stages.leakcheck)
 _NAME_LABELS = {"PERSON", "NAME", "OFFICER"}
 _JOINERS = re.compile(r"\s*-?\s*")
 _PIECES = re.compile(r"[^\W_]+")
@@ -246,3 +248,12 @@ def detections(views: TextViews, clusters: list[_Cluster]) -> list[Detection]:
         assert lead is not None
         found.append(Detection(start, end, cluster.label, lead.detector, lead.score, lead.rule_id))
     return found
+
+
+def engine_labels(pii_rules: Path) -> frozenset[str]:
+    """Every entity type the build can write in a placeholder: the engine's own labels, the leak
+    check's, and those ``recognizers.yaml`` in ``pii_rules`` declares. ``release audit --raw`` holds the
+    redaction log's entity types to it, so that a placeholder's word cannot carry a value."""
+    from release.pii.recognizers import declared_entity_types
+
+    return frozenset(_LABEL_PRIORITY) | {LEAK_LABEL} | declared_entity_types(pii_rules)

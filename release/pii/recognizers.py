@@ -284,6 +284,12 @@ def _expand(pattern: str, expansions: dict[str, str]) -> str:
     return pattern
 
 
+def declared_entity_types(rules_dir: Path) -> frozenset[str]:
+    """The entity types ``recognizers.yaml`` declares (read as it is loaded; not built)."""
+    top = load_rule_file(RecognizersFile, rules_dir / "recognizers.yaml")
+    return frozenset(str(raw["entity_type"]) for raw in top.recognizers if isinstance(raw.get("entity_type"), str))
+
+
 def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
     """Read, validate and build every recognizer in ``recognizers.yaml``."""
     path = rules_dir / "recognizers.yaml"

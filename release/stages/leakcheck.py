@@ -26,6 +26,7 @@ import ahocorasick
 import pandas as pd
 
 from release.config import DatasetPolicy
+from release.pii.placeholders import LEAK_LABEL
 from release.stages.load import ROW_KEY
 
 _PERSON_NAME = ("first_name", "middle_name", "last_name")
@@ -72,7 +73,7 @@ _LABELS = {"first_name": "PERSON", "middle_name": "PERSON", "last_name": "PERSON
 
 
 def label_of(value: str, labels: dict[str, str]) -> str:
-    return labels.get(value, "REDACTED")
+    return labels.get(value, LEAK_LABEL)
 
 
 _NON_SPACE = re.compile(r"\S+")
@@ -201,7 +202,7 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> RawValues
                     folded = _fold(value)
                     if kind == "address" and not has_house_number(folded):
                         continue  # "homeless", a bare street or intersection: published as the street
-                    labels.setdefault(folded, _LABELS.get(kind, "REDACTED"))
+                    labels.setdefault(folded, _LABELS.get(kind, LEAK_LABEL))
                     found[key]["parts" if kind in _NAME_PARTS else "full"].add(folded)
         names = sorted((c for c, k in raw_only.items() if k in _PERSON_NAME),
                        key=lambda c: _PERSON_NAME.index(raw_only[c]))

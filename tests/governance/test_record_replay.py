@@ -143,7 +143,9 @@ def _span_problems(*entries: dict, text: str = "Met John Smith at the corner") -
         entry.setdefault("token", tokens.token(text[entry["start"]:entry["end"]]))
         spans.setdefault((entry.pop("file", "fieldcontact.csv"), entry.pop("row_key", "FC1"), "contact_reason"),
                          []).append(entry)
-    redacted, problems, _ = _redacted(policy, raw, spans, tokens)
+    from release.pii.placeholders import engine_labels
+
+    redacted, problems, _ = _redacted(policy, raw, spans, tokens, engine_labels(ROOT / "redaction_rules" / "pii"))
     return str(redacted["contacts"]["contact_reason"].iat[0]), problems
 
 
@@ -158,6 +160,9 @@ def test_the_logs_spans_rebuild_the_text_and_a_forged_span_is_named_never_its_va
         "placeholder-number": ({"placeholder": "[PERSON 4242]", "out_end": 17},
                                "its placeholder is not one the build writes"),
         "placeholder-type": ({"placeholder": "[COUNTS 1]"}, "its placeholder is not one the build writes"),
+        # the entity type re-logged with the placeholder's word: a word the build never writes carries a value
+        "entity-word": ({"placeholder": "[ONETHREEFIVE 1]", "entity_type": "ONETHREEFIVE", "out_end": 20},
+                        "its entity type is not one the build's engine, its leak check or the trusted recognizers write"),
         "outside": ({"end": 99, "removed_length": 95}, "its span is not inside the cell"),
         "offsets": ({"out_start": 5, "out_end": 15}, "its output offsets are not where the build places its span"),
         "length": ({"removed_length": 3}, "its removed length is not its span's"),
