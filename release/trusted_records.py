@@ -230,6 +230,7 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
     """Each ``sequence`` column numbers its report's rows 1..n in the file's order; each pseudonym
     column holds only the pseudonym's form or a blank."""
     from release.stages.pseudonyms import pseudonym_columns
+    from release.trusted_vocabulary import vocabulary_problems
 
     problems: list[str] = []
     for name, file_policy in sorted(trusted.policy.files.items()):
@@ -259,4 +260,4 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
         if wrong:
             problems.append(f"public file {_file_name(trusted, name)}, column {column}: {wrong} value(s) are not of "
                             f"the pseudonym's form ({rule.prefix} and 16 hex digits) or blank (rule pseudonym)")
-    return problems
+    return problems + vocabulary_problems(trusted, public)

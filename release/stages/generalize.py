@@ -205,8 +205,7 @@ def _integers(values: pd.Series, minimum: int | None, maximum: int | None, ctx: 
 
 def rule_integer(values: pd.Series, rule: IntegerRule, ctx: Context) -> Outcome:
     numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "integer_invalid")
-    out = numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object)
-    return Outcome(out, _unchanged(values), findings)
+    return Outcome(_whole_years(numbers), _unchanged(values), findings)
 
 
 def rule_zip(values: pd.Series, rule: object, ctx: Context) -> Outcome:
@@ -245,6 +244,20 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
     return Outcome(values, _unchanged(values))
 
 
+def published_form(values: pd.Series, rule: object, ctx: Context) -> pd.Series:
+    """What a closed or typed column's rule publishes for each value on its own: the rule's own
+    function, without the juvenile rule or any other row (before the portal form and spreadsheet
+    safety). The trusted-policy check holds a published cell to it (``release.trusted_vocabulary``)."""
+    if isinstance(rule, AgeRule):
+        numbers, _ = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
+        return _whole_years(numbers)
+    return _as_text(RULES[getattr(rule, "type")](values, rule, ctx).values)
+
+
+def _whole_years(numbers: pd.Series) -> pd.Series:
+    return numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object)
+
+
 RULES: dict[str, Callable[..., Outcome]] = {
     "keep": rule_keep, "datetime": rule_datetime, "street_name": rule_street_name,
     "integer": rule_integer, "zip": rule_zip, "narrative": rule_passthrough,
@@ -280,8 +293,7 @@ def _ages(frame: pd.DataFrame, name: str, column: str, rule: AgeRule, policy: Da
     numbers, findings = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
     juvenile = policy.juvenile
     if juvenile is None or not juvenile.enabled or juvenile.age_column != f"{name}.{column}":
-        return Outcome(numbers.map(lambda n: None if pd.isna(n) else str(int(n))).astype(object),
-                       _unchanged(values), findings, entity_type="AGE", action="generalize")
+        return Outcome(_whole_years(numbers), _unchanged(values), findings, entity_type="AGE", action="generalize")
     ages = read_ages(frame, policy)
     minor = minor_rows(ages, policy)
 
