@@ -67,7 +67,9 @@ def _forms(values: list[str], rule: object, trusted: Trusted, file_policy: FileP
     from release.stages.generalize import Context, published_form
 
     raw = pd.Series([_unsafe(v) for v in values], dtype=object)
-    ctx = Context(trusted.dataset, file_policy.raw_file, column, pd.Series(range(len(values))), None)  # type: ignore[arg-type]
+    # no tokenizer: no rule held here makes a keyed value
+    ctx = Context(trusted.dataset, file_policy.raw_file, column, pd.Series(range(len(values))),
+                  None)  # type: ignore[arg-type]
     if not isinstance(rule, DatetimeRule):
         return [{safe_cell(f)} for f in published_form(raw, rule, ctx)]
     # a date at its column's precision, or coarser (the juvenile rule, the record-risk ladder),
@@ -133,7 +135,7 @@ def vocabulary_problems(trusted: Trusted, public: Path) -> list[str]:
                    if v not in forms and v not in extra and not (form is not None and form.fullmatch(v))}
             rows = int(frame[column].isin(bad).sum()) if bad else 0
             if rows:
+                said = "report pseudonym" if keys else _describe(rule)
                 problems.append(f"public file {_file_name(trusted, name)}, column {column}: {rows} row(s) hold a "
-                                f"value its trusted rule ({'report pseudonym' if keys else _describe(rule)}) cannot publish "
-                                "(rule vocabulary)")
+                                f"value its trusted rule ({said}) cannot publish (rule vocabulary)")
     return problems

@@ -1,15 +1,17 @@
-"""Issue #12, attack round 25: record-level cells edited in a paid bundle, through the CLI.
+"""Issue #12, attack rounds 25 and 26: record-level cells edited in a paid bundle, through the CLI.
 
 The analyst holds the release key: an honest, paid 2021 bundle is copied, a record-level cell edited
-(F-free-text: a fictitious "exact count" appended to a narrative, a vehicle model or a clothing
-description; C-pir-age: exact ages in ``person_in_report``; C-recnum-age: the same in ``recnum``),
-the file's hash redone in the manifest and the manifest bound again on the organisation's ledger
-(round 24's ``rebind.py``). A free-text cell cannot be regenerated without the raw export: approve
-passes it, and ``release audit --raw`` (``record_cells_replayed``: the raw export, the redaction
-log's spans, the build's path) fails it (8), naming file, row key, column and rule, never the
-value. ``person_in_report`` and ``recnum`` are held to their rule without the raw export: approve and
-publish 7 (rule sequence, rule pseudonym), the audit and ``verify`` 8. The honest bundle passes ``audit --raw``. Fictitious
-values only (``SECRET``).
+(F-free-text: a fictitious "exact count" appended to a narrative or a clothing description, another
+model of the codebook in ``vehicle_model``; C-pir-age: exact ages in ``person_in_report``;
+C-recnum-age: the same in ``recnum``; round 26: a count in a closed or typed column, ``weather``,
+``sex``, ``race``, the report key, a date), the file's hash redone in the manifest and the manifest
+bound again on the organisation's ledger (round 24's ``rebind.py``). A free-text cell cannot be
+regenerated without the raw export: approve passes it, and ``release audit --raw``
+(``record_cells_replayed``: the raw export, the redaction log's spans, the build's path) fails it
+(8), naming file, row key, column and rule, never the value. ``person_in_report``, ``recnum`` and
+every closed or typed column are held to their rule without the raw export: approve and publish 7
+(rule sequence, pseudonym, vocabulary), the audit and ``verify`` 8. The honest bundle passes
+``audit --raw``. Fictitious values only (``SECRET``).
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ def _edited(world: World, honest: Path, variant: str, edit: Callable[[Path], str
 FREE_TEXT = {  # F-free-text: approve cannot tell; audit --raw replays the cell from the raw export
     "reason": (_cell(CONTACTS, "contact_reason", lambda v, _: f"{v} {SECRET}"), CONTACTS, "contact_reason",
                "column rule narrative"),
-    "model": (_cell(CONTACTS, "vehicle_model", lambda v, _: SECRET), CONTACTS, "vehicle_model", "column rule keep"),
+    # another model of the codebook: the vocabulary holds (a value outside it is refused at approve:
+    # ``test_a_value_its_trusted_rule_cannot_publish_is_refused_without_the_raw_export``)
+    "model": (_cell(CONTACTS, "vehicle_model", lambda v, _: "Camry" if v != "Camry" else "Accord"), CONTACTS,
+              "vehicle_model", "column rule keep"),
     "clothing": (_cell(PERSONS, "otherclothing", lambda v, _: SECRET), PERSONS, "otherclothing",
                  "column rule free_text"),
 }
@@ -118,6 +123,41 @@ def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_ra
     world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
     assert not (world.site / "fioe" / YEAR).exists()
     assert any(said in p and f"(rule {rule})" in p for p in _verify_problems(world, bundle))
+
+
+VOCABULARY = {  # round 26: a closed or typed column holding a fictitious "exact count" in each row it edits
+    "weather": (CONTACTS, "weather", lambda v, i: f"{v or 'Clear'} {4200 + i}", "keep, codebook weather"),
+    "sex": (PERSONS, "sex", lambda v, i: str(17 + i), "keep"),
+    "race": (PERSONS, "race", lambda v, i: f"Count {4200 + i}", "keep"),
+    "fc_num": (PERSONS, "fc_num", lambda v, i: f"FC{4200 + i}", "report pseudonym"),
+    "date": (CONTACTS, "contact_date", lambda v, i: f"2021-01-01T00:{i % 60:02d}:42", "datetime, hour"),
+}
+
+
+def test_a_value_its_trusted_rule_cannot_publish_is_refused_without_the_raw_export(world: World) -> None:
+    """Each closed or typed column edited in every row (codebook columns, a report key, a date): approve
+    and publish 7, the audit and ``verify`` 8 (``trusted_policy``), naming the file, column, rule and the
+    count of rows, never a value; a value of the vocabulary in place of another is ``audit --raw``'s."""
+    honest = world.tmp / "rel-honest"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    for variant, (file, column, value, rule) in VOCABULARY.items():
+        out, bundle = _edited(world, honest, variant, _cell(file, column, value, lambda row: True))
+        table = _rows(bundle / "public" / file)
+        rows = len(table) - 1
+        org = _org(out, world)
+        said = f"public file {file}, column {column}: {rows} row(s) hold a value its trusted rule ({rule}"
+        code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+        details = " ".join((stdout + stderr).split())
+        assert code == 7 and said in details and "(rule vocabulary)" in details, (variant, details)
+        assert "FC42" not in details and "Count 42" not in details and "Traceback" not in details, details
+        code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+        checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+        assert code == 8 and any(said in p for p in checks["trusted_policy"]["problems"]), (variant, checks)
+        if variant == "weather":
+            _sign_outside_approve(world, bundle)  # publish checks again; verify holds a copy laid out by hand
+            world.refused(7, "rule vocabulary", "publish", *org[:2], "--to", str(world.site), *org[2:])
+            assert not (world.site / "fioe" / YEAR).exists()
+            assert any(said in p and "(rule vocabulary)" in p for p in _verify_problems(world, bundle))
 
 
 # ---- the log's spans, checked before they are applied (no CLI: a forged log re-chained with the key) ----

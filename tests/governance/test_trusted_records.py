@@ -146,10 +146,11 @@ def test_a_persons_file_without_its_age_or_report_link_fails_closed(tmp_path: Pa
 
 
 KEYED = ["recnum", "person_id", "fc_num", "person_in_report"]
-HONEST_KEYED = [["REC-0123456789ABCDEF", "PER-00000000000000AA", "RPT-B", "1"],
-                ["", "PER-00000000000000AA", "RPT-A", "1"],
-                ["REC-FEDCBA9876543210", "", "RPT-A", "2"],
-                ["", "", "RPT-C", "1"]]
+REPORT_A, REPORT_B, REPORT_C = (f"RPT-{letter * 16}" for letter in "ABC")  # report pseudonyms' form
+HONEST_KEYED = [["REC-0123456789ABCDEF", "PER-00000000000000AA", REPORT_B, "1"],
+                ["", "PER-00000000000000AA", REPORT_A, "1"],
+                ["REC-FEDCBA9876543210", "", REPORT_A, "2"],
+                ["", "", REPORT_C, "1"]]
 
 
 def _keyed(tmp_path: Path, rows: list[list[str]]) -> list[str]:
