@@ -171,3 +171,39 @@ def test_sequence_and_pseudonym_columns_hold_only_what_the_build_writes(tmp_path
         problems = _keyed(tmp_path, _with(HONEST_KEYED, row, column, value, KEYED))
         assert len(problems) == 1 and problems[0].startswith(f"public file fioe_2021_persons.csv, column {column}: 1 ")
         assert problems[0].endswith(f"(rule {rule})") and f" {value} " not in problems[0], problems
+
+
+# ---- round 26: every closed or typed column holds only what its trusted rule can publish ----
+
+VOCAB = ["fc_num", "contact_date", "street", "zip", "vehicle_year", "key_situations", "weather"]
+HONEST_VOCAB = [[REPORT_A, "2021-03-05T14:00:00", "Blue Hill Ave", "02121", "2010", "Gang, Juvenile", "Clear (Night)"],
+                # a minor's report: its date coarsened to the month, its street withheld
+                [REPORT_B, "2021-03-01T00:00:00", WITHHELD, "", "", "", "Other"],
+                [REPORT_C, "", "", "", "", "", ""]]
+
+
+def _vocabulary(tmp_path: Path, rows: list[list[str]]) -> list[str]:
+    from release.trusted_vocabulary import vocabulary_problems
+
+    with (tmp_path / "fioe_2021_contacts.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(VOCAB)
+        writer.writerows(rows)
+    return vocabulary_problems(_trusted(), tmp_path)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("weather", "Clear 4242"), ("weather", "clear"), ("key_situations", "Gang,Juvenile"),
+    ("key_situations", "Gang, 4242"), ("zip", "2121"), ("vehicle_year", "2010.0"), ("vehicle_year", "4242"),
+    ("contact_date", "2021-03-05T14:42:00"), ("contact_date", "2021-03-05 14:00"), ("street", "42 Blue Hill Ave"),
+    ("fc_num", "FC21004242"), ("fc_num", "RPT-4242")])
+def test_a_closed_column_holds_only_what_its_trusted_rule_publishes(tmp_path: Path, column: str, value: str) -> None:
+    """A value the trusted rule's own function would not write there (a count, a spelling the build
+    normalises, a finer date, a house number, a source report number under pseudonymous keys) is
+    refused, naming the file, column, rule and count of rows, never the value."""
+    assert _vocabulary(tmp_path, HONEST_VOCAB) == []
+    problems = _vocabulary(tmp_path, _with(HONEST_VOCAB, 0, column, value, VOCAB))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"public file fioe_2021_contacts.csv, column {column}: 1 row(s) hold a value its "
+                                  "trusted rule (") and problems[0].endswith("(rule vocabulary)"), problems
+    assert value not in problems[0] and "4242" not in problems[0], problems
