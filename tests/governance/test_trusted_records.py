@@ -153,12 +153,16 @@ HONEST_KEYED = [["REC-0123456789ABCDEF", "PER-00000000000000AA", REPORT_B, "1"],
                 ["", "", REPORT_C, "1"]]
 
 
-def _keyed(tmp_path: Path, rows: list[list[str]]) -> list[str]:
-    with (tmp_path / "fioe_2021_persons.csv").open("w", encoding="utf-8", newline="") as handle:
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(KEYED)
+        writer.writerow(header)
         writer.writerows(rows)
-    return column_rule_problems(_trusted(), tmp_path)
+    return path.parent
+
+
+def _keyed(tmp_path: Path, rows: list[list[str]]) -> list[str]:
+    return column_rule_problems(_trusted(), _write(tmp_path / "fioe_2021_persons.csv", KEYED, rows))
 
 
 def test_sequence_and_pseudonym_columns_hold_only_what_the_build_writes(tmp_path: Path) -> None:
@@ -185,11 +189,7 @@ HONEST_VOCAB = [[REPORT_A, "2021-03-05T14:00:00", "Blue Hill Ave", "02121", "201
 def _vocabulary(tmp_path: Path, rows: list[list[str]]) -> list[str]:
     from release.trusted_vocabulary import vocabulary_problems
 
-    with (tmp_path / "fioe_2021_contacts.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(VOCAB)
-        writer.writerows(rows)
-    return vocabulary_problems(_trusted(), tmp_path)
+    return vocabulary_problems(_trusted(), _write(tmp_path / "fioe_2021_contacts.csv", VOCAB, rows))
 
 
 @pytest.mark.parametrize(("column", "value"), [
