@@ -21,6 +21,9 @@ trusted rules, never "anything but a whole number":
   ``person_id``) is of the pseudonym's form or blank. Neither can carry another value unseen.
   (Free-text cells cannot be regenerated without the raw export: ``audit --raw`` replays them,
   ``release.record_replay``.)
+* **the closed and typed columns** (round 26, ``release.trusted_vocabulary``): every value of a
+  ``keep``, ``integer``, ``zip``, ``age``, ``street_name``, ``datetime`` or patterned ``officer``
+  column is one its trusted rule's own function publishes (rule vocabulary).
 
 Messages name the file, column, count and rule; a published value is never repeated.
 """
@@ -228,7 +231,8 @@ def _no_finer(value: object, precision: str) -> bool:
 
 def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
     """Each ``sequence`` column numbers its report's rows 1..n in the file's order; each pseudonym
-    column holds only the pseudonym's form or a blank."""
+    column holds only the pseudonym's form or a blank; each closed or typed column only what its rule
+    publishes (``release.trusted_vocabulary``)."""
     from release.stages.pseudonyms import pseudonym_columns
     from release.trusted_vocabulary import vocabulary_problems
 
