@@ -265,7 +265,7 @@ class Manifest(_Strict):
     hmac_key_id: str
     hmac: Hmac | None = None
     redaction_log: RedactionLog | None = None
-    checks: Checks
+    checks: Checks | None = None  # private part (round 26: its free numbers stay with the bundle)
     findings: list[Finding] = []
     review_decisions: list[Decision] = []
     dataset_notes: list[str] = []
@@ -273,7 +273,7 @@ class Manifest(_Strict):
     derived_files: list[DerivedFile] = []
     privacy: Privacy = Privacy()
     record_risk: list[Risk] = []
-    execution: Execution | None = None
+    execution: Execution | None = None  # private part
     generation: Generation | None = None
     pseudonyms: list[Pseudonym] = []
     outputs: list[Output] = []

@@ -74,16 +74,19 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
     from release.pii.placeholders import engine_labels
 
     spans, decisions, problems = _logged(policy, bundle)
+    problems += _unsigned(policy, manifest, bundle, rules_dir, [e for es in spans.values() for e in es] + decisions)
     redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer,
                                                 engine_labels(rules_dir / "pii"))
     problems += span_problems
     try:
-        expected = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
+        expected, notes = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
     except ReleaseError as exc:
         return from_problems(NAME, problems + [f"the record files cannot be made again from the raw export: "
                                                f"{exc.one_line()}"], counts)
     for relpath, (frame, keys, rules) in expected.items():
         problems += _compared(bundle / relpath, relpath, frame, keys, rules)
+    if manifest.get("dataset_notes") != list(notes):  # a template's number slot is a channel without the raw export
+        problems.append(f"manifest.json dataset_notes: not the notes the build writes from this export ({RULE})")
     counts.update(files=len(expected), cells=sum(f.size for f, _, _ in expected.values()))
     return from_problems(NAME, problems, counts)
 
@@ -110,6 +113,37 @@ def _logged(policy: DatasetPolicy, bundle: Path) -> tuple[dict[Cell, list[dict[s
         elif isinstance(start, int) and not isinstance(start, bool) and start >= 0:
             spans[cell].append(entry)
     return spans, decisions, problems
+
+
+def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path,
+              entries: list[dict[str, Any]]) -> list[str]:
+    """The log's reviewer entries (a kept span, a reviewer's span or cell redaction) that no signed
+    decision of a trusted reviewer in force makes (round 26, F-decision: forged reviewer ``drop_value``
+    entries re-chained with the release key blanked chosen cells, and the replay applied them)."""
+    from release.decisions import decisions_in_force
+    from release.trust import trust_for
+
+    reviewed = [e for e in entries if e.get("detector") == "reviewer" or e.get("action") == "keep"]
+    if not reviewed:
+        return []
+    try:
+        force = decisions_in_force(policy.dataset, int(manifest["year"]), bundle.parent.parent,
+                                   trust_for(policy.dataset, rules_dir, manifest))
+    except (ReleaseError, KeyError, TypeError, ValueError) as exc:
+        why = exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
+        return [f"the reviewers' decisions cannot be read: {why} ({RULE})"]
+    spans = {(*d.span, d.decision) for d in force.decisions if d.kind == "span"}  # the span check holds its token
+    cells = {(d.row_key, d.column, d.decision, d.token) for d in force.decisions if d.kind == "finding"}
+    problems = []
+    for e in reviewed:
+        made = (e.get("row_key"), e.get("column"), "redact", e.get("token")) in cells \
+            if e.get("action") == "drop_value" else \
+            (e.get("file"), e.get("row_key"), e.get("column"), e.get("start"), e.get("end"),
+             "keep" if e.get("action") == "keep" else "redact") in spans
+        if not made or e.get("detector") != "reviewer":
+            problems.append(f"{_where(str(e.get('file')), str(e.get('row_key')), str(e.get('column')), e.get('seq'))}: "
+                            f"a reviewer's entry no signed decision of a trusted reviewer in force makes ({RULE})")
+    return problems
 
 
 def _placeholder_ok(entry: Mapping[str, Any], text: str, labels: Mapping[str, int]) -> bool:
@@ -228,10 +262,10 @@ def _cell_decisions(policy: DatasetPolicy, decisions: list[dict[str, Any]], toke
 
 def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tables,
               decisions: list[dict[str, Any]], tokenizer: Tokenizer
-              ) -> dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]]:
+              ) -> tuple[dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]], tuple[str, ...]]:
     """Each public record and derived file as the build writes it from this export and log: by
     path in the bundle, its frame, each row's name (a load row key, or the row's number) and the
-    rule of each column."""
+    rule of each column; and the dataset's notes as the build writes them."""
     from release import datasets, linkage, public_form
     from release.cells import safe_frame
     from release.stages import juvenile
@@ -252,7 +286,7 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
     for extra in made.derived.files:
         rows = [f"#{i}" for i in range(1, len(extra.frame) + 1)]
         expected[extra.relpath] = (safe_frame(extra.frame)[0], rows, {c: "derived file" for c in extra.frame.columns})
-    return expected
+    return expected, made.derived.notes
 
 
 def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], rules: Mapping[str, str]) -> list[str]:

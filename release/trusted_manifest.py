@@ -22,11 +22,12 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
 
 Held elsewhere: ``privacy.tables`` and ``record_risk`` (the statement, ``trusted_statement``), the
 measurements (their fields hash to ``measurement_sha256``, which the ledger stores and the witness
-signs), the witness statements (signed), the spends (``spend_policy``). Left free: the build
-machine's paths (``rules.folder``, ``expectations.folder``, ``privacy.ledger``, ``privacy.witness``:
-a reader cannot know them), and in the private part, which never leaves the bundle, the findings'
-messages and row keys and the reviewers' decisions (notes included), which only the raw export
-could regenerate. Messages name the key path and rule, never the value.
+signs), the witness statements (signed), the spends (``spend_policy``). In the private part only,
+never in ``manifest.json`` (round 26, M-path, M-numbers): the build machine's paths
+(``rules.folder``, ``expectations.folder``, ``privacy.ledger``, ``privacy.witness``: a reader cannot
+know them), the checks' counts and the run's execution. Also free in the private part, which never
+leaves the bundle: the findings' messages and row keys and the reviewers' decisions (notes
+included), which only the raw export could regenerate. Messages name the key path and rule, never the value.
 """
 
 from __future__ import annotations
@@ -83,12 +84,27 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     from release import datasets
     from release.bundle_manifest import shape_problems
 
-    problems = shape_problems(manifest)
+    problems = shape_problems(manifest) + _public_part_problems(public)
     notes = manifest.get("dataset_notes")
     problems += [f"manifest.json dataset_notes[{n}]: not a note the {trusted.dataset} build writes (only numbers "
                  "in its slots), rule dataset-notes"
                  for n in datasets.note_problems(trusted.dataset, trusted.policy, trusted.year, notes if isinstance(notes, list) else [])]
     return problems + _publication_problems(trusted, manifest, public) + _text_problems(trusted, manifest, public)
+
+
+def _public_part_problems(public: Path) -> list[str]:
+    """``manifest.json`` itself (the file the portal copies) holds no key of the
+    private part (``manifest_parts.PRIVATE_NESTED``: round 26, M-path, M-numbers)."""
+    import json
+
+    from release.manifest_parts import public_part_problems
+
+    path = public / "manifest.json"  # a published copy: beside its files; a bundle: beside public/
+    try:
+        raw = json.loads((path if path.is_file() else public.parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []  # the integrity checks name an unreadable manifest
+    return public_part_problems(raw) if isinstance(raw, dict) else []
 
 
 def _csv_cells(path: Path) -> list[list[str]]:

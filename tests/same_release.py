@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import invoke
 
+from release.manifest_parts import PRIVATE_FILE, PRIVATE_NESTED
 from release.synth.fioe import generate_fioe, write_fioe
 
 REPORTS = 60
@@ -44,8 +45,17 @@ def assert_same_release(local: Path, other: Path) -> None:
     assert packages[0] == packages[1]
     assert (local / "redaction_log.jsonl").read_bytes() == (other / "redaction_log.jsonl").read_bytes()
     manifests = [json.loads((b / "manifest.json").read_text(encoding="utf-8")) for b in (local, other)]
-    hashes = [{o["path"]: o["sha256"] for o in m["outputs"] if o["path"] not in TIMESTAMPED} for m in manifests]
+    hashes = [{o["path"]: o["sha256"] for o in m["outputs"] if o["path"] not in (*TIMESTAMPED, PRIVATE_FILE)}
+              for m in manifests]
     assert hashes[0] == hashes[1] and len(hashes[0]) >= 3
+    # the private part records how and where each ran (engine, workers, the machine's paths): the rest is equal
+    private = [json.loads((b / PRIVATE_FILE).read_text(encoding="utf-8")) for b in (local, other)]
+    for part in private:
+        part.pop("execution", None)
+        for section, keys in PRIVATE_NESTED.items():
+            for key in keys if section != "privacy" else ("ledger", "witness"):
+                part.get(section, {}).pop(key, None)
+    assert private[0] == private[1]
     entries = (local / "redaction_log.jsonl").read_text(encoding="utf-8").count("\n")
     assert entries > 50  # the narratives were redacted: there was work to split
 

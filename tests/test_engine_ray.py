@@ -41,7 +41,9 @@ def test_ray_gives_the_local_release(export: Path, local: Path, tmp_path: Path) 
     hashes; the manifest names the engine, the workers and the versions they ran."""
     on_ray = build(export, tmp_path / "ray", *RAY)
     assert_same_release(local, on_ray)
-    manifest = json.loads((on_ray / "manifest.json").read_text(encoding="utf-8"))
+    from release.gate import read_manifest
+
+    manifest = read_manifest(on_ray)  # execution is in its private part
     execution = manifest["execution"]
     assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 2, False)
     assert execution["ray"] == ray.__version__

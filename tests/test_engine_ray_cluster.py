@@ -114,7 +114,9 @@ def test_a_run_on_a_cluster_started_apart_gives_the_local_release(export: Path, 
     assert code == 0, stderr
     on_cluster = tmp_path / "cluster" / "fioe" / "2020"
     assert_same_release(local, on_cluster)
-    execution = json.loads((on_cluster / "manifest.json").read_text(encoding="utf-8"))["execution"]
+    from release.gate import read_manifest
+
+    execution = read_manifest(on_cluster)["execution"]  # in its private part
     assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 1, True)
 
 

@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
+
 from conftest import invoke, write_csv
 from same_release import assert_same_release, build, export  # noqa: F401 (export: a fixture)
 
+from release.gate import read_manifest
 from release.pii import batches, parallel
 
 
@@ -39,13 +41,13 @@ def test_one_and_two_workers_give_the_same_release(export: Path, tmp_path: Path,
     assert pools and set(pools) == {2}  # the redaction and the scans ran in two forked workers
     assert_same_release(one, two)
     for bundle, workers in ((one, 1), (two, 2)):
-        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_manifest(bundle)  # execution is in its private part
         assert manifest["execution"] == {"engine": "local", "workers": workers}
 
 
 def test_jobs_default_to_the_usable_cores(export: Path, tmp_path: Path) -> None:
     bundle = build(export, tmp_path / "out")
-    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(bundle)
     assert manifest["execution"]["workers"] == len(os.sched_getaffinity(0)) == parallel.usable_cores()
 
 

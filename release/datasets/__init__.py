@@ -94,8 +94,17 @@ def note_problems(dataset: str, policy: DatasetPolicy, year: int, notes: Iterabl
     words = tuple(getattr(module, "note_words", lambda p: ())(policy))
     given = {"year": year, **getattr(module, "note_values", lambda p, y: {})(policy, year)}
     patterns = [n.pattern(words, given) for n in getattr(module, "NOTES", ())]
-    return [i for i, line in enumerate(notes, start=1)
-            if not isinstance(line, str) or not any(p.fullmatch(line) for p in patterns)]
+    shapes: set[str] = set()
+    problems = []
+    for i, line in enumerate(notes, start=1):
+        # a line may repeat a template only with other words in its slots (one per flag): never the same
+        # words with other numbers, nor the same line twice (round 26, M-notes-repeat, M-slot)
+        shape = re.sub(INTEGER, "#", line) if isinstance(line, str) else None
+        if shape is None or shape in shapes or not any(p.fullmatch(line) for p in patterns):
+            problems.append(i)
+        else:
+            shapes.add(shape)
+    return problems
 
 
 def _module(dataset: str) -> object | None:

@@ -101,7 +101,9 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     assert {p.name for p in bundle.iterdir()} == {"public", "manifest.json", "redaction_log.jsonl", "review"}
     assert {p.name for p in (bundle / "review").iterdir()} >= {"index.html", "findings.json",
                                                                 "validation_raw.json", "validation_public.json"}
-    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    from release.gate import read_manifest
+
+    manifest = read_manifest(bundle)  # with its private part (checks)
     assert manifest["status"] == "draft" and result["status"] == "draft"
     assert manifest["checks"]["blocking_findings"] == 0
     assert manifest["checks"]["validate_public"]["failed_critical"] == 0

@@ -421,7 +421,9 @@ def test_without_a_witness_a_build_is_a_draft_that_warns_and_approve_says_what_a
     """The fixture's bundle was built with the installed rules, which name no witness: a draft
     whose packet warns, refused by approve and publish with the line an administrator adds; once
     the witness is named, the same bundle is approved (its ledger anchored at that first use)."""
-    manifest = json.loads((world.bundle / "manifest.json").read_text())
+    from release.gate import read_manifest
+
+    manifest = read_manifest(world.bundle)  # with its private part (the witness, the ledger path)
     assert manifest["status"] == "draft" and manifest["privacy"]["witness"] is None
     assert manifest["privacy"]["ledger_head"]["length"] >= 1
     findings = json.loads((world.bundle / "review" / "findings.json").read_text())

@@ -285,6 +285,24 @@ def _output_path(manifest: dict) -> None:  # ... listed in the manifest, which t
                                 "bytes": 2})
 
 
+def _path_in_public(manifest: dict) -> None:  # round 26, M-path: a build-machine path carrying the counts
+    manifest["rules"]["folder"] = f"/srv/release-rules/Boston-{SECRET}-0-0-0-{SECRET}"
+
+
+def _numbers_in_public(manifest: dict) -> None:  # round 26, M-numbers: the checks' free numbers in manifest.json
+    manifest["checks"] = {"validate_raw": {"expectations": int(SECRET), "passed": 0}}
+
+
+def _note_repeated(manifest: dict) -> None:  # round 26, M-notes-repeat: the count as the number of lines
+    manifest["dataset_notes"] += [manifest["dataset_notes"][0]] * 3
+
+
+def _note_numbers(manifest: dict) -> None:  # round 26, M-slot: a declared line again, only its numbers changed
+    import re
+    manifest["dataset_notes"].append(re.sub(r"at most [0-9]+ reports", f"at most {SECRET} reports",
+                                            manifest["dataset_notes"][1]))
+
+
 MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (the portal copies manifest.json)
     "M-notes-item": (_note_added, "manifest.json dataset_notes[3]: not a note the fioe build writes (only numbers in "
                                   "its slots), rule dataset-notes"),
@@ -298,6 +316,10 @@ MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (
     "M-component": (_component, "manifest.json components.*: not of the form the build writes (rule manifest-text)"),
     "M-output-path": (_output_path, "manifest.json outputs[].path: not of the form the build writes "
                                     "(rule manifest-text)"),
+    "M-path": (_path_in_public, "manifest.json rules.folder: belongs to the bundle's private part"),
+    "M-numbers": (_numbers_in_public, "manifest.json checks: belongs to the bundle's private part"),
+    "M-notes-repeat": (_note_repeated, "manifest.json dataset_notes[3]: not a note the fioe build writes"),
+    "M-slot": (_note_numbers, "manifest.json dataset_notes[3]: not a note the fioe build writes"),
 }
 
 

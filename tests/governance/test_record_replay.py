@@ -217,3 +217,57 @@ def test_the_logs_spans_rebuild_the_text_and_a_forged_span_is_named_never_its_va
     _, problems = _span_problems({"row_key": "FC9"})
     assert problems == ["fieldcontact.csv, row FC9, column contact_reason: a logged span in no free-text cell of the "
                         "raw export (rule record-replay)"], problems
+
+
+def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path], str]:
+    """Round 26, F-decision: reviewer ``drop_value`` entries no reviewer signed, for the contacts cells of
+    ``rows`` in ``column`` (the bits of a count), put in the log with the release key (chain and trailer
+    rebuilt), the cells blanked as the replay of such entries blanks them."""
+    def edit(public: Path) -> str:
+        from release.gate import read_manifest
+        from release.keys import keys_for_manifest, master_key
+        from release.log import build_log
+        from release.model import RedactionEvent
+        from release.stages.load import ROW_KEY  # noqa: F401  (the log names rows by their load keys)
+
+        bundle = public.parent
+        keys = keys_for_manifest(master_key().material, read_manifest(bundle))
+        log = bundle / "redaction_log.jsonl"
+        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        fields = set(RedactionEvent.__dataclass_fields__)
+        events = [RedactionEvent(**{k: v for k, v in e.items() if k in fields}) for e in entries if "seq" in e]
+        table = _rows(public / CONTACTS)
+        at, key_at = table[0].index(column), table[0].index("fc_num")
+        raw_keys = {e["row_key"] for e in entries if e.get("file") == "fieldcontact.csv"}
+        picked = [i for i in range(1, len(table)) if table[i][at]][:max(rows) + 1]
+        for i in (picked[r] for r in rows):
+            row_key = next(iter(sorted(raw_keys)))  # a source number the log names (the public key is a pseudonym)
+            events.append(RedactionEvent(
+                dataset="fioe", file="fieldcontact.csv", row_key=row_key, column=column, action="drop_value",
+                entity_type="VALUE", detector="reviewer", detector_version="reviewer decision",
+                rule_id="reviewer.redact", score=1.0, start=-1, end=-1, out_start=-1, out_end=-1,
+                removed_length=len(table[i][at]), token=keys.tokens.token(table[i][at])))
+            table[i][at] = ""
+        assert key_at >= 0
+        log.write_text("\n".join(build_log(events, keys.trailer)) + "\n", encoding="utf-8")
+        _write(public / CONTACTS, table)
+        return CONTACTS
+    return edit
+
+
+def test_f_decision_reviewer_entries_no_reviewer_signed_fail_audit_raw(world: World) -> None:
+    """Round 26, F-decision: the log given reviewer cell decisions no trusted reviewer signed (the
+    analyst re-chains the log with the release key), their cells blanked: the blanks carry a number.
+    ``audit --raw`` holds every reviewer entry of the log to a signed decision in force (8)."""
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    if not honest.exists():
+        world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    out, bundle = _edited(world, honest, "F-decision", _forged_decisions([0, 1, 2]))
+    _rewrite(bundle, lambda m: None, "redaction_log.jsonl")
+    _rebind(world, bundle)
+    code, checks = _audit_raw(world, out, raw)
+    problems = checks[REPLAYED]["problems"]
+    assert code == 8 and checks[REPLAYED]["status"] == "fail", checks[REPLAYED]
+    unsigned = [p for p in problems if "a reviewer's entry no signed decision of a trusted reviewer in force makes" in p]
+    assert len(unsigned) == 3 and all(p.startswith("fieldcontact.csv, row ") and ", column state" in p
+                                      for p in unsigned), problems

@@ -156,7 +156,9 @@ def _table(out: Path) -> str:
 
 
 def _manifest(out: Path) -> dict:
-    return json.loads((out / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
+    from release.gate import read_manifest
+
+    return read_manifest(out / "fioe" / YEAR)  # with its private part (the witness's address)
 
 
 # ---- the honest path -------------------------------------------------------------------------
