@@ -43,6 +43,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,9 @@ class Declared:
         year = charge["release_year"]
         if not isinstance(year, int) or isinstance(year, bool):
             raise Refused("the draw's release_year is not a year (rule generation)")
+        if year > datetime.now(timezone.utc).year:  # round 26, U-years: draws for 2022-9999 burnt the cap
+            raise Refused("the draw's release_year has not begun on this witness's clock: a year is released once "
+                          "it has begun, and a draw for a later one would only spend the budget (rule release_year)")
         specs = self._specs(charge["dataset"], year, charge["table"])
         if not specs:
             raise Refused("the draw's table is not one the trusted rules declare for its dataset in its release year "
@@ -116,7 +120,9 @@ class Declared:
             return (f"the draw's unit is not the privacy unit {unit} that {of} charges, declared for its dataset in "
                     f"the trusted {POLICY_FILE} (rule privacy_unit_name)")
         if not (_same(charge["rho"], spec.rho_spent) and _same(charge["epsilon"], spec.epsilon)):
-            return f"the draw's charge: its rho or epsilon is not the one {of} gives (rule rho)"
+            return (f"the draw's charge: its rho or epsilon is not the one {of} gives (rule rho; if the organisation "
+                    "changed its rules, this witness reads them at start: its administrator restarts it, and "
+                    "release doctor says when it serves other declarations)")
         budget = spec.rho if spec.mechanism == "discrete_gaussian" else spec.epsilon
         if not _same(inputs.get("budget"), budget):
             return f"the draw's budget is not the one {of} gives (rule rho)"

@@ -139,8 +139,9 @@ def test_u_under_cap_a_draw_at_18_times_the_declared_rho_is_refused(world: World
     for sent in ({**inputs, "budget": 0.9}, inputs):  # the draw at 0.9, or at 0.05 charged 0.9
         answer = _draw(world.witness.address, charge, sent)
         assert answer["ok"] is False and "record" not in answer, answer
-        assert "the draw's charge: its rho or epsilon is not the one the trusted declaration of table " \
-               f"{PROTECTED} gives (rule rho)" == answer["refused"], answer
+        assert answer["refused"].startswith("the draw's charge: its rho or epsilon is not the one the trusted "
+                                            f"declaration of table {PROTECTED} gives (rule rho; "), answer
+        assert "restarts it" in answer["refused"], answer  # the way forward when the rules changed (round 26)
     charge, inputs = _declared(world)  # charged 0.05, drawn at 0.9: less noise for the same charge
     answer = _draw(world.witness.address, charge, {**inputs, "budget": 0.9})
     assert answer["ok"] is False and "the draw's budget is not the one" in answer["refused"], answer
@@ -155,6 +156,7 @@ def _changed(world: World, field: str) -> tuple[dict, dict]:
         "summary-table": ({"table": "fioe_frisks_by_race_sex"}, {"table": "fioe_frisks_by_race_sex"}),
         "dataset": ({"dataset": "youthconnect"}, {}),
         "release-year": ({"release_year": 2013}, {}),
+        "future-year": ({"release_year": 2099}, {}),  # round 26, U-years: draws for years to come
         "data-year": ({"data_year": 2019}, {"data_year": 2019}),
         "epsilon": ({"epsilon": 1.0}, {}),
         "spec": ({"measurement_key": "ab" * 32 + ":k"}, {"spec_sha256": "ab" * 32}),
@@ -166,8 +168,9 @@ def _changed(world: World, field: str) -> tuple[dict, dict]:
 
 
 REFUSALS = [("table", "(rule tables)"), ("summary-table", "never drawn (rule mechanism)"),
-            ("dataset", "(rule tables)"), ("release-year", "(rule tables)"), ("data-year", "(rule per_year)"),
-            ("epsilon", "(rule rho)"), ("spec", "(rule spec_sha256"), ("l2", "(rule sensitivity"),
+            ("dataset", "(rule tables)"), ("release-year", "(rule tables)"), ("future-year", "(rule release_year)"),
+            ("data-year", "(rule per_year)"),
+            ("epsilon", "(rule rho"), ("spec", "(rule spec_sha256"), ("l2", "(rule sensitivity"),
             ("units-may-merge", "(rule sensitivity"), ("counts", "(rule dimensions)")]
 
 
