@@ -340,19 +340,25 @@ def keygen(path: Path, with_passphrase: bool, name: str | None, role: str | None
     _run(as_json, lambda: api.keygen(path, passphrase, name, role), render.keygen)
 
 
+_REPLAY_HELP = ("Raw export: refuse (7) unless the bundle replays from it cell by cell (release audit --raw's "
+                "checks of the raw export; needs the HMAC key).")
+
+
 @main.command(**texts("approve"))
 @_bundle_options
 @_key_option
 @_reviewer_option
 @click.option("--note", default="", help="Approval note.")
 @_rules_option
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), help=_REPLAY_HELP)
 @_json_option
 def approve(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, key_path: Path,
-            reviewer: str | None, note: str, rules_dir: Path | None, as_json: bool) -> None:
+            reviewer: str | None, note: str, rules_dir: Path | None, raw_dir: Path | None, as_json: bool) -> None:
     from release import api
     _run(as_json, lambda: api.approve_release(dataset, year, out_dir, key_path, reviewer=reviewer, note=note,
                                               passphrase=_passphrase(key_path), rules_dir=rules_dir,
-                                              version=version, generation=generation), render.approve)
+                                              version=version, generation=generation, raw_dir=raw_dir),
+         render.approve)
 
 
 @main.command(**texts("publish"))
@@ -360,12 +366,13 @@ def approve(dataset: str, year: int, out_dir: Path, version: int | None, generat
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @_ledger_option
 @_rules_option
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), help=_REPLAY_HELP)
 @_json_option
 def publish(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, to_dir: Path,
-            ledger: Path | None, rules_dir: Path | None, as_json: bool) -> None:
+            ledger: Path | None, rules_dir: Path | None, raw_dir: Path | None, as_json: bool) -> None:
     from release import api
     _run(as_json, lambda: api.publish_release(dataset, year, out_dir, to_dir, ledger, rules_dir, version,
-                                              generation), render.publish)
+                                              generation, raw_dir), render.publish)
 
 
 @main.command(**texts("audit"))

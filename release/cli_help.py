@@ -32,7 +32,8 @@ HELP: dict[str, str] = {
               "build applies it if the key is a trusted signer whose role may decide.",
     "keygen": "Create an Ed25519 signing key pair for approving releases and signing decisions.",
     "approve": "Sign the bundle's manifest hash with a trusted signer's key; refused for an untrusted key, a bundle "
-               "with a blocking finding or changed files, or a policy other than the bundle's.",
+               "with a blocking finding or changed files, or a policy other than the bundle's; with --raw, also "
+               "unless the bundle replays from the raw export cell by cell (the audit's raw-export checks).",
     "publish": "Copy public/ with its manifest, approvals and SHA256SUMS to TO/DATASET/YEAR and make the release's "
                "privacy spend permanent on the ledger; refused without the trusted approvals the policy requires, "
                "if any file changed since, if TO overlaps the releases folder or the bundle, if TO already holds "
@@ -104,7 +105,8 @@ EXAMPLES: dict[str, list[str]] = {
     "decide": [f'release decide fioe 2020 --log-id 812 --decision keep {KEY} {RULES} --note "street, not a name"',
                f"release decide fioe 2020 --finding F3a9c0d12e4 --decision redact {KEY} {RULES}"],
     "keygen": ['release keygen --out ~/keys/counsel.key --passphrase --name "A. Counsel" --role legal'],
-    "approve": [f"release approve fioe 2020 {KEY} {RULES}"],
+    "approve": [f"release approve fioe 2020 {KEY} {RULES}",
+                f"release approve fioe 2020 {KEY} {RULES} --raw {RAW}   # only once it replays from the export"],
     "publish": ["release publish fioe 2020 --to /srv/open-data " + RULES],
     "verify": ["release verify /srv/open-data/fioe/2020 " + RULES],
     "audit": [f"release audit fioe 2020 --raw {RAW} {RULES}    # with the HMAC key",

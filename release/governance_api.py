@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from release.model import manifest_privacy
 from release import paths, spend_evidence, spend_policy, table_replay
@@ -121,20 +121,59 @@ def key_is_encrypted(path: Path) -> bool:
 
 def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, reviewer: str | None = None,
                     note: str = "", passphrase: bytes | None = None, rules_dir: Path | None = None,
-                    version: int | None = None, generation: str | None = None) -> dict[str, object]:
+                    version: int | None = None, generation: str | None = None,
+                    raw_dir: Path | None = None) -> dict[str, object]:
+    """Sign the bundle's manifest; with ``raw_dir``, only once it replays from the raw export."""
     from release import gate
     existing_bundle(dataset, year, out_dir, version, generation)
+    if raw_dir is not None:
+        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation)
     return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version,
                         generation=generation)
 
 
 def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path | None = None,
                     rules_dir: Path | None = None, version: int | None = None,
-                    generation: str | None = None) -> dict[str, object]:
-    """Publish, recording on the authoritative privacy ledger which manifest went out."""
+                    generation: str | None = None, raw_dir: Path | None = None) -> dict[str, object]:
+    """Publish, recording on the authoritative privacy ledger which manifest went out; with
+    ``raw_dir``, only once the bundle replays from the raw export."""
     from release import publication
     existing_bundle(dataset, year, out_dir, version, generation)
+    if raw_dir is not None:
+        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation, ledger)
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version, generation)
+
+
+# the audit's checks that only the raw export can run: with approve/publish --raw, each must pass
+REPLAY_CHECKS = ("raw_values_absent", "log_tokens", "identifier_pseudonyms", "record_cells_replayed",
+                 "noisy_counts_recounted")
+
+
+def require_replay(dataset: str, year: int, out_dir: Path, raw_dir: Path, rules_dir: Path | None,
+                   version: int | None, generation: str | None, ledger: Path | None = None) -> None:
+    """Refuse (7) a bundle that does not replay from the raw export (``release audit --raw``'s checks
+    of the raw export, without the residual scan). What a reviewer without the raw export cannot tell
+    (a narrative, a vehicle model, a note's count edited after the build and bound again: attack
+    rounds 25-26, F-free-text, M-slot) is then held before approval or publication, not after."""
+    from release.errors import ApprovalError
+
+    report = audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=False, ledger=ledger,
+                           allow_unverified=True, version=version, generation=generation)
+    checks = {c["name"]: c for c in report["checks"] if c["name"] in REPLAY_CHECKS}  # type: ignore[attr-defined]
+    # a check that fails, or the replay itself not run (no HMAC key, no trusted rules): never a pass unseen
+    held = [c for name, c in checks.items() if c["status"] == "fail"
+            or (name in ("record_cells_replayed", "raw_values_absent") and c["status"] != "pass")]
+    if held or "record_cells_replayed" not in checks:
+        said = "; ".join(f"{c['name']} {c['status']}: {_first_reason(c)}" for c in held) \
+            or "record_cells_replayed did not run"
+        raise ApprovalError(f"the bundle does not replay from the raw export ({said}); release audit --raw lists "
+                            "every problem", rule="raw-replay")
+
+
+def _first_reason(check: dict[str, Any]) -> str:
+    """A check's first problem (file, row key, column and rule: never a value), or why it did not run."""
+    problems = check.get("problems") or []
+    return str(problems[0]) if problems else str((check.get("detail") or {}).get("reason", ""))
 
 
 def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, object]:

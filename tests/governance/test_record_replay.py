@@ -271,3 +271,25 @@ def test_f_decision_reviewer_entries_no_reviewer_signed_fail_audit_raw(world: Wo
     unsigned = [p for p in problems if "a reviewer's entry no signed decision of a trusted reviewer in force makes" in p]
     assert len(unsigned) == 3 and all(p.startswith("fieldcontact.csv, row ") and ", column state" in p
                                       for p in unsigned), problems
+
+
+def test_approve_and_publish_with_raw_refuse_what_only_the_raw_export_tells(world: World) -> None:
+    """Round 25-26, F-free-text before publication: ``approve --raw`` and ``publish --raw`` run the
+    audit's raw-export checks first. The honest bundle is approved with them (0); an edited narrative,
+    bound again, is refused by both (7, rule raw-replay, naming the file, row and column, never the
+    value), though approve without ``--raw`` cannot tell."""
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    if not honest.exists():
+        world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    out, bundle = _edited(world, honest, "F-raw", FREE_TEXT["reason"][0])
+    org = _org(out, world)
+    refusal = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:],
+                            "--raw", str(raw))
+    assert "record_cells_replayed fail: " in " ".join(refusal.split()) and "4242" not in refusal, refusal
+    assert f"{CONTACTS}, row " in " ".join(refusal.split()), refusal
+    _sign_outside_approve(world, bundle)
+    refusal = world.refused(7, "rule raw-replay", "publish", *org[:2], "--to", str(world.site), *org[2:],
+                            "--raw", str(raw))
+    assert "4242" not in refusal and not (world.site / "fioe" / YEAR).exists()
+    honest_org = _org(honest, world)
+    world.ok("approve", *honest_org[:2], "--key", str(world.counsel), *honest_org[2:], "--raw", str(raw))
