@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
-from release import public_form
+from release import datasets, public_form
 from release.assemble import _spreadsheet_safe, publication_notes, record_file, table_file
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
@@ -118,6 +118,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     keys = release_keys(year)
     redacted, events = _redact(loaded.tables, policy, minors, keys.tokens)
     public, findings, more = generalize(redacted, policy, minors, keys.tokens)
+    generalized = public
     public, risk_events, _, _ = public_form.finish(public, policy, _coarsening(policy, rules),
                                                    risk_specs(rules, "fioe"), dataset="fioe",
                                                    tokenizer=keys.tokens)
@@ -149,7 +150,10 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
         "checks": {"blocking_findings": int(blocking)}, "findings": found,
         # as the build writes them, with the counts of these files (the trusted check recounts them)
-        "publication_notes": publication_notes(0, _spreadsheet_safe(files)[1], policy, year)}
+        "publication_notes": publication_notes(0, _spreadsheet_safe(files)[1], policy, year),
+        # the dataset's notes as its derive step writes them (audit --raw compares them with the export's)
+        "dataset_notes": list(datasets.deriver("fioe")(datasets.DeriveContext(  # type: ignore[misc]
+            "fioe", year, policy, loaded.tables, generalized, keys.tokens)).notes)}
     if pseudonymized := pseudonyms.manifest_section(policy, year):  # as the build records them
         manifest["pseudonyms"] = pseudonymized
     if privacy is not None:
