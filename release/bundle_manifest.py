@@ -25,6 +25,11 @@ from pydantic import ValidationError
 
 from release.bundle_manifest_privacy import Privacy
 from release.bundle_manifest_privacy import Strict as _Strict
+from release.bundle_manifest_privacy import written_as
+from release.decisions import Decision as _Decision
+from release.model import Finding as _Finding
+from release.record_risk import RiskResult as _RiskResult
+from release.stages.load import InputFile as _InputFile
 
 
 class _Hashed(_Strict):
@@ -160,20 +165,7 @@ class DerivedFile(_Strict):
     columns: list[str]
 
 
-class Risk(_Strict):
-    file: str
-    quasi_identifiers: list[str]
-    k: int
-    action: str
-    rows: int
-    classes: int
-    unique_rows: int
-    unique_share: float
-    rows_under_k: int
-    under_k_share: float
-    smallest_class: int
-    verdict: str
-    generalized_cells: int = 0
+Risk = written_as(_RiskResult)  # ``record_risk.RiskResult``
 
 
 class Output(_Strict):
@@ -190,49 +182,10 @@ class Supersedes(_Strict):
     manifest_sha256: str
 
 
-class Finding(_Strict):  # ``model.Finding``: private part
-    stage: str
-    code: str
-    severity: str
-    message: str
-    file: str | None = None
-    row_key: str | None = None
-    column: str | None = None
-    rule: str | None = None
-    count: int | None = None
-    row_keys: list[str] = []
-
-
-class Decision(_Strict):  # ``decisions.Decision``: private part, each signed by a trusted reviewer
-    decision: str
-    reviewer: str
-    note: str
-    recorded_at: str
-    manifest_sha256: str
-    log_seq: int
-    log_hash: str
-    file: str
-    row_key: str
-    column: str
-    start: int
-    end: int
-    entity_type: str
-    rule_id: str
-    token: str
-    kind: str = "span"
-    finding_id: str = ""
-    dataset: str = ""
-    year: int = 0
-    signer_role: str = ""
-    key_id: str = ""
-
-
-class InputFile(_Strict):  # ``load.InputFile``: private part
-    name: str
-    sha256: str
-    size_bytes: int
-    encoding: str
-    rows: int
+# the private part's items, as the build writes them from its own dataclasses
+Finding = written_as(_Finding)
+Decision = written_as(_Decision)  # each signed by a trusted reviewer
+InputFile = written_as(_InputFile)
 
 
 class Inputs(_Strict):
@@ -284,6 +237,9 @@ def read(manifest: Mapping[str, Any]) -> Manifest:
     return Manifest.model_validate(dict(manifest))
 
 
+_EXTRA = ("extra_forbidden", "unexpected_keyword_argument")  # a model's, a dataclass's
+
+
 def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
     """Every key path where the manifest is not of the shape the build writes: a key it does not write
     (rule manifest-keys) or a value not of its type. Names the path, never the value."""
@@ -293,7 +249,7 @@ def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
         problems = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "(the whole manifest)"
-            what = "a key the build does not write" if error["type"] == "extra_forbidden" else \
+            what = "a key the build does not write" if error["type"] in _EXTRA else \
                 "missing" if error["type"] == "missing" else "not of the type the build writes"
             problems.append(f"manifest.json {where}: {what} (rule manifest-keys)")
         return sorted(set(problems))

@@ -3,9 +3,12 @@ spent, as ``budget_run.privacy_section`` writes it, every model forbidding keys 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from release.ledger_entries import Spend as _Spend
 
 Number = int | float
 
@@ -15,15 +18,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Spend(Strict):
-    table: str
-    privacy_unit: str
-    mechanism: str
-    rho: float
-    epsilon: float | None = None
-    data_year: int | None = None
-    reused: bool = False
-    charge: str | None = None
+T = TypeVar("T")
+
+
+def written_as(cls: type[T]) -> type[T]:
+    """The model of an item the build writes from one of its own dataclasses (``asdict``): the
+    dataclass itself, validated with keys it does not name refused; never a copy of its fields.
+    The dataclass is left as it is (pydantic makes a subclass)."""
+    return pydantic_dataclass(cls, config=ConfigDict(extra="forbid"),  # type: ignore[return-value]
+                              frozen=cls.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+
+
+Spend = written_as(_Spend)  # ``ledger_entries.Spend``
 
 
 class Suppression(Strict):
