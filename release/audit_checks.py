@@ -191,7 +191,7 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
 
 # ---- checks that need the policy ---------------------------------------------------------
 
-def _log_entries(bundle: Path | None) -> list[dict[str, object]]:
+def log_entries(bundle: Path | None) -> list[dict[str, object]]:
     """The redaction log's entries (a line that is not JSON is the log check's to report)."""
     entries: list[dict[str, object]] = []
     if bundle is None or not (bundle / LOG).is_file():
@@ -208,7 +208,7 @@ def _log_entries(bundle: Path | None) -> list[dict[str, object]]:
 
 def logged_reports(bundle: Path | None) -> set[str]:
     """The source report numbers the redaction log names (its row keys without ``#n`` or ``/pn``)."""
-    return {re.sub(r"(?:#\d+|/p\d+)$", "", entry["row_key"]) for entry in _log_entries(bundle)
+    return {re.sub(r"(?:#\d+|/p\d+)$", "", entry["row_key"]) for entry in log_entries(bundle)
             if isinstance(entry.get("row_key"), str)}
 
 
@@ -298,7 +298,7 @@ def check_columns(policy: DatasetPolicy, year: int, public: Mapping[str, pd.Data
 def _logged_spans(bundle: Path | None, action: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """Output spans of the log's ``action`` entries, by row key and column."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for entry in _log_entries(bundle):
+    for entry in log_entries(bundle):
         if entry.get("action") == action \
                 and isinstance(entry.get("out_start"), int) and isinstance(entry.get("out_end"), int):
             key = (str(entry.get("row_key")), str(entry.get("column")))

@@ -82,7 +82,13 @@ def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
                          {"leaks": len(leaks), "rows_checked": sum(len(f) for f in frames.values())})
 
 
-def token_forms(value: str) -> list[str]:
+def token_matches(tokenizer: Tokenizer, token: object, span: str) -> bool:
+    """The log's token is the HMAC of ``span`` (or of the PII engine's folded view of it); a token
+    that is not a string never matches."""
+    return isinstance(token, str) and token in {tokenizer.token(form) for form in _token_forms(span)}
+
+
+def _token_forms(value: str) -> list[str]:
     forms = [value]
     try:  # the PII engine tokenizes its folded view of the span; accept that form too
         from release.pii.normalize import normalize
@@ -117,7 +123,7 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
             continue
         start, end = entry.get("start"), entry.get("end")
         span = value[start:end] if isinstance(start, int) and isinstance(end, int) and start >= 0 else value
-        if entry.get("token") in {tokenizer.token(form) for form in token_forms(span)}:
+        if token_matches(tokenizer, entry.get("token"), span):
             counts["matched"] += 1
         else:
             counts["mismatched"] += 1

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +44,6 @@ from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.model import RedactionEvent, Tables
 from release.stages.load import ROW_KEY, Loaded
-from release.stages.publish import LOG
 
 NAME = "record_cells_replayed"
 RULE = "rule record-replay"
@@ -73,10 +71,13 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
         return from_problems(NAME, [f"the trusted rules cannot be read: {trusted}"], {})
     from release.pii.placeholders import engine_labels
 
-    spans, decisions, problems = _logged(policy, bundle)
+    try:
+        known = engine_labels(rules_dir / "pii")
+    except ReleaseError as exc:
+        return from_problems(NAME, [f"the trusted recognizers cannot be read: {exc.one_line()}"], {})
+    spans, decisions, problems = _logged(bundle)
     problems += _unsigned(policy, manifest, bundle, rules_dir, [e for es in spans.values() for e in es] + decisions)
-    redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer,
-                                                engine_labels(rules_dir / "pii"))
+    redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer, known)
     problems += span_problems
     try:
         expected, notes = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
@@ -91,28 +92,35 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
     return from_problems(NAME, problems, counts)
 
 
-def _logged(policy: DatasetPolicy, bundle: Path) -> tuple[dict[Cell, list[dict[str, Any]]], list[dict[str, Any]],
-                                                          list[str]]:
-    """The log's spans in text (by cell) and its reviewer cell decisions; the log's own integrity is
-    ``check_log``'s (hash chain, trailer)."""
+_TEXT_FIELDS = ("file", "row_key", "column", "action", "detector", "entity_type", "placeholder", "token")
+
+
+def _logged(bundle: Path) -> tuple[dict[Cell, list[dict[str, Any]]], list[dict[str, Any]], list[str]]:
+    """The log's spans in text (by cell) and its reviewer cell decisions; an entry whose fields are
+    not of their type (a list for a token: a value no set holds) is named, not used. The log's own
+    integrity is ``check_log``'s (hash chain, trailer)."""
+    from release.audit_checks import log_entries
+
     spans: dict[Cell, list[dict[str, Any]]] = defaultdict(list)
     decisions: list[dict[str, Any]] = []
     problems: list[str] = []
-    path = bundle / LOG
-    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # check_log names it
-        if not isinstance(entry, dict) or entry.get("trailer"):
+    for entry in log_entries(bundle):
+        if entry.get("trailer"):
             continue
-        cell = (str(entry.get("file")), str(entry.get("row_key")), str(entry.get("column")))
-        start = entry.get("start")
+        if not (all(isinstance(entry.get(f, ""), str) for f in _TEXT_FIELDS)
+                and all(type(entry.get(f)) is int for f in ("seq", "start", "end"))):
+            problems.append(f"log seq {_seq(entry)}: a field is not of the type the build writes ({RULE})")
+            continue
+        cell = (str(entry["file"]), str(entry["row_key"]), str(entry["column"]))
         if entry.get("detector") == "reviewer" and entry.get("action") == "drop_value":
             decisions.append(entry)
-        elif isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+        elif entry["start"] >= 0:
             spans[cell].append(entry)
     return spans, decisions, problems
+
+
+def _seq(entry: Mapping[str, Any]) -> str:
+    return str(entry["seq"]) if type(entry.get("seq")) is int else "(unnumbered)"
 
 
 def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path,
@@ -168,7 +176,7 @@ def _placeholder_ok(entry: Mapping[str, Any], text: str, labels: Mapping[str, in
 
 def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokenizer: Tokenizer,
                   labels: Mapping[str, int], known: frozenset[str]) -> str | None:
-    from release.audit_raw import token_forms
+    from release.audit_raw import token_matches
 
     start, end = entry.get("start"), entry.get("end")
     if not isinstance(end, int) or isinstance(end, bool) or not start < end <= len(text):
@@ -181,7 +189,7 @@ def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokeni
         return "its placeholder is not one the build writes for its entity type (numbered within the cell)"
     if entry.get("removed_length") != end - start:
         return "its removed length is not its span's"
-    if entry.get("token") not in {tokenizer.token(form) for form in token_forms(text[start:end])}:
+    if not token_matches(tokenizer, entry.get("token"), text[start:end]):
         return "its token does not match the raw text of its span"
     return None
 

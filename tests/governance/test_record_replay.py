@@ -293,3 +293,21 @@ def test_approve_and_publish_with_raw_refuse_what_only_the_raw_export_tells(worl
     assert "4242" not in refusal and not (world.site / "fioe" / YEAR).exists()
     honest_org = _org(honest, world)
     world.ok("approve", *honest_org[:2], "--key", str(world.counsel), *honest_org[2:], "--raw", str(raw))
+
+
+def test_a_log_entry_whose_fields_are_not_of_their_type_is_named_not_a_crash(tmp_path: Path) -> None:
+    """A token or entity type that is a list (unhashable: no set test can hold it) is a problem of the
+    replay, naming the log seq and rule, and the entry is not used; the audit still reports."""
+    from release.record_replay import _logged
+    from release.stages.publish import LOG
+
+    good = {"seq": 1, "file": "fieldcontact.csv", "row_key": "FC1", "column": "contact_reason", "action": "redact",
+            "detector": "ner", "entity_type": "PERSON", "placeholder": "[PERSON 1]", "token": "ab", "start": 4,
+            "end": 9}
+    lines = [good, {**good, "seq": 2, "token": ["x"]}, {**good, "seq": 3, "entity_type": {"a": 1}},
+             {**good, "seq": "4"}, {"trailer": True}]
+    (tmp_path / LOG).write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    spans, decisions, problems = _logged(tmp_path)
+    assert [e["seq"] for es in spans.values() for e in es] == [1] and decisions == []
+    assert problems == [f"log seq {n}: a field is not of the type the build writes (rule record-replay)"
+                        for n in ("2", "3", "(unnumbered)")]
