@@ -18,6 +18,7 @@ A manifest is read as a whole (public part and, in a bundle, its private part me
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -240,6 +241,12 @@ def read(manifest: Mapping[str, Any]) -> Manifest:
 _EXTRA = ("extra_forbidden", "unexpected_keyword_argument")  # a model's, a dataclass's
 
 
+def _named(part: str | int) -> str:
+    """A key path's part as a message may show it: a position, or a key of the plain form the build's own
+    keys have; any other key (text, digits: it may hold anything) is not repeated."""
+    return str(part) if isinstance(part, int) or re.fullmatch(r"[a-z_]{1,40}", part) else "(a key)"
+
+
 def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
     """Every key path where the manifest is not of the shape the build writes: a key it does not write
     (rule manifest-keys) or a value not of its type. Names the path, never the value."""
@@ -248,7 +255,7 @@ def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "(the whole manifest)"
+            where = ".".join(_named(part) for part in error["loc"]) or "(the whole manifest)"
             what = "a key the build does not write" if error["type"] in _EXTRA else \
                 "missing" if error["type"] == "missing" else "not of the type the build writes"
             problems.append(f"manifest.json {where}: {what} (rule manifest-keys)")

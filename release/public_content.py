@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from release.trusted_release import Trusted
 
 BUILD_FILES = ("datapackage.json", "privacy.json", "privacy.md")  # what the build writes beside the data
-_INTEGER = re.compile(r"^(0|-?[1-9][0-9]*)$")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # fullmatch: "$" would take a trailing newline
 
 
 def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
@@ -142,7 +142,7 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
             problems.append(f"{where}: {moved} of {len(rows)} row(s) do not carry the trusted codebooks' labels in "
                             "the build's order (edited, swapped or reordered), rule table-labels")
         counts = len(dimensions)
-        unwritten = sum(1 for row in rows for cell in row[counts:counts + 3] if cell and not _INTEGER.match(cell))
+        unwritten = sum(1 for row in rows for cell in row[counts:counts + 3] if cell and not _INTEGER.fullmatch(cell))
         if unwritten:
             problems.append(f"{where}: {unwritten} count(s) not written as the build writes an integer (rule "
                             "table-labels)")
@@ -193,7 +193,8 @@ def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: P
     from release import privacy_statement
     from release.model import manifest_privacy
 
-    risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]
+    recorded = manifest.get("record_risk")
+    risk = [r for r in recorded if isinstance(r, dict)] if isinstance(recorded, list) else []
     units = {u: s.model_dump(mode="json") for u, s in trusted.privacy.units.items()}
     try:
         written = privacy_statement.files(trusted.dataset, trusted.year, manifest_privacy(manifest), risk, units)
@@ -244,10 +245,11 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
         if (public / TABLES / f"{spec.name}.csv").is_file():
             header = [*(d.name for d in spec.dimensions), *VALUE_COLUMNS]
             files.append(table_file(spec.name, pd.DataFrame(columns=header)))
+    derived_columns = datasets.derived_columns(trusted.dataset, trusted.policy, trusted.year)
     for relpath in sorted(_derived_paths(trusted)):
-        read = _csv_rows(public / relpath.removeprefix("public/"))
         derived = datasets.derived_public_file(trusted.dataset, trusted.policy, trusted.year,
-                                               pd.DataFrame(columns=read[0])) if read is not None else None
+                                               pd.DataFrame(columns=derived_columns)) \
+            if (public / relpath.removeprefix("public/")).is_file() else None
         files += [derived] if derived is not None and derived.relpath == relpath else []
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
     return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]
@@ -271,7 +273,10 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
         package = None
     if not isinstance(package, dict) or not isinstance(package.get("resources"), list):
         return [f"{where}: not the data package the build writes (rule statement-text)"]
-    properties = portal.package_properties(trusted.policy, manifest)
+    try:
+        properties = portal.package_properties(trusted.policy, manifest)
+    except (KeyError, TypeError, ValueError, AttributeError):  # a manifest the portal text cannot be made from
+        return [f"{where}: not the data package the build writes from the manifest (rule statement-text)"]
     name, title = _package_name(trusted, manifest)
     expected = {"name": name, "title": title, "profile": "tabular-data-package", **properties}
     if "inputs" not in manifest:  # a published copy: the export's file names are in the private part
@@ -283,7 +288,7 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     regenerated = _resources(trusted, manifest, public)
     for number, resource in enumerate(package["resources"], start=1):
         path_of = resource.get("path") if isinstance(resource, dict) else None
-        if path_of in regenerated and resource == regenerated.pop(str(path_of)):
+        if isinstance(path_of, str) and path_of in regenerated and resource == regenerated.pop(path_of):
             continue
         problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
                         "release (rule statement-text)")

@@ -86,19 +86,25 @@ def _measurements(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [m for m in manifest_privacy(manifest).get("measurements") or [] if isinstance(m, dict)]
 
 
+def measurements_of(manifest: Mapping[str, Any], table: str) -> list[dict[str, Any]]:
+    """The manifest's measurements of ``table`` in data-year order; one whose data year is not a year
+    is left out (the table then does not replay, which its check reports), never a crash."""
+    mine = [m for m in _measurements(manifest) if m.get("table") == table and type(m.get("data_year", 0)) is int]
+    return sorted(mine, key=lambda m: int(m.get("data_year", 0)))
+
+
 def _replayed(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
               stored: Mapping[str, Mapping[str, Any]], source: str) -> list[str]:
     from release.tables_noisy import replayed
 
     if trusted.tables is None:
         return []  # the trusted-policy check reports a table it does not declare
-    measurements = _measurements(manifest)
     problems: list[str] = []
     for spec in (s for s in trusted.tables.tables if s.is_noisy):
         path = public / "tables" / f"{spec.name}.csv"
         if not path.is_file():
             continue
-        mine = sorted((m for m in measurements if m.get("table") == spec.name), key=lambda m: int(m.get("data_year", 0)))
+        mine = measurements_of(manifest, spec.name)
         records = [stored.get(str(m.get("measurement_sha256"))) for m in mine]
         where = f"public file tables/{spec.name}.csv"
         if not records or any(r is None or "noisy_values" not in r for r in records):

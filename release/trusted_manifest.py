@@ -176,7 +176,7 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
                 if any(v is not None and not (isinstance(v, str) and form.fullmatch(v)) for v in _values(manifest, path))]
     policy, year = trusted.policy, trusted.year
     parameters = manifest.get("parameters")
-    if isinstance(parameters, dict) and "policy" in parameters and parameters != {
+    if parameters is not None and parameters != {  # an older build's form too: rebuilt once, as its notes are
             "year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
             "approvals": policy.approvals.model_dump(mode="json")}:
         problems.append("manifest.json parameters: not the parameters the trusted policy gives (rule manifest-text)")
@@ -215,11 +215,11 @@ def _regenerated_problems(trusted: Trusted, manifest: Mapping[str, Any], public:
             generations.Choice(generation, by, trusted.year).manifest_section() for by in ("year", "option", "headers")]):
         problems.append("manifest.json generation: not the generation section the build writes (rule manifest-text)")
     derived = []
+    columns = datasets.derived_columns(trusted.dataset, trusted.policy, trusted.year)
     for relpath in sorted(datasets.derived_files(trusted.dataset, trusted.year)):
-        header = _header(public / relpath.removeprefix("public/"))
-        made = datasets.derived_public_file(trusted.dataset, trusted.policy, trusted.year, pd.DataFrame(columns=header))
-        if made is not None and header:
-            derived.append({"path": made.relpath, "name": made.name, "columns": header})
+        made = datasets.derived_public_file(trusted.dataset, trusted.policy, trusted.year, pd.DataFrame())
+        if made is not None and columns and (public / relpath.removeprefix("public/")).is_file():
+            derived.append({"path": made.relpath, "name": made.name, "columns": columns})
     if manifest.get("derived_files", []) != derived:
         problems.append("manifest.json derived_files: not the derived files the build writes (rule manifest-text)")
     tables = {s.name for s in trusted.tables.tables} if trusted.tables else set()

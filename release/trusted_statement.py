@@ -158,10 +158,10 @@ def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any])
     import pandas as pd
 
     from release import tables_text
+    from release.table_replay import measurements_of
     from release.tables_noisy import NoisyTable, data_years, measured_block, post_processed
 
-    mine = sorted((m for m in manifest_privacy(manifest).get("measurements") or []
-                   if isinstance(m, dict) and m.get("table") == spec.name), key=lambda m: int(m.get("data_year", 0)))
+    mine = measurements_of(manifest, spec.name)
     try:
         block = measured_block(spec)
         shapes = [tuple(len(d.codebook(y)) for d in block.dimensions) for y in data_years(spec, trusted.year)]

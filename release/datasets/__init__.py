@@ -28,6 +28,14 @@ from release.model import Finding, RedactionEvent, Tables
 from release.stages.publish import PublicFile
 
 
+def derived_columns(dataset: str, policy: DatasetPolicy, year: int) -> list[str] | None:
+    """The columns of the dataset's derived file, in order, as its module declares them (its
+    ``public_file``'s ``field_types`` name every column): never read back from a published file
+    (round 27 review: an added column of counts passed when the header was its own reference)."""
+    made = derived_public_file(dataset, policy, year, pd.DataFrame())
+    return list(made.field_types) if made is not None else None
+
+
 @dataclass(frozen=True)
 class DeriveContext:
     dataset: str

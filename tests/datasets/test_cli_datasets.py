@@ -322,3 +322,63 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused(built: dict[str
         problems = release_problems(ROOT / "redaction_rules", manifest, public, bundle.name)
         assert problems and all("rule statement-text" in p and "4242" not in p for p in problems), problems
         assert any("datapackage.json, resources[" in p for p in problems), problems
+
+
+def test_a_column_of_counts_added_to_a_derived_file_is_refused(built: dict[str, tuple[Path, dict, str]],
+                                                               tmp_path: Path) -> None:
+    """Review of round 27: a derived file's columns came from its own header (and the manifest the analyst
+    re-hashes), so a column of counts added to the file, its manifest entry and its data package
+    resource passed. Its columns are now the dataset module's: the audit fails it (8, trusted_policy,
+    naming derived_files and the resource), never repeating the value."""
+    import csv
+    import io
+    import shutil
+
+    from governance.test_ledger_anchor import _rewrite
+
+    out = tmp_path / "out"
+    shutil.copytree(built["firearms"][0].parents[1], out)
+    bundle = out / "firearms" / "2020"
+    relpath = next(p.relative_to(bundle).as_posix() for p in (bundle / "public").glob("*daily_counts.csv"))
+    rows = list(csv.reader(io.StringIO((bundle / relpath).read_text(encoding="utf-8"))))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([rows[0] + ["victims"]] + [row + ["4242"] for row in rows[1:]])
+    (bundle / relpath).write_text(text.getvalue(), encoding="utf-8")
+    package = json.loads((bundle / "public" / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["path"] == relpath.removeprefix("public/"))
+    resource["schema"]["fields"].append({"name": "victims", "type": "integer"})
+    (bundle / "public" / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+
+    def add_column(manifest: dict) -> None:
+        manifest["derived_files"][0]["columns"].append("victims")
+
+    _rewrite(bundle, add_column, relpath, "public/datapackage.json")
+    code, stdout, stderr = _invoke("audit", "firearms", "2020", "--out", str(out), "--no-scan", "--allow-unverified",
+                                   "--json")
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    problems = checks["trusted_policy"]["problems"]
+    assert code == 8 and checks["trusted_policy"]["status"] == "fail", stdout + stderr
+    assert any("derived_files" in p for p in problems) and any("datapackage.json, resources[" in p for p in problems)
+    assert "4242" not in stdout + stderr and "Traceback" not in stdout + stderr
+
+
+def test_a_malformed_manifest_is_named_never_a_crash_nor_its_text(built: dict[str, tuple[Path, dict, str]]) -> None:
+    """Review of round 27: values of the wrong type in the manifest (a number for record_risk or the
+    publication notes, free integers in parameters, a key holding text) are refused by the trusted check, which names the rule and
+    repeats neither the key nor the value."""
+    from conftest import ROOT
+
+    from release import manifest_parts
+    from release.trusted_release import release_problems
+
+    for dataset in ("shootings", "firearms"):
+        bundle = built[dataset][0]
+        honest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
+        edits = [lambda m: m.update(record_risk=5), lambda m: m.update(publication_notes=5),
+                 lambda m: m.update(parameters={"year": 4242, "approvals_required": 4242}),
+                 lambda m: m.update({"Jane Doe 4242": 1})]
+        for edit in edits:
+            manifest = json.loads(json.dumps(honest))
+            edit(manifest)
+            problems = release_problems(ROOT / "redaction_rules", manifest, bundle / "public", bundle.name)
+            assert problems and not any("4242" in p or "Jane" in p for p in problems), problems

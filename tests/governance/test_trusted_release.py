@@ -613,3 +613,13 @@ def test_every_measurement_publishes_the_draw_the_ledger_stored(world: World) ->
     for measurement in measurements:
         assert record_sha256(record_of(measurement)) == measurement["measurement_sha256"]
         assert stored[measurement["measurement_sha256"]]["noisy_values"] == measurement["noisy_values"]
+
+
+def test_a_measurement_whose_data_year_is_not_a_year_is_left_out_never_a_crash() -> None:
+    """Review of round 27: ``data_year: null`` passed the shape model and crashed the statement's sort."""
+    from release.table_replay import measurements_of
+
+    manifest = {"privacy": {"measurements": [{"table": "t", "data_year": 2021}, {"table": "t", "data_year": None},
+                                             {"table": "t", "data_year": 2020}, {"table": "u", "data_year": 2019},
+                                             "not a measurement"]}}
+    assert [m["data_year"] for m in measurements_of(manifest, "t")] == [2020, 2021]
