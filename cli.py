@@ -350,7 +350,7 @@ _REPLAY_HELP = ("Raw export: refuse (7) unless the bundle replays from it cell b
 @_reviewer_option
 @click.option("--note", default="", help="Approval note.")
 @_rules_option
-@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), help=_REPLAY_HELP)
+@_path_option("--raw", "raw_dir", None, _REPLAY_HELP)
 @_json_option
 def approve(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, key_path: Path,
             reviewer: str | None, note: str, rules_dir: Path | None, raw_dir: Path | None, as_json: bool) -> None:
@@ -366,7 +366,7 @@ def approve(dataset: str, year: int, out_dir: Path, version: int | None, generat
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), required=True, help="Publication folder.")
 @_ledger_option
 @_rules_option
-@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), help=_REPLAY_HELP)
+@_path_option("--raw", "raw_dir", None, _REPLAY_HELP)
 @_json_option
 def publish(dataset: str, year: int, out_dir: Path, version: int | None, generation: str | None, to_dir: Path,
             ledger: Path | None, rules_dir: Path | None, raw_dir: Path | None, as_json: bool) -> None:

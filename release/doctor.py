@@ -219,11 +219,12 @@ def _service_check(spec: object, detail: str, over: list[str], rules: Path) -> C
     counts = _counts_key_problem(statement.get("counts_key_id"))
     if counts:
         return Check("ledger", "fail", f"{detail}; but {counts} (noise.md, section 6)", 6)
-    declarations = _declarations_problem(statement.get("declarations_sha256"), rules)
-    if declarations and statement.get("declarations_sha256") is None:
+    served = statement.get("declarations_sha256")
+    declarations = _declarations_problem(served, rules)
+    if declarations and served is None:
         return Check("ledger", "fail", f"{detail}; but {declarations} (noise.md, section 6)", 6)
-    if declarations:
-        return Check("ledger", "warn", f"{detail}; but {declarations} (noise.md, section 6)")
+    if declarations:  # stale declarations: said, and the checks below still run
+        detail, over = f"{detail}; but {declarations} (noise.md, section 6)", [*over, "stale declarations"]
     if not service.startswith("/"):
         return Check("ledger", "warn", f"{detail}; but it is reached over TCP, which carries no peer uid: it takes "
                                        "appends and draws there only when served with --writer any, from any account "

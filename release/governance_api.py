@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from release.model import manifest_privacy
 from release import paths, spend_evidence, spend_policy, table_replay
@@ -140,7 +140,7 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger
     from release import publication
     existing_bundle(dataset, year, out_dir, version, generation)
     if raw_dir is not None:
-        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation, ledger)
+        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation)
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version, generation)
 
 
@@ -150,30 +150,28 @@ REPLAY_CHECKS = ("raw_values_absent", "log_tokens", "identifier_pseudonyms", "re
 
 
 def require_replay(dataset: str, year: int, out_dir: Path, raw_dir: Path, rules_dir: Path | None,
-                   version: int | None, generation: str | None, ledger: Path | None = None) -> None:
-    """Refuse (7) a bundle that does not replay from the raw export (``release audit --raw``'s checks
-    of the raw export, without the residual scan). What a reviewer without the raw export cannot tell
-    (a narrative, a vehicle model, a note's count edited after the build and bound again: attack
-    rounds 25-26, F-free-text, M-slot) is then held before approval or publication, not after."""
+                   version: int | None, generation: str | None) -> None:
+    """Refuse (7) a bundle that does not replay from the raw export: the audit's checks of the raw
+    export (``audit_raw.raw_checks``, as ``release audit --raw`` runs them), and none of its other
+    checks (no residual scan, suppression LP or ledger audit). What a reviewer without the raw export
+    cannot tell (a narrative, a vehicle model, a note's count edited after the build and bound again:
+    attack rounds 25-26, F-free-text, M-slot) is then held before approval or publication, not after."""
+    from release import audit
     from release.errors import ApprovalError
+    from release.keys import existing_key
 
-    report = audit_release(dataset, year, out_dir, raw_dir, rules_dir, scan=False, ledger=ledger,
-                           allow_unverified=True, version=version, generation=generation)
-    checks = {c["name"]: c for c in report["checks"] if c["name"] in REPLAY_CHECKS}  # type: ignore[attr-defined]
+    report = audit.audit(dataset, year, out_dir, raw_dir, existing_key(),
+                         rules_dir=paths.chosen_dir("redaction_rules", rules_dir)[0], version=version,
+                         generation=generation)
+    checks = {c.name: c for c in report.checks if c.name in REPLAY_CHECKS}
     # a check that fails, or the replay itself not run (no HMAC key, no trusted rules): never a pass unseen
-    held = [c for name, c in checks.items() if c["status"] == "fail"
-            or (name in ("record_cells_replayed", "raw_values_absent") and c["status"] != "pass")]
+    held = [c for name, c in checks.items() if c.status == "fail"
+            or (name in ("record_cells_replayed", "raw_values_absent") and c.status != "pass")]
     if held or "record_cells_replayed" not in checks:
-        said = "; ".join(f"{c['name']} {c['status']}: {_first_reason(c)}" for c in held) \
-            or "record_cells_replayed did not run"
+        said = "; ".join(f"{c.name} {c.status}: {c.problems[0] if c.problems else c.detail.get('reason', '')}"
+                         for c in held) or "record_cells_replayed did not run"
         raise ApprovalError(f"the bundle does not replay from the raw export ({said}); release audit --raw lists "
                             "every problem", rule="raw-replay")
-
-
-def _first_reason(check: dict[str, Any]) -> str:
-    """A check's first problem (file, row key, column and rule: never a value), or why it did not run."""
-    problems = check.get("problems") or []
-    return str(problems[0]) if problems else str((check.get("detail") or {}).get("reason", ""))
 
 
 def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, object]:

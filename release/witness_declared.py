@@ -51,9 +51,7 @@ from release.errors import ConfigError
 from release.ledger_entries import Entry, canonical
 from release.privacy_policy import POLICY_FILE, PrivacyPolicy, load_privacy_policy
 from release.tables_spec import TableSpec, TablesPolicy
-from release.witness_store import Refused
-
-TOLERANCE = 1e-9
+from release.witness_store import TOLERANCE, Refused
 
 
 def _number(value: object) -> float | None:
@@ -178,8 +176,19 @@ def load_declared(rules_dir: Path) -> Declared:
         if path.is_file():
             policy = load_policy(path)
             if policy.tables_file:
-                tables[name] = load_tables_policy(rules_dir / policy.tables_file)
+                tables[name] = load_tables_policy(_inside(rules_dir, policy.tables_file, path))
     return Declared(privacy, tables, _digest(privacy, tables))
+
+
+def _inside(rules_dir: Path, name: str, named_by: Path) -> Path:
+    """A file a policy names, refused when it lies outside the rules folder (whose ownership the service
+    checked: a tables file elsewhere would declare measurements another account could change)."""
+    path = rules_dir / name
+    if not path.resolve().is_relative_to(rules_dir.resolve()):
+        raise ConfigError("the tables file this policy names is outside the trusted rules folder: keep it in the "
+                          "folder the service was given", file=str(named_by), column="tables_file",
+                          rule="witness-rules")
+    return path
 
 
 def _digest(privacy: PrivacyPolicy, tables: Mapping[str, TablesPolicy]) -> str:

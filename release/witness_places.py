@@ -44,10 +44,17 @@ def changeable_by_others(folder: Path, owners: Collection[int], _links: int = 0)
             if target is not None:
                 return target
             continue
-        mode = stat.S_IMODE(info.st_mode)
-        if info.st_uid not in (0, *owners) or (mode & 0o022 and not (step != folder and mode & stat.S_ISVTX)):
+        if _others_may_change(info, owners, sticky_ok=step != folder):
             return step
     return None
+
+
+def _others_may_change(info: os.stat_result, owners: Collection[int], sticky_ok: bool = False) -> bool:
+    """A place (its ``lstat``) an account other than root and ``owners`` owns, or that group or others
+    may write (a sticky folder accepted where ``sticky_ok``); a link counts as such a place."""
+    mode = stat.S_IMODE(info.st_mode)
+    return (stat.S_ISLNK(info.st_mode) or info.st_uid not in (0, *owners)
+            or bool(mode & 0o022 and not (sticky_ok and mode & stat.S_ISVTX)))
 
 
 def own_folder(folder: Path, what: str, rule: str, mode: int) -> Path:
@@ -109,7 +116,10 @@ def check_rules_folder(rules_dir: Path) -> None:
     try:
         exposed = changeable_by_others(rules_dir, (os.geteuid(),))
         if exposed is None:
-            exposed = next((path for path in sorted(rules_dir.rglob("*")) if _changeable(path)), None)
+            exposed = next((path for path in sorted(rules_dir.rglob("*"))
+                            if _others_may_change(path.lstat(), (os.geteuid(),))), None)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # no such folder: the loader says so (as for a missing key)
     except OSError as exc:
         raise ConfigError(f"the trusted rules folder cannot be read ({_why(exc)})", file=str(rules_dir),
                           rule="witness-rules") from None
@@ -119,11 +129,6 @@ def check_rules_folder(rules_dir: Path) -> None:
                           file=str(exposed), rule="witness-rules")
 
 
-def _changeable(path: Path) -> bool:
-    """A file or folder inside the rules folder that another account owns or may write, or a link."""
-    info = path.lstat()
-    return (stat.S_ISLNK(info.st_mode) or info.st_uid not in (0, os.geteuid())
-            or bool(stat.S_IMODE(info.st_mode) & 0o022))
 
 
 def socket_exposure(socket_path: Path, owner: int | None = None) -> str | None:

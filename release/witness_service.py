@@ -314,7 +314,7 @@ def _witness(folder: Path, key_path: Path, writers: frozenset[int] | None,
     folder only this account changes."""
     check_key_file(key_path)
     counts = load_counts_key(counts_path) if counts_path is not None else None
-    if rules_dir is not None and rules_dir.is_dir():
+    if rules_dir is not None:
         check_rules_folder(rules_dir)
     declared = load_declared(rules_dir) if rules_dir is not None else None
     folder = own_folder(folder, "the witness's store folder", "witness-dir", 0o700)

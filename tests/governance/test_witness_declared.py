@@ -274,3 +274,25 @@ def test_serve_refuses_rules_another_account_could_change(world: World, tmp_path
     privacy.symlink_to(rules / "privacy.real.yaml")                                               # a link
     code, said = serve()
     assert code == 3 and "witness-rules" in said and str(privacy) in said, said
+
+
+def test_serve_refuses_a_tables_file_outside_the_rules_folder(world: World, tmp_path: Path) -> None:
+    """Review of round 27: a policy's ``tables_file`` naming a file outside the checked rules folder
+    (``../elsewhere.yaml``) would declare measurements another account could change: serve exits 3."""
+    import shutil
+
+    world.witness.stop()
+    rules = tmp_path / "org" / "rules"
+    shutil.copytree(world.rules, rules)
+    (tmp_path / "org").chmod(0o755)
+    policy = rules / "fioe.yaml"
+    named = next(line.split(":", 1)[1].strip() for line in policy.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("tables_file:"))
+    shutil.copyfile(rules / named, tmp_path / "org" / "elsewhere.yaml")
+    policy.write_text(policy.read_text(encoding="utf-8").replace(f"tables_file: {named}",
+                                                                 "tables_file: ../elsewhere.yaml"), encoding="utf-8")
+    code, stdout, stderr = invoke("witness", "serve", "--dir", str(world.witness.account / "store"), "--key",
+                                  str(world.witness.key), "--rules", str(rules), "--socket", world.witness.address)
+    said = " ".join((stdout + stderr).split())
+    assert code == 3 and "witness-rules" in said and "outside the trusted rules folder" in said, said
+    assert "Traceback" not in said
