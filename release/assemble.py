@@ -105,7 +105,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         files += list(derived.files)
     if tables is not None:
         files += [table_file(name, frame) for name, frame in tables.tables.items()]
-    files, neutralized = _spreadsheet_safe(files)
+    files, made_text = _spreadsheet_safe(files)
     log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
@@ -142,7 +142,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "findings": report.to_list(),
         "review_decisions": [d.to_dict() for d in decisions],
         "dataset_notes": list(derived.notes),
-        "publication_notes": publication_notes(moved, neutralized, policy, year),
+        "publication_notes": publication_notes(moved, made_text, policy, year),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
         "privacy": privacy_section(tables, budget) if budget is not None else {},

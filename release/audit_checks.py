@@ -225,7 +225,7 @@ def with_source_keys(frame: pd.DataFrame, file_policy: FilePolicy, sources: Mapp
     """A public frame with its pseudonymous report keys back to the source's numbers (those
     ``sources`` knows) and ``_row_key`` rebuilt as load builds it."""
     frame = frame.copy()
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    link = file_policy.link_column
     for column in dict.fromkeys([link, file_policy.key_column]):
         if sources and column in frame.columns:
             frame[column] = frame[column].map(lambda v: sources.get(v, v) if isinstance(v, str) else v)

@@ -31,13 +31,9 @@ from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_o
 from release.stages.publish import LOG
 
 
-def _link(file_policy: FilePolicy) -> str:
-    return file_policy.link_column
-
-
 def _empty_public(file_policy: FilePolicy) -> pd.DataFrame:
     """The record frame of a raw file whose rows are only counted, never published."""
-    return pd.DataFrame(columns=list(dict.fromkeys([_link(file_policy), ROW_KEY, *file_policy.public_columns()])))
+    return pd.DataFrame(columns=list(dict.fromkeys([file_policy.link_column, ROW_KEY, *file_policy.public_columns()])))
 
 
 def _unmatched(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded: Loaded, year: int) -> list[str]:
@@ -46,7 +42,7 @@ def _unmatched(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], loaded
     problems = []
     for name, frame in frames.items():
         file_policy = policy.files[name]
-        link = _link(file_policy)
+        link = file_policy.link_column
         known = set(loaded.tables.frames[name][link].dropna())
         count = sum(1 for v in frame[link] if isinstance(v, str) and v not in known) if link in frame.columns else 0
         if count:
@@ -186,6 +182,16 @@ def _raw_column(loaded: Loaded | None, file: str, column: str) -> pd.Series:
     return pd.Series(values.to_numpy(), index=frame[ROW_KEY].to_numpy(), dtype=object)
 
 
+def _not_run(manifest: Mapping[str, object], reason: str, *, failed: str | None = None,
+             pseudonyms: list[AuditCheck] | None = None) -> list[AuditCheck]:
+    """The raw-export checks when the export cannot be read against the policy: each not run for
+    ``reason`` (``raw_values_absent`` failing with ``failed`` when an export was given but not read),
+    the pseudonyms' form checked without it."""
+    values = from_problems("raw_values_absent", [failed], {}) if failed else not_run("raw_values_absent", reason)
+    return [values, not_run("log_tokens", reason), *(pseudonyms or []), not_run_replay(reason),
+            *not_run_without(manifest, reason)]
+
+
 def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame], manifest: Mapping[str, object],
                bundle: Path, year: int, raw_dir: Path | None, tokenizer: Tokenizer | None,
                public: Mapping[str, pd.DataFrame] | None = None, *, master: bytes | None = None,
@@ -194,28 +200,23 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     ``master`` and ``rules_dir``: the HMAC key and the trusted rules the noisy tables' counts are
     recounted under (``release.audit_counts``)."""
     if policy is None:
-        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
-                not_run_replay("no raw folder given"), *not_run_without(manifest, "no raw folder given")] \
-            if raw_dir is None else [from_problems("raw_values_absent", ["policy not available"], {}),
-                                     not_run("log_tokens", "policy not available"),
-                                     not_run_replay("policy not available"),
-                                     *not_run_without(manifest, "policy not available")]
+        return _not_run(manifest, "no raw folder given") if raw_dir is None else \
+            _not_run(manifest, "policy not available", failed="policy not available")
     # identifiers published as pseudonyms: checked whenever the policy has any, recomputed with --raw
     pseudonyms = any(pseudonym_columns(policy))
+
+    def form_only() -> list[AuditCheck]:  # without the export: each pseudonym's form only
+        return [check_pseudonyms(policy, frames, year)] if pseudonyms else []
+
     if raw_dir is None:
-        return [not_run("raw_values_absent", "no raw folder given"), not_run("log_tokens", "no raw folder given"),
-                *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
-                not_run_replay("no raw folder given"), *not_run_without(manifest, "no raw folder given")]
+        return _not_run(manifest, "no raw folder given", pseudonyms=form_only())
     try:
         loaded = load_export(raw_dir, policy, year)
     except ReleaseError as exc:
-        return [from_problems("raw_values_absent", [exc.one_line()], {}),
-                not_run("log_tokens", "raw export unreadable"),
-                *([check_pseudonyms(policy, frames, year)] if pseudonyms else []),
-                not_run_replay("raw export unreadable"), *not_run_without(manifest, "raw export unreadable")]
+        return _not_run(manifest, "raw export unreadable", failed=exc.one_line(), pseudonyms=form_only())
     # every pseudonymous report key back to its source number, recomputed under the key
     sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
-                          {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][_link(fp)]})
+                          {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][fp.link_column]})
     frames = {name: with_source_keys(frame, policy.files[name], sources) for name, frame in frames.items()}
     checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]
     checks.append(check_tokens(policy, loaded, bundle, tokenizer) if tokenizer

@@ -50,10 +50,15 @@ def safe_cell(value: object) -> object:
     return NEUTRALIZER + text if is_formula(text) else text
 
 
+def is_neutralized(cell: object) -> bool:
+    """The cell is written with the leading ' that makes a formula text (``safe_cell``)."""
+    return isinstance(cell, str) and cell.startswith(NEUTRALIZER) and is_formula(cell[1:])
+
+
 def neutralized(cells: Iterable[object]) -> int:
     """How many cells are written with the leading ' that makes a formula text: the count the packet's
     note gives, which a reader recounts from the public files (``release.trusted_manifest``)."""
-    return sum(1 for cell in cells if isinstance(cell, str) and cell.startswith(NEUTRALIZER) and is_formula(cell[1:]))
+    return sum(1 for cell in cells if is_neutralized(cell))
 
 
 def safe_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -82,9 +82,14 @@ def portal_file(frame: pd.DataFrame, file_policy: FilePolicy, policy: DatasetPol
             out[column] = out[of].where(banded, None).astype(object)
             out[of] = out[of].where(~banded, None).astype(object)
         elif rule.type == "sequence":
-            position = out.groupby(out[of].fillna("\x00"), sort=False).cumcount() + 1
-            out[column] = position.map(str).astype(object)
+            out[column] = sequence_numbers(out, of).astype(object)
     return out
+
+
+def sequence_numbers(frame: pd.DataFrame, of: str) -> pd.Series:
+    """Each row's place (1, 2, ...) among the rows of its ``of`` (its report), in file order, as text:
+    what a ``sequence`` column publishes, and what the trusted check holds it to."""
+    return (frame.groupby(frame[of].fillna("\x00"), sort=False).cumcount() + 1).map(str)
 
 
 def _band_labels(policy: DatasetPolicy) -> set[str]:

@@ -4,8 +4,8 @@
 ``finish``: the trusted linkage coarsening (``release.linkage``), the record-risk ladder
 (``release.record_risk``) and the portal form (``release.portal``), in that order. ``written``: the
 record files as ``release.assemble`` writes them: the public columns in the policy's order, report
-keys under their pseudonyms and rows in the build's order (``release.stages.juvenile``), every cell
-spreadsheet-safe (``release.cells``).
+keys under their pseudonyms and rows in the build's order (``release.stages.juvenile``); its callers
+make every cell spreadsheet-safe (``cells.safe_frame``).
 """
 
 from __future__ import annotations

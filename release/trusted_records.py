@@ -49,14 +49,14 @@ _ISO = re.compile(r"^\d{4}-\d{2}(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?)?$")
 _WHOLE_YEARS = re.compile(r"^(?:0|[1-9][0-9]{0,2})$")  # str(int(n)), as the age rule writes it
 
 
-def _published(trusted: Trusted, public: Path, name: str) -> pd.DataFrame | None:
+def published(trusted: Trusted, public: Path, name: str) -> pd.DataFrame | None:
     from release.trusted_release import published_file
 
     found = published_file(trusted, public, name)
     return found[1] if found is not None else None
 
 
-def _file_name(trusted: Trusted, name: str) -> str:
+def file_name(trusted: Trusted, name: str) -> str:
     return trusted.policy.files[name].public_file.format(year=trusted.year)
 
 
@@ -84,7 +84,7 @@ def coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
 
     problems: list[str] = []
     for name, columns in sorted(linkage.coarsening(trusted.tables).items()):
-        frame = _published(trusted, public, name)
+        frame = published(trusted, public, name)
         if frame is None:
             continue  # not published: nothing to link
         file_policy = trusted.policy.files[name]
@@ -95,13 +95,13 @@ def coarsening_problems(trusted: Trusted, public: Path) -> list[str]:
             for carrier in _carriers(file_policy, column, frame):
                 outside = _outside(frame[carrier], allowed)
                 if outside:
-                    problems.append(f"public file {_file_name(trusted, name)}, column {carrier}: {outside} value(s) "
+                    problems.append(f"public file {file_name(trusted, name)}, column {carrier}: {outside} value(s) "
                                     f"are not coarsened ({action}) as {trusted.where} requires while its "
                                     "protected table is built (rule linkage.coarsen)")
     return problems
 
 
-def _risk_changes_age(trusted: Trusted, column: str) -> tuple[bool, bool]:
+def risk_changes_age(trusted: Trusted, column: str) -> tuple[bool, bool]:
     """Does the trusted record-risk ladder of the bundle's policy band the age column by decades, or
     blank it?"""
     steps = [step for spec in trusted.privacy.record_risk.get(trusted.policy_name, ()) for step in spec.steps
@@ -117,7 +117,7 @@ def _age_values(trusted: Trusted, column: str, coarsened: bool) -> tuple[set[str
     labels = juvenile_labels(policy)
     if coarsened:
         return labels | set(linkage.ADULT_BAND_LABELS), False
-    decades, _ = _risk_changes_age(trusted, column)
+    decades, _ = risk_changes_age(trusted, column)
     # ``record_risk._coarser``: an adult's years by decade, "10-19" for an 18-year-old
     return labels | ({f"{low}-{low + 9}" for low in range(10, 120, 10)} if decades else set()), True
 
@@ -130,7 +130,7 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
     if rule is None or not rule.enabled:
         return []
     name, column = policy.column_ref(rule.age_column)
-    frame = _published(trusted, public, name)
+    frame = published(trusted, public, name)
     if frame is None:
         return []
     file_policy = policy.files[name]
@@ -138,7 +138,7 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
     wanted = [c for c in (column, *_derived_bands(file_policy, column), link) if c in file_policy.public_columns()]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:  # who is a minor, or which report is theirs, is no longer in the file: fail closed
-        return [f"public file {_file_name(trusted, name)}, column {c}: missing, so the trusted juvenile rule cannot be "
+        return [f"public file {file_name(trusted, name)}, column {c}: missing, so the trusted juvenile rule cannot be "
                 "checked (rule juvenile)" for c in missing]
     carriers = _carriers(file_policy, column, frame)
     coarsened = column in linkage.coarsening(trusted.tables).get(name, {})
@@ -151,12 +151,12 @@ def juvenile_problems(trusted: Trusted, public: Path) -> list[str]:
         return int(value) if isinstance(value, str) and _WHOLE_YEARS.match(value) else None
 
     cells = list(zip(*(frame[c] for c in carriers), strict=True))
-    _, blanked = _risk_changes_age(trusted, column)
+    _, blanked = risk_changes_age(trusted, column)
     young = [any((y := years(v)) is not None and y < rule.under for v in row) for row in cells]
     banded = [any(v in labels for v in row) for row in cells]
     unknown = [not blanked and all(v is None for v in row) for row in cells]
     minor = pd.Series([a or b or c for a, b, c in zip(young, banded, unknown, strict=True)], index=frame.index)
-    where = f"public file {_file_name(trusted, name)}"
+    where = f"public file {file_name(trusted, name)}"
     problems: list[str] = []
     if not coarsened:  # the coarsening check holds a coarsened age column to its bands
         def allowed(value: object) -> bool:
@@ -188,12 +188,12 @@ def _report_problems(trusted: Trusted, public: Path, reports: set[object]) -> li
     coarse_enough = set(PRECISIONS[PRECISIONS.index(rule.date_precision):])
     problems: list[str] = []
     for name, file_policy in sorted(policy.files.items()):
-        frame = _published(trusted, public, name)
+        frame = published(trusted, public, name)
         link = file_policy.link_column
         if frame is None or link not in frame.columns:
             continue
         rows = frame[frame[link].isin(reports)]
-        where = f"public file {_file_name(trusted, name)}"
+        where = f"public file {file_name(trusted, name)}"
         for ref in rule.withhold:
             ref_file, column = policy.column_ref(ref)
             if ref_file != name or column not in rows.columns:
@@ -233,15 +233,16 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
     """Each ``sequence`` column numbers its report's rows 1..n in the file's order; each pseudonym
     column holds only the pseudonym's form or a blank; each closed or typed column only what its rule
     publishes (``release.trusted_vocabulary``)."""
+    from release.portal import sequence_numbers
     from release.stages.pseudonyms import pseudonym_columns
     from release.trusted_vocabulary import vocabulary_problems
 
     problems: list[str] = []
     for name, file_policy in sorted(trusted.policy.files.items()):
-        frame = _published(trusted, public, name) if file_policy.publish else None
+        frame = published(trusted, public, name) if file_policy.publish else None
         if frame is None:
             continue
-        where = f"public file {_file_name(trusted, name)}"
+        where = f"public file {file_name(trusted, name)}"
         for column, rule in file_policy.columns.items():
             of = getattr(rule, "of", None)
             if rule.type != "sequence" or column not in frame.columns:
@@ -250,18 +251,18 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
                 problems.append(f"{where}, column {column}: its report column {of} is missing, so the numbering "
                                 "cannot be checked (rule sequence)")
                 continue
-            expected = (frame.groupby(frame[of].fillna("\x00"), sort=False).cumcount() + 1).map(str)
+            expected = sequence_numbers(frame, of)
             wrong = sum(1 for value, want in zip(frame[column], expected, strict=True) if value != want)
             if wrong:
                 problems.append(f"{where}, column {column}: {wrong} row(s) are not the row's place among its "
                                 f"report's rows (1 to n in the file's order) as the build numbers them (rule sequence)")
     for name, column, rule in pseudonym_columns(trusted.policy):
-        frame = _published(trusted, public, name)
+        frame = published(trusted, public, name)
         if frame is None or column not in frame.columns:
             continue
         form = re.compile(rule.public_pattern)
         wrong = sum(1 for value in frame[column] if value is not None and not form.fullmatch(str(value)))
         if wrong:
-            problems.append(f"public file {_file_name(trusted, name)}, column {column}: {wrong} value(s) are not of "
+            problems.append(f"public file {file_name(trusted, name)}, column {column}: {wrong} value(s) are not of "
                             f"the pseudonym's form ({rule.prefix} and 16 hex digits) or blank (rule pseudonym)")
     return problems + vocabulary_problems(trusted, public)

@@ -54,9 +54,9 @@ def _describe(rule: object) -> str:
 
 def _unsafe(value: str) -> str:
     """The cell before the build made it spreadsheet-safe (``cells.safe_cell``)."""
-    from release.cells import NEUTRALIZER, is_formula
+    from release.cells import is_neutralized
 
-    return value[1:] if value.startswith(NEUTRALIZER) and is_formula(value[1:]) else value
+    return value[1:] if is_neutralized(value) else value
 
 
 def _forms(values: list[str], rule: object, trusted: Trusted, file_policy: FilePolicy, column: str
@@ -87,7 +87,7 @@ def _extras(trusted: Trusted, name: str, file_policy: FilePolicy, column: str, r
     and a form."""
     from release.stages.generalize import WITHHELD_AS_TEXT
     from release.stages.juvenile import PUBLIC_KEY_PATTERN
-    from release.trusted_records import _risk_changes_age
+    from release.trusted_records import risk_changes_age
 
     juvenile = trusted.policy.juvenile
     values: set[str] = set()
@@ -97,7 +97,7 @@ def _extras(trusted: Trusted, name: str, file_policy: FilePolicy, column: str, r
             form = re.compile(PUBLIC_KEY_PATTERN)  # a minor's report published under its pseudonym
         if getattr(rule, "type") in WITHHELD_AS_TEXT and f"{name}.{column}" in juvenile.withhold:
             values.add(juvenile.withheld_text)
-    if getattr(rule, "type") == "age" and _risk_changes_age(trusted, column)[0]:
+    if getattr(rule, "type") == "age" and risk_changes_age(trusted, column)[0]:
         values |= {f"{low}-{low + 9}" for low in range(0, 120, 10)}  # ``record_risk._coarser``: by decade
     return values, form
 
@@ -111,7 +111,7 @@ def _only_pseudonyms(trusted: Trusted, file_policy: FilePolicy, column: str) -> 
 def vocabulary_problems(trusted: Trusted, public: Path) -> list[str]:
     """Every published value of a closed or typed column is one its trusted rule can publish."""
     from release import linkage
-    from release.trusted_records import _file_name, _published
+    from release.trusted_records import file_name, published
 
     policy = trusted.policy
     coarsened = linkage.coarsening(trusted.tables)
@@ -119,7 +119,7 @@ def vocabulary_problems(trusted: Trusted, public: Path) -> list[str]:
     age_column = juvenile.age_column if juvenile is not None and juvenile.enabled else None
     problems: list[str] = []
     for name, file_policy in sorted(policy.files.items()):
-        frame = _published(trusted, public, name) if file_policy.publish else None
+        frame = published(trusted, public, name) if file_policy.publish else None
         if frame is None:
             continue
         for column in file_policy.public_columns():
@@ -136,6 +136,6 @@ def vocabulary_problems(trusted: Trusted, public: Path) -> list[str]:
             rows = int(frame[column].isin(bad).sum()) if bad else 0
             if rows:
                 said = "report pseudonym" if keys else _describe(rule)
-                problems.append(f"public file {_file_name(trusted, name)}, column {column}: {rows} row(s) hold a "
+                problems.append(f"public file {file_name(trusted, name)}, column {column}: {rows} row(s) hold a "
                                 f"value its trusted rule ({said}) cannot publish (rule vocabulary)")
     return problems

@@ -139,7 +139,6 @@ def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
             "year_followups": 12 * followups}
 
 def derive(ctx: DeriveContext) -> Derived:
-    rules = dataset_rules(ctx.policy, BestRules)
     file = ctx.policy.files[FILE].raw_file
     raw, public = ctx.raw[FILE], ctx.public[FILE]
     aligned(raw, public, file)
@@ -174,8 +173,5 @@ def derive(ctx: DeriveContext) -> Derived:
         findings.append(finding(usable, unknown_district, code="district_unknown", severity="info",
                                 message="rows without a district of the codebook: counted under "
                                         "Unknown", file=file, column="district", rule="codebook"))
-    incidents, followups = (rules.max_incidents_per_client_per_month,
-                            rules.max_followups_per_client_per_month)
-    notes = (NOTES[0](), NOTES[1](incidents=incidents, followups=followups, year_incidents=12 * incidents,
-                                  year_followups=12 * followups), NOTES[2](rows=len(usable)), NOTES[3]())
+    notes = (NOTES[0](), NOTES[1](**note_values(ctx.policy, ctx.year)), NOTES[2](rows=len(usable)), NOTES[3]())
     return Derived(table_frames=frames, findings=tuple(findings), notes=notes)

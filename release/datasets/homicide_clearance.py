@@ -141,13 +141,12 @@ def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
     return {"first": min(dataset_rules(policy, ClearanceRules).first_year, year)}
 
 def derive(ctx: DeriveContext) -> Derived:
-    rules = dataset_rules(ctx.policy, ClearanceRules)
     file = ctx.policy.files[FILE].raw_file
     raw, public = ctx.raw[FILE], ctx.public[FILE]
     aligned(raw, public, file)
     dates = {c: parse_dates(public[c]) for c in ("occurred_date", "ruled_homicide_date", "cleared_date")}
     years = case_years(dates["occurred_date"], dates["ruled_homicide_date"], dates["cleared_date"])
-    first = min(rules.first_year, ctx.year)
+    first = note_values(ctx.policy, ctx.year)["first"]
     table = annual_table(years, public["clearance_type"], first, ctx.year)
     findings = _data_findings(raw, public, dates, years, file)
     this_year = table.iloc[-1]
@@ -162,7 +161,7 @@ def derive(ctx: DeriveContext) -> Derived:
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
     alone (``release.public_content`` regenerates it with an empty frame)."""
-    first = min(dataset_rules(policy, ClearanceRules).first_year, year)
+    first = note_values(policy, year)["first"]
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
         description=f"Homicide clearances by the FBI method, {first}-{year}, one row per year.",

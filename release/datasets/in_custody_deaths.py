@@ -58,12 +58,11 @@ def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
     return {"first": min(dataset_rules(policy, CustodyDeathsRules).first_year, year)}
 
 def derive(ctx: DeriveContext) -> Derived:
-    rules = dataset_rules(ctx.policy, CustodyDeathsRules)
     file = ctx.policy.files[FILE].raw_file
     raw, public = ctx.raw[FILE], ctx.public[FILE]
     aligned(raw, public, file)
     dates = parse_dates(public["death_date"])
-    first = min(rules.first_year, ctx.year)
+    first = note_values(ctx.policy, ctx.year)["first"]
     table = annual_deaths(dates, first, ctx.year)
     findings = []
     if dates.isna().any():
@@ -81,7 +80,7 @@ def derive(ctx: DeriveContext) -> Derived:
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
     alone (``release.public_content`` regenerates it with an empty frame)."""
-    first = min(dataset_rules(policy, CustodyDeathsRules).first_year, year)
+    first = note_values(policy, year)["first"]
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,
         description=f"Deaths in Boston Police custody, {first}-{year}, one row per year.",

@@ -26,6 +26,9 @@ _LABEL_PRIORITY = {
     "ID": 6, "HANDLE": 6, "URL": 6, "ADDRESS": 6, "PERSON": 5, "OFFICER": 5, "AGE": 4, "NAME": 3,
 }
 _DETECTOR_PRIORITY = {"record_term": 3, "roster": 2}
+# characters after which (before which) a placeholder is set apart by a space (``render``); the replay
+# of a logged redaction renders with them too (``release.stages.redact.render_logged``)
+SPACED_AFTER, SPACED_BEFORE = "]_", "[_"
 LEAK_LABEL = "REDACTED"  # the release-wide leak check's label for a value of no known kind (release.stages.leakcheck)
 _NAME_LABELS = {"PERSON", "NAME", "OFFICER"}
 _JOINERS = re.compile(r"\s*-?\s*")
@@ -213,7 +216,7 @@ def render(views: TextViews, clusters: list[_Cluster]) -> Redacted:
         out.append(chunk)
         length += len(chunk)
         previous = original[start - 1] if start > 0 else ""
-        if (previous and (previous.isalnum() or previous in "]_")) or (
+        if (previous and (previous.isalnum() or previous in SPACED_AFTER)) or (
             not chunk and replacements and replacements[-1].out_end == length
         ):
             out.append(" ")
@@ -231,7 +234,7 @@ def render(views: TextViews, clusters: list[_Cluster]) -> Redacted:
         )
         length += len(placeholder)
         following = original[end] if end < len(original) else ""
-        if following and (following.isalnum() or following in "[_"):
+        if following and (following.isalnum() or following in SPACED_BEFORE):
             out.append(" ")
             length += 1
         position = end

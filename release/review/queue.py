@@ -115,7 +115,7 @@ class PublicTexts:
             return None
         report, _, rest = row_key.replace("/p", "#").partition("#")
         ordinal = rest or "1"
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        link = file_policy.link_column
         keys = {report}
         if self._tokenizer is not None:
             keys.add(public_report_key(report, self._policy.dataset, self._tokenizer))  # type: ignore[arg-type]

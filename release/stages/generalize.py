@@ -350,7 +350,7 @@ def _apply_juvenile(frame: pd.DataFrame, out: pd.DataFrame, name: str, policy: D
     if rule is None or not rule.enabled or not minors:
         return out, [], []
     file_policy = policy.files[name]
-    link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+    link = file_policy.link_column
     involved = frame[link].isin(minors)
     if not involved.any():
         return out, [], []

@@ -129,15 +129,11 @@ def public_report_key(report: str, dataset: str, tokenizer: Tokenizer) -> str:
     return PUBLIC_KEY_PREFIX + tokenizer.token(f"{_KEY_PURPOSE}|{dataset}|{report}")[:16].upper()
 
 
-def _link(file_policy: FilePolicy) -> str:
-    return file_policy.link_column
-
-
 def _pseudonymized(frame: pd.DataFrame, file_policy: FilePolicy, rows: pd.Series, dataset: str,
                    tokenizer: Tokenizer) -> pd.DataFrame:
     """``frame`` with the key (and link) of the ``rows`` replaced by their pseudonyms."""
     out = frame.copy()
-    for column in dict.fromkeys([_link(file_policy), file_policy.key_column]):
+    for column in dict.fromkeys([file_policy.link_column, file_policy.key_column]):
         if column in out.columns:
             values = out[column].astype(object)
             keys = {v: public_report_key(v, dataset, tokenizer) for v in values[rows].dropna().unique()
@@ -153,7 +149,7 @@ def publish_keys(frame: pd.DataFrame, file_policy: FilePolicy, dataset: str, tok
     """Every report under its pseudonym, rows ordered by (published date as text, pseudonym).
     A report's rows stay together in their order (the audit numbers them as load does): the
     date that orders them is the published date of the report's first row."""
-    link = _link(file_policy)
+    link = file_policy.link_column
     if link not in frame.columns:
         return frame
     out = _pseudonymized(frame, file_policy, pd.Series(True, index=frame.index), dataset, tokenizer)
@@ -171,7 +167,7 @@ def publish_apart(frame: pd.DataFrame, file_policy: FilePolicy, minors: frozense
     """Source keys (``public_keys: source``): the public frame with each juvenile report's key
     (and link) replaced by its pseudonym and its rows moved after all others, ordered by
     pseudonym; and how many rows moved."""
-    link = _link(file_policy)
+    link = file_policy.link_column
     if not minors or link not in frame.columns:
         return frame, 0
     involved = frame[link].isin(minors).astype(bool)

@@ -189,7 +189,7 @@ def raw_values(raw: dict[str, pd.DataFrame], policy: DatasetPolicy) -> RawValues
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"full": set(), "parts": set()})
     labels: dict[str, str] = {}
     for name, file_policy in policy.files.items():
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        link = file_policy.link_column
         frame = raw[name]
         raw_only = {c: k for c, k in file_policy.raw_only_columns().items() if c in frame.columns}
         # an identifier published as its pseudonym: the raw value must appear nowhere (its
@@ -262,7 +262,7 @@ def established_officers(public: dict[str, pd.DataFrame], policy: DatasetPolicy)
         frame = public.get(name)
         if frame is None:
             continue
-        link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        link = file_policy.link_column
         for column, rule in file_policy.columns.items():
             if rule.type == "officer" and column in frame.columns and link in frame.columns:
                 pairs += zip(frame[link], frame[column], strict=True)
@@ -357,7 +357,7 @@ class LeakChecker:
         leaks: list[Leak] = []
         for name, file_policy in policy.files.items():
             frame = public[name]
-            link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+            link = file_policy.link_column
             free_text = set(file_policy.free_text_columns())
             officer_columns = _officer_columns(policy, name)
             public_file = file_policy.public_file.format(year=year)
@@ -396,7 +396,7 @@ class LeakChecker:
             # Likewise a structured cell that several reports share ("SAINT JAMES ST" of a person
             # named James Saint elsewhere): a value typed into the wrong field is one report's.
             # Cross-record, like the officers' exemption: recomputed on every call, never remembered.
-            link = file_policy.parent.column if file_policy.parent else file_policy.key_column
+            link = file_policy.link_column
             free_text = set(file_policy.free_text_columns())
             common = _common_values(frame, link, [c for c in columns if c not in free_text]) if link in frame.columns else {}
             for row in frame[[ROW_KEY, *columns]].itertuples(index=False):

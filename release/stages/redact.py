@@ -19,7 +19,7 @@ import pandas as pd
 from release.config import DatasetPolicy
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
-from release.pii.placeholders import Detection
+from release.pii.placeholders import SPACED_AFTER, SPACED_BEFORE, Detection
 from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY
 
@@ -68,7 +68,7 @@ def record_terms(tables: Tables, policy: DatasetPolicy) -> dict[str, RecordTerms
         raw_only = file_policy.raw_only_columns()
         if not raw_only:
             continue
-        key_column = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        key_column = file_policy.link_column
         columns = [c for c in raw_only if c in tables[name].columns]
         frame = tables[name][[key_column, *columns]]
         for row in frame.itertuples(index=False):
@@ -116,7 +116,7 @@ class _Span:
 
 # the PII engine's renderer (``release.pii.placeholders.render``) also keeps a placeholder apart
 # from a ``]`` or ``_`` before it and a ``[`` or ``_`` after it
-ENGINE_SPACING = ("]_", "[_")
+ENGINE_SPACING = (SPACED_AFTER, SPACED_BEFORE)
 
 
 def _render(text: str, spans: list[_Span], spacing: tuple[str, str] = ("", "")
@@ -251,7 +251,7 @@ def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> di
     withheld_columns = set(map(policy.column_ref, policy.juvenile.withhold)) if policy.juvenile else set()
     jobs: dict[TextJob, list[int]] = {}
     for name, file_policy in policy.files.items():
-        key_column = file_policy.parent.column if file_policy.parent else file_policy.key_column
+        key_column = file_policy.link_column
         frame = tables[name]
         for column in policy.files[name].free_text_columns():
             skipped = withheld if (name, column) in withheld_columns else frozenset()
