@@ -145,7 +145,9 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "0.0.0+test"},
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
         "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(rules / "fioe.yaml")}]},
-        "parameters": {"year": year, "approvals": policy.approvals.model_dump(mode="json")},
+        "parameters": {"year": year,  # as the build writes them (the trusted check compares them)
+                       "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
+                       "approvals": policy.approvals.model_dump(mode="json")},
         "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},
         "checks": {"blocking_findings": int(blocking)}, "findings": found,
