@@ -6,13 +6,21 @@ scan alike: ``local`` gives the engine ``jobs`` forked processes (``release.pii.
 started only here, so Ray is imported only when asked for). Either way the results come back
 in input order, so the outputs never depend on the engine or the number of workers;
 ``execution_section`` is what the manifest records of it.
+
+A local engine is kept loaded in its process (``warm_engine``): a second run of the same settings
+over the same rule files (a notebook building several years, ``review --serve`` rebuilding, the
+audit's re-detection after a build, a test session) does not load the model and rules again. Its
+outputs are a function of the settings, the rule files and the pinned model, so a kept engine
+answers as a new one would; at most two are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.run_options import Execution
@@ -27,7 +35,7 @@ def open_engine(settings: EngineSettings, execution: Execution) -> Iterator[PiiE
     from release.pii.engine import PiiEngine
 
     if execution.engine == "local":
-        engine = PiiEngine(dataclasses.replace(settings, n_process=execution.jobs))
+        engine = warm_engine(dataclasses.replace(settings, n_process=execution.jobs))
         engine.execution = {"engine": "local", "workers": execution.jobs}
         yield engine
         return
@@ -38,6 +46,35 @@ def open_engine(settings: EngineSettings, execution: Execution) -> Iterator[PiiE
         engine.runner = workers
         engine.execution = workers.section()
         yield engine
+
+
+_WARM: dict[tuple[object, ...], "PiiEngine"] = {}
+WARM_KEPT = 2
+
+
+def warm_engine(settings: "EngineSettings") -> "PiiEngine":
+    """This process's loaded engine for ``settings`` and the rule files it reads now, loaded when none is."""
+    from release.pii import engine as engine_module
+
+    made = engine_module.PiiEngine
+    if made.__module__ != engine_module.__name__:  # a stand-in put in its place (tests): a new one each time
+        return made(settings)
+    key = (settings, _rules_digest(settings.rules_dir))
+    engine = _WARM.get(key)
+    if engine is None:
+        engine = made(settings)
+        if len(_WARM) >= WARM_KEPT:
+            _WARM.pop(next(iter(_WARM)))
+        _WARM[key] = engine
+    return engine
+
+
+def _rules_digest(folder: Path) -> str:
+    """The recognizer files' names and bytes: an engine is kept only for the same rules."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def execution_section(engine: object, execution: Execution) -> dict[str, object]:
