@@ -25,6 +25,8 @@ from release.config import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
 from release.record_replay import check_replayed, not_run_replay
+from release.span_support import NAME as REDETECTED
+from release.span_support import check_redetected
 from release.stages import leakcheck
 from release.stages.load import ROW_KEY, Loaded, load_export
 from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
@@ -189,6 +191,7 @@ def _not_run(manifest: Mapping[str, object], reason: str, *, failed: str | None 
     the pseudonyms' form checked without it."""
     values = from_problems("raw_values_absent", [failed], {}) if failed else not_run("raw_values_absent", reason)
     return [values, not_run("log_tokens", reason), *(pseudonyms or []), not_run_replay(reason),
+            not_run(REDETECTED, reason),
             *not_run_without(manifest, reason)]
 
 
@@ -224,6 +227,7 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     if pseudonyms:
         checks.append(check_pseudonyms(policy, frames, year, loaded, tokenizer))
     checks.append(check_replayed(policy, loaded, manifest, bundle, rules_dir, tokenizer))
+    checks.append(check_redetected(loaded, manifest, bundle, rules_dir, tokenizer))
     checks += check_noisy_counts(policy, loaded, manifest, rules_dir, master, tokenizer) if rules_dir is not None \
         else not_run_without(manifest, "no trusted rules given")
     return checks

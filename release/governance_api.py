@@ -146,7 +146,7 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger
 
 # the audit's checks that only the raw export can run: with approve/publish --raw, each must pass
 REPLAY_CHECKS = ("raw_values_absent", "log_tokens", "identifier_pseudonyms", "record_cells_replayed",
-                 "noisy_counts_recounted")
+                 "redactions_redetected", "noisy_counts_recounted")
 
 
 def require_replay(dataset: str, year: int, out_dir: Path, raw_dir: Path, rules_dir: Path | None,

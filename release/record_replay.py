@@ -58,24 +58,18 @@ def not_run_replay(reason: str) -> AuditCheck:
 def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str, Any], bundle: Path,
                    rules_dir: Path | None, tokenizer: Tokenizer | None) -> AuditCheck:
     """The check over a draft bundle's public record files and derived files."""
-    if tokenizer is None:
-        return not_run(NAME, "no HMAC key given: the log's tokens and the report pseudonyms need it")
-    if rules_dir is None:
-        return not_run(NAME, "no trusted rules given")
-    if not (bundle / "public").is_dir():
-        return not_run(NAME, "the bundle has no public files (a blocked build)")
-    from release.trusted_release import trusted_for
-
-    trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
-    if isinstance(trusted, str):
-        return from_problems(NAME, [f"the trusted rules cannot be read: {trusted}"], {})
+    trusted = trusted_or_not_run(NAME, manifest, bundle, rules_dir, tokenizer,
+                                 "the log's tokens and the report pseudonyms need it")
+    if isinstance(trusted, AuditCheck):
+        return trusted
+    assert rules_dir is not None and tokenizer is not None
     from release.pii.placeholders import engine_labels
 
     try:
         known = engine_labels(rules_dir / "pii")
     except ReleaseError as exc:
         return from_problems(NAME, [f"the trusted recognizers cannot be read: {exc.one_line()}"], {})
-    spans, decisions, problems = _logged(bundle)
+    spans, decisions, problems = logged_spans(bundle)
     problems += _unsigned(policy, manifest, bundle, rules_dir, [e for es in spans.values() for e in es] + decisions)
     redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer, known)
     problems += span_problems
@@ -92,10 +86,28 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
     return from_problems(NAME, problems, counts)
 
 
+def trusted_or_not_run(name: str, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None,
+                       tokenizer: Tokenizer | None, key_use: str | None) -> Any:
+    """The trusted declarations a check that replays the raw export judges by, or the check ``name``
+    not run (no HMAC key, when ``key_use`` says what needs it; no trusted rules; a blocked build) or
+    failed (trusted rules that cannot be read)."""
+    if tokenizer is None and key_use is not None:
+        return not_run(name, f"no HMAC key given: {key_use}")
+    if rules_dir is None:
+        return not_run(name, "no trusted rules given")
+    if not (bundle / "public").is_dir():
+        return not_run(name, "the bundle has no public files (a blocked build)")
+    from release.trusted_release import trusted_for
+
+    trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
+    return from_problems(name, [f"the trusted rules cannot be read: {trusted}"], {}) if isinstance(trusted, str) \
+        else trusted
+
+
 _TEXT_FIELDS = ("file", "row_key", "column", "action", "detector", "entity_type", "placeholder", "token")
 
 
-def _logged(bundle: Path) -> tuple[dict[Cell, list[dict[str, Any]]], list[dict[str, Any]], list[str]]:
+def logged_spans(bundle: Path) -> tuple[dict[Cell, list[dict[str, Any]]], list[dict[str, Any]], list[str]]:
     """The log's spans in text (by cell) and its reviewer cell decisions; an entry whose fields are
     not of their type (a list for a token: a value no set holds) is named, not used. The log's own
     integrity is ``check_log``'s (hash chain, trailer)."""

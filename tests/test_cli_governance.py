@@ -73,7 +73,7 @@ def test_approve_then_publish(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert code == 0 and json.loads(stdout)["ok"]
     assert [u["name"] for u in json.loads(stdout)["unverified"]] == ["residual_pii", "raw_values_absent", "log_tokens",
                                                                     "identifier_pseudonyms",  # person_id: form only
-                                                                    "record_cells_replayed"]
+                                                                    "record_cells_replayed", "redactions_redetected"]
 
 
 def test_edited_public_file_blocks_publish_and_audit(built: tuple[Path, Path], tmp_path: Path) -> None:

@@ -244,7 +244,7 @@ class Redaction:
                 for job, where in self.positions.items() for position in where}
 
 
-def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> dict[TextJob, list[int]]:
+def text_jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> dict[TextJob, list[int]]:
     """The texts to redact. A withheld record's text is skipped only in the columns the
     juvenile rule withholds: its other free text (a clothing description) is published, so
     it is redacted like any other."""
@@ -263,7 +263,7 @@ def _jobs(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> di
 
 def texts_to_redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str]) -> int:
     """How many texts a first ``redact`` sends to the engine: the total its progress counts to."""
-    return len(_jobs(tables, policy, withheld))
+    return len(text_jobs(tables, policy, withheld))
 
 
 def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
@@ -281,7 +281,7 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
     """
     forced = forced or {}
     terms = previous.terms if previous is not None else record_terms(tables, policy)
-    jobs = _jobs(tables, policy, withheld)
+    jobs = text_jobs(tables, policy, withheld)
     wanted = {job: tuple(forced.get(job, ())) for job in jobs}
     rendered: dict[TextJob, Rendered] = {}
     todo = [job for job in jobs if previous is None or job not in previous.rendered

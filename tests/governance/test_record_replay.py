@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -298,7 +299,7 @@ def test_approve_and_publish_with_raw_refuse_what_only_the_raw_export_tells(worl
 def test_a_log_entry_whose_fields_are_not_of_their_type_is_named_not_a_crash(tmp_path: Path) -> None:
     """A token or entity type that is a list (unhashable: no set test can hold it) is a problem of the
     replay, naming the log seq and rule, and the entry is not used; the audit still reports."""
-    from release.record_replay import _logged
+    from release.record_replay import logged_spans
     from release.stages.publish import LOG
 
     good = {"seq": 1, "file": "fieldcontact.csv", "row_key": "FC1", "column": "contact_reason", "action": "redact",
@@ -307,7 +308,145 @@ def test_a_log_entry_whose_fields_are_not_of_their_type_is_named_not_a_crash(tmp
     lines = [good, {**good, "seq": 2, "token": ["x"]}, {**good, "seq": 3, "entity_type": {"a": 1}},
              {**good, "seq": "4"}, {"trailer": True}]
     (tmp_path / LOG).write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
-    spans, decisions, problems = _logged(tmp_path)
+    spans, decisions, problems = logged_spans(tmp_path)
     assert [e["seq"] for es in spans.values() for e in es] == [1] and decisions == []
     assert problems == [f"log seq {n}: a field is not of the type the build writes (rule record-replay)"
                         for n in ("2", "3", "(unnumbered)")]
+
+
+REDETECTED = "redactions_redetected"
+
+
+def _log_events(bundle: Path) -> tuple[list, Any]:
+    from release.gate import read_manifest
+    from release.keys import keys_for_manifest, master_key
+    from release.model import RedactionEvent
+
+    keys = keys_for_manifest(master_key().material, read_manifest(bundle))
+    entries = [json.loads(line) for line in (bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    fields = set(RedactionEvent.__dataclass_fields__)
+    return [RedactionEvent(**{k: v for k, v in e.items() if k in fields}) for e in entries if "seq" in e], keys
+
+
+ORDINARY = ("stabbing", "directed", "patrol", "exchange", "complaints", "loitering", "recovered", "gathering",
+            "tension", "associates", "location", "familiar", "activated", "notified")
+
+
+def _forged_span(detector: str) -> Callable[[Path], str]:
+    """Round 27, F-span: a well-formed redaction at a chosen offset, over an ordinary word of a narrative
+    (its token the HMAC of the word, its placeholder the next of its type, every span of the cell at the
+    output offsets the build's renderer gives), the public cell rendered with it, the log re-chained
+    with the release key. ``detector``: the engine's (``ner``) or a verify round's (``second_scan``)."""
+    def edit(public: Path) -> str:
+        import dataclasses
+        import re
+
+        import pandas as pd
+
+        from release.log import build_log
+        from release.model import RedactionEvent
+        from release.stages.redact import render_logged
+
+        bundle = public.parent
+        events, keys = _log_events(bundle)
+        raw = pd.read_csv(bundle.parent.parent.parent / "raw-2021" / "fieldcontact.csv", dtype=str,
+                          keep_default_na=False)
+        table = _rows(public / CONTACTS)
+        at = table[0].index("contact_reason")
+        published = [row[at] for row in table[1:]]
+        reports = list(raw["fc_num"])
+
+        def render(text: str, spans: list) -> tuple[str, list]:
+            return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans],
+                                 reviewed=False)
+
+        for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
+            mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"),
+                          key=lambda e: e.start)
+            word = next((m for m in re.finditer(r"[a-z]+", text) if m.group() in ORDINARY
+                         and not any(e.start < m.end() and m.start() < e.end for e in mine)), None)
+            if reports.count(fc_num) == 1 and word and published.count(render(text, mine)[0]) == 1 \
+                    and not any(e.detector == "reviewer" for e in mine):
+                break
+        else:
+            raise AssertionError("no narrative with an ordinary word to forge a span over")
+        row = 1 + published.index(render(text, mine)[0])
+        number = 1 + sum(e.entity_type == "PERSON" for e in mine)
+        forged = RedactionEvent(
+            dataset="fioe", file="fieldcontact.csv", row_key=fc_num, column="contact_reason", action="redact",
+            entity_type="PERSON", detector=detector, detector_version=events[0].detector_version,
+            rule_id="SpacyRecognizer", score=0.85, start=word.start(), end=word.end(), out_start=0, out_end=0,
+            removed_length=word.end() - word.start(), token=keys.tokens.token(word.group()),
+            placeholder=f"[PERSON {number}]")
+        cell = sorted([*mine, forged], key=lambda e: e.start)
+        rendered, placed = render(text, cell)
+        redone = [dataclasses.replace(e, out_start=o_s, out_end=o_e) for e, (o_s, o_e) in zip(cell, placed, strict=True)]
+        events = [e for e in events if e not in mine] + redone
+        (bundle / "redaction_log.jsonl").write_text("\n".join(build_log(events, keys.trailer)) + "\n", encoding="utf-8")
+        table[row][at] = rendered
+        _write(public / CONTACTS, table)
+        return CONTACTS
+    return edit
+
+
+def _dropped_span(public: Path) -> str:
+    """A redaction taken out of the log (re-chained) and its raw text put back in the public cell."""
+    import pandas as pd
+
+    from release.log import build_log
+
+    bundle = public.parent
+    events, keys = _log_events(bundle)
+    raw = pd.read_csv(bundle.parent.parent.parent / "raw-2021" / "fieldcontact.csv", dtype=str, keep_default_na=False)
+    table = _rows(public / CONTACTS)
+    at = table[0].index("contact_reason")
+    published = [row[at] for row in table[1:]]
+    counts = {}
+    for e in events:
+        if e.column == "contact_reason":
+            counts[e.row_key] = counts.get(e.row_key, 0) + 1
+    texts = dict(zip(raw["fc_num"], raw["contact_reason"]))
+    dropped = next(e for e in events if e.column == "contact_reason" and counts[e.row_key] == 1
+                   and e.action == "redact" and list(texts.values()).count(texts[e.row_key]) == 1)
+    text = texts[dropped.row_key]
+    row = 1 + next(i for i, cell in enumerate(published)
+                   if cell == text[:dropped.start] + dropped.placeholder + text[dropped.end:])
+    table[row][at] = text
+    events.remove(dropped)
+    (bundle / "redaction_log.jsonl").write_text("\n".join(build_log(events, keys.trailer)) + "\n", encoding="utf-8")
+    _write(public / CONTACTS, table)
+    return CONTACTS
+
+
+def test_f_span_a_forged_or_dropped_redaction_fails_audit_raw_and_approve_raw(world: World) -> None:
+    """Round 27, F-span: a well-formed span at a chosen offset, claimed by the engine or by a verify
+    round, re-chained with the release key and bound again, passed every check, ``audit --raw``
+    included: ``record_cells_replayed`` holds the span's form, not its cause. ``redactions_redetected``
+    runs the trusted rules' engine over the raw export: the span no detector makes fails (8, naming
+    file, row key, column, log seq and rule, never the word), and ``approve --raw`` refuses it (7). A
+    redaction taken out of the log with its placeholder (the name published) fails the same check.
+    The honest bundle passes it."""
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    code, checks = _audit_raw(world, honest, raw)
+    assert checks[REDETECTED]["status"] == "pass" and checks[REDETECTED]["detail"]["spans_checked"] >= 1, checks
+    for variant, edit in [("ner", _forged_span("ner")), ("second-scan", _forged_span("second_scan")),
+                          ("dropped", _dropped_span)]:
+        out, bundle = _edited(world, honest, variant, edit)
+        _rewrite(bundle, lambda m: None, "redaction_log.jsonl")
+        _rebind(world, bundle)
+        code, checks = _audit_raw(world, out, raw)
+        assert code == 8 and checks[REDETECTED]["status"] == "fail", (variant, checks[REDETECTED])
+        problems = checks[REDETECTED]["problems"]
+        why = ("text the build's engine redacts that the log leaves published" if variant == "dropped"
+               else "a redaction no detector of the build makes from the raw export")
+        assert len(problems) == 1 and problems[0].startswith("fieldcontact.csv, row FC21"), problems
+        assert ", column contact_reason" in problems[0] and problems[0].endswith(f": {why} (rule span-redetected)")
+        assert ("log seq " in problems[0]) is (variant != "dropped"), problems
+        if variant == "ner":
+            assert checks[REPLAYED]["status"] == "pass", checks[REPLAYED]  # well formed: only its cause tells
+            org = _org(out, world)
+            refusal = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:],
+                                    "--raw", str(raw))
+            assert "redactions_redetected fail: fieldcontact.csv, row FC21" in " ".join(refusal.split()), refusal
+

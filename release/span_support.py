@@ -1,0 +1,175 @@
+"""``release audit --raw``: every redaction the log records is one the build's detectors make from the
+raw export, and every redaction the engine makes is in the log (check ``redactions_redetected``; issue
+#12, round 27 F-span).
+
+``record_cells_replayed`` proves the public text is the raw text with the log's spans rendered, and
+that each span is well formed (its token the HMAC of the removed text, its placeholder one the build
+writes). It cannot tell a span the build's detectors made from one an analyst holding the release key
+wrote at a chosen offset, re-chained and bound again: a forged span hides published text (a word of an
+officer's account) or, placed by a rule only its writer knows, carries a signal. Nor can it see a span
+taken out of the log together with its placeholder (a name published again).
+
+Here the trusted rules' engine, the one the build runs, reads the raw free text again:
+
+1. **support**: the engine's redaction of each raw text with its record's terms (the build's first
+   round), the second scan of that redacted text at the policy's lower threshold mapped back to the
+   raw text (the build's verify round), the same scan of the raw text, and the leak check's raw-only
+   values of the record and of every record (``leakcheck``). Each logged span that is not a reviewer's
+   must have every letter and digit inside one of these detections; a reviewer's span is a signed
+   decision (``record_cells_replayed`` checks that);
+2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged span
+   (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
+
+Letters and digits only: the engine merges detections across the spaces and punctuation between
+them ("Smith, John"). A later verify round scans text with more spans redacted than the first round;
+a span found only there is supported by the raw text's own scan in practice, and when not, the check
+fails and names it (a false alarm is reported, never waved through). It needs no HMAC key: without the
+raw export or the trusted rules it is "not run"; a dataset with no free text has nothing to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from release.audit_report import AuditCheck, from_problems, not_run
+from release.config import DatasetPolicy
+from release.errors import ReleaseError
+from release.keys import Tokenizer
+from release.stages.load import ROW_KEY, Loaded
+
+NAME = "redactions_redetected"
+RULE = "rule span-redetected"
+MAX_LISTED = 20  # problems listed per direction; the rest are counted
+Span = tuple[int, int]
+
+def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None,
+                     tokenizer: Tokenizer | None) -> AuditCheck:
+    """The check over a draft bundle's redaction log and the raw export it was built from."""
+    from release.record_replay import logged_spans, trusted_or_not_run
+
+    trusted = trusted_or_not_run(NAME, manifest, bundle, rules_dir, tokenizer, None)  # needs no key
+    if isinstance(trusted, AuditCheck):
+        return trusted
+    assert rules_dir is not None
+    policy: DatasetPolicy = trusted.policy
+    if policy.narrative is None:
+        return not_run(NAME, "the dataset has no free text the engine redacts")
+    spans, _, _ = logged_spans(bundle)  # an entry not of its types: record_cells_replayed names it
+    try:
+        engine = _engine(policy, loaded, rules_dir)
+    except ReleaseError as exc:
+        return from_problems(NAME, [f"the trusted PII engine cannot be loaded: {exc.one_line()}"], {})
+    unsupported, uncovered, counts = _compare(policy, loaded, trusted.year, engine, spans)
+    problems = _listed(unsupported, "a redaction no detector of the build makes from the raw export")
+    problems += _listed(uncovered, "text the build's engine redacts that the log leaves published")
+    return from_problems(NAME, problems, counts)
+
+
+def _listed(cells: Sequence[str], why: str) -> list[str]:
+    return [f"{where}: {why} ({RULE})" for where in cells[:MAX_LISTED]] + (
+        [f"{len(cells) - MAX_LISTED} more: {why} ({RULE})"] if len(cells) > MAX_LISTED else [])
+
+
+def _engine(policy: DatasetPolicy, loaded: Loaded, rules_dir: Path) -> Any:
+    """The engine the build runs for this export (the trusted recognizers, threshold and officer roster):
+    this process's loaded one when it has it (``workers.warm_engine``)."""
+    from release.pii.engine import EngineSettings
+    from release.pii.workers import warm_engine
+    from release.stages.redact import officer_roster
+
+    narrative = policy.narrative
+    assert narrative is not None
+    return warm_engine(EngineSettings(rules_dir=rules_dir / narrative.rules_dir,
+                                      officers=officer_roster(loaded.tables, policy),
+                                      officer_policy=narrative.officer_policy, threshold=narrative.threshold))
+
+
+def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
+             spans: Mapping[tuple[str, str, str], list[dict[str, Any]]]
+             ) -> tuple[list[str], list[str], dict[str, int]]:
+    """The logged spans without support, and the cells where the first round redacts text the log
+    leaves. The scans run only for the texts whose logged spans the first round and the leak check do
+    not support (a verify round's spans: few), so the check costs about one redaction pass."""
+    from release.stages import juvenile
+    from release.stages.redact import record_terms, text_jobs
+    from release.stages.verify import to_raw_span
+
+    narrative = policy.narrative
+    assert narrative is not None
+    jobs = text_jobs(loaded.tables, policy, juvenile.minor_keys(loaded.tables, policy))
+    ordered = sorted(jobs, key=lambda j: (j.table, j.column, j.key, j.text))
+    terms = record_terms(loaded.tables, policy)
+    made = engine.redact_many([job.text for job in ordered],
+                              [terms.get(job.key) or _no_terms() for job in ordered]) if ordered else []
+    leaks = _leak_spans(policy, loaded, year)
+    support = {job: [(r.start, r.end) for r in result.replacements] for job, result in zip(ordered, made, strict=True)}
+    cells = {job: [_cell(policy, loaded, job, position) for position in jobs[job]] for job in ordered}
+
+    def unsupported(job: Any) -> list[tuple[str, dict[str, Any]]]:
+        return [(where, entry) for where, cell in cells[job] for entry in spans.get(cell, [])
+                if entry.get("detector") != "reviewer" and entry.get("action") != "keep"  # signed decisions
+                and not _covered(job.text, entry["start"], entry["end"], support[job] + leaks.get(cell, []))]
+
+    threshold = narrative.second_scan_threshold
+    pending = [(job, result) for job, result in zip(ordered, made, strict=True) if unsupported(job)]
+    if pending:  # the build's first verify round: the second scan of the redacted text, mapped back
+        found = engine.scan_many([r.text for _, r in pending], threshold=threshold,
+                                 placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for _, r in pending])
+        for (job, result), hits in zip(pending, found, strict=True):
+            support[job] += [s for h in hits if (s := to_raw_span(job.text, result.text, result.replacements,
+                                                                    h.start, h.end))]
+        pending = [(job, result) for job, result in pending if unsupported(job)]
+    if pending:  # a later round's text: the raw text's own scan
+        found = engine.scan_many([job.text for job, _ in pending], threshold=threshold)
+        for (job, _), hits in zip(pending, found, strict=True):
+            support[job] += [(h.start, h.end) for h in hits]
+    missing = [f"{where}, log seq {entry.get('seq')}" for job in ordered for where, entry in unsupported(job)]
+    uncovered = [where for job, result in zip(ordered, made, strict=True) for where, cell in cells[job]
+                 if not all(_covered(job.text, r.start, r.end, [(e["start"], e["end"]) for e in spans.get(cell, [])])
+                            for r in result.replacements)]
+    checked = sum(len(spans.get(cell, [])) for job in ordered for _, cell in cells[job])
+    return missing, uncovered, {"texts": len(ordered), "spans_checked": checked}
+
+
+def _cell(policy: DatasetPolicy, loaded: Loaded, job: Any, position: int) -> tuple[str, tuple[str, str, str]]:
+    """Where a job's text sits (as messages name it: file, row key, column) and its log cell."""
+    raw_file = policy.files[job.table].raw_file
+    row_key = str(loaded.tables[job.table][ROW_KEY].iat[position])
+    return f"{raw_file}, row {row_key}, column {job.column}", (raw_file, row_key, job.column)
+
+
+def _no_terms() -> Any:
+    from release.pii.terms import RecordTerms
+
+    return RecordTerms()
+
+
+def _leak_spans(policy: DatasetPolicy, loaded: Loaded, year: int) -> dict[tuple[str, str, str], list[Span]]:
+    """The leak check's spans in the raw free text: raw-only values of the record and of every record,
+    as the build's verify rounds find them in public text (the raw text holds all of them)."""
+    from release.stages.leakcheck import LeakChecker
+
+    frames = {}
+    for name, file_policy in policy.files.items():
+        frame = loaded.tables[name]
+        columns = [c for c in file_policy.free_text_columns() if c in frame.columns]
+        frames[name] = frame[list(dict.fromkeys([file_policy.link_column, ROW_KEY, *columns]))]
+    checker = LeakChecker(dict(loaded.tables.frames), policy, year)
+    raw_files = {fp.public_file.format(year=year): fp.raw_file for fp in policy.files.values()}
+    found: dict[tuple[str, str, str], list[Span]] = {}
+    for leak in [*checker.find_leaks(frames)[1], *checker.find_global_leaks(frames)]:
+        key = (raw_files.get(leak.file, ""), leak.row_key, leak.column)
+        found.setdefault(key, []).extend((start, end) for start, end, _ in leak.spans)
+    return found
+
+
+def _covered(text: str, start: int, end: int, spans: Iterable[Span]) -> bool:
+    """Every letter and digit of ``text[start:end]`` lies inside one of ``spans``."""
+    inside = set()
+    for s, e in spans:
+        if s < end and start < e:
+            inside.update(range(max(s, start), min(e, end)))
+    return all(i in inside for i in range(start, end) if text[i].isalnum())
+
