@@ -60,6 +60,9 @@ class UnitSpec(_Frozen):
     description: str = Field(min_length=1)
     datasets: tuple[Name, ...] = Field(min_length=1)
     cap_rho: Annotated[float, Field(gt=0, le=10)] = DEFAULT_CAP_RHO
+    # the first release year drawn under this unit: a witness service draws for no earlier one, so the
+    # declared measurements of past years cannot be drawn to spend the cap (round 27, U-many-declared)
+    releases_from: Annotated[int, Field(ge=1900, le=9999)] | None = None
     # stray charges on the ledger (a rules copy's or a direct draw's, refused at approve) that
     # touched this unit's people: they count against this unit's cap. {unit: U, dataset: D}, or a
     # bare name U (an undeclared one), short for {unit: U, dataset: D} for each of this unit's datasets
@@ -187,6 +190,11 @@ class PrivacyPolicy(_Frozen):
     def owners(self, dataset: str) -> tuple[str, ...]:
         """The declared units whose people ``dataset`` holds."""
         return tuple(u for u, s in self.units.items() if dataset in s.datasets)
+
+    def releases_from(self, dataset: str) -> int | None:
+        """The first release year of ``dataset`` any of its units declares (the latest of them), or None."""
+        years = [s.releases_from for s in self.units.values() if dataset in s.datasets and s.releases_from]
+        return max(years) if years else None
 
     def placed(self, dataset: str, name: str) -> bool:
         """A charge under unit ``name`` for ``dataset`` is where this policy puts it."""

@@ -91,6 +91,11 @@ class Declared:
         if year > datetime.now(timezone.utc).year:  # round 26, U-years: draws for 2022-9999 burnt the cap
             raise Refused("the draw's release_year has not begun on this witness's clock: a year is released once "
                           "it has begun, and a draw for a later one would only spend the budget (rule release_year)")
+        first = self.privacy.releases_from(str(charge["dataset"]))
+        if first is not None and year < first:  # round 27, U-many-declared: past years' declared draws burnt the cap
+            raise Refused(f"the draw's release_year is before {first}, the first release year the trusted "
+                          f"{POLICY_FILE} declares for its dataset's privacy unit (releases_from): a past year's "
+                          "draw would only spend the budget (rule release_year)")
         specs = self._specs(charge["dataset"], year, charge["table"])
         if not specs:
             raise Refused("the draw's table is not one the trusted rules declare for its dataset in its release year "

@@ -296,3 +296,26 @@ def test_serve_refuses_a_tables_file_outside_the_rules_folder(world: World, tmp_
     said = " ".join((stdout + stderr).split())
     assert code == 3 and "witness-rules" in said and "outside the trusted rules folder" in said, said
     assert "Traceback" not in said
+
+
+def test_u_many_declared_a_release_year_before_the_units_first_is_refused(world: World) -> None:
+    """Round 27, U-many-declared: a writer holding spending authority drew the declared measurements of
+    past release years, each exactly as declared, until the cap was spent. The administrator declares
+    the unit's first release year (``releases_from`` in the trusted privacy.yaml, read at start): a
+    declared draw for an earlier year is refused before anything is drawn (rule release_year, naming
+    releases_from), and from that year on it is drawn."""
+    policy = world.rules / "privacy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "cap_rho: 1.0" in text
+    policy.write_text(text.replace("cap_rho: 1.0", f"cap_rho: 1.0\n    releases_from: {int(YEAR) + 1}", 1),
+                      encoding="utf-8")
+    world.witness.restart()
+    charges = _charges()
+    charge, inputs = _declared(world)
+    answer = _draw(world.witness.address, charge, inputs)
+    assert answer["ok"] is False and "record" not in answer, answer
+    assert "(releases_from)" in answer["refused"] and answer["refused"].endswith("(rule release_year)"), answer
+    assert _head(world.witness.address)["unpaid"] == 0 and _charges() == charges
+    policy.write_text(text.replace("cap_rho: 1.0", f"cap_rho: 1.0\n    releases_from: {YEAR}", 1), encoding="utf-8")
+    world.witness.restart()
+    assert _draw(world.witness.address, *_declared(world))["ok"] is True
