@@ -125,10 +125,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                    "files": [vars(i) for i in loaded.inputs]},
         "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
         "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
-        "parameters": {"year": year,
-                       "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
-                       # shown in the packet only: approve, publish and audit read the policy itself
-                       "approvals": policy.approvals.model_dump(mode="json")},
+        "parameters": manifest_parameters(policy, year),
         "hmac_key_id": keys.key_id,
         "hmac": dict(keys.derivation),  # derivation and purpose labels, never a key
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"],
@@ -213,6 +210,16 @@ def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str
     privacy = manifest_privacy(manifest)
     risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]  # type: ignore[union-attr]
     return privacy_statement.files(options.dataset, options.year, privacy, risk, units)  # type: ignore[arg-type]
+
+
+def manifest_parameters(policy: DatasetPolicy, year: int) -> dict[str, object]:
+    """The manifest's ``parameters``, as the trusted check regenerates them (``trusted_manifest``): the
+    policy's juvenile, narrative and key settings, and its approvals, shown in the packet only (approve,
+    publish and audit read the policy itself); ``raw_replay`` only when set, so a bundle built before the
+    setting existed keeps its parameters."""
+    return {"year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
+            "approvals": policy.approvals.model_dump(mode="json", exclude=None if policy.approvals.raw_replay
+                                                     else {"raw_replay"})}
 
 
 def _spreadsheet_safe(files: list[publish.PublicFile]) -> tuple[list[publish.PublicFile], int]:

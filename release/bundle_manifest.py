@@ -94,6 +94,7 @@ class PolicyParameters(_Strict):
 class Approvals(_Strict):
     required: dict[str, int] = {}
     decide: list[str] = []
+    raw_replay: bool | None = None  # absent in a bundle built before the setting existed
 
 
 class Parameters(_Strict):

@@ -165,6 +165,10 @@ class ApprovalsPolicy(Frozen):
 
     required: dict[str, int] = Field(default_factory=lambda: {"legal": 1}, min_length=1)
     decide: tuple[str, ...] = Field(default=("legal",), min_length=1)
+    # approve and publish replay the bundle from the raw export first (their --raw is required): what
+    # only the raw export tells (a narrative or a note edited after the build and bound again, a forged
+    # redaction) is held before approval and publication, not left to an audit run later (issue #12)
+    raw_replay: bool = False
 
     @model_validator(mode="after")
     def _counts(self) -> "ApprovalsPolicy":

@@ -126,8 +126,7 @@ def approve_release(dataset: str, year: int, out_dir: Path, key_path: Path, *, r
     """Sign the bundle's manifest; with ``raw_dir``, only once it replays from the raw export."""
     from release import gate
     existing_bundle(dataset, year, out_dir, version, generation)
-    if raw_dir is not None:
-        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation)
+    hold_to_raw(dataset, year, out_dir, raw_dir, rules_dir, version, generation, "approve")
     return gate.approve(dataset, year, out_dir, reviewer, key_path, note, passphrase, rules_dir, version,
                         generation=generation)
 
@@ -139,14 +138,44 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger
     ``raw_dir``, only once the bundle replays from the raw export."""
     from release import publication
     existing_bundle(dataset, year, out_dir, version, generation)
-    if raw_dir is not None:
-        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation)
+    hold_to_raw(dataset, year, out_dir, raw_dir, rules_dir, version, generation, "publish")
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version, generation)
 
 
 # the audit's checks that only the raw export can run: with approve/publish --raw, each must pass
 REPLAY_CHECKS = ("raw_values_absent", "log_tokens", "identifier_pseudonyms", "record_cells_replayed",
                  "redactions_redetected", "noisy_counts_recounted")
+
+
+def hold_to_raw(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_dir: Path | None,
+                version: int | None, generation: str | None, command: str) -> None:
+    """Before approve or publish (the command line's, or the review workspace's Approve): the replay from
+    ``raw_dir`` when given, and a refusal without it when the trusted policy requires the replay."""
+    if raw_dir is None:
+        _refuse_without_raw(dataset, year, out_dir, rules_dir, version, generation, command)
+    else:
+        require_replay(dataset, year, out_dir, raw_dir, rules_dir, version, generation)
+
+
+def _refuse_without_raw(dataset: str, year: int, out_dir: Path, rules_dir: Path | None, version: int | None,
+                        generation: str | None, command: str) -> None:
+    """Refused (7, rule raw-replay) when the trusted policy requires the replay (``approvals.raw_replay``)
+    and no raw export was given. A bundle whose manifest or policy cannot be read is left to approve and
+    publish, which refuse it themselves."""
+    from release.bundles import bundle_dir
+    from release.errors import ApprovalError, ReleaseError
+    from release.gate import read_manifest
+    from release.trust import bundle_policy
+
+    try:
+        manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
+    except ReleaseError:
+        return
+    policy, _ = bundle_policy(dataset, paths.chosen_dir("redaction_rules", rules_dir)[0], manifest)
+    if policy is not None and policy.approvals.raw_replay:
+        raise ApprovalError(f"the trusted policy requires the raw-export replay before {command} "
+                            "(approvals.raw_replay): give --raw with the export the bundle was built from",
+                            rule="raw-replay")
 
 
 def require_replay(dataset: str, year: int, out_dir: Path, raw_dir: Path, rules_dir: Path | None,

@@ -168,7 +168,7 @@ def _values(node: object, path: str) -> list[object]:
 
 def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """The strings the trusted policy generates, and the identifiers' forms."""
-    from release.assemble import COMPONENTS
+    from release.assemble import COMPONENTS, manifest_parameters
     from release.stages import pseudonyms
 
     problems = [f"manifest.json {path}: not of the form the build writes (rule manifest-text)"
@@ -176,9 +176,7 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
                 if any(v is not None and not (isinstance(v, str) and form.fullmatch(v)) for v in _values(manifest, path))]
     policy, year = trusted.policy, trusted.year
     parameters = manifest.get("parameters")
-    if parameters is not None and parameters != {  # an older build's form too: rebuilt once, as its notes are
-            "year": year, "policy": policy.model_dump(mode="json", include={"juvenile", "narrative", "public_keys"}),
-            "approvals": policy.approvals.model_dump(mode="json")}:
+    if parameters is not None and parameters != manifest_parameters(policy, year):  # an older form: rebuilt once
         problems.append("manifest.json parameters: not the parameters the trusted policy gives (rule manifest-text)")
     if manifest.get("pseudonyms", []) != pseudonyms.manifest_section(policy, year):
         problems.append("manifest.json pseudonyms: not what the trusted policy says of its pseudonymized columns "

@@ -226,6 +226,9 @@ class Workspace:
         if blockers:
             raise ApprovalError("approval is not offered: " + "; ".join(blockers), rule="review")
         assert self.key_path is not None
+        from release.governance_api import hold_to_raw  # as release approve: --raw replays, a policy may require it
+        hold_to_raw(self.dataset, self.year, self.out_dir, self.raw_dir, self.rules_dir, None, self.generation,
+                    "approve")
         result = gate.approve(self.dataset, self.year, self.out_dir, self.reviewer, self.key_path, note,
                               self.passphrase, self.rules_dir, reviewed_manifest=self.manifest_sha256,
                               generation=self.generation)

@@ -450,3 +450,24 @@ def test_f_span_a_forged_or_dropped_redaction_fails_audit_raw_and_approve_raw(wo
                                     "--raw", str(raw))
             assert "redactions_redetected fail: fieldcontact.csv, row FC21" in " ".join(refusal.split()), refusal
 
+
+def test_a_trusted_policy_requiring_the_replay_refuses_approve_and_publish_without_the_raw_export(
+        world: World) -> None:
+    """Round 27: what only the raw export tells was held only when the reviewer thought to give --raw. The
+    organisation's trusted policy can require it (``approvals.raw_replay: true``): approve and publish
+    without ``--raw`` are refused (7, rule raw-replay, naming the setting); with it, the honest bundle is
+    approved and published."""
+    policy = world.rules / "fioe.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "  decide: [legal]" in text
+    policy.write_text(text.replace("  decide: [legal]", "  decide: [legal]\n  raw_replay: true", 1), encoding="utf-8")
+    honest, raw = world.tmp / "rel-required", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    org = _org(honest, world)
+    said = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "(approvals.raw_replay): give --raw" in said, said
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--raw", str(raw))
+    said = world.refused(7, "rule raw-replay", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert "before publish (approvals.raw_replay)" in said and not (world.site / "fioe" / YEAR).exists(), said
+    world.ok("publish", *org[:2], "--to", str(world.site), *org[2:], "--raw", str(raw))
+    assert (world.site / "fioe" / YEAR / "manifest.json").is_file()
