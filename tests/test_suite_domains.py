@@ -87,6 +87,36 @@ def test_check_mode_reports_a_stale_suite(tmp_path: Path, capsys: pytest.Capture
     assert "differs" in capsys.readouterr().out
 
 
+
+def test_a_column_set_to_drop_leaves_both_suites_so_the_packets_fix_ends_in_a_release(tmp_path: Path) -> None:
+    """The City's 2022 export holds key situations in ``weather``: the raw suite blocks the build and its
+    fix says to set the column to ``drop`` and run this. Its generated checks go and it leaves the public
+    allow-list (before, they stayed: the rebuild blocked again on the missing column). Other columns'
+    checks stay as they were."""
+    import shutil
+
+    rules, suites = tmp_path / "rules", tmp_path / "expectations"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    shutil.copytree(ROOT / "expectations", suites)
+    policy = rules / "fioe.yaml"
+    text = policy.read_text(encoding="utf-8")
+    line = '      weather: {type: keep, codebook: weather, description: "Weather at the time."}'
+    assert line in text
+    policy.write_text(text.replace(line, '      weather: {type: drop, reason: "another column\'s values this year"}'),
+                      encoding="utf-8")
+    assert main(["--rules", str(rules), "--expectations", str(suites)]) == 0
+    for side in ("raw", "public"):
+        before = json.loads((ROOT / "expectations" / f"fioe_{side}.json").read_text(encoding="utf-8"))
+        after = json.loads((suites / f"fioe_{side}.json").read_text(encoding="utf-8"))
+        assert "weather" not in json.dumps(after), side
+        kept = [{**c, "kwargs": {**c["kwargs"], "column_list": [n for n in c["kwargs"]["column_list"] if n != "weather"]}}
+                if c["type"] == "expect_table_columns_to_match_ordered_list" else c
+                for c in before["tables"]["contacts"]["expectations"]
+                if c["type"] == "expect_table_columns_to_match_ordered_list" or "weather" not in json.dumps(c)]
+        assert after["tables"]["contacts"]["expectations"] == kept, side
+        assert after["tables"]["persons"] == before["tables"]["persons"]
+    assert main(["--rules", str(rules), "--expectations", str(suites), "--check"]) == 0  # in step now
+
 # --- raw suites: every check can fail ------------------------------------------------------
 
 RAW_SUITES = sorted((ROOT / "expectations").glob("*_raw.json"))
