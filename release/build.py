@@ -44,11 +44,10 @@ from release.privacy_policy import risk_specs
 from release.run_options import BuildOptions, Resolved, resolve
 from release.stages import juvenile, leakcheck, load, publish, redact
 from release.stages.load import ROW_KEY
-from release.stages.verify import Hit, finding_id, to_raw_span
+from release.stages.verify import MAX_VERIFY_ROUNDS, Hit, finding_id, to_raw_span
 from release.validation_process import Validator
 from release.witness_counts import CountsKey, from_master
 
-MAX_VERIFY_ROUNDS = 5
 CONTEXT_CHARS = 80
 
 

@@ -53,6 +53,9 @@ class Hit:
                           self.start, self.end)
 
 
+MAX_VERIFY_ROUNDS = 5  # the build's verify rounds (``build._verify``), replayed by ``span_support``
+
+
 def finding_id(stage: str, file: str | None, row_key: str | None, column: str | None, rule: str | None,
                start: int | None = None, end: int | None = None) -> str:
     """A short stable name for one blocking finding, for ``release decide --finding``.

@@ -37,7 +37,7 @@ CONTACTS, PERSONS = f"fioe_{YEAR}_contacts.csv", f"fioe_{YEAR}_persons.csv"
 def _audit_raw(world: World, out: Path, raw: Path) -> tuple[int, dict[str, dict]]:
     code, stdout, stderr = invoke("audit", *_org(out, world), "--raw", str(raw), "--no-scan", "--allow-unverified",
                                   "--json")
-    assert "Traceback" not in stdout + stderr, stdout + stderr
+    assert "Traceback" not in stdout + stderr and stdout.startswith("{"), stdout + stderr
     return code, {c["name"]: c for c in json.loads(stdout)["checks"]}
 
 
