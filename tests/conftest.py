@@ -321,3 +321,19 @@ class Recorder:
 
     def named(self, prefix: str) -> list[tuple[str, int | None, list[int]]]:
         return [s for s in self.stages if s[0].startswith(prefix)]
+
+
+# The longest modules first (pytest --durations): ``make test`` hands modules to its workers in this
+# order (xdist ``--dist loadscope``), so the last module a worker starts is a short one and neither
+# worker waits long at the end for the other. Within a module, and among the rest, the order is kept.
+LONGEST_FIRST = (
+    "governance/test_public_content.py", "governance/test_witness_service.py", "governance/test_witness_draws.py",
+    "test_engine_ray.py", "test_engine_ray_cluster.py", "governance/test_witness_counts.py",
+    "governance/test_record_replay.py", "tables/test_suppress_years.py", "governance/test_trusted_release.py",
+    "governance/test_witness_declared.py", "datasets/test_fioe_split_year.py", "datasets/test_fioe_generations.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0].removeprefix("tests/"), len(rank)))
