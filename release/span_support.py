@@ -38,7 +38,7 @@ from typing import Any
 from release.audit_report import AuditCheck, from_problems, not_run
 from release.config import DatasetPolicy
 from release.errors import ReleaseError
-from release.keys import Tokenizer
+from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY, Loaded
 
 NAME = "redactions_redetected"
@@ -46,12 +46,12 @@ RULE = "rule span-redetected"
 MAX_LISTED = 20  # problems listed per direction; the rest are counted
 Span = tuple[int, int]
 
-def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None,
-                     tokenizer: Tokenizer | None) -> AuditCheck:
+def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None
+                     ) -> AuditCheck:
     """The check over a draft bundle's redaction log and the raw export it was built from."""
     from release.record_replay import logged_spans, trusted_or_not_run
 
-    trusted = trusted_or_not_run(NAME, manifest, bundle, rules_dir, tokenizer, None)  # needs no key
+    trusted = trusted_or_not_run(NAME, manifest, bundle, rules_dir, None, None)  # needs no key
     if isinstance(trusted, AuditCheck):
         return trusted
     assert rules_dir is not None
@@ -102,7 +102,7 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
     ordered = sorted(jobs, key=lambda j: (j.table, j.column, j.key, j.text))
     terms = record_terms(loaded.tables, policy)
     made = engine.redact_many([job.text for job in ordered],
-                              [terms.get(job.key) or _no_terms() for job in ordered]) if ordered else []
+                              [terms.get(job.key, RecordTerms()) for job in ordered]) if ordered else []
     labelled = _leak_spans(policy, loaded, year)
     support = {job: [(r.start, r.end) for r in result.replacements] for job, result in zip(ordered, made, strict=True)}
     leaks = {cell: [(start, end) for start, end, _ in found] for cell, found in labelled.items()}
@@ -166,7 +166,7 @@ def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any
                 added.append(job)
         if not added or round_number == MAX_VERIFY_ROUNDS:
             break
-        redone = engine.redact_many([j.text for j in added], [terms.get(j.key) or _no_terms() for j in added],
+        redone = engine.redact_many([j.text for j in added], [terms.get(j.key, RecordTerms()) for j in added],
                                     forced=[forced[j] for j in added])
         current = dict(zip(added, redone, strict=True))
         for job, result in current.items():
@@ -179,12 +179,6 @@ def _cell(policy: DatasetPolicy, loaded: Loaded, job: Any, position: int) -> tup
     raw_file = policy.files[job.table].raw_file
     row_key = str(loaded.tables[job.table][ROW_KEY].iat[position])
     return f"{raw_file}, row {row_key}, column {job.column}", (raw_file, row_key, job.column)
-
-
-def _no_terms() -> Any:
-    from release.pii.terms import RecordTerms
-
-    return RecordTerms()
 
 
 def _leak_spans(policy: DatasetPolicy, loaded: Loaded, year: int

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.run_options import Execution
@@ -59,7 +57,9 @@ def warm_engine(settings: "EngineSettings") -> "PiiEngine":
     made = engine_module.PiiEngine
     if made.__module__ != engine_module.__name__:  # a stand-in put in its place (tests): a new one each time
         return made(settings)
-    key = (settings, _rules_digest(settings.rules_dir))
+    from release.pii.rulefiles import rules_digest
+
+    key = (settings, rules_digest(settings.rules_dir))
     engine = _WARM.get(key)
     if engine is None:
         engine = made(settings)
@@ -67,14 +67,6 @@ def warm_engine(settings: "EngineSettings") -> "PiiEngine":
             _WARM.pop(next(iter(_WARM)))
         _WARM[key] = engine
     return engine
-
-
-def _rules_digest(folder: Path) -> str:
-    """The recognizer files' names and bytes: an engine is kept only for the same rules."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def execution_section(engine: object, execution: Execution) -> dict[str, object]:
