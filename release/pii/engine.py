@@ -133,19 +133,28 @@ class PiiEngine(Batcher):
 
     settings: EngineSettings
 
-    def __init__(self, settings: EngineSettings) -> None:
+    LOADED = ("nlp_engine", "nlp", "ner_cache", "lexicon", "rules", "analyzer", "meta")
+
+    def __init__(self, settings: EngineSettings, loaded: PiiEngine | None = None) -> None:
+        """``loaded``: an engine that loaded the same rule files (``workers.warm_engine`` checks their
+        digest); its model, lexicon, rules and analyzer are shared, not loaded again. What depends on
+        the rest of ``settings`` (the officer roster, its policy, thresholds, workers) is this one's."""
         if settings.officer_policy not in ("keep", "redact"):
             raise ConfigError("officer_policy must be 'keep' or 'redact'", rule="officers")
         self.settings = settings
-        root = _model_root()
-        try:
-            self._load()
-        except ReleaseError:
-            raise
-        except Exception as exc:  # spaCy / Presidio / thinc failures while loading
-            raise EnvironmentProblem(
-                f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
-            ) from None
+        if loaded is not None:
+            for name in self.LOADED:
+                setattr(self, name, getattr(loaded, name))
+        else:
+            root = _model_root()
+            try:
+                self._load()
+            except ReleaseError:
+                raise
+            except Exception as exc:  # spaCy / Presidio / thinc failures while loading
+                raise EnvironmentProblem(
+                    f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
+                ) from None
         self.roster = Roster(settings.officers, settings.officer_policy,
                              self.lexicon.given_names | self.lexicon.ambiguous_given_names)
         self.assembler = Assembler(self.lexicon, self.rules, self.roster, PRESIDIO_LABELS)

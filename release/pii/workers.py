@@ -7,11 +7,11 @@ started only here, so Ray is imported only when asked for). Either way the resul
 in input order, so the outputs never depend on the engine or the number of workers;
 ``execution_section`` is what the manifest records of it.
 
-A local engine is kept loaded in its process (``warm_engine``): a second run of the same settings
-over the same rule files (a notebook building several years, ``review --serve`` rebuilding, the
-audit's re-detection after a build, a test session) does not load the model and rules again. Its
-outputs are a function of the settings, the rule files and the pinned model, so a kept engine
-answers as a new one would; at most two are kept.
+A local engine's model and rules stay loaded in its process (``warm_engine``): a second run over
+the same rule files (a notebook building several years, ``review --serve`` rebuilding, the audit's
+re-detection after a build, a test session), in any folder and with any officer roster or
+threshold, does not load them again. What is loaded is a function of the rule files and the
+pinned model alone, so the shared part answers as a new load would; at most two are kept.
 """
 
 from __future__ import annotations
@@ -46,12 +46,13 @@ def open_engine(settings: EngineSettings, execution: Execution) -> Iterator[PiiE
         yield engine
 
 
-_WARM: dict[tuple[object, ...], "PiiEngine"] = {}
+_WARM: dict[str, "PiiEngine"] = {}
 WARM_KEPT = 2
 
 
 def warm_engine(settings: "EngineSettings") -> "PiiEngine":
-    """This process's loaded engine for ``settings`` and the rule files it reads now, loaded when none is."""
+    """An engine for ``settings``, sharing this process's loaded model and rules when it loaded the
+    same rule files before (same digest, whichever folder holds them), loading them when not."""
     from release.pii import engine as engine_module
 
     made = engine_module.PiiEngine
@@ -59,14 +60,15 @@ def warm_engine(settings: "EngineSettings") -> "PiiEngine":
         return made(settings)
     from release.pii.rulefiles import rules_digest
 
-    key = (settings, rules_digest(settings.rules_dir))
-    engine = _WARM.get(key)
-    if engine is None:
+    key = rules_digest(settings.rules_dir)
+    loaded = _WARM.get(key)
+    if loaded is None:
         engine = made(settings)
         if len(_WARM) >= WARM_KEPT:
             _WARM.pop(next(iter(_WARM)))
         _WARM[key] = engine
-    return engine
+        return engine
+    return made(settings, loaded)
 
 
 def execution_section(engine: object, execution: Execution) -> dict[str, object]:
