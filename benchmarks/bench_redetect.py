@@ -7,8 +7,9 @@ For each year, copies the City's FIO files from ``../shared/data/boston/`` into 
 under the contract's names (never into the project), builds ``release fioe YEAR`` there as a fresh
 process (a throw-away HOME and HMAC key), then runs ``release audit --raw --no-scan
 --allow-unverified`` on the draft and reports the check ``redactions_redetected``: the texts and
-logged spans it re-detected, its status and problem count (each problem on an honest build is a
-false alarm), and the wall time of the build and of the audit. Develop on 2019 and 2020; 2022 is
+logged spans it re-detected, how many texts carry exactly the engine's first round and how many
+exactly its verify rounds replayed (and how many a reviewer touched), its status and problem count
+(each problem on an honest build is a false alarm), and the wall time of the build and of the audit. Develop on 2019 and 2020; 2022 is
 kept for final figures. The City's 2022 file holds another column's values in ``weather`` (a shifted
 export): the build blocks and its packet says to re-export it, or to set the column to ``drop`` and
 regenerate the suites (``python -m release.suite_domains --rules DIR --expectations DIR``); ``--rules``
@@ -67,6 +68,9 @@ def run(year: int, data: Path, work: Path, rules: list[str], expectations: list[
             "build_seconds": round(build_seconds, 1), "audit_exit": audited.returncode,
             "audit_seconds": round(audit_seconds, 1), "check": check.get("status", "absent"),
             "texts": check.get("detail", {}).get("texts"), "spans": check.get("detail", {}).get("spans_checked"),
+            "as_first_round": check.get("detail", {}).get("texts_as_first_round"),
+            "as_verify_rounds": check.get("detail", {}).get("texts_as_verify_rounds"),
+            "reviewed": check.get("detail", {}).get("texts_reviewed"),
             "false_alarms": check.get("problem_count", len(check.get("problems", [])))}
 
 
@@ -91,11 +95,11 @@ def main() -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{'year':>4} {'system':>6} {'build':>7} {'status':>7} {'audit':>7} {'check':>6} {'texts':>7} "
-          f"{'spans':>7} {'false alarms':>12}")
+          f"{'spans':>7} {'1st round':>9} {'rounds':>6} {'reviewed':>8} {'false alarms':>12}")
     for r in rows:
         cells = [r.get(k, "") for k in ("year", "system", "build_seconds", "status", "audit_seconds", "check", "texts",
-                                        "spans", "false_alarms")]
-        print("{:>4} {:>6} {:>6}s {:>7} {:>6}s {:>6} {:>7} {:>7} {:>12}".format(*(str(c) for c in cells)))
+                                        "spans", "as_first_round", "as_verify_rounds", "reviewed", "false_alarms")]
+        print("{:>4} {:>6} {:>6}s {:>7} {:>6}s {:>6} {:>7} {:>7} {:>9} {:>6} {:>8} {:>12}".format(*(str(c) for c in cells)))
         if r.get("error"):
             print(f"     build exit {r.get('build_exit')}: {r['error']}")
     return 0

@@ -28,7 +28,9 @@ places. So every reader also requires of the public folder (``content_problems``
    manifest and the trusted ``privacy.yaml`` (``release.privacy_statement``), byte for byte, and
    ``datapackage.json`` is what the build writes: its properties and every resource regenerated,
    a derived file's from its dataset's module (round 25, D-desc; rule statement-text);
-6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25).
+6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25);
+7. **every file's bytes** as the build's writers give them for its content (``release.file_form``,
+   round 28: quoting, spacing and line ends carried a value).
 
 Messages name the file, column, row number and rule, never a published value.
 """
@@ -53,11 +55,13 @@ _INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # fullmatch: "$" would take a trailin
 
 def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """Every way the public folder's files depart from what the build writes under the trusted rules."""
+    from release.file_form import form_problems
     from release.trusted_manifest import manifest_problems
 
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
-            + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public))
+            + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public)
+            + form_problems(public))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:

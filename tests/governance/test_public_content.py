@@ -146,7 +146,7 @@ def _honest(world: World) -> Path:
 
 
 def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], str] | None, said: str,
-             manifest_edit: Callable[[dict], None] | None = None) -> None:
+             manifest_edit: Callable[[dict], None] | None = None, after: Callable[[Path], None] | None = None) -> None:
     """A copy of the honest bundle edited (a public file, or ``manifest_edit`` the manifest), re-hashed and
     bound again: approve and publish 7, the audit and verify 8, each naming ``said`` (file and rule), none
     repeating the value the edit wrote."""
@@ -162,6 +162,8 @@ def _refused(world: World, honest: Path, variant: str, edit: Callable[[Path], st
         _rewrite(bundle, _meaning_told, *(f"public/{n}" for n in name.split()))
     else:
         _rewrite(bundle, (lambda m: None) if f"public/{name}" in listed else _listed(name), f"public/{name}")
+    if after is not None:
+        after(bundle)
     _rebind(world, bundle)
     org = _org(out, world)
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
@@ -376,3 +378,54 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(worl
     assert code == 8, stdout + stderr
     problems = {c["name"]: c for c in json.loads(stdout)["checks"]}["trusted_policy"]["problems"]
     assert any(said in p for p in problems) and not any(SECRET in p for p in problems), problems
+
+
+def _quoted(file: str) -> Callable[[Path], str]:
+    """R2: the same cells, every other row's fields quoted (a bit a row)."""
+    def edit(public: Path) -> str:
+        lines = (public / file).read_text(encoding="utf-8").split("\n")
+        for n in range(2, len(lines) - 1, 2):
+            if '"' not in lines[n]:
+                lines[n] = ",".join(f'"{field}"' for field in lines[n].split(","))
+        (public / file).write_text("\n".join(lines), encoding="utf-8")
+        return file
+    return edit
+
+
+def _spaced_package(public: Path) -> str:
+    """R2: a space at the end of chosen lines of datapackage.json (the same JSON)."""
+    path = public / "datapackage.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(line + " " if n % 3 == 0 and line else line for n, line in enumerate(lines)),
+                    encoding="utf-8")
+    return "datapackage.json"
+
+
+def _spaced_manifest(bundle: Path) -> None:
+    """R2: the manifest's JSON with spaces after chosen commas (the portal copies the file as it is)."""
+    path = bundle / "manifest.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(line + "  " if line.endswith(",") and n % 2 else line for n, line in enumerate(lines)),
+                    encoding="utf-8")
+
+
+FORM_EDITS = {  # round 28, R2: layout as a channel
+    "R2-table-quoting": (_quoted(TABLE), None, f"public file {TABLE}, line "),
+    "R2-records-quoting": (_quoted(PERSONS), None, f"public file {PERSONS}, line "),
+    "R2-package-spaces": (_spaced_package, None, "public file datapackage.json: not in the form the build writes (the "
+                                                 "same content in other bytes"),
+    "R2-manifest-spaces": (None, _spaced_manifest, "manifest.json: not in the form the build writes (the same content "
+                                                   "in other bytes"),
+}
+
+
+def test_r28_the_same_content_in_other_bytes_is_refused_everywhere(world: World) -> None:
+    """Attack round 28, R2: a paid bundle's files re-written with the same content in other bytes (a table's
+    or the persons file's rows quoted or not, trailing spaces in ``datapackage.json``, spaces inside
+    ``manifest.json``, which the portal keeps), re-hashed and bound again, carried a raw-only value in
+    their layout; approve, publish, the audit and verify passed (the checks read cells and values). Now
+    every file is held to the bytes the build's writer gives for its content (``release.file_form``,
+    rule file-form): approve and publish 7, the audit and verify 8."""
+    honest = _honest(world)
+    for variant, (edit, after, said) in FORM_EDITS.items():
+        _refused(world, honest, variant, edit, said, manifest_edit=None if edit else (lambda m: None), after=after)

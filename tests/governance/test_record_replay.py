@@ -439,7 +439,7 @@ def test_f_span_a_forged_or_dropped_redaction_fails_audit_raw_and_approve_raw(wo
         assert code == 8 and checks[REDETECTED]["status"] == "fail", (variant, checks[REDETECTED])
         problems = checks[REDETECTED]["problems"]
         why = ("text the build's engine redacts that the log leaves published" if variant == "dropped"
-               else "a redaction no detector of the build makes from the raw export")
+               else "a redaction the build's engine does not make from the raw export (its span, type or placeholder)")
         assert len(problems) == 1 and problems[0].startswith("fieldcontact.csv, row FC21"), problems
         assert ", column contact_reason" in problems[0] and problems[0].endswith(f": {why} (rule span-redetected)")
         assert ("log seq " in problems[0]) is (variant != "dropped"), problems
@@ -471,3 +471,177 @@ def test_a_trusted_policy_requiring_the_replay_refuses_approve_and_publish_witho
     assert "before publish (approvals.raw_replay)" in said and not (world.site / "fioe" / YEAR).exists(), said
     world.ok("publish", *org[:2], "--to", str(world.site), *org[2:], "--raw", str(raw))
     assert (world.site / "fioe" / YEAR / "manifest.json").is_file()
+
+
+def _respanned(world: World, honest: Path, variant: str,
+               pick: Callable[[str, Any, list, Any], list | None]) -> tuple[Path, Path, str]:
+    """Round 28: a copy of the honest bundle whose first narrative ``pick`` accepts carries the spans it
+    returns instead of its own (``pick(text, first_span, spans, keys)``: None passes the cell over). The
+    public cell is rendered again, every span placed at the renderer's output offsets, the log re-chained
+    with the release key, the private manifest's log figures, the manifest's hashes and the ledger
+    binding redone: every step an analyst holding the key can take. Returns the report key."""
+    import dataclasses
+    from collections import Counter
+
+    import pandas as pd
+
+    from release.log import build_log, verify_log
+    from release.stages.redact import render_logged
+
+    out = world.tmp / f"rel-{variant}"
+    shutil.copytree(honest, out)
+    bundle = out / "fioe" / YEAR
+    for name in ("approvals.jsonl", "publication.jsonl"):
+        (bundle / name).unlink(missing_ok=True)
+    events, keys = _log_events(bundle)
+    raw = pd.read_csv(world.tmp / "raw-2021" / "fieldcontact.csv", dtype=str, keep_default_na=False)
+    table = _rows(bundle / "public" / CONTACTS)
+    at = table[0].index("contact_reason")
+    published = [row[at] for row in table[1:]]
+    reports = list(raw["fc_num"])
+
+    def render(text: str, spans: list) -> tuple[str, list]:
+        return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans], reviewed=False)
+
+    for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
+        mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"), key=lambda e: e.start)
+        if reports.count(fc_num) != 1 or not mine or any(e.detector == "reviewer" for e in mine) \
+                or published.count(render(text, mine)[0]) != 1:
+            continue
+        new = pick(text, mine[0], mine, keys)
+        if new is not None:
+            break
+    else:
+        raise AssertionError(f"{variant}: no narrative to edit")
+    row = 1 + published.index(render(text, mine)[0])
+    new = sorted(new, key=lambda e: e.start)
+    table[row][at], placed = render(text, new)
+    events = [e for e in events if e not in mine] + [
+        dataclasses.replace(e, out_start=s, out_end=t) for e, (s, t) in zip(new, placed, strict=True)]
+    (bundle / "redaction_log.jsonl").write_text("\n".join(build_log(events, keys.trailer)) + "\n", encoding="utf-8")
+    _write(bundle / "public" / CONTACTS, table)
+    chained = verify_log((bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines())
+    private = bundle / "review" / "manifest_private.json"
+    figures = json.loads(private.read_text(encoding="utf-8"))
+    figures["redaction_log"].update(entries=chained.entries, head=chained.head, by_action_and_type=dict(sorted(
+        Counter(f"{e.action}:{e.entity_type}" for e in events).items())))
+    private.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    _rewrite(bundle, lambda m: None, f"public/{CONTACTS}", "redaction_log.jsonl", "review/manifest_private.json")
+    _rebind(world, bundle)
+    return out, bundle, fc_num
+
+
+def _span(first: Any, keys: Any, text: str, start: int, end: int, kind: str, number: int) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(first, action="redact", entity_type=kind, start=start, end=end, removed_length=end - start,
+                               token=keys.tokens.token(text[start:end]), placeholder=f"[{kind} {number}]")
+
+
+DIGIT_TYPES = ("ADDRESS", "AGE", "CASE", "DOB", "EMAIL", "ID", "PHONE", "PLATE", "URL", "PERSON")  # a digit each
+
+
+def _over_spaces(text: str, first: Any, spans: list, keys: Any) -> list | None:
+    """C1: eight placeholders over the spaces before the first redaction, their types the digits of a
+    fictitious date of birth (a space has no letter or digit: support alone passed it)."""
+    import re
+
+    spaces = [m.start() for m in re.finditer(" ", text[:first.start])]
+    if len(spaces) < 8:
+        return None
+    added, used = [], {}
+    for position, digit in zip(spaces, "19850314"):
+        kind = DIGIT_TYPES[int(digit)]
+        used[kind] = used.get(kind, sum(e.entity_type == kind for e in spans)) + 1
+        added.append(_span(first, keys, text, position, position + 1, kind, used[kind]))
+    return [*spans, *added]
+
+
+def _relabelled(text: str, first: Any, spans: list, keys: Any) -> list | None:
+    """R1: a name's redaction given another type."""
+    import dataclasses
+
+    people = [e for e in spans if e.entity_type == "PERSON"]
+    if len(people) != 1:
+        return None
+    return [e for e in spans if e is not people[0]] + [dataclasses.replace(people[0], entity_type="PHONE",
+                                                                            placeholder="[PHONE 1]")]
+
+
+def _swapped(text: str, first: Any, spans: list, keys: Any) -> list | None:
+    """R1: two people's placeholder numbers exchanged."""
+    import dataclasses
+
+    people = [e for e in spans if e.entity_type == "PERSON"]
+    if len({e.placeholder for e in people}) < 2 or len(people) != len({e.placeholder for e in people}):
+        return None
+    a, b = people[:2]
+    return [e for e in spans if e not in (a, b)] + [dataclasses.replace(a, placeholder=b.placeholder),
+                                                    dataclasses.replace(b, placeholder=a.placeholder)]
+
+
+def _split(text: str, first: Any, spans: list, keys: Any) -> list | None:
+    """R1: "First Last" redacted as two placeholders."""
+    import dataclasses
+
+    for e in spans:
+        piece = text[e.start:e.end]
+        if " " in piece.strip():
+            cut = e.start + piece.index(" ")
+            number = 1 + sum(x.entity_type == e.entity_type for x in spans)
+            head = dataclasses.replace(e, end=cut, removed_length=cut - e.start, token=keys.tokens.token(text[e.start:cut]))
+            return [x for x in spans if x is not e] + [head, _span(e, keys, text, cut + 1, e.end, e.entity_type, number)]
+    return None
+
+
+def _widened(text: str, first: Any, spans: list, keys: Any) -> list | None:
+    """R1: a redaction widened over the punctuation and spaces after it."""
+    import dataclasses
+
+    for e in spans:
+        following = min([x.start for x in spans if x.start >= e.end] + [len(text)])
+        end = e.end
+        while end < following and not text[end].isalnum():
+            end += 1
+        if end > e.end + 1:
+            return [x for x in spans if x is not e] + [dataclasses.replace(
+                e, end=end, removed_length=end - e.start, token=keys.tokens.token(text[e.start:end]))]
+    return None
+
+
+RESPANNED = {"over-spaces": _over_spaces, "relabelled": _relabelled, "swapped": _swapped, "split": _split,
+             "widened": _widened}
+
+
+def test_r28_placeholders_over_spaces_or_altered_redactions_fail_audit_raw_and_approve_raw(world: World) -> None:
+    """Round 28, C1 and R1: ``redactions_redetected`` asked only that each logged span's letters and digits
+    lie inside a detection. Placeholders over spaces have none: eight of them carried a date of birth's
+    digits in their types, and approve --raw, publish --raw, ``audit --raw`` and verify passed. So did a
+    name relabelled, two people's numbers exchanged, a name split in two and a span widened. Now a text
+    no reviewer touched must carry exactly the redactions the engine makes (spans, types, placeholders):
+    each variant fails ``audit --raw`` (8) naming file, row key, column and log seq, never the text, and
+    the trusted policy's ``raw_replay`` makes approve refuse it (7). Every other check passes it: only
+    the re-detection can tell."""
+    policy = world.rules / "fioe.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("  decide: [legal]", "  decide: [legal]\n  raw_replay: true", 1), encoding="utf-8")
+    honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    code, checks = _audit_raw(world, honest, raw)
+    assert checks[REDETECTED]["status"] == "pass", checks[REDETECTED]
+    assert checks[REDETECTED]["detail"]["texts_as_first_round"] >= 1, checks[REDETECTED]
+    unsigned = {name for name, check in checks.items() if check["status"] == "fail"}  # a draft: not yet approved
+    assert REDETECTED not in unsigned and REPLAYED not in unsigned and "trusted_policy" not in unsigned, unsigned
+    for variant, pick in RESPANNED.items():
+        out, bundle, fc_num = _respanned(world, honest, variant, pick)
+        code, checks = _audit_raw(world, out, raw)
+        failed = {name for name, check in checks.items() if check["status"] == "fail"}
+        assert code == 8 and failed - unsigned == {REDETECTED}, (variant, failed, checks[REDETECTED])
+        problems = checks[REDETECTED]["problems"]
+        assert problems and all(p.startswith(f"fieldcontact.csv, row {fc_num}, column contact_reason") for p in problems)
+        assert any("log seq " in p and "(its span, type or placeholder) (rule span-redetected)" in p for p in problems)
+        if variant == "over-spaces":
+            org = _org(out, world)
+            refusal = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:],
+                                    "--raw", str(raw))
+            assert f"redactions_redetected fail: fieldcontact.csv, row {fc_num}" in " ".join(refusal.split())

@@ -1,0 +1,134 @@
+"""Every file that goes out in the form the build writes it (issue #12, attack round 28, R2).
+
+The content checks (``public_content``, ``trusted_manifest``) read what a file says: its cells, keys
+and values. The same cells in other bytes said more. An analyst holding the release key re-wrote an
+honest paid bundle's table with each row quoted or not (a bit a row), ``datapackage.json`` with a
+space at the end of chosen lines, ``manifest.json`` with spaces inside its JSON (which the portal
+keeps), re-hashed and bound again: approve, publish, the audit and ``verify`` passed, and a raw-only
+value was read back from the layout alone.
+
+The build writes each kind of file one way, so each is held to it here: the file is parsed and
+written again by that writer, and the bytes must be the same.
+
+- **CSV** (record-level files, tables, derived files): pandas' ``to_csv`` (``csv`` with minimal
+  quoting, ``\\n`` line ends), which writes every field as the text it parses back to;
+- **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``json.dumps`` with an indent
+  of 2 and a final line end; the manifest escapes non-ASCII, the public files do not;
+- **approvals.jsonl**: each line the signed record's own ``to_line`` (sorted keys, no spaces);
+- **SHA256SUMS** (a published copy): ``<sha256>  <name>`` lines, the files in the order publish
+  writes them.
+
+A file that cannot be read at all is left to the integrity and content checks, which name it.
+Messages name the file, the line where there is one, and the rule, never a value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+RULE = "rule file-form"
+WHY = "not in the form the build writes (the same content in other bytes: quoting, spacing, line ends or escapes)"
+_SUM_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
+
+
+def form_problems(public: Path) -> list[str]:
+    """The files of a bundle's ``public/`` (and its ``manifest.json`` and ``approvals.jsonl`` beside
+    it), or of a published copy (``public`` is the copy: its metadata is inside), not byte for byte
+    what the build's writers give for their content."""
+    problems = []
+    for path in sorted(p for p in public.rglob("*") if p.is_file()):
+        name = path.relative_to(public).as_posix()
+        if path.suffix == ".csv":
+            found = _csv_form(path)
+        elif path.suffix == ".json":
+            found = _json_form(path, ascii_only=name == "manifest.json")
+        else:
+            continue
+        problems += [f"public file {name}{where}: {WHY}, {RULE}" for where in found]
+    for name in ("manifest.json", "approvals.jsonl"):
+        beside = public.parent / name
+        if (public / name).is_file() or not beside.is_file():
+            continue
+        found = _json_form(beside, ascii_only=True) if name == "manifest.json" else _lines_form(beside)
+        problems += [f"{name}{where}: {WHY}, {RULE}" for where in found]
+    if (public / "approvals.jsonl").is_file():
+        problems += [f"public file approvals.jsonl{where}: {WHY}, {RULE}" for where in _lines_form(public / "approvals.jsonl")]
+    if (public / "SHA256SUMS").is_file():
+        problems += [f"public file SHA256SUMS{where}: {WHY}, {RULE}" for where in _sums_form(public / "SHA256SUMS")]
+    return problems
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _csv_form(path: Path) -> list[str]:
+    text = _text(path)
+    if text is None:
+        return []
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        return []
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)  # what pandas' to_csv writes for these fields
+    if out.getvalue() == text:
+        return []
+    written = out.getvalue().splitlines(keepends=True)
+    given = text.splitlines(keepends=True)
+    first = next((n for n, (a, b) in enumerate(zip(written, given), start=1) if a != b), min(len(written), len(given)) + 1)
+    return [f", line {first}"]
+
+
+def _json_form(path: Path, *, ascii_only: bool) -> list[str]:
+    text = _text(path)
+    if text is None:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [] if json.dumps(value, indent=2, ensure_ascii=ascii_only) + "\n" == text else [""]
+
+
+def _lines_form(path: Path) -> list[str]:
+    from release.approvals import SignedRecord
+
+    text = _text(path)
+    if text is None:
+        return []
+    if text and not text.endswith("\n"):
+        return [", its last line"]
+    found = []
+    for number, line in enumerate(text.split("\n")[:-1], start=1):
+        try:
+            record = SignedRecord.from_line(line)
+        except ValueError:
+            found.append(f", line {number}")
+            continue
+        if record.to_line() != line:
+            found.append(f", line {number}")
+    return found
+
+
+def _sums_form(path: Path) -> list[str]:
+    from release.publication import APPROVALS, MANIFEST
+
+    text = _text(path)
+    if text is None:
+        return []
+    lines = text.split("\n")
+    if lines[-1] != "":
+        return [", its last line"]
+    found = [f", line {n}" for n, line in enumerate(lines[:-1], start=1) if not _SUM_LINE.fullmatch(line)]
+    names = [m.group(2) for line in lines[:-1] if (m := _SUM_LINE.fullmatch(line))]
+    if not found and names != sorted(names[:-2]) + [MANIFEST, APPROVALS]:
+        found.append(": its files are not in the order publish writes them")
+    return found
