@@ -262,3 +262,35 @@ def shape_problems(manifest: Mapping[str, Any]) -> list[str]:
             problems.append(f"manifest.json {where}: {what} (rule manifest-keys)")
         return sorted(set(problems))
     return []
+
+
+def type_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """Where a value of the manifest file is not written with the type the build writes: the model's
+    reading written back must give the same JSON. An integer written as ``18.0`` (or a decimal as
+    ``1``) reads as the same number wherever values are compared, so the choice carried a bit per value
+    (round 29). A value the model leaves open (``int | float``, a measurement's serialized arguments)
+    is held by the checks that replay it."""
+    try:
+        typed = read(manifest).model_dump(mode="json", exclude_unset=True)
+    except ValidationError:
+        return []  # shape_problems names it
+    where = _first_difference(typed, manifest, ())
+    return [] if where is None else [
+        f"manifest.json {'.'.join(_named(p) for p in where) or '(the whole manifest)'}: not written with the type the "
+        "build writes (an integer as a decimal, or the reverse), rule manifest-keys"]
+
+
+def _first_difference(ours: Any, theirs: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs)):
+            found = _first_difference(ours.get(key), theirs.get(key), (*path, key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            found = _first_difference(a, b, (*path, index))
+            if found is not None:
+                return found
+        return None
+    return None if type(ours) is type(theirs) and ours == theirs else path

@@ -13,10 +13,15 @@ written again by that writer, and the bytes must be the same.
 - **CSV** (record-level files, tables, derived files): pandas' ``to_csv`` (``csv`` with minimal
   quoting, ``\\n`` line ends), which writes every field as the text it parses back to;
 - **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``json.dumps`` with an indent
-  of 2 and a final line end; the manifest escapes non-ASCII, the public files do not;
-- **approvals.jsonl**: each line the signed record's own ``to_line`` (sorted keys, no spaces);
-- **SHA256SUMS** (a published copy): ``<sha256>  <name>`` lines, the files in the order publish
-  writes them.
+  of 2 and a final line end, no key given twice; the manifest escapes non-ASCII, the public files do
+  not. ``manifest.json`` and ``datapackage.json`` are written with sorted keys (round 29: objects
+  whose keys were swapped re-wrote to their own bytes, a bit an object), so only the order of their
+  lists is the build's own: ``public_content`` holds the data package's resources and the manifest's
+  outputs to it, and ``bundle_manifest`` each value to the type the build writes (``18.0`` for 18);
+- **approvals.jsonl**: each line the signed record's own ``to_line`` (sorted keys, no spaces), no
+  record twice (round 29: the number of copies of an approval said a day of birth);
+- **SHA256SUMS** (a published copy): ``<sha256>  <name>`` lines, each file of the copy once, in the
+  order publish writes them (round 29: files repeated or left out said digits).
 
 A file that cannot be read at all is left to the integrity and content checks, which name it.
 Messages name the file, the line where there is one, and the rule, never a value.
@@ -33,6 +38,7 @@ from pathlib import Path
 RULE = "rule file-form"
 WHY = "not in the form the build writes (the same content in other bytes: quoting, spacing, line ends or escapes)"
 _SUM_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
+SORTED = ("manifest.json", "datapackage.json")  # written with sorted keys: an object's key order carries nothing
 
 
 def form_problems(public: Path) -> list[str]:
@@ -45,7 +51,7 @@ def form_problems(public: Path) -> list[str]:
         if path.suffix == ".csv":
             found = _csv_form(path)
         elif path.suffix == ".json":
-            found = _json_form(path, ascii_only=name == "manifest.json")
+            found = _json_form(path, ascii_only=name == "manifest.json", sort=name in SORTED)
         else:
             continue
         problems += [f"public file {name}{where}: {WHY}, {RULE}" for where in found]
@@ -53,7 +59,7 @@ def form_problems(public: Path) -> list[str]:
         beside = public.parent / name
         if (public / name).is_file() or not beside.is_file():
             continue
-        found = _json_form(beside, ascii_only=True) if name == "manifest.json" else _lines_form(beside)
+        found = _json_form(beside, ascii_only=True, sort=True) if name == "manifest.json" else _lines_form(beside)
         problems += [f"{name}{where}: {WHY}, {RULE}" for where in found]
     if (public / "approvals.jsonl").is_file():
         problems += [f"public file approvals.jsonl{where}: {WHY}, {RULE}" for where in _lines_form(public / "approvals.jsonl")]
@@ -87,15 +93,22 @@ def _csv_form(path: Path) -> list[str]:
     return [f", line {first}"]
 
 
-def _json_form(path: Path, *, ascii_only: bool) -> list[str]:
+def _json_form(path: Path, *, ascii_only: bool, sort: bool) -> list[str]:
     text = _text(path)
     if text is None:
         return []
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_no_repeats)
     except ValueError:
-        return []
-    return [] if json.dumps(value, indent=2, ensure_ascii=ascii_only) + "\n" == text else [""]
+        return [""]  # a key given twice (json keeps the last) or not JSON: the content checks name the latter
+    return [] if json.dumps(value, indent=2, ensure_ascii=ascii_only, sort_keys=sort) + "\n" == text else [""]
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key given twice")
+    return dict(pairs)
 
 
 def _lines_form(path: Path) -> list[str]:
@@ -106,15 +119,16 @@ def _lines_form(path: Path) -> list[str]:
         return []
     if text and not text.endswith("\n"):
         return [", its last line"]
-    found = []
+    found, seen = [], set()
     for number, line in enumerate(text.split("\n")[:-1], start=1):
         try:
             record = SignedRecord.from_line(line)
         except ValueError:
             found.append(f", line {number}")
             continue
-        if record.to_line() != line:
+        if record.to_line() != line or line in seen:  # a record given again: the count of copies said something
             found.append(f", line {number}")
+        seen.add(line)
     return found
 
 
@@ -129,6 +143,9 @@ def _sums_form(path: Path) -> list[str]:
         return [", its last line"]
     found = [f", line {n}" for n, line in enumerate(lines[:-1], start=1) if not _SUM_LINE.fullmatch(line)]
     names = [m.group(2) for line in lines[:-1] if (m := _SUM_LINE.fullmatch(line))]
-    if not found and names != sorted(names[:-2]) + [MANIFEST, APPROVALS]:
-        found.append(": its files are not in the order publish writes them")
+    copy = path.parent
+    present = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file() and p != path
+                     and p.name not in (MANIFEST, APPROVALS))
+    if not found and names != present + [MANIFEST, APPROVALS]:  # each file of the copy once, in publish's order
+        found.append(": not one line for each file of the copy, in the order publish writes them")
     return found

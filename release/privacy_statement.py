@@ -82,7 +82,10 @@ def plain_text(document: Mapping[str, Any]) -> str:
 
 def files(dataset: str, year: int, privacy: Mapping[str, Any], record_risk: Sequence[Mapping[str, Any]],
           units: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """``privacy.json`` and ``privacy.md``, relative to ``public/``."""
+    """``privacy.json`` and ``privacy.md``, relative to ``public/``. Made from the manifest's sections
+    with their keys sorted, as ``manifest.json`` writes them: the build (from its own dicts) and every
+    check (from the file) write the same bytes."""
+    privacy, record_risk = json.loads(json.dumps([privacy, record_risk], sort_keys=True))
     document = statement(dataset, year, privacy, record_risk, units)
     return {"privacy.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n",
             "privacy.md": plain_text(document)}

@@ -290,6 +290,11 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
                  "statement-text)" for k, v in expected.items() if package.get(k) != v]
     regenerated = _resources(trusted, manifest, public)
+    order = list(regenerated)
+    given = [r.get("path") for r in package["resources"] if isinstance(r, dict)]
+    if sorted(map(str, given)) == sorted(order) and given != order:  # round 29: the order said something
+        problems.append(f"{where}: its resources are not in the order the build writes them (rule statement-text)")
+    problems += _outputs_order(manifest, order)
     for number, resource in enumerate(package["resources"], start=1):
         path_of = resource.get("path") if isinstance(resource, dict) else None
         if isinstance(path_of, str) and path_of in regenerated and resource == regenerated.pop(path_of):
@@ -297,6 +302,32 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
         problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
                         "release (rule statement-text)")
     problems += [f"{where}: no resource for public file {p} (rule statement-text)" for p in sorted(regenerated)]
+    return problems
+
+
+def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[str]:
+    """The manifest's ``outputs`` in the order ``publish.write_bundle`` lists them: the public CSVs as the
+    data package's resources, ``datapackage.json``, the other public files, the log, the review files and
+    the private manifest last; and its rules and suites files by path. A list the build orders one way
+    carries nothing in its order (round 29)."""
+    from release.manifest_parts import PRIVATE_FILE
+    from release.stages.publish import LOG
+
+    outputs = manifest.get("outputs")
+    given = [str(o.get("path")) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+    csvs = [f"public/{path}" for path in resources if f"public/{path}" in given]
+    package = [p for p in ("public/datapackage.json",) if p in given]
+    public = sorted(p for p in given if p.startswith("public/") and p not in csvs and p not in package)
+    review = sorted(p for p in given if p.startswith("review/") and p != PRIVATE_FILE)
+    expected = csvs + package + public + [p for p in (LOG,) if p in given] + review + \
+        [p for p in (PRIVATE_FILE,) if p in given]
+    problems = ["manifest.json outputs: not in the order the build lists them (rule manifest-text)"] \
+        if sorted(expected) == sorted(given) and expected != given else []
+    for section in ("rules", "expectations"):
+        files = manifest.get(section, {}).get("files") if isinstance(manifest.get(section), dict) else None
+        paths = [str(f.get("path")) for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+        if paths != sorted(paths):
+            problems.append(f"manifest.json {section}.files: not in the order the build lists them (rule manifest-text)")
     return problems
 
 

@@ -97,6 +97,7 @@ def _public_part_problems(public: Path) -> list[str]:
     private part (``manifest_parts.PRIVATE_NESTED``: round 26, M-path, M-numbers)."""
     import json
 
+    from release.bundle_manifest import type_problems
     from release.manifest_parts import public_part_problems
 
     path = public / "manifest.json"  # a published copy: beside its files; a bundle: beside public/
@@ -104,7 +105,7 @@ def _public_part_problems(public: Path) -> list[str]:
         raw = json.loads((path if path.is_file() else public.parent / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return []  # the integrity checks name an unreadable manifest
-    return public_part_problems(raw) if isinstance(raw, dict) else []
+    return public_part_problems(raw) + type_problems(raw) if isinstance(raw, dict) else []
 
 
 def _csv_cells(path: Path) -> list[list[str]]:

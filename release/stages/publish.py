@@ -106,7 +106,7 @@ def resource_name(relpath: str) -> str:
 
 
 def _datapackage(bundle: Bundle) -> str:
-    return json.dumps(datapackage_descriptor(bundle), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(datapackage_descriptor(bundle), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -159,7 +159,8 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
             item["bytes"] = path.stat().st_size
         manifest["outputs"] = public["outputs"] = outputs
         # manifest.json (signed, and copied to the portal) carries no exact count about the raw data
-        _write_text(staging / MANIFEST, json.dumps(public, indent=2, sort_keys=False) + "\n")
+        # keys sorted: their order carries nothing (round 28: a reordered object rewrote to its own bytes)
+        _write_text(staging / MANIFEST, json.dumps(public, indent=2, sort_keys=True) + "\n")
         swap_into_place(staging, target)
         return manifest
     except BaseException:

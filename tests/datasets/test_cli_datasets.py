@@ -239,7 +239,7 @@ def test_audit_raw_replays_a_derived_files_counts(built: dict[str, tuple[Path, d
     for item in manifest["outputs"]:
         if item["path"] == "public/firearms_2020_daily_counts.csv":
             item["sha256"], item["bytes"] = sha256_file(public), public.stat().st_size
-    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     code, stdout, stderr = _invoke("audit", "firearms", "2020", "--out", str(out), "--raw", str(exports["firearms"]),
                                    "--json")
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}

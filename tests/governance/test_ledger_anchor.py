@@ -247,7 +247,7 @@ def _rewrite(bundle: Path, change: Callable[[dict], None], *files: str) -> None:
     for item in manifest["outputs"]:
         if item["path"] in files:
             item["sha256"], item["bytes"] = sha256_file(bundle / item["path"]), (bundle / item["path"]).stat().st_size
-    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # as the build writes it
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")  # as the build writes it
 
 
 def _strip(manifest: dict) -> None:

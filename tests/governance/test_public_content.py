@@ -409,6 +409,38 @@ def _spaced_manifest(bundle: Path) -> None:
                     encoding="utf-8")
 
 
+def _reversed(value: object) -> object:
+    """Every object's keys in reverse order (the same JSON value)."""
+    if isinstance(value, dict):
+        return {key: _reversed(value[key]) for key in reversed(list(value))}
+    return [_reversed(v) for v in value] if isinstance(value, list) else value
+
+
+def _manifest_written(bundle: Path, change: Callable[[dict], object]) -> None:
+    path = bundle / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    changed = change(manifest)
+    path.write_text(json.dumps(manifest if changed is None else changed, indent=2) + "\n", encoding="utf-8")
+
+
+def _package_written(change: Callable[[dict], object], sort: bool) -> Callable[[Path], str]:
+    def edit(public: Path) -> str:
+        package = json.loads((public / "datapackage.json").read_text(encoding="utf-8"))
+        changed = change(package)
+        (public / "datapackage.json").write_text(json.dumps(package if changed is None else changed, indent=2,
+                                                            ensure_ascii=False, sort_keys=sort) + "\n", encoding="utf-8")
+        return "datapackage.json"
+    return edit
+
+
+def _rows_as_decimal(manifest: dict) -> None:
+    manifest["outputs"][0]["rows"] = float(manifest["outputs"][0]["rows"])
+
+
+def _outputs_swapped(manifest: dict) -> None:
+    manifest["outputs"][0], manifest["outputs"][1] = manifest["outputs"][1], manifest["outputs"][0]
+
+
 FORM_EDITS = {  # round 28, R2: layout as a channel
     "R2-table-quoting": (_quoted(TABLE), None, f"public file {TABLE}, line "),
     "R2-records-quoting": (_quoted(PERSONS), None, f"public file {PERSONS}, line "),
@@ -416,7 +448,24 @@ FORM_EDITS = {  # round 28, R2: layout as a channel
                                                  "same content in other bytes"),
     "R2-manifest-spaces": (None, _spaced_manifest, "manifest.json: not in the form the build writes (the same content "
                                                    "in other bytes"),
+    # round 29: key order (the same JSON value), list order, an integer written as a decimal
+    "R29-manifest-key-order": (None, lambda b: _manifest_written(b, lambda m: {k: m[k] for k in reversed(list(m))}),
+                               "manifest.json: not in the form the build writes (the same content in other bytes"),
+    "R29-package-key-order": (_package_written(_reversed, sort=False), None,
+                              "public file datapackage.json: not in the form the build writes"),
+    "R29-resources-order": (_package_written(lambda p: p["resources"].reverse(), sort=True), None,
+                            "datapackage.json: its resources are not in the order the build writes them"),
+    "R29-outputs-order": (None, lambda b: _manifest_written(b, lambda m: _outputs_swapped(m) or _sorted(m)),
+                          "manifest.json outputs: not in the order the build lists them (rule manifest-text)"),
+    "R29-integer-as-decimal": (None, lambda b: _manifest_written(b, lambda m: _rows_as_decimal(m) or _sorted(m)),
+                               "manifest.json outputs.0.rows: not written with the type the build writes"),
 }
+
+
+def _sorted(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    return [_sorted(v) for v in value] if isinstance(value, list) else value
 
 
 def test_r28_the_same_content_in_other_bytes_is_refused_everywhere(world: World) -> None:
@@ -429,3 +478,31 @@ def test_r28_the_same_content_in_other_bytes_is_refused_everywhere(world: World)
     honest = _honest(world)
     for variant, (edit, after, said) in FORM_EDITS.items():
         _refused(world, honest, variant, edit, said, manifest_edit=None if edit else (lambda m: None), after=after)
+
+
+def test_r29_an_approval_given_twice_or_a_copys_files_listed_otherwise_are_refused(world: World) -> None:
+    """Round 29: the reviewer's signed approval repeated k times (the count of copies said a day of birth)
+    passed publish, the audit and verify, each line on its own being a trusted approval; and a published
+    copy's ``SHA256SUMS`` with files repeated or left out passed verify. Now a record given twice is
+    refused (publish 7, rule file-form), and ``SHA256SUMS`` must list each file of the copy once, in
+    publish's order (verify 8)."""
+    honest = _honest(world)
+    bundle, org = honest / "fioe" / YEAR, _org(honest, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    approvals = bundle / "approvals.jsonl"
+    line = approvals.read_text(encoding="utf-8")
+    approvals.write_text(line * 4, encoding="utf-8")
+    said = world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert "approvals.jsonl, line 2: not in the form the build writes" in " ".join(said.split()), said
+    assert not (world.site / "fioe" / YEAR).exists()
+    approvals.write_text(line, encoding="utf-8")
+    world.ok("publish", *org[:2], "--to", str(world.site), *org[2:])
+    copy = world.site / "fioe" / YEAR
+    assert invoke("verify", str(copy), "--rules", str(world.rules))[0] == 0
+    sums = (copy / "SHA256SUMS").read_text(encoding="utf-8").splitlines(keepends=True)
+    for variant, lines in (("repeated", sums[:1] + sums), ("left out", sums[1:])):
+        (copy / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+        code, stdout, stderr = invoke("verify", str(copy), "--rules", str(world.rules), "--json")
+        assert code == 8, (variant, stdout + stderr)
+        problems = [p for c in json.loads(stdout)["checks"] for p in c["problems"]]
+        assert any("public file SHA256SUMS: not one line for each file of the copy" in p for p in problems), problems

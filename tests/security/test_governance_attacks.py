@@ -83,7 +83,7 @@ class World:
         for output in manifest["outputs"]:
             path = self.bundle / output["path"]
             output["sha256"], output["bytes"] = sha256_file(path), path.stat().st_size
-        (self.bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        (self.bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     def cmd(self, name: str, *more: str) -> list[str]:
         return [name, "fioe", YEAR, "--out", str(self.out), "--rules", str(self.rules), *more]
