@@ -318,7 +318,8 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused(built: dict[str
         resource = next(r for r in package["resources"] if r["path"].endswith("daily_counts.csv"))
         target = resource if where == "description" else resource["schema"]["fields"][1]
         target["description"] = "ANALYST TEXT: 4242"
-        (public / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+        (public / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+                                                  encoding="utf-8")
         problems = release_problems(ROOT / "redaction_rules", manifest, public, bundle.name)
         assert problems and all("rule statement-text" in p and "4242" not in p for p in problems), problems
         assert any("datapackage.json, resources[" in p for p in problems), problems
@@ -347,7 +348,8 @@ def test_a_column_of_counts_added_to_a_derived_file_is_refused(built: dict[str, 
     package = json.loads((bundle / "public" / "datapackage.json").read_text(encoding="utf-8"))
     resource = next(r for r in package["resources"] if r["path"] == relpath.removeprefix("public/"))
     resource["schema"]["fields"].append({"name": "victims", "type": "integer"})
-    (bundle / "public" / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+    (bundle / "public" / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False, sort_keys=True)
+                                                        + "\n", encoding="utf-8")
 
     def add_column(manifest: dict) -> None:
         manifest["derived_files"][0]["columns"].append("victims")

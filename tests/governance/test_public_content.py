@@ -354,7 +354,7 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(worl
     package = json.loads(package_path.read_text(encoding="utf-8"))
     resource = next(r for r in package["resources"] if r["path"].endswith("_daily_counts.csv"))
     resource["description"] = f"ANALYST TEXT: Boston {SECRET}"
-    package_path.write_text(json.dumps(package, indent=2), encoding="utf-8")
+    package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     _rewrite(bundle, lambda manifest: None, "public/datapackage.json")
     said = "datapackage.json, resources[1]: not the resource the build writes for a public file of this release"
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
