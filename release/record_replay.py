@@ -152,14 +152,15 @@ def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     except (ReleaseError, KeyError, TypeError, ValueError) as exc:
         why = exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
         return [f"the reviewers' decisions cannot be read: {why} ({RULE})"]
-    spans = {(*d.span, d.decision) for d in force.decisions if d.kind == "span"}  # the span check holds its token
+    # the span check holds its token; its type is the decision's (round 29, M3: a reviewer's [TYPE] was free)
+    spans = {(*d.span, d.decision, d.entity_type) for d in force.decisions if d.kind == "span"}
     cells = {(d.row_key, d.column, d.decision, d.token) for d in force.decisions if d.kind == "finding"}
     problems = []
     for e in reviewed:
         made = (e.get("row_key"), e.get("column"), "redact", e.get("token")) in cells \
             if e.get("action") == "drop_value" else \
             (e.get("file"), e.get("row_key"), e.get("column"), e.get("start"), e.get("end"),
-             "keep" if e.get("action") == "keep" else "redact") in spans
+             "keep" if e.get("action") == "keep" else "redact", e.get("entity_type")) in spans
         if not made or e.get("detector") != "reviewer":
             problems.append(f"{_where(str(e.get('file')), str(e.get('row_key')), str(e.get('column')), e.get('seq'))}: "
                             f"a reviewer's entry no signed decision of a trusted reviewer in force makes ({RULE})")

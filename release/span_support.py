@@ -12,24 +12,23 @@ taken out of the log together with its placeholder (a name published again).
 Here the trusted rules' engine, the one the build runs, reads the raw free text again and makes the
 redactions the build makes:
 
-1. **exact**: a text no reviewer touched must carry exactly the redactions of the engine's first
-   round with its record's terms (most texts), or else of the build's verify rounds replayed (each
-   round's second scan at the policy's lower threshold, and the leak check's raw-only values it still
-   shows, forced into the next round's redaction, whose later mentions of a forced name are redacted
-   too): the same spans, entity types and placeholders. Round 28 showed why support alone is not
-   enough: a span over a space has no letter or digit to support, and a real redaction could be
-   relabelled, renumbered, split or widened; each carried a value's digits in the placeholders;
-2. **reviewed texts**: a reviewer's span or kept span is a signed decision (``record_cells_replayed``
-   checks that); each other span must be one the detectors find (first round, leak values, the rounds
-   replayed, the raw text's own scan), with its type, and the placeholders numbered as
-   ``placeholders.render`` numbers them (per type, in text order, each a number seen or the next);
-3. **coverage**: every letter and digit the engine's first round redacts must be inside a logged span
+1. **exact**: every text must carry exactly the redactions the build makes of it: the engine's first
+   round with the record's terms, then the build's verify rounds replayed (each round's second scan at
+   the policy's lower threshold, and the leak check's raw-only values it still shows, forced into the
+   next round's redaction, whose later mentions of a forced name are redacted too), then the reviewer's
+   signed decisions the log records, applied as ``redact.apply_decisions`` applies them: the same
+   spans, entity types and placeholders. Round 28 showed why "inside some detection" is not enough: a
+   span over a space has no letter or digit to check, and a real redaction could be relabelled,
+   renumbered, split or widened, each carrying a value's digits. Round 29: the rounds are replayed for
+   every text, so a text they changed cannot go back to its first round (a name a round forced
+   published again), and a text a reviewer touched is held as exactly as any other;
+2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged span
    (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
 
 On the City's honest builds the check finds nothing (``benchmarks/bench_redetect.py``); a false alarm
 would be reported, never waved through. It needs no HMAC key: without the raw export or the trusted
 rules it is "not run"; a dataset with no free text has nothing to check. It costs about one
-redaction pass of the export, and a scan of the texts the verify rounds changed.
+redaction pass and one scan pass of the export.
 """
 
 from __future__ import annotations
@@ -93,19 +92,18 @@ def _engine(policy: DatasetPolicy, loaded: Loaded, rules_dir: Path) -> Any:
                                       officer_policy=narrative.officer_policy, threshold=narrative.threshold))
 
 
-Typed = tuple[int, int, str]  # raw start, end, entity type
-Made = tuple[int, int, str, str]  # ... and placeholder
+Made = tuple[int, int, str, str]  # raw start, end, entity type, placeholder
 
 
 def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
              spans: Mapping[tuple[str, str, str], list[dict[str, Any]]]
              ) -> tuple[list[str], list[str], dict[str, int]]:
-    """The cells whose logged redactions the build's engine does not make, and the cells where the
-    first round redacts text the log leaves. A cell no reviewer touched must carry exactly the
-    redactions of the first round or of the verify rounds replayed (``_rounds``): the same spans,
-    types and placeholders. A reviewed cell's other spans must each be a span the detectors find,
-    with its type, and its placeholders numbered as the build numbers them. The rounds are replayed
-    only for texts the first round does not explain (those the build's verify rounds changed: few)."""
+    """The cells whose logged redactions are not the ones the build makes, and the cells where the first
+    round redacts text the log leaves. Every text must carry exactly the redactions of the build's
+    verify rounds replayed from its first round (``_rounds``; most texts: the first round itself), with
+    the reviewer's signed decisions the log records applied as ``redact.apply_decisions`` applies them
+    (a kept span leaves the redaction it keeps out; a reviewer's own span adds one, unnumbered): the
+    same spans, types and placeholders."""
     from release.stages import juvenile
     from release.stages.redact import record_terms, text_jobs
     narrative = policy.narrative
@@ -118,52 +116,33 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
     labelled = _leak_spans(policy, loaded, year)
     first = dict(zip(ordered, made, strict=True))
     cells = {job: [_cell(policy, loaded, job, position) for position in jobs[job]] for job in ordered}
-    support: dict[Any, set[Typed]] = {job: {(r.start, r.end, r.entity_type) for r in first[job].replacements}
-                                      for job in ordered}
-    for job in ordered:
-        support[job] |= {(s, e, "REDACTED" if label == "VALUE" else label)
-                         for _, cell in cells[job][:1] for s, e, label in labelled.get(cell, [])}
+    signed = {job: [e for _, cell in cells[job] for e in spans.get(cell, []) if _signed_kind(e)] for job in ordered}
+    # a reviewer's span or kept span: its text is not what a round scans or leak-checks (build._force)
+    decided = {job: [(e["start"], e["end"]) for e in signed[job]] for job in ordered}
+    final = _rounds(engine, [(job, first[job]) for job in ordered], terms, labelled, cells, decided,
+                    narrative.second_scan_threshold) if ordered else {}
     counts = {"texts": len(ordered), "spans_checked": sum(len(spans.get(c, [])) for j in ordered for _, c in cells[j]),
               "texts_as_first_round": 0, "texts_as_verify_rounds": 0, "texts_reviewed": 0}
-
-    def exact(job: Any, result: Any) -> bool:
-        want = [(r.start, r.end, r.entity_type, r.placeholder) for r in result.replacements]
-        return all(not _reviewed(spans.get(cell, [])) and _made(spans.get(cell, [])) == want for _, cell in cells[job])
-
-    pending = [job for job in ordered if not exact(job, first[job])]
-    counts["texts_as_first_round"] = len(ordered) - len(pending)
-    final = {}
-    if pending:  # the build's verify rounds, replayed for these texts only
-        found, final = _rounds(engine, [(job, first[job]) for job in pending], terms, labelled, cells,
-                               narrative.second_scan_threshold)
-        for job, typed in found.items():
-            support[job] |= typed
-        scanned = engine.scan_many([job.text for job in pending], threshold=narrative.second_scan_threshold)
-        for job, hits in zip(pending, scanned, strict=True):  # a reviewer's decisions change what a round scans
-            support[job] |= {(h.start, h.end, h.entity_type) for h in hits}
     uncovered = [where for job in ordered for where, cell in cells[job]
                  if not all(_covered(job.text, r.start, r.end, [(e["start"], e["end"]) for e in spans.get(cell, [])])
                             for r in first[job].replacements)]
     missing: list[str] = []
-    for job in pending:
-        reviewed = any(_reviewed(spans.get(cell, [])) for _, cell in cells[job])
-        if not reviewed and exact(job, final[job]):
-            counts["texts_as_verify_rounds"] += 1
-            continue
-        counts["texts_reviewed"] += reviewed
-        want = {(r.start, r.end, r.entity_type, r.placeholder) for r in final[job].replacements}
+    for job in ordered:
+        kept = {(e["start"], e["end"]) for e in signed[job] if e.get("action") == "keep"}
+        want = [(r.start, r.end, r.entity_type, r.placeholder) for r in final[job].replacements
+                if (r.start, r.end) not in kept]
+        wrong = []
         for where, cell in cells[job]:
-            entries = sorted(spans.get(cell, []), key=lambda e: (e["start"], e["end"]))
-            if reviewed:
-                missing += [f"{where}, log seq {e.get('seq')}: {NOT_MADE}" for e in entries if not _signed_kind(e)
-                            and (e["start"], e["end"], e.get("entity_type")) not in support[job]]
-                if not _numbered(job.text, entries):
-                    missing.append(f"{where}: placeholders not numbered as the build numbers them")
+            entries = [e for e in spans.get(cell, []) if not _signed_kind(e)]
+            if _made(entries) == want:
                 continue
             extra = [e for e in entries if _made([e])[0] not in want]
-            missing += [f"{where}, log seq {e.get('seq')}: {NOT_MADE}" for e in extra]
-            if not extra and where not in uncovered:
-                missing.append(f"{where}: {NOT_LOGGED}")
+            wrong += [f"{where}, log seq {e.get('seq')}: {NOT_MADE}" for e in extra]
+            wrong += [f"{where}: {NOT_LOGGED}"] if not extra and where not in uncovered else []
+        if not wrong and not any(where in uncovered for where, _ in cells[job]):
+            counts["texts_reviewed" if signed[job] else "texts_as_first_round" if final[job] is first[job]
+                   else "texts_as_verify_rounds"] += 1
+        missing += wrong
     return missing, uncovered, counts
 
 
@@ -172,47 +151,22 @@ def _signed_kind(entry: Mapping[str, Any]) -> bool:
     return entry.get("detector") == "reviewer" or entry.get("action") == "keep"
 
 
-def _reviewed(entries: Sequence[Mapping[str, Any]]) -> bool:
-    return any(_signed_kind(e) for e in entries)
-
-
 def _made(entries: Sequence[Mapping[str, Any]]) -> list[Made]:
     return sorted((e["start"], e["end"], str(e.get("entity_type")), str(e.get("placeholder"))) for e in entries)
 
 
-def _numbered(text: str, entries: Sequence[Mapping[str, Any]]) -> bool:
-    """Placeholders numbered as ``placeholders.render`` numbers them: per type, in text order, each
-    one a number seen before or the next one after the raw text's own."""
-    from release.pii.placeholders import PLACEHOLDER, _existing_numbers
-
-    highest = _existing_numbers(text)
-    for entry in entries:
-        if entry.get("action") == "keep":
-            continue
-        match = PLACEHOLDER.fullmatch(str(entry.get("placeholder", "")))
-        if match is None:
-            return False  # record_cells_replayed names the form
-        label, number = match.group(1), int(match.group(2))
-        if number > highest[label] + 1:
-            return False
-        highest[label] = max(highest[label], number)
-    return True
-
-
 def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any],
             leaks: Mapping[tuple[str, str, str], list[tuple[int, int, str]]],
-            cells: Mapping[Any, list[tuple[str, tuple[str, str, str]]]], threshold: float
-            ) -> tuple[dict[Any, set[Typed]], dict[Any, Any]]:
+            cells: Mapping[Any, list[tuple[str, tuple[str, str, str]]]], decided: Mapping[Any, list[Span]],
+            threshold: float) -> dict[Any, Any]:
     """The build's verify rounds (``build._verify``) for ``pending`` (each job with its first round):
     the second scan of each round's text and the leak check's values it still shows become forced spans
-    of the next round's redaction, until a round adds none or ``MAX_VERIFY_ROUNDS``. Returns every typed
-    span each round redacted or found (a name a round forced is redacted again at its later mentions,
-    ``propagation``; a round's scan reads text with more redacted than the first), and each job's last
-    redaction: what the build logs for a text no reviewer touched."""
+    of the next round's redaction (a name a round forced is redacted again at its later mentions), until
+    a round adds none or ``MAX_VERIFY_ROUNDS``. A hit on text a reviewer decided (``decided``) is not
+    forced, as in the build. Returns each job's last redaction: the first round when no round changed it."""
     from release.pii.placeholders import Detection
     from release.stages.verify import MAX_VERIFY_ROUNDS, to_raw_span
 
-    found: dict[Any, set[Typed]] = {job: set() for job, _ in pending}
     forced: dict[Any, tuple[Any, ...]] = {job: () for job, _ in pending}
     final = dict(pending)
     current = dict(pending)
@@ -224,15 +178,15 @@ def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any
         added = []
         for job, hits in zip(jobs, scanned, strict=True):
             result = current[job]
-            redacted = [(r.start, r.end) for r in result.replacements]
+            redacted = [(r.start, r.end) for r in result.replacements] + list(decided[job])
             new = [Detection(*span, h.entity_type, "second_scan", h.score, h.rule_id) for h in hits
-                   if (span := to_raw_span(job.text, result.text, result.replacements, h.start, h.end))]
+                   if (span := to_raw_span(job.text, result.text, result.replacements, h.start, h.end))
+                   and not any(s < span[1] and span[0] < e for s, e in decided[job])]
             new += [Detection(start, end, label if label != "VALUE" else "REDACTED", "leak_check", 1.0, "raw-only")
                     for _, cell in cells[job][:1] for start, end, label in leaks.get(cell, [])
                     if not _covered(job.text, start, end, redacted)]
             have = {(d.start, d.end) for d in forced[job]}
             new = [d for d in new if (d.start, d.end) not in have]
-            found[job] |= {(d.start, d.end, d.entity_type) for d in new}
             if new:
                 forced[job] = (*forced[job], *new)
                 added.append(job)
@@ -242,9 +196,7 @@ def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any
                                     forced=[forced[j] for j in added])
         current = dict(zip(added, redone, strict=True))
         final.update(current)
-        for job, result in current.items():
-            found[job] |= {(r.start, r.end, r.entity_type) for r in result.replacements}
-    return found, final
+    return final
 
 
 def _cell(policy: DatasetPolicy, loaded: Loaded, job: Any, position: int) -> tuple[str, tuple[str, str, str]]:

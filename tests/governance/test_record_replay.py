@@ -474,7 +474,7 @@ def test_a_trusted_policy_requiring_the_replay_refuses_approve_and_publish_witho
 
 
 def _respanned(world: World, honest: Path, variant: str,
-               pick: Callable[[str, Any, list, Any], list | None]) -> tuple[Path, Path, str]:
+               pick: Callable[[str, Any, list, Any], list | None], only: str | None = None) -> tuple[Path, Path, str]:
     """Round 28: a copy of the honest bundle whose first narrative ``pick`` accepts carries the spans it
     returns instead of its own (``pick(text, first_span, spans, keys)``: None passes the cell over). The
     public cell is rendered again, every span placed at the renderer's output offsets, the log re-chained
@@ -505,7 +505,8 @@ def _respanned(world: World, honest: Path, variant: str,
 
     for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
         mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"), key=lambda e: e.start)
-        if reports.count(fc_num) != 1 or not mine or any(e.detector == "reviewer" for e in mine) \
+        if reports.count(fc_num) != 1 or not mine or (fc_num != only if only else any(e.detector == "reviewer"
+                                                                                      for e in mine)) \
                 or published.count(render(text, mine)[0]) != 1:
             continue
         new = pick(text, mine[0], mine, keys)
@@ -645,3 +646,45 @@ def test_r28_placeholders_over_spaces_or_altered_redactions_fail_audit_raw_and_a
             refusal = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:],
                                     "--raw", str(raw))
             assert f"redactions_redetected fail: fieldcontact.csv, row {fc_num}" in " ".join(refusal.split())
+
+
+def test_r29_a_text_a_reviewer_ruled_on_is_held_as_exactly_as_any_other(world: World) -> None:
+    """Round 29, R4: one honest signed decision (the reviewer keeps a case number) sent that text down a
+    looser path, where any placeholder number "already used, or the next" passed: the analyst merged
+    the text's people into one ``[PERSON 1]``, and approve --raw, publish --raw, ``audit --raw`` and
+    verify passed. Now the reviewer's decisions the log records are applied to the replayed redaction
+    as the build applies them, and the text must match exactly: the honest rebuild passes (one text
+    reviewed), the merge fails ``audit --raw`` (8) and approve --raw (7)."""
+    import pandas as pd
+
+    honest, raw = world.tmp / "rel-reviewed", world.tmp / "raw-2021"
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    bundle = honest / "fioe" / YEAR
+    events, _ = _log_events(bundle)
+    texts = pd.read_csv(raw / "fieldcontact.csv", dtype=str, keep_default_na=False)["fc_num"].tolist()
+    target, kept = next((fc, other[0]) for fc in dict.fromkeys(texts) if texts.count(fc) == 1
+                        for mine in [[e for e in events if e.row_key == fc and e.column == "contact_reason"]]
+                        for other in [[e for e in mine if e.entity_type == "CASE"]]
+                        if len({e.placeholder for e in mine if e.entity_type == "PERSON"}) >= 2 and other)
+    seq = next(entry["seq"] for line in (bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines()
+               for entry in [json.loads(line)] if entry.get("row_key") == target and entry.get("column") == "contact_reason"
+               and entry.get("start") == kept.start and entry.get("end") == kept.end)
+    world.ok("decide", "fioe", YEAR, "--log-id", str(seq), "--decision", "keep", "--key", str(world.counsel),
+             "--out", str(honest), "--rules", str(world.rules), "--note", "a case number the public may see")
+    world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
+    code, checks = _audit_raw(world, honest, raw)
+    assert checks[REDETECTED]["status"] == "pass" and checks[REDETECTED]["detail"]["texts_reviewed"] == 1, checks
+    assert checks[REPLAYED]["status"] == "pass", checks[REPLAYED]
+
+    def merged(text: str, first: Any, spans: list, keys: Any) -> list:
+        import dataclasses
+        return [dataclasses.replace(e, placeholder="[PERSON 1]") if e.entity_type == "PERSON" and e.action == "redact"
+                and e.detector != "reviewer" else e for e in spans]
+
+    out, bundle, fc_num = _respanned(world, honest, "reviewed-merged", merged, only=target)
+    code, checks = _audit_raw(world, out, raw)
+    assert code == 8 and checks[REDETECTED]["status"] == "fail", checks[REDETECTED]
+    assert all(p.startswith(f"fieldcontact.csv, row {target}, column contact_reason, log seq ")
+               for p in checks[REDETECTED]["problems"]), checks[REDETECTED]
+    org = _org(out, world)
+    world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:], "--raw", str(raw))
