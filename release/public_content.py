@@ -61,7 +61,7 @@ def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
             + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public)
-            + form_problems(public))
+            + form_problems(public) + _declared_order(trusted, manifest))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:
@@ -329,6 +329,18 @@ def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[st
         if paths != sorted(paths):
             problems.append(f"manifest.json {section}.files: not in the order the build lists them (rule manifest-text)")
     return problems
+
+
+def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
+    """The manifest's ``privacy.tables`` in the trusted tables policy's order (round 30: reordered, with the
+    statement regenerated in that order, the choice among 5! orders passed)."""
+    privacy = manifest.get("privacy")
+    listed = privacy.get("tables") if isinstance(privacy, dict) else None
+    names = [str(t.get("table")) for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
+    order = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
+    if names and sorted(names) == sorted(order) and names != order:
+        return ["manifest.json privacy.tables: not in the trusted tables policy's order (rule manifest-text)"]
+    return []
 
 
 def _derived_paths(trusted: Trusted) -> frozenset[str]:

@@ -459,6 +459,9 @@ FORM_EDITS = {  # round 28, R2: layout as a channel
                           "manifest.json outputs: not in the order the build lists them (rule manifest-text)"),
     "R29-integer-as-decimal": (None, lambda b: _manifest_written(b, lambda m: _rows_as_decimal(m) or _sorted(m)),
                                "manifest.json outputs.0.rows: not written with the type the build writes"),
+    # round 30: the tables' order in the manifest (the statement regenerated in it is self-consistent)
+    "R30-tables-order": (None, lambda b: _manifest_written(b, lambda m: m["privacy"]["tables"].reverse() or _sorted(m)),
+                         "manifest.json privacy.tables: not in the trusted tables policy's order"),
 }
 
 
