@@ -9,7 +9,9 @@ keys it does not name, so a key the build never writes is refused wherever it is
 strings may say is held by ``release.trusted_manifest``.
 
 ``manifest_version`` 1 is the only version so far: the model also takes the keys older builds of
-version 1 wrote (``outputs[].entries``, ``ledger_head.entries``), so their bundles still verify.
+version 1 wrote (``outputs[].entries``, ``ledger_head.entries``). Since round 29 the file itself is
+written one way only (sorted keys, each value of its type: ``release.file_form``, ``type_problems``),
+so a bundle written before then is refused by rule file-form and is rebuilt.
 This is a first step of issue #14 (one reader and one writer): for now only the trusted checks read
 the manifest through it, and the build still writes the dict it always wrote (byte for byte).
 A manifest is read as a whole (public part and, in a bundle, its private part merged:
