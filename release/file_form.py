@@ -12,8 +12,8 @@ written again by that writer, and the bytes must be the same.
 
 - **CSV** (record-level files, tables, derived files): pandas' ``to_csv`` (``csv`` with minimal
   quoting, ``\\n`` line ends), which writes every field as the text it parses back to;
-- **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``json.dumps`` with an indent
-  of 2 and a final line end, no key given twice; the manifest escapes non-ASCII, the public files do
+- **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``publish.json_text`` (an
+  indent of 2 and a final line end), no key given twice; the manifest escapes non-ASCII, the public files do
   not. ``manifest.json`` and ``datapackage.json`` are written with sorted keys (round 29: objects
   whose keys were swapped re-wrote to their own bytes, a bit an object), so only the order of their
   lists is the build's own: ``public_content`` holds the data package's resources and the manifest's
@@ -94,14 +94,16 @@ def _csv_form(path: Path) -> list[str]:
 
 
 def _json_form(path: Path, *, ascii_only: bool, sort: bool) -> list[str]:
+    from release.stages.publish import json_text
+
     text = _text(path)
     if text is None:
         return []
     try:
         value = json.loads(text, object_pairs_hook=_no_repeats)
-    except ValueError:
-        return [""]  # a key given twice (json keeps the last) or not JSON: the content checks name the latter
-    return [] if json.dumps(value, indent=2, ensure_ascii=ascii_only, sort_keys=sort) + "\n" == text else [""]
+    except (ValueError, RecursionError):  # a key given twice (json keeps the last), nested past reading, or
+        return [""]                       # not JSON (the content checks name the last)
+    return [] if json_text(value, ascii_only=ascii_only, sort=sort) == text else [""]
 
 
 def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -133,7 +135,7 @@ def _lines_form(path: Path) -> list[str]:
 
 
 def _sums_form(path: Path) -> list[str]:
-    from release.publication import APPROVALS, MANIFEST
+    from release.publication import APPROVALS, MANIFEST, sums_order
 
     text = _text(path)
     if text is None:
@@ -146,6 +148,6 @@ def _sums_form(path: Path) -> list[str]:
     copy = path.parent
     present = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file() and p != path
                      and p.name not in (MANIFEST, APPROVALS))
-    if not found and names != present + [MANIFEST, APPROVALS]:  # each file of the copy once, in publish's order
+    if not found and names != sums_order(present):  # each file of the copy once, in publish's order
         found.append(": not one line for each file of the copy, in the order publish writes them")
     return found

@@ -61,7 +61,8 @@ def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
             + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public)
-            + form_problems(public) + _declared_order(trusted, manifest))
+            + form_problems(public) + _declared_order(trusted, manifest)
+            + _outputs_order(manifest, list(_resources(trusted, manifest, public))))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:
@@ -294,7 +295,6 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     given = [r.get("path") for r in package["resources"] if isinstance(r, dict)]
     if sorted(map(str, given)) == sorted(order) and given != order:  # round 29: the order said something
         problems.append(f"{where}: its resources are not in the order the build writes them (rule statement-text)")
-    problems += _outputs_order(manifest, order)
     for number, resource in enumerate(package["resources"], start=1):
         path_of = resource.get("path") if isinstance(resource, dict) else None
         if isinstance(path_of, str) and path_of in regenerated and resource == regenerated.pop(path_of):

@@ -93,12 +93,17 @@ def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: 
     return copied
 
 
+def sums_order(copied: list[str]) -> list[str]:
+    """The files ``SHA256SUMS`` lists, in its order: the public files copied, then the metadata."""
+    return sorted(copied) + [MANIFEST, APPROVALS]
+
+
 def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str]) -> None:
     shutil.copyfile(bundle / MANIFEST, staging / MANIFEST)
     shutil.copyfile(bundle / APPROVALS, staging / APPROVALS)
     if sha256_file(staging / MANIFEST) != digest:
         raise ApprovalError("the manifest changed while it was being published", file=MANIFEST, rule="integrity")
-    names = sorted(copied) + [MANIFEST, APPROVALS]
+    names = sums_order(copied)
     (staging / SUMS).write_text("".join(f"{sha256_file(staging / name)}  {name}\n" for name in names),
                                 encoding="utf-8", newline="\n")
 

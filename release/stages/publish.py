@@ -105,8 +105,14 @@ def resource_name(relpath: str) -> str:
     return Path(relpath).stem.lower().replace(" ", "_")
 
 
+def json_text(value: object, *, ascii_only: bool = False, sort: bool = False) -> str:
+    """A JSON file as the build writes it: an indent of 2 and a final line end (``file_form`` holds every
+    published JSON file to this). ``sort``: keys sorted, for the files whose key order must carry nothing."""
+    return json.dumps(value, indent=2, ensure_ascii=ascii_only, sort_keys=sort) + "\n"
+
+
 def _datapackage(bundle: Bundle) -> str:
-    return json.dumps(datapackage_descriptor(bundle), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(datapackage_descriptor(bundle), sort=True)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -159,8 +165,8 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
             item["bytes"] = path.stat().st_size
         manifest["outputs"] = public["outputs"] = outputs
         # manifest.json (signed, and copied to the portal) carries no exact count about the raw data
-        # keys sorted: their order carries nothing (round 28: a reordered object rewrote to its own bytes)
-        _write_text(staging / MANIFEST, json.dumps(public, indent=2, sort_keys=True) + "\n")
+        # keys sorted: their order carries nothing (round 29: a reordered object rewrote to its own bytes)
+        _write_text(staging / MANIFEST, json_text(public, ascii_only=True, sort=True))
         swap_into_place(staging, target)
         return manifest
     except BaseException:
