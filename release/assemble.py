@@ -57,7 +57,7 @@ class BlockedEvidence:
 BLOCKING_EVIDENCE = publish.BLOCKING_FILE
 
 
-def _policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
+def policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
     """Every file of the rules or suites folder with its hash, and those that differ from the
     installed copy: a non-default policy is recorded, and the packet's summary says so."""
     differs = paths.differences_from_installed(folder, name)
@@ -123,8 +123,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "pii_engine": engine_versions,
         "inputs": {"origin": resolved.input_origin,
                    "files": [vars(i) for i in loaded.inputs]},
-        "rules": _policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
-        "expectations": _policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
+        "rules": policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
+        "expectations": policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
         "parameters": manifest_parameters(policy, year),
         "hmac_key_id": keys.key_id,
         "hmac": dict(keys.derivation),  # derivation and purpose labels, never a key

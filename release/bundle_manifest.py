@@ -41,8 +41,8 @@ class _Hashed(_Strict):
 
 
 class PolicyFiles(_Strict):
-    """The rules or suites folder: every file with its hash (``assemble._policy_files``)."""
-    origin: str
+    """The rules or suites folder: every file with its hash (``assemble.policy_files``)."""
+    origin: str | None = None  # private part (round 30), as are folder, default and differs_from_installed
     folder: str | None = None
     files: list[_Hashed] = []
     default: bool | None = None
@@ -211,8 +211,8 @@ class Manifest(_Strict):
     version: int | None = None
     supersedes: Supersedes | None = None
     status: str
-    run_id: str
-    created_at: str
+    run_id: str | None = None  # private part (round 30), as are created_at, components, pii_engine, expectations
+    created_at: str | None = None
     components: dict[str, str] = {}
     pii_engine: EngineVersions = EngineVersions()
     inputs: Inputs | None = None

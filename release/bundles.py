@@ -172,7 +172,7 @@ def record_publication(bundle: Path, destination: Path, manifest_sha256: str) ->
 
 
 def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> bool:
-    """Whether ``bundle`` went out: its own publication record, or a ``publish`` entry for its run on
+    """Whether ``bundle`` went out: its own publication record, or a ``publish`` entry for its manifest on
     the ledger the rules (``rules_dir``, else the installed copy) name (the record can be deleted)."""
     if publications(bundle):
         return True
@@ -188,8 +188,8 @@ def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None, rules_
         path = checked_ledger(rules_dir or default_dir("redaction_rules")[0], ledger)
     except ReleaseError:
         return False  # the policy names no readable ledger: the publication record decides
-    run_id = str(privacy.get("run_id", ""))
-    return path.is_file() and any(e.kind == "publish" and e.body.get("run_id") == run_id
+    digest = sha256_file(bundle / MANIFEST)  # the run's id is in the private part (round 30)
+    return path.is_file() and any(e.kind == "publish" and e.body.get("manifest_sha256") == digest
                                   for e in Ledger(path).entries())
 
 

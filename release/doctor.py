@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from release import paths
+from release import manifest_parts, paths
 from release.bundles import DATASETS, all_bundles
 from release.config import load_policy
 from release.errors import ReleaseError
@@ -55,7 +55,7 @@ def _recorded(out_dir: Path, read: Callable[[dict[str, object]], object]) -> dic
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(manifest, dict) and (value := read(manifest)) is not None:
+        if isinstance(manifest, dict) and (value := read(manifest_parts.merged(folder, manifest))) is not None:
             found[f"{dataset} {folder.name}"] = value  # YEAR, YEAR-vN, or a split year's part
     return found
 

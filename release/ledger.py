@@ -383,7 +383,9 @@ class Ledger:
             rows = db.execute("SELECT sha256, record FROM measurements").fetchall()
         return {digest: json.loads(record) for digest, record in rows}
 
-    def bundle(self, run_id: str, manifest_sha256: str) -> Entry | None:
-        """The ``bundle`` entry binding this run to this manifest, if the ledger holds one."""
-        return next((e for e in reversed(self.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id
-                     and e.body.get("manifest_sha256") == manifest_sha256), None)
+    def bundle(self, manifest_sha256: str, run_id: object = None) -> Entry | None:
+        """The ``bundle`` entry binding this manifest (and, given, this run: a published copy's manifest has
+        no run id) to its measurements, if the ledger holds one."""
+        return next((e for e in reversed(self.entries()) if e.kind == "bundle"
+                     and e.body.get("manifest_sha256") == manifest_sha256
+                     and run_id in (None, e.body.get("run_id"))), None)

@@ -113,7 +113,7 @@ def bundle_problems(label: str, manifest: Mapping[str, Any], manifest_sha256: st
     if not measurements:
         return []
     problems: list[str] = []
-    if ledger.bundle(str(privacy.get("run_id")), manifest_sha256) is None:
+    if ledger.bundle(manifest_sha256, privacy.get("run_id")) is None:
         problems.append(f"{label}: the ledger does not bind this manifest to its measurements")
     charges = {e.hash: e for e in entries if e.kind == "charge"}
     stored = ledger.stored_records()
@@ -183,11 +183,11 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
         if spend_evidence.spends(manifest, tables):
             bundles += 1
             label = f"{dataset} {manifest_path.parent.name}"
-            privacy = manifest_privacy(manifest)
+            privacy, manifest_digest = manifest_privacy(manifest), sha256_file(manifest_path)
             problems += [f"{label}: {p}" for p in spend_evidence.unpaid(tables, manifest)]
             problems += [f"{label}: {p}" for p in witnessing.head_problems(
-                privacy.get("ledger_head"), entries, witness, run_id=str(privacy.get("run_id")))]
-            problems += bundle_problems(label, manifest, sha256_file(manifest_path), ledger, entries)
+                privacy.get("ledger_head"), entries, witness, run_id=manifest_digest)]
+            problems += bundle_problems(label, manifest, manifest_digest, ledger, entries)
     detail = {"ledger": str(ledger.path), "entries": len(entries), "bundles_checked": bundles,
               "keyed": "checked" if ledger.mac is not None else "not checked (no key)",
               "witness": state}

@@ -11,7 +11,7 @@ row's position among its report's rows (``sequence``). Derived columns say how c
 is or repeat what the file's order shows: they add no detail.
 
 ``field_descriptor`` gives each public column its Table Schema field from its column rule;
-``package_properties`` the package's license, sources, created date, privacy statement and the
+``package_properties`` the package's license, sources, privacy statement and the
 change note against the City's current files.
 """
 
@@ -225,9 +225,12 @@ _FORM = {"minute": "YYYY-MM-DDTHH:MM:00", "hour": "YYYY-MM-DDTHH:00:00", "day": 
 
 
 def package_properties(policy: DatasetPolicy, manifest: Mapping[str, object]) -> dict[str, Any]:
-    """License, sources, created date, privacy statement and change note of the package."""
-    inputs = manifest.get("inputs") or {}
-    files = [str(f.get("name") or "") for f in inputs.get("files", [])]  # type: ignore[union-attr]
+    """License, sources, privacy statement and change note of the package. No ``created`` time: the
+    build's time is free to whoever builds, so it stays in the manifest's private part (round 30, R1);
+    the portal states when it published the files."""
+    # the export's files as the trusted policy names them: the same in a bundle and in a published copy
+    # (whose manifest has no inputs), and nothing the analyst names (round 30: a file renamed carried bits)
+    files = [file_policy.raw_file for file_policy in policy.files.values()]
     privacy = manifest.get("privacy") or {}
     statement = [
         "Only columns the dataset's policy allow-lists are published; identifying columns (names, dates of "
@@ -243,12 +246,9 @@ def package_properties(policy: DatasetPolicy, manifest: Mapping[str, object]) ->
         "licenses": [dict(DEFAULT_LICENSE)],
         "sources": [{"title": f"Boston Police Department: {policy.dataset} export"
                               + (f" ({', '.join(f for f in files if f)})" if any(files) else "")}],
-        "created": str(manifest.get("created_at", "")),
         "privacy": {"statement": " ".join(statement), "manifest": "manifest.json (beside public/)"},
         "changes": change_note(policy),
     }
-    if not properties["created"]:
-        del properties["created"]
     return properties
 
 

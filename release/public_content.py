@@ -262,7 +262,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
 
 def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
     """``datapackage.json`` as the build writes it: its properties from the trusted policy and the
-    manifest (the sources' file names only when the manifest holds its private part), each resource
+    manifest, each resource
     of a record-level file, table or derived file regenerated, keys and values. Keys are counted, not
     named (a key can hold anything)."""
     import json
@@ -284,8 +284,6 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
         return [f"{where}: not the data package the build writes from the manifest (rule statement-text)"]
     name, title = _package_name(trusted, manifest)
     expected = {"name": name, "title": title, "profile": "tabular-data-package", **properties}
-    if "inputs" not in manifest:  # a published copy: the export's file names are in the private part
-        expected["sources"] = package.get("sources") if _plain_sources(package.get("sources"), trusted) else None
     problems = [f"{where}: {len(set(package) - set(expected) - {'resources'})} key(s) the build does not write "
                 "(rule statement-text)"] if set(package) - set(expected) - {"resources"} else []
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
@@ -347,11 +345,3 @@ def _derived_paths(trusted: Trusted) -> frozenset[str]:
     from release import datasets
 
     return datasets.derived_files(trusted.dataset, trusted.year)
-
-
-def _plain_sources(sources: object, trusted: Trusted) -> bool:
-    """The sources' form when the export's file names cannot be known: one title, naming the dataset."""
-    return (isinstance(sources, list) and len(sources) == 1 and isinstance(sources[0], dict)
-            and set(sources[0]) == {"title"} and isinstance(sources[0]["title"], str)
-            and re.fullmatch(rf"Boston Police Department: {re.escape(trusted.policy.dataset)} export"
-                             r"( \([A-Za-z0-9_., -]+\))?", sources[0]["title"]) is not None)

@@ -121,9 +121,9 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
     if ledger is None:
         return None
     entries = ledger.entries()
-    for label, privacy in published_spends(to_dir):
+    for label, privacy, digest in published_spends(to_dir):
         head = privacy.get("ledger_head")
-        problems = (witnessing.head_problems(head, entries, ledger.witness, run_id=str(privacy.get("run_id")))
+        problems = (witnessing.head_problems(head, entries, ledger.witness, run_id=digest)
                     if head is not None
                     else [] if privacy.get("ledger_id") == ledger.ledger_id()
                     else ["its ledger_id differs"])
@@ -135,12 +135,13 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
     return ledger, str(privacy.get("run_id", "") if isinstance(privacy, dict) else "")
 
 
-def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object]]]:
-    """(``dataset/folder``, privacy section) of each release with noisy tables already published under ``to_dir``:
+def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object], str]]:
+    """(``dataset/folder``, privacy section, the manifest's SHA-256: a published copy's run id is in the bundle's
+    private part) of each release with noisy tables already published under ``to_dir``:
     one that claims a spend, or publishes a noisy table (``release.spend_evidence``) whatever it claims."""
     from release.spend_evidence import noisy_tables
 
-    found: list[tuple[str, dict[str, object]]] = []
+    found: list[tuple[str, dict[str, object], str]] = []
     for path in to_dir.glob(f"*/[0-9][0-9][0-9][0-9]*/{MANIFEST}") if to_dir.is_dir() else ():
         try:
             privacy = json.loads(path.read_text(encoding="utf-8")).get("privacy")
@@ -149,7 +150,7 @@ def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object]]]:
         if not isinstance(privacy, dict):
             privacy = {}
         if privacy.get("spends") or noisy_tables(path.parent):
-            found.append((f"{path.parent.parent.name}/{path.parent.name}", privacy))
+            found.append((f"{path.parent.parent.name}/{path.parent.name}", privacy, sha256_file(path)))
     return found
 
 

@@ -15,7 +15,8 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
    text), equal line for line (rule publication-notes);
 4. **every other string** (rule manifest-text): ``parameters``, ``pseudonyms``, ``hmac``,
    ``generation`` and ``derived_files`` regenerated from the trusted policy, the key's labels and the
-   dataset's module; the privacy units named in ``privacy`` those of the trusted ``privacy.yaml``,
+   dataset's module; ``rules`` (the policy file's and the signers list's hashes, the signers' count:
+   the rest of the section is private) from the trusted rules folder (round 30); the privacy units named in ``privacy`` those of the trusted ``privacy.yaml``,
    the tables of its private part the trusted tables policy's, the components those the build
    records; identifiers, hashes, versions, names, statuses and listed paths of the form the build
    writes (``FORMS``).
@@ -23,9 +24,10 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
 Held elsewhere: ``privacy.tables`` and ``record_risk`` (the statement, ``trusted_statement``), the
 measurements (their fields hash to ``measurement_sha256``, which the ledger stores and the witness
 signs), the witness statements (signed), the spends (``spend_policy``). In the private part only,
-never in ``manifest.json`` (round 26, M-path, M-numbers): the build machine's paths
-(``rules.folder``, ``expectations.folder``, ``privacy.ledger``, ``privacy.witness``: a reader cannot
-know them), the checks' counts and the run's execution. Also free in the private part, which never
+never in ``manifest.json`` (round 26, M-path, M-numbers; round 30, C1 and R1): the build machine's paths
+(``rules.folder``, ``expectations``, ``privacy.ledger``, ``privacy.witness``: a reader cannot
+know them), the checks' counts, the run's execution, its ids (``run_id``, ``privacy.run_id``) and time
+(``created_at``), and the component and engine versions; in the private part their form is still held. Also free in the private part, which never
 leaves the bundle: the findings' messages and row keys and the reviewers' decisions (notes
 included), which only the raw export could regenerate. Messages name the key path and rule, never the value.
 """
@@ -84,7 +86,7 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     from release import datasets
     from release.bundle_manifest import shape_problems
 
-    problems = shape_problems(manifest) + _public_part_problems(public)
+    problems = shape_problems(manifest) + _public_part_problems(trusted, public)
     notes = manifest.get("dataset_notes")
     problems += [f"manifest.json dataset_notes[{n}]: not a note the {trusted.dataset} build writes (only numbers "
                  "in its slots), rule dataset-notes"
@@ -92,7 +94,7 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     return problems + _publication_problems(trusted, manifest, public) + _text_problems(trusted, manifest, public)
 
 
-def _public_part_problems(public: Path) -> list[str]:
+def _public_part_problems(trusted: Trusted, public: Path) -> list[str]:
     """``manifest.json`` itself (the file the portal copies) holds no key of the
     private part (``manifest_parts.PRIVATE_NESTED``: round 26, M-path, M-numbers)."""
     import json
@@ -105,7 +107,8 @@ def _public_part_problems(public: Path) -> list[str]:
         raw = json.loads((path if path.is_file() else public.parent / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return []  # the integrity checks name an unreadable manifest
-    return public_part_problems(raw) + type_problems(raw) if isinstance(raw, dict) else []
+    return public_part_problems(raw) + type_problems(raw) + _rules_problems(trusted, raw) if isinstance(raw, dict) \
+        else []
 
 
 def _csv_cells(path: Path) -> list[list[str]]:
@@ -221,6 +224,7 @@ def _regenerated_problems(trusted: Trusted, manifest: Mapping[str, Any], public:
             derived.append({"path": made.relpath, "name": made.name, "columns": columns})
     if manifest.get("derived_files", []) != derived:
         problems.append("manifest.json derived_files: not the derived files the build writes (rule manifest-text)")
+    problems += _rows_problems(manifest, public)
     tables = {s.name for s in trusted.tables.tables} if trusted.tables else set()
     privacy = manifest.get("privacy")
     for key in ("linkage", "rows_dropped"):  # the private part's tables
@@ -228,4 +232,46 @@ def _regenerated_problems(trusted: Trusted, manifest: Mapping[str, Any], public:
         if isinstance(named, dict) and not set(named) <= tables:
             problems.append(f"manifest.json privacy.{key}: names a table {trusted.where} does not declare "
                             "(rule manifest-text)")
+    return problems
+
+
+def _rules_problems(trusted: Trusted, public_part: Mapping[str, Any]) -> list[str]:
+    """``manifest.json``'s ``rules`` regenerated from the trusted rules folder: the bundle's policy file and
+    (once it lists someone) the trusted-signers list with their hashes, and the signers' count; the other
+    files are in the private part (round 30, C1: a hash, a path or a difference of any value passed, and
+    the portal published it). Approve and publish hold the same hashes in the merged manifest
+    (``trust.trust_for``); a count of signers other than 0 or the list's is refused here."""
+    from release.manifest_parts import public_rules
+    from release.stages.publish import sha256_file
+    from release.trust import load_signers
+
+    rules = public_part.get("rules")
+    if not isinstance(rules, dict):
+        return []  # shape_problems names it
+    listed = rules.get("trusted_signers")
+    expected: dict[str, Any] = {"trusted_signers": 0 if listed == 0 else len(load_signers(trusted.rules_dir).by_key_id)}
+    expected["files"] = [{"path": path, "sha256": sha256_file(trusted.rules_dir / path)}
+                         for path in sorted(public_rules(public_part)) if (trusted.rules_dir / path).is_file()]
+    which = sorted(k for k in set(rules) | set(expected) if rules.get(k) != expected.get(k))
+    return [f"manifest.json rules.{key}: not what the trusted rules folder gives (rule manifest-text); approve with "
+            "the rules folder the release was built with, or rebuild it after the change" for key in which]
+
+
+def _rows_problems(manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """Each public CSV's ``rows`` in ``outputs`` is its count of records, and no other output has one
+    (``publish.write_bundle``): a count nothing compared was a free integer per file (round 30)."""
+    outputs = manifest.get("outputs")
+    problems = []
+    for number, item in enumerate(outputs if isinstance(outputs, list) else [], start=1):
+        path = item.get("path") if isinstance(item, dict) else None
+        if not isinstance(path, str) or not path.startswith("public/"):
+            if isinstance(item, dict) and "rows" in item:
+                problems.append(f"manifest.json outputs[{number}].rows: the build counts rows of public CSV files "
+                                "only (rule manifest-text)")
+            continue
+        csv_file = path.endswith(".csv")
+        file = public / path.removeprefix("public/")
+        if csv_file != ("rows" in item) or (csv_file and file.is_file() and item["rows"] != len(_csv_cells(file))):
+            problems.append(f"manifest.json outputs[{number}].rows: not the count of the file's records the build "
+                            "writes (rule manifest-text)")
     return problems

@@ -112,7 +112,8 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     from release.table_replay import published_draw_problems
     from release.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
 
-    return (_folder_problems(trusted, manifest, folder) + _table_problems(trusted, public)
+    return (_folder_problems(trusted, manifest, folder) + _version_problems(trusted, manifest, public, folder)
+            + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
             + coarsening_problems(trusted, public) + juvenile_problems(trusted, public) + column_rule_problems(trusted, public)
             + published_draw_problems(trusted, manifest, public) + content_problems(trusted, manifest, public))
@@ -126,6 +127,39 @@ def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str)
         [f"folder {folder}: not the folder of the manifest's year (rule generation)"]
     generation = generations.manifest_problem(trusted.dataset, manifest, bundles.folder_part(folder))
     return problems + ([generation] if generation else [])
+
+
+def _version_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path, folder: str) -> list[str]:
+    """``version`` and ``supersedes`` as ``bundles.build_target`` writes them: the folder's version (a copy
+    saved under a name of the reader's own: any), and for a version after the first the folder of the one
+    before, beside this one (in the releases folder, or on the portal), with the hash of its manifest.
+    Nothing compared them, so a version number and a 256-bit hash were free (round 30)."""
+    from release import bundles
+    from release.stages.publish import MANIFEST, sha256_file
+
+    version, supersedes = manifest.get("version", 1), manifest.get("supersedes")
+    parsed = bundles.parse_folder(folder)
+    if not isinstance(version, int) or version < 1 or (parsed is not None and parsed[1] != version):
+        return [f"folder {folder}: not the folder of the manifest's version (rule supersedes)"]
+    if version == 1:
+        return [] if supersedes is None else ["manifest.json supersedes: a first version supersedes nothing "
+                                              "(rule supersedes)"]
+    home = public.parent.parent if public.name == "public" and (public.parent / MANIFEST).is_file() else public.parent
+    part = bundles.folder_part(folder) if parsed is not None else None
+    named = f"{trusted.dataset}/{bundles.folder_name(trusted.year, version - 1, part)}"
+    if parsed is None and isinstance(supersedes, dict) and isinstance(supersedes.get("bundle"), str) \
+            and supersedes["bundle"].startswith(f"{trusted.dataset}/"):
+        before = bundles.parse_folder(supersedes["bundle"].partition("/")[2])  # the name cannot be told: read it
+        if before is not None and before[:2] == (trusted.year, version - 1):
+            named = supersedes["bundle"]
+    previous = home / named.partition("/")[2] / MANIFEST
+    expected = {"version": version - 1, "bundle": named,
+                "manifest_sha256": sha256_file(previous) if previous.is_file() else None}
+    if expected["manifest_sha256"] is None:
+        return [f"manifest.json supersedes: the version it replaces ({named.partition('/')[2]}) is not beside it, so "
+                "its manifest cannot be compared; check the release beside the versions before it (rule supersedes)"]
+    return [] if supersedes == expected else [
+        "manifest.json supersedes: not the version before this one with its manifest's hash (rule supersedes)"]
 
 
 def _statuses(path: Path) -> set[str] | None:

@@ -157,7 +157,8 @@ def head_problems(recorded: object, entries: Sequence[Entry], witness: WitnessTi
                   run_id: str | None = None) -> list[str]:
     """Is the head a manifest recorded a point of the authoritative chain, and witnessed? With the
     service, also after the ledger's anchor in it (a head before it passes only for a release the
-    ledger recorded published before the anchor, named by ``run_id``) and with a receipt that
+    ledger recorded published before the anchor, named by ``run_id``: the run's id, or its manifest's
+    SHA-256) and with a receipt that
     verifies under the pinned key."""
     if not isinstance(recorded, Mapping) or not recorded.get("head"):
         return ["the manifest records no ledger head (a release with noisy tables always records one: it was "
@@ -182,6 +183,7 @@ def head_problems(recorded: object, entries: Sequence[Entry], witness: WitnessTi
 
 
 def published_before(entries: Sequence[Entry], run_id: str | None, seq: int) -> bool:
-    """Whether the ledger records the run ``run_id`` published before entry ``seq``."""
-    return run_id is not None and any(e.kind == "publish" and e.body.get("run_id") == run_id and e.seq < seq
-                                      for e in entries)
+    """Whether the ledger records the run ``run_id`` published before entry ``seq``: its run id, or its
+    manifest's SHA-256 (a published copy has no run id: it is in the bundle's private part since round 30)."""
+    return bool(run_id) and any(e.kind == "publish" and run_id in (e.body.get("run_id"), e.body.get("manifest_sha256"))
+                                and e.seq < seq for e in entries)

@@ -313,7 +313,7 @@ def valid_typed_package(public: Path) -> dict:
     package = json.loads((public / "datapackage.json").read_text(encoding="utf-8"))
     types = {f["type"] for r in package["resources"] for f in r["schema"]["fields"]}
     assert types - {"string"}, "every field is a string"
-    assert package["licenses"] and package["sources"] and package["created"] and package["privacy"]
+    assert package["licenses"] and package["sources"] and package["privacy"] and "created" not in package  # round 30
     assert package["changes"].startswith("Differences from the City's current public files")
     return package
 

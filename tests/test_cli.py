@@ -57,7 +57,10 @@ def test_bundle_layout_and_hashes(built: tuple[Path, dict, str]) -> None:
     for path in (bundle / "public").rglob("*"):
         if path.is_file():
             assert listed[str(path.relative_to(bundle))] == sha256_file(path)
-    assert manifest["pii_engine"]["model_fingerprint"]
+    # what no reader of the portal can regenerate is in the private part (round 30), still recorded
+    assert not {"run_id", "created_at", "components", "pii_engine", "expectations"} & set(manifest)
+    private = json.loads((bundle / "review" / "manifest_private.json").read_text())
+    assert private["pii_engine"]["model_fingerprint"] and private["run_id"] and private["created_at"]
     assert {f["path"] for f in manifest["rules"]["files"]} >= {"fioe.yaml"}
     assert result["manifest_sha256"] == sha256_file(bundle / "manifest.json")
 

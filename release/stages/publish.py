@@ -52,7 +52,7 @@ class Bundle:
     package_title: str
     publishable: bool = True               # False: a blocked bundle, written without public/
     public_texts: Mapping[str, str] = field(default_factory=dict)  # relpath under public/ -> text (privacy.json)
-    # license, sources, created, privacy statement, change note (release.portal.package_properties)
+    # license, sources, privacy statement, change note (release.portal.package_properties)
     package_properties: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -76,7 +76,7 @@ def _field(public: PublicFile, column: str) -> dict[str, object]:
 
 def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
     """The Frictionless Data Package of the public files: typed fields, missing values, keys,
-    license, sources, created date, privacy statement and change note."""
+    license, sources, privacy statement and change note."""
     resources = []
     for public in bundle.public_files:
         schema: dict[str, object] = {"fields": [_field(public, c) for c in public.frame.columns],

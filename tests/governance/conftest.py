@@ -16,7 +16,8 @@ import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
 from release import datasets, public_form
-from release.assemble import _spreadsheet_safe, manifest_parameters, publication_notes, record_file, table_file
+from release.assemble import (_spreadsheet_safe, manifest_parameters, policy_files, publication_notes, record_file,
+                              table_file)
 from release.config import DatasetPolicy, load_policy
 from release.keys import ReleaseKeys, Tokenizer, derive_keys
 from release.log import build_log
@@ -144,7 +145,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
         "manifest_version": 1, "dataset": "fioe", "year": year, "status": "draft", "run_id": "7e57" * 8,
         "created_at": f"{year + 1}-01-15T10:00:00+00:00", "components": {"release": "0.0.0+test"},
         "inputs": {"origin": "option", "files": [vars(i) for i in loaded.inputs]},
-        "rules": {"origin": "option", "files": [{"path": "fioe.yaml", "sha256": sha256_file(rules / "fioe.yaml")}]},
+        "rules": policy_files(rules, "option", "redaction_rules"),  # as the build records the folder
         "parameters": manifest_parameters(policy, year),  # as the build writes them (the trusted check compares them)
         "hmac_key_id": keys.key_id, "hmac": dict(keys.derivation),
         "redaction_log": {"entries": len(events), "head": json.loads(log_lines[-1])["head"]},

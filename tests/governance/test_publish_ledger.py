@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import cli
 from conftest import authoritative_ledger, new_signer, trusted_rules
+from release.gate import read_manifest
 from release.ledger import Ledger, spent_by_unit
 from release.synth import best
 
@@ -40,7 +41,7 @@ def approved(tmp_path: Path) -> tuple[Path, Path, str]:
     code, stdout, stderr = _invoke("approve", "best", str(YEAR), "--out", str(out), "--reviewer", "A. Reviewer",
                                    "--key", str(key), "--rules", str(trusted_rules(tmp_path)))
     assert code == 0, stdout + stderr
-    manifest = json.loads((out / "best" / str(YEAR) / "manifest.json").read_text())
+    manifest = read_manifest(out / "best" / str(YEAR))  # the run's id is in the private part
     return out, ledger, str(manifest["privacy"]["run_id"])
 
 
@@ -183,7 +184,7 @@ def test_a_noisy_table_edited_after_the_build_and_bound_again_is_refused(tmp_pat
             output["bytes"] = noisy.stat().st_size
     manifest_path.write_text(json.dumps(manifest, indent=1))
     ledger = open_ledger(rules, None, ledger_mac(master_key().material))
-    run_id = manifest["privacy"]["run_id"]
+    run_id = read_manifest(bundle)["privacy"]["run_id"]
     bound = next(e for e in reversed(ledger.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
     ledger.bind_bundle(dataset="best", year=YEAR, run_id=run_id, manifest_sha256=manifest_sha256(bundle),
                        measurements=bound.body["measurements"], charges=bound.body["charges"])
@@ -192,3 +193,44 @@ def test_a_noisy_table_edited_after_the_build_and_bound_again_is_refused(tmp_pat
                                    "--key", str(key), "--rules", str(rules))
     assert code == 7 and "rule noisy-table" in stderr and noisy.name in stderr and "Traceback" not in stderr, stderr
     assert not (bundle / "approvals.jsonl").exists() or not (bundle / "approvals.jsonl").read_text().strip()
+
+
+def test_a_superseding_version_names_the_one_before_and_nothing_else(approved: tuple[Path, Path, str],
+                                                                      tmp_path: Path) -> None:
+    """Version 2 of a published year records version 1's folder and manifest hash, approves, publishes beside
+    it and verifies there. Round 30: nothing compared ``version`` and ``supersedes``, so an analyst holding
+    the release key could put any 256 bits in its hash, bind the manifest again and have it published."""
+    from release.gate import manifest_sha256
+    from release.keys import ledger_mac, master_key
+    from release.privacy_policy import open_ledger
+    from release.stages.publish import json_text
+
+    out, ledger, _ = approved
+    rules, site = trusted_rules(tmp_path), tmp_path / "site"
+    org = ("--out", str(out), "--ledger", str(ledger), "--rules", str(rules))
+    assert _invoke("publish", "best", str(YEAR), "--to", str(site), *org)[0] == 0
+    code, stdout, stderr = _invoke("best", str(YEAR), "--input", str(tmp_path / "raw"), *org, "--json", "--supersede")
+    assert code == 0, stdout + stderr
+    first, second = out / "best" / str(YEAR), out / "best" / f"{YEAR}-v2"
+    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["version"] == 2 and manifest["supersedes"] == {
+        "version": 1, "bundle": f"best/{YEAR}", "manifest_sha256": manifest_sha256(first)}
+    key = tmp_path / "keys" / "a-reviewer.pem"  # the fixture's signer
+    signed = ("--reviewer", "A. Reviewer", "--key", str(key), "--version", "2")
+    shutil.copytree(out, tmp_path / "honest")  # the unsigned version 2, for the attack below
+    assert _invoke("approve", "best", str(YEAR), "--out", str(out), "--rules", str(rules), *signed)[0] == 0
+    assert _invoke("publish", "best", str(YEAR), "--to", str(site), *org, "--version", "2")[0] == 0
+    assert _invoke("verify", str(site / "best" / f"{YEAR}-v2"), "--rules", str(rules))[0] == 0
+
+    attacked = tmp_path / "honest" / "best" / f"{YEAR}-v2"  # the hash made to carry a value, bound again
+    manifest = json.loads((attacked / "manifest.json").read_text(encoding="utf-8"))
+    manifest["supersedes"]["manifest_sha256"] = "4242" + manifest["supersedes"]["manifest_sha256"][4:]
+    (attacked / "manifest.json").write_text(json_text(manifest, sort=True), encoding="utf-8")
+    opened = open_ledger(rules, ledger, ledger_mac(master_key().material))
+    run_id = read_manifest(attacked)["privacy"]["run_id"]
+    bound = next(e for e in reversed(opened.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
+    opened.bind_bundle(dataset="best", year=YEAR, run_id=run_id, manifest_sha256=manifest_sha256(attacked),
+                       measurements=bound.body["measurements"], charges=bound.body["charges"])
+    code, stdout, stderr = _invoke("approve", "best", str(YEAR), "--out", str(tmp_path / "honest"), "--rules",
+                                   str(rules), *signed)
+    assert code == 7 and "rule supersedes" in stderr and "4242" not in stderr + stdout, stdout + stderr

@@ -21,6 +21,7 @@ from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witne
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
 from release import generations
+from release.gate import read_manifest
 from release.ledger import Ledger
 
 YEAR = "2021"
@@ -492,7 +493,7 @@ def _rebind(world: World, bundle: Path, *files: str) -> None:
     from release.privacy_policy import open_ledger
 
     _rewrite(bundle, lambda manifest: None, *files)
-    run_id = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["privacy"]["run_id"]
+    run_id = read_manifest(bundle)["privacy"]["run_id"]  # in the private part
     ledger = open_ledger(world.rules, None, ledger_mac(master_key().material))
     bound = next(e for e in reversed(ledger.entries()) if e.kind == "bundle" and e.body.get("run_id") == run_id)
     ledger.bind_bundle(dataset="fioe", year=int(YEAR), run_id=run_id, manifest_sha256=manifest_sha256(bundle),

@@ -161,7 +161,8 @@ def test_bundles_and_publication_are_bound_to_the_manifest(tmp_path: Path) -> No
     got = ledger.obtain("a", charge(0.1), draw([]))
     ledger.bind_bundle(dataset="fioe", year=2020, run_id="r", manifest_sha256="m" * 64, measurements=[got.sha256],
                        charges=[got.charge])
-    assert ledger.bundle("r", "m" * 64) is not None and ledger.bundle("r", "x" * 64) is None
+    assert ledger.bundle("m" * 64, "r") is not None and ledger.bundle("x" * 64, "r") is None
+    assert ledger.bundle("m" * 64) is not None and ledger.bundle("m" * 64, "q") is None
     ledger.mark_published(dataset="fioe", year=2020, run_id="r", manifest_sha256="m" * 64)
     assert [e.kind for e in ledger.entries()] == ["cap", "charge", "bundle", "publish"]
     assert json.loads(json.dumps([e.body for e in ledger.entries()]))  # plain JSON
