@@ -25,7 +25,11 @@ signed it, and when it stands beside the same span's "keep" "redact" wins, as be
 reviewers. Dropping such a line is not seen, but it was never the decisive word: ``decide``
 failed visibly when its ledger write did not happen. Without a ledger (no ``privacy.yaml``),
 decisions are ordered by their signed ``recorded_at``, then line, and a deleted line cannot be
-detected. Which decisions a rebuild applies is ``release.decisions_applied``.
+detected.
+
+A reviewer who kept a span can reverse it on the rebuilt bundle: ``decide --log-id`` on the log's
+kept entry (``action`` "keep", ``detector`` "reviewer") records a decision on the same span, and the
+later decision wins (round 30, M2). Which decisions a rebuild applies is ``release.decisions_applied``.
 """
 
 from __future__ import annotations
@@ -142,7 +146,8 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
     except (KeyError, TypeError, ValueError):
         raise ConfigError("log entry has no usable offsets", rule="decision", file=where["file"],
                           row_key=where["row_key"], column=where["column"]) from None
-    if entry.get("action") != "redact" or start < 0:
+    kept = entry.get("action") == "keep" and entry.get("detector") == "reviewer"  # a reviewer's keep: reversible
+    if not (entry.get("action") == "redact" or kept) or start < 0:
         raise ConfigError("only text redactions can be decided; withheld and generalized values "
                           "follow the policy", rule="decision", file=where["file"], row_key=where["row_key"],
                           column=where["column"])
