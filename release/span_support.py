@@ -13,25 +13,27 @@ Here the trusted rules' engine, the one the build runs, reads the raw free text 
 redactions the build makes:
 
 1. **exact**: every text must carry exactly the redactions the build makes of it: the engine's first
-   round with the record's terms, then the build's verify rounds replayed (each round's second scan at
-   the policy's lower threshold, and the leak check's raw-only values it still shows, forced into the
-   next round's redaction, whose later mentions of a forced name are redacted too), then the reviewer's
-   signed decisions the log records, applied as ``redact.apply_decisions`` applies them: the same
-   spans, entity types and placeholders. With the HMAC key, the log's reviewer and kept spans must be
-   exactly those the signed decisions in force make (``decisions.decisions_in_force``, ordered by the
-   privacy ledger; round 30, M1: a keep in force left out of the log, or a reviewer's redaction
-   dropped, passed when only the log's own decisions were applied). Round 28 showed why "inside some detection" is not enough: a
-   span over a space has no letter or digit to check, and a real redaction could be relabelled,
-   renumbered, split or widened, each carrying a value's digits. Round 29: the rounds are replayed for
-   every text, so a text they changed cannot go back to its first round (a name a round forced
-   published again), and a text a reviewer touched is held as exactly as any other;
-2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged span
-   (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
+   round with the record's terms, then the build's verify rounds replayed (each round's second scan
+   at the policy's lower threshold, and the leak check's raw-only values it still shows, forced into
+   the next round's redaction, whose later mentions of a forced name are redacted too), then the
+   reviewer's signed decisions the log records, applied as ``redact.apply_decisions`` applies them:
+   the same spans, entity types and placeholders. With the HMAC key, the log's reviewer and kept
+   spans must be exactly those the signed decisions in force make (``decisions.decisions_in_force``,
+   ordered by the privacy ledger; round 30, M1: a keep in force left out of the log, or a reviewer's
+   redaction dropped, passed when only the log's own decisions were applied). Round 28 showed why
+   "inside some detection" is not enough: a span over a space has no letter or digit to check, and a
+   real redaction could be relabelled, renumbered, split or widened, each carrying a value's digits.
+   Round 29: the rounds are replayed for every text, so a text they changed cannot go back to its
+   first round (a name a round forced published again), and a text a reviewer touched is held as
+   exactly as any other;
+2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged
+   span (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
 
 On the City's honest builds the check finds nothing (``benchmarks/bench_redetect.py``); a false alarm
-would be reported, never waved through. It needs no HMAC key: without the raw export or the trusted
-rules it is "not run"; a dataset with no free text has nothing to check. It costs about one
-redaction pass and one scan pass of the export.
+would be reported, never waved through. It needs no HMAC key but for the decisions in force (without
+it the log's own decisions are applied): without the raw export or the trusted rules it is "not
+run"; a dataset with no free text has nothing to check. It costs about one redaction pass and one
+scan pass of the export.
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
                 if (r.start, r.end) not in kept]
         wrong = []
         for where, cell in cells[job]:
-            if rulings is not None and _reviewed(signed_in(spans.get(cell, [])), job, final[job], *rulings):
+            if rulings is not None and _reviewed(_signed_in(spans.get(cell, [])), job, final[job], *rulings):
                 wrong.append(f"{where}: {NOT_DECIDED}")
             entries = [e for e in spans.get(cell, []) if not _signed_kind(e)]
             if _made(entries) == want:
@@ -178,7 +180,7 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
     return missing, uncovered, counts
 
 
-def signed_in(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _signed_in(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [e for e in entries if _signed_kind(e)]
 
 
