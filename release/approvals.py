@@ -230,9 +230,14 @@ def verify_record(record: SignedRecord, kind: RecordKind) -> list[str]:
 
 
 def append_record(path: Path, record: SignedRecord) -> None:
+    append_line(path, record.to_line())
+
+
+def append_line(path: Path, line: str) -> None:
+    """One line appended and on disk before this returns."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8", newline="\n") as handle:
-        handle.write(record.to_line() + "\n")
+        handle.write(line + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -227,7 +227,7 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     if pseudonyms:
         checks.append(check_pseudonyms(policy, frames, year, loaded, tokenizer))
     checks.append(check_replayed(policy, loaded, manifest, bundle, rules_dir, tokenizer))
-    checks.append(check_redetected(loaded, manifest, bundle, rules_dir))
+    checks.append(check_redetected(loaded, manifest, bundle, rules_dir, tokenizer))
     checks += check_noisy_counts(policy, loaded, manifest, rules_dir, master, tokenizer) if rules_dir is not None \
         else not_run_without(manifest, "no trusted rules given")
     return checks

@@ -498,7 +498,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
     """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
     see them) by trusted signers the policy lets decide; the rest are reported (the findings
     returned), not applied."""
-    from release.decisions import decisions_in_force
+    from release.decisions_applied import decisions_in_force
     from release.trust import Trust, load_signers
 
     options, resolved = run.options, run.resolved
@@ -508,8 +508,8 @@ def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:
-    return [redact.ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end, d.entity_type, d.token)
-            for d in decisions if d.kind == "span"]
+    from release.decisions_applied import span_rulings
+    return span_rulings(decisions)
 
 
 def _kept_spans(run: _Run) -> dict[redact.TextJob, list[tuple[int, int]]]:

@@ -85,7 +85,21 @@ def approve(result: dict[str, Any]) -> str:
              f"  trusted approvals: {result['approvals']}"
              + ("; ready to publish" if result["ready_to_publish"] else "; more are needed before publishing")]
     lines += [signed_by(signer) for signer in result["signers"]]
+    lines += decision_lines(result.get("review_decisions"))
     return "\n".join(lines)
+
+
+def decision_lines(decided: dict[str, Any] | None) -> list[str]:
+    """The reviewers' decisions an approver signs over: counts and reasons, never a value."""
+    if not decided:
+        return []
+    lines = [f"  reviewer decisions: {decided['in_force']} in force, {decided['applied_by_build']} applied by the "
+             f"build" + (f", {decided['not_applied_by_build']} not yet applied (rebuild)"
+                         if decided["not_applied_by_build"] else "")
+             + (f", {decided['conflicts']} conflict(s) (redact applies)" if decided["conflicts"] else "")]
+    lines += [f"  decision applied though not on the ledger: {why}" for why in decided["unanchored"]]
+    lines += [f"  decision line ignored: {why}" for why in decided["ignored"]]
+    return lines
 
 
 def publish(result: dict[str, Any]) -> str:

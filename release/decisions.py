@@ -12,24 +12,40 @@ its key is a trusted signer whose role the policy lets decide (``approvals.decid
 other line is ignored and reported. Each signer's latest decision on a span is theirs; when
 trusted signers disagree, the conflict is reported and "redact" applies, since "not
 published" is the default answer.
+
+"Latest" is never the line's place in the file, which the analyst can write (round 30, R3: a
+reviewer's later "redact" moved above their "keep", or deleted, published the name). ``decide``
+also records each line's hash on the privacy ledger the trusted policy names
+(``release.decision_ledger``), and the ledger's order is the decisions' order; a decision the
+ledger records that the file lacks blocks the build and is refused by approve, publish and the
+raw-export audit ("restore the decisions file from its backup"). A line the ledger does not
+record (a decide that crashed between the file and the ledger, a line from elsewhere) is reported;
+a "keep" in it does not apply, a "redact" does: a redact only withholds text, a trusted reviewer
+signed it, and when it stands beside the same span's "keep" "redact" wins, as between two
+reviewers. Dropping such a line is not seen, but it was never the decisive word: ``decide``
+failed visibly when its ledger write did not happen. Without a ledger (no ``privacy.yaml``),
+decisions are ordered by their signed ``recorded_at``, then line, and a deleted line cannot be
+detected.
+
+A reviewer who kept a span can reverse it on the rebuilt bundle: ``decide --log-id`` on the log's
+kept entry (``action`` "keep", ``detector`` "reviewer") records a decision on the same span, and the
+later decision wins (round 30, M2). Which decisions a rebuild applies is ``release.decisions_applied``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from release.approvals import (SignedRecord, append_record, load_private_key, one_line, private_key_id, short_id,
-                               sign_record, utc_now, verify_record)
+from release.approvals import SignedRecord, load_private_key, one_line, private_key_id, sign_record, utc_now
 from release.bundles import bundle_dir
+from release.decision_ledger import anchor_line
 from release.errors import ConfigError
 from release.gate import read_manifest
-from release.model import Finding
 from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
-from release.trust import Signer, Trust, trust_for, trusted_signer
+from release.trust import Signer, trust_for, trusted_signer
 
 DecisionKind = Literal["redact", "keep"]
 DECISIONS: tuple[str, ...] = ("redact", "keep")
@@ -130,7 +146,8 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
     except (KeyError, TypeError, ValueError):
         raise ConfigError("log entry has no usable offsets", rule="decision", file=where["file"],
                           row_key=where["row_key"], column=where["column"]) from None
-    if entry.get("action") != "redact" or start < 0:
+    kept = entry.get("action") == "keep" and entry.get("detector") == "reviewer"  # a reviewer's keep: reversible
+    if not (entry.get("action") == "redact" or kept) or start < 0:
         raise ConfigError("only text redactions can be decided; withheld and generalized values "
                           "follow the policy", rule="decision", file=where["file"], row_key=where["row_key"],
                           column=where["column"])
@@ -186,9 +203,10 @@ def _sign_and_append(bundle: Path, dataset: str, year: int, out_dir: Path, signi
     record = sign_record(private, "decision", {name: values[name] for name in _SIGNED if name != "kind"}
                          | {"decision_kind": values["kind"]})
     path = decisions_path(dataset, year, out_dir)
-    append_record(path, record)
+    ledger_entry = anchor_line(trust.rules_dir, dataset, year, path, record.to_line())
     decision = _decision(record, signer)
-    return {"decisions_file": str(path), "signer": signer.to_dict(), **decision.to_dict()}
+    return {"decisions_file": str(path), "ledger_entry": ledger_entry, "signer": signer.to_dict(),
+            **decision.to_dict()}
 
 
 def _decision(record: SignedRecord, signer: Signer) -> Decision:
@@ -196,69 +214,3 @@ def _decision(record: SignedRecord, signer: Signer) -> Decision:
     values = {name: payload[name] for name in _SIGNED if name in payload}
     values["kind"] = payload.get("decision_kind", "span")
     return Decision(**values, signer_role=signer.role, key_id=signer.key_id)  # type: ignore[arg-type]
-
-
-# ---- what a rebuild applies ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DecisionsInForce:
-    decisions: tuple[Decision, ...]
-    ignored: tuple[str, ...]           # lines that do not count, and why (no values)
-    conflicts: tuple[Decision, ...]    # spans on which trusted signers disagree ("redact" applies)
-
-    def findings(self) -> list[Finding]:
-        found = [Finding(stage="review", code="reviewer_decision_ignored", severity="warning",
-                         message=f"reviewer decision not applied: {why}", rule="review") for why in self.ignored]
-        found += [Finding(stage="review", code="reviewer_decisions_conflict", severity="warning",
-                          message="trusted signers disagree on this decision; redact applies", file=d.file,
-                          row_key=d.row_key, column=d.column, rule="review") for d in self.conflicts]
-        return found
-
-
-def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust) -> DecisionsInForce:
-    """The decisions a rebuild applies: signed, trusted, allowed to decide, for this release."""
-    path = decisions_path(dataset, year, out_dir)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    ignored: list[str] = []
-    latest: dict[tuple[tuple[str, str, str, int, int], str], Decision] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name} line {number}"
-        try:
-            record = SignedRecord.from_line(line)
-        except ValueError:
-            ignored.append(f"{where}: not signed (record decisions with release decide --key)")
-            continue
-        signer = trust.signers.get(record.key_id)
-        problems = verify_record(record, "decision")
-        if record.payload.get("dataset") != dataset or record.payload.get("year") != year:
-            problems.append("for another dataset or year")
-        if signer is None:
-            problems.append(f"key {short_id(record.key_id)} is not a trusted signer")
-        elif signer.role not in trust.approvals.decide:
-            problems.append(f"{signer.label()} has a role the policy does not let decide")
-        if problems or signer is None:
-            ignored.append(f"{where}: {'; '.join(problems)}")
-            continue
-        try:
-            decision = _decision(record, signer)
-        except TypeError:
-            ignored.append(f"{where}: not a decision record")
-            continue
-        latest[(decision.span, signer.key_id)] = decision  # a signer's later decision replaces theirs
-    return _resolve(list(latest.values()), tuple(ignored))
-
-
-def _resolve(decisions: Sequence[Decision], ignored: tuple[str, ...]) -> DecisionsInForce:
-    by_span: dict[tuple[str, str, str, int, int], list[Decision]] = {}
-    for decision in decisions:
-        by_span.setdefault(decision.span, []).append(decision)
-    in_force, conflicts = [], []
-    for same_span in by_span.values():
-        if len({d.decision for d in same_span}) > 1:
-            conflicts.append(same_span[-1])
-            in_force.append([d for d in same_span if d.decision == "redact"][-1])
-        else:
-            in_force.append(same_span[-1])
-    return DecisionsInForce(tuple(in_force), ignored, tuple(conflicts))

@@ -203,6 +203,8 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
     require_on_ledger(bundle, manifest, rules_dir)
+    from release.decisions_applied import applied_summary, require_anchored
+    decided = applied_summary(require_anchored(dataset, year, out_dir, trust), manifest)
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
@@ -218,7 +220,8 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     return {"dataset": dataset, "year": year, "bundle": str(bundle), "manifest_sha256": digest,
             "reviewer": signer.name, "role": signer.role, "key_id": signer.key_id, "timestamp": timestamp,
             "approvals": status.summary(), "ready_to_publish": status.ok, "valid_approvals": len(status.signed),
-            "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed]}
+            "approvals_required": sum(status.required.values()), "signers": [s.to_dict() for s in status.signed],
+            "review_decisions": decided}
 
 
 def _require_reviewed(bundle: Path, reviewed_manifest: str | None) -> str:

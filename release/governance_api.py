@@ -139,7 +139,27 @@ def publish_release(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger
     from release import publication
     existing_bundle(dataset, year, out_dir, version, generation)
     hold_to_raw(dataset, year, out_dir, raw_dir, rules_dir, version, generation, "publish")
+    _require_decisions(dataset, year, out_dir, rules_dir, version, generation)
     return publication.publish(dataset, year, out_dir, to_dir, ledger, rules_dir, version, generation)
+
+
+def _require_decisions(dataset: str, year: int, out_dir: Path, rules_dir: Path | None, version: int | None,
+                       generation: str | None) -> None:
+    """Refused (7, rule decision-ledger) when the privacy ledger records a reviewer decision the decisions
+    file lacks (``decisions.require_anchored``). A bundle whose manifest or trust cannot be read is left to
+    publish, which refuses it itself."""
+    from release.bundles import bundle_dir
+    from release.decisions_applied import require_anchored
+    from release.errors import ApprovalError, ReleaseError
+    from release.gate import read_manifest
+    from release.trust import trust_for
+
+    try:
+        manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
+        trust = trust_for(dataset, rules_dir, manifest)
+    except ReleaseError:
+        return
+    require_anchored(dataset, year, out_dir, trust)
 
 
 # the audit's checks that only the raw export can run: with approve/publish --raw, each must pass

@@ -1,5 +1,5 @@
 """Privacy budget ledger: an append-only, hash-chained record of every cap, charge, bundle and
-publication, with the noisy measurements it paid for.
+publication, with the noisy measurements it paid for, and of every reviewer decision (by hash).
 
 One SQLite file, at the one location the privacy policy sets, persists across releases,
 years and datasets. Every noise draw is a ``charge`` entry, appended in the same
@@ -19,8 +19,10 @@ holds and the ledger lacks (a build killed between the service's answer and the 
 by the next write (``release.ledger_recover``). A ``bundle`` entry binds a run to
 its manifest hash and the hashes of its measurements, and the manifest records its charges'
 entry hashes, so an auditor (``release.ledger_audit``) can tell an edited ledger from an
-honest one. Writers queue on ``BEGIN IMMEDIATE``: two processes cannot both pass the cap. The
-entries' types and the totals read off them are ``release.ledger_entries`` (re-exported here).
+honest one. A ``decision`` entry holds the hash of a reviewer's signed decision line: it orders the
+decisions and tells a deleted one (``release.decision_ledger``). Writers queue on ``BEGIN
+IMMEDIATE``: two processes cannot both pass the cap. The entries' types and the totals read off
+them are ``release.ledger_entries`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -376,6 +378,13 @@ class Ledger:
         with self._transaction(write=True) as db:
             return self._append(db, "publish", {"dataset": dataset, "year": year, "run_id": run_id,
                                                 "manifest_sha256": manifest_sha256})
+
+    def record_decision(self, *, dataset: str, year: int, decision_sha256: str) -> int:
+        """A reviewer's signed decision line, by its hash (``release.decision_ledger``); the entry's seq."""
+        with self._transaction(write=True) as db:
+            digest = self._append(db, "decision", {"dataset": dataset, "year": year,
+                                                   "decision_sha256": decision_sha256})
+            return int(db.execute("SELECT seq FROM entries WHERE hash = ?", (digest,)).fetchone()[0])
 
     def stored_records(self) -> dict[str, dict[str, Any]]:
         """Every stored measurement by its hash (the auditor compares them with the manifests)."""

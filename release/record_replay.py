@@ -139,23 +139,24 @@ def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
               entries: list[dict[str, Any]]) -> list[str]:
     """The log's reviewer entries (a kept span, a reviewer's span or cell redaction) that no signed
     decision of a trusted reviewer in force makes (round 26, F-decision: forged reviewer ``drop_value``
-    entries re-chained with the release key blanked chosen cells, and the replay applied them)."""
-    from release.decisions import decisions_in_force
+    entries re-chained with the release key blanked chosen cells, and the replay applied them), and
+    each decision the privacy ledger records that the decisions file lacks (round 30, R3: the
+    reviewer's later "redact" deleted, their "keep" was in force). Which decisions are in force is
+    read with the trusted policy's ledger (``decisions.decisions_in_force``), never by line order."""
+    from release.decisions_applied import decisions_in_force
     from release.trust import trust_for
 
     reviewed = [e for e in entries if e.get("detector") == "reviewer" or e.get("action") == "keep"]
-    if not reviewed:
-        return []
     try:
         force = decisions_in_force(policy.dataset, int(manifest["year"]), bundle.parent.parent,
                                    trust_for(policy.dataset, rules_dir, manifest))
     except (ReleaseError, KeyError, TypeError, ValueError) as exc:
         why = exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
-        return [f"the reviewers' decisions cannot be read: {why} ({RULE})"]
+        return [f"the reviewers' decisions cannot be read: {why} ({RULE})"] if reviewed else []
+    problems = [f"{missing} ({RULE})" for missing in force.missing]
     # the span check holds its token; its type is the decision's (round 29, M3: a reviewer's [TYPE] was free)
     spans = {(*d.span, d.decision, d.entity_type) for d in force.decisions if d.kind == "span"}
     cells = {(d.row_key, d.column, d.decision, d.token) for d in force.decisions if d.kind == "finding"}
-    problems = []
     for e in reviewed:
         made = (e.get("row_key"), e.get("column"), "redact", e.get("token")) in cells \
             if e.get("action") == "drop_value" else \

@@ -13,22 +13,27 @@ Here the trusted rules' engine, the one the build runs, reads the raw free text 
 redactions the build makes:
 
 1. **exact**: every text must carry exactly the redactions the build makes of it: the engine's first
-   round with the record's terms, then the build's verify rounds replayed (each round's second scan at
-   the policy's lower threshold, and the leak check's raw-only values it still shows, forced into the
-   next round's redaction, whose later mentions of a forced name are redacted too), then the reviewer's
-   signed decisions the log records, applied as ``redact.apply_decisions`` applies them: the same
-   spans, entity types and placeholders. Round 28 showed why "inside some detection" is not enough: a
-   span over a space has no letter or digit to check, and a real redaction could be relabelled,
-   renumbered, split or widened, each carrying a value's digits. Round 29: the rounds are replayed for
-   every text, so a text they changed cannot go back to its first round (a name a round forced
-   published again), and a text a reviewer touched is held as exactly as any other;
-2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged span
-   (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
+   round with the record's terms, then the build's verify rounds replayed (each round's second scan
+   at the policy's lower threshold, and the leak check's raw-only values it still shows, forced into
+   the next round's redaction, whose later mentions of a forced name are redacted too), then the
+   reviewer's signed decisions the log records, applied as ``redact.apply_decisions`` applies them:
+   the same spans, entity types and placeholders. With the HMAC key, the log's reviewer and kept
+   spans must be exactly those the signed decisions in force make (``decisions.decisions_in_force``,
+   ordered by the privacy ledger; round 30, M1: a keep in force left out of the log, or a reviewer's
+   redaction dropped, passed when only the log's own decisions were applied). Round 28 showed why
+   "inside some detection" is not enough: a span over a space has no letter or digit to check, and a
+   real redaction could be relabelled, renumbered, split or widened, each carrying a value's digits.
+   Round 29: the rounds are replayed for every text, so a text they changed cannot go back to its
+   first round (a name a round forced published again), and a text a reviewer touched is held as
+   exactly as any other;
+2. **coverage**: every letter and digit the engine's first round redacts must be inside a logged
+   span (a redaction, a reviewer's or a kept one), or the log dropped a redaction.
 
 On the City's honest builds the check finds nothing (``benchmarks/bench_redetect.py``); a false alarm
-would be reported, never waved through. It needs no HMAC key: without the raw export or the trusted
-rules it is "not run"; a dataset with no free text has nothing to check. It costs about one
-redaction pass and one scan pass of the export.
+would be reported, never waved through. It needs no HMAC key but for the decisions in force (without
+it the log's own decisions are applied): without the raw export or the trusted rules it is "not
+run"; a dataset with no free text has nothing to check. It costs about one redaction pass and one
+scan pass of the export.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from typing import Any
 from release.audit_report import AuditCheck, from_problems, not_run
 from release.config import DatasetPolicy
 from release.errors import ReleaseError
+from release.keys import Tokenizer
 from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY, Loaded
 
@@ -49,10 +55,15 @@ MAX_LISTED = 20  # problems listed per direction; the rest are counted
 Span = tuple[int, int]
 NOT_MADE = "a redaction the build's engine does not make from the raw export (its span, type or placeholder)"
 NOT_LOGGED = "a redaction the build's engine makes that the log does not hold"
+NOT_DECIDED = ("the log's reviewer spans are not those the reviewers' signed decisions in force make (a decision "
+               "left out, or one not in force)")
 
-def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None
-                     ) -> AuditCheck:
-    """The check over a draft bundle's redaction log and the raw export it was built from."""
+
+def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None,
+                     tokenizer: Tokenizer | None = None) -> AuditCheck:
+    """The check over a draft bundle's redaction log and the raw export it was built from; with the
+    ``tokenizer`` (the HMAC key), the reviewers' signed decisions in force are applied as the build
+    applies them (``_in_force``)."""
     from release.record_replay import logged_spans, trusted_or_not_run
 
     trusted = trusted_or_not_run(NAME, manifest, bundle, rules_dir, None, None)  # needs no key
@@ -67,10 +78,29 @@ def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, 
         engine = _engine(policy, loaded, rules_dir)
     except ReleaseError as exc:
         return from_problems(NAME, [f"the trusted PII engine cannot be loaded: {exc.one_line()}"], {})
-    unsupported, uncovered, counts = _compare(policy, loaded, trusted.year, engine, spans)
+    rulings = _in_force(policy, manifest, bundle, rules_dir) if tokenizer is not None else None
+    if isinstance(rulings, str):
+        return from_problems(NAME, [f"the reviewers' decisions cannot be read: {rulings} ({RULE})"], {})
+    unsupported, uncovered, counts = _compare(policy, loaded, trusted.year, engine, spans,
+                                              (rulings, tokenizer) if rulings is not None and tokenizer else None)
     problems = _listed(unsupported) + _listed([f"{where}: text the build's engine redacts that the log leaves "
                                                "published" for where in uncovered])
     return from_problems(NAME, problems, counts)
+
+
+def _in_force(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path) -> Any:
+    """The span decisions in force, by (record key, column), read with the trusted policy's ledger
+    (``decisions.decisions_in_force``), or why they cannot be read."""
+    from release.decisions_applied import decisions_in_force, span_rulings
+    from release.stages.redact import decisions_by_record
+    from release.trust import trust_for
+
+    try:
+        force = decisions_in_force(policy.dataset, int(manifest["year"]), bundle.parent.parent,
+                                   trust_for(policy.dataset, rules_dir, manifest))
+    except (ReleaseError, KeyError, TypeError, ValueError) as exc:
+        return exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
+    return decisions_by_record(span_rulings(force.decisions))
 
 
 def _listed(found: Sequence[str]) -> list[str]:
@@ -96,14 +126,16 @@ Made = tuple[int, int, str, str]  # raw start, end, entity type, placeholder
 
 
 def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
-             spans: Mapping[tuple[str, str, str], list[dict[str, Any]]]
+             spans: Mapping[tuple[str, str, str], list[dict[str, Any]]], rulings: tuple[Any, Tokenizer] | None = None
              ) -> tuple[list[str], list[str], dict[str, int]]:
     """The cells whose logged redactions are not the ones the build makes, and the cells where the first
     round redacts text the log leaves. Every text must carry exactly the redactions of the build's
     verify rounds replayed from its first round (``_rounds``; most texts: the first round itself), with
     the reviewer's signed decisions the log records applied as ``redact.apply_decisions`` applies them
     (a kept span leaves the redaction it keeps out; a reviewer's own span adds one, unnumbered): the
-    same spans, types and placeholders."""
+    same spans, types and placeholders. With ``rulings`` (the span decisions in force by record, and the
+    tokenizer), the log's reviewer and kept spans must be exactly those ``redact.apply_decisions`` places
+    from them (round 30, M1: a signed keep in force left out of the log passed)."""
     from release.stages import juvenile
     from release.stages.redact import record_terms, text_jobs
     narrative = policy.narrative
@@ -133,6 +165,8 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
                 if (r.start, r.end) not in kept]
         wrong = []
         for where, cell in cells[job]:
+            if rulings is not None and _reviewed(_signed_in(spans.get(cell, [])), job, final[job], *rulings):
+                wrong.append(f"{where}: {NOT_DECIDED}")
             entries = [e for e in spans.get(cell, []) if not _signed_kind(e)]
             if _made(entries) == want:
                 continue
@@ -144,6 +178,25 @@ def _compare(policy: DatasetPolicy, loaded: Loaded, year: int, engine: Any,
                    else "texts_as_verify_rounds"] += 1
         missing += wrong
     return missing, uncovered, counts
+
+
+def _signed_in(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [e for e in entries if _signed_kind(e)]
+
+
+def _reviewed(logged: Sequence[Mapping[str, Any]], job: Any, final: Any, by_record: Mapping[tuple[str, str], Any],
+              tokenizer: Tokenizer) -> bool:
+    """The log's reviewer and kept spans of one cell differ from those the decisions in force place
+    on the replayed redaction (``redact.apply_decisions``, as the build applies them; a decision the
+    raw text no longer holds is stale there and here)."""
+    from release.stages.redact import apply_decisions
+
+    mine = by_record.get((job.key, job.column), [])
+    if not mine:
+        return bool(logged)
+    _, placed, _, _ = apply_decisions(job.text, final.replacements, mine, tokenizer)
+    return _made(logged) != sorted((s.start, s.end, s.entity_type, s.placeholder)
+                                   for s, _, _ in placed if s.detector == "reviewer")
 
 
 def _signed_kind(entry: Mapping[str, Any]) -> bool:

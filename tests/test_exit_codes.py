@@ -169,6 +169,10 @@ CASES: dict[str, Row] = {
     "decide-untrusted-key": Row("decide", 7, "rule trusted-signers", lambda w: w.cmd(
         "decide", "--log-id", _first_redaction(w), "--decision", "keep",
         "--key", str(new_signer(w.tmp, UNTRUSTED, trusted=False)))),
+    "decide-no-hmac-key": Row("decide", 9, "RELEASE_HMAC_KEY_FILE", lambda w: (w.no_key(), w.cmd(
+        "decide", "--log-id", _first_redaction(w), "--decision", "keep", "--key", str(w.counsel)))[1]),
+    "decide-garbage-ledger": Row("decide", 6, "the privacy ledger cannot be used", lambda w: (w.garbage_ledger(), w.cmd(
+        "decide", "--log-id", _first_redaction(w), "--decision", "keep", "--key", str(w.counsel)))[1]),
     "keygen": Row("keygen", 0, "trusted_signers_entry", lambda w: ["keygen", "--out", str(w.tmp / "new.key")]),
     "keygen-key-exists": Row("keygen", 7, "key file already exists", lambda w: ["keygen", "--out", str(w.counsel)]),
     "approve": Row("approve", 0, "approved by A. Counsel", lambda w: w.cmd("approve", "--key", str(w.counsel))),

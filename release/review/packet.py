@@ -12,7 +12,7 @@ import webbrowser
 from pathlib import Path
 
 from release import bundles, generations
-from release.decisions import decisions_in_force
+from release.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ReleaseError
 from release.gate import approvals_of, blocking_count, bundle_dir, listed_outputs, read_manifest
 from release.trust import trust_for

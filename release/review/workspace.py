@@ -21,7 +21,8 @@ from pathlib import Path
 
 from release.bundles import existing_bundle
 from release.config import DatasetPolicy
-from release.decisions import DECISIONS, Decision, Signing, decisions_in_force
+from release.decisions import DECISIONS, Decision, Signing
+from release.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ConfigError, ReleaseError
 from release.gate import approvals_of, manifest_sha256, read_manifest
 from release.review.facts import Facts, collect_facts

@@ -266,6 +266,14 @@ def texts_to_redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[s
     return len(text_jobs(tables, policy, withheld))
 
 
+def decisions_by_record(decisions: Sequence[ReviewerDecision]) -> dict[tuple[str, str], list[ReviewerDecision]]:
+    """The decisions on each record's text, by (record key, column): a job's ``key`` and ``column``."""
+    by_record: dict[tuple[str, str], list[ReviewerDecision]] = defaultdict(list)
+    for decision in decisions:
+        by_record[(decision.row_key.split("#")[0].split("/")[0], decision.column)].append(decision)
+    return by_record
+
+
 def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tokenizer,
            withheld: frozenset[str], progress: Callable[[int], None] | None = None,
            decisions: Sequence[ReviewerDecision] = (),
@@ -293,9 +301,7 @@ def redact(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: Tok
                                  alongside=alongside) if todo else []
     if not todo and alongside is not None:
         alongside()
-    by_record: dict[tuple[str, str], list[ReviewerDecision]] = defaultdict(list)
-    for decision in decisions:
-        by_record[(decision.row_key.split("#")[0].split("/")[0], decision.column)].append(decision)
+    by_record = decisions_by_record(decisions)
     applied_count: dict[tuple[str, str], int] = defaultdict(int)
     stale_rows: dict[tuple[str, str], list[str]] = defaultdict(list)
     for job, result in zip(todo, results, strict=True):

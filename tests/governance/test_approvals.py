@@ -13,7 +13,8 @@ from conftest import trust, trusted_rules
 from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
 from release.approvals import keygen, load_private_key, one_line, public_key_path, sign_record
-from release.decisions import Signing, decisions_in_force, decisions_path, record_decision
+from release.decisions import Signing, decisions_path, record_decision
+from release.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ConfigError
 from release.gate import approve, approvals_of, manifest_sha256
 from release.config import load_policy
@@ -283,7 +284,10 @@ def test_decisions_that_do_not_count_are_ignored_and_reported(built: Built, tmp_
         signed = sign_record(load_private_key(tmp_path / "keys" / "a-reviewer.pem"), "decision",
                              {k: v for k, v in record["payload"].items() if k not in ("kind", "record_version")})
         path.write_text(signed.to_line() + "\n")
-    force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules))
+    if how in ("altered", "other-year"):  # the line decide recorded on the ledger is gone: that blocks too
+        missing = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules)).missing
+        assert len(missing) == 1 and "restore the decisions file from its backup" in missing[0], missing
+    force = decisions_in_force("fioe", 2020, built.out_dir, _trust(rules), anchors=None)  # the reasons alone
     assert force.decisions == ()
     assert len(force.ignored) == 1 and reason in force.ignored[0] and "line 1" in force.ignored[0]
     assert [f.code for f in force.findings()] == ["reviewer_decision_ignored"]

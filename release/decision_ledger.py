@@ -1,0 +1,122 @@
+"""Reviewer decisions anchored on the organisation's privacy ledger: what orders them and what tells
+that one was taken away (attack round 30, R3).
+
+The decisions file (``<out>/<dataset>/<year>.decisions.jsonl``) sits outside the bundle, where the
+analyst can write. Each line is signed, so a line cannot be forged, but the file as a whole was
+bound to nothing: "a signer's latest decision" was the last line, so moving a reviewer's later
+"redact" above their earlier "keep", or deleting it (or another reviewer's conflicting "redact"),
+published a name against the reviewer's last signed word, and every check read the same file.
+
+So ``release decide`` also appends a ``decision`` entry to the privacy ledger (``release.ledger``:
+append-only, hash-chained, each write held by the policy's witness, each entry MACed under the
+release key): dataset, year and the SHA-256 of the signed line, never a value. The ledger's order
+is the decisions' order, and a line it records for this dataset and year that the file lacks is a
+deletion (``DecisionAnchors.missing``). The line is written first and the ledger entry after it,
+so a crash between the two leaves a line the ledger does not record (what happens to it:
+``release.decisions.decisions_in_force``), never a ledger entry whose line is lost; when the ledger
+write fails, the line just written is taken back out.
+
+A rules folder whose ``privacy.yaml`` is absent names no ledger: decisions are then ordered by their
+signed ``recorded_at`` and nothing can tell a deleted line (``anchors_for`` returns None).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.errors import EnvironmentProblem
+from release.ledger_entries import Entry
+
+KIND = "decision"  # the ledger entry's kind
+RESTORE = "restore the decisions file from its backup"
+
+
+def line_sha256(line: str) -> str:
+    """The hash the ledger records of one signed line (its text, without the line end)."""
+    return hashlib.sha256(line.encode("utf-8")).hexdigest()
+
+
+def names_ledger(rules_dir: Path) -> bool:
+    """Whether the trusted rules' privacy policy names a ledger (every ``privacy.yaml`` does: its
+    ``ledger`` has a default); a rules folder without one has none."""
+    from release.privacy_policy import POLICY_FILE
+    return (rules_dir / POLICY_FILE).is_file()
+
+
+def anchor_line(rules_dir: Path, dataset: str, year: int, path: Path, line: str) -> int | None:
+    """Append ``line`` to the decisions file ``path``, then its ``decision`` entry to the ledger the
+    trusted policy names (its seq; None when the policy names none). A ledger write that fails takes
+    the line back out when nothing was appended after it, and re-raises."""
+    from release.approvals import append_line
+    if not names_ledger(rules_dir):
+        append_line(path, line)
+        return None
+    ledger = _ledger(rules_dir)
+    size = path.stat().st_size if path.is_file() else 0
+    append_line(path, line)
+    try:
+        return ledger.record_decision(dataset=dataset, year=year, decision_sha256=line_sha256(line))
+    except BaseException:
+        _take_back(path, size, line)
+        raise
+
+
+def _ledger(rules_dir: Path):  # noqa: ANN202 - release.ledger.Ledger (imported late: it loads the witness)
+    from release.keys import existing_key, ledger_mac
+    from release.privacy_policy import open_ledger
+
+    key = existing_key()
+    if key is None:  # an entry without the release key's MAC fails the ledger audit
+        raise EnvironmentProblem("a reviewer decision is recorded on the privacy ledger, whose entries carry the "
+                                 "release HMAC key's MAC: set RELEASE_HMAC_KEY_FILE to the key file",
+                                 rule="hmac-key")
+    return open_ledger(rules_dir, None, ledger_mac(key))
+
+
+def _take_back(path: Path, size: int, line: str) -> None:
+    """Truncate ``path`` to ``size`` when what follows is exactly ``line`` (no one wrote after it)."""
+    data = (line + "\n").encode("utf-8")
+    try:
+        with path.open("rb+") as handle:
+            handle.seek(size)
+            if handle.read() == data:
+                handle.truncate(size)
+    except OSError:
+        pass  # the line stays, unanchored: a keep does not count, a redact still applies
+
+
+@dataclass(frozen=True)
+class DecisionAnchors:
+    """The ledger's ``decision`` entries for one dataset and year: where each line hash first appears."""
+
+    order: dict[str, int]   # line sha256 -> the seq of the first entry recording it
+    ledger: str             # the ledger's path, for messages
+
+    def missing(self, present: set[str]) -> list[str]:
+        """Each recorded decision the file lacks, by ledger entry (no values), with the fix."""
+        return [f"ledger entry {seq}: a decision the privacy ledger records for this dataset and year is not in "
+                f"the decisions file (lines deleted or altered: {RESTORE})"
+                for digest, seq in sorted(self.order.items(), key=lambda item: item[1]) if digest not in present]
+
+
+def anchors_of(entries: Sequence[Entry], dataset: str, year: int, ledger: str = "") -> DecisionAnchors:
+    order: dict[str, int] = {}
+    for entry in entries:
+        if entry.kind == KIND and entry.body.get("dataset") == dataset and entry.body.get("year") == year:
+            order.setdefault(str(entry.body.get("decision_sha256")), entry.seq)  # a replayed anchor moves nothing
+    return DecisionAnchors(order, ledger)
+
+
+def anchors_for(rules_dir: Path, dataset: str, year: int) -> DecisionAnchors | None:
+    """What the ledger the trusted policy names records of ``dataset`` ``year``'s decisions; None
+    when the policy names no ledger. A ledger file not there yet records none."""
+    from release.privacy_policy import checked_ledger, existing_ledger
+    if not names_ledger(rules_dir):
+        return None
+    ledger = existing_ledger(rules_dir)
+    if ledger is None:
+        return DecisionAnchors({}, str(checked_ledger(rules_dir, None)))
+    return anchors_of(ledger.entries(), dataset, year, str(ledger.path))
