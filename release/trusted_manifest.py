@@ -16,20 +16,23 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
 4. **every other string** (rule manifest-text): ``parameters``, ``pseudonyms``, ``hmac``,
    ``generation`` and ``derived_files`` regenerated from the trusted policy, the key's labels and the
    dataset's module; ``rules`` (the policy file's and the signers list's hashes, the signers' count:
-   the rest of the section is private) from the trusted rules folder (round 30); the privacy units named in ``privacy`` those of the trusted ``privacy.yaml``,
-   the tables of its private part the trusted tables policy's, the components those the build
-   records; identifiers, hashes, versions, names, statuses and listed paths of the form the build
-   writes (``FORMS``).
+   the rest of the section is private) from the trusted rules folder; each public CSV's ``rows`` its
+   count of records; ``privacy.witness_tier`` the trusted witness's tier (round 30); the privacy
+   units named in ``privacy`` those of the trusted ``privacy.yaml``, the tables of its private part
+   the trusted tables policy's, the components those the build records; identifiers, hashes,
+   versions, names, statuses and listed paths of the form the build writes (``FORMS``).
 
 Held elsewhere: ``privacy.tables`` and ``record_risk`` (the statement, ``trusted_statement``), the
 measurements (their fields hash to ``measurement_sha256``, which the ledger stores and the witness
-signs), the witness statements (signed), the spends (``spend_policy``). In the private part only,
-never in ``manifest.json`` (round 26, M-path, M-numbers; round 30, C1 and R1): the build machine's paths
-(``rules.folder``, ``expectations``, ``privacy.ledger``, ``privacy.witness``: a reader cannot
-know them), the checks' counts, the run's execution, its ids (``run_id``, ``privacy.run_id``) and time
-(``created_at``), and the component and engine versions; in the private part their form is still held. Also free in the private part, which never
-leaves the bundle: the findings' messages and row keys and the reviewers' decisions (notes
-included), which only the raw export could regenerate. Messages name the key path and rule, never the value.
+signs), the witness statements (signed), the spends (``spend_policy``). In the private part only, never
+in ``manifest.json`` (round 26, M-path, M-numbers; round 30, C1 and R1): the build machine's paths
+(``rules.folder``, ``expectations``, ``privacy.ledger``, ``privacy.witness``: a reader cannot know
+them), the checks' counts, the run's execution, its ids (``run_id``, ``privacy.run_id``) and time
+(``created_at``), and the component and engine versions; in the private part their form is still held.
+``version`` and ``supersedes`` are held by ``trusted_release`` (the folder, the previous version's
+manifest). Also free in the private part, which never leaves the bundle: the findings' messages and row
+keys and the reviewers' decisions (notes included), which only the raw export could regenerate. Messages
+name the key path and rule, never the value.
 """
 
 from __future__ import annotations
@@ -190,6 +193,12 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
     if isinstance(components, dict) and not set(components) <= {"python", "release", *COMPONENTS}:
         problems.append("manifest.json components: names a component the build does not record (rule manifest-text)")
     privacy, units = manifest.get("privacy"), set(trusted.privacy.units)
+    tier = privacy.get("witness_tier") if isinstance(privacy, dict) else None
+    if tier is not None and tier != ("folder" if isinstance(trusted.privacy.witness, str) else
+                                     "service" if trusted.privacy.witness is not None else None):
+        # round 30: "folder" where the policy pins a service skipped a published copy's receipt check
+        problems.append("manifest.json privacy.witness_tier: not the tier of the witness the trusted privacy.yaml "
+                        "names (rule manifest-text)")
     for key in ("rho_cap", "rho_spent", "rho_charged_by_this_build"):
         named = privacy.get(key) if isinstance(privacy, dict) else None
         if isinstance(named, dict) and not set(named) <= units:

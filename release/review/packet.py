@@ -67,7 +67,8 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
         result.update(approvals=approvals_of(bundle, dataset, year, trust).summary(),
                       decisions_pending=sum(1 for d in force.decisions
                                             if json.dumps(d.to_dict(), sort_keys=True) not in applied),
-                      decisions_ignored=list(force.ignored))
+                      decisions_ignored=list(force.ignored),
+                      decisions_missing=list(force.missing))  # the ledger records them, the file lacks them
     if open_browser:
         webbrowser.open(path.resolve().as_uri())
     return result

@@ -105,6 +105,9 @@ def test_r3_reordered_or_deleted_decisions_never_publish_what_the_reviewer_last_
     problems = checks[REPLAYED]["problems"]
     assert code == 8 and any(RESTORE in p and p.startswith(f"ledger entry {recorded[1].seq}:") for p in problems)
     assert name not in json.dumps(checks), problems
+    code, stdout, stderr = invoke("review", *org, "--json")  # the reviewer's view says so too
+    missing = json.loads(stdout)["decisions_missing"]
+    assert code == 0 and len(missing) == 1 and RESTORE in missing[0] and name not in stdout + stderr
     # the analyst moves the later line above the earlier one: still refused (the keep is not in force)
     path.write_text(redact_line + "\n" + keep_line + "\n", encoding="utf-8")
     said = world.refused(7, "rule raw-replay", "approve", *org[:2], "--key", str(world.counsel), *org[2:],

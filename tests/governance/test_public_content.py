@@ -18,7 +18,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, invoke
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
@@ -207,15 +206,6 @@ OTHER_EDITS = {  # round 24: Sum-*, C-extra-col, C-dup-col, P-text, X-readme, X-
 }
 
 
-@pytest.mark.parametrize("edits", [TABLE_EDITS, OTHER_EDITS], ids=["tables", "summaries-records-statement-files"])
-def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World, edits: dict) -> None:
-    """One honest build (charged once), then each edit on a copy of it (the rule each refusal names
-    in ``edits``). The honest bundle itself holds (``test_an_honest_release_holds_to_the_trusted_policy``)."""
-    honest = _honest(world)
-    for variant, (edit, said) in edits.items():
-        _refused(world, honest, variant, edit, said)
-
-
 def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refused(tmp_path: Path) -> None:
     """Y-label-swap: youthconnect's per-year table with the months of two data years exchanged, values
     in place (the counts of one year published under the other's months). Its labels are no longer
@@ -324,6 +314,10 @@ def _rules_differs_added(manifest: dict) -> None:  # ... and a difference from t
     manifest["rules"]["differs_from_installed"] = [f"zz-{SECRET}.yaml"]
 
 
+def _tier_told(manifest: dict) -> None:  # round 30: the witness's tier, a bit (and a copy's receipt check skipped)
+    manifest["privacy"]["witness_tier"] = "service" if manifest["privacy"]["witness_tier"] == "folder" else "folder"
+
+
 def _rows_told(manifest: dict) -> None:  # round 30: a public file's row count, which nothing compared
     manifest["outputs"][0]["rows"] = int(SECRET)
 
@@ -357,19 +351,8 @@ MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (
     "R30-differs": (_rules_differs_added, "manifest.json rules.differs_from_installed: belongs to the bundle's "
                                           "private part"),
     "R30-rows": (_rows_told, "manifest.json outputs[1].rows: not the count of the file's records"),
+    "R30-witness-tier": (_tier_told, "manifest.json privacy.witness_tier: not the tier of the witness the trusted"),
 }
-
-
-def test_m_notes_a_paid_bundles_manifest_edited_and_bound_again_is_refused_everywhere(world: World) -> None:
-    """Attack round 25, M-notes: the exact counts put in the manifest (which the portal copies) as one more
-    dataset note, a new top-level key, a key nested in a section, words in a note's number slot, a
-    publication note's count; re-bound with the release key. Before, all four commands passed."""
-    honest = _honest(world)
-    manifest = json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["dataset_notes"]) == 2 and " reports a year" in manifest["dataset_notes"][1]
-    assert "(0 cell(s)" in manifest["publication_notes"][-1]
-    for variant, (change, said) in MANIFEST_EDITS.items():
-        _refused(world, honest, variant, _review_file if change is _output_path else None, said, manifest_edit=change)
 
 
 def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(world: World) -> None:
@@ -506,25 +489,37 @@ def _sorted(value: object) -> object:
     return [_sorted(v) for v in value] if isinstance(value, list) else value
 
 
-def test_r28_the_same_content_in_other_bytes_is_refused_everywhere(world: World) -> None:
-    """Attack round 28, R2: a paid bundle's files re-written with the same content in other bytes (a table's
-    or the persons file's rows quoted or not, trailing spaces in ``datapackage.json``, spaces inside
-    ``manifest.json``, which the portal keeps), re-hashed and bound again, carried a raw-only value in
-    their layout; approve, publish, the audit and verify passed (the checks read cells and values). Now
-    every file is held to the bytes the build's writer gives for its content (``release.file_form``,
-    rule file-form): approve and publish 7, the audit and verify 8."""
+def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World) -> None:
+    """One honest build (charged once), then each edit on a copy of it, re-hashed and bound again with the
+    release key (the rule each refusal names in the dicts); approve and publish 7, the audit and verify 8.
+    The honest bundle itself holds (``test_an_honest_release_holds_to_the_trusted_policy``). One build
+    serves every round (its cost was most of this module's time):
+
+    - rounds 24 (``TABLE_EDITS``, ``OTHER_EDITS``): the protected table's columns and labels, a summary's
+      recount, the record-level files' columns, the statement, new files;
+    - round 25, M-notes (``MANIFEST_EDITS``): the exact counts put in the manifest (which the portal copies)
+      as one more dataset note, a new top-level key, a key nested in a section, words in a note's number
+      slot, a publication note's count; round 30, C1 and R1: strings held to their form only;
+    - round 28, R2 (``FORM_EDITS``): the same content in other bytes (a table's or the persons file's rows
+      quoted or not, trailing spaces in ``datapackage.json``, spaces inside ``manifest.json``, which the
+      portal keeps), which carried a raw-only value in their layout: every file is held to the bytes the
+      build's writer gives for its content (``release.file_form``, rule file-form);
+    - round 29: the reviewer's signed approval repeated k times (the count of copies said a day of birth)
+      passed publish, the audit and verify, each line on its own being a trusted approval; and a published
+      copy's ``SHA256SUMS`` with files repeated or left out passed verify. Now a record given twice is
+      refused (publish 7, rule file-form), and ``SHA256SUMS`` must list each file of the copy once, in
+      publish's order (verify 8). This one runs last: it approves and publishes the honest bundle."""
     honest = _honest(world)
+    for variant, (edit, said) in {**TABLE_EDITS, **OTHER_EDITS}.items():
+        _refused(world, honest, variant, edit, said)
+    manifest = json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["dataset_notes"]) == 2 and " reports a year" in manifest["dataset_notes"][1]
+    assert "(0 cell(s)" in manifest["publication_notes"][-1]
+    for variant, (change, said) in MANIFEST_EDITS.items():
+        _refused(world, honest, variant, _review_file if change is _output_path else None, said, manifest_edit=change)
     for variant, (edit, after, said) in FORM_EDITS.items():
         _refused(world, honest, variant, edit, said, manifest_edit=None if edit else (lambda m: None), after=after)
 
-
-def test_r29_an_approval_given_twice_or_a_copys_files_listed_otherwise_are_refused(world: World) -> None:
-    """Round 29: the reviewer's signed approval repeated k times (the count of copies said a day of birth)
-    passed publish, the audit and verify, each line on its own being a trusted approval; and a published
-    copy's ``SHA256SUMS`` with files repeated or left out passed verify. Now a record given twice is
-    refused (publish 7, rule file-form), and ``SHA256SUMS`` must list each file of the copy once, in
-    publish's order (verify 8)."""
-    honest = _honest(world)
     bundle, org = honest / "fioe" / YEAR, _org(honest, world)
     world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
     approvals = bundle / "approvals.jsonl"

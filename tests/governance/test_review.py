@@ -155,7 +155,7 @@ def test_decisions_are_listed_and_pending_ones_counted(built: Built, tmp_path: P
                     signing=Signing(key, None, tmp_path / "rules"))
     result = review("fioe", 2020, built.out_dir, rules_dir=tmp_path / "rules")
     assert result["decisions_pending"] == 1 and result["listed_in_manifest"] is True
-    assert result["approvals"] == "legal 0 of 1" and result["decisions_ignored"] == []
+    assert result["approvals"] == "legal 0 of 1" and result["decisions_ignored"] == [] == result["decisions_missing"]
     decisions = [json.loads(line)["payload"]
                  for line in (built.out_dir / "fioe" / "2020.decisions.jsonl").read_text().splitlines()]
     inputs = inputs_from_bundle(built.bundle)
