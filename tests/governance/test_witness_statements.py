@@ -19,14 +19,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger
-from governance.test_witness_service import YEAR, World, _charges, _manifest, base, world
+from conftest import authoritative_ledger, trusted_rules
+from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _manifest, base, world
+from governance.witnesskit import declared_draw
 
 from release.approvals import sign_bytes
 from release.ledger_entries import GENESIS, entry_hash
 from release.witness_protocol import (CLIENT_CHOSEN, DRAW, FRESH, HEAD, OLD_FORM, RECEIPT, SIGNED_CHARGE,
                                       fresh_message, message, signed_charge, verified)
+from release.witness_declared import load_declared
 from release.witness_service import Witness, init_key, load_key
+from release.witness_store import Refused
 
 __all__ = ["base", "world"]  # the fixtures, shared with the service's own tests
 
@@ -117,6 +120,19 @@ def test_a_draw_statement_signs_the_charge_but_what_the_client_chose() -> None:
     assert set(CLIENT_CHOSEN) == {"run_id", "measurement_key"}
     assert signed_charge(charge) == {f: charge[f] for f in SIGNED_CHARGE}
     assert CHOSEN_RUN not in json.dumps(signed_charge(charge)) and CHOSEN_KEY not in json.dumps(signed_charge(charge))
+
+
+@pytest.mark.parametrize("field", ["rho", "budget"])
+def test_a_declared_number_with_low_bits_of_the_clients_choosing_is_not_drawn(tmp_path: Path, field: str) -> None:
+    """rho and the draw's budget within a billionth of the declaration were drawn and signed: about
+    22 low bits of each for the client to set. Only the declared number, bit for bit, is drawn."""
+    declared = load_declared(trusted_rules(tmp_path))
+    charge, inputs = declared_draw(tmp_path / "rules", int(YEAR), PROTECTED)
+    declared.refuse_undeclared(charge, inputs)  # the declared measurement is drawn
+    nudged = {"rho": (dict(charge, rho=charge["rho"] * (1 + 1e-12)), inputs),
+              "budget": (charge, dict(inputs, budget=inputs["budget"] * (1 + 1e-12)))}[field]
+    with pytest.raises(Refused, match=r"\(rule rho"):
+        declared.refuse_undeclared(*nudged)
 
 
 # ---- through the CLI ------------------------------------------------------------------------------
