@@ -12,7 +12,8 @@ approval or publication just works, and ``release witness recover`` does it on d
   wrote is refused, naming ``release witness void``: the administrator's way out); the service's
   receipt for the last one is kept, as for any entry the ledger witnessed itself;
 - a draw the service made that no charge paid is paid: its charge entry is appended (the fields
-  from the draw's signed statement) and its record is stored with the statement.
+  the service holds for it, matched to the fields its signed statement signs: it never signs the
+  run and measurement key, which a client chose) and its record is stored with the statement.
 
 Over-counting is the safe direction: a recovered charge stays charged, whatever the cap says.
 The folder tier keeps its behaviour (nothing to adopt from: it holds no bodies).
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.errors import BudgetError
-from release.ledger_entries import canonical, entry_hash, record_sha256
+from release.ledger_entries import CHARGE_FIELDS, canonical, entry_hash, record_sha256
 from release.witness import anchors
 
 if TYPE_CHECKING:
@@ -112,23 +113,23 @@ def _keep_paid(ledger: Ledger, db: sqlite3.Connection, body: Mapping[str, Any], 
 
 
 def pay_unpaid(ledger: Ledger, db: sqlite3.Connection, draws: Sequence[Mapping[str, Any]]) -> None:
-    """Charge each draw the service made that no charge paid (the charge fields from its signed
-    statement), in the open transaction, before anything else is written."""
+    """Charge each draw the service made that no charge paid (the charge fields the tail hands back,
+    held to those its signed statement signs: the run and measurement key it never signs), in the
+    open transaction, before anything else is written."""
     if draws and ledger.mac is None:
         raise _refused(ledger, f"{ledger.witness.label} made a draw that was never charged (a build cut off before "  # type: ignore[union-attr]
                                "its commit); charging it needs the release key to MAC the charge: run release witness "
                                "recover (or a build) where the release key is")
     for draw in draws:
         record, signed = draw.get("record"), draw.get("signed")
-        statement = signed.get("statement") if isinstance(signed, Mapping) else None
-        fields = statement.get("charge") if isinstance(statement, Mapping) else None
+        fields = draw.get("charge")
         ledger_id = ledger._read(db)[0].hash
         if not isinstance(record, dict) or not isinstance(fields, dict) or ledger.witness.draw_problems(  # type: ignore[union-attr]
                 signed, ledger_id, record_sha256(record), fields, committed=False):  # charged even uncommitted
             raise _refused(ledger, f"{ledger.witness.label} holds an unpaid draw whose statement does not verify "  # type: ignore[union-attr]
                                    "under the pinned key: it is not charged; the witness's administrator checks the "
                                    "service's store and key")
-        ledger.store_measurement(db, dict(fields), record, dict(signed))
+        ledger.store_measurement(db, {f: fields.get(f) for f in CHARGE_FIELDS}, record, dict(signed))
         ledger.recovered.append(f"a draw {ledger.witness.label} made for table {fields.get('table')} "  # type: ignore[union-attr]
                                 f"({fields.get('dataset')} {fields.get('release_year')}, data year "
                                 f"{fields.get('data_year')}) was never charged (its build was cut off): it is charged "

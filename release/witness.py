@@ -15,8 +15,9 @@ Two tiers, chosen by the organisation's ``privacy.yaml`` (``witness:``):
 - **the service** (``release.witness_client``, run by ``release.witness_service``): another account
   keeps the record and signs what it holds with a key only it has; the policy pins that key. The
   analyst's account can neither forge its statements nor rewrite its store, and each head is asked
-  for afresh with a nonce. Bundles built before the ledger's anchor in the service are refused and
-  their measurements drawn again (2f-pre).
+  for afresh with a nonce (answered apart from the statement: ``release.witness_protocol``). Bundles
+  built before the ledger's anchor in the service are refused and their measurements drawn again
+  (2f-pre).
 - **the folder** (``release.witness_folder``), a lower tier: files the analyst's own builds create.
   It catches rollbacks by anyone who cannot write the folder, and accidents; not its writer, who can
   rewrite the files it owns or mount a copy over the path in a private namespace (2f-rw, 2f-ns).

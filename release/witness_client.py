@@ -1,12 +1,14 @@
 """The ledger's side of the witness service (``witness: {service: ADDRESS, public_key: ed25519:...}``
 in privacy.yaml): ask for a fresh signed head, send new entries and keep the signed receipt.
 
-Every answer is checked under the key the organisation's policy pins, against the nonce this
-request sent. Whatever cannot be trusted stops the caller, which fails closed: a service that
-cannot be reached, a refusal, a statement signed by another key (a service run by the analyst, or
-a copy mounted over the address in a private namespace), a statement replayed from an earlier
-request. A write transaction that gets no valid receipt rolls back, so no draw leaves the ledger
-unless the real witness holds its charge (``release.witness_service``; issue #12, 2f-ns, 2f-rw).
+Every answer is checked under the key the organisation's policy pins, and its ``fresh`` signature
+against the nonce this request sent (the statement itself carries no value the client chose: it may
+be published, ``release.witness_protocol``). Whatever cannot be trusted stops the caller, which
+fails closed: a service that cannot be reached, a refusal, a statement signed by another key (a
+service run by the analyst, or a copy mounted over the address in a private namespace), a statement
+replayed from an earlier request. A write transaction that gets no valid receipt rolls back, so no
+draw leaves the ledger unless the real witness holds its charge (``release.witness_service``; issue
+#12, 2f-ns, 2f-rw).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from release.approvals import public_key_id, short_id
 from release.errors import BudgetError
 from release.witness import RESTORE, View, published_before
-from release.ledger_entries import CHARGE_FIELDS, record_sha256
+from release.ledger_entries import record_sha256
 from release.witness_counts import statement_problems
-from release.witness_protocol import DRAW, HEAD, RECEIPT, exchange, new_nonce, verified
+from release.witness_protocol import DRAW, HEAD, RECEIPT, SIGNED_CHARGE, exchange, new_nonce, verified
 
 if TYPE_CHECKING:
     from release.ledger import Entry
@@ -62,7 +64,7 @@ class ServiceWitness:
         if reply.get("ok") is not True:
             said = _PRINTABLE.sub("?", str(reply.get("refused", "no reason given")))[:300]
             raise self._refused(f"{self.label} refused the request: {said}. " + (RESTORE if op == "append" else ""))
-        statement = verified(reply.get("signed"), self.public_key, kind, nonce)
+        statement = verified(reply.get("signed"), self.public_key, kind, nonce, reply.get("fresh"))
         if isinstance(statement, str):
             raise self._refused(
                 f"{self.label} answered with a statement that cannot be trusted: {statement}. It is not the "
@@ -110,8 +112,7 @@ class ServiceWitness:
             return None
         last = entries[-1]
         statement = self._ask("append", RECEIPT, ledger_id=ledger_id, entries=_marks(entries))
-        if (statement.get("ledger_id"), statement.get("seq"), statement.get("hash")) != (ledger_id, last.seq, last.hash) \
-                or not isinstance(statement.get("count"), int) or statement["count"] < last.seq:
+        if (statement.get("ledger_id"), statement.get("seq"), statement.get("hash")) != (ledger_id, last.seq, last.hash):
             raise self._refused(f"{self.label} signed a receipt for another entry than ledger entry {last.seq}")
         return dict(statement["_signed"])
 
@@ -193,14 +194,15 @@ def receipt_problems(recorded: Mapping[str, Any], public_key: str) -> list[str]:
 
 def draw_problems(signed: object, public_key: str, ledger_id: str | None, sha256: object,
                   charge: Mapping[str, Any] | None = None, committed: bool = True) -> list[str]:
-    """A measurement's draw statement (``witness_draw``) against the pinned key: signed by it, for
-    this ledger and this record (and, given, the charge that paid it), committing to the counts it
-    was drawn on (``release.witness_counts``; ``committed`` False: an unpaid draw is charged all the
-    same, never re-used). Offline, for anyone."""
+    """A measurement's draw statement (``witness_draw``) against the pinned key: signed by it, in the
+    form that carries nothing the client chose, for this ledger and this record (and, given, the
+    charge that paid it: the fields it signs, ``SIGNED_CHARGE``), committing to the counts it was
+    drawn on (``release.witness_counts``; ``committed`` False: an unpaid draw is charged all the
+    same, never re-used, so the form before round 31 is taken there too). Offline, for anyone."""
     if signed is None:
         return ["it carries no draw statement of the witness service (the service makes every draw after the "
                 "ledger's anchor in it: a measurement without one was drawn elsewhere, or the manifest was edited)"]
-    statement = verified(signed, public_key, DRAW)
+    statement = verified(signed, public_key, DRAW, old_form_ok=not committed)
     if isinstance(statement, str):
         return [f"its draw statement does not verify: {statement}"]
     if statement.get("ledger_id") != ledger_id:
@@ -209,7 +211,7 @@ def draw_problems(signed: object, public_key: str, ledger_id: str | None, sha256
         return ["its draw statement is for another record than this measurement"]
     drawn = statement.get("charge")
     if charge is not None and (not isinstance(drawn, Mapping)
-                               or any(drawn.get(f) != charge.get(f) for f in CHARGE_FIELDS)):
+                               or any(drawn.get(f) != charge.get(f) for f in SIGNED_CHARGE)):
         return ["its draw statement names other charge fields than the ledger's charge that paid it"]
     return statement_problems(statement) if committed else []
 

@@ -19,7 +19,9 @@ declare:
   system that held the release year (``release.generations``), noisy, with that mechanism, and
   the data year is one that release measures (``per_year``);
 * its unit is the table's ``privacy_unit_name``, declared for the dataset in ``privacy.yaml``;
-* its rho and epsilon (the charge) and its budget (the draw) are the declaration's;
+* its rho and epsilon (the charge) and its budget (the draw) are the declaration's, exactly: the
+  build computes them from the same file, and a tolerance would let a client set the low bits of
+  numbers the signed statement and the published record carry (round 31, covert channel);
 * its declaration hash (``spec_sha256``), its sensitivity (l1, l2 squared) and the length of its
   counts are what the trusted declaration gives for that data year
   (``trusted_statement.trusted_bounds``).
@@ -59,11 +61,10 @@ def _number(value: object) -> float | None:
 
 
 def _same(value: object, declared: float | None) -> bool:
-    """``value`` is the declared number (both None for an epsilon a Gaussian table has not)."""
+    """``value`` is the declared number, bit for bit (both None for an epsilon a Gaussian table has not)."""
     if declared is None:
         return value is None
-    number = _number(value)
-    return number is not None and math.isclose(number, declared, rel_tol=TOLERANCE, abs_tol=0.0)
+    return _number(value) == declared
 
 
 @dataclass(frozen=True)

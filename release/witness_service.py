@@ -19,6 +19,13 @@ unpaid and a charge that pays none of its draws. Who may write: on the Unix sock
 uid, so it takes appends and draws only with ``--writer any`` (the lower tier). One lock orders
 the requests, and each commits before its statement is returned.
 
+What it signs carries nothing the client chose (``release.witness_protocol``, round 31): the
+request's nonce is answered by a separate ``fresh`` signature the client keeps to itself, a draw
+statement signs the charge but its run and measurement key (the ledger's charge entry carries
+them, and ``witness_store`` holds that entry to the draw), and the charge's rho and epsilon and the
+draw's budget are the declared numbers exactly (``witness_declared``), so no statement copied into
+the public manifest has a free bit in it.
+
 Each draw statement commits to the counts the service drew on, under the counts key it is given
 (``--counts-key``; why the service and not the analyst's tool: ``release.witness_counts``). It draws
 only the measurements the organisation's trusted rules (``--rules``, read once at start) declare,
@@ -50,7 +57,7 @@ from release.witness_counts import CountsKey
 from release.witness_counts import load_key_file as load_counts_key
 from release.witness_declared import Declared, load_declared
 from release.witness_places import check_key_file, check_rules_folder, own_folder
-from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, message
+from release.witness_protocol import DRAW, HEAD, MAX_LINE, RECEIPT, TIMEOUT, fresh_message, message, signed_charge
 from release.witness_store import STORE, Refused, Store
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -133,13 +140,18 @@ class Witness:
         self.lock = threading.Lock()
 
     def _signed(self, statement: dict[str, Any]) -> dict[str, Any]:
-        statement = {**statement, "witness_key": self.key_id, "at": utc_now()}
+        statement = {**statement, "witness_key": self.key_id}
         return {"statement": statement, "signature": sign_bytes(self.private, message(statement))}
 
-    def _head(self, nonce: str) -> dict[str, Any]:
-        ledger_id, count, last, unpaid = self.store.head()
+    def _fresh(self, reply: dict[str, Any], nonce: str) -> dict[str, Any]:
+        """The reply with ``fresh``: the signature that its statement answers ``nonce`` (kept by the
+        client, never published, so the nonce a client chose never reaches the manifest)."""
+        return {**reply, "fresh": sign_bytes(self.private, fresh_message(reply["signed"]["statement"], nonce))}
+
+    def _head(self) -> dict[str, Any]:
+        ledger_id, count, last, unpaid = self.store.head()  # a head is never published: it says when
         return self._signed({"type": HEAD, "ledger_id": ledger_id, "length": count, "head": last, "unpaid": unpaid,
-                             "nonce": nonce, "uid": os.geteuid(), "host": socket.gethostname(),
+                             "at": utc_now(), "uid": os.geteuid(), "host": socket.gethostname(),
                              "counts_key_id": self.counts.key_id if self.counts else None,
                              "declarations_sha256": self.declared.digest if self.declared else None})
 
@@ -162,26 +174,26 @@ class Witness:
         try:
             with self.lock:
                 if op == "head":
-                    return {"ok": True, "signed": self._head(nonce)}
+                    return self._fresh({"ok": True, "signed": self._head()}, nonce)
                 if op not in WRITES:
                     return {"ok": False, "refused": "unknown op (head, append, draw or tail)"}
                 self._may_write(uid)
                 ledger_id = request.get("ledger_id")
                 if not isinstance(ledger_id, str) or not _HEX64.match(ledger_id):
                     raise Refused(f"{'an' if op == 'append' else 'a'} {op} names its ledger by id")
-                return {"ok": True, **getattr(self, f"_{op}")(request, ledger_id, nonce, uid)}
+                return self._fresh({"ok": True, **getattr(self, f"_{op}")(request, ledger_id, uid)}, nonce)
         except Refused as refusal:
             return {"ok": False, "refused": str(refusal)}
         except sqlite3.Error as exc:
             return {"ok": False, "refused": f"the witness's store cannot be used ({type(exc).__name__})"}
 
-    def _append(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+    def _append(self, request: Mapping[str, Any], ledger_id: str, uid: int | None) -> dict[str, Any]:
         marks = _marks(request.get("entries"))
-        count, last = self.store.append(ledger_id, marks, uid)
+        _, last = self.store.append(ledger_id, marks, uid)  # no count: a client could set it by appending
         return {"signed": self._signed({"type": RECEIPT, "ledger_id": ledger_id, "seq": marks[-1]["seq"],
-                                        "hash": last, "count": count, "nonce": nonce})}
+                                        "hash": last})}
 
-    def _draw(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+    def _draw(self, request: Mapping[str, Any], ledger_id: str, uid: int | None) -> dict[str, Any]:
         from release.stages.noise import record_from_inputs  # OpenDP: loaded when a draw is first asked for
 
         if self.counts is None:
@@ -214,16 +226,16 @@ class Witness:
             return record
 
         record, signed = self.store.draw(ledger_id, marks, uid, charge, make, lambda fields: self._signed(
-            {"type": DRAW, **fields, **committed, "nonce": nonce}),
+            {"type": DRAW, **fields, "charge": signed_charge(fields["charge"]), **committed}),
             lambda counted: declared.refuse_over_cap(charge, counted))
         return {"record": record, "signed": signed}
 
-    def _tail(self, request: Mapping[str, Any], ledger_id: str, nonce: str, uid: int | None) -> dict[str, Any]:
+    def _tail(self, request: Mapping[str, Any], ledger_id: str, uid: int | None) -> dict[str, Any]:
         first = request.get("from")
         if not isinstance(first, int) or first < 1:
             raise Refused("a tail names the first seq it wants")
         marks, draws = self.store.tail(ledger_id, first)
-        return {"signed": self._head(nonce), "entries": marks, "draws": draws}
+        return {"signed": self._head(), "entries": marks, "draws": draws}
 
 
 def load_key(key_path: Path) -> Any:

@@ -9,10 +9,11 @@ of every draw it made for that ledger, and of the administrator's voids.
   for a draw made elsewhere (a throw-away ledger, issue #12 attack 4x-import) is refused.
 - ``draws``: every draw it made (``release.witness_service`` calls OpenDP through
   ``release.stages.noise``): the record (noisy values, never the counts), its hash, the charge
-  fields, the requesting uid, the signed statement. No new draw while one is unpaid, nor one the
-  service's trusted declarations refuse (``release.witness_declared``: a measurement they do not
-  declare, or a charge past their cap given what this store trusts: its own draws and the charges
-  it adopted before its anchor, never a writer's ``cap`` entry).
+  fields (all of them: the run and measurement key a charge must name are matched here, never
+  signed, ``release.witness_protocol``), the requesting uid, the signed statement. No new draw while
+  one is unpaid, nor one the service's trusted declarations refuse (``release.witness_declared``: a
+  measurement they do not declare, or a charge past their cap given what this store trusts: its own
+  draws and the charges it adopted before its anchor, never a writer's ``cap`` entry).
 - ``voids``: an administrator's ``release witness void --from SEQ``: the rows from SEQ on are no
   longer the live chain (junk an allowed writer appended, which no ledger can adopt); a charge that
   paid a draw is never voided, so a void cannot free budget.
@@ -129,7 +130,8 @@ class Store:
 
     def tail(self, ledger_id: str, first: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The live entries from seq ``first`` on (bodies and MACs), and the draws that are unpaid or
-        paid by one of them (record and signed statement): what a ledger behind the witness adopts."""
+        paid by one of them (record, signed statement, and the whole charge the statement signs but
+        its run and measurement key): what a ledger behind the witness adopts."""
         with self._transaction() as db:
             anchored, _, _ = self._state(db)
             if anchored != ledger_id:
@@ -140,9 +142,11 @@ class Store:
                          (first,))]
             paying = {m["pays"]: m["seq"] for m in marks if m["pays"]}
             wanted = paying.keys() | {row[0] for row in self._unpaid(db, ledger_id)}
-            draws = [{"record": json.loads(record), "signed": json.loads(signed), "paid_by": paying.get(draw_id)}
-                     for draw_id, record, signed in db.execute(
-                         "SELECT id, record, signed FROM draws WHERE ledger_id = ? ORDER BY at, id", (ledger_id,))
+            draws = [{"record": json.loads(record), "signed": json.loads(signed), "charge": json.loads(charge),
+                      "paid_by": paying.get(draw_id)}
+                     for draw_id, record, charge, signed in db.execute(
+                         "SELECT id, record, charge, signed FROM draws WHERE ledger_id = ? ORDER BY at, id",
+                         (ledger_id,))
                      if draw_id in wanted]
         return marks, draws
 
