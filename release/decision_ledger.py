@@ -16,6 +16,14 @@ so a crash between the two leaves a line the ledger does not record (what happen
 ``release.decisions.decisions_in_force``), never a ledger entry whose line is lost; when the ledger
 write fails, the line just written is taken back out.
 
+Round 31 (C3, R2): a decision is known by what its signer signed (``decision_id``: the key and the
+signed payload), never by the line's bytes, so the same decision written with other spacing and
+recorded again later is the same decision, still at its first place. And ``decide`` signs the
+ledger's last entry hash (``ledger_prev``) inside the decision, in the same ledger transaction that
+records it: a decision counts as recorded only by the entry right after the head its signer saw, so
+the analyst, who can write ledger entries with the release key, cannot record a reviewer's older
+line later (a keep signed before the ledger recorded decisions, or one whose recording failed).
+
 A rules folder whose ``privacy.yaml`` is absent names no ledger: decisions are then ordered by their
 signed ``recorded_at`` and nothing can tell a deleted line (``anchors_for`` returns None).
 """
@@ -23,7 +31,7 @@ signed ``recorded_at`` and nothing can tell a deleted line (``anchors_for`` retu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +42,16 @@ KIND = "decision"  # the ledger entry's kind
 RESTORE = "restore the decisions file from its backup"
 
 
-def line_sha256(line: str) -> str:
-    """The hash the ledger records of one signed line (its text, without the line end)."""
-    return hashlib.sha256(line.encode("utf-8")).hexdigest()
+def decision_id(line: str) -> str:
+    """The hash the ledger records of one signed decision: of its signer's key id and the payload it
+    signed, in canonical form, whatever the line's spacing or order of keys (round 31, C3); of the
+    line's text when it is not a signed record (such a line never counts)."""
+    from release.approvals import SignedRecord, canonical
+    try:
+        record = SignedRecord.from_line(line)
+    except ValueError:
+        return hashlib.sha256(line.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical({"key_id": record.key_id, "payload": dict(record.payload)})).hexdigest()
 
 
 def names_ledger(rules_dir: Path) -> bool:
@@ -46,21 +61,29 @@ def names_ledger(rules_dir: Path) -> bool:
     return (rules_dir / POLICY_FILE).is_file()
 
 
-def anchor_line(rules_dir: Path, dataset: str, year: int, path: Path, line: str) -> int | None:
-    """Append ``line`` to the decisions file ``path``, then its ``decision`` entry to the ledger the
-    trusted policy names (its seq; None when the policy names none). A ledger write that fails takes
-    the line back out when nothing was appended after it, and re-raises."""
+def anchor_line(rules_dir: Path, dataset: str, year: int, path: Path, sign: Callable[[str], str]) -> int | None:
+    """Sign the decision (``sign(ledger_prev)`` gives its line: ``""`` when the policy names no ledger),
+    append it to the decisions file ``path`` and its ``decision`` entry to the ledger the trusted
+    policy names, right after the head it signed, in one ledger transaction (its seq; None without a
+    ledger). A ledger write that fails takes the line back out when nothing was appended after it,
+    and re-raises."""
     from release.approvals import append_line
     if not names_ledger(rules_dir):
-        append_line(path, line)
+        append_line(path, sign(""))
         return None
     ledger = _ledger(rules_dir)
     size = path.stat().st_size if path.is_file() else 0
-    append_line(path, line)
+    written: list[str] = []
+
+    def write(prev: str) -> str:
+        written.append(sign(prev))
+        append_line(path, written[-1])
+        return decision_id(written[-1])
     try:
-        return ledger.record_decision(dataset=dataset, year=year, decision_sha256=line_sha256(line))
+        return ledger.record_decision(dataset=dataset, year=year, write=write)
     except BaseException:
-        _take_back(path, size, line)
+        if written:
+            _take_back(path, size, written[-1])
         raise
 
 
@@ -92,8 +115,15 @@ def _take_back(path: Path, size: int, line: str) -> None:
 class DecisionAnchors:
     """The ledger's ``decision`` entries for one dataset and year: where each line hash first appears."""
 
-    order: dict[str, int]   # line sha256 -> the seq of the first entry recording it
+    order: dict[str, int]   # decision_id -> the seq of the first entry recording it
     ledger: str             # the ledger's path, for messages
+    prev: dict[str, str] | None = None  # decision_id -> the hash of the entry before that first one
+
+    def recorded(self, digest: str, signed_prev: object) -> int | None:
+        """The seq that orders the decision ``digest``: its first entry, when that entry follows the
+        ledger head its signer signed (``ledger_prev``); None when the ledger does not record it so."""
+        seq = self.order.get(digest)
+        return seq if seq is not None and (self.prev or {}).get(digest) == signed_prev else None
 
     def missing(self, present: set[str]) -> list[str]:
         """Each recorded decision the file lacks, by ledger entry (no values), with the fix."""
@@ -104,10 +134,13 @@ class DecisionAnchors:
 
 def anchors_of(entries: Sequence[Entry], dataset: str, year: int, ledger: str = "") -> DecisionAnchors:
     order: dict[str, int] = {}
+    prev: dict[str, str] = {}
     for entry in entries:
         if entry.kind == KIND and entry.body.get("dataset") == dataset and entry.body.get("year") == year:
-            order.setdefault(str(entry.body.get("decision_sha256")), entry.seq)  # a replayed anchor moves nothing
-    return DecisionAnchors(order, ledger)
+            digest = str(entry.body.get("decision_sha256"))
+            if digest not in order:  # a replayed anchor moves nothing
+                order[digest], prev[digest] = entry.seq, entry.prev
+    return DecisionAnchors(order, ledger, prev)
 
 
 def anchors_for(rules_dir: Path, dataset: str, year: int) -> DecisionAnchors | None:

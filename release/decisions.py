@@ -72,6 +72,7 @@ class Decision:
     finding_id: str = ""   # for kind "finding": the id the packet and ``release decide --finding`` show
     dataset: str = ""
     year: int = 0
+    ledger_prev: str = ""  # the ledger's last entry hash when signed: recorded right after it (round 31)
     signer_role: str = ""  # filled from the trusted signers when the decision is loaded, never signed
     key_id: str = ""
 
@@ -200,11 +201,15 @@ def _sign_and_append(bundle: Path, dataset: str, year: int, out_dir: Path, signi
                             trust.approvals.decide, reviewer)
     values = {"kind": "span", "finding_id": "", **span, "reviewer": signer.name, "recorded_at": utc_now(),
               "manifest_sha256": sha256_file(bundle / MANIFEST), "dataset": dataset, "year": year}
-    record = sign_record(private, "decision", {name: values[name] for name in _SIGNED if name != "kind"}
-                         | {"decision_kind": values["kind"]})
+    signed: list[SignedRecord] = []
+
+    def sign(ledger_prev: str) -> str:
+        signed.append(sign_record(private, "decision", {name: values[name] for name in _SIGNED if name not in ("kind", "ledger_prev")}
+                                  | {"decision_kind": values["kind"], "ledger_prev": ledger_prev}))
+        return signed[-1].to_line()
     path = decisions_path(dataset, year, out_dir)
-    ledger_entry = anchor_line(trust.rules_dir, dataset, year, path, record.to_line())
-    decision = _decision(record, signer)
+    ledger_entry = anchor_line(trust.rules_dir, dataset, year, path, sign)
+    decision = _decision(signed[-1], signer)
     return {"decisions_file": str(path), "ledger_entry": ledger_entry, "signer": signer.to_dict(),
             **decision.to_dict()}
 

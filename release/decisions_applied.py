@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from release.approvals import SignedRecord, short_id, verify_record
-from release.decision_ledger import RESTORE, DecisionAnchors, anchors_for, line_sha256
+from release.decision_ledger import RESTORE, DecisionAnchors, anchors_for, decision_id
 from release.decisions import Decision, _decision, decisions_path
 from release.errors import ApprovalError
 from release.model import Finding
@@ -108,19 +108,22 @@ def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust,
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        digest = line_sha256(line)
+        digest = decision_id(line)
         present.add(digest)
         where = f"{path.name} line {number}"
         decision, why = _valid(line, dataset, year, trust)
+        seq = anchors.recorded(digest, decision.ledger_prev) if anchors is not None and decision else None
         if decision is None:
             ignored.append(f"{where}: {why}")
         elif anchors is None:
             ordered.append(((decision.recorded_at, number), decision))
-        elif digest in anchors.order:
-            ordered.append(((anchors.order[digest], number), decision))
+        elif seq is not None:
+            ordered.append(((seq, number), decision))
         elif decision.decision == "keep":
-            ignored.append(f"{where}: the privacy ledger does not record this decision (a decide that did not "
-                           "finish, or a line added by hand); a keep counts only once recorded: decide again")
+            ignored.append(f"{where}: the privacy ledger does not record this decision right after the head its "
+                           "signer signed (a decide that did not finish, one signed before decisions were recorded, "
+                           "or a line recorded by someone else); a keep counts only as decide records it: decide "
+                           "again")
         else:
             unanchored.append(f"{where}: the privacy ledger does not record this decision; a redact only withholds "
                               "text, so it applies (decide again to record it)")

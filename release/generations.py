@@ -140,10 +140,15 @@ def manifest_problem(dataset: str, manifest: Mapping[str, object], part: str | N
     held the year, or, in a split year, the bundle folder (``part``: ``2019-rms``) names another."""
     known = generations(dataset)
     year, name = manifest.get("year"), recorded_name(manifest)
-    if not known or not isinstance(year, int):
+    if not isinstance(year, int):
         return None
     holding = [g for g in known if g.holds(year)]
     split = len(holding) > 1
+    if part is not None and not split:  # round 31: a folder's name ("2021-anything") carried what it liked
+        return (f"the bundle's folder names a part ({'a generation' if part in names(dataset) else 'not a generation'}) "
+                f"of {year}, which one record system held: its folder is the year's alone (rule generation)")
+    if not known:
+        return None
     if name is None and not split:
         return None
     if name is not None and name not in names(dataset):

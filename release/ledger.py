@@ -379,9 +379,13 @@ class Ledger:
             return self._append(db, "publish", {"dataset": dataset, "year": year, "run_id": run_id,
                                                 "manifest_sha256": manifest_sha256})
 
-    def record_decision(self, *, dataset: str, year: int, decision_sha256: str) -> int:
-        """A reviewer's signed decision line, by its hash (``release.decision_ledger``); the entry's seq."""
+    def record_decision(self, *, dataset: str, year: int, write: Callable[[str], str]) -> int:
+        """A reviewer's signed decision (``release.decision_ledger``): ``write(prev)`` signs it over the
+        ledger's last entry hash, writes its line and gives its id, which the entry records right after
+        that head, in the same transaction; the entry's seq."""
         with self._transaction(write=True) as db:
+            row = db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            decision_sha256 = write(row[0] if row else GENESIS)
             digest = self._append(db, "decision", {"dataset": dataset, "year": year,
                                                    "decision_sha256": decision_sha256})
             return int(db.execute("SELECT seq FROM entries WHERE hash = ?", (digest,)).fetchone()[0])

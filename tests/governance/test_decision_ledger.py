@@ -201,14 +201,15 @@ def _force(built: Built, rules: Path, **anchors: Any) -> Any:
 
 def test_decide_records_the_lines_hash_on_the_ledger_and_its_order_wins_over_the_files(
         built: Built, rules: Path, signing_key: Path) -> None:
-    from release.decision_ledger import line_sha256
+    from release.decision_ledger import decision_id
     first = _record(built, signing_key, rules, "keep")
     second = _record(built, signing_key, rules, "redact")
     path = decisions_path("fioe", 2020, built.out_dir)
     keep, redact = path.read_text(encoding="utf-8").splitlines()
     recorded = _decision_entries()
     assert [e.seq for e in recorded] == [first["ledger_entry"], second["ledger_entry"]]
-    assert [e.body["decision_sha256"] for e in recorded] == [line_sha256(keep), line_sha256(redact)]
+    assert [e.body["decision_sha256"] for e in recorded] == [decision_id(keep), decision_id(redact)]
+    assert [json.loads(line)["payload"]["ledger_prev"] for line in (keep, redact)] == [e.prev for e in recorded]
     assert not any(value in json.dumps([e.body for e in recorded]) for value in RAW_VALUES)
     path.write_text(redact + "\n" + keep + "\n", encoding="utf-8")  # the later line moved up
     force = _force(built, rules)
@@ -310,3 +311,39 @@ def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing
     text = shown(result)
     assert "reviewer decisions: 1 in force, 0 applied by the build, 1 not yet applied (rebuild)" in text
     assert "decision line ignored: " in text and not any(value in text for value in RAW_VALUES)
+
+
+def _analyst_records(rules: Path, line: str) -> None:
+    """What an analyst holding the release key can do: record any line's id on the ledger, at its end."""
+    from release.decision_ledger import decision_id
+    from release.keys import ledger_mac, master_key
+    from release.privacy_policy import open_ledger
+    ledger = open_ledger(rules, None, ledger_mac(master_key().material))
+    ledger.record_decision(dataset="fioe", year=2020, write=lambda prev: decision_id(line))
+
+
+def test_r31_c3_r2_a_decision_is_its_signed_content_recorded_where_its_signer_saw_the_ledger(
+        built: Built, rules: Path, signing_key: Path) -> None:
+    """Round 31, C3: the reviewer's keep written again with other spacing, appended and recorded on the
+    ledger after their redact, was a new line by its bytes, so it was their latest word and the name was
+    published. R2: a keep signed before the ledger recorded decisions (or whose recording failed), its
+    later redact deleted (nothing recorded it either), then recorded by the analyst: the keep was in force.
+    Now a decision is its signer's key and signed payload, and it counts as recorded only by the entry
+    right after the ledger head its signer signed."""
+    _record(built, signing_key, rules, "keep")
+    _record(built, signing_key, rules, "redact")
+    path = decisions_path("fioe", 2020, built.out_dir)
+    keep, redact = path.read_text(encoding="utf-8").splitlines()
+    respaced = json.dumps(json.loads(keep), separators=(" , ", " : "))  # the same record in other bytes
+    assert respaced != keep
+    path.write_text(keep + "\n" + redact + "\n" + respaced + "\n", encoding="utf-8")
+    _analyst_records(rules, respaced)
+    force = _force(built, rules)
+    assert [d.decision for d in force.decisions] == ["redact"] and force.missing == ()  # C3: still the redact
+    # R2: a keep never recorded where its signer saw the ledger, recorded later by the analyst, does not count
+    early = _signed_again(signing_key, keep, recorded_at="2030-01-01T00:00:00+00:00", ledger_prev="")
+    path.write_text(early + "\n", encoding="utf-8")
+    _analyst_records(rules, early)
+    force = _force(built, rules)
+    assert force.decisions == () or [d.decision for d in force.decisions] != ["keep"]
+    assert any("does not record this decision right after the head its signer signed" in why for why in force.ignored)

@@ -41,6 +41,12 @@ def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: P
     assert sorted(result["files"]) == sorted(expected)
     assert not list((tmp_path / "site" / "fioe").glob(".*"))  # no staging folder left behind
     assert verify(tmp_path / "site" / "fioe" / "2020", rules).ok
+    # round 31: a folder naming a part of a year one record system held (its name carried what it liked)
+    (tmp_path / "site" / "fioe" / "2020").rename(tmp_path / "site" / "fioe" / "2020-qxbjzz")
+    report = verify(tmp_path / "site" / "fioe" / "2020-qxbjzz", rules)
+    said = json.dumps(report.to_dict())
+    assert not report.ok and "which one record system held: its folder is the year's alone" in said
+    assert "qxbjzz" not in said.replace(str(tmp_path), "")
 
 
 def test_republishing_the_same_release_repairs_its_copy(built: Built, signing_key: Path, tmp_path: Path,
