@@ -17,7 +17,7 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
    ``generation`` and ``derived_files`` regenerated from the trusted policy, the key's labels and the
    dataset's module; ``rules`` (the policy file's and the signers list's hashes, the signers' count:
    the rest of the section is private) from the trusted rules folder; each public CSV's ``rows`` its
-   count of records; ``privacy.witness_tier`` the trusted witness's tier (round 30); the privacy
+   count of records; ``privacy.witness_tier`` the tier of the witness holding its head (round 30); the privacy
    units named in ``privacy`` those of the trusted ``privacy.yaml``, the tables of its private part
    the trusted tables policy's, the components those the build records; identifiers, hashes,
    versions, names, statuses and listed paths of the form the build writes (``FORMS``).
@@ -194,11 +194,12 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
         problems.append("manifest.json components: names a component the build does not record (rule manifest-text)")
     privacy, units = manifest.get("privacy"), set(trusted.privacy.units)
     tier = privacy.get("witness_tier") if isinstance(privacy, dict) else None
-    if tier is not None and tier != ("folder" if isinstance(trusted.privacy.witness, str) else
-                                     "service" if trusted.privacy.witness is not None else None):
-        # round 30: "folder" where the policy pins a service skipped a published copy's receipt check
-        problems.append("manifest.json privacy.witness_tier: not the tier of the witness the trusted privacy.yaml "
-                        "names (rule manifest-text)")
+    head = privacy.get("ledger_head") if isinstance(privacy, dict) else None
+    if tier is not None and tier != ("service" if isinstance(head, dict) and head.get("receipt") else "folder"):
+        # round 30: a bit of the analyst's, and "folder" skipped a published copy's receipt check. A service's head
+        # has its signed receipt (approve and publish require it after the ledger's anchor there); a folder's has none
+        problems.append("manifest.json privacy.witness_tier: not the tier of the witness that holds the release's "
+                        "ledger head (a service's receipt, or a folder's none), rule manifest-text")
     for key in ("rho_cap", "rho_spent", "rho_charged_by_this_build"):
         named = privacy.get(key) if isinstance(privacy, dict) else None
         if isinstance(named, dict) and not set(named) <= units:

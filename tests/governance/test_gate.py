@@ -44,9 +44,9 @@ def test_approve_then_publish_copies_exactly_public(built: Built, signing_key: P
     # round 31: a folder naming a part of a year one record system held (its name carried what it liked)
     (tmp_path / "site" / "fioe" / "2020").rename(tmp_path / "site" / "fioe" / "2020-qxbjzz")
     report = verify(tmp_path / "site" / "fioe" / "2020-qxbjzz", rules)
-    said = json.dumps(report.to_dict())
+    said = json.dumps([p for check in report.to_dict()["checks"] for p in check["problems"]])
     assert not report.ok and "which one record system held: its folder is the year's alone" in said
-    assert "qxbjzz" not in said.replace(str(tmp_path), "")
+    assert "qxbjzz" not in said
 
 
 def test_republishing_the_same_release_repairs_its_copy(built: Built, signing_key: Path, tmp_path: Path,

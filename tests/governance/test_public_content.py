@@ -351,7 +351,7 @@ MANIFEST_EDITS = {  # round 25, M-notes: the manifest's own keys and free text (
     "R30-differs": (_rules_differs_added, "manifest.json rules.differs_from_installed: belongs to the bundle's "
                                           "private part"),
     "R30-rows": (_rows_told, "manifest.json outputs[1].rows: not the count of the file's records"),
-    "R30-witness-tier": (_tier_told, "manifest.json privacy.witness_tier: not the tier of the witness the trusted"),
+    "R30-witness-tier": (_tier_told, "manifest.json privacy.witness_tier: not the tier of the witness that holds"),
 }
 
 
