@@ -28,10 +28,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:  ## Debian's headless Chromium and its WebDriver, for the review packet and workspace browser tests
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-# Two or more workers (pytest-xdist), one per core; a module's tests stay on one worker (its module
-# fixtures and the session ledger they charge are that worker's).
+# One worker (pytest-xdist) per core plus one: many tests wait on another process (the witness
+# service, Ray's workers, the browser, a CLI build's validation process) while a core idles. A
+# module's tests stay on one worker (its module fixtures and the session ledger they charge are that
+# worker's).
 test: $(STAMP) $(RAY_STAMP) browser  ## run the whole test suite (with Ray, for the --engine ray tests)
-	$(BIN)/python -m pytest -n auto --dist loadscope
+	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope
 
 bench: $(STAMP)  ## run the benchmarks (not part of the tests)
 	$(BIN)/python benchmarks/run_all.py
