@@ -345,9 +345,7 @@ LONGEST_FIRST = (
     "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py", "security/test_governance_attacks.py",
     "security/test_linkage_attacks.py", "governance/test_review_workspace.py", "test_exit_codes.py",
     "governance/test_publish_ledger.py", "governance/test_witness_statements.py", "test_cli_blocked.py",
-    "test_cli_governance.py", "test_jobs.py", "test_verify_rounds.py", "datasets/test_cli_datasets.py",
-    "governance/test_review_browser.py", "security/test_privacy_attacks.py", "test_cli.py", "test_cli_help.py",
-    "test_cli_audit.py", "test_cli_planted_names.py",
+    "test_cli_governance.py", "test_jobs.py", "test_verify_rounds.py",
 )
 
 
