@@ -36,7 +36,7 @@ from release.errors import ApprovalError
 RECORD_VERSION = 2
 SIGNING_CONTEXT = b"release signed record v2\n"
 PUBLIC_KEY_PREFIX = "ed25519:"
-RecordKind = Literal["approval", "decision"]
+RecordKind = Literal["approval", "decision", "seal"]  # seal: an approval's second signature (trust.SEALS)
 
 
 # ---- key derivation ----------------------------------------------------------------

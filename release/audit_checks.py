@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from release import manifest_parts
 from release.audit_report import AuditCheck, Scanner, from_problems, not_run
 from release.config import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
@@ -114,7 +115,8 @@ def check_signatures(bundle: Path, dataset: str, year: int, policy: DatasetPolic
     except ReleaseError as exc:
         return from_problems("approvals", [exc.one_line()], {})
     status = approval_status(bundle / APPROVALS, dataset=dataset, year=year,
-                             manifest_sha256=manifest_sha256(bundle), trust=trust)
+                             manifest_sha256=manifest_sha256(bundle), trust=trust,
+                             private_sha256=manifest_parts.private_sha256(bundle), sealed=True)
     problems = list(status.problems)
     if require_approval and status.missing():
         problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met"

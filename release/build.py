@@ -171,7 +171,8 @@ def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, o
         "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
         "exit_code": 0 if status == "draft" else (6 if budget_only else 5),
         "packet": str(target / "review" / "index.html"),
-        "outputs": manifest["outputs"], "redactions": len(run.events), "verify_rounds": run.rounds,
+        "outputs": [*manifest["outputs"], *manifest["bundle_files"]],  # type: ignore[misc]
+        "redactions": len(run.events), "verify_rounds": run.rounds,
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
         "publication_notes": list(manifest.get("publication_notes", []) or []),  # type: ignore[call-overload]

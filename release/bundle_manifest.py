@@ -234,6 +234,7 @@ class Manifest(_Strict):
     generation: Generation | None = None
     pseudonyms: list[Pseudonym] = []
     outputs: list[Output] = []
+    bundle_files: list[Output] = []  # private part (round 31, C1): the files that stay with the bundle
 
 
 def read(manifest: Mapping[str, Any]) -> Manifest:

@@ -25,7 +25,8 @@ from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.ledger import Ledger
 from release.log import verify_log
 from release.stages.publish import LOG, MANIFEST, sha256_file
-from release.trust import APPROVALS, ApprovalStatus, Trust, approval_status, trust_for, trusted_signer
+from release.trust import (APPROVALS, SEALS, ApprovalStatus, Trust, approval_status, seal_fields, trust_for,
+                           trusted_signer)
 
 PUBLIC = "public"
 
@@ -108,14 +109,21 @@ def listed_outputs(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
     return listed
 
 
+def bundle_outputs(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
+    """The files that stay with the bundle, as its private part lists them (``manifest_parts.BUNDLE_FILES``)."""
+    return listed_outputs({"outputs": manifest.get(manifest_parts.BUNDLE_FILES)})
+
+
 def verify_outputs(bundle: Path, manifest: dict[str, object]) -> Integrity:
-    outputs = manifest.get("outputs")
-    entries = outputs if isinstance(outputs, list) else []
-    listed = listed_outputs(manifest)
+    """The bundle's files against ``manifest`` (the merged one, ``read_manifest``): the public files
+    ``manifest.json`` lists and the files its private part lists, which must be there."""
+    entries = [item for key in ("outputs", manifest_parts.BUNDLE_FILES)
+               for item in (manifest.get(key) if isinstance(manifest.get(key), list) else [])]  # type: ignore[union-attr]
+    listed = {**listed_outputs(manifest), **bundle_outputs(manifest)}
     malformed = [str(i) for i, item in enumerate(entries)
                  if not isinstance(item, dict) or _safe_relpath(item.get("path")) is None
                  or not isinstance(item.get("sha256"), str)]
-    changed, missing = [], []
+    changed, missing = [], ([] if (bundle / manifest_parts.PRIVATE_FILE).is_file() else [manifest_parts.PRIVATE_FILE])
     for relpath, item in listed.items():
         path = bundle / relpath
         if not path.is_file():
@@ -141,7 +149,7 @@ def blocking_count(manifest: dict[str, object]) -> int:
 def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
     """The bundle's approvals of its current manifest, judged by ``trust``."""
     return approval_status(bundle / APPROVALS, dataset=dataset, year=year, manifest_sha256=manifest_sha256(bundle),
-                           trust=trust)
+                           trust=trust, private_sha256=manifest_parts.private_sha256(bundle), sealed=True)
 
 
 def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
@@ -213,6 +221,12 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")
     timestamp = utc_now()
+    sealed = manifest_parts.private_sha256(bundle)
+    if sealed is None:  # require_intact found it; it may have gone since
+        raise ApprovalError("the bundle has no private part to seal", file=str(bundle / manifest_parts.PRIVATE_FILE),
+                            rule="integrity")
+    # the seal first: an approval without its seal counts for nothing, a seal without an approval is inert
+    append_record(bundle / SEALS, sign_record(private, "seal", seal_fields(dataset, year, digest, sealed)))
     append_record(bundle / APPROVALS, sign_record(private, "approval", {
         "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": signer.name,
         "role": signer.role, "note": note, "timestamp": timestamp}))

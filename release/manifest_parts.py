@@ -9,9 +9,13 @@ files exposes, reviewers' decisions, the checks' counts, the run's execution, an
 machine's paths and addresses: rules and expectations folders, the ledger's path, the witness's
 address), and whatever no reader of the portal could regenerate (the run's ids and time, the
 component and engine versions, the expectation suites' hashes: round 30) go to
-``review/manifest_private.json``, listed in the
-manifest's outputs with its SHA-256, so the signature covers them and an auditor with the bundle
-sees them; ``read`` merges the two parts.
+``review/manifest_private.json``, which an auditor with the bundle reads (``merged`` merges the two parts).
+Round 31 (C1): ``manifest.json`` lists only the files the portal gets. The files that stay with the
+bundle (the redaction log, ``review/``) are listed with their hashes in the private part
+(``bundle_files``), and the private part is bound by a second signature of each approval, its seal
+(``gate.approve``), which stays with the bundle too: their hashes and sizes, which no reader of the
+portal could regenerate and whose bytes the analyst writes, were published, so padding or grinding
+them carried any value.
 An exact count of rows without a person key, published, bounded the protected table's total
 exactly (issue #12, attack 1e).
 """
@@ -25,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 PRIVATE_FILE = "review/manifest_private.json"
+BUNDLE_FILES = "bundle_files"  # the files that stay with the bundle, with their hashes (round 31, C1)
 PRIVATE_KEYS = ("inputs", "redaction_log", "findings", "review_decisions", "checks", "execution",
-                "run_id", "created_at", "components", "pii_engine", "expectations")
+                "run_id", "created_at", "components", "pii_engine", "expectations", BUNDLE_FILES)
 PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id")
 # sections split key by key: the build machine's paths and addresses stay with the bundle. Nothing on the
 # portal can hold them to anything, so in the public part they were a channel for any value (attack round
@@ -84,8 +89,14 @@ def public_part_problems(public: Mapping[str, Any]) -> list[str]:
     found = [k for k in PRIVATE_KEYS if k in public]
     found += [f"{section}.{k}" for section, keys in PRIVATE_NESTED.items()
               if isinstance(public.get(section), Mapping) for k in keys if k in public[section]]
+    outputs = public.get("outputs")
+    kept = [str(o.get("path")) for o in outputs if isinstance(o, Mapping) and not str(o.get("path")).startswith("public/")] \
+        if isinstance(outputs, list) else []
     return [f"manifest.json {key}: belongs to the bundle's private part ({PRIVATE_FILE}), never beside the public "
-            "files, rule manifest-keys" for key in found]
+            "files, rule manifest-keys" for key in found] + \
+        ([f"manifest.json outputs: lists {len(kept)} file(s) that stay with the bundle; their hashes and sizes belong to "
+          f"the bundle's private part ({PRIVATE_FILE}), rule manifest-keys (a bundle built before round 31 is "
+          "rebuilt once)"] if kept else [])
 
 
 def private_text(private: Mapping[str, Any]) -> str:
@@ -93,21 +104,17 @@ def private_text(private: Mapping[str, Any]) -> str:
 
 
 def merged(bundle: Path, public: dict[str, Any]) -> dict[str, Any]:
-    """The full manifest: ``public`` with the bundle's private part, when that file is there and
-    matches the hash the manifest lists for it (a published copy has none; a changed file is left
-    out here and reported by the integrity check, which compares every listed file)."""
-    outputs = public.get("outputs")
-    listed = next((item for item in outputs if isinstance(item, dict) and item.get("path") == PRIVATE_FILE), None) \
-        if isinstance(outputs, list) else None
+    """The full manifest: ``public`` with the bundle's private part, when that file is there and is a JSON
+    object (a published copy has none). Nothing in ``manifest.json`` names the private part (round 31,
+    C1: its hash was published, and its content is the analyst's); what binds it to the release is each
+    approval's seal (``private_sha256``, checked by ``trust.approval_status``), and its own files' hashes
+    (``bundle_files``) are compared by the integrity check."""
     path = bundle / PRIVATE_FILE
-    if listed is None or not path.is_file():
-        return public
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != listed.get("sha256"):
+    if not path.is_file():
         return public
     try:
-        private = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        private = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return public
     if not isinstance(private, dict):
         return public
@@ -119,3 +126,9 @@ def merged(bundle: Path, public: dict[str, Any]) -> dict[str, Any]:
         elif key in PRIVATE_KEYS:
             full[key] = value
     return full
+
+
+def private_sha256(bundle: Path) -> str | None:
+    """The SHA-256 of the bundle's private part, which each approval's seal signs; None without one."""
+    path = bundle / PRIVATE_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None

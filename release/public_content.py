@@ -305,20 +305,15 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
 
 def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[str]:
     """The manifest's ``outputs`` in the order ``publish.write_bundle`` lists them: the public CSVs as the
-    data package's resources, ``datapackage.json``, the other public files, the log, the review files and
-    the private manifest last; and its rules and suites files by path. A list the build orders one way
-    carries nothing in its order (round 29)."""
-    from release.manifest_parts import PRIVATE_FILE
-    from release.stages.publish import LOG
-
+    data package's resources, ``datapackage.json``, then the other public files (the files that stay with
+    the bundle are listed in its private part: round 31, C1); and its rules and suites files by path. A
+    list the build orders one way carries nothing in its order (round 29)."""
     outputs = manifest.get("outputs")
     given = [str(o.get("path")) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
     csvs = [f"public/{path}" for path in resources if f"public/{path}" in given]
     package = [p for p in ("public/datapackage.json",) if p in given]
     public = sorted(p for p in given if p.startswith("public/") and p not in csvs and p not in package)
-    review = sorted(p for p in given if p.startswith("review/") and p != PRIVATE_FILE)
-    expected = csvs + package + public + [p for p in (LOG,) if p in given] + review + \
-        [p for p in (PRIVATE_FILE,) if p in given]
+    expected = csvs + package + public
     problems = ["manifest.json outputs: not in the order the build lists them (rule manifest-text)"] \
         if sorted(expected) == sorted(given) and expected != given else []
     for section in ("rules", "expectations"):

@@ -32,6 +32,10 @@ from release.stages.publish import sha256_file
 
 SIGNERS_FILE = paths.SIGNERS_FILE
 APPROVALS = "approvals.jsonl"
+# Each approval's second signature, its seal: the same key signs the manifest's hash with the hash of the
+# bundle's private part, which manifest.json no longer names (round 31, C1). It stays with the bundle:
+# published, the private part's hash would carry whatever the analyst ground into that file.
+SEALS = "approvals_bundle.jsonl"
 
 
 class TrustedSigner(BaseModel):
@@ -218,11 +222,34 @@ def approval_problems(record: SignedRecord, *, dataset: str, year: int, manifest
     return problems
 
 
+def seal_fields(dataset: str, year: int, manifest_sha256: str, private_sha256: str) -> dict[str, object]:
+    """What an approval's seal signs (``gate.approve``)."""
+    return {"dataset": dataset, "year": year, "manifest_sha256": manifest_sha256, "private_sha256": private_sha256}
+
+
+def sealed_keys(seals_file: Path, fields: Mapping[str, object]) -> set[str]:
+    """The keys whose seal in ``seals_file`` signs exactly ``fields`` (the bundle as it is now)."""
+    lines = seals_file.read_text(encoding="utf-8").splitlines() if seals_file.is_file() else []
+    found = set()
+    for line in lines:
+        try:
+            record = SignedRecord.from_line(line)
+        except ValueError:
+            continue
+        if not verify_record(record, "seal") and all(record.payload.get(k) == v for k, v in fields.items()):
+            found.add(record.key_id)
+    return found
+
+
 def approval_status(approvals_file: Path, *, dataset: str, year: int, manifest_sha256: str,
-                    trust: Trust) -> ApprovalStatus:
-    """Every line of ``approvals.jsonl``, verified and matched against the trusted signers."""
+                    trust: Trust, private_sha256: str | None = None, sealed: bool = False) -> ApprovalStatus:
+    """Every line of ``approvals.jsonl``, verified and matched against the trusted signers. With
+    ``sealed`` (a bundle, not a published copy), an approval counts only with its signer's seal of this
+    manifest and of the bundle's private part as it is now (``private_sha256``; None: it is missing)."""
     signed: dict[str, Signer] = {}
     problems: list[str] = []
+    seals = sealed_keys(approvals_file.with_name(SEALS), seal_fields(dataset, year, manifest_sha256, private_sha256)) \
+        if sealed and private_sha256 is not None else set()
     lines = approvals_file.read_text(encoding="utf-8").splitlines() if approvals_file.is_file() else []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -237,6 +264,10 @@ def approval_status(approvals_file: Path, *, dataset: str, year: int, manifest_s
         signer = trust.signers.get(record.key_id)
         if signer is None and not found:
             found.append(f"not a trusted signer in {trust.signers.path}")
+        if sealed and not found and record.key_id not in seals:
+            found.append(f"no seal by the same key of the bundle's private part as it is now ({SEALS}): the private "
+                         "part or its files changed since it was approved, or the approval was copied from another "
+                         "bundle")
         problems += [f"{where}: {p}" for p in found]
         if signer is not None and not found:
             signed.setdefault(record.key_id, signer)

@@ -70,9 +70,10 @@ FORMS: dict[str, re.Pattern[str]] = {
     "expectations.origin": _WORD, "expectations.files[].path": _PATH, "expectations.files[].sha256": _HEX64,
     "expectations.differs_from_installed[]": _PATH,
     "redaction_log.head": _HEX64,
-    "outputs[].sha256": _HEX64,
-    "outputs[].path": re.compile(r"public/.+|redaction_log\.jsonl|review/(validation_raw|validation_public|findings|"
-                                 r"blocking|manifest_private)\.json|review/index\.html"),
+    "outputs[].sha256": _HEX64, "outputs[].path": re.compile(r"public/.+"),
+    "bundle_files[].sha256": _HEX64,
+    "bundle_files[].path": re.compile(r"redaction_log\.jsonl|review/(validation_raw|validation_public|findings|"
+                                      r"blocking)\.json|review/index\.html"),
     "record_risk[].verdict": re.compile("green|amber|red"),
     "privacy.ledger_id": _HEX64, "privacy.run_id": _HEX32, "privacy.witness_tier": re.compile("service|folder"),
     "privacy.ledger_head.ledger_id": _HEX64, "privacy.ledger_head.head": _HEX64,

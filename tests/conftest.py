@@ -301,6 +301,40 @@ def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: i
     return raw, out
 
 
+def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, reviewer: str = "A. Counsel",
+                         role: str = "legal", timestamp: str | None = None) -> None:
+    """A reviewer's key signs the bundle as it is, without ``release approve`` (its checks skipped): the
+    approval line and its seal of the bundle's private part (``gate.approve`` writes both), which is what
+    publish and the audit must check again."""
+    from release.approvals import append_record, load_private_key, sign_record, utc_now
+    from release.manifest_parts import private_sha256
+    from release.stages.publish import sha256_file
+    from release.trust import APPROVALS, SEALS, seal_fields
+
+    private = load_private_key(key)
+    digest = sha256_file(bundle / "manifest.json")
+    append_record(bundle / SEALS, sign_record(private, "seal", seal_fields(dataset, year, digest,
+                                                                         private_sha256(bundle) or "")))
+    append_record(bundle / APPROVALS, sign_record(private, "approval", {
+        "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": reviewer, "role": role, "note": "",
+        "timestamp": timestamp or utc_now()}))
+
+
+def rehash_kept(bundle: Path) -> None:
+    """Re-hash the files that stay with the bundle into its private part, as an analyst who edited one of
+    them would (since round 31 they are listed there, ``bundle_files``, not in manifest.json)."""
+    import json
+
+    from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
+    from release.stages.publish import sha256_file
+
+    path = bundle / PRIVATE_FILE
+    private = json.loads(path.read_text(encoding="utf-8"))
+    for item in private[BUNDLE_FILES]:
+        item["sha256"], item["bytes"] = sha256_file(bundle / item["path"]), (bundle / item["path"]).stat().st_size
+    path.write_text(private_text(private), encoding="utf-8")
+
+
 def valid_typed_package(public: Path) -> dict:
     """``frictionless.validate`` of a bundle's public folder, which must pass with typed fields
     (foreign keys resolved); returns the descriptor."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from release import bundles, generations
 from release.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ReleaseError
-from release.gate import approvals_of, blocking_count, bundle_dir, listed_outputs, read_manifest
+from release.gate import approvals_of, blocking_count, bundle_dir, bundle_outputs, read_manifest
 from release.trust import trust_for
 from release.review.inputs import inputs_from_bundle
 from release.review.render import render_review
@@ -27,7 +27,7 @@ def write_review(bundle_dir: Path, previous_bundle: Path | None = None) -> Path:
     """Write ``review/index.html`` unless the manifest already lists one (then it is final:
     it is restored only if missing and the render reproduces its listed hash)."""
     path = bundle_dir / "review" / PACKET
-    listed = listed_outputs(read_manifest(bundle_dir)).get(f"review/{PACKET}")
+    listed = bundle_outputs(read_manifest(bundle_dir)).get(f"review/{PACKET}")
     if listed is not None and path.is_file():
         return path
     text = render_review(inputs_from_bundle(bundle_dir, previous_bundle))
@@ -56,7 +56,7 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
                if isinstance(d, dict)}
     result: dict[str, object] = {
         "dataset": dataset, "year": year, "packet": str(path),
-        "listed_in_manifest": f"review/{PACKET}" in listed_outputs(manifest),
+        "listed_in_manifest": f"review/{PACKET}" in bundle_outputs(manifest),
         "status": manifest.get("status"), "blocking_findings": blocking_count(manifest)}
     try:
         trust = trust_for(dataset, rules_dir, manifest)

@@ -150,20 +150,23 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
             for relpath, text in sorted(bundle.public_texts.items()):
                 _write_text(staging / "public" / relpath, text)
                 outputs.append({"path": f"public/{relpath}"})
+        # the files that stay with the bundle are listed in its private part, never in manifest.json:
+        # their hashes and sizes would reach the portal, and their bytes are the analyst's (round 31, C1)
+        kept: list[dict[str, object]] = []
         _write_text(staging / LOG, "\n".join(bundle.log_lines) + "\n")
-        outputs.append({"path": LOG})  # its entry count is private (manifest_parts)
+        kept.append({"path": LOG})  # its entry count is private (manifest_parts)
         for relpath, text in sorted(bundle.review_files.items()):
             _write_text(staging / "review" / relpath, text)
-            outputs.append({"path": f"review/{relpath}"})
-        manifest = dict(bundle.manifest)
-        public, private = manifest_parts.split(manifest)
-        _write_text(staging / manifest_parts.PRIVATE_FILE, manifest_parts.private_text(private))
-        outputs.append({"path": manifest_parts.PRIVATE_FILE})
-        for item in outputs:
+            kept.append({"path": f"review/{relpath}"})
+        for item in (*outputs, *kept):
             path = staging / str(item["path"])
             item["sha256"] = sha256_file(path)
             item["bytes"] = path.stat().st_size
-        manifest["outputs"] = public["outputs"] = outputs
+        manifest = dict(bundle.manifest)
+        manifest["outputs"], manifest[manifest_parts.BUNDLE_FILES] = outputs, kept
+        public, private = manifest_parts.split(manifest)
+        # the private part itself is bound by each approval's seal (``gate.approve``), not by manifest.json
+        _write_text(staging / manifest_parts.PRIVATE_FILE, manifest_parts.private_text(private))
         # manifest.json (signed, and copied to the portal) carries no exact count about the raw data
         # keys sorted: their order carries nothing (round 29: a reordered object rewrote to its own bytes)
         _write_text(staging / MANIFEST, json_text(public, ascii_only=True, sort=True))

@@ -8,10 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import trusted_rules
+from conftest import rehash_kept, sign_outside_approve, trusted_rules
 from governance.conftest import Built, build_bundle, new_key
 
-from release.approvals import append_record, load_private_key, sign_record
 from release.errors import ApprovalError, EnvironmentProblem
 from release.gate import approve, read_manifest
 from release.publication import publish
@@ -145,11 +144,7 @@ def test_publish_before_approval_fails(built: Built, tmp_path: Path, rules: Path
 def test_publish_refuses_blocking_findings_even_when_signed(make_bundle, signing_key: Path, tmp_path: Path,
                                                             rules: Path) -> None:
     built: Built = make_bundle(blocking=True)
-    digest = sha256_file(built.bundle / "manifest.json")
-    approval = sign_record(load_private_key(signing_key), "approval", {
-        "dataset": "fioe", "year": 2020, "manifest_sha256": digest, "reviewer": "A. Reviewer", "role": "legal",
-        "note": "", "timestamp": "2021-01-01T00:00:00+00:00"})
-    append_record(built.bundle / "approvals.jsonl", approval)  # signed by hand, bypassing approve()
+    sign_outside_approve(built.bundle, signing_key, "fioe", 2020, "A. Reviewer")  # bypassing approve()
     with pytest.raises(ApprovalError, match="blocking findings"):
         publish("fioe", 2020, built.out_dir, tmp_path / "site", rules_dir=rules)
 
@@ -196,10 +191,8 @@ def _rechain_without_last_report(built: Built) -> None:
     manifest = read_manifest(built.bundle)  # and re-hash the manifest, as the attacker would
     trailer = json.loads(forged[-1])
     manifest["redaction_log"] = {"entries": trailer["count"], "head": trailer["head"]}
-    for output in manifest["outputs"]:
-        if output["path"] == "redaction_log.jsonl":
-            output["sha256"], output["bytes"] = sha256_file(log), log.stat().st_size
     (built.bundle / "manifest.json").write_text(json.dumps(manifest))
+    rehash_kept(built.bundle)
 
 
 @pytest.mark.parametrize(

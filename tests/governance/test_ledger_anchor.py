@@ -257,11 +257,8 @@ def _strip(manifest: dict) -> None:
 
 def _sign_outside_approve(world: World, bundle: Path) -> None:
     """The reviewer's key signs the edited manifest without ``approve`` (publish must check again)."""
-    from release.approvals import append_record, load_private_key, sign_record, utc_now
-    from release.stages.publish import sha256_file
-    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(world.counsel), "approval", {
-        "dataset": "fioe", "year": 2021, "manifest_sha256": sha256_file(bundle / "manifest.json"),
-        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+    from conftest import sign_outside_approve
+    sign_outside_approve(bundle, world.counsel, "fioe", 2021)
 
 
 def _copy_by_hand(bundle: Path, portal: Path) -> Path:

@@ -361,7 +361,6 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(worl
     binding to redo). Before, approve, publish, the audit and verify passed: a derived resource was held
     to its keys only. Now its resource is regenerated from the dataset's module, values too."""
     from release.synth.firearms import generate_firearms, write_firearms
-    from release.stages.publish import sha256_file
 
     raw, out = world.tmp / "raw-firearms", world.tmp / "rel-firearms"
     write_firearms(generate_firearms(2021, seed=7, first_year=2020, crime_guns_per_year=40), raw)
@@ -378,10 +377,8 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused_everywhere(worl
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
     assert said in refusal or "rule statement-text" in refusal, refusal
     assert SECRET not in refusal
-    from release.approvals import append_record, load_private_key, sign_record, utc_now
-    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(world.counsel), "approval", {
-        "dataset": "firearms", "year": int(YEAR), "manifest_sha256": sha256_file(bundle / "manifest.json"),
-        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+    from conftest import sign_outside_approve
+    sign_outside_approve(bundle, world.counsel, "firearms", int(YEAR))
     world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
     assert not (world.site / "firearms" / YEAR).exists()
     code, stdout, stderr = invoke("verify", str(world.site / "firearms" / YEAR), "--rules", str(world.rules))

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke as _invoke
-from conftest import build_copy_for_test, new_signer, public_key, small_fioe_build, trust, trusted_rules
+from conftest import (build_copy_for_test, new_signer, public_key, rehash_kept, sign_outside_approve, small_fioe_build,
+                      trust, trusted_rules)
 
 from release.approvals import load_private_key, one_line, sign_record
 from release.keys import keys_for_manifest, load_or_create_key
@@ -71,11 +72,7 @@ class World:
 
     def sign_by_hand(self, key: Path) -> None:
         """An approval line for the current manifest, written without ``release approve``."""
-        record = sign_record(load_private_key(key), "approval", {
-            "dataset": "fioe", "year": 2020, "manifest_sha256": sha256_file(self.bundle / "manifest.json"),
-            "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": "2021-01-15T10:00:00+00:00"})
-        with (self.bundle / "approvals.jsonl").open("a") as handle:
-            handle.write(record.to_line() + "\n")
+        sign_outside_approve(self.bundle, key, "fioe", 2020, timestamp="2021-01-15T10:00:00+00:00")
 
     def rehash(self, manifest: dict | None = None) -> None:
         """Re-hash every output into the manifest, as an attacker who edited files would."""
@@ -84,6 +81,7 @@ class World:
             path = self.bundle / output["path"]
             output["sha256"], output["bytes"] = sha256_file(path), path.stat().st_size
         (self.bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        rehash_kept(self.bundle)
 
     def cmd(self, name: str, *more: str) -> list[str]:
         return [name, "fioe", YEAR, "--out", str(self.out), "--rules", str(self.rules), *more]

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BuildWorld, authoritative_ledger, build_world, small_fioe_build
+from conftest import BuildWorld, authoritative_ledger, build_world, sign_outside_approve, small_fioe_build
 from conftest import invoke as _invoke
 
-from release.approvals import load_private_key, sign_record
 from release.gate import read_manifest
-from release.stages.publish import sha256_file
 
 YEAR = "2020"
 
@@ -49,11 +47,7 @@ class World(BuildWorld):
     def sign_by_hand(self, bundle: Path) -> None:
         """A trusted reviewer's approval line for the bundle's manifest, written without ``release approve``
         (its checks skipped): what ``publish`` must check again."""
-        record = sign_record(load_private_key(self.counsel), "approval", {
-            "dataset": "fioe", "year": 2020, "manifest_sha256": sha256_file(bundle / "manifest.json"),
-            "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": "2021-01-15T10:00:00+00:00"})
-        with (bundle / "approvals.jsonl").open("a") as handle:
-            handle.write(record.to_line() + "\n")
+        sign_outside_approve(bundle, self.counsel, "fioe", 2020, timestamp="2021-01-15T10:00:00+00:00")
 
 
 @pytest.fixture()

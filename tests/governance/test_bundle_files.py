@@ -1,0 +1,111 @@
+"""Issue #12, attack round 31 (C1), through the CLI: the files that stay with the bundle carry nothing to the portal.
+
+Before the fix the published ``manifest.json`` listed the SHA-256 and size of the redaction log, the review
+files and the private part. Their bytes are the analyst's (trailing spaces in a JSON or HTML file, the private
+part's run id), so padding a file to a size, or grinding its hash, published any value, and every check
+passed. Now ``manifest.json`` lists the public files only; the bundle's private part lists the others with
+their hashes, and each approval carries a second signature, its seal, over the manifest's hash and the
+private part's, which stays with the bundle (``approvals_bundle.jsonl``).
+
+The analyst holds the release key and can rewrite any file of the bundle; they cannot sign as the trusted
+reviewer. Fictitious values only (``SECRET``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import invoke, rehash_kept
+from governance.test_ledger_anchor import World
+from governance.test_public_content import _honest, _rebind
+from governance.test_trusted_release import YEAR, _org
+from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
+from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
+from release.stages.publish import sha256_file
+from release.trust import SEALS
+
+SECRET = 4242  # the fictitious value the analyst pads each kept file's size to carry
+KEPT = ("redaction_log.jsonl", "review/findings.json", "review/index.html", "review/validation_public.json",
+        "review/validation_raw.json")
+
+
+def _pad(bundle: Path) -> None:
+    """Each kept file (and the private part) padded with trailing spaces to a size that is SECRET mod 65536."""
+    for relpath in (*KEPT, PRIVATE_FILE):
+        path = bundle / relpath
+        text = path.read_text(encoding="utf-8").removesuffix("\n")
+        size = len((text + "\n").encode("utf-8"))
+        path.write_text(text + " " * ((SECRET - size) % 65536) + "\n", encoding="utf-8")
+        if relpath != PRIVATE_FILE:
+            rehash_kept(bundle)
+
+
+def _copy(world: World, honest: Path, name: str) -> tuple[Path, Path]:
+    out = world.tmp / f"rel-{name}"
+    shutil.copytree(honest, out)
+    return out, out / "fioe" / YEAR
+
+
+def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: World) -> None:  # noqa: F811
+    honest = _honest(world)
+    bundle = honest / "fioe" / YEAR
+    public = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    private = json.loads((bundle / PRIVATE_FILE).read_text(encoding="utf-8"))
+    assert all(o["path"].startswith("public/") for o in public["outputs"]) and BUNDLE_FILES not in public
+    assert {o["path"] for o in private[BUNDLE_FILES]} >= set(KEPT)
+    assert PRIVATE_FILE not in {o["path"] for o in private[BUNDLE_FILES]}  # the seals hold it
+    honest_manifest = sha256_file(bundle / "manifest.json")
+
+    # the size channel of round 31: every kept file padded, re-hashed into the private part. The trusted
+    # reviewer approves what they are shown and it is published; the portal's manifest is byte for byte the
+    # honest one, and no published file holds a kept file's hash or size
+    out, padded = _copy(world, honest, "padded")
+    _pad(padded)
+    assert sha256_file(padded / "manifest.json") == honest_manifest
+    org = _org(out, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert (padded / SEALS).is_file()
+    world.ok("publish", *org[:2], "--to", str(world.site), *org[2:])
+    copy = world.site / "fioe" / YEAR
+    assert sha256_file(copy / "manifest.json") == honest_manifest
+    published = " ".join(p.read_text(encoding="utf-8") for p in copy.rglob("*") if p.is_file())
+    for relpath in (*KEPT, PRIVATE_FILE):
+        assert sha256_file(padded / relpath) not in published and str((padded / relpath).stat().st_size) not in published
+    assert not (copy / SEALS).exists()
+    code, stdout, stderr = invoke("verify", str(copy), "--rules", str(world.rules))
+    assert code == 0, stdout + stderr
+
+    # after the approval, the private part changed (its kept files re-hashed into it): the seal no longer
+    # holds it, so the approval counts for nothing. Publish 7, the audit 8, naming the seal and no value
+    out, sealed = _copy(world, honest, "after-approval")
+    org = _org(out, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    log = sealed / "redaction_log.jsonl"
+    log.write_text(log.read_text(encoding="utf-8").removesuffix("\n") + " " * SECRET + "\n", encoding="utf-8")
+    rehash_kept(sealed)
+    refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.tmp / "site-2"),
+                            *org[2:])
+    assert "no seal by the same key" in refusal and str(SECRET) not in refusal, refusal
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert code == 8 and checks["approvals"]["status"] == "fail", stdout + stderr
+    assert any("no seal by the same key" in p for p in checks["approvals"]["problems"])
+    # an approval with its seal copied from the honest bundle's approval does not move to another private part
+    shutil.copy(sealed / SEALS, padded / SEALS)
+    assert world.refused(7, "rule approvals-required", "publish", *_org(world.tmp / "rel-padded", world)[:2], "--to",
+                         str(world.tmp / "site-3"), *_org(world.tmp / "rel-padded", world)[2:])
+
+    # the old form: the kept files listed again in manifest.json with their hashes, bound again on the
+    # ledger. approve refuses it (7, manifest-keys), and a hand-made portal copy fails verify (8)
+    out, listed = _copy(world, honest, "listed")
+    manifest = json.loads((listed / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"] += [{"path": relpath, "sha256": sha256_file(listed / relpath),
+                             "bytes": (listed / relpath).stat().st_size} for relpath in KEPT]
+    (listed / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n",
+                                          encoding="utf-8")
+    _rebind(world, listed)
+    org = _org(out, world)
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "stay with the bundle" in refusal and "rule manifest-keys" in refusal, refusal
