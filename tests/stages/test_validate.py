@@ -469,3 +469,31 @@ def test_public_street_check_allows_routes_not_house_numbers(street: str, passes
     frame["street"] = [street] * len(frame)
     _, findings = run("public", frame, None)
     assert (("expect_column_values_to_match_regex", "street", "blocking") not in summary(findings)) == passes
+
+
+def test_the_restated_ge_methods_give_ge_own_values_on_every_shipped_check() -> None:
+    """``validate_engine._configuration_once_per_call`` restates three GE methods (one configuration per
+    call instead of one per key, for speed): on every check of every shipped suite they give what GE's
+    own give, for each key GE asks them about."""
+    from great_expectations import __version__ as ge_version
+
+    from release.stages.validate_suites import parse_suite
+
+    engine_module._gx()
+    assert ge_version == engine_module.PATCHED_GE, "the pin moved: compare GE's new methods and restate them again"
+    originals = engine_module.GE_ORIGINALS
+    built: list[object] = []
+
+    def build(check: object, index: int, fail: object) -> object:
+        built.append(engine_module.build_expectation(check, index, fail))  # type: ignore[arg-type]
+        return built[-1]
+
+    suites = sorted((ROOT / "expectations").glob("*.json"))
+    for path in suites:
+        parse_suite(path, None, build)
+    assert len(suites) >= 10 and len(built) > 200
+    for expectation in built:
+        assert expectation._get_domain_kwargs() == originals["_get_domain_kwargs"](expectation)
+        assert expectation._get_success_kwargs() == originals["_get_success_kwargs"](expectation)
+        for key in (*expectation.domain_keys, *expectation.success_keys, *expectation.runtime_keys, "no_such_key"):
+            assert expectation._get_success_kwarg(key, "d") == originals["_get_success_kwarg"](expectation, key, "d")
