@@ -90,6 +90,9 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
         if ledger.get("witness") in ("none", "not anchored yet"):  # a rolled-back ledger passes without it
             checks.append(not_run("privacy_ledger_witness", f"the ledger's witness: {ledger['witness']}; a ledger "
                                   "rolled back or replaced cannot be told from the authoritative one"))
+        if raw_dir is None and policy is not None:  # with the raw export, the replay checks the same
+            from release.record_replay import check_decisions
+            checks.append(check_decisions(policy, manifest, bundle, chosen_dir("redaction_rules", rules_dir)[0]))
     with progress.stage("audit: raw values and log tokens") if raw_dir else contextlib.nullcontext():
         checks += raw_checks(policy, frames, manifest, bundle, year, raw_dir, keys.tokens if keys else None, public,
                              master=hmac_key if keys else None, rules_dir=chosen_dir("redaction_rules", rules_dir)[0])

@@ -135,6 +135,21 @@ def _seq(entry: Mapping[str, Any]) -> str:
     return str(entry["seq"]) if type(entry.get("seq")) is int else "(unnumbered)"
 
 
+DECISIONS = "reviewer_decisions"
+
+
+def check_decisions(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path) -> AuditCheck:
+    """What the reviewers' signed decisions hold without the raw export (plain ``audit``; with ``--raw``
+    ``check_replayed`` reports the same among its cells): every reviewer entry of the log made by a signed
+    decision of a trusted reviewer in force, and every decision the privacy ledger records in the
+    decisions file (round 30, R3: before, only ``audit --raw`` saw a deleted decision)."""
+    spans, decisions, problems = logged_spans(bundle)
+    reviewed = [e for es in spans.values() for e in es] + decisions
+    problems += _unsigned(policy, manifest, bundle, rules_dir, reviewed)
+    return from_problems(DECISIONS, problems, {"reviewer_entries": sum(
+        1 for e in reviewed if e.get("detector") == "reviewer" or e.get("action") == "keep")})
+
+
 def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path,
               entries: list[dict[str, Any]]) -> list[str]:
     """The log's reviewer entries (a kept span, a reviewer's span or cell redaction) that no signed

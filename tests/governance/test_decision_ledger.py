@@ -30,6 +30,7 @@ from governance.test_trusted_release import base, world  # noqa: F401  (the fixt
 
 from release.decisions import decisions_path
 from release.ledger import Ledger
+from release.record_replay import DECISIONS
 
 REDETECTED = "redactions_redetected"
 RESTORE = "restore the decisions file from its backup"
@@ -105,6 +106,10 @@ def test_r3_reordered_or_deleted_decisions_never_publish_what_the_reviewer_last_
     problems = checks[REPLAYED]["problems"]
     assert code == 8 and any(RESTORE in p and p.startswith(f"ledger entry {recorded[1].seq}:") for p in problems)
     assert name not in json.dumps(checks), problems
+    code, checks = _audit_plain(world, out)  # without the raw export the audit sees it too
+    problems = checks[DECISIONS]["problems"]
+    assert code == 8 and any(RESTORE in p and p.startswith(f"ledger entry {recorded[1].seq}:") for p in problems)
+    assert name not in json.dumps(checks), problems
     code, stdout, stderr = invoke("review", *org, "--json")  # the reviewer's view says so too
     missing = json.loads(stdout)["decisions_missing"]
     assert code == 0 and len(missing) == 1 and RESTORE in missing[0] and name not in stdout + stderr
@@ -115,6 +120,9 @@ def test_r3_reordered_or_deleted_decisions_never_publish_what_the_reviewer_last_
     assert "no signed decision of a trusted reviewer in force makes" in said and name not in said, said
     code, checks = _audit_raw(world, out, raw)
     assert code == 8 and checks[REPLAYED]["status"] == "fail" and name not in json.dumps(checks)
+    assert DECISIONS not in checks  # with the raw export, the replay reports it
+    code, checks = _audit_plain(world, out)
+    assert code == 8 and checks[DECISIONS]["status"] == "fail" and name not in json.dumps(checks)
 
     # a rebuild with the lines reordered applies the reviewer's last word: the name is redacted
     world.ok(*world.build(out, "--json", raw=raw, year=YEAR))
@@ -130,6 +138,12 @@ def test_r3_reordered_or_deleted_decisions_never_publish_what_the_reviewer_last_
     assert RESTORE in packet and name not in packet
     code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--raw", str(raw))
     assert code == 7 and name not in stdout + stderr
+
+
+def _audit_plain(world: World, out: Path) -> tuple[int, dict[str, dict]]:
+    code, stdout, stderr = invoke("audit", *_org(out, world), "--no-scan", "--allow-unverified", "--json")
+    assert "Traceback" not in stdout + stderr and stdout.startswith("{"), stdout + stderr
+    return code, {c["name"]: c for c in json.loads(stdout)["checks"]}
 
 
 def test_m2_a_reviewer_reverses_their_keep_on_the_rebuilt_bundle(world: World) -> None:
