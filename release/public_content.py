@@ -331,9 +331,19 @@ def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     listed = privacy.get("tables") if isinstance(privacy, dict) else None
     names = [str(t.get("table")) for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
     order = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
-    if names and sorted(names) == sorted(order) and names != order:
-        return ["manifest.json privacy.tables: not in the trusted tables policy's order (rule manifest-text)"]
-    return []
+    problems = ["manifest.json privacy.tables: not in the trusted tables policy's order (rule manifest-text)"] \
+        if names and sorted(names) == sorted(order) and names != order else []
+    # round 31 (minor): the measurements and spends are drawn table by table in the policy's order, each
+    # table's data years in turn; in any other order their arrangement carried log2(n!) bits
+    place = {name: number for number, name in enumerate(order)}
+    for key in ("measurements", "spends"):
+        items = privacy.get(key) if isinstance(privacy, dict) else None
+        keys = [(place.get(str(i.get("table")), len(order)), i.get("data_year") if type(i.get("data_year")) is int else 0)
+                for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        if keys != sorted(keys):
+            problems.append(f"manifest.json privacy.{key}: not in the order the build draws them (the trusted tables "
+                            "policy's order, then data year), rule manifest-text")
+    return problems
 
 
 def _derived_paths(trusted: Trusted) -> frozenset[str]:

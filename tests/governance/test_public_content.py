@@ -536,3 +536,22 @@ def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World
         assert code == 8, (variant, stdout + stderr)
         problems = [p for c in json.loads(stdout)["checks"] for p in c["problems"]]
         assert any("public file SHA256SUMS: not one line for each file of the copy" in p for p in problems), problems
+
+
+def test_measurements_and_spends_are_held_to_the_order_the_build_draws_them() -> None:
+    """Round 31 (minor): a release's measurements and spends, reordered and bound again, carried log2(n!)
+    bits. The build draws them table by table in the trusted tables policy's order, each table's data
+    years in turn; any other order is refused (rule manifest-text)."""
+    from types import SimpleNamespace
+
+    from release.public_content import _declared_order
+
+    trusted = SimpleNamespace(tables=SimpleNamespace(tables=[SimpleNamespace(name=n) for n in ("a", "b", "c")]))
+    drawn = [{"table": "a", "data_year": 2019}, {"table": "a", "data_year": 2020}, {"table": "c", "data_year": 2020}]
+    built = {"privacy": {"measurements": drawn, "spends": drawn}}
+    assert _declared_order(trusted, built) == []  # type: ignore[arg-type]
+    for moved in (drawn[::-1], [drawn[1], drawn[0], drawn[2]], [drawn[2], drawn[0], drawn[1]]):
+        for key in ("measurements", "spends"):
+            said = _declared_order(trusted, {"privacy": {**built["privacy"], key: moved}})  # type: ignore[arg-type]
+            assert said == [f"manifest.json privacy.{key}: not in the order the build draws them (the trusted tables "
+                            "policy's order, then data year), rule manifest-text"]
