@@ -233,6 +233,26 @@ def append_record(path: Path, record: SignedRecord) -> None:
     append_line(path, record.to_line())
 
 
+def insert_record(path: Path, record: SignedRecord) -> None:
+    """``record`` added to a file of signed lines kept in key-id order (``approvals.jsonl``: its lines'
+    order is the keys', never the order they came in, so it carries nothing: round 32, D1), written to a
+    temporary file and renamed into place, on disk before this returns."""
+    lines = [line for line in (path.read_text(encoding="utf-8").splitlines() if path.is_file() else []) if line]
+    keyed = []
+    for line in lines:
+        try:
+            keyed.append((SignedRecord.from_line(line).key_id, line))
+        except ValueError:
+            keyed.append(("", line))  # the checks name it; it stays where it sorts
+    keyed.append((record.key_id, record.to_line()))
+    staging = path.with_name(f".{path.name}.writing")
+    with staging.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("".join(f"{line}\n" for _, line in sorted(keyed, key=lambda pair: pair[0])))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staging, path)
+
+
 def append_line(path: Path, line: str) -> None:
     """One line appended and on disk before this returns."""
     path.parent.mkdir(parents=True, exist_ok=True)

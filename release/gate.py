@@ -19,14 +19,15 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from release import bundles, manifest_parts
-from release.approvals import append_record, load_private_key, one_line, private_key_id, sign_record, utc_now
+from release.approvals import (append_record, insert_record, load_private_key, one_line, private_key_id, sign_record,
+                               utc_now)
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.ledger import Ledger
 from release.log import verify_log
 from release.stages.publish import LOG, MANIFEST, sha256_file
-from release.trust import (APPROVALS, SEALS, ApprovalStatus, Trust, approval_status, seal_fields, trust_for,
-                           trusted_signer)
+from release.trust import (APPROVALS, SEALS, ApprovalStatus, Trust, approval_keys, approval_status, seal_fields,
+                           trust_for, trusted_signer)
 
 PUBLIC = "public"
 
@@ -192,14 +193,16 @@ def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
 
 def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_path: Path, note: str = "",
             passphrase: bytes | None = None, rules_dir: Path | None = None,
-            version: int | None = None, reviewed_manifest: str | None = None,
+            version: int | None = None, reviewed_manifest: str | None = None, reviewed_private: str | None = None,
             generation: str | None = None) -> dict[str, object]:
     """Sign the current manifest hash with a trusted signer's key; refuse a blocked, changed
     or already-signed bundle, an untrusted key, and a policy other than the bundle's; with
     ``reviewed_manifest`` (the hash the reviewer's screen was built from), refuse a manifest
-    that has been replaced since (a rebuild while the review workspace was open)."""
+    that has been replaced since (a rebuild while the review workspace was open), and with
+    ``reviewed_private`` a private part that has (the log swapped under the workspace: round 32, W1).
+    Writes the approval's seal (``trust.SEALS``) and then the approval, in key-id order."""
     bundle = bundle_dir(dataset, year, out_dir, version, generation)
-    _require_reviewed(bundle, reviewed_manifest)
+    _require_reviewed(bundle, reviewed_manifest, reviewed_private)
     manifest = read_manifest(bundle)
     if manifest.get("dataset") != dataset or manifest.get("year") != year:
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
@@ -216,18 +219,24 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
                             tuple(trust.approvals.required), reviewer)
-    digest = _require_reviewed(bundle, reviewed_manifest)  # again: it may have been rebuilt meanwhile
+    digest = _require_reviewed(bundle, reviewed_manifest, reviewed_private)  # again: it may have been rebuilt
     if any(s.key_id == signer.key_id for s in approvals_of(bundle, dataset, year, trust).signed):
         raise ApprovalError("this key has already approved this manifest", file=str(key_path),
                             rule="duplicate-approval")
+    if signer.key_id in approval_keys(bundle / APPROVALS):  # round 32, D1: one line per key, never a second
+        raise ApprovalError("this key approved this bundle before its private part or its files changed, so that "
+                            "approval no longer counts; rebuild the release, then review and approve the new "
+                            "bundle", file=str(bundle / APPROVALS), rule="duplicate-approval")
     timestamp = utc_now()
     sealed = manifest_parts.private_sha256(bundle)
     if sealed is None:  # require_intact found it; it may have gone since
         raise ApprovalError("the bundle has no private part to seal", file=str(bundle / manifest_parts.PRIVATE_FILE),
                             rule="integrity")
+    if reviewed_private is not None and sealed != reviewed_private:  # changed since the check above
+        _require_reviewed(bundle, None, reviewed_private)
     # the seal first: an approval without its seal counts for nothing, a seal without an approval is inert
     append_record(bundle / SEALS, sign_record(private, "seal", seal_fields(dataset, year, digest, sealed)))
-    append_record(bundle / APPROVALS, sign_record(private, "approval", {
+    insert_record(bundle / APPROVALS, sign_record(private, "approval", {
         "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": signer.name,
         "role": signer.role, "note": note, "timestamp": timestamp}))
     status = approvals_of(bundle, dataset, year, trust)
@@ -238,12 +247,16 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
             "review_decisions": decided}
 
 
-def _require_reviewed(bundle: Path, reviewed_manifest: str | None) -> str:
-    """The manifest's hash, refused when it is not the one the reviewer's screen was built from."""
+def _require_reviewed(bundle: Path, reviewed_manifest: str | None, reviewed_private: str | None = None) -> str:
+    """The manifest's hash, refused when it, or the private part, is not the one the reviewer's screen was
+    built from (the private part lists the log the screen showed: round 32, W1)."""
     digest = manifest_sha256(bundle)
     if reviewed_manifest is not None and digest != reviewed_manifest:
         raise ApprovalError("the bundle was rebuilt after it was reviewed: review the new bundle before approving "
                             "it", file=str(bundle / MANIFEST), rule="reviewed-manifest")
+    if reviewed_private is not None and manifest_parts.private_sha256(bundle) != reviewed_private:
+        raise ApprovalError("the bundle's log or review files changed after it was reviewed: review it again before "
+                            "approving it", file=str(bundle / manifest_parts.PRIVATE_FILE), rule="reviewed-manifest")
     return digest
 
 

@@ -314,7 +314,10 @@ def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[st
     package = [p for p in ("public/datapackage.json",) if p in given]
     public = sorted(p for p in given if p.startswith("public/") and p not in csvs and p not in package)
     expected = csvs + package + public
-    problems = ["manifest.json outputs: not in the order the build lists them (rule manifest-text)"] \
+    # round 32 (M1): a path listed twice made the lists differ and turned the order check off
+    problems = ["manifest.json outputs: lists a file more than once (rule manifest-text)"] \
+        if len(set(given)) != len(given) else []
+    problems += ["manifest.json outputs: not in the order the build lists them (rule manifest-text)"] \
         if sorted(expected) == sorted(given) and expected != given else []
     for section in ("rules", "expectations"):
         files = manifest.get(section, {}).get("files") if isinstance(manifest.get(section), dict) else None
@@ -333,6 +336,8 @@ def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     order = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
     problems = ["manifest.json privacy.tables: not in the trusted tables policy's order (rule manifest-text)"] \
         if names and sorted(names) == sorted(order) and names != order else []
+    problems += ["manifest.json privacy.tables: lists a table more than once (rule manifest-text)"] \
+        if len(set(names)) != len(names) else []
     # round 31 (minor): the measurements and spends are drawn table by table in the policy's order, each
     # table's data years in turn; in any other order their arrangement carried log2(n!) bits
     place = {name: number for number, name in enumerate(order)}

@@ -241,6 +241,18 @@ def sealed_keys(seals_file: Path, fields: Mapping[str, object]) -> set[str]:
     return found
 
 
+def approval_keys(approvals_file: Path) -> list[str]:
+    """The key id of each signed line of ``approvals_file``, in its order."""
+    lines = approvals_file.read_text(encoding="utf-8").splitlines() if approvals_file.is_file() else []
+    keys = []
+    for line in lines:
+        try:
+            keys.append(SignedRecord.from_line(line).key_id)
+        except ValueError:
+            continue
+    return keys
+
+
 def approval_status(approvals_file: Path, *, dataset: str, year: int, manifest_sha256: str,
                     trust: Trust, private_sha256: str | None = None, sealed: bool = False) -> ApprovalStatus:
     """Every line of ``approvals.jsonl``, verified and matched against the trusted signers. With
@@ -250,6 +262,10 @@ def approval_status(approvals_file: Path, *, dataset: str, year: int, manifest_s
     problems: list[str] = []
     seals = sealed_keys(approvals_file.with_name(SEALS), seal_fields(dataset, year, manifest_sha256, private_sha256)) \
         if sealed and private_sha256 is not None else set()
+    keys = approval_keys(approvals_file)
+    if keys != sorted(set(keys)):  # round 32, D1: which lines, how many and in what order carried bits
+        problems.append(f"{APPROVALS}: not one line per key in key-id order, as approve writes it (a key's second "
+                        "approval, or lines reordered), rule duplicate-approval")
     lines = approvals_file.read_text(encoding="utf-8").splitlines() if approvals_file.is_file() else []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

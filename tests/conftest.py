@@ -306,7 +306,7 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     """A reviewer's key signs the bundle as it is, without ``release approve`` (its checks skipped): the
     approval line and its seal of the bundle's private part (``gate.approve`` writes both), which is what
     publish and the audit must check again."""
-    from release.approvals import append_record, load_private_key, sign_record, utc_now
+    from release.approvals import append_record, insert_record, load_private_key, sign_record, utc_now
     from release.manifest_parts import private_sha256
     from release.stages.publish import sha256_file
     from release.trust import APPROVALS, SEALS, seal_fields
@@ -315,7 +315,7 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     digest = sha256_file(bundle / "manifest.json")
     append_record(bundle / SEALS, sign_record(private, "seal", seal_fields(dataset, year, digest,
                                                                          private_sha256(bundle) or "")))
-    append_record(bundle / APPROVALS, sign_record(private, "approval", {
+    insert_record(bundle / APPROVALS, sign_record(private, "approval", {
         "dataset": dataset, "year": year, "manifest_sha256": digest, "reviewer": reviewer, "role": role, "note": "",
         "timestamp": timestamp or utc_now()}))
 

@@ -25,6 +25,7 @@ from release.decisions import DECISIONS, Decision, Signing
 from release.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ConfigError, ReleaseError
 from release.gate import approvals_of, manifest_sha256, read_manifest
+from release.manifest_parts import private_sha256
 from release.review.facts import Facts, collect_facts
 from release.review.inputs import inputs_from_bundle
 from release.review.queue import KIND_LABEL, QueueItem, attach_raw, build_queue
@@ -57,6 +58,7 @@ class Workspace:
     approvals_summary: str = ""
     approved_now: bool = False
     manifest_sha256: str = ""  # the manifest this workspace's screen was built from
+    private_sha256: str | None = None  # and the bundle's private part (its log's and review files' hashes)
 
     @classmethod
     def open(cls, dataset: str, year: int, out_dir: Path, **options: object) -> "Workspace":
@@ -67,6 +69,7 @@ class Workspace:
     def load(self) -> None:
         self.bundle = existing_bundle(self.dataset, self.year, self.out_dir, generation=self.generation)
         self.manifest_sha256 = manifest_sha256(self.bundle)
+        self.private_sha256 = private_sha256(self.bundle)
         manifest = read_manifest(self.bundle, ConfigError)
         policy, problems = bundle_policy(self.dataset, self.rules_dir, manifest)
         if policy is None:
@@ -175,7 +178,9 @@ class Workspace:
 
     def _unchanged(self) -> None:
         """Refuse to act on a bundle rebuilt since this workspace loaded it: its queue is stale."""
-        if manifest_sha256(self.bundle) != self.manifest_sha256:
+        # round 32 (W1): the log is listed in the private part, not the manifest: a log swapped under an open
+        # workspace changed no manifest, and a decision on the screen's item signed another span
+        if manifest_sha256(self.bundle) != self.manifest_sha256 or private_sha256(self.bundle) != self.private_sha256:
             raise ApprovalError(f"the bundle was rebuilt after this workspace loaded it; start `release review "
                                 f"{self.dataset} {self.year} --serve` again to review the new one",
                                 file=str(self.bundle / "manifest.json"), rule="reviewed-manifest")
@@ -232,6 +237,7 @@ class Workspace:
                     "approve")
         result = gate.approve(self.dataset, self.year, self.out_dir, self.reviewer, self.key_path, note,
                               self.passphrase, self.rules_dir, reviewed_manifest=self.manifest_sha256,
+                              reviewed_private=self.private_sha256,
                               generation=self.generation)
         self.approved_now = True
         self.refresh()

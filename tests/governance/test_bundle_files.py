@@ -109,3 +109,54 @@ def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: W
     org = _org(out, world)
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
     assert "stay with the bundle" in refusal and "rule manifest-keys" in refusal, refusal
+
+
+def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) -> None:  # noqa: F811
+    """Round 32. D1: once the private part changed after an approval (publish refuses it: no seal), the
+    reviewer could be asked to approve the same manifest again, and the analyst published any subset of
+    the lines, in any order. Now a key approves a manifest once (approve refuses a second time, 7, and
+    says to rebuild), and approvals.jsonl holds one line per key in key-id order (a line added by hand,
+    or lines reordered, fail publish 7 and the audit 8). M1: an output listed twice turned the outputs'
+    order check off (about 22 bits in the order); now it is refused (7, manifest-text)."""
+    from conftest import new_signer, sign_outside_approve
+
+    honest = _honest(world)
+    out, bundle = _copy(world, honest, "twice")
+    org = _org(out, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    packet = bundle / "review" / "index.html"
+    packet.write_text(packet.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    rehash_kept(bundle)
+    refusal = world.refused(7, "rule duplicate-approval", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "rebuild the release" in refusal, refusal
+    sign_outside_approve(bundle, world.counsel, "fioe", int(YEAR))  # the second line, signed by hand
+    refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.tmp / "site-twice"),
+                            *org[2:])
+    assert "not one line per key in key-id order" in refusal, refusal
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8 and "not one line per key in key-id order" in stdout, stdout + stderr
+
+    # two trusted reviewers' lines, swapped: the order carried a bit
+    out, bundle = _copy(world, honest, "swapped")
+    other = new_signer(world.tmp, "B. Counsel", trusted=False)  # the order is checked before who signed
+    sign_outside_approve(bundle, world.counsel, "fioe", int(YEAR))
+    sign_outside_approve(bundle, other, "fioe", int(YEAR), reviewer="B. Counsel")
+    approvals = bundle / "approvals.jsonl"
+    lines = approvals.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    approvals.write_text("\n".join(lines[::-1]) + "\n", encoding="utf-8")
+    org = _org(out, world)
+    refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.tmp / "site-swap"),
+                            *org[2:])
+    assert "not one line per key in key-id order" in refusal, refusal
+
+    # an output listed twice, its order chosen, bound again
+    out, bundle = _copy(world, honest, "dup-output")
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"] = manifest["outputs"][::-1] + manifest["outputs"][:1]
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n",
+                                          encoding="utf-8")
+    _rebind(world, bundle)
+    org = _org(out, world)
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "lists a file more than once" in refusal or "not in the order the build lists them" in refusal, refusal

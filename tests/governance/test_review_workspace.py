@@ -318,11 +318,17 @@ def test_the_server_refuses(app: tuple[object, object], case: str) -> None:
     assert b"forbidden" in response.data
 
 
+@pytest.mark.parametrize("swapped", ["manifest", "log"])
 def test_a_bundle_rebuilt_under_the_workspace_is_neither_decided_nor_approved(
-        world: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        world: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swapped: str) -> None:
     """Attack: review every item, rebuild the year (new manifest, new items) while the
     workspace still serves, then decide or approve: both are refused, and nothing is signed;
-    ``release approve`` itself refuses a manifest other than the one the reviewer saw."""
+    ``release approve`` itself refuses a manifest other than the one the reviewer saw. Round 32 (W1):
+    the log is listed in the bundle's private part, not in the manifest, so a log swapped (and hashed
+    into the private part) under the open workspace is refused the same way: a decision on the item the
+    screen shows would have signed another span."""
+    from conftest import rehash_kept
+
     from release import gate
     from release.errors import ApprovalError
     from release.review.workspace import Workspace
@@ -331,17 +337,23 @@ def test_a_bundle_rebuilt_under_the_workspace_is_neither_decided_nor_approved(
     shutil.copytree(world["out"], out)
     monkeypatch.delenv("RELEASE_HMAC_KEY")
     workspace = Workspace.open("fioe", 2020, out, rules_dir=world["rules"], key_path=world["key"])
-    seen = workspace.manifest_sha256
+    seen, seen_private = workspace.manifest_sha256, workspace.private_sha256
     for item in workspace.items:
         workspace.acknowledge(item.item_id, True)
-    manifest = workspace.bundle / "manifest.json"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the rebuild's new manifest
+    if swapped == "manifest":
+        manifest = workspace.bundle / "manifest.json"
+        manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the rebuild's new manifest
+    else:
+        log = workspace.bundle / "redaction_log.jsonl"
+        log.write_text(log.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # another log, hashed in
+        rehash_kept(workspace.bundle)
     decidable = next(i for i in workspace.items if i.decidable)
     for act in (lambda: workspace.decide(decidable.item_id, "keep"), workspace.approve):
         with pytest.raises(ApprovalError, match="rebuilt after"):
             act()
-    with pytest.raises(ApprovalError, match="rebuilt after it was reviewed"):
-        gate.approve("fioe", 2020, out, None, world["key"], rules_dir=world["rules"], reviewed_manifest=seen)
+    with pytest.raises(ApprovalError, match="rebuilt after it was reviewed|changed after it was reviewed"):
+        gate.approve("fioe", 2020, out, None, world["key"], rules_dir=world["rules"], reviewed_manifest=seen,
+                     reviewed_private=seen_private)
     assert not (workspace.bundle / "approvals.jsonl").exists() or not (workspace.bundle / "approvals.jsonl").read_text()
 
 
