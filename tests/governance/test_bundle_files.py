@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import invoke, rehash_kept
@@ -46,6 +47,19 @@ def _copy(world: World, honest: Path, name: str) -> tuple[Path, Path]:
     out = world.tmp / f"rel-{name}"
     shutil.copytree(honest, out)
     return out, out / "fioe" / YEAR
+
+
+def _outputs_refused(world: World, honest: Path, name: str, change: Callable[[list, Path], list]) -> str:
+    """A copy of the honest bundle whose manifest's outputs ``change`` rewrote, bound again on the ledger:
+    approve refuses it (7, trusted-policy); what it said."""
+    out, bundle = _copy(world, honest, name)
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"] = change(manifest["outputs"], bundle)
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n",
+                                          encoding="utf-8")
+    _rebind(world, bundle)
+    org = _org(out, world)
+    return world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
 
 
 def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: World) -> None:  # noqa: F811
@@ -99,15 +113,9 @@ def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: W
 
     # the old form: the kept files listed again in manifest.json with their hashes, bound again on the
     # ledger. approve refuses it (7, manifest-keys), and a hand-made portal copy fails verify (8)
-    out, listed = _copy(world, honest, "listed")
-    manifest = json.loads((listed / "manifest.json").read_text(encoding="utf-8"))
-    manifest["outputs"] += [{"path": relpath, "sha256": sha256_file(listed / relpath),
-                             "bytes": (listed / relpath).stat().st_size} for relpath in KEPT]
-    (listed / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n",
-                                          encoding="utf-8")
-    _rebind(world, listed)
-    org = _org(out, world)
-    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    refusal = _outputs_refused(world, honest, "listed", lambda outputs, bundle: outputs + [
+        {"path": relpath, "sha256": sha256_file(bundle / relpath), "bytes": (bundle / relpath).stat().st_size}
+        for relpath in KEPT])
     assert "stay with the bundle" in refusal and "rule manifest-keys" in refusal, refusal
 
 
@@ -151,12 +159,5 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
     assert "not one line per key in key-id order" in refusal, refusal
 
     # an output listed twice, its order chosen, bound again
-    out, bundle = _copy(world, honest, "dup-output")
-    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    manifest["outputs"] = manifest["outputs"][::-1] + manifest["outputs"][:1]
-    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n",
-                                          encoding="utf-8")
-    _rebind(world, bundle)
-    org = _org(out, world)
-    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    refusal = _outputs_refused(world, honest, "dup-output", lambda outputs, bundle: outputs[::-1] + outputs[:1])
     assert "lists a file more than once" in refusal or "not in the order the build lists them" in refusal, refusal
