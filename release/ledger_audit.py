@@ -24,6 +24,9 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    anchor there carries the service's signed draw statement for this ledger, this record and that
    charge (the service made the draw: attack 4x-import). (The audited bundle's spends are also held to the trusted
    policy's unit, mechanism and ρ: ``release.spend_policy``, called by the audit's ledger check.)
+   A bundle's ledger head and charges are read from its private part (``manifest_parts.merged``): since
+   round 31 (R1) its public ``manifest.json`` carries neither, for the analyst sets them by what they
+   append to the ledger.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from release.model import manifest_privacy
-from release import spend_evidence, trusted_units
+from release import manifest_parts, spend_evidence, trusted_units
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.ledger_entries import MANIFEST_FIELDS, loss_as_rho
@@ -178,6 +181,8 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
             continue
         if not isinstance(manifest, dict):
             continue
+        # with the bundle's private part: the ledger head and the charges' hashes are there (round 31, R1)
+        manifest = manifest_parts.merged(manifest_path.parent, manifest)
         dataset = manifest_path.parent.parent.name
         tables = spend_evidence.noisy_tables(manifest_path.parent / "public", (declared or {}).get(dataset, ()))
         if spend_evidence.spends(manifest, tables):
