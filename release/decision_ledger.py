@@ -173,7 +173,10 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
     before the entry (``ledger_prev``). The release audit's ledger check (round 31, R1: the analyst wrote
     such entries with the release key, each with 256 bits of its choosing; a replayed entry, which
     follows another head, is one too). A year without its bundle or file is not checked here (its
-    entries order nothing a rebuild applies). Messages name the entry, dataset and year, never a value."""
+    entries order nothing a rebuild applies). Trusted means by the rules the audit is given (a limitation:
+    a reviewer later taken off the signers list, or whose role no longer decides, leaves entries this
+    then refuses, and the ledger keeps them). Messages name the entry, dataset and year,
+    never a value."""
     from release.bundles import DATASETS
     from release.decisions import decisions_path
 
