@@ -131,8 +131,8 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
     return {
         "ledger": str(run.ledger.path) if run.ledger is not None else None,
         "ledger_id": run.ledger.ledger_id() if run.ledger is not None else None,
-        # the chain's head after this build's charges, signed with the manifest: approve, publish and
-        # the audit require it to be a point of the authoritative chain that the witness holds
+        # the chain's head after this build's charges, signed with the manifest (in its private part: round 31,
+        # R1): approve, publish and the audit require it to be a point of the authoritative chain the witness holds
         "ledger_head": run.ledger.head() if run.ledger is not None else None,
         # which witness anchored the ledger: its folder, or the service's address and pinned key
         "witness": run.ledger.witness.label if run.ledger is not None and run.ledger.witness else None,

@@ -140,3 +140,6 @@ class Privacy(Strict):
     measurements: list[Measurement] = []
     rows_dropped: dict[str, int] = {}  # private part
     linkage: dict[str, Linkage] = {}   # private part
+    # private part (round 31, R1): ``measurements[].ledger_charge`` and ``spends[].charge``, item by item
+    # (``manifest_parts.SPLIT_ITEMS``); ``ledger_head`` is private too
+    item_fields: dict[str, list[dict[str, str | None]]] = {}

@@ -24,6 +24,13 @@ records it: a decision counts as recorded only by the entry right after the head
 the analyst, who can write ledger entries with the release key, cannot record a reviewer's older
 line later (a keep signed before the ledger recorded decisions, or one whose recording failed).
 
+Round 31 (R1): with the release key the analyst could also append a ``decision`` entry of their own (for
+another year, or this one) with any ``decision_sha256``: 256 bits of their choosing, which ground the
+ledger's head, then published. The head is no longer published (``manifest_parts``), and the release
+audit refuses a decision entry of a dataset and year whose bundle and decisions file are there that no
+trusted reviewer's signed line backs at the head it signed (``unbacked``). A year with neither (1999)
+orders nothing a rebuild applies and is not checked.
+
 A rules folder whose ``privacy.yaml`` is absent names no ledger: decisions are then ordered by their
 signed ``recorded_at`` and nothing can tell a deleted line (``anchors_for`` returns None).
 """
@@ -34,9 +41,13 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.errors import EnvironmentProblem
 from release.ledger_entries import Entry
+
+if TYPE_CHECKING:
+    from release.trust import Trust
 
 KIND = "decision"  # the ledger entry's kind
 RESTORE = "restore the decisions file from its backup"
@@ -153,3 +164,73 @@ def anchors_for(rules_dir: Path, dataset: str, year: int) -> DecisionAnchors | N
     if ledger is None:
         return DecisionAnchors({}, str(checked_ledger(rules_dir, None)))
     return anchors_of(ledger.entries(), dataset, year, str(ledger.path))
+
+
+def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[str]:
+    """Each ``decision`` entry of a dataset and year whose bundle and decisions file are under ``out_dir``
+    that no signed decision line of that file backs: a line whose ``decision_id`` the entry records, signed
+    by a trusted signer the policy lets decide, for that dataset and year, over the ledger head right
+    before the entry (``ledger_prev``). The release audit's ledger check (round 31, R1: the analyst wrote
+    such entries with the release key, each with 256 bits of its choosing; a replayed entry, which
+    follows another head, is one too). A year without its bundle or file is not checked here (its
+    entries order nothing a rebuild applies). Trusted means by the rules the audit is given (a limitation:
+    a reviewer later taken off the signers list, or whose role no longer decides, leaves entries this
+    then refuses, and the ledger keeps them). Messages name the entry, dataset and year,
+    never a value."""
+    from release.bundles import DATASETS
+    from release.decisions import decisions_path
+
+    problems: list[str] = []
+    years = sorted({(e.body.get("dataset"), e.body.get("year")) for e in entries if e.kind == KIND}, key=str)
+    for dataset, year in years:
+        if dataset not in DATASETS or not isinstance(year, int):
+            continue
+        path = decisions_path(str(dataset), year, out_dir)
+        trusts = _trusts(out_dir / str(dataset), year, rules_dir)
+        if not path.is_file() or trusts is None:
+            continue
+        backed = _backed(path.read_text(encoding="utf-8").splitlines(), str(dataset), year, trusts)
+        for entry in entries:
+            if entry.kind == KIND and entry.body.get("dataset") == dataset and entry.body.get("year") == year \
+                    and backed.get(str(entry.body.get("decision_sha256"))) != entry.prev:
+                problems.append(f"ledger entry {entry.seq}: a decision entry for {dataset} {year} that no signed "
+                                f"decision line of {path.name} backs (a trusted reviewer's, recorded right after the "
+                                "ledger head it signed): written on the ledger by other means than release decide")
+    return problems
+
+
+def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
+    """The trust of each bundle of ``year`` in ``folder`` (its part and version folders) by the trusted rules;
+    None when the year has no bundle the trusted rules judge (one they refuse fails the approvals check)."""
+    from release.errors import ReleaseError
+    from release.gate import read_manifest
+    from release.trust import trust_for
+
+    bundles = [p.parent for p in sorted(folder.glob(f"{year}*/manifest.json"))
+               if p.parent.name == str(year) or p.parent.name.startswith(f"{year}-")]
+    if not bundles:
+        return None
+    trusts = []
+    for bundle in bundles:
+        try:
+            trusts.append(trust_for(folder.name, rules_dir, read_manifest(bundle)))
+        except ReleaseError:
+            continue
+    return trusts or None
+
+
+def _backed(lines: Sequence[str], dataset: str, year: int, trusts: Sequence[Trust]) -> dict[str, str]:
+    """decision_id -> the ledger head its signer signed, of each line that is a decision a trusted signer
+    may make (``decisions_applied._valid``) under one of ``trusts``."""
+    from release.decisions_applied import _valid
+
+    backed: dict[str, str] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        for trust in trusts:
+            decision, _ = _valid(line, dataset, year, trust)
+            if decision is not None:
+                backed[decision_id(line)] = decision.ledger_prev
+                break
+    return backed

@@ -395,7 +395,7 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
             return False, {"ledger": str(ledger.path)}, [
                 "the bundle spent from another ledger (its ledger_id differs), not the authoritative one"]
         caps = {u: s.cap_rho for u, s in policy.units.items() if dataset in s.datasets}
-        detail, problems = audit_ledger(ledger, out_dir, caps, {dataset: noisy}, policy)
+        detail, problems = audit_ledger(ledger, out_dir, caps, {dataset: noisy}, policy, rules)
         if spend_evidence.spends(manifest, spend_evidence.noisy_tables(bundle / "public", noisy)):
             # attack 4u-unit: this bundle's spends as the trusted policy declares them (unit, mechanism, rho)
             problems += [f"{dataset} {bundle.name}: {p}" for p in spend_policy.release_problems(

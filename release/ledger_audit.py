@@ -24,6 +24,13 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
    anchor there carries the service's signed draw statement for this ledger, this record and that
    charge (the service made the draw: attack 4x-import). (The audited bundle's spends are also held to the trusted
    policy's unit, mechanism and ρ: ``release.spend_policy``, called by the audit's ledger check.)
+   A bundle's ledger head and charges are read from its private part (``manifest_parts.merged``): since
+   round 31 (R1) its public ``manifest.json`` carries neither, for the analyst sets them by what they
+   append to the ledger.
+7. **Decisions.** With the trusted rules, every ``decision`` entry of a dataset and year whose bundle and
+   decisions file are there is backed by a trusted reviewer's signed line, recorded right after the head
+   it signed (``decision_ledger.unbacked``: round 31, R1, an entry of 256 free bits written with the
+   release key).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from release.model import manifest_privacy
-from release import spend_evidence, trusted_units
+from release import decision_ledger, manifest_parts, spend_evidence, trusted_units
 from release import witness as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.ledger_entries import MANIFEST_FIELDS, loss_as_rho
@@ -152,17 +159,21 @@ def _without_values(record: Mapping[str, Any]) -> str:
 
 def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float],
                  declared: Mapping[str, frozenset[str]] | None = None,
-                 trusted: PrivacyPolicy | None = None) -> tuple[dict[str, object], list[str]]:
+                 trusted: PrivacyPolicy | None = None,
+                 rules_dir: Path | None = None) -> tuple[dict[str, object], list[str]]:
     """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
     names one) and every bundle under ``out_dir`` that publishes a noisy table or claims a spend
     (``declared``: the tables the trusted policy declares noisy, by dataset). With ``trusted`` (the
-    trusted privacy policy), every charge must be on a unit it declares or absorbs (``release.trusted_units``)."""
+    trusted privacy policy), every charge must be on a unit it declares or absorbs (``release.trusted_units``);
+    with ``rules_dir`` (the trusted rules), every decision entry must be backed (step 7)."""
     from release.stages.publish import MANIFEST, sha256_file
 
     entries = ledger.entries()
     problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps, trusted)
     if trusted is not None:
         problems += trusted_units.ledger_problems(entries, trusted)  # each stray charge not absorbed, with the fix
+    if rules_dir is not None:
+        problems += decision_ledger.unbacked(entries, out_dir, rules_dir)
     witness, state = ledger.witness, "none"
     if witness is not None:  # a witness never used yet anchors nothing: its check did not run (not a pass)
         found, view = witnessing.check(witness, entries, first_use_ok=True)
@@ -178,6 +189,8 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
             continue
         if not isinstance(manifest, dict):
             continue
+        # with the bundle's private part: the ledger head and the charges' hashes are there (round 31, R1)
+        manifest = manifest_parts.merged(manifest_path.parent, manifest)
         dataset = manifest_path.parent.parent.name
         tables = spend_evidence.noisy_tables(manifest_path.parent / "public", (declared or {}).get(dataset, ()))
         if spend_evidence.spends(manifest, tables):

@@ -8,7 +8,9 @@ counts, the redaction log's counts, rows dropped by contribution bounding, what 
 files exposes, reviewers' decisions, the checks' counts, the run's execution, and the build
 machine's paths and addresses: rules and expectations folders, the ledger's path, the witness's
 address), and whatever no reader of the portal could regenerate (the run's ids and time, the
-component and engine versions, the expectation suites' hashes: round 30) go to
+component and engine versions, the expectation suites' hashes: round 30; the privacy ledger's head,
+its length and the witness's receipt for them, and the hashes of the charge entries that paid for the
+measurements: round 31, R1, since the analyst chooses what and how much is written on the ledger) go to
 ``review/manifest_private.json``, which an auditor with the bundle reads (``merged`` merges the two parts).
 Round 31 (C1): ``manifest.json`` lists only the files the portal gets. The files that stay with the
 bundle (the redaction log, ``review/``) are listed with their hashes in the private part
@@ -32,7 +34,20 @@ PRIVATE_FILE = "review/manifest_private.json"
 BUNDLE_FILES = "bundle_files"  # the files that stay with the bundle, with their hashes (round 31, C1)
 PRIVATE_KEYS = ("inputs", "redaction_log", "findings", "review_decisions", "checks", "execution",
                 "run_id", "created_at", "components", "pii_engine", "expectations", BUNDLE_FILES)
-PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id")
+PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id", "ledger_head", "item_fields")
+# Round 31 (R1): what the analyst writes on the ledger stays with the bundle. The ledger's head (an entry's hash,
+# the entry count and the witness's receipt for them) and each charge entry's hash depend on ledger entries whose
+# content and number the analyst chooses (a decision entry for another year: its hash ground to 16 bits of a DOB,
+# or 142 of them appended to set the count), so in the public part they were a channel. Approve, publish and the
+# audit still hold them to the ledger through the merged manifest; a reader of the portal checks the witness's
+# signed draw statements instead (``verify_copy``).
+# SPLIT_ITEMS: fields of list items that stay with the bundle. The public part lists every item without them; the
+# private part keeps only those fields, item by item, under ``item_fields`` (``{list: [{field: value}, ...]}``),
+# never a second copy of the list, so what approve, publish and the audit read of an item is what is published,
+# with those fields added (``with_item_fields``, which ``model.manifest_privacy`` applies).
+SPLIT_ITEMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "privacy": {"measurements": ("ledger_charge",), "spends": ("charge",)}}
+ITEM_FIELDS = "item_fields"
 # sections split key by key: the build machine's paths and addresses stay with the bundle. Nothing on the
 # portal can hold them to anything, so in the public part they were a channel for any value (attack round
 # 26, M-path: the exact counts in rules.folder; M-numbers: in checks' and execution's free numbers)
@@ -55,8 +70,14 @@ def split(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     for section, keys in PRIVATE_NESTED.items():
         value = manifest.get(section)
         if isinstance(value, Mapping):
-            public[section] = {k: v for k, v in value.items() if k not in keys}
+            lists = SPLIT_ITEMS.get(section, {})
+            public[section] = {k: _without(v, lists[k]) if k in lists else v for k, v in value.items()
+                               if k not in keys}
             private[section] = {k: value[k] for k in keys if k in value}
+            kept = {name: [{f: item[f] for f in fields if f in item} if isinstance(item, Mapping) else {}
+                           for item in value[name]] for name, fields in lists.items() if isinstance(value.get(name), list)}
+            if any(item for items in kept.values() for item in items):
+                private[section][ITEM_FIELDS] = kept
     rules = manifest.get("rules")
     if isinstance(rules, Mapping) and isinstance(rules.get("files"), list):
         named = public_rules(manifest)
@@ -83,15 +104,65 @@ def public_rules(manifest: Mapping[str, Any]) -> set[str]:
     return {f"{policy}.yaml", *([SIGNERS_FILE] if signers else [])}
 
 
+def _without(items: object, fields: tuple[str, ...]) -> object:
+    """A SPLIT_ITEMS list as the public part lists it: each item without ``fields``."""
+    if not isinstance(items, list):
+        return items
+    return [{k: v for k, v in item.items() if k not in fields} if isinstance(item, Mapping) else item
+            for item in items]
+
+
+def _lined_up(section: str, value: Mapping[str, Any]) -> dict[str, list[Any]] | None:
+    """The ``item_fields`` of a merged section, each list's as long as the section's list and each item's
+    fields only its SPLIT_ITEMS fields; None when it has none, or they do not line up so."""
+    kept = value.get(ITEM_FIELDS)
+    lists = SPLIT_ITEMS.get(section, {})
+    if not isinstance(kept, Mapping) or not set(kept) <= set(lists):
+        return None
+    for name, fields in kept.items():
+        items = value.get(name)
+        if not (isinstance(fields, list) and isinstance(items, list) and len(fields) == len(items)
+                and all(isinstance(f, Mapping) and set(f) <= set(lists[name]) for f in fields)):
+            return None
+    return dict(kept)
+
+
+def with_item_fields(section: str, value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A merged manifest's ``section`` with each SPLIT_ITEMS list's items given back the fields the private
+    part keeps for them (``item_fields``, item by item); as it is when it has none, or when they do not line
+    up with the lists (``split_items_problems`` names that; the items then lack their charges)."""
+    kept = _lined_up(section, value)
+    if kept is None:
+        return value
+    return {**value, **{name: [{**item, **fields} if isinstance(item, Mapping) else item
+                               for item, fields in zip(value[name], kept[name])] for name in kept}}
+
+
+def split_items_problems(full: Mapping[str, Any]) -> list[str]:
+    """A merged manifest's ``item_fields`` that do not line up with its lists (rule manifest-keys)."""
+    return [f"{PRIVATE_FILE} {section}.{ITEM_FIELDS}: does not line up with {section}'s lists in manifest.json "
+            "(one entry per item, only the fields kept apart), rule manifest-keys"
+            for section in SPLIT_ITEMS if isinstance(full.get(section), Mapping)
+            and ITEM_FIELDS in full[section] and _lined_up(section, full[section]) is None]
+
+
 def public_part_problems(public: Mapping[str, Any]) -> list[str]:
     """Keys of the private part found in ``manifest.json`` itself, which is copied to the portal (rule
-    manifest-keys; a bundle built before round 26 had some of them there and is rebuilt once)."""
+    manifest-keys; a bundle built before round 26 had some of them there, and one built before round 31
+    its ledger head and its charges' hashes, and is rebuilt once)."""
     found = [k for k in PRIVATE_KEYS if k in public]
     found += [f"{section}.{k}" for section, keys in PRIVATE_NESTED.items()
               if isinstance(public.get(section), Mapping) for k in keys if k in public[section]]
     outputs = public.get("outputs")
     kept = [str(o.get("path")) for o in outputs if isinstance(o, Mapping) and not str(o.get("path")).startswith("public/")] \
         if isinstance(outputs, list) else []
+    for section, lists in SPLIT_ITEMS.items():
+        value = public.get(section)
+        for name, fields in lists.items():
+            items = value.get(name) if isinstance(value, Mapping) else None
+            items = items if isinstance(items, list) else []
+            found += [f"{section}.{name}[].{field}" for field in fields
+                      if any(isinstance(item, Mapping) and field in item for item in items)]
     return [f"manifest.json {key}: belongs to the bundle's private part ({PRIVATE_FILE}), never beside the public "
             "files, rule manifest-keys" for key in found] + \
         ([f"manifest.json outputs: lists {len(kept)} file(s) that stay with the bundle; their hashes and sizes belong to "

@@ -109,24 +109,25 @@ def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str])
 
 
 def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None, rules_dir: Path | None,
-               to_dir: Path) -> tuple[Ledger, str] | None:
+               to_dir: Path, digest: str) -> tuple[Ledger, str] | None:
     """The authoritative ledger holding this release's measurements, bound to this very manifest
     (``gate.require_on_ledger``, as for approve); None for a release without noisy tables. The
-    releases already published at ``to_dir`` must have spent from the same chain: the head each of
-    them recorded is a point of this ledger's chain (and witnessed), so even an approver whose
-    policy names another ledger cannot start a second budget on the same portal."""
-    from release import witness as witnessing
-
+    releases already published at ``to_dir`` must have spent from the same chain: this ledger records
+    each of them published (its own ``publish`` entry for that copy's manifest SHA-256, written by
+    ``publish`` once the copy was in place), so even an approver whose policy names another ledger
+    cannot start a second budget on the same portal. A copy's manifest names no ledger head (round 31,
+    R1: the analyst sets it by what they append to the ledger), so it is found by its hash, never by
+    a head it states. This release's own copy (``digest``: a repair after a publication cut off before
+    its mark) is this release's, checked above."""
     ledger = require_on_ledger(bundle, manifest, rules_dir, explicit)
     if ledger is None:
         return None
-    entries = ledger.entries()
-    for label, privacy, digest in published_spends(to_dir):
-        head = privacy.get("ledger_head")
-        problems = (witnessing.head_problems(head, entries, ledger.witness, run_id=digest)
-                    if head is not None
-                    else [] if privacy.get("ledger_id") == ledger.ledger_id()
-                    else ["its ledger_id differs"])
+    marked = {str(e.body.get("manifest_sha256")) for e in ledger.entries() if e.kind == "publish"}
+    for label, privacy, published in published_spends(to_dir):
+        problems = (["its ledger_id differs"] if privacy.get("ledger_id") != ledger.ledger_id()
+                    else [] if published in marked or published == digest
+                    else ["this ledger records no publication of its manifest (publish it again from its bundle, "
+                          "which records it, or restore the ledger)"])
         if problems:
             raise ApprovalError(f"the release {label} already published at the destination spent from another "
                                 f"privacy ledger than this one: {problems[0]}", file=str(to_dir), rule="ledger",
@@ -136,8 +137,8 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
 
 
 def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object], str]]:
-    """(``dataset/folder``, privacy section, the manifest's SHA-256: a published copy's run id is in the bundle's
-    private part) of each release with noisy tables already published under ``to_dir``:
+    """(``dataset/folder``, privacy section, the manifest's SHA-256, by which the ledger's ``publish`` entry
+    names it) of each release with noisy tables already published under ``to_dir``:
     one that claims a spend, or publishes a noisy table (``release.spend_evidence``) whatever it claims."""
     from release.spend_evidence import noisy_tables
 
@@ -175,7 +176,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     target = to_dir / dataset / bundle.name
     check_destination(to_dir, out_dir, bundle, target)
     _existing_copy(target, digest)
-    spent = _spent_run(manifest, bundle, ledger, rules_dir, to_dir)
+    spent = _spent_run(manifest, bundle, ledger, rules_dir, to_dir, digest)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(target.parent, f".{bundle.name}.publishing-")
     try:

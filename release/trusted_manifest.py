@@ -17,7 +17,8 @@ and ``verify`` passed. So, with the trusted rules, every reader also requires (`
    ``generation`` and ``derived_files`` regenerated from the trusted policy, the key's labels and the
    dataset's module; ``rules`` (the policy file's and the signers list's hashes, the signers' count:
    the rest of the section is private) from the trusted rules folder; each public CSV's ``rows`` its
-   count of records; ``privacy.witness_tier`` the tier of the witness holding its head (round 30); the privacy
+   count of records; ``privacy.witness_tier`` the tier of the witness holding its head, or in a published copy
+   that made its draws (round 30); the privacy
    units named in ``privacy`` those of the trusted ``privacy.yaml``, the tables of its private part
    the trusted tables policy's, the components those the build records; identifiers, hashes,
    versions, names, statuses and listed paths of the form the build writes (``FORMS``).
@@ -28,7 +29,11 @@ signs), the witness statements (signed), the spends (``spend_policy``). In the p
 in ``manifest.json`` (round 26, M-path, M-numbers; round 30, C1 and R1): the build machine's paths
 (``rules.folder``, ``expectations``, ``privacy.ledger``, ``privacy.witness``: a reader cannot know
 them), the checks' counts, the run's execution, its ids (``run_id``, ``privacy.run_id``) and time
-(``created_at``), and the component and engine versions; in the private part their form is still held.
+(``created_at``), the component and engine versions, and (round 31, R1) the privacy ledger's head and length
+with the witness's receipt (``privacy.ledger_head``) and the charge entries' hashes
+(``privacy.measurements[].ledger_charge``, ``privacy.spends[].charge``), which the analyst sets by what they
+append to the ledger (the charges kept item by item: ``manifest_parts.SPLIT_ITEMS``); in the private part their
+form is still held.
 ``version`` and ``supersedes`` are held by ``trusted_release`` (the folder, the previous version's
 manifest). Also free in the private part, which never leaves the bundle: the findings' messages and row
 keys and the reviewers' decisions (notes included), which only the raw export could regenerate. Messages
@@ -77,9 +82,9 @@ FORMS: dict[str, re.Pattern[str]] = {
     "record_risk[].verdict": re.compile("green|amber|red"),
     "privacy.ledger_id": _HEX64, "privacy.run_id": _HEX32, "privacy.witness_tier": re.compile("service|folder"),
     "privacy.ledger_head.ledger_id": _HEX64, "privacy.ledger_head.head": _HEX64,
-    "privacy.spends[].charge": _HEX64,
+    "privacy.item_fields.spends[].charge": _HEX64,  # private part, as ledger_head (round 31, R1)
     "privacy.measurements[].measurement_sha256": _HEX64, "privacy.measurements[].spec_sha256": _HEX64,
-    "privacy.measurements[].ledger_charge": _HEX64,
+    "privacy.item_fields.measurements[].ledger_charge": _HEX64,
     "findings[].stage": _NAME, "findings[].code": re.compile(r"[a-z_]+(:[a-z_]+)?"),
     "findings[].severity": re.compile("blocking|warning|info"), "findings[].rule": _NAME,
 }
@@ -90,7 +95,7 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     from release import datasets
     from release.bundle_manifest import shape_problems
 
-    problems = shape_problems(manifest) + _public_part_problems(trusted, public)
+    problems = shape_problems(manifest) + _public_part_problems(trusted, manifest, public)
     notes = manifest.get("dataset_notes")
     problems += [f"manifest.json dataset_notes[{n}]: not a note the {trusted.dataset} build writes (only numbers "
                  "in its slots), rule dataset-notes"
@@ -98,21 +103,25 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     return problems + _publication_problems(trusted, manifest, public) + _text_problems(trusted, manifest, public)
 
 
-def _public_part_problems(trusted: Trusted, public: Path) -> list[str]:
-    """``manifest.json`` itself (the file the portal copies) holds no key of the
-    private part (``manifest_parts.PRIVATE_NESTED``: round 26, M-path, M-numbers)."""
+def _public_part_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """``manifest.json`` itself (the file the portal copies) holds no key of the private part
+    (``manifest_parts.PRIVATE_NESTED``: round 26, M-path, M-numbers; nor the ledger's head or a charge's
+    hash: round 31, R1), and the charges the private part keeps line up with its measurements and spends
+    (``manifest``, merged with the bundle's private part: ``manifest_parts.split_items_problems``)."""
     import json
 
     from release.bundle_manifest import type_problems
-    from release.manifest_parts import public_part_problems
+    from release.manifest_parts import public_part_problems, split_items_problems
 
     path = public / "manifest.json"  # a published copy: beside its files; a bundle: beside public/
     try:
         raw = json.loads((path if path.is_file() else public.parent / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return []  # the integrity checks name an unreadable manifest
-    return public_part_problems(raw) + type_problems(raw) + _rules_problems(trusted, raw) if isinstance(raw, dict) \
-        else []
+    if not isinstance(raw, dict):
+        return []
+    return public_part_problems(raw) + split_items_problems(manifest) + type_problems(raw) \
+        + _rules_problems(trusted, raw)
 
 
 def _csv_cells(path: Path) -> list[list[str]]:
@@ -195,18 +204,31 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
         problems.append("manifest.json components: names a component the build does not record (rule manifest-text)")
     privacy, units = manifest.get("privacy"), set(trusted.privacy.units)
     tier = privacy.get("witness_tier") if isinstance(privacy, dict) else None
-    head = privacy.get("ledger_head") if isinstance(privacy, dict) else None
-    if tier is not None and tier != ("service" if isinstance(head, dict) and head.get("receipt") else "folder"):
-        # round 30: a bit of the analyst's, and "folder" skipped a published copy's receipt check. A service's head
-        # has its signed receipt (approve and publish require it after the ledger's anchor there); a folder's has none
+    if tier is not None and tier != _tier(privacy):
+        # round 30: a bit of the analyst's, and "folder" skipped a published copy's draw statement checks
         problems.append("manifest.json privacy.witness_tier: not the tier of the witness that holds the release's "
-                        "ledger head (a service's receipt, or a folder's none), rule manifest-text")
+                        "ledger head (a service's receipt, or a folder's none) or, in a published copy, that made its "
+                        "draws (a service's signed statements, or none), rule manifest-text")
     for key in ("rho_cap", "rho_spent", "rho_charged_by_this_build"):
         named = privacy.get(key) if isinstance(privacy, dict) else None
         if isinstance(named, dict) and not set(named) <= units:
             problems.append(f"manifest.json privacy.{key}: names a privacy unit the trusted privacy.yaml does not "
                             "declare (rule manifest-text)")
     return problems
+
+
+def _tier(privacy: Mapping[str, Any]) -> str:
+    """The witness tier a manifest's privacy section shows. With the bundle's private part, its ledger head: a
+    service's has the signed receipt (approve and publish require it after the ledger's anchor there), a
+    folder's none. A published copy has no head (round 31, R1: it is private): a service made its draws and
+    signed a statement for each (``verify`` checks them all), a folder none."""
+    head = privacy.get("ledger_head")
+    if isinstance(head, dict):
+        return "service" if head.get("receipt") else "folder"
+    measurements = privacy.get("measurements")
+    drawn = any(isinstance(m, dict) and m.get("witness_draw") for m in measurements) \
+        if isinstance(measurements, list) else False
+    return "service" if drawn else "folder"
 
 
 def _regenerated_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:

@@ -5,9 +5,13 @@ public file with its SHA-256; each file is re-hashed, a file the manifest does n
 reported, ``SHA256SUMS`` must agree, and ``approvals.jsonl`` must hold trusted approvals of
 that exact manifest meeting the policy's roles (the trusted signers and the policy come from
 ``--rules`` or the installed copy, and the policy must be the one the manifest records), and
-every noisy table it publishes must be matched by a charged measurement in the manifest
+every noisy table it publishes must be matched by a measurement in the manifest
 (``release.spend_evidence``: read from the files and the policy, not from the manifest's claim),
-and the copy must hold to the trusted rules as a whole (``release.trusted_release``).
+drawn, with the witness service, by the service (its signed draw statement for the ledger, the record
+and the charge fields the measurement states), and the copy must hold to the trusted rules as a whole
+(``release.trusted_release``). The ledger's head and the charge entries' hashes stay in the bundle
+(round 31, R1): the analyst sets them by what they append to the ledger, and ``release audit`` holds
+them to it.
 The report has the audit's shape; any failure exits 8.
 """
 
@@ -81,20 +85,23 @@ def _approvals(folder: Path, manifest: dict[str, object], dataset: str, year: in
 
 def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir: Path | None) -> AuditCheck:
     """Each noisy table the copy publishes (its files, its privacy.json, the trusted policy's noisy
-    tables present) has a measurement in the manifest, charged on a ledger whose head it records.
-    Without the ledger that is all a reader can check; ``release audit`` checks the charges on it."""
+    tables present) has a measurement in the manifest, spent from the ledger it names and, with the
+    witness service, drawn by the service: its signed draw statement for that ledger, that record and
+    the measurement's own charge fields. The ledger's head and the charges' hashes are not published
+    (round 31, R1: the analyst sets them by what they append to the ledger), so without the ledger
+    that is all a reader can check; ``release audit`` checks the charges on it."""
     tables = noisy_tables(folder, declared_noisy(dataset, rules_dir, manifest))
     problems = unpaid(tables, manifest)
     privacy = manifest_privacy(manifest)
-    if tables and not privacy.get("ledger_head"):
-        problems.append("the manifest records no privacy ledger head for its noisy tables")
+    if tables and not privacy.get("ledger_id"):
+        problems.append("the manifest names no privacy ledger for its noisy tables")
     if tables:
         problems += _trusted_spends(folder, manifest, dataset, rules_dir)
     detail: dict[str, object] = {"noisy_tables": tables}
-    if tables and privacy.get("ledger_head") and privacy.get("witness_tier") == "service":
-        receipt = _witness_checks(manifest, rules_dir)
-        problems += receipt
-        detail["witness_receipt"] = "does not verify" if receipt else "verified under the pinned key"
+    if tables and privacy.get("witness_tier") == "service":
+        drawn = _witness_checks(manifest, rules_dir)
+        problems += drawn
+        detail["witness_draws"] = "do not verify" if drawn else "verified under the pinned key"
     return from_problems("privacy_charges", problems, detail)
 
 
@@ -123,25 +130,38 @@ def _trusted(folder: Path, manifest: dict[str, object], rules_dir: Path | None) 
 
 
 def _witness_checks(manifest: Mapping[str, Any], rules_dir: Path | None) -> list[str]:
-    """The witness service's receipt for the head, and its draw statement for each measurement,
-    under the key the rules pin (offline)."""
+    """The witness service's draw statement for each measurement under the key the rules pin (offline):
+    for the ledger the manifest names, the measurement's record and the charge fields the measurement
+    states (``charge_fields``). Nothing in a draw statement depends on other ledger entries."""
     from release.paths import chosen_dir
     from release.privacy_policy import WitnessService, load_privacy_policy
-    from release.witness_client import draw_problems, receipt_problems
+    from release.witness_client import draw_problems
 
     privacy = manifest_privacy(manifest)
     try:
         pinned = load_privacy_policy(chosen_dir("redaction_rules", rules_dir)[0]).witness
     except ReleaseError as exc:
-        return [f"the witness receipt cannot be checked: {exc.message}"]
-    head = privacy.get("ledger_head")
-    if not isinstance(pinned, WitnessService) or not isinstance(head, dict):
-        return ["the release was witnessed by a witness service, but the rules pin none to check its receipt under"]
-    problems = receipt_problems(head, pinned.public_key)
+        return [f"the witness's draw statements cannot be checked: {exc.message}"]
+    if not isinstance(pinned, WitnessService):
+        return ["the release was witnessed by a witness service, but the rules pin none to check its draw statements "
+                "under"]
+    problems: list[str] = []
     for number, record in enumerate([m for m in privacy.get("measurements") or [] if isinstance(m, dict)], start=1):
         problems += [f"measurement {number} ({record.get('table')}): {p}" for p in draw_problems(
-            record.get("witness_draw"), pinned.public_key, privacy.get("ledger_id"), record.get("measurement_sha256"))]
+            record.get("witness_draw"), pinned.public_key, privacy.get("ledger_id"), record.get("measurement_sha256"),
+            charge_fields(record))]
     return problems
+
+
+def charge_fields(measurement: Mapping[str, Any]) -> dict[str, Any]:
+    """The charge fields a draw statement signs (``witness_protocol.SIGNED_CHARGE``), as a published
+    measurement states them: its dataset, release and data year, table, unit, mechanism and rho (and a
+    Laplace draw's epsilon, from its declared budget)."""
+    mechanism = measurement.get("mechanism")
+    return {"unit": measurement.get("privacy_unit"), "dataset": measurement.get("dataset"),
+            "table": measurement.get("table"), "data_year": measurement.get("data_year"),
+            "release_year": measurement.get("year"), "mechanism": mechanism, "rho": measurement.get("rho"),
+            "epsilon": measurement.get("declared_budget") if mechanism == "discrete_laplace" else None}
 
 
 def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:

@@ -378,7 +378,8 @@ LONGEST_FIRST = (
     "governance/test_witness_declared.py", "datasets/test_fioe_split_year.py", "datasets/test_fioe_generations.py",
     "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py", "security/test_governance_attacks.py",
     "security/test_linkage_attacks.py", "governance/test_review_workspace.py", "test_exit_codes.py",
-    "governance/test_publish_ledger.py", "governance/test_witness_statements.py", "test_cli_blocked.py",
+    "governance/test_publish_ledger.py", "governance/test_witness_statements.py", "governance/test_ledger_channels.py",
+    "test_cli_blocked.py",
     "test_cli_governance.py", "test_jobs.py", "test_verify_rounds.py",
 )
 

@@ -43,7 +43,8 @@ def assert_same_release(local: Path, other: Path) -> None:
     assert (local / "redaction_log.jsonl").read_bytes() == (other / "redaction_log.jsonl").read_bytes()
     manifests = [json.loads((b / "manifest.json").read_text(encoding="utf-8")) for b in (local, other)]
     assert manifests[0]["outputs"] == manifests[1]["outputs"] and len(manifests[0]["outputs"]) >= 3
-    # the private part records how and where each ran (engine, workers, the machine's paths): the rest is equal
+    # the private part records how and where each ran (engine, workers, the machine's paths) and the ledger's head
+    # when it did (the second build's follows the first's entries): the rest is equal
     private = [json.loads((b / PRIVATE_FILE).read_text(encoding="utf-8")) for b in (local, other)]
     kept = [{o["path"]: o["sha256"] for o in part.pop(BUNDLE_FILES) if o["path"] not in TIMESTAMPED}
             for part in private]  # the files that stay with the bundle (the log, review/), hashed there
@@ -52,7 +53,7 @@ def assert_same_release(local: Path, other: Path) -> None:
         for key in ("execution", "run_id", "created_at"):  # the run's own
             part.pop(key, None)
         for section, keys in PRIVATE_NESTED.items():
-            for key in keys if section != "privacy" else ("ledger", "witness", "run_id"):
+            for key in keys if section != "privacy" else ("ledger", "witness", "run_id", "ledger_head"):
                 part.get(section, {}).pop(key, None)
     assert private[0] == private[1]
     entries = (local / "redaction_log.jsonl").read_text(encoding="utf-8").count("\n")

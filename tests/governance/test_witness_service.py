@@ -177,7 +177,7 @@ def test_the_honest_path_builds_approves_publishes_and_audits_with_the_service(w
     verified = json.loads(world.ok("verify", str(world.tmp / "site" / "fioe" / YEAR), "--rules", str(world.rules),
                                    "--json"))
     charges = next(c for c in verified["checks"] if c["name"] == "privacy_charges")
-    assert charges["status"] == "pass" and charges["detail"]["witness_receipt"] == "verified under the pinned key"
+    assert charges["status"] == "pass" and charges["detail"]["witness_draws"] == "verified under the pinned key"
     line = next(x for x in world.ok("doctor", "--out", str(world.out), "--rules", str(world.rules)).splitlines()
                 if "ledger" in x and "witness" in x)
     assert "the service tier" in line and "signed by the pinned key" in line, line

@@ -147,6 +147,7 @@ def test_a_patched_client_choosing_nonce_run_and_key_puts_none_of_them_in_the_pu
     """The analyst's patched client sends its own nonce, run id and measurement key with a new draw.
     The build, approval and publication go through; the published copy carries none of them, and
     its receipt and draw statements still verify offline under the pinned key."""
+    from release.verify_copy import charge_fields
     from release.witness_client import draw_problems, receipt_problems
 
     charges = _charges()
@@ -164,14 +165,15 @@ def test_a_patched_client_choosing_nonce_run_and_key_puts_none_of_them_in_the_pu
         text = _public_text(published)
         assert text and all(chosen not in text for chosen in (CHOSEN_NONCE, CHOSEN_RUN, CHOSEN_KEY))
     privacy = json.loads((site / "manifest.json").read_text(encoding="utf-8"))["privacy"]
-    assert receipt_problems(privacy["ledger_head"], world.witness.public_key) == []
+    assert "ledger_head" not in privacy  # round 31, R1: in the bundle's private part, with its receipt
+    assert receipt_problems(_manifest(out)["privacy"]["ledger_head"], world.witness.public_key) == []
     drawn = [m["witness_draw"] for m in privacy["measurements"] if m.get("reused") is False]
     assert drawn, privacy["measurements"]
     for signed in drawn:
         assert set(signed["statement"]["charge"]) == set(SIGNED_CHARGE)
         assert "nonce" not in signed["statement"] and "at" not in signed["statement"]
     assert all(draw_problems(m["witness_draw"], world.witness.public_key, privacy["ledger_id"],
-                             m["measurement_sha256"]) == [] for m in privacy["measurements"])
+                             m["measurement_sha256"], charge_fields(m)) == [] for m in privacy["measurements"])
     code, checks = world.audit(out=out)
     assert code == 0 and checks["privacy_ledger"]["status"] == "pass", checks["privacy_ledger"]
 
