@@ -6,7 +6,6 @@ Ray is a test dependency (`make test` installs `release[ray]`): these tests neve
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger, invoke, new_signer, trusted_rules
+from conftest import invoke, new_signer, trusted_rules
 from governance.test_ledger_anchor import _copy_by_hand
 from governance.test_public_content import _rebind
 from governance.witnesskit import WitnessServer, new_account, pin_service
