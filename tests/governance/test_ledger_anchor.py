@@ -248,6 +248,9 @@ def _rewrite(bundle: Path, change: Callable[[dict], None], *files: str) -> None:
         if item["path"] in files:
             item["sha256"], item["bytes"] = sha256_file(bundle / item["path"]), (bundle / item["path"]).stat().st_size
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")  # as the build writes it
+    if any(not f.startswith("public/") for f in files):  # the files that stay with the bundle: hashed in its private part
+        from conftest import rehash_kept
+        rehash_kept(bundle)
 
 
 def _strip(manifest: dict) -> None:

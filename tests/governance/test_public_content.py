@@ -522,8 +522,8 @@ def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World
     approvals = bundle / "approvals.jsonl"
     line = approvals.read_text(encoding="utf-8")
     approvals.write_text(line * 4, encoding="utf-8")
-    said = world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
-    assert "approvals.jsonl, line 2: not in the form the build writes" in " ".join(said.split()), said
+    said = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert "approvals.jsonl: not one line per key in key-id order" in " ".join(said.split()), said  # round 32, D1
     assert not (world.site / "fioe" / YEAR).exists()
     approvals.write_text(line, encoding="utf-8")
     world.ok("publish", *org[:2], "--to", str(world.site), *org[2:])
