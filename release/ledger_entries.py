@@ -64,7 +64,9 @@ class Spend:
     rho: float
     epsilon: float | None = None
     data_year: int | None = None
-    reused: bool = False
+    # None: not known yet (a planned spend), or left out where it is read from a published manifest,
+    # whose spends carry no ``reused`` since round 33 (the build's history stays with the bundle)
+    reused: bool | None = None
     charge: str | None = None  # the ledger entry that paid for it
 
 

@@ -34,7 +34,8 @@ PRIVATE_FILE = "review/manifest_private.json"
 BUNDLE_FILES = "bundle_files"  # the files that stay with the bundle, with their hashes (round 31, C1)
 PRIVATE_KEYS = ("inputs", "redaction_log", "findings", "review_decisions", "checks", "execution",
                 "run_id", "created_at", "components", "pii_engine", "expectations", BUNDLE_FILES)
-PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id", "ledger_head", "item_fields")
+PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id", "ledger_head", "item_fields",
+                        "rho_charged_by_this_build")
 # Round 31 (R1): what the analyst writes on the ledger stays with the bundle. The ledger's head (an entry's hash,
 # the entry count and the witness's receipt for them) and each charge entry's hash depend on ledger entries whose
 # content and number the analyst chooses (a decision entry for another year: its hash ground to 16 bits of a DOB,
@@ -45,8 +46,13 @@ PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id"
 # private part keeps only those fields, item by item, under ``item_fields`` (``{list: [{field: value}, ...]}``),
 # never a second copy of the list, so what approve, publish and the audit read of an item is what is published,
 # with those fields added (``with_item_fields``, which ``model.manifest_privacy`` applies).
+# Round 33: whether this build drew a measurement or re-used a stored one (``reused``, a table's
+# ``measurements_reused``, ``rho_charged_by_this_build``) is the build's history, which no reader can
+# regenerate and the analyst steers (a forced redraw): it stays with the bundle too. What the release
+# spends (``rho_spent``, each spend's rho) stays public, held exactly (``trusted_privacy``).
 SPLIT_ITEMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "privacy": {"measurements": ("ledger_charge",), "spends": ("charge",)}}
+    "privacy": {"measurements": ("ledger_charge", "reused"), "spends": ("charge", "reused"),
+                "tables": ("measurements_reused",)}}
 ITEM_FIELDS = "item_fields"
 # sections split key by key: the build machine's paths and addresses stay with the bundle. Nothing on the
 # portal can hold them to anything, so in the public part they were a channel for any value (attack round
@@ -196,6 +202,9 @@ def merged(bundle: Path, public: dict[str, Any]) -> dict[str, Any]:
             full[key] = {**full[key], **{k: v for k, v in value.items() if k in taken}}
         elif key in PRIVATE_KEYS:
             full[key] = value
+    for section in SPLIT_ITEMS:  # each item given back its fields kept apart (round 31, R1; round 33)
+        if isinstance(full.get(section), dict):
+            full[section] = dict(with_item_fields(section, full[section]))
     return full
 
 

@@ -116,6 +116,9 @@ def _replayed(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
             problems.append(f"{where}: the draws {source} do not fit the trusted declaration (they cannot be "
                             "assembled into the table)")
             continue
+        if any(m.get("rounding") != processed.rounding for m in mine):  # round 33: a free string before
+            problems.append(f"manifest.json privacy.measurements ({spec.name}): a rounding status its post-processing "
+                            "does not give, rule noisy-table")
         expected = [{k: _cell(getattr(level, k)[i]) for k in ("value", "lower", "upper")}
                     for level in processed.levels for i in range(len(level.value))]
         rows = _published(path)

@@ -110,13 +110,15 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
         return [f"the release cannot be held to the trusted policy: {trusted}"]
     from release.public_content import content_problems
     from release.table_replay import published_draw_problems
+    from release.trusted_privacy import leaf_problems
     from release.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
 
     return (_folder_problems(trusted, manifest, folder) + _version_problems(trusted, manifest, public, folder)
             + _table_problems(trusted, public)
             + measurement_problems(trusted, manifest, public) + statement_problems(trusted, manifest, public)
             + coarsening_problems(trusted, public) + juvenile_problems(trusted, public) + column_rule_problems(trusted, public)
-            + published_draw_problems(trusted, manifest, public) + content_problems(trusted, manifest, public))
+            + published_draw_problems(trusted, manifest, public) + content_problems(trusted, manifest, public)
+            + leaf_problems(trusted, manifest))
 
 
 def _folder_problems(trusted: Trusted, manifest: Mapping[str, Any], folder: str) -> list[str]:

@@ -186,14 +186,12 @@ def test_the_ground_head_and_padded_length_stay_with_the_bundle_and_the_honest_p
 
 def _sign_outside_approve(scene: Scene, bundle: Path) -> None:
     """The reviewer's key signs the edited manifest without ``approve`` (publish checks again), in place
-    of the approval of the manifest the scene published."""
-    from release.approvals import append_record, load_private_key, sign_record, utc_now
-    from release.stages.publish import sha256_file
+    of the approval of the manifest the scene published: the line and its seal (round 31, C1)."""
+    from conftest import sign_outside_approve
 
-    (bundle / "approvals.jsonl").unlink()
-    append_record(bundle / "approvals.jsonl", sign_record(load_private_key(scene.counsel), "approval", {
-        "dataset": "fioe", "year": int(YEAR), "manifest_sha256": sha256_file(bundle / "manifest.json"),
-        "reviewer": "A. Counsel", "role": "legal", "note": "", "timestamp": utc_now()}))
+    for name in ("approvals.jsonl", "approvals_bundle.jsonl"):
+        (bundle / name).unlink(missing_ok=True)
+    sign_outside_approve(bundle, scene.counsel, "fioe", int(YEAR))
 
 
 def _refused(code: int, *args: str) -> str:

@@ -1,0 +1,123 @@
+"""Issue #12, attack round 33, through the CLI: the published privacy section's numbers are the build's, exactly.
+
+An outside attacker holding the release key planted a raw-only date of birth in ``rho_cap``,
+``rho_charged_by_this_build`` and a measurement's ``rounding`` of the portal's manifest, and moved the last
+digits of every rho and delta (held to a relative tolerance of 1e-9), a spend's epsilon and data year;
+approve, publish, the full audit and verify passed. A spend listed three times told the portal that three
+times the charge was spent. Each edit below, on a copy of an honest paid bundle, re-hashed and bound again on
+the ledger, is refused by approve (7, rule trusted-policy), naming the leaf and the rule, never the value.
+The first is also refused by publish (7), the audit (8) and verify (8) of a copy laid out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import invoke
+from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
+from governance.test_public_content import _honest, _rebind
+from governance.test_trusted_release import YEAR, _audit_problems, _org, _verify_problems
+from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
+
+DOB = 19750412  # the fictitious date of birth each edit plants: no refusal repeats it
+
+
+def _unit(manifest: dict) -> str:
+    return next(iter(manifest["privacy"]["rho_cap"]))
+
+
+def _cap(manifest: dict) -> None:
+    manifest["privacy"]["rho_cap"][_unit(manifest)] = float(f"0.{DOB}")
+
+
+def _charged(manifest: dict) -> None:
+    manifest["privacy"]["rho_charged_by_this_build"] = {_unit(manifest): -DOB / 2}
+
+
+def _rounding(manifest: dict) -> None:
+    manifest["privacy"]["measurements"][0]["rounding"] = f"optimal-{DOB}"
+
+
+def _epsilon(manifest: dict) -> None:
+    manifest["privacy"]["spends"][0]["epsilon"] = float(DOB)
+
+
+def _data_year(manifest: dict) -> None:
+    manifest["privacy"]["spends"][0]["data_year"] = DOB
+
+
+def _last_digits(key: str) -> Callable[[dict], None]:
+    def change(manifest: dict) -> None:
+        item = manifest["privacy"]["spends"][0] if key == "rho" else manifest["privacy"]
+        item[key] = item[key] * (1 + 4.12e-10)  # inside the old tolerance of 1e-9
+    return change
+
+
+def _thrice(manifest: dict) -> None:
+    privacy = manifest["privacy"]
+    privacy["spends"] *= 3
+    privacy["rho_spent"] = {u: r * 3 for u, r in privacy["rho_spent"].items()}
+
+
+def _thrice_kept(bundle: Path) -> None:
+    """The private part's charges and flags of the spends tripled to match (as round 33 did): each a
+    charge the ledger holds."""
+    from release.manifest_parts import PRIVATE_FILE, private_text
+
+    private = json.loads((bundle / PRIVATE_FILE).read_text(encoding="utf-8"))
+    private["privacy"]["item_fields"]["spends"] *= 3
+    (bundle / PRIVATE_FILE).write_text(private_text(private), encoding="utf-8")
+
+
+def _reused(manifest: dict) -> None:
+    for key in ("spends", "measurements"):
+        manifest["privacy"][key][0]["reused"] = bool(DOB % 2)
+
+
+EDITS = {
+    "cap": (_cap, "privacy.rho_cap: not the trusted caps"),
+    # the build's history (drawn or re-used) stays with the bundle since round 33: put back, it is refused
+    "charged": (_charged, "privacy.rho_charged_by_this_build: belongs to the bundle's private part"),
+    "rounding": (_rounding, "a rounding status its post-processing does not give"),
+    "epsilon": (_epsilon, "privacy.spends[1].epsilon: not the measurement's, or the trusted table's"),
+    "data-year": (_data_year, "privacy.spends[1].data_year: not the measurement's, or the trusted table's"),
+    "rho-digits": (_last_digits("rho"), "privacy.spends[1].rho: not the measurement's, or the trusted table's"),
+    "delta-digits": (_last_digits("delta"), "privacy.delta: not the trusted privacy.yaml's delta"),
+    # the spend policy's check (approve's ledger step) sees the tripled rho before the leaves are read
+    "thrice": (_thrice, "states another rho for this release than the trusted tables policy gives"),
+    "reused": (_reused, "privacy.spends[].reused: belongs to the bundle's private part"),
+}
+
+
+def test_every_number_of_the_published_privacy_section_is_the_builds(world: World) -> None:  # noqa: F811
+    honest = _honest(world)
+    org = _org(honest, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])  # the honest bundle holds
+    (honest / "fioe" / YEAR / "approvals.jsonl").unlink()
+    (honest / "fioe" / YEAR / "approvals_bundle.jsonl").unlink()
+    for number, (variant, (change, said)) in enumerate(EDITS.items()):
+        out = world.tmp / f"rel-{variant}"
+        shutil.copytree(honest, out)
+        bundle = out / "fioe" / YEAR
+        _rewrite(bundle, change)
+        if change is _thrice:
+            _thrice_kept(bundle)
+        _rebind(world, bundle)
+        org = _org(out, world)
+        code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+        details = " ".join((stdout + stderr).split())
+        assert code == 7 and "Traceback" not in details, (variant, details)
+        assert f"rule {'privacy-policy' if change is _thrice else 'trusted-policy'}" in details, (variant, details)
+        assert said in details and str(DOB) not in details and str(DOB // 2) not in details, (variant, details)
+        if number:
+            continue
+        _sign_outside_approve(world, bundle)
+        world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+        assert not (world.site / "fioe" / YEAR).exists()
+        for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
+            assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
+        shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+    assert json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))["privacy"]["spends"]
