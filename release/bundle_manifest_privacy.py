@@ -142,4 +142,4 @@ class Privacy(Strict):
     linkage: dict[str, Linkage] = {}   # private part
     # private part (round 31, R1): ``measurements[].ledger_charge`` and ``spends[].charge``, item by item
     # (``manifest_parts.SPLIT_ITEMS``); ``ledger_head`` is private too
-    item_fields: dict[str, list[dict[str, str | bool | int | None]]] = {}  # charges, reused flags (manifest_parts)
+    item_fields: dict[str, list[dict[str, str | bool | int | float | None]]] = {}  # charges, flags, counts (manifest_parts)

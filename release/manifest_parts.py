@@ -52,7 +52,9 @@ PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id"
 # spends (``rho_spent``, each spend's rho) stays public, held exactly (``trusted_privacy``).
 SPLIT_ITEMS: dict[str, dict[str, tuple[str, ...]]] = {
     "privacy": {"measurements": ("ledger_charge", "reused"), "spends": ("charge", "reused"),
-                "tables": ("measurements_reused",)}}
+                # round 34 (N2): a table's cell count, measurement count and median interval width were
+                # compared with nothing (64 bits each); the statement does not use them, the packet does
+                "tables": ("measurements_reused", "cells", "measurements", "median_interval_width")}}
 ITEM_FIELDS = "item_fields"
 # sections split key by key: the build machine's paths and addresses stay with the bundle. Nothing on the
 # portal can hold them to anything, so in the public part they were a channel for any value (attack round

@@ -77,6 +77,10 @@ def _reused(manifest: dict) -> None:
         manifest["privacy"][key][0]["reused"] = bool(DOB % 2)
 
 
+def _table_width(manifest: dict) -> None:
+    manifest["privacy"]["tables"][0]["median_interval_width"] = float(DOB)
+
+
 EDITS = {
     "cap": (_cap, "privacy.rho_cap: not the trusted caps"),
     # the build's history (drawn or re-used) stays with the bundle since round 33: put back, it is refused
@@ -89,6 +93,8 @@ EDITS = {
     # the spend policy's check (approve's ledger step) sees the tripled rho before the leaves are read
     "thrice": (_thrice, "states another rho for this release than the trusted tables policy gives"),
     "reused": (_reused, "privacy.spends[].reused: belongs to the bundle's private part"),
+    # round 34 (N2): a table's counts that nothing compared stay with the bundle too
+    "table-width": (_table_width, "privacy.tables[].median_interval_width: belongs to the bundle's private part"),
 }
 
 
