@@ -88,12 +88,14 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                     derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
                     status: str = "draft", evidence: list[BlockedEvidence] | None = None,
                     verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None,
-                    minors: frozenset[str] | None = None,
+                    risk_specs: tuple = (), minors: frozenset[str] | None = None,
                     execution: dict[str, object] | None = None) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it. ``minors``: the records
     involving a minor, when the caller has read them already (``juvenile.minor_keys``).
-    ``execution``: where the PII work ran (engine, workers, their versions; ``release.pii.workers``)."""
+    ``execution``: where the PII work ran (engine, workers, their versions; ``release.pii.workers``).
+    ``record_risk``: the build's record-risk measure (``public_form.finish``), which a blocked bundle
+    records; a draft records ``risk_specs`` measured on the record files as it writes them."""
     policy = resolved.policy
     year = options.year
     files = []
@@ -106,6 +108,8 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
     if tables is not None:
         files += [table_file(name, frame) for name, frame in tables.tables.items()]
     files, made_text = _spreadsheet_safe(files)
+    if status == "draft":
+        record_risk = _published_risk(policy, year, files, risk_specs)
     log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
@@ -175,6 +179,18 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           publishable=status == "draft",
                           public_texts=_privacy_files(options, resolved, manifest) if tables is not None else {},
                           package_properties=portal.package_properties(policy, manifest))
+
+
+def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.PublicFile], specs: tuple
+                   ) -> list[dict[str, object]]:
+    """Each record-risk check measured on the record files as they are written and read back (what
+    ``release.trusted_statement`` recomputes from the published files, so every count is held)."""
+    from release import record_risk
+    from release.gate import read_public_csv
+
+    paths = {f"public/{fp.public_file.format(year=year)}": name for name, fp in policy.files.items()}
+    frames = {paths[f.relpath]: read_public_csv(publish.csv_text(f)) for f in files if f.relpath in paths}
+    return record_risk.published(frames, specs, policy)
 
 
 def record_file(policy: DatasetPolicy, name: str, year: int, frame: pd.DataFrame) -> publish.PublicFile:

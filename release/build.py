@@ -156,7 +156,9 @@ def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy |
                                  run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
                                  run.raw_results, public_results, run.decisions, run.derived, tables, budget,
                                  status=status, evidence=run.evidence, verify_rounds=run.rounds,
-                                 record_risk=[r.to_dict() for r in run.risk], minors=_minors(run),
+                                 record_risk=[r.to_dict() for r in run.risk],
+                                 risk_specs=risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
+                                 minors=_minors(run),
                                  execution=execution_section(run.engine, options.execution))
         manifest = publish.write_bundle(bundle, target)
     return manifest, target

@@ -25,11 +25,14 @@ def finish(public: Tables, policy: DatasetPolicy, coarsening: Mapping[str, Mappi
     the record-risk step's log events, measurements and findings."""
     from release import linkage, portal, record_risk
 
-    frames, events, risk, findings = record_risk.enforce(
-        linkage.coarsen(dict(public.frames), coarsening), specs,
-        {n: fp.public_columns() for n, fp in policy.files.items()}, dataset=dataset,
+    frames, events = record_risk.generalize_all(
+        linkage.coarsen(dict(public.frames), coarsening), specs, dataset=dataset,
         raw_files={n: fp.raw_file for n, fp in policy.files.items()}, tokenizer=tokenizer)
-    return portal.portal_form(Tables(frames), policy), events, risk, findings
+    formed = portal.portal_form(Tables(frames), policy)
+    # measured in portal form, each quasi-identifier with its precision columns: as the files are published
+    risk, findings = record_risk.assess(formed.frames, specs, {n: fp.public_columns() for n, fp in policy.files.items()},
+                                        record_risk.companions(policy))
+    return formed, events, risk, findings
 
 
 def written(policy: DatasetPolicy, public: Tables, minors: frozenset[str], *, dataset: str,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +26,9 @@ from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent
 from release.privacy_policy import GeneralizeStep, RiskSpec
 from release.stages.load import ROW_KEY
+
+if TYPE_CHECKING:
+    from release.config import DatasetPolicy
 
 BLANK = "(blank)"
 _AGE = re.compile(r"^\s*(\d{1,3})\s*$")
@@ -44,7 +48,6 @@ class RiskResult:
     under_k_share: float
     smallest_class: int
     verdict: str          # "green", "amber" or "red"
-    generalized_cells: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self) | {"quasi_identifiers": list(self.quasi_identifiers)}
@@ -55,8 +58,29 @@ class RiskResult:
                 f"than k = {self.k}")
 
 
-def view(files: Mapping[str, pd.DataFrame], spec: RiskSpec) -> pd.DataFrame | None:
-    """The quasi-identifiers of each row of ``spec.file``, exactly as published."""
+Folded = Mapping[str, Mapping[str, tuple[str, ...]]]  # file -> column -> its precision columns (``companions``)
+
+
+def companions(policy: DatasetPolicy) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Of each file of ``policy``, the derived columns that say how precisely a column is published:
+    a date's precision (``date_precision``) and an age's band (``age_band``: the age is then blank).
+    A quasi-identifier is measured with them (``view``): on the portal, an age published as its band
+    is blank in ``age``, so without its band every banded age would fall into one class and the
+    measure would understate the risk (round 34, N1: the files are measured as published)."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, file_policy in policy.files.items():
+        found: dict[str, list[str]] = {}
+        for column, rule in file_policy.columns.items():
+            if rule.type in ("date_precision", "age_band"):
+                found.setdefault(str(getattr(rule, "of")), []).append(column)
+        out[name] = {column: tuple(names) for column, names in found.items()}
+    return out
+
+
+def view(files: Mapping[str, pd.DataFrame], spec: RiskSpec, folded: Folded | None = None) -> pd.DataFrame | None:
+    """The quasi-identifiers of each row of ``spec.file``, exactly as published: each with the
+    columns that say how precise it is (``folded``, from ``companions``), where the file has them."""
+    folded = folded or {}
     frame = files.get(spec.file)
     if frame is None:
         return None
@@ -73,15 +97,21 @@ def view(files: Mapping[str, pd.DataFrame], spec: RiskSpec) -> pd.DataFrame | No
             if parent is None or column not in parent.columns:
                 return None
             columns[name] = frame[spec.key].map(parent[column]).reset_index(drop=True)
+            for extra in folded.get(str(spec.parent), {}).get(column, ()):
+                if extra in parent.columns:
+                    columns[f"{name}+{extra}"] = frame[spec.key].map(parent[extra]).reset_index(drop=True)
         elif name in frame.columns:
             columns[name] = frame[name].reset_index(drop=True)
+            for extra in folded.get(spec.file, {}).get(name, ()):
+                if extra in frame.columns:
+                    columns[f"{name}+{extra}"] = frame[extra].reset_index(drop=True)
         else:
             return None
     return pd.DataFrame(columns).astype(object).where(lambda d: d.notna(), BLANK)
 
 
-def measure(files: Mapping[str, pd.DataFrame], spec: RiskSpec, generalized: int = 0) -> RiskResult | None:
-    quasi = view(files, spec)
+def measure(files: Mapping[str, pd.DataFrame], spec: RiskSpec, folded: Folded | None = None) -> RiskResult | None:
+    quasi = view(files, spec, folded)
     if quasi is None:
         return None
     rows = len(quasi)
@@ -92,8 +122,7 @@ def measure(files: Mapping[str, pd.DataFrame], spec: RiskSpec, generalized: int 
     share = under / rows if rows else 0.0
     verdict = "green" if under == 0 else ("amber" if share <= spec.amber_share else "red")
     return RiskResult(spec.file, spec.quasi_identifiers, spec.k, spec.action, rows, classes, unique,
-                      unique / rows if rows else 0.0, under, share, int(size.min()) if rows else 0, verdict,
-                      generalized)
+                      unique / rows if rows else 0.0, under, share, int(size.min()) if rows else 0, verdict)
 
 
 def _coarser(value: object, to: str) -> object:
@@ -147,25 +176,49 @@ def finding(result: RiskResult) -> Finding | None:
                    message=result.line(), file=result.file, rule="record_risk", count=result.rows_under_k)
 
 
-def enforce(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], public_columns: Mapping[str, list[str]],
-            *, dataset: str, raw_files: Mapping[str, str], tokenizer: Tokenizer
-            ) -> tuple[dict[str, pd.DataFrame], list[RedactionEvent], list[RiskResult], list[Finding]]:
-    """Generalize where the policy says so, then measure every declared file as it will be published."""
+def generalize_all(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], *, dataset: str,
+                   raw_files: Mapping[str, str], tokenizer: Tokenizer) -> tuple[dict[str, pd.DataFrame], list[RedactionEvent]]:
+    """The ladder of every ``generalize`` check walked on its file (each changed cell logged)."""
     out = dict(frames)
     events: list[RedactionEvent] = []
-    changed: dict[str, int] = {}
     for spec in specs:
         if spec.action == "generalize" and spec.file in out:
             out[spec.file], found = generalize(out[spec.file], spec, dataset=dataset,
                                                file=raw_files.get(spec.file, spec.file), tokenizer=tokenizer)
             events += found
-            changed[spec.file] = changed.get(spec.file, 0) + len(found)
+    return out, events
+
+
+def assess(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], public_columns: Mapping[str, list[str]],
+           folded: Folded | None = None) -> tuple[list[RiskResult], list[Finding]]:
+    """Every declared check measured on the public columns of ``frames`` (the files in the form they are
+    published: ``public_form.finish``), with its finding; a quasi-identifier that is not a published
+    column blocks."""
     published = {name: frame[[c for c in public_columns.get(name, list(frame.columns)) if c in frame.columns]]
-                 for name, frame in out.items()}
-    results = [r for spec in specs if (r := measure(published, spec, changed.get(spec.file, 0))) is not None]
+                 for name, frame in frames.items()}
+    results = [r for spec in specs if (r := measure(published, spec, folded)) is not None]
     findings = [f for r in results if (f := finding(r)) is not None]
     missing = [spec.file for spec in specs if spec.file in published and view(published, spec) is None]
     findings += [Finding(stage="record_risk", code="record_risk_not_measured", severity="blocking",
                          message="a quasi-identifier the privacy policy names is not a published column",
                          file=name, rule="record_risk") for name in missing]
-    return out, events, results, findings
+    return results, findings
+
+
+def enforce(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], public_columns: Mapping[str, list[str]],
+            *, dataset: str, raw_files: Mapping[str, str], tokenizer: Tokenizer, folded: Folded | None = None
+            ) -> tuple[dict[str, pd.DataFrame], list[RedactionEvent], list[RiskResult], list[Finding]]:
+    """Generalize where the policy says so, then measure every declared file."""
+    out, events = generalize_all(frames, specs, dataset=dataset, raw_files=raw_files, tokenizer=tokenizer)
+    return (out, events, *assess(out, specs, public_columns, folded))
+
+
+def published(files: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], policy: DatasetPolicy
+              ) -> list[dict[str, object]]:
+    """The ``record_risk`` section of a manifest: every check that applies, measured on the record files as
+    published (``files``: policy file name -> the published CSV as ``gate.read_public_csv`` reads it). The
+    build writes it from the files it writes and every check recomputes it from the files on the portal,
+    so each count is the published files' own: the counts measured before the files' portal form, which
+    nothing could recompute, were a channel of about 500 bits an entry (round 34, N1)."""
+    folded = companions(policy)
+    return [r.to_dict() for spec in specs if (r := measure(files, spec, folded)) is not None]

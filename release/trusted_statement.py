@@ -26,8 +26,11 @@ Its record-level risk section (``record_level_risk``) states each check the trus
 ``record_risk`` declares for the bundle's policy that applies to the published files, with the trusted
 file, quasi-identifiers, k and action (round 23, k2: a copy with k 2 published "179 rows under k 2",
 where the organisation's k 5 gives every row, and approve, publish, the audit and verify passed).
-Its counts are not replayed: the build measures the files just before their portal form, which can
-differ from the published text (a date's form, the age moved to its band column).
+Since round 34 (N1) its counts too: the build measures the record files as it writes them, each
+quasi-identifier with the columns that say how precisely it is published (``record_risk.companions``),
+and every check measures the published files the same way and compares each entry exactly. Each entry
+of ``privacy.tables`` is compared whole and exactly with the build's (``_tables_problems``): no key
+added or missing, no tolerance (round 34, N2 and N3).
 """
 
 from __future__ import annotations
@@ -46,13 +49,17 @@ if TYPE_CHECKING:
     from release.tables_spec import TableSpec
     from release.trusted_release import Trusted
 
-TOLERANCE = 1e-9
+TOLERANCE = 1e-9  # a replayed privacy loss against its budget (floating point of the accountant)
 
 
-def _close(a: object, b: object) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return a == b
-    return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=1e-12)
+def _same(a: object, b: object) -> bool:
+    """Equal as published: the same JSON text (so type-strict: 0 is not 0.0, 1 is not true). The
+    checks regenerate every published number with the build's own arithmetic, so nothing is close
+    but equal: a tolerance (rel 1e-9, abs 1e-12 until round 34, N3) let any double within it through,
+    up to 62 bits in a summary's rho of 0.0."""
+    import json
+
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def trusted_bounds(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, Sensitivity, int]:
@@ -122,16 +129,17 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
             problems.append(f"{where}: at the sensitivity {trusted.where} declares (d_in {d_in:.6g}) its noise costs "
                             f"{loss:.6g}, above the {budget:g} declared: it was calibrated to a smaller sensitivity or a larger "
                             "budget (rule units_may_merge, margins, max_rows_per_unit, max_cells_per_unit, rho)")
-        if "delta" in record and not _close(record.get("delta"), trusted.privacy.delta):
+        if "delta" in record and not _same(record.get("delta"), trusted.privacy.delta):
             problems.append(f"{where}: states another delta than the trusted privacy.yaml's (rule delta)")
     return problems
 
 
-def _claim(trusted: Trusted, spec: TableSpec, public: Path, manifest: Mapping[str, Any]) -> dict[str, object] | None:
-    """What the build states for a table under the trusted declaration: the whole entry of a
-    summary; of a noisy table, the entry its published draws give (``_noisy_entry``: its text
-    included, round 24 P-text), else the claims its declaration alone decides; of an exact table,
-    the entry its published cells give (None when its published file cannot be read)."""
+def _entry(trusted: Trusted, spec: TableSpec, public: Path, manifest: Mapping[str, Any]) -> dict[str, object] | None:
+    """A table's whole entry in the manifest's ``privacy.tables`` as the build writes it under the
+    trusted declaration (``release.tables``): a summary's from its declaration; a noisy table's from
+    the noisy values the manifest publishes for its measurements (``_noisy_entry``; when they cannot
+    be assembled, the claims its declaration alone decides: ``table_replay`` reports the rest); an
+    exact table's from its published cells (None when its published file cannot be read)."""
     from release import tables_text
     from release.gate import read_public_csv
 
@@ -144,11 +152,6 @@ def _claim(trusted: Trusted, spec: TableSpec, public: Path, manifest: Mapping[st
     except (ReleaseError, OSError):
         return None
     return tables_text.exact_summary(spec, frame)
-
-
-STATED = ("table", "protection", "mechanism", "privacy_unit", "rho", "epsilon", "delta", "epsilon_at_delta",
-          "noise_scale", "bounds", "post_processing", "summary_of", "cells_suppressed", "suppression", "meaning",
-          "interval", "privacy")  # the keys of an entry privacy_statement writes (with "exact")
 
 
 def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any]) -> dict[str, object] | None:
@@ -171,8 +174,46 @@ def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any])
         return None
     frame = pd.DataFrame({k: np.concatenate([getattr(level, k) for level in processed.levels])
                           for k in ("lower", "upper")})
-    entry = tables_text.noisy_summary(spec, NoisyTable(processed, scale, list(mine)), frame, trusted.privacy.delta)
-    return {k: v for k, v in entry.items() if k in STATED}
+    return tables_text.noisy_summary(spec, NoisyTable(processed, scale, list(mine)), frame, trusted.privacy.delta)
+
+
+def _entry_differs(entry: Mapping[str, Any], want: Mapping[str, object]) -> list[str]:
+    """The keys of a ``privacy.tables`` entry that are not the build's, exactly: a key added or
+    missing, or a value of another type or number. The fields a bundle keeps of an entry
+    (``manifest_parts.SPLIT_ITEMS``: its cell and measurement counts, its median interval width)
+    are compared where the entry has them (the bundle's merged view); a published copy has none."""
+    from release.manifest_parts import SPLIT_ITEMS
+
+    kept = SPLIT_ITEMS["privacy"]["tables"]
+    want = {k: v for k, v in want.items() if k not in kept or k in entry}
+    return sorted(k for k in set(entry) | set(want) if k not in entry or k not in want or not _same(entry[k], want[k]))
+
+
+def _tables_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+    """Each entry of the manifest's ``privacy.tables`` (and so of ``privacy.json``, which is made from it
+    byte for byte) is the build's entry for its table under the trusted declaration, whole and exact.
+    Round 34 (N2, N3): only the keys a claim named were compared, within a tolerance, so a summary
+    table's ``bounds``, ``post_processing``, ``suppression`` or ``noise_scale`` (keys it never has) and a
+    noisy table's ``summary_of`` carried any text or number to the portal."""
+    problems: list[str] = []
+    tables = manifest_privacy(manifest).get("tables")
+    for number, entry in enumerate(tables if isinstance(tables, list) else [], start=1):
+        if not isinstance(entry, dict):
+            continue  # the manifest's form check reports it
+        spec = trusted.spec(entry.get("table"))
+        if spec is None or entry.get("mechanism") != spec.mechanism:
+            continue  # undeclared, or another mechanism: trusted_release reports it
+        want = _entry(trusted, spec, public, manifest)
+        if want is None:
+            continue  # an unreadable table: the integrity checks report it
+        if spec.is_noisy and "table" not in want:  # its draws could not be assembled: the claims alone
+            want = {k: v for k, v in entry.items() if k not in want} | want
+        differ = _entry_differs(entry, want)
+        if differ:
+            problems.append(f"manifest privacy.tables[{number}] ({spec.name}): states {', '.join(differ)} otherwise "
+                            f"than {trusted.where} and privacy.yaml give (keys and values exactly as the build "
+                            f"writes them; rule {differ[0]})")
+    return problems
 
 
 def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
@@ -182,7 +223,7 @@ def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
     from release.trusted_release import STATEMENT
 
     where = f"public {STATEMENT}"
-    problems = [] if _close(dp.get("delta"), trusted.privacy.delta) else \
+    problems = [] if _same(dp.get("delta"), trusted.privacy.delta) else \
         [f"{where}: states another delta than the trusted privacy.yaml's (rule delta)"]
     units = dp.get("units")
     for unit, stated in sorted(units.items() if isinstance(units, dict) else ()):
@@ -192,26 +233,24 @@ def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
         cap = stated.get("cap_rho_over_every_release")
         if stated.get("datasets_that_can_hold_the_same_person") != list(spec.datasets) or (
                 isinstance(cap, (int, float)) and cap > 0
-                and not _close(stated.get("cap_epsilon_at_delta"), epsilon_from_rho(float(cap), trusted.privacy.delta))):
+                and not _same(stated.get("cap_epsilon_at_delta"), epsilon_from_rho(float(cap), trusted.privacy.delta))):
             problems.append(f"{where}: privacy unit {unit} is stated otherwise than the trusted privacy.yaml gives "
                             "(rule datasets, delta)")
     return problems
 
 
-# what the trusted record_risk fixes of each check a privacy.json states
-_RISK_FIXED = ("file", "quasi_identifiers", "k", "action")
-
-
 def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) -> list[str]:
-    """``record_level_risk`` of privacy.json (``statement``): the trusted ``record_risk`` checks that
-    apply to the files published under ``public``, each with the trusted file, quasi-identifiers, k and action."""
+    """``record_level_risk`` of privacy.json (``statement``, made from the manifest's ``record_risk``): the
+    trusted ``record_risk`` checks that apply to the files published under ``public``, each measured on
+    those files (``record_risk.published``), every key and number exactly. Round 34 (N1): only the file,
+    quasi-identifiers, k and action were compared, so the counts, shares and verdict carried any value."""
     from release import record_risk
     from release.trusted_release import STATEMENT, published_file
 
     specs = trusted.privacy.record_risk.get(trusted.policy_name, ())
     names = sorted({n for s in specs for n in (s.file, s.parent) if n})
     frames = {n: found[1] for n in names if (found := published_file(trusted, public, n)) is not None}
-    expected = [r.to_dict() for s in specs if (r := record_risk.measure(frames, s)) is not None]  # those that apply
+    expected = record_risk.published(frames, specs, trusted.policy)  # those that apply
     stated = statement.get("record_level_risk")
     stated = stated if isinstance(stated, list) else []
     where = f"public {STATEMENT} record_level_risk"
@@ -219,12 +258,14 @@ def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) 
         return [(f"{where}: states {len(stated)} check(s) where the trusted {POLICY_FILE}'s record_risk for "
                  f"{trusted.policy_name} gives {len(expected)} on the published files (rule record_risk)")]
     problems = []
-    for number, (entry, want) in enumerate(zip(stated, expected), start=1):
+    for number, (entry, want) in enumerate(zip(stated, expected, strict=True), start=1):
         entry = entry if isinstance(entry, dict) else {}
-        differ = [k for k in _RISK_FIXED if not _close(entry.get(k), want[k])]
+        differ = sorted(k for k in set(entry) | set(want) if k not in entry or k not in want
+                        or not _same(entry[k], want[k]))
         if differ:
             problems.append(f"{where}[{number}] ({want['file']}): states {', '.join(differ)} otherwise than the "
-                            f"trusted {POLICY_FILE}'s record_risk (rule record_risk.{differ[0]})")
+                            f"trusted {POLICY_FILE}'s record_risk measured on the published files gives "
+                            f"(rule record_risk.{differ[0]})")
     return problems
 
 
@@ -233,7 +274,7 @@ def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pa
     its record-level risk checks as the trusted record_risk declares them."""
     import json
 
-    from release.trusted_release import STATEMENT, stated_tables
+    from release.trusted_release import STATEMENT
 
     problems: list[str] = []
     privacy = manifest_privacy(manifest)
@@ -244,21 +285,9 @@ def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pa
     if not isinstance(statement, dict):
         statement = None
     if privacy.get("measurements"):  # a release without noisy tables records delta 0 and states the default
-        if not _close(privacy.get("delta"), trusted.privacy.delta):
+        if not _same(privacy.get("delta"), trusted.privacy.delta):
             problems.append("privacy.delta: another delta than the trusted privacy.yaml's (rule delta)")
         dp = statement.get("differential_privacy") if statement is not None else None
         problems += _units_problems(trusted, dp) if isinstance(dp, dict) else []
     problems += risk_problems(trusted, statement, public) if statement is not None else []
-    for number, entry in enumerate(stated_tables(public), start=1):
-        spec = trusted.spec(entry.get("table"))
-        if spec is None or entry.get("mechanism") != spec.mechanism:
-            continue  # undeclared, or another mechanism: trusted_release reports it
-        claim = _claim(trusted, spec, public, manifest)
-        if claim is None:
-            continue  # an unreadable table: the integrity checks report it
-        differ = sorted(k for k, v in claim.items() if k in STATED and v is not None and not _close(entry.get(k), v))
-        differ += sorted(k for k, v in claim.items() if k in STATED and v is None and entry.get(k) is not None)
-        if differ:
-            problems.append(f"public {STATEMENT} tables[{number}] ({spec.name}): states {', '.join(differ)} otherwise "
-                            f"than {trusted.where} and privacy.yaml give (rule {differ[0]})")
-    return problems
+    return problems + _tables_problems(trusted, manifest, public)

@@ -101,3 +101,41 @@ def test_classes_are_rows_equal_on_every_quasi_identifier_as_published() -> None
     assert result is not None
     assert (result.rows, result.classes, result.unique_rows, result.smallest_class) == (7, 6, 5, 1)
     assert result.rows_under_k == 5 and result.verdict == "red"
+
+
+def test_a_quasi_identifier_is_measured_with_its_precision_columns_as_the_portal_publishes_it() -> None:
+    """Round 34 (N1): on the portal a banded age is blank in ``age`` with the band in ``age_band``, and a
+    date carries its precision. Measured without them every banded age falls in one class (an understated
+    risk); with them (``companions``: the policy's derived columns of each column) the published files
+    measure as the frame before its portal form did, so a reader recomputes the build's counts."""
+    from release.record_risk import companions
+
+    before = PERSONS.assign(age=["16-17", "16-17", "34", "25-34", "25-34", "38", "14-15", "14-15"],
+                            contact_date=["2020-01"] * 2 + list(PERSONS["contact_date"][2:]))
+    portal = before.assign(
+        age=[None, None, "34", None, None, "38", None, None],
+        age_band=["16-17", "16-17", None, "25-34", "25-34", None, "14-15", "14-15"],
+        contact_date=["2020-01-01T00:00:00"] * 2 + [v.replace(" ", "T") + ":00" for v in PERSONS["contact_date"][2:]],
+        contact_date_precision=["month"] * 2 + ["hour"] * 6)
+    folded = {"persons": {"age": ("age_band",), "contact_date": ("contact_date_precision",)}}
+    want = measure({"persons": before}, spec())
+    assert want is not None and want.classes == 7
+    blind = measure({"persons": portal}, spec())
+    assert blind is not None and blind.classes == 7  # the dates still differ here; the ages alone would merge
+    merged = measure({"persons": portal.assign(contact_date="2020-01-01T00:00:00")}, spec())
+    assert merged is not None and merged.classes == 3  # blank ages, one date: every band in one class (34, 38, blank)
+    assert measure({"persons": portal}, spec(), folded) == want
+    assert measure({"persons": portal.assign(contact_date="2020-01-01T00:00:00")}, spec(), folded).classes == 5  # type: ignore[union-attr]
+
+    class _Rule:
+        def __init__(self, type_: str, of: str | None = None) -> None:
+            self.type, self.of = type_, of
+
+    class _File:
+        columns = {"age": _Rule("age"), "age_band": _Rule("age_band", "age"), "sequence": _Rule("sequence", "fc_num"),
+                   "contact_date": _Rule("datetime"), "contact_date_precision": _Rule("date_precision", "contact_date")}
+
+    class _Policy:
+        files = {"persons": _File()}
+
+    assert companions(_Policy()) == folded  # type: ignore[arg-type]

@@ -132,6 +132,13 @@ def staging_dir(parent: Path, prefix: str) -> Path:
     raise FileExistsError(f"no free staging folder name in {parent}")
 
 
+def csv_text(public: PublicFile) -> str:
+    """A public file's CSV text exactly as the bundle writes it (``assemble`` measures the record files'
+    risk on it, as every check reads it back)."""
+    frame = public.frame if public.cells_safe else safe_frame(public.frame)[0]
+    return str(frame.to_csv(index=False, lineterminator="\n"))
+
+
 def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
     """Write the bundle to ``target`` atomically and return the final manifest."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -141,8 +148,7 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         for public in bundle.public_files:
             path = staging / public.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
-            frame = public.frame if public.cells_safe else safe_frame(public.frame)[0]
-            frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            path.write_bytes(csv_text(public).encode("utf-8"))
             outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
         if bundle.publishable:
             _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))

@@ -127,3 +127,97 @@ def test_every_number_of_the_published_privacy_section_is_the_builds(world: Worl
             assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
         shutil.rmtree(world.tmp / "portal", ignore_errors=True)
     assert json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))["privacy"]["spends"]
+
+
+# ---- round 34: the record-level risk and each privacy.tables entry, whole and exact ----------------
+
+def _entry(manifest: dict, mechanism: str) -> dict:
+    return next(t for t in manifest["privacy"]["tables"] if t["mechanism"] == mechanism)
+
+
+def _risk(key: str, value: object) -> Callable[[dict], None]:
+    def change(manifest: dict) -> None:
+        manifest["record_risk"][0][key] = value
+    return change
+
+
+def _set(mechanism: str, key: str, value: object) -> Callable[[dict], None]:
+    def change(manifest: dict) -> None:
+        _entry(manifest, mechanism)[key] = value
+    return change
+
+
+LETTERS = "".join("abcdefghij"[int(d)] for d in str(DOB))  # the date as letters: no scanner sees a date
+RESTATED = {  # each edit with privacy.json and privacy.md written from the edited manifest, as the build would
+    # N1: the counts, shares and verdict of a record-risk check were compared with nothing
+    "risk-classes": (_risk("classes", DOB), "record_level_risk[1] (persons): states classes otherwise"),
+    "risk-share": (_risk("unique_share", DOB / 1e8), "record_level_risk[1] (persons): states unique_share otherwise"),
+    "risk-verdict": (_risk("verdict", "green"), "record_level_risk[1] (persons): states verdict otherwise"),
+    # N2: keys a summary or a noisy table's entry never has carried any text or number
+    "summary-bounds": (_set("summary", "bounds", f"enforced {LETTERS}"), "states bounds otherwise"),
+    "summary-delta": (_set("summary", "delta", DOB * 1e-17), "states delta otherwise"),
+    "noisy-summary-of": (_set("discrete_gaussian", "summary_of", f"persons{LETTERS}"), "states summary_of otherwise"),
+    # N3: within the old tolerance (abs 1e-12, rel 1e-9)
+    "summary-rho": (_set("summary", "rho", DOB * 1e-20), "states rho otherwise"),
+    "noisy-delta": (lambda m: _set("discrete_gaussian", "delta", _entry(m, "discrete_gaussian")["delta"]
+                                   * (1 + DOB * 1e-17))(m), "states delta otherwise"),
+}
+
+
+def _restate(bundle: Path) -> None:
+    """privacy.json and privacy.md made from the edited manifest (as an analyst with the code would), re-hashed."""
+    from conftest import ROOT
+
+    from release import privacy_statement
+    from release.privacy_policy import load_privacy_policy
+
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    units = {u: s.model_dump(mode="json") for u, s in load_privacy_policy(ROOT / "redaction_rules").units.items()}
+    for name, text in privacy_statement.files("fioe", int(YEAR), manifest["privacy"], manifest["record_risk"],
+                                              units).items():
+        (bundle / "public" / name).write_text(text, encoding="utf-8")
+    _rewrite(bundle, lambda m: None, "public/privacy.json", "public/privacy.md")
+
+
+def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: World) -> None:  # noqa: F811
+    """Round 34 (N1-N3): a raw-only DOB in a record-risk count, a summary's added ``bounds``, a noisy table's
+    added ``summary_of``, a summary's rho of 1e-13: each passed approve --raw, publish --raw, the full audit
+    and verify. Now the risk is measured on the published files and each entry is regenerated whole:
+    approve 7 (rule trusted-policy) naming the key, never the value; the first also publish 7, audit and
+    verify 8. The honest bundle's statement is the one recomputed from its published files."""
+    from release import record_risk
+    from release.config import load_policy
+    from release.gate import read_public_csv
+    from release.privacy_policy import load_privacy_policy
+
+    honest = _honest(world)
+    bundle = honest / "fioe" / YEAR
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    rules = world.rules
+    policy = load_policy(rules / "fioe.yaml")
+    files = {"persons": read_public_csv(bundle / "public" / policy.files["persons"].public_file.format(year=YEAR)),
+             "contacts": read_public_csv(bundle / "public" / policy.files["contacts"].public_file.format(year=YEAR))}
+    again = record_risk.published(files, load_privacy_policy(rules).record_risk["fioe"], policy)
+    assert manifest["record_risk"] == again and len(again) == 2 and again[0]["rows"] > 0
+    assert "generalized_cells" not in again[0]
+    for number, (variant, (change, said)) in enumerate(RESTATED.items()):
+        out = world.tmp / f"rel34-{variant}"
+        shutil.copytree(honest, out)
+        edited = out / "fioe" / YEAR
+        _rewrite(edited, change)
+        _restate(edited)
+        _rebind(world, edited)
+        org = _org(out, world)
+        code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+        details = " ".join((stdout + stderr).split())
+        assert code == 7 and "Traceback" not in details, (variant, details)
+        assert "rule trusted-policy" in details and said in details, (variant, details)
+        assert str(DOB) not in details and LETTERS not in details, (variant, details)
+        if number:
+            continue
+        _sign_outside_approve(world, edited)
+        world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+        assert not (world.site / "fioe" / YEAR).exists()
+        for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, edited)):
+            assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
+        shutil.rmtree(world.tmp / "portal", ignore_errors=True)
