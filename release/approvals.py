@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from release.errors import ApprovalError
+from release.jsonl import is_text, text_lines
 
 RECORD_VERSION = 2
 SIGNING_CONTEXT = b"release signed record v2\n"
@@ -237,7 +238,10 @@ def insert_record(path: Path, record: SignedRecord) -> None:
     """``record`` added to a file of signed lines kept in key-id order (``approvals.jsonl``: its lines'
     order is the keys', never the order they came in, so it carries nothing: round 32, D1), written to a
     temporary file and renamed into place, on disk before this returns."""
-    lines = [line for line in (path.read_text(encoding="utf-8").splitlines() if path.is_file() else []) if line]
+    if not is_text(path):  # rewritten line by line, a damaged file would lose the evidence of its damage
+        raise ApprovalError(f"{path.name} is not UTF-8 text: it was altered or damaged; restore it from the bundle's "
+                            "copy, or rebuild", file=path.name, rule="approvals-file")
+    lines = [line for line in text_lines(path) if line]
     keyed = []
     for line in lines:
         try:
@@ -245,8 +249,8 @@ def insert_record(path: Path, record: SignedRecord) -> None:
         except ValueError:
             keyed.append(("", line))  # the checks name it; it stays where it sorts
     keyed.append((record.key_id, record.to_line()))
-    staging = path.with_name(f".{path.name}.writing")
-    with staging.open("w", encoding="utf-8", newline="\n") as handle:
+    staging = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.writing")  # one per writer
+    with staging.open("x", encoding="utf-8", newline="\n") as handle:
         handle.write("".join(f"{line}\n" for _, line in sorted(keyed, key=lambda pair: pair[0])))
         handle.flush()
         os.fsync(handle.fileno())

@@ -24,6 +24,7 @@ from release.audit_report import AuditCheck, Scanner, from_problems, not_run
 from release.config import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.gate import manifest_sha256, verify_outputs
+from release.jsonl import text_lines
 from release.keys import ReleaseKeys, Tokenizer
 from release.log import trailer_mac_problems, verify_log
 from release.model import finite_number
@@ -55,7 +56,7 @@ def check_log(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
     path = bundle / LOG
     if not path.is_file():
         return from_problems("redaction_log", ["redaction_log.jsonl is missing"], {})
-    result = verify_log(path.read_text(encoding="utf-8").splitlines())
+    result = verify_log(text_lines(path))
     problems = [f"{LOG}: {p}" for p in result.chain_problems]
     recorded = manifest.get("redaction_log")
     if isinstance(recorded, dict):
@@ -74,7 +75,7 @@ def check_trailer_mac(bundle: Path, manifest: dict[str, object], keys: ReleaseKe
     and re-chained cannot be told from the original, so no key means "not run", never a pass."""
     name = "log_trailer_mac"
     path = bundle / LOG
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = text_lines(path)
     trailer = _trailer(lines)
     if key_problem:
         return from_problems(name, [key_problem], {})
@@ -104,7 +105,7 @@ def check_signatures(bundle: Path, dataset: str, year: int, policy: DatasetPolic
                      policy_problems: list[str], rules_dir: Path, require_approval: bool) -> AuditCheck:
     """Every approval line verified and matched against the trusted signers of the rules
     folder; with ``require_approval``, the policy's roles and counts met by trusted signers."""
-    lines = (bundle / APPROVALS).read_text(encoding="utf-8").splitlines() if (bundle / APPROVALS).is_file() else []
+    lines = text_lines(bundle / APPROVALS)
     if not require_approval and not any(line.strip() for line in lines):
         return from_problems("approvals", [], {"approvals": 0})
     if policy is None or policy_problems:
@@ -198,7 +199,7 @@ def log_entries(bundle: Path | None) -> list[dict[str, object]]:
     entries: list[dict[str, object]] = []
     if bundle is None or not (bundle / LOG).is_file():
         return entries
-    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines():
+    for line in text_lines(bundle / LOG):
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:

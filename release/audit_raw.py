@@ -23,6 +23,7 @@ from release.audit_checks import source_keys, with_source_keys
 from release.audit_counts import check_noisy_counts, not_run_without
 from release.config import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
+from release.jsonl import text_lines
 from release.keys import Tokenizer
 from release.record_replay import check_replayed, not_run_replay
 from release.span_support import NAME as REDETECTED
@@ -102,7 +103,7 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
     indexed = {name: frame.drop_duplicates(ROW_KEY).set_index(ROW_KEY) for name, frame in loaded.tables.frames.items()}
     counts = {"matched": 0, "mismatched": 0, "row_not_found": 0, "not_recomputable": 0}
     problems: list[str] = []
-    for line in (bundle / LOG).read_text(encoding="utf-8").splitlines() if (bundle / LOG).is_file() else []:
+    for line in text_lines(bundle / LOG):
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from release.approvals import utc_now
 from release.errors import ApprovalError, ConfigError, InputError, ReleaseError
+from release.jsonl import text_lines
 from release.ledger import Ledger
 from release.paths import default_dir
 from release.stages.publish import MANIFEST, sha256_file
@@ -154,7 +155,7 @@ def all_bundles(out_dir: Path) -> list[tuple[str, int, int, Path]]:
 
 def publications(bundle: Path) -> list[dict[str, object]]:
     path = bundle / PUBLICATION
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = text_lines(path)
     return [item for line in lines if line.strip() and isinstance(item := _json(line), dict)]
 
 

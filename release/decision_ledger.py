@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.errors import EnvironmentProblem
+from release.jsonl import text_lines
 from release.ledger_entries import Entry
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
         trusts = _trusts(out_dir / str(dataset), year, rules_dir)
         if not path.is_file() or trusts is None:
             continue
-        backed = _backed(path.read_text(encoding="utf-8").splitlines(), str(dataset), year, trusts)
+        backed = _backed(text_lines(path), str(dataset), year, trusts)
         for entry in entries:
             if entry.kind == KIND and entry.body.get("dataset") == dataset and entry.body.get("year") == year \
                     and backed.get(str(entry.body.get("decision_sha256"))) != entry.prev:

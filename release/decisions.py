@@ -44,6 +44,7 @@ from release.bundles import bundle_dir
 from release.decision_ledger import anchor_line
 from release.errors import ConfigError
 from release.gate import read_manifest
+from release.jsonl import text_lines
 from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
 from release.trust import Signer, trust_for, trusted_signer
 
@@ -109,7 +110,7 @@ def _find_entry(log_path: Path, log_id: str) -> dict[str, object]:
         raise ConfigError("a log id is an entry's seq or at least 8 characters of its hash",
                           file=str(log_path), rule="decision")
     matches = []
-    for number, line in enumerate(log_path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text_lines(log_path), start=1):
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:

@@ -21,6 +21,7 @@ from release.approvals import SignedRecord, short_id, verify_record
 from release.decision_ledger import RESTORE, DecisionAnchors, anchors_for, decision_id
 from release.decisions import Decision, _decision, decisions_path
 from release.errors import ApprovalError
+from release.jsonl import text_lines
 from release.model import Finding
 from release.trust import Trust
 
@@ -99,7 +100,7 @@ def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust,
         anchors = anchors_for(trust.rules_dir, dataset, year)
     assert anchors != FROM_POLICY
     path = decisions_path(dataset, year, out_dir)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = text_lines(path)
     ignored: list[str] = []
     unanchored: list[str] = []
     present: set[str] = set()

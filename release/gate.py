@@ -22,6 +22,7 @@ from release import bundles, manifest_parts
 from release.approvals import (append_record, insert_record, load_private_key, one_line, private_key_id, sign_record,
                                utc_now)
 from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
+from release.jsonl import text_lines
 from release.keys import ReleaseKeys, existing_key, keys_for_manifest
 from release.ledger import Ledger
 from release.log import verify_log
@@ -162,7 +163,7 @@ def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
                             details=[{"problem": p} for p in problems])
     log = bundle / LOG
     keys = _release_keys(manifest)
-    check = verify_log(log.read_text(encoding="utf-8").splitlines() if log.is_file() else [], keys.trailer)
+    check = verify_log(text_lines(log), keys.trailer)
     if check.chain_problems:
         raise ApprovalError(f"the redaction log does not verify: {check.chain_problems[0]}",
                             file=str(log), rule="log-chain")

@@ -28,6 +28,7 @@ from release.generations import manifest_problem, policy_of_manifest
 from release.approvals import SignedRecord, public_key_id, short_id, verify_record
 from release.config import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
 from release.errors import ApprovalError, ConfigError, ReleaseError
+from release.jsonl import text_lines
 from release.stages.publish import sha256_file
 
 SIGNERS_FILE = paths.SIGNERS_FILE
@@ -229,7 +230,7 @@ def seal_fields(dataset: str, year: int, manifest_sha256: str, private_sha256: s
 
 def sealed_keys(seals_file: Path, fields: Mapping[str, object]) -> set[str]:
     """The keys whose seal in ``seals_file`` signs exactly ``fields`` (the bundle as it is now)."""
-    lines = seals_file.read_text(encoding="utf-8").splitlines() if seals_file.is_file() else []
+    lines = text_lines(seals_file)
     found = set()
     for line in lines:
         try:
@@ -243,7 +244,7 @@ def sealed_keys(seals_file: Path, fields: Mapping[str, object]) -> set[str]:
 
 def approval_keys(approvals_file: Path) -> list[str]:
     """The key id of each signed line of ``approvals_file``, in its order."""
-    lines = approvals_file.read_text(encoding="utf-8").splitlines() if approvals_file.is_file() else []
+    lines = text_lines(approvals_file)
     keys = []
     for line in lines:
         try:
@@ -266,7 +267,7 @@ def approval_status(approvals_file: Path, *, dataset: str, year: int, manifest_s
     if keys != sorted(set(keys)):  # round 32, D1: which lines, how many and in what order carried bits
         problems.append(f"{APPROVALS}: not one line per key in key-id order, as approve writes it (a key's second "
                         "approval, or lines reordered), rule duplicate-approval")
-    lines = approvals_file.read_text(encoding="utf-8").splitlines() if approvals_file.is_file() else []
+    lines = text_lines(approvals_file)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from release.jsonl import text_lines
 from release.model import manifest_privacy
 from release.audit_report import AuditCheck, AuditReport, from_problems
 from release.bundles import DATASETS
@@ -54,7 +55,7 @@ def _sums(folder: Path) -> AuditCheck:
     if not path.is_file():
         return from_problems("sha256sums", [f"{SUMS} is missing"], {})
     problems, checked = [], 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text_lines(path), start=1):
         digest, _, name = line.partition("  ")
         target = folder / name
         if not name or ".." in PurePosixPath(name).parts or not target.is_file():

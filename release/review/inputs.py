@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from release.gate import listed_outputs, read_manifest, read_public_csv
+from release.jsonl import text_lines
 from release.stages.publish import BLOCKING_FILE, LOG, PublicFile
 
 
@@ -111,7 +112,7 @@ def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> Pac
     public = {p.relative_to(bundle).as_posix(): read_public_csv(p)
               for p in sorted((bundle / "public").rglob("*.csv"))}
     log = bundle / LOG
-    lines = tuple(log.read_text(encoding="utf-8").splitlines()) if log.is_file() else ()
+    lines = tuple(text_lines(log))
     validation = {p.name: p.read_text(encoding="utf-8") for p in sorted((bundle / "review").glob("validation_*.json"))}
     blocking = bundle / "review" / BLOCKING_FILE
     return PacketInputs(manifest, public, lines, validation,

@@ -28,6 +28,7 @@ from release.config import DatasetPolicy, FilePolicy
 from release.decisions import Decision
 from release.errors import ReleaseError
 from release.gate import read_public_csv
+from release.jsonl import text_lines
 from release.model import finite_number
 from release.review.facts import LOW_CONFIDENCE, _entries
 from release.review.summary import risk_sentence
@@ -181,7 +182,7 @@ def build_queue(bundle: Path, manifest: Mapping[str, object], policy: DatasetPol
         raise ReleaseError("the list of blocking findings is not JSON", file=str(blocking_path),
                            rule="review") from None
     log = bundle / LOG
-    lines = log.read_text(encoding="utf-8").splitlines() if log.is_file() else []
+    lines = text_lines(log)
     narratives = frozenset(c for fp in policy.files.values() for c, r in fp.columns.items()
                            if r.type in ("narrative", "free_text"))
     return (_finding_items([b for b in blocking if isinstance(b, dict)])

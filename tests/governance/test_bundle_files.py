@@ -161,3 +161,17 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
     # an output listed twice, its order chosen, bound again
     refusal = _outputs_refused(world, honest, "dup-output", lambda outputs, bundle: outputs[::-1] + outputs[:1])
     assert "lists a file more than once" in refusal or "not in the order the build lists them" in refusal, refusal
+
+    # approvals.jsonl with a byte that is not UTF-8: a refusal naming the file, never an internal error
+    out, bundle = _copy(world, honest, "bytes")
+    sign_outside_approve(bundle, world.counsel, "fioe", int(YEAR))
+    approvals = bundle / "approvals.jsonl"
+    approvals.write_bytes(approvals.read_bytes().replace(b'"', b'\xff', 1))
+    org = _org(out, world)
+    refusal = world.refused(7, "rule approvals-file", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "approvals.jsonl is not UTF-8 text" in refusal and "internal error" not in refusal, refusal
+    refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.tmp / "site-bytes"),
+                            *org[2:])
+    assert "approvals.jsonl line 1" in refusal and "internal error" not in refusal, refusal
+    code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+    assert code == 8 and "approvals.jsonl line 1" in stdout and "internal error" not in stdout + stderr, stdout + stderr

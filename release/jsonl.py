@@ -1,0 +1,32 @@
+"""The one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
+decisions, ``SHA256SUMS`` and the ledger's marks.
+
+Why: each was read with ``read_text(encoding="utf-8")``, so one byte that is not UTF-8 (a damaged
+copy, or an edit) stopped approve, publish, the audit, verify and the review with an internal error
+instead of a refusal that names the file. Here a byte that is not UTF-8 is read as U+FFFD: the line
+can then never verify (its signature, MAC or hash chain covers the bytes written), so the check that
+reads it refuses it, by file and line, as it refuses any other altered line. Lines split as
+``str.splitlines`` splits them, as before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def text_lines(path: Path) -> list[str]:
+    """The lines of ``path`` (none when it is not a file)."""
+    if not path.is_file():
+        return []
+    return path.read_bytes().decode("utf-8", errors="replace").splitlines()
+
+
+def is_text(path: Path) -> bool:
+    """Whether ``path`` is absent or UTF-8 text (a file that a writer may rewrite line by line)."""
+    if not path.is_file():
+        return True
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
