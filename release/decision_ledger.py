@@ -182,8 +182,11 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
     from release.decisions import decisions_path
 
     problems: list[str] = []
-    years = sorted({(e.body.get("dataset"), e.body.get("year")) for e in entries if e.kind == KIND}, key=str)
-    for dataset, year in years:
+    by_year: dict[tuple[object, object], list[Entry]] = {}
+    for entry in entries:
+        if entry.kind == KIND:
+            by_year.setdefault((entry.body.get("dataset"), entry.body.get("year")), []).append(entry)
+    for (dataset, year), entered in sorted(by_year.items(), key=lambda item: str(item[0])):
         if dataset not in DATASETS or not isinstance(year, int):
             continue
         path = decisions_path(str(dataset), year, out_dir)
@@ -191,9 +194,8 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
         if not path.is_file() or trusts is None:
             continue
         backed = _backed(text_lines(path), str(dataset), year, trusts)
-        for entry in entries:
-            if entry.kind == KIND and entry.body.get("dataset") == dataset and entry.body.get("year") == year \
-                    and backed.get(str(entry.body.get("decision_sha256"))) != entry.prev:
+        for entry in entered:
+            if backed.get(str(entry.body.get("decision_sha256"))) != entry.prev:
                 problems.append(f"ledger entry {entry.seq}: a decision entry for {dataset} {year} that no signed "
                                 f"decision line of {path.name} backs (a trusted reviewer's, recorded right after the "
                                 "ledger head it signed): written on the ledger by other means than release decide")
@@ -222,15 +224,15 @@ def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
 
 def _backed(lines: Sequence[str], dataset: str, year: int, trusts: Sequence[Trust]) -> dict[str, str]:
     """decision_id -> the ledger head its signer signed, of each line that is a decision a trusted signer
-    may make (``decisions_applied._valid``) under one of ``trusts``."""
-    from release.decisions_applied import _valid
+    may make (``decisions_applied.signed_decision``) under one of ``trusts``."""
+    from release.decisions_applied import signed_decision
 
     backed: dict[str, str] = {}
     for line in lines:
         if not line.strip():
             continue
         for trust in trusts:
-            decision, _ = _valid(line, dataset, year, trust)
+            decision, _ = signed_decision(line, dataset, year, trust)
             if decision is not None:
                 backed[decision_id(line)] = decision.ledger_prev
                 break

@@ -112,7 +112,7 @@ def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust,
         digest = decision_id(line)
         present.add(digest)
         where = f"{path.name} line {number}"
-        decision, why = _valid(line, dataset, year, trust)
+        decision, why = signed_decision(line, dataset, year, trust)
         seq = anchors.recorded(digest, decision.ledger_prev) if anchors is not None and decision else None
         if decision is None:
             ignored.append(f"{where}: {why}")
@@ -136,7 +136,7 @@ def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust,
     return _resolve([*latest.values(), *extra], tuple(ignored), missing, tuple(unanchored))
 
 
-def _valid(line: str, dataset: str, year: int, trust: Trust) -> tuple[Decision | None, str]:
+def signed_decision(line: str, dataset: str, year: int, trust: Trust) -> tuple[Decision | None, str]:
     """The line's decision, or None and why it does not count (no values)."""
     try:
         record = SignedRecord.from_line(line)
