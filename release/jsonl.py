@@ -1,4 +1,4 @@
-"""The one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
+"""JSON as the bundle holds it: type-strict equality (``same_json``), and the one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
 decisions, ``SHA256SUMS`` and the ledger's marks.
 
 Why: each was read with ``read_text(encoding="utf-8")``, so one byte that is not UTF-8 (a damaged
@@ -30,3 +30,12 @@ def is_text(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def same_json(a: object, b: object) -> bool:
+    """Equal as published: the same JSON text (keys sorted), so type-strict: 0 is not 0.0, 1 is not true.
+    The checks regenerate every published value with the build's own arithmetic, so nothing is close but
+    equal: a tolerance let any double within it through (round 34, N3), and ``==`` any type (round 35, F2)."""
+    import json
+
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)

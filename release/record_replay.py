@@ -74,7 +74,7 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
     redacted, span_problems, counts = _redacted(policy, loaded.tables, spans, tokenizer, known)
     problems += span_problems
     try:
-        expected, notes = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
+        expected, notes, withheld = _expected(policy, trusted, loaded, redacted, decisions, tokenizer)
     except ReleaseError as exc:
         return from_problems(NAME, problems + [f"the record files cannot be made again from the raw export: "
                                                f"{exc.one_line()}"], counts)
@@ -82,8 +82,25 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
         problems += _compared(bundle / relpath, relpath, frame, keys, rules)
     if manifest.get("dataset_notes") != list(notes):  # a template's number slot is a channel without the raw export
         problems.append(f"manifest.json dataset_notes: not the notes the build writes from this export ({RULE})")
+    problems += _tables_left_out(trusted, bundle, withheld)
     counts.update(files=len(expected), cells=sum(f.size for f, _, _ in expected.values()))
     return from_problems(NAME, problems, counts)
+
+
+def _tables_left_out(trusted: Any, bundle: Path, withheld: set[str]) -> list[str]:
+    """The declared tables a release publishes are those the build publishes from this export: every one
+    but those linking the public files withholds (``tables.withheld_tables``, replayed here). Round 35 (F1):
+    a declared table left out (its file, resource and statement entry), or a withheld one put back,
+    passed every check without the raw export: which tables go out was the analyst's choice."""
+    from release.trusted_release import TABLES
+
+    declared = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
+    folder = bundle / "public" / TABLES
+    published = {p.stem for p in folder.glob("*.csv") if p.is_file()} if folder.is_dir() else set()
+    problems = [f"public table {name}: the build publishes it from this export and the bundle leaves it out "
+                f"(rule tables; {RULE})" for name in declared if name not in withheld and name not in published]
+    return problems + [f"public table {name}: linking the public files of this export withholds it, and the bundle "
+                       f"publishes it (rule tables; {RULE})" for name in declared if name in withheld and name in published]
 
 
 def trusted_or_not_run(name: str, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path | None,
@@ -299,10 +316,11 @@ def _cell_decisions(policy: DatasetPolicy, decisions: list[dict[str, Any]], toke
 
 def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tables,
               decisions: list[dict[str, Any]], tokenizer: Tokenizer
-              ) -> tuple[dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]], tuple[str, ...]]:
+              ) -> tuple[dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]], tuple[str, ...], set[str]]:
     """Each public record and derived file as the build writes it from this export and log: by
     path in the bundle, its frame, each row's name (a load row key, or the row's number) and the
-    rule of each column; and the dataset's notes as the build writes them."""
+    rule of each column; the dataset's notes as the build writes them; and the declared tables the
+    build withholds (``tables.withheld_tables``)."""
     from release import datasets, linkage, public_form
     from release.cells import safe_frame
     from release.stages import juvenile
@@ -323,7 +341,13 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
     for extra in made.derived.files:
         rows = [f"#{i}" for i in range(1, len(extra.frame) + 1)]
         expected[extra.relpath] = (safe_frame(extra.frame)[0], rows, {c: "derived file" for c in extra.frame.columns})
-    return expected, made.derived.notes
+    withheld: set[str] = set()
+    if trusted.tables is not None:
+        from release.tables import withheld_tables
+
+        files = {name: public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items() if fp.publish}
+        withheld = withheld_tables(trusted.tables.tables, made.derived.table_frames, trusted.tables.frames, files)
+    return expected, made.derived.notes, withheld
 
 
 def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], rules: Mapping[str, str]) -> list[str]:

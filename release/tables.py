@@ -163,6 +163,21 @@ def _split_units_withheld(spec: TableSpec, frame: pd.DataFrame) -> list[Finding]
                             "no unit is joined that way", file=spec.name, rule="units_may_merge", count=count)]
 
 
+def withheld_tables(specs: Sequence[TableSpec], frames: Mapping[str, pd.DataFrame],
+                    model: Mapping[str, FrameSpec] | None, public_files: recount.PublicFiles) -> set[str]:
+    """The declared tables the build withholds from a release of these frames and public files: what
+    ``release audit --raw`` (and approve and publish with ``--raw``) replays, so that which tables a
+    release leaves out is the build's, never the analyst's choice (round 35, F1)."""
+    withheld = set()
+    for spec in specs:
+        if spec.source not in frames:
+            continue
+        found, _ = linkage.check_linkage(spec, frames, linkage.linkage_of(model, spec), public_files)
+        if any(f.code == linkage.WITHHELD for f in [*found, *_split_units_withheld(spec, frames[spec.source])]):
+            withheld.add(spec.name)
+    return withheld
+
+
 def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec], *, dataset: str,
                  year: int, prior: Sequence[PublishedTable] = (), rng: np.random.Generator | None = None,
                  delta: float = DEFAULT_DELTA, measure: Measurer = direct_measurer,

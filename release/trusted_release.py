@@ -189,7 +189,7 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
     folder = public / TABLES
     files = sorted(p for p in folder.iterdir()) if folder.is_dir() else []
     for path in files:
-        spec = trusted.spec(path.stem) if path.suffix == ".csv" else None
+        spec = trusted.spec(path.stem) if path.suffix == ".csv" and path.is_file() else None
         if spec is None:
             problems.append(f"public file {TABLES}/{path.name}: not a table {trusted.where} declares for "
                             f"{trusted.dataset} (rule tables)")
@@ -198,7 +198,7 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
         if statuses is not None and not statuses <= STATUSES[spec.mechanism]:
             problems.append(f"public table {spec.name}: its cells are not published as a {spec.mechanism} table's, "
                             f"which is how {trusted.where} declares it (rule mechanism)")
-    published = {p.stem for p in files}
+    published = {p.stem for p in files if p.is_file()}
     for number, entry in enumerate(stated_tables(public), start=1):
         where = f"public {STATEMENT} tables[{number}]"
         spec = trusted.spec(entry.get("table"))

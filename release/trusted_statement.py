@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.errors import ReleaseError
+from release.jsonl import same_json as _same
 from release.model import manifest_privacy
 from release.privacy_policy import POLICY_FILE
 
@@ -50,16 +51,6 @@ if TYPE_CHECKING:
     from release.trusted_release import Trusted
 
 TOLERANCE = 1e-9  # a replayed privacy loss against its budget (floating point of the accountant)
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal as published: the same JSON text (so type-strict: 0 is not 0.0, 1 is not true). The
-    checks regenerate every published number with the build's own arithmetic, so nothing is close
-    but equal: a tolerance (rel 1e-9, abs 1e-12 until round 34, N3) let any double within it through,
-    up to 62 bits in a summary's rho of 0.0."""
-    import json
-
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def trusted_bounds(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, Sensitivity, int]:

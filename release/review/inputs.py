@@ -110,7 +110,7 @@ def _blocking(text: str | None) -> tuple[Mapping[str, object], ...]:
 def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> PacketInputs:
     manifest = read_manifest(bundle)
     public = {p.relative_to(bundle).as_posix(): read_public_csv(p)
-              for p in sorted((bundle / "public").rglob("*.csv"))}
+              for p in sorted((bundle / "public").rglob("*.csv")) if p.is_file()}
     log = bundle / LOG
     lines = tuple(text_lines(log))
     validation = {p.name: p.read_text(encoding="utf-8") for p in sorted((bundle / "review").glob("validation_*.json"))}

@@ -19,7 +19,7 @@ from pathlib import Path
 from conftest import invoke
 from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
 from governance.test_public_content import _honest, _rebind
-from governance.test_trusted_release import YEAR, _audit_problems, _org, _verify_problems
+from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
 DOB = 19750412  # the fictitious date of birth each edit plants: no refusal repeats it
@@ -179,12 +179,56 @@ def _restate(bundle: Path) -> None:
     _rewrite(bundle, lambda m: None, "public/privacy.json", "public/privacy.md")
 
 
+def _dropped(name: str) -> Callable[[Path], None]:
+    """Round 35 (F1): table ``name`` left out whole (its file, data package resource, statement entry and output)."""
+    def edit(bundle: Path) -> None:
+        from release.manifest_parts import PRIVATE_FILE, private_text
+        from release.stages.publish import json_text
+
+        (bundle / "public" / "tables" / f"{name}.csv").unlink()
+        package = bundle / "public" / "datapackage.json"
+        descriptor = json.loads(package.read_text(encoding="utf-8"))
+        descriptor["resources"] = [r for r in descriptor["resources"] if r["path"] != f"tables/{name}.csv"]
+        package.write_text(json_text(descriptor, sort=True), encoding="utf-8")
+        public = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        place = [t["table"] for t in public["privacy"]["tables"]].index(name)
+        private = json.loads((bundle / PRIVATE_FILE).read_text(encoding="utf-8"))
+        del private["privacy"]["item_fields"]["tables"][place]
+        (bundle / PRIVATE_FILE).write_text(private_text(private), encoding="utf-8")
+
+        def change(manifest: dict) -> None:
+            del manifest["privacy"]["tables"][place]
+            manifest["outputs"] = [o for o in manifest["outputs"] if o["path"] != f"public/tables/{name}.csv"]
+        _rewrite(bundle, change, "public/datapackage.json")
+    return edit
+
+
+def _package_minimum(bundle: Path) -> None:
+    """Round 35 (F2): a resource's ``minimum: 1`` written as 1.0 (compared with ==, 1 == 1.0 == True)."""
+    from release.stages.publish import json_text
+
+    package = bundle / "public" / "datapackage.json"
+    descriptor = json.loads(package.read_text(encoding="utf-8"))
+    constraint = next(f["constraints"] for r in descriptor["resources"] for f in r["schema"]["fields"]
+                      if isinstance(f.get("constraints"), dict) and f["constraints"].get("minimum") == 1)
+    constraint["minimum"] = 1.0
+    package.write_text(json_text(descriptor, sort=True), encoding="utf-8")
+    _rewrite(bundle, lambda m: None, "public/datapackage.json")
+
+
+def _in_manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    return lambda bundle: _rewrite(bundle, change)
+
+
 def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: World) -> None:  # noqa: F811
     """Round 34 (N1-N3): a raw-only DOB in a record-risk count, a summary's added ``bounds``, a noisy table's
     added ``summary_of``, a summary's rho of 1e-13: each passed approve --raw, publish --raw, the full audit
     and verify. Now the risk is measured on the published files and each entry is regenerated whole:
     approve 7 (rule trusted-policy) naming the key, never the value; the first also publish 7, audit and
-    verify 8. The honest bundle's statement is the one recomputed from its published files."""
+    verify 8. The honest bundle's statement is the one recomputed from its published files.
+    Round 35: which tables go out and in what order (F1: a summary left out, the others reordered, about 7.7
+    bits), and a number's type in datapackage.json (F2) carried the day and month of a DOB: refused too; a
+    noisy table left out is the build's choice only when linking withholds it, which ``audit --raw`` replays."""
     from release import record_risk
     from release.config import load_policy
     from release.gate import read_public_csv
@@ -200,11 +244,20 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
     again = record_risk.published(files, load_privacy_policy(rules).record_risk["fioe"], policy)
     assert manifest["record_risk"] == again and len(again) == 2 and again[0]["rows"] > 0
     assert "generalized_cells" not in again[0]
-    for number, (variant, (change, said)) in enumerate(RESTATED.items()):
+    tables = manifest["privacy"]["tables"]
+    summaries = [t["table"] for t in tables if t["mechanism"] == "summary"]
+    noisy = next(t["table"] for t in tables if t["mechanism"] == "discrete_gaussian")
+    variants = {name: (_in_manifest(change), said) for name, (change, said) in RESTATED.items()}
+    variants |= {
+        "drop-summary": (_dropped(summaries[0]), f"leaves out the summary table {summaries[0]}"),
+        "reorder": (_in_manifest(lambda m: m["privacy"]["tables"].reverse()), "privacy.tables: not in the order"),
+        "package-minimum": (_package_minimum, "datapackage.json, resources["),
+    }
+    for number, (variant, (edit, said)) in enumerate(variants.items()):
         out = world.tmp / f"rel34-{variant}"
         shutil.copytree(honest, out)
         edited = out / "fioe" / YEAR
-        _rewrite(edited, change)
+        edit(edited)
         _restate(edited)
         _rebind(world, edited)
         org = _org(out, world)
@@ -221,3 +274,21 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
         for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, edited)):
             assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
         shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+
+    # the noisy table left out: nothing without the raw export tells it from a table linking withholds;
+    # the replay does (the build publishes it from this export)
+    out = world.tmp / "rel35-drop-noisy"
+    shutil.copytree(honest, out)
+    _dropped(noisy)(out / "fioe" / YEAR)
+    _restate(out / "fioe" / YEAR)
+    _rebind(world, out / "fioe" / YEAR)
+    code, stdout, stderr = invoke("audit", *_org(out, world), "--raw", str(_raw_2021(world)), "--no-scan",
+                                  "--allow-unverified", "--json")
+    found = {c["name"]: c for c in json.loads(stdout)["checks"]}
+    assert code == 8 and found["record_cells_replayed"]["status"] == "fail", stdout + stderr
+    assert any(f"public table {noisy}: the build publishes it from this export and the bundle leaves it out" in p
+               for p in found["record_cells_replayed"]["problems"]), found["record_cells_replayed"]
+    honest_audit = invoke("audit", *_org(honest, world), "--raw", str(_raw_2021(world)), "--no-scan",
+                          "--allow-unverified", "--json")[1]
+    replayed = {c["name"]: c for c in json.loads(honest_audit)["checks"]}["record_cells_replayed"]
+    assert replayed["status"] == "pass", replayed
