@@ -476,7 +476,7 @@ FORM_EDITS = {  # round 28, R2: layout as a channel
                                "manifest.json outputs.0.rows: not written with the type the build writes"),
     # round 30: the tables' order in the manifest (the statement regenerated in it is self-consistent)
     "R30-tables-order": (None, lambda b: _manifest_written(b, lambda m: m["privacy"]["tables"].reverse() or _sorted(m)),
-                         "manifest.json privacy.tables: not in the trusted tables policy's order"),
+                         "manifest.json privacy.tables: not in the order the build states them"),
 }
 
 
@@ -546,7 +546,8 @@ def test_measurements_and_spends_are_held_to_the_order_the_build_draws_them() ->
 
     from release.public_content import _declared_order
 
-    trusted = SimpleNamespace(tables=SimpleNamespace(tables=[SimpleNamespace(name=n) for n in ("a", "b", "c")]))
+    trusted = SimpleNamespace(tables=SimpleNamespace(tables=[SimpleNamespace(name=n, mechanism="discrete_gaussian", is_noisy=True)
+                                                             for n in ("a", "b", "c")]))
     drawn = [{"table": "a", "data_year": 2019}, {"table": "a", "data_year": 2020}, {"table": "c", "data_year": 2020}]
     built = {"privacy": {"measurements": drawn, "spends": drawn}}
     assert _declared_order(trusted, built) == []  # type: ignore[arg-type]
