@@ -81,6 +81,26 @@ def _table_width(manifest: dict) -> None:
     manifest["privacy"]["tables"][0]["median_interval_width"] = float(DOB)
 
 
+def _refused_everywhere(world: World, out: Path, said: str, rule: str, *, everywhere: bool,
+                        hidden: tuple[str, ...]) -> None:
+    """approve refuses the edited copy (7, ``rule``) saying ``said`` and none of ``hidden``; ``everywhere``:
+    so do publish (7), the audit and verify (8) of a copy signed outside approve."""
+    bundle = out / "fioe" / YEAR
+    org = _org(out, world)
+    code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
+    details = " ".join((stdout + stderr).split())
+    assert code == 7 and "Traceback" not in details and rule in details and said in details, details
+    assert not any(h in details for h in hidden), details
+    if not everywhere:
+        return
+    _sign_outside_approve(world, bundle)
+    world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
+    assert not (world.site / "fioe" / YEAR).exists()
+    for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
+        assert any(said in p for p in problems) and not any(h in p for p in problems for h in hidden), problems
+    shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+
+
 EDITS = {
     "cap": (_cap, "privacy.rho_cap: not the trusted caps"),
     # the build's history (drawn or re-used) stays with the bundle since round 33: put back, it is refused
@@ -112,20 +132,8 @@ def test_every_number_of_the_published_privacy_section_is_the_builds(world: Worl
         if change is _thrice:
             _thrice_kept(bundle)
         _rebind(world, bundle)
-        org = _org(out, world)
-        code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
-        details = " ".join((stdout + stderr).split())
-        assert code == 7 and "Traceback" not in details, (variant, details)
-        assert f"rule {'privacy-policy' if change is _thrice else 'trusted-policy'}" in details, (variant, details)
-        assert said in details and str(DOB) not in details and str(DOB // 2) not in details, (variant, details)
-        if number:
-            continue
-        _sign_outside_approve(world, bundle)
-        world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
-        assert not (world.site / "fioe" / YEAR).exists()
-        for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, bundle)):
-            assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
-        shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+        _refused_everywhere(world, out, said, f"rule {'privacy-policy' if change is _thrice else 'trusted-policy'}",
+                            everywhere=not number, hidden=(str(DOB), str(DOB // 2)))
     assert json.loads((honest / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))["privacy"]["spends"]
 
 
@@ -260,20 +268,7 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
         edit(edited)
         _restate(edited)
         _rebind(world, edited)
-        org = _org(out, world)
-        code, stdout, stderr = invoke("approve", *org[:2], "--key", str(world.counsel), *org[2:], "--json")
-        details = " ".join((stdout + stderr).split())
-        assert code == 7 and "Traceback" not in details, (variant, details)
-        assert "rule trusted-policy" in details and said in details, (variant, details)
-        assert str(DOB) not in details and LETTERS not in details, (variant, details)
-        if number:
-            continue
-        _sign_outside_approve(world, edited)
-        world.refused(7, "rule trusted-policy", "publish", *org[:2], "--to", str(world.site), *org[2:])
-        assert not (world.site / "fioe" / YEAR).exists()
-        for problems in (_audit_problems(world, out, "trusted_policy"), _verify_problems(world, edited)):
-            assert any(said in p for p in problems) and not any(str(DOB) in p for p in problems), problems
-        shutil.rmtree(world.tmp / "portal", ignore_errors=True)
+        _refused_everywhere(world, out, said, "rule trusted-policy", everywhere=not number, hidden=(str(DOB), LETTERS))
 
     # the noisy table left out: nothing without the raw export tells it from a table linking withholds;
     # the replay does (the build publishes it from this export)
