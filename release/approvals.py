@@ -158,10 +158,23 @@ def sign_bytes(private: Ed25519PrivateKey, message: bytes) -> str:
     return base64.b64encode(private.sign(message)).decode("ascii")
 
 
+def signature_bytes(text: object) -> bytes:
+    """A base64 signature's bytes; ValueError unless ``text`` is a string in the one form ``b64encode``
+    writes. Round 36 (L1): the decoder ignores the unused low bits of the last character, so a published
+    signature (an approval's, a witness statement's in the manifest) carried 2 to 4 bits of any value."""
+    if not isinstance(text, str):
+        raise ValueError("not a base64 string")
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("not in the base64 form the signer writes")
+    return raw
+
+
 def verify_bytes(public_key: str, message: bytes, signature: object) -> bool:
-    """Whether ``signature`` (base64) is ``public_key``'s (``ed25519:<base64>``) over ``message``."""
+    """Whether ``signature`` (base64, in the form the signer writes) is ``public_key``'s
+    (``ed25519:<base64>``) over ``message``."""
     try:
-        parse_public_key(public_key).verify(base64.b64decode(str(signature), validate=True), message)
+        parse_public_key(public_key).verify(signature_bytes(signature), message)
     except (InvalidSignature, ValueError, binascii.Error):
         return False
     return True
@@ -171,6 +184,9 @@ def verify_bytes(public_key: str, message: bytes, signature: object) -> bool:
 
 def canonical(payload: dict[str, object]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+
+
+RECORD_KEYS = frozenset({"payload", "signature", "public_key", "key_id"})  # a signed line's keys, no other
 
 
 @dataclass(frozen=True)
@@ -188,7 +204,8 @@ class SignedRecord:
         """ValueError when the line is not a signed record at all (e.g. an unsigned decision)."""
         try:
             data = json.loads(line)
-            if not isinstance(data, dict) or not isinstance(data["payload"], dict):
+            # exactly its four keys (round 36, H2: a key beside them was read past, carrying any text)
+            if not isinstance(data, dict) or set(data) != RECORD_KEYS or not isinstance(data["payload"], dict):
                 raise ValueError("not a signed record")
             return cls(payload=dict(data["payload"]), signature=str(data["signature"]),
                        public_key=str(data["public_key"]), key_id=str(data["key_id"]))
@@ -218,9 +235,13 @@ def verify_record(record: SignedRecord, kind: RecordKind) -> list[str]:
     problems: list[str] = []
     if key_id(public) != record.key_id:
         problems.append("key id does not match the public key")
+    # round 36 (H1): the key's text was read with its spaces stripped and only its id compared, so spaces
+    # before it (one per digit) carried any value in a published approval whose signature still verified
+    if record.public_key not in (one_line(public), _public_pem(public)):
+        problems.append("public key not written as the signer writes it (spaces or another encoding added)")
     try:
-        public.verify(base64.b64decode(record.signature, validate=True), _message(record.payload))
-    except (InvalidSignature, ValueError):
+        public.verify(signature_bytes(record.signature), _message(record.payload))
+    except (InvalidSignature, ValueError, binascii.Error):
         problems.append("signature does not verify (record text or signature altered)")
     legacy_approval = kind == "approval" and record.payload.get("approval_version") == 1 \
         and "kind" not in record.payload

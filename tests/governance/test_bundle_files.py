@@ -175,3 +175,30 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
     assert "approvals.jsonl line 1" in refusal and "internal error" not in refusal, refusal
     code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
     assert code == 8 and "approvals.jsonl line 1" in stdout and "internal error" not in stdout + stderr, stdout + stderr
+
+    # round 36: the approval line's bytes outside what is signed carried any value to the portal (H1: spaces
+    # before the public key, one per digit; H2: a key beside the signed ones, behind a byte that is not UTF-8;
+    # L1: the unused low bits of the signature's last base64 character). Each is refused: publish 7, audit 8.
+    approved, approved_bundle = _copy(world, honest, "approved")
+    org = _org(approved, world)
+    world.ok("approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    line = json.loads((approved_bundle / "approvals.jsonl").read_text(encoding="utf-8"))
+    spare = line["signature"][:-3] + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".index(line["signature"][-3]) ^ 1] + "=="
+    edits = {
+        "spaces": json.dumps({**line, "public_key": " " * 7 + line["public_key"]}, sort_keys=True,
+                             separators=(",", ":")).encode("utf-8"),
+        "extra-key": json.dumps({**line, "note": "x"}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        .replace(b'"x"', b'"\xff1975"'),
+        "base64-bits": json.dumps({**line, "signature": spare}, sort_keys=True, separators=(",", ":")).encode("utf-8"),
+    }
+    for name, edited in edits.items():
+        out, bundle = _copy(world, approved, f"line-{name}")
+        (bundle / "approvals.jsonl").write_bytes(edited + b"\n")
+        org = _org(out, world)
+        refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to",
+                                str(world.tmp / f"site-{name}"), *org[2:])
+        assert "1975" not in refusal and "internal error" not in refusal, (name, refusal)
+        assert not (world.tmp / f"site-{name}" / "fioe" / YEAR).exists()
+        code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
+        assert code == 8 and "approvals" in stdout and "1975" not in stdout + stderr, (name, stdout + stderr)
