@@ -357,10 +357,11 @@ def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
                 "order, exact tables last), rule manifest-text"] if not in_order(names, order) else []
     problems += ["manifest.json privacy.tables: lists a table more than once (rule manifest-text)"] \
         if len(set(names)) != len(names) else []
-    # a summary is always published (nothing withholds it), so leaving one out was a bit of the analyst's choice
+    # a summary is always published (nothing withholds it), so leaving one out was a bit of the analyst's choice.
+    # A release that states no table at all is not held here (one bit: a bundle written without its tables)
     problems += [f"manifest.json privacy.tables: leaves out the summary table {s.name}, which the trusted tables policy "
                  "declares and every release publishes (rule tables)" for s in specs
-                 if s.mechanism == "summary" and s.name not in names]
+                 if names and s.mechanism == "summary" and s.name not in names]
     # round 31 (minor): the measurements and spends are drawn table by table in the policy's order, each
     # table's data years in turn; in any other order their arrangement carried log2(n!) bits
     place = {name: number for number, name in enumerate(order)}

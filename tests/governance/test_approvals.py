@@ -314,3 +314,41 @@ def test_an_untrusted_key_cannot_decide(built: Built, tmp_path: Path, rules: Pat
         _decide(built, new_key(tmp_path, "Anyone", trusted=False), rules, "1", "keep")
     assert caught.value.exit_code == 7
     assert not decisions_path("fioe", 2020, built.out_dir).exists()
+
+
+def test_a_signature_or_key_only_in_the_form_the_signer_writes(tmp_path: Path) -> None:
+    """Round 36 (L1, H1): base64 ignores the unused low bits of its last character, and the key reader
+    strips spaces, so a signed line's signature, key and a witness statement's signature carried 2 to 4
+    bits each (spaces: any number) while still verifying. Only the signer's own form verifies now."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from release.approvals import SignedRecord, insert_record, signature_bytes, verify_bytes, verify_record
+
+    private = Ed25519PrivateKey.generate()
+    record = sign_record(private, "approval", {"dataset": "fioe", "year": 2020, "manifest_sha256": "0" * 64})
+    assert verify_record(record, "approval") == []
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = record.signature[-3]
+    spare = record.signature[:-3] + alphabet[alphabet.index(last) ^ 1] + "=="
+    assert base64.b64decode(spare) == base64.b64decode(record.signature)  # the same bytes: the bit was free
+    for altered in (SignedRecord(record.payload, spare, record.public_key, record.key_id),
+                    SignedRecord(record.payload, record.signature, "  " + record.public_key, record.key_id),
+                    SignedRecord(record.payload, record.signature,
+                                 record.public_key[:-2] + alphabet[alphabet.index(record.public_key[-2]) ^ 1] + "=",
+                                 record.key_id)):
+        assert verify_record(altered, "approval"), altered
+    with pytest.raises(ValueError):
+        signature_bytes(spare)
+    message = b"a witness statement"
+    signed = base64.b64encode(private.sign(message)).decode("ascii")
+    assert verify_bytes(one_line(private.public_key()), message, signed)
+    assert not verify_bytes(one_line(private.public_key()), message,
+                            signed[:-3] + alphabet[alphabet.index(signed[-3]) ^ 1] + "==")
+    line = json.loads(record.to_line())
+    with pytest.raises(ValueError):
+        SignedRecord.from_line(json.dumps({**line, "note": "x"}))
+    damaged = tmp_path / "approvals.jsonl"
+    damaged.write_bytes(record.to_line().encode("ascii").replace(b'"', b"\xff", 1) + b"\n")
+    with pytest.raises(ApprovalError, match="not UTF-8 text"):
+        insert_record(damaged, record)  # never rewritten over its damage
+    assert damaged.read_bytes().startswith(b"{\xff")

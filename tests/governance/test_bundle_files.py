@@ -168,11 +168,11 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
     approvals = bundle / "approvals.jsonl"
     approvals.write_bytes(approvals.read_bytes().replace(b'"', b'\xff', 1))
     org = _org(out, world)
-    refusal = world.refused(7, "rule approvals-file", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
-    assert "approvals.jsonl is not UTF-8 text" in refusal and "internal error" not in refusal, refusal
-    refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to", str(world.tmp / "site-bytes"),
-                            *org[2:])
-    assert "approvals.jsonl line 1" in refusal and "internal error" not in refusal, refusal
+    refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
+    assert "approvals.jsonl: not UTF-8 text" in refusal and "internal error" not in refusal, refusal
+    refusal = world.refused(7, "approvals.jsonl: not UTF-8 text", "publish", *org[:2], "--to",
+                            str(world.tmp / "site-bytes"), *org[2:])
+    assert "internal error" not in refusal, refusal
     code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
     assert code == 8 and "approvals.jsonl line 1" in stdout and "internal error" not in stdout + stderr, stdout + stderr
 
@@ -196,8 +196,7 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
         out, bundle = _copy(world, approved, f"line-{name}")
         (bundle / "approvals.jsonl").write_bytes(edited + b"\n")
         org = _org(out, world)
-        refusal = world.refused(7, "rule approvals-required", "publish", *org[:2], "--to",
-                                str(world.tmp / f"site-{name}"), *org[2:])
+        refusal = world.refused(7, "rule ", "publish", *org[:2], "--to", str(world.tmp / f"site-{name}"), *org[2:])
         assert "1975" not in refusal and "internal error" not in refusal, (name, refusal)
         assert not (world.tmp / f"site-{name}" / "fioe" / YEAR).exists()
         code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
