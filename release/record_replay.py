@@ -42,7 +42,7 @@ from release.audit_report import AuditCheck, from_problems, not_run
 from release.config import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys import Tokenizer
-from release.model import RedactionEvent, Tables
+from release.model import RedactionEvent, Tables, manifest_privacy
 from release.stages.load import ROW_KEY, Loaded
 
 NAME = "record_cells_replayed"
@@ -82,12 +82,12 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
         problems += _compared(bundle / relpath, relpath, frame, keys, rules)
     if manifest.get("dataset_notes") != list(notes):  # a template's number slot is a channel without the raw export
         problems.append(f"manifest.json dataset_notes: not the notes the build writes from this export ({RULE})")
-    problems += _tables_left_out(trusted, bundle, withheld)
+    problems += _tables_left_out(trusted, bundle, withheld, bool(manifest_privacy(manifest).get("tables")))
     counts.update(files=len(expected), cells=sum(f.size for f, _, _ in expected.values()))
     return from_problems(NAME, problems, counts)
 
 
-def _tables_left_out(trusted: Any, bundle: Path, withheld: set[str]) -> list[str]:
+def _tables_left_out(trusted: Any, bundle: Path, withheld: set[str], stated: bool) -> list[str]:
     """The declared tables a release publishes are those the build publishes from this export: every one
     but those linking the public files withholds (``tables.withheld_tables``, replayed here). Round 35 (F1):
     a declared table left out (its file, resource and statement entry), or a withheld one put back,
@@ -97,8 +97,8 @@ def _tables_left_out(trusted: Any, bundle: Path, withheld: set[str]) -> list[str
     declared = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
     folder = bundle / "public" / TABLES
     published = {p.stem for p in folder.glob("*.csv") if p.is_file()} if folder.is_dir() else set()
-    if not published:
-        return []  # a bundle written without tables: one bit, which the statement's checks leave open too
+    if not published or not stated:
+        return []  # a bundle written without its tables' statement: one bit, which the other checks leave open too
     problems = [f"public table {name}: the build publishes it from this export and the bundle leaves it out "
                 f"(rule tables; {RULE})" for name in declared if name not in withheld and name not in published]
     return problems + [f"public table {name}: linking the public files of this export withholds it, and the bundle "

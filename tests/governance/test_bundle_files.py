@@ -170,7 +170,7 @@ def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) ->
     org = _org(out, world)
     refusal = world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
     assert "approvals.jsonl: not UTF-8 text" in refusal and "internal error" not in refusal, refusal
-    refusal = world.refused(7, "approvals.jsonl: not UTF-8 text", "publish", *org[:2], "--to",
+    refusal = world.refused(7, "approvals.jsonl line 1", "publish", *org[:2], "--to",
                             str(world.tmp / "site-bytes"), *org[2:])
     assert "internal error" not in refusal, refusal
     code, stdout, stderr = invoke("audit", *org, "--no-scan", "--allow-unverified", "--json")
