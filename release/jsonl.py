@@ -3,10 +3,13 @@ decisions, ``SHA256SUMS`` and the ledger's marks.
 
 Why: each was read with ``read_text(encoding="utf-8")``, so one byte that is not UTF-8 (a damaged
 copy, or an edit) stopped approve, publish, the audit, verify and the review with an internal error
-instead of a refusal that names the file. Here a byte that is not UTF-8 is read as U+FFFD: the line
-can then never verify (its signature, MAC or hash chain covers the bytes written), so the check that
-reads it refuses it, by file and line, as it refuses any other altered line. Lines split as
-``str.splitlines`` splits them, as before.
+instead of a refusal that names the file. Here a byte that is not UTF-8 is read as U+FFFD, so the
+check that reads the line refuses it by file and line as it refuses any other altered line: inside
+what a signature, MAC or hash chain covers, the line no longer verifies; outside it (a signed line's
+framing), a signed line must be exactly the bytes its writer gives (``SignedRecord.from_line``: its four
+keys; ``verify_record``: the key and signature as the signer writes them), and the file-form check
+refuses an ``approvals.jsonl`` that is not UTF-8 at all (round 36, H2: a byte outside the signed part was
+read past). Lines split as ``str.splitlines`` splits them, as before.
 """
 
 from __future__ import annotations
