@@ -237,14 +237,15 @@ def verify_record(record: SignedRecord, kind: RecordKind) -> list[str]:
         problems.append("key id does not match the public key")
     # round 36 (H1): the key's text was read with its spaces stripped and only its id compared, so spaces
     # before it (one per digit) carried any value in a published approval whose signature still verified
-    if record.public_key not in (one_line(public), _public_pem(public)):
+    legacy_approval = kind == "approval" and record.payload.get("approval_version") == 1 \
+        and "kind" not in record.payload
+    # round 37 (R1): PEM only where format-1 approvals wrote it, else the choice of form was a bit a line
+    if record.public_key != (_public_pem(public) if legacy_approval else one_line(public)):
         problems.append("public key not written as the signer writes it (spaces or another encoding added)")
     try:
         public.verify(signature_bytes(record.signature), _message(record.payload))
     except (InvalidSignature, ValueError, binascii.Error):
         problems.append("signature does not verify (record text or signature altered)")
-    legacy_approval = kind == "approval" and record.payload.get("approval_version") == 1 \
-        and "kind" not in record.payload
     if not legacy_approval and (record.payload.get("kind") != kind
                                 or record.payload.get("record_version") != RECORD_VERSION):
         problems.append(f"not a {kind} record of a known version")

@@ -319,10 +319,12 @@ def test_an_untrusted_key_cannot_decide(built: Built, tmp_path: Path, rules: Pat
 def test_a_signature_or_key_only_in_the_form_the_signer_writes(tmp_path: Path) -> None:
     """Round 36 (L1, H1): base64 ignores the unused low bits of its last character, and the key reader
     strips spaces, so a signed line's signature, key and a witness statement's signature carried 2 to 4
-    bits each (spaces: any number) while still verifying. Only the signer's own form verifies now."""
+    bits each (spaces: any number) while still verifying; round 37 (R1): the key as PEM, a bit a line.
+    Only the signer's own form verifies now."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from release.approvals import SignedRecord, insert_record, signature_bytes, verify_bytes, verify_record
+    from release.approvals import (SignedRecord, _public_pem, insert_record, signature_bytes, verify_bytes,
+                                   verify_record)
 
     private = Ed25519PrivateKey.generate()
     record = sign_record(private, "approval", {"dataset": "fioe", "year": 2020, "manifest_sha256": "0" * 64})
@@ -333,6 +335,7 @@ def test_a_signature_or_key_only_in_the_form_the_signer_writes(tmp_path: Path) -
     assert base64.b64decode(spare) == base64.b64decode(record.signature)  # the same bytes: the bit was free
     for altered in (SignedRecord(record.payload, spare, record.public_key, record.key_id),
                     SignedRecord(record.payload, record.signature, "  " + record.public_key, record.key_id),
+                    SignedRecord(record.payload, record.signature, _public_pem(private.public_key()), record.key_id),
                     SignedRecord(record.payload, record.signature,
                                  record.public_key[:-2] + alphabet[alphabet.index(record.public_key[-2]) ^ 1] + "=",
                                  record.key_id)):
