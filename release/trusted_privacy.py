@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from release.jsonl import same_json  # type-strict: 1 is not 1.0, True is not 1
 from release.model import manifest_privacy
 from release.trusted_release import Trusted
 
@@ -42,11 +43,6 @@ def _listed(privacy: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [i if isinstance(i, Mapping) else {} for i in items] if isinstance(items, list) else []
 
 
-def _exactly(given: object, want: object) -> bool:
-    """The same value of the same type (``0.05`` is not ``0.05000000000000001``, ``1`` is not ``1.0``, True is not 1)."""
-    return type(given) is type(want) and given == want
-
-
 def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     privacy = manifest_privacy(manifest)
     if not privacy:
@@ -57,7 +53,7 @@ def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     specs = {s.name: s for s in (trusted.tables.tables if trusted.tables else ())}
     # budget_run: a release whose trusted tables policy declares no noisy table states a delta of 0.0
     stated = delta if any(s.is_noisy for s in specs.values()) else 0.0
-    if "delta" in privacy and not _exactly(privacy.get("delta"), stated):
+    if "delta" in privacy and not same_json(privacy.get("delta"), stated):
         problems.append(f"{where}.delta: not the trusted privacy.yaml's delta ({RULE})")
     measurements, spends = _listed(privacy, "measurements"), _listed(privacy, "spends")
     for number, measurement in enumerate(measurements, start=1):
@@ -65,7 +61,7 @@ def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
         spec = specs.get(str(measurement.get("table")))
         differ = [k for k, want in (("dataset", trusted.dataset), ("year", trusted.year),
                                     ("delta", delta), ("rho", spec.rho_spent if spec else None))
-                  if k in measurement and not _exactly(measurement.get(k), want)]
+                  if k in measurement and not same_json(measurement.get(k), want)]
         problems += [f"{at}.{k}: not what the build writes for this release under the trusted rules ({RULE})"
                      for k in differ]
     if len(spends) != len(measurements):
@@ -73,10 +69,10 @@ def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     for number, (spend, measurement) in enumerate(zip(spends, measurements), start=1):
         at = f"{where}.spends[{number}]"
         spec = specs.get(str(spend.get("table")))
-        differ = [k for k in _SAME if not _exactly(spend.get(k), measurement.get(k))]
+        differ = [k for k in _SAME if not same_json(spend.get(k), measurement.get(k))]
         if spec is not None:
             differ += [k for k, want in (("rho", spec.rho_spent), ("epsilon", spec.epsilon))
-                       if not _exactly(spend.get(k), want)]
+                       if not same_json(spend.get(k), want)]
         if "charge" in spend and "ledger_charge" in measurement and spend.get("charge") != measurement.get("ledger_charge"):
             differ.append("charge")  # in a bundle: the private part's item fields
         problems += [f"{at}.{k}: not the measurement's, or the trusted table's, as the build writes it ({RULE})"
@@ -91,14 +87,12 @@ def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
         if spend.get("reused") is False:
             charged[unit] = charged.get(unit, 0.0) + rho
     for key, want in (("rho_spent", used), ("rho_charged_by_this_build", charged)):
-        if key in privacy and not _exactly(privacy.get(key), want):
+        if key in privacy and not same_json(privacy.get(key), want):
             problems.append(f"{where}.{key}: not the sum of the spends the build adds up ({RULE})")
     if "rho_cap" in privacy:  # budget_run: the cap of the unit of every noisy table the trusted policy declares
         units = trusted.privacy.units
         want_caps = {str(s.privacy_unit_name): units[str(s.privacy_unit_name)].cap_rho
                      for s in specs.values() if s.is_noisy and str(s.privacy_unit_name) in units}
-        caps = privacy.get("rho_cap")
-        if not (isinstance(caps, dict) and caps == want_caps
-                and all(_exactly(caps[u], want_caps[u]) for u in caps)):
+        if not same_json(privacy.get("rho_cap"), want_caps):
             problems.append(f"{where}.rho_cap: not the trusted caps of the units the release's tables charge ({RULE})")
     return problems
