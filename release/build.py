@@ -132,7 +132,8 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
                         run.derived.table_frames, privacy.specs, dataset=options.dataset, year=options.year,
                         prior=_prior_tables(options, resolved, privacy.specs), delta=privacy.delta,
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
-                        model=privacy.tables.frames if privacy.tables else None, public_files=_public_files(run))
+                        model=privacy.tables.frames if privacy.tables else None,
+                        public_files=public_form.linkage_files(run.resolved.policy, run.public))
                 run.report = run.report.extend([*tables.findings, *privacy.findings()])
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")
@@ -590,14 +591,6 @@ def _linkage_coarsening(resolved: Resolved) -> dict[str, dict[str, str]]:
 
     tables_file = resolved.policy.tables_file
     return linkage.coarsening(load_tables_policy(resolved.rules_dir / tables_file)) if tables_file else {}
-
-
-def _public_files(run: _Run) -> dict[str, pd.DataFrame]:
-    """The record-level files exactly as they will be published (what an outsider recounts), each
-    row with its load row key (never published: the linkage check joins its truth on it)."""
-    policy = run.resolved.policy
-    return {name: run.public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items()
-            if fp.publish}
 
 
 def _check_public(run: _Run) -> list:

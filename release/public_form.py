@@ -56,3 +56,12 @@ def written(policy: DatasetPolicy, public: Tables, minors: frozenset[str], *, da
                                                          tokenizer)
             moved += apart
     return frames, moved
+
+
+def linkage_files(policy: DatasetPolicy, public: Tables) -> dict[str, pd.DataFrame]:
+    """The record-level files exactly as they will be published (what an outsider recounts and links), each
+    row with its load row key (never published: the linkage check joins its truth on it). The build's tables
+    step and ``release audit --raw``'s replay of which tables it withholds read the same frames."""
+    from release.stages.load import ROW_KEY
+
+    return {name: public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items() if fp.publish}

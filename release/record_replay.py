@@ -347,8 +347,8 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
     if trusted.tables is not None:
         from release.tables import withheld_tables
 
-        files = {name: public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items() if fp.publish}
-        withheld = withheld_tables(trusted.tables.tables, made.derived.table_frames, trusted.tables.frames, files)
+        withheld = withheld_tables(trusted.tables.tables, made.derived.table_frames, trusted.tables.frames,
+                                   public_form.linkage_files(policy, public))
     return expected, made.derived.notes, withheld
 
 
