@@ -125,9 +125,10 @@ def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     public, unreadable = {}, []
     for path in sorted((bundle / "public").rglob("*.csv")):
         relpath = path.relative_to(bundle).as_posix()
+        if not path.is_file():  # a folder named like a table (round 35, L1): nothing the build writes
+            unreadable.append(f"{relpath}: not a readable UTF-8 CSV")
+            continue
         try:
-            if not path.is_file():  # a folder named like a table (round 35, L1): nothing the build writes
-                raise InputError("not a file", rule="public-file")
             public[relpath] = read_public_csv(path)
         except (InputError, OSError):
             unreadable.append(f"{relpath}: not a readable UTF-8 CSV")

@@ -205,14 +205,6 @@ def assess(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], publ
     return results, findings
 
 
-def enforce(frames: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], public_columns: Mapping[str, list[str]],
-            *, dataset: str, raw_files: Mapping[str, str], tokenizer: Tokenizer, folded: Folded | None = None
-            ) -> tuple[dict[str, pd.DataFrame], list[RedactionEvent], list[RiskResult], list[Finding]]:
-    """Generalize where the policy says so, then measure every declared file."""
-    out, events = generalize_all(frames, specs, dataset=dataset, raw_files=raw_files, tokenizer=tokenizer)
-    return (out, events, *assess(out, specs, public_columns, folded))
-
-
 def published(files: Mapping[str, pd.DataFrame], specs: tuple[RiskSpec, ...], policy: DatasetPolicy
               ) -> list[dict[str, object]]:
     """The ``record_risk`` section of a manifest: every check that applies, measured on the record files as

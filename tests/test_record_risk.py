@@ -11,7 +11,7 @@ import pytest
 from release.errors import ConfigError
 from release.keys import Tokenizer
 from release.privacy_policy import PrivacyPolicy, RiskSpec
-from release.record_risk import enforce, generalize, measure
+from release.record_risk import assess, generalize, generalize_all, measure
 
 TOKENIZER = Tokenizer(b"r" * 64)
 PERSONS = pd.DataFrame({
@@ -63,9 +63,10 @@ def test_generalize_walks_the_ladder_and_logs_tokens_only() -> None:
 
 
 def test_enforce_reports_and_names_a_missing_column() -> None:
-    frames, events, results, findings = enforce(
-        {"persons": PERSONS}, (spec(), spec(quasi_identifiers=["nope"])), {"persons": list(PERSONS.columns)},
-        dataset="fioe", raw_files={"persons": "fieldcontact_name.csv"}, tokenizer=TOKENIZER)
+    checks = (spec(), spec(quasi_identifiers=["nope"]))
+    frames, events = generalize_all({"persons": PERSONS}, checks, dataset="fioe",
+                                    raw_files={"persons": "fieldcontact_name.csv"}, tokenizer=TOKENIZER)
+    results, findings = assess(frames, checks, {"persons": list(PERSONS.columns)})
     assert events == [] and [r.verdict for r in results] == ["red"]
     assert {(f.code, f.severity) for f in findings} == {("record_risk_red", "warning"),
                                                         ("record_risk_not_measured", "blocking")}
