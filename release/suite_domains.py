@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 from release.codebooks import OTHER
 from release.column_rules import KeepRule, OfficerRule, PseudonymRule
 from release.config import DatasetPolicy, FilePolicy, load_policy
+from release.errors import ReleaseError
 
 IN_SET = "expect_column_values_to_be_in_set"
 REGEX = "expect_column_values_to_match_regex"
@@ -185,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     differ = []
     for suite in sorted([*args.expectations.glob("*_raw.json"), *args.expectations.glob("*_public.json")]):
         policy = args.rules / f"{suite.stem.rsplit('_', 1)[0]}.yaml"
-        text, wanted = synced(suite, policy)
+        try:
+            text, wanted = synced(suite, policy)
+        except ReleaseError as exc:  # a policy mistake: named by file, key and rule, never a traceback
+            print(f"error: {exc.one_line()}", file=sys.stderr)
+            return exc.exit_code
         if text != wanted:
             differ.append(suite)
             if not args.check:

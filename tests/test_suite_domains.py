@@ -188,3 +188,20 @@ def test_raw_view_reads_closed_cells_as_the_policy_does() -> None:
     small = vocabulary_view(frame, policy.files["contacts"]).head(2)  # too few values: unknowns not judged
     assert small.to_dict("list") == {"state": ["MA", None], "key_situations": ["Gang, Drugs", None],
                                      "weather": ["Sunny", None]}
+
+
+def test_a_policy_mistake_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The way forward the City's 2022 packet gives (set ``weather`` to ``drop``, regenerate the suites):
+    a drop rule without its reason is a configuration error (3) naming the file and key, never a traceback."""
+    import shutil
+
+    from conftest import ROOT
+
+    shutil.copytree(ROOT / "redaction_rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "expectations", tmp_path / "exp")
+    policy = tmp_path / "rules" / "fioe.yaml"
+    policy.write_text(re.sub(r"(?m)^      weather: \{.*\}$", '      weather: {type: drop, description: "x"}',
+                             policy.read_text(encoding="utf-8")), encoding="utf-8")
+    assert main(["--rules", str(tmp_path / "rules"), "--expectations", str(tmp_path / "exp")]) == 3
+    said = capsys.readouterr().err
+    assert "fioe.yaml" in said and "weather.reason" in said and "Traceback" not in said
