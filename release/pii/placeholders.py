@@ -26,9 +26,9 @@ _LABEL_PRIORITY = {
     "ID": 6, "HANDLE": 6, "URL": 6, "ADDRESS": 6, "PERSON": 5, "OFFICER": 5, "AGE": 4, "NAME": 3,
 }
 _DETECTOR_PRIORITY = {"record_term": 3, "roster": 2}
-# characters after which (before which) a placeholder is set apart by a space (``render``); the replay
-# of a logged redaction renders with them too (``release.stages.redact.render_logged``)
+# characters after which (before which) the engine sets a placeholder apart by a space (``place``)
 SPACED_AFTER, SPACED_BEFORE = "]_", "[_"
+ENGINE_SPACING = (SPACED_AFTER, SPACED_BEFORE)
 LEAK_LABEL = "REDACTED"  # the release-wide leak check's label for a value of no known kind (release.stages.leakcheck)
 _NAME_LABELS = {"PERSON", "NAME", "OFFICER"}
 _JOINERS = re.compile(r"\s*-?\s*")
@@ -192,15 +192,58 @@ def _normalized_value(views: TextViews, cluster: _Cluster) -> str:
     return " ".join(_PIECES.findall(views.base.text[cluster.start : cluster.end].lower()))
 
 
+def place(original: str, spans: Sequence[tuple[int, int, str | None]],
+          spacing: tuple[str, str] = ENGINE_SPACING) -> tuple[str, list[tuple[int, int]]]:
+    """``original`` with each span (start, end, placeholder; in order of their starts, none
+    overlapping) replaced by its placeholder, or copied as is where the placeholder is None (a
+    reviewer kept the text); and each span's place in the output.
+
+    The one rendering of redacted text: the engine's (``render``), a reviewer's re-rendering
+    (``release.stages.redact.apply_decisions``) and the replay of a logged redaction (``release
+    audit --raw``, ``release.stages.redact.render_logged``) all call it, so what the audit
+    rebuilds from the log cannot drift from what the build wrote. A placeholder never glues: a
+    space goes before it after a letter or digit, after a character of ``spacing[0]``, or right
+    after another span with nothing between them (unless a space already follows that span); and
+    after it before a letter or digit or a character of ``spacing[1]``."""
+    before, after = spacing
+    out: list[str] = []
+    placed: list[tuple[int, int]] = []
+    length = position = 0
+    for start, end, placeholder in spans:
+        chunk = original[position:start]
+        out.append(chunk)
+        length += len(chunk)
+        if placeholder is None:
+            placed.append((length, length + end - start))
+            out.append(original[start:end])
+            length += end - start
+            position = end
+            continue
+        previous = original[start - 1] if start > 0 else ""
+        if (previous and (previous.isalnum() or previous in before)) or (
+            not chunk and placed and placed[-1][1] == length
+        ):
+            out.append(" ")
+            length += 1
+        out.append(placeholder)
+        placed.append((length, length + len(placeholder)))
+        length += len(placeholder)
+        following = original[end] if end < len(original) else ""
+        if following and (following.isalnum() or following in after):
+            out.append(" ")
+            length += 1
+        position = end
+    out.append(original[position:])
+    return "".join(out), placed
+
+
 def render(views: TextViews, clusters: list[_Cluster]) -> Redacted:
     """Replace every cluster in the original text by its numbered placeholder."""
     original = views.base.original
     numbers: dict[tuple[str, str], int] = {}
     counters = _existing_numbers(original)
-    out: list[str] = []
-    length = 0
     position = 0
-    replacements: list[Replacement] = []
+    placing: list[tuple[int, int, _Cluster, str]] = []
     for cluster in clusters:
         start, end = views.base.to_original(cluster.start, cluster.end)
         if start < position:  # cannot happen after merge; keep the output well-formed anyway
@@ -211,35 +254,22 @@ def render(views: TextViews, clusters: list[_Cluster]) -> Redacted:
         if key not in numbers:
             counters[cluster.label] += 1
             numbers[key] = counters[cluster.label]
-        placeholder = f"[{cluster.label} {numbers[key]}]"
-        chunk = original[position:start]
-        out.append(chunk)
-        length += len(chunk)
-        previous = original[start - 1] if start > 0 else ""
-        if (previous and (previous.isalnum() or previous in SPACED_AFTER)) or (
-            not chunk and replacements and replacements[-1].out_end == length
-        ):
-            out.append(" ")
-            length += 1
-        out.append(placeholder)
+        placing.append((start, end, cluster, f"[{cluster.label} {numbers[key]}]"))
+        position = end
+    text, placed = place(original, [(start, end, placeholder) for start, end, _, placeholder in placing])
+    replacements: list[Replacement] = []
+    for (start, end, cluster, placeholder), (out_start, out_end) in zip(placing, placed, strict=True):
         lead = cluster.lead
         assert lead is not None
         replacements.append(
             Replacement(
-                start=start, end=end, out_start=length, out_end=length + len(placeholder),
+                start=start, end=end, out_start=out_start, out_end=out_end,
                 entity_type=cluster.label, detector=lead.detector, score=lead.score,
                 rule_id=lead.rule_id, placeholder=placeholder,
                 normalized_value=_normalized_value(views, cluster),
             )
         )
-        length += len(placeholder)
-        following = original[end] if end < len(original) else ""
-        if following and (following.isalnum() or following in SPACED_BEFORE):
-            out.append(" ")
-            length += 1
-        position = end
-    out.append(original[position:])
-    return Redacted(text="".join(out), replacements=tuple(replacements))
+    return Redacted(text=text, replacements=tuple(replacements))
 
 
 def detections(views: TextViews, clusters: list[_Cluster]) -> list[Detection]:

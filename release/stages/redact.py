@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 import pandas as pd
@@ -19,7 +19,7 @@ import pandas as pd
 from release.config import DatasetPolicy
 from release.keys import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
-from release.pii.placeholders import SPACED_AFTER, SPACED_BEFORE, Detection
+from release.pii.placeholders import ENGINE_SPACING, Detection, place
 from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY
 
@@ -114,42 +114,15 @@ class _Span:
     kept: bool = False  # a reviewer kept this text: rendered as is, logged as "keep"
 
 
-# the PII engine's renderer (``release.pii.placeholders.render``) also keeps a placeholder apart
-# from a ``]`` or ``_`` before it and a ``[`` or ``_`` after it
-ENGINE_SPACING = (SPACED_AFTER, SPACED_BEFORE)
-
-
 def _render(text: str, spans: list[_Span], spacing: tuple[str, str] = ("", "")
             ) -> tuple[str, list[tuple[_Span, int, int]]]:
-    """Original text with each span replaced by its placeholder; never glued to a word (nor to the
-    ``spacing`` characters before and after it)."""
-    before, after = spacing
-    out: list[str] = []
-    placed: list[tuple[_Span, int, int]] = []
-    position = length = 0
-    for span in sorted(spans, key=lambda s: s.start):
-        chunk = text[position:span.start]
-        out.append(chunk)
-        length += len(chunk)
-        if span.kept:
-            placed.append((span, length, length + span.end - span.start))
-            out.append(text[span.start:span.end])
-            length += span.end - span.start
-            position = span.end
-            continue
-        if span.start > 0 and (text[span.start - 1].isalnum() or text[span.start - 1] in before
-                               or (not chunk and placed)):
-            out.append(" ")
-            length += 1
-        out.append(span.placeholder)
-        placed.append((span, length, length + len(span.placeholder)))
-        length += len(span.placeholder)
-        if span.end < len(text) and (text[span.end].isalnum() or text[span.end] in after):
-            out.append(" ")
-            length += 1
-        position = span.end
-    out.append(text[position:])
-    return "".join(out), placed
+    """Original text with each span replaced by its placeholder (a kept span copied), by the engine's
+    own renderer (``placeholders.place``): never glued to a word, nor to the ``spacing`` characters
+    before and after it. A reviewer's re-rendering sets none (``apply_decisions``); the replay of an
+    engine's redaction sets the engine's (``render_logged``)."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    rendered, placed = place(text, [(s.start, s.end, None if s.kept else s.placeholder) for s in ordered], spacing)
+    return rendered, [(span, out_start, out_end) for span, (out_start, out_end) in zip(ordered, placed, strict=True)]
 
 
 def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]], *, reviewed: bool

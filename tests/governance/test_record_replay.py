@@ -220,6 +220,58 @@ def test_the_logs_spans_rebuild_the_text_and_a_forged_span_is_named_never_its_va
                         "raw export (rule record-replay)"], problems
 
 
+
+# FIOE 2022: an honest draft failed ``audit --raw`` on one narrative whose address span (ending on a
+# period) touched a name span: the engine set one space between the two placeholders, the replay two.
+# Invented text; the cell as the engine writes it (``tests/stages/test_redact.py`` holds the engine's
+# renderer and the replay to the same output for this and other layouts).
+ADJACENT = "Seen at 45 Fernbrook Way.Zed (987654321).\n\nReleased."
+ADJACENT_BUILT = "Seen at [ADDRESS 1] [PERSON 1] ([SSN 1]).\n\nReleased."
+ADJACENT_SPANS = (("45 Fernbrook Way.", "[ADDRESS 1]"), ("Zed", "[PERSON 1]"), ("987654321", "[SSN 1]"))
+
+
+def _adjacent_entries(shift_after: int = 0) -> list[dict]:
+    """The log entries of the invented cell, at the output offsets the build wrote (``shift_after``:
+    spans from that one on logged one character further, where the former replay placed them)."""
+    entries = []
+    for number, (value, placeholder) in enumerate(ADJACENT_SPANS):
+        start, out_start = ADJACENT.index(value), ADJACENT_BUILT.index(placeholder)
+        out_start += 1 if shift_after and number >= shift_after else 0
+        entries.append({"start": start, "end": start + len(value), "removed_length": len(value),
+                        "out_start": out_start, "out_end": out_start + len(placeholder), "placeholder": placeholder,
+                        "entity_type": placeholder[1:].split()[0], "detector": "regex"})
+    return entries
+
+
+_OFFSETS, _CELL = "its output offsets are not where the build places its span", "not the cell the build writes"
+
+
+@pytest.mark.parametrize(("published", "shift_after", "why"), [
+    (ADJACENT_BUILT, 0, []),
+    (ADJACENT_BUILT.replace("] [", "]  ["), 0, [_CELL]),
+    # the 2022 report's shape: the name's and the SSN's entries, then the cell
+    (ADJACENT_BUILT.replace("] [", "]  ["), 1, [f"log seq 2: {_OFFSETS}", f"log seq 3: {_OFFSETS}", _CELL]),
+    (ADJACENT_BUILT.replace("Released", "Released 4242"), 0, [_CELL]),
+], ids=["honest", "cell-spaced-twice", "log-spaced-twice", "cell-edited"])
+def test_adjacent_placeholders_replay_as_the_build_wrote_them_and_an_edited_cell_fails(
+        tmp_path: Path, published: str, shift_after: int, why: list[str]) -> None:
+    """The replay renders the log's spans with the engine's renderer: the honest cell of two touching
+    placeholders replays (no problem), and a cell or a log placing them otherwise is still named,
+    never its text."""
+    import pandas as pd
+
+    from release.record_replay import _compared
+
+    replayed, problems = _span_problems(*_adjacent_entries(shift_after), text=ADJACENT)
+    assert replayed == ADJACENT_BUILT
+    path = tmp_path / CONTACTS
+    path.write_text(pd.DataFrame({"contact_reason": [published]}).to_csv(index=False, lineterminator="\n"),
+                    encoding="utf-8")
+    problems += _compared(path, f"public/{CONTACTS}", pd.DataFrame({"contact_reason": [replayed]}), ["FC1"],
+                          {"contact_reason": "column rule narrative"})
+    assert len(problems) == len(why) and all(w in p for w, p in zip(why, problems)), problems
+    assert all("FC1" in p and "Zed" not in p and "4242" not in p for p in problems), problems
+
 def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path], str]:
     """Round 26, F-decision: reviewer ``drop_value`` entries no reviewer signed, for the contacts cells of
     ``rows`` in ``column`` (the bits of a count), put in the log with the release key (chain and trailer

@@ -122,3 +122,42 @@ def test_a_later_round_equals_a_fresh_redaction_with_the_same_forced_spans(tiny_
     untouched = [j for j in first.rendered if j != job]
     assert untouched and all(later.job_events[j] is first.job_events[j] for j in untouched)
     assert sum(len(first.job_events[j]) for j in untouched) > 0
+
+
+def _engine_render(text: str, spans: list[tuple[int, int, str]]):  # type: ignore[no-untyped-def]
+    """The engine's renderer (``placeholders.render``) over candidates at these spans: the build's path,
+    without the PII model (a views stand-in holding only the folded text; these texts are ASCII)."""
+    from types import SimpleNamespace
+
+    from release.pii.normalize import normalize
+    from release.pii.placeholders import merge, render
+    from release.pii.spans import Candidate
+
+    views = SimpleNamespace(base=normalize(text), touches_placeholder=lambda start, end: False)
+    candidates = [Candidate(start, end, label, "regex", 0.9, "r") for start, end, label in spans]
+    return render(views, merge(candidates, views))  # type: ignore[arg-type]
+
+
+# (text, spans): adjacent spans of two labels (the engine does not join them), a span ending on a
+# character that is no letter or digit, a word after it; spans one character apart; a paragraph break
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [("Seen at 45 Fernbrook Way.Zed (987654321).\n\nReleased.",
+      [(8, 25, "ADDRESS"), (25, 28, "PERSON"), (30, 39, "SSN")]),
+     ("Seen at 45 Fernbrook WayZed left.", [(8, 24, "ADDRESS"), (24, 27, "PERSON")]),
+     ("Seen at 45 Fernbrook Way-Zed left.", [(8, 25, "ADDRESS"), (25, 28, "PERSON")]),
+     ("Seen at 45 Fernbrook Way_Zed left.", [(8, 24, "ADDRESS"), (25, 28, "PERSON")]),
+     ("Call 617-555-0123 Zed\n\n(987654321)", [(5, 17, "PHONE"), (18, 21, "PERSON"), (24, 33, "SSN")])],
+    ids=["adjacent-after-period", "adjacent-glued", "adjacent-after-hyphen", "one-underscore-apart",
+         "paragraph-break"])
+def test_the_replay_renders_logged_spans_where_the_engine_put_them(text: str, spans: list) -> None:
+    """FIOE 2022 (an honest draft failed ``audit --raw``): the replay spaced two adjacent placeholders twice
+    where the engine spaced them once; both now render with ``placeholders.place``."""
+    from release.stages.redact import render_logged
+
+    built = _engine_render(text, spans)
+    assert len(built.replacements) == len(spans)
+    replayed, placed = render_logged(text, [(r.start, r.end, r.placeholder, False) for r in built.replacements],
+                                     reviewed=False)
+    assert replayed == built.text
+    assert placed == [(r.out_start, r.out_end) for r in built.replacements]
