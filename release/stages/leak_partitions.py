@@ -56,12 +56,14 @@ class PartLeaks:
 
 def shared(checker: LeakChecker, public: dict[str, pd.DataFrame]) -> Shared:
     return Shared(established_officers(public, checker.policy),
-                  {name: checker.common_values(name, public[name]) for name in checker.policy.files if name in public})
+                  {name: checker.common_values(name, public[name])
+                   for name in checker.policy.files if name in public})
 
 
-def partitions(checker: LeakChecker, public: dict[str, pd.DataFrame], rows: int = ROWS_PER_PART) -> list[Part]:
-    """Each record file's rows in runs of ``rows``, files in the policy's order (the checks' order),
-    with only the columns the checks read."""
+def partitions(checker: LeakChecker, public: dict[str, pd.DataFrame], rows: int | None = None) -> list[Part]:
+    """Each record file's rows in runs of ``rows`` (``ROWS_PER_PART``), files in the policy's order
+    (the checks' order), with only the columns the checks read."""
+    rows = rows or ROWS_PER_PART
     parts: list[Part] = []
     for name, file_policy in checker.policy.files.items():
         frame = public[name]
@@ -80,7 +82,8 @@ def check_part(checker: LeakChecker, part: Part, common: Shared) -> PartLeaks:
 def merged(results: Iterable[PartLeaks]) -> list[Leak]:
     """The partitions' leaks (given in the partitions' order) as ``LeakChecker.check`` lists them."""
     results = list(results)
-    return [leak for part in results for leak in part.record] + [leak for part in results for leak in part.release_wide]
+    return ([leak for part in results for leak in part.record]
+            + [leak for part in results for leak in part.release_wide])
 
 
 @functools.cache

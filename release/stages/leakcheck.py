@@ -416,7 +416,8 @@ class LeakChecker:
         # An officer column names an officer: another record's subject who shares that name
         # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
         officer_columns = _officer_columns(self.policy, name)
-        return [c for c in self.policy.files[name].public_columns() if c in frame.columns and c not in officer_columns]
+        return [c for c in self.policy.files[name].public_columns()
+                if c in frame.columns and c not in officer_columns]
 
     def common_values(self, name: str, frame: pd.DataFrame) -> dict[str, frozenset[str]]:
         """The cross-record exemption of the release-wide check for file ``name``, over its whole

@@ -1,11 +1,19 @@
 """The leak checks cut into row partitions (what ``--engine ray``'s actors run), in this process:
 whatever the cut, the merged leaks are the one-process list, in its order; the exemptions that
 span rows (established officers, shared structured values) hold across partitions because the
-driver computes them from the whole frames."""
+driver computes them from the whole frames. Then the driver's side of it (``RayWorkers.leak_check``)
+with Ray's calls answered in this process (no Ray started): the checker goes to the object store
+once per build, each worker fetches it once and meets the same rows every round, results that come
+back out of order are merged in order, and a worker running other leak checks is refused."""
 
 from __future__ import annotations
 
+import gc
 import pickle
+import sys
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +70,8 @@ def test_partitioned_leaks_are_the_one_process_leaks_in_its_order(tmp_path: Path
     shared = pickle.loads(pickle.dumps(leak_partitions.shared(checker, frames)))
     results = [leak_partitions.check_part(worker, part, shared) for part in parts]
     assert leak_partitions.merged(results) == expected
-    assert leak_partitions.merged(results[::-1]) != expected or len(parts) == len(policy.files)  # order is the merge's
+    if len(parts) > len(policy.files):  # the order is the merge's: the parts' order, not the workers'
+        assert leak_partitions.merged(results[::-1]) != expected
 
 
 def test_exemptions_across_rows_come_from_the_whole_frames(tmp_path: Path, policy: DatasetPolicy) -> None:
@@ -75,3 +84,106 @@ def test_exemptions_across_rows_come_from_the_whole_frames(tmp_path: Path, polic
     whole = checker.check(frames)
     assert {leak.column for leak in own} - {leak.column for leak in whole} == {"contact_officer_name", "street"}
 
+
+
+# ---- the driver's side under --engine ray (release.pii.ray_workers), Ray's calls run in this process ----
+
+class _Ref:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def hex(self) -> str:
+        return f"{id(self):x}"
+
+
+class _InProcessRay:
+    """The calls ``RayWorkers`` and ``Worker.leaks`` make, answered at once in this process."""
+
+    __version__ = "in-process"
+    exceptions = types.SimpleNamespace(**{name: type(name, (Exception,), {})
+                                          for name in ("RayTaskError", "RayActorError", "RayError")})
+
+    def __init__(self) -> None:
+        self.put_values: list[object] = []  # what went to the object store
+        self.fetched: list[object] = []     # what the driver or a worker fetched from it
+
+    def remote(self, **options: object) -> Callable[[type], object]:
+        return lambda cls: types.SimpleNamespace(remote=lambda *args: _Actor(cls(*args)))
+
+    def put(self, value: object) -> _Ref:
+        self.put_values.append(value)
+        return _Ref(value)
+
+    def get(self, ref: object) -> object:
+        if isinstance(ref, list):
+            return [r.value for r in ref]
+        self.fetched.append(ref.value)
+        return ref.value
+
+    def wait(self, refs: list[_Ref], num_returns: int = 1) -> tuple[list[_Ref], list[_Ref]]:
+        return refs[-num_returns:], refs[:-num_returns]  # the last handed out finishes first
+
+
+class _Actor:
+    def __init__(self, worker: object) -> None:
+        self.worker, self.parts = worker, []
+
+    def __getattr__(self, method: str) -> object:
+        def remote(*args: object) -> _Ref:
+            args = tuple(a.value if isinstance(a, _Ref) else a for a in args)  # as Ray: a reference given as it is
+            if method == "leaks":
+                self.parts.append((args[2].name, args[2].frame.index[0]))  # the partition: its file, first row
+            return _Ref(getattr(self.worker, method)(*args))
+        return types.SimpleNamespace(remote=remote)
+
+
+DRIVER = {"model_fingerprint": "f" * 64, "rules_digest": "d" * 64}
+
+
+@dataclass(frozen=True)
+class _Settings:  # what Worker reads of the engine's settings
+    n_process: int = 2
+
+
+@pytest.fixture()
+def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, _InProcessRay]]:
+    """Two ``Worker``s (their engine a stand-in with the driver's versions) behind ``RayWorkers``."""
+    from release.pii import engine, ray_workers
+    from release.run_options import Execution
+
+    fake = _InProcessRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setattr(engine, "PiiEngine", lambda settings: types.SimpleNamespace(versions=lambda: dict(DRIVER)))
+    monkeypatch.setattr(leak_partitions, "ROWS_PER_PART", 2)
+    try:
+        yield ray_workers.RayWorkers(fake, _Settings(), Execution(engine="ray", jobs=2), DRIVER), fake
+    finally:
+        gc.unfreeze()  # Worker freezes what it loaded; here that is the test session's heap
+
+
+def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_same_worker(
+        tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, _InProcessRay]) -> None:
+    checker, frames = _reports(tmp_path, policy)
+    runner, fake = workers
+    expected = checker.check(frames)
+    rounds = [runner.leak_check(checker, frames) for _ in range(2)]  # type: ignore[attr-defined]
+    assert rounds == [expected, expected]
+    put = [type(value).__name__ for value in fake.put_values]
+    assert put == ["LeakChecker", "Shared", "Shared"]  # the raw values once per build, what rows share per call
+    assert fake.put_values[0].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
+    assert sum(isinstance(value, LeakChecker) for value in fake.fetched) == 2  # each worker's once, kept
+    first, second = (actor.parts for actor in runner._actors)  # type: ignore[attr-defined]
+    assert len(first) == len(second) == 6 and not set(first) & set(second)  # 12 rows in pairs, twice
+    assert first[:3] == first[3:] and second[:3] == second[3:]  # round 2: the same rows as round 1, each
+
+
+def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: DatasetPolicy,
+                                                       workers: tuple[object, _InProcessRay]) -> None:
+    from release.errors import EnvironmentProblem
+    from release.pii.ray_workers import LEAK_CODE
+
+    checker, frames = _reports(tmp_path, policy)
+    runner, _ = workers
+    runner._actors[1].worker.leak_identity[LEAK_CODE] = "0" * 64  # type: ignore[attr-defined]
+    with pytest.raises(EnvironmentProblem, match="a Ray worker runs other leak checks than this machine"):
+        runner.leak_check(checker, frames)  # type: ignore[attr-defined]
