@@ -14,8 +14,10 @@ Where the work runs (two cores are the design point): the expectation suites in 
 forked after the load (``release.validation_process``: Great Expectations' import overlaps the
 model's); redaction and each round's second scan in ``--jobs`` forked workers
 (``release.pii.parallel``) or Ray actors (``--engine ray``, ``release.pii.workers``), with the
-round's public frames and leak checks in this process meanwhile (``alongside``). Results come
-back in order either way: the outputs do not depend on where the work ran.
+round's public frames and leak checks in this process meanwhile (``alongside``); under Ray the
+leak checks' rows go to the actors too (``engine.leak_check``: the driver computes only what
+they share across rows, and merges). Results come back in order either way: the outputs do not
+depend on where the work ran.
 """
 
 from __future__ import annotations
@@ -368,8 +370,8 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
     """Both leak checks over the record files: every raw-only value found, with its spans."""
     policy, year = run.resolved.policy, run.options.year
     frames = {name: run.public[name] for name in policy.files}
-    leaks = checker.find_leaks(frames)[1]
-    leaks += checker.find_global_leaks(frames)
+    # where the engine's work runs (with --engine ray, in row partitions on its actors): the same leaks
+    leaks = run.engine.leak_check(checker, frames) if run.engine is not None else checker.check(frames)  # type: ignore[attr-defined]
     tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
     hits: list[Hit] = []
     for leak in dict.fromkeys(leaks):

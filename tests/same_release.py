@@ -10,7 +10,7 @@ import pytest
 from conftest import invoke
 
 from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, PRIVATE_NESTED
-from release.synth.fioe import generate_fioe, write_fioe
+from release.synth.fioe import SyntheticFioe, generate_fioe, write_fioe
 
 REPORTS = 60
 # Files whose bytes carry the build's time or run id; each is compared apart, up to those. The data
@@ -21,8 +21,29 @@ TIMESTAMPED = ("review/index.html",)
 @pytest.fixture(scope="module")
 def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw = tmp_path_factory.mktemp("raw") / "export"
-    write_fioe(generate_fioe(2020, seed=23, n_reports=REPORTS), raw)
+    data = generate_fioe(2020, seed=23, n_reports=REPORTS)
+    plant_officer_namesake(data)
+    write_fioe(data, raw)
     return raw
+
+
+def plant_officer_namesake(data: SyntheticFioe) -> None:
+    """One subject takes the name of an officer whom another report's narrative names. The redactor
+    keeps that officer's name (the roster); the release-wide leak check finds the subject's full
+    name there and the next round redacts it: leak hits, whose forced spans and log entries the
+    builds must agree on (``leak_check_entries``)."""
+    for row in data.contacts:
+        last, _, first = row["contact_officer_name"].partition(", ")
+        if first and f"{first.title()} {last.title()}" in row["contact_reason"]:
+            break
+    subject = next(p for p in reversed(data.persons) if p["fc_num"] != row["fc_num"] and p["first_name"])
+    subject["first_name"], subject["last_name"] = first.title(), last.title()
+
+
+def leak_check_entries(bundle: Path) -> list[dict[str, object]]:
+    """The redaction log's entries of spans the leak checks found (row, column, offsets; no value)."""
+    entries = [json.loads(line) for line in (bundle / "redaction_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [e for e in entries if e.get("detector") == "leak_check"]
 
 
 def build(export: Path, out: Path, *options: str) -> Path:

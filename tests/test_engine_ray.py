@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import ray  # noqa: F401 (fails the module, never skips it, when the extra is missing)
 from conftest import invoke
-from same_release import assert_same_release, build, export  # noqa: F401 (export: a fixture)
+from same_release import assert_same_release, build, export, leak_check_entries  # noqa: F401 (export: a fixture)
 
 from release.pii import ray_workers
 from release.pii.ray_workers import Worker
@@ -39,8 +39,10 @@ def test_ray_gives_the_local_release_even_when_a_worker_dies_once(
         export: Path, local: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The must-show of issue 15: byte-identical public files, the same redaction log and manifest
     hashes; the manifest names the engine, the workers and the versions they ran. One worker dies
-    mid-run: its unit is retried on a restarted actor and nothing changes. (One Ray build, not two: a
-    clean run on Ray is compared with the local one in ``test_engine_ray_cluster``.)"""
+    mid-run: its unit is retried on a restarted actor and nothing changes. The export plants a leak
+    (``plant_officer_namesake``): the leak checks, in row partitions on the actors, find what the
+    local run's find, and the next round redacts the same spans. (One Ray build, not two: a clean
+    run on Ray is compared with the local one in ``test_engine_ray_cluster``.)"""
     marker = tmp_path / "died"
 
     class DiesOnce(Worker):  # defined here: Ray ships it to the workers by value
@@ -54,11 +56,15 @@ def test_ray_gives_the_local_release_even_when_a_worker_dies_once(
     on_ray = build(export, tmp_path / "ray", *RAY)
     assert marker.exists()  # a worker did die mid-run
     assert_same_release(local, on_ray)
+    found = leak_check_entries(local)
+    assert found and leak_check_entries(on_ray) == found  # the leak hits, their spans and their order
     from release.gate import read_manifest
 
     manifest = read_manifest(on_ray)  # execution is in its private part
     execution = manifest["execution"]
     assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 2, False)
+    assert execution["leak_checks"] == "workers"
+    assert "leak_checks" not in read_manifest(local)["execution"]  # the local run's: in its own process
     assert execution["ray"] == ray.__version__
     [ran] = execution["worker_versions"]
     assert ran["workers"] == 2 and ran["versions"] == manifest["pii_engine"]

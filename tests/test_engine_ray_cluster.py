@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import ray  # noqa: F401 (fails the module, never skips it, when the extra is missing)
 from conftest import invoke
-from same_release import assert_same_release, build, export  # noqa: F401 (export: a fixture)
+from same_release import assert_same_release, build, export, leak_check_entries  # noqa: F401 (export: a fixture)
 
 # A node that runs other rules: its Python starts with this sitecustomize, which changes what its
 # rules' digest reads as (what a node with another rules folder at the same path reports).
@@ -112,6 +112,8 @@ def test_a_run_on_a_cluster_started_apart_gives_the_local_release(export: Path, 
 
     execution = read_manifest(on_cluster)["execution"]  # in its private part
     assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 1, True)
+    assert execution["leak_checks"] == "workers"  # the cluster's worker found the planted leak as the local run did
+    assert leak_check_entries(local) and leak_check_entries(on_cluster) == leak_check_entries(local)
 
 
 def test_a_cluster_node_on_other_rules_fails_doctor_and_the_run(export: Path, tmp_path: Path,

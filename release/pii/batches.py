@@ -6,14 +6,15 @@ record (NER, the rules, the per-text completers) is prepared once per distinct t
 placeholder set, then finished once per record that carries the text. Units of distinct
 texts run here, in forked workers (``release.pii.parallel``) or on a ``runner``'s workers (Ray
 actors, ``release.pii.ray_workers``), always handed back in order; the NER windows a forked
-worker tagged come back to the parent's cache. No Presidio or spaCy here: the engine supplies
+worker tagged come back to the parent's cache. A verify round's leak checks run where the
+engine's work runs too (``leak_check``). No Presidio or spaCy here: the engine supplies
 ``_prepare``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from release.errors import ReleaseError
 from release.pii.assemble import Assembler, Prepared
@@ -22,6 +23,11 @@ from release.pii.placeholders import Detection, Redacted, detections, forced_can
 from release.pii.sentences import Entity, EntityCache, WindowKey
 from release.pii.spans import Span
 from release.pii.terms import RecordTerms
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from release.stages.leakcheck import Leak, LeakChecker
 
 MIN_TEXTS_FOR_PROCESSES = 256
 # With work of the caller's to run alongside (a later verify round's leak checks), a few texts
@@ -72,6 +78,10 @@ class UnitRunner(Protocol):
 
     def run(self, units: list[_Unit], alongside: Callable[[], None] | None) -> Iterator[_UnitResult]:
         """Every unit's result, in the units' order; ``alongside`` runs here once they are handed out."""
+        ...
+
+    def leak_check(self, checker: LeakChecker, public: dict[str, pd.DataFrame]) -> list[Leak]:
+        """``checker.check(public)``, its rows checked on the workers (``release.stages.leak_partitions``)."""
         ...
 
 
@@ -169,3 +179,15 @@ class Batcher:
         ``progress`` gets increments of texts done, as in ``redact_many``. ``alongside``: the
         caller's own work, run in this process while the workers scan (``run_units``)."""
         return self._run(texts, [None] * len(texts), threshold, progress, None, placeholders, alongside)
+
+    def leak_check(self, checker: LeakChecker, public: dict[str, pd.DataFrame]) -> list[Leak]:
+        """Both leak checks of a verify round (``LeakChecker.check``) where this engine's work runs:
+        in this process for a local engine (its forked workers live only for one call of the
+        engine, and the checks read the whole public frames); on the runner's workers, in row
+        partitions merged in the same order, when there is one (``--engine ray``), so a cluster's
+        driver does not search the whole corpus itself. The leaks are the same either way."""
+        if self.runner is None:
+            return checker.check(public)
+        found = self.runner.leak_check(checker, public)
+        self.execution = {**(self.execution or {}), "leak_checks": "workers"}  # what the manifest records
+        return found

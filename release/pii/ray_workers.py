@@ -1,4 +1,5 @@
-"""Ray actors for the PII work (``--engine ray [--address ADDR]``): the only module importing Ray.
+"""Ray actors for the PII work and the leak checks (``--engine ray [--address ADDR]``): the only
+module importing Ray.
 
 Each actor holds an engine of its own (model and rules loaded once per actor) and runs the
 engine's work units (``Batcher._work``) on the units the driver hands it. Plain actors and not
@@ -12,10 +13,16 @@ scheduling. These actors live for the whole run. Nor ``ray.util.ActorPool``: its
 actor its next unit as soon as one is done and gives the results back in the units' order, so
 placeholder numbering, the log's order and the noise seed never depend on how they were spread.
 
+The same actors run each verify round's leak checks in row partitions (``leak_check``), with the
+build's checker sent to the object store once and kept by each actor for every round, so a
+cluster's driver does not search the whole corpus itself; the leaks come back merged in the
+order one process gives (``release.stages.leak_partitions``).
+
 Fail closed: every actor reports its versions (model fingerprint, rules digest) when it starts
-and its fingerprint and digest with every result; a run whose workers disagree with the driver
-stops (exit 9) before anything is written. A worker that dies is restarted and its unit retried
-(``max_restarts``, ``max_task_retries``); once those run out the run stops, nothing written.
+and its fingerprint and digest with every result (with a leak check's result, the checks' code
+digest too); a run whose workers disagree with the driver stops (exit 9) before anything is
+written. A worker that dies is restarted and its unit retried (``max_restarts``,
+``max_task_retries``); once those run out the run stops, nothing written.
 
 Without an address, Ray starts in this process for the run, its node address 127.0.0.1: no
 dashboard, usage stats off, its logs and sockets in a temporary folder removed afterwards, shut
@@ -48,6 +55,7 @@ RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many t
 IN_FLIGHT = 2  # units queued on each actor at a time: the next is there when one is done
 PROBE_SECONDS = 10.0  # how long an --address may take to answer before the run stops (Ray would retry for minutes)
 CHECKED = ("model_fingerprint", "rules_digest")  # what every worker must share with the driver
+LEAK_CODE = "leak_check_code"  # ... and, with each leak check's result, the checks' code (leak_partitions)
 
 
 def _ray() -> Any:
@@ -60,15 +68,19 @@ def _ray() -> Any:
 
 
 class Worker:
-    """One actor: an engine of its own, loaded once, running units for the driver."""
+    """One actor: an engine of its own, loaded once, running units for the driver; and the leak
+    checks' partitions, with the build's checker it keeps from the first (``leaks``)."""
 
     def __init__(self, settings: Any) -> None:
         from release.pii.engine import PiiEngine
+        from release.stages.leak_partitions import code_digest
 
         self.engine = PiiEngine(dataclasses.replace(settings, n_process=1))
         gc.freeze()  # the model and rules outlive every unit: the collector need never walk them
         self.reported = self.engine.versions()
         self.identity = {key: self.reported[key] for key in CHECKED}
+        self.leak_identity = {**self.identity, LEAK_CODE: code_digest()}
+        self.checker: tuple[str, Any] | None = None  # (the broadcast's object id, the checker it holds)
 
     def versions(self) -> dict[str, str]:
         return self.reported
@@ -76,6 +88,19 @@ class Worker:
     def work(self, unit: Any) -> tuple[dict[str, str], list[tuple[int, Any]]]:
         done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
         return self.identity, done
+
+    def leaks(self, broadcast: list[Any], shared: Any, part: Any) -> tuple[dict[str, str], Any]:
+        """Both leak checks over one partition. ``broadcast`` holds the build's checker by reference
+        (in a list, so Ray does not fetch it for every call): fetched from the object store once,
+        kept, with its memo, for every later round; a restarted actor fetches it again."""
+        import ray
+
+        from release.stages.leak_partitions import check_part
+
+        reference = broadcast[0]
+        if self.checker is None or self.checker[0] != reference.hex():
+            self.checker = (reference.hex(), ray.get(reference))
+        return self.leak_identity, check_part(self.checker[1], part, shared)
 
 
 WORKER: type[Worker] = Worker  # the actor class (a test swaps in one that dies or disagrees)
@@ -100,6 +125,7 @@ class RayWorkers:
                 distinct.append({"versions": versions, "workers": 1})
             else:
                 entry["workers"] = int(entry["workers"]) + 1  # type: ignore[call-overload]
+        self._broadcast: tuple[Any, Any] | None = None  # (the build's leak checker, its copy in the object store)
         self._section: dict[str, object] = {
             "engine": "ray", "workers": execution.jobs, "cluster": execution.address is not None,
             "ray": ray.__version__, "worker_versions": distinct}
@@ -142,6 +168,46 @@ class RayWorkers:
             identity, result = finished.pop(index)
             self._check(identity)
             yield result, {}
+
+    def leak_check(self, checker: Any, public: dict[str, Any]) -> list[Any]:
+        """Both leak checks of ``checker`` over ``public``, in row partitions on the actors, merged in
+        the order one process gives (``release.stages.leak_partitions``).
+
+        The checker's raw values go to the object store once per build (``ray.put``) and every
+        call hands the actors that reference (broadcast), not the values; what the checks compute
+        across rows goes there once per call. Partition ``i`` goes to actor ``i mod workers`` in
+        every round (each with ``IN_FLIGHT`` at a time), so an actor meets the same rows again and
+        its checker's memo answers for the cells no round changed."""
+        from release.stages import leak_partitions
+
+        ray = self._ray
+        if self._broadcast is None or self._broadcast[0] is not checker:
+            self._broadcast = (checker, _guarded(lambda: ray.put(checker.shipped())))
+        broadcast = [self._broadcast[1]]
+        shared = _guarded(lambda: ray.put(leak_partitions.shared(checker, public)))
+        parts = leak_partitions.partitions(checker, public)
+        waiting = [list(range(len(parts)))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
+        running: dict[Any, tuple[int, int]] = {}  # a partition's result to come -> (its index, its actor's)
+
+        def feed(worker: int) -> None:
+            if waiting[worker]:
+                index = waiting[worker].pop()
+                running[self._actors[worker].leaks.remote(broadcast, shared, parts[index])] = (index, worker)
+
+        for worker in range(len(self._actors)):
+            for _ in range(IN_FLIGHT):
+                feed(worker)
+        results: list[Any] = [None] * len(parts)
+        while running:
+            ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
+            index, worker = running.pop(ready[0])
+            identity, results[index] = _guarded(lambda: ray.get(ready[0]))
+            self._check(identity)
+            if identity.get(LEAK_CODE) != leak_partitions.code_digest():
+                raise EnvironmentProblem("a Ray worker runs other leak checks than this machine; install the same "
+                                         "release on every worker (nothing was written)")
+            feed(worker)
+        return leak_partitions.merged(results)
 
 
 def _guarded(call: Callable[[], Any]) -> Any:

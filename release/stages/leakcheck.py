@@ -322,6 +322,11 @@ class LeakChecker:
       cross-record exemption, a structured cell that 3 or more reports share (a street), is
       recomputed from the public frames of each call and applied outside the memo.
     A checker must not outlive its raw frames: build a new one for other raw data.
+
+    Each check also runs on a run of one file's rows (``record_leaks_in``, ``global_leaks_in``)
+    given its cross-record part computed from the whole frames: how ``--engine ray`` cuts the
+    checks into partitions for its workers (``release.stages.leak_partitions``), each holding a
+    copy of the checker without the raw frames (``shipped``).
     """
 
     def __init__(self, raw: dict[str, pd.DataFrame], policy: DatasetPolicy, year: int) -> None:
@@ -351,31 +356,41 @@ class LeakChecker:
 
     def find_leaks(self, public: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Series], list[Leak]]:
         """See the module function ``find_leaks``."""
-        policy, year, values = self.policy, self.year, self.values
-        officers = established_officers(public, policy)
+        officers = established_officers(public, self.policy)
         flags: dict[str, pd.Series] = {}
         leaks: list[Leak] = []
-        for name, file_policy in policy.files.items():
+        for name in self.policy.files:
             frame = public[name]
-            link = file_policy.link_column
-            free_text = set(file_policy.free_text_columns())
-            officer_columns = _officer_columns(policy, name)
-            public_file = file_policy.public_file.format(year=year)
-            columns = [c for c in file_policy.public_columns() if c in frame.columns]
-            flag = [False] * len(frame)
-            for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
-                key, row_key, cells = row[0], row[1], row[2:]
-                if key not in values.by_record:
-                    continue
-                for column, cell in zip(columns, cells, strict=True):
-                    if not isinstance(cell, str) or not cell or (column in officer_columns and _fold(cell) in officers):
-                        continue
-                    spans = self._record_spans(cell, key, column in free_text)
-                    if spans:
-                        flag[position] = True
-                        leaks.append(Leak(public_file, str(row_key), column, "raw-only value", spans))
+            flag, found = self.record_leaks_in(name, frame, officers)
             flags[name] = pd.Series(flag, index=frame.index, dtype=bool)
+            leaks += found
         return flags, leaks
+
+    def record_leaks_in(self, name: str, frame: pd.DataFrame,
+                        officers: frozenset[str]) -> tuple[list[bool], list[Leak]]:
+        """The per-record check over the rows of ``frame`` (the whole public frame of file ``name``,
+        or a run of its rows): a row's leaks depend on that row and on ``officers`` alone, which
+        is computed across the whole release (``established_officers``), never from these rows."""
+        file_policy, values = self.policy.files[name], self.values
+        link = file_policy.link_column
+        free_text = set(file_policy.free_text_columns())
+        officer_columns = _officer_columns(self.policy, name)
+        public_file = file_policy.public_file.format(year=self.year)
+        columns = [c for c in file_policy.public_columns() if c in frame.columns]
+        flag = [False] * len(frame)
+        leaks: list[Leak] = []
+        for position, row in enumerate(frame[[link, ROW_KEY, *columns]].itertuples(index=False)):
+            key, row_key, cells = row[0], row[1], row[2:]
+            if key not in values.by_record:
+                continue
+            for column, cell in zip(columns, cells, strict=True):
+                if not isinstance(cell, str) or not cell or (column in officer_columns and _fold(cell) in officers):
+                    continue
+                spans = self._record_spans(cell, key, column in free_text)
+                if spans:
+                    flag[position] = True
+                    leaks.append(Leak(public_file, str(row_key), column, "raw-only value", spans))
+        return flag, leaks
 
     def find_global_leaks(self, public: dict[str, pd.DataFrame],
                           other_files: dict[str, pd.DataFrame] | None = None) -> list[Leak]:
@@ -383,30 +398,12 @@ class LeakChecker:
         automaton = self.automaton
         if automaton is None:
             return []
-        policy, year = self.policy, self.year
         leaks: list[Leak] = []
-        for name, file_policy in policy.files.items():
+        for name in self.policy.files:
             frame = public.get(name)
             if frame is None:
                 continue
-            # An officer column names an officer: another record's subject who shares that name
-            # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
-            officer_columns = _officer_columns(policy, name)
-            columns = [c for c in file_policy.public_columns() if c in frame.columns and c not in officer_columns]
-            # Likewise a structured cell that several reports share ("SAINT JAMES ST" of a person
-            # named James Saint elsewhere): a value typed into the wrong field is one report's.
-            # Cross-record, like the officers' exemption: recomputed on every call, never remembered.
-            link = file_policy.link_column
-            free_text = set(file_policy.free_text_columns())
-            common = _common_values(frame, link, [c for c in columns if c not in free_text]) if link in frame.columns else {}
-            for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
-                for column, cell in zip(columns, row[1:], strict=True):
-                    if isinstance(cell, str) and column in common and _fold(cell) in common[column]:
-                        continue
-                    spans = self._global_spans(automaton, cell) if isinstance(cell, str) and cell else ()
-                    if spans:
-                        leaks.append(Leak(file_policy.public_file.format(year=year), str(row[0]), column,
-                                          "raw-only value of a record", spans))
+            leaks += self.global_leaks_in(name, frame, self.common_values(name, frame))
         for file, frame in (other_files or {}).items():
             for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
                 for column, cell in zip(frame.columns, row):
@@ -414,6 +411,60 @@ class LeakChecker:
                     if spans:
                         leaks.append(Leak(file, str(number), str(column), "raw-only value of a record", spans))
         return leaks
+
+    def _global_columns(self, name: str, frame: pd.DataFrame) -> list[str]:
+        # An officer column names an officer: another record's subject who shares that name
+        # is a coincidence, not a leak (a record's own subject there is ``find_leaks``' case).
+        officer_columns = _officer_columns(self.policy, name)
+        return [c for c in self.policy.files[name].public_columns()
+                if c in frame.columns and c not in officer_columns]
+
+    def common_values(self, name: str, frame: pd.DataFrame) -> dict[str, frozenset[str]]:
+        """The cross-record exemption of the release-wide check for file ``name``, over its whole
+        public ``frame``: a structured cell that several reports share ("SAINT JAMES ST" of a
+        person named James Saint elsewhere); a value typed into the wrong field is one report's.
+        Like the officers' exemption, recomputed on every call, never remembered."""
+        file_policy = self.policy.files[name]
+        link = file_policy.link_column
+        if link not in frame.columns:
+            return {}
+        free_text = set(file_policy.free_text_columns())
+        return _common_values(frame, link, [c for c in self._global_columns(name, frame) if c not in free_text])
+
+    def global_leaks_in(self, name: str, frame: pd.DataFrame, common: dict[str, frozenset[str]]) -> list[Leak]:
+        """The release-wide check over the rows of ``frame`` (the whole public frame of file
+        ``name``, or a run of its rows); ``common`` is ``common_values`` of the whole frame."""
+        automaton = self.automaton
+        if automaton is None:
+            return []
+        public_file = self.policy.files[name].public_file.format(year=self.year)
+        columns = self._global_columns(name, frame)
+        leaks: list[Leak] = []
+        for row in frame[[ROW_KEY, *columns]].itertuples(index=False):
+            for column, cell in zip(columns, row[1:], strict=True):
+                if isinstance(cell, str) and column in common and _fold(cell) in common[column]:
+                    continue
+                spans = self._global_spans(automaton, cell) if isinstance(cell, str) and cell else ()
+                if spans:
+                    leaks.append(Leak(public_file, str(row[0]), column, "raw-only value of a record", spans))
+        return leaks
+
+    def check(self, public: dict[str, pd.DataFrame]) -> list[Leak]:
+        """Both checks over the record files, in the build's order: every per-record leak (file by
+        file, row by row), then every release-wide one. A partitioned run
+        (``release.stages.leak_partitions``) merges its parts into this same list."""
+        return self.find_leaks(public)[1] + self.find_global_leaks(public)
+
+    def shipped(self) -> LeakChecker:
+        """A checker for a worker (``release.stages.leak_partitions``): the raw values, the policy
+        and the year; not the raw frames (read once, here), nor the memo, nor the automaton, which
+        the worker builds from the values: its pickle is some 20 times their size (200,000 values:
+        80 MB against 3.4 MB, against 2 s to build), and what it finds is a function of the set of
+        values, whatever order they are added in."""
+        slim = LeakChecker.__new__(LeakChecker)
+        slim.raw, slim.policy, slim.year, slim.values = {}, self.policy, self.year, self.values
+        slim._usable, slim._per_record, slim._global = {}, {}, {}
+        return slim
 
 
 def _automaton(values: RawValues) -> "ahocorasick.Automaton | None":

@@ -1,0 +1,189 @@
+"""The leak checks cut into row partitions (what ``--engine ray``'s actors run), in this process:
+whatever the cut, the merged leaks are the one-process list, in its order; the exemptions that
+span rows (established officers, shared structured values) hold across partitions because the
+driver computes them from the whole frames. Then the driver's side of it (``RayWorkers.leak_check``)
+with Ray's calls answered in this process (no Ray started): the checker goes to the object store
+once per build, each worker fetches it once and meets the same rows every round, results that come
+back out of order are merged in order, and a worker running other leak checks is refused."""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import sys
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import contact, person, write_export
+
+from release.config import DatasetPolicy
+from release.keys import Tokenizer
+from release.stages import leak_partitions
+from release.stages.generalize import generalize
+from release.stages.juvenile import minor_keys
+from release.stages.leakcheck import LeakChecker
+from release.stages.load import load_export
+
+KEY = Tokenizer(b"p" * 64)
+# fictitious subjects, one per report (QUILLFEATHER, ODO is every report's officer: established)
+NAMES = [("Ottoline", "Vandersnoot"), ("Odo", "Quillfeather"), ("Barnaby", "Pemberton"),
+         ("Thaddeus", "Winterbottom"), ("Griselda", "Quackenbush"), ("Leopold", "Oddfellow")]
+
+
+def _reports(tmp_path: Path, policy: DatasetPolicy) -> tuple[LeakChecker, dict[str, pd.DataFrame]]:
+    """Six reports whose public frames hold: a record's own name in its narrative (both checks find
+    it), another record's name in a narrative and in a person's clothing (release-wide), a subject
+    who shares the established officer's name in that officer column (exempt), and another record's
+    name as a structured value three reports share (exempt)."""
+    numbers = [f"FC2000000{i}" for i in range(1, 7)]
+    narratives = {numbers[2]: "Officers spoke with Barnaby Pemberton near the park.",
+                  numbers[3]: "Later seen with Griselda Quackenbush on the corner."}
+    contacts = [contact(n, **({"contact_reason": narratives[n]} if n in narratives else {})) for n in numbers]
+    persons = [person(n, first_name=first, last_name=last, alias="", dob=f"0{i + 1}/1{i}/1990",
+                      home_address=f"{20 + i} Elm St", phone=f"617-555-01{i}{i}", license_number=f"S0000000{i}",
+                      **({"otherclothing": "JACKET SAYS BARNABY PEMBERTON"} if i == 5 else {}))
+               for i, (n, (first, last)) in enumerate(zip(numbers, NAMES, strict=True))]
+    loaded = load_export(write_export(tmp_path, contacts, persons), policy, 2020)
+    public, _, _ = generalize(loaded.tables, policy, minor_keys(loaded.tables, policy), KEY)
+    frames = {name: frame.copy() for name, frame in public.frames.items()}
+    shared_street = frames["contacts"][frames["contacts"]["fc_num"].isin([numbers[0], numbers[4], numbers[5]])].index
+    frames["contacts"].loc[shared_street, "street"] = "THADDEUS WINTERBOTTOM"
+    return LeakChecker(loaded.tables.frames, policy, 2020), frames
+
+
+@pytest.mark.parametrize("rows", [1, 2, 4, 1000], ids=["row-by-row", "pairs", "fours", "whole-files"])
+def test_partitioned_leaks_are_the_one_process_leaks_in_its_order(tmp_path: Path, policy: DatasetPolicy,
+                                                                  rows: int) -> None:
+    checker, frames = _reports(tmp_path, policy)
+    expected = checker.check(frames)
+    assert {(leak.file.split("_")[-1], leak.kind) for leak in expected} == {
+        ("contacts.csv", "raw-only value"), ("contacts.csv", "raw-only value of a record"),
+        ("persons.csv", "raw-only value of a record")}  # both checks, both files
+    parts = leak_partitions.partitions(checker, frames, rows)
+    assert len(parts) == sum(-(-len(frames[name]) // rows) for name in policy.files)
+    worker = pickle.loads(pickle.dumps(checker.shipped()))  # what an actor gets from the object store
+    assert worker.raw == {} and "automaton" not in vars(worker)  # built there, from the values
+    shared = pickle.loads(pickle.dumps(leak_partitions.shared(checker, frames)))
+    results = [leak_partitions.check_part(worker, part, shared) for part in parts]
+    assert leak_partitions.merged(results) == expected
+    if len(parts) > len(policy.files):  # the order is the merge's: the parts' order, not the workers'
+        assert leak_partitions.merged(results[::-1]) != expected
+
+
+def test_exemptions_across_rows_come_from_the_whole_frames(tmp_path: Path, policy: DatasetPolicy) -> None:
+    """Computed from a partition's own rows, the officer and shared-street exemptions would not hold
+    (one row is never three reports): the driver computes them once, from the whole frames."""
+    checker, frames = _reports(tmp_path, policy)
+    parts = leak_partitions.partitions(checker, frames, 1)
+    own = leak_partitions.merged(leak_partitions.check_part(checker, part, leak_partitions.shared(
+        checker, {part.name: part.frame})) for part in parts)
+    whole = checker.check(frames)
+    assert {leak.column for leak in own} - {leak.column for leak in whole} == {"contact_officer_name", "street"}
+
+
+
+# ---- the driver's side under --engine ray (release.pii.ray_workers), Ray's calls run in this process ----
+
+class _Ref:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def hex(self) -> str:
+        return f"{id(self):x}"
+
+
+class _InProcessRay:
+    """The calls ``RayWorkers`` and ``Worker.leaks`` make, answered at once in this process."""
+
+    __version__ = "in-process"
+    exceptions = types.SimpleNamespace(**{name: type(name, (Exception,), {})
+                                          for name in ("RayTaskError", "RayActorError", "RayError")})
+
+    def __init__(self) -> None:
+        self.put_values: list[object] = []  # what went to the object store
+        self.fetched: list[object] = []     # what the driver or a worker fetched from it
+
+    def remote(self, **options: object) -> Callable[[type], object]:
+        return lambda cls: types.SimpleNamespace(remote=lambda *args: _Actor(cls(*args)))
+
+    def put(self, value: object) -> _Ref:
+        self.put_values.append(value)
+        return _Ref(value)
+
+    def get(self, ref: object) -> object:
+        if isinstance(ref, list):
+            return [r.value for r in ref]
+        self.fetched.append(ref.value)
+        return ref.value
+
+    def wait(self, refs: list[_Ref], num_returns: int = 1) -> tuple[list[_Ref], list[_Ref]]:
+        return refs[-num_returns:], refs[:-num_returns]  # the last handed out finishes first
+
+
+class _Actor:
+    def __init__(self, worker: object) -> None:
+        self.worker, self.parts = worker, []
+
+    def __getattr__(self, method: str) -> object:
+        def remote(*args: object) -> _Ref:
+            args = tuple(a.value if isinstance(a, _Ref) else a for a in args)  # as Ray: a reference given as it is
+            if method == "leaks":
+                self.parts.append((args[2].name, args[2].frame.index[0]))  # the partition: its file, first row
+            return _Ref(getattr(self.worker, method)(*args))
+        return types.SimpleNamespace(remote=remote)
+
+
+DRIVER = {"model_fingerprint": "f" * 64, "rules_digest": "d" * 64}
+
+
+@dataclass(frozen=True)
+class _Settings:  # what Worker reads of the engine's settings
+    n_process: int = 2
+
+
+@pytest.fixture()
+def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, _InProcessRay]]:
+    """Two ``Worker``s (their engine a stand-in with the driver's versions) behind ``RayWorkers``."""
+    from release.pii import engine, ray_workers
+    from release.run_options import Execution
+
+    fake = _InProcessRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setattr(engine, "PiiEngine", lambda settings: types.SimpleNamespace(versions=lambda: dict(DRIVER)))
+    monkeypatch.setattr(leak_partitions, "ROWS_PER_PART", 2)
+    try:
+        yield ray_workers.RayWorkers(fake, _Settings(), Execution(engine="ray", jobs=2), DRIVER), fake
+    finally:
+        gc.unfreeze()  # Worker freezes what it loaded; here that is the test session's heap
+
+
+def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_same_worker(
+        tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, _InProcessRay]) -> None:
+    checker, frames = _reports(tmp_path, policy)
+    runner, fake = workers
+    expected = checker.check(frames)
+    rounds = [runner.leak_check(checker, frames) for _ in range(2)]  # type: ignore[attr-defined]
+    assert rounds == [expected, expected]
+    put = [type(value).__name__ for value in fake.put_values]
+    assert put == ["LeakChecker", "Shared", "Shared"]  # the raw values once per build, what rows share per call
+    assert fake.put_values[0].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
+    assert sum(isinstance(value, LeakChecker) for value in fake.fetched) == 2  # each worker's once, kept
+    first, second = (actor.parts for actor in runner._actors)  # type: ignore[attr-defined]
+    assert len(first) == len(second) == 6 and not set(first) & set(second)  # 12 rows in pairs, twice
+    assert first[:3] == first[3:] and second[:3] == second[3:]  # round 2: the same rows as round 1, each
+
+
+def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: DatasetPolicy,
+                                                       workers: tuple[object, _InProcessRay]) -> None:
+    from release.errors import EnvironmentProblem
+    from release.pii.ray_workers import LEAK_CODE
+
+    checker, frames = _reports(tmp_path, policy)
+    runner, _ = workers
+    runner._actors[1].worker.leak_identity[LEAK_CODE] = "0" * 64  # type: ignore[attr-defined]
+    with pytest.raises(EnvironmentProblem, match="a Ray worker runs other leak checks than this machine"):
+        runner.leak_check(checker, frames)  # type: ignore[attr-defined]
