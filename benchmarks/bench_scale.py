@@ -26,14 +26,17 @@ The load average is printed before and after: these machines are noisy, so compa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +103,23 @@ def write_corpus(folder: Path, years: int, reports: int) -> dict[int, int]:
     return words
 
 
+class StageClock:
+    """A build's Progress that shows nothing and adds up the seconds each stage took, rounds
+    merged ("verify (round 2): second scan" counts as "verify: second scan")."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        key = re.sub(r" \(round \d+\)", "", name)
+        started = time.perf_counter()
+        try:
+            yield lambda n: None
+        finally:
+            self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
+
+
 def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
     """One configuration in this process: ``release fioe FIRST-LAST`` over the corpus, with the
     seconds and peak RSS after each year."""
@@ -118,11 +138,12 @@ def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
         return result
 
     from release import years as years_module
-    options = BuildOptions(dataset="fioe", year=first, input_dir=corpus_dir, out_dir=out,
+    clock = StageClock()
+    options = BuildOptions(dataset="fioe", year=first, input_dir=corpus_dir, out_dir=out, progress=clock,
                            execution=Execution(engine=engine_name, jobs=jobs))
     result = years_module.build_years(options, tuple(range(first, LAST_YEAR + 1)), build)
     shutil.rmtree(out, ignore_errors=True)
-    return {"marks": marks, "drafts": result["drafts"], "blocked": result["blocked"]}
+    return {"marks": marks, "drafts": result["drafts"], "blocked": result["blocked"], "stages": clock.seconds}
 
 
 def release_main(args: argparse.Namespace, configs: list[str]) -> None:
@@ -153,6 +174,12 @@ def release_main(args: argparse.Namespace, configs: list[str]) -> None:
     print(f"{'run':26s}{header}")
     for config, run in runs.items():
         print(f"{LABELS[config]:26s}" + "".join(f"{m['s']:8.0f}s{m['peak_mb']:6.0f}M" for m in run["marks"]))
+    stages = list(dict.fromkeys(name for run in runs.values() for name in run["stages"]))
+    print("\nwhere the time went, all years (seconds in each stage of the build; the driver's view: a stage "
+          "that runs on the workers while the driver does another is counted once)")
+    print(f"{'stage':40s}" + "".join(f"{LABELS[c]:>26s}" for c in runs))
+    for name in stages:
+        print(f"{name:40s}" + "".join(f"{run['stages'].get(name, 0.0):26.1f}" for run in runs.values()))
     for config, run in runs.items():
         marks = run["marks"]
         print(f"{LABELS[config]}: time x{marks[-1]['s'] / marks[0]['s']:.2f} for x{len(marks)} years; "
