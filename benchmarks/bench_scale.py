@@ -1,7 +1,8 @@
 """Scale: a multi-year synthetic FIOE corpus through the whole release, locally and on Ray (issue 15).
 
-The corpus is the project's generator (``release sample``: each year in the shape of the record
-system that held it, 2020 back, each its own seed), written as one export folder per year. Each
+The corpus is the project's generator (``release sample``, 2020 back, each year its own seed, every
+year in the Mark43 shape, built with ``--generation mark43``: the older systems' exports have no
+narratives), written as one export folder per year. Each
 configuration runs in a fresh process, so its peak memory is its own:
   local --jobs 1, local --jobs 2, --engine ray with 2 workers (in-process Ray).
 
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout, not only the installed one
 
 LAST_YEAR = 2020
+SHAPE = "mark43"  # every year's export in this record system's shape (--generation): each has narratives
 CONFIGS = {"local-1": ("local", 1), "local-2": ("local", 2), "ray-2": ("ray", 2)}
 LABELS = {"local-1": "local --jobs 1", "local-2": "local --jobs 2", "ray-2": "--engine ray, 2 workers"}
 
@@ -89,17 +91,25 @@ def one(config: str, years: int, reports: int) -> dict[str, float]:
 
 
 def write_corpus(folder: Path, years: int, reports: int) -> dict[int, int]:
-    """One synthetic export per year under ``folder/<year>``; the words of each year's narratives."""
+    """One synthetic export per year under ``folder/<year>``, every year in today's shape (``SHAPE``:
+    the older systems' exports have no narratives, and the point is the PII work); the words of
+    each year's free text, as its policy names the columns."""
     import csv
 
-    from release.api import write_sample
+    from release.api import BuildOptions, resolve, write_sample
+    from release.config import FREE_TEXT_TYPES
 
     words: dict[int, int] = {}
     for year in range(LAST_YEAR - years + 1, LAST_YEAR + 1):
-        write_sample("fioe", year, folder / str(year), reports=reports)
-        with (folder / str(year) / "fieldcontact.csv").open(encoding="utf-8", newline="") as handle:
-            words[year] = sum(len((row.get("contact_reason") or row.get("narrative") or "").split())
-                              for row in csv.DictReader(handle))
+        export = folder / str(year)
+        write_sample("fioe", year, export, reports=reports, generation=SHAPE)
+        policy = resolve(BuildOptions(dataset="fioe", year=year, input_dir=export, out_dir=folder / "none",
+                                      generation=SHAPE)).policy
+        words[year] = 0
+        for file_policy in policy.files.values():
+            free = [c for c, rule in file_policy.columns.items() if rule.type in FREE_TEXT_TYPES]
+            with (export / file_policy.raw_file).open(encoding="utf-8", newline="") as handle:
+                words[year] += sum(len((row.get(c) or "").split()) for row in csv.DictReader(handle) for c in free)
     return words
 
 
@@ -140,7 +150,7 @@ def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
     from release import years as years_module
     clock = StageClock()
     options = BuildOptions(dataset="fioe", year=first, input_dir=corpus_dir, out_dir=out, progress=clock,
-                           execution=Execution(engine=engine_name, jobs=jobs))
+                           generation=SHAPE, execution=Execution(engine=engine_name, jobs=jobs))
     result = years_module.build_years(options, tuple(range(first, LAST_YEAR + 1)), build)
     shutil.rmtree(out, ignore_errors=True)
     return {"marks": marks, "drafts": result["drafts"], "blocked": result["blocked"], "stages": clock.seconds}
