@@ -164,9 +164,24 @@ def _generation_option(names: tuple[str, ...], help_text: str) -> Callable[[Comm
     return click.option("--generation", type=click.Choice(names), default=None, help=help_text)
 
 
+class YearsType(click.ParamType):
+    """A build's YEAR: one year (2020), or a range (2011-2020) read from one export folder per year."""
+
+    name = "YEAR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        from release.years import parse_years
+        try:
+            return parse_years(str(value))
+        except ReleaseError as error:
+            self.fail(error.message, param, ctx)
+
+
 def _dataset_command(dataset: str) -> click.Command:
     @click.command(name=dataset, **texts("DATASET", dataset))
-    @_year_argument
+    @click.argument("years", type=YearsType(), metavar="YEAR")
     @click.option("--input", "input_dir", type=click.Path(path_type=Path), help="Raw export folder.")
     @_out_option
     @_rules_option
@@ -179,15 +194,18 @@ def _dataset_command(dataset: str) -> click.Command:
                         "and from the headers in a year two systems shared).")
     @_execution_options
     @_json_option
-    def command(year: int, input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
+    def command(years: tuple[int, ...], input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
                 expectations_dir: Path | None, ledger: Path | None, supersede: bool, jobs: int | None, engine: str,
                 address: str | None, as_json: bool, generation: str | None = None) -> None:
         from release import api
-        options = api.BuildOptions(dataset=dataset, year=year, input_dir=input_dir, out_dir=out_dir,
+        options = api.BuildOptions(dataset=dataset, year=years[0], input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
                                    progress=_progress(as_json), supersede=supersede, generation=generation,
                                    execution=_execution(engine, jobs, address))
-        _run(as_json, lambda: api.build_release(options), render.build)
+        if len(years) == 1:
+            _run(as_json, lambda: api.build_release(options), render.build)
+        else:
+            _run(as_json, lambda: api.build_years(options, years), render.build_years)
     return command
 
 

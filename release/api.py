@@ -5,6 +5,7 @@ the modules each name comes from:
 
 - ``release.run_options`` — BuildOptions, Execution (``--engine``, ``--jobs``, ``--address``), Progress, Resolved, resolve
 - ``release.build`` — build_release (the stage order), validate_table
+- ``release.years`` — build_years (a range of years, one export folder each, one after the other)
 - ``release.assemble`` — the draft bundle's files and manifest
 - ``release.budget_run`` — the run's privacy budget, ledger_path, budget_report
 - ``release.scan`` — scan_file; ``release.sample_writer`` — write_sample
@@ -41,10 +42,18 @@ from release.witness_counts import make_key_file as witness_counts_key
 from release.witness_service import init_key as witness_init_key
 from release.witness_service import serve as witness_serve
 from release.witness_service import void as witness_void
+from release.years import build_years as _build_years
+from release.years import parse_years
+
+
+def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, object]:
+    """``release DATASET FIRST-LAST --input EXPORTS``: each year built as its own release (release.years)."""
+    return _build_years(options, years, build_release)
+
 
 __all__ = [
     "BuildOptions", "Execution", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
+    "audit_release", "budget_report", "build_release", "build_years", "parse_years", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
     "validate_table", "verify_published", "witness_counts_key", "witness_init_key", "witness_recover", "witness_serve", "witness_void",
     "write_sample",

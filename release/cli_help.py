@@ -25,7 +25,9 @@ HELP: dict[str, str] = {
     "DATASET": "Build the draft {dataset} release bundle for YEAR.\n\n"
                "Writes OUT/{dataset}/YEAR/ (public/, manifest.json, redaction_log.jsonl, review/). Without --input "
                "the bundled synthetic sample is used. A published YEAR is never replaced: --supersede builds a new "
-               "version in its own folder.",
+               "version in its own folder. YEAR may be a range (2011-2020): --input then holds one export folder per "
+               "year (EXPORTS/2011, ...), every year is checked before the first is built, and each is built "
+               "as its own release, one after the other.",
     "scan": "Scan a CSV column for residual PII and report findings by type (never the text).",
     "review": "Show where the review packet (review/index.html) of a bundle is, and what is pending.",
     "decide": "Sign a reviewer's decision on a redaction (--log-id) or a blocking finding (--finding); the next "
@@ -97,6 +99,7 @@ EXAMPLES: dict[str, list[str]] = {
                 "release {dataset} 2020 --input /secure/exports/{dataset}-2020 " + RULES,
                 "RELEASE_OUT=/srv/releases release {dataset} 2020 --input /secure/exports/{dataset}-2020",
                 "release {dataset} 2020 --input /secure/exports/{dataset}-2020-fixed --supersede   # a correction",
+                "release {dataset} 2011-2020 --input /secure/exports/{dataset}   # one folder per year: 2011/ ... 2020/",
                 "release {dataset} 2020 --input /secure/exports/{dataset}-2020 --engine ray --address ray://head:10001 "
                 "--jobs 32   # on a Ray cluster (pip install 'release[ray]')"],
     "scan": ["release scan releases/fioe/2020/public/fioe_2020_contacts.csv --column contact_reason --key fc_num",

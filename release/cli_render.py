@@ -42,6 +42,15 @@ def build(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def build_years(result: dict[str, Any]) -> str:
+    """Each year as a single year's build prints it, then one line for the run."""
+    lines = [build(year) for year in result["results"]]
+    first, last = result["years"][0], result["years"][-1]
+    lines.append(f"{result['dataset']} {first}-{last}: {result['drafts']} draft(s), {len(result['blocked'])} blocked"
+                 + (f" ({', '.join(map(str, result['blocked']))})" if result["blocked"] else ""))
+    return "\n".join(lines)
+
+
 def scan(result: dict[str, Any]) -> str:
     lines = [f"{result['file']} column {result['column']}: {result['rows_with_findings']} of {result['rows']} rows "
              f"with possible PII (threshold {result['threshold']})",
