@@ -16,7 +16,8 @@ year's bundle does not depend on which other years shared the run. What the run 
   the build held of it (tables, redaction, public frames) is released before the next is read, so
   the driver's peak memory is that of its largest year, flat as the corpus grows
   (``benchmarks/bench_scale.py`` measures it). What carries over is the engine's loaded model and
-  rules (``pii.workers.warm_engine``) and each year's small result.
+  rules (``pii.workers.warm_engine``), under ``--engine ray`` Ray itself and its actors with their
+  models (``pii.workers.kept``: each year sends its settings), and each year's small result.
 - **Fail closed, per year.** A year that ends blocked (5) or refused by the budget (6) leaves its
   blocked bundle with its packet, and the run goes on to the next year: the years are
   independent releases, and a reviewer works through each packet. An error that is not a finding
@@ -35,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from release.errors import ConfigError, InputError, ReleaseError
+from release.pii.workers import kept
 from release.run_options import BuildOptions, resolve
 
 _YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
@@ -80,16 +82,17 @@ def build_years(options: BuildOptions, years: tuple[int, ...],
             error.message = f"year {plan.year}: {error.message}; no year was built"
             raise
     results: list[dict[str, object]] = []
-    for plan in plans:
-        try:
-            results.append(build(plan))
-        except ReleaseError as error:
-            built = ", ".join(str(r["year"]) for r in results)
-            error.message = (f"year {plan.year}: {error.message}; "
-                             + (f"the years before it were built ({built}) and keep their bundles"
-                                if built else "no year was built"))
-            raise
-        gc.collect()  # the year's tables and redaction are gone before the next export is read
+    with kept(options.execution):  # under Ray: Ray started, and each actor's model loaded, once for all years
+        for plan in plans:
+            try:
+                results.append(build(plan))
+            except ReleaseError as error:
+                built = ", ".join(str(r["year"]) for r in results)
+                error.message = (f"year {plan.year}: {error.message}; "
+                                 + (f"the years before it were built ({built}) and keep their bundles"
+                                    if built else "no year was built"))
+                raise
+            gc.collect()  # the year's tables and redaction are gone before the next export is read
     return _summary(options.dataset, years, results)
 
 

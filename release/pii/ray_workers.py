@@ -81,11 +81,24 @@ class Worker:
         self.identity = {key: self.reported[key] for key in CHECKED}
         self.leak_identity = {**self.identity, LEAK_CODE: code_digest()}
         self.checker: tuple[str, Any] | None = None  # (the broadcast's object id, the checker it holds)
+        self.configured: str | None = None  # the object id of the settings ``work`` last configured
 
     def versions(self) -> dict[str, str]:
         return self.reported
 
-    def work(self, unit: Any) -> tuple[dict[str, str], list[tuple[int, Any]]]:
+    def work(self, settings: list[Any], unit: Any) -> tuple[dict[str, str], list[tuple[int, Any]]]:
+        """One unit, under the run's ``settings`` (by reference, in a list: fetched only when they
+        change). A run of several years keeps its actors and sends each year's settings (its
+        officer roster); the engine takes them sharing its loaded model and rules. Ray restarts a
+        dead actor with the settings it was made with, so every unit names the ones it needs."""
+        import ray
+
+        from release.pii.engine import PiiEngine
+
+        reference = settings[0]
+        if self.configured != reference.hex():
+            self.engine = PiiEngine(dataclasses.replace(ray.get(reference), n_process=1), self.engine)
+            self.configured, self.checker = reference.hex(), None  # the previous run's checker goes
         done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
         return self.identity, done
 
@@ -126,12 +139,22 @@ class RayWorkers:
             else:
                 entry["workers"] = int(entry["workers"]) + 1  # type: ignore[call-overload]
         self._broadcast: tuple[Any, Any] | None = None  # (the build's leak checker, its copy in the object store)
+        self._settings = [_guarded(lambda: ray.put(settings))]  # what every unit runs under (Worker.work)
         self._section: dict[str, object] = {
             "engine": "ray", "workers": execution.jobs, "cluster": execution.address is not None,
             "ray": ray.__version__, "worker_versions": distinct}
 
     def section(self) -> dict[str, object]:
         return dict(self._section)
+
+    def configure(self, settings: Any, driver: dict[str, str]) -> RayWorkers:
+        """The same actors for the next run of a session (``kept``): its settings go to the object
+        store and with every unit; the last run's leak checker is let go. The driver's versions
+        must be the ones the actors were checked against (the same model and rules)."""
+        self._check(driver)
+        self._settings = [_guarded(lambda: self._ray.put(settings))]
+        self._broadcast = None
+        return self
 
     def _check(self, versions: dict[str, str]) -> None:
         differ = [key for key in CHECKED if versions.get(key) != self._expected[key]]
@@ -151,7 +174,7 @@ class RayWorkers:
         def feed(actor: Any) -> None:
             if waiting:
                 index, unit = waiting.pop()
-                running[actor.work.remote(unit)] = (index, actor)
+                running[actor.work.remote(self._settings, unit)] = (index, actor)
 
         for actor in self._actors:
             for _ in range(IN_FLIGHT):
@@ -256,10 +279,53 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@dataclasses.dataclass
+class _Session:
+    """Ray kept up across the runs of a ``kept`` block, with the actors its first run started."""
+
+    execution: Execution
+    workers: RayWorkers | None = None
+
+
+_SESSION: list[_Session] = []  # the ``kept`` block this process is in, if any
+
+
+@contextlib.contextmanager
+def kept(execution: Execution) -> Iterator[None]:
+    """Inside the block, every run with this execution (``started``) shares one Ray and one set of
+    actors: the first run starts them, the next ones send their settings (``RayWorkers.configure``),
+    so a run of many years (``release.years``) starts Ray and loads each actor's model once, not
+    once a year. Ray stops when the block ends."""
+    if _SESSION:
+        raise RuntimeError("Ray sessions do not nest")
+    with _ray_up(execution):
+        _SESSION.append(_Session(execution))
+        try:
+            yield
+        finally:
+            _SESSION.clear()
+
+
 @contextlib.contextmanager
 def started(settings: Any, execution: Execution, driver: dict[str, str]) -> Iterator[RayWorkers]:
     """Ray for the run (in-process, or the cluster at ``execution.address``) with its workers
-    started and checked; shut down, and its temporary folder removed, when the block ends."""
+    started and checked; shut down, and its temporary folder removed, when the block ends. Inside
+    ``kept``, the session's Ray and actors, configured for this run, and left up."""
+    session = _SESSION[0] if _SESSION else None
+    if session is not None and session.execution == execution:
+        if session.workers is None:
+            session.workers = RayWorkers(_ray(), settings, execution, driver)
+            yield session.workers
+        else:
+            yield session.workers.configure(settings, driver)
+        return
+    with _ray_up(execution) as ray:
+        yield RayWorkers(ray, settings, execution, driver)
+
+
+@contextlib.contextmanager
+def _ray_up(execution: Execution) -> Iterator[Any]:
+    """Ray started in this process (or joined at ``execution.address``) for the block."""
     ray = _ray()
     local = execution.address is None
     temp = tempfile.mkdtemp(prefix="release-ray-") if local else None
@@ -277,7 +343,7 @@ def started(settings: Any, execution: Execution, driver: dict[str, str]) -> Iter
             raise EnvironmentProblem(f"cannot start or join Ray ({type(error).__name__})"
                                      + ("" if local else " at the address given")) from None
         try:
-            yield RayWorkers(ray, settings, execution, driver)
+            yield ray
         finally:
             _stop(ray, temp)
 

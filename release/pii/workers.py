@@ -46,6 +46,20 @@ def open_engine(settings: EngineSettings, execution: Execution) -> Iterator[PiiE
         yield engine
 
 
+@contextlib.contextmanager
+def kept(execution: Execution) -> Iterator[None]:
+    """Inside the block, the runs share their workers: under Ray, one Ray and one set of actors for
+    every run (``ray_workers.kept``: a run of many years starts them once); locally there is nothing
+    to keep beyond the loaded model, which ``warm_engine`` keeps anyway."""
+    if execution.engine != "ray":
+        yield
+        return
+    from release.pii import ray_workers
+
+    with ray_workers.kept(execution):
+        yield
+
+
 _WARM: dict[str, "PiiEngine"] = {}
 WARM_KEPT = 2
 
