@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,19 +88,32 @@ def _written(rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def _records(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+def _reader(text: str) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text, newline=""))
 
 
 def split_text(text: str, limit: int) -> list[str]:
     """The texts of the parts of a CSV text the build wrote: each the header and the next ``limit``
-    records. Joined again (``_joined``) they are the text itself, byte for byte, or this refuses."""
-    rows = _records(text)
-    header, body = rows[0], rows[1:]
-    if len(body) <= limit:
+    records. Joined again (``_joined``) they are the text itself, byte for byte, or this refuses.
+    Streamed: a file of millions of rows is never held as lists of cells."""
+    reader = _reader(text)
+    header = next(reader, [])
+    header_text = _written([header])
+    parts: list[str] = []
+    out, writer, count = io.StringIO(), None, 0
+    for row in reader:
+        if count % limit == 0:
+            if writer is not None:
+                parts.append(out.getvalue())
+            out = io.StringIO(header_text)
+            out.seek(0, io.SEEK_END)
+            writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(row)  # type: ignore[union-attr]
+        count += 1
+    if count <= limit:
         return [text]
-    parts = [_written([header, *body[start:start + limit]]) for start in range(0, len(body), limit)]
-    if _joined(parts, _written([header])) != text:  # a build that wrote other than csv's form: a bug, stop
+    parts.append(out.getvalue())
+    if _joined(parts, header_text) != text:  # a build that wrote other than csv's form: a bug, stop
         raise ValueError("the CSV text is not in the form its parts are written in")
     return parts
 
@@ -138,15 +152,18 @@ def _read(folder: Path, name: str) -> str:
                          rule="public-file") from None
 
 
-def _parsed(name: str, text: str) -> list[list[str]]:
+def _shape(name: str, text: str) -> tuple[list[str], int]:
+    """A CSV text's header and count of records (streamed), or an InputError naming the file."""
     try:
-        rows = _records(text)
+        reader = _reader(text)
+        header = next(reader, None)
+        count = sum(1 for _ in reader)
     except csv.Error:
         raise InputError("published file is not readable UTF-8 CSV (csv.Error)", file=name, rule="public-file") \
             from None
-    if not rows:
+    if header is None:
         raise InputError("published file is empty: the build writes a header in every part", file=name, rule=RULE)
-    return rows
+    return header, count
 
 
 def read_text(folder: Path, name: str, limit: int | None = None) -> str | None:
@@ -161,7 +178,7 @@ def read_text(folder: Path, name: str, limit: int | None = None) -> str | None:
             return None
         text = _read(folder, name)
         # records are at most lines: only a file with more lines than the limit is parsed to count them
-        if limit is not None and text.count("\n") > limit and len(_parsed(name, text)) - 1 > limit:
+        if limit is not None and text.count("\n") > limit and _shape(name, text)[1] > limit:
             raise InputError(f"more rows than the policy's csv_row_limit of {limit}: the build writes such a file "
                              "as parts", file=name, rule=RULE)
         return text
@@ -169,8 +186,8 @@ def read_text(folder: Path, name: str, limit: int | None = None) -> str | None:
         raise InputError("both the file and parts of it are published: the build writes one or the other",
                          file=name, rule=RULE)
     texts = [_read(folder, part) for part in parts]
-    rows = [_parsed(part, text) for part, text in zip(parts, texts)]
-    counts = [len(r) - 1 for r in rows]
+    shapes = [_shape(part, text) for part, text in zip(parts, texts)]
+    counts = [count for _, count in shapes]
     limit = counts[0] if limit is None else limit
     if parts != list(layout(name, sum(counts), limit).csv):
         raise InputError(f"its {len(parts)} part(s) are not the parts the build writes for its {sum(counts)} "
@@ -179,9 +196,9 @@ def read_text(folder: Path, name: str, limit: int | None = None) -> str | None:
         if number < len(parts) and count != limit:
             raise InputError(f"holds {count} row(s): every part but the last holds exactly the limit of {limit}, "
                              "in row order", file=part, rule=RULE)
-        if rows[number - 1][0] != rows[0][0]:
+        if shapes[number - 1][0] != shapes[0][0]:
             raise InputError("its header is not the first part's", file=part, rule=RULE)
-    header_text = _written([rows[0][0]])
+    header_text = _written([shapes[0][0]])
     if any(not text.startswith(header_text) for text in texts):
         raise InputError("its header is not written as the build writes it", file=name, rule=RULE)
     return _joined(texts, header_text)
@@ -194,7 +211,7 @@ def count_rows(folder: Path, name: str) -> int:
     total = 0
     for each in ([name] if (folder / name).is_file() else []) + part_names(folder, name):
         try:
-            total += max(len(_parsed(each, _read(folder, each))) - 1, 0)
+            total += _shape(each, _read(folder, each))[1]
         except InputError:
             continue
     return total
@@ -208,11 +225,17 @@ def expected(folder: Path, name: str, limit: int, parquet: bool) -> Layout:
 def parquet_bytes(text: str) -> bytes:
     """The Parquet file of a CSV text, as the build writes it (see the module's docstring): a
     deterministic function of the text. A ragged row is refused (the build writes none)."""
-    rows = _records(text)
-    header, body = (rows[0], rows[1:]) if rows else ([], [])
-    if any(len(row) != len(header) for row in body):
-        raise ValueError("a row with another number of fields than the header")
-    columns = [list(column) for column in zip(*body)] if body else [[] for _ in header]
+    reader = _reader(text)
+    try:
+        header = next(reader, [])
+        columns: list[list[str]] = [[] for _ in header]
+        for row in reader:  # column by column as it is read: the rows are never held whole a second time
+            if len(row) != len(header):
+                raise ValueError("a row with another number of fields than the header")
+            for column, cell in zip(columns, row):
+                column.append(cell)
+    except csv.Error:
+        raise ValueError("not readable CSV") from None
     schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in header])
     try:
         table = pa.Table.from_arrays([pa.array(column, pa.string()) for column in columns], schema=schema)
