@@ -133,7 +133,8 @@ def _read_public(bundle: Path, policy: DatasetPolicy | None, year: int) -> tuple
     parts = {part for name in records for part in record_parts.part_names(bundle / "public", name)}
     for name in sorted(records):
         try:
-            frame = read_public_record(bundle / "public", name, policy.publish.csv_row_limit)  # type: ignore[union-attr]
+            limit = policy.publish.csv_row_limit  # type: ignore[union-attr]
+            frame = read_public_record(bundle / "public", name, limit)
         except (InputError, OSError) as exc:
             parted = isinstance(exc, InputError) and exc.rule == record_parts.RULE
             unreadable.append(f"public/{exc.file if parted else name}: {exc.message} (rule {exc.rule})" if parted

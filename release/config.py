@@ -26,8 +26,8 @@ from release.errors import ConfigError
 
 __all__ = ["DERIVED_TYPES", "FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
            "DropRule", "FilePolicy", "FreeTextRule", "InputLimits", "IntegerRule", "JuvenilePolicy", "KeepRule",
-           "NarrativePolicy", "NarrativeRule", "OfficerRule", "PseudonymRule", "PublishPolicy", "RawOnlyRule", "StreetNameRule", "TermKind",
-           "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
+           "NarrativePolicy", "NarrativeRule", "OfficerRule", "PseudonymRule", "PublishPolicy", "RawOnlyRule",
+           "StreetNameRule", "TermKind", "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
 
 
 # The most a policy may allow for a cell or a line: also the CSV parser's own field limit,

@@ -78,7 +78,7 @@ def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
     from release.trusted_release import TABLES
 
     allowed = {*BUILD_FILES, *METADATA}
-    allowed |= {path for files in _layouts(trusted, public).values() for path in files.paths}  # round 37: parts, Parquet
+    allowed |= {path for files in _layouts(trusted, public).values() for path in files.paths}  # parts, Parquet
     allowed |= {p.removeprefix("public/") for p in _derived_paths(trusted)}
     # round 35 (L1): under tables/ only the declared tables' files, never a folder named like one (its files
     # were allowed, and only a crash of the audit's reader refused them)
@@ -125,9 +125,9 @@ def _parts_problems(trusted: Trusted, public: Path) -> list[str]:
     return problems
 
 
-def _record_rows(public: Path, relpath: str) -> tuple[list[str], list[list[str]]] | None:
-    """A record or derived file read whole (its CSV parts joined, ``record_parts.read_text``) as
-    ``_csv_rows`` reads a CSV; None when it cannot be read (the parts check names why)."""
+def _record_header(public: Path, relpath: str) -> list[str] | None:
+    """The header of a record or derived file read whole (its CSV parts joined, ``record_parts.read_text``);
+    None when it cannot be read (the parts check names why)."""
     import io
 
     from release import record_parts
@@ -135,10 +135,9 @@ def _record_rows(public: Path, relpath: str) -> tuple[list[str], list[list[str]]
 
     try:
         text = record_parts.read_text(public, relpath)
-        rows = list(csv.reader(io.StringIO(text, newline=""))) if text is not None else None
+        return next(csv.reader(io.StringIO(text, newline="")), []) if text is not None else None
     except (InputError, csv.Error):
         return None
-    return None if rows is None else (rows[0], rows[1:]) if rows else ([], [])
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]] | None:
@@ -157,9 +156,9 @@ def _header_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
 
     problems: list[str] = []
     for relpath, columns in sorted(expected_columns(trusted.policy, trusted.year, manifest).items()):
-        read = _record_rows(public, relpath.removeprefix("public/"))
-        if read is not None:
-            problems += header_problems(f"public file {relpath.removeprefix('public/')}", read[0], columns,
+        header = _record_header(public, relpath.removeprefix("public/"))
+        if header is not None:
+            problems += header_problems(f"public file {relpath.removeprefix('public/')}", header, columns,
                                         "allow-list")
     return problems
 
@@ -295,14 +294,12 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
     """The data package resources the build writes for the record-level files, tables and derived files
     present, by path: they follow from the trusted policy and each file's header alone (a derived
     file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
-    from release import datasets
+    from release import datasets, record_parts
     from release.assemble import record_file, table_file
     from release.audit_checks import expected_columns
     from release.stages.publish import Bundle, datapackage_descriptor
     from release.tables_spec import VALUE_COLUMNS
     from release.trusted_release import TABLES
-
-    from release import record_parts
 
     columns = expected_columns(trusted.policy, trusted.year)
     # a record file's resource follows from the policy and its count of rows (one path or its parts, and Parquet)

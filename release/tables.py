@@ -114,7 +114,8 @@ def published_microdata(out_dir: Path, dataset: str, policy: TablesPolicy, files
         if year == exclude or (through is not None and year > through):
             continue
         # each file whole, its CSV parts joined (``record_parts``): a year written in parts is known too
-        read = {name: read_public_record(folder / "public", pattern.format(year=year)) for name, pattern in files.items()}
+        read = {name: read_public_record(folder / "public", pattern.format(year=year))
+                for name, pattern in files.items()}
         public = {name: frame for name, frame in read.items() if frame is not None}
         for spec in exact:
             values = recount.recount(spec, policy.frames.get(spec.source), public, year)

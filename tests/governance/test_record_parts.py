@@ -48,6 +48,9 @@ def test_layout_names_parts_in_row_order_and_a_file_within_the_limit_stays_one_c
     assert record_parts.layout("x.csv", 7, 3, False).parquet is None
     assert record_parts.layout("x.csv", 1001, 1, False).csv[-1] == "x.part-1001.csv"  # wider when it must be
     assert record_parts.layout("x.csv", 10**9, None).csv == ("x.csv",)  # a table: never split
+    from release.config import load_policy
+    settings = load_policy(ROOT / "redaction_rules" / "fioe.yaml").publish  # no publish section: the defaults
+    assert (settings.csv_row_limit, settings.parquet) == (1_000_000, True)
 
 
 TEXT = 'id,note\n1,a\n2,"two\nlines"\n3,\n4,"say ""x"""\n5,e\n6,f\n7,g\n'
@@ -98,6 +101,22 @@ def test_parts_not_as_the_build_writes_them_are_refused_by_the_one_reader(tmp_pa
     with pytest.raises(InputError, match=said) as caught:
         record_parts.read_text(_folder(tmp_path, files), "x.csv", LIMIT)
     assert caught.value.rule == record_parts.RULE
+
+
+def test_the_file_set_follows_from_the_rows_found_and_the_policy(tmp_path: Path) -> None:
+    """What the exact-file-set check allows (``public_content``): no Parquet file for a file within the
+    limit, or under ``parquet: false``; past the limit, every part the rows call for."""
+    folder = _folder(tmp_path, {"x.csv": "id,note\n1,a\n2,b\n"})
+    assert record_parts.expected(folder, "x.csv", LIMIT, True).paths == ("x.csv",)
+    (folder / "x.csv").unlink()
+    _folder(tmp_path, {"x.part-001.csv": "id,note\n1,a\n2,b\n3,c\n", "x.part-002.csv": "id,note\n4,d\n"})
+    assert record_parts.expected(folder, "x.csv", LIMIT, True).paths == ("x.part-001.csv", "x.part-002.csv",
+                                                                         "x.parquet")
+    assert record_parts.expected(folder, "x.csv", LIMIT, False).paths == ("x.part-001.csv", "x.part-002.csv")
+    (folder / "x.parquet").write_bytes(record_parts.parquet_bytes("id,note\n1,a\n2,b\n3,c\n4,d\n"))
+    assert record_parts.parquet_problems(folder, "x.parquet") == []
+    (folder / "y.parquet").write_bytes((folder / "x.parquet").read_bytes())  # a Parquet file of no CSV
+    assert record_parts.parquet_problems(folder, "y.parquet") != []
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "'1000'", "true", "1048576"], ids=["zero", "negative", "text", "flag",
@@ -275,7 +294,8 @@ def test_a_year_past_the_limit_goes_out_in_parts_with_parquet_and_edits_are_refu
     assert len(parts) > 2 and not (public / f"{CONTACTS}.csv").exists()
     header = _rows(parts[0])[0]
     assert all(_rows(p)[0] == header for p in parts)
-    assert [len(_rows(p)) - 1 for p in parts[:-1]] == [LIMIT] * (len(parts) - 1) and 1 <= len(_rows(parts[-1])) - 1 <= LIMIT
+    assert [len(_rows(p)) - 1 for p in parts[:-1]] == [LIMIT] * (len(parts) - 1)
+    assert 1 <= len(_rows(parts[-1])) - 1 <= LIMIT
     whole = [row for p in parts for row in _rows(p)[1:]]
 
     # the Parquet file holds every row of the parts, in order, each cell the CSV's text; nothing else
