@@ -13,7 +13,10 @@ places. So every reader also requires of the public folder (``content_problems``
    ``tables/``, ``release.trusted_release``), the files the dataset's module derives
    (``datasets.derived_files``) and the build's own ``datapackage.json``, ``privacy.json`` and
    ``privacy.md``; a published copy's ``manifest.json``, ``approvals.jsonl`` and ``SHA256SUMS``
-   beside them. Anything else is refused (rule public-files);
+   beside them. Anything else is refused (rule public-files). A record file past the trusted policy's
+   ``publish.csv_row_limit`` is exactly its numbered CSV parts (and its Parquet file when the policy
+   writes one), each part but the last of exactly the limit's rows, read whole through the one reader
+   (``record_parts``, issue #15; rule record-parts);
 2. **record-level and derived headers**: exactly the allow-listed columns in the build's order,
    none repeated or unnamed (``audit_checks.header_problems``, the audit's own check; rule
    allow-list);
@@ -30,7 +33,8 @@ places. So every reader also requires of the public folder (``content_problems``
    a derived file's from its dataset's module (round 25, D-desc; rule statement-text);
 6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25);
 7. **every file's bytes** as the build's writers give them for its content (``release.file_form``,
-   round 28: quoting, spacing and line ends carried a value).
+   round 28: quoting, spacing and line ends carried a value; a Parquet file written again from its
+   CSV parts).
 
 Messages name the file, column, row number and rule, never a published value.
 """
