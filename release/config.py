@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationError, model_validator
 
 from release.column_rules import (DERIVED_OF, DERIVED_TYPES, FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule,
                                   DatetimeRule,
@@ -26,8 +26,8 @@ from release.errors import ConfigError
 
 __all__ = ["DERIVED_TYPES", "FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
            "DropRule", "FilePolicy", "FreeTextRule", "InputLimits", "IntegerRule", "JuvenilePolicy", "KeepRule",
-           "NarrativePolicy", "NarrativeRule", "OfficerRule", "PseudonymRule", "RawOnlyRule", "StreetNameRule", "TermKind",
-           "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
+           "NarrativePolicy", "NarrativeRule", "OfficerRule", "PseudonymRule", "PublishPolicy", "RawOnlyRule",
+           "StreetNameRule", "TermKind", "ZipRule", "load_policy", "load_yaml_model", "read_yaml"]
 
 
 # The most a policy may allow for a cell or a line: also the CSV parser's own field limit,
@@ -177,12 +177,33 @@ class ApprovalsPolicy(Frozen):
         return self
 
 
+# Excel opens at most 1,048,576 rows, the header included: a part of 1,000,000 rows opens whole in it.
+EXCEL_ROWS = 1_048_576
+DEFAULT_CSV_ROW_LIMIT = 1_000_000
+
+
+class PublishPolicy(Frozen):
+    """How the record-level files are written when they are large (issue #15, section 4).
+
+    Why: a spreadsheet cuts a CSV past its last row without a word, so a file of more than
+    ``csv_row_limit`` rows goes out as consecutive CSV parts of at most that many rows each (every
+    part with the header, ``release.record_parts``), and, with ``parquet``, the whole file once more
+    as one Parquet file beside them, for the tools that read large files. A file within the limit is
+    one CSV and nothing else. Strict types: a limit written as text ("1000000") or a flag as a
+    number is a mistake in the policy, not something to guess at.
+    """
+
+    csv_row_limit: StrictInt = Field(default=DEFAULT_CSV_ROW_LIMIT, ge=1, le=EXCEL_ROWS - 1)
+    parquet: StrictBool = True
+
+
 class DatasetPolicy(Frozen):
     dataset: str
     description: str = ""
     files: dict[str, FilePolicy]
     juvenile: JuvenilePolicy | None = None
     limits: InputLimits = Field(default_factory=InputLimits)
+    publish: PublishPolicy = Field(default_factory=PublishPolicy)  # large record-level files: parts and Parquet
     narrative: NarrativePolicy | None = None
     tables_file: str | None = None
     codebooks_dir: str = "codebooks"   # beside this file: the shared vocabularies keep columns name

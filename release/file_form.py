@@ -20,6 +20,10 @@ written again by that writer, and the bytes must be the same.
   outputs to it, and ``bundle_manifest`` each value to the type the build writes (``18.0`` for 18);
 - **approvals.jsonl**: each line the signed record's own ``to_line`` (sorted keys, no spaces), no
   record twice (round 29: the number of copies of an approval said a day of birth);
+- **Parquet** (a large record file's whole form beside its CSV parts, issue #15): written again from
+  the CSV text its parts hold (``record_parts.parquet_bytes``, a deterministic function of that text)
+  and compared byte for byte, so a column, row, key-value entry or padding the build does not write
+  is refused (the exact set of parts and Parquet files is ``public_content``'s);
 - **SHA256SUMS** (a published copy): ``<sha256>  <name>`` lines, each file of the copy once, in the
   order publish writes them (round 29: files repeated or left out said digits).
 
@@ -50,6 +54,10 @@ def form_problems(public: Path) -> list[str]:
     problems = []
     for path in sorted(p for p in public.rglob("*") if p.is_file()):
         name = path.relative_to(public).as_posix()
+        if path.suffix == ".parquet":  # written again from the CSV parts beside it: the same bytes, or refused
+            from release.record_parts import parquet_problems
+            problems += [f"public file {name}{why}, {RULE}" for why in parquet_problems(path.parent, path.name)]
+            continue
         if path.suffix == ".csv":
             found = _csv_form(path)
         elif path.suffix == ".json":

@@ -71,6 +71,23 @@ def read_public_csv(source: Path | str) -> pd.DataFrame:
                          for c in frame.columns}, columns=frame.columns)
 
 
+def read_public_record(public: Path, relpath: str, limit: int | None = None) -> pd.DataFrame | None:
+    """A published record-level file read whole, as ``read_public_csv`` reads a CSV: the file, or its
+    CSV parts joined in order (``record_parts.read_text``; ``limit``: the trusted policy's
+    ``publish.csv_row_limit``). None when it is not under ``public`` in either form; an InputError
+    naming it when it cannot be read or its parts are not the ones the build writes. Every reader of a
+    record file reads it through here, so none reads one part as if it were the whole year."""
+    from release import record_parts
+
+    text = record_parts.read_text(public, relpath, limit)
+    if text is None:
+        return None
+    try:
+        return read_public_csv(text)
+    except InputError as exc:
+        raise InputError(exc.message, file=str(public / relpath), rule=exc.rule) from None
+
+
 @dataclass(frozen=True)
 class Integrity:
     """Outputs re-hashed against the manifest. Lists hold relative paths only."""

@@ -259,14 +259,14 @@ def _bundle_generation(bundle: Path, dataset: str) -> str | None:
 
 def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
-    from release.gate import read_public_csv
+    from release.gate import read_public_record
 
     names: set[str] = set()
     for file_policy in policy.files.values():
-        path = bundle / "public" / file_policy.public_file.format(year=year)
         columns = [c for c, r in file_policy.columns.items() if r.type == "officer" and r.roster]
-        if columns and path.is_file():
-            frame = read_public_csv(path)
+        frame = read_public_record(bundle / "public", file_policy.public_file.format(year=year),
+                                   policy.publish.csv_row_limit) if columns else None
+        if frame is not None:
             names.update(v for c in columns if c in frame.columns for v in frame[c] if v)
     return tuple(sorted(names))
 

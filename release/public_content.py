@@ -13,7 +13,10 @@ places. So every reader also requires of the public folder (``content_problems``
    ``tables/``, ``release.trusted_release``), the files the dataset's module derives
    (``datasets.derived_files``) and the build's own ``datapackage.json``, ``privacy.json`` and
    ``privacy.md``; a published copy's ``manifest.json``, ``approvals.jsonl`` and ``SHA256SUMS``
-   beside them. Anything else is refused (rule public-files);
+   beside them. Anything else is refused (rule public-files). A record file past the trusted policy's
+   ``publish.csv_row_limit`` is exactly its numbered CSV parts (and its Parquet file when the policy
+   writes one), each part but the last of exactly the limit's rows, read whole through the one reader
+   (``record_parts``, issue #15; rule record-parts);
 2. **record-level and derived headers**: exactly the allow-listed columns in the build's order,
    none repeated or unnamed (``audit_checks.header_problems``, the audit's own check; rule
    allow-list);
@@ -30,7 +33,8 @@ places. So every reader also requires of the public folder (``content_problems``
    a derived file's from its dataset's module (round 25, D-desc; rule statement-text);
 6. **the manifest** held to the build's keys and text (``release.trusted_manifest``, round 25);
 7. **every file's bytes** as the build's writers give them for its content (``release.file_form``,
-   round 28: quoting, spacing and line ends carried a value).
+   round 28: quoting, spacing and line ends carried a value; a Parquet file written again from its
+   CSV parts).
 
 Messages name the file, column, row number and rule, never a published value.
 """
@@ -38,6 +42,7 @@ Messages name the file, column, row number and rule, never a published value.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,8 +68,8 @@ def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
     return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
             + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public)
-            + form_problems(public) + _declared_order(trusted, manifest)
-            + _outputs_order(manifest, list(_resources(trusted, manifest, public))))
+            + _parts_problems(trusted, public) + form_problems(public) + _declared_order(trusted, manifest)
+            + _outputs_order(manifest, _resource_files(_resources(trusted, manifest, public))))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:
@@ -76,7 +81,8 @@ def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
     from release.publication import METADATA
     from release.trusted_release import TABLES
 
-    allowed = {*_record_files(trusted).values(), *BUILD_FILES, *METADATA}
+    allowed = {*BUILD_FILES, *METADATA}
+    allowed |= {path for files in _layouts(trusted, public).values() for path in files.paths}  # parts, Parquet
     allowed |= {p.removeprefix("public/") for p in _derived_paths(trusted)}
     # round 35 (L1): under tables/ only the declared tables' files, never a folder named like one (its files
     # were allowed, and only a crash of the audit's reader refused them)
@@ -88,6 +94,54 @@ def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
     return problems + [f"public folder {p.relative_to(public).as_posix()}: the build writes no folder there (rule "
                        "public-files)" for p in sorted(public.rglob("*"))
                        if p.is_dir() and not p.is_symlink() and p.relative_to(public).as_posix() != TABLES]
+
+
+def _layouts(trusted: Trusted, public: Path) -> dict[str, Any]:
+    """Each published record file's files as the build writes them for the rows found (``record_parts``):
+    the file itself within the trusted policy's ``publish.csv_row_limit``, past it exactly its numbered
+    parts, and its Parquet file when the policy writes one. By path under public/."""
+    from release import record_parts
+
+    settings = trusted.policy.publish
+    return {relpath: record_parts.expected(public, relpath, settings.csv_row_limit, settings.parquet)
+            for relpath in _record_files(trusted).values()}
+
+
+def _parts_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Each record file as the build lays it out (rule record-parts): read whole through the one reader,
+    which refuses parts missing, added, moved, merged, split at another row or with another header, or a
+    file past the limit not in parts; no part or Parquet file the rows do not call for missing. The
+    Parquet file's bytes are ``file_form``'s (written again from the parts)."""
+    from release import record_parts
+    from release.errors import InputError
+
+    problems: list[str] = []
+    limit = trusted.policy.publish.csv_row_limit
+    for relpath, files in sorted(_layouts(trusted, public).items()):
+        if not record_parts.present(public, relpath):
+            continue  # not published at all: the integrity and replay checks name it
+        try:
+            record_parts.read_text(public, relpath, limit)
+        except InputError as exc:
+            problems.append(f"public file {exc.file or relpath}: {exc.message} (rule {exc.rule})")
+        problems += [f"public file {path}: the build writes it for this file's rows under the trusted policy and it "
+                     f"is missing (rule {record_parts.RULE})" for path in files.paths if not (public / path).is_file()]
+    return problems
+
+
+def _record_header(public: Path, relpath: str) -> list[str] | None:
+    """The header of a record or derived file read whole (its CSV parts joined, ``record_parts.read_text``);
+    None when it cannot be read (the parts check names why)."""
+    import io
+
+    from release import record_parts
+    from release.errors import InputError
+
+    try:
+        text = record_parts.read_text(public, relpath)
+        return next(csv.reader(io.StringIO(text, newline="")), []) if text is not None else None
+    except (InputError, csv.Error):
+        return None
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]] | None:
@@ -106,9 +160,9 @@ def _header_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
 
     problems: list[str] = []
     for relpath, columns in sorted(expected_columns(trusted.policy, trusted.year, manifest).items()):
-        read = _csv_rows(public / relpath.removeprefix("public/"))
-        if read is not None:
-            problems += header_problems(f"public file {relpath.removeprefix('public/')}", read[0], columns,
+        header = _record_header(public, relpath.removeprefix("public/"))
+        if header is not None:
+            problems += header_problems(f"public file {relpath.removeprefix('public/')}", header, columns,
                                         "allow-list")
     return problems
 
@@ -244,7 +298,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
     """The data package resources the build writes for the record-level files, tables and derived files
     present, by path: they follow from the trusted policy and each file's header alone (a derived
     file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
-    from release import datasets
+    from release import datasets, record_parts
     from release.assemble import record_file, table_file
     from release.audit_checks import expected_columns
     from release.stages.publish import Bundle, datapackage_descriptor
@@ -252,8 +306,11 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
     from release.trusted_release import TABLES
 
     columns = expected_columns(trusted.policy, trusted.year)
-    files = [record_file(trusted.policy, name, trusted.year, pd.DataFrame(columns=columns[f"public/{relpath}"]))
-             for name, relpath in _record_files(trusted).items() if (public / relpath).is_file()]
+    # a record file's resource follows from the policy and its count of rows (one path or its parts, and Parquet)
+    files = [dataclasses.replace(record_file(trusted.policy, name, trusted.year,
+                                             pd.DataFrame(columns=columns[f"public/{relpath}"])),
+                                 layout_rows=record_parts.count_rows(public, relpath))
+             for name, relpath in _record_files(trusted).items() if record_parts.present(public, relpath)]
     for spec in trusted.tables.tables if trusted.tables else ():
         if (public / TABLES / f"{spec.name}.csv").is_file():
             header = [*(d.name for d in spec.dimensions), *VALUE_COLUMNS]
@@ -265,7 +322,24 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
             if (public / relpath.removeprefix("public/")).is_file() else None
         files += [derived] if derived is not None and derived.relpath == relpath else []
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
-    return {str(r["path"]): r for r in package["resources"]}  # type: ignore[union-attr]
+    return {resource_key(r): r for r in package["resources"]}  # type: ignore[union-attr]
+
+
+def resource_key(resource: object) -> str | None:
+    """A resource's files as one key: its path, or a multipart resource's paths in order (None: neither)."""
+    from release.stages.publish import resource_paths
+
+    path = resource.get("path") if isinstance(resource, dict) else None
+    if not (isinstance(path, str) or (isinstance(path, list) and path and all(isinstance(p, str) for p in path))):
+        return None
+    return "\n".join(resource_paths(resource))  # type: ignore[arg-type]
+
+
+def _resource_files(resources: Mapping[str, Any]) -> list[str]:
+    """Every file of the resources, in their order (a multipart resource's parts in row order)."""
+    from release.stages.publish import resource_paths
+
+    return [path for resource in resources.values() for path in resource_paths(resource)]
 
 
 def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
@@ -298,16 +372,17 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
                  "statement-text)" for k, v in expected.items() if not same_json(package.get(k), v)]
     regenerated = _resources(trusted, manifest, public)
-    given = [r.get("path") for r in package["resources"] if isinstance(r, dict)]
+    given = [resource_key(r) for r in package["resources"] if isinstance(r, dict)]
     if not in_order([str(p) for p in given], list(regenerated)):  # round 29: the order said something; round 35: of a subset too
         problems.append(f"{where}: its resources are not in the order the build writes them (rule statement-text)")
     for number, resource in enumerate(package["resources"], start=1):
-        path_of = resource.get("path") if isinstance(resource, dict) else None
+        path_of = resource_key(resource)
         if isinstance(path_of, str) and path_of in regenerated and same_json(resource, regenerated.pop(path_of)):
             continue
         problems.append(f"{where}, resources[{number}]: not the resource the build writes for a public file of this "
                         "release (rule statement-text)")
-    problems += [f"{where}: no resource for public file {p} (rule statement-text)" for p in sorted(regenerated)]
+    problems += [f"{where}: no resource for public file {p.splitlines()[0]} (rule statement-text)"
+                 for p in sorted(regenerated)]
     return problems
 
 

@@ -354,14 +354,17 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
 
 def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], rules: Mapping[str, str]) -> list[str]:
     """Why the published file is not the one the build writes (empty: it is, byte for byte)."""
+    from release import record_parts
+    from release.errors import InputError
+
     file = relpath.removeprefix("public/")
-    if not path.is_file():
-        return [f"{file}: the build writes it and it is not in the bundle ({RULE})"]
     wanted = frame.to_csv(index=False, lineterminator="\n")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return [f"{file}: not UTF-8 text ({RULE})"]
+    try:  # the file whole, its CSV parts joined (their layout is the trusted check's, ``public_content``)
+        text = record_parts.read_text(path.parent, path.name)
+    except InputError as exc:
+        return [f"{file}: {exc.message} ({RULE})"]
+    if text is None:
+        return [f"{file}: the build writes it and it is not in the bundle ({RULE})"]
     if text == wanted:
         return []
     published = list(csv.reader(io.StringIO(text)))

@@ -106,15 +106,17 @@ def published_microdata(out_dir: Path, dataset: str, policy: TablesPolicy, files
     """Every exact table recounted from each year's published record-level files (``files``: policy
     file name -> public file name pattern): the LP attacker's known equations. Of a split year,
     the part of ``generation`` only: another system's files hold other columns."""
-    from release.gate import read_public_csv
+    from release.gate import read_public_record
 
     found = []
     exact = [s for s in policy.tables if s.mechanism == "exact"]
     for year, folder in first_versions(dataset, out_dir, generation) if exact else []:
         if year == exclude or (through is not None and year > through):
             continue
-        public = {name: read_public_csv(path) for name, pattern in files.items()
-                  if (path := folder / "public" / pattern.format(year=year)).is_file()}
+        # each file whole, its CSV parts joined (``record_parts``): a year written in parts is known too
+        read = {name: read_public_record(folder / "public", pattern.format(year=year))
+                for name, pattern in files.items()}
+        public = {name: frame for name, frame in read.items() if frame is not None}
         for spec in exact:
             values = recount.recount(spec, policy.frames.get(spec.source), public, year)
             if values is not None:

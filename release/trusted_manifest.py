@@ -139,27 +139,21 @@ def recounted_notes(trusted: Trusted, public: Path) -> list[str]:
     from release.assemble import publication_notes
     from release.cells import neutralized
     from release.stages import juvenile
+    from release.trusted_release import published_file
 
+    # every CSV, a record file's parts included (they hold each of its rows once)
     made_text = sum(neutralized(row) for path in sorted(public.rglob("*.csv")) for row in _csv_cells(path))
     apart = 0
     rule = trusted.policy.juvenile
     if rule is not None and rule.enabled and not juvenile.pseudonymous_keys(trusted.policy):
         key = re.compile(juvenile.PUBLIC_KEY_PATTERN)
-        for file_policy in (fp for fp in trusted.policy.files.values() if fp.publish):
-            rows = _csv_cells(public / file_policy.public_file.format(year=trusted.year))
-            header = _header(public / file_policy.public_file.format(year=trusted.year))
-            if file_policy.link_column in header:
-                at = header.index(file_policy.link_column)
-                apart += sum(1 for row in rows if len(row) > at and key.fullmatch(row[at]))
+        for name, file_policy in trusted.policy.files.items():
+            # the file whole (its CSV parts joined), as every reader of a record file reads it
+            found = published_file(trusted, public, name) if file_policy.publish else None
+            if found is not None and file_policy.link_column in found[1].columns:
+                apart += sum(1 for value in found[1][file_policy.link_column] if isinstance(value, str)
+                             and key.fullmatch(value))
     return publication_notes(apart, made_text, trusted.policy, trusted.year)
-
-
-def _header(path: Path) -> list[str]:
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
 
 
 def _publication_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:

@@ -220,13 +220,14 @@ def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any
     """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
     under ``public``; None when it is not published or not readable (the integrity checks report that)."""
     from release.errors import InputError
-    from release.gate import read_public_csv
+    from release.gate import read_public_record
 
     file_policy = trusted.policy.files.get(name)
-    path = public / file_policy.public_file.format(year=trusted.year) if file_policy is not None else None
-    if path is None or not path.is_file():
+    if file_policy is None:
         return None
-    try:
-        return path, read_public_csv(path)
+    relpath = file_policy.public_file.format(year=trusted.year)
+    try:  # the file whole, its CSV parts joined as the trusted policy's row limit lays them out
+        frame = read_public_record(public, relpath, trusted.policy.publish.csv_row_limit)
     except InputError:
         return None
+    return (public / relpath, frame) if frame is not None else None

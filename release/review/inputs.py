@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.gate import listed_outputs, read_manifest, read_public_csv
+from release import record_parts
+from release.gate import listed_outputs, read_manifest, read_public_csv, read_public_record
 from release.jsonl import text_lines
 from release.stages.publish import BLOCKING_FILE, LOG, PublicFile
 
@@ -59,14 +60,16 @@ class PreviousRelease:
     def from_bundle(cls, bundle: Path) -> "PreviousRelease":
         manifest = read_manifest(bundle)
         year = str(manifest.get("year", bundle.name))
-        rows, columns = {}, {}
+        rows: dict[str, int] = {}
+        columns: dict[str, tuple[str, ...]] = {}
         for relpath, item in listed_outputs(manifest).items():
             path = bundle / relpath
             if relpath.startswith("public/") and relpath.endswith(".csv") and path.is_file():
-                key = _pattern(relpath, year)
+                key = _pattern(record_parts.whole_name(relpath), year)  # a record file's parts count as the file
                 with path.open(encoding="utf-8", newline="") as handle:
                     columns[key] = tuple(next(csv.reader(handle), []))
-                rows[key] = item["rows"] if isinstance(item.get("rows"), int) else len(read_public_csv(path))
+                rows[key] = rows.get(key, 0) + (item["rows"] if isinstance(item.get("rows"), int)
+                                                else len(read_public_csv(path)))
         return cls(year, rows, columns, _privacy(manifest), _rules(manifest))
 
 
@@ -109,8 +112,13 @@ def _blocking(text: str | None) -> tuple[Mapping[str, object], ...]:
 
 def inputs_from_bundle(bundle: Path, previous_bundle: Path | None = None) -> PacketInputs:
     manifest = read_manifest(bundle)
-    public = {p.relative_to(bundle).as_posix(): read_public_csv(p)
-              for p in sorted((bundle / "public").rglob("*.csv")) if p.is_file()}
+    public: dict[str, pd.DataFrame] = {}
+    for path in sorted((bundle / "public").rglob("*.csv")):  # a record file's CSV parts read as the file, whole
+        name = record_parts.whole_name(path.relative_to(bundle / "public").as_posix())
+        if path.is_file() and f"public/{name}" not in public:
+            frame = read_public_record(bundle / "public", name)
+            if frame is not None:
+                public[f"public/{name}"] = frame
     log = bundle / LOG
     lines = tuple(text_lines(log))
     validation = {p.name: p.read_text(encoding="utf-8") for p in sorted((bundle / "review").glob("validation_*.json"))}

@@ -27,7 +27,7 @@ import pandas as pd
 from release.config import DatasetPolicy, FilePolicy
 from release.decisions import Decision
 from release.errors import ReleaseError
-from release.gate import read_public_csv
+from release.gate import read_public_record
 from release.jsonl import text_lines
 from release.model import finite_number
 from release.review.facts import LOW_CONFIDENCE, _entries
@@ -104,9 +104,9 @@ class PublicTexts:
 
     def _frame(self, file_policy: FilePolicy) -> pd.DataFrame | None:
         relpath = file_policy.public_file.format(year=self._year)
-        if relpath not in self._frames:
-            path = self._bundle / "public" / relpath
-            self._frames[relpath] = read_public_csv(path) if path.is_file() else None
+        if relpath not in self._frames:  # the file whole, its CSV parts joined
+            self._frames[relpath] = read_public_record(self._bundle / "public", relpath,
+                                                       self._policy.publish.csv_row_limit)
         return self._frames[relpath]
 
     def cell(self, raw_file: str, row_key: str, column: str) -> str | None:

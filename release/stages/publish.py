@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import manifest_parts
+from release import manifest_parts, record_parts
 from release.cells import safe_frame
 
 MANIFEST = "manifest.json"
@@ -40,6 +40,11 @@ class PublicFile:
     foreign_keys: tuple[Mapping[str, object], ...] = ()
     missing_values: tuple[str, ...] = ("",)
     cells_safe: bool = False  # the frame is already as ``cells.safe_frame`` writes it (assemble made it so)
+    # a record-level file's ``publish`` policy (``release.record_parts``): past ``csv_row_limit`` rows it is
+    # written as CSV parts, and with ``parquet`` as one Parquet file beside them; None: never split (tables)
+    csv_row_limit: int | None = None
+    parquet: bool = False
+    layout_rows: int | None = None  # the rows its files follow from, when not the frame's (``public_content``)
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,28 @@ def _field(public: PublicFile, column: str) -> dict[str, object]:
     return descriptor
 
 
+def file_layout(public: PublicFile) -> record_parts.Layout:
+    """The files ``public`` is written as: one CSV, or CSV parts and maybe a Parquet file beside them."""
+    rows = len(public.frame) if public.layout_rows is None else public.layout_rows
+    return record_parts.layout(public.relpath, rows, public.csv_row_limit, public.parquet)
+
+
+def _inside(relpath: str) -> str:
+    return Path(relpath).relative_to("public").as_posix()
+
+
+def resource_paths(resource: Mapping[str, object]) -> list[str]:
+    """A resource's files in order: its one path, or a multipart resource's list of paths."""
+    path = resource.get("path")
+    return [path] if isinstance(path, str) else [str(p) for p in path] if isinstance(path, list) else []
+
+
 def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
     """The Frictionless Data Package of the public files: typed fields, missing values, keys,
-    license, sources, privacy statement and change note."""
+    license, sources, privacy statement and change note. A record file written as CSV parts is one
+    multipart resource (its ``path`` the list of its parts, in row order: the Data Package spec's form
+    for one table in several files), and its Parquet file a resource of its own right after it, with the
+    same schema: a portal lists each as a download, and a validator reads each against the schema."""
     resources = []
     for public in bundle.public_files:
         schema: dict[str, object] = {"fields": [_field(public, c) for c in public.frame.columns],
@@ -85,14 +109,27 @@ def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
             schema["primaryKey"] = list(public.primary_key)
         if public.foreign_keys:
             schema["foreignKeys"] = [dict(k) for k in public.foreign_keys]
+        files = file_layout(public)
+        parts = [_inside(p) for p in files.csv]
         resource: dict[str, object] = {
-            "name": resource_name(public.relpath),
-            "path": Path(public.relpath).relative_to("public").as_posix(),
+            "name": resource_name(public.relpath), "path": parts if files.split else parts[0],
             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
-        if public.description:
-            resource["description"] = public.description
+        description = public.description
+        if files.split:
+            description = (f"{description} " if description else "") + (
+                f"Written as {len(parts)} CSV parts of at most {public.csv_row_limit:,} rows each, every part with "
+                "the header, in row order" + (", and whole as Parquet" if files.parquet else "") + ".")
+        if description:
+            resource["description"] = description
         resource["schema"] = schema
         resources.append(resource)
+        if files.parquet:
+            resources.append({
+                "name": f"{resource_name(public.relpath)}_parquet", "path": _inside(files.parquet),
+                "profile": "tabular-data-resource", "format": "parquet", "mediatype": record_parts.PARQUET_MEDIATYPE,
+                "description": f"Every row of {resource_name(public.relpath)} in one Parquet file, each column as "
+                               "text exactly as the CSV parts have it (typed by this schema).",
+                "schema": schema})
     package: dict[str, object] = {"name": bundle.package_name, "title": bundle.package_title,
                                   "profile": "tabular-data-package"}
     package.update(bundle.package_properties)
@@ -146,10 +183,19 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
     try:
         outputs = []
         for public in bundle.public_files:
-            path = staging / public.relpath
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(csv_text(public).encode("utf-8"))
-            outputs.append({"path": public.relpath, "rows": int(len(public.frame))})
+            text, files = csv_text(public), file_layout(public)
+            limit = public.csv_row_limit if files.split else None
+            texts = record_parts.split_text(text, limit) if limit else [text]
+            counts = [min(limit, len(public.frame) - n * limit) for n in range(len(texts))] if limit \
+                else [len(public.frame)]
+            for relpath, part, rows in zip(files.csv, texts, counts, strict=True):
+                path = staging / relpath
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(part.encode("utf-8"))
+                outputs.append({"path": relpath, "rows": int(rows)})
+            if files.parquet:  # the whole file, from the very text its parts hold (``file_form`` writes it again)
+                (staging / files.parquet).write_bytes(record_parts.parquet_bytes(text))
+                outputs.append({"path": files.parquet})
         if bundle.publishable:
             _write_text(staging / "public" / "datapackage.json", _datapackage(bundle))
             outputs.append({"path": "public/datapackage.json"})
