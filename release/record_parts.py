@@ -37,9 +37,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from release.errors import InputError
 
 RULE = "record-parts"
@@ -236,6 +233,9 @@ def parquet_bytes(text: str) -> bytes:
                 column.append(cell)
     except csv.Error:
         raise ValueError("not readable CSV") from None
+    import pyarrow as pa  # here, not at the top: every command imports this module, few write Parquet (0.5 s)
+    import pyarrow.parquet as pq
+
     schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in header])
     try:
         table = pa.Table.from_arrays([pa.array(column, pa.string()) for column in columns], schema=schema)
