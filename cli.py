@@ -165,16 +165,18 @@ def _generation_option(names: tuple[str, ...], help_text: str) -> Callable[[Comm
 
 
 class YearsType(click.ParamType):
-    """A build's YEAR: one year (2020), or a range (2011-2020) read from one export folder per year."""
+    """A build's YEAR: one year (2020), or a range (2011-2020, also 2020-2020) read from one export
+    folder per year; converted to (the years, whether a range was given)."""
 
     name = "YEAR"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> tuple[tuple[int, ...], bool]:
         if isinstance(value, tuple):
             return value
         from release.years import parse_years
         try:
-            return parse_years(str(value))
+            return parse_years(str(value)), "-" in str(value)
         except ReleaseError as error:
             self.fail(error.message, param, ctx)
 
@@ -194,18 +196,19 @@ def _dataset_command(dataset: str) -> click.Command:
                         "and from the headers in a year two systems shared).")
     @_execution_options
     @_json_option
-    def command(years: tuple[int, ...], input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
+    def command(years: tuple[tuple[int, ...], bool], input_dir: Path | None, out_dir: Path, rules_dir: Path | None,
                 expectations_dir: Path | None, ledger: Path | None, supersede: bool, jobs: int | None, engine: str,
                 address: str | None, as_json: bool, generation: str | None = None) -> None:
         from release import api
-        options = api.BuildOptions(dataset=dataset, year=years[0], input_dir=input_dir, out_dir=out_dir,
+        chosen, ranged = years
+        options = api.BuildOptions(dataset=dataset, year=chosen[0], input_dir=input_dir, out_dir=out_dir,
                                    rules_dir=rules_dir, expectations_dir=expectations_dir, ledger=ledger,
                                    progress=_progress(as_json), supersede=supersede, generation=generation,
                                    execution=_execution(engine, jobs, address))
-        if len(years) == 1:
-            _run(as_json, lambda: api.build_release(options), render.build)
+        if ranged:  # even 2020-2020: --input holds year folders
+            _run(as_json, lambda: api.build_years(options, chosen), render.build_years)
         else:
-            _run(as_json, lambda: api.build_years(options, years), render.build_years)
+            _run(as_json, lambda: api.build_release(options), render.build)
     return command
 
 

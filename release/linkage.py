@@ -88,9 +88,10 @@ def linking_rows(spec: LinkageSpec, files: PublicFiles) -> pd.DataFrame | str:
             values = _per_report(_text(parent[[spec.key, column]]), spec.key, column)
             rows[PARENT + column] = rows[spec.key].map(values).fillna("")
     for column in spec.dates:  # ISO date-times: 2020-01-04T10:00:00 -> 2020-01 and 10
-        rows[column + "@month"] = rows[column].str.slice(0, 7)
-        timed = rows[column].str.slice(10, 11).isin(["T", " "])
-        rows[column + "@hour"] = rows[column].str.slice(11, 13).where(timed, "")
+        dates = rows[column].fillna("").astype(str)  # text even with no row (an empty map is float)
+        rows[column + "@month"] = dates.str.slice(0, 7)
+        timed = dates.str.slice(10, 11).isin(["T", " "])
+        rows[column + "@hour"] = dates.str.slice(11, 13).where(timed, "")
     return rows
 
 

@@ -261,5 +261,25 @@ def parquet_problems(folder: Path, name: str) -> list[str]:
         given = (folder / name).read_bytes()
     except (ValueError, OSError):
         return [": not the Parquet file the build writes from its CSV parts"]
-    return [] if given == wanted else [": not the Parquet file the build writes from its CSV parts (its columns, "
-                                       "rows, metadata or layout differ)"]
+    if given == wanted:
+        return []
+    if _writer_of(given) != _writer_of(wanted):  # round 38, F3: a pyarrow upgrade would look like an edit
+        from importlib import metadata
+
+        return [": written by another Parquet writer than this machine's pyarrow "
+                f"{metadata.version('pyarrow')}, so it cannot be regenerated here to compare: check it where the "
+                "pyarrow pinned when it was built (the manifest's components) is installed"]
+    return [": not the Parquet file the build writes from its CSV parts (its columns, rows, metadata or layout "
+            "differ)"]
+
+
+def _writer_of(data: bytes) -> str | None:
+    """The ``created_by`` a Parquet file's footer names (None: unreadable). Compared, never shown: an
+    edited file's footer is the analyst's text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return str(pq.ParquetFile(pa.BufferReader(data)).metadata.created_by)
+    except (pa.ArrowException, OSError, ValueError):  # a damaged file: the comparison above already failed it
+        return None

@@ -279,8 +279,7 @@ def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict
                     problems += [f"{_where(*cell, e.get('seq'))}: {why} ({RULE})" for e, why in found]
                     continue
                 rendered, placed = render_logged(text, [(e["start"], e["end"], e["placeholder"], e["action"] == "keep")
-                                                        for e in logged],
-                                                 reviewed=any(e.get("detector") == "reviewer" for e in logged))
+                                                        for e in logged])
                 problems += [f"{_where(*cell, e.get('seq'))}: its output offsets are not where the build places "
                              f"its span ({RULE})" for e, (o_s, o_e) in zip(logged, placed, strict=True)
                              if (e.get("out_start"), e.get("out_end")) != (o_s, o_e)]

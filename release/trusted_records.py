@@ -265,4 +265,39 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
         if wrong:
             problems.append(f"public file {file_name(trusted, name)}, column {column}: {wrong} value(s) are not of "
                             f"the pseudonym's form ({rule.prefix} and 16 hex digits) or blank (rule pseudonym)")
-    return problems + vocabulary_problems(trusted, public)
+    return problems + vocabulary_problems(trusted, public) + order_problems(trusted, public)
+
+
+def order_problems(trusted: Trusted, public: Path) -> list[str]:
+    """Under pseudonymous report keys, the reports of each record file in the order the build writes
+    them (``juvenile.publish_keys``): each report's rows together, and the reports by (published date
+    of the report's first row, as text; pseudonym), with no two reports sharing both (round 38, F1:
+    reports swapped in an edited copy, re-bound with the release key, carried log2(k!) bits for k
+    reports past every check but the raw replay). The order of one report's rows comes from the raw
+    export, so only ``audit --raw`` and ``approve --raw`` hold it."""
+    from release.stages.juvenile import pseudonymous_keys
+
+    if not pseudonymous_keys(trusted.policy):
+        return []
+    problems: list[str] = []
+    for name, file_policy in sorted(trusted.policy.files.items()):
+        frame = published(trusted, public, name) if file_policy.publish else None
+        link, date = file_policy.link_column, file_policy.date_column
+        if frame is None or link not in frame.columns:
+            continue
+        keys = ["" if not isinstance(v, str) else v for v in frame[link]]
+        dates = ["" if not isinstance(v, str) else v for v in frame[date]] if date in frame.columns else [""] * len(keys)
+        runs: list[tuple[str, str]] = []  # (first row's date, key) of each run of rows of one report, in file order
+        for index, key in enumerate(keys):
+            if index == 0 or key != keys[index - 1]:
+                runs.append((dates[index], key))
+        split = len(runs) - len({key for _, key in runs})
+        unordered = sum(1 for before, after in zip(runs, runs[1:]) if not before < after)
+        where = f"public file {file_name(trusted, name)}"
+        if split:
+            problems.append(f"{where}, column {link}: {split} report(s) have rows apart from each other; the build "
+                            "writes a report's rows together (rule row-order)")
+        elif unordered:
+            problems.append(f"{where}: {unordered} report(s) are out of the order the build writes them in (published "
+                            f"date of the report's first row, then its pseudonym in {link}) (rule row-order)")
+    return problems

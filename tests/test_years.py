@@ -96,9 +96,13 @@ def test_a_year_whose_export_breaks_the_contract_names_it_and_the_years_built(tm
     assert "Traceback" not in stderr
 
 
-def test_a_range_needs_one_folder_per_year() -> None:
+def test_a_range_needs_one_folder_per_year(tmp_path: Path) -> None:
     code, _, stderr = invoke("fioe", "2020-2021")
     assert code == 3 and "--input" in stderr
+    # a range of one year reads the year's folder too, not --input itself (round 38, F5)
+    _export(tmp_path / "exports", 2020)
+    code, _, stderr = invoke("fioe", "2021-2021", "--input", str(tmp_path / "exports"), "--out", str(tmp_path / "x"))
+    assert code == 4 and "missing: 2021" in stderr and not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize(("text", "years"), [("2020", (2020,)), ("2011-2013", (2011, 2012, 2013)),

@@ -114,26 +114,25 @@ class _Span:
     kept: bool = False  # a reviewer kept this text: rendered as is, logged as "keep"
 
 
-def _render(text: str, spans: list[_Span], spacing: tuple[str, str] = ("", "")
-            ) -> tuple[str, list[tuple[_Span, int, int]]]:
+def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[_Span, int, int]]]:
     """Original text with each span replaced by its placeholder (a kept span copied), by the engine's
-    own renderer (``placeholders.place``): never glued to a word, nor to the ``spacing`` characters
-    before and after it. A reviewer's re-rendering sets none (``apply_decisions``); the replay of an
-    engine's redaction sets the engine's (``render_logged``)."""
+    own renderer (``placeholders.place``) with the engine's spacing: a reviewer's re-rendering
+    (``apply_decisions``) and the replay of the log (``render_logged``) set the spaces the engine
+    sets. (Round 38, F2: the re-rendering set none, and a reviewer's "redact" of an engine span,
+    which logs no span of its own, beside a ``_`` or a bracket was replayed with the engine's and
+    failed an honest bundle.)"""
     ordered = sorted(spans, key=lambda s: s.start)
-    rendered, placed = place(text, [(s.start, s.end, None if s.kept else s.placeholder) for s in ordered], spacing)
+    rendered, placed = place(text, [(s.start, s.end, None if s.kept else s.placeholder) for s in ordered],
+                             ENGINE_SPACING)
     return rendered, [(span, out_start, out_end) for span, (out_start, out_end) in zip(ordered, placed, strict=True)]
 
 
-def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]], *, reviewed: bool
-                  ) -> tuple[str, list[tuple[int, int]]]:
+def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]]) -> tuple[str, list[tuple[int, int]]]:
     """``text`` with logged spans (start, end, placeholder, kept) rendered as the build renders them
-    (``release audit --raw`` replays the log without the PII model): by the engine's renderer, or by
-    ``apply_decisions`` where a reviewer ruled on the text (``reviewed``); and each span's place in
-    the output, in the order of their starts."""
+    (``release audit --raw`` replays the log without the PII model), whether or not a reviewer ruled
+    on it; and each span's place in the output, in the order of their starts."""
     rendered, placed = _render(text, [_Span(start, end, "", "", 0.0, "", placeholder, kept)
-                                      for start, end, placeholder, kept in spans],
-                               ("", "") if reviewed else ENGINE_SPACING)
+                                      for start, end, placeholder, kept in spans])
     return rendered, [(out_start, out_end) for _, out_start, out_end in placed]
 
 

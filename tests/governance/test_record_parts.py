@@ -205,7 +205,32 @@ def _added(public: Path) -> None:  # one more part after the last, a row of its 
     _write_rows(public / f"{CONTACTS}.part-{len(parts) + 1:03d}.csv", rows[:2])
 
 
+def _reports_swapped(public: Path, *, across: bool) -> None:
+    """Two one-row reports trade places, in one part or across parts 1 and 2, and the Parquet file is
+    written again from the parts (round 38, F1: the order of k reports carried log2(k!) bits)."""
+    parts = _parts(public, CONTACTS)
+    rows = [_rows(p) for p in parts]
+    link = rows[0][0].index("fc_num")
+    count: dict[str, int] = {}
+    for part in rows:
+        for row in part[1:]:
+            count[row[link]] = count.get(row[link], 0) + 1
+    places = [(p, r) for p in range(len(rows)) for r in range(1, len(rows[p])) if count[rows[p][r][link]] == 1]
+    if across:
+        (p1, r1), (p2, r2) = next((a, b) for a in places for b in places if a[0] == 0 and b[0] == 1)
+    else:
+        (p1, r1), (p2, r2) = next((a, b) for a in places for b in places if a[0] == b[0] and a[1] < b[1])
+    rows[p1][r1], rows[p2][r2] = rows[p2][r2], rows[p1][r1]
+    for path, part in zip(parts, rows, strict=True):
+        _write_rows(path, part)
+    text = record_parts.read_text(public, f"{CONTACTS}.csv")
+    assert text is not None
+    (public / f"{CONTACTS}.parquet").write_bytes(record_parts.parquet_bytes(text))
+
+
 EDITS = {  # name -> (edit of public/, what every refusal names)
+    "reports-swapped-across": (lambda public: _reports_swapped(public, across=True), "rule row-order"),
+    "reports-swapped-within": (lambda public: _reports_swapped(public, across=False), "rule row-order"),
     "parquet-kv": (_kv_entry, f"public file {CONTACTS}.parquet: not the Parquet file the build writes"),
     "parquet-column": (_extra_column, f"public file {CONTACTS}.parquet: not the Parquet file the build writes"),
     "part-moved": (_moved, "rule record-parts"),
@@ -340,3 +365,22 @@ def test_a_year_past_the_limit_goes_out_in_parts_with_parquet_and_edits_are_refu
         problems = _problems(world, pristine, variant, EDITS[variant][0])
         assert any(EDITS[variant][1] in p for p in problems), (variant, problems)
         assert not any(SECRET in p for p in problems), (variant, problems)
+
+
+def test_a_parquet_file_from_another_pyarrow_is_named_as_such_not_as_an_edit(tmp_path: Path) -> None:
+    """Round 38, F3: the footer names the writer's version, so an honest file checked on a machine with
+    another pyarrow cannot be regenerated there: refused (fail closed), saying why and what to install,
+    never quoting the footer (an edited file's footer is the analyst's text)."""
+    from importlib import metadata
+
+    text = "a,b\nx,1\ny,2\n"
+    folder = _folder(tmp_path, {"f.csv": text})
+    honest = record_parts.parquet_bytes(text)
+    ours = f"version {metadata.version('pyarrow')}".encode()
+    assert honest.count(ours) == 1
+    other = honest.replace(ours, b"version " + b"9" * (len(ours) - len(b"version ")))
+    (folder / "f.parquet").write_bytes(honest)
+    assert record_parts.parquet_problems(folder, "f.parquet") == []
+    (folder / "f.parquet").write_bytes(other)
+    [problem] = record_parts.parquet_problems(folder, "f.parquet")
+    assert "another Parquet writer" in problem and "999" not in problem

@@ -409,8 +409,7 @@ def _forged_span(detector: str) -> Callable[[Path], str]:
         reports = list(raw["fc_num"])
 
         def render(text: str, spans: list) -> tuple[str, list]:
-            return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans],
-                                 reviewed=False)
+            return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans])
 
         for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
             mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"),
@@ -553,7 +552,7 @@ def _respanned(world: World, honest: Path, variant: str,
     reports = list(raw["fc_num"])
 
     def render(text: str, spans: list) -> tuple[str, list]:
-        return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans], reviewed=False)
+        return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans])
 
     for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
         mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"), key=lambda e: e.start)

@@ -157,7 +157,28 @@ def test_the_replay_renders_logged_spans_where_the_engine_put_them(text: str, sp
 
     built = _engine_render(text, spans)
     assert len(built.replacements) == len(spans)
-    replayed, placed = render_logged(text, [(r.start, r.end, r.placeholder, False) for r in built.replacements],
-                                     reviewed=False)
+    replayed, placed = render_logged(text, [(r.start, r.end, r.placeholder, False) for r in built.replacements])
     assert replayed == built.text
     assert placed == [(r.out_start, r.out_end) for r in built.replacements]
+
+
+@pytest.mark.parametrize(("text", "span"), [("Seen with Zed_Quill near the park.", (10, 13)),
+                                            ("Seen with [Zed] near the park.", (11, 14)),
+                                            ("Seen with Zed near the park.", (10, 13))],
+                         ids=["underscore-after", "in-brackets", "plain"])
+def test_a_reviewers_redact_of_an_engine_span_renders_as_the_replay_renders_it(text: str, span: tuple) -> None:
+    """Round 38, F2: a reviewer's "redact" of a span the engine redacted logs no span of its own, so the
+    replay renders the cell from the engine's spans; the re-rendering must set the spaces the engine
+    sets beside ``_`` and brackets, or an honest bundle fails ``audit --raw``."""
+    from release.keys import Tokenizer
+    from release.stages.redact import ReviewerDecision, apply_decisions, render_logged
+
+    tokenizer = Tokenizer(b"r" * 64)
+    built = _engine_render(text, [(*span, "PERSON")])
+    decision = ReviewerDecision("redact", "FC1", "contact_reason", *span, "PERSON",
+                                tokenizer.token(text[span[0]:span[1]]))
+    rendered, placed, applied, stale = apply_decisions(text, built.replacements, [decision], tokenizer)
+    assert applied == [decision] and not stale
+    assert rendered == built.text  # the reviewer confirmed the engine: the cell is the engine's
+    replayed, at = render_logged(text, [(r.start, r.end, r.placeholder, False) for r in built.replacements])
+    assert replayed == rendered and at == [(o_s, o_e) for _, o_s, o_e in placed]
