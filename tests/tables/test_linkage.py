@@ -192,3 +192,13 @@ def test_the_policy_guards(update: dict) -> None:
     LinkageSpec.model_validate(SPEC.model_dump())
     with pytest.raises(ValidationError):
         LinkageSpec.model_validate({**SPEC.model_dump(), **update})
+
+
+def test_files_with_no_row_link_no_one_rather_than_fail() -> None:
+    """Round 38, F4: a year whose every row is dated in another year publishes empty files; reading their
+    dates as text was an internal error (exit 1) for the build, the audit and a range of years."""
+    public = files(("p", "FC1", "25-34", "", "ELM ST"))
+    empty = {name: frame.iloc[0:0] for name, frame in public.items()}
+    linked = linking_rows(SPEC, empty)
+    assert not isinstance(linked, str) and linked.empty
+    assert exposure(SPEC, linked, truth()).exposed_people == 0
