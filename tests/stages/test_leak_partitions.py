@@ -169,8 +169,10 @@ def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_sa
     rounds = [runner.leak_check(checker, frames) for _ in range(2)]  # type: ignore[attr-defined]
     assert rounds == [expected, expected]
     put = [type(value).__name__ for value in fake.put_values]
-    assert put == ["LeakChecker", "Shared", "Shared"]  # the raw values once per build, what rows share per call
-    assert fake.put_values[0].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
+    # the run's engine settings once (every unit names them: pii.workers.kept), the raw values once per
+    # build, what rows share once per call
+    assert put == ["_Settings", "LeakChecker", "Shared", "Shared"]
+    assert fake.put_values[1].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
     assert sum(isinstance(value, LeakChecker) for value in fake.fetched) == 2  # each worker's once, kept
     first, second = (actor.parts for actor in runner._actors)  # type: ignore[attr-defined]
     assert len(first) == len(second) == 6 and not set(first) & set(second)  # 12 rows in pairs, twice
