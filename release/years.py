@@ -16,7 +16,7 @@ year's bundle does not depend on which other years shared the run. What the run 
   the build held of it (tables, redaction, public frames) is released before the next is read, so
   the driver's peak memory is that of its largest year, flat as the corpus grows
   (``benchmarks/bench_scale.py`` measures it). What carries over is the engine's loaded model and
-  rules (``pii.workers.warm_engine``), under ``--engine ray`` Ray itself and its actors with their
+  rules (``pii.workers.warm_engine``; its memo of tagged texts is cleared between years), under ``--engine ray`` Ray itself and its actors with their
   models (``pii.workers.kept``: each year sends its settings), and each year's small result.
 - **Fail closed, per year.** A year that ends blocked (5) or refused by the budget (6) leaves its
   blocked bundle with its packet, and the run goes on to the next year: the years are
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from release.errors import ConfigError, InputError, ReleaseError
-from release.pii.workers import kept
+from release.pii.workers import forget_texts, kept
 from release.run_options import BuildOptions, resolve
 
 _YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
@@ -92,6 +92,7 @@ def build_years(options: BuildOptions, years: tuple[int, ...],
                                  + (f"the years before it were built ({built}) and keep their bundles"
                                     if built else "no year was built"))
                 raise
+            forget_texts()  # the engine's memo of the year's texts, which the next year's do not repeat
             gc.collect()  # the year's tables and redaction are gone before the next export is read
     return _summary(options.dataset, years, results)
 

@@ -91,6 +91,12 @@ class EntityCache:
     def __len__(self) -> int:
         return len(self._known)
 
+    def clear(self) -> None:
+        """Forget every window: a memo, so nothing tagged later changes; what a run of many years
+        calls between years, so the memo holds one year's windows, not every year's."""
+        self._known.clear()
+        self._fresh.clear()
+
     def entities(self, texts: Sequence[str],
                  tag: Callable[[list[str]], Iterable[tuple[Entity, ...]]]) -> list[list[Entity]]:
         """Entities of each text in its own offsets; ``tag`` runs the model on new windows only."""

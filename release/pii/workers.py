@@ -60,6 +60,14 @@ def kept(execution: Execution) -> Iterator[None]:
         yield
 
 
+def forget_texts() -> None:
+    """The loaded engines keep their model and rules but forget the texts they tagged (the NER memo,
+    ``sentences.EntityCache``): between the years of a run, whose texts do not repeat, the memo would
+    otherwise grow with every year (``release.years``)."""
+    for engine in _WARM.values():
+        engine.ner_cache.clear()
+
+
 _WARM: dict[str, "PiiEngine"] = {}
 WARM_KEPT = 2
 
