@@ -147,9 +147,9 @@ def test_a_persons_file_without_its_age_or_report_link_fails_closed(tmp_path: Pa
 
 KEYED = ["recnum", "person_id", "fc_num", "person_in_report"]
 REPORT_A, REPORT_B, REPORT_C = (f"RPT-{letter * 16}" for letter in "ABC")  # report pseudonyms' form
-HONEST_KEYED = [["REC-0123456789ABCDEF", "PER-00000000000000AA", REPORT_B, "1"],
-                ["", "PER-00000000000000AA", REPORT_A, "1"],
+HONEST_KEYED = [["", "PER-00000000000000AA", REPORT_A, "1"],  # in the build's order: no date published, so by pseudonym
                 ["REC-FEDCBA9876543210", "", REPORT_A, "2"],
+                ["REC-0123456789ABCDEF", "PER-00000000000000AA", REPORT_B, "1"],
                 ["", "", REPORT_C, "1"]]
 
 
@@ -169,6 +169,13 @@ def test_sequence_and_pseudonym_columns_hold_only_what_the_build_writes(tmp_path
     """C-pir-age, C-recnum-age (round 25): another value in ``person_in_report`` or ``recnum`` is
     refused without the raw export, naming the file, column, count and rule, never the value."""
     assert _keyed(tmp_path, HONEST_KEYED) == []
+    # round 38, F1: the reports in another order, or a report's rows apart, carry bits: refused (rule row-order)
+    swapped = [HONEST_KEYED[2], *HONEST_KEYED[:2], HONEST_KEYED[3]]
+    assert _keyed(tmp_path, swapped) == ["public file fioe_2021_persons.csv: 1 report(s) are out of the order the build "
+                                         "writes them in (published date of the report's first row, then its "
+                                         "pseudonym in fc_num) (rule row-order)"]
+    apart = [HONEST_KEYED[0], HONEST_KEYED[2], HONEST_KEYED[1], HONEST_KEYED[3]]
+    assert any("rows apart from each other" in p and "(rule row-order)" in p for p in _keyed(tmp_path, apart))
     for row, column, value, rule in ((0, "person_in_report", "34", "sequence"), (2, "person_in_report", "3", "sequence"),
                                      (1, "recnum", "34", "pseudonym"), (0, "person_id", "REC-0123456789ABCDEF", "pseudonym"),
                                      (0, "recnum", "REC-0123456789abcdef", "pseudonym")):
