@@ -373,7 +373,7 @@ class Recorder:
 # worker waits long at the end for the other. Within a module, and among the rest, the order is kept.
 LONGEST_FIRST = (
     "governance/test_public_content.py", "governance/test_witness_service.py", "governance/test_witness_draws.py",
-    "test_engine_ray.py", "test_engine_ray_cluster.py", "governance/test_witness_counts.py",
+    "test_engine_ray.py", "test_engine_ray_years.py", "test_engine_ray_cluster.py", "governance/test_witness_counts.py",
     "governance/test_record_replay.py", "tables/test_suppress_years.py", "governance/test_trusted_release.py",
     "governance/test_witness_declared.py", "datasets/test_fioe_split_year.py", "datasets/test_fioe_generations.py",
     "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py", "security/test_governance_attacks.py",
