@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
+import hashlib
 import os
 import secrets
 import shutil
@@ -55,7 +57,7 @@ RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many t
 IN_FLIGHT = 2  # units queued on each actor at a time: the next is there when one is done
 PROBE_SECONDS = 10.0  # how long an --address may take to answer before the run stops (Ray would retry for minutes)
 CHECKED = ("model_fingerprint", "rules_digest")  # what every worker must share with the driver
-LEAK_CODE = "leak_check_code"  # ... and, with each leak check's result, the checks' code (leak_partitions)
+LEAK_CODE = "leak_check_code"  # ... and, with each leak check's result, the checks' code (leak_code_digest)
 
 
 def _ray() -> Any:
@@ -73,13 +75,12 @@ class Worker:
 
     def __init__(self, settings: Any) -> None:
         from release.pii.engine import PiiEngine
-        from release.stages.leak_partitions import code_digest
 
         self.engine = PiiEngine(dataclasses.replace(settings, n_process=1))
         gc.freeze()  # the model and rules outlive every unit: the collector need never walk them
         self.reported = self.engine.versions()
         self.identity = {key: self.reported[key] for key in CHECKED}
-        self.leak_identity = {**self.identity, LEAK_CODE: code_digest()}
+        self.leak_identity = {**self.identity, LEAK_CODE: leak_code_digest()}
         self.checker: tuple[str, Any] | None = None  # (the broadcast's object id, the checker it holds)
         self.configured: str | None = None  # the object id of the settings ``work`` last configured
 
@@ -164,34 +165,46 @@ class RayWorkers:
                 f"a Ray worker runs a different {' and '.join(k.replace('_', ' ') for k in differ)} than this "
                 "machine; install the same release, model and rules on every worker (nothing was written)")
 
-    def run(self, units: list[Any], alongside: Callable[[], None] | None) -> Iterator[tuple[list, dict]]:
-        """Each actor gets ``IN_FLIGHT`` units at a time and the next as soon as one is done (so it
-        never waits on a round trip, nor on another actor's slower unit); the results are handed
-        back in the units' order."""
+    def _spread(self, next_for: Callable[[int], int | None], submit: Callable[[Any, int], Any],
+                started: Callable[[], None] | None = None) -> Iterator[tuple[int, dict[str, str], Any]]:
+        """Tasks kept ``IN_FLIGHT`` on each actor, an actor's next handed to it as soon as one of its
+        tasks is done (so it never waits on a round trip, nor on another actor's slower task):
+        ``next_for(worker)`` is the index of that worker's next task (None: none left), ``submit``
+        hands a task to an actor; ``started`` runs here once the first tasks are out. Yields (index,
+        identity, result) as tasks finish, each identity checked against the driver's."""
         ray = self._ray
-        waiting = list(enumerate(units))[::-1]
-        running: dict[Any, tuple[int, Any]] = {}  # a unit's result to come -> (its index, its actor)
+        running: dict[Any, tuple[int, int]] = {}  # a task's result to come -> (its index, its worker)
 
-        def feed(actor: Any) -> None:
-            if waiting:
-                index, unit = waiting.pop()
-                running[actor.work.remote(self._settings, unit)] = (index, actor)
+        def feed(worker: int) -> None:
+            index = next_for(worker)
+            if index is not None:
+                running[submit(self._actors[worker], index)] = (index, worker)
 
-        for actor in self._actors:
+        for worker in range(len(self._actors)):
             for _ in range(IN_FLIGHT):
-                feed(actor)
-        if alongside is not None:
-            alongside()
-        finished: dict[int, tuple[dict[str, str], list]] = {}
-        for index in range(len(units)):
-            while index not in finished:
-                ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
-                done, actor = running.pop(ready[0])
-                finished[done] = _guarded(lambda: ray.get(ready[0]))
-                feed(actor)
-            identity, result = finished.pop(index)
+                feed(worker)
+        if started is not None:
+            started()
+        while running:
+            ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
+            index, worker = running.pop(ready[0])
+            identity, result = _guarded(lambda: ray.get(ready[0]))
             self._check(identity)
-            yield result, {}
+            feed(worker)
+            yield index, identity, result
+
+    def run(self, units: list[Any], alongside: Callable[[], None] | None) -> Iterator[tuple[list, dict]]:
+        """Each unit to whichever actor is free (``_spread``); the results handed back in the units' order."""
+        waiting = list(range(len(units)))[::-1]
+        finished: dict[int, list] = {}
+        following = 0
+        for index, _, result in self._spread(lambda worker: waiting.pop() if waiting else None,
+                                             lambda actor, index: actor.work.remote(self._settings, units[index]),
+                                             alongside):
+            finished[index] = result
+            while following in finished:
+                yield finished.pop(following), {}
+                following += 1
 
     def leak_check(self, checker: Any, public: dict[str, Any]) -> list[Any]:
         """Both leak checks of ``checker`` over ``public``, in row partitions on the actors, merged in
@@ -210,29 +223,29 @@ class RayWorkers:
         broadcast = [self._broadcast[1]]
         shared = _guarded(lambda: ray.put(leak_partitions.shared(checker, public)))
         parts = leak_partitions.partitions(checker, public)
-        waiting = [list(range(len(parts)))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
-        running: dict[Any, tuple[int, int]] = {}  # a partition's result to come -> (its index, its actor's)
-
-        def feed(worker: int) -> None:
-            if waiting[worker]:
-                index = waiting[worker].pop()
-                running[self._actors[worker].leaks.remote(broadcast, shared, parts[index])] = (index, worker)
-
-        for worker in range(len(self._actors)):
-            for _ in range(IN_FLIGHT):
-                feed(worker)
+        queues = [list(range(len(parts)))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
         results: list[Any] = [None] * len(parts)
-        while running:
-            ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
-            index, worker = running.pop(ready[0])
-            identity, results[index] = _guarded(lambda: ray.get(ready[0]))
-            self._check(identity)
-            if identity.get(LEAK_CODE) != leak_partitions.code_digest():
+        for index, identity, found in self._spread(
+                lambda worker: queues[worker].pop() if queues[worker] else None,
+                lambda actor, index: actor.leaks.remote(broadcast, shared, parts[index])):
+            if identity.get(LEAK_CODE) != leak_code_digest():
                 raise EnvironmentProblem("a Ray worker runs other leak checks than this machine; install the same "
                                          "release on every worker (nothing was written)")
-            feed(worker)
+            results[index] = found
         return leak_partitions.merged(results)
 
+
+@functools.cache
+def leak_code_digest() -> str:
+    """SHA-256 of the leak checks' code (``leakcheck`` and ``leak_partitions``): a worker reports it
+    with every leak check's result, and a worker running another version of the checks is refused,
+    as one running another model or rules is."""
+    from release.stages import leak_partitions, leakcheck
+
+    digest = hashlib.sha256()
+    for module in (leakcheck.__file__, leak_partitions.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
 
 def _guarded(call: Callable[[], Any]) -> Any:
     """Ray's errors as ours: a worker's own ReleaseError as it was raised, the rest by type only

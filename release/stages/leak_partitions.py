@@ -18,11 +18,8 @@ its cells in its checker's memo (``LeakChecker``) as the driver would.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -85,15 +82,3 @@ def merged(results: Iterable[PartLeaks]) -> list[Leak]:
     return ([leak for part in results for leak in part.record]
             + [leak for part in results for leak in part.release_wide])
 
-
-@functools.cache
-def code_digest() -> str:
-    """SHA-256 of the leak checks' code (this module and ``leakcheck``): a worker reports it with
-    every result, and a worker running another version of the checks is refused, as one running
-    another model or rules is."""
-    from release.stages import leakcheck
-
-    digest = hashlib.sha256()
-    for module in (leakcheck.__file__, __file__):
-        digest.update(Path(module).read_bytes())
-    return digest.hexdigest()
