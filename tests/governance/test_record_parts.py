@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT, invoke, new_signer, trusted_rules, valid_typed_package
 from governance.test_ledger_anchor import World, _sign_outside_approve
-from governance.test_public_content import _rebind
+from governance.test_public_content import _rebind, _rows
+from governance.test_public_content import _write as _write_rows
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 
 from release import record_parts
@@ -149,16 +150,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 
 def _parts(public: Path, stem: str) -> list[Path]:
     return sorted(public.glob(f"{stem}.part-*.csv"))
-
-
-def _rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
-
-
-def _write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
 
 
 def _parquet_with(public: Path, change: Callable[[pa.Table], pa.Table]) -> None:
