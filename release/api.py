@@ -43,7 +43,6 @@ from release.witness_service import init_key as witness_init_key
 from release.witness_service import serve as witness_serve
 from release.witness_service import void as witness_void
 from release.years import build_years as _build_years
-from release.years import parse_years
 
 
 def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, object]:
@@ -53,7 +52,7 @@ def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, obje
 
 __all__ = [
     "BuildOptions", "Execution", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "build_years", "parse_years", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
+    "audit_release", "budget_report", "build_release", "build_years", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
     "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
     "validate_table", "verify_published", "witness_counts_key", "witness_init_key", "witness_recover", "witness_serve", "witness_void",
     "write_sample",

@@ -65,11 +65,12 @@ def content_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
     from release.file_form import form_problems
     from release.trusted_manifest import manifest_problems
 
-    return (_file_set_problems(trusted, public) + _header_problems(trusted, manifest, public)
+    rows = _record_rows(trusted, public)  # read once: every layout and resource follows from them
+    return (_file_set_problems(trusted, public, rows) + _header_problems(trusted, manifest, public)
             + _table_problems(trusted, public) + _summary_problems(trusted, public)
-            + _statement_problems(trusted, manifest, public) + manifest_problems(trusted, manifest, public)
-            + _parts_problems(trusted, public) + form_problems(public) + _declared_order(trusted, manifest)
-            + _outputs_order(manifest, _resource_files(_resources(trusted, manifest, public))))
+            + _statement_problems(trusted, manifest, public, rows) + manifest_problems(trusted, manifest, public)
+            + _parts_problems(trusted, public, rows) + form_problems(public) + _declared_order(trusted, manifest)
+            + _outputs_order(manifest, _resource_files(_resources(trusted, manifest, public, rows))))
 
 
 def _record_files(trusted: Trusted) -> dict[str, str]:
@@ -77,12 +78,12 @@ def _record_files(trusted: Trusted) -> dict[str, str]:
     return {name: fp.public_file.format(year=trusted.year) for name, fp in trusted.policy.files.items() if fp.publish}
 
 
-def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
+def _file_set_problems(trusted: Trusted, public: Path, rows: Mapping[str, int]) -> list[str]:
     from release.publication import METADATA
     from release.trusted_release import TABLES
 
     allowed = {*BUILD_FILES, *METADATA}
-    allowed |= {path for files in _layouts(trusted, public).values() for path in files.paths}  # parts, Parquet
+    allowed |= {path for files in _layouts(trusted, rows).values() for path in files.paths}  # parts, Parquet
     allowed |= {p.removeprefix("public/") for p in _derived_paths(trusted)}
     # round 35 (L1): under tables/ only the declared tables' files, never a folder named like one (its files
     # were allowed, and only a crash of the audit's reader refused them)
@@ -96,18 +97,26 @@ def _file_set_problems(trusted: Trusted, public: Path) -> list[str]:
                        if p.is_dir() and not p.is_symlink() and p.relative_to(public).as_posix() != TABLES]
 
 
-def _layouts(trusted: Trusted, public: Path) -> dict[str, Any]:
+def _record_rows(trusted: Trusted, public: Path) -> dict[str, int]:
+    """Each trusted record file's count of rows in every CSV file there for it (``record_parts.count_rows``),
+    by path under public/: what its files and its data package resource follow from."""
+    from release import record_parts
+
+    return {relpath: record_parts.count_rows(public, relpath) for relpath in _record_files(trusted).values()}
+
+
+def _layouts(trusted: Trusted, rows: Mapping[str, int]) -> dict[str, Any]:
     """Each published record file's files as the build writes them for the rows found (``record_parts``):
     the file itself within the trusted policy's ``publish.csv_row_limit``, past it exactly its numbered
     parts, and its Parquet file when the policy writes one. By path under public/."""
     from release import record_parts
 
     settings = trusted.policy.publish
-    return {relpath: record_parts.expected(public, relpath, settings.csv_row_limit, settings.parquet)
-            for relpath in _record_files(trusted).values()}
+    return {relpath: record_parts.layout(relpath, count, settings.csv_row_limit, settings.parquet)
+            for relpath, count in rows.items()}
 
 
-def _parts_problems(trusted: Trusted, public: Path) -> list[str]:
+def _parts_problems(trusted: Trusted, public: Path, rows: Mapping[str, int]) -> list[str]:
     """Each record file as the build lays it out (rule record-parts): read whole through the one reader,
     which refuses parts missing, added, moved, merged, split at another row or with another header, or a
     file past the limit not in parts; no part or Parquet file the rows do not call for missing. The
@@ -117,7 +126,7 @@ def _parts_problems(trusted: Trusted, public: Path) -> list[str]:
 
     problems: list[str] = []
     limit = trusted.policy.publish.csv_row_limit
-    for relpath, files in sorted(_layouts(trusted, public).items()):
+    for relpath, files in sorted(_layouts(trusted, rows).items()):
         if not record_parts.present(public, relpath):
             continue  # not published at all: the integrity and replay checks name it
         try:
@@ -256,7 +265,8 @@ def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
     return problems
 
 
-def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
+                        rows: Mapping[str, int]) -> list[str]:
     from release import privacy_statement
     from release.model import manifest_privacy
 
@@ -279,7 +289,7 @@ def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: P
         if not same:
             problems.append(f"public file {name}: not the statement the build writes from the manifest and the "
                             "trusted privacy.yaml (text or keys added or changed), rule statement-text")
-    return problems + _package_problems(trusted, manifest, public)
+    return problems + _package_problems(trusted, manifest, public, rows)
 
 
 def _package_name(trusted: Trusted, manifest: Mapping[str, Any]) -> tuple[str, str]:
@@ -294,7 +304,8 @@ def _package_name(trusted: Trusted, manifest: Mapping[str, Any]) -> tuple[str, s
             f"{title}, {generation.title} part (not to be joined with the year's other part)")
 
 
-def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> dict[str, dict[str, Any]]:
+def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
+               rows: Mapping[str, int]) -> dict[str, dict[str, Any]]:
     """The data package resources the build writes for the record-level files, tables and derived files
     present, by path: they follow from the trusted policy and each file's header alone (a derived
     file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
@@ -309,7 +320,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> d
     # a record file's resource follows from the policy and its count of rows (one path or its parts, and Parquet)
     files = [dataclasses.replace(record_file(trusted.policy, name, trusted.year,
                                              pd.DataFrame(columns=columns[f"public/{relpath}"])),
-                                 layout_rows=record_parts.count_rows(public, relpath))
+                                 layout_rows=rows[relpath])
              for name, relpath in _record_files(trusted).items() if record_parts.present(public, relpath)]
     for spec in trusted.tables.tables if trusted.tables else ():
         if (public / TABLES / f"{spec.name}.csv").is_file():
@@ -342,7 +353,8 @@ def _resource_files(resources: Mapping[str, Any]) -> list[str]:
     return [path for resource in resources.values() for path in resource_paths(resource)]
 
 
-def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
+def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
+                      rows: Mapping[str, int]) -> list[str]:
     """``datapackage.json`` as the build writes it: its properties from the trusted policy and the
     manifest, each resource
     of a record-level file, table or derived file regenerated, keys and values. Keys are counted, not
@@ -371,7 +383,7 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     # round 35 (F2): compared as JSON text (type-strict): with ``==`` a minimum of 1 passed as 1.0 or true
     problems += [f"{where}, key {k}: not what the build writes from the manifest and the trusted policy (rule "
                  "statement-text)" for k, v in expected.items() if not same_json(package.get(k), v)]
-    regenerated = _resources(trusted, manifest, public)
+    regenerated = _resources(trusted, manifest, public, rows)
     given = [resource_key(r) for r in package["resources"] if isinstance(r, dict)]
     if not in_order([str(p) for p in given], list(regenerated)):  # round 29: the order said something; round 35: of a subset too
         problems.append(f"{where}: its resources are not in the order the build writes them (rule statement-text)")

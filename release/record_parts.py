@@ -214,11 +214,6 @@ def count_rows(folder: Path, name: str) -> int:
     return total
 
 
-def expected(folder: Path, name: str, limit: int, parquet: bool) -> Layout:
-    """The files the build writes for the record file ``name`` with the rows found there."""
-    return layout(name, count_rows(folder, name), limit, parquet)
-
-
 def parquet_bytes(text: str) -> bytes:
     """The Parquet file of a CSV text, as the build writes it (see the module's docstring): a
     deterministic function of the text. A ragged row is refused (the build writes none)."""

@@ -107,13 +107,15 @@ def test_parts_not_as_the_build_writes_them_are_refused_by_the_one_reader(tmp_pa
 def test_the_file_set_follows_from_the_rows_found_and_the_policy(tmp_path: Path) -> None:
     """What the exact-file-set check allows (``public_content``): no Parquet file for a file within the
     limit, or under ``parquet: false``; past the limit, every part the rows call for."""
+    def expected(folder: Path, name: str, limit: int, parquet: bool) -> record_parts.Layout:  # as public_content
+        return record_parts.layout(name, record_parts.count_rows(folder, name), limit, parquet)
+
     folder = _folder(tmp_path, {"x.csv": "id,note\n1,a\n2,b\n"})
-    assert record_parts.expected(folder, "x.csv", LIMIT, True).paths == ("x.csv",)
+    assert expected(folder, "x.csv", LIMIT, True).paths == ("x.csv",)
     (folder / "x.csv").unlink()
     _folder(tmp_path, {"x.part-001.csv": "id,note\n1,a\n2,b\n3,c\n", "x.part-002.csv": "id,note\n4,d\n"})
-    assert record_parts.expected(folder, "x.csv", LIMIT, True).paths == ("x.part-001.csv", "x.part-002.csv",
-                                                                         "x.parquet")
-    assert record_parts.expected(folder, "x.csv", LIMIT, False).paths == ("x.part-001.csv", "x.part-002.csv")
+    assert expected(folder, "x.csv", LIMIT, True).paths == ("x.part-001.csv", "x.part-002.csv", "x.parquet")
+    assert expected(folder, "x.csv", LIMIT, False).paths == ("x.part-001.csv", "x.part-002.csv")
     (folder / "x.parquet").write_bytes(record_parts.parquet_bytes("id,note\n1,a\n2,b\n3,c\n4,d\n"))
     assert record_parts.parquet_problems(folder, "x.parquet") == []
     (folder / "y.parquet").write_bytes((folder / "x.parquet").read_bytes())  # a Parquet file of no CSV
