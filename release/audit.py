@@ -130,15 +130,17 @@ def _read_public(bundle: Path, policy: DatasetPolicy | None, year: int) -> tuple
 
     public, unreadable = {}, []
     records = {fp.public_file.format(year=year) for fp in policy.files.values()} if policy is not None else set()
+    limit = policy.publish.csv_row_limit if policy is not None else None
     parts = {part for name in records for part in record_parts.part_names(bundle / "public", name)}
     for name in sorted(records):
         try:
-            limit = policy.publish.csv_row_limit  # type: ignore[union-attr]
             frame = read_public_record(bundle / "public", name, limit)
-        except (InputError, OSError) as exc:
-            parted = isinstance(exc, InputError) and exc.rule == record_parts.RULE
-            unreadable.append(f"public/{exc.file if parted else name}: {exc.message} (rule {exc.rule})" if parted
+        except InputError as exc:
+            unreadable.append(f"public/{exc.file}: {exc.message} (rule {exc.rule})" if exc.rule == record_parts.RULE
                               else f"public/{name}: not a readable UTF-8 CSV")
+            continue
+        except OSError:
+            unreadable.append(f"public/{name}: not a readable UTF-8 CSV")
             continue
         if frame is not None:
             public[f"public/{name}"] = frame
