@@ -16,8 +16,9 @@ model's); redaction and each round's second scan in ``--jobs`` forked workers
 (``release.pii.parallel``) or Ray actors (``--engine ray``, ``release.pii.workers``), with the
 round's public frames and leak checks in this process meanwhile (``alongside``); under Ray the
 leak checks' rows go to the actors too (``engine.leak_check``: the driver computes only what
-they share across rows, and merges). Results come back in order either way: the outputs do not
-depend on where the work ran.
+they share across rows, and merges), and so do the tables' group-bys (``engine.count``: rows cut
+by privacy unit, bounded and counted there, summed here). Results come back in order either way:
+the outputs do not depend on where the work ran.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
                         prior=_prior_tables(options, resolved, privacy.specs), delta=privacy.delta,
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
                         model=privacy.tables.frames if privacy.tables else None,
-                        public_files=public_form.linkage_files(run.resolved.policy, run.public))
+                        public_files=public_form.linkage_files(run.resolved.policy, run.public),
+                        counter=run.engine.count if run.engine is not None else None)  # type: ignore[attr-defined]
                 run.report = run.report.extend([*tables.findings, *privacy.findings()])
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")

@@ -26,7 +26,7 @@ from release.errors import ConfigError, InputError
 from release.ledger import Spend
 from release.model import Finding
 from release.stages.suppress import ExactTable, PublishedTable, audit_suppression, protect
-from release.stages.tabulate import TableCounts, kept_axes, level_labels, level_values, tabulate
+from release.stages.tabulate import Counter, TableCounts, kept_axes, level_labels, level_values, tabulate
 from release.tables_noisy import (MeasurementRequest, Measurer, direct_measurer, keyed_row_order,
                                   measure_noisy, plan_noisy, planned_spends)
 from release.tables_spec import VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
@@ -185,12 +185,14 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
                  delta: float = DEFAULT_DELTA, measure: Measurer = direct_measurer,
                  mac: Callable[[str], str] | None = None, model: Mapping[str, FrameSpec] | None = None,
                  public_files: recount.PublicFiles | None = None,
-                 precheck: Callable[[Sequence[MeasurementRequest]], None] | None = None) -> TablesResult:
+                 precheck: Callable[[Sequence[MeasurementRequest]], None] | None = None,
+                 counter: Counter | None = None) -> TablesResult:
     """``model`` and ``public_files`` (the protection model and the record-level files as they
     will be published, each row with its load row key for the linkage check's truth) turn on the
     recount checks; the orchestrator always passes them, and
     ``precheck``, which refuses the whole release before any draw if its new charges would
-    pass a cap."""
+    pass a cap. ``counter``: where each table's group-by runs (``tabulate.count`` when None; the
+    build passes its engine's, which under ``--engine ray`` counts on the actors)."""
     rng = rng if rng is not None else np.random.default_rng()
     row_order = keyed_row_order(mac) if mac is not None else None
     result = TablesResult({}, [], [], [], [], {})
@@ -209,7 +211,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
         return result  # nothing is drawn for a release that is blocked anyway
     withheld = {f.file for f in result.findings if f.code == linkage.WITHHELD}
     specs = [s for s in specs if s.name not in withheld]
-    plans = {s.name: plan_noisy(frames[s.source], s, dataset=dataset, year=year, row_order=row_order, rng=rng)
+    plans = {s.name: plan_noisy(frames[s.source], s, dataset=dataset, year=year, row_order=row_order, rng=rng,
+                               counter=counter)
              for s in specs if s.is_noisy}
     if precheck is not None:
         precheck([r for plan in plans.values() for r in plan.requests])
@@ -233,7 +236,7 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
             result.spends.extend(noisy.spends)
             result.privacy_summary.append(noisy_summary(spec, noisy, result.tables[spec.name], delta))
             continue
-        counts = tabulate(frame, spec, year, rng, row_order)
+        counts = tabulate(frame, spec, year, rng, row_order, counter)
         _record_counts(result, spec, [counts])
         levels = [kept_axes(counts.dimensions, level) for level in spec.levels()]
         values = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])

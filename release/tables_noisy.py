@@ -24,7 +24,7 @@ import pandas as pd
 from release.ledger import Spend, record_sha256
 from release.stages import noise
 from release.stages.postprocess import PostProcessed, postprocess
-from release.stages.tabulate import RowOrder, TableCounts, kept_axes, level_values, occurrences, tabulate
+from release.stages.tabulate import Counter, RowOrder, TableCounts, kept_axes, level_values, occurrences, tabulate
 from release.tables_spec import TableSpec
 
 
@@ -119,15 +119,15 @@ class NoisyPlan:
 
 
 def plan_noisy(frame: pd.DataFrame, spec: TableSpec, *, dataset: str, year: int, row_order: RowOrder | None,
-               rng: np.random.Generator | None) -> NoisyPlan:
-    """Tabulate (per year if declared) and state the measurement each block needs."""
+               rng: np.random.Generator | None, counter: Counter | None = None) -> NoisyPlan:
+    """Tabulate (per year if declared; the group-by ``counter``'s) and state the measurement each block needs."""
     mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
     budget = float(spec.rho if mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
     block = measured_block(spec)
     requests, all_counts = [], []
     for data_year in data_years(spec, year):
         rows = _year_rows(frame, spec.per_year.column, data_year) if spec.per_year else frame
-        counts = tabulate(rows, block, data_year, rng, row_order)
+        counts = tabulate(rows, block, data_year, rng, row_order, counter)
         levels = [kept_axes(counts.dimensions, level) for level in block.levels()]
         vector = np.concatenate([level_values(counts.counts, counts.shape, a) for a in levels])
         bounds = noise.sensitivity(counts.shape, levels, max_rows_per_unit=spec.max_rows_per_unit,

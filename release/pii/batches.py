@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from release.stages.leakcheck import Leak, LeakChecker
+    from release.stages.tabulate import Contributions, Counted
 
 MIN_TEXTS_FOR_PROCESSES = 256
 # With work of the caller's to run alongside (a later verify round's leak checks), a few texts
@@ -82,6 +83,10 @@ class UnitRunner(Protocol):
 
     def leak_check(self, checker: LeakChecker, public: dict[str, pd.DataFrame]) -> list[Leak]:
         """``checker.check(public)``, its rows checked on the workers (``release.stages.leak_partitions``)."""
+        ...
+
+    def count(self, contributions: Contributions) -> Counted:
+        """``tabulate.count(contributions)``, the rows cut by unit and counted on the workers."""
         ...
 
 
@@ -191,3 +196,15 @@ class Batcher:
         found = self.runner.leak_check(checker, public)
         self.execution = {**(self.execution or {}), "leak_checks": "workers"}  # what the manifest records
         return found
+
+    def count(self, contributions: Contributions) -> Counted:
+        """A table's group-by (``release.stages.tabulate.count``) where this engine's work runs: here
+        for a local engine, on the runner's workers, cut by privacy unit and summed, when there is
+        one (``--engine ray``). The counts are the same either way."""
+        from release.stages import tabulate
+
+        if self.runner is None:
+            return tabulate.count(contributions)
+        counted = self.runner.count(contributions)
+        self.execution = {**(self.execution or {}), "table_counts": "workers"}  # what the manifest records
+        return counted

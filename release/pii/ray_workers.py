@@ -16,12 +16,16 @@ placeholder numbering, the log's order and the noise seed never depend on how th
 The same actors run each verify round's leak checks in row partitions (``leak_check``), with the
 build's checker sent to the object store once and kept by each actor for every round, so a
 cluster's driver does not search the whole corpus itself; the leaks come back merged in the
-order one process gives (``release.stages.leak_partitions``).
+order one process gives (``release.stages.leak_partitions``). And the tables' group-by
+(``count``): each table's rows cut by privacy unit, each part bounded and counted on an actor,
+the small results (counts per cell, the bounds' profile) summed here; the driver keeps reading
+the rows, the keyed truncation priorities (the key never leaves it), the bounds' verification,
+the noise, suppression, the ledger and publish.
 
 Fail closed: every actor reports its versions (model fingerprint, rules digest) when it starts
-and its fingerprint and digest with every result (with a leak check's result, the checks' code
-digest too); a run whose workers disagree with the driver stops (exit 9) before anything is
-written. A worker that dies is restarted and its unit retried (``max_restarts``,
+and its fingerprint and digest with every result (with a leak check's or a count's result, the
+digest of that code too); a run whose workers disagree with the driver stops (exit 9) before
+anything is written. A worker that dies is restarted and its unit retried (``max_restarts``,
 ``max_task_retries``); once those run out the run stops, nothing written.
 
 Without an address, Ray starts in this process for the run, its node address 127.0.0.1: no
@@ -57,7 +61,8 @@ RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many t
 IN_FLIGHT = 2  # units queued on each actor at a time: the next is there when one is done
 PROBE_SECONDS = 10.0  # how long an --address may take to answer before the run stops (Ray would retry for minutes)
 CHECKED = ("model_fingerprint", "rules_digest")  # what every worker must share with the driver
-LEAK_CODE = "leak_check_code"  # ... and, with each leak check's result, the checks' code (leak_code_digest)
+CHECKS_CODE = "checks_code"  # ... and, with each leak check's and count's result, that code (checks_code_digest)
+COUNT_ROWS = 50_000  # a table's rows per part of its group-by, at least one part per worker
 
 
 def _ray() -> Any:
@@ -80,7 +85,7 @@ class Worker:
         gc.freeze()  # the model and rules outlive every unit: the collector need never walk them
         self.reported = self.engine.versions()
         self.identity = {key: self.reported[key] for key in CHECKED}
-        self.leak_identity = {**self.identity, LEAK_CODE: leak_code_digest()}
+        self.checks_identity = {**self.identity, CHECKS_CODE: checks_code_digest()}
         self.checker: tuple[str, Any] | None = None  # (the broadcast's object id, the checker it holds)
         self.configured: str | None = None  # the object id of the settings ``work`` last configured
 
@@ -115,7 +120,13 @@ class Worker:
         reference = broadcast[0]
         if self.checker is None or self.checker[0] != reference.hex():
             self.checker = (reference.hex(), ray.get(reference))
-        return self.leak_identity, check_part(self.checker[1], part, shared)
+        return self.checks_identity, check_part(self.checker[1], part, shared)
+
+    def count(self, part: Any) -> tuple[dict[str, str], Any]:
+        """One part of a table's group-by: its units' rows bounded and counted (``tabulate.count``)."""
+        from release.stages.tabulate import count
+
+        return self.checks_identity, count(part)
 
 
 WORKER: type[Worker] = Worker  # the actor class (a test swaps in one that dies or disagrees)
@@ -193,6 +204,11 @@ class RayWorkers:
             feed(worker)
             yield index, identity, result
 
+    def _dealt(self, parts: int) -> Callable[[int], int | None]:
+        """``_spread``'s ``next_for`` when part ``i`` goes to actor ``i mod workers``, each actor's in order."""
+        queues = [list(range(parts))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
+        return lambda worker: queues[worker].pop() if queues[worker] else None
+
     def run(self, units: list[Any], alongside: Callable[[], None] | None) -> Iterator[tuple[list, dict]]:
         """Each unit to whichever actor is free (``_spread``); the results handed back in the units' order."""
         waiting = list(range(len(units)))[::-1]
@@ -223,27 +239,48 @@ class RayWorkers:
         broadcast = [self._broadcast[1]]
         shared = _guarded(lambda: ray.put(leak_partitions.shared(checker, public)))
         parts = leak_partitions.partitions(checker, public)
-        queues = [list(range(len(parts)))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
         results: list[Any] = [None] * len(parts)
         for index, identity, found in self._spread(
-                lambda worker: queues[worker].pop() if queues[worker] else None,
-                lambda actor, index: actor.leaks.remote(broadcast, shared, parts[index])):
-            if identity.get(LEAK_CODE) != leak_code_digest():
-                raise EnvironmentProblem("a Ray worker runs other leak checks than this machine; install the same "
-                                         "release on every worker (nothing was written)")
+                self._dealt(len(parts)), lambda actor, index: actor.leaks.remote(broadcast, shared, parts[index])):
+            _check_code(identity)
             results[index] = found
         return leak_partitions.merged(results)
 
+    def count(self, contributions: Any) -> Any:
+        """A table's group-by (``tabulate.count``) on the actors: its rows cut by unit into at least one
+        part per actor (``COUNT_ROWS`` rows a part), part ``i`` to actor ``i mod workers``, the
+        results summed (``tabulate.merged``): the counts one process gives. A part whose kept and
+        dropped rows do not add up to the rows it was given stops the run."""
+        from release.stages import tabulate
+
+        parts = tabulate.by_unit(contributions, max(len(self._actors), -(-len(contributions.cells) // COUNT_ROWS)))
+        results: list[Any] = [None] * len(parts)
+        for index, identity, counted in self._spread(self._dealt(len(parts)),
+                                                     lambda actor, index: actor.count.remote(parts[index])):
+            _check_code(identity)
+            if int(counted.counts.sum()) + counted.dropped != len(parts[index].cells):
+                raise EnvironmentProblem("a Ray worker's table counts do not add up to the rows it was given "
+                                         "(nothing was written)")
+            results[index] = counted
+        return tabulate.merged(contributions.size, results)
+
+
+def _check_code(identity: dict[str, str]) -> None:
+    if identity.get(CHECKS_CODE) != checks_code_digest():
+        raise EnvironmentProblem("a Ray worker runs other leak checks or table counts than this machine; install "
+                                 "the same release on every worker (nothing was written)")
+
 
 @functools.cache
-def leak_code_digest() -> str:
-    """SHA-256 of the leak checks' code (``leakcheck`` and ``leak_partitions``): a worker reports it
-    with every leak check's result, and a worker running another version of the checks is refused,
-    as one running another model or rules is."""
-    from release.stages import leak_partitions, leakcheck
+def checks_code_digest() -> str:
+    """SHA-256 of the code the actors run besides the engine (the leak checks, ``leakcheck`` and
+    ``leak_partitions``, and the tables' group-by, ``tabulate``): a worker reports it with every
+    such result, and a worker running another version of it is refused, as one running another
+    model or rules is."""
+    from release.stages import leak_partitions, leakcheck, tabulate
 
     digest = hashlib.sha256()
-    for module in (leakcheck.__file__, leak_partitions.__file__):
+    for module in (leakcheck.__file__, leak_partitions.__file__, tabulate.__file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()
 

@@ -135,11 +135,78 @@ def occurrences(units: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return pd.DataFrame({"u": units, "c": cells}).groupby(["u", "c"], sort=False).cumcount().to_numpy()
 
 
+@dataclass(frozen=True)
+class Contributions:
+    """A table's usable rows as the group-by reads them: each row's privacy unit (an index), base
+    cell and truncation priority (a unit keeps its rows in ascending priority, ties in row order),
+    and the bounds. ``bounds`` None: a summary, every row counted (``once_per_cell``: a unit once
+    in a cell). Nothing here is raw: the units are indices, the priorities keyed."""
+
+    units: np.ndarray
+    cells: np.ndarray
+    priority: np.ndarray
+    size: int                                  # base cells of the full codebook
+    bounds: tuple[int, int, int] | None        # max rows per unit, max cells per unit, max rows per cell
+    once_per_cell: bool = False
+
+    def part(self, rows: np.ndarray) -> Contributions:
+        return Contributions(self.units[rows], self.cells[rows], self.priority[rows], self.size, self.bounds,
+                             self.once_per_cell)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The group-by's small result: counts per base cell of the kept rows, their profile, and how
+    many rows bounding dropped."""
+
+    counts: np.ndarray
+    profile: ContributionProfile
+    dropped: int
+
+
+# Counts a table's contributions: ``count`` in this process, or cut by unit and counted on workers
+# (``--engine ray``, ``release.pii.ray_workers.RayWorkers.count``): the result is the same.
+Counter = Callable[[Contributions], Counted]
+
+
+def count(contributions: Contributions) -> Counted:
+    """Bound each unit's contribution and count the kept rows per cell. Every step looks at one
+    unit's rows only (in priority order, ties in row order), so the counts of rows cut by unit
+    (``by_unit``), summed, are the counts of the whole (``merged``)."""
+    c = contributions
+    if c.bounds is None:
+        keep = occurrences(c.units, c.cells) == 0 if c.once_per_cell else np.ones(len(c.cells), dtype=bool)
+    else:
+        keep = bound_contributions(c.units, c.cells, max_rows_per_unit=c.bounds[0], max_cells_per_unit=c.bounds[1],
+                                   max_rows_per_cell=c.bounds[2], order=np.argsort(c.priority, kind="stable"))
+    return Counted(np.bincount(c.cells[keep], minlength=c.size).astype(np.int64),
+                   contribution_profile(c.units[keep], c.cells[keep]), int((~keep).sum()))
+
+
+def by_unit(contributions: Contributions, parts: int) -> list[Contributions]:
+    """The rows cut into ``parts`` by unit (every row of a unit in one part, in row order)."""
+    return [contributions.part(np.flatnonzero(contributions.units % parts == i)) for i in range(parts)]
+
+
+def merged(size: int, counted: list[Counted]) -> Counted:
+    """The parts' results as one: counts and drops summed, each profile bound the largest (no unit
+    is in two parts)."""
+    total = Counted(np.zeros(size, dtype=np.int64), ContributionProfile(0, 0, 0), 0)
+    for one in counted:
+        total = Counted(total.counts + one.counts, ContributionProfile(
+            max(total.profile.max_rows_per_unit, one.profile.max_rows_per_unit),
+            max(total.profile.max_cells_per_unit, one.profile.max_cells_per_unit),
+            max(total.profile.max_rows_per_cell, one.profile.max_rows_per_cell)), total.dropped + one.dropped)
+    return total
+
+
 def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Generator | None = None,
-             row_order: RowOrder | None = None) -> TableCounts:
+             row_order: RowOrder | None = None, counter: Counter | None = None) -> TableCounts:
     """Counts of one table over its full codebook. A summary counts every row (it restates a
     public file); a protected table counts each unit's rows within the declared bounds, chosen
-    by ``row_order`` (keyed, reproducible) or else by ``rng``."""
+    by ``row_order`` (keyed, reproducible) or else by ``rng``. The rows are read here; the
+    group-by (bounding and counting) is ``counter``'s (``count`` when None); the bounds are
+    verified here on what it returns."""
     needed = {spec.privacy_unit, *spec.where, *(d.source_column for d in spec.dimensions)}
     absent = sorted(needed - set(frame.columns))
     if absent:
@@ -158,27 +225,36 @@ def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Gen
     if spec.mechanism == "summary":
         usable = inside  # every public row counts, with or without a unit
     unit_values = rows[spec.privacy_unit].astype("string").fillna("").to_numpy(dtype=object)[usable]
-    units = pd.factorize(unit_values)[0]
+    units = pd.factorize(unit_values)[0].astype(np.int64)
     shape = tuple(len(c) for c in categories)
     cells = np.ravel_multi_index(tuple(codes[:, usable]), shape) if usable.any() \
         else np.zeros(0, dtype=np.int64)
-    if spec.mechanism == "summary":  # every row; with max_rows_per_cell 1, a unit once per cell
-        keep = np.ones(len(cells), dtype=bool) if spec.max_rows_per_cell != 1 \
-            else occurrences(units, cells) == 0
-    else:
-        order = np.argsort(row_order(spec.name, unit_values, cells), kind="stable") \
-            if row_order is not None and len(cells) else None
-        keep = bound_contributions(units, cells, max_rows_per_unit=spec.max_rows_per_unit,
-                                   max_cells_per_unit=spec.max_cells_per_unit,
-                                   max_rows_per_cell=spec.rows_per_cell, rng=rng, order=order)
-    profile = contribution_profile(units[keep], cells[keep])
+    contributions = Contributions(units, cells, _priority(spec, unit_values, cells, rng, row_order),
+                                  int(np.prod(shape)), None if spec.mechanism == "summary" else
+                                  (spec.max_rows_per_unit, spec.max_cells_per_unit, spec.rows_per_cell),
+                                  once_per_cell=spec.mechanism == "summary" and spec.max_rows_per_cell == 1)
+    counted = (counter or count)(contributions) if len(cells) else count(contributions)
     if spec.mechanism != "summary":
-        verify_bounds(profile, spec)
-    counts = np.bincount(cells[keep], minlength=int(np.prod(shape))).astype(np.int64)
+        verify_bounds(counted.profile, spec)
     return TableCounts(
         name=spec.name, dimensions=tuple(d.name for d in spec.dimensions), categories=categories,
-        counts=counts, rows_in=len(rows), rows_without_unit=0 if spec.mechanism == "summary" else int((inside & ~has_unit).sum()),
-        rows_outside_period=int((~inside).sum()), rows_dropped=int((~keep).sum()), profile=profile)
+        counts=counted.counts, rows_in=len(rows),
+        rows_without_unit=0 if spec.mechanism == "summary" else int((inside & ~has_unit).sum()),
+        rows_outside_period=int((~inside).sum()), rows_dropped=counted.dropped, profile=counted.profile)
+
+
+def _priority(spec: TableSpec, unit_values: np.ndarray, cells: np.ndarray, rng: np.random.Generator | None,
+              row_order: RowOrder | None) -> np.ndarray:
+    """Each row's truncation priority: keyed (``row_order``), else the position of the row in one
+    random order drawn from ``rng`` (a summary truncates nothing: row order)."""
+    n = len(cells)
+    if spec.mechanism == "summary" or n == 0:
+        return np.arange(n, dtype=np.int64)
+    if row_order is not None:
+        return np.asarray(row_order(spec.name, unit_values, cells), dtype=np.int64)
+    priority = np.empty(n, dtype=np.int64)
+    priority[(rng if rng is not None else np.random.default_rng()).permutation(n)] = np.arange(n)
+    return priority
 
 
 # ---- the cell layout: levels (cells and margins) over the full codebook -------------------

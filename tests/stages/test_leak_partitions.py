@@ -8,17 +8,14 @@ back out of order are merged in order, and a worker running other leak checks is
 
 from __future__ import annotations
 
-import gc
 import pickle
-import sys
-import types
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import contact, person, write_export
+from in_process_ray import InProcessRay, in_process_workers
 
 from release.config import DatasetPolicy
 from release.keys import Tokenizer
@@ -88,81 +85,15 @@ def test_exemptions_across_rows_come_from_the_whole_frames(tmp_path: Path, polic
 
 # ---- the driver's side under --engine ray (release.pii.ray_workers), Ray's calls run in this process ----
 
-class _Ref:
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def hex(self) -> str:
-        return f"{id(self):x}"
-
-
-class _InProcessRay:
-    """The calls ``RayWorkers`` and ``Worker.leaks`` make, answered at once in this process."""
-
-    __version__ = "in-process"
-    exceptions = types.SimpleNamespace(**{name: type(name, (Exception,), {})
-                                          for name in ("RayTaskError", "RayActorError", "RayError")})
-
-    def __init__(self) -> None:
-        self.put_values: list[object] = []  # what went to the object store
-        self.fetched: list[object] = []     # what the driver or a worker fetched from it
-
-    def remote(self, **options: object) -> Callable[[type], object]:
-        return lambda cls: types.SimpleNamespace(remote=lambda *args: _Actor(cls(*args)))
-
-    def put(self, value: object) -> _Ref:
-        self.put_values.append(value)
-        return _Ref(value)
-
-    def get(self, ref: object) -> object:
-        if isinstance(ref, list):
-            return [r.value for r in ref]
-        self.fetched.append(ref.value)
-        return ref.value
-
-    def wait(self, refs: list[_Ref], num_returns: int = 1) -> tuple[list[_Ref], list[_Ref]]:
-        return refs[-num_returns:], refs[:-num_returns]  # the last handed out finishes first
-
-
-class _Actor:
-    def __init__(self, worker: object) -> None:
-        self.worker, self.parts = worker, []
-
-    def __getattr__(self, method: str) -> object:
-        def remote(*args: object) -> _Ref:
-            args = tuple(a.value if isinstance(a, _Ref) else a for a in args)  # as Ray: a reference given as it is
-            if method == "leaks":
-                self.parts.append((args[2].name, args[2].frame.index[0]))  # the partition: its file, first row
-            return _Ref(getattr(self.worker, method)(*args))
-        return types.SimpleNamespace(remote=remote)
-
-
-DRIVER = {"model_fingerprint": "f" * 64, "rules_digest": "d" * 64}
-
-
-@dataclass(frozen=True)
-class _Settings:  # what Worker reads of the engine's settings
-    n_process: int = 2
-
-
 @pytest.fixture()
-def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, _InProcessRay]]:
-    """Two ``Worker``s (their engine a stand-in with the driver's versions) behind ``RayWorkers``."""
-    from release.pii import engine, ray_workers
-    from release.run_options import Execution
-
-    fake = _InProcessRay()
-    monkeypatch.setitem(sys.modules, "ray", fake)
-    monkeypatch.setattr(engine, "PiiEngine", lambda settings: types.SimpleNamespace(versions=lambda: dict(DRIVER)))
+def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, InProcessRay]]:
     monkeypatch.setattr(leak_partitions, "ROWS_PER_PART", 2)
-    try:
-        yield ray_workers.RayWorkers(fake, _Settings(), Execution(engine="ray", jobs=2), DRIVER), fake
-    finally:
-        gc.unfreeze()  # Worker freezes what it loaded; here that is the test session's heap
+    with in_process_workers(monkeypatch) as running:
+        yield running
 
 
 def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_same_worker(
-        tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, _InProcessRay]) -> None:
+        tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, InProcessRay]) -> None:
     checker, frames = _reports(tmp_path, policy)
     runner, fake = workers
     expected = checker.check(frames)
@@ -171,7 +102,7 @@ def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_sa
     put = [type(value).__name__ for value in fake.put_values]
     # the run's engine settings once (every unit names them: pii.workers.kept), the raw values once per
     # build, what rows share once per call
-    assert put == ["_Settings", "LeakChecker", "Shared", "Shared"]
+    assert put == ["Settings", "LeakChecker", "Shared", "Shared"]
     assert fake.put_values[1].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
     assert sum(isinstance(value, LeakChecker) for value in fake.fetched) == 2  # each worker's once, kept
     first, second = (actor.parts for actor in runner._actors)  # type: ignore[attr-defined]
@@ -180,12 +111,12 @@ def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_sa
 
 
 def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: DatasetPolicy,
-                                                       workers: tuple[object, _InProcessRay]) -> None:
+                                                       workers: tuple[object, InProcessRay]) -> None:
     from release.errors import EnvironmentProblem
-    from release.pii.ray_workers import LEAK_CODE
+    from release.pii.ray_workers import CHECKS_CODE
 
     checker, frames = _reports(tmp_path, policy)
     runner, _ = workers
-    runner._actors[1].worker.leak_identity[LEAK_CODE] = "0" * 64  # type: ignore[attr-defined]
-    with pytest.raises(EnvironmentProblem, match="a Ray worker runs other leak checks than this machine"):
+    runner._actors[1].worker.checks_identity[CHECKS_CODE] = "0" * 64  # type: ignore[attr-defined]
+    with pytest.raises(EnvironmentProblem, match="a Ray worker runs other leak checks or table counts than this machine"):
         runner.leak_check(checker, frames)  # type: ignore[attr-defined]

@@ -1,16 +1,21 @@
-"""Tabulation: codebook mapping and per-unit contribution bounds (verified, property-tested)."""
+"""Tabulation: codebook mapping and per-unit contribution bounds (verified, property-tested); the
+group-by cut by privacy unit, as the Ray engine counts it, gives the same counts."""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from in_process_ray import in_process_workers
 
 from release.errors import BlockingFinding, ConfigError
-from release.stages.tabulate import (ContributionProfile, bound_contributions, contribution_profile,
-                                     map_dimension, tabulate, verify_bounds)
+from release.stages.tabulate import (ContributionProfile, Contributions, Counted, bound_contributions, by_unit,
+                                     contribution_profile, count, map_dimension, merged, tabulate, verify_bounds)
+from release.tables_noisy import keyed_row_order
 from release.tables_spec import DimensionSpec, TableSpec
 
 RACE = DimensionSpec(name="race", categories=("Black", "White", "Other", "Unknown"),
@@ -92,3 +97,100 @@ def test_bounded_contributions_never_exceed_bounds(rows: list[tuple[int, int]], 
             assert keep[mine].all()
         else:  # and a unit over its bounds still keeps a row
             assert keep[mine].any()
+
+
+# ---- the group-by cut by privacy unit (what --engine ray's actors count) -----------------------
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 5)), max_size=80), parts=st.integers(1, 5),
+       bounds=st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3))),
+       once_per_cell=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_counts_cut_by_unit_and_summed_are_the_whole_counts(
+        rows: list[tuple[int, int]], parts: int, bounds: tuple[int, int, int] | None, once_per_cell: bool,
+        seed: int) -> None:
+    """Every step of the bounding looks at one unit's rows (in priority order, ties in row order), so
+    however the units are cut, the parts' counts, drops and profiles add up to the whole's. The
+    priorities tie often here, so the tie-break (row order, kept inside each part) is exercised."""
+    units = np.array([u for u, _ in rows], dtype=np.int64)
+    cells = np.array([c for _, c in rows], dtype=np.int64)
+    priority = np.random.default_rng(seed).integers(0, 4, len(rows))
+    whole = Contributions(units, cells, priority, 6, bounds, once_per_cell=once_per_cell)
+    expected = count(whole)
+    cut = by_unit(whole, parts)
+    assert sorted(np.concatenate([p.cells for p in cut]).tolist()) == sorted(cells.tolist())
+    found = merged(6, [count(part) for part in cut])
+    assert found.counts.tolist() == expected.counts.tolist()
+    assert (found.profile, found.dropped) == (expected.profile, expected.dropped)
+    assert int(expected.counts.sum()) + expected.dropped == len(rows)
+
+
+def _keyed(message: str) -> str:
+    return hashlib.sha256(message.encode()).hexdigest()
+
+
+def _frame(size: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    return pd.DataFrame({"unit_id": [f"u{i}" for i in rng.integers(0, 60, size)],
+                         "race": rng.choice(["Black", "White", "BLK", "Purple", None], size)})
+
+
+def test_a_table_counted_in_parts_is_the_table_counted_here() -> None:
+    """``tabulate`` with a counter that cuts the rows (as the Ray engine does) gives the counts, drops
+    and profile of the one-process count: the keyed truncation keeps the same rows."""
+    table, calls = spec(max_rows_per_unit=3, max_cells_per_unit=2), []
+
+    def in_parts(contributions: Contributions) -> Counted:
+        calls.append(len(contributions.cells))
+        return merged(contributions.size, [count(part) for part in by_unit(contributions, 3)])
+
+    here = tabulate(_frame(), table, 2020, row_order=keyed_row_order(_keyed))
+    there = tabulate(_frame(), table, 2020, row_order=keyed_row_order(_keyed), counter=in_parts)
+    assert calls == [300] and here.rows_dropped > 0  # the truncation did drop rows
+    assert here.counts.tolist() == there.counts.tolist()
+    assert (here.rows_dropped, here.profile, here.rows_in) == (there.rows_dropped, there.profile, there.rows_in)
+
+
+def test_the_driver_verifies_the_bounds_on_what_the_counter_returns() -> None:
+    """A counter (a worker) whose kept rows break the declared bounds blocks the table: the bounds
+    OpenDP is told about are checked here, not taken on the worker's word."""
+    def careless(contributions: Contributions) -> Counted:
+        return Counted(np.bincount(contributions.cells, minlength=contributions.size), ContributionProfile(9, 1, 1), 0)
+
+    with pytest.raises(BlockingFinding, match="exceeds the declared bounds"):
+        tabulate(_frame(), spec(), 2020, row_order=keyed_row_order(_keyed), counter=careless)
+
+
+# ---- the driver's side under --engine ray (RayWorkers.count), Ray's calls run in this process -----
+
+def test_the_actors_count_parts_by_unit_and_the_driver_sums_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from release.pii import ray_workers
+
+    monkeypatch.setattr(ray_workers, "COUNT_ROWS", 100)
+    table = spec(max_rows_per_unit=3, max_cells_per_unit=2)
+    expected = tabulate(_frame(), table, 2020, row_order=keyed_row_order(_keyed))
+    with in_process_workers(monkeypatch) as (runner, _):
+        counted = tabulate(_frame(), table, 2020, row_order=keyed_row_order(_keyed),
+                           counter=runner.count)  # type: ignore[attr-defined]
+        handed = [len(part[0].cells) for actor in runner._actors for part in actor.calls["count"]]  # type: ignore[attr-defined]
+    assert len(handed) == 3 and sum(handed) == 300  # 300 rows, 100 a part: 3 parts over 2 actors
+    assert [len(actor.calls['count']) for actor in runner._actors] == [2, 1]  # type: ignore[attr-defined]
+    assert counted.counts.tolist() == expected.counts.tolist()
+    assert (counted.rows_dropped, counted.profile) == (expected.rows_dropped, expected.profile)
+
+
+@pytest.mark.parametrize("fault", ["other code", "rows lost"])
+def test_a_worker_counting_other_code_or_losing_rows_is_refused(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    from release.errors import EnvironmentProblem
+    from release.pii import ray_workers
+
+    with in_process_workers(monkeypatch) as (runner, _):
+        worker = runner._actors[1].worker  # type: ignore[attr-defined]
+        if fault == "other code":
+            worker.checks_identity[ray_workers.CHECKS_CODE] = "0" * 64
+            message = "runs other leak checks or table counts than this machine"
+        else:
+            monkeypatch.setattr(worker, "count", lambda part: (worker.checks_identity, Counted(
+                np.zeros(part.size, dtype=np.int64), ContributionProfile(0, 0, 0), 0)))
+            message = "table counts do not add up to the rows it was given"
+        with pytest.raises(EnvironmentProblem, match=message):
+            tabulate(_frame(), spec(), 2020, row_order=keyed_row_order(_keyed), counter=runner.count)  # type: ignore[attr-defined]
