@@ -31,9 +31,9 @@ browser:  ## Debian's headless Chromium and its WebDriver, for the review packet
 # One worker (pytest-xdist) per core plus one: many tests wait on another process (the witness
 # service, Ray's workers, the browser, a CLI build's validation process) while a core idles. A
 # module's tests stay on one worker (its module fixtures and the session ledger they charge are that
-# worker's).
+# worker's). The 40 slowest tests are listed at the end: CI must stay under 20 minutes.
 test: $(STAMP) $(RAY_STAMP) browser  ## run the whole test suite (with Ray, for the --engine ray tests)
-	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope
+	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope --durations=40
 
 bench: $(STAMP)  ## run the benchmarks (not part of the tests)
 	$(BIN)/python benchmarks/run_all.py

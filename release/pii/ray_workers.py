@@ -103,7 +103,10 @@ class Worker:
 
         reference = settings[0]
         if self.configured != reference.hex():
+            from release.pii.workers import forget_values
+
             self.engine.ner_cache.clear()  # the last run's texts do not come again: its memo would only grow
+            forget_values()  # nor do its values (the leak checks' folded cells, the terms' skeletons)
             self.engine = PiiEngine(dataclasses.replace(ray.get(reference), n_process=1), self.engine)
             self.configured, self.checker = reference.hex(), None  # the previous run's checker goes
         done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
