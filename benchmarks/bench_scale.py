@@ -169,6 +169,8 @@ def release_main(args: argparse.Namespace, configs: list[str]) -> None:
         if done.returncode != 0:
             sys.exit(f"{config} exited {done.returncode}: {done.stderr[-2000:]}")
         runs[config] = json.loads(done.stdout.strip().splitlines()[-1])
+        last = runs[config]["marks"][-1]
+        print(f"{LABELS[config]}: done in {last['s']:,.0f} s, peak {last['peak_mb']:,.0f} MB", flush=True)  # a long run's
     shutil.rmtree(home, ignore_errors=True)
     total_words = sum(words.values())
     print(f"\nthe release: release fioe {LAST_YEAR - args.years + 1}-{LAST_YEAR}, {args.years} year(s) x "

@@ -82,7 +82,8 @@ def in_process_workers(monkeypatch: pytest.MonkeyPatch, jobs: int = 2) -> Iterat
 
     fake = InProcessRay()
     monkeypatch.setitem(sys.modules, "ray", fake)
-    monkeypatch.setattr(engine, "PiiEngine", lambda settings: types.SimpleNamespace(versions=lambda: dict(DRIVER)))
+    monkeypatch.setattr(engine, "PiiEngine", lambda settings, loaded=None: types.SimpleNamespace(
+        versions=lambda: dict(DRIVER), ner_cache=set()))
     try:
         yield ray_workers.RayWorkers(fake, Settings(), Execution(engine="ray", jobs=jobs), DRIVER), fake
     finally:

@@ -19,7 +19,7 @@ from conftest import contact, person, write_export
 from release import api
 from release.pii import engine as engine_module
 from release.pii.placeholders import Detection, Redacted, Replacement
-from release.stages import leakcheck
+from release.stages import leakcheck, tabulate
 
 
 class StandInEngine:
@@ -58,6 +58,9 @@ class StandInEngine:
 
     def leak_check(self, checker: leakcheck.LeakChecker, public: dict[str, pd.DataFrame]) -> list[leakcheck.Leak]:
         return checker.check(public)  # where a local engine runs them: in this process
+
+    def count(self, contributions: tabulate.Contributions) -> tabulate.Counted:
+        return tabulate.count(contributions)  # a table's group-by, where a local engine runs it: here
 
 
 def _render(text: str, spans: list[tuple[int, int, str, str, str]]) -> Redacted:

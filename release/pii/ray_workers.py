@@ -103,10 +103,7 @@ class Worker:
 
         reference = settings[0]
         if self.configured != reference.hex():
-            from release.pii.workers import forget_values
-
-            self.engine.ner_cache.clear()  # the last run's texts do not come again: its memo would only grow
-            forget_values()  # nor do its values (the leak checks' folded cells, the terms' skeletons)
+            self.forget()  # the last run's texts and values do not come again: its memos would only grow
             self.engine = PiiEngine(dataclasses.replace(ray.get(reference), n_process=1), self.engine)
             self.configured, self.checker = reference.hex(), None  # the previous run's checker goes
         done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
@@ -126,10 +123,21 @@ class Worker:
         return self.checks_identity, check_part(self.checker[1], part, shared)
 
     def count(self, part: Any) -> tuple[dict[str, str], Any]:
-        """One part of a table's group-by: its units' rows bounded and counted (``tabulate.count``)."""
-        from release.stages.tabulate import count
+        """One part of a table's group-by: which of its rows each unit keeps (``tabulate.kept``),
+        as packed bits; the driver counts them."""
+        import numpy as np
 
-        return self.checks_identity, count(part)
+        from release.stages.tabulate import kept
+
+        return self.checks_identity, np.packbits(kept(part))
+
+    def forget(self) -> None:
+        """The last run's texts, values and leak checker, let go (``RayWorkers.configure``)."""
+        from release.pii.workers import forget_values
+
+        self.engine.ner_cache.clear()
+        forget_values()
+        self.checker = None
 
 
 WORKER: type[Worker] = Worker  # the actor class (a test swaps in one that dies or disagrees)
@@ -170,7 +178,14 @@ class RayWorkers:
         self._check(driver)
         self._settings = [_guarded(lambda: self._ray.put(settings))]
         self._broadcast = None
+        self.forget()
         return self
+
+    def forget(self) -> None:
+        """Every actor lets go of the last run's texts, values and leak checker (``Worker.forget``), at
+        once: an actor that gets no unit in the next run (a year with few texts) holds no raw value
+        of an earlier one while it runs that year's leak checks and counts."""
+        _guarded(lambda: self._ray.get([actor.forget.remote() for actor in self._actors]))
 
     def _check(self, versions: dict[str, str]) -> None:
         differ = [key for key in CHECKED if versions.get(key) != self._expected[key]]
@@ -250,21 +265,26 @@ class RayWorkers:
         return leak_partitions.merged(results)
 
     def count(self, contributions: Any) -> Any:
-        """A table's group-by (``tabulate.count``) on the actors: its rows cut by unit into at least one
-        part per actor (``COUNT_ROWS`` rows a part), part ``i`` to actor ``i mod workers``, the
-        results summed (``tabulate.merged``): the counts one process gives. A part whose kept and
-        dropped rows do not add up to the rows it was given stops the run."""
+        """A table's group-by on the actors: its rows cut by unit into at least one part per actor
+        (``COUNT_ROWS`` rows a part), part ``i`` to actor ``i mod workers``; each actor says which
+        rows its units keep (``tabulate.kept``) and the counts, drops and profile are computed here
+        from the driver's own rows (``tabulate.counted``) and summed (``tabulate.merged``): the
+        counts one process gives, and the bounds verified on the rows actually kept. An answer that
+        is not one bit per row stops the run."""
+        import numpy as np
+
         from release.stages import tabulate
 
         parts = tabulate.by_unit(contributions, max(len(self._actors), -(-len(contributions.cells) // COUNT_ROWS)))
         results: list[Any] = [None] * len(parts)
-        for index, identity, counted in self._spread(self._dealt(len(parts)),
-                                                     lambda actor, index: actor.count.remote(parts[index])):
+        for index, identity, packed in self._spread(self._dealt(len(parts)),
+                                                    lambda actor, index: actor.count.remote(parts[index])):
             _check_code(identity)
-            if int(counted.counts.sum()) + counted.dropped != len(parts[index].cells):
-                raise EnvironmentProblem("a Ray worker's table counts do not add up to the rows it was given "
+            rows = len(parts[index].cells)
+            if not (isinstance(packed, np.ndarray) and packed.dtype == np.uint8 and packed.shape == (-(-rows // 8),)):
+                raise EnvironmentProblem("a Ray worker's answer for a table's rows is not one bit per row "
                                          "(nothing was written)")
-            results[index] = counted
+            results[index] = tabulate.counted(parts[index], np.unpackbits(packed, count=rows).astype(bool))
         return tabulate.merged(contributions.size, results)
 
 
@@ -358,6 +378,13 @@ def kept(execution: Execution) -> Iterator[None]:
             yield
         finally:
             _SESSION.clear()
+
+
+def forget_kept() -> None:
+    """The actors of the ``kept`` block this process is in, if it started any, let go of the last
+    run's texts and values (``RayWorkers.forget``): between the years of a run, at once."""
+    if _SESSION and _SESSION[0].workers is not None:
+        _SESSION[0].workers.forget()
 
 
 @contextlib.contextmanager

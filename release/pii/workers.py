@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,8 @@ def forget_texts() -> None:
     for engine in _WARM.values():
         engine.ner_cache.clear()
     forget_values()
+    if "release.pii.ray_workers" in sys.modules:  # and so do the actors a run of many years keeps
+        sys.modules["release.pii.ray_workers"].forget_kept()
 
 
 def forget_values() -> None:

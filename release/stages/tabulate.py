@@ -137,21 +137,20 @@ def occurrences(units: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Contributions:
-    """A table's usable rows as the group-by reads them: each row's privacy unit (an index), base
-    cell and truncation priority (a unit keeps its rows in ascending priority, ties in row order),
-    and the bounds. ``bounds`` None: a summary, every row counted (``once_per_cell``: a unit once
-    in a cell). Nothing here is raw: the units are indices, the priorities keyed."""
+    """A table's usable rows as the group-by reads them, in truncation order (a unit keeps its rows
+    in this order): each row's privacy unit (an index) and base cell, and the bounds. ``bounds``
+    None: a summary, every row counted (``once_per_cell``: a unit once in a cell). Nothing here is
+    raw, nor keyed: the units are indices, and the keyed priorities that set the order stay with
+    the caller (``tabulate``)."""
 
     units: np.ndarray
     cells: np.ndarray
-    priority: np.ndarray
     size: int                                  # base cells of the full codebook
     bounds: tuple[int, int, int] | None        # max rows per unit, max cells per unit, max rows per cell
     once_per_cell: bool = False
 
     def part(self, rows: np.ndarray) -> Contributions:
-        return Contributions(self.units[rows], self.cells[rows], self.priority[rows], self.size, self.bounds,
-                             self.once_per_cell)
+        return Contributions(self.units[rows], self.cells[rows], self.size, self.bounds, self.once_per_cell)
 
 
 @dataclass(frozen=True)
@@ -164,23 +163,34 @@ class Counted:
     dropped: int
 
 
-# Counts a table's contributions: ``count`` in this process, or cut by unit and counted on workers
+# Counts a table's contributions: ``count`` in this process, or cut by unit and bounded on workers
 # (``--engine ray``, ``release.pii.ray_workers.RayWorkers.count``): the result is the same.
 Counter = Callable[[Contributions], Counted]
 
 
-def count(contributions: Contributions) -> Counted:
-    """Bound each unit's contribution and count the kept rows per cell. Every step looks at one
-    unit's rows only (in priority order, ties in row order), so the counts of rows cut by unit
-    (``by_unit``), summed, are the counts of the whole (``merged``)."""
+def kept(contributions: Contributions) -> np.ndarray:
+    """Which rows each unit keeps within the bounds, in the rows' order (``bound_contributions``).
+    Every step looks at one unit's rows only, so rows cut by unit (``by_unit``) keep what the
+    whole keeps."""
     c = contributions
     if c.bounds is None:
-        keep = occurrences(c.units, c.cells) == 0 if c.once_per_cell else np.ones(len(c.cells), dtype=bool)
-    else:
-        keep = bound_contributions(c.units, c.cells, max_rows_per_unit=c.bounds[0], max_cells_per_unit=c.bounds[1],
-                                   max_rows_per_cell=c.bounds[2], order=np.argsort(c.priority, kind="stable"))
+        return occurrences(c.units, c.cells) == 0 if c.once_per_cell else np.ones(len(c.cells), dtype=bool)
+    return bound_contributions(c.units, c.cells, max_rows_per_unit=c.bounds[0], max_cells_per_unit=c.bounds[1],
+                               max_rows_per_cell=c.bounds[2], order=np.arange(len(c.cells)))
+
+
+def counted(contributions: Contributions, keep: np.ndarray) -> Counted:
+    """The counts per cell of the rows ``keep`` marks, their profile and the rows dropped, from the
+    caller's own rows: a keep mask from elsewhere (a worker's) decides which rows count, never what
+    they count or the profile the bounds are verified on."""
+    c = contributions
     return Counted(np.bincount(c.cells[keep], minlength=c.size).astype(np.int64),
                    contribution_profile(c.units[keep], c.cells[keep]), int((~keep).sum()))
+
+
+def count(contributions: Contributions) -> Counted:
+    """Bound each unit's contribution and count the kept rows per cell."""
+    return counted(contributions, kept(contributions))
 
 
 def by_unit(contributions: Contributions, parts: int) -> list[Contributions]:
@@ -204,9 +214,9 @@ def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Gen
              row_order: RowOrder | None = None, counter: Counter | None = None) -> TableCounts:
     """Counts of one table over its full codebook. A summary counts every row (it restates a
     public file); a protected table counts each unit's rows within the declared bounds, chosen
-    by ``row_order`` (keyed, reproducible) or else by ``rng``. The rows are read here; the
-    group-by (bounding and counting) is ``counter``'s (``count`` when None); the bounds are
-    verified here on what it returns."""
+    by ``row_order`` (keyed, reproducible) or else by ``rng``. The rows are read, and put in
+    truncation order, here; the group-by (bounding and counting) is ``counter``'s (``count`` when
+    None); the bounds are verified here on what it returns."""
     needed = {spec.privacy_unit, *spec.where, *(d.source_column for d in spec.dimensions)}
     absent = sorted(needed - set(frame.columns))
     if absent:
@@ -229,8 +239,9 @@ def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Gen
     shape = tuple(len(c) for c in categories)
     cells = np.ravel_multi_index(tuple(codes[:, usable]), shape) if usable.any() \
         else np.zeros(0, dtype=np.int64)
-    contributions = Contributions(units, cells, _priority(spec, unit_values, cells, rng, row_order),
-                                  int(np.prod(shape)), None if spec.mechanism == "summary" else
+    order = _truncation_order(spec, unit_values, cells, rng, row_order)
+    contributions = Contributions(units[order], cells[order], int(np.prod(shape)),
+                                  None if spec.mechanism == "summary" else
                                   (spec.max_rows_per_unit, spec.max_cells_per_unit, spec.rows_per_cell),
                                   once_per_cell=spec.mechanism == "summary" and spec.max_rows_per_cell == 1)
     counted = (counter or count)(contributions) if len(cells) else count(contributions)
@@ -243,18 +254,16 @@ def tabulate(frame: pd.DataFrame, spec: TableSpec, year: int, rng: np.random.Gen
         rows_outside_period=int((~inside).sum()), rows_dropped=counted.dropped, profile=counted.profile)
 
 
-def _priority(spec: TableSpec, unit_values: np.ndarray, cells: np.ndarray, rng: np.random.Generator | None,
-              row_order: RowOrder | None) -> np.ndarray:
-    """Each row's truncation priority: keyed (``row_order``), else the position of the row in one
-    random order drawn from ``rng`` (a summary truncates nothing: row order)."""
+def _truncation_order(spec: TableSpec, unit_values: np.ndarray, cells: np.ndarray,
+                      rng: np.random.Generator | None, row_order: RowOrder | None) -> np.ndarray:
+    """The rows' truncation order: by keyed priority (``row_order``; ties in row order), else one
+    random order drawn from ``rng``; a summary truncates nothing (row order)."""
     n = len(cells)
     if spec.mechanism == "summary" or n == 0:
-        return np.arange(n, dtype=np.int64)
+        return np.arange(n)
     if row_order is not None:
-        return np.asarray(row_order(spec.name, unit_values, cells), dtype=np.int64)
-    priority = np.empty(n, dtype=np.int64)
-    priority[(rng if rng is not None else np.random.default_rng()).permutation(n)] = np.arange(n)
-    return priority
+        return np.argsort(row_order(spec.name, unit_values, cells), kind="stable")
+    return (rng if rng is not None else np.random.default_rng()).permutation(n)
 
 
 # ---- the cell layout: levels (cells and margins) over the full codebook -------------------

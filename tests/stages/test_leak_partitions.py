@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import contact, person, write_export
-from in_process_ray import InProcessRay, in_process_workers
+from in_process_ray import DRIVER, InProcessRay, in_process_workers
 
 from release.config import DatasetPolicy
 from release.keys import Tokenizer
@@ -120,3 +120,28 @@ def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: D
     runner._actors[1].worker.checks_identity[CHECKS_CODE] = "0" * 64  # type: ignore[attr-defined]
     with pytest.raises(EnvironmentProblem, match="a Ray worker runs other leak checks or table counts than this machine"):
         runner.leak_check(checker, frames)  # type: ignore[attr-defined]
+
+
+def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
+        tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, InProcessRay]) -> None:
+    """``forget_texts`` (called by ``release.years`` after each year) reaches the actors a run keeps,
+    each of them, whether or not it will get a unit of the next year; so does the next year's
+    settings (``configure``)."""
+    from release.pii import ray_workers, workers as pii_workers
+    from release.run_options import Execution
+    from release.stages.leakcheck import fold_map
+
+    checker, frames = _reports(tmp_path, policy)
+    runner, _ = workers
+    runner.leak_check(checker, frames)  # type: ignore[attr-defined]
+    assert fold_map.cache_info().currsize > 0 and all(a.worker.checker for a in runner._actors)  # type: ignore[attr-defined]
+    session = ray_workers._Session(Execution(engine="ray", jobs=2), runner)  # type: ignore[arg-type]
+    ray_workers._SESSION.append(session)
+    try:
+        pii_workers.forget_texts()
+    finally:
+        ray_workers._SESSION.clear()
+    assert [len(a.calls["forget"]) for a in runner._actors] == [1, 1]  # type: ignore[attr-defined]
+    assert fold_map.cache_info().currsize == 0 and not any(a.worker.checker for a in runner._actors)  # type: ignore[attr-defined]
+    runner.configure(runner._settings, DRIVER)  # type: ignore[attr-defined]
+    assert [len(a.calls["forget"]) for a in runner._actors] == [2, 2]  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ group-by cut by privacy unit, as the Ray engine counts it, gives the same counts
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -104,17 +105,15 @@ def test_bounded_contributions_never_exceed_bounds(rows: list[tuple[int, int]], 
 @settings(max_examples=200, deadline=None)
 @given(rows=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 5)), max_size=80), parts=st.integers(1, 5),
        bounds=st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3))),
-       once_per_cell=st.booleans(), seed=st.integers(0, 2**32 - 1))
+       once_per_cell=st.booleans())
 def test_counts_cut_by_unit_and_summed_are_the_whole_counts(
-        rows: list[tuple[int, int]], parts: int, bounds: tuple[int, int, int] | None, once_per_cell: bool,
-        seed: int) -> None:
-    """Every step of the bounding looks at one unit's rows (in priority order, ties in row order), so
-    however the units are cut, the parts' counts, drops and profiles add up to the whole's. The
-    priorities tie often here, so the tie-break (row order, kept inside each part) is exercised."""
+        rows: list[tuple[int, int]], parts: int, bounds: tuple[int, int, int] | None, once_per_cell: bool) -> None:
+    """Every step of the bounding looks at one unit's rows, in the rows' order (the truncation
+    order), so however the units are cut, the parts keep what the whole keeps: their counts, drops
+    and profiles add up to the whole's."""
     units = np.array([u for u, _ in rows], dtype=np.int64)
     cells = np.array([c for _, c in rows], dtype=np.int64)
-    priority = np.random.default_rng(seed).integers(0, 4, len(rows))
-    whole = Contributions(units, cells, priority, 6, bounds, once_per_cell=once_per_cell)
+    whole = Contributions(units, cells, 6, bounds, once_per_cell=once_per_cell)
     expected = count(whole)
     cut = by_unit(whole, parts)
     assert sorted(np.concatenate([p.cells for p in cut]).tolist()) == sorted(cells.tolist())
@@ -151,8 +150,9 @@ def test_a_table_counted_in_parts_is_the_table_counted_here() -> None:
 
 
 def test_the_driver_verifies_the_bounds_on_what_the_counter_returns() -> None:
-    """A counter (a worker) whose kept rows break the declared bounds blocks the table: the bounds
-    OpenDP is told about are checked here, not taken on the worker's word."""
+    """A counter whose result breaks the declared bounds blocks the table: the bounds OpenDP is told
+    about are checked on what the counter returns (the Ray engine's counter computes that result on
+    the driver from the rows its workers keep: ``test_a_worker_keeping_rows_past_the_bounds_...``)."""
     def careless(contributions: Contributions) -> Counted:
         return Counted(np.bincount(contributions.cells, minlength=contributions.size), ContributionProfile(9, 1, 1), 0)
 
@@ -162,7 +162,9 @@ def test_the_driver_verifies_the_bounds_on_what_the_counter_returns() -> None:
 
 # ---- the driver's side under --engine ray (RayWorkers.count), Ray's calls run in this process -----
 
-def test_the_actors_count_parts_by_unit_and_the_driver_sums_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_actors_bound_parts_by_unit_and_the_driver_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part goes to an actor as unit indices and cells in truncation order (no raw value, no
+    keyed priority); the actor answers with one bit per row, and the counts are the local ones."""
     from release.pii import ray_workers
 
     monkeypatch.setattr(ray_workers, "COUNT_ROWS", 100)
@@ -171,26 +173,46 @@ def test_the_actors_count_parts_by_unit_and_the_driver_sums_them(monkeypatch: py
     with in_process_workers(monkeypatch) as (runner, _):
         counted = tabulate(_frame(), table, 2020, row_order=keyed_row_order(_keyed),
                            counter=runner.count)  # type: ignore[attr-defined]
-        handed = [len(part[0].cells) for actor in runner._actors for part in actor.calls["count"]]  # type: ignore[attr-defined]
-    assert len(handed) == 3 and sum(handed) == 300  # 300 rows, 100 a part: 3 parts over 2 actors
-    assert [len(actor.calls['count']) for actor in runner._actors] == [2, 1]  # type: ignore[attr-defined]
+        sent = [args[0] for actor in runner._actors for args in actor.calls["count"]]  # type: ignore[attr-defined]
+        assert [len(actor.calls["count"]) for actor in runner._actors] == [2, 1]  # type: ignore[attr-defined]
+    assert len(sent) == 3 and sum(len(part.cells) for part in sent) == 300  # 300 rows, 100 a part, 2 actors
+    assert {f.name for f in dataclasses.fields(sent[0])} == {"units", "cells", "size", "bounds", "once_per_cell"}
+    assert all(part.units.dtype == part.cells.dtype == np.int64 for part in sent)
     assert counted.counts.tolist() == expected.counts.tolist()
     assert (counted.rows_dropped, counted.profile) == (expected.rows_dropped, expected.profile)
 
 
-@pytest.mark.parametrize("fault", ["other code", "rows lost"])
-def test_a_worker_counting_other_code_or_losing_rows_is_refused(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+def _answer(fault: str, part: Contributions) -> object:
+    rows = len(part.cells)
+    return {"short": np.packbits(np.ones(rows - 8, dtype=bool)),
+            "counts": count(part),
+            "wide": np.ones(-(-rows // 8), dtype=np.int64)}[fault]
+
+
+@pytest.mark.parametrize("fault", ["other code", "short", "counts", "wide"])
+def test_a_worker_on_other_code_or_answering_other_than_a_bit_per_row_is_refused(
+        monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     from release.errors import EnvironmentProblem
     from release.pii import ray_workers
 
     with in_process_workers(monkeypatch) as (runner, _):
         worker = runner._actors[1].worker  # type: ignore[attr-defined]
+        message = "is not one bit per row"
         if fault == "other code":
             worker.checks_identity[ray_workers.CHECKS_CODE] = "0" * 64
             message = "runs other leak checks or table counts than this machine"
         else:
-            monkeypatch.setattr(worker, "count", lambda part: (worker.checks_identity, Counted(
-                np.zeros(part.size, dtype=np.int64), ContributionProfile(0, 0, 0), 0)))
-            message = "table counts do not add up to the rows it was given"
+            monkeypatch.setattr(worker, "count", lambda part: (worker.checks_identity, _answer(fault, part)))
         with pytest.raises(EnvironmentProblem, match=message):
+            tabulate(_frame(), spec(), 2020, row_order=keyed_row_order(_keyed), counter=runner.count)  # type: ignore[attr-defined]
+
+
+def test_a_worker_keeping_rows_past_the_bounds_blocks_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counts and the profile the bounds are verified on are computed on the driver from the
+    rows the worker says are kept: a worker that keeps every row cannot claim a profile within them."""
+    with in_process_workers(monkeypatch) as (runner, _):
+        worker = runner._actors[0].worker  # type: ignore[attr-defined]
+        monkeypatch.setattr(worker, "count", lambda part: (worker.checks_identity,
+                                                           np.packbits(np.ones(len(part.cells), dtype=bool))))
+        with pytest.raises(BlockingFinding, match="exceeds the declared bounds"):
             tabulate(_frame(), spec(), 2020, row_order=keyed_row_order(_keyed), counter=runner.count)  # type: ignore[attr-defined]
