@@ -297,15 +297,20 @@ def _check_code(identity: dict[str, str]) -> None:
 @functools.cache
 def checks_code_digest() -> str:
     """SHA-256 of the code the actors run besides the engine (the leak checks, ``leakcheck`` and
-    ``leak_partitions``, and the tables' group-by, ``tabulate``): a worker reports it with every
-    such result, and a worker running another version of it is refused, as one running another
-    model or rules is."""
+    ``leak_partitions``, and the tables' group-by, ``tabulate``) and of the numpy and pandas
+    versions it runs on (their grouping decides which rows a unit keeps): a worker reports it with
+    every such result, and a worker running another version of any is refused, as one running
+    another model or rules is."""
+    import numpy
+    import pandas
+
     from release.stages import leak_partitions, leakcheck, tabulate
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"numpy {numpy.__version__}\x1fpandas {pandas.__version__}\x1f".encode())
     for module in (leakcheck.__file__, leak_partitions.__file__, tabulate.__file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()
+
 
 def _guarded(call: Callable[[], Any]) -> Any:
     """Ray's errors as ours: a worker's own ReleaseError as it was raised, the rest by type only

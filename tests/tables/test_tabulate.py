@@ -216,3 +216,17 @@ def test_a_worker_keeping_rows_past_the_bounds_blocks_the_table(monkeypatch: pyt
                                                            np.packbits(np.ones(len(part.cells), dtype=bool))))
         with pytest.raises(BlockingFinding, match="exceeds the declared bounds"):
             tabulate(_frame(), spec(), 2020, row_order=keyed_row_order(_keyed), counter=runner.count)  # type: ignore[attr-defined]
+
+
+def test_the_checks_digest_names_the_numpy_and_pandas_a_worker_groups_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker on another pandas (or numpy) may keep other rows of a unit: its digest differs, and
+    the driver refuses it as a worker on other code (above)."""
+    from release.pii import ray_workers
+
+    here = ray_workers.checks_code_digest()
+    ray_workers.checks_code_digest.cache_clear()
+    monkeypatch.setattr(pd, "__version__", "0.0.0")
+    try:
+        assert ray_workers.checks_code_digest() != here
+    finally:
+        ray_workers.checks_code_digest.cache_clear()
