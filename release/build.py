@@ -17,7 +17,7 @@ model's); redaction and each round's second scan in ``--jobs`` forked workers
 round's public frames and leak checks in this process meanwhile (``alongside``); under Ray the
 leak checks' rows go to the actors too (``engine.leak_check``: the driver computes only what
 they share across rows, and merges), and so do the tables' group-bys (``engine.count``: rows cut
-by privacy unit, bounded and counted there, summed here). Results come back in order either way:
+by privacy unit and bounded there, counted here from the rows each unit keeps). Results come back in order either way:
 the outputs do not depend on where the work ran.
 """
 

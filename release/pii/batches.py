@@ -86,7 +86,7 @@ class UnitRunner(Protocol):
         ...
 
     def count(self, contributions: Contributions) -> Counted:
-        """``tabulate.count(contributions)``, the rows cut by unit and counted on the workers."""
+        """``tabulate.count(contributions)``, the rows cut by unit and bounded on the workers."""
         ...
 
 
@@ -199,8 +199,8 @@ class Batcher:
 
     def count(self, contributions: Contributions) -> Counted:
         """A table's group-by (``release.stages.tabulate.count``) where this engine's work runs: here
-        for a local engine, on the runner's workers, cut by privacy unit and summed, when there is
-        one (``--engine ray``). The counts are the same either way."""
+        for a local engine; bounded on the runner's workers, cut by privacy unit, when there is one
+        (``--engine ray``). The counts are the same either way."""
         from release.stages import tabulate
 
         if self.runner is None:

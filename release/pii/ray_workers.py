@@ -17,10 +17,11 @@ The same actors run each verify round's leak checks in row partitions (``leak_ch
 build's checker sent to the object store once and kept by each actor for every round, so a
 cluster's driver does not search the whole corpus itself; the leaks come back merged in the
 order one process gives (``release.stages.leak_partitions``). And the tables' group-by
-(``count``): each table's rows cut by privacy unit, each part bounded and counted on an actor,
-the small results (counts per cell, the bounds' profile) summed here; the driver keeps reading
-the rows, the keyed truncation priorities (the key never leaves it), the bounds' verification,
-the noise, suppression, the ledger and publish.
+(``count``): each table's rows, in their keyed truncation order, cut by privacy unit; each actor
+bounds its part's units and answers one bit per row, kept or not; the counts, the drops and the
+profile the bounds are verified on are computed here from the driver's own rows. The driver keeps
+reading the rows, the keyed priorities (the key never leaves it), the noise, suppression, the
+ledger and publish.
 
 Fail closed: every actor reports its versions (model fingerprint, rules digest) when it starts
 and its fingerprint and digest with every result (with a leak check's or a count's result, the
@@ -102,10 +103,9 @@ class Worker:
         from release.pii.engine import PiiEngine
 
         reference = settings[0]
-        if self.configured != reference.hex():
-            self.forget()  # the last run's texts and values do not come again: its memos would only grow
+        if self.configured != reference.hex():  # the last run's memos and checker went with ``forget``
             self.engine = PiiEngine(dataclasses.replace(ray.get(reference), n_process=1), self.engine)
-            self.configured, self.checker = reference.hex(), None  # the previous run's checker goes
+            self.configured = reference.hex()
         done, _ = self.engine._work(unit)  # the windows it tagged stay in this actor's cache
         return self.identity, done
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -69,8 +68,9 @@ def forget_texts() -> None:
     for engine in _WARM.values():
         engine.ner_cache.clear()
     forget_values()
-    if "release.pii.ray_workers" in sys.modules:  # and so do the actors a run of many years keeps
-        sys.modules["release.pii.ray_workers"].forget_kept()
+    from release.pii import ray_workers  # imports no Ray: it only asks a kept session's actors, if any
+
+    ray_workers.forget_kept()  # and so do the actors a run of many years keeps
 
 
 def forget_values() -> None:
