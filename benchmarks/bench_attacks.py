@@ -79,9 +79,9 @@ import yaml
 from scipy.optimize import linprog
 
 if TYPE_CHECKING:
-    from release.keys import Tokenizer
+    from release.keys.hmac import Tokenizer
     from release.stages.tabulate import TableCounts
-    from release.tables_spec import TableSpec
+    from release.config.tables import TableSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -383,11 +383,11 @@ def _lp_range(vector: np.ndarray, a_eq: list[np.ndarray], b_eq: list[float], a_u
 def _table_frames(rules: Path, dataset: str, raw: Path, year: int,
                   tokenizer: Tokenizer) -> tuple[dict[str, pd.DataFrame], list[TableSpec]]:
     """The dataset's table frames (load, generalize, derive, as a build does) and its table specs."""
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.datasets import DeriveContext, deriver
     from release.stages.generalize import generalize
     from release.stages.load import load_export
-    from release.tables import load_tables_policy
+    from release.build.tables import load_tables_policy
 
     policy = load_policy(rules / f"{dataset}.yaml")
     loaded = load_export(raw, policy, year)
@@ -449,7 +449,7 @@ def tables_only_rules(rules: Path) -> Path:
 def true_cells(rules: Path, raw: Path, dataset: str, years: set[int]) -> Truth:
     """Every cell of the dataset's tables, counted from the raw export through the library (load,
     derive, tabulate: no suppression): the truth the protection levels are judged against."""
-    from release.keys import Tokenizer
+    from release.keys.hmac import Tokenizer
     from release.stages.tabulate import level_labels
 
     out: Truth = {}
@@ -506,9 +506,9 @@ def true_people(persons: pd.DataFrame, key: bytes) -> list[str]:
     does): the build's person key (a keyed surname and date of birth, or person_id), matched on the
     report's public pseudonym and the person's place in it. A row without a person key is a person
     of its own."""
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.datasets.fioe import person_keys
-    from release.keys import derive_keys
+    from release.keys.hmac import derive_keys
     from release.stages.juvenile import public_report_key
     from release.stages.load import load_export
 
@@ -625,7 +625,7 @@ def margin_bias(draws: int, key: bytes) -> dict[str, tuple[float, float, float]]
     zero, and over grand totals, in noise SDs of that margin's estimate. (A margin whose true count
     is near zero is biased up by the floor at zero whatever the method; the old one-shot rounding
     moved the grand total itself.)"""
-    from release.keys import Tokenizer
+    from release.keys.hmac import Tokenizer
     from release.stages import noise
     from release.stages.postprocess import postprocess, variance_factor
 

@@ -59,7 +59,7 @@ def _filled(rows: list[dict[str, str]], column: str) -> int:
 
 def _policy_rules(policy_file: str) -> dict[tuple[str, str], str]:
     """(raw file, column) -> why the policy does not publish it (its rule type and reason)."""
-    from release.config import load_policy
+    from release.config.policy import load_policy
 
     policy = load_policy(ROOT / "redaction_rules" / policy_file)
     return {(fp.raw_file, name): f"{rule.type}: {getattr(rule, 'reason', '') or getattr(rule, 'term', '')}"

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from release.config import DatasetPolicy, InputLimits, load_policy
+from release.config.policy import DatasetPolicy, InputLimits, load_policy
 from release.errors import InputError
 from release.stages import load_csv
 from release.stages.generalize import reads_as_street, strip_house_number

@@ -12,7 +12,7 @@ exactly its verify rounds replayed (and how many a reviewer touched), its status
 (each problem on an honest build is a false alarm), and the wall time of the build and of the audit. Develop on 2019 and 2020; 2022 is
 kept for final figures. The City's 2022 file holds another column's values in ``weather`` (a shifted
 export): the build blocks and its packet says to re-export it, or to set the column to ``drop`` and
-regenerate the suites (``python -m release.suite_domains --rules DIR --expectations DIR``); ``--rules``
+regenerate the suites (``python -m release.config.suite_domains --rules DIR --expectations DIR``); ``--rules``
 and ``--expectations`` give such copies (outside the project).
 
 Exit status: 0 reported; 4 the City's files are absent.

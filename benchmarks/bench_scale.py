@@ -6,7 +6,7 @@ narratives), written as one export folder per year. Each
 configuration runs in a fresh process, so its peak memory is its own:
   local --jobs 1, local --jobs 2, --engine ray with 2 workers (in-process Ray).
 
-**The release** (default): ``release fioe FIRST-LAST --input CORPUS`` (``release.years``), every
+**The release** (default): ``release fioe FIRST-LAST --input CORPUS`` (``release.build.years``), every
 stage of every year, each year its own bundle. After each year the child records the seconds
 since the run started and the driver's peak RSS so far (``getrusage``: this process only, not the
 forked workers nor the Ray actors). Printed: per run, words/s over the whole corpus and the peak;
@@ -73,7 +73,7 @@ def one(config: str, years: int, reports: int) -> dict[str, float]:
     """One configuration in this process: the corpus, the engine, one redaction pass."""
     from release.pii.engine import EngineSettings
     from release.pii.workers import open_engine
-    from release.run_options import Execution
+    from release.build.options import Execution
 
     engine_name, jobs = CONFIGS[config]
     texts, terms, officers = corpus(years, reports)
@@ -97,7 +97,7 @@ def write_corpus(folder: Path, years: int, reports: int) -> dict[int, int]:
     import csv
 
     from release.api import BuildOptions, resolve, write_sample
-    from release.config import FREE_TEXT_TYPES
+    from release.config.policy import FREE_TEXT_TYPES
 
     words: dict[int, int] = {}
     for year in range(LAST_YEAR - years + 1, LAST_YEAR + 1):
@@ -134,7 +134,7 @@ def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
     """One configuration in this process: ``release fioe FIRST-LAST`` over the corpus, with the
     seconds and peak RSS after each year."""
     from release.api import BuildOptions, build_release
-    from release.run_options import Execution
+    from release.build.options import Execution
 
     engine_name, jobs = CONFIGS[config]
     first = LAST_YEAR - years + 1
@@ -147,7 +147,7 @@ def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
         marks.append({"year": options.year, "s": time.perf_counter() - start, "peak_mb": _rss_mb()})
         return result
 
-    from release import years as years_module
+    from release.build import years as years_module
     clock = StageClock()
     options = BuildOptions(dataset="fioe", year=first, input_dir=corpus_dir, out_dir=out, progress=clock,
                            generation=SHAPE, execution=Execution(engine=engine_name, jobs=jobs))

@@ -3,7 +3,7 @@
 The synthetic-data generator keeps its own entry point, ``python -m release.synth``.
 """
 
-from cli import main
+from release.cli import main
 
 if __name__ == "__main__":
     main()

@@ -1,27 +1,27 @@
 """The public surface: one function per CLI command, and nothing that prints.
 
-``cli.py`` (and benchmarks, scripts and tests) call ``release.api.X``; the work lives in
+``release.cli`` (and benchmarks, scripts and tests) call ``release.api.X``; the work lives in
 the modules each name comes from:
 
-- ``release.run_options`` — BuildOptions, Execution (``--engine``, ``--jobs``, ``--address``), Progress, Resolved, resolve
-- ``release.build`` — build_release (the stage order), validate_table
-- ``release.years`` — build_years (a range of years, one export folder each, one after the other)
-- ``release.assemble`` — the draft bundle's files and manifest
-- ``release.budget_run`` — the run's privacy budget, ledger_path, budget_report
-- ``release.scan`` — scan_file; ``release.sample_writer`` — write_sample
-- ``release.governance_api`` — list, review, decide, keygen, approve, publish, audit
+- ``release.build.options`` — BuildOptions, Execution (``--engine``, ``--jobs``, ``--address``), Progress, Resolved, resolve
+- ``release.build.orchestrator`` — build_release (the stage order), validate_table
+- ``release.build.years`` — build_years (a range of years, one export folder each, one after the other)
+- ``release.build.assemble`` — the draft bundle's files and manifest
+- ``release.privacy.budget`` — the run's privacy budget, ledger_path, budget_report
+- ``release.audit.scan`` — scan_file; ``release.synth.sample_writer`` — write_sample
+- ``release.governance.api`` — list, review, decide, keygen, approve, publish, audit
 - ``release.doctor`` — doctor (is this machine ready: model, engine, key, rules, ledger, browser)
-- ``release.witness_service`` — witness_serve, witness_init_key, witness_void (the ledger's witness service)
-- ``release.witness_counts`` — witness_counts_key (the key its draw statements commit to their counts under)
-- ``release.ledger_recover`` — witness_recover (the ledger adopts what its witness service holds)
+- ``release.witness.service`` — witness_serve, witness_init_key, witness_void (the ledger's witness service)
+- ``release.witness.counts`` — witness_counts_key (the key its draw statements commit to their counts under)
+- ``release.privacy.ledger_recover`` — witness_recover (the ledger adopts what its witness service holds)
 """
 
 from __future__ import annotations
 
-from release.build import build_release, validate_table
-from release.budget_run import budget_report, ledger_path
+from release.build.orchestrator import build_release, validate_table
+from release.privacy.budget import budget_report, ledger_path
 from release.doctor import doctor
-from release.governance_api import (
+from release.governance.api import (
     approve_release,
     audit_release,
     key_is_encrypted,
@@ -34,19 +34,19 @@ from release.governance_api import (
     serve_review,
     verify_published,
 )
-from release.run_options import BuildOptions, Execution, Progress, Resolved, Silent, resolve
-from release.sample_writer import write_sample
-from release.scan import scan_file
-from release.ledger_recover import recover as witness_recover
-from release.witness_counts import make_key_file as witness_counts_key
-from release.witness_service import init_key as witness_init_key
-from release.witness_service import serve as witness_serve
-from release.witness_service import void as witness_void
-from release.years import build_years as _build_years
+from release.build.options import BuildOptions, Execution, Progress, Resolved, Silent, resolve
+from release.synth.sample_writer import write_sample
+from release.audit.scan import scan_file
+from release.privacy.ledger_recover import recover as witness_recover
+from release.witness.counts import make_key_file as witness_counts_key
+from release.witness.service import init_key as witness_init_key
+from release.witness.service import serve as witness_serve
+from release.witness.service import void as witness_void
+from release.build.years import build_years as _build_years
 
 
 def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, object]:
-    """``release DATASET FIRST-LAST --input EXPORTS``: each year built as its own release (release.years)."""
+    """``release DATASET FIRST-LAST --input EXPORTS``: each year built as its own release (release.build.years)."""
     return _build_years(options, years, build_release)
 
 

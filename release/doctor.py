@@ -24,19 +24,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from release import manifest_parts, paths
-from release.bundles import DATASETS, all_bundles
-from release.config import load_policy
+from release import paths
+
+from release.bundle import manifest_parts
+from release.bundle.places import DATASETS, all_bundles
+from release.config.policy import load_policy
 from release.errors import ReleaseError
-from release.generations import policy_names
-from release.keys import master_key, master_key_id
-from release.ledger import caps_in_force
+from release.datasets.generations import policy_names
+from release.keys.hmac import master_key, master_key_id
+from release.privacy.ledger import caps_in_force
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.ray_workers import INSTALL
-from release.run_options import Progress, Silent
+from release.build.options import Progress, Silent
 from release.stages.publish import MANIFEST
-from release.trust import load_signers
+from release.config.trust import load_signers
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def key_check(out_dir: Path) -> Check:
 def rules_check(rules_dir: Path | None) -> Check:
     folder, origin = paths.chosen_dir("redaction_rules", rules_dir)
     try:
-        for name in policy_names(DATASETS):  # a dataset's own, or one per generation (release.generations)
+        for name in policy_names(DATASETS):  # a dataset's own, or one per generation (release.datasets.generations)
             load_policy(folder / f"{name}.yaml")
         signers = load_signers(folder)
     except ReleaseError as exc:
@@ -157,15 +159,15 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
     every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
     guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
-    from release import trusted_units
-    from release.privacy_policy import (
+    from release.governance import trusted_units
+    from release.config.privacy import (
         WitnessService,
         authoritative_ledger,
         existing_ledger,
         load_privacy_policy,
         witness_for,
     )
-    from release.witness import check as witness_check
+    from release.witness.anchor import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
         path, spec = authoritative_ledger(rules, explicit)
@@ -178,7 +180,7 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     if unanchored:
         return Check("ledger", "fail", f"{path}: {unanchored[0]}", 6)
     # a declared unit's spend counts the stray charges it absorbs; a stray charge none absorbs is named
-    # (the audit prints the fix: release.trusted_units)
+    # (the audit prints the fix: release.governance.trusted_units)
     caps, spent = caps_in_force(entries), trusted_units.counted(entries, policy)
     over = sorted(u for u, rho in spent.items()
                   if rho > min(caps.get(u, math.inf), policy.units[u].cap_rho) * (1 + 1e-12))
@@ -202,8 +204,8 @@ def _service_check(spec: object, detail: str, over: list[str], rules: Path) -> C
     """The service tier: a fresh head signed by the pinned key, and who keeps the service."""
     import socket
 
-    from release.privacy_policy import witness_for
-    from release.witness_places import socket_exposure
+    from release.config.privacy import witness_for
+    from release.witness.places import socket_exposure
     witness = witness_for(spec)  # type: ignore[arg-type]
     try:
         statement = witness.statement()  # type: ignore[union-attr]
@@ -239,9 +241,9 @@ def _service_check(spec: object, detail: str, over: list[str], rules: Path) -> C
 
 def _counts_key_problem(served: object) -> str | None:
     """Why the service cannot make draws a build here takes: no counts key, or another one than this
-    machine's HMAC key derives (``release.witness_counts``); None when it can (or no key is here)."""
-    from release.keys import existing_key
-    from release.witness_counts import from_master
+    machine's HMAC key derives (``release.witness.counts``); None when it can (or no key is here)."""
+    from release.keys.hmac import existing_key
+    from release.witness.counts import from_master
     if served is None:
         return ("it was started without --counts-key, so it makes no draw: make the key where the HMAC key is "
                 "(release witness counts-key --out FILE) and restart it with --counts-key FILE")
@@ -261,7 +263,7 @@ def _declarations_problem(served: object, rules: Path) -> str | None:
     """Why the service does not draw by these rules' declarations: it was started without --rules (it
     makes no draw), or it holds other declarations (it reads them once, at start); None when it does
     (or these rules do not load: the rules check reports that)."""
-    from release.witness_declared import load_declared
+    from release.witness.declared import load_declared
     if served is None:
         return ("it was started without --rules, so it makes no draw: restart it with --rules DIR, the "
                 "organisation's trusted rules folder")

@@ -125,7 +125,7 @@ def finite_number(value: object) -> float | None:
 def manifest_privacy(manifest: Mapping[str, object]) -> Mapping[str, Any]:
     """A manifest's ``privacy`` section, or an empty one when it is missing or not an object
     (a damaged manifest is the integrity checks' to report, not this reader's)."""
-    from release.manifest_parts import with_item_fields
+    from release.bundle.manifest_parts import with_item_fields
 
     privacy = manifest.get("privacy")
     # a bundle's measurements and spends with their charges' hashes, which its private part keeps (round 31, R1)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from release.approvals import keygen
-from release.config import DatasetPolicy, load_policy
+from release.keys.signing import keygen
+from release.config.policy import DatasetPolicy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def person(fc_num: str, **values: str) -> dict[str, str]:
 def public_key(report: str, dataset: str = "fioe", year: int = 2020) -> str:
     """The pseudonym a report is published under, under the tests' HMAC key (what an auditor
     holding the key recomputes; the public files never map it back)."""
-    from release.keys import derive_keys, existing_key
+    from release.keys.hmac import derive_keys, existing_key
     from release.stages.juvenile import public_report_key
 
     master = existing_key()
@@ -116,7 +116,7 @@ def tiny_export(tmp_path: Path) -> Path:
 def authoritative_ledger() -> Path:
     """The ledger the shipped privacy policy names (``~/.local/share/release/...``), under the
     current ``$HOME``: the tests give each test a home of its own, as each deployment has one."""
-    from release.privacy_policy import load_privacy_policy
+    from release.config.privacy import load_privacy_policy
     rules = ROOT / "redaction_rules"
     return load_privacy_policy(rules).ledger_path(rules)
 
@@ -284,7 +284,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
     """The CLI through click's runner: (exit code, stdout, stderr)."""
     from click.testing import CliRunner
 
-    import cli
+    from release import cli
     result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
@@ -306,10 +306,10 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     """A reviewer's key signs the bundle as it is, without ``release approve`` (its checks skipped): the
     approval line and its seal of the bundle's private part (``gate.approve`` writes both), which is what
     publish and the audit must check again."""
-    from release.approvals import append_record, insert_record, load_private_key, sign_record, utc_now
-    from release.manifest_parts import private_sha256
+    from release.keys.signing import append_record, insert_record, load_private_key, sign_record, utc_now
+    from release.bundle.manifest_parts import private_sha256
     from release.stages.publish import sha256_file
-    from release.trust import APPROVALS, SEALS, seal_fields
+    from release.config.trust import APPROVALS, SEALS, seal_fields
 
     private = load_private_key(key)
     digest = sha256_file(bundle / "manifest.json")
@@ -325,7 +325,7 @@ def rehash_kept(bundle: Path) -> None:
     them would (since round 31 they are listed there, ``bundle_files``, not in manifest.json)."""
     import json
 
-    from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
+    from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
     from release.stages.publish import sha256_file
 
     path = bundle / PRIVATE_FILE

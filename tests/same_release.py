@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import invoke
 
-from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, PRIVATE_NESTED
+from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, PRIVATE_NESTED
 from release.synth.fioe import SyntheticFioe, generate_fioe, write_fioe
 
 REPORTS = 60

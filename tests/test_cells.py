@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from release.cells import is_formula, safe_cell, safe_frame, strip_invisible
+from release.stages.cells import is_formula, safe_cell, safe_frame, strip_invisible
 
 
 @pytest.mark.parametrize(

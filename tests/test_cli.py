@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from release.keys import keys_for_manifest, load_or_create_key
-from release.log import verify_log
+from release import cli
+from release.keys.hmac import keys_for_manifest, load_or_create_key
+from release.bundle.log import verify_log
 from release.stages.leakcheck import has_house_number
 from release.stages.publish import sha256_file
 from release.synth.fioe import generate_fioe, write_fioe
-from release.gate import read_manifest
+from release.governance.gate import read_manifest
 
 COMMANDS = sorted(cli.main.commands)  # every command, the eight dataset builds included
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import contact, new_signer, person, trusted_rules, write_export
 
-import cli
+from release import cli
 
 NAME = "Zebulon Quartermaine"  # a fictitious subject (conftest.person)
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import authoritative_ledger, new_signer, trusted_rules
 
-import cli
+from release import cli
 from release import doctor
-from release.keys import master_key_id
+from release.keys.hmac import master_key_id
 
 KEY = "15983391c81a361132291c6edd8e40bcd22071b0ea77ae06231dbefb26b99081"  # 32 random bytes, as hex
 CHECKS = ["model", "pii engine", "hmac key", "rules", "expectations", "ledger", "ray", "browser"]

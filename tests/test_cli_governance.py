@@ -129,7 +129,7 @@ def test_a_passphrase_protected_key_is_asked_for(built: tuple[Path, Path], tmp_p
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    import cli
+    from release import cli
 
     _, original = built
     out = _fresh_copy(original, tmp_path)

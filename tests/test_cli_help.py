@@ -1,5 +1,5 @@
 """The command line itself (issue #13, item 4): help with examples on every command, a README
-that lists every command, `python -m release` and `python cli.py`, dataset names checked
+that lists every command, `python -m release` and `python -m release.cli`, dataset names checked
 with did-you-mean suggestions, and options from the environment."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import cli
-from release.bundles import DATASETS
+from release import cli
+from release.bundle.places import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(cli.main.commands)
@@ -51,7 +51,7 @@ def test_the_readme_lists_every_command() -> None:
     assert re.findall(r"`([a-z_]+)`", named.group(1)) == list(DATASETS)
 
 
-@pytest.mark.parametrize("entry", [["-m", "release"], [str(ROOT / "cli.py")]], ids=["python-m-release", "python-cli-py"])
+@pytest.mark.parametrize("entry", [["-m", "release"], ["-m", "release.cli"]], ids=["python-m-release", "python-m-release-cli"])
 def test_every_command_is_reachable_from_python(entry: list[str], tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120, check=False)

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, contact, person, write_export
 
-import cli
-from release.config import load_policy
+from release import cli
+from release.config.policy import load_policy
 
 _POLICY = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
 # Published as the City publishes them, so a name there is published by design: officers'

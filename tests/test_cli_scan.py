@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import cli
+from release import cli
 from conftest import write_csv
 
 ROWS = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from release.config import RULE_TYPES, load_policy
+from release.config.policy import RULE_TYPES, load_policy
 from release.errors import ConfigError
 
 BROKEN = sorted((Path(__file__).parent / "data" / "broken_policies").glob("*.yaml"))

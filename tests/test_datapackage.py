@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import small_fioe_build, valid_typed_package
 
-from release.linkage import ADULT_BAND_LABELS
-from release.portal import iso_date
+from release.privacy.linkage import ADULT_BAND_LABELS
+from release.config.portal import iso_date
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +101,9 @@ def test_a_file_checked_but_never_written_is_checked_in_portal_form() -> None:
     month reads as the first of that month with precision ``month``, as in a published file."""
     import pandas as pd
 
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.model import Tables
-    from release.portal import portal_form
+    from release.config.portal import portal_form
 
     shipped = load_policy(Path(__file__).resolve().parents[1] / "redaction_rules" / "shootings.yaml")
     victims = shipped.files["victims"].model_copy(update={"publish": False})

@@ -243,7 +243,7 @@ CASES: dict[str, Row] = {
 
 def _serve_broken_rules(w: World) -> list[str]:
     """``witness serve --rules`` on a folder whose privacy.yaml does not load: it would draw by nothing."""
-    from release.witness_service import init_key
+    from release.witness.service import init_key
     init_key(w.tmp / "rules-test.key")
     return ["witness", "serve", "--dir", str(w.tmp / "rules-store"), "--key", str(w.tmp / "rules-test.key"),
             "--rules", w.broken("privacy.yaml", "units: ["), "--socket", str(w.tmp / "r.sock")]
@@ -251,7 +251,7 @@ def _serve_broken_rules(w: World) -> list[str]:
 
 def _void(w: World) -> list[str]:
     """``witness void`` on a store that holds nothing yet: nothing to take out of its live chain."""
-    from release.witness_service import init_key
+    from release.witness.service import init_key
     init_key(w.tmp / "void.key")
     return ["witness", "void", "--dir", str(w.tmp / "void-store"), "--key", str(w.tmp / "void.key"), "--from", "5"]
 

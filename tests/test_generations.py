@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, invoke
 
-from release import generations
-from release.config import load_policy
+from release.datasets import generations
+from release.config.policy import load_policy
 from release.errors import ConfigError, InputError
 from release.synth.fioe import generate_fioe, write_fioe
 from release.synth.fioe_legacy import generate_fioe_legacy, write_fioe_legacy

@@ -1,4 +1,4 @@
-"""The build's frozen heap (release.heap): frozen while a build runs, unfrozen when it ends,
+"""The build's frozen heap (release.build.heap): frozen while a build runs, unfrozen when it ends,
 so a long-running process (``review --serve``) collects a build's cyclic garbage afterwards."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from release import heap
+from release.build import heap
 
 
 class _Node:

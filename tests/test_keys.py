@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from release.approvals import hkdf_sha256
+from release.keys.signing import hkdf_sha256
 from release.errors import EnvironmentProblem
-from release.keys import (Tokenizer, derive_keys, keys_for_manifest, legacy_keys, load_or_create_key, master_key,
+from release.keys.hmac import (Tokenizer, derive_keys, keys_for_manifest, legacy_keys, load_or_create_key, master_key,
                           purpose_labels)
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from release.keys import derive_keys, normalize_value
-from release.log import build_log, verify_log
+from release.keys.hmac import derive_keys, normalize_value
+from release.bundle.log import build_log, verify_log
 from release.model import RedactionEvent
 
 KEYS = derive_keys(b"k" * 64, "fioe", 2020)

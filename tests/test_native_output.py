@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from release.native_output import quiet_stdout
+from release.stages.native_output import quiet_stdout
 
 
 def test_writes_to_the_descriptor_are_silenced_and_it_is_restored(capfd: pytest.CaptureFixture[str]) -> None:

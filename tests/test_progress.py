@@ -11,7 +11,7 @@ from conftest import Recorder, write_csv
 from rich.console import Console
 
 from release import api
-from release.progress_bars import RichProgress
+from release.terminal.progress import RichProgress
 
 
 def _terminal() -> tuple[RichProgress, io.StringIO]:

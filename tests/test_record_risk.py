@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from release.errors import ConfigError
-from release.keys import Tokenizer
-from release.privacy_policy import PrivacyPolicy, RiskSpec
-from release.record_risk import assess, generalize, generalize_all, measure
+from release.keys.hmac import Tokenizer
+from release.config.privacy import PrivacyPolicy, RiskSpec
+from release.privacy.record_risk import assess, generalize, generalize_all, measure
 
 TOKENIZER = Tokenizer(b"r" * 64)
 PERSONS = pd.DataFrame({
@@ -109,7 +109,7 @@ def test_a_quasi_identifier_is_measured_with_its_precision_columns_as_the_portal
     date carries its precision. Measured without them every banded age falls in one class (an understated
     risk); with them (``companions``: the policy's derived columns of each column) the published files
     measure as the frame before its portal form did, so a reader recomputes the build's counts."""
-    from release.record_risk import companions
+    from release.privacy.record_risk import companions
 
     before = PERSONS.assign(age=["16-17", "16-17", "34", "25-34", "25-34", "38", "14-15", "14-15"],
                             contact_date=["2020-01"] * 2 + list(PERSONS["contact_date"][2:]))

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from release.codebooks import SHIFT_MIN_VALUES, vocabulary_view
-from release.config import load_policy
+from release.config.codebooks import SHIFT_MIN_VALUES, vocabulary_view
+from release.config.policy import load_policy
 from release.stages.validate import TableData, validate
-from release.suite_domains import (IN_SET, RAW_MOSTLY, REGEX, checked_at_load, main, synced,
+from release.config.suite_domains import (IN_SET, RAW_MOSTLY, REGEX, checked_at_load, main, synced,
                                    with_domain_checks)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ DATASETS = sorted(p.stem.removesuffix("_public") for p in (ROOT / "expectations"
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_shipped_suite_is_in_step_with_its_policy(dataset: str, side: str) -> None:
     text, wanted = synced(ROOT / "expectations" / f"{dataset}_{side}.json", ROOT / "redaction_rules" / f"{dataset}.yaml")
-    assert text == wanted, "run `python -m release.suite_domains` and commit the suites it rewrites"
+    assert text == wanted, "run `python -m release.config.suite_domains` and commit the suites it rewrites"
 
 
 def _checks(dataset: str, table: str) -> dict[str, dict]:

@@ -1,4 +1,4 @@
-"""The expectation suites run in their own process (release.validation_process): what the build
+"""The expectation suites run in their own process (release.build.validation_process): what the build
 sees must be what an in-process validation gives, errors included, and a dead child must stop
 the build as an environment problem, never hang it or pass it."""
 
@@ -15,7 +15,7 @@ from conftest import ROOT, contact, invoke, person, write_export
 
 from release.errors import ConfigError, EnvironmentProblem
 from release.stages.validate import TableData, validate
-from release.validation_process import Validator
+from release.build.validation_process import Validator
 
 RAW_SUITE = ROOT / "expectations" / "fioe_raw.json"
 

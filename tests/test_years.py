@@ -15,7 +15,7 @@ import pytest
 from conftest import contact, invoke, person, write_export
 
 from release.errors import ConfigError
-from release.years import parse_years
+from release.build.years import parse_years
 
 NAME = "Zebulon Quartermaine"  # a fictitious subject (conftest.person)
 

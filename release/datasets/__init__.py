@@ -7,7 +7,7 @@ daily firearm counts), protect small classes, and hand frames to the aggregate-t
 path. It never does I/O and never sees anything but the frames it is given.
 
 What the module publishes besides the frames is declared once, so that a reader holds a bundle to
-it without the raw export (``release.trusted_manifest``, ``release.public_content``): its notes
+it without the raw export (``release.governance.trusted_manifest``, ``release.governance.public_content``): its notes
 (``NOTES``, each a ``Note`` with numbered slots; ``note_words(policy)`` the trusted policy's words a
 slot may hold), its derived files (``DERIVED_FILES``) and each one's data package resource
 (``public_file(policy, dataset, year, frame)``).
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.publish import PublicFile
 
@@ -53,7 +53,7 @@ class Derived:
     public: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     # Extra public files (official exact tables, daily counts), relpath under the bundle.
     files: tuple[PublicFile, ...] = ()
-    # Frames for the aggregate tables path (release.tables.build_tables), by frame name.
+    # Frames for the aggregate tables path (release.build.tables.build_tables), by frame name.
     table_frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     events: tuple[RedactionEvent, ...] = ()
@@ -71,7 +71,7 @@ _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 class Note:
     """A line of the dataset's notes, declared once in its module (``NOTES``): the build fills its slots
     (``note(**slots)``) and the trusted checks hold a manifest's ``dataset_notes`` to it
-    (``release.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
+    (``release.governance.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
     module's ``note_values`` returns: a bound, a first year) must hold exactly that value; any other
     holds a number unless ``slots`` gives its pattern, which may name the trusted policy's words
     (``WORD``): never free text."""
@@ -133,7 +133,7 @@ def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
 def derived_files(dataset: str, year: int) -> frozenset[str]:
     """The files (paths in the bundle) the dataset's module may derive for ``year``, from its
     ``DERIVED_FILES``: with the policy's record-level files and the declared tables, the only data
-    files a release of it publishes (``release.public_content``)."""
+    files a release of it publishes (``release.governance.public_content``)."""
     return frozenset(t.format(dataset=dataset, year=year) for t in getattr(_module(dataset), "DERIVED_FILES", ()))
 
 
@@ -162,7 +162,7 @@ def derive_public(dataset: str, year: int, policy: DatasetPolicy, raw: Tables, r
                   cell_decisions: CellDecisions | None = None) -> PublicFrames:
     """Generalize the ``redacted`` tables, apply a reviewer's cell decisions, run the dataset's
     derive step: the one path from a loaded export to the public files and the tables' frames, which
-    the build (each verify round, ``release.build``) and ``release audit --raw`` (recounting the
+    the build (each verify round, ``release.build.orchestrator``) and ``release audit --raw`` (recounting the
     noisy tables' counts without the PII model, ``redacted`` being the raw tables) both take."""
     from release.stages import generalize as generalize_stage
 

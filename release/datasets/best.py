@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
 from release.model import Finding

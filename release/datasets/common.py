@@ -19,9 +19,9 @@ from typing import TypeVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.errors import ConfigError, ReleaseError
-from release.keys import Tokenizer
+from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent
 from release.stages.load import ROW_KEY
 

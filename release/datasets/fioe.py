@@ -40,12 +40,12 @@ from pydantic import Field
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
-from release.keys import Tokenizer, keyed_digest, normalize_value
+from release.keys.hmac import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
-from release.tables import MERGED_UNITS, SPLIT_UNITS
+from release.build.tables import MERGED_UNITS, SPLIT_UNITS
 
 PERSON_KEY = "person-key/v1"
 PERSON_ID_KEY = "person-id-key/v1"
@@ -202,7 +202,7 @@ def derive(context: DeriveContext) -> Derived:
     keyed, unkeyed = contact_people(persons, contacts, context.tokenizer, k, keys)
     keyed.attrs[MERGED_UNITS] = True  # a unit may join people: the noise must cover a changed row
     keyed.attrs[SPLIT_UNITS] = may_split  # a unit one person's removal would split: its tables are withheld
-    # the linkage check's truth: each persons row's person (release/linkage.py); never published
+    # the linkage check's truth: each persons row's person (release/privacy/linkage.py); never published
     person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
                                dtype=object)
     findings = (Finding(stage="derive", code="persons_without_person_key", severity="info",

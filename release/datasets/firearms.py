@@ -26,7 +26,7 @@ from datetime import date
 import pandas as pd
 from pydantic import Field, field_validator
 
-from release.config import DatasetPolicy, KeepRule
+from release.config.policy import DatasetPolicy, KeepRule
 from release.datasets import WORD, DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates)
@@ -151,7 +151,7 @@ def derive(ctx: DeriveContext) -> Derived:
 
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
-    alone (``release.public_content`` regenerates it with an empty frame)."""
+    alone (``release.governance.public_content`` regenerates it with an empty frame)."""
     rules = dataset_rules(policy, FirearmsRules)
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
                                      parse_dates)
@@ -79,7 +79,7 @@ def derive(ctx: DeriveContext) -> Derived:
 
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
-    alone (``release.public_content`` regenerates it with an empty frame)."""
+    alone (``release.governance.public_content`` regenerates it with an empty frame)."""
     first = note_values(policy, year)["first"]
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,

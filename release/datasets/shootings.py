@@ -32,7 +32,7 @@ from release.datasets import WORD, DeriveContext, Derived, Note
 from release.datasets.common import (FrozenRules, aligned, cell_events, dataset_rules, finding,
                                      read_flags)
 from release.datasets.kanon import Anonymized, Step, anonymize
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.model import Finding, RedactionEvent
 from release.stages.load import ROW_KEY
 

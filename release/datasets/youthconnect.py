@@ -35,7 +35,7 @@ import re
 import pandas as pd
 from pydantic import Field
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.best import (counts_of, duplicated_cells, expand_counts, month_in_years, months_without_rows,
                                    unusable_counts)

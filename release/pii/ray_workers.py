@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import EnvironmentProblem, ReleaseError
-from release.run_options import Execution
+from release.build.options import Execution
 
 INSTALL = "pip install 'release[ray]'"
 RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many times
@@ -373,7 +373,7 @@ _SESSION: list[_Session] = []  # the ``kept`` block this process is in, if any
 def kept(execution: Execution) -> Iterator[None]:
     """Inside the block, every run with this execution (``started``) shares one Ray and one set of
     actors: the first run starts them, the next ones send their settings (``RayWorkers.configure``),
-    so a run of many years (``release.years``) starts Ray and loads each actor's model once, not
+    so a run of many years (``release.build.years``) starts Ray and loads each actor's model once, not
     once a year. Ray stops when the block ends."""
     if _SESSION:
         raise RuntimeError("Ray sessions do not nest")

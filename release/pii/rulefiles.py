@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from release.config import YAML_LOADER
+from release.config.policy import YAML_LOADER
 from release.errors import ConfigError
 
 Model = TypeVar("Model", bound=BaseModel)

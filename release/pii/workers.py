@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from release.run_options import Execution
+from release.build.options import Execution
 
 if TYPE_CHECKING:
     from release.pii.engine import EngineSettings, PiiEngine
@@ -64,7 +64,7 @@ def forget_texts() -> None:
     """The loaded engines keep their model and rules but forget the texts they tagged (the NER memo,
     ``sentences.EntityCache``), and this process forgets the values it folded (``forget_values``):
     between the years of a run, whose texts do not repeat, the memos would otherwise grow with every
-    year (``release.years``) and hold the last year's raw values."""
+    year (``release.build.years``) and hold the last year's raw values."""
     for engine in _WARM.values():
         engine.ner_cache.clear()
     forget_values()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from release.model import finite_number
-from release.gate import blocking_count
+from release.governance.gate import blocking_count
 from release.review.evidence import Rows, _changes, _expectations, _provenance, _risk
 from release.review.inputs import PacketInputs
 
@@ -109,7 +109,7 @@ class Facts:
     to_fix: Rows = field(default_factory=list)
     non_default_policy: tuple[str, ...] = ()
     source_keys_warning: str = ""  # public_keys: source under juvenile protection
-    generation: str = ""  # the record system the export came from (release.generations), in words
+    generation: str = ""  # the record system the export came from (release.datasets.generations), in words
     record_risk: tuple[Mapping[str, object], ...] = ()  # the policy's checks, with verdicts (manifest)
     warning_findings: tuple[Mapping[str, object], ...] = ()  # every warning, listed in the summary
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import record_parts
-from release.gate import listed_outputs, read_manifest, read_public_csv, read_public_record
-from release.jsonl import text_lines
+from release.bundle import record_parts
+from release.governance.gate import listed_outputs, read_manifest, read_public_csv, read_public_record
+from release.bundle.jsonl import text_lines
 from release.stages.publish import BLOCKING_FILE, LOG, PublicFile
 
 

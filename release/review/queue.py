@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.config import DatasetPolicy, FilePolicy
-from release.decisions import Decision
+from release.config.policy import DatasetPolicy, FilePolicy
+from release.governance.decisions import Decision
 from release.errors import ReleaseError
-from release.gate import read_public_record
-from release.jsonl import text_lines
+from release.governance.gate import read_public_record
+from release.bundle.jsonl import text_lines
 from release.model import finite_number
 from release.review.facts import LOW_CONFIDENCE, _entries
 from release.review.summary import risk_sentence

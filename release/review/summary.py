@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.review.facts import Facts
 
 _RATING_ORDER = ("red", "amber", "green")
@@ -65,7 +65,7 @@ def _where(finding: Mapping[str, object]) -> str:
 def _budget(privacy: Mapping[str, object] | None) -> tuple[tuple[str, ...], str]:
     if not privacy:
         return (), "No table of this release spends privacy budget."
-    from release.ledger import epsilon_from_rho
+    from release.privacy.ledger import epsilon_from_rho
 
     spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
     caps = privacy.get("rho_cap") if isinstance(privacy.get("rho_cap"), dict) else {}

@@ -2,7 +2,7 @@
 
 ``Workspace.open`` reads a bundle (summary facts, the queue, the decisions in force) and,
 with ``--raw``, the removed texts into memory. Its actions are the CLI's own code paths:
-``decide`` and ``bulk`` sign records with ``release.decisions`` (the lines ``release decide``
+``decide`` and ``bulk`` sign records with ``release.governance.decisions`` (the lines ``release decide``
 writes, applied by the next build), ``approve`` is ``release approve`` (``gate.approve``).
 
 An item is reviewed when a trusted signer's decision covers it (recorded now or in an earlier
@@ -19,18 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from release.bundles import existing_bundle
-from release.config import DatasetPolicy
-from release.decisions import DECISIONS, Decision, Signing
-from release.decisions_applied import decisions_in_force
+from release.bundle.places import existing_bundle
+from release.config.policy import DatasetPolicy
+from release.governance.decisions import DECISIONS, Decision, Signing
+from release.governance.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ConfigError, ReleaseError
-from release.gate import approvals_of, manifest_sha256, read_manifest
-from release.manifest_parts import private_sha256
+from release.governance.gate import approvals_of, manifest_sha256, read_manifest
+from release.bundle.manifest_parts import private_sha256
 from release.review.facts import Facts, collect_facts
 from release.review.inputs import inputs_from_bundle
 from release.review.queue import KIND_LABEL, QueueItem, attach_raw, build_queue
 from release.review.summary import Summary, summarize
-from release.trust import Trust, bundle_policy, trust_for
+from release.config.trust import Trust, bundle_policy, trust_for
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Workspace:
     passphrase: bytes | None = field(default=None, repr=False)
     reviewer: str | None = None
     raw_dir: Path | None = None
-    generation: str | None = None  # the part of a split year (release.bundles)
+    generation: str | None = None  # the part of a split year (release.bundle.places)
     # filled by ``load``
     bundle: Path = Path()
     facts: Facts | None = None
@@ -89,7 +89,7 @@ class Workspace:
     @staticmethod
     def _tokenizer(manifest: Mapping[str, object]) -> object | None:
         """The value-token key the public report keys are made with (None without the HMAC key)."""
-        from release.gate import _release_keys
+        from release.governance.gate import _release_keys
         try:
             return _release_keys(dict(manifest)).tokens
         except ReleaseError:
@@ -144,7 +144,7 @@ class Workspace:
     def _key_id(self) -> str:
         if self.key_path is None:
             return ""
-        from release.approvals import load_private_key, private_key_id
+        from release.keys.signing import load_private_key, private_key_id
         try:
             return private_key_id(load_private_key(self.key_path, self.passphrase))
         except ReleaseError:
@@ -192,7 +192,7 @@ class Workspace:
         return Signing(self.key_path, self.passphrase, self.rules_dir)
 
     def decide(self, item_id: str, decision: str, note: str = "") -> dict[str, object]:
-        from release import decisions
+        from release.governance import decisions
         if decision not in DECISIONS:
             raise ConfigError(f"decision must be one of: {', '.join(DECISIONS)}", rule="decision")
         self._unchanged()
@@ -226,13 +226,13 @@ class Workspace:
         return self.item_state(item)
 
     def approve(self, note: str = "") -> dict[str, object]:
-        from release import gate
+        from release.governance import gate
         self._unchanged()
         blockers = self.approve_blockers()
         if blockers:
             raise ApprovalError("approval is not offered: " + "; ".join(blockers), rule="review")
         assert self.key_path is not None
-        from release.governance_api import hold_to_raw  # as release approve: --raw replays, a policy may require it
+        from release.governance.api import hold_to_raw  # as release approve: --raw replays, a policy may require it
         hold_to_raw(self.dataset, self.year, self.out_dir, self.raw_dir, self.rules_dir, None, self.generation,
                     "approve")
         result = gate.approve(self.dataset, self.year, self.out_dir, self.reviewer, self.key_path, note,

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from release.codebooks import Vocabulary
-from release.config import (DERIVED_TYPES, FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
+from release.config.codebooks import Vocabulary
+from release.config.policy import (DERIVED_TYPES, FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
                             IntegerRule, KeepRule, OfficerRule, PseudonymRule, StreetNameRule)
 from release.errors import ReleaseError
-from release.keys import Tokenizer
+from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.stages.dates import read_date
 from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
@@ -247,7 +247,7 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
 def published_form(values: pd.Series, rule: object, ctx: Context) -> pd.Series:
     """What a closed or typed column's rule publishes for each value on its own: the rule's own
     function, without the juvenile rule or any other row (before the portal form and spreadsheet
-    safety). The trusted-policy check holds a published cell to it (``release.trusted_vocabulary``)."""
+    safety). The trusted-policy check holds a published cell to it (``release.governance.trusted_vocabulary``)."""
     if isinstance(rule, AgeRule):
         numbers, _ = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
         return _whole_years(numbers)
@@ -323,7 +323,7 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
     for column in file_policy.public_columns():
         rule = file_policy.columns[column]
         if rule.type in DERIVED_TYPES:
-            out[column] = None  # filled from the published columns (release.portal), in policy order
+            out[column] = None  # filled from the published columns (release.config.portal), in policy order
             continue
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
         if rule.type == "age":

@@ -30,9 +30,9 @@ from datetime import date
 
 import pandas as pd
 
-from release.config import AgeRule, DatasetPolicy, FilePolicy
+from release.config.policy import AgeRule, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
-from release.keys import Tokenizer
+from release.keys.hmac import Tokenizer
 from release.pii.terms import parse_date
 from release.stages.dates import DateParts, read_date
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import ahocorasick
 import pandas as pd
 
-from release.config import DatasetPolicy
+from release.config.policy import DatasetPolicy
 from release.pii.placeholders import LEAK_LABEL
 from release.stages.load import ROW_KEY
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.cells import strip_invisible
-from release.config import DatasetPolicy, FilePolicy, InputLimits
+from release.stages.cells import strip_invisible
+from release.config.policy import DatasetPolicy, FilePolicy, InputLimits
 from release.errors import InputError
 from release.model import Finding, Severity, Tables
 from release.stages import load_csv

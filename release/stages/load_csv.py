@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.cells import strip_invisible
-from release.config import CELL_CEILING, InputLimits
+from release.stages.cells import strip_invisible
+from release.config.policy import CELL_CEILING, InputLimits
 from release.errors import InputError
 
 # The parser's own field limit (the standard 131,072 would refuse a policy that allows more);

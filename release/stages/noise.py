@@ -189,7 +189,7 @@ def record_from_inputs(inputs: object) -> dict[str, Any]:
 
 
 def from_record(record: dict[str, Any]) -> NoisyRelease:
-    """A stored measurement (``release.ledger``) as a release: the same draw, nothing new."""
+    """A stored measurement (``release.privacy.ledger``) as a release: the same draw, nothing new."""
     return NoisyRelease(values=np.asarray(record["noisy_values"], dtype=np.int64), mechanism=record["mechanism"],
                         scale=float(record["scale"]), d_in=float(record["d_in"]),
                         budget=float(record["declared_budget"]), privacy_loss=float(record["privacy_loss"]),

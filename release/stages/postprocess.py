@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, lsq_linear, milp
 
-from release.native_output import quiet_stdout
+from release.stages.native_output import quiet_stdout
 from release.stages import noise
 from release.stages.tabulate import level_matrix, level_values
 

@@ -5,7 +5,7 @@ The City's persons files carry ``recnum`` (RMS: a record number, sequential by e
 withheld juvenile report between its neighbours (as report numbers would: ``juvenile``), and
 both are internal identifiers anyone holding another extract of the system could join on. So
 each is published as ``prefix`` and 16 upper-case hex digits of an HMAC-SHA-256, under the
-release's value-token key (``release.keys``: derived from the master key for the dataset and
+release's value-token key (``release.keys.hmac``: derived from the master key for the dataset and
 year, or for every year of the dataset with ``linkable_tokens``), of a purpose label, the
 dataset, the rule's ``namespace`` and the raw value.
 
@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from release.column_rules import PSEUDONYM_DIGITS, PseudonymRule
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.column_rules import PSEUDONYM_DIGITS, PseudonymRule
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 
 _PURPOSE = "release public identifier pseudonym"
 

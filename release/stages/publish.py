@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from release import manifest_parts, record_parts
-from release.cells import safe_frame
+from release.bundle import manifest_parts
+
+from release.bundle import record_parts
+from release.stages.cells import safe_frame
 
 MANIFEST = "manifest.json"
 LOG = "redaction_log.jsonl"
@@ -33,14 +35,14 @@ class PublicFile:
     frame: pd.DataFrame
     description: str = ""
     field_descriptions: Mapping[str, str] = field(default_factory=dict)
-    # frictionless type names, or whole Table Schema field descriptors (release.portal)
+    # frictionless type names, or whole Table Schema field descriptors (release.config.portal)
     field_types: Mapping[str, str | Mapping[str, object]] = field(default_factory=dict)
     name: str = ""  # the table name its public expectation suite knows it by
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[Mapping[str, object], ...] = ()
     missing_values: tuple[str, ...] = ("",)
     cells_safe: bool = False  # the frame is already as ``cells.safe_frame`` writes it (assemble made it so)
-    # a record-level file's ``publish`` policy (``release.record_parts``): past ``csv_row_limit`` rows it is
+    # a record-level file's ``publish`` policy (``release.bundle.record_parts``): past ``csv_row_limit`` rows it is
     # written as CSV parts, and with ``parquet`` as one Parquet file beside them; None: never split (tables)
     csv_row_limit: int | None = None
     parquet: bool = False
@@ -57,7 +59,7 @@ class Bundle:
     package_title: str
     publishable: bool = True               # False: a blocked bundle, written without public/
     public_texts: Mapping[str, str] = field(default_factory=dict)  # relpath under public/ -> text (privacy.json)
-    # license, sources, privacy statement, change note (release.portal.package_properties)
+    # license, sources, privacy statement, change note (release.config.portal.package_properties)
     package_properties: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -16,8 +16,8 @@ from typing import Protocol, Sequence
 
 import pandas as pd
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 from release.pii.placeholders import ENGINE_SPACING, Detection, place
 from release.pii.terms import RecordTerms

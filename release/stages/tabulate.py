@@ -21,7 +21,7 @@ from scipy import sparse
 
 from release.errors import BlockingFinding, ConfigError
 from release.stages import load
-from release.tables_spec import ALL, DimensionSpec, TableSpec, normalize_raw
+from release.config.tables import ALL, DimensionSpec, TableSpec, normalize_raw
 
 # A keyed, per-row priority: which of a unit's rows survive truncation, reproducible on the same
 # data (so a rebuild finds its stored measurement) and depending on the unit's own rows only.

@@ -42,7 +42,7 @@ RESERVED_KWARGS = frozenset({
 # Tables of each dataset, for load_suites calls made without the tables at hand.
 DATASET_TABLES: Mapping[str, tuple[str, ...]] = {
     "fioe": ("contacts", "persons"),
-    "fioe_rms": ("contacts", "persons"),        # a generation's policy (release.generations)
+    "fioe_rms": ("contacts", "persons"),        # a generation's policy (release.datasets.generations)
     "fioe_legacy": ("persons",),
     "shootings": ("victims",),
     "shots_fired": ("incidents",),

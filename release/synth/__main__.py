@@ -2,7 +2,7 @@
 (also ``shootings``, ``shots_fired``, ``firearms``, ``homicide_clearance``, ``in_custody_deaths``,
 and the partner aggregates ``best`` and ``youthconnect``).
 
-Kept out of ``cli.py`` on purpose: this is a developer tool for making test data, not a
+Kept out of ``release.cli`` on purpose: this is a developer tool for making test data, not a
 step of a release, so it uses only the standard library and prints file names and counts.
 """
 
@@ -43,7 +43,7 @@ INCIDENT_GENERATORS: dict[str, tuple[Callable[..., Sized], Callable[..., list[Pa
 
 def write_fioe_generation(generation: str, year: int, out_dir: Path, *, seed: int, n_reports: int,
                           encoding: str = "utf-8", line_terminator: str = "\n") -> list[Path]:
-    """Write a FIOE export in the shape of ``generation`` (mark43, rms or legacy; release.generations)."""
+    """Write a FIOE export in the shape of ``generation`` (mark43, rms or legacy; release.datasets.generations)."""
     if generation == "legacy":
         return write_fioe_legacy(generate_fioe_legacy(year, seed=seed, n_reports=n_reports), out_dir,
                                  encoding=encoding, line_terminator=line_terminator)

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.config import load_policy
+from release.config.policy import load_policy
 from release.model import Tables
 from release.paths import default_dir
 from release.pii.terms import RecordTerms

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from release.config import DatasetPolicy, load_policy
+from release.config.policy import DatasetPolicy, load_policy
 from release.datasets import DeriveContext, Derived, deriver
-from release.keys import Tokenizer
+from release.keys.hmac import Tokenizer
 from release.model import Finding
 from release.stages.generalize import generalize
 from release.stages.load import load_export

@@ -13,17 +13,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import cli
-from release.config import load_policy
+from release import cli
+from release.config.policy import load_policy
 from release.errors import ConfigError
 from release.stages import noise
 from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import load_suites
 from release.synth import best as synth_best
 from release.synth.__main__ import main as synth_main
-from release.privacy_policy import load_privacy_policy
-from release.tables import build_tables, load_tables_policy
-from release.gate import read_manifest
+from release.config.privacy import load_privacy_policy
+from release.build.tables import build_tables, load_tables_policy
+from release.governance.gate import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from release.keys import keys_for_manifest, load_or_create_key
-from release.log import verify_log
+from release import cli
+from release.keys.hmac import keys_for_manifest, load_or_create_key
+from release.bundle.log import verify_log
 from release.stages.publish import sha256_file
 from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
-from release.gate import read_manifest
+from release.governance.gate import read_manifest
 
 # dataset -> (raw file, writes a small export into a folder)
 EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
@@ -101,7 +101,7 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     assert {p.name for p in bundle.iterdir()} == {"public", "manifest.json", "redaction_log.jsonl", "review"}
     assert {p.name for p in (bundle / "review").iterdir()} >= {"index.html", "findings.json",
                                                                 "validation_raw.json", "validation_public.json"}
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
 
     manifest = read_manifest(bundle)  # with its private part (checks)
     assert manifest["status"] == "draft" and result["status"] == "draft"
@@ -259,7 +259,7 @@ def test_audit_finds_a_raw_value_slipped_into_a_derived_file(built: dict[str, tu
     out = tmp_path / "out"
     shutil.copytree(built[dataset][0].parents[1], out)
     raw_file = next(p for p in exports[dataset].iterdir() if p.suffix == ".csv")
-    from release.config import load_policy
+    from release.config.policy import load_policy
     rules = Path(__file__).resolve().parents[2] / "redaction_rules"
     file_policy = next(iter(load_policy(rules / f"{dataset}.yaml").files.values()))
     first_year = 2020 - file_policy.years_before
@@ -290,8 +290,8 @@ def test_an_honest_bundle_holds_to_the_trusted_manifest_and_package(built: dict[
     dataset and publication notes, every data package resource regenerated, derived files' too)."""
     from conftest import ROOT
 
-    from release import manifest_parts
-    from release.trusted_release import release_problems
+    from release.bundle import manifest_parts
+    from release.governance.trusted_release import release_problems
 
     bundle = built[dataset][0]
     manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
@@ -306,8 +306,8 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused(built: dict[str
 
     from conftest import ROOT
 
-    from release import manifest_parts
-    from release.trusted_release import release_problems
+    from release.bundle import manifest_parts
+    from release.governance.trusted_release import release_problems
 
     bundle = built["firearms"][0]
     manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
@@ -370,8 +370,8 @@ def test_a_malformed_manifest_is_named_never_a_crash_nor_its_text(built: dict[st
     repeats neither the key nor the value."""
     from conftest import ROOT
 
-    from release import manifest_parts
-    from release.trusted_release import release_problems
+    from release.bundle import manifest_parts
+    from release.governance.trusted_release import release_problems
 
     for dataset in ("shootings", "firearms"):
         bundle = built[dataset][0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, invoke, new_signer, trusted_rules
 
-from release.config import load_policy
+from release.config.policy import load_policy
 from release.stages.leakcheck import has_house_number
 
 YEARS = {"mark43": "2020", "rms": "2017", "legacy": "2013"}

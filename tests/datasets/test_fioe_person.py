@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cli
+from release import cli
 from release.datasets.fioe import contact_people, normalized_surname, person_keys
-from release.keys import Tokenizer
+from release.keys.hmac import Tokenizer
 from release.stages import noise
 from release.stages.tabulate import kept_axes
-from release.tables import load_tables_policy
+from release.build.tables import load_tables_policy
 from conftest import authoritative_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,10 +91,10 @@ def test_a_merged_unit_is_covered_by_the_noise() -> None:
 def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Path) -> None:
     """Neither key, nor the unit they make, is in any file the build writes or in the ledger:
     computed under the build's own value-token key (the manifest's derivation of the master key)."""
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.datasets.fioe import _person_id_keys, _surname_birth_keys
-    from release.gate import read_manifest
-    from release.keys import keys_for_manifest, load_or_create_key
+    from release.governance.gate import read_manifest
+    from release.keys.hmac import keys_for_manifest, load_or_create_key
     from release.stages.pseudonyms import pseudonym
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json"],
@@ -247,7 +247,7 @@ def test_a_policy_that_calls_the_merged_person_a_single_person_blocks_the_build(
     import json
     import shutil
 
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "redaction_rules", rules)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, invoke, new_signer, trusted_rules, write_csv
 
-from release.config import load_policy
+from release.config.policy import load_policy
 from release.errors import ConfigError
 
 CITY_PERSONS = ["recnum", "person_id", "fc_num", "contact_date", "sex", "race", "age", "build", "hair_style",

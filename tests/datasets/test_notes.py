@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import ROOT
 
 from release import datasets
-from release.config import load_policy
+from release.config.policy import load_policy
 from release.datasets import best, firearms, fioe, in_custody_deaths
 
 RULES = ROOT / "redaction_rules"

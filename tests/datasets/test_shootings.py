@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from release.errors import ConfigError
-from release.keys import Tokenizer
-from release.tables import build_tables, load_tables_policy
+from release.keys.hmac import Tokenizer
+from release.build.tables import build_tables, load_tables_policy
 
 TABLES = Path(__file__).resolve().parents[2] / "redaction_rules" / "shootings_tables.yaml"
 BLACK, WHITE, ASIAN = "Black or African American", "White", "Asian"

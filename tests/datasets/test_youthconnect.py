@@ -17,14 +17,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-from release.config import DatasetPolicy, load_policy
+from release import cli
+from release.config.policy import DatasetPolicy, load_policy
 from release.datasets import DeriveContext, Derived, deriver
 from release.errors import BudgetError, ConfigError, InputError
-from release.keys import Tokenizer
-from release.ledger import Charge, Ledger, spent_by_unit
-from release.gate import read_manifest
-from release.privacy_policy import load_privacy_policy
+from release.keys.hmac import Tokenizer
+from release.privacy.ledger import Charge, Ledger, spent_by_unit
+from release.governance.gate import read_manifest
+from release.config.privacy import load_privacy_policy
 from release.model import Finding
 from release.stages import noise
 from release.stages.generalize import generalize
@@ -33,7 +33,7 @@ from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import DATASET_TABLES, load_suites
 from release.synth import youthconnect as synth
 from release.synth.__main__ import main as synth_main
-from release.tables import build_tables, load_tables_policy, planned_spends
+from release.build.tables import build_tables, load_tables_policy, planned_spends
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"

@@ -15,15 +15,17 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
 
-from release import datasets, public_form
-from release.assemble import (_spreadsheet_safe, manifest_parameters, policy_files, publication_notes, record_file,
+from release import datasets
+
+from release.bundle import public_form
+from release.build.assemble import (_spreadsheet_safe, manifest_parameters, policy_files, publication_notes, record_file,
                               table_file)
-from release.config import DatasetPolicy, load_policy
-from release.keys import ReleaseKeys, Tokenizer, derive_keys
-from release.log import build_log
+from release.config.policy import DatasetPolicy, load_policy
+from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys
+from release.bundle.log import build_log
 from release.model import RedactionEvent, Tables
-from release.portal import package_properties
-from release.privacy_policy import risk_specs
+from release.config.portal import package_properties
+from release.config.privacy import risk_specs
 from release.review import inputs_from_build, render_review
 from release.stages import pseudonyms
 from release.stages.generalize import generalize
@@ -99,8 +101,8 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
 def _coarsening(policy: DatasetPolicy, rules: Path) -> dict[str, dict[str, str]]:
     """The linkage coarsening of the tables policy: the record-level files are published coarsened next
     to a protected table (approve, publish, the audit and verify check it)."""
-    from release import linkage
-    from release.tables_spec import load_tables_policy
+    from release.privacy import linkage
+    from release.config.tables import load_tables_policy
 
     tables = load_tables_policy(rules / policy.tables_file) if policy.tables_file else None
     return linkage.coarsening(tables)

@@ -12,13 +12,13 @@ import pytest
 from conftest import trust, trusted_rules
 from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
-from release.approvals import keygen, load_private_key, one_line, public_key_path, sign_record
-from release.decisions import Signing, decisions_path, record_decision
-from release.decisions_applied import decisions_in_force
+from release.keys.signing import keygen, load_private_key, one_line, public_key_path, sign_record
+from release.governance.decisions import Signing, decisions_path, record_decision
+from release.governance.decisions_applied import decisions_in_force
 from release.errors import ApprovalError, ConfigError
-from release.gate import approve, approvals_of, manifest_sha256
-from release.config import load_policy
-from release.trust import APPROVALS, Trust, load_signers, trust_for
+from release.governance.gate import approve, approvals_of, manifest_sha256
+from release.config.policy import load_policy
+from release.config.trust import APPROVALS, Trust, load_signers, trust_for
 
 
 def _status(built: Built, rules: Path):  # noqa: ANN202 - ApprovalStatus
@@ -323,7 +323,7 @@ def test_a_signature_or_key_only_in_the_form_the_signer_writes(tmp_path: Path) -
     Only the signer's own form verifies now."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from release.approvals import (SignedRecord, _public_pem, insert_record, signature_bytes, verify_bytes,
+    from release.keys.signing import (SignedRecord, _public_pem, insert_record, signature_bytes, verify_bytes,
                                    verify_record)
 
     private = Ed25519PrivateKey.generate()

@@ -15,10 +15,10 @@ import pytest
 from conftest import trust, trusted_rules
 from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key, release_keys
 
-from release.approvals import load_private_key, one_line
-from release.audit import AuditReport, audit, audit_or_raise
+from release.keys.signing import load_private_key, one_line
+from release.audit.run import AuditReport, audit, audit_or_raise
 from release.errors import AuditFailure
-from release.gate import approve
+from release.governance.gate import approve
 
 
 def _run(built: Built, raw: bool = True, key: bytes | None = KEY, **options) -> AuditReport:

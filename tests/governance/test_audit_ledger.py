@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from release.ledger import Ledger
+from release import cli
+from release.privacy.ledger import Ledger
 from conftest import authoritative_ledger
 
 YEAR = "2020"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from release import cli_render
-from release.audit_report import MAX_PROBLEMS, AuditCheck, AuditReport, from_problems, not_run
+from release.terminal import render as cli_render
+from release.audit.report import MAX_PROBLEMS, AuditCheck, AuditReport, from_problems, not_run
 
 SIGNER = {"name": "A. Counsel", "role": "legal", "key_id": "0123456789abcdef" * 4}
 

@@ -23,9 +23,9 @@ from governance.test_ledger_anchor import World
 from governance.test_public_content import _honest, _rebind
 from governance.test_trusted_release import YEAR, _org
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
-from release.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
+from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
 from release.stages.publish import sha256_file
-from release.trust import SEALS
+from release.config.trust import SEALS
 
 SECRET = 4242  # the fictitious value the analyst pads each kept file's size to carry
 KEPT = ("redaction_log.jsonl", "review/findings.json", "review/index.html", "review/validation_public.json",

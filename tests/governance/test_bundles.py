@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from governance.conftest import Built
 
-from release.bundles import (DATASETS, build_target, bundle_dir, check_dataset, folder_name, folder_part,
+from release.bundle.places import (DATASETS, build_target, bundle_dir, check_dataset, folder_name, folder_part,
                              is_published, parse_folder, record_publication, versions)
 from release.errors import ApprovalError, ConfigError
 

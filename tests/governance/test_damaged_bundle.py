@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from governance.conftest import Built
 
-import cli
-from release.audit_checks import _kept_spans
+from release import cli
+from release.audit.checks import _kept_spans
 from release.errors import InputError
-from release.gate import read_public_csv
+from release.governance.gate import read_public_csv
 
 
 def _invoke(*args: str) -> tuple[int, str]:

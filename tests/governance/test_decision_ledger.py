@@ -28,9 +28,9 @@ from governance.test_record_replay import REPLAYED, _audit_raw, _log_events, _re
 from governance.test_trusted_release import YEAR, _org, _raw_2021
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
-from release.decisions import decisions_path
-from release.ledger import Ledger
-from release.record_replay import DECISIONS
+from release.governance.decisions import decisions_path
+from release.privacy.ledger import Ledger
+from release.audit.record_replay import DECISIONS
 
 REDETECTED = "redactions_redetected"
 RESTORE = "restore the decisions file from its backup"
@@ -194,28 +194,28 @@ def test_m1_a_keep_in_force_left_out_of_the_log_fails_audit_raw(world: World) ->
 
 def _signed_again(key: Path, line: str, **changes: object) -> str:
     """The decision ``line`` signed again by ``key`` with ``changes`` (what a reviewer's own key can do)."""
-    from release.approvals import load_private_key, sign_record
+    from release.keys.signing import load_private_key, sign_record
     payload = json.loads(line)["payload"]
     return sign_record(load_private_key(key), "decision", {k: v for k, v in {**payload, **changes}.items()
                                                            if k not in ("kind", "record_version")}).to_line()
 
 
 def _record(built: Built, key: Path, rules: Path, decision: str, log_id: str = "1") -> dict[str, Any]:
-    from release.decisions import Signing, record_decision
+    from release.governance.decisions import Signing, record_decision
     return record_decision("fioe", 2020, built.out_dir, log_id, decision, None, "", signing=Signing(key, None, rules))
 
 
 def _force(built: Built, rules: Path, **anchors: Any) -> Any:
-    from release.config import load_policy
-    from release.decisions_applied import decisions_in_force
-    from release.trust import Trust, load_signers
+    from release.config.policy import load_policy
+    from release.governance.decisions_applied import decisions_in_force
+    from release.config.trust import Trust, load_signers
     trust = Trust(rules, load_policy(rules / "fioe.yaml").approvals, load_signers(rules))
     return decisions_in_force("fioe", 2020, built.out_dir, trust, **anchors)
 
 
 def test_decide_records_the_lines_hash_on_the_ledger_and_its_order_wins_over_the_files(
         built: Built, rules: Path, signing_key: Path) -> None:
-    from release.decision_ledger import decision_id
+    from release.governance.decision_ledger import decision_id
     first = _record(built, signing_key, rules, "keep")
     second = _record(built, signing_key, rules, "redact")
     path = decisions_path("fioe", 2020, built.out_dir)
@@ -270,7 +270,7 @@ def test_without_a_ledger_the_signed_time_orders_a_signers_decisions(built: Buil
 
 def test_a_rules_folder_without_a_privacy_policy_names_no_ledger(built: Built, rules: Path,
                                                                  signing_key: Path) -> None:
-    from release.decision_ledger import anchors_for
+    from release.governance.decision_ledger import anchors_for
     (rules / "privacy.yaml").unlink()
     assert _record(built, signing_key, rules, "keep")["ledger_entry"] is None
     assert anchors_for(rules, "fioe", 2020) is None and not authoritative_ledger().exists()
@@ -305,9 +305,9 @@ def test_deciding_needs_the_release_key_when_the_ledger_records_decisions(built:
 
 def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing(built: Built, rules: Path,
                                                                                  signing_key: Path) -> None:
-    from release.cli_render import approve as shown
+    from release.terminal.render import approve as shown
     from release.errors import ApprovalError
-    from release.gate import approve
+    from release.governance.gate import approve
     _record(built, signing_key, rules, "keep")
     _record(built, signing_key, rules, "redact")
     path = decisions_path("fioe", 2020, built.out_dir)
@@ -329,9 +329,9 @@ def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing
 
 def _analyst_records(rules: Path, line: str) -> None:
     """What an analyst holding the release key can do: record any line's id on the ledger, at its end."""
-    from release.decision_ledger import decision_id
-    from release.keys import ledger_mac, master_key
-    from release.privacy_policy import open_ledger
+    from release.governance.decision_ledger import decision_id
+    from release.keys.hmac import ledger_mac, master_key
+    from release.config.privacy import open_ledger
     ledger = open_ledger(rules, None, ledger_mac(master_key().material))
     ledger.record_decision(dataset="fioe", year=2020, write=lambda prev: decision_id(line))
 

@@ -12,11 +12,11 @@ from conftest import rehash_kept, sign_outside_approve, trusted_rules
 from governance.conftest import Built, build_bundle, new_key
 
 from release.errors import ApprovalError, EnvironmentProblem
-from release.gate import approve, read_manifest
-from release.publication import publish
-from release.verify_copy import verify
-from release.keys import derive_keys
-from release.log import build_log
+from release.governance.gate import approve, read_manifest
+from release.governance.publication import publish
+from release.governance.verify_copy import verify
+from release.keys.hmac import derive_keys
+from release.bundle.log import build_log
 from release.model import RedactionEvent
 from release.stages.publish import sha256_file
 

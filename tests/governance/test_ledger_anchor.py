@@ -24,8 +24,8 @@ from conftest import invoke as _invoke
 from conftest import BuildWorld, authoritative_ledger, build_world, name_witness, new_signer, small_fioe_build
 
 from release.errors import BudgetError
-from release.ledger import Entry, Ledger, entry_hash
-from release.witness_folder import Witness
+from release.privacy.ledger import Entry, Ledger, entry_hash
+from release.witness.folder import Witness
 
 YEAR = "2020"
 PROTECTED = "fioe_people_by_contacts_neighbourhood"
@@ -421,7 +421,7 @@ def test_without_a_witness_a_build_is_a_draft_that_warns_and_approve_says_what_a
     """The fixture's bundle was built with the installed rules, which name no witness: a draft
     whose packet warns, refused by approve and publish with the line an administrator adds; once
     the witness is named, the same bundle is approved (its ledger anchored at that first use)."""
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
 
     manifest = read_manifest(world.bundle)  # with its private part (the witness, the ledger path)
     assert manifest["status"] == "draft" and manifest["privacy"]["witness"] is None

@@ -31,9 +31,9 @@ from governance.test_ledger_anchor import _copy_by_hand
 from governance.test_public_content import _rebind
 from governance.witnesskit import WitnessServer, new_account, pin_service
 
-from release.ledger import Ledger
-from release.ledger_entries import canonical, entry_hash
-from release.witness_protocol import SIGNED_CHARGE
+from release.privacy.ledger import Ledger
+from release.privacy.ledger_entries import canonical, entry_hash
+from release.witness.protocol import SIGNED_CHARGE
 
 YEAR = "2020"
 OTHER_YEAR = 1999  # a year with no bundle and no decisions file: nothing orders a rebuild by its entries
@@ -76,8 +76,8 @@ def _day_number(raw: Path) -> int:
 
 def _ledger(rules: Path) -> Ledger:
     """The organisation's ledger, opened as the analyst can: with the release key."""
-    from release.keys import existing_key, ledger_mac
-    from release.privacy_policy import open_ledger
+    from release.keys.hmac import existing_key, ledger_mac
+    from release.config.privacy import open_ledger
 
     key = existing_key()
     assert key is not None
@@ -88,7 +88,7 @@ def _pad_and_grind(rules: Path, target: str, residue: int) -> None:
     """Decision entries for another year, each written with the release key (no reviewer signed
     anything): as many as make the ledger's length the residue mod 256 once the last is appended, the
     last one's free hash ground so that its entry hash starts with ``target`` (its time fixed)."""
-    import release.ledger as ledger_module
+    import release.privacy.ledger as ledger_module
 
     ledger = _ledger(rules)
     count = len(ledger.entries())
@@ -147,7 +147,7 @@ def here(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> Scene:
 
 
 def _private(bundle: Path) -> dict:
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
     from release.model import manifest_privacy
 
     return dict(manifest_privacy(read_manifest(bundle)))  # with the bundle's private part

@@ -65,7 +65,7 @@ def _thrice(manifest: dict) -> None:
 def _thrice_kept(bundle: Path) -> None:
     """The private part's charges and flags of the spends tripled to match (as round 33 did): each a
     charge the ledger holds."""
-    from release.manifest_parts import PRIVATE_FILE, private_text
+    from release.bundle.manifest_parts import PRIVATE_FILE, private_text
 
     private = json.loads((bundle / PRIVATE_FILE).read_text(encoding="utf-8"))
     private["privacy"]["item_fields"]["spends"] *= 3
@@ -176,8 +176,8 @@ def _restate(bundle: Path) -> None:
     """privacy.json and privacy.md made from the edited manifest (as an analyst with the code would), re-hashed."""
     from conftest import ROOT
 
-    from release import privacy_statement
-    from release.privacy_policy import load_privacy_policy
+    from release.privacy import statement as privacy_statement
+    from release.config.privacy import load_privacy_policy
 
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     units = {u: s.model_dump(mode="json") for u, s in load_privacy_policy(ROOT / "redaction_rules").units.items()}
@@ -190,7 +190,7 @@ def _restate(bundle: Path) -> None:
 def _dropped(name: str) -> Callable[[Path], None]:
     """Round 35 (F1): table ``name`` left out whole (its file, data package resource, statement entry and output)."""
     def edit(bundle: Path) -> None:
-        from release.manifest_parts import PRIVATE_FILE, private_text
+        from release.bundle.manifest_parts import PRIVATE_FILE, private_text
         from release.stages.publish import json_text
 
         (bundle / "public" / "tables" / f"{name}.csv").unlink()
@@ -237,10 +237,10 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
     Round 35: which tables go out and in what order (F1: a summary left out, the others reordered, about 7.7
     bits), and a number's type in datapackage.json (F2) carried the day and month of a DOB: refused too; a
     noisy table left out is the build's choice only when linking withholds it, which ``audit --raw`` replays."""
-    from release import record_risk
-    from release.config import load_policy
-    from release.gate import read_public_csv
-    from release.privacy_policy import load_privacy_policy
+    from release.privacy import record_risk
+    from release.config.policy import load_policy
+    from release.governance.gate import read_public_csv
+    from release.config.privacy import load_privacy_policy
 
     honest = _honest(world)
     bundle = honest / "fioe" / YEAR

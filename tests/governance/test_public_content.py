@@ -99,8 +99,8 @@ def _meaning_told(manifest: dict) -> None:
 def _statement_from_edited_manifest(public: Path) -> str:
     """P-text moved into the manifest: the noisy table's ``meaning`` told the exact count there, and
     privacy.json and privacy.md written from it as the build would (so they match the manifest)."""
-    from release import privacy_statement
-    from release.privacy_policy import load_privacy_policy  # the trusted copy's units are the shipped ones
+    from release.privacy import statement as privacy_statement
+    from release.config.privacy import load_privacy_policy  # the trusted copy's units are the shipped ones
 
     manifest = json.loads((public.parent / "manifest.json").read_text(encoding="utf-8"))
     _meaning_told(manifest)
@@ -127,9 +127,9 @@ def _listed(name: str) -> Callable[[dict], None]:
 
 def _rebind(world: World, bundle: Path) -> None:
     """The edited manifest bound again to the run's measurements and charges with the release key."""
-    from release.gate import manifest_sha256, read_manifest
-    from release.keys import ledger_mac, master_key
-    from release.privacy_policy import open_ledger
+    from release.governance.gate import manifest_sha256, read_manifest
+    from release.keys.hmac import ledger_mac, master_key
+    from release.config.privacy import open_ledger
 
     ledger = open_ledger(world.rules, None, ledger_mac(master_key().material))
     run_id = read_manifest(bundle)["privacy"]["run_id"]  # in the private part
@@ -212,11 +212,11 @@ def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refus
     the trusted codebooks' in the build's order (rule table-labels); the build's own labels pass."""
     from conftest import ROOT
 
-    from release.config import load_policy
-    from release.privacy_policy import load_privacy_policy
-    from release.public_content import _table_problems, table_labels
-    from release.tables_spec import load_tables_policy
-    from release.trusted_release import Trusted
+    from release.config.policy import load_policy
+    from release.config.privacy import load_privacy_policy
+    from release.governance.public_content import _table_problems, table_labels
+    from release.config.tables import load_tables_policy
+    from release.governance.trusted_release import Trusted
 
     rules = ROOT / "redaction_rules"
     tables = load_tables_policy(rules / "youthconnect_tables.yaml")
@@ -500,7 +500,7 @@ def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World
     - round 28, R2 (``FORM_EDITS``): the same content in other bytes (a table's or the persons file's rows
       quoted or not, trailing spaces in ``datapackage.json``, spaces inside ``manifest.json``, which the
       portal keeps), which carried a raw-only value in their layout: every file is held to the bytes the
-      build's writer gives for its content (``release.file_form``, rule file-form);
+      build's writer gives for its content (``release.bundle.file_form``, rule file-form);
     - round 29: the reviewer's signed approval repeated k times (the count of copies said a day of birth)
       passed publish, the audit and verify, each line on its own being a trusted approval; and a published
       copy's ``SHA256SUMS`` with files repeated or left out passed verify. Now a record given twice is
@@ -544,7 +544,7 @@ def test_measurements_and_spends_are_held_to_the_order_the_build_draws_them() ->
     years in turn; any other order is refused (rule manifest-text)."""
     from types import SimpleNamespace
 
-    from release.public_content import _declared_order
+    from release.governance.public_content import _declared_order
 
     trusted = SimpleNamespace(tables=SimpleNamespace(tables=[SimpleNamespace(name=n, mechanism="discrete_gaussian", is_noisy=True)
                                                              for n in ("a", "b", "c")]))

@@ -30,7 +30,7 @@ from governance.test_public_content import _rebind, _rows
 from governance.test_public_content import _write as _write_rows
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 
-from release import record_parts
+from release.bundle import record_parts
 from release.errors import InputError
 from release.stages.publish import json_text, sha256_file
 
@@ -49,7 +49,7 @@ def test_layout_names_parts_in_row_order_and_a_file_within_the_limit_stays_one_c
     assert record_parts.layout("x.csv", 7, 3, False).parquet is None
     assert record_parts.layout("x.csv", 1001, 1, False).csv[-1] == "x.part-1001.csv"  # wider when it must be
     assert record_parts.layout("x.csv", 10**9, None).csv == ("x.csv",)  # a table: never split
-    from release.config import load_policy
+    from release.config.policy import load_policy
     settings = load_policy(ROOT / "redaction_rules" / "fioe.yaml").publish  # no publish section: the defaults
     assert (settings.csv_row_limit, settings.parquet) == (1_000_000, True)
 
@@ -293,8 +293,8 @@ def _refused(world: World, pristine: Path, variant: str, edit: Callable[[Path], 
 def _problems(world: World, pristine: Path, variant: str, edit: Callable[[Path], None]) -> list[str]:
     """What approve, publish, the audit and ``verify`` each hold an edited bundle to (``release_problems``),
     called directly: the CLI runs of ``_refused`` show those commands refuse on it (CI's time is short)."""
-    from release.gate import read_manifest
-    from release.trusted_release import release_problems
+    from release.governance.gate import read_manifest
+    from release.governance.trusted_release import release_problems
 
     _, bundle = _edited(world, pristine, variant, edit)
     return release_problems(world.rules, read_manifest(bundle), bundle / "public", bundle.name)

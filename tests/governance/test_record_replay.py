@@ -166,10 +166,10 @@ def test_a_value_its_trusted_rule_cannot_publish_is_refused_without_the_raw_expo
 def _span_problems(*entries: dict, text: str = "Met John Smith at the corner") -> tuple[str, list[str]]:
     import pandas as pd
 
-    from release.config import load_policy
-    from release.keys import derive_keys
+    from release.config.policy import load_policy
+    from release.keys.hmac import derive_keys
     from release.model import Tables
-    from release.record_replay import _redacted
+    from release.audit.record_replay import _redacted
     from release.stages.load import ROW_KEY
 
     policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
@@ -260,7 +260,7 @@ def test_adjacent_placeholders_replay_as_the_build_wrote_them_and_an_edited_cell
     never its text."""
     import pandas as pd
 
-    from release.record_replay import _compared
+    from release.audit.record_replay import _compared
 
     replayed, problems = _span_problems(*_adjacent_entries(shift_after), text=ADJACENT)
     assert replayed == ADJACENT_BUILT
@@ -277,9 +277,9 @@ def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path]
     ``rows`` in ``column`` (the bits of a count), put in the log with the release key (chain and trailer
     rebuilt), the cells blanked as the replay of such entries blanks them."""
     def edit(public: Path) -> str:
-        from release.gate import read_manifest
-        from release.keys import keys_for_manifest, master_key
-        from release.log import build_log
+        from release.governance.gate import read_manifest
+        from release.keys.hmac import keys_for_manifest, master_key
+        from release.bundle.log import build_log
         from release.model import RedactionEvent
         from release.stages.load import ROW_KEY  # noqa: F401  (the log names rows by their load keys)
 
@@ -351,7 +351,7 @@ def test_approve_and_publish_with_raw_refuse_what_only_the_raw_export_tells(worl
 def test_a_log_entry_whose_fields_are_not_of_their_type_is_named_not_a_crash(tmp_path: Path) -> None:
     """A token or entity type that is a list (unhashable: no set test can hold it) is a problem of the
     replay, naming the log seq and rule, and the entry is not used; the audit still reports."""
-    from release.record_replay import logged_spans
+    from release.audit.record_replay import logged_spans
     from release.stages.publish import LOG
 
     good = {"seq": 1, "file": "fieldcontact.csv", "row_key": "FC1", "column": "contact_reason", "action": "redact",
@@ -370,8 +370,8 @@ REDETECTED = "redactions_redetected"
 
 
 def _log_events(bundle: Path) -> tuple[list, Any]:
-    from release.gate import read_manifest
-    from release.keys import keys_for_manifest, master_key
+    from release.governance.gate import read_manifest
+    from release.keys.hmac import keys_for_manifest, master_key
     from release.model import RedactionEvent
 
     keys = keys_for_manifest(master_key().material, read_manifest(bundle))
@@ -395,7 +395,7 @@ def _forged_span(detector: str) -> Callable[[Path], str]:
 
         import pandas as pd
 
-        from release.log import build_log
+        from release.bundle.log import build_log
         from release.model import RedactionEvent
         from release.stages.redact import render_logged
 
@@ -444,7 +444,7 @@ def _dropped_span(public: Path) -> str:
     """A redaction taken out of the log (re-chained) and its raw text put back in the public cell."""
     import pandas as pd
 
-    from release.log import build_log
+    from release.bundle.log import build_log
 
     bundle = public.parent
     events, keys = _log_events(bundle)
@@ -536,7 +536,7 @@ def _respanned(world: World, honest: Path, variant: str,
 
     import pandas as pd
 
-    from release.log import build_log, verify_log
+    from release.bundle.log import build_log, verify_log
     from release.stages.redact import render_logged
 
     out = world.tmp / f"rel-{variant}"

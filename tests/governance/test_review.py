@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from governance.conftest import RAW_VALUES, TABLE, Built, new_key
 
-from release.decisions import Signing, record_decision
-from release.audit import audit
-from release.gate import read_manifest
+from release.governance.decisions import Signing, record_decision
+from release.audit.run import audit
+from release.governance.gate import read_manifest
 from release.review import inputs_from_bundle, render_review, review, write_review
 from release.stages.publish import sha256_file
 

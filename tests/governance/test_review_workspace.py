@@ -201,7 +201,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
                              "--rules", str(rules), "--json")
     assert code == 0, stderr
     bundle = out / "fioe" / "2020"
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
     applied = read_manifest(bundle)["review_decisions"]  # the signed manifest with its private part
     assert sorted((d["rule_id"], d["decision"]) for d in applied) == [
         ("phone_seven_digits", "keep"), ("phone_seven_digits", "redact"), ("uncommon_capitalised_word", "keep")]
@@ -329,7 +329,7 @@ def test_a_bundle_rebuilt_under_the_workspace_is_neither_decided_nor_approved(
     screen shows would have signed another span."""
     from conftest import rehash_kept
 
-    from release import gate
+    from release.governance import gate
     from release.errors import ApprovalError
     from release.review.workspace import Workspace
 

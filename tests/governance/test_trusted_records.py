@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from release.config import load_policy
-from release.privacy_policy import load_privacy_policy
-from release.tables_spec import load_tables_policy
-from release.trusted_release import Trusted
-from release.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
+from release.config.policy import load_policy
+from release.config.privacy import load_privacy_policy
+from release.config.tables import load_tables_policy
+from release.governance.trusted_release import Trusted
+from release.governance.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
 
 RULES = ROOT / "redaction_rules"
 WITHHELD = "[WITHHELD: JUVENILE]"
@@ -194,7 +194,7 @@ HONEST_VOCAB = [[REPORT_A, "2021-03-05T14:00:00", "Blue Hill Ave", "02121", "201
 
 
 def _vocabulary(tmp_path: Path, rows: list[list[str]]) -> list[str]:
-    from release.trusted_vocabulary import vocabulary_problems
+    from release.governance.trusted_vocabulary import vocabulary_problems
 
     return vocabulary_problems(_trusted(), _write(tmp_path / "fioe_2021_contacts.csv", VOCAB, rows))
 

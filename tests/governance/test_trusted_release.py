@@ -20,9 +20,9 @@ import pytest
 from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witness
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
-from release import generations
-from release.gate import read_manifest
-from release.ledger import Ledger
+from release.datasets import generations
+from release.governance.gate import read_manifest
+from release.privacy.ledger import Ledger
 
 YEAR = "2021"
 TABLES = "fioe_tables.yaml"
@@ -138,7 +138,7 @@ def _build_past_the_merge_check(world: World, out: Path, copy: Path, monkeypatch
     """Build 2021 with the rules copy. A copy that drops ``units_may_merge`` is blocked by the build
     itself (exit 5, nothing drawn); the checks below are for an analyst who also changed the tool
     to get past that, so the build's check is then patched out."""
-    from release import tables
+    from release.build import tables
     args = world.build(out, "--json", raw=_raw_2021(world), year=YEAR, rules=copy)
     before = len(Ledger(authoritative_ledger()).entries())
     code, stdout, stderr = invoke(*args)
@@ -399,7 +399,7 @@ def test_4u_poison_declared_a_declared_units_charge_for_another_dataset_is_absor
 ], ids=["a-declared-unit", "twice", "in-place", "another-units-people", "nowhere-twice", "no-dataset"])
 def test_absorbs_names_only_an_undeclared_unit_once(tmp_path: Path, units: str, message: str) -> None:
     from release.errors import ConfigError
-    from release.privacy_policy import load_privacy_policy
+    from release.config.privacy import load_privacy_policy
 
     (tmp_path / "privacy.yaml").write_text("units:\n" + units, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(message)) as refused:
@@ -414,7 +414,7 @@ def test_absorbs_names_only_an_undeclared_unit_once(tmp_path: Path, units: str, 
 def test_absorbs_attributes_each_stray_charge_to_the_units_whose_people_it_touched(tmp_path: Path, units: str) -> None:
     """Which units a stray charge counts against: a bare name for each of the unit's datasets, a
     {unit, dataset} entry for exactly that pair; a charge in place is never stray."""
-    from release.privacy_policy import load_privacy_policy
+    from release.config.privacy import load_privacy_policy
 
     (tmp_path / "privacy.yaml").write_text("units:\n" + units, encoding="utf-8")
     policy = load_privacy_policy(tmp_path)
@@ -435,9 +435,9 @@ def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset:
     ``null`` as None) and the file no longer loaded: every build stopped (3). The entry the refusal
     prints, written verbatim where it says, now loads as that very charge's unit and dataset, and the
     charge is absorbed."""
-    from release.ledger import GENESIS, Entry
-    from release.privacy_policy import load_privacy_policy
-    from release.trusted_units import ledger_problems
+    from release.privacy.ledger import GENESIS, Entry
+    from release.config.privacy import load_privacy_policy
+    from release.governance.trusted_units import ledger_problems
 
     (tmp_path / "privacy.yaml").write_text((RULES / "privacy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     charge = Entry(7, "charge", {"unit": unit, "dataset": dataset, "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
@@ -457,9 +457,9 @@ def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset:
 def test_a_name_that_does_not_print_is_not_repeated_in_the_advice(tmp_path: Path) -> None:
     """A control or direction character in a charge's unit is not echoed to the terminal; the advice
     points to the ledger entry instead."""
-    from release.ledger import GENESIS, Entry
-    from release.privacy_policy import load_privacy_policy
-    from release.trusted_units import ledger_problems
+    from release.privacy.ledger import GENESIS, Entry
+    from release.config.privacy import load_privacy_policy
+    from release.governance.trusted_units import ledger_problems
 
     charge = Entry(9, "charge", {"unit": "per\u202eson", "dataset": "fioe", "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
     advice = ledger_problems([charge], load_privacy_policy(RULES))
@@ -488,9 +488,9 @@ def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
 def _rebind(world: World, bundle: Path, *files: str) -> None:
     """The analyst's own edit, re-hashed and re-bound with the release key (no patched tool): a second
     ``bundle`` entry for the run on the organisation's ledger, which its witness takes."""
-    from release.gate import manifest_sha256
-    from release.keys import ledger_mac, master_key
-    from release.privacy_policy import open_ledger
+    from release.governance.gate import manifest_sha256
+    from release.keys.hmac import ledger_mac, master_key
+    from release.config.privacy import open_ledger
 
     _rewrite(bundle, lambda manifest: None, *files)
     run_id = read_manifest(bundle)["privacy"]["run_id"]  # in the private part
@@ -603,11 +603,11 @@ def test_a_copy_whose_noisy_cells_are_not_its_published_draws_fails_verify(world
 def test_every_measurement_publishes_the_draw_the_ledger_stored(world: World) -> None:
     """The manifest's noisy values, with the measurement's own fields, hash to the record the ledger
     stored and charged (the hash a witness service signs in its tier): the link verify relies on."""
-    from release.ledger_entries import record_of, record_sha256
+    from release.privacy.ledger_entries import record_of, record_sha256
     out = world.tmp / "rel-draws"
     world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
     manifest = json.loads((out / "fioe" / YEAR / "manifest.json").read_text(encoding="utf-8"))
-    from release.privacy_policy import load_privacy_policy
+    from release.config.privacy import load_privacy_policy
     stored = Ledger(load_privacy_policy(world.rules).ledger_path(world.rules)).stored_records()
     measurements = manifest["privacy"]["measurements"]
     assert measurements
@@ -618,7 +618,7 @@ def test_every_measurement_publishes_the_draw_the_ledger_stored(world: World) ->
 
 def test_a_measurement_whose_data_year_is_not_a_year_is_left_out_never_a_crash() -> None:
     """Review of round 27: ``data_year: null`` passed the shape model and crashed the statement's sort."""
-    from release.table_replay import measurements_of
+    from release.audit.table_replay import measurements_of
 
     manifest = {"privacy": {"measurements": [{"table": "t", "data_year": 2021}, {"table": "t", "data_year": None},
                                              {"table": "t", "data_year": 2020}, {"table": "u", "data_year": 2019},

@@ -30,7 +30,7 @@ RECOUNTED = "noisy_counts_recounted"
 SCALED = """
 import runpy, sys
 import numpy as np
-from release import budget_run
+from release.privacy import budget as budget_run
 from release.stages import noise
 K = 10
 sent = noise.draw_inputs
@@ -52,14 +52,15 @@ sys.argv =""")
 # A witness of the version before commitments, and the analyst's tool that takes its statements.
 UNCOMMITTED_SERVICE = """
 import runpy, sys
-from release import witness_counts
+from release.witness import counts as witness_counts
 witness_counts.CountsKey.fields = lambda self, *args: {}
 sys.argv = ["release", *sys.argv[1:]]
 runpy.run_module("release", run_name="__main__")
 """
 UNCOMMITTED_TOOL = """
 import runpy, sys
-from release import budget_run, witness_client
+from release.privacy import budget as budget_run
+from release.witness import client as witness_client
 witness_client.statement_problems = lambda statement: []
 budget_run.RunPrivacy.commitment = lambda self, request: None
 sys.argv = ["release", *sys.argv[1:]]
@@ -181,8 +182,8 @@ def test_a_witness_without_a_counts_key_answers_heads_and_makes_no_draw(world: W
 
 
 def test_counts_key_is_written_owner_only_and_prints_its_id_never_the_key(world: World, tmp_path: Path) -> None:
-    from release.keys import existing_key
-    from release.witness_counts import from_master
+    from release.keys.hmac import existing_key
+    from release.witness.counts import from_master
 
     path = tmp_path / "admin" / "counts.key"
     code, stdout, stderr = invoke("witness", "counts-key", "--out", str(path), "--json")
@@ -204,7 +205,7 @@ def test_a_witness_with_another_organisations_counts_key_draws_nothing_for_this_
     refuses before drawing (6, nothing charged); doctor fails (6) saying so."""
     import secrets
 
-    from release.witness_counts import make_key_file
+    from release.witness.counts import make_key_file
 
     world.witness.stop()
     other = world.tmp / "other-account"

@@ -25,9 +25,9 @@ from governance.test_witness_draws import _charges, _declared, _junk, _ledger_id
 from governance.test_witness_service import PROTECTED, YEAR, World, _drawn, base, world
 from governance.witnesskit import pin_service
 
-from release.ledger import Ledger, canonical, entry_hash, spent_by_unit
-from release.privacy_policy import open_ledger
-from release.witness_protocol import exchange, new_nonce
+from release.privacy.ledger import Ledger, canonical, entry_hash, spent_by_unit
+from release.config.privacy import open_ledger
+from release.witness.protocol import exchange, new_nonce
 
 __all__ = ["base", "world"]
 

@@ -28,17 +28,18 @@ from conftest import authoritative_ledger, invoke, name_witness
 from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _drawn, _manifest, _table, base, world
 from governance.witnesskit import WitnessServer, declared_draw
 
-from release.keys import existing_key, ledger_mac, master_key
-from release.ledger import Ledger, canonical, entry_hash, record_sha256
-from release.privacy_policy import open_ledger
-from release.witness_counts import commitment, from_master
-from release.witness_protocol import exchange, new_nonce
+from release.keys.hmac import existing_key, ledger_mac, master_key
+from release.privacy.ledger import Ledger, canonical, entry_hash, record_sha256
+from release.config.privacy import open_ledger
+from release.witness.counts import commitment, from_master
+from release.witness.protocol import exchange, new_nonce
 
 __all__ = ["base", "world"]  # the fixtures, shared with the service's own tests
 
 KILL = """
 import os, runpy, sys
-from release import ledger, witness_client
+from release.privacy import ledger
+from release.witness import client as witness_client
 if sys.argv[1] == "draw":  # the service made (and recorded) the draw; the build dies before charging it
     made = witness_client.ServiceWitness.draw
     def draw(self, *args, **kwargs):
@@ -225,7 +226,7 @@ def test_the_service_refuses_a_second_draw_while_one_is_unpaid_and_a_charge_that
 
 NO_LEDGER_CAP = """
 import runpy, sys
-from release import ledger
+from release.privacy import ledger
 class NoCap(dict):  # the writer's own tool: the ledger's cap arithmetic answers "no limit"
     def get(self, key, default=None):
         return float("inf")
@@ -251,7 +252,7 @@ def test_the_service_refuses_a_declared_draw_past_the_trusted_cap_whatever_cap_e
     the draws the service made and the charges it adopted before its anchor. A higher cap entry a
     writer appends for ``person`` (no key: a MAC the service cannot check) raises nothing: with the
     cap lowered to what is spent, the declared draw is refused before it is made; nothing is unpaid."""
-    from release.ledger import spent_by_unit
+    from release.privacy.ledger import spent_by_unit
 
     ledger_id = _ledger_id()
     spent = spent_by_unit(Ledger(authoritative_ledger()).entries())["person"]
@@ -273,7 +274,7 @@ def test_a_build_whose_tool_skips_the_cap_is_refused_by_the_service_and_reports_
     arithmetic patched to "no limit"), after the organisation lowered the cap to what is spent (and
     restarted its witness), asks the service for a draw past it: the service refuses, the build
     stops with the refusal (6), and nothing is drawn or charged."""
-    from release.ledger import spent_by_unit
+    from release.privacy.ledger import spent_by_unit
 
     spent = spent_by_unit(Ledger(authoritative_ledger()).entries())["person"]
     _lower_cap(world, spent + 0.001)
@@ -464,7 +465,7 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     report too, and the witness's own cap check once restarted). Since round 25 the service draws only
     what its trusted rules declare, so the stray draw is one a witness served with a rules copy
     declaring ``person9`` made (as every version before round 25 would have for any writer)."""
-    from release.budget_run import budget_report
+    from release.privacy.budget import budget_report
 
     world.ok(*world.approve())
     own = sum(e.body["rho"] for e in Ledger(authoritative_ledger()).entries()

@@ -106,7 +106,7 @@ def test_a_symlink_at_the_socket_path_is_never_followed(account: WitnessServer, 
 def test_the_socket_is_made_0666_by_its_creation_never_by_a_chmod_on_its_path(
         account: WitnessServer, shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No chmod by path after bind (the window 5s-key raced), whatever the account's umask."""
-    from release import witness_service
+    from release.witness import service as witness_service
 
     def no_chmod(*args: object, **kwargs: object) -> None:
         raise AssertionError("chmod by path after bind")
@@ -244,7 +244,7 @@ def test_a_link_the_witness_made_is_followed_and_its_target_held_to_the_same_rul
         account: WitnessServer, shared: Path, tmp_path: Path) -> None:
     """A link of the witness's own account (or root's) is followed: the deployment may keep its store
     elsewhere. Its target's folders are checked too."""
-    from release.witness_places import changeable_by_others
+    from release.witness.places import changeable_by_others
     target = tmp_path / "elsewhere"
     target.mkdir(mode=0o700)
     link = shared / "witness-store"
@@ -275,7 +275,7 @@ def test_doctor_fails_when_the_socket_path_passes_through_the_analysts_link(
 def test_a_chain_of_links_through_one_the_analyst_made_is_refused(account: WitnessServer, shared: Path) -> None:
     """5s-chain: the administrator's link names a path through the analyst's link (made first in a
     sticky folder); resolving the whole chain at once looked only at its end, a folder the witness owns."""
-    from release.witness_places import changeable_by_others
+    from release.witness.places import changeable_by_others
     real = account.account / "store"
     real.mkdir(mode=0o700)
     middle = _analysts_link(shared / "middle", real)

@@ -24,9 +24,9 @@ import pytest
 from conftest import authoritative_ledger, invoke, name_witness, new_signer, trusted_rules
 from governance.witnesskit import CannedServer, WitnessServer, new_account, pin_service, wait_gone
 
-from release.ledger import Ledger, entry_hash
-from release.witness_client import receipt_problems
-from release.witness_protocol import exchange, new_nonce
+from release.privacy.ledger import Ledger, entry_hash
+from release.witness.client import receipt_problems
+from release.witness.protocol import exchange, new_nonce
 
 YEAR = "2020"
 PROTECTED = "fioe_people_by_contacts_neighbourhood"
@@ -156,7 +156,7 @@ def _table(out: Path) -> str:
 
 
 def _manifest(out: Path) -> dict:
-    from release.gate import read_manifest
+    from release.governance.gate import read_manifest
 
     return read_manifest(out / "fioe" / YEAR)  # with its private part (the witness's address)
 

@@ -23,13 +23,13 @@ from conftest import authoritative_ledger, trusted_rules
 from governance.test_witness_service import PROTECTED, YEAR, World, _charges, _manifest, base, world
 from governance.witnesskit import declared_draw
 
-from release.approvals import sign_bytes
-from release.ledger_entries import GENESIS, entry_hash
-from release.witness_protocol import (CLIENT_CHOSEN, DRAW, FRESH, HEAD, OLD_FORM, RECEIPT, SIGNED_CHARGE,
+from release.keys.signing import sign_bytes
+from release.privacy.ledger_entries import GENESIS, entry_hash
+from release.witness.protocol import (CLIENT_CHOSEN, DRAW, FRESH, HEAD, OLD_FORM, RECEIPT, SIGNED_CHARGE,
                                       fresh_message, message, signed_charge, verified)
-from release.witness_declared import load_declared
-from release.witness_service import Witness, init_key, load_key
-from release.witness_store import Refused
+from release.witness.declared import load_declared
+from release.witness.service import Witness, init_key, load_key
+from release.witness.store import Refused
 
 __all__ = ["base", "world"]  # the fixtures, shared with the service's own tests
 
@@ -39,7 +39,8 @@ CHOSEN_KEY = "c0vertkeysuffix"
 
 PATCHED = f"""
 import runpy, sys, uuid
-from release import budget_run, witness_client
+from release.privacy import budget as budget_run
+from release.witness import client as witness_client
 witness_client.new_nonce = lambda: {CHOSEN_NONCE!r}
 uuid.uuid4 = lambda: uuid.UUID(hex={CHOSEN_RUN!r})
 keyed = budget_run.RunPrivacy.key
@@ -55,7 +56,7 @@ runpy.run_module("release", run_name="__main__")
 @pytest.fixture()
 def service(tmp_path: Path) -> tuple[Witness, str]:
     """A witness answering in process (heads and appends: no counts key, no rules), and its public key."""
-    from release.approvals import one_line
+    from release.keys.signing import one_line
 
     init_key(tmp_path / "witness.key")
     return Witness(tmp_path, tmp_path / "witness.key", None), one_line(load_key(tmp_path / "witness.key").public_key())
@@ -147,8 +148,8 @@ def test_a_patched_client_choosing_nonce_run_and_key_puts_none_of_them_in_the_pu
     """The analyst's patched client sends its own nonce, run id and measurement key with a new draw.
     The build, approval and publication go through; the published copy carries none of them, and
     its receipt and draw statements still verify offline under the pinned key."""
-    from release.verify_copy import charge_fields
-    from release.witness_client import draw_problems, receipt_problems
+    from release.governance.verify_copy import charge_fields
+    from release.witness.client import draw_problems, receipt_problems
 
     charges = _charges()
     out = world.tmp / "patched"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from conftest import name_witness
 
-from release.approvals import load_private_key, one_line
+from release.keys.signing import load_private_key, one_line
 
 
 class WitnessServer:
@@ -98,9 +98,9 @@ def new_account(folder: Path, socket_dir: Path | None = None) -> WitnessServer:
     """A witness account with a new key pair (``release witness init-key``), the counts key derived
     from the session's HMAC key (``release witness counts-key``, the administrator holding it) and an
     empty store."""
-    from release.keys import load_or_create_key
-    from release.witness_counts import make_key_file
-    from release.witness_service import init_key
+    from release.keys.hmac import load_or_create_key
+    from release.witness.counts import make_key_file
+    from release.witness.service import init_key
     folder.mkdir(mode=0o700, parents=True)
     init_key(folder / "witness.key")
     load_or_create_key()  # the session's HMAC key, as the first build would make it
@@ -150,8 +150,8 @@ def declared_draw(rules: Path, year: int, table: str, key: str = "drawn-by-test"
     """(charge, inputs) of a direct draw that is exactly the measurement the trusted ``rules`` declare
     for FIOE ``table`` in ``year`` (its unit, rho, declaration hash and sensitivity), on counts a
     writer invents: what the service still draws for any writer (it never sees the raw export)."""
-    from release.tables_spec import load_tables_policy
-    from release.trusted_statement import trusted_bounds
+    from release.config.tables import load_tables_policy
+    from release.governance.trusted_statement import trusted_bounds
 
     spec = next(s for s in load_tables_policy(rules / "fioe_tables.yaml").tables if s.name == table)
     digest, bounds, length = trusted_bounds("fioe", spec, year)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 
-from release.config import load_policy
+from release.config.policy import load_policy
 from release.model import Tables
 from release.pii.engine import EngineSettings, PiiEngine
 from release.pii.terms import RecordTerms, split_name

@@ -21,9 +21,9 @@ from conftest import invoke as _invoke
 from conftest import (build_copy_for_test, new_signer, public_key, rehash_kept, sign_outside_approve, small_fioe_build,
                       trust, trusted_rules)
 
-from release.approvals import load_private_key, one_line, sign_record
-from release.keys import keys_for_manifest, load_or_create_key
-from release.log import build_log
+from release.keys.signing import load_private_key, one_line, sign_record
+from release.keys.hmac import keys_for_manifest, load_or_create_key
+from release.bundle.log import build_log
 from release.model import RedactionEvent
 from release.stages.publish import sha256_file
 

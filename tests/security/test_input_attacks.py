@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from conftest import CONTACT_COLUMNS, contact, invoke, person, public_key, write_csv
 
-from release.cells import INVISIBLE, is_formula
+from release.stages.cells import INVISIBLE, is_formula
 from release.stages.juvenile import PUBLIC_KEY_PATTERN
 
 REPORTS = 12  # enough values in a closed column for the raw suite to judge a shift

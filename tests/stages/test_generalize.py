@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import contact, person, write_export
 
-from release.config import DatasetPolicy, DatetimeRule
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy, DatetimeRule
+from release.keys.hmac import Tokenizer
 from release.stages.generalize import Context, generalize, rule_datetime, strip_house_number
 from release.stages.juvenile import minor_keys
 from release.stages.load import load_export
@@ -134,7 +134,7 @@ def test_datetime_rule_blanks_and_reports_dates_that_cannot_exist(raw: str, prec
                          ids=["Y", "lower", "yes", "blank", "N", "not-a-flag"])
 def test_a_y_blank_flag_reads_blank_as_an_unticked_box(raw: str | None, public: str | None) -> None:
     """The RMS writes its frisk and search flags as Y or nothing (issue #16): ``blank_means``."""
-    from release.column_rules import KeepRule
+    from release.config.column_rules import KeepRule
     from release.stages.generalize import rule_keep
 
     rule = KeepRule(type="keep", required=True, domain=("0", "1"), spellings={"Y": "1", "YES": "1", "N": "0"},
@@ -147,7 +147,7 @@ def test_a_y_blank_flag_reads_blank_as_an_unticked_box(raw: str | None, public: 
 
 def test_missing_tokens_of_a_policy_read_as_blank(tmp_path: Path) -> None:
     """The legacy system writes NO DATA ENTERED for an empty field: missing, not a value."""
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.synth.fioe_legacy import generate_fioe_legacy, write_fioe_legacy
 
     policy = load_policy(Path(__file__).resolve().parents[2] / "redaction_rules" / "fioe_legacy.yaml")

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.stages.juvenile import PUBLIC_KEY_PATTERN, public_report_key, publish_apart, publish_keys, pseudonymous_keys
 
 KEY = Tokenizer(b"j" * 64)

@@ -17,8 +17,8 @@ import pytest
 from conftest import contact, person, write_export
 from in_process_ray import DRIVER, InProcessRay, in_process_workers
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.stages import leak_partitions
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
@@ -124,11 +124,11 @@ def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: D
 
 def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
         tmp_path: Path, policy: DatasetPolicy, workers: tuple[object, InProcessRay]) -> None:
-    """``forget_texts`` (called by ``release.years`` after each year) reaches the actors a run keeps,
+    """``forget_texts`` (called by ``release.build.years`` after each year) reaches the actors a run keeps,
     each of them, whether or not it will get a unit of the next year; so does the next year's
     settings (``configure``)."""
     from release.pii import ray_workers, workers as pii_workers
-    from release.run_options import Execution
+    from release.build.options import Execution
     from release.stages.leakcheck import fold_map
 
     checker, frames = _reports(tmp_path, policy)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import contact, person, write_export
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.leakcheck import LeakChecker, find_global_leaks, find_leaks

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import CONTACT_COLUMNS, contact, person, write_csv, write_export
 
-from release.config import DatasetPolicy, InputLimits
+from release.config.policy import DatasetPolicy, InputLimits
 from release.errors import InputError
 from release.stages.load import load_export, row_keys
 

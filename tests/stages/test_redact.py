@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from release.config import DatasetPolicy
-from release.keys import Tokenizer
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import Tokenizer
 from release.stages.load import load_export
 from release.stages.redact import ReviewerDecision, apply_decisions, officer_roster, record_terms
 
@@ -170,7 +170,7 @@ def test_a_reviewers_redact_of_an_engine_span_renders_as_the_replay_renders_it(t
     """Round 38, F2: a reviewer's "redact" of a span the engine redacted logs no span of its own, so the
     replay renders the cell from the engine's spans; the re-rendering must set the spaces the engine
     sets beside ``_`` and brackets, or an honest bundle fails ``audit --raw``."""
-    from release.keys import Tokenizer
+    from release.keys.hmac import Tokenizer
     from release.stages.redact import ReviewerDecision, apply_decisions, render_logged
 
     tokenizer = Tokenizer(b"r" * 64)

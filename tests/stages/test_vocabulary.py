@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, contact, person, write_export
 
-from release.codebooks import Vocabulary
-from release.config import DatasetPolicy, KeepRule
-from release.keys import Tokenizer
+from release.config.codebooks import Vocabulary
+from release.config.policy import DatasetPolicy, KeepRule
+from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent
 from release.stages.generalize import Context, generalize
 from release.stages.juvenile import minor_keys
@@ -175,7 +175,7 @@ def test_vocabulary_reads_a_cell(rule: KeepRule, cell: str, public: str | None, 
 ], ids=["house-number-removed", "one-word-way", "direction", "type-first", "route", "intersection",
         "full-name", "surname", "name-in-intersection", "bare-number"])
 def test_a_street_must_read_as_a_street(street: str, published: str | None) -> None:
-    from release.config import load_policy
+    from release.config.policy import load_policy
     from release.stages.generalize import rule_street_name
 
     rule = load_policy(ROOT / "redaction_rules" / "fioe.yaml").files["contacts"].columns["street"]

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from release.errors import BudgetError
-from release.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, rho_from_epsilon, spent_by_unit
-from release.ledger_audit import cap_problems, chain_problems
+from release.privacy.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, rho_from_epsilon, spent_by_unit
+from release.audit.ledger import cap_problems, chain_problems
 
 CAP = 1.0
 DELTA = 1e-9

@@ -1,4 +1,4 @@
-"""The linkage check (``release.linkage``, issue #12 attack 1c), on tiny hand-made public files: which
+"""The linkage check (``release.privacy.linkage``, issue #12 attack 1c), on tiny hand-made public files: which
 columns link, who is exposed (for a pair of a person's reports, the rows alike in every column the
 two agree on hold fewer than ``min_people_per_class`` people; or their narratives share a phrase
 found in the reports of fewer than that many), what the finding says (counts only), and the
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from release.linkage import (
+from release.privacy.linkage import (
     CHECKED,
     MAX_PAIRS_PER_PERSON,
     WITHHELD,
@@ -23,7 +23,7 @@ from release.linkage import (
     linking_rows,
 )
 from release.stages.load import ROW_KEY
-from release.tables_spec import LinkageSpec, load_tables_policy
+from release.config.tables import LinkageSpec, load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml")

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from release.budget_run import RunPrivacy
+from release.privacy.budget import RunPrivacy
 from release.errors import BudgetError, EnvironmentProblem
-from release.ledger import Ledger, spent_by_unit
-from release.recount import as_published
+from release.privacy.ledger import Ledger, spent_by_unit
+from release.privacy.recount import as_published
 from release.stages.suppress import audit_suppression
-from release.tables import build_tables
-from release.tables_noisy import direct_measurer
-from release.tables_spec import TablesPolicy
+from release.build.tables import build_tables
+from release.build.tables_noisy import direct_measurer
+from release.config.tables import TablesPolicy
 
 RACES = ["Black", "White", "Other", "Unknown"]
 TABLE: dict[str, Any] = {
@@ -134,8 +134,8 @@ def test_a_release_over_the_cap_draws_nothing(tmp_path: Path) -> None:
 def test_concurrent_builds_of_one_year_cannot_both_write(tiny_export: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    import cli
-    from release.build_lock import build_lock
+    from release import cli
+    from release.build.lock import build_lock
 
     out = tmp_path / "out"
     with build_lock(out, "fioe", 2020):  # another build holds the year

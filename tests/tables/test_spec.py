@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from release.errors import ConfigError
-from release.ledger import epsilon_from_rho
-from release.privacy_policy import load_privacy_policy
-from release.tables import load_table_specs, load_tables_policy, planned_spends
+from release.privacy.ledger import epsilon_from_rho
+from release.config.privacy import load_privacy_policy
+from release.build.tables import load_table_specs, load_tables_policy, planned_spends
 
 ROOT = Path(__file__).resolve().parents[2]
 FIOE_TABLES = ROOT / "redaction_rules" / "fioe_tables.yaml"
@@ -112,13 +112,13 @@ def test_rho_spent_converts_pure_epsilon(tmp_path: Path) -> None:
     assert spec.rho_spent == pytest.approx(0.125)
 
 
-@pytest.mark.parametrize("model", ["tables_spec.TableSpec", "tables_spec.DimensionSpec", "tables_spec.SuppressionSpec",
-                                   "tables_spec.TablesPolicy", "tables_spec.FrameSpec", "tables_spec.LinkageSpec", "tables_spec.PerYearSpec",
-                                   "privacy_policy.PrivacyPolicy", "privacy_policy.UnitSpec",
-                                   "privacy_policy.RiskSpec", "privacy_policy.GeneralizeStep"])
+@pytest.mark.parametrize("model", ["config.tables.TableSpec", "config.tables.DimensionSpec", "config.tables.SuppressionSpec",
+                                   "config.tables.TablesPolicy", "config.tables.FrameSpec", "config.tables.LinkageSpec", "config.tables.PerYearSpec",
+                                   "config.privacy.PrivacyPolicy", "config.privacy.UnitSpec",
+                                   "config.privacy.RiskSpec", "config.privacy.GeneralizeStep"])
 def test_every_key_is_documented(model: str) -> None:
     import importlib
-    module, name = model.split(".")
+    module, name = model.rsplit(".", 1)
     readme = (ROOT / "redaction_rules" / "README_tables.md").read_text(encoding="utf-8")
     for key in getattr(importlib.import_module(f"release.{module}"), name).model_fields:
         assert f"`{key}`" in readme, f"{model}.{key} is not documented"

@@ -16,8 +16,8 @@ from in_process_ray import in_process_workers
 from release.errors import BlockingFinding, ConfigError
 from release.stages.tabulate import (ContributionProfile, Contributions, Counted, bound_contributions, by_unit,
                                      contribution_profile, count, map_dimension, merged, tabulate, verify_bounds)
-from release.tables_noisy import keyed_row_order
-from release.tables_spec import DimensionSpec, TableSpec
+from release.build.tables_noisy import keyed_row_order
+from release.config.tables import DimensionSpec, TableSpec
 
 RACE = DimensionSpec(name="race", categories=("Black", "White", "Other", "Unknown"),
                      mapping={"BLK": "Black"}, other="Other", missing="Unknown")

@@ -23,7 +23,7 @@ import numpy as np
 
 from release.stages.suppress.ilp import _Plan
 from release.stages.suppress.published import ExactTable
-from release.tables_spec import ALL
+from release.config.tables import ALL
 
 MAX_CUBES = 256          # candidate boxes tried per primary cell (the cheapest categories first)
 HYPERCUBE_BUDGET_S = 30.0  # then the remaining primaries are left to the integer program and repair

@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from release.model import Finding
-from release.native_output import quiet_stdout
+from release.stages.native_output import quiet_stdout
 from release.stages.suppress.audit import TOLERANCE, Cuts, lp_audit
 from release.stages.suppress.published import ExactTable, primary_mask
 from release.stages.suppress.system import System

@@ -22,7 +22,7 @@ class PublishedTable:
     Cells of tables with the same ``family`` and ``period`` are the same quantities, so
     an earlier release of the same table, or a coarser table of the same rows, constrains
     what this one may reveal. ``period`` is what the counts describe: the data year, or
-    "" when a month dimension dates each cell (``release.tables.period_of``).
+    "" when a month dimension dates each cell (``release.build.tables.period_of``).
     """
 
     name: str

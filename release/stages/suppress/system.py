@@ -16,7 +16,7 @@ import pandas as pd
 
 from release.model import Finding
 from release.stages.suppress.published import PublishedTable
-from release.tables_spec import ALL
+from release.config.tables import ALL
 
 
 @dataclass

@@ -1,0 +1,204 @@
+"""The suites' vocabulary checks, generated from the policies: one source of truth.
+
+Why: a closed column's vocabulary lives in the policy (and its codebooks); writing it again
+by hand in ``expectations/<dataset>_*.json`` would let the two drift apart, and a
+vocabulary of 760 vehicle models is not something to keep in step by hand. Every published
+closed column (a ``keep`` column, an officer ID with a ``pattern``) gets exactly one
+critical check in each suite: ``expect_column_values_to_be_in_set`` with the policy's domain
+(and, in the public suite, ``Other`` when unknown values become ``Other``), or
+``expect_column_values_to_match_regex`` for a format or a list cell. An identifier published as
+a keyed pseudonym is checked against the pseudonym's form in the public suite (so a raw id
+there fails it) and against its raw format in the raw suite. The public check holds
+every row to it. The raw check sees each closed cell read as the policy reads it
+(``codebooks.vocabulary_view``: spellings, case and punctuation ignored, an unknown value
+left as typed) and holds the column to ``mostly: 0.5``: one stray value is the generalize
+stage's to blank and report, but a column mostly outside its vocabulary holds another
+column's values (the City's 2022 ``weather`` holds key situations and bases) and blocks (a
+column of fewer than ten values is not judged). A row key (and a parent link) is checked at
+load, so it gets no raw check. Hand-written
+checks on other columns are left as they are.
+
+A column set to ``drop`` loses its generated checks and leaves the public allow-list, so the fix a
+blocked build gives for a shifted column (drop it, regenerate) ends in a release.
+``python -m release.config.suite_domains`` rewrites the suites in place (``--check`` only reports
+which differ); ``tests/test_suite_domains.py`` fails when a suite and its policy disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from release.config.codebooks import OTHER
+from release.config.column_rules import KeepRule, OfficerRule, PseudonymRule
+from release.config.policy import DatasetPolicy, FilePolicy, load_policy
+from release.errors import ReleaseError
+
+IN_SET = "expect_column_values_to_be_in_set"
+REGEX = "expect_column_values_to_match_regex"
+WHY = "closed vocabulary, generated from the policy"
+RAW_WHY = ("read as the policy reads it (case, spacing, punctuation and spellings ignored); a column mostly "
+           "outside it holds another column's values (a shifted export)")
+RAW_FIX = ("compare the export's column with the raw-export contract and re-export it with the right values "
+           "(nothing of it is published meanwhile); if it is to stay unpublished this year, set its rule to "
+           "`drop` in the policy, run `python -m release.config.suite_domains --rules DIR --expectations DIR` (it takes the "
+           "column's checks out of the suites) and have both changes reviewed")
+RAW_MOSTLY = 0.5
+PSEUDONYM_WHY = "a keyed pseudonym's form, generated from the policy (the raw identifier never matches it)"
+_SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+
+
+def _escape(text: str) -> str:
+    """Only what a regex would read specially (spaces stay readable in the suite)."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _check(column: str, rule: KeepRule | OfficerRule | PseudonymRule, side: str = "public") -> dict[str, Any] | None:
+    books = f" ({', '.join(rule.codebook)})" if isinstance(rule, KeepRule) and rule.codebook else ""
+    raw = side == "raw"
+    why = f"{WHY}{books}{', ' + RAW_WHY if raw else ''}: {rule.description or column}"
+    meta = {"level": "critical", "why": why, **({"fix": RAW_FIX} if raw else {})}
+    mostly = {"mostly": RAW_MOSTLY} if raw else {}
+    if isinstance(rule, PseudonymRule):  # published: the pseudonym's form only (the raw id never)
+        pattern = rule.pattern if raw else rule.public_pattern
+        if not raw:
+            meta = {**meta, "why": f"{PSEUDONYM_WHY}: {rule.description or column}"}
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{pattern})$", **mostly}, "meta": meta}
+    if rule.pattern is not None:
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^(?:{rule.pattern})$", **mostly}, "meta": meta}
+    if not isinstance(rule, KeepRule) or rule.domain is None:
+        return None
+    other = rule.on_unknown == "other" and OTHER not in rule.domain and not raw  # raw: an unknown stays unknown
+    values = list(rule.domain) + ([OTHER] if other else [])
+    if rule.list_separator is not None:
+        item = "(?:" + "|".join(_escape(v) for v in values) + ")"
+        separator = _escape(f"{rule.list_separator} ")
+        return {"type": REGEX, "kwargs": {"column": column, "regex": f"^{item}(?:{separator}{item})*$", **mostly},
+                "meta": meta}
+    return {"type": IN_SET, "kwargs": {"column": column, "value_set": values, **mostly}, "meta": meta}
+
+
+def checked_at_load(file_policy: FilePolicy) -> set[str]:
+    """Columns whose format the loader enforces (a row key, a parent link): no raw check can fail on them."""
+    return {file_policy.key_column, *([file_policy.parent.column] if file_policy.parent else [])}
+
+
+def domain_checks(policy: DatasetPolicy, side: str = "public") -> dict[str, list[dict[str, Any]]]:
+    """Table -> the generated checks of its published closed columns, in policy order."""
+    checks: dict[str, list[dict[str, Any]]] = {}
+    for name, file_policy in policy.files.items():
+        skip = checked_at_load(file_policy) if side == "raw" else set()
+        for column in file_policy.public_columns():
+            rule = file_policy.columns[column]
+            closed = isinstance(rule, (KeepRule, OfficerRule, PseudonymRule)) and column not in skip
+            check = _check(column, rule, side) if closed else None
+            if check is not None:
+                checks.setdefault(name, []).append(check)
+    return checks
+
+
+ALLOW_LIST = "expect_table_columns_to_match_ordered_list"
+
+
+def _without_dropped(tables: dict[str, Any], policy: DatasetPolicy, generated: dict[str, list[dict[str, Any]]]
+                     ) -> dict[str, Any]:
+    """A column the policy no longer publishes closed loses the checks generated for it, and a column it
+    drops leaves the allow-list: the way forward a blocked build's packet gives for a column of another
+    column's values (set it to ``drop``, then run this) must not end in the next block."""
+    out = dict(tables)
+    for table, body in tables.items():
+        file_policy = policy.files.get(table)
+        if file_policy is None:
+            continue
+        dropped = {c for c, rule in file_policy.columns.items() if rule.type == "drop"}
+        closed = {check["kwargs"]["column"] for check in generated.get(table, [])}
+        kept = []
+        for check in body.get("expectations", []):
+            why = str(check.get("meta", {}).get("why", ""))
+            if check.get("type") in (IN_SET, REGEX) and why.startswith((WHY, PSEUDONYM_WHY)) \
+                    and check.get("kwargs", {}).get("column") not in closed:
+                continue
+            if check.get("type") == ALLOW_LIST:
+                listed = check.get("kwargs", {}).get("column_list", [])
+                check = {**check, "kwargs": {**check["kwargs"], "column_list": [c for c in listed if c not in dropped]}}
+            kept.append(check)
+        out[table] = {**body, "expectations": kept}
+    return out
+
+
+def with_domain_checks(document: dict[str, Any], policy: DatasetPolicy) -> dict[str, Any]:
+    """The suite with each closed column's value check replaced by the generated one (in the
+    place of the first it had, else at the end of its table); a generated check of a column no
+    longer closed, and a dropped column in the allow-list, taken out; others are kept. The suite's
+    name says which side it is (``<dataset>_raw`` or ``<dataset>_public``)."""
+    side = "raw" if str(document.get("name", "")).endswith("_raw") else "public"
+    made = domain_checks(policy, side)
+    tables = _without_dropped(dict(document["tables"]), policy, made)
+    for table, generated in made.items():
+        wanted = {check["kwargs"]["column"]: check for check in generated}
+        placed: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for check in tables.get(table, {"expectations": []})["expectations"]:
+            column = check.get("kwargs", {}).get("column")
+            if check.get("type") in (IN_SET, REGEX) and column in wanted:
+                if column not in placed:
+                    out.append(wanted[column])
+                    placed.add(column)
+                continue
+            out.append(check)
+        out += [check for column, check in wanted.items() if column not in placed]
+        tables[table] = {**tables.get(table, {}), "expectations": out}
+    return {**document, "tables": tables}
+
+
+def render(document: dict[str, Any]) -> str:
+    """A suite as the repository writes it: one expectation per line."""
+    head = {key: value for key, value in document.items() if key != "tables"}
+    lines = ["{"] + [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}," for key, value in head.items()]
+    lines.append('  "tables": {')
+    tables = list(document["tables"].items())
+    for index, (table, body) in enumerate(tables):
+        lines.append(f'    {json.dumps(table)}: {{"expectations": [')
+        checks = body["expectations"]
+        lines += [f"      {json.dumps(check, ensure_ascii=False)}{',' if i < len(checks) - 1 else ''}"
+                  for i, check in enumerate(checks)]
+        lines.append("    ]}" + ("," if index < len(tables) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def synced(suite_path: Path, policy_path: Path) -> tuple[str, str]:
+    """(the suite's text, the text it should have)."""
+    text = suite_path.read_text(encoding="utf-8")
+    return text, render(with_domain_checks(json.loads(text), load_policy(policy_path)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m release.config.suite_domains", description=__doc__)
+    parser.add_argument("--rules", type=Path, default=Path("redaction_rules"))
+    parser.add_argument("--expectations", type=Path, default=Path("expectations"))
+    parser.add_argument("--check", action="store_true", help="only list the suites that differ (exit 1 if any)")
+    args = parser.parse_args(argv)
+    differ = []
+    for suite in sorted([*args.expectations.glob("*_raw.json"), *args.expectations.glob("*_public.json")]):
+        policy = args.rules / f"{suite.stem.rsplit('_', 1)[0]}.yaml"
+        try:
+            text, wanted = synced(suite, policy)
+        except ReleaseError as exc:  # a policy mistake: named by file, key and rule, never a traceback
+            print(f"error: {exc.one_line()}", file=sys.stderr)
+            return exc.exit_code
+        if text != wanted:
+            differ.append(suite)
+            if not args.check:
+                suite.write_text(wanted, encoding="utf-8")
+        print(f"{suite}: {'differs' if text != wanted else 'in step'}{'' if args.check or text == wanted else ' (rewritten)'}")
+    return 1 if args.check and differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
