@@ -15,7 +15,11 @@ and a ``type`` naming one of the small classes registered in ``RULE_TYPES``:
 An unknown ``type`` fails at load with the file, the key path and the valid types.
 Patterns may use ``{streets}``, replaced by the allow-listed street names, and
 ``{street_types_after}``, ``{street_types_before}``, ``{street_types_foreign}``,
-``{street_type_endings}`` from ``addresses.yaml``. Rules run
+``{street_type_endings}`` from ``addresses.yaml``, and ``{name}`` for any entry of the file's
+``parts`` (named pieces of the long patterns, pasted as they are; a list is the alternation of
+its items); a ``{name}`` that is none of these fails at load. ``description`` and ``examples``
+(fictitious sentences the rule must redact, the part marked ``[[...]]``, and look-alikes it must
+keep; ``tests/pii/test_recognizer_examples.py`` runs them) are for the reader. Rules run
 on the ``digits`` view (spaced digits collapsed) unless they ask for ``restored``
 (case-restored, for rules that need capitalisation) or ``normalized``.
 """
@@ -30,14 +34,53 @@ from re._constants import (  # type: ignore[import-not-found]
     NEGATE, NOT_LITERAL, POSSESSIVE_REPEAT, RANGE, SUBPATTERN,
 )
 from re._parser import parse as parse_pattern  # type: ignore[import-not-found]
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from release.errors import ConfigError
 from release.pii.lexicon import Lexicon
 from release.pii.rulefiles import key_path, load_rule_file, validate
-from release.pii.spans import PLACEHOLDER, Candidate, TextViews
+from release.pii.spans import PLACEHOLDER, Candidate, Span, TextViews
+
+_MARK = re.compile(r"\[\[(.+?)\]\]")
+
+
+def marked_spans(example: str) -> tuple[str, list[Span]]:
+    """A ``redact`` example without its ``[[...]]`` marks, and the spans the marks enclosed."""
+    text, spans, last = "", [], 0
+    for match in _MARK.finditer(example):
+        text += example[last : match.start()]
+        spans.append((len(text), len(text) + len(match.group(1))))
+        text += match.group(1)
+        last = match.end()
+    return text + example[last:], spans
+
+
+def _marked(example: str) -> str:
+    text, spans = marked_spans(example)
+    if not spans or "[[" in text or "]]" in text:
+        raise ValueError("mark each part the rule must redact as [[...]]")
+    return example
+
+
+def _unmarked(example: str) -> str:
+    if "[[" in example or "]]" in example:
+        raise ValueError("a keep example marks nothing: the rule must find nothing in it")
+    return example
+
+
+_Sentence = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+
+
+class Examples(BaseModel):
+    """Fictitious sentences for the reader, run by the tests: ``redact`` ones with the part the
+    rule must find marked ``[[...]]``, ``keep`` ones (look-alikes) where it must find nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redact: list[Annotated[_Sentence, AfterValidator(_marked)]] = Field(default_factory=list)
+    keep: list[Annotated[_Sentence, AfterValidator(_unmarked)]] = Field(default_factory=list)
 
 
 class RuleSpec(BaseModel):
@@ -53,6 +96,7 @@ class RuleSpec(BaseModel):
     modes: list[Literal["upper", "lower", "mixed"]] = Field(default=["upper", "lower", "mixed"], min_length=1)
     requires: list[str] = Field(default_factory=list)  # skip texts containing none of these (any case)
     description: str = ""
+    examples: Examples = Field(default_factory=Examples)
 
 
 class ContextRuleSpec(RuleSpec):
@@ -261,11 +305,35 @@ class RecognizersFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
+    # {name} -> a piece of regex, or a list of them (their alternation, no group around it)
+    parts: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")],
+        Annotated[str, StringConstraints(min_length=1)]
+        | Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)],
+    ] = Field(default_factory=dict)
     recognizers: list[dict[str, Any]] = Field(default_factory=list)
 
 
+_REFERENCE = re.compile(r"(?<!\\)\{([A-Za-z_]\w*)\}")  # {name}, never a {1,4} count or an escaped \{
+
+
+def _parts(top: RecognizersFile, taken: dict[str, str], path: Path) -> dict[str, str]:
+    """The file's ``parts`` as ``{name}`` -> regex, each using the parts above it as they are."""
+    found: dict[str, str] = {}
+    for name, value in top.parts.items():
+        if "{" + name + "}" in taken:
+            raise ConfigError(f"parts.{name}: a word list of the rule files has this name", file=str(path))
+        piece = _expand("|".join(value) if isinstance(value, list) else value, found)
+        later = [m.group() for m in _REFERENCE.finditer(piece) if m.group(1) in top.parts]
+        if later:  # else the order of expansion would decide what it means
+            raise ConfigError(f"parts.{name}: {later[0]} is not above it; a part uses only the parts above it",
+                              file=str(path))
+        found["{" + name + "}"] = piece
+    return found
+
+
 def _alternation(phrases: list[str] | tuple[str, ...]) -> str:
-    ordered = sorted(phrases, key=len, reverse=True)
+    ordered = sorted(phrases, key=lambda phrase: (-len(phrase), phrase))  # longest first; ties in a fixed order
     return "(?:" + "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in ordered) + ")"
 
 
@@ -297,7 +365,8 @@ def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
     valid = ", ".join(sorted(RULE_TYPES))
     rules: list[PatternRule] = []
     seen: set[str] = set()
-    expansions = _expansions(lexicon)
+    words = _expansions(lexicon)
+    expansions = {**_parts(top, words, path), **words}  # parts first: a part may hold {streets}
     for index, raw in enumerate(top.recognizers):
         where = ("recognizers", index)
         kind = raw.get("type")
@@ -314,8 +383,15 @@ def load_recognizers(rules_dir: Path, lexicon: Lexicon) -> list[PatternRule]:
         flags = re.IGNORECASE if spec.ignore_case else 0
         compiled = []
         for number, pattern in enumerate(spec.patterns):
+            expanded = _expand(pattern, expansions)
+            unknown = _REFERENCE.search(expanded)
+            if unknown:
+                raise ConfigError(
+                    f"{key_path(where + ('patterns', number))}: {unknown.group()} is no part of the file "
+                    f"and no word list; valid: {', '.join(sorted(k.strip('{}') for k in expansions))}", file=str(path),
+                )
             try:
-                compiled.append(re.compile(_expand(pattern, expansions), flags))
+                compiled.append(re.compile(expanded, flags))
             except re.error as exc:
                 raise ConfigError(
                     f"{key_path(where + ('patterns', number))}: invalid regular expression ({exc.msg})",
