@@ -387,7 +387,7 @@ def _table_frames(rules: Path, dataset: str, raw: Path, year: int,
     from release.datasets import DeriveContext, deriver
     from release.stages.generalize import generalize
     from release.stages.load import load_export
-    from release.build.tables import load_tables_policy
+    from release.config.tables import load_tables_policy
 
     policy = load_policy(rules / f"{dataset}.yaml")
     loaded = load_export(raw, policy, year)

@@ -73,7 +73,7 @@ def one(config: str, years: int, reports: int) -> dict[str, float]:
     """One configuration in this process: the corpus, the engine, one redaction pass."""
     from release.pii.engine import EngineSettings
     from release.pii.workers import open_engine
-    from release.build.options import Execution
+    from release.pii.parallel import Execution
 
     engine_name, jobs = CONFIGS[config]
     texts, terms, officers = corpus(years, reports)
@@ -134,7 +134,7 @@ def release_run(config: str, corpus_dir: Path, years: int) -> dict[str, object]:
     """One configuration in this process: ``release fioe FIRST-LAST`` over the corpus, with the
     seconds and peak RSS after each year."""
     from release.api import BuildOptions, build_release
-    from release.build.options import Execution
+    from release.pii.parallel import Execution
 
     engine_name, jobs = CONFIGS[config]
     first = LAST_YEAR - years + 1

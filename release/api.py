@@ -7,7 +7,7 @@ the modules each name comes from:
 - ``release.build.orchestrator`` — build_release (the stage order), validate_table
 - ``release.build.years`` — build_years (a range of years, one export folder each, one after the other)
 - ``release.build.assemble`` — the draft bundle's files and manifest
-- ``release.privacy.budget`` — the run's privacy budget, ledger_path, budget_report
+- ``release.build.budget`` — the run's privacy budget, ledger_path, budget_report
 - ``release.audit.scan`` — scan_file; ``release.synth.sample_writer`` — write_sample
 - ``release.governance.api`` — list, review, decide, keygen, approve, publish, audit
 - ``release.doctor`` — doctor (is this machine ready: model, engine, key, rules, ledger, browser)
@@ -18,8 +18,10 @@ the modules each name comes from:
 
 from __future__ import annotations
 
+from release.audit.scan import scan_file
+from release.build.options import BuildOptions, Progress, Resolved, Silent, resolve
 from release.build.orchestrator import build_release, validate_table
-from release.privacy.budget import budget_report, ledger_path
+from release.build.years import build_years as _build_years
 from release.doctor import doctor
 from release.governance.api import (
     approve_release,
@@ -34,15 +36,14 @@ from release.governance.api import (
     serve_review,
     verify_published,
 )
-from release.build.options import BuildOptions, Execution, Progress, Resolved, Silent, resolve
-from release.synth.sample_writer import write_sample
-from release.audit.scan import scan_file
+from release.pii.parallel import Execution
+from release.build.budget import budget_report, ledger_path
 from release.privacy.ledger_recover import recover as witness_recover
+from release.synth.sample_writer import write_sample
 from release.witness.counts import make_key_file as witness_counts_key
 from release.witness.service import init_key as witness_init_key
 from release.witness.service import serve as witness_serve
 from release.witness.service import void as witness_void
-from release.build.years import build_years as _build_years
 
 
 def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, object]:

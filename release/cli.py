@@ -22,13 +22,13 @@ from typing import Any
 
 import click
 
-from release.terminal import render
+from release.build.options import Progress
 from release.bundle.places import DATASETS
 from release.datasets.generations import names as generation_names
-from release.terminal.help import texts
 from release.errors import ReleaseError
-from release.pii.parallel import usable_cores
-from release.build.options import ENGINES, Execution, Progress
+from release.pii.parallel import ENGINES, Execution, usable_cores
+from release.terminal import render
+from release.terminal.help import texts
 
 Command = Callable[..., Any]
 

@@ -37,7 +37,7 @@ from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.t
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.ray_workers import INSTALL
 from release.build.options import Progress, Silent
-from release.stages.publish import MANIFEST
+from release.bundle.layout import MANIFEST
 from release.config.trust import load_signers
 
 
@@ -159,7 +159,7 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
     every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
     guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
-    from release.governance import trusted_units
+    from release.privacy import trusted_units
     from release.config.privacy import (
         WitnessService,
         authoritative_ledger,
@@ -180,7 +180,7 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     if unanchored:
         return Check("ledger", "fail", f"{path}: {unanchored[0]}", 6)
     # a declared unit's spend counts the stray charges it absorbs; a stray charge none absorbs is named
-    # (the audit prints the fix: release.governance.trusted_units)
+    # (the audit prints the fix: release.privacy.trusted_units)
     caps, spent = caps_in_force(entries), trusted_units.counted(entries, policy)
     over = sorted(u for u, rho in spent.items()
                   if rho > min(caps.get(u, math.inf), policy.units[u].cap_rho) * (1 + 1e-12))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from release.stages.publish import sha256_file
+from release.bundle.layout import sha256_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent
@@ -24,8 +24,9 @@ PATTERNS = {"redaction_rules": "*.yaml", "expectations": "*.json"}
 
 def default_dir(name: str) -> tuple[Path, str]:
     """Return (path, origin) for ``redaction_rules`` or ``expectations``: the copy shipped
-    inside the installed package (``release/shipped/<name>`` in a wheel, the source tree in
-    an editable install). The origin string goes into the manifest."""
+    inside the installed package (``release/shipped/<name>`` in a wheel, where pyproject.toml's
+    package-dir puts the top-level folder; the source tree in an editable install or a checkout
+    on PYTHONPATH). The origin string goes into the manifest."""
     shipped = PACKAGE_DIR / "shipped" / name
     if shipped.is_dir():
         return shipped, "installed-package"

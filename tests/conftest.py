@@ -306,10 +306,12 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     """A reviewer's key signs the bundle as it is, without ``release approve`` (its checks skipped): the
     approval line and its seal of the bundle's private part (``gate.approve`` writes both), which is what
     publish and the audit must check again."""
-    from release.keys.signing import append_record, insert_record, load_private_key, sign_record, utc_now
+    from release.keys.signing import append_record, insert_record, load_private_key, sign_record
+    from release.bundle.jsonl import utc_now
     from release.bundle.manifest_parts import private_sha256
-    from release.stages.publish import sha256_file
-    from release.config.trust import APPROVALS, SEALS, seal_fields
+    from release.bundle.layout import sha256_file
+    from release.config.trust import SEALS, seal_fields
+    from release.bundle.layout import APPROVALS
 
     private = load_private_key(key)
     digest = sha256_file(bundle / "manifest.json")
@@ -326,7 +328,7 @@ def rehash_kept(bundle: Path) -> None:
     import json
 
     from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
-    from release.stages.publish import sha256_file
+    from release.bundle.layout import sha256_file
 
     path = bundle / PRIVATE_FILE
     private = json.loads(path.read_text(encoding="utf-8"))

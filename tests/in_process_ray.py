@@ -78,7 +78,7 @@ class Settings:  # what Worker reads of the engine's settings
 def in_process_workers(monkeypatch: pytest.MonkeyPatch, jobs: int = 2) -> Iterator[tuple[object, InProcessRay]]:
     """``jobs`` ``Worker``s (their engine a stand-in with the driver's versions) behind ``RayWorkers``."""
     from release.pii import engine, ray_workers
-    from release.build.options import Execution
+    from release.pii.parallel import Execution
 
     fake = InProcessRay()
     monkeypatch.setitem(sys.modules, "ray", fake)

@@ -13,9 +13,9 @@ from release import cli
 from release.keys.hmac import keys_for_manifest, load_or_create_key
 from release.bundle.log import verify_log
 from release.stages.leakcheck import has_house_number
-from release.stages.publish import sha256_file
+from release.bundle.layout import sha256_file
 from release.synth.fioe import generate_fioe, write_fioe
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 
 COMMANDS = sorted(cli.main.commands)  # every command, the eight dataset builds included
 

@@ -60,7 +60,7 @@ def test_ray_gives_the_local_release_even_when_a_worker_dies_once(
     assert_same_release(local, on_ray)
     found = leak_check_entries(local)
     assert found and leak_check_entries(on_ray) == found  # the leak hits, their spans and their order
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     manifest = read_manifest(on_ray)  # execution is in its private part
     execution = manifest["execution"]

@@ -108,7 +108,7 @@ def test_a_run_on_a_cluster_started_apart_gives_the_local_release(export: Path, 
     assert code == 0, stderr
     on_cluster = tmp_path / "cluster" / "fioe" / "2020"
     assert_same_release(local, on_cluster)
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     execution = read_manifest(on_cluster)["execution"]  # in its private part
     assert (execution["engine"], execution["workers"], execution["cluster"]) == ("ray", 1, True)

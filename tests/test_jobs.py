@@ -14,7 +14,7 @@ import pytest
 from conftest import invoke, write_csv
 from same_release import assert_same_release, build, export  # noqa: F401 (export: a fixture)
 
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 from release.pii import batches, parallel
 
 

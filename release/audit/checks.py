@@ -23,7 +23,8 @@ from release.bundle import manifest_parts
 from release.audit.report import AuditCheck, Scanner, from_problems, not_run
 from release.config.policy import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
-from release.governance.gate import manifest_sha256, verify_outputs
+from release.governance.gate import verify_outputs
+from release.bundle.read import manifest_sha256
 from release.bundle.jsonl import text_lines
 from release.keys.hmac import ReleaseKeys, Tokenizer
 from release.bundle.log import trailer_mac_problems, verify_log
@@ -31,8 +32,9 @@ from release.model import finite_number
 from release.stages.load import ROW_KEY
 from release.stages.juvenile import public_report_key
 from release.stages.load import row_keys  # the one definition of a row key
-from release.stages.publish import LOG
-from release.config.trust import APPROVALS, Trust, approval_status, load_signers
+from release.bundle.layout import LOG
+from release.config.trust import Trust, approval_status, load_signers
+from release.bundle.layout import APPROVALS
 
 DEFAULT_MIN_CELL_SIZE = 11
 TABLES_DIR = "public/tables/"

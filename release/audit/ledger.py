@@ -14,7 +14,7 @@ cap hold? Re-derived from the ledger file and the bundles, never from their own 
 5. **Units.** With the trusted policy, every charge is on a unit its ``privacy.yaml`` declares
    for the charge's dataset (a unit of a rules copy counts against no cap: attack 4u-unit), or is
    a stray charge the units whose people it touched absorb, whose caps then count it, in step 3
-   too (``release.governance.trusted_units``: 4u-poison, 4u-poison-declared, 4u-poison-draw).
+   too (``release.privacy.trusted_units``: 4u-poison, 4u-poison-declared, 4u-poison-draw).
 6. **Bundles.** For every bundle in the releases folder that used noisy measurements: the head
    its manifest recorded is a point of the chain (and witnessed); the ledger binds its run to its
    manifest hash; each measurement in its manifest replays (OpenDP
@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from release.model import manifest_privacy
-from release.governance import decision_ledger
+from release.privacy import decision_anchors as decision_ledger
 from release.bundle import manifest_parts
 from release.privacy import spend_evidence
-from release.governance import trusted_units
+from release.privacy import trusted_units
 from release.witness import anchor as witnessing
 from release.errors import BudgetError, ReleaseError
 from release.privacy.ledger_entries import MANIFEST_FIELDS, loss_as_rho
@@ -167,9 +167,9 @@ def audit_ledger(ledger: Ledger, out_dir: Path, policy_caps: Mapping[str, float]
     """Every check above over ``ledger`` (its MACs with its ``mac``, its witness when the policy
     names one) and every bundle under ``out_dir`` that publishes a noisy table or claims a spend
     (``declared``: the tables the trusted policy declares noisy, by dataset). With ``trusted`` (the
-    trusted privacy policy), every charge must be on a unit it declares or absorbs (``release.governance.trusted_units``);
+    trusted privacy policy), every charge must be on a unit it declares or absorbs (``release.privacy.trusted_units``);
     with ``rules_dir`` (the trusted rules), every decision entry must be backed (step 7)."""
-    from release.stages.publish import MANIFEST, sha256_file
+    from release.bundle.layout import MANIFEST, sha256_file
 
     entries = ledger.entries()
     problems = chain_problems(entries, ledger.mac) + cap_problems(entries, policy_caps, trusted)

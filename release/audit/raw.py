@@ -31,7 +31,7 @@ from release.audit.span_support import check_redetected
 from release.stages import leakcheck
 from release.stages.load import ROW_KEY, Loaded, load_export
 from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
-from release.stages.publish import LOG
+from release.bundle.layout import LOG
 
 
 def _empty_public(file_policy: FilePolicy) -> pd.DataFrame:

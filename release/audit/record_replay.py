@@ -177,7 +177,7 @@ def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     each decision the privacy ledger records that the decisions file lacks (round 30, R3: the
     reviewer's later "redact" deleted, their "keep" was in force). Which decisions are in force is
     read with the trusted policy's ledger (``decisions.decisions_in_force``), never by line order."""
-    from release.governance.decisions_applied import decisions_in_force
+    from release.bundle.decisions import decisions_in_force
     from release.config.trust import trust_for
 
     reviewed = [e for e in entries if e.get("detector") == "reviewer" or e.get("action") == "keep"]

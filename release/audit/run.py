@@ -28,11 +28,12 @@ from release.audit.report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn
                                   from_problems, not_run)
 from release.config.policy import DatasetPolicy
 from release.errors import AuditFailure, InputError, ReleaseError
-from release.governance.gate import bundle_dir, manifest_sha256, read_manifest, read_public_csv, read_public_record
+from release.governance.gate import bundle_dir
+from release.bundle.read import manifest_sha256, read_manifest, read_public_csv, read_public_record
 from release.keys.hmac import ReleaseKeys, keys_for_manifest
 from release.paths import chosen_dir
 from release.build.options import Progress, Silent
-from release.stages.publish import MANIFEST, sha256_file
+from release.bundle.layout import MANIFEST, sha256_file
 from release.config.trust import bundle_policy
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",

@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from release import paths
+from release.build.options import Progress, Silent
 from release.errors import InputError
-from release.build.options import Execution, Progress, Silent
+from release.pii.parallel import Execution
 from release.stages import load
 
 # A row key printed as it is: a report or case number (letters, then digits and dashes), or

@@ -91,7 +91,7 @@ def check_redetected(loaded: Loaded, manifest: Mapping[str, Any], bundle: Path, 
 def _in_force(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, rules_dir: Path) -> Any:
     """The span decisions in force, by (record key, column), read with the trusted policy's ledger
     (``decisions.decisions_in_force``), or why they cannot be read."""
-    from release.governance.decisions_applied import decisions_in_force, span_rulings
+    from release.bundle.decisions import decisions_in_force, span_rulings
     from release.stages.redact import decisions_by_record
     from release.config.trust import trust_for
 

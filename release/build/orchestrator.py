@@ -35,10 +35,10 @@ from release import datasets
 
 from release.build import heap
 
-from release.bundle import public_form
+from release.bundle import layout, public_form
 from release.build import tables as tables_api
 from release.build.assemble import BlockedEvidence, assemble_bundle
-from release.privacy.budget import RunPrivacy, open_run
+from release.build.budget import RunPrivacy, open_run
 from release.build.lock import build_lock
 from release.config.codebooks import vocabulary_view
 from release.config.policy import FREE_TEXT_TYPES
@@ -146,7 +146,7 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")
                 if tables is not None:  # the ledger entry that binds this manifest to its measurements
-                    privacy.bind(publish.sha256_file(target / publish.MANIFEST), tables.spends, tables.measurements)
+                    privacy.bind(layout.sha256_file(target / layout.MANIFEST), tables.spends, tables.measurements)
         except BudgetError as refused:
             run.report = run.report.extend([Finding(
                 stage="budget", code="budget_refused", severity="blocking", message=refused.message,
@@ -179,7 +179,7 @@ def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, o
     budget_only = bool(report.blocking) and all(f.stage == "budget" for f in report.blocking)
     return {
         "status": status, "dataset": run.options.dataset, "year": run.options.year,
-        "bundle": str(target), "manifest_sha256": publish.sha256_file(target / publish.MANIFEST),
+        "bundle": str(target), "manifest_sha256": layout.sha256_file(target / layout.MANIFEST),
         "exit_code": 0 if status == "draft" else (6 if budget_only else 5),
         "packet": str(target / "review" / "index.html"),
         "outputs": [*manifest["outputs"], *manifest["bundle_files"]],  # type: ignore[misc]
@@ -510,7 +510,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
     """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
     see them) by trusted signers the policy lets decide; the rest are reported (the findings
     returned), not applied."""
-    from release.governance.decisions_applied import decisions_in_force
+    from release.bundle.decisions import decisions_in_force
     from release.config.trust import Trust, load_signers
 
     options, resolved = run.options, run.resolved
@@ -520,7 +520,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
 
 
 def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:
-    from release.governance.decisions_applied import span_rulings
+    from release.bundle.decisions import span_rulings
     return span_rulings(decisions)
 
 

@@ -31,20 +31,13 @@ from release.stages.suppress import ExactTable, PublishedTable, audit_suppressio
 from release.stages.tabulate import Counter, TableCounts, kept_axes, level_labels, level_values, tabulate
 from release.build.tables_noisy import (MeasurementRequest, Measurer, direct_measurer, keyed_row_order,
                                   measure_noisy, plan_noisy, planned_spends)
-from release.config.tables import VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
+from release.config.tables import MERGED_UNITS, SPLIT_UNITS, VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
 from release.build.tables_text import exact_summary, noisy_summary, summary_summary
 
 __all__ = ["PublishedTable", "Spend", "TableSpec", "TablesPolicy", "TablesResult", "build_tables",
            "load_table_specs", "load_tables_policy", "period_of", "planned_spends", "published_table",
            "published_tables"]
 DEFAULT_DELTA = 1e-9
-# A frame's ``attrs`` flag, set by the dataset that builds it: its units may each hold two or more
-# people (FIOE's person key joins records by surname + date of birth or person id), so a noisy
-# table on it must be calibrated to one person changing a unit's row (``units_may_merge``).
-MERGED_UNITS = "units_may_merge"
-SPLIT_UNITS = "units_may_split"  # how many of a frame's units one person's removal could split in two
-
-
 @dataclass(frozen=True)
 class TablesResult:
     tables: dict[str, pd.DataFrame]
@@ -89,7 +82,7 @@ def published_tables(out_dir: Path, dataset: str, specs: Sequence[TableSpec], *,
     """Exact and noisy tables this dataset published in every year (but ``exclude``; up to
     ``through``), read back from their bundles: on a rebuild, later years count too. Of a split
     year, the part of ``generation`` only (``bundles.first_versions``)."""
-    from release.governance.gate import read_public_csv
+    from release.bundle.read import read_public_csv
 
     found = []
     for spec in specs:
@@ -108,7 +101,7 @@ def published_microdata(out_dir: Path, dataset: str, policy: TablesPolicy, files
     """Every exact table recounted from each year's published record-level files (``files``: policy
     file name -> public file name pattern): the LP attacker's known equations. Of a split year,
     the part of ``generation`` only: another system's files hold other columns."""
-    from release.governance.gate import read_public_record
+    from release.bundle.read import read_public_record
 
     found = []
     exact = [s for s in policy.tables if s.mechanism == "exact"]

@@ -1,7 +1,7 @@
 """Noisy tables: bounded counts -> measurements (drawn once, stored, re-used) -> post-processing.
 
 A noisy table asks a ``Measurer`` for each of its measurements. The orchestrator's measurer
-(``release.privacy.budget``) looks the measurement up in the ledger's store by the hash of the
+(``release.build.budget``) looks the measurement up in the ledger's store by the hash of the
 table's declaration and a keyed hash of its bounded counts: the same data finds the same
 draw (free: a change to post-processing costs nothing), changed data is a new draw, charged
 before any noisy value exists outside the ledger. A table declared ``per_year`` is measured
@@ -12,7 +12,6 @@ measured instead of drawing them again. Nothing returned carries a raw value.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +20,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from release.bundle.jsonl import canonical_json
+from release.config.tables import TableSpec, data_years
 from release.privacy.ledger import Spend, record_sha256
 from release.stages import noise
 from release.stages.postprocess import PostProcessed, postprocess
-from release.stages.tabulate import Counter, RowOrder, TableCounts, kept_axes, level_values, occurrences, tabulate
-from release.config.tables import TableSpec
+from release.stages.tabulate import (
+    Counter,
+    RowOrder,
+    TableCounts,
+    kept_axes,
+    level_values,
+    occurrences,
+    tabulate,
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,7 @@ def direct_measurer(request: MeasurementRequest) -> Measured:
 
 
 def spec_sha256(dataset: str, spec: TableSpec, data_year: int) -> str:
-    text = json.dumps({"dataset": dataset, "spec": spec.model_dump(mode="json"), "data_year": data_year},
-                      sort_keys=True, separators=(",", ":"))
+    text = canonical_json({"dataset": dataset, "spec": spec.model_dump(mode="json"), "data_year": data_year})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -101,11 +108,6 @@ def measured_block(spec: TableSpec) -> TableSpec:
         return spec
     dims = tuple(d.model_copy(update={"years_back": 0}) if d.kind == "month" else d for d in spec.dimensions)
     return spec.model_copy(update={"dimensions": dims, "per_year": None})
-
-
-def data_years(spec: TableSpec, year: int) -> list[int]:
-    """The data years release ``year`` measures ``spec`` in, oldest first (one, unless per-year)."""
-    return list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Which reviewer decisions a rebuild applies (``release.governance.decisions`` signs and records them): each
+"""Reviewer decisions as a bundle's readers read them: the ``Decision`` record, where a year's file is,
+and which decisions a rebuild applies (``release.governance.decisions`` signs and records them): each
 signer's latest, by the privacy ledger's order, never by line, and the decisions the ledger records
 that the file lacks (attack round 30, R3).
 
 The rules, and what happens to a line the ledger does not record, are in ``release.governance.decisions``'
-docstring; the ledger's side is ``release.governance.decision_ledger``. Approve and publish refuse a bundle
+docstring; the ledger's side is ``release.privacy.decision_anchors``. Approve and publish refuse a bundle
 while a recorded decision is missing (``require_anchored``), and show the approver what is in force
 and what is ignored (``applied_summary``); the build and the raw-export span check apply the same
 span decisions (``span_rulings``).
@@ -13,20 +14,73 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from release.keys.signing import SignedRecord, short_id, verify_record
-from release.governance.decision_ledger import RESTORE, DecisionAnchors, anchors_for, decision_id
-from release.governance.decisions import Decision, _decision, decisions_path
+from release.privacy.decision_anchors import RESTORE, DecisionAnchors, anchors_for, decision_id
 from release.errors import ApprovalError
 from release.bundle.jsonl import text_lines
 from release.model import Finding
-from release.config.trust import Trust
+from release.config.trust import Signer, Trust
 
 if TYPE_CHECKING:
     from release.stages.redact import ReviewerDecision
+
+
+DecisionKind = Literal["redact", "keep"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: DecisionKind
+    reviewer: str          # the trusted signer's name (the list's, at signing time)
+    note: str
+    recorded_at: str
+    manifest_sha256: str   # the bundle the reviewer was looking at
+    log_seq: int
+    log_hash: str
+    file: str              # raw file name, as in the log
+    row_key: str
+    column: str
+    start: int             # offsets in the original text
+    end: int
+    entity_type: str
+    rule_id: str
+    token: str             # HMAC of the normalized removed value: the span must still hold it
+    kind: str = "span"     # "span": a redaction-log entry; "finding": a blocking finding (a public cell)
+    finding_id: str = ""   # for kind "finding": the id the packet and ``release decide --finding`` show
+    dataset: str = ""
+    year: int = 0
+    ledger_prev: str = ""  # the ledger's last entry hash when signed: recorded right after it (round 31)
+    signer_role: str = ""  # filled from the trusted signers when the decision is loaded, never signed
+    key_id: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @property
+    def span(self) -> tuple[str, str, str, int, int]:
+        if self.kind == "finding":
+            return (self.finding_id, self.row_key, self.column, -1, -1)
+        return (self.file, self.row_key, self.column, self.start, self.end)
+
+
+_SIGNED = tuple(f.name for f in fields(Decision) if f.name not in ("signer_role", "key_id"))
+
+
+def decisions_path(dataset: str, year: int, out_dir: Path) -> Path:
+    """One file per year, beside its bundles: in a split year both parts' decisions, which never
+    apply across them (a decision names its row keys, and the systems' report numbers differ)."""
+    return out_dir / dataset / f"{year}.decisions.jsonl"
+
+
+def _decision(record: SignedRecord, signer: Signer) -> Decision:
+    payload = dict(record.payload)
+    values = {name: payload[name] for name in _SIGNED if name in payload}
+    values["kind"] = payload.get("decision_kind", "span")
+    return Decision(**values, signer_role=signer.role, key_id=signer.key_id)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

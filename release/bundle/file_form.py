@@ -12,7 +12,7 @@ written again by that writer, and the bytes must be the same.
 
 - **CSV** (record-level files, tables, derived files): pandas' ``to_csv`` (``csv`` with minimal
   quoting, ``\\n`` line ends), which writes every field as the text it parses back to;
-- **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``publish.json_text`` (an
+- **JSON** (``datapackage.json``, ``privacy.json``, ``manifest.json``): ``layout.json_text`` (an
   indent of 2 and a final line end), no key given twice; the manifest escapes non-ASCII, the public files do
   not. ``manifest.json`` and ``datapackage.json`` are written with sorted keys (round 29: objects
   whose keys were swapped re-wrote to their own bytes, a bit an object), so only the order of their
@@ -104,7 +104,7 @@ def _csv_form(path: Path) -> list[str]:
 
 
 def _json_form(path: Path, *, ascii_only: bool, sort: bool) -> list[str]:
-    from release.stages.publish import json_text
+    from release.bundle.layout import json_text
 
     text = _text(path)
     if text is None:
@@ -145,7 +145,7 @@ def _lines_form(path: Path) -> list[str]:
 
 
 def _sums_form(path: Path) -> list[str]:
-    from release.governance.publication import APPROVALS, MANIFEST, sums_order
+    from release.bundle.layout import APPROVALS, MANIFEST, sums_order
 
     text = _text(path)
     if text is None:

@@ -1,4 +1,5 @@
-"""JSON as the bundle holds it: type-strict equality (``same_json``), and the one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
+"""JSON as the bundle holds it: the one canonical form (``canonical_json``) and timestamp (``utc_now``),
+type-strict equality (``same_json``), and the one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
 decisions, ``SHA256SUMS`` and the ledger's marks.
 
 Why: each was read with ``read_text(encoding="utf-8")``, so one byte that is not UTF-8 (a damaged
@@ -14,7 +15,23 @@ read past). Lines split as ``str.splitlines`` splits them, as before.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
 from pathlib import Path
+
+# one encoder for every call: json.dumps with options builds a new encoder per call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def canonical_json(value: object) -> str:
+    """The one canonical JSON text of everything hashed, signed, MACed or chained: keys sorted, no
+    spaces, ASCII only, and no NaN or infinity (they are not JSON, and two readers would disagree)."""
+    return _CANONICAL.encode(value)
+
+
+def utc_now() -> str:
+    """Now, in UTC to the second (ISO 8601): every time a manifest, ledger entry or signed record holds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def text_lines(path: Path) -> list[str]:

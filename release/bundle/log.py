@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from release.bundle.jsonl import canonical_json
 from release.keys.hmac import TrailerKey
 from release.model import RedactionEvent
 
@@ -25,12 +26,8 @@ GENESIS = "0" * 64
 LOG_VERSION = 2  # 1: the trailer MAC used the token key (forgeable)
 
 
-# one encoder for every entry: json.dumps with options builds a new encoder per call
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
 def _canonical(entry: dict[str, object]) -> str:
-    return _ENCODER.encode(entry)
+    return canonical_json(entry)
 
 
 def _digest(entry: dict[str, object]) -> str:

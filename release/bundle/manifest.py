@@ -26,10 +26,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from release.bundle.manifest_privacy import Privacy
+from release.bundle.manifest_privacy import Privacy, written_as
 from release.bundle.manifest_privacy import Strict as _Strict
-from release.bundle.manifest_privacy import written_as
-from release.governance.decisions import Decision as _Decision
+from release.bundle.decisions import Decision as _Decision
 from release.model import Finding as _Finding
 from release.privacy.record_risk import RiskResult as _RiskResult
 from release.stages.load import InputFile as _InputFile

@@ -99,8 +99,8 @@ def public_rules(manifest: Mapping[str, Any]) -> set[str]:
     generation's) and, when it lists someone, the trusted-signers list. Approve and publish hold both
     to the trusted rules folder (``trust.trust_for``); the other files' hashes, which a reader of the
     portal could not regenerate, are in the private part (round 30, C1)."""
-    from release.errors import ReleaseError
     from release.datasets.generations import policy_of_manifest
+    from release.errors import ReleaseError
     from release.paths import SIGNERS_FILE
 
     rules = manifest.get("rules")

@@ -26,12 +26,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.keys.signing import utc_now
+from release.bundle.jsonl import text_lines, utc_now
+from release.bundle.layout import MANIFEST, sha256_file
 from release.errors import ApprovalError, ConfigError, InputError, ReleaseError
-from release.bundle.jsonl import text_lines
-from release.privacy.ledger import Ledger
 from release.paths import default_dir
-from release.stages.publish import MANIFEST, sha256_file
+from release.privacy.ledger import Ledger
 
 DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
             "in_custody_deaths", "best", "youthconnect")

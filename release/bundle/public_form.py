@@ -23,9 +23,8 @@ def finish(public: Tables, policy: DatasetPolicy, coarsening: Mapping[str, Mappi
            *, dataset: str, tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent], list, list[Finding]]:
     """The derived record frames coarsened, generalized for record risk and put in portal form; with
     the record-risk step's log events, measurements and findings."""
-    from release.privacy import linkage
     from release.config import portal
-    from release.privacy import record_risk
+    from release.privacy import linkage, record_risk
 
     frames, events = record_risk.generalize_all(
         linkage.coarsen(dict(public.frames), coarsening), specs, dataset=dataset,

@@ -312,3 +312,13 @@ def load_policy(path: Path) -> DatasetPolicy:
     """Read and validate a policy, then build it: codebook names become their values."""
     from release.config.codebooks import resolve_codebooks  # builds on the models above
     return resolve_codebooks(load_yaml_model(path, DatasetPolicy), path)
+
+
+def pseudonym_scope(policy: DatasetPolicy, year: int | None = None) -> str:
+    """Which pseudonyms equal each other, in words (manifest, packet, datapackage)."""
+    release = f"{policy.dataset} {year}" if year is not None else f"one {policy.dataset} year"
+    if policy.linkable_tokens:
+        return (f"every {policy.dataset} release of every year (linkable_tokens): the same raw value of the same "
+                f"namespace has the same pseudonym in each")
+    return (f"one release ({release}): the same raw value of the same namespace has the same pseudonym in every "
+            f"row and file of it, and another one in any other year or dataset")

@@ -22,10 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from release.config.policy import DatasetPolicy, FilePolicy
+from release.config.policy import DatasetPolicy, FilePolicy, pseudonym_scope
 from release.model import Tables
-from release.stages import pseudonyms
-from release.stages.publish import resource_name
+from release.bundle.layout import resource_name
 
 PRECISIONS = ("minute", "hour", "day", "month")
 # The City's portal license (Analyze Boston publishes under the ODC Public Domain Dedication
@@ -140,7 +139,7 @@ def field_descriptor(column: str, policy: DatasetPolicy, file_policy: FilePolicy
     elif rule.type == "pseudonym":
         field["constraints"] = {"pattern": rule.public_pattern}
         description += (f" Published as a keyed pseudonym ({rule.prefix} and 16 hex digits of an HMAC under the "
-                        f"release key), never the City's value. Scope: {pseudonyms.scope(policy)}.")
+                        f"release key), never the City's value. Scope: {pseudonym_scope(policy)}.")
     if description:
         field["description"] = description
     return field
@@ -187,7 +186,7 @@ def change_note(policy: DatasetPolicy) -> str:
             elif rule.type == "pseudonym":
                 lines.append(f"- {column}: a keyed pseudonym ({rule.prefix} and 16 hex digits) instead of the City's "
                              f"identifier; the same identifier has the same pseudonym throughout the release "
-                             f"(scope: {pseudonyms.scope(policy)}).")
+                             f"(scope: {pseudonym_scope(policy)}).")
             elif rule.type == "keep" and rule.blank_means is not None:
                 marks: dict[str, list[str]] = {}
                 for spelling, value in rule.spellings.items():

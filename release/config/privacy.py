@@ -47,7 +47,7 @@ Label = Annotated[str, Field(min_length=1, max_length=300)]
 
 class Absorbed(_Frozen):
     """Charges on the ledger under ``unit`` for ``dataset`` that touched the absorbing unit's people
-    (``release.governance.trusted_units``): a unit no release may use, or a declared unit charged for a dataset
+    (``release.privacy.trusted_units``): a unit no release may use, or a declared unit charged for a dataset
     it does not cover."""
 
     unit: Label

@@ -29,6 +29,14 @@ Mechanism = Literal["discrete_gaussian", "discrete_laplace", "exact", "summary"]
 NOISY = ("discrete_gaussian", "discrete_laplace")
 
 
+# frame rules a noisy table may declare it holds to (``release.datasets.fioe`` marks its frames)
+# A frame's ``attrs`` flag, set by the dataset that builds it: its units may each hold two or more
+# people (FIOE's person key joins records by surname + date of birth or person id), so a noisy
+# table on it must be calibrated to one person changing a unit's row (``units_may_merge``).
+MERGED_UNITS = "units_may_merge"
+SPLIT_UNITS = "units_may_split"  # how many of a frame's units one person's removal could split in two
+
+
 class SuppressionSpec(_Frozen):
     """Exact tables only: which counts are hidden and how well hidden cells must be protected.
 
@@ -296,3 +304,8 @@ def check_family(family: str, members: list[TableSpec]) -> None:
 
 def load_tables_policy(path: Path) -> TablesPolicy:
     return load_yaml_model(path, TablesPolicy, top_level="a mapping with a 'tables' list")
+
+
+def data_years(spec: TableSpec, year: int) -> list[int]:
+    """The data years release ``year`` measures ``spec`` in, oldest first (one, unless per-year)."""
+    return list(range(year - spec.per_year.years + 1, year + 1)) if spec.per_year else [year]

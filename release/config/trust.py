@@ -29,10 +29,9 @@ from release.keys.signing import SignedRecord, public_key_id, short_id, verify_r
 from release.config.policy import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
 from release.errors import ApprovalError, ConfigError, ReleaseError
 from release.bundle.jsonl import text_lines
-from release.stages.publish import sha256_file
+from release.bundle.layout import APPROVALS, sha256_file
 
 SIGNERS_FILE = paths.SIGNERS_FILE
-APPROVALS = "approvals.jsonl"
 # Each approval's second signature, its seal: the same key signs the manifest's hash with the hash of the
 # bundle's private part, which manifest.json no longer names (round 31, C1). It stays with the bundle:
 # published, the private part's hash would carry whatever the analyst ground into that file.

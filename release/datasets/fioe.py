@@ -45,7 +45,7 @@ from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys.hmac import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
-from release.build.tables import MERGED_UNITS, SPLIT_UNITS
+from release.config.tables import MERGED_UNITS, SPLIT_UNITS
 
 PERSON_KEY = "person-key/v1"
 PERSON_ID_KEY = "person-id-key/v1"

@@ -13,17 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release.model import manifest_privacy
 from release import paths
-from release.privacy import spend_evidence
-from release.privacy import spend_policy
 from release.audit import table_replay
-from release.bundle.places import all_bundles, existing_bundle, folder_part, publications
 from release.build import tables as tables_api
-from release.privacy.budget import budget_report
+from release.build.options import Progress, Silent
+from release.bundle.places import (
+    all_bundles,
+    existing_bundle,
+    folder_part,
+    publications,
+)
 from release.config.policy import DatasetPolicy, load_policy
 from release.errors import ReleaseError
-from release.build.options import Execution, Progress, Silent
+from release.model import manifest_privacy
+from release.pii.parallel import Execution
+from release.privacy import spend_evidence, spend_policy
+from release.build.budget import budget_report
 
 if TYPE_CHECKING:
     from release.audit.report import Scanner
@@ -33,9 +38,10 @@ if TYPE_CHECKING:
 def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
     """Every dataset with the years it has bundles for, their status and budget. A bundle is
     "approved" only when trusted approvals meet its policy's requirement."""
-    from release.errors import InputError
-    from release.governance.gate import approvals_of, read_manifest
     from release.config.trust import trust_for
+    from release.errors import InputError
+    from release.governance.gate import approvals_of
+    from release.bundle.read import read_manifest
 
     rows: list[dict[str, object]] = []
     for dataset, year, version, folder in all_bundles(out_dir):
@@ -152,10 +158,10 @@ def _require_decisions(dataset: str, year: int, out_dir: Path, rules_dir: Path |
     file lacks (``decisions.require_anchored``). A bundle whose manifest or trust cannot be read is left to
     publish, which refuses it itself."""
     from release.bundle.places import bundle_dir
-    from release.governance.decisions_applied import require_anchored
-    from release.errors import ApprovalError, ReleaseError
-    from release.governance.gate import read_manifest
     from release.config.trust import trust_for
+    from release.errors import ApprovalError, ReleaseError
+    from release.bundle.decisions import require_anchored
+    from release.bundle.read import read_manifest
 
     try:
         manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
@@ -186,9 +192,9 @@ def _refuse_without_raw(dataset: str, year: int, out_dir: Path, rules_dir: Path 
     and no raw export was given. A bundle whose manifest or policy cannot be read is left to approve and
     publish, which refuse it themselves."""
     from release.bundle.places import bundle_dir
-    from release.errors import ApprovalError, ReleaseError
-    from release.governance.gate import read_manifest
     from release.config.trust import bundle_policy
+    from release.errors import ApprovalError, ReleaseError
+    from release.bundle.read import read_manifest
 
     try:
         manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
@@ -236,9 +242,9 @@ def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, o
 def _bundle_policy_name(bundle: Path, dataset: str) -> str:
     """The name of the policy a bundle was built with (a manifest that cannot be read: the dataset's;
     the audit reports the manifest itself)."""
-    from release.errors import AuditFailure
-    from release.governance.gate import read_manifest
     from release.config.trust import bundle_policy_name
+    from release.errors import AuditFailure
+    from release.bundle.read import read_manifest
 
     try:
         return bundle_policy_name(dataset, read_manifest(bundle, AuditFailure))
@@ -251,7 +257,7 @@ def _bundle_generation(bundle: Path, dataset: str) -> str | None:
     unreadable manifest, which the audit reports)."""
     from release.datasets import generations
     from release.errors import AuditFailure
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     try:
         system = generations.of_manifest(dataset, read_manifest(bundle, AuditFailure))
@@ -262,7 +268,7 @@ def _bundle_generation(bundle: Path, dataset: str) -> str | None:
 
 def _published_roster(bundle: Path, year: int, policy: DatasetPolicy) -> tuple[str, ...]:
     """Officer names as the bundle publishes them: the roster the build kept."""
-    from release.governance.gate import read_public_record
+    from release.bundle.read import read_public_record
 
     names: set[str] = set()
     for file_policy in policy.files.values():
@@ -377,9 +383,13 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
     (which replay), and no unit passes its cap (``release.audit.ledger``); every charge is on a unit
     the trusted policy declares, and this bundle spends as that policy says (``release.privacy.spend_policy``)."""
     def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
-        from release.keys.hmac import existing_key, ledger_mac
         from release.audit.ledger import audit_ledger
-        from release.config.privacy import checked_ledger, existing_ledger, load_privacy_policy
+        from release.config.privacy import (
+            checked_ledger,
+            existing_ledger,
+            load_privacy_policy,
+        )
+        from release.keys.hmac import existing_key, ledger_mac
 
         privacy = manifest_privacy(manifest)
         policy = load_privacy_policy(rules)

@@ -16,7 +16,7 @@ published" is the default answer.
 "Latest" is never the line's place in the file, which the analyst can write (round 30, R3: a
 reviewer's later "redact" moved above their "keep", or deleted, published the name). ``decide``
 also records each line's hash on the privacy ledger the trusted policy names
-(``release.governance.decision_ledger``), and the ledger's order is the decisions' order; a decision the
+(``release.privacy.decision_anchors``), and the ledger's order is the decisions' order; a decision the
 ledger records that the file lacks blocks the build and is refused by approve, publish and the
 raw-export audit ("restore the decisions file from its backup"). A line the ledger does not
 record (a decide that crashed between the file and the ledger, a line from elsewhere) is reported;
@@ -29,71 +29,32 @@ detected.
 
 A reviewer who kept a span can reverse it on the rebuilt bundle: ``decide --log-id`` on the log's
 kept entry (``action`` "keep", ``detector`` "reviewer") records a decision on the same span, and the
-later decision wins (round 30, M2). Which decisions a rebuild applies is ``release.governance.decisions_applied``.
+later decision wins (round 30, M2). Which decisions a rebuild applies is ``release.bundle.decisions``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from release.keys.signing import SignedRecord, load_private_key, one_line, private_key_id, sign_record, utc_now
+from release.bundle.jsonl import text_lines, utc_now
+from release.bundle.layout import BLOCKING_FILE, LOG, MANIFEST, sha256_file
 from release.bundle.places import bundle_dir
-from release.governance.decision_ledger import anchor_line
+from release.config.trust import trust_for, trusted_signer
 from release.errors import ConfigError
-from release.governance.gate import read_manifest
-from release.bundle.jsonl import text_lines
-from release.stages.publish import BLOCKING_FILE, LOG, MANIFEST, sha256_file
-from release.config.trust import Signer, trust_for, trusted_signer
+from release.privacy.decision_anchors import anchor_line
+from release.bundle.read import read_manifest
+from release.bundle.decisions import _SIGNED, _decision, decisions_path
+from release.keys.signing import (
+    SignedRecord,
+    load_private_key,
+    one_line,
+    private_key_id,
+    sign_record,
+)
 
-DecisionKind = Literal["redact", "keep"]
 DECISIONS: tuple[str, ...] = ("redact", "keep")
-
-
-@dataclass(frozen=True)
-class Decision:
-    decision: DecisionKind
-    reviewer: str          # the trusted signer's name (the list's, at signing time)
-    note: str
-    recorded_at: str
-    manifest_sha256: str   # the bundle the reviewer was looking at
-    log_seq: int
-    log_hash: str
-    file: str              # raw file name, as in the log
-    row_key: str
-    column: str
-    start: int             # offsets in the original text
-    end: int
-    entity_type: str
-    rule_id: str
-    token: str             # HMAC of the normalized removed value: the span must still hold it
-    kind: str = "span"     # "span": a redaction-log entry; "finding": a blocking finding (a public cell)
-    finding_id: str = ""   # for kind "finding": the id the packet and ``release decide --finding`` show
-    dataset: str = ""
-    year: int = 0
-    ledger_prev: str = ""  # the ledger's last entry hash when signed: recorded right after it (round 31)
-    signer_role: str = ""  # filled from the trusted signers when the decision is loaded, never signed
-    key_id: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    @property
-    def span(self) -> tuple[str, str, str, int, int]:
-        if self.kind == "finding":
-            return (self.finding_id, self.row_key, self.column, -1, -1)
-        return (self.file, self.row_key, self.column, self.start, self.end)
-
-
-_SIGNED = tuple(f.name for f in fields(Decision) if f.name not in ("signer_role", "key_id"))
-
-
-def decisions_path(dataset: str, year: int, out_dir: Path) -> Path:
-    """One file per year, beside its bundles: in a split year both parts' decisions, which never
-    apply across them (a decision names its row keys, and the systems' report numbers differ)."""
-    return out_dir / dataset / f"{year}.decisions.jsonl"
 
 
 def _bundle(dataset: str, year: int, out_dir: Path, needs: str, what: str, generation: str | None) -> Path:
@@ -215,8 +176,3 @@ def _sign_and_append(bundle: Path, dataset: str, year: int, out_dir: Path, signi
             **decision.to_dict()}
 
 
-def _decision(record: SignedRecord, signer: Signer) -> Decision:
-    payload = dict(record.payload)
-    values = {name: payload[name] for name in _SIGNED if name in payload}
-    values["kind"] = payload.get("decision_kind", "span")
-    return Decision(**values, signer_role=signer.role, key_id=signer.key_id)  # type: ignore[arg-type]

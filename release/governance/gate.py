@@ -11,26 +11,29 @@ bundle is a folder anyone can edit, so nothing about it is trusted from an earli
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
-
-from release.bundle import places as bundles
 
 from release.bundle import manifest_parts
-from release.keys.signing import (append_record, insert_record, load_private_key, one_line, private_key_id, sign_record,
-                               utc_now)
-from release.errors import ApprovalError, EnvironmentProblem, InputError, ReleaseError
-from release.bundle.jsonl import text_lines
-from release.keys.hmac import ReleaseKeys, existing_key, keys_for_manifest
-from release.privacy.ledger import Ledger
+from release.bundle import places as bundles
+from release.bundle.jsonl import text_lines, utc_now
+from release.bundle.layout import LOG, MANIFEST, sha256_file
 from release.bundle.log import verify_log
-from release.stages.publish import LOG, MANIFEST, sha256_file
-from release.config.trust import (APPROVALS, SEALS, ApprovalStatus, Trust, approval_keys, approval_status, seal_fields,
-                           trust_for, trusted_signer)
+from release.bundle.read import manifest_sha256, read_manifest
+from release.config.trust import SEALS, ApprovalStatus, Trust, approval_keys, approval_status, seal_fields, trust_for, trusted_signer
+from release.bundle.layout import APPROVALS
+from release.errors import ApprovalError, EnvironmentProblem
+from release.keys.hmac import ReleaseKeys, existing_key, keys_for_manifest
+from release.keys.signing import (
+    append_record,
+    insert_record,
+    load_private_key,
+    one_line,
+    private_key_id,
+    sign_record,
+)
+from release.privacy.ledger import Ledger
 
 PUBLIC = "public"
 
@@ -40,54 +43,6 @@ def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = Non
     """The bundle of a registered dataset's year: the latest version unless one is named (in a
     split year, of the part ``generation`` names: ``bundles.year_part``)."""
     return bundles.bundle_dir(dataset, year, out_dir, version, generation)
-
-
-def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> dict[str, object]:
-    path = bundle / MANIFEST
-    if not path.is_file():
-        raise error("no manifest: not a release bundle", file=str(path), rule="manifest")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise error("manifest is not valid JSON", file=str(path), rule="manifest") from None
-    if not isinstance(manifest, dict):
-        raise error("manifest is not a JSON object", file=str(path), rule="manifest")
-    return manifest_parts.merged(bundle, manifest)  # with the bundle's private part, when it is there
-
-
-def manifest_sha256(bundle: Path) -> str:
-    return sha256_file(bundle / MANIFEST)
-
-
-def read_public_csv(source: Path | str) -> pd.DataFrame:
-    """A published CSV (a path, or its text) as strings, an empty cell as None. A file that
-    is not UTF-8 CSV is an InputError naming it (the bundle was altered or damaged)."""
-    name = str(source) if isinstance(source, Path) else None
-    try:
-        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"published file is not readable UTF-8 CSV ({type(exc).__name__})", file=name,
-                         rule="public-file") from None
-    return pd.DataFrame({c: pd.Series([v if v != "" else None for v in frame[c].tolist()], dtype=object)
-                         for c in frame.columns}, columns=frame.columns)
-
-
-def read_public_record(public: Path, relpath: str, limit: int | None = None) -> pd.DataFrame | None:
-    """A published record-level file read whole, as ``read_public_csv`` reads a CSV: the file, or its
-    CSV parts joined in order (``record_parts.read_text``; ``limit``: the trusted policy's
-    ``publish.csv_row_limit``). None when it is not under ``public`` in either form; an InputError
-    naming it when it cannot be read or its parts are not the ones the build writes. Every reader of a
-    record file reads it through here, so none reads one part as if it were the whole year."""
-    from release.bundle import record_parts
-
-    text = record_parts.read_text(public, relpath, limit)
-    if text is None:
-        return None
-    try:
-        return read_public_csv(text)
-    except InputError as exc:
-        raise InputError(exc.message, file=str(public / relpath), rule=exc.rule) from None
 
 
 @dataclass(frozen=True)
@@ -234,7 +189,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
     require_on_ledger(bundle, manifest, rules_dir)
-    from release.governance.decisions_applied import applied_summary, require_anchored
+    from release.bundle.decisions import applied_summary, require_anchored
     decided = applied_summary(require_anchored(dataset, year, out_dir, trust), manifest)
     private = load_private_key(key_path, passphrase)
     signer = trusted_signer(trust, private_key_id(private), one_line(private.public_key()),
@@ -289,13 +244,18 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     claim. None for a release without noisy tables. A policy that names no witness is refused with
     what an administrator adds. Every release, noisy or not, is also held to the trusted rules as a
     whole (``require_trusted``)."""
-    from release.privacy import spend_evidence
-    from release.privacy import spend_policy
     from release.audit import table_replay
-    from release.keys.hmac import ledger_mac
     from release.audit.ledger import release_on_ledger
+    from release.config.privacy import (
+        POLICY_FILE,
+        checked_ledger,
+        existing_ledger,
+        load_privacy_policy,
+        no_witness,
+    )
+    from release.keys.hmac import ledger_mac
     from release.paths import default_dir
-    from release.config.privacy import POLICY_FILE, checked_ledger, existing_ledger, load_privacy_policy, no_witness
+    from release.privacy import spend_evidence, spend_policy
 
     rules = rules_dir or default_dir("redaction_rules")[0]
     tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(

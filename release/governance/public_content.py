@@ -79,7 +79,7 @@ def _record_files(trusted: Trusted) -> dict[str, str]:
 
 
 def _file_set_problems(trusted: Trusted, public: Path, rows: Mapping[str, int]) -> list[str]:
-    from release.governance.publication import METADATA
+    from release.bundle.layout import METADATA
     from release.governance.trusted_release import TABLES
 
     allowed = {*BUILD_FILES, *METADATA}
@@ -339,7 +339,7 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
 
 def resource_key(resource: object) -> str | None:
     """A resource's files as one key: its path, or a multipart resource's paths in order (None: neither)."""
-    from release.stages.publish import resource_paths
+    from release.bundle.layout import resource_paths
 
     path = resource.get("path") if isinstance(resource, dict) else None
     if not (isinstance(path, str) or (isinstance(path, list) and path and all(isinstance(p, str) for p in path))):
@@ -349,7 +349,7 @@ def resource_key(resource: object) -> str | None:
 
 def _resource_files(resources: Mapping[str, Any]) -> list[str]:
     """Every file of the resources, in their order (a multipart resource's parts in row order)."""
-    from release.stages.publish import resource_paths
+    from release.bundle.layout import resource_paths
 
     return [path for resource in resources.values() for path in resource_paths(resource)]
 

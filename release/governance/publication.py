@@ -22,15 +22,12 @@ from pathlib import Path, PurePosixPath
 
 from release.bundle.places import check_dataset, record_publication
 from release.errors import ApprovalError
-from release.governance.gate import (PUBLIC, blocking_count, bundle_dir, listed_outputs, manifest_sha256, read_manifest,
-                          require_approvals, require_intact, require_on_ledger)
+from release.governance.gate import PUBLIC, blocking_count, bundle_dir, listed_outputs, require_approvals, require_intact, require_on_ledger
+from release.bundle.read import manifest_sha256, read_manifest
 from release.privacy.ledger import Ledger
-from release.stages.publish import MANIFEST, sha256_file, staging_dir, swap_into_place
-from release.config.trust import APPROVALS, trust_for
-
-SUMS = "SHA256SUMS"
-METADATA = (MANIFEST, APPROVALS, SUMS)
-
+from release.bundle.layout import MANIFEST, METADATA, SUMS, sha256_file, staging_dir, sums_order, swap_into_place
+from release.config.trust import trust_for
+from release.bundle.layout import APPROVALS
 
 def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a.is_relative_to(b) or b.is_relative_to(a)
@@ -91,11 +88,6 @@ def _copy_verified(bundle: Path, listed: dict[str, dict[str, object]], staging: 
             raise ApprovalError("file changed while it was being published", file=relpath, rule="integrity")
         copied.append(inside.as_posix())
     return copied
-
-
-def sums_order(copied: list[str]) -> list[str]:
-    """The files ``SHA256SUMS`` lists, in its order: the public files copied, then the metadata."""
-    return sorted(copied) + [MANIFEST, APPROVALS]
 
 
 def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str]) -> None:

@@ -271,7 +271,7 @@ def _rules_problems(trusted: Trusted, public_part: Mapping[str, Any]) -> list[st
     the portal published it). Approve and publish hold the same hashes in the merged manifest
     (``trust.trust_for``); a count of signers other than 0 or the list's is refused here."""
     from release.bundle.manifest_parts import public_rules
-    from release.stages.publish import sha256_file
+    from release.bundle.layout import sha256_file
     from release.config.trust import load_signers
 
     rules = public_part.get("rules")

@@ -138,7 +138,7 @@ def _version_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     before, beside this one (in the releases folder, or on the portal), with the hash of its manifest.
     Nothing compared them, so a version number and a 256-bit hash were free (round 30)."""
     from release.bundle import places as bundles
-    from release.stages.publish import MANIFEST, sha256_file
+    from release.bundle.layout import MANIFEST, sha256_file
 
     version, supersedes = manifest.get("version", 1), manifest.get("supersedes")
     parsed = bundles.parse_folder(folder)
@@ -221,7 +221,7 @@ def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any
     """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
     under ``public``; None when it is not published or not readable (the integrity checks report that)."""
     from release.errors import InputError
-    from release.governance.gate import read_public_record
+    from release.bundle.read import read_public_record
 
     file_policy = trusted.policy.files.get(name)
     if file_policy is None:

@@ -87,7 +87,7 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
     """Each recorded measurement of a table the trusted policy declares noisy: drawn for the trusted
     declaration, and within its budget at the sensitivity that declaration implies; and each such
     table published measured in every data year it covers."""
-    from release.build.tables_noisy import data_years
+    from release.config.tables import data_years
 
     problems: list[str] = []
     measurements = [m for m in manifest_privacy(manifest).get("measurements") or [] if isinstance(m, dict)]
@@ -132,7 +132,7 @@ def _entry(trusted: Trusted, spec: TableSpec, public: Path, manifest: Mapping[st
     be assembled, the claims its declaration alone decides: ``table_replay`` reports the rest); an
     exact table's from its published cells (None when its published file cannot be read)."""
     from release.build import tables_text
-    from release.governance.gate import read_public_csv
+    from release.bundle.read import read_public_csv
 
     if spec.mechanism == "summary":
         return tables_text.summary_summary(spec, trusted.tables.frames if trusted.tables else None)
@@ -153,7 +153,8 @@ def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any])
 
     from release.build import tables_text
     from release.audit.table_replay import measurements_of
-    from release.build.tables_noisy import NoisyTable, data_years, measured_block, post_processed
+    from release.build.tables_noisy import NoisyTable, measured_block, post_processed
+    from release.config.tables import data_years
 
     mine = measurements_of(manifest, spec.name)
     try:

@@ -26,11 +26,13 @@ from release.model import manifest_privacy
 from release.audit.report import AuditCheck, AuditReport, from_problems
 from release.bundle.places import DATASETS
 from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
-from release.governance.gate import PUBLIC, blocking_count, listed_outputs, read_manifest
-from release.governance.publication import METADATA, SUMS
+from release.governance.gate import PUBLIC, blocking_count, listed_outputs
+from release.bundle.read import read_manifest
+from release.bundle.layout import METADATA, SUMS
 from release.privacy.spend_evidence import declared_noisy, noisy_tables, unpaid
-from release.stages.publish import MANIFEST, sha256_file
-from release.config.trust import APPROVALS, approval_status, trust_for
+from release.bundle.layout import MANIFEST, sha256_file
+from release.config.trust import approval_status, trust_for
+from release.bundle.layout import APPROVALS
 
 
 def _files(folder: Path, manifest: dict[str, object]) -> AuditCheck:

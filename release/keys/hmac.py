@@ -238,7 +238,9 @@ def counts_key(master: bytes) -> bytes:
 
 
 def _derive(master: bytes, label: str, length: int = 32) -> bytes:
-    from release.keys.signing import hkdf_sha256  # the one module importing ``cryptography``
+    from release.keys.signing import (
+        hkdf_sha256,  # the one module importing ``cryptography``
+    )
     return hkdf_sha256(master, label.encode("ascii"), length)
 
 

@@ -22,17 +22,19 @@ import json
 import os
 import stat
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from release.bundle.jsonl import canonical_json, is_text, text_lines
 from release.errors import ApprovalError
-from release.bundle.jsonl import is_text, text_lines
 
 RECORD_VERSION = 2
 SIGNING_CONTEXT = b"release signed record v2\n"
@@ -183,7 +185,7 @@ def verify_bytes(public_key: str, message: bytes, signature: object) -> bool:
 # ---- signed records ------------------------------------------------------------------
 
 def canonical(payload: dict[str, object]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    return canonical_json(payload).encode("utf-8")
 
 
 RECORD_KEYS = frozenset({"payload", "signature", "public_key", "key_id"})  # a signed line's keys, no other
@@ -197,7 +199,7 @@ class SignedRecord:
     key_id: str                  # sha256 of the raw public key, hex
 
     def to_line(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return canonical_json(asdict(self))
 
     @classmethod
     def from_line(cls, line: str) -> SignedRecord:
@@ -287,6 +289,3 @@ def append_line(path: Path, line: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
 
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

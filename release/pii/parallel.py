@@ -21,9 +21,10 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from release.errors import EnvironmentProblem
+from release.errors import ConfigError, EnvironmentProblem
 
 Unit = TypeVar("Unit")
 
@@ -72,3 +73,25 @@ def run_units(work: Callable[[Unit], Any], units: list[Unit], processes: int,
                                  "fewer --jobs if memory is short)") from None
     finally:
         _WORK = None
+
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where the PII work units run: ``local``, in ``jobs`` forked processes (1: in this process),
+    or ``ray``, in ``jobs`` Ray actors on a Ray started for the run or on the cluster at
+    ``address`` (``release.pii.workers``). The outputs never depend on it."""
+
+    engine: str = "local"
+    jobs: int = field(default_factory=usable_cores)
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine; choose one of {', '.join(ENGINES)}", rule="engine")
+        if self.jobs < 1:
+            raise ConfigError("--jobs must be at least 1", rule="jobs")
+        if self.address is not None and self.engine != "ray":
+            raise ConfigError("--address names a Ray cluster: it needs --engine ray", rule="engine")

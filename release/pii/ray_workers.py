@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import EnvironmentProblem, ReleaseError
-from release.build.options import Execution
+from release.pii.parallel import Execution
 
 INSTALL = "pip install 'release[ray]'"
 RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many times

@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from release.build.options import Execution
+from release.pii.parallel import Execution
 
 if TYPE_CHECKING:
     from release.pii.engine import EngineSettings, PiiEngine

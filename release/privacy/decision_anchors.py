@@ -179,7 +179,7 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
     then refuses, and the ledger keeps them). Messages name the entry, dataset and year,
     never a value."""
     from release.bundle.places import DATASETS
-    from release.governance.decisions import decisions_path
+    from release.bundle.decisions import decisions_path
 
     problems: list[str] = []
     by_year: dict[tuple[object, object], list[Entry]] = {}
@@ -206,7 +206,7 @@ def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
     """The trust of each bundle of ``year`` in ``folder`` (its part and version folders) by the trusted rules;
     None when the year has no bundle the trusted rules judge (one they refuse fails the approvals check)."""
     from release.errors import ReleaseError
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     from release.config.trust import trust_for
 
     bundles = [p.parent for p in sorted(folder.glob(f"{year}*/manifest.json"))
@@ -225,7 +225,7 @@ def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
 def _backed(lines: Sequence[str], dataset: str, year: int, trusts: Sequence[Trust]) -> dict[str, str]:
     """decision_id -> the ledger head its signer signed, of each line that is a decision a trusted signer
     may make (``decisions_applied.signed_decision``) under one of ``trusts``."""
-    from release.governance.decisions_applied import signed_decision
+    from release.bundle.decisions import signed_decision
 
     backed: dict[str, str] = {}
     for line in lines:

@@ -20,7 +20,7 @@ by the next write (``release.privacy.ledger_recover``). A ``bundle`` entry binds
 its manifest hash and the hashes of its measurements, and the manifest records its charges'
 entry hashes, so an auditor (``release.audit.ledger``) can tell an edited ledger from an
 honest one. A ``decision`` entry holds the hash of a reviewer's signed decision line: it orders the
-decisions and tells a deleted one (``release.governance.decision_ledger``). Writers queue on ``BEGIN
+decisions and tells a deleted one (``release.privacy.decision_anchors``). Writers queue on ``BEGIN
 IMMEDIATE``: two processes cannot both pass the cap. The entries' types and the totals read off
 them are ``release.privacy.ledger_entries`` (re-exported here).
 """
@@ -35,14 +35,26 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager, nullcontext
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from release.witness import anchor as witnessing
+from release.bundle.jsonl import utc_now
 from release.errors import BudgetError
-from release.privacy.ledger_entries import (GENESIS, Charge, Entry, Obtained, Spend, canonical, caps_in_force, entry_hash,
-                                    epsilon_from_rho, record_sha256, rho_from_epsilon, spent_by_unit)
+from release.privacy.ledger_entries import (
+    GENESIS,
+    Charge,
+    Entry,
+    Obtained,
+    Spend,
+    canonical,
+    caps_in_force,
+    entry_hash,
+    epsilon_from_rho,
+    record_sha256,
+    rho_from_epsilon,
+    spent_by_unit,
+)
+from release.witness import anchor as witnessing
 
 if TYPE_CHECKING:
     from release.witness.anchor import WitnessTier
@@ -81,7 +93,7 @@ def _commits_to(signed: Mapping[str, Any], committed: Mapping[str, str] | None) 
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return utc_now()
 
 
 @contextmanager
@@ -106,7 +118,7 @@ class Ledger:
         self.witness = witness
         self.recovered: list[str] = []  # what the write guard adopted from the witness service (for the packet)
         # rho counted against each unit, from the entries: a build sets the policy's count, which adds
-        # the stray charges a unit absorbs (``release.governance.trusted_units.counted``)
+        # the stray charges a unit absorbs (``release.privacy.trusted_units.counted``)
         self.counting: Callable[[list[Entry]], dict[str, float]] = spent_by_unit
         self._held = 0                  # entries the witness holds in the open write transaction
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -380,7 +392,7 @@ class Ledger:
                                                 "manifest_sha256": manifest_sha256})
 
     def record_decision(self, *, dataset: str, year: int, write: Callable[[str], str]) -> int:
-        """A reviewer's signed decision (``release.governance.decision_ledger``): ``write(prev)`` signs it over the
+        """A reviewer's signed decision (``release.privacy.decision_anchors``): ``write(prev)`` signs it over the
         ledger's last entry hash, writes its line and gives its id, which the entry records right after
         that head, in the same transaction; the entry's seq."""
         with self._transaction(write=True) as db:

@@ -7,18 +7,17 @@ its audit (``release.audit.ledger``) and the budget report.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from release.bundle.jsonl import canonical_json
 
 GENESIS = "0" * 64  # the "previous hash" of a ledger's first entry (and of the witness's first mark)
 
 
-def canonical(body: object) -> str:
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+canonical = canonical_json  # what the ledger hashes and chains: the one canonical form
 
 
 def entry_hash(prev: str, kind: str, body: str) -> str:

@@ -42,7 +42,7 @@ def trusted_noisy_specs(dataset: str, rules_dir: Path | None,
     """The noisy tables of the trusted tables policy, by name (empty when it cannot be read)."""
     from release import paths
     from release.errors import ReleaseError
-    from release.build.tables import load_tables_policy
+    from release.config.tables import load_tables_policy
     from release.config.trust import bundle_policy
 
     policy, _ = bundle_policy(dataset, rules_dir, manifest)

@@ -26,7 +26,7 @@ from release.privacy.ledger import Entry
 from release.config.privacy import POLICY_FILE, PrivacyPolicy
 from release.privacy.spend_evidence import STATEMENT, trusted_noisy_specs
 from release.config.tables import NOISY, TableSpec
-from release.governance.trusted_units import counted
+from release.privacy.trusted_units import counted
 
 TOLERANCE = 1e-9
 

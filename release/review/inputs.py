@@ -19,9 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from release.bundle import record_parts
-from release.governance.gate import listed_outputs, read_manifest, read_public_csv, read_public_record
+from release.governance.gate import listed_outputs
+from release.bundle.read import read_manifest, read_public_csv, read_public_record
 from release.bundle.jsonl import text_lines
-from release.stages.publish import BLOCKING_FILE, LOG, PublicFile
+from release.stages.publish import PublicFile
+from release.bundle.layout import BLOCKING_FILE, LOG
 
 
 def _pattern(relpath: str, year: str) -> str:

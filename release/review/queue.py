@@ -25,15 +25,15 @@ from pathlib import Path
 import pandas as pd
 
 from release.config.policy import DatasetPolicy, FilePolicy
-from release.governance.decisions import Decision
+from release.bundle.decisions import Decision
 from release.errors import ReleaseError
-from release.governance.gate import read_public_record
+from release.bundle.read import read_public_record
 from release.bundle.jsonl import text_lines
 from release.model import finite_number
 from release.review.facts import LOW_CONFIDENCE, _entries
 from release.review.summary import risk_sentence
 from release.stages.juvenile import public_report_key
-from release.stages.publish import BLOCKING_FILE, LOG
+from release.bundle.layout import BLOCKING_FILE, LOG
 
 KINDS = ("finding", "span", "withheld", "risk")
 KIND_LABEL = {"finding": "Blocking finding", "span": "Low-confidence redaction",

@@ -21,10 +21,12 @@ from pathlib import Path
 
 from release.bundle.places import existing_bundle
 from release.config.policy import DatasetPolicy
-from release.governance.decisions import DECISIONS, Decision, Signing
-from release.governance.decisions_applied import decisions_in_force
+from release.governance.decisions import DECISIONS, Signing
+from release.bundle.decisions import Decision
+from release.bundle.decisions import decisions_in_force
 from release.errors import ApprovalError, ConfigError, ReleaseError
-from release.governance.gate import approvals_of, manifest_sha256, read_manifest
+from release.governance.gate import approvals_of
+from release.bundle.read import manifest_sha256, read_manifest
 from release.bundle.manifest_parts import private_sha256
 from release.review.facts import Facts, collect_facts
 from release.review.inputs import inputs_from_bundle

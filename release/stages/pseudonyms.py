@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 
 from release.config.column_rules import PSEUDONYM_DIGITS, PseudonymRule
-from release.config.policy import DatasetPolicy
+from release.config.policy import DatasetPolicy, pseudonym_scope
 from release.keys.hmac import Tokenizer
 
 _PURPOSE = "release public identifier pseudonym"
@@ -47,22 +47,12 @@ def pseudonym_columns(policy: DatasetPolicy) -> Iterator[tuple[str, str, Pseudon
                 yield name, column, rule
 
 
-def scope(policy: DatasetPolicy, year: int | None = None) -> str:
-    """Which pseudonyms equal each other, in words (manifest, packet, datapackage)."""
-    release = f"{policy.dataset} {year}" if year is not None else f"one {policy.dataset} year"
-    if policy.linkable_tokens:
-        return (f"every {policy.dataset} release of every year (linkable_tokens): the same raw value of the same "
-                f"namespace has the same pseudonym in each")
-    return (f"one release ({release}): the same raw value of the same namespace has the same pseudonym in every "
-            f"row and file of it, and another one in any other year or dataset")
-
-
 def manifest_section(policy: DatasetPolicy, year: int) -> list[dict[str, object]]:
     """What the manifest says of each pseudonymized column (never a key, never a value)."""
     return [{"file": policy.files[name].public_file.format(year=year), "column": column,
              "form": f"{rule.prefix} and 16 upper-case hex digits", "pattern": rule.public_pattern,
              "hmac": "HMAC-SHA-256 under the release's value-token key (manifest hmac.purposes.value_tokens)",
-             "namespace": rule.namespace, "scope": scope(policy, year)}
+             "namespace": rule.namespace, "scope": pseudonym_scope(policy, year)}
             for name, column, rule in pseudonym_columns(policy)]
 
 
@@ -74,5 +64,5 @@ def publication_note(policy: DatasetPolicy, year: int) -> str | None:
         return None
     return (f"Identifiers the City publishes are published as keyed pseudonyms, never as the City's values: "
             f"{', '.join(columns)}: the prefix and 16 hex digits of an HMAC under the release key, which only the "
-            f"key holder can recompute. Scope: {scope(policy, year)}. A blank is an identifier the export did not "
+            f"key holder can recompute. Scope: {pseudonym_scope(policy, year)}. A blank is an identifier the export did not "
             f"have (or not of its declared format, reported).")

@@ -7,26 +7,24 @@ published copies were unreadable to a web server or a harvester account).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import secrets
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from release.bundle import manifest_parts
-
-from release.bundle import record_parts
+from release.bundle import manifest_parts, record_parts
+from release.bundle.layout import (
+    LOG,
+    MANIFEST,
+    json_text,
+    resource_name,
+    sha256_file,
+    staging_dir,
+    swap_into_place,
+)
 from release.stages.cells import safe_frame
-
-MANIFEST = "manifest.json"
-LOG = "redaction_log.jsonl"
-BLOCKING_FILE = "blocking.json"  # under review/: a blocked bundle's findings in context
 
 
 @dataclass(frozen=True)
@@ -63,14 +61,6 @@ class Bundle:
     package_properties: Mapping[str, object] = field(default_factory=dict)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _field(public: PublicFile, column: str) -> dict[str, object]:
     declared = public.field_types.get(column, "string")
     descriptor = {"name": str(column), "type": declared} if isinstance(declared, str) else dict(declared)
@@ -89,12 +79,6 @@ def file_layout(public: PublicFile) -> record_parts.Layout:
 
 def _inside(relpath: str) -> str:
     return Path(relpath).relative_to("public").as_posix()
-
-
-def resource_paths(resource: Mapping[str, object]) -> list[str]:
-    """A resource's files in order: its one path, or a multipart resource's list of paths."""
-    path = resource.get("path")
-    return [path] if isinstance(path, str) else [str(p) for p in path] if isinstance(path, list) else []
 
 
 def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
@@ -139,17 +123,6 @@ def datapackage_descriptor(bundle: Bundle) -> dict[str, object]:
     return package
 
 
-def resource_name(relpath: str) -> str:
-    """A public file's name in the data package (its foreign keys name resources by it)."""
-    return Path(relpath).stem.lower().replace(" ", "_")
-
-
-def json_text(value: object, *, ascii_only: bool = False, sort: bool = False) -> str:
-    """A JSON file as the build writes it: an indent of 2 and a final line end (``file_form`` holds every
-    published JSON file to this). ``sort``: keys sorted, for the files whose key order must carry nothing."""
-    return json.dumps(value, indent=2, ensure_ascii=ascii_only, sort_keys=sort) + "\n"
-
-
 def _datapackage(bundle: Bundle) -> str:
     return json_text(datapackage_descriptor(bundle), sort=True)
 
@@ -157,18 +130,6 @@ def _datapackage(bundle: Bundle) -> str:
 def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")
-
-
-def staging_dir(parent: Path, prefix: str) -> Path:
-    """A new empty folder in ``parent`` with the umask's permissions, to rename into place."""
-    for _ in range(100):
-        path = parent / f"{prefix}{secrets.token_hex(8)}"
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
-    raise FileExistsError(f"no free staging folder name in {parent}")
 
 
 def csv_text(public: PublicFile) -> str:
@@ -231,17 +192,3 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
         raise
 
 
-def swap_into_place(staging: Path, target: Path) -> None:
-    """Rename ``staging`` to ``target``, replacing a previous ``target`` atomically enough that
-    a crash leaves either the old or the new folder in place, never a mix."""
-    if not target.exists():
-        os.rename(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, retired / "bundle")
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(retired / "bundle", target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

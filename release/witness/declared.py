@@ -108,7 +108,7 @@ class Declared:
     def _problem(self, spec: TableSpec, charge: Mapping[str, Any], inputs: Mapping[str, Any],
                  year: int) -> str | None:
         """Why the draw is not this declared table's measurement; None when it is."""
-        from release.build.tables_noisy import data_years
+        from release.config.tables import data_years
         from release.governance.trusted_statement import trusted_bounds
 
         of = f"the trusted declaration of table {spec.name}"
@@ -145,7 +145,7 @@ class Declared:
     def refuse_over_cap(self, charge: Mapping[str, Any], counted: Sequence[Mapping[str, Any]]) -> None:
         """Refused when the (declared) draw would take its unit past the trusted cap, given the charges
         the service trusts (``counted``: its own draws' and those it adopted before its anchor)."""
-        from release.governance.trusted_units import counted as counted_by_unit
+        from release.privacy.trusted_units import counted as counted_by_unit
 
         entries = []
         for body in counted:

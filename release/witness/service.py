@@ -50,7 +50,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from release.keys.signing import load_private_key, one_line, private_key_id, sign_bytes, utc_now
+from release.keys.signing import load_private_key, one_line, private_key_id, sign_bytes
+from release.bundle.jsonl import utc_now
 from release.errors import ApprovalError, BudgetError, ConfigError, EnvironmentProblem, ReleaseError
 from release.privacy.ledger_entries import CHARGE_FIELDS
 from release.witness.counts import CountsKey

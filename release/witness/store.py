@@ -32,7 +32,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from release.keys.signing import utc_now
+from release.bundle.jsonl import utc_now
 from release.errors import ConfigError
 from release.privacy.ledger_entries import CHARGE_FIELDS, GENESIS, canonical, entry_hash, loss_as_rho, record_sha256
 

@@ -22,8 +22,9 @@ from release.stages.validate import load_suites
 from release.synth import best as synth_best
 from release.synth.__main__ import main as synth_main
 from release.config.privacy import load_privacy_policy
-from release.build.tables import build_tables, load_tables_policy
-from release.governance.gate import read_manifest
+from release.build.tables import build_tables
+from release.config.tables import load_tables_policy
+from release.bundle.read import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"

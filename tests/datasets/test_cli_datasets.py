@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from release import cli
 from release.keys.hmac import keys_for_manifest, load_or_create_key
 from release.bundle.log import verify_log
-from release.stages.publish import sha256_file
+from release.bundle.layout import sha256_file
 from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 
 # dataset -> (raw file, writes a small export into a folder)
 EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
@@ -101,7 +101,7 @@ def test_bundle_layout_checks_and_log(built: dict[str, tuple[Path, dict, str]], 
     assert {p.name for p in bundle.iterdir()} == {"public", "manifest.json", "redaction_log.jsonl", "review"}
     assert {p.name for p in (bundle / "review").iterdir()} >= {"index.html", "findings.json",
                                                                 "validation_raw.json", "validation_public.json"}
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     manifest = read_manifest(bundle)  # with its private part (checks)
     assert manifest["status"] == "draft" and result["status"] == "draft"

@@ -19,7 +19,7 @@ from release.datasets.fioe import contact_people, normalized_surname, person_key
 from release.keys.hmac import Tokenizer
 from release.stages import noise
 from release.stages.tabulate import kept_axes
-from release.build.tables import load_tables_policy
+from release.config.tables import load_tables_policy
 from conftest import authoritative_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Pa
     computed under the build's own value-token key (the manifest's derivation of the master key)."""
     from release.config.policy import load_policy
     from release.datasets.fioe import _person_id_keys, _surname_birth_keys
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     from release.keys.hmac import keys_for_manifest, load_or_create_key
     from release.stages.pseudonyms import pseudonym
     out = tmp_path / "out"
@@ -247,7 +247,7 @@ def test_a_policy_that_calls_the_merged_person_a_single_person_blocks_the_build(
     import json
     import shutil
 
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "redaction_rules", rules)

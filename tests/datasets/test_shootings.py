@@ -12,7 +12,8 @@ import pytest
 
 from release.errors import ConfigError
 from release.keys.hmac import Tokenizer
-from release.build.tables import build_tables, load_tables_policy
+from release.build.tables import build_tables
+from release.config.tables import load_tables_policy
 
 TABLES = Path(__file__).resolve().parents[2] / "redaction_rules" / "shootings_tables.yaml"
 BLACK, WHITE, ASIAN = "Black or African American", "White", "Asian"

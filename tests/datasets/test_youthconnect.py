@@ -23,7 +23,7 @@ from release.datasets import DeriveContext, Derived, deriver
 from release.errors import BudgetError, ConfigError, InputError
 from release.keys.hmac import Tokenizer
 from release.privacy.ledger import Charge, Ledger, spent_by_unit
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 from release.config.privacy import load_privacy_policy
 from release.model import Finding
 from release.stages import noise
@@ -33,7 +33,8 @@ from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import DATASET_TABLES, load_suites
 from release.synth import youthconnect as synth
 from release.synth.__main__ import main as synth_main
-from release.build.tables import build_tables, load_tables_policy, planned_spends
+from release.build.tables import build_tables, planned_spends
+from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"

@@ -31,7 +31,8 @@ from release.stages import pseudonyms
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
-from release.stages.publish import Bundle, sha256_file, write_bundle
+from release.stages.publish import Bundle, write_bundle
+from release.bundle.layout import sha256_file
 
 KEY = b"371feae12cd63119ba19fd51d8ff205b69d787bd5e0f2e71f495bc66f4eeedd6"
 

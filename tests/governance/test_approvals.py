@@ -13,12 +13,15 @@ from conftest import trust, trusted_rules
 from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
 from release.keys.signing import keygen, load_private_key, one_line, public_key_path, sign_record
-from release.governance.decisions import Signing, decisions_path, record_decision
-from release.governance.decisions_applied import decisions_in_force
+from release.governance.decisions import Signing, record_decision
+from release.bundle.decisions import decisions_path
+from release.bundle.decisions import decisions_in_force
 from release.errors import ApprovalError, ConfigError
-from release.governance.gate import approve, approvals_of, manifest_sha256
+from release.governance.gate import approve, approvals_of
+from release.bundle.read import manifest_sha256
 from release.config.policy import load_policy
-from release.config.trust import APPROVALS, Trust, load_signers, trust_for
+from release.config.trust import Trust, load_signers, trust_for
+from release.bundle.layout import APPROVALS
 
 
 def _status(built: Built, rules: Path):  # noqa: ANN202 - ApprovalStatus

@@ -24,7 +24,7 @@ from governance.test_public_content import _honest, _rebind
 from governance.test_trusted_release import YEAR, _org
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
-from release.stages.publish import sha256_file
+from release.bundle.layout import sha256_file
 from release.config.trust import SEALS
 
 SECRET = 4242  # the fictitious value the analyst pads each kept file's size to carry

@@ -13,7 +13,7 @@ from governance.conftest import Built
 from release import cli
 from release.audit.checks import _kept_spans
 from release.errors import InputError
-from release.governance.gate import read_public_csv
+from release.bundle.read import read_public_csv
 
 
 def _invoke(*args: str) -> tuple[int, str]:

@@ -28,7 +28,7 @@ from governance.test_record_replay import REPLAYED, _audit_raw, _log_events, _re
 from governance.test_trusted_release import YEAR, _org, _raw_2021
 from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
-from release.governance.decisions import decisions_path
+from release.bundle.decisions import decisions_path
 from release.privacy.ledger import Ledger
 from release.audit.record_replay import DECISIONS
 
@@ -207,7 +207,7 @@ def _record(built: Built, key: Path, rules: Path, decision: str, log_id: str = "
 
 def _force(built: Built, rules: Path, **anchors: Any) -> Any:
     from release.config.policy import load_policy
-    from release.governance.decisions_applied import decisions_in_force
+    from release.bundle.decisions import decisions_in_force
     from release.config.trust import Trust, load_signers
     trust = Trust(rules, load_policy(rules / "fioe.yaml").approvals, load_signers(rules))
     return decisions_in_force("fioe", 2020, built.out_dir, trust, **anchors)
@@ -215,7 +215,7 @@ def _force(built: Built, rules: Path, **anchors: Any) -> Any:
 
 def test_decide_records_the_lines_hash_on_the_ledger_and_its_order_wins_over_the_files(
         built: Built, rules: Path, signing_key: Path) -> None:
-    from release.governance.decision_ledger import decision_id
+    from release.privacy.decision_anchors import decision_id
     first = _record(built, signing_key, rules, "keep")
     second = _record(built, signing_key, rules, "redact")
     path = decisions_path("fioe", 2020, built.out_dir)
@@ -270,7 +270,7 @@ def test_without_a_ledger_the_signed_time_orders_a_signers_decisions(built: Buil
 
 def test_a_rules_folder_without_a_privacy_policy_names_no_ledger(built: Built, rules: Path,
                                                                  signing_key: Path) -> None:
-    from release.governance.decision_ledger import anchors_for
+    from release.privacy.decision_anchors import anchors_for
     (rules / "privacy.yaml").unlink()
     assert _record(built, signing_key, rules, "keep")["ledger_entry"] is None
     assert anchors_for(rules, "fioe", 2020) is None and not authoritative_ledger().exists()
@@ -329,7 +329,7 @@ def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing
 
 def _analyst_records(rules: Path, line: str) -> None:
     """What an analyst holding the release key can do: record any line's id on the ledger, at its end."""
-    from release.governance.decision_ledger import decision_id
+    from release.privacy.decision_anchors import decision_id
     from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
     ledger = open_ledger(rules, None, ledger_mac(master_key().material))

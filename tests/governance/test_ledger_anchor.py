@@ -241,7 +241,7 @@ NO_CHARGE = "records no measurement of it charged on a privacy ledger"
 
 def _rewrite(bundle: Path, change: Callable[[dict], None], *files: str) -> None:
     """The manifest edited by ``change``, with the outputs it lists re-hashed for ``files`` (edited too)."""
-    from release.stages.publish import sha256_file
+    from release.bundle.layout import sha256_file
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     change(manifest)
     for item in manifest["outputs"]:
@@ -266,7 +266,7 @@ def _sign_outside_approve(world: World, bundle: Path) -> None:
 
 def _copy_by_hand(bundle: Path, portal: Path) -> Path:
     """The bundle laid out as a published copy without ``publish`` (files, manifest, approvals, sums)."""
-    from release.stages.publish import sha256_file
+    from release.bundle.layout import sha256_file
     shutil.copytree(bundle / "public", portal)
     for name in ("manifest.json", "approvals.jsonl"):
         shutil.copyfile(bundle / name, portal / name)
@@ -421,7 +421,7 @@ def test_without_a_witness_a_build_is_a_draft_that_warns_and_approve_says_what_a
     """The fixture's bundle was built with the installed rules, which name no witness: a draft
     whose packet warns, refused by approve and publish with the line an administrator adds; once
     the witness is named, the same bundle is approved (its ledger anchored at that first use)."""
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     manifest = read_manifest(world.bundle)  # with its private part (the witness, the ledger path)
     assert manifest["status"] == "draft" and manifest["privacy"]["witness"] is None

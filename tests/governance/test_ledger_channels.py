@@ -147,7 +147,7 @@ def here(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> Scene:
 
 
 def _private(bundle: Path) -> dict:
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     from release.model import manifest_privacy
 
     return dict(manifest_privacy(read_manifest(bundle)))  # with the bundle's private part
@@ -203,7 +203,7 @@ def _refused(code: int, *args: str) -> str:
 
 def _put_back(bundle: Path) -> None:
     """The head and the charges written back into ``manifest.json`` as the build writes it."""
-    from release.stages.publish import json_text
+    from release.bundle.layout import json_text
 
     private = _private(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))

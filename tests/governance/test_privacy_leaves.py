@@ -191,7 +191,7 @@ def _dropped(name: str) -> Callable[[Path], None]:
     """Round 35 (F1): table ``name`` left out whole (its file, data package resource, statement entry and output)."""
     def edit(bundle: Path) -> None:
         from release.bundle.manifest_parts import PRIVATE_FILE, private_text
-        from release.stages.publish import json_text
+        from release.bundle.layout import json_text
 
         (bundle / "public" / "tables" / f"{name}.csv").unlink()
         package = bundle / "public" / "datapackage.json"
@@ -213,7 +213,7 @@ def _dropped(name: str) -> Callable[[Path], None]:
 
 def _package_minimum(bundle: Path) -> None:
     """Round 35 (F2): a resource's ``minimum: 1`` written as 1.0 (compared with ==, 1 == 1.0 == True)."""
-    from release.stages.publish import json_text
+    from release.bundle.layout import json_text
 
     package = bundle / "public" / "datapackage.json"
     descriptor = json.loads(package.read_text(encoding="utf-8"))
@@ -239,7 +239,7 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
     noisy table left out is the build's choice only when linking withholds it, which ``audit --raw`` replays."""
     from release.privacy import record_risk
     from release.config.policy import load_policy
-    from release.governance.gate import read_public_csv
+    from release.bundle.read import read_public_csv
     from release.config.privacy import load_privacy_policy
 
     honest = _honest(world)

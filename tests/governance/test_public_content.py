@@ -127,7 +127,7 @@ def _listed(name: str) -> Callable[[dict], None]:
 
 def _rebind(world: World, bundle: Path) -> None:
     """The edited manifest bound again to the run's measurements and charges with the release key."""
-    from release.governance.gate import manifest_sha256, read_manifest
+    from release.bundle.read import manifest_sha256, read_manifest
     from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
 

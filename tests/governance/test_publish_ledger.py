@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from release import cli
 from conftest import authoritative_ledger, new_signer, trusted_rules
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 from release.privacy.ledger import Ledger, spent_by_unit
 from release.synth import best
 
@@ -160,7 +160,7 @@ def test_a_noisy_table_edited_after_the_build_and_bound_again_is_refused(tmp_pat
 
     from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
-    from release.governance.gate import manifest_sha256
+    from release.bundle.read import manifest_sha256
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
@@ -200,10 +200,10 @@ def test_a_superseding_version_names_the_one_before_and_nothing_else(approved: t
     """Version 2 of a published year records version 1's folder and manifest hash, approves, publishes beside
     it and verifies there. Round 30: nothing compared ``version`` and ``supersedes``, so an analyst holding
     the release key could put any 256 bits in its hash, bind the manifest again and have it published."""
-    from release.governance.gate import manifest_sha256
+    from release.bundle.read import manifest_sha256
     from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
-    from release.stages.publish import json_text
+    from release.bundle.layout import json_text
 
     out, ledger, _ = approved
     rules, site = trusted_rules(tmp_path), tmp_path / "site"

@@ -32,7 +32,7 @@ from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_20
 
 from release.bundle import record_parts
 from release.errors import InputError
-from release.stages.publish import json_text, sha256_file
+from release.bundle.layout import json_text, sha256_file
 
 SECRET = "4242"
 LIMIT = 3
@@ -293,7 +293,7 @@ def _refused(world: World, pristine: Path, variant: str, edit: Callable[[Path], 
 def _problems(world: World, pristine: Path, variant: str, edit: Callable[[Path], None]) -> list[str]:
     """What approve, publish, the audit and ``verify`` each hold an edited bundle to (``release_problems``),
     called directly: the CLI runs of ``_refused`` show those commands refuse on it (CI's time is short)."""
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     from release.governance.trusted_release import release_problems
 
     _, bundle = _edited(world, pristine, variant, edit)

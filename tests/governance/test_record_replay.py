@@ -277,7 +277,7 @@ def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path]
     ``rows`` in ``column`` (the bits of a count), put in the log with the release key (chain and trailer
     rebuilt), the cells blanked as the replay of such entries blanks them."""
     def edit(public: Path) -> str:
-        from release.governance.gate import read_manifest
+        from release.bundle.read import read_manifest
         from release.keys.hmac import keys_for_manifest, master_key
         from release.bundle.log import build_log
         from release.model import RedactionEvent
@@ -352,7 +352,7 @@ def test_a_log_entry_whose_fields_are_not_of_their_type_is_named_not_a_crash(tmp
     """A token or entity type that is a list (unhashable: no set test can hold it) is a problem of the
     replay, naming the log seq and rule, and the entry is not used; the audit still reports."""
     from release.audit.record_replay import logged_spans
-    from release.stages.publish import LOG
+    from release.bundle.layout import LOG
 
     good = {"seq": 1, "file": "fieldcontact.csv", "row_key": "FC1", "column": "contact_reason", "action": "redact",
             "detector": "ner", "entity_type": "PERSON", "placeholder": "[PERSON 1]", "token": "ab", "start": 4,
@@ -370,7 +370,7 @@ REDETECTED = "redactions_redetected"
 
 
 def _log_events(bundle: Path) -> tuple[list, Any]:
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     from release.keys.hmac import keys_for_manifest, master_key
     from release.model import RedactionEvent
 

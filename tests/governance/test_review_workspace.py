@@ -201,7 +201,7 @@ def test_review_in_the_browser_then_rebuild_approve_and_audit(
                              "--rules", str(rules), "--json")
     assert code == 0, stderr
     bundle = out / "fioe" / "2020"
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
     applied = read_manifest(bundle)["review_decisions"]  # the signed manifest with its private part
     assert sorted((d["rule_id"], d["decision"]) for d in applied) == [
         ("phone_seven_digits", "keep"), ("phone_seven_digits", "redact"), ("uncommon_capitalised_word", "keep")]

@@ -21,7 +21,7 @@ from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witne
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
 from release.datasets import generations
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 from release.privacy.ledger import Ledger
 
 YEAR = "2021"
@@ -190,7 +190,7 @@ def test_a_measurement_is_replayed_at_the_trusted_sensitivity(world: World, edit
 
 def _relabel_rms(world: World, bundle: Path) -> None:
     """The manifest (unsigned before approval) says rms, whose policy declares no table; its hash is added."""
-    from release.stages.publish import sha256_file
+    from release.bundle.layout import sha256_file
 
     def change(manifest: dict) -> None:
         manifest["generation"] = {"name": "rms", "title": "New RMS", "policy": "fioe_rms.yaml", "years": "2015-2019",
@@ -437,7 +437,7 @@ def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset:
     charge is absorbed."""
     from release.privacy.ledger import GENESIS, Entry
     from release.config.privacy import load_privacy_policy
-    from release.governance.trusted_units import ledger_problems
+    from release.privacy.trusted_units import ledger_problems
 
     (tmp_path / "privacy.yaml").write_text((RULES / "privacy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     charge = Entry(7, "charge", {"unit": unit, "dataset": dataset, "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
@@ -459,7 +459,7 @@ def test_a_name_that_does_not_print_is_not_repeated_in_the_advice(tmp_path: Path
     points to the ledger entry instead."""
     from release.privacy.ledger import GENESIS, Entry
     from release.config.privacy import load_privacy_policy
-    from release.governance.trusted_units import ledger_problems
+    from release.privacy.trusted_units import ledger_problems
 
     charge = Entry(9, "charge", {"unit": "per\u202eson", "dataset": "fioe", "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
     advice = ledger_problems([charge], load_privacy_policy(RULES))
@@ -488,7 +488,7 @@ def test_an_honest_release_holds_to_the_trusted_policy(world: World) -> None:
 def _rebind(world: World, bundle: Path, *files: str) -> None:
     """The analyst's own edit, re-hashed and re-bound with the release key (no patched tool): a second
     ``bundle`` entry for the run on the organisation's ledger, which its witness takes."""
-    from release.governance.gate import manifest_sha256
+    from release.bundle.read import manifest_sha256
     from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
 

@@ -30,7 +30,7 @@ RECOUNTED = "noisy_counts_recounted"
 SCALED = """
 import runpy, sys
 import numpy as np
-from release.privacy import budget as budget_run
+from release.build import budget as budget_run
 from release.stages import noise
 K = 10
 sent = noise.draw_inputs
@@ -59,7 +59,7 @@ runpy.run_module("release", run_name="__main__")
 """
 UNCOMMITTED_TOOL = """
 import runpy, sys
-from release.privacy import budget as budget_run
+from release.build import budget as budget_run
 from release.witness import client as witness_client
 witness_client.statement_problems = lambda statement: []
 budget_run.RunPrivacy.commitment = lambda self, request: None

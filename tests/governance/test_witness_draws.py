@@ -465,7 +465,7 @@ def test_4u_poison_draw_a_direct_draws_stray_charge_is_absorbed_as_the_audit_pri
     report too, and the witness's own cap check once restarted). Since round 25 the service draws only
     what its trusted rules declare, so the stray draw is one a witness served with a rules copy
     declaring ``person9`` made (as every version before round 25 would have for any writer)."""
-    from release.privacy.budget import budget_report
+    from release.build.budget import budget_report
 
     world.ok(*world.approve())
     own = sum(e.body["rho"] for e in Ledger(authoritative_ledger()).entries()

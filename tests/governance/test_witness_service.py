@@ -156,7 +156,7 @@ def _table(out: Path) -> str:
 
 
 def _manifest(out: Path) -> dict:
-    from release.governance.gate import read_manifest
+    from release.bundle.read import read_manifest
 
     return read_manifest(out / "fioe" / YEAR)  # with its private part (the witness's address)
 

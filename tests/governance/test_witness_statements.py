@@ -39,7 +39,7 @@ CHOSEN_KEY = "c0vertkeysuffix"
 
 PATCHED = f"""
 import runpy, sys, uuid
-from release.privacy import budget as budget_run
+from release.build import budget as budget_run
 from release.witness import client as witness_client
 witness_client.new_nonce = lambda: {CHOSEN_NONCE!r}
 uuid.uuid4 = lambda: uuid.UUID(hex={CHOSEN_RUN!r})

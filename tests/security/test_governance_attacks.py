@@ -25,7 +25,7 @@ from release.keys.signing import load_private_key, one_line, sign_record
 from release.keys.hmac import keys_for_manifest, load_or_create_key
 from release.bundle.log import build_log
 from release.model import RedactionEvent
-from release.stages.publish import sha256_file
+from release.bundle.layout import sha256_file
 
 YEAR = "2020"
 

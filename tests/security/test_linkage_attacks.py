@@ -25,7 +25,7 @@ import pytest
 from conftest import authoritative_ledger, new_signer, trusted_rules
 from conftest import invoke as _invoke
 
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 from release.privacy.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 from conftest import BuildWorld, authoritative_ledger, build_world, sign_outside_approve, small_fioe_build
 from conftest import invoke as _invoke
 
-from release.governance.gate import read_manifest
+from release.bundle.read import read_manifest
 
 YEAR = "2020"
 

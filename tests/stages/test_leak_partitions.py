@@ -128,7 +128,7 @@ def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
     each of them, whether or not it will get a unit of the next year; so does the next year's
     settings (``configure``)."""
     from release.pii import ray_workers, workers as pii_workers
-    from release.build.options import Execution
+    from release.pii.parallel import Execution
     from release.stages.leakcheck import fold_map
 
     checker, frames = _reports(tmp_path, policy)

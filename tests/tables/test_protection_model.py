@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from release.privacy.budget import RunPrivacy
+from release.build.budget import RunPrivacy
 from release.errors import BudgetError, EnvironmentProblem
 from release.privacy.ledger import Ledger, spent_by_unit
 from release.privacy.recount import as_published

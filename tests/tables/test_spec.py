@@ -10,7 +10,8 @@ import yaml
 from release.errors import ConfigError
 from release.privacy.ledger import epsilon_from_rho
 from release.config.privacy import load_privacy_policy
-from release.build.tables import load_table_specs, load_tables_policy, planned_spends
+from release.build.tables import load_table_specs, planned_spends
+from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 FIOE_TABLES = ROOT / "redaction_rules" / "fioe_tables.yaml"

@@ -13,7 +13,8 @@ import yaml
 from release.errors import ConfigError
 from release.stages import noise
 from release.stages.suppress import audit_suppression
-from release.build.tables import build_tables, load_table_specs, load_tables_policy, planned_spends
+from release.build.tables import build_tables, load_table_specs, planned_spends
+from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 RACES = ["Black", "White", "Other", "Unknown"]
@@ -183,7 +184,7 @@ def test_shipped_fioe_tables_run_on_the_contract_frames() -> None:
 def test_a_frame_whose_units_may_join_people_needs_a_table_that_says_so() -> None:
     """A noisy table on a frame flagged ``MERGED_UNITS`` (FIOE's person key) without
     ``units_may_merge`` is blocked before any draw; declared, it is drawn."""
-    from release.build.tables import MERGED_UNITS
+    from release.config.tables import MERGED_UNITS
     spec = next(s for s in load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml").tables if s.is_noisy)
     frame = pd.DataFrame({"unit_id": ["K1", "K2"], "contacts": ["1", "6"], "neighbourhood": ["DORCHESTER", None]})
     frame.attrs[MERGED_UNITS] = True
@@ -201,7 +202,7 @@ def test_a_frame_with_a_unit_one_removal_would_split_withholds_its_noisy_tables(
     two units change, which the doubled sensitivity does not cover, so the table is withheld (nothing
     drawn or charged) rather than published under a ρ that is untrue for that person."""
     from release.privacy.linkage import WITHHELD
-    from release.build.tables import MERGED_UNITS, SPLIT_UNITS
+    from release.config.tables import MERGED_UNITS, SPLIT_UNITS
     spec = next(s for s in load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml").tables if s.is_noisy)
     frame = pd.DataFrame({"unit_id": ["K1", "K2"], "contacts": ["1", "6"], "neighbourhood": ["DORCHESTER", None]})
     frame.attrs[MERGED_UNITS] = True
