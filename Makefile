@@ -7,7 +7,7 @@ RAY_STAMP := $(VENV)/.ray-installed
 
 .PHONY: demo test bench clean browser
 
-$(STAMP): requirements.lock pyproject.toml setup.py
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
