@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RAY_STAMP := $(VENV)/.ray-installed
+DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: demo test bench clean browser
+.PHONY: demo test check bench clean browser
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +19,11 @@ $(STAMP): requirements.lock pyproject.toml
 $(RAY_STAMP): $(STAMP) requirements-ray.lock
 	$(BIN)/python -m pip install -q -r requirements-ray.lock
 	touch $(RAY_STAMP)
+
+# ruff, mypy and the stubs mypy needs, for `make check` (the tests and the demo do not need them).
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install -q -r requirements-dev.lock
+	touch $(DEV_STAMP)
 
 demo: $(STAMP)  ## run `release fioe 2020` on the bundled synthetic sample
 	$(BIN)/release fioe 2020
@@ -34,6 +40,10 @@ browser:  ## Debian's headless Chromium and its WebDriver, for the review packet
 # worker's). The 40 slowest tests are listed at the end: CI must stay under 20 minutes.
 test: $(STAMP) $(RAY_STAMP) browser  ## run the whole test suite (with Ray, for the --engine ray tests)
 	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope --durations=40
+
+check: $(DEV_STAMP)  ## ruff (pyproject's rules) and mypy --strict on release/: both must be clean
+	$(BIN)/ruff check release tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## run the benchmarks (not part of the tests)
 	$(BIN)/python benchmarks/run_all.py

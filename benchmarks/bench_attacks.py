@@ -79,9 +79,9 @@ import yaml
 from scipy.optimize import linprog
 
 if TYPE_CHECKING:
+    from release.config.tables import TableSpec
     from release.keys.hmac import Tokenizer
     from release.stages.tabulate import TableCounts
-    from release.config.tables import TableSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -384,10 +384,10 @@ def _table_frames(rules: Path, dataset: str, raw: Path, year: int,
                   tokenizer: Tokenizer) -> tuple[dict[str, pd.DataFrame], list[TableSpec]]:
     """The dataset's table frames (load, generalize, derive, as a build does) and its table specs."""
     from release.config.policy import load_policy
+    from release.config.tables import load_tables_policy
     from release.datasets import DeriveContext, deriver
     from release.stages.generalize import generalize
     from release.stages.load import load_export
-    from release.config.tables import load_tables_policy
 
     policy = load_policy(rules / f"{dataset}.yaml")
     loaded = load_export(raw, policy, year)
@@ -461,7 +461,7 @@ def true_cells(rules: Path, raw: Path, dataset: str, years: set[int]) -> Truth:
             _, levels, values = _true_levels(frames[spec.source], spec, year)
             labels = pd.concat([level_labels(names, categories, axes) for axes in levels], ignore_index=True)
             out[(dataset, year, spec.name)] = {_label(row, list(names)): int(v)
-                                               for (_, row), v in zip(labels.iterrows(), values)}
+                                               for (_, row), v in zip(labels.iterrows(), values, strict=True)}
     return out
 
 

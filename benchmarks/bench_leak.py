@@ -51,7 +51,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     index = {k: i for i, k in enumerate(keys)}
     covered = []
-    for text, result in zip(texts, results):
+    for text, result in zip(texts, results, strict=True):
         mask = bytearray(len(text))
         for r in result.replacements:
             mask[r.start:r.end] = b"\x01" * (r.end - r.start)

@@ -32,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from release.config.policy import DatasetPolicy, InputLimits, load_policy
-from release.errors import InputError
-from release.stages import load_csv
-from release.stages.generalize import reads_as_street, strip_house_number
-from release.stages.load import load_export
+from release.config.policy import DatasetPolicy, InputLimits, load_policy  # noqa: E402
+from release.errors import InputError  # noqa: E402
+from release.stages import load_csv  # noqa: E402
+from release.stages.generalize import reads_as_street, strip_house_number  # noqa: E402
+from release.stages.load import load_export  # noqa: E402
 
 SIZES = (250_000, 500_000, 1_000_000)
 OPEN = InputLimits(max_line_chars=4_000_000, max_cell_chars=4_000_000, max_word_chars=4_000_000)

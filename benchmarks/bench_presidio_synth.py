@@ -60,7 +60,7 @@ def main() -> int:
     misses: dict[str, list[str]] = collections.defaultdict(list)
     false_positives: dict[str, list[str]] = collections.defaultdict(list)
     hits = detections = redacted_chars = redacted_gold_chars = 0
-    for record, text, result in zip(records, texts, results):
+    for record, text, result in zip(records, texts, results, strict=True):
         covered = bytearray(len(text))
         for r in result.replacements:
             covered[r.start : r.end] = b"\x01" * (r.end - r.start)

@@ -9,11 +9,11 @@ process (a throw-away HOME and HMAC key), then runs ``release audit --raw --no-s
 --allow-unverified`` on the draft and reports the check ``redactions_redetected``: the texts and
 logged spans it re-detected, how many texts carry exactly the engine's first round and how many
 exactly its verify rounds replayed (and how many a reviewer touched), its status and problem count
-(each problem on an honest build is a false alarm), and the wall time of the build and of the audit. Develop on 2019 and 2020; 2022 is
-kept for final figures. The City's 2022 file holds another column's values in ``weather`` (a shifted
-export): the build blocks and its packet says to re-export it, or to set the column to ``drop`` and
-regenerate the suites (``python -m release.config.suite_domains --rules DIR --expectations DIR``); ``--rules``
-and ``--expectations`` give such copies (outside the project).
+(each problem on an honest build is a false alarm), and the wall time of the build and of the audit.
+Develop on 2019 and 2020; 2022 is kept for final figures. The City's 2022 file holds another column's
+values in ``weather`` (a shifted export): the build blocks and its packet says to re-export it, or to set
+the column to ``drop`` and regenerate the suites (``python -m release.config.suite_domains --rules DIR
+--expectations DIR``); ``--rules`` and ``--expectations`` give such copies (outside the project).
 
 Exit status: 0 reported; 4 the City's files are absent.
 """

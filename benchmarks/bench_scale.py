@@ -72,8 +72,8 @@ def corpus(years: int, reports: int) -> tuple[list[str], list, tuple[str, ...]]:
 def one(config: str, years: int, reports: int) -> dict[str, float]:
     """One configuration in this process: the corpus, the engine, one redaction pass."""
     from release.pii.engine import EngineSettings
-    from release.pii.workers import open_engine
     from release.pii.parallel import Execution
+    from release.pii.workers import open_engine
 
     engine_name, jobs = CONFIGS[config]
     texts, terms, officers = corpus(years, reports)

@@ -28,13 +28,15 @@ from release.pii.engine import EngineSettings, PiiEngine  # noqa: E402
 from release.pii.sentences import Entity, EntityCache  # noqa: E402
 from release.pii.spans import TextViews  # noqa: E402
 
+
 def agreement(engine: PiiEngine, texts: list[str], context_words: int) -> tuple[int, int, int]:
     """(narratives identical, entities only in whole-text NER, entities only in sentence NER)."""
     restored = [TextViews.build(text, engine.lexicon).restored for text in texts]
     whole = _entities(engine, restored, EntityCache(whole_text=True))
     split = _entities(engine, restored, EntityCache(context_words))
-    return (sum(a == b for a, b in zip(whole, split)), sum(len(a - b) for a, b in zip(whole, split)),
-            sum(len(b - a) for a, b in zip(whole, split)))
+    return (sum(a == b for a, b in zip(whole, split, strict=True)),
+            sum(len(a - b) for a, b in zip(whole, split, strict=True)),
+            sum(len(b - a) for a, b in zip(whole, split, strict=True)))
 
 
 def _entities(engine: PiiEngine, restored: list[str], cache: EntityCache) -> list[set[Entity]]:

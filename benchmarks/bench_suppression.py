@@ -109,7 +109,8 @@ def large_tables(rng: np.random.Generator, quick: bool) -> None:
         findings = audit_suppression([published])
         audit_s = time.perf_counter() - started
         print(f"| {'x'.join(map(str, shape))} | {len(margins)} | {log_mean} | {len(table.frame)} | {result.primary} "
-              f"| {result.complementary} | {result.objective:.0f} | {result.lower_bound:.0f} | {result.rounds} | {result.repairs} | {protect_s:.1f} "
+              f"| {result.complementary} | {result.objective:.0f} | {result.lower_bound:.0f} | {result.rounds} "
+              f"| {result.repairs} | {protect_s:.1f} "
               f"| {audit_s:.1f} | {len(findings)} |")
 
 

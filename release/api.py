@@ -19,6 +19,7 @@ the modules each name comes from:
 from __future__ import annotations
 
 from release.audit.scan import scan_file
+from release.build.budget import budget_report, ledger_path
 from release.build.options import BuildOptions, Progress, Resolved, Silent, resolve
 from release.build.orchestrator import build_release, validate_table
 from release.build.years import build_years as _build_years
@@ -37,7 +38,6 @@ from release.governance.api import (
     verify_published,
 )
 from release.pii.parallel import Execution
-from release.build.budget import budget_report, ledger_path
 from release.privacy.ledger_recover import recover as witness_recover
 from release.synth.sample_writer import write_sample
 from release.witness.counts import make_key_file as witness_counts_key
@@ -53,8 +53,8 @@ def build_years(options: BuildOptions, years: tuple[int, ...]) -> dict[str, obje
 
 __all__ = [
     "BuildOptions", "Execution", "Progress", "Resolved", "Silent", "approve_release",
-    "audit_release", "budget_report", "build_release", "build_years", "doctor", "key_is_encrypted", "keygen", "ledger_path", "list_releases",
-    "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file", "serve_review",
-    "validate_table", "verify_published", "witness_counts_key", "witness_init_key", "witness_recover", "witness_serve", "witness_void",
-    "write_sample",
+    "audit_release", "budget_report", "build_release", "build_years", "doctor", "key_is_encrypted", "keygen", "ledger_path",
+    "list_releases", "publish_release", "record_decision", "record_finding_decision", "resolve", "review_release", "scan_file",
+    "serve_review", "validate_table", "verify_published", "witness_counts_key", "witness_init_key", "witness_recover",
+    "witness_serve", "witness_void", "write_sample",
 ]

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from release.build.options import Progress
-from release.bundle.places import DATASETS
+from release.config.datasets import DATASETS
 from release.datasets.generations import names as generation_names
 from release.errors import ReleaseError
 from release.pii.parallel import ENGINES, Execution, usable_cores
@@ -164,7 +164,7 @@ def _generation_option(names: tuple[str, ...], help_text: str) -> Callable[[Comm
     return click.option("--generation", type=click.Choice(names), default=None, help=help_text)
 
 
-class YearsType(click.ParamType):
+class YearsType(click.ParamType[tuple[tuple[int, ...], bool]]):
     """A build's YEAR: one year (2020), or a range (2011-2020, also 2020-2020) read from one export
     folder per year; converted to (the years, whether a range was given)."""
 
@@ -318,7 +318,8 @@ def review(dataset: str, year: int, out_dir: Path, version: int | None, generati
 @_bundle_options
 @click.option("--log-id", help="A redaction: the log entry's seq number or hash prefix.")
 @click.option("--finding", "finding_id", help="A blocking finding: its id in the review packet (F...).")
-@click.option("--decision", type=click.Choice(["redact", "keep"]), required=True, allow_from_autoenv=False)
+@click.option("--decision", type=click.Choice(["redact", "keep"]), required=True, allow_from_autoenv=False,
+              help="keep: what was found stays as written (not PII); redact: it is removed in the next build.")
 @_key_option
 @_reviewer_option
 @click.option("--note", default="", help="Why.")

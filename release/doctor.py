@@ -22,42 +22,47 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from release import paths
-
-from release.bundle import manifest_parts
-from release.bundle.places import DATASETS, all_bundles
+from release.build.options import Progress, Silent
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.places import all_bundles
+from release.bundle.read import read_manifest
+from release.config.datasets import DATASETS
 from release.config.policy import load_policy
-from release.errors import ReleaseError
+from release.config.trust import load_signers
 from release.datasets.generations import policy_names
+from release.errors import InputError, ReleaseError
 from release.keys.hmac import master_key, master_key_id
-from release.privacy.ledger import caps_in_force
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
 from release.pii.ray_workers import INSTALL
-from release.build.options import Progress, Silent
-from release.bundle.layout import MANIFEST
-from release.config.trust import load_signers
+from release.privacy.ledger import caps_in_force
+
+if TYPE_CHECKING:
+    from release.config.privacy import WitnessService
 
 
 @dataclass(frozen=True)
 class Check:
+    """One line of ``release doctor``: a check's outcome, and the exit code a failure of its kind carries."""
+
     name: str
     status: Literal["ok", "warn", "fail"]
     detail: str
     exit_code: int = 0  # what a failure of this kind exits with
 
 
-def _recorded(out_dir: Path, read: Callable[[dict[str, object]], object]) -> dict[str, object]:
+def _recorded(out_dir: Path, read: Callable[[Recorded], object]) -> dict[str, object]:
     """``read(manifest)`` for every bundle under ``out_dir``, by ``dataset`` and folder (``2020``, ``2020-v2``, ``2019-rms``)."""
     found: dict[str, object] = {}
     for dataset, _, _, folder in all_bundles(out_dir):
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = read_manifest(folder, InputError)
+        except (OSError, ReleaseError):  # no manifest, or not a JSON object: nothing recorded
             continue
-        if isinstance(manifest, dict) and (value := read(manifest_parts.merged(folder, manifest))) is not None:
+        if (value := read(manifest)) is not None:
             found[f"{dataset} {folder.name}"] = value  # YEAR, YEAR-vN, or a split year's part
     return found
 
@@ -87,9 +92,9 @@ def model_check(out_dir: Path) -> Check:
         return Check("model", "fail", f"{MODEL_PACKAGE} {installed} is installed; {pin} is pinned", 9)
     fingerprint = package_fingerprint(MODEL_PACKAGE)
 
-    def engine_of(manifest: dict[str, object]) -> object:
-        engine = manifest.get("pii_engine")
-        return engine.get("model_fingerprint") if isinstance(engine, dict) else None
+    def engine_of(manifest: Recorded) -> object:
+        engine = manifest.pii_engine
+        return engine.get("model_fingerprint") if engine is not None else None
 
     differs, clause = _compared(_recorded(out_dir, engine_of), fingerprint, "model")
     return Check("model", "warn" if differs else "ok",
@@ -117,7 +122,7 @@ def key_check(out_dir: Path) -> Check:
         return Check("hmac key", "warn", "none yet (RELEASE_HMAC_KEY is unset and there is no key file): the first "
                                          "build creates one; approve, publish and audit --raw need it")
     key_id = master_key_id(key.material)
-    differs, clause = _compared(_recorded(out_dir, lambda m: m.get("hmac_key_id")), key_id, "key")
+    differs, clause = _compared(_recorded(out_dir, lambda m: m.value("hmac_key_id")), key_id, "key")
     loose = key.origin != "RELEASE_HMAC_KEY" and bool(os.stat(key.origin).st_mode & (stat.S_IRWXG | stat.S_IRWXO))
     detail = f"key id {key_id[:16]} from {key.origin}{clause}" + ("; the file is readable by others: chmod 600"
                                                                  if loose else "")
@@ -159,7 +164,6 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     """The authoritative privacy ledger (the privacy policy's; ``$RELEASE_LEDGER`` may only name it): readable,
     every unit's spend within the cap fixed on it, the chain its witness anchors, and which witness tier
     guards it: the service (asked for a fresh signed head) or the folder, a lower tier (always a warning)."""
-    from release.privacy import trusted_units
     from release.config.privacy import (
         WitnessService,
         authoritative_ledger,
@@ -167,6 +171,7 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
         load_privacy_policy,
         witness_for,
     )
+    from release.privacy import trusted_units
     from release.witness.anchor import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
@@ -200,18 +205,20 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     return Check("ledger", "warn", f"{detail}; witness: the folder tier (lower) at {spec}: {risk}")
 
 
-def _service_check(spec: object, detail: str, over: list[str], rules: Path) -> Check:
+def _service_check(spec: WitnessService, detail: str, over: list[str], rules: Path) -> Check:
     """The service tier: a fresh head signed by the pinned key, and who keeps the service."""
     import socket
 
     from release.config.privacy import witness_for
+    from release.witness.client import ServiceWitness
     from release.witness.places import socket_exposure
-    witness = witness_for(spec)  # type: ignore[arg-type]
+    witness = witness_for(spec)
+    assert isinstance(witness, ServiceWitness)  # what a ``WitnessService`` spec names
     try:
-        statement = witness.statement()  # type: ignore[union-attr]
+        statement = witness.statement()
     except ReleaseError as exc:
         return Check("ledger", "fail", f"{detail}; {exc.message}", exc.exit_code)
-    detail += (f"; witness: the service tier, {witness.label}: a fresh head signed by the pinned key, "  # type: ignore[union-attr]
+    detail += (f"; witness: the service tier, {witness.label}: a fresh head signed by the pinned key, "
                f"{statement.get('length')} entries held")
     service = str(getattr(spec, "service", ""))
     uid = statement.get("uid")

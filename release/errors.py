@@ -18,6 +18,9 @@ from __future__ import annotations
 
 
 class ReleaseError(Exception):
+    """The base of the tree: a message built from names and counts, and where it points (file, line, row key,
+    column, rule)."""
+
     exit_code = 1
 
     def __init__(
@@ -70,30 +73,45 @@ class ReleaseError(Exception):
 
 
 class ConfigError(ReleaseError):
+    """A rule file, suite or option is wrong: the user fixes the configuration, not the data."""
+
     exit_code = 3
 
 
 class InputError(ReleaseError):
+    """The raw export cannot be read as the contract says (a file, column, encoding or row key is not as declared)."""
+
     exit_code = 4
 
 
 class BlockingFinding(ReleaseError):
+    """The data were read, but a check says "do not publish"; the findings say which."""
+
     exit_code = 5
 
 
 class BudgetError(ReleaseError):
+    """The privacy ledger refuses the spend, or cannot be used to record it."""
+
     exit_code = 6
 
 
 class ApprovalError(ReleaseError):
+    """Approve or publish refused: a missing or invalid approval, or files changed since it was signed."""
+
     exit_code = 7
 
 
 class AuditFailure(ReleaseError):
+    """A check of a finished bundle, or of a published copy of one, failed."""
+
     exit_code = 8
 
 
 class EnvironmentProblem(ReleaseError):
+    """A pinned component (spaCy model, key file, Ray) is missing or broken: this machine is at fault, not the
+    configuration or the data."""
+
     exit_code = 9
 
 

@@ -80,7 +80,7 @@ class Report:
 
     findings: tuple[Finding, ...] = ()
 
-    def extend(self, more: "list[Finding] | tuple[Finding, ...]") -> "Report":
+    def extend(self, more: list[Finding] | tuple[Finding, ...]) -> Report:
         return Report(self.findings + tuple(more))
 
     @property
@@ -104,7 +104,7 @@ class Tables:
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
-    def replace(self, **frames: pd.DataFrame) -> "Tables":
+    def replace(self, **frames: pd.DataFrame) -> Tables:
         merged = dict(self.frames)
         merged.update(frames)
         return Tables(merged)
@@ -126,7 +126,8 @@ def manifest_privacy(manifest: Mapping[str, object]) -> Mapping[str, Any]:
     """A manifest's ``privacy`` section, or an empty one when it is missing or not an object
     (a damaged manifest is the integrity checks' to report, not this reader's)."""
     from release.bundle.manifest_parts import with_item_fields
+    from release.bundle.manifest_recorded import Recorded
 
-    privacy = manifest.get("privacy")
+    privacy = Recorded.of(manifest).privacy
     # a bundle's measurements and spends with their charges' hashes, which its private part keeps (round 31, R1)
-    return with_item_fields("privacy", privacy) if isinstance(privacy, dict) else {}
+    return with_item_fields("privacy", privacy) if privacy is not None else {}

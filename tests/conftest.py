@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from release.keys.signing import keygen
 from release.config.policy import DatasetPolicy, load_policy
+from release.keys.signing import keygen
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -280,12 +280,15 @@ def build_world(base: tuple[Path, Path], tmp_path: Path, factory: pytest.TempPat
     return world(tmp_path, raw, copy, trusted_rules(tmp_path), new_signer(tmp_path, "A. Counsel"), monkeypatch)
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    """The CLI through click's runner: (exit code, stdout, stderr)."""
+def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> tuple[int, str, str]:
+    """The CLI through click's runner, the one every CLI test uses: (exit code, stdout, stderr).
+    ``env`` is set for the run only, ``input`` is what the user types (a passphrase). An exception
+    the CLI lets escape fails the test with its traceback (``catch_exceptions=False``) instead of
+    passing as exit code 1. A plain function, not a fixture: module-scoped fixtures build with it."""
     from click.testing import CliRunner
 
     from release import cli
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    result = CliRunner().invoke(cli.main, list(args), env=env, input=input, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -306,12 +309,11 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     """A reviewer's key signs the bundle as it is, without ``release approve`` (its checks skipped): the
     approval line and its seal of the bundle's private part (``gate.approve`` writes both), which is what
     publish and the audit must check again."""
-    from release.keys.signing import append_record, insert_record, load_private_key, sign_record
     from release.bundle.jsonl import utc_now
+    from release.bundle.layout import APPROVALS, sha256_file
     from release.bundle.manifest_parts import private_sha256
-    from release.bundle.layout import sha256_file
     from release.config.trust import SEALS, seal_fields
-    from release.bundle.layout import APPROVALS
+    from release.keys.signing import append_record, insert_record, load_private_key, sign_record
 
     private = load_private_key(key)
     digest = sha256_file(bundle / "manifest.json")
@@ -327,8 +329,8 @@ def rehash_kept(bundle: Path) -> None:
     them would (since round 31 they are listed there, ``bundle_files``, not in manifest.json)."""
     import json
 
-    from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
     from release.bundle.layout import sha256_file
+    from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, private_text
 
     path = bundle / PRIVATE_FILE
     private = json.loads(path.read_text(encoding="utf-8"))
@@ -374,15 +376,15 @@ class Recorder:
 # order (xdist ``--dist loadscope``), so the last module a worker starts is a short one and neither
 # worker waits long at the end for the other. Within a module, and among the rest, the order is kept.
 LONGEST_FIRST = (
-    "governance/test_public_content.py", "governance/test_witness_service.py", "governance/test_witness_draws.py",
-    "test_engine_ray.py", "test_engine_ray_years.py", "test_engine_ray_cluster.py", "governance/test_witness_counts.py",
-    "governance/test_record_replay.py", "tables/test_suppress_years.py", "governance/test_trusted_release.py",
-    "governance/test_witness_declared.py", "datasets/test_fioe_split_year.py", "datasets/test_fioe_generations.py",
-    "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py", "security/test_governance_attacks.py",
-    "security/test_linkage_attacks.py", "governance/test_review_workspace.py", "test_exit_codes.py",
-    "governance/test_publish_ledger.py", "governance/test_witness_statements.py", "governance/test_ledger_channels.py",
-    "test_cli_blocked.py",
-    "test_cli_governance.py", "test_jobs.py", "test_verify_rounds.py",
+    "governance/test_public_content.py", "witness/test_witness_service.py", "witness/test_witness_draws.py",
+    "pii/test_engine_ray.py", "pii/test_engine_ray_years.py", "pii/test_engine_ray_cluster.py",
+    "witness/test_witness_counts.py", "governance/test_record_replay.py", "tables/test_suppress_years.py",
+    "governance/test_trusted_release.py", "witness/test_witness_declared.py", "datasets/test_fioe_split_year.py",
+    "datasets/test_fioe_generations.py", "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py",
+    "security/test_governance_attacks.py", "security/test_linkage_attacks.py", "governance/test_review_workspace.py",
+    "cli/test_exit_codes.py", "governance/test_publish_ledger.py", "witness/test_witness_statements.py",
+    "governance/test_ledger_channels.py", "cli/test_cli_blocked.py", "cli/test_cli_governance.py", "pii/test_jobs.py",
+    "stages/test_verify_rounds.py",
 )
 
 

@@ -1,6 +1,6 @@
 """Ray's calls as ``release.pii.ray_workers.RayWorkers`` makes them, answered at once in this process:
 the driver's side under ``--engine ray`` (spreading, merging, the workers' checks) tested without
-starting Ray (``tests/test_engine_ray*.py`` start it)."""
+starting Ray (``tests/pii/test_engine_ray*.py`` start it)."""
 
 from __future__ import annotations
 

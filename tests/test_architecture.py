@@ -39,8 +39,8 @@ def _imports(path: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith("release"):
             names = tuple(alias.name for alias in node.names)
-            submodules = [n for n in names if (PACKAGE.parent / f"{node.module}.{n}".replace(".", "/")).with_suffix(".py").exists()
-                          or (PACKAGE.parent / f"{node.module}.{n}".replace(".", "/")).is_dir()]
+            places = {n: PACKAGE.parent / f"{node.module}.{n}".replace(".", "/") for n in names}
+            submodules = [n for n in names if places[n].with_suffix(".py").exists() or places[n].is_dir()]
             for name in submodules:
                 yield f"{node.module}.{name}", ()
             if len(submodules) < len(names):
@@ -66,9 +66,10 @@ def _breaking(importers: tuple[str, ...], forbidden: tuple[str, ...], *, allowed
 
 def test_the_graph_is_read_from_every_module_and_every_import() -> None:
     assert len(GRAPH) > 150
-    assert ("release.bundle.layout", ("LOG", "MANIFEST", "sha256_file")) in GRAPH["release.governance.gate"]
+    assert any(target == "release.bundle.layout" and "MANIFEST" in names for target, names in GRAPH["release.governance.gate"])
     # a late import, inside a function
-    assert ("release.bundle.decisions", ("decisions_in_force",)) in GRAPH["release.build.orchestrator"]
+    assert any(target == "release.bundle.decisions" and "decisions_in_force" in names
+               for target, names in GRAPH["release.build.orchestrator"])
 
 
 @pytest.mark.parametrize(("importers", "forbidden", "allowed"), [
@@ -111,9 +112,9 @@ def test_a_bundles_file_names_and_readers_are_defined_once() -> None:
                    for path in PACKAGE.rglob("*.py") for match in defined.finditer(path.read_text(encoding="utf-8"))
                    if path.parent.name != "bundle")
     assert where == []
+    canonical = r"json\.dumps\([^)]*separators=\(\",\", \":\"\)[^)]*sort_keys|sort_keys=True, separators="
     written = sorted(path.relative_to(ROOT).as_posix() for path in PACKAGE.rglob("*.py")
-                     if path != PACKAGE / "bundle" / "jsonl.py" and re.search(r"json\.dumps\([^)]*separators=\(\",\", \":\"\)[^)]*sort_keys|sort_keys=True, separators=",
-                                  path.read_text(encoding="utf-8")))
+                     if path != PACKAGE / "bundle" / "jsonl.py" and re.search(canonical, path.read_text(encoding="utf-8")))
     assert written == []  # canonical JSON: ``release.bundle.jsonl.canonical_json`` only
 
 

@@ -183,7 +183,7 @@ def build(year: int, seed: int, reports: int | None = None, data_dir: Path = DAT
         out_contacts.append(new)
     out_persons = []
     for fc in order:
-        for row, fields in zip(people.get(fc, []), injected[fc].person_fields):
+        for row, fields in zip(people.get(fc, []), injected[fc].person_fields, strict=True):
             new = dict(row)
             new.update(fields)
             out_persons.append(new)

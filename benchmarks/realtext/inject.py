@@ -715,7 +715,7 @@ def inject_report(report: ReportInput, rng: random.Random, stems: set[str] = fro
             emit(" ")
         if len(slot.parts) > 1:  # one word per mark, keeping the City's spacing
             begin = length
-            for n, ((a, _), (value, *_)) in enumerate(zip(slot.parts, pieces)):
+            for n, ((a, _), (value, *_)) in enumerate(zip(slot.parts, pieces, strict=True)):
                 if n:
                     emit(text[slot.parts[n - 1][1]:a] or " ")
                 injected.append((length, length + len(value)))

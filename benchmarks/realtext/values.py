@@ -164,9 +164,12 @@ def format_dob(rng: random.Random, born: dt.date) -> str:
 
 def plate(rng: random.Random) -> str:
     """A registration in one of several state layouts (fictitious, random)."""
-    L = lambda n: "".join(rng.choice(string.ascii_uppercase.replace("O", "").replace("I", ""))
-                          for _ in range(n))  # noqa: E731
-    D = lambda n: "".join(rng.choice(string.digits) for _ in range(n))  # noqa: E731
+    def L(n: int) -> str:  # letters, never O or I (they read as digits)
+        return "".join(rng.choice(string.ascii_uppercase.replace("O", "").replace("I", "")) for _ in range(n))
+
+    def D(n: int) -> str:  # digits
+        return "".join(rng.choice(string.digits) for _ in range(n))
+
     forms = [
         (0.30, lambda: f"{D(1)}{L(3)}{D(2)}"),   # 1ABC23
         (0.15, lambda: f"{D(1)}{L(2)}{D(3)}"),   # 1AB234

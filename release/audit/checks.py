@@ -11,30 +11,32 @@ locations, never a value.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from release.bundle import manifest_parts
 from release.audit.report import AuditCheck, Scanner, from_problems, not_run
+from release.bundle import manifest_parts
+from release.bundle.jsonl import text_lines
+from release.bundle.layout import APPROVALS, LOG
+from release.bundle.log import read_entries, read_trailer, trailer_mac_problems, verify_log
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import manifest_sha256
 from release.config.policy import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
+from release.config.trust import Trust, approval_status, load_signers
 from release.errors import ReleaseError
 from release.governance.gate import verify_outputs
-from release.bundle.read import manifest_sha256
-from release.bundle.jsonl import text_lines
 from release.keys.hmac import ReleaseKeys, Tokenizer
-from release.bundle.log import trailer_mac_problems, verify_log
 from release.model import finite_number
-from release.stages.load import ROW_KEY
 from release.stages.juvenile import public_report_key
-from release.stages.load import row_keys  # the one definition of a row key
-from release.bundle.layout import LOG
-from release.config.trust import Trust, approval_status, load_signers
-from release.bundle.layout import APPROVALS
+from release.stages.load import (
+    ROW_KEY,
+    row_keys,  # the one definition of a row key
+)
 
 DEFAULT_MIN_CELL_SIZE = 11
 TABLES_DIR = "public/tables/"
@@ -46,7 +48,7 @@ def check_outputs(bundle: Path, manifest: dict[str, object], expected: tuple[str
     """Every output re-hashed; ``expected`` (dataset, year): the manifest must say the same."""
     integrity = verify_outputs(bundle, manifest)
     problems = [] if integrity.ok else integrity.problems()
-    if expected is not None and (manifest.get("dataset"), manifest.get("year")) != expected:
+    if expected is not None and not Recorded.of(manifest).is_for(*expected):
         problems.insert(0, "manifest.json: names another dataset or year than the bundle's folder")
     return from_problems("outputs_match_manifest", problems, {
         "outputs": integrity.checked, "changed": len(integrity.changed), "missing": len(integrity.missing),
@@ -60,8 +62,8 @@ def check_log(bundle: Path, manifest: dict[str, object]) -> AuditCheck:
         return from_problems("redaction_log", ["redaction_log.jsonl is missing"], {})
     result = verify_log(text_lines(path))
     problems = [f"{LOG}: {p}" for p in result.chain_problems]
-    recorded = manifest.get("redaction_log")
-    if isinstance(recorded, dict):
+    recorded = Recorded.of(manifest).redaction_log
+    if recorded is not None:
         if recorded.get("entries") != result.entries:
             problems.append(f"{LOG}: {result.entries} entries, the manifest records {recorded.get('entries')}")
         if recorded.get("head") != result.head:
@@ -86,7 +88,7 @@ def check_trailer_mac(bundle: Path, manifest: dict[str, object], keys: ReleaseKe
     if trailer is None:
         return not_run(name, "the log has no trailer (see redaction_log)")
     problems = [f"{LOG}: {p}" for p in trailer_mac_problems(trailer, keys.trailer)]
-    if manifest.get("hmac_key_id") != keys.key_id:
+    if Recorded.of(manifest).hmac_key_id != keys.key_id:
         problems.append("the HMAC key given is not the release's key (key id differs from the manifest)")
     if keys.legacy and not problems:
         return not_run(name, "log format 1: its trailer MAC used the token key and can be forged from a "
@@ -95,12 +97,10 @@ def check_trailer_mac(bundle: Path, manifest: dict[str, object], keys: ReleaseKe
                                           else str(keys.derivation.get("derivation"))})
 
 
-def _trailer(lines: list[str]) -> dict[str, object] | None:
-    try:
-        last = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        return None
-    return last if isinstance(last, dict) and last.get("trailer") is True else None
+def _trailer(lines: list[str]) -> dict[str, Any] | None:
+    """The log's trailer, when its ``trailer`` key is ``true`` (as ``verify_log`` tells the trailer)."""
+    trailer = read_trailer(lines)
+    return trailer if trailer is not None and trailer.get("trailer") is True else None
 
 
 def check_signatures(bundle: Path, dataset: str, year: int, policy: DatasetPolicy | None,
@@ -166,8 +166,8 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
     number or a mapping privacy unit -> number.
     """
     noisy = sum(int((t["status"] == "noisy").sum()) for t in tables.values() if "status" in t.columns)
-    privacy = manifest.get("privacy")
-    if not isinstance(privacy, dict):
+    privacy = Recorded.of(manifest).privacy
+    if privacy is None:
         problems = [f"{noisy} noisy table cell(s) but no privacy section in the manifest"] if noisy else []
         return from_problems("privacy_ledger", problems, {"privacy_section": "absent", "noisy_cells": noisy})
     problems = []
@@ -196,19 +196,9 @@ def check_ledger_in_manifest(manifest: Mapping[str, object], tables: Mapping[str
 
 # ---- checks that need the policy ---------------------------------------------------------
 
-def log_entries(bundle: Path | None) -> list[dict[str, object]]:
-    """The redaction log's entries (a line that is not JSON is the log check's to report)."""
-    entries: list[dict[str, object]] = []
-    if bundle is None or not (bundle / LOG).is_file():
-        return entries
-    for line in text_lines(bundle / LOG):
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
+def log_entries(bundle: Path | None) -> list[dict[str, Any]]:
+    """The redaction log's entries and its trailer (a line that is not JSON is the log check's to report)."""
+    return read_entries(text_lines(bundle / LOG), trailer=True) if bundle is not None else []
 
 
 def logged_reports(bundle: Path | None) -> set[str]:
@@ -257,8 +247,8 @@ def expected_columns(policy: DatasetPolicy, year: int, manifest: Mapping[str, ob
     dataset module derives (daily counts, official tables), the columns the manifest lists."""
     expected: dict[str, list[str]] = {f"public/{fp.public_file.format(year=year)}": list(fp.public_columns())
                                       for fp in policy.files.values() if fp.publish}
-    for item in (manifest or {}).get("derived_files", []) or []:  # type: ignore[union-attr]
-        if isinstance(item, dict) and isinstance(item.get("path"), str):
+    for item in Recorded.of(manifest or {}).derived_files:
+        if isinstance(item.get("path"), str):
             expected[item["path"]] = [str(c) for c in item.get("columns", [])]
     return expected
 
@@ -333,10 +323,11 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
                 continue
             texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
             spans = [tuple(sorted(ours.get((str(key), column), ()))) for key in frame[ROW_KEY]]
-            unique = list(dict.fromkeys(zip(texts, spans)))
-            hits = dict(zip(unique, scan([text for text, _ in unique], [placed for _, placed in unique])))
+            unique = list(dict.fromkeys(zip(texts, spans, strict=True)))
+            # the scanner answers each text it is given: a text left unanswered would pass unscanned
+            hits = dict(zip(unique, scan([text for text, _ in unique], [placed for _, placed in unique]), strict=True))
             texts_scanned += len(unique)
-            for row_key, text, placed in zip(frame[ROW_KEY], texts, spans):
+            for row_key, text, placed in zip(frame[ROW_KEY], texts, spans, strict=True):
                 for hit in hits.get((text, placed), []):
                     start, end = getattr(hit, "start", -1), getattr(hit, "end", -1)
                     if any(k[0] == row_key and k[1] == column and k[2] < end and start < k[3] for k in kept):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from release.audit.report import AuditCheck, from_problems, not_run
+from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
@@ -81,12 +82,12 @@ def _recounted(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str, Any
     """Each noisy table's measurement requests under the trusted declaration, by (table, data year),
     from the frames the build would make of this export; or why there are none."""
     from release import datasets
-    from release.keys.hmac import ledger_mac
-    from release.stages import juvenile
     from release.build.tables_noisy import keyed_row_order, plan_noisy
     from release.governance.trusted_release import trusted_for
+    from release.keys.hmac import ledger_mac
+    from release.stages import juvenile
 
-    dataset = str(manifest.get("dataset"))
+    dataset = Recorded.of(manifest).dataset_name
     trusted = trusted_for(dataset, rules_dir, manifest)
     if isinstance(trusted, str):
         return f"the trusted tables policy cannot be read: {trusted}"

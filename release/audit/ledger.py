@@ -42,18 +42,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release.bundle import manifest_parts
+from release.config.privacy import PrivacyPolicy
+from release.errors import BudgetError, ReleaseError
 from release.model import manifest_privacy
 from release.privacy import decision_anchors as decision_ledger
-from release.bundle import manifest_parts
-from release.privacy import spend_evidence
-from release.privacy import trusted_units
-from release.witness import anchor as witnessing
-from release.errors import BudgetError, ReleaseError
+from release.privacy import spend_evidence, trusted_units
+from release.privacy.ledger import GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256, spent_by_unit
 from release.privacy.ledger_entries import MANIFEST_FIELDS, loss_as_rho
-from release.privacy.ledger import (GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256,
-                            spent_by_unit)
-from release.config.privacy import PrivacyPolicy
 from release.stages import noise
+from release.witness import anchor as witnessing
 
 TOLERANCE = 1e-9
 

@@ -11,27 +11,28 @@ or a missing policy or key makes them fail or "not run", never pass.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from release.audit.report import AuditCheck, from_problems, not_run
 from release.audit.checks import source_keys, with_source_keys
 from release.audit.counts import check_noisy_counts, not_run_without
-from release.config.policy import DatasetPolicy, FilePolicy
-from release.errors import ReleaseError
-from release.bundle.jsonl import text_lines
-from release.keys.hmac import Tokenizer
 from release.audit.record_replay import check_replayed, not_run_replay
+from release.audit.report import AuditCheck, from_problems, not_run
 from release.audit.span_support import NAME as REDETECTED
 from release.audit.span_support import check_redetected
+from release.bundle.jsonl import text_lines
+from release.bundle.layout import LOG
+from release.bundle.log import read_entries
+from release.bundle.manifest_recorded import Recorded
+from release.config.policy import DatasetPolicy, FilePolicy
+from release.errors import ReleaseError
+from release.keys.hmac import Tokenizer
 from release.stages import leakcheck
 from release.stages.load import ROW_KEY, Loaded, load_export
 from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
-from release.bundle.layout import LOG
 
 
 def _empty_public(file_policy: FilePolicy) -> pd.DataFrame:
@@ -60,9 +61,7 @@ def check_raw_values(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
     """No raw-only value of any record in any public file: the record files (per record and
     across records) and every other public file (derived counts, tables)."""
     problems: list[str] = []
-    inputs = manifest.get("inputs")
-    recorded = {f.get("name"): f.get("sha256") for f in (inputs.get("files") or []) if isinstance(f, dict)} \
-        if isinstance(inputs, dict) else {}
+    recorded = {f.get("name"): f.get("sha256") for f in Recorded.of(manifest).input_files}
     problems += [f"raw {i.name}: differs from the input recorded in the manifest"
                  for i in loaded.inputs if recorded.get(i.name) != i.sha256]
     published = {name for name, fp in policy.files.items() if fp.publish}
@@ -103,13 +102,7 @@ def check_tokens(policy: DatasetPolicy, loaded: Loaded, bundle: Path, tokenizer:
     indexed = {name: frame.drop_duplicates(ROW_KEY).set_index(ROW_KEY) for name, frame in loaded.tables.frames.items()}
     counts = {"matched": 0, "mismatched": 0, "row_not_found": 0, "not_recomputable": 0}
     problems: list[str] = []
-    for line in text_lines(bundle / LOG):
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(entry, dict) or entry.get("trailer"):
-            continue
+    for entry in read_entries(text_lines(bundle / LOG)):
         name, column, row_key = by_raw_file.get(str(entry.get("file"))), str(entry.get("column")), str(entry.get("row_key"))
         if entry.get("action") == "suppress" or name is None or column not in indexed[name].columns:
             counts["not_recomputable"] += 1  # table cells and columns the policy no longer names
@@ -149,14 +142,14 @@ def check_pseudonyms(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
         public_file = policy.files[file].public_file.format(year=year)
         form = re.compile(rule.public_pattern)
         raw = _raw_column(loaded, file, column) if recompute else pd.Series(dtype=object)
-        for row_key, value in zip(frame[ROW_KEY], frame[column]):
+        for row_key, value in zip(frame[ROW_KEY], frame[column], strict=True):
             published = value if isinstance(value, str) and value else None
             counts["cells"] += published is not None
             where = f"{public_file}, row {row_key}, column {column}"
             if published is not None and not form.fullmatch(published):
                 problems.append(f"{where}: not of the pseudonym's form ({rule.prefix} and 16 hex digits)")
                 continue
-            if not recompute:
+            if not recompute or tokenizer is None:  # recompute: the key was given
                 continue
             if row_key not in raw.index:
                 counts["row_not_found"] += 1
@@ -164,7 +157,7 @@ def check_pseudonyms(policy: DatasetPolicy, frames: Mapping[str, pd.DataFrame], 
                 continue
             source = raw.at[row_key]
             expected = pseudonym(source, rule, policy.dataset, tokenizer) \
-                if isinstance(source, str) and raw_format_ok(source, rule) else None  # type: ignore[arg-type]
+                if isinstance(source, str) and raw_format_ok(source, rule) else None
             if published == expected:
                 counts["recomputed"] += 1
             else:
@@ -219,7 +212,7 @@ def raw_checks(policy: DatasetPolicy | None, frames: Mapping[str, pd.DataFrame],
     except ReleaseError as exc:
         return _not_run(manifest, "raw export unreadable", failed=exc.one_line(), pseudonyms=form_only())
     # every pseudonymous report key back to its source number, recomputed under the key
-    sources = source_keys(policy, str(manifest.get("dataset")), tokenizer,
+    sources = source_keys(policy, Recorded.of(manifest).dataset_name, tokenizer,
                           {key for name, fp in policy.files.items() for key in loaded.tables.frames[name][fp.link_column]})
     frames = {name: with_source_keys(frame, policy.files[name], sources) for name, frame in frames.items()}
     checks = [check_raw_values(policy, frames, loaded, manifest, year, public)]

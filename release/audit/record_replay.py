@@ -34,16 +34,20 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from release.audit.report import AuditCheck, from_problems, not_run
+from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import RedactionEvent, Tables, manifest_privacy
+from release.model import Finding, RedactionEvent, Tables, manifest_privacy
 from release.stages.load import ROW_KEY, Loaded
+
+if TYPE_CHECKING:
+    from release.datasets import CellDecisions
 
 NAME = "record_cells_replayed"
 RULE = "rule record-replay"
@@ -80,7 +84,8 @@ def check_replayed(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str,
                                                f"{exc.one_line()}"], counts)
     for relpath, (frame, keys, rules) in expected.items():
         problems += _compared(bundle / relpath, relpath, frame, keys, rules)
-    if manifest.get("dataset_notes") != list(notes):  # a template's number slot is a channel without the raw export
+    # compared as written: a template's number slot is a channel without the raw export
+    if Recorded.of(manifest).value("dataset_notes") != list(notes):
         problems.append(f"manifest.json dataset_notes: not the notes the build writes from this export ({RULE})")
     problems += _tables_left_out(trusted, bundle, withheld, bool(manifest_privacy(manifest).get("tables")))
     counts.update(files=len(expected), cells=sum(f.size for f, _, _ in expected.values()))
@@ -118,7 +123,7 @@ def trusted_or_not_run(name: str, manifest: Mapping[str, Any], bundle: Path, rul
         return not_run(name, "the bundle has no public files (a blocked build)")
     from release.governance.trusted_release import trusted_for
 
-    trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
+    trusted = trusted_for(Recorded.of(manifest).dataset_name, rules_dir, manifest)
     return from_problems(name, [f"the trusted rules cannot be read: {trusted}"], {}) if isinstance(trusted, str) \
         else trusted
 
@@ -181,12 +186,15 @@ def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     from release.config.trust import trust_for
 
     reviewed = [e for e in entries if e.get("detector") == "reviewer" or e.get("action") == "keep"]
+    year = Recorded.of(manifest).year_number
     try:
-        force = decisions_in_force(policy.dataset, int(manifest["year"]), bundle.parent.parent,
-                                   trust_for(policy.dataset, rules_dir, manifest))
+        force = None if year is None else decisions_in_force(policy.dataset, year, bundle.parent.parent,
+                                                             trust_for(policy.dataset, rules_dir, manifest))
     except (ReleaseError, KeyError, TypeError, ValueError) as exc:
         why = exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
         return [f"the reviewers' decisions cannot be read: {why} ({RULE})"] if reviewed else []
+    if force is None:
+        return [f"the reviewers' decisions cannot be read: the manifest names no year ({RULE})"] if reviewed else []
     problems = [f"{missing} ({RULE})" for missing in force.missing]
     # the span check holds its token; its type is the decision's (round 29, M3: a reviewer's [TYPE] was free)
     spans = {(*d.span, d.decision, d.entity_type) for d in force.decisions if d.kind == "span"}
@@ -226,7 +234,8 @@ def _span_problem(entry: Mapping[str, Any], text: str, previous_end: int, tokeni
                   labels: Mapping[str, int], known: frozenset[str]) -> str | None:
     from release.audit.raw import token_matches
 
-    start, end = entry.get("start"), entry.get("end")
+    # an int: ``logged_spans`` passes only entries whose seq, start and end are ints
+    start, end = cast(int, entry.get("start")), entry.get("end")
     if not isinstance(end, int) or isinstance(end, bool) or not start < end <= len(text):
         return "its span is not inside the cell"
     if start < previous_end:
@@ -272,7 +281,8 @@ def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict
                 used.add(cell)
                 text = text if isinstance(text, str) else ""
                 labels = Counter(str(e.get("entity_type")) for e in logged)
-                found = [(e, why) for e, previous in zip(logged, [0] + [e.get("end") for e in logged])
+                # each span with the end of the one before it (the last end follows no span: left out)
+                found = [(e, why) for e, previous in zip(logged, [0] + [e.get("end") for e in logged], strict=False)
                          if (why := _span_problem(e, text, previous if isinstance(previous, int) else 0, tokenizer,
                                                   labels, known))]
                 if found:
@@ -291,12 +301,12 @@ def _redacted(policy: DatasetPolicy, raw: Tables, spans: Mapping[Cell, list[dict
     return Tables(frames), problems, {"spans": sum(len(v) for v in spans.values()), "cells_redacted": replayed}
 
 
-def _cell_decisions(policy: DatasetPolicy, decisions: list[dict[str, Any]], tokenizer: Tokenizer):  # noqa: ANN202
+def _cell_decisions(policy: DatasetPolicy, decisions: list[dict[str, Any]], tokenizer: Tokenizer) -> CellDecisions:
     """The reviewer's cell decisions as the log records them (``build._apply_cell_decisions`` blanks a
     published cell while it holds what the reviewer saw, and logs it)."""
     by_raw_file = {fp.raw_file: name for name, fp in policy.files.items()}
 
-    def apply(public: Tables) -> tuple[Tables, list[RedactionEvent], list]:
+    def apply(public: Tables) -> tuple[Tables, list[RedactionEvent], list[Finding]]:
         frames = dict(public.frames)
         for entry in decisions:
             name, column, row_key = by_raw_file.get(str(entry.get("file"))), str(entry.get("column")), \
@@ -323,10 +333,10 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
     rule of each column; the dataset's notes as the build writes them; and the declared tables the
     build withholds (``tables.withheld_tables``)."""
     from release import datasets
-    from release.privacy import linkage
     from release.bundle import public_form
-    from release.stages.cells import safe_frame
+    from release.privacy import linkage
     from release.stages import juvenile
+    from release.stages.cells import safe_frame
 
     dataset, year = policy.dataset, trusted.year
     minors = juvenile.minor_keys(loaded.tables, policy)
@@ -336,7 +346,7 @@ def _expected(policy: DatasetPolicy, trusted: Any, loaded: Loaded, redacted: Tab
         made.public, policy, linkage.coarsening(trusted.tables),
         trusted.privacy.record_risk.get(trusted.policy_name, ()), dataset=dataset, tokenizer=tokenizer)
     frames, _ = public_form.written(policy, public, minors, dataset=dataset, tokenizer=tokenizer)
-    expected = {}
+    expected: dict[str, tuple[pd.DataFrame, list[str], Mapping[str, str]]] = {}
     for name, frame in frames.items():
         keys = public[name][ROW_KEY].astype(str).loc[frame.index].tolist()
         rules = {c: f"column rule {policy.files[name].columns[c].type}" for c in frame.columns}
@@ -374,7 +384,8 @@ def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], ru
         return [f"{file}: its header is not the one the build writes ({RULE})"]
     header = made[0]
     cells = []
-    for number, (ours, theirs) in enumerate(zip(made[1:], published[1:]), start=0):
+    # the rows both have; a row count that differs is named below
+    for number, (ours, theirs) in enumerate(zip(made[1:], published[1:], strict=False), start=0):
         if ours == theirs:
             continue
         if len(ours) != len(theirs):
@@ -382,7 +393,7 @@ def _compared(path: Path, relpath: str, frame: pd.DataFrame, keys: list[str], ru
             continue
         cells += [f"{file}, row {keys[number]}, column {column}: not the cell the build writes from the raw export "
                   f"and the redaction log ({rules.get(column, '')}; {RULE})"
-                  for column, a, b in zip(header, ours, theirs) if a != b]
+                  for column, a, b in zip(header, ours, theirs, strict=True) if a != b]
     problems = cells[:MAX_LISTED] + ([f"{file}: {len(cells) - MAX_LISTED} more cell(s) differ ({RULE})"]
                                      if len(cells) > MAX_LISTED else [])
     if len(published) != len(made):

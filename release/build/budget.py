@@ -16,18 +16,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release import paths
-
+from release.build.options import BuildOptions, Resolved
+from release.build.tables_noisy import Measured, MeasurementRequest, counts_mac
+from release.config.privacy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
+from release.config.tables import TableSpec, TablesPolicy
+from release.model import Finding
 from release.privacy import trusted_units
 from release.privacy.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
-from release.model import Finding
-from release.config.privacy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
-from release.build.options import BuildOptions, Resolved
 from release.stages import noise
-from release.build.tables_noisy import Measured, MeasurementRequest, counts_mac
-from release.config.tables import TableSpec, TablesPolicy, load_tables_policy
 from release.witness.counts import CountsKey
+
+if TYPE_CHECKING:
+    from release.build.tables import TablesResult
 
 
 @dataclass
@@ -105,11 +108,12 @@ def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str
     policy = resolved.policy
     if not policy.tables_file:
         return RunPrivacy(options.dataset, options.year, run_id, None, 0.0, mac)
-    tables = load_tables_policy(resolved.rules_dir / policy.tables_file)
+    tables = resolved.configuration.tables
+    assert tables is not None  # resolve() parsed the policy's tables_file
     noisy = [s for s in tables.tables if s.is_noisy]
     if not noisy:
         return RunPrivacy(options.dataset, options.year, run_id, tables, 0.0, mac)
-    privacy = load_privacy_policy(resolved.rules_dir)
+    privacy = resolved.configuration.privacy_policy(resolved.rules_dir)
     caps = {str(s.privacy_unit_name): privacy.unit(options.dataset, str(s.privacy_unit_name)).cap_rho for s in noisy}
     ledger = open_ledger(resolved.rules_dir, options.ledger, mac)
     ledger.counting = partial(trusted_units.counted, policy=privacy)  # what the units absorb counts too
@@ -118,12 +122,12 @@ def open_run(options: BuildOptions, resolved: Resolved, mac: Callable[[str], str
     return run
 
 
-def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
+def privacy_section(tables: TablesResult | None, run: RunPrivacy) -> dict[str, object]:
     """The manifest's ``privacy`` section: what each measurement cost, which were charged now,
     and the tables' noise summary (``rho_spent``: the measurements this bundle uses)."""
     if tables is None:
         return {}
-    spends: list[Spend] = tables.spends  # type: ignore[attr-defined]
+    spends: list[Spend] = tables.spends
     used: dict[str, float] = {}
     charged: dict[str, float] = {}
     for spend in spends:
@@ -145,10 +149,10 @@ def privacy_section(tables: object, run: RunPrivacy) -> dict[str, object]:
         "rho_spent": used,
         "rho_charged_by_this_build": charged,
         "spends": [s.__dict__ for s in spends],
-        "rows_dropped": tables.rows_dropped,  # type: ignore[attr-defined]
-        "linkage": tables.linkage,  # type: ignore[attr-defined]
-        "tables": tables.privacy_summary,  # type: ignore[attr-defined]
-        "measurements": tables.measurements,  # type: ignore[attr-defined]
+        "rows_dropped": tables.rows_dropped,
+        "linkage": tables.linkage,
+        "tables": tables.privacy_summary,
+        "measurements": tables.measurements,
     }
 
 

@@ -1,11 +1,12 @@
 """What a build is asked to do, and where its inputs come from.
 
-Owns ``BuildOptions`` (the request the CLI makes, with its ``Execution``, ``release.pii.parallel``: where the PII work runs:
-``--engine``, ``--jobs``, ``--address``), the ``Progress`` protocol the CLI renders, and ``resolve``, which turns the options into concrete folders, the dataset
-policy (of the export's generation, ``release.datasets.generations``) and the bundle folder to write —
-raising a ConfigError or InputError (a ledger or witness path through a symbolic link among
-them), or refusing to replace a published year (ApprovalError), before any stage runs. Kept apart from the
-stages so every build module can name these types without importing the orchestration.
+Owns ``BuildOptions`` (the request the CLI makes, with its ``Execution``, ``release.pii.parallel``: where the
+PII work runs: ``--engine``, ``--jobs``, ``--address``), the ``Progress`` protocol the CLI renders, and
+``resolve``, which turns the options into concrete folders, the dataset policy (of the export's generation,
+``release.datasets.generations``) and the bundle folder to write — raising a ConfigError or InputError (a
+ledger or witness path through a symbolic link among them), or refusing to replace a published year
+(ApprovalError), before any stage runs. Kept apart from the stages so every build module can name these
+types without importing the orchestration.
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from typing import Protocol
 from release import paths
 from release.bundle.places import BuildTarget, build_target, check_dataset
 from release.config.policy import DatasetPolicy, load_policy
-from release.config.privacy import POLICY_FILE, authoritative_ledger
+from release.config.privacy import POLICY_FILE, PrivacyPolicy, authoritative_ledger, load_privacy_policy
+from release.config.tables import TablesPolicy, load_tables_policy
 from release.datasets import generations
 from release.errors import ConfigError, InputError
 from release.pii.parallel import Execution
+from release.stages.validate_suites import Suite, parse_suite
 
 
 class Progress(Protocol):
+    """Where the library reports its stages, since it never draws: each ``stage`` yields the callable
+    that advances its bar by a number of items done (``release.terminal.progress`` renders it)."""
+
     def stage(self, name: str, total: int | None = None) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
 
 
@@ -39,6 +45,9 @@ class Silent:
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """The request of one build, as the CLI or a notebook makes it; a folder left None means the
+    installed copy or the bundled sample (``resolve``), and the manifest records which was used."""
+
     dataset: str
     year: int
     input_dir: Path | None = None
@@ -52,8 +61,31 @@ class BuildOptions:
     execution: Execution = field(default_factory=Execution)  # where the PII work runs (never what it gives)
 
 
+def _structure_only(check: object, index: int, fail: object) -> None:
+    """Parse a suite's structure and kwargs here; each check is built by Great Expectations later, in the
+    validation process (``release.build.validation_process``), which refuses the same way."""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Every rule file a build reads, parsed and checked before its first stage: a broken tables
+    policy, privacy policy or suite stops the build in its first second, not after the redaction."""
+
+    tables: TablesPolicy | None    # the dataset policy's ``tables_file``, when it names one
+    privacy: PrivacyPolicy | None  # ``privacy.yaml``, when the rules folder has one
+    raw_suite: Suite
+    public_suite: Suite
+
+    def privacy_policy(self, rules_dir: Path) -> PrivacyPolicy:
+        """The privacy policy, or the refusal ``load_privacy_policy`` gives when there is none."""
+        return self.privacy if self.privacy is not None else load_privacy_policy(rules_dir)
+
+
 @dataclass(frozen=True)
 class Resolved:
+    """A request made concrete before any stage runs: the folders chosen and where each came from
+    (recorded in the manifest), the dataset policy, the bundle folder and the checked rule files."""
+
     input_dir: Path
     input_origin: str
     rules_dir: Path
@@ -63,6 +95,7 @@ class Resolved:
     policy_path: Path
     policy: DatasetPolicy
     target: BuildTarget
+    configuration: Configuration
     generation: generations.Choice | None = None  # the export's record system, for a dataset with several
 
     @property
@@ -95,14 +128,23 @@ def resolve(options: BuildOptions) -> Resolved:
                               choice.generation.name if choice else None, rules_dir)
     if policy.tables_file and (rules_dir / POLICY_FILE).is_file():
         authoritative_ledger(rules_dir, options.ledger)  # a linked or moving ledger or witness stops it here
+    configuration = _configuration(rules_dir, suites_dir, policy_path, policy)
+    input_path, input_origin = input_dir()
+    generations.check_headers(choice, input_path, lambda name: _policy(rules_dir, name, options.dataset)[1])
+    return Resolved(input_path, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
+                    policy_path, policy, target, configuration, choice)
+
+
+def _configuration(rules_dir: Path, suites_dir: Path, policy_path: Path, policy: DatasetPolicy) -> Configuration:
+    suites = []
     for side in ("raw", "public"):
         suite = suites_dir / f"{policy_path.stem}_{side}.json"
         if not suite.is_file():
             raise ConfigError("expectation suite not found", file=str(suite), rule="expectations")
-    input_path, input_origin = input_dir()
-    generations.check_headers(choice, input_path, lambda name: _policy(rules_dir, name, options.dataset)[1])
-    return Resolved(input_path, input_origin, rules_dir, rules_origin, suites_dir, suites_origin,
-                    policy_path, policy, target, choice)
+        suites.append(parse_suite(suite, None, _structure_only))
+    tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
+    privacy = load_privacy_policy(rules_dir) if (rules_dir / POLICY_FILE).is_file() else None
+    return Configuration(tables, privacy, suites[0], suites[1])
 
 
 def _policy(rules_dir: Path, name: str, dataset: str) -> tuple[Path, DatasetPolicy]:

@@ -25,37 +25,55 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 import pandas as pd
 
 from release import datasets
-
 from release.build import heap
-
-from release.bundle import layout, public_form
 from release.build import tables as tables_api
-from release.build.assemble import BlockedEvidence, assemble_bundle
+from release.build.assemble import BlockedEvidence, BundleParts, assemble_bundle
 from release.build.budget import RunPrivacy, open_run
 from release.build.lock import build_lock
+from release.build.options import BuildOptions, Resolved, resolve
+from release.build.validation_process import Validator
+from release.bundle import layout, public_form
+from release.bundle.manifest_recorded import Recorded
 from release.config.codebooks import vocabulary_view
 from release.config.policy import FREE_TEXT_TYPES
+from release.config.privacy import RiskSpec
 from release.errors import BudgetError
 from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys, ledger_mac, master_key
 from release.model import Finding, RedactionEvent, Report, Tables
 from release.pii.placeholders import Detection
 from release.pii.workers import execution_section, open_engine
-from release.config.privacy import risk_specs
-from release.build.options import BuildOptions, Resolved, resolve
 from release.stages import juvenile, leakcheck, load, publish, redact
 from release.stages.load import ROW_KEY
 from release.stages.verify import MAX_VERIFY_ROUNDS, Hit, finding_id, to_raw_span
-from release.build.validation_process import Validator
 from release.witness.counts import CountsKey, from_master
 
+if TYPE_CHECKING:
+    from release.build.tables import TablesResult
+    from release.bundle.decisions import Decision
+    from release.config.tables import TableSpec
+    from release.privacy.record_risk import RiskResult
+    from release.stages.suppress import PublishedTable
+    from release.stages.tabulate import Contributions, Counted
+    from release.stages.validate import SuiteResult, TableData
+
 CONTEXT_CHARS = 80
+
+
+class _Engine(redact.Engine, Protocol):
+    """What the build needs of the PII engine (``release.pii.engine.PiiEngine``, as ``open_engine`` gives it)
+    beyond the redaction stage's ``Engine``: the verify rounds' leak checks and the tables' group-bys, which
+    under ``--engine ray`` run on its actors."""
+
+    def leak_check(self, checker: leakcheck.LeakChecker, public: dict[str, pd.DataFrame]) -> list[leakcheck.Leak]: ...
+    def count(self, contributions: Contributions) -> Counted: ...
 
 
 @dataclass
@@ -66,19 +84,19 @@ class _Run:
     resolved: Resolved
     keys: ReleaseKeys
     loaded: load.Loaded
-    raw_results: list
+    raw_results: list[SuiteResult]
     base: Report          # findings of load and raw validation
     report: Report        # ... plus every later stage's (recomputed with each round)
-    engine: object = None
+    engine: _Engine | None = None
     redaction: redact.Redaction | None = None
     public: Tables = field(default_factory=Tables)
     events: list[RedactionEvent] = field(default_factory=list)
     derived: datasets.Derived = field(default_factory=datasets.Derived)
-    decisions: list = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     evidence: list[BlockedEvidence] = field(default_factory=list)
     rounds: int = 0
-    rows: dict[tuple[str, str], object] = field(default_factory=dict)  # (table, row key) -> public index
-    risk: list = field(default_factory=list)  # record-level risk of the files as published (record_risk)
+    rows: dict[tuple[str, str], Hashable] = field(default_factory=dict)  # (table, row key) -> public index
+    risk: list[RiskResult] = field(default_factory=list)  # record-level risk of the files as published (record_risk)
     minor_keys: frozenset[str] | None = None  # of the raw tables, which a build never changes: read once
     coarsening: dict[str, dict[str, str]] = field(default_factory=dict)  # linkage.coarsening, read before load
     checker: leakcheck.LeakChecker | None = None  # built in the first verify round, used by every round
@@ -141,7 +159,7 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
                         model=privacy.tables.frames if privacy.tables else None,
                         public_files=public_form.linkage_files(run.resolved.policy, run.public),
-                        counter=run.engine.count if run.engine is not None else None)  # type: ignore[attr-defined]
+                        counter=run.engine.count if run.engine is not None else None)
                 run.report = run.report.extend([*tables.findings, *privacy.findings()])
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")
@@ -156,37 +174,40 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
     return _result(run, manifest, target)
 
 
-def _write(run: _Run, public_results: list, tables: object, budget: RunPrivacy | None,
+def _write(run: _Run, public_results: list[SuiteResult], tables: TablesResult | None, budget: RunPrivacy | None,
            status: str) -> tuple[dict[str, object], Path]:
     options = run.options
     target = run.resolved.target.bundle
     with options.progress.stage("publish" if status == "draft" else "write blocked bundle"):
-        bundle = assemble_bundle(options, run.resolved, run.loaded, run.public, run.events, run.report,
-                                 run.keys, run.engine.versions() if run.engine else {},  # type: ignore[attr-defined]
-                                 run.raw_results, public_results, run.decisions, run.derived, tables, budget,
-                                 status=status, evidence=run.evidence, verify_rounds=run.rounds,
-                                 record_risk=[r.to_dict() for r in run.risk],
-                                 risk_specs=risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
-                                 minors=_minors(run),
-                                 execution=execution_section(run.engine, options.execution))
+        bundle = assemble_bundle(BundleParts(
+            options, run.resolved, run.loaded, run.public, run.events, run.report,
+            run.keys, run.engine.versions() if run.engine else {},
+            run.raw_results, public_results, run.decisions, run.derived, tables, budget,
+            status=status, evidence=run.evidence, verify_rounds=run.rounds,
+            record_risk=[r.to_dict() for r in run.risk],
+            risk_specs=_risk_specs(run.resolved),
+            minors=_minors(run),
+            execution=execution_section(run.engine, options.execution)))
         manifest = publish.write_bundle(bundle, target)
     return manifest, target
 
 
 def _result(run: _Run, manifest: dict[str, object], target: Path) -> dict[str, object]:
     report = run.report
-    status = str(manifest["status"])
+    recorded = Recorded.of(manifest)
+    checked = recorded.checked()  # the build's own manifest, written through the model (``bundle.manifest.written``)
+    status = checked.status
     budget_only = bool(report.blocking) and all(f.stage == "budget" for f in report.blocking)
     return {
         "status": status, "dataset": run.options.dataset, "year": run.options.year,
         "bundle": str(target), "manifest_sha256": layout.sha256_file(target / layout.MANIFEST),
         "exit_code": 0 if status == "draft" else (6 if budget_only else 5),
         "packet": str(target / "review" / "index.html"),
-        "outputs": [*manifest["outputs"], *manifest["bundle_files"]],  # type: ignore[misc]
+        "outputs": [*recorded.listed("outputs"), *recorded.listed("bundle_files")],  # each as written, in its key order
         "redactions": len(run.events), "verify_rounds": run.rounds,
         "findings": {s: sum(1 for f in report.findings if f.severity == s) for s in ("blocking", "warning", "info")},
         "warnings": [f.to_dict() for f in report.findings if f.severity == "warning"],
-        "publication_notes": list(manifest.get("publication_notes", []) or []),  # type: ignore[call-overload]
+        "publication_notes": list(checked.publication_notes),
         "blocking": _grouped(report.blocking, run.evidence),
         "error": _error_line(report.blocking, target) if report.blocking else None,
     }
@@ -202,31 +223,44 @@ def _error_line(blocking: Sequence[Finding], target: Path) -> str:
             f"{first.message}; the blocked bundle and its packet are in {target}")
 
 
-def _grouped(blocking: Sequence[Finding], evidence: Sequence[BlockedEvidence]) -> list[dict[str, object]]:
+class _Group(TypedDict):
+    """One entry of the result's ``blocking``: a check's findings under one rule (JSON, in this key order)."""
+
+    stage: str
+    code: str
+    rule: str | None
+    message: str
+    findings: int
+    rows: int
+    items: list[dict[str, str | None]]
+
+
+def _grouped(blocking: Sequence[Finding], evidence: Sequence[BlockedEvidence]) -> list[_Group]:
     """Blocking findings grouped by check and rule: how many, where, and their ids."""
-    ids = {(e.stage, e.file, e.row_key, e.column, e.rule): e.finding_id for e in evidence}
-    groups: dict[tuple[str, str, str], dict[str, object]] = {}
+    # keyed as a finding names its place (its file, row, column and rule may be None; evidence's never are)
+    ids: dict[tuple[str, str | None, str | None, str | None, str | None], str] = {
+        (e.stage, e.file, e.row_key, e.column, e.rule): e.finding_id for e in evidence}
+    groups: dict[tuple[str, str, str], _Group] = {}
     for finding in blocking:
         key = (finding.stage, finding.code, finding.rule or "")
         group = groups.setdefault(key, {"stage": finding.stage, "code": finding.code, "rule": finding.rule,
                                         "message": finding.message, "findings": 0, "rows": 0, "items": []})
-        group["findings"] = int(group["findings"]) + 1  # type: ignore[call-overload]
-        group["rows"] = int(group["rows"]) + (finding.count or 1)  # type: ignore[call-overload]
-        items = group["items"]
-        assert isinstance(items, list)
-        items.append({"finding_id": ids.get((finding.stage, finding.file, finding.row_key, finding.column,
-                                             finding.rule), ""),
-                      "file": finding.file, "row_key": finding.row_key or (finding.row_keys[0] if finding.row_keys else None),
-                      "column": finding.column})
+        group["findings"] += 1
+        group["rows"] += finding.count or 1
+        group["items"].append({"finding_id": ids.get((finding.stage, finding.file, finding.row_key, finding.column,
+                                                      finding.rule), ""),
+                               "file": finding.file,
+                               "row_key": finding.row_key or (finding.row_keys[0] if finding.row_keys else None),
+                               "column": finding.column})
     return list(groups.values())
 
 
-def validate_table(name: str, file: str, frame: pd.DataFrame) -> object:
+def validate_table(name: str, file: str, frame: pd.DataFrame) -> TableData:
     from release.stages.validate import TableData
     return TableData(name=name, file=file, frame=frame, key_column=ROW_KEY)
 
 
-def _raw_request(run: _Run) -> tuple[list, Path, str]:
+def _raw_request(run: _Run) -> tuple[list[TableData], Path, str]:
     """The raw expectation suite's request: the loaded tables with their closed columns as the
     policy reads them (see suite_domains). Made in the validation process, from its memory."""
     resolved, policy = run.resolved, run.resolved.policy
@@ -275,7 +309,7 @@ def _transform(run: _Run) -> None:
                 officer_policy=narrative.officer_policy, threshold=narrative.threshold), run.options.execution))
             heap.settle()
         with progress.stage("redact free text", total=redact.texts_to_redact(raw, policy, _withheld(run))) as advance:
-            run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),  # type: ignore[arg-type]
+            run.redaction = redact.redact(raw, policy, run.engine, run.tokenizer, _withheld(run),
                                           progress=advance, decisions=_span_decisions(run.decisions),
                                           alongside=validate_raw)
     else:
@@ -308,7 +342,7 @@ def _public_frames(run: _Run) -> None:
     events = list(run.redaction.events if run.redaction else ()) + made.events
     # coarsened, generalized for record risk, then ISO dates and derived columns (public_form)
     public, risk_events, run.risk, risk_findings = public_form.finish(
-        public, policy, run.coarsening, risk_specs(run.resolved.rules_dir, run.resolved.policy_name),
+        public, policy, run.coarsening, _risk_specs(run.resolved),
         dataset=options.dataset, tokenizer=run.tokenizer)
     events, findings = events + risk_events, findings + risk_findings
     run.public, run.events, run.derived = public, events, derived
@@ -349,10 +383,10 @@ def _verify(run: _Run) -> None:
             unfixable += [h for h in hits if h.detector == "second_scan"]
             break
         previous = run.redaction
-        assert previous is not None
+        assert previous is not None and run.engine is not None  # a hit is forced only into a redacted text
         retouched = sum(1 for job, spans in forced.items() if previous.rendered[job].forced != spans)
         with progress.stage("redact what the checks found", total=retouched) as advance:
-            run.redaction = redact.redact(run.loaded.tables, policy, run.engine, run.tokenizer,  # type: ignore[arg-type]
+            run.redaction = redact.redact(run.loaded.tables, policy, run.engine, run.tokenizer,
                                           _withheld(run), progress=advance,
                                           decisions=_span_decisions(run.decisions), forced=forced, previous=previous)
         changed = {job for job, rendered in run.redaction.rendered.items()
@@ -377,7 +411,7 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
     policy, year = run.resolved.policy, run.options.year
     frames = {name: run.public[name] for name in policy.files}
     # where the engine's work runs (with --engine ray, in row partitions on its actors): the same leaks
-    leaks = run.engine.leak_check(checker, frames) if run.engine is not None else checker.check(frames)  # type: ignore[attr-defined]
+    leaks = run.engine.leak_check(checker, frames) if run.engine is not None else checker.check(frames)
     tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
     hits: list[Hit] = []
     for leak in dict.fromkeys(leaks):
@@ -400,7 +434,7 @@ def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJo
     assert policy.narrative is not None
     jobs = sorted(changed, key=lambda j: (j.table, j.column, j.key, j.text))
     rendered = [run.redaction.rendered[job] for job in jobs]
-    found = run.engine.scan_many(  # type: ignore[attr-defined]
+    found = run.engine.scan_many(
         [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
         placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance,
         alongside=alongside)
@@ -506,7 +540,7 @@ def _free_text(run: _Run, table: str) -> set[str]:
 
 # ---- reviewer decisions ---------------------------------------------------------------
 
-def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
+def _reviewer_decisions(run: _Run) -> tuple[list[Decision], list[Finding]]:
     """Signed decisions recorded with ``release decide`` (kept outside the bundle, so rebuilds
     see them) by trusted signers the policy lets decide; the rest are reported (the findings
     returned), not applied."""
@@ -519,7 +553,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list, list[Finding]]:
     return list(force.decisions), list(force.findings())
 
 
-def _span_decisions(decisions: list) -> list[redact.ReviewerDecision]:
+def _span_decisions(decisions: list[Decision]) -> list[redact.ReviewerDecision]:
     from release.bundle.decisions import span_rulings
     return span_rulings(decisions)
 
@@ -584,24 +618,29 @@ def _apply_cell_decisions(run: _Run, public: Tables) -> tuple[Tables, list[Redac
 
 # ---- public checks --------------------------------------------------------------------
 
-def _prior_tables(options: BuildOptions, resolved: Resolved, specs: list) -> list:
+def _prior_tables(options: BuildOptions, resolved: Resolved, specs: Sequence[TableSpec]) -> list[PublishedTable]:
     """Tables this dataset published in every other year (later ones too, on a rebuild): the
     suppression audit must hold over all of them together (of a split year, this system's part)."""
     return tables_api.published_tables(options.out_dir, options.dataset, specs, exclude=options.year,
                                        generation=resolved.generation.generation.name if resolved.generation else None)
 
 
+def _risk_specs(resolved: Resolved) -> tuple[RiskSpec, ...]:
+    """The record-level files of this policy whose re-identification risk the privacy policy measures."""
+    privacy = resolved.configuration.privacy
+    return privacy.record_risk.get(resolved.policy_name, ()) if privacy is not None else ()
+
+
 def _linkage_coarsening(resolved: Resolved) -> dict[str, dict[str, str]]:
     """A person-level protected table goes out only with a record-level file that cannot link one
     person's reports: the columns its linkage spec names are coarsened (``release.privacy.linkage``)."""
     from release.privacy import linkage
-    from release.config.tables import load_tables_policy
 
-    tables_file = resolved.policy.tables_file
-    return linkage.coarsening(load_tables_policy(resolved.rules_dir / tables_file)) if tables_file else {}
+    tables = resolved.configuration.tables
+    return linkage.coarsening(tables) if tables is not None else {}
 
 
-def _check_public(run: _Run) -> list:
+def _check_public(run: _Run) -> list[SuiteResult]:
     """The public expectation suite over the record files and the derived files."""
     policy, year, public = run.resolved.policy, run.options.year, run.public
     blocked_rows = {(f.file, f.row_key) for f in run.report.blocking if f.stage == "leak_check"}

@@ -20,19 +20,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from release.privacy import linkage
-
-from release.privacy import recount
+from release.build.tables_noisy import (
+    MeasurementRequest,
+    Measurer,
+    direct_measurer,
+    keyed_row_order,
+    measure_noisy,
+    plan_noisy,
+    planned_spends,
+)
+from release.build.tables_text import exact_summary, noisy_summary, summary_summary
 from release.bundle.places import first_versions
+from release.config.tables import MERGED_UNITS, SPLIT_UNITS, VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
 from release.errors import ConfigError, InputError
+from release.model import Finding, Severity
+from release.privacy import linkage, recount
 from release.privacy.ledger import Spend
-from release.model import Finding
 from release.stages.suppress import ExactTable, PublishedTable, audit_suppression, protect
 from release.stages.tabulate import Counter, TableCounts, kept_axes, level_labels, level_values, tabulate
-from release.build.tables_noisy import (MeasurementRequest, Measurer, direct_measurer, keyed_row_order,
-                                  measure_noisy, plan_noisy, planned_spends)
-from release.config.tables import MERGED_UNITS, SPLIT_UNITS, VALUE_COLUMNS, FrameSpec, TableSpec, TablesPolicy, load_tables_policy
-from release.build.tables_text import exact_summary, noisy_summary, summary_summary
 
 __all__ = ["PublishedTable", "Spend", "TableSpec", "TablesPolicy", "TablesResult", "build_tables",
            "load_table_specs", "load_tables_policy", "period_of", "planned_spends", "published_table",
@@ -40,6 +45,9 @@ __all__ = ["PublishedTable", "Spend", "TableSpec", "TablesPolicy", "TablesResult
 DEFAULT_DELTA = 1e-9
 @dataclass(frozen=True)
 class TablesResult:
+    """What ``build_tables`` gives the build: the long-form tables to publish, the findings (counts only),
+    and what the manifest's ``privacy`` section and the ledger's binding entry record of the draws."""
+
     tables: dict[str, pd.DataFrame]
     findings: list[Finding]
     spends: list[Spend]
@@ -215,16 +223,21 @@ def build_tables(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec],
     for spec in specs:
         frame = frames[spec.source]
         if spec.mechanism == "summary":
-            values = outside[spec.name] if outside[spec.name] is not None else recount.all_rows(frame, spec, year)
+            known = outside[spec.name]
+            values = known if known is not None else recount.all_rows(frame, spec, year)
+            if values is None:  # no public files to recount, and the frame lacks a column: refused as tabulate does
+                absent = [c for c in spec.columns_used() if c not in frame.columns]
+                raise ConfigError(f"tables.{spec.name}: frame '{spec.source}' has no column {', '.join(absent)}",
+                                  column=absent[0])
             result.tables[spec.name] = _long(labels(spec, year), values, values, values, "exact")
             result.privacy_summary.append(summary_summary(spec, model))
             continue
         if spec.is_noisy:
             noisy = measure_noisy(plans[spec.name], measure)
             _record_counts(result, spec, noisy.counts)
-            values = {k: np.concatenate([getattr(lv, k) for lv in noisy.processed.levels])
+            bounds = {k: np.concatenate([getattr(lv, k) for lv in noisy.processed.levels])
                       for k in ("value", "lower", "upper")}
-            result.tables[spec.name] = _long(labels(spec, year), values["value"], values["lower"], values["upper"],
+            result.tables[spec.name] = _long(labels(spec, year), bounds["value"], bounds["lower"], bounds["upper"],
                                              "noisy")
             result.measurements.extend(m | {"delta": delta, "rounding": noisy.processed.rounding}
                                        for m in noisy.measurements)
@@ -293,7 +306,7 @@ def labels(spec: TableSpec, year: int) -> pd.DataFrame:
 def _long(labels: pd.DataFrame, value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
           status: str) -> pd.DataFrame:
     frame = labels.copy()
-    for name, column in zip(VALUE_COLUMNS[:3], (value, lower, upper)):
+    for name, column in zip(VALUE_COLUMNS[:3], (value, lower, upper), strict=True):
         frame[name] = pd.array(column, dtype="Int64")
     frame["status"] = pd.array([status] * len(frame), dtype="string")
     return frame
@@ -302,14 +315,15 @@ def _long(labels: pd.DataFrame, value: np.ndarray, lower: np.ndarray, upper: np.
 def _record_counts(result: TablesResult, spec: TableSpec, counts: Sequence[TableCounts]) -> None:
     dropped = sum(c.rows_dropped for c in counts)
     result.rows_dropped[spec.name] = dropped
-    for code, severity, n, what in (
+    left_out: tuple[tuple[str, Severity, int, str], ...] = (
             ("contribution_bounded", "info", dropped,
              "rows beyond the per-unit contribution bounds were left out of the counts"),
             ("rows_without_privacy_unit", "warning", sum(c.rows_without_unit for c in counts),
              "rows without a privacy-unit id cannot be bounded and were left out"),
             ("rows_outside_period", "info", sum(c.rows_outside_period for c in counts),
-             "rows without a month inside the table's years were left out")):
+             "rows without a month inside the table's years were left out"))
+    for code, severity, n, what in left_out:
         if n:
-            result.findings.append(Finding(stage="tabulate", code=code, severity=severity,  # type: ignore[arg-type]
+            result.findings.append(Finding(stage="tabulate", code=code, severity=severity,
                                            message=f"{n} {what}", file=spec.name, rule="contribution_bounds",
                                            count=n))

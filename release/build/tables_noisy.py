@@ -15,7 +15,7 @@ import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from release.stages.tabulate import (
 
 @dataclass(frozen=True)
 class MeasurementRequest:
+    """One block's measurement as the ledger's measurer receives it, before any draw: its bounded counts,
+    what it may spend, and the hash of its declaration, by which a stored draw is found and re-used."""
+
     dataset: str
     table: str
     release_year: int
@@ -64,6 +67,10 @@ class MeasurementRequest:
 
 @dataclass(frozen=True)
 class Measured:
+    """A measurement's answer: the noisy release, its record's hash, the ledger entry that paid for it
+    (None without a ledger), whether a stored draw was re-used and, under the witness service, the
+    service's signed statement of the draw."""
+
     release: noise.NoisyRelease
     sha256: str
     charge: str | None
@@ -123,8 +130,10 @@ class NoisyPlan:
 def plan_noisy(frame: pd.DataFrame, spec: TableSpec, *, dataset: str, year: int, row_order: RowOrder | None,
                rng: np.random.Generator | None, counter: Counter | None = None) -> NoisyPlan:
     """Tabulate (per year if declared; the group-by ``counter``'s) and state the measurement each block needs."""
-    mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
-    budget = float(spec.rho if mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
+    mechanism = _noisy_mechanism(spec)
+    declared = spec.rho if mechanism == "discrete_gaussian" else spec.epsilon
+    assert declared is not None  # TableSpec requires rho of the Gaussian, epsilon of the Laplace
+    budget = float(declared)
     block = measured_block(spec)
     requests, all_counts = [], []
     for data_year in data_years(spec, year):
@@ -147,23 +156,25 @@ def plan_noisy(frame: pd.DataFrame, spec: TableSpec, *, dataset: str, year: int,
 def measure_noisy(plan: NoisyPlan, measurer: Measurer) -> NoisyTable:
     """Each block measured once (or found stored), assembled, post-processed."""
     spec = plan.spec
-    table = NoisyTable(processed=None, scale=0.0, counts=list(plan.counts))  # type: ignore[arg-type]
+    measurements: list[dict[str, Any]] = []
+    spends: list[Spend] = []
+    scale = 0.0
     vectors = []
     for request in plan.requests:
         measured = measurer(request)
         vectors.append(measured.release.values)
-        table.scale = measured.release.scale
-        table.measurements.append(measured.release.measurement | {
+        scale = measured.release.scale
+        measurements.append(measured.release.measurement | {
             "dataset": request.dataset, "year": request.release_year, "data_year": request.data_year,
             "privacy_unit": spec.privacy_unit_name, "rho": spec.rho_spent, "measurement_sha256": measured.sha256,
             "ledger_charge": measured.charge, "reused": measured.reused,
             "noisy_values": [int(v) for v in measured.release.values]}
             | ({"witness_draw": measured.witness_draw} if measured.witness_draw is not None else {}))
-        table.spends.append(Spend(table=spec.name, privacy_unit=str(spec.privacy_unit_name), mechanism=spec.mechanism,
-                                  rho=spec.rho_spent, epsilon=spec.epsilon, data_year=request.data_year,
-                                  reused=measured.reused, charge=measured.charge))
-    table.processed, table.scale = post_processed(spec, vectors, [c.shape for c in plan.counts], table.scale)
-    return table
+        spends.append(Spend(table=spec.name, privacy_unit=str(spec.privacy_unit_name), mechanism=spec.mechanism,
+                            rho=spec.rho_spent, epsilon=spec.epsilon, data_year=request.data_year,
+                            reused=measured.reused, charge=measured.charge))
+    processed, scale = post_processed(spec, vectors, [c.shape for c in plan.counts], scale)
+    return NoisyTable(processed, scale, measurements, spends, list(plan.counts))
 
 
 def post_processed(spec: TableSpec, vectors: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],
@@ -172,8 +183,13 @@ def post_processed(spec: TableSpec, vectors: Sequence[np.ndarray], shapes: Seque
     (deterministic: the same draws give the same cells, which approve and the audit recompute)."""
     shape, noisy, scale = _assemble(spec, vectors, shapes, scale)
     levels = [kept_axes(tuple(d.name for d in spec.dimensions), level) for level in spec.levels()]
-    mechanism: noise.NoisyMechanism = spec.mechanism  # type: ignore[assignment]
-    return postprocess(noisy, shape, levels, mechanism, scale), scale
+    return postprocess(noisy, shape, levels, _noisy_mechanism(spec), scale), scale
+
+
+def _noisy_mechanism(spec: TableSpec) -> noise.NoisyMechanism:
+    """A noisy table's mechanism as the noise stage names it (every caller passes a table whose
+    ``is_noisy`` it checked: only noisy tables are measured or replayed)."""
+    return cast(noise.NoisyMechanism, spec.mechanism)
 
 
 def replayed(spec: TableSpec, records: Sequence[Mapping[str, Any]], year: int) -> PostProcessed:
@@ -219,7 +235,7 @@ def keyed_row_order(mac: Callable[[str], str]) -> RowOrder:
     def order(table: str, units: np.ndarray, cells: np.ndarray) -> np.ndarray:
         ranks = occurrences(units, cells)
         return np.array([int(mac(f"truncate\x1f{table}\x1f{u}\x1f{c}\x1f{r}")[:15], 16)
-                         for u, c, r in zip(units, cells, ranks)], dtype=np.int64)
+                         for u, c, r in zip(units, cells, ranks, strict=True)], dtype=np.int64)
     return order
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from release.privacy.ledger import epsilon_from_rho
 from release.config.tables import FrameSpec, TableSpec
+from release.privacy.ledger import epsilon_from_rho
 
 if TYPE_CHECKING:
     from release.build.tables_noisy import NoisyTable
@@ -70,7 +70,7 @@ def noisy_claim(spec: TableSpec, delta: float) -> dict[str, object]:
     }
 
 
-def noisy_summary(spec: TableSpec, noisy: "NoisyTable", frame: pd.DataFrame, delta: float) -> dict[str, object]:
+def noisy_summary(spec: TableSpec, noisy: NoisyTable, frame: pd.DataFrame, delta: float) -> dict[str, object]:
     widths = (frame["upper"] - frame["lower"]).astype(float)
     claim = noisy_claim(spec, delta)
     kind = "discrete Gaussian" if spec.mechanism == "discrete_gaussian" else "discrete Laplace"

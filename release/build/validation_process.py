@@ -19,7 +19,7 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from release.errors import EnvironmentProblem, ReleaseError
 from release.model import Finding
@@ -83,7 +83,7 @@ class Validator:
         if kind == "error":
             assert isinstance(value, ReleaseError)
             raise value
-        return value  # type: ignore[return-value]
+        return cast(Answer, value)  # the child sends ("ok", validate(...)): an Answer
 
     def validate(self, tables: Sequence[TableData], suite: Path, *, stage: str) -> Answer:
         """Validate more tables (in the child, which has GE imported by now) and wait."""

@@ -16,8 +16,9 @@ year's bundle does not depend on which other years shared the run. What the run 
   the build held of it (tables, redaction, public frames) is released before the next is read, so
   the driver's peak memory is that of its largest year, flat as the corpus grows
   (``benchmarks/bench_scale.py`` measures it). What carries over is the engine's loaded model and
-  rules (``pii.workers.warm_engine``; its memo of tagged texts is cleared between years), under ``--engine ray`` Ray itself and its actors with their
-  models (``pii.workers.kept``: each year sends its settings), and each year's small result.
+  rules (``pii.workers.warm_engine``; its memo of tagged texts is cleared between years), under
+  ``--engine ray`` Ray itself and its actors with their models (``pii.workers.kept``: each year sends
+  its settings), and each year's small result.
 - **Fail closed, per year.** A year that ends blocked (5) or refused by the budget (6) leaves its
   blocked bundle with its packet, and the run goes on to the next year: the years are
   independent releases, and a reviewer works through each packet. An error that is not a finding
@@ -34,10 +35,11 @@ import gc
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
+from release.build.options import BuildOptions, resolve
 from release.errors import ConfigError, InputError, ReleaseError
 from release.pii.workers import forget_texts, kept
-from release.build.options import BuildOptions, resolve
 
 _YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -98,13 +100,13 @@ def build_years(options: BuildOptions, years: tuple[int, ...],
 
 
 def _summary(dataset: str, years: tuple[int, ...], results: list[dict[str, object]]) -> dict[str, object]:
-    codes = [int(r["exit_code"]) for r in results]  # type: ignore[call-overload]
+    codes = [cast(int, r["exit_code"]) for r in results]  # build_release gives each year an int exit code
     exit_code = 5 if 5 in codes else 6 if 6 in codes else 0
     blocked = [r["year"] for r in results if r["status"] != "draft"]
     return {
         "dataset": dataset, "years": list(years), "exit_code": exit_code,
         "drafts": sum(1 for r in results if r["status"] == "draft"), "blocked": blocked,
-        "results": results, "notices": sorted({n for r in results for n in r.get("notices", [])}),  # type: ignore[attr-defined]
+        "results": results, "notices": sorted({n for r in results for n in cast(list[str], r.get("notices", []))}),
         "error": (f"{len(blocked)} of {len(years)} years blocked ({', '.join(map(str, blocked))}); each blocked "
                   "bundle's packet lists what to fix") if blocked else None,
     }

@@ -16,14 +16,14 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from release.keys.signing import SignedRecord, short_id, verify_record
-from release.privacy.decision_anchors import RESTORE, DecisionAnchors, anchors_for, decision_id
-from release.errors import ApprovalError
 from release.bundle.jsonl import text_lines
-from release.model import Finding
 from release.config.trust import Signer, Trust
+from release.errors import ApprovalError
+from release.keys.signing import SignedRecord, short_id, verify_record
+from release.model import Finding
+from release.privacy.decision_anchors import RESTORE, DecisionAnchors, anchors_for, decision_id
 
 if TYPE_CHECKING:
     from release.stages.redact import ReviewerDecision
@@ -34,6 +34,9 @@ DecisionKind = Literal["redact", "keep"]
 
 @dataclass(frozen=True)
 class Decision:
+    """One reviewer's signed ruling on a redaction-log span or a blocking finding: what a line of the
+    decisions file signs, with the signer's role and key filled in from the trusted signers."""
+
     decision: DecisionKind
     reviewer: str          # the trusted signer's name (the list's, at signing time)
     note: str
@@ -78,13 +81,18 @@ def decisions_path(dataset: str, year: int, out_dir: Path) -> Path:
 
 def _decision(record: SignedRecord, signer: Signer) -> Decision:
     payload = dict(record.payload)
-    values = {name: payload[name] for name in _SIGNED if name in payload}
+    # JSON values of a verified signed record, the fields as decide signed them: a missing field is a
+    # TypeError ("not a decision record"); their types are not checked here
+    values: dict[str, Any] = {name: payload[name] for name in _SIGNED if name in payload}
     values["kind"] = payload.get("decision_kind", "span")
-    return Decision(**values, signer_role=signer.role, key_id=signer.key_id)  # type: ignore[arg-type]
+    return Decision(**values, signer_role=signer.role, key_id=signer.key_id)
 
 
 @dataclass(frozen=True)
 class DecisionsInForce:
+    """What a rebuild applies of a year's decisions file, with every line that does not count and why
+    (reasons, never values): approve and publish refuse while ``missing`` is not empty."""
+
     decisions: tuple[Decision, ...]
     ignored: tuple[str, ...]           # lines that do not count, and why (no values)
     conflicts: tuple[Decision, ...]    # spans on which trusted signers disagree ("redact" applies)
@@ -119,7 +127,7 @@ def span_rulings(decisions: Sequence[Decision]) -> list[ReviewerDecision]:
             for d in decisions if d.kind == "span"]
 
 
-FROM_POLICY = "policy"
+FROM_POLICY: Final = "policy"
 
 
 def require_anchored(dataset: str, year: int, out_dir: Path, trust: Trust) -> DecisionsInForce:
@@ -137,9 +145,9 @@ def require_anchored(dataset: str, year: int, out_dir: Path, trust: Trust) -> De
 def applied_summary(force: DecisionsInForce, manifest: Mapping[str, object]) -> dict[str, object]:
     """What approve shows of the reviewers' decisions: those in force, those the build applied
     (the manifest's ``review_decisions``) and those it has not yet, the lines ignored and why."""
-    recorded = manifest.get("review_decisions")
-    applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
-               if isinstance(d, dict)}
+    from release.bundle.manifest_recorded import Recorded
+
+    applied = {json.dumps(d, sort_keys=True) for d in Recorded.of(manifest).review_decisions}
     pending = sum(1 for d in force.decisions if json.dumps(d.to_dict(), sort_keys=True) not in applied)
     return {**force.summary(), "applied_by_build": len(applied), "not_applied_by_build": pending}
 
@@ -152,7 +160,6 @@ def decisions_in_force(dataset: str, year: int, out_dir: Path, trust: Trust,
     and a deleted line cannot be detected)."""
     if anchors == FROM_POLICY:
         anchors = anchors_for(trust.rules_dir, dataset, year)
-    assert anchors != FROM_POLICY
     path = decisions_path(dataset, year, out_dir)
     lines = text_lines(path)
     ignored: list[str] = []

@@ -99,7 +99,9 @@ def _csv_form(path: Path) -> list[str]:
         return []
     written = out.getvalue().splitlines(keepends=True)
     given = text.splitlines(keepends=True)
-    first = next((n for n, (a, b) in enumerate(zip(written, given), start=1) if a != b), min(len(written), len(given)) + 1)
+    # strict=False: the texts may differ in length; past the shorter one, the first line it lacks differs
+    first = next((n for n, (a, b) in enumerate(zip(written, given, strict=False), start=1) if a != b),
+                 min(len(written), len(given)) + 1)
     return [f", line {first}"]
 
 

@@ -1,6 +1,6 @@
 """JSON as the bundle holds it: the one canonical form (``canonical_json``) and timestamp (``utc_now``),
-type-strict equality (``same_json``), and the one reader of the bundle's line files: the redaction log, approvals and their seals, reviewers'
-decisions, ``SHA256SUMS`` and the ledger's marks.
+type-strict equality (``same_json``), and the one reader of the bundle's line files: the redaction log,
+approvals and their seals, reviewers' decisions, ``SHA256SUMS`` and the ledger's marks.
 
 Why: each was read with ``read_text(encoding="utf-8")``, so one byte that is not UTF-8 (a damaged
 copy, or an edit) stopped approve, publish, the audit, verify and the review with an internal error
@@ -16,7 +16,7 @@ read past). Lines split as ``str.splitlines`` splits them, as before.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # one encoder for every call: json.dumps with options builds a new encoder per call
@@ -31,7 +31,7 @@ def canonical_json(value: object) -> str:
 
 def utc_now() -> str:
     """Now, in UTC to the second (ISO 8601): every time a manifest, ledger entry or signed record holds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def text_lines(path: Path) -> list[str]:

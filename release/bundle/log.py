@@ -8,6 +8,8 @@ trailer key, so an edit, a deletion, a reordering or a truncation is detected by
 The trailer key is derived for that purpose only and its message is labelled (format 2),
 so no value token, which the build computes over text a narrative chooses, is ever a
 valid trailer MAC. No original value is stored: the events carry HMAC tokens only.
+Its readers (the packet, the review queue, the audit, a reviewer's decision) read its entries and trailer
+through ``read_entries`` and ``read_trailer``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from release.bundle.jsonl import canonical_json
 from release.keys.hmac import TrailerKey
@@ -55,8 +58,46 @@ def build_log(events: Iterable[RedactionEvent], trailer_key: TrailerKey) -> list
     return lines
 
 
+_NOT_JSON = object()
+
+
+def read_entries(lines: Iterable[str], *, trailer: bool = False,
+                 not_json: Callable[[int], object] | None = None) -> list[dict[str, Any]]:
+    """The log's lines that are JSON objects, in order: its entries, and with ``trailer`` the lines a ``trailer``
+    key marks too. A line that is not JSON is skipped (``verify_log`` names it) unless ``not_json`` is given: it is
+    called with the line's number and refuses the log (a reader that must not read past it). A line that is not an
+    object is skipped. Every reader of the log but ``verify_log`` (which names each line it finds wrong) reads it
+    through here, so none reads a line another would not."""
+    found: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            entry = _NOT_JSON  # refused below, outside the handler: a refusal names the line, not the parser's error
+        if entry is _NOT_JSON:
+            if not_json is not None:
+                not_json(number)
+            continue
+        if isinstance(entry, dict) and (trailer or not entry.get("trailer")):
+            found.append(entry)
+    return found
+
+
+def read_trailer(lines: Sequence[str]) -> dict[str, Any] | None:
+    """The log's trailer as written: its last line, when that is a JSON object a ``trailer`` key marks (None: the
+    log is empty, truncated or damaged, which ``verify_log`` names)."""
+    try:
+        last = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return None
+    return last if isinstance(last, dict) and last.get("trailer") else None
+
+
 @dataclass(frozen=True)
 class LogCheck:
+    """What ``verify_log`` found of a log: its entries and head, and every break in the chain or the
+    trailer MAC (the MAC is checked only by a holder of the release's key, hence ``trailer_mac_checked``)."""
+
     entries: int
     head: str
     chain_problems: tuple[str, ...]   # edits, deletions, reorderings, truncation

@@ -12,23 +12,30 @@ strings may say is held by ``release.governance.trusted_manifest``.
 version 1 wrote (``outputs[].entries``, ``ledger_head.entries``). Since round 29 the file itself is
 written one way only (sorted keys, each value of its type: ``release.bundle.file_form``, ``type_problems``),
 so a bundle written before then is refused by rule file-form and is rebuilt.
-This is a first step of issue #14 (one reader and one writer): for now only the trusted checks read
-the manifest through it, and the build still writes the dict it always wrote (byte for byte).
 A manifest is read as a whole (public part and, in a bundle, its private part merged:
 ``manifest_parts.merged``); a published copy has no private part, so those keys are optional.
+
+One reader and one writer (issue #14): the build writes through ``written`` (the model's dump, in the
+build's key order: the same bytes), and every reader gets a ``Recorded`` (``release.bundle.manifest_recorded``)
+from ``release.bundle.read.read_manifest``. A bundle is a folder anyone can edit, and the checks that hold it
+to this model (``shape_problems``, ``type_problems``, the trusted checks) run after others that must not stop
+at a malformed value, each naming its own refusal; so ``Recorded`` reads each key as a typed value whatever
+the file holds (none raises), and ``Recorded.checked()`` is this model once the checks have passed. Nothing
+but ``Recorded`` and ``release.governance.trusted_manifest`` (which compares the raw JSON key by key) reads
+the manifest as a dict (``tests/governance/test_manifest_contract.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
+from release.bundle.decisions import Decision as _Decision
 from release.bundle.manifest_privacy import Privacy, written_as
 from release.bundle.manifest_privacy import Strict as _Strict
-from release.bundle.decisions import Decision as _Decision
 from release.model import Finding as _Finding
 from release.privacy.record_risk import RiskResult as _RiskResult
 from release.stages.load import InputFile as _InputFile
@@ -41,6 +48,7 @@ class _Hashed(_Strict):
 
 class PolicyFiles(_Strict):
     """The rules or suites folder: every file with its hash (``assemble.policy_files``)."""
+
     origin: str | None = None  # private part (round 30), as are folder, default and differs_from_installed
     folder: str | None = None
     files: list[_Hashed] = []
@@ -50,6 +58,8 @@ class PolicyFiles(_Strict):
 
 
 class Validation(_Strict):
+    """One validation run's counts (``checks.validate_raw``, ``checks.validate_public``)."""
+
     expectations: int
     passed: int
     failed_critical: int
@@ -57,6 +67,8 @@ class Validation(_Strict):
 
 
 class Checks(_Strict):
+    """The build's checks: the validation runs, the blocking findings and the verify rounds (private part)."""
+
     validate_raw: Validation | None = None
     validate_public: Validation | None = None
     blocking_findings: int
@@ -64,11 +76,15 @@ class Checks(_Strict):
 
 
 class Band(_Strict):
+    """A juvenile age band: its label and the highest age it holds."""
+
     label: str
     maximum: int
 
 
 class Juvenile(_Strict):
+    """The policy's juvenile rule, as ``parameters.policy.juvenile`` records it."""
+
     enabled: bool
     under: int
     age_column: str
@@ -80,6 +96,8 @@ class Juvenile(_Strict):
 
 
 class Narrative(_Strict):
+    """The policy's narrative settings, as ``parameters.policy.narrative`` records them."""
+
     rules_dir: str
     threshold: float
     second_scan_threshold: float
@@ -87,18 +105,24 @@ class Narrative(_Strict):
 
 
 class PolicyParameters(_Strict):
+    """The policy's settings the packet shows (``parameters.policy``)."""
+
     juvenile: Juvenile | None = None
     narrative: Narrative | None = None
     public_keys: str | None = None
 
 
 class Approvals(_Strict):
+    """The approvals the policy asked for when the bundle was built (shown in the packet only)."""
+
     required: dict[str, int] = {}
     decide: list[str] = []
     raw_replay: bool | None = None  # absent in a bundle built before the setting existed
 
 
 class Parameters(_Strict):
+    """``parameters``: the year, the policy's settings and its approvals (``assemble.manifest_parameters``)."""
+
     year: int | None = None
     policy: PolicyParameters | None = None
     approvals: Approvals | None = None
@@ -106,12 +130,16 @@ class Parameters(_Strict):
 
 
 class Purposes(_Strict):
+    """The labels each derived key was made under (``hmac.purposes``)."""
+
     key_id: str
     log_trailer: str
     value_tokens: str
 
 
 class Hmac(_Strict):
+    """``hmac``: how the release's keys were derived from the master key."""
+
     derivation: str
     version: int
     key_id: str
@@ -121,6 +149,7 @@ class Hmac(_Strict):
 
 class EngineVersions(_Strict):
     """The PII engine's versions (``{}`` when no engine ran)."""
+
     pii_engine: str | None = None
     presidio: str | None = None
     spacy: str | None = None
@@ -131,20 +160,28 @@ class EngineVersions(_Strict):
 
 
 class WorkerVersions(_Strict):
+    """The engine versions some of the run's workers reported, and how many did."""
+
     versions: EngineVersions
     workers: int
 
 
 class Execution(_Strict):
+    """Where the PII work ran: the engine, its workers and their versions (private part)."""
+
     engine: str
     workers: int
     started: bool | None = None
     cluster: bool | None = None
     ray: str | None = None
     worker_versions: list[WorkerVersions] = []
+    leak_checks: Literal["workers"] | None = None  # on Ray: the leak checks ran on the actors
+    table_counts: Literal["workers"] | None = None  # on Ray: the tables' group-by ran on the actors
 
 
 class Generation(_Strict):
+    """The record system the export came from and its policy (``generations.Choice.manifest_section``)."""
+
     name: str
     title: str
     policy: str
@@ -153,6 +190,8 @@ class Generation(_Strict):
 
 
 class Pseudonym(_Strict):
+    """A column published as pseudonyms and how they are made (``pseudonyms.manifest_section``)."""
+
     file: str
     column: str
     form: str
@@ -163,15 +202,22 @@ class Pseudonym(_Strict):
 
 
 class DerivedFile(_Strict):
+    """A file the dataset's module derives, with its columns (``derived_files``)."""
+
     path: str
     name: str
     columns: list[str]
 
 
-Risk = written_as(_RiskResult)  # ``record_risk.RiskResult``
+if TYPE_CHECKING:  # to a type checker each model is the dataclass it validates (its instances are)
+    Risk = _RiskResult
+else:
+    Risk = written_as(_RiskResult)  # ``record_risk.RiskResult``
 
 
 class Output(_Strict):
+    """A file listed with its hash and size (``outputs``; ``bundle_files`` in the private part)."""
+
     path: str
     sha256: str
     bytes: int
@@ -180,23 +226,34 @@ class Output(_Strict):
 
 
 class Supersedes(_Strict):
+    """The version this one replaces: its folder and its manifest's hash."""
+
     version: int
     bundle: str
     manifest_sha256: str
 
 
 # the private part's items, as the build writes them from its own dataclasses
-Finding = written_as(_Finding)
-Decision = written_as(_Decision)  # each signed by a trusted reviewer
-InputFile = written_as(_InputFile)
+if TYPE_CHECKING:
+    Finding = _Finding
+    Decision = _Decision
+    InputFile = _InputFile
+else:
+    Finding = written_as(_Finding)
+    Decision = written_as(_Decision)  # each signed by a trusted reviewer
+    InputFile = written_as(_InputFile)
 
 
 class Inputs(_Strict):
+    """The raw export's files with their hashes (private part)."""
+
     origin: str | None = None
     files: list[InputFile] = []
 
 
 class RedactionLog(_Strict):  # private part
+    """The redaction log's entry count, head hash and counts by action and type."""
+
     entries: int
     head: str
     by_action_and_type: dict[str, int] = {}
@@ -204,6 +261,7 @@ class RedactionLog(_Strict):  # private part
 
 class Manifest(_Strict):
     """``manifest.json`` (with ``review/manifest_private.json`` merged in a bundle)."""
+
     manifest_version: Literal[1]
     dataset: str
     year: int
@@ -239,6 +297,25 @@ class Manifest(_Strict):
 def read(manifest: Mapping[str, Any]) -> Manifest:
     """The manifest as the model (raises ``ValidationError``: ``shape_problems`` says where)."""
     return Manifest.model_validate(dict(manifest))
+
+
+def written(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest as the build writes it (``release.build.assemble``; ``publish.write_bundle`` adds the files'
+    hashes and splits it): held to the model, so a key it does not name or a value not of its type is the build's
+    own error (``ValidationError``), and dumped from it with each object's keys in the order the build gave them
+    (the private part is written in that order, ``manifest.json`` with its keys sorted): the bytes are the build's."""
+    ordered: dict[str, Any] = _in_order(read(manifest).model_dump(mode="json", exclude_unset=True), manifest)
+    return ordered
+
+
+def _in_order(dumped: Any, given: Any) -> Any:
+    """``dumped`` with each object's keys in ``given``'s order (a model dumps its fields in their own order)."""
+    if isinstance(dumped, dict) and isinstance(given, Mapping):
+        ordered = {key: _in_order(dumped[key], given[key]) for key in given if key in dumped}
+        return {**ordered, **{key: value for key, value in dumped.items() if key not in ordered}}
+    if isinstance(dumped, list) and isinstance(given, list | tuple) and len(dumped) == len(given):
+        return [_in_order(item, like) for item, like in zip(dumped, given, strict=True)]
+    return dumped
 
 
 _EXTRA = ("extra_forbidden", "unexpected_keyword_argument")  # a model's, a dataclass's

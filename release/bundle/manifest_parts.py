@@ -73,10 +73,13 @@ SPLIT_LISTS = {"rules": "files"}  # public: the items ``public_rules`` names; pr
 
 def split(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(public part, private part) of a full manifest."""
+    from release.bundle.manifest_recorded import Recorded
+
+    recorded = Recorded.of(manifest)
     public = {k: v for k, v in manifest.items() if k not in PRIVATE_KEYS}
-    private: dict[str, Any] = {k: manifest[k] for k in PRIVATE_KEYS if k in manifest}
+    private: dict[str, Any] = {k: recorded.value(k) for k in PRIVATE_KEYS if k in recorded}
     for section, keys in PRIVATE_NESTED.items():
-        value = manifest.get(section)
+        value = recorded.value(section)
         if isinstance(value, Mapping):
             lists = SPLIT_ITEMS.get(section, {})
             public[section] = {k: _without(v, lists[k]) if k in lists else v for k, v in value.items()
@@ -86,8 +89,8 @@ def split(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
                            for item in value[name]] for name, fields in lists.items() if isinstance(value.get(name), list)}
             if any(item for items in kept.values() for item in items):
                 private[section][ITEM_FIELDS] = kept
-    rules = manifest.get("rules")
-    if isinstance(rules, Mapping) and isinstance(rules.get("files"), list):
+    rules = recorded.rules
+    if rules is not None and isinstance(rules.get("files"), list):
         named = public_rules(manifest)
         public["rules"]["files"] = [f for f in rules["files"] if isinstance(f, Mapping) and f.get("path") in named]
         private["rules"]["files"] = rules["files"]
@@ -99,16 +102,18 @@ def public_rules(manifest: Mapping[str, Any]) -> set[str]:
     generation's) and, when it lists someone, the trusted-signers list. Approve and publish hold both
     to the trusted rules folder (``trust.trust_for``); the other files' hashes, which a reader of the
     portal could not regenerate, are in the private part (round 30, C1)."""
+    from release.bundle.manifest_recorded import Recorded
     from release.datasets.generations import policy_of_manifest
     from release.errors import ReleaseError
     from release.paths import SIGNERS_FILE
 
-    rules = manifest.get("rules")
-    signers = isinstance(rules, Mapping) and bool(rules.get("trusted_signers"))
+    recorded = Recorded.of(manifest)
+    rules = recorded.rules
+    signers = rules is not None and bool(rules.get("trusted_signers"))
     try:
-        policy = policy_of_manifest(str(manifest.get("dataset")), manifest)
+        policy = policy_of_manifest(recorded.dataset_name, manifest)
     except ReleaseError:  # a generation no policy declares: the trusted checks name it
-        policy = str(manifest.get("dataset"))
+        policy = recorded.dataset_name
     return {f"{policy}.yaml", *([SIGNERS_FILE] if signers else [])}
 
 
@@ -143,7 +148,7 @@ def with_item_fields(section: str, value: Mapping[str, Any]) -> Mapping[str, Any
     if kept is None:
         return value
     return {**value, **{name: [{**item, **fields} if isinstance(item, Mapping) else item
-                               for item, fields in zip(value[name], kept[name])] for name in kept}}
+                               for item, fields in zip(value[name], kept[name], strict=True)] for name in kept}}
 
 
 def split_items_problems(full: Mapping[str, Any]) -> list[str]:

@@ -3,7 +3,7 @@ spent, as ``budget_run.privacy_section`` writes it, every model forbidding keys 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -15,6 +15,7 @@ Number = int | float
 
 class Strict(BaseModel):
     """A section of the manifest: a key it does not name is refused (rule manifest-keys)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -25,14 +26,22 @@ def written_as(cls: type[T]) -> type[T]:
     """The model of an item the build writes from one of its own dataclasses (``asdict``): the
     dataclass itself, validated with keys it does not name refused; never a copy of its fields.
     The dataclass is left as it is (pydantic makes a subclass)."""
+    # the ignores are about the libraries' types: pydantic types the subclass of ``cls`` it returns as
+    # ``type[PydanticDataclass]``, and typeshed declares no ``__dataclass_params__`` (every dataclass has it)
     return pydantic_dataclass(cls, config=ConfigDict(extra="forbid"),  # type: ignore[return-value]
                               frozen=cls.__dataclass_params__.frozen)  # type: ignore[attr-defined]
 
 
-Spend = written_as(_Spend)  # ``ledger_entries.Spend``
+if TYPE_CHECKING:  # to a type checker the model is the dataclass it validates (its instances are)
+    Spend = _Spend
+else:
+    Spend = written_as(_Spend)  # ``ledger_entries.Spend``
 
 
 class Suppression(Strict):
+    """How an exact table's small counts were hidden (``tables_text.exact_summary``): its family of linked
+    cells, the threshold and the protection every hidden cell keeps (``config.tables.SuppressionSpec``)."""
+
     family: str
     threshold: int
     lower_protection: int
@@ -42,6 +51,7 @@ class Suppression(Strict):
 
 class TableClaim(Strict):
     """A table's entry in ``privacy.tables`` (``release.build.tables_text``: summary, noisy or exact)."""
+
     table: str
     mechanism: str
     protection: str | None = None
@@ -67,6 +77,7 @@ class TableClaim(Strict):
 
 class Signed(Strict):
     """A witness statement and its signature (the statement is checked under the pinned key)."""
+
     statement: dict[str, Any]
     signature: str
 
@@ -74,6 +85,7 @@ class Signed(Strict):
 class Measurement(Strict):
     """One noisy measurement: its fields hash to ``measurement_sha256`` (``ledger_entries.record_of``),
     the record the ledger stored and the witness signed; ``serialized`` is OpenDP's own description."""
+
     table: str
     dataset: str
     year: int
@@ -104,6 +116,9 @@ class Measurement(Strict):
 
 
 class Head(Strict):
+    """The privacy ledger's head after the build's charges (private part), with the witness service's signed
+    receipt when there is one: approve, publish and the audit require it on the chain the witness holds."""
+
     ledger_id: str
     head: str
     length: int | None = None
@@ -112,6 +127,9 @@ class Head(Strict):
 
 
 class Linkage(Strict):
+    """What linking one record file's reports gives away, in counts (``linkage.Exposure``, in the private
+    part): the people seen in several reports and those a class of too few people exposes."""
+
     repeated_people: int
     exposed_people: int
     exposing_classes: int
@@ -125,6 +143,7 @@ class Linkage(Strict):
 
 class Privacy(Strict):
     """What the tables spent (``budget_run.privacy_section``; ``{}`` for a release without tables)."""
+
     ledger: str | None = None
     ledger_id: str | None = None
     ledger_head: Head | None = None

@@ -28,12 +28,11 @@ from pathlib import Path
 
 from release.bundle.jsonl import text_lines, utc_now
 from release.bundle.layout import MANIFEST, sha256_file
+from release.config.datasets import DATASETS
 from release.errors import ApprovalError, ConfigError, InputError, ReleaseError
 from release.paths import default_dir
 from release.privacy.ledger import Ledger
 
-DATASETS = ("fioe", "shootings", "shots_fired", "firearms", "homicide_clearance",
-            "in_custody_deaths", "best", "youthconnect")
 PUBLICATION = "publication.jsonl"
 # a part is a generation's name (never "v" and a digit, which is a version)
 _FOLDER = re.compile(r"(?P<year>\d{4})(?:-(?P<part>(?!v\d)[a-z][a-z0-9]*))?(?:-v(?P<version>[2-9]|[1-9]\d+))?")
@@ -176,12 +175,13 @@ def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None, rules_
     the ledger the rules (``rules_dir``, else the installed copy) name (the record can be deleted)."""
     if publications(bundle):
         return True
+    from release.bundle.read import read_manifest
+
     try:
-        manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        privacy = read_manifest(bundle, InputError).privacy
+    except (OSError, ReleaseError):  # no manifest, or not a JSON object: nothing says it spent
         return False
-    privacy = manifest.get("privacy") if isinstance(manifest, dict) else None
-    if not isinstance(privacy, dict) or not privacy.get("spends"):
+    if privacy is None or not privacy.get("spends"):
         return False
     from release.config.privacy import checked_ledger
     try:
@@ -195,6 +195,9 @@ def is_published(bundle: Path, out_dir: Path, ledger: Path | None = None, rules_
 
 @dataclass(frozen=True)
 class BuildTarget:
+    """Where a build writes (``build_target``): the bundle folder, its version, and the published version
+    it replaces on the portal (None but with ``--supersede``: a published folder is never written again)."""
+
     bundle: Path
     version: int
     supersedes: dict[str, object] | None   # the published version this one replaces on the portal

@@ -11,6 +11,7 @@ make every cell spreadsheet-safe (``cells.safe_frame``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,9 +19,13 @@ from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
 
+if TYPE_CHECKING:
+    from release.config.privacy import RiskSpec
+    from release.privacy.record_risk import RiskResult
 
-def finish(public: Tables, policy: DatasetPolicy, coarsening: Mapping[str, Mapping[str, str]], specs: tuple,
-           *, dataset: str, tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent], list, list[Finding]]:
+
+def finish(public: Tables, policy: DatasetPolicy, coarsening: Mapping[str, Mapping[str, str]], specs: tuple[RiskSpec, ...],
+           *, dataset: str, tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent], list[RiskResult], list[Finding]]:
     """The derived record frames coarsened, generalized for record risk and put in portal form; with
     the record-risk step's log events, measurements and findings."""
     from release.config import portal

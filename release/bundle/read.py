@@ -15,10 +15,14 @@ import pandas as pd
 
 from release.bundle import manifest_parts
 from release.bundle.layout import MANIFEST, sha256_file
+from release.bundle.manifest_recorded import Recorded
 from release.errors import ApprovalError, InputError, ReleaseError
 
 
-def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> dict[str, object]:
+def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> Recorded:
+    """The bundle's manifest with its private part, when it has one (a published copy has none): the one reader
+    of a manifest. A missing file, one that is not JSON or not an object is an ``error`` naming it; anything
+    else is read as it is (``Recorded``), and the checks hold it to the model."""
     path = bundle / MANIFEST
     if not path.is_file():
         raise error("no manifest: not a release bundle", file=str(path), rule="manifest")
@@ -28,7 +32,7 @@ def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> di
         raise error("manifest is not valid JSON", file=str(path), rule="manifest") from None
     if not isinstance(manifest, dict):
         raise error("manifest is not a JSON object", file=str(path), rule="manifest")
-    return manifest_parts.merged(bundle, manifest)  # with the bundle's private part, when it is there
+    return Recorded(manifest_parts.merged(bundle, manifest))  # with the bundle's private part, when it is there
 
 
 def manifest_sha256(bundle: Path) -> str:

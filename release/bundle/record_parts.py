@@ -97,15 +97,16 @@ def split_text(text: str, limit: int) -> list[str]:
     header = next(reader, [])
     header_text = _written([header])
     parts: list[str] = []
-    out, writer, count = io.StringIO(), None, 0
+    out, count = io.StringIO(), 0
+    writer = csv.writer(out, lineterminator="\n")  # replaced at the first row, which starts the first part
     for row in reader:
         if count % limit == 0:
-            if writer is not None:
+            if count:
                 parts.append(out.getvalue())
             out = io.StringIO(header_text)
             out.seek(0, io.SEEK_END)
             writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(row)  # type: ignore[union-attr]
+        writer.writerow(row)
         count += 1
     if count <= limit:
         return [text]
@@ -183,13 +184,13 @@ def read_text(folder: Path, name: str, limit: int | None = None) -> str | None:
         raise InputError("both the file and parts of it are published: the build writes one or the other",
                          file=name, rule=RULE)
     texts = [_read(folder, part) for part in parts]
-    shapes = [_shape(part, text) for part, text in zip(parts, texts)]
+    shapes = [_shape(part, text) for part, text in zip(parts, texts, strict=True)]
     counts = [count for _, count in shapes]
     limit = counts[0] if limit is None else limit
     if parts != list(layout(name, sum(counts), limit).csv):
         raise InputError(f"its {len(parts)} part(s) are not the parts the build writes for its {sum(counts)} "
                          f"row(s) at a limit of {limit} (a part missing, added, moved or merged)", file=name, rule=RULE)
-    for number, (part, count) in enumerate(zip(parts, counts), start=1):
+    for number, (part, count) in enumerate(zip(parts, counts, strict=True), start=1):
         if number < len(parts) and count != limit:
             raise InputError(f"holds {count} row(s): every part but the last holds exactly the limit of {limit}, "
                              "in row order", file=part, rule=RULE)
@@ -224,7 +225,7 @@ def parquet_bytes(text: str) -> bytes:
         for row in reader:  # column by column as it is read: the rows are never held whole a second time
             if len(row) != len(header):
                 raise ValueError("a row with another number of fields than the header")
-            for column, cell in zip(columns, row):
+            for column, cell in zip(columns, row, strict=True):
                 column.append(cell)
     except csv.Error:
         raise ValueError("not readable CSV") from None
@@ -235,7 +236,7 @@ def parquet_bytes(text: str) -> bytes:
     try:
         table = pa.Table.from_arrays([pa.array(column, pa.string()) for column in columns], schema=schema)
         sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, **_WRITER)  # type: ignore[arg-type]
+        pq.write_table(table, sink, **_WRITER)
         return bytes(sink.getvalue().to_pybytes())
     except (pa.ArrowException, ValueError) as exc:  # pyarrow's exceptions stop here
         raise ValueError(f"pyarrow could not write the file ({type(exc).__name__})") from None

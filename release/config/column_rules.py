@@ -162,6 +162,9 @@ class PseudonymRule(_Rule):
 
 
 class DatetimeRule(_Rule):
+    """A date and time published no finer than ``precision`` (an hour by default: the minute of a stop
+    narrows who was stopped); a value that is not a real date, or is coarser, is blanked and reported."""
+
     type: Literal["datetime"]
     precision: Literal["minute", "hour", "day", "month"] = "hour"
 
@@ -193,6 +196,9 @@ class AgeRule(_Rule):
 
 
 class IntegerRule(_Rule):
+    """A whole number (at most 15 digits) within [minimum, maximum] when they are set; anything else is
+    blanked and reported."""
+
     type: Literal["integer"]
     minimum: int | None = None
     maximum: int | None = None
@@ -268,6 +274,7 @@ ColumnRule = Annotated[
 
 FREE_TEXT_TYPES = frozenset({"narrative", "free_text"})
 DERIVED_TYPES = frozenset({"date_precision", "age_band", "sequence"})
+DERIVED_RULES = (DatePrecisionRule, AgeBandRule, SequenceRule)  # their rules, each naming the column it is ``of``
 DERIVED_OF = {"date_precision": "datetime", "age_band": "age", "sequence": None}  # the type ``of`` must name
 RULE_TYPES = ("keep", "drop", "raw_only", "pseudonym", "datetime", "street_name", "age", "integer",
               "zip", "narrative", "free_text", "officer", "date_precision", "age_band", "sequence")

@@ -17,11 +17,28 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationError, model_validator
 
-from release.config.column_rules import (DERIVED_OF, DERIVED_TYPES, FREE_TEXT_TYPES, RULE_TYPES, AgeRule, ColumnRule,
-                                  DatetimeRule,
-                                  DropRule, FreeTextRule, Frozen, IntegerRule, KeepRule,
-                                  NarrativeRule, OfficerRule, PseudonymRule, RawOnlyRule, StreetNameRule,
-                                  TermKind, ZipRule)
+from release.config.column_rules import (
+    DERIVED_OF,
+    DERIVED_RULES,
+    DERIVED_TYPES,
+    FREE_TEXT_TYPES,
+    RULE_TYPES,
+    AgeRule,
+    ColumnRule,
+    DatetimeRule,
+    DropRule,
+    FreeTextRule,
+    Frozen,
+    IntegerRule,
+    KeepRule,
+    NarrativeRule,
+    OfficerRule,
+    PseudonymRule,
+    RawOnlyRule,
+    StreetNameRule,
+    TermKind,
+    ZipRule,
+)
 from release.errors import ConfigError
 
 __all__ = ["DERIVED_TYPES", "FREE_TEXT_TYPES", "RULE_TYPES", "AgeRule", "ColumnRule", "DatasetPolicy", "DatetimeRule",
@@ -60,6 +77,10 @@ class ParentLink(Frozen):
 
 
 class FilePolicy(Frozen):
+    """One raw file of the export and the public file it becomes: a rule for every column (what is
+    published, and how), the key that names its rows in every message, the date that places a row in a year,
+    and the link to its parent file."""
+
     raw_file: str
     public_file: str  # may contain {year}
     description: str = ""
@@ -82,7 +103,7 @@ class FilePolicy(Frozen):
     primary_key: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _names_exist(self) -> "FilePolicy":
+    def _names_exist(self) -> FilePolicy:
         for name in (self.key_column, self.date_column):
             if name not in self.columns:
                 raise ValueError(f"'{name}' is not one of this file's columns")
@@ -95,8 +116,8 @@ class FilePolicy(Frozen):
                 raise ValueError(f"alias '{alias}' points to unknown column '{target}'")
         public = self.public_columns()
         for name, rule in self.columns.items():
-            if rule.type in DERIVED_TYPES:
-                of = getattr(rule, "of")
+            if isinstance(rule, DERIVED_RULES):  # the rules of DERIVED_TYPES
+                of = rule.of
                 wanted = DERIVED_OF[rule.type]
                 if of not in public or (wanted is not None and self.columns[of].type != wanted):
                     what = f"a public {wanted} column" if wanted else "a public column"
@@ -152,6 +173,10 @@ class JuvenilePolicy(Frozen):
 
 
 class NarrativePolicy(Frozen):
+    """How free text is redacted: the PII rules folder (beside the policy), the score a detection needs,
+    the lower score of the second scan over the redacted text (it looks harder at what is about to go
+    out), and whether officers' names are kept."""
+
     officer_policy: Literal["keep", "redact"] = "keep"
     threshold: float = 0.35
     second_scan_threshold: float = 0.25
@@ -171,7 +196,7 @@ class ApprovalsPolicy(Frozen):
     raw_replay: bool = False
 
     @model_validator(mode="after")
-    def _counts(self) -> "ApprovalsPolicy":
+    def _counts(self) -> ApprovalsPolicy:
         if any(count < 1 for count in self.required.values()):
             raise ValueError("required: every role needs a count of at least 1")
         return self
@@ -198,6 +223,10 @@ class PublishPolicy(Frozen):
 
 
 class DatasetPolicy(Frozen):
+    """A dataset's rule file (``redaction_rules/<name>.yaml``, one per record system where there are
+    several): what each file of its export publishes and how, and the settings its stages read. Approve,
+    publish and the audit read it from the trusted rules folder, never from a bundle's manifest."""
+
     dataset: str
     description: str = ""
     files: dict[str, FilePolicy]
@@ -227,7 +256,7 @@ class DatasetPolicy(Frozen):
     legal_basis: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _references(self) -> "DatasetPolicy":
+    def _references(self) -> DatasetPolicy:
         unknown = sorted(set(self.legal_basis) - set(RULE_TYPES) - {"juvenile"})
         if unknown:
             raise ValueError(f"legal_basis: unknown rule type(s) {', '.join(unknown)} "
@@ -274,7 +303,7 @@ def read_yaml(path: Path) -> object:
 
 
 def _key_path(loc: tuple[object, ...]) -> str:
-    """pydantic's error location as the YAML key a user would look for: files.contacts.columns.age."""
+    """Pydantic's error location as the YAML key a user would look for: files.contacts.columns.age."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):

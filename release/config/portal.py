@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
+from release.bundle.layout import resource_name
+from release.config.column_rules import DERIVED_RULES
 from release.config.policy import DatasetPolicy, FilePolicy, pseudonym_scope
 from release.model import Tables
-from release.bundle.layout import resource_name
 
 PRECISIONS = ("minute", "hour", "day", "month")
 # The City's portal license (Analyze Boston publishes under the ODC Public Domain Dedication
@@ -73,7 +74,9 @@ def portal_file(frame: pd.DataFrame, file_policy: FilePolicy, policy: DatasetPol
             precision_of[column] = pd.Series([p[1] for p in pairs], index=out.index, dtype=object)
     bands = _band_labels(policy)
     for column, rule in file_policy.columns.items():
-        of = getattr(rule, "of", None)
+        if not isinstance(rule, DERIVED_RULES):
+            continue
+        of = rule.of
         if rule.type == "date_precision":
             out[column] = precision_of[of]
         elif rule.type == "age_band":
@@ -117,7 +120,7 @@ def field_descriptor(column: str, policy: DatasetPolicy, file_policy: FilePolicy
     if rule.type == "datetime":
         field["type"] = {"month": "yearmonth", "day": "date"}.get(rule.precision, "datetime")
         coarser = [name for name, r in file_policy.columns.items()
-                   if r.type == "date_precision" and getattr(r, "of") == column]
+                   if r.type == "date_precision" and r.of == column]
         if coarser:
             description += (f" ISO 8601; where coarser than {rule.precision}, the start of the period, "
                             f"and {coarser[0]} says how precise the value is.")
@@ -229,15 +232,17 @@ def package_properties(policy: DatasetPolicy, manifest: Mapping[str, object]) ->
     the portal states when it published the files."""
     # the export's files as the trusted policy names them: the same in a bundle and in a published copy
     # (whose manifest has no inputs), and nothing the analyst names (round 30: a file renamed carried bits)
+    from release.bundle.manifest_recorded import Recorded
+
     files = [file_policy.raw_file for file_policy in policy.files.values()]
-    privacy = manifest.get("privacy") or {}
+    recorded = Recorded.of(manifest)
     statement = [
         "Only columns the dataset's policy allow-lists are published; identifying columns (names, dates of "
         "birth, addresses, plates) are never published, and free text is published only after PII redaction "
         "with typed placeholders and a second scan.",
-        *[str(n) for n in manifest.get("publication_notes", []) or []],  # type: ignore[union-attr]
+        *recorded.publication_notes,
     ]
-    if privacy:
+    if recorded.value("privacy"):  # a privacy section, as written (an empty one: no tables)
         statement.append("Aggregate tables under tables/ carry calibrated noise (differential privacy); "
                          "each value comes with its 95% interval (lower, upper). The budget is recorded in the "
                          "release manifest's privacy section.")

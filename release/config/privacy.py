@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -98,7 +98,7 @@ class RiskSpec(_Frozen):
     amber_share: Annotated[float, Field(ge=0, le=1)] = 0.05  # share of rows under k up to amber
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RiskSpec":
+    def _consistent(self) -> RiskSpec:
         joined = [q for q in self.quasi_identifiers if "." in q]
         if joined and (self.parent is None or self.key is None):
             raise ValueError("quasi_identifiers: a parent column needs parent and key")
@@ -138,6 +138,9 @@ class WitnessService(_Frozen):
 
 
 class PrivacyPolicy(_Frozen):
+    """``privacy.yaml`` as read: the one ledger and its witness, delta, each privacy unit's cap and
+    datasets, and each policy's record-risk checks (one file for every dataset: see the module)."""
+
     ledger: str = DEFAULT_LEDGER
     # the ledger's witness: a service ({service: ADDRESS, public_key: ...}), or the lower tier, a
     # folder (absolute, or relative to the rules folder)
@@ -288,9 +291,11 @@ def witness_for(spec: WitnessService | Path | None) -> WitnessTier | None:
     from release.witness.client import ServiceWitness
     from release.witness.folder import Witness
 
+    # both tiers implement WitnessTier, but show ``label`` as a read-only property where the Protocol
+    # (release.witness.anchor, not this module's) declares a settable attribute: nothing sets it
     if isinstance(spec, WitnessService):
-        return ServiceWitness(spec.service, spec.public_key)
-    return Witness(spec) if spec is not None else None
+        return cast("WitnessTier", ServiceWitness(spec.service, spec.public_key))
+    return cast("WitnessTier", Witness(spec)) if spec is not None else None
 
 
 def existing_ledger(rules_dir: Path, requested: Path | None = None,

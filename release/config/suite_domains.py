@@ -21,7 +21,7 @@ checks on other columns are left as they are.
 A column set to ``drop`` loses its generated checks and leaves the public allow-list, so the fix a
 blocked build gives for a shifted column (drop it, regenerate) ends in a release.
 ``python -m release.config.suite_domains`` rewrites the suites in place (``--check`` only reports
-which differ); ``tests/test_suite_domains.py`` fails when a suite and its policy disagree.
+which differ); ``tests/config/test_suite_domains.py`` fails when a suite and its policy disagree.
 """
 
 from __future__ import annotations
@@ -95,8 +95,9 @@ def domain_checks(policy: DatasetPolicy, side: str = "public") -> dict[str, list
         skip = checked_at_load(file_policy) if side == "raw" else set()
         for column in file_policy.public_columns():
             rule = file_policy.columns[column]
-            closed = isinstance(rule, (KeepRule, OfficerRule, PseudonymRule)) and column not in skip
-            check = _check(column, rule, side) if closed else None
+            if not isinstance(rule, (KeepRule, OfficerRule, PseudonymRule)) or column in skip:
+                continue  # not a closed column, or one the loader checks
+            check = _check(column, rule, side)
             if check is not None:
                 checks.setdefault(name, []).append(check)
     return checks

@@ -18,8 +18,8 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from release.config.policy import load_yaml_model
-from release.privacy.ledger import rho_from_epsilon
 from release.config.tables_codebook import ALL, DimensionSpec, Name, _Frozen, normalize_raw
+from release.privacy.ledger import rho_from_epsilon
 
 __all__ = ["ALL", "VALUE_COLUMNS", "DimensionSpec", "FrameSpec", "Mechanism", "PerYearSpec", "SuppressionSpec",
            "TableSpec", "TablesPolicy", "check_family", "load_tables_policy", "normalize_raw"]
@@ -69,6 +69,10 @@ class PerYearSpec(_Frozen):
 
 
 class TableSpec(_Frozen):
+    """One declared table: what is counted (source frame, row filter, dimensions), who is protected
+    and how much one unit may add, and how it is published (a summary, noisy with its budget, or exact
+    with suppression); the validators refuse a budget or bound that does not fit the mechanism."""
+
     name: Name
     description: str = Field(min_length=1)
     source: str
@@ -156,7 +160,7 @@ class TableSpec(_Frozen):
 
     @property
     def rho_spent(self) -> float:
-        """zCDP cost of one measurement: rho, or epsilon^2/2 for pure epsilon-DP (BS16 Prop. 1.4);
+        """ZCDP cost of one measurement: rho, or epsilon^2/2 for pure epsilon-DP (BS16 Prop. 1.4);
         0 for exact and summary tables."""
         if self.mechanism == "discrete_gaussian":
             return float(self.rho or 0.0)
@@ -242,6 +246,9 @@ class FrameSpec(_Frozen):
 
 
 class TablesPolicy(_Frozen):
+    """A dataset's tables file: its tables, and the protection model of every frame they count
+    (``frames``), which each table must name, so the build can recount what the public files give away."""
+
     frames: dict[Name, FrameSpec] = Field(default_factory=dict)
     codebooks: dict[str, DimensionSpec] = Field(default_factory=dict)  # YAML anchors for reuse
     tables: tuple[TableSpec, ...] = Field(min_length=1)

@@ -37,7 +37,7 @@ class DimensionSpec(_Frozen):
     years_back: Annotated[int, Field(ge=0, le=10)] = 0
 
     @model_validator(mode="after")
-    def _codebook(self) -> "DimensionSpec":
+    def _codebook(self) -> DimensionSpec:
         if self.kind == "month":
             if self.categories or self.mapping or self.other or self.missing:
                 raise ValueError("a month dimension takes no categories, mapping, other or missing: "

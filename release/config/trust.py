@@ -24,12 +24,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from release import paths
-from release.datasets.generations import manifest_problem, policy_of_manifest
-from release.keys.signing import SignedRecord, public_key_id, short_id, verify_record
-from release.config.policy import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
-from release.errors import ApprovalError, ConfigError, ReleaseError
 from release.bundle.jsonl import text_lines
 from release.bundle.layout import APPROVALS, sha256_file
+from release.config.policy import ApprovalsPolicy, DatasetPolicy, load_policy, load_yaml_model
+from release.datasets.generations import manifest_problem, policy_of_manifest
+from release.errors import ApprovalError, ConfigError, ReleaseError
+from release.keys.signing import SignedRecord, public_key_id, short_id, verify_record
 
 SIGNERS_FILE = paths.SIGNERS_FILE
 # Each approval's second signature, its seal: the same key signs the manifest's hash with the hash of the
@@ -55,12 +55,18 @@ class TrustedSigner(BaseModel):
 
 
 class SignersFile(BaseModel):
+    """``trusted_signers.yaml`` as read: its list may be empty (the shipped one is), and then nothing
+    can be approved."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     signers: tuple[TrustedSigner, ...] = ()
 
 
 @dataclass(frozen=True)
 class Signer:
+    """A trusted signer as every message and record shows them: the list's name and role, never the
+    name typed when signing, and the id of their key."""
+
     name: str
     role: str
     key_id: str
@@ -74,6 +80,9 @@ class Signer:
 
 @dataclass(frozen=True)
 class TrustedSigners:
+    """The rules folder's trusted signers by key id, with the file they came from, so a refusal can
+    say which file an administrator edits."""
+
     path: Path
     by_key_id: Mapping[str, Signer]
 
@@ -108,9 +117,9 @@ def load_signers(rules_dir: Path) -> TrustedSigners:
 # ---- the policy a bundle is judged by ---------------------------------------------------
 
 def recorded_policy_hash(manifest: Mapping[str, object], policy_name: str) -> str | None:
-    rules = manifest.get("rules")
-    files = rules.get("files") if isinstance(rules, dict) else None
-    recorded = {f.get("path"): f.get("sha256") for f in files or [] if isinstance(f, dict)}
+    from release.bundle.manifest_recorded import Recorded
+
+    recorded = {f.get("path"): f.get("sha256") for f in Recorded.of(manifest).rule_files}
     value = recorded.get(f"{policy_name}.yaml")
     return value if isinstance(value, str) else None
 
@@ -172,10 +181,13 @@ def _signers_changed_since_build(folder: Path, manifest: Mapping[str, object]) -
     copy in which anyone who can run ``approve`` added their own key is refused. (A bundle
     built before any signer was listed takes the list as it is now: an administrator adds
     the first signers after the first build.)"""
-    rules = manifest.get("rules")
-    if not isinstance(rules, dict) or not rules.get("trusted_signers"):
+    from release.bundle.manifest_recorded import Recorded
+
+    given = Recorded.of(manifest)
+    rules = given.rules
+    if rules is None or not rules.get("trusted_signers"):
         return None
-    recorded = {f.get("path"): f.get("sha256") for f in rules.get("files") or [] if isinstance(f, dict)}
+    recorded = {f.get("path"): f.get("sha256") for f in given.rule_files}
     path = folder / SIGNERS_FILE
     current = sha256_file(path) if path.is_file() else None
     if recorded.get(SIGNERS_FILE) == current:
@@ -189,6 +201,9 @@ def _signers_changed_since_build(folder: Path, manifest: Mapping[str, object]) -
 
 @dataclass(frozen=True)
 class ApprovalStatus:
+    """A bundle's approvals against what its policy requires: counted per role from the valid ones,
+    with every line that did not count and why; ``ok`` only with no problem and no role short."""
+
     signed: tuple[Signer, ...]           # valid approvals of this manifest by trusted signers, one per key
     problems: tuple[str, ...]            # lines that do not verify, are for another bundle, or untrusted
     required: Mapping[str, int]          # role -> distinct trusted signers, from the policy

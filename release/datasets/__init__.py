@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from release.config.datasets import BY_NAME
 from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
@@ -38,6 +39,9 @@ def derived_columns(dataset: str, policy: DatasetPolicy, year: int) -> list[str]
 
 @dataclass(frozen=True)
 class DeriveContext:
+    """What a dataset's ``derive`` is given: the year's frames as loaded and as redacted, its policy and the
+    release tokenizer; nothing to read or write."""
+
     dataset: str
     year: int
     policy: DatasetPolicy
@@ -48,6 +52,9 @@ class DeriveContext:
 
 @dataclass(frozen=True)
 class Derived:
+    """What ``derive`` hands back to the orchestrator; every field is empty by default, so a module returns only
+    what it changes or adds."""
+
     # Replacement record-level public frames (same names as policy.files; public columns +
     # "_row_key"), e.g. after exclusions or k-anonymity generalization. Absent names keep theirs.
     public: Mapping[str, pd.DataFrame] = field(default_factory=dict)
@@ -116,13 +123,9 @@ def note_problems(dataset: str, policy: DatasetPolicy, year: int, notes: Iterabl
 
 
 def _module(dataset: str) -> object | None:
-    """The dataset's module here, or None when it has none."""
-    try:
-        return importlib.import_module(f"release.datasets.{dataset}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"release.datasets.{dataset}":
-            return None
-        raise
+    """The dataset's module here (the registry's ``derive``), or None when it has none."""
+    entry = BY_NAME.get(dataset)
+    return importlib.import_module(entry.derive) if entry is not None and entry.derive else None
 
 
 def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:

@@ -50,6 +50,9 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 class BestRules(FrozenRules):
+    """The partner's bounds per client (``dataset_rules``): declared to OpenDP, never checked here (the file has
+    no client ids)."""
+
     max_incidents_per_client_per_month: int = Field(ge=1, le=100)
     max_followups_per_client_per_month: int = Field(ge=1, le=100)
 
@@ -58,7 +61,7 @@ def month_in_years(values: pd.Series, first_year: int, last_year: int) -> pd.Ser
     """True where the value is ``YYYY-MM`` with the year in [first_year, last_year]."""
     def ok(value: object) -> bool:
         match = _MONTH.match(value) if isinstance(value, str) else None
-        return bool(match) and first_year <= int(match.group(1)) <= last_year  # type: ignore[union-attr]
+        return match is not None and first_year <= int(match.group(1)) <= last_year
     return values.map(ok).astype(bool)
 
 
@@ -84,7 +87,7 @@ def expand_counts(frame: pd.DataFrame, count_column: str, columns: Sequence[str]
     out = frame.iloc[index][list(columns)].reset_index(drop=True)
     keys = frame[ROW_KEY].astype(str).to_numpy()[index]
     ordinal = pd.Series(index).groupby(index).cumcount().to_numpy() + 1
-    units = pd.Series([f"{unit_prefix}:{k}:{n}" for k, n in zip(keys, ordinal)], dtype=object)
+    units = pd.Series([f"{unit_prefix}:{k}:{n}" for k, n in zip(keys, ordinal, strict=True)], dtype=object)
     return pd.concat([units.rename(UNIT), out.astype(object)], axis=1)
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from release.config.policy import DatasetPolicy
 from release.errors import ConfigError, ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent
+from release.model import Finding, RedactionEvent, Severity
 from release.stages.load import ROW_KEY
 
 MAX_ROW_KEYS = 20
@@ -111,10 +111,10 @@ def row_keys(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, ...]:
     return tuple(str(k) for k in frame.loc[mask, ROW_KEY].head(MAX_ROW_KEYS))
 
 
-def finding(frame: pd.DataFrame, mask: pd.Series, *, code: str, severity: str, message: str,
+def finding(frame: pd.DataFrame, mask: pd.Series, *, code: str, severity: Severity, message: str,
             file: str, column: str | None = None, rule: str) -> Finding:
     """A finding about the rows in ``mask``: their count and first row keys, never values."""
-    return Finding(stage="derive", code=code, severity=severity,  # type: ignore[arg-type]
+    return Finding(stage="derive", code=code, severity=severity,
                    message=message, file=file, column=column, rule=rule,
                    count=int(mask.sum()), row_keys=row_keys(frame, mask))
 
@@ -127,7 +127,7 @@ def cell_events(*, dataset: str, file: str, column: str, keys: Sequence[str],
         dataset=dataset, file=file, row_key=str(key), column=column, action=action,
         entity_type=entity_type, detector=detector, detector_version="1", rule_id=rule_id,
         score=1.0, start=-1, end=-1, out_start=-1, out_end=-1, removed_length=len(value),
-        token=tokenizer.token(value)) for key, value in zip(keys, removed)]
+        token=tokenizer.token(value)) for key, value in zip(keys, removed, strict=True)]
 
 
 def count_text(value: int) -> str:

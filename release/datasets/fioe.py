@@ -41,11 +41,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from release.config.policy import DatasetPolicy
+from release.config.tables import MERGED_UNITS, SPLIT_UNITS
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, dataset_rules, parse_date
 from release.keys.hmac import Tokenizer, keyed_digest, normalize_value
 from release.model import Finding
-from release.config.tables import MERGED_UNITS, SPLIT_UNITS
 
 PERSON_KEY = "person-key/v1"
 PERSON_ID_KEY = "person-id-key/v1"
@@ -54,6 +54,9 @@ _NOT_LETTER = re.compile(r"[^a-z]")
 
 
 class FioeRules(FrozenRules):
+    """FIOE's ``dataset_rules``: the bound on one person's reports in a year, to which each keyed person is
+    truncated."""
+
     max_reports_per_person_per_year: int = Field(default=6, ge=1, le=52)
 
 
@@ -85,7 +88,7 @@ def person_units(persons: pd.DataFrame, tokenizer: Tokenizer) -> tuple[pd.Series
 
 def _surname_birth_keys(persons: pd.DataFrame, tokenizer: Tokenizer) -> pd.Series:
     keys = []
-    for surname, dob in zip(persons["last_name"].tolist(), persons["dob"].tolist()):
+    for surname, dob in zip(persons["last_name"].tolist(), persons["dob"].tolist(), strict=True):
         name, born = normalized_surname(surname), parse_date(dob)
         keys.append(keyed_digest(tokenizer, PERSON_KEY, name, born.isoformat()) if name and born else None)
     return pd.Series(keys, index=persons.index, dtype=object)
@@ -110,7 +113,7 @@ def _joined(*blockings: pd.Series) -> tuple[pd.Series, int]:
     index = blockings[0].index
     rows = len(index)
     present = [np.flatnonzero(b.notna().to_numpy()) for b in blockings]
-    codes, names = pd.factorize(np.concatenate([b.to_numpy()[p] for b, p in zip(blockings, present)]))
+    codes, names = pd.factorize(np.concatenate([b.to_numpy()[p] for b, p in zip(blockings, present, strict=True)]))
     if not len(codes):
         return pd.Series([None] * rows, index=index, dtype=object), 0
     graph = sparse.coo_matrix((np.ones(len(codes)), (np.concatenate(present), rows + codes)),
@@ -136,7 +139,8 @@ def contact_people(persons: pd.DataFrame, contacts: pd.DataFrame, tokenizer: Tok
     first = contacts.drop_duplicates("fc_num").set_index("fc_num")
     pairs = pd.DataFrame({"unit_id": keys, "fc_num": persons["fc_num"]}).dropna()
     pairs = pairs[pairs["fc_num"].isin(first.index)].drop_duplicates()  # a person twice in a report counts once
-    pairs["priority"] = [keyed_digest(tokenizer, TRUNCATION, k, f) for k, f in zip(pairs["unit_id"], pairs["fc_num"])]
+    pairs["priority"] = [keyed_digest(tokenizer, TRUNCATION, k, f)
+                         for k, f in zip(pairs["unit_id"], pairs["fc_num"], strict=True)]
     kept = pairs.sort_values(["unit_id", "priority"]).groupby("unit_id", sort=False).head(max_reports).copy()
     kept["date"] = kept["fc_num"].map(first["contact_date"]).astype("string").fillna("")
     kept["neighbourhood"] = kept["fc_num"].map(first["city"])
@@ -205,6 +209,7 @@ def derive(context: DeriveContext) -> Derived:
     # the linkage check's truth: each persons row's person (release/privacy/linkage.py); never published
     person_rows = pd.DataFrame({"row_key": persons["_row_key"].astype(str).tolist(), "unit_id": keys.tolist()},
                                dtype=object)
+    findings: tuple[Finding, ...]
     findings = (Finding(stage="derive", code="persons_without_person_key", severity="info",
                         message="persons rows with neither a person id nor a surname and a readable date of "
                                 "birth: not attributed to a person, so left out of the person-level table",

@@ -28,8 +28,7 @@ from pydantic import Field, field_validator
 
 from release.config.policy import DatasetPolicy, KeepRule
 from release.datasets import WORD, DeriveContext, Derived, Note
-from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
-                                     parse_dates)
+from release.datasets.common import FrozenRules, aligned, count_text, dataset_rules, finding, parse_dates
 from release.errors import ConfigError
 from release.model import Finding
 from release.stages.publish import PublicFile
@@ -47,6 +46,9 @@ DESCRIPTIONS = {DATE_COLUMN: "Day the Firearms Analysis Unit received the firear
 
 
 class FirearmsRules(FrozenRules):
+    """Firearms' ``dataset_rules``: the categories each daily column counts, each category in exactly one column
+    (else the totals would be wrong)."""
+
     columns: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_COLUMNS))
 
     @field_validator("columns")

@@ -108,8 +108,10 @@ def named(dataset: str, name: str) -> Generation:
 
 def recorded_name(manifest: Mapping[str, object]) -> str | None:
     """The generation name a manifest records (None when it records none)."""
-    section = manifest.get("generation")
-    name = section.get("name") if isinstance(section, dict) else None
+    from release.bundle.manifest_recorded import Recorded
+
+    section = Recorded.of(manifest).generation
+    name = section.get("name") if section is not None else None
     return name if isinstance(name, str) else None
 
 
@@ -122,11 +124,13 @@ def of_manifest(dataset: str, manifest: Mapping[str, object]) -> Generation | No
     ``bundles.folder_part`` the bundle folder it must match). A dataset with one schema, or a
     manifest without a year, records none: the dataset's own policy (a name recorded without a
     year still maps through the registry)."""
+    from release.bundle.manifest_recorded import Recorded
+
     known = generations(dataset)
     if not known:
         return None
-    year, name = manifest.get("year"), recorded_name(manifest)
-    holding = [g for g in known if isinstance(year, int) and g.holds(year)]
+    year, name = Recorded.of(manifest).year, recorded_name(manifest)
+    holding = [g for g in known if year is not None and g.holds(year)]
     if len(holding) == 1:
         return holding[0]
     if name is None:
@@ -138,9 +142,11 @@ def of_manifest(dataset: str, manifest: Mapping[str, object]) -> Generation | No
 def manifest_problem(dataset: str, manifest: Mapping[str, object], part: str | None = None) -> str | None:
     """Why the generation a manifest records is not the one its bundle is judged by: another one
     held the year, or, in a split year, the bundle folder (``part``: ``2019-rms``) names another."""
+    from release.bundle.manifest_recorded import Recorded
+
     known = generations(dataset)
-    year, name = manifest.get("year"), recorded_name(manifest)
-    if not isinstance(year, int):
+    year, name = Recorded.of(manifest).year, recorded_name(manifest)
+    if year is None:
         return None
     holding = [g for g in known if g.holds(year)]
     split = len(holding) > 1
@@ -172,6 +178,9 @@ def policy_of_manifest(dataset: str, manifest: Mapping[str, object]) -> str:
 
 @dataclass(frozen=True)
 class Choice:
+    """The generation a build uses and what chose it (``--generation``, the year or the export's headers), as
+    the manifest records it."""
+
     generation: Generation
     chosen_by: str  # "option", "year" or "headers"
     year: int

@@ -27,9 +27,8 @@ from pydantic import Field
 
 from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
-from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
-                                     parse_dates, unreadable_dates)
-from release.model import Finding
+from release.datasets.common import FrozenRules, aligned, count_text, dataset_rules, finding, parse_dates, unreadable_dates
+from release.model import Finding, Severity
 from release.stages.publish import PublicFile
 
 FILE = "homicides"
@@ -51,6 +50,9 @@ DESCRIPTIONS = {
 
 
 class ClearanceRules(FrozenRules):
+    """Homicide clearance's ``dataset_rules``: the first year of the annual table (one row per year from it to
+    the release year)."""
+
     first_year: int = Field(default=2016, ge=1900, le=2100)
 
 
@@ -101,7 +103,7 @@ def annual_table(years: CaseYears, clearance_type: pd.Series, first_year: int,
 
 def _data_findings(raw: pd.DataFrame, public: pd.DataFrame, dates: dict[str, pd.Series],
                    years: CaseYears, file: str) -> list[Finding]:
-    checks = [
+    checks: list[tuple[pd.Series, Severity, str, str]] = [
         (years.new.isna(), "blocking", "ruled_homicide_date",
          "neither a ruling nor an injury date can be read: the case cannot be put in a year"),
         (unreadable_dates(raw["cleared_date"], dates["cleared_date"]), "blocking", "cleared_date",
@@ -136,9 +138,14 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
 )
 
 
+def _first_year(policy: DatasetPolicy, year: int) -> int:
+    return min(dataset_rules(policy, ClearanceRules).first_year, year)
+
+
 def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
     """The notes' slots the trusted policy gives (``datasets.Note``)."""
-    return {"first": min(dataset_rules(policy, ClearanceRules).first_year, year)}
+    return {"first": _first_year(policy, year)}
+
 
 def derive(ctx: DeriveContext) -> Derived:
     file = ctx.policy.files[FILE].raw_file
@@ -146,7 +153,7 @@ def derive(ctx: DeriveContext) -> Derived:
     aligned(raw, public, file)
     dates = {c: parse_dates(public[c]) for c in ("occurred_date", "ruled_homicide_date", "cleared_date")}
     years = case_years(dates["occurred_date"], dates["ruled_homicide_date"], dates["cleared_date"])
-    first = note_values(ctx.policy, ctx.year)["first"]
+    first = _first_year(ctx.policy, ctx.year)  # the notes' ``first``
     table = annual_table(years, public["clearance_type"], first, ctx.year)
     findings = _data_findings(raw, public, dates, years, file)
     this_year = table.iloc[-1]

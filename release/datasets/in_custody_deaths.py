@@ -19,8 +19,7 @@ from pydantic import Field
 
 from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
-from release.datasets.common import (FrozenRules, aligned, count_text, dataset_rules, finding,
-                                     parse_dates)
+from release.datasets.common import FrozenRules, aligned, count_text, dataset_rules, finding, parse_dates
 from release.stages.publish import PublicFile
 
 FILE = "deaths"
@@ -29,6 +28,9 @@ COLUMNS = ("year", "deaths")
 
 
 class CustodyDeathsRules(FrozenRules):
+    """Deaths in custody's ``dataset_rules``: the first year of the annual table (one row per year from it to
+    the release year)."""
+
     first_year: int = Field(default=2016, ge=1900, le=2100)
 
 
@@ -53,16 +55,21 @@ NOTES = (  # the dataset's notes (``datasets.Note``): the build fills them, the 
 )
 
 
+def _first_year(policy: DatasetPolicy, year: int) -> int:
+    return min(dataset_rules(policy, CustodyDeathsRules).first_year, year)
+
+
 def note_values(policy: DatasetPolicy, year: int) -> dict[str, object]:
     """The notes' slots the trusted policy gives (``datasets.Note``)."""
-    return {"first": min(dataset_rules(policy, CustodyDeathsRules).first_year, year)}
+    return {"first": _first_year(policy, year)}
+
 
 def derive(ctx: DeriveContext) -> Derived:
     file = ctx.policy.files[FILE].raw_file
     raw, public = ctx.raw[FILE], ctx.public[FILE]
     aligned(raw, public, file)
     dates = parse_dates(public["death_date"])
-    first = note_values(ctx.policy, ctx.year)["first"]
+    first = _first_year(ctx.policy, ctx.year)  # the notes' ``first``
     table = annual_deaths(dates, first, ctx.year)
     findings = []
     if dates.isna().any():
@@ -70,7 +77,7 @@ def derive(ctx: DeriveContext) -> Derived:
                                 message="death_date is not a readable date: the death cannot be put in a year",
                                 file=file, column="death_date", rule="dataset_rules.first_year"))
     before = (dates.dt.year < first).fillna(False).astype(bool)
-    zero_years = [row.year for row in table.itertuples() if row.deaths == "0"]
+    zero_years = [str(row.year) for row in table.itertuples() if row.deaths == "0"]  # already text (annual_deaths)
     notes = (NOTES[0](first=first, year=ctx.year, zero_years=", ".join(zero_years) or "none"), NOTES[1](),
              NOTES[2](), NOTES[3](before=int(before.sum()), first=first))
     return Derived(files=(public_file(ctx.policy, ctx.dataset, ctx.year, table),), findings=tuple(findings),

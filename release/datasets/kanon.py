@@ -46,6 +46,9 @@ class Change:
 
 @dataclass(frozen=True)
 class Anonymized:
+    """What ``anonymize`` returns: the frame after the ladder, every changed cell with its value before (for the
+    log) and the rows still in a class under k."""
+
     frame: pd.DataFrame
     changes: tuple[Change, ...]
     residual: pd.Series   # rows in a class under k after every step
@@ -70,7 +73,7 @@ def anonymize(frame: pd.DataFrame, quasi: QuasiIdentifiers, steps: Sequence[Step
             break
         before = current.loc[small, step.column]
         after = before.map(step.transform)
-        changed = [i for i, old, new in zip(before.index, before, after)
+        changed = [i for i, old, new in zip(before.index, before, after, strict=True)
                    if isinstance(old, str) and old != new]
         if changed:
             current[step.column] = current[step.column].astype(object)

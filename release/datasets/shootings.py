@@ -28,11 +28,10 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field
 
-from release.datasets import WORD, DeriveContext, Derived, Note
-from release.datasets.common import (FrozenRules, aligned, cell_events, dataset_rules, finding,
-                                     read_flags)
-from release.datasets.kanon import Anonymized, Step, anonymize
 from release.config.policy import DatasetPolicy
+from release.datasets import WORD, DeriveContext, Derived, Note
+from release.datasets.common import FrozenRules, aligned, cell_events, dataset_rules, finding, read_flags
+from release.datasets.kanon import Anonymized, Step, anonymize
 from release.model import Finding, RedactionEvent
 from release.stages.load import ROW_KEY
 
@@ -73,11 +72,17 @@ DEFAULT_STEPS: tuple[StepName, ...] = ("ethnicity_unknown", "race_coarse", "race
 
 
 class KAnonymityRules(FrozenRules):
+    """The victims' k-anonymity: the smallest group whose demographics are published as they are (``k``), and
+    the ladder of steps taken below it."""
+
     k: int = Field(default=5, ge=2, le=100)
     steps: tuple[StepName, ...] = Field(default=DEFAULT_STEPS, min_length=1)
 
 
 class ShootingsRules(FrozenRules):
+    """Shootings' ``dataset_rules``: the flags that keep a victim out, and the k-anonymity of the published
+    victims."""
+
     exclude_when_flagged: tuple[FlagName, ...] = ("self_inflicted", "justifiable")
     k_anonymity: KAnonymityRules = KAnonymityRules()
 
@@ -153,7 +158,7 @@ def _log(result: Anonymized, raw: pd.DataFrame, ctx: DeriveContext, file: str) -
         step = change.step
         keys = result.frame.loc[change.index, ROW_KEY].tolist()
         originals = [raw_cells.at[key, step.column] for key in keys]
-        removed = [o if isinstance(o, str) else before for o, before in zip(originals, change.before)]
+        removed = [o if isinstance(o, str) else before for o, before in zip(originals, change.before, strict=True)]
         events += cell_events(
             dataset=ctx.dataset, file=file, column=step.column, keys=keys, removed=removed,
             action=step.action, entity_type=step.entity_type, rule_id=f"k_anonymity.{step.name}",

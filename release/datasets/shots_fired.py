@@ -22,6 +22,8 @@ FILE = "incidents"
 
 
 class ShotsFiredRules(FrozenRules):
+    """Shots fired's ``dataset_rules``: whether ballistics evidence confirms an incident whatever its flag says."""
+
     ballistics_confirms: bool = True
 
 

@@ -37,10 +37,9 @@ from pydantic import Field
 
 from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
-from release.datasets.best import (counts_of, duplicated_cells, expand_counts, month_in_years, months_without_rows,
-                                   unusable_counts)
+from release.datasets.best import counts_of, duplicated_cells, expand_counts, month_in_years, months_without_rows, unusable_counts
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
-from release.model import Finding
+from release.model import Finding, Severity
 
 REFERRALS, TOTALS, DEMOGRAPHICS = "referrals", "referral_totals", "demographics"
 DEMOGRAPHIC_COLUMNS = ("age_band", "sex", "race", "ethnicity")
@@ -48,6 +47,9 @@ _YEAR = re.compile(r"^\d{4}$")
 
 
 class YouthConnectRules(FrozenRules):
+    """The partner's bounds per youth (declared to OpenDP, tested against the partner's own numbers) and the
+    first year the partner has data for."""
+
     max_reasons_per_youth: int = Field(ge=1, le=20)
     max_referral_months_per_youth_per_year: int = Field(ge=1, le=12)
     first_year: int = Field(default=2016, ge=1990, le=2100)
@@ -87,14 +89,15 @@ def bound_check(reasons: pd.DataFrame, totals: pd.DataFrame, max_reasons: int, y
     over = counted > max_reasons * youth
     under = counted < youth
     findings = []
-    for mask, code, severity, message in (
-            (over, "reasons_outside_bound", "blocking",
-             f"months whose reasons counted exceed max_reasons_per_youth ({max_reasons}) x youth referred: "
-             "the declared contribution bound is false there (a month missing from the totals has no youth)"),
-            (under, "reasons_below_youth", "warning",
-             "months with fewer reasons counted than youth referred (a youth without a reason)")):
+    checks: tuple[tuple[pd.Series, str, Severity, str], ...] = (
+        (over, "reasons_outside_bound", "blocking",
+         f"months whose reasons counted exceed max_reasons_per_youth ({max_reasons}) x youth referred: "
+         "the declared contribution bound is false there (a month missing from the totals has no youth)"),
+        (under, "reasons_below_youth", "warning",
+         "months with fewer reasons counted than youth referred (a youth without a reason)"))
+    for mask, code, severity, message in checks:
         if mask.any():
-            findings.append(Finding(stage="derive", code=code, severity=severity,  # type: ignore[arg-type]
+            findings.append(Finding(stage="derive", code=code, severity=severity,
                                     message=message, file=file, column="referrals",
                                     rule="dataset_rules.max_reasons_per_youth", count=int(mask.sum()),
                                     row_keys=tuple(counted.index[mask.to_numpy()][:20])))

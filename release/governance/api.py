@@ -9,13 +9,14 @@ check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import paths
 from release.audit import table_replay
 from release.build import tables as tables_api
+from release.build.budget import budget_report
 from release.build.options import Progress, Silent
 from release.bundle.places import (
     all_bundles,
@@ -28,20 +29,19 @@ from release.errors import ReleaseError
 from release.model import manifest_privacy
 from release.pii.parallel import Execution
 from release.privacy import spend_evidence, spend_policy
-from release.build.budget import budget_report
 
 if TYPE_CHECKING:
-    from release.audit.report import Scanner
+    from release.audit.report import CheckFn, Scanner
     from release.pii.engine import PiiEngine
 
 
 def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
     """Every dataset with the years it has bundles for, their status and budget. A bundle is
     "approved" only when trusted approvals meet its policy's requirement."""
+    from release.bundle.read import read_manifest
     from release.config.trust import trust_for
     from release.errors import InputError
     from release.governance.gate import approvals_of
-    from release.bundle.read import read_manifest
 
     rows: list[dict[str, object]] = []
     for dataset, year, version, folder in all_bundles(out_dir):
@@ -52,12 +52,12 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
         except ReleaseError:  # no policy for it, or not the one it was built with: nothing counts
             count, approved = 0, False
         status = ("published" if publications(folder) else
-                  "approved" if approved and manifest.get("status") == "draft" else str(manifest.get("status")))
-        privacy = manifest.get("privacy")
-        spent = privacy.get("rho_spent") if isinstance(privacy, dict) else None
+                  "approved" if approved and manifest.status == "draft" else manifest.shown("status", "None"))
+        privacy = manifest.privacy
+        spent = privacy.get("rho_spent") if privacy is not None else None
         rows.append({"dataset": dataset, "year": year, "version": version, "part": folder_part(folder.name),
                      "status": status,
-                     "approvals": count, "created_at": manifest.get("created_at"),
+                     "approvals": count, "created_at": manifest.value("created_at"),
                      "rho_spent": sum(v for v in spent.values() if isinstance(v, (int, float)))
                      if isinstance(spent, dict) else 0})
     budgets = {}
@@ -157,11 +157,11 @@ def _require_decisions(dataset: str, year: int, out_dir: Path, rules_dir: Path |
     """Refused (7, rule decision-ledger) when the privacy ledger records a reviewer decision the decisions
     file lacks (``decisions.require_anchored``). A bundle whose manifest or trust cannot be read is left to
     publish, which refuses it itself."""
+    from release.bundle.decisions import require_anchored
     from release.bundle.places import bundle_dir
+    from release.bundle.read import read_manifest
     from release.config.trust import trust_for
     from release.errors import ApprovalError, ReleaseError
-    from release.bundle.decisions import require_anchored
-    from release.bundle.read import read_manifest
 
     try:
         manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
@@ -192,9 +192,9 @@ def _refuse_without_raw(dataset: str, year: int, out_dir: Path, rules_dir: Path 
     and no raw export was given. A bundle whose manifest or policy cannot be read is left to approve and
     publish, which refuse it themselves."""
     from release.bundle.places import bundle_dir
+    from release.bundle.read import read_manifest
     from release.config.trust import bundle_policy
     from release.errors import ApprovalError, ReleaseError
-    from release.bundle.read import read_manifest
 
     try:
         manifest = read_manifest(bundle_dir(dataset, year, out_dir, version, generation), ApprovalError)
@@ -242,9 +242,9 @@ def verify_published(folder: Path, rules_dir: Path | None = None) -> dict[str, o
 def _bundle_policy_name(bundle: Path, dataset: str) -> str:
     """The name of the policy a bundle was built with (a manifest that cannot be read: the dataset's;
     the audit reports the manifest itself)."""
+    from release.bundle.read import read_manifest
     from release.config.trust import bundle_policy_name
     from release.errors import AuditFailure
-    from release.bundle.read import read_manifest
 
     try:
         return bundle_policy_name(dataset, read_manifest(bundle, AuditFailure))
@@ -255,9 +255,9 @@ def _bundle_policy_name(bundle: Path, dataset: str) -> str:
 def _bundle_generation(bundle: Path, dataset: str) -> str | None:
     """The record system a bundle was built from, by name (None: a dataset with one schema, or an
     unreadable manifest, which the audit reports)."""
+    from release.bundle.read import read_manifest
     from release.datasets import generations
     from release.errors import AuditFailure
-    from release.bundle.read import read_manifest
 
     try:
         system = generations.of_manifest(dataset, read_manifest(bundle, AuditFailure))
@@ -334,9 +334,9 @@ def _audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_d
     return report.to_dict()
 
 
-def _trusted_check(rules: Path) -> Callable[..., tuple]:
+def _trusted_check(rules: Path) -> CheckFn:
     """The bundle as the trusted rules declare it, noisy or not (``release.governance.trusted_release``, round 22)."""
-    def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+    def check(bundle: Path, manifest: Mapping[str, object]) -> tuple[bool, dict[str, object], list[str]]:
         from release.governance.trusted_release import release_problems
 
         problems = release_problems(rules, manifest, bundle / "public", bundle.name)
@@ -359,7 +359,7 @@ def _no_exact_tables(bundle: Path, manifest: object) -> tuple[bool, dict[str, ob
 
 
 def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_api.TablesPolicy | None,
-                       policy: DatasetPolicy | None, generation: str | None = None) -> Callable[..., tuple]:
+                       policy: DatasetPolicy | None, generation: str | None = None) -> CheckFn:
     """The LP audit over this bundle's tables and every earlier year's (noisy ones as intervals),
     with each year's public record-level files recounted as known equations."""
     from release.stages.suppress import audit_suppression
@@ -378,11 +378,11 @@ def _suppression_check(dataset: str, year: int, out_dir: Path, tables: tables_ap
 
 
 def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Path,
-                  noisy: frozenset[str]) -> Callable[..., tuple]:
+                  noisy: frozenset[str]) -> CheckFn:
     """The authoritative ledger is intact, holds this and every other bundle's measurements
     (which replay), and no unit passes its cap (``release.audit.ledger``); every charge is on a unit
     the trusted policy declares, and this bundle spends as that policy says (``release.privacy.spend_policy``)."""
-    def check(bundle: Path, manifest: dict) -> tuple[bool, dict[str, object], list[str]]:
+    def check(bundle: Path, manifest: Mapping[str, object]) -> tuple[bool, dict[str, object], list[str]]:
         from release.audit.ledger import audit_ledger
         from release.config.privacy import (
             checked_ledger,

@@ -37,15 +37,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
+from release.bundle.decisions import _SIGNED, _decision, decisions_path
 from release.bundle.jsonl import text_lines, utc_now
 from release.bundle.layout import BLOCKING_FILE, LOG, MANIFEST, sha256_file
+from release.bundle.log import read_entries
 from release.bundle.places import bundle_dir
+from release.bundle.read import read_manifest
 from release.config.trust import trust_for, trusted_signer
 from release.errors import ConfigError
-from release.privacy.decision_anchors import anchor_line
-from release.bundle.read import read_manifest
-from release.bundle.decisions import _SIGNED, _decision, decisions_path
 from release.keys.signing import (
     SignedRecord,
     load_private_key,
@@ -53,6 +54,7 @@ from release.keys.signing import (
     private_key_id,
     sign_record,
 )
+from release.privacy.decision_anchors import anchor_line
 
 DECISIONS: tuple[str, ...] = ("redact", "keep")
 
@@ -64,21 +66,18 @@ def _bundle(dataset: str, year: int, out_dir: Path, needs: str, what: str, gener
     return bundle
 
 
-def _find_entry(log_path: Path, log_id: str) -> dict[str, object]:
+def _find_entry(log_path: Path, log_id: str) -> dict[str, Any]:
+    """The redaction-log entry ``log_id`` names, as JSON: its values are checked where they are used."""
     wanted = log_id.strip().lower()
     by_seq = wanted.isdigit() and len(wanted) < 8  # longer ids are hash prefixes
     if not by_seq and len(wanted) < 8:
         raise ConfigError("a log id is an entry's seq or at least 8 characters of its hash",
                           file=str(log_path), rule="decision")
+    def not_json(number: int) -> NoReturn:
+        raise ConfigError(f"line {number} of the redaction log is not JSON", file=str(log_path), rule="decision")
+
     matches = []
-    for number, line in enumerate(text_lines(log_path), start=1):
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            raise ConfigError(f"line {number} of the redaction log is not JSON", file=str(log_path),
-                              rule="decision") from None
-        if not isinstance(entry, dict) or entry.get("trailer"):
-            continue
+    for entry in read_entries(text_lines(log_path), not_json=not_json):
         if entry.get("seq") == int(wanted) if by_seq else str(entry.get("hash", "")).startswith(wanted):
             matches.append(entry)
     if len(matches) != 1:
@@ -105,7 +104,7 @@ def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decisio
     where = {"file": str(entry.get("file")), "row_key": str(entry.get("row_key")),
              "column": str(entry.get("column"))}
     try:
-        start, end, seq = int(entry["start"]), int(entry["end"]), int(entry["seq"])  # type: ignore[call-overload]
+        start, end, seq = int(entry["start"]), int(entry["end"]), int(entry["seq"])
     except (KeyError, TypeError, ValueError):
         raise ConfigError("log entry has no usable offsets", rule="decision", file=where["file"],
                           row_key=where["row_key"], column=where["column"]) from None
@@ -166,7 +165,8 @@ def _sign_and_append(bundle: Path, dataset: str, year: int, out_dir: Path, signi
     signed: list[SignedRecord] = []
 
     def sign(ledger_prev: str) -> str:
-        signed.append(sign_record(private, "decision", {name: values[name] for name in _SIGNED if name not in ("kind", "ledger_prev")}
+        signed.append(sign_record(private, "decision",
+                                  {name: values[name] for name in _SIGNED if name not in ("kind", "ledger_prev")}
                                   | {"decision_kind": values["kind"], "ledger_prev": ledger_prev}))
         return signed[-1].to_line()
     path = decisions_path(dataset, year, out_dir)

@@ -11,18 +11,28 @@ bundle is a folder anyone can edit, so nothing about it is trusted from an earli
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
+from typing import Any
 
 from release.bundle import manifest_parts
 from release.bundle import places as bundles
 from release.bundle.jsonl import text_lines, utc_now
-from release.bundle.layout import LOG, MANIFEST, sha256_file
+from release.bundle.layout import APPROVALS, LOG, MANIFEST, sha256_file
 from release.bundle.log import verify_log
+from release.bundle.manifest_recorded import Recorded
 from release.bundle.read import manifest_sha256, read_manifest
-from release.config.trust import SEALS, ApprovalStatus, Trust, approval_keys, approval_status, seal_fields, trust_for, trusted_signer
-from release.bundle.layout import APPROVALS
+from release.config.trust import (
+    SEALS,
+    ApprovalStatus,
+    Trust,
+    approval_keys,
+    approval_status,
+    seal_fields,
+    trust_for,
+    trusted_signer,
+)
 from release.errors import ApprovalError, EnvironmentProblem
 from release.keys.hmac import ReleaseKeys, existing_key, keys_for_manifest
 from release.keys.signing import (
@@ -76,26 +86,31 @@ def _safe_relpath(value: object) -> str | None:
     return str(path)
 
 
-def listed_outputs(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
-    outputs = manifest.get("outputs")
-    listed: dict[str, dict[str, object]] = {}
-    for item in outputs if isinstance(outputs, list) else []:
+def _by_path(items: list[Any]) -> dict[str, dict[str, Any]]:
+    """The listed files by path; an item without a usable path is left out (``verify_outputs`` names it)."""
+    listed: dict[str, dict[str, Any]] = {}
+    for item in items:
         if isinstance(item, dict) and (relpath := _safe_relpath(item.get("path"))):
             listed[relpath] = item
     return listed
 
 
-def bundle_outputs(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
+def listed_outputs(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The public files ``manifest.json`` lists, by path."""
+    return _by_path(Recorded.of(manifest).listed("outputs"))
+
+
+def bundle_outputs(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The files that stay with the bundle, as its private part lists them (``manifest_parts.BUNDLE_FILES``)."""
-    return listed_outputs({"outputs": manifest.get(manifest_parts.BUNDLE_FILES)})
+    return _by_path(Recorded.of(manifest).listed(manifest_parts.BUNDLE_FILES))
 
 
-def verify_outputs(bundle: Path, manifest: dict[str, object]) -> Integrity:
+def verify_outputs(bundle: Path, manifest: Mapping[str, Any]) -> Integrity:
     """The bundle's files against ``manifest`` (the merged one, ``read_manifest``): the public files
     ``manifest.json`` lists and the files its private part lists, which must be there."""
-    entries = [item for key in ("outputs", manifest_parts.BUNDLE_FILES)
-               for item in (manifest.get(key) if isinstance(manifest.get(key), list) else [])]  # type: ignore[union-attr]
-    listed = {**listed_outputs(manifest), **bundle_outputs(manifest)}
+    recorded = Recorded.of(manifest)
+    entries = [*recorded.listed("outputs"), *recorded.listed(manifest_parts.BUNDLE_FILES)]
+    listed = {**listed_outputs(recorded), **bundle_outputs(recorded)}
     malformed = [str(i) for i, item in enumerate(entries)
                  if not isinstance(item, dict) or _safe_relpath(item.get("path")) is None
                  or not isinstance(item.get("sha256"), str)]
@@ -113,13 +128,9 @@ def verify_outputs(bundle: Path, manifest: dict[str, object]) -> Integrity:
     return Integrity(len(listed), tuple(changed), tuple(missing), tuple(unlisted), tuple(malformed))
 
 
-def blocking_count(manifest: dict[str, object]) -> int:
-    checks = manifest.get("checks")
-    recorded = checks.get("blocking_findings", 0) if isinstance(checks, dict) else 0
-    findings = manifest.get("findings")
-    listed = sum(1 for f in findings if isinstance(f, dict) and f.get("severity") == "blocking") \
-        if isinstance(findings, list) else 0
-    return max(int(recorded) if isinstance(recorded, int) else 1, listed)
+def blocking_count(manifest: Mapping[str, Any]) -> int:
+    """The blocking findings the manifest records (``Recorded.blocking``: an edited count never reads as clear)."""
+    return Recorded.of(manifest).blocking
 
 
 def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> ApprovalStatus:
@@ -128,7 +139,7 @@ def approvals_of(bundle: Path, dataset: str, year: int, trust: Trust) -> Approva
                            trust=trust, private_sha256=manifest_parts.private_sha256(bundle), sealed=True)
 
 
-def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
+def require_intact(bundle: Path, manifest: Mapping[str, Any]) -> None:
     integrity = verify_outputs(bundle, manifest)
     if not integrity.ok:
         problems = integrity.problems()
@@ -141,14 +152,14 @@ def require_intact(bundle: Path, manifest: dict[str, object]) -> None:
     if check.chain_problems:
         raise ApprovalError(f"the redaction log does not verify: {check.chain_problems[0]}",
                             file=str(log), rule="log-chain")
-    if check.mac_problems or manifest.get("hmac_key_id") != keys.key_id:
+    if check.mac_problems or Recorded.of(manifest).hmac_key_id != keys.key_id:
         first = check.mac_problems[0] if check.mac_problems else "the HMAC key's id differs from the manifest's"
         raise ApprovalError(f"the redaction log's trailer MAC does not verify under the release's key ({first}): "
                             "entries may have been removed and the log re-chained, or the key is not this "
                             "release's", file=str(log), rule="log-trailer-mac")
 
 
-def _release_keys(manifest: dict[str, object]) -> ReleaseKeys:
+def _release_keys(manifest: Mapping[str, Any]) -> ReleaseKeys:
     """The bundle's derived keys: the trailer MAC is the only proof that no entry was removed
     and the log re-chained, so approve and publish need the release's HMAC key."""
     master = existing_key()
@@ -179,7 +190,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     bundle = bundle_dir(dataset, year, out_dir, version, generation)
     _require_reviewed(bundle, reviewed_manifest, reviewed_private)
     manifest = read_manifest(bundle)
-    if manifest.get("dataset") != dataset or manifest.get("year") != year:
+    if not manifest.is_for(dataset, year):
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST),
                             rule="manifest")
     blocking = blocking_count(manifest)
@@ -235,7 +246,7 @@ def _require_reviewed(bundle: Path, reviewed_manifest: str | None, reviewed_priv
     return digest
 
 
-def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path | None,
+def require_on_ledger(bundle: Path, manifest: Mapping[str, Any], rules_dir: Path | None,
                       requested: Path | None = None) -> Ledger | None:
     """The authoritative ledger (with its witness) of a release with noisy tables, refused unless its
     charges are on it (``ledger_audit.release_on_ledger``, the audit's check): noise drawn on another
@@ -258,8 +269,8 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     from release.privacy import spend_evidence, spend_policy
 
     rules = rules_dir or default_dir("redaction_rules")[0]
-    tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(
-        str(manifest.get("dataset")), rules, manifest))
+    dataset = Recorded.of(manifest).dataset_name
+    tables = spend_evidence.noisy_tables(bundle / PUBLIC, spend_evidence.declared_noisy(dataset, rules, manifest))
     if not spend_evidence.spends(manifest, tables):
         require_trusted(bundle, manifest, rules)
         return None
@@ -275,7 +286,7 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
         raise ApprovalError(f"the release's privacy charges are not on the authoritative ledger ({len(problems)} "
                             f"problem(s)); first: {problems[0]}", file=str(ledger.path), rule="ledger",
                             details=[{"problem": p} for p in problems])
-    problems = spend_policy.release_problems(str(manifest.get("dataset")), rules, manifest, bundle / PUBLIC,
+    problems = spend_policy.release_problems(dataset, rules, manifest, bundle / PUBLIC,
                                              load_privacy_policy(rules), ledger.entries())
     if problems:  # attack 4u-unit: charged and witnessed, but not as the organisation's policy says
         raise ApprovalError(f"the release's privacy spends differ from the trusted policy ({len(problems)} "
@@ -290,7 +301,7 @@ def require_on_ledger(bundle: Path, manifest: dict[str, object], rules_dir: Path
     return ledger
 
 
-def require_trusted(bundle: Path, manifest: dict[str, object], rules: Path) -> None:
+def require_trusted(bundle: Path, manifest: Mapping[str, Any], rules: Path) -> None:
     """The release as the trusted rules declare it, whether or not it spends: its generation, its tables,
     its measurements, its statement and its coarsening (``release.governance.trusted_release``, round 22)."""
     from release.governance.trusted_release import release_problems

@@ -46,11 +46,12 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from release.bundle.jsonl import same_json
+from release.bundle.manifest_recorded import Recorded
 
 if TYPE_CHECKING:
     from release.config.tables import TableSpec
@@ -178,8 +179,8 @@ def _header_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
 
 def table_labels(spec: TableSpec, year: int) -> list[list[str]]:
     """The label columns of each row of a table, as the build writes them (``tables.labels``)."""
-    from release.stages.cells import safe_frame
     from release.build.tables import labels
+    from release.stages.cells import safe_frame
 
     frame = safe_frame(labels(spec, year))[0]
     return [["" if pd.isna(v) else str(v) for v in row] for row in frame.itertuples(index=False)]
@@ -213,7 +214,7 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
             problems.append(f"{where}: {len(rows)} row(s), but the trusted codebooks give {len(want)} (rule "
                             "table-labels)")
             continue
-        moved = sum(1 for row, labels in zip(rows, want) if row[:len(dimensions)] != labels)
+        moved = sum(1 for row, labels in zip(rows, want, strict=True) if row[:len(dimensions)] != labels)
         if moved:
             problems.append(f"{where}: {moved} of {len(rows)} row(s) do not carry the trusted codebooks' labels in "
                             "the build's order (edited, swapped or reordered), rule table-labels")
@@ -235,14 +236,14 @@ def _public_frames(trusted: Trusted, public: Path) -> dict[str, pd.DataFrame]:
 
 
 def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
-    from release.privacy import recount
     from release.governance.trusted_release import TABLES
+    from release.privacy import recount
 
     summaries = [s for s in (trusted.tables.tables if trusted.tables else ()) if s.mechanism == "summary"
                  and (public / TABLES / f"{s.name}.csv").is_file()]
-    if not summaries:
+    if not summaries or trusted.tables is None:  # summaries come from trusted.tables: it is set when there are any
         return []
-    files, model = _public_frames(trusted, public), trusted.tables.frames  # type: ignore[union-attr]
+    files, model = _public_frames(trusted, public), trusted.tables.frames
     problems: list[str] = []
     for spec in summaries:
         where = f"public file {TABLES}/{spec.name}.csv"
@@ -253,12 +254,13 @@ def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
             continue
         header, rows = read
         want = [str(int(v)) for v in values]
-        cells = [[dict(zip(header, row)).get(k) for k in ("value", "lower", "upper")] for row in rows]
+        # strict=False: a ragged row keeps the cells it has (one it lacks is None, which differs from any count)
+        cells = [[dict(zip(header, row, strict=False)).get(k) for k in ("value", "lower", "upper")] for row in rows]
         if len(rows) != len(want):
             problems.append(f"{where}: {len(rows)} row(s), but its recount from the public record-level files "
                             f"gives {len(want)} (rule summary-recount)")
             continue
-        differ = sum(1 for got, v in zip(cells, want) if got != [v, v, v])
+        differ = sum(1 for got, v in zip(cells, want, strict=True) if got != [v, v, v])
         if differ:
             problems.append(f"{where}: {differ} cell(s) are not the recount of the public record-level files, "
                             "which a summary is (rule summary-recount)")
@@ -267,11 +269,10 @@ def _summary_problems(trusted: Trusted, public: Path) -> list[str]:
 
 def _statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
                         rows: Mapping[str, int]) -> list[str]:
-    from release.privacy import statement as privacy_statement
     from release.model import manifest_privacy
+    from release.privacy import statement as privacy_statement
 
-    recorded = manifest.get("record_risk")
-    risk = [r for r in recorded if isinstance(r, dict)] if isinstance(recorded, list) else []
+    risk = Recorded.of(manifest).record_risk
     units = {u: s.model_dump(mode="json") for u, s in trusted.privacy.units.items()}
     try:
         written = privacy_statement.files(trusted.dataset, trusted.year, manifest_privacy(manifest), risk, units)
@@ -310,12 +311,12 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
     present, by path: they follow from the trusted policy and each file's header alone (a derived
     file's from its dataset's module, ``datasets.derived_public_file``: round 25, D-desc)."""
     from release import datasets
-    from release.bundle import record_parts
-    from release.build.assemble import record_file, table_file
     from release.audit.checks import expected_columns
-    from release.stages.publish import Bundle, datapackage_descriptor
+    from release.build.assemble import record_file, table_file
+    from release.bundle import record_parts
     from release.config.tables import VALUE_COLUMNS
     from release.governance.trusted_release import TABLES
+    from release.stages.publish import Bundle, datapackage_descriptor
 
     columns = expected_columns(trusted.policy, trusted.year)
     # a record file's resource follows from the policy and its count of rows (one path or its parts, and Parquet)
@@ -334,17 +335,20 @@ def _resources(trusted: Trusted, manifest: Mapping[str, Any], public: Path,
             if (public / relpath.removeprefix("public/")).is_file() else None
         files += [derived] if derived is not None and derived.relpath == relpath else []
     package = datapackage_descriptor(Bundle(tuple(files), (), {}, manifest, "", ""))
-    return {resource_key(r): r for r in package["resources"]}  # type: ignore[union-attr]
+    built = cast("list[dict[str, Any]]", package["resources"])  # as ``datapackage_descriptor`` builds them
+    return {key: r for r in built if (key := resource_key(r)) is not None}  # each has its path: none is left out
 
 
 def resource_key(resource: object) -> str | None:
     """A resource's files as one key: its path, or a multipart resource's paths in order (None: neither)."""
     from release.bundle.layout import resource_paths
 
-    path = resource.get("path") if isinstance(resource, dict) else None
+    if not isinstance(resource, dict):
+        return None
+    path = resource.get("path")
     if not (isinstance(path, str) or (isinstance(path, list) and path and all(isinstance(p, str) for p in path))):
         return None
-    return "\n".join(resource_paths(resource))  # type: ignore[arg-type]
+    return "\n".join(resource_paths(resource))
 
 
 def _resource_files(resources: Mapping[str, Any]) -> list[str]:
@@ -399,7 +403,7 @@ def _package_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     return problems
 
 
-def in_order(given: list, order: list) -> bool:
+def in_order(given: list[str], order: list[str]) -> bool:
     """Whether ``given`` lists its items in the order ``order`` does (only items of ``order``, each once)."""
     place = {item: number for number, item in enumerate(order)}
     return all(item in place for item in given) and len(set(given)) == len(given) and \
@@ -411,8 +415,8 @@ def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[st
     data package's resources, ``datapackage.json``, then the other public files (the files that stay with
     the bundle are listed in its private part: round 31, C1); and its rules and suites files by path. A
     list the build orders one way carries nothing in its order (round 29)."""
-    outputs = manifest.get("outputs")
-    given = [str(o.get("path")) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+    recorded = Recorded.of(manifest)
+    given = [str(o.get("path")) for o in recorded.listed("outputs") if isinstance(o, dict)]
     csvs = [f"public/{path}" for path in resources if f"public/{path}" in given]
     package = [p for p in ("public/datapackage.json",) if p in given]
     public = sorted(p for p in given if p.startswith("public/") and p not in csvs and p not in package)
@@ -422,9 +426,8 @@ def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[st
         if len(set(given)) != len(given) else []
     problems += ["manifest.json outputs: not in the order the build lists them (rule manifest-text)"] \
         if sorted(expected) == sorted(given) and expected != given else []
-    for section in ("rules", "expectations"):
-        files = manifest.get(section, {}).get("files") if isinstance(manifest.get(section), dict) else None
-        paths = [str(f.get("path")) for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    for section, files in (("rules", recorded.rule_files), ("expectations", recorded.expectation_files)):
+        paths = [str(f.get("path")) for f in files]
         if paths != sorted(paths):
             problems.append(f"manifest.json {section}.files: not in the order the build lists them (rule manifest-text)")
     return problems
@@ -433,9 +436,8 @@ def _outputs_order(manifest: Mapping[str, Any], resources: list[str]) -> list[st
 def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     """The manifest's ``privacy.tables`` in the trusted tables policy's order (round 30: reordered, with the
     statement regenerated in that order, the choice among 5! orders passed)."""
-    privacy = manifest.get("privacy")
-    listed = privacy.get("tables") if isinstance(privacy, dict) else None
-    names = [str(t.get("table")) for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
+    recorded = Recorded.of(manifest)
+    privacy, names = recorded.privacy, [str(t.get("table")) for t in recorded.table_claims]
     specs = trusted.tables.tables if trusted.tables else ()
     # the build states its summary and noisy tables in the policy's order, then its exact tables (``release.build.tables``)
     order = [s.name for s in specs if s.mechanism == "summary" or s.is_noisy] + \
@@ -454,7 +456,7 @@ def _declared_order(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
     # table's data years in turn; in any other order their arrangement carried log2(n!) bits
     place = {name: number for number, name in enumerate(order)}
     for key in ("measurements", "spends"):
-        items = privacy.get(key) if isinstance(privacy, dict) else None
+        items = privacy.get(key) if privacy is not None else None
         keys = [(place.get(str(i.get("table")), len(order)), i.get("data_year") if type(i.get("data_year")) is int else 0)
                 for i in items if isinstance(i, dict)] if isinstance(items, list) else []
         if keys != sorted(keys):

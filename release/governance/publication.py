@@ -18,16 +18,27 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from release.bundle.layout import APPROVALS, MANIFEST, METADATA, SUMS, sha256_file, staging_dir, sums_order, swap_into_place
+from release.bundle.manifest_recorded import Recorded
 from release.bundle.places import check_dataset, record_publication
-from release.errors import ApprovalError
-from release.governance.gate import PUBLIC, blocking_count, bundle_dir, listed_outputs, require_approvals, require_intact, require_on_ledger
 from release.bundle.read import manifest_sha256, read_manifest
-from release.privacy.ledger import Ledger
-from release.bundle.layout import MANIFEST, METADATA, SUMS, sha256_file, staging_dir, sums_order, swap_into_place
 from release.config.trust import trust_for
-from release.bundle.layout import APPROVALS
+from release.errors import ApprovalError
+from release.governance.gate import (
+    PUBLIC,
+    blocking_count,
+    bundle_dir,
+    listed_outputs,
+    require_approvals,
+    require_intact,
+    require_on_ledger,
+)
+from release.privacy.ledger import Ledger
+
 
 def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a.is_relative_to(b) or b.is_relative_to(a)
@@ -100,7 +111,7 @@ def _write_metadata(bundle: Path, staging: Path, digest: str, copied: list[str])
                                 encoding="utf-8", newline="\n")
 
 
-def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None, rules_dir: Path | None,
+def _spent_run(manifest: Mapping[str, Any], bundle: Path, explicit: Path | None, rules_dir: Path | None,
                to_dir: Path, digest: str) -> tuple[Ledger, str] | None:
     """The authoritative ledger holding this release's measurements, bound to this very manifest
     (``gate.require_on_ledger``, as for approve); None for a release without noisy tables. The
@@ -124,8 +135,8 @@ def _spent_run(manifest: dict[str, object], bundle: Path, explicit: Path | None,
             raise ApprovalError(f"the release {label} already published at the destination spent from another "
                                 f"privacy ledger than this one: {problems[0]}", file=str(to_dir), rule="ledger",
                                 details=[{"problem": p} for p in problems])
-    privacy = manifest.get("privacy")
-    return ledger, str(privacy.get("run_id", "") if isinstance(privacy, dict) else "")
+    section = Recorded.of(manifest).privacy
+    return ledger, str(section.get("run_id", "") if section is not None else "")
 
 
 def published_spends(to_dir: Path) -> list[tuple[str, dict[str, object], str]]:
@@ -157,7 +168,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     bundle = bundle_dir(check_dataset(dataset), year, out_dir, version, generation)
     check_destination(to_dir, out_dir, bundle)
     manifest = read_manifest(bundle)
-    if manifest.get("dataset") != dataset or manifest.get("year") != year:
+    if not manifest.is_for(dataset, year):
         raise ApprovalError("manifest is for another dataset or year", file=str(bundle / MANIFEST), rule="manifest")
     require_intact(bundle, manifest)
     if blocking_count(manifest):  # an approval can be signed outside ``approve``: check again
@@ -186,6 +197,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
             "signers": [s.to_dict() for s in status.signed], "ledger_run": spent[1] if spent else None}
 
 
-def _version(manifest: dict[str, object]) -> int:
-    value = manifest.get("version", 1)
-    return value if isinstance(value, int) else 1
+def _version(manifest: Recorded) -> int:
+    """The version published (1: a first version written before versions were). The trusted checks have held
+    the manifest to the model (``gate.require_on_ledger``), so it is read typed."""
+    return manifest.checked().version or 1

@@ -38,6 +38,11 @@ form is still held.
 manifest). Also free in the private part, which never leaves the bundle: the findings' messages and row
 keys and the reviewers' decisions (notes included), which only the raw export could regenerate. Messages
 name the key path and rule, never the value.
+
+With ``release.bundle.manifest`` this module is the manifest's contract (issue #14): it is the one reader
+outside that module that reads the manifest as the raw JSON object, key by key, because it compares what
+is written (its keys, types and forms included) with what the build writes, whatever an edited file holds.
+Every other reader reads a ``Recorded`` (``release.bundle.read.read_manifest``).
 """
 
 from __future__ import annotations
@@ -99,7 +104,8 @@ def manifest_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     notes = manifest.get("dataset_notes")
     problems += [f"manifest.json dataset_notes[{n}]: not a note the {trusted.dataset} build writes (only numbers "
                  "in its slots), rule dataset-notes"
-                 for n in datasets.note_problems(trusted.dataset, trusted.policy, trusted.year, notes if isinstance(notes, list) else [])]
+                 for n in datasets.note_problems(trusted.dataset, trusted.policy, trusted.year,
+                                                 notes if isinstance(notes, list) else [])]
     return problems + _publication_problems(trusted, manifest, public) + _text_problems(trusted, manifest, public)
 
 
@@ -137,9 +143,9 @@ def recounted_notes(trusted: Trusted, public: Path) -> list[str]:
     with the rows of juvenile reports under a pseudonymous key and the cells a leading ' makes text
     recounted from the files."""
     from release.build.assemble import publication_notes
-    from release.stages.cells import neutralized
-    from release.stages import juvenile
     from release.governance.trusted_release import published_file
+    from release.stages import juvenile
+    from release.stages.cells import neutralized
 
     # every CSV, a record file's parts included (they hold each of its rows once)
     made_text = sum(neutralized(row) for path in sorted(public.rglob("*.csv")) for row in _csv_cells(path))
@@ -198,7 +204,7 @@ def _text_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) 
         problems.append("manifest.json components: names a component the build does not record (rule manifest-text)")
     privacy, units = manifest.get("privacy"), set(trusted.privacy.units)
     tier = privacy.get("witness_tier") if isinstance(privacy, dict) else None
-    if tier is not None and tier != _tier(privacy):
+    if tier is not None and isinstance(privacy, dict) and tier != _tier(privacy):  # privacy is a dict whenever tier is set
         # round 30: a bit of the analyst's, and "folder" skipped a published copy's draw statement checks
         problems.append("manifest.json privacy.witness_tier: not the tier of the witness that holds the release's "
                         "ledger head (a service's receipt, or a folder's none) or, in a published copy, that made its "
@@ -230,7 +236,6 @@ def _regenerated_problems(trusted: Trusted, manifest: Mapping[str, Any], public:
     import pandas as pd
 
     from release import datasets
-
     from release.datasets import generations
     from release.keys.hmac import DERIVATION, DERIVATION_VERSION, purpose_labels
 
@@ -270,8 +275,8 @@ def _rules_problems(trusted: Trusted, public_part: Mapping[str, Any]) -> list[st
     files are in the private part (round 30, C1: a hash, a path or a difference of any value passed, and
     the portal published it). Approve and publish hold the same hashes in the merged manifest
     (``trust.trust_for``); a count of signers other than 0 or the list's is refused here."""
-    from release.bundle.manifest_parts import public_rules
     from release.bundle.layout import sha256_file
+    from release.bundle.manifest_parts import public_rules
     from release.config.trust import load_signers
 
     rules = public_part.get("rules")

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from release.bundle.jsonl import same_json  # type-strict: 1 is not 1.0, True is not 1
-from release.model import manifest_privacy
 from release.governance.trusted_release import Trusted
+from release.model import manifest_privacy
 
 RULE = "rule privacy-leaves"
 _SAME = ("table", "data_year", "privacy_unit", "mechanism", "reused")
@@ -66,7 +66,8 @@ def leaf_problems(trusted: Trusted, manifest: Mapping[str, Any]) -> list[str]:
                      for k in differ]
     if len(spends) != len(measurements):
         problems.append(f"{where}.spends: not one spend for each measurement, as the build writes them ({RULE})")
-    for number, (spend, measurement) in enumerate(zip(spends, measurements), start=1):
+    # strict=False: a count that differs is reported above; the spends and measurements that pair up are still compared
+    for number, (spend, measurement) in enumerate(zip(spends, measurements, strict=False), start=1):
         at = f"{where}.spends[{number}]"
         spec = specs.get(str(spend.get("table")))
         differ = [k for k in _SAME if not same_json(spend.get(k), measurement.get(k))]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,7 @@ def file_name(trusted: Trusted, name: str) -> str:
 
 def _derived_bands(file_policy: FilePolicy, column: str) -> list[str]:
     """The ``age_band`` columns the portal form moves ``column``'s bands to."""
-    return [c for c, rule in file_policy.columns.items() if rule.type == "age_band" and getattr(rule, "of") == column]
+    return [c for c, rule in file_policy.columns.items() if rule.type == "age_band" and rule.of == column]
 
 
 def _carriers(file_policy: FilePolicy, column: str, frame: pd.DataFrame) -> list[str]:
@@ -205,7 +206,7 @@ def _report_problems(trusted: Trusted, public: Path, reports: set[object]) -> li
                                 "withheld (rule juvenile.withhold)")
         date = file_policy.date_column
         stated = [c for c, r in file_policy.columns.items()
-                  if r.type == "date_precision" and getattr(r, "of") == date and c in rows.columns]
+                  if r.type == "date_precision" and r.of == date and c in rows.columns]
         dates = rows[date] if date in rows.columns else pd.Series(None, index=rows.index, dtype=object)
         says = rows[stated[0]] if stated else pd.Series(None, index=rows.index, dtype=object)
         finer = sum(1 for value, precision in zip(dates, says, strict=True)
@@ -234,8 +235,8 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
     column holds only the pseudonym's form or a blank; each closed or typed column only what its rule
     publishes (``release.governance.trusted_vocabulary``)."""
     from release.config.portal import sequence_numbers
-    from release.stages.pseudonyms import pseudonym_columns
     from release.governance.trusted_vocabulary import vocabulary_problems
+    from release.stages.pseudonyms import pseudonym_columns
 
     problems: list[str] = []
     for name, file_policy in sorted(trusted.policy.files.items()):
@@ -244,9 +245,9 @@ def column_rule_problems(trusted: Trusted, public: Path) -> list[str]:
             continue
         where = f"public file {file_name(trusted, name)}"
         for column, rule in file_policy.columns.items():
-            of = getattr(rule, "of", None)
             if rule.type != "sequence" or column not in frame.columns:
                 continue
+            of = rule.of
             if of not in frame.columns:
                 problems.append(f"{where}, column {column}: its report column {of} is missing, so the numbering "
                                 "cannot be checked (rule sequence)")
@@ -292,7 +293,7 @@ def order_problems(trusted: Trusted, public: Path) -> list[str]:
             if index == 0 or key != keys[index - 1]:
                 runs.append((dates[index], key))
         split = len(runs) - len({key for _, key in runs})
-        unordered = sum(1 for before, after in zip(runs, runs[1:]) if not before < after)
+        unordered = sum(1 for before, after in pairwise(runs) if not before < after)
         where = f"public file {file_name(trusted, name)}"
         if split:
             problems.append(f"{where}, column {link}: {split} report(s) have rows apart from each other; the build "

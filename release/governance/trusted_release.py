@@ -47,10 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy
-from release.errors import ReleaseError
 from release.config.privacy import PrivacyPolicy
 from release.config.tables import TableSpec, TablesPolicy
+from release.errors import ReleaseError
 
 TABLES = "tables"
 STATEMENT = "privacy.json"
@@ -87,9 +88,9 @@ def trusted_for(dataset: str, rules_dir: Path, manifest: Mapping[str, Any]) -> T
     from release.config.tables import load_tables_policy
     from release.config.trust import bundle_policy, bundle_policy_name
 
-    year = manifest.get("year")
+    year = Recorded.of(manifest).year
     policy, found = bundle_policy(dataset, rules_dir, manifest)
-    if policy is None or not isinstance(year, int):
+    if policy is None or year is None:
         return found[0] if found else "the manifest names no year"
     try:
         tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
@@ -104,12 +105,12 @@ def release_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
     name, ``2021`` or ``2019-rms``) departs from the trusted rules: empty when it holds to them."""
     from release.governance.trusted_statement import measurement_problems, statement_problems
 
-    dataset = str(manifest.get("dataset"))
+    dataset = Recorded.of(manifest).dataset_name
     trusted = trusted_for(dataset, rules_dir, manifest)
     if isinstance(trusted, str):
         return [f"the release cannot be held to the trusted policy: {trusted}"]
-    from release.governance.public_content import content_problems
     from release.audit.table_replay import published_draw_problems
+    from release.governance.public_content import content_problems
     from release.governance.trusted_privacy import leaf_problems
     from release.governance.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
 
@@ -140,9 +141,10 @@ def _version_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Pat
     from release.bundle import places as bundles
     from release.bundle.layout import MANIFEST, sha256_file
 
-    version, supersedes = manifest.get("version", 1), manifest.get("supersedes")
+    recorded = Recorded.of(manifest)
+    version, supersedes = recorded.version, recorded.value("supersedes")  # compared as written
     parsed = bundles.parse_folder(folder)
-    if not isinstance(version, int) or version < 1 or (parsed is not None and parsed[1] != version):
+    if version is None or version < 1 or (parsed is not None and parsed[1] != version):
         return [f"folder {folder}: not the folder of the manifest's version (rule supersedes)"]
     if version == 1:
         return [] if supersedes is None else ["manifest.json supersedes: a first version supersedes nothing "
@@ -220,8 +222,8 @@ def _table_problems(trusted: Trusted, public: Path) -> list[str]:
 def published_file(trusted: Trusted, public: Path, name: str) -> tuple[Path, Any] | None:
     """(path, frame) of the record-level file ``name`` (the trusted policy's file name) as published
     under ``public``; None when it is not published or not readable (the integrity checks report that)."""
-    from release.errors import InputError
     from release.bundle.read import read_public_record
+    from release.errors import InputError
 
     file_policy = trusted.policy.files.get(name)
     if file_policy is None:

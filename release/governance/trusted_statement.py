@@ -40,15 +40,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from release.errors import ReleaseError
 from release.bundle.jsonl import same_json as _same
-from release.model import manifest_privacy
 from release.config.privacy import POLICY_FILE
+from release.errors import ReleaseError
+from release.model import manifest_privacy
 
 if TYPE_CHECKING:
-    from release.stages.noise import Sensitivity
     from release.config.tables import TableSpec
     from release.governance.trusted_release import Trusted
+    from release.stages.noise import Sensitivity
 
 TOLERANCE = 1e-9  # a replayed privacy loss against its budget (floating point of the accountant)
 
@@ -56,9 +56,9 @@ TOLERANCE = 1e-9  # a replayed privacy loss against its budget (floating point o
 def trusted_bounds(dataset: str, spec: TableSpec, data_year: int) -> tuple[str, Sensitivity, int]:
     """(the block's spec hash, the sensitivity its noise must be calibrated to, the length of its
     measured vector: one count per cell and per margin cell) under the trusted declaration."""
+    from release.build.tables_noisy import measured_block, spec_sha256
     from release.stages import noise
     from release.stages.tabulate import kept_axes
-    from release.build.tables_noisy import measured_block, spec_sha256
 
     block = measured_block(spec)
     shape = tuple(len(d.codebook(data_year)) for d in block.dimensions)
@@ -110,7 +110,9 @@ def measurement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: 
         if record.get("spec_sha256") != digest:
             problems.append(f"{where}: was drawn for another declaration than {spec.name} of {trusted.where} (rule "
                             "spec_sha256: a field differs, such as units_may_merge, margins, dimensions or bounds)")
-        budget = float(spec.rho if spec.mechanism == "discrete_gaussian" else spec.epsilon)  # type: ignore[arg-type]
+        declared = spec.rho if spec.mechanism == "discrete_gaussian" else spec.epsilon
+        assert declared is not None  # a noisy table declares its mechanism's parameter (``TableSpec`` validates it)
+        budget = float(declared)
         try:
             loss = _replayed(record, spec, d_in)
         except ReleaseError:
@@ -151,8 +153,8 @@ def _noisy_entry(trusted: Trusted, spec: TableSpec, manifest: Mapping[str, Any])
     import numpy as np
     import pandas as pd
 
-    from release.build import tables_text
     from release.audit.table_replay import measurements_of
+    from release.build import tables_text
     from release.build.tables_noisy import NoisyTable, measured_block, post_processed
     from release.config.tables import data_years
 
@@ -209,10 +211,10 @@ def _tables_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path
 
 
 def _units_problems(trusted: Trusted, dp: Mapping[str, Any]) -> list[str]:
-    """delta and what follows from it, and the datasets of each unit, as the trusted privacy.yaml says
+    """Delta and what follows from it, and the datasets of each unit, as the trusted privacy.yaml says
     (the unit's description, cap and rho: ``spend_policy``)."""
-    from release.privacy.ledger import epsilon_from_rho
     from release.governance.trusted_release import STATEMENT
+    from release.privacy.ledger import epsilon_from_rho
 
     where = f"public {STATEMENT}"
     problems = [] if _same(dp.get("delta"), trusted.privacy.delta) else \
@@ -236,8 +238,8 @@ def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) 
     trusted ``record_risk`` checks that apply to the files published under ``public``, each measured on
     those files (``record_risk.published``), every key and number exactly. Round 34 (N1): only the file,
     quasi-identifiers, k and action were compared, so the counts, shares and verdict carried any value."""
-    from release.privacy import record_risk
     from release.governance.trusted_release import STATEMENT, published_file
+    from release.privacy import record_risk
 
     specs = trusted.privacy.record_risk.get(trusted.policy_name, ())
     names = sorted({n for s in specs for n in (s.file, s.parent) if n})
@@ -262,7 +264,7 @@ def risk_problems(trusted: Trusted, statement: Mapping[str, Any], public: Path) 
 
 
 def statement_problems(trusted: Trusted, manifest: Mapping[str, Any], public: Path) -> list[str]:
-    """delta (manifest, privacy.json) and each privacy.json table entry as the trusted policy states it;
+    """Delta (manifest, privacy.json) and each privacy.json table entry as the trusted policy states it;
     its record-level risk checks as the trusted record_risk declares them."""
     import json
 

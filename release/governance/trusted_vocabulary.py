@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from release.config.policy import DatetimeRule, FilePolicy, KeepRule, OfficerRule
+from release.config.policy import ColumnRule, DatetimeRule, FilePolicy, KeepRule, OfficerRule
 
 if TYPE_CHECKING:
     from release.governance.trusted_release import Trusted
@@ -39,17 +39,17 @@ if TYPE_CHECKING:
 HELD = frozenset({"keep", "integer", "zip", "street_name", "age", "datetime"})
 
 
-def _held(rule: object) -> bool:
-    return getattr(rule, "type", None) in HELD or (isinstance(rule, OfficerRule) and rule.pattern is not None)
+def _held(rule: ColumnRule) -> bool:
+    return rule.type in HELD or (isinstance(rule, OfficerRule) and rule.pattern is not None)
 
 
-def _describe(rule: object) -> str:
+def _describe(rule: ColumnRule) -> str:
     if isinstance(rule, KeepRule):
         return f"keep, codebook {', '.join(rule.codebook)}" if rule.codebook else \
             "keep, pattern" if rule.pattern is not None else "keep, domain"
     if isinstance(rule, DatetimeRule):
         return f"datetime, {rule.precision}"
-    return str(getattr(rule, "type"))
+    return str(rule.type)
 
 
 def _unsafe(value: str) -> str:
@@ -59,11 +59,11 @@ def _unsafe(value: str) -> str:
     return value[1:] if is_neutralized(value) else value
 
 
-def _forms(values: list[str], rule: object, trusted: Trusted, file_policy: FilePolicy, column: str
+def _forms(values: list[str], rule: ColumnRule, trusted: Trusted, file_policy: FilePolicy, column: str
            ) -> list[set[object]]:
     """For each published value, the cells the rule writes for it read again (portal form, safe)."""
-    from release.stages.cells import safe_cell
     from release.config.portal import iso_date
+    from release.stages.cells import safe_cell
     from release.stages.generalize import Context, published_form
 
     raw = pd.Series([_unsafe(v) for v in values], dtype=object)
@@ -81,13 +81,13 @@ def _forms(values: list[str], rule: object, trusted: Trusted, file_policy: FileP
     return [{iso_date(form[i], rule.precision)[0] for form in made} for i in range(len(values))]
 
 
-def _extras(trusted: Trusted, name: str, file_policy: FilePolicy, column: str, rule: object
+def _extras(trusted: Trusted, name: str, file_policy: FilePolicy, column: str, rule: ColumnRule
             ) -> tuple[set[str], re.Pattern[str] | None]:
     """What else the build writes in the column, beside the rule's own values and a blank: values,
     and a form."""
+    from release.governance.trusted_records import risk_changes_age
     from release.stages.generalize import WITHHELD_AS_TEXT
     from release.stages.juvenile import PUBLIC_KEY_PATTERN
-    from release.governance.trusted_records import risk_changes_age
 
     juvenile = trusted.policy.juvenile
     values: set[str] = set()
@@ -95,9 +95,9 @@ def _extras(trusted: Trusted, name: str, file_policy: FilePolicy, column: str, r
     if juvenile is not None and juvenile.enabled:
         if column in (file_policy.key_column, file_policy.link_column):
             form = re.compile(PUBLIC_KEY_PATTERN)  # a minor's report published under its pseudonym
-        if getattr(rule, "type") in WITHHELD_AS_TEXT and f"{name}.{column}" in juvenile.withhold:
+        if rule.type in WITHHELD_AS_TEXT and f"{name}.{column}" in juvenile.withhold:
             values.add(juvenile.withheld_text)
-    if getattr(rule, "type") == "age" and risk_changes_age(trusted, column)[0]:
+    if rule.type == "age" and risk_changes_age(trusted, column)[0]:
         values |= {f"{low}-{low + 9}" for low in range(0, 120, 10)}  # ``record_risk._coarser``: by decade
     return values, form
 
@@ -110,8 +110,8 @@ def _only_pseudonyms(trusted: Trusted, file_policy: FilePolicy, column: str) -> 
 
 def vocabulary_problems(trusted: Trusted, public: Path) -> list[str]:
     """Every published value of a closed or typed column is one its trusted rule can publish."""
-    from release.privacy import linkage
     from release.governance.trusted_records import file_name, published
+    from release.privacy import linkage
 
     policy = trusted.policy
     coarsened = linkage.coarsening(trusted.tables)

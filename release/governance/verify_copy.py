@@ -21,18 +21,17 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from release.bundle.jsonl import text_lines
-from release.model import manifest_privacy
 from release.audit.report import AuditCheck, AuditReport, from_problems
-from release.bundle.places import DATASETS
+from release.bundle.jsonl import text_lines
+from release.bundle.layout import APPROVALS, MANIFEST, METADATA, SUMS, sha256_file
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import read_manifest
+from release.config.datasets import DATASETS
+from release.config.trust import approval_status, trust_for
 from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
 from release.governance.gate import PUBLIC, blocking_count, listed_outputs
-from release.bundle.read import read_manifest
-from release.bundle.layout import METADATA, SUMS
+from release.model import manifest_privacy
 from release.privacy.spend_evidence import declared_noisy, noisy_tables, unpaid
-from release.bundle.layout import MANIFEST, sha256_file
-from release.config.trust import approval_status, trust_for
-from release.bundle.layout import APPROVALS
 
 
 def _files(folder: Path, manifest: dict[str, object]) -> AuditCheck:
@@ -79,7 +78,7 @@ def _approvals(folder: Path, manifest: dict[str, object], dataset: str, year: in
     problems = list(status.problems)
     if status.missing():
         problems.append(f"trusted approvals {status.summary()}: the policy's requirement is not met")
-    if manifest.get("status") != "draft" or blocking_count(manifest):
+    if Recorded.of(manifest).status != "draft" or blocking_count(manifest):
         problems.append("the manifest is not of a publishable bundle (status or blocking findings)")
     return from_problems("approvals", problems, {"approvals": status.summary(),
                                                  "signers": [s.to_dict() for s in status.signed],
@@ -110,8 +109,8 @@ def _charges(folder: Path, manifest: dict[str, object], dataset: str, rules_dir:
 
 def _trusted_spends(folder: Path, manifest: dict[str, object], dataset: str, rules_dir: Path | None) -> list[str]:
     """Each spend the copy states (manifest, privacy.json) is the trusted policy's (attack 4u-unit)."""
-    from release.paths import chosen_dir
     from release.config.privacy import load_privacy_policy
+    from release.paths import chosen_dir
     from release.privacy.spend_policy import release_problems
 
     rules = chosen_dir("redaction_rules", rules_dir)[0]
@@ -125,8 +124,8 @@ def _trusted_spends(folder: Path, manifest: dict[str, object], dataset: str, rul
 def _trusted(folder: Path, manifest: dict[str, object], rules_dir: Path | None) -> AuditCheck:
     """The copy as the trusted rules declare it: generation, tables, measurements, statement and
     coarsening (``release.governance.trusted_release``, round 22)."""
-    from release.paths import chosen_dir
     from release.governance.trusted_release import release_problems
+    from release.paths import chosen_dir
 
     problems = release_problems(chosen_dir("redaction_rules", rules_dir)[0], manifest, folder, folder.name)
     return from_problems("trusted_policy", problems, {})
@@ -136,8 +135,8 @@ def _witness_checks(manifest: Mapping[str, Any], rules_dir: Path | None) -> list
     """The witness service's draw statement for each measurement under the key the rules pin (offline):
     for the ledger the manifest names, the measurement's record and the charge fields the measurement
     states (``charge_fields``). Nothing in a draw statement depends on other ledger entries."""
-    from release.paths import chosen_dir
     from release.config.privacy import WitnessService, load_privacy_policy
+    from release.paths import chosen_dir
     from release.witness.client import draw_problems
 
     privacy = manifest_privacy(manifest)
@@ -175,8 +174,8 @@ def verify(folder: Path, rules_dir: Path | None = None) -> AuditReport:
     sha256 = sha256_file(folder / MANIFEST) if (folder / MANIFEST).is_file() else ""
     try:
         manifest = read_manifest(folder, AuditFailure)
-        dataset, year = manifest.get("dataset"), manifest.get("year")
-        if not isinstance(dataset, str) or dataset not in DATASETS or not isinstance(year, int):
+        dataset, year = manifest.dataset, manifest.year
+        if dataset is None or dataset not in DATASETS or year is None:
             raise AuditFailure("the manifest names no registered dataset and year", file=str(folder / MANIFEST),
                                rule="manifest")
     except AuditFailure as exc:

@@ -56,6 +56,9 @@ def key_material_bytes(key: bytes) -> int:
 
 @dataclass(frozen=True)
 class MasterKey:
+    """The master key's material and where it came from; ``created`` when this run made it, so the user is told
+    to back it up."""
+
     material: bytes
     origin: str            # "RELEASE_HMAC_KEY" or the key file's path
     created: bool = False  # made by this run: the caller tells the user to back it up
@@ -193,6 +196,9 @@ class TrailerKey:
 
 @dataclass(frozen=True)
 class ReleaseKeys:
+    """The keys one build uses, derived from the master for its dataset and year, and the derivation the
+    manifest records (labels, never a key)."""
+
     tokens: Tokenizer
     trailer: TrailerKey
     key_id: str
@@ -263,11 +269,14 @@ def keys_for_manifest(master: bytes, manifest: Mapping[str, object]) -> ReleaseK
 
     Only the labels this version's scheme allows for the bundle's dataset and year are
     accepted, so an edited manifest cannot make two purposes share a key."""
-    section = manifest.get("hmac")
-    if not isinstance(section, dict):
+    from release.bundle.manifest_recorded import Recorded
+
+    recorded = Recorded.of(manifest)
+    section = recorded.hmac
+    if section is None:
         return legacy_keys(master)
-    dataset, year = str(manifest.get("dataset")), manifest.get("year")
-    if section.get("version") != DERIVATION_VERSION or not isinstance(year, int):
+    dataset, year = recorded.dataset_name, recorded.year
+    if section.get("version") != DERIVATION_VERSION or year is None:
         raise EnvironmentProblem("the manifest names a key derivation this version does not know",
                                  rule="hmac-key")
     linkable = section.get("purposes") == purpose_labels(dataset, year, True)

@@ -193,6 +193,9 @@ RECORD_KEYS = frozenset({"payload", "signature", "public_key", "key_id"})  # a s
 
 @dataclass(frozen=True)
 class SignedRecord:
+    """One signed line (an approval or a reviewer decision): the payload, and all anyone needs to check its
+    signature without a key server."""
+
     payload: dict[str, object]   # kind, record_version and the kind's own fields
     signature: str               # base64 of the Ed25519 signature
     public_key: str              # ed25519:<base64> (format 2) or PEM (format-1 approvals)

@@ -146,6 +146,7 @@ class AddressParts:
     def _before_terminal(self, end: int, limit: int) -> bool:
         """'Lower Saxony', 'Tartu nan': a word directly before a country, code or postcode."""
         separator = SEPARATOR.match(self.text, end, limit)
+        assert separator is not None  # every part of it is optional: it matches wherever end <= limit
         at = separator.end()
         return at < limit and self._terminal(at, limit, fresh=bool(separator.group(1)), words=1) > 0
 

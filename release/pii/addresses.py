@@ -144,7 +144,9 @@ class AddressCompleter(AddressParts):
                 break  # prose follows on the line, or the text ends
             start = limit + 1
             limit = self._line_end(start)
-            content = _LINE_PREFIX.match(self.text, start, limit).end()
+            prefix = _LINE_PREFIX.match(self.text, start, limit)
+            assert prefix is not None  # it matches the empty string
+            content = prefix.end()
             if content >= limit:
                 break  # a blank line ends the block
             reached = self._scan(content, limit, fresh=True)
@@ -165,6 +167,7 @@ class AddressCompleter(AddressParts):
         cursor = position
         while cursor < limit:
             separator = SEPARATOR.match(self.text, cursor, limit)
+            assert separator is not None  # every part of it is optional: it matches wherever cursor < limit
             if separator.group(1):
                 committed = tentative  # a comma closes the segment cleanly
                 fresh, words = True, 0

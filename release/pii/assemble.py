@@ -5,8 +5,8 @@ what does not depend on the record (NER results trimmed to names, the YAML recog
 uncommon capitalised words, and the per-text name and address completers); ``final``
 adds one record's terms, the officer roster, name completion, address-block completion
 and later mentions of every name found, at the caller's threshold (the second scan uses
-a lower one), plus the spans a later check forces (never trimmed, never thresholded). Pure Python: the Presidio results are read only through their
-``entity_type``, ``start``, ``end`` and ``score`` attributes.
+a lower one), plus the spans a later check forces (never trimmed, never thresholded). Pure Python: the
+Presidio results are read only through their ``entity_type``, ``start``, ``end`` and ``score`` attributes.
 """
 
 from __future__ import annotations

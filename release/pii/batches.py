@@ -63,6 +63,8 @@ def unit_bounds(count: int, size: int, processes: int) -> list[tuple[int, int]]:
 
 
 class BatchSettings(Protocol):
+    """What the batching reads of the engine's settings; a Protocol, so this module never imports the engine."""
+
     @property
     def threshold(self) -> float: ...
     @property
@@ -108,7 +110,7 @@ class Batcher:
         keys, jobs, scan_threshold = unit
         prepared = self._prepare(keys)
         out: list[tuple[int, Any]] = []
-        for key, records in zip(keys, jobs):
+        for key, records in zip(keys, jobs, strict=True):
             ready = prepared[key]
             for index, record, forced in records:
                 extra = forced_candidates(ready.views, forced)
@@ -129,7 +131,7 @@ class Batcher:
             if given is not None and len(given) != len(texts):
                 raise ReleaseError(f"{name} needs one entry per text")
         grouped: dict[TextKey, list[_Job]] = {}
-        for index, (text, record) in enumerate(zip(texts, records)):
+        for index, (text, record) in enumerate(zip(texts, records, strict=True)):
             spans = tuple(sorted((int(a), int(b)) for a, b in placeholders[index])) if placeholders else ()
             extra = tuple(forced[index]) if forced else ()
             grouped.setdefault((text, spans), []).append((index, record, extra))

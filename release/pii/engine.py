@@ -9,8 +9,9 @@ once per distinct sentence (``release.pii.sentences``, where the difference from
 tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled). ``release.pii.batches``
 owns the public ``redact_many``/``scan_many`` calls and their batching: the work is split over
 ``n_process`` forked processes (``--jobs``, default the usable cores) for big inputs, or over
-Ray actors with an engine each (``release.pii.workers`` starts either). Every Presidio or spaCy exception is
-translated into ``release.errors`` here, without its message (it may quote the text).
+Ray actors with an engine each (``release.pii.workers`` starts either). What Presidio or spaCy raise for a
+broken install or model (``LIBRARY_ERRORS``) is translated into ``release.errors`` here, without its message
+(it may quote the text); a bug of ours is not, and stops the run as an internal error.
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from release.errors import ConfigError, EnvironmentProblem, ReleaseError
 from release.pii.assemble import Assembler, Prepared
 from release.pii.batches import Batcher, TextKey
-from release.pii.roster import Roster
 from release.pii.lexicon import Lexicon, load_lexicon
-from release.pii.parallel import usable_cores
 from release.pii.model_files import package_fingerprint, package_root
+from release.pii.parallel import usable_cores
 from release.pii.placeholders import Detection, Redacted, Replacement
 from release.pii.recognizers import PatternRule, load_recognizers
+from release.pii.roster import Roster
 from release.pii.rulefiles import rules_digest
 from release.pii.sentences import Entity, EntityCache
 from release.pii.spans import TextViews
@@ -58,6 +59,13 @@ PRESIDIO_LABELS = {
     "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "US_SSN": "SSN",
     "IP_ADDRESS": "ID", "IBAN_CODE": "ID",
 }
+# What spaCy, Presidio and thinc raise for an install or a model that is missing, broken or not the pinned
+# one, and the only exceptions turned into EnvironmentProblem here. Their own error classes are among these:
+# spaCy's ``Errors`` are raised as ValueError, KeyError (a pipe or lookups table the model lacks: E001, E159)
+# or OSError (model files: E050, E053); catalogue's RegistryError, confection's ConfigValidationError, thinc's
+# DataValidationError and pydantic's ValidationError (Presidio's settings) are ValueErrors. Anything else
+# (TypeError, AttributeError, AssertionError, ...) is a bug of ours: it stops the run as an internal error.
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (ImportError, OSError, ValueError, KeyError)
 # The small model's NER has its own embedded tok2vec; the shared "tok2vec" pipe feeds only the
 # tagger and parser. Running NER alone gives identical entities 28% faster (benchmarks/README.md).
 PIPES_KEPT = ("ner",)
@@ -65,6 +73,9 @@ PIPES_KEPT = ("ner",)
 
 @dataclass(frozen=True)
 class EngineSettings:
+    """What an engine is built from: the rules folder, the officer roster and its policy, the score threshold
+    and how the work is split (``--jobs``, batch size)."""
+
     rules_dir: Path
     officers: tuple[str, ...] = ()
     officer_policy: str = "keep"
@@ -90,7 +101,7 @@ def _offline_email_recognizer() -> Any:
     # suffix list; this extractor uses the bundled snapshot and never opens a socket.
     extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
-    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+    class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return extractor(pattern_text.rsplit("@", 1)[-1]).fqdn != ""
 
@@ -151,7 +162,7 @@ class PiiEngine(Batcher):
                 self._load()
             except ReleaseError:
                 raise
-            except Exception as exc:  # spaCy / Presidio / thinc failures while loading
+            except LIBRARY_ERRORS as exc:  # spaCy / Presidio / thinc failures while loading
                 raise EnvironmentProblem(
                     f"cannot load the PII engine ({type(exc).__name__}) from model package at {root}"
                 ) from None
@@ -162,13 +173,17 @@ class PiiEngine(Batcher):
     def _load(self) -> None:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.nlp_engine import NlpEngineProvider, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
-            CreditCardRecognizer, IbanRecognizer, IpRecognizer, PhoneRecognizer,
-            SpacyRecognizer, UsSsnRecognizer,
+            CreditCardRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+            PhoneRecognizer,
+            SpacyRecognizer,
+            UsSsnRecognizer,
         )
 
-        class NoContextEnhancer(ContextAwareEnhancer):  # type: ignore[misc]
+        class NoContextEnhancer(ContextAwareEnhancer):
             """Context is judged by our own whole-word rules; Presidio's lemma pass is skipped."""
 
             def __init__(self) -> None:
@@ -183,7 +198,7 @@ class PiiEngine(Batcher):
             "models": [{"lang_code": LANGUAGE, "model_name": MODEL_PACKAGE}],
             "ner_model_configuration": NER_CONFIGURATION,
         })
-        self.nlp_engine = provider.create_engine()
+        self.nlp_engine = cast(SpacyNlpEngine, provider.create_engine())  # "nlp_engine_name": "spacy"
         nlp = self.nlp_engine.get_nlp(LANGUAGE)
         nlp.select_pipes(enable=list(PIPES_KEPT))
         self.nlp = nlp
@@ -211,7 +226,7 @@ class PiiEngine(Batcher):
 
     # ------------------------------------------------------------------ detection
     def _tag(self, windows: list[str]) -> Iterator[tuple[Entity, ...]]:
-        """spaCy NER (``PIPES_KEPT`` only) over new sentence windows, in batches; labels are
+        """SpaCy NER (``PIPES_KEPT`` only) over new sentence windows, in batches; labels are
         mapped to Presidio's as ``NER_CONFIGURATION`` says and the ignored ones dropped."""
         mapping = NER_CONFIGURATION["model_to_presidio_entity_mapping"]
         for doc in self.nlp.pipe(windows, batch_size=self.settings.batch_size):
@@ -243,7 +258,7 @@ class PiiEngine(Batcher):
                 )
         except ReleaseError:
             raise
-        except Exception as exc:  # anything Presidio or spaCy raises stops here
+        except LIBRARY_ERRORS as exc:  # what Presidio or spaCy raises stops here
             raise EnvironmentProblem(f"PII analysis failed ({type(exc).__name__})") from None
 
     def _prepare(self, keys: Sequence[TextKey]) -> dict[TextKey, Prepared]:
@@ -251,7 +266,7 @@ class PiiEngine(Batcher):
         views = [TextViews.build(text, self.lexicon, spans) for text, spans in unique]
         return {
             key: self.assembler.prepare(view, results)
-            for key, view, results in zip(unique, views, self._analyse([v.restored for v in views]))
+            for key, view, results in zip(unique, views, self._analyse([v.restored for v in views]), strict=True)
         }
 
     def versions(self) -> dict[str, str]:

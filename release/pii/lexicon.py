@@ -26,6 +26,9 @@ from release.pii.skeleton import PhraseMatcher, Skeleton
 
 
 class LexiconFile(BaseModel):
+    """``lexicon.yaml``: what the spaCy vocabulary gets wrong for us (common words it lacks, names it holds as
+    English), acronyms kept upper case, and titles."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     acronyms: list[str] = Field(default_factory=list)
@@ -36,6 +39,9 @@ class LexiconFile(BaseModel):
 
 
 class AllowListFile(BaseModel):
+    """``allow_list.yaml``: public phrases (streets, neighbourhoods, districts, agencies, ...); a detection made
+    only of them is kept."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     street_suffixes: dict[str, list[str]] = Field(default_factory=dict)
@@ -51,6 +57,9 @@ class AllowListFile(BaseModel):
 
 
 class NamesFile(BaseModel):
+    """``names.yaml``: given names, surnames and the pieces of a name (particles, suffixes, surname endings) the
+    name detectors know."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
@@ -65,6 +74,9 @@ class NamesFile(BaseModel):
 
 
 class AddressesFile(BaseModel):
+    """``addresses.yaml``: street types, unit words and countries, for the address patterns and address-block
+    completion."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1

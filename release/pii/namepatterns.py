@@ -31,7 +31,8 @@ from release.pii.spans import Candidate
 _INITIAL_GAP = re.compile(r"\.?[ \t]{1,3}|\.")
 _AFTER_GAP = re.compile(r"[ \t]{1,3}")
 _COMMA_GAP = re.compile(r",[ \t]{0,2}")
-_BORN_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:(?i:d\.?[ ]?o\.?[ ]?b\b|born\b)|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|(?:19|20)\d\d-\d\d-\d\d\b)")
+_BORN_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:(?i:d\.?[ ]?o\.?[ ]?b\b|born\b)"
+                         r"|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|(?:19|20)\d\d-\d\d-\d\d\b)")
 _PERSON_AFTER = re.compile(
     r"[ \t]*(?:\(|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:was|is|has|had|stated|said|told|who|and|were|did|does)\b)")
 _INTERJECTIONS = frozenset({"yes", "no", "okay", "ok", "well", "sir", "maam", "hey", "hi", "hello", "thanks", "please",

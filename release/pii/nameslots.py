@@ -171,7 +171,8 @@ class NameSlots(NamePatterns):
             if k == i + 1 and following.low in SHOP_WORDS:
                 return False
             if following.low in _STREET_WORDS or following.low in _STREET_ABBREVIATIONS \
-                    or following.low in self.lexicon.place_words and (k > i + 1 or following.low not in self.lexicon.word_surnames):
+                    or following.low in self.lexicon.place_words \
+                    and (k > i + 1 or following.low not in self.lexicon.word_surnames):
                 return True  # "Clifford Park" may be a person; "Betty Quarrel Park" is a park
         return False
 

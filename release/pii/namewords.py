@@ -24,6 +24,8 @@ _CASE_SENSITIVE_SUFFIXES = frozenset({"md", "dds", "dmd", "ii", "iii", "iv"})
 
 
 class Token(NamedTuple):
+    """One word of the text: its offsets and its lower-case form."""
+
     start: int
     end: int
     low: str

@@ -38,6 +38,9 @@ _INITIAL_GAP = re.compile(r"\.\s*")  # "J. Smith": an initial joins the name aft
 
 @dataclass(frozen=True)
 class Detection:
+    """A span in the original text's offsets: a merged detection (for the second scan), or one a later check
+    forces on the engine."""
+
     start: int
     end: int
     entity_type: str
@@ -48,6 +51,9 @@ class Detection:
 
 @dataclass(frozen=True)
 class Replacement:
+    """One placeholder written: the span it replaced and where it stands in the output; ``normalized_value``
+    is for the caller's HMAC token only."""
+
     start: int
     end: int
     out_start: int
@@ -62,6 +68,8 @@ class Replacement:
 
 @dataclass(frozen=True)
 class Redacted:
+    """A redacted text and its replacements, in the text's order."""
+
     text: str
     replacements: tuple[Replacement, ...]
 

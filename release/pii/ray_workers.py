@@ -52,10 +52,13 @@ import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release.errors import EnvironmentProblem, ReleaseError
 from release.pii.parallel import Execution
+
+if TYPE_CHECKING:
+    from release.pii.sentences import Entity, WindowKey
 
 INSTALL = "pip install 'release[ray]'"
 RESTARTS = 2  # a worker is restarted, and its unit retried, at most this many times
@@ -161,7 +164,9 @@ class RayWorkers:
             if entry is None:
                 distinct.append({"versions": versions, "workers": 1})
             else:
-                entry["workers"] = int(entry["workers"]) + 1  # type: ignore[call-overload]
+                workers = entry["workers"]
+                assert isinstance(workers, int)  # set just above
+                entry["workers"] = workers + 1
         self._broadcast: tuple[Any, Any] | None = None  # (the build's leak checker, its copy in the object store)
         self._settings = [_guarded(lambda: ray.put(settings))]  # what every unit runs under (Worker.work)
         self._section: dict[str, object] = {
@@ -217,7 +222,7 @@ class RayWorkers:
         while running:
             ready, _ = _guarded(lambda: ray.wait(list(running), num_returns=1))
             index, worker = running.pop(ready[0])
-            identity, result = _guarded(lambda: ray.get(ready[0]))
+            identity, result = _guarded(functools.partial(ray.get, ready[0]))
             self._check(identity)
             feed(worker)
             yield index, identity, result
@@ -227,10 +232,11 @@ class RayWorkers:
         queues = [list(range(parts))[first::len(self._actors)][::-1] for first in range(len(self._actors))]
         return lambda worker: queues[worker].pop() if queues[worker] else None
 
-    def run(self, units: list[Any], alongside: Callable[[], None] | None) -> Iterator[tuple[list, dict]]:
+    def run(self, units: list[Any], alongside: Callable[[], None] | None
+            ) -> Iterator[tuple[list[tuple[int, Any]], dict[WindowKey, tuple[Entity, ...]]]]:
         """Each unit to whichever actor is free (``_spread``); the results handed back in the units' order."""
         waiting = list(range(len(units)))[::-1]
-        finished: dict[int, list] = {}
+        finished: dict[int, list[tuple[int, Any]]] = {}
         following = 0
         for index, _, result in self._spread(lambda worker: waiting.pop() if waiting else None,
                                              lambda actor, index: actor.work.remote(self._settings, units[index]),
@@ -336,7 +342,8 @@ def _local_token() -> Iterator[None]:
     authentication). Given through the environment, which Ray's processes inherit, so Ray neither
     writes one to ``~/.ray`` nor uses a token kept there; Ray reads its mode and token once per
     process, so both are read again here."""
-    from ray._raylet import AuthenticationTokenLoader, Config
+    # ray/_raylet.pyi (Ray 2.60) does not declare these two, which _raylet.so defines
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
 
     with _environment({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}):
         Config.initialize("")
@@ -417,14 +424,14 @@ def _ray_up(execution: Execution) -> Iterator[Any]:
     temp = tempfile.mkdtemp(prefix="release-ray-") if local else None
     with _local_token() if local else contextlib.nullcontext():
         try:
-            if local:
+            if execution.address is None:  # local
                 ray.init(num_cpus=execution.jobs, include_dashboard=False, log_to_driver=False,
                          configure_logging=False, _temp_dir=temp, _node_ip_address="127.0.0.1")
             else:
                 _join(ray, execution.address)
         except EnvironmentProblem:
             raise
-        except Exception as error:  # a port in use, a broken install
+        except Exception as error:  # a port in use, a broken install: Ray's start raises plain Exception too
             _stop(ray, temp)
             raise EnvironmentProblem(f"cannot start or join Ray ({type(error).__name__})"
                                      + ("" if local else " at the address given")) from None
@@ -485,7 +492,7 @@ def node_versions(address: str, rules_dir: Path, timeout: float = 120.0) -> list
         _join(ray, address)
     except EnvironmentProblem:
         raise
-    except Exception as error:
+    except Exception as error:  # only Ray runs here, and its start raises plain Exception too (ray/_private/node.py)
         _stop(ray, None)
         raise EnvironmentProblem(f"cannot join the Ray cluster at the address given ({type(error).__name__})") from None
     try:

@@ -29,11 +29,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from re._constants import (  # type: ignore[import-not-found]
-    ANY, ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, CATEGORY, GROUPREF, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
-    NEGATE, NOT_LITERAL, POSSESSIVE_REPEAT, RANGE, SUBPATTERN,
+from re._constants import (  # type: ignore[import-not-found]  # CPython's regex internals: typeshed has no stubs
+    ANY,
+    ASSERT,
+    ASSERT_NOT,
+    AT,
+    ATOMIC_GROUP,
+    BRANCH,
+    CATEGORY,
+    GROUPREF,
+    IN,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    NEGATE,
+    NOT_LITERAL,
+    POSSESSIVE_REPEAT,
+    RANGE,
+    SUBPATTERN,
 )
-from re._parser import parse as parse_pattern  # type: ignore[import-not-found]
+from re._parser import parse as parse_pattern  # type: ignore[import-not-found]  # (as above)
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -84,6 +99,8 @@ class Examples(BaseModel):
 
 
 class RuleSpec(BaseModel):
+    """A ``pattern`` entry of ``recognizers.yaml``, and the keys every rule type shares."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
@@ -100,6 +117,9 @@ class RuleSpec(BaseModel):
 
 
 class ContextRuleSpec(RuleSpec):
+    """A ``context_pattern`` entry: the pattern counts only with a context word within reach, whole words, the
+    reach stopped at ``context_barrier``."""
+
     context: list[str] = Field(min_length=1)
     context_before: int = Field(default=40, ge=0)
     context_after: int = Field(default=0, ge=0)
@@ -117,6 +137,9 @@ class ContextRuleSpec(RuleSpec):
 
 
 class NameRuleSpec(RuleSpec):
+    """A ``name_pattern`` entry: the ``pii`` group is a name, rejected when made of stop words, titles or public
+    words, and trimmed."""
+
     view: Literal["digits", "normalized", "restored"] = "restored"
     reject_common: Literal["all", "none"] = "none"
     respect_allow_list: bool = True
@@ -285,7 +308,7 @@ class NamePatternRule(PatternRule):
             if not words or all(self.lexicon.is_stop_or_title(w) for w in lowered):
                 continue
             if spec.respect_allow_list and all(
-                views.is_public(s, e) or w in self.lexicon.allow_words for (s, e), w in zip(words, lowered)
+                views.is_public(s, e) or w in self.lexicon.allow_words for (s, e), w in zip(words, lowered, strict=True)
             ):
                 continue
             if spec.reject_common == "all" and all(self.lexicon.is_common(w) for w in lowered):
@@ -302,6 +325,9 @@ RULE_TYPES: dict[str, type[PatternRule]] = {
 
 
 class RecognizersFile(BaseModel):
+    """``recognizers.yaml`` as read: the named ``parts``, and the entries, each validated by the model its
+    ``type`` names."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1

@@ -110,14 +110,14 @@ class Roster:
         text = views.base.text
         other = [self._someone_else(text, start, end, found[start, end]) for start, end in matches]
         named = [not elsewhere and self._named_as_officer(text, start, end)
-                 for (start, end), elsewhere in zip(matches, other)]
+                 for (start, end), elsewhere in zip(matches, other, strict=True)]
         kept = [not elsewhere and (self._full_name(text, start, end) or officer)
-                for (start, end), elsewhere, officer in zip(matches, other, named)]
+                for (start, end), elsewhere, officer in zip(matches, other, named, strict=True)]
         for i in range(1, len(matches)):  # lists and pairs: "Officers Doolan and Finn", "Doolan/Finn"
             gap = text[matches[i - 1][1] : matches[i][0]]
             if named[i - 1] and _LIST_GAP.fullmatch(gap) or _SLASH.fullmatch(gap):
                 named[i - 1] = named[i] = kept[i - 1] = kept[i] = True  # a rank reaches down a list, a full name does not
-        for (start, end), keep in zip(matches, kept):
+        for (start, end), keep in zip(matches, kept, strict=True):
             if keep:
                 mask[start:end] = b"\x01" * (end - start)
                 for partner in self._partners(text, start, end):  # "LEVICHEV/LAI": the partner signs too

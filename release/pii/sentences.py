@@ -25,7 +25,8 @@ Cuts are made only where a sentence clearly ends: after ``.``/``!``/``?`` closin
 of three or more lower-case letters ("Street.", "area.") or one of our placeholders
 ("[PERSON 1].") and before a capital, digit, quote or placeholder, or at a blank line;
 never after "St.", "Ave.", "Mr.", "Det." or an initial. The text given here is the
-case-restored copy, where ALL-CAPS and lower-case narratives have sentence case. This module has no spaCy import; the engine runs the model on the windows.
+case-restored copy, where ALL-CAPS and lower-case narratives have sentence case. This module has no
+spaCy import; the engine runs the model on the windows.
 """
 
 from __future__ import annotations

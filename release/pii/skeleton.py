@@ -43,7 +43,7 @@ class Skeleton:
     end_of: dict[int, int]  # skeleton index just past a piece -> text offset
 
     @classmethod
-    def build(cls, text: str) -> "Skeleton":
+    def build(cls, text: str) -> Skeleton:
         parts: list[str] = []
         start_of: dict[int, int] = {}
         end_of: dict[int, int] = {}

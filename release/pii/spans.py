@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from release.pii.lexicon import Lexicon
 from release.pii.normalize import (
-    PLACEHOLDER, NormalizedText, collapse_spaced_digits, letter_case_mode, letter_o_as_zero, normalize,
+    PLACEHOLDER,
+    NormalizedText,
+    collapse_spaced_digits,
+    letter_case_mode,
+    letter_o_as_zero,
+    normalize,
     restore_case,
 )
 from release.pii.skeleton import Skeleton
@@ -32,6 +37,9 @@ _UNICODE_ONLY_SPACES = re.compile(r"[\x1c-\x1f]")
 
 @dataclass(frozen=True)
 class Candidate:
+    """One detector's span in the folded text's offsets; ``identity`` says which value it stands for, so one
+    value keeps one placeholder number."""
+
     start: int  # offsets in views.base.text
     end: int
     entity_type: str  # placeholder label: PERSON, ADDRESS, PHONE, ...

@@ -59,6 +59,9 @@ class RecordTerms:
 
 @dataclass(frozen=True)
 class TermVariant:
+    """One spelling of a record's value as a narrative may write it; every spelling of one value shares its
+    ``identity``."""
+
     text: str
     entity_type: str
     identity: str

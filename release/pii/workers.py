@@ -86,11 +86,11 @@ def forget_values() -> None:
     skeleton_of.cache_clear()
 
 
-_WARM: dict[str, "PiiEngine"] = {}
+_WARM: dict[str, PiiEngine] = {}
 WARM_KEPT = 2
 
 
-def warm_engine(settings: "EngineSettings") -> "PiiEngine":
+def warm_engine(settings: EngineSettings) -> PiiEngine:
     """An engine for ``settings``, sharing this process's loaded model and rules when it loaded the
     same rule files before (same digest, whichever folder holds them), loading them when not."""
     from release.pii import engine as engine_module

@@ -43,12 +43,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release.errors import EnvironmentProblem
 from release.bundle.jsonl import text_lines
+from release.errors import EnvironmentProblem
 from release.privacy.ledger_entries import Entry
 
 if TYPE_CHECKING:
     from release.config.trust import Trust
+    from release.privacy.ledger import Ledger
 
 KIND = "decision"  # the ledger entry's kind
 RESTORE = "restore the decisions file from its backup"
@@ -99,9 +100,9 @@ def anchor_line(rules_dir: Path, dataset: str, year: int, path: Path, sign: Call
         raise
 
 
-def _ledger(rules_dir: Path):  # noqa: ANN202 - release.privacy.ledger.Ledger (imported late: it loads the witness)
-    from release.keys.hmac import existing_key, ledger_mac
+def _ledger(rules_dir: Path) -> Ledger:  # imported late: the ledger module loads the witness
     from release.config.privacy import open_ledger
+    from release.keys.hmac import existing_key, ledger_mac
 
     key = existing_key()
     if key is None:  # an entry without the release key's MAC fails the ledger audit
@@ -178,8 +179,8 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
     a reviewer later taken off the signers list, or whose role no longer decides, leaves entries this
     then refuses, and the ledger keeps them). Messages name the entry, dataset and year,
     never a value."""
-    from release.bundle.places import DATASETS
     from release.bundle.decisions import decisions_path
+    from release.config.datasets import DATASETS
 
     problems: list[str] = []
     by_year: dict[tuple[object, object], list[Entry]] = {}
@@ -205,9 +206,9 @@ def unbacked(entries: Sequence[Entry], out_dir: Path, rules_dir: Path) -> list[s
 def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
     """The trust of each bundle of ``year`` in ``folder`` (its part and version folders) by the trusted rules;
     None when the year has no bundle the trusted rules judge (one they refuse fails the approvals check)."""
-    from release.errors import ReleaseError
     from release.bundle.read import read_manifest
     from release.config.trust import trust_for
+    from release.errors import ReleaseError
 
     bundles = [p.parent for p in sorted(folder.glob(f"{year}*/manifest.json"))
                if p.parent.name == str(year) or p.parent.name.startswith(f"{year}-")]

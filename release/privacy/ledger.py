@@ -112,6 +112,9 @@ def _signals_held() -> Iterator[None]:
 
 
 class Ledger:
+    """The ledger file: every write transaction checked against the witness first, every draw charged in the
+    transaction that stores it."""
+
     def __init__(self, path: Path, mac: Mac | None = None, witness: WitnessTier | None = None) -> None:
         self.path = Path(path)
         self.mac = mac
@@ -329,7 +332,7 @@ class Ledger:
                                   f"spend rho {spent + charge.rho:.4g} over all releases, above the cap {cap:.4g} "
                                   f"(already spent {spent:.4g})", rule="budget")
             fields = {**charge.__dict__, "measurement_key": key}
-            if self.witness is not None and self.witness.tier == "service" and inputs is not None:
+            if self.witness is not None and witnessing.is_service(self.witness) and inputs is not None:
                 record, statement = self.witness.draw(entries[0].hash, entries[self._held:], fields, inputs(),
                                                       committed)
                 self._held = len(entries)

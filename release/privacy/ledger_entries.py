@@ -21,7 +21,7 @@ canonical = canonical_json  # what the ledger hashes and chains: the one canonic
 
 
 def entry_hash(prev: str, kind: str, body: str) -> str:
-    return hashlib.sha256(f"{prev}\n{kind}\n{body}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev}\n{kind}\n{body}".encode()).hexdigest()
 
 
 def rho_from_epsilon(epsilon: float) -> float:
@@ -43,6 +43,9 @@ def epsilon_from_rho(rho: float, delta: float) -> float:
 
 @dataclass(frozen=True)
 class Entry:
+    """One ledger row as read back; ``raw_body`` is the text that was hashed, so a check never depends on
+    serialising ``body`` again."""
+
     seq: int
     kind: str
     body: dict[str, Any]
@@ -91,6 +94,9 @@ CHARGE_FIELDS = (*Charge.__dataclass_fields__, "measurement_key")
 
 @dataclass(frozen=True)
 class Obtained:
+    """What ``Ledger.obtain`` hands back: the measurement, its hash and the charge that paid for it (now, or
+    before when ``reused``)."""
+
     record: dict[str, Any]   # the stored measurement (noisy values included; never published)
     sha256: str              # its hash, as the charge entry and the manifest record it
     charge: str              # the hash of the charge entry that paid for it

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from release.errors import BudgetError
 from release.privacy.ledger_entries import CHARGE_FIELDS, canonical, entry_hash, record_sha256
-from release.witness.anchor import anchors
+from release.witness.anchor import anchors, is_service
 
 if TYPE_CHECKING:
     from release.privacy.ledger import Ledger
@@ -47,7 +47,7 @@ def adopt_entries(ledger: Ledger, db: sqlite3.Connection) -> list[dict[str, Any]
     """Insert the entries the service holds beyond the ledger (and store the draws they paid), in the
     open transaction; the draws it made that are still unpaid (``pay_unpaid`` pays them)."""
     witness = ledger.witness
-    if witness is None or witness.tier != "service":
+    if witness is None or not is_service(witness):
         return []
     entries = ledger._read(db)
     if witness.anchor_problems(anchors(entries)):
@@ -56,7 +56,8 @@ def adopt_entries(ledger: Ledger, db: sqlite3.Connection) -> list[dict[str, Any]
     if view.ledger_id is None or not entries or entries[0].hash != view.ledger_id \
             or (view.length <= len(entries) and not view.unpaid):
         return []
-    view, marks, draws = witness.tail(view.ledger_id, len(entries) + 1)  # type: ignore[attr-defined]
+    ledger_id = view.ledger_id  # the tail's view is of the same ledger
+    view, marks, draws = witness.tail(ledger_id, len(entries) + 1)
     if marks and (marks[0].get("seq") != len(entries) + 1 or marks[0].get("prev") != entries[-1].hash):
         return []  # the ledger is not a prefix of the witness's chain: the witness check refuses it
     if marks and ledger.mac is None:
@@ -77,7 +78,7 @@ def adopt_entries(ledger: Ledger, db: sqlite3.Connection) -> list[dict[str, Any]
             raise _refused(ledger, f"{witness.label} answered entries that do not end at the head it signed: "
                                    "nothing was adopted")
         last = ledger._read(db)[-1]  # its receipt, which a manifest recording this head carries
-        receipt = witness.record(view.ledger_id, [last])  # type: ignore[arg-type]
+        receipt = witness.record(ledger_id, [last])
         if receipt is not None:
             db.execute("INSERT OR REPLACE INTO receipts VALUES (?, ?)", (last.seq, canonical(receipt)))
         span = f"{marks[0]['seq']}" if len(marks) == 1 else f"{marks[0]['seq']}..{marks[-1]['seq']}"
@@ -106,31 +107,38 @@ def _check_mark(ledger: Ledger, mark: Mapping[str, Any], prev: str) -> None:
 def _keep_paid(ledger: Ledger, db: sqlite3.Connection, body: Mapping[str, Any], charge: str,
                draw: Mapping[str, Any]) -> None:
     """Store the draw an adopted charge paid, when its statement verifies for that charge."""
-    record = draw.get("record")
-    if isinstance(record, dict) and not ledger.witness.draw_problems(  # type: ignore[union-attr]
-            draw.get("signed"), ledger._read(db)[0].hash, record_sha256(record), body):
-        ledger.keep_measurement(db, str(body.get("measurement_key")), charge, record, dict(draw["signed"]))
+    witness = ledger.witness
+    assert witness is not None  # the charge was adopted from it (``adopt_entries``)
+    record, signed = draw.get("record"), draw.get("signed")
+    if isinstance(record, dict) and isinstance(signed, dict) and not witness.draw_problems(
+            signed, ledger._read(db)[0].hash, record_sha256(record), body):
+        ledger.keep_measurement(db, str(body.get("measurement_key")), charge, record, dict(signed))
 
 
 def pay_unpaid(ledger: Ledger, db: sqlite3.Connection, draws: Sequence[Mapping[str, Any]]) -> None:
     """Charge each draw the service made that no charge paid (the charge fields the tail hands back,
     held to those its signed statement signs: the run and measurement key it never signs), in the
     open transaction, before anything else is written."""
-    if draws and ledger.mac is None:
-        raise _refused(ledger, f"{ledger.witness.label} made a draw that was never charged (a build cut off before "  # type: ignore[union-attr]
+    if not draws:
+        return
+    witness = ledger.witness
+    assert witness is not None  # the draws are its own (``adopt_entries``)
+    if ledger.mac is None:
+        raise _refused(ledger, f"{witness.label} made a draw that was never charged (a build cut off before "
                                "its commit); charging it needs the release key to MAC the charge: run release witness "
                                "recover (or a build) where the release key is")
     for draw in draws:
         record, signed = draw.get("record"), draw.get("signed")
         fields = draw.get("charge")
         ledger_id = ledger._read(db)[0].hash
-        if not isinstance(record, dict) or not isinstance(fields, dict) or ledger.witness.draw_problems(  # type: ignore[union-attr]
-                signed, ledger_id, record_sha256(record), fields, committed=False):  # charged even uncommitted
-            raise _refused(ledger, f"{ledger.witness.label} holds an unpaid draw whose statement does not verify "  # type: ignore[union-attr]
+        if not isinstance(record, dict) or not isinstance(fields, dict) or not isinstance(signed, dict) \
+                or witness.draw_problems(signed, ledger_id, record_sha256(record), fields,
+                                         committed=False):  # charged even uncommitted
+            raise _refused(ledger, f"{witness.label} holds an unpaid draw whose statement does not verify "
                                    "under the pinned key: it is not charged; the witness's administrator checks the "
                                    "service's store and key")
         ledger.store_measurement(db, {f: fields.get(f) for f in CHARGE_FIELDS}, record, dict(signed))
-        ledger.recovered.append(f"a draw {ledger.witness.label} made for table {fields.get('table')} "  # type: ignore[union-attr]
+        ledger.recovered.append(f"a draw {witness.label} made for table {fields.get('table')} "
                                 f"({fields.get('dataset')} {fields.get('release_year')}, data year "
                                 f"{fields.get('data_year')}) was never charged (its build was cut off): it is charged "
                                 "now and its measurement kept")
@@ -140,9 +148,9 @@ def recover(rules_dir: Path | None = None, requested: Path | None = None) -> dic
     """``release witness recover``: the authoritative ledger adopts what its witness service holds
     and it lacks, with the release key when one is configured; what was adopted (exit 0, also when
     there was nothing to do)."""
+    from release.config.privacy import checked_ledger, existing_ledger
     from release.keys.hmac import existing_key, ledger_mac
     from release.paths import default_dir
-    from release.config.privacy import checked_ledger, existing_ledger
 
     rules = rules_dir or default_dir("redaction_rules")[0]
     key = existing_key()

@@ -31,14 +31,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from itertools import combinations, islice
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from release.config.tables import LinkageSpec, TableSpec, TablesPolicy
 from release.model import Finding
 from release.privacy.recount import PublicFiles
 from release.stages.load import ROW_KEY
-from release.config.tables import LinkageSpec, TableSpec, TablesPolicy
 
 PARENT = "parent."  # a parent file's column, as the policy names it
 # A protected table that linking exposes someone through is withheld, not published: the rest of
@@ -103,8 +104,9 @@ def _per_report(pairs: pd.DataFrame, key: str, column: str) -> pd.Series:
     """The column's value per report: its distinct values in the report, sorted and joined."""
     pairs = pairs.drop_duplicates()
     several = pairs[key].duplicated(keep=False)
-    joined = pairs[several].sort_values(column).groupby(key)[column].agg("|".join)
-    return pd.concat([pairs[~several].set_index(key)[column], joined])
+    joined: pd.Series = pairs[several].sort_values(column).groupby(key)[column].agg("|".join)
+    per_report: pd.Series = pd.concat([pairs[~several].set_index(key)[column], joined])
+    return per_report
 
 
 def exposure(spec: LinkageSpec, rows: pd.DataFrame, truth: pd.DataFrame) -> Exposure:
@@ -122,7 +124,8 @@ def exposure(spec: LinkageSpec, rows: pd.DataFrame, truth: pd.DataFrame) -> Expo
     columns = [c for c in rows.columns if c not in (spec.key, ROW_KEY, *spec.free_text)]
     by_columns = _Agreement(rows[[spec.key, *columns]], person, spec.min_people_per_class)  # the key: never alike
     compared, capped = 0, 0
-    for rows_of in pd.Series(np.arange(len(rows))).groupby(person).indices.values():
+    groups = cast(dict[Any, np.ndarray], pd.Series(np.arange(len(rows))).groupby(person).indices)  # positions per person
+    for rows_of in groups.values():
         if len(set(report[rows_of].tolist())) < 2:
             continue
         own = ((i, j) for i, j in combinations(rows_of.tolist(), 2) if report[i] != report[j])
@@ -145,7 +148,8 @@ class _Agreement:
         self.person, self.minimum = person, minimum
         # per column: the rows in order of value, where each value starts, and each row's value count
         self.order = [np.argsort(col, kind="stable") for col in self.codes.T]
-        self.starts = [np.searchsorted(col[o], np.arange(col.max() + 2)) for col, o in zip(self.codes.T, self.order)]
+        self.starts = [np.searchsorted(col[o], np.arange(col.max() + 2))
+                       for col, o in zip(self.codes.T, self.order, strict=True)]
         self.freq = np.column_stack([np.bincount(col)[col] for col in self.codes.T])
         self.people: dict[tuple[bytes, bytes], int] = {}
         self.exposed: set[int] = set()

@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from release.config.privacy import GeneralizeStep, RiskSpec
 from release.datasets.common import cell_events
 from release.datasets.kanon import class_sizes
 from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent
-from release.config.privacy import GeneralizeStep, RiskSpec
 from release.stages.load import ROW_KEY
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ _AGE = re.compile(r"^\s*(\d{1,3})\s*$")
 
 @dataclass(frozen=True)
 class RiskResult:
+    """One file's measured risk: its class sizes on the quasi-identifiers as published, and the verdict;
+    counts and shares only, never a value."""
+
     file: str
     quasi_identifiers: tuple[str, ...]
     k: int
@@ -72,7 +76,7 @@ def companions(policy: DatasetPolicy) -> dict[str, dict[str, tuple[str, ...]]]:
         found: dict[str, list[str]] = {}
         for column, rule in file_policy.columns.items():
             if rule.type in ("date_precision", "age_band"):
-                found.setdefault(str(getattr(rule, "of")), []).append(column)
+                found.setdefault(str(rule.of), []).append(column)
         out[name] = {column: tuple(names) for column, names in found.items()}
     return out
 
@@ -155,9 +159,9 @@ def generalize(frame: pd.DataFrame, spec: RiskSpec, *, dataset: str, file: str, 
     return out, events
 
 
-def _apply(frame: pd.DataFrame, rows: object, step: GeneralizeStep, *, dataset: str, file: str,
+def _apply(frame: pd.DataFrame, rows: np.ndarray, step: GeneralizeStep, *, dataset: str, file: str,
            tokenizer: Tokenizer) -> list[RedactionEvent]:
-    index = frame.index[rows]  # type: ignore[index]
+    index = frame.index[rows]
     before = frame.loc[index, step.column]
     after = before.map(lambda v: _coarser(v, step.to))
     changed = [i for i in index if before[i] != after[i] and isinstance(before[i], str)]

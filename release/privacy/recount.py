@@ -18,10 +18,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from release.config.tables import FrameSpec, TableSpec
 from release.model import Finding
 from release.stages.suppress import PublishedTable
 from release.stages.tabulate import kept_axes, level_labels, level_values, tabulate
-from release.config.tables import FrameSpec, TableSpec
 
 PublicFiles = Mapping[str, pd.DataFrame]  # policy file name -> the public file's rows
 

@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release.config.privacy import POLICY_FILE, PrivacyPolicy
+from release.config.tables import NOISY, TableSpec
 from release.model import manifest_privacy
 from release.privacy.ledger import Entry
-from release.config.privacy import POLICY_FILE, PrivacyPolicy
 from release.privacy.spend_evidence import STATEMENT, trusted_noisy_specs
-from release.config.tables import NOISY, TableSpec
 from release.privacy.trusted_units import counted
 
 TOLERANCE = 1e-9
@@ -163,10 +163,11 @@ def release_problems(dataset: str, rules_dir: Path, manifest: Mapping[str, Any],
     found, expected = _recorded_spends(manifest, specs, charges)
     problems += found
     privacy = manifest_privacy(manifest)
-    caps = privacy.get("rho_cap") if isinstance(privacy.get("rho_cap"), dict) else {}
+    rho_cap, rho_spent = privacy.get("rho_cap"), privacy.get("rho_spent")
+    caps = rho_cap if isinstance(rho_cap, dict) else {}
     problems += [p for unit, cap in caps.items() for p in _unit_problems("privacy.rho_cap", policy, dataset, str(unit),
                                                                         cap=cap if cap is not None else -1)]
-    used = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
+    used = rho_spent if isinstance(rho_spent, dict) else {}
     problems += [p for unit, rho in used.items() for p in _unit_problems("privacy.rho_spent", policy, dataset,
                                                                         str(unit), rho=rho, expected=expected)]
     problems += _statement_problems(public, policy, dataset, specs, expected)

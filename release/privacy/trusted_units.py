@@ -44,15 +44,15 @@ from collections.abc import Sequence
 
 import yaml
 
-from release.privacy.ledger import Entry
 from release.config.privacy import POLICY_FILE, PrivacyPolicy
+from release.privacy.ledger import Entry
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SHOWN = 64  # the longest unit or dataset name an absorbs entry repeats
 
 
 def counted(entries: Sequence[Entry], policy: PrivacyPolicy) -> dict[str, float]:
-    """rho counted against each declared unit of ``policy`` that any charge counts against: every
+    """Rho counted against each declared unit of ``policy`` that any charge counts against: every
     charge under its name (whatever the dataset) and every stray charge it absorbs."""
     spent: dict[str, float] = {}
     for entry in entries:

@@ -26,14 +26,28 @@ module importing Flask). They are imported on demand, never from here.
 
 from __future__ import annotations
 
-from release.review.evidence import (QUASI_IDENTIFIERS, Rows, _changes, _expectations, _published,  # noqa: F401
-                                     _provenance, _risk)
-from release.review.facts import (_ACTION, _PLAIN_TYPE, _SMALL_CELL_WORDS, _TABLE_COLUMNS,  # noqa: F401
-                                  CHART_CELLS, FLAGGED_ROWS, LOW_CONFIDENCE, PLACEHOLDER, PREVIEW_ROWS,
-                                  SAMPLE_SIZE, TABLES_DIR, Cell, Facts, Sample, TableFacts, _entries,
-                                  _samples, _table_facts, collect_facts)
-from release.review.inputs import (PacketInputs, PreviousRelease, _pattern, _privacy, _rules,  # noqa: F401
-                                   inputs_from_build, inputs_from_bundle)
+from release.review.evidence import QUASI_IDENTIFIERS, Rows, _changes, _expectations, _provenance, _published, _risk  # noqa: F401
+from release.review.facts import (  # noqa: F401
+                                     _ACTION,
+                                     _PLAIN_TYPE,
+                                     _SMALL_CELL_WORDS,
+                                     _TABLE_COLUMNS,
+                                     CHART_CELLS,
+                                     FLAGGED_ROWS,
+                                     LOW_CONFIDENCE,
+                                     PLACEHOLDER,
+                                     PREVIEW_ROWS,
+                                     SAMPLE_SIZE,
+                                     TABLES_DIR,
+                                     Cell,
+                                     Facts,
+                                     Sample,
+                                     TableFacts,
+                                     _samples,
+                                     _table_facts,
+                                     collect_facts,
+)
+from release.review.inputs import PacketInputs, PreviousRelease, _pattern, _privacy, _rules, inputs_from_build, inputs_from_bundle  # noqa: F401
 from release.review.packet import PACKET, review, write_review
 from release.review.render import _CSP, _CSS, _bars, _highlight, _interval_chart, render_review  # noqa: F401
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from release.bundle.log import read_trailer
+from release.bundle.manifest_recorded import Recorded
 from release.review.inputs import PreviousRelease, _pattern, _privacy, _rules
 
 # At the precision published: the date column as it is in the file (date and hour for FIOE), never
@@ -91,20 +93,16 @@ def _changes(data_rows: Mapping[str, int], data_columns: Mapping[str, tuple[str,
 
 def _provenance(manifest: Mapping[str, object], lines: Sequence[str]) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
-    inputs = manifest.get("inputs")
-    for f in (inputs.get("files") or []) if isinstance(inputs, dict) else []:
-        if isinstance(f, dict):
-            items.append((f"input {f.get('name')}", f"sha256 {f.get('sha256')}, {f.get('rows')} rows"))
+    recorded = Recorded.of(manifest)
+    for f in recorded.input_files:
+        items.append((f"input {f.get('name')}", f"sha256 {f.get('sha256')}, {f.get('rows')} rows"))
     for path, digest in sorted(_rules(manifest).items()):
         items.append((f"rule file {path}", f"sha256 {digest}"))
-    components = manifest.get("components")
-    for name, version in sorted(components.items()) if isinstance(components, dict) else []:
+    components = recorded.components
+    for name, version in sorted(components.items()) if components is not None else []:
         items.append((f"component {name}", str(version)))
-    items.append(("HMAC key id", str(manifest.get("hmac_key_id", "-"))))
-    try:
-        trailer = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        trailer = None
-    head = trailer.get("head") if isinstance(trailer, dict) and trailer.get("trailer") else None
+    items.append(("HMAC key id", recorded.shown("hmac_key_id", "-")))
+    trailer = read_trailer(lines)
+    head = trailer.get("head") if trailer is not None else None
     items.append(("redaction log head", str(head) if head else "no trailer"))
     return items

@@ -8,17 +8,18 @@ these facts and computes nothing of its own.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 
+from release.bundle.log import read_entries
+from release.bundle.manifest_recorded import Recorded
 from release.model import finite_number
-from release.governance.gate import blocking_count
 from release.review.evidence import Rows, _changes, _expectations, _provenance, _risk
 from release.review.inputs import PacketInputs
 
@@ -41,6 +42,8 @@ _SMALL_CELL_WORDS = ("juvenile", "suppress", "threshold", "small_cell", "min_cel
 
 @dataclass(frozen=True)
 class Sample:
+    """A published narrative with a placeholder, and where its placeholders are."""
+
     file: str
     row: int
     column: str
@@ -50,6 +53,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class Cell:
+    """One table cell as the packet charts it: its label, value, interval, noisy value and status."""
+
     label: str
     value: float | None
     lower: float | None
@@ -60,6 +65,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class TableFacts:
+    """What the packet shows of one aggregate table: its size, statuses, preview and charted cells."""
+
     name: str
     rows: int
     statuses: tuple[tuple[str, int], ...]
@@ -70,6 +77,8 @@ class TableFacts:
 
 @dataclass(frozen=True)
 class Facts:
+    """Everything the packet and the workspace's summary show of a bundle, as counts, names and hashes."""
+
     dataset: str
     year: str
     status: str
@@ -117,8 +126,8 @@ class Facts:
 def approvals_wanted(manifest: Mapping[str, object]) -> str:
     """The approvals the policy asked for when the bundle was built, for the reader of the packet
     (approve and publish read the policy itself)."""
-    parameters = manifest.get("parameters")
-    wanted = parameters.get("approvals") if isinstance(parameters, dict) else None
+    parameters = Recorded.of(manifest).parameters
+    wanted = parameters.get("approvals") if parameters is not None else None
     required = wanted.get("required") if isinstance(wanted, dict) else None
     if isinstance(required, dict) and required:
         return ", ".join(f"{role} {count}" for role, count in required.items())
@@ -128,9 +137,9 @@ def approvals_wanted(manifest: Mapping[str, object]) -> str:
 def _non_default_policy(manifest: Mapping[str, object]) -> tuple[str, ...]:
     """One line per rules or suites folder that is not the installed copy, naming its files."""
     lines = []
-    for key, label in (("rules", "rules"), ("expectations", "expectation suites")):
-        section = manifest.get(key)
-        if not isinstance(section, dict):
+    recorded = Recorded.of(manifest)
+    for section, label in ((recorded.rules, "rules"), (recorded.expectations, "expectation suites")):
+        if section is None:
             continue
         if section.get("origin") == "working-directory":
             lines.append(f"The {label} came from the working directory (not compared with the installed copy).")
@@ -147,8 +156,8 @@ _CHOSEN_BY = {"year": "from the year", "headers": "from the export's headers (tw
 
 def _generation(manifest: Mapping[str, object]) -> str:
     """The generation the manifest names, for the summary: which system, its policy, how chosen."""
-    section = manifest.get("generation")
-    if not isinstance(section, dict):
+    section = Recorded.of(manifest).generation
+    if section is None:
         return ""
     how = _CHOSEN_BY.get(str(section.get("chosen_by")), str(section.get("chosen_by", "")))
     return (f"{section.get('name', '?')}: {section.get('title', '')}, built with the policy {section.get('policy', '?')}, "
@@ -158,8 +167,8 @@ def _generation(manifest: Mapping[str, object]) -> str:
 def _source_keys_warning(manifest: Mapping[str, object]) -> str:
     """The warning the summary shows when reports keep the source's sequential numbers while
     some reports' dates are coarsened (``public_keys: source`` with juvenile protection)."""
-    parameters = manifest.get("parameters")
-    policy = parameters.get("policy") if isinstance(parameters, dict) else None
+    parameters = Recorded.of(manifest).parameters
+    policy = parameters.get("policy") if parameters is not None else None
     if not isinstance(policy, dict) or policy.get("public_keys") != "source":
         return ""
     rule = policy.get("juvenile")
@@ -168,18 +177,6 @@ def _source_keys_warning(manifest: Mapping[str, object]) -> str:
     return ("The public files keep the source's report numbers (public_keys: source). They are sequential: "
             "each gap in the published sequence is a withheld report involving a minor, and its neighbours' "
             "published dates bracket its date, undoing the month coarsening to about a day.")
-
-
-def _entries(lines: Sequence[str]) -> list[dict[str, object]]:
-    entries = []
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and not entry.get("trailer"):
-            entries.append(entry)
-    return entries
 
 
 def _table_facts(relpath: str, frame: pd.DataFrame) -> TableFacts:
@@ -209,18 +206,20 @@ def _samples(data: Mapping[str, pd.DataFrame]) -> tuple[list[Sample], int]:
                 if isinstance(text, str) and not PLACEHOLDER.fullmatch(text.strip()):
                     spans = tuple(m.span() for m in PLACEHOLDER.finditer(text))
                     if spans:
-                        found.append(Sample(relpath.removeprefix("public/"), int(position) + 1, column, text, spans))
+                        # a row's place: the frames are read with their default (integer) index
+                        found.append(Sample(relpath.removeprefix("public/"), int(cast(int, position)) + 1, column, text,
+                                            spans))
     step = max(1, math.ceil(len(found) / SAMPLE_SIZE))
     return found[::step][:SAMPLE_SIZE], len(found)
 
 
 def collect_facts(inputs: PacketInputs) -> Facts:
-    manifest, lines = inputs.manifest, inputs.log_lines
-    year = str(manifest.get("year", ""))
+    manifest, lines = Recorded.of(inputs.manifest), inputs.log_lines
+    year = manifest.shown("year")
     data = {k: v for k, v in inputs.public.items() if not k.startswith(TABLES_DIR)}
     tables = [_table_facts(k, v) for k, v in sorted(inputs.public.items()) if k.startswith(TABLES_DIR)]
-    entries = _entries(lines)
-    findings = [f for f in manifest.get("findings", []) or [] if isinstance(f, dict)]  # type: ignore[union-attr]
+    entries = read_entries(lines)
+    findings = manifest.findings
     by_type = Counter((str(e.get("action")), str(e.get("entity_type"))) for e in entries)
     by_column = Counter((str(e.get("file")), str(e.get("column"))) for e in entries)
     juvenile = [e for e in entries if str(e.get("rule_id", "")).startswith("juvenile")]
@@ -231,9 +230,9 @@ def collect_facts(inputs: PacketInputs) -> Facts:
                                                {k: tuple(v.columns) for k, v in data.items()}, year, manifest,
                                                inputs.previous) if inputs.previous else ([], [], 0))
     return Facts(
-        dataset=str(manifest.get("dataset", "")), year=year, status=str(manifest.get("status", "unknown")),
-        run_id=str(manifest.get("run_id", "")), created_at=str(manifest.get("created_at", "")),
-        blocking=blocking_count(dict(manifest)), approvals_required=approvals_wanted(manifest),
+        dataset=manifest.shown("dataset"), year=year, status=manifest.shown("status", "unknown"),
+        run_id=manifest.shown("run_id"), created_at=manifest.shown("created_at"),
+        blocking=manifest.blocking, approvals_required=approvals_wanted(manifest),
         warnings=sum(1 for f in findings if f.get("severity") == "warning"), log_entries=len(entries),
         warning_findings=tuple(f for f in findings if f.get("severity") == "warning"),
         data_files=[(k.removeprefix("public/"), len(v), len(v.columns)) for k, v in sorted(data.items())],
@@ -251,7 +250,7 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         flagged_total=len(flagged),
         decisions=[(d.get("decision"), d.get("reviewer"), d.get("file"), d.get("row_key"), d.get("column"),
                     d.get("entity_type"), f"{d.get('start')}-{d.get('end')}", d.get("recorded_at"), d.get("note", ""))
-                   for d in manifest.get("review_decisions", []) or [] if isinstance(d, dict)],  # type: ignore[union-attr]
+                   for d in manifest.review_decisions],
         juvenile_reports=len({str(e.get("row_key")).split("/")[0].split("#")[0] for e in juvenile}),
         suppressed_cells=sum(1 for e in entries if e.get("action") == "suppress")
         + sum(n for t in tables for s, n in t.statuses if s in ("suppressed", "withheld")),
@@ -262,15 +261,14 @@ def collect_facts(inputs: PacketInputs) -> Facts:
         expectations=_expectations(inputs.validation), risk=_risk(data),
         previous_year=inputs.previous.year if inputs.previous else "", changes=changes,
         budget_changes=budget, rules_changed=rules_changed, provenance=_provenance(manifest, lines),
-        notes=tuple(str(n) for n in manifest.get("dataset_notes", []) or []),  # type: ignore[union-attr]
-        publication_notes=_texts(manifest.get("publication_notes")),
-        privacy_tables=tuple(t for t in (manifest.get("privacy") or {}).get("tables", []) or []  # type: ignore[union-attr]
-                             if isinstance(t, dict)),
-        privacy_budget=manifest.get("privacy") or None,  # type: ignore[arg-type]
+        notes=tuple(manifest.dataset_notes),
+        publication_notes=_texts(manifest.value("publication_notes")),  # a list of texts only (as written)
+        privacy_tables=tuple(manifest.table_claims),
+        privacy_budget=manifest.privacy or None,
         non_default_policy=_non_default_policy(manifest),
         source_keys_warning=_source_keys_warning(manifest),
         generation=_generation(manifest),
-        record_risk=tuple(r for r in manifest.get("record_risk", []) or [] if isinstance(r, dict)),  # type: ignore[union-attr]
+        record_risk=tuple(manifest.record_risk),
         to_fix=[(b.get("finding_id"), b.get("stage"), b.get("file"), b.get("row_key"), b.get("column"),
                  b.get("rule"), b.get("context") if b.get("context") is not None
                  else "(a structured cell: its value is not shown)") for b in inputs.blocking])

@@ -15,24 +15,26 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from release.bundle import record_parts
-from release.governance.gate import listed_outputs
-from release.bundle.read import read_manifest, read_public_csv, read_public_record
 from release.bundle.jsonl import text_lines
-from release.stages.publish import PublicFile
 from release.bundle.layout import BLOCKING_FILE, LOG
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import read_manifest, read_public_csv, read_public_record
+from release.governance.gate import listed_outputs
+from release.stages.publish import PublicFile
 
 
 def _pattern(relpath: str, year: str) -> str:
     return relpath.removeprefix("public/").replace(year, "{year}")
 
 
-def _privacy(manifest: Mapping[str, object]) -> dict[str, str]:
-    privacy = manifest.get("privacy")
-    if not isinstance(privacy, dict):
+def _privacy(manifest: Mapping[str, Any]) -> dict[str, str]:
+    privacy = Recorded.of(manifest).privacy
+    if privacy is None:
         return {}
     def show(value: object) -> str:
         if isinstance(value, dict):
@@ -42,10 +44,8 @@ def _privacy(manifest: Mapping[str, object]) -> dict[str, str]:
     return {str(k): show(v) for k, v in sorted(privacy.items())}
 
 
-def _rules(manifest: Mapping[str, object]) -> dict[str, str]:
-    rules = manifest.get("rules")
-    files = rules.get("files") if isinstance(rules, dict) else None
-    return {str(f.get("path")): str(f.get("sha256")) for f in files or [] if isinstance(f, dict)}
+def _rules(manifest: Mapping[str, Any]) -> dict[str, str]:
+    return {str(f.get("path")): str(f.get("sha256")) for f in Recorded.of(manifest).rule_files}
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ class PreviousRelease:
     rules: Mapping[str, str]                  # rule file -> sha256
 
     @classmethod
-    def from_bundle(cls, bundle: Path) -> "PreviousRelease":
+    def from_bundle(cls, bundle: Path) -> PreviousRelease:
         manifest = read_manifest(bundle)
-        year = str(manifest.get("year", bundle.name))
+        year = manifest.shown("year", bundle.name)
         rows: dict[str, int] = {}
         columns: dict[str, tuple[str, ...]] = {}
         for relpath, item in listed_outputs(manifest).items():
@@ -77,7 +77,9 @@ class PreviousRelease:
 
 @dataclass(frozen=True)
 class PacketInputs:
-    manifest: Mapping[str, object]            # "outputs" is ignored: the packet is one of them
+    """Everything the packet is rendered from, whether the build holds it or a written bundle does."""
+
+    manifest: Mapping[str, Any]               # "outputs" is ignored: the packet is one of them
     public: Mapping[str, pd.DataFrame]        # "public/<file>.csv" -> cells as str/None
     log_lines: tuple[str, ...]
     validation: Mapping[str, str]             # review/validation_*.json texts

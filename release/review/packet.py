@@ -12,16 +12,15 @@ import webbrowser
 from pathlib import Path
 
 from release.bundle import places as bundles
-
-from release.datasets import generations
 from release.bundle.decisions import decisions_in_force
-from release.errors import ApprovalError, ReleaseError
-from release.governance.gate import approvals_of, blocking_count, bundle_dir, bundle_outputs
+from release.bundle.layout import sha256_file
 from release.bundle.read import read_manifest
 from release.config.trust import trust_for
+from release.datasets import generations
+from release.errors import ApprovalError, ReleaseError
+from release.governance.gate import approvals_of, blocking_count, bundle_dir, bundle_outputs
 from release.review.inputs import inputs_from_bundle
 from release.review.render import render_review
-from release.bundle.layout import sha256_file
 
 PACKET = "index.html"
 
@@ -54,13 +53,11 @@ def review(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
     manifest = read_manifest(bundle)
     system = generations.of_manifest(dataset, manifest)
     path = write_review(bundle, bundles.previous_bundle(dataset, year, out_dir, system.name if system else None))
-    recorded = manifest.get("review_decisions")
-    applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
-               if isinstance(d, dict)}
+    applied = {json.dumps(d, sort_keys=True) for d in manifest.review_decisions}
     result: dict[str, object] = {
         "dataset": dataset, "year": year, "packet": str(path),
         "listed_in_manifest": f"review/{PACKET}" in bundle_outputs(manifest),
-        "status": manifest.get("status"), "blocking_findings": blocking_count(manifest)}
+        "status": manifest.value("status"), "blocking_findings": blocking_count(manifest)}
     try:
         trust = trust_for(dataset, rules_dir, manifest)
     except ReleaseError as exc:

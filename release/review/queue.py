@@ -21,19 +21,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from release.config.policy import DatasetPolicy, FilePolicy
 from release.bundle.decisions import Decision
-from release.errors import ReleaseError
-from release.bundle.read import read_public_record
 from release.bundle.jsonl import text_lines
+from release.bundle.layout import BLOCKING_FILE, LOG
+from release.bundle.log import read_entries
+from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import read_public_record
+from release.config.policy import DatasetPolicy, FilePolicy
+from release.errors import ReleaseError
 from release.model import finite_number
-from release.review.facts import LOW_CONFIDENCE, _entries
+from release.review.facts import LOW_CONFIDENCE
 from release.review.summary import risk_sentence
 from release.stages.juvenile import public_report_key
-from release.bundle.layout import BLOCKING_FILE, LOG
 
 KINDS = ("finding", "span", "withheld", "risk")
 KIND_LABEL = {"finding": "Blocking finding", "span": "Low-confidence redaction",
@@ -53,6 +56,8 @@ class Sentence:
 
 @dataclass(frozen=True)
 class QueueItem:
+    """One item for a reviewer to decide or acknowledge: a finding, a logged span, a withheld text, a risk."""
+
     item_id: str
     kind: str                   # one of KINDS
     rule: str                   # bulk actions work per rule
@@ -130,12 +135,12 @@ class PublicTexts:
 
 def _log_items(lines: Sequence[str], texts: PublicTexts, narratives: frozenset[str]) -> list[QueueItem]:
     items = []
-    entries = _entries(lines)
+    entries = read_entries(lines)
     scored = [e for e in entries if e.get("action") == "redact"
               and (finite_number(e.get("score")) or 0.0) < LOW_CONFIDENCE]
-    for e in sorted(scored, key=lambda e: (finite_number(e.get("score")) or 0.0, int(e.get("seq") or 0))):  # type: ignore[call-overload]
+    for e in sorted(scored, key=lambda e: (finite_number(e.get("score")) or 0.0, int(e.get("seq") or 0))):
         file, row_key, column = str(e.get("file")), str(e.get("row_key")), str(e.get("column"))
-        start, end = int(e.get("start") or 0), int(e.get("end") or 0)  # type: ignore[call-overload]
+        start, end = int(e.get("start") or 0), int(e.get("end") or 0)
         out_start, out_end = e.get("out_start"), e.get("out_end")
         cell = texts.cell(file, row_key, column)
         sentence = (cut_sentence(cell, out_start, out_end) if cell is not None and isinstance(out_start, int)
@@ -163,13 +168,12 @@ def _finding_items(blocking: Sequence[Mapping[str, object]]) -> list[QueueItem]:
         message=str(b.get("stage") or "")) for b in blocking]
 
 
-def _risk_items(manifest: Mapping[str, object]) -> list[QueueItem]:
+def _risk_items(manifest: Mapping[str, Any]) -> list[QueueItem]:
     return [QueueItem(
         _item_id("risk", risk.get("file"), ", ".join(str(q) for q in risk.get("quasi_identifiers") or [])),
         "risk", "record_risk", str(risk.get("file")), "", "",
         message=f"{str(risk.get('verdict')).upper()}: {risk_sentence(risk)}")
-        for risk in manifest.get("record_risk") or []  # type: ignore[union-attr]
-        if isinstance(risk, dict) and risk.get("verdict") != "green"]
+        for risk in Recorded.of(manifest).record_risk if risk.get("verdict") != "green"]
 
 
 def build_queue(bundle: Path, manifest: Mapping[str, object], policy: DatasetPolicy, year: int,

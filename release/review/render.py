@@ -12,8 +12,9 @@ one re-rendered later from the bundle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -25,7 +26,8 @@ from release.review.summary import risk_sentence, summarize
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1rem 2rem;color:#1b1b1b}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #ccd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{border:1px solid #ccd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}\
+td,th{border:1px solid #ccd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#11602a;font-weight:600}.warn{color:#8a5a00;font-weight:600}.bad{color:#a0141e;font-weight:600}.muted{color:#666}
 .banner{padding:.6rem 1rem;border-radius:4px;margin:.8rem 0}.banner.ok{background:#e4f4e8}.banner.bad{background:#fbe4e6}
@@ -105,14 +107,16 @@ def _budget_lines(f: Facts) -> list[str]:
     if not f.privacy_tables:
         return []  # the privacy section is drawn only for a release with tables
     budget = f.privacy_budget or {}
-    spent = budget.get("rho_spent") or {}
-    charged = budget.get("rho_charged_by_this_build") or {}
-    caps = budget.get("rho_cap") or {}
+    # each a unit's numbers (an edited manifest's value of another type reads as none)
+    spent, charged, caps = (_by_unit(budget.get(key)) for key in ("rho_spent", "rho_charged_by_this_build", "rho_cap"))
     return [f"{unit}: the measurements of this release cost rho {float(rho):.3g}, of which "
-            f"{float(charged.get(unit, 0.0)):.3g} was charged by this build (the rest re-uses measurements "  # type: ignore[union-attr]
-            "already paid for)" + (f"; cap over every release {float(caps[unit]):.3g}"  # type: ignore[index]
-                                    if isinstance(caps, dict) and unit in caps else "")
-            for unit, rho in sorted(spent.items())]  # type: ignore[union-attr]
+            f"{float(charged.get(unit, 0.0)):.3g} was charged by this build (the rest re-uses measurements "
+            "already paid for)" + (f"; cap over every release {float(caps[unit]):.3g}" if unit in caps else "")
+            for unit, rho in sorted(spent.items())]
+
+
+def _by_unit(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def render_review(inputs: PacketInputs) -> str:

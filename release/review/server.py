@@ -31,6 +31,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from release.errors import ReleaseError
 from release.review.workspace import Workspace
@@ -76,7 +77,7 @@ def create_app(workspace: Workspace, guard: Guard, on_finish: Callable[[], None]
     lock = threading.Lock()  # one action at a time: decisions append to one file
 
     @app.before_request
-    def check() -> Response | None:
+    def check() -> WerkzeugResponse | None:  # ``redirect`` makes werkzeug's response, which Flask sends as it is
         if guard.origin and request.headers.get("Host") != guard.origin.removeprefix("http://"):
             abort(403)
         if request.path == "/" and "token" in request.args:

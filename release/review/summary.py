@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from release.config.policy import DatasetPolicy
 from release.review.facts import Facts
@@ -26,6 +27,8 @@ _TREATMENT = {"keep": "published", "officer": "published", "integer": "published
 
 @dataclass(frozen=True)
 class ColumnRow:
+    """A published column: what the policy does to it, why, and on what legal basis."""
+
     file: str
     column: str
     treatment: str
@@ -35,6 +38,8 @@ class ColumnRow:
 
 @dataclass(frozen=True)
 class Summary:
+    """The one-screen summary the packet and the workspace share: the verdict, the risk and the columns."""
+
     dataset: str
     year: str
     status: str
@@ -67,16 +72,17 @@ def _budget(privacy: Mapping[str, object] | None) -> tuple[tuple[str, ...], str]
         return (), "No table of this release spends privacy budget."
     from release.privacy.ledger import epsilon_from_rho
 
-    spent = privacy.get("rho_spent") if isinstance(privacy.get("rho_spent"), dict) else {}
-    caps = privacy.get("rho_cap") if isinstance(privacy.get("rho_cap"), dict) else {}
-    delta = privacy.get("delta") if isinstance(privacy.get("delta"), (int, float)) else 1e-9
+    spent_value, caps_value, delta_value = privacy.get("rho_spent"), privacy.get("rho_cap"), privacy.get("delta")
+    spent: Mapping[str, Any] = spent_value if isinstance(spent_value, dict) else {}
+    caps: Mapping[str, Any] = caps_value if isinstance(caps_value, dict) else {}
+    delta = float(delta_value) if isinstance(delta_value, int | float) else 1e-9
     lines = []
-    for unit, rho in sorted(spent.items()):  # type: ignore[union-attr]
-        cap = caps.get(unit)  # type: ignore[union-attr]
-        epsilon = epsilon_from_rho(float(rho), float(delta)) if float(rho) > 0 else 0.0  # type: ignore[arg-type]
+    for unit, rho in sorted(spent.items()):
+        cap = caps.get(unit)
+        epsilon = epsilon_from_rho(float(rho), delta) if float(rho) > 0 else 0.0
         lines.append(f"per {unit}: rho {float(rho):.3g} spent by this release (about epsilon {epsilon:.2g} at "
-                     f"delta {float(delta):g})" + (f", of a cap of rho {float(cap):.3g} over every release"  # type: ignore[arg-type]
-                                                   if cap is not None else ""))
+                     f"delta {delta:g})" + (f", of a cap of rho {float(cap):.3g} over every release"
+                                            if cap is not None else ""))
     plain = ("The noisy tables are differentially private: whatever else someone knows, seeing them tells them "
              "almost nothing more about whether any one person is in the data. Rho measures how much: the smaller, "
              "the stronger; it adds up over tables and years, and the ledger refuses a release that passes the cap.")

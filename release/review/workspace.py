@@ -19,24 +19,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from release.bundle.places import existing_bundle
-from release.config.policy import DatasetPolicy
-from release.governance.decisions import DECISIONS, Signing
-from release.bundle.decisions import Decision
-from release.bundle.decisions import decisions_in_force
-from release.errors import ApprovalError, ConfigError, ReleaseError
-from release.governance.gate import approvals_of
-from release.bundle.read import manifest_sha256, read_manifest
+from release.bundle.decisions import Decision, decisions_in_force
 from release.bundle.manifest_parts import private_sha256
+from release.bundle.places import existing_bundle
+from release.bundle.read import manifest_sha256, read_manifest
+from release.config.policy import DatasetPolicy
+from release.config.trust import Trust, bundle_policy, trust_for
+from release.errors import ApprovalError, ConfigError, ReleaseError
+from release.governance.decisions import DECISIONS, Signing
+from release.governance.gate import approvals_of
 from release.review.facts import Facts, collect_facts
 from release.review.inputs import inputs_from_bundle
 from release.review.queue import KIND_LABEL, QueueItem, attach_raw, build_queue
 from release.review.summary import Summary, summarize
-from release.config.trust import Trust, bundle_policy, trust_for
 
 
 @dataclass
 class Workspace:
+    """One reviewer's session on a bundle: its facts, summary and queue, the decisions in force, the approvals."""
+
     dataset: str
     year: int
     out_dir: Path
@@ -63,7 +64,7 @@ class Workspace:
     private_sha256: str | None = None  # and the bundle's private part (its log's and review files' hashes)
 
     @classmethod
-    def open(cls, dataset: str, year: int, out_dir: Path, **options: object) -> "Workspace":
+    def open(cls, dataset: str, year: int, out_dir: Path, **options: object) -> Workspace:
         workspace = cls(dataset, year, out_dir, **options)  # type: ignore[arg-type]
         workspace.load()
         return workspace
@@ -104,9 +105,7 @@ class Workspace:
         if self.trust is None:
             return
         force = decisions_in_force(self.dataset, self.year, self.out_dir, self.trust)
-        recorded = manifest.get("review_decisions")
-        applied = {json.dumps(d, sort_keys=True) for d in (recorded if isinstance(recorded, list) else [])
-                   if isinstance(d, dict)}
+        applied = {json.dumps(d, sort_keys=True) for d in manifest.review_decisions}
         self.pending = sum(1 for d in force.decisions if json.dumps(d.to_dict(), sort_keys=True) not in applied)
         for item in self.items:
             match = next((d for d in force.decisions if item.matches(d)), None)

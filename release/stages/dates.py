@@ -22,6 +22,8 @@ _DATE = re.compile(
 
 @dataclass(frozen=True)
 class DateParts:
+    """The parts a date gives (None for a part it leaves out), each one known to exist on the calendar."""
+
     year: int
     month: int | None
     day: int | None

@@ -16,11 +16,23 @@ from dataclasses import dataclass
 import pandas as pd
 
 from release.config.codebooks import Vocabulary
-from release.config.policy import (DERIVED_TYPES, FREE_TEXT_TYPES, AgeRule, DatasetPolicy, DatetimeRule, FilePolicy,
-                            IntegerRule, KeepRule, OfficerRule, PseudonymRule, StreetNameRule)
+from release.config.policy import (
+    DERIVED_TYPES,
+    FREE_TEXT_TYPES,
+    AgeRule,
+    ColumnRule,
+    DatasetPolicy,
+    DatetimeRule,
+    FilePolicy,
+    IntegerRule,
+    KeepRule,
+    OfficerRule,
+    PseudonymRule,
+    StreetNameRule,
+)
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent, Tables
+from release.model import Finding, RedactionEvent, Severity, Tables
 from release.stages.dates import read_date
 from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
 from release.stages.load import ROW_KEY
@@ -39,6 +51,9 @@ _BARE_NUMBER = re.compile(r"\b\d+[a-z]?\b(?<!\d(?:st|nd|rd|th))", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Context:
+    """Where a rule is applied: the dataset, file, column and row keys its findings and events name, and the
+    tokenizer for what it removes."""
+
     dataset: str
     file: str          # raw file name, for findings and events
     column: str
@@ -48,6 +63,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a rule returns: the new values, the rows that lost information (each logged with a token) and its
+    findings."""
+
     values: pd.Series
     changed: pd.Series          # rows whose value lost information (logged per row)
     findings: tuple[Finding, ...] = ()
@@ -56,8 +74,8 @@ class Outcome:
     generalized: pd.Series | None = None  # other rows that lost detail, logged as "generalize"
 
 
-def _finding(ctx: Context, mask: pd.Series, code: str, message: str, severity: str = "warning") -> Finding:
-    return Finding(stage="generalize", code=code, severity=severity,  # type: ignore[arg-type]
+def _finding(ctx: Context, mask: pd.Series, code: str, message: str, severity: Severity = "warning") -> Finding:
+    return Finding(stage="generalize", code=code, severity=severity,
                    message=message, file=ctx.file, column=ctx.column, rule=code,
                    count=int(mask.sum()), row_keys=tuple(ctx.row_keys[mask].head(_MAX_KEYS)))
 
@@ -95,8 +113,9 @@ def _closed(values: pd.Series, vocabulary: Vocabulary, on_unknown: str, ctx: Con
     readings = {value: vocabulary.read(value) for value in values.dropna().unique() if isinstance(value, str)}
     out = values.map({v: r.value for v, r in readings.items()}).astype(object)  # dict look-ups, not a call per cell
     out = out.where(out.notna(), None)
-    lost = values.map({v: r.unknown > 0 for v, r in readings.items()}).fillna(False).astype(bool)
-    trimmed = values.map({v: r.trimmed > 0 for v, r in readings.items()}).fillna(False).astype(bool) & ~lost
+    # .eq(True), not .fillna(False): a column of blanks maps to float64 NaN, which a bool fill will not take
+    lost = values.map({v: r.unknown > 0 for v, r in readings.items()}).eq(True)
+    trimmed = values.map({v: r.trimmed > 0 for v, r in readings.items()}).eq(True) & ~lost
     findings: list[Finding] = []
     if lost.any():
         code = "value_outside_pattern" if kind == "pattern" else "value_outside_domain"
@@ -244,14 +263,14 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
     return Outcome(values, _unchanged(values))
 
 
-def published_form(values: pd.Series, rule: object, ctx: Context) -> pd.Series:
+def published_form(values: pd.Series, rule: ColumnRule, ctx: Context) -> pd.Series:
     """What a closed or typed column's rule publishes for each value on its own: the rule's own
     function, without the juvenile rule or any other row (before the portal form and spreadsheet
     safety). The trusted-policy check holds a published cell to it (``release.governance.trusted_vocabulary``)."""
     if isinstance(rule, AgeRule):
         numbers, _ = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
         return _whole_years(numbers)
-    return _as_text(RULES[getattr(rule, "type")](values, rule, ctx).values)
+    return _as_text(RULES[rule.type](values, rule, ctx).values)
 
 
 def _whole_years(numbers: pd.Series) -> pd.Series:
@@ -280,7 +299,7 @@ def _events(ctx: Context, original: pd.Series, mask: pd.Series, action: str, ent
             entity_type=entity_type, detector="policy", detector_version="1", rule_id=rule_id,
             score=1.0, start=-1, end=-1, out_start=-1, out_end=-1,
             removed_length=len(str(value)), token=ctx.tokenizer.token(str(value)))
-        for key, value in zip(ctx.row_keys[mask], original[mask])
+        for key, value in zip(ctx.row_keys[mask], original[mask], strict=True)
     ]
 
 

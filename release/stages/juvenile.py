@@ -33,6 +33,7 @@ import pandas as pd
 from release.config.policy import AgeRule, DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
+from release.model import Tables
 from release.pii.terms import parse_date
 from release.stages.dates import DateParts, read_date
 
@@ -97,13 +98,13 @@ def minor_rows(ages: Ages, policy: DatasetPolicy) -> pd.Series:
     return (ages.unknown | (ages.years < policy.juvenile.under).fillna(False)).astype(bool)
 
 
-def minor_keys(tables: object, policy: DatasetPolicy) -> frozenset[str]:
+def minor_keys(tables: Tables, policy: DatasetPolicy) -> frozenset[str]:
     """Values of the parent link (e.g. ``fc_num``) of every record involving a minor."""
     rule = policy.juvenile
     if rule is None or not rule.enabled:
         return frozenset()
     file, _ = policy.column_ref(rule.age_column)
-    frame = tables[file]  # type: ignore[index]
+    frame = tables[file]
     link = policy.files[file].parent
     key_column = link.column if link else policy.files[file].key_column
     return frozenset(frame.loc[minor_rows(read_ages(frame, policy), policy), key_column].dropna())
@@ -141,7 +142,7 @@ def _pseudonymized(frame: pd.DataFrame, file_policy: FilePolicy, rows: pd.Series
             if len(set(keys.values())) != len(keys):  # 64 bits: never in practice, but never silently
                 raise ReleaseError("two report numbers share a public pseudonym", column=column,
                                    rule="public-keys")
-            out[column] = values.where(~rows, values.map(lambda v: keys.get(v, v)))
+            out[column] = values.where(~rows, values.map(lambda v, keys=keys: keys.get(v, v)))
     return out
 
 

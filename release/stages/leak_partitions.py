@@ -47,6 +47,9 @@ class Part:
 
 @dataclass(frozen=True)
 class PartLeaks:
+    """One partition's leaks, the per-record and the release-wide check's apart, so ``merged`` can put them
+    back in the one-process order."""
+
     record: list[Leak]        # the per-record check's, in row order
     release_wide: list[Leak]  # the release-wide check's, in row order
 

@@ -4,8 +4,9 @@ Two checks. Per record: any raw-only value of a record (a first or last name alo
 included, but only in free-text columns: a surname such as Washington is also a street
 and a category may equal a nickname) in a public column of that same record. Across the release: any full
 identifying value of any record (full name, date of birth, address, phone, licence,
-plate) anywhere in any public file, found with one Aho–Corasick automaton. Used twice: before publishing (its per-row flag feeds the public expectation suite) and by
-``release audit --raw`` years later. Matching is case-insensitive on word boundaries,
+plate) anywhere in any public file, found with one Aho–Corasick automaton. Used twice: before
+publishing (its per-row flag feeds the public expectation suite) and by ``release audit --raw`` years
+later. Matching is case-insensitive on word boundaries,
 after NFKC and whitespace folding. Single name parts (a first or last name alone) are not
 checked in officer columns, whose published names may share a subject's surname by
 chance; nor in structured columns. The raw values of an identifier published as a keyed
@@ -59,6 +60,9 @@ def _informative_case(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Leak:
+    """A raw-only value found in a public cell: where it is (file, row key, column, spans) and what kind of
+    value it is, never the value."""
+
     file: str
     row_key: str
     column: str
@@ -341,7 +345,7 @@ class LeakChecker:
         self._global: dict[str, _Spans] = {}
 
     @functools.cached_property
-    def automaton(self) -> "ahocorasick.Automaton | None":
+    def automaton(self) -> ahocorasick.Automaton | None:
         return _automaton(self.values)
 
     def _record_spans(self, cell: str, key: str, free_text: bool) -> _Spans:
@@ -352,7 +356,7 @@ class LeakChecker:
                 _leaks_in(cell, self.values.by_record[key], self.values.labels, free_text, self._usable, key))
         return spans
 
-    def _global_spans(self, automaton: "ahocorasick.Automaton", cell: str) -> _Spans:
+    def _global_spans(self, automaton: ahocorasick.Automaton, cell: str) -> _Spans:
         spans = self._global.get(cell)
         if spans is None:
             spans = self._global[cell] = tuple(_contains(automaton, cell))
@@ -410,7 +414,7 @@ class LeakChecker:
             leaks += self.global_leaks_in(name, frame, self.common_values(name, frame))
         for file, frame in (other_files or {}).items():
             for number, row in enumerate(frame.astype(object).itertuples(index=False), start=1):
-                for column, cell in zip(frame.columns, row):
+                for column, cell in zip(frame.columns, row, strict=True):
                     spans = self._global_spans(automaton, cell) if isinstance(cell, str) and cell else ()
                     if spans:
                         leaks.append(Leak(file, str(number), str(column), "raw-only value of a record", spans))
@@ -471,7 +475,7 @@ class LeakChecker:
         return slim
 
 
-def _automaton(values: RawValues) -> "ahocorasick.Automaton | None":
+def _automaton(values: RawValues) -> ahocorasick.Automaton | None:
     automaton = ahocorasick.Automaton()
     for scopes in values.by_record.values():
         for value in scopes["full"]:
@@ -483,7 +487,7 @@ def _automaton(values: RawValues) -> "ahocorasick.Automaton | None":
     return automaton
 
 
-def _contains(automaton: "ahocorasick.Automaton", cell: str) -> list[tuple[int, int, str]]:
+def _contains(automaton: ahocorasick.Automaton, cell: str) -> list[tuple[int, int, str]]:
     """Spans of ``cell`` (its own offsets) holding a full raw-only value of any record."""
     text, origin = fold_map(cell)
     found = []

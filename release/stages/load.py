@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.stages.cells import strip_invisible
 from release.config.policy import DatasetPolicy, FilePolicy, InputLimits
 from release.errors import InputError
 from release.model import Finding, Severity, Tables
 from release.stages import load_csv
+from release.stages.cells import strip_invisible
 from release.stages.dates import read_date
 
 MISSING_TOKENS = frozenset({"", "NULL", "NULL ", "None", "N/A", "NA", "null", "none", "n/a"})
@@ -37,6 +37,8 @@ _MAX_KEYS = 20
 
 @dataclass(frozen=True)
 class InputFile:
+    """One raw file as read, for the manifest: its hash, size, encoding and rows."""
+
     name: str
     sha256: str
     size_bytes: int
@@ -46,6 +48,8 @@ class InputFile:
 
 @dataclass(frozen=True)
 class Loaded:
+    """What a load gives: the tables, each input file as read, and the findings of reading them."""
+
     tables: Tables
     inputs: tuple[InputFile, ...]
     findings: tuple[Finding, ...]

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.stages.cells import strip_invisible
 from release.config.policy import CELL_CEILING, InputLimits
 from release.errors import InputError
+from release.stages.cells import strip_invisible
 
 # The parser's own field limit (the standard 131,072 would refuse a policy that allows more);
 # a policy's max_cell_chars can be at most this, so its check always comes first.
@@ -48,6 +48,9 @@ def column_label(raw: str, position: int) -> str:
 
 @dataclass(frozen=True)
 class RawCsv:
+    """One raw file's header and rows as read, each row with the physical line it starts on (for messages),
+    and the bytes that were decoded."""
+
     header: tuple[str, ...]        # as in the file
     header_line: int
     rows: tuple[list[str], ...]    # each as long as the header

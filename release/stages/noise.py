@@ -89,6 +89,9 @@ def sensitivity(shape: tuple[int, ...], levels: list[tuple[int, ...]], *, max_ro
 
 @dataclass(frozen=True)
 class NoisyRelease:
+    """One table's noisy vector and what stands behind it: the mechanism, its scale, the privacy loss checked
+    against the budget and the serialized measurement."""
+
     values: np.ndarray           # signed noisy integers, same order as the input vector
     mechanism: NoisyMechanism
     scale: float                 # OpenDP's scale: sigma (Gaussian) or b (Laplace)
@@ -119,7 +122,7 @@ def release_noisy(values: np.ndarray, *, table: str, mechanism: NoisyMechanism, 
             raise BlockingFinding(f"privacy map {loss:.6g} exceeds the declared budget {budget:.6g}",
                                   file=table, rule="privacy_map")
         noisy = np.asarray(meas([int(v) for v in values]), dtype=np.int64)
-        serialized = json.loads(dp.serialize(meas))
+        serialized = json.loads(dp.serialize(meas))  # type: ignore[no-untyped-call]  # OpenDP 0.16: unannotated
     except (OpenDPException, ValueError) as exc:
         variant = getattr(exc, "variant", type(exc).__name__)
         raise BlockingFinding(f"OpenDP could not build or run the measurement ({variant})",
@@ -198,7 +201,7 @@ def from_record(record: dict[str, Any]) -> NoisyRelease:
 
 @lru_cache(maxsize=256)
 def epsilon_from_rho(rho: float, delta: float) -> float:
-    """epsilon at ``delta`` implied by rho-zCDP, from OpenDP's ``make_zCDP_to_approxDP``.
+    """Epsilon at ``delta`` implied by rho-zCDP, from OpenDP's ``make_zCDP_to_approxDP``.
 
     A Gaussian measurement whose map is at least ``rho`` (the scale is nudged down until it
     is) is converted; OpenDP's privacy profile then gives epsilon(delta), never below the truth."""
@@ -208,10 +211,10 @@ def epsilon_from_rho(rho: float, delta: float) -> float:
     try:
         scale = math.sqrt(1 / (2 * rho))
         meas = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale)
-        while float(meas.map(1.0)) < rho:
+        while float(meas.map(1.0)) < rho:  # type: ignore[no-untyped-call]  # OpenDP 0.16: Measurement.map unannotated
             scale = math.nextafter(scale, 0.0)
             meas = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale)
-        return float(dp.c.make_zCDP_to_approxDP(meas).map(1.0).epsilon(delta))
+        return float(dp.c.make_zCDP_to_approxDP(meas).map(1.0).epsilon(delta))  # type: ignore[no-untyped-call]  # OpenDP 0.16: unannotated
     except OpenDPException as exc:
         raise BlockingFinding(f"OpenDP could not convert rho to epsilon ({exc.variant})", rule="opendp") from None
 
@@ -220,7 +223,7 @@ def replay_privacy_loss(record: dict[str, Any]) -> float:
     """Rebuild a recorded measurement from its serialization and map its d_in again (audit)."""
     _refuse_forbidden_features()
     try:
-        meas = dp.deserialize(json.dumps(record["serialized"]))
+        meas = dp.deserialize(json.dumps(record["serialized"]))  # type: ignore[no-untyped-call]  # OpenDP 0.16: unannotated
         return float(meas.map(record["d_in"]))
     except (OpenDPException, ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged record
         raise BlockingFinding(f"recorded measurement cannot be replayed ({type(exc).__name__})",

@@ -29,8 +29,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, lsq_linear, milp
 
-from release.stages.native_output import quiet_stdout
 from release.stages import noise
+from release.stages.native_output import quiet_stdout
 from release.stages.tabulate import level_matrix, level_values
 
 ALPHA = 0.05
@@ -41,6 +41,8 @@ EQUALITY_WEIGHT = 1e4  # how hard the least-squares step holds the coarser level
 
 @dataclass(frozen=True)
 class LevelValues:
+    """One level's published integers, with their least-squares estimates and 95% intervals."""
+
     estimate: np.ndarray  # least-squares estimate (float)
     value: np.ndarray     # published non-negative integer
     lower: np.ndarray
@@ -51,6 +53,8 @@ class LevelValues:
 
 @dataclass(frozen=True)
 class PostProcessed:
+    """Every level of one table, in the order asked for, and how the rounding ended."""
+
     levels: tuple[LevelValues, ...]
     rounding: str  # "optimal", "relaxed" (a bound had to give), "time_limit" or "fallback"
 
@@ -109,14 +113,17 @@ def _aggregate(shape: tuple[int, ...], finer: tuple[int, ...], coarser: tuple[in
 
 def _nearest(target: np.ndarray, low: np.ndarray, high: np.ndarray, equal: sparse.csr_matrix | None,
              fixed: np.ndarray | None) -> np.ndarray:
-    """argmin |x - target|^2 with low <= x <= high and equal @ x = fixed (held by a heavy weight)."""
+    """Argmin |x - target|^2 with low <= x <= high and equal @ x = fixed (held by a heavy weight)."""
     if equal is None or equal.shape[0] == 0:
-        return np.clip(target, low, high)
+        clipped: np.ndarray = np.clip(target, low, high)
+        return clipped
     matrix = sparse.vstack([sparse.identity(len(target), format="csr"), EQUALITY_WEIGHT * equal]).tocsr()
-    rhs = np.concatenate([target, EQUALITY_WEIGHT * fixed])  # type: ignore[operator]
+    assert fixed is not None  # given with ``equal``: the values the rows of ``equal`` must add up to
+    rhs = np.concatenate([target, EQUALITY_WEIGHT * fixed])
     upper = np.where(high > low, high, low + 1e-9)
     solved = lsq_linear(matrix, rhs, bounds=(low, upper), method="trf", lsmr_tol="auto", tol=1e-10)
-    return np.clip(np.asarray(solved.x, dtype=float), low, high)
+    nearest: np.ndarray = np.clip(np.asarray(solved.x, dtype=float), low, high)
+    return nearest
 
 
 def round_controlled(values: np.ndarray, low: np.ndarray, high: np.ndarray, equal: sparse.csr_matrix | None,
@@ -163,7 +170,7 @@ def postprocess(noisy: np.ndarray, shape: tuple[int, ...], levels: list[tuple[in
     estimate = np.round(least_squares(noisy, shape, levels), 9)
     factors = [variance_factor(shape, levels, axes) for axes in levels]
     bounds: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, float]] = {}
-    for axes, factor in zip(levels, factors):
+    for axes, factor in zip(levels, factors, strict=True):
         exact = math.isclose(factor, 1.0)  # the estimate is one noisy value: its own distribution
         half = noise.accuracy(mechanism, float(scale * math.sqrt(factor)), ALPHA, discrete=exact)
         bounds[axes] = (*_intervals(np.round(level_values(estimate, shape, axes), 9), half), factor)
@@ -181,7 +188,7 @@ def postprocess(noisy: np.ndarray, shape: tuple[int, ...], levels: list[tuple[in
         statuses.append(status)
     base = fixed[tuple(range(len(shape)))]
     out = []
-    for axes, factor in zip(levels, factors):
+    for axes, factor in zip(levels, factors, strict=True):
         value = level_values(base, shape, axes).astype(np.int64)
         lower, upper = bounds[axes][0], bounds[axes][1]
         widened = int(((value < lower) | (value > upper)).sum())

@@ -29,6 +29,9 @@ from release.stages.cells import safe_frame
 
 @dataclass(frozen=True)
 class PublicFile:
+    """One public file: its frame, what its data package resource says of it (fields, keys, missing values)
+    and how it is split into files."""
+
     relpath: str              # e.g. "public/fioe_2020_contacts.csv"
     frame: pd.DataFrame
     description: str = ""
@@ -49,6 +52,9 @@ class PublicFile:
 
 @dataclass(frozen=True)
 class Bundle:
+    """Everything a bundle holds, in memory: ``publish`` writes it whole to a staging folder, then renames it
+    into place."""
+
     public_files: tuple[PublicFile, ...]
     log_lines: tuple[str, ...]
     review_files: Mapping[str, str]        # relpath under review/ -> text
@@ -63,7 +69,7 @@ class Bundle:
 
 def _field(public: PublicFile, column: str) -> dict[str, object]:
     declared = public.field_types.get(column, "string")
-    descriptor = {"name": str(column), "type": declared} if isinstance(declared, str) else dict(declared)
+    descriptor: dict[str, object] = {"name": str(column), "type": declared} if isinstance(declared, str) else dict(declared)
     descriptor["name"] = str(column)
     description = public.field_descriptions.get(column, "")
     if description and "description" not in descriptor:
@@ -179,12 +185,12 @@ def write_bundle(bundle: Bundle, target: Path) -> dict[str, object]:
             item["bytes"] = path.stat().st_size
         manifest = dict(bundle.manifest)
         manifest["outputs"], manifest[manifest_parts.BUNDLE_FILES] = outputs, kept
-        public, private = manifest_parts.split(manifest)
+        published, private = manifest_parts.split(manifest)
         # the private part itself is bound by each approval's seal (``gate.approve``), not by manifest.json
         _write_text(staging / manifest_parts.PRIVATE_FILE, manifest_parts.private_text(private))
         # manifest.json (signed, and copied to the portal) carries no exact count about the raw data
         # keys sorted: their order carries nothing (round 29: a reordered object rewrote to its own bytes)
-        _write_text(staging / MANIFEST, json_text(public, ascii_only=True, sort=True))
+        _write_text(staging / MANIFEST, json_text(published, ascii_only=True, sort=True))
         swap_into_place(staging, target)
         return manifest
     except BaseException:

@@ -10,16 +10,16 @@ orchestrator, so this module never imports Presidio.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import pandas as pd
 
 from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
 from release.model import Finding, RedactionEvent, Tables
-from release.pii.placeholders import ENGINE_SPACING, Detection, place
+from release.pii.placeholders import ENGINE_SPACING, Detection, Redacted, Replacement, place
 from release.pii.terms import RecordTerms
 from release.stages.load import ROW_KEY
 
@@ -30,25 +30,29 @@ _FIELD_OF_TERM = {
 
 
 class Engine(Protocol):
+    """What this stage needs of the PII engine (``release.pii.engine.PiiEngine``); a Protocol, so it never
+    imports Presidio."""
+
     def redact_many(self, texts: Sequence[str], terms: Sequence[RecordTerms],
                     progress: Callable[[int], None] | None = None, *,
                     forced: Sequence[Sequence[Detection]] | None = None,
                     placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
-                    alongside: Callable[[], None] | None = None) -> list: ...
+                    alongside: Callable[[], None] | None = None) -> list[Redacted]: ...
     def scan_many(self, texts: Sequence[str], *, threshold: float,
                   placeholders: Sequence[Sequence[tuple[int, int]]] | None = None,
                   progress: Callable[[int], None] | None = None,
-                  alongside: Callable[[], None] | None = None) -> list: ...
+                  alongside: Callable[[], None] | None = None) -> list[list[Detection]]: ...
     def versions(self) -> dict[str, str]: ...
 
 
-def _collect(values: dict[str, list[str]], row: Mapping[str, object], raw_only: dict[str, str]) -> None:
+def _collect(values: dict[str, list[str]], name_parts: list[tuple[str, ...]], row: Mapping[str, object],
+             raw_only: dict[str, str]) -> None:
     parts = {kind: row.get(column) for column, kind in raw_only.items()
              if kind in ("first_name", "middle_name", "last_name")}
     pieces = tuple(p if isinstance(p, str) else "" for p in (
         parts.get("first_name"), parts.get("middle_name"), parts.get("last_name")))
     if any(pieces):
-        values["name_parts"].append(pieces)  # type: ignore[arg-type]
+        name_parts.append(pieces)
         values["names"].append(" ".join(p for p in pieces if p))
     for column, kind in raw_only.items():
         value = row.get(column)
@@ -63,7 +67,8 @@ def _collect(values: dict[str, list[str]], row: Mapping[str, object], raw_only: 
 def record_terms(tables: Tables, policy: DatasetPolicy) -> dict[str, RecordTerms]:
     """Raw-only values of each record (keyed by the top-level file's key), gathered from
     the top-level file and every file linked to it."""
-    gathered: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    gathered: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    name_parts: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for name, file_policy in policy.files.items():
         raw_only = file_policy.raw_only_columns()
         if not raw_only:
@@ -72,11 +77,12 @@ def record_terms(tables: Tables, policy: DatasetPolicy) -> dict[str, RecordTerms
         columns = [c for c in raw_only if c in tables[name].columns]
         frame = tables[name][[key_column, *columns]]
         for row in frame.itertuples(index=False):
-            record = dict(zip([key_column, *columns], row))  # a plain dict: a Series per row cost seconds
+            record = dict(zip([key_column, *columns], row, strict=True))  # a plain dict: a Series per row cost seconds
             key = record[key_column]
             if isinstance(key, str):
-                _collect(gathered[key], record, raw_only)
-    return {key: RecordTerms(**{field: tuple(dict.fromkeys(v)) for field, v in fields.items()})
+                _collect(gathered[key], name_parts[key], record, raw_only)
+    return {key: RecordTerms(name_parts=tuple(dict.fromkeys(name_parts[key])),
+                             **{field: tuple(dict.fromkeys(v)) for field, v in fields.items()})
             for key, fields in gathered.items()}
 
 
@@ -136,10 +142,11 @@ def render_logged(text: str, spans: Sequence[tuple[int, int, str, bool]]) -> tup
     return rendered, [(out_start, out_end) for _, out_start, out_end in placed]
 
 
-def apply_decisions(text: str, replacements: Sequence[object], decisions: Sequence[ReviewerDecision],
-                    tokenizer: Tokenizer) -> tuple[str, list[tuple[_Span, int, int]], list[ReviewerDecision], list[ReviewerDecision]]:
+def apply_decisions(text: str, replacements: Sequence[Replacement], decisions: Sequence[ReviewerDecision],
+                    tokenizer: Tokenizer) -> tuple[str, list[tuple[_Span, int, int]], list[ReviewerDecision],
+                                                   list[ReviewerDecision]]:
     """Re-render one text after reviewer decisions; returns (text, spans, applied, stale)."""
-    spans = [_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder)  # type: ignore[attr-defined]
+    spans = [_Span(r.start, r.end, r.entity_type, r.detector, r.score, r.rule_id, r.placeholder)
              for r in replacements]
     applied: list[ReviewerDecision] = []
     stale: list[ReviewerDecision] = []
@@ -180,7 +187,7 @@ class Rendered:
     forced: tuple[Detection, ...] = ()
 
     @property
-    def replacements(self) -> list["PlacedSpan"]:
+    def replacements(self) -> list[PlacedSpan]:
         """Spans replaced by a placeholder (a kept span is copied, so it is not one)."""
         return [PlacedSpan(span.start, span.end, out_start, out_end)
                 for span, out_start, out_end in self.placed if not span.kept]
@@ -188,6 +195,8 @@ class Rendered:
 
 @dataclass(frozen=True)
 class PlacedSpan:
+    """A placeholder's span in the raw text and in the public text: how a public hit is mapped back to the raw."""
+
     start: int
     end: int
     out_start: int
@@ -298,7 +307,8 @@ def _assemble(tables: Tables, policy: DatasetPolicy, engine: Engine, tokenizer: 
     """Public frames and log events from what each job rendered (a job rendered as in
     ``previous`` keeps its events)."""
     versions = engine.versions()
-    detector_version = f"presidio {versions.get('presidio', '?')}, {versions.get('model', '?')} {versions.get('model_version', '?')}"
+    detector_version = (f"presidio {versions.get('presidio', '?')}, "
+                        f"{versions.get('model', '?')} {versions.get('model_version', '?')}")
     frames = dict(tables.frames)
     events: list[RedactionEvent] = []
     job_events: dict[TextJob, tuple[RedactionEvent, ...]] = {}

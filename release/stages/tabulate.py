@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from release.config.tables import ALL, DimensionSpec, TableSpec, normalize_raw
 from release.errors import BlockingFinding, ConfigError
 from release.stages import load
-from release.config.tables import ALL, DimensionSpec, TableSpec, normalize_raw
 
 # A keyed, per-row priority: which of a unit's rows survive truncation, reproducible on the same
 # data (so a rebuild finds its stored measurement) and depending on the unit's own rows only.
@@ -35,6 +35,9 @@ _MONTH = re.compile(r"^\s*(\d{4})-(\d{2})")
 
 @dataclass(frozen=True)
 class ContributionProfile:
+    """The bounds on one privacy unit's contribution that tabulation enforces and OpenDP is told: rows,
+    distinct cells, rows in one cell."""
+
     max_rows_per_unit: int
     max_cells_per_unit: int
     max_rows_per_cell: int
@@ -125,7 +128,7 @@ def verify_bounds(profile: ContributionProfile, spec: TableSpec) -> None:
     """The guarantee OpenDP is told about must hold on the data actually counted."""
     limits = (spec.max_rows_per_unit, spec.max_cells_per_unit, spec.rows_per_cell)
     seen = (profile.max_rows_per_unit, profile.max_cells_per_unit, profile.max_rows_per_cell)
-    if any(s > lim for s, lim in zip(seen, limits)):
+    if any(s > lim for s, lim in zip(seen, limits, strict=True)):
         raise BlockingFinding("contribution bounding failed: a privacy unit exceeds the declared "
                               "bounds", file=spec.name, rule="contribution_bounds")
 
@@ -275,7 +278,8 @@ def kept_axes(dimensions: tuple[str, ...], level: tuple[str, ...]) -> tuple[int,
 def level_values(base: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
     """Sum a flat base-cell vector to one level (C order over the kept axes)."""
     dropped = tuple(i for i in range(len(shape)) if i not in axes)
-    return np.asarray(base).reshape(shape).sum(axis=dropped).reshape(-1)
+    summed: np.ndarray = np.asarray(base).reshape(shape).sum(axis=dropped)
+    return summed.reshape(-1)
 
 
 def level_matrix(shape: tuple[int, ...], axes: tuple[int, ...]) -> sparse.csr_matrix:

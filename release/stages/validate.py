@@ -18,11 +18,20 @@ import pandas as pd
 
 from release.errors import ConfigError, ReleaseError
 from release.model import Finding
-from release.stages.validate_engine import (LOCK, MAX_ROW_KEYS, Outcome, build_expectation,
-                                            run_checks)
-from release.stages.validate_suites import (DATASET_TABLES, INTERNAL_PREFIX, RESERVED_KWARGS,
-                                            ROW_TYPES, SCHEMA_TYPES, SHAPE_TYPES, SUPPORTED_TYPES,
-                                            Check, Fail, Suite, parse_suite)
+from release.stages.validate_engine import LOCK, MAX_ROW_KEYS, Outcome, build_expectation, run_checks
+from release.stages.validate_suites import (
+    DATASET_TABLES,
+    INTERNAL_PREFIX,
+    RESERVED_KWARGS,
+    ROW_TYPES,
+    SCHEMA_TYPES,
+    SHAPE_TYPES,
+    SUPPORTED_TYPES,
+    Check,
+    Fail,
+    Suite,
+    parse_suite,
+)
 
 __all__ = ["DATASET_TABLES", "INTERNAL_PREFIX", "MAX_ROW_KEYS", "RESERVED_KWARGS", "ROW_TYPES",
            "SCHEMA_TYPES", "SHAPE_TYPES", "SUPPORTED_TYPES", "Fail", "SuiteResult", "TableData",
@@ -154,12 +163,15 @@ def _row_key(keys: pd.Series, position: int) -> str:
 
 def _column_set_difference(check: Check, actual: list[str]) -> tuple[int, str]:
     """Count offending columns; name only those the suite lists (headers may be anything)."""
-    expected = [str(c) for c in check.kwargs.get("column_list", check.kwargs.get("column_set"))]
+    listed = check.kwargs.get("column_list", check.kwargs.get("column_set"))
+    assert listed is not None  # a suite's column-set check names its columns (``validate_suites._check_kwargs``)
+    expected = [str(c) for c in listed]
     exact = check.type.endswith("ordered_list") or check.kwargs.get("exact_match") is not False
     missing = [c for c in expected if c not in actual]
     extra = [c for c in actual if c not in expected] if exact else []
     if not missing and not extra:
-        moved = sum(1 for want, got in zip(expected, actual) if want != got)
+        # strict=False: with duplicated headers the lists differ in length; the excess is counted below
+        moved = sum(1 for want, got in zip(expected, actual, strict=False) if want != got)
         moved += abs(len(expected) - len(actual))  # duplicated headers
         return moved, f"same column names, {moved} position(s) differ (order or duplicates)"
     return len(missing) + len(extra), \

@@ -15,7 +15,7 @@ import logging
 import numbers
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,14 +49,19 @@ def _gx() -> Any:
         try:
             with _quiet():
                 import great_expectations as gx
-                from great_expectations.exceptions import ExpectationNotFoundError
+                from great_expectations.exceptions.exceptions import ExpectationNotFoundError, GreatExpectationsError
                 from great_expectations.expectations.registry import get_expectation_impl
+        except ImportError:  # not installed, or broken: nothing of ours has run
+            raise EnvironmentProblem("great_expectations cannot be imported; "
+                                     "reinstall the pinned version") from None
+        try:
+            with _quiet():
                 try:
                     get_expectation_impl("expect_column_to_not_exist")
                 except ExpectationNotFoundError:
                     _register_column_to_not_exist()
                 _configuration_once_per_call(gx.__version__)
-        except Exception:
+        except (ImportError, GreatExpectationsError):  # GE's own failures; a bug of ours is not one
             raise EnvironmentProblem("great_expectations cannot be imported; "
                                      "reinstall the pinned version") from None
         return gx
@@ -76,7 +81,7 @@ def _configuration_once_per_call(version: str) -> None:
     the shipped suites); any other version keeps GE's methods."""
     if version != PATCHED_GE:
         return
-    from great_expectations.exceptions import InvalidExpectationKwargsError
+    from great_expectations.exceptions.exceptions import InvalidExpectationKwargsError
     from great_expectations.expectations.expectation import Expectation
 
     def _get_success_kwarg(self: Any, key: str, default: Any = None) -> Any:
@@ -103,25 +108,27 @@ def _configuration_once_per_call(version: str) -> None:
         success.update(domain)
         return success
 
-    for name in ("_get_success_kwarg", "_get_domain_kwargs", "_get_success_kwargs"):
+    restated = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": _get_domain_kwargs,
+                "_get_success_kwargs": _get_success_kwargs}
+    for name, method in restated.items():
         GE_ORIGINALS.setdefault(name, getattr(Expectation, name))
-    Expectation._get_success_kwarg = _get_success_kwarg
-    Expectation._get_domain_kwargs = _get_domain_kwargs
-    Expectation._get_success_kwargs = _get_success_kwargs
+        setattr(Expectation, name, method)  # on GE's own class: every expectation gets the restated one
 
 
 def _register_column_to_not_exist() -> None:
     """GE 1.x has no negative of expect_column_to_exist; defining the class registers it."""
-    from great_expectations.compatibility.pydantic import Field as GxField, StrictStr
+    from great_expectations.compatibility.pydantic import Field as GxField
+    from great_expectations.compatibility.pydantic import StrictStr
     from great_expectations.expectations.expectation import BatchExpectation
 
-    def _validate(self: Any, metrics: dict, runtime_configuration: Any = None,
-                  execution_engine: Any = None) -> dict:
+    def _validate(self: Any, metrics: dict[str, Any], runtime_configuration: Any = None,
+                  execution_engine: Any = None) -> dict[str, Any]:
         return {"success": self._get_success_kwarg("column") not in metrics["table.columns"]}
 
     # Built through the metaclass: with ``from __future__ import annotations`` a class
     # statement would leave "StrictStr" as an unresolvable string annotation.
-    type(BatchExpectation)("ExpectColumnToNotExist", (BatchExpectation,), {
+    metaclass: Callable[..., object] = type(BatchExpectation)
+    metaclass("ExpectColumnToNotExist", (BatchExpectation,), {
         "__module__": __name__, "__annotations__": {"column": StrictStr},
         "column": GxField(min_length=1), "metric_dependencies": ("table.columns",),
         "success_keys": ("column",), "domain_keys": ("batch_id",), "args_keys": ("column",),
@@ -174,8 +181,7 @@ class _Engine:
 
     def __init__(self) -> None:
         self.gx = _gx()
-        from great_expectations.data_context.types.base import (
-            DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+        from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig
 
         self.context = self.gx.get_context(mode="ephemeral", project_config=DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),

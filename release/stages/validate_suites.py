@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from release.config.datasets import SUITE_TABLES
 from release.errors import ConfigError, ReleaseError
 
 INTERNAL_PREFIX = "_"  # orchestrator-only columns (row key, leak flag); never published
@@ -39,19 +40,8 @@ SUPPORTED_TYPES = SCHEMA_TYPES | SHAPE_TYPES | ROW_TYPES
 RESERVED_KWARGS = frozenset({
     "id", "meta", "notes", "result_format", "description", "catch_exceptions",
     "rendered_content", "severity", "windows", "batch_id"})
-# Tables of each dataset, for load_suites calls made without the tables at hand.
-DATASET_TABLES: Mapping[str, tuple[str, ...]] = {
-    "fioe": ("contacts", "persons"),
-    "fioe_rms": ("contacts", "persons"),        # a generation's policy (release.datasets.generations)
-    "fioe_legacy": ("persons",),
-    "shootings": ("victims",),
-    "shots_fired": ("incidents",),
-    "firearms": ("firearms", "daily_counts"),
-    "homicide_clearance": ("homicides", "annual_clearance"),
-    "in_custody_deaths": ("deaths", "annual_deaths"),
-    "best": ("monthly",),
-    "youthconnect": ("referrals", "referral_totals", "demographics"),
-}
+# Tables of each policy's suites, for load_suites calls made without the tables at hand (the registry's).
+DATASET_TABLES: Mapping[str, tuple[str, ...]] = SUITE_TABLES
 
 Fail = Callable[[str, str], ReleaseError]
 
@@ -145,10 +135,15 @@ def parse_suite(path: Path, tables: Collection[str] | None, build: Build) -> Sui
         if table not in known:
             raise fail(f"tables.{table}", f"unknown table; known: {', '.join(sorted(known))}")
         for index, check in enumerate(body.expectations):
-            where = f"tables.{table}.expectations[{index}].kwargs"
-            _check_kwargs(check, lambda key, problem: fail(f"{where}{key}", problem))
-            build(check, index, lambda key, problem: fail(f"{where}{key}", problem))
+            fail_here = _under(fail, f"tables.{table}.expectations[{index}].kwargs")
+            _check_kwargs(check, fail_here)
+            build(check, index, fail_here)
     return Suite(model, hashlib.sha256(raw).hexdigest(), document)
+
+
+def _under(fail: Fail, where: str) -> Fail:
+    """``fail`` for the key paths under ``where`` (one per check, so none sees another's path)."""
+    return lambda key, problem: fail(f"{where}{key}", problem)
 
 
 def _check_kwargs(check: Check, fail: Fail) -> None:
@@ -159,6 +154,10 @@ def _check_kwargs(check: Check, fail: Fail) -> None:
             re.compile(check.kwargs["regex"])
         except (re.error, TypeError) as exc:
             raise fail(".regex", f"invalid regular expression ({exc})") from None
+    if check.type in SHAPE_TYPES and check.kwargs.get("column_list", check.kwargs.get("column_set")) is None:
+        # GE accepts one without its columns: there would be nothing to hold the table's columns to
+        key = "column_list" if check.type.endswith("ordered_list") else "column_set"
+        raise fail(f".{key}", "field required: the columns the table must have")
     listed = check.kwargs.get("column_list", check.kwargs.get("column_set")) or []
     if check.type in SHAPE_TYPES and any(str(c).startswith(INTERNAL_PREFIX) for c in listed):
         raise fail("", "internal '_' columns are excluded from column-set checks")

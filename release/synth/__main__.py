@@ -14,8 +14,7 @@ from collections.abc import Callable, Sized
 from dataclasses import asdict
 from pathlib import Path
 
-from release.synth import (best, firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired,
-                           youthconnect)
+from release.synth import best, firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired, youthconnect
 from release.synth.fioe import SyntheticFioe, generate_fioe, write_fioe
 from release.synth.fioe_legacy import generate_fioe_legacy, write_fioe_legacy
 from release.synth.fioe_rms import generate_fioe_rms, write_fioe_rms

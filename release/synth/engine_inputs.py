@@ -23,6 +23,9 @@ from release.synth.fioe import SyntheticFioe, write_fioe
 
 @dataclass(frozen=True)
 class EngineInputs:
+    """Each narrative with its record's terms and the roster, as a build hands them to the PII engine, and the
+    tables they came from."""
+
     keys: list[str]  # one per report row with a narrative (fc_num, repeated for each basis row)
     texts: list[str]
     terms: list[RecordTerms]

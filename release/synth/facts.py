@@ -20,13 +20,16 @@ from release.synth.prose import DEMEANOR, STATEMENTS
 from release.synth.text import Narrative, Pii
 from release.synth.vocab import CHARGES, CLOTHING_TEXT
 
-
 if TYPE_CHECKING:
     from release.synth.narrative import Scene
 
 
 class HasStreets(Protocol):
-    streets: tuple[str, ...]
+    """What ``person_facts`` needs of a scene (streets to put people on); a Protocol, since ``narrative``
+    imports this module."""
+
+    @property
+    def streets(self) -> tuple[str, ...]: ...
 
 
 def person_facts(rng: random.Random, story: Narrative, scene: HasStreets, person: Person, count: int) -> None:

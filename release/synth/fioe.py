@@ -54,6 +54,9 @@ class PiiMention:
 
 @dataclass(frozen=True)
 class SyntheticFioe:
+    """A generated export: both files' rows, the ground truth of every PII value planted in the narratives,
+    and the officer roster."""
+
     contacts: list[dict[str, str]]
     persons: list[dict[str, str]]
     mentions: list[PiiMention]

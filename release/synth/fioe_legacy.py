@@ -64,6 +64,9 @@ OUTCOME = (("FIO ONLY", 70.0), ("WARNING", 12.0), ("SUMMONS", 8.0), ("ARREST", 8
 
 @dataclass(frozen=True)
 class SyntheticFioLegacy:
+    """A generated legacy export: its rows and the officer roster (the legacy file has no narrative, so nothing
+    is planted)."""
+
     rows: list[dict[str, str]]   # one per person in a report, in COLUMNS
     officers: list[str]          # "LAST, FIRST" of every officer and supervisor on the roster
 
@@ -76,7 +79,7 @@ def legacy_number(fc_num: str) -> str:
 def generate_fioe_legacy(year: int, *, seed: int = 2013, n_reports: int = 5600) -> SyntheticFioLegacy:
     """A raw legacy FIO export for ``year``: one row per person of ``n_reports`` reports."""
     mark43 = generate_fioe(year, seed=seed, n_reports=n_reports, case_mix=False)
-    reports = {}
+    reports: dict[str, dict[str, str]] = {}
     for row in mark43.contacts:
         reports.setdefault(row["fc_num"], row)  # a report's first basis row carries its fields
     rng = random.Random(f"fioe-legacy/{year}/{seed}")

@@ -14,10 +14,10 @@ from datetime import datetime
 
 from release.synth import phrases as say
 from release.synth import values
+from release.synth.facts import associates, person_facts
 from release.synth.people import Officer
 from release.synth.phrases import Person
 from release.synth.places import LANDMARKS
-from release.synth.facts import associates, person_facts
 from release.synth.prose import CLOSINGS, CONTEXT, OUTCOMES
 from release.synth.text import Narrative, Phrase, Pii
 from release.synth.vocab import CALLS, VIOLATIONS
@@ -25,6 +25,8 @@ from release.synth.vocab import CALLS, VIOLATIONS
 
 @dataclass(frozen=True)
 class Vehicle:
+    """A fictitious vehicle a narrative may describe; its plate is planted PII."""
+
     year: str
     color: str
     make: str

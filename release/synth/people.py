@@ -9,12 +9,19 @@ import random
 from dataclasses import dataclass
 
 from release.synth.names import (
-    GROUPS, GROUPS_BY_RACE, NICKNAME_PATTERNS, NICKNAMES, OFFICER_GROUPS, OFFICER_SURNAMES,
+    GROUPS,
+    GROUPS_BY_RACE,
+    NICKNAME_PATTERNS,
+    NICKNAMES,
+    OFFICER_GROUPS,
+    OFFICER_SURNAMES,
 )
 
 
 @dataclass(frozen=True)
 class Name:
+    """A fictitious person's name and the naming tradition (``group``) it was drawn from."""
+
     first: str
     middle: str
     last: str

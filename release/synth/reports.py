@@ -18,9 +18,20 @@ from release.synth.people import Officer, weighted
 from release.synth.places import OUTSIDE_TOWNS, STATE_SPELLINGS
 from release.synth.text import CaseStyle
 from release.synth.vocab import (
-    BASIS, CIRCUMSTANCE, KEY_SITUATIONS, PERSONS_PER_REPORT, STOP_MINUTES, UNIT_LETTERS,
-    UNIT_SUFFIX, US_STATES, VEHICLE_COLOR, VEHICLE_STYLE_CAR, VEHICLE_STYLE_OTHER, VEHICLES,
-    WEATHER_DAY, WEATHER_NIGHT,
+    BASIS,
+    CIRCUMSTANCE,
+    KEY_SITUATIONS,
+    PERSONS_PER_REPORT,
+    STOP_MINUTES,
+    UNIT_LETTERS,
+    UNIT_SUFFIX,
+    US_STATES,
+    VEHICLE_COLOR,
+    VEHICLE_STYLE_CAR,
+    VEHICLE_STYLE_OTHER,
+    VEHICLES,
+    WEATHER_DAY,
+    WEATHER_NIGHT,
 )
 
 CONTACT_COLUMNS: tuple[str, ...] = (

@@ -16,8 +16,16 @@ from release.synth.people import compose, group_for, nickname, weighted
 from release.synth.phrases import Person
 from release.synth.places import AREAS, OUTSIDE_TOWNS, Area
 from release.synth.vocab import (
-    AGE_BANDS, BUILD, CLOTHING, HAIR_STYLE, LICENSE_TYPE, RACE, SEX, SKIN_TONE_DARK,
-    SKIN_TONE_LIGHT, US_STATES,
+    AGE_BANDS,
+    BUILD,
+    CLOTHING,
+    HAIR_STYLE,
+    LICENSE_TYPE,
+    RACE,
+    SEX,
+    SKIN_TONE_DARK,
+    SKIN_TONE_LIGHT,
+    US_STATES,
 )
 
 HISPANIC_SHARE = {"White": 0.33, "Black": 0.1, "Other": 0.6, "Unknown": 0.35, "": 0.3, "Asian": 0.02}
@@ -64,6 +72,8 @@ def age_on(born: date, on: date) -> int:
 
 @dataclass(frozen=True)
 class PersonDraw:
+    """A generated persons row and the person behind it, whom the narrative may then describe."""
+
     row: dict[str, str]
     person: Person
 

@@ -16,8 +16,19 @@ import random
 from pathlib import Path
 
 from release.synth.people import weighted
-from release.synth.shootings import (DISTRICTS, FIRST_YEAR, FLAG_STYLES, address, city_timestamp,
-                                     coordinates, flag, incident_num, messy, timestamp, write_csv)
+from release.synth.shootings import (
+    DISTRICTS,
+    FIRST_YEAR,
+    FLAG_STYLES,
+    address,
+    city_timestamp,
+    coordinates,
+    flag,
+    incident_num,
+    messy,
+    timestamp,
+    write_csv,
+)
 
 COLUMNS: tuple[str, ...] = (
     "incident_num", "incident_date", "district", "ballistics_evidence", "incident_address",

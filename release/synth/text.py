@@ -56,7 +56,7 @@ class Narrative:
     def __init__(self) -> None:
         self._parts: list[str | Pii] = []
 
-    def add(self, template: str, **slots: "str | Pii | Phrase") -> None:
+    def add(self, template: str, **slots: str | Pii | Phrase) -> None:
         """Append ``template`` with ``{slot}`` fields filled from ``slots``.
 
         A slot holds literal text, one PII value, or a phrase (a tuple of both).

@@ -23,7 +23,7 @@ AREA_CODES = ("617", "617", "617", "857", "857", "781", "339", "508", "774", "97
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 _VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 _VIN_VALUES = dict(
-    zip("ABCDEFGHJKLMNPRSTUVWXYZ", (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9))
+    zip("ABCDEFGHJKLMNPRSTUVWXYZ", (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)
 )
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -100,8 +100,12 @@ def licence_number(rng: random.Random, state: str) -> str:
 
 def plate(rng: random.Random, state: str, vanity_from: str = "") -> str:
     """A registration plate: MA shapes ("1AB234", "7TX-K92", vanity) or another state's."""
-    digit = lambda: str(rng.randint(0, 9))  # noqa: E731 - tiny local helper
-    letter = lambda: rng.choice(_LETTERS)  # noqa: E731
+    def digit() -> str:
+        return str(rng.randint(0, 9))
+
+    def letter() -> str:
+        return rng.choice(_LETTERS)
+
     if state != "MA":
         shape = rng.random()
         if shape < 0.5:

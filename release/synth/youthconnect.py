@@ -53,6 +53,8 @@ SEASON = (1.05, 1.05, 1.1, 1.05, 1.05, 0.85, 0.7, 0.75, 1.05, 1.15, 1.1, 1.0)
 
 @dataclass(eq=False)   # two youth with the same attributes are still two youth
 class Youth:
+    """One fictitious youth of the simulated roster: attributes, and the months referred in each year."""
+
     age_at_first: int
     first_year: int
     sex: str
@@ -149,7 +151,7 @@ def write_youthconnect(data: YouthConnectExport, out_dir: Path, *, encoding: str
     folder = Path(out_dir)
     return [write_csv(folder / name, columns, rows, encoding=encoding, line_terminator=line_terminator)
             for name, columns, rows in zip(FILES, (REFERRAL_COLUMNS, TOTAL_COLUMNS, DEMOGRAPHIC_COLUMNS),
-                                           (data.referrals, data.referral_totals, data.demographics))]
+                                           (data.referrals, data.referral_totals, data.demographics), strict=True)]
 
 
 def write_sample(out_dir: Path) -> list[Path]:

@@ -43,7 +43,8 @@ HELP: dict[str, str] = {
     "verify": "Verify a published copy (e.g. on a portal): every file against its manifest and SHA256SUMS, and "
               "trusted approvals of that manifest meeting the policy. Exits 8 when anything differs.",
     "audit": "Verify a bundle independently: hashes, log chain and trailer MAC, trusted approvals, residual PII, "
-             "columns, cells, budget, identifier pseudonyms (recomputed with --raw). Prints a table of checks; exits 8 when a check fails or could not run "
+             "columns, cells, budget, identifier pseudonyms (recomputed with --raw). Prints a table of checks; "
+             "exits 8 when a check fails or could not run "
              "(unless --allow-unverified), 4 when there is no such bundle.",
     "budget": "Privacy budget spent and left, per year and privacy unit, over all years.",
     "list": "Datasets, years released, status and budget (approvals counted against the policy).",
@@ -114,7 +115,8 @@ EXAMPLES: dict[str, list[str]] = {
     "verify": ["release verify /srv/open-data/fioe/2020 " + RULES],
     "audit": [f"release audit fioe 2020 --raw {RAW} {RULES}    # with the HMAC key",
               "release audit fioe 2020 --no-scan --allow-unverified --json   # quick; names what it skipped",
-              f"release audit fioe 2019 --generation rms --raw /secure/exports/fioe-2019-rms {RULES}   # one part of a split year"],
+              f"release audit fioe 2019 --generation rms --raw /secure/exports/fioe-2019-rms {RULES}"
+              "   # one part of a split year"],
     "budget": ["release budget fioe", "release budget best --ledger /srv/ledger.sqlite --json"],
     "list": ["release list", "RELEASE_OUT=/srv/releases release list --json"],
     "sample": ["release sample fioe 2020 --out /tmp/fioe-2020 --reports 200",
@@ -147,6 +149,8 @@ EXAMPLES: dict[str, list[str]] = {
 
 
 class Texts(TypedDict):
+    """What click's command decorator takes from here: the help, and the examples as its epilog."""
+
     help: str
     epilog: str
 

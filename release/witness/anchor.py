@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from release.errors import BudgetError
 
@@ -79,6 +79,21 @@ class WitnessTier(Protocol):
     def draw_problems(self, signed: object, ledger_id: str | None, sha256: object,
                       charge: Mapping[str, Any] | None = None, committed: bool = True) -> list[str]: ...
     def head_checks(self, recorded: Mapping[str, Any], entries: Sequence[Entry], run_id: str | None) -> list[str]: ...
+
+
+class ServiceTier(WitnessTier, Protocol):
+    """What only the service tier answers (``release.witness.client``): it makes the draws, and hands back the
+    entries and draws it holds, which the ledger adopts (``release.privacy.ledger_recover``)."""
+
+    def draw(self, ledger_id: str, entries: Sequence[Entry], charge: Mapping[str, Any],
+             inputs: Mapping[str, Any], committed: Mapping[str, str] | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any]]: ...
+    def tail(self, ledger_id: str, first: int) -> tuple[View, list[dict[str, Any]], list[dict[str, Any]]]: ...
+
+
+def is_service(witness: WitnessTier) -> TypeGuard[ServiceTier]:
+    """The service tier, as the witness says of itself (``tier``)."""
+    return witness.tier == "service"
 
 
 def anchors(entries: Sequence[Entry]) -> list[dict[str, Any]]:

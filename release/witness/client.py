@@ -17,10 +17,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from release.keys.signing import public_key_id, short_id
 from release.errors import BudgetError
-from release.witness.anchor import RESTORE, View, published_before
+from release.keys.signing import public_key_id, short_id
 from release.privacy.ledger_entries import record_sha256
+from release.witness.anchor import RESTORE, View, published_before
 from release.witness.counts import statement_problems
 from release.witness.protocol import DRAW, HEAD, RECEIPT, SIGNED_CHARGE, exchange, new_nonce, verified
 
@@ -81,7 +81,8 @@ class ServiceWitness:
                                                                           and isinstance(last, str))):
             raise self._refused(f"{self.label} signed a head that is not readable")
         unpaid = statement.get("unpaid", 0)
-        return View(ledger_id if isinstance(ledger_id, str) else None, {length: last} if length else {}, length,
+        return View(ledger_id if isinstance(ledger_id, str) else None,
+                    {length: last} if length and isinstance(last, str) else {}, length,
                     unpaid=unpaid if isinstance(unpaid, int) else 0)
 
     def statement(self) -> dict[str, Any]:
@@ -146,7 +147,7 @@ class ServiceWitness:
                 or not all(isinstance(m, dict) for m in marks) or not all(isinstance(d, dict) for d in draws):
             raise self._refused(f"{self.label} answered a tail that is not readable")
         length, last = statement.get("length"), statement.get("head")
-        view = View(ledger_id, {length: last} if isinstance(length, int) and length else {},
+        view = View(ledger_id, {length: last} if isinstance(length, int) and length and isinstance(last, str) else {},
                     length if isinstance(length, int) else 0)
         return view, marks, draws
 

@@ -48,6 +48,8 @@ def commitment(key: bytes, spec_sha256: str, data_year: int, counts: Sequence[in
 
 @dataclass(frozen=True)
 class CountsKey:
+    """The key the service commits to counts under: a purpose key HKDF derives from the HMAC master."""
+
     key: bytes
 
     @property

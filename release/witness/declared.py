@@ -45,14 +45,14 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from release.errors import ConfigError
-from release.privacy.ledger_entries import Entry, canonical
 from release.config.privacy import POLICY_FILE, PrivacyPolicy, load_privacy_policy
 from release.config.tables import TableSpec, TablesPolicy
+from release.errors import ConfigError
+from release.privacy.ledger_entries import Entry, canonical
 from release.witness.store import TOLERANCE, Refused
 
 
@@ -89,7 +89,7 @@ class Declared:
         year = charge["release_year"]
         if not isinstance(year, int) or isinstance(year, bool):
             raise Refused("the draw's release_year is not a year (rule generation)")
-        if year > datetime.now(timezone.utc).year:  # round 26, U-years: draws for 2022-9999 burnt the cap
+        if year > datetime.now(UTC).year:  # round 26, U-years: draws for 2022-9999 burnt the cap
             raise Refused("the draw's release_year has not begun on this witness's clock: a year is released once "
                           "it has begun, and a draw for a later one would only spend the budget (rule release_year)")
         first = self.privacy.releases_from(str(charge["dataset"]))
@@ -167,10 +167,10 @@ class Declared:
 def load_declared(rules_dir: Path) -> Declared:
     """The trusted declarations of the rules folder ``rules_dir`` (a ConfigError, exit 3, names the
     file and key that do not load)."""
-    from release.bundle.places import DATASETS
+    from release.config.datasets import DATASETS
     from release.config.policy import load_policy
-    from release.datasets.generations import policy_names
     from release.config.tables import load_tables_policy
+    from release.datasets.generations import policy_names
 
     if not rules_dir.is_dir():
         raise ConfigError("the trusted rules folder is not a folder: give --rules the organisation's rules folder "

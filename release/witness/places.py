@@ -139,14 +139,14 @@ def socket_exposure(socket_path: Path, owner: int | None = None) -> str | None:
         info = socket_path.lstat()
         owner = info.st_uid if owner is None else owner
         exposed = socket_path if stat.S_ISLNK(info.st_mode) else changeable_by_others(socket_path.parent, (owner,))
-        info = exposed.lstat() if exposed is not None else None
+        exposed_info = exposed.lstat() if exposed is not None else None
     except OSError:
         return None
-    if exposed is None or info is None:
+    if exposed is None or exposed_info is None:
         return None
     return (f"another account than the witness's can replace or remove its socket: {exposed} (owner uid "
-            f"{info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}); put the socket in a folder the witness's account "
-            "owns and alone writes, such as /run/release-witness (0755), and restart the service")
+            f"{exposed_info.st_uid}, mode {stat.S_IMODE(exposed_info.st_mode):04o}); put the socket in a folder the "
+            "witness's account owns and alone writes, such as /run/release-witness (0755), and restart the service")
 
 
 def _why(exc: OSError) -> str:

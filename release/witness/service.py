@@ -47,12 +47,13 @@ import struct
 import threading
 from collections.abc import Callable, Collection, Mapping
 from contextlib import suppress
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from release.keys.signing import load_private_key, one_line, private_key_id, sign_bytes
 from release.bundle.jsonl import utc_now
 from release.errors import ApprovalError, BudgetError, ConfigError, EnvironmentProblem, ReleaseError
+from release.keys.signing import load_private_key, one_line, private_key_id, sign_bytes
 from release.privacy.ledger_entries import CHARGE_FIELDS
 from release.witness.counts import CountsKey
 from release.witness.counts import load_key_file as load_counts_key
@@ -77,7 +78,7 @@ def _marks(entries: object) -> list[dict[str, Any]]:
     """The request's entries, checked for shape (seq order, hex hashes, the body and MAC); Refused otherwise."""
     if not isinstance(entries, list) or len(entries) > 1_000_000:
         raise Refused("an append carries a list of entries")
-    marks = []
+    marks: list[dict[str, Any]] = []
     for item in entries:
         if not (isinstance(item, dict) and isinstance(item.get("seq"), int) and item["seq"] >= 1
                 and all(isinstance(item.get(k), str) and _HEX64.match(item[k]) for k in ("hash", "prev"))
@@ -86,7 +87,7 @@ def _marks(entries: object) -> list[dict[str, Any]]:
                 and (item.get("mac") is None or isinstance(item["mac"], str) and len(item["mac"]) <= 200)):
             raise Refused("an entry is not {seq, hash, prev, kind, body, mac}")
         marks.append({k: item.get(k) for k in ("seq", "hash", "prev", "kind", "body", "mac")})
-    if any(b["seq"] != a["seq"] + 1 for a, b in zip(marks, marks[1:])):
+    if any(b["seq"] != a["seq"] + 1 for a, b in pairwise(marks)):
         raise Refused("an append's entries are not consecutive")
     return marks
 
@@ -249,6 +250,7 @@ def load_key(key_path: Path) -> Any:
 
 class _Handler(socketserver.StreamRequestHandler):
     timeout = TIMEOUT
+    server: _UnixServer | _TCPServer  # either carries the witness that answers
 
     def handle(self) -> None:
         import json
@@ -260,7 +262,7 @@ class _Handler(socketserver.StreamRequestHandler):
             request = json.loads(line) if len(line) <= MAX_LINE else None
         except (ValueError, UnicodeDecodeError):
             request = None
-        reply = self.server.witness.answer(request, self._peer_uid())  # type: ignore[attr-defined]
+        reply = self.server.witness.answer(request, self._peer_uid())
         with suppress(OSError):
             self.wfile.write(json.dumps(reply, separators=(",", ":")).encode("utf-8") + b"\n")
 
@@ -277,11 +279,17 @@ class _Handler(socketserver.StreamRequestHandler):
         return int(uid)
 
 
-class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class _Serving:
+    """What a server holds for its handlers: the one ``Witness`` that answers every request (``serve``)."""
+
+    witness: Witness
+
+
+class _UnixServer(_Serving, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+class _TCPServer(_Serving, socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -351,10 +359,13 @@ def serve(folder: Path, key_path: Path, socket_path: Path | None = None, port: i
         raise ConfigError("give the service one address: --socket PATH or --port N", rule="witness-address")
     allowed = _writers(writers)
     witness = _witness(folder, key_path, allowed, counts_path, rules_dir)
-    server: socketserver.BaseServer = (_unix_server(socket_path) if socket_path is not None
-                                       else _tcp_server(port or 0))
-    server.witness = witness  # type: ignore[attr-defined]
-    address = str(socket_path) if socket_path is not None else f"127.0.0.1:{server.server_address[1]}"  # type: ignore[index]
+    server: _UnixServer | _TCPServer
+    if socket_path is not None:
+        server, address = _unix_server(socket_path), str(socket_path)
+    else:
+        server = _tcp_server(port or 0)
+        address = f"127.0.0.1:{server.server_address[1]}"
+    server.witness = witness
     previous = signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     try:
         ready(address)

@@ -251,7 +251,7 @@ def test_placeholder_numbers_are_not_value_digits():
     text = "Officers stopped Kay Doe (DOB 6-29-73) and Lee Poe (DOB 2-1-80)."
     labels = [I.Label("FC1", "DOB", False, "6-29-73", text.index("6-29"), text.index("6-29") + 7),
               I.Label("FC1", "DOB", False, "2-1-80", text.index("2-1-"), text.index("2-1-") + 6)]
-    report_ = I.InjectedReport("FC1", text, labels, [], [(l.start, l.end) for l in labels],
+    report_ = I.InjectedReport("FC1", text, labels, [], [(label.start, label.end) for label in labels],
                                [], "", "", {})
     output = "Officers stopped [PERSON 1] (DOB [PERSON 6]) and <PERSON> (DOB [DOB_2])."
     assert [v.survived for v in S.score_report(report_, output).values] == [False, False]

@@ -11,20 +11,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
-from release import cli
+from release.build.tables import build_tables
+from release.bundle.read import read_manifest
 from release.config.policy import load_policy
+from release.config.privacy import load_privacy_policy
+from release.config.tables import load_tables_policy
 from release.errors import ConfigError
 from release.stages import noise
 from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import load_suites
 from release.synth import best as synth_best
 from release.synth.__main__ import main as synth_main
-from release.config.privacy import load_privacy_policy
-from release.build.tables import build_tables
-from release.config.tables import load_tables_policy
-from release.bundle.read import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"
@@ -46,11 +45,6 @@ def row(month: str = "2020-03", district: str = "B2", incidents: str = "12", fol
 
 def specs() -> list[Any]:
     return list(load_tables_policy(RULES / "best_tables.yaml").tables)
-
-
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 # ---- the policy and its suites --------------------------------------------------------
@@ -255,7 +249,7 @@ def test_synth_command_line_writes_the_export(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_release_sample_writes_the_bundled_export(tmp_path: Path) -> None:
-    code, stdout, _ = _invoke("sample", "best", "2020", "--out", str(tmp_path), "--json")
+    code, stdout, _ = invoke("sample", "best", "2020", "--out", str(tmp_path), "--json")
     assert code == 0 and json.loads(stdout)["files"] == ["best_monthly.csv"]
     assert (tmp_path / "best_monthly.csv").read_bytes() == (SAMPLE / "best_monthly.csv").read_bytes()
 
@@ -265,7 +259,7 @@ def test_release_sample_writes_the_bundled_export(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("best-out")
-    code, stdout, stderr = _invoke("best", "2020", "--out", str(out), "--json")   # the bundled sample
+    code, stdout, stderr = invoke("best", "2020", "--out", str(out), "--json")   # the bundled sample
     assert code == 0, stdout + stderr
     return out, json.loads(stdout)
 
@@ -309,7 +303,7 @@ def test_manifest_spends_the_declared_rho(built: tuple[Path, dict[str, Any]]) ->
 @pytest.mark.shared_ledger
 def test_a_rebuild_of_the_same_data_charges_nothing(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
-    code, stdout, stderr = _invoke("best", "2020", "--out", str(out), "--json")
+    code, stdout, stderr = invoke("best", "2020", "--out", str(out), "--json")
     assert code == 0, stdout + stderr
     privacy = read_manifest(out / "best" / "2020")["privacy"]  # the build's history is in the private part
     assert privacy["rho_charged_by_this_build"] == {} and all(s["reused"] for s in privacy["spends"])
@@ -318,7 +312,7 @@ def test_a_rebuild_of_the_same_data_charges_nothing(built: tuple[Path, dict[str,
 @pytest.mark.shared_ledger
 def test_budget_lists_the_year(built: tuple[Path, dict[str, Any]]) -> None:
     out, _ = built
-    code, stdout, _ = _invoke("budget", "best", "--out", str(out), "--json")
+    code, stdout, _ = invoke("budget", "best", "--out", str(out), "--json")
     report = json.loads(stdout)
     assert code == 0
     assert [(y["year"], y["privacy_unit"], round(y["rho"], 9)) for y in report["years"]] == [(2020, "person", 0.08)]
@@ -333,7 +327,7 @@ def test_missing_required_column_blocks_naming_file_and_column(tmp_path: Path) -
         writer = csv.DictWriter(handle, fieldnames=COLUMNS[:3], extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    code, _, stderr = _invoke("best", "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
+    code, _, stderr = invoke("best", "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
     assert code == 4
     assert stderr.strip() == ("error: file best_monthly.csv, line 1, column proactive_engagements_followups, "
                               "rule required: required column is missing")

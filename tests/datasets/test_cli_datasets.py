@@ -9,14 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
-from release import cli
-from release.keys.hmac import keys_for_manifest, load_or_create_key
-from release.bundle.log import verify_log
 from release.bundle.layout import sha256_file
-from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
+from release.bundle.log import verify_log
 from release.bundle.read import read_manifest
+from release.keys.hmac import keys_for_manifest, load_or_create_key
+from release.synth import firearms, homicide_clearance, in_custody_deaths, shootings, shots_fired
 
 # dataset -> (raw file, writes a small export into a folder)
 EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
@@ -35,8 +34,8 @@ EXPORTS: dict[str, tuple[str, Callable[[Path], object]]] = {
 WITH_TABLES = {"shootings"}  # declares an aggregate table (redaction_rules/shootings_tables.yaml)
 PUBLIC = {
     "shootings": {"shootings_2020_victims.csv": [
-        "incident_num", "victim_in_incident", "shooting_date", "shooting_date_precision", "district", "shooting_type_v2", "victim_gender", "victim_race",
-        "victim_ethnicity_NIBRS", "multi_victim"]},
+        "incident_num", "victim_in_incident", "shooting_date", "shooting_date_precision", "district", "shooting_type_v2",
+        "victim_gender", "victim_race", "victim_ethnicity_NIBRS", "multi_victim"]},
     "shots_fired": {"shots_fired_2020_incidents.csv": ["incident_num", "incident_date", "district",
                                                        "ballistics_evidence"]},
     "firearms": {"firearms_2020_daily_counts.csv": ["CollectionDate", "CrimeGunsRecovered",
@@ -62,11 +61,6 @@ REQUIRED = {"shootings": "victim_ethnicity_NIBRS", "shots_fired": "confirmed", "
 DATASETS = list(EXPORTS)
 
 
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders = {}
@@ -81,7 +75,7 @@ def built(exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
     out = tmp_path_factory.mktemp("out")
     bundles = {}
     for dataset in DATASETS:
-        code, stdout, stderr = _invoke(dataset, "2020", "--input", str(exports[dataset]), "--out", str(out), "--json")
+        code, stdout, stderr = invoke(dataset, "2020", "--input", str(exports[dataset]), "--out", str(out), "--json")
         assert code == 0, stdout + stderr
         bundles[dataset] = (out / dataset / "2020", json.loads(stdout), stderr)
     return bundles
@@ -175,7 +169,7 @@ def test_missing_required_column_blocks_naming_file_and_column(exports: dict[str
     folder.mkdir()
     source = (exports[dataset] / raw_file).read_text(encoding="utf-8")
     (folder / raw_file).write_text(_drop_column(source, REQUIRED[dataset]), encoding="utf-8")
-    code, _, stderr = _invoke(dataset, "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
+    code, _, stderr = invoke(dataset, "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
     assert code == 4
     assert stderr.strip() == (f"error: file {raw_file}, line 1, column {REQUIRED[dataset]}, rule required: "
                               "required column is missing")
@@ -184,7 +178,7 @@ def test_missing_required_column_blocks_naming_file_and_column(exports: dict[str
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_bundled_sample_builds_without_input(tmp_path: Path, dataset: str) -> None:
-    code, stdout, stderr = _invoke(dataset, "2020", "--out", str(tmp_path), "--json")
+    code, stdout, stderr = invoke(dataset, "2020", "--out", str(tmp_path), "--json")
     assert code == 0, stdout + stderr
     manifest = read_manifest(tmp_path / dataset / "2020")  # with its private part
     assert manifest["inputs"]["origin"] == "bundled-sample"
@@ -204,8 +198,8 @@ def test_shootings_bundle_logs_k_anonymity(built: dict[str, tuple[Path, dict, st
 def test_audit_with_raw_export_recomputes_every_token(built: dict[str, tuple[Path, dict, str]],
                                                        exports: dict[str, Path], dataset: str) -> None:
     bundle = built[dataset][0]
-    code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(bundle.parents[1]),
-                                   "--raw", str(exports[dataset]), "--json")
+    code, stdout, stderr = invoke("audit", dataset, "2020", "--out", str(bundle.parents[1]),
+                                  "--raw", str(exports[dataset]), "--json")
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     # a draft: every check passes but the approvals its policy requires (issue #11)
     assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == ["approvals"], stdout + stderr
@@ -240,8 +234,8 @@ def test_audit_raw_replays_a_derived_files_counts(built: dict[str, tuple[Path, d
         if item["path"] == "public/firearms_2020_daily_counts.csv":
             item["sha256"], item["bytes"] = sha256_file(public), public.stat().st_size
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    code, stdout, stderr = _invoke("audit", "firearms", "2020", "--out", str(out), "--raw", str(exports["firearms"]),
-                                   "--json")
+    code, stdout, stderr = invoke("audit", "firearms", "2020", "--out", str(out), "--raw", str(exports["firearms"]),
+                                  "--json")
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     assert code == 8 and [n for n, c in checks.items() if c["status"] == "fail"] == ["approvals",
                                                                                      "record_cells_replayed"], stdout
@@ -274,8 +268,8 @@ def test_audit_finds_a_raw_value_slipped_into_a_derived_file(built: dict[str, tu
     cells[0] = secret
     lines[1] = ",".join(cells)
     public.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, stdout, stderr = _invoke("audit", dataset, "2020", "--out", str(out), "--raw", str(exports[dataset]),
-                                   "--json")
+    code, stdout, stderr = invoke("audit", dataset, "2020", "--out", str(out), "--raw", str(exports[dataset]),
+                                  "--json")
     assert code == 8
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     assert checks["raw_values_absent"]["status"] == "fail"
@@ -355,8 +349,8 @@ def test_a_column_of_counts_added_to_a_derived_file_is_refused(built: dict[str, 
         manifest["derived_files"][0]["columns"].append("victims")
 
     _rewrite(bundle, add_column, relpath, "public/datapackage.json")
-    code, stdout, stderr = _invoke("audit", "firearms", "2020", "--out", str(out), "--no-scan", "--allow-unverified",
-                                   "--json")
+    code, stdout, stderr = invoke("audit", "firearms", "2020", "--out", str(out), "--no-scan", "--allow-unverified",
+                                  "--json")
     checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
     problems = checks["trusted_policy"]["problems"]
     assert code == 8 and checks["trusted_policy"]["status"] == "fail", stdout + stderr

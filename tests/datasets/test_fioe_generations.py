@@ -18,6 +18,8 @@ from conftest import ROOT, invoke, new_signer, trusted_rules
 from release.config.policy import load_policy
 from release.stages.leakcheck import has_house_number
 
+pytestmark = pytest.mark.slow  # its module builds (one per generation) take ~90 s
+
 YEARS = {"mark43": "2020", "rms": "2017", "legacy": "2013"}
 PUBLIC = {"mark43": ["fioe_{y}_contacts.csv", "fioe_{y}_persons.csv"], "rms": ["fioe_{y}_contacts.csv", "fioe_{y}_persons.csv"],
           "legacy": ["fioe_{y}_fio.csv"]}

@@ -10,17 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from conftest import authoritative_ledger, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from release import cli
+from release.config.tables import load_tables_policy
 from release.datasets.fioe import contact_people, normalized_surname, person_keys
 from release.keys.hmac import Tokenizer
 from release.stages import noise
 from release.stages.tabulate import kept_axes
-from release.config.tables import load_tables_policy
-from conftest import authoritative_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENIZER = Tokenizer(b"p" * 64)
@@ -60,7 +58,7 @@ def test_each_person_counts_at_most_k_reports_once_each() -> None:
     rows += [("FC3", "Bramblewood", "2004-01-02"), ("FC99", "Orphan", "1980-01-01")]  # FC99 has no report
     frame, unkeyed = contact_people(persons(*rows), contacts(*reports), TOKENIZER, max_reports=6)
     assert unkeyed == 0 and len(frame) == 2
-    counts = dict(zip(frame["contacts"], frame["neighbourhood"]))
+    counts = dict(zip(frame["contacts"], frame["neighbourhood"], strict=True))
     assert set(counts) == {"6", "1"}                       # 10 reports truncated to 6; a repeat in FC0 once
     again, _ = contact_people(persons(*rows), contacts(*reports), TOKENIZER, max_reports=6)
     assert again.equals(frame)                              # keyed truncation: the same data, the same counts
@@ -91,15 +89,14 @@ def test_a_merged_unit_is_covered_by_the_noise() -> None:
 def test_the_person_key_never_leaves_the_process(tiny_export: Path, tmp_path: Path) -> None:
     """Neither key, nor the unit they make, is in any file the build writes or in the ledger:
     computed under the build's own value-token key (the manifest's derivation of the master key)."""
+    from release.bundle.read import read_manifest
     from release.config.policy import load_policy
     from release.datasets.fioe import _person_id_keys, _surname_birth_keys
-    from release.bundle.read import read_manifest
     from release.keys.hmac import keys_for_manifest, load_or_create_key
     from release.stages.pseudonyms import pseudonym
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.stdout + result.stderr
+    code, stdout, stderr = invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json")
+    assert code == 0, stdout + stderr
     raw = pd.read_csv(tiny_export / "fieldcontact_name.csv", dtype=str, keep_default_na=False)
     tokens = keys_for_manifest(load_or_create_key(), read_manifest(out / "fioe" / "2020")).tokens
     keys = {*person_keys(raw, tokens).dropna(), *_surname_birth_keys(raw, tokens).dropna(),
@@ -256,11 +253,11 @@ def test_a_policy_that_calls_the_merged_person_a_single_person_blocks_the_build(
     assert "    units_may_merge: true" in text
     tables.write_text(text.replace("    units_may_merge: true", "    units_may_merge: false"), encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json",
-                                           "--rules", str(rules)], catch_exceptions=False)
-    assert result.exit_code == 5, result.stdout + result.stderr
+    code, stdout, stderr = invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(out), "--json",
+                                  "--rules", str(rules))
+    assert code == 5, stdout + stderr
     bundle = out / "fioe" / "2020"
-    assert json.loads(result.stdout)["status"] == "blocked" and not (bundle / "public").exists()
+    assert json.loads(stdout)["status"] == "blocked" and not (bundle / "public").exists()
     found = [f for f in read_manifest(bundle)["findings"] if f["code"] == "units_may_merge_undeclared"]
     assert [(f["file"], f["severity"]) for f in found] == [(SPEC.name, "blocking")]
     assert "declare it in the tables policy" in found[0]["message"]

@@ -28,6 +28,8 @@ from conftest import ROOT, invoke, new_signer, trusted_rules, write_csv
 from release.config.policy import load_policy
 from release.errors import ConfigError
 
+pytestmark = pytest.mark.slow  # its module build (both record systems of 2019) takes ~100 s
+
 CITY_PERSONS = ["recnum", "person_id", "fc_num", "contact_date", "sex", "race", "age", "build", "hair_style",
                 "skin_tone", "ethnicity", "otherclothing", "deceased", "license_state", "license_type", "was_frisked"]
 FORM = {"recnum": re.compile(r"REC-[0-9A-F]{16}"), "person_id": re.compile(r"PER-[0-9A-F]{16}")}

@@ -7,7 +7,7 @@ from conftest import ROOT
 
 from release import datasets
 from release.config.policy import load_policy
-from release.datasets import best, firearms, fioe, in_custody_deaths
+from release.datasets import best, fioe, firearms, in_custody_deaths
 
 RULES = ROOT / "redaction_rules"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from release.config.policy import load_policy
-from release.stages.validate import DATASET_TABLES, load_suites
 from release.config.tables import load_tables_policy
+from release.stages.validate import DATASET_TABLES, load_suites
 
 ROOT = Path(__file__).resolve().parents[2]
 # design/raw-exports.md, written out: (raw file, columns, raw-only columns).

@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from release.errors import ConfigError
-from release.keys.hmac import Tokenizer
 from release.build.tables import build_tables
 from release.config.tables import load_tables_policy
+from release.errors import ConfigError
+from release.keys.hmac import Tokenizer
 
 TABLES = Path(__file__).resolve().parents[2] / "redaction_rules" / "shootings_tables.yaml"
 BLACK, WHITE, ASIAN = "Black or African American", "White", "Asian"
@@ -155,11 +155,11 @@ def test_every_group_reaches_k_or_shows_nothing(run_derive: Callable[..., Any]) 
     run = run_derive("shootings", _ladder_rows(), k_anonymity={"k": 3})
     public = run.frame("victims")
     demo = public[["victim_gender", "victim_race", "victim_ethnicity_NIBRS"]].fillna("Unknown")
-    groups = list(zip(public["shooting_date"].str[:7], public["district"], *(demo[c] for c in demo.columns)))
+    groups = list(zip(public["shooting_date"].str[:7], public["district"], *(demo[c] for c in demo.columns), strict=True))
     sizes = Counter(groups)
     small = [sizes[group] < 3 for group in groups]
     assert sum(small) == 2
-    for group, date_value, is_small in zip(groups, public["shooting_date"], small):
+    for group, date_value, is_small in zip(groups, public["shooting_date"], small, strict=True):
         if is_small:
             assert group[2:] == ("Unknown", "Unknown", "Unknown") and len(date_value) == 7
 

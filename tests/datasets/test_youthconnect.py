@@ -15,17 +15,18 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
+from conftest import invoke
 
-from release import cli
+from release.build.tables import build_tables, planned_spends
+from release.bundle.read import read_manifest
 from release.config.policy import DatasetPolicy, load_policy
+from release.config.privacy import load_privacy_policy
+from release.config.tables import load_tables_policy
 from release.datasets import DeriveContext, Derived, deriver
 from release.errors import BudgetError, ConfigError, InputError
 from release.keys.hmac import Tokenizer
-from release.privacy.ledger import Charge, Ledger, spent_by_unit
-from release.bundle.read import read_manifest
-from release.config.privacy import load_privacy_policy
 from release.model import Finding
+from release.privacy.ledger import Charge, Ledger, spent_by_unit
 from release.stages import noise
 from release.stages.generalize import generalize
 from release.stages.load import load_export
@@ -33,8 +34,6 @@ from release.stages.tabulate import kept_axes, tabulate
 from release.stages.validate import DATASET_TABLES, load_suites
 from release.synth import youthconnect as synth
 from release.synth.__main__ import main as synth_main
-from release.build.tables import build_tables, planned_spends
-from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules"
@@ -59,11 +58,6 @@ def specs() -> list[Any]:
 
 def spec_named(name: str) -> Any:
     return next(s for s in specs() if s.name == name)
-
-
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 # ---- tiny exports run through load -> generalize -> derive ---------------------------
@@ -108,7 +102,7 @@ def run_yc(tmp_path: Path) -> Any:
         if rules:
             policy = policy.model_copy(update={"dataset_rules": {**policy.dataset_rules, **rules}})
         folder = tmp_path / f"raw{next(counter)}"
-        for (name, (file, columns, _)), rows in zip(CONTRACT.items(), (reasons, totals, cells or [cell()])):
+        for (file, columns, _), rows in zip(CONTRACT.values(), (reasons, totals, cells or [cell()]), strict=True):
             _write(folder / file, columns, rows)
         loaded = load_export(folder, policy, year)
         public, found, _ = generalize(loaded.tables, policy, frozenset(), TOKENIZER)
@@ -312,7 +306,7 @@ def test_reasons_map_onto_the_codebook(run_yc: Any, raw: str, counted: str) -> N
     counts = tabulate(month, spec, 2020, np.random.default_rng(0))
     expected = {r: 0 for r in REASONS} | {"Family conflict": 10, "School issues": 5}   # consistent_year's month
     expected[counted] += 1
-    assert dict(zip(counts.categories[0], counts.counts.tolist())) == expected
+    assert dict(zip(counts.categories[0], counts.counts.tolist(), strict=True)) == expected
 
 
 @pytest.mark.parametrize(
@@ -374,7 +368,8 @@ def test_tabulation_keeps_every_row_and_groups_follow_the_codebook(run_yc: Any) 
         assert (counts.rows_dropped, counts.rows_without_unit, counts.rows_outside_period) == (0, 0, 0)
         profile = counts.profile
         assert (profile.max_rows_per_unit, profile.max_cells_per_unit, profile.max_rows_per_cell) == (1, 1, 1)
-        exact[spec.name] = dict(zip(counts.categories[0], counts.counts.tolist())) if len(counts.shape) == 1 else None
+        one_way = len(counts.shape) == 1
+        exact[spec.name] = dict(zip(counts.categories[0], counts.counts.tolist(), strict=True)) if one_way else None
     groups, by_reason = exact["youthconnect_referral_reason_groups"], exact["youthconnect_referral_reasons"]
     assert groups == {"Family": 240, "School": 120, "Health": 5, "Safety": 0, "Other": 0}   # before noise
     assert by_reason["Substance use"] + by_reason["Mental health"] == groups["Health"]
@@ -438,7 +433,7 @@ def test_synth_command_line_writes_the_three_files(tmp_path: Path, capsys: pytes
 
 
 def test_release_sample_writes_the_three_files(tmp_path: Path) -> None:
-    code, stdout, _ = _invoke("sample", "youthconnect", "2020", "--out", str(tmp_path), "--json")
+    code, stdout, _ = invoke("sample", "youthconnect", "2020", "--out", str(tmp_path), "--json")
     assert code == 0 and json.loads(stdout)["files"] == FILES
     assert all((tmp_path / f).read_bytes() == (SAMPLE / f).read_bytes() for f in FILES)
 
@@ -449,7 +444,7 @@ def test_release_sample_writes_the_three_files(tmp_path: Path) -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("youthconnect-out")
     for year in ("2019", "2020"):
-        code, stdout, stderr = _invoke("youthconnect", year, "--input", str(SAMPLE), "--out", str(out), "--json")
+        code, stdout, stderr = invoke("youthconnect", year, "--input", str(SAMPLE), "--out", str(out), "--json")
         assert code == 0, stdout + stderr
     return out
 
@@ -458,7 +453,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_budget_charges_each_data_year_once(built: Path) -> None:
     """2019 then 2020 from the same partner files: the 2020 release re-uses every year the 2019
     release measured (2018 and 2019) and pays for 2020 alone (issue #12: a month is measured once)."""
-    code, stdout, _ = _invoke("budget", "youthconnect", "--out", str(built), "--json")
+    code, stdout, _ = invoke("budget", "youthconnect", "--out", str(built), "--json")
     report = json.loads(stdout)
     assert code == 0
     assert [(y["year"], y["privacy_unit"], round(y["rho"], 9)) for y in report["years"]] == [
@@ -466,7 +461,7 @@ def test_budget_charges_each_data_year_once(built: Path) -> None:
     (unit,) = report["units"]
     assert (unit["privacy_unit"], unit["cap_rho"]) == ("person", 1.0)
     assert unit["spent_rho_by_this_dataset"] == pytest.approx(0.235)
-    code, stdout, _ = _invoke("budget", "youthconnect", "--out", str(built))
+    code, stdout, _ = invoke("budget", "youthconnect", "--out", str(built))
     assert code == 0 and "  2019 person" in stdout and "  2020 person" in stdout
 
 
@@ -485,7 +480,7 @@ def test_bundles_publish_noisy_tables_only(built: Path, year: str) -> None:
     for table in (public / "tables").iterdir():
         header = next(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
         assert header[-4:] == ["value", "lower", "upper", "status"] and not set(header) & COUNT_COLUMNS
-    months = next(csv.DictReader((public / "tables" / f"{TABLES[0]}.csv").open(encoding="utf-8")))
+    months = next(csv.DictReader(io.StringIO((public / "tables" / f"{TABLES[0]}.csv").read_text(encoding="utf-8"))))
     assert months["month"] == f"{int(year) - 2}-01"    # the window moves with the release year
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["privacy"]["rho_spent"] == {"person": pytest.approx(0.16)}  # 3 + 2 + 2 + 1 + 1 measurements
@@ -503,14 +498,14 @@ def test_the_cap_refuses_a_release_through_the_cli(tmp_path: Path) -> None:
     document["units"]["person"]["cap_rho"] = 0.2              # room for the first release (0.16), not for 0.075 more
     privacy.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     common = ("--input", str(SAMPLE), "--out", str(tmp_path / "out"), "--rules", str(rules), "--json")
-    assert _invoke("youthconnect", "2019", *common)[0] == 0
-    code, stdout, stderr = _invoke("youthconnect", "2020", *common)
+    assert invoke("youthconnect", "2019", *common)[0] == 0
+    code, stdout, stderr = invoke("youthconnect", "2020", *common)
     assert code == 6 and "person" in stderr and "cap" in stderr
     bundle = tmp_path / "out" / "youthconnect" / "2020"   # a blocked bundle: nothing publishable, nothing drawn
     assert json.loads((bundle / "manifest.json").read_text())["status"] == "blocked"
     assert not (bundle / "public").exists()
     assert json.loads(stdout)["blocking"][0]["code"] == "budget_refused"
-    report = json.loads(_invoke("budget", "youthconnect", "--out", str(tmp_path / "out"), "--json")[1])
+    report = json.loads(invoke("budget", "youthconnect", "--out", str(tmp_path / "out"), "--json")[1])
     assert [(y["year"], round(y["rho"], 9)) for y in report["years"]] == [(2017, 0.03), (2018, 0.055), (2019, 0.075)]
 
 
@@ -523,7 +518,7 @@ def test_missing_required_column_blocks_naming_file_and_column(tmp_path: Path, n
     with (SAMPLE / file).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     _write(folder / file, columns[:-1], [{c: r[c] for c in columns[:-1]} for r in rows])
-    code, _, stderr = _invoke("youthconnect", "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
+    code, _, stderr = invoke("youthconnect", "2020", "--input", str(folder), "--out", str(tmp_path / "out"))
     assert code == 4
     assert stderr.strip() == f"error: file {file}, line 1, column {dropped}, rule required: required column is missing"
     assert not (tmp_path / "out" / "youthconnect" / "2020").exists()

@@ -10,29 +10,37 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
-from conftest import ROOT, contact, new_signer, person, trusted_rules, write_export
+from conftest import ROOT, build_world, contact, new_signer, person, small_fioe_build, trusted_rules, write_export
 
 from release import datasets
-
+from release.build.assemble import (
+    _spreadsheet_safe,
+    manifest_parameters,
+    policy_files,
+    publication_notes,
+    record_file,
+    table_file,
+)
 from release.bundle import public_form
-from release.build.assemble import (_spreadsheet_safe, manifest_parameters, policy_files, publication_notes, record_file,
-                              table_file)
-from release.config.policy import DatasetPolicy, load_policy
-from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys
 from release.bundle.log import build_log
-from release.model import RedactionEvent, Tables
+from release.config.policy import DatasetPolicy, load_policy
 from release.config.portal import package_properties
 from release.config.privacy import risk_specs
+from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys
+from release.model import RedactionEvent, Tables
 from release.review import inputs_from_build, render_review
 from release.stages import pseudonyms
 from release.stages.generalize import generalize
 from release.stages.juvenile import minor_keys
 from release.stages.load import ROW_KEY, load_export
 from release.stages.publish import Bundle, write_bundle
-from release.bundle.layout import sha256_file
+
+if TYPE_CHECKING:
+    from governance.test_ledger_anchor import World as LedgerWorld
 
 KEY = b"371feae12cd63119ba19fd51d8ff205b69d787bd5e0f2e71f495bc66f4eeedd6"
 
@@ -84,7 +92,7 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
             tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent]]:
     frame = tables["contacts"].copy()
     events, texts = [], []
-    for row_key, key, text in zip(frame[ROW_KEY], frame["fc_num"], frame["contact_reason"]):
+    for row_key, key, text in zip(frame[ROW_KEY], frame["fc_num"], frame["contact_reason"], strict=True):
         start = text.find(NAME) if key not in withheld else -1
         if start < 0:
             texts.append(text)
@@ -102,8 +110,8 @@ def _redact(tables: Tables, policy: DatasetPolicy, withheld: frozenset[str],
 def _coarsening(policy: DatasetPolicy, rules: Path) -> dict[str, dict[str, str]]:
     """The linkage coarsening of the tables policy: the record-level files are published coarsened next
     to a protected table (approve, publish, the audit and verify check it)."""
-    from release.privacy import linkage
     from release.config.tables import load_tables_policy
+    from release.privacy import linkage
 
     tables = load_tables_policy(rules / policy.tables_file) if policy.tables_file else None
     return linkage.coarsening(tables)
@@ -114,7 +122,8 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
                  slip: tuple[str, str, str] | None = None, extra_column: tuple[str, str] | None = None,
                  with_packet: bool = True) -> Built:
     """Write ``root/out/fioe/<year>`` as the build writes it (``public_form``); ``slip`` = (file, column,
-    raw value) put into the first row of the first report; ``extra_column`` = (file, column) published although the policy does not allow it."""
+    raw value) put into the first row of the first report; ``extra_column`` = (file, column) published although
+    the policy does not allow it."""
     policy = load_policy(rules / "fioe.yaml")
     raw_dir = _raw(root / "raw" / str(year), year)
     loaded = load_export(raw_dir, policy, year)
@@ -186,6 +195,29 @@ def _release_key(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture()
 def built(tmp_path: Path) -> Built:
     return build_bundle(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small FIOE export and its draft bundle built through the CLI, once per module: the scene the
+    attack rounds' ``world`` copies for each test."""
+    return small_fioe_build(tmp_path_factory)
+
+
+@pytest.fixture()
+def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> LedgerWorld:
+    """A test's copy of ``base`` (test_ledger_anchor's ``World``: a rules folder naming a witness and
+    trusting "A. Counsel"), its ledger anchored by the honest first approval: the scene of attack round
+    22 (test_trusted_release.py) and the rounds after it. test_ledger_anchor.py, test_record_parts.py
+    and test_review_workspace.py have worlds of their own."""
+    from governance.test_ledger_anchor import World
+
+    monkeypatch.delenv("RELEASE_HMAC_KEY")  # the module's build used the session's key file, not ``KEY``
+    scene = build_world(base, tmp_path, tmp_path_factory, monkeypatch, World)
+    assert isinstance(scene, World)
+    scene.anchor()
+    return scene
 
 
 @pytest.fixture()

@@ -12,16 +12,15 @@ import pytest
 from conftest import trust, trusted_rules
 from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
-from release.keys.signing import keygen, load_private_key, one_line, public_key_path, sign_record
-from release.governance.decisions import Signing, record_decision
-from release.bundle.decisions import decisions_path
-from release.bundle.decisions import decisions_in_force
-from release.errors import ApprovalError, ConfigError
-from release.governance.gate import approve, approvals_of
+from release.bundle.decisions import decisions_in_force, decisions_path
+from release.bundle.layout import APPROVALS
 from release.bundle.read import manifest_sha256
 from release.config.policy import load_policy
 from release.config.trust import Trust, load_signers, trust_for
-from release.bundle.layout import APPROVALS
+from release.errors import ApprovalError, ConfigError
+from release.governance.decisions import Signing, record_decision
+from release.governance.gate import approvals_of, approve
+from release.keys.signing import keygen, load_private_key, one_line, public_key_path, sign_record
 
 
 def _status(built: Built, rules: Path):  # noqa: ANN202 - ApprovalStatus
@@ -326,8 +325,7 @@ def test_a_signature_or_key_only_in_the_form_the_signer_writes(tmp_path: Path) -
     Only the signer's own form verifies now."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from release.keys.signing import (SignedRecord, _public_pem, insert_record, signature_bytes, verify_bytes,
-                                   verify_record)
+    from release.keys.signing import SignedRecord, _public_pem, insert_record, signature_bytes, verify_bytes, verify_record
 
     private = Ed25519PrivateKey.generate()
     record = sign_record(private, "approval", {"dataset": "fioe", "year": 2020, "manifest_sha256": "0" * 64})

@@ -15,10 +15,10 @@ import pytest
 from conftest import trust, trusted_rules
 from governance.conftest import KEY, RAW_VALUES, RULES, TABLE, Built, new_key, release_keys
 
-from release.keys.signing import load_private_key, one_line
 from release.audit.run import AuditReport, audit, audit_or_raise
 from release.errors import AuditFailure
 from release.governance.gate import approve
+from release.keys.signing import load_private_key, one_line
 
 
 def _run(built: Built, raw: bool = True, key: bytes | None = KEY, **options) -> AuditReport:
@@ -244,7 +244,8 @@ def test_residual_pii_hits_are_located_not_quoted(built: Built) -> None:
         start: int
         end: int
 
-    report = _run(built, raw=False, scan=lambda texts, placeholders: [[Hit("PERSON", 0, 5)] if "park" in t else [] for t in texts])
+    report = _run(built, raw=False,
+                  scan=lambda texts, placeholders: [[Hit("PERSON", 0, 5)] if "park" in t else [] for t in texts])
     assert report.failed == ["residual_pii"]
     assert _problems(report, "residual_pii") == [
         "fioe_2020_contacts.csv, row FC20000001, column contact_reason: possible PERSON at offsets 0-5",
@@ -255,7 +256,7 @@ def test_residual_pii_scanner_gets_the_logged_placeholders(built: Built) -> None
     given: list[tuple[str, tuple[tuple[int, int], ...]]] = []
 
     def scan(texts: list[str], placeholders: list[tuple[tuple[int, int], ...]]) -> list[list[object]]:
-        given.extend(zip(texts, placeholders))
+        given.extend(zip(texts, placeholders, strict=True))
         return [[] for _ in texts]
 
     assert _run(built, raw=False, scan=scan).failed == []

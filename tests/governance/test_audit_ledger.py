@@ -9,24 +9,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import authoritative_ledger, invoke
 
-from release import cli
 from release.privacy.ledger import Ledger
-from conftest import authoritative_ledger
 
 YEAR = "2020"
-
-
-def _invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _ledger_check(out: Path) -> dict[str, object]:
     """The audit's privacy_ledger check. The bundle is unapproved and the scan skipped, so the
     audit as a whole fails on those (8); ``code`` is 0 when the ledger check passes."""
-    _, stdout, _ = _invoke("audit", "best", YEAR, "--out", str(out), "--no-scan", "--allow-unverified", "--json")
+    _, stdout, _ = invoke("audit", "best", YEAR, "--out", str(out), "--no-scan", "--allow-unverified", "--json")
     report = json.loads(stdout)
     check = next(c for c in report["checks"] if c["name"] == "privacy_ledger")
     problems = " ".join(str(p) for p in check.get("problems") or []) + " " + str(check.get("detail", ""))
@@ -36,14 +29,14 @@ def _ledger_check(out: Path) -> dict[str, object]:
 @pytest.fixture()
 def built(tmp_path: Path) -> tuple[Path, Path]:
     out = tmp_path / "out"
-    code, stdout, stderr = _invoke("best", YEAR, "--out", str(out), "--json")
+    code, stdout, stderr = invoke("best", YEAR, "--out", str(out), "--json")
     assert code == 0, stdout + stderr
     return out, authoritative_ledger()  # the per-test authoritative ledger (the policy's, in the test's home)
 
 
 def test_an_honest_ledger_and_a_free_rebuild_pass(built: tuple[Path, Path]) -> None:
     out, _ = built
-    assert _invoke("best", YEAR, "--out", str(out), "--json")[0] == 0
+    assert invoke("best", YEAR, "--out", str(out), "--json")[0] == 0
     result = _ledger_check(out)
     assert (result["code"], result["status"]) == (0, "pass")
 
@@ -91,7 +84,7 @@ def test_a_bundle_built_on_another_ledger_fails(built: tuple[Path, Path], tmp_pa
 
 
 def test_ledger_option_may_only_name_the_authoritative_ledger(tmp_path: Path) -> None:
-    code, _, stderr = _invoke("best", YEAR, "--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "mine.sqlite"))
+    code, _, stderr = invoke("best", YEAR, "--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "mine.sqlite"))
     assert code == 3 and "may only name that file" in stderr
 
 
@@ -108,7 +101,7 @@ def test_a_stored_draw_swapped_for_other_values_fails_the_audit_and_the_rebuild(
         db.execute("UPDATE measurements SET record = ? WHERE key = ?", (json.dumps(body), key))
     result = _ledger_check(out)
     assert result["code"] == 8 and "do not hash to what was charged" in str(result["problems"])
-    code, stdout, stderr = _invoke("best", YEAR, "--out", str(out / "again"), "--json")
+    code, stdout, stderr = invoke("best", YEAR, "--out", str(out / "again"), "--json")
     assert code == 6 and "measurement store was edited" in stdout + stderr
 
 
@@ -118,7 +111,7 @@ def test_without_the_key_the_ledger_macs_are_a_check_that_did_not_run(built: tup
     out, _ = built
     monkeypatch.delenv("RELEASE_HMAC_KEY", raising=False)
     monkeypatch.setenv("RELEASE_HMAC_KEY_FILE", str(tmp_path / "no.key"))
-    _, stdout, _ = _invoke("audit", "best", YEAR, "--out", str(out), "--no-scan", "--allow-unverified", "--json")
+    _, stdout, _ = invoke("audit", "best", YEAR, "--out", str(out), "--no-scan", "--allow-unverified", "--json")
     report = json.loads(stdout)
     assert {"name": "privacy_ledger_mac", "reason": "no HMAC key: the ledger entries' MACs were not checked"} \
         in report["unverified"]

@@ -1,13 +1,13 @@
 """The audit's report (issue #13, item 3): one JSON shape for pass and failure with the exit
 code in it, a table of checks with counts, signers and key ids, and a note when problems
-were cut off. Through the CLI on a real build: ``tests/test_cli_audit.py``."""
+were cut off. Through the CLI on a real build: ``tests/cli/test_cli_audit.py``."""
 
 from __future__ import annotations
 
 import pytest
 
-from release.terminal import render as cli_render
 from release.audit.report import MAX_PROBLEMS, AuditCheck, AuditReport, from_problems, not_run
+from release.terminal import render as cli_render
 
 SIGNER = {"name": "A. Counsel", "role": "legal", "key_id": "0123456789abcdef" * 4}
 

@@ -18,13 +18,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import invoke, rehash_kept
 from governance.test_ledger_anchor import World
 from governance.test_public_content import _honest, _rebind
 from governance.test_trusted_release import YEAR, _org
-from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
-from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
+
 from release.bundle.layout import sha256_file
+from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
 from release.config.trust import SEALS
 
 SECRET = 4242  # the fictitious value the analyst pads each kept file's size to carry
@@ -62,6 +63,7 @@ def _outputs_refused(world: World, honest: Path, name: str, change: Callable[[li
     return world.refused(7, "rule trusted-policy", "approve", *org[:2], "--key", str(world.counsel), *org[2:])
 
 
+@pytest.mark.slow
 def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: World) -> None:  # noqa: F811
     honest = _honest(world)
     bundle = honest / "fioe" / YEAR
@@ -119,6 +121,7 @@ def test_kept_files_reach_no_portal_and_the_seal_holds_the_private_part(world: W
     assert "stay with the bundle" in refusal and "rule manifest-keys" in refusal, refusal
 
 
+@pytest.mark.slow
 def test_one_approval_per_key_in_key_order_and_each_output_once(world: World) -> None:  # noqa: F811
     """Round 32. D1: once the private part changed after an approval (publish refuses it: no seal), the
     reviewer could be asked to approve the same manifest again, and the analyst published any subset of

@@ -7,8 +7,18 @@ from pathlib import Path
 import pytest
 from governance.conftest import Built
 
-from release.bundle.places import (DATASETS, build_target, bundle_dir, check_dataset, folder_name, folder_part,
-                             is_published, parse_folder, record_publication, versions)
+from release.bundle.places import (
+    build_target,
+    bundle_dir,
+    check_dataset,
+    folder_name,
+    folder_part,
+    is_published,
+    parse_folder,
+    record_publication,
+    versions,
+)
+from release.config.datasets import DATASETS
 from release.errors import ApprovalError, ConfigError
 
 

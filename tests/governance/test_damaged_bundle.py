@@ -7,25 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 from governance.conftest import Built
 
-from release import cli
 from release.audit.checks import _kept_spans
-from release.errors import InputError
 from release.bundle.read import read_public_csv
-
-
-def _invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stderr
+from release.errors import InputError
 
 
 @pytest.mark.parametrize(("content", "problem"), [("{not json", "not valid JSON"), ("[1, 2]", "not a JSON object")],
                          ids=["broken-json", "not-an-object"])
 def test_list_names_a_broken_manifest(built: Built, content: str, problem: str) -> None:
     (built.bundle / "manifest.json").write_text(content, encoding="utf-8")
-    code, stderr = _invoke("list", "--out", str(built.out_dir))
+    code, _, stderr = invoke("list", "--out", str(built.out_dir))
     assert code == 4 and problem in stderr and "manifest.json" in stderr and "Traceback" not in stderr
 
 
@@ -33,7 +27,7 @@ def test_list_tolerates_a_privacy_section_of_the_wrong_shape(built: Built) -> No
     manifest = json.loads((built.bundle / "manifest.json").read_text(encoding="utf-8"))
     manifest["privacy"] = [1]
     (built.bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    code, stderr = _invoke("list", "--out", str(built.out_dir))
+    code, _, stderr = invoke("list", "--out", str(built.out_dir))
     assert code == 0, stderr
 
 
@@ -56,7 +50,5 @@ def test_keep_entries_without_integer_offsets_are_ignored(tmp_path: Path) -> Non
 def test_audit_with_a_rules_folder_lacking_the_policy_reports_it(built: Built, tmp_path: Path) -> None:
     empty = tmp_path / "rules"
     empty.mkdir()
-    result = CliRunner().invoke(cli.main, ["audit", "fioe", "2020", "--out", str(built.out_dir), "--rules", str(empty),
-                                           "--no-scan"], catch_exceptions=False)
-    code, stdout, stderr = result.exit_code, result.stdout, result.stderr
+    code, stdout, stderr = invoke("audit", "fioe", "2020", "--out", str(built.out_dir), "--rules", str(empty), "--no-scan")
     assert code == 8 and "public_columns_allowed" in stderr and "rule file not found" in stdout

@@ -26,11 +26,10 @@ from governance.conftest import RAW_VALUES, Built
 from governance.test_ledger_anchor import World
 from governance.test_record_replay import REPLAYED, _audit_raw, _log_events, _respanned
 from governance.test_trusted_release import YEAR, _org, _raw_2021
-from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
+from release.audit.record_replay import DECISIONS
 from release.bundle.decisions import decisions_path
 from release.privacy.ledger import Ledger
-from release.audit.record_replay import DECISIONS
 
 REDETECTED = "redactions_redetected"
 RESTORE = "restore the decisions file from its backup"
@@ -52,7 +51,7 @@ def _target(world: World, bundle: Path, raw: Path) -> tuple[dict[str, Any], str]
     """A third party's name the engine redacts in a report that has one narrative: its log entry and the name."""
     contacts = pd.read_csv(raw / "fieldcontact.csv", dtype=str, keep_default_na=False)
     counts = Counter(contacts["fc_num"])
-    text_of = dict(zip(contacts["fc_num"], contacts["contact_reason"]))
+    text_of = dict(zip(contacts["fc_num"], contacts["contact_reason"], strict=True))
     public = (bundle / "public" / CONTACTS).read_text(encoding="utf-8")
     return next((e, name) for e in _entries(bundle) if e.get("column") == "contact_reason"
                 and e.get("entity_type") == "PERSON" and e.get("detector") in ("ner", "regex") and counts[e["row_key"]] == 1
@@ -76,6 +75,7 @@ def _decision_entries() -> list[Any]:
     return [e for e in Ledger(authoritative_ledger()).entries() if e.kind == "decision"]
 
 
+@pytest.mark.slow
 def test_r3_reordered_or_deleted_decisions_never_publish_what_the_reviewer_last_ruled_redact(world: World) -> None:
     _raw_replay(world)
     out, raw = world.tmp / "rel-decisions", world.tmp / "raw-2021"
@@ -146,6 +146,7 @@ def _audit_plain(world: World, out: Path) -> tuple[int, dict[str, dict]]:
     return code, {c["name"]: c for c in json.loads(stdout)["checks"]}
 
 
+@pytest.mark.slow
 def test_m2_a_reviewer_reverses_their_keep_on_the_rebuilt_bundle(world: World) -> None:
     out, raw = world.tmp / "rel-reverse", world.tmp / "raw-2021"
     world.ok(*world.build(out, "--json", raw=_raw_2021(world), year=YEAR))
@@ -166,6 +167,7 @@ def test_m2_a_reviewer_reverses_their_keep_on_the_rebuilt_bundle(world: World) -
     assert checks[REPLAYED]["status"] == "pass" and checks[REDETECTED]["status"] == "pass", checks
 
 
+@pytest.mark.slow
 def test_m1_a_keep_in_force_left_out_of_the_log_fails_audit_raw(world: World) -> None:
     """The analyst drops the kept span from the log of the bundle that applied it (the engine's own
     redaction put back, the log re-chained, the manifest bound again): the cell replays from the log
@@ -206,8 +208,8 @@ def _record(built: Built, key: Path, rules: Path, decision: str, log_id: str = "
 
 
 def _force(built: Built, rules: Path, **anchors: Any) -> Any:
-    from release.config.policy import load_policy
     from release.bundle.decisions import decisions_in_force
+    from release.config.policy import load_policy
     from release.config.trust import Trust, load_signers
     trust = Trust(rules, load_policy(rules / "fioe.yaml").approvals, load_signers(rules))
     return decisions_in_force("fioe", 2020, built.out_dir, trust, **anchors)
@@ -305,9 +307,9 @@ def test_deciding_needs_the_release_key_when_the_ledger_records_decisions(built:
 
 def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing(built: Built, rules: Path,
                                                                                  signing_key: Path) -> None:
-    from release.terminal.render import approve as shown
     from release.errors import ApprovalError
     from release.governance.gate import approve
+    from release.terminal.render import approve as shown
     _record(built, signing_key, rules, "keep")
     _record(built, signing_key, rules, "redact")
     path = decisions_path("fioe", 2020, built.out_dir)
@@ -329,9 +331,9 @@ def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing
 
 def _analyst_records(rules: Path, line: str) -> None:
     """What an analyst holding the release key can do: record any line's id on the ledger, at its end."""
-    from release.privacy.decision_anchors import decision_id
-    from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
+    from release.keys.hmac import ledger_mac, master_key
+    from release.privacy.decision_anchors import decision_id
     ledger = open_ledger(rules, None, ledger_mac(master_key().material))
     ledger.record_decision(dataset="fioe", year=2020, write=lambda prev: decision_id(line))
 

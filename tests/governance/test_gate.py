@@ -11,15 +11,15 @@ import pytest
 from conftest import rehash_kept, sign_outside_approve, trusted_rules
 from governance.conftest import Built, build_bundle, new_key
 
+from release.bundle.layout import sha256_file
+from release.bundle.log import build_log
+from release.bundle.read import read_manifest
 from release.errors import ApprovalError, EnvironmentProblem
 from release.governance.gate import approve
-from release.bundle.read import read_manifest
 from release.governance.publication import publish
 from release.governance.verify_copy import verify
 from release.keys.hmac import derive_keys
-from release.bundle.log import build_log
 from release.model import RedactionEvent
-from release.bundle.layout import sha256_file
 
 
 def _published(to_dir: Path) -> dict[str, str]:

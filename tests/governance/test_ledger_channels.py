@@ -29,11 +29,13 @@ import pytest
 from conftest import invoke, new_signer, trusted_rules
 from governance.test_ledger_anchor import _copy_by_hand
 from governance.test_public_content import _rebind
-from governance.witnesskit import WitnessServer, new_account, pin_service
+from witness.witnesskit import WitnessServer, new_account, pin_service
 
 from release.privacy.ledger import Ledger
 from release.privacy.ledger_entries import canonical, entry_hash
 from release.witness.protocol import SIGNED_CHARGE
+
+pytestmark = pytest.mark.slow  # its module scene (a build with a witness service) takes ~2 min
 
 YEAR = "2020"
 OTHER_YEAR = 1999  # a year with no bundle and no decisions file: nothing orders a rebuild by its entries
@@ -76,8 +78,8 @@ def _day_number(raw: Path) -> int:
 
 def _ledger(rules: Path) -> Ledger:
     """The organisation's ledger, opened as the analyst can: with the release key."""
-    from release.keys.hmac import existing_key, ledger_mac
     from release.config.privacy import open_ledger
+    from release.keys.hmac import existing_key, ledger_mac
 
     key = existing_key()
     assert key is not None

@@ -16,11 +16,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import invoke
 from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
 from governance.test_public_content import _honest, _rebind
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
-from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
 DOB = 19750412  # the fictitious date of birth each edit plants: no refusal repeats it
 
@@ -118,6 +118,7 @@ EDITS = {
 }
 
 
+@pytest.mark.slow
 def test_every_number_of_the_published_privacy_section_is_the_builds(world: World) -> None:  # noqa: F811
     honest = _honest(world)
     org = _org(honest, world)
@@ -176,8 +177,8 @@ def _restate(bundle: Path) -> None:
     """privacy.json and privacy.md made from the edited manifest (as an analyst with the code would), re-hashed."""
     from conftest import ROOT
 
-    from release.privacy import statement as privacy_statement
     from release.config.privacy import load_privacy_policy
+    from release.privacy import statement as privacy_statement
 
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     units = {u: s.model_dump(mode="json") for u, s in load_privacy_policy(ROOT / "redaction_rules").units.items()}
@@ -190,8 +191,8 @@ def _restate(bundle: Path) -> None:
 def _dropped(name: str) -> Callable[[Path], None]:
     """Round 35 (F1): table ``name`` left out whole (its file, data package resource, statement entry and output)."""
     def edit(bundle: Path) -> None:
-        from release.bundle.manifest_parts import PRIVATE_FILE, private_text
         from release.bundle.layout import json_text
+        from release.bundle.manifest_parts import PRIVATE_FILE, private_text
 
         (bundle / "public" / "tables" / f"{name}.csv").unlink()
         package = bundle / "public" / "datapackage.json"
@@ -228,6 +229,7 @@ def _in_manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
     return lambda bundle: _rewrite(bundle, change)
 
 
+@pytest.mark.slow
 def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: World) -> None:  # noqa: F811
     """Round 34 (N1-N3): a raw-only DOB in a record-risk count, a summary's added ``bounds``, a noisy table's
     added ``summary_of``, a summary's rho of 1e-13: each passed approve --raw, publish --raw, the full audit
@@ -237,10 +239,10 @@ def test_the_record_risk_and_every_table_entry_are_the_builds_exactly(world: Wor
     Round 35: which tables go out and in what order (F1: a summary left out, the others reordered, about 7.7
     bits), and a number's type in datapackage.json (F2) carried the day and month of a DOB: refused too; a
     noisy table left out is the build's choice only when linking withholds it, which ``audit --raw`` replays."""
-    from release.privacy import record_risk
-    from release.config.policy import load_policy
     from release.bundle.read import read_public_csv
+    from release.config.policy import load_policy
     from release.config.privacy import load_privacy_policy
+    from release.privacy import record_risk
 
     honest = _honest(world)
     bundle = honest / "fioe" / YEAR

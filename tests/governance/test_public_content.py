@@ -18,10 +18,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, invoke
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
-from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
 SECRET = "4242"  # the fictitious "exact count" an edit publishes: it must appear in no refusal
 TABLE = f"tables/{PROTECTED}.csv"
@@ -99,8 +99,8 @@ def _meaning_told(manifest: dict) -> None:
 def _statement_from_edited_manifest(public: Path) -> str:
     """P-text moved into the manifest: the noisy table's ``meaning`` told the exact count there, and
     privacy.json and privacy.md written from it as the build would (so they match the manifest)."""
-    from release.privacy import statement as privacy_statement
     from release.config.privacy import load_privacy_policy  # the trusted copy's units are the shipped ones
+    from release.privacy import statement as privacy_statement
 
     manifest = json.loads((public.parent / "manifest.json").read_text(encoding="utf-8"))
     _meaning_told(manifest)
@@ -128,8 +128,8 @@ def _listed(name: str) -> Callable[[dict], None]:
 def _rebind(world: World, bundle: Path) -> None:
     """The edited manifest bound again to the run's measurements and charges with the release key."""
     from release.bundle.read import manifest_sha256, read_manifest
-    from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
+    from release.keys.hmac import ledger_mac, master_key
 
     ledger = open_ledger(world.rules, None, ledger_mac(master_key().material))
     run_id = read_manifest(bundle)["privacy"]["run_id"]  # in the private part
@@ -214,8 +214,8 @@ def test_y_label_swap_a_per_year_tables_months_exchanged_between_years_are_refus
 
     from release.config.policy import load_policy
     from release.config.privacy import load_privacy_policy
-    from release.governance.public_content import _table_problems, table_labels
     from release.config.tables import load_tables_policy
+    from release.governance.public_content import _table_problems, table_labels
     from release.governance.trusted_release import Trusted
 
     rules = ROOT / "redaction_rules"
@@ -486,6 +486,7 @@ def _sorted(value: object) -> object:
     return [_sorted(v) for v in value] if isinstance(value, list) else value
 
 
+@pytest.mark.slow
 def test_a_paid_bundle_edited_and_bound_again_is_refused_everywhere(world: World) -> None:
     """One honest build (charged once), then each edit on a copy of it, re-hashed and bound again with the
     release key (the rule each refusal names in the dicts); approve and publish 7, the audit and verify 8.

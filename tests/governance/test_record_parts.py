@@ -31,8 +31,8 @@ from governance.test_public_content import _write as _write_rows
 from governance.test_trusted_release import YEAR, _audit_problems, _org, _raw_2021, _verify_problems
 
 from release.bundle import record_parts
-from release.errors import InputError
 from release.bundle.layout import json_text, sha256_file
+from release.errors import InputError
 
 SECRET = "4242"
 LIMIT = 3
@@ -67,7 +67,7 @@ def test_parts_join_back_to_the_text_and_parquet_holds_its_cells(tmp_path: Path)
     parts = record_parts.split_text(TEXT, LIMIT)
     assert len(parts) == 3 and all(p.startswith("id,note\n") for p in parts)
     names = record_parts.layout("x.csv", 7, LIMIT).csv
-    folder = _folder(tmp_path, dict(zip(names, parts)))
+    folder = _folder(tmp_path, dict(zip(names, parts, strict=True)))
     assert record_parts.read_text(folder, "x.csv", LIMIT) == TEXT
     assert record_parts.read_text(folder, "x.csv") == TEXT  # without a policy: the first part's count
     data = record_parts.parquet_bytes(TEXT)
@@ -75,7 +75,7 @@ def test_parts_join_back_to_the_text_and_parquet_holds_its_cells(tmp_path: Path)
     read = pq.ParquetFile(io.BytesIO(data))
     assert read.metadata.metadata is None and read.schema_arrow.names == ["id", "note"]  # no key-value metadata
     rows = list(csv.reader(io.StringIO(TEXT, newline="")))[1:]
-    assert read.read().to_pylist() == [dict(zip(["id", "note"], r)) for r in rows]
+    assert read.read().to_pylist() == [dict(zip(["id", "note"], r, strict=True)) for r in rows]
 
 
 PART_EDITS = {  # name -> (files written, the message's words)
@@ -300,6 +300,7 @@ def _problems(world: World, pristine: Path, variant: str, edit: Callable[[Path],
     return release_problems(world.rules, read_manifest(bundle), bundle / "public", bundle.name)
 
 
+@pytest.mark.slow
 def test_a_year_past_the_limit_goes_out_in_parts_with_parquet_and_edits_are_refused(world: World) -> None:
     raw = _raw_2021(world)
     out = world.tmp / "rel-honest"
@@ -318,7 +319,7 @@ def test_a_year_past_the_limit_goes_out_in_parts_with_parquet_and_edits_are_refu
 
     # the Parquet file holds every row of the parts, in order, each cell the CSV's text; nothing else
     table = pq.read_table(public / f"{CONTACTS}.parquet")
-    assert table.column_names == header and table.to_pylist() == [dict(zip(header, r)) for r in whole]
+    assert table.column_names == header and table.to_pylist() == [dict(zip(header, r, strict=True)) for r in whole]
     assert pq.ParquetFile(public / f"{CONTACTS}.parquet").metadata.metadata is None
 
     # one multipart resource per file, its Parquet file a resource of its own; frictionless validates both

@@ -19,15 +19,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, invoke
 from governance.test_ledger_anchor import World, _rewrite, _sign_outside_approve
 from governance.test_public_content import _rebind, _rows, _write
 from governance.test_trusted_release import YEAR, _org, _raw_2021, _verify_problems
-from governance.test_trusted_release import base, world  # noqa: F401  (the fixtures of that world)
 
 SECRET = "Boston by contacts 4242"
 REPLAYED = "record_cells_replayed"
@@ -80,6 +79,7 @@ FREE_TEXT = {  # F-free-text: approve cannot tell; audit --raw replays the cell 
 }
 
 
+@pytest.mark.slow
 def test_the_honest_bundle_replays_and_edited_free_text_fails_audit_raw(world: World) -> None:
     honest, raw = world.tmp / "rel-honest", world.tmp / "raw-2021"
     world.ok(*world.build(honest, "--json", raw=_raw_2021(world), year=YEAR))
@@ -100,6 +100,7 @@ def test_the_honest_bundle_replays_and_edited_free_text_fails_audit_raw(world: W
         assert f"({rule}; rule record-replay)" in problems[0] and "4242" not in problems[0], problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("column", "rule"), [("person_in_report", "sequence"), ("recnum", "pseudonym")],
                          ids=["C-pir-age", "C-recnum-age"])
 def test_exact_ages_in_a_sequence_or_pseudonym_column_are_refused_without_the_raw_export(
@@ -135,6 +136,7 @@ VOCABULARY = {  # round 26: a closed or typed column holding a fictitious "exact
 }
 
 
+@pytest.mark.slow
 def test_a_value_its_trusted_rule_cannot_publish_is_refused_without_the_raw_export(world: World) -> None:
     """Each closed or typed column edited in every row (codebook columns, a report key, a date): approve
     and publish 7, the audit and ``verify`` 8 (``trusted_policy``), naming the file, column, rule and the
@@ -166,10 +168,10 @@ def test_a_value_its_trusted_rule_cannot_publish_is_refused_without_the_raw_expo
 def _span_problems(*entries: dict, text: str = "Met John Smith at the corner") -> tuple[str, list[str]]:
     import pandas as pd
 
+    from release.audit.record_replay import _redacted
     from release.config.policy import load_policy
     from release.keys.hmac import derive_keys
     from release.model import Tables
-    from release.audit.record_replay import _redacted
     from release.stages.load import ROW_KEY
 
     policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
@@ -269,7 +271,7 @@ def test_adjacent_placeholders_replay_as_the_build_wrote_them_and_an_edited_cell
                     encoding="utf-8")
     problems += _compared(path, f"public/{CONTACTS}", pd.DataFrame({"contact_reason": [replayed]}), ["FC1"],
                           {"contact_reason": "column rule narrative"})
-    assert len(problems) == len(why) and all(w in p for w, p in zip(why, problems)), problems
+    assert len(problems) == len(why) and all(w in p for w, p in zip(why, problems, strict=True)), problems
     assert all("FC1" in p and "Zed" not in p and "4242" not in p for p in problems), problems
 
 def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path], str]:
@@ -277,9 +279,9 @@ def _forged_decisions(rows: list[int], column: str = "state") -> Callable[[Path]
     ``rows`` in ``column`` (the bits of a count), put in the log with the release key (chain and trailer
     rebuilt), the cells blanked as the replay of such entries blanks them."""
     def edit(public: Path) -> str:
+        from release.bundle.log import build_log
         from release.bundle.read import read_manifest
         from release.keys.hmac import keys_for_manifest, master_key
-        from release.bundle.log import build_log
         from release.model import RedactionEvent
         from release.stages.load import ROW_KEY  # noqa: F401  (the log names rows by their load keys)
 
@@ -411,7 +413,7 @@ def _forged_span(detector: str) -> Callable[[Path], str]:
         def render(text: str, spans: list) -> tuple[str, list]:
             return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans])
 
-        for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
+        for fc_num, text in zip(raw["fc_num"], raw["contact_reason"], strict=True):
             mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"),
                           key=lambda e: e.start)
             word = next((m for m in re.finditer(r"[a-z]+", text) if m.group() in ORDINARY
@@ -456,7 +458,7 @@ def _dropped_span(public: Path) -> str:
     for e in events:
         if e.column == "contact_reason":
             counts[e.row_key] = counts.get(e.row_key, 0) + 1
-    texts = dict(zip(raw["fc_num"], raw["contact_reason"]))
+    texts = dict(zip(raw["fc_num"], raw["contact_reason"], strict=True))
     dropped = next(e for e in events if e.column == "contact_reason" and counts[e.row_key] == 1
                    and e.action == "redact" and list(texts.values()).count(texts[e.row_key]) == 1)
     text = texts[dropped.row_key]
@@ -469,6 +471,7 @@ def _dropped_span(public: Path) -> str:
     return CONTACTS
 
 
+@pytest.mark.slow
 def test_f_span_a_forged_or_dropped_redaction_fails_audit_raw_and_approve_raw(world: World) -> None:
     """Round 27, F-span: a well-formed span at a chosen offset, claimed by the engine or by a verify
     round, re-chained with the release key and bound again, passed every check, ``audit --raw``
@@ -502,6 +505,7 @@ def test_f_span_a_forged_or_dropped_redaction_fails_audit_raw_and_approve_raw(wo
             assert "redactions_redetected fail: fieldcontact.csv, row FC21" in " ".join(refusal.split()), refusal
 
 
+@pytest.mark.slow
 def test_a_trusted_policy_requiring_the_replay_refuses_approve_and_publish_without_the_raw_export(
         world: World) -> None:
     """Round 27: what only the raw export tells was held only when the reviewer thought to give --raw. The
@@ -554,7 +558,7 @@ def _respanned(world: World, honest: Path, variant: str,
     def render(text: str, spans: list) -> tuple[str, list]:
         return render_logged(text, [(e.start, e.end, e.placeholder, e.action == "keep") for e in spans])
 
-    for fc_num, text in zip(raw["fc_num"], raw["contact_reason"]):
+    for fc_num, text in zip(raw["fc_num"], raw["contact_reason"], strict=True):
         mine = sorted((e for e in events if e.row_key == fc_num and e.column == "contact_reason"), key=lambda e: e.start)
         if reports.count(fc_num) != 1 or not mine or (fc_num != only if only else any(e.detector == "reviewer"
                                                                                       for e in mine)) \
@@ -602,7 +606,7 @@ def _over_spaces(text: str, first: Any, spans: list, keys: Any) -> list | None:
     if len(spaces) < 8:
         return None
     added, used = [], {}
-    for position, digit in zip(spaces, "19850314"):
+    for position, digit in zip(spaces[:8], "19850314", strict=True):
         kind = DIGIT_TYPES[int(digit)]
         used[kind] = used.get(kind, sum(e.entity_type == kind for e in spans)) + 1
         added.append(_span(first, keys, text, position, position + 1, kind, used[kind]))
@@ -665,6 +669,7 @@ RESPANNED = {"over-spaces": _over_spaces, "relabelled": _relabelled, "swapped": 
              "widened": _widened}
 
 
+@pytest.mark.slow
 def test_r28_placeholders_over_spaces_or_altered_redactions_fail_audit_raw_and_approve_raw(world: World) -> None:
     """Round 28, C1 and R1: ``redactions_redetected`` asked only that each logged span's letters and digits
     lie inside a detection. Placeholders over spaces have none: eight of them carried a date of birth's
@@ -699,6 +704,7 @@ def test_r28_placeholders_over_spaces_or_altered_redactions_fail_audit_raw_and_a
             assert f"redactions_redetected fail: fieldcontact.csv, row {fc_num}" in " ".join(refusal.split())
 
 
+@pytest.mark.slow
 def test_r29_a_text_a_reviewer_ruled_on_is_held_as_exactly_as_any_other(world: World) -> None:
     """Round 29, R4: one honest signed decision (the reviewer keeps a case number) sent that text down a
     looser path, where any placeholder number "already used, or the next" passed: the analyst merged

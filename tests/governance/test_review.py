@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from governance.conftest import RAW_VALUES, TABLE, Built, new_key
 
-from release.governance.decisions import Signing, record_decision
 from release.audit.run import audit
-from release.bundle.read import read_manifest
-from release.review import inputs_from_bundle, render_review, review, write_review
 from release.bundle.layout import sha256_file
+from release.bundle.read import read_manifest
+from release.governance.decisions import Signing, record_decision
+from release.review import inputs_from_bundle, render_review, review, write_review
 
 URL = re.compile(r"""(?:src|href|action|data|poster)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""",
                  re.IGNORECASE)

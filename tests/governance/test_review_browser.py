@@ -20,7 +20,8 @@ from governance.conftest import TABLE, Built
 
 CHROMIUM = shutil.which("chromium")
 WIDTH, HEIGHT = 1200, 1800
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")]
 
 
 def _chromium(page: Path, work: Path, *action: str) -> subprocess.CompletedProcess[bytes]:

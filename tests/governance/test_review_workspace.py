@@ -20,8 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import (build_copy_for_test, contact, invoke, name_witness, new_signer, person, rules_copy_for_test,
-                      trusted_rules, write_export)
+from conftest import (
+    build_copy_for_test,
+    contact,
+    invoke,
+    name_witness,
+    new_signer,
+    person,
+    rules_copy_for_test,
+    trusted_rules,
+    write_export,
+)
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # Fictitious values removed by the build. The numbers are drawn per run: the test scans /tmp for them,
@@ -60,7 +69,7 @@ class Server:
     """``release review --serve`` as a child process; its first stdout line is the one-time URL.
     Every one started is stopped at the end of the test, passed or failed (``_stop_servers``)."""
 
-    started: list["Server"] = []
+    started: list[Server] = []
 
     def __init__(self, out: Path, rules: Path, key: Path, raw: Path | None = None) -> None:
         args = [sys.executable, "-m", "release", "review", "fioe", "2020", "--out", str(out), "--rules", str(rules),
@@ -89,7 +98,7 @@ def _stop_servers() -> Iterator[None]:
         process = Server.started.pop().process
         if process.poll() is None:
             process.kill()
-            process.communicate()
+        process.communicate()  # closes its pipes, also after finish() or its own exit
 
 
 @pytest.fixture()
@@ -150,6 +159,8 @@ def _everything(folder: Path, since: float = 0.0, skip: Path | None = None) -> I
                 continue
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @needs_browser
 def test_review_in_the_browser_then_rebuild_approve_and_audit(
         world: dict[str, Path], browser: object, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
@@ -329,8 +340,8 @@ def test_a_bundle_rebuilt_under_the_workspace_is_neither_decided_nor_approved(
     screen shows would have signed another span."""
     from conftest import rehash_kept
 
-    from release.governance import gate
     from release.errors import ApprovalError
+    from release.governance import gate
     from release.review.workspace import Workspace
 
     out = tmp_path / "out"
@@ -408,6 +419,7 @@ def test_the_server_listens_on_127_0_0_1_only(world: dict[str, Path], monkeypatc
 
 # ---- the static packet: the record -----------------------------------------------------------
 
+@pytest.mark.browser
 @needs_browser
 def test_the_packet_summary_fits_one_screen_and_nothing_leaves_the_page(
         world: dict[str, Path], browser: object, tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from conftest import ROOT
 from release.config.policy import load_policy
 from release.config.privacy import load_privacy_policy
 from release.config.tables import load_tables_policy
-from release.governance.trusted_release import Trusted
 from release.governance.trusted_records import coarsening_problems, column_rule_problems, juvenile_problems
+from release.governance.trusted_release import Trusted
 
 RULES = ROOT / "redaction_rules"
 WITHHELD = "[WITHHELD: JUVENILE]"

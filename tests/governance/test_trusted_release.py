@@ -17,32 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, authoritative_ledger, build_world, invoke, name_witness
+from conftest import ROOT, authoritative_ledger, invoke, name_witness
 from governance.test_ledger_anchor import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
 
-from release.datasets import generations
 from release.bundle.read import read_manifest
+from release.datasets import generations
 from release.privacy.ledger import Ledger
 
 YEAR = "2021"
 TABLES = "fioe_tables.yaml"
 RULES = ROOT / "redaction_rules"
 PROTECTED_BLOCK = f"  - name: {PROTECTED}\n"
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from conftest import small_fioe_build
-    return small_fioe_build(tmp_path_factory)
-
-
-@pytest.fixture()
-def world(base: tuple[Path, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-          monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.delenv("RELEASE_HMAC_KEY")
-    scene: World = build_world(base, tmp_path, tmp_path_factory, monkeypatch, World)  # type: ignore[assignment]
-    scene.anchor()
-    return scene
 
 
 def _in_protected_block(old: str, new: str) -> Callable[[str], str]:
@@ -151,7 +136,7 @@ def _build_past_the_merge_check(world: World, out: Path, copy: Path, monkeypatch
 
 
 @pytest.mark.parametrize(("file", "edit", "rule", "charged"), [
-    (TABLES, MERGE, "rule spec_sha256", True),
+    pytest.param(TABLES, MERGE, "rule spec_sha256", True, marks=pytest.mark.slow),
     (TABLES, lambda t: NO_MARGINS(MERGE(t)), "rule spec_sha256", True),
     (TABLES, _in_protected_block("max_cells_per_unit: 1\n", "max_cells_per_unit: 1\n    bounds: declared\n"),
      "rule spec_sha256", True),
@@ -326,6 +311,7 @@ def _with_absorbs(text: str, entry: str, cap: str = "1.0") -> str:
     return text.replace("\n    cap_rho: 1.0\n", f"\n    cap_rho: {cap}\n    absorbs: [{entry}]\n", 1)
 
 
+@pytest.mark.slow
 def test_4u_poison_declared_a_declared_units_charge_for_another_dataset_is_absorbed_by_that_datasets_unit(
         world: World) -> None:
     """Round 23, 4u-poison-declared: the organisation declares ``youth`` for YouthConnect; a rules copy
@@ -398,8 +384,8 @@ def test_4u_poison_declared_a_declared_units_charge_for_another_dataset_is_absor
      "units.a.absorbs: each entry is an undeclared unit's name or {unit: UNIT, dataset: DATASET}"),
 ], ids=["a-declared-unit", "twice", "in-place", "another-units-people", "nowhere-twice", "no-dataset"])
 def test_absorbs_names_only_an_undeclared_unit_once(tmp_path: Path, units: str, message: str) -> None:
-    from release.errors import ConfigError
     from release.config.privacy import load_privacy_policy
+    from release.errors import ConfigError
 
     (tmp_path / "privacy.yaml").write_text("units:\n" + units, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(message)) as refused:
@@ -435,8 +421,8 @@ def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset:
     ``null`` as None) and the file no longer loaded: every build stopped (3). The entry the refusal
     prints, written verbatim where it says, now loads as that very charge's unit and dataset, and the
     charge is absorbed."""
-    from release.privacy.ledger import GENESIS, Entry
     from release.config.privacy import load_privacy_policy
+    from release.privacy.ledger import GENESIS, Entry
     from release.privacy.trusted_units import ledger_problems
 
     (tmp_path / "privacy.yaml").write_text((RULES / "privacy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -457,8 +443,8 @@ def test_the_absorbs_advice_loads_as_written(tmp_path: Path, unit: str, dataset:
 def test_a_name_that_does_not_print_is_not_repeated_in_the_advice(tmp_path: Path) -> None:
     """A control or direction character in a charge's unit is not echoed to the terminal; the advice
     points to the ledger entry instead."""
-    from release.privacy.ledger import GENESIS, Entry
     from release.config.privacy import load_privacy_policy
+    from release.privacy.ledger import GENESIS, Entry
     from release.privacy.trusted_units import ledger_problems
 
     charge = Entry(9, "charge", {"unit": "per\u202eson", "dataset": "fioe", "rho": 0.05}, GENESIS, "f" * 64, None, "{}")
@@ -489,8 +475,8 @@ def _rebind(world: World, bundle: Path, *files: str) -> None:
     """The analyst's own edit, re-hashed and re-bound with the release key (no patched tool): a second
     ``bundle`` entry for the run on the organisation's ledger, which its witness takes."""
     from release.bundle.read import manifest_sha256
-    from release.keys.hmac import ledger_mac, master_key
     from release.config.privacy import open_ledger
+    from release.keys.hmac import ledger_mac, master_key
 
     _rewrite(bundle, lambda manifest: None, *files)
     run_id = read_manifest(bundle)["privacy"]["run_id"]  # in the private part
@@ -568,7 +554,8 @@ def test_an_edited_persons_file_is_held_to_the_coarsening_and_juvenile_rule(
 
 def _edit_first_cell(path: Path, change: int) -> None:
     import csv
-    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
     rows[0]["value"] = str(int(rows[0]["value"] or 0) + change)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")

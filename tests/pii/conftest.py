@@ -15,6 +15,21 @@ RULES = ROOT / "redaction_rules" / "pii"
 OFFICERS = ("QUILLFEATHER, ODO", "Marguerite Vantassel")
 
 
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated FIOE export with an officer's namesake planted (``same_release``): the input of the
+    builds that must give the same release wherever their PII work ran."""
+    from pii.same_release import REPORTS, plant_officer_namesake
+
+    from release.synth.fioe import generate_fioe, write_fioe
+
+    raw = tmp_path_factory.mktemp("raw") / "export"
+    data = generate_fioe(2020, seed=23, n_reports=REPORTS)
+    plant_officer_namesake(data)
+    write_fioe(data, raw)
+    return raw
+
+
 @pytest.fixture(scope="session")
 def engine() -> PiiEngine:
     return PiiEngine(EngineSettings(rules_dir=RULES, officers=OFFICERS, n_process=1))

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-
 from release.config.policy import load_policy
 from release.model import Tables
 from release.pii.engine import EngineSettings, PiiEngine

@@ -30,6 +30,7 @@ def _corpus(seed: int, reports: int) -> tuple[list[str], list[RecordTerms], tupl
     return inputs.texts, inputs.terms, inputs.officers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["keep", "redact"], ids=["officers-kept", "officers-redacted"])
 def test_second_scan_finds_nothing_in_redacted_narratives(policy: str) -> None:
     texts, terms, officers = _corpus(7, 80)

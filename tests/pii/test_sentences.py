@@ -52,7 +52,7 @@ def test_pieces_map_back_and_leave_out_only_whitespace(text: str) -> None:
         assert offset >= previous_end
         previous_end = offset + len(piece)
         covered[offset:previous_end] = b"\x01" * len(piece)
-    assert all(ch.isspace() for ch, seen in zip(text, covered) if not seen)
+    assert all(ch.isspace() for ch, seen in zip(text, covered, strict=True) if not seen)
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import invoke as _invoke
-from conftest import (build_copy_for_test, new_signer, public_key, rehash_kept, sign_outside_approve, small_fioe_build,
-                      trust, trusted_rules)
+from conftest import (
+    build_copy_for_test,
+    invoke,
+    new_signer,
+    public_key,
+    rehash_kept,
+    sign_outside_approve,
+    small_fioe_build,
+    trust,
+    trusted_rules,
+)
 
-from release.keys.signing import load_private_key, one_line, sign_record
-from release.keys.hmac import keys_for_manifest, load_or_create_key
-from release.bundle.log import build_log
-from release.model import RedactionEvent
 from release.bundle.layout import sha256_file
+from release.bundle.log import build_log
+from release.keys.hmac import keys_for_manifest, load_or_create_key
+from release.keys.signing import load_private_key, one_line, sign_record
+from release.model import RedactionEvent
 
 YEAR = "2020"
 
@@ -61,13 +69,13 @@ class World:
         return json.loads((self.bundle / "manifest.json").read_text())
 
     def approve(self) -> None:
-        code, _, stderr = _invoke("approve", "fioe", YEAR, "--out", str(self.out), "--key", str(self.counsel),
-                                  "--rules", str(self.rules))
+        code, _, stderr = invoke("approve", "fioe", YEAR, "--out", str(self.out), "--key", str(self.counsel),
+                                 "--rules", str(self.rules))
         assert code == 0, stderr
 
     def publish(self) -> None:
-        code, _, stderr = _invoke("publish", "fioe", YEAR, "--out", str(self.out), "--to", str(self.site),
-                                  "--rules", str(self.rules))
+        code, _, stderr = invoke("publish", "fioe", YEAR, "--out", str(self.out), "--to", str(self.site),
+                                 "--rules", str(self.rules))
         assert code == 0, stderr
 
     def sign_by_hand(self, key: Path) -> None:
@@ -302,7 +310,7 @@ def long_chosen_hmac_key_build(w: World) -> list[str]:
 def self_trusted_in_a_rules_copy(w: World) -> list[str]:
     """The release is built with the organisation's rules (which trust A. Counsel); the attacker
     copies them, lists their own key as "A. Counsel" and approves with the copy."""
-    code, _, stderr = _invoke("fioe", YEAR, "--input", str(w.raw), "--out", str(w.out), "--rules", str(w.rules))
+    code, _, stderr = invoke("fioe", YEAR, "--input", str(w.raw), "--out", str(w.out), "--rules", str(w.rules))
     assert code == 0, stderr
     mine = w.tmp / "mine"
     shutil.copytree(w.rules, mine)
@@ -438,7 +446,7 @@ ATTACKS: dict[str, Attack] = {
 
 @pytest.mark.parametrize("case", list(ATTACKS.values()), ids=list(ATTACKS))
 def test_governance_attack_is_refused(world: World, case: Attack) -> None:
-    code, stdout, stderr = _invoke(*case.run(world))
+    code, stdout, stderr = invoke(*case.run(world))
     assert code == case.exit_code, stdout + stderr
     assert case.refusal in stdout + stderr, stdout + stderr
     assert "Traceback" not in stdout + stderr

@@ -335,6 +335,7 @@ def test_input_attack_is_refused(tmp_path: Path, case: Attack) -> None:
     assert case.then(outcome), case.attack
 
 
+@pytest.mark.slow
 def test_a_juvenile_reports_place_does_not_depend_on_its_date(tmp_path: Path) -> None:
     """The minor's report FC20000006 dated 6, 9 or 20 March: the public files are the same,
     byte for byte. So neither its key, nor its row order, nor its neighbours' keys narrow the

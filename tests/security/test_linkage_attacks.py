@@ -22,11 +22,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger, new_signer, trusted_rules
-from conftest import invoke as _invoke
+from conftest import authoritative_ledger, invoke, new_signer, trusted_rules
 
 from release.bundle.read import read_manifest
 from release.privacy.ledger import Ledger
+
+pytestmark = pytest.mark.slow  # every row builds and attacks a release of its own: 20-45 s each
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = "2020"
@@ -148,7 +149,7 @@ WITHHELD: dict[str, Plant] = {
         COMMON, 2, on_report=CAR, each=lambda n: ({"vehicle_color": COLOURS[n]}, {}), pick=_nothing_in_common),
     "1c-race-recorded-differently-each-time": Plant(
         COMMON, 6, on_report=CAR, on_person=HOODIE,
-        each=lambda n: ({}, dict(zip(("race", "ethnicity"), RECORDED[n])))),
+        each=lambda n: ({}, dict(zip(("race", "ethnicity"), RECORDED[n], strict=True)))),
     "1c-tod-one-officer-one-street-at-night-among-daytime-decoys": Plant(
         COMMON, 5, on_report=NIGHT_BEAT, each=_at_night, decoys=5),
     "1c-narr-a-rare-phrase-in-their-narratives": Plant(
@@ -168,7 +169,7 @@ WITHHELD: dict[str, Plant] = {
 def _build(tmp_path: Path, plant: Plant, *rules: str) -> tuple[Path, dict[str, object]]:
     raw = plant.export(tmp_path / "raw")
     out = tmp_path / "out"
-    code, stdout, stderr = _invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--json", *rules)
+    code, stdout, stderr = invoke("fioe", YEAR, "--input", str(raw), "--out", str(out), "--json", *rules)
     assert code == 0, stdout + stderr
     assert "Quimby" not in stdout + stderr and "Traceback" not in stdout + stderr
     return out / "fioe" / YEAR, json.loads(stdout)
@@ -242,7 +243,6 @@ def test_a_withheld_table_needs_no_charge_to_be_approved_published_audited_and_v
     """Which tables spend is read from public/ and the trusted tables policy (issue #12, 3m-strip):
     the policy declares the person-level table noisy, but a withheld one is not published, so the
     year with no charge at all goes out, through approve, publish, the audit and ``verify`` (0)."""
-    from conftest import new_signer, trusted_rules
 
     bundle, _ = _build(tmp_path, WITHHELD["1c-2-rare-person-in-5-reports"])
     assert not (bundle / "public" / "tables" / f"{TABLE}.csv").exists() and _charges() == []
@@ -252,6 +252,6 @@ def test_a_withheld_table_needs_no_charge_to_be_approved_published_audited_and_v
                  ["publish", "fioe", YEAR, "--to", str(site), *out],
                  ["audit", "fioe", YEAR, *out, "--no-scan", "--allow-unverified"],
                  ["verify", str(site / "fioe" / YEAR), "--rules", str(rules)]):
-        code, stdout, stderr = _invoke(*args)
+        code, stdout, stderr = invoke(*args)
         assert code == 0, f"{args[0]}: {stdout + stderr}"
     assert _charges() == []

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BuildWorld, authoritative_ledger, build_world, sign_outside_approve, small_fioe_build
-from conftest import invoke as _invoke
+from conftest import BuildWorld, authoritative_ledger, build_world, invoke, sign_outside_approve, small_fioe_build
 
 from release.bundle.read import read_manifest
 
@@ -27,7 +26,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 class World(BuildWorld):
     def run(self, *args: str) -> None:
-        code, stdout, stderr = _invoke(*args)
+        code, stdout, stderr = invoke(*args)
         assert code == 0, stdout + stderr
 
     def elsewhere(self, name: str) -> Path:
@@ -133,7 +132,7 @@ ATTACKS: dict[str, Attack] = {
 
 @pytest.mark.parametrize("case", list(ATTACKS.values()), ids=list(ATTACKS))
 def test_privacy_attack_is_refused(world: World, case: Attack) -> None:
-    code, stdout, stderr = _invoke(*case.run(world))
+    code, stdout, stderr = invoke(*case.run(world))
     assert code == case.exit_code, stdout + stderr
     assert case.refusal in " ".join((stdout + stderr).split()), stdout + stderr
     assert "Traceback" not in stdout + stderr
@@ -172,14 +171,14 @@ def test_the_published_manifest_holds_no_exact_count_of_the_raw_data_and_still_v
     # what a portal or an auditor needs to verify the public files is all there
     assert {"outputs", "status", "version", "rules", "privacy"} <= set(published)
     assert published["privacy"]["spends"] and published["privacy"]["ledger_id"]
-    code, stdout, stderr = _invoke("verify", str(copy), "--rules", str(world.rules))
+    code, stdout, stderr = invoke("verify", str(copy), "--rules", str(world.rules))
     assert code == 0, stdout + stderr
     # an auditor with the bundle still sees every count, covered by the signed manifest's hashes
     full = read_manifest(world.bundle)
     assert full["findings"] == json.loads((world.bundle / "review" / "findings.json").read_text(encoding="utf-8"))
     assert "rows_dropped" in full["privacy"] and "entries" in full["redaction_log"]
-    code, stdout, stderr = _invoke("audit", "fioe", YEAR, "--out", str(world.out), "--rules", str(world.rules),
-                                   "--no-scan", "--allow-unverified", "--json")
+    code, stdout, stderr = invoke("audit", "fioe", YEAR, "--out", str(world.out), "--rules", str(world.rules),
+                                  "--no-scan", "--allow-unverified", "--json")
     assert code == 0, stdout + stderr
 
 

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_attacks as bench  # noqa: E402
 
+pytestmark = pytest.mark.slow  # two years built through the CLI, then the LP attacker: ~35 s before the first test
+
 TABLE = "shootings_victims_by_district_month"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
-from release.stages.juvenile import PUBLIC_KEY_PATTERN, public_report_key, publish_apart, publish_keys, pseudonymous_keys
+from release.stages.juvenile import PUBLIC_KEY_PATTERN, pseudonymous_keys, public_report_key, publish_apart, publish_keys
 
 KEY = Tokenizer(b"j" * 64)
 
@@ -32,7 +32,7 @@ def test_every_report_is_published_under_its_pseudonym_ordered_by_date(policy: D
     assert all(re.fullmatch(PUBLIC_KEY_PATTERN, k) for k in keys)
     assert not set(keys) & set(reports)
     assert sorted(keys) == sorted(public_report_key(r, "fioe", KEY) for r in reports)
-    assert list(zip(out["contact_date"], keys)) == sorted(zip(out["contact_date"], keys))
+    assert list(zip(out["contact_date"], keys, strict=True)) == sorted(zip(out["contact_date"], keys, strict=True))
     assert sorted(out["contact_date"]) == sorted(dates)
 
 
@@ -57,7 +57,8 @@ def test_order_is_the_dates_and_pseudonyms_not_the_source_order(policy: DatasetP
     forward = publish_keys(_contacts(reports, dates), policy.files["contacts"], "fioe", KEY)
     backward = publish_keys(_contacts(reports[::-1], dates[::-1]), policy.files["contacts"], "fioe", KEY)
     assert list(forward["fc_num"]) == list(backward["fc_num"])
-    assert list(zip(forward["contact_date"], forward["fc_num"])) == sorted(zip(forward["contact_date"], forward["fc_num"]))
+    dated = list(zip(forward["contact_date"], forward["fc_num"], strict=True))
+    assert dated == sorted(dated)
 
 
 @pytest.mark.parametrize("position", [0, 2, 4], ids=["first", "middle", "last"])

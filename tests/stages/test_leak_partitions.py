@@ -127,7 +127,8 @@ def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
     """``forget_texts`` (called by ``release.build.years`` after each year) reaches the actors a run keeps,
     each of them, whether or not it will get a unit of the next year; so does the next year's
     settings (``configure``)."""
-    from release.pii import ray_workers, workers as pii_workers
+    from release.pii import ray_workers
+    from release.pii import workers as pii_workers
     from release.pii.parallel import Execution
     from release.stages.leakcheck import fold_map
 

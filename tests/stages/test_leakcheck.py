@@ -86,7 +86,8 @@ def test_other_records_values_do_not_count(tmp_path: Path, policy: DatasetPolicy
     _, leaks = find_leaks(loaded.tables.frames, frames, policy, 2020)
     assert leaks == []  # not this record's value ...
     global_leaks = find_global_leaks(loaded.tables.frames, frames, policy, 2020)
-    assert [(leak.row_key, leak.column) for leak in global_leaks] == [("FC20000002", "contact_reason")]  # ... but found across the release
+    # ... but found across the release
+    assert [(leak.row_key, leak.column) for leak in global_leaks] == [("FC20000002", "contact_reason")]
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,8 @@ def _break(folder: Path, name: str, change: str) -> None:
     [
         ("fieldcontact.csv", "empty", "file fieldcontact.csv, rule non-empty: the file is empty"),
         ("fieldcontact.csv", "truncated", "file fieldcontact.csv, line 2, rule csv: the file ends inside a quoted field"),
-        ("fieldcontact.csv", "missing_column", "file fieldcontact.csv, line 1, column circumstance, rule required: required column is missing"),
+        ("fieldcontact.csv", "missing_column",
+         "file fieldcontact.csv, line 1, column circumstance, rule required: required column is missing"),
         ("fieldcontact_name.csv", "missing_file", "file fieldcontact_name.csv, rule files: required file not found"),
     ],
     ids=["empty", "truncated-quote", "missing-column", "missing-file"])

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -151,7 +152,7 @@ def test_encodings_and_line_endings_round_trip(tmp_path: Path, encoding: str, te
     assert raw.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
     assert raw.count(b"\r\n") >= len(data.contacts) if terminator == "\r\n" else b"\r\n" not in raw
     rows = read_csv(contacts_path, "utf-8-sig" if encoding == "utf-8-sig" else encoding)
-    assert [dict(zip(rows[0], row)) for row in rows[1:]] == data.contacts
+    assert [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] == data.contacts
 
 
 @pytest.mark.parametrize(
@@ -202,7 +203,7 @@ def test_every_mention_is_exact(request: pytest.FixtureRequest, fixture: str) ->
     for mention in data.mentions:
         spans_by_report.setdefault(mention.fc_num, []).append(mention)
     for spans in spans_by_report.values():
-        assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))  # ordered, no overlap
+        assert all(a.end <= b.start for a, b in pairwise(spans))  # ordered, no overlap
 
 
 @pytest.mark.parametrize(
@@ -241,10 +242,10 @@ def test_evasion_rate_is_about_ten_percent(evasive: SyntheticFioe, evasive_plain
     assert [(m.fc_num, m.entity_type, m.source) for m in evasive.mentions] == [
         (m.fc_num, m.entity_type, m.source) for m in evasive_plain.mentions
     ]
-    changed = sum(a.value != b.value for a, b in zip(evasive.mentions, evasive_plain.mentions))
+    changed = sum(a.value != b.value for a, b in zip(evasive.mentions, evasive_plain.mentions, strict=True))
     eligible = sum(m.source != "officer" for m in evasive.mentions)
     assert 0.06 < changed / eligible < 0.12
-    assert all(a.value == b.value for a, b in zip(evasive.mentions, evasive_plain.mentions) if a.source == "officer")
+    assert all(a.value == b.value for a, b in zip(evasive.mentions, evasive_plain.mentions, strict=True) if a.source == "officer")
 
 
 @pytest.mark.parametrize("entity_type", ENTITY_TYPES, ids=ENTITY_TYPES)

@@ -21,7 +21,7 @@ def build_table(counts: Sequence[Sequence[int]] | np.ndarray, margins: Sequence[
     """Long-form exact table: cells, then each margin (``All`` in the summed dimensions)."""
     array = np.asarray(counts, dtype=np.int64)
     dims = dims or tuple("abcdef"[i] for i in range(array.ndim))
-    cats = categories or tuple(tuple(f"{d}{j}" for j in range(n)) for d, n in zip(dims, array.shape))
+    cats = categories or tuple(tuple(f"{d}{j}" for j in range(n)) for d, n in zip(dims, array.shape, strict=True))
     frames = []
     for axes in [tuple(range(array.ndim)), *margins]:
         frame = level_labels(dims, cats, tuple(axes))

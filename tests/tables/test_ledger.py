@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from release.audit.ledger import cap_problems, chain_problems
 from release.errors import BudgetError
 from release.privacy.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, rho_from_epsilon, spent_by_unit
-from release.audit.ledger import cap_problems, chain_problems
 
 CAP = 1.0
 DELTA = 1e-9
@@ -100,8 +100,8 @@ def test_the_cap_is_fixed_at_first_use_and_only_lowered(tmp_path: Path) -> None:
         ledger.fix_caps({"person": 1.0}, DELTA)
 
 
-def _compete(path: str, key: str, barrier: "multiprocessing.synchronize.Barrier",
-             results: "multiprocessing.Queue[tuple[str, bool]]") -> None:
+def _compete(path: str, key: str, barrier: multiprocessing.synchronize.Barrier,
+             results: multiprocessing.Queue[tuple[str, bool]]) -> None:
     ledger = Ledger(Path(path), mac)
     barrier.wait()
     try:

@@ -48,7 +48,7 @@ def test_published_tables_are_consistent_nonnegative_and_inside_their_intervals(
     noisy = rng.integers(-15, 40, size)  # any noisy vector, including negative and inconsistent values
     result = pp.postprocess(noisy, shape, levels, mechanism, scale)  # type: ignore[arg-type]
     cells = result.levels[0].value
-    for axes, level in zip(levels, result.levels):
+    for axes, level in zip(levels, result.levels, strict=True):
         assert level.value.dtype == np.int64 and (level.value >= 0).all()
         assert (level.value == level_values(cells, shape, axes)).all()  # margins add up exactly
         assert (level.lower <= level.value).all() and (level.value <= level.upper).all()

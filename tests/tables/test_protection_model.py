@@ -11,15 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import invoke
 
 from release.build.budget import RunPrivacy
+from release.build.tables import build_tables
+from release.build.tables_noisy import direct_measurer
+from release.config.tables import TablesPolicy
 from release.errors import BudgetError, EnvironmentProblem
 from release.privacy.ledger import Ledger, spent_by_unit
 from release.privacy.recount import as_published
 from release.stages.suppress import audit_suppression
-from release.build.tables import build_tables
-from release.build.tables_noisy import direct_measurer
-from release.config.tables import TablesPolicy
 
 RACES = ["Black", "White", "Other", "Unknown"]
 TABLE: dict[str, Any] = {
@@ -73,7 +74,7 @@ def test_a_summary_is_the_public_file_count_and_spends_nothing() -> None:
     result = build_tables({"people": truth}, tables.tables, dataset="fioe", year=2020, model=tables.frames,
                           public_files={"persons": public})
     frame = result.tables["people_by_race"]
-    published = dict(zip(frame["race"], frame["value"].astype(int)))
+    published = dict(zip(frame["race"], frame["value"].astype(int), strict=True))
     assert published["Black"] == int((public["race"] == "BLACK").sum()) and published["All"] == len(public)
     assert result.spends == [] and result.privacy_summary[0]["protection"] == "summary"
     assert "no differential-privacy or suppression claim" in str(result.privacy_summary[0]["meaning"])
@@ -132,13 +133,10 @@ def test_a_release_over_the_cap_draws_nothing(tmp_path: Path) -> None:
 
 
 def test_concurrent_builds_of_one_year_cannot_both_write(tiny_export: Path, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from release import cli
     from release.build.lock import build_lock
 
     out = tmp_path / "out"
     with build_lock(out, "fioe", 2020):  # another build holds the year
-        result = CliRunner().invoke(cli.main, ["fioe", "2020", "--input", str(tiny_export), "--out", str(out)])
-    assert result.exit_code == EnvironmentProblem.exit_code and "another build of fioe 2020" in result.stderr
+        code, _, stderr = invoke("fioe", "2020", "--input", str(tiny_export), "--out", str(out))
+    assert code == EnvironmentProblem.exit_code and "another build of fioe 2020" in stderr
     assert not (out / "fioe" / "2020").exists()

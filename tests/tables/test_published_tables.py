@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from release.errors import InputError
 from release.build.tables import load_table_specs, published_exact_tables, published_table
+from release.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 # The shipped shootings table is a summary now (issue #12): read it back as an exact, suppressed table.

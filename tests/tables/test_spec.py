@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from release.build.tables import load_table_specs, planned_spends
+from release.config.privacy import load_privacy_policy
+from release.config.tables import load_tables_policy
 from release.errors import ConfigError
 from release.privacy.ledger import epsilon_from_rho
-from release.config.privacy import load_privacy_policy
-from release.build.tables import load_table_specs, planned_spends
-from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 FIOE_TABLES = ROOT / "redaction_rules" / "fioe_tables.yaml"
@@ -114,7 +114,8 @@ def test_rho_spent_converts_pure_epsilon(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model", ["config.tables.TableSpec", "config.tables.DimensionSpec", "config.tables.SuppressionSpec",
-                                   "config.tables.TablesPolicy", "config.tables.FrameSpec", "config.tables.LinkageSpec", "config.tables.PerYearSpec",
+                                   "config.tables.TablesPolicy", "config.tables.FrameSpec", "config.tables.LinkageSpec",
+                                   "config.tables.PerYearSpec",
                                    "config.privacy.PrivacyPolicy", "config.privacy.UnitSpec",
                                    "config.privacy.RiskSpec", "config.privacy.GeneralizeStep"])
 def test_every_key_is_documented(model: str) -> None:

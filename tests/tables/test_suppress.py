@@ -7,10 +7,9 @@ import itertools
 
 import numpy as np
 import pytest
-
-from release.stages.suppress import (ExactTable, audit_suppression, build_system, lp_audit,
-                                     primary_mask, protect)
 from tables.tablekit import build_table, hide, independent_widths
+
+from release.stages.suppress import ExactTable, audit_suppression, build_system, lp_audit, primary_mask, protect
 
 TABLES = {
     "one-small-cell": [[20, 3, 30], [25, 40, 35], [30, 28, 50]],
@@ -118,6 +117,7 @@ def test_findings_name_cells_by_codebook_labels_only() -> None:
     assert findings[0].file == "t" and findings[0].rule == "protection_width"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_capacity_cuts_never_exclude_a_protecting_pattern(seed: int) -> None:
     """Every cut the audit produces holds for every pattern that passes the audit."""

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from tables.tablekit import build_table, hide, independent_widths
 
 from release.stages.suppress import ExactTable, audit_suppression, build_system, lp_audit, protect
-from tables.tablekit import build_table, hide, independent_widths
 
 
 def test_a_solver_status_other_than_optimal_fails_the_cell(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +68,7 @@ def test_protect_meets_the_protection_levels() -> None:
     widths = independent_widths([published], ("a", "b"))  # an LP written apart from the audit
     assert min(widths.values()) >= 10 and rows
     cells = published.frame[(published.frame[["a", "b"]] != "All").all(axis=1)]
-    grid = [(a, b) for a, b in zip(cells["a"], cells["b"])]
+    grid = [(a, b) for a, b in zip(cells["a"], cells["b"], strict=True)]
     a_eq, b_eq = [], []
     for _, row in published.frame[published.frame["status"] == "exact"].iterrows():
         a_eq.append([float((row["a"] in ("All", a)) and (row["b"] in ("All", b))) for a, b in grid])

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tables.tablekit import build_table, hide, independent_ranges
 
 from release.stages.suppress import ExactTable, PublishedTable, protect
-from tables.tablekit import build_table, hide, independent_ranges
 
 THRESHOLD, WIDTH, LOWER, UPPER = 3, 4, 3, 3
 
@@ -60,6 +60,7 @@ def _assert_protected(result: object, published_first: PublishedTable, first: Pu
             assert low <= value - min(value, LOWER) + 1e-6 and high >= value + UPPER - 1e-6, key
 
 
+@pytest.mark.slow
 def test_an_earlier_years_hidden_cells_give_no_more_room_than_they_can(monkeypatch: pytest.MonkeyPatch) -> None:
     from release.stages.suppress import ilp
     monkeypatch.setattr(ilp._Plan, "_widen", lambda self, failing, chosen: False)  # the cuts alone
@@ -70,6 +71,7 @@ def test_an_earlier_years_hidden_cells_give_no_more_room_than_they_can(monkeypat
     assert {f.code for f in blocked.findings} == {"suppression_unprotectable"}  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_when_no_cut_asks_for_more_the_repair_widens(monkeypatch: pytest.MonkeyPatch) -> None:
     from release.stages.suppress import ilp
     result, *tables = _second_year(10)

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from release.build.tables import build_tables, load_table_specs, planned_spends
+from release.config.tables import load_tables_policy
 from release.errors import ConfigError
 from release.stages import noise
 from release.stages.suppress import audit_suppression
-from release.build.tables import build_tables, load_table_specs, planned_spends
-from release.config.tables import load_tables_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 RACES = ["Black", "White", "Other", "Unknown"]
@@ -201,8 +201,8 @@ def test_a_frame_with_a_unit_one_removal_would_split_withholds_its_noisy_tables(
     """One person alone joining others (by one key here, another there) splits the unit when removed:
     two units change, which the doubled sensitivity does not cover, so the table is withheld (nothing
     drawn or charged) rather than published under a ρ that is untrue for that person."""
-    from release.privacy.linkage import WITHHELD
     from release.config.tables import MERGED_UNITS, SPLIT_UNITS
+    from release.privacy.linkage import WITHHELD
     spec = next(s for s in load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml").tables if s.is_noisy)
     frame = pd.DataFrame({"unit_id": ["K1", "K2"], "contacts": ["1", "6"], "neighbourhood": ["DORCHESTER", None]})
     frame.attrs[MERGED_UNITS] = True

@@ -13,11 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_ray import in_process_workers
 
-from release.errors import BlockingFinding, ConfigError
-from release.stages.tabulate import (ContributionProfile, Contributions, Counted, bound_contributions, by_unit,
-                                     contribution_profile, count, map_dimension, merged, tabulate, verify_bounds)
 from release.build.tables_noisy import keyed_row_order
 from release.config.tables import DimensionSpec, TableSpec
+from release.errors import BlockingFinding, ConfigError
+from release.stages.tabulate import (
+    ContributionProfile,
+    Contributions,
+    Counted,
+    bound_contributions,
+    by_unit,
+    contribution_profile,
+    count,
+    map_dimension,
+    merged,
+    tabulate,
+    verify_bounds,
+)
 
 RACE = DimensionSpec(name="race", categories=("Black", "White", "Other", "Unknown"),
                      mapping={"BLK": "Black"}, other="Other", missing="Unknown")

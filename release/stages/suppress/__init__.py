@@ -83,7 +83,8 @@ def protect(current: Sequence[ExactTable], prior: Sequence[PublishedTable] = ())
     failures: list[Finding] = []
     cuts: Cuts = {}
     passed = False  # only a pattern the audit passed counts: "no failures" of no audit is not a pass
-    for rounds in range(1, MAX_ROUNDS + 1):
+    for _ in range(MAX_ROUNDS):
+        rounds += 1  # reported: the cutting-plane rounds actually run
         limit = max(5.0, min(ILP_TIME_LIMIT_S, deadline - time.monotonic()))
         solved = _solve(plan.cost, rows, len(plan.decision), limit)
         if solved is None:  # no pattern found in time: repair the last one instead

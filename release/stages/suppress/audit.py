@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -153,6 +154,15 @@ def _finding(item: Item, failure: _Failure) -> Finding:
                    file=item.tables[0], row_key=item.label, rule="protection_width")
 
 
+class _LinprogResult(Protocol):
+    """What is read of scipy's ``OptimizeResult`` (scipy ships no types)."""
+
+    status: int
+    x: np.ndarray
+    fun: float
+    eqlin: Any  # its ``marginals``: the duals of the equality rows
+
+
 class _ComponentLP:
     """LPs over one connected block of unknown cells, built once ("warm structure").
 
@@ -164,6 +174,8 @@ class _ComponentLP:
     def __init__(self, matrix: sparse.csr_matrix, rhs: np.ndarray, ub: sparse.csr_matrix, ub_rhs: np.ndarray,
                  cols: np.ndarray, items: list[int], system: System, unknown: np.ndarray, local: np.ndarray) -> None:
         self.matrix, self.rhs, self.items = matrix, rhs, items
+        self.ub: sparse.csr_matrix | None
+        self.ub_rhs: np.ndarray | None
         self.ub, self.ub_rhs = (ub, ub_rhs) if ub.shape[0] else (None, None)
         self.used_intervals = self.ub is not None
         position = np.full(int(unknown.sum()), -1)
@@ -181,10 +193,12 @@ class _ComponentLP:
         self.low = np.full(len(items), np.inf)
         self.high = np.full(len(items), -np.inf)
 
-    def _linprog(self, objective: np.ndarray, box: float | None) -> object:
+    def _linprog(self, objective: np.ndarray, box: float | None) -> _LinprogResult:
         has_rows = self.matrix.shape[0] > 0
-        return linprog(objective, A_eq=self.matrix if has_rows else None, b_eq=self.rhs if has_rows else None,
-                       A_ub=self.ub, b_ub=self.ub_rhs, bounds=(0, box), method="highs")
+        result: _LinprogResult = linprog(objective, A_eq=self.matrix if has_rows else None,
+                                         b_eq=self.rhs if has_rows else None, A_ub=self.ub, b_ub=self.ub_rhs,
+                                         bounds=(0, box), method="highs")
+        return result
 
     def _solve(self, objective: np.ndarray, box: float | None = None) -> tuple[int, float, np.ndarray]:
         if self.matrix.shape[1] == 0:
@@ -202,8 +216,9 @@ class _ComponentLP:
         return 0, float(res.fun), duals
 
     def _meets(self, k: np.ndarray | int, low: np.ndarray | float, high: np.ndarray | float) -> np.ndarray:
-        return ((high - low >= self.widths[k] - TOLERANCE) & (low <= self.low_targets[k] + TOLERANCE)
-                & (high >= self.high_targets[k] - TOLERANCE))
+        met: np.ndarray = ((high - low >= self.widths[k] - TOLERANCE) & (low <= self.low_targets[k] + TOLERANCE)
+                           & (high >= self.high_targets[k] - TOLERANCE))
+        return met
 
     def _pending(self) -> np.ndarray:
         return np.flatnonzero(~self._meets(np.arange(len(self.items)), self.low, self.high))
@@ -280,7 +295,7 @@ def _cut(system: System, item: Item, base: np.ndarray, truth: np.ndarray, rows: 
     in_item = set(item.members.tolist())
     for sign, y in duals:
         pressure: dict[int, float] = {}
-        for r, y_r in zip(rows, y):
+        for r, y_r in zip(rows, y, strict=True):
             if abs(y_r) <= TOLERANCE:
                 continue
             coef[r] = width

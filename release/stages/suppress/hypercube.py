@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from release.config.tables import ALL
 from release.stages.suppress.ilp import _Plan
 from release.stages.suppress.published import ExactTable
-from release.config.tables import ALL
 
 MAX_CUBES = 256          # candidate boxes tried per primary cell (the cheapest categories first)
 HYPERCUBE_BUDGET_S = 30.0  # then the remaining primaries are left to the integer program and repair
@@ -38,7 +38,7 @@ def hypercube_start(plan: _Plan, current: Sequence[ExactTable]) -> np.ndarray:
         if grid is None:
             continue
         values = np.array([[plan.system.items[i].current or 0 for i in grid.reshape(-1)]]).reshape(grid.shape)
-        for index in sorted(zip(*np.nonzero(np.vectorize(lambda i: i in plan.primary)(grid))),
+        for index in sorted(zip(*np.nonzero(np.vectorize(lambda i: i in plan.primary)(grid)), strict=True),
                             key=lambda ix: values[ix]):
             if time.monotonic() > deadline:
                 return chosen
@@ -82,14 +82,15 @@ def _cheapest(plan: _Plan, grid: np.ndarray, values: np.ndarray, p: tuple[int, .
         options = [j for j in range(size) if j != p[d]]
         per = max(1, int(MAX_CUBES ** (1 / grid.ndim)))
         line = [tuple(j if k == d else p[k] for k in range(grid.ndim)) for j in options]
-        options = [j for _, j in sorted(zip((cost(int(grid[c])) for c in line), options))][:per]
+        options = [j for _, j in sorted(zip((cost(int(grid[c])) for c in line), options, strict=True))][:per]
         others.append(options)
     best: tuple[float, tuple[int, ...]] = (math.inf, ())
     for combo in itertools.product(*others):
         corners = [tuple(combo[d] if bit else p[d] for d, bit in enumerate(bits))
                    for bits in itertools.product((0, 1), repeat=grid.ndim)]
-        odd = [values[c] for c, bits in zip(corners, itertools.product((0, 1), repeat=grid.ndim)) if sum(bits) % 2]
-        even = [values[c] for c, bits in zip(corners, itertools.product((0, 1), repeat=grid.ndim))
+        odd = [values[c] for c, bits in zip(corners, itertools.product((0, 1), repeat=grid.ndim), strict=True)
+               if sum(bits) % 2]
+        even = [values[c] for c, bits in zip(corners, itertools.product((0, 1), repeat=grid.ndim), strict=True)
                 if not sum(bits) % 2]
         up, down = float(min(odd)), float(min(even))
         if up < up_need or down < down_need or up + down < width:

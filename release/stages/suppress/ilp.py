@@ -41,7 +41,7 @@ class _Plan:
     widened: set[int] = field(default_factory=set)  # cells ``_widen`` hid
 
     @classmethod
-    def build(cls, system: System, current: Sequence[ExactTable]) -> "_Plan":
+    def build(cls, system: System, current: Sequence[ExactTable]) -> _Plan:
         thresholds = {e.table.name: e.threshold for e in current}
         levels = {e.table.name: (e.lower_protection, e.upper_protection) for e in current}
         external = _external_items(system, current)
@@ -84,10 +84,12 @@ class _Plan:
 
     def audit(self, chosen: np.ndarray) -> tuple[list[Finding], Cuts]:
         hidden = self.always_hidden | {self.decision[k] for k in np.flatnonzero(chosen)}
-        known = {i: (item.current if item.current is not None else item.published)
-                 for i, item in enumerate(self.system.items)
-                 if i not in hidden and (item.current is not None or item.published is not None)}
-        return lp_audit(self.system, known, sorted(hidden), self.truth)  # type: ignore[arg-type]
+        known: dict[int, int] = {}  # what the attacker reads: this release's value, else an earlier one's
+        for i, item in enumerate(self.system.items):
+            value = item.current if item.current is not None else item.published
+            if i not in hidden and value is not None:
+                known[i] = value
+        return lp_audit(self.system, known, sorted(hidden), self.truth)
 
     def cut_rows(self, cuts: Cuts, unprotectable: set[int]) -> list[Row]:
         """A cut protects its item only when the item is hidden: sum(coef * s) >= rhs * s_item."""

@@ -52,6 +52,9 @@ class ExactTable:
 
 @dataclass(frozen=True)
 class Protection:
+    """What suppression decided: each table's hidden rows, how many were primary and complementary, and how
+    the solve went."""
+
     suppressed: dict[str, np.ndarray]  # table name -> row mask, in frame order
     primary: int
     complementary: int

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from release.config.tables import ALL
 from release.model import Finding
 from release.stages.suppress.published import PublishedTable
-from release.config.tables import ALL
 
 
 @dataclass
@@ -37,6 +37,9 @@ class Item:
 
 @dataclass
 class System:
+    """Every published quantity (an item) and the margin equations between them, with each current table's
+    rows mapped to their items."""
+
     items: list[Item]
     singleton: np.ndarray                      # base cell -> its own item, or -1
     equations: list[tuple[int, list[int]]]     # margin item = sum of child items
@@ -103,10 +106,10 @@ def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
                else tuple(range(len(cats[k]))) for k, col in enumerate(columns)]
         ids: list[int] = []
         conflicts = 0
-        for r, (value, status) in enumerate(zip(table.frame["value"], table.frame["status"])):
+        for r, (value, status) in enumerate(zip(table.frame["value"], table.frame["status"], strict=True)):
             selection = tuple(own[k] if col is None or col[r] == ALL else lookup[k][col[r]]
                               for k, col in enumerate(columns))
-            label = "|".join(f"{d}={col[r]}" for d, col in zip(dims, columns) if col is not None)
+            label = "|".join(f"{d}={col[r]}" for d, col in zip(dims, columns, strict=True) if col is not None)
             i = item_for(gkey, selection, f"{table.name}: {label}")
             item = items[i]
             ids.append(i)
@@ -131,16 +134,16 @@ def build_system(tables: list[tuple[PublishedTable, str]]) -> System:
             findings.append(_blocking("published_values_inconsistent", table, "", f"{conflicts} cells "
                                       "were published with different exact values", count=conflicts))
     equations: list[tuple[int, list[int]]] = []
-    for i, (gkey, selection) in enumerate(list(shapes)):
+    for i, (gkey, item_selection) in enumerate(list(shapes)):
         grid = layout[gkey][2]
-        for k, chosen in enumerate(selection):
+        for k, chosen in enumerate(item_selection):
             if not isinstance(chosen, tuple) or len(chosen) < 2:
                 continue
             children = []
             for c in chosen:
-                sub = selection[:k] + (c,) + selection[k + 1:]
-                members = np.sort(grid[np.ix_(*[np.atleast_1d(np.asarray(s)) for s in sub])].reshape(-1))
-                children.append(index.get((gkey, members.tobytes())))
+                sub = item_selection[:k] + (c,) + item_selection[k + 1:]
+                child_members = np.sort(grid[np.ix_(*[np.atleast_1d(np.asarray(s)) for s in sub])].reshape(-1))
+                children.append(index.get((gkey, child_members.tobytes())))
             if all(c is not None for c in children):
                 equations.append((i, [int(c) for c in children if c is not None]))
     return System(items=items, singleton=singleton, equations=equations, row_items=row_items,
