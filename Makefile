@@ -20,7 +20,8 @@ $(RAY_STAMP): $(STAMP) requirements-ray.lock
 	$(BIN)/python -m pip install -q -r requirements-ray.lock
 	touch $(RAY_STAMP)
 
-# ruff, mypy and the stubs mypy needs, for `make check` (the tests and the demo do not need them).
+# ruff, mypy and the stubs mypy needs, for `make check` (the tests and the demo do not need them;
+# mypy also reads Ray's types, so `check` installs the ray extra too).
 $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	$(BIN)/python -m pip install -q -r requirements-dev.lock
 	touch $(DEV_STAMP)
@@ -41,7 +42,7 @@ browser:  ## Debian's headless Chromium and its WebDriver, for the review packet
 test: $(STAMP) $(RAY_STAMP) browser  ## run the whole test suite (with Ray, for the --engine ray tests)
 	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope --durations=40
 
-check: $(DEV_STAMP)  ## ruff (pyproject's rules) and mypy --strict on release/: both must be clean
+check: $(DEV_STAMP) $(RAY_STAMP)  ## ruff (pyproject's rules) and mypy --strict on release/: both must be clean
 	$(BIN)/ruff check release tests benchmarks
 	$(BIN)/mypy
 
