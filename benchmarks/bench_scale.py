@@ -14,7 +14,7 @@ then how time and peak memory grow from 1 year to all of them. Memory stays flat
 are streamed: a year's export is read when its turn comes and released before the next.
 
 **The engine only** (``--engine-only``): every narrative of the corpus through one ``redact_many``
-(the redaction stage, the bulk of a build's PII work) with ``release.pii.workers.open_engine``, as
+(the redaction stage, the bulk of a build's PII work) with ``release.execution.workers.open_engine``, as
 before; the corpus is then in memory at once, so its peak grows with it.
 
 The load average is printed before and after: these machines are noisy, so compare ratios.
@@ -71,9 +71,9 @@ def corpus(years: int, reports: int) -> tuple[list[str], list, tuple[str, ...]]:
 
 def one(config: str, years: int, reports: int) -> dict[str, float]:
     """One configuration in this process: the corpus, the engine, one redaction pass."""
+    from release.execution.workers import open_engine
     from release.pii.engine import EngineSettings
     from release.pii.parallel import Execution
-    from release.pii.workers import open_engine
 
     engine_name, jobs = CONFIGS[config]
     texts, terms, officers = corpus(years, reports)

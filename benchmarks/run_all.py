@@ -20,6 +20,7 @@ SCRIPTS = [  # (script, quick arguments)
     ("bench_suppression.py", ["--quick"]),
     ("bench_parse.py", ["--repeat", "5"]),
     ("bench_attacks.py", ["--rebuilds", "2", "--draws", "20"]),
+    ("bench_sample_provenance.py", []),
 ]
 
 

@@ -33,12 +33,11 @@ from release.governance.api import (
     publish_release,
     record_decision,
     record_finding_decision,
-    review_release,
-    serve_review,
     verify_published,
 )
 from release.pii.parallel import Execution
 from release.privacy.ledger_recover import recover as witness_recover
+from release.review.commands import review_release, serve_review
 from release.synth.sample_writer import write_sample
 from release.witness.counts import make_key_file as witness_counts_key
 from release.witness.service import init_key as witness_init_key

@@ -29,15 +29,15 @@ from release.build.options import Progress, Silent
 from release.bundle.manifest_recorded import Recorded
 from release.bundle.places import all_bundles
 from release.bundle.read import read_manifest
+from release.bundle.trust import load_signers
 from release.config.datasets import DATASETS
 from release.config.policy import load_policy
-from release.config.trust import load_signers
 from release.datasets.generations import policy_names
 from release.errors import InputError, ReleaseError
+from release.execution.ray_workers import INSTALL
 from release.keys.hmac import master_key, master_key_id
 from release.pii.engine import MODEL_PACKAGE  # the pin itself is in pyproject.toml (read back below)
 from release.pii.model_files import package_fingerprint, package_root
-from release.pii.ray_workers import INSTALL
 from release.privacy.ledger import caps_in_force
 
 if TYPE_CHECKING:
@@ -167,11 +167,10 @@ def ledger_check(out_dir: Path, explicit: Path | None, rules_dir: Path | None = 
     from release.config.privacy import (
         WitnessService,
         authoritative_ledger,
-        existing_ledger,
         load_privacy_policy,
-        witness_for,
     )
     from release.privacy import trusted_units
+    from release.privacy.ledger_open import existing_ledger, witness_for
     from release.witness.anchor import check as witness_check
     rules = rules_dir or paths.default_dir("redaction_rules")[0]
     try:
@@ -209,7 +208,7 @@ def _service_check(spec: WitnessService, detail: str, over: list[str], rules: Pa
     """The service tier: a fresh head signed by the pinned key, and who keeps the service."""
     import socket
 
-    from release.config.privacy import witness_for
+    from release.privacy.ledger_open import witness_for
     from release.witness.client import ServiceWitness
     from release.witness.places import socket_exposure
     witness = witness_for(spec)
@@ -352,7 +351,7 @@ def ray_check(rules_dir: Path, address: str | None) -> Check:
     detail = f"Ray {installed}" + (" (pinned)" if pinned else f", not the pinned {pin}") + " for --engine ray"
     if address is None:
         return Check("ray", "ok" if pinned else "warn", detail)
-    from release.pii.ray_workers import node_versions, versions_here
+    from release.execution.ray_workers import node_versions, versions_here
 
     try:
         nodes = node_versions(address, rules_dir / "pii")

@@ -8,13 +8,26 @@ what the value was; a ``RedactionEvent`` carries an HMAC token instead of the te
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
 Severity = Literal["blocking", "warning", "info"]
+# The column every loaded table carries: its row's key (the report number, as declared), by which every
+# finding, log entry and decision names a row. Set at load (``release.stages.load``), never published.
+ROW_KEY = "_row_key"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One raw file as read, for the manifest: its hash, size, encoding and rows."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    encoding: str
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -122,12 +135,15 @@ def finite_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def manifest_privacy(manifest: Mapping[str, object]) -> Mapping[str, Any]:
-    """A manifest's ``privacy`` section, or an empty one when it is missing or not an object
-    (a damaged manifest is the integrity checks' to report, not this reader's)."""
-    from release.bundle.manifest_parts import with_item_fields
-    from release.bundle.manifest_recorded import Recorded
+@dataclass(frozen=True)
+class ReviewerDecision:
+    """A reviewer's ruling on one span of one record's text (see ``release decide``): read from the signed
+    decisions file (``release.bundle.decisions``), applied by the redaction stage (``apply_decisions``)."""
 
-    privacy = Recorded.of(manifest).privacy
-    # a bundle's measurements and spends with their charges' hashes, which its private part keeps (round 31, R1)
-    return with_item_fields("privacy", privacy) if privacy is not None else {}
+    decision: str      # "keep" | "redact"
+    row_key: str       # the report's key (identical texts of one report are redacted once)
+    column: str
+    start: int
+    end: int
+    entity_type: str
+    token: str         # HMAC of the span: a decision applies only while the raw text still holds it

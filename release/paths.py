@@ -10,9 +10,8 @@ the installed copy, so the review packet can say "non-default policy" to the rev
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-
-from release.bundle.layout import sha256_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent
@@ -36,6 +35,16 @@ def default_dir(name: str) -> tuple[Path, str]:
 def chosen_dir(name: str, given: Path | None) -> tuple[Path, str]:
     """``given`` (an option) resolved, else the installed copy."""
     return (given.resolve(), "option") if given is not None else default_dir(name)
+
+
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, read a MiB at a time: how rules, suites, inputs and bundle files are named by content.
+    Here, at the bottom, because the rules folder's hashes (``file_hashes``) and every bundle reader use it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def file_hashes(folder: Path, pattern: str) -> dict[str, str]:

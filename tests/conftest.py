@@ -312,7 +312,7 @@ def sign_outside_approve(bundle: Path, key: Path, dataset: str, year: int, revie
     from release.bundle.jsonl import utc_now
     from release.bundle.layout import APPROVALS, sha256_file
     from release.bundle.manifest_parts import private_sha256
-    from release.config.trust import SEALS, seal_fields
+    from release.bundle.trust import SEALS, seal_fields
     from release.keys.signing import append_record, insert_record, load_private_key, sign_record
 
     private = load_private_key(key)
@@ -376,12 +376,12 @@ class Recorder:
 # order (xdist ``--dist loadscope``), so the last module a worker starts is a short one and neither
 # worker waits long at the end for the other. Within a module, and among the rest, the order is kept.
 LONGEST_FIRST = (
-    "governance/test_public_content.py", "witness/test_witness_service.py", "witness/test_witness_draws.py",
-    "pii/test_engine_ray.py", "pii/test_engine_ray_years.py", "pii/test_engine_ray_cluster.py",
-    "witness/test_witness_counts.py", "governance/test_record_replay.py", "tables/test_suppress_years.py",
-    "governance/test_trusted_release.py", "witness/test_witness_declared.py", "datasets/test_fioe_split_year.py",
+    "audit/test_public_content.py", "witness/test_witness_service.py", "witness/test_witness_draws.py",
+    "execution/test_engine_ray.py", "execution/test_engine_ray_years.py", "execution/test_engine_ray_cluster.py",
+    "witness/test_witness_counts.py", "audit/test_record_replay.py", "tables/test_suppress_years.py",
+    "audit/test_trusted_release.py", "witness/test_witness_declared.py", "datasets/test_fioe_split_year.py",
     "datasets/test_fioe_generations.py", "governance/test_decision_ledger.py", "governance/test_ledger_anchor.py",
-    "security/test_governance_attacks.py", "security/test_linkage_attacks.py", "governance/test_review_workspace.py",
+    "security/test_governance_attacks.py", "security/test_linkage_attacks.py", "review/test_review_workspace.py",
     "cli/test_exit_codes.py", "governance/test_publish_ledger.py", "witness/test_witness_statements.py",
     "governance/test_ledger_channels.py", "cli/test_cli_blocked.py", "cli/test_cli_governance.py", "pii/test_jobs.py",
     "stages/test_verify_rounds.py",

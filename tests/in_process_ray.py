@@ -1,6 +1,6 @@
-"""Ray's calls as ``release.pii.ray_workers.RayWorkers`` makes them, answered at once in this process:
+"""Ray's calls as ``release.execution.ray_workers.RayWorkers`` makes them, answered at once in this process:
 the driver's side under ``--engine ray`` (spreading, merging, the workers' checks) tested without
-starting Ray (``tests/pii/test_engine_ray*.py`` start it)."""
+starting Ray (``tests/execution/test_engine_ray*.py`` start it)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ class Settings:  # what Worker reads of the engine's settings
 @contextlib.contextmanager
 def in_process_workers(monkeypatch: pytest.MonkeyPatch, jobs: int = 2) -> Iterator[tuple[object, InProcessRay]]:
     """``jobs`` ``Worker``s (their engine a stand-in with the driver's versions) behind ``RayWorkers``."""
-    from release.pii import engine, ray_workers
+    from release.execution import ray_workers
+    from release.pii import engine
     from release.pii.parallel import Execution
 
     fake = InProcessRay()

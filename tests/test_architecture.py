@@ -17,11 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "release"
 
-# below the build: what a build, governance and the audit are made of
-LOWER = ("errors", "model", "paths", "config", "keys", "bundle", "privacy", "stages", "pii", "datasets", "witness")
+# below the build: what a build, governance and the audit are made of (``execution``: where the engine's and the
+# stages' work runs, above both)
+LOWER = ("errors", "model", "paths", "config", "keys", "bundle", "privacy", "stages", "pii", "execution", "datasets",
+         "witness")
 # the programs made of them
 UPPER = ("build", "governance", "audit", "review", "api", "cli", "terminal", "doctor")
-# the witness service is a program of its own (``release witness serve``): it replays governance's trusted
+# the witness service is a program of its own (``release witness serve``): it replays the audit's trusted
 # declarations to decide what it may draw. The ledger's side of the witness (anchor, folder, client,
 # protocol, places, counts) stays below.
 WITNESS_SERVICE = ("release.witness.service", "release.witness.store", "release.witness.declared")
@@ -78,13 +80,49 @@ def test_the_graph_is_read_from_every_module_and_every_import() -> None:
     pytest.param(("stages",), tuple(r for r in (*LOWER, *UPPER) if r not in
                                     ("stages", "config", "model", "errors", "pii", "privacy", "keys", "bundle")), (),
                  id="stages-import-config-model-errors-pii-privacy-keys-bundle-only"),
-    pytest.param(("pii",), ("datasets", "bundle", "privacy", "witness", "keys"), (), id="pii-knows-no-dataset-bundle-or-ledger"),
+    pytest.param(("pii",), ("datasets", "bundle", "privacy", "witness", "keys", "execution", "stages"), (),
+                 id="pii-knows-no-dataset-bundle-ledger-stage-or-execution"),
     pytest.param(("config", "keys", "errors", "model", "paths"), ("stages", "pii"), (),
                  id="configuration-and-keys-run-no-stage"),
+    # the configuration is read first and everything reads it. keys parses the witness key privacy.yaml pins (keys is
+    # the one cryptography importer)
+    pytest.param(("config",), tuple(r for r in (*LOWER, *UPPER) if r not in ("config", "errors", "model", "paths", "keys")),
+                 (), id="configuration-imports-only-errors-model-paths-keys"),
+    pytest.param(("audit",), ("governance", "review"), (), id="the-audit-never-imports-governance-or-the-review"),
+    pytest.param(("governance",), ("review",), (), id="governance-never-imports-the-review"),
 ], )
 def test_no_room_reaches_past_the_dependency_direction(importers: tuple[str, ...], forbidden: tuple[str, ...],
                                                       allowed: tuple[str, ...]) -> None:
     assert _breaking(importers, forbidden, allowed=allowed) == []
+
+
+# Packages that still import each other (the pairs, each named once), with what would break the loop. Issue 14
+# broke pii <-> stages, config <-> privacy/witness/bundle/datasets, audit <-> governance and governance <-> review;
+# these are left. The list may only shrink: a new pair fails, and so does a pair that no longer loops and is
+# still listed (take it out).
+KNOWN_LOOPS = {
+    # the witness service (a program: WITNESS_SERVICE) replays the audit's trusted declarations of the draws
+    ("audit", "witness"),
+    # bundle.places names a dataset's generations; datasets.generations reads a manifest's recorded generation
+    ("bundle", "datasets"),
+    # keys.signing writes canonical JSON lines (bundle.jsonl) and keys.hmac reads the manifest's key derivation;
+    # the bundle's log, decisions and files are signed and keyed
+    ("bundle", "keys"),
+    # the ledger writes JSON lines (bundle.jsonl), decision anchors read the decisions file; the manifest records
+    # record risk and ledger entries (privacy)
+    ("bundle", "privacy"),
+    # bundle.public_form orders the record files as the juvenile stage keys them; stages.publish writes the bundle
+    ("bundle", "stages"),
+    # the ledger and its witness: one subsystem in two packages (the ledger anchors to the witness, which reads entries)
+    ("privacy", "witness"),
+}
+
+
+def test_the_packages_that_import_each_other_are_the_known_ones() -> None:
+    rooms = {(_room(module), _room(target)) for module, targets in GRAPH.items() for target, _ in targets
+             if "." in module and "." in target and _room(module) != _room(target)}
+    loops = {tuple(sorted(pair)) for pair in rooms if pair[::-1] in rooms}
+    assert loops == KNOWN_LOOPS
 
 
 def test_stages_write_the_bundle_in_the_publish_stage_only() -> None:
@@ -111,7 +149,8 @@ def test_a_bundles_file_names_and_readers_are_defined_once() -> None:
     where = sorted(f"{path.relative_to(ROOT).as_posix()}: {match.group(0).strip()}"
                    for path in PACKAGE.rglob("*.py") for match in defined.finditer(path.read_text(encoding="utf-8"))
                    if path.parent.name != "bundle")
-    assert where == []
+    # the file hash sits at the bottom, in paths (the rules folder's hashes use it), and bundle.layout names it
+    assert where == ["release/paths.py: def sha256_file("]
     canonical = r"json\.dumps\([^)]*separators=\(\",\", \":\"\)[^)]*sort_keys|sort_keys=True, separators="
     written = sorted(path.relative_to(ROOT).as_posix() for path in PACKAGE.rglob("*.py")
                      if path != PACKAGE / "bundle" / "jsonl.py" and re.search(canonical, path.read_text(encoding="utf-8")))

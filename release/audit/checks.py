@@ -3,7 +3,7 @@
 Bundle only: outputs re-hashed against the manifest, the redaction log chain re-walked,
 exact table cells re-counted against their thresholds and the manifest's privacy spends
 re-added. With the HMAC key: the log's trailer MAC. With the policy (read from the rules
-folder and matched against the manifest's hash, ``release.config.trust.bundle_policy``): approval
+folder and matched against the manifest's hash, ``release.bundle.trust.bundle_policy``): approval
 signatures checked against the trusted signers and the policy's required roles, published
 columns against the allow-list and narratives re-scanned for residual PII. Each returns one ``AuditCheck`` of counts and
 locations, never a value.
@@ -21,22 +21,20 @@ import pandas as pd
 
 from release.audit.report import AuditCheck, Scanner, from_problems, not_run
 from release.bundle import manifest_parts
+from release.bundle.integrity import verify_outputs
 from release.bundle.jsonl import text_lines
 from release.bundle.layout import APPROVALS, LOG
 from release.bundle.log import read_entries, read_trailer, trailer_mac_problems, verify_log
 from release.bundle.manifest_recorded import Recorded
 from release.bundle.read import manifest_sha256
+from release.bundle.trust import Trust, approval_status, load_signers
 from release.config.policy import FREE_TEXT_TYPES, DatasetPolicy, FilePolicy
-from release.config.trust import Trust, approval_status, load_signers
 from release.errors import ReleaseError
-from release.governance.gate import verify_outputs
 from release.keys.hmac import ReleaseKeys, Tokenizer
-from release.model import finite_number
+from release.model import ROW_KEY, finite_number
+from release.pii.residual import ResidualText, residual_hits
 from release.stages.juvenile import public_report_key
-from release.stages.load import (
-    ROW_KEY,
-    row_keys,  # the one definition of a row key
-)
+from release.stages.load import row_keys  # the one definition of a row key
 
 DEFAULT_MIN_CELL_SIZE = 11
 TABLES_DIR = "public/tables/"
@@ -308,11 +306,16 @@ def _kept_spans(bundle: Path | None) -> set[tuple[str, str, int, int]]:
 
 def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd.DataFrame],
                        scan: Scanner | None, bundle: Path | None = None) -> AuditCheck:
+    """Every published free text scanned again, as the build's verify rounds scan theirs
+    (``release.pii.residual``): a hit outside the placeholders redaction wrote and the spans a reviewer
+    kept is a problem, named by file, row key, column, type and offsets, never by its text."""
     if not any(fp.free_text_columns() for fp in policy.files.values()):
         return from_problems("residual_pii", [], {"texts_scanned": 0, "free_text_columns": 0})
     if scan is None:
         return not_run("residual_pii", "no PII scanner supplied")
-    kept = _kept_spans(bundle)
+    kept: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for row, kept_column, start, end in sorted(_kept_spans(bundle)):
+        kept.setdefault((row, kept_column), []).append((start, end))
     ours = _logged_spans(bundle, "redact")  # the placeholders redaction wrote: only those are protected
     problems: list[str] = []
     texts_scanned = 0
@@ -322,17 +325,10 @@ def check_residual_pii(policy: DatasetPolicy, year: int, frames: Mapping[str, pd
             if rule.type not in FREE_TEXT_TYPES or column not in frame.columns:
                 continue
             texts = [t if isinstance(t, str) else "" for t in frame[column].tolist()]
-            spans = [tuple(sorted(ours.get((str(key), column), ()))) for key in frame[ROW_KEY]]
-            unique = list(dict.fromkeys(zip(texts, spans, strict=True)))
-            # the scanner answers each text it is given: a text left unanswered would pass unscanned
-            hits = dict(zip(unique, scan([text for text, _ in unique], [placed for _, placed in unique]), strict=True))
-            texts_scanned += len(unique)
-            for row_key, text, placed in zip(frame[ROW_KEY], texts, spans, strict=True):
-                for hit in hits.get((text, placed), []):
-                    start, end = getattr(hit, "start", -1), getattr(hit, "end", -1)
-                    if any(k[0] == row_key and k[1] == column and k[2] < end and start < k[3] for k in kept):
-                        continue
-                    problems.append(f"{file_policy.public_file.format(year=year)}, row {row_key}, column {column}: "
-                                    f"possible {getattr(hit, 'entity_type', 'PII')} at offsets "
-                                    f"{getattr(hit, 'start', '?')}-{getattr(hit, 'end', '?')}")
+            items = [ResidualText(text, tuple(ours.get((str(key), column), ())), tuple(kept.get((key, column), ())))
+                     for key, text in zip(frame[ROW_KEY], texts, strict=True)]
+            texts_scanned += len({item.key for item in items})  # each distinct text is scanned once
+            for row_key, hits in zip(frame[ROW_KEY], residual_hits(items, scan), strict=True):
+                problems += [f"{file_policy.public_file.format(year=year)}, row {row_key}, column {column}: "
+                             f"possible {hit.entity_type} at offsets {hit.start}-{hit.end}" for hit in hits]
     return from_problems("residual_pii", problems, {"texts_scanned": texts_scanned, "hits": len(problems)})

@@ -22,10 +22,10 @@ from typing import Any
 
 from release.audit.report import AuditCheck, from_problems, not_run
 from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import manifest_privacy
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import manifest_privacy
 from release.stages.load import Loaded
 
 NAME = "noisy_counts_recounted"
@@ -82,8 +82,8 @@ def _recounted(policy: DatasetPolicy, loaded: Loaded, manifest: Mapping[str, Any
     """Each noisy table's measurement requests under the trusted declaration, by (table, data year),
     from the frames the build would make of this export; or why there are none."""
     from release import datasets
+    from release.audit.trusted_release import trusted_for
     from release.build.tables_noisy import keyed_row_order, plan_noisy
-    from release.governance.trusted_release import trusted_for
     from release.keys.hmac import ledger_mac
     from release.stages import juvenile
 

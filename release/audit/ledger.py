@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from release.bundle import manifest_parts
+from release.bundle.read import manifest_privacy
 from release.config.privacy import PrivacyPolicy
 from release.errors import BudgetError, ReleaseError
-from release.model import manifest_privacy
 from release.privacy import decision_anchors as decision_ledger
 from release.privacy import spend_evidence, trusted_units
 from release.privacy.ledger import GENESIS, Entry, Ledger, canonical, caps_in_force, entry_hash, record_sha256, spent_by_unit

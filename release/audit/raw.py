@@ -30,8 +30,9 @@ from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy, FilePolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
+from release.model import ROW_KEY
 from release.stages import leakcheck
-from release.stages.load import ROW_KEY, Loaded, load_export
+from release.stages.load import Loaded, load_export
 from release.stages.pseudonyms import pseudonym, pseudonym_columns, raw_format_ok
 
 

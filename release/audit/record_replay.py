@@ -40,11 +40,12 @@ import pandas as pd
 
 from release.audit.report import AuditCheck, from_problems, not_run
 from release.bundle.manifest_recorded import Recorded
+from release.bundle.read import manifest_privacy
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent, Tables, manifest_privacy
-from release.stages.load import ROW_KEY, Loaded
+from release.model import ROW_KEY, Finding, RedactionEvent, Tables
+from release.stages.load import Loaded
 
 if TYPE_CHECKING:
     from release.datasets import CellDecisions
@@ -97,7 +98,7 @@ def _tables_left_out(trusted: Any, bundle: Path, withheld: set[str], stated: boo
     but those linking the public files withholds (``tables.withheld_tables``, replayed here). Round 35 (F1):
     a declared table left out (its file, resource and statement entry), or a withheld one put back,
     passed every check without the raw export: which tables go out was the analyst's choice."""
-    from release.governance.trusted_release import TABLES
+    from release.audit.trusted_release import TABLES
 
     declared = [spec.name for spec in (trusted.tables.tables if trusted.tables else ())]
     folder = bundle / "public" / TABLES
@@ -121,7 +122,7 @@ def trusted_or_not_run(name: str, manifest: Mapping[str, Any], bundle: Path, rul
         return not_run(name, "no trusted rules given")
     if not (bundle / "public").is_dir():
         return not_run(name, "the bundle has no public files (a blocked build)")
-    from release.governance.trusted_release import trusted_for
+    from release.audit.trusted_release import trusted_for
 
     trusted = trusted_for(Recorded.of(manifest).dataset_name, rules_dir, manifest)
     return from_problems(name, [f"the trusted rules cannot be read: {trusted}"], {}) if isinstance(trusted, str) \
@@ -183,7 +184,7 @@ def _unsigned(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     reviewer's later "redact" deleted, their "keep" was in force). Which decisions are in force is
     read with the trusted policy's ledger (``decisions.decisions_in_force``), never by line order."""
     from release.bundle.decisions import decisions_in_force
-    from release.config.trust import trust_for
+    from release.bundle.trust import trust_for
 
     reviewed = [e for e in entries if e.get("detector") == "reviewer" or e.get("action") == "keep"]
     year = Recorded.of(manifest).year_number

@@ -19,16 +19,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from release.errors import AuditFailure
+from release.pii import residual
 
 Status = Literal["pass", "fail", "not run"]
 MAX_PROBLEMS = 50
 # (bundle, manifest) -> (ok, counts, problems naming file/column/row key)
 CheckFn = Callable[[Path, Mapping[str, object]], tuple[bool, Mapping[str, object], Sequence[str]]]
-# (texts, the spans of each text holding the placeholders redaction wrote) -> hits per text
-Scanner = Callable[[list[str], list[tuple[tuple[int, int], ...]]], list[list[object]]]
+# (distinct texts, the spans of each holding the placeholders redaction wrote) -> the detections in each text;
+# the residual-PII check hands it its texts through ``release.pii.residual.residual_hits``, as the build does
+Scanner: TypeAlias = residual.Scanner
 
 
 @dataclass(frozen=True)

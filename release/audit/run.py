@@ -34,16 +34,17 @@ from release.audit.checks import (
     logged_reports,
     source_keys,
 )
+from release.audit.engine_replay import check_engine_as_built
 from release.audit.raw import check_raw_values, check_tokens, raw_checks
 from release.audit.report import MAX_PROBLEMS, AuditCheck, AuditReport, CheckFn, Scanner, Status, from_problems, not_run
 from release.build.options import Progress, Silent
 from release.bundle.layout import MANIFEST, sha256_file
 from release.bundle.manifest_recorded import Recorded
+from release.bundle.places import bundle_dir
 from release.bundle.read import manifest_sha256, read_manifest, read_public_csv, read_public_record
+from release.bundle.trust import bundle_policy
 from release.config.policy import DatasetPolicy
-from release.config.trust import bundle_policy
 from release.errors import AuditFailure, InputError, ReleaseError
-from release.governance.gate import bundle_dir
 from release.keys.hmac import ReleaseKeys, keys_for_manifest
 from release.paths import chosen_dir
 
@@ -63,7 +64,7 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
           progress: Progress | None = None, generation: str | None = None,
           trusted_check: CheckFn | None = None) -> AuditReport:
     """Every check, in one report (``progress`` shows the long ones: a scanner reports its own);
-    ``trusted_check``: the release held to the trusted rules as a whole (``release.governance.trusted_release``)."""
+    ``trusted_check``: the release held to the trusted rules as a whole (``release.audit.trusted_release``)."""
     progress = progress or Silent()
     bundle = bundle_dir(dataset, year, out_dir, version, generation)
     try:
@@ -90,6 +91,7 @@ def audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None = None, h
             checks.append(check_columns(policy, year, public, policy_problems, manifest))
     checks.append(check_residual_pii(policy, year, frames, scan, bundle) if policy is not None
                   else not_run("residual_pii", "policy not available"))
+    checks.append(check_engine_as_built(policy, manifest, chosen_dir("redaction_rules", rules_dir)[0]))
     with progress.stage("audit: table cells, suppression, privacy ledger"):
         checks.append(check_table_cells(tables, {**_summaries(manifest), **(thresholds or {})}))
         checks.append(_injected("suppression_audit", suppression_audit, bundle, manifest))

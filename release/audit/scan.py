@@ -42,8 +42,8 @@ def scan_file(path: Path, column: str, *, key_column: str | None = None, rules_d
     ``XXX``) is counted apart as already redacted. ``execution``: where the scan runs (``--jobs``,
     ``--engine``); the findings are the same wherever.
     """
+    from release.execution.workers import execution_section, open_engine
     from release.pii.engine import EngineSettings
-    from release.pii.workers import execution_section, open_engine
 
     progress = progress or Silent()
     if not path.is_file():

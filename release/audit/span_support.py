@@ -47,8 +47,9 @@ from release.bundle.manifest_recorded import Recorded
 from release.config.policy import DatasetPolicy
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
+from release.model import ROW_KEY
 from release.pii.terms import RecordTerms
-from release.stages.load import ROW_KEY, Loaded
+from release.stages.load import Loaded
 
 NAME = "redactions_redetected"
 RULE = "rule span-redetected"
@@ -93,7 +94,7 @@ def _in_force(policy: DatasetPolicy, manifest: Mapping[str, Any], bundle: Path, 
     """The span decisions in force, by (record key, column), read with the trusted policy's ledger
     (``decisions.decisions_in_force``), or why they cannot be read."""
     from release.bundle.decisions import decisions_in_force, span_rulings
-    from release.config.trust import trust_for
+    from release.bundle.trust import trust_for
     from release.stages.redact import decisions_by_record
 
     year = Recorded.of(manifest).year_number
@@ -115,8 +116,8 @@ def _listed(found: Sequence[str]) -> list[str]:
 def _engine(policy: DatasetPolicy, loaded: Loaded, rules_dir: Path) -> Any:
     """The engine the build runs for this export (the trusted recognizers, threshold and officer roster):
     this process's loaded one when it has it (``workers.warm_engine``)."""
+    from release.execution.workers import warm_engine
     from release.pii.engine import EngineSettings
-    from release.pii.workers import warm_engine
     from release.stages.redact import officer_roster
 
     narrative = policy.narrative
@@ -222,6 +223,7 @@ def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any
     a round adds none or ``MAX_VERIFY_ROUNDS``. A hit on text a reviewer decided (``decided``) is not
     forced, as in the build. Returns each job's last redaction: the first round when no round changed it."""
     from release.pii.placeholders import Detection
+    from release.pii.residual import ResidualText, scan_residual
     from release.stages.verify import MAX_VERIFY_ROUNDS, to_raw_span
 
     forced: dict[Any, tuple[Any, ...]] = {job: () for job, _ in pending}
@@ -229,9 +231,10 @@ def _rounds(engine: Any, pending: list[tuple[Any, Any]], terms: Mapping[str, Any
     current = dict(pending)
     for round_number in range(1, MAX_VERIFY_ROUNDS + 1):
         jobs = list(current)
-        scanned = engine.scan_many([current[j].text for j in jobs], threshold=threshold,
-                                   placeholders=[[(p.out_start, p.out_end) for p in current[j].replacements]
-                                                 for j in jobs])
+        # the build's second scan, as the build runs it (``release.pii.residual``)
+        scanned = scan_residual(engine, [ResidualText(current[j].text, tuple((p.out_start, p.out_end)
+                                                                             for p in current[j].replacements))
+                                         for j in jobs], threshold=threshold)
         added = []
         for job, hits in zip(jobs, scanned, strict=True):
             result = current[job]

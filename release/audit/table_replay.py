@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from release.bundle.manifest_recorded import Recorded
-from release.model import manifest_privacy
+from release.bundle.read import manifest_privacy
 
 if TYPE_CHECKING:
-    from release.governance.trusted_release import Trusted
+    from release.audit.trusted_release import Trusted
 
 
 def _published(path: Path) -> list[dict[str, str]] | None:
@@ -50,7 +50,7 @@ def replay_problems(rules_dir: Path, manifest: Mapping[str, Any], public: Path,
                     stored: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Each published noisy table (``public/tables/<name>.csv``) the trusted policy declares, against
     its recomputation from the ledger's stored draws (``stored``: records by their sha256)."""
-    from release.governance.trusted_release import trusted_for
+    from release.audit.trusted_release import trusted_for
 
     trusted = trusted_for(Recorded.of(manifest).dataset_name, rules_dir, manifest)
     if isinstance(trusted, str):

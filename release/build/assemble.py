@@ -22,17 +22,17 @@ import release
 from release import datasets, paths
 from release.build.budget import RunPrivacy, privacy_section
 from release.build.options import BuildOptions, Resolved
-from release.bundle import layout, public_form
+from release.bundle import layout, portal, public_form
 from release.bundle import places as bundles
 from release.bundle.jsonl import utc_now
 from release.bundle.log import build_log
 from release.bundle.manifest import written
 from release.bundle.manifest_recorded import Recorded
-from release.config import portal
+from release.bundle.read import manifest_privacy
 from release.config.policy import DatasetPolicy
 from release.config.privacy import RiskSpec
 from release.keys.hmac import ReleaseKeys
-from release.model import RedactionEvent, Report, Tables, manifest_privacy
+from release.model import RedactionEvent, Report, Tables
 from release.stages import juvenile, load, pseudonyms, publish
 from release.stages.cells import neutralized, safe_frame
 
@@ -108,7 +108,7 @@ def policy_files(folder: Path, origin: str, name: str) -> dict[str, object]:
                   for path, digest in paths.file_hashes(folder, paths.PATTERNS[name]).items()],
         "default": not differs, "differs_from_installed": differs}
     if name == "redaction_rules":  # approve and publish hold a changed list to this (trust.trust_for)
-        from release.config.trust import load_signers
+        from release.bundle.trust import load_signers
         section["trusted_signers"] = len(load_signers(folder).by_key_id)
     return section
 
@@ -127,7 +127,7 @@ def assemble_bundle(parts: BundleParts) -> publish.Bundle:
     """The bundle's files. A ``blocked`` bundle has no public files: only its log, packet and
     manifest, with every blocking finding and what to do about it. ``minors``: the records
     involving a minor, when the caller has read them already (``juvenile.minor_keys``).
-    ``execution``: where the PII work ran (engine, workers, their versions; ``release.pii.workers``).
+    ``execution``: where the PII work ran (engine, workers, their versions; ``release.execution.workers``).
     ``record_risk``: the build's record-risk measure (``public_form.finish``), which a blocked bundle
     records; a draft records ``risk_specs`` measured on the record files as it writes them."""
     options, resolved, keys, report, derived = parts.options, parts.resolved, parts.keys, parts.report, parts.derived
@@ -222,7 +222,7 @@ def assemble_bundle(parts: BundleParts) -> publish.Bundle:
 def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.PublicFile], specs: tuple[RiskSpec, ...]
                    ) -> list[dict[str, object]]:
     """Each record-risk check measured on the record files as they are written and read back (what
-    ``release.governance.trusted_statement`` recomputes from the published files, so every count is held)."""
+    ``release.audit.trusted_statement`` recomputes from the published files, so every count is held)."""
     from release.bundle.read import read_public_csv
     from release.privacy import record_risk
 
@@ -233,7 +233,7 @@ def _published_risk(policy: DatasetPolicy, year: int, files: list[publish.Public
 
 def record_file(policy: DatasetPolicy, name: str, year: int, frame: pd.DataFrame) -> publish.PublicFile:
     """A record-level file of the policy as the build publishes it (its data package resource
-    follows from the policy alone: ``release.governance.public_content`` regenerates it)."""
+    follows from the policy alone: ``release.audit.public_content`` regenerates it)."""
     file_policy = policy.files[name]
     columns = file_policy.public_columns()
     return publish.PublicFile(

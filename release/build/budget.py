@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 from release import paths
 from release.build.options import BuildOptions, Resolved
 from release.build.tables_noisy import Measured, MeasurementRequest, counts_mac
-from release.config.privacy import POLICY_FILE, checked_ledger, load_privacy_policy, open_ledger
+from release.config.privacy import POLICY_FILE, checked_ledger, load_privacy_policy
 from release.config.tables import TableSpec, TablesPolicy
 from release.model import Finding
 from release.privacy import trusted_units
 from release.privacy.ledger import Charge, Ledger, Spend, caps_in_force, epsilon_from_rho, spent_by_unit
+from release.privacy.ledger_open import open_ledger
 from release.stages import noise
 from release.witness.counts import CountsKey
 

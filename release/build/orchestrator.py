@@ -13,10 +13,10 @@ Nothing here prints; the CLI renders what it returns.
 Where the work runs (two cores are the design point): the expectation suites in a process
 forked after the load (``release.build.validation_process``: Great Expectations' import overlaps the
 model's); redaction and each round's second scan in ``--jobs`` forked workers
-(``release.pii.parallel``) or Ray actors (``--engine ray``, ``release.pii.workers``), with the
+(``release.pii.parallel``) or Ray actors (``--engine ray``, ``release.execution.workers``), with the
 round's public frames and leak checks in this process meanwhile (``alongside``); under Ray the
-leak checks' rows go to the actors too (``engine.leak_check``: the driver computes only what
-they share across rows, and merges), and so do the tables' group-bys (``engine.count``: rows cut
+leak checks' rows go to the actors too (``workers.leak_check``: the driver computes only what
+they share across rows, and merges), and so do the tables' group-bys (``workers.count``: rows cut
 by privacy unit and bounded there, counted here from the rows each unit keeps). Results come back in order either way:
 the outputs do not depend on where the work ran.
 """
@@ -46,12 +46,13 @@ from release.config.codebooks import vocabulary_view
 from release.config.policy import FREE_TEXT_TYPES
 from release.config.privacy import RiskSpec
 from release.errors import BudgetError
+from release.execution import workers
+from release.execution.workers import execution_section, open_engine
 from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys, ledger_mac, master_key
-from release.model import Finding, RedactionEvent, Report, Tables
+from release.model import ROW_KEY, Finding, RedactionEvent, Report, ReviewerDecision, Tables
 from release.pii.placeholders import Detection
-from release.pii.workers import execution_section, open_engine
+from release.pii.residual import ResidualText, scan_residual
 from release.stages import juvenile, leakcheck, load, publish, redact
-from release.stages.load import ROW_KEY
 from release.stages.verify import MAX_VERIFY_ROUNDS, Hit, finding_id, to_raw_span
 from release.witness.counts import CountsKey, from_master
 
@@ -61,19 +62,15 @@ if TYPE_CHECKING:
     from release.config.tables import TableSpec
     from release.privacy.record_risk import RiskResult
     from release.stages.suppress import PublishedTable
-    from release.stages.tabulate import Contributions, Counted
     from release.stages.validate import SuiteResult, TableData
 
 CONTEXT_CHARS = 80
 
 
-class _Engine(redact.Engine, Protocol):
+class _Engine(redact.Engine, workers.Running, Protocol):
     """What the build needs of the PII engine (``release.pii.engine.PiiEngine``, as ``open_engine`` gives it)
-    beyond the redaction stage's ``Engine``: the verify rounds' leak checks and the tables' group-bys, which
-    under ``--engine ray`` run on its actors."""
-
-    def leak_check(self, checker: leakcheck.LeakChecker, public: dict[str, pd.DataFrame]) -> list[leakcheck.Leak]: ...
-    def count(self, contributions: Contributions) -> Counted: ...
+    beyond the redaction stage's ``Engine``: where its work runs, so that the verify rounds' leak checks and
+    the tables' group-bys run there too (``release.execution.workers``: on its actors under ``--engine ray``)."""
 
 
 @dataclass
@@ -159,7 +156,7 @@ def _checked(run: _Run, mac: Callable[[str], str], counts: CountsKey) -> dict[st
                         measure=privacy.measure, precheck=privacy.precheck, mac=mac,
                         model=privacy.tables.frames if privacy.tables else None,
                         public_files=public_form.linkage_files(run.resolved.policy, run.public),
-                        counter=run.engine.count if run.engine is not None else None)
+                        counter=functools.partial(workers.count, run.engine) if run.engine is not None else None)
                 run.report = run.report.extend([*tables.findings, *privacy.findings()])
             if run.report.ok:
                 manifest, target = _write(run, public_results, tables, privacy, "draft")
@@ -411,7 +408,7 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
     policy, year = run.resolved.policy, run.options.year
     frames = {name: run.public[name] for name in policy.files}
     # where the engine's work runs (with --engine ray, in row partitions on its actors): the same leaks
-    leaks = run.engine.leak_check(checker, frames) if run.engine is not None else checker.check(frames)
+    leaks = workers.leak_check(run.engine, checker, frames)
     tables = {file_policy.public_file.format(year=year): name for name, file_policy in policy.files.items()}
     hits: list[Hit] = []
     for leak in dict.fromkeys(leaks):
@@ -425,32 +422,29 @@ def _leak_hits(run: _Run, checker: leakcheck.LeakChecker) -> list[Hit]:
 
 def _scan_hits(run: _Run, changed: set[redact.TextJob], kept: dict[redact.TextJob, list[tuple[int, int]]],
                advance: Callable[[int], None], alongside: Callable[[], None]) -> list[Hit]:
-    """The second PII scan of the free texts that changed, at the policy's lower threshold;
-    ``advance`` gets increments of texts scanned as the engine finishes them. ``alongside``
-    (the round's public frames and leak checks) runs while the workers scan: the hits are
+    """The second PII scan of the free texts that changed, at the policy's lower threshold, outside the
+    placeholders redaction wrote and the spans a reviewer kept (``release.pii.residual``, which the audit's
+    residual-PII check shares); ``advance`` gets increments of texts scanned as the engine finishes them.
+    ``alongside`` (the round's public frames and leak checks) runs while the workers scan: the hits are
     kept only where the public frames it derives publish the cell."""
     assert run.engine is not None and run.redaction is not None
     policy, year = run.resolved.policy, run.options.year
     assert policy.narrative is not None
     jobs = sorted(changed, key=lambda j: (j.table, j.column, j.key, j.text))
     rendered = [run.redaction.rendered[job] for job in jobs]
-    found = run.engine.scan_many(
-        [r.text for r in rendered], threshold=policy.narrative.second_scan_threshold,
-        placeholders=[[(p.out_start, p.out_end) for p in r.replacements] for r in rendered], progress=advance,
-        alongside=alongside)
+    found = scan_residual(run.engine, [
+        ResidualText(r.text, tuple((p.out_start, p.out_end) for p in r.replacements),
+                     tuple((o_s, o_e) for span, o_s, o_e in r.placed if span.kept)) for r in rendered],
+        threshold=policy.narrative.second_scan_threshold, progress=advance, alongside=alongside)
     hits: list[Hit] = []
-    for job, result, detections in zip(jobs, rendered, found, strict=True):
-        keep = [(o_s, o_e) for span, o_s, o_e in result.placed if span.kept]
+    for job, detections in zip(jobs, found, strict=True):
         first_row = run.redaction.positions[job][0]
         row_key = str(run.redaction.tables[job.table][ROW_KEY].iat[first_row])
         if not _cell(run, job.table, row_key, job.column):
             continue  # not published (withheld, or blanked by a reviewer's decision)
         file = policy.files[job.table].public_file.format(year=year)
-        for hit in detections:
-            if any(s < hit.end and hit.start < e for s, e in keep):
-                continue
-            hits.append(Hit(file, job.table, row_key, job.column, hit.entity_type, "second_scan",
-                            hit.rule_id, hit.start, hit.end, hit.score))
+        hits += [Hit(file, job.table, row_key, job.column, hit.entity_type, "second_scan",
+                     hit.rule_id, hit.start, hit.end, hit.score) for hit in detections]
     return hits
 
 
@@ -545,7 +539,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list[Decision], list[Finding]]:
     see them) by trusted signers the policy lets decide; the rest are reported (the findings
     returned), not applied."""
     from release.bundle.decisions import decisions_in_force
-    from release.config.trust import Trust, load_signers
+    from release.bundle.trust import Trust, load_signers
 
     options, resolved = run.options, run.resolved
     trust = Trust(resolved.rules_dir, resolved.policy.approvals, load_signers(resolved.rules_dir))
@@ -553,7 +547,7 @@ def _reviewer_decisions(run: _Run) -> tuple[list[Decision], list[Finding]]:
     return list(force.decisions), list(force.findings())
 
 
-def _span_decisions(decisions: list[Decision]) -> list[redact.ReviewerDecision]:
+def _span_decisions(decisions: list[Decision]) -> list[ReviewerDecision]:
     from release.bundle.decisions import span_rulings
     return span_rulings(decisions)
 

@@ -43,7 +43,7 @@ def summary_summary(spec: TableSpec, model: Mapping[str, FrameSpec] | None) -> d
 def noisy_claim(spec: TableSpec, delta: float) -> dict[str, object]:
     """What a noisy table's entry states that its declaration and delta alone decide: approve,
     publish, the audit and ``verify`` hold a published entry to the trusted policy's
-    (``release.governance.trusted_statement``)."""
+    (``release.audit.trusted_statement``)."""
     unit = str(spec.privacy_unit_name)
     budget = (f"rho = {spec.rho:g} (zero-concentrated DP)" if spec.mechanism == "discrete_gaussian"
               else f"epsilon = {spec.epsilon:g} (pure DP, rho = {spec.rho_spent:g})")

@@ -16,8 +16,8 @@ year's bundle does not depend on which other years shared the run. What the run 
   the build held of it (tables, redaction, public frames) is released before the next is read, so
   the driver's peak memory is that of its largest year, flat as the corpus grows
   (``benchmarks/bench_scale.py`` measures it). What carries over is the engine's loaded model and
-  rules (``pii.workers.warm_engine``; its memo of tagged texts is cleared between years), under
-  ``--engine ray`` Ray itself and its actors with their models (``pii.workers.kept``: each year sends
+  rules (``execution.workers.warm_engine``; its memo of tagged texts is cleared between years), under
+  ``--engine ray`` Ray itself and its actors with their models (``execution.workers.kept``: each year sends
   its settings), and each year's small result.
 - **Fail closed, per year.** A year that ends blocked (5) or refused by the budget (6) leaves its
   blocked bundle with its packet, and the run goes on to the next year: the years are
@@ -39,7 +39,7 @@ from typing import cast
 
 from release.build.options import BuildOptions, resolve
 from release.errors import ConfigError, InputError, ReleaseError
-from release.pii.workers import forget_texts, kept
+from release.execution.workers import forget_texts, kept
 
 _YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
 FIRST_YEAR, LAST_YEAR = 1990, 2100

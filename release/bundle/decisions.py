@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from release.bundle.jsonl import text_lines
-from release.config.trust import Signer, Trust
+from release.bundle.trust import Signer, Trust
 from release.errors import ApprovalError
 from release.keys.signing import SignedRecord, short_id, verify_record
 from release.model import Finding
 from release.privacy.decision_anchors import RESTORE, DecisionAnchors, anchors_for, decision_id
 
 if TYPE_CHECKING:
-    from release.stages.redact import ReviewerDecision
+    from release.model import ReviewerDecision
 
 
 DecisionKind = Literal["redact", "keep"]
@@ -122,7 +122,7 @@ class DecisionsInForce:
 def span_rulings(decisions: Sequence[Decision]) -> list[ReviewerDecision]:
     """The span decisions as the redaction stage applies them (``redact.apply_decisions``): the build
     and the raw-export span check (``release.audit.span_support``) apply the same ones."""
-    from release.stages.redact import ReviewerDecision
+    from release.model import ReviewerDecision
     return [ReviewerDecision(d.decision, d.row_key, d.column, d.start, d.end, d.entity_type, d.token)
             for d in decisions if d.kind == "span"]
 

@@ -7,7 +7,6 @@ them; governance, audit and review read with them), so a file name or the hash i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -16,20 +15,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from release.paths import sha256_file as sha256_file  # the one file hash, at the bottom of the house
+
 MANIFEST = "manifest.json"
 LOG = "redaction_log.jsonl"
 APPROVALS = "approvals.jsonl"
 SUMS = "SHA256SUMS"  # a published copy's file hashes
 METADATA = (MANIFEST, APPROVALS, SUMS)
 BLOCKING_FILE = "blocking.json"  # under review/: a blocked bundle's findings in context
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resource_paths(resource: Mapping[str, object]) -> list[str]:

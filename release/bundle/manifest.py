@@ -6,7 +6,7 @@ top-level key), bound it again on the ledger, and approve, publish, the audit an
 the portal's copy of the manifest carried the counts. ``Manifest`` is the shape the build writes
 (``release.build.assemble``, ``release.stages.publish``, ``release.bundle.manifest_parts``); every model forbids
 keys it does not name, so a key the build never writes is refused wherever it is put. What the
-strings may say is held by ``release.governance.trusted_manifest``.
+strings may say is held by ``release.audit.trusted_manifest``.
 
 ``manifest_version`` 1 is the only version so far: the model also takes the keys older builds of
 version 1 wrote (``outputs[].entries``, ``ledger_head.entries``). Since round 29 the file itself is
@@ -21,8 +21,8 @@ from ``release.bundle.read.read_manifest``. A bundle is a folder anyone can edit
 to this model (``shape_problems``, ``type_problems``, the trusted checks) run after others that must not stop
 at a malformed value, each naming its own refusal; so ``Recorded`` reads each key as a typed value whatever
 the file holds (none raises), and ``Recorded.checked()`` is this model once the checks have passed. Nothing
-but ``Recorded`` and ``release.governance.trusted_manifest`` (which compares the raw JSON key by key) reads
-the manifest as a dict (``tests/governance/test_manifest_contract.py``).
+but ``Recorded`` and ``release.audit.trusted_manifest`` (which compares the raw JSON key by key) reads
+the manifest as a dict (``tests/bundle/test_manifest_contract.py``).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from release.bundle.decisions import Decision as _Decision
 from release.bundle.manifest_privacy import Privacy, written_as
 from release.bundle.manifest_privacy import Strict as _Strict
 from release.model import Finding as _Finding
+from release.model import InputFile as _InputFile
 from release.privacy.record_risk import RiskResult as _RiskResult
-from release.stages.load import InputFile as _InputFile
 
 
 class _Hashed(_Strict):

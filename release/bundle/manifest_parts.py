@@ -45,7 +45,7 @@ PRIVATE_PRIVACY_KEYS = ("rows_dropped", "linkage", "ledger", "witness", "run_id"
 # SPLIT_ITEMS: fields of list items that stay with the bundle. The public part lists every item without them; the
 # private part keeps only those fields, item by item, under ``item_fields`` (``{list: [{field: value}, ...]}``),
 # never a second copy of the list, so what approve, publish and the audit read of an item is what is published,
-# with those fields added (``with_item_fields``, which ``model.manifest_privacy`` applies).
+# with those fields added (``with_item_fields``, which ``read.manifest_privacy`` applies).
 # Round 33: whether this build drew a measurement or re-used a stored one (``reused``, a table's
 # ``measurements_reused``, ``rho_charged_by_this_build``) is the build's history, which no reader can
 # regenerate and the analyst steers (a forced redraw): it stays with the bundle too. What the release

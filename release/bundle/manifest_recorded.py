@@ -33,7 +33,7 @@ class Recorded(dict[str, Any]):
     """A manifest as a bundle or a published copy holds it (``release.bundle.read.read_manifest``; in a bundle with
     its private part merged), before the trusted checks have held it to ``Manifest``.
 
-    It is the JSON object itself, which those checks compare key by key (``release.governance.trusted_manifest``)
+    It is the JSON object itself, which those checks compare key by key (``release.audit.trusted_manifest``)
     and tests edit, with the keys its readers use read as typed values. An edited manifest may hold anything
     anywhere, so each reading says what a value not of the type the build writes reads as (absent, mostly); none
     raises, and each is what the reader it replaced read, so every refusal keeps its order and its words. Once the
@@ -125,7 +125,7 @@ class Recorded(dict[str, Any]):
     @property
     def privacy(self) -> dict[str, Any] | None:
         """As written (a bundle's measurements and spends without the fields its private part keeps for them:
-        ``release.model.manifest_privacy`` gives them back)."""
+        ``release.bundle.read.manifest_privacy`` gives them back)."""
         return self._section("privacy")
 
     @property

@@ -2,7 +2,7 @@
 (each verify round, ``release.build.orchestrator``) and ``release audit --raw``'s replay (``release.audit.record_replay``).
 
 ``finish``: the trusted linkage coarsening (``release.privacy.linkage``), the record-risk ladder
-(``release.privacy.record_risk``) and the portal form (``release.config.portal``), in that order. ``written``: the
+(``release.privacy.record_risk``) and the portal form (``release.bundle.portal``), in that order. ``written``: the
 record files as ``release.build.assemble`` writes them: the public columns in the policy's order, report
 keys under their pseudonyms and rows in the build's order (``release.stages.juvenile``); its callers
 make every cell spreadsheet-safe (``cells.safe_frame``).
@@ -28,7 +28,7 @@ def finish(public: Tables, policy: DatasetPolicy, coarsening: Mapping[str, Mappi
            *, dataset: str, tokenizer: Tokenizer) -> tuple[Tables, list[RedactionEvent], list[RiskResult], list[Finding]]:
     """The derived record frames coarsened, generalized for record risk and put in portal form; with
     the record-risk step's log events, measurements and findings."""
-    from release.config import portal
+    from release.bundle import portal
     from release.privacy import linkage, record_risk
 
     frames, events = record_risk.generalize_all(
@@ -68,6 +68,6 @@ def linkage_files(policy: DatasetPolicy, public: Tables) -> dict[str, pd.DataFra
     """The record-level files exactly as they will be published (what an outsider recounts and links), each
     row with its load row key (never published: the linkage check joins its truth on it). The build's tables
     step and ``release audit --raw``'s replay of which tables it withholds read the same frames."""
-    from release.stages.load import ROW_KEY
+    from release.model import ROW_KEY
 
     return {name: public[name][[*fp.public_columns(), ROW_KEY]] for name, fp in policy.files.items() if fp.publish}

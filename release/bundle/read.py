@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from release.bundle import manifest_parts
+from release.bundle.integrity import special_entries
 from release.bundle.layout import MANIFEST, sha256_file
 from release.bundle.manifest_recorded import Recorded
 from release.errors import ApprovalError, InputError, ReleaseError
@@ -26,6 +29,10 @@ def read_manifest(bundle: Path, error: type[ReleaseError] = ApprovalError) -> Re
     path = bundle / MANIFEST
     if not path.is_file():
         raise error("no manifest: not a release bundle", file=str(path), rule="manifest")
+    if special := special_entries(bundle):  # before anything opens a file of it: a FIFO blocks its reader
+        raise error(f"the bundle holds {special} special entr{'y' if special == 1 else 'ies'} (a FIFO, socket or "
+                    "device: neither a file nor a folder, and not named here); a bundle holds files only: remove "
+                    f"{'it' if special == 1 else 'them'}", file=str(bundle), rule="integrity")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -68,3 +75,11 @@ def read_public_record(public: Path, relpath: str, limit: int | None = None) -> 
         return read_public_csv(text)
     except InputError as exc:
         raise InputError(exc.message, file=str(public / relpath), rule=exc.rule) from None
+
+
+def manifest_privacy(manifest: Mapping[str, object]) -> Mapping[str, Any]:
+    """A manifest's ``privacy`` section, or an empty one when it is missing or not an object
+    (a damaged manifest is the integrity checks' to report, not this reader's)."""
+    privacy = Recorded.of(manifest).privacy
+    # a bundle's measurements and spends with their charges' hashes, which its private part keeps (round 31, R1)
+    return manifest_parts.with_item_fields("privacy", privacy) if privacy is not None else {}

@@ -291,11 +291,21 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path) -> object:
+    """Parse one rule file: the one YAML reader of every rule file (policies, tables, privacy, signers, codebooks,
+    the PII rules). Whatever is wrong with the file (missing, a folder, not UTF-8, not YAML) is a ConfigError
+    naming the file and, where known, the line: never the content, never an internal error."""
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise ConfigError("rule file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError("a folder where a rule file belongs", file=str(path), rule="rule-file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=str(path), rule="rule-file") from None
+    except OSError as exc:
+        raise ConfigError(f"rule file cannot be read ({type(exc).__name__})", file=str(path),
+                          rule="rule-file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

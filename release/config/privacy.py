@@ -9,24 +9,21 @@ The file also fixes the one authoritative ledger, so that a new ``--out`` folder
 record outside the ledger that anchors its chain: a witness service another account runs, whose
 address and public key the policy pins, or (the lower tier) a folder. Neither path may pass
 through a symbolic link, and the witness folder's may not depend on ``$HOME`` or the environment:
-a ledger path linked to a fresh file gave a fresh budget (issue #12, attack 2f-5).
+a ledger path linked to a fresh file gave a fresh budget (issue #12, attack 2f-5). This module says
+where the ledger and its witness are; the ledger opens them (``release.privacy.ledger_open``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import socket
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from release.config.policy import load_yaml_model
 from release.errors import ConfigError
-
-if TYPE_CHECKING:
-    from release.privacy.ledger import Ledger
-    from release.witness.anchor import WitnessTier
 
 POLICY_FILE = "privacy.yaml"
 LEDGER_ENV = "RELEASE_LEDGER"
@@ -113,6 +110,18 @@ class RiskSpec(_Frozen):
         return self
 
 
+def parse_address(address: str) -> tuple[socket.AddressFamily, str | tuple[str, int]]:
+    """(family, target) of a witness address: an absolute path is a Unix socket, else ``host:port``. One
+    reading for the policy, which refuses any other form as it is read, and for the client that connects
+    there (``release.witness.protocol``)."""
+    if address.startswith("/"):
+        return socket.AF_UNIX, address
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("a witness address is an absolute socket path or host:port")
+    return socket.AF_INET, (host.strip("[]"), int(port))
+
+
 class WitnessService(_Frozen):
     """The witness service (``release witness serve``) as the organisation pins it: where it
     answers and the public key its statements must verify under."""
@@ -123,7 +132,6 @@ class WitnessService(_Frozen):
     @field_validator("service")
     @classmethod
     def _address(cls, value: str) -> str:
-        from release.witness.protocol import parse_address
         if value.startswith("/") and (".." in PurePath(value).parts or "$" in value):
             raise ValueError("the witness service's socket is an absolute path without .. or $VARIABLES")
         parse_address(value)  # ValueError names the two forms
@@ -276,32 +284,6 @@ def authoritative_ledger(rules_dir: Path, requested: Path | None = None) -> tupl
         raise ConfigError(f"the privacy ledger is fixed by {POLICY_FILE} at {path}; --ledger (or ${LEDGER_ENV}) "
                           "may only name that file", file=str(requested), rule="ledger")
     return path, policy.witness_spec(rules_dir)
-
-
-def open_ledger(rules_dir: Path, requested: Path | None = None, mac: Callable[[str], str] | None = None) -> Ledger:
-    """The authoritative ledger with its witness, as every writer opens it (created at first use)."""
-    from release.privacy.ledger import Ledger
-
-    path, witness = authoritative_ledger(rules_dir, requested)
-    return Ledger(path, mac, witness_for(witness))
-
-
-def witness_for(spec: WitnessService | Path | None) -> WitnessTier | None:
-    """The witness a policy's ``witness:`` names, as the ledger uses it."""
-    from release.witness.client import ServiceWitness
-    from release.witness.folder import Witness
-
-    # both tiers implement WitnessTier, but show ``label`` as a read-only property where the Protocol
-    # (release.witness.anchor, not this module's) declares a settable attribute: nothing sets it
-    if isinstance(spec, WitnessService):
-        return cast("WitnessTier", ServiceWitness(spec.service, spec.public_key))
-    return cast("WitnessTier", Witness(spec)) if spec is not None else None
-
-
-def existing_ledger(rules_dir: Path, requested: Path | None = None,
-                    mac: Callable[[str], str] | None = None) -> Ledger | None:
-    """The authoritative ledger with its witness, as every checker opens it; None when it is not there."""
-    return open_ledger(rules_dir, requested, mac) if checked_ledger(rules_dir, requested).is_file() else None
 
 
 NO_WITNESS = ("{policy} names no witness, so nothing outside the ledger anchors it: a ledger rolled back, "

@@ -1,4 +1,4 @@
-"""The suites' vocabulary checks, generated from the policies: one source of truth.
+"""The suites' vocabulary and schema checks, generated from the policies: one source of truth.
 
 Why: a closed column's vocabulary lives in the policy (and its codebooks); writing it again
 by hand in ``expectations/<dataset>_*.json`` would let the two drift apart, and a
@@ -18,6 +18,18 @@ column of fewer than ten values is not judged). A row key (and a parent link) is
 load, so it gets no raw check. Hand-written
 checks on other columns are left as they are.
 
+The public suite's schema block is the policy's too: each table's allow-list
+(``expect_table_columns_to_match_ordered_list`` of ``FilePolicy.public_columns()``) and one critical
+``expect_column_to_not_exist`` per raw-only column (the allow-list refuses it as well, but counts
+unexpected columns without naming them; this check names it), in policy order, where the first of
+them was. Each keeps the ``meta.why`` the suite gave it (a sentence for reviewers: "raw-only:
+identifies the person"); a new raw-only column's reason is its description. Absence checks of
+other columns (the legacy file's dropped timestamps, named because they would date a minor's
+report) are hand-written and kept. The raw suite gets no schema check: the loader gives the raw
+frame exactly ``raw_columns()`` (it refuses a missing required column, fills an absent optional
+one and drops, reporting, any column no rule names), so a column-set or existence check there
+could never fail.
+
 A column set to ``drop`` loses its generated checks and leaves the public allow-list, so the fix a
 blocked build gives for a shifted column (drop it, regenerate) ends in a release.
 ``python -m release.config.suite_domains`` rewrites the suites in place (``--check`` only reports
@@ -30,12 +42,12 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from release.config.codebooks import OTHER
-from release.config.column_rules import KeepRule, OfficerRule, PseudonymRule
+from release.config.column_rules import KeepRule, OfficerRule, PseudonymRule, RawOnlyRule
 from release.config.policy import DatasetPolicy, FilePolicy, load_policy
 from release.errors import ReleaseError
 
@@ -104,19 +116,72 @@ def domain_checks(policy: DatasetPolicy, side: str = "public") -> dict[str, list
 
 
 ALLOW_LIST = "expect_table_columns_to_match_ordered_list"
+ABSENT = "expect_column_to_not_exist"
+RAW_ONLY_WHY = "raw-only: "
+ALLOW_WHY = "allow-list: the public file carries exactly these columns, in this order (internal '_' columns excluded)"
+CHECKED_ONLY_WHY = "allow-list of the checked frame (not published: publish is false)"
+
+
+def _critical(meta: object, why: str) -> dict[str, Any]:
+    """A generated schema check's meta: critical, with the sentence the suite already gives it (written for
+    reviewers, who read it beside a finding), else ``why``."""
+    written = meta.get("why") if isinstance(meta, dict) else None
+    return {"level": "critical", "why": written if isinstance(written, str) and written else why}
+
+
+def _raw_only_why(rule: RawOnlyRule) -> str:
+    """A new raw-only column's reason, from its description (the suites' sentences are lower case)."""
+    text = rule.description.strip().rstrip(".")
+    if not text:
+        return f"{RAW_ONLY_WHY}never published; its value is searched for in the public columns ({rule.term})"
+    return RAW_ONLY_WHY + (text[0].lower() + text[1:] if text[1:2].islower() else text)
+
+
+def _schema_owned(check: dict[str, Any], raw_only: Mapping[str, RawOnlyRule]) -> bool:
+    """A check this module writes: the allow-list, or an absence check of a raw-only column (or one it
+    wrote for a column that is raw-only no longer). Absence checks of other columns are hand-written."""
+    if check.get("type") == ALLOW_LIST:
+        return True
+    if check.get("type") != ABSENT:
+        return False
+    why = check.get("meta", {}).get("why", "") if isinstance(check.get("meta"), dict) else ""
+    return check.get("kwargs", {}).get("column") in raw_only or str(why).startswith(RAW_ONLY_WHY)
+
+
+def with_schema_checks(checks: list[dict[str, Any]] | None, file_policy: FilePolicy) -> list[dict[str, Any]]:
+    """A public table's checks with its schema block generated from the policy: the allow-list
+    (``public_columns()``, in order) and one critical ``expect_column_to_not_exist`` per raw-only column,
+    in policy order, where the first of them was (else the absence checks at the end). Each keeps the
+    sentence the suite gave it. A table the suite lacks (``checks`` None) starts with the block; a table
+    written without an allow-list gets none (that is the suite's decision, and
+    ``test_every_public_table_has_its_allow_list`` holds the shipped suites to having one)."""
+    raw_only = {name: rule for name, rule in file_policy.columns.items() if isinstance(rule, RawOnlyRule)}
+    written = checks if checks is not None else []
+    owned = [check for check in written if _schema_owned(check, raw_only)]
+    metas = {(check["type"], check.get("kwargs", {}).get("column")): check.get("meta") for check in reversed(owned)}
+    block: list[dict[str, Any]] = []
+    if checks is None or (ALLOW_LIST, None) in metas:
+        why = ALLOW_WHY if file_policy.publish else CHECKED_ONLY_WHY
+        block.append({"type": ALLOW_LIST, "kwargs": {"column_list": file_policy.public_columns()},
+                      "meta": _critical(metas.get((ALLOW_LIST, None)), why)})
+    block += [{"type": ABSENT, "kwargs": {"column": column},
+               "meta": _critical(metas.get((ABSENT, column)), _raw_only_why(rule))} for column, rule in raw_only.items()]
+    at = next((i for i, check in enumerate(written) if _schema_owned(check, raw_only)), None)
+    rest = [check for check in written if not _schema_owned(check, raw_only)]
+    if at is None:
+        return block + rest if checks is None else rest + block
+    return rest[:at] + block + rest[at:]
 
 
 def _without_dropped(tables: dict[str, Any], policy: DatasetPolicy, generated: dict[str, list[dict[str, Any]]]
                      ) -> dict[str, Any]:
-    """A column the policy no longer publishes closed loses the checks generated for it, and a column it
-    drops leaves the allow-list: the way forward a blocked build's packet gives for a column of another
-    column's values (set it to ``drop``, then run this) must not end in the next block."""
+    """A column the policy no longer publishes closed loses the checks generated for it: the way forward
+    a blocked build's packet gives for a column of another column's values (set it to ``drop``, then run
+    this) must not end in the next block (the column also leaves the generated allow-list)."""
     out = dict(tables)
     for table, body in tables.items():
-        file_policy = policy.files.get(table)
-        if file_policy is None:
+        if table not in policy.files:
             continue
-        dropped = {c for c, rule in file_policy.columns.items() if rule.type == "drop"}
         closed = {check["kwargs"]["column"] for check in generated.get(table, [])}
         kept = []
         for check in body.get("expectations", []):
@@ -124,9 +189,6 @@ def _without_dropped(tables: dict[str, Any], policy: DatasetPolicy, generated: d
             if check.get("type") in (IN_SET, REGEX) and why.startswith((WHY, PSEUDONYM_WHY)) \
                     and check.get("kwargs", {}).get("column") not in closed:
                 continue
-            if check.get("type") == ALLOW_LIST:
-                listed = check.get("kwargs", {}).get("column_list", [])
-                check = {**check, "kwargs": {**check["kwargs"], "column_list": [c for c in listed if c not in dropped]}}
             kept.append(check)
         out[table] = {**body, "expectations": kept}
     return out
@@ -135,11 +197,17 @@ def _without_dropped(tables: dict[str, Any], policy: DatasetPolicy, generated: d
 def with_domain_checks(document: dict[str, Any], policy: DatasetPolicy) -> dict[str, Any]:
     """The suite with each closed column's value check replaced by the generated one (in the
     place of the first it had, else at the end of its table); a generated check of a column no
-    longer closed, and a dropped column in the allow-list, taken out; others are kept. The suite's
-    name says which side it is (``<dataset>_raw`` or ``<dataset>_public``)."""
+    longer closed taken out; in the public suite, each table's schema block generated
+    (``with_schema_checks``); others are kept. The suite's name says which side it is
+    (``<dataset>_raw`` or ``<dataset>_public``)."""
     side = "raw" if str(document.get("name", "")).endswith("_raw") else "public"
     made = domain_checks(policy, side)
     tables = _without_dropped(dict(document["tables"]), policy, made)
+    if side == "public":
+        for table, file_policy in policy.files.items():
+            body = tables.get(table)
+            tables[table] = {**(body or {}), "expectations": with_schema_checks(
+                body.get("expectations", []) if body is not None else None, file_policy)}
     for table, generated in made.items():
         wanted = {check["kwargs"]["column"]: check for check in generated}
         placed: set[str] = set()

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from release.config.policy import load_yaml_model
 from release.config.tables_codebook import ALL, DimensionSpec, Name, _Frozen, normalize_raw
-from release.privacy.ledger import rho_from_epsilon
+from release.config.zcdp import rho_from_epsilon
 
 __all__ = ["ALL", "VALUE_COLUMNS", "DimensionSpec", "FrameSpec", "Mechanism", "PerYearSpec", "SuppressionSpec",
            "TableSpec", "TablesPolicy", "check_family", "load_tables_policy", "normalize_raw"]

@@ -7,7 +7,7 @@ daily firearm counts), protect small classes, and hand frames to the aggregate-t
 path. It never does I/O and never sees anything but the frames it is given.
 
 What the module publishes besides the frames is declared once, so that a reader holds a bundle to
-it without the raw export (``release.governance.trusted_manifest``, ``release.governance.public_content``): its notes
+it without the raw export (``release.audit.trusted_manifest``, ``release.audit.public_content``): its notes
 (``NOTES``, each a ``Note`` with numbered slots; ``note_words(policy)`` the trusted policy's words a
 slot may hold), its derived files (``DERIVED_FILES``) and each one's data package resource
 (``public_file(policy, dataset, year, frame)``).
@@ -78,7 +78,7 @@ _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 class Note:
     """A line of the dataset's notes, declared once in its module (``NOTES``): the build fills its slots
     (``note(**slots)``) and the trusted checks hold a manifest's ``dataset_notes`` to it
-    (``release.governance.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
+    (``release.audit.trusted_manifest``). A slot the trusted policy gives (the release ``year``, and what the
     module's ``note_values`` returns: a bound, a first year) must hold exactly that value; any other
     holds a number unless ``slots`` gives its pattern, which may name the trusted policy's words
     (``WORD``): never free text."""
@@ -136,7 +136,7 @@ def deriver(dataset: str) -> Callable[[DeriveContext], Derived] | None:
 def derived_files(dataset: str, year: int) -> frozenset[str]:
     """The files (paths in the bundle) the dataset's module may derive for ``year``, from its
     ``DERIVED_FILES``: with the policy's record-level files and the declared tables, the only data
-    files a release of it publishes (``release.governance.public_content``)."""
+    files a release of it publishes (``release.audit.public_content``)."""
     return frozenset(t.format(dataset=dataset, year=year) for t in getattr(_module(dataset), "DERIVED_FILES", ()))
 
 

@@ -39,8 +39,7 @@ from pydantic import Field
 from release.config.policy import DatasetPolicy
 from release.datasets import DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, dataset_rules, finding
-from release.model import Finding
-from release.stages.load import ROW_KEY
+from release.model import ROW_KEY, Finding
 
 FILE = "monthly"
 MEASURES = ("co_responded_incidents", "proactive_engagements_followups")

@@ -22,8 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from release.config.policy import DatasetPolicy
 from release.errors import ConfigError, ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent, Severity
-from release.stages.load import ROW_KEY
+from release.model import ROW_KEY, Finding, RedactionEvent, Severity
 
 MAX_ROW_KEYS = 20
 TRUE_WORDS = frozenset({"t", "true", "1", "yes", "y"})

@@ -153,7 +153,7 @@ def derive(ctx: DeriveContext) -> Derived:
 
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
-    alone (``release.governance.public_content`` regenerates it with an empty frame)."""
+    alone (``release.audit.public_content`` regenerates it with an empty frame)."""
     rules = dataset_rules(policy, FirearmsRules)
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,

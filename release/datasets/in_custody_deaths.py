@@ -86,7 +86,7 @@ def derive(ctx: DeriveContext) -> Derived:
 
 def public_file(policy: DatasetPolicy, dataset: str, year: int, frame: pd.DataFrame) -> PublicFile:
     """The derived file as the build publishes it: its data package resource follows from the policy
-    alone (``release.governance.public_content`` regenerates it with an empty frame)."""
+    alone (``release.audit.public_content`` regenerates it with an empty frame)."""
     first = note_values(policy, year)["first"]
     return PublicFile(
         relpath=DERIVED_FILES[0].format(dataset=dataset, year=year), frame=frame,

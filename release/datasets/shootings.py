@@ -32,8 +32,7 @@ from release.config.policy import DatasetPolicy
 from release.datasets import WORD, DeriveContext, Derived, Note
 from release.datasets.common import FrozenRules, aligned, cell_events, dataset_rules, finding, read_flags
 from release.datasets.kanon import Anonymized, Step, anonymize
-from release.model import Finding, RedactionEvent
-from release.stages.load import ROW_KEY
+from release.model import ROW_KEY, Finding, RedactionEvent
 
 FILE = "victims"
 UNKNOWN = "Unknown"

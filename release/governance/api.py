@@ -1,15 +1,16 @@
-"""After the build: listing, review, decisions, approval, publication and audit.
+"""After the build: listing, decisions, approval, publication and audit.
 
 Owns the thin entry points the CLI reaches through ``release.api`` for a bundle that
 already exists, and the wiring ``audit_release`` hands to ``release.audit.run``: the PII
 scanner over the published roster, the suppression audit across years and the ledger
-check. The work itself lives in ``review``, ``approvals``, ``gate`` and ``audit``.
+check. The work itself lives in ``decisions``, ``gate``, ``publication`` and ``audit``; the
+review's entry points are ``release.review.commands`` (the review uses governance, not the reverse).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,22 +25,24 @@ from release.bundle.places import (
     folder_part,
     publications,
 )
+from release.bundle.read import manifest_privacy
 from release.config.policy import DatasetPolicy, load_policy
 from release.errors import ReleaseError
-from release.model import manifest_privacy
 from release.pii.parallel import Execution
 from release.privacy import spend_evidence, spend_policy
 
 if TYPE_CHECKING:
     from release.audit.report import CheckFn, Scanner
     from release.pii.engine import PiiEngine
+    from release.pii.placeholders import Detection
+    from release.pii.spans import Span
 
 
 def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | None = None) -> dict[str, object]:
     """Every dataset with the years it has bundles for, their status and budget. A bundle is
     "approved" only when trusted approvals meet its policy's requirement."""
     from release.bundle.read import read_manifest
-    from release.config.trust import trust_for
+    from release.bundle.trust import trust_for
     from release.errors import InputError
     from release.governance.gate import approvals_of
 
@@ -65,32 +68,6 @@ def list_releases(out_dir: Path, ledger: Path | None = None, rules_dir: Path | N
         report = budget_report(dataset, out_dir, ledger)
         budgets[dataset] = report.get("units", [])
     return {"releases": rows, "budgets": budgets}
-
-
-def review_release(dataset: str, year: int, out_dir: Path, open_browser: bool = False,
-                   rules_dir: Path | None = None, version: int | None = None,
-                   generation: str | None = None) -> dict[str, object]:
-    from release import review
-    existing_bundle(dataset, year, out_dir, version, generation)
-    return review.review(dataset, year, out_dir, open_browser=open_browser, rules_dir=rules_dir, version=version,
-                         generation=generation)
-
-
-def serve_review(dataset: str, year: int, out_dir: Path, ready: Callable[[dict[str, object]], None], *,
-                 port: int = 0, raw_dir: Path | None = None, rules_dir: Path | None = None,
-                 key_path: Path | None = None, passphrase: bytes | None = None,
-                 reviewer: str | None = None, generation: str | None = None) -> dict[str, object]:
-    """The local review workspace (``release.review.server``): serves until the reviewer
-    finishes; ``ready`` receives the one-time URL before the server blocks."""
-    from release.review.server import serve
-    from release.review.workspace import Workspace
-    existing_bundle(dataset, year, out_dir, generation=generation)
-    if raw_dir is not None and not raw_dir.is_dir():
-        from release.errors import InputError
-        raise InputError("the raw export folder does not exist", file=str(raw_dir), rule="review-raw")
-    workspace = Workspace.open(dataset, year, out_dir, rules_dir=rules_dir, key_path=key_path,
-                               passphrase=passphrase, reviewer=reviewer, raw_dir=raw_dir, generation=generation)
-    return serve(workspace, port, ready)
 
 
 def record_decision(dataset: str, year: int, out_dir: Path, log_id: str, decision: str, key_path: Path, *,
@@ -160,7 +137,7 @@ def _require_decisions(dataset: str, year: int, out_dir: Path, rules_dir: Path |
     from release.bundle.decisions import require_anchored
     from release.bundle.places import bundle_dir
     from release.bundle.read import read_manifest
-    from release.config.trust import trust_for
+    from release.bundle.trust import trust_for
     from release.errors import ApprovalError, ReleaseError
 
     try:
@@ -193,7 +170,7 @@ def _refuse_without_raw(dataset: str, year: int, out_dir: Path, rules_dir: Path 
     publish, which refuse it themselves."""
     from release.bundle.places import bundle_dir
     from release.bundle.read import read_manifest
-    from release.config.trust import bundle_policy
+    from release.bundle.trust import bundle_policy
     from release.errors import ApprovalError, ReleaseError
 
     try:
@@ -243,7 +220,7 @@ def _bundle_policy_name(bundle: Path, dataset: str) -> str:
     """The name of the policy a bundle was built with (a manifest that cannot be read: the dataset's;
     the audit reports the manifest itself)."""
     from release.bundle.read import read_manifest
-    from release.config.trust import bundle_policy_name
+    from release.bundle.trust import bundle_policy_name
     from release.errors import AuditFailure
 
     try:
@@ -310,8 +287,8 @@ def _audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_d
         policy = None  # the audit's own policy check reports why, with the other checks
     scanner = None
     if scan and policy is not None:
+        from release.execution.workers import open_engine
         from release.pii.engine import EngineSettings
-        from release.pii.workers import open_engine
         narrative = policy.narrative
         if narrative is not None:
             with progress.stage("load PII model"):
@@ -335,9 +312,9 @@ def _audit(dataset: str, year: int, out_dir: Path, raw_dir: Path | None, rules_d
 
 
 def _trusted_check(rules: Path) -> CheckFn:
-    """The bundle as the trusted rules declare it, noisy or not (``release.governance.trusted_release``, round 22)."""
+    """The bundle as the trusted rules declare it, noisy or not (``release.audit.trusted_release``, round 22)."""
     def check(bundle: Path, manifest: Mapping[str, object]) -> tuple[bool, dict[str, object], list[str]]:
-        from release.governance.trusted_release import release_problems
+        from release.audit.trusted_release import release_problems
 
         problems = release_problems(rules, manifest, bundle / "public", bundle.name)
         return not problems, {}, problems
@@ -345,11 +322,11 @@ def _trusted_check(rules: Path) -> CheckFn:
 
 
 def _scanner(engine: PiiEngine, threshold: float, progress: Progress) -> Scanner:
-    """The residual-PII scan of the public texts, advanced per text (the audit's longest step)."""
-    def scan(texts: list[str], placeholders: list[tuple[tuple[int, int], ...]]) -> list[list[object]]:
+    """The residual-PII scan of the public texts, advanced per text (the audit's longest step): the check
+    hands it each free-text column's distinct texts (``release.pii.residual.residual_hits``)."""
+    def scan(texts: list[str], placeholders: list[tuple[Span, ...]]) -> list[list[Detection]]:
         with progress.stage("audit: residual PII scan", total=len(texts)) as advance:
-            found = engine.scan_many(texts, threshold=threshold, placeholders=placeholders, progress=advance)
-            return [list(hits) for hits in found]
+            return engine.scan_many(texts, threshold=threshold, placeholders=placeholders, progress=advance)
     return scan
 
 
@@ -386,10 +363,10 @@ def _ledger_check(dataset: str, out_dir: Path, explicit: Path | None, rules: Pat
         from release.audit.ledger import audit_ledger
         from release.config.privacy import (
             checked_ledger,
-            existing_ledger,
             load_privacy_policy,
         )
         from release.keys.hmac import existing_key, ledger_mac
+        from release.privacy.ledger_open import existing_ledger
 
         privacy = manifest_privacy(manifest)
         policy = load_privacy_policy(rules)

@@ -45,7 +45,7 @@ from release.bundle.layout import BLOCKING_FILE, LOG, MANIFEST, sha256_file
 from release.bundle.log import read_entries
 from release.bundle.places import bundle_dir
 from release.bundle.read import read_manifest
-from release.config.trust import trust_for, trusted_signer
+from release.bundle.trust import trust_for, trusted_signer
 from release.errors import ConfigError
 from release.keys.signing import (
     SignedRecord,

@@ -4,7 +4,7 @@
 manifest, whose redaction log's chain and trailer MAC verify under the release's key, with
 a key on the trusted-signers list. ``require_intact`` and ``require_approvals`` are what
 ``release.governance.publication`` checks again before anything goes out: trusted approvals of the
-CURRENT manifest hash that meet the roles and counts the policy requires (``release.config.trust``:
+CURRENT manifest hash that meet the roles and counts the policy requires (``release.bundle.trust``:
 read from the rules folder, never from the manifest). Everything is re-hashed every time: a
 bundle is a folder anyone can edit, so nothing about it is trusted from an earlier run.
 """
@@ -12,18 +12,18 @@ bundle is a folder anyone can edit, so nothing about it is trusted from an earli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from release.bundle import manifest_parts
 from release.bundle import places as bundles
+from release.bundle.integrity import PUBLIC, verify_outputs
 from release.bundle.jsonl import text_lines, utc_now
-from release.bundle.layout import APPROVALS, LOG, MANIFEST, sha256_file
+from release.bundle.layout import APPROVALS, LOG, MANIFEST
 from release.bundle.log import verify_log
 from release.bundle.manifest_recorded import Recorded
 from release.bundle.read import manifest_sha256, read_manifest
-from release.config.trust import (
+from release.bundle.trust import (
     SEALS,
     ApprovalStatus,
     Trust,
@@ -44,88 +44,6 @@ from release.keys.signing import (
     sign_record,
 )
 from release.privacy.ledger import Ledger
-
-PUBLIC = "public"
-
-
-def bundle_dir(dataset: str, year: int, out_dir: Path, version: int | None = None,
-               generation: str | None = None) -> Path:
-    """The bundle of a registered dataset's year: the latest version unless one is named (in a
-    split year, of the part ``generation`` names: ``bundles.year_part``)."""
-    return bundles.bundle_dir(dataset, year, out_dir, version, generation)
-
-
-@dataclass(frozen=True)
-class Integrity:
-    """Outputs re-hashed against the manifest. Lists hold relative paths only."""
-
-    checked: int
-    changed: tuple[str, ...]
-    missing: tuple[str, ...]
-    unlisted: tuple[str, ...]      # files under public/ the manifest does not name
-    malformed: tuple[str, ...]     # output entries without a usable path or hash
-
-    @property
-    def ok(self) -> bool:
-        return self.checked > 0 and not (self.changed or self.missing or self.unlisted or self.malformed)
-
-    def problems(self) -> list[str]:
-        found = ([f"{p}: content differs from the manifest" for p in self.changed]
-                 + [f"{p}: listed in the manifest but missing" for p in self.missing]
-                 + [f"{p}: in public/ but not listed in the manifest" for p in self.unlisted]
-                 + [f"manifest output {p}: no usable path or hash" for p in self.malformed])
-        return found if self.checked else ["the manifest lists no outputs", *found]
-
-
-def _safe_relpath(value: object) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    path = PurePosixPath(value)
-    if path.is_absolute() or ".." in path.parts or "\\" in value:
-        return None
-    return str(path)
-
-
-def _by_path(items: list[Any]) -> dict[str, dict[str, Any]]:
-    """The listed files by path; an item without a usable path is left out (``verify_outputs`` names it)."""
-    listed: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if isinstance(item, dict) and (relpath := _safe_relpath(item.get("path"))):
-            listed[relpath] = item
-    return listed
-
-
-def listed_outputs(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The public files ``manifest.json`` lists, by path."""
-    return _by_path(Recorded.of(manifest).listed("outputs"))
-
-
-def bundle_outputs(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The files that stay with the bundle, as its private part lists them (``manifest_parts.BUNDLE_FILES``)."""
-    return _by_path(Recorded.of(manifest).listed(manifest_parts.BUNDLE_FILES))
-
-
-def verify_outputs(bundle: Path, manifest: Mapping[str, Any]) -> Integrity:
-    """The bundle's files against ``manifest`` (the merged one, ``read_manifest``): the public files
-    ``manifest.json`` lists and the files its private part lists, which must be there."""
-    recorded = Recorded.of(manifest)
-    entries = [*recorded.listed("outputs"), *recorded.listed(manifest_parts.BUNDLE_FILES)]
-    listed = {**listed_outputs(recorded), **bundle_outputs(recorded)}
-    malformed = [str(i) for i, item in enumerate(entries)
-                 if not isinstance(item, dict) or _safe_relpath(item.get("path")) is None
-                 or not isinstance(item.get("sha256"), str)]
-    changed, missing = [], ([] if (bundle / manifest_parts.PRIVATE_FILE).is_file() else [manifest_parts.PRIVATE_FILE])
-    for relpath, item in listed.items():
-        path = bundle / relpath
-        if not path.is_file():
-            missing.append(relpath)
-        elif path.stat().st_size != item.get("bytes", path.stat().st_size) or sha256_file(path) != item.get("sha256"):
-            changed.append(relpath)
-    public = bundle / PUBLIC
-    present = ({p.relative_to(bundle).as_posix() for p in public.rglob("*") if p.is_file() or p.is_symlink()}
-               if public.is_dir() else set())
-    unlisted = sorted(present - set(listed))
-    return Integrity(len(listed), tuple(changed), tuple(missing), tuple(unlisted), tuple(malformed))
 
 
 def blocking_count(manifest: Mapping[str, Any]) -> int:
@@ -187,7 +105,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
     that has been replaced since (a rebuild while the review workspace was open), and with
     ``reviewed_private`` a private part that has (the log swapped under the workspace: round 32, W1).
     Writes the approval's seal (``trust.SEALS``) and then the approval, in key-id order."""
-    bundle = bundle_dir(dataset, year, out_dir, version, generation)
+    bundle = bundles.bundle_dir(dataset, year, out_dir, version, generation)
     _require_reviewed(bundle, reviewed_manifest, reviewed_private)
     manifest = read_manifest(bundle)
     if not manifest.is_for(dataset, year):
@@ -199,6 +117,7 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     require_intact(bundle, manifest)
     trust = trust_for(dataset, rules_dir, manifest)
+    require_engine_as_built(dataset, manifest, rules_dir)
     require_on_ledger(bundle, manifest, rules_dir)
     from release.bundle.decisions import applied_summary, require_anchored
     decided = applied_summary(require_anchored(dataset, year, out_dir, trust), manifest)
@@ -233,6 +152,22 @@ def approve(dataset: str, year: int, out_dir: Path, reviewer: str | None, key_pa
             "review_decisions": decided}
 
 
+def require_engine_as_built(dataset: str, manifest: Mapping[str, Any], rules_dir: Path | None) -> None:
+    """The bundle's PII engine is the trusted one: the model fingerprint and PII rules digest the manifest records
+    are this machine's model and the trusted rules folder's (``release.audit.engine_replay``). Without it a build
+    run with weakened recognizers under an unchanged dataset policy was approved and published (attack, issue 14).
+    What the build recorded is taken as recorded: a forged record is the residual scan's and ``--raw``'s to find."""
+    from release.audit.engine_replay import check_engine_as_built
+    from release.bundle.trust import bundle_policy
+    from release.paths import chosen_dir
+
+    policy, _ = bundle_policy(dataset, rules_dir, manifest)  # a policy other than the recorded one: trust_for refuses
+    check = check_engine_as_built(policy, manifest, chosen_dir("redaction_rules", rules_dir)[0])
+    if check.status == "fail":
+        raise ApprovalError(f"the release's PII engine is not the trusted one: {check.problems[0]}",
+                            file=str(chosen_dir("redaction_rules", rules_dir)[0]), rule="engine-as-built")
+
+
 def _require_reviewed(bundle: Path, reviewed_manifest: str | None, reviewed_private: str | None = None) -> str:
     """The manifest's hash, refused when it, or the private part, is not the one the reviewer's screen was
     built from (the private part lists the log the screen showed: round 32, W1)."""
@@ -260,13 +195,13 @@ def require_on_ledger(bundle: Path, manifest: Mapping[str, Any], rules_dir: Path
     from release.config.privacy import (
         POLICY_FILE,
         checked_ledger,
-        existing_ledger,
         load_privacy_policy,
         no_witness,
     )
     from release.keys.hmac import ledger_mac
     from release.paths import default_dir
     from release.privacy import spend_evidence, spend_policy
+    from release.privacy.ledger_open import existing_ledger
 
     rules = rules_dir or default_dir("redaction_rules")[0]
     dataset = Recorded.of(manifest).dataset_name
@@ -303,8 +238,8 @@ def require_on_ledger(bundle: Path, manifest: Mapping[str, Any], rules_dir: Path
 
 def require_trusted(bundle: Path, manifest: Mapping[str, Any], rules: Path) -> None:
     """The release as the trusted rules declare it, whether or not it spends: its generation, its tables,
-    its measurements, its statement and its coarsening (``release.governance.trusted_release``, round 22)."""
-    from release.governance.trusted_release import release_problems
+    its measurements, its statement and its coarsening (``release.audit.trusted_release``, round 22)."""
+    from release.audit.trusted_release import release_problems
 
     problems = release_problems(rules, manifest, bundle / PUBLIC, bundle.name)
     if problems:

@@ -22,18 +22,17 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from release.bundle.integrity import PUBLIC, listed_outputs
 from release.bundle.layout import APPROVALS, MANIFEST, METADATA, SUMS, sha256_file, staging_dir, sums_order, swap_into_place
 from release.bundle.manifest_recorded import Recorded
-from release.bundle.places import check_dataset, record_publication
+from release.bundle.places import bundle_dir, check_dataset, record_publication
 from release.bundle.read import manifest_sha256, read_manifest
-from release.config.trust import trust_for
+from release.bundle.trust import trust_for
 from release.errors import ApprovalError
 from release.governance.gate import (
-    PUBLIC,
     blocking_count,
-    bundle_dir,
-    listed_outputs,
     require_approvals,
+    require_engine_as_built,
     require_intact,
     require_on_ledger,
 )
@@ -164,7 +163,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
     """Copy ``public/`` with the manifest, approvals and hashes to ``to_dir/<dataset>/<folder>``
     once approved and unchanged, marking the release's privacy spend as published on the
     ledger just before the files go out, and giving the mark back if they do not. ``ledger``
-    may only name the authoritative ledger (``privacy_policy.checked_ledger``)."""
+    may only name the authoritative ledger (``release.config.privacy.checked_ledger``)."""
     bundle = bundle_dir(check_dataset(dataset), year, out_dir, version, generation)
     check_destination(to_dir, out_dir, bundle)
     manifest = read_manifest(bundle)
@@ -176,6 +175,7 @@ def publish(dataset: str, year: int, out_dir: Path, to_dir: Path, ledger: Path |
                             file=str(bundle / MANIFEST), rule="blocking-findings")
     digest = manifest_sha256(bundle)
     status = require_approvals(bundle, dataset, year, trust_for(dataset, rules_dir, manifest))
+    require_engine_as_built(dataset, manifest, rules_dir)
     target = to_dir / dataset / bundle.name
     check_destination(to_dir, out_dir, bundle, target)
     _existing_copy(target, digest)

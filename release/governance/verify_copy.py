@@ -9,7 +9,7 @@ every noisy table it publishes must be matched by a measurement in the manifest
 (``release.privacy.spend_evidence``: read from the files and the policy, not from the manifest's claim),
 drawn, with the witness service, by the service (its signed draw statement for the ledger, the record
 and the charge fields the measurement states), and the copy must hold to the trusted rules as a whole
-(``release.governance.trusted_release``). The ledger's head and the charge entries' hashes stay in the bundle
+(``release.audit.trusted_release``). The ledger's head and the charge entries' hashes stay in the bundle
 (round 31, R1): the analyst sets them by what they append to the ledger, and ``release audit`` holds
 them to it.
 The report has the audit's shape; any failure exits 8.
@@ -22,15 +22,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from release.audit.report import AuditCheck, AuditReport, from_problems
+from release.bundle.integrity import PUBLIC, listed_outputs
 from release.bundle.jsonl import text_lines
 from release.bundle.layout import APPROVALS, MANIFEST, METADATA, SUMS, sha256_file
 from release.bundle.manifest_recorded import Recorded
-from release.bundle.read import read_manifest
+from release.bundle.read import manifest_privacy, read_manifest
+from release.bundle.trust import approval_status, trust_for
 from release.config.datasets import DATASETS
-from release.config.trust import approval_status, trust_for
 from release.errors import AuditFailure, ConfigError, InputError, ReleaseError
-from release.governance.gate import PUBLIC, blocking_count, listed_outputs
-from release.model import manifest_privacy
+from release.governance.gate import blocking_count
 from release.privacy.spend_evidence import declared_noisy, noisy_tables, unpaid
 
 
@@ -123,8 +123,8 @@ def _trusted_spends(folder: Path, manifest: dict[str, object], dataset: str, rul
 
 def _trusted(folder: Path, manifest: dict[str, object], rules_dir: Path | None) -> AuditCheck:
     """The copy as the trusted rules declare it: generation, tables, measurements, statement and
-    coarsening (``release.governance.trusted_release``, round 22)."""
-    from release.governance.trusted_release import release_problems
+    coarsening (``release.audit.trusted_release``, round 22)."""
+    from release.audit.trusted_release import release_problems
     from release.paths import chosen_dir
 
     problems = release_problems(chosen_dir("redaction_rules", rules_dir)[0], manifest, folder, folder.name)

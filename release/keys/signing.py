@@ -5,7 +5,7 @@ payload (with its ``kind``), an Ed25519 signature over a fixed context string fo
 that payload, and the signer's public key and key id (SHA-256 of the raw key), so anyone
 can check the signature years later without a key server. A signature says only which key
 signed; whether that key counts, and whose it is, is the trusted-signers list's answer
-(``release.config.trust``), never the record's own. The context string keeps a signature made for
+(``release.bundle.trust``), never the record's own. The context string keeps a signature made for
 one kind from being read as another; approval lines of format 1 (no context, no kind) are
 still read as approvals.
 

@@ -5,16 +5,16 @@ check forces on a text, the spans holding our own placeholders). What does not d
 record (NER, the rules, the per-text completers) is prepared once per distinct text and
 placeholder set, then finished once per record that carries the text. Units of distinct
 texts run here, in forked workers (``release.pii.parallel``) or on a ``runner``'s workers (Ray
-actors, ``release.pii.ray_workers``), always handed back in order; the NER windows a forked
-worker tagged come back to the parent's cache. A verify round's leak checks run where the
-engine's work runs too (``leak_check``). No Presidio or spaCy here: the engine supplies
-``_prepare``.
+actors, ``release.execution.ray_workers``), always handed back in order; the NER windows a forked
+worker tagged come back to the parent's cache. No Presidio or spaCy here: the engine supplies
+``_prepare``; and no stage: a verify round's leak checks and a table's group-by run where the
+engine's work runs through ``release.execution.workers`` (``leak_check``, ``count``), which knows both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from release.errors import ReleaseError
 from release.pii.assemble import Assembler, Prepared
@@ -23,12 +23,6 @@ from release.pii.placeholders import Detection, Redacted, detections, forced_can
 from release.pii.sentences import Entity, EntityCache, WindowKey
 from release.pii.spans import Span
 from release.pii.terms import RecordTerms
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from release.stages.leakcheck import Leak, LeakChecker
-    from release.stages.tabulate import Contributions, Counted
 
 MIN_TEXTS_FOR_PROCESSES = 256
 # With work of the caller's to run alongside (a later verify round's leak checks), a few texts
@@ -83,14 +77,6 @@ class UnitRunner(Protocol):
         """Every unit's result, in the units' order; ``alongside`` runs here once they are handed out."""
         ...
 
-    def leak_check(self, checker: LeakChecker, public: dict[str, pd.DataFrame]) -> list[Leak]:
-        """``checker.check(public)``, its rows checked on the workers (``release.stages.leak_partitions``)."""
-        ...
-
-    def count(self, contributions: Contributions) -> Counted:
-        """``tabulate.count(contributions)``, the rows cut by unit and bounded on the workers."""
-        ...
-
 
 class Batcher:
     """``redact_many`` and ``scan_many`` over ``_prepare``, which the engine implements."""
@@ -98,7 +84,7 @@ class Batcher:
     settings: BatchSettings
     assembler: Assembler
     ner_cache: EntityCache
-    runner: UnitRunner | None = None  # set by release.pii.workers for --engine ray
+    runner: UnitRunner | None = None  # set by release.execution.workers for --engine ray
     execution: dict[str, object] | None = None  # what the manifest records of the workers
 
     def _prepare(self, keys: Sequence[TextKey]) -> dict[TextKey, Prepared]:
@@ -186,27 +172,3 @@ class Batcher:
         ``progress`` gets increments of texts done, as in ``redact_many``. ``alongside``: the
         caller's own work, run in this process while the workers scan (``run_units``)."""
         return self._run(texts, [None] * len(texts), threshold, progress, None, placeholders, alongside)
-
-    def leak_check(self, checker: LeakChecker, public: dict[str, pd.DataFrame]) -> list[Leak]:
-        """Both leak checks of a verify round (``LeakChecker.check``) where this engine's work runs:
-        in this process for a local engine (its forked workers live only for one call of the
-        engine, and the checks read the whole public frames); on the runner's workers, in row
-        partitions merged in the same order, when there is one (``--engine ray``), so a cluster's
-        driver does not search the whole corpus itself. The leaks are the same either way."""
-        if self.runner is None:
-            return checker.check(public)
-        found = self.runner.leak_check(checker, public)
-        self.execution = {**(self.execution or {}), "leak_checks": "workers"}  # what the manifest records
-        return found
-
-    def count(self, contributions: Contributions) -> Counted:
-        """A table's group-by (``release.stages.tabulate.count``) where this engine's work runs: here
-        for a local engine; bounded on the runner's workers, cut by privacy unit, when there is one
-        (``--engine ray``). The counts are the same either way."""
-        from release.stages import tabulate
-
-        if self.runner is None:
-            return tabulate.count(contributions)
-        counted = self.runner.count(contributions)
-        self.execution = {**(self.execution or {}), "table_counts": "workers"}  # what the manifest records
-        return counted

@@ -9,7 +9,7 @@ once per distinct sentence (``release.pii.sentences``, where the difference from
 tagging is measured; ``nlp.pipe`` in batches, only the NER pipe enabled). ``release.pii.batches``
 owns the public ``redact_many``/``scan_many`` calls and their batching: the work is split over
 ``n_process`` forked processes (``--jobs``, default the usable cores) for big inputs, or over
-Ray actors with an engine each (``release.pii.workers`` starts either). What Presidio or spaCy raise for a
+Ray actors with an engine each (``release.execution.workers`` starts either). What Presidio or spaCy raise for a
 broken install or model (``LIBRARY_ERRORS``) is translated into ``release.errors`` here, without its message
 (it may quote the text); a bug of ours is not, and stops the run as an internal error.
 """

@@ -82,7 +82,7 @@ ENGINES = ("local", "ray")
 class Execution:
     """Where the PII work units run: ``local``, in ``jobs`` forked processes (1: in this process),
     or ``ray``, in ``jobs`` Ray actors on a Ray started for the run or on the cluster at
-    ``address`` (``release.pii.workers``). The outputs never depend on it."""
+    ``address`` (``release.execution.workers``). The outputs never depend on it."""
 
     engine: str = "local"
     jobs: int = field(default_factory=usable_cores)

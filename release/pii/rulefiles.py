@@ -12,10 +12,9 @@ import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from release.config.policy import YAML_LOADER
+from release.config.policy import read_yaml as policy_yaml
 from release.errors import ConfigError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -35,16 +34,12 @@ def key_path(location: tuple[int | str, ...]) -> str:
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse one rule file; a missing or malformed file is a ConfigError."""
-    if not path.is_file():
+    """Parse one rule file; a missing or malformed file is a ConfigError (``config.policy.read_yaml``, the one
+    reader: a file that is not UTF-8 text or a folder is a ConfigError too, not an internal error or a model
+    that cannot load)."""
+    if not path.exists():
         raise ConfigError("rule file is missing", file=str(path))
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"not valid YAML{where}", file=str(path)) from None
+    return policy_yaml(path)
 
 
 def validate(model: type[Model], data: Any, path: Path, prefix: tuple[int | str, ...] = ()) -> Model:

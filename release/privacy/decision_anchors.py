@@ -48,7 +48,7 @@ from release.errors import EnvironmentProblem
 from release.privacy.ledger_entries import Entry
 
 if TYPE_CHECKING:
-    from release.config.trust import Trust
+    from release.bundle.trust import Trust
     from release.privacy.ledger import Ledger
 
 KIND = "decision"  # the ledger entry's kind
@@ -101,8 +101,8 @@ def anchor_line(rules_dir: Path, dataset: str, year: int, path: Path, sign: Call
 
 
 def _ledger(rules_dir: Path) -> Ledger:  # imported late: the ledger module loads the witness
-    from release.config.privacy import open_ledger
     from release.keys.hmac import existing_key, ledger_mac
+    from release.privacy.ledger_open import open_ledger
 
     key = existing_key()
     if key is None:  # an entry without the release key's MAC fails the ledger audit
@@ -159,7 +159,8 @@ def anchors_of(entries: Sequence[Entry], dataset: str, year: int, ledger: str = 
 def anchors_for(rules_dir: Path, dataset: str, year: int) -> DecisionAnchors | None:
     """What the ledger the trusted policy names records of ``dataset`` ``year``'s decisions; None
     when the policy names no ledger. A ledger file not there yet records none."""
-    from release.config.privacy import checked_ledger, existing_ledger
+    from release.config.privacy import checked_ledger
+    from release.privacy.ledger_open import existing_ledger
     if not names_ledger(rules_dir):
         return None
     ledger = existing_ledger(rules_dir)
@@ -207,7 +208,7 @@ def _trusts(folder: Path, year: int, rules_dir: Path) -> list[Trust] | None:
     """The trust of each bundle of ``year`` in ``folder`` (its part and version folders) by the trusted rules;
     None when the year has no bundle the trusted rules judge (one they refuse fails the approvals check)."""
     from release.bundle.read import read_manifest
-    from release.config.trust import trust_for
+    from release.bundle.trust import trust_for
     from release.errors import ReleaseError
 
     bundles = [p.parent for p in sorted(folder.glob(f"{year}*/manifest.json"))

@@ -51,7 +51,6 @@ from release.privacy.ledger_entries import (
     entry_hash,
     epsilon_from_rho,
     record_sha256,
-    rho_from_epsilon,
     spent_by_unit,
 )
 from release.witness import anchor as witnessing
@@ -82,7 +81,7 @@ CREATE TRIGGER IF NOT EXISTS measurements_no_delete BEFORE DELETE ON measurement
 """
 Mac = Callable[[str], str]
 __all__ = ["GENESIS", "Charge", "Entry", "Ledger", "Mac", "Obtained", "Spend", "canonical", "caps_in_force",
-           "entry_hash", "epsilon_from_rho", "record_sha256", "rho_from_epsilon", "spent_by_unit"]
+           "entry_hash", "epsilon_from_rho", "record_sha256", "spent_by_unit"]
 
 
 def _commits_to(signed: Mapping[str, Any], committed: Mapping[str, str] | None) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from release.bundle.jsonl import canonical_json
+from release.config.zcdp import rho_from_epsilon
 
 GENESIS = "0" * 64  # the "previous hash" of a ledger's first entry (and of the witness's first mark)
 
@@ -22,11 +23,6 @@ canonical = canonical_json  # what the ledger hashes and chains: the one canonic
 
 def entry_hash(prev: str, kind: str, body: str) -> str:
     return hashlib.sha256(f"{prev}\n{kind}\n{body}".encode()).hexdigest()
-
-
-def rho_from_epsilon(epsilon: float) -> float:
-    """Pure epsilon-DP implies (epsilon^2 / 2)-zCDP (Bun & Steinke 2016, Prop. 1.4)."""
-    return epsilon * epsilon / 2
 
 
 def loss_as_rho(record: Mapping[str, Any], loss: float) -> float:

@@ -148,9 +148,10 @@ def recover(rules_dir: Path | None = None, requested: Path | None = None) -> dic
     """``release witness recover``: the authoritative ledger adopts what its witness service holds
     and it lacks, with the release key when one is configured; what was adopted (exit 0, also when
     there was nothing to do)."""
-    from release.config.privacy import checked_ledger, existing_ledger
+    from release.config.privacy import checked_ledger
     from release.keys.hmac import existing_key, ledger_mac
     from release.paths import default_dir
+    from release.privacy.ledger_open import existing_ledger
 
     rules = rules_dir or default_dir("redaction_rules")[0]
     key = existing_key()

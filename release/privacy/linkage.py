@@ -37,9 +37,8 @@ import numpy as np
 import pandas as pd
 
 from release.config.tables import LinkageSpec, TableSpec, TablesPolicy
-from release.model import Finding
+from release.model import ROW_KEY, Finding
 from release.privacy.recount import PublicFiles
-from release.stages.load import ROW_KEY
 
 PARENT = "parent."  # a parent file's column, as the policy names it
 # A protected table that linking exposes someone through is withheld, not published: the rest of

@@ -25,8 +25,7 @@ from release.config.privacy import GeneralizeStep, RiskSpec
 from release.datasets.common import cell_events
 from release.datasets.kanon import class_sizes
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent
-from release.stages.load import ROW_KEY
+from release.model import ROW_KEY, Finding, RedactionEvent
 
 if TYPE_CHECKING:
     from release.config.policy import DatasetPolicy

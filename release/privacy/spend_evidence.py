@@ -24,8 +24,8 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from release.bundle.read import manifest_privacy
 from release.config.tables import NOISY, TableSpec
-from release.model import manifest_privacy
 
 TABLES = "tables"
 STATEMENT = "privacy.json"
@@ -41,8 +41,8 @@ def trusted_noisy_specs(dataset: str, rules_dir: Path | None,
                         manifest: Mapping[str, object]) -> dict[str, TableSpec]:
     """The noisy tables of the trusted tables policy, by name (empty when it cannot be read)."""
     from release import paths
+    from release.bundle.trust import bundle_policy
     from release.config.tables import load_tables_policy
-    from release.config.trust import bundle_policy
     from release.errors import ReleaseError
 
     policy, _ = bundle_policy(dataset, rules_dir, manifest)

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from release.bundle.read import manifest_privacy
 from release.config.privacy import POLICY_FILE, PrivacyPolicy
 from release.config.tables import NOISY, TableSpec
-from release.model import manifest_privacy
 from release.privacy.ledger import Entry
 from release.privacy.spend_evidence import STATEMENT, trusted_noisy_specs
 from release.privacy.trusted_units import counted

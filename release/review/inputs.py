@@ -20,11 +20,11 @@ from typing import Any
 import pandas as pd
 
 from release.bundle import record_parts
+from release.bundle.integrity import listed_outputs
 from release.bundle.jsonl import text_lines
 from release.bundle.layout import BLOCKING_FILE, LOG
 from release.bundle.manifest_recorded import Recorded
 from release.bundle.read import read_manifest, read_public_csv, read_public_record
-from release.governance.gate import listed_outputs
 from release.stages.publish import PublicFile
 
 

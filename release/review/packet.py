@@ -13,12 +13,14 @@ from pathlib import Path
 
 from release.bundle import places as bundles
 from release.bundle.decisions import decisions_in_force
+from release.bundle.integrity import bundle_outputs
 from release.bundle.layout import sha256_file
+from release.bundle.places import bundle_dir
 from release.bundle.read import read_manifest
-from release.config.trust import trust_for
+from release.bundle.trust import trust_for
 from release.datasets import generations
 from release.errors import ApprovalError, ReleaseError
-from release.governance.gate import approvals_of, blocking_count, bundle_dir, bundle_outputs
+from release.governance.gate import approvals_of, blocking_count
 from release.review.inputs import inputs_from_bundle
 from release.review.render import render_review
 

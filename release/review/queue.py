@@ -196,7 +196,8 @@ def build_queue(bundle: Path, manifest: Mapping[str, object], policy: DatasetPol
 def attach_raw(items: Sequence[QueueItem], raw_dir: Path, policy: DatasetPolicy) -> list[QueueItem]:
     """The removed text of each span and withheld narrative, read from the reviewer's raw export
     into memory. A row or column that is not there leaves the item without it (named, no value)."""
-    from release.stages.load import ROW_KEY, load_file, missing_tokens
+    from release.model import ROW_KEY
+    from release.stages.load import load_file, missing_tokens
 
     frames: dict[str, pd.DataFrame] = {}
     out = []

@@ -23,8 +23,8 @@ from release.bundle.decisions import Decision, decisions_in_force
 from release.bundle.manifest_parts import private_sha256
 from release.bundle.places import existing_bundle
 from release.bundle.read import manifest_sha256, read_manifest
+from release.bundle.trust import Trust, bundle_policy, trust_for
 from release.config.policy import DatasetPolicy
-from release.config.trust import Trust, bundle_policy, trust_for
 from release.errors import ApprovalError, ConfigError, ReleaseError
 from release.governance.decisions import DECISIONS, Signing
 from release.governance.gate import approvals_of

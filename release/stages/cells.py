@@ -57,7 +57,7 @@ def is_neutralized(cell: object) -> bool:
 
 def neutralized(cells: Iterable[object]) -> int:
     """How many cells are written with the leading ' that makes a formula text: the count the packet's
-    note gives, which a reader recounts from the public files (``release.governance.trusted_manifest``)."""
+    note gives, which a reader recounts from the public files (``release.audit.trusted_manifest``)."""
     return sum(1 for cell in cells if is_neutralized(cell))
 
 

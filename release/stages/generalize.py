@@ -32,10 +32,9 @@ from release.config.policy import (
 )
 from release.errors import ReleaseError
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent, Severity, Tables
+from release.model import ROW_KEY, Finding, RedactionEvent, Severity, Tables
 from release.stages.dates import read_date
 from release.stages.juvenile import age_band, minor_rows, parse_age, read_ages
-from release.stages.load import ROW_KEY
 from release.stages.pseudonyms import pseudonym, raw_format_ok
 
 _MAX_KEYS = 20
@@ -266,7 +265,7 @@ def rule_passthrough(values: pd.Series, rule: object, ctx: Context) -> Outcome:
 def published_form(values: pd.Series, rule: ColumnRule, ctx: Context) -> pd.Series:
     """What a closed or typed column's rule publishes for each value on its own: the rule's own
     function, without the juvenile rule or any other row (before the portal form and spreadsheet
-    safety). The trusted-policy check holds a published cell to it (``release.governance.trusted_vocabulary``)."""
+    safety). The trusted-policy check holds a published cell to it (``release.audit.trusted_vocabulary``)."""
     if isinstance(rule, AgeRule):
         numbers, _ = _integers(values, rule.minimum, rule.maximum, ctx, "age_invalid")
         return _whole_years(numbers)
@@ -342,7 +341,7 @@ def generalize_file(frame: pd.DataFrame, name: str, policy: DatasetPolicy, minor
     for column in file_policy.public_columns():
         rule = file_policy.columns[column]
         if rule.type in DERIVED_TYPES:
-            out[column] = None  # filled from the published columns (release.config.portal), in policy order
+            out[column] = None  # filled from the published columns (release.bundle.portal), in policy order
             continue
         ctx = Context(policy.dataset, file_policy.raw_file, column, frame[ROW_KEY], tokenizer)
         if rule.type == "age":

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from release.model import ROW_KEY
 from release.stages.leakcheck import Leak, LeakChecker, established_officers
-from release.stages.load import ROW_KEY
 
 ROWS_PER_PART = 2000  # a few hundred kilobytes of public text: a worker's unit, not a round trip per row
 

@@ -27,8 +27,8 @@ import ahocorasick
 import pandas as pd
 
 from release.config.policy import DatasetPolicy
+from release.model import ROW_KEY
 from release.pii.placeholders import LEAK_LABEL
-from release.stages.load import ROW_KEY
 
 _PERSON_NAME = ("first_name", "middle_name", "last_name")
 _NAME_PARTS = {*_PERSON_NAME, "alias"}  # checked in free text only

@@ -23,27 +23,15 @@ import pandas as pd
 
 from release.config.policy import DatasetPolicy, FilePolicy, InputLimits
 from release.errors import InputError
-from release.model import Finding, Severity, Tables
+from release.model import ROW_KEY, Finding, InputFile, Severity, Tables
 from release.stages import load_csv
 from release.stages.cells import strip_invisible
 from release.stages.dates import read_date
 
 MISSING_TOKENS = frozenset({"", "NULL", "NULL ", "None", "N/A", "NA", "null", "none", "n/a"})
-ROW_KEY = "_row_key"
 NO_KEY = "(no key)"
 BAD_KEY = "(key not of its declared format)"
 _MAX_KEYS = 20
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One raw file as read, for the manifest: its hash, size, encoding and rows."""
-
-    name: str
-    sha256: str
-    size_bytes: int
-    encoding: str
-    rows: int
 
 
 @dataclass(frozen=True)

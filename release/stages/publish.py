@@ -36,7 +36,7 @@ class PublicFile:
     frame: pd.DataFrame
     description: str = ""
     field_descriptions: Mapping[str, str] = field(default_factory=dict)
-    # frictionless type names, or whole Table Schema field descriptors (release.config.portal)
+    # frictionless type names, or whole Table Schema field descriptors (release.bundle.portal)
     field_types: Mapping[str, str | Mapping[str, object]] = field(default_factory=dict)
     name: str = ""  # the table name its public expectation suite knows it by
     primary_key: tuple[str, ...] = ()
@@ -63,7 +63,7 @@ class Bundle:
     package_title: str
     publishable: bool = True               # False: a blocked bundle, written without public/
     public_texts: Mapping[str, str] = field(default_factory=dict)  # relpath under public/ -> text (privacy.json)
-    # license, sources, privacy statement, change note (release.config.portal.package_properties)
+    # license, sources, privacy statement, change note (release.bundle.portal.package_properties)
     package_properties: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -18,10 +18,9 @@ import pandas as pd
 
 from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
-from release.model import Finding, RedactionEvent, Tables
+from release.model import ROW_KEY, Finding, RedactionEvent, ReviewerDecision, Tables
 from release.pii.placeholders import ENGINE_SPACING, Detection, Redacted, Replacement, place
 from release.pii.terms import RecordTerms
-from release.stages.load import ROW_KEY
 
 _FIELD_OF_TERM = {
     "alias": "aliases", "dob": "dobs", "address": "addresses", "phone": "phones",
@@ -93,19 +92,6 @@ def officer_roster(tables: Tables, policy: DatasetPolicy) -> tuple[str, ...]:
             if rule.type == "officer" and rule.roster and column in tables[name].columns:
                 names.update(v for v in tables[name][column].dropna() if isinstance(v, str))
     return tuple(sorted(names))
-
-
-@dataclass(frozen=True)
-class ReviewerDecision:
-    """A reviewer's ruling on one span of one record's text (see ``release decide``)."""
-
-    decision: str      # "keep" | "redact"
-    row_key: str       # the report's key (identical texts of one report are redacted once)
-    column: str
-    start: int
-    end: int
-    entity_type: str
-    token: str         # HMAC of the span: a decision applies only while the raw text still holds it
 
 
 @dataclass(frozen=True)

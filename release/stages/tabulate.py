@@ -167,7 +167,7 @@ class Counted:
 
 
 # Counts a table's contributions: ``count`` in this process, or cut by unit and bounded on workers
-# (``--engine ray``, ``release.pii.ray_workers.RayWorkers.count``): the result is the same.
+# (``--engine ray``, ``release.execution.ray_workers.RayWorkers.count``): the result is the same.
 Counter = Callable[[Contributions], Counted]
 
 

@@ -67,9 +67,10 @@ class WitnessTier(Protocol):
     """What the ledger and its checkers ask of a witness, whichever tier."""
 
     tier: str    # "service" or "folder"
-    label: str   # for messages: "the witness at /srv/w", "the witness service at ADDRESS (key K)"
     lost: str    # what to do when it holds nothing but the ledger was anchored to it
 
+    @property
+    def label(self) -> str: ...  # for messages: "the witness at /srv/w", "the witness service at ADDRESS (key K)"
     def view(self) -> View: ...  # BudgetError when it cannot be asked or its answer cannot be trusted
     def anchor_body(self) -> dict[str, Any]: ...
     def anchored_here(self, anchors: Sequence[Mapping[str, Any]]) -> bool: ...

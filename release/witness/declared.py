@@ -108,8 +108,8 @@ class Declared:
     def _problem(self, spec: TableSpec, charge: Mapping[str, Any], inputs: Mapping[str, Any],
                  year: int) -> str | None:
         """Why the draw is not this declared table's measurement; None when it is."""
+        from release.audit.trusted_statement import trusted_bounds
         from release.config.tables import data_years
-        from release.governance.trusted_statement import trusted_bounds
 
         of = f"the trusted declaration of table {spec.name}"
         if not spec.is_noisy:

@@ -61,6 +61,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
+from release.config.privacy import parse_address
 from release.keys.signing import canonical, public_key_id, short_id, verify_bytes
 from release.privacy.ledger_entries import CHARGE_FIELDS
 
@@ -115,16 +116,6 @@ def verified(signed: object, public_key: str, kind: str, nonce: str | None = Non
     if nonce is not None and not verify_bytes(public_key, fresh_message(statement, nonce), fresh):
         return "it answers another request (its fresh signature is not for this one's nonce): a replayed statement"
     return statement
-
-
-def parse_address(address: str) -> tuple[socket.AddressFamily, str | tuple[str, int]]:
-    """(family, target) of a witness address: an absolute path is a Unix socket, else ``host:port``."""
-    if address.startswith("/"):
-        return socket.AF_UNIX, address
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("a witness address is an absolute socket path or host:port")
-    return socket.AF_INET, (host.strip("[]"), int(port))
 
 
 def exchange(address: str, request: Mapping[str, Any], timeout: float = TIMEOUT) -> dict[str, Any]:

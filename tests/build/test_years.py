@@ -59,8 +59,8 @@ def test_each_year_is_its_own_release_and_a_blocked_year_does_not_stop_the_next(
     assert [(r["year"], r["status"], r["exit_code"]) for r in result["results"]] == [
         (2020, "draft", 0), (2021, "blocked", 5)]
     assert "2021" in stderr and "packet" in stderr
+    from release.execution.workers import _WARM
     from release.pii.skeleton import skeleton_of
-    from release.pii.workers import _WARM
     from release.stages.leakcheck import fold_map
     assert _WARM and all(len(engine.ner_cache) == 0 for engine in _WARM.values())  # no year's texts held after it
     assert fold_map.cache_info().currsize == skeleton_of.cache_info().currsize == 0  # nor its values

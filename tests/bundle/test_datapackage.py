@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import small_fioe_build, valid_typed_package
 
-from release.config.portal import iso_date
+from release.bundle.portal import iso_date
 from release.privacy.linkage import ADULT_BAND_LABELS
 
 
@@ -101,8 +101,8 @@ def test_a_file_checked_but_never_written_is_checked_in_portal_form() -> None:
     month reads as the first of that month with precision ``month``, as in a published file."""
     import pandas as pd
 
+    from release.bundle.portal import portal_form
     from release.config.policy import load_policy
-    from release.config.portal import portal_form
     from release.model import Tables
 
     shipped = load_policy(Path(__file__).resolve().parents[2] / "redaction_rules" / "shootings.yaml")

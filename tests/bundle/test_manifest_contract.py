@@ -20,7 +20,7 @@ from release.bundle.read import read_manifest
 from release.errors import ConfigError
 
 # the manifest's contract: the model, its typed reading, and the trusted check that compares the raw JSON
-CONTRACT = ("release/bundle/manifest.py", "release/bundle/manifest_recorded.py", "release/governance/trusted_manifest.py")
+CONTRACT = ("release/bundle/manifest.py", "release/bundle/manifest_recorded.py", "release/audit/trusted_manifest.py")
 
 
 def _dict_reads(path: Path) -> list[str]:

@@ -65,3 +65,26 @@ def test_the_residual_pii_scan_reports_progress_per_text(built: tuple[Path, Path
     assert scans and all(total == sum(steps) for _, total, steps in scans)
     assert sum(total or 0 for _, total, _ in scans) == scanned
     assert recorder.named("load PII model") and recorder.named("audit: raw values and log tokens")
+
+
+def test_an_audit_whose_pii_rules_are_not_the_builds_fails_naming_the_rules_not_their_content(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    """The audit replays the engine the manifest records: a build run with PII rules other than the trusted
+    ones (here, the trusted folder's recognizers differ by one word list entry) fails
+    ``pii_engine_as_built``, although the dataset policy is the same file, and without the raw export."""
+    _, out = built
+    rules = trusted_rules(tmp_path)
+    names = rules / "pii" / "names.yaml"
+    names.write_text(names.read_text(encoding="utf-8") + "\n# an edit after the build\n", encoding="utf-8")
+    code, stdout, _ = invoke("audit", "fioe", "2020", "--out", str(out), "--rules", str(rules), "--no-scan",
+                             "--allow-unverified", "--json")
+    report = json.loads(stdout)
+    engine = next(c for c in report["checks"] if c["name"] == "pii_engine_as_built")
+    assert code == report["exit_code"] == 8 and "pii_engine_as_built" in report["failed"]
+    assert "public_columns_allowed" not in report["failed"]  # the dataset policy is the one the build ran
+    assert len(engine["problems"]) == 1 and "the PII rule files differ from those the build ran" in engine["problems"][0]
+    assert engine["problems"][0].endswith("(rule engine-as-built)") and "an edit" not in stdout
+    same = trusted_rules(tmp_path / "same")  # the shipped rules, as the build ran them: the engine is the build's
+    code, stdout, _ = invoke("audit", "fioe", "2020", "--out", str(out), "--rules", str(same), "--no-scan",
+                             "--allow-unverified", "--json")
+    assert next(c for c in json.loads(stdout)["checks"] if c["name"] == "pii_engine_as_built")["status"] == "pass"

@@ -204,3 +204,126 @@ def test_a_policy_mistake_is_named_not_a_traceback(tmp_path: Path, capsys: pytes
     assert main(["--rules", str(tmp_path / "rules"), "--expectations", str(tmp_path / "exp")]) == 3
     said = capsys.readouterr().err
     assert "fioe.yaml" in said and "weather.reason" in said and "Traceback" not in said
+
+
+# --- the public schema block: allow-list and raw-only absence checks, from the policy -----------------
+
+ALLOW_LIST = "expect_table_columns_to_match_ordered_list"
+ABSENT = "expect_column_to_not_exist"
+
+
+def _copy_rules(tmp_path: Path) -> tuple[Path, Path]:
+    import shutil
+
+    rules, suites = tmp_path / "rules", tmp_path / "expectations"
+    shutil.copytree(ROOT / "redaction_rules", rules)
+    shutil.copytree(ROOT / "expectations", suites)
+    return rules, suites
+
+
+def _edit_policy(rules: Path, old: str, new: str) -> None:
+    policy = rules / "fioe.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    policy.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _table(suites: Path, side: str, table: str) -> list[dict]:
+    return json.loads((suites / f"fioe_{side}.json").read_text(encoding="utf-8"))["tables"][table]["expectations"]
+
+
+def test_one_more_raw_only_column_gains_its_absence_check(tmp_path: Path) -> None:
+    """A column the policy makes raw-only gains a critical absence check, after the others in policy order,
+    whose reason is its description; it leaves the allow-list and its value checks go. Nothing else moves."""
+    rules, suites = _copy_rules(tmp_path)
+    _edit_policy(rules, '      weather: {type: keep, codebook: weather, description: "Weather at the time."}',
+                 '      weather: {type: raw_only, term: other, description: "Weather at the time."}')
+    assert main(["--rules", str(rules), "--expectations", str(suites)]) == 0
+    before, after = _table(ROOT / "expectations", "public", "contacts"), _table(suites, "public", "contacts")
+    assert [c["kwargs"].get("column") for c in after[:4]] == [None, "incident_address", "vehicle_plate", "weather"]
+    assert after[3] == {"type": ABSENT, "kwargs": {"column": "weather"},
+                        "meta": {"level": "critical", "why": "raw-only: weather at the time"}}
+    assert after[0]["kwargs"]["column_list"] == [c for c in before[0]["kwargs"]["column_list"] if c != "weather"]
+    assert after[0]["meta"] == before[0]["meta"]
+    assert after[4:] == [c for c in before[3:] if c["kwargs"].get("column") != "weather"]
+    assert "weather" not in json.dumps(_table(suites, "raw", "contacts"))
+    assert main(["--rules", str(rules), "--expectations", str(suites), "--check"]) == 0
+
+
+def test_a_column_published_again_loses_its_absence_check_and_joins_the_allow_list(tmp_path: Path) -> None:
+    rules, suites = _copy_rules(tmp_path)
+    _edit_policy(rules, "      alias: {type: raw_only, term: alias}\n", "")
+    _edit_policy(rules, "      phone: {type: raw_only, term: phone}\n",
+                 '      phone: {type: raw_only, term: phone}\n      alias: {type: free_text, description: "Alias."}\n')
+    assert main(["--rules", str(rules), "--expectations", str(suites)]) == 0
+    after = _table(suites, "public", "persons")
+    assert "alias" in after[0]["kwargs"]["column_list"]
+    assert [c["kwargs"]["column"] for c in after if c["type"] == ABSENT] == [
+        "first_name", "middle_name", "last_name", "dob", "home_address", "phone", "license_number"]
+
+
+def test_the_schema_block_is_rewritten_where_it_was_and_keeps_its_sentences() -> None:
+    """A stale allow-list and absence checks out of order are rewritten in place, in policy order; a
+    hand-written absence check of a column that is not raw-only (the legacy file's dropped timestamps)
+    stays where it is."""
+    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
+    hand = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "fc_num"},
+            "meta": {"level": "critical", "why": "hand-written"}}
+    dropped = {"type": ABSENT, "kwargs": {"column": "seq_num"}, "meta": {"level": "critical", "why": "dropped"}}
+    document = {"name": "fioe_public", "tables": {"contacts": {"expectations": [
+        hand,
+        {"type": ABSENT, "kwargs": {"column": "vehicle_plate"}, "meta": {"level": "warning", "why": "raw-only: plate"}},
+        {"type": ALLOW_LIST, "kwargs": {"column_list": ["fc_num", "incident_address"]},
+         "meta": {"level": "critical", "why": "allow-list"}},
+        dropped,
+        {"type": ABSENT, "kwargs": {"column": "weather"}, "meta": {"level": "critical", "why": "raw-only: stale"}},
+    ]}}}
+    checks = with_domain_checks(document, policy)["tables"]["contacts"]["expectations"]
+    assert checks[0] == hand
+    assert checks[1] == {"type": ALLOW_LIST, "kwargs": {"column_list": policy.files["contacts"].public_columns()},
+                         "meta": {"level": "critical", "why": "allow-list"}}
+    assert checks[2]["kwargs"]["column"] == "incident_address"
+    assert checks[2]["meta"]["why"] == "raw-only: full address of the stop"
+    assert checks[3] == {"type": ABSENT, "kwargs": {"column": "vehicle_plate"},
+                         "meta": {"level": "critical", "why": "raw-only: plate"}}
+    assert checks[4] == dropped
+    assert "weather" not in [c["kwargs"].get("column") for c in checks if c["type"] == ABSENT]
+
+
+def test_a_table_the_suite_lacks_starts_with_its_schema_block() -> None:
+    policy = load_policy(ROOT / "redaction_rules" / "fioe.yaml")
+    checks = with_domain_checks({"name": "fioe_public", "tables": {}}, policy)["tables"]["persons"]["expectations"]
+    assert checks[0]["type"] == ALLOW_LIST
+    assert checks[0]["kwargs"]["column_list"] == policy.files["persons"].public_columns()
+    assert [c["kwargs"]["column"] for c in checks[1:9]] == list(policy.files["persons"].raw_only_columns())
+    assert checks[1]["meta"]["why"].startswith("raw-only: never published")
+
+
+PUBLIC_SUITES = sorted((ROOT / "expectations").glob("*_public.json"))
+
+
+@pytest.mark.parametrize("path", PUBLIC_SUITES, ids=[p.stem for p in PUBLIC_SUITES])
+def test_every_public_table_has_its_allow_list_and_absence_checks(path: Path) -> None:
+    """Every file of the policy has, in the public suite, exactly one allow-list (its public columns, in
+    order) and a critical absence check per raw-only column; the legacy suite's seven other absence
+    checks are of dropped columns (a minor's report dated by a timestamp, criminal history), kept as written."""
+    policy = load_policy(ROOT / "redaction_rules" / f"{path.stem.removesuffix('_public')}.yaml")
+    suite = json.loads(path.read_text(encoding="utf-8"))
+    for table, file_policy in policy.files.items():
+        checks = suite["tables"][table]["expectations"]
+        allow = [c for c in checks if c["type"] == ALLOW_LIST]
+        assert [c["kwargs"]["column_list"] for c in allow] == [file_policy.public_columns()], table
+        absent = {c["kwargs"]["column"]: c for c in checks if c["type"] == ABSENT}
+        assert all(absent[column]["meta"]["level"] == "critical" for column in file_policy.raw_only_columns())
+        others = set(absent) - set(file_policy.raw_only_columns())
+        assert all(file_policy.columns[column].type == "drop" for column in others), (table, others)
+
+
+@pytest.mark.parametrize("path", RAW_SUITES, ids=[p.stem for p in RAW_SUITES])
+def test_raw_suite_has_no_column_set_check(path: Path) -> None:
+    """The loader gives the raw frame exactly the policy's raw columns (a required one missing stops it,
+    an absent optional one is filled, an unnamed one dropped and reported): a column-set check there
+    could never fail, so none is generated or written."""
+    for body in _raw_suite(path)["tables"].values():
+        assert not [c for c in body["expectations"]
+                    if c["type"] in (ALLOW_LIST, "expect_table_columns_to_match_set", "expect_column_to_exist")]

@@ -284,8 +284,8 @@ def test_an_honest_bundle_holds_to_the_trusted_manifest_and_package(built: dict[
     dataset and publication notes, every data package resource regenerated, derived files' too)."""
     from conftest import ROOT
 
+    from release.audit.trusted_release import release_problems
     from release.bundle import manifest_parts
-    from release.governance.trusted_release import release_problems
 
     bundle = built[dataset][0]
     manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
@@ -300,8 +300,8 @@ def test_d_desc_free_text_in_a_derived_files_resource_is_refused(built: dict[str
 
     from conftest import ROOT
 
+    from release.audit.trusted_release import release_problems
     from release.bundle import manifest_parts
-    from release.governance.trusted_release import release_problems
 
     bundle = built["firearms"][0]
     manifest = manifest_parts.merged(bundle, json.loads((bundle / "manifest.json").read_text(encoding="utf-8")))
@@ -329,7 +329,7 @@ def test_a_column_of_counts_added_to_a_derived_file_is_refused(built: dict[str, 
     import io
     import shutil
 
-    from governance.test_ledger_anchor import _rewrite
+    from bundlekit import _rewrite
 
     out = tmp_path / "out"
     shutil.copytree(built["firearms"][0].parents[1], out)
@@ -364,8 +364,8 @@ def test_a_malformed_manifest_is_named_never_a_crash_nor_its_text(built: dict[st
     repeats neither the key nor the value."""
     from conftest import ROOT
 
+    from release.audit.trusted_release import release_problems
     from release.bundle import manifest_parts
-    from release.governance.trusted_release import release_problems
 
     for dataset in ("shootings", "firearms"):
         bundle = built[dataset][0]

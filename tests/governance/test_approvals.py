@@ -9,14 +9,14 @@ import stat
 from pathlib import Path
 
 import pytest
+from bundlekit import NAME, RAW_VALUES, Built, new_key
 from conftest import trust, trusted_rules
-from governance.conftest import NAME, RAW_VALUES, Built, new_key
 
 from release.bundle.decisions import decisions_in_force, decisions_path
 from release.bundle.layout import APPROVALS
 from release.bundle.read import manifest_sha256
+from release.bundle.trust import Trust, load_signers, trust_for
 from release.config.policy import load_policy
-from release.config.trust import Trust, load_signers, trust_for
 from release.errors import ApprovalError, ConfigError
 from release.governance.decisions import Signing, record_decision
 from release.governance.gate import approvals_of, approve

@@ -19,14 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bundlekit import YEAR, World, _honest, _org, _rebind
 from conftest import invoke, rehash_kept
-from governance.test_ledger_anchor import World
-from governance.test_public_content import _honest, _rebind
-from governance.test_trusted_release import YEAR, _org
 
 from release.bundle.layout import sha256_file
 from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE
-from release.config.trust import SEALS
+from release.bundle.trust import SEALS
 
 SECRET = 4242  # the fictitious value the analyst pads each kept file's size to carry
 KEPT = ("redaction_log.jsonl", "review/findings.json", "review/index.html", "review/validation_public.json",

@@ -21,11 +21,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from bundlekit import RAW_VALUES, REPLAYED, YEAR, Built, World, _audit_raw, _log_events, _org, _raw_2021, _respanned
 from conftest import authoritative_ledger, invoke
-from governance.conftest import RAW_VALUES, Built
-from governance.test_ledger_anchor import World
-from governance.test_record_replay import REPLAYED, _audit_raw, _log_events, _respanned
-from governance.test_trusted_release import YEAR, _org, _raw_2021
 
 from release.audit.record_replay import DECISIONS
 from release.bundle.decisions import decisions_path
@@ -209,8 +206,8 @@ def _record(built: Built, key: Path, rules: Path, decision: str, log_id: str = "
 
 def _force(built: Built, rules: Path, **anchors: Any) -> Any:
     from release.bundle.decisions import decisions_in_force
+    from release.bundle.trust import Trust, load_signers
     from release.config.policy import load_policy
-    from release.config.trust import Trust, load_signers
     trust = Trust(rules, load_policy(rules / "fioe.yaml").approvals, load_signers(rules))
     return decisions_in_force("fioe", 2020, built.out_dir, trust, **anchors)
 
@@ -331,9 +328,9 @@ def test_approve_shows_the_decisions_and_refuses_while_a_recorded_one_is_missing
 
 def _analyst_records(rules: Path, line: str) -> None:
     """What an analyst holding the release key can do: record any line's id on the ledger, at its end."""
-    from release.config.privacy import open_ledger
     from release.keys.hmac import ledger_mac, master_key
     from release.privacy.decision_anchors import decision_id
+    from release.privacy.ledger_open import open_ledger
     ledger = open_ledger(rules, None, ledger_mac(master_key().material))
     ledger.record_decision(dataset="fioe", year=2020, write=lambda prev: decision_id(line))
 

@@ -8,8 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from bundlekit import Built, build_bundle, new_key
 from conftest import rehash_kept, sign_outside_approve, trusted_rules
-from governance.conftest import Built, build_bundle, new_key
 
 from release.bundle.layout import sha256_file
 from release.bundle.log import build_log

@@ -11,81 +11,21 @@ what the attacker did and asserts the refusal and its exit code. Fictitious valu
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import BuildWorld, authoritative_ledger, build_world, invoke, name_witness, new_signer
+from bundlekit import PROTECTED, World, _copy_by_hand, _rewrite, _sign_outside_approve
+from conftest import authoritative_ledger, build_world, invoke, name_witness, new_signer
 
 from release.errors import BudgetError
 from release.privacy.ledger import Entry, Ledger, entry_hash
 from release.witness.folder import Witness
 
 YEAR = "2020"
-PROTECTED = "fioe_people_by_contacts_neighbourhood"
-
-
-class World(BuildWorld):
-    @property
-    def witness(self) -> Path:
-        return self.rules / "witness"
-
-    def ok(self, *args: str) -> str:
-        code, stdout, stderr = invoke(*args)
-        assert code == 0, stdout + stderr
-        return stdout
-
-    def refused(self, code: int, refusal: str, *args: str) -> str:
-        """Run a command that must be refused with ``code`` and a message holding ``refusal``."""
-        got, stdout, stderr = invoke(*args)
-        said = " ".join((stdout + stderr).split())
-        assert got == code, said
-        assert refusal in said, said
-        assert "Traceback" not in said
-        return said
-
-    def anchor(self) -> None:
-        """The honest approval: the witness's first use anchors the ledger (its charge included)."""
-        self.ok(*self.cmd("approve", "--key", str(self.counsel)))
-        assert (self.witness / "ledger_id").read_text().strip() == Ledger(authoritative_ledger()).ledger_id()
-
-    def home(self, name: str) -> Path:
-        """Another ``$HOME``: the policy's ``~/...`` ledger is then another file."""
-        home = self.tmp / name
-        self.monkeypatch.setenv("HOME", str(home))
-        return home
-
-    def build(self, out: Path, *more: str, raw: Path | None = None, year: str = YEAR,
-              rules: Path | None = None) -> list[str]:
-        return ["fioe", year, "--input", str(raw or self.raw), "--out", str(out), "--rules", str(rules or self.rules),
-                *more]
-
-    def changed_export(self) -> Path:
-        """The export with one report's city changed (a correction): new bounded counts, a new draw."""
-        raw = self.tmp / "raw-changed"
-        shutil.copytree(self.raw, raw)
-        path = raw / "fieldcontact.csv"
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        rows[3]["city"] = "MATTAPAN" if rows[3]["city"] != "MATTAPAN" else "ROXBURY"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        return raw
-
-    def audit_ledger_problems(self, out: Path | None = None, rules: Path | None = None) -> list[str]:
-        code, stdout, stderr = invoke("audit", "fioe", YEAR, "--out", str(out or self.out), "--rules",
-                                      str(rules or self.rules), "--no-scan", "--allow-unverified", "--json")
-        assert code == 8, stdout + stderr
-        checks = {c["name"]: c for c in json.loads(stdout)["checks"]}
-        assert checks["privacy_ledger"]["status"] == "fail", checks["privacy_ledger"]
-        return list(checks["privacy_ledger"]["problems"])
 
 
 def _drawn(out: Path) -> bool:
@@ -235,41 +175,9 @@ STRIPPED = ("spends", "measurements", "ledger", "ledger_id", "ledger_head", "wit
 NO_CHARGE = "records no measurement of it charged on a privacy ledger"
 
 
-def _rewrite(bundle: Path, change: Callable[[dict], None], *files: str) -> None:
-    """The manifest edited by ``change``, with the outputs it lists re-hashed for ``files`` (edited too)."""
-    from release.bundle.layout import sha256_file
-    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    change(manifest)
-    for item in manifest["outputs"]:
-        if item["path"] in files:
-            item["sha256"], item["bytes"] = sha256_file(bundle / item["path"]), (bundle / item["path"]).stat().st_size
-    # as the build writes it
-    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if any(not f.startswith("public/") for f in files):  # the files that stay with the bundle: hashed in its private part
-        from conftest import rehash_kept
-        rehash_kept(bundle)
-
-
 def _strip(manifest: dict) -> None:
     for key in STRIPPED:
         manifest["privacy"].pop(key, None)
-
-
-def _sign_outside_approve(world: World, bundle: Path) -> None:
-    """The reviewer's key signs the edited manifest without ``approve`` (publish must check again)."""
-    from conftest import sign_outside_approve
-    sign_outside_approve(bundle, world.counsel, "fioe", 2021)
-
-
-def _copy_by_hand(bundle: Path, portal: Path) -> Path:
-    """The bundle laid out as a published copy without ``publish`` (files, manifest, approvals, sums)."""
-    from release.bundle.layout import sha256_file
-    shutil.copytree(bundle / "public", portal)
-    for name in ("manifest.json", "approvals.jsonl"):
-        shutil.copyfile(bundle / name, portal / name)
-    names = sorted(p.relative_to(portal).as_posix() for p in portal.rglob("*") if p.is_file())
-    (portal / "SHA256SUMS").write_text("".join(f"{sha256_file(portal / n)}  {n}\n" for n in names), encoding="utf-8")
-    return portal
 
 
 @pytest.mark.slow

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bundlekit import _copy_by_hand, _rebind
 from conftest import invoke, new_signer, trusted_rules
-from governance.test_ledger_anchor import _copy_by_hand
-from governance.test_public_content import _rebind
 from witness.witnesskit import WitnessServer, new_account, pin_service
 
 from release.privacy.ledger import Ledger
@@ -78,8 +77,8 @@ def _day_number(raw: Path) -> int:
 
 def _ledger(rules: Path) -> Ledger:
     """The organisation's ledger, opened as the analyst can: with the release key."""
-    from release.config.privacy import open_ledger
     from release.keys.hmac import existing_key, ledger_mac
+    from release.privacy.ledger_open import open_ledger
 
     key = existing_key()
     assert key is not None
@@ -149,8 +148,7 @@ def here(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> Scene:
 
 
 def _private(bundle: Path) -> dict:
-    from release.bundle.read import read_manifest
-    from release.model import manifest_privacy
+    from release.bundle.read import manifest_privacy, read_manifest
 
     return dict(manifest_privacy(read_manifest(bundle)))  # with the bundle's private part
 

@@ -152,8 +152,8 @@ def test_a_noisy_table_edited_after_the_build_and_bound_again_is_refused(tmp_pat
     import hashlib
 
     from release.bundle.read import manifest_sha256
-    from release.config.privacy import open_ledger
     from release.keys.hmac import ledger_mac, master_key
+    from release.privacy.ledger_open import open_ledger
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     best.write_best(best.generate_best(YEAR, seed=7, first_year=2019), raw)
@@ -196,8 +196,8 @@ def test_a_superseding_version_names_the_one_before_and_nothing_else(approved: t
     the release key could put any 256 bits in its hash, bind the manifest again and have it published."""
     from release.bundle.layout import json_text
     from release.bundle.read import manifest_sha256
-    from release.config.privacy import open_ledger
     from release.keys.hmac import ledger_mac, master_key
+    from release.privacy.ledger_open import open_ledger
 
     out, ledger, _ = approved
     rules, site = trusted_rules(tmp_path), tmp_path / "site"

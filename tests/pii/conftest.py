@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from pii.same_release import export  # noqa: F401 (the fixture, shared with tests/execution/)
 
 from release.pii.engine import Detection, EngineSettings, PiiEngine, Redacted
 from release.pii.terms import RecordTerms
@@ -13,21 +14,6 @@ from release.pii.terms import RecordTerms
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "redaction_rules" / "pii"
 OFFICERS = ("QUILLFEATHER, ODO", "Marguerite Vantassel")
-
-
-@pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated FIOE export with an officer's namesake planted (``same_release``): the input of the
-    builds that must give the same release wherever their PII work ran."""
-    from pii.same_release import REPORTS, plant_officer_namesake
-
-    from release.synth.fioe import generate_fioe, write_fioe
-
-    raw = tmp_path_factory.mktemp("raw") / "export"
-    data = generate_fioe(2020, seed=23, n_reports=REPORTS)
-    plant_officer_namesake(data)
-    write_fioe(data, raw)
-    return raw
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,18 @@
 """Two builds of the same export that must give the same release wherever their PII work ran
 (``--jobs``, ``--engine ray``): the export's planted name, the build through the CLI and the
-comparison. The export itself is conftest.py's ``export`` fixture."""
+comparison, and the export itself (the ``export`` fixture, which ``tests/pii/conftest.py`` and
+``tests/execution/conftest.py`` both offer: builds with ``--jobs`` are tested in the one, with Ray in the other)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from conftest import invoke
 
 from release.bundle.manifest_parts import BUNDLE_FILES, PRIVATE_FILE, PRIVATE_NESTED
-from release.synth.fioe import SyntheticFioe
+from release.synth.fioe import SyntheticFioe, generate_fioe, write_fioe
 
 REPORTS = 60
 # Files whose bytes carry the build's time or run id; each is compared apart, up to those. The data
@@ -29,6 +31,17 @@ def plant_officer_namesake(data: SyntheticFioe) -> None:
             break
     subject = next(p for p in reversed(data.persons) if p["fc_num"] != row["fc_num"] and p["first_name"])
     subject["first_name"], subject["last_name"] = first.title(), last.title()
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated FIOE export with an officer's namesake planted (``plant_officer_namesake``): the input of
+    the builds that must give the same release wherever their PII work ran."""
+    raw = tmp_path_factory.mktemp("raw") / "export"
+    data = generate_fioe(2020, seed=23, n_reports=REPORTS)
+    plant_officer_namesake(data)
+    write_fioe(data, raw)
+    return raw
 
 
 def leak_check_entries(bundle: Path) -> list[dict[str, object]]:

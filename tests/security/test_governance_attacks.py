@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -327,6 +328,76 @@ def lax_policy_approved(w: World) -> list[str]:
     return ["approve", "fioe", YEAR, "--out", str(w.out), "--rules", str(lax), "--key", str(w.counsel)]
 
 
+def _weakened_pii_rules(w: World) -> Path:
+    """A copy of the organisation's rules whose PII recognizers lost their e-mail rule, the dataset policy the same
+    file (so its recorded hash still matches): what an analyst would build with to publish more."""
+    weak = w.tmp / "weak"
+    shutil.copytree(w.rules, weak)
+    recognizers = weak / "pii" / "recognizers.yaml"
+    text = recognizers.read_text(encoding="utf-8")
+    start = text.index("\n  - id: email\n")
+    end = text.index("\n  - id: ", start + 1)
+    recognizers.write_text(text[:start] + text[end:], encoding="utf-8")
+    return weak
+
+
+def built_with_weakened_pii_rules(w: World) -> list[str]:
+    code, _, stderr = invoke("fioe", YEAR, "--input", str(w.raw), "--out", str(w.out),
+                             "--rules", str(_weakened_pii_rules(w)))
+    assert code == 0, stderr
+    return w.cmd("approve", "--key", str(w.counsel))
+
+
+def weakened_build_signed_then_published(w: World) -> list[str]:
+    built_with_weakened_pii_rules(w)
+    w.sign_by_hand(w.counsel)  # an approval signed outside approve: publish must check again
+    return w.cmd("publish", "--to", str(w.site))
+
+
+def fifo_in_public(w: World) -> list[str]:
+    """A FIFO named like a public CSV: every reader that opened it waited for ever (approve, publish, audit)."""
+    os.mkfifo(w.bundle / "public" / "notes.csv")
+    return w.cmd("approve", "--key", str(w.counsel))
+
+
+def fifo_in_public_audited(w: World) -> list[str]:
+    os.mkfifo(w.bundle / "public" / "notes.csv")
+    return w.cmd("audit", "--no-scan", "--allow-unverified")
+
+
+NAMED = "Zebulon_Quartermaine_1999-03-14"  # fictitious
+
+
+def file_named_after_a_person(w: World) -> list[str]:
+    """A file the build did not write, under public/, whose name carries a person's name and birth date: the
+    refusal printed the name into the approver's terminal and logs."""
+    (w.bundle / "public" / f"{NAMED}.txt").write_text("x\n", encoding="utf-8")
+    return w.cmd("audit", "--no-scan", "--allow-unverified")
+
+
+def _broken_rule_file(w: World, name: str) -> Path:
+    broken = w.tmp / "broken"
+    shutil.copytree(w.rules, broken)
+    with (broken / name).open("ab") as handle:
+        handle.write(b"\xff\xfe\n")  # not UTF-8: was an internal error (exit 1), or blamed the model (exit 9)
+    return broken
+
+
+def tables_policy_not_utf8(w: World) -> list[str]:
+    return ["fioe", YEAR, "--input", str(w.raw), "--out", str(w.tmp / "o"),
+            "--rules", str(_broken_rule_file(w, "fioe_tables.yaml"))]
+
+
+def pii_rules_not_utf8(w: World) -> list[str]:
+    return ["fioe", YEAR, "--input", str(w.raw), "--out", str(w.tmp / "o"),
+            "--rules", str(_broken_rule_file(w, "pii/names.yaml"))]
+
+
+def signers_list_not_utf8(w: World) -> list[str]:
+    return w.cmd("approve", "--key", str(w.counsel))[:-4] + [
+        "--rules", str(_broken_rule_file(w, "trusted_signers.yaml")), "--key", str(w.counsel)]
+
+
 def published_copy_edited(w: World) -> list[str]:
     w.approve()
     w.publish()
@@ -435,6 +506,30 @@ ATTACKS: dict[str, Attack] = {
     "policy-swapped-at-approve": Attack(
         "a rules folder that publishes first names, passed to release approve", lax_policy_approved,
         7, "differs from the rule file recorded in the manifest"),
+    "weakened-pii-rules-approved": Attack(
+        "a build with a rules copy whose PII recognizers lost one (the dataset policy unchanged), approved with "
+        "the organisation's rules (it was approved and published)", built_with_weakened_pii_rules, 7,
+        "rule engine-as-built", lambda w: not (w.bundle / "approvals.jsonl").is_file()),
+    "weakened-pii-rules-published": Attack(
+        "the same build, signed outside approve, then published", weakened_build_signed_then_published, 7,
+        "the release's PII engine is not the trusted one", lambda w: not w.site.exists()),
+    "fifo-in-public-approved": Attack(
+        "a FIFO named notes.csv under public/ (approve, publish and the audit hung reading it)", fifo_in_public, 7,
+        "1 special entry", lambda w: not (w.bundle / "approvals.jsonl").is_file()),
+    "fifo-in-public-audited": Attack(
+        "the same FIFO, then release audit", fifo_in_public_audited, 8, "1 special entry"),
+    "file-named-after-a-person": Attack(
+        "a file under public/ whose name is a person's name and birth date (its name was printed)",
+        file_named_after_a_person, 8, "(a name not of the build's form, not printed)"),
+    "tables-policy-not-utf8": Attack(
+        "a tables policy that is not UTF-8 text (an internal error, exit 1)", tables_policy_not_utf8, 3,
+        "fioe_tables.yaml, rule rule-file: not UTF-8 text"),
+    "pii-rules-not-utf8": Attack(
+        "a PII rule file that is not UTF-8 text (exit 9: the model was blamed)", pii_rules_not_utf8, 3,
+        "names.yaml, rule rule-file: not UTF-8 text"),
+    "signers-list-not-utf8": Attack(
+        "a trusted-signers list that is not UTF-8 text, at approve (an internal error, exit 1)",
+        signers_list_not_utf8, 3, "trusted_signers.yaml, rule rule-file: not UTF-8 text"),
     "published-copy-edited": Attack(
         "a file of the published copy edited on the portal, checked with release verify", published_copy_edited,
         8, "published_files: fioe_2020_contacts.csv: content differs from the manifest"),
@@ -450,4 +545,5 @@ def test_governance_attack_is_refused(world: World, case: Attack) -> None:
     assert code == case.exit_code, stdout + stderr
     assert case.refusal in stdout + stderr, stdout + stderr
     assert "Traceback" not in stdout + stderr
+    assert NAMED not in stdout + stderr
     assert case.then(world), case.attack

@@ -83,7 +83,7 @@ def test_exemptions_across_rows_come_from_the_whole_frames(tmp_path: Path, polic
 
 
 
-# ---- the driver's side under --engine ray (release.pii.ray_workers), Ray's calls run in this process ----
+# ---- the driver's side under --engine ray (release.execution.ray_workers), Ray's calls run in this process ----
 
 @pytest.fixture()
 def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, InProcessRay]]:
@@ -100,7 +100,7 @@ def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_sa
     rounds = [runner.leak_check(checker, frames) for _ in range(2)]  # type: ignore[attr-defined]
     assert rounds == [expected, expected]
     put = [type(value).__name__ for value in fake.put_values]
-    # the run's engine settings once (every unit names them: pii.workers.kept), the raw values once per
+    # the run's engine settings once (every unit names them: execution.workers.kept), the raw values once per
     # build, what rows share once per call
     assert put == ["Settings", "LeakChecker", "Shared", "Shared"]
     assert fake.put_values[1].raw == {}  # type: ignore[attr-defined]  (the raw frames stay here)
@@ -113,7 +113,7 @@ def test_the_checker_goes_out_once_and_every_round_cuts_the_same_rows_for_the_sa
 def test_a_worker_running_other_leak_checks_is_refused(tmp_path: Path, policy: DatasetPolicy,
                                                        workers: tuple[object, InProcessRay]) -> None:
     from release.errors import EnvironmentProblem
-    from release.pii.ray_workers import CHECKS_CODE
+    from release.execution.ray_workers import CHECKS_CODE
 
     checker, frames = _reports(tmp_path, policy)
     runner, _ = workers
@@ -127,8 +127,8 @@ def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
     """``forget_texts`` (called by ``release.build.years`` after each year) reaches the actors a run keeps,
     each of them, whether or not it will get a unit of the next year; so does the next year's
     settings (``configure``)."""
-    from release.pii import ray_workers
-    from release.pii import workers as pii_workers
+    from release.execution import ray_workers
+    from release.execution import workers as execution_workers
     from release.pii.parallel import Execution
     from release.stages.leakcheck import fold_map
 
@@ -139,7 +139,7 @@ def test_between_years_every_actor_lets_go_of_the_last_years_texts_and_values(
     session = ray_workers._Session(Execution(engine="ray", jobs=2), runner)  # type: ignore[arg-type]
     ray_workers._SESSION.append(session)
     try:
-        pii_workers.forget_texts()
+        execution_workers.forget_texts()
     finally:
         ray_workers._SESSION.clear()
     assert [len(a.calls["forget"]) for a in runner._actors] == [1, 1]  # type: ignore[attr-defined]

@@ -9,8 +9,9 @@ import pytest
 
 from release.config.policy import DatasetPolicy
 from release.keys.hmac import Tokenizer
+from release.model import ReviewerDecision
 from release.stages.load import load_export
-from release.stages.redact import ReviewerDecision, apply_decisions, officer_roster, record_terms
+from release.stages.redact import apply_decisions, officer_roster, record_terms
 
 KEY = Tokenizer(b"r" * 64)
 TEXT = "Officers spoke with Zebulon near Hammond St about Bramble."
@@ -171,7 +172,8 @@ def test_a_reviewers_redact_of_an_engine_span_renders_as_the_replay_renders_it(t
     replay renders the cell from the engine's spans; the re-rendering must set the spaces the engine
     sets beside ``_`` and brackets, or an honest bundle fails ``audit --raw``."""
     from release.keys.hmac import Tokenizer
-    from release.stages.redact import ReviewerDecision, apply_decisions, render_logged
+    from release.model import ReviewerDecision
+    from release.stages.redact import apply_decisions, render_logged
 
     tokenizer = Tokenizer(b"r" * 64)
     built = _engine_render(text, [(*span, "PERSON")])

@@ -19,7 +19,7 @@ from conftest import contact, person, write_export
 from release import api
 from release.pii import engine as engine_module
 from release.pii.placeholders import Detection, Redacted, Replacement
-from release.stages import leakcheck, tabulate
+from release.stages import leakcheck
 
 
 class StandInEngine:
@@ -56,11 +56,10 @@ class StandInEngine:
         return [[Detection(m.start(), m.end(), "PERSON", "ner", 0.3, "stand_in_scan")
                  for m in re.finditer(r"Bravo|Charlie", text)] for text in texts]
 
-    def leak_check(self, checker: leakcheck.LeakChecker, public: dict[str, pd.DataFrame]) -> list[leakcheck.Leak]:
-        return checker.check(public)  # where a local engine runs them: in this process
-
-    def count(self, contributions: tabulate.Contributions) -> tabulate.Counted:
-        return tabulate.count(contributions)  # a table's group-by, where a local engine runs it: here
+    # a local engine: no workers beyond its own process, so a verify round's leak checks and a table's group-by
+    # run here (``release.execution.workers.leak_check`` and ``count``)
+    runner = None
+    execution: dict[str, object] | None = None
 
 
 def _render(text: str, spans: list[tuple[int, int, str, str, str]]) -> Redacted:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from release.audit.ledger import cap_problems, chain_problems
+from release.config.zcdp import rho_from_epsilon
 from release.errors import BudgetError
-from release.privacy.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, rho_from_epsilon, spent_by_unit
+from release.privacy.ledger import Charge, Ledger, caps_in_force, epsilon_from_rho, spent_by_unit
 
 CAP = 1.0
 DELTA = 1e-9

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from release.config.tables import LinkageSpec, load_tables_policy
+from release.model import ROW_KEY
 from release.privacy.linkage import (
     CHECKED,
     MAX_PAIRS_PER_PERSON,
@@ -23,7 +24,6 @@ from release.privacy.linkage import (
     exposure,
     linking_rows,
 )
-from release.stages.load import ROW_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = load_tables_policy(ROOT / "redaction_rules" / "fioe_tables.yaml")

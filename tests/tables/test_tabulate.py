@@ -176,7 +176,7 @@ def test_the_driver_verifies_the_bounds_on_what_the_counter_returns() -> None:
 def test_the_actors_bound_parts_by_unit_and_the_driver_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each part goes to an actor as unit indices and cells in truncation order (no raw value, no
     keyed priority); the actor answers with one bit per row, and the counts are the local ones."""
-    from release.pii import ray_workers
+    from release.execution import ray_workers
 
     monkeypatch.setattr(ray_workers, "COUNT_ROWS", 100)
     table = spec(max_rows_per_unit=3, max_cells_per_unit=2)
@@ -204,7 +204,7 @@ def _answer(fault: str, part: Contributions) -> object:
 def test_a_worker_on_other_code_or_answering_other_than_a_bit_per_row_is_refused(
         monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     from release.errors import EnvironmentProblem
-    from release.pii import ray_workers
+    from release.execution import ray_workers
 
     with in_process_workers(monkeypatch) as (runner, _):
         worker = runner._actors[1].worker  # type: ignore[attr-defined]
@@ -232,7 +232,7 @@ def test_a_worker_keeping_rows_past_the_bounds_blocks_the_table(monkeypatch: pyt
 def test_the_checks_digest_names_the_numpy_and_pandas_a_worker_groups_with(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker on another pandas (or numpy) may keep other rows of a unit: its digest differs, and
     the driver refuses it as a worker on other code (above)."""
-    from release.pii import ray_workers
+    from release.execution import ray_workers
 
     here = ray_workers.checks_code_digest()
     ray_workers.checks_code_digest.cache_clear()

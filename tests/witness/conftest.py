@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from bundlekit import KEY
 from conftest import invoke, new_signer, trusted_rules
-from governance.conftest import KEY
 from witness.witnesskit import new_account, pin_service
 
 if TYPE_CHECKING:

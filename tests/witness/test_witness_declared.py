@@ -25,8 +25,8 @@ from witness.test_witness_draws import _charges, _declared, _junk, _ledger_id, _
 from witness.test_witness_service import PROTECTED, YEAR, World, _drawn
 from witness.witnesskit import pin_service
 
-from release.config.privacy import open_ledger
 from release.privacy.ledger import Ledger, canonical, entry_hash, spent_by_unit
+from release.privacy.ledger_open import open_ledger
 from release.witness.protocol import exchange, new_nonce
 
 pytestmark = pytest.mark.slow  # every test needs the module build with a witness service (~27 s); most take 20-60 s more

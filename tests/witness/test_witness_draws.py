@@ -28,9 +28,9 @@ from conftest import authoritative_ledger, invoke, name_witness
 from witness.test_witness_service import PROTECTED, YEAR, World, _charges, _drawn, _manifest, _table
 from witness.witnesskit import WitnessServer, declared_draw
 
-from release.config.privacy import open_ledger
 from release.keys.hmac import existing_key, ledger_mac, master_key
 from release.privacy.ledger import Ledger, canonical, entry_hash, record_sha256
+from release.privacy.ledger_open import open_ledger
 from release.witness.counts import commitment, from_master
 from release.witness.protocol import exchange, new_nonce
 

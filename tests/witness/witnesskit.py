@@ -151,8 +151,8 @@ def declared_draw(rules: Path, year: int, table: str, key: str = "drawn-by-test"
     """(charge, inputs) of a direct draw that is exactly the measurement the trusted ``rules`` declare
     for FIOE ``table`` in ``year`` (its unit, rho, declaration hash and sensitivity), on counts a
     writer invents: what the service still draws for any writer (it never sees the raw export)."""
+    from release.audit.trusted_statement import trusted_bounds
     from release.config.tables import load_tables_policy
-    from release.governance.trusted_statement import trusted_bounds
 
     spec = next(s for s in load_tables_policy(rules / "fioe_tables.yaml").tables if s.name == table)
     digest, bounds, length = trusted_bounds("fioe", spec, year)
