@@ -31,6 +31,8 @@ from conftest import (
     build_world,
     contact,
     invoke,
+    invoke_ok,
+    invoke_refused,
     new_signer,
     person,
     small_fioe_build,
@@ -51,7 +53,7 @@ from release.bundle import public_form
 from release.bundle.log import build_log
 from release.bundle.portal import package_properties
 from release.config.policy import DatasetPolicy, load_policy
-from release.config.privacy import risk_specs
+from release.config.privacy import RiskSpec, load_privacy_policy
 from release.keys.hmac import ReleaseKeys, Tokenizer, derive_keys
 from release.model import ROW_KEY, RedactionEvent, Tables
 from release.privacy.ledger import Ledger
@@ -137,6 +139,11 @@ def _coarsening(policy: DatasetPolicy, rules: Path) -> dict[str, dict[str, str]]
     return linkage.coarsening(tables)
 
 
+def _risk_specs(rules: Path) -> tuple[RiskSpec, ...]:
+    """The record files whose re-identification risk the privacy policy measures, as the build reads them."""
+    return load_privacy_policy(rules).record_risk.get("fioe", ()) if (rules / "privacy.yaml").is_file() else ()
+
+
 def engine_versions(pii_rules: Path) -> dict[str, str]:
     """What the build records of its PII engine (``PiiEngine.versions``), without loading the model: the scene's
     redaction stands in for the engine, and the audit holds the bundle to the model and rules recorded here."""
@@ -166,7 +173,7 @@ def build_bundle(root: Path, *, year: int = 2020, tables: dict[str, pd.DataFrame
     public, findings, more = generalize(redacted, policy, minors, keys.tokens)
     generalized = public
     public, risk_events, _, _ = public_form.finish(public, policy, _coarsening(policy, rules),
-                                                   risk_specs(rules, "fioe"), dataset="fioe",
+                                                   _risk_specs(rules), dataset="fioe",
                                                    tokenizer=keys.tokens)
     events += more + risk_events
     files = []
@@ -293,18 +300,11 @@ class World(BuildWorld):
         return self.rules / "witness"
 
     def ok(self, *args: str) -> str:
-        code, stdout, stderr = invoke(*args)
-        assert code == 0, stdout + stderr
-        return stdout
+        return invoke_ok(*args)
 
     def refused(self, code: int, refusal: str, *args: str) -> str:
         """Run a command that must be refused with ``code`` and a message holding ``refusal``."""
-        got, stdout, stderr = invoke(*args)
-        said = " ".join((stdout + stderr).split())
-        assert got == code, said
-        assert refusal in said, said
-        assert "Traceback" not in said
-        return said
+        return invoke_refused(code, refusal, *args)
 
     def anchor(self) -> None:
         """The honest approval: the witness's first use anchors the ledger (its charge included)."""

@@ -292,6 +292,24 @@ def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = No
     return result.exit_code, result.stdout, result.stderr
 
 
+def invoke_ok(*args: str) -> str:
+    """Run a command that must succeed; its stdout."""
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stdout + stderr
+    return stdout
+
+
+def invoke_refused(code: int, refusal: str, *args: str) -> str:
+    """Run a command that must be refused with ``code``, a message holding ``refusal`` and no traceback; the
+    message with its whitespace collapsed."""
+    got, stdout, stderr = invoke(*args)
+    said = " ".join((stdout + stderr).split())
+    assert got == code, said
+    assert refusal in said, said
+    assert "Traceback" not in said
+    return said
+
+
 def small_fioe_build(factory: pytest.TempPathFactory, seed: int = 11, reports: int = 40) -> tuple[Path, Path]:
     """A small generated FIOE export and its draft bundle, built through the CLI: (raw, out)."""
     from release.synth.fioe import generate_fioe, write_fioe

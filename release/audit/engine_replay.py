@@ -18,6 +18,7 @@ rebuild. Only digests are named, never a rule's content or a text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,15 @@ NAME = "pii_engine_as_built"
 RULE = "rule engine-as-built"
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def _short(value: object) -> str:
-    return f"{value[:12]}…" if isinstance(value, str) and value else "none"
+    """A digest as a message prints it; whatever else the manifest holds there is not printed (whoever edits a
+    manifest chooses that text)."""
+    if not isinstance(value, str) or not value:
+        return "none"
+    return f"{value[:12]}…" if _DIGEST.fullmatch(value) else "(not a digest, not printed)"
 
 
 def check_engine_as_built(policy: DatasetPolicy | None, manifest: Mapping[str, Any], rules_dir: Path) -> AuditCheck:

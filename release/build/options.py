@@ -22,11 +22,11 @@ from release.bundle.places import BuildTarget, build_target, check_dataset
 from release.config.codebook_agreement import check_codebook_agreement
 from release.config.policy import DatasetPolicy, load_policy
 from release.config.privacy import POLICY_FILE, PrivacyPolicy, authoritative_ledger, load_privacy_policy
+from release.config.suites import Suite, parse_suite
 from release.config.tables import TablesPolicy, load_tables_policy
 from release.datasets import generations
 from release.errors import ConfigError, InputError
 from release.pii.parallel import Execution
-from release.stages.validate_suites import Suite, parse_suite
 
 
 class Progress(Protocol):
@@ -143,9 +143,10 @@ def _configuration(rules_dir: Path, suites_dir: Path, policy_path: Path, policy:
         if not suite.is_file():
             raise ConfigError("expectation suite not found", file=str(suite), rule="expectations")
         suites.append(parse_suite(suite, None, _structure_only))
-    tables = load_tables_policy(rules_dir / policy.tables_file) if policy.tables_file else None
-    if tables is not None and policy.tables_file:  # each codebook reachable from the policy column it counts
-        check_codebook_agreement(tables, policy, rules_dir / policy.tables_file)
+    tables = None
+    if policy.tables_file:
+        tables = load_tables_policy(rules_dir / policy.tables_file)
+        check_codebook_agreement(tables, policy, rules_dir / policy.tables_file)  # each codebook reachable
     privacy = load_privacy_policy(rules_dir) if (rules_dir / POLICY_FILE).is_file() else None
     return Configuration(tables, privacy, suites[0], suites[1])
 

@@ -19,17 +19,18 @@ from release.bundle.layout import sha256_file
 from release.bundle.manifest_recorded import Recorded
 
 PUBLIC = "public"
-# a name a message may print: plain file-name characters, no run of three digits (a date, a number) and no two
-# capitalised words in a row (a person's name)
+# a name a message may print: plain file-name characters (no space), and nothing shaped like a value: no numbers
+# joined by a separator (a date, a phone number), no run of five digits, no two capitalised words in a row (a
+# person's name). The build's own names pass (``fioe_2020_contacts.csv``, ``x.part-001.csv``)
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._/-]{1,96}")
-_VALUE_LIKE = re.compile(r"\d{3}|[A-Z][a-z]+[\W_]+[A-Z][a-z]+")
+_VALUE_LIKE = re.compile(r"\d[-./]\d|\d{5}|[A-Z][a-z]+[\W_]+[A-Z][a-z]+")
 
 
 def shown(relpath: str) -> str:
-    """A path found in a bundle that the build did not write, as a message may print it. Whoever put it there also
-    chose its name, which could carry a value (``Zebulon_Quartermaine_1999-03-14``): a name that looks like one is
-    withheld, and the message still says what is wrong and where to look. A heuristic: a lower-case name can still
-    pass; what goes out is held by the allow-list of files, not by this."""
+    """A path found in a bundle or listed in its manifest, as a message may print it. Whoever put it there (or
+    edited the manifest) also chose its name, which could carry a value (``Zebulon_Quartermaine_1999-03-14``): a
+    name that looks like one is withheld, and the message still says what is wrong and where to look. A
+    heuristic: a lower-case name can still pass; what goes out is held by the allow-list of files, not by this."""
     plain = _PLAIN_NAME.fullmatch(relpath) and not _VALUE_LIKE.search(relpath)
     return relpath if plain else "(a name not of the build's form, not printed)"
 
@@ -63,8 +64,8 @@ class Integrity:
         return self.checked > 0 and not (self.changed or self.missing or self.unlisted or self.malformed)
 
     def problems(self) -> list[str]:
-        found = ([f"{p}: content differs from the manifest" for p in self.changed]
-                 + [f"{p}: listed in the manifest but missing" for p in self.missing]
+        found = ([f"{shown(p)}: content differs from the manifest" for p in self.changed]
+                 + [f"{shown(p)}: listed in the manifest but missing" for p in self.missing]
                  + [f"{shown(p)}: in public/ but not listed in the manifest" for p in self.unlisted]
                  + [f"manifest output {p}: no usable path or hash" for p in self.malformed])
         return found if self.checked else ["the manifest lists no outputs", *found]

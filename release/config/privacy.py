@@ -264,13 +264,6 @@ def load_privacy_policy(rules_dir: Path) -> PrivacyPolicy:
     return load_yaml_model(path, PrivacyPolicy, top_level="a mapping with 'units'")
 
 
-def risk_specs(rules_dir: Path, dataset: str) -> tuple[RiskSpec, ...]:
-    """The record-level files of ``dataset`` whose re-identification risk the policy measures."""
-    if not (rules_dir / POLICY_FILE).is_file():
-        return ()
-    return load_privacy_policy(rules_dir).record_risk.get(dataset, ())
-
-
 def checked_ledger(rules_dir: Path, requested: Path | None) -> Path:
     """The authoritative ledger; ``--ledger`` may only name it (it can no longer start a new budget)."""
     return authoritative_ledger(rules_dir, requested)[0]

@@ -161,11 +161,12 @@ def require_engine_as_built(dataset: str, manifest: Mapping[str, Any], rules_dir
     from release.bundle.trust import bundle_policy
     from release.paths import chosen_dir
 
-    policy, _ = bundle_policy(dataset, rules_dir, manifest)  # a policy other than the recorded one: trust_for refuses
-    check = check_engine_as_built(policy, manifest, chosen_dir("redaction_rules", rules_dir)[0])
+    rules = chosen_dir("redaction_rules", rules_dir)[0]
+    policy, _ = bundle_policy(dataset, rules, manifest)  # a policy other than the recorded one: trust_for refuses
+    check = check_engine_as_built(policy, manifest, rules)
     if check.status == "fail":
         raise ApprovalError(f"the release's PII engine is not the trusted one: {check.problems[0]}",
-                            file=str(chosen_dir("redaction_rules", rules_dir)[0]), rule="engine-as-built")
+                            file=str(rules), rule="engine-as-built")
 
 
 def _require_reviewed(bundle: Path, reviewed_manifest: str | None, reviewed_private: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 Suites are JSON files, one per dataset and side (``expectations/<dataset>_raw.json``,
 ``<dataset>_public.json``; format in ``expectations/README.md``), read by
-``validate_suites``; GE itself is imported only by ``validate_engine``, which reduces every
+``release.config.suites``; GE itself is imported only by ``validate_engine``, which reduces every
 result to counts and row positions. This module owns the verb: it splits each table into
 the part GE sees, runs the suite, and turns each outcome into a ``SuiteResult`` and, when it
 failed, a ``Finding`` naming the table, column, rule, count and row keys, never a value.
@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from release.errors import ConfigError, ReleaseError
-from release.model import Finding
-from release.stages.validate_engine import LOCK, MAX_ROW_KEYS, Outcome, build_expectation, run_checks
-from release.stages.validate_suites import (
+from release.config.suites import (
     DATASET_TABLES,
     INTERNAL_PREFIX,
     RESERVED_KWARGS,
@@ -32,6 +29,9 @@ from release.stages.validate_suites import (
     Suite,
     parse_suite,
 )
+from release.errors import ConfigError, ReleaseError
+from release.model import Finding
+from release.stages.validate_engine import LOCK, MAX_ROW_KEYS, Outcome, build_expectation, run_checks
 
 __all__ = ["DATASET_TABLES", "INTERNAL_PREFIX", "MAX_ROW_KEYS", "RESERVED_KWARGS", "ROW_TYPES",
            "SCHEMA_TYPES", "SHAPE_TYPES", "SUPPORTED_TYPES", "Fail", "SuiteResult", "TableData",
@@ -164,7 +164,7 @@ def _row_key(keys: pd.Series, position: int) -> str:
 def _column_set_difference(check: Check, actual: list[str]) -> tuple[int, str]:
     """Count offending columns; name only those the suite lists (headers may be anything)."""
     listed = check.kwargs.get("column_list", check.kwargs.get("column_set"))
-    assert listed is not None  # a suite's column-set check names its columns (``validate_suites._check_kwargs``)
+    assert listed is not None  # a suite's column-set check names its columns (``release.config.suites._check_kwargs``)
     expected = [str(c) for c in listed]
     exact = check.type.endswith("ordered_list") or check.kwargs.get("exact_match") is not False
     missing = [c for c in expected if c not in actual]

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from release.config.suites import Check, Fail
 from release.errors import EnvironmentProblem, ReleaseError
-from release.stages.validate_suites import Check, Fail
 
 MAX_ROW_KEYS = 20
 LOCK = threading.RLock()  # one GE context per process; GE objects are not thread-safe

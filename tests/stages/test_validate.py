@@ -477,7 +477,7 @@ def test_the_restated_ge_methods_give_ge_own_values_on_every_shipped_check() -> 
     own give, for each key GE asks them about."""
     from great_expectations import __version__ as ge_version
 
-    from release.stages.validate_suites import parse_suite
+    from release.config.suites import parse_suite
 
     engine_module._gx()
     assert ge_version == engine_module.PATCHED_GE, "the pin moved: compare GE's new methods and restate them again"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import authoritative_ledger, invoke, name_witness, trusted_rules
+from conftest import authoritative_ledger, invoke, invoke_ok, invoke_refused, name_witness, trusted_rules
 from witness.witnesskit import CannedServer, WitnessServer, new_account, pin_service, wait_gone
 
 from release.privacy.ledger import Ledger, entry_hash
@@ -52,16 +52,11 @@ class World:
     monkeypatch: pytest.MonkeyPatch
 
     def ok(self, *args: str) -> str:
-        code, stdout, stderr = invoke(*args)
-        assert code == 0, stdout + stderr
-        return stdout
+        return invoke_ok(*args)
 
     def refused(self, code: int, refusal: str, *args: str) -> str:
-        got, stdout, stderr = invoke(*args)
-        said = " ".join((stdout + stderr).split())
-        assert got == code and refusal in said, said
-        assert "Traceback" not in said
-        return said
+        """Run a command that must be refused with ``code`` and a message holding ``refusal``."""
+        return invoke_refused(code, refusal, *args)
 
     def cmd(self, name: str, *more: str, out: Path | None = None, rules: Path | None = None) -> list[str]:
         return [name, "fioe", YEAR, "--out", str(out or self.out), "--rules", str(rules or self.rules), *more]
